@@ -1,0 +1,237 @@
+/**
+ * The application core: accounts, their connections and chats, settings and
+ * secrets, behind the IPC contract. Plain Node: Electron's services come in
+ * through the constructor, so the same core runs in the app, in the
+ * development host and in tests.
+ */
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { AccountView, EventName, EventOf, Snapshot } from '../../shared/contract.js';
+import { Account, type AccountDeps } from './account.js';
+import { type Handlers, UserError } from './ipc/dispatch.js';
+import type { SecretBox } from './store/secret-box.js';
+import { SettingsStore, type StoredAccount } from './store/settings-store.js';
+import { ClassifiedError } from './xmpp/errors.js';
+import { normalizeFingerprint } from './xmpp/tls-policy.js';
+
+export interface CoreOptions {
+  profileDir: string;
+  secretBox: SecretBox;
+  /** Trust anchors (PEM) beyond the system's: a company CA set by the installation, or a test CA. */
+  extraAnchors?: readonly string[];
+  /** Timeouts, backoff, DNS: tests shorten them. */
+  connection?: AccountDeps['connection'];
+}
+
+export class KlatschCore {
+  private readonly events = new EventEmitter();
+  private readonly settings: SettingsStore;
+  private readonly accounts = new Map<string, Account>();
+  /** The last certificate each account (or pending new account, by JID) was refused with: only this may be pinned. */
+  private readonly refused = new Map<string, { sha256: string; pem: string }>();
+
+  constructor(private readonly options: CoreOptions) {
+    this.settings = SettingsStore.inProfile(options.profileDir);
+  }
+
+  /** Loads settings and signs in every account whose password is stored. */
+  async start(): Promise<void> {
+    await this.settings.load();
+    for (const stored of this.settings.accounts()) {
+      const account = this.makeAccount(stored);
+      const password = this.storedPassword(stored);
+      if (password !== undefined) account.connection.connect(password).catch(() => undefined);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.accounts.values()].map((a) => a.close()));
+  }
+
+  onEvent(listener: <E extends EventName>(name: E, payload: EventOf<E>) => void): () => void {
+    const wrapped = (name: EventName, payload: unknown) => listener(name, payload as never);
+    this.events.on('event', wrapped);
+    return () => this.events.off('event', wrapped);
+  }
+
+  private emit<E extends EventName>(name: E, payload: EventOf<E>): void {
+    this.events.emit('event', name, payload);
+  }
+
+  snapshot(): Snapshot {
+    const accounts = [...this.accounts.values()];
+    return {
+      accounts: accounts.map((a) => a.view()),
+      rosters: Object.fromEntries(accounts.map((a) => [a.id, a.contacts()])),
+      chats: Object.fromEntries(accounts.map((a) => [a.id, a.chats.snapshot()])),
+      secretStorage: this.options.secretBox.status(),
+      ...(this.settings.problem ? { storageProblem: this.settings.problem } : {}),
+    };
+  }
+
+  /** The request handlers, for `createDispatcher`. */
+  readonly handlers: Handlers = {
+    getSnapshot: async () => this.snapshot(),
+
+    addAccount: async ({ jid, password, rememberPassword, host, port, directTls, trustCertificate }) => {
+      const bare = jid.toLowerCase();
+      if ([...this.accounts.values()].some((a) => a.settings.jid === bare)) {
+        throw new UserError('already-exists', 'This account is already set up.');
+      }
+      const stored: StoredAccount = {
+        id: randomUUID(),
+        jid: bare,
+        ...(host ? { host } : {}),
+        ...(port ? { port } : {}),
+        directTls: directTls ?? false,
+        rememberPassword,
+        ownPresence: { show: 'online', status: '' },
+      };
+      if (trustCertificate) stored.pinnedCertificate = this.takeRefused(bare, trustCertificate);
+      const account = this.makeAccount(stored, { announce: false });
+      try {
+        await account.connection.connect(password, false);
+      } catch (error) {
+        this.accounts.delete(account.id);
+        await account.close();
+        this.rememberRefused(bare, error);
+        throw error;
+      }
+      await this.settings.upsertAccount(this.withPassword(stored, rememberPassword ? password : undefined));
+      account.update(this.settings.account(stored.id)!);
+      this.emit('rosterReplaced', { accountId: account.id, contacts: account.contacts() });
+      return account.view();
+    },
+
+    connectAccount: async ({ accountId, password, rememberPassword }) => {
+      const account = this.account(accountId);
+      const stored = account.settings;
+      const secret = password ?? this.storedPassword(stored);
+      if (secret === undefined) throw new UserError('auth-failed', 'Enter the password to sign in.');
+      if (password !== undefined && rememberPassword !== undefined) {
+        await this.saveAccount(account, this.withPassword({ ...stored, rememberPassword }, rememberPassword ? password : undefined));
+      }
+      try {
+        await account.connection.connect(secret);
+      } catch (error) {
+        this.rememberRefused(accountId, error);
+        if (error instanceof ClassifiedError && error.appError.code === 'auth-failed' && stored.password) {
+          // A stored password that the server refuses is dropped rather than retried forever.
+          await this.saveAccount(account, this.withPassword(account.settings, undefined));
+        }
+        throw error;
+      }
+      return {};
+    },
+
+    disconnectAccount: async ({ accountId }) => {
+      await this.account(accountId).connection.disconnect();
+      return {};
+    },
+
+    removeAccount: async ({ accountId }) => {
+      const account = this.account(accountId);
+      await this.settings.removeAccount(accountId);
+      this.accounts.delete(accountId);
+      await account.close();
+      this.emit('accountRemoved', { accountId });
+      return {};
+    },
+
+    trustCertificate: async ({ accountId, sha256 }) => {
+      const account = this.account(accountId);
+      const pinned = this.takeRefused(accountId, sha256);
+      await this.saveAccount(account, { ...account.settings, pinnedCertificate: pinned });
+      const password = this.storedPassword(account.settings);
+      if (password !== undefined) account.connection.connect(password).catch(() => undefined);
+      return {};
+    },
+
+    setPresence: async ({ accountId, show, status }) => {
+      const account = this.account(accountId);
+      await this.saveAccount(account, { ...account.settings, ownPresence: { show, status } });
+      await account.setPresence(show, status);
+      return {};
+    },
+
+    sendMessage: async ({ accountId, to, body }) => {
+      try {
+        return await this.account(accountId).sendMessage(to, body);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === 'not-connected' || code === 'invalid-request') throw new UserError(code, (error as Error).message);
+        throw error;
+      }
+    },
+
+    markRead: async ({ accountId, peer }) => {
+      this.account(accountId).markRead(peer);
+      return {};
+    },
+  };
+
+  private makeAccount(stored: StoredAccount, { announce = true } = {}): Account {
+    const account = new Account(stored, {
+      emit: (name, payload) => {
+        // A new account's events start once it is saved: the UI must not show a half-made account.
+        if (announce || this.settings.account(stored.id)) this.emit(name, payload);
+      },
+      extraAnchors: this.options.extraAnchors ?? [],
+      hasStoredPassword: (s) => this.storedPassword(s) !== undefined,
+      ...(this.options.connection ? { connection: this.options.connection } : {}),
+    });
+    account.connection.on('refused', (error: ClassifiedError) => this.rememberRefused(account.id, error));
+    this.accounts.set(account.id, account);
+    return account;
+  }
+
+  private account(id: string): Account {
+    const account = this.accounts.get(id);
+    if (!account) throw new UserError('not-found', 'There is no such account.');
+    return account;
+  }
+
+  private async saveAccount(account: Account, stored: StoredAccount): Promise<void> {
+    try {
+      await this.settings.upsertAccount(stored);
+    } catch (error) {
+      throw new UserError('storage', (error as Error).message);
+    }
+    account.update(stored);
+  }
+
+  private withPassword(stored: StoredAccount, password: string | undefined): StoredAccount {
+    const { password: _old, ...rest } = stored;
+    const box = this.options.secretBox;
+    if (password === undefined || !stored.rememberPassword || !box.status().available) return rest;
+    return { ...rest, password: { backend: box.backend, data: box.encrypt(password).toString('base64') } };
+  }
+
+  private storedPassword(stored: StoredAccount): string | undefined {
+    const box = this.options.secretBox;
+    if (!stored.password || stored.password.backend !== box.backend || !box.status().available) return undefined;
+    try {
+      return box.decrypt(Buffer.from(stored.password.data, 'base64'));
+    } catch {
+      return undefined; // the keyring changed: the user types the password again
+    }
+  }
+
+  private rememberRefused(key: string, error: unknown): void {
+    if (error instanceof ClassifiedError && error.presentedPem && error.appError.certificate) {
+      this.refused.set(key, { sha256: error.appError.certificate.sha256, pem: error.presentedPem });
+    }
+  }
+
+  /** Only a certificate the server really presented, and the user saw, can be pinned. */
+  private takeRefused(key: string, sha256: string): { sha256: string; pem: string } {
+    const seen = this.refused.get(key);
+    if (!seen || normalizeFingerprint(seen.sha256) !== normalizeFingerprint(sha256)) {
+      throw new UserError('invalid-request', 'That certificate was not the one the server presented. Try signing in again.');
+    }
+    this.refused.delete(key);
+    return seen;
+  }
+}
+
+export type { AccountView };

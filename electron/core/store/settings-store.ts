@@ -1,0 +1,97 @@
+/**
+ * The accounts and their settings, one JSON file in the profile folder.
+ * Validated on load; a file that cannot be read as settings is reported and
+ * left untouched (the store becomes read-only) rather than overwritten.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { OwnShow } from '../../../shared/contract.js';
+import { writeFileAtomic } from './atomic-file.js';
+
+const StoredAccount = z.object({
+  id: z.string().regex(/^[a-zA-Z0-9-]{1,64}$/),
+  jid: z.string().min(3),
+  host: z.string().optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  directTls: z.boolean(),
+  rememberPassword: z.boolean(),
+  /** Encrypted by the named SecretBox backend; base64. */
+  password: z.object({ backend: z.string(), data: z.string() }).optional(),
+  pinnedCertificate: z.object({ sha256: z.string(), pem: z.string() }).optional(),
+  ownPresence: z.object({ show: OwnShow, status: z.string().max(1024) }),
+});
+export type StoredAccount = z.infer<typeof StoredAccount>;
+
+const SettingsFile = z.object({
+  version: z.literal(1),
+  accounts: z.array(StoredAccount),
+});
+type SettingsFile = z.infer<typeof SettingsFile>;
+
+export class SettingsStore {
+  private data: SettingsFile = { version: 1, accounts: [] };
+  /** Set when the file on disk could not be read: nothing is written over it then. */
+  problem: string | undefined;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly file: string) {}
+
+  static inProfile(profileDir: string): SettingsStore {
+    return new SettingsStore(path.join(profileDir, 'settings.json'));
+  }
+
+  async load(): Promise<void> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // first start
+      this.problem = `Klatsch could not read its settings (${(error as Error).message}).`;
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      this.problem = `The settings file ${this.file} is damaged (not valid JSON). It was left as it is; changes are not saved until it is repaired or removed.`;
+      return;
+    }
+    const result = SettingsFile.safeParse(parsed);
+    if (!result.success) {
+      this.problem = `The settings file ${this.file} has unexpected content. It was left as it is; changes are not saved until it is repaired or removed.`;
+      return;
+    }
+    this.data = result.data;
+  }
+
+  accounts(): readonly StoredAccount[] {
+    return this.data.accounts;
+  }
+
+  account(id: string): StoredAccount | undefined {
+    return this.data.accounts.find((a) => a.id === id);
+  }
+
+  async upsertAccount(account: StoredAccount): Promise<void> {
+    const others = this.data.accounts.filter((a) => a.id !== account.id);
+    const index = this.data.accounts.findIndex((a) => a.id === account.id);
+    const accounts = [...others];
+    accounts.splice(index < 0 ? accounts.length : index, 0, account);
+    await this.save({ ...this.data, accounts });
+  }
+
+  async removeAccount(id: string): Promise<void> {
+    await this.save({ ...this.data, accounts: this.data.accounts.filter((a) => a.id !== id) });
+  }
+
+  /** Writes one after another, so a slow disk cannot reorder two changes. */
+  private save(next: SettingsFile): Promise<void> {
+    if (this.problem) return Promise.reject(new Error(this.problem));
+    this.data = next;
+    const text = `${JSON.stringify(next, null, 2)}\n`;
+    const write = this.writing.then(() => writeFileAtomic(this.file, text, 0o600));
+    this.writing = write.catch(() => undefined);
+    return write;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The sockets under our XMPP streams. xmpp.js's own TLS and STARTTLS steps call
+ * `tls.connect` with only a host: no trust anchors of ours, no pinning, and
+ * STARTTLS is optional there. These replace them so that every TLS handshake
+ * goes through `tlsOptions()` and a certificate refusal comes back explained.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { EventEmitter } from 'node:events';
+import ConnectionTCP from '@xmpp/connection-tcp';
+import { capturePeerCertificate, explainCertificateFailure, tlsOptions, type TrustMode } from './tls-policy.js';
+
+export interface SocketParameters {
+  host: string;
+  port: number;
+}
+
+/** A TLS socket with the interface xmpp.js expects of `entity.socket`. */
+export class SecureSocket extends EventEmitter {
+  readonly secure = true;
+  private socket: tls.TLSSocket | null = null;
+
+  constructor(
+    private readonly domain: string,
+    private readonly trust: TrustMode,
+  ) {
+    super();
+  }
+
+  /** Direct TLS (XEP-0368): a new TCP connection that starts with a handshake. */
+  connect(params: SocketParameters): void {
+    this.attach(tls.connect({ ...tlsOptions(this.domain, this.trust), host: params.host, port: params.port }));
+  }
+
+  /** STARTTLS: upgrade the plain socket the stream started on. */
+  upgrade(plain: net.Socket): void {
+    this.attach(tls.connect({ ...tlsOptions(this.domain, this.trust), socket: plain }));
+  }
+
+  private attach(socket: tls.TLSSocket): void {
+    this.socket = socket;
+    const presented = capturePeerCertificate(socket);
+    socket.on('secureConnect', () => this.emit('connect'));
+    socket.on('data', (data: Buffer) => this.emit('data', data));
+    socket.on('close', () => {
+      this.socket = null;
+      this.emit('close');
+    });
+    socket.on('error', (error: Error) => {
+      this.emit('error', explainCertificateFailure(error, this.trust, presented()) ?? error);
+    });
+  }
+
+  end(): void {
+    this.socket?.end();
+  }
+
+  destroy(): void {
+    this.socket?.destroy();
+  }
+
+  write(data: string, callback?: (error?: Error | null) => void): void {
+    if (!this.socket) {
+      callback?.(new Error('socket is closed'));
+      return;
+    }
+    this.socket.write(data, callback);
+  }
+}
+
+/** A plain TCP socket: only ever used to open a stream that must upgrade with STARTTLS. */
+export class PlainSocket extends net.Socket {
+  readonly secure = false;
+}
+
+/**
+ * Transport classes for one account's trust settings. xmpp.js picks a transport
+ * by the service URI (`xmpp://` STARTTLS, `xmpps://` direct TLS) and creates its
+ * socket with `new Socket()`, so the trust is bound into the class here.
+ */
+export function transportsFor(domain: string, trust: TrustMode): unknown[] {
+  class StartTlsTransport extends ConnectionTCP {
+    override socketParameters(service: string): SocketParameters | undefined {
+      return parseService(service, 'xmpp:');
+    }
+  }
+  (StartTlsTransport.prototype as unknown as { Socket: unknown }).Socket = PlainSocket;
+
+  class BoundSecureSocket extends SecureSocket {
+    constructor() {
+      super(domain, trust);
+    }
+  }
+  class DirectTlsTransport extends ConnectionTCP {
+    override socketParameters(service: string): SocketParameters | undefined {
+      return parseService(service, 'xmpps:');
+    }
+  }
+  (DirectTlsTransport.prototype as unknown as { Socket: unknown }).Socket = BoundSecureSocket;
+  (DirectTlsTransport.prototype as unknown as { NS: string }).NS = 'jabber:client';
+  (StartTlsTransport.prototype as unknown as { NS: string }).NS = 'jabber:client';
+  return [StartTlsTransport, DirectTlsTransport];
+}
+
+/** `xmpp://host:port` or `xmpps://host:port`; IPv6 hosts in brackets. */
+export function parseService(service: string, protocol: 'xmpp:' | 'xmpps:'): SocketParameters | undefined {
+  let url: URL;
+  try {
+    url = new URL(service);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== protocol || !url.hostname || !url.port) return undefined;
+  return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) };
+}

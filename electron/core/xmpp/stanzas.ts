@@ -1,0 +1,134 @@
+/**
+ * Reading and writing the stanzas of RFC 6121 (roster, presence, messages).
+ * Parsers take untrusted elements and return plain values or undefined: a
+ * malformed stanza is dropped, never thrown through the connection.
+ */
+import xml, { type Element } from '@xmpp/xml';
+import { jid as parseJid } from '@xmpp/jid';
+import type { OwnShow, PresenceShow } from '../../../shared/contract.js';
+
+export const NS_ROSTER = 'jabber:iq:roster';
+const NS_DELAY = 'urn:xmpp:delay';
+
+export interface RosterItem {
+  jid: string;
+  name?: string;
+  subscription: 'none' | 'to' | 'from' | 'both' | 'remove';
+  groups: string[];
+}
+
+export interface ParsedPresence {
+  bare: string;
+  resource: string;
+  available: boolean;
+  show: Exclude<PresenceShow, 'offline'>;
+  status: string;
+  priority: number;
+}
+
+export interface ParsedMessage {
+  id: string | undefined;
+  from: string;
+  fromBare: string;
+  type: 'chat' | 'normal' | 'error';
+  body: string | undefined;
+  errorText: string | undefined;
+  /** From XEP-0203 delayed delivery, when the server stored the message for us. */
+  stampedAt: number | undefined;
+}
+
+/** A bare JID in canonical form, or undefined if the string is not a JID. */
+export function bareJid(address: string | undefined): string | undefined {
+  if (!address || address.length > 3071) return undefined;
+  try {
+    const parsed = parseJid(address);
+    if (!parsed.domain) return undefined;
+    return parsed.bare().toString().toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+function resourceOf(address: string): string {
+  try {
+    return parseJid(address).resource ?? '';
+  } catch {
+    return '';
+  }
+}
+
+const subscriptions = new Set(['none', 'to', 'from', 'both', 'remove']);
+
+export function parseRosterItems(query: Element | undefined): RosterItem[] {
+  if (!query) return [];
+  const items: RosterItem[] = [];
+  for (const item of query.getChildren('item')) {
+    const address = bareJid(item.attrs.jid);
+    if (!address) continue;
+    const subscription = subscriptions.has(item.attrs.subscription ?? '') ? item.attrs.subscription : 'none';
+    const name = item.attrs.name?.trim();
+    items.push({
+      jid: address,
+      ...(name ? { name: name.slice(0, 256) } : {}),
+      subscription: subscription as RosterItem['subscription'],
+      groups: item.getChildren('group').map((g) => g.text().slice(0, 256)).filter(Boolean),
+    });
+  }
+  return items;
+}
+
+export function parsePresence(stanza: Element): ParsedPresence | undefined {
+  const type = stanza.attrs.type;
+  if (type !== undefined && type !== 'unavailable') return undefined; // subscriptions, probes, errors
+  const from = stanza.attrs.from;
+  const bare = bareJid(from);
+  if (!from || !bare) return undefined;
+  const showText = stanza.getChildText('show');
+  const show: ParsedPresence['show'] = showText === 'away' || showText === 'xa' ? 'away' : showText === 'dnd' ? 'dnd' : 'online';
+  const priority = Number.parseInt(stanza.getChildText('priority') ?? '0', 10);
+  return {
+    bare,
+    resource: resourceOf(from),
+    available: type !== 'unavailable',
+    show,
+    status: (stanza.getChildText('status') ?? '').slice(0, 1024),
+    priority: Number.isFinite(priority) ? Math.max(-128, Math.min(127, priority)) : 0,
+  };
+}
+
+export function parseMessage(stanza: Element): ParsedMessage | undefined {
+  const type = stanza.attrs.type ?? 'normal';
+  if (type !== 'chat' && type !== 'normal' && type !== 'error') return undefined; // groupchat, headline: later
+  const from = stanza.attrs.from;
+  const fromBare = bareJid(from);
+  if (!from || !fromBare) return undefined;
+  const delay = stanza.getChild('delay', NS_DELAY)?.attrs.stamp;
+  const stamped = delay ? Date.parse(delay) : Number.NaN;
+  const error = stanza.getChild('error');
+  return {
+    id: stanza.attrs.id,
+    from,
+    fromBare,
+    type,
+    body: stanza.getChildText('body') ?? undefined,
+    errorText: error ? (error.getChildText('text') ?? error.getChildElements()[0]?.name ?? 'error') : undefined,
+    stampedAt: Number.isFinite(stamped) ? stamped : undefined,
+  };
+}
+
+export function rosterGet(): Element {
+  return xml('iq', { type: 'get' }, xml('query', { xmlns: NS_ROSTER }));
+}
+
+export function presenceStanza(show: OwnShow, status: string): Element {
+  return xml(
+    'presence',
+    {},
+    show === 'online' ? undefined : xml('show', {}, show),
+    status ? xml('status', {}, status) : undefined,
+  );
+}
+
+export function chatMessage(to: string, id: string, body: string): Element {
+  return xml('message', { to, id, type: 'chat' }, xml('body', {}, body));
+}

@@ -1,0 +1,175 @@
+// Minimal typings for the parts of xmpp.js we compose ourselves (the packages ship none).
+// Only what Klatsch uses is declared; widen it when a new part is needed.
+
+declare module '@xmpp/xml' {
+  export class Element {
+    constructor(name: string, attrs?: Record<string, string | undefined>);
+    name: string;
+    attrs: Record<string, string | undefined>;
+    children: (Element | string)[];
+    parent: Element | null;
+    is(name: string, xmlns?: string): boolean;
+    getNS(): string | undefined;
+    getChild(name: string, xmlns?: string): Element | undefined;
+    getChildren(name: string, xmlns?: string): Element[];
+    getChildElements(): Element[];
+    getChildText(name: string, xmlns?: string): string | null;
+    text(): string;
+    toString(): string;
+  }
+  type Child = Element | string | undefined | null | false;
+  function xml(name: string, attrs?: Record<string, string | undefined> | null, ...children: (Child | Child[])[]): Element;
+  namespace xml {
+    export { Element };
+  }
+  export default xml;
+  export class Parser {}
+}
+
+declare module '@xmpp/jid' {
+  export class JID {
+    local: string;
+    domain: string;
+    resource: string;
+    bare(): JID;
+    toString(): string;
+    equals(other: JID): boolean;
+  }
+  export function jid(address: string): JID;
+  export function jid(local: string, domain: string, resource?: string): JID;
+  const j: typeof jid & { JID: typeof JID };
+  export default j;
+}
+
+declare module '@xmpp/events' {
+  import { EventEmitter } from 'node:events';
+  export { EventEmitter };
+  export function promise<T = unknown>(target: EventEmitter, event: string, rejectEvent?: string, timeout?: number): Promise<T>;
+  export function listeners(handlers: Record<string, (...args: any[]) => void>): {
+    subscribe(target: EventEmitter): void;
+    unsubscribe(target: EventEmitter): void;
+  };
+}
+
+declare module '@xmpp/connection-tcp' {
+  import type { EventEmitter } from 'node:events';
+  import type { Element } from '@xmpp/xml';
+  import type { JID } from '@xmpp/jid';
+  export default class ConnectionTCP extends EventEmitter {
+    constructor(options?: Record<string, unknown>);
+    jid: JID | null;
+    status: string;
+    socket: (EventEmitter & { secure?: boolean; end(): void; write(d: string, cb?: (e?: Error) => void): void }) | null;
+    options: { domain: string; service?: string; lang?: string; timeout?: number };
+    Socket: unknown;
+    socketParameters(service: string): unknown;
+    isSecure(): boolean;
+    send(element: Element): Promise<void>;
+    sendReceive(element: Element, timeout?: number): Promise<Element>;
+    restart(): Promise<void>;
+    _attachSocket(socket: unknown): void;
+  }
+}
+
+declare module '@xmpp/client-core' {
+  import type { EventEmitter } from 'node:events';
+  import type { Element } from '@xmpp/xml';
+  import type { JID } from '@xmpp/jid';
+  export class Client extends EventEmitter {
+    constructor(options: { domain: string; service?: string; lang?: string; timeout?: number });
+    transports: unknown[];
+    jid: JID | null;
+    status: string;
+    timeout: number;
+    socket: (EventEmitter & { secure?: boolean; end(): void }) | null;
+    options: { domain: string; service?: string; lang?: string; timeout?: number };
+    isSecure(): boolean;
+    start(): Promise<JID>;
+    stop(): Promise<unknown>;
+    disconnect(): Promise<unknown>;
+    send(element: Element): Promise<void>;
+    sendReceive(element: Element, timeout?: number): Promise<Element>;
+    restart(): Promise<void>;
+    _attachSocket(socket: unknown): void;
+  }
+}
+
+declare module '@xmpp/middleware' {
+  import type { Client } from '@xmpp/client-core';
+  import type { Element } from '@xmpp/xml';
+  export interface IncomingContext {
+    entity: Client;
+    stanza: Element;
+    name: string;
+    id: string;
+    type: string;
+    from: import('@xmpp/jid').JID | null;
+    /** The iq's payload child, set by the iq callee. */
+    element?: Element;
+  }
+  type Next = () => Promise<unknown>;
+  export interface Middleware {
+    use(fn: (ctx: IncomingContext, next: Next) => unknown): unknown;
+    filter(fn: (ctx: IncomingContext, next: Next) => unknown): unknown;
+  }
+  export default function middleware(args: { entity: Client }): Middleware;
+}
+
+declare module '@xmpp/stream-features' {
+  import type { Middleware, IncomingContext } from '@xmpp/middleware';
+  import type { Element } from '@xmpp/xml';
+  export interface StreamFeatures {
+    use(name: string, xmlns: string, handler: (ctx: IncomingContext, next: () => Promise<unknown>, feature: Element) => unknown): unknown;
+  }
+  export default function streamFeatures(args: { middleware: Middleware }): StreamFeatures;
+}
+
+declare module '@xmpp/iq/caller.js' {
+  import type { Client } from '@xmpp/client-core';
+  import type { Middleware } from '@xmpp/middleware';
+  import type { Element } from '@xmpp/xml';
+  export interface IqCaller {
+    request(stanza: Element, timeout?: number): Promise<Element>;
+    get(element: Element, to?: string, timeout?: number): Promise<Element>;
+    set(element: Element, to?: string, timeout?: number): Promise<Element>;
+  }
+  export default function iqCaller(args: { middleware: Middleware; entity: Client }): IqCaller;
+}
+
+declare module '@xmpp/iq/callee.js' {
+  import type { Client } from '@xmpp/client-core';
+  import type { Middleware, IncomingContext } from '@xmpp/middleware';
+  import type { Element } from '@xmpp/xml';
+  export interface IqCallee {
+    get(ns: string, name: string, handler: (ctx: IncomingContext) => Element | Record<string, never> | Promise<Element>): void;
+    set(ns: string, name: string, handler: (ctx: IncomingContext) => Element | Record<string, never> | Promise<Element>): void;
+  }
+  export default function iqCallee(args: { middleware: Middleware; entity: Client }): IqCallee;
+}
+
+declare module '@xmpp/sasl' {
+  import type { StreamFeatures } from '@xmpp/stream-features';
+  import type { Client } from '@xmpp/client-core';
+  type Authenticate = (credentials: { username: string; password: string }, mechanism: string) => Promise<void>;
+  export default function sasl(
+    args: { streamFeatures: StreamFeatures; saslFactory: unknown },
+    onAuthenticate: (authenticate: Authenticate, mechanisms: string[], fast: unknown, entity: Client) => Promise<void>,
+  ): void;
+}
+
+declare module '@xmpp/sasl-scram-sha-1' {
+  export default function scramsha1(factory: unknown): void;
+}
+declare module '@xmpp/sasl-plain' {
+  export default function plain(factory: unknown): void;
+}
+declare module '@xmpp/resource-binding' {
+  import type { StreamFeatures } from '@xmpp/stream-features';
+  import type { IqCaller } from '@xmpp/iq/caller.js';
+  export default function resourceBinding(args: { streamFeatures: StreamFeatures; iqCaller: IqCaller }, resource?: string): void;
+}
+declare module 'saslmechanisms' {
+  export default class SASLFactory {
+    use(mech: unknown): this;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * The request and event names the app relies on, spelled out as type-checked lists
+ * so the app bundle does not pull in the contract's runtime (zod) just for the names.
+ * The `satisfies` clauses fail to compile if a name is added to or removed from the contract.
+ */
+import type { EventName, RequestName } from '../shared/contract';
+
+const requestTable = {
+  getSnapshot: true,
+  addAccount: true,
+  connectAccount: true,
+  disconnectAccount: true,
+  removeAccount: true,
+  trustCertificate: true,
+  setPresence: true,
+  sendMessage: true,
+  markRead: true,
+} as const satisfies Record<RequestName, true>;
+
+const eventTable = {
+  accountUpdated: true,
+  accountRemoved: true,
+  rosterReplaced: true,
+  contactUpdated: true,
+  messageUpserted: true,
+} as const satisfies Record<EventName, true>;
+
+export const requestNamesForCheck = Object.keys(requestTable) as RequestName[];
+export const eventNamesForCheck = Object.keys(eventTable) as EventName[];

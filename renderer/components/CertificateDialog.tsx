@@ -1,0 +1,60 @@
+import { useEffect, useRef } from 'react';
+import type { CertificateInfo } from '../../shared/contract';
+import { CertificateDetails } from './CertificateDetails';
+
+type Props = {
+  certificate: CertificateInfo;
+  /** The server the user tried to reach, for the wording. */
+  server: string;
+  busy: boolean;
+  onTrust: () => void;
+  onCancel: () => void;
+};
+
+/** Modal shown when a new account's server presents a certificate nobody vouches for. */
+export function CertificateDialog({ certificate, server, busy, onTrust, onCancel }: Props) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return;
+    if (!dialog.open) dialog.showModal();
+    // The safe choice has the focus, so pressing Enter by habit does not trust anything.
+    cancelRef.current?.focus();
+    return () => dialog.close();
+  }, []);
+
+  return (
+    <dialog
+      ref={ref}
+      className="dialog"
+      data-testid="cert-dialog"
+      aria-labelledby="cert-dialog-title"
+      aria-describedby="cert-dialog-problem"
+      onCancel={(e) => {
+        e.preventDefault();
+        if (!busy) onCancel();
+      }}
+    >
+      <h2 id="cert-dialog-title">Unverified certificate</h2>
+      <p id="cert-dialog-problem">
+        The server <strong>{server}</strong> presented a certificate that could not be verified:{' '}
+        <strong>{certificate.problem}</strong>.
+      </p>
+      <p>
+        Only trust it if you know this server uses its own certificate, and the fingerprint below matches the one your
+        administrator gave you.
+      </p>
+      <CertificateDetails certificate={certificate} fingerprintTestId="cert-fingerprint" />
+      <div className="button-row">
+        <button ref={cancelRef} type="button" className="button primary" data-testid="cert-cancel" onClick={onCancel} disabled={busy}>
+          Cancel
+        </button>
+        <button type="button" className="button" data-testid="cert-trust" onClick={onTrust} disabled={busy}>
+          {busy ? 'Connecting…' : 'Trust this certificate'}
+        </button>
+      </div>
+    </dialog>
+  );
+}

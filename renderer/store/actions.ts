@@ -1,0 +1,145 @@
+/**
+ * What the user can do, as functions over the store and the API. DOM-free: the
+ * window focus reaches us through the `ui` slice, so this runs in plain Node too.
+ */
+import type { AccountId, AccountView, ChatMessage, KlatschApi, OwnShow, RequestOf, Result } from '../../shared/contract';
+import type { AppStore } from './store';
+import { chatKeyString, type ChatKey } from './types';
+import { changedCertificate } from './transitions';
+
+export type AddAccountInput = RequestOf<'addAccount'>;
+
+export type Actions = ReturnType<typeof createActions>;
+
+/** Turns a rejected promise (a broken bridge) into the same shape as any other failure. */
+async function settle<T>(promise: Promise<Result<T>>): Promise<Result<T>> {
+  try {
+    return await promise;
+  } catch (e) {
+    return { ok: false, error: { code: 'internal', message: e instanceof Error ? e.message : String(e) } };
+  }
+}
+
+export function createActions(store: AppStore, api: KlatschApi) {
+  // Several reasons to mark one chat read in the same tick (selecting it, a message
+  // arriving, its counter going up) end in a single request.
+  const pendingMarkRead = new Map<string, ChatKey>();
+  let markReadScheduled = false;
+
+  function markRead(chat: ChatKey): void {
+    store.getState().unreadCleared(chat.accountId, chat.peer);
+    pendingMarkRead.set(chatKeyString(chat), chat);
+    if (markReadScheduled) return;
+    markReadScheduled = true;
+    queueMicrotask(() => {
+      markReadScheduled = false;
+      const chats = [...pendingMarkRead.values()];
+      pendingMarkRead.clear();
+      for (const c of chats) void settle(api.markRead({ accountId: c.accountId, peer: c.peer }));
+    });
+  }
+
+  /** True when `chat` is on screen and the user can see it. */
+  function isVisible(accountId: AccountId, peer: string): boolean {
+    const s = store.getState();
+    return s.windowFocused && s.selected?.accountId === accountId && s.selected.peer === peer;
+  }
+
+  return {
+    async loadSnapshot(): Promise<Result<unknown>> {
+      const result = await settle(api.getSnapshot({}));
+      if (result.ok) store.getState().snapshotLoaded(result.value);
+      else store.getState().snapshotFailed(result.error.message);
+      return result;
+    },
+
+    async addAccount(input: AddAccountInput): Promise<Result<AccountView>> {
+      const result = await settle(api.addAccount(input));
+      if (result.ok) {
+        const s = store.getState();
+        s.accountUpdated(result.value);
+        s.activeAccountChosen(result.value.id);
+        s.addingAccountSet(false);
+      }
+      return result;
+    },
+
+    connectAccount(accountId: AccountId, password?: { password: string; rememberPassword: boolean }) {
+      return settle(api.connectAccount(password ? { accountId, ...password } : { accountId }));
+    },
+
+    disconnectAccount(accountId: AccountId) {
+      return settle(api.disconnectAccount({ accountId }));
+    },
+
+    async removeAccount(accountId: AccountId) {
+      const result = await settle(api.removeAccount({ accountId }));
+      if (result.ok) store.getState().accountRemoved(accountId);
+      return result;
+    },
+
+    /**
+     * Re-pins after a `certificate-changed` error. If main has not started connecting
+     * again by the time it answers, we ask it to (with the stored password, if any).
+     */
+    async trustNewCertificate(accountId: AccountId, sha256: string) {
+      const result = await settle(api.trustCertificate({ accountId, sha256 }));
+      if (!result.ok) return result;
+      const account = store.getState().accounts.find((a) => a.id === accountId);
+      if (account && changedCertificate(account)?.sha256 === sha256 && account.hasStoredPassword) {
+        return settle(api.connectAccount({ accountId }));
+      }
+      return result;
+    },
+
+    async setPresence(accountId: AccountId, show: OwnShow, status: string) {
+      const result = await settle(api.setPresence({ accountId, show, status }));
+      if (result.ok) store.getState().ownPresenceApplied(accountId, { show, status });
+      return result;
+    },
+
+    async sendMessage(accountId: AccountId, to: string, body: string): Promise<Result<ChatMessage>> {
+      const result = await settle(api.sendMessage({ accountId, to, body }));
+      if (result.ok) store.getState().messageUpserted(accountId, result.value);
+      return result;
+    },
+
+    selectChat(chat: ChatKey | null): void {
+      store.getState().chatSelected(chat);
+      if (chat) markRead(chat);
+    },
+
+    chooseAccount(accountId: AccountId): void {
+      store.getState().activeAccountChosen(accountId);
+    },
+
+    setAddingAccount(adding: boolean): void {
+      store.getState().addingAccountSet(adding);
+    },
+
+    setDraft(chat: ChatKey, text: string): void {
+      store.getState().draftChanged(chat, text);
+    },
+
+    /** The window gained or lost focus: coming back to an open chat with news reads it. */
+    windowFocusChanged(focused: boolean): void {
+      const s = store.getState();
+      if (s.windowFocused === focused) return;
+      s.windowFocusChanged(focused);
+      const sel = s.selected;
+      if (focused && sel && (s.rosters[sel.accountId]?.find((c) => c.jid === sel.peer)?.unread ?? 0) > 0) {
+        markRead(sel);
+      }
+    },
+
+    /** Called for every message event: one arriving in the chat the user is looking at is read. */
+    messageArrived(accountId: AccountId, message: ChatMessage): void {
+      if (message.direction === 'in' && isVisible(accountId, message.peer)) markRead({ accountId, peer: message.peer });
+    },
+
+    /** Called for every contact event: a counter going up in the visible chat goes back to 0. */
+    contactChanged(accountId: AccountId, jid: string, unread: number): void {
+      if (unread > 0 && isVisible(accountId, jid)) markRead({ accountId, peer: jid });
+    },
+  };
+}

@@ -1,0 +1,21 @@
+import type { StateCreator } from 'zustand/vanilla';
+import type { AppState, RosterSlice } from './types';
+import { replaceRoster, setUnread, updateContact } from './transitions';
+
+export const createRosterSlice: StateCreator<AppState, [], [], RosterSlice> = (set) => ({
+  rosters: {},
+
+  rosterReplaced: (accountId, contacts) =>
+    set((s) => ({ rosters: { ...s.rosters, [accountId]: replaceRoster(contacts) } })),
+
+  contactUpdated: (accountId, contact) =>
+    set((s) => ({ rosters: { ...s.rosters, [accountId]: updateContact(s.rosters[accountId] ?? [], contact) } })),
+
+  unreadCleared: (accountId, jid) =>
+    set((s) => {
+      const roster = s.rosters[accountId];
+      if (!roster) return {};
+      const next = setUnread(roster, jid, 0);
+      return next === roster ? {} : { rosters: { ...s.rosters, [accountId]: next } };
+    }),
+});

@@ -1,0 +1,64 @@
+/**
+ * The shape of the one renderer store, made of four typed slices.
+ * Type-only module: no runtime code, no DOM.
+ */
+import type {
+  AccountId,
+  AccountView,
+  ChatMessage,
+  Contact,
+  OwnShow,
+  SecretStorageStatus,
+  Snapshot,
+} from '../../shared/contract';
+import type { ChatsByAccount } from './transitions';
+
+export type LoadState = { kind: 'loading' } | { kind: 'ready' } | { kind: 'failed'; message: string };
+
+/** Accounts and their connections, plus whether passwords can be stored at all. */
+export type ConnectionSlice = {
+  load: LoadState;
+  accounts: AccountView[];
+  secretStorage: SecretStorageStatus;
+  snapshotLoaded: (snapshot: Snapshot) => void;
+  snapshotFailed: (message: string) => void;
+  accountUpdated: (account: AccountView) => void;
+  accountRemoved: (accountId: AccountId) => void;
+  /** Applies a presence main accepted, before its `accountUpdated` arrives. */
+  ownPresenceApplied: (accountId: AccountId, presence: { show: OwnShow; status: string }) => void;
+};
+
+/** Contacts per account, always sorted for display. */
+export type RosterSlice = {
+  rosters: Record<AccountId, Contact[]>;
+  rosterReplaced: (accountId: AccountId, contacts: Contact[]) => void;
+  contactUpdated: (accountId: AccountId, contact: Contact) => void;
+  unreadCleared: (accountId: AccountId, jid: string) => void;
+};
+
+export type ChatKey = { accountId: AccountId; peer: string };
+
+/** Messages per account and peer, in time order, and the open conversation. */
+export type ChatsSlice = {
+  chats: ChatsByAccount;
+  selected: ChatKey | null;
+  messageUpserted: (accountId: AccountId, message: ChatMessage) => void;
+  chatSelected: (chat: ChatKey | null) => void;
+};
+
+/** What only the window cares about. */
+export type UiSlice = {
+  activeAccountId: AccountId | null;
+  addingAccount: boolean;
+  windowFocused: boolean;
+  /** Unsent composer text per conversation (key from `chatKeyString`). */
+  drafts: Record<string, string>;
+  activeAccountChosen: (accountId: AccountId) => void;
+  addingAccountSet: (adding: boolean) => void;
+  windowFocusChanged: (focused: boolean) => void;
+  draftChanged: (chat: ChatKey, text: string) => void;
+};
+
+export type AppState = ConnectionSlice & RosterSlice & ChatsSlice & UiSlice;
+
+export const chatKeyString = (chat: ChatKey): string => `${chat.accountId}\n${chat.peer}`;

@@ -1,0 +1,26 @@
+import type { StateCreator } from 'zustand/vanilla';
+import { chatKeyString, type AppState, type UiSlice } from './types';
+import { omitKey } from './transitions';
+
+export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
+  activeAccountId: null,
+  addingAccount: false,
+  windowFocused: true,
+  drafts: {},
+
+  activeAccountChosen: (accountId) =>
+    set((s) => ({
+      activeAccountId: accountId,
+      selected: s.selected?.accountId === accountId ? s.selected : null,
+    })),
+
+  addingAccountSet: (adding) => set({ addingAccount: adding }),
+
+  windowFocusChanged: (focused) => set({ windowFocused: focused }),
+
+  draftChanged: (chat, text) =>
+    set((s) => {
+      const key = chatKeyString(chat);
+      return { drafts: text === '' ? omitKey(s.drafts, key) : { ...s.drafts, [key]: text } };
+    }),
+});

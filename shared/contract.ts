@@ -1,0 +1,227 @@
+/**
+ * The one IPC contract between the renderer and the main process.
+ *
+ * Requests go renderer → main and answer with a `Result`; events go main → renderer.
+ * Every request payload is parsed by main with the schema below before a handler
+ * sees it, so handlers only ever get typed, bounded values.
+ *
+ * This file imports neither Node nor the DOM: both sides, and the development
+ * host, import it as it is.
+ */
+import { z } from 'zod';
+
+// ---------------------------------------------------------------------------
+// Building blocks
+
+/** Bounded so that a hostile or buggy renderer cannot hand main megabytes of junk. */
+const text = (max: number) => z.string().max(max);
+
+export const AccountId = z.string().regex(/^[a-zA-Z0-9-]{1,64}$/, 'not an account id');
+export type AccountId = z.infer<typeof AccountId>;
+
+/** A bare JID as typed by a user: `local@domain`. Checked further by the core's JID parser. */
+export const BareJid = z
+  .string()
+  .min(3)
+  .max(3071)
+  .regex(/^[^@/\s]+@[^@/\s]+$/, 'expected an address like user@example.com');
+export type BareJid = z.infer<typeof BareJid>;
+
+export const PresenceShow = z.enum(['online', 'away', 'dnd', 'offline']);
+export type PresenceShow = z.infer<typeof PresenceShow>;
+
+/** What the user can choose for themselves ("offline" is signing out, not a presence). */
+export const OwnShow = z.enum(['online', 'away', 'dnd']);
+export type OwnShow = z.infer<typeof OwnShow>;
+
+export const Presence = z.object({ show: PresenceShow, status: text(1024) });
+export type Presence = z.infer<typeof Presence>;
+
+export const CertificateInfo = z.object({
+  subject: z.string(),
+  issuer: z.string(),
+  validFrom: z.string(),
+  validTo: z.string(),
+  /** SHA-256 of the DER certificate, colon-separated uppercase hex. */
+  sha256: z.string(),
+  selfSigned: z.boolean(),
+  /** Why Node refused it, in words (e.g. "self-signed certificate"). */
+  problem: z.string(),
+});
+export type CertificateInfo = z.infer<typeof CertificateInfo>;
+
+export const ErrorCode = z.enum([
+  'invalid-request',
+  'not-found',
+  'already-exists',
+  'auth-failed',
+  'tls-required',
+  'untrusted-certificate',
+  'certificate-changed',
+  'host-not-found',
+  'connection-refused',
+  'connection-lost',
+  'timeout',
+  'stream-error',
+  'not-connected',
+  'storage',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const AppError = z.object({
+  code: ErrorCode,
+  message: z.string(),
+  /** Present with `untrusted-certificate` and `certificate-changed`. */
+  certificate: CertificateInfo.optional(),
+});
+export type AppError = z.infer<typeof AppError>;
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
+
+export const ConnectionState = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('offline') }),
+  z.object({ kind: z.literal('connecting') }),
+  z.object({ kind: z.literal('online'), jid: z.string() }),
+  z.object({
+    kind: z.literal('reconnecting'),
+    /** Epoch ms of the next attempt, so the UI can count down. */
+    retryAt: z.number(),
+    attempt: z.number().int(),
+    reason: z.string(),
+  }),
+  z.object({ kind: z.literal('error'), error: AppError }),
+]);
+export type ConnectionState = z.infer<typeof ConnectionState>;
+
+export const AccountView = z.object({
+  id: AccountId,
+  jid: z.string(),
+  host: z.string().optional(),
+  port: z.number().int().optional(),
+  directTls: z.boolean(),
+  rememberPassword: z.boolean(),
+  /** True when a password is stored (encrypted); false means the user must type it. */
+  hasStoredPassword: z.boolean(),
+  pinnedCertificate: z.string().optional(),
+  connection: ConnectionState,
+  ownPresence: z.object({ show: OwnShow, status: z.string() }),
+});
+export type AccountView = z.infer<typeof AccountView>;
+
+export const Contact = z.object({
+  jid: z.string(),
+  name: z.string().optional(),
+  subscription: z.enum(['none', 'to', 'from', 'both', 'remove']),
+  groups: z.array(z.string()),
+  presence: Presence,
+  unread: z.number().int(),
+});
+export type Contact = z.infer<typeof Contact>;
+
+export const ChatMessage = z.object({
+  id: z.string(),
+  peer: z.string(),
+  direction: z.enum(['in', 'out']),
+  body: z.string(),
+  /** Epoch ms: when sent (ours) or when received / stamped by the sender's server (theirs). */
+  timestamp: z.number(),
+  state: z.enum(['sending', 'sent', 'failed', 'received']),
+  error: z.string().optional(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const SecretStorageStatus = z.object({
+  available: z.boolean(),
+  /** Why passwords cannot be remembered, when they cannot. */
+  reason: z.string().optional(),
+});
+export type SecretStorageStatus = z.infer<typeof SecretStorageStatus>;
+
+export const Snapshot = z.object({
+  accounts: z.array(AccountView),
+  rosters: z.record(z.string(), z.array(Contact)),
+  chats: z.record(z.string(), z.record(z.string(), z.array(ChatMessage))),
+  secretStorage: SecretStorageStatus,
+  /** Set when the settings file could not be read; nothing is saved until it is fixed. */
+  storageProblem: z.string().optional(),
+});
+export type Snapshot = z.infer<typeof Snapshot>;
+
+// ---------------------------------------------------------------------------
+// Requests: renderer → main
+
+const Password = z.string().min(1).max(1024);
+
+export const requests = {
+  getSnapshot: { request: z.object({}).strict(), response: Snapshot },
+  addAccount: {
+    request: z
+      .object({
+        jid: BareJid,
+        password: Password,
+        rememberPassword: z.boolean(),
+        host: z.string().min(1).max(253).optional(),
+        port: z.number().int().min(1).max(65535).optional(),
+        directTls: z.boolean().optional(),
+        /** Set after the user saw the certificate of an `untrusted-certificate` error and chose to trust it. */
+        trustCertificate: z.string().max(128).optional(),
+      })
+      .strict(),
+    response: AccountView,
+  },
+  connectAccount: {
+    request: z.object({ accountId: AccountId, password: Password.optional(), rememberPassword: z.boolean().optional() }).strict(),
+    response: z.object({}),
+  },
+  disconnectAccount: { request: z.object({ accountId: AccountId }).strict(), response: z.object({}) },
+  removeAccount: { request: z.object({ accountId: AccountId }).strict(), response: z.object({}) },
+  /** Pin (or, after a warning, re-pin) the certificate last presented for this account. */
+  trustCertificate: {
+    request: z.object({ accountId: AccountId, sha256: z.string().max(128) }).strict(),
+    response: z.object({}),
+  },
+  setPresence: {
+    request: z.object({ accountId: AccountId, show: OwnShow, status: text(1024) }).strict(),
+    response: z.object({}),
+  },
+  sendMessage: {
+    request: z.object({ accountId: AccountId, to: BareJid, body: z.string().min(1).max(65536) }).strict(),
+    response: ChatMessage,
+  },
+  markRead: { request: z.object({ accountId: AccountId, peer: BareJid }).strict(), response: z.object({}) },
+} as const;
+
+export type RequestName = keyof typeof requests;
+export type RequestOf<K extends RequestName> = z.input<(typeof requests)[K]['request']>;
+export type ResponseOf<K extends RequestName> = z.infer<(typeof requests)[K]['response']>;
+export const requestNames = Object.keys(requests) as RequestName[];
+
+// ---------------------------------------------------------------------------
+// Events: main → renderer
+
+export const events = {
+  accountUpdated: AccountView,
+  accountRemoved: z.object({ accountId: AccountId }),
+  rosterReplaced: z.object({ accountId: AccountId, contacts: z.array(Contact) }),
+  contactUpdated: z.object({ accountId: AccountId, contact: Contact }),
+  /** A new message, or a new state of one already sent (same id): upsert. */
+  messageUpserted: z.object({ accountId: AccountId, message: ChatMessage }),
+} as const;
+
+export type EventName = keyof typeof events;
+export type EventOf<K extends EventName> = z.infer<(typeof events)[K]>;
+export const eventNames = Object.keys(events) as EventName[];
+
+// ---------------------------------------------------------------------------
+// What the preload (or the development bridge) puts on `window.klatsch`.
+
+export type KlatschApi = {
+  [K in RequestName]: (payload: RequestOf<K>) => Promise<Result<ResponseOf<K>>>;
+} & {
+  on: { [E in EventName]: (listener: (payload: EventOf<E>) => void) => () => void };
+};
+
+/** Channel names used on Electron's IPC. */
+export const requestChannel = (name: RequestName): string => `klatsch:request:${name}`;
+export const eventChannel = (name: EventName): string => `klatsch:event:${name}`;
