@@ -1,0 +1,54 @@
+/**
+ * `npm run dev:host -- --profile DIR [--port N] [--extra-ca FILE]…`
+ * Starts one app instance (one profile) as a development host and prints the
+ * URL to open. Each instance is separate, like two installations of the app.
+ */
+import path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { KlatschCore } from '../core/klatsch-core.js';
+import { FileKeySecretBox } from '../core/store/secret-box.js';
+import { startDevHost } from './dev-host.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      profile: { type: 'string' },
+      port: { type: 'string' },
+      'extra-ca': { type: 'string', multiple: true },
+    },
+  });
+  if (!values.profile) throw new Error('--profile DIR is required');
+  const profileDir = path.resolve(values.profile);
+  await fs.mkdir(profileDir, { recursive: true, mode: 0o700 });
+  const extraAnchors = await Promise.all((values['extra-ca'] ?? []).map((f) => fs.readFile(f, 'utf8')));
+  const core = new KlatschCore({
+    profileDir,
+    secretBox: await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key')),
+    extraAnchors,
+  });
+  await core.start();
+  const host = await startDevHost({
+    core,
+    rendererDir: path.join(root, 'dist/renderer'),
+    bridgeFile: path.join(root, 'dist/devhost/dev-bridge.js'),
+    ...(values.port ? { port: Number(values.port) } : {}),
+    log: (line) => console.error(line),
+  });
+  console.log(`KLATSCH_URL=${host.url}`);
+  const stop = async () => {
+    await host.close();
+    await core.stop();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(`development host failed: ${(error as Error).message}`);
+  process.exit(1);
+});

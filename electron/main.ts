@@ -1,0 +1,102 @@
+/**
+ * Klatsch's main process: the window, its security settings and the app's
+ * lifecycle. Everything else is the core (electron/core), which never imports
+ * Electron and gets safeStorage and the profile path from here.
+ */
+import path from 'node:path';
+import { promises as fs } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, safeStorage, session } from 'electron';
+import { KlatschCore } from './core/klatsch-core.js';
+import { SafeStorageSecretBox } from './core/store/secret-box.js';
+import { wireIpc } from './ipc-main.js';
+
+const log = (line: string) => console.error(`[klatsch] ${line}`);
+
+if (!app.requestSingleInstanceLock()) app.quit();
+
+let core: KlatschCore | undefined;
+let mainWindow: BrowserWindow | undefined;
+
+/** Trust anchors beyond the system's, for development only (`--extra-ca=FILE`); never in a packaged app. */
+async function extraAnchors(): Promise<string[]> {
+  if (app.isPackaged) return [];
+  const files = process.argv.filter((a) => a.startsWith('--extra-ca=')).map((a) => a.slice('--extra-ca='.length));
+  return Promise.all(files.map((f) => fs.readFile(f, 'utf8')));
+}
+
+function hardenSessions(): void {
+  // No web permission (camera, notifications, geolocation, …) is granted to page content.
+  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => {
+    log(`denied permission request: ${permission}`);
+    callback(false);
+  });
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  app.on('web-contents-created', (_e, contents) => {
+    contents.on('will-navigate', (event) => event.preventDefault());
+    contents.on('will-redirect', (event) => event.preventDefault());
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  });
+}
+
+async function createWindow(): Promise<void> {
+  const page = path.join(__dirname, '../renderer/index.html');
+  const window = new BrowserWindow({
+    width: 1100,
+    height: 720,
+    minWidth: 720,
+    minHeight: 480,
+    title: 'Klatsch',
+    show: false,
+    webPreferences: {
+      preload: path.join(__dirname, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: true,
+    },
+  });
+  mainWindow = window;
+  window.once('ready-to-show', () => window.show());
+  const unwire = wireIpc(core!, window, pathToFileURL(page).href, log);
+  window.on('closed', () => {
+    unwire();
+    mainWindow = undefined;
+  });
+  await window.loadFile(page);
+}
+
+app.on('second-instance', () => {
+  if (mainWindow?.isMinimized()) mainWindow.restore();
+  mainWindow?.focus();
+});
+
+app.whenReady().then(async () => {
+  hardenSessions();
+  core = new KlatschCore({
+    profileDir: app.getPath('userData'),
+    secretBox: new SafeStorageSecretBox(safeStorage),
+    extraAnchors: await extraAnchors(),
+  });
+  await core.start();
+  await createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) void createWindow();
+  });
+}).catch((error: unknown) => {
+  log(`start failed: ${(error as Error).message}`);
+  app.exit(1);
+});
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+
+app.on('before-quit', () => {
+  void core?.stop();
+});

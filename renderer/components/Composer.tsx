@@ -1,0 +1,73 @@
+import { useId, useRef, type KeyboardEvent } from 'react';
+
+type Props = {
+  peerName: string;
+  value: string;
+  error: string | null;
+  busy: boolean;
+  onChange: (text: string) => void;
+  onSend: (text: string) => void;
+};
+
+/** Cuts blank lines around the text; what is left is sent as typed. */
+export function messageToSend(text: string): string | null {
+  const cleaned = text.replace(/^(?:[ \t]*\r?\n)+/, '').trimEnd();
+  return cleaned.trim() === '' ? null : cleaned;
+}
+
+/** Enter sends, Shift+Enter starts a new line; empty messages are not sent. */
+export function Composer({ peerName, value, error, busy, onChange, onSend }: Props) {
+  const id = useId();
+  const ref = useRef<HTMLTextAreaElement>(null);
+  const text = messageToSend(value);
+
+  function send() {
+    if (text === null || busy) return;
+    onSend(text);
+    ref.current?.focus();
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
+    if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      send();
+    }
+  }
+
+  return (
+    <div className="composer">
+      {error && (
+        <p className="inline-error small" role="alert" data-testid="composer-error">
+          {error}
+        </p>
+      )}
+      <div className="composer-row">
+        <label htmlFor={`${id}-text`} className="sr-only">
+          Message to {peerName}
+        </label>
+        <textarea
+          ref={ref}
+          id={`${id}-text`}
+          data-testid="composer"
+          className="composer-input"
+          rows={2}
+          maxLength={65536}
+          placeholder={`Message ${peerName}`}
+          value={value}
+          onChange={(e) => onChange(e.target.value)}
+          onKeyDown={onKeyDown}
+        />
+        <button
+          type="button"
+          className="button primary"
+          data-testid="send-button"
+          onClick={send}
+          disabled={text === null || busy}
+        >
+          Send
+        </button>
+      </div>
+      <p className="hint composer-hint">Enter to send, Shift+Enter for a new line</p>
+    </div>
+  );
+}

@@ -1,0 +1,103 @@
+import { Fragment, useLayoutEffect, useRef } from 'react';
+import type { ChatMessage } from '../../shared/contract';
+import { dayKey, formatDay, formatFullDate, formatTime } from '../format';
+
+type Props = {
+  peer: string;
+  peerName: string;
+  messages: ChatMessage[];
+};
+
+const stateLabel: Record<ChatMessage['state'], string> = {
+  sending: 'Sending…',
+  sent: 'Sent',
+  failed: 'Not sent',
+  received: 'Received',
+};
+
+/** How close to the bottom (px) still counts as "reading the newest messages". */
+const STICK_THRESHOLD = 48;
+
+export function MessageItem({ message }: { message: ChatMessage }) {
+  return (
+    <li
+      className={`message ${message.direction} state-${message.state}`}
+      data-testid="message"
+      data-direction={message.direction}
+      data-state={message.state}
+    >
+      <div className="bubble">
+        {/* A text node only: message text is never interpreted as HTML. */}
+        <div className="message-body" data-testid="message-body">
+          {message.body}
+        </div>
+        <div className="message-meta">
+          <time dateTime={new Date(message.timestamp).toISOString()} title={formatFullDate(message.timestamp)}>
+            {formatTime(message.timestamp)}
+          </time>
+          {message.direction === 'out' && message.state !== 'failed' && (
+            <span className="message-state">{stateLabel[message.state]}</span>
+          )}
+        </div>
+      </div>
+      {message.state === 'failed' && (
+        <p className="message-error" data-testid="message-error">
+          Not sent{message.error ? `: ${message.error}` : ''}
+        </p>
+      )}
+    </li>
+  );
+}
+
+/** The conversation, oldest first, following the newest message unless the user scrolled up. */
+export function MessageList({ peer, peerName, messages }: Props) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const stickToBottom = useRef(true);
+  const shownPeer = useRef<string | null>(null);
+  const last = messages[messages.length - 1];
+
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const newChat = shownPeer.current !== peer;
+    shownPeer.current = peer;
+    // Opening a chat, reading at the bottom, or having just sent: show the newest message.
+    if (newChat || stickToBottom.current || last?.direction === 'out') {
+      el.scrollTop = el.scrollHeight;
+      stickToBottom.current = true;
+    }
+  }, [peer, last?.id, last?.state, messages.length]);
+
+  function onScroll() {
+    const el = scrollRef.current;
+    if (!el) return;
+    stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_THRESHOLD;
+  }
+
+  let previousDay = '';
+  return (
+    <div className="message-scroll" ref={scrollRef} onScroll={onScroll}>
+      {messages.length === 0 ? (
+        <p className="chat-empty muted">No messages with {peerName} yet. Say hello!</p>
+      ) : (
+        <ol className="messages" role="log" aria-label={`Messages with ${peerName}`}>
+          {messages.map((m) => {
+            const day = dayKey(m.timestamp);
+            const separator = day !== previousDay;
+            previousDay = day;
+            return (
+              <Fragment key={m.id}>
+                {separator && (
+                  <li className="day-separator" role="presentation">
+                    <span>{formatDay(m.timestamp)}</span>
+                  </li>
+                )}
+                <MessageItem message={m} />
+              </Fragment>
+            );
+          })}
+        </ol>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,84 @@
+import { useId, useState, type KeyboardEvent } from 'react';
+import type { OwnShow } from '../../shared/contract';
+import { presenceLabel } from '../format';
+import { PresenceDot } from './PresenceDot';
+
+type Props = {
+  jid: string;
+  show: OwnShow;
+  status: string;
+  error: string | null;
+  onChange: (show: OwnShow, status: string) => void;
+};
+
+const choices: OwnShow[] = ['online', 'away', 'dnd'];
+
+/** The user's own presence: a selector and a status line applied on Enter or when leaving the field. */
+export function OwnPresence({ jid, show, status, error, onChange }: Props) {
+  const id = useId();
+  // null while the user is not editing: the field shows what main knows.
+  const [draft, setDraft] = useState<string | null>(null);
+  const shownStatus = draft ?? status;
+
+  function commit() {
+    if (draft === null) return;
+    const next = draft.trim();
+    setDraft(null);
+    if (next !== status) onChange(show, next);
+  }
+
+  function onKeyDown(e: KeyboardEvent<HTMLInputElement>) {
+    if (e.key === 'Enter' && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      commit();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      setDraft(null);
+    }
+  }
+
+  return (
+    <div className="own-presence">
+      <div className="own-jid" title={jid}>
+        <PresenceDot show={show} />
+        <span className="jid">{jid}</span>
+      </div>
+      <label className="sr-only" htmlFor={`${id}-show`}>
+        Your presence
+      </label>
+      <select
+        id={`${id}-show`}
+        data-testid="own-show"
+        className="select"
+        value={show}
+        onChange={(e) => onChange(e.target.value as OwnShow, (draft ?? status).trim())}
+      >
+        {choices.map((c) => (
+          <option key={c} value={c}>
+            {presenceLabel[c]}
+          </option>
+        ))}
+      </select>
+      <label className="sr-only" htmlFor={`${id}-status`}>
+        Your status message
+      </label>
+      <input
+        id={`${id}-status`}
+        data-testid="own-status"
+        className="input"
+        type="text"
+        maxLength={1024}
+        placeholder="Set a status message"
+        value={shownStatus}
+        onChange={(e) => setDraft(e.target.value)}
+        onKeyDown={onKeyDown}
+        onBlur={commit}
+      />
+      {error && (
+        <p className="inline-error small" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
