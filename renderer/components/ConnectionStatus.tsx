@@ -1,47 +1,53 @@
 import type { ConnectionState } from '../../shared/contract';
-import { secondsUntil } from '../format';
+import { useSecondsUntil } from '../hooks/useSecondsUntil';
 
 type Props = {
   state: ConnectionState;
-  /** Current time in epoch ms; the parent ticks it while a countdown runs. */
-  now: number;
   busy: boolean;
+  /** Message of a failed retry request, if any. */
+  error: string | null;
   onRetry: () => void;
 };
 
-/** Always-visible line telling whether we are connected, and what happens next if not. */
-export function ConnectionStatus({ state, now, busy, onRetry }: Props) {
-  let text: string;
-  let detail: string | null = null;
+function ReconnectCountdown({ retryAt }: { retryAt: number }) {
+  const seconds = useSecondsUntil(retryAt);
+  // The ticking number is left out of the live region: screen readers would read it every second.
+  return (
+    <>
+      <span aria-hidden="true">{seconds > 0 ? `Reconnecting in ${seconds} s` : 'Reconnecting…'}</span>
+      <span className="sr-only">Connection lost, reconnecting soon.</span>
+    </>
+  );
+}
+
+function title(state: ConnectionState) {
   switch (state.kind) {
     case 'offline':
-      text = 'Offline';
-      break;
+      return 'Offline';
     case 'connecting':
-      text = 'Connecting…';
-      break;
+      return 'Connecting…';
     case 'online':
-      text = 'Online';
-      break;
-    case 'reconnecting': {
-      const s = secondsUntil(state.retryAt, now);
-      text = s > 0 ? `Reconnecting in ${s} s` : 'Reconnecting…';
-      detail = state.reason;
-      break;
-    }
+      return 'Online';
+    case 'reconnecting':
+      return <ReconnectCountdown key={state.retryAt} retryAt={state.retryAt} />;
     case 'error':
-      text = 'Not connected';
-      detail = state.error.message;
-      break;
+      return 'Not connected';
   }
+}
+
+/** Always-visible line telling whether we are connected, and what happens next if not. */
+export function ConnectionStatus({ state, busy, error, onRetry }: Props) {
+  const detail =
+    state.kind === 'reconnecting' ? state.reason : state.kind === 'error' ? state.error.message : null;
   const canRetry = state.kind === 'error' || state.kind === 'offline';
   return (
     <div className={`connection-status state-${state.kind}`} data-testid="connection-status" data-state={state.kind}>
-      <div role="status" className="connection-text">
+      <div className="connection-text">
         <span className="connection-icon" aria-hidden="true" />
-        <span>
-          <span className="connection-title">{text}</span>
+        <span role="status">
+          <span className="connection-title">{title(state)}</span>
           {detail && <span className="connection-detail">{detail}</span>}
+          {error && <span className="connection-detail">{error}</span>}
         </span>
       </div>
       {canRetry && (

@@ -74,17 +74,15 @@ export function MessageList({ peer, peerName, messages }: Props) {
     stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_THRESHOLD;
   }
 
-  let previousDay = '';
   return (
     <div className="message-scroll" ref={scrollRef} onScroll={onScroll}>
       {messages.length === 0 ? (
         <p className="chat-empty muted">No messages with {peerName} yet. Say hello!</p>
       ) : (
         <ol className="messages" role="log" aria-label={`Messages with ${peerName}`}>
-          {messages.map((m) => {
-            const day = dayKey(m.timestamp);
-            const separator = day !== previousDay;
-            previousDay = day;
+          {messages.map((m, i) => {
+            const before = messages[i - 1];
+            const separator = !before || dayKey(before.timestamp) !== dayKey(m.timestamp);
             return (
               <Fragment key={m.id}>
                 {separator && (

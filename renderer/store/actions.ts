@@ -121,6 +121,10 @@ export function createActions(store: AppStore, api: KlatschApi) {
       store.getState().draftChanged(chat, text);
     },
 
+    getDraft(chat: ChatKey): string {
+      return store.getState().drafts[chatKeyString(chat)] ?? '';
+    },
+
     /** The window gained or lost focus: coming back to an open chat with news reads it. */
     windowFocusChanged(focused: boolean): void {
       const s = store.getState();

@@ -5,6 +5,7 @@
  * untrusted certificate, no TLS) stop it until the user acts.
  */
 import { EventEmitter } from 'node:events';
+import type { LookupFunction } from 'node:net';
 import type { ConnectionState } from '../../../shared/contract.js';
 import { backoffDelay } from './backoff.js';
 import { classifyError, ClassifiedError } from './errors.js';
@@ -23,6 +24,7 @@ export interface ConnectionManagerOptions {
   /** Read again before every attempt: the user may have pinned a certificate meanwhile. */
   target: () => ConnectionTarget;
   lookup?: SrvLookup;
+  hostLookup?: LookupFunction;
   random?: () => number;
   now?: () => number;
   backoff?: { baseMs?: number; maxMs?: number };
@@ -97,6 +99,7 @@ export class ConnectionManager extends EventEmitter {
       password,
       trust: target.trust,
       endpoints,
+      ...(this.options.hostLookup ? { hostLookup: this.options.hostLookup } : {}),
       ...(this.options.stepTimeoutMs ? { stepTimeoutMs: this.options.stepTimeoutMs } : {}),
       ...(this.options.loginTimeoutMs ? { loginTimeoutMs: this.options.loginTimeoutMs } : {}),
     });

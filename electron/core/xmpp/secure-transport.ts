@@ -13,6 +13,8 @@ import { capturePeerCertificate, explainCertificateFailure, tlsOptions, type Tru
 export interface SocketParameters {
   host: string;
   port: number;
+  /** Name resolution for `host` (tests resolve only their own names, never asking real DNS). */
+  lookup?: net.LookupFunction;
 }
 
 /** A TLS socket with the interface xmpp.js expects of `entity.socket`. */
@@ -29,7 +31,7 @@ export class SecureSocket extends EventEmitter {
 
   /** Direct TLS (XEP-0368): a new TCP connection that starts with a handshake. */
   connect(params: SocketParameters): void {
-    this.attach(tls.connect({ ...tlsOptions(this.domain, this.trust), host: params.host, port: params.port }));
+    this.attach(tls.connect({ ...tlsOptions(this.domain, this.trust), ...params }));
   }
 
   /** STARTTLS: upgrade the plain socket the stream started on. */
@@ -78,10 +80,11 @@ export class PlainSocket extends net.Socket {
  * by the service URI (`xmpp://` STARTTLS, `xmpps://` direct TLS) and creates its
  * socket with `new Socket()`, so the trust is bound into the class here.
  */
-export function transportsFor(domain: string, trust: TrustMode): unknown[] {
+export function transportsFor(domain: string, trust: TrustMode, lookup?: net.LookupFunction): unknown[] {
+  const withLookup = (params: SocketParameters | undefined) => (params && lookup ? { ...params, lookup } : params);
   class StartTlsTransport extends ConnectionTCP {
     override socketParameters(service: string): SocketParameters | undefined {
-      return parseService(service, 'xmpp:');
+      return withLookup(parseService(service, 'xmpp:'));
     }
   }
   (StartTlsTransport.prototype as unknown as { Socket: unknown }).Socket = PlainSocket;
@@ -93,7 +96,7 @@ export function transportsFor(domain: string, trust: TrustMode): unknown[] {
   }
   class DirectTlsTransport extends ConnectionTCP {
     override socketParameters(service: string): SocketParameters | undefined {
-      return parseService(service, 'xmpps:');
+      return withLookup(parseService(service, 'xmpps:'));
     }
   }
   (DirectTlsTransport.prototype as unknown as { Socket: unknown }).Socket = BoundSecureSocket;

@@ -41,15 +41,6 @@ declare module '@xmpp/jid' {
   export default j;
 }
 
-declare module '@xmpp/events' {
-  import { EventEmitter } from 'node:events';
-  export { EventEmitter };
-  export function promise<T = unknown>(target: EventEmitter, event: string, rejectEvent?: string, timeout?: number): Promise<T>;
-  export function listeners(handlers: Record<string, (...args: any[]) => void>): {
-    subscribe(target: EventEmitter): void;
-    unsubscribe(target: EventEmitter): void;
-  };
-}
 
 declare module '@xmpp/connection-tcp' {
   import type { EventEmitter } from 'node:events';

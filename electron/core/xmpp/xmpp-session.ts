@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import type { LookupFunction } from 'node:net';
 import { Client } from '@xmpp/client-core';
 import type { Element } from '@xmpp/xml';
 import middlewareFactory from '@xmpp/middleware';
@@ -30,6 +31,7 @@ export interface SessionOptions {
   password: string;
   trust: TrustMode;
   endpoints: Endpoint[];
+  hostLookup?: LookupFunction;
   /** Per step of the login (connect, each stream round trip). */
   stepTimeoutMs?: number;
   /** The whole login. */
@@ -81,7 +83,7 @@ export class XmppSession extends EventEmitter {
       service: `${endpoint.directTls ? 'xmpps' : 'xmpp'}://${hostForUri(endpoint.host)}:${endpoint.port}`,
       timeout: step,
     });
-    entity.transports.push(...transportsFor(options.domain, options.trust));
+    entity.transports.push(...transportsFor(options.domain, options.trust, options.hostLookup));
 
     const middleware = middlewareFactory({ entity });
     requireTls(middleware, options.trust); // before every other stream feature

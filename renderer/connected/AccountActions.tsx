@@ -1,0 +1,81 @@
+import { useId, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import type { AccountView } from '../../shared/contract';
+import { useActions, useAppState } from './context';
+
+/** Switch account, add one, disconnect or remove the current one. */
+export function AccountActions({ account }: { account: AccountView }) {
+  const id = useId();
+  const actions = useActions();
+  const accounts = useAppState(useShallow((s) => s.accounts.map((a) => ({ id: a.id, jid: a.jid }))));
+  const [confirmRemove, setConfirmRemove] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const kind = account.connection.kind;
+  const connected = kind === 'online' || kind === 'connecting' || kind === 'reconnecting';
+
+  return (
+    <div className="account-actions">
+      {accounts.length > 1 && (
+        <div className="field">
+          <label htmlFor={`${id}-account`}>Account</label>
+          <select
+            id={`${id}-account`}
+            className="select"
+            value={account.id}
+            onChange={(e) => actions.chooseAccount(e.target.value)}
+          >
+            {accounts.map((a) => (
+              <option key={a.id} value={a.id}>
+                {a.jid}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      <div className="button-row start">
+        <button type="button" className="button small" onClick={() => actions.setAddingAccount(true)}>
+          Add account
+        </button>
+        {connected && (
+          <button
+            type="button"
+            className="button small"
+            onClick={async () => {
+              const r = await actions.disconnectAccount(account.id);
+              setError(r.ok ? null : r.error.message);
+            }}
+          >
+            Disconnect
+          </button>
+        )}
+        {confirmRemove ? (
+          <>
+            <button
+              type="button"
+              className="button small danger"
+              onClick={async () => {
+                const r = await actions.removeAccount(account.id);
+                setConfirmRemove(false);
+                setError(r.ok ? null : r.error.message);
+              }}
+            >
+              Really remove {account.jid}?
+            </button>
+            <button type="button" className="button small" onClick={() => setConfirmRemove(false)}>
+              Keep
+            </button>
+          </>
+        ) : (
+          <button type="button" className="button small" onClick={() => setConfirmRemove(true)}>
+            Remove account
+          </button>
+        )}
+      </div>
+      {error && (
+        <p className="inline-error small" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,40 @@
+import { useShallow } from 'zustand/react/shallow';
+import { ErrorScreen, LoadingScreen } from '../components/ErrorScreen';
+import { chooseScreen } from '../store/transitions';
+import { useActions, useAppState } from './context';
+import { AddAccountScreen } from './AddAccountScreen';
+import { PasswordScreen } from './PasswordScreen';
+import { MainScreen } from './MainScreen';
+
+export function App() {
+  const actions = useActions();
+  const screen = chooseScreen(
+    useAppState(
+      useShallow((s) => ({
+        load: s.load,
+        accounts: s.accounts,
+        activeAccountId: s.activeAccountId,
+        addingAccount: s.addingAccount,
+      })),
+    ),
+  );
+  switch (screen.kind) {
+    case 'loading':
+      return <LoadingScreen />;
+    case 'load-failed':
+      return (
+        <ErrorScreen
+          title="Klatsch could not load your data"
+          message={screen.message}
+          actionLabel="Try again"
+          onAction={() => void actions.loadSnapshot()}
+        />
+      );
+    case 'add-account':
+      return <AddAccountScreen canCancel={screen.canCancel} />;
+    case 'password':
+      return <PasswordScreen key={screen.account.id} account={screen.account} />;
+    case 'main':
+      return <MainScreen account={screen.account} />;
+  }
+}

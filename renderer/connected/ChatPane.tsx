@@ -1,0 +1,65 @@
+import { useState } from 'react';
+import type { Contact } from '../../shared/contract';
+import { ChatHeader } from '../components/ChatHeader';
+import { Composer } from '../components/Composer';
+import { MessageList } from '../components/MessageList';
+import { displayName } from '../store/transitions';
+import { chatKeyString } from '../store/types';
+import { useActions, useAppState } from './context';
+
+const noMessages: never[] = [];
+
+function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
+  const actions = useActions();
+  const rosterContact = useAppState((s) => s.rosters[accountId]?.find((c) => c.jid === peer));
+  const messages = useAppState((s) => s.chats[accountId]?.[peer] ?? noMessages);
+  const draft = useAppState((s) => s.drafts[chatKeyString({ accountId, peer })] ?? '');
+  const [error, setError] = useState<string | null>(null);
+
+  const contact: Contact = rosterContact ?? {
+    jid: peer,
+    subscription: 'none',
+    groups: [],
+    presence: { show: 'offline', status: '' },
+    unread: 0,
+  };
+  const name = displayName(contact);
+  const chat = { accountId, peer };
+
+  async function send(text: string) {
+    setError(null);
+    actions.setDraft(chat, '');
+    const result = await actions.sendMessage(accountId, peer, text);
+    if (!result.ok) {
+      setError(`Not sent: ${result.error.message}`);
+      // Give the text back, unless the user has already started a new one.
+      if (actions.getDraft(chat) === '') actions.setDraft(chat, text);
+    }
+  }
+
+  return (
+    <section className="chat-view" data-testid="chat-view" data-peer={peer} aria-label={`Chat with ${name}`}>
+      <ChatHeader contact={contact} />
+      <MessageList peer={peer} peerName={name} messages={messages} />
+      <Composer
+        peerName={name}
+        value={draft}
+        error={error}
+        onChange={(text) => actions.setDraft(chat, text)}
+        onSend={(text) => void send(text)}
+      />
+    </section>
+  );
+}
+
+export function ChatPane({ accountId }: { accountId: string }) {
+  const selected = useAppState((s) => (s.selected?.accountId === accountId ? s.selected.peer : null));
+  if (!selected) {
+    return (
+      <div className="chat-placeholder">
+        <p className="muted">Choose a contact to start chatting.</p>
+      </div>
+    );
+  }
+  return <ChatView key={selected} accountId={accountId} peer={selected} />;
+}

@@ -1,0 +1,40 @@
+import { useState } from 'react';
+import type { AccountView } from '../../shared/contract';
+import { PasswordPrompt } from '../components/PasswordPrompt';
+import { changedCertificate } from '../store/transitions';
+import { AccountActions } from './AccountActions';
+import { CertificateWarningPanel } from './CertificateWarningPanel';
+import { useActions, useAppState } from './context';
+
+/** An existing account without a stored password that is not connected: ask for it. */
+export function PasswordScreen({ account }: { account: AccountView }) {
+  const actions = useActions();
+  const secretStorage = useAppState((s) => s.secretStorage);
+  const [busy, setBusy] = useState(false);
+  const [requestError, setRequestError] = useState<string | null>(null);
+
+  const connection = account.connection;
+  const certificateChanged = changedCertificate(account) !== undefined;
+  const connectionError = connection.kind === 'error' && !certificateChanged ? connection.error.message : null;
+
+  return (
+    <main className="center-screen stack">
+      {certificateChanged && <CertificateWarningPanel account={account} />}
+      <PasswordPrompt
+        jid={account.jid}
+        secretStorage={secretStorage}
+        rememberByDefault={account.rememberPassword}
+        busy={busy}
+        error={requestError ?? connectionError}
+        onSubmit={async (values) => {
+          setBusy(true);
+          setRequestError(null);
+          const result = await actions.connectAccount(account.id, values);
+          setBusy(false);
+          if (!result.ok) setRequestError(result.error.message);
+        }}
+        footer={<AccountActions account={account} />}
+      />
+    </main>
+  );
+}

@@ -1,0 +1,78 @@
+import { useState } from 'react';
+import type { AccountView, OwnShow } from '../../shared/contract';
+import { ConnectionStatus } from '../components/ConnectionStatus';
+import { OwnPresence } from '../components/OwnPresence';
+import { Roster } from '../components/Roster';
+import { contactsWithConversations } from '../store/transitions';
+import { AccountActions } from './AccountActions';
+import { useActions, useAppState } from './context';
+
+const noContacts: never[] = [];
+
+function OwnPresenceConnected({ account }: { account: AccountView }) {
+  const actions = useActions();
+  // What the user just chose, shown until main has confirmed it.
+  const [pending, setPending] = useState<{ show: OwnShow; status: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <OwnPresence
+      jid={account.jid}
+      show={pending?.show ?? account.ownPresence.show}
+      status={pending?.status ?? account.ownPresence.status}
+      error={error}
+      onChange={async (show, status) => {
+        setPending({ show, status });
+        const result = await actions.setPresence(account.id, show, status);
+        setPending(null);
+        setError(result.ok ? null : result.error.message);
+      }}
+    />
+  );
+}
+
+function ConnectionStatusConnected({ account }: { account: AccountView }) {
+  const actions = useActions();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <ConnectionStatus
+      state={account.connection}
+      busy={busy}
+      error={error}
+      onRetry={async () => {
+        setBusy(true);
+        const result = await actions.connectAccount(account.id);
+        setBusy(false);
+        setError(result.ok ? null : result.error.message);
+      }}
+    />
+  );
+}
+
+function RosterConnected({ accountId }: { accountId: string }) {
+  const actions = useActions();
+  const roster = useAppState((s) => s.rosters[accountId] ?? noContacts);
+  const peers = useAppState((s) => s.chats[accountId]);
+  const selectedJid = useAppState((s) => (s.selected?.accountId === accountId ? s.selected.peer : null));
+  const contacts = contactsWithConversations(roster, peers);
+  return <Roster contacts={contacts} selectedJid={selectedJid} onSelect={(peer) => actions.selectChat({ accountId, peer })} />;
+}
+
+export function Sidebar({ account }: { account: AccountView }) {
+  return (
+    <nav className="sidebar" aria-label="Account and contacts">
+      <div className="sidebar-top">
+        <OwnPresenceConnected key={account.id} account={account} />
+        <ConnectionStatusConnected key={`status-${account.id}`} account={account} />
+        <details className="account-menu">
+          <summary>Account settings</summary>
+          <AccountActions account={account} />
+        </details>
+      </div>
+      <h2 className="sidebar-heading" id="roster-heading">
+        Contacts
+      </h2>
+      <RosterConnected accountId={account.id} />
+    </nav>
+  );
+}

@@ -1,0 +1,32 @@
+// Bundles the main process, the preload and the development bridge with esbuild.
+// The renderer is built by Vite (vite.config.ts).
+import { build } from 'esbuild';
+
+const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'es2023' };
+
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: ['electron/main.ts'],
+    outfile: 'dist/electron/main.cjs',
+    platform: 'node',
+    format: 'cjs',
+    external: ['electron'],
+  }),
+  build({
+    ...common,
+    entryPoints: ['electron/preload.ts'],
+    outfile: 'dist/electron/preload.cjs',
+    platform: 'node',
+    format: 'cjs',
+    external: ['electron'],
+  }),
+  // Development and tests only; electron-builder.yml leaves dist/devhost out of the app.
+  build({
+    ...common,
+    entryPoints: ['renderer/dev-bridge.ts'],
+    outfile: 'dist/devhost/dev-bridge.js',
+    platform: 'browser',
+    format: 'iife',
+  }),
+]);

@@ -1,0 +1,104 @@
+/**
+ * Two real app cores on one real Prosody: presence, messages both ways, and
+ * reconnecting by themselves after the server goes away and comes back.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AccountView, ChatMessage } from '../../shared/contract.js';
+import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
+import { startTestCore, type TestCore } from '../fixtures/core.js';
+
+const password = 'pässwörd with spaces';
+
+describe('chatting', () => {
+  let server: ProsodyServer;
+  let alice: TestCore;
+  let bob: TestCore;
+  let aliceAccount: AccountView;
+  let bobAccount: AccountView;
+  const aliceJid = () => `alice@${server.domain}`;
+  const bobJid = () => `bob@${server.domain}`;
+
+  before(async () => {
+    server = await startProsody({
+      users: [
+        { username: 'alice', password },
+        { username: 'bob', password },
+      ],
+      contacts: [['alice', 'bob']],
+    });
+    alice = await startTestCore({ caPem: server.ca.caCertPem });
+    bob = await startTestCore({ caPem: server.ca.caCertPem });
+    const login = (jid: string) => ({ jid, password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+    aliceAccount = await alice.call<AccountView>('addAccount', login(aliceJid()));
+    bobAccount = await bob.call<AccountView>('addAccount', login(bobJid()));
+  });
+  after(async () => {
+    await alice?.dispose();
+    await bob?.dispose();
+    await server?.dispose();
+  });
+
+  test('each sees the other online, and presence changes with status text', async () => {
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === bobJid() && e.contact.presence.show === 'online');
+    await bob.waitFor('contactUpdated', (e) => e.contact.jid === aliceJid() && e.contact.presence.show === 'online');
+
+    await bob.call('setPresence', { accountId: bobAccount.id, show: 'dnd', status: 'In a meeting until 3' });
+    const seen = await alice.waitFor('contactUpdated', (e) => e.contact.jid === bobJid() && e.contact.presence.show === 'dnd');
+    assert.equal(seen.contact.presence.status, 'In a meeting until 3');
+    await bob.call('setPresence', { accountId: bobAccount.id, show: 'away', status: '' });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === bobJid() && e.contact.presence.show === 'away');
+  });
+
+  test('messages go both ways, with unread counts', async () => {
+    const body = 'Hallo Bob! Grüße 👋\nzweite Zeile';
+    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: bobJid(), body });
+    assert.equal(sent.direction, 'out');
+    assert.equal(sent.state, 'sent');
+
+    const received = await bob.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === body);
+    assert.equal(received.message.peer, aliceJid());
+    assert.equal(received.message.id, sent.id, 'the sender id is kept (for de-duplication)');
+    const unread = await bob.waitFor('contactUpdated', (e) => e.contact.jid === aliceJid() && e.contact.unread === 1);
+    assert.equal(unread.contact.unread, 1);
+
+    await bob.call('markRead', { accountId: bobAccount.id, peer: aliceJid() });
+    await bob.waitFor('contactUpdated', (e) => e.contact.jid === aliceJid() && e.contact.unread === 0);
+
+    await bob.call('sendMessage', { accountId: bobAccount.id, to: aliceJid(), body: 'Hi Alice <b>not bold</b> &amp;' });
+    const reply = await alice.waitFor('messageUpserted', (e) => e.message.direction === 'in');
+    assert.equal(reply.message.body, 'Hi Alice <b>not bold</b> &amp;', 'text arrives as text, not markup');
+
+    const snapshot = await alice.call<{ chats: Record<string, Record<string, ChatMessage[]>> }>('getSnapshot', {});
+    assert.deepEqual(
+      snapshot.chats[aliceAccount.id]?.[bobJid()]?.map((m) => m.direction),
+      ['out', 'in'],
+    );
+  });
+
+  test('sending while signed out fails visibly instead of silently', async () => {
+    await bob.call('disconnectAccount', { accountId: bobAccount.id });
+    const result = await bob.request('sendMessage', { accountId: bobAccount.id, to: aliceJid(), body: 'lost?' });
+    assert.equal(result.ok, false);
+    assert.equal(!result.ok && result.error.code, 'not-connected');
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === bobJid() && e.contact.presence.show === 'offline');
+    await bob.call('connectAccount', { accountId: bobAccount.id });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === bobJid() && e.contact.presence.show === 'away');
+  });
+
+  test('after the server restarts, both reconnect by themselves', async () => {
+    const [aliceFrom, bobFrom] = [alice.events.length, bob.events.length];
+    await server.stop();
+    const reconnecting = await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'reconnecting', { after: aliceFrom });
+    assert.ok(reconnecting.connection.kind === 'reconnecting');
+    assert.ok(reconnecting.connection.retryAt > Date.now() - 5_000, 'the UI can count down to the next attempt');
+    assert.ok(reconnecting.connection.reason.length > 0, 'the reason is shown');
+    await alice.waitFor('contactUpdated', (e) => e.contact.presence.show === 'offline', { after: aliceFrom });
+    await server.start();
+    await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after: aliceFrom, timeoutMs: 30_000 });
+    await bob.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after: bobFrom, timeoutMs: 30_000 });
+    // Online again for real: a message goes through.
+    await alice.call('sendMessage', { accountId: aliceAccount.id, to: bobJid(), body: 'still there?' });
+    await bob.waitFor('messageUpserted', (e) => e.message.body === 'still there?');
+  });
+});
