@@ -1,4 +1,5 @@
 import { useId, useRef, type KeyboardEvent } from 'react';
+import { messageToSend } from '../forms';
 
 type Props = {
   peerName: string;
@@ -7,12 +8,6 @@ type Props = {
   onChange: (text: string) => void;
   onSend: (text: string) => void;
 };
-
-/** Cuts blank lines around the text; what is left is sent as typed. */
-export function messageToSend(text: string): string | null {
-  const cleaned = text.replace(/^(?:[ \t]*\r?\n)+/, '').trimEnd();
-  return cleaned.trim() === '' ? null : cleaned;
-}
 
 /** Enter sends, Shift+Enter starts a new line; empty messages are not sent. */
 export function Composer({ peerName, value, error, onChange, onSend }: Props) {

@@ -1,14 +1,8 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { SecretStorageStatus } from '../../shared/contract';
+import { readLoginForm, type LoginValues } from '../forms';
 
-export type LoginValues = {
-  jid: string;
-  password: string;
-  rememberPassword: boolean;
-  host?: string;
-  port?: number;
-  directTls?: boolean;
-};
+export type { LoginValues };
 
 type Props = {
   secretStorage: SecretStorageStatus;
@@ -19,35 +13,6 @@ type Props = {
   /** Present when there is already an account to go back to. */
   onCancel?: () => void;
 };
-
-const JID_SHAPE = /^[^@/\s]+@[^@/\s]+$/;
-
-/** Validates the form; returns the values to send, or the message to show. */
-export function readLoginForm(input: {
-  jid: string;
-  password: string;
-  rememberPassword: boolean;
-  host: string;
-  port: string;
-  directTls: boolean;
-}): { ok: true; values: LoginValues } | { ok: false; message: string } {
-  const jid = input.jid.trim();
-  if (!JID_SHAPE.test(jid)) return { ok: false, message: 'Enter your address like name@example.com.' };
-  if (input.password === '') return { ok: false, message: 'Enter your password.' };
-  const values: LoginValues = { jid, password: input.password, rememberPassword: input.rememberPassword };
-  const host = input.host.trim();
-  if (host) values.host = host;
-  const portText = input.port.trim();
-  if (portText) {
-    const port = Number(portText);
-    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-      return { ok: false, message: 'The port must be a number from 1 to 65535.' };
-    }
-    values.port = port;
-  }
-  if (input.directTls) values.directTls = true;
-  return { ok: true, values };
-}
 
 /** Sign-in form for a new account. Holds its fields itself; the password leaves only through `onSubmit`. */
 export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel }: Props) {

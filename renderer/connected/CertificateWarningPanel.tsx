@@ -9,8 +9,19 @@ export function CertificateWarningPanel({ account }: { account: AccountView }) {
   const actions = useActions();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // Main may keep showing the old error until the next attempt (e.g. while it waits for a
+  // password); a certificate the user has just trusted is not offered a second time.
+  const [trusted, setTrusted] = useState<string | null>(null);
   const certificate = changedCertificate(account);
   if (!certificate) return null;
+  if (trusted === certificate.sha256) {
+    return (
+      <p className="notice" role="status">
+        The new certificate is trusted now.
+        {account.hasStoredPassword ? ' Connecting…' : ' Enter your password to connect.'}
+      </p>
+    );
+  }
   return (
     <CertificateWarning
       jid={account.jid}
@@ -23,7 +34,8 @@ export function CertificateWarningPanel({ account }: { account: AccountView }) {
         setError(null);
         const result = await actions.trustNewCertificate(account.id, certificate.sha256);
         setBusy(false);
-        if (!result.ok) setError(result.error.message);
+        if (result.ok) setTrusted(certificate.sha256);
+        else setError(result.error.message);
       }}
     />
   );

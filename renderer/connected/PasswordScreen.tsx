@@ -19,7 +19,7 @@ export function PasswordScreen({ account }: { account: AccountView }) {
 
   return (
     <main className="center-screen stack">
-      {certificateChanged && <CertificateWarningPanel account={account} />}
+      {certificateChanged && <CertificateWarningPanel key={account.id} account={account} />}
       <PasswordPrompt
         jid={account.jid}
         secretStorage={secretStorage}

@@ -5,7 +5,6 @@
 import type { AccountId, AccountView, ChatMessage, KlatschApi, OwnShow, RequestOf, Result } from '../../shared/contract';
 import type { AppStore } from './store';
 import { chatKeyString, type ChatKey } from './types';
-import { changedCertificate } from './transitions';
 
 export type AddAccountInput = RequestOf<'addAccount'>;
 
@@ -78,18 +77,9 @@ export function createActions(store: AppStore, api: KlatschApi) {
       return result;
     },
 
-    /**
-     * Re-pins after a `certificate-changed` error. If main has not started connecting
-     * again by the time it answers, we ask it to (with the stored password, if any).
-     */
-    async trustNewCertificate(accountId: AccountId, sha256: string) {
-      const result = await settle(api.trustCertificate({ accountId, sha256 }));
-      if (!result.ok) return result;
-      const account = store.getState().accounts.find((a) => a.id === accountId);
-      if (account && changedCertificate(account)?.sha256 === sha256 && account.hasStoredPassword) {
-        return settle(api.connectAccount({ accountId }));
-      }
-      return result;
+    /** Re-pins after a `certificate-changed` error (main reconnects by itself when it has the password). */
+    trustNewCertificate(accountId: AccountId, sha256: string) {
+      return settle(api.trustCertificate({ accountId, sha256 }));
     },
 
     async setPresence(accountId: AccountId, show: OwnShow, status: string) {

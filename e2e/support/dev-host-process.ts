@@ -1,0 +1,59 @@
+/**
+ * One app instance for end-to-end tests: the development host as a child
+ * process with its own profile, exactly as `npm run dev:host` starts it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface AppInstance {
+  url: string;
+  profileDir: string;
+  /** Everything the host wrote to stdout and stderr, for checks that nothing private was logged. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startAppInstance(caFile: string): Promise<AppInstance> {
+  const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-e2e-'));
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'electron/devhost/main.ts', '--profile', profileDir, '--extra-ca', caFile],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`development host did not start:\n${output}`)), 20_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      output += d.toString();
+      const match = /KLATSCH_URL=(\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`development host exited (${code}):\n${output}`));
+    });
+  });
+  return {
+    url,
+    profileDir,
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      await fs.rm(profileDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Two app instances (development host + Chromium each) sign in to a real
+ * Prosody through the UI, see each other online, and chat both ways.
+ * Screenshots of both windows land in test-results/e2e/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
+import { launchBrowser, watchForErrors } from './support/browser.js';
+import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
+
+const password = 'e2e-secret-Passw0rd';
+const shots = path.resolve('test-results/e2e');
+
+describe('two users chat through the UI', () => {
+  let server: ProsodyServer;
+  let browser: Browser;
+  const apps: AppInstance[] = [];
+  const pages: Record<'alice' | 'bob', Page> = {} as never;
+  const errors: Record<'alice' | 'bob', string[]> = { alice: [], bob: [] };
+  const jid = (user: string) => `${user}@${server.domain}`;
+
+  before(async () => {
+    server = await startProsody({
+      users: [
+        { username: 'alice', password },
+        { username: 'bob', password },
+      ],
+      contacts: [['alice', 'bob']],
+    });
+    browser = await launchBrowser();
+    await fs.mkdir(shots, { recursive: true });
+    for (const user of ['alice', 'bob'] as const) {
+      const app = await startAppInstance(server.ca.caCertFile);
+      apps.push(app);
+      const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
+      const page = await context.newPage();
+      errors[user] = watchForErrors(page);
+      await page.goto(app.url);
+      pages[user] = page;
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    for (const app of apps) await app.stop();
+    await server?.dispose();
+  });
+
+  async function signIn(user: 'alice' | 'bob'): Promise<void> {
+    const page = pages[user];
+    await page.getByTestId('login-jid').fill(jid(user));
+    await page.getByTestId('login-password').fill(password);
+    await page.getByTestId('login-advanced').click();
+    await page.getByTestId('login-host').fill('127.0.0.1');
+    await page.getByTestId('login-port').fill(String(server.c2sPort));
+    await page.getByTestId('login-submit').click();
+    await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor({ timeout: 20_000 });
+  }
+
+  test('both sign in and see each other online', async () => {
+    await signIn('alice');
+    await signIn('bob');
+    await pages.alice.locator(`[data-testid="contact"][data-jid="${jid('bob')}"][data-show="online"]`).waitFor();
+    await pages.bob.locator(`[data-testid="contact"][data-jid="${jid('alice')}"][data-show="online"]`).waitFor();
+  });
+
+  test('presence and status text set by one show in the other roster', async () => {
+    await pages.bob.getByTestId('own-show').selectOption('away');
+    await pages.bob.getByTestId('own-status').fill('Back at 2');
+    await pages.bob.getByTestId('own-status').press('Enter');
+    const bobInAlice = pages.alice.locator(`[data-testid="contact"][data-jid="${jid('bob')}"]`);
+    await pages.alice.locator(`[data-testid="contact"][data-jid="${jid('bob')}"][data-show="away"]`).waitFor();
+    await bobInAlice.getByText('Back at 2').waitFor();
+    await pages.bob.getByTestId('own-show').selectOption('online');
+    await pages.alice.locator(`[data-testid="contact"][data-jid="${jid('bob')}"][data-show="online"]`).waitFor();
+  });
+
+  test('a message typed in one appears in the other, and back', async () => {
+    await pages.alice.locator(`[data-testid="contact"][data-jid="${jid('bob')}"]`).click();
+    await pages.alice.locator(`[data-testid="chat-view"][data-peer="${jid('bob')}"]`).waitFor();
+    const composer = pages.alice.getByTestId('composer');
+    await composer.fill('Hi Bob, lunch today?');
+    await composer.press('Shift+Enter');
+    await composer.pressSequentially('Say 12:30 🍜');
+    await composer.press('Enter');
+    await assert.doesNotReject(
+      pages.alice.locator('[data-testid="message"][data-direction="out"][data-state="sent"]').first().waitFor(),
+    );
+    assert.equal(await composer.inputValue(), '', 'Enter sent the message and emptied the composer');
+
+    // Bob sees an unread marker, opens the chat, reads both lines as plain text.
+    const aliceInBob = pages.bob.locator(`[data-testid="contact"][data-jid="${jid('alice')}"]`);
+    await aliceInBob.getByTestId('unread-badge').waitFor();
+    assert.equal((await aliceInBob.getByTestId('unread-badge').textContent())?.trim(), '1');
+    await aliceInBob.click();
+    const incoming = pages.bob.locator('[data-testid="message"][data-direction="in"] [data-testid="message-body"]');
+    await incoming.first().waitFor();
+    assert.equal(await incoming.first().innerText(), 'Hi Bob, lunch today?\nSay 12:30 🍜');
+    await aliceInBob.getByTestId('unread-badge').waitFor({ state: 'detached' });
+
+    await pages.bob.getByTestId('composer').fill('Yes! <b>see you</b>');
+    await pages.bob.getByTestId('send-button').click();
+    const reply = pages.alice.locator('[data-testid="message"][data-direction="in"] [data-testid="message-body"]');
+    await reply.first().waitFor();
+    assert.equal(await reply.first().innerText(), 'Yes! <b>see you</b>', 'message text is never rendered as HTML');
+
+    await pages.alice.screenshot({ path: path.join(shots, 'alice.png') });
+    await pages.bob.screenshot({ path: path.join(shots, 'bob.png') });
+  });
+
+  test('no errors in the pages, and no password in the hosts output', () => {
+    assert.deepEqual(errors.alice, []);
+    assert.deepEqual(errors.bob, []);
+    for (const app of apps) assert.ok(!app.output().includes(password), 'a password was logged');
+  });
+});

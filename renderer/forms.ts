@@ -1,0 +1,49 @@
+/** Pure input handling for the forms (no DOM, no React): unit-tested in Node. */
+
+export type LoginValues = {
+  jid: string;
+  password: string;
+  rememberPassword: boolean;
+  host?: string;
+  port?: number;
+  directTls?: boolean;
+};
+
+/** The shape `BareJid` in shared/contract.ts checks; repeated here so the app bundle needs no zod. */
+/** The shape `BareJid` in shared/contract.ts checks; repeated so the app bundle needs no zod. */
+const JID_SHAPE = /^[^@/\s]+@[^@/\s]+$/;
+
+/** Validates the form; returns the values to send, or the message to show. */
+export function readLoginForm(input: {
+  jid: string;
+  password: string;
+  rememberPassword: boolean;
+  host: string;
+  port: string;
+  directTls: boolean;
+}): { ok: true; values: LoginValues } | { ok: false; message: string } {
+  const jid = input.jid.trim();
+  if (!JID_SHAPE.test(jid)) return { ok: false, message: 'Enter your address like name@example.com.' };
+  if (input.password === '') return { ok: false, message: 'Enter your password.' };
+  const values: LoginValues = { jid, password: input.password, rememberPassword: input.rememberPassword };
+  const host = input.host.trim();
+  if (host.length > 253 || /\s/.test(host)) return { ok: false, message: 'The server host is not a valid host name.' };
+  if (host) values.host = host;
+  const portText = input.port.trim();
+  if (portText) {
+    const port = Number(portText);
+    if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
+      return { ok: false, message: 'The port must be a number from 1 to 65535.' };
+    }
+    values.port = port;
+  }
+  if (input.directTls) values.directTls = true;
+  return { ok: true, values };
+}
+
+/** Cuts blank lines around the text; what is left is sent as typed. */
+export function messageToSend(text: string): string | null {
+  const cleaned = text.replace(/^(?:[ \t]*\r?\n)+/, '').trimEnd();
+  return cleaned.trim() === '' ? null : cleaned;
+}
+

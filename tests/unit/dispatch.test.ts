@@ -1,0 +1,256 @@
+/**
+ * The IPC gate: every request from the renderer passes `createDispatcher`.
+ * Fake handlers only record what reaches them; the point is what does not.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createDispatcher, UserError, type Handlers } from '../../electron/core/ipc/dispatch.js';
+import { ClassifiedError } from '../../electron/core/xmpp/errors.js';
+import { requestNames, type Result } from '../../shared/contract.js';
+
+type Call = { name: string; payload: unknown };
+
+/** Handlers for every request; each records its call and answers `{ handled: name }`, unless `override` says otherwise. */
+function recordingHandlers(override: Partial<Record<string, (payload: unknown) => Promise<unknown>>> = {}) {
+  const calls: Call[] = [];
+  const entries = requestNames.map((name) => [
+    name,
+    async (payload: unknown) => {
+      calls.push({ name, payload });
+      const own = override[name];
+      return own ? own(payload) : { handled: name };
+    },
+  ]);
+  return { calls, handlers: Object.fromEntries(entries) as unknown as Handlers };
+}
+
+function setup(override?: Parameters<typeof recordingHandlers>[0]) {
+  const { calls, handlers } = recordingHandlers(override);
+  const internalErrors: { name: string; error: unknown }[] = [];
+  const dispatch = createDispatcher(handlers, (name, error) => internalErrors.push({ name, error }));
+  return { calls, dispatch, internalErrors };
+}
+
+function assertInvalid(result: Result<unknown>): string {
+  assert.equal(result.ok, false, `expected a refusal, got ${JSON.stringify(result)}`);
+  if (result.ok) throw new Error('unreachable');
+  assert.equal(result.error.code, 'invalid-request');
+  return result.error.message;
+}
+
+/** Dispatches and checks it was refused as invalid without any handler being called. */
+async function assertRejected(name: unknown, payload: unknown): Promise<string> {
+  const { calls, dispatch } = setup();
+  const message = assertInvalid(await dispatch(name, payload));
+  assert.deepEqual(calls, [], `a handler was called for ${String(name)}`);
+  return message;
+}
+
+const valid = {
+  getSnapshot: {},
+  addAccount: { jid: 'alice@example.com', password: 'pw', rememberPassword: false },
+  connectAccount: { accountId: 'acc-1' },
+  disconnectAccount: { accountId: 'acc-1' },
+  removeAccount: { accountId: 'acc-1' },
+  trustCertificate: { accountId: 'acc-1', sha256: 'AB:CD' },
+  setPresence: { accountId: 'acc-1', show: 'away', status: 'lunch' },
+  sendMessage: { accountId: 'acc-1', to: 'bob@example.com', body: 'hi' },
+  markRead: { accountId: 'acc-1', peer: 'bob@example.com' },
+} as const;
+
+describe('dispatch: request names', () => {
+  test('every request of the contract has a valid example here', () => {
+    assert.deepEqual(Object.keys(valid).sort(), [...requestNames].sort());
+  });
+
+  test('an unknown request name is refused', async () => {
+    await assertRejected('deleteEverything', {});
+  });
+
+  test('a name that is not a string is refused', async () => {
+    for (const name of [undefined, null, 42, {}, ['getSnapshot'], Symbol('getSnapshot')]) {
+      await assertRejected(name, {});
+    }
+  });
+
+  test('names of Object.prototype members are refused', async () => {
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf']) {
+      await assertRejected(name, {});
+    }
+  });
+});
+
+describe('dispatch: payloads', () => {
+  test('non-object payloads are refused', async () => {
+    for (const payload of [null, undefined, 7, 'accountId', true, [], ['acc-1']]) {
+      await assertRejected('disconnectAccount', payload);
+      await assertRejected('getSnapshot', payload);
+    }
+  });
+
+  test('fields of the wrong type are refused', async () => {
+    await assertRejected('disconnectAccount', { accountId: 12 });
+    await assertRejected('addAccount', { ...valid.addAccount, rememberPassword: 'yes' });
+    await assertRejected('addAccount', { ...valid.addAccount, port: '5222' });
+    await assertRejected('addAccount', { ...valid.addAccount, port: 5222.5 });
+    await assertRejected('setPresence', { ...valid.setPresence, status: null });
+    await assertRejected('sendMessage', { ...valid.sendMessage, body: { text: 'hi' } });
+  });
+
+  test('missing fields are refused', async () => {
+    await assertRejected('disconnectAccount', {});
+    await assertRejected('addAccount', { jid: 'alice@example.com', password: 'pw' });
+    await assertRejected('sendMessage', { accountId: 'acc-1', to: 'bob@example.com' });
+    await assertRejected('trustCertificate', { accountId: 'acc-1' });
+  });
+
+  test('unknown extra fields are refused (schemas are strict)', async () => {
+    await assertRejected('getSnapshot', { all: true });
+    await assertRejected('disconnectAccount', { ...valid.disconnectAccount, force: true });
+    await assertRejected('sendMessage', { ...valid.sendMessage, type: 'groupchat' });
+  });
+
+  test('an own "__proto__" key is refused', async () => {
+    await assertRejected('disconnectAccount', JSON.parse('{"accountId":"acc-1","__proto__":{"admin":true}}'));
+  });
+
+  test('strings over their bound are refused, at the bound accepted', async () => {
+    await assertRejected('sendMessage', { ...valid.sendMessage, body: 'x'.repeat(65_537) });
+    await assertRejected('setPresence', { ...valid.setPresence, status: 's'.repeat(1_025) });
+    await assertRejected('addAccount', { ...valid.addAccount, password: 'p'.repeat(1_025) });
+
+    const { calls, dispatch } = setup();
+    assert.equal((await dispatch('sendMessage', { ...valid.sendMessage, body: 'x'.repeat(65_536) })).ok, true);
+    assert.equal((await dispatch('setPresence', { ...valid.setPresence, status: 's'.repeat(1_024) })).ok, true);
+    assert.equal(calls.length, 2);
+  });
+
+  test('an empty message body is refused', async () => {
+    await assertRejected('sendMessage', { ...valid.sendMessage, body: '' });
+  });
+
+  test('invalid account ids are refused', async () => {
+    for (const accountId of ['', 'a'.repeat(65), 'acc 1', 'acc/../1', 'acc_1', 'äcc', '../settings']) {
+      await assertRejected('removeAccount', { accountId });
+    }
+  });
+
+  test('invalid JIDs for "to" are refused', async () => {
+    for (const to of ['', 'bob', '@example.com', 'bob@', 'bob@example.com/phone', 'a@b@c', 'bob @example.com', 'x@' + 'y'.repeat(3_100)]) {
+      await assertRejected('sendMessage', { ...valid.sendMessage, to });
+    }
+  });
+
+  test('ports out of range are refused', async () => {
+    for (const port of [0, -1, 65_536, Number.NaN, Number.POSITIVE_INFINITY]) {
+      await assertRejected('addAccount', { ...valid.addAccount, host: 'xmpp.example.com', port });
+    }
+  });
+
+  test('an unknown presence show is refused', async () => {
+    await assertRejected('setPresence', { ...valid.setPresence, show: 'offline' });
+  });
+
+  test('the refusal does not echo the values of the payload', async () => {
+    const secret = 'hunter2-Sup3rSecret';
+    const messages = [
+      await assertRejected('addAccount', { jid: 'alice@example.com', password: 1234, rememberPassword: secret }),
+      await assertRejected('addAccount', { jid: secret, password: secret, rememberPassword: true }),
+      await assertRejected('connectAccount', { accountId: secret + '!', password: secret }),
+      await assertRejected('setPresence', { accountId: 'acc-1', show: secret, status: 'x' }),
+      await assertRejected('sendMessage', { accountId: 'acc-1', to: secret, body: secret.repeat(5_000) }),
+      await assertRejected('trustCertificate', { accountId: 'acc-1', sha256: secret.repeat(10) }),
+    ];
+    for (const message of messages) {
+      assert.ok(message.length > 0);
+      assert.ok(!message.includes(secret), `message echoes the payload: ${message}`);
+      assert.ok(!message.includes('hunter2'), `message echoes the payload: ${message}`);
+    }
+  });
+});
+
+describe('dispatch: handlers', () => {
+  test('every valid request reaches its handler with the parsed data', async () => {
+    const { calls, dispatch } = setup();
+    for (const [name, payload] of Object.entries(valid)) {
+      const result = await dispatch(name, payload);
+      assert.deepEqual(result, { ok: true, value: { handled: name } });
+      assert.deepEqual(calls.at(-1), { name, payload });
+    }
+    assert.equal(calls.length, requestNames.length);
+  });
+
+  test('optional fields pass through', async () => {
+    const { calls, dispatch } = setup();
+    const payload = { ...valid.addAccount, host: 'xmpp.example.com', port: 5223, directTls: true, trustCertificate: 'AB:CD' };
+    assert.equal((await dispatch('addAccount', payload)).ok, true);
+    assert.deepEqual(calls, [{ name: 'addAccount', payload }]);
+  });
+
+  test('the handler gets a parsed copy, not the caller\'s object', async () => {
+    const { calls, dispatch } = setup();
+    const payload = { accountId: 'acc-1' };
+    await dispatch('removeAccount', payload);
+    assert.notEqual(calls[0]?.payload, payload);
+    assert.deepEqual(calls[0]?.payload, payload);
+  });
+
+  test('a UserError becomes its code and message', async () => {
+    const { dispatch, internalErrors } = setup({
+      removeAccount: async () => {
+        throw new UserError('not-found', 'There is no such account.');
+      },
+    });
+    const result = await dispatch('removeAccount', valid.removeAccount);
+    assert.deepEqual(result, { ok: false, error: { code: 'not-found', message: 'There is no such account.' } });
+    assert.deepEqual(internalErrors, []);
+  });
+
+  test('a ClassifiedError becomes its app error', async () => {
+    const appError = { code: 'timeout', message: 'The server did not answer in time.' } as const;
+    const { dispatch, internalErrors } = setup({
+      connectAccount: async () => {
+        throw new ClassifiedError(appError, true, true);
+      },
+    });
+    assert.deepEqual(await dispatch('connectAccount', valid.connectAccount), { ok: false, error: appError });
+    assert.deepEqual(internalErrors, []);
+  });
+
+  test('any other error becomes "internal" with a generic message and is reported', async () => {
+    const thrown = new Error('ENOENT: /home/alice/.config/klatsch/secret-key password=hunter2');
+    const { dispatch, internalErrors } = setup({
+      setPresence: async () => {
+        throw thrown;
+      },
+    });
+    const result = await dispatch('setPresence', valid.setPresence);
+    assert.equal(result.ok, false);
+    if (result.ok) return;
+    assert.equal(result.error.code, 'internal');
+    assert.ok(!result.error.message.includes('hunter2'));
+    assert.ok(!result.error.message.includes('ENOENT'));
+    assert.deepEqual(internalErrors, [{ name: 'setPresence', error: thrown }]);
+  });
+
+  test('a thrown non-Error value is also "internal"', async () => {
+    const { dispatch, internalErrors } = setup({
+      markRead: async () => {
+        throw 'just a string';
+      },
+    });
+    const result = await dispatch('markRead', valid.markRead);
+    assert.equal(result.ok ? undefined : result.error.code, 'internal');
+    assert.equal(internalErrors.length, 1);
+  });
+
+  test('without an onInternalError callback an internal error is still answered', async () => {
+    const { handlers } = recordingHandlers({
+      getSnapshot: async () => {
+        throw new TypeError('boom');
+      },
+    });
+    const result = await createDispatcher(handlers)('getSnapshot', {});
+    assert.equal(result.ok ? undefined : result.error.code, 'internal');
+  });
+});

@@ -1,0 +1,281 @@
+/**
+ * Parsers of untrusted stanzas: they return a value or undefined, never throw.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import xml, { type Element } from '@xmpp/xml';
+import {
+  NS_ROSTER,
+  bareJid,
+  chatMessage,
+  parseMessage,
+  parsePresence,
+  parseRosterItems,
+  presenceStanza,
+  rosterGet,
+} from '../../electron/core/xmpp/stanzas.js';
+
+const FROM = 'Bob@Example.com/Phone';
+
+/** `<presence>` with the given attributes and `<name>text</name>` children. */
+function presence(attrs: Record<string, string | undefined>, children: Record<string, string> = {}): Element {
+  return xml('presence', attrs, ...Object.entries(children).map(([name, text]) => xml(name, {}, text)));
+}
+
+const showOf = (show: string | undefined) => parsePresence(presence({ from: FROM }, show === undefined ? {} : { show }))?.show;
+const priorityOf = (priority: string) => parsePresence(presence({ from: FROM }, { priority }))?.priority;
+
+function message(attrs: Record<string, string | undefined>, ...children: Element[]): Element {
+  return xml('message', attrs, ...children);
+}
+const body = (text: string) => xml('body', {}, text);
+const delay = (stamp: string, xmlns = 'urn:xmpp:delay') => xml('delay', { xmlns, from: 'example.com', stamp });
+
+function rosterQuery(...items: Element[]): Element {
+  return xml('query', { xmlns: NS_ROSTER }, ...items);
+}
+const item = (attrs: Record<string, string | undefined>, ...groups: string[]) => xml('item', attrs, ...groups.map((g) => xml('group', {}, g)));
+
+describe('parsePresence', () => {
+  test('an available presence with everything', () => {
+    const parsed = parsePresence(presence({ from: FROM }, { show: 'away', status: 'At lunch', priority: '5' }));
+    assert.deepEqual(parsed, { bare: 'bob@example.com', resource: 'Phone', available: true, show: 'away', status: 'At lunch', priority: 5 });
+  });
+
+  test('show values map to what the UI knows', () => {
+    assert.equal(showOf(undefined), 'online');
+    assert.equal(showOf('chat'), 'online');
+    assert.equal(showOf('away'), 'away');
+    assert.equal(showOf('xa'), 'away');
+    assert.equal(showOf('dnd'), 'dnd');
+    assert.equal(showOf('sleeping'), 'online');
+    assert.equal(showOf(''), 'online');
+  });
+
+  test('type="unavailable" is unavailable', () => {
+    const parsed = parsePresence(presence({ from: FROM, type: 'unavailable' }, { status: 'Bye' }));
+    assert.equal(parsed?.available, false);
+    assert.equal(parsed?.bare, 'bob@example.com');
+    assert.equal(parsed?.resource, 'Phone');
+    assert.equal(parsed?.status, 'Bye');
+  });
+
+  test('a presence from a bare JID has an empty resource', () => {
+    assert.equal(parsePresence(presence({ from: 'bob@example.com' }))?.resource, '');
+  });
+
+  test('priority is clamped to -128..127; garbage is 0', () => {
+    assert.equal(priorityOf('0'), 0);
+    assert.equal(priorityOf('-5'), -5);
+    assert.equal(priorityOf('127'), 127);
+    assert.equal(priorityOf('128'), 127);
+    assert.equal(priorityOf('99999999999999999999999'), 127);
+    assert.equal(priorityOf('-129'), -128);
+    assert.equal(priorityOf('-1000000'), -128);
+    assert.equal(priorityOf('high'), 0);
+    assert.equal(priorityOf(''), 0);
+    assert.equal(parsePresence(presence({ from: FROM }))?.priority, 0);
+  });
+
+  test('a long status is cut to 1024 characters', () => {
+    assert.equal(parsePresence(presence({ from: FROM }, { status: 'x'.repeat(5_000) }))?.status.length, 1_024);
+  });
+
+  test('subscription, probe and error presences are ignored', () => {
+    for (const type of ['subscribe', 'subscribed', 'unsubscribe', 'unsubscribed', 'probe', 'error', 'bogus']) {
+      assert.equal(parsePresence(presence({ from: FROM, type })), undefined, type);
+    }
+  });
+
+  test('a missing or invalid from is ignored', () => {
+    for (const from of [undefined, '', '/resource', 'bob@', 'x'.repeat(4_000)]) {
+      assert.equal(parsePresence(presence({ from }, { show: 'dnd' })), undefined, String(from));
+    }
+  });
+});
+
+describe('parseRosterItems', () => {
+  test('items with name, subscription and groups', () => {
+    const items = parseRosterItems(
+      rosterQuery(
+        item({ jid: 'Alice@Example.com', name: ' Alice ', subscription: 'both' }, 'Friends', 'Work'),
+        item({ jid: 'carol@example.com', subscription: 'to' }),
+      ),
+    );
+    assert.deepEqual(items, [
+      { jid: 'alice@example.com', name: 'Alice', subscription: 'both', groups: ['Friends', 'Work'] },
+      { jid: 'carol@example.com', subscription: 'to', groups: [] },
+    ]);
+  });
+
+  test('items with a missing or bad jid are dropped', () => {
+    const items = parseRosterItems(
+      rosterQuery(
+        item({ name: 'no jid' }),
+        item({ jid: '' }),
+        item({ jid: 'dave@' }),
+        item({ jid: '/only-resource' }),
+        item({ jid: 'e'.repeat(3_100) + '@example.com' }),
+        item({ jid: 'ok@example.com' }),
+      ),
+    );
+    assert.deepEqual(items.map((i) => i.jid), ['ok@example.com']);
+  });
+
+  test('a jid with a resource becomes bare', () => {
+    assert.equal(parseRosterItems(rosterQuery(item({ jid: 'bob@example.com/phone' })))[0]?.jid, 'bob@example.com');
+  });
+
+  test('an unknown or missing subscription is "none"; "remove" is kept', () => {
+    const items = parseRosterItems(
+      rosterQuery(
+        item({ jid: 'a@example.com', subscription: 'admin' }),
+        item({ jid: 'b@example.com' }),
+        item({ jid: 'c@example.com', subscription: 'remove' }),
+        item({ jid: 'd@example.com', subscription: 'from' }),
+        item({ jid: 'e@example.com', subscription: '__proto__' }),
+      ),
+    );
+    assert.deepEqual(items.map((i) => i.subscription), ['none', 'none', 'remove', 'from', 'none']);
+  });
+
+  test('empty groups are dropped, long names and groups are cut to 256', () => {
+    const [parsed] = parseRosterItems(rosterQuery(item({ jid: 'a@example.com', name: 'n'.repeat(1_000) }, '', 'g'.repeat(1_000), 'Team')));
+    assert.equal(parsed?.name?.length, 256);
+    assert.deepEqual(parsed?.groups.map((g) => g.length), [256, 4]);
+  });
+
+  test('a blank name is left out', () => {
+    const [parsed] = parseRosterItems(rosterQuery(item({ jid: 'a@example.com', name: '   ' })));
+    assert.equal(parsed && 'name' in parsed, false);
+  });
+
+  test('no query, or an empty one, is an empty roster', () => {
+    assert.deepEqual(parseRosterItems(undefined), []);
+    assert.deepEqual(parseRosterItems(rosterQuery()), []);
+  });
+});
+
+describe('parseMessage', () => {
+  test('a chat message', () => {
+    const parsed = parseMessage(message({ from: FROM, type: 'chat', id: 'm1' }, body('Hello')));
+    assert.deepEqual(parsed, {
+      id: 'm1',
+      from: FROM,
+      fromBare: 'bob@example.com',
+      type: 'chat',
+      body: 'Hello',
+      errorText: undefined,
+      stampedAt: undefined,
+    });
+  });
+
+  test('no type means normal', () => {
+    assert.equal(parseMessage(message({ from: FROM }, body('x')))?.type, 'normal');
+    assert.equal(parseMessage(message({ from: FROM, type: 'normal' }, body('x')))?.type, 'normal');
+  });
+
+  test('groupchat and headline messages are not handled (yet)', () => {
+    assert.equal(parseMessage(message({ from: FROM, type: 'groupchat' }, body('x'))), undefined);
+    assert.equal(parseMessage(message({ from: FROM, type: 'headline' }, body('x'))), undefined);
+  });
+
+  test('an unknown type is treated as normal (RFC 6121 §5.2.2)', () => {
+    assert.equal(parseMessage(message({ from: FROM, type: 'shout' }, body('x')))?.type, 'normal');
+  });
+
+  test('an error message carries the error text, or the condition', () => {
+    const withText = message(
+      { from: FROM, type: 'error', id: 'm1' },
+      xml(
+        'error',
+        { type: 'cancel' },
+        xml('service-unavailable', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' }),
+        xml('text', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' }, 'User is gone'),
+      ),
+    );
+    const conditionOnly = message(
+      { from: FROM, type: 'error', id: 'm2' },
+      xml('error', { type: 'cancel' }, xml('item-not-found', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })),
+    );
+    assert.equal(parseMessage(withText)?.type, 'error');
+    assert.equal(parseMessage(withText)?.errorText, 'User is gone');
+    assert.equal(parseMessage(conditionOnly)?.errorText, 'item-not-found');
+    assert.equal(parseMessage(message({ from: FROM, type: 'error' }, xml('error', {})))?.errorText, 'error');
+  });
+
+  test('a message without a body has body undefined', () => {
+    const parsed = parseMessage(message({ from: FROM, type: 'chat' }, xml('active', { xmlns: 'http://jabber.org/protocol/chatstates' })));
+    assert.equal(parsed?.body, undefined);
+  });
+
+  test('a XEP-0203 delay stamp is read', () => {
+    const parsed = parseMessage(message({ from: FROM, type: 'chat' }, body('x'), delay('2002-09-10T23:08:25Z')));
+    assert.equal(parsed?.stampedAt, Date.UTC(2002, 8, 10, 23, 8, 25));
+    const fractional = parseMessage(message({ from: FROM }, body('x'), delay('2002-09-10T23:08:25.123+02:00')));
+    assert.equal(fractional?.stampedAt, Date.UTC(2002, 8, 10, 21, 8, 25, 123));
+  });
+
+  test('an invalid stamp, or a delay in another namespace, is ignored', () => {
+    assert.equal(parseMessage(message({ from: FROM }, body('x'), delay('yesterday')))?.stampedAt, undefined);
+    assert.equal(parseMessage(message({ from: FROM }, body('x'), delay('')))?.stampedAt, undefined);
+    assert.equal(parseMessage(message({ from: FROM }, body('x'), delay('2002-09-10T23:08:25Z', 'jabber:x:delay')))?.stampedAt, undefined);
+  });
+
+  test('a missing or invalid from is ignored', () => {
+    for (const from of [undefined, '', 'bob@', '/x', 'y'.repeat(4_000)]) {
+      assert.equal(parseMessage(message({ from, type: 'chat' }, body('x'))), undefined, String(from));
+    }
+  });
+});
+
+describe('bareJid', () => {
+  test('canonical bare form: no resource, lower case', () => {
+    assert.equal(bareJid('Alice@Example.COM/Laptop'), 'alice@example.com');
+    assert.equal(bareJid('alice@example.com'), 'alice@example.com');
+    assert.equal(bareJid('example.com'), 'example.com');
+  });
+
+  test('garbage gives undefined and never throws', () => {
+    const garbage = [undefined, '', '@', 'user@', '/', '/resource', '@/', 'a'.repeat(3_072), 'x@' + 'y'.repeat(5_000), 'z'.repeat(1_000_000)];
+    for (const address of garbage) {
+      assert.doesNotThrow(() => bareJid(address));
+      assert.equal(bareJid(address), undefined, `${String(address).slice(0, 20)}…`);
+    }
+  });
+
+  test('odd input never throws', () => {
+    const odd = ['\u0000', '\uD800@example.com', 'a@b/c/d', '💬@example.com', '<x/>@example.com', 'a@[::1]', ' '.repeat(10), '@@@', '///'];
+    for (const address of odd) assert.doesNotThrow(() => bareJid(address), address);
+  });
+
+  test('strings that are not RFC 7622 JIDs give undefined', () => {
+    const invalid = ['@example.com', 'a@b@example.com', 'bob@exa mple.com', 'bob@example.com\u0000', 'bob\u0007@example.com'];
+    for (const address of invalid) assert.equal(bareJid(address), undefined, JSON.stringify(address));
+  });
+});
+
+describe('builders', () => {
+  test('roster get', () => {
+    const iq = rosterGet();
+    assert.equal(iq.name, 'iq');
+    assert.equal(iq.attrs.type, 'get');
+    assert.ok(iq.getChild('query', NS_ROSTER));
+  });
+
+  test('own presence: no <show> when online, no <status> when empty', () => {
+    assert.equal(presenceStanza('online', '').toString(), '<presence/>');
+    const away = presenceStanza('dnd', 'Meeting');
+    assert.equal(away.getChildText('show'), 'dnd');
+    assert.equal(away.getChildText('status'), 'Meeting');
+  });
+
+  test('a chat message escapes its body', () => {
+    const stanza = chatMessage('bob@example.com', 'id-1', '<b>&"hi"</b>');
+    assert.equal(stanza.attrs.type, 'chat');
+    assert.equal(stanza.attrs.to, 'bob@example.com');
+    assert.equal(stanza.attrs.id, 'id-1');
+    assert.equal(stanza.getChildText('body'), '<b>&"hi"</b>');
+    assert.ok(!stanza.toString().includes('<b>'));
+  });
+});
