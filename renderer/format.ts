@@ -1,5 +1,5 @@
 /** Pure formatting helpers for the views (no DOM; locale from the runtime). */
-import type { AppError, ConnectionState, PresenceShow } from '../shared/contract';
+import type { PresenceShow } from '../shared/contract';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
 const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
@@ -37,23 +37,3 @@ export const presenceLabel: Record<PresenceShow, string> = {
   dnd: 'Do not disturb',
   offline: 'Offline',
 };
-
-/** One line describing a connection, e.g. for the status bar. */
-export function describeConnection(state: ConnectionState, now: number): string {
-  switch (state.kind) {
-    case 'offline':
-      return 'Offline';
-    case 'connecting':
-      return 'Connecting…';
-    case 'online':
-      return 'Online';
-    case 'reconnecting':
-      return `Reconnecting in ${secondsUntil(state.retryAt, now)} s`;
-    case 'error':
-      return state.error.message;
-  }
-}
-
-export function errorText(error: AppError): string {
-  return error.message || error.code;
-}

@@ -1,4 +1,24 @@
+import { Fragment } from 'react';
 import type { CertificateInfo } from '../../shared/contract';
+
+/** The fingerprint with line-break chances after each colon; its text stays exactly `sha256`. */
+export function Fingerprint({ sha256, testId }: { sha256: string; testId?: string }) {
+  const parts = sha256.split(':');
+  return (
+    <code className="fingerprint" data-testid={testId}>
+      {parts.map((part, i) => (
+        <Fragment key={i}>
+          {part}
+          {i < parts.length - 1 && (
+            <>
+              :<wbr />
+            </>
+          )}
+        </Fragment>
+      ))}
+    </code>
+  );
+}
 
 /** Node prints dates like "Nov 25 10:00:00 2025 GMT"; show them localised when they parse. */
 function certDate(value: string): string {
@@ -28,9 +48,7 @@ export function CertificateDetails({ certificate, fingerprintTestId }: Props) {
       <dd>{certDate(certificate.validTo)}</dd>
       <dt>SHA-256 fingerprint</dt>
       <dd>
-        <code className="fingerprint" data-testid={fingerprintTestId}>
-          {certificate.sha256}
-        </code>
+        <Fingerprint sha256={certificate.sha256} testId={fingerprintTestId} />
       </dd>
     </dl>
   );

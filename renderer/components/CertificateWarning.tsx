@@ -1,5 +1,5 @@
 import type { CertificateInfo } from '../../shared/contract';
-import { CertificateDetails } from './CertificateDetails';
+import { CertificateDetails, Fingerprint } from './CertificateDetails';
 
 type Props = {
   jid: string;
@@ -30,7 +30,7 @@ export function CertificateWarning({ jid, certificate, pinned, busy, error, onTr
       {certificate.problem && <p className="muted">Problem reported: {certificate.problem}</p>}
       {pinned && (
         <p className="muted">
-          Previously trusted fingerprint: <code className="fingerprint">{pinned}</code>
+          Previously trusted fingerprint: <Fingerprint sha256={pinned} />
         </p>
       )}
       {error && (

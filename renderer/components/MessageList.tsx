@@ -35,8 +35,11 @@ export function MessageItem({ message }: { message: ChatMessage }) {
           <time dateTime={new Date(message.timestamp).toISOString()} title={formatFullDate(message.timestamp)}>
             {formatTime(message.timestamp)}
           </time>
-          {message.direction === 'out' && message.state !== 'failed' && (
-            <span className="message-state">{stateLabel[message.state]}</span>
+          {message.state === 'sending' && <span className="message-state">{stateLabel.sending}</span>}
+          {message.state === 'sent' && (
+            <span className="message-state" title={stateLabel.sent} aria-label={stateLabel.sent}>
+              ✓
+            </span>
           )}
         </div>
       </div>
@@ -55,6 +58,9 @@ export function MessageList({ peer, peerName, messages }: Props) {
   const stickToBottom = useRef(true);
   const shownPeer = useRef<string | null>(null);
   const last = messages[messages.length - 1];
+  const lastId = last?.id;
+  const lastState = last?.state;
+  const lastIsOurs = last?.direction === 'out';
 
   useLayoutEffect(() => {
     const el = scrollRef.current;
@@ -62,11 +68,11 @@ export function MessageList({ peer, peerName, messages }: Props) {
     const newChat = shownPeer.current !== peer;
     shownPeer.current = peer;
     // Opening a chat, reading at the bottom, or having just sent: show the newest message.
-    if (newChat || stickToBottom.current || last?.direction === 'out') {
+    if (newChat || stickToBottom.current || lastIsOurs) {
       el.scrollTop = el.scrollHeight;
       stickToBottom.current = true;
     }
-  }, [peer, last?.id, last?.state, messages.length]);
+  }, [peer, lastId, lastState, lastIsOurs, messages.length]);
 
   function onScroll() {
     const el = scrollRef.current;

@@ -7,6 +7,8 @@ type Props = {
   jid: string;
   show: OwnShow;
   status: string;
+  /** Whether the account is online; the dot shows offline otherwise. */
+  connected: boolean;
   error: string | null;
   onChange: (show: OwnShow, status: string) => void;
 };
@@ -14,7 +16,7 @@ type Props = {
 const choices: OwnShow[] = ['online', 'away', 'dnd'];
 
 /** The user's own presence: a selector and a status line applied on Enter or when leaving the field. */
-export function OwnPresence({ jid, show, status, error, onChange }: Props) {
+export function OwnPresence({ jid, show, status, connected, error, onChange }: Props) {
   const id = useId();
   // null while the user is not editing: the field shows what main knows.
   const [draft, setDraft] = useState<string | null>(null);
@@ -40,7 +42,7 @@ export function OwnPresence({ jid, show, status, error, onChange }: Props) {
   return (
     <div className="own-presence">
       <div className="own-jid" title={jid}>
-        <PresenceDot show={show} />
+        <PresenceDot show={connected ? show : 'offline'} />
         <span className="jid">{jid}</span>
       </div>
       <label className="sr-only" htmlFor={`${id}-show`}>

@@ -1,5 +1,4 @@
 import { useId, useState } from 'react';
-import { useShallow } from 'zustand/react/shallow';
 import type { AccountView } from '../../shared/contract';
 import { useActions, useAppState } from './context';
 
@@ -7,7 +6,7 @@ import { useActions, useAppState } from './context';
 export function AccountActions({ account }: { account: AccountView }) {
   const id = useId();
   const actions = useActions();
-  const accounts = useAppState(useShallow((s) => s.accounts.map((a) => ({ id: a.id, jid: a.jid }))));
+  const accounts = useAppState((s) => s.accounts);
   const [confirmRemove, setConfirmRemove] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const kind = account.connection.kind;

@@ -19,6 +19,7 @@ function OwnPresenceConnected({ account }: { account: AccountView }) {
       jid={account.jid}
       show={pending?.show ?? account.ownPresence.show}
       status={pending?.status ?? account.ownPresence.status}
+      connected={account.connection.kind === 'online'}
       error={error}
       onChange={async (show, status) => {
         setPending({ show, status });

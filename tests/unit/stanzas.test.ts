@@ -250,10 +250,22 @@ describe('bareJid', () => {
   });
 
   test('strings that are not RFC 7622 JIDs give undefined', () => {
-    const invalid = ['@example.com', 'a@b@example.com', 'bob@exa mple.com', 'bob@example.com\u0000', 'bob\u0007@example.com'];
-    for (const address of invalid) assert.equal(bareJid(address), undefined, JSON.stringify(address));
+    // Empty localpart, '@' or space in the domain, control characters, a lone surrogate.
+    const invalid = ['@example.com', 'a@b@example.com', 'bob@exa mple.com', 'bob@example.com\u0000', 'bob\u0007@example.com', '\uD800@example.com'];
+    const accepted = invalid.filter((address) => bareJid(address) !== undefined);
+    assert.deepEqual(accepted, []);
   });
 });
+
+/** Whether `text` holds anything outside XML 1.0's Char production: C0 controls but tab/LF/CR, U+FFFE/U+FFFF, lone surrogates. */
+function hasCharForbiddenInXml(text: string): boolean {
+  for (const char of text) {
+    const c = char.codePointAt(0)!;
+    const allowed = c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || c >= 0x10000;
+    if (!allowed) return true;
+  }
+  return false;
+}
 
 describe('builders', () => {
   test('roster get', () => {
@@ -277,5 +289,15 @@ describe('builders', () => {
     assert.equal(stanza.attrs.id, 'id-1');
     assert.equal(stanza.getChildText('body'), '<b>&"hi"</b>');
     assert.ok(!stanza.toString().includes('<b>'));
+  });
+
+  test('text with characters XML 1.0 forbids still makes a well-formed stanza', () => {
+    // Pasted terminal output (ESC, form feed) or a broken surrogate must not make the server close the stream.
+    assert.equal(hasCharForbiddenInXml(chatMessage('bob@example.com', 'id-0', 'fine: 💬 ü\t\r\n').toString()), false);
+    const text = 'red \u001b[31mtext\u001b[0m, page\u000Cbreak, nul\u0000, bell\u0007, \uFFFE, half \uD83D';
+    for (const stanza of [chatMessage('bob@example.com', 'id-1', text), presenceStanza('away', text)]) {
+      const serialized = stanza.toString();
+      assert.equal(hasCharForbiddenInXml(serialized), false, `not well-formed: ${JSON.stringify(serialized)}`);
+    }
   });
 });

@@ -57,8 +57,8 @@ export class XmppSession extends EventEmitter {
     });
     entity.on('disconnect', (info?: { clean?: boolean; reason?: unknown }) => this.finish(info?.reason));
     entity.on('close', () => {
-      // The server closed the stream: close our side of the socket too.
-      void entity.disconnect().catch(() => undefined);
+      // The server closed its stream: end our side of the socket (once; 'disconnect' follows).
+      if (!this.closedByUs) entity.socket?.end();
     });
   }
 
