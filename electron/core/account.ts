@@ -175,14 +175,16 @@ export class Account {
     const parsed = parseMessage(stanza);
     if (!parsed) return;
     if (parsed.type === 'error') {
-      const sent = parsed.id ? this.chats.find(parsed.fromBare, parsed.id) : undefined;
-      if (sent && sent.direction === 'out') this.upsertMessage({ ...sent, state: 'failed', error: `Not delivered: ${parsed.errorText ?? 'error'}` });
+      const sent = parsed.id ? this.chats.find(parsed.fromBare, parsed.id, 'out') : undefined;
+      if (sent) this.upsertMessage({ ...sent, state: 'failed', error: `Not delivered: ${parsed.errorText ?? 'error'}` });
       return;
     }
     if (parsed.body === undefined || parsed.body === '') return; // chat states and receipts: later
     if (parsed.fromBare === this.ownBare()) return; // carbons are not enabled; nothing else of ours is a chat
-    const id = parsed.id && parsed.id.length <= 256 ? parsed.id : randomUUID();
+    let id = parsed.id && parsed.id.length <= 256 ? parsed.id : randomUUID();
     if (this.chats.has(parsed.fromBare, id, 'in')) return; // a duplicate (resent after a reconnect)
+    // Ids are unique within a chat, so that no peer can replace one of our messages by reusing its id.
+    if (this.chats.has(parsed.fromBare, id, 'out')) id = randomUUID();
     const now = this.now();
     const timestamp = parsed.stampedAt !== undefined && parsed.stampedAt <= now ? parsed.stampedAt : now;
     this.chats.countUnread(parsed.fromBare);

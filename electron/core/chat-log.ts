@@ -11,22 +11,21 @@ export class ChatLog {
   private chats = new Map<string, ChatMessage[]>();
   private unreadCounts = new Map<string, number>();
 
-  /** Inserts or replaces (same id and peer) a message; returns it. */
+  /** Inserts or replaces (same peer, id and direction) a message, keeping time order; returns it. */
   upsert(message: ChatMessage): ChatMessage {
     const list = this.chats.get(message.peer) ?? [];
-    const index = list.findIndex((m) => m.id === message.id);
+    const index = list.findIndex((m) => m.id === message.id && m.direction === message.direction);
     if (index >= 0) list[index] = message;
-    else {
-      list.push(message);
-      list.sort((a, b) => a.timestamp - b.timestamp);
-      if (list.length > MAX_PER_CHAT) list.splice(0, list.length - MAX_PER_CHAT);
-    }
+    else list.push(message);
+    list.sort((a, b) => a.timestamp - b.timestamp);
+    if (list.length > MAX_PER_CHAT) list.splice(0, list.length - MAX_PER_CHAT);
     this.chats.set(message.peer, list);
     return message;
   }
 
-  find(peer: string, id: string): ChatMessage | undefined {
-    return this.chats.get(peer)?.find((m) => m.id === id);
+  /** Any message of this chat with this id (a peer could reuse one of our ids: callers check `direction`). */
+  find(peer: string, id: string, direction?: ChatMessage['direction']): ChatMessage | undefined {
+    return this.chats.get(peer)?.find((m) => m.id === id && (direction === undefined || m.direction === direction));
   }
 
   has(peer: string, id: string, direction: ChatMessage['direction']): boolean {

@@ -93,7 +93,12 @@ describe('chatting', () => {
     assert.ok(reconnecting.connection.kind === 'reconnecting');
     assert.ok(reconnecting.connection.retryAt > Date.now() - 5_000, 'the UI can count down to the next attempt');
     assert.ok(reconnecting.connection.reason.length > 0, 'the reason is shown');
-    await alice.waitFor('contactUpdated', (e) => e.contact.presence.show === 'offline', { after: aliceFrom });
+    const dropped = await alice.waitFor('rosterReplaced', () => true, { after: aliceFrom });
+    assert.deepEqual(
+      dropped.contacts.map((c) => c.presence.show),
+      ['offline'],
+      'without a connection nobody is shown online',
+    );
     await server.start();
     await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after: aliceFrom, timeoutMs: 30_000 });
     await bob.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after: bobFrom, timeoutMs: 30_000 });

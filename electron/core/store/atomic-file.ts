@@ -13,15 +13,15 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
   const temp = path.join(dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await fs.open(temp, 'wx', mode);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await fs.rename(temp, target);
   } catch (error) {
-    await fs.rm(temp, { force: true });
+    await fs.rm(temp, { force: true }); // a full disk must not also fill up with half-written copies
     throw error;
   }
   await syncDirectory(dir);

@@ -88,10 +88,14 @@ export class SettingsStore {
   /** Writes one after another, so a slow disk cannot reorder two changes. */
   private save(next: SettingsFile): Promise<void> {
     if (this.problem) return Promise.reject(new Error(this.problem));
+    const previous = this.data;
     this.data = next;
     const text = `${JSON.stringify(next, null, 2)}\n`;
     const write = this.writing.then(() => writeFileAtomic(this.file, text, 0o600));
-    this.writing = write.catch(() => undefined);
+    this.writing = write.catch(() => {
+      // What failed to reach the disk is not kept in memory either, unless newer changes came meanwhile.
+      if (this.data === next) this.data = previous;
+    });
     return write;
   }
 }

@@ -37,11 +37,32 @@ export interface ParsedMessage {
   stampedAt: number | undefined;
 }
 
+/** Characters XML 1.0 does not allow in a document (a stanza with one ends the stream). */
+const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/** Text safe to put into a stanza: forbidden characters (and broken surrogate halves) become U+FFFD. */
+export function xmlSafe(text: string): string {
+  return text.replace(NOT_XML_CHAR, '\uFFFD');
+}
+
+// RFC 7622: one optional "local@", a domain, an optional "/resource"; no spaces or controls in local or domain.
+const BAD_JID_PART = /[\s\p{Cc}\uFFFE\uFFFF"&'/:<>@]|[\uD800-\uDFFF]/u;
+
 /** A bare JID in canonical form, or undefined if the string is not a JID. */
 export function bareJid(address: string | undefined): string | undefined {
   if (!address || address.length > 3071) return undefined;
+  const slash = address.indexOf('/');
+  const bare = slash < 0 ? address : address.slice(0, slash);
+  const at = bare.indexOf('@');
+  const local = at < 0 ? '' : bare.slice(0, at);
+  const domain = at < 0 ? bare : bare.slice(at + 1);
+  if (at === 0 || BAD_JID_PART.test(local) || BAD_JID_PART.test(domain)) return undefined;
+  if (!domain || Buffer.byteLength(domain) > 1023 || domain.split('.').some((label) => label.length === 0 || label.length > 63)) {
+    return undefined;
+  }
+  if (Buffer.byteLength(local) > 1023) return undefined;
   try {
-    const parsed = parseJid(address);
+    const parsed = parseJid(bare);
     if (!parsed.domain) return undefined;
     return parsed.bare().toString().toLowerCase();
   } catch {
@@ -97,8 +118,10 @@ export function parsePresence(stanza: Element): ParsedPresence | undefined {
 }
 
 export function parseMessage(stanza: Element): ParsedMessage | undefined {
-  const type = stanza.attrs.type ?? 'normal';
-  if (type !== 'chat' && type !== 'normal' && type !== 'error') return undefined; // groupchat, headline: later
+  const given = stanza.attrs.type ?? 'normal';
+  if (given === 'groupchat' || given === 'headline') return undefined; // not one-to-one chat: later
+  // RFC 6121 §5.2.2: a type we do not know is handled as "normal".
+  const type = given === 'chat' || given === 'error' ? given : 'normal';
   const from = stanza.attrs.from;
   const fromBare = bareJid(from);
   if (!from || !fromBare) return undefined;
@@ -125,10 +148,10 @@ export function presenceStanza(show: OwnShow, status: string): Element {
     'presence',
     {},
     show === 'online' ? undefined : xml('show', {}, show),
-    status ? xml('status', {}, status) : undefined,
+    status ? xml('status', {}, xmlSafe(status)) : undefined,
   );
 }
 
 export function chatMessage(to: string, id: string, body: string): Element {
-  return xml('message', { to, id, type: 'chat' }, xml('body', {}, body));
+  return xml('message', { to, id, type: 'chat' }, xml('body', {}, xmlSafe(body)));
 }

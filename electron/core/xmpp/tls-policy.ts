@@ -135,7 +135,9 @@ export function explainCertificateFailure(
   const problem = (typeof code === 'string' && problems[code]) || (error instanceof Error ? error.message : 'not trusted');
   const info = presented ? describeCertificate(presented, problem) : undefined;
   const pem = presented ? derToPem(presented.raw) : undefined;
-  if (trust.kind === 'pinned') {
+  const samePinned =
+    trust.kind === 'pinned' && !!presented && normalizeFingerprint(presented.fingerprint256) === normalizeFingerprint(trust.sha256);
+  if (trust.kind === 'pinned' && !samePinned) {
     return new CertificateRejected(
       'certificate-changed',
       'The server presented a different certificate from the one you trusted for this account. ' +
