@@ -7,6 +7,20 @@ import { PasswordScreen } from './PasswordScreen';
 import { MainScreen } from './MainScreen';
 
 export function App() {
+  const storageProblem = useAppState((s) => s.storageProblem);
+  return (
+    <>
+      {storageProblem && (
+        <p className="storage-problem" role="alert" data-testid="storage-problem">
+          {storageProblem}
+        </p>
+      )}
+      <Screen />
+    </>
+  );
+}
+
+function Screen() {
   const actions = useActions();
   const screen = chooseScreen(
     useAppState(

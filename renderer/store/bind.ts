@@ -2,53 +2,47 @@
  * Keeps the store current with main: listeners for every event are registered once
  * (at start-up, outside React), then the snapshot is loaded.
  *
- * Ordering: events that arrive before the snapshot answer describe changes main made
- * before (or while) it built the snapshot, so they are not applied on top of it (that
- * could turn a newer state back into an older one). The one exception is a message
- * the snapshot does not contain at all: it is added, so no message can be lost.
+ * Ordering: an event may arrive before the snapshot answer although main sent it
+ * after building the snapshot; dropping it would lose that change. So events are
+ * queued until the snapshot is applied, then replayed in order. Every event carries
+ * the whole new state of what it names (an account, a contact, a message, a roster),
+ * so replaying one that is older than the snapshot is corrected by the later ones,
+ * and the store ends at main's newest state.
  */
-import type { AccountId, ChatMessage, KlatschApi } from '../../shared/contract';
+import type { KlatschApi } from '../../shared/contract';
 import type { Actions } from './actions';
 import type { AppStore } from './store';
 
 export function bindStoreToApi(store: AppStore, api: KlatschApi, actions: Actions): () => void {
-  let snapshotApplied = false;
-  let earlyMessages: { accountId: AccountId; message: ChatMessage }[] = [];
+  let queue: (() => void)[] | null = [];
+  const apply = (change: () => void) => {
+    if (queue) queue.push(change);
+    else change();
+  };
 
   const unsubscribe = [
-    api.on.accountUpdated((account) => {
-      if (snapshotApplied) store.getState().accountUpdated(account);
-    }),
-    api.on.accountRemoved(({ accountId }) => {
-      if (snapshotApplied) store.getState().accountRemoved(accountId);
-    }),
-    api.on.rosterReplaced(({ accountId, contacts }) => {
-      if (snapshotApplied) store.getState().rosterReplaced(accountId, contacts);
-    }),
-    api.on.contactUpdated(({ accountId, contact }) => {
-      if (!snapshotApplied) return;
-      store.getState().contactUpdated(accountId, contact);
-      actions.contactChanged(accountId, contact.jid, contact.unread);
-    }),
-    api.on.messageUpserted(({ accountId, message }) => {
-      if (!snapshotApplied) {
-        earlyMessages.push({ accountId, message });
-        return;
-      }
-      store.getState().messageUpserted(accountId, message);
-      actions.messageArrived(accountId, message);
-    }),
+    api.on.accountUpdated((account) => apply(() => store.getState().accountUpdated(account))),
+    api.on.accountRemoved(({ accountId }) => apply(() => store.getState().accountRemoved(accountId))),
+    api.on.rosterReplaced(({ accountId, contacts }) => apply(() => store.getState().rosterReplaced(accountId, contacts))),
+    api.on.contactUpdated(({ accountId, contact }) =>
+      apply(() => {
+        store.getState().contactUpdated(accountId, contact);
+        actions.contactChanged(accountId, contact.jid, contact.unread);
+      }),
+    ),
+    api.on.messageUpserted(({ accountId, message }) =>
+      apply(() => {
+        store.getState().messageUpserted(accountId, message);
+        actions.messageArrived(accountId, message);
+      }),
+    ),
   ];
 
   const unsubscribeStore = store.subscribe((state, prev) => {
-    if (snapshotApplied || state.load.kind !== 'ready' || prev.load.kind === 'ready') return;
-    snapshotApplied = true;
-    const early = earlyMessages;
-    earlyMessages = [];
-    for (const { accountId, message } of early) {
-      const known = store.getState().chats[accountId]?.[message.peer]?.some((m) => m.id === message.id);
-      if (!known) store.getState().messageUpserted(accountId, message);
-    }
+    if (!queue || state.load.kind !== 'ready' || prev.load.kind === 'ready') return;
+    const pending = queue;
+    queue = null;
+    for (const change of pending) change();
   });
 
   void actions.loadSnapshot();

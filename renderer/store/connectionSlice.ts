@@ -6,6 +6,7 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
   load: { kind: 'loading' },
   accounts: [],
   secretStorage: { available: false },
+  storageProblem: null,
 
   snapshotLoaded: (snapshot) =>
     set((s) => {
@@ -22,6 +23,7 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
         load: { kind: 'ready' },
         accounts: snapshot.accounts,
         secretStorage: snapshot.secretStorage,
+        storageProblem: snapshot.storageProblem ?? null,
         rosters,
         chats,
         activeAccountId:

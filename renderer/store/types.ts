@@ -20,6 +20,8 @@ export type ConnectionSlice = {
   load: LoadState;
   accounts: AccountView[];
   secretStorage: SecretStorageStatus;
+  /** Main could not read its settings file: changes are not saved until it is fixed. */
+  storageProblem: string | null;
   snapshotLoaded: (snapshot: Snapshot) => void;
   snapshotFailed: (message: string) => void;
   accountUpdated: (account: AccountView) => void;

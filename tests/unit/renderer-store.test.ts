@@ -374,18 +374,22 @@ test('bind: listeners exist before the snapshot is requested; the snapshot fills
   assert.equal(fake.listenerCount(), 0);
 });
 
-test('bind: events before the snapshot do not overwrite it, but no new message is lost', async () => {
+test('bind: events that arrive before the snapshot are replayed in order, ending at the newest state', async () => {
   const { fake, store } = boundStore();
-  // Older than the snapshot: the account was still connecting.
+  // Sent by main before it built the snapshot (the snapshot already holds their effect)…
   fake.emit('accountUpdated', account('a', { connection: { kind: 'connecting' } }));
-  fake.emit('messageUpserted', { accountId: 'a', message: msg('1', 100, { body: 'old copy' }) });
+  fake.emit('messageUpserted', { accountId: 'a', message: msg('1', 100, { body: 'body 1', state: 'sending' }) });
+  fake.emit('messageUpserted', { accountId: 'a', message: msg('1', 100, { body: 'body 1', state: 'sent' }) });
+  // …and after it, before its answer arrived: these must not be lost.
+  fake.emit('accountUpdated', account('a', { connection: { kind: 'reconnecting', retryAt: 9000, attempt: 1, reason: 'lost' } }));
   fake.emit('messageUpserted', { accountId: 'a', message: msg('3', 300) });
+  assert.equal(store.getState().load.kind, 'loading', 'nothing is applied before the snapshot');
   fake.answerSnapshot({ ok: true, value: snapshot() });
   await tick();
   const s = store.getState();
-  assert.equal(s.accounts[0]!.connection.kind, 'online');
+  assert.equal(s.accounts[0]!.connection.kind, 'reconnecting');
   assert.deepEqual(ids(s.chats['a']!['bob@example.com']!), ['1', '2', '3']);
-  assert.equal(s.chats['a']!['bob@example.com']![0]!.body, 'body 1', 'the snapshot copy wins');
+  assert.equal(s.chats['a']!['bob@example.com']![0]!.state, 'sent');
 });
 
 test('bind: events after the snapshot keep the store current', async () => {
