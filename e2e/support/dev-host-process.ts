@@ -18,8 +18,10 @@ export interface AppInstance {
   stop(): Promise<void>;
 }
 
-export async function startAppInstance(caFile: string): Promise<AppInstance> {
+/** `prepare` may put files into the new profile before the app starts (e.g. a damaged settings file). */
+export async function startAppInstance(caFile: string, prepare?: (profileDir: string) => Promise<void>): Promise<AppInstance> {
   const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-e2e-'));
+  await prepare?.(profileDir);
   const child: ChildProcess = spawn(
     process.execPath,
     ['--import', 'tsx', 'electron/devhost/main.ts', '--profile', profileDir, '--extra-ca', caFile],

@@ -107,7 +107,10 @@ export class KlatschCore {
       const account = this.account(accountId);
       const stored = account.settings;
       const secret = password ?? this.storedPassword(stored);
-      if (secret === undefined) throw new UserError('auth-failed', 'Enter the password to sign in.');
+      if (secret === undefined) {
+        if (account.connection.retry()) return {}; // the password typed earlier in this session
+        throw new UserError('auth-failed', 'Enter the password to sign in.');
+      }
       if (password !== undefined && rememberPassword !== undefined) {
         await this.saveAccount(account, this.withPassword({ ...stored, rememberPassword }, rememberPassword ? password : undefined));
       }
@@ -144,6 +147,7 @@ export class KlatschCore {
       await this.saveAccount(account, { ...account.settings, pinnedCertificate: pinned });
       const password = this.storedPassword(account.settings);
       if (password !== undefined) account.connection.connect(password).catch(() => undefined);
+      else if (!account.connection.retry()) await account.connection.disconnect(); // offline: the UI asks for the password
       return {};
     },
 

@@ -40,7 +40,7 @@ export function CertificateDialog({ certificate, server, busy, onTrust, onCancel
       <h2 id="cert-dialog-title">Unverified certificate</h2>
       <p id="cert-dialog-problem">
         The server <strong>{server}</strong> presented a certificate that could not be verified:{' '}
-        <strong>{certificate.problem}</strong>.
+        <strong>{certificate.problem.replace(/\.$/, '')}</strong>.
       </p>
       <p>
         Only trust it if you know this server uses its own certificate, and the fingerprint below matches the one your

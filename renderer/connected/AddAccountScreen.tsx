@@ -33,7 +33,8 @@ export function AddAccountScreen({ canCancel }: { canCancel: boolean }) {
     }
   }
 
-  const server = pending ? (pending.values.host ?? pending.values.jid.split('@')[1] ?? pending.values.jid) : '';
+  // The certificate must name the XMPP domain (not the host it was reached at), so that is the server to show.
+  const server = pending ? (pending.values.jid.split('@')[1] ?? pending.values.jid) : '';
 
   return (
     <main className="center-screen">

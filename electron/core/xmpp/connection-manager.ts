@@ -79,6 +79,13 @@ export class ConnectionManager extends EventEmitter {
     }
   }
 
+  /** Signs in again with the password of the last sign-in, while it is still in memory. False if there is none. */
+  retry(): boolean {
+    if (this.password === null) return false;
+    this.connect(this.password).catch(() => undefined);
+    return true;
+  }
+
   async disconnect(): Promise<void> {
     this.generation++;
     this.stopRetrying();
