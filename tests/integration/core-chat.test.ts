@@ -106,4 +106,17 @@ describe('chatting', () => {
     await alice.call('sendMessage', { accountId: aliceAccount.id, to: bobJid(), body: 'still there?' });
     await bob.waitFor('messageUpserted', (e) => e.message.body === 'still there?');
   });
+
+  test('a network that silently drops everything is noticed by keepalive pings, and the app reconnects', async () => {
+    const from = alice.events.length;
+    server.freeze();
+    try {
+      const lost = await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'reconnecting', { after: from, timeoutMs: 15_000 });
+      assert.ok(lost.connection.kind === 'reconnecting');
+      assert.match(lost.connection.reason, /stopped answering|lost|did not answer/i);
+    } finally {
+      server.thaw();
+    }
+    await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after: from, timeoutMs: 30_000 });
+  });
 });

@@ -30,6 +30,7 @@ export interface ConnectionManagerOptions {
   backoff?: { baseMs?: number; maxMs?: number };
   stepTimeoutMs?: number;
   loginTimeoutMs?: number;
+  keepalive?: { everyMs: number; timeoutMs: number };
 }
 
 /**
@@ -109,6 +110,7 @@ export class ConnectionManager extends EventEmitter {
       ...(this.options.hostLookup ? { hostLookup: this.options.hostLookup } : {}),
       ...(this.options.stepTimeoutMs ? { stepTimeoutMs: this.options.stepTimeoutMs } : {}),
       ...(this.options.loginTimeoutMs ? { loginTimeoutMs: this.options.loginTimeoutMs } : {}),
+      ...(this.options.keepalive ? { keepalive: this.options.keepalive } : {}),
     });
     if (generation !== this.generation) {
       await session.close();

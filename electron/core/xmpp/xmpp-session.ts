@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { LookupFunction } from 'node:net';
 import { Client } from '@xmpp/client-core';
-import type { Element } from '@xmpp/xml';
+import xml, { type Element } from '@xmpp/xml';
 import middlewareFactory from '@xmpp/middleware';
 import streamFeaturesFactory from '@xmpp/stream-features';
 import iqCallerFactory, { type IqCaller } from '@xmpp/iq/caller.js';
@@ -36,12 +36,21 @@ export interface SessionOptions {
   stepTimeoutMs?: number;
   /** The whole login. */
   loginTimeoutMs?: number;
+  /**
+   * How often an idle-or-not stream is checked with an XEP-0199 ping, and how long an
+   * answer may take. A network that silently drops packets never closes the socket:
+   * only an unanswered ping tells us the connection is gone.
+   */
+  keepalive?: { everyMs: number; timeoutMs: number };
 }
 
 /** Events: 'stanza' (Element), 'closed' (ClassifiedError | null: null when we closed it). */
 export class XmppSession extends EventEmitter {
   private closedByUs = false;
   private closed = false;
+  private keepaliveTimer: NodeJS.Timeout | null = null;
+  /** Why we dropped the connection ourselves (an unanswered ping), reported when it closes. */
+  private dropReason: unknown;
 
   private constructor(
     private readonly entity: Client,
@@ -49,8 +58,10 @@ export class XmppSession extends EventEmitter {
     /** Register handlers for requests from the server (roster pushes, …): `callee.set(ns, name, handler)`. */
     readonly callee: IqCallee,
     readonly jid: string,
+    keepalive: { everyMs: number; timeoutMs: number },
   ) {
     super();
+    this.scheduleKeepalive(keepalive);
     entity.on('stanza', (stanza: Element) => this.emit('stanza', stanza));
     entity.on('error', () => {
       /* an error after login is followed by 'disconnect', handled below */
@@ -114,7 +125,7 @@ export class XmppSession extends EventEmitter {
     });
     try {
       const jid = await Promise.race([entity.start(), failed, timedOut]);
-      return new XmppSession(entity, iq, callee, String(jid));
+      return new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? { everyMs: 60_000, timeoutMs: 20_000 });
     } catch (error) {
       hardClose(entity);
       throw error;
@@ -148,9 +159,28 @@ export class XmppSession extends EventEmitter {
     this.finish(undefined);
   }
 
+  private scheduleKeepalive(keepalive: { everyMs: number; timeoutMs: number }): void {
+    if (this.closed) return;
+    this.keepaliveTimer = setTimeout(() => {
+      const ping = xml('iq', { type: 'get', to: this.entity.options.domain }, xml('ping', { xmlns: 'urn:xmpp:ping' }));
+      this.iq.request(ping, keepalive.timeoutMs).then(
+        () => this.scheduleKeepalive(keepalive),
+        (error: { name?: string }) => {
+          // An error reply still proves the server is there; only silence means the connection is gone.
+          if (error?.name !== 'TimeoutError') return this.scheduleKeepalive(keepalive);
+          this.dropReason = Object.assign(new Error('The server stopped answering.'), { code: 'ETIMEDOUT' });
+          hardClose(this.entity);
+        },
+      );
+    }, keepalive.everyMs);
+    this.keepaliveTimer.unref?.();
+  }
+
   private finish(reason: unknown): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.keepaliveTimer) clearTimeout(this.keepaliveTimer);
+    reason = this.dropReason ?? reason;
     this.emit('closed', this.closedByUs ? null : classifyError(reason ?? Object.assign(new Error('The connection was lost.'), { code: 'ECONNRESET' })));
   }
 }
