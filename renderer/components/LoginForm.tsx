@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { SecretStorageStatus } from '../../shared/contract';
 import { readLoginForm, type LoginValues } from '../forms';
+import { RememberPasswordField } from './RememberPasswordField';
 
 export type { LoginValues };
 
@@ -80,25 +81,7 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel }: Pr
         />
       </label>
 
-      <div className="check-field">
-        <label className="check">
-          <input
-            data-testid="login-remember"
-            type="checkbox"
-            checked={remember && secretStorage.available}
-            disabled={!secretStorage.available}
-            aria-describedby={secretStorage.available ? undefined : `${id}-remember-reason`}
-            onChange={(e) => setRemember(e.target.checked)}
-          />
-          <span>Remember password</span>
-        </label>
-        {!secretStorage.available && (
-          <p className="hint" id={`${id}-remember-reason`} data-testid="login-remember-reason">
-            {secretStorage.reason ?? 'This system offers no secure storage for passwords.'} You will be asked for the
-            password at every start.
-          </p>
-        )}
-      </div>
+      <RememberPasswordField secretStorage={secretStorage} checked={remember} onChange={setRemember} testId="login-remember" />
 
       <button
         type="button"

@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import type { SecretStorageStatus } from '../../shared/contract';
+import { RememberPasswordField } from './RememberPasswordField';
 
 type Props = {
   jid: string;
@@ -58,24 +59,7 @@ export function PasswordPrompt({ jid, secretStorage, rememberByDefault, busy, er
           onChange={(e) => setPassword(e.target.value)}
         />
       </label>
-      <div className="check-field">
-        <label className="check">
-          <input
-            data-testid="password-prompt-remember"
-            type="checkbox"
-            checked={remember && secretStorage.available}
-            disabled={!secretStorage.available}
-            aria-describedby={secretStorage.available ? undefined : `${id}-remember-reason`}
-            onChange={(e) => setRemember(e.target.checked)}
-          />
-          <span>Remember password</span>
-        </label>
-        {!secretStorage.available && (
-          <p className="hint" id={`${id}-remember-reason`}>
-            {secretStorage.reason ?? 'This system offers no secure storage for passwords.'}
-          </p>
-        )}
-      </div>
+      <RememberPasswordField secretStorage={secretStorage} checked={remember} onChange={setRemember} testId="password-prompt-remember" />
       {shownError && (
         <p className="inline-error" role="alert" data-testid="password-prompt-error">
           {shownError}
