@@ -97,7 +97,13 @@ export class KlatschCore {
         this.rememberRefused(bare, error);
         throw error;
       }
-      await this.settings.upsertAccount(this.withPassword(stored, rememberPassword ? password : undefined));
+      try {
+        await this.settings.upsertAccount(this.withPassword(stored, rememberPassword ? password : undefined));
+      } catch (error) {
+        this.accounts.delete(account.id);
+        await account.close();
+        throw new UserError('storage', `The account could not be saved: ${(error as Error).message}`);
+      }
       account.update(this.settings.account(stored.id)!);
       this.emit('rosterReplaced', { accountId: account.id, contacts: account.contacts() });
       return account.view();
