@@ -1,0 +1,88 @@
+// Diffie-Hellman over the 1536-bit MODP group of RFC 3526 (group 5), g = 2,
+// as required by Protocol-v3 "Encoded messages" (the D-H group). Private keys
+// are 320 random bits ("Authenticated Key Exchange": x, y "at least 320
+// bits", libotr uses exactly 320). Modular exponentiation is native
+// (node:crypto DiffieHellman).
+import { createDiffieHellman, type DiffieHellman } from 'node:crypto';
+import type { RandomSource } from './random.js';
+import { bigintToFixed, bytesToBigint } from './wire.js';
+
+const PRIME_HEX =
+  'FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD1' +
+  '29024E088A67CC74020BBEA63B139B22514A08798E3404DD' +
+  'EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245' +
+  'E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED' +
+  'EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE45B3D' +
+  'C2007CB8A163BF0598DA48361C55D39A69163FA8FD24CF5F' +
+  '83655D23DCA3AD961C62F356208552BB9ED529077096966D' +
+  '670C354E4ABC9804F1746C08CA237327FFFFFFFFFFFFFFFF';
+
+export const DH_PRIME: bigint = BigInt(`0x${PRIME_HEX}`);
+export const DH_GENERATOR = 2n;
+export const DH_MODULUS_MINUS_2: bigint = DH_PRIME - 2n;
+/** Byte length of the modulus (192). */
+export const DH_PRIME_BYTES = 192;
+/** Private key size used by libotr (bits). */
+export const DH_PRIVATE_BITS = 320;
+
+const PRIME_BUFFER = Buffer.from(PRIME_HEX, 'hex');
+const GENERATOR_BUFFER = Buffer.from([2]);
+
+/** Spec: a legal D-H public value satisfies 2 <= x <= p-2. */
+export function isValidDhPublic(x: bigint): boolean {
+  return x >= 2n && x <= DH_MODULUS_MINUS_2;
+}
+
+function nativeGroup(): DiffieHellman {
+  return createDiffieHellman(PRIME_BUFFER, GENERATOR_BUFFER);
+}
+
+export class DhKeyPair {
+  readonly publicKey: bigint;
+  private dh: DiffieHellman | undefined;
+  private privateBytes: Buffer;
+
+  private constructor(privateBytes: Buffer) {
+    const x = bytesToBigint(privateBytes);
+    if (x < 1n || x >= DH_PRIME - 1n) throw new RangeError('invalid DH private key');
+    this.privateBytes = privateBytes;
+    this.dh = nativeGroup();
+    this.dh.setPrivateKey(privateBytes);
+    this.publicKey = bytesToBigint(this.dh.generateKeys());
+    if (!isValidDhPublic(this.publicKey)) throw new RangeError('degenerate DH private key');
+  }
+
+  /** Fresh key pair with a 320-bit private exponent. */
+  static generate(random: RandomSource): DhKeyPair {
+    for (;;) {
+      const bytes = Buffer.from(random(DH_PRIVATE_BITS / 8));
+      if (bytes.length !== DH_PRIVATE_BITS / 8) throw new Error('random source returned wrong length');
+      // x = 0 or 1 would give a degenerate public key (astronomically unlikely).
+      if (bytesToBigint(bytes) > 1n) return new DhKeyPair(bytes);
+    }
+  }
+
+  static fromPrivate(x: bigint): DhKeyPair {
+    if (x < 2n || x >= DH_PRIME - 1n) throw new RangeError('invalid DH private key');
+    return new DhKeyPair(Buffer.from(bigintToFixed(x, DH_PRIME_BYTES)));
+  }
+
+  /** s = theirPublic ^ x mod p. Throws on an out-of-range public value. */
+  sharedSecret(theirPublic: bigint): bigint {
+    if (!this.dh) throw new Error('DH key pair has been wiped');
+    if (!isValidDhPublic(theirPublic)) throw new RangeError('invalid DH public value');
+    const s = bytesToBigint(this.dh.computeSecret(Buffer.from(bigintToFixed(theirPublic, DH_PRIME_BYTES))));
+    if (s < 2n) throw new RangeError('degenerate DH shared secret');
+    return s;
+  }
+
+  /** Best effort: zero our copy of the private key and drop the native handle. */
+  wipe(): void {
+    this.privateBytes.fill(0);
+    this.dh = undefined;
+  }
+
+  get wiped(): boolean {
+    return this.dh === undefined;
+  }
+}

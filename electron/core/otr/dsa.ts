@@ -1,0 +1,246 @@
+// Long-term DSA keys, Protocol-v3 "Public keys, signatures, and
+// fingerprints": PUBKEY encoding (type 0x0000 + MPIs p, q, g, y), SIG = r || s
+// (each left-padded to the byte length of q), fingerprints (SHA-1 of the
+// PUBKEY without the type). As in libotr (and the "Reveal Signature Message"
+// section), the signed 32-byte value is used as an integer mod q: not hashed
+// again, not truncated.
+import { createDiffieHellman, createHash, generateKeyPairSync, type DiffieHellman } from 'node:crypto';
+import type { RandomSource } from './random.js';
+import { OtrParseError, Reader, Writer, bigintToFixed, bytesToBigint } from './wire.js';
+
+export interface DsaPublicKey {
+  p: bigint;
+  q: bigint;
+  g: bigint;
+  y: bigint;
+}
+
+export interface DsaPrivateKey extends DsaPublicKey {
+  x: bigint;
+}
+
+export const PUBKEY_TYPE_DSA = 0x0000;
+const MIN_P_BITS = 1024;
+const MAX_P_BITS = 3072;
+const MIN_Q_BITS = 160;
+const MAX_Q_BITS = 256;
+
+// ---- BigInt arithmetic ----
+
+function bitLength(n: bigint): number {
+  return n === 0n ? 0 : n.toString(2).length;
+}
+
+function byteLength(n: bigint): number {
+  return Math.ceil(bitLength(n) / 8);
+}
+
+/** base^exp mod m, left-to-right with a 4-bit fixed window. For public data. */
+export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
+  if (m <= 0n || exp < 0n) throw new RangeError('modPow: bad arguments');
+  if (m === 1n) return 0n;
+  const b = ((base % m) + m) % m;
+  const table: bigint[] = [1n];
+  for (let i = 1; i < 16; i++) table.push(((table[i - 1] as bigint) * b) % m);
+  let result = 1n;
+  const hex = exp.toString(16);
+  for (const digit of hex) {
+    for (let i = 0; i < 4; i++) result = (result * result) % m;
+    const d = Number.parseInt(digit, 16);
+    if (d !== 0) result = (result * (table[d] as bigint)) % m;
+  }
+  return result;
+}
+
+/** Inverse of a mod a prime m (Fermat). */
+function modInversePrime(a: bigint, m: bigint): bigint {
+  return modPow(a, m - 2n, m);
+}
+
+// Native DH contexts for (p, g), cached per key object: constructing one runs
+// OpenSSL's (slow) parameter check, reusing it with setPrivateKey is cheap.
+const nativeContexts = new WeakMap<DsaPublicKey, DiffieHellman>();
+
+function nativeContext(key: DsaPublicKey): DiffieHellman {
+  let dh = nativeContexts.get(key);
+  if (!dh) {
+    const pLen = byteLength(key.p);
+    dh = createDiffieHellman(Buffer.from(bigintToFixed(key.p, pLen)), Buffer.from(bigintToFixed(key.g, pLen)));
+    nativeContexts.set(key, dh);
+  }
+  return dh;
+}
+
+/** g^k mod p computed natively (OpenSSL constant-time modexp) for secret k. */
+function secretModPow(key: DsaPublicKey, k: bigint): bigint {
+  const dh = nativeContext(key);
+  const kBytes = Buffer.from(bigintToFixed(k, byteLength(k)));
+  dh.setPrivateKey(kBytes);
+  const out = bytesToBigint(dh.generateKeys());
+  kBytes.fill(0);
+  dh.setPrivateKey(Buffer.from([1])); // don't leave k in the cached context
+  return out;
+}
+
+/** Uniform integer in [1, q-1] (extra 64 bits make the mod bias negligible). */
+function randomScalar(q: bigint, random: RandomSource): bigint {
+  for (;;) {
+    const bytes = random(byteLength(q) + 8);
+    const k = (bytesToBigint(bytes) % (q - 1n)) + 1n;
+    bytes.fill(0);
+    if (k > 0n && k < q) return k;
+  }
+}
+
+// ---- DER (just enough for node:crypto's PKCS#8 DSA export) ----
+
+class Der {
+  private pos = 0;
+  constructor(private readonly buf: Uint8Array) {}
+
+  private header(tag: number): number {
+    if (this.buf[this.pos] !== tag) throw new Error(`DER: expected tag ${tag}`);
+    this.pos++;
+    let len = this.buf[this.pos++] ?? 0;
+    if (len & 0x80) {
+      const n = len & 0x7f;
+      len = 0;
+      for (let i = 0; i < n; i++) len = len * 256 + (this.buf[this.pos++] ?? 0);
+    }
+    return len;
+  }
+
+  enter(tag: number): void {
+    this.header(tag);
+  }
+
+  skip(tag: number): void {
+    const len = this.header(tag);
+    this.pos += len;
+  }
+
+  integer(): bigint {
+    const len = this.header(0x02);
+    const v = bytesToBigint(this.buf.subarray(this.pos, this.pos + len));
+    this.pos += len;
+    return v;
+  }
+}
+
+function parsePkcs8Dsa(der: Uint8Array): { p: bigint; q: bigint; g: bigint; x: bigint } {
+  const d = new Der(der);
+  d.enter(0x30); // PrivateKeyInfo
+  d.integer(); // version
+  d.enter(0x30); // AlgorithmIdentifier
+  d.skip(0x06); // id-dsa
+  d.enter(0x30); // Dss-Parms
+  const p = d.integer();
+  const q = d.integer();
+  const g = d.integer();
+  d.enter(0x04); // privateKey OCTET STRING
+  const x = d.integer();
+  return { p, q, g, x };
+}
+
+// ---- Keys ----
+
+/**
+ * New DSA-1024/160 key. Domain parameters always come from node:crypto; the
+ * private exponent comes from `random` when given (else from node:crypto).
+ */
+export function generateDsaKey(random?: RandomSource): DsaPrivateKey {
+  const { privateKey } = generateKeyPairSync('dsa', { modulusLength: 1024, divisorLength: 160 });
+  const der = privateKey.export({ type: 'pkcs8', format: 'der' });
+  const { p, q, g, x: nativeX } = parsePkcs8Dsa(new Uint8Array(der));
+  der.fill(0);
+  const x = random ? randomScalar(q, random) : nativeX;
+  const key: DsaPrivateKey = { p, q, g, x, y: 0n };
+  key.y = secretModPow(key, x);
+  return key;
+}
+
+export function publicPart(key: DsaPublicKey): DsaPublicKey {
+  return { p: key.p, q: key.q, g: key.g, y: key.y };
+}
+
+/** Byte length of r and s in a signature made by `key`. */
+export function signatureLength(key: DsaPublicKey): number {
+  return 2 * byteLength(key.q);
+}
+
+// ---- Signatures ----
+
+/** Signs the integer (m mod q). Returns r || s, each left-padded to |q| bytes. */
+export function dsaSign(key: DsaPrivateKey, m: Uint8Array, random: RandomSource): Uint8Array {
+  const { q, x } = key;
+  const qLen = byteLength(q);
+  const h = bytesToBigint(m) % q;
+  for (;;) {
+    const k = randomScalar(q, random);
+    const r = secretModPow(key, k) % q;
+    if (r === 0n) continue;
+    const s = (modInversePrime(k, q) * ((h + x * r) % q)) % q;
+    if (s === 0n) continue;
+    const out = new Uint8Array(2 * qLen);
+    out.set(bigintToFixed(r, qLen), 0);
+    out.set(bigintToFixed(s, qLen), qLen);
+    return out;
+  }
+}
+
+/** Verifies r || s over (m mod q). Returns false on any malformed input. */
+export function dsaVerify(key: DsaPublicKey, m: Uint8Array, signature: Uint8Array): boolean {
+  try {
+    const { p, q, g, y } = key;
+    if (p < 3n || q < 3n || g < 2n || g >= p || y < 2n || y >= p) return false;
+    const qLen = byteLength(q);
+    if (signature.length !== 2 * qLen) return false;
+    const r = bytesToBigint(signature.subarray(0, qLen));
+    const s = bytesToBigint(signature.subarray(qLen));
+    if (r <= 0n || r >= q || s <= 0n || s >= q) return false;
+    const w = modInversePrime(s, q);
+    const u1 = ((bytesToBigint(m) % q) * w) % q;
+    const u2 = (r * w) % q;
+    const v = ((modPow(g, u1, p) * modPow(y, u2, p)) % p) % q;
+    return v === r;
+  } catch {
+    return false;
+  }
+}
+
+// ---- Encoding and fingerprints ----
+
+/** PUBKEY: SHORT type 0x0000, then MPIs p, q, g, y. */
+export function encodePublicKey(key: DsaPublicKey): Uint8Array {
+  return new Writer().short(PUBKEY_TYPE_DSA).mpi(key.p).mpi(key.q).mpi(key.g).mpi(key.y).bytes();
+}
+
+/** Reads a PUBKEY; rejects other key types and implausible DSA parameters. */
+export function decodePublicKey(reader: Reader): DsaPublicKey {
+  const type = reader.short();
+  if (type !== PUBKEY_TYPE_DSA) throw new OtrParseError(`unsupported public key type ${type}`);
+  const p = reader.mpi(MAX_P_BITS / 8);
+  const q = reader.mpi(MAX_Q_BITS / 8);
+  const g = reader.mpi(MAX_P_BITS / 8);
+  const y = reader.mpi(MAX_P_BITS / 8);
+  const pBits = bitLength(p);
+  const qBits = bitLength(q);
+  if (pBits < MIN_P_BITS || pBits > MAX_P_BITS || (p & 1n) === 0n) throw new OtrParseError('bad DSA p');
+  if (qBits < MIN_Q_BITS || qBits > MAX_Q_BITS || (q & 1n) === 0n) throw new OtrParseError('bad DSA q');
+  if (g < 2n || g >= p) throw new OtrParseError('bad DSA g');
+  if (y < 2n || y >= p) throw new OtrParseError('bad DSA y');
+  return { p, q, g, y };
+}
+
+/** SHA-1 of the PUBKEY encoding without its 2-byte type (type 0 exception). */
+export function fingerprint(key: DsaPublicKey): Uint8Array {
+  const encoded = encodePublicKey(key);
+  return new Uint8Array(createHash('sha1').update(encoded.subarray(2)).digest());
+}
+
+/** libotr's human form: five groups of 8 uppercase hex digits. */
+export function formatFingerprint(fp: Uint8Array): string {
+  if (fp.length !== 20) throw new RangeError('fingerprint must be 20 bytes');
+  const hex = Buffer.from(fp).toString('hex').toUpperCase();
+  return (hex.match(/.{8}/g) ?? []).join(' ');
+}
