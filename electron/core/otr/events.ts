@@ -1,0 +1,72 @@
+// What the OTR engine hands back to the app: wire texts to send, texts to
+// show and events. The engine does no I/O; the app sends `send` in order,
+// shows `display`, and reacts to `events` (libotr's handle_msg_event and
+// gone_secure / gone_insecure / still_secure callbacks, as values).
+
+/** One received message for the chat view. */
+export interface DisplayedMessage {
+  readonly text: string;
+  /** True only for text that arrived inside a verified data message. */
+  readonly encrypted: boolean;
+}
+
+export interface OtrTlvRecord {
+  readonly type: number;
+  readonly value: Uint8Array;
+}
+
+export type OtrEvent =
+  /**
+   * An AKE completed: the conversation with `instance` is private (again, if
+   * `refreshed`: same fingerprint as before). `fingerprint` is the peer's key
+   * ("XXXXXXXX XXXXXXXX …"), `ssid` "%08x %08x"; the spec shows the first
+   * half in bold if we are the `initiator` (sent the Reveal Signature), else the second.
+   */
+  | { type: 'private'; ssid: string; fingerprint: string; instance: number; version: 2 | 3; refreshed: boolean; initiator: boolean }
+  /** We left the private conversation (end()) or it was torn down: messages go in plaintext. */
+  | { type: 'not-private'; instance: number }
+  /** The peer ended its side (disconnected TLV): nothing is sent until end() or a new AKE. */
+  | { type: 'finished'; instance: number }
+  /** An encrypted message could not be read (no keys, bad MAC, replayed counter, malformed). */
+  | { type: 'unreadable'; reason: string; instance: number }
+  /** A local protocol problem (malformed message, failed AKE, bad encoding). */
+  | { type: 'error'; message: string }
+  /** The peer sent an OTR Error Message; show it as a notice. */
+  | { type: 'remote-error'; message: string }
+  /** A plaintext message arrived while private / under 'always': show it with a warning. */
+  | { type: 'unencrypted-received'; text: string }
+  /** An SMP TLV (types 2-7) arrived in a verified data message; handled by the SMP layer. */
+  | { type: 'smp-tlv'; tlv: OtrTlvRecord; instance: number }
+  /** The peer asked to use the extra symmetric key (TLV 8); `key` is the 32-byte key. */
+  | { type: 'symmetric-key'; use: number; useData: Uint8Array; key: Uint8Array; instance: number }
+  /** A heartbeat (empty data message) was received or sent; never shown. */
+  | { type: 'heartbeat'; direction: 'received' | 'sent'; instance: number }
+  /** Messages are held until the conversation is private. */
+  | { type: 'queued'; count: number }
+  /** A message the user typed was not sent (and never will be by the engine). */
+  | { type: 'send-failed'; text: string; reason: string }
+  /** A Query Message or whitespace tag started (or we answered) an AKE. */
+  | { type: 'ake-started'; version: 2 | 3 }
+  /** A v3 message addressed to another of our instances was dropped. */
+  | { type: 'other-instance' }
+  /** An OTR message was ignored (unknown type, disallowed version, ...). */
+  | { type: 'ignored'; reason: string };
+
+export interface OtrOutput {
+  /** Wire texts, already fragmented, to send in this order. */
+  send: string[];
+  display: DisplayedMessage[];
+  events: OtrEvent[];
+}
+
+export function emptyOutput(): OtrOutput {
+  return { send: [], display: [], events: [] };
+}
+
+/** Appends `more` onto `into` (in place) and returns `into`. */
+export function mergeOutput(into: OtrOutput, more: OtrOutput): OtrOutput {
+  into.send.push(...more.send);
+  into.display.push(...more.display);
+  into.events.push(...more.events);
+  return into;
+}

@@ -1,0 +1,181 @@
+/**
+ * libotr's private key file (`otr.private_key`, written by otrl_privkey_write):
+ * a libgcrypt S-expression
+ *   (privkeys (account (name "alice@example.com") (protocol xmpp)
+ *     (private-key (dsa (p #00FC…#) (q #…#) (g #…#) (y #…#) (x #…#)))))
+ * Read so that users moving from Pidgin or another libotr client keep their
+ * identity; written in the same form so libotr clients can read ours.
+ * Untrusted input: bounded size and depth, every error is an `OtrKeyFileError`.
+ */
+import type { DsaPrivateKey } from './dsa.js';
+
+export class OtrKeyFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OtrKeyFileError';
+  }
+}
+
+export interface LibotrPrivateKey {
+  account: string;
+  protocol: string;
+  key: DsaPrivateKey;
+}
+
+type SExpr = Uint8Array | SExpr[];
+
+const MAX_FILE_BYTES = 1 << 20;
+const MAX_DEPTH = 16;
+
+/** Parses libgcrypt's advanced S-expression syntax: lists, tokens, "strings", #hex#, |base64| and len:raw. */
+export function parseSExpression(text: string): SExpr {
+  if (text.length > MAX_FILE_BYTES) throw new OtrKeyFileError('The key file is too large.');
+  let at = 0;
+  const fail = (why: string): never => {
+    throw new OtrKeyFileError(`The key file is not valid (${why} at character ${at}).`);
+  };
+  const skipSpace = () => {
+    while (at < text.length && /\s/.test(text[at]!)) at++;
+  };
+  const readAtom = (): Uint8Array => {
+    const c = text[at]!;
+    if (c === '"') {
+      let out = '';
+      at++;
+      while (at < text.length && text[at] !== '"') {
+        if (text[at] === '\\') {
+          at++;
+          const escaped = text[at] ?? fail('unfinished escape');
+          out += ({ n: '\n', t: '\t', r: '\r', '"': '"', '\\': '\\' } as Record<string, string>)[escaped] ?? escaped;
+        } else out += text[at];
+        at++;
+      }
+      if (text[at] !== '"') fail('unfinished string');
+      at++;
+      return new TextEncoder().encode(out);
+    }
+    if (c === '#' || c === '|') {
+      const end = text.indexOf(c, at + 1);
+      if (end < 0) fail('unfinished value');
+      const body = text.slice(at + 1, end).replace(/\s+/g, '');
+      at = end + 1;
+      if (c === '#') {
+        if (!/^(?:[0-9a-fA-F]{2})*$/.test(body)) fail('bad hex value');
+        return Uint8Array.from(Buffer.from(body, 'hex'));
+      }
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) fail('bad base64 value');
+      return Uint8Array.from(Buffer.from(body, 'base64'));
+    }
+    const lengthPrefixed = /^(\d{1,7}):/.exec(text.slice(at, at + 9));
+    if (lengthPrefixed) {
+      at += lengthPrefixed[0].length;
+      const length = Number(lengthPrefixed[1]);
+      if (at + length > text.length) fail('value longer than the file');
+      const raw = text.slice(at, at + length);
+      at += length;
+      return new TextEncoder().encode(raw);
+    }
+    const token = /^[A-Za-z0-9\-./_:*+=]+/.exec(text.slice(at, at + 1024));
+    if (!token) fail('unexpected character');
+    at += token![0].length;
+    return new TextEncoder().encode(token![0]);
+  };
+  const readList = (depth: number): SExpr[] => {
+    if (depth > MAX_DEPTH) fail('nested too deeply');
+    at++; // '('
+    const items: SExpr[] = [];
+    for (;;) {
+      skipSpace();
+      if (at >= text.length) fail('unclosed list');
+      if (text[at] === ')') {
+        at++;
+        return items;
+      }
+      items.push(text[at] === '(' ? readList(depth + 1) : readAtom());
+    }
+  };
+  skipSpace();
+  if (text[at] !== '(') fail('expected a list');
+  const result = readList(0);
+  skipSpace();
+  if (at !== text.length) fail('text after the key list');
+  return result;
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function atomText(e: SExpr | undefined, what: string): string {
+  if (!(e instanceof Uint8Array)) throw new OtrKeyFileError(`The key file is not valid (${what} is missing).`);
+  try {
+    return decoder.decode(e);
+  } catch {
+    throw new OtrKeyFileError(`The key file is not valid (${what} is not UTF-8).`);
+  }
+}
+
+/** The list in `list` whose first element is the token `name`. */
+function child(list: SExpr[], name: string): SExpr[] | undefined {
+  const wanted = Buffer.from(name);
+  return list.find((e): e is SExpr[] => Array.isArray(e) && e[0] instanceof Uint8Array && wanted.equals(e[0]));
+}
+
+function mpi(list: SExpr[], name: string): bigint {
+  const value = child(list, name)?.[1];
+  if (!(value instanceof Uint8Array) || value.length === 0 || value.length > 512) {
+    throw new OtrKeyFileError(`The key file is not valid (DSA parameter ${name} is missing or too large).`);
+  }
+  return BigInt(`0x${Buffer.from(value).toString('hex')}`);
+}
+
+/** All accounts' keys in a libotr private key file. */
+export function readLibotrPrivateKeys(text: string): LibotrPrivateKey[] {
+  const root = parseSExpression(text);
+  if (!Array.isArray(root) || !(root[0] instanceof Uint8Array) || !Buffer.from('privkeys').equals(root[0])) {
+    throw new OtrKeyFileError('This is not a libotr private key file (it does not start with "privkeys").');
+  }
+  const keys: LibotrPrivateKey[] = [];
+  for (const entry of root.slice(1)) {
+    if (!Array.isArray(entry) || !(entry[0] instanceof Uint8Array) || !Buffer.from('account').equals(entry[0])) continue;
+    const account = atomText(child(entry, 'name')?.[1], 'the account name');
+    const protocol = atomText(child(entry, 'protocol')?.[1], 'the protocol');
+    const dsa = child(child(entry, 'private-key') ?? [], 'dsa');
+    if (!dsa) throw new OtrKeyFileError(`The key of ${account} is not a DSA key; Klatsch can only use DSA keys (OTR v3).`);
+    const key = { p: mpi(dsa, 'p'), q: mpi(dsa, 'q'), g: mpi(dsa, 'g'), y: mpi(dsa, 'y'), x: mpi(dsa, 'x') };
+    if (!isConsistentDsaKey(key)) throw new OtrKeyFileError(`The key of ${account} is damaged (its parts do not belong together).`);
+    keys.push({ account, protocol, key });
+  }
+  return keys;
+}
+
+/** Cheap consistency checks, so that a damaged file is refused rather than used: y = g^x mod p, sizes. */
+function isConsistentDsaKey(k: DsaPrivateKey): boolean {
+  if (k.p.toString(2).length < 1024 || k.q.toString(2).length < 160 || k.x <= 0n || k.x >= k.q || k.g <= 1n || k.g >= k.p) return false;
+  let result = 1n;
+  let base = k.g % k.p;
+  let e = k.x;
+  while (e > 0n) {
+    if (e & 1n) result = (result * base) % k.p;
+    base = (base * base) % k.p;
+    e >>= 1n;
+  }
+  return result === k.y;
+}
+
+/** The same format as libotr writes (hex MPIs with a leading 00 where the top bit is set). */
+export function writeLibotrPrivateKeys(keys: readonly LibotrPrivateKey[]): string {
+  const hexMpi = (n: bigint) => {
+    let hex = n.toString(16).toUpperCase();
+    if (hex.length % 2) hex = `0${hex}`;
+    if (/^[89A-F]/.test(hex)) hex = `00${hex}`;
+    return `#${hex}#`;
+  };
+  const quote = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const token = (s: string) => (/^[A-Za-z0-9\-./_:*+=]+$/.test(s) && !/^\d/.test(s) ? s : quote(s));
+  const accounts = keys.map(
+    ({ account, protocol, key }) =>
+      ` (account\n(name ${quote(account)})\n(protocol ${token(protocol)})\n(private-key \n (dsa \n` +
+      (['p', 'q', 'g', 'y', 'x'] as const).map((n) => `  (${n} ${hexMpi(key[n])})\n`).join('') +
+      '  )\n )\n )\n',
+  );
+  return `(privkeys\n${accounts.join('')})\n`;
+}

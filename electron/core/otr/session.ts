@@ -1,0 +1,380 @@
+// OtrConversation: OTR with one peer (our account × peer), transport-free.
+// receive(text) / sendText(text) / startPrivate() / end() / refresh() /
+// sendTlvs() return what to send (already fragmented), what to show and
+// events; randomness and the clock are injected. One InstanceSession per
+// peer instance (v3 instance tags; the v2 session is key 0); a v3 AKE we
+// start before knowing the peer's instance (query, whitespace tag) lives in
+// `masterAke` until an instance answers it, as libotr's master context.
+// Follows Protocol-v3 "The protocol state machine" and libotr message.c
+// (otrl_message_sending / otrl_message_receiving) where the spec is silent.
+//
+// @example
+//   const alice = new OtrConversation({ account: 'alice@x', peer: 'bob@x', longTerm,
+//     ourInstance: 0x1234abcd, policy: 'opportunistic', random: secureRandom, now: Date.now });
+//   const out = alice.receive(incomingBody); // { send, display, events }
+
+import { Ake } from './ake.js';
+import type { DsaPrivateKey } from './dsa.js';
+import { buildErrorMessage, buildQueryMessage, buildWhitespaceTag, encodeOtrMessage } from './encoding.js';
+import { emptyOutput, type OtrOutput, type OtrTlvRecord } from './events.js';
+import { FragmentReassembler, fragmentMessage, type ReassemblyLimits } from './fragment.js';
+import { FLAG_IGNORE_UNREADABLE } from './data-message.js';
+import { allowedVersions, otrEnabled, policyFlags, type Policy, type PolicyFlags } from './policy.js';
+import type { RandomSource } from './random.js';
+import { receiveText } from './session-receive.js';
+import { InstanceSession } from './session-instance.js';
+import { TLV_DISCONNECTED, TLV_SYMMETRIC_KEY } from './tlv.js';
+import { SendQueue } from './send-queue.js';
+import { MIN_INSTANCE_TAG } from './wire.js';
+
+export type { Policy } from './policy.js';
+export type { OtrEvent, OtrOutput } from './events.js';
+
+/** libotr message.c HEARTBEAT_INTERVAL (60 s). */
+export const HEARTBEAT_INTERVAL_MS = 60_000;
+/** How long an AKE (or a query we sent) may take before queued messages fail (libotr MAX_AKE_WAIT_TIME). */
+export const AKE_TIMEOUT_MS = 60_000;
+export const MAX_QUEUED_MESSAGES = 100;
+
+export { ERROR_MALFORMED, ERROR_UNREADABLE } from './session-otr-message.js';
+
+export interface OtrConversationOptions {
+  account: string;
+  peer: string;
+  longTerm: DsaPrivateKey;
+  /** Our v3 instance tag (>= 0x100), persistent per account and device. */
+  ourInstance: number;
+  policy: Policy;
+  /** Largest text the network carries; longer OTR messages are fragmented. Unlimited if absent. */
+  maxFragmentSize?: number;
+  random: RandomSource;
+  /** Milliseconds; only differences are used. */
+  now: () => number;
+  heartbeatIntervalMs?: number;
+  akeTimeoutMs?: number;
+  maxQueued?: number;
+  reassembly?: Partial<ReassemblyLimits>;
+}
+
+type WhitespaceOffer = 'none' | 'sent' | 'rejected' | 'accepted';
+
+export class OtrConversation {
+  readonly account: string;
+  readonly peer: string;
+  readonly ourInstance: number;
+  /** Internal state, shared with session-receive.ts. */
+  readonly sessions = new Map<number, InstanceSession>();
+  masterAke: Ake | undefined;
+  akePendingSince: number | undefined;
+  offer: WhitespaceOffer = 'none';
+  readonly longTerm: DsaPrivateKey;
+  readonly random: RandomSource;
+  readonly now: () => number;
+  readonly heartbeatIntervalMs: number;
+  private policyName: Policy;
+  private flags: PolicyFlags;
+  private readonly maxFragmentSize: number | undefined;
+  private readonly akeTimeoutMs: number;
+  readonly reassembler: FragmentReassembler;
+  private readonly queue: SendQueue;
+
+  constructor(opts: OtrConversationOptions) {
+    if (!Number.isInteger(opts.ourInstance) || opts.ourInstance < MIN_INSTANCE_TAG || opts.ourInstance > 0xffffffff) {
+      throw new RangeError('ourInstance must be a valid instance tag (>= 0x100)');
+    }
+    this.account = opts.account;
+    this.peer = opts.peer;
+    this.ourInstance = opts.ourInstance;
+    this.longTerm = opts.longTerm;
+    this.random = opts.random;
+    this.now = opts.now;
+    this.policyName = opts.policy;
+    this.flags = policyFlags(opts.policy);
+    this.maxFragmentSize = opts.maxFragmentSize;
+    this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
+    this.akeTimeoutMs = opts.akeTimeoutMs ?? AKE_TIMEOUT_MS;
+    this.queue = new SendQueue(opts.maxQueued ?? MAX_QUEUED_MESSAGES);
+    this.reassembler = new FragmentReassembler(opts.reassembly);
+  }
+
+  // ---- State ----
+
+  get policy(): Policy {
+    return this.policyName;
+  }
+
+  get policyFlags(): PolicyFlags {
+    return this.flags;
+  }
+
+  /**
+   * Changes the policy. Turning OTR off ('never') while private first ends
+   * the private conversation (its output is returned), so nothing typed
+   * afterwards can go out in plaintext to a peer who thinks it is private.
+   */
+  setPolicy(policy: Policy): OtrOutput {
+    const out = policy === 'never' && this.state !== 'plaintext' ? this.end() : emptyOutput();
+    this.policyName = policy;
+    this.flags = policyFlags(policy);
+    return out;
+  }
+
+  /** The state of the instance messages go to: the most secure, then the most recently active. */
+  get state(): 'plaintext' | 'encrypted' | 'finished' {
+    return this.current()?.kind ?? 'plaintext';
+  }
+
+  /** Details of the private conversation messages go to, if any. */
+  get privateSession(): { instance: number; version: 2 | 3; ssid: string; fingerprint: string; initiator: boolean } | undefined {
+    const s = this.current();
+    if (!s || s.state.kind !== 'encrypted') return undefined;
+    const { version, ssid, fingerprint, initiator } = s.state;
+    return { instance: s.instance, version, ssid, fingerprint, initiator };
+  }
+
+  /** Number of messages held until the conversation is private. */
+  get queuedCount(): number {
+    return this.queue.length;
+  }
+
+  /** The instance session messages go to; undefined means plaintext. */
+  current(): InstanceSession | undefined {
+    const rank = { encrypted: 2, finished: 1, plaintext: 0 } as const;
+    let best: InstanceSession | undefined;
+    for (const s of this.sessions.values()) {
+      if (s.kind === 'plaintext') continue;
+      if (!best || rank[s.kind] > rank[best.kind] || (rank[s.kind] === rank[best.kind] && s.lastActivity > best.lastActivity)) best = s;
+    }
+    return best;
+  }
+
+  session(instance: number): InstanceSession {
+    let s = this.sessions.get(instance);
+    if (!s) {
+      s = new InstanceSession(instance, this.random);
+      this.sessions.set(instance, s);
+    }
+    return s;
+  }
+
+  akeInProgress(): boolean {
+    return this.akePendingSince !== undefined && this.now() - this.akePendingSince < this.akeTimeoutMs;
+  }
+
+  // ---- User actions ----
+
+  /** "User types a message to be sent". Never sends it in plaintext unless the policy allows it. */
+  sendText(text: string): OtrOutput {
+    const out = emptyOutput();
+    if (!otrEnabled(this.flags)) {
+      out.send.push(text);
+      return out;
+    }
+    this.expireQueue(out);
+    const target = this.current();
+    if (target?.kind === 'encrypted') {
+      try {
+        this.sendData(target, text, [], 0, out);
+      } catch (e) {
+        // libotr: "if encryption fails, do not send the message in the clear".
+        out.events.push({ type: 'send-failed', text, reason: `encryption failed: ${(e as Error).message}` });
+      }
+      return out;
+    }
+    if (target?.kind === 'finished') {
+      out.events.push({ type: 'send-failed', text, reason: `${this.peer} has ended the private conversation; end it too or refresh it` });
+      return out;
+    }
+    if (this.flags.requireEncryption || this.akeInProgress()) {
+      this.queue.push(text, this.now(), out);
+      if (!this.akeInProgress()) this.sendQuery(out);
+      return out;
+    }
+    if (this.flags.sendWhitespaceTag && this.offer !== 'rejected') {
+      out.send.push(text + buildWhitespaceTag(allowedVersions(this.flags)));
+      this.offer = 'sent';
+    } else {
+      out.send.push(text);
+    }
+    return out;
+  }
+
+  /** "User requests to start an OTR conversation": send a Query Message. */
+  startPrivate(): OtrOutput {
+    const out = emptyOutput();
+    if (!otrEnabled(this.flags)) {
+      out.events.push({ type: 'error', message: 'OTR is turned off for this conversation' });
+      return out;
+    }
+    this.sendQuery(out);
+    return out;
+  }
+
+  /** Re-run the AKE (new keys, same or new instance) by sending a Query Message. */
+  refresh(): OtrOutput {
+    return this.startPrivate();
+  }
+
+  /**
+   * "User requests to end an OTR conversation": encrypted instances get a
+   * data message with the disconnected TLV, then every instance is back to
+   * PLAINTEXT. Queued messages fail.
+   */
+  end(): OtrOutput {
+    const out = emptyOutput();
+    for (const s of this.sessions.values()) {
+      s.resetAke();
+      if (s.kind === 'encrypted') {
+        try {
+          this.sendData(s, '', [{ type: TLV_DISCONNECTED, value: new Uint8Array(0) }], FLAG_IGNORE_UNREADABLE, out);
+        } catch {
+          // Keys unusable: nothing to tell the peer with.
+        }
+      }
+      if (s.kind !== 'plaintext') {
+        s.toPlaintext();
+        out.events.push({ type: 'not-private', instance: s.instance });
+      }
+    }
+    this.masterAke?.reset();
+    this.masterAke = undefined;
+    this.akePendingSince = undefined;
+    this.queue.failAll('the private conversation was ended', out);
+    this.offer = 'none';
+    return out;
+  }
+
+  /**
+   * Sends TLVs (e.g. SMP) in a data message with an empty (or given)
+   * human-readable part, flagged IGNORE_UNREADABLE like libotr's SMP messages.
+   */
+  sendTlvs(tlvs: readonly OtrTlvRecord[], options: { text?: string; instance?: number } = {}): OtrOutput {
+    const out = emptyOutput();
+    const target = options.instance === undefined ? this.current() : this.sessions.get(options.instance);
+    if (!target || target.kind !== 'encrypted') {
+      out.events.push({ type: 'error', message: 'not in a private conversation' });
+      return out;
+    }
+    this.sendData(target, options.text ?? '', tlvs, FLAG_IGNORE_UNREADABLE, out);
+    return out;
+  }
+
+  /**
+   * Tells the peer we use the extra symmetric key for `use` (TLV 8) and
+   * returns the 32-byte key, which the peer derives too.
+   */
+  useExtraSymmetricKey(use: number, useData: Uint8Array = new Uint8Array(0)): OtrOutput & { key?: Uint8Array } {
+    const out = emptyOutput();
+    const target = this.current();
+    if (!target || target.kind !== 'encrypted') {
+      out.events.push({ type: 'error', message: 'not in a private conversation' });
+      return out;
+    }
+    const value = new Uint8Array(4 + useData.length);
+    new DataView(value.buffer).setUint32(0, use >>> 0);
+    value.set(useData, 4);
+    const key = this.sendData(target, '', [{ type: TLV_SYMMETRIC_KEY, value }], FLAG_IGNORE_UNREADABLE, out);
+    return { ...out, key };
+  }
+
+  /** Call now and then (e.g. every 10 s): queued messages whose AKE timed out fail visibly. */
+  poll(): OtrOutput {
+    const out = emptyOutput();
+    this.expireQueue(out);
+    return out;
+  }
+
+  /** Wipes all key material; the conversation is unusable afterwards. */
+  dispose(): void {
+    for (const s of this.sessions.values()) s.dispose();
+    this.sessions.clear();
+    this.masterAke?.reset();
+    this.masterAke = undefined;
+    this.queue.take();
+    this.reassembler.clear();
+  }
+
+  // ---- Receiving ----
+
+  /** Handles one message body from the peer (never throws on hostile input). */
+  receive(wireText: string): OtrOutput {
+    const out = emptyOutput();
+    try {
+      receiveText(this, wireText, out);
+    } catch (e) {
+      out.events.push({ type: 'error', message: `could not process an OTR message: ${(e as Error).message}` });
+    }
+    return out;
+  }
+
+  // ---- Shared with session-receive.ts and session-otr-message.ts ----
+
+  /** Encodes, fragments and queues for sending one binary OTR message to `instance`. */
+  sendEncoded(bytes: Uint8Array, version: 2 | 3, instance: number, out: OtrOutput): void {
+    const text = encodeOtrMessage(bytes);
+    if (this.maxFragmentSize === undefined) {
+      out.send.push(text);
+      return;
+    }
+    out.send.push(...fragmentMessage(text, { version, senderInstance: this.ourInstance, receiverInstance: instance, maxSize: this.maxFragmentSize }));
+  }
+
+  /** Seals and sends a data message; returns the extra symmetric key of the keys used. */
+  sendData(session: InstanceSession, text: string, tlvs: readonly OtrTlvRecord[], flags: number, out: OtrOutput): Uint8Array {
+    if (session.state.kind !== 'encrypted') throw new Error('not in a private conversation');
+    const version = session.state.version;
+    const sealed = session.seal(this.ourInstance, text, tlvs, flags, this.now());
+    this.sendEncoded(sealed.bytes, version, session.instance, out);
+    return sealed.extraKey;
+  }
+
+  /** An OTR Error Message to the peer (plain text, like libotr's inject_message). */
+  sendError(message: string, out: OtrOutput): void {
+    out.send.push(buildErrorMessage(message));
+  }
+
+  sendQuery(out: OtrOutput): void {
+    out.send.push(buildQueryMessage(allowedVersions(this.flags), this.account));
+    this.akePendingSince = this.now();
+    if (this.offer !== 'accepted') this.offer = 'sent';
+  }
+
+  /** Sends a D-H Commit: v3 to any instance (master AKE), v2 on the v2 session. */
+  startAke(version: 2 | 3, out: OtrOutput): void {
+    const ake = new Ake({ version, ourInstance: this.ourInstance, theirInstance: 0, longTerm: this.longTerm, random: this.random });
+    if (version === 3) {
+      this.masterAke?.reset();
+      this.masterAke = ake;
+    } else {
+      const s = this.session(0);
+      s.resetAke();
+      s.ake = ake;
+    }
+    this.sendEncoded(ake.start(), version, 0, out);
+    this.akePendingSince = this.now();
+    out.events.push({ type: 'ake-started', version });
+  }
+
+  /** After an AKE: send the queued messages through the now private instance. */
+  flushQueue(session: InstanceSession, out: OtrOutput): void {
+    for (const q of this.queue.take()) {
+      try {
+        this.sendData(session, q.text, [], 0, out);
+      } catch (e) {
+        out.events.push({ type: 'send-failed', text: q.text, reason: `encryption failed: ${(e as Error).message}` });
+      }
+    }
+    if (!this.anyAkeRunning()) this.akePendingSince = undefined;
+  }
+
+  private anyAkeRunning(): boolean {
+    if (this.masterAke && this.masterAke.state !== 'none') return true;
+    for (const s of this.sessions.values()) if (s.ake && s.ake.state !== 'none') return true;
+    return false;
+  }
+
+  expireQueue(out: OtrOutput): void {
+    if (this.queue.length === 0 || this.akeInProgress()) return;
+    this.queue.failAll('the private conversation could not be started in time', out);
+  }
+}

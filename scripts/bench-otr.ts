@@ -1,0 +1,351 @@
+/**
+ * npm run bench:otr [-- --json] — our OTR engine (electron/core/otr) against
+ * libotr 4.1.x on this machine, same workloads, one invocation.
+ *
+ * libotr side: tests/otr-peer/otr-bench.c (built by tests/otr-peer/build-bench.sh
+ * into tests/otr-peer/build/otr-bench when missing or older than its sources),
+ * run as a child process first; then our side runs in this process. Both:
+ *   - AKE: the query message → both sides encrypted, two parties in one process,
+ *     messages passed in memory until quiet; fresh conversations every run
+ *     (long-term keys and instance tags made beforehand, untimed); warm-up runs first.
+ *   - data: one AKE, then messages of 100 B and 10 KiB (ASCII) with the sender
+ *     alternating every message (so DH keys rotate as in a chat); one message =
+ *     encrypt+send on one side, receive+decrypt (+ any reply) on the other. For
+ *     information (table only, no target): the same with one sender ("one-way",
+ *     no key rotation), which isolates symmetric crypto and encoding.
+ *   - keygen: DSA-1024 keys (libotr: otrl_privkey_generate_start/calculate/finish;
+ *     ours: generateDsaKey(secureRandom)).
+ * Every ratio is ours_time / libotr_time (< 1 = we are faster); targets: AKE ≤ 0.8,
+ * data ≤ 1.0 (keygen has none).
+ *
+ * Options: --json (only one JSON object on stdout), --ake N, --msgs-100b N,
+ * --msgs-10kb N, --keygen N, --ake-warmup N, --msg-warmup N.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { generateDsaKey, type DsaPrivateKey } from '../electron/core/otr/dsa.js';
+import type { OtrOutput } from '../electron/core/otr/events.js';
+import { secureRandom } from '../electron/core/otr/random.js';
+import { OtrConversation } from '../electron/core/otr/session.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const peerDir = join(root, 'tests', 'otr-peer');
+const benchBin = join(peerDir, 'build', 'otr-bench');
+const benchSources = [join(peerDir, 'otr-bench.c'), join(peerDir, 'build-bench.sh')];
+
+const TARGETS = { ake: 0.8, data: 1.0 } as const;
+
+// ---- options ----
+
+interface Counts {
+  ake: number;
+  msgs100b: number;
+  msgs10kb: number;
+  keygen: number;
+  akeWarmup: number;
+  msgWarmup: number;
+}
+
+function parseArgs(argv: readonly string[]): { json: boolean; counts: Counts } {
+  const counts: Counts = { ake: 30, msgs100b: 1000, msgs10kb: 500, keygen: 40, akeWarmup: 5, msgWarmup: 50 };
+  const names: Record<string, keyof Counts> = {
+    '--ake': 'ake',
+    '--msgs-100b': 'msgs100b',
+    '--msgs-10kb': 'msgs10kb',
+    '--keygen': 'keygen',
+    '--ake-warmup': 'akeWarmup',
+    '--msg-warmup': 'msgWarmup',
+  };
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--json') {
+      json = true;
+      continue;
+    }
+    const key = names[a];
+    const value = Number(argv[i + 1]);
+    const min = key === 'akeWarmup' || key === 'msgWarmup' ? 0 : 1;
+    if (!key || !Number.isInteger(value) || value < min) {
+      throw new Error(`usage: tsx scripts/bench-otr.ts [--json] [${Object.keys(names).map((n) => `${n} N`).join('] [')}] (bad argument ${a})`);
+    }
+    counts[key] = value;
+    i++;
+  }
+  return { json, counts };
+}
+
+// ---- libotr side ----
+
+interface CStats {
+  runs: number;
+  mean_ms: number;
+  median_ms: number;
+  min_ms: number;
+  max_ms: number;
+}
+
+interface CData {
+  bytes: number;
+  msgs: number;
+  total_ms: number;
+  ms_per_msg: number;
+  msgs_per_s: number;
+}
+
+interface LibotrResult {
+  libotr_version: string;
+  gcrypt_version: string;
+  direction: string;
+  ake: CStats;
+  data_100b: CData;
+  data_10kb: CData;
+  data_100b_oneway: CData;
+  data_10kb_oneway: CData;
+  keygen: CStats;
+}
+
+function ensureBenchBinary(log: (line: string) => void): void {
+  const built = existsSync(benchBin) ? statSync(benchBin).mtimeMs : -1;
+  if (built >= 0 && benchSources.every((s) => statSync(s).mtimeMs <= built)) return;
+  log('building tests/otr-peer/build/otr-bench …');
+  try {
+    execFileSync(join(peerDir, 'build-bench.sh'), { stdio: ['ignore', 'ignore', 'inherit'] });
+  } catch {
+    throw new Error('tests/otr-peer/build-bench.sh failed (see above)');
+  }
+}
+
+function runLibotr(c: Counts): LibotrResult {
+  const args = [c.ake, c.msgs100b, c.msgs10kb, c.keygen, c.akeWarmup, c.msgWarmup].map(String);
+  const stdout = execFileSync(benchBin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
+  return JSON.parse(stdout) as LibotrResult;
+}
+
+// ---- our side (same workloads as otr-bench.c) ----
+
+interface Party {
+  conv: OtrConversation;
+  peer: Party;
+  private: number;
+}
+
+const ALICE_TAG = 0xa11ce001;
+const BOB_TAG = 0xb0b00001;
+
+function makePair(aliceKey: DsaPrivateKey, bobKey: DsaPrivateKey): { alice: Party; bob: Party } {
+  const conv = (account: string, peer: string, longTerm: DsaPrivateKey, ourInstance: number): OtrConversation =>
+    new OtrConversation({ account, peer, longTerm, ourInstance, policy: 'manual', random: secureRandom, now: Date.now });
+  const alice = { conv: conv('alice@bench', 'bob@bench', aliceKey, ALICE_TAG), private: 0 } as Party;
+  const bob = { conv: conv('bob@bench', 'alice@bench', bobKey, BOB_TAG), private: 0 } as Party;
+  alice.peer = bob;
+  bob.peer = alice;
+  return { alice, bob };
+}
+
+function check(out: OtrOutput, who: Party): void {
+  for (const e of out.events) {
+    if (e.type === 'private') who.private++;
+    else if (e.type !== 'ake-started' && e.type !== 'heartbeat') throw new Error(`unexpected event: ${JSON.stringify(e)}`);
+  }
+}
+
+/** Delivers `texts` from `from` to its peer and every reply back and forth until quiet. */
+function drain(from: Party, texts: readonly string[]): void {
+  const pending = texts.map((text) => ({ to: from.peer, text }));
+  for (let rounds = 0; pending.length > 0; rounds++) {
+    if (rounds > 1000) throw new Error('the parties did not settle');
+    const { to, text } = pending.shift()!;
+    const out = to.conv.receive(text);
+    check(out, to);
+    for (const t of out.send) pending.push({ to: to.peer, text: t });
+  }
+}
+
+/** One AKE from fresh conversations; returns { ms, pair }. */
+function runAke(aliceKey: DsaPrivateKey, bobKey: DsaPrivateKey): { ms: number; alice: Party; bob: Party } {
+  const { alice, bob } = makePair(aliceKey, bobKey);
+  const t0 = performance.now();
+  const out = alice.conv.startPrivate();
+  check(out, alice);
+  drain(alice, out.send);
+  const ms = performance.now() - t0;
+  const v3 = alice.conv.privateSession?.version === 3 && bob.conv.privateSession?.version === 3;
+  if (alice.conv.state !== 'encrypted' || bob.conv.state !== 'encrypted' || !v3 || alice.private !== 1 || bob.private !== 1) {
+    throw new Error(`AKE did not complete (alice ${alice.conv.state}/${alice.private}, bob ${bob.conv.state}/${bob.private})`);
+  }
+  return { ms, alice, bob };
+}
+
+/** Sends `count` messages of `text`, alternating the sender (alice only if oneWay); returns the total ms. */
+function runMessages(alice: Party, bob: Party, text: string, count: number, sent: { n: number }, oneWay = false): number {
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) {
+    const from = sent.n++ % 2 === 0 || oneWay ? alice : bob;
+    const out = from.conv.sendText(text);
+    check(out, from);
+    if (out.send.length !== 1) throw new Error(`sendText produced ${out.send.length} messages`);
+    const got = from.peer.conv.receive(out.send[0] as string);
+    check(got, from.peer);
+    const shown = got.display[0];
+    if (got.display.length !== 1 || !shown || !shown.encrypted || shown.text !== text) {
+      throw new Error(`message ${sent.n} was not decrypted correctly`);
+    }
+    if (got.send.length > 0) drain(from.peer, got.send);
+  }
+  return performance.now() - t0;
+}
+
+function makeText(len: number): string {
+  const words = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. ';
+  let s = '';
+  while (s.length < len) s += words;
+  return s.slice(0, len);
+}
+
+function stats(v: number[]): CStats {
+  const s = [...v].sort((a, b) => a - b);
+  const n = s.length;
+  const median = n % 2 ? (s[(n - 1) / 2] as number) : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
+  return { runs: n, mean_ms: v.reduce((a, b) => a + b, 0) / n, median_ms: median, min_ms: s[0] as number, max_ms: s[n - 1] as number };
+}
+
+function data(bytes: number, msgs: number, totalMs: number): CData {
+  return { bytes, msgs, total_ms: totalMs, ms_per_msg: totalMs / msgs, msgs_per_s: (msgs / totalMs) * 1e3 };
+}
+
+type Results = Omit<LibotrResult, 'libotr_version' | 'gcrypt_version' | 'direction'>;
+
+function runOurs(c: Counts): Results {
+  // Untimed: long-term keys (this also warms up node:crypto's DSA and DH code).
+  const aliceKey = generateDsaKey(secureRandom);
+  const bobKey = generateDsaKey(secureRandom);
+
+  for (let i = 0; i < c.akeWarmup; i++) runAke(aliceKey, bobKey);
+  const akeTimes: number[] = [];
+  let last: { alice: Party; bob: Party } | undefined;
+  for (let i = 0; i < c.ake; i++) {
+    const r = runAke(aliceKey, bobKey);
+    akeTimes.push(r.ms);
+    last?.alice.conv.dispose();
+    last?.bob.conv.dispose();
+    last = r;
+  }
+  const { alice, bob } = last!;
+
+  const small = makeText(100);
+  const large = makeText(10 * 1024);
+  const sent = { n: 0 };
+  runMessages(alice, bob, small, c.msgWarmup, sent);
+  const smallMs = runMessages(alice, bob, small, c.msgs100b, sent);
+  runMessages(alice, bob, large, c.msgWarmup, sent);
+  const largeMs = runMessages(alice, bob, large, c.msgs10kb, sent);
+  // For information: one direction only (no DH key rotation: symmetric crypto and encoding only).
+  runMessages(alice, bob, small, c.msgWarmup, sent, true);
+  const smallOneWayMs = runMessages(alice, bob, small, c.msgs100b, sent, true);
+  runMessages(alice, bob, large, c.msgWarmup, sent, true);
+  const largeOneWayMs = runMessages(alice, bob, large, c.msgs10kb, sent, true);
+
+  const keygenTimes: number[] = [];
+  for (let i = 0; i < c.keygen; i++) {
+    const t0 = performance.now();
+    generateDsaKey(secureRandom);
+    keygenTimes.push(performance.now() - t0);
+  }
+  return {
+    ake: stats(akeTimes),
+    data_100b: data(100, c.msgs100b, smallMs),
+    data_10kb: data(10 * 1024, c.msgs10kb, largeMs),
+    data_100b_oneway: data(100, c.msgs100b, smallOneWayMs),
+    data_10kb_oneway: data(10 * 1024, c.msgs10kb, largeOneWayMs),
+    keygen: stats(keygenTimes),
+  };
+}
+
+// ---- report ----
+
+const round = (x: number, digits = 4): number => Number(x.toPrecision(digits));
+
+function fmtMs(ms: number): string {
+  return ms >= 100 ? ms.toFixed(1) : ms >= 10 ? ms.toFixed(2) : ms.toFixed(3);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ');
+  const sep = widths.map((w) => '-'.repeat(w)).join('-|-');
+  return [line(rows[0]!), sep, ...rows.slice(1).map(line)].join('\n');
+}
+
+function main(): void {
+  const { json, counts } = parseArgs(process.argv.slice(2));
+  const log = (line: string): void => {
+    if (!json) console.log(line);
+    else process.stderr.write(`${line}\n`);
+  };
+  ensureBenchBinary(log);
+  log(`libotr: ${counts.akeWarmup}+${counts.ake} AKEs, ${counts.msgWarmup}+${counts.msgs100b} × 100 B and ${counts.msgWarmup}+${counts.msgs10kb} × 10 KiB messages, ${counts.keygen} keys …`);
+  const t0 = performance.now();
+  const lib = runLibotr(counts);
+  log(`ours (node ${process.version}): same workloads …`);
+  const ours = runOurs(counts);
+  const totalS = (performance.now() - t0) / 1e3;
+
+  const result = {
+    ake: { ours_ms: round(ours.ake.mean_ms), libotr_ms: round(lib.ake.mean_ms), ratio: round(ours.ake.mean_ms / lib.ake.mean_ms, 3) },
+    data_100b: {
+      ours_ms_per_msg: round(ours.data_100b.ms_per_msg),
+      libotr_ms_per_msg: round(lib.data_100b.ms_per_msg),
+      ratio: round(ours.data_100b.ms_per_msg / lib.data_100b.ms_per_msg, 3),
+    },
+    data_10kb: {
+      ours_ms_per_msg: round(ours.data_10kb.ms_per_msg),
+      libotr_ms_per_msg: round(lib.data_10kb.ms_per_msg),
+      ratio: round(ours.data_10kb.ms_per_msg / lib.data_10kb.ms_per_msg, 3),
+    },
+    keygen: { ours_ms: round(ours.keygen.mean_ms), libotr_ms: round(lib.keygen.mean_ms), ratio: round(ours.keygen.mean_ms / lib.keygen.mean_ms, 3) },
+  };
+  if (json) {
+    console.log(JSON.stringify(result));
+    return;
+  }
+
+  const met = (ratio: number, target: number): string => (ratio <= target ? 'yes' : 'NO');
+  const perMsg = (d: CData): string => `${fmtMs(d.ms_per_msg)} ms (${Math.round(d.msgs_per_s)}/s)`;
+  const info = (label: string, o: CData, l: CData): string[] => [label, perMsg(o), perMsg(l), (o.ms_per_msg / l.ms_per_msg).toFixed(3), '-', 'info'];
+  const rows = [
+    ['metric', 'ours', 'libotr', 'ratio ours/libotr', 'target', 'met'],
+    ['AKE, ms per AKE (mean)', fmtMs(ours.ake.mean_ms), fmtMs(lib.ake.mean_ms), result.ake.ratio.toFixed(3), `≤ ${TARGETS.ake}`, met(result.ake.ratio, TARGETS.ake)],
+    ['data 100 B, time per msg (msgs/s)', perMsg(ours.data_100b), perMsg(lib.data_100b), result.data_100b.ratio.toFixed(3), `≤ ${TARGETS.data.toFixed(1)}`, met(result.data_100b.ratio, TARGETS.data)],
+    ['data 10 KiB, time per msg (msgs/s)', perMsg(ours.data_10kb), perMsg(lib.data_10kb), result.data_10kb.ratio.toFixed(3), `≤ ${TARGETS.data.toFixed(1)}`, met(result.data_10kb.ratio, TARGETS.data)],
+    info('data 100 B one-way, time per msg', ours.data_100b_oneway, lib.data_100b_oneway),
+    info('data 10 KiB one-way, time per msg', ours.data_10kb_oneway, lib.data_10kb_oneway),
+    ['DSA-1024 keygen, ms per key (mean)', fmtMs(ours.keygen.mean_ms), fmtMs(lib.keygen.mean_ms), result.keygen.ratio.toFixed(3), '-', '-'],
+  ];
+  console.log('');
+  console.log(table(rows));
+  console.log('');
+  console.log(`ratio = ours_time / libotr_time (< 1: we are faster; for data, time per message = 1 / throughput).`);
+  console.log(
+    `AKE median/min: ours ${fmtMs(ours.ake.median_ms)}/${fmtMs(ours.ake.min_ms)} ms, libotr ${fmtMs(lib.ake.median_ms)}/${fmtMs(lib.ake.min_ms)} ms; ` +
+      `keygen min–max: ours ${fmtMs(ours.keygen.min_ms)}–${fmtMs(ours.keygen.max_ms)} ms, libotr ${fmtMs(lib.keygen.min_ms)}–${fmtMs(lib.keygen.max_ms)} ms.`,
+  );
+  console.log(
+    `Data messages: sender alternates every message (DH keys rotate), encrypt+send → receive+decrypt, in-memory; ` +
+      `"one-way" rows (no target): alice sends every message, so no DH work, only symmetric crypto and encoding; ` +
+      `libotr ${lib.libotr_version} / libgcrypt ${lib.gcrypt_version} (gcc -O2), node ${process.version} / OpenSSL ${process.versions.openssl}. ` +
+      `Total ${totalS.toFixed(1)} s.`,
+  );
+  const allMet = result.ake.ratio <= TARGETS.ake && result.data_100b.ratio <= TARGETS.data && result.data_10kb.ratio <= TARGETS.data;
+  console.log(allMet ? 'All targets met.' : 'Some targets are NOT met.');
+}
+
+try {
+  main();
+} catch (e) {
+  console.error(`bench-otr: ${(e as Error).message}`);
+  process.exit(1);
+}

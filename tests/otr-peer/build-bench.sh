@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Builds the libotr benchmark: tests/otr-peer/build/otr-bench (prints the path).
+# Used by scripts/bench-otr.ts (npm run bench:otr). Needs gcc, pkg-config and
+# libotr5-dev (libotr 4.1.x, which brings libgcrypt20-dev), like build.sh.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+out="$here/build"
+bin="$out/otr-bench"
+missing() {
+  echo "otr-bench: $1 is missing; install it with: apt-get install -y libotr5-dev pkg-config" >&2
+  exit 1
+}
+command -v pkg-config >/dev/null 2>&1 || missing "pkg-config"
+pkg-config --exists libotr 2>/dev/null || missing "libotr (pkg-config module 'libotr', package libotr5-dev)"
+[ -f /usr/include/gcrypt.h ] || pkg-config --exists libgcrypt 2>/dev/null || missing "libgcrypt's headers (libgcrypt20-dev)"
+CC="${CC:-cc}"
+command -v "$CC" >/dev/null 2>&1 || { echo "otr-bench: no C compiler ($CC); install it with: apt-get install -y gcc" >&2; exit 1; }
+
+mkdir -p "$out"
+# Compile to a temporary name and rename, so a concurrent build never leaves a half-written binary.
+tmp="$(mktemp "$out/.otr-bench.XXXXXX")"
+trap 'rm -f "$tmp"' EXIT
+# shellcheck disable=SC2046 # word splitting of pkg-config's flags is intended
+"$CC" -std=gnu11 -Wall -Wextra -O2 -o "$tmp" "$here/otr-bench.c" $(pkg-config --cflags --libs libotr) -lgcrypt
+chmod 755 "$tmp"
+mv -f "$tmp" "$bin"
+trap - EXIT
+echo "$bin"

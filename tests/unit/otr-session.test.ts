@@ -1,0 +1,495 @@
+/**
+ * OtrConversation end to end: two of our own conversations talking through
+ * a relay (Protocol-v3 "The protocol state machine", "Policies").
+ */
+import { test, describe, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateDsaKey, type DsaPrivateKey } from '../../electron/core/otr/dsa.js';
+import type { OtrEvent, OtrOutput } from '../../electron/core/otr/events.js';
+import { secureRandom } from '../../electron/core/otr/random.js';
+import { ERROR_UNREADABLE, OtrConversation, type Policy } from '../../electron/core/otr/session.js';
+import { buildWhitespaceTag, encodeOtrMessage } from '../../electron/core/otr/encoding.js';
+import { TLV_SMP1 } from '../../electron/core/otr/tlv.js';
+
+let aliceKey: DsaPrivateKey;
+let bobKey: DsaPrivateKey;
+before(() => {
+  aliceKey = generateDsaKey();
+  bobKey = generateDsaKey();
+});
+
+const ALICE_TAG = 0xa11ce001;
+const BOB_TAG = 0xb0b00001;
+
+class Clock {
+  t = 1_000_000;
+  now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+interface Side {
+  conv: OtrConversation;
+  shown: { text: string; encrypted: boolean }[];
+  events: OtrEvent[];
+  wire: string[]; // everything this side sent
+}
+
+function side(account: string, peer: string, key: DsaPrivateKey, tag: number, policy: Policy, clock: Clock, maxFragmentSize?: number): Side {
+  const conv = new OtrConversation({ account, peer, longTerm: key, ourInstance: tag, policy, random: secureRandom, now: clock.now, maxFragmentSize });
+  return { conv, shown: [], events: [], wire: [] };
+}
+
+/** Delivers `out` from `from` to `to`, and every reply back and forth, until quiet. */
+function relay(from: Side, to: Side, out: OtrOutput, options: { drop?: (text: string) => boolean } = {}): void {
+  record(from, out);
+  const pending: { target: Side; source: Side; text: string }[] = out.send.map((text) => ({ target: to, source: from, text }));
+  for (let i = 0; pending.length > 0; i++) {
+    assert.ok(i < 500, 'relay did not settle');
+    const { target, source, text } = pending.shift()!;
+    if (options.drop?.(text)) continue;
+    const reply = target.conv.receive(text);
+    record(target, reply);
+    for (const t of reply.send) pending.push({ target: source, source: target, text: t });
+  }
+}
+
+function record(s: Side, out: OtrOutput): void {
+  s.shown.push(...out.display);
+  s.events.push(...out.events);
+  s.wire.push(...out.send);
+}
+
+function eventsOf<T extends OtrEvent['type']>(s: Side, type: T): Extract<OtrEvent, { type: T }>[] {
+  return s.events.filter((e): e is Extract<OtrEvent, { type: T }> => e.type === type);
+}
+
+function pair(policyA: Policy = 'manual', policyB: Policy = 'manual', maxFragmentSize?: number) {
+  const clock = new Clock();
+  const alice = side('alice@example.org', 'bob@example.org', aliceKey, ALICE_TAG, policyA, clock, maxFragmentSize);
+  const bob = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, policyB, clock, maxFragmentSize);
+  return { clock, alice, bob };
+}
+
+function goPrivate(alice: Side, bob: Side): void {
+  relay(alice, bob, alice.conv.startPrivate());
+  assert.equal(alice.conv.state, 'encrypted');
+  assert.equal(bob.conv.state, 'encrypted');
+}
+
+describe('AKE and messages', () => {
+  test('AKE by query message, then messages both ways', () => {
+    const { alice, bob } = pair();
+    const query = alice.conv.startPrivate();
+    assert.equal(query.send.length, 1);
+    assert.match(query.send[0]!, /^\?OTRv23\?\nalice@example\.org has requested an Off-the-Record private conversation/);
+    relay(alice, bob, query);
+    assert.equal(alice.conv.state, 'encrypted');
+    assert.equal(bob.conv.state, 'encrypted');
+    const [pa] = eventsOf(alice, 'private');
+    const [pb] = eventsOf(bob, 'private');
+    assert.ok(pa && pb);
+    assert.equal(pa.ssid, pb.ssid);
+    assert.match(pa.ssid, /^[0-9a-f]{8} [0-9a-f]{8}$/);
+    assert.equal(pa.instance, BOB_TAG);
+    assert.equal(pb.instance, ALICE_TAG);
+    assert.equal(pa.version, 3);
+    assert.notEqual(pa.fingerprint, pb.fingerprint);
+    assert.match(pa.fingerprint, /^([0-9A-F]{8} ){4}[0-9A-F]{8}$/);
+    assert.equal(alice.conv.privateSession?.initiator, !bob.conv.privateSession?.initiator);
+    assert.equal(bob.shown.length, 0, 'the query is not shown');
+
+    for (let i = 0; i < 5; i++) {
+      const a = alice.conv.sendText(`hello ${i}`);
+      assert.equal(a.send.length, 1);
+      assert.match(a.send[0]!, /^\?OTR:AAMD/);
+      assert.ok(!a.send[0]!.includes('hello'));
+      relay(alice, bob, a);
+      relay(bob, alice, bob.conv.sendText(`hi back ${i}`));
+    }
+    assert.deepEqual(
+      bob.shown.map((d) => d.text),
+      [0, 1, 2, 3, 4].map((i) => `hello ${i}`),
+    );
+    assert.ok(bob.shown.every((d) => d.encrypted));
+    assert.deepEqual(
+      alice.shown.map((d) => d.text),
+      [0, 1, 2, 3, 4].map((i) => `hi back ${i}`),
+    );
+  });
+
+  test('AKE by whitespace tag under opportunistic policy; the tag is stripped', () => {
+    const { alice, bob } = pair('opportunistic', 'opportunistic');
+    const first = alice.conv.sendText('Hi Bob');
+    assert.deepEqual(first.send, [`Hi Bob${buildWhitespaceTag([2, 3])}`]);
+    relay(alice, bob, first);
+    assert.deepEqual(bob.shown, [{ text: 'Hi Bob', encrypted: false }]);
+    assert.equal(alice.conv.state, 'encrypted');
+    assert.equal(bob.conv.state, 'encrypted');
+    relay(bob, alice, bob.conv.sendText('now private'));
+    assert.deepEqual(alice.shown.at(-1), { text: 'now private', encrypted: true });
+  });
+
+  test('a whitespace tag does not start the AKE under manual policy', () => {
+    const { alice, bob } = pair('opportunistic', 'manual');
+    relay(alice, bob, alice.conv.sendText('Hi'));
+    assert.deepEqual(bob.shown, [{ text: 'Hi', encrypted: false }]);
+    assert.equal(bob.conv.state, 'plaintext');
+    assert.equal(eventsOf(bob, 'ake-started').length, 0);
+  });
+
+  test('we stop tagging after the peer answers in plaintext without a tag', () => {
+    const { alice } = pair('opportunistic');
+    assert.ok(alice.conv.sendText('one').send[0]!.endsWith(buildWhitespaceTag([2, 3])));
+    assert.ok(alice.conv.sendText('two').send[0]!.endsWith(buildWhitespaceTag([2, 3])));
+    alice.conv.receive('a plain reply');
+    assert.deepEqual(alice.conv.sendText('three').send, ['three']);
+  });
+
+  test('v2-only peer: the query selects version 2', () => {
+    const { alice, bob } = pair();
+    relay(bob, alice, { send: ['?OTRv2?'], display: [], events: [] });
+    assert.equal(eventsOf(alice, 'private')[0]?.version, 2);
+    assert.equal(bob.conv.state, 'encrypted');
+    const out = alice.conv.sendText('over v2');
+    assert.match(out.send[0]!, /^\?OTR:AAID/);
+    relay(alice, bob, out);
+    assert.deepEqual(bob.shown.at(-1), { text: 'over v2', encrypted: true });
+  });
+
+  test('query variants: v1-only is ignored, unknown versions tolerated', () => {
+    const { alice } = pair();
+    const v1 = alice.conv.receive('?OTR?');
+    assert.deepEqual(v1.send, []);
+    assert.equal(v1.events[0]?.type, 'ignored');
+    const future = alice.conv.receive('?OTRv34x?');
+    assert.match(future.send[0]!, /^\?OTR:AAMC/); // D-H Commit, v3
+  });
+});
+
+describe('fragmentation', () => {
+  test('AKE and data messages through a network with a 120-character limit', () => {
+    const { alice, bob } = pair('manual', 'manual', 120);
+    goPrivate(alice, bob);
+    const long = 'x'.repeat(1500);
+    const out = alice.conv.sendText(long);
+    assert.ok(out.send.length > 10);
+    assert.ok(out.send.every((f) => f.length <= 120 && f.startsWith(`?OTR|${ALICE_TAG.toString(16)}|${BOB_TAG.toString(16)},`)));
+    relay(alice, bob, out);
+    assert.deepEqual(bob.shown.at(-1), { text: long, encrypted: true });
+    assert.ok(alice.wire.every((f) => f.length <= 120 || f.startsWith('?OTRv')), 'every OTR message was fragmented');
+  });
+
+  test('a missing fragment loses only that message', () => {
+    const { alice, bob } = pair('manual', 'manual', 120);
+    goPrivate(alice, bob);
+    const out = alice.conv.sendText('y'.repeat(600));
+    relay(alice, bob, out, { drop: (t) => t.includes(',00002,') });
+    assert.equal(bob.shown.length, 0);
+    relay(alice, bob, alice.conv.sendText('next'));
+    assert.deepEqual(bob.shown, [{ text: 'next', encrypted: true }]);
+  });
+});
+
+describe('ending and restarting', () => {
+  test('end() sends the disconnected TLV; the peer is FINISHED and refuses to send', () => {
+    const { alice, bob } = pair('opportunistic', 'manual');
+    goPrivate(alice, bob);
+    relay(alice, bob, alice.conv.end());
+    assert.equal(alice.conv.state, 'plaintext');
+    assert.equal(bob.conv.state, 'finished');
+    assert.equal(eventsOf(bob, 'finished').length, 1);
+    assert.equal(eventsOf(alice, 'not-private').length, 1);
+
+    const refused = bob.conv.sendText('are you there?');
+    assert.deepEqual(refused.send, [], 'nothing leaks in plaintext');
+    assert.equal(refused.events[0]?.type, 'send-failed');
+
+    // Alice is back to plaintext (and tags again, having re-entered PLAINTEXT).
+    assert.deepEqual(alice.conv.sendText('plain now').send, [`plain now${buildWhitespaceTag([2, 3])}`]);
+    relay(bob, alice, bob.conv.end());
+    assert.equal(bob.conv.state, 'plaintext');
+  });
+
+  test('re-AKE after FINISHED and refresh while private', () => {
+    const { alice, bob } = pair();
+    goPrivate(alice, bob);
+    const firstSsid = alice.conv.privateSession!.ssid;
+    relay(alice, bob, alice.conv.end());
+    relay(bob, alice, bob.conv.startPrivate());
+    assert.equal(alice.conv.state, 'encrypted');
+    assert.equal(bob.conv.state, 'encrypted');
+    assert.notEqual(alice.conv.privateSession!.ssid, firstSsid);
+    relay(bob, alice, bob.conv.sendText('back'));
+    assert.deepEqual(alice.shown.at(-1), { text: 'back', encrypted: true });
+
+    relay(alice, bob, alice.conv.refresh());
+    const refreshed = eventsOf(alice, 'private').at(-1)!;
+    assert.equal(refreshed.refreshed, true);
+    relay(alice, bob, alice.conv.sendText('after refresh'));
+    assert.deepEqual(bob.shown.at(-1), { text: 'after refresh', encrypted: true });
+  });
+});
+
+describe("'always' policy", () => {
+  test('messages are queued, never sent in plaintext, and sent encrypted once private', () => {
+    const { alice, bob } = pair('always', 'manual');
+    const out = alice.conv.sendText('top secret');
+    assert.equal(out.send.length, 1);
+    assert.match(out.send[0]!, /^\?OTRv23\?/);
+    assert.ok(!out.send[0]!.includes('top secret'));
+    assert.deepEqual(out.events, [{ type: 'queued', count: 1 }]);
+    const second = alice.conv.sendText('also secret');
+    assert.deepEqual(second.send, [], 'one query is enough');
+    assert.deepEqual(second.events, [{ type: 'queued', count: 2 }]);
+    relay(alice, bob, out);
+    assert.equal(alice.conv.state, 'encrypted');
+    assert.deepEqual(bob.shown, [
+      { text: 'top secret', encrypted: true },
+      { text: 'also secret', encrypted: true },
+    ]);
+    assert.equal(alice.conv.queuedCount, 0);
+    assert.ok(alice.wire.every((w) => !w.includes('secret')));
+  });
+
+  test('a queued message that cannot be sent fails visibly', () => {
+    const { alice, clock } = pair('always');
+    alice.conv.sendText('waiting');
+    clock.advance(30_000);
+    assert.deepEqual(alice.conv.poll().events, []);
+    clock.advance(31_000);
+    assert.deepEqual(alice.conv.poll().events, [
+      { type: 'send-failed', text: 'waiting', reason: 'the private conversation could not be started in time' },
+    ]);
+    assert.equal(alice.conv.queuedCount, 0);
+  });
+
+  test('plaintext received under always is shown with a warning', () => {
+    const { alice } = pair('always');
+    const out = alice.conv.receive('hello in clear');
+    assert.deepEqual(out.display, [{ text: 'hello in clear', encrypted: false }]);
+    assert.deepEqual(out.events, [{ type: 'unencrypted-received', text: 'hello in clear' }]);
+  });
+
+  test('while an AKE runs, opportunistic messages are held too', () => {
+    const { alice, bob } = pair('manual', 'manual');
+    const query = alice.conv.startPrivate();
+    const held = alice.conv.sendText('during AKE');
+    assert.deepEqual(held.send, []);
+    assert.equal(held.events[0]?.type, 'queued');
+    relay(alice, bob, query);
+    assert.deepEqual(bob.shown, [{ text: 'during AKE', encrypted: true }]);
+  });
+});
+
+describe('errors, unreadable messages, heartbeats', () => {
+  test('an unreadable data message gets an OTR error reply; the error restarts the AKE (opportunistic)', () => {
+    const { alice, bob } = pair('opportunistic', 'opportunistic');
+    goPrivate(alice, bob);
+    const msg = alice.conv.sendText('lost on the way');
+    relay(bob, alice, bob.conv.end()); // Bob forgets the keys first
+    assert.equal(alice.conv.state, 'finished');
+    const fresh = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'opportunistic', new Clock());
+    const reply = fresh.conv.receive(msg.send[0]!);
+    assert.deepEqual(reply.send, [`?OTR Error: ${ERROR_UNREADABLE}`]);
+    assert.equal(reply.events[0]?.type, 'unreadable');
+    assert.deepEqual(reply.display, []);
+    const back = alice.conv.receive(reply.send[0]!);
+    assert.deepEqual(back.events[0], { type: 'remote-error', message: ERROR_UNREADABLE });
+    assert.match(back.send[0]!, /^\?OTRv23\?/);
+  });
+
+  test('replayed data messages are unreadable', () => {
+    const { alice, bob } = pair();
+    goPrivate(alice, bob);
+    const out = alice.conv.sendText('once');
+    assert.deepEqual(bob.conv.receive(out.send[0]!).display, [{ text: 'once', encrypted: true }]);
+    const again = bob.conv.receive(out.send[0]!);
+    assert.deepEqual(again.display, []);
+    assert.deepEqual(again.events[0], { type: 'unreadable', reason: 'replayed-counter', instance: ALICE_TAG });
+    assert.deepEqual(again.send, [`?OTR Error: ${ERROR_UNREADABLE}`]);
+  });
+
+  test('IGNORE_UNREADABLE messages (heartbeats, TLVs) fail silently', () => {
+    const { alice, bob } = pair();
+    goPrivate(alice, bob);
+    const tlv = alice.conv.sendTlvs([{ type: TLV_SMP1, value: Uint8Array.of(1) }]);
+    const stranger = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'manual', new Clock());
+    assert.deepEqual(stranger.conv.receive(tlv.send[0]!), { send: [], display: [], events: [] });
+    const got = bob.conv.receive(tlv.send[0]!);
+    assert.deepEqual(got.events, [
+      { type: 'smp-tlv', tlv: { type: TLV_SMP1, value: Uint8Array.of(1) }, instance: ALICE_TAG },
+      { type: 'heartbeat', direction: 'received', instance: ALICE_TAG },
+    ]);
+  });
+
+  test('a heartbeat goes out when we have been silent for 60 s after receiving', () => {
+    const { alice, bob, clock } = pair();
+    goPrivate(alice, bob);
+    relay(bob, alice, bob.conv.sendText('right after the AKE'));
+    assert.equal(eventsOf(alice, 'heartbeat').length, 0, 'the AKE messages count as sent (libotr)');
+    clock.advance(61_000);
+    relay(bob, alice, bob.conv.sendText('a minute later'));
+    assert.deepEqual(eventsOf(alice, 'heartbeat'), [{ type: 'heartbeat', direction: 'sent', instance: BOB_TAG }]);
+    assert.deepEqual(eventsOf(bob, 'heartbeat'), [{ type: 'heartbeat', direction: 'received', instance: ALICE_TAG }]);
+    assert.deepEqual(
+      bob.shown.map((d) => d.text),
+      [],
+      'heartbeats are never shown',
+    );
+    assert.equal(alice.shown.length, 2);
+    clock.advance(10_000);
+    relay(bob, alice, bob.conv.sendText('soon after'));
+    assert.equal(eventsOf(alice, 'heartbeat').length, 1, 'no heartbeat within 60 s of the last one');
+    clock.advance(61_000);
+    relay(bob, alice, bob.conv.sendText('much later'));
+    assert.equal(eventsOf(alice, 'heartbeat').length, 2);
+    // A heartbeat does not answer a heartbeat, and rotates keys: everything stays readable.
+    relay(alice, bob, alice.conv.sendText('still fine'));
+    assert.deepEqual(bob.shown.at(-1), { text: 'still fine', encrypted: true });
+  });
+
+  test('plaintext while private is shown with a warning', () => {
+    const { alice, bob } = pair();
+    goPrivate(alice, bob);
+    const out = alice.conv.receive('sneaky plaintext');
+    assert.deepEqual(out.display, [{ text: 'sneaky plaintext', encrypted: false }]);
+    assert.deepEqual(out.events, [{ type: 'unencrypted-received', text: 'sneaky plaintext' }]);
+  });
+
+  test("malformed encodings are reported, not shown", () => {
+    const { alice } = pair();
+    const out = alice.conv.receive('?OTR:AAMD!!!.');
+    assert.deepEqual(out.display, []);
+    assert.equal(out.events[0]?.type, 'error');
+  });
+
+  test("switching to 'never' while private ends the conversation first", () => {
+    const { alice, bob } = pair();
+    goPrivate(alice, bob);
+    relay(alice, bob, alice.conv.setPolicy('never'));
+    assert.equal(alice.conv.state, 'plaintext');
+    assert.equal(bob.conv.state, 'finished');
+    assert.deepEqual(alice.conv.sendText('plain').send, ['plain']);
+  });
+
+  test("policy 'never' passes everything through", () => {
+    const { alice } = pair('never');
+    assert.deepEqual(alice.conv.sendText('x'), { send: ['x'], display: [], events: [] });
+    assert.deepEqual(alice.conv.receive('?OTRv3?'), { send: [], display: [{ text: '?OTRv3?', encrypted: false }], events: [] });
+  });
+});
+
+describe('instance tags', () => {
+  test('messages for another instance of ours are dropped', () => {
+    const { alice, bob } = pair();
+    goPrivate(alice, bob);
+    const other = side('alice@example.org', 'bob@example.org', aliceKey, 0xa11ce002, 'manual', new Clock());
+    const msg = bob.conv.sendText('for alice #1');
+    assert.deepEqual(other.conv.receive(msg.send[0]!), { send: [], display: [], events: [{ type: 'other-instance' }] });
+  });
+
+  /** Alice and two clients of Bob; the network copies Alice's messages to both clients. */
+  function threeWay(first: { from: 'alice' | 'bob1'; out: (s: { alice: Side; bob1: Side; bob2: Side }) => OtrOutput }) {
+    const clock = new Clock();
+    const alice = side('alice@example.org', 'bob@example.org', aliceKey, ALICE_TAG, 'opportunistic', clock);
+    const bob1 = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'opportunistic', clock);
+    const bob2 = side('bob@example.org', 'alice@example.org', bobKey, 0xb0b00002, 'opportunistic', clock);
+    const all = { alice, bob1, bob2 };
+    const pending: { to: Side; text: string }[] = [];
+    const fanOut = (from: Side, texts: string[]): void => {
+      for (const text of texts) {
+        if (from === alice) pending.push({ to: bob1, text }, { to: bob2, text });
+        else pending.push({ to: alice, text });
+      }
+    };
+    const start = first.out(all);
+    record(all[first.from], start);
+    fanOut(all[first.from], start.send);
+    for (let i = 0; pending.length > 0; i++) {
+      assert.ok(i < 300, 'did not settle');
+      const { to, text } = pending.shift()!;
+      const out = to.conv.receive(text);
+      record(to, out);
+      fanOut(to, out.send);
+    }
+    return all;
+  }
+
+  function bothPrivate({ alice, bob1, bob2 }: { alice: Side; bob1: Side; bob2: Side }): void {
+    assert.equal(bob1.conv.state, 'encrypted');
+    assert.equal(bob2.conv.state, 'encrypted');
+    assert.deepEqual(eventsOf(alice, 'private').map((e) => e.instance).sort(), [BOB_TAG, 0xb0b00002].sort());
+    const m1 = bob1.conv.sendText('from bob1');
+    const m2 = bob2.conv.sendText('from bob2');
+    assert.deepEqual(alice.conv.receive(m1.send[0]!).display, [{ text: 'from bob1', encrypted: true }]);
+    assert.deepEqual(alice.conv.receive(m2.send[0]!).display, [{ text: 'from bob2', encrypted: true }]);
+    // Alice writes to the instance she heard from last; the other client drops it.
+    const a = alice.conv.sendText('to the last one');
+    assert.equal(bob2.conv.receive(a.send[0]!).display[0]?.text, 'to the last one');
+    assert.deepEqual(bob1.conv.receive(a.send[0]!).events, [{ type: 'other-instance' }]);
+  }
+
+  test('query to two instances of Bob: each gets its own private session', () => {
+    const all = threeWay({ from: 'alice', out: ({ alice }) => alice.conv.startPrivate() });
+    bothPrivate(all);
+    assert.ok(eventsOf(all.bob1, 'other-instance').length > 0, 'bob1 saw (and dropped) messages meant for bob2');
+  });
+
+  test("whitespace tag: Alice's commit (to any instance) is answered by both of Bob's clients", () => {
+    const all = threeWay({ from: 'bob1', out: ({ bob1 }) => bob1.conv.sendText('hello from my phone') });
+    assert.deepEqual(all.alice.shown[0], { text: 'hello from my phone', encrypted: false });
+    bothPrivate(all);
+  });
+});
+
+describe('hostile input', () => {
+  test('a fragment flood never buffers more than the cap', () => {
+    const { alice } = pair();
+    const piece = 'A'.repeat(1000);
+    for (let i = 0; i < 3000; i++) {
+      const sender = (0x100 + (i % 40)).toString(16);
+      const out = alice.conv.receive(`?OTR|${sender}|${ALICE_TAG.toString(16)},${(Math.floor(i / 40) + 1) % 65536},65000,${piece},`);
+      assert.deepEqual(out.display, []);
+      assert.deepEqual(out.send, []);
+    }
+    assert.ok(alice.conv.reassembler.bufferedChars <= 8 * 512 * 1024);
+    assert.ok(alice.conv.reassembler.senderCount <= 8);
+  });
+
+  test('random OTR-looking garbage never throws, shows nothing, sends at most an error', () => {
+    const { alice, bob } = pair();
+    goPrivate(alice, bob);
+    let seed = 7;
+    const next = (): number => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) & 0xff;
+    const real = Buffer.from(bob.conv.sendText('x').send[0]!.slice(5, -1), 'base64');
+    for (let i = 0; i < 400; i++) {
+      let bytes: Uint8Array;
+      if (i % 2 === 0) {
+        bytes = Uint8Array.from({ length: next() }, next);
+        if (bytes.length > 3) bytes.set([0, 3, [2, 3, 10, 17, 18][i % 5]!], 0);
+      } else {
+        bytes = Uint8Array.from(real);
+        const at = next() % bytes.length;
+        bytes[at] = (bytes[at] as number) ^ (1 << next() % 8);
+      }
+      const out = alice.conv.receive(encodeOtrMessage(bytes));
+      assert.deepEqual(out.display, []);
+      assert.ok(out.send.every((t) => t.startsWith('?OTR Error:')));
+      assert.ok(!out.events.some((e) => e.type === 'error' && e.message.startsWith('could not process')), JSON.stringify(out.events));
+    }
+    relay(bob, alice, bob.conv.sendText('still works'));
+    assert.deepEqual(alice.shown.at(-1), { text: 'still works', encrypted: true });
+  });
+
+  test('a v3 message other than the D-H Commit must name our instance', () => {
+    const { alice, bob } = pair();
+    goPrivate(alice, bob);
+    const msg = Buffer.from(bob.conv.sendText('x').send[0]!.slice(5, -1), 'base64');
+    msg.writeUInt32BE(0, 7); // receiver instance 0
+    assert.deepEqual(alice.conv.receive(encodeOtrMessage(msg)).events, [{ type: 'other-instance' }]);
+    msg.writeUInt32BE(0x42, 3); // sender instance below 0x100
+    assert.equal(alice.conv.receive(encodeOtrMessage(msg)).events[0]?.type, 'error');
+  });
+});
