@@ -156,3 +156,46 @@ test(`${ROUNDS.toLocaleString('en')} mutated OTR messages: no exception escapes 
   assert.ok(slowest.ms < 500, `slowest input took ${slowest.ms.toFixed(1)} ms: ${slowest.input}`);
   assert.ok(total < 240_000, `the whole run took ${(total / 1000).toFixed(1)} s`);
 });
+
+test('1 MB inputs: garbage is refused quickly, a real 1 MB private message arrives whole', () => {
+  const alice = conversation('alice@x', 'bob@x', 'big-a');
+  const bob = conversation('bob@x', 'alice@x', 'big-b');
+  const relay = (from: OtrConversation, texts: string[]): string[] => {
+    const shown: string[] = [];
+    let queue = texts.map((t) => [from === alice ? bob : alice, t] as const);
+    while (queue.length > 0) {
+      const next: (readonly [OtrConversation, string])[] = [];
+      for (const [to, text] of queue) {
+        const out = to.receive(text);
+        shown.push(...out.display.map((d) => d.text));
+        for (const reply of out.send) next.push([to === alice ? bob : alice, reply]);
+      }
+      queue = next;
+    }
+    return shown;
+  };
+  relay(alice, alice.startPrivate().send);
+  assert.equal(bob.state, 'encrypted');
+
+  const megabyte = 1 << 20;
+  const hostile = [
+    `?OTR:${'A'.repeat(megabyte)}.`,
+    `?OTR:${Buffer.from(deterministicRandom('mb')(megabyte)).toString('base64')}.`,
+    '?OTR|00001111|00002222,00001,00002,' + 'x'.repeat(megabyte) + ',',
+    '?OTR Error: ' + 'e'.repeat(megabyte),
+    'plain '.repeat(megabyte / 6),
+  ];
+  for (const input of hostile) {
+    const t0 = performance.now();
+    const out = bob.receive(input);
+    assert.ok(performance.now() - t0 < 2_000, 'handled in bounded time');
+    assert.ok(out.send.every((s) => s.length < 10_000), 'no amplification');
+  }
+
+  const big = 'ü'.repeat(megabyte / 2);
+  const shown = relay(alice, alice.sendText(big).send);
+  assert.ok(shown.length === 1 && shown[0] === big, 'the 1 MiB message arrived whole');
+  const tooBig = alice.sendText(`${big}!`);
+  assert.deepEqual(tooBig.send, [], 'a longer one is not sent');
+  assert.ok(tooBig.events.some((e) => e.type === 'send-failed'), 'and the user is told');
+});

@@ -10,6 +10,7 @@ import { secureRandom } from '../../electron/core/otr/random.js';
 import { ERROR_UNREADABLE, OtrConversation, type Policy } from '../../electron/core/otr/session.js';
 import { buildWhitespaceTag, encodeOtrMessage } from '../../electron/core/otr/encoding.js';
 import { TLV_SMP1 } from '../../electron/core/otr/tlv.js';
+import { DEFAULT_REASSEMBLY_LIMITS } from '../../electron/core/otr/fragment.js';
 
 let aliceKey: DsaPrivateKey;
 let bobKey: DsaPrivateKey;
@@ -179,6 +180,34 @@ describe('fragmentation', () => {
     relay(alice, bob, out);
     assert.deepEqual(bob.shown.at(-1), { text: long, encrypted: true });
     assert.ok(alice.wire.every((f) => f.length <= 120 || f.startsWith('?OTRv')), 'every OTR message was fragmented');
+  });
+
+  test('plaintext from another client of the peer does not break a fragmented message', () => {
+    const { alice, bob } = pair('manual', 'manual', 120);
+    goPrivate(alice, bob);
+    const frags = bob.conv.sendText('w'.repeat(500)).send;
+    assert.ok(frags.length > 3);
+    for (const [i, f] of frags.entries()) {
+      record(alice, alice.conv.receive(f));
+      if (i === 1) record(alice, alice.conv.receive('plaintext from my other device'));
+    }
+    assert.deepEqual(alice.shown.at(-1), { text: 'w'.repeat(500), encrypted: true });
+  });
+
+  test('an unfragmented message from the same instance abandons its partial message', () => {
+    const { alice, bob } = pair('manual', 'manual', 120);
+    goPrivate(alice, bob);
+    const frags = bob.conv.sendText('v'.repeat(500)).send;
+    alice.conv.receive(frags[0]!);
+    // Any unfragmented v3 message from Bob's instance (here a stray D-H Key) ends the partial one.
+    const stray = Buffer.alloc(3 + 8 + 5);
+    stray.set([0, 3, 0x0a], 0);
+    stray.writeUInt32BE(BOB_TAG, 3);
+    stray.writeUInt32BE(ALICE_TAG, 7);
+    stray.set([0, 0, 0, 1, 5], 11);
+    alice.conv.receive(encodeOtrMessage(stray));
+    for (const f of frags.slice(1)) record(alice, alice.conv.receive(f));
+    assert.equal(alice.shown.length, 0);
   });
 
   test('a missing fragment loses only that message', () => {
@@ -454,7 +483,7 @@ describe('hostile input', () => {
       assert.deepEqual(out.display, []);
       assert.deepEqual(out.send, []);
     }
-    assert.ok(alice.conv.reassembler.bufferedChars <= 8 * 512 * 1024);
+    assert.ok(alice.conv.reassembler.bufferedChars <= DEFAULT_REASSEMBLY_LIMITS.maxSenders * DEFAULT_REASSEMBLY_LIMITS.maxBufferedChars);
     assert.ok(alice.conv.reassembler.senderCount <= 8);
   });
 
@@ -481,6 +510,22 @@ describe('hostile input', () => {
     }
     relay(bob, alice, bob.conv.sendText('still works'));
     assert.deepEqual(alice.shown.at(-1), { text: 'still works', encrypted: true });
+  });
+
+  test('messages from countless instance tags keep a bounded number of sessions', () => {
+    const { alice, bob } = pair();
+    goPrivate(alice, bob);
+    for (let i = 0; i < 100; i++) {
+      const stray = Buffer.alloc(3 + 8 + 5);
+      stray.set([0, 3, 0x0a], 0);
+      stray.writeUInt32BE(0x1000 + i, 3);
+      stray.writeUInt32BE(ALICE_TAG, 7);
+      stray.set([0, 0, 0, 1, 5], 11);
+      alice.conv.receive(encodeOtrMessage(stray));
+    }
+    assert.ok(alice.conv.sessions.size <= 16);
+    relay(bob, alice, bob.conv.sendText('the real Bob is still private'));
+    assert.deepEqual(alice.shown.at(-1), { text: 'the real Bob is still private', encrypted: true });
   });
 
   test('a v3 message other than the D-H Commit must name our instance', () => {

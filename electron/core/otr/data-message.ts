@@ -21,8 +21,10 @@ import { decodeTlvs, encodeTlvs } from './tlv.js';
 import { CTR_LENGTH, MAC_LENGTH, MSG_DATA, OtrParseError, Reader, Writer, readHeader, writeHeader, type OtrHeader } from './wire.js';
 
 export const FLAG_IGNORE_UNREADABLE = 0x01;
-/** Largest encrypted payload we accept (the whole message is bounded by encoding.ts too). */
-export const MAX_ENCRYPTED_LENGTH = 384 * 1024;
+/** The longest message text (UTF-8 bytes) we send or accept privately. */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Largest encrypted payload we accept: the text, its NUL and the TLVs (the whole message is bounded by encoding.ts too). */
+export const MAX_ENCRYPTED_LENGTH = MAX_MESSAGE_BYTES + 64 * 1024;
 /** Largest old-MAC-keys field we accept (libotr reveals a handful of 20-byte keys). */
 export const MAX_REVEALED_LENGTH = 20 * 64;
 

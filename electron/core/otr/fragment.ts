@@ -110,7 +110,7 @@ export interface ReassemblyLimits {
 }
 
 export const DEFAULT_REASSEMBLY_LIMITS: ReassemblyLimits = {
-  maxBufferedChars: 512 * 1024,
+  maxBufferedChars: 2 * 1024 * 1024, // one largest encoded message (MAX_ENCODED_CHARS)
   maxFragments: 4096,
   maxSenders: 8,
 };

@@ -44,6 +44,7 @@ export function handleEncoded(conv: OtrConversation, bytes: Uint8Array, out: Otr
     }
   }
   const instance = header.version === 3 ? header.senderInstance : 0;
+  conv.reassembler.clear(instance);
   if (isAkeMessageType(header.type)) handleAke(conv, header, instance, bytes, out);
   else if (header.type === MSG_DATA) handleData(conv, header, instance, bytes, out);
   else out.events.push({ type: 'ignored', reason: `unknown OTR message type ${header.type}` });
@@ -52,6 +53,10 @@ export function handleEncoded(conv: OtrConversation, bytes: Uint8Array, out: Otr
 /** The AKE with `instance`, continuing the master AKE if that is what the instance answers. */
 function handleAke(conv: OtrConversation, header: OtrHeader, instance: number, bytes: Uint8Array, out: OtrOutput): void {
   const session = conv.session(instance);
+  if (!session) {
+    out.events.push({ type: 'ignored', reason: 'too many instances of the peer' });
+    return;
+  }
   const master = conv.masterAke;
   const own = session.ake;
   const ownRunning = own !== undefined && own.state !== 'none' && own.version === header.version;

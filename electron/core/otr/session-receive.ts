@@ -25,7 +25,11 @@ export function receiveText(conv: OtrConversation, wireText: string, out: OtrOut
     text = whole;
   } else {
     // "If you receive a non-OTR message, or an unfragmented message, forget any stored fragment."
-    conv.reassembler.clear();
+    // Stored fragments are per sender instance: a message without one (plaintext, query, error,
+    // v2) clears the v2 store, as libotr's master context; a v3 message its sender's (see
+    // handleEncoded). So one client of the peer chatting in plaintext does not break another's
+    // fragmented message.
+    conv.reassembler.clear(0);
   }
   const classified = classifyMessage(text);
   if (flags.sendWhitespaceTag) {

@@ -18,7 +18,7 @@ import type { DsaPrivateKey } from './dsa.js';
 import { buildErrorMessage, buildQueryMessage, buildWhitespaceTag, encodeOtrMessage } from './encoding.js';
 import { emptyOutput, type OtrOutput, type OtrTlvRecord } from './events.js';
 import { FragmentReassembler, fragmentMessage, type ReassemblyLimits } from './fragment.js';
-import { FLAG_IGNORE_UNREADABLE } from './data-message.js';
+import { FLAG_IGNORE_UNREADABLE, MAX_MESSAGE_BYTES } from './data-message.js';
 import { allowedVersions, otrEnabled, policyFlags, type Policy, type PolicyFlags } from './policy.js';
 import type { RandomSource } from './random.js';
 import { receiveText } from './session-receive.js';
@@ -35,6 +35,8 @@ export const HEARTBEAT_INTERVAL_MS = 60_000;
 /** How long an AKE (or a query we sent) may take before queued messages fail (libotr MAX_AKE_WAIT_TIME). */
 export const AKE_TIMEOUT_MS = 60_000;
 export const MAX_QUEUED_MESSAGES = 100;
+/** Most peer instances tracked at once. */
+export const MAX_INSTANCES = 16;
 
 export { ERROR_MALFORMED, ERROR_UNREADABLE } from './session-otr-message.js';
 
@@ -148,12 +150,22 @@ export class OtrConversation {
     return best;
   }
 
-  session(instance: number): InstanceSession {
+  /**
+   * The session for `instance`, created if needed. At most MAX_INSTANCES are
+   * kept: the oldest plaintext one is forgotten to make room; undefined if
+   * all are private (or finished), so random instance tags cannot grow memory.
+   */
+  session(instance: number): InstanceSession | undefined {
     let s = this.sessions.get(instance);
-    if (!s) {
-      s = new InstanceSession(instance, this.random);
-      this.sessions.set(instance, s);
+    if (s) return s;
+    if (this.sessions.size >= MAX_INSTANCES) {
+      const victim = [...this.sessions.values()].find((v) => v.kind === 'plaintext');
+      if (!victim) return undefined;
+      victim.dispose();
+      this.sessions.delete(victim.instance);
     }
+    s = new InstanceSession(instance, this.random);
+    this.sessions.set(instance, s);
     return s;
   }
 
@@ -171,6 +183,10 @@ export class OtrConversation {
       return out;
     }
     this.expireQueue(out);
+    if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
+      out.events.push({ type: 'send-failed', text, reason: 'The message is too long to send privately (at most 1 MiB).' });
+      return out;
+    }
     const target = this.current();
     if (target?.kind === 'encrypted') {
       try {
@@ -284,14 +300,20 @@ export class OtrConversation {
     return out;
   }
 
-  /** Wipes all key material; the conversation is unusable afterwards. */
-  dispose(): void {
+  /**
+   * Wipes all key material (e.g. on logout); queued messages fail. Sends
+   * nothing: call end() first to tell the peer.
+   */
+  dispose(): OtrOutput {
+    const out = emptyOutput();
     for (const s of this.sessions.values()) s.dispose();
     this.sessions.clear();
     this.masterAke?.reset();
     this.masterAke = undefined;
-    this.queue.take();
+    this.akePendingSince = undefined;
+    this.queue.failAll('the conversation was closed', out);
     this.reassembler.clear();
+    return out;
   }
 
   // ---- Receiving ----
@@ -347,6 +369,10 @@ export class OtrConversation {
       this.masterAke = ake;
     } else {
       const s = this.session(0);
+      if (!s) {
+        out.events.push({ type: 'error', message: 'too many instances of the peer' });
+        return;
+      }
       s.resetAke();
       s.ake = ake;
     }
