@@ -78,8 +78,8 @@ async function peer(policy: LibotrPolicy = 'opportunistic'): Promise<LibotrPeer>
   return p;
 }
 
-function ours(policy: Policy = 'opportunistic'): OtrConversation {
-  return new OtrConversation({
+function conversationOptions(policy: Policy = 'opportunistic') {
+  return {
     account: US,
     peer: THEM,
     longTerm: key(),
@@ -88,7 +88,11 @@ function ours(policy: Policy = 'opportunistic'): OtrConversation {
     maxFragmentSize: FRAGMENT,
     random: secureRandom,
     now: Date.now,
-  });
+  };
+}
+
+function ours(policy: Policy = 'opportunistic'): OtrConversation {
+  return new OtrConversation(conversationOptions(policy));
 }
 
 /** Both sides private, with the same session id, each knowing the other's fingerprint. */
@@ -194,6 +198,19 @@ describe('OTR interop with libotr', () => {
     await assertPrivate(link, them);
     await link.fromUs(link.ours.sendText('readable again'));
     assert.equal(link.shownByThem.get(them)!.at(-1), 'readable again');
+  });
+
+  test('our OTR error message makes libotr start a new AKE (we lost our keys in a restart)', async () => {
+    const them = await peer();
+    const before = new Link(ours(), [them]);
+    await before.fromUs(before.ours.startPrivate());
+    await assertPrivate(before, them);
+    // The app restarts: a new conversation object with the same long-term key, no session keys.
+    const link = new Link(new OtrConversation({ ...conversationOptions(), ourInstance: before.ours.ourInstance }), [them]);
+    await link.fromPeer(them, await them.send(US, 'did you get this?'));
+    assert.ok(link.ourEvents.some((e) => e.type === 'unreadable'), 'we could not read it and said so');
+    assert.ok(them.events.some((e) => e.includes('OTRL_MSGEVENT_RCVDMSG_GENERAL_ERR')), 'libotr got our error message');
+    await assertPrivate(link, them);
   });
 
   test('either side ends; a new AKE follows', async () => {
