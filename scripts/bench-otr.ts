@@ -2,7 +2,7 @@
  * npm run bench:otr [-- --json] — our OTR engine (electron/core/otr) against
  * libotr 4.1.x on this machine, same workloads, one invocation.
  *
- * libotr side: tests/otr-peer/otr-bench.c (built by tests/otr-peer/build-bench.sh
+ * libotr side: tests/otr-peer/otr-bench.c (built by tests/otr-peer/build.sh otr-bench
  * into tests/otr-peer/build/otr-bench when missing or older than its sources),
  * run as a child process first; then our side runs in this process. Both:
  *   - AKE: the query message → both sides encrypted, two parties in one process,
@@ -40,7 +40,7 @@ import { OtrConversation } from '../electron/core/otr/session.js';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const peerDir = join(root, 'tests', 'otr-peer');
 const benchBin = join(peerDir, 'build', 'otr-bench');
-const benchSources = [join(peerDir, 'otr-bench.c'), join(peerDir, 'build-bench.sh')];
+const benchSources = [join(peerDir, 'otr-bench.c'), join(peerDir, 'build.sh')];
 
 const TARGETS = { ake: 0.8, data: 1.0 } as const;
 
@@ -121,9 +121,9 @@ function ensureBenchBinary(log: (line: string) => void): void {
   if (built >= 0 && benchSources.every((s) => statSync(s).mtimeMs <= built)) return;
   log('building tests/otr-peer/build/otr-bench …');
   try {
-    execFileSync(join(peerDir, 'build-bench.sh'), { stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(join(peerDir, 'build.sh'), ['otr-bench'], { stdio: ['ignore', 'ignore', 'inherit'] });
   } catch {
-    throw new Error('tests/otr-peer/build-bench.sh failed (see above)');
+    throw new Error('tests/otr-peer/build.sh otr-bench failed (see above)');
   }
 }
 
