@@ -13,19 +13,23 @@
  *     encrypt+send on one side, receive+decrypt (+ any reply) on the other. For
  *     information (table only, no target): the same with one sender ("one-way",
  *     no key rotation), which isolates symmetric crypto and encoding.
+ *   - SMP (initiation to both sides done): in the session of the data messages, alice
+ *     starts SMP with a shared secret (libotr: otrl_message_initiate_smp; ours:
+ *     startSmp), messages pass until quiet, bob answers (otrl_message_respond_smp /
+ *     respondSmp), messages pass until quiet; both sides must report success.
  *   - keygen: DSA-1024 keys (libotr: otrl_privkey_generate_start/calculate/finish;
  *     ours: generateDsaKey(secureRandom)).
  * Every ratio is ours_time / libotr_time (< 1 = we are faster); targets: AKE ≤ 0.8,
- * data ≤ 1.0 (keygen has none).
+ * data ≤ 1.0, SMP ≤ 0.5 (keygen has none).
  *
  * Both run in `rounds` interleaved rounds (libotr, ours, libotr, ours, …) with the
  * counts below per round; AKE and data report the best round (lowest mean) of each
- * side, so a round disturbed by other load on the machine does not decide the ratio;
+ * side (SMP likewise), so a round disturbed by other load on the machine does not decide the ratio;
  * keygen pools all keys (its spread is the random prime search, not noise).
  *
  * Options: --json (only one JSON object on stdout; progress goes to stderr),
  * --rounds N (3), and per round: --ake N (30), --msgs-100b N (1000), --msgs-10kb N (500),
- * --keygen N (15), --ake-warmup N (5), --msg-warmup N (50).
+ * --keygen N (15), --ake-warmup N (5), --msg-warmup N (50), --smp N (10), --smp-warmup N (2).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -42,7 +46,7 @@ const peerDir = join(root, 'tests', 'otr-peer');
 const benchBin = join(peerDir, 'build', 'otr-bench');
 const benchSources = [join(peerDir, 'otr-bench.c'), join(peerDir, 'build.sh')];
 
-const TARGETS = { ake: 0.8, data: 1.0 } as const;
+const TARGETS = { ake: 0.8, data: 1.0, smp: 0.5 } as const;
 
 // ---- options ----
 
@@ -54,10 +58,12 @@ interface Counts {
   keygen: number;
   akeWarmup: number;
   msgWarmup: number;
+  smp: number;
+  smpWarmup: number;
 }
 
 function parseArgs(argv: readonly string[]): { json: boolean; counts: Counts } {
-  const counts: Counts = { rounds: 3, ake: 30, msgs100b: 1000, msgs10kb: 500, keygen: 15, akeWarmup: 5, msgWarmup: 50 };
+  const counts: Counts = { rounds: 3, ake: 30, msgs100b: 1000, msgs10kb: 500, keygen: 15, akeWarmup: 5, msgWarmup: 50, smp: 10, smpWarmup: 2 };
   const names: Record<string, keyof Counts> = {
     '--rounds': 'rounds',
     '--ake': 'ake',
@@ -66,6 +72,8 @@ function parseArgs(argv: readonly string[]): { json: boolean; counts: Counts } {
     '--keygen': 'keygen',
     '--ake-warmup': 'akeWarmup',
     '--msg-warmup': 'msgWarmup',
+    '--smp': 'smp',
+    '--smp-warmup': 'smpWarmup',
   };
   let json = false;
   for (let i = 0; i < argv.length; i++) {
@@ -76,7 +84,7 @@ function parseArgs(argv: readonly string[]): { json: boolean; counts: Counts } {
     }
     const key = names[a];
     const value = Number(argv[i + 1]);
-    const min = key === 'akeWarmup' || key === 'msgWarmup' ? 0 : 1;
+    const min = key === 'akeWarmup' || key === 'msgWarmup' || key === 'smpWarmup' ? 0 : 1;
     if (!key || !Number.isInteger(value) || value < min) {
       throw new Error(`usage: tsx scripts/bench-otr.ts [--json] [${Object.keys(names).map((n) => `${n} N`).join('] [')}] (bad argument ${a})`);
     }
@@ -113,6 +121,7 @@ interface LibotrResult {
   data_10kb: CData;
   data_100b_oneway: CData;
   data_10kb_oneway: CData;
+  smp: CStats;
   keygen: CStats;
 }
 
@@ -128,7 +137,7 @@ function ensureBenchBinary(log: (line: string) => void): void {
 }
 
 function runLibotr(c: Counts): LibotrResult {
-  const args = [c.ake, c.msgs100b, c.msgs10kb, c.keygen, c.akeWarmup, c.msgWarmup].map(String);
+  const args = [c.ake, c.msgs100b, c.msgs10kb, c.keygen, c.akeWarmup, c.msgWarmup, c.smp, c.smpWarmup].map(String);
   const stdout = execFileSync(benchBin, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 20 });
   return JSON.parse(stdout) as LibotrResult;
 }
@@ -139,6 +148,7 @@ interface Party {
   conv: OtrConversation;
   peer: Party;
   private: number;
+  smpSuccess: number;
 }
 
 const ALICE_TAG = 0xa11ce001;
@@ -147,8 +157,8 @@ const BOB_TAG = 0xb0b00001;
 function makePair(aliceKey: DsaPrivateKey, bobKey: DsaPrivateKey): { alice: Party; bob: Party } {
   const conv = (account: string, peer: string, longTerm: DsaPrivateKey, ourInstance: number): OtrConversation =>
     new OtrConversation({ account, peer, longTerm, ourInstance, policy: 'manual', random: secureRandom, now: Date.now });
-  const alice = { conv: conv('alice@bench', 'bob@bench', aliceKey, ALICE_TAG), private: 0 } as Party;
-  const bob = { conv: conv('bob@bench', 'alice@bench', bobKey, BOB_TAG), private: 0 } as Party;
+  const alice = { conv: conv('alice@bench', 'bob@bench', aliceKey, ALICE_TAG), private: 0, smpSuccess: 0 } as Party;
+  const bob = { conv: conv('bob@bench', 'alice@bench', bobKey, BOB_TAG), private: 0, smpSuccess: 0 } as Party;
   alice.peer = bob;
   bob.peer = alice;
   return { alice, bob };
@@ -157,7 +167,10 @@ function makePair(aliceKey: DsaPrivateKey, bobKey: DsaPrivateKey): { alice: Part
 function check(out: OtrOutput, who: Party): void {
   for (const e of out.events) {
     if (e.type === 'private') who.private++;
-    else if (e.type !== 'ake-started' && e.type !== 'heartbeat') throw new Error(`unexpected event: ${JSON.stringify(e)}`);
+    else if (e.type === 'smp-result' && e.success) who.smpSuccess++;
+    else if (e.type !== 'ake-started' && e.type !== 'heartbeat' && e.type !== 'smp-request' && e.type !== 'smp-progress') {
+      throw new Error(`unexpected event: ${JSON.stringify(e)}`);
+    }
   }
 }
 
@@ -207,6 +220,24 @@ function runMessages(alice: Party, bob: Party, text: string, count: number, sent
   return performance.now() - t0;
 }
 
+/** One SMP (alice starts, bob answers with the same secret) in their private session; returns the ms. */
+function runSmp(alice: Party, bob: Party): number {
+  const secret = 'correct horse battery staple';
+  alice.smpSuccess = bob.smpSuccess = 0;
+  const t0 = performance.now();
+  const start = alice.conv.startSmp(secret);
+  check(start, alice);
+  drain(alice, start.send);
+  const answer = bob.conv.respondSmp(secret);
+  check(answer, bob);
+  drain(bob, answer.send);
+  const ms = performance.now() - t0;
+  if (alice.smpSuccess !== 1 || bob.smpSuccess !== 1) {
+    throw new Error(`SMP did not succeed on both sides (alice ${alice.smpSuccess}, bob ${bob.smpSuccess})`);
+  }
+  return ms;
+}
+
 function makeText(len: number): string {
   const words = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. ';
   let s = '';
@@ -253,6 +284,10 @@ function runOurs(c: Counts, aliceKey: DsaPrivateKey, bobKey: DsaPrivateKey): Res
   runMessages(alice, bob, large, c.msgWarmup, sent, true);
   const largeOneWayMs = runMessages(alice, bob, large, c.msgs10kb, sent, true);
 
+  for (let i = 0; i < c.smpWarmup; i++) runSmp(alice, bob);
+  const smpTimes: number[] = [];
+  for (let i = 0; i < c.smp; i++) smpTimes.push(runSmp(alice, bob));
+
   const keygenTimes: number[] = [];
   for (let i = 0; i < c.keygen; i++) {
     const t0 = performance.now();
@@ -265,6 +300,7 @@ function runOurs(c: Counts, aliceKey: DsaPrivateKey, bobKey: DsaPrivateKey): Res
     data_10kb: data(10 * 1024, c.msgs10kb, largeMs),
     data_100b_oneway: data(100, c.msgs100b, smallOneWayMs),
     data_10kb_oneway: data(10 * 1024, c.msgs10kb, largeOneWayMs),
+    smp: stats(smpTimes),
     keygen: stats(keygenTimes),
   };
 }
@@ -285,6 +321,7 @@ function combine(rounds: readonly Results[]): Results {
     data_10kb: best((r) => r.data_10kb, (d) => d.ms_per_msg),
     data_100b_oneway: best((r) => r.data_100b_oneway, (d) => d.ms_per_msg),
     data_10kb_oneway: best((r) => r.data_10kb_oneway, (d) => d.ms_per_msg),
+    smp: best((r) => r.smp, (s) => s.mean_ms),
     keygen: {
       runs,
       mean_ms: keygens.reduce((sum, k) => sum + k.mean_ms * k.runs, 0) / runs,
@@ -325,12 +362,16 @@ function main(): void {
   const ourRounds: Results[] = [];
   log(
     `${counts.rounds} interleaved rounds (libotr, then ours), each: ${counts.akeWarmup}+${counts.ake} AKEs, ` +
-      `${counts.msgWarmup}+${counts.msgs100b} × 100 B and ${counts.msgWarmup}+${counts.msgs10kb} × 10 KiB messages (alternating, then one-way), ${counts.keygen} keys`,
+      `${counts.msgWarmup}+${counts.msgs100b} × 100 B and ${counts.msgWarmup}+${counts.msgs10kb} × 10 KiB messages (alternating, then one-way), ` +
+      `${counts.smpWarmup}+${counts.smp} SMPs, ${counts.keygen} keys`,
   );
   for (let r = 1; r <= counts.rounds; r++) {
     libRounds.push(runLibotr(counts));
     ourRounds.push(runOurs(counts, aliceKey, bobKey));
-    log(`  round ${r}: AKE ${fmtMs(ourRounds[r - 1]!.ake.mean_ms)} ms ours, ${fmtMs(libRounds[r - 1]!.ake.mean_ms)} ms libotr`);
+    log(
+      `  round ${r}: AKE ${fmtMs(ourRounds[r - 1]!.ake.mean_ms)} ms ours, ${fmtMs(libRounds[r - 1]!.ake.mean_ms)} ms libotr; ` +
+        `SMP ${fmtMs(ourRounds[r - 1]!.smp.mean_ms)} ms ours, ${fmtMs(libRounds[r - 1]!.smp.mean_ms)} ms libotr`,
+    );
   }
   const lib = { ...libRounds[0]!, ...combine(libRounds) };
   const ours = combine(ourRounds);
@@ -348,6 +389,7 @@ function main(): void {
       libotr_ms_per_msg: round(lib.data_10kb.ms_per_msg),
       ratio: round(ours.data_10kb.ms_per_msg / lib.data_10kb.ms_per_msg, 3),
     },
+    smp: { ours_ms: round(ours.smp.mean_ms), libotr_ms: round(lib.smp.mean_ms), ratio: round(ours.smp.mean_ms / lib.smp.mean_ms, 3) },
     keygen: { ours_ms: round(ours.keygen.mean_ms), libotr_ms: round(lib.keygen.mean_ms), ratio: round(ours.keygen.mean_ms / lib.keygen.mean_ms, 3) },
   };
   if (json) {
@@ -365,6 +407,7 @@ function main(): void {
     ['data 10 KiB, time per msg (msgs/s)', perMsg(ours.data_10kb), perMsg(lib.data_10kb), result.data_10kb.ratio.toFixed(3), `≤ ${TARGETS.data.toFixed(1)}`, met(result.data_10kb.ratio, TARGETS.data)],
     info('data 100 B one-way, time per msg', ours.data_100b_oneway, lib.data_100b_oneway),
     info('data 10 KiB one-way, time per msg', ours.data_10kb_oneway, lib.data_10kb_oneway),
+    ['SMP (initiation to both sides done), ms (mean)', fmtMs(ours.smp.mean_ms), fmtMs(lib.smp.mean_ms), result.smp.ratio.toFixed(3), `≤ ${TARGETS.smp}`, met(result.smp.ratio, TARGETS.smp)],
     ['DSA-1024 keygen, ms per key (mean)', fmtMs(ours.keygen.mean_ms), fmtMs(lib.keygen.mean_ms), result.keygen.ratio.toFixed(3), '-', '-'],
   ];
   console.log('');
@@ -376,6 +419,11 @@ function main(): void {
       `in that round AKE median/min: ours ${fmtMs(ours.ake.median_ms)}/${fmtMs(ours.ake.min_ms)} ms, libotr ${fmtMs(lib.ake.median_ms)}/${fmtMs(lib.ake.min_ms)} ms.`,
   );
   console.log(
+    `SMP: best of ${counts.rounds} rounds (${counts.smp} SMPs each after ${counts.smpWarmup} warm-up, shared secret, in the session of the data messages), ` +
+      `from alice's initiation through bob's answer until both report success; median/min: ours ${fmtMs(ours.smp.median_ms)}/${fmtMs(ours.smp.min_ms)} ms, ` +
+      `libotr ${fmtMs(lib.smp.median_ms)}/${fmtMs(lib.smp.min_ms)} ms.`,
+  );
+  console.log(
     `Keygen: mean of all ${ours.keygen.runs} keys per side (${counts.keygen} per round); min–max: ours ${fmtMs(ours.keygen.min_ms)}–${fmtMs(ours.keygen.max_ms)} ms, ` +
       `libotr ${fmtMs(lib.keygen.min_ms)}–${fmtMs(lib.keygen.max_ms)} ms (random prime search: this ratio varies a lot between invocations; no target).`,
   );
@@ -385,7 +433,11 @@ function main(): void {
       `libotr ${lib.libotr_version} / libgcrypt ${lib.gcrypt_version} (gcc -O2), node ${process.version} / OpenSSL ${process.versions.openssl}. ` +
       `Total ${totalS.toFixed(1)} s.`,
   );
-  const allMet = result.ake.ratio <= TARGETS.ake && result.data_100b.ratio <= TARGETS.data && result.data_10kb.ratio <= TARGETS.data;
+  const allMet =
+    result.ake.ratio <= TARGETS.ake &&
+    result.data_100b.ratio <= TARGETS.data &&
+    result.data_10kb.ratio <= TARGETS.data &&
+    result.smp.ratio <= TARGETS.smp;
   console.log(allMet ? 'All targets met.' : 'Some targets are NOT met.');
 }
 

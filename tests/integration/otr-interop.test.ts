@@ -18,8 +18,9 @@ import {
 } from '../../electron/core/otr/dsa.js';
 import { Reader } from '../../electron/core/otr/wire.js';
 import { secureRandom } from '../../electron/core/otr/random.js';
-import { OtrConversation, type OtrOutput, type Policy } from '../../electron/core/otr/session.js';
+import { OtrConversation, type Policy } from '../../electron/core/otr/session.js';
 import { startLibotrPeer, type LibotrPeer, type LibotrPolicy } from '../fixtures/libotr-peer.js';
+import { Link } from '../fixtures/otr-link.js';
 
 const US = 'alice@klatsch.test';
 const THEM = 'bob@klatsch.test';
@@ -29,48 +30,6 @@ let ourKey: DsaPrivateKey | undefined;
 const key = () => (ourKey ??= generateDsaKey(secureRandom));
 
 const hex = (s: string) => s.replace(/[^0-9a-f]/gi, '').toLowerCase();
-
-/** One of our conversations wired to one or more libotr peers, relaying until nothing is in flight. */
-class Link {
-  readonly shownByUs: string[] = [];
-  readonly shownByThem = new Map<LibotrPeer, string[]>();
-  readonly ourEvents: OtrOutput['events'] = [];
-
-  constructor(
-    readonly ours: OtrConversation,
-    readonly peers: LibotrPeer[],
-  ) {
-    for (const p of peers) this.shownByThem.set(p, []);
-  }
-
-  /** What we produced goes to every libotr peer (like a message to a bare JID reaching all resources). */
-  async fromUs(out: OtrOutput, to: LibotrPeer[] = this.peers): Promise<void> {
-    this.take(out);
-    for (const peer of to) {
-      for (const text of out.send) await this.deliver(peer, text);
-    }
-  }
-
-  /** Network messages a libotr peer produced, delivered to us; our replies go back to that peer. */
-  async fromPeer(peer: LibotrPeer, net: string[]): Promise<void> {
-    for (const text of net) {
-      const out = this.ours.receive(text);
-      await this.fromUs(out, [peer]);
-    }
-  }
-
-  /** One wire text to one libotr peer, as it is (tests use this to damage messages). */
-  async deliver(peer: LibotrPeer, text: string): Promise<void> {
-    const result = await peer.receive(US, text);
-    this.shownByThem.get(peer)!.push(...result.display);
-    await this.fromPeer(peer, result.net);
-  }
-
-  private take(out: OtrOutput): void {
-    this.shownByUs.push(...out.display.map((d) => d.text));
-    this.ourEvents.push(...out.events);
-  }
-}
 
 async function peer(policy: LibotrPolicy = 'opportunistic'): Promise<LibotrPeer> {
   const p = await startLibotrPeer({ account: THEM, policy, maxFragment: FRAGMENT });

@@ -7,7 +7,8 @@
  * bench loop hands every queued message to the other party with
  * otrl_message_receiving until the queue is empty ("deliver until quiet").
  *
- * Usage: otr-bench <ake_runs> <msgs_100b> <msgs_10kb> <keygen_runs> [<ake_warmup> [<msg_warmup>]]
+ * Usage: otr-bench <ake_runs> <msgs_100b> <msgs_10kb> <keygen_runs> [<ake_warmup> [<msg_warmup>
+ *                  [<smp_runs> [<smp_warmup>]]]]
  *
  * Measures (CLOCK_MONOTONIC):
  *   ake       query message (alice, otrl_proto_default_query_msg) → both contexts ENCRYPTED;
@@ -18,6 +19,9 @@
  *             otrl_message_receiving on the other (plus anything it injects in reply);
  *             every decrypted text is checked. data_*_oneway: the same afterwards with alice
  *             always sending (no key rotation: symmetric crypto and encoding only).
+ *   smp       in the session of the data messages: otrl_message_initiate_smp (alice, shared secret),
+ *             deliver until quiet (bob gets ASK_FOR_SECRET), otrl_message_respond_smp (bob), deliver
+ *             until quiet: both sides must report OTRL_SMPEVENT_SUCCESS.
  *   keygen    DSA-1024: otrl_privkey_generate_start + _calculate + _finish_FILEp (to a tmpfile()).
  *
  * Prints one JSON object on stdout; diagnostics go to stderr; exit status 1 on any failure.
@@ -49,6 +53,7 @@ typedef struct Party {
     struct Party *peer;
     OtrlUserState us;
     int gone_secure;
+    int smp_success;
 } Party;
 
 typedef struct {
@@ -57,8 +62,8 @@ typedef struct {
     char *msg;
 } Queued;
 
-static Party alice = {"alice@bench", NULL, NULL, 0};
-static Party bob = {"bob@bench", NULL, NULL, 0};
+static Party alice = {"alice@bench", NULL, NULL, 0, 0};
+static Party bob = {"bob@bench", NULL, NULL, 0, 0};
 
 static Queued *queue;
 static size_t queue_head, queue_len, queue_cap;
@@ -234,6 +239,20 @@ static void cb_handle_msg_event(void *opdata, OtrlMessageEvent event, ConnContex
     failures++;
 }
 
+static void cb_handle_smp_event(void *opdata, OtrlSMPEvent event, ConnContext *context, unsigned short progress,
+                                char *question)
+{
+    (void)context;
+    (void)progress;
+    (void)question;
+    if (event == OTRL_SMPEVENT_SUCCESS) {
+        ((Party *)opdata)->smp_success++;
+    } else if (event != OTRL_SMPEVENT_ASK_FOR_SECRET && event != OTRL_SMPEVENT_IN_PROGRESS) {
+        fprintf(stderr, "otr-bench: unexpected SMP event %d\n", (int)event);
+        failures++;
+    }
+}
+
 static void cb_create_instag(void *opdata, const char *accountname, const char *protocol)
 {
     (void)opdata;
@@ -333,6 +352,36 @@ static double run_messages(const char *text, long count, long *sentp, int one_wa
     return now_ms() - t0;
 }
 
+static ConnContext *best_context(Party *p)
+{
+    ConnContext *c = otrl_context_find(p->us, p->peer->account, p->account, PROTOCOL, OTRL_INSTAG_BEST, 0, NULL,
+                                       NULL, NULL);
+    if (!c || c->msgstate != OTRL_MSGSTATE_ENCRYPTED) die("SMP: no private context", 0);
+    return c;
+}
+
+/* One SMP (alice starts, bob answers with the same secret); returns its duration in ms. */
+static double run_smp(void)
+{
+    static const unsigned char secret[] = "correct horse battery staple";
+    ConnContext *ca = best_context(&alice), *cb = best_context(&bob);
+    alice.smp_success = bob.smp_success = 0;
+
+    double t0 = now_ms();
+    otrl_message_initiate_smp(alice.us, &ops, &alice, ca, secret, sizeof secret - 1);
+    drain();
+    otrl_message_respond_smp(bob.us, &ops, &bob, cb, secret, sizeof secret - 1);
+    drain();
+    double t1 = now_ms();
+
+    if (alice.smp_success != 1 || bob.smp_success != 1) {
+        fprintf(stderr, "otr-bench: SMP did not succeed on both sides (alice %d, bob %d)\n", alice.smp_success,
+                bob.smp_success);
+        exit(1);
+    }
+    return t1 - t0;
+}
+
 static char *make_text(size_t len)
 {
     static const char words[] = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor. ";
@@ -368,7 +417,8 @@ static long arg(int argc, char **argv, int i, long def, long min)
     long v = strtol(argv[i], &end, 10);
     if (*argv[i] == '\0' || *end != '\0' || v < min) {
         fprintf(stderr,
-                "usage: otr-bench <ake_runs> <msgs_100b> <msgs_10kb> <keygen_runs> [<ake_warmup> [<msg_warmup>]]\n");
+                "usage: otr-bench <ake_runs> <msgs_100b> <msgs_10kb> <keygen_runs> [<ake_warmup> [<msg_warmup> "
+                "[<smp_runs> [<smp_warmup>]]]]\n");
         exit(2);
     }
     return v;
@@ -405,6 +455,8 @@ int main(int argc, char **argv)
     long keygen_runs = arg(argc, argv, 4, 40, 1);
     long ake_warmup = arg(argc, argv, 5, 5, 0);
     long msg_warmup = arg(argc, argv, 6, 50, 0);
+    long smp_runs = arg(argc, argv, 7, 10, 1);
+    long smp_warmup = arg(argc, argv, 8, 2, 0);
 
     if (!gcry_check_version(NULL)) die("libgcrypt initialisation failed", 0);
     /* As tests/otr-peer/otr-peer.c: no locked secure memory. */
@@ -430,7 +482,7 @@ int main(int argc, char **argv)
     ops.otr_error_message_free = cb_free_string;
     ops.resent_msg_prefix = NULL;
     ops.resent_msg_prefix_free = NULL;
-    ops.handle_smp_event = NULL;
+    ops.handle_smp_event = cb_handle_smp_event;
     ops.handle_msg_event = cb_handle_msg_event;
     ops.create_instag = cb_create_instag;
     ops.convert_msg = NULL;
@@ -460,6 +512,12 @@ int main(int argc, char **argv)
     run_messages(large, msg_warmup, &sent, 1);
     double large_oneway_ms = run_messages(large, msgs_large, &sent, 1);
 
+    /* SMP, in the same session */
+    double *smp = calloc((size_t)smp_runs, sizeof *smp);
+    if (!smp) die("out of memory", 0);
+    for (long i = 0; i < smp_warmup; i++) run_smp();
+    for (long i = 0; i < smp_runs; i++) smp[i] = run_smp();
+
     /* DSA-1024 key generation */
     double *keygen = calloc((size_t)keygen_runs, sizeof *keygen);
     if (!keygen) die("out of memory", 0);
@@ -472,7 +530,8 @@ int main(int argc, char **argv)
 
     printf("{\"implementation\":\"libotr\",\"libotr_version\":\"%s\",\"gcrypt_version\":\"%s\",", otrl_version(),
            gcry_check_version(NULL));
-    printf("\"direction\":\"alternating\",\"ake_warmup\":%ld,\"msg_warmup\":%ld,", ake_warmup, msg_warmup);
+    printf("\"direction\":\"alternating\",\"ake_warmup\":%ld,\"msg_warmup\":%ld,\"smp_warmup\":%ld,", ake_warmup,
+           msg_warmup, smp_warmup);
     print_stats("ake", ake, ake_runs);
     putchar(',');
     print_data("data_100b", 100, msgs_small, small_ms);
@@ -483,6 +542,8 @@ int main(int argc, char **argv)
     putchar(',');
     print_data("data_10kb_oneway", 10 * 1024, msgs_large, large_oneway_ms);
     putchar(',');
+    print_stats("smp", smp, smp_runs);
+    putchar(',');
     print_stats("keygen", keygen, keygen_runs);
     printf("}\n");
 
@@ -490,6 +551,7 @@ int main(int argc, char **argv)
     otrl_userstate_free(bob.us);
     free(ake);
     free(keygen);
+    free(smp);
     free(small);
     free(large);
     free(queue);

@@ -347,10 +347,16 @@ describe('errors, unreadable messages, heartbeats', () => {
     const stranger = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'manual', new Clock());
     assert.deepEqual(stranger.conv.receive(tlv.send[0]!), { send: [], display: [], events: [] });
     const got = bob.conv.receive(tlv.send[0]!);
-    assert.deepEqual(got.events, [
-      { type: 'smp-tlv', tlv: { type: TLV_SMP1, value: Uint8Array.of(1) }, instance: ALICE_TAG },
-      { type: 'heartbeat', direction: 'received', instance: ALICE_TAG },
-    ]);
+    // SMP TLVs are handled inside the conversation (tests/unit/otr-smp.test.ts): this malformed SMP
+    // message 1 is answered with an SMP abort.
+    assert.deepEqual(
+      got.events.map((e) => [e.type, 'instance' in e ? e.instance : undefined]),
+      [
+        ['smp-error', ALICE_TAG],
+        ['heartbeat', ALICE_TAG],
+      ],
+    );
+    assert.equal(got.send.length, 1);
   });
 
   test('a heartbeat goes out when we have been silent for 60 s after receiving', () => {

@@ -35,8 +35,44 @@ export type OtrEvent =
   | { type: 'remote-error'; message: string }
   /** A plaintext message arrived while private / under 'always': show it with a warning. */
   | { type: 'unencrypted-received'; text: string }
-  /** An SMP TLV (types 2-7) arrived in a verified data message; handled by the SMP layer. */
+  /**
+   * Internal: an SMP TLV (types 2-7) arrived in a verified data message.
+   * OtrConversation.receive handles it (smp-session.ts) and never returns this event.
+   */
   | { type: 'smp-tlv'; tlv: OtrTlvRecord; instance: number }
+  // ---- SMP (Socialist Millionaires' Protocol; OtrConversation.startSmp / respondSmp / abortSmp) ----
+  /**
+   * The peer started SMP: ask the user for the secret — or for the answer to
+   * `question` (TLV 7) — then call respondSmp(secret) or abortSmp().
+   */
+  | { type: 'smp-request'; question?: string; instance: number }
+  /**
+   * SMP message `step` (1-4) was just sent: 1 by startSmp (initiator), 2 by
+   * respondSmp (responder), 3 by the initiator on SMP message 2, 4 by the
+   * responder on message 3 (its smp-result follows). libotr's percentages: 25 / 60 / 100.
+   */
+  | { type: 'smp-progress'; step: 1 | 2 | 3 | 4; instance: number }
+  /**
+   * SMP finished; both sides learn whether the secrets matched (`success`).
+   * `weVerifiedThem`: this side may now mark `fingerprint` (the peer's key,
+   * "XXXXXXXX …") as verified — the initiator on success, the responder on
+   * success only if no question was asked (libotr's set_smp_trust: answering
+   * someone's question proves who we are to them, not who they are to us).
+   * On failure libotr resets that fingerprint's trust on the same sides.
+   */
+  | { type: 'smp-result'; success: boolean; weVerifiedThem: boolean; fingerprint: string; instance: number }
+  /**
+   * The SMP in progress (or the request waiting for an answer) ended: the peer
+   * sent an abort or ended the private conversation (`byPeer`), or we aborted,
+   * restarted, ended or re-keyed with another key.
+   */
+  | { type: 'smp-aborted'; byPeer: boolean; instance: number }
+  /**
+   * SMP went wrong: an unexpected, malformed or cheating SMP message (we sent
+   * an abort, SMP is back to the start), or a user action that cannot be done
+   * now (not private, nothing to answer). Any SMP of `instance` is over.
+   */
+  | { type: 'smp-error'; message: string; instance?: number }
   /** The peer asked to use the extra symmetric key (TLV 8); `key` is the 32-byte key. */
   | { type: 'symmetric-key'; use: number; useData: Uint8Array; key: Uint8Array; instance: number }
   /** A heartbeat (empty data message) was received or sent; never shown. */

@@ -1,10 +1,11 @@
 // OtrConversation: OTR with one peer (our account × peer), transport-free.
 // receive(text) / sendText(text) / startPrivate() / end() / refresh() /
-// sendTlvs() return what to send (already fragmented), what to show and
-// events; randomness and the clock are injected. One InstanceSession per
-// peer instance (v3 instance tags; the v2 session is key 0); a v3 AKE we
-// start before knowing the peer's instance (query, whitespace tag) lives in
-// `masterAke` until an instance answers it, as libotr's master context.
+// sendTlvs() / startSmp() / respondSmp() / abortSmp() return what to send
+// (already fragmented), what to show and events; randomness and the clock
+// are injected. One InstanceSession per peer instance (v3 instance tags;
+// the v2 session is key 0); a v3 AKE we start before knowing the peer's
+// instance (query, whitespace tag) lives in `masterAke` until an instance
+// answers it, as libotr's master context.
 // Follows Protocol-v3 "The protocol state machine" and libotr message.c
 // (otrl_message_sending / otrl_message_receiving) where the spec is silent.
 //
@@ -25,6 +26,7 @@ import { receiveText } from './session-receive.js';
 import { InstanceSession } from './session-instance.js';
 import { TLV_DISCONNECTED, TLV_SYMMETRIC_KEY } from './tlv.js';
 import { SendQueue } from './send-queue.js';
+import { SmpSessions } from './smp-session.js';
 import { MIN_INSTANCE_TAG } from './wire.js';
 
 export type { Policy } from './policy.js';
@@ -79,6 +81,7 @@ export class OtrConversation {
   private readonly akeTimeoutMs: number;
   readonly reassembler: FragmentReassembler;
   private readonly queue: SendQueue;
+  private readonly smp = new SmpSessions(this);
 
   constructor(opts: OtrConversationOptions) {
     if (!Number.isInteger(opts.ourInstance) || opts.ourInstance < MIN_INSTANCE_TAG || opts.ourInstance > 0xffffffff) {
@@ -257,6 +260,7 @@ export class OtrConversation {
     this.akePendingSince = undefined;
     this.queue.failAll('the private conversation was ended', out);
     this.offer = 'none';
+    this.smp.sync(out);
     return out;
   }
 
@@ -273,6 +277,29 @@ export class OtrConversation {
     }
     this.sendData(target, options.text ?? '', tlvs, FLAG_IGNORE_UNREADABLE, out);
     return out;
+  }
+
+  // ---- SMP (Protocol-v3 "Socialist Millionaires' Protocol"; smp.ts, smp-session.ts) ----
+
+  /**
+   * "User requests to begin SMP" with the private conversation messages go to
+   * (or `instance`): sends SMP message 1, or 1Q carrying `question` (no NUL).
+   * The peer gets smp-request; both get smp-result in the end. An SMP already
+   * running on that instance is aborted first. `secret` is compared as raw
+   * UTF-8 (no trimming, case folding or normalisation).
+   */
+  startSmp(secret: string, question?: string, instance?: number): OtrOutput {
+    return this.smp.start(secret, question, instance);
+  }
+
+  /** Answers the peer's smp-request (on `instance`, else the current or latest one) with `secret`. */
+  respondSmp(secret: string, instance?: number): OtrOutput {
+    return this.smp.respond(secret, instance);
+  }
+
+  /** "User requests to abort SMP": sends the abort TLV; SMP starts over. */
+  abortSmp(instance?: number): OtrOutput {
+    return this.smp.abort(instance);
   }
 
   /**
@@ -313,6 +340,7 @@ export class OtrConversation {
     this.akePendingSince = undefined;
     this.queue.failAll('the conversation was closed', out);
     this.reassembler.clear();
+    this.smp.clear();
     return out;
   }
 
@@ -326,6 +354,7 @@ export class OtrConversation {
     } catch (e) {
       out.events.push({ type: 'error', message: `could not process an OTR message: ${(e as Error).message}` });
     }
+    this.smp.process(out); // SMP TLVs → smp-* events and replies; never throws
     return out;
   }
 
