@@ -108,6 +108,12 @@ describe('two users chat through the UI', () => {
     await reply.first().waitFor();
     assert.equal(await reply.first().innerText(), 'Yes! <b>see you</b>', 'message text is never rendered as HTML');
 
+    // The default policy made the conversation private by itself (XEP-0364): said in the header and the roster.
+    await pages.alice.locator('[data-testid="privacy-state"][data-privacy="private"]').waitFor();
+    await pages.bob.locator('[data-testid="privacy-state"][data-privacy="private"]').waitFor();
+    await pages.alice.locator(`[data-testid="contact"][data-jid="${jid('bob')}"] [data-testid="contact-private"]`).waitFor();
+    await pages.alice.locator('[data-testid="message"][data-direction="notice"]').first().waitFor();
+
     await pages.alice.screenshot({ path: path.join(shots, 'alice.png') });
     await pages.bob.screenshot({ path: path.join(shots, 'bob.png') });
   });

@@ -15,6 +15,10 @@ const requestTable = {
   setPresence: true,
   sendMessage: true,
   markRead: true,
+  resendMessage: true,
+  startPrivate: true,
+  endPrivate: true,
+  setOtrPolicy: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {

@@ -109,8 +109,19 @@ export const AccountView = z.object({
 });
 export type AccountView = z.infer<typeof AccountView>;
 
+export const OtrPolicy = z.enum(['never', 'manual', 'opportunistic', 'always']);
+export type OtrPolicy = z.infer<typeof OtrPolicy>;
+
+/** Where a conversation stands: plaintext, private (OTR; verified when the fingerprint is trusted), or ended by the peer. */
+export const Privacy = z.enum(['plaintext', 'private', 'private-verified', 'finished']);
+export type Privacy = z.infer<typeof Privacy>;
+
 export const Contact = z.object({
   jid: z.string(),
+  /** Absent: plaintext. */
+  privacy: Privacy.optional(),
+  /** The contact's own OTR policy, when it differs from the account's default. */
+  otrPolicy: OtrPolicy.optional(),
   name: z.string().optional(),
   subscription: z.enum(['none', 'to', 'from', 'both', 'remove']),
   groups: z.array(z.string()),
@@ -122,11 +133,15 @@ export type Contact = z.infer<typeof Contact>;
 export const ChatMessage = z.object({
   id: z.string(),
   peer: z.string(),
-  direction: z.enum(['in', 'out']),
+  /** 'notice': said by Klatsch about the conversation (it went private, the peer ended it, …), not by a person. */
+  direction: z.enum(['in', 'out', 'notice']),
   body: z.string(),
+  /** Sent or received inside a private (OTR) conversation. */
+  encrypted: z.boolean().optional(),
   /** Epoch ms: when sent (ours) or when received / stamped by the sender's server (theirs). */
   timestamp: z.number(),
-  state: z.enum(['sending', 'sent', 'failed', 'received']),
+  /** 'waiting': held until the conversation is private (never sent in plaintext). */
+  state: z.enum(['sending', 'waiting', 'sent', 'failed', 'received']),
   error: z.string().optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
@@ -190,6 +205,20 @@ export const requests = {
     response: ChatMessage,
   },
   markRead: { request: z.object({ accountId: AccountId, peer: BareJid }).strict(), response: z.object({}) },
+  /** Sends a message that failed again, with the same id (the receiver de-duplicates). */
+  resendMessage: {
+    request: z.object({ accountId: AccountId, peer: BareJid, id: z.string().min(1).max(256) }).strict(),
+    response: ChatMessage,
+  },
+  /** Start (or refresh) a private conversation: sends an OTR query. */
+  startPrivate: { request: z.object({ accountId: AccountId, peer: BareJid }).strict(), response: z.object({}) },
+  /** End the private conversation: the peer is told, messages go in plaintext again (where the policy allows). */
+  endPrivate: { request: z.object({ accountId: AccountId, peer: BareJid }).strict(), response: z.object({}) },
+  /** The OTR policy for one contact; `policy` absent: back to the account's default. */
+  setOtrPolicy: {
+    request: z.object({ accountId: AccountId, peer: BareJid, policy: OtrPolicy.optional() }).strict(),
+    response: z.object({}),
+  },
 } as const;
 
 export type RequestName = keyof typeof requests;

@@ -4,8 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
-import type { AccountView, ChatMessage, EventName, EventOf, OwnShow } from '../../shared/contract.js';
+import type { AccountView, ChatMessage, Contact, EventName, EventOf, OtrPolicy, OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
+import { secureRandom } from './otr/random.js';
+import { PrivateChats, type IncomingText, type OtrIdentitySource } from './private-chats.js';
 import { Roster } from './roster.js';
 import type { StoredAccount } from './store/settings-store.js';
 import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connection-manager.js';
@@ -13,6 +15,7 @@ import {
   bareJid,
   chatMessage,
   NS_ROSTER,
+  otrMessage,
   parseMessage,
   parsePresence,
   parseRosterItems,
@@ -32,18 +35,55 @@ export interface AccountDeps {
   hasStoredPassword: (stored: StoredAccount) => boolean;
   now?: () => number;
   connection?: Partial<Omit<ConnectionManagerOptions, 'target'>>;
+  /** The account's OTR key and instance tag. */
+  otrIdentities: OtrIdentitySource;
+  /** Whether a contact's OTR fingerprint is verified. */
+  isVerified?: (account: string, peer: string, fingerprint: string) => boolean;
+  /** Records a fingerprint a private conversation was made with; says whether it replaced a verified one. */
+  sawFingerprint?: (account: string, peer: string, fingerprint: string) => Promise<{ changedFromVerified: boolean }>;
 }
+
+/** What this account does when a contact has no policy of its own (XEP-0364: offer OTR, start when answered). */
+export const DEFAULT_OTR_POLICY: OtrPolicy = 'opportunistic';
+/** Below Prosody's and ejabberd's default stanza size limits, with room for the stanza around the body. */
+const OTR_FRAGMENT_SIZE = 60_000;
 
 export class Account {
   readonly roster = new Roster();
   readonly chats = new ChatLog();
   readonly connection: ConnectionManager;
+  readonly privateChats: PrivateChats;
   private stored: StoredAccount;
   private readonly now: () => number;
+  private otrTimer: NodeJS.Timeout;
 
   constructor(stored: StoredAccount, private readonly deps: AccountDeps) {
     this.stored = stored;
     this.now = deps.now ?? Date.now;
+    this.privateChats = new PrivateChats({
+      account: stored.jid,
+      identities: deps.otrIdentities,
+      policyFor: (peer) => this.otrPolicy(peer),
+      transmit: async (to, body, kind, id = randomUUID()) => {
+        const session = this.connection.activeSession;
+        if (!session) throw new Error('not connected');
+        await session.send(kind === 'otr' ? otrMessage(to, id, body) : chatMessage(to, id, body));
+      },
+      show: (peer, m) => this.showIncoming(peer, m),
+      notice: (peer, text) => this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: text, timestamp: this.now(), state: 'received' }),
+      messageState: (peer, id, state, error) => {
+        const message = this.chats.find(peer, id, 'out');
+        if (message) this.upsertMessage({ ...message, state, ...(error ? { error } : {}) });
+      },
+      privacyChanged: (peer) => this.emitContact(peer),
+      ...(deps.isVerified ? { isVerified: (peer: string, fp: string) => deps.isVerified!(this.stored.jid, peer, fp) } : {}),
+      ...(deps.sawFingerprint ? { sawFingerprint: (peer: string, fp: string) => deps.sawFingerprint!(this.stored.jid, peer, fp) } : {}),
+      random: secureRandom,
+      now: this.now,
+      maxFragmentSize: OTR_FRAGMENT_SIZE,
+    });
+    this.otrTimer = setInterval(() => this.privateChats.tick(), 5_000);
+    this.otrTimer.unref?.();
     this.connection = new ConnectionManager({
       ...deps.connection,
       target: () => {
@@ -52,7 +92,10 @@ export class Account {
       },
     });
     this.connection.on('state', () => {
-      if (this.connection.state.kind !== 'online') this.dropPresences();
+      if (this.connection.state.kind !== 'online') {
+        this.dropPresences();
+        this.privateChats.disconnected();
+      }
       this.emitView();
     });
     this.connection.on('session', (session: XmppSession) => this.onSession(session));
@@ -99,26 +142,57 @@ export class Account {
   }
 
   contacts() {
-    return this.roster.jids().map((jid) => this.roster.contact(jid, this.chats.unread(jid))!);
+    return this.roster.jids().map((jid) => this.contactView(jid)!);
   }
 
   async setPresence(show: OwnShow, status: string): Promise<void> {
     await this.connection.activeSession?.send(presenceStanza(show, status));
   }
 
+  /** Sends through the contact's private conversation (or in plaintext where the policy allows it). */
   async sendMessage(to: string, body: string): Promise<ChatMessage> {
     const peer = bareJid(to);
-    const session = this.connection.activeSession;
     if (!peer) throw Object.assign(new Error('That is not a valid address.'), { code: 'invalid-request' });
-    if (!session) throw Object.assign(new Error('You are not connected; the message was not sent.'), { code: 'not-connected' });
+    if (!this.connection.activeSession) throw Object.assign(new Error('You are not connected; the message was not sent.'), { code: 'not-connected' });
     const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.now(), state: 'sending' };
     this.upsertMessage(message);
-    try {
-      await session.send(chatMessage(peer, message.id, body));
-      return this.upsertMessage({ ...message, state: 'sent' });
-    } catch {
-      return this.upsertMessage({ ...message, state: 'failed', error: 'The connection was lost before the message went out.' });
-    }
+    await this.privateChats.send(peer, message.id, body).catch(() => {
+      this.upsertMessage({ ...message, state: 'failed', error: 'The message could not be prepared for sending.' });
+    });
+    const now = this.chats.find(peer, message.id, 'out') ?? message;
+    const encrypted = this.privateChats.privacy(peer)?.startsWith('private') ?? false;
+    return encrypted === (now.encrypted ?? false) ? now : this.upsertMessage({ ...now, encrypted });
+  }
+
+  /** A failed message goes out again, privately if the conversation is private now. */
+  async resendMessage(peer: string, id: string): Promise<ChatMessage> {
+    const message = this.chats.find(peer, id, 'out');
+    if (!message || message.state !== 'failed') throw Object.assign(new Error('There is no failed message to send again.'), { code: 'not-found' });
+    if (!this.connection.activeSession) throw Object.assign(new Error('You are not connected; the message was not sent.'), { code: 'not-connected' });
+    const { error: _error, ...rest } = message;
+    this.upsertMessage({ ...rest, state: 'sending' });
+    await this.privateChats.send(peer, id, message.body);
+    const now = this.chats.find(peer, id, 'out')!;
+    const encrypted = this.privateChats.privacy(peer)?.startsWith('private') ?? false;
+    return this.upsertMessage({ ...now, encrypted });
+  }
+
+  startPrivate(peer: string): Promise<void> {
+    return this.privateChats.start(peer);
+  }
+
+  endPrivate(peer: string): Promise<void> {
+    return this.privateChats.end(peer);
+  }
+
+  otrPolicy(peer: string): OtrPolicy {
+    return this.stored.otrPolicies?.[peer] ?? DEFAULT_OTR_POLICY;
+  }
+
+  /** The core stored a new per-contact policy: the conversation follows it now. */
+  async otrPolicyChanged(peer: string): Promise<void> {
+    await this.privateChats.setPolicy(peer);
+    this.emitContact(peer);
   }
 
   markRead(peer: string): void {
@@ -129,6 +203,7 @@ export class Account {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.otrTimer);
     await this.connection.disconnect();
   }
 
@@ -165,6 +240,8 @@ export class Account {
   private onStanza(stanza: Element): void {
     if (stanza.name === 'presence') {
       const presence = parsePresence(stanza);
+      if (presence && !presence.available) void this.privateChats.resourceOffline(stanza.attrs.from ?? '');
+      if (presence?.available && this.roster.has(presence.bare)) void this.privateChats.peerAvailable(stanza.attrs.from ?? '');
       if (presence && this.roster.has(presence.bare) && this.roster.applyPresence(presence)) this.emitContact(presence.bare);
       return;
     }
@@ -181,15 +258,20 @@ export class Account {
     }
     if (parsed.body === undefined || parsed.body === '') return; // chat states and receipts: later
     if (parsed.fromBare === this.ownBare()) return; // carbons are not enabled; nothing else of ours is a chat
-    let id = parsed.id && parsed.id.length <= 256 ? parsed.id : randomUUID();
-    if (this.chats.has(parsed.fromBare, id, 'in')) return; // a duplicate (resent after a reconnect)
+    // Every body passes the OTR engine: it shows plaintext as it is, decrypts private messages and hides protocol noise.
+    void this.privateChats.receive(parsed.from, { id: parsed.id, stampedAt: parsed.stampedAt }, parsed.body);
+  }
+
+  private showIncoming(peer: string, { id: stanzaId, stampedAt, text, encrypted }: IncomingText): void {
+    let id = stanzaId && stanzaId.length <= 256 ? stanzaId : randomUUID();
+    if (this.chats.has(peer, id, 'in')) return; // a duplicate (resent after a reconnect)
     // Ids are unique within a chat, so that no peer can replace one of our messages by reusing its id.
-    if (this.chats.has(parsed.fromBare, id, 'out')) id = randomUUID();
+    if (this.chats.has(peer, id, 'out')) id = randomUUID();
     const now = this.now();
-    const timestamp = parsed.stampedAt !== undefined && parsed.stampedAt <= now ? parsed.stampedAt : now;
-    this.chats.countUnread(parsed.fromBare);
-    this.upsertMessage({ id, peer: parsed.fromBare, direction: 'in', body: parsed.body, timestamp, state: 'received' });
-    this.emitContact(parsed.fromBare);
+    const timestamp = stampedAt !== undefined && stampedAt <= now ? stampedAt : now;
+    this.chats.countUnread(peer);
+    this.upsertMessage({ id, peer, direction: 'in', body: text, timestamp, state: 'received', ...(encrypted ? { encrypted } : {}) });
+    this.emitContact(peer);
   }
 
   private upsertMessage(message: ChatMessage): ChatMessage {
@@ -216,8 +298,16 @@ export class Account {
     this.deps.emit('rosterReplaced', { accountId: this.id, contacts: this.contacts() });
   }
 
-  private emitContact(jid: string): void {
+  private contactView(jid: string): Contact | undefined {
     const contact = this.roster.contact(jid, this.chats.unread(jid));
+    if (!contact) return undefined;
+    const privacy = this.privateChats.privacy(jid);
+    const policy = this.stored.otrPolicies?.[jid];
+    return { ...contact, ...(privacy ? { privacy } : {}), ...(policy ? { otrPolicy: policy } : {}) };
+  }
+
+  private emitContact(jid: string): void {
+    const contact = this.contactView(jid);
     if (contact) this.deps.emit('contactUpdated', { accountId: this.id, contact });
   }
 }

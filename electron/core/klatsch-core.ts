@@ -13,6 +13,8 @@ import type { SecretBox } from './store/secret-box.js';
 import { SettingsStore, type StoredAccount } from './store/settings-store.js';
 import { ClassifiedError } from './xmpp/errors.js';
 import { normalizeFingerprint } from './xmpp/tls-policy.js';
+import { OtrStore } from './otr-store/otr-store.js';
+import type { OtrIdentitySource } from './private-chats.js';
 
 export interface CoreOptions {
   profileDir: string;
@@ -21,6 +23,8 @@ export interface CoreOptions {
   extraAnchors?: readonly string[];
   /** Timeouts, backoff, DNS: tests shorten them. */
   connection?: AccountDeps['connection'];
+  /** Long-term OTR keys and instance tags; the profile's OTR store when absent. */
+  otrIdentities?: OtrIdentitySource;
 }
 
 export class KlatschCore {
@@ -29,14 +33,22 @@ export class KlatschCore {
   private readonly accounts = new Map<string, Account>();
   /** The last certificate each account (or pending new account, by JID) was refused with: only this may be pinned. */
   private readonly refused = new Map<string, { sha256: string; pem: string }>();
+  private readonly otrIdentities: OtrIdentitySource;
+  /** Keys, instance tags and the trust in contacts' fingerprints (encrypted at rest). */
+  private readonly otrStoreReady: Promise<OtrStore>;
+  private otrStore: OtrStore | undefined;
 
   constructor(private readonly options: CoreOptions) {
     this.settings = SettingsStore.inProfile(options.profileDir);
+    this.otrStoreReady = OtrStore.inProfile(options.profileDir, options.secretBox).then((store) => (this.otrStore = store));
+    this.otrStoreReady.catch(() => undefined);
+    this.otrIdentities = options.otrIdentities ?? { identity: async (account) => (await this.otrStoreReady).identity(account) };
   }
 
   /** Loads settings and signs in every account whose password is stored. */
   async start(): Promise<void> {
     await this.settings.load();
+    await this.otrStoreReady.catch(() => undefined);
     for (const stored of this.settings.accounts()) {
       const account = this.makeAccount(stored);
       const password = this.storedPassword(stored);
@@ -65,8 +77,13 @@ export class KlatschCore {
       rosters: Object.fromEntries(accounts.map((a) => [a.id, a.contacts()])),
       chats: Object.fromEntries(accounts.map((a) => [a.id, a.chats.snapshot()])),
       secretStorage: this.options.secretBox.status(),
-      ...(this.settings.problem ? { storageProblem: this.settings.problem } : {}),
+      ...(this.storageProblems() ? { storageProblem: this.storageProblems() } : {}),
     };
+  }
+
+  private storageProblems(): string | undefined {
+    const problems = [this.settings.problem, this.otrStore?.problem].filter(Boolean);
+    return problems.length > 0 ? problems.join(' ') : undefined;
   }
 
   /** The request handlers, for `createDispatcher`. */
@@ -178,6 +195,37 @@ export class KlatschCore {
       this.account(accountId).markRead(peer);
       return {};
     },
+
+    resendMessage: async ({ accountId, peer, id }) => {
+      try {
+        return await this.account(accountId).resendMessage(peer.toLowerCase(), id);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === 'not-connected' || code === 'not-found') throw new UserError(code, (error as Error).message);
+        throw error;
+      }
+    },
+
+    startPrivate: async ({ accountId, peer }) => {
+      const account = this.account(accountId);
+      if (!account.connection.activeSession) throw new UserError('not-connected', 'Sign in first to start a private conversation.');
+      await account.startPrivate(peer.toLowerCase());
+      return {};
+    },
+
+    endPrivate: async ({ accountId, peer }) => {
+      await this.account(accountId).endPrivate(peer.toLowerCase());
+      return {};
+    },
+
+    setOtrPolicy: async ({ accountId, peer, policy }) => {
+      const account = this.account(accountId);
+      const jid = peer.toLowerCase();
+      const { [jid]: _old, ...others } = account.settings.otrPolicies ?? {};
+      await this.saveAccount(account, { ...account.settings, otrPolicies: policy ? { ...others, [jid]: policy } : others });
+      await account.otrPolicyChanged(jid);
+      return {};
+    },
   };
 
   private makeAccount(stored: StoredAccount, { announce = true } = {}): Account {
@@ -188,6 +236,9 @@ export class KlatschCore {
       },
       extraAnchors: this.options.extraAnchors ?? [],
       hasStoredPassword: (s) => this.storedPassword(s) !== undefined,
+      otrIdentities: this.otrIdentities,
+      isVerified: (account, peer, fingerprint) => (this.otrStore?.trust(account, peer, fingerprint) ?? 'unverified') !== 'unverified',
+      sawFingerprint: async (account, peer, fingerprint) => (await this.otrStoreReady).sawFingerprint(account, peer, fingerprint),
       ...(this.options.connection ? { connection: this.options.connection } : {}),
     });
     account.connection.on('refused', (error: ClassifiedError) => this.rememberRefused(account.id, error));

@@ -6,10 +6,12 @@ type Props = {
   peer: string;
   peerName: string;
   messages: ChatMessage[];
+  onResend: (message: ChatMessage) => void;
 };
 
 const stateLabel: Record<ChatMessage['state'], string> = {
   sending: 'Sending…',
+  waiting: 'Waiting for the private conversation…',
   sent: 'Sent',
   failed: 'Not sent',
   received: 'Received',
@@ -18,7 +20,16 @@ const stateLabel: Record<ChatMessage['state'], string> = {
 /** How close to the bottom (px) still counts as "reading the newest messages". */
 const STICK_THRESHOLD = 48;
 
-export function MessageItem({ message }: { message: ChatMessage }) {
+export function MessageItem({ message, onResend }: { message: ChatMessage; onResend: (message: ChatMessage) => void }) {
+  if (message.direction === 'notice') {
+    return (
+      <li className="message notice" data-testid="message" data-direction="notice" data-state={message.state}>
+        <p className="notice-text" data-testid="message-body">
+          {message.body}
+        </p>
+      </li>
+    );
+  }
   return (
     <li
       className={`message ${message.direction} state-${message.state}`}
@@ -35,7 +46,14 @@ export function MessageItem({ message }: { message: ChatMessage }) {
           <time dateTime={new Date(message.timestamp).toISOString()} title={formatFullDate(message.timestamp)}>
             {formatTime(message.timestamp)}
           </time>
-          {message.state === 'sending' && <span className="message-state">{stateLabel.sending}</span>}
+          {message.encrypted && (
+            <span className="message-lock" title="Sent privately (end-to-end encrypted)" aria-label="private">
+              🔒
+            </span>
+          )}
+          {(message.state === 'sending' || message.state === 'waiting') && (
+            <span className="message-state">{stateLabel[message.state]}</span>
+          )}
           {message.state === 'sent' && (
             <span className="message-state" title={stateLabel.sent} aria-label={stateLabel.sent}>
               ✓
@@ -45,7 +63,10 @@ export function MessageItem({ message }: { message: ChatMessage }) {
       </div>
       {message.state === 'failed' && (
         <p className="message-error" data-testid="message-error">
-          Not sent{message.error ? `: ${message.error}` : ''}
+          Not sent{message.error ? `: ${message.error}` : ''}{' '}
+          <button type="button" className="button subtle" data-testid="resend-button" onClick={() => onResend(message)}>
+            Send again
+          </button>
         </p>
       )}
     </li>
@@ -53,7 +74,7 @@ export function MessageItem({ message }: { message: ChatMessage }) {
 }
 
 /** The conversation, oldest first, following the newest message unless the user scrolled up. */
-export function MessageList({ peer, peerName, messages }: Props) {
+export function MessageList({ peer, peerName, messages, onResend }: Props) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const shownPeer = useRef<string | null>(null);
@@ -96,7 +117,7 @@ export function MessageList({ peer, peerName, messages }: Props) {
                     <span>{formatDay(m.timestamp)}</span>
                   </li>
                 )}
-                <MessageItem message={m} />
+                <MessageItem message={m} onResend={onResend} />
               </Fragment>
             );
           })}

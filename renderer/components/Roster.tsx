@@ -58,7 +58,19 @@ export function Roster({ contacts, selectedJid, onSelect }: Props) {
             >
               <PresenceDot show={c.presence.show} />
               <span className="contact-text">
-                <span className="contact-name">{name}</span>
+                <span className="contact-name">
+                  {name}
+                  {(c.privacy === 'private' || c.privacy === 'private-verified') && (
+                    <span
+                      className={`contact-privacy privacy-${c.privacy}`}
+                      data-testid="contact-private"
+                      title={c.privacy === 'private-verified' ? 'Private and verified' : 'Private, not verified'}
+                    >
+                      {' '}
+                      🔒{c.privacy === 'private-verified' ? '✓' : ''}
+                    </span>
+                  )}
+                </span>
                 {c.presence.status && <span className="contact-status">{c.presence.status}</span>}
               </span>
               {c.unread > 0 && (

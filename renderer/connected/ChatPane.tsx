@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { Contact } from '../../shared/contract';
+import type { Contact, Result } from '../../shared/contract';
 import { ChatHeader } from '../components/ChatHeader';
 import { Composer } from '../components/Composer';
 import { MessageList } from '../components/MessageList';
@@ -26,6 +26,12 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const name = displayName(contact);
   const chat = { accountId, peer };
 
+  /** Shows a failed request's reason under the composer. */
+  async function report(request: Promise<Result<unknown>>) {
+    const result = await request;
+    setError(result.ok ? null : result.error.message);
+  }
+
   async function send(text: string) {
     setError(null);
     actions.setDraft(chat, '');
@@ -39,8 +45,18 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
 
   return (
     <section className="chat-view" data-testid="chat-view" data-peer={peer} aria-label={`Chat with ${name}`}>
-      <ChatHeader contact={contact} />
-      <MessageList peer={peer} peerName={name} messages={messages} />
+      <ChatHeader
+        contact={contact}
+        onStartPrivate={() => void report(actions.startPrivate(accountId, peer))}
+        onEndPrivate={() => void report(actions.endPrivate(accountId, peer))}
+        onPolicy={(policy) => void report(actions.setOtrPolicy(accountId, peer, policy))}
+      />
+      <MessageList
+        peer={peer}
+        peerName={name}
+        messages={messages}
+        onResend={(m) => void report(actions.resendMessage(accountId, peer, m.id))}
+      />
       <Composer
         peerName={name}
         value={draft}

@@ -2,7 +2,7 @@
  * What the user can do, as functions over the store and the API. DOM-free: the
  * window focus reaches us through the `ui` slice, so this runs in plain Node too.
  */
-import type { AccountId, AccountView, ChatMessage, KlatschApi, OwnShow, RequestOf, Result } from '../../shared/contract';
+import type { AccountId, AccountView, ChatMessage, KlatschApi, OwnShow, RequestOf, Result, OtrPolicy } from '../../shared/contract';
 import type { AppStore } from './store';
 import { chatKeyString, type ChatKey } from './types';
 
@@ -92,6 +92,24 @@ export function createActions(store: AppStore, api: KlatschApi) {
       const result = await settle(api.sendMessage({ accountId, to, body }));
       if (result.ok) store.getState().messageUpserted(accountId, result.value);
       return result;
+    },
+
+    async resendMessage(accountId: AccountId, peer: string, id: string): Promise<Result<ChatMessage>> {
+      const result = await settle(api.resendMessage({ accountId, peer, id }));
+      if (result.ok) store.getState().messageUpserted(accountId, result.value);
+      return result;
+    },
+
+    startPrivate(accountId: AccountId, peer: string) {
+      return settle(api.startPrivate({ accountId, peer }));
+    },
+
+    endPrivate(accountId: AccountId, peer: string) {
+      return settle(api.endPrivate({ accountId, peer }));
+    },
+
+    setOtrPolicy(accountId: AccountId, peer: string, policy: OtrPolicy | undefined) {
+      return settle(api.setOtrPolicy({ accountId, peer, ...(policy ? { policy } : {}) }));
     },
 
     selectChat(chat: ChatKey | null): void {

@@ -69,10 +69,13 @@ describe('chatting', () => {
     const reply = await alice.waitFor('messageUpserted', (e) => e.message.direction === 'in');
     assert.equal(reply.message.body, 'Hi Alice <b>not bold</b> &amp;', 'text arrives as text, not markup');
 
+    // The default policy (XEP-0364) offered OTR with the first message; the answer came privately.
+    assert.equal(reply.message.encrypted, true);
     const snapshot = await alice.call<{ chats: Record<string, Record<string, ChatMessage[]>> }>('getSnapshot', {});
     assert.deepEqual(
       snapshot.chats[aliceAccount.id]?.[bobJid()]?.map((m) => m.direction),
-      ['out', 'in'],
+      ['out', 'notice', 'in'],
+      'a notice says when the conversation became private',
     );
   });
 
@@ -102,7 +105,8 @@ describe('chatting', () => {
     await server.start();
     await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after: aliceFrom, timeoutMs: 30_000 });
     await bob.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after: bobFrom, timeoutMs: 30_000 });
-    // Online again for real: a message goes through.
+    // The private conversation the connection loss ended starts again by itself; then a message goes through.
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === bobJid() && e.contact.privacy === 'private', { after: aliceFrom, timeoutMs: 30_000 });
     await alice.call('sendMessage', { accountId: aliceAccount.id, to: bobJid(), body: 'still there?' });
     await bob.waitFor('messageUpserted', (e) => e.message.body === 'still there?');
   });

@@ -56,6 +56,10 @@ const valid = {
   setPresence: { accountId: 'acc-1', show: 'away', status: 'lunch' },
   sendMessage: { accountId: 'acc-1', to: 'bob@example.com', body: 'hi' },
   markRead: { accountId: 'acc-1', peer: 'bob@example.com' },
+  resendMessage: { accountId: 'acc-1', peer: 'bob@example.com', id: 'm-1' },
+  startPrivate: { accountId: 'acc-1', peer: 'bob@example.com' },
+  endPrivate: { accountId: 'acc-1', peer: 'bob@example.com' },
+  setOtrPolicy: { accountId: 'acc-1', peer: 'bob@example.com', policy: 'always' },
 } as const;
 
 describe('dispatch: request names', () => {

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { OwnShow } from '../../../shared/contract.js';
+import { OtrPolicy, OwnShow } from '../../../shared/contract.js';
 import { writeFileAtomic } from './atomic-file.js';
 
 const StoredAccount = z.object({
@@ -20,6 +20,8 @@ const StoredAccount = z.object({
   password: z.object({ backend: z.string(), data: z.string() }).optional(),
   pinnedCertificate: z.object({ sha256: z.string(), pem: z.string() }).optional(),
   ownPresence: z.object({ show: OwnShow, status: z.string().max(1024) }),
+  /** Per-contact OTR policies (bare JID → policy); absent: the default. */
+  otrPolicies: z.record(z.string(), OtrPolicy).optional(),
 });
 export type StoredAccount = z.infer<typeof StoredAccount>;
 

@@ -155,3 +155,38 @@ export function presenceStanza(show: OwnShow, status: string): Element {
 export function chatMessage(to: string, id: string, body: string): Element {
   return xml('message', { to, id, type: 'chat' }, xml('body', {}, xmlSafe(body)));
 }
+
+/**
+ * An OTR message (XEP-0364): to one full JID, kept out of archives and carbons
+ * (XEP-0334 hints, XEP-0280 private) and labelled as OTR-encrypted (XEP-0380),
+ * so clients without OTR say so instead of showing "?OTR:…".
+ */
+export function otrMessage(to: string, id: string, body: string): Element {
+  return xml(
+    'message',
+    { to, id, type: 'chat' },
+    xml('body', {}, xmlSafe(body)),
+    xml('no-copy', { xmlns: 'urn:xmpp:hints' }),
+    xml('no-permanent-store', { xmlns: 'urn:xmpp:hints' }),
+    xml('private', { xmlns: 'urn:xmpp:carbons:2' }),
+    xml('encryption', { xmlns: 'urn:xmpp:eme:0', namespace: 'urn:xmpp:otr:0' }),
+  );
+}
+
+/** XEP-0030 features this client answers disco#info with. */
+export const CLIENT_FEATURES = [
+  'http://jabber.org/protocol/disco#info',
+  'urn:xmpp:ping',
+  'urn:xmpp:eme:0',
+  'urn:xmpp:hints',
+];
+
+export function discoInfo(): Element {
+  return xml(
+    'query',
+    { xmlns: 'http://jabber.org/protocol/disco#info' },
+    xml('identity', { category: 'client', type: 'pc', name: 'Klatsch' }),
+    ...CLIENT_FEATURES.map((v) => xml('feature', { var: v })),
+  );
+}
+

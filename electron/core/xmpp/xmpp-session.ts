@@ -23,6 +23,7 @@ import { transportsFor } from './secure-transport.js';
 import type { TrustMode } from './tls-policy.js';
 import type { Endpoint } from './resolve-endpoints.js';
 import { classifyError, type ClassifiedError } from './errors.js';
+import { discoInfo } from './stanzas.js';
 
 export interface SessionOptions {
   /** Bare JID parts. */
@@ -102,6 +103,7 @@ export class XmppSession extends EventEmitter {
     const iq = iqCallerFactory({ middleware, entity });
     const callee = iqCalleeFactory({ middleware, entity });
     callee.get('urn:xmpp:ping', 'ping', () => ({}));
+    callee.get('http://jabber.org/protocol/disco#info', 'query', () => discoInfo());
 
     const mechanisms = new SASLFactory();
     scramSha1(mechanisms); // preferred

@@ -1,0 +1,341 @@
+/**
+ * Private conversations of one account over XMPP (XEP-0364): one OTR engine
+ * conversation per contact, fed with message bodies, and its output turned
+ * into stanzas, chat messages, notices and privacy changes. What goes on the
+ * wire, and where, is decided here; the engine itself does no I/O.
+ *
+ * Rules kept here:
+ * - OTR messages go to the full JID of the resource the private conversation
+ *   is with; only the start (query, tagged plaintext) goes to the bare JID.
+ * - A message the engine holds until the conversation is private is shown as
+ *   'waiting' and becomes 'sent' or 'failed' later; none is sent in plaintext
+ *   against the policy, none disappears silently.
+ * - When the peer's resource goes offline, the private conversation ends,
+ *   visibly.
+ */
+import { bareJid } from './xmpp/stanzas.js';
+import type { DsaPrivateKey } from './otr/dsa.js';
+import type { RandomSource } from './otr/random.js';
+import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from './otr/session.js';
+import type { Privacy } from '../../shared/contract.js';
+
+export interface OtrIdentity {
+  key: DsaPrivateKey;
+  instanceTag: number;
+  fingerprint: string;
+}
+
+/** Where an account's long-term OTR key and instance tag come from (the OTR store in the app). */
+export interface OtrIdentitySource {
+  identity(account: string): Promise<OtrIdentity>;
+}
+
+/** What a received stanza said about its body, passed on with the text it shows. */
+export interface StanzaInfo {
+  id: string | undefined;
+  /** XEP-0203 delay stamp (epoch ms), for messages the server kept for us. */
+  stampedAt: number | undefined;
+}
+
+export interface IncomingText extends StanzaInfo {
+  text: string;
+  encrypted: boolean;
+}
+
+export interface PrivateChatsDeps {
+  /** Our own bare JID. */
+  account: string;
+  identities: OtrIdentitySource;
+  policyFor(peer: string): Policy;
+  /**
+   * Puts one body on the wire: 'otr' bodies with the XEP-0364 hints, 'plain' ones as ordinary chat
+   * messages. `id` is the stanza id to use (the user's message id on the stanza that completes it).
+   */
+  transmit(to: string, body: string, kind: 'otr' | 'plain', id: string | undefined): Promise<void>;
+  show(peer: string, message: IncomingText): void;
+  notice(peer: string, text: string): void;
+  messageState(peer: string, id: string, state: 'sent' | 'waiting' | 'failed', error?: string): void;
+  privacyChanged(peer: string): void;
+  /** Whether a private conversation's fingerprint is verified (the trust store decides). */
+  isVerified?(peer: string, fingerprint: string): boolean;
+  /** Records the fingerprint of a new private conversation; tells if the contact had another, verified one. */
+  sawFingerprint?(peer: string, fingerprint: string): Promise<{ changedFromVerified: boolean }>;
+  random: RandomSource;
+  now: () => number;
+  /** XMPP servers limit stanza sizes; longer OTR messages are fragmented below this. */
+  maxFragmentSize?: number;
+}
+
+interface PeerState {
+  conversation: OtrConversation;
+  /** The full JID the private conversation is with, once the peer's resource is known. */
+  resource: string | undefined;
+  /** Our messages the engine holds until the conversation is private, oldest first. */
+  held: { id: string; text: string }[];
+  /**
+   * The conversation was private and ended without the user ending it (peer offline, our
+   * connection lost): the user still expects privacy, so nothing goes out in plaintext
+   * until the user ends the conversation or it is private again.
+   */
+  expectsPrivacy: boolean;
+}
+
+const OTR_PREFIX = '?OTR';
+
+export class PrivateChats {
+  private readonly peers = new Map<string, Promise<PeerState>>();
+  /** Per peer, so that the engine sees messages in the order they were sent and received. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: PrivateChatsDeps) {}
+
+  /** The user sends `text` (our message `id`) to `peer`. */
+  send(peer: string, id: string, text: string): Promise<void> {
+    return this.serialize(peer, async (state) => {
+      if (state.expectsPrivacy && state.conversation.state !== 'encrypted') {
+        this.deps.messageState(peer, id, 'failed', 'Not sent: the private conversation has ended, and this message will not go out unencrypted. Send it again once the conversation is private, or end the private conversation to send it in plaintext.');
+        return;
+      }
+      const out = state.conversation.sendText(text);
+      const failed = out.events.find((e) => e.type === 'send-failed');
+      if (failed?.type === 'send-failed') {
+        this.deps.messageState(peer, id, 'failed', failed.reason);
+      } else if (out.events.some((e) => e.type === 'queued')) {
+        state.held.push({ id, text });
+        this.deps.messageState(peer, id, 'waiting');
+      }
+      const delivered = await this.deliver(peer, state, out, undefined, id);
+      if (!failed && !state.held.some((h) => h.id === id)) {
+        this.deps.messageState(peer, id, delivered ? 'sent' : 'failed', delivered ? undefined : 'The connection was lost before the message went out.');
+      }
+    });
+  }
+
+  /** A message body from `from` (a full JID) arrived. */
+  receive(from: string, stanza: StanzaInfo, body: string): Promise<void> {
+    const peer = bareJid(from);
+    if (!peer) return Promise.resolve();
+    return this.serialize(peer, async (state) => {
+      if (body.includes(OTR_PREFIX) && from !== peer) state.resource = from;
+      const out = state.conversation.receive(body);
+      // The stanza id names the message it completed (the last one, when fragments end several).
+      out.display.forEach((d, i) =>
+        this.deps.show(peer, { ...stanza, id: i === out.display.length - 1 ? stanza.id : undefined, text: d.text, encrypted: d.encrypted }),
+      );
+      await this.deliver(peer, state, out, from);
+    });
+  }
+
+  start(peer: string): Promise<void> {
+    return this.serialize(peer, async (state) => {
+      await this.deliver(peer, state, state.conversation.startPrivate(), undefined);
+    });
+  }
+
+  end(peer: string): Promise<void> {
+    return this.serialize(peer, async (state) => {
+      const wasPrivate = state.conversation.state !== 'plaintext' || state.expectsPrivacy;
+      state.expectsPrivacy = false;
+      await this.deliver(peer, state, state.conversation.end(), undefined);
+      if (wasPrivate) this.deps.notice(peer, 'You ended the private conversation.');
+      this.deps.privacyChanged(peer);
+    });
+  }
+
+  setPolicy(peer: string): Promise<void> {
+    if (!this.peers.has(peer)) return Promise.resolve();
+    return this.serialize(peer, async (state) => {
+      state.conversation.setPolicy(this.deps.policyFor(peer));
+      this.deps.privacyChanged(peer);
+    });
+  }
+
+  /** The peer's resource went offline: a private conversation with it is over (nothing to tell it). */
+  resourceOffline(full: string): Promise<void> {
+    const peer = bareJid(full);
+    if (!peer || !this.peers.has(peer)) return Promise.resolve();
+    return this.serialize(peer, async (state) => {
+      if (state.resource !== full || state.conversation.state === 'plaintext') return;
+      this.endLocally(peer, state);
+      this.deps.notice(peer, `${peer} went offline; the private conversation has ended.`);
+    });
+  }
+
+  /**
+   * A resource of `full`'s contact came online. If our private conversation with that contact
+   * ended without the user ending it (they or we went offline), a new one starts by itself.
+   */
+  peerAvailable(full: string): Promise<void> {
+    const peer = bareJid(full);
+    if (!peer || !this.settled.get(peer)?.expectsPrivacy) return Promise.resolve();
+    // Both sides notice each other at once; only one starts, so that two AKEs do not cross.
+    if (this.deps.account.toLowerCase() > peer) return Promise.resolve();
+    return this.serialize(peer, async (state) => {
+      if (!state.expectsPrivacy || state.conversation.state === 'encrypted' || this.deps.policyFor(peer) === 'never') return;
+      await this.deliver(peer, state, state.conversation.startPrivate(), undefined);
+    });
+  }
+
+  /** Our own connection ended: every private conversation is over. */
+  disconnected(): void {
+    for (const peer of this.peers.keys()) {
+      void this.serialize(peer, async (state) => {
+        if (state.conversation.state !== 'plaintext') this.endLocally(peer, state);
+      });
+    }
+  }
+
+  /** Timers of the engine (AKE timeouts for held messages). Call every few seconds. */
+  tick(): void {
+    for (const peer of this.peers.keys()) {
+      void this.serialize(peer, (state) => this.deliver(peer, state, state.conversation.poll(), undefined));
+    }
+  }
+
+  privacy(peer: string): Privacy | undefined {
+    const state = this.settled.get(peer);
+    if (!state) return undefined;
+    const conversation = state.conversation;
+    // Ended without the user ending it: shown like "finished" (nothing is sent until the user decides).
+    if (conversation.state === 'finished' || (state.expectsPrivacy && conversation.state !== 'encrypted')) return 'finished';
+    const session = conversation.privateSession;
+    if (conversation.state !== 'encrypted' || !session) return undefined;
+    return this.deps.isVerified?.(peer, session.fingerprint) ? 'private-verified' : 'private';
+  }
+
+  /** Peer states already made (privacy() must answer synchronously). */
+  private readonly settled = new Map<string, PeerState>();
+
+  private endLocally(peer: string, state: PeerState): void {
+    const out = state.conversation.end(); // what it would send goes nowhere: the resource is gone
+    this.failHeld(peer, state, out.events);
+    state.resource = undefined;
+    this.deps.privacyChanged(peer);
+  }
+
+  private serialize<T>(peer: string, work: (state: PeerState) => Promise<T>): Promise<T> {
+    const previous = this.chains.get(peer) ?? Promise.resolve();
+    const next = previous.then(() => this.state(peer)).then(work);
+    this.chains.set(
+      peer,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
+
+  private state(peer: string): Promise<PeerState> {
+    let state = this.peers.get(peer);
+    if (!state) {
+      state = this.deps.identities.identity(this.deps.account).then((identity) => {
+        const made: PeerState = {
+          conversation: new OtrConversation({
+            account: this.deps.account,
+            peer,
+            longTerm: identity.key,
+            ourInstance: identity.instanceTag,
+            policy: this.deps.policyFor(peer),
+            ...(this.deps.maxFragmentSize ? { maxFragmentSize: this.deps.maxFragmentSize } : {}),
+            random: this.deps.random,
+            now: this.deps.now,
+          }),
+          resource: undefined,
+          held: [],
+          expectsPrivacy: false,
+        };
+        this.settled.set(peer, made);
+        return made;
+      });
+      state.catch(() => this.peers.delete(peer));
+      this.peers.set(peer, state);
+    }
+    return state;
+  }
+
+  /** Sends what the engine produced and turns its events into notices and states. Returns false if sending failed. */
+  private async deliver(
+    peer: string,
+    state: PeerState,
+    out: OtrOutput,
+    replyTo: string | undefined,
+    messageId?: string,
+  ): Promise<boolean> {
+    this.handleEvents(peer, state, out.events);
+    let delivered = true;
+    for (const [i, body] of out.send.entries()) {
+      const otr = body.startsWith(OTR_PREFIX) && !/^\?OTRv?\d*\?/.test(body);
+      const to = otr ? (replyTo ?? state.resource ?? peer) : peer;
+      try {
+        await this.deps.transmit(to, body, otr ? 'otr' : 'plain', i === out.send.length - 1 ? messageId : undefined);
+      } catch {
+        delivered = false;
+      }
+    }
+    return delivered;
+  }
+
+  private handleEvents(peer: string, state: PeerState, events: OtrEvent[]): void {
+    for (const event of events) {
+      switch (event.type) {
+        case 'private': {
+          const verified = this.deps.isVerified?.(peer, event.fingerprint);
+          this.deps.notice(
+            peer,
+            event.refreshed
+              ? 'The private conversation was refreshed.'
+              : verified
+                ? 'Private conversation started. The contact is verified.'
+                : `Private conversation started. ${peer} is not verified yet.`,
+          );
+          state.expectsPrivacy = true;
+          void this.deps.sawFingerprint?.(peer, event.fingerprint).then(
+            ({ changedFromVerified }) => {
+              if (changedFromVerified) {
+                this.deps.notice(
+                  peer,
+                  `Warning: ${peer} is using a key you have not verified, although you verified another one before. ` +
+                    'This can mean a new device or an attack. Verify the contact before you write anything private.',
+                );
+              }
+            },
+            () => undefined,
+          );
+          // The engine sends what it held in this same output.
+          for (const held of state.held.splice(0)) this.deps.messageState(peer, held.id, 'sent');
+          this.deps.privacyChanged(peer);
+          break;
+        }
+        case 'finished':
+          this.deps.notice(peer, `${peer} ended the private conversation. End it too, or start a new one; nothing is sent until then.`);
+          this.deps.privacyChanged(peer);
+          break;
+        case 'not-private':
+          this.deps.privacyChanged(peer);
+          break;
+        case 'unreadable':
+          this.deps.notice(peer, `A private message from ${peer} could not be read.`);
+          break;
+        case 'remote-error':
+          this.deps.notice(peer, `${peer}'s app reported a problem with the private conversation: ${event.message}`);
+          break;
+        case 'unencrypted-received':
+          this.deps.notice(peer, 'The message above was not encrypted.');
+          break;
+        case 'send-failed':
+          this.failHeld(peer, state, [event]);
+          break;
+        default:
+          break; // heartbeats, AKE progress and protocol details are not for the chat
+      }
+    }
+  }
+
+  private failHeld(peer: string, state: PeerState, events: OtrEvent[]): void {
+    for (const event of events) {
+      if (event.type !== 'send-failed') continue;
+      const index = state.held.findIndex((h) => h.text === event.text);
+      if (index < 0) continue;
+      const [held] = state.held.splice(index, 1);
+      this.deps.messageState(peer, held!.id, 'failed', event.reason);
+    }
+  }
+}
