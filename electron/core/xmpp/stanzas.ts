@@ -6,6 +6,7 @@
 import xml, { type Element } from '@xmpp/xml';
 import { jid as parseJid } from '@xmpp/jid';
 import type { OwnShow, PresenceShow } from '../../../shared/contract.js';
+import { receiptRequest } from './receipts.js';
 
 export const NS_ROSTER = 'jabber:iq:roster';
 const NS_DELAY = 'urn:xmpp:delay';
@@ -152,8 +153,9 @@ export function presenceStanza(show: OwnShow, status: string): Element {
   );
 }
 
-export function chatMessage(to: string, id: string, body: string): Element {
-  return xml('message', { to, id, type: 'chat' }, xml('body', {}, xmlSafe(body)));
+/** A plaintext chat message; `requestReceipt` for one a user wrote (XEP-0184). */
+export function chatMessage(to: string, id: string, body: string, requestReceipt = false): Element {
+  return xml('message', { to, id, type: 'chat' }, xml('body', {}, xmlSafe(body)), requestReceipt ? receiptRequest() : undefined);
 }
 
 /**
@@ -161,7 +163,7 @@ export function chatMessage(to: string, id: string, body: string): Element {
  * (XEP-0334 hints, XEP-0280 private) and labelled as OTR-encrypted (XEP-0380),
  * so clients without OTR say so instead of showing "?OTR:…".
  */
-export function otrMessage(to: string, id: string, body: string): Element {
+export function otrMessage(to: string, id: string, body: string, requestReceipt = false): Element {
   return xml(
     'message',
     { to, id, type: 'chat' },
@@ -170,6 +172,7 @@ export function otrMessage(to: string, id: string, body: string): Element {
     xml('no-permanent-store', { xmlns: 'urn:xmpp:hints' }),
     xml('private', { xmlns: 'urn:xmpp:carbons:2' }),
     xml('encryption', { xmlns: 'urn:xmpp:eme:0', namespace: 'urn:xmpp:otr:0' }),
+    requestReceipt ? receiptRequest() : undefined,
   );
 }
 
@@ -179,6 +182,7 @@ export const CLIENT_FEATURES = [
   'urn:xmpp:ping',
   'urn:xmpp:eme:0',
   'urn:xmpp:hints',
+  'urn:xmpp:receipts',
 ];
 
 export function discoInfo(): Element {
