@@ -19,6 +19,7 @@ const requestTable = {
   startPrivate: true,
   endPrivate: true,
   setOtrPolicy: true,
+  setKeepPrivateHistory: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {

@@ -122,6 +122,8 @@ export const Contact = z.object({
   privacy: Privacy.optional(),
   /** The contact's own OTR policy, when it differs from the account's default. */
   otrPolicy: OtrPolicy.optional(),
+  /** True when the user chose to keep this contact's private messages in the local history. */
+  keepPrivateHistory: z.boolean().optional(),
   name: z.string().optional(),
   subscription: z.enum(['none', 'to', 'from', 'both', 'remove']),
   groups: z.array(z.string()),
@@ -140,8 +142,8 @@ export const ChatMessage = z.object({
   encrypted: z.boolean().optional(),
   /** Epoch ms: when sent (ours) or when received / stamped by the sender's server (theirs). */
   timestamp: z.number(),
-  /** 'waiting': held until the conversation is private (never sent in plaintext). */
-  state: z.enum(['sending', 'waiting', 'sent', 'failed', 'received']),
+  /** 'waiting': held until the conversation is private (never sent in plaintext). 'delivered': the peer's app confirmed it (XEP-0184). */
+  state: z.enum(['sending', 'waiting', 'sent', 'failed', 'received', 'delivered']),
   error: z.string().optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
@@ -217,6 +219,11 @@ export const requests = {
   /** The OTR policy for one contact; `policy` absent: back to the account's default. */
   setOtrPolicy: {
     request: z.object({ accountId: AccountId, peer: BareJid, policy: OtrPolicy.optional() }).strict(),
+    response: z.object({}),
+  },
+  /** Whether this contact's private messages are kept in the local history (off by default; off also deletes them). */
+  setKeepPrivateHistory: {
+    request: z.object({ accountId: AccountId, peer: BareJid, keep: z.boolean() }).strict(),
     response: z.object({}),
   },
 } as const;

@@ -9,7 +9,11 @@ import { ChatLog } from './chat-log.js';
 import { secureRandom } from './otr/random.js';
 import { PrivateChats, type IncomingText, type OtrIdentitySource } from './private-chats.js';
 import { Roster } from './roster.js';
+import { stripWhitespaceTag } from './otr/encoding.js';
+import type { HistoryStore } from './store/history-store.js';
 import type { StoredAccount } from './store/settings-store.js';
+import { carbonCopy, checkCarbon, enableCarbons, type CarbonCopy } from './xmpp/carbons.js';
+import { receiptFor, receiptMessage, wantsReceipt } from './xmpp/receipts.js';
 import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connection-manager.js';
 import {
   bareJid,
@@ -41,6 +45,8 @@ export interface AccountDeps {
   isVerified?: (account: string, peer: string, fingerprint: string) => boolean;
   /** Records a fingerprint a private conversation was made with; says whether it replaced a verified one. */
   sawFingerprint?: (account: string, peer: string, fingerprint: string) => Promise<{ changedFromVerified: boolean }>;
+  /** The account's stored chats (encrypted at rest); absent: chats live in memory only. */
+  history?: HistoryStore;
 }
 
 /** What this account does when a contact has no policy of its own (XEP-0364: offer OTR, start when answered). */
@@ -56,6 +62,10 @@ export class Account {
   private stored: StoredAccount;
   private readonly now: () => number;
   private otrTimer: NodeJS.Timeout;
+  /** Received messages that asked for a receipt (XEP-0184), by peer and stanza id → the full JID to answer. */
+  private readonly receiptsOwed = new Map<string, string>();
+  /** Chats where we already said that a private conversation happened on another device. */
+  private readonly otherDeviceNoticed = new Set<string>();
 
   constructor(stored: StoredAccount, private readonly deps: AccountDeps) {
     this.stored = stored;
@@ -64,16 +74,20 @@ export class Account {
       account: stored.jid,
       identities: deps.otrIdentities,
       policyFor: (peer) => this.otrPolicy(peer),
-      transmit: async (to, body, kind, id = randomUUID()) => {
+      transmit: async (to, body, kind, id) => {
         const session = this.connection.activeSession;
         if (!session) throw new Error('not connected');
-        await session.send(kind === 'otr' ? otrMessage(to, id, body) : chatMessage(to, id, body));
+        // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
+        const receipt = id !== undefined;
+        const stanzaId = id ?? randomUUID();
+        await session.send(kind === 'otr' ? otrMessage(to, stanzaId, body, receipt) : chatMessage(to, stanzaId, body, receipt));
       },
       show: (peer, m) => this.showIncoming(peer, m),
       notice: (peer, text) => this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: text, timestamp: this.now(), state: 'received' }),
       messageState: (peer, id, state, error) => {
         const message = this.chats.find(peer, id, 'out');
-        if (message) this.upsertMessage({ ...message, state, ...(error ? { error } : {}) });
+        // A receipt may arrive before we noted that the message went out: 'delivered' stays.
+        if (message && !(message.state === 'delivered' && state === 'sent')) this.upsertMessage({ ...message, state, ...(error ? { error } : {}) });
       },
       privacyChanged: (peer) => this.emitContact(peer),
       ...(deps.isVerified ? { isVerified: (peer: string, fp: string) => deps.isVerified!(this.stored.jid, peer, fp) } : {}),
@@ -99,6 +113,7 @@ export class Account {
       this.emitView();
     });
     this.connection.on('session', (session: XmppSession) => this.onSession(session));
+    for (const [peer, list] of Object.entries(deps.history?.chats() ?? {})) this.chats.restore(peer, list);
   }
 
   get id(): string {
@@ -205,6 +220,36 @@ export class Account {
   async close(): Promise<void> {
     clearInterval(this.otrTimer);
     await this.connection.disconnect();
+    await this.deps.history?.close();
+  }
+
+  keepsPrivateHistory(peer: string): boolean {
+    return this.stored.keepPrivateHistory?.includes(peer) ?? false;
+  }
+
+  /** The user turned keeping this contact's private messages on (what is in memory is kept too) or off (deleted). */
+  keepPrivateHistoryChanged(peer: string): void {
+    const history = this.deps.history;
+    if (history) {
+      if (this.keepsPrivateHistory(peer)) for (const m of this.chats.list(peer)) history.put(m);
+      else history.removeWhere(peer, (m) => !this.storable(m));
+    }
+    this.emitContact(peer);
+  }
+
+  /**
+   * Whether a message may go into the stored history: plaintext and notices do; private messages only
+   * when the user asked for them. Ours still on the way count as private when the conversation is
+   * (or must be) private, since they turn 'encrypted' only once they went out.
+   */
+  private storable(m: ChatMessage): boolean {
+    if (m.direction === 'notice' || this.keepsPrivateHistory(m.peer)) return true;
+    if (m.encrypted) return false;
+    if (m.direction === 'out' && m.state !== 'sent' && m.state !== 'delivered') {
+      const privacy = this.privateChats.privacy(m.peer);
+      return !(privacy && privacy !== 'plaintext') && this.otrPolicy(m.peer) !== 'always';
+    }
+    return true;
   }
 
   private onSession(session: XmppSession): void {
@@ -231,6 +276,8 @@ export class Account {
       const result = await session.iq.request(rosterGet());
       this.roster.replace(parseRosterItems(result.getChild('query', NS_ROSTER)));
       this.emitRoster();
+      // Carbons before presence, so that no copy is missed; a server without them just answers an error.
+      await session.iq.request(enableCarbons()).catch(() => undefined);
       await session.send(presenceStanza(this.stored.ownPresence.show, this.stored.ownPresence.status));
     } catch {
       // The session ended meanwhile; the connection manager reports that.
@@ -249,8 +296,17 @@ export class Account {
   }
 
   private onMessage(stanza: Element): void {
+    const carbon = checkCarbon(stanza, this.ownBare());
+    if (carbon.kind === 'rejected') return; // a spoofed or malformed carbon: nothing of it is believed
+    if (carbon.kind === 'carbon') {
+      const copy = carbonCopy(carbon, this.ownBare());
+      if (copy) this.showCarbon(copy);
+      return;
+    }
     const parsed = parseMessage(stanza);
     if (!parsed) return;
+    const receipted = receiptFor(stanza);
+    if (receipted !== undefined && parsed.fromBare !== this.ownBare()) this.receiptArrived(parsed.fromBare, receipted);
     if (parsed.type === 'error') {
       const sent = parsed.id ? this.chats.find(parsed.fromBare, parsed.id, 'out') : undefined;
       if (sent) this.upsertMessage({ ...sent, state: 'failed', error: `Not delivered: ${parsed.errorText ?? 'error'}` });
@@ -258,24 +314,86 @@ export class Account {
     }
     if (parsed.body === undefined || parsed.body === '') return; // chat states and receipts: later
     if (parsed.fromBare === this.ownBare()) return; // carbons are not enabled; nothing else of ours is a chat
+    // A receipt is owed only if the body turns out to be something shown (see showIncoming).
+    const owed = wantsReceipt(stanza) && parsed.id ? `${parsed.fromBare}\n${parsed.id}` : undefined;
+    if (owed) this.receiptsOwed.set(owed, parsed.from);
     // Every body passes the OTR engine: it shows plaintext as it is, decrypts private messages and hides protocol noise.
-    void this.privateChats.receive(parsed.from, { id: parsed.id, stampedAt: parsed.stampedAt }, parsed.body);
+    void this.privateChats
+      .receive(parsed.from, { id: parsed.id, stampedAt: parsed.stampedAt }, parsed.body)
+      .finally(() => {
+        if (owed) this.receiptsOwed.delete(owed);
+      });
+  }
+
+  /** Answers a receipt request once the message it came with is on screen. */
+  private sendReceipt(peer: string, id: string): void {
+    const key = `${peer}\n${id}`;
+    const to = this.receiptsOwed.get(key);
+    if (to === undefined) return;
+    this.receiptsOwed.delete(key);
+    this.connection.activeSession?.send(receiptMessage(to, id, randomUUID())).catch(() => undefined);
+  }
+
+  /** The peer's app confirmed one of our messages (only the peer can confirm messages to it). */
+  private receiptArrived(peer: string, id: string): void {
+    const message = this.chats.find(peer, id, 'out');
+    if (message && (message.state === 'sent' || message.state === 'sending')) this.upsertMessage({ ...message, state: 'delivered' });
+  }
+
+  /**
+   * A copy of a message another of our devices sent or received. Plaintext shows in its chat (ours as
+   * outgoing); OTR traffic is not ours to decrypt (nor to feed to our engine): one notice says so.
+   */
+  private showCarbon(copy: CarbonCopy): void {
+    const { peer } = copy;
+    if (copy.otr) {
+      if (this.otherDeviceNoticed.has(peer)) return;
+      this.otherDeviceNoticed.add(peer);
+      this.upsertMessage({
+        id: randomUUID(),
+        peer,
+        direction: 'notice',
+        body: `A private conversation with ${peer} took place on another of your devices; its messages can be read only there.`,
+        timestamp: this.now(),
+        state: 'received',
+      });
+      return;
+    }
+    let id = copy.id ?? randomUUID();
+    if (this.chats.has(peer, id, copy.direction)) return; // already shown
+    if (this.chats.has(peer, id, copy.direction === 'in' ? 'out' : 'in')) id = randomUUID();
+    const now = this.now();
+    const timestamp = copy.stampedAt !== undefined && copy.stampedAt <= now ? copy.stampedAt : now;
+    const body = stripWhitespaceTag(copy.body);
+    if (copy.direction === 'in') this.chats.countUnread(peer);
+    this.upsertMessage({ id, peer, direction: copy.direction, body, timestamp, state: copy.direction === 'in' ? 'received' : 'sent' });
+    if (copy.direction === 'in') this.emitContact(peer);
   }
 
   private showIncoming(peer: string, { id: stanzaId, stampedAt, text, encrypted }: IncomingText): void {
     let id = stanzaId && stanzaId.length <= 256 ? stanzaId : randomUUID();
-    if (this.chats.has(peer, id, 'in')) return; // a duplicate (resent after a reconnect)
+    if (this.chats.has(peer, id, 'in')) {
+      if (stanzaId) this.sendReceipt(peer, stanzaId); // a duplicate (resent after a reconnect): shown before, confirmed again
+      return;
+    }
     // Ids are unique within a chat, so that no peer can replace one of our messages by reusing its id.
     if (this.chats.has(peer, id, 'out')) id = randomUUID();
     const now = this.now();
     const timestamp = stampedAt !== undefined && stampedAt <= now ? stampedAt : now;
     this.chats.countUnread(peer);
     this.upsertMessage({ id, peer, direction: 'in', body: text, timestamp, state: 'received', ...(encrypted ? { encrypted } : {}) });
+    if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);
   }
 
   private upsertMessage(message: ChatMessage): ChatMessage {
     this.chats.upsert(message);
+    if (message.direction !== 'notice') this.otherDeviceNoticed.delete(message.peer);
+    const history = this.deps.history;
+    if (history) {
+      if (this.storable(message)) history.put(message);
+      else history.remove(message.peer, message.id, message.direction);
+    }
     this.deps.emit('messageUpserted', { accountId: this.id, message });
     return message;
   }
@@ -303,7 +421,8 @@ export class Account {
     if (!contact) return undefined;
     const privacy = this.privateChats.privacy(jid);
     const policy = this.stored.otrPolicies?.[jid];
-    return { ...contact, ...(privacy ? { privacy } : {}), ...(policy ? { otrPolicy: policy } : {}) };
+    const keep = this.keepsPrivateHistory(jid);
+    return { ...contact, ...(privacy ? { privacy } : {}), ...(policy ? { otrPolicy: policy } : {}), ...(keep ? { keepPrivateHistory: true } : {}) };
   }
 
   private emitContact(jid: string): void {

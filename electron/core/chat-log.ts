@@ -48,6 +48,17 @@ export class ChatLog {
     return [...this.chats.keys()];
   }
 
+  /** A chat's messages, oldest first. */
+  list(peer: string): readonly ChatMessage[] {
+    return this.chats.get(peer) ?? [];
+  }
+
+  /** Puts back a stored chat (oldest first) before anything else happened in it. */
+  restore(peer: string, messages: readonly ChatMessage[]): void {
+    const list = [...messages, ...(this.chats.get(peer) ?? [])].sort((a, b) => a.timestamp - b.timestamp);
+    this.chats.set(peer, list.slice(-MAX_PER_CHAT));
+  }
+
   snapshot(): Record<string, ChatMessage[]> {
     return Object.fromEntries([...this.chats].map(([peer, list]) => [peer, [...list]]));
   }

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { AccountView, EventName, EventOf, Snapshot } from '../../shared/contract.js';
 import { Account, type AccountDeps } from './account.js';
 import { type Handlers, UserError } from './ipc/dispatch.js';
+import { HistoryStore, type HistoryStoreOptions } from './store/history-store.js';
 import type { SecretBox } from './store/secret-box.js';
 import { SettingsStore, type StoredAccount } from './store/settings-store.js';
 import { ClassifiedError } from './xmpp/errors.js';
@@ -25,6 +26,8 @@ export interface CoreOptions {
   connection?: AccountDeps['connection'];
   /** Long-term OTR keys and instance tags; the profile's OTR store when absent. */
   otrIdentities?: OtrIdentitySource;
+  /** Bounds and write coalescing of the chat history (tests and benchmarks shorten them). */
+  history?: HistoryStoreOptions;
 }
 
 export class KlatschCore {
@@ -37,6 +40,8 @@ export class KlatschCore {
   /** Keys, instance tags and the trust in contacts' fingerprints (encrypted at rest). */
   private readonly otrStoreReady: Promise<OtrStore>;
   private otrStore: OtrStore | undefined;
+  /** Each account's stored chats (by account id). */
+  private readonly histories = new Map<string, HistoryStore>();
 
   constructor(private readonly options: CoreOptions) {
     this.settings = SettingsStore.inProfile(options.profileDir);
@@ -50,7 +55,7 @@ export class KlatschCore {
     await this.settings.load();
     await this.otrStoreReady.catch(() => undefined);
     for (const stored of this.settings.accounts()) {
-      const account = this.makeAccount(stored);
+      const account = this.makeAccount(stored, { history: await this.openHistory(stored.id) });
       const password = this.storedPassword(stored);
       if (password !== undefined) account.connection.connect(password).catch(() => undefined);
     }
@@ -82,7 +87,8 @@ export class KlatschCore {
   }
 
   private storageProblems(): string | undefined {
-    const problems = [this.settings.problem, this.otrStore?.problem].filter(Boolean);
+    const histories = [...this.histories.values()].flatMap((h) => [h.problem, h.saveError]);
+    const problems = [this.settings.problem, this.otrStore?.problem, ...histories].filter(Boolean);
     return problems.length > 0 ? problems.join(' ') : undefined;
   }
 
@@ -105,12 +111,13 @@ export class KlatschCore {
         ownPresence: { show: 'online', status: '' },
       };
       if (trustCertificate) stored.pinnedCertificate = this.takeRefused(bare, trustCertificate);
-      const account = this.makeAccount(stored, { announce: false });
+      const account = this.makeAccount(stored, { announce: false, history: await this.openHistory(stored.id) });
       try {
         await account.connection.connect(password, false);
       } catch (error) {
         this.accounts.delete(account.id);
         await account.close();
+        await this.dropHistory(account.id);
         this.rememberRefused(bare, error);
         throw error;
       }
@@ -119,6 +126,7 @@ export class KlatschCore {
       } catch (error) {
         this.accounts.delete(account.id);
         await account.close();
+        await this.dropHistory(account.id);
         throw new UserError('storage', `The account could not be saved: ${(error as Error).message}`);
       }
       account.update(this.settings.account(stored.id)!);
@@ -160,6 +168,7 @@ export class KlatschCore {
       await this.settings.removeAccount(accountId);
       this.accounts.delete(accountId);
       await account.close();
+      await this.dropHistory(accountId); // the account's chats go with it
       this.emit('accountRemoved', { accountId });
       return {};
     },
@@ -226,9 +235,29 @@ export class KlatschCore {
       await account.otrPolicyChanged(jid);
       return {};
     },
+
+    setKeepPrivateHistory: async ({ accountId, peer, keep }) => {
+      const account = this.account(accountId);
+      const jid = peer.toLowerCase();
+      const others = (account.settings.keepPrivateHistory ?? []).filter((p) => p !== jid);
+      await this.saveAccount(account, { ...account.settings, keepPrivateHistory: keep ? [...others, jid] : others });
+      account.keepPrivateHistoryChanged(jid);
+      return {};
+    },
   };
 
-  private makeAccount(stored: StoredAccount, { announce = true } = {}): Account {
+  private async openHistory(accountId: string): Promise<HistoryStore> {
+    const history = await HistoryStore.open(HistoryStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox, this.options.history);
+    this.histories.set(accountId, history);
+    return history;
+  }
+
+  private async dropHistory(accountId: string): Promise<void> {
+    await this.histories.get(accountId)?.destroy();
+    this.histories.delete(accountId);
+  }
+
+  private makeAccount(stored: StoredAccount, { announce = true, history }: { announce?: boolean; history?: HistoryStore } = {}): Account {
     const account = new Account(stored, {
       emit: (name, payload) => {
         // A new account's events start once it is saved: the UI must not show a half-made account.
@@ -239,6 +268,7 @@ export class KlatschCore {
       otrIdentities: this.otrIdentities,
       isVerified: (account, peer, fingerprint) => (this.otrStore?.trust(account, peer, fingerprint) ?? 'unverified') !== 'unverified',
       sawFingerprint: async (account, peer, fingerprint) => (await this.otrStoreReady).sawFingerprint(account, peer, fingerprint),
+      ...(history ? { history } : {}),
       ...(this.options.connection ? { connection: this.options.connection } : {}),
     });
     account.connection.on('refused', (error: ClassifiedError) => this.rememberRefused(account.id, error));

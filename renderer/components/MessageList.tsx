@@ -15,6 +15,7 @@ const stateLabel: Record<ChatMessage['state'], string> = {
   sent: 'Sent',
   failed: 'Not sent',
   received: 'Received',
+  delivered: 'Delivered to their app',
 };
 
 /** How close to the bottom (px) still counts as "reading the newest messages". */
@@ -57,6 +58,11 @@ export function MessageItem({ message, onResend }: { message: ChatMessage; onRes
           {message.state === 'sent' && (
             <span className="message-state" title={stateLabel.sent} aria-label={stateLabel.sent}>
               ✓
+            </span>
+          )}
+          {message.state === 'delivered' && (
+            <span className="message-state delivered" data-testid="message-delivered" title={stateLabel.delivered} aria-label={stateLabel.delivered}>
+              ✓✓
             </span>
           )}
         </div>

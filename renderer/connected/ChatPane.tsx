@@ -3,6 +3,7 @@ import type { Contact, Result } from '../../shared/contract';
 import { ChatHeader } from '../components/ChatHeader';
 import { Composer } from '../components/Composer';
 import { MessageList } from '../components/MessageList';
+import { PrivateHistorySetting } from '../components/PrivateHistorySetting';
 import { displayName } from '../store/transitions';
 import { chatKeyString } from '../store/types';
 import { useActions, useAppState } from './context';
@@ -50,6 +51,11 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         onStartPrivate={() => void report(actions.startPrivate(accountId, peer))}
         onEndPrivate={() => void report(actions.endPrivate(accountId, peer))}
         onPolicy={(policy) => void report(actions.setOtrPolicy(accountId, peer, policy))}
+      />
+      <PrivateHistorySetting
+        contactName={name}
+        keep={contact.keepPrivateHistory ?? false}
+        onChange={(keep) => void report(actions.setKeepPrivateHistory(accountId, peer, keep))}
       />
       <MessageList
         peer={peer}

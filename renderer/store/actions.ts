@@ -149,6 +149,10 @@ export function createActions(store: AppStore, api: KlatschApi) {
       if (message.direction === 'in' && isVisible(accountId, message.peer)) markRead({ accountId, peer: message.peer });
     },
 
+    setKeepPrivateHistory(accountId: AccountId, peer: string, keep: boolean) {
+      return settle(api.setKeepPrivateHistory({ accountId, peer, keep }));
+    },
+
     /** Called for every contact event: a counter going up in the visible chat goes back to 0. */
     contactChanged(accountId: AccountId, jid: string, unread: number): void {
       if (unread > 0 && isVisible(accountId, jid)) markRead({ accountId, peer: jid });

@@ -60,6 +60,7 @@ const valid = {
   startPrivate: { accountId: 'acc-1', peer: 'bob@example.com' },
   endPrivate: { accountId: 'acc-1', peer: 'bob@example.com' },
   setOtrPolicy: { accountId: 'acc-1', peer: 'bob@example.com', policy: 'always' },
+  setKeepPrivateHistory: { accountId: 'acc-1', peer: 'bob@example.com', keep: true },
 } as const;
 
 describe('dispatch: request names', () => {

@@ -22,6 +22,8 @@ const StoredAccount = z.object({
   ownPresence: z.object({ show: OwnShow, status: z.string().max(1024) }),
   /** Per-contact OTR policies (bare JID → policy); absent: the default. */
   otrPolicies: z.record(z.string(), OtrPolicy).optional(),
+  /** Contacts (bare JIDs) whose private messages the user chose to keep in the local history. */
+  keepPrivateHistory: z.array(z.string()).optional(),
 });
 export type StoredAccount = z.infer<typeof StoredAccount>;
 

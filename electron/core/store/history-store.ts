@@ -1,0 +1,233 @@
+/**
+ * Local chat history of one account, encrypted at rest.
+ *
+ * Layout: one file per account, `history/<account id>.json` in the profile:
+ *   {"version":1,"backend":"<SecretBox backend>","data":"<base64 ciphertext>"}
+ * where the ciphertext is the SecretBox encryption of
+ *   {"chats":{"<peer bare JID>":[ChatMessage, …oldest first]}}.
+ * Nothing about the chats (not even who they are with) is readable without the key.
+ *
+ * Why one file per account and whole-file rewrites: one atomic write keeps
+ * every chat consistent with the others, and the store stays small by its
+ * bounds — the newest `maxPerChat` (default 1,000) messages per chat. Changes
+ * only mark the store dirty; at most one write happens per `flushDelayMs`
+ * (default 1 s), so a burst of 1,000 messages costs a handful of writes, not
+ * 1,000. `close()` writes what is pending.
+ *
+ * What is put here is the caller's decision (Account keeps private messages
+ * out unless the user asked for them). Like the other stores: validated on
+ * load; a file that cannot be read or decrypted is reported (`problem`) and
+ * never written over — the store then keeps chats in memory only. A failed
+ * write is reported (`saveError`) and retried with the next change.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { ChatMessage } from '../../../shared/contract.js';
+import { writeFileAtomic } from './atomic-file.js';
+import type { SecretBox } from './secret-box.js';
+
+export interface HistoryStoreOptions {
+  /** Newest messages kept per chat. */
+  maxPerChat?: number;
+  /** How long changes gather before one write. */
+  flushDelayMs?: number;
+}
+
+const DEFAULT_MAX_PER_CHAT = 1_000;
+const DEFAULT_FLUSH_DELAY_MS = 1_000;
+
+const HistoryFile = z.object({ version: z.literal(1), backend: z.string().max(200), data: z.string() });
+const HistoryContent = z.object({ chats: z.record(z.string().max(3071), z.array(ChatMessage)) });
+
+/** Said of a message that was on its way when Klatsch stopped: it may not have gone out. */
+export const INTERRUPTED_ERROR = 'Klatsch was closed before this message was sent.';
+
+export class HistoryStore {
+  private readonly chatMap = new Map<string, ChatMessage[]>();
+  private problemText: string | undefined;
+  private saveErrorText: string | undefined;
+  private dirty = false;
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private writeCount = 0;
+  private closed = false;
+  private readonly maxPerChat: number;
+  private readonly flushDelayMs: number;
+
+  private constructor(
+    private readonly file: string,
+    private readonly secretBox: SecretBox,
+    options: HistoryStoreOptions,
+  ) {
+    this.maxPerChat = options.maxPerChat ?? DEFAULT_MAX_PER_CHAT;
+    this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
+  }
+
+  static async open(file: string, secretBox: SecretBox, options: HistoryStoreOptions = {}): Promise<HistoryStore> {
+    const store = new HistoryStore(file, secretBox, options);
+    await store.load();
+    return store;
+  }
+
+  static fileInProfile(profileDir: string, accountId: string): string {
+    return path.join(profileDir, 'history', `${accountId}.json`);
+  }
+
+  /** Set when the file could not be read or decrypted: it is left as it is, and nothing is saved. */
+  get problem(): string | undefined {
+    return this.problemText;
+  }
+
+  /** Set while saving fails (full disk, permissions); cleared by the next successful write. */
+  get saveError(): string | undefined {
+    return this.saveErrorText;
+  }
+
+  /** How many times the file was written (for tests of write coalescing). */
+  get writes(): number {
+    return this.writeCount;
+  }
+
+  /** The stored chats as loaded and changed since (peer → messages, oldest first). */
+  chats(): Record<string, ChatMessage[]> {
+    return Object.fromEntries([...this.chatMap].map(([peer, list]) => [peer, [...list]]));
+  }
+
+  /** Inserts or replaces (same peer, id and direction) a message. */
+  put(message: ChatMessage): void {
+    const list = this.chatMap.get(message.peer) ?? [];
+    const index = list.findIndex((m) => m.id === message.id && m.direction === message.direction);
+    if (index >= 0) {
+      list[index] = message;
+    } else {
+      // Usually the newest: insert from the end to keep time order cheaply.
+      let at = list.length;
+      while (at > 0 && list[at - 1]!.timestamp > message.timestamp) at--;
+      list.splice(at, 0, message);
+      if (list.length > this.maxPerChat) list.splice(0, list.length - this.maxPerChat);
+    }
+    this.chatMap.set(message.peer, list);
+    this.changed();
+  }
+
+  /** Takes a message out (e.g. it turned out to be private). */
+  remove(peer: string, id: string, direction: ChatMessage['direction']): void {
+    this.removeWhere(peer, (m) => m.id === id && m.direction === direction);
+  }
+
+  removeWhere(peer: string, match: (m: ChatMessage) => boolean): void {
+    const list = this.chatMap.get(peer);
+    if (!list) return;
+    const kept = list.filter((m) => !match(m));
+    if (kept.length === list.length) return;
+    if (kept.length === 0) this.chatMap.delete(peer);
+    else this.chatMap.set(peer, kept);
+    this.changed();
+  }
+
+  /** Writes pending changes now (one after another; rejects if this write failed). */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const write = this.writing.catch(() => undefined).then(() => this.writeNow());
+    this.writing = write;
+    return write;
+  }
+
+  /** Writes what is pending and stops; later changes stay in memory only. */
+  async close(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    this.closed = true;
+  }
+
+  /** Stops and removes the file (the account was removed). */
+  async destroy(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.writing.catch(() => undefined);
+    if (!this.problemText) await fs.rm(this.file, { force: true });
+  }
+
+  private changed(): void {
+    if (this.problemText || this.closed) return;
+    this.dirty = true;
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush().catch(() => undefined); // reported through saveError
+    }, this.flushDelayMs);
+    this.timer.unref?.();
+  }
+
+  private async writeNow(): Promise<void> {
+    if (!this.dirty || this.problemText) return;
+    const status = this.secretBox.status();
+    if (!status.available) {
+      this.saveErrorText = `Chat history is not saved: ${status.reason ?? 'the secure storage is not available'}`;
+      return;
+    }
+    this.dirty = false;
+    try {
+      const content = JSON.stringify({ chats: Object.fromEntries(this.chatMap) });
+      const data = this.secretBox.encrypt(content).toString('base64');
+      await writeFileAtomic(this.file, `${JSON.stringify({ version: 1, backend: this.secretBox.backend, data })}\n`, 0o600);
+      this.writeCount++;
+      this.saveErrorText = undefined;
+    } catch (error) {
+      this.dirty = true; // the next change or flush tries again with everything
+      this.saveErrorText = `Chat history could not be saved (${(error as Error).message}); Klatsch tries again with the next message.`;
+      throw error;
+    }
+  }
+
+  private async load(): Promise<void> {
+    const leftAlone = 'It was left as it is; new messages are not saved until it is repaired or removed.';
+    let text: string;
+    try {
+      text = await fs.readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // nothing stored yet
+      this.problemText = `Klatsch could not read the chat history ${this.file} (${(error as Error).message}). ${leftAlone}`;
+      return;
+    }
+    let outer: z.infer<typeof HistoryFile>;
+    try {
+      outer = HistoryFile.parse(JSON.parse(text));
+    } catch {
+      this.problemText = `The chat history ${this.file} is damaged. ${leftAlone}`;
+      return;
+    }
+    const status = this.secretBox.status();
+    if (!status.available) {
+      this.problemText = `The chat history ${this.file} cannot be unlocked now (${status.reason ?? 'the secure storage is not available'}). ${leftAlone}`;
+      return;
+    }
+    let plain: string;
+    try {
+      plain = this.secretBox.decrypt(Buffer.from(outer.data, 'base64'));
+    } catch {
+      const why =
+        outer.backend === this.secretBox.backend
+          ? `it was encrypted with "${outer.backend}", whose key seems to have changed`
+          : `it was encrypted with "${outer.backend}", but Klatsch now uses "${this.secretBox.backend}"`;
+      this.problemText = `The chat history ${this.file} could not be decrypted (${why}). ${leftAlone}`;
+      return;
+    }
+    let content: z.infer<typeof HistoryContent>;
+    try {
+      content = HistoryContent.parse(JSON.parse(plain));
+    } catch {
+      this.problemText = `The chat history ${this.file} is damaged (its decrypted content is not a history). ${leftAlone}`;
+      return;
+    }
+    for (const [peer, list] of Object.entries(content.chats)) {
+      const mine = list
+        .filter((m) => m.peer === peer)
+        .map((m) => (m.state === 'sending' || m.state === 'waiting' ? { ...m, state: 'failed' as const, error: INTERRUPTED_ERROR } : m))
+        .sort((a, b) => a.timestamp - b.timestamp)
+        .slice(-this.maxPerChat);
+      if (mine.length > 0) this.chatMap.set(peer, mine);
+    }
+  }
+}

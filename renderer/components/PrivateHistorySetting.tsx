@@ -1,0 +1,20 @@
+/**
+ * The contact's history setting, under the chat header: private messages are
+ * not kept on this computer unless the user turns it on for this contact.
+ */
+type Props = {
+  contactName: string;
+  keep: boolean;
+  onChange: (keep: boolean) => void;
+};
+
+export function PrivateHistorySetting({ contactName, keep, onChange }: Props) {
+  return (
+    <div className="chat-settings">
+      <label className="history-setting" title="Plaintext chats are always kept (encrypted on this computer). Turning this off deletes the kept private messages.">
+        <input type="checkbox" data-testid="keep-private-history" checked={keep} onChange={(e) => onChange(e.target.checked)} />
+        Keep private messages with {contactName} in the history on this computer
+      </label>
+    </div>
+  );
+}

@@ -1,0 +1,115 @@
+/**
+ * Local history over a real Prosody: a core restarted on the same profile
+ * shows its chats again; the file on disk is unreadable without the key;
+ * private messages are stored only for a contact the user chose, and turning
+ * that off deletes them.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AccountView, ChatMessage } from '../../shared/contract.js';
+import { HistoryStore } from '../../electron/core/store/history-store.js';
+import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
+import { startTestCore, type TestCore } from '../fixtures/core.js';
+
+const password = 'history-pw';
+
+describe('local history across restarts', () => {
+  let server: ProsodyServer;
+  let profileDir: string;
+  let alice: TestCore;
+  let bob: TestCore;
+  let aliceAccount: AccountView;
+  let bobAccount: AccountView;
+  const jid = (user: string) => `${user}@${server.domain}`;
+
+  before(async () => {
+    server = await startProsody({
+      users: [
+        { username: 'alice', password },
+        { username: 'bob', password },
+      ],
+      contacts: [['alice', 'bob']],
+    });
+    profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-history-profile-'));
+    alice = await startTestCore({ caPem: server.ca.caCertPem, profileDir });
+    bob = await startTestCore({ caPem: server.ca.caCertPem });
+    const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+    aliceAccount = await alice.call<AccountView>('addAccount', login('alice'));
+    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
+    await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: jid('bob'), policy: 'manual' });
+    await bob.call('setOtrPolicy', { accountId: bobAccount.id, peer: jid('alice'), policy: 'manual' });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
+  });
+  after(async () => {
+    await alice?.dispose();
+    await bob?.dispose();
+    await server?.dispose();
+    if (profileDir) await fs.rm(profileDir, { recursive: true, force: true });
+  });
+
+  const send = (core: TestCore, account: AccountView, to: string, body: string) =>
+    core.call<ChatMessage>('sendMessage', { accountId: account.id, to, body });
+  const arrives = (core: TestCore, body: string) => core.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === body);
+  const goPrivate = async () => {
+    const from = alice.events.length;
+    await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private', { after: from });
+  };
+  /** Stops alice's core (it writes what is pending) and starts a new one on the same profile, signed in again. */
+  const restartAlice = async () => {
+    await alice.dispose();
+    alice = await startTestCore({ caPem: server.ca.caCertPem, profileDir });
+    await alice.waitFor('accountUpdated', (e) => e.connection.kind === 'online');
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
+  };
+  const storedBodies = () => (alice.core.snapshot().chats[aliceAccount.id]?.[jid('bob')] ?? []).map((m) => m.body);
+
+  test('plaintext chats come back after a restart; private messages do not', async () => {
+    await send(alice, aliceAccount, jid('bob'), 'PLAIN-HISTORY-1');
+    await arrives(bob, 'PLAIN-HISTORY-1');
+    await send(bob, bobAccount, jid('alice'), 'PLAIN-REPLY-2');
+    await arrives(alice, 'PLAIN-REPLY-2');
+    await goPrivate();
+    await send(alice, aliceAccount, jid('bob'), 'SECRET-HISTORY-3');
+    await arrives(bob, 'SECRET-HISTORY-3');
+    await send(bob, bobAccount, jid('alice'), 'SECRET-HISTORY-4');
+    await arrives(alice, 'SECRET-HISTORY-4');
+
+    await restartAlice();
+    const bodies = storedBodies();
+    assert.ok(bodies.includes('PLAIN-HISTORY-1') && bodies.includes('PLAIN-REPLY-2'), `restored: ${JSON.stringify(bodies)}`);
+    assert.ok(bodies.some((b) => /Private conversation started/.test(b)), 'notices are kept with their chat');
+    assert.ok(!bodies.some((b) => b.startsWith('SECRET')), 'a private message was stored');
+
+    const raw = await fs.readFile(HistoryStore.fileInProfile(profileDir, aliceAccount.id), 'utf8');
+    for (const text of ['PLAIN-HISTORY-1', 'PLAIN-REPLY-2', jid('bob')]) assert.ok(!raw.includes(text), `${text} readable on disk`);
+  });
+
+  test('kept for a contact the user chose; turning it off deletes them', async () => {
+    const from = alice.events.length;
+    await alice.call('setKeepPrivateHistory', { accountId: aliceAccount.id, peer: jid('bob'), keep: true });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.keepPrivateHistory === true, { after: from });
+    await goPrivate();
+    await send(alice, aliceAccount, jid('bob'), 'SECRET-KEPT-5');
+    await arrives(bob, 'SECRET-KEPT-5');
+    await send(bob, bobAccount, jid('alice'), 'SECRET-KEPT-6');
+    await arrives(alice, 'SECRET-KEPT-6');
+
+    await restartAlice();
+    const kept = alice.core.snapshot().chats[aliceAccount.id]?.[jid('bob')] ?? [];
+    for (const body of ['SECRET-KEPT-5', 'SECRET-KEPT-6']) {
+      assert.equal(kept.find((m) => m.body === body)?.encrypted, true, `${body} kept, marked private`);
+    }
+    assert.ok(!kept.some((m) => m.body.startsWith('SECRET-HISTORY')), 'what was not kept before stays gone');
+    assert.equal(alice.core.snapshot().rosters[aliceAccount.id]?.find((c) => c.jid === jid('bob'))?.keepPrivateHistory, true);
+
+    await alice.call('setKeepPrivateHistory', { accountId: aliceAccount.id, peer: jid('bob'), keep: false });
+    await restartAlice();
+    const after = storedBodies();
+    assert.ok(!after.some((b) => b.startsWith('SECRET')), `private messages left after turning it off: ${JSON.stringify(after)}`);
+    assert.ok(after.includes('PLAIN-HISTORY-1'), 'plaintext stays');
+  });
+});
