@@ -47,7 +47,8 @@ function sameMessage(a: ChatMessage, b: ChatMessage): boolean {
     a.body === b.body &&
     a.timestamp === b.timestamp &&
     a.state === b.state &&
-    a.error === b.error
+    a.error === b.error &&
+    a.encrypted === b.encrypted
   );
 }
 

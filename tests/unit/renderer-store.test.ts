@@ -105,6 +105,13 @@ test('upsertMessage returns the same array for a repeated, identical event', () 
   assert.equal(upsertMessage(list, { ...list[1]! }), list);
 });
 
+test('upsertMessage takes an update that only marks the message private', () => {
+  const list = [msg('a', 100)];
+  const next = upsertMessage(list, { ...list[0]!, encrypted: true });
+  assert.notEqual(next, list);
+  assert.equal(next[0]?.encrypted, true);
+});
+
 test('upsertChatMessage files messages per account and peer', () => {
   let chats = upsertChatMessage({}, 'acc1', msg('a', 100));
   chats = upsertChatMessage(chats, 'acc1', msg('b', 50, { peer: 'carol@example.com' }));

@@ -1,0 +1,125 @@
+/**
+ * Two app instances over a real Prosody, default policy: the conversation
+ * goes private by itself once the first messages are exchanged, chats both
+ * ways with locks and delivery ticks, and nothing the server stores (archive,
+ * offline store, anything under its data directory) or received holds the
+ * text of a private message. Screenshots in test-results/e2e/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
+import { launchBrowser, watchForErrors } from './support/browser.js';
+import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
+import { signIn } from './support/sign-in.js';
+
+const password = 'e2e-private-Passw0rd';
+const shots = path.resolve('test-results/e2e');
+
+/** Every file under Prosody's data directory, as one string. */
+async function storedData(dir: string): Promise<{ files: number; text: string }> {
+  let text = '';
+  let files = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    files++;
+    text += await fs.readFile(path.join(entry.parentPath, entry.name), 'latin1');
+  }
+  return { files, text };
+}
+
+describe('a private conversation between two app instances', () => {
+  let server: ProsodyServer;
+  let browser: Browser;
+  const apps: AppInstance[] = [];
+  const pages: Record<'alice' | 'bob', Page> = {} as never;
+  const errors: Record<'alice' | 'bob', string[]> = { alice: [], bob: [] };
+  const jid = (user: string) => `${user}@${server.domain}`;
+
+  before(async () => {
+    server = await startProsody({
+      users: [
+        { username: 'alice', password },
+        { username: 'bob', password },
+      ],
+      contacts: [['alice', 'bob']],
+    });
+    browser = await launchBrowser();
+    await fs.mkdir(shots, { recursive: true });
+    for (const user of ['alice', 'bob'] as const) {
+      const app = await startAppInstance(server.ca.caCertFile);
+      apps.push(app);
+      const page = await (await browser.newContext({ viewport: { width: 1100, height: 700 } })).newPage();
+      errors[user] = watchForErrors(page);
+      await page.goto(app.url);
+      pages[user] = page;
+      await signIn(page, { jid: jid(user), password, host: '127.0.0.1', port: server.c2sPort });
+    }
+  });
+
+  after(async () => {
+    await browser?.close();
+    for (const app of apps) await app.stop();
+    await server?.dispose();
+  });
+
+  const openChat = async (user: 'alice' | 'bob', peer: string) => {
+    await pages[user].locator(`[data-testid="contact"][data-jid="${jid(peer)}"][data-show="online"]`).click();
+    await pages[user].locator(`[data-testid="chat-view"][data-peer="${jid(peer)}"]`).waitFor();
+  };
+  const type = async (user: 'alice' | 'bob', text: string) => {
+    await pages[user].getByTestId('composer').fill(text);
+    await pages[user].getByTestId('composer').press('Enter');
+  };
+  const message = (user: 'alice' | 'bob', direction: 'in' | 'out', text: string) =>
+    pages[user].locator(`[data-testid="message"][data-direction="${direction}"]`).filter({ hasText: text });
+
+  test('it goes private by itself by the second message, and chats both ways', async () => {
+    await openChat('alice', 'bob');
+    await openChat('bob', 'alice');
+    await type('alice', 'Hello Bob, plaintext first');
+    await message('bob', 'in', 'Hello Bob, plaintext first').waitFor();
+    await type('bob', 'Hi Alice');
+    await message('alice', 'in', 'Hi Alice').waitFor();
+    // By now the whitespace tag of the first message started the AKE on its own.
+    await pages.alice.locator('[data-testid="privacy-state"][data-privacy="private"]').waitFor();
+    await pages.bob.locator('[data-testid="privacy-state"][data-privacy="private"]').waitFor();
+
+    await type('alice', 'SECRET-E2E-ALPHA: the launch is on Friday');
+    await message('bob', 'in', 'SECRET-E2E-ALPHA').locator('[aria-label="private"]').waitFor();
+    await type('bob', 'SECRET-E2E-BRAVO: understood');
+    await message('alice', 'in', 'SECRET-E2E-BRAVO').locator('[aria-label="private"]').waitFor();
+    // The peer's app confirmed it decrypted and showed them (XEP-0184).
+    await message('alice', 'out', 'SECRET-E2E-ALPHA').locator('[data-testid="message-delivered"]').waitFor();
+    await message('bob', 'out', 'SECRET-E2E-BRAVO').locator('[data-testid="message-delivered"]').waitFor();
+    assert.equal(await message('alice', 'out', 'SECRET-E2E-ALPHA').locator('[aria-label="private"]').count(), 1);
+
+    // The history setting is there, off by default.
+    assert.equal(await pages.alice.getByTestId('keep-private-history').isChecked(), false);
+
+    await pages.alice.screenshot({ path: path.join(shots, 'private-alice.png') });
+    await pages.bob.screenshot({ path: path.join(shots, 'private-bob.png') });
+  });
+
+  test("Prosody's stored data and what it received never hold a private message's text", async () => {
+    const stored = await storedData(server.dataDir);
+    assert.ok(stored.text.includes('Hello Bob, plaintext first'), "Prosody's archive keeps plaintext chats: the search is real");
+    const wire = await server.receivedStanzas();
+    assert.ok(wire.includes('Hello Bob, plaintext first'), 'the capture sees plaintext bodies');
+    for (const secret of ['SECRET-E2E-ALPHA', 'SECRET-E2E-BRAVO', 'launch is on Friday']) {
+      assert.ok(!stored.text.includes(secret), `${secret} is in Prosody's stored data`);
+      assert.ok(!wire.includes(secret), `${secret} crossed the server in plaintext`);
+    }
+  });
+
+  test('no errors in the pages, and nothing private in the hosts output', () => {
+    assert.deepEqual(errors.alice, []);
+    assert.deepEqual(errors.bob, []);
+    for (const app of apps) {
+      assert.ok(!app.output().includes(password), 'a password was logged');
+      assert.ok(!app.output().includes('SECRET-E2E'), 'a private message was logged');
+    }
+  });
+});
