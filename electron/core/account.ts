@@ -315,7 +315,8 @@ export class Account {
     if (parsed.body === undefined || parsed.body === '') return; // chat states and receipts: later
     if (parsed.fromBare === this.ownBare()) return; // carbons are not enabled; nothing else of ours is a chat
     // A receipt is owed only if the body turns out to be something shown (see showIncoming).
-    const owed = wantsReceipt(stanza) && parsed.id ? `${parsed.fromBare}\n${parsed.id}` : undefined;
+    // Only contacts get receipts: to a stranger, a receipt would tell that we are online and reading.
+    const owed = wantsReceipt(stanza) && parsed.id && this.roster.has(parsed.fromBare) ? `${parsed.fromBare}\n${parsed.id}` : undefined;
     if (owed) this.receiptsOwed.set(owed, parsed.from);
     // Every body passes the OTR engine: it shows plaintext as it is, decrypts private messages and hides protocol noise.
     void this.privateChats
