@@ -14,22 +14,30 @@ export class ChatLog {
   /** Inserts or replaces (same peer, id and direction) a message, keeping time order; returns it. */
   upsert(message: ChatMessage): ChatMessage {
     const list = this.chats.get(message.peer) ?? [];
-    const index = list.findIndex((m) => m.id === message.id && m.direction === message.direction);
-    if (index >= 0) list[index] = message;
-    else list.push(message);
-    list.sort((a, b) => a.timestamp - b.timestamp);
-    if (list.length > MAX_PER_CHAT) list.splice(0, list.length - MAX_PER_CHAT);
+    const index = lastIndexOf(list, message.id, message.direction);
+    if (index >= 0 && list[index]!.timestamp === message.timestamp) {
+      list[index] = message; // a state change: same place
+    } else {
+      if (index >= 0) list.splice(index, 1);
+      // Messages are nearly always the newest: insert from the end (equal timestamps keep arrival order).
+      let at = list.length;
+      while (at > 0 && list[at - 1]!.timestamp > message.timestamp) at--;
+      list.splice(at, 0, message);
+      if (list.length > MAX_PER_CHAT) list.splice(0, list.length - MAX_PER_CHAT);
+    }
     this.chats.set(message.peer, list);
     return message;
   }
 
   /** Any message of this chat with this id (a peer could reuse one of our ids: callers check `direction`). */
   find(peer: string, id: string, direction?: ChatMessage['direction']): ChatMessage | undefined {
-    return this.chats.get(peer)?.find((m) => m.id === id && (direction === undefined || m.direction === direction));
+    const list = this.chats.get(peer);
+    return list ? list[lastIndexOf(list, id, direction)] : undefined;
   }
 
   has(peer: string, id: string, direction: ChatMessage['direction']): boolean {
-    return this.chats.get(peer)?.some((m) => m.id === id && m.direction === direction) ?? false;
+    const list = this.chats.get(peer);
+    return list ? lastIndexOf(list, id, direction) >= 0 : false;
   }
 
   countUnread(peer: string): void {
@@ -62,4 +70,13 @@ export class ChatLog {
   snapshot(): Record<string, ChatMessage[]> {
     return Object.fromEntries([...this.chats].map(([peer, list]) => [peer, [...list]]));
   }
+}
+
+/** Searches from the newest end: the messages asked about are nearly always recent ones. */
+function lastIndexOf(list: readonly ChatMessage[], id: string, direction: ChatMessage['direction'] | undefined): number {
+  for (let i = list.length - 1; i >= 0; i--) {
+    const m = list[i]!;
+    if (m.id === id && (direction === undefined || m.direction === direction)) return i;
+  }
+  return -1;
 }

@@ -97,7 +97,7 @@ export class HistoryStore {
   /** Inserts or replaces (same peer, id and direction) a message. */
   put(message: ChatMessage): void {
     const list = this.chatMap.get(message.peer) ?? [];
-    const index = list.findIndex((m) => m.id === message.id && m.direction === message.direction);
+    const index = lastIndex(list, message.id, message.direction);
     if (index >= 0) {
       list[index] = message;
     } else {
@@ -113,7 +113,12 @@ export class HistoryStore {
 
   /** Takes a message out (e.g. it turned out to be private). */
   remove(peer: string, id: string, direction: ChatMessage['direction']): void {
-    this.removeWhere(peer, (m) => m.id === id && m.direction === direction);
+    const list = this.chatMap.get(peer);
+    const index = list ? lastIndex(list, id, direction) : -1;
+    if (index < 0) return; // the usual case for a private message: it was never here
+    list!.splice(index, 1);
+    if (list!.length === 0) this.chatMap.delete(peer);
+    this.changed();
   }
 
   removeWhere(peer: string, match: (m: ChatMessage) => boolean): void {
@@ -230,4 +235,12 @@ export class HistoryStore {
       if (mine.length > 0) this.chatMap.set(peer, mine);
     }
   }
+}
+
+/** Searches from the newest end, where the messages being changed nearly always are. */
+function lastIndex(list: readonly ChatMessage[], id: string, direction: ChatMessage['direction']): number {
+  for (let i = list.length - 1; i >= 0; i--) {
+    if (list[i]!.id === id && list[i]!.direction === direction) return i;
+  }
+  return -1;
 }
