@@ -97,6 +97,15 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 
-app.on('before-quit', () => {
-  void core?.stop();
+let stopped = false;
+app.on('before-quit', (event) => {
+  // Quit only after the core stopped: it writes the last second of chat history then.
+  if (stopped || !core) return;
+  event.preventDefault();
+  const stopped5s = new Promise<void>((resolve) => setTimeout(resolve, 5_000)); // never hang the quit
+  const stopping = Promise.race([core.stop().catch((error: unknown) => log(`stop failed: ${(error as Error).message}`)), stopped5s]);
+  void stopping.finally(() => {
+    stopped = true;
+    app.quit();
+  });
 });
