@@ -10,7 +10,8 @@ type Props = {
 
 export function PrivateHistorySetting({ contactName, keep, onChange }: Props) {
   return (
-    <div className="chat-settings">
+    // data-keep is what the core holds (a click changes the box at once, the attribute only when the core agreed).
+    <div className="chat-settings" data-testid="private-history-setting" data-keep={String(keep)}>
       <label className="history-setting" title="Plaintext chats are always kept (encrypted on this computer). Turning this off deletes the kept private messages.">
         <input type="checkbox" data-testid="keep-private-history" checked={keep} onChange={(e) => onChange(e.target.checked)} />
         Keep private messages with {contactName} in the history on this computer
