@@ -191,6 +191,13 @@ describe('carbons and receipts', () => {
     assert.deepEqual(receipts(), ['plain-1']);
   });
 
+  test('service discovery says we do receipts (and EME, for OTR)', async () => {
+    const info = await bobRaw.iq.request(xml('iq', { type: 'get', to: aliceFullJid() }, xml('query', { xmlns: 'http://jabber.org/protocol/disco#info' })));
+    const features = (info.getChild('query', 'http://jabber.org/protocol/disco#info')?.getChildren('feature') ?? []).map((f) => f.attrs.var);
+    assert.ok(features.includes('urn:xmpp:receipts'));
+    assert.ok(features.includes('urn:xmpp:eme:0'));
+  });
+
   test('a stranger (not a contact) gets no receipt', async () => {
     const stranger = await device('carol');
     try {
