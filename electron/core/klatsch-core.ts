@@ -13,7 +13,7 @@ import type { SecretBox } from './store/secret-box.js';
 import { SettingsStore, type StoredAccount } from './store/settings-store.js';
 import { ClassifiedError } from './xmpp/errors.js';
 import { normalizeFingerprint } from './xmpp/tls-policy.js';
-import { OtrStore } from './otr-store/otr-store.js';
+import { OtrTrust } from './otr-trust.js';
 import type { OtrIdentitySource } from './private-chats.js';
 
 export interface CoreOptions {
@@ -27,6 +27,16 @@ export interface CoreOptions {
   otrIdentities?: OtrIdentitySource;
 }
 
+/** Errors of the private conversations that are the user's to read ('not-private'). */
+async function userFacing(work: Promise<void>): Promise<void> {
+  try {
+    await work;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'not-private') throw new UserError('invalid-request', (error as Error).message);
+    throw error;
+  }
+}
+
 export class KlatschCore {
   private readonly events = new EventEmitter();
   private readonly settings: SettingsStore;
@@ -35,20 +45,30 @@ export class KlatschCore {
   private readonly refused = new Map<string, { sha256: string; pem: string }>();
   private readonly otrIdentities: OtrIdentitySource;
   /** Keys, instance tags and the trust in contacts' fingerprints (encrypted at rest). */
-  private readonly otrStoreReady: Promise<OtrStore>;
-  private otrStore: OtrStore | undefined;
+  private readonly otr: OtrTrust;
 
   constructor(private readonly options: CoreOptions) {
     this.settings = SettingsStore.inProfile(options.profileDir);
-    this.otrStoreReady = OtrStore.inProfile(options.profileDir, options.secretBox).then((store) => (this.otrStore = store));
-    this.otrStoreReady.catch(() => undefined);
-    this.otrIdentities = options.otrIdentities ?? { identity: async (account) => (await this.otrStoreReady).identity(account) };
+    this.otr = new OtrTrust(options.profileDir, options.secretBox, {
+      keyChanged: (jid) => this.accountByJid(jid)?.refreshView(),
+      trustChanged: (jid) => {
+        const account = this.accountByJid(jid);
+        if (!account) return;
+        account.refreshContacts();
+        this.emit('trustChanged', { accountId: account.id });
+      },
+    });
+    this.otrIdentities = options.otrIdentities ?? this.otr.identities;
+  }
+
+  private accountByJid(jid: string): Account | undefined {
+    return [...this.accounts.values()].find((a) => a.settings.jid === jid.toLowerCase());
   }
 
   /** Loads settings and signs in every account whose password is stored. */
   async start(): Promise<void> {
     await this.settings.load();
-    await this.otrStoreReady.catch(() => undefined);
+    await this.otr.ready.catch(() => undefined);
     for (const stored of this.settings.accounts()) {
       const account = this.makeAccount(stored);
       const password = this.storedPassword(stored);
@@ -82,7 +102,7 @@ export class KlatschCore {
   }
 
   private storageProblems(): string | undefined {
-    const problems = [this.settings.problem, this.otrStore?.problem].filter(Boolean);
+    const problems = [this.settings.problem, this.otr.problem].filter(Boolean);
     return problems.length > 0 ? problems.join(' ') : undefined;
   }
 
@@ -218,6 +238,55 @@ export class KlatschCore {
       return {};
     },
 
+    startSmp: async ({ accountId, peer, secret, question }) => {
+      await userFacing(this.privateAccount(accountId).privateChats.startSmp(peer.toLowerCase(), secret, question));
+      return {};
+    },
+
+    respondSmp: async ({ accountId, peer, secret }) => {
+      await userFacing(this.privateAccount(accountId).privateChats.respondSmp(peer.toLowerCase(), secret));
+      return {};
+    },
+
+    abortSmp: async ({ accountId, peer }) => {
+      await this.account(accountId).privateChats.abortSmp(peer.toLowerCase());
+      return {};
+    },
+
+    dismissSmp: async ({ accountId, peer }) => {
+      await this.account(accountId).privateChats.dismissSmp(peer.toLowerCase());
+      return {};
+    },
+
+    acceptKey: async ({ accountId, peer, fingerprint }) => {
+      const accepted = await this.account(accountId).privateChats.acceptKey(peer.toLowerCase(), fingerprint);
+      if (!accepted) throw new UserError('not-found', 'That key is no longer waiting to be accepted.');
+      return {};
+    },
+
+    setTrust: async ({ accountId, peer, fingerprint, verified }) => {
+      const account = this.account(accountId);
+      const fp = this.fingerprintArg(fingerprint);
+      await this.trustChange(() => this.otr.setTrust(account.settings.jid, peer.toLowerCase(), fp, verified));
+      return {};
+    },
+
+    forgetFingerprint: async ({ accountId, peer, fingerprint }) => {
+      const account = this.account(accountId);
+      const fp = this.fingerprintArg(fingerprint);
+      await this.trustChange(() => this.otr.forget(account.settings.jid, peer.toLowerCase(), fp));
+      return {};
+    },
+
+    listTrust: async () =>
+      this.otr.list(
+        [...this.accounts.values()].map((a) => ({
+          id: a.id,
+          jid: a.settings.jid,
+          inUse: (peer: string) => a.privateChats.details(peer).fingerprint,
+        })),
+      ),
+
     setOtrPolicy: async ({ accountId, peer, policy }) => {
       const account = this.account(accountId);
       const jid = peer.toLowerCase();
@@ -237,13 +306,34 @@ export class KlatschCore {
       extraAnchors: this.options.extraAnchors ?? [],
       hasStoredPassword: (s) => this.storedPassword(s) !== undefined,
       otrIdentities: this.otrIdentities,
-      isVerified: (account, peer, fingerprint) => (this.otrStore?.trust(account, peer, fingerprint) ?? 'unverified') !== 'unverified',
-      sawFingerprint: async (account, peer, fingerprint) => (await this.otrStoreReady).sawFingerprint(account, peer, fingerprint),
+      otrTrust: this.otr,
       ...(this.options.connection ? { connection: this.options.connection } : {}),
     });
     account.connection.on('refused', (error: ClassifiedError) => this.rememberRefused(account.id, error));
     this.accounts.set(account.id, account);
     return account;
+  }
+
+  /** An account that is signed in (SMP messages go through the private conversation). */
+  private privateAccount(id: string): Account {
+    const account = this.account(id);
+    if (!account.connection.activeSession) throw new UserError('not-connected', 'Sign in first to authenticate a contact.');
+    return account;
+  }
+
+  private fingerprintArg(fingerprint: string): string {
+    const hex = fingerprint.replace(/\s+/g, '').toLowerCase();
+    if (!/^[0-9a-f]{40}$/.test(hex)) throw new UserError('invalid-request', 'That is not an OTR fingerprint (40 hex digits).');
+    return hex;
+  }
+
+  /** Store failures (a damaged, read-only store) reach the user as such. */
+  private async trustChange(change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (error) {
+      throw new UserError('storage', (error as Error).message);
+    }
   }
 
   private account(id: string): Account {
