@@ -27,6 +27,8 @@ const requestTable = {
   setTrust: true,
   forgetFingerprint: true,
   listTrust: true,
+  importLibotr: true,
+  exportLibotr: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {

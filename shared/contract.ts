@@ -297,6 +297,20 @@ export const requests = {
       ),
     }),
   },
+  /**
+   * Import keys, instance tags and trust from a libotr client's folder (Pidgin: ~/.purple), which main
+   * asks the user to choose. `replaceKeys`: replace keys Klatsch already made (else 'already-exists').
+   */
+  importLibotr: {
+    request: z.object({ replaceKeys: z.boolean().optional() }).strict(),
+    response: z.object({
+      cancelled: z.boolean(),
+      accounts: z.array(z.object({ jid: z.string(), fingerprint: z.string() })),
+      fingerprints: z.number().int(),
+    }),
+  },
+  /** Write the keys, instance tags and trust as libotr files into a folder main asks the user to choose. */
+  exportLibotr: { request: z.object({}).strict(), response: z.object({ cancelled: z.boolean(), folder: z.string().optional() }) },
   /** The OTR policy for one contact; `policy` absent: back to the account's default. */
   setOtrPolicy: {
     request: z.object({ accountId: AccountId, peer: BareJid, policy: OtrPolicy.optional() }).strict(),

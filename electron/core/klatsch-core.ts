@@ -14,6 +14,8 @@ import { SettingsStore, type StoredAccount } from './store/settings-store.js';
 import { ClassifiedError } from './xmpp/errors.js';
 import { normalizeFingerprint } from './xmpp/tls-policy.js';
 import { OtrTrust } from './otr-trust.js';
+import { KeyConflictError } from './otr-store/libotr-folder.js';
+import { OtrStoreError } from './otr-store/otr-store.js';
 import type { OtrIdentitySource } from './private-chats.js';
 
 export interface CoreOptions {
@@ -23,6 +25,8 @@ export interface CoreOptions {
   extraAnchors?: readonly string[];
   /** Timeouts, backoff, DNS: tests shorten them. */
   connection?: AccountDeps['connection'];
+  /** Asks the user for a folder (a native dialog in the app); undefined: cancelled. Absent: not possible here. */
+  pickFolder?: (purpose: 'import-libotr' | 'export-libotr') => Promise<string | undefined>;
   /** Long-term OTR keys and instance tags; the profile's OTR store when absent. */
   otrIdentities?: OtrIdentitySource;
 }
@@ -287,6 +291,34 @@ export class KlatschCore {
         })),
       ),
 
+    importLibotr: async ({ replaceKeys }) => {
+      const dir = await this.pick('import-libotr');
+      if (dir === undefined) return { cancelled: true, accounts: [], fingerprints: 0 };
+      const accounts = [...this.accounts.values()];
+      let result;
+      try {
+        result = await this.otr.importFolder(dir, accounts.map((a) => a.settings.jid), replaceKeys ?? false);
+      } catch (error) {
+        if (error instanceof KeyConflictError) throw new UserError('already-exists', error.message);
+        if (error instanceof OtrStoreError) throw new UserError('storage', error.message);
+        throw error;
+      }
+      // Private conversations made with the old keys end; new ones use the imported key.
+      for (const imported of result.accounts) await this.accountByJid(imported.jid)?.privateChats.identityChanged();
+      return { cancelled: false, ...result };
+    },
+
+    exportLibotr: async () => {
+      const dir = await this.pick('export-libotr');
+      if (dir === undefined) return { cancelled: true };
+      try {
+        await this.otr.exportFolder(dir);
+      } catch (error) {
+        throw new UserError('storage', `The files could not be written: ${(error as Error).message}`);
+      }
+      return { cancelled: false, folder: dir };
+    },
+
     setOtrPolicy: async ({ accountId, peer, policy }) => {
       const account = this.account(accountId);
       const jid = peer.toLowerCase();
@@ -312,6 +344,11 @@ export class KlatschCore {
     account.connection.on('refused', (error: ClassifiedError) => this.rememberRefused(account.id, error));
     this.accounts.set(account.id, account);
     return account;
+  }
+
+  private pick(purpose: 'import-libotr' | 'export-libotr'): Promise<string | undefined> {
+    if (!this.options.pickFolder) throw new UserError('invalid-request', 'Choosing a folder is not possible here.');
+    return this.options.pickFolder(purpose);
   }
 
   /** An account that is signed in (SMP messages go through the private conversation). */

@@ -8,6 +8,7 @@
  * ("XXXXXXXX XXXXXXXX …"); they are public. Private keys never leave the store.
  */
 import type { AccountView, ResponseOf, TrustLevel } from '../../shared/contract.js';
+import { exportLibotrFolder, importLibotrFolder } from './otr-store/libotr-folder.js';
 import { humanFingerprint, normalizeFingerprint, OtrStore, type OtrStoreDeps } from './otr-store/otr-store.js';
 import type { OtrIdentitySource } from './private-chats.js';
 import type { SecretBox } from './store/secret-box.js';
@@ -117,6 +118,22 @@ export class OtrTrust {
   async forget(account: string, peer: string, fingerprint: string): Promise<void> {
     await (await this.ready).forget(account, peer, fingerprint);
     this.events.trustChanged(account);
+  }
+
+  /** Imports a libotr client's folder for `accounts` (bare JIDs); what was imported, display form. */
+  async importFolder(dir: string, accounts: string[], replaceKeys: boolean): Promise<{ accounts: { jid: string; fingerprint: string }[]; fingerprints: number }> {
+    const result = await importLibotrFolder(await this.ready, dir, { accounts, replaceKeys });
+    for (const a of result.accounts) {
+      this.announced.delete(a.account);
+      this.notStored.delete(a.account);
+      this.events.keyChanged(a.account);
+      this.events.trustChanged(a.account);
+    }
+    return { accounts: result.accounts.map((a) => ({ jid: a.account, fingerprint: humanFingerprint(a.fingerprint) })), fingerprints: result.fingerprints };
+  }
+
+  async exportFolder(dir: string): Promise<void> {
+    await exportLibotrFolder(await this.ready, dir);
   }
 
   /** Every key of the given accounts; `inUse(account, peer)` names the key of a private conversation open now. */

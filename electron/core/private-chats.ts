@@ -268,6 +268,31 @@ export class PrivateChats {
     });
   }
 
+  /**
+   * The account's key was replaced (an import): every private conversation made with the old one
+   * ends, telling the peer; the next one is made with the new key.
+   */
+  async identityChanged(): Promise<void> {
+    const peers = [...this.peers.keys()];
+    await Promise.all(
+      peers.map((peer) =>
+        this.serialize(peer, async (state) => {
+          const wasPrivate = state.conversation.state === 'encrypted';
+          const out = state.conversation.end();
+          this.failHeld(peer, state, out.events);
+          await this.deliver(peer, state, { ...out, events: [] }, undefined);
+          state.expectsPrivacy = false;
+          if (wasPrivate) this.deps.notice(peer, 'Your key was replaced; the private conversation has ended. Start a new one to use the new key.');
+        }).catch(() => undefined),
+      ),
+    );
+    for (const peer of peers) {
+      this.peers.delete(peer);
+      this.settled.delete(peer);
+      this.deps.privacyChanged(peer);
+    }
+  }
+
   /** Our own connection ended: every private conversation is over. */
   disconnected(): void {
     for (const peer of this.peers.keys()) {

@@ -12,6 +12,9 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [copied, setCopied] = useState<string | null>(null);
+  /** What the last import or export did, in words; or a key conflict the user must decide. */
+  const [moved, setMoved] = useState<string | null>(null);
+  const [conflict, setConflict] = useState<string | null>(null);
 
   useEffect(() => {
     const dialog = ref.current;
@@ -38,6 +41,32 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
     const result = await request;
     setBusy(false);
     setError(result.ok ? null : (result.error?.message ?? 'That did not work.'));
+  }
+
+  async function importFiles(replaceKeys: boolean) {
+    setBusy(true);
+    const result = await actions.importLibotr(replaceKeys);
+    setBusy(false);
+    setConflict(null);
+    setMoved(null);
+    if (!result.ok) {
+      if (result.error.code === 'already-exists') setConflict(result.error.message);
+      else setError(result.error.message);
+      return;
+    }
+    setError(null);
+    if (result.value.cancelled) return;
+    const keys = result.value.accounts.map((a) => a.jid).join(', ');
+    setMoved(`Imported the key of ${keys} and ${result.value.fingerprints} contact key${result.value.fingerprints === 1 ? '' : 's'}.`);
+  }
+
+  async function exportFiles() {
+    setBusy(true);
+    const result = await actions.exportLibotr();
+    setBusy(false);
+    setMoved(null);
+    if (!result.ok) setError(result.error.message);
+    else if (!result.value.cancelled) setMoved(`Saved otr.private_key, otr.fingerprints and otr.instance_tags in ${result.value.folder}.`);
   }
 
   return (
@@ -70,6 +99,39 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
         onVerify={(key, verified) => void run(actions.setTrust(key.accountId, key.peer, key.fingerprint, verified))}
         onForget={(key) => void run(actions.forgetFingerprint(key.accountId, key.peer, key.fingerprint))}
       />
+      <section className="libotr-move" aria-labelledby="libotr-title">
+        <h3 id="libotr-title">Move from Pidgin or another OTR app</h3>
+        <p className="hint">
+          Bring your key and the keys you verified from a libotr app (Pidgin keeps them in its .purple folder), or save
+          Klatsch’s for one. The private key file is secret: keep it to yourself.
+        </p>
+        {conflict && (
+          <div className="auth-panel warning" role="alert" data-testid="libotr-conflict">
+            <p>{conflict}</p>
+            <div className="button-row start">
+              <button type="button" className="button" disabled={busy} data-testid="libotr-replace" onClick={() => void importFiles(true)}>
+                Replace the key
+              </button>
+              <button type="button" className="button subtle" onClick={() => setConflict(null)}>
+                Keep Klatsch’s key
+              </button>
+            </div>
+          </div>
+        )}
+        {moved && (
+          <p className="hint" role="status" data-testid="libotr-result">
+            {moved}
+          </p>
+        )}
+        <div className="button-row start">
+          <button type="button" className="button small" disabled={busy} data-testid="libotr-import" onClick={() => void importFiles(false)}>
+            Import from a folder…
+          </button>
+          <button type="button" className="button small" disabled={busy} data-testid="libotr-export" onClick={() => void exportFiles()}>
+            Export to a folder…
+          </button>
+        </div>
+      </section>
       <div className="button-row">
         <button type="button" className="button primary" data-testid="trust-close" onClick={onClose}>
           Close

@@ -140,6 +140,14 @@ export function createActions(store: AppStore, api: KlatschApi) {
       return settle(api.listTrust({}));
     },
 
+    importLibotr(replaceKeys: boolean) {
+      return settle(api.importLibotr(replaceKeys ? { replaceKeys } : {}));
+    },
+
+    exportLibotr() {
+      return settle(api.exportLibotr({}));
+    },
+
     setOtrPolicy(accountId: AccountId, peer: string, policy: OtrPolicy | undefined) {
       return settle(api.setOtrPolicy({ accountId, peer, ...(policy ? { policy } : {}) }));
     },
