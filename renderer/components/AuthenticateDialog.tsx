@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
+import { ModalDialog } from './ModalDialog';
 
 export type AuthMethod = 'question' | 'secret' | 'fingerprint';
 
@@ -27,18 +28,12 @@ const methods: { id: AuthMethod; label: string }[] = [
 /** The three ways to make sure a private conversation is with the right person. */
 export function AuthenticateDialog(props: Props) {
   const { peerName, theirFingerprint, ownFingerprint, verified, busy, error, onClose } = props;
-  const ref = useRef<HTMLDialogElement>(null);
   const [method, setMethod] = useState<AuthMethod>(props.initialMethod ?? 'question');
   const [question, setQuestion] = useState('');
   const [answer, setAnswer] = useState('');
   const [secret, setSecret] = useState('');
   const [checked, setChecked] = useState(verified);
 
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
-  }, []);
 
   const notPrivate = theirFingerprint === undefined;
   // Answers are compared exactly as typed (as in Pidgin): only an empty one is refused.
@@ -50,16 +45,7 @@ export function AuthenticateDialog(props: Props) {
   };
 
   return (
-    <dialog
-      ref={ref}
-      className="dialog auth-dialog"
-      data-testid="auth-dialog"
-      aria-labelledby="auth-title"
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-    >
+    <ModalDialog className="auth-dialog" testId="auth-dialog" labelledBy="auth-title" onClose={onClose}>
       <h2 id="auth-title">Authenticate {peerName}</h2>
       <p className="muted">
         Make sure the private conversation is really with {peerName}, and not with someone in between. Use something only the two
@@ -175,6 +161,6 @@ export function AuthenticateDialog(props: Props) {
           </button>
         </div>
       </form>
-    </dialog>
+    </ModalDialog>
   );
 }

@@ -1,4 +1,5 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useState } from 'react';
+import { ModalDialog } from '../components/ModalDialog';
 import { TrustList, type TrustListData } from '../components/TrustList';
 import { useActions, useAppState } from './context';
 
@@ -7,7 +8,6 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
   const actions = useActions();
   const revision = useAppState((s) => s.trustRevision);
   const accounts = useAppState((s) => s.accounts);
-  const ref = useRef<HTMLDialogElement>(null);
   const [data, setData] = useState<TrustListData | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -15,12 +15,6 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
   /** What the last import or export did, in words; or a key conflict the user must decide. */
   const [moved, setMoved] = useState<string | null>(null);
   const [conflict, setConflict] = useState<string | null>(null);
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
-  }, []);
 
   useEffect(() => {
     let current = true;
@@ -70,16 +64,7 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
   }
 
   return (
-    <dialog
-      ref={ref}
-      className="dialog trust-dialog"
-      data-testid="trust-manager"
-      aria-labelledby="trust-title"
-      onCancel={(e) => {
-        e.preventDefault();
-        onClose();
-      }}
-    >
+    <ModalDialog className="trust-dialog" testId="trust-manager" labelledBy="trust-title" onClose={onClose}>
       <h2 id="trust-title">Encryption keys</h2>
       <p className="muted">
         Each private conversation is made with a key. A verified key means you made sure it belongs to that contact.
@@ -137,6 +122,6 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
           Close
         </button>
       </div>
-    </dialog>
+    </ModalDialog>
   );
 }
