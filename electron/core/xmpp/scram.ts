@@ -40,10 +40,17 @@ const HASH_BYTES: Record<ScramHash, number> = { sha1: 20, sha256: 32 };
 // RFC 4013 (SASLprep) as Prosody and ejabberd apply it to passwords: non-ASCII spaces become
 // spaces, "commonly mapped to nothing" characters go, then NFKC.
 const NON_ASCII_SPACE = /[\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/g;
-const MAPPED_TO_NOTHING = /[\u00AD\u034F\u1806\u180B-\u180D\u200B-\u200D\u2060\uFE00-\uFE0F\uFEFF]/g;
+/** RFC 3454 table B.1 (several are combining marks, hence code points rather than a character class). */
+function mappedToNothing(cp: number): boolean {
+  return (
+    cp === 0x00ad || cp === 0x034f || cp === 0x1806 || (cp >= 0x180b && cp <= 0x180d) || (cp >= 0x200b && cp <= 0x200d) ||
+    cp === 0x2060 || (cp >= 0xfe00 && cp <= 0xfe0f) || cp === 0xfeff
+  );
+}
 
 export function saslPrep(text: string): string {
-  return text.replace(NON_ASCII_SPACE, ' ').replace(MAPPED_TO_NOTHING, '').normalize('NFKC');
+  const kept = [...text.replace(NON_ASCII_SPACE, ' ')].filter((c) => !mappedToNothing(c.codePointAt(0)!));
+  return kept.join('').normalize('NFKC');
 }
 
 /** RFC 5802 "saslname": ',' and '=' escaped. */
