@@ -114,6 +114,8 @@ describe('authenticating a contact through the UI', () => {
     await pages.alice.getByTestId('smp-running').waitFor();
     await pages.bob.getByTestId('smp-question').waitFor();
     assert.equal(await pages.bob.getByTestId('smp-question').innerText(), 'Where did we eat on Friday?');
+    const attention = pages.bob.locator(`[data-testid="contact"][data-jid="${jid('alice')}"] [data-testid="contact-attention"]`);
+    assert.match(await attention.innerText(), /Wants to authenticate you/, 'the roster says so too');
     await pages.bob.getByTestId('smp-answer').fill('Pizzeria Ü');
     await shot('bob', 'smp-request');
     await pages.bob.getByTestId('smp-answer-submit').click();
