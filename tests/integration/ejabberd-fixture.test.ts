@@ -122,6 +122,35 @@ test('registered users sign in; seeded contacts are mutual roster entries (subsc
   await assert.rejects(rawLogin(target(), 'alice', 'wrong'), /refused/);
 });
 
+test('stream management, carbons, offline storage and the archive (MAM, Mnesia) work', async () => {
+  const alice = await rawLogin(target(), 'alice', 'alice-pw');
+  try {
+    assert.match(alice.features, /<sm\b[^>]*urn:xmpp:sm:3/, 'XEP-0198 offered after login');
+    await iq(alice, 'carbons', 'set', "<enable xmlns='urn:xmpp:carbons:2'/>");
+    const info = await iq(alice, 'disco', 'get', "<query xmlns='http://jabber.org/protocol/disco#info'/>", { to: server.domain });
+    for (const feature of ['urn:xmpp:carbons:2', 'urn:xmpp:ping']) assert.match(info, new RegExp(`var=['"]${feature}['"]`));
+    alice.send('<presence/>');
+    // Bob is offline: the message is stored and delivered when he comes online.
+    alice.send(`<message to='bob@${server.domain}' type='chat' id='m1'><body>while you were away</body></message>`);
+    await iq(alice, 'ping', 'get', "<ping xmlns='urn:xmpp:ping'/>", { to: server.domain }); // the message was routed
+    const bob = await rawLogin(target(), 'bob', 'bob-pw');
+    try {
+      const from = bob.mark();
+      bob.send('<presence/>');
+      const offline = await bob.next(/<message\b[\s\S]*?<\/message>/, from);
+      assert.match(offline, /while you were away/);
+      assert.match(offline, /<delay\b[^>]*urn:xmpp:delay/);
+    } finally {
+      bob.close();
+    }
+    const mark = alice.mark();
+    await iq(alice, 'mam', 'set', "<query xmlns='urn:xmpp:mam:2' queryid='q1'/>");
+    assert.match(alice.text().slice(mark), /<result\b[^>]*queryid=['"]q1['"][\s\S]*?while you were away/, 'the archive has it');
+  } finally {
+    alice.close();
+  }
+});
+
 test('stop() then start(): same ports, same data', async (t) => {
   await server.register('carol', 'carol-pw');
   const t0 = Date.now();
