@@ -2,7 +2,7 @@
  * The app against a second real server, Debian's ejabberd 23.01: sign-in over
  * STARTTLS and direct TLS with SCRAM-SHA-256, a wrong password, the roster with
  * presence, messages both ways between two cores, and reconnecting by
- * themselves after the server is stopped and started again.
+ * themselves after the server is stopped and started again, or stops answering.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -170,6 +170,19 @@ describe('ejabberd', () => {
       await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private', { after: aliceFrom, timeoutMs: 30_000 });
       await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'still there?' });
       await bob.waitFor('messageUpserted', (e) => e.message.body === 'still there?');
+    });
+
+    test('a server that silently stops answering is noticed by keepalive pings, and the app reconnects', async () => {
+      const from = alice.events.length;
+      server.freeze();
+      try {
+        const lost = await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'reconnecting', { after: from, timeoutMs: 15_000 });
+        assert.ok(lost.connection.kind === 'reconnecting');
+        assert.match(lost.connection.reason, /stopped answering|lost|did not answer/i);
+      } finally {
+        server.thaw();
+      }
+      await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after: from, timeoutMs: 30_000 });
     });
   });
 });
