@@ -74,6 +74,7 @@ describe('a private conversation with a libotr user over XMPP', () => {
 
   test('Klatsch starts a private conversation with libotr from the chat header', async () => {
     await page.locator(`[data-testid="contact"][data-jid="${jid('carol')}"][data-show="online"]`).click();
+    await page.getByTestId('privacy-state').click(); // the privacy menu in the chat header
     await page.getByTestId('start-private').click();
     await page.locator('[data-testid="privacy-state"][data-privacy="private"]').waitFor();
     await carol.waitForEvent(/^gone_secure /);

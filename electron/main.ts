@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, safeStorage, session } from 'electron';
+import { app, BrowserWindow, dialog, safeStorage, session } from 'electron';
 import { KlatschCore } from './core/klatsch-core.js';
 import { SafeStorageSecretBox } from './core/store/secret-box.js';
 import { wireIpc } from './ipc-main.js';
@@ -76,12 +76,24 @@ app.on('second-instance', () => {
   mainWindow?.focus();
 });
 
+/** The native folder dialog, for moving OTR keys from and to a libotr app (Pidgin keeps them in ~/.purple). */
+async function pickFolder(purpose: 'import-libotr' | 'export-libotr'): Promise<string | undefined> {
+  const options: Electron.OpenDialogOptions = {
+    title: purpose === 'import-libotr' ? 'Import OTR keys from a folder' : 'Export OTR keys to a folder',
+    defaultPath: path.join(app.getPath('home'), '.purple'),
+    properties: purpose === 'import-libotr' ? ['openDirectory', 'showHiddenFiles'] : ['openDirectory', 'createDirectory', 'showHiddenFiles'],
+  };
+  const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? undefined : result.filePaths[0];
+}
+
 app.whenReady().then(async () => {
   hardenSessions();
   core = new KlatschCore({
     profileDir: app.getPath('userData'),
     secretBox: new SafeStorageSecretBox(safeStorage),
     extraAnchors: await extraAnchors(),
+    pickFolder,
   });
   await core.start();
   await createWindow();

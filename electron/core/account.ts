@@ -9,6 +9,7 @@ import { ChatLog } from './chat-log.js';
 import { secureRandom } from './otr/random.js';
 import { PrivateChats, type IncomingText, type OtrIdentitySource } from './private-chats.js';
 import { Roster } from './roster.js';
+import type { OtrTrust } from './otr-trust.js';
 import { stripWhitespaceTag } from './otr/encoding.js';
 import type { HistoryStore } from './store/history-store.js';
 import type { StoredAccount } from './store/settings-store.js';
@@ -41,10 +42,8 @@ export interface AccountDeps {
   connection?: Partial<Omit<ConnectionManagerOptions, 'target'>>;
   /** The account's OTR key and instance tag. */
   otrIdentities: OtrIdentitySource;
-  /** Whether a contact's OTR fingerprint is verified. */
-  isVerified?: (account: string, peer: string, fingerprint: string) => boolean;
-  /** Records a fingerprint a private conversation was made with; says whether it replaced a verified one. */
-  sawFingerprint?: (account: string, peer: string, fingerprint: string) => Promise<{ changedFromVerified: boolean }>;
+  /** Trust in contacts' keys, and the account's own key (otr-trust.ts); none: nothing is ever verified. */
+  otrTrust?: Pick<OtrTrust, 'isVerified' | 'newKey' | 'sawFingerprint' | 'smpTrust' | 'accountKey'>;
   /** The account's stored chats (encrypted at rest); absent: chats live in memory only. */
   history?: HistoryStore;
 }
@@ -90,8 +89,7 @@ export class Account {
         if (message && !(message.state === 'delivered' && state === 'sent')) this.upsertMessage({ ...message, state, ...(error ? { error } : {}) });
       },
       privacyChanged: (peer) => this.emitContact(peer),
-      ...(deps.isVerified ? { isVerified: (peer: string, fp: string) => deps.isVerified!(this.stored.jid, peer, fp) } : {}),
-      ...(deps.sawFingerprint ? { sawFingerprint: (peer: string, fp: string) => deps.sawFingerprint!(this.stored.jid, peer, fp) } : {}),
+      ...(deps.otrTrust ? this.trustDeps(deps.otrTrust) : {}),
       random: secureRandom,
       now: this.now,
       maxFragmentSize: OTR_FRAGMENT_SIZE,
@@ -114,6 +112,27 @@ export class Account {
     });
     this.connection.on('session', (session: XmppSession) => this.onSession(session));
     for (const [peer, list] of Object.entries(deps.history?.chats() ?? {})) this.chats.restore(peer, list);
+  }
+
+  /** The trust store's answers for this account. */
+  private trustDeps(trust: NonNullable<AccountDeps['otrTrust']>) {
+    const jid = () => this.stored.jid;
+    return {
+      isVerified: (peer: string, fp: string) => trust.isVerified(jid(), peer, fp),
+      newKey: (peer: string, fp: string) => trust.newKey(jid(), peer, fp),
+      sawFingerprint: (peer: string, fp: string) => trust.sawFingerprint(jid(), peer, fp),
+      smpTrust: (peer: string, fp: string, change: 'verify' | 'clear') => trust.smpTrust(jid(), peer, fp, change),
+    };
+  }
+
+  /** The account's own state changed outside it (its OTR key): tell the UI. */
+  refreshView(): void {
+    this.emitView();
+  }
+
+  /** Trust changed: every contact's privacy may read differently now. */
+  refreshContacts(): void {
+    for (const jid of this.roster.jids()) this.emitContact(jid);
   }
 
   get id(): string {
@@ -153,6 +172,7 @@ export class Account {
       ...(s.pinnedCertificate ? { pinnedCertificate: s.pinnedCertificate.sha256 } : {}),
       connection: this.connection.state,
       ownPresence: s.ownPresence,
+      ...(this.deps.otrTrust?.accountKey(s.jid) ? { otrKey: this.deps.otrTrust.accountKey(s.jid) } : {}),
     };
   }
 
@@ -423,7 +443,13 @@ export class Account {
     const privacy = this.privateChats.privacy(jid);
     const policy = this.stored.otrPolicies?.[jid];
     const keep = this.keepsPrivateHistory(jid);
-    return { ...contact, ...(privacy ? { privacy } : {}), ...(policy ? { otrPolicy: policy } : {}), ...(keep ? { keepPrivateHistory: true } : {}) };
+    return {
+      ...contact,
+      ...(privacy ? { privacy } : {}),
+      ...(policy ? { otrPolicy: policy } : {}),
+      ...this.privateChats.details(jid),
+      ...(keep ? { keepPrivateHistory: true } : {}),
+    };
   }
 
   private emitContact(jid: string): void {

@@ -1,5 +1,5 @@
 /**
- * `npm run dev:host -- --profile DIR [--port N] [--extra-ca FILE]…`
+ * `npm run dev:host -- --profile DIR [--port N] [--extra-ca FILE]… [--pick-folder DIR]`
  * Starts one app instance (one profile) as a development host and prints the
  * URL to open. Each instance is separate, like two installations of the app.
  */
@@ -19,6 +19,8 @@ async function main(): Promise<void> {
       profile: { type: 'string' },
       port: { type: 'string' },
       'extra-ca': { type: 'string', multiple: true },
+      // A browser page cannot show a native folder dialog: tests name the folder every "choose a folder" answers with.
+      'pick-folder': { type: 'string' },
     },
   });
   if (!values.profile) throw new Error('--profile DIR is required');
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
     profileDir,
     secretBox: await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key')),
     extraAnchors,
+    ...(values['pick-folder'] ? { pickFolder: async () => path.resolve(values['pick-folder']!) } : {}),
   });
   await core.start();
   const host = await startDevHost({

@@ -55,10 +55,13 @@ export type UiSlice = {
   windowFocused: boolean;
   /** Unsent composer text per conversation (key from `chatKeyString`). */
   drafts: Record<string, string>;
+  /** Counts main's `trustChanged` events: a trust list on screen fetches again when it moves. */
+  trustRevision: number;
   activeAccountChosen: (accountId: AccountId) => void;
   addingAccountSet: (adding: boolean) => void;
   windowFocusChanged: (focused: boolean) => void;
   draftChanged: (chat: ChatKey, text: string) => void;
+  trustChanged: () => void;
 };
 
 export type AppState = ConnectionSlice & RosterSlice & ChatsSlice & UiSlice;

@@ -7,6 +7,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   addingAccount: false,
   windowFocused: true,
   drafts: {},
+  trustRevision: 0,
 
   activeAccountChosen: (accountId) =>
     set((s) => ({
@@ -17,6 +18,8 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   addingAccountSet: (adding) => set({ addingAccount: adding }),
 
   windowFocusChanged: (focused) => set({ windowFocused: focused }),
+
+  trustChanged: () => set((s) => ({ trustRevision: s.trustRevision + 1 })),
 
   draftChanged: (chat, text) =>
     set((s) => {

@@ -33,6 +33,7 @@ import {
   upsertChatMessage,
   upsertMessage,
 } from '../../renderer/store/transitions';
+import { eventNames } from '../../shared/contract';
 import { createAppStore } from '../../renderer/store/store';
 import { createActions } from '../../renderer/store/actions';
 import { bindStoreToApi } from '../../renderer/store/bind';
@@ -339,13 +340,7 @@ function fakeApi() {
     setPresence: request('setPresence'),
     sendMessage: request('sendMessage'),
     markRead: request('markRead'),
-    on: {
-      accountUpdated: on('accountUpdated'),
-      accountRemoved: on('accountRemoved'),
-      rosterReplaced: on('rosterReplaced'),
-      contactUpdated: on('contactUpdated'),
-      messageUpserted: on('messageUpserted'),
-    },
+    on: Object.fromEntries(eventNames.map((name) => [name, on(name)])),
   } as unknown as KlatschApi;
 
   return {
@@ -372,7 +367,7 @@ function boundStore() {
 
 test('bind: listeners exist before the snapshot is requested; the snapshot fills the store', async () => {
   const { fake, store, unbind } = boundStore();
-  assert.equal(fake.listenerCount(), 5);
+  assert.equal(fake.listenerCount(), eventNames.length, 'one listener for every event of the contract');
   assert.deepEqual(fake.calls.map((c) => c.name), ['getSnapshot']);
   fake.answerSnapshot({ ok: true, value: snapshot() });
   await tick();
@@ -656,4 +651,14 @@ test('dev bridge: hello first, queued requests, responses by id, events, disconn
     // `klatsch` stays: the bridge defines it as non-configurable on purpose.
     for (const key of ['window', 'location', 'history', 'WebSocket']) delete g[key];
   }
+});
+
+test('bind: a trustChanged event moves the trust revision, so an open trust list fetches again', async () => {
+  const { fake, store } = boundStore();
+  fake.answerSnapshot({ ok: true, value: snapshot() });
+  await tick();
+  const before = store.getState().trustRevision;
+  fake.emit('trustChanged', { accountId: 'a' });
+  fake.emit('trustChanged', { accountId: 'a' });
+  assert.equal(store.getState().trustRevision, before + 2);
 });

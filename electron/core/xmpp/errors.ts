@@ -6,6 +6,7 @@
 import type { AppError, ErrorCode } from '../../../shared/contract.js';
 import { CertificateRejected } from './tls-policy.js';
 import { TlsRequiredError } from './require-tls.js';
+import { ScramError } from './scram.js';
 
 export class ClassifiedError extends Error {
   constructor(
@@ -35,11 +36,16 @@ export function classifyError(error: unknown): ClassifiedError {
     );
   }
   if (error instanceof TlsRequiredError) return fatal('tls-required', error.message);
+  if (error instanceof ScramError) {
+    return fatal('auth-failed', `Klatsch stopped signing in: ${error.message}. Check the server address, or ask your administrator.`);
+  }
 
   const e = (error ?? {}) as { name?: string; code?: string; condition?: string; text?: string; message?: string };
   if (e.name === 'SASLError') {
     if (e.condition === 'not-authorized') return fatal('auth-failed', 'Wrong address or password.');
     if (e.condition === 'account-disabled') return fatal('auth-failed', 'This account is disabled on the server.');
+    // sasl-login's own refusal when no offered mechanism is one we support (the text lists them).
+    if (e.condition === 'invalid-mechanism' && e.text) return fatal('auth-failed', `Klatsch cannot sign in to this server: ${e.text}.`);
     return fatal('auth-failed', `The server refused the sign-in (${e.condition ?? 'unknown reason'}).`);
   }
   if (e.name === 'StreamError') {
