@@ -9,12 +9,17 @@ const MAX_PER_CHAT = 2_000;
 
 export class ChatLog {
   private chats = new Map<string, ChatMessage[]>();
+  /** Per chat, the direction and id of every message in it: new messages (the usual case) are not searched for. */
+  private keys = new Map<string, Set<string>>();
   private unreadCounts = new Map<string, number>();
 
   /** Inserts or replaces (same peer, id and direction) a message, keeping time order; returns it. */
   upsert(message: ChatMessage): ChatMessage {
     const list = this.chats.get(message.peer) ?? [];
-    const index = lastIndexOf(list, message.id, message.direction);
+    const keys = this.keysOf(message.peer);
+    const key = keyOf(message.direction, message.id);
+    const index = keys.has(key) ? lastIndexOf(list, message.id, message.direction) : -1;
+    keys.add(key);
     if (index >= 0 && list[index]!.timestamp === message.timestamp) {
       list[index] = message; // a state change: same place
     } else {
@@ -23,21 +28,28 @@ export class ChatLog {
       let at = list.length;
       while (at > 0 && list[at - 1]!.timestamp > message.timestamp) at--;
       list.splice(at, 0, message);
-      if (list.length > MAX_PER_CHAT) list.splice(0, list.length - MAX_PER_CHAT);
+      if (list.length > MAX_PER_CHAT) for (const old of list.splice(0, list.length - MAX_PER_CHAT)) keys.delete(keyOf(old.direction, old.id));
     }
     this.chats.set(message.peer, list);
     return message;
   }
 
+  private keysOf(peer: string): Set<string> {
+    let keys = this.keys.get(peer);
+    if (!keys) this.keys.set(peer, (keys = new Set()));
+    return keys;
+  }
+
   /** Any message of this chat with this id (a peer could reuse one of our ids: callers check `direction`). */
   find(peer: string, id: string, direction?: ChatMessage['direction']): ChatMessage | undefined {
     const list = this.chats.get(peer);
-    return list ? list[lastIndexOf(list, id, direction)] : undefined;
+    const keys = this.keys.get(peer);
+    const maybe = direction === undefined ? DIRECTIONS.some((d) => keys?.has(keyOf(d, id))) : keys?.has(keyOf(direction, id));
+    return list && maybe ? list[lastIndexOf(list, id, direction)] : undefined;
   }
 
   has(peer: string, id: string, direction: ChatMessage['direction']): boolean {
-    const list = this.chats.get(peer);
-    return list ? lastIndexOf(list, id, direction) >= 0 : false;
+    return this.keys.get(peer)?.has(keyOf(direction, id)) ?? false;
   }
 
   countUnread(peer: string): void {
@@ -63,8 +75,9 @@ export class ChatLog {
 
   /** Puts back a stored chat (oldest first) before anything else happened in it. */
   restore(peer: string, messages: readonly ChatMessage[]): void {
-    const list = [...messages, ...(this.chats.get(peer) ?? [])].sort((a, b) => a.timestamp - b.timestamp);
-    this.chats.set(peer, list.slice(-MAX_PER_CHAT));
+    const list = [...messages, ...(this.chats.get(peer) ?? [])].sort((a, b) => a.timestamp - b.timestamp).slice(-MAX_PER_CHAT);
+    this.chats.set(peer, list);
+    this.keys.set(peer, new Set(list.map((m) => keyOf(m.direction, m.id))));
   }
 
   snapshot(): Record<string, ChatMessage[]> {
@@ -79,4 +92,10 @@ function lastIndexOf(list: readonly ChatMessage[], id: string, direction: ChatMe
     if (m.id === id && (direction === undefined || m.direction === direction)) return i;
   }
   return -1;
+}
+
+const DIRECTIONS: readonly ChatMessage['direction'][] = ['in', 'out', 'notice'];
+
+function keyOf(direction: ChatMessage['direction'], id: string): string {
+  return `${direction}\n${id}`;
 }

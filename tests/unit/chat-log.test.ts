@@ -146,3 +146,23 @@ describe('ChatLog: bound', () => {
     assert.equal(log.find(BOB, 'm0')?.state, 'failed');
   });
 });
+
+describe('ChatLog: the id index follows the messages', () => {
+  test('a message dropped by the bound is no longer found', () => {
+    const log = new ChatLog();
+    for (let i = 0; i < 2_001; i++) log.upsert(msg(`m${i}`, i));
+    assert.equal(log.has(BOB, 'm0', 'in'), false, 'the oldest fell out');
+    assert.equal(log.find(BOB, 'm0'), undefined);
+    assert.equal(log.has(BOB, 'm1', 'in'), true);
+    assert.equal(log.find(BOB, 'm2000', 'in')?.id, 'm2000');
+  });
+
+  test('restored messages are found and replaced, not doubled', () => {
+    const log = new ChatLog();
+    log.restore(BOB, [msg('old', 1, { direction: 'out', state: 'failed' })]);
+    assert.equal(log.has(BOB, 'old', 'out'), true);
+    assert.equal(log.has(BOB, 'old', 'in'), false);
+    log.upsert(msg('old', 1, { direction: 'out', state: 'sent' }));
+    assert.deepEqual(log.list(BOB).map((m) => m.state), ['sent']);
+  });
+});

@@ -92,6 +92,21 @@ describe('HistoryStore', () => {
     assert.deepEqual((await HistoryStore.open(file, box)).chats()['bob@example.com'], [a]);
   });
 
+  test('a message loaded from the file can be removed; one never put is ignored', async () => {
+    const { file, box } = await setUp();
+    const store = await HistoryStore.open(file, box, { maxPerChat: 3 });
+    for (const body of ['l1', 'l2', 'l3', 'l4']) store.put(msg(body));
+    await store.close();
+    const again = await HistoryStore.open(file, box, { maxPerChat: 3 });
+    again.remove('bob@example.com', 'id-l1', 'in'); // trimmed before: not there
+    again.remove('bob@example.com', 'id-never', 'in');
+    await again.flush();
+    assert.equal(again.writes, 0, 'removing what is not there changes nothing');
+    again.remove('bob@example.com', 'id-l3', 'in');
+    await again.close();
+    assert.deepEqual((await HistoryStore.open(file, box)).chats()['bob@example.com']?.map((m) => m.body), ['l2', 'l4']);
+  });
+
   test('each chat keeps only its newest messages', async () => {
     const { file, box } = await setUp();
     const store = await HistoryStore.open(file, box, { maxPerChat: 5 });

@@ -45,6 +45,8 @@ export const INTERRUPTED_ERROR = 'Klatsch was closed before this message was sen
 
 export class HistoryStore {
   private readonly chatMap = new Map<string, ChatMessage[]>();
+  /** Per chat, direction and id of each message in it: removing one that is not here (a private one) needs no search. */
+  private readonly keys = new Map<string, Set<string>>();
   private problemText: string | undefined;
   private saveErrorText: string | undefined;
   private dirty = false;
@@ -97,7 +99,11 @@ export class HistoryStore {
   /** Inserts or replaces (same peer, id and direction) a message. */
   put(message: ChatMessage): void {
     const list = this.chatMap.get(message.peer) ?? [];
-    const index = lastIndex(list, message.id, message.direction);
+    const keys = this.keys.get(message.peer) ?? new Set<string>();
+    const key = keyOf(message);
+    const index = keys.has(key) ? lastIndex(list, message.id, message.direction) : -1;
+    keys.add(key);
+    this.keys.set(message.peer, keys);
     if (index >= 0) {
       list[index] = message;
     } else {
@@ -105,7 +111,7 @@ export class HistoryStore {
       let at = list.length;
       while (at > 0 && list[at - 1]!.timestamp > message.timestamp) at--;
       list.splice(at, 0, message);
-      if (list.length > this.maxPerChat) list.splice(0, list.length - this.maxPerChat);
+      if (list.length > this.maxPerChat) for (const old of list.splice(0, list.length - this.maxPerChat)) keys.delete(keyOf(old));
     }
     this.chatMap.set(message.peer, list);
     this.changed();
@@ -114,10 +120,12 @@ export class HistoryStore {
   /** Takes a message out (e.g. it turned out to be private). */
   remove(peer: string, id: string, direction: ChatMessage['direction']): void {
     const list = this.chatMap.get(peer);
-    const index = list ? lastIndex(list, id, direction) : -1;
-    if (index < 0) return; // the usual case for a private message: it was never here
-    list!.splice(index, 1);
-    if (list!.length === 0) this.chatMap.delete(peer);
+    // Private messages (the usual reason to remove) were never put: skip the search for them.
+    const keys = this.keys.get(peer);
+    if (!list || !keys?.delete(`${direction}\n${id}`)) return;
+    const index = lastIndex(list, id, direction);
+    if (index >= 0) list.splice(index, 1);
+    if (list.length === 0) this.setChat(peer, []);
     this.changed();
   }
 
@@ -126,8 +134,7 @@ export class HistoryStore {
     if (!list) return;
     const kept = list.filter((m) => !match(m));
     if (kept.length === list.length) return;
-    if (kept.length === 0) this.chatMap.delete(peer);
-    else this.chatMap.set(peer, kept);
+    this.setChat(peer, kept);
     this.changed();
   }
 
@@ -152,6 +159,16 @@ export class HistoryStore {
     if (this.timer) clearTimeout(this.timer);
     await this.writing.catch(() => undefined);
     if (!this.problemText) await fs.rm(this.file, { force: true });
+  }
+
+  private setChat(peer: string, list: ChatMessage[]): void {
+    if (list.length === 0) {
+      this.chatMap.delete(peer);
+      this.keys.delete(peer);
+      return;
+    }
+    this.chatMap.set(peer, list);
+    this.keys.set(peer, new Set(list.map(keyOf)));
   }
 
   private changed(): void {
@@ -232,7 +249,7 @@ export class HistoryStore {
         .map((m) => (m.state === 'sending' || m.state === 'waiting' ? { ...m, state: 'failed' as const, error: INTERRUPTED_ERROR } : m))
         .sort((a, b) => a.timestamp - b.timestamp)
         .slice(-this.maxPerChat);
-      if (mine.length > 0) this.chatMap.set(peer, mine);
+      if (mine.length > 0) this.setChat(peer, mine);
     }
   }
 }
@@ -243,4 +260,8 @@ function lastIndex(list: readonly ChatMessage[], id: string, direction: ChatMess
     if (list[i]!.id === id && list[i]!.direction === direction) return i;
   }
   return -1;
+}
+
+function keyOf(m: Pick<ChatMessage, 'direction' | 'id'>): string {
+  return `${m.direction}\n${m.id}`;
 }
