@@ -27,6 +27,7 @@ const eventTable = {
   rosterReplaced: true,
   contactUpdated: true,
   messageUpserted: true,
+  xmppLinkOpened: true,
 } as const satisfies Record<EventName, true>;
 
 export const requestNamesForCheck = Object.keys(requestTable) as RequestName[];

@@ -24,6 +24,7 @@ import {
 } from './xmpp/stanzas.js';
 import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
+import type { AccountPolicyHooks } from './policy/account-policy.js';
 
 export type EventSink = <E extends EventName>(name: E, payload: EventOf<E>) => void;
 
@@ -41,6 +42,8 @@ export interface AccountDeps {
   isVerified?: (account: string, peer: string, fingerprint: string) => boolean;
   /** Records a fingerprint a private conversation was made with; says whether it replaced a verified one. */
   sawFingerprint?: (account: string, peer: string, fingerprint: string) => Promise<{ changedFromVerified: boolean }>;
+  /** The administrator's policy: it may replace the connection details, the trust and the OTR policy in force. */
+  policy?: AccountPolicyHooks;
 }
 
 /** What this account does when a contact has no policy of its own (XEP-0364: offer OTR, start when answered). */
@@ -117,12 +120,14 @@ export class Account {
 
   trust(): TrustMode {
     const pin = this.stored.pinnedCertificate;
-    return pin ? { kind: 'pinned', certificatePem: pin.pem, sha256: pin.sha256 } : { kind: 'verified', extraAnchors: this.deps.extraAnchors };
+    const mode: TrustMode = pin ? { kind: 'pinned', certificatePem: pin.pem, sha256: pin.sha256 } : { kind: 'verified', extraAnchors: this.deps.extraAnchors };
+    return this.deps.policy ? this.deps.policy.trust(this.stored.jid, mode) : mode;
   }
 
   private override() {
     const { host, port, directTls } = this.stored;
-    return { ...(host ? { host } : {}), ...(port ? { port } : {}), directTls };
+    const user = { ...(host ? { host } : {}), ...(port ? { port } : {}), directTls };
+    return this.deps.policy ? this.deps.policy.connection(this.stored.jid, user) : user;
   }
 
   view(): AccountView {
@@ -186,7 +191,8 @@ export class Account {
   }
 
   otrPolicy(peer: string): OtrPolicy {
-    return this.stored.otrPolicies?.[peer] ?? DEFAULT_OTR_POLICY;
+    const chosen = this.stored.otrPolicies?.[peer] ?? DEFAULT_OTR_POLICY;
+    return this.deps.policy ? this.deps.policy.otrPolicy(chosen) : chosen;
   }
 
   /** The core stored a new per-contact policy: the conversation follows it now. */

@@ -15,6 +15,8 @@ import { ClassifiedError } from './xmpp/errors.js';
 import { normalizeFingerprint } from './xmpp/tls-policy.js';
 import { OtrStore } from './otr-store/otr-store.js';
 import type { OtrIdentitySource } from './private-chats.js';
+import { PolicyGate, PolicyRefusal } from './policy/policy-gate.js';
+import { accountPolicyHooks } from './policy/account-policy.js';
 
 export interface CoreOptions {
   profileDir: string;
@@ -25,6 +27,8 @@ export interface CoreOptions {
   connection?: AccountDeps['connection'];
   /** Long-term OTR keys and instance tags; the profile's OTR store when absent. */
   otrIdentities?: OtrIdentitySource;
+  /** The administrator's policy (main reads it from the registry, managed preferences or /etc); none when absent. */
+  policy?: PolicyGate;
 }
 
 export class KlatschCore {
@@ -37,8 +41,10 @@ export class KlatschCore {
   /** Keys, instance tags and the trust in contacts' fingerprints (encrypted at rest). */
   private readonly otrStoreReady: Promise<OtrStore>;
   private otrStore: OtrStore | undefined;
+  readonly policy: PolicyGate;
 
   constructor(private readonly options: CoreOptions) {
+    this.policy = options.policy ?? new PolicyGate();
     this.settings = SettingsStore.inProfile(options.profileDir);
     this.otrStoreReady = OtrStore.inProfile(options.profileDir, options.secretBox).then((store) => (this.otrStore = store));
     this.otrStoreReady.catch(() => undefined);
@@ -78,6 +84,7 @@ export class KlatschCore {
       chats: Object.fromEntries(accounts.map((a) => [a.id, a.chats.snapshot()])),
       secretStorage: this.options.secretBox.status(),
       ...(this.storageProblems() ? { storageProblem: this.storageProblems() } : {}),
+      policy: this.policy.view(accounts.map((a) => a.settings.jid)),
     };
   }
 
@@ -95,6 +102,12 @@ export class KlatschCore {
       if ([...this.accounts.values()].some((a) => a.settings.jid === bare)) {
         throw new UserError('already-exists', 'This account is already set up.');
       }
+      this.allowedByPolicy(() => {
+        this.policy.checkNewAccount(bare, [...this.accounts.values()].map((a) => a.settings.jid));
+        const conflict = this.policy.connectionConflict(bare, { host, port, directTls });
+        if (conflict) throw new PolicyRefusal(conflict);
+        if (trustCertificate && this.policy.pinnedCertificates(bare)) throw new PolicyRefusal('Your administrator decides which certificates this server may use.');
+      });
       const stored: StoredAccount = {
         id: randomUUID(),
         jid: bare,
@@ -166,6 +179,9 @@ export class KlatschCore {
 
     trustCertificate: async ({ accountId, sha256 }) => {
       const account = this.account(accountId);
+      this.allowedByPolicy(() => {
+        if (this.policy.pinnedCertificates(account.settings.jid)) throw new PolicyRefusal('Your administrator decides which certificates this server may use.');
+      });
       const pinned = this.takeRefused(accountId, sha256);
       await this.saveAccount(account, { ...account.settings, pinnedCertificate: pinned });
       const password = this.storedPassword(account.settings);
@@ -182,6 +198,7 @@ export class KlatschCore {
     },
 
     sendMessage: async ({ accountId, to, body }) => {
+      this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, to));
       try {
         return await this.account(accountId).sendMessage(to, body);
       } catch (error) {
@@ -197,6 +214,7 @@ export class KlatschCore {
     },
 
     resendMessage: async ({ accountId, peer, id }) => {
+      this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
       try {
         return await this.account(accountId).resendMessage(peer.toLowerCase(), id);
       } catch (error) {
@@ -208,6 +226,7 @@ export class KlatschCore {
 
     startPrivate: async ({ accountId, peer }) => {
       const account = this.account(accountId);
+      this.allowedByPolicy(() => this.policy.checkRemote(account.settings.jid, peer));
       if (!account.connection.activeSession) throw new UserError('not-connected', 'Sign in first to start a private conversation.');
       await account.startPrivate(peer.toLowerCase());
       return {};
@@ -220,6 +239,7 @@ export class KlatschCore {
 
     setOtrPolicy: async ({ accountId, peer, policy }) => {
       const account = this.account(accountId);
+      if (this.policy.otrPolicyLocked) throw new UserError('forbidden-by-policy', `The privacy setting is locked. ${this.policy.reason}`);
       const jid = peer.toLowerCase();
       const { [jid]: _old, ...others } = account.settings.otrPolicies ?? {};
       await this.saveAccount(account, { ...account.settings, otrPolicies: policy ? { ...others, [jid]: policy } : others });
@@ -240,10 +260,21 @@ export class KlatschCore {
       isVerified: (account, peer, fingerprint) => (this.otrStore?.trust(account, peer, fingerprint) ?? 'unverified') !== 'unverified',
       sawFingerprint: async (account, peer, fingerprint) => (await this.otrStoreReady).sawFingerprint(account, peer, fingerprint),
       ...(this.options.connection ? { connection: this.options.connection } : {}),
+      policy: accountPolicyHooks(this.policy),
     });
     account.connection.on('refused', (error: ClassifiedError) => this.rememberRefused(account.id, error));
     this.accounts.set(account.id, account);
     return account;
+  }
+
+  /** Runs a policy check; its refusal reaches the user as `forbidden-by-policy`. */
+  private allowedByPolicy(check: () => void): void {
+    try {
+      check();
+    } catch (error) {
+      if (error instanceof PolicyRefusal) throw new UserError('forbidden-by-policy', error.message);
+      throw error;
+    }
   }
 
   private account(id: string): Account {

@@ -8,6 +8,8 @@ type Props = {
   onStartPrivate: () => void;
   onEndPrivate: () => void;
   onPolicy: (policy: OtrPolicy | undefined) => void;
+  /** Set when the administrator locked the privacy policy: the one in force and why. */
+  lockedPolicy?: { policy: OtrPolicy; reason: string };
 };
 
 export const privacyText: Record<Privacy, { label: string; explain: string }> = {
@@ -30,7 +32,7 @@ const policyLabel: Record<OtrPolicy, string> = {
   always: 'Always private',
 };
 
-export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onPolicy }: Props) {
+export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onPolicy, lockedPolicy }: Props) {
   const name = displayName(contact);
   const privacy = contact.privacy ?? 'plaintext';
   const text = privacyText[privacy];
@@ -63,7 +65,9 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onPolicy }: 
           <span className="visually-hidden">Privacy policy for {name}</span>
           <select
             data-testid="otr-policy"
-            value={contact.otrPolicy ?? ''}
+            value={lockedPolicy ? lockedPolicy.policy : (contact.otrPolicy ?? '')}
+            disabled={lockedPolicy !== undefined}
+            title={lockedPolicy ? `Locked: ${lockedPolicy.reason}` : undefined}
             onChange={(e) => onPolicy(e.target.value === '' ? undefined : (e.target.value as OtrPolicy))}
           >
             <option value="">Default ({policyLabel.opportunistic.toLowerCase()})</option>

@@ -14,6 +14,9 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const rosterContact = useAppState((s) => s.rosters[accountId]?.find((c) => c.jid === peer));
   const messages = useAppState((s) => s.chats[accountId]?.[peer] ?? noMessages);
   const draft = useAppState((s) => s.drafts[chatKeyString({ accountId, peer })] ?? '');
+  const lockedOtr = useAppState((s) => s.policy?.otrPolicy);
+  const policyReason = useAppState((s) => s.policy?.reason ?? '');
+  const lockedPolicy = lockedOtr ? { policy: lockedOtr, reason: policyReason } : undefined;
   const [error, setError] = useState<string | null>(null);
 
   const contact: Contact = rosterContact ?? {
@@ -50,6 +53,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         onStartPrivate={() => void report(actions.startPrivate(accountId, peer))}
         onEndPrivate={() => void report(actions.endPrivate(accountId, peer))}
         onPolicy={(policy) => void report(actions.setOtrPolicy(accountId, peer, policy))}
+        {...(lockedPolicy ? { lockedPolicy } : {})}
       />
       <MessageList
         peer={peer}

@@ -33,6 +33,7 @@ import {
   upsertChatMessage,
   upsertMessage,
 } from '../../renderer/store/transitions';
+import { eventNames } from '../../shared/contract';
 import { createAppStore } from '../../renderer/store/store';
 import { createActions } from '../../renderer/store/actions';
 import { bindStoreToApi } from '../../renderer/store/bind';
@@ -338,6 +339,7 @@ function fakeApi() {
       rosterReplaced: on('rosterReplaced'),
       contactUpdated: on('contactUpdated'),
       messageUpserted: on('messageUpserted'),
+      xmppLinkOpened: on('xmppLinkOpened'),
     },
   } as unknown as KlatschApi;
 
@@ -365,7 +367,7 @@ function boundStore() {
 
 test('bind: listeners exist before the snapshot is requested; the snapshot fills the store', async () => {
   const { fake, store, unbind } = boundStore();
-  assert.equal(fake.listenerCount(), 5);
+  assert.equal(fake.listenerCount(), eventNames.length, 'one listener per event of the contract');
   assert.deepEqual(fake.calls.map((c) => c.name), ['getSnapshot']);
   fake.answerSnapshot({ ok: true, value: snapshot() });
   await tick();
