@@ -16,7 +16,7 @@ function fakeUpdater(active = true) {
     verifyUpdateCodeSignature: verify,
     isUpdaterActive: () => active,
     checkForUpdates: async () => void calls.push('check'),
-    on: (event: string) => void calls.push(`on ${event}`),
+    on: ((event: string) => void calls.push(`on ${event}`)) as UpdaterLike['on'],
   };
   return { updater: updater as UpdaterLike & typeof updater, calls, verify };
 }
