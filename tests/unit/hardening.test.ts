@@ -30,6 +30,7 @@ describe('windows', () => {
     assert.equal(web.allowRunningInsecureContent, false);
     assert.equal(web.experimentalFeatures, false);
     assert.equal(web.enableBlinkFeatures, '');
+    assert.equal(web.disableBlinkFeatures, 'Auxclick');
     assert.equal(web.webviewTag, false);
     assert.equal(web.navigateOnDragDrop, false);
     assert.equal(web.preload, '/app/preload.cjs');
