@@ -78,6 +78,11 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onPolicy, lo
             ))}
           </select>
         </label>
+        {lockedPolicy && (
+          <span className="muted small" data-testid="otr-policy-locked" title={lockedPolicy.reason}>
+            🔒 Locked by your administrator
+          </span>
+        )}
       </div>
     </header>
   );
