@@ -264,6 +264,7 @@ export class Account {
     }
     if (parsed.body === undefined || parsed.body === '') return; // chat states and receipts: later
     if (parsed.fromBare === this.ownBare()) return; // carbons are not enabled; nothing else of ours is a chat
+    if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, parsed.fromBare)) return; // the administrator's deny list
     // Every body passes the OTR engine: it shows plaintext as it is, decrypts private messages and hides protocol noise.
     void this.privateChats.receive(parsed.from, { id: parsed.id, stampedAt: parsed.stampedAt }, parsed.body);
   }

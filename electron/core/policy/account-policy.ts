@@ -11,6 +11,8 @@ export interface AccountPolicyHooks {
   connection(jid: string, user: ConnectionOverride): ConnectionOverride;
   trust(jid: string, user: TrustMode): TrustMode;
   otrPolicy(userOrDefault: OtrPolicy): OtrPolicy;
+  /** Whether messages from this bare address reach the user (the remote allow/deny lists work both ways). */
+  acceptsFrom(jid: string, peer: string): boolean;
 }
 
 export function accountPolicyHooks(gate: PolicyGate): AccountPolicyHooks {
@@ -22,5 +24,13 @@ export function accountPolicyHooks(gate: PolicyGate): AccountPolicyHooks {
       return pems ? { kind: 'pinned-by-policy', certificates: pems.map((pem) => ({ pem, sha256: fingerprintOfPem(pem) })) } : user;
     },
     otrPolicy: (chosen) => gate.otrPolicy(chosen),
+    acceptsFrom: (jid, peer) => {
+      try {
+        gate.checkRemote(jid, peer);
+        return true;
+      } catch {
+        return false;
+      }
+    },
   };
 }
