@@ -56,6 +56,8 @@ function hardenSessions(): void {
   const ses = session.defaultSession;
   ses.setPermissionRequestHandler(permissionRequestHandler(log));
   ses.setPermissionCheckHandler(permissionCheckHandler);
+  // No USB, HID, serial or Bluetooth device either.
+  ses.setDevicePermissionHandler(permissionCheckHandler);
   // The page's meta tag carries the same policy; the header also covers anything loaded without it.
   ses.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });

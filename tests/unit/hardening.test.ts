@@ -42,6 +42,7 @@ describe('windows', () => {
     assert.doesNotMatch(main, /webPreferences/, 'no second set of window options');
     assert.match(main, /setPermissionRequestHandler\(permissionRequestHandler\(log\)\)/);
     assert.match(main, /setPermissionCheckHandler\(permissionCheckHandler\)/);
+    assert.match(main, /setDevicePermissionHandler\(permissionCheckHandler\)/);
     assert.match(main, /'web-contents-created'[\s\S]*hardenWebContents\(contents/);
     assert.match(main, /claimSingleInstance\(app/);
     assert.doesNotMatch(main, /shell\.openExternal\((?!href)/, 'openExternal only through openLinkAfterConfirm');

@@ -48,6 +48,13 @@ describe('Windows registry (reg query output)', () => {
     assert.equal(loaded.values.keepHistory, true);
   });
 
+  test('value names are case-insensitive, as in the registry itself', async () => {
+    const output = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Klatsch\r\n    ServerDomain    REG_SZ    example.com\r\n    UPDATES    REG_DWORD    0x0\r\n';
+    const loaded = await loadPolicy({ platform: 'win32', run: ok(output) });
+    assert.equal(loaded.problem, undefined);
+    assert.deepEqual(loaded.values, { serverDomain: 'example.com', updates: false });
+  });
+
   test('an absent key is "no policy", not a problem', async () => {
     const run: RunCommand = async () => ({ code: 1, stdout: '', stderr: 'ERROR: The system was unable to find the specified registry key or value.\r\n' });
     const loaded = await loadPolicy({ platform: 'win32', run });
@@ -182,6 +189,39 @@ describe('Linux /etc/klatsch/policy.json', () => {
 
   test('the safest values are the most restrictive ones', () => {
     assert.deepEqual(SAFEST, { otrPolicy: 'always', allowPlaintext: false, allowAddAccounts: false, updates: false, keepHistory: false, remoteOwnDomainOnly: true });
+  });
+});
+
+describe('garbage never crashes and never opens up', () => {
+  test('thousands of mangled registry outputs, plists and JSON files', async () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const mangle = (text: string) => {
+      const chars = [...text];
+      for (let n = 1 + Math.floor(random() * 6); n > 0; n--) {
+        const at = Math.floor(random() * chars.length);
+        const op = random();
+        if (op < 0.33) chars.splice(at, 1);
+        else if (op < 0.66) chars.splice(at, 0, String.fromCharCode(Math.floor(random() * 128)));
+        else chars.splice(at, Math.floor(random() * 20));
+      }
+      return chars.join('');
+    };
+    const inputs = { win32: sample('reg-query.txt').toString('utf8'), darwin: sample('managed-preferences.plist').toString('utf8'), linux: sample('policy.json').toString('utf8') };
+    for (let i = 0; i < 3000; i++) {
+      const platform = (['win32', 'darwin', 'linux'] as const)[i % 3]!;
+      const text = mangle(inputs[platform]);
+      const loaded = await loadPolicy({ platform, run: ok(text), readFile: async () => Buffer.from(text), macFile: '/p', linuxFile: '/p' });
+      if (loaded.problem) {
+        // Damaged: whatever was read validly stays; everything else is at its strictest.
+        const gate = new PolicyGate(loaded);
+        assert.equal(gate.plaintextAllowed, false, text);
+        assert.equal(gate.updatesEnabled(true), false, text);
+        assert.ok(loaded.values.allowAddAccounts === false || loaded.values.allowAddAccounts === undefined, text);
+      } else {
+        assert.ok(Object.keys(loaded.values).every((k) => k in SAFEST || ['serverDomain', 'serverHost', 'serverPort', 'directTls', 'remoteAllow', 'remoteDeny', 'pinnedCertificates'].includes(k)), text);
+      }
+    }
   });
 });
 

@@ -55,7 +55,7 @@ async function fromRegistry(run: RunCommand): Promise<LoadedPolicy> {
     return unreadablePolicy(source, `reg.exe failed (exit code ${result.code})`);
   }
   try {
-    return readPolicy(parseRegQuery(result.stdout), source, { coerceNumbers: true });
+    return readPolicy(parseRegQuery(result.stdout), source, { coerceNumbers: true, caseInsensitive: true });
   } catch (error) {
     if (error instanceof RegistryParseError) return unreadablePolicy(source, error.message);
     throw error;

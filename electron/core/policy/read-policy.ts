@@ -25,13 +25,17 @@ export function unreadablePolicy(source: string, why: string): LoadedPolicy {
   return withProblems(source, {}, [why]);
 }
 
-export function readPolicy(raw: unknown, source: string, { coerceNumbers = false } = {}): LoadedPolicy {
+/** Registry value names are case-insensitive on Windows: `ServerDomain` is `serverDomain` there. */
+const byLowerCase = new Map(policyKeyNames.map((k) => [k.toLowerCase(), k]));
+
+export function readPolicy(raw: unknown, source: string, { coerceNumbers = false, caseInsensitive = false } = {}): LoadedPolicy {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return unreadablePolicy(source, 'it is not a set of keys and values');
   }
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
-  for (const [key, given] of Object.entries(raw)) {
+  for (const [givenKey, given] of Object.entries(raw)) {
+    const key = caseInsensitive ? (byLowerCase.get(givenKey.toLowerCase()) ?? givenKey) : givenKey;
     if (!Object.hasOwn(policyKeys, key)) {
       problems.push(`unknown key "${printable(key)}"`);
       continue;
