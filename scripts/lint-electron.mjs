@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { judge } from './electronegativity-judge.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const explainedFile = path.join(root, 'security', 'electronegativity-explained.json');
@@ -29,12 +30,9 @@ try {
   }
   const findings = parseCsv(await readFile(csv, 'utf8')).map((f) => ({ ...f, file: f.filename.replace(/\\/g, '/') }));
   const explained = JSON.parse(await readFile(explainedFile, 'utf8'));
-  const relevant = findings.filter((f) => f.severity === 'HIGH' || f.severity === 'MEDIUM');
-  const matches = (e, f) => e.check === f.issue && e.file === f.file && (e.sample === undefined || f.sample.includes(e.sample));
-  const unexplained = relevant.filter((f) => !explained.some((e) => matches(e, f)));
-  const stale = explained.filter((e) => !findings.some((f) => matches(e, f)));
+  const { relevant, unexplained, stale, explanationOf } = judge(findings, explained);
   for (const f of findings) {
-    const why = explained.find((e) => matches(e, f));
+    const why = explanationOf(f);
     console.log(`${f.severity.padEnd(13)} ${f.issue} ${f.file}:${f.location}${why ? ` — explained: ${why.why}` : f.severity === 'LOW' || f.severity === 'INFORMATIONAL' ? ' (low)' : ' — UNEXPLAINED'}`);
   }
   for (const f of unexplained) console.error(`unexplained ${f.severity} finding: ${f.issue} in ${f.file}:${f.location}: ${f.sample}`);
