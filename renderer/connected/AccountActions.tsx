@@ -88,7 +88,7 @@ export function AccountActions({ account }: { account: AccountView }) {
           {error}
         </p>
       )}
-      {policy && <PolicySummary policy={policy} />}
+      {policy && <PolicySummary policy={policy} accountsFull={addLocked} />}
     </div>
   );
 }
