@@ -60,6 +60,9 @@ describe('Windows registry (reg query output)', () => {
     const loaded = await loadPolicy({ platform: 'win32', run });
     assert.equal(loaded.problem, undefined);
     assert.deepEqual(loaded.values, {});
+    // The same on a German Windows, whose reg.exe says it in German.
+    const german: RunCommand = async () => ({ code: 1, stdout: '', stderr: 'FEHLER: Der angegebene Registrierungsschlüssel bzw. Wert wurde nicht gefunden.\r\n' });
+    assert.equal((await loadPolicy({ platform: 'win32', run: german })).problem, undefined);
   });
 
   test('garbage output, an unsupported type or a failing reg.exe give the safest reading', async () => {
@@ -69,6 +72,7 @@ describe('Windows registry (reg query output)', () => {
     for (const run of [
       ok('\x00\x01 garbage'),
       (async () => ({ code: 5, stdout: '', stderr: 'ERROR: Access is denied.' })) as RunCommand,
+      (async () => ({ code: 1, stdout: '', stderr: 'ERROR: Access is denied.' })) as RunCommand,
       (async () => {
         throw new Error('spawn reg.exe ENOENT');
       }) as RunCommand,

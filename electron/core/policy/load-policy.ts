@@ -49,9 +49,11 @@ async function fromRegistry(run: RunCommand): Promise<LoadedPolicy> {
   } catch (error) {
     return unreadablePolicy(source, `reg.exe could not be run (${(error as Error).message})`);
   }
-  // reg.exe exits 1 with "unable to find the specified registry key" when there is no policy.
+  // reg.exe exits 1 with an error on stderr and nothing on stdout when the key does not exist. Its
+  // message is translated on localized Windows, so only "access denied" (which we can recognise in
+  // English) counts as a problem; any other exit 1 without output is "no policy on this machine".
   if (result.code !== 0) {
-    if (/unable to find/i.test(result.stderr + result.stdout)) return NO_POLICY;
+    if (result.code === 1 && result.stdout.trim() === '' && !/denied/i.test(result.stderr)) return NO_POLICY;
     return unreadablePolicy(source, `reg.exe failed (exit code ${result.code})`);
   }
   try {
