@@ -84,9 +84,12 @@ describe('admin policy in the UI', () => {
     await page.getByTestId('policy-summary').getByText('Only approved contacts can be written to').waitFor();
 
     await page.locator(`[data-testid="contact"][data-jid="mallory@${server.domain}"]`).click();
+    await page.getByTestId('privacy-state').click(); // the privacy menu holds the policy
     const select = page.getByTestId('otr-policy');
     assert.equal(await select.isDisabled(), true, 'the privacy setting is locked');
     assert.match((await select.getAttribute('title')) ?? '', /Locked: Set by your administrator/);
+    await page.getByTestId('otr-policy-locked').waitFor();
+    await page.getByTestId('privacy-state').click();
     await page.getByTestId('composer').fill('hello mallory');
     await page.getByTestId('composer').press('Enter');
     await page.getByTestId('composer-error').getByText(`Your administrator does not allow messages to mallory@${server.domain}`).waitFor();

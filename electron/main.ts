@@ -98,6 +98,17 @@ async function createWindow(): Promise<void> {
   await window.loadFile(page);
 }
 
+/** The native folder dialog, for moving OTR keys from and to a libotr app (Pidgin keeps them in ~/.purple). */
+async function pickFolder(purpose: 'import-libotr' | 'export-libotr'): Promise<string | undefined> {
+  const options: Electron.OpenDialogOptions = {
+    title: purpose === 'import-libotr' ? 'Import OTR keys from a folder' : 'Export OTR keys to a folder',
+    defaultPath: path.join(app.getPath('home'), '.purple'),
+    properties: purpose === 'import-libotr' ? ['openDirectory', 'showHiddenFiles'] : ['openDirectory', 'createDirectory', 'showHiddenFiles'],
+  };
+  const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? undefined : result.filePaths[0];
+}
+
 async function startUpdates(policy: PolicyGate): Promise<void> {
   const { autoUpdater } = await import('electron-updater');
   const service = new UpdateService(autoUpdater, {
@@ -120,6 +131,7 @@ if (claimSingleInstance(app, { focus: focusWindow, openXmppLink: deliverXmppLink
       profileDir: app.getPath('userData'),
       secretBox: new SafeStorageSecretBox(safeStorage),
       extraAnchors: await extraAnchors(),
+      pickFolder,
       policy,
     });
     await core.start();

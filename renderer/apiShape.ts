@@ -19,6 +19,16 @@ const requestTable = {
   startPrivate: true,
   endPrivate: true,
   setOtrPolicy: true,
+  startSmp: true,
+  respondSmp: true,
+  abortSmp: true,
+  dismissSmp: true,
+  acceptKey: true,
+  setTrust: true,
+  forgetFingerprint: true,
+  listTrust: true,
+  importLibotr: true,
+  exportLibotr: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {
@@ -28,6 +38,7 @@ const eventTable = {
   contactUpdated: true,
   messageUpserted: true,
   xmppLinkOpened: true,
+  trustChanged: true,
 } as const satisfies Record<EventName, true>;
 
 export const requestNamesForCheck = Object.keys(requestTable) as RequestName[];

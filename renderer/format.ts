@@ -20,6 +20,13 @@ export function formatDay(epochMs: number): string {
   return dayFormat.format(epochMs);
 }
 
+const shortDateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
+
+/** "1 Dec 2026", for lists. */
+export function formatShortDate(epochMs: number): string {
+  return shortDateFormat.format(epochMs);
+}
+
 /** Local calendar day, to know where a chat crosses midnight. */
 export function dayKey(epochMs: number): string {
   const d = new Date(epochMs);

@@ -111,6 +111,10 @@ export const AccountView = z.object({
   pinnedCertificate: z.string().optional(),
   connection: ConnectionState,
   ownPresence: z.object({ show: OwnShow, status: z.string() }),
+  /** The account's own OTR key: its fingerprint once made; `generating` while it is being made. */
+  otrKey: z
+    .object({ fingerprint: z.string().optional(), generating: z.boolean(), notStoredReason: z.string().optional() })
+    .optional(),
 });
 export type AccountView = z.infer<typeof AccountView>;
 
@@ -121,8 +125,42 @@ export type OtrPolicy = z.infer<typeof OtrPolicy>;
 export const Privacy = z.enum(['plaintext', 'private', 'private-verified', 'finished']);
 export type Privacy = z.infer<typeof Privacy>;
 
+/** How far a contact's key is trusted: checked by hand (fingerprints compared) or by SMP (question or shared secret). */
+export const TrustLevel = z.enum(['unverified', 'verified-manual', 'verified-smp']);
+export type TrustLevel = z.infer<typeof TrustLevel>;
+
+/**
+ * Where authenticating the contact (OTR's Socialist Millionaires' Protocol) stands.
+ * `weStarted`: we asked (question or shared secret); else the contact did and we answered.
+ */
+export const SmpView = z.discriminatedUnion('phase', [
+  /** The contact asked: show `question` (absent: a shared secret) and an answer field. */
+  z.object({ phase: z.literal('asked'), question: z.string().optional() }),
+  /** Messages are being exchanged; `step` of 4. */
+  z.object({ phase: z.literal('running'), weStarted: z.boolean(), question: z.string().optional(), step: z.number().int().min(1).max(4) }),
+  /**
+   * Both typed the same. `weVerifiedThem`: we now trust their key (we asked, or a shared secret);
+   * false after answering their question: they verified us, we learnt nothing about them.
+   */
+  z.object({ phase: z.literal('succeeded'), weStarted: z.boolean(), question: z.string().optional(), weVerifiedThem: z.boolean() }),
+  /** The answers or secrets differ (or someone cheated). */
+  z.object({ phase: z.literal('failed'), weStarted: z.boolean(), question: z.string().optional() }),
+  z.object({ phase: z.literal('aborted'), byPeer: z.boolean() }),
+  z.object({ phase: z.literal('error'), message: z.string() }),
+]);
+export type SmpView = z.infer<typeof SmpView>;
+
 export const Contact = z.object({
   jid: z.string(),
+  /** The contact's key in the private conversation, "XXXXXXXX XXXXXXXX …" (public: safe to show). */
+  fingerprint: z.string().optional(),
+  /**
+   * The contact shows up with a key not seen before although other keys of theirs are known
+   * (`changedFromVerified`: one of those was verified). Nothing is sent until the user accepts it.
+   */
+  keyWarning: z.object({ fingerprint: z.string(), changedFromVerified: z.boolean() }).optional(),
+  /** Authentication (SMP) in progress or its last result. */
+  smp: SmpView.optional(),
   /** Absent: plaintext. */
   privacy: Privacy.optional(),
   /** The contact's own OTR policy, when it differs from the account's default. */
@@ -221,6 +259,65 @@ export const requests = {
   startPrivate: { request: z.object({ accountId: AccountId, peer: BareJid }).strict(), response: z.object({}) },
   /** End the private conversation: the peer is told, messages go in plaintext again (where the policy allows). */
   endPrivate: { request: z.object({ accountId: AccountId, peer: BareJid }).strict(), response: z.object({}) },
+  /** Ask the contact `question` (or, without one, compare a shared secret); both sides learn whether the answers match. */
+  startSmp: {
+    request: z.object({ accountId: AccountId, peer: BareJid, secret: z.string().min(1).max(4096), question: z.string().min(1).max(1024).optional() }).strict(),
+    response: z.object({}),
+  },
+  /** Answer the contact's question or shared-secret request. */
+  respondSmp: {
+    request: z.object({ accountId: AccountId, peer: BareJid, secret: z.string().min(1).max(4096) }).strict(),
+    response: z.object({}),
+  },
+  /** Cancel an authentication in progress (or decline a request). */
+  abortSmp: { request: z.object({ accountId: AccountId, peer: BareJid }).strict(), response: z.object({}) },
+  /** Forget the shown result of the last authentication. */
+  dismissSmp: { request: z.object({ accountId: AccountId, peer: BareJid }).strict(), response: z.object({}) },
+  /** Accept the contact's new key (`keyWarning`): what waited is sent now. */
+  acceptKey: { request: z.object({ accountId: AccountId, peer: BareJid, fingerprint: z.string().max(64) }).strict(), response: z.object({}) },
+  /** Mark a contact's key verified by hand (fingerprints compared) or not verified. */
+  setTrust: {
+    request: z.object({ accountId: AccountId, peer: BareJid, fingerprint: z.string().max(64), verified: z.boolean() }).strict(),
+    response: z.object({}),
+  },
+  /** Forget a contact's key (its trust with it). */
+  forgetFingerprint: {
+    request: z.object({ accountId: AccountId, peer: BareJid, fingerprint: z.string().max(64) }).strict(),
+    response: z.object({}),
+  },
+  /** Every known key: the accounts' own and their contacts', with trust. */
+  listTrust: {
+    request: z.object({}).strict(),
+    response: z.object({
+      own: z.array(z.object({ accountId: AccountId, jid: z.string(), fingerprint: z.string(), stored: z.boolean() })),
+      contacts: z.array(
+        z.object({
+          accountId: AccountId,
+          peer: z.string(),
+          fingerprint: z.string(),
+          trust: TrustLevel,
+          firstSeen: z.number(),
+          lastUsed: z.number().optional(),
+          /** The key of the private conversation open now. */
+          inUse: z.boolean(),
+        }),
+      ),
+    }),
+  },
+  /**
+   * Import keys, instance tags and trust from a libotr client's folder (Pidgin: ~/.purple), which main
+   * asks the user to choose. `replaceKeys`: replace keys Klatsch already made (else 'already-exists').
+   */
+  importLibotr: {
+    request: z.object({ replaceKeys: z.boolean().optional() }).strict(),
+    response: z.object({
+      cancelled: z.boolean(),
+      accounts: z.array(z.object({ jid: z.string(), fingerprint: z.string() })),
+      fingerprints: z.number().int(),
+    }),
+  },
+  /** Write the keys, instance tags and trust as libotr files into a folder main asks the user to choose. */
+  exportLibotr: { request: z.object({}).strict(), response: z.object({ cancelled: z.boolean(), folder: z.string().optional() }) },
   /** The OTR policy for one contact; `policy` absent: back to the account's default. */
   setOtrPolicy: {
     request: z.object({ accountId: AccountId, peer: BareJid, policy: OtrPolicy.optional() }).strict(),
@@ -245,6 +342,8 @@ export const events = {
   messageUpserted: z.object({ accountId: AccountId, message: ChatMessage }),
   /** The user opened an `xmpp:` link (RFC 5122) with Klatsch. */
   xmppLinkOpened: XmppLinkEvent,
+  /** Some key's trust changed, or a key was seen or forgotten: a trust list on screen should be fetched again. */
+  trustChanged: z.object({ accountId: AccountId }),
 } as const;
 
 export type EventName = keyof typeof events;

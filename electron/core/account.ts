@@ -9,6 +9,7 @@ import { ChatLog } from './chat-log.js';
 import { secureRandom } from './otr/random.js';
 import { PrivateChats, type IncomingText, type OtrIdentitySource } from './private-chats.js';
 import { Roster } from './roster.js';
+import type { OtrTrust } from './otr-trust.js';
 import type { StoredAccount } from './store/settings-store.js';
 import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connection-manager.js';
 import {
@@ -38,10 +39,8 @@ export interface AccountDeps {
   connection?: Partial<Omit<ConnectionManagerOptions, 'target'>>;
   /** The account's OTR key and instance tag. */
   otrIdentities: OtrIdentitySource;
-  /** Whether a contact's OTR fingerprint is verified. */
-  isVerified?: (account: string, peer: string, fingerprint: string) => boolean;
-  /** Records a fingerprint a private conversation was made with; says whether it replaced a verified one. */
-  sawFingerprint?: (account: string, peer: string, fingerprint: string) => Promise<{ changedFromVerified: boolean }>;
+  /** Trust in contacts' keys, and the account's own key (otr-trust.ts); none: nothing is ever verified. */
+  otrTrust?: Pick<OtrTrust, 'isVerified' | 'newKey' | 'sawFingerprint' | 'smpTrust' | 'accountKey'>;
   /** The administrator's policy: it may replace the connection details, the trust and the OTR policy in force. */
   policy?: AccountPolicyHooks;
 }
@@ -79,8 +78,7 @@ export class Account {
         if (message) this.upsertMessage({ ...message, state, ...(error ? { error } : {}) });
       },
       privacyChanged: (peer) => this.emitContact(peer),
-      ...(deps.isVerified ? { isVerified: (peer: string, fp: string) => deps.isVerified!(this.stored.jid, peer, fp) } : {}),
-      ...(deps.sawFingerprint ? { sawFingerprint: (peer: string, fp: string) => deps.sawFingerprint!(this.stored.jid, peer, fp) } : {}),
+      ...(deps.otrTrust ? this.trustDeps(deps.otrTrust) : {}),
       random: secureRandom,
       now: this.now,
       maxFragmentSize: OTR_FRAGMENT_SIZE,
@@ -102,6 +100,27 @@ export class Account {
       this.emitView();
     });
     this.connection.on('session', (session: XmppSession) => this.onSession(session));
+  }
+
+  /** The trust store's answers for this account. */
+  private trustDeps(trust: NonNullable<AccountDeps['otrTrust']>) {
+    const jid = () => this.stored.jid;
+    return {
+      isVerified: (peer: string, fp: string) => trust.isVerified(jid(), peer, fp),
+      newKey: (peer: string, fp: string) => trust.newKey(jid(), peer, fp),
+      sawFingerprint: (peer: string, fp: string) => trust.sawFingerprint(jid(), peer, fp),
+      smpTrust: (peer: string, fp: string, change: 'verify' | 'clear') => trust.smpTrust(jid(), peer, fp, change),
+    };
+  }
+
+  /** The account's own state changed outside it (its OTR key): tell the UI. */
+  refreshView(): void {
+    this.emitView();
+  }
+
+  /** Trust changed: every contact's privacy may read differently now. */
+  refreshContacts(): void {
+    for (const jid of this.roster.jids()) this.emitContact(jid);
   }
 
   get id(): string {
@@ -143,6 +162,7 @@ export class Account {
       ...(s.pinnedCertificate ? { pinnedCertificate: s.pinnedCertificate.sha256 } : {}),
       connection: this.connection.state,
       ownPresence: s.ownPresence,
+      ...(this.deps.otrTrust?.accountKey(s.jid) ? { otrKey: this.deps.otrTrust.accountKey(s.jid) } : {}),
     };
   }
 
@@ -310,7 +330,7 @@ export class Account {
     if (!contact) return undefined;
     const privacy = this.privateChats.privacy(jid);
     const policy = this.stored.otrPolicies?.[jid];
-    return { ...contact, ...(privacy ? { privacy } : {}), ...(policy ? { otrPolicy: policy } : {}) };
+    return { ...contact, ...(privacy ? { privacy } : {}), ...(policy ? { otrPolicy: policy } : {}), ...this.privateChats.details(jid) };
   }
 
   private emitContact(jid: string): void {

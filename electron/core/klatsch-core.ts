@@ -13,7 +13,9 @@ import type { SecretBox } from './store/secret-box.js';
 import { SettingsStore, type StoredAccount } from './store/settings-store.js';
 import { ClassifiedError } from './xmpp/errors.js';
 import { normalizeFingerprint } from './xmpp/tls-policy.js';
-import { OtrStore } from './otr-store/otr-store.js';
+import { OtrTrust } from './otr-trust.js';
+import { KeyConflictError } from './otr-store/libotr-folder.js';
+import { OtrStoreError } from './otr-store/otr-store.js';
 import type { OtrIdentitySource } from './private-chats.js';
 import { PolicyGate, PolicyRefusal } from './policy/policy-gate.js';
 import { accountPolicyHooks } from './policy/account-policy.js';
@@ -25,10 +27,22 @@ export interface CoreOptions {
   extraAnchors?: readonly string[];
   /** Timeouts, backoff, DNS: tests shorten them. */
   connection?: AccountDeps['connection'];
+  /** Asks the user for a folder (a native dialog in the app); undefined: cancelled. Absent: not possible here. */
+  pickFolder?: (purpose: 'import-libotr' | 'export-libotr') => Promise<string | undefined>;
   /** Long-term OTR keys and instance tags; the profile's OTR store when absent. */
   otrIdentities?: OtrIdentitySource;
   /** The administrator's policy (main reads it from the registry, managed preferences or /etc); none when absent. */
   policy?: PolicyGate;
+}
+
+/** Errors of the private conversations that are the user's to read ('not-private'). */
+async function userFacing(work: Promise<void>): Promise<void> {
+  try {
+    await work;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'not-private') throw new UserError('invalid-request', (error as Error).message);
+    throw error;
+  }
 }
 
 export class KlatschCore {
@@ -39,22 +53,32 @@ export class KlatschCore {
   private readonly refused = new Map<string, { sha256: string; pem: string }>();
   private readonly otrIdentities: OtrIdentitySource;
   /** Keys, instance tags and the trust in contacts' fingerprints (encrypted at rest). */
-  private readonly otrStoreReady: Promise<OtrStore>;
-  private otrStore: OtrStore | undefined;
+  private readonly otr: OtrTrust;
   readonly policy: PolicyGate;
 
   constructor(private readonly options: CoreOptions) {
     this.policy = options.policy ?? new PolicyGate();
     this.settings = SettingsStore.inProfile(options.profileDir);
-    this.otrStoreReady = OtrStore.inProfile(options.profileDir, options.secretBox).then((store) => (this.otrStore = store));
-    this.otrStoreReady.catch(() => undefined);
-    this.otrIdentities = options.otrIdentities ?? { identity: async (account) => (await this.otrStoreReady).identity(account) };
+    this.otr = new OtrTrust(options.profileDir, options.secretBox, {
+      keyChanged: (jid) => this.accountByJid(jid)?.refreshView(),
+      trustChanged: (jid) => {
+        const account = this.accountByJid(jid);
+        if (!account) return;
+        account.refreshContacts();
+        this.emit('trustChanged', { accountId: account.id });
+      },
+    });
+    this.otrIdentities = options.otrIdentities ?? this.otr.identities;
+  }
+
+  private accountByJid(jid: string): Account | undefined {
+    return [...this.accounts.values()].find((a) => a.settings.jid === jid.toLowerCase());
   }
 
   /** Loads settings and signs in every account whose password is stored. */
   async start(): Promise<void> {
     await this.settings.load();
-    await this.otrStoreReady.catch(() => undefined);
+    await this.otr.ready.catch(() => undefined);
     for (const stored of this.settings.accounts()) {
       const account = this.makeAccount(stored);
       const password = this.storedPassword(stored);
@@ -89,7 +113,7 @@ export class KlatschCore {
   }
 
   private storageProblems(): string | undefined {
-    const problems = [this.settings.problem, this.otrStore?.problem].filter(Boolean);
+    const problems = [this.settings.problem, this.otr.problem].filter(Boolean);
     return problems.length > 0 ? problems.join(' ') : undefined;
   }
 
@@ -237,6 +261,83 @@ export class KlatschCore {
       return {};
     },
 
+    startSmp: async ({ accountId, peer, secret, question }) => {
+      await userFacing(this.privateAccount(accountId).privateChats.startSmp(peer.toLowerCase(), secret, question));
+      return {};
+    },
+
+    respondSmp: async ({ accountId, peer, secret }) => {
+      await userFacing(this.privateAccount(accountId).privateChats.respondSmp(peer.toLowerCase(), secret));
+      return {};
+    },
+
+    abortSmp: async ({ accountId, peer }) => {
+      await this.account(accountId).privateChats.abortSmp(peer.toLowerCase());
+      return {};
+    },
+
+    dismissSmp: async ({ accountId, peer }) => {
+      await this.account(accountId).privateChats.dismissSmp(peer.toLowerCase());
+      return {};
+    },
+
+    acceptKey: async ({ accountId, peer, fingerprint }) => {
+      const accepted = await this.account(accountId).privateChats.acceptKey(peer.toLowerCase(), fingerprint);
+      if (!accepted) throw new UserError('not-found', 'That key is no longer waiting to be accepted.');
+      return {};
+    },
+
+    setTrust: async ({ accountId, peer, fingerprint, verified }) => {
+      const account = this.account(accountId);
+      const fp = this.fingerprintArg(fingerprint);
+      await this.trustChange(() => this.otr.setTrust(account.settings.jid, peer.toLowerCase(), fp, verified));
+      return {};
+    },
+
+    forgetFingerprint: async ({ accountId, peer, fingerprint }) => {
+      const account = this.account(accountId);
+      const fp = this.fingerprintArg(fingerprint);
+      await this.trustChange(() => this.otr.forget(account.settings.jid, peer.toLowerCase(), fp));
+      return {};
+    },
+
+    listTrust: async () =>
+      this.otr.list(
+        [...this.accounts.values()].map((a) => ({
+          id: a.id,
+          jid: a.settings.jid,
+          inUse: (peer: string) => a.privateChats.details(peer).fingerprint,
+        })),
+      ),
+
+    importLibotr: async ({ replaceKeys }) => {
+      const dir = await this.pick('import-libotr');
+      if (dir === undefined) return { cancelled: true, accounts: [], fingerprints: 0 };
+      const accounts = [...this.accounts.values()];
+      let result;
+      try {
+        result = await this.otr.importFolder(dir, accounts.map((a) => a.settings.jid), replaceKeys ?? false);
+      } catch (error) {
+        if (error instanceof KeyConflictError) throw new UserError('already-exists', error.message);
+        if (error instanceof OtrStoreError) throw new UserError('storage', error.message);
+        throw error;
+      }
+      // Private conversations made with the old keys end; new ones use the imported key.
+      for (const imported of result.accounts) await this.accountByJid(imported.jid)?.privateChats.identityChanged();
+      return { cancelled: false, ...result };
+    },
+
+    exportLibotr: async () => {
+      const dir = await this.pick('export-libotr');
+      if (dir === undefined) return { cancelled: true };
+      try {
+        await this.otr.exportFolder(dir);
+      } catch (error) {
+        throw new UserError('storage', `The files could not be written: ${(error as Error).message}`);
+      }
+      return { cancelled: false, folder: dir };
+    },
+
     setOtrPolicy: async ({ accountId, peer, policy }) => {
       const account = this.account(accountId);
       if (this.policy.otrPolicyLocked) throw new UserError('forbidden-by-policy', `The privacy setting is locked. ${this.policy.reason}`);
@@ -257,8 +358,7 @@ export class KlatschCore {
       extraAnchors: this.options.extraAnchors ?? [],
       hasStoredPassword: (s) => this.storedPassword(s) !== undefined,
       otrIdentities: this.otrIdentities,
-      isVerified: (account, peer, fingerprint) => (this.otrStore?.trust(account, peer, fingerprint) ?? 'unverified') !== 'unverified',
-      sawFingerprint: async (account, peer, fingerprint) => (await this.otrStoreReady).sawFingerprint(account, peer, fingerprint),
+      otrTrust: this.otr,
       ...(this.options.connection ? { connection: this.options.connection } : {}),
       policy: accountPolicyHooks(this.policy),
     });
@@ -274,6 +374,33 @@ export class KlatschCore {
     } catch (error) {
       if (error instanceof PolicyRefusal) throw new UserError('forbidden-by-policy', error.message);
       throw error;
+    }
+  }
+
+  private pick(purpose: 'import-libotr' | 'export-libotr'): Promise<string | undefined> {
+    if (!this.options.pickFolder) throw new UserError('invalid-request', 'Choosing a folder is not possible here.');
+    return this.options.pickFolder(purpose);
+  }
+
+  /** An account that is signed in (SMP messages go through the private conversation). */
+  private privateAccount(id: string): Account {
+    const account = this.account(id);
+    if (!account.connection.activeSession) throw new UserError('not-connected', 'Sign in first to authenticate a contact.');
+    return account;
+  }
+
+  private fingerprintArg(fingerprint: string): string {
+    const hex = fingerprint.replace(/\s+/g, '').toLowerCase();
+    if (!/^[0-9a-f]{40}$/.test(hex)) throw new UserError('invalid-request', 'That is not an OTR fingerprint (40 hex digits).');
+    return hex;
+  }
+
+  /** Store failures (a damaged, read-only store) reach the user as such. */
+  private async trustChange(change: () => Promise<void>): Promise<void> {
+    try {
+      await change();
+    } catch (error) {
+      throw new UserError('storage', (error as Error).message);
     }
   }
 

@@ -17,7 +17,7 @@ import { bareJid } from './xmpp/stanzas.js';
 import type { DsaPrivateKey } from './otr/dsa.js';
 import type { RandomSource } from './otr/random.js';
 import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from './otr/session.js';
-import type { Privacy } from '../../shared/contract.js';
+import type { Privacy, SmpView } from '../../shared/contract.js';
 
 export interface OtrIdentity {
   key: DsaPrivateKey;
@@ -58,8 +58,18 @@ export interface PrivateChatsDeps {
   privacyChanged(peer: string): void;
   /** Whether a private conversation's fingerprint is verified (the trust store decides). */
   isVerified?(peer: string, fingerprint: string): boolean;
-  /** Records the fingerprint of a new private conversation; tells if the contact had another, verified one. */
-  sawFingerprint?(peer: string, fingerprint: string): Promise<{ changedFromVerified: boolean }>;
+  /** Records the fingerprint of a new private conversation (first seen / last used). */
+  sawFingerprint?(peer: string, fingerprint: string): Promise<unknown>;
+  /**
+   * Whether the user must accept `fingerprint` before anything is sent with it: the contact had
+   * other keys, not this one. `changedFromVerified`: one of those was verified.
+   */
+  newKey?(peer: string, fingerprint: string): { needsApproval: boolean; changedFromVerified: boolean };
+  /**
+   * An SMP ended: `verify` the contact's key (it was proved), `clear` its trust (a failed proof on
+   * the side that would have verified it, as libotr), or leave it (`keep`).
+   */
+  smpTrust?(peer: string, fingerprint: string, change: 'verify' | 'clear'): Promise<void>;
   random: RandomSource;
   now: () => number;
   /** XMPP servers limit stanza sizes; longer OTR messages are fragmented below this. */
@@ -78,9 +88,16 @@ interface PeerState {
    * until the user ends the conversation or it is private again.
    */
   expectsPrivacy: boolean;
+  /** A new key of the contact that waits for the user (nothing is sent with it until then). */
+  keyWarning: { fingerprint: string; changedFromVerified: boolean } | undefined;
+  /** Authentication in progress or its last result, for the UI. */
+  smp: SmpView | undefined;
 }
 
 const OTR_PREFIX = '?OTR';
+/** A user action that needs a private conversation (or a request) there is not. */
+const notPrivate = (message: string) => Object.assign(new Error(message), { code: 'not-private' as const });
+const normalize = (fp: string) => fp.replace(/\s+/g, '').toLowerCase();
 
 export class PrivateChats {
   private readonly peers = new Map<string, Promise<PeerState>>();
@@ -124,6 +141,81 @@ export class PrivateChats {
       );
       await this.deliver(peer, state, out, from);
     });
+  }
+
+  // ---- Authentication (SMP) and new keys ----
+
+  /** Ask `question` (or compare a shared secret, without one). */
+  startSmp(peer: string, secret: string, question: string | undefined): Promise<void> {
+    return this.serialize(peer, async (state) => {
+      if (state.conversation.state !== 'encrypted') throw notPrivate('Authenticating needs a private conversation: start one first.');
+      const out = state.conversation.startSmp(secret, question);
+      if (out.events.some((e) => e.type === 'smp-progress')) {
+        state.smp = { phase: 'running', weStarted: true, step: 1, ...(question !== undefined ? { question } : {}) };
+      }
+      await this.deliver(peer, state, out, undefined);
+      this.deps.privacyChanged(peer);
+    });
+  }
+
+  /** Answer the contact's request. */
+  respondSmp(peer: string, secret: string): Promise<void> {
+    return this.serialize(peer, async (state) => {
+      const asked = state.smp?.phase === 'asked' ? state.smp : undefined;
+      if (!asked || state.conversation.state !== 'encrypted') throw notPrivate('There is no authentication request to answer.');
+      const out = state.conversation.respondSmp(secret);
+      if (out.events.some((e) => e.type === 'smp-progress')) {
+        state.smp = { phase: 'running', weStarted: false, step: 2, ...(asked?.question !== undefined ? { question: asked.question } : {}) };
+      }
+      await this.deliver(peer, state, out, undefined);
+      this.deps.privacyChanged(peer);
+    });
+  }
+
+  abortSmp(peer: string): Promise<void> {
+    return this.serialize(peer, async (state) => {
+      await this.deliver(peer, state, state.conversation.abortSmp(), undefined);
+      state.smp = undefined;
+      this.deps.privacyChanged(peer);
+    });
+  }
+
+  /** The user read the result: nothing to show any more. */
+  dismissSmp(peer: string): Promise<void> {
+    if (!this.peers.has(peer)) return Promise.resolve();
+    return this.serialize(peer, async (state) => {
+      if (state.smp && state.smp.phase !== 'running' && state.smp.phase !== 'asked') state.smp = undefined;
+      this.deps.privacyChanged(peer);
+    });
+  }
+
+  /** The user accepts the contact's new key `fingerprint` ("XXXXXXXX …"): what waited goes out. */
+  acceptKey(peer: string, fingerprint: string): Promise<boolean> {
+    if (!this.peers.has(peer)) return Promise.resolve(false);
+    return this.serialize(peer, async (state) => {
+      if (!state.keyWarning || normalize(state.keyWarning.fingerprint) !== normalize(fingerprint)) return false;
+      const accepted = state.keyWarning.fingerprint;
+      state.keyWarning = undefined;
+      const out = state.conversation.approveKey();
+      const held = state.held.splice(0);
+      await this.deliver(peer, state, out, undefined);
+      for (const h of held) this.deps.messageState(peer, h.id, 'sent');
+      await this.deps.sawFingerprint?.(peer, accepted)?.catch?.(() => undefined);
+      this.deps.privacyChanged(peer);
+      return true;
+    });
+  }
+
+  /** What the UI shows about the conversation's keys and authentication. */
+  details(peer: string): { fingerprint?: string; keyWarning?: PeerState['keyWarning']; smp?: SmpView } {
+    const state = this.settled.get(peer);
+    if (!state) return {};
+    const fingerprint = state.conversation.privateSession?.fingerprint;
+    return {
+      ...(fingerprint ? { fingerprint } : {}),
+      ...(state.keyWarning ? { keyWarning: state.keyWarning } : {}),
+      ...(state.smp ? { smp: state.smp } : {}),
+    };
   }
 
   start(peer: string): Promise<void> {
@@ -174,6 +266,31 @@ export class PrivateChats {
       if (!state.expectsPrivacy || state.conversation.state === 'encrypted' || this.deps.policyFor(peer) === 'never') return;
       await this.deliver(peer, state, state.conversation.startPrivate(), undefined);
     });
+  }
+
+  /**
+   * The account's key was replaced (an import): every private conversation made with the old one
+   * ends, telling the peer; the next one is made with the new key.
+   */
+  async identityChanged(): Promise<void> {
+    const peers = [...this.peers.keys()];
+    await Promise.all(
+      peers.map((peer) =>
+        this.serialize(peer, async (state) => {
+          const wasPrivate = state.conversation.state === 'encrypted';
+          const out = state.conversation.end();
+          this.failHeld(peer, state, out.events);
+          await this.deliver(peer, state, { ...out, events: [] }, undefined);
+          state.expectsPrivacy = false;
+          if (wasPrivate) this.deps.notice(peer, 'Your key was replaced; the private conversation has ended. Start a new one to use the new key.');
+        }).catch(() => undefined),
+      ),
+    );
+    for (const peer of peers) {
+      this.peers.delete(peer);
+      this.settled.delete(peer);
+      this.deps.privacyChanged(peer);
+    }
   }
 
   /** Our own connection ended: every private conversation is over. */
@@ -237,10 +354,13 @@ export class PrivateChats {
             ...(this.deps.maxFragmentSize ? { maxFragmentSize: this.deps.maxFragmentSize } : {}),
             random: this.deps.random,
             now: this.deps.now,
+            keyNeedsApproval: (fp) => this.deps.newKey?.(peer, fp).needsApproval ?? false,
           }),
           resource: undefined,
           held: [],
           expectsPrivacy: false,
+          keyWarning: undefined,
+          smp: undefined,
         };
         this.settled.set(peer, made);
         return made;
@@ -287,28 +407,58 @@ export class PrivateChats {
                 : `Private conversation started. ${peer} is not verified yet.`,
           );
           state.expectsPrivacy = true;
-          void this.deps.sawFingerprint?.(peer, event.fingerprint).then(
-            ({ changedFromVerified }) => {
-              if (changedFromVerified) {
-                this.deps.notice(
-                  peer,
-                  `Warning: ${peer} is using a key you have not verified, although you verified another one before. ` +
-                    'This can mean a new device or an attack. Verify the contact before you write anything private.',
-                );
-              }
-            },
-            () => undefined,
-          );
-          // The engine sends what it held in this same output.
-          for (const held of state.held.splice(0)) this.deps.messageState(peer, held.id, 'sent');
+          const waitsForUser = events.some((e) => e.type === 'key-approval-needed');
+          if (!waitsForUser) {
+            if (state.keyWarning && !event.refreshed) state.keyWarning = undefined;
+            void this.deps.sawFingerprint?.(peer, event.fingerprint)?.catch?.(() => undefined);
+            // The engine sends what it held in this same output.
+            for (const held of state.held.splice(0)) this.deps.messageState(peer, held.id, 'sent');
+          }
           this.deps.privacyChanged(peer);
           break;
         }
+        case 'key-approval-needed': {
+          const { changedFromVerified } = this.deps.newKey?.(peer, event.fingerprint) ?? { changedFromVerified: false };
+          state.keyWarning = { fingerprint: event.fingerprint, changedFromVerified };
+          this.deps.notice(
+            peer,
+            changedFromVerified
+              ? `Warning: ${peer} is using a new key, although you had verified another one. This can mean a new device or an attack. Nothing is sent until you authenticate ${peer} or accept the new key.`
+              : `${peer} is using a key you have not seen before. Nothing is sent until you authenticate ${peer} or accept the new key.`,
+          );
+          this.deps.privacyChanged(peer);
+          break;
+        }
+        case 'smp-request':
+          state.smp = { phase: 'asked', ...(event.question !== undefined ? { question: event.question } : {}) };
+          this.deps.notice(peer, event.question !== undefined ? `${peer} wants to authenticate you and asks: “${event.question}”` : `${peer} wants to authenticate you with a secret you both know.`);
+          this.deps.privacyChanged(peer);
+          break;
+        case 'smp-progress':
+          if (state.smp?.phase === 'running') state.smp = { ...state.smp, step: event.step };
+          this.deps.privacyChanged(peer);
+          break;
+        case 'smp-result':
+          this.smpFinished(peer, state, event.success, event.weVerifiedThem, event.fingerprint);
+          break;
+        case 'smp-aborted':
+          if (state.smp && (state.smp.phase === 'running' || state.smp.phase === 'asked')) {
+            state.smp = { phase: 'aborted', byPeer: event.byPeer };
+            this.deps.notice(peer, event.byPeer ? `${peer} cancelled the authentication.` : 'The authentication was cancelled.');
+          }
+          this.deps.privacyChanged(peer);
+          break;
+        case 'smp-error':
+          state.smp = { phase: 'error', message: event.message };
+          this.deps.notice(peer, `The authentication did not work: ${event.message}.`);
+          this.deps.privacyChanged(peer);
+          break;
         case 'finished':
           this.deps.notice(peer, `${peer} ended the private conversation. End it too, or start a new one; nothing is sent until then.`);
           this.deps.privacyChanged(peer);
           break;
         case 'not-private':
+          state.keyWarning = undefined;
           this.deps.privacyChanged(peer);
           break;
         case 'unreadable':
@@ -327,6 +477,40 @@ export class PrivateChats {
           break; // heartbeats, AKE progress and protocol details are not for the chat
       }
     }
+  }
+
+  /** Trust like libotr's set_smp_trust: the side that would verify the key verifies it, or clears it on failure. */
+  private smpFinished(peer: string, state: PeerState, success: boolean, weVerifiedThem: boolean, fingerprint: string): void {
+    const role = state.smp?.phase === 'running' ? state.smp : { weStarted: false, question: undefined };
+    const question = role.question !== undefined ? { question: role.question } : {};
+    const wouldVerify = role.weStarted || role.question === undefined;
+    state.smp = success
+      ? { phase: 'succeeded', weStarted: role.weStarted, weVerifiedThem, ...question }
+      : { phase: 'failed', weStarted: role.weStarted, ...question };
+    this.deps.notice(
+      peer,
+      success
+        ? weVerifiedThem
+          ? `Authentication succeeded: ${peer} is verified.`
+          : `Authentication succeeded: ${peer} has verified you. You have not verified ${peer} yet; ask a question back to do so.`
+        : `Authentication failed: the answers did not match. ${peer} is not verified.`,
+    );
+    const change = success ? (weVerifiedThem ? 'verify' : undefined) : wouldVerify ? 'clear' : undefined;
+    // The proof was about the key that waits for acceptance: nothing more to accept.
+    if (change === 'verify' && state.keyWarning && normalize(state.keyWarning.fingerprint) === normalize(fingerprint)) {
+      void this.acceptKey(peer, fingerprint);
+    }
+    if (!change || !this.deps.smpTrust) {
+      this.deps.privacyChanged(peer);
+      return;
+    }
+    void this.deps.smpTrust(peer, fingerprint, change).then(
+      () => this.deps.privacyChanged(peer),
+      () => {
+        this.deps.notice(peer, 'The result could not be saved: the OTR store cannot be written.');
+        this.deps.privacyChanged(peer);
+      },
+    );
   }
 
   private failHeld(peer: string, state: PeerState, events: OtrEvent[]): void {

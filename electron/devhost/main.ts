@@ -1,5 +1,5 @@
 /**
- * `npm run dev:host -- --profile DIR [--port N] [--extra-ca FILE]… [--policy FILE]`
+ * `npm run dev:host -- --profile DIR [--port N] [--extra-ca FILE]… [--pick-folder DIR] [--policy FILE]`
  * Starts one app instance (one profile) as a development host and prints the
  * URL to open. Each instance is separate, like two installations of the app.
  * `--policy FILE` reads an administrator policy in the JSON form of
@@ -24,6 +24,8 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       'extra-ca': { type: 'string', multiple: true },
       policy: { type: 'string' },
+      // A browser page cannot show a native folder dialog: tests name the folder every "choose a folder" answers with.
+      'pick-folder': { type: 'string' },
     },
   });
   if (!values.profile) throw new Error('--profile DIR is required');
@@ -35,6 +37,7 @@ async function main(): Promise<void> {
     secretBox: await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key')),
     extraAnchors,
     ...(values.policy ? { policy: new PolicyGate(await loadPolicy({ platform: 'linux', linuxFile: path.resolve(values.policy) })) } : {}),
+    ...(values['pick-folder'] ? { pickFolder: async () => path.resolve(values['pick-folder']!) } : {}),
   });
   await core.start();
   const host = await startDevHost({

@@ -1,3 +1,4 @@
+import { useRef } from 'react';
 import type { Contact, OtrPolicy, Privacy } from '../../shared/contract';
 import { presenceLabel } from '../format';
 import { displayName } from '../store/transitions';
@@ -7,6 +8,7 @@ type Props = {
   contact: Contact;
   onStartPrivate: () => void;
   onEndPrivate: () => void;
+  onAuthenticate: () => void;
   onPolicy: (policy: OtrPolicy | undefined) => void;
   /** Set when the administrator locked the privacy policy: the one in force and why. */
   lockedPolicy?: { policy: OtrPolicy; reason: string };
@@ -25,18 +27,26 @@ export const privacyText: Record<Privacy, { label: string; explain: string }> = 
   },
 };
 
-const policyLabel: Record<OtrPolicy, string> = {
+export const policyLabel: Record<OtrPolicy, string> = {
   never: 'Never private',
   manual: 'Private when I start it',
   opportunistic: 'Private when possible',
   always: 'Always private',
 };
 
-export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onPolicy, lockedPolicy }: Props) {
+const privacyIcon: Record<Privacy, string> = { plaintext: '🔓', private: '🔒', 'private-verified': '🔒', finished: '⚠️' };
+
+export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthenticate, onPolicy, lockedPolicy }: Props) {
   const name = displayName(contact);
   const privacy = contact.privacy ?? 'plaintext';
   const text = privacyText[privacy];
   const isPrivate = privacy === 'private' || privacy === 'private-verified';
+  const menu = useRef<HTMLDetailsElement>(null);
+  /** Runs a menu item and closes the menu. */
+  const choose = (action: () => void) => () => {
+    if (menu.current) menu.current.open = false;
+    action();
+  };
   return (
     <header className="chat-header">
       <PresenceDot show={contact.presence.show} />
@@ -48,42 +58,58 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onPolicy, lo
           {contact.presence.status && <span> — {contact.presence.status}</span>}
         </p>
       </div>
-      <div className="privacy-controls">
-        <span className={`privacy-badge privacy-${privacy}`} data-testid="privacy-state" data-privacy={privacy} title={text.explain}>
-          {isPrivate ? '🔒 ' : ''}
+      <details className="privacy-menu" ref={menu}>
+        <summary
+          className={`privacy-badge privacy-${privacy}`}
+          data-testid="privacy-state"
+          data-privacy={privacy}
+          title={text.explain}
+          aria-label={`${text.label}. Privacy options`}
+        >
+          <span aria-hidden="true">{privacyIcon[privacy]} </span>
           {text.label}
-        </span>
-        <button type="button" className="button small" data-testid="start-private" onClick={onStartPrivate}>
-          {isPrivate ? 'Refresh' : 'Start private'}
-        </button>
-        {privacy !== 'plaintext' && (
-          <button type="button" className="button small" data-testid="end-private" onClick={onEndPrivate}>
-            End private
-          </button>
-        )}
-        <label className="policy-select">
-          <span className="visually-hidden">Privacy policy for {name}</span>
-          <select
-            data-testid="otr-policy"
-            value={lockedPolicy ? lockedPolicy.policy : (contact.otrPolicy ?? '')}
-            disabled={lockedPolicy !== undefined}
-            title={lockedPolicy ? `Locked: ${lockedPolicy.reason}` : undefined}
-            onChange={(e) => onPolicy(e.target.value === '' ? undefined : (e.target.value as OtrPolicy))}
-          >
-            <option value="">Default ({policyLabel.opportunistic.toLowerCase()})</option>
-            {(Object.keys(policyLabel) as OtrPolicy[]).map((p) => (
-              <option key={p} value={p}>
-                {policyLabel[p]}
-              </option>
-            ))}
-          </select>
-        </label>
-        {lockedPolicy && (
-          <span className="muted small" data-testid="otr-policy-locked" title={lockedPolicy.reason}>
-            🔒 Locked by your administrator
+          <span className="menu-caret" aria-hidden="true">
+            ▾
           </span>
-        )}
-      </div>
+        </summary>
+        <div className="menu-panel" role="group" aria-label="Privacy options">
+          <p className="menu-explain">{text.explain}</p>
+          <button type="button" className="menu-item" data-testid="start-private" onClick={choose(onStartPrivate)}>
+            {isPrivate ? 'Refresh private conversation' : 'Start private conversation'}
+          </button>
+          {privacy !== 'plaintext' && (
+            <button type="button" className="menu-item" data-testid="end-private" onClick={choose(onEndPrivate)}>
+              End private conversation
+            </button>
+          )}
+          <button type="button" className="menu-item" data-testid="authenticate" onClick={choose(onAuthenticate)}>
+            Authenticate {name}…
+          </button>
+          <label className="menu-field">
+            <span>Privacy for {name}</span>
+            <select
+              className="select"
+              data-testid="otr-policy"
+              value={lockedPolicy ? lockedPolicy.policy : (contact.otrPolicy ?? '')}
+              disabled={lockedPolicy !== undefined}
+              title={lockedPolicy ? `Locked: ${lockedPolicy.reason}` : undefined}
+              onChange={(e) => onPolicy(e.target.value === '' ? undefined : (e.target.value as OtrPolicy))}
+            >
+              <option value="">Default ({policyLabel.opportunistic.toLowerCase()})</option>
+              {(Object.keys(policyLabel) as OtrPolicy[]).map((p) => (
+                <option key={p} value={p}>
+                  {policyLabel[p]}
+                </option>
+              ))}
+            </select>
+            {lockedPolicy && (
+              <span className="muted small" data-testid="otr-policy-locked" title={lockedPolicy.reason}>
+                🔒 Locked by your administrator
+              </span>
+            )}
+          </label>
+        </div>
+      </details>
     </header>
   );
 }

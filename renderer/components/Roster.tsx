@@ -40,7 +40,9 @@ export function Roster({ contacts, selectedJid, onSelect }: Props) {
       {contacts.map((c) => {
         const name = displayName(c);
         const selected = c.jid === selectedJid;
-        const label = [name, presenceLabel[c.presence.show], c.presence.status, c.unread > 0 ? `${c.unread} unread` : '']
+        // What needs the user: the contact asks to be authenticated, or uses a new key nothing is sent with yet.
+        const attention = c.keyWarning ? 'New key: check before writing' : c.smp?.phase === 'asked' ? 'Wants to authenticate you' : '';
+        const label = [name, presenceLabel[c.presence.show], attention, c.presence.status, c.unread > 0 ? `${c.unread} unread` : '']
           .filter(Boolean)
           .join(', ');
         return (
@@ -71,7 +73,14 @@ export function Roster({ contacts, selectedJid, onSelect }: Props) {
                     </span>
                   )}
                 </span>
-                {c.presence.status && <span className="contact-status">{c.presence.status}</span>}
+                {attention ? (
+                  <span className="contact-status contact-attention" data-testid="contact-attention">
+                    {c.keyWarning ? '⚠️ ' : '🔑 '}
+                    {attention}
+                  </span>
+                ) : (
+                  c.presence.status && <span className="contact-status">{c.presence.status}</span>
+                )}
               </span>
               {c.unread > 0 && (
                 <span className="badge" data-testid="unread-badge">

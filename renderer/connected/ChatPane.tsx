@@ -1,5 +1,7 @@
 import { useState } from 'react';
 import type { Contact, Result } from '../../shared/contract';
+import { AuthenticateDialog, type AuthMethod } from '../components/AuthenticateDialog';
+import { AuthPanel } from '../components/AuthPanel';
 import { ChatHeader } from '../components/ChatHeader';
 import { Composer } from '../components/Composer';
 import { MessageList } from '../components/MessageList';
@@ -17,7 +19,12 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const lockedOtr = useAppState((s) => s.policy?.otrPolicy);
   const policyReason = useAppState((s) => s.policy?.reason ?? '');
   const lockedPolicy = lockedOtr ? { policy: lockedOtr, reason: policyReason } : undefined;
+  const ownFingerprint = useAppState((s) => s.accounts.find((a) => a.id === accountId)?.otrKey?.fingerprint);
   const [error, setError] = useState<string | null>(null);
+  /** The authenticate dialog, open with this method first. */
+  const [authOpen, setAuthOpen] = useState<AuthMethod | null>(null);
+  const [authError, setAuthError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
 
   const contact: Contact = rosterContact ?? {
     jid: peer,
@@ -33,6 +40,15 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   async function report(request: Promise<Result<unknown>>) {
     const result = await request;
     setError(result.ok ? null : result.error.message);
+  }
+
+  /** Runs an authentication request; closes the dialog when it went through. */
+  async function authenticate(request: () => Promise<Result<unknown>>) {
+    setBusy(true);
+    const result = await request();
+    setBusy(false);
+    setAuthError(result.ok ? null : result.error.message);
+    if (result.ok) setAuthOpen(null);
   }
 
   async function send(text: string) {
@@ -52,9 +68,52 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         contact={contact}
         onStartPrivate={() => void report(actions.startPrivate(accountId, peer))}
         onEndPrivate={() => void report(actions.endPrivate(accountId, peer))}
+        onAuthenticate={() => {
+          setAuthError(null);
+          setAuthOpen('question');
+        }}
         onPolicy={(policy) => void report(actions.setOtrPolicy(accountId, peer, policy))}
         {...(lockedPolicy ? { lockedPolicy } : {})}
       />
+      <AuthPanel
+        peerName={name}
+        smp={contact.smp}
+        keyWarning={contact.keyWarning}
+        busy={busy}
+        error={authOpen === null ? authError : null}
+        onAnswer={(secret) => void authenticate(() => actions.respondSmp(accountId, peer, secret))}
+        onAbort={() => void report(actions.abortSmp(accountId, peer))}
+        onDismiss={() => void report(actions.dismissSmp(accountId, peer))}
+        onAskBack={() => {
+          void actions.dismissSmp(accountId, peer);
+          setAuthError(null);
+          setAuthOpen('question');
+        }}
+        onAuthenticate={() => {
+          setAuthError(null);
+          setAuthOpen('question');
+        }}
+        onAcceptKey={(fingerprint) => void report(actions.acceptKey(accountId, peer, fingerprint))}
+      />
+      {authOpen && (
+        <AuthenticateDialog
+          peerName={name}
+          theirFingerprint={contact.fingerprint}
+          ownFingerprint={ownFingerprint}
+          verified={contact.privacy === 'private-verified'}
+          initialMethod={authOpen}
+          busy={busy}
+          error={authError}
+          onAsk={(question, answer) => void authenticate(() => actions.startSmp(accountId, peer, answer, question))}
+          onSecret={(secret) => void authenticate(() => actions.startSmp(accountId, peer, secret))}
+          onManual={(verified) =>
+            void authenticate(() =>
+              contact.fingerprint ? actions.setTrust(accountId, peer, contact.fingerprint, verified) : Promise.resolve({ ok: true, value: {} }),
+            )
+          }
+          onClose={() => setAuthOpen(null)}
+        />
+      )}
       <MessageList
         peer={peer}
         peerName={name}

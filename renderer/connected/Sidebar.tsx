@@ -6,6 +6,7 @@ import { Roster } from '../components/Roster';
 import { contactsWithConversations } from '../store/transitions';
 import { AccountActions } from './AccountActions';
 import { useActions, useAppState } from './context';
+import { TrustManager } from './TrustManager';
 
 const noContacts: never[] = [];
 
@@ -59,16 +60,42 @@ function RosterConnected({ accountId }: { accountId: string }) {
   return <Roster contacts={contacts} selectedJid={selectedJid} onSelect={(peer) => actions.selectChat({ accountId, peer })} />;
 }
 
+/** The account's own OTR key: being made (it takes a moment, off the UI thread), or kept only in memory. */
+function OtrKeyStatus({ account }: { account: AccountView }) {
+  const key = account.otrKey;
+  if (key?.generating) {
+    return (
+      <p className="key-status" role="status" data-testid="otr-key-generating">
+        <span className="spinner" aria-hidden="true" /> Creating your encryption key…
+      </p>
+    );
+  }
+  if (key?.notStoredReason) {
+    return (
+      <p className="key-status warning" role="status">
+        {key.notStoredReason}
+      </p>
+    );
+  }
+  return null;
+}
+
 export function Sidebar({ account }: { account: AccountView }) {
+  const [trustOpen, setTrustOpen] = useState(false);
   return (
     <nav className="sidebar" aria-label="Account and contacts">
       <div className="sidebar-top">
         <OwnPresenceConnected key={account.id} account={account} />
         <ConnectionStatusConnected key={`status-${account.id}`} account={account} />
+        <OtrKeyStatus account={account} />
         <details className="account-menu">
           <summary>Account settings</summary>
           <AccountActions account={account} />
         </details>
+        <button type="button" className="button subtle small" data-testid="open-trust-manager" onClick={() => setTrustOpen(true)}>
+          🔑 Encryption keys
+        </button>
+        {trustOpen && <TrustManager onClose={() => setTrustOpen(false)} />}
       </div>
       <h2 className="sidebar-heading" id="roster-heading">
         Contacts

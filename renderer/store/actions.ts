@@ -108,6 +108,46 @@ export function createActions(store: AppStore, api: KlatschApi) {
       return settle(api.endPrivate({ accountId, peer }));
     },
 
+    startSmp(accountId: AccountId, peer: string, secret: string, question?: string) {
+      return settle(api.startSmp({ accountId, peer, secret, ...(question !== undefined ? { question } : {}) }));
+    },
+
+    respondSmp(accountId: AccountId, peer: string, secret: string) {
+      return settle(api.respondSmp({ accountId, peer, secret }));
+    },
+
+    abortSmp(accountId: AccountId, peer: string) {
+      return settle(api.abortSmp({ accountId, peer }));
+    },
+
+    dismissSmp(accountId: AccountId, peer: string) {
+      return settle(api.dismissSmp({ accountId, peer }));
+    },
+
+    acceptKey(accountId: AccountId, peer: string, fingerprint: string) {
+      return settle(api.acceptKey({ accountId, peer, fingerprint }));
+    },
+
+    setTrust(accountId: AccountId, peer: string, fingerprint: string, verified: boolean) {
+      return settle(api.setTrust({ accountId, peer, fingerprint, verified }));
+    },
+
+    forgetFingerprint(accountId: AccountId, peer: string, fingerprint: string) {
+      return settle(api.forgetFingerprint({ accountId, peer, fingerprint }));
+    },
+
+    listTrust() {
+      return settle(api.listTrust({}));
+    },
+
+    importLibotr(replaceKeys: boolean) {
+      return settle(api.importLibotr(replaceKeys ? { replaceKeys } : {}));
+    },
+
+    exportLibotr() {
+      return settle(api.exportLibotr({}));
+    },
+
     setOtrPolicy(accountId: AccountId, peer: string, policy: OtrPolicy | undefined) {
       return settle(api.setOtrPolicy({ accountId, peer, ...(policy ? { policy } : {}) }));
     },

@@ -30,6 +30,7 @@ export function bindStoreToApi(store: AppStore, api: KlatschApi, actions: Action
         actions.contactChanged(accountId, contact.jid, contact.unread);
       }),
     ),
+    api.on.trustChanged(() => apply(() => store.getState().trustChanged())),
     api.on.messageUpserted(({ accountId, message }) =>
       apply(() => {
         store.getState().messageUpserted(accountId, message);

@@ -59,6 +59,8 @@ export type UiSlice = {
   windowFocused: boolean;
   /** Unsent composer text per conversation (key from `chatKeyString`). */
   drafts: Record<string, string>;
+  /** Counts main's `trustChanged` events: a trust list on screen fetches again when it moves. */
+  trustRevision: number;
   activeAccountChosen: (accountId: AccountId) => void;
   addingAccountSet: (adding: boolean) => void;
   windowFocusChanged: (focused: boolean) => void;
@@ -66,6 +68,7 @@ export type UiSlice = {
   /** An `xmpp:` link the user opened, until they act on it or dismiss it. */
   xmppLink: XmppLinkEvent | null;
   xmppLinkSet: (link: XmppLinkEvent | null) => void;
+  trustChanged: () => void;
 };
 
 export type AppState = ConnectionSlice & RosterSlice & ChatsSlice & UiSlice;

@@ -8,6 +8,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   windowFocused: true,
   drafts: {},
   xmppLink: null,
+  trustRevision: 0,
 
   activeAccountChosen: (accountId) =>
     set((s) => ({
@@ -18,6 +19,8 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   addingAccountSet: (adding) => set({ addingAccount: adding }),
 
   windowFocusChanged: (focused) => set({ windowFocused: focused }),
+
+  trustChanged: () => set((s) => ({ trustRevision: s.trustRevision + 1 })),
 
   draftChanged: (chat, text) =>
     set((s) => {

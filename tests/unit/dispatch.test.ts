@@ -60,6 +60,16 @@ const valid = {
   startPrivate: { accountId: 'acc-1', peer: 'bob@example.com' },
   endPrivate: { accountId: 'acc-1', peer: 'bob@example.com' },
   setOtrPolicy: { accountId: 'acc-1', peer: 'bob@example.com', policy: 'always' },
+  startSmp: { accountId: 'acc-1', peer: 'bob@example.com', secret: 'Pizzeria', question: 'Where?' },
+  respondSmp: { accountId: 'acc-1', peer: 'bob@example.com', secret: 'Pizzeria' },
+  abortSmp: { accountId: 'acc-1', peer: 'bob@example.com' },
+  dismissSmp: { accountId: 'acc-1', peer: 'bob@example.com' },
+  acceptKey: { accountId: 'acc-1', peer: 'bob@example.com', fingerprint: 'AAAAAAAA BBBBBBBB CCCCCCCC DDDDDDDD EEEEEEEE' },
+  setTrust: { accountId: 'acc-1', peer: 'bob@example.com', fingerprint: 'aaaaaaaabbbbbbbbccccccccddddddddeeeeeeee', verified: true },
+  forgetFingerprint: { accountId: 'acc-1', peer: 'bob@example.com', fingerprint: 'aaaaaaaabbbbbbbbccccccccddddddddeeeeeeee' },
+  listTrust: {},
+  importLibotr: { replaceKeys: true },
+  exportLibotr: {},
 } as const;
 
 describe('dispatch: request names', () => {

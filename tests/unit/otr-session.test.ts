@@ -544,3 +544,74 @@ describe('hostile input', () => {
     assert.equal(alice.conv.receive(encodeOtrMessage(msg)).events[0]?.type, 'error');
   });
 });
+
+describe('a key that needs the user’s approval', () => {
+  function approvalPair(needsApproval: (fp: string) => boolean) {
+    const clock = new Clock();
+    const conv = new OtrConversation({
+      account: 'alice@example.org',
+      peer: 'bob@example.org',
+      longTerm: aliceKey,
+      ourInstance: ALICE_TAG,
+      policy: 'always',
+      random: secureRandom,
+      now: clock.now,
+      keyNeedsApproval: needsApproval,
+    });
+    const alice: Side = { conv, shown: [], events: [], wire: [] };
+    const bob = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'manual', clock);
+    return { clock, alice, bob };
+  }
+
+  test('queued and new messages wait for approveKey(), then go out encrypted; no timeout fails them', () => {
+    const asked: string[] = [];
+    const { alice, bob, clock } = approvalPair((fp) => (asked.push(fp), true));
+    relay(alice, bob, alice.conv.sendText('held during the AKE'));
+    assert.equal(alice.conv.state, 'encrypted');
+    assert.equal(asked.length, 1);
+    assert.deepEqual(eventsOf(alice, 'key-approval-needed').map((e) => e.fingerprint), asked);
+    relay(alice, bob, alice.conv.sendText('typed after'));
+    assert.equal(bob.shown.length, 0, 'nothing is sent with an unapproved key');
+    assert.equal(alice.conv.queuedCount, 2);
+    clock.advance(120_000);
+    assert.deepEqual(eventsOf({ ...alice, events: alice.conv.poll().events }, 'send-failed'), []);
+    relay(alice, bob, alice.conv.approveKey());
+    assert.deepEqual(bob.shown, [
+      { text: 'held during the AKE', encrypted: true },
+      { text: 'typed after', encrypted: true },
+    ]);
+    relay(alice, bob, alice.conv.sendText('and now directly'));
+    assert.equal(bob.shown.at(-1)?.text, 'and now directly');
+    assert.ok(alice.wire.every((w) => !w.includes('held') && !w.includes('typed')));
+  });
+
+  test('a refresh with the approved key asks no more; end() fails what waits', () => {
+    let needs = true;
+    const { alice, bob } = approvalPair(() => needs);
+    relay(alice, bob, alice.conv.startPrivate());
+    relay(alice, bob, alice.conv.approveKey());
+    const before = eventsOf(alice, 'key-approval-needed').length;
+    relay(alice, bob, alice.conv.refresh());
+    assert.equal(eventsOf(alice, 'key-approval-needed').length, before, 'approved key: no second question');
+    needs = true;
+    // A new AKE after end() asks again; ending while waiting fails the held message.
+    relay(alice, bob, alice.conv.end());
+    relay(bob, alice, bob.conv.end());
+    relay(alice, bob, alice.conv.startPrivate());
+    assert.equal(eventsOf(alice, 'key-approval-needed').length, before + 1);
+    alice.conv.sendText('never sent');
+    const ended = alice.conv.end();
+    assert.deepEqual(
+      ended.events.filter((e) => e.type === 'send-failed').map((e) => (e as { text: string }).text),
+      ['never sent'],
+    );
+    assert.deepEqual(alice.conv.approveKey().events.map((e) => e.type), ['error']);
+  });
+
+  test('keys that need no approval are used at once', () => {
+    const { alice, bob } = approvalPair(() => false);
+    relay(alice, bob, alice.conv.sendText('straight through'));
+    assert.deepEqual(bob.shown, [{ text: 'straight through', encrypted: true }]);
+    assert.deepEqual(eventsOf(alice, 'key-approval-needed'), []);
+  });
+});

@@ -333,14 +333,7 @@ function fakeApi() {
     setPresence: request('setPresence'),
     sendMessage: request('sendMessage'),
     markRead: request('markRead'),
-    on: {
-      accountUpdated: on('accountUpdated'),
-      accountRemoved: on('accountRemoved'),
-      rosterReplaced: on('rosterReplaced'),
-      contactUpdated: on('contactUpdated'),
-      messageUpserted: on('messageUpserted'),
-      xmppLinkOpened: on('xmppLinkOpened'),
-    },
+    on: Object.fromEntries(eventNames.map((name) => [name, on(name)])),
   } as unknown as KlatschApi;
 
   return {
@@ -367,7 +360,7 @@ function boundStore() {
 
 test('bind: listeners exist before the snapshot is requested; the snapshot fills the store', async () => {
   const { fake, store, unbind } = boundStore();
-  assert.equal(fake.listenerCount(), eventNames.length, 'one listener per event of the contract');
+  assert.equal(fake.listenerCount(), eventNames.length, 'one listener for every event of the contract');
   assert.deepEqual(fake.calls.map((c) => c.name), ['getSnapshot']);
   fake.answerSnapshot({ ok: true, value: snapshot() });
   await tick();
@@ -651,4 +644,14 @@ test('dev bridge: hello first, queued requests, responses by id, events, disconn
     // `klatsch` stays: the bridge defines it as non-configurable on purpose.
     for (const key of ['window', 'location', 'history', 'WebSocket']) delete g[key];
   }
+});
+
+test('bind: a trustChanged event moves the trust revision, so an open trust list fetches again', async () => {
+  const { fake, store } = boundStore();
+  fake.answerSnapshot({ ok: true, value: snapshot() });
+  await tick();
+  const before = store.getState().trustRevision;
+  fake.emit('trustChanged', { accountId: 'a' });
+  fake.emit('trustChanged', { accountId: 'a' });
+  assert.equal(store.getState().trustRevision, before + 2);
 });

@@ -73,6 +73,11 @@ export type OtrEvent =
    * now (not private, nothing to answer). Any SMP of `instance` is over.
    */
   | { type: 'smp-error'; message: string; instance?: number }
+  /**
+   * The private conversation just started uses a key `keyNeedsApproval` flagged:
+   * the user's messages wait (queued) until approveKey() or end().
+   */
+  | { type: 'key-approval-needed'; fingerprint: string; instance: number }
   /** The peer asked to use the extra symmetric key (TLV 8); `key` is the 32-byte key. */
   | { type: 'symmetric-key'; use: number; useData: Uint8Array; key: Uint8Array; instance: number }
   /** A heartbeat (empty data message) was received or sent; never shown. */

@@ -131,7 +131,7 @@ function goEncrypted(conv: OtrConversation, session: InstanceSession, version: 2
     refreshed,
     initiator: state.initiator,
   });
-  conv.flushQueue(session, out);
+  conv.enteredPrivate(session, refreshed, out);
 }
 
 /** "Receiving a Data Message". */

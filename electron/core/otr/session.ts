@@ -58,6 +58,13 @@ export interface OtrConversationOptions {
   akeTimeoutMs?: number;
   maxQueued?: number;
   reassembly?: Partial<ReassemblyLimits>;
+  /**
+   * Asked when a private conversation starts with the peer's `fingerprint`
+   * ("XXXXXXXX …"). True: nothing the user typed is sent with that key until
+   * approveKey() (event key-approval-needed) — for a contact who shows up
+   * with a key not seen before although other keys of theirs are known.
+   */
+  keyNeedsApproval?: (fingerprint: string) => boolean;
 }
 
 type WhitespaceOffer = 'none' | 'sent' | 'rejected' | 'accepted';
@@ -82,6 +89,9 @@ export class OtrConversation {
   readonly reassembler: FragmentReassembler;
   private readonly queue: SendQueue;
   private readonly smp = new SmpSessions(this);
+  /** The fingerprint whose private conversation holds the user's messages until approveKey(). */
+  private unapprovedKey: string | undefined;
+  readonly keyNeedsApproval: ((fingerprint: string) => boolean) | undefined;
 
   constructor(opts: OtrConversationOptions) {
     if (!Number.isInteger(opts.ourInstance) || opts.ourInstance < MIN_INSTANCE_TAG || opts.ourInstance > 0xffffffff) {
@@ -100,6 +110,7 @@ export class OtrConversation {
     this.akeTimeoutMs = opts.akeTimeoutMs ?? AKE_TIMEOUT_MS;
     this.queue = new SendQueue(opts.maxQueued ?? MAX_QUEUED_MESSAGES);
     this.reassembler = new FragmentReassembler(opts.reassembly);
+    this.keyNeedsApproval = opts.keyNeedsApproval;
   }
 
   // ---- State ----
@@ -191,6 +202,10 @@ export class OtrConversation {
       return out;
     }
     const target = this.current();
+    if (target?.kind === 'encrypted' && this.awaitingApproval(target)) {
+      this.queue.push(text, this.now(), out);
+      return out;
+    }
     if (target?.kind === 'encrypted') {
       try {
         this.sendData(target, text, [], 0, out);
@@ -258,6 +273,7 @@ export class OtrConversation {
     this.masterAke?.reset();
     this.masterAke = undefined;
     this.akePendingSince = undefined;
+    this.unapprovedKey = undefined;
     this.queue.failAll('the private conversation was ended', out);
     this.offer = 'none';
     this.smp.sync(out);
@@ -410,6 +426,46 @@ export class OtrConversation {
     out.events.push({ type: 'ake-started', version });
   }
 
+  /**
+   * The user accepted the key of the private conversation messages go to:
+   * what waited for that is sent now. An error event if there is nothing to approve.
+   */
+  approveKey(): OtrOutput {
+    const out = emptyOutput();
+    const target = this.current();
+    if (!target || target.state.kind !== 'encrypted' || !this.awaitingApproval(target)) {
+      out.events.push({ type: 'error', message: 'there is no new key waiting for approval' });
+      return out;
+    }
+    this.unapprovedKey = undefined;
+    this.flushQueue(target, out);
+    return out;
+  }
+
+  /** Whether `session`'s key waits for approveKey(). */
+  awaitingApproval(session: InstanceSession): boolean {
+    return session.state.kind === 'encrypted' && session.state.fingerprint === this.unapprovedKey;
+  }
+
+  /**
+   * Just gone private with `session`: asks keyNeedsApproval, and holds the
+   * queue (key-approval-needed) or sends it. A refresh with an approved key
+   * needs no new approval.
+   */
+  enteredPrivate(session: InstanceSession, refreshed: boolean, out: OtrOutput): void {
+    if (session.state.kind !== 'encrypted') return;
+    const fp = session.state.fingerprint;
+    const approvedBefore = refreshed && this.unapprovedKey !== fp;
+    if (!approvedBefore && this.keyNeedsApproval?.(fp)) {
+      this.unapprovedKey = fp;
+      out.events.push({ type: 'key-approval-needed', fingerprint: fp, instance: session.instance });
+      if (!this.anyAkeRunning()) this.akePendingSince = undefined;
+      return;
+    }
+    if (this.unapprovedKey === fp) this.unapprovedKey = undefined;
+    this.flushQueue(session, out);
+  }
+
   /** After an AKE: send the queued messages through the now private instance. */
   flushQueue(session: InstanceSession, out: OtrOutput): void {
     for (const q of this.queue.take()) {
@@ -430,6 +486,8 @@ export class OtrConversation {
 
   expireQueue(out: OtrOutput): void {
     if (this.queue.length === 0 || this.akeInProgress()) return;
+    const target = this.current();
+    if (target && this.awaitingApproval(target)) return; // the user decides; no timeout
     this.queue.failAll('the private conversation could not be started in time', out);
   }
 }

@@ -6,6 +6,7 @@
 import type { AppError, ErrorCode } from '../../../shared/contract.js';
 import { CertificateRejected } from './tls-policy.js';
 import { TlsRequiredError } from './require-tls.js';
+import { ScramError } from './scram.js';
 
 export class ClassifiedError extends Error {
   constructor(
@@ -35,6 +36,9 @@ export function classifyError(error: unknown): ClassifiedError {
     );
   }
   if (error instanceof TlsRequiredError) return fatal('tls-required', error.message);
+  if (error instanceof ScramError) {
+    return fatal('auth-failed', `Klatsch stopped signing in: ${error.message}. Check the server address, or ask your administrator.`);
+  }
 
   const e = (error ?? {}) as { name?: string; code?: string; condition?: string; text?: string; message?: string };
   if (e.name === 'SASLError') {

@@ -13,12 +13,9 @@ import middlewareFactory from '@xmpp/middleware';
 import streamFeaturesFactory from '@xmpp/stream-features';
 import iqCallerFactory, { type IqCaller } from '@xmpp/iq/caller.js';
 import iqCalleeFactory, { type IqCallee } from '@xmpp/iq/callee.js';
-import sasl from '@xmpp/sasl';
 import resourceBinding from '@xmpp/resource-binding';
-import SASLFactory from 'saslmechanisms';
-import scramSha1 from '@xmpp/sasl-scram-sha-1';
-import plain from '@xmpp/sasl-plain';
 import { requireTls } from './require-tls.js';
+import { saslLogin, type Mechanism } from './sasl-login.js';
 import { transportsFor } from './secure-transport.js';
 import type { TrustMode } from './tls-policy.js';
 import type { Endpoint } from './resolve-endpoints.js';
@@ -52,6 +49,8 @@ export class XmppSession extends EventEmitter {
   private keepaliveTimer: NodeJS.Timeout | null = null;
   /** Why we dropped the connection ourselves (an unanswered ping), reported when it closes. */
   private dropReason: unknown;
+  /** The SASL mechanism the login used (SCRAM-SHA-256 where the server offers it). */
+  mechanism: Mechanism | undefined;
 
   private constructor(
     private readonly entity: Client,
@@ -105,13 +104,8 @@ export class XmppSession extends EventEmitter {
     callee.get('urn:xmpp:ping', 'ping', () => ({}));
     callee.get('http://jabber.org/protocol/disco#info', 'query', () => discoInfo());
 
-    const mechanisms = new SASLFactory();
-    scramSha1(mechanisms); // preferred
-    plain(mechanisms); // only ever over TLS: requireTls runs first
-    sasl({ streamFeatures, saslFactory: mechanisms }, async (authenticate, offered, _fast, ent) => {
-      if (!ent.isSecure()) throw new Error('refusing to authenticate on an unencrypted stream');
-      await authenticate({ username: options.local, password: options.password }, offered[0]!);
-    });
+    let mechanism: Mechanism | undefined;
+    saslLogin(streamFeatures, { username: options.local, password: options.password }, (m) => (mechanism = m));
     resourceBinding({ streamFeatures, iqCaller: iq }, `klatsch-${randomBytes(4).toString('hex')}`);
 
     // Errors emitted before 'online' (TLS, SASL, stream errors) fail the login.
@@ -127,7 +121,9 @@ export class XmppSession extends EventEmitter {
     });
     try {
       const jid = await Promise.race([entity.start(), failed, timedOut]);
-      return new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? { everyMs: 60_000, timeoutMs: 20_000 });
+      const session = new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? { everyMs: 60_000, timeoutMs: 20_000 });
+      session.mechanism = mechanism;
+      return session;
     } catch (error) {
       hardClose(entity);
       throw error;

@@ -1,0 +1,168 @@
+/**
+ * Authenticating contacts through the core, over a real Prosody: SMP by
+ * question and by shared secret (trust like libotr: the asker verifies, the
+ * one who answered a question does not), failure clearing trust, manual
+ * verification, the trust list, and a contact's new key holding every
+ * message until the user accepts it.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import type { AccountView, ChatMessage, Contact, ResponseOf } from '../../shared/contract.js';
+import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
+import { startTestCore, type TestCore } from '../fixtures/core.js';
+
+const password = 'authenticate-pw';
+type TrustList = ResponseOf<'listTrust'>;
+
+describe('authenticating contacts', () => {
+  let server: ProsodyServer;
+  let alice: TestCore;
+  let bob: TestCore;
+  let aliceAccount: AccountView;
+  let bobAccount: AccountView;
+  const jid = (user: string) => `${user}@${server.domain}`;
+  const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+
+  before(async () => {
+    server = await startProsody({
+      users: [
+        { username: 'alice', password },
+        { username: 'bob', password },
+      ],
+      contacts: [['alice', 'bob']],
+    });
+    alice = await startTestCore({ caPem: server.ca.caCertPem });
+    bob = await startTestCore({ caPem: server.ca.caCertPem });
+    aliceAccount = await alice.call<AccountView>('addAccount', login('alice'));
+    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
+    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.presence.show === 'online');
+    await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
+    await contactWhere(alice, jid('bob'), (c) => c.privacy === 'private');
+    await contactWhere(bob, jid('alice'), (c) => c.privacy === 'private');
+  });
+  after(async () => {
+    await alice?.dispose();
+    await bob?.dispose();
+    await server?.dispose();
+  });
+
+  function contactWhere(core: TestCore, peer: string, match: (c: Contact) => boolean, after = 0) {
+    return core.waitFor('contactUpdated', (e) => e.contact.jid === peer && match(e.contact), { after }).then((e) => e.contact);
+  }
+  const trustOf = async (core: TestCore, peer: string) =>
+    (await core.call<TrustList>('listTrust', {})).contacts.filter((c) => c.peer === peer).map((c) => c.trust);
+
+  test('both see each other’s fingerprint and their own; the keys were made and stored', async () => {
+    const aliceView = await alice.waitFor('accountUpdated', (a) => a.otrKey?.fingerprint !== undefined && !a.otrKey.generating);
+    const bobSeen = await contactWhere(bob, jid('alice'), (c) => c.fingerprint !== undefined);
+    assert.equal(bobSeen.fingerprint, aliceView.otrKey!.fingerprint, 'Bob sees the key Alice has');
+    assert.match(bobSeen.fingerprint!, /^([0-9A-F]{8} ){4}[0-9A-F]{8}$/);
+    await alice.waitFor('trustChanged', (e) => e.accountId === aliceAccount.id);
+    const list = await alice.call<TrustList>('listTrust', {});
+    assert.deepEqual(list.own.map((o) => [o.jid, o.fingerprint, o.stored]), [[jid('alice'), aliceView.otrKey!.fingerprint, true]]);
+    assert.deepEqual(list.contacts.map((c) => [c.peer, c.trust, c.inUse]), [[jid('bob'), 'unverified', true]]);
+    const stored = await fs.readFile(`${alice.profileDir}/otr-store.json`, 'utf8');
+    assert.ok(!stored.includes('"x"'), 'the private key is not stored in the clear');
+  });
+
+  test('a question answered right: the asker verifies, the one who answered does not', async () => {
+    const from = bob.events.length;
+    await alice.call('startSmp', { accountId: aliceAccount.id, peer: jid('bob'), question: 'Where did we eat on Friday?', secret: 'Pizzeria Ü' });
+    const asked = await contactWhere(bob, jid('alice'), (c) => c.smp?.phase === 'asked', from);
+    assert.deepEqual(asked.smp, { phase: 'asked', question: 'Where did we eat on Friday?' });
+    await bob.call('respondSmp', { accountId: bobAccount.id, peer: jid('alice'), secret: 'Pizzeria Ü' });
+    const aliceDone = await contactWhere(alice, jid('bob'), (c) => c.smp?.phase === 'succeeded' && c.privacy === 'private-verified');
+    assert.deepEqual(aliceDone.smp, { phase: 'succeeded', weStarted: true, weVerifiedThem: true, question: 'Where did we eat on Friday?' });
+    const bobDone = await contactWhere(bob, jid('alice'), (c) => c.smp?.phase === 'succeeded', from);
+    assert.deepEqual(bobDone.smp, { phase: 'succeeded', weStarted: false, weVerifiedThem: false, question: 'Where did we eat on Friday?' });
+    assert.equal(bobDone.privacy, 'private', 'answering a question proves nothing about the asker');
+    assert.deepEqual(await trustOf(alice, jid('bob')), ['verified-smp']);
+    assert.deepEqual(await trustOf(bob, jid('alice')), ['unverified']);
+    await bob.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && /has verified you/.test(e.message.body), { after: from });
+  });
+
+  test('a wrong answer fails on both sides and clears the asker’s trust', async () => {
+    const from = alice.events.length;
+    await alice.call('startSmp', { accountId: aliceAccount.id, peer: jid('bob'), question: 'Our project’s name?', secret: 'Klatsch' });
+    await contactWhere(bob, jid('alice'), (c) => c.smp?.phase === 'asked', bob.events.length);
+    await bob.call('respondSmp', { accountId: bobAccount.id, peer: jid('alice'), secret: 'klatsch' }); // no case folding
+    const aliceDone = await contactWhere(alice, jid('bob'), (c) => c.smp?.phase === 'failed' && c.privacy === 'private', from);
+    assert.equal(aliceDone.smp?.phase, 'failed');
+    await contactWhere(bob, jid('alice'), (c) => c.smp?.phase === 'failed');
+    assert.deepEqual(await trustOf(alice, jid('bob')), ['unverified']);
+  });
+
+  test('a shared secret verifies both sides', async () => {
+    await bob.call('startSmp', { accountId: bobAccount.id, peer: jid('alice'), secret: 'blue-whale-42' });
+    await contactWhere(alice, jid('bob'), (c) => c.smp?.phase === 'asked' && c.smp.question === undefined);
+    await alice.call('respondSmp', { accountId: aliceAccount.id, peer: jid('bob'), secret: 'blue-whale-42' });
+    await contactWhere(alice, jid('bob'), (c) => c.privacy === 'private-verified' && c.smp?.phase === 'succeeded');
+    await contactWhere(bob, jid('alice'), (c) => c.privacy === 'private-verified' && c.smp?.phase === 'succeeded');
+    assert.deepEqual(await trustOf(alice, jid('bob')), ['verified-smp']);
+    assert.deepEqual(await trustOf(bob, jid('alice')), ['verified-smp']);
+    await alice.call('dismissSmp', { accountId: aliceAccount.id, peer: jid('bob') });
+    await contactWhere(alice, jid('bob'), (c) => c.smp === undefined);
+  });
+
+  test('SMP requests are refused plainly when there is nothing to answer, and garbage is rejected', async () => {
+    const answer = await alice.request('respondSmp', { accountId: aliceAccount.id, peer: jid('bob'), secret: 'x' });
+    assert.equal(answer.ok, false);
+    assert.match(!answer.ok ? answer.error.message : '', /no authentication request/);
+    const empty = await alice.request('startSmp', { accountId: aliceAccount.id, peer: jid('bob'), secret: '' });
+    assert.equal(!empty.ok && empty.error.code, 'invalid-request');
+    const badFp = await alice.request('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: 'not hex', verified: true });
+    assert.equal(!badFp.ok && badFp.error.code, 'invalid-request');
+  });
+
+  test('manual verification by fingerprint, and taking it back', async () => {
+    const bobKey = (await alice.call<TrustList>('listTrust', {})).contacts.find((c) => c.peer === jid('bob'))!.fingerprint;
+    const from = alice.events.length;
+    await alice.call('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: bobKey, verified: false });
+    await contactWhere(alice, jid('bob'), (c) => c.privacy === 'private', from);
+    assert.deepEqual(await trustOf(alice, jid('bob')), ['unverified']);
+    await alice.call('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: bobKey, verified: true });
+    await contactWhere(alice, jid('bob'), (c) => c.privacy === 'private-verified');
+    assert.deepEqual(await trustOf(alice, jid('bob')), ['verified-manual']);
+  });
+
+  test('Bob comes back with a new key: Alice is warned and nothing is sent until she accepts it', async () => {
+    // Bob on a new device: a fresh profile, so a new OTR key for the same account.
+    await bob.dispose();
+    bob = await startTestCore({ caPem: server.ca.caCertPem });
+    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
+    // Alice's conversation ended when Bob's old device left; it starts again by itself with the new one.
+    const from = alice.events.length;
+    const warned = await contactWhere(alice, jid('bob'), (c) => c.keyWarning !== undefined, from);
+    assert.equal(warned.keyWarning!.changedFromVerified, true);
+    const held = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'HELD-UNTIL-ACCEPTED' });
+    assert.equal(held.state, 'waiting');
+    assert.equal(warned.privacy, 'private', 'private, but with a key that is not verified');
+    await alice.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && /had verified another one/.test(e.message.body), { after: from });
+    const bobFrom = bob.events.length;
+    // The message really waits: Bob, private with Alice, has not got it.
+    await contactWhere(bob, jid('alice'), (c) => c.privacy === 'private', 0);
+    assert.ok(!bob.events.slice(bobFrom).some((e) => JSON.stringify(e.payload).includes('HELD-UNTIL-ACCEPTED')));
+    assert.ok(!(await server.receivedStanzas()).includes('HELD-UNTIL-ACCEPTED'));
+
+    const wrong = await alice.request('acceptKey', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: '0'.repeat(40) });
+    assert.equal(wrong.ok, false, 'only the key that is shown can be accepted');
+    await alice.call('acceptKey', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: warned.keyWarning!.fingerprint });
+    const got = await bob.waitFor('messageUpserted', (e) => e.message.body === 'HELD-UNTIL-ACCEPTED');
+    assert.equal(got.message.encrypted, true);
+    await alice.waitFor('messageUpserted', (e) => e.message.id === held.id && e.message.state === 'sent');
+    const accepted = await contactWhere(alice, jid('bob'), (c) => c.keyWarning === undefined && c.privacy === 'private', from);
+    assert.equal(accepted.fingerprint, warned.keyWarning!.fingerprint);
+    const trust = await alice.call<TrustList>('listTrust', {});
+    assert.deepEqual(
+      trust.contacts.filter((c) => c.peer === jid('bob')).map((c) => [c.trust, c.inUse]).sort(),
+      [['unverified', true], ['verified-manual', false]],
+      'the old key keeps its trust; the new one is known but not verified',
+    );
+
+    const old = trust.contacts.find((c) => c.peer === jid('bob') && !c.inUse)!;
+    await alice.call('forgetFingerprint', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: old.fingerprint });
+    assert.deepEqual(await trustOf(alice, jid('bob')), ['unverified']);
+  });
+});
