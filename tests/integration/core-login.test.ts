@@ -11,6 +11,7 @@ import { makeSelfSigned } from '../fixtures/ca.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { startDroppingServer, startPlaintextServer } from '../fixtures/hostile-server.js';
 import { freePort } from '../fixtures/ports.js';
+import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 
 const password = 'correct horse 7';
 
@@ -59,6 +60,30 @@ describe('signing in', () => {
       roster.contacts.map((c) => c.jid),
       [`bob@${server.domain}`],
     );
+  });
+
+  test('the login uses SCRAM: SCRAM-SHA-1 by default, SCRAM-SHA-256 where Prosody stores SHA-256', async () => {
+    const mechanismOf = async (on: ProsodyServer, directTls: boolean) => {
+      const session = await XmppSession.open({
+        local: 'alice',
+        domain: on.domain,
+        password,
+        trust: { kind: 'verified', extraAnchors: [on.ca.caCertPem] },
+        endpoints: [{ host: '127.0.0.1', port: directTls ? on.directTlsPort : on.c2sPort, directTls }],
+      });
+      await session.close();
+      return session.mechanism;
+    };
+    // Prosody 0.12's default (password_hash "SHA-1") offers SCRAM-SHA-1 and PLAIN: SCRAM is chosen.
+    assert.equal(await mechanismOf(server, false), 'SCRAM-SHA-1');
+    assert.equal(await mechanismOf(server, true), 'SCRAM-SHA-1');
+    const sha256 = await startProsody({ ca: server.ca, passwordHash: 'SHA-256', users: [{ username: 'alice', password }] });
+    try {
+      assert.equal(await mechanismOf(sha256, false), 'SCRAM-SHA-256');
+      assert.equal(await mechanismOf(sha256, true), 'SCRAM-SHA-256');
+    } finally {
+      await sha256.dispose();
+    }
   });
 
   test('direct TLS login', async () => {

@@ -44,6 +44,8 @@ export function classifyError(error: unknown): ClassifiedError {
   if (e.name === 'SASLError') {
     if (e.condition === 'not-authorized') return fatal('auth-failed', 'Wrong address or password.');
     if (e.condition === 'account-disabled') return fatal('auth-failed', 'This account is disabled on the server.');
+    // sasl-login's own refusal when no offered mechanism is one we support (the text lists them).
+    if (e.condition === 'invalid-mechanism' && e.text) return fatal('auth-failed', `Klatsch cannot sign in to this server: ${e.text}.`);
     return fatal('auth-failed', `The server refused the sign-in (${e.condition ?? 'unknown reason'}).`);
   }
   if (e.name === 'StreamError') {
