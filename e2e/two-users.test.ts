@@ -13,6 +13,8 @@ import { launchBrowser, watchForErrors } from './support/browser.js';
 import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
 
 const password = 'e2e-secret-Passw0rd';
+/** Said inside the private conversation: must show in the pages and nowhere else. */
+const privateTexts = ['Private: the vault code is 7341-ALPHA', 'Private reply: ack ZULU-9902'];
 const shots = path.resolve('test-results/e2e');
 
 describe('two users chat through the UI', () => {
@@ -21,6 +23,8 @@ describe('two users chat through the UI', () => {
   const apps: AppInstance[] = [];
   const pages: Record<'alice' | 'bob', Page> = {} as never;
   const errors: Record<'alice' | 'bob', string[]> = { alice: [], bob: [] };
+  /** Every console line of both pages, whatever its level. */
+  const consoleLines: string[] = [];
   const jid = (user: string) => `${user}@${server.domain}`;
 
   before(async () => {
@@ -39,6 +43,7 @@ describe('two users chat through the UI', () => {
       const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
       const page = await context.newPage();
       errors[user] = watchForErrors(page);
+      page.on('console', (m) => consoleLines.push(m.text()));
       await page.goto(app.url);
       pages[user] = page;
     }
@@ -118,9 +123,44 @@ describe('two users chat through the UI', () => {
     await pages.bob.screenshot({ path: path.join(shots, 'bob.png') });
   });
 
-  test('no errors in the pages, and no password in the hosts output', () => {
+  test('private messages go both ways while the conversation is private', async () => {
+    await pages.alice.getByTestId('composer').fill(privateTexts[0]!);
+    await pages.alice.getByTestId('composer').press('Enter');
+    const atBob = pages.bob.locator('[data-testid="message"][data-direction="in"] [data-testid="message-body"]', { hasText: privateTexts[0]! });
+    await atBob.waitFor();
+    await pages.bob.getByTestId('composer').fill(privateTexts[1]!);
+    await pages.bob.getByTestId('composer').press('Enter');
+    await pages.alice.locator('[data-testid="message"][data-direction="in"] [data-testid="message-body"]', { hasText: privateTexts[1]! }).waitFor();
+    await pages.alice.locator('[data-testid="privacy-state"][data-privacy="private"]').waitFor();
+  });
+
+  test('no errors in the pages, and no secret in any log: passwords, message texts, keys', async () => {
     assert.deepEqual(errors.alice, []);
     assert.deepEqual(errors.bob, []);
-    for (const app of apps) assert.ok(!app.output().includes(password), 'a password was logged');
+    const logs = [...apps.map((app) => app.output()), ...consoleLines].join('\n');
+    assert.ok(logs.length > 0, 'the hosts said something (the check looks at real output)');
+    assert.ok(logs.includes('KLATSCH_URL='), 'the output was captured');
+    const secrets: [string, string][] = [
+      ['the password', password],
+      ...privateTexts.map((t): [string, string] => ['a private message', t]),
+      ['a message text', 'Hi Bob, lunch today?'],
+      ['a message text', 'see you'],
+    ];
+    for (const app of apps) {
+      // The key that encrypts the profile's secrets (stored passwords, OTR keys).
+      const key = await fs.readFile(path.join(app.profileDir, 'dev-secret.key'));
+      secrets.push(['the profile key (hex)', key.toString('hex')], ['the profile key (base64)', key.toString('base64')]);
+    }
+    for (const [what, secret] of secrets) assert.ok(!logs.includes(secret), `${what} was logged`);
+    assert.doesNotMatch(logs, /PRIVATE KEY|\?OTR:AAM|\?OTR:AAI/, 'no key or OTR data message was logged');
+    // Nor is any of it in the profile in the clear (passwords are not remembered here; messages are not stored).
+    for (const app of apps) {
+      for (const entry of await fs.readdir(app.profileDir, { recursive: true, withFileTypes: true })) {
+        if (!entry.isFile()) continue;
+        const file = path.join(entry.parentPath, entry.name);
+        const content = await fs.readFile(file, 'latin1');
+        for (const secret of [password, ...privateTexts]) assert.ok(!content.includes(secret), `${file} holds a secret in the clear`);
+      }
+    }
   });
 });

@@ -7,14 +7,12 @@ import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
 import { eventChannel, requestChannel, requestNames, type Result } from '../shared/contract.js';
 import { createDispatcher } from './core/ipc/dispatch.js';
 import type { KlatschCore } from './core/klatsch-core.js';
+import { isTrustedSender } from './ipc-sender.js';
 
 export function wireIpc(core: KlatschCore, window: BrowserWindow, appPageUrl: string, log: (line: string) => void): () => void {
   const dispatch = createDispatcher(core.handlers, (name, error) => log(`request ${name} failed: ${(error as Error)?.name ?? 'error'}`));
 
-  const trusted = (event: IpcMainInvokeEvent): boolean => {
-    const frame = event.senderFrame;
-    return event.sender === window.webContents && !!frame && frame === event.sender.mainFrame && frame.url.split('#')[0] === appPageUrl;
-  };
+  const trusted = (event: IpcMainInvokeEvent): boolean => isTrustedSender(event, window, appPageUrl);
 
   for (const name of requestNames) {
     ipcMain.handle(requestChannel(name), async (event, payload: unknown): Promise<Result<unknown>> => {

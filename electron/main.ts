@@ -1,22 +1,49 @@
 /**
  * Klatsch's main process: the window, its security settings and the app's
  * lifecycle. Everything else is the core (electron/core), which never imports
- * Electron and gets safeStorage and the profile path from here.
+ * Electron and gets safeStorage, the profile path and the administrator's
+ * policy from here. The security settings themselves live in plain modules
+ * (security.ts, external-links.ts, ipc-sender.ts, single-instance.ts,
+ * updates.ts) so that Node tests check them without Electron.
  */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, dialog, safeStorage, session } from 'electron';
+import { app, BrowserWindow, dialog, safeStorage, session, shell } from 'electron';
+import { eventChannel, type XmppLinkEvent } from '../shared/contract.js';
 import { KlatschCore } from './core/klatsch-core.js';
 import { SafeStorageSecretBox } from './core/store/secret-box.js';
+import { loadPolicy } from './core/policy/load-policy.js';
+import { PolicyGate } from './core/policy/policy-gate.js';
 import { wireIpc } from './ipc-main.js';
+import { confirmDialogOptions, openLinkAfterConfirm } from './external-links.js';
+import { CONTENT_SECURITY_POLICY, hardenWebContents, mainWindowOptions, permissionCheckHandler, permissionRequestHandler } from './security.js';
+import { claimSingleInstance } from './single-instance.js';
+import { UpdateService } from './updates.js';
+import { parseXmppUri } from './xmpp-uri.js';
 
 const log = (line: string) => console.error(`[klatsch] ${line}`);
 
-if (!app.requestSingleInstanceLock()) app.quit();
-
 let core: KlatschCore | undefined;
 let mainWindow: BrowserWindow | undefined;
+let pageLoaded = false;
+/** Links opened before the window could take them. */
+const pendingLinks: XmppLinkEvent[] = [];
+
+function focusWindow(): void {
+  if (mainWindow?.isMinimized()) mainWindow.restore();
+  mainWindow?.focus();
+}
+
+function deliverXmppLink(uri: string): void {
+  const link = parseXmppUri(uri);
+  if (!link) {
+    log('ignored an xmpp: link that could not be read');
+    return;
+  }
+  if (mainWindow && pageLoaded && !mainWindow.isDestroyed()) mainWindow.webContents.send(eventChannel('xmppLinkOpened'), link);
+  else pendingLinks.push(link);
+}
 
 /** Trust anchors beyond the system's, for development only (`--extra-ca=FILE`); never in a packaged app. */
 async function extraAnchors(): Promise<string[]> {
@@ -26,55 +53,50 @@ async function extraAnchors(): Promise<string[]> {
 }
 
 function hardenSessions(): void {
-  // No web permission (camera, notifications, geolocation, …) is granted to page content.
-  session.defaultSession.setPermissionRequestHandler((_wc, permission, callback) => {
-    log(`denied permission request: ${permission}`);
-    callback(false);
+  const ses = session.defaultSession;
+  ses.setPermissionRequestHandler(permissionRequestHandler(log));
+  ses.setPermissionCheckHandler(permissionCheckHandler);
+  // No USB, HID, serial or Bluetooth device either.
+  ses.setDevicePermissionHandler(permissionCheckHandler);
+  // The page's meta tag carries the same policy; the header also covers anything loaded without it.
+  ses.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
   });
-  session.defaultSession.setPermissionCheckHandler(() => false);
   app.on('web-contents-created', (_e, contents) => {
-    contents.on('will-navigate', (event) => event.preventDefault());
-    contents.on('will-redirect', (event) => event.preventDefault());
-    contents.on('will-attach-webview', (event) => event.preventDefault());
-    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    hardenWebContents(contents, {
+      log,
+      openLink: (url) =>
+        void openLinkAfterConfirm(url.href, {
+          confirm: async (u) => {
+            const options = confirmDialogOptions(u);
+            const answer = mainWindow ? await dialog.showMessageBox(mainWindow, options) : await dialog.showMessageBox(options);
+            return answer.response === 1;
+          },
+          openExternal: (href) => shell.openExternal(href),
+          openXmppLink: (u) => deliverXmppLink(u.href),
+          log,
+        }),
+    });
   });
 }
 
 async function createWindow(): Promise<void> {
   const page = path.join(__dirname, '../renderer/index.html');
-  const window = new BrowserWindow({
-    width: 1100,
-    height: 720,
-    minWidth: 720,
-    minHeight: 480,
-    title: 'Klatsch',
-    show: false,
-    webPreferences: {
-      preload: path.join(__dirname, 'preload.cjs'),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
-      spellcheck: true,
-    },
-  });
+  const window = new BrowserWindow(mainWindowOptions(path.join(__dirname, 'preload.cjs')));
   mainWindow = window;
+  pageLoaded = false;
   window.once('ready-to-show', () => window.show());
   const unwire = wireIpc(core!, window, pathToFileURL(page).href, log);
   window.on('closed', () => {
     unwire();
     mainWindow = undefined;
   });
+  window.webContents.once('did-finish-load', () => {
+    pageLoaded = true;
+    for (const link of pendingLinks.splice(0)) window.webContents.send(eventChannel('xmppLinkOpened'), link);
+  });
   await window.loadFile(page);
 }
-
-app.on('second-instance', () => {
-  if (mainWindow?.isMinimized()) mainWindow.restore();
-  mainWindow?.focus();
-});
 
 /** The native folder dialog, for moving OTR keys from and to a libotr app (Pidgin keeps them in ~/.purple). */
 async function pickFolder(purpose: 'import-libotr' | 'export-libotr'): Promise<string | undefined> {
@@ -87,37 +109,56 @@ async function pickFolder(purpose: 'import-libotr' | 'export-libotr'): Promise<s
   return result.canceled ? undefined : result.filePaths[0];
 }
 
-app.whenReady().then(async () => {
-  hardenSessions();
-  core = new KlatschCore({
-    profileDir: app.getPath('userData'),
-    secretBox: new SafeStorageSecretBox(safeStorage),
-    extraAnchors: await extraAnchors(),
-    pickFolder,
+async function startUpdates(policy: PolicyGate): Promise<void> {
+  const { autoUpdater } = await import('electron-updater');
+  const service = new UpdateService(autoUpdater, {
+    enabled: policy.updatesEnabled(),
+    platform: process.platform,
+    readUpdateConfig: () => fs.readFile(path.join(process.resourcesPath, 'app-update.yml'), 'utf8'),
+    appImage: process.env.APPIMAGE,
+    log,
   });
-  await core.start();
-  await createWindow();
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) void createWindow();
-  });
-}).catch((error: unknown) => {
-  log(`start failed: ${(error as Error).message}`);
-  app.exit(1);
-});
+  log(`updates: ${await service.start()}`);
+}
 
-app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit();
-});
-
-let stopped = false;
-app.on('before-quit', (event) => {
-  // Quit only after the core stopped: it writes the last second of chat history then.
-  if (stopped || !core) return;
-  event.preventDefault();
-  const stopped5s = new Promise<void>((resolve) => setTimeout(resolve, 5_000)); // never hang the quit
-  const stopping = Promise.race([core.stop().catch((error: unknown) => log(`stop failed: ${(error as Error).message}`)), stopped5s]);
-  void stopping.finally(() => {
-    stopped = true;
-    app.quit();
+if (claimSingleInstance(app, { focus: focusWindow, openXmppLink: deliverXmppLink, argv: process.argv })) {
+  app.whenReady().then(async () => {
+    hardenSessions();
+    const loaded = await loadPolicy({ platform: process.platform });
+    if (loaded.problem) log('the administrator policy could not be read completely; the safest settings apply');
+    const policy = new PolicyGate(loaded);
+    core = new KlatschCore({
+      profileDir: app.getPath('userData'),
+      secretBox: new SafeStorageSecretBox(safeStorage),
+      extraAnchors: await extraAnchors(),
+      pickFolder,
+      policy,
+    });
+    await core.start();
+    await createWindow();
+    if (app.isPackaged) void startUpdates(policy).catch((error: Error) => log(`updates not started: ${error.name}`));
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) void createWindow();
+    });
+  }).catch((error: unknown) => {
+    log(`start failed: ${(error as Error).message}`);
+    app.exit(1);
   });
-});
+
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  let stopped = false;
+  app.on('before-quit', (event) => {
+    // Quit only after the core stopped: it writes the last second of chat history then.
+    if (stopped || !core) return;
+    event.preventDefault();
+    const stopped5s = new Promise<void>((resolve) => setTimeout(resolve, 5_000)); // never hang the quit
+    const stopping = Promise.race([core.stop().catch((error: unknown) => log(`stop failed: ${(error as Error).message}`)), stopped5s]);
+    void stopping.finally(() => {
+      stopped = true;
+      app.quit();
+    });
+  });
+}

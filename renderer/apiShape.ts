@@ -38,6 +38,7 @@ const eventTable = {
   rosterReplaced: true,
   contactUpdated: true,
   messageUpserted: true,
+  xmppLinkOpened: true,
   trustChanged: true,
 } as const satisfies Record<EventName, true>;
 

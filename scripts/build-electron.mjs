@@ -21,7 +21,7 @@ await Promise.all([
     format: 'cjs',
     external: ['electron'],
   }),
-  // Development and tests only; electron-builder.yml leaves dist/devhost out of the app.
+  // Development and tests only; electron-builder.config.ts leaves dist/devhost out of the app.
   build({
     ...common,
     entryPoints: ['renderer/dev-bridge.ts'],

@@ -9,6 +9,9 @@
  * host, import it as it is.
  */
 import { z } from 'zod';
+import { PolicyView, XmppLinkEvent } from './policy-view.js';
+
+export { PolicyView, XmppLinkEvent };
 
 // ---------------------------------------------------------------------------
 // Building blocks
@@ -66,6 +69,8 @@ export const ErrorCode = z.enum([
   'not-connected',
   'storage',
   'internal',
+  /** The administrator's policy does not allow it. */
+  'forbidden-by-policy',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -200,6 +205,8 @@ export const Snapshot = z.object({
   secretStorage: SecretStorageStatus,
   /** Set when the settings file could not be read; nothing is saved until it is fixed. */
   storageProblem: z.string().optional(),
+  /** The administrator's policy: what is locked and why. */
+  policy: PolicyView.optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -340,6 +347,8 @@ export const events = {
   contactUpdated: z.object({ accountId: AccountId, contact: Contact }),
   /** A new message, or a new state of one already sent (same id): upsert. */
   messageUpserted: z.object({ accountId: AccountId, message: ChatMessage }),
+  /** The user opened an `xmpp:` link (RFC 5122) with Klatsch. */
+  xmppLinkOpened: XmppLinkEvent,
   /** Some key's trust changed, or a key was seen or forgotten: a trust list on screen should be fetched again. */
   trustChanged: z.object({ accountId: AccountId }),
 } as const;

@@ -19,12 +19,16 @@ export interface AppInstance {
 }
 
 /** `prepare` may put files into the new profile before the app starts (e.g. a damaged settings file). */
-export async function startAppInstance(caFile: string, prepare?: (profileDir: string) => Promise<void>): Promise<AppInstance> {
+export async function startAppInstance(
+  caFile: string,
+  prepare?: (profileDir: string) => Promise<void>,
+  { policyFile }: { policyFile?: string } = {},
+): Promise<AppInstance> {
   const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-e2e-'));
   await prepare?.(profileDir);
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', 'electron/devhost/main.ts', '--profile', profileDir, '--extra-ca', caFile],
+    ['--import', 'tsx', 'electron/devhost/main.ts', '--profile', profileDir, '--extra-ca', caFile, ...(policyFile ? ['--policy', policyFile] : [])],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';

@@ -29,6 +29,7 @@ import {
 } from './xmpp/stanzas.js';
 import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
+import type { AccountPolicyHooks } from './policy/account-policy.js';
 
 export type EventSink = <E extends EventName>(name: E, payload: EventOf<E>) => void;
 
@@ -44,6 +45,8 @@ export interface AccountDeps {
   otrIdentities: OtrIdentitySource;
   /** Trust in contacts' keys, and the account's own key (otr-trust.ts); none: nothing is ever verified. */
   otrTrust?: Pick<OtrTrust, 'isVerified' | 'newKey' | 'sawFingerprint' | 'smpTrust' | 'accountKey'>;
+  /** The administrator's policy: it may replace the connection details, the trust and the OTR policy in force. */
+  policy?: AccountPolicyHooks;
   /** The account's stored chats (encrypted at rest); absent: chats live in memory only. */
   history?: HistoryStore;
 }
@@ -151,12 +154,14 @@ export class Account {
 
   trust(): TrustMode {
     const pin = this.stored.pinnedCertificate;
-    return pin ? { kind: 'pinned', certificatePem: pin.pem, sha256: pin.sha256 } : { kind: 'verified', extraAnchors: this.deps.extraAnchors };
+    const mode: TrustMode = pin ? { kind: 'pinned', certificatePem: pin.pem, sha256: pin.sha256 } : { kind: 'verified', extraAnchors: this.deps.extraAnchors };
+    return this.deps.policy ? this.deps.policy.trust(this.stored.jid, mode) : mode;
   }
 
   private override() {
     const { host, port, directTls } = this.stored;
-    return { ...(host ? { host } : {}), ...(port ? { port } : {}), directTls };
+    const user = { ...(host ? { host } : {}), ...(port ? { port } : {}), directTls };
+    return this.deps.policy ? this.deps.policy.connection(this.stored.jid, user) : user;
   }
 
   view(): AccountView {
@@ -221,7 +226,8 @@ export class Account {
   }
 
   otrPolicy(peer: string): OtrPolicy {
-    return this.stored.otrPolicies?.[peer] ?? DEFAULT_OTR_POLICY;
+    const chosen = this.stored.otrPolicies?.[peer] ?? DEFAULT_OTR_POLICY;
+    return this.deps.policy ? this.deps.policy.otrPolicy(chosen) : chosen;
   }
 
   /** The core stored a new per-contact policy: the conversation follows it now. */
@@ -334,6 +340,7 @@ export class Account {
     }
     if (parsed.body === undefined || parsed.body === '') return; // chat states and receipts: later
     if (parsed.fromBare === this.ownBare()) return; // carbons are not enabled; nothing else of ours is a chat
+    if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, parsed.fromBare)) return; // the administrator's deny list
     // A receipt is owed only if the body turns out to be something shown (see showIncoming).
     // Only contacts get receipts: to a stranger, a receipt would tell that we are online and reading.
     const owed = wantsReceipt(stanza) && parsed.id && this.roster.has(parsed.fromBare) ? `${parsed.fromBare}\n${parsed.id}` : undefined;
@@ -367,6 +374,7 @@ export class Account {
    */
   private showCarbon(copy: CarbonCopy): void {
     const { peer } = copy;
+    if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, peer)) return; // the administrator's deny list, for copies too
     if (copy.otr) {
       if (this.otherDeviceNoticed.has(peer)) return;
       this.otherDeviceNoticed.add(peer);

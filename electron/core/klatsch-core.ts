@@ -18,6 +18,8 @@ import { OtrTrust } from './otr-trust.js';
 import { KeyConflictError } from './otr-store/libotr-folder.js';
 import { OtrStoreError } from './otr-store/otr-store.js';
 import type { OtrIdentitySource } from './private-chats.js';
+import { PolicyGate, PolicyRefusal } from './policy/policy-gate.js';
+import { accountPolicyHooks } from './policy/account-policy.js';
 
 export interface CoreOptions {
   profileDir: string;
@@ -30,6 +32,8 @@ export interface CoreOptions {
   pickFolder?: (purpose: 'import-libotr' | 'export-libotr') => Promise<string | undefined>;
   /** Long-term OTR keys and instance tags; the profile's OTR store when absent. */
   otrIdentities?: OtrIdentitySource;
+  /** The administrator's policy (main reads it from the registry, managed preferences or /etc); none when absent. */
+  policy?: PolicyGate;
   /** Bounds and write coalescing of the chat history (tests and benchmarks shorten them). */
   history?: HistoryStoreOptions;
 }
@@ -53,10 +57,12 @@ export class KlatschCore {
   private readonly otrIdentities: OtrIdentitySource;
   /** Keys, instance tags and the trust in contacts' fingerprints (encrypted at rest). */
   private readonly otr: OtrTrust;
+  readonly policy: PolicyGate;
   /** Each account's stored chats (by account id). */
   private readonly histories = new Map<string, HistoryStore>();
 
   constructor(private readonly options: CoreOptions) {
+    this.policy = options.policy ?? new PolicyGate();
     this.settings = SettingsStore.inProfile(options.profileDir);
     this.otr = new OtrTrust(options.profileDir, options.secretBox, {
       keyChanged: (jid) => this.accountByJid(jid)?.refreshView(),
@@ -107,6 +113,7 @@ export class KlatschCore {
       chats: Object.fromEntries(accounts.map((a) => [a.id, a.chats.snapshot()])),
       secretStorage: this.options.secretBox.status(),
       ...(this.storageProblems() ? { storageProblem: this.storageProblems() } : {}),
+      policy: this.policy.view(accounts.map((a) => a.settings.jid)),
     };
   }
 
@@ -125,6 +132,12 @@ export class KlatschCore {
       if ([...this.accounts.values()].some((a) => a.settings.jid === bare)) {
         throw new UserError('already-exists', 'This account is already set up.');
       }
+      this.allowedByPolicy(() => {
+        this.policy.checkNewAccount(bare, [...this.accounts.values()].map((a) => a.settings.jid));
+        const conflict = this.policy.connectionConflict(bare, { host, port, directTls });
+        if (conflict) throw new PolicyRefusal(conflict);
+        if (trustCertificate && this.policy.pinnedCertificates(bare)) throw new PolicyRefusal('Your administrator decides which certificates this server may use.');
+      });
       const stored: StoredAccount = {
         id: randomUUID(),
         jid: bare,
@@ -199,6 +212,9 @@ export class KlatschCore {
 
     trustCertificate: async ({ accountId, sha256 }) => {
       const account = this.account(accountId);
+      this.allowedByPolicy(() => {
+        if (this.policy.pinnedCertificates(account.settings.jid)) throw new PolicyRefusal('Your administrator decides which certificates this server may use.');
+      });
       const pinned = this.takeRefused(accountId, sha256);
       await this.saveAccount(account, { ...account.settings, pinnedCertificate: pinned });
       const password = this.storedPassword(account.settings);
@@ -215,6 +231,7 @@ export class KlatschCore {
     },
 
     sendMessage: async ({ accountId, to, body }) => {
+      this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, to));
       try {
         return await this.account(accountId).sendMessage(to, body);
       } catch (error) {
@@ -230,6 +247,7 @@ export class KlatschCore {
     },
 
     resendMessage: async ({ accountId, peer, id }) => {
+      this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
       try {
         return await this.account(accountId).resendMessage(peer.toLowerCase(), id);
       } catch (error) {
@@ -241,6 +259,7 @@ export class KlatschCore {
 
     startPrivate: async ({ accountId, peer }) => {
       const account = this.account(accountId);
+      this.allowedByPolicy(() => this.policy.checkRemote(account.settings.jid, peer));
       if (!account.connection.activeSession) throw new UserError('not-connected', 'Sign in first to start a private conversation.');
       await account.startPrivate(peer.toLowerCase());
       return {};
@@ -330,6 +349,7 @@ export class KlatschCore {
 
     setOtrPolicy: async ({ accountId, peer, policy }) => {
       const account = this.account(accountId);
+      if (this.policy.otrPolicyLocked) throw new UserError('forbidden-by-policy', `The privacy setting is locked. ${this.policy.reason}`);
       const jid = peer.toLowerCase();
       const { [jid]: _old, ...others } = account.settings.otrPolicies ?? {};
       await this.saveAccount(account, { ...account.settings, otrPolicies: policy ? { ...others, [jid]: policy } : others });
@@ -339,6 +359,7 @@ export class KlatschCore {
 
     setKeepPrivateHistory: async ({ accountId, peer, keep }) => {
       const account = this.account(accountId);
+      if (keep && !this.policy.historyKept()) throw new UserError('forbidden-by-policy', `Your administrator has turned the chat history off. ${this.policy.reason}`);
       const jid = peer.toLowerCase();
       const others = (account.settings.keepPrivateHistory ?? []).filter((p) => p !== jid);
       await this.saveAccount(account, { ...account.settings, keepPrivateHistory: keep ? [...others, jid] : others });
@@ -347,7 +368,9 @@ export class KlatschCore {
     },
   };
 
-  private async openHistory(accountId: string): Promise<HistoryStore> {
+  /** None when the administrator's policy keeps no history beyond the session (a stored one is then left unread, untouched). */
+  private async openHistory(accountId: string): Promise<HistoryStore | undefined> {
+    if (!this.policy.historyKept()) return undefined;
     const history = await HistoryStore.open(HistoryStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox, this.options.history);
     this.histories.set(accountId, history);
     return history;
@@ -370,10 +393,21 @@ export class KlatschCore {
       otrTrust: this.otr,
       ...(history ? { history } : {}),
       ...(this.options.connection ? { connection: this.options.connection } : {}),
+      policy: accountPolicyHooks(this.policy),
     });
     account.connection.on('refused', (error: ClassifiedError) => this.rememberRefused(account.id, error));
     this.accounts.set(account.id, account);
     return account;
+  }
+
+  /** Runs a policy check; its refusal reaches the user as `forbidden-by-policy`. */
+  private allowedByPolicy(check: () => void): void {
+    try {
+      check();
+    } catch (error) {
+      if (error instanceof PolicyRefusal) throw new UserError('forbidden-by-policy', error.message);
+      throw error;
+    }
   }
 
   private pick(purpose: 'import-libotr' | 'export-libotr'): Promise<string | undefined> {

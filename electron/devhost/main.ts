@@ -1,7 +1,9 @@
 /**
- * `npm run dev:host -- --profile DIR [--port N] [--extra-ca FILE]… [--pick-folder DIR]`
+ * `npm run dev:host -- --profile DIR [--port N] [--extra-ca FILE]… [--pick-folder DIR] [--policy FILE]`
  * Starts one app instance (one profile) as a development host and prints the
  * URL to open. Each instance is separate, like two installations of the app.
+ * `--policy FILE` reads an administrator policy in the JSON form of
+ * /etc/klatsch/policy.json from FILE (the tests' way to try policies).
  */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
@@ -10,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { KlatschCore } from '../core/klatsch-core.js';
 import { FileKeySecretBox } from '../core/store/secret-box.js';
 import { startDevHost } from './dev-host.js';
+import { loadPolicy } from '../core/policy/load-policy.js';
+import { PolicyGate } from '../core/policy/policy-gate.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -19,6 +23,7 @@ async function main(): Promise<void> {
       profile: { type: 'string' },
       port: { type: 'string' },
       'extra-ca': { type: 'string', multiple: true },
+      policy: { type: 'string' },
       // A browser page cannot show a native folder dialog: tests name the folder every "choose a folder" answers with.
       'pick-folder': { type: 'string' },
     },
@@ -31,6 +36,7 @@ async function main(): Promise<void> {
     profileDir,
     secretBox: await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key')),
     extraAnchors,
+    ...(values.policy ? { policy: new PolicyGate(await loadPolicy({ platform: 'linux', linuxFile: path.resolve(values.policy) })) } : {}),
     ...(values['pick-folder'] ? { pickFolder: async () => path.resolve(values['pick-folder']!) } : {}),
   });
   await core.start();

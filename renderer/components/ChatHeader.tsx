@@ -10,6 +10,8 @@ type Props = {
   onEndPrivate: () => void;
   onAuthenticate: () => void;
   onPolicy: (policy: OtrPolicy | undefined) => void;
+  /** Set when the administrator locked the privacy policy: the one in force and why. */
+  lockedPolicy?: { policy: OtrPolicy; reason: string };
 };
 
 export const privacyText: Record<Privacy, { label: string; explain: string }> = {
@@ -34,7 +36,7 @@ export const policyLabel: Record<OtrPolicy, string> = {
 
 const privacyIcon: Record<Privacy, string> = { plaintext: '🔓', private: '🔒', 'private-verified': '🔒', finished: '⚠️' };
 
-export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthenticate, onPolicy }: Props) {
+export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthenticate, onPolicy, lockedPolicy }: Props) {
   const name = displayName(contact);
   const privacy = contact.privacy ?? 'plaintext';
   const text = privacyText[privacy];
@@ -88,7 +90,9 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
             <select
               className="select"
               data-testid="otr-policy"
-              value={contact.otrPolicy ?? ''}
+              value={lockedPolicy ? lockedPolicy.policy : (contact.otrPolicy ?? '')}
+              disabled={lockedPolicy !== undefined}
+              title={lockedPolicy ? `Locked: ${lockedPolicy.reason}` : undefined}
               onChange={(e) => onPolicy(e.target.value === '' ? undefined : (e.target.value as OtrPolicy))}
             >
               <option value="">Default ({policyLabel.opportunistic.toLowerCase()})</option>
@@ -98,6 +102,11 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
                 </option>
               ))}
             </select>
+            {lockedPolicy && (
+              <span className="muted small" data-testid="otr-policy-locked" title={lockedPolicy.reason}>
+                🔒 Locked by your administrator
+              </span>
+            )}
           </label>
         </div>
       </details>

@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import type { SecretStorageStatus } from '../../shared/contract';
+import type { PolicyView, SecretStorageStatus } from '../../shared/contract';
 import { readLoginForm, type LoginValues } from '../forms';
 import { RememberPasswordField } from './RememberPasswordField';
 
@@ -13,10 +13,12 @@ type Props = {
   onSubmit: (values: LoginValues) => void;
   /** Present when there is already an account to go back to. */
   onCancel?: () => void;
+  /** The administrator's policy: preset and locked server settings. */
+  policy?: PolicyView | null;
 };
 
 /** Sign-in form for a new account. Holds its fields itself; the password leaves only through `onSubmit`. */
-export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel }: Props) {
+export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, policy }: Props) {
   const id = useId();
   const [jid, setJid] = useState('');
   const [password, setPassword] = useState('');
@@ -24,7 +26,9 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel }: Pr
   const [advanced, setAdvanced] = useState(false);
   const [host, setHost] = useState('');
   const [port, setPort] = useState('');
-  const [directTls, setDirectTls] = useState(false);
+  const [directTls, setDirectTls] = useState(policy?.directTls ?? false);
+  const locked = policy?.addAccounts === 'locked';
+  const hostLocked = policy?.serverHost !== undefined || policy?.serverPort !== undefined || policy?.directTls !== undefined;
   const [localError, setLocalError] = useState<string | null>(null);
 
   const shownError = localError ?? error;
@@ -36,9 +40,10 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel }: Pr
       jid,
       password,
       rememberPassword: remember && secretStorage.available,
-      host,
-      port,
-      directTls,
+      // Locked connection settings are the main process's to apply; the form sends none.
+      host: hostLocked ? '' : host,
+      port: hostLocked ? '' : port,
+      directTls: hostLocked ? (policy?.directTls ?? directTls) : directTls,
     });
     if (!read.ok) {
       setLocalError(read.message);
@@ -52,6 +57,14 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel }: Pr
     <form className="card form" onSubmit={submit} noValidate aria-labelledby={`${id}-title`} aria-busy={busy}>
       <h1 id={`${id}-title`}>Sign in to Klatsch</h1>
       <p className="muted">Use the chat address and password your company gave you.</p>
+      {policy && policy.addAccounts !== 'allowed' && (
+        <p className="muted locked-setting" data-testid="login-policy">
+          {locked
+            ? 'Adding accounts is locked. '
+            : `Only an account on ${policy.serverDomain} can be added. `}
+          {policy.reason}
+        </p>
+      )}
 
       <label className="field">
         <span>Chat address</span>
@@ -62,9 +75,10 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel }: Pr
           autoComplete="username"
           autoFocus
           spellCheck={false}
-          placeholder="name@example.com"
+          placeholder={`name@${policy?.serverDomain ?? 'example.com'}`}
           value={jid}
           onChange={(e) => setJid(e.target.value)}
+          disabled={locked}
           required
         />
       </label>
@@ -97,6 +111,11 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel }: Pr
       {advanced && (
         <fieldset className="advanced" id={`${id}-advanced`}>
           <legend className="sr-only">Advanced connection settings</legend>
+          {hostLocked && (
+            <p className="muted locked-setting" data-testid="login-host-locked">
+              {`Server ${policy?.serverHost ?? 'from the address'}${policy?.serverPort ? `, port ${policy.serverPort}` : ''}. ${policy?.reason ?? ''}`}
+            </p>
+          )}
           <div className="field-row">
             <label className="field grow">
               <span>Server host</span>
@@ -105,7 +124,9 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel }: Pr
                 type="text"
                 spellCheck={false}
                 placeholder="from the address"
-                value={host}
+                value={hostLocked ? (policy?.serverHost ?? '') : host}
+                disabled={hostLocked}
+                title={hostLocked ? policy?.reason : undefined}
                 onChange={(e) => setHost(e.target.value)}
               />
             </label>
@@ -116,7 +137,9 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel }: Pr
                 type="text"
                 inputMode="numeric"
                 placeholder={directTls ? '5223' : '5222'}
-                value={port}
+                value={hostLocked ? String(policy?.serverPort ?? '') : port}
+                disabled={hostLocked}
+                title={hostLocked ? policy?.reason : undefined}
                 onChange={(e) => setPort(e.target.value)}
               />
             </label>
@@ -126,6 +149,7 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel }: Pr
               data-testid="login-direct-tls"
               type="checkbox"
               checked={directTls}
+              disabled={hostLocked}
               onChange={(e) => setDirectTls(e.target.checked)}
             />
             <span>Direct TLS (instead of STARTTLS)</span>
@@ -145,7 +169,7 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel }: Pr
             Cancel
           </button>
         )}
-        <button type="submit" className="button primary" data-testid="login-submit" disabled={busy}>
+        <button type="submit" className="button primary" data-testid="login-submit" disabled={busy || locked}>
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </div>

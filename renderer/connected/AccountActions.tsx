@@ -1,5 +1,6 @@
 import { useId, useState } from 'react';
 import type { AccountView } from '../../shared/contract';
+import { PolicySummary } from '../components/PolicySummary';
 import { useActions, useAppState } from './context';
 
 /** Switch account, add one, disconnect or remove the current one. */
@@ -7,6 +8,11 @@ export function AccountActions({ account }: { account: AccountView }) {
   const id = useId();
   const actions = useActions();
   const accounts = useAppState((s) => s.accounts);
+  const policy = useAppState((s) => s.policy);
+  // 'server-domain-only' allows one account on the company server: once it exists, nothing more (main enforces it too).
+  const addLocked =
+    policy?.addAccounts === 'locked' ||
+    (policy?.addAccounts === 'server-domain-only' && accounts.some((a) => a.jid.endsWith(`@${policy.serverDomain}`)));
   const [confirmRemove, setConfirmRemove] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const kind = account.connection.kind;
@@ -32,7 +38,14 @@ export function AccountActions({ account }: { account: AccountView }) {
         </div>
       )}
       <div className="button-row start">
-        <button type="button" className="button small" onClick={() => actions.setAddingAccount(true)}>
+        <button
+          type="button"
+          className="button small"
+          data-testid="add-account"
+          disabled={addLocked}
+          title={addLocked ? `Adding accounts is locked. ${policy?.reason ?? ''}` : undefined}
+          onClick={() => actions.setAddingAccount(true)}
+        >
           Add account
         </button>
         {connected && (
@@ -75,6 +88,7 @@ export function AccountActions({ account }: { account: AccountView }) {
           {error}
         </p>
       )}
+      {policy && <PolicySummary policy={policy} accountsFull={addLocked} />}
     </div>
   );
 }

@@ -10,6 +10,7 @@ type PendingTrust = { certificate: CertificateInfo; values: LoginValues };
 export function AddAccountScreen({ canCancel }: { canCancel: boolean }) {
   const actions = useActions();
   const secretStorage = useAppState((s) => s.secretStorage);
+  const policy = useAppState((s) => s.policy);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   // Holds the typed values (password included) only while the certificate dialog is open.
@@ -44,6 +45,7 @@ export function AddAccountScreen({ canCancel }: { canCancel: boolean }) {
         error={error}
         onSubmit={(values) => void attempt(values)}
         onCancel={canCancel ? () => actions.setAddingAccount(false) : undefined}
+        policy={policy}
       />
       {pending && (
         <CertificateDialog

@@ -5,6 +5,8 @@ import { useActions, useAppState } from './context';
 import { AddAccountScreen } from './AddAccountScreen';
 import { PasswordScreen } from './PasswordScreen';
 import { MainScreen } from './MainScreen';
+import { PolicyNotice } from './PolicyNotice';
+import { XmppLinkPanel } from './XmppLinkPanel';
 
 export function App() {
   const storageProblem = useAppState((s) => s.storageProblem);
@@ -15,6 +17,8 @@ export function App() {
           {storageProblem}
         </p>
       )}
+      <PolicyNotice />
+      <XmppLinkPanel />
       <Screen />
     </>
   );

@@ -17,6 +17,9 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const rosterContact = useAppState((s) => s.rosters[accountId]?.find((c) => c.jid === peer));
   const messages = useAppState((s) => s.chats[accountId]?.[peer] ?? noMessages);
   const draft = useAppState((s) => s.drafts[chatKeyString({ accountId, peer })] ?? '');
+  const lockedOtr = useAppState((s) => s.policy?.otrPolicy);
+  const policyReason = useAppState((s) => s.policy?.reason ?? '');
+  const lockedPolicy = lockedOtr ? { policy: lockedOtr, reason: policyReason } : undefined;
   const ownFingerprint = useAppState((s) => s.accounts.find((a) => a.id === accountId)?.otrKey?.fingerprint);
   const [error, setError] = useState<string | null>(null);
   /** The authenticate dialog, open with this method first. */
@@ -71,6 +74,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
           setAuthOpen('question');
         }}
         onPolicy={(policy) => void report(actions.setOtrPolicy(accountId, peer, policy))}
+        {...(lockedPolicy ? { lockedPolicy } : {})}
       />
       <PrivateHistorySetting
         contactName={name}

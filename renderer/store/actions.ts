@@ -161,6 +161,10 @@ export function createActions(store: AppStore, api: KlatschApi) {
       store.getState().activeAccountChosen(accountId);
     },
 
+    clearXmppLink(): void {
+      store.getState().xmppLinkSet(null);
+    },
+
     setAddingAccount(adding: boolean): void {
       store.getState().addingAccountSet(adding);
     },

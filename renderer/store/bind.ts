@@ -37,6 +37,7 @@ export function bindStoreToApi(store: AppStore, api: KlatschApi, actions: Action
         actions.messageArrived(accountId, message);
       }),
     ),
+    api.on.xmppLinkOpened((link) => apply(() => store.getState().xmppLinkSet(link))),
   ];
 
   const unsubscribeStore = store.subscribe((state, prev) => {

@@ -7,6 +7,7 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
   accounts: [],
   secretStorage: { available: false },
   storageProblem: null,
+  policy: null,
 
   snapshotLoaded: (snapshot) =>
     set((s) => {
@@ -24,6 +25,7 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
         accounts: snapshot.accounts,
         secretStorage: snapshot.secretStorage,
         storageProblem: snapshot.storageProblem ?? null,
+        policy: snapshot.policy ?? null,
         rosters,
         chats,
         activeAccountId:

@@ -10,6 +10,8 @@ import type {
   OwnShow,
   SecretStorageStatus,
   Snapshot,
+  PolicyView,
+  XmppLinkEvent,
 } from '../../shared/contract';
 import type { ChatsByAccount } from './transitions';
 
@@ -28,6 +30,8 @@ export type ConnectionSlice = {
   accountRemoved: (accountId: AccountId) => void;
   /** Applies a presence main accepted, before its `accountUpdated` arrives. */
   ownPresenceApplied: (accountId: AccountId, presence: { show: OwnShow; status: string }) => void;
+  /** The administrator's policy: what is locked and why (null: not loaded yet). */
+  policy: PolicyView | null;
 };
 
 /** Contacts per account, always sorted for display. */
@@ -61,6 +65,9 @@ export type UiSlice = {
   addingAccountSet: (adding: boolean) => void;
   windowFocusChanged: (focused: boolean) => void;
   draftChanged: (chat: ChatKey, text: string) => void;
+  /** An `xmpp:` link the user opened, until they act on it or dismiss it. */
+  xmppLink: XmppLinkEvent | null;
+  xmppLinkSet: (link: XmppLinkEvent | null) => void;
   trustChanged: () => void;
 };
 

@@ -7,6 +7,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   addingAccount: false,
   windowFocused: true,
   drafts: {},
+  xmppLink: null,
   trustRevision: 0,
 
   activeAccountChosen: (accountId) =>
@@ -26,4 +27,6 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
       const key = chatKeyString(chat);
       return { drafts: text === '' ? omitKey(s.drafts, key) : { ...s.drafts, [key]: text } };
     }),
+
+  xmppLinkSet: (link) => set({ xmppLink: link }),
 });

@@ -16,7 +16,9 @@ import type { CertificateInfo } from '../../../shared/contract.js';
 
 export type TrustMode =
   | { kind: 'verified'; extraAnchors: readonly string[] }
-  | { kind: 'pinned'; certificatePem: string; sha256: string };
+  | { kind: 'pinned'; certificatePem: string; sha256: string }
+  /** The administrator's policy pins the server's certificates: only these, and users cannot trust another. */
+  | { kind: 'pinned-by-policy'; certificates: readonly { pem: string; sha256: string }[] };
 
 /** System store where Node can read it (Node ≥ 22.15, i.e. Electron), plus the bundled roots. */
 export function defaultTrustAnchors(): string[] {
@@ -62,6 +64,16 @@ export function tlsOptions(domain: string, trust: TrustMode): ConnectionOptions 
       ca: [...defaultTrustAnchors(), ...trust.extraAnchors],
       checkServerIdentity: (_host, cert) => tls.checkServerIdentity(domain, cert),
     };
+  }
+  if (trust.kind === 'pinned-by-policy') {
+    const accepted = new Set(trust.certificates.map((c) => normalizeFingerprint(c.sha256)));
+    return {
+      ...common,
+      ca: trust.certificates.map((c) => c.pem),
+      allowPartialTrustChain: true,
+      checkServerIdentity: (_host, cert) =>
+        accepted.has(normalizeFingerprint(cert.fingerprint256)) ? undefined : new Error('certificate differs from the ones pinned by policy'),
+    } as ConnectionOptions;
   }
   return {
     ...common,
@@ -137,6 +149,14 @@ export function explainCertificateFailure(
   const pem = presented ? derToPem(presented.raw) : undefined;
   const samePinned =
     trust.kind === 'pinned' && !!presented && normalizeFingerprint(presented.fingerprint256) === normalizeFingerprint(trust.sha256);
+  if (trust.kind === 'pinned-by-policy') {
+    return new CertificateRejected(
+      'untrusted-certificate',
+      'The server presented a certificate that your administrator has not approved for this server. Contact your IT department.',
+      info ? { ...info, problem: 'It is not one of the certificates pinned by your administrator.' } : undefined,
+      undefined, // nothing to pin: the policy decides
+    );
+  }
   if (trust.kind === 'pinned' && !samePinned) {
     return new CertificateRejected(
       'certificate-changed',

@@ -1,0 +1,170 @@
+/**
+ * The one place that answers "may the user do this?" and "which value is in
+ * force?" under the administrator's policy. Precedence everywhere: the policy,
+ * then the user's setting, then the default. The core asks it before acting,
+ * so the renderer cannot get around a lock; `view()` tells the renderer what
+ * is locked and why, so it can show the lock.
+ */
+import type { OtrPolicy, PolicyView } from '../../../shared/contract.js';
+import { fingerprintOfPem } from '../xmpp/tls-policy.js';
+import { NO_POLICY, type LoadedPolicy } from './read-policy.js';
+
+export const DEFAULTS = { updates: true, keepHistory: true, allowPlaintext: true, allowAddAccounts: true } as const;
+
+export class PolicyRefusal extends Error {
+  override name = 'PolicyRefusal';
+}
+
+export interface ConnectionOverride {
+  host?: string;
+  port?: number;
+  directTls: boolean;
+}
+
+export class PolicyGate {
+  constructor(readonly loaded: LoadedPolicy = NO_POLICY) {}
+
+  private get values() {
+    return this.loaded.values;
+  }
+
+  /** A short "why" for locked settings. */
+  get reason(): string {
+    if (this.loaded.problem) return 'Locked to the safest setting because the administrator\u2019s policy could not be read.';
+    return `Set by your administrator (${this.loaded.source ?? 'policy'}).`;
+  }
+
+  /** Throws `PolicyRefusal` unless an account with this address may be added now. */
+  checkNewAccount(jid: string, existing: readonly string[]): void {
+    const domain = domainOf(jid);
+    const company = this.values.serverDomain;
+    const mayAddAny = this.values.allowAddAccounts ?? DEFAULTS.allowAddAccounts;
+    if (mayAddAny) return;
+    if (company === undefined) throw new PolicyRefusal(`Adding accounts is turned off by your administrator. ${this.hint()}`);
+    if (domain !== company) throw new PolicyRefusal(`Your administrator allows only accounts on ${company}.`);
+    if (existing.some((j) => domainOf(j) === company)) throw new PolicyRefusal(`Your administrator allows only one account, on ${company}.`);
+  }
+
+  /** Host, port and TLS mode for an account: the policy's for the company domain, else the user's. */
+  connection(jid: string, user: ConnectionOverride): ConnectionOverride {
+    if (!this.appliesTo(jid)) return user;
+    const { serverHost, serverPort, directTls } = this.values;
+    const host = serverHost ?? user.host;
+    const port = serverPort ?? user.port;
+    return { ...(host ? { host } : {}), ...(port ? { port } : {}), directTls: directTls ?? user.directTls };
+  }
+
+  /** Whether the policy sets any connection detail the user gave differently. */
+  connectionConflict(jid: string, user: { host?: string | undefined; port?: number | undefined; directTls?: boolean | undefined }): string | undefined {
+    if (!this.appliesTo(jid)) return undefined;
+    const { serverHost, serverPort, directTls } = this.values;
+    if (serverHost !== undefined && user.host !== undefined && user.host.toLowerCase() !== serverHost.toLowerCase()) {
+      return `Your administrator set the server to ${serverHost}.`;
+    }
+    if (serverPort !== undefined && user.port !== undefined && user.port !== serverPort) return `Your administrator set the port to ${serverPort}.`;
+    if (directTls !== undefined && user.directTls !== undefined && user.directTls !== directTls) return `Your administrator set the connection to ${directTls ? 'direct TLS' : 'STARTTLS'}.`;
+    return undefined;
+  }
+
+  /** The OTR policy in force for a conversation, given the user's choice (or the default). */
+  otrPolicy(userOrDefault: OtrPolicy): OtrPolicy {
+    const chosen = this.values.otrPolicy ?? userOrDefault;
+    // No plaintext at all: every conversation must be private before anything is sent.
+    return this.plaintextAllowed ? chosen : 'always';
+  }
+
+  /** Whether users may change the OTR policy of conversations. */
+  get otrPolicyLocked(): boolean {
+    return this.values.otrPolicy !== undefined || !this.plaintextAllowed;
+  }
+
+  get plaintextAllowed(): boolean {
+    return this.values.allowPlaintext ?? DEFAULTS.allowPlaintext;
+  }
+
+  /** Throws `PolicyRefusal` unless the account may write to this bare address. */
+  checkRemote(accountJid: string, peer: string): void {
+    const address = peer.toLowerCase();
+    const domain = domainOf(address);
+    const { remoteAllow, remoteDeny } = this.values;
+    const denied = (remoteDeny ?? []).some((entry) => matches(entry, address, domain));
+    const allowed = this.loaded.remoteOwnDomainOnly
+      ? domain === domainOf(accountJid)
+      : remoteAllow === undefined || remoteAllow.some((entry) => matches(entry, address, domain));
+    if (denied || !allowed) {
+      throw new PolicyRefusal(`Your administrator does not allow messages to ${address}. The message was not sent.`);
+    }
+  }
+
+  /** SHA-256 fingerprints and PEMs the policy pins for this account's server; undefined: no pin by policy. */
+  pinnedCertificates(jid: string): readonly string[] | undefined {
+    const pems = this.values.pinnedCertificates;
+    return pems && this.appliesTo(jid) ? pems : undefined;
+  }
+
+  /** Updates: policy, then the user's setting, then on. */
+  updatesEnabled(user?: boolean): boolean {
+    return this.values.updates ?? user ?? DEFAULTS.updates;
+  }
+
+  /** History: policy, then the user's setting, then kept. */
+  historyKept(user?: boolean): boolean {
+    return this.values.keepHistory ?? user ?? DEFAULTS.keepHistory;
+  }
+
+  /** What the renderer shows as locked, and why. */
+  view(existingAccounts: readonly string[]): PolicyView {
+    const v = this.values;
+    let addAccounts: PolicyView['addAccounts'] = 'allowed';
+    if (!(v.allowAddAccounts ?? DEFAULTS.allowAddAccounts)) {
+      const company = v.serverDomain;
+      addAccounts = company && !existingAccounts.some((j) => domainOf(j) === company) ? 'server-domain-only' : 'locked';
+    }
+    return {
+      ...(this.loaded.source ? { source: this.loaded.source } : {}),
+      ...(this.loaded.problem ? { problem: this.loaded.problem } : {}),
+      ...(v.serverDomain ? { serverDomain: v.serverDomain } : {}),
+      ...(v.serverHost ? { serverHost: v.serverHost } : {}),
+      ...(v.serverPort ? { serverPort: v.serverPort } : {}),
+      ...(v.directTls !== undefined ? { directTls: v.directTls } : {}),
+      ...(this.otrPolicyLocked ? { otrPolicy: this.otrPolicy(v.otrPolicy ?? 'always') } : {}),
+      plaintextAllowed: this.plaintextAllowed,
+      addAccounts,
+      remoteRestricted: this.loaded.remoteOwnDomainOnly || v.remoteAllow !== undefined || (v.remoteDeny?.length ?? 0) > 0,
+      ...(v.pinnedCertificates ? { pinnedCertificates: v.pinnedCertificates.map((pem) => safeFingerprint(pem)) } : {}),
+      updates: this.updatesEnabled(),
+      keepHistory: this.historyKept(),
+      reason: this.reason,
+    };
+  }
+
+  /** The server settings apply to accounts on the company domain (all accounts when no domain is named). */
+  private appliesTo(jid: string): boolean {
+    const company = this.values.serverDomain;
+    return company === undefined || domainOf(jid) === company;
+  }
+
+  private hint(): string {
+    return this.loaded.problem ? 'The policy could not be read; ask your IT department.' : 'Ask your IT department.';
+  }
+}
+
+function domainOf(address: string): string {
+  const bare = address.split('/')[0] ?? '';
+  return bare.slice(bare.indexOf('@') + 1).toLowerCase();
+}
+
+/** `bob@example.com` matches that address only; `example.com` the domain; `*.example.com` its subdomains. */
+function matches(entry: string, address: string, domain: string): boolean {
+  if (entry.includes('@')) return entry === address;
+  if (entry.startsWith('*.')) return domain.endsWith(entry.slice(1));
+  return domain === entry;
+}
+
+function safeFingerprint(pem: string): string {
+  try {
+    return fingerprintOfPem(pem);
+  } catch {
+    return 'unreadable';
+  }
+}

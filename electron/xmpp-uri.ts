@@ -1,0 +1,85 @@
+/**
+ * `xmpp:` URIs (RFC 5122) opened with Klatsch: from a web page, a mail, a
+ * QR code. The result is what the UI offers — a chat, or adding a contact
+ * (always after asking) — never an action taken on the link's word alone.
+ *
+ * Understood: `xmpp:user@domain`, `xmpp://account@ourdomain/user@domain`
+ * (the authority names which account to use; ignored), the query actions
+ * `message` (with `body`), `subscribe` and `roster` (RFC 5122 §2.5, XEP-0147),
+ * and `otr-fingerprint=` (40 hex digits) to pre-fill the fingerprint to verify.
+ *
+ * @example parseXmppUri('xmpp:bob@example.com?message;body=Hi') // { action: 'chat', jid: 'bob@example.com', body: 'Hi' }
+ */
+import type { XmppLinkEvent } from '../shared/contract.js';
+
+const ADD_ACTIONS = new Set(['subscribe', 'roster']);
+
+export function parseXmppUri(raw: string): XmppLinkEvent | undefined {
+  if (typeof raw !== 'string' || raw.length > 8192 || !/^xmpp:/i.test(raw)) return undefined;
+  let rest = raw.slice(5);
+  const hash = rest.indexOf('#');
+  if (hash >= 0) rest = rest.slice(0, hash);
+  const q = rest.indexOf('?');
+  let path = q >= 0 ? rest.slice(0, q) : rest;
+  const query = q >= 0 ? rest.slice(q + 1) : '';
+  if (path.startsWith('//')) {
+    // xmpp://authority/path: the authority is the account to use, not the contact.
+    const slash = path.indexOf('/', 2);
+    if (slash < 0) return undefined;
+    path = path.slice(slash + 1);
+  }
+  const jid = decode(path);
+  if (!jid || !isBareJid(jid)) return undefined;
+
+  const parts = query === '' ? [] : query.split(';');
+  let action: XmppLinkEvent['action'] = 'chat';
+  const params = new Map<string, string>();
+  for (const [i, part] of parts.entries()) {
+    const eq = part.indexOf('=');
+    if (eq < 0) {
+      if (i === 0 && ADD_ACTIONS.has(part.toLowerCase())) action = 'add-contact';
+      continue;
+    }
+    const key = decode(part.slice(0, eq));
+    const value = decode(part.slice(eq + 1));
+    if (key === undefined || value === undefined) return undefined;
+    params.set(key.toLowerCase(), value);
+  }
+  const fingerprint = params.get('otr-fingerprint')?.replace(/[\s:]/g, '').toUpperCase();
+  const body = params.get('body');
+  return {
+    action,
+    jid: jid.toLowerCase(),
+    ...(fingerprint && /^[0-9A-F]{40}$/.test(fingerprint) ? { otrFingerprint: fingerprint.replace(/(.{8})(?!$)/g, '$1 ') } : {}),
+    ...(body && action === 'chat' ? { body: body.slice(0, 4096) } : {}),
+  };
+}
+
+/** Finds an `xmpp:` URI in a command line (Windows and Linux pass it as an argument). */
+export function xmppUriFromArgv(argv: readonly string[]): string | undefined {
+  return argv.find((arg) => /^xmpp:/i.test(arg));
+}
+
+function decode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A bare address: local@domain, no resource, no spaces or control characters. */
+function isBareJid(jid: string): boolean {
+  if (jid.length > 3071) return false;
+  const at = jid.indexOf('@');
+  if (at <= 0 || at !== jid.lastIndexOf('@')) return false;
+  const local = jid.slice(0, at);
+  const domain = jid.slice(at + 1);
+  if (local === '' || hasControlOrSpace(local) || /["&'/:<>@]/.test(local)) return false;
+  if (domain === '' || hasControlOrSpace(domain) || /["&'/:<>@?#]/.test(domain)) return false;
+  return domain.split('.').every((label) => label.length > 0 && label.length <= 63);
+}
+
+function hasControlOrSpace(s: string): boolean {
+  return [...s].some((c) => c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0x7f || /\s/.test(c));
+}

@@ -1,0 +1,12 @@
+import { useAppState } from './context';
+
+/** The administrator's policy could not be read: say so, and that the strictest settings apply. */
+export function PolicyNotice() {
+  const problem = useAppState((s) => s.policy?.problem);
+  if (!problem) return null;
+  return (
+    <p className="storage-problem" role="alert" data-testid="policy-problem">
+      {problem}
+    </p>
+  );
+}

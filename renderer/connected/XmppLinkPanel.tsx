@@ -1,0 +1,48 @@
+import { useEffect } from 'react';
+import { useActions, useAppState } from './context';
+
+/**
+ * An `xmpp:` link the user opened. A plain link opens the chat; a
+ * subscription link asks first. A fingerprint in the link is shown so that
+ * the user can compare it when verifying the contact.
+ */
+export function XmppLinkPanel() {
+  const actions = useActions();
+  const link = useAppState((s) => s.xmppLink);
+  const accountId = useAppState((s) => s.activeAccountId);
+  const dismiss = () => actions.clearXmppLink();
+
+  useEffect(() => {
+    if (link?.action === 'chat' && accountId && !link.otrFingerprint) {
+      actions.selectChat({ accountId, peer: link.jid });
+      actions.clearXmppLink();
+    }
+  }, [link, accountId, actions]);
+
+  if (!link || !accountId || (link.action === 'chat' && !link.otrFingerprint)) return null;
+  const open = () => {
+    actions.selectChat({ accountId, peer: link.jid });
+    if (link.body) actions.setDraft({ accountId, peer: link.jid }, link.body);
+    actions.clearXmppLink();
+  };
+  return (
+    <div className="storage-problem xmpp-link" role="dialog" aria-label="Link to a contact" data-testid="xmpp-link">
+      <p>
+        {link.action === 'add-contact' ? `Add ${link.jid} as a contact and open a chat?` : `Open the chat with ${link.jid}?`}
+      </p>
+      {link.otrFingerprint && (
+        <p>
+          Fingerprint to verify: <code data-testid="xmpp-link-fingerprint">{link.otrFingerprint}</code>
+        </p>
+      )}
+      <div className="button-row">
+        <button type="button" className="button small" onClick={dismiss}>
+          Dismiss
+        </button>
+        <button type="button" className="button small primary" data-testid="xmpp-link-open" onClick={open}>
+          {link.action === 'add-contact' ? 'Add and open chat' : 'Open chat'}
+        </button>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,93 @@
+/**
+ * The core and the stored history, without a server: a restart shows the
+ * stored chats (snapshot); the administrator's keepHistory=false keeps the
+ * history file unread and untouched, and refuses keeping private messages; a
+ * damaged history file is reported in the snapshot and left as it is.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ChatMessage, Result, Snapshot } from '../../shared/contract.js';
+import { createDispatcher } from '../../electron/core/ipc/dispatch.js';
+import { KlatschCore } from '../../electron/core/klatsch-core.js';
+import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
+import { readPolicy } from '../../electron/core/policy/read-policy.js';
+import { HistoryStore } from '../../electron/core/store/history-store.js';
+import { FileKeySecretBox } from '../../electron/core/store/secret-box.js';
+
+const cores: KlatschCore[] = [];
+const dirs: string[] = [];
+after(async () => {
+  for (const core of cores) await core.stop();
+  await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
+});
+
+const accountId = 'acc-1';
+const stored: ChatMessage = { id: 'm1', peer: 'bob@example.com', direction: 'in', body: 'kept across restarts', timestamp: 1_700_000_000_000, state: 'received' };
+
+/** A profile with one offline account (no stored password: nothing touches the network) and a stored chat. */
+async function profile(): Promise<{ dir: string; historyFile: string }> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-core-history-'));
+  dirs.push(dir);
+  await fs.writeFile(
+    path.join(dir, 'settings.json'),
+    JSON.stringify({
+      version: 1,
+      accounts: [{ id: accountId, jid: 'me@example.com', directTls: false, rememberPassword: false, ownPresence: { show: 'online', status: '' } }],
+    }),
+  );
+  const historyFile = HistoryStore.fileInProfile(dir, accountId);
+  const history = await HistoryStore.open(historyFile, await FileKeySecretBox.open(path.join(dir, 'k.key')));
+  history.put(stored);
+  await history.close();
+  return { dir, historyFile };
+}
+
+async function start(dir: string, policy: object = {}) {
+  const core = new KlatschCore({
+    profileDir: dir,
+    secretBox: await FileKeySecretBox.open(path.join(dir, 'k.key')),
+    policy: new PolicyGate(readPolicy(policy, '/etc/klatsch/policy.json')),
+    connection: { lookup: async () => Promise.reject(Object.assign(new Error('no DNS in tests'), { code: 'ENOTFOUND' })) },
+  });
+  cores.push(core);
+  await core.start();
+  const dispatch = createDispatcher(core.handlers, (name, error) => {
+    throw new Error(`internal error in ${name}: ${String(error)}`);
+  });
+  return { core, dispatch };
+}
+
+describe('the core and the stored history', () => {
+  test('a started core shows the stored chats in its snapshot', async () => {
+    const { dir } = await profile();
+    const { dispatch } = await start(dir);
+    const snapshot = (await dispatch('getSnapshot', {})) as Result<Snapshot>;
+    assert.ok(snapshot.ok);
+    assert.deepEqual(snapshot.value.chats[accountId]?.['bob@example.com'], [stored]);
+    assert.equal(snapshot.value.storageProblem, undefined);
+  });
+
+  test('keepHistory=false: nothing is read or written, and keeping private messages is refused', async () => {
+    const { dir, historyFile } = await profile();
+    const before = await fs.readFile(historyFile);
+    const { core, dispatch } = await start(dir, { keepHistory: false });
+    assert.deepEqual(core.snapshot().chats[accountId], {});
+    const refused = (await dispatch('setKeepPrivateHistory', { accountId, peer: 'bob@example.com', keep: true })) as Result<unknown>;
+    assert.equal(refused.ok, false);
+    assert.equal((refused as { ok: false; error: { code: string } }).error.code, 'forbidden-by-policy');
+    await core.stop();
+    assert.deepEqual(await fs.readFile(historyFile), before, 'the file is left as it was');
+  });
+
+  test('a damaged history file shows as a storage problem and is not overwritten', async () => {
+    const { dir, historyFile } = await profile();
+    await fs.writeFile(historyFile, 'garbage');
+    const { core } = await start(dir);
+    assert.match(core.snapshot().storageProblem ?? '', /chat history .* is damaged/);
+    await core.stop();
+    assert.equal(await fs.readFile(historyFile, 'utf8'), 'garbage');
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * The core enforces the administrator's policy itself, whatever the renderer
+ * sends: through the same dispatcher the renderer's requests pass. No server
+ * is needed: every refusal happens before a connection would be made.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AppError, Result, Snapshot } from '../../shared/contract.js';
+import { createDispatcher } from '../../electron/core/ipc/dispatch.js';
+import { KlatschCore } from '../../electron/core/klatsch-core.js';
+import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
+import { accountPolicyHooks } from '../../electron/core/policy/account-policy.js';
+import { readPolicy } from '../../electron/core/policy/read-policy.js';
+import { FileKeySecretBox } from '../../electron/core/store/secret-box.js';
+import { tlsOptions } from '../../electron/core/xmpp/tls-policy.js';
+
+const cores: KlatschCore[] = [];
+const dirs: string[] = [];
+after(async () => {
+  for (const core of cores) await core.stop();
+  await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
+});
+
+const accountId = 'acc-1';
+
+async function coreWith(values: object) {
+  const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-policy-'));
+  dirs.push(profileDir);
+  // One account without a stored password: it stays offline, so nothing touches the network.
+  await fs.writeFile(
+    path.join(profileDir, 'settings.json'),
+    JSON.stringify({
+      version: 1,
+      accounts: [{ id: accountId, jid: 'me@example.com', directTls: false, rememberPassword: false, ownPresence: { show: 'online', status: '' } }],
+    }),
+  );
+  const core = new KlatschCore({
+    profileDir,
+    secretBox: await FileKeySecretBox.open(path.join(profileDir, 'k.key')),
+    policy: new PolicyGate(readPolicy(values, '/etc/klatsch/policy.json')),
+    connection: { lookup: async () => Promise.reject(Object.assign(new Error('no DNS in tests'), { code: 'ENOTFOUND' })) },
+  });
+  cores.push(core);
+  await core.start();
+  const dispatch = createDispatcher(core.handlers, (name, error) => {
+    throw new Error(`internal error in ${name}: ${String(error)}`);
+  });
+  const refused = async (name: string, payload: unknown): Promise<AppError> => {
+    const result = (await dispatch(name, payload)) as Result<unknown>;
+    assert.equal(result.ok, false, `${name} should be refused`);
+    return (result as { ok: false; error: AppError }).error;
+  };
+  return { core, dispatch, refused };
+}
+
+describe('the core enforces the policy', () => {
+  test('addAccount: other domains and a second company account are refused when adding is locked', async () => {
+    const { refused } = await coreWith({ serverDomain: 'example.com', allowAddAccounts: false });
+    const other = await refused('addAccount', { jid: 'me@gmail.example', password: 'pw-1', rememberPassword: false });
+    assert.equal(other.code, 'forbidden-by-policy');
+    assert.match(other.message, /only accounts on example\.com/);
+    const second = await refused('addAccount', { jid: 'me2@example.com', password: 'pw-1', rememberPassword: false });
+    assert.match(second.message, /only one account/);
+  });
+
+  test('addAccount: a host other than the policy\u2019s is refused', async () => {
+    const { refused } = await coreWith({ serverDomain: 'example.com', serverHost: 'xmpp.example.com' });
+    const error = await refused('addAccount', { jid: 'new@example.com', password: 'pw-1', rememberPassword: false, host: 'evil.example' });
+    assert.equal(error.code, 'forbidden-by-policy');
+  });
+
+  test('sending, resending and going private to a disallowed address are refused with a clear error', async () => {
+    const { refused } = await coreWith({ remoteDeny: ['mallory@example.com'] });
+    for (const [name, payload] of [
+      ['sendMessage', { accountId, to: 'mallory@example.com', body: 'secret plan' }],
+      ['resendMessage', { accountId, peer: 'Mallory@example.com', id: 'x' }],
+      ['startPrivate', { accountId, peer: 'mallory@example.com' }],
+    ] as const) {
+      const error = await refused(name, payload);
+      assert.equal(error.code, 'forbidden-by-policy', name);
+      assert.match(error.message, /does not allow messages to mallory@example\.com/);
+      assert.doesNotMatch(error.message, /secret plan/);
+    }
+    // An allowed address gets past the policy (and fails only because the account is offline).
+    const offline = await refused('sendMessage', { accountId, to: 'bob@example.com', body: 'hi' });
+    assert.equal(offline.code, 'not-connected');
+  });
+
+  test('the OTR policy cannot be changed when it is locked', async () => {
+    const { refused } = await coreWith({ otrPolicy: 'always' });
+    const error = await refused('setOtrPolicy', { accountId, peer: 'bob@example.com', policy: 'never' });
+    assert.equal(error.code, 'forbidden-by-policy');
+    assert.match(error.message, /locked.*administrator/);
+  });
+
+  test('a malformed policy locks things down and is reported in the snapshot', async () => {
+    const { core, refused } = await coreWith({ allowPlaintext: 'maybe' });
+    const snapshot: Snapshot = core.snapshot();
+    assert.match(snapshot.policy?.problem ?? '', /"allowPlaintext"/);
+    assert.equal(snapshot.policy?.plaintextAllowed, false);
+    assert.equal(snapshot.policy?.otrPolicy, 'always');
+    assert.equal(snapshot.policy?.addAccounts, 'locked');
+    assert.equal(snapshot.policy?.updates, false);
+    assert.equal((await refused('addAccount', { jid: 'x@example.com', password: 'pw-1', rememberPassword: false })).code, 'forbidden-by-policy');
+    assert.equal((await refused('sendMessage', { accountId, to: 'x@other.example', body: 'hi' })).code, 'forbidden-by-policy');
+    assert.equal((await refused('setOtrPolicy', { accountId, peer: 'bob@example.com', policy: 'manual' })).code, 'forbidden-by-policy');
+  });
+
+  test('without a policy nothing is locked', async () => {
+    const { core } = await coreWith({});
+    const policy = core.snapshot().policy!;
+    assert.equal(policy.addAccounts, 'allowed');
+    assert.equal(policy.plaintextAllowed, true);
+    assert.equal(policy.otrPolicy, undefined);
+  });
+});
+
+describe('what accounts get from the policy', () => {
+  test('the OTR policy in force and the pinned certificates', async () => {
+    const { X509Certificate } = await import('node:crypto');
+    const pem = (await import('node:tls')).rootCertificates[0]!;
+    const sha256 = new X509Certificate(pem).fingerprint256;
+    const hooks = accountPolicyHooks(new PolicyGate(readPolicy({ serverDomain: 'example.com', allowPlaintext: false, pinnedCertificates: [pem] }, 't')));
+    assert.equal(hooks.otrPolicy('opportunistic'), 'always');
+    const user = { kind: 'verified', extraAnchors: [] } as const;
+    const trust = hooks.trust('me@example.com', user);
+    assert.equal(trust.kind, 'pinned-by-policy');
+    assert.deepEqual(hooks.trust('me@other.example', user), user, 'pins apply to the company server only');
+    // Only the pinned certificates are anchors, and only their fingerprints pass; verification stays on.
+    const options = tlsOptions('example.com', trust);
+    assert.equal(options.rejectUnauthorized, true);
+    assert.deepEqual(options.ca, [pem]);
+    const check = options.checkServerIdentity!;
+    assert.equal(check('example.com', { fingerprint256: sha256 } as never), undefined);
+    assert.ok(check('example.com', { fingerprint256: 'AA:BB' } as never) instanceof Error);
+  });
+});
