@@ -93,7 +93,8 @@ describe('two users chat through the UI', () => {
     await composer.pressSequentially('Say 12:30 🍜');
     await composer.press('Enter');
     await assert.doesNotReject(
-      pages.alice.locator('[data-testid="message"][data-direction="out"][data-state="sent"]').first().waitFor(),
+      // Sent, or already delivered (a receipt can follow within milliseconds).
+      pages.alice.locator('[data-testid="message"][data-direction="out"]:is([data-state="sent"], [data-state="delivered"])').first().waitFor(),
     );
     assert.equal(await composer.inputValue(), '', 'Enter sent the message and emptied the composer');
 
