@@ -29,6 +29,12 @@ const requestTable = {
   listTrust: true,
   importLibotr: true,
   exportLibotr: true,
+  addContact: true,
+  removeContact: true,
+  renameContact: true,
+  setContactGroups: true,
+  approveSubscription: true,
+  denySubscription: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {
@@ -38,6 +44,7 @@ const eventTable = {
   contactUpdated: true,
   messageUpserted: true,
   trustChanged: true,
+  subscriptionRequestsChanged: true,
 } as const satisfies Record<EventName, true>;
 
 export const requestNamesForCheck = Object.keys(requestTable) as RequestName[];

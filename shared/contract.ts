@@ -66,6 +66,8 @@ export const ErrorCode = z.enum([
   'not-connected',
   'storage',
   'internal',
+  /** The XMPP server refused a request (a roster change, …); the message says what it answered. */
+  'server-error',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -165,8 +167,20 @@ export const Contact = z.object({
   groups: z.array(z.string()),
   presence: Presence,
   unread: z.number().int(),
+  /** We asked to see the contact's presence and they have not answered yet (RFC 6121 ask='subscribe'). */
+  ask: z.literal('subscribe').optional(),
 });
 export type Contact = z.infer<typeof Contact>;
+
+/** Someone asks to see our presence (RFC 6121 §3.1.3) and waits for the user's answer. */
+export const SubscriptionRequest = z.object({
+  jid: z.string(),
+  /** Epoch ms of the first time it arrived. */
+  receivedAt: z.number(),
+  /** What they wrote with it, if anything (shown as text). */
+  text: z.string().optional(),
+});
+export type SubscriptionRequest = z.infer<typeof SubscriptionRequest>;
 
 export const ChatMessage = z.object({
   id: z.string(),
@@ -198,6 +212,8 @@ export const Snapshot = z.object({
   secretStorage: SecretStorageStatus,
   /** Set when the settings file could not be read; nothing is saved until it is fixed. */
   storageProblem: z.string().optional(),
+  /** Subscription requests waiting for an answer, per account (absent or missing account: none). */
+  subscriptionRequests: z.record(z.string(), z.array(SubscriptionRequest)).optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -205,6 +221,10 @@ export type Snapshot = z.infer<typeof Snapshot>;
 // Requests: renderer → main
 
 const Password = z.string().min(1).max(1024);
+/** A contact's name in the roster ('' on rename: no name, the address is shown). */
+const ContactName = z.string().max(256);
+/** Roster groups of one contact (RFC 6121 §2.1.2.4), bounded in count and length. */
+const ContactGroups = z.array(z.string().max(256)).max(32);
 
 export const requests = {
   getSnapshot: { request: z.object({}).strict(), response: Snapshot },
@@ -316,6 +336,24 @@ export const requests = {
     request: z.object({ accountId: AccountId, peer: BareJid, policy: OtrPolicy.optional() }).strict(),
     response: z.object({}),
   },
+  /** Put the address into the roster (with a name and groups) and ask to see the contact's presence. */
+  addContact: {
+    request: z.object({ accountId: AccountId, jid: BareJid, name: ContactName.optional(), groups: ContactGroups.optional() }).strict(),
+    response: z.object({}),
+  },
+  /** Remove from the roster; the server cancels the presence subscriptions both ways. */
+  removeContact: { request: z.object({ accountId: AccountId, jid: BareJid }).strict(), response: z.object({}) },
+  /** Set the contact's name in the roster ('' removes it). */
+  renameContact: { request: z.object({ accountId: AccountId, jid: BareJid, name: ContactName }).strict(), response: z.object({}) },
+  /** Set the contact's roster groups (an empty list: no group). */
+  setContactGroups: {
+    request: z.object({ accountId: AccountId, jid: BareJid, groups: ContactGroups }).strict(),
+    response: z.object({}),
+  },
+  /** Let the requester see our presence (and ask to see theirs, if we do not yet). */
+  approveSubscription: { request: z.object({ accountId: AccountId, jid: BareJid }).strict(), response: z.object({}) },
+  /** Refuse a subscription request. */
+  denySubscription: { request: z.object({ accountId: AccountId, jid: BareJid }).strict(), response: z.object({}) },
 } as const;
 
 export type RequestName = keyof typeof requests;
@@ -335,6 +373,8 @@ export const events = {
   messageUpserted: z.object({ accountId: AccountId, message: ChatMessage }),
   /** Some key's trust changed, or a key was seen or forgotten: a trust list on screen should be fetched again. */
   trustChanged: z.object({ accountId: AccountId }),
+  /** The account's waiting subscription requests, all of them, after any change. */
+  subscriptionRequestsChanged: z.object({ accountId: AccountId, requests: z.array(SubscriptionRequest) }),
 } as const;
 
 export type EventName = keyof typeof events;

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import type { AccountView, ChatMessage, Contact, EventName, EventOf, OtrPolicy, OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
+import { ContactManager } from './contacts.js';
 import { secureRandom } from './otr/random.js';
 import { PrivateChats, type IncomingText, type OtrIdentitySource } from './private-chats.js';
 import { Roster } from './roster.js';
@@ -23,6 +24,7 @@ import {
   presenceStanza,
   rosterGet,
 } from './xmpp/stanzas.js';
+import { isRosterPushFrom, parseSubscriptionPresence } from './xmpp/roster-stanzas.js';
 import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
 
@@ -52,6 +54,8 @@ export class Account {
   readonly chats = new ChatLog();
   readonly connection: ConnectionManager;
   readonly privateChats: PrivateChats;
+  /** Adding, removing, renaming, grouping contacts; subscription requests (contacts.ts). */
+  readonly contactManager: ContactManager;
   private stored: StoredAccount;
   private readonly now: () => number;
   private otrTimer: NodeJS.Timeout;
@@ -97,6 +101,13 @@ export class Account {
       this.emitView();
     });
     this.connection.on('session', (session: XmppSession) => this.onSession(session));
+    this.contactManager = new ContactManager({
+      roster: this.roster,
+      session: () => this.connection.activeSession ?? undefined,
+      ownBare: () => this.ownBare(),
+      requestsChanged: (requests) => this.deps.emit('subscriptionRequestsChanged', { accountId: this.id, requests }),
+      now: this.now,
+    });
   }
 
   /** The trust store's answers for this account. */
@@ -230,9 +241,9 @@ export class Account {
   private onSession(session: XmppSession): void {
     session.callee.set(NS_ROSTER, 'query', (ctx) => {
       // RFC 6121 §2.1.6: a push from anyone but our own server is ignored (and answered with an error).
-      const from = ctx.stanza.attrs.from;
-      if (from !== undefined && bareJid(from) !== this.ownBare()) return undefined as never;
+      if (!isRosterPushFrom(ctx.stanza.attrs.from, this.ownBare())) return undefined as never;
       for (const jid of this.roster.push(parseRosterItems(ctx.element))) this.emitContact(jid);
+      this.contactManager.rosterChanged();
       return {};
     });
     session.on('stanza', (stanza: Element) => {
@@ -251,6 +262,7 @@ export class Account {
       const result = await session.iq.request(rosterGet());
       this.roster.replace(parseRosterItems(result.getChild('query', NS_ROSTER)));
       this.emitRoster();
+      this.contactManager.rosterChanged();
       await session.send(presenceStanza(this.stored.ownPresence.show, this.stored.ownPresence.status));
     } catch {
       // The session ended meanwhile; the connection manager reports that.
@@ -259,6 +271,8 @@ export class Account {
 
   private onStanza(stanza: Element): void {
     if (stanza.name === 'presence') {
+      const subscription = parseSubscriptionPresence(stanza);
+      if (subscription) return this.contactManager.onPresence(subscription);
       const presence = parsePresence(stanza);
       if (presence && !presence.available) void this.privateChats.resourceOffline(stanza.attrs.from ?? '');
       if (presence?.available && this.roster.has(presence.bare)) void this.privateChats.peerAvailable(stanza.attrs.from ?? '');

@@ -102,6 +102,7 @@ export class KlatschCore {
       chats: Object.fromEntries(accounts.map((a) => [a.id, a.chats.snapshot()])),
       secretStorage: this.options.secretBox.status(),
       ...(this.storageProblems() ? { storageProblem: this.storageProblems() } : {}),
+      subscriptionRequests: Object.fromEntries(accounts.map((a) => [a.id, a.contactManager.requests()])),
     };
   }
 
@@ -325,6 +326,37 @@ export class KlatschCore {
       const { [jid]: _old, ...others } = account.settings.otrPolicies ?? {};
       await this.saveAccount(account, { ...account.settings, otrPolicies: policy ? { ...others, [jid]: policy } : others });
       await account.otrPolicyChanged(jid);
+      return {};
+    },
+
+    // Contacts and subscriptions (contacts.ts): errors there are already the user's to read.
+    addContact: async ({ accountId, jid, name, groups }) => {
+      await this.account(accountId).contactManager.add(jid, name, groups);
+      return {};
+    },
+
+    removeContact: async ({ accountId, jid }) => {
+      await this.account(accountId).contactManager.remove(jid);
+      return {};
+    },
+
+    renameContact: async ({ accountId, jid, name }) => {
+      await this.account(accountId).contactManager.rename(jid, name);
+      return {};
+    },
+
+    setContactGroups: async ({ accountId, jid, groups }) => {
+      await this.account(accountId).contactManager.setGroups(jid, groups);
+      return {};
+    },
+
+    approveSubscription: async ({ accountId, jid }) => {
+      await this.account(accountId).contactManager.approve(jid);
+      return {};
+    },
+
+    denySubscription: async ({ accountId, jid }) => {
+      await this.account(accountId).contactManager.deny(jid);
       return {};
     },
   };

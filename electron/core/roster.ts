@@ -32,6 +32,10 @@ export class Roster {
     return this.items.has(jid);
   }
 
+  item(jid: string): RosterItem | undefined {
+    return this.items.get(jid);
+  }
+
   /** Returns true if what the UI shows for this contact changed. */
   applyPresence(p: ParsedPresence): boolean {
     const before = this.presenceOf(p.bare);
@@ -69,6 +73,7 @@ export class Roster {
       groups: item.groups,
       presence: this.presenceOf(jid),
       unread,
+      ...(item.ask ? { ask: item.ask } : {}),
     };
   }
 
