@@ -242,7 +242,10 @@ export class Account {
     session.callee.set(NS_ROSTER, 'query', (ctx) => {
       // RFC 6121 §2.1.6: a push from anyone but our own server is ignored (and answered with an error).
       if (!isRosterPushFrom(ctx.stanza.attrs.from, this.ownBare())) return undefined as never;
-      for (const jid of this.roster.push(parseRosterItems(ctx.element))) this.emitContact(jid);
+      for (const jid of this.roster.push(parseRosterItems(ctx.element))) {
+        if (this.roster.has(jid)) this.emitContact(jid);
+        else this.deps.emit('contactUpdated', { accountId: this.id, contact: Roster.removed(jid) });
+      }
       this.contactManager.rosterChanged();
       return {};
     });

@@ -170,3 +170,14 @@ describe('Roster: subscription state', () => {
     assert.equal(roster.item('nobody@example.com'), undefined);
   });
 });
+
+describe('Roster: removal', () => {
+  test('a removed contact loses its presence too, and the UI is told with subscription "remove"', () => {
+    const roster = rosterWith(BOB);
+    roster.applyPresence(presence('phone'));
+    roster.push([rosterItem(BOB, { subscription: 'remove' })]);
+    assert.equal(roster.has(BOB), false);
+    assert.deepEqual(roster.presenceOf(BOB), { show: 'offline', status: '' });
+    assert.deepEqual(Roster.removed(BOB), { jid: BOB, subscription: 'remove', groups: [], presence: { show: 'offline', status: '' }, unread: 0 });
+  });
+});
