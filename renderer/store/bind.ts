@@ -31,6 +31,9 @@ export function bindStoreToApi(store: AppStore, api: KlatschApi, actions: Action
       }),
     ),
     api.on.trustChanged(() => apply(() => store.getState().trustChanged())),
+    api.on.subscriptionRequestsChanged(({ accountId, requests }) =>
+      apply(() => store.getState().subscriptionRequestsChanged(accountId, requests)),
+    ),
     api.on.messageUpserted(({ accountId, message }) =>
       apply(() => {
         store.getState().messageUpserted(accountId, message);

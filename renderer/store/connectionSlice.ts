@@ -26,6 +26,7 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
         storageProblem: snapshot.storageProblem ?? null,
         rosters,
         chats,
+        subscriptionRequests: { ...snapshot.subscriptionRequests },
         activeAccountId:
           s.activeAccountId && ids.has(s.activeAccountId) ? s.activeAccountId : (snapshot.accounts[0]?.id ?? null),
         selected: s.selected && ids.has(s.selected.accountId) ? s.selected : null,
@@ -49,6 +50,8 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
         accounts,
         rosters: omitKey(s.rosters, accountId),
         chats: omitKey(s.chats, accountId),
+        subscriptionRequests: omitKey(s.subscriptionRequests, accountId),
+        collapsedGroups: omitKey(s.collapsedGroups, accountId),
         drafts,
         selected: s.selected?.accountId === accountId ? null : s.selected,
         activeAccountId: s.activeAccountId === accountId ? (accounts[0]?.id ?? null) : s.activeAccountId,

@@ -4,6 +4,7 @@ import { replaceRoster, setUnread, updateContact } from './transitions';
 
 export const createRosterSlice: StateCreator<AppState, [], [], RosterSlice> = (set) => ({
   rosters: {},
+  subscriptionRequests: {},
 
   rosterReplaced: (accountId, contacts) =>
     set((s) => ({ rosters: { ...s.rosters, [accountId]: replaceRoster(contacts) } })),
@@ -18,4 +19,7 @@ export const createRosterSlice: StateCreator<AppState, [], [], RosterSlice> = (s
       const next = setUnread(roster, jid, 0);
       return next === roster ? {} : { rosters: { ...s.rosters, [accountId]: next } };
     }),
+
+  subscriptionRequestsChanged: (accountId, requests) =>
+    set((s) => ({ subscriptionRequests: { ...s.subscriptionRequests, [accountId]: requests } })),
 });

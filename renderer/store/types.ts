@@ -10,6 +10,7 @@ import type {
   OwnShow,
   SecretStorageStatus,
   Snapshot,
+  SubscriptionRequest,
 } from '../../shared/contract';
 import type { ChatsByAccount } from './transitions';
 
@@ -36,6 +37,9 @@ export type RosterSlice = {
   rosterReplaced: (accountId: AccountId, contacts: Contact[]) => void;
   contactUpdated: (accountId: AccountId, contact: Contact) => void;
   unreadCleared: (accountId: AccountId, jid: string) => void;
+  /** Subscription requests waiting for the user's answer, per account. */
+  subscriptionRequests: Record<AccountId, SubscriptionRequest[]>;
+  subscriptionRequestsChanged: (accountId: AccountId, requests: SubscriptionRequest[]) => void;
 };
 
 export type ChatKey = { accountId: AccountId; peer: string };
@@ -62,6 +66,12 @@ export type UiSlice = {
   windowFocusChanged: (focused: boolean) => void;
   draftChanged: (chat: ChatKey, text: string) => void;
   trustChanged: () => void;
+  /** What the user typed into the roster's filter field. */
+  rosterFilter: string;
+  /** Roster groups folded away, per account (NO_GROUP for the contacts without a group). */
+  collapsedGroups: Record<AccountId, string[]>;
+  rosterFilterChanged: (text: string) => void;
+  groupToggled: (accountId: AccountId, group: string) => void;
 };
 
 export type AppState = ConnectionSlice & RosterSlice & ChatsSlice & UiSlice;
