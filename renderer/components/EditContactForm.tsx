@@ -3,6 +3,8 @@ import type { Contact } from '../../shared/contract';
 import { readEditContactForm } from '../contactForms';
 
 type Props = {
+  /** The id the dialog is labelled by: this form names itself (editing, or confirming a removal). */
+  titleId: string;
   contact: Contact;
   connected: boolean;
   onSave: (name: string, groups: string[]) => Promise<string | null>;
@@ -11,7 +13,7 @@ type Props = {
 };
 
 /** Name and groups of a contact, and removing it (after a confirmation). */
-export function EditContactForm({ contact, connected, onSave, onRemove, onClose }: Props) {
+export function EditContactForm({ titleId, contact, connected, onSave, onRemove, onClose }: Props) {
   const [name, setName] = useState(contact.name ?? '');
   const [groups, setGroups] = useState(contact.groups.join(', '));
   const [confirming, setConfirming] = useState(false);
@@ -35,6 +37,7 @@ export function EditContactForm({ contact, connected, onSave, onRemove, onClose 
   if (confirming) {
     return (
       <div className="form" data-testid="remove-contact-confirm">
+        <h2 id={titleId}>Remove contact</h2>
         <p>
           Remove <strong className="jid">{contact.jid}</strong> from your contacts? You will no longer see each other’s presence.
         </p>
@@ -57,7 +60,10 @@ export function EditContactForm({ contact, connected, onSave, onRemove, onClose 
 
   return (
     <form className="form" onSubmit={save} noValidate data-testid="edit-contact-form">
-      <p className="muted jid">{contact.jid}</p>
+      <div>
+        <h2 id={titleId}>Edit contact</h2>
+        <p className="muted jid">{contact.jid}</p>
+      </div>
       <label className="field">
         <span>Name</span>
         <input data-testid="edit-contact-name" type="text" autoFocus placeholder={contact.jid} value={name} onChange={(e) => setName(e.target.value)} />

@@ -63,8 +63,8 @@ function EditContactDialog({ account, contact, onClose }: { account: AccountView
   const actions = useActions();
   return (
     <ModalDialog className="contact-dialog" testId="edit-contact-dialog" labelledBy="edit-contact-title" onClose={onClose}>
-      <h2 id="edit-contact-title">Edit contact</h2>
       <EditContactForm
+        titleId="edit-contact-title"
         contact={contact}
         connected={account.connection.kind === 'online'}
         onClose={onClose}
