@@ -173,6 +173,13 @@ describe('adding a contact and answering the request through the UI', () => {
     await contactIn('alice', 'bob', ':not([data-subscription="both"])').waitFor();
     assert.match(await contactIn('alice', 'bob').innerText(), /Not in your contacts/);
     await contactIn('bob', 'alice', '[data-show="offline"]').waitFor();
+
+    // Someone in the list only because of the conversation can be added back, address prefilled.
+    await contactIn('alice', 'bob').hover();
+    await page.locator('.contact-row', { has: contactIn('alice', 'bob') }).getByTestId('add-stranger').click();
+    assert.equal(await page.getByTestId('add-contact-jid').inputValue(), jid('bob'));
+    await page.getByTestId('add-contact-dialog').getByRole('button', { name: 'Cancel' }).click();
+    await page.getByTestId('add-contact-dialog').waitFor({ state: 'detached' });
   });
 
   test('no errors in the pages, and no password in the hosts output', () => {

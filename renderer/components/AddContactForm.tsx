@@ -3,6 +3,8 @@ import { readAddContactForm, type ContactValues } from '../contactForms';
 
 type Props = {
   ownJid: string;
+  /** Prefilled, e.g. for someone who wrote to us without being a contact. */
+  initialAddress?: string;
   connected: boolean;
   /** Known group names, offered as suggestions. */
   groups: string[];
@@ -12,9 +14,9 @@ type Props = {
 };
 
 /** Address (required), name and group of a new contact; adding it asks to see their presence. */
-export function AddContactForm({ ownJid, connected, groups, onSubmit, onCancel }: Props) {
+export function AddContactForm({ ownJid, initialAddress = '', connected, groups, onSubmit, onCancel }: Props) {
   const id = useId();
-  const [address, setAddress] = useState('');
+  const [address, setAddress] = useState(initialAddress);
   const [name, setName] = useState('');
   const [group, setGroup] = useState('');
   const [error, setError] = useState<{ message: string; field?: string } | null>(null);

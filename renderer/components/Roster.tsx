@@ -14,6 +14,8 @@ type Props = {
   /** Whether the address is in the roster (not someone who only wrote to us): only those can be edited. */
   inRoster?: (jid: string) => boolean;
   onEdit?: (jid: string) => void;
+  /** Offered for those not in the roster (they wrote to us): add them as a contact. */
+  onAdd?: (jid: string) => void;
   /** Set while the user filters: what to say when nothing matches. */
   filter?: string;
 };
@@ -46,7 +48,9 @@ function secondLine(c: Contact, inRoster: boolean): { text: string; kind: 'atten
   return null;
 }
 
-function ContactRow({ c, selected, inRoster, onSelect, onEdit }: { c: Contact; selected: boolean; inRoster: boolean; onSelect: () => void; onEdit?: (() => void) | undefined }) {
+type RowProps = { c: Contact; selected: boolean; inRoster: boolean; onSelect: () => void; onEdit?: (() => void) | undefined; onAdd?: (() => void) | undefined };
+
+function ContactRow({ c, selected, inRoster, onSelect, onEdit, onAdd }: RowProps) {
   const name = displayName(c);
   const line = secondLine(c, inRoster);
   const label = [name, presenceLabel[c.presence.show], line?.text.replace(/^\W+ /u, ''), c.unread > 0 ? `${c.unread} unread` : '']
@@ -102,12 +106,17 @@ function ContactRow({ c, selected, inRoster, onSelect, onEdit }: { c: Contact; s
           ⋯
         </button>
       )}
+      {onAdd && (
+        <button type="button" className="contact-edit" data-testid="add-stranger" aria-label={`Add ${c.jid} to your contacts`} title="Add to contacts" onClick={onAdd}>
+          +
+        </button>
+      )}
     </li>
   );
 }
 
 /** The contact list in groups (available contacts first in each; the order comes sorted from the store). */
-export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoster = () => true, onEdit, filter = '' }: Props) {
+export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoster = () => true, onEdit, onAdd, filter = '' }: Props) {
   const empty = sections.every((s) => s.total === 0);
   if (empty) {
     return (
@@ -150,6 +159,7 @@ export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoste
                     inRoster={known}
                     onSelect={() => onSelect(c.jid)}
                     onEdit={known && onEdit ? () => onEdit(c.jid) : undefined}
+                    onAdd={!known && onAdd ? () => onAdd(c.jid) : undefined}
                   />
                 );
               })}

@@ -38,13 +38,14 @@ function SubscriptionRequestsConnected({ accountId }: { accountId: string }) {
   );
 }
 
-function AddContactDialog({ account, groups, onClose }: { account: AccountView; groups: string[]; onClose: () => void }) {
+function AddContactDialog({ account, groups, address, onClose }: { account: AccountView; groups: string[]; address: string; onClose: () => void }) {
   const actions = useActions();
   return (
     <ModalDialog className="contact-dialog" testId="add-contact-dialog" labelledBy="add-contact-title" onClose={onClose}>
       <h2 id="add-contact-title">Add contact</h2>
       <AddContactForm
         ownJid={account.jid}
+        initialAddress={address}
         connected={account.connection.kind === 'online'}
         groups={groups}
         onCancel={onClose}
@@ -99,7 +100,8 @@ export function ContactsPanel({ account }: { account: AccountView }) {
   const filter = useAppState((s) => s.rosterFilter);
   const collapsed = useAppState((s) => s.collapsedGroups[accountId] ?? noGroups);
   const selectedJid = useAppState((s) => (s.selected?.accountId === accountId ? s.selected.peer : null));
-  const [adding, setAdding] = useState(false);
+  /** The Add contact dialog is open (with this address prefilled; '' for none). */
+  const [adding, setAdding] = useState<string | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
 
   const selectSections = useMemo(() => createRosterSectionsSelector(), []);
@@ -116,7 +118,7 @@ export function ContactsPanel({ account }: { account: AccountView }) {
         <h2 className="sidebar-heading" id="roster-heading">
           Contacts
         </h2>
-        <button type="button" className="button small add-contact-button" data-testid="open-add-contact" onClick={() => setAdding(true)}>
+        <button type="button" className="button small add-contact-button" data-testid="open-add-contact" onClick={() => setAdding('')}>
           + Add contact
         </button>
       </div>
@@ -129,8 +131,9 @@ export function ContactsPanel({ account }: { account: AccountView }) {
         onToggleGroup={(group) => actions.toggleGroup(accountId, group)}
         inRoster={(jid) => rosterJids.has(jid)}
         onEdit={setEditing}
+        onAdd={setAdding}
       />
-      {adding && <AddContactDialog account={account} groups={groups} onClose={() => setAdding(false)} />}
+      {adding !== null && <AddContactDialog account={account} groups={groups} address={adding} onClose={() => setAdding(null)} />}
       {editedContact && <EditContactDialog key={editedContact.jid} account={account} contact={editedContact} onClose={() => setEditing(null)} />}
     </>
   );
