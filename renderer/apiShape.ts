@@ -35,6 +35,7 @@ const requestTable = {
   setContactGroups: true,
   approveSubscription: true,
   denySubscription: true,
+  setAvatar: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {
@@ -45,6 +46,7 @@ const eventTable = {
   messageUpserted: true,
   trustChanged: true,
   subscriptionRequestsChanged: true,
+  avatarChanged: true,
 } as const satisfies Record<EventName, true>;
 
 export const requestNamesForCheck = Object.keys(requestTable) as RequestName[];

@@ -214,6 +214,8 @@ export const Snapshot = z.object({
   storageProblem: z.string().optional(),
   /** Subscription requests waiting for an answer, per account (absent or missing account: none). */
   subscriptionRequests: z.record(z.string(), z.array(SubscriptionRequest)).optional(),
+  /** Pictures per account and bare JID (the account's own included), as data: URLs of checked images. */
+  avatars: z.record(z.string(), z.record(z.string(), z.string())).optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -354,6 +356,11 @@ export const requests = {
   approveSubscription: { request: z.object({ accountId: AccountId, jid: BareJid }).strict(), response: z.object({}) },
   /** Refuse a subscription request. */
   denySubscription: { request: z.object({ accountId: AccountId, jid: BareJid }).strict(), response: z.object({}) },
+  /** Set our picture (XEP-0084): base64 of a PNG, JPEG, GIF or WebP of at most 128 KiB; absent: remove it. */
+  setAvatar: {
+    request: z.object({ accountId: AccountId, image: z.string().min(4).max(174_764).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64').optional() }).strict(),
+    response: z.object({}),
+  },
 } as const;
 
 export type RequestName = keyof typeof requests;
@@ -375,6 +382,8 @@ export const events = {
   trustChanged: z.object({ accountId: AccountId }),
   /** The account's waiting subscription requests, all of them, after any change. */
   subscriptionRequestsChanged: z.object({ accountId: AccountId, requests: z.array(SubscriptionRequest) }),
+  /** A contact's (or the account's own) picture changed; `avatar` absent: none any more. */
+  avatarChanged: z.object({ accountId: AccountId, jid: z.string(), avatar: z.string().optional() }),
 } as const;
 
 export type EventName = keyof typeof events;

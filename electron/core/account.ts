@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import type { AccountView, ChatMessage, Contact, EventName, EventOf, OtrPolicy, OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
+import { Avatars } from './avatars.js';
 import { ContactManager } from './contacts.js';
 import { secureRandom } from './otr/random.js';
 import { PrivateChats, type IncomingText, type OtrIdentitySource } from './private-chats.js';
@@ -24,6 +25,7 @@ import {
   presenceStanza,
   rosterGet,
 } from './xmpp/stanzas.js';
+import { parseAvatarHash } from './xmpp/avatar-stanzas.js';
 import { isRosterPushFrom, parseSubscriptionPresence } from './xmpp/roster-stanzas.js';
 import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
@@ -56,6 +58,8 @@ export class Account {
   readonly privateChats: PrivateChats;
   /** Adding, removing, renaming, grouping contacts; subscription requests (contacts.ts). */
   readonly contactManager: ContactManager;
+  /** Contacts' pictures and our own (avatars.ts). */
+  readonly avatars: Avatars;
   private stored: StoredAccount;
   private readonly now: () => number;
   private otrTimer: NodeJS.Timeout;
@@ -107,6 +111,12 @@ export class Account {
       ownBare: () => this.ownBare(),
       requestsChanged: (requests) => this.deps.emit('subscriptionRequestsChanged', { accountId: this.id, requests }),
       now: this.now,
+    });
+    this.avatars = new Avatars({
+      session: () => this.connection.activeSession ?? undefined,
+      wanted: (jid) => jid === this.ownBare() || this.roster.has(jid),
+      changed: (jid, avatar) => this.deps.emit('avatarChanged', { accountId: this.id, jid, ...(avatar ? { avatar } : {}) }),
+      announce: () => this.setPresence(this.stored.ownPresence.show, this.stored.ownPresence.status),
     });
   }
 
@@ -244,7 +254,10 @@ export class Account {
       if (!isRosterPushFrom(ctx.stanza.attrs.from, this.ownBare())) return undefined as never;
       for (const jid of this.roster.push(parseRosterItems(ctx.element))) {
         if (this.roster.has(jid)) this.emitContact(jid);
-        else this.deps.emit('contactUpdated', { accountId: this.id, contact: Roster.removed(jid) });
+        else {
+          this.avatars.forget(jid);
+          this.deps.emit('contactUpdated', { accountId: this.id, contact: Roster.removed(jid) });
+        }
       }
       this.contactManager.rosterChanged();
       return {};
@@ -277,6 +290,8 @@ export class Account {
       const subscription = parseSubscriptionPresence(stanza);
       if (subscription) return this.contactManager.onPresence(subscription);
       const presence = parsePresence(stanza);
+      const avatarHash = presence?.available ? parseAvatarHash(stanza) : undefined;
+      if (presence && avatarHash !== undefined) this.avatars.onHash(presence.bare, avatarHash);
       if (presence && !presence.available) void this.privateChats.resourceOffline(stanza.attrs.from ?? '');
       if (presence?.available && this.roster.has(presence.bare)) void this.privateChats.peerAvailable(stanza.attrs.from ?? '');
       if (presence && this.roster.has(presence.bare) && this.roster.applyPresence(presence)) this.emitContact(presence.bare);

@@ -103,6 +103,7 @@ export class KlatschCore {
       secretStorage: this.options.secretBox.status(),
       ...(this.storageProblems() ? { storageProblem: this.storageProblems() } : {}),
       subscriptionRequests: Object.fromEntries(accounts.map((a) => [a.id, a.contactManager.requests()])),
+      avatars: Object.fromEntries(accounts.map((a) => [a.id, a.avatars.snapshot()])),
     };
   }
 
@@ -357,6 +358,12 @@ export class KlatschCore {
 
     denySubscription: async ({ accountId, jid }) => {
       await this.account(accountId).contactManager.deny(jid);
+      return {};
+    },
+
+    setAvatar: async ({ accountId, image }) => {
+      const account = this.account(accountId);
+      await account.avatars.setOwn(account.settings.jid, image);
       return {};
     },
   };

@@ -76,6 +76,7 @@ const valid = {
   setContactGroups: { accountId: 'acc-1', jid: 'carol@example.com', groups: ['Work', 'Berlin'] },
   approveSubscription: { accountId: 'acc-1', jid: 'carol@example.com' },
   denySubscription: { accountId: 'acc-1', jid: 'carol@example.com' },
+  setAvatar: { accountId: 'acc-1', image: 'iVBORw0KGgo=' },
 } as const;
 
 describe('dispatch: request names', () => {
@@ -314,5 +315,18 @@ describe('dispatch: contacts and subscriptions', () => {
     assert.equal((await dispatch('setContactGroups', { ...valid.setContactGroups, groups: [] })).ok, true);
     assert.equal((await dispatch('addContact', { accountId: 'acc-1', jid: 'carol@example.com' })).ok, true, 'name and groups are optional');
     assert.equal(calls.length, 5);
+  });
+});
+
+describe('dispatch: avatars', () => {
+  test('the picture must be bounded base64; absent removes it', async () => {
+    await assertRejected('setAvatar', { accountId: 'acc-1', image: 'not base64!' });
+    await assertRejected('setAvatar', { accountId: 'acc-1', image: 'A'.repeat(174_768) });
+    await assertRejected('setAvatar', { accountId: 'acc-1', image: 12 });
+    await assertRejected('setAvatar', { accountId: 'acc-1', image: 'iVBORw0KGgo=', type: 'image/png' });
+    const { calls, dispatch } = setup();
+    assert.equal((await dispatch('setAvatar', { accountId: 'acc-1' })).ok, true);
+    assert.equal((await dispatch('setAvatar', { accountId: 'acc-1', image: 'A'.repeat(174_764) })).ok, true);
+    assert.equal(calls.length, 2);
   });
 });
