@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { makePng } from '../tests/fixtures/png.js';
 import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
 import { launchBrowser, watchForErrors } from './support/browser.js';
 import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
@@ -29,7 +30,10 @@ describe('adding a contact and answering the request through the UI', () => {
 
   before(async () => {
     // No `contacts`: Alice and Bob are strangers until Alice adds Bob.
-    server = await startProsody({ users: [{ username: 'alice', password }, { username: 'bob', password }] });
+    server = await startProsody({
+      users: [{ username: 'alice', password }, { username: 'bob', password }],
+      extraConfig: 'modules_enabled = { "pep"; "vcard_legacy" }', // avatars (XEP-0084, XEP-0153)
+    });
     browser = await launchBrowser();
     await fs.mkdir(shots, { recursive: true });
     for (const user of ['alice', 'bob'] as const) {
@@ -123,6 +127,22 @@ describe('adding a contact and answering the request through the UI', () => {
     await pages.alice.locator('[data-testid="message"][data-direction="in"] [data-testid="message-body"]').first().waitFor();
     await shot('alice', 'chat');
     await shot('bob', 'chat');
+  });
+
+  test('Alice sets her picture; Bob sees it in his roster', async () => {
+    const page = pages.alice;
+    await page.locator('.account-menu summary').click();
+    const picture = makePng(64, [36, 87, 197], [250, 190, 60]);
+    await page.getByTestId('own-avatar-file').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: picture });
+    await page.getByTestId('own-avatar-image').waitFor();
+    const avatar = contactIn('bob', 'alice').getByTestId('contact-avatar');
+    await avatar.waitFor();
+    assert.equal(await avatar.getAttribute('src'), `data:image/png;base64,${picture.toString('base64')}`);
+    await shot('alice', 'own-avatar');
+    await shot('bob', 'avatar');
+    await page.getByTestId('own-avatar-file').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    assert.match(await page.getByTestId('own-avatar-error').innerText(), /PNG, JPEG, GIF or WebP/);
+    await page.locator('.account-menu summary').click();
   });
 
   test('Alice filters as she types and folds the group away', async () => {

@@ -16,6 +16,8 @@ type Props = {
   onEdit?: (jid: string) => void;
   /** Offered for those not in the roster (they wrote to us): add them as a contact. */
   onAdd?: (jid: string) => void;
+  /** The contact's picture (a data: URL), if any. */
+  avatarOf?: (jid: string) => string | undefined;
   /** Set while the user filters: what to say when nothing matches. */
   filter?: string;
 };
@@ -48,9 +50,17 @@ function secondLine(c: Contact, inRoster: boolean): { text: string; kind: 'atten
   return null;
 }
 
-type RowProps = { c: Contact; selected: boolean; inRoster: boolean; onSelect: () => void; onEdit?: (() => void) | undefined; onAdd?: (() => void) | undefined };
+type RowProps = {
+  c: Contact;
+  selected: boolean;
+  inRoster: boolean;
+  avatar: string | undefined;
+  onSelect: () => void;
+  onEdit?: (() => void) | undefined;
+  onAdd?: (() => void) | undefined;
+};
 
-function ContactRow({ c, selected, inRoster, onSelect, onEdit, onAdd }: RowProps) {
+function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd }: RowProps) {
   const name = displayName(c);
   const line = secondLine(c, inRoster);
   const label = [name, presenceLabel[c.presence.show], line?.text.replace(/^\W+ /u, ''), c.unread > 0 ? `${c.unread} unread` : '']
@@ -71,7 +81,14 @@ function ContactRow({ c, selected, inRoster, onSelect, onEdit, onAdd }: RowProps
         title={c.jid}
         onClick={onSelect}
       >
-        <PresenceDot show={c.presence.show} />
+        {avatar ? (
+          <span className="avatar-wrap">
+            <img className="avatar" data-testid="contact-avatar" src={avatar} alt="" />
+            <PresenceDot show={c.presence.show} />
+          </span>
+        ) : (
+          <PresenceDot show={c.presence.show} />
+        )}
         <span className="contact-text">
           <span className="contact-name">
             {name}
@@ -116,7 +133,7 @@ function ContactRow({ c, selected, inRoster, onSelect, onEdit, onAdd }: RowProps
 }
 
 /** The contact list in groups (available contacts first in each; the order comes sorted from the store). */
-export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoster = () => true, onEdit, onAdd, filter = '' }: Props) {
+export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoster = () => true, onEdit, onAdd, avatarOf, filter = '' }: Props) {
   const empty = sections.every((s) => s.total === 0);
   if (empty) {
     return (
@@ -157,6 +174,7 @@ export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoste
                     c={c}
                     selected={c.jid === selectedJid}
                     inRoster={known}
+                    avatar={avatarOf?.(c.jid)}
                     onSelect={() => onSelect(c.jid)}
                     onEdit={known && onEdit ? () => onEdit(c.jid) : undefined}
                     onAdd={!known && onAdd ? () => onAdd(c.jid) : undefined}

@@ -7,6 +7,7 @@ import type { AccountView, Contact } from '../../shared/contract';
 import { AddContactForm } from '../components/AddContactForm';
 import { EditContactForm } from '../components/EditContactForm';
 import { ModalDialog } from '../components/ModalDialog';
+import { OwnAvatar } from '../components/OwnAvatar';
 import { Roster } from '../components/Roster';
 import { RosterFilter } from '../components/RosterFilter';
 import { SubscriptionRequests } from '../components/SubscriptionRequests';
@@ -17,6 +18,7 @@ import { useActions, useAppState } from './context';
 const noContacts: Contact[] = [];
 const noRequests: never[] = [];
 const noGroups: string[] = [];
+const noAvatars: Record<string, string> = {};
 
 function SubscriptionRequestsConnected({ accountId }: { accountId: string }) {
   const actions = useActions();
@@ -100,6 +102,7 @@ export function ContactsPanel({ account }: { account: AccountView }) {
   const filter = useAppState((s) => s.rosterFilter);
   const collapsed = useAppState((s) => s.collapsedGroups[accountId] ?? noGroups);
   const selectedJid = useAppState((s) => (s.selected?.accountId === accountId ? s.selected.peer : null));
+  const avatars = useAppState((s) => s.avatars[accountId] ?? noAvatars);
   /** The Add contact dialog is open (with this address prefilled; '' for none). */
   const [adding, setAdding] = useState<string | null>(null);
   const [editing, setEditing] = useState<string | null>(null);
@@ -132,9 +135,27 @@ export function ContactsPanel({ account }: { account: AccountView }) {
         inRoster={(jid) => rosterJids.has(jid)}
         onEdit={setEditing}
         onAdd={setAdding}
+        avatarOf={(jid) => avatars[jid]}
       />
       {adding !== null && <AddContactDialog account={account} groups={groups} address={adding} onClose={() => setAdding(null)} />}
       {editedContact && <EditContactDialog key={editedContact.jid} account={account} contact={editedContact} onClose={() => setEditing(null)} />}
     </>
+  );
+}
+
+/** Our own picture, in the account settings. */
+export function OwnAvatarConnected({ account }: { account: AccountView }) {
+  const actions = useActions();
+  const avatar = useAppState((s) => s.avatars[account.id]?.[account.jid]);
+  return (
+    <OwnAvatar
+      jid={account.jid}
+      avatar={avatar}
+      connected={account.connection.kind === 'online'}
+      onChange={async (image) => {
+        const result = await actions.setAvatar(account.id, image);
+        return result.ok ? null : result.error.message;
+      }}
+    />
   );
 }

@@ -3,7 +3,7 @@ import type { AccountView, OwnShow } from '../../shared/contract';
 import { ConnectionStatus } from '../components/ConnectionStatus';
 import { OwnPresence } from '../components/OwnPresence';
 import { AccountActions } from './AccountActions';
-import { ContactsPanel } from './ContactsPanel';
+import { ContactsPanel, OwnAvatarConnected } from './ContactsPanel';
 import { useActions } from './context';
 import { TrustManager } from './TrustManager';
 
@@ -78,6 +78,7 @@ export function Sidebar({ account }: { account: AccountView }) {
         <OtrKeyStatus account={account} />
         <details className="account-menu">
           <summary>Account settings</summary>
+          <OwnAvatarConnected account={account} />
           <AccountActions account={account} />
         </details>
         <button type="button" className="button subtle small" data-testid="open-trust-manager" onClick={() => setTrustOpen(true)}>

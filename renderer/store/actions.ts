@@ -178,6 +178,11 @@ export function createActions(store: AppStore, api: KlatschApi) {
       return result;
     },
 
+    /** Our picture as base64 (undefined: remove it). */
+    setAvatar(accountId: AccountId, image: string | undefined) {
+      return settle(api.setAvatar(image === undefined ? { accountId } : { accountId, image }));
+    },
+
     setRosterFilter(text: string): void {
       store.getState().rosterFilterChanged(text);
     },

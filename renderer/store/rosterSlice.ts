@@ -5,6 +5,7 @@ import { replaceRoster, setUnread, updateContact } from './transitions';
 export const createRosterSlice: StateCreator<AppState, [], [], RosterSlice> = (set) => ({
   rosters: {},
   subscriptionRequests: {},
+  avatars: {},
 
   rosterReplaced: (accountId, contacts) =>
     set((s) => ({ rosters: { ...s.rosters, [accountId]: replaceRoster(contacts) } })),
@@ -22,4 +23,14 @@ export const createRosterSlice: StateCreator<AppState, [], [], RosterSlice> = (s
 
   subscriptionRequestsChanged: (accountId, requests) =>
     set((s) => ({ subscriptionRequests: { ...s.subscriptionRequests, [accountId]: requests } })),
+
+  avatarChanged: (accountId, jid, avatar) =>
+    set((s) => {
+      const mine = s.avatars[accountId] ?? {};
+      if (mine[jid] === avatar) return {};
+      const next = { ...mine };
+      if (avatar) next[jid] = avatar;
+      else delete next[jid];
+      return { avatars: { ...s.avatars, [accountId]: next } };
+    }),
 });

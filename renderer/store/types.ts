@@ -40,6 +40,9 @@ export type RosterSlice = {
   /** Subscription requests waiting for the user's answer, per account. */
   subscriptionRequests: Record<AccountId, SubscriptionRequest[]>;
   subscriptionRequestsChanged: (accountId: AccountId, requests: SubscriptionRequest[]) => void;
+  /** Pictures (data: URLs) per account and bare JID, the account's own included. */
+  avatars: Record<AccountId, Record<string, string>>;
+  avatarChanged: (accountId: AccountId, jid: string, avatar: string | undefined) => void;
 };
 
 export type ChatKey = { accountId: AccountId; peer: string };

@@ -154,7 +154,7 @@ function fakeApi() {
     if (fail.has(name)) return Promise.resolve({ ok: false, error: { code: 'not-connected', message: 'You are not connected.' } });
     return Promise.resolve({ ok: true, value: {} });
   };
-  const names: RequestName[] = ['getSnapshot', 'addContact', 'removeContact', 'renameContact', 'setContactGroups', 'approveSubscription', 'denySubscription'];
+  const names: RequestName[] = ['getSnapshot', 'setAvatar', 'addContact', 'removeContact', 'renameContact', 'setContactGroups', 'approveSubscription', 'denySubscription'];
   const api = {
     ...Object.fromEntries(names.map((n) => [n, request(n)])),
     on: Object.fromEntries(
@@ -252,5 +252,25 @@ describe('store: contacts', () => {
     assert.deepEqual(store.getState().collapsedGroups['a'], ['Team', NO_GROUP]);
     store.getState().groupToggled('a', 'Team');
     assert.deepEqual(store.getState().collapsedGroups['a'], [NO_GROUP]);
+  });
+});
+
+describe('store: avatars', () => {
+  test('from the snapshot and the event; removed with none; the account removal drops them', async () => {
+    const fake = fakeApi();
+    const store = createAppStore();
+    const actions = createActions(store, fake.api);
+    bindStoreToApi(store, fake.api, actions);
+    fake.answerSnapshot({ accounts: [account('a')], rosters: {}, chats: {}, secretStorage: { available: true }, avatars: { a: { 'bob@example.com': 'data:image/png;base64,AAAA' } } });
+    await tick();
+    assert.equal(store.getState().avatars['a']?.['bob@example.com'], 'data:image/png;base64,AAAA');
+    fake.emit('avatarChanged', { accountId: 'a', jid: 'carol@example.com', avatar: 'data:image/gif;base64,R0lG' });
+    fake.emit('avatarChanged', { accountId: 'a', jid: 'bob@example.com' });
+    assert.deepEqual(store.getState().avatars['a'], { 'carol@example.com': 'data:image/gif;base64,R0lG' });
+    const before = store.getState().avatars;
+    fake.emit('avatarChanged', { accountId: 'a', jid: 'bob@example.com' });
+    assert.equal(store.getState().avatars, before, 'nothing changed: the same object');
+    store.getState().accountRemoved('a');
+    assert.equal(store.getState().avatars['a'], undefined);
   });
 });
