@@ -67,7 +67,12 @@ export class Avatars {
     let base64 = await session.iq.request(avatarDataGet(jid, hash), timeout).then((r) => parseAvatarData(r, hash), () => undefined);
     if (!base64) base64 = await session.iq.request(vcardGet(jid), timeout).then(parseVcardPhoto, () => undefined);
     const avatar = base64 ? checkAvatar(base64, hash) : undefined;
-    if (!avatar || this.announced.get(jid) !== hash) return; // not an image, not the announced one, or outdated
+    if (this.announced.get(jid) !== hash) return; // a newer hash came meanwhile
+    if (!avatar) {
+      // Not there (yet: e.g. the subscription was just approved), not an image, or not the announced one: the next presence tries again.
+      this.announced.delete(jid);
+      return;
+    }
     this.shown.set(jid, { hash, dataUrl: avatar.dataUrl });
     this.deps.changed(jid, avatar.dataUrl);
   }

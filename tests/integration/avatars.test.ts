@@ -59,6 +59,12 @@ describe('avatars', () => {
     const later = await fresh.waitFor('avatarChanged', (e) => e.accountId === freshId && e.jid === jid('alice'));
     assert.equal(later.avatar, dataUrl);
     await fresh.core.stop();
+
+    // Alice on another device: her own picture comes with her own presence.
+    const { core: aliceAgain, id: aliceAgainId } = await signIn('alice');
+    const mine = await aliceAgain.waitFor('avatarChanged', (e) => e.accountId === aliceAgainId && e.jid === jid('alice'));
+    assert.equal(mine.avatar, dataUrl);
+    await aliceAgain.core.stop();
   });
 
   test('what is not a PNG, JPEG, GIF or WebP is refused before anything is sent', async () => {
