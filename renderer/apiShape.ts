@@ -30,6 +30,13 @@ const requestTable = {
   importLibotr: true,
   exportLibotr: true,
   setKeepPrivateHistory: true,
+  addContact: true,
+  removeContact: true,
+  renameContact: true,
+  setContactGroups: true,
+  approveSubscription: true,
+  denySubscription: true,
+  setAvatar: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {
@@ -40,6 +47,8 @@ const eventTable = {
   messageUpserted: true,
   xmppLinkOpened: true,
   trustChanged: true,
+  subscriptionRequestsChanged: true,
+  avatarChanged: true,
 } as const satisfies Record<EventName, true>;
 
 export const requestNamesForCheck = Object.keys(requestTable) as RequestName[];

@@ -71,6 +71,8 @@ export const ErrorCode = z.enum([
   'internal',
   /** The administrator's policy does not allow it. */
   'forbidden-by-policy',
+  /** The XMPP server refused a request (a roster change, …); the message says what it answered. */
+  'server-error',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -172,8 +174,20 @@ export const Contact = z.object({
   groups: z.array(z.string()),
   presence: Presence,
   unread: z.number().int(),
+  /** We asked to see the contact's presence and they have not answered yet (RFC 6121 ask='subscribe'). */
+  ask: z.literal('subscribe').optional(),
 });
 export type Contact = z.infer<typeof Contact>;
+
+/** Someone asks to see our presence (RFC 6121 §3.1.3) and waits for the user's answer. */
+export const SubscriptionRequest = z.object({
+  jid: z.string(),
+  /** Epoch ms of the first time it arrived. */
+  receivedAt: z.number(),
+  /** What they wrote with it, if anything (shown as text). */
+  text: z.string().optional(),
+});
+export type SubscriptionRequest = z.infer<typeof SubscriptionRequest>;
 
 export const ChatMessage = z.object({
   id: z.string(),
@@ -207,6 +221,10 @@ export const Snapshot = z.object({
   storageProblem: z.string().optional(),
   /** The administrator's policy: what is locked and why. */
   policy: PolicyView.optional(),
+  /** Subscription requests waiting for an answer, per account (absent or missing account: none). */
+  subscriptionRequests: z.record(z.string(), z.array(SubscriptionRequest)).optional(),
+  /** Pictures per account and bare JID (the account's own included), as data: URLs of checked images. */
+  avatars: z.record(z.string(), z.record(z.string(), z.string())).optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -214,6 +232,10 @@ export type Snapshot = z.infer<typeof Snapshot>;
 // Requests: renderer → main
 
 const Password = z.string().min(1).max(1024);
+/** A contact's name in the roster ('' on rename: no name, the address is shown). */
+const ContactName = z.string().max(256);
+/** Roster groups of one contact (RFC 6121 §2.1.2.4), bounded in count and length. */
+const ContactGroups = z.array(z.string().max(256)).max(32);
 
 export const requests = {
   getSnapshot: { request: z.object({}).strict(), response: Snapshot },
@@ -330,6 +352,29 @@ export const requests = {
     request: z.object({ accountId: AccountId, peer: BareJid, keep: z.boolean() }).strict(),
     response: z.object({}),
   },
+  /** Put the address into the roster (with a name and groups) and ask to see the contact's presence. */
+  addContact: {
+    request: z.object({ accountId: AccountId, jid: BareJid, name: ContactName.optional(), groups: ContactGroups.optional() }).strict(),
+    response: z.object({}),
+  },
+  /** Remove from the roster; the server cancels the presence subscriptions both ways. */
+  removeContact: { request: z.object({ accountId: AccountId, jid: BareJid }).strict(), response: z.object({}) },
+  /** Set the contact's name in the roster ('' removes it). */
+  renameContact: { request: z.object({ accountId: AccountId, jid: BareJid, name: ContactName }).strict(), response: z.object({}) },
+  /** Set the contact's roster groups (an empty list: no group). */
+  setContactGroups: {
+    request: z.object({ accountId: AccountId, jid: BareJid, groups: ContactGroups }).strict(),
+    response: z.object({}),
+  },
+  /** Let the requester see our presence (and ask to see theirs, if we do not yet). */
+  approveSubscription: { request: z.object({ accountId: AccountId, jid: BareJid }).strict(), response: z.object({}) },
+  /** Refuse a subscription request. */
+  denySubscription: { request: z.object({ accountId: AccountId, jid: BareJid }).strict(), response: z.object({}) },
+  /** Set our picture (XEP-0084): base64 of a PNG, JPEG, GIF or WebP of at most 128 KiB; absent: remove it. */
+  setAvatar: {
+    request: z.object({ accountId: AccountId, image: z.string().min(4).max(174_764).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64').optional() }).strict(),
+    response: z.object({}),
+  },
 } as const;
 
 export type RequestName = keyof typeof requests;
@@ -351,6 +396,10 @@ export const events = {
   xmppLinkOpened: XmppLinkEvent,
   /** Some key's trust changed, or a key was seen or forgotten: a trust list on screen should be fetched again. */
   trustChanged: z.object({ accountId: AccountId }),
+  /** The account's waiting subscription requests, all of them, after any change. */
+  subscriptionRequestsChanged: z.object({ accountId: AccountId, requests: z.array(SubscriptionRequest) }),
+  /** A contact's (or the account's own) picture changed; `avatar` absent: none any more. */
+  avatarChanged: z.object({ accountId: AccountId, jid: z.string(), avatar: z.string().optional() }),
 } as const;
 
 export type EventName = keyof typeof events;

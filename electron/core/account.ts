@@ -6,6 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import type { AccountView, ChatMessage, Contact, EventName, EventOf, OtrPolicy, OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
+import { Avatars } from './avatars.js';
+import { ContactManager } from './contacts.js';
 import { secureRandom } from './otr/random.js';
 import { PrivateChats, type IncomingText, type OtrIdentitySource } from './private-chats.js';
 import { Roster } from './roster.js';
@@ -27,6 +29,8 @@ import {
   presenceStanza,
   rosterGet,
 } from './xmpp/stanzas.js';
+import { parseAvatarHash } from './xmpp/avatar-stanzas.js';
+import { isRosterPushFrom, parseSubscriptionPresence } from './xmpp/roster-stanzas.js';
 import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
 import type { AccountPolicyHooks } from './policy/account-policy.js';
@@ -61,6 +65,10 @@ export class Account {
   readonly chats = new ChatLog();
   readonly connection: ConnectionManager;
   readonly privateChats: PrivateChats;
+  /** Adding, removing, renaming, grouping contacts; subscription requests (contacts.ts). */
+  readonly contactManager: ContactManager;
+  /** Contacts' pictures and our own (avatars.ts). */
+  readonly avatars: Avatars;
   private stored: StoredAccount;
   private readonly now: () => number;
   private otrTimer: NodeJS.Timeout;
@@ -115,6 +123,19 @@ export class Account {
     });
     this.connection.on('session', (session: XmppSession) => this.onSession(session));
     for (const [peer, list] of Object.entries(deps.history?.chats() ?? {})) this.chats.restore(peer, list);
+    this.contactManager = new ContactManager({
+      roster: this.roster,
+      session: () => this.connection.activeSession ?? undefined,
+      ownBare: () => this.ownBare(),
+      requestsChanged: (requests) => this.deps.emit('subscriptionRequestsChanged', { accountId: this.id, requests }),
+      now: this.now,
+    });
+    this.avatars = new Avatars({
+      session: () => this.connection.activeSession ?? undefined,
+      wanted: (jid) => jid === this.ownBare() || this.roster.has(jid),
+      changed: (jid, avatar) => this.deps.emit('avatarChanged', { accountId: this.id, jid, ...(avatar ? { avatar } : {}) }),
+      announce: () => this.setPresence(this.stored.ownPresence.show, this.stored.ownPresence.status),
+    });
   }
 
   /** The trust store's answers for this account. */
@@ -281,9 +302,15 @@ export class Account {
   private onSession(session: XmppSession): void {
     session.callee.set(NS_ROSTER, 'query', (ctx) => {
       // RFC 6121 §2.1.6: a push from anyone but our own server is ignored (and answered with an error).
-      const from = ctx.stanza.attrs.from;
-      if (from !== undefined && bareJid(from) !== this.ownBare()) return undefined as never;
-      for (const jid of this.roster.push(parseRosterItems(ctx.element))) this.emitContact(jid);
+      if (!isRosterPushFrom(ctx.stanza.attrs.from, this.ownBare())) return undefined as never;
+      for (const jid of this.roster.push(parseRosterItems(ctx.element))) {
+        if (this.roster.has(jid)) this.emitContact(jid);
+        else {
+          this.avatars.forget(jid);
+          this.deps.emit('contactUpdated', { accountId: this.id, contact: Roster.removed(jid) });
+        }
+      }
+      this.contactManager.rosterChanged();
       return {};
     });
     session.on('stanza', (stanza: Element) => {
@@ -304,6 +331,7 @@ export class Account {
       this.emitRoster();
       // Carbons before presence, so that no copy is missed; a server without them just answers an error.
       await session.iq.request(enableCarbons()).catch(() => undefined);
+      this.contactManager.rosterChanged();
       await session.send(presenceStanza(this.stored.ownPresence.show, this.stored.ownPresence.status));
     } catch {
       // The session ended meanwhile; the connection manager reports that.
@@ -312,7 +340,11 @@ export class Account {
 
   private onStanza(stanza: Element): void {
     if (stanza.name === 'presence') {
+      const subscription = parseSubscriptionPresence(stanza);
+      if (subscription) return this.contactManager.onPresence(subscription);
       const presence = parsePresence(stanza);
+      const avatarHash = presence?.available ? parseAvatarHash(stanza) : undefined;
+      if (presence && avatarHash !== undefined) this.avatars.onHash(presence.bare, avatarHash);
       if (presence && !presence.available) void this.privateChats.resourceOffline(stanza.attrs.from ?? '');
       if (presence?.available && this.roster.has(presence.bare)) void this.privateChats.peerAvailable(stanza.attrs.from ?? '');
       if (presence && this.roster.has(presence.bare) && this.roster.applyPresence(presence)) this.emitContact(presence.bare);

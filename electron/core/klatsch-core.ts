@@ -114,6 +114,8 @@ export class KlatschCore {
       secretStorage: this.options.secretBox.status(),
       ...(this.storageProblems() ? { storageProblem: this.storageProblems() } : {}),
       policy: this.policy.view(accounts.map((a) => a.settings.jid)),
+      subscriptionRequests: Object.fromEntries(accounts.map((a) => [a.id, a.contactManager.requests()])),
+      avatars: Object.fromEntries(accounts.map((a) => [a.id, a.avatars.snapshot()])),
     };
   }
 
@@ -364,6 +366,44 @@ export class KlatschCore {
       const others = (account.settings.keepPrivateHistory ?? []).filter((p) => p !== jid);
       await this.saveAccount(account, { ...account.settings, keepPrivateHistory: keep ? [...others, jid] : others });
       account.keepPrivateHistoryChanged(jid);
+      return {};
+    },
+
+    // Contacts and subscriptions (contacts.ts): errors there are already the user's to read.
+    addContact: async ({ accountId, jid, name, groups }) => {
+      this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, jid));
+      await this.account(accountId).contactManager.add(jid, name, groups);
+      return {};
+    },
+
+    removeContact: async ({ accountId, jid }) => {
+      await this.account(accountId).contactManager.remove(jid);
+      return {};
+    },
+
+    renameContact: async ({ accountId, jid, name }) => {
+      await this.account(accountId).contactManager.rename(jid, name);
+      return {};
+    },
+
+    setContactGroups: async ({ accountId, jid, groups }) => {
+      await this.account(accountId).contactManager.setGroups(jid, groups);
+      return {};
+    },
+
+    approveSubscription: async ({ accountId, jid }) => {
+      await this.account(accountId).contactManager.approve(jid);
+      return {};
+    },
+
+    denySubscription: async ({ accountId, jid }) => {
+      await this.account(accountId).contactManager.deny(jid);
+      return {};
+    },
+
+    setAvatar: async ({ accountId, image }) => {
+      const account = this.account(accountId);
+      await account.avatars.setOwn(account.settings.jid, image);
       return {};
     },
   };

@@ -22,14 +22,25 @@ export class Roster {
   /** A roster push (RFC 6121 §2.1.6). Returns the JIDs whose entry changed. */
   push(items: RosterItem[]): string[] {
     for (const item of items) {
-      if (item.subscription === 'remove') this.items.delete(item.jid);
-      else this.items.set(item.jid, item);
+      if (item.subscription === 'remove') {
+        this.items.delete(item.jid);
+        this.resources.delete(item.jid);
+      } else this.items.set(item.jid, item);
     }
     return items.map((i) => i.jid);
   }
 
+  /** What the UI is told of a contact that left the roster (its `contactUpdated` with subscription 'remove'). */
+  static removed(jid: string): Contact {
+    return { jid, subscription: 'remove', groups: [], presence: offline, unread: 0 };
+  }
+
   has(jid: string): boolean {
     return this.items.has(jid);
+  }
+
+  item(jid: string): RosterItem | undefined {
+    return this.items.get(jid);
   }
 
   /** Returns true if what the UI shows for this contact changed. */
@@ -69,6 +80,7 @@ export class Roster {
       groups: item.groups,
       presence: this.presenceOf(jid),
       unread,
+      ...(item.ask ? { ask: item.ask } : {}),
     };
   }
 

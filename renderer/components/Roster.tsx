@@ -1,19 +1,31 @@
 import type { KeyboardEvent } from 'react';
 import type { Contact } from '../../shared/contract';
 import { presenceLabel } from '../format';
+import { NO_GROUP, type RosterSection } from '../store/rosterView';
 import { displayName } from '../store/transitions';
 import { PresenceDot } from './PresenceDot';
 
 type Props = {
-  contacts: Contact[];
+  sections: RosterSection[];
   selectedJid: string | null;
   onSelect: (jid: string) => void;
+  /** Folds a group away or opens it (absent: groups cannot be folded). */
+  onToggleGroup?: (key: string) => void;
+  /** Whether the address is in the roster (not someone who only wrote to us): only those can be edited. */
+  inRoster?: (jid: string) => boolean;
+  onEdit?: (jid: string) => void;
+  /** Offered for those not in the roster (they wrote to us): add them as a contact. */
+  onAdd?: (jid: string) => void;
+  /** The contact's picture (a data: URL), if any. */
+  avatarOf?: (jid: string) => string | undefined;
+  /** Set while the user filters: what to say when nothing matches. */
+  filter?: string;
 };
 
 /** Moves focus between the contact buttons with the arrow keys, Home and End. */
-function onListKeyDown(e: KeyboardEvent<HTMLUListElement>) {
+function onListKeyDown(e: KeyboardEvent<HTMLDivElement>) {
   const keys = ['ArrowDown', 'ArrowUp', 'Home', 'End'];
-  if (!keys.includes(e.key)) return;
+  if (!keys.includes(e.key) || (e.target as HTMLElement).tagName === 'INPUT') return;
   const buttons = Array.from(e.currentTarget.querySelectorAll<HTMLButtonElement>('button[data-jid]'));
   if (buttons.length === 0) return;
   const current = buttons.indexOf(document.activeElement as HTMLButtonElement);
@@ -26,71 +38,153 @@ function onListKeyDown(e: KeyboardEvent<HTMLUListElement>) {
   buttons[next]?.focus();
 }
 
-/** The contact list: available contacts first (the order comes sorted from the store). */
-export function Roster({ contacts, selectedJid, onSelect }: Props) {
-  if (contacts.length === 0) {
+/** The second line of a contact: what needs the user first, then the status text, then the subscription. */
+function secondLine(c: Contact, inRoster: boolean): { text: string; kind: 'attention' | 'status' | 'subscription' } | null {
+  // What needs the user: the contact asks to be authenticated, or uses a new key nothing is sent with yet.
+  if (c.keyWarning) return { text: '⚠️ New key: check before writing', kind: 'attention' };
+  if (c.smp?.phase === 'asked') return { text: '🔑 Wants to authenticate you', kind: 'attention' };
+  if (c.presence.status) return { text: c.presence.status, kind: 'status' };
+  if (!inRoster) return { text: 'Not in your contacts', kind: 'subscription' };
+  if (c.ask === 'subscribe') return { text: 'Waiting for approval', kind: 'subscription' };
+  if (c.subscription === 'none' || c.subscription === 'from') return { text: 'Presence not shared', kind: 'subscription' };
+  return null;
+}
+
+type RowProps = {
+  c: Contact;
+  selected: boolean;
+  inRoster: boolean;
+  avatar: string | undefined;
+  onSelect: () => void;
+  onEdit?: (() => void) | undefined;
+  onAdd?: (() => void) | undefined;
+};
+
+function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd }: RowProps) {
+  const name = displayName(c);
+  const line = secondLine(c, inRoster);
+  const label = [name, presenceLabel[c.presence.show], line?.text.replace(/^\W+ /u, ''), c.unread > 0 ? `${c.unread} unread` : '']
+    .filter(Boolean)
+    .join(', ');
+  return (
+    <li className="contact-row">
+      <button
+        type="button"
+        className={`contact${selected ? ' selected' : ''}`}
+        data-testid="contact"
+        data-jid={c.jid}
+        data-show={c.presence.show}
+        data-subscription={c.subscription}
+        data-ask={c.ask}
+        aria-current={selected ? 'true' : undefined}
+        aria-label={label}
+        title={c.jid}
+        onClick={onSelect}
+      >
+        {avatar ? (
+          <span className="avatar-wrap">
+            <img className="avatar" data-testid="contact-avatar" src={avatar} alt="" />
+            <PresenceDot show={c.presence.show} />
+          </span>
+        ) : (
+          <PresenceDot show={c.presence.show} />
+        )}
+        <span className="contact-text">
+          <span className="contact-name">
+            {name}
+            {(c.privacy === 'private' || c.privacy === 'private-verified') && (
+              <span
+                className={`contact-privacy privacy-${c.privacy}`}
+                data-testid="contact-private"
+                title={c.privacy === 'private-verified' ? 'Private and verified' : 'Private, not verified'}
+              >
+                {' '}
+                🔒{c.privacy === 'private-verified' ? '✓' : ''}
+              </span>
+            )}
+          </span>
+          {line && (
+            <span
+              className={`contact-status${line.kind === 'attention' ? ' contact-attention' : line.kind === 'subscription' ? ' contact-subscription' : ''}`}
+              data-testid={line.kind === 'attention' ? 'contact-attention' : line.kind === 'subscription' ? 'contact-subscription' : undefined}
+            >
+              {line.text}
+            </span>
+          )}
+        </span>
+        {c.unread > 0 && (
+          <span className="badge" data-testid="unread-badge">
+            {c.unread > 99 ? '99+' : c.unread}
+          </span>
+        )}
+      </button>
+      {onEdit && (
+        <button type="button" className="contact-edit" data-testid="edit-contact" aria-label={`Edit ${name}`} title="Edit contact" onClick={onEdit}>
+          ⋯
+        </button>
+      )}
+      {onAdd && (
+        <button type="button" className="contact-edit" data-testid="add-stranger" aria-label={`Add ${c.jid} to your contacts`} title="Add to contacts" onClick={onAdd}>
+          +
+        </button>
+      )}
+    </li>
+  );
+}
+
+/** The contact list in groups (available contacts first in each; the order comes sorted from the store). */
+export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoster = () => true, onEdit, onAdd, avatarOf, filter = '' }: Props) {
+  const empty = sections.every((s) => s.total === 0);
+  if (empty) {
     return (
       <div className="roster-empty" data-testid="roster">
-        <p className="muted">No contacts yet.</p>
+        <p className="muted">{filter.trim() ? `No contact matches “${filter.trim()}”.` : 'No contacts yet.'}</p>
       </div>
     );
   }
+  // One section of contacts without groups is a plain list, as if there were no groups at all.
+  const headers = !(sections.length === 1 && sections[0]!.key === NO_GROUP);
   return (
-    <ul className="roster" data-testid="roster" aria-label="Contacts" onKeyDown={onListKeyDown}>
-      {contacts.map((c) => {
-        const name = displayName(c);
-        const selected = c.jid === selectedJid;
-        // What needs the user: the contact asks to be authenticated, or uses a new key nothing is sent with yet.
-        const attention = c.keyWarning ? 'New key: check before writing' : c.smp?.phase === 'asked' ? 'Wants to authenticate you' : '';
-        const label = [name, presenceLabel[c.presence.show], attention, c.presence.status, c.unread > 0 ? `${c.unread} unread` : '']
-          .filter(Boolean)
-          .join(', ');
-        return (
-          <li key={c.jid}>
-            <button
-              type="button"
-              className={`contact${selected ? ' selected' : ''}`}
-              data-testid="contact"
-              data-jid={c.jid}
-              data-show={c.presence.show}
-              aria-current={selected ? 'true' : undefined}
-              aria-label={label}
-              title={c.jid}
-              onClick={() => onSelect(c.jid)}
-            >
-              <PresenceDot show={c.presence.show} />
-              <span className="contact-text">
-                <span className="contact-name">
-                  {name}
-                  {(c.privacy === 'private' || c.privacy === 'private-verified') && (
-                    <span
-                      className={`contact-privacy privacy-${c.privacy}`}
-                      data-testid="contact-private"
-                      title={c.privacy === 'private-verified' ? 'Private and verified' : 'Private, not verified'}
-                    >
-                      {' '}
-                      🔒{c.privacy === 'private-verified' ? '✓' : ''}
-                    </span>
-                  )}
-                </span>
-                {attention ? (
-                  <span className="contact-status contact-attention" data-testid="contact-attention">
-                    {c.keyWarning ? '⚠️ ' : '🔑 '}
-                    {attention}
-                  </span>
-                ) : (
-                  c.presence.status && <span className="contact-status">{c.presence.status}</span>
-                )}
-              </span>
-              {c.unread > 0 && (
-                <span className="badge" data-testid="unread-badge">
-                  {c.unread > 99 ? '99+' : c.unread}
-                </span>
-              )}
-            </button>
-          </li>
-        );
-      })}
-    </ul>
+    <div className="roster" data-testid="roster" onKeyDown={onListKeyDown}>
+      {sections.map((s) => (
+        <section key={s.key || '\u0000none'} className="roster-group" data-testid="roster-group" data-group={s.key} data-collapsed={s.collapsed}>
+          {headers && (
+            <h3 className="roster-group-heading">
+              <button
+                type="button"
+                className="group-toggle disclosure"
+                data-testid="group-toggle"
+                aria-expanded={!s.collapsed}
+                disabled={!onToggleGroup}
+                onClick={() => onToggleGroup?.(s.key)}
+              >
+                <span className="disclosure-arrow" aria-hidden="true" />
+                <span className="group-name">{s.label}</span>
+                <span className="count">{s.total}</span>
+              </button>
+            </h3>
+          )}
+          {!s.collapsed && (
+            <ul className="roster-list" aria-label={headers ? s.label : 'Contacts'}>
+              {s.contacts.map((c) => {
+                const known = inRoster(c.jid);
+                return (
+                  <ContactRow
+                    key={c.jid}
+                    c={c}
+                    selected={c.jid === selectedJid}
+                    inRoster={known}
+                    avatar={avatarOf?.(c.jid)}
+                    onSelect={() => onSelect(c.jid)}
+                    onEdit={known && onEdit ? () => onEdit(c.jid) : undefined}
+                    onAdd={!known && onAdd ? () => onAdd(c.jid) : undefined}
+                  />
+                );
+              })}
+            </ul>
+          )}
+        </section>
+      ))}
+    </div>
   );
 }

@@ -2,13 +2,10 @@ import { useState } from 'react';
 import type { AccountView, OwnShow } from '../../shared/contract';
 import { ConnectionStatus } from '../components/ConnectionStatus';
 import { OwnPresence } from '../components/OwnPresence';
-import { Roster } from '../components/Roster';
-import { contactsWithConversations } from '../store/transitions';
 import { AccountActions } from './AccountActions';
-import { useActions, useAppState } from './context';
+import { ContactsPanel, OwnAvatarConnected } from './ContactsPanel';
+import { useActions } from './context';
 import { TrustManager } from './TrustManager';
-
-const noContacts: never[] = [];
 
 function OwnPresenceConnected({ account }: { account: AccountView }) {
   const actions = useActions();
@@ -51,15 +48,6 @@ function ConnectionStatusConnected({ account }: { account: AccountView }) {
   );
 }
 
-function RosterConnected({ accountId }: { accountId: string }) {
-  const actions = useActions();
-  const roster = useAppState((s) => s.rosters[accountId] ?? noContacts);
-  const peers = useAppState((s) => s.chats[accountId]);
-  const selectedJid = useAppState((s) => (s.selected?.accountId === accountId ? s.selected.peer : null));
-  const contacts = contactsWithConversations(roster, peers);
-  return <Roster contacts={contacts} selectedJid={selectedJid} onSelect={(peer) => actions.selectChat({ accountId, peer })} />;
-}
-
 /** The account's own OTR key: being made (it takes a moment, off the UI thread), or kept only in memory. */
 function OtrKeyStatus({ account }: { account: AccountView }) {
   const key = account.otrKey;
@@ -90,6 +78,7 @@ export function Sidebar({ account }: { account: AccountView }) {
         <OtrKeyStatus account={account} />
         <details className="account-menu">
           <summary>Account settings</summary>
+          <OwnAvatarConnected account={account} />
           <AccountActions account={account} />
         </details>
         <button type="button" className="button subtle small" data-testid="open-trust-manager" onClick={() => setTrustOpen(true)}>
@@ -97,10 +86,7 @@ export function Sidebar({ account }: { account: AccountView }) {
         </button>
         {trustOpen && <TrustManager onClose={() => setTrustOpen(false)} />}
       </div>
-      <h2 className="sidebar-heading" id="roster-heading">
-        Contacts
-      </h2>
-      <RosterConnected accountId={account.id} />
+      <ContactsPanel key={account.id} account={account} />
     </nav>
   );
 }

@@ -152,6 +152,45 @@ export function createActions(store: AppStore, api: KlatschApi) {
       return settle(api.setOtrPolicy({ accountId, peer, ...(policy ? { policy } : {}) }));
     },
 
+    addContact(accountId: AccountId, jid: string, name?: string, groups?: string[]) {
+      return settle(api.addContact({ accountId, jid, ...(name ? { name } : {}), ...(groups?.length ? { groups } : {}) }));
+    },
+
+    removeContact(accountId: AccountId, jid: string) {
+      return settle(api.removeContact({ accountId, jid }));
+    },
+
+    renameContact(accountId: AccountId, jid: string, name: string) {
+      return settle(api.renameContact({ accountId, jid, name }));
+    },
+
+    setContactGroups(accountId: AccountId, jid: string, groups: string[]) {
+      return settle(api.setContactGroups({ accountId, jid, groups }));
+    },
+
+    /** Answers a subscription request; the request leaves the list at once (main confirms with its event). */
+    async answerSubscription(accountId: AccountId, jid: string, approve: boolean) {
+      const result = await settle(approve ? api.approveSubscription({ accountId, jid }) : api.denySubscription({ accountId, jid }));
+      if (result.ok) {
+        const s = store.getState();
+        s.subscriptionRequestsChanged(accountId, (s.subscriptionRequests[accountId] ?? []).filter((r) => r.jid !== jid));
+      }
+      return result;
+    },
+
+    /** Our picture as base64 (undefined: remove it). */
+    setAvatar(accountId: AccountId, image: string | undefined) {
+      return settle(api.setAvatar(image === undefined ? { accountId } : { accountId, image }));
+    },
+
+    setRosterFilter(text: string): void {
+      store.getState().rosterFilterChanged(text);
+    },
+
+    toggleGroup(accountId: AccountId, group: string): void {
+      store.getState().groupToggled(accountId, group);
+    },
+
     selectChat(chat: ChatKey | null): void {
       store.getState().chatSelected(chat);
       if (chat) markRead(chat);

@@ -31,6 +31,10 @@ export function bindStoreToApi(store: AppStore, api: KlatschApi, actions: Action
       }),
     ),
     api.on.trustChanged(() => apply(() => store.getState().trustChanged())),
+    api.on.subscriptionRequestsChanged(({ accountId, requests }) =>
+      apply(() => store.getState().subscriptionRequestsChanged(accountId, requests)),
+    ),
+    api.on.avatarChanged(({ accountId, jid, avatar }) => apply(() => store.getState().avatarChanged(accountId, jid, avatar))),
     api.on.messageUpserted(({ accountId, message }) =>
       apply(() => {
         store.getState().messageUpserted(accountId, message);

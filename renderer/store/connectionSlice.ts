@@ -28,6 +28,8 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
         policy: snapshot.policy ?? null,
         rosters,
         chats,
+        subscriptionRequests: { ...snapshot.subscriptionRequests },
+        avatars: { ...snapshot.avatars },
         activeAccountId:
           s.activeAccountId && ids.has(s.activeAccountId) ? s.activeAccountId : (snapshot.accounts[0]?.id ?? null),
         selected: s.selected && ids.has(s.selected.accountId) ? s.selected : null,
@@ -51,6 +53,9 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
         accounts,
         rosters: omitKey(s.rosters, accountId),
         chats: omitKey(s.chats, accountId),
+        subscriptionRequests: omitKey(s.subscriptionRequests, accountId),
+        avatars: omitKey(s.avatars, accountId),
+        collapsedGroups: omitKey(s.collapsedGroups, accountId),
         drafts,
         selected: s.selected?.accountId === accountId ? null : s.selected,
         activeAccountId: s.activeAccountId === accountId ? (accounts[0]?.id ?? null) : s.activeAccountId,

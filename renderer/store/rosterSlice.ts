@@ -4,6 +4,8 @@ import { replaceRoster, setUnread, updateContact } from './transitions';
 
 export const createRosterSlice: StateCreator<AppState, [], [], RosterSlice> = (set) => ({
   rosters: {},
+  subscriptionRequests: {},
+  avatars: {},
 
   rosterReplaced: (accountId, contacts) =>
     set((s) => ({ rosters: { ...s.rosters, [accountId]: replaceRoster(contacts) } })),
@@ -17,5 +19,18 @@ export const createRosterSlice: StateCreator<AppState, [], [], RosterSlice> = (s
       if (!roster) return {};
       const next = setUnread(roster, jid, 0);
       return next === roster ? {} : { rosters: { ...s.rosters, [accountId]: next } };
+    }),
+
+  subscriptionRequestsChanged: (accountId, requests) =>
+    set((s) => ({ subscriptionRequests: { ...s.subscriptionRequests, [accountId]: requests } })),
+
+  avatarChanged: (accountId, jid, avatar) =>
+    set((s) => {
+      const mine = s.avatars[accountId] ?? {};
+      if (mine[jid] === avatar) return {};
+      const next = { ...mine };
+      if (avatar) next[jid] = avatar;
+      else delete next[jid];
+      return { avatars: { ...s.avatars, [accountId]: next } };
     }),
 });

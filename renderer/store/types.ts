@@ -12,6 +12,7 @@ import type {
   Snapshot,
   PolicyView,
   XmppLinkEvent,
+  SubscriptionRequest,
 } from '../../shared/contract';
 import type { ChatsByAccount } from './transitions';
 
@@ -40,6 +41,12 @@ export type RosterSlice = {
   rosterReplaced: (accountId: AccountId, contacts: Contact[]) => void;
   contactUpdated: (accountId: AccountId, contact: Contact) => void;
   unreadCleared: (accountId: AccountId, jid: string) => void;
+  /** Subscription requests waiting for the user's answer, per account. */
+  subscriptionRequests: Record<AccountId, SubscriptionRequest[]>;
+  subscriptionRequestsChanged: (accountId: AccountId, requests: SubscriptionRequest[]) => void;
+  /** Pictures (data: URLs) per account and bare JID, the account's own included. */
+  avatars: Record<AccountId, Record<string, string>>;
+  avatarChanged: (accountId: AccountId, jid: string, avatar: string | undefined) => void;
 };
 
 export type ChatKey = { accountId: AccountId; peer: string };
@@ -69,6 +76,12 @@ export type UiSlice = {
   xmppLink: XmppLinkEvent | null;
   xmppLinkSet: (link: XmppLinkEvent | null) => void;
   trustChanged: () => void;
+  /** What the user typed into the roster's filter field. */
+  rosterFilter: string;
+  /** Roster groups folded away, per account (NO_GROUP for the contacts without a group). */
+  collapsedGroups: Record<AccountId, string[]>;
+  rosterFilterChanged: (text: string) => void;
+  groupToggled: (accountId: AccountId, group: string) => void;
 };
 
 export type AppState = ConnectionSlice & RosterSlice & ChatsSlice & UiSlice;

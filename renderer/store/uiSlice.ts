@@ -9,6 +9,8 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   drafts: {},
   xmppLink: null,
   trustRevision: 0,
+  rosterFilter: '',
+  collapsedGroups: {},
 
   activeAccountChosen: (accountId) =>
     set((s) => ({
@@ -21,6 +23,15 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   windowFocusChanged: (focused) => set({ windowFocused: focused }),
 
   trustChanged: () => set((s) => ({ trustRevision: s.trustRevision + 1 })),
+
+  rosterFilterChanged: (text) => set({ rosterFilter: text.slice(0, 256) }),
+
+  groupToggled: (accountId, group) =>
+    set((s) => {
+      const now = s.collapsedGroups[accountId] ?? [];
+      const next = now.includes(group) ? now.filter((g) => g !== group) : [...now, group];
+      return { collapsedGroups: { ...s.collapsedGroups, [accountId]: next } };
+    }),
 
   draftChanged: (chat, text) =>
     set((s) => {

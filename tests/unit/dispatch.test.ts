@@ -71,6 +71,13 @@ const valid = {
   importLibotr: { replaceKeys: true },
   exportLibotr: {},
   setKeepPrivateHistory: { accountId: 'acc-1', peer: 'bob@example.com', keep: true },
+  addContact: { accountId: 'acc-1', jid: 'carol@example.com', name: 'Carol', groups: ['Work'] },
+  removeContact: { accountId: 'acc-1', jid: 'carol@example.com' },
+  renameContact: { accountId: 'acc-1', jid: 'carol@example.com', name: 'Carol K.' },
+  setContactGroups: { accountId: 'acc-1', jid: 'carol@example.com', groups: ['Work', 'Berlin'] },
+  approveSubscription: { accountId: 'acc-1', jid: 'carol@example.com' },
+  denySubscription: { accountId: 'acc-1', jid: 'carol@example.com' },
+  setAvatar: { accountId: 'acc-1', image: 'iVBORw0KGgo=' },
 } as const;
 
 describe('dispatch: request names', () => {
@@ -267,5 +274,60 @@ describe('dispatch: handlers', () => {
     });
     const result = await createDispatcher(handlers)('getSnapshot', {});
     assert.equal(result.ok ? undefined : result.error.code, 'internal');
+  });
+});
+
+describe('dispatch: contacts and subscriptions', () => {
+  const contactRequests = ['addContact', 'removeContact', 'renameContact', 'setContactGroups', 'approveSubscription', 'denySubscription'] as const;
+
+  test('bad addresses are refused for every contact request', async () => {
+    const bad = ['', 'carol', '@example.com', 'carol@', 'carol@example.com/phone', 'a@b@c', 'carol @example.com', 'x@' + 'y'.repeat(3_100), 42, null, ['carol@example.com']];
+    for (const name of contactRequests) {
+      for (const jid of bad) await assertRejected(name, { ...valid[name], jid });
+    }
+  });
+
+  test('garbage payloads are refused', async () => {
+    for (const name of contactRequests) {
+      await assertRejected(name, { ...valid[name], extra: true });
+      await assertRejected(name, { jid: 'carol@example.com' });
+      await assertRejected(name, { ...valid[name], accountId: '../x' });
+      await assertRejected(name, 'carol@example.com');
+    }
+    await assertRejected('addContact', { ...valid.addContact, name: 7 });
+    await assertRejected('addContact', { ...valid.addContact, groups: 'Work' });
+    await assertRejected('addContact', { ...valid.addContact, groups: [1, 2] });
+    await assertRejected('addContact', { ...valid.addContact, groups: [{ name: 'Work' }] });
+    await assertRejected('renameContact', { accountId: 'acc-1', jid: 'carol@example.com' });
+    await assertRejected('setContactGroups', { accountId: 'acc-1', jid: 'carol@example.com' });
+    await assertRejected('setContactGroups', { ...valid.setContactGroups, groups: null });
+  });
+
+  test('names and groups over their bounds are refused, at the bounds accepted', async () => {
+    await assertRejected('addContact', { ...valid.addContact, name: 'n'.repeat(257) });
+    await assertRejected('renameContact', { ...valid.renameContact, name: 'n'.repeat(257) });
+    await assertRejected('setContactGroups', { ...valid.setContactGroups, groups: ['g'.repeat(257)] });
+    await assertRejected('setContactGroups', { ...valid.setContactGroups, groups: Array.from({ length: 33 }, (_, i) => `g${i}`) });
+
+    const { calls, dispatch } = setup();
+    assert.equal((await dispatch('renameContact', { ...valid.renameContact, name: 'n'.repeat(256) })).ok, true);
+    assert.equal((await dispatch('renameContact', { ...valid.renameContact, name: '' })).ok, true, 'an empty name clears it');
+    assert.equal((await dispatch('setContactGroups', { ...valid.setContactGroups, groups: Array.from({ length: 32 }, (_, i) => `g${i}`) })).ok, true);
+    assert.equal((await dispatch('setContactGroups', { ...valid.setContactGroups, groups: [] })).ok, true);
+    assert.equal((await dispatch('addContact', { accountId: 'acc-1', jid: 'carol@example.com' })).ok, true, 'name and groups are optional');
+    assert.equal(calls.length, 5);
+  });
+});
+
+describe('dispatch: avatars', () => {
+  test('the picture must be bounded base64; absent removes it', async () => {
+    await assertRejected('setAvatar', { accountId: 'acc-1', image: 'not base64!' });
+    await assertRejected('setAvatar', { accountId: 'acc-1', image: 'A'.repeat(174_768) });
+    await assertRejected('setAvatar', { accountId: 'acc-1', image: 12 });
+    await assertRejected('setAvatar', { accountId: 'acc-1', image: 'iVBORw0KGgo=', type: 'image/png' });
+    const { calls, dispatch } = setup();
+    assert.equal((await dispatch('setAvatar', { accountId: 'acc-1' })).ok, true);
+    assert.equal((await dispatch('setAvatar', { accountId: 'acc-1', image: 'A'.repeat(174_764) })).ok, true);
+    assert.equal(calls.length, 2);
   });
 });

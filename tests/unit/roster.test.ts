@@ -157,3 +157,27 @@ describe('Roster: applyPresence change detection', () => {
     assert.equal(roster.applyPresence(gone('phone')), false, 'already offline');
   });
 });
+
+describe('Roster: subscription state', () => {
+  test('a request waiting for their answer shows as ask="subscribe"; the answer clears it', () => {
+    const roster = new Roster();
+    roster.replace([rosterItem(BOB, { subscription: 'none', ask: 'subscribe' })]);
+    assert.equal(roster.contact(BOB, 0)?.ask, 'subscribe');
+    assert.equal(roster.item(BOB)?.subscription, 'none');
+    roster.push([rosterItem(BOB, { subscription: 'to' })]);
+    assert.equal(roster.contact(BOB, 0)?.subscription, 'to');
+    assert.equal('ask' in roster.contact(BOB, 0)!, false);
+    assert.equal(roster.item('nobody@example.com'), undefined);
+  });
+});
+
+describe('Roster: removal', () => {
+  test('a removed contact loses its presence too, and the UI is told with subscription "remove"', () => {
+    const roster = rosterWith(BOB);
+    roster.applyPresence(presence('phone'));
+    roster.push([rosterItem(BOB, { subscription: 'remove' })]);
+    assert.equal(roster.has(BOB), false);
+    assert.deepEqual(roster.presenceOf(BOB), { show: 'offline', status: '' });
+    assert.deepEqual(Roster.removed(BOB), { jid: BOB, subscription: 'remove', groups: [], presence: { show: 'offline', status: '' }, unread: 0 });
+  });
+});

@@ -16,6 +16,8 @@ export interface RosterItem {
   name?: string;
   subscription: 'none' | 'to' | 'from' | 'both' | 'remove';
   groups: string[];
+  /** RFC 6121 §2.1.2.2: our subscription request to them is waiting for their answer. */
+  ask?: 'subscribe';
 }
 
 export interface ParsedPresence {
@@ -94,6 +96,7 @@ export function parseRosterItems(query: Element | undefined): RosterItem[] {
       ...(name ? { name: name.slice(0, 256) } : {}),
       subscription: subscription as RosterItem['subscription'],
       groups: item.getChildren('group').map((g) => g.text().slice(0, 256)).filter(Boolean),
+      ...(item.attrs.ask === 'subscribe' ? { ask: 'subscribe' as const } : {}),
     });
   }
   return items;
