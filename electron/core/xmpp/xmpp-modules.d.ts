@@ -138,29 +138,8 @@ declare module '@xmpp/iq/callee.js' {
   export default function iqCallee(args: { middleware: Middleware; entity: Client }): IqCallee;
 }
 
-declare module '@xmpp/sasl' {
-  import type { StreamFeatures } from '@xmpp/stream-features';
-  import type { Client } from '@xmpp/client-core';
-  type Authenticate = (credentials: { username: string; password: string }, mechanism: string) => Promise<void>;
-  export default function sasl(
-    args: { streamFeatures: StreamFeatures; saslFactory: unknown },
-    onAuthenticate: (authenticate: Authenticate, mechanisms: string[], fast: unknown, entity: Client) => Promise<void>,
-  ): void;
-}
-
-declare module '@xmpp/sasl-scram-sha-1' {
-  export default function scramsha1(factory: unknown): void;
-}
-declare module '@xmpp/sasl-plain' {
-  export default function plain(factory: unknown): void;
-}
 declare module '@xmpp/resource-binding' {
   import type { StreamFeatures } from '@xmpp/stream-features';
   import type { IqCaller } from '@xmpp/iq/caller.js';
   export default function resourceBinding(args: { streamFeatures: StreamFeatures; iqCaller: IqCaller }, resource?: string): void;
-}
-declare module 'saslmechanisms' {
-  export default class SASLFactory {
-    use(mech: unknown): this;
-  }
 }
