@@ -14,6 +14,7 @@ import path from 'node:path';
 import { FileKeySecretBox } from '../../electron/core/store/secret-box.js';
 import { OtrStore, OtrStoreError, humanFingerprint } from '../../electron/core/otr-store/otr-store.js';
 import { exportLibotr, importLibotr, type LibotrImportOptions } from '../../electron/core/otr-store/libotr-files.js';
+import { readLibotrPrivateKeys } from '../../electron/core/otr/libotr-keyfile.js';
 import { normalizeFingerprint, startLibotrPeer, type LibotrPeer, type LibotrPeerOptions } from '../fixtures/libotr-peer.js';
 
 const dirs: string[] = [];
@@ -104,7 +105,7 @@ describe('libotr files ↔ OTR store', () => {
     await fs.writeFile(files.fingerprints, written.replace(`${carolFp}\t\n`, `${carolFp}\tverified\n`));
 
     pidginTexts = {
-      privateKeyText: await fs.readFile(files.privkey, 'utf8'),
+      privateKeyText: await fs.readFile(files.privkey), // bytes: libgcrypt may write x as raw binary in quotes
       fingerprintsText: await fs.readFile(files.fingerprints, 'utf8'),
       instanceTagsText: await fs.readFile(files.instag, 'utf8'),
       protocol: 'prpl-jabber',
@@ -179,12 +180,19 @@ describe('libotr files ↔ OTR store', () => {
     const state = () => JSON.stringify([store.ownFingerprints(), store.fingerprints()]);
     const stateBefore = state();
 
-    const key = pidginTexts.privateKeyText;
-    const other = (await fs.readFile(peerFiles(bob.dir, bob.account, 'prpl-jabber').privkey, 'utf8')).match(/\(x #([0-9A-F]+)#\)/)![1]!;
+    // One char per byte, so that the edits below keep binary atoms as they are.
+    const key = Buffer.from(pidginTexts.privateKeyText).toString('latin1');
+    const bobKey = readLibotrPrivateKeys(await fs.readFile(peerFiles(bob.dir, bob.account, 'prpl-jabber').privkey))[0]!.key;
+    const other = bobKey.x.toString(16).toUpperCase().padStart(40, '0');
+    const bytes = (s: string) => Buffer.from(s, 'latin1');
     const damaged: [string, Partial<LibotrImportOptions>, RegExp][] = [
       ['garbage', { privateKeyText: 'PK\u0003\u0004 this is a zip file' }, /otr\.private_key: The key file is not valid/],
-      ['truncated', { privateKeyText: key.slice(0, key.length - 40) }, /otr\.private_key: The key file is not valid/],
-      ["another key's x", { privateKeyText: key.replace(/\(x #[0-9A-F]+#\)/, `(x #${other}#)`) }, /damaged \(its parts do not belong together\)/],
+      ['truncated', { privateKeyText: bytes(key.slice(0, key.length - 40)) }, /otr\.private_key: The key file is not valid/],
+      [
+        "another key's x",
+        { privateKeyText: bytes(key.replace(/\(x (?:#[0-9A-F]+#|"(?:[^"\\]|\\.)*")\)/, `(x #${other}#)`)) },
+        /damaged \(its parts do not belong together\)/,
+      ],
       ['fingerprints: columns shifted', { fingerprintsText: pidginTexts.fingerprintsText!.replace(/\tprpl-jabber\t/, '\t') }, /otr\.fingerprints: line \d+: the fingerprint must be 40 hex digits|columns/],
       ['fingerprints: extra column', { fingerprintsText: pidginTexts.fingerprintsText!.replace(/\tsmp\n/, '\tsmp\tverified\n') }, /otr\.fingerprints: line \d+ has 6 tab-separated columns/],
       ['fingerprints: truncated line', { fingerprintsText: pidginTexts.fingerprintsText!.replace(/\t[0-9a-f]{40}\tsmp/, '\t0123') }, /otr\.fingerprints: line \d+: the fingerprint must be 40 hex digits/],

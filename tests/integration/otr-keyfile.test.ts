@@ -35,7 +35,7 @@ test('a key libotr generated has the fingerprint libotr shows', async () => {
   const peer = await startLibotrPeer({ account: 'carol@klatsch.test', dir });
   const shown = await peer.fingerprint();
   await peer.close();
-  const [entry, ...rest] = readLibotrPrivateKeys(await fs.readFile(await keyFileIn(dir), 'utf8'));
+  const [entry, ...rest] = readLibotrPrivateKeys(await fs.readFile(await keyFileIn(dir)));
   assert.equal(rest.length, 0);
   assert.equal(entry!.account, 'carol@klatsch.test');
   assert.equal(entry!.protocol, 'xmpp');
@@ -52,7 +52,7 @@ test('a key we write is read by libotr with the same fingerprint', async () => {
   const again = await startLibotrPeer({ account: 'dave@klatsch.test', dir });
   assert.equal(await again.fingerprint(), formatFingerprint(fingerprint(ours)));
   await again.close();
-  assert.deepEqual(readLibotrPrivateKeys(await fs.readFile(file, 'utf8'))[0]!.key, ours, 'and it reads back unchanged');
+  assert.deepEqual(readLibotrPrivateKeys(await fs.readFile(file))[0]!.key, ours, 'and it reads back unchanged');
 });
 
 test('damaged key files are refused with a clear error', async () => {

@@ -29,8 +29,8 @@ import {
 export type LibotrProtocol = 'xmpp' | 'prpl-jabber';
 
 export interface LibotrImportOptions {
-  /** otr.private_key (required: importing is about keeping one's identity). */
-  privateKeyText: string;
+  /** otr.private_key (required: importing is about keeping one's identity); its bytes as read from disk. */
+  privateKeyText: string | Uint8Array;
   /** otr.fingerprints */
   fingerprintsText?: string;
   /** otr.instance_tags */
@@ -98,9 +98,9 @@ interface ParsedKey {
   key: DsaPrivateKey;
 }
 
-function parseKeys(text: string, protocol: LibotrProtocol): ParsedKey[] {
+function parseKeys(text: string | Uint8Array, protocol: LibotrProtocol): ParsedKey[] {
   const file = 'otr.private_key';
-  if (text.length > MAX_TEXT) fail(file, 'the file is too large.');
+  if ((typeof text === 'string' ? Buffer.byteLength(text) : text.byteLength) > MAX_TEXT) fail(file, 'the file is too large.');
   let all;
   try {
     all = readLibotrPrivateKeys(text);

@@ -26,7 +26,9 @@ export class KeyConflictError extends OtrStoreError {
   }
 }
 
-async function readCapped(file: string, required: boolean): Promise<string | undefined> {
+async function readCapped(file: string, required: true): Promise<Buffer>;
+async function readCapped(file: string, required: false): Promise<Buffer | undefined>;
+async function readCapped(file: string, required: boolean): Promise<Buffer | undefined> {
   let handle;
   try {
     handle = await fs.open(file, 'r');
@@ -40,15 +42,15 @@ async function readCapped(file: string, required: boolean): Promise<string | und
   try {
     const { size } = await handle.stat();
     if (size > MAX_FILE_BYTES) throw new OtrStoreError(`${path.basename(file)} is too large to be a libotr file. Nothing was imported.`);
-    return await handle.readFile('utf8');
+    return await handle.readFile();
   } finally {
     await handle.close();
   }
 }
 
 /** Pidgin writes "prpl-jabber", most other libotr clients "xmpp": take the one the key file uses. */
-function protocolOf(privateKeyText: string): LibotrProtocol {
-  return /\(protocol\s+"?prpl-jabber"?\s*\)/.test(privateKeyText) ? 'prpl-jabber' : 'xmpp';
+function protocolOf(privateKey: Buffer): LibotrProtocol {
+  return /\(protocol\s+"?prpl-jabber"?\s*\)/.test(privateKey.toString('latin1')) ? 'prpl-jabber' : 'xmpp';
 }
 
 /**
@@ -62,9 +64,10 @@ export async function importLibotrFolder(
   dir: string,
   options: { accounts: string[]; replaceKeys: boolean },
 ): Promise<LibotrImportResult> {
-  const privateKeyText = (await readCapped(path.join(dir, LIBOTR_FILES.privateKey), true))!;
-  const fingerprintsText = await readCapped(path.join(dir, LIBOTR_FILES.fingerprints), false);
-  const instanceTagsText = await readCapped(path.join(dir, LIBOTR_FILES.instanceTags), false);
+  // The key file as bytes (a key's x may be raw binary in quotes); the other two are text.
+  const privateKeyText = await readCapped(path.join(dir, LIBOTR_FILES.privateKey), true);
+  const fingerprintsText = (await readCapped(path.join(dir, LIBOTR_FILES.fingerprints), false))?.toString('utf8');
+  const instanceTagsText = (await readCapped(path.join(dir, LIBOTR_FILES.instanceTags), false))?.toString('utf8');
   const protocol = protocolOf(privateKeyText);
 
   // Which of our accounts have a key there (Pidgin names accounts with a resource).

@@ -27,9 +27,22 @@ type SExpr = Uint8Array | SExpr[];
 const MAX_FILE_BYTES = 1 << 20;
 const MAX_DEPTH = 16;
 
-/** Parses libgcrypt's advanced S-expression syntax: lists, tokens, "strings", #hex#, |base64| and len:raw. */
-export function parseSExpression(text: string): SExpr {
-  if (text.length > MAX_FILE_BYTES) throw new OtrKeyFileError('The key file is too large.');
+/** libgcrypt's one-letter string escapes (sexp.c). */
+const ESCAPES: Record<string, number> = { b: 8, t: 9, v: 11, n: 10, f: 12, r: 13, '"': 34, "'": 39, '\\': 92 };
+
+/**
+ * Parses libgcrypt's advanced S-expression syntax: lists, tokens, "strings", #hex#, |base64| and len:raw.
+ * Bytes, not text: libgcrypt writes a value as a quoted string whenever its bytes look printable,
+ * and bytes 0xA0-0xFF count as printable there, so a private key's `x` can be raw binary between
+ * quotes (about 1 key in 70). Read the file as bytes, never decoded as UTF-8 first. A string
+ * argument is taken as UTF-8 text (as typed, or a file that has only ASCII in it).
+ */
+export function parseSExpression(input: string | Uint8Array): SExpr {
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  if (bytes.length > MAX_FILE_BYTES) throw new OtrKeyFileError('The key file is too large.');
+  // One character per byte, so that positions and slices are byte-exact.
+  const text = bytes.toString('latin1');
+  const byteString = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
   let at = 0;
   const fail = (why: string): never => {
     throw new OtrKeyFileError(`The key file is not valid (${why} at character ${at}).`);
@@ -43,16 +56,34 @@ export function parseSExpression(text: string): SExpr {
       let out = '';
       at++;
       while (at < text.length && text[at] !== '"') {
-        if (text[at] === '\\') {
-          at++;
-          const escaped = text[at] ?? fail('unfinished escape');
-          out += ({ n: '\n', t: '\t', r: '\r', '"': '"', '\\': '\\' } as Record<string, string>)[escaped] ?? escaped;
-        } else out += text[at];
+        if (text[at] !== '\\') {
+          out += text[at++];
+          continue;
+        }
         at++;
+        const escaped = text[at] ?? fail('unfinished escape');
+        const hex = /^x([0-9a-fA-F]{2})/.exec(text.slice(at, at + 3));
+        const octal = /^[0-7]{3}/.exec(text.slice(at, at + 3));
+        if (hex) {
+          out += String.fromCharCode(parseInt(hex[1]!, 16));
+          at += 3;
+        } else if (octal) {
+          out += String.fromCharCode(parseInt(octal[0], 8) & 0xff);
+          at += 3;
+        } else if (escaped === '\n' || escaped === '\r') {
+          // A line continuation: backslash, then a line break (\n, \r, \r\n or \n\r), stands for nothing.
+          at++;
+          if ((text[at] === '\n' || text[at] === '\r') && text[at] !== escaped) at++;
+        } else if (ESCAPES[escaped] !== undefined) {
+          out += String.fromCharCode(ESCAPES[escaped]);
+          at++;
+        } else {
+          fail('unknown escape');
+        }
       }
       if (text[at] !== '"') fail('unfinished string');
       at++;
-      return new TextEncoder().encode(out);
+      return byteString(out);
     }
     if (c === '#' || c === '|') {
       const end = text.indexOf(c, at + 1);
@@ -73,12 +104,12 @@ export function parseSExpression(text: string): SExpr {
       if (at + length > text.length) fail('value longer than the file');
       const raw = text.slice(at, at + length);
       at += length;
-      return new TextEncoder().encode(raw);
+      return byteString(raw);
     }
     const token = /^[A-Za-z0-9\-./_:*+=]+/.exec(text.slice(at, at + 1024));
     if (!token) fail('unexpected character');
     at += token![0].length;
-    return new TextEncoder().encode(token![0]);
+    return byteString(token![0]);
   };
   const readList = (depth: number): SExpr[] => {
     if (depth > MAX_DEPTH) fail('nested too deeply');
@@ -127,9 +158,9 @@ function mpi(list: SExpr[], name: string): bigint {
   return BigInt(`0x${Buffer.from(value).toString('hex')}`);
 }
 
-/** All accounts' keys in a libotr private key file. */
-export function readLibotrPrivateKeys(text: string): LibotrPrivateKey[] {
-  const root = parseSExpression(text);
+/** All accounts' keys in a libotr private key file (its bytes, as read from disk: see parseSExpression). */
+export function readLibotrPrivateKeys(file: string | Uint8Array): LibotrPrivateKey[] {
+  const root = parseSExpression(file);
   if (!Array.isArray(root) || !(root[0] instanceof Uint8Array) || !Buffer.from('privkeys').equals(root[0])) {
     throw new OtrKeyFileError('This is not a libotr private key file (it does not start with "privkeys").');
   }
