@@ -152,8 +152,10 @@ test(`${ROUNDS.toLocaleString('en')} mutated OTR messages: no exception escapes 
   for (const reached of ['unreadable', 'ake-started', 'error', 'display', 'remote-error']) {
     assert.ok((outcomes.get(reached) ?? 0) > 100, `inputs reached "${reached}": ${JSON.stringify(Object.fromEntries(outcomes))}`);
   }
-  // A single input may cost a few modular exponentiations, never more.
-  assert.ok(slowest.ms < 500, `slowest input took ${slowest.ms.toFixed(1)} ms: ${slowest.input}`);
+  // A single input may cost a few modular exponentiations (milliseconds), never a hang. The bound is
+  // loose on purpose: on a loaded 2-core machine a GC pause or a descheduled thread took ~0.5 s once.
+  // Speed itself is measured by bench:otr, not here.
+  assert.ok(slowest.ms < 5_000, `slowest input took ${slowest.ms.toFixed(1)} ms: ${slowest.input}`);
   assert.ok(total < 240_000, `the whole run took ${(total / 1000).toFixed(1)} s`);
 });
 
