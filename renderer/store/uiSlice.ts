@@ -11,6 +11,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   trustRevision: 0,
   rosterFilter: '',
   collapsedGroups: {},
+  shortcutsHelpOpen: false,
 
   activeAccountChosen: (accountId) =>
     set((s) => ({
@@ -40,4 +41,6 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
     }),
 
   xmppLinkSet: (link) => set({ xmppLink: link }),
+
+  shortcutsHelpSet: (open) => set({ shortcutsHelpOpen: open }),
 });
