@@ -8,6 +8,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   windowFocused: true,
   drafts: {},
   xmppLink: null,
+  expectedFingerprints: {},
   trustRevision: 0,
   rosterFilter: '',
   collapsedGroups: {},
@@ -43,4 +44,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   xmppLinkSet: (link) => set({ xmppLink: link }),
 
   shortcutsHelpSet: (open) => set({ shortcutsHelpOpen: open }),
+
+  expectedFingerprintSet: (chat, fingerprint) =>
+    set((s) => ({ expectedFingerprints: { ...s.expectedFingerprints, [chatKeyString(chat)]: fingerprint } })),
 });
