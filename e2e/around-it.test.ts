@@ -21,6 +21,12 @@ const shots = path.resolve('test-results/e2e');
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 type User = 'alice' | 'bob';
 
+// What the functions run inside the page use (the e2e tsconfig has no DOM library).
+type PageElement = { getAttribute(name: string): string | null };
+declare const document: { title: string; activeElement: PageElement | null; documentElement: unknown };
+declare const window: object;
+declare function getComputedStyle(el: unknown): { backgroundColor: string; colorScheme: string };
+
 type AxeViolation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
 
 /**
@@ -32,7 +38,7 @@ async function assertAccessible(page: Page, what: string): Promise<void> {
   const hasAxe = await page.evaluate(() => 'axe' in window);
   if (!hasAxe) await page.evaluate(await fs.readFile(axePath, 'utf8'));
   const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: Document, o: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
+    const axe = (window as unknown as { axe: { run: (ctx: unknown, o: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
     return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
   });
