@@ -108,18 +108,19 @@ export function MessageList({ peer, peerName, messages, onResend }: Props) {
   }
 
   return (
-    <div className="message-scroll" ref={scrollRef} onScroll={onScroll}>
+    // The log role sits on the container: on the <ol> it would hide the list from assistive technology (axe: listitem).
+    <div className="message-scroll" ref={scrollRef} onScroll={onScroll} role="log" aria-label={`Messages with ${peerName}`}>
       {messages.length === 0 ? (
         <p className="chat-empty muted">No messages with {peerName} yet. Say hello!</p>
       ) : (
-        <ol className="messages" role="log" aria-label={`Messages with ${peerName}`}>
+        <ol className="messages">
           {messages.map((m, i) => {
             const before = messages[i - 1];
             const separator = !before || dayKey(before.timestamp) !== dayKey(m.timestamp);
             return (
               <Fragment key={m.id}>
                 {separator && (
-                  <li className="day-separator" role="presentation">
+                  <li className="day-separator">
                     <span>{formatDay(m.timestamp)}</span>
                   </li>
                 )}

@@ -1,7 +1,9 @@
 import { useShallow } from 'zustand/react/shallow';
 import { ErrorScreen, LoadingScreen } from '../components/ErrorScreen';
 import { chooseScreen } from '../store/transitions';
-import { useActions, useAppState } from './context';
+import { ShortcutsHelp } from '../components/ShortcutsHelp';
+import { useActions, useAppState, useAppStore } from './context';
+import { platform, useShortcuts, useWindowTitle } from './useShortcuts';
 import { AddAccountScreen } from './AddAccountScreen';
 import { PasswordScreen } from './PasswordScreen';
 import { MainScreen } from './MainScreen';
@@ -10,6 +12,11 @@ import { XmppLinkPanel } from './XmppLinkPanel';
 
 export function App() {
   const storageProblem = useAppState((s) => s.storageProblem);
+  const store = useAppStore();
+  const actions = useActions();
+  const helpOpen = useAppState((s) => s.shortcutsHelpOpen);
+  useWindowTitle();
+  useShortcuts(store, actions);
   return (
     <>
       {storageProblem && (
@@ -20,6 +27,7 @@ export function App() {
       <PolicyNotice />
       <XmppLinkPanel />
       <Screen />
+      {helpOpen && <ShortcutsHelp platform={platform} onClose={() => store.getState().shortcutsHelpSet(false)} />}
     </>
   );
 }

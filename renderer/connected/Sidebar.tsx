@@ -4,7 +4,7 @@ import { ConnectionStatus } from '../components/ConnectionStatus';
 import { OwnPresence } from '../components/OwnPresence';
 import { AccountActions } from './AccountActions';
 import { ContactsPanel, OwnAvatarConnected } from './ContactsPanel';
-import { useActions } from './context';
+import { useActions, useAppState } from './context';
 import { TrustManager } from './TrustManager';
 
 function OwnPresenceConnected({ account }: { account: AccountView }) {
@@ -68,6 +68,15 @@ function OtrKeyStatus({ account }: { account: AccountView }) {
   return null;
 }
 
+function ShortcutsHelpButton() {
+  const open = useAppState((s) => s.shortcutsHelpSet);
+  return (
+    <button type="button" className="button subtle small" data-testid="open-shortcuts-help" onClick={() => open(true)}>
+      Keyboard shortcuts <kbd>?</kbd>
+    </button>
+  );
+}
+
 export function Sidebar({ account }: { account: AccountView }) {
   const [trustOpen, setTrustOpen] = useState(false);
   return (
@@ -80,6 +89,7 @@ export function Sidebar({ account }: { account: AccountView }) {
           <summary>Account settings</summary>
           <OwnAvatarConnected account={account} />
           <AccountActions account={account} />
+          <ShortcutsHelpButton />
         </details>
         <button type="button" className="button subtle small" data-testid="open-trust-manager" onClick={() => setTrustOpen(true)}>
           🔑 Encryption keys

@@ -27,3 +27,8 @@ export function useAppState<T>(selector: (state: AppState) => T): T {
 export function useActions(): Actions {
   return useAppContext().actions;
 }
+
+/** The store itself, for event handlers that read it when they run. */
+export function useAppStore(): AppStore {
+  return useAppContext().store;
+}

@@ -85,6 +85,9 @@ export type UiSlice = {
   collapsedGroups: Record<AccountId, string[]>;
   rosterFilterChanged: (text: string) => void;
   groupToggled: (accountId: AccountId, group: string) => void;
+  /** The "Keyboard shortcuts" help is open. */
+  shortcutsHelpOpen: boolean;
+  shortcutsHelpSet: (open: boolean) => void;
 };
 
 export type AppState = ConnectionSlice & RosterSlice & ChatsSlice & UiSlice;

@@ -12,6 +12,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   trustRevision: 0,
   rosterFilter: '',
   collapsedGroups: {},
+  shortcutsHelpOpen: false,
 
   activeAccountChosen: (accountId) =>
     set((s) => ({
@@ -41,6 +42,8 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
     }),
 
   xmppLinkSet: (link) => set({ xmppLink: link }),
+
+  shortcutsHelpSet: (open) => set({ shortcutsHelpOpen: open }),
 
   expectedFingerprintSet: (chat, fingerprint) =>
     set((s) => ({ expectedFingerprints: { ...s.expectedFingerprints, [chatKeyString(chat)]: fingerprint } })),

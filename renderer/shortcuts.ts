@@ -1,0 +1,68 @@
+/**
+ * Keyboard shortcuts: which key press means which action, the window title
+ * with the unread count, and which chat "next unread" opens. Pure and DOM-free
+ * (unit-tested in Node); the connected App listens to the keys and acts.
+ */
+import type { AccountId, Contact } from '../shared/contract';
+
+export type ShortcutAction = 'focus-filter' | 'next-unread' | 'add-contact' | 'show-help';
+
+/** The parts of a KeyboardEvent that decide the action. */
+export type KeyPress = { key: string; ctrlKey: boolean; metaKey: boolean; altKey: boolean; shiftKey: boolean };
+
+export type Platform = 'mac' | 'other';
+
+/** What the help lists, in order; `keys` for Windows and Linux, `macKeys` for macOS. */
+export const SHORTCUTS: readonly { action: ShortcutAction; keys: string[]; macKeys: string[]; description: string }[] = [
+  { action: 'focus-filter', keys: ['Ctrl+K', 'Ctrl+F'], macKeys: ['⌘K', '⌘F'], description: 'Search contacts (focus the filter)' },
+  { action: 'next-unread', keys: ['Ctrl+Shift+U'], macKeys: ['⌘⇧U'], description: 'Open the next chat with unread messages' },
+  { action: 'add-contact', keys: ['Ctrl+N'], macKeys: ['⌘N'], description: 'New chat: add a contact' },
+  { action: 'show-help', keys: ['?'], macKeys: ['?'], description: 'Show these keyboard shortcuts' },
+];
+
+/** Escape is no action of ours: it closes dialogs (native <dialog>) and clears the filter. */
+export const ESCAPE_HELP = 'Escape closes a dialog or clears the contact filter';
+
+/**
+ * The action a key press stands for, or null. `inTextField`: the focus is in
+ * something the user types into, where a plain `?` is just a character.
+ */
+export function shortcutFor(e: KeyPress, platform: Platform, inTextField: boolean): ShortcutAction | null {
+  const mod = platform === 'mac' ? e.metaKey : e.ctrlKey;
+  const otherMod = platform === 'mac' ? e.ctrlKey : e.metaKey;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  if (mod && !otherMod && !e.altKey) {
+    if (!e.shiftKey && (key === 'k' || key === 'f')) return 'focus-filter';
+    if (!e.shiftKey && key === 'n') return 'add-contact';
+    if (e.shiftKey && key === 'u') return 'next-unread';
+    return null;
+  }
+  if (!e.ctrlKey && !e.metaKey && !e.altKey && e.key === '?' && !inTextField) return 'show-help';
+  return null;
+}
+
+/** The sum of the unread counters of every contact of every account. */
+export function totalUnread(rosters: Record<AccountId, readonly Contact[]>): number {
+  let n = 0;
+  for (const roster of Object.values(rosters)) for (const c of roster) if (c.unread > 0) n += c.unread;
+  return n;
+}
+
+/** "Klatsch", or "(3) Klatsch" with unread messages; Electron's window follows the page title. */
+export function windowTitle(unread: number): string {
+  return unread > 0 ? `(${unread > 999 ? '999+' : unread}) Klatsch` : 'Klatsch';
+}
+
+/**
+ * The contact "next unread" opens: the first one with unread messages after
+ * the open chat in roster order, wrapping around; null when nothing is unread
+ * (the open chat itself counts only when it is the only one).
+ */
+export function nextUnreadJid(roster: readonly Contact[], selectedJid: string | null): string | null {
+  const unread = roster.filter((c) => c.unread > 0);
+  if (unread.length === 0) return null;
+  const at = selectedJid === null ? -1 : roster.findIndex((c) => c.jid === selectedJid);
+  if (at === -1) return unread[0]!.jid;
+  const after = roster.slice(at + 1).find((c) => c.unread > 0) ?? roster.slice(0, at + 1).find((c) => c.unread > 0);
+  return after?.jid ?? null;
+}
