@@ -37,6 +37,7 @@ const requestTable = {
   approveSubscription: true,
   denySubscription: true,
   setAvatar: true,
+  setChatState: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {

@@ -176,6 +176,8 @@ export const Contact = z.object({
   unread: z.number().int(),
   /** We asked to see the contact's presence and they have not answered yet (RFC 6121 ask='subscribe'). */
   ask: z.literal('subscribe').optional(),
+  /** The contact is typing to us now (XEP-0085); absent: not (or paused, or gone). */
+  chatState: z.enum(['composing']).optional(),
 });
 export type Contact = z.infer<typeof Contact>;
 
@@ -373,6 +375,11 @@ export const requests = {
   /** Set our picture (XEP-0084): base64 of a PNG, JPEG, GIF or WebP of at most 128 KiB; absent: remove it. */
   setAvatar: {
     request: z.object({ accountId: AccountId, image: z.string().min(4).max(174_764).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64').optional() }).strict(),
+    response: z.object({}),
+  },
+  /** What the user is doing in the chat with `peer` (XEP-0085); only changes go out, never while private. */
+  setChatState: {
+    request: z.object({ accountId: AccountId, peer: BareJid, state: z.enum(['active', 'composing', 'paused', 'inactive']) }).strict(),
     response: z.object({}),
   },
 } as const;

@@ -243,6 +243,12 @@ export class KlatschCore {
       }
     },
 
+    setChatState: async ({ accountId, peer, state }) => {
+      this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
+      await this.account(accountId).setChatState(peer, state);
+      return {};
+    },
+
     markRead: async ({ accountId, peer }) => {
       this.account(accountId).markRead(peer);
       return {};

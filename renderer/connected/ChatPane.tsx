@@ -55,6 +55,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   async function send(text: string) {
     setError(null);
     actions.setDraft(chat, '');
+    actions.composerSent(accountId, peer);
     const result = await actions.sendMessage(accountId, peer, text);
     if (!result.ok) {
       setError(`Not sent: ${result.error.message}`);
@@ -126,11 +127,17 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         messages={messages}
         onResend={(m) => void report(actions.resendMessage(accountId, peer, m.id))}
       />
+      <p className="hint typing-indicator" data-testid="typing-indicator" aria-live="polite">
+        {contact.chatState === 'composing' ? `${name} is typing…` : ''}
+      </p>
       <Composer
         peerName={name}
         value={draft}
         error={error}
-        onChange={(text) => actions.setDraft(chat, text)}
+        onChange={(text) => {
+          actions.setDraft(chat, text);
+          actions.composerChanged(accountId, peer, text);
+        }}
         onSend={(text) => void send(text)}
       />
     </section>
