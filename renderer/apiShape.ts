@@ -38,6 +38,7 @@ const requestTable = {
   denySubscription: true,
   setAvatar: true,
   setChatState: true,
+  correctMessage: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {

@@ -204,6 +204,8 @@ export const ChatMessage = z.object({
   /** 'waiting': held until the conversation is private (never sent in plaintext). 'delivered': the peer's app confirmed it (XEP-0184). */
   state: z.enum(['sending', 'waiting', 'sent', 'failed', 'received', 'delivered']),
   error: z.string().optional(),
+  /** The text was corrected after it was first sent (XEP-0308); `body` is the corrected text. */
+  edited: z.boolean().optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -381,6 +383,11 @@ export const requests = {
   setChatState: {
     request: z.object({ accountId: AccountId, peer: BareJid, state: z.enum(['active', 'composing', 'paused', 'inactive']) }).strict(),
     response: z.object({}),
+  },
+  /** Correct our last sent plaintext message (XEP-0308); not in a private conversation. */
+  correctMessage: {
+    request: z.object({ accountId: AccountId, peer: BareJid, id: z.string().min(1).max(256), body: z.string().min(1).max(65536) }).strict(),
+    response: ChatMessage,
   },
 } as const;
 

@@ -17,6 +17,7 @@ import type { HistoryStore } from './store/history-store.js';
 import type { StoredAccount } from './store/settings-store.js';
 import { carbonCopy, checkCarbon, enableCarbons, type CarbonCopy } from './xmpp/carbons.js';
 import { receiptFor, receiptMessage, wantsReceipt } from './xmpp/receipts.js';
+import { correctable, correctionMessage, correctionTarget, parseReplace } from './xmpp/correction.js';
 import { chatStateMessage, OutgoingChatStates, parseChatState, withChatState, type ChatState } from './xmpp/chat-states.js';
 import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connection-manager.js';
 import {
@@ -272,9 +273,33 @@ export class Account {
 
   /** Chat states may go to `peer` in plaintext: a contact, no private conversation, a policy that allows plaintext. */
   private chatStatesAllowed(peer: string): boolean {
-    if (!this.roster.has(peer) || this.otrPolicy(peer) === 'always') return false;
+    return this.roster.has(peer) && this.plaintextChat(peer);
+  }
+
+  /** The chat with `peer` is plaintext and may stay so: no private conversation, a policy other than 'always'. */
+  private plaintextChat(peer: string): boolean {
+    if (this.otrPolicy(peer) === 'always') return false;
     const privacy = this.privateChats.privacy(peer);
     return privacy === undefined || privacy === 'plaintext';
+  }
+
+  /**
+   * Corrects our last plaintext message (XEP-0308): the new text goes out referring to the message's
+   * id, and the message keeps its id and place, marked edited. Never in or for a private conversation.
+   */
+  async correctMessage(peer: string, id: string, body: string): Promise<ChatMessage> {
+    const jid = bareJid(peer);
+    if (!jid) throw Object.assign(new Error('That is not a valid address.'), { code: 'invalid-request' });
+    const session = this.connection.activeSession;
+    if (!session) throw Object.assign(new Error('You are not connected; the correction was not sent.'), { code: 'not-connected' });
+    const message = correctable(this.chats.list(jid), id);
+    if (!message) throw Object.assign(new Error('Only your last sent plaintext message can be corrected.'), { code: 'not-found' });
+    if (!this.plaintextChat(jid)) {
+      throw Object.assign(new Error('Messages cannot be corrected in a private conversation.'), { code: 'invalid-request' });
+    }
+    await session.send(correctionMessage(jid, randomUUID(), body, id));
+    this.chatStates.messageSent(jid);
+    return this.upsertMessage({ ...message, body, edited: true });
   }
 
   /** A contact's typing as we show it; emits only on a change. */
@@ -424,6 +449,7 @@ export class Account {
     // Typing is shown for contacts only; a message (or any other state) ends it.
     if (chatState !== undefined && this.roster.has(parsed.fromBare)) this.setTyping(parsed.fromBare, chatState === 'composing');
     if (parsed.body === undefined || parsed.body === '') return; // chat states and receipts only
+    if (this.applyCorrection(stanza, parsed.fromBare, parsed.from, parsed.id, parsed.body)) return;
     // A receipt is owed only if the body turns out to be something shown (see showIncoming).
     // Only contacts get receipts: to a stranger, a receipt would tell that we are online and reading.
     const owed = wantsReceipt(stanza) && parsed.id && this.roster.has(parsed.fromBare) ? `${parsed.fromBare}\n${parsed.id}` : undefined;
@@ -434,6 +460,25 @@ export class Account {
       .finally(() => {
         if (owed) this.receiptsOwed.delete(owed);
       });
+  }
+
+  /**
+   * A plaintext correction (XEP-0308) of the sender's own last message replaces its text; true when
+   * applied. Anything else (another message's id, ours, a private message, a private conversation)
+   * is not a correction: it goes on as a new message.
+   */
+  private applyCorrection(stanza: Element, peer: string, from: string, stanzaId: string | undefined, body: string): boolean {
+    const replaces = parseReplace(stanza);
+    if (replaces === undefined || body.startsWith('?OTR')) return false;
+    if (!this.plaintextChat(peer)) return false;
+    const target = correctionTarget(this.chats.list(peer), replaces);
+    if (!target) return false;
+    this.setTyping(peer, false);
+    this.upsertMessage({ ...target, body: stripWhitespaceTag(body), edited: true });
+    if (stanzaId && wantsReceipt(stanza) && this.roster.has(peer)) {
+      this.connection.activeSession?.send(receiptMessage(from, stanzaId, randomUUID())).catch(() => undefined);
+    }
+    return true;
   }
 
   /** Answers a receipt request once the message it came with is on screen. */

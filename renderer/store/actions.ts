@@ -96,6 +96,12 @@ export function createActions(store: AppStore, api: KlatschApi) {
       return result;
     },
 
+    async correctMessage(accountId: AccountId, peer: string, id: string, body: string): Promise<Result<ChatMessage>> {
+      const result = await settle(api.correctMessage({ accountId, peer, id, body }));
+      if (result.ok) store.getState().messageUpserted(accountId, result.value);
+      return result;
+    },
+
     async resendMessage(accountId: AccountId, peer: string, id: string): Promise<Result<ChatMessage>> {
       const result = await settle(api.resendMessage({ accountId, peer, id }));
       if (result.ok) store.getState().messageUpserted(accountId, result.value);

@@ -79,6 +79,7 @@ const valid = {
   denySubscription: { accountId: 'acc-1', jid: 'carol@example.com' },
   setAvatar: { accountId: 'acc-1', image: 'iVBORw0KGgo=' },
   setChatState: { accountId: 'acc-1', peer: 'bob@example.com', state: 'composing' },
+  correctMessage: { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: 'corrected text' },
 } as const;
 
 describe('dispatch: request names', () => {
@@ -344,5 +345,15 @@ describe('dispatch: chat states', () => {
       assert.equal((await dispatch('setChatState', { accountId: 'acc-1', peer: 'bob@example.com', state })).ok, true, state);
     }
     assert.equal(calls.length, 4);
+  });
+});
+
+describe('dispatch: corrections', () => {
+  test('an id and a bounded, non-empty text are needed', async () => {
+    await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: '', body: 'x' });
+    await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'x'.repeat(257), body: 'x' });
+    await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: '' });
+    await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: 'x'.repeat(65537) });
+    await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1' });
   });
 });
