@@ -413,7 +413,11 @@ export class Account {
   private onStanza(stanza: Element): void {
     if (stanza.name === 'presence') {
       const subscription = parseSubscriptionPresence(stanza);
-      if (subscription) return this.contactManager.onPresence(subscription);
+      if (subscription) {
+        // A request from an address the administrator denies is never shown (nobody can answer it anyway).
+        if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, subscription.from)) return;
+        return this.contactManager.onPresence(subscription);
+      }
       const presence = parsePresence(stanza);
       const avatarHash = presence?.available ? parseAvatarHash(stanza) : undefined;
       if (presence && avatarHash !== undefined) this.avatars.onHash(presence.bare, avatarHash);

@@ -121,7 +121,9 @@ export class PrivateChats {
         state.held.push({ id, text });
         this.deps.messageState(peer, id, 'waiting');
       }
-      const delivered = await this.deliver(peer, state, out, undefined, id);
+      // A held message gets its id on the stanza that finally carries it (queued-sent), not on the query.
+      const held = state.held.some((h) => h.id === id);
+      const delivered = await this.deliver(peer, state, out, undefined, held ? undefined : id);
       if (!failed && !state.held.some((h) => h.id === id)) {
         this.deps.messageState(peer, id, delivered ? 'sent' : 'failed', delivered ? undefined : 'The connection was lost before the message went out.');
       }
@@ -196,10 +198,8 @@ export class PrivateChats {
       if (!state.keyWarning || normalize(state.keyWarning.fingerprint) !== normalize(fingerprint)) return false;
       const accepted = state.keyWarning.fingerprint;
       state.keyWarning = undefined;
-      const out = state.conversation.approveKey();
-      const held = state.held.splice(0);
-      await this.deliver(peer, state, out, undefined);
-      for (const h of held) this.deps.messageState(peer, h.id, 'sent');
+      // What waited goes out now; its queued-sent events mark each message sent.
+      await this.deliver(peer, state, state.conversation.approveKey(), undefined);
       await this.deps.sawFingerprint?.(peer, accepted)?.catch?.(() => undefined);
       this.deps.privacyChanged(peer);
       return true;
@@ -379,18 +379,36 @@ export class PrivateChats {
     replyTo: string | undefined,
     messageId?: string,
   ): Promise<boolean> {
+    const heldIds = this.heldStanzaIds(state, out);
     this.handleEvents(peer, state, out.events);
     let delivered = true;
     for (const [i, body] of out.send.entries()) {
       const otr = body.startsWith(OTR_PREFIX) && !/^\?OTRv?\d*\?/.test(body);
       const to = otr ? (replyTo ?? state.resource ?? peer) : peer;
       try {
-        await this.deps.transmit(to, body, otr ? 'otr' : 'plain', i === out.send.length - 1 ? messageId : undefined);
+        await this.deps.transmit(to, body, otr ? 'otr' : 'plain', heldIds.get(i) ?? (i === out.send.length - 1 ? messageId : undefined));
       } catch {
         delivered = false;
       }
     }
     return delivered;
+  }
+
+  /**
+   * Which output carries which held message (its last fragment gets the message's id, so the
+   * peer's receipt names it). Read before handleEvents, which lets go of the held messages.
+   */
+  private heldStanzaIds(state: PeerState, out: OtrOutput): Map<number, string> {
+    const ids = new Map<number, string>();
+    const taken = new Set<string>();
+    for (const event of out.events) {
+      if (event.type !== 'queued-sent') continue;
+      const held = state.held.find((h) => h.text === event.text && !taken.has(h.id));
+      if (!held) continue;
+      taken.add(held.id);
+      ids.set(event.lastSend, held.id);
+    }
+    return ids;
   }
 
   private handleEvents(peer: string, state: PeerState, events: OtrEvent[]): void {
@@ -411,10 +429,14 @@ export class PrivateChats {
           if (!waitsForUser) {
             if (state.keyWarning && !event.refreshed) state.keyWarning = undefined;
             void this.deps.sawFingerprint?.(peer, event.fingerprint)?.catch?.(() => undefined);
-            // The engine sends what it held in this same output.
-            for (const held of state.held.splice(0)) this.deps.messageState(peer, held.id, 'sent');
+            // The engine sends what it held in this same output: each one's queued-sent event follows.
           }
           this.deps.privacyChanged(peer);
+          break;
+        }
+        case 'queued-sent': {
+          const index = state.held.findIndex((h) => h.text === event.text);
+          if (index >= 0) this.deps.messageState(peer, state.held.splice(index, 1)[0]!.id, 'sent');
           break;
         }
         case 'key-approval-needed': {

@@ -8,6 +8,8 @@ type Props = {
   /** The contact's key in the private conversation; absent when the conversation is not private. */
   theirFingerprint: string | undefined;
   ownFingerprint: string | undefined;
+  /** A fingerprint the user got elsewhere (an `xmpp:…?otr-fingerprint=` link), compared with theirs. */
+  expectedFingerprint?: string;
   /** Whether the contact's key is verified now. */
   verified: boolean;
   initialMethod?: AuthMethod;
@@ -18,6 +20,9 @@ type Props = {
   onManual: (verified: boolean) => void;
   onClose: () => void;
 };
+
+/** Fingerprints compared as 40 hex digits, whatever the spacing or case. */
+const sameFingerprint = (a: string, b: string) => a.replace(/\s+/g, '').toLowerCase() === b.replace(/\s+/g, '').toLowerCase();
 
 const methods: { id: AuthMethod; label: string }[] = [
   { id: 'question', label: 'Question and answer' },
@@ -124,6 +129,17 @@ export function AuthenticateDialog(props: Props) {
                 {theirFingerprint ?? 'Start a private conversation to see it.'}
               </dd>
             </dl>
+            {props.expectedFingerprint && theirFingerprint && (
+              <p
+                className={sameFingerprint(props.expectedFingerprint, theirFingerprint) ? 'hint fingerprint-match' : 'inline-error'}
+                data-testid="auth-expected-fingerprint"
+                role="status"
+              >
+                {sameFingerprint(props.expectedFingerprint, theirFingerprint)
+                  ? `It matches the fingerprint in the link you opened (${props.expectedFingerprint}).`
+                  : `It does NOT match the fingerprint in the link you opened (${props.expectedFingerprint}). Do not mark it verified.`}
+              </p>
+            )}
             <label className="check-field">
               <input
                 type="checkbox"

@@ -21,6 +21,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const policyReason = useAppState((s) => s.policy?.reason ?? '');
   const lockedPolicy = lockedOtr ? { policy: lockedOtr, reason: policyReason } : undefined;
   const ownFingerprint = useAppState((s) => s.accounts.find((a) => a.id === accountId)?.otrKey?.fingerprint);
+  const expectedFingerprint = useAppState((s) => s.expectedFingerprints[chatKeyString({ accountId, peer })]);
   const [error, setError] = useState<string | null>(null);
   /** The authenticate dialog, open with this method first. */
   const [authOpen, setAuthOpen] = useState<AuthMethod | null>(null);
@@ -100,7 +101,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         onEndPrivate={() => void report(actions.endPrivate(accountId, peer))}
         onAuthenticate={() => {
           setAuthError(null);
-          setAuthOpen('question');
+          setAuthOpen(expectedFingerprint ? 'fingerprint' : 'question');
         }}
         onPolicy={(policy) => void report(actions.setOtrPolicy(accountId, peer, policy))}
         {...(lockedPolicy ? { lockedPolicy } : {})}
@@ -126,7 +127,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         }}
         onAuthenticate={() => {
           setAuthError(null);
-          setAuthOpen('question');
+          setAuthOpen(expectedFingerprint ? 'fingerprint' : 'question');
         }}
         onAcceptKey={(fingerprint) => void report(actions.acceptKey(accountId, peer, fingerprint))}
       />
@@ -135,6 +136,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
           peerName={name}
           theirFingerprint={contact.fingerprint}
           ownFingerprint={ownFingerprint}
+          {...(expectedFingerprint ? { expectedFingerprint } : {})}
           verified={contact.privacy === 'private-verified'}
           initialMethod={authOpen}
           busy={busy}

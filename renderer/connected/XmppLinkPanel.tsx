@@ -21,7 +21,11 @@ export function XmppLinkPanel() {
 
   if (!link || !accountId || (link.action === 'chat' && !link.otrFingerprint)) return null;
   const open = () => {
-    actions.selectChat({ accountId, peer: link.jid });
+    const chat = { accountId, peer: link.jid };
+    // Asked first (this panel): only now is the subscription request sent.
+    if (link.action === 'add-contact') void actions.addContact(accountId, link.jid);
+    if (link.otrFingerprint) actions.rememberExpectedFingerprint(chat, link.otrFingerprint);
+    actions.selectChat(chat);
     if (link.body) actions.setDraft({ accountId, peer: link.jid }, link.body);
     actions.clearXmppLink();
   };

@@ -160,6 +160,11 @@ export function createActions(store: AppStore, api: KlatschApi) {
       return settle(api.setOtrPolicy({ accountId, peer, ...(policy ? { policy } : {}) }));
     },
 
+    /** A link named the fingerprint this contact should have: the authenticate dialog compares it. */
+    rememberExpectedFingerprint(chat: ChatKey, fingerprint: string): void {
+      store.getState().expectedFingerprintSet(chat, fingerprint);
+    },
+
     addContact(accountId: AccountId, jid: string, name?: string, groups?: string[]) {
       return settle(api.addContact({ accountId, jid, ...(name ? { name } : {}), ...(groups?.length ? { groups } : {}) }));
     },

@@ -75,6 +75,9 @@ export type UiSlice = {
   /** An `xmpp:` link the user opened, until they act on it or dismiss it. */
   xmppLink: XmppLinkEvent | null;
   xmppLinkSet: (link: XmppLinkEvent | null) => void;
+  /** Fingerprints an opened `xmpp:…?otr-fingerprint=` link named, per chat (key from `chatKeyString`), to compare with. */
+  expectedFingerprints: Record<string, string>;
+  expectedFingerprintSet: (chat: ChatKey, fingerprint: string) => void;
   trustChanged: () => void;
   /** What the user typed into the roster's filter field. */
   rosterFilter: string;

@@ -8,6 +8,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   windowFocused: true,
   drafts: {},
   xmppLink: null,
+  expectedFingerprints: {},
   trustRevision: 0,
   rosterFilter: '',
   collapsedGroups: {},
@@ -40,4 +41,7 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
     }),
 
   xmppLinkSet: (link) => set({ xmppLink: link }),
+
+  expectedFingerprintSet: (chat, fingerprint) =>
+    set((s) => ({ expectedFingerprints: { ...s.expectedFingerprints, [chatKeyString(chat)]: fingerprint } })),
 });

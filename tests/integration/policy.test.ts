@@ -98,6 +98,9 @@ describe('remote addresses and plaintext', () => {
     assert.equal(alice.core.core.snapshot().policy?.plaintextAllowed, false);
 
     const mallory = await online('mallory');
+    const add = await failure(alice.core, 'addContact', { accountId: alice.account.id, jid: `mallory@${server.domain}` });
+    assert.equal(add.code, 'forbidden-by-policy', 'a denied address cannot be added either');
+    await mallory.core.call('addContact', { accountId: mallory.account.id, jid: `alice@${server.domain}` });
     await mallory.core.call('sendMessage', { accountId: mallory.account.id, to: `alice@${server.domain}`, body: 'from the deny list 7781' });
     // mallory's message reached the server (so the refusal is alice's core, not the network)…
     await waitUntil(async () => (await server.receivedStanzas()).includes('from the deny list 7781'));
@@ -108,6 +111,7 @@ describe('remote addresses and plaintext', () => {
     await new Promise((r) => setTimeout(r, 500));
     const chats = alice.core.core.snapshot().chats[alice.account.id] ?? {};
     assert.equal(chats[`mallory@${server.domain}`], undefined);
+    assert.deepEqual(alice.core.core.snapshot().subscriptionRequests?.[alice.account.id] ?? [], [], 'nor its contact request');
   });
 });
 

@@ -152,7 +152,10 @@ describe('private conversations over XMPP', () => {
     const message = await send(alice, aliceAccount, jid('bob'), 'SECRET-ECHO');
     assert.ok(['waiting', 'sent'].includes(message.state), `state ${message.state}`);
     await alice.waitFor('messageUpserted', (e) => e.message.id === message.id && e.message.state === 'sent');
-    assert.equal((await arrives(bob, 'SECRET-ECHO')).message.encrypted, true);
+    const got = await arrives(bob, 'SECRET-ECHO');
+    assert.equal(got.message.encrypted, true);
+    assert.equal(got.message.id, message.id, 'the stanza that finally carried it has the message id');
+    await alice.waitFor('messageUpserted', (e) => e.message.id === message.id && e.message.state === 'delivered');
     assert.ok(!(await server.receivedStanzas()).includes('SECRET-ECHO'), 'never on the wire in plaintext');
   });
 });

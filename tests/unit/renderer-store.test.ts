@@ -35,6 +35,7 @@ import {
 } from '../../renderer/store/transitions';
 import { eventNames } from '../../shared/contract';
 import { createAppStore } from '../../renderer/store/store';
+import { chatKeyString } from '../../renderer/store/types';
 import { createActions } from '../../renderer/store/actions';
 import { bindStoreToApi } from '../../renderer/store/bind';
 import { messageToSend, readLoginForm } from '../../renderer/forms';
@@ -661,4 +662,13 @@ test('bind: a trustChanged event moves the trust revision, so an open trust list
   fake.emit('trustChanged', { accountId: 'a' });
   fake.emit('trustChanged', { accountId: 'a' });
   assert.equal(store.getState().trustRevision, before + 2);
+});
+
+test('actions: a fingerprint from an xmpp: link is remembered for that chat only', () => {
+  const { store, actions } = boundStore();
+  actions.rememberExpectedFingerprint({ accountId: 'a', peer: 'bob@example.com' }, 'AAAAAAAA BBBBBBBB CCCCCCCC DDDDDDDD EEEEEEEE');
+  const s = store.getState();
+  assert.deepEqual(Object.values(s.expectedFingerprints), ['AAAAAAAA BBBBBBBB CCCCCCCC DDDDDDDD EEEEEEEE']);
+  assert.equal(s.expectedFingerprints[chatKeyString({ accountId: 'a', peer: 'carol@example.com' })], undefined);
+  assert.equal(s.expectedFingerprints[chatKeyString({ accountId: 'a', peer: 'bob@example.com' })], 'AAAAAAAA BBBBBBBB CCCCCCCC DDDDDDDD EEEEEEEE');
 });

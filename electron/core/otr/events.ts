@@ -74,6 +74,11 @@ export type OtrEvent =
    */
   | { type: 'smp-error'; message: string; instance?: number }
   /**
+   * A queued message went out encrypted: `out.send[lastSend]` is its last fragment (the
+   * transport may give that stanza the message's id, so a receipt for it names the message).
+   */
+  | { type: 'queued-sent'; text: string; lastSend: number }
+  /**
    * The private conversation just started uses a key `keyNeedsApproval` flagged:
    * the user's messages wait (queued) until approveKey() or end().
    */

@@ -471,6 +471,7 @@ export class OtrConversation {
     for (const q of this.queue.take()) {
       try {
         this.sendData(session, q.text, [], 0, out);
+        out.events.push({ type: 'queued-sent', text: q.text, lastSend: out.send.length - 1 });
       } catch (e) {
         out.events.push({ type: 'send-failed', text: q.text, reason: `encryption failed: ${(e as Error).message}` });
       }
