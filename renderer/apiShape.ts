@@ -37,6 +37,8 @@ const requestTable = {
   approveSubscription: true,
   denySubscription: true,
   setAvatar: true,
+  setChatState: true,
+  correctMessage: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {

@@ -176,6 +176,8 @@ export const Contact = z.object({
   unread: z.number().int(),
   /** We asked to see the contact's presence and they have not answered yet (RFC 6121 ask='subscribe'). */
   ask: z.literal('subscribe').optional(),
+  /** The contact is typing to us now (XEP-0085); absent: not (or paused, or gone). */
+  chatState: z.enum(['composing']).optional(),
 });
 export type Contact = z.infer<typeof Contact>;
 
@@ -202,6 +204,8 @@ export const ChatMessage = z.object({
   /** 'waiting': held until the conversation is private (never sent in plaintext). 'delivered': the peer's app confirmed it (XEP-0184). */
   state: z.enum(['sending', 'waiting', 'sent', 'failed', 'received', 'delivered']),
   error: z.string().optional(),
+  /** The text was corrected after it was first sent (XEP-0308); `body` is the corrected text. */
+  edited: z.boolean().optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -374,6 +378,16 @@ export const requests = {
   setAvatar: {
     request: z.object({ accountId: AccountId, image: z.string().min(4).max(174_764).regex(/^[A-Za-z0-9+/]*={0,2}$/, 'expected base64').optional() }).strict(),
     response: z.object({}),
+  },
+  /** What the user is doing in the chat with `peer` (XEP-0085); only changes go out, never while private. */
+  setChatState: {
+    request: z.object({ accountId: AccountId, peer: BareJid, state: z.enum(['active', 'composing', 'paused', 'inactive']) }).strict(),
+    response: z.object({}),
+  },
+  /** Correct our last sent plaintext message (XEP-0308); not in a private conversation. */
+  correctMessage: {
+    request: z.object({ accountId: AccountId, peer: BareJid, id: z.string().min(1).max(256), body: z.string().min(1).max(65536) }).strict(),
+    response: ChatMessage,
   },
 } as const;
 

@@ -17,6 +17,8 @@ import type { HistoryStore } from './store/history-store.js';
 import type { StoredAccount } from './store/settings-store.js';
 import { carbonCopy, checkCarbon, enableCarbons, type CarbonCopy } from './xmpp/carbons.js';
 import { receiptFor, receiptMessage, wantsReceipt } from './xmpp/receipts.js';
+import { correctable, correctionMessage, correctionTarget, parseReplace } from './xmpp/correction.js';
+import { chatStateMessage, OutgoingChatStates, parseChatState, withChatState, type ChatState } from './xmpp/chat-states.js';
 import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connection-manager.js';
 import {
   bareJid,
@@ -76,6 +78,10 @@ export class Account {
   private readonly receiptsOwed = new Map<string, string>();
   /** Chats where we already said that a private conversation happened on another device. */
   private readonly otherDeviceNoticed = new Set<string>();
+  /** What we told contacts of our typing (XEP-0085). */
+  readonly chatStates: OutgoingChatStates;
+  /** Contacts typing now (contacts only, so bounded by the roster). */
+  private readonly typing = new Set<string>();
 
   constructor(stored: StoredAccount, private readonly deps: AccountDeps) {
     this.stored = stored;
@@ -90,7 +96,12 @@ export class Account {
         // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
         const receipt = id !== undefined;
         const stanzaId = id ?? randomUUID();
-        await session.send(kind === 'otr' ? otrMessage(to, stanzaId, body, receipt) : chatMessage(to, stanzaId, body, receipt));
+        if (kind === 'otr') return session.send(otrMessage(to, stanzaId, body, receipt));
+        const message = chatMessage(to, stanzaId, body, receipt);
+        // What the user wrote ends their typing; in plaintext it says so (XEP-0085 §5.1), never while private.
+        const peer = bareJid(to);
+        if (receipt && peer && this.chatStates.messageSent(peer)) withChatState(message, 'active');
+        await session.send(message);
       },
       show: (peer, m) => this.showIncoming(peer, m),
       notice: (peer, text) => this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: text, timestamp: this.now(), state: 'received' }),
@@ -99,11 +110,20 @@ export class Account {
         // A receipt may arrive before we noted that the message went out: 'delivered' stays.
         if (message && !(message.state === 'delivered' && state === 'sent')) this.upsertMessage({ ...message, state, ...(error ? { error } : {}) });
       },
-      privacyChanged: (peer) => this.emitContact(peer),
+      privacyChanged: (peer) => {
+        this.chatStates.privacyChanged(peer);
+        this.emitContact(peer);
+      },
       ...(deps.otrTrust ? this.trustDeps(deps.otrTrust) : {}),
       random: secureRandom,
       now: this.now,
       maxFragmentSize: OTR_FRAGMENT_SIZE,
+    });
+    this.chatStates = new OutgoingChatStates({
+      allowed: (peer) => this.chatStatesAllowed(peer),
+      send: async (peer, state) => {
+        await this.connection.activeSession?.send(chatStateMessage(peer, randomUUID(), state));
+      },
     });
     this.otrTimer = setInterval(() => this.privateChats.tick(), 5_000);
     this.otrTimer.unref?.();
@@ -116,6 +136,8 @@ export class Account {
     });
     this.connection.on('state', () => {
       if (this.connection.state.kind !== 'online') {
+        this.chatStates.reset();
+        this.typing.clear();
         this.dropPresences();
         this.privateChats.disconnected();
       }
@@ -238,6 +260,56 @@ export class Account {
     return this.upsertMessage({ ...now, encrypted });
   }
 
+  /**
+   * The user typed in the composer ('composing'), left the chat ('inactive') or came back ('active').
+   * Sent only when it changes, only to contacts, never in plaintext while the conversation is private.
+   */
+  async setChatState(peer: string, state: ChatState): Promise<void> {
+    const jid = bareJid(peer);
+    if (!jid) throw Object.assign(new Error('That is not a valid address.'), { code: 'invalid-request' });
+    if (!this.connection.activeSession) return; // nothing to tell while offline
+    await this.chatStates.set(jid, state);
+  }
+
+  /** Chat states may go to `peer` in plaintext: a contact, no private conversation, a policy that allows plaintext. */
+  private chatStatesAllowed(peer: string): boolean {
+    return this.roster.has(peer) && this.plaintextChat(peer);
+  }
+
+  /** The chat with `peer` is plaintext and may stay so: no private conversation, a policy other than 'always'. */
+  private plaintextChat(peer: string): boolean {
+    if (this.otrPolicy(peer) === 'always') return false;
+    const privacy = this.privateChats.privacy(peer);
+    return privacy === undefined || privacy === 'plaintext';
+  }
+
+  /**
+   * Corrects our last plaintext message (XEP-0308): the new text goes out referring to the message's
+   * id, and the message keeps its id and place, marked edited. Never in or for a private conversation.
+   */
+  async correctMessage(peer: string, id: string, body: string): Promise<ChatMessage> {
+    const jid = bareJid(peer);
+    if (!jid) throw Object.assign(new Error('That is not a valid address.'), { code: 'invalid-request' });
+    const session = this.connection.activeSession;
+    if (!session) throw Object.assign(new Error('You are not connected; the correction was not sent.'), { code: 'not-connected' });
+    const message = correctable(this.chats.list(jid), id);
+    if (!message) throw Object.assign(new Error('Only your last sent plaintext message can be corrected.'), { code: 'not-found' });
+    if (!this.plaintextChat(jid)) {
+      throw Object.assign(new Error('Messages cannot be corrected in a private conversation.'), { code: 'invalid-request' });
+    }
+    await session.send(correctionMessage(jid, randomUUID(), body, id));
+    this.chatStates.messageSent(jid);
+    return this.upsertMessage({ ...message, body, edited: true });
+  }
+
+  /** A contact's typing as we show it; emits only on a change. */
+  private setTyping(peer: string, typing: boolean): void {
+    if (typing === this.typing.has(peer)) return;
+    if (typing) this.typing.add(peer);
+    else this.typing.delete(peer);
+    this.emitContact(peer);
+  }
+
   startPrivate(peer: string): Promise<void> {
     return this.privateChats.start(peer);
   }
@@ -350,6 +422,7 @@ export class Account {
       const avatarHash = presence?.available ? parseAvatarHash(stanza) : undefined;
       if (presence && avatarHash !== undefined) this.avatars.onHash(presence.bare, avatarHash);
       if (presence && !presence.available) void this.privateChats.resourceOffline(stanza.attrs.from ?? '');
+      if (presence && !presence.available) this.setTyping(presence.bare, false);
       if (presence?.available && this.roster.has(presence.bare)) void this.privateChats.peerAvailable(stanza.attrs.from ?? '');
       if (presence && this.roster.has(presence.bare) && this.roster.applyPresence(presence)) this.emitContact(presence.bare);
       return;
@@ -374,9 +447,13 @@ export class Account {
       if (sent) this.upsertMessage({ ...sent, state: 'failed', error: `Not delivered: ${parsed.errorText ?? 'error'}` });
       return;
     }
-    if (parsed.body === undefined || parsed.body === '') return; // chat states and receipts: later
     if (parsed.fromBare === this.ownBare()) return; // carbons are not enabled; nothing else of ours is a chat
     if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, parsed.fromBare)) return; // the administrator's deny list
+    const chatState = parseChatState(stanza);
+    // Typing is shown for contacts only; a message (or any other state) ends it.
+    if (chatState !== undefined && this.roster.has(parsed.fromBare)) this.setTyping(parsed.fromBare, chatState === 'composing');
+    if (parsed.body === undefined || parsed.body === '') return; // chat states and receipts only
+    if (this.applyCorrection(stanza, parsed.fromBare, parsed.from, parsed.id, parsed.body)) return;
     // A receipt is owed only if the body turns out to be something shown (see showIncoming).
     // Only contacts get receipts: to a stranger, a receipt would tell that we are online and reading.
     const owed = wantsReceipt(stanza) && parsed.id && this.roster.has(parsed.fromBare) ? `${parsed.fromBare}\n${parsed.id}` : undefined;
@@ -387,6 +464,25 @@ export class Account {
       .finally(() => {
         if (owed) this.receiptsOwed.delete(owed);
       });
+  }
+
+  /**
+   * A plaintext correction (XEP-0308) of the sender's own last message replaces its text; true when
+   * applied. Anything else (another message's id, ours, a private message, a private conversation)
+   * is not a correction: it goes on as a new message.
+   */
+  private applyCorrection(stanza: Element, peer: string, from: string, stanzaId: string | undefined, body: string): boolean {
+    const replaces = parseReplace(stanza);
+    if (replaces === undefined || body.startsWith('?OTR')) return false;
+    if (!this.plaintextChat(peer)) return false;
+    const target = correctionTarget(this.chats.list(peer), replaces);
+    if (!target) return false;
+    this.setTyping(peer, false);
+    this.upsertMessage({ ...target, body: stripWhitespaceTag(body), edited: true });
+    if (stanzaId && wantsReceipt(stanza) && this.roster.has(peer)) {
+      this.connection.activeSession?.send(receiptMessage(from, stanzaId, randomUUID())).catch(() => undefined);
+    }
+    return true;
   }
 
   /** Answers a receipt request once the message it came with is on screen. */
@@ -431,6 +527,7 @@ export class Account {
     const timestamp = copy.stampedAt !== undefined && copy.stampedAt <= now ? copy.stampedAt : now;
     const body = stripWhitespaceTag(copy.body);
     if (copy.direction === 'in') this.chats.countUnread(peer);
+    if (copy.direction === 'in') this.typing.delete(peer);
     this.upsertMessage({ id, peer, direction: copy.direction, body, timestamp, state: copy.direction === 'in' ? 'received' : 'sent' });
     if (copy.direction === 'in') this.emitContact(peer);
   }
@@ -446,6 +543,7 @@ export class Account {
     const now = this.now();
     const timestamp = stampedAt !== undefined && stampedAt <= now ? stampedAt : now;
     this.chats.countUnread(peer);
+    this.typing.delete(peer);
     this.upsertMessage({ id, peer, direction: 'in', body: text, timestamp, state: 'received', ...(encrypted ? { encrypted } : {}) });
     if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);
@@ -493,6 +591,7 @@ export class Account {
       ...(policy ? { otrPolicy: policy } : {}),
       ...this.privateChats.details(jid),
       ...(keep ? { keepPrivateHistory: true } : {}),
+      ...(this.typing.has(jid) ? { chatState: 'composing' as const } : {}),
     };
   }
 

@@ -243,6 +243,23 @@ export class KlatschCore {
       }
     },
 
+    setChatState: async ({ accountId, peer, state }) => {
+      this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
+      await this.account(accountId).setChatState(peer, state);
+      return {};
+    },
+
+    correctMessage: async ({ accountId, peer, id, body }) => {
+      this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
+      try {
+        return await this.account(accountId).correctMessage(peer, id, body);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === 'not-connected' || code === 'not-found' || code === 'invalid-request') throw new UserError(code, (error as Error).message);
+        throw error;
+      }
+    },
+
     markRead: async ({ accountId, peer }) => {
       this.account(accountId).markRead(peer);
       return {};

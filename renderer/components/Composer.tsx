@@ -7,10 +7,15 @@ type Props = {
   error: string | null;
   onChange: (text: string) => void;
   onSend: (text: string) => void;
+  /** Up arrow in an empty composer: correct the last message (absent: nothing to correct). */
+  onEditLast?: () => void;
+  /** Correcting a message: the composer says so and can cancel. */
+  editing?: boolean;
+  onCancelEdit?: () => void;
 };
 
 /** Enter sends, Shift+Enter starts a new line; empty messages are not sent. */
-export function Composer({ peerName, value, error, onChange, onSend }: Props) {
+export function Composer({ peerName, value, error, onChange, onSend, onEditLast, editing, onCancelEdit }: Props) {
   const id = useId();
   const ref = useRef<HTMLTextAreaElement>(null);
   const text = messageToSend(value);
@@ -25,6 +30,12 @@ export function Composer({ peerName, value, error, onChange, onSend }: Props) {
     if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
       send();
+    } else if (e.key === 'ArrowUp' && value === '' && onEditLast) {
+      e.preventDefault();
+      onEditLast();
+    } else if (e.key === 'Escape' && editing && onCancelEdit) {
+      e.preventDefault();
+      onCancelEdit();
     }
   }
 
@@ -33,6 +44,14 @@ export function Composer({ peerName, value, error, onChange, onSend }: Props) {
       {error && (
         <p className="inline-error small" role="alert" data-testid="composer-error">
           {error}
+        </p>
+      )}
+      {editing && (
+        <p className="hint small" data-testid="composer-editing">
+          Correcting your last message{' '}
+          <button type="button" className="button subtle" data-testid="cancel-edit" onClick={onCancelEdit}>
+            Cancel
+          </button>
         </p>
       )}
       <div className="composer-row">
@@ -58,7 +77,7 @@ export function Composer({ peerName, value, error, onChange, onSend }: Props) {
           onClick={send}
           aria-disabled={text === null}
         >
-          Send
+          {editing ? 'Correct' : 'Send'}
         </button>
       </div>
       <p className="hint composer-hint">Enter to send, Shift+Enter for a new line</p>

@@ -7,6 +7,9 @@ type Props = {
   peerName: string;
   messages: ChatMessage[];
   onResend: (message: ChatMessage) => void;
+  /** The id of the message the user may correct (our last plaintext one), and what correcting it does. */
+  editableId?: string;
+  onEdit?: (message: ChatMessage) => void;
 };
 
 const stateLabel: Record<ChatMessage['state'], string> = {
@@ -21,7 +24,15 @@ const stateLabel: Record<ChatMessage['state'], string> = {
 /** How close to the bottom (px) still counts as "reading the newest messages". */
 const STICK_THRESHOLD = 48;
 
-export function MessageItem({ message, onResend }: { message: ChatMessage; onResend: (message: ChatMessage) => void }) {
+export function MessageItem({
+  message,
+  onResend,
+  onEdit,
+}: {
+  message: ChatMessage;
+  onResend: (message: ChatMessage) => void;
+  onEdit?: ((message: ChatMessage) => void) | undefined;
+}) {
   if (message.direction === 'notice') {
     return (
       <li className="message notice" data-testid="message" data-direction="notice" data-state={message.state}>
@@ -47,6 +58,16 @@ export function MessageItem({ message, onResend }: { message: ChatMessage; onRes
           <time dateTime={new Date(message.timestamp).toISOString()} title={formatFullDate(message.timestamp)}>
             {formatTime(message.timestamp)}
           </time>
+          {message.edited && (
+            <span className="message-edited" data-testid="message-edited" title="The text was corrected">
+              edited
+            </span>
+          )}
+          {onEdit && (
+            <button type="button" className="button subtle" data-testid="edit-button" onClick={() => onEdit(message)}>
+              Edit
+            </button>
+          )}
           {message.encrypted && (
             <span className="message-lock" title="Sent privately (end-to-end encrypted)" aria-label="private">
               🔒
@@ -80,7 +101,7 @@ export function MessageItem({ message, onResend }: { message: ChatMessage; onRes
 }
 
 /** The conversation, oldest first, following the newest message unless the user scrolled up. */
-export function MessageList({ peer, peerName, messages, onResend }: Props) {
+export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit }: Props) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const shownPeer = useRef<string | null>(null);
@@ -124,7 +145,7 @@ export function MessageList({ peer, peerName, messages, onResend }: Props) {
                     <span>{formatDay(m.timestamp)}</span>
                   </li>
                 )}
-                <MessageItem message={m} onResend={onResend} />
+                <MessageItem message={m} onResend={onResend} onEdit={m.id === editableId && m.direction === 'out' ? onEdit : undefined} />
               </Fragment>
             );
           })}

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { Contact, Result } from '../../shared/contract';
+import type { ChatMessage, Contact, Result } from '../../shared/contract';
 import { AuthenticateDialog, type AuthMethod } from '../components/AuthenticateDialog';
 import { AuthPanel } from '../components/AuthPanel';
 import { ChatHeader } from '../components/ChatHeader';
@@ -27,6 +27,8 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const [authOpen, setAuthOpen] = useState<AuthMethod | null>(null);
   const [authError, setAuthError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /** Our message being corrected (XEP-0308), if any. */
+  const [editing, setEditing] = useState<ChatMessage | null>(null);
 
   const contact: Contact = rosterContact ?? {
     jid: peer,
@@ -53,9 +55,36 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
     if (result.ok) setAuthOpen(null);
   }
 
+  /** Our last message, if it can be corrected: plaintext, sent, in a chat that is not private. */
+  const plaintextChat = (!contact.privacy || contact.privacy === 'plaintext') && (contact.otrPolicy ?? '') !== 'always';
+  const lastOut = [...messages].reverse().find((m) => m.direction === 'out');
+  const editable = plaintextChat && lastOut && !lastOut.encrypted && (lastOut.state === 'sent' || lastOut.state === 'delivered') ? lastOut : undefined;
+
+  function startEdit(message: ChatMessage) {
+    setEditing(message);
+    actions.setDraft(chat, message.body);
+  }
+
+  function cancelEdit() {
+    setEditing(null);
+    actions.setDraft(chat, '');
+  }
+
   async function send(text: string) {
     setError(null);
+    if (editing) {
+      const target = editing;
+      setEditing(null);
+      actions.setDraft(chat, '');
+      const result = await actions.correctMessage(accountId, peer, target.id, text);
+      if (!result.ok) {
+        setError(`Not corrected: ${result.error.message}`);
+        actions.setDraft(chat, text);
+      }
+      return;
+    }
     actions.setDraft(chat, '');
+    actions.composerSent(accountId, peer);
     const result = await actions.sendMessage(accountId, peer, text);
     if (!result.ok) {
       setError(`Not sent: ${result.error.message}`);
@@ -127,13 +156,24 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         peerName={name}
         messages={messages}
         onResend={(m) => void report(actions.resendMessage(accountId, peer, m.id))}
+        {...(editable ? { editableId: editable.id } : {})}
+        onEdit={startEdit}
       />
+      <p className="hint typing-indicator" data-testid="typing-indicator" aria-live="polite">
+        {contact.chatState === 'composing' ? `${name} is typing…` : ''}
+      </p>
       <Composer
         peerName={name}
         value={draft}
         error={error}
-        onChange={(text) => actions.setDraft(chat, text)}
+        onChange={(text) => {
+          actions.setDraft(chat, text);
+          actions.composerChanged(accountId, peer, text);
+        }}
         onSend={(text) => void send(text)}
+        {...(editable ? { onEditLast: () => startEdit(editable) } : {})}
+        editing={editing !== null}
+        onCancelEdit={cancelEdit}
       />
     </section>
   );

@@ -24,6 +24,8 @@ export function createActions(store: AppStore, api: KlatschApi) {
   // arriving, its counter going up) end in a single request.
   const pendingMarkRead = new Map<string, ChatKey>();
   let markReadScheduled = false;
+  /** When each chat last told main that the user types (keystrokes are many; main sends only changes anyway). */
+  const lastComposing = new Map<string, number>();
 
   function markRead(chat: ChatKey): void {
     store.getState().unreadCleared(chat.accountId, chat.peer);
@@ -90,6 +92,12 @@ export function createActions(store: AppStore, api: KlatschApi) {
 
     async sendMessage(accountId: AccountId, to: string, body: string): Promise<Result<ChatMessage>> {
       const result = await settle(api.sendMessage({ accountId, to, body }));
+      if (result.ok) store.getState().messageUpserted(accountId, result.value);
+      return result;
+    },
+
+    async correctMessage(accountId: AccountId, peer: string, id: string, body: string): Promise<Result<ChatMessage>> {
+      const result = await settle(api.correctMessage({ accountId, peer, id, body }));
       if (result.ok) store.getState().messageUpserted(accountId, result.value);
       return result;
     },
@@ -235,6 +243,29 @@ export function createActions(store: AppStore, api: KlatschApi) {
     /** Called for every message event: one arriving in the chat the user is looking at is read. */
     messageArrived(accountId: AccountId, message: ChatMessage): void {
       if (message.direction === 'in' && isVisible(accountId, message.peer)) markRead({ accountId, peer: message.peer });
+    },
+
+    /**
+     * The composer's text changed: typing ('composing', at most every 2 s; main turns it into
+     * 'paused' ~5 s after the last one) or emptied ('active').
+     */
+    composerChanged(accountId: AccountId, peer: string, text: string) {
+      const key = chatKeyString({ accountId, peer });
+      const now = Date.now();
+      if (text === '') {
+        if (!lastComposing.delete(key)) return;
+        void settle(api.setChatState({ accountId, peer, state: 'active' }));
+        return;
+      }
+      const last = lastComposing.get(key);
+      if (last !== undefined && now - last < 2_000) return;
+      lastComposing.set(key, now);
+      void settle(api.setChatState({ accountId, peer, state: 'composing' }));
+    },
+
+    /** A message went out: it carries 'active' itself (main adds it), so typing starts afresh. */
+    composerSent(accountId: AccountId, peer: string) {
+      lastComposing.delete(chatKeyString({ accountId, peer }));
     },
 
     setKeepPrivateHistory(accountId: AccountId, peer: string, keep: boolean) {

@@ -78,6 +78,8 @@ const valid = {
   approveSubscription: { accountId: 'acc-1', jid: 'carol@example.com' },
   denySubscription: { accountId: 'acc-1', jid: 'carol@example.com' },
   setAvatar: { accountId: 'acc-1', image: 'iVBORw0KGgo=' },
+  setChatState: { accountId: 'acc-1', peer: 'bob@example.com', state: 'composing' },
+  correctMessage: { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: 'corrected text' },
 } as const;
 
 describe('dispatch: request names', () => {
@@ -329,5 +331,29 @@ describe('dispatch: avatars', () => {
     assert.equal((await dispatch('setAvatar', { accountId: 'acc-1' })).ok, true);
     assert.equal((await dispatch('setAvatar', { accountId: 'acc-1', image: 'A'.repeat(174_764) })).ok, true);
     assert.equal(calls.length, 2);
+  });
+});
+
+describe('dispatch: chat states', () => {
+  test('only the four states a user can be in, for a valid address', async () => {
+    await assertRejected('setChatState', { accountId: 'acc-1', peer: 'bob@example.com', state: 'gone' });
+    await assertRejected('setChatState', { accountId: 'acc-1', peer: 'bob@example.com', state: 'typing' });
+    await assertRejected('setChatState', { accountId: 'acc-1', peer: 'not an address', state: 'paused' });
+    await assertRejected('setChatState', { accountId: 'acc-1', peer: 'bob@example.com', state: 'paused', extra: 1 });
+    const { calls, dispatch } = setup();
+    for (const state of ['active', 'composing', 'paused', 'inactive'] as const) {
+      assert.equal((await dispatch('setChatState', { accountId: 'acc-1', peer: 'bob@example.com', state })).ok, true, state);
+    }
+    assert.equal(calls.length, 4);
+  });
+});
+
+describe('dispatch: corrections', () => {
+  test('an id and a bounded, non-empty text are needed', async () => {
+    await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: '', body: 'x' });
+    await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'x'.repeat(257), body: 'x' });
+    await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: '' });
+    await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: 'x'.repeat(65537) });
+    await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1' });
   });
 });
