@@ -62,6 +62,7 @@ describe('admin policy in the UI', () => {
         allowAddAccounts: false,
         otrPolicy: 'always',
         remoteDeny: [`mallory@${server.domain}`],
+        keepHistory: false,
       }),
     );
     await page.getByTestId('login-policy').getByText(`Only an account on ${server.domain} can be added`).waitFor();
@@ -90,6 +91,9 @@ describe('admin policy in the UI', () => {
     assert.match((await select.getAttribute('title')) ?? '', /Locked: Set by your administrator/);
     await page.getByTestId('otr-policy-locked').waitFor();
     await page.getByTestId('privacy-state').click();
+    const history = page.getByTestId('keep-private-history');
+    assert.equal(await history.isDisabled(), true, 'no history: keeping private messages is locked off');
+    assert.equal(await history.isChecked(), false);
     await page.getByTestId('composer').fill('hello mallory');
     await page.getByTestId('composer').press('Enter');
     await page.getByTestId('composer-error').getByText(`Your administrator does not allow messages to mallory@${server.domain}`).waitFor();

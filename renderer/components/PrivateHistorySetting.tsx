@@ -5,15 +5,26 @@
 type Props = {
   contactName: string;
   keep: boolean;
+  /** Set when the administrator's policy keeps no history: the box is off and locked, with this reason. */
+  lockedReason?: string;
   onChange: (keep: boolean) => void;
 };
 
-export function PrivateHistorySetting({ contactName, keep, onChange }: Props) {
+export function PrivateHistorySetting({ contactName, keep, lockedReason, onChange }: Props) {
   return (
     // data-keep is what the core holds (a click changes the box at once, the attribute only when the core agreed).
     <div className="chat-settings" data-testid="private-history-setting" data-keep={String(keep)}>
-      <label className="history-setting" title="Plaintext chats are always kept (encrypted on this computer). Turning this off deletes the kept private messages.">
-        <input type="checkbox" data-testid="keep-private-history" checked={keep} onChange={(e) => onChange(e.target.checked)} />
+      <label
+        className="history-setting"
+        title={lockedReason ?? 'Plaintext chats are always kept (encrypted on this computer). Turning this off deletes the kept private messages.'}
+      >
+        <input
+          type="checkbox"
+          data-testid="keep-private-history"
+          checked={keep && !lockedReason}
+          disabled={lockedReason !== undefined}
+          onChange={(e) => onChange(e.target.checked)}
+        />
         Keep private messages with {contactName} in the history on this computer
       </label>
     </div>

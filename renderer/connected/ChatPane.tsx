@@ -20,6 +20,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const lockedOtr = useAppState((s) => s.policy?.otrPolicy);
   const policyReason = useAppState((s) => s.policy?.reason ?? '');
   const lockedPolicy = lockedOtr ? { policy: lockedOtr, reason: policyReason } : undefined;
+  const historyOff = useAppState((s) => s.policy?.keepHistory === false);
   const ownFingerprint = useAppState((s) => s.accounts.find((a) => a.id === accountId)?.otrKey?.fingerprint);
   const expectedFingerprint = useAppState((s) => s.expectedFingerprints[chatKeyString({ accountId, peer })]);
   const [error, setError] = useState<string | null>(null);
@@ -109,6 +110,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
       <PrivateHistorySetting
         contactName={name}
         keep={contact.keepPrivateHistory ?? false}
+        {...(historyOff ? { lockedReason: `Your administrator has turned the chat history off. ${policyReason}` } : {})}
         onChange={(keep) => void report(actions.setKeepPrivateHistory(accountId, peer, keep))}
       />
       <AuthPanel
