@@ -12,7 +12,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
-import { launchBrowser, watchForErrors } from './support/browser.js';
+import { launchBrowser, openAppPage } from './support/browser.js';
+import { signIn } from './support/sign-in.js';
 import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
 
 const password = 'e2e-auth-Passw0rd';
@@ -34,19 +35,10 @@ describe('authenticating a contact through the UI', () => {
   async function open(user: User): Promise<void> {
     const app = await startAppInstance(server.ca.caCertFile);
     apps[user] = app;
-    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
-    const page = await context.newPage();
-    errors[user].push(watchForErrors(page));
-    await page.goto(app.url);
-    pages[user] = page;
-    const p = pages[user];
-    await p.getByTestId('login-jid').fill(jid(user));
-    await p.getByTestId('login-password').fill(password);
-    await p.getByTestId('login-advanced').click();
-    await p.getByTestId('login-host').fill('127.0.0.1');
-    await p.getByTestId('login-port').fill(String(server.c2sPort));
-    await p.getByTestId('login-submit').click();
-    await p.locator('[data-testid="connection-status"][data-state="online"]').waitFor({ timeout: 20_000 });
+    const { page: p, errors: seen } = await openAppPage(browser, app.url, { viewport: { width: 1100, height: 760 } });
+    errors[user].push(seen);
+    pages[user] = p;
+    await signIn(p, { jid: jid(user), password, host: '127.0.0.1', port: server.c2sPort });
     const contact = p.locator(`[data-testid="contact"][data-jid="${jid(other(user))}"]`);
     await contact.click();
   }

@@ -12,7 +12,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { makePng } from '../tests/fixtures/png.js';
 import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
-import { launchBrowser, watchForErrors } from './support/browser.js';
+import { launchBrowser, openAppPage } from './support/browser.js';
+import { signIn as signInAs } from './support/sign-in.js';
 import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
 
 const password = 'e2e-contacts-Passw0rd';
@@ -39,11 +40,7 @@ describe('adding a contact and answering the request through the UI', () => {
     for (const user of ['alice', 'bob'] as const) {
       const app = await startAppInstance(server.ca.caCertFile);
       apps.push(app);
-      const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
-      const page = await context.newPage();
-      errors[user] = watchForErrors(page);
-      await page.goto(app.url);
-      pages[user] = page;
+      ({ page: pages[user], errors: errors[user] } = await openAppPage(browser, app.url));
     }
   });
 
@@ -53,16 +50,8 @@ describe('adding a contact and answering the request through the UI', () => {
     await server?.dispose();
   });
 
-  async function signIn(user: 'alice' | 'bob'): Promise<void> {
-    const page = pages[user];
-    await page.getByTestId('login-jid').fill(jid(user));
-    await page.getByTestId('login-password').fill(password);
-    await page.getByTestId('login-advanced').click();
-    await page.getByTestId('login-host').fill('127.0.0.1');
-    await page.getByTestId('login-port').fill(String(server.c2sPort));
-    await page.getByTestId('login-submit').click();
-    await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor({ timeout: 20_000 });
-  }
+  const signIn = (user: 'alice' | 'bob') =>
+    signInAs(pages[user], { jid: jid(user), password, host: '127.0.0.1', port: server.c2sPort });
 
   test('both sign in with empty rosters', async () => {
     await signIn('alice');

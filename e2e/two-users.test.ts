@@ -9,7 +9,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
-import { launchBrowser, watchForErrors } from './support/browser.js';
+import { launchBrowser, openAppPage } from './support/browser.js';
+import { signIn as signInAs } from './support/sign-in.js';
 import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
 
 const password = 'e2e-secret-Passw0rd';
@@ -40,11 +41,9 @@ describe('two users chat through the UI', () => {
     for (const user of ['alice', 'bob'] as const) {
       const app = await startAppInstance(server.ca.caCertFile);
       apps.push(app);
-      const context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
-      const page = await context.newPage();
-      errors[user] = watchForErrors(page);
+      const { page, errors: seen } = await openAppPage(browser, app.url);
+      errors[user] = seen;
       page.on('console', (m) => consoleLines.push(m.text()));
-      await page.goto(app.url);
       pages[user] = page;
     }
   });
@@ -55,16 +54,8 @@ describe('two users chat through the UI', () => {
     await server?.dispose();
   });
 
-  async function signIn(user: 'alice' | 'bob'): Promise<void> {
-    const page = pages[user];
-    await page.getByTestId('login-jid').fill(jid(user));
-    await page.getByTestId('login-password').fill(password);
-    await page.getByTestId('login-advanced').click();
-    await page.getByTestId('login-host').fill('127.0.0.1');
-    await page.getByTestId('login-port').fill(String(server.c2sPort));
-    await page.getByTestId('login-submit').click();
-    await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor({ timeout: 20_000 });
-  }
+  const signIn = (user: 'alice' | 'bob') =>
+    signInAs(pages[user], { jid: jid(user), password, host: '127.0.0.1', port: server.c2sPort });
 
   test('both sign in and see each other online', async () => {
     await signIn('alice');

@@ -1,5 +1,5 @@
 /** Debian's Chromium driven by playwright-core (Playwright's own browser download is not possible here). */
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({
@@ -16,6 +16,15 @@ export async function launchBrowser(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/** A fresh browser context on `url` (one app window), with its console errors and crashes collected. */
+export async function openAppPage(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 700 }, ...options });
+  const page = await context.newPage();
+  const errors = watchForErrors(page);
+  await page.goto(url);
+  return { page, errors };
 }
 
 /** Collects console errors and page crashes, so a test can assert there were none. */
