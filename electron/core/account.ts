@@ -209,6 +209,7 @@ export class Account {
 
   view(): AccountView {
     const s = this.stored;
+    const otrKey = this.deps.otrTrust?.accountKey(s.jid);
     return {
       id: s.id,
       jid: s.jid,
@@ -220,7 +221,7 @@ export class Account {
       ...(s.pinnedCertificate ? { pinnedCertificate: s.pinnedCertificate.sha256 } : {}),
       connection: this.connection.state,
       ownPresence: s.ownPresence,
-      ...(this.deps.otrTrust?.accountKey(s.jid) ? { otrKey: this.deps.otrTrust.accountKey(s.jid) } : {}),
+      ...(otrKey ? { otrKey } : {}),
     };
   }
 

@@ -16,7 +16,7 @@ import { ClassifiedError } from './xmpp/errors.js';
 import { normalizeFingerprint } from './xmpp/tls-policy.js';
 import { OtrTrust } from './otr-trust.js';
 import { KeyConflictError } from './otr-store/libotr-folder.js';
-import { OtrStoreError } from './otr-store/otr-store.js';
+import { OtrStoreError, normalizeFingerprint as normalizeOtrFingerprint } from './otr-store/otr-store.js';
 import type { OtrIdentitySource } from './private-chats.js';
 import { PolicyGate, PolicyRefusal } from './policy/policy-gate.js';
 import { accountPolicyHooks } from './policy/account-policy.js';
@@ -479,10 +479,13 @@ export class KlatschCore {
     return account;
   }
 
+  /** The store's own normalization (any spacing or case → 40 lowercase hex digits), its refusal the user's to read. */
   private fingerprintArg(fingerprint: string): string {
-    const hex = fingerprint.replace(/\s+/g, '').toLowerCase();
-    if (!/^[0-9a-f]{40}$/.test(hex)) throw new UserError('invalid-request', 'That is not an OTR fingerprint (40 hex digits).');
-    return hex;
+    try {
+      return normalizeOtrFingerprint(fingerprint);
+    } catch {
+      throw new UserError('invalid-request', 'That is not an OTR fingerprint (40 hex digits).');
+    }
   }
 
   /** Store failures (a damaged, read-only store) reach the user as such. */
