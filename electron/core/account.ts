@@ -454,14 +454,13 @@ export class Account {
     // Typing is shown for contacts only; a message (or any other state) ends it.
     if (chatState !== undefined && this.roster.has(parsed.fromBare)) this.setTyping(parsed.fromBare, chatState === 'composing');
     if (parsed.body === undefined || parsed.body === '') return; // chat states and receipts only
-    if (this.applyCorrection(stanza, parsed.fromBare, parsed.from, parsed.id, parsed.body)) return;
     // A receipt is owed only if the body turns out to be something shown (see showIncoming).
     // Only contacts get receipts: to a stranger, a receipt would tell that we are online and reading.
     const owed = wantsReceipt(stanza) && parsed.id && this.roster.has(parsed.fromBare) ? `${parsed.fromBare}\n${parsed.id}` : undefined;
     if (owed) this.receiptsOwed.set(owed, parsed.from);
     // Every body passes the OTR engine: it shows plaintext as it is, decrypts private messages and hides protocol noise.
     void this.privateChats
-      .receive(parsed.from, { id: parsed.id, stampedAt: parsed.stampedAt }, parsed.body)
+      .receive(parsed.from, { id: parsed.id, stampedAt: parsed.stampedAt, ...withReplaces(parseReplace(stanza)) }, parsed.body)
       .finally(() => {
         if (owed) this.receiptsOwed.delete(owed);
       });
@@ -470,19 +469,16 @@ export class Account {
   /**
    * A plaintext correction (XEP-0308) of the sender's own last message replaces its text; true when
    * applied. Anything else (another message's id, ours, a private message, a private conversation)
-   * is not a correction: it goes on as a new message.
+   * is not a correction: it goes on as a new message. Decided when the correction is shown, after
+   * every message received before it, so "the sender's last message" is the one the user saw last.
    */
-  private applyCorrection(stanza: Element, peer: string, from: string, stanzaId: string | undefined, body: string): boolean {
-    const replaces = parseReplace(stanza);
-    if (replaces === undefined || body.startsWith('?OTR')) return false;
+  private applyCorrection(peer: string, replaces: string, text: string, stanzaId: string | undefined): boolean {
     if (!this.plaintextChat(peer)) return false;
     const target = correctionTarget(this.chats.list(peer), replaces);
     if (!target) return false;
     this.setTyping(peer, false);
-    this.upsertMessage({ ...target, body: stripWhitespaceTag(body), edited: true });
-    if (stanzaId && wantsReceipt(stanza) && this.roster.has(peer)) {
-      this.connection.activeSession?.send(receiptMessage(from, stanzaId, randomUUID())).catch(() => undefined);
-    }
+    this.upsertMessage({ ...target, body: text, edited: true });
+    if (stanzaId) this.sendReceipt(peer, stanzaId);
     return true;
   }
 
@@ -533,7 +529,8 @@ export class Account {
     if (copy.direction === 'in') this.emitContact(peer);
   }
 
-  private showIncoming(peer: string, { id: stanzaId, stampedAt, text, encrypted }: IncomingText): void {
+  private showIncoming(peer: string, { id: stanzaId, stampedAt, text, encrypted, replaces }: IncomingText): void {
+    if (replaces !== undefined && !encrypted && this.applyCorrection(peer, replaces, text, stanzaId)) return;
     let id = stanzaId && stanzaId.length <= 256 ? stanzaId : randomUUID();
     if (this.chats.has(peer, id, 'in')) {
       if (stanzaId) this.sendReceipt(peer, stanzaId); // a duplicate (resent after a reconnect): shown before, confirmed again
@@ -600,4 +597,9 @@ export class Account {
     const contact = this.contactView(jid);
     if (contact) this.deps.emit('contactUpdated', { accountId: this.id, contact });
   }
+}
+
+/** The `replaces` field of StanzaInfo, present only when the stanza corrects a message. */
+function withReplaces(replaces: string | undefined): { replaces?: string } {
+  return replaces === undefined ? {} : { replaces };
 }

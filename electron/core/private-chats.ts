@@ -35,6 +35,8 @@ export interface StanzaInfo {
   id: string | undefined;
   /** XEP-0203 delay stamp (epoch ms), for messages the server kept for us. */
   stampedAt: number | undefined;
+  /** XEP-0308: the id of the message this one corrects (decided when shown, in the order received). */
+  replaces?: string;
 }
 
 export interface IncomingText extends StanzaInfo {
