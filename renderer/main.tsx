@@ -8,18 +8,21 @@ import { AppProvider } from './connected/context';
 import { createActions } from './store/actions';
 import { bindStoreToApi } from './store/bind';
 import { createAppStore } from './store/store';
+import { catalogFor } from './i18n/catalog';
+import { LanguageProvider, languageFromPreferences } from './i18n/i18n';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('index.html has no #root element');
 const root = createRoot(container);
 const api = getApi();
+// Follows the OS until the user picks a language in the settings.
+const language = languageFromPreferences(navigator.languages);
+document.documentElement.lang = language;
+const texts = catalogFor(language);
 
 if (!api) {
   root.render(
-    <ErrorScreen
-      title="Klatsch could not start"
-      message="The connection to the application core (window.klatsch) is missing, so this page cannot do anything. Start Klatsch through the desktop application or the development host, not by opening the page directly."
-    />,
+    <ErrorScreen title={texts.app.couldNotStartTitle} message={texts.app.couldNotStartMessage} />,
   );
 } else {
   const store = createAppStore();
@@ -32,9 +35,11 @@ if (!api) {
 
   root.render(
     <StrictMode>
-      <AppProvider store={store} actions={actions}>
-        <App />
-      </AppProvider>
+      <LanguageProvider language={language}>
+        <AppProvider store={store} actions={actions}>
+          <App />
+        </AppProvider>
+      </LanguageProvider>
     </StrictMode>,
   );
 }

@@ -1,3 +1,5 @@
+import { useTexts } from '../i18n/i18n';
+
 type Props = {
   title: string;
   message: string;
@@ -23,9 +25,10 @@ export function ErrorScreen({ title, message, actionLabel, onAction }: Props) {
 }
 
 export function LoadingScreen() {
+  const texts = useTexts();
   return (
     <main className="center-screen" aria-busy="true">
-      <p className="muted">Loading…</p>
+      <p className="muted">{texts.app.loading}</p>
     </main>
   );
 }

@@ -1,0 +1,26 @@
+/** The shape every catalog has: en.ts's keys, with its strings widened to `string`. No DOM, no React. */
+import { en } from './en';
+import { de } from './de';
+
+type Widen<T> = T extends string ? string : T extends (...args: infer A) => string ? (...args: A) => string : { [K in keyof T]: Widen<T[K]> };
+
+export type Catalog = Widen<typeof en>;
+
+export const languages = ['en', 'de'] as const;
+export type Language = (typeof languages)[number];
+
+const catalogs: Record<Language, Catalog> = { en, de };
+
+export function catalogFor(language: Language): Catalog {
+  return catalogs[language];
+}
+
+/** The first of the OS's preferred languages (BCP 47 tags, best first) that Klatsch speaks; English otherwise. */
+export function languageFromPreferences(preferred: readonly string[]): Language {
+  for (const tag of preferred) {
+    const base = tag.toLowerCase().split(/[-_]/)[0];
+    const found = languages.find((l) => l === base);
+    if (found) return found;
+  }
+  return 'en';
+}

@@ -1,0 +1,23 @@
+/**
+ * Texts for the UI in the user's language. Components call `useTexts()` and read
+ * `texts.section.key` (or call it, for texts with parameters); the language comes from
+ * the nearest `LanguageProvider`, so presentational components need no store.
+ */
+import { createContext, useContext, type ReactNode } from 'react';
+import { catalogFor, type Catalog, type Language } from './catalog';
+
+export { languageFromPreferences, languages, type Catalog, type Language } from './catalog';
+
+const LanguageContext = createContext<Language>('en');
+
+export function LanguageProvider({ language, children }: { language: Language; children: ReactNode }) {
+  return <LanguageContext.Provider value={language}>{children}</LanguageContext.Provider>;
+}
+
+export function useLanguage(): Language {
+  return useContext(LanguageContext);
+}
+
+export function useTexts(): Catalog {
+  return catalogFor(useContext(LanguageContext));
+}
