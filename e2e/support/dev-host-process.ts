@@ -16,19 +16,37 @@ export interface AppInstance {
   /** Everything the host wrote to stdout and stderr, for checks that nothing private was logged. */
   output(): string;
   stop(): Promise<void>;
+  /** The host's process.memoryUsage() (now, and after a GC with `nodeArgs: ['--expose-gc']`), read through SIGUSR2. */
+  memory(): Promise<HostMemory>;
+}
+
+export interface HostMemory {
+  now: NodeJS.MemoryUsage;
+  afterGc?: NodeJS.MemoryUsage;
 }
 
 /** `prepare` may put files into the new profile before the app starts (e.g. a damaged settings file). */
 export async function startAppInstance(
   caFile: string,
   prepare?: (profileDir: string) => Promise<void>,
-  { policyFile }: { policyFile?: string } = {},
+  { policyFile, args = [], nodeArgs = [] }: { policyFile?: string; args?: string[]; nodeArgs?: string[] } = {},
 ): Promise<AppInstance> {
   const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-e2e-'));
   await prepare?.(profileDir);
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', 'electron/devhost/main.ts', '--profile', profileDir, '--extra-ca', caFile, ...(policyFile ? ['--policy', policyFile] : [])],
+    [
+      ...nodeArgs,
+      '--import',
+      'tsx',
+      'electron/devhost/main.ts',
+      '--profile',
+      profileDir,
+      '--extra-ca',
+      caFile,
+      ...(policyFile ? ['--policy', policyFile] : []),
+      ...args,
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -52,6 +70,16 @@ export async function startAppInstance(
     url,
     profileDir,
     output: () => output,
+    memory: async () => {
+      const seen = output.length;
+      child.kill('SIGUSR2');
+      for (let i = 0; i < 200; i++) {
+        const match = /KLATSCH_MEMORY=(\{.*\})/.exec(output.slice(seen));
+        if (match) return JSON.parse(match[1]!) as HostMemory;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      throw new Error('the development host did not report its memory');
+    },
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -4,6 +4,10 @@
  * URL to open. Each instance is separate, like two installations of the app.
  * `--policy FILE` reads an administrator policy in the JSON form of
  * /etc/klatsch/policy.json from FILE (the tests' way to try policies).
+ * `--history-max-per-chat N` keeps N messages per chat in the local history
+ * instead of the default (benchmarks and tests of long chats).
+ * On SIGUSR2 it prints `KLATSCH_MEMORY={json}` (process.memoryUsage() after a
+ * GC when --expose-gc is on): how `npm run bench:roster` reads main's memory.
  */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
@@ -26,6 +30,7 @@ async function main(): Promise<void> {
       policy: { type: 'string' },
       // A browser page cannot show a native folder dialog: tests name the folder every "choose a folder" answers with.
       'pick-folder': { type: 'string' },
+      'history-max-per-chat': { type: 'string' },
     },
   });
   if (!values.profile) throw new Error('--profile DIR is required');
@@ -38,6 +43,7 @@ async function main(): Promise<void> {
     extraAnchors,
     ...(values.policy ? { policy: new PolicyGate(await loadPolicy({ platform: 'linux', linuxFile: path.resolve(values.policy) })) } : {}),
     ...(values['pick-folder'] ? { pickFolder: async () => path.resolve(values['pick-folder']!) } : {}),
+    ...(values['history-max-per-chat'] ? { history: { maxPerChat: positiveInteger(values['history-max-per-chat'], '--history-max-per-chat') } } : {}),
   });
   await core.start();
   const host = await startDevHost({
@@ -55,6 +61,21 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
+  process.on('SIGUSR2', () => console.log(`KLATSCH_MEMORY=${JSON.stringify(memoryReport())}`));
+}
+
+function positiveInteger(text: string, name: string): number {
+  if (!/^[1-9][0-9]{0,8}$/.test(text)) throw new Error(`${name} needs a positive whole number, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+/** The core's memory as it is, and after a full GC when the host runs with --expose-gc. */
+function memoryReport(): { now: NodeJS.MemoryUsage; afterGc?: NodeJS.MemoryUsage } {
+  const now = process.memoryUsage();
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return { now };
+  gc();
+  return { now, afterGc: process.memoryUsage() };
 }
 
 main().catch((error: unknown) => {

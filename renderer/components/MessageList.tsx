@@ -1,6 +1,7 @@
-import { Fragment, useLayoutEffect, useRef } from 'react';
+import { useCallback, useLayoutEffect, useRef } from 'react';
 import type { ChatMessage } from '../../shared/contract';
 import { dayKey, formatDay, formatFullDate, formatTime } from '../format';
+import { VirtualList, type VirtualListHandle } from './VirtualList';
 
 type Props = {
   peer: string;
@@ -10,6 +11,8 @@ type Props = {
   /** The id of the message the user may correct (our last plaintext one), and what correcting it does. */
   editableId?: string;
   onEdit?: (message: ChatMessage) => void;
+  /** The user scrolled to the oldest message shown: load older ones (prepended; the view keeps its place). */
+  onReachTop?: () => void;
 };
 
 const stateLabel: Record<ChatMessage['state'], string> = {
@@ -20,9 +23,6 @@ const stateLabel: Record<ChatMessage['state'], string> = {
   received: 'Received',
   delivered: 'Delivered to their app',
 };
-
-/** How close to the bottom (px) still counts as "reading the newest messages". */
-const STICK_THRESHOLD = 48;
 
 export function MessageItem({
   message,
@@ -35,15 +35,15 @@ export function MessageItem({
 }) {
   if (message.direction === 'notice') {
     return (
-      <li className="message notice" data-testid="message" data-direction="notice" data-state={message.state}>
+      <div className="message notice" data-testid="message" data-direction="notice" data-state={message.state}>
         <p className="notice-text" data-testid="message-body">
           {message.body}
         </p>
-      </li>
+      </div>
     );
   }
   return (
-    <li
+    <div
       className={`message ${message.direction} state-${message.state}`}
       data-testid="message"
       data-direction={message.direction}
@@ -96,61 +96,73 @@ export function MessageItem({
           </button>
         </p>
       )}
-    </li>
+    </div>
   );
 }
 
-/** The conversation, oldest first, following the newest message unless the user scrolled up. */
-export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit }: Props) {
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const stickToBottom = useRef(true);
+/**
+ * The conversation, oldest first, following the newest message unless the user scrolled up;
+ * virtualized (only the messages near the viewport are in the DOM).
+ */
+export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit, onReachTop }: Props) {
+  const list = useRef<VirtualListHandle>(null);
   const shownPeer = useRef<string | null>(null);
   const last = messages[messages.length - 1];
   const lastId = last?.id;
-  const lastState = last?.state;
   const lastIsOurs = last?.direction === 'out';
 
+  // Opening a chat or having just sent: show the newest message (reading at the bottom follows by itself).
   useLayoutEffect(() => {
-    const el = scrollRef.current;
-    if (!el) return;
     const newChat = shownPeer.current !== peer;
     shownPeer.current = peer;
-    // Opening a chat, reading at the bottom, or having just sent: show the newest message.
-    if (newChat || stickToBottom.current || lastIsOurs) {
-      el.scrollTop = el.scrollHeight;
-      stickToBottom.current = true;
-    }
-  }, [peer, lastId, lastState, lastIsOurs, messages.length]);
+    if (newChat || lastIsOurs) list.current?.scrollToBottom();
+  }, [peer, lastId, lastIsOurs]);
 
-  function onScroll() {
-    const el = scrollRef.current;
-    if (!el) return;
-    stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_THRESHOLD;
+  const itemKey = useCallback((i: number) => `${messages[i]!.direction}\n${messages[i]!.id}`, [messages]);
+  const startsDay = useCallback((i: number) => i === 0 || dayKey(messages[i - 1]!.timestamp) !== dayKey(messages[i]!.timestamp), [messages]);
+  // A guess until measured: one line of text, the meta line, a day separator; longer texts wrap.
+  const estimateHeight = useCallback(
+    (i: number) => 52 + Math.floor(messages[i]!.body.length / 60) * 20 + (startsDay(i) ? 40 : 0),
+    [messages, startsDay],
+  );
+
+  if (messages.length === 0) {
+    return (
+      <div className="message-scroll" role="log" aria-label={`Messages with ${peerName}`}>
+        <p className="chat-empty muted">No messages with {peerName} yet. Say hello!</p>
+      </div>
+    );
+  }
+
+  function renderMessage(i: number) {
+    const m = messages[i]!;
+    return (
+      <>
+        {startsDay(i) && (
+          <p className="day-separator">
+            <span>{formatDay(m.timestamp)}</span>
+          </p>
+        )}
+        <MessageItem message={m} onResend={onResend} onEdit={m.id === editableId && m.direction === 'out' ? onEdit : undefined} />
+      </>
+    );
   }
 
   return (
     // The log role sits on the container: on the <ol> it would hide the list from assistive technology (axe: listitem).
-    <div className="message-scroll" ref={scrollRef} onScroll={onScroll} role="log" aria-label={`Messages with ${peerName}`}>
-      {messages.length === 0 ? (
-        <p className="chat-empty muted">No messages with {peerName} yet. Say hello!</p>
-      ) : (
-        <ol className="messages">
-          {messages.map((m, i) => {
-            const before = messages[i - 1];
-            const separator = !before || dayKey(before.timestamp) !== dayKey(m.timestamp);
-            return (
-              <Fragment key={m.id}>
-                {separator && (
-                  <li className="day-separator">
-                    <span>{formatDay(m.timestamp)}</span>
-                  </li>
-                )}
-                <MessageItem message={m} onResend={onResend} onEdit={m.id === editableId && m.direction === 'out' ? onEdit : undefined} />
-              </Fragment>
-            );
-          })}
-        </ol>
-      )}
-    </div>
+    <VirtualList
+      ref={list}
+      className="message-scroll"
+      role="log"
+      ariaLabel={`Messages with ${peerName}`}
+      listTag="ol"
+      listClassName="messages"
+      count={messages.length}
+      itemKey={itemKey}
+      estimateHeight={estimateHeight}
+      renderItem={renderMessage}
+      stickToBottom
+      {...(onReachTop ? { onReachTop } : {})}
+    />
   );
 }

@@ -1,9 +1,10 @@
-import type { KeyboardEvent } from 'react';
+import { useCallback, useMemo, useRef, type KeyboardEvent } from 'react';
 import type { Contact } from '../../shared/contract';
 import { presenceLabel } from '../format';
-import { NO_GROUP, type RosterSection } from '../store/rosterView';
+import { nextContactRow, rosterRows, showsGroupHeadings, type RosterSection } from '../store/rosterView';
 import { displayName } from '../store/transitions';
 import { PresenceDot } from './PresenceDot';
+import { VirtualList, type VirtualListHandle } from './VirtualList';
 
 type Props = {
   sections: RosterSection[];
@@ -21,22 +22,6 @@ type Props = {
   /** Set while the user filters: what to say when nothing matches. */
   filter?: string;
 };
-
-/** Moves focus between the contact buttons with the arrow keys, Home and End. */
-function onListKeyDown(e: KeyboardEvent<HTMLDivElement>) {
-  const keys = ['ArrowDown', 'ArrowUp', 'Home', 'End'];
-  if (!keys.includes(e.key) || (e.target as HTMLElement).tagName === 'INPUT') return;
-  const buttons = Array.from(e.currentTarget.querySelectorAll<HTMLButtonElement>('button[data-jid]'));
-  if (buttons.length === 0) return;
-  const current = buttons.indexOf(document.activeElement as HTMLButtonElement);
-  let next: number;
-  if (e.key === 'Home') next = 0;
-  else if (e.key === 'End') next = buttons.length - 1;
-  else if (e.key === 'ArrowDown') next = current === -1 ? 0 : Math.min(buttons.length - 1, current + 1);
-  else next = current === -1 ? buttons.length - 1 : Math.max(0, current - 1);
-  e.preventDefault();
-  buttons[next]?.focus();
-}
 
 /** The second line of a contact: what needs the user first, then the status text, then the subscription. */
 function secondLine(c: Contact, inRoster: boolean): { text: string; kind: 'attention' | 'status' | 'subscription' } | null {
@@ -67,7 +52,7 @@ function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd }: 
     .filter(Boolean)
     .join(', ');
   return (
-    <li className="contact-row">
+    <div className="contact-row">
       <button
         type="button"
         className={`contact${selected ? ' selected' : ''}`}
@@ -128,12 +113,25 @@ function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd }: 
           +
         </button>
       )}
-    </li>
+    </div>
   );
 }
 
-/** The contact list in groups (available contacts first in each; the order comes sorted from the store). */
+const NAV_KEYS = ['ArrowDown', 'ArrowUp', 'Home', 'End'] as const;
+type NavKey = (typeof NAV_KEYS)[number];
+const isNavKey = (key: string): key is NavKey => (NAV_KEYS as readonly string[]).includes(key);
+
+/**
+ * The contact list in groups (available contacts first in each; the order comes sorted from the store),
+ * virtualized: only the rows near the viewport are in the DOM. Arrow keys, Home and End move focus
+ * between contacts, scrolling the next one in.
+ */
 export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoster = () => true, onEdit, onAdd, avatarOf, filter = '' }: Props) {
+  const list = useRef<VirtualListHandle>(null);
+  const rows = useMemo(() => rosterRows(sections), [sections]);
+  const itemKey = useCallback((i: number) => rows[i]!.key, [rows]);
+  // Measured after they are shown; a contact with a second line is taller.
+  const estimateHeight = useCallback((i: number) => (rows[i]!.kind === 'group' ? 32 : 46), [rows]);
   const empty = sections.every((s) => s.total === 0);
   if (empty) {
     return (
@@ -142,49 +140,76 @@ export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoste
       </div>
     );
   }
-  // One section of contacts without groups is a plain list, as if there were no groups at all.
-  const headers = !(sections.length === 1 && sections[0]!.key === NO_GROUP);
+  const headings = showsGroupHeadings(sections);
+
+  function onKeyDown(e: KeyboardEvent<HTMLElement>) {
+    if (!isNavKey(e.key) || (e.target as HTMLElement).tagName === 'INPUT') return;
+    const row = (document.activeElement as HTMLElement | null)?.closest<HTMLElement>('[data-index]');
+    const onContact = (document.activeElement as HTMLElement | null)?.matches('button[data-jid]') ?? false;
+    const current = row && onContact ? Number(row.dataset.index) : -1;
+    const next = nextContactRow(rows, current, e.key);
+    if (next === -1) return;
+    e.preventDefault();
+    list.current?.focusItem(next, 'button[data-jid]');
+  }
+
+  function renderRow(i: number) {
+    const row = rows[i]!;
+    if (row.kind === 'group') {
+      const s = row.section;
+      return (
+        <h3 className="roster-group-heading">
+          <button
+            type="button"
+            className="group-toggle disclosure"
+            data-testid="group-toggle"
+            aria-expanded={!s.collapsed}
+            disabled={!onToggleGroup}
+            onClick={() => onToggleGroup?.(s.key)}
+          >
+            <span className="disclosure-arrow" aria-hidden="true" />
+            <span className="group-name">{s.label}</span>
+            <span className="count">{s.total}</span>
+          </button>
+        </h3>
+      );
+    }
+    const c = row.contact;
+    const known = inRoster(c.jid);
+    return (
+      <ContactRow
+        c={c}
+        selected={c.jid === selectedJid}
+        inRoster={known}
+        avatar={avatarOf?.(c.jid)}
+        onSelect={() => onSelect(c.jid)}
+        onEdit={known && onEdit ? () => onEdit(c.jid) : undefined}
+        onAdd={!known && onAdd ? () => onAdd(c.jid) : undefined}
+      />
+    );
+  }
+
+  function rowProps(i: number): Record<string, string | undefined> {
+    const row = rows[i]!;
+    if (row.kind === 'group') {
+      return { className: 'roster-group', 'data-testid': 'roster-group', 'data-group': row.section.key, 'data-collapsed': String(row.section.collapsed) };
+    }
+    return { className: 'roster-item', 'data-group': row.group };
+  }
+
   return (
-    <div className="roster" data-testid="roster" onKeyDown={onListKeyDown}>
-      {sections.map((s) => (
-        <section key={s.key || '\u0000none'} className="roster-group" data-testid="roster-group" data-group={s.key} data-collapsed={s.collapsed}>
-          {headers && (
-            <h3 className="roster-group-heading">
-              <button
-                type="button"
-                className="group-toggle disclosure"
-                data-testid="group-toggle"
-                aria-expanded={!s.collapsed}
-                disabled={!onToggleGroup}
-                onClick={() => onToggleGroup?.(s.key)}
-              >
-                <span className="disclosure-arrow" aria-hidden="true" />
-                <span className="group-name">{s.label}</span>
-                <span className="count">{s.total}</span>
-              </button>
-            </h3>
-          )}
-          {!s.collapsed && (
-            <ul className="roster-list" aria-label={headers ? s.label : 'Contacts'}>
-              {s.contacts.map((c) => {
-                const known = inRoster(c.jid);
-                return (
-                  <ContactRow
-                    key={c.jid}
-                    c={c}
-                    selected={c.jid === selectedJid}
-                    inRoster={known}
-                    avatar={avatarOf?.(c.jid)}
-                    onSelect={() => onSelect(c.jid)}
-                    onEdit={known && onEdit ? () => onEdit(c.jid) : undefined}
-                    onAdd={!known && onAdd ? () => onAdd(c.jid) : undefined}
-                  />
-                );
-              })}
-            </ul>
-          )}
-        </section>
-      ))}
-    </div>
+    <VirtualList
+      ref={list}
+      className="roster"
+      testId="roster"
+      listClassName="roster-list"
+      listLabel={headings ? 'Contacts by group' : 'Contacts'}
+      count={rows.length}
+      itemKey={itemKey}
+      estimateHeight={estimateHeight}
+      renderItem={renderRow}
+      itemProps={rowProps}
+      onKeyDown={onKeyDown}
+    />
   );
 }

@@ -51,7 +51,9 @@ const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: tr
 
 /**
  * Groups in alphabetical order, then the contacts without a group. A contact in
- * two groups shows in both. While filtering, collapsed groups open (the matches
+ * two groups shows in both (as in Gajim or Psi: the user put it into each, and
+ * looks for it in each); `rosterRows` gives each appearance a key of its own,
+ * while unread counts stay per contact (one chat, counted once). While filtering, collapsed groups open (the matches
  * must be visible) and empty sections are left out.
  */
 export function rosterSections(contacts: readonly Contact[], query: string, collapsed: readonly string[]): RosterSection[] {
@@ -86,4 +88,44 @@ export function createRosterSectionsSelector() {
     last = { contacts, query, collapsed, result };
     return result;
   };
+}
+
+// ---------------------------------------------------------------------------
+// Rows of the virtualized roster (roster-scale)
+
+/** One line of the roster as the virtual list shows it: a group's heading or a contact in a group. */
+export type RosterRow =
+  | { kind: 'group'; key: string; section: RosterSection }
+  | { kind: 'contact'; key: string; group: string; contact: Contact };
+
+/** One section of contacts without groups is a plain list, as if there were no groups at all. */
+export function showsGroupHeadings(sections: readonly RosterSection[]): boolean {
+  return !(sections.length === 1 && sections[0]!.key === NO_GROUP);
+}
+
+/**
+ * The sections flattened into rows, headings first in each. Keys are unique even
+ * for a contact in several groups (group + address), so React, the measured row
+ * heights and keyboard focus tell its appearances apart.
+ */
+export function rosterRows(sections: readonly RosterSection[]): RosterRow[] {
+  const headings = showsGroupHeadings(sections);
+  const rows: RosterRow[] = [];
+  for (const s of sections) {
+    if (headings) rows.push({ kind: 'group', key: `g\n${s.key}`, section: s });
+    for (const c of s.contacts) rows.push({ kind: 'contact', key: `c\n${s.key}\n${c.jid}`, group: s.key, contact: c });
+  }
+  return rows;
+}
+
+/** The row keyboard navigation moves to from `current` (a row index, -1 for none), over contact rows only. */
+export function nextContactRow(rows: readonly RosterRow[], current: number, key: 'ArrowDown' | 'ArrowUp' | 'Home' | 'End'): number {
+  const contacts: number[] = [];
+  rows.forEach((r, i) => r.kind === 'contact' && contacts.push(i));
+  if (contacts.length === 0) return -1;
+  if (key === 'Home') return contacts[0]!;
+  if (key === 'End') return contacts[contacts.length - 1]!;
+  if (key === 'ArrowDown') return contacts.find((i) => i > current) ?? contacts[contacts.length - 1]!;
+  if (current === -1) return contacts[contacts.length - 1]!;
+  return [...contacts].reverse().find((i) => i < current) ?? contacts[0]!;
 }
