@@ -165,7 +165,7 @@ describe('adding a contact and answering the request through the UI', () => {
     await shot('alice', 'edit');
     await page.getByTestId('edit-contact-save').click();
     await page.getByTestId('edit-contact-dialog').waitFor({ state: 'detached' });
-    await page.locator('[data-testid="roster-group"][data-group="Berlin"]').getByText('Bobby').waitFor();
+    await page.locator('.roster-item[data-group="Berlin"]').getByText('Bobby').waitFor();
     await page.locator('[data-testid="roster-group"][data-group="Team"]').waitFor({ state: 'detached' });
   });
 

@@ -155,6 +155,7 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
       className="message-scroll"
       role="log"
       ariaLabel={`Messages with ${peerName}`}
+      tabIndex={0}
       listTag="ol"
       listClassName="messages"
       count={messages.length}

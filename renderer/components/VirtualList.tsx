@@ -49,6 +49,8 @@ type Props = {
   role?: string;
   ariaLabel?: string;
   testId?: string;
+  /** 0 makes the scroller itself focusable, so the keyboard can scroll it where no row has a control in view. */
+  tabIndex?: number;
   listTag?: 'ul' | 'ol';
   listClassName?: string;
   listLabel?: string;
@@ -239,6 +241,7 @@ function VirtualListInner(props: Props, ref: Ref<VirtualListHandle>) {
       role={props.role}
       aria-label={props.ariaLabel}
       data-testid={props.testId}
+      tabIndex={props.tabIndex}
       onScroll={onScroll}
       onKeyDown={props.onKeyDown}
       onFocus={(e) => {
