@@ -22,6 +22,8 @@ export interface AppInstance {
 
 export interface HostMemory {
   now: NodeJS.MemoryUsage;
+  /** The highest resident set size the process had so far (bytes). */
+  peakRss: number;
   afterGc?: NodeJS.MemoryUsage;
 }
 

@@ -7,7 +7,7 @@
  * `--history-max-per-chat N` keeps N messages per chat in the local history
  * instead of the default (benchmarks and tests of long chats).
  * On SIGUSR2 it prints `KLATSCH_MEMORY={json}` (process.memoryUsage() after a
- * GC when --expose-gc is on): how `npm run bench:roster` reads main's memory.
+ * GC when --expose-gc is on; peak RSS): how `npm run bench:roster` reads main's memory.
  */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
@@ -70,12 +70,13 @@ function positiveInteger(text: string, name: string): number {
 }
 
 /** The core's memory as it is, and after a full GC when the host runs with --expose-gc. */
-function memoryReport(): { now: NodeJS.MemoryUsage; afterGc?: NodeJS.MemoryUsage } {
+function memoryReport(): { now: NodeJS.MemoryUsage; peakRss: number; afterGc?: NodeJS.MemoryUsage } {
   const now = process.memoryUsage();
+  const peakRss = process.resourceUsage().maxRSS * 1024; // maxRSS is in kilobytes
   const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return { now };
+  if (!gc) return { now, peakRss };
   gc();
-  return { now, afterGc: process.memoryUsage() };
+  return { now, peakRss, afterGc: process.memoryUsage() };
 }
 
 main().catch((error: unknown) => {

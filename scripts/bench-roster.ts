@@ -1,0 +1,443 @@
+/**
+ * npm run bench:roster [-- --json] [-- --contacts N] [-- --messages N] — a large
+ * roster and a long chat, measured in one run of the real app:
+ *   - a throwaway Prosody (tests/fixtures, Prosody's default 10,000 SCRAM
+ *     iterations) with one account whose roster of 5,000 contacts (in 40
+ *     groups, every 20th in two) is written straight into Prosody's data store
+ *     before the first login (5,000 in-band roster sets would take minutes);
+ *   - a profile holding that account and a chat of 100,000 messages in its
+ *     encrypted local history (written by the app's own HistoryStore);
+ *   - the development host on that profile (the app's core in Node, as in the
+ *     e2e tests; `--history-max-per-chat` so the history keeps all 100,000)
+ *     and Debian's Chromium on its page (playwright-core).
+ * Measured:
+ *   - login: XmppSession.open against this Prosody (median of 10, after a warm-up);
+ *   - roster shown: from the session online (the status says so) to the first
+ *     contact rows in the DOM, and from pressing "Sign in" (login included);
+ *   - filter: per keystroke of a query typed and erased in the roster's filter
+ *     field, from the input event to the roster updated and laid out (checked
+ *     against the rows the filter must give);
+ *   - opening the long chat: from the click to its newest message in the DOM;
+ *   - scrolling: requestAnimationFrame intervals while the chat (and then the
+ *     roster) scrolls by 40 px a frame for 3 s;
+ *   - main-process memory: the host's RSS, heap (as is and after a full GC),
+ *     and peak RSS, after all of the above;
+ *   - for the record: the history's load time and the snapshot's size.
+ * Prints a table (target, measured, pass or the gap); --json: one JSON object
+ * on stdout (progress on stderr).
+ */
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Page } from 'playwright-core';
+import type { Contact } from '../shared/contract.js';
+import { XmppSession } from '../electron/core/xmpp/xmpp-session.js';
+import { HistoryStore } from '../electron/core/store/history-store.js';
+import { FileKeySecretBox } from '../electron/core/store/secret-box.js';
+import { rosterRows, rosterSections } from '../renderer/store/rosterView.js';
+import { sortContacts } from '../renderer/store/transitions.js';
+import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
+import { createTestCa } from '../tests/fixtures/ca.js';
+import { launchBrowser, watchForErrors } from '../e2e/support/browser.js';
+import { startAppInstance, type AppInstance, type HostMemory } from '../e2e/support/dev-host-process.js';
+import { longChat, seedProfile } from '../e2e/support/seed-profile.js';
+
+const password = 'bench-roster-password';
+const MB = 1024 * 1024;
+const FRAME_MS = 1000 / 60;
+
+// What the functions run inside the page use (scripts/ has no DOM library).
+type PageElement = {
+  scrollTop: number;
+  scrollHeight: number;
+  clientHeight: number;
+  value: string;
+  focus(): void;
+  click(): void;
+  dispatchEvent(e: unknown): boolean;
+  getAttribute(name: string): string | null;
+  offsetHeight: number;
+};
+declare const document: { querySelector(s: string): PageElement | null; querySelectorAll(s: string): { length: number }; body: PageElement };
+declare function requestAnimationFrame(cb: (t: number) => void): number;
+declare class Event {
+  constructor(type: string, init?: { bubbles?: boolean });
+}
+declare class MessageChannel {
+  port1: { onmessage: (() => void) | null };
+  port2: { postMessage(m: unknown): void };
+}
+declare const HTMLInputElement: { prototype: object };
+
+interface Args {
+  json: boolean;
+  contacts: number;
+  messages: number;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { json: false, contacts: 5_000, messages: 100_000 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const next = argv[i + 1] ?? '';
+    if (a === '--json') args.json = true;
+    else if (a === '--contacts' && /^[1-9][0-9]*$/.test(next)) args.contacts = Number(argv[++i]);
+    else if (a === '--messages' && /^[1-9][0-9]*$/.test(next)) args.messages = Number(argv[++i]);
+    else throw new Error(`usage: tsx scripts/bench-roster.ts [--json] [--contacts N] [--messages N] (bad argument ${a})`);
+  }
+  return args;
+}
+
+const round = (x: number) => Math.round(x * 10) / 10;
+
+function percentile(samples: readonly number[], p: number): number {
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))] ?? NaN;
+}
+
+function median(samples: readonly number[]): number {
+  return percentile(samples, 0.5);
+}
+
+// ---- the roster, straight into Prosody's store -----------------------------------------------
+
+const FIRST = ['Anna', 'Ben', 'Clara', 'David', 'Emma', 'Felix', 'Greta', 'Hannes', 'Ida', 'Jonas', 'Katrin', 'Lukas', 'Mia', 'Noah', 'Olga', 'Paul', 'Quentin', 'Rosa', 'Sven', 'Tina', 'Uwe', 'Vera', 'Willi', 'Xenia', 'Yusuf', 'Zoe', 'José', 'Ümit', 'Åsa', 'Chloé'];
+const LAST = ['Müller', 'Schmidt', 'Schneider', 'Fischer', 'Weber', 'Meyer', 'Wagner', 'Becker', 'Schulz', 'Hoffmann', 'Koch', 'Richter', 'Klein', 'Wolf', 'Schröder', 'Neumann', 'Schwarz', 'Braun', 'Zimmermann', 'Krüger', 'García', 'Nowak', 'Rossi', 'Dubois', 'Yılmaz'];
+const GROUPS = Array.from({ length: 40 }, (_, i) => `Team ${String(i + 1).padStart(2, '0')}`);
+
+interface BenchContact {
+  local: string;
+  name: string;
+  groups: string[];
+}
+
+function makeContacts(n: number): BenchContact[] {
+  return Array.from({ length: n }, (_, i) => {
+    const groups = [GROUPS[i % GROUPS.length]!];
+    if (i % 20 === 0) groups.push(GROUPS[(i + 7) % GROUPS.length]!);
+    return { local: `c${String(i + 1).padStart(5, '0')}`, name: `${FIRST[i % FIRST.length]} ${LAST[Math.floor(i / FIRST.length) % LAST.length]}`, groups };
+  });
+}
+
+/** A Lua string literal (decimal escapes outside printable ASCII), as Prosody's data files hold them. */
+function lua(s: string): string {
+  let out = '"';
+  for (const byte of Buffer.from(s, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    if (c === '"' || c === '\\') out += `\\${c}`;
+    else if (byte >= 0x20 && byte < 0x7f) out += c;
+    else out += `\\${byte.toString().padStart(3, '0')}`;
+  }
+  return `${out}"`;
+}
+
+/** util.datamanager's file name encoding: every byte outside [A-Za-z0-9] as %xx. */
+function encodePathPart(s: string): string {
+  let out = '';
+  for (const byte of Buffer.from(s, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9]/.test(c) ? c : `%${byte.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** Alice's roster file in rostermanager's own shape; read at her first login (a running server caches only online users' rosters). */
+async function writeRoster(server: ProsodyServer, user: string, contacts: readonly BenchContact[]): Promise<void> {
+  const items = contacts.map(
+    (c) =>
+      `\t[${lua(`${c.local}@${server.domain}`)}] = { subscription = "both"; groups = { ${c.groups.map((g) => `[${lua(g)}] = true`).join('; ')} }; name = ${lua(c.name)} };`,
+  );
+  const dir = path.join(server.dataDir, encodePathPart(server.domain), 'roster');
+  await fs.mkdir(dir, { recursive: true, mode: 0o750 });
+  await fs.writeFile(path.join(dir, `${encodePathPart(user)}.dat`), `return {\n\t[false] = { version = 1; pending = {} };\n${items.join('\n')}\n};\n`, { mode: 0o640 });
+}
+
+// ---- measurements in the page ------------------------------------------------------------------
+
+/** Waits (polling each frame) until `selector` matches; returns performance.now() then. */
+function untilInDom(page: Page, selector: string, timeoutMs = 30_000): Promise<number> {
+  return page.evaluate(
+    ([sel, timeout]) =>
+      new Promise<number>((resolve, reject) => {
+        const start = performance.now();
+        const check = () => {
+          if (document.querySelector(sel)) resolve(performance.now());
+          else if (performance.now() - start > timeout) reject(new Error(`${sel} did not appear`));
+          else requestAnimationFrame(check);
+        };
+        check();
+      }),
+    [selector, timeoutMs] as const,
+  );
+}
+
+/**
+ * Types `text` into the roster filter one character at a time, then erases it, timing each
+ * keystroke: the input event (as React sees typing), React's update, and a forced layout.
+ * Returns per keystroke the time and the roster's row count afterwards (to check the filter worked).
+ */
+function typeIntoFilter(page: Page, text: string): Promise<{ value: string; ms: number; rows: string | null }[]> {
+  return page.evaluate(async (query) => {
+    const input = document.querySelector('[data-testid="roster-filter"]')!;
+    input.focus();
+    const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
+    const values: string[] = [];
+    for (let i = 1; i <= query.length; i++) values.push(query.slice(0, i));
+    for (let i = query.length - 1; i >= 0; i--) values.push(query.slice(0, i));
+    // A macrotask after the event: React has flushed the discrete update (and its layout effects) by then.
+    const nextTask = () =>
+      new Promise<void>((resolve) => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => resolve();
+        channel.port2.postMessage(null);
+      });
+    const results: { value: string; ms: number; rows: string | null }[] = [];
+    for (const value of values) {
+      await new Promise((resolve) => requestAnimationFrame(resolve)); // start at a frame, as typing does
+      const t0 = performance.now();
+      setValue.call(input, value);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      await nextTask();
+      void document.body.offsetHeight; // style and layout of the new rows
+      const ms = performance.now() - t0;
+      const first = document.querySelector('[data-testid="roster"] li');
+      results.push({ value, ms, rows: first ? first.getAttribute('aria-setsize') : document.querySelector('[data-testid="roster"]') ? '0' : null });
+    }
+    return results;
+  }, text);
+}
+
+/** Scrolls `selector` by `step` px each frame for `ms` (upwards with a negative step); returns the frame intervals. */
+function scrollFrames(page: Page, selector: string, step: number, ms: number): Promise<number[]> {
+  return page.evaluate(
+    ([sel, px, duration]) =>
+      new Promise<number[]>((resolve) => {
+        const el = document.querySelector(sel)!;
+        const frames: number[] = [];
+        let last = 0;
+        let start = 0;
+        const frame = (t: number) => {
+          if (start === 0) start = t;
+          else frames.push(t - last);
+          last = t;
+          el.scrollTop += px;
+          if (t - start < duration) requestAnimationFrame(frame);
+          else resolve(frames);
+        };
+        requestAnimationFrame(frame);
+      }),
+    [selector, step, ms] as const,
+  );
+}
+
+// ---- the run ---------------------------------------------------------------------------------------
+
+interface Row {
+  what: string;
+  target: string;
+  measured: string;
+  pass: boolean | null;
+  gap?: string;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const log = (s: string) => (args.json ? process.stderr : process.stdout).write(`${s}\n`);
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-bench-roster-'));
+  let server: ProsodyServer | undefined;
+  let app: AppInstance | undefined;
+  let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+  try {
+    const ca = await createTestCa(path.join(tmp, 'ca'));
+    log('starting Prosody…');
+    // Prosody's own default is 10,000 iterations (the test fixture lowers it to 4,096; undone here, as in bench:login).
+    server = await startProsody({ ca, users: [{ username: 'alice', password }], extraConfig: '\tdefault_iteration_count = 10000\n' });
+    const alice = `alice@${server.domain}`;
+    const contacts = makeContacts(args.contacts);
+    await writeRoster(server, 'alice', contacts);
+
+    log('login (XmppSession.open, 1 + 10)…');
+    const logins: number[] = [];
+    for (let i = 0; i <= 10; i++) {
+      const t0 = performance.now();
+      const session = await XmppSession.open({
+        local: 'alice',
+        domain: server.domain,
+        password,
+        trust: { kind: 'verified', extraAnchors: [ca.caCertPem] },
+        endpoints: [{ host: server.host, port: server.c2sPort, directTls: false }],
+      });
+      if (i > 0) logins.push(performance.now() - t0);
+      await session.close();
+    }
+
+    const peer = `${contacts[0]!.local}@${server.domain}`;
+    log(`writing ${args.messages} messages into the profile's encrypted history…`);
+    const t0 = performance.now();
+    let profileDir = '';
+    app = await startAppInstance(
+      ca.caCertFile,
+      async (dir) => {
+        profileDir = dir;
+        await seedProfile(dir, { id: 'bench-roster', jid: alice, host: server!.host, port: server!.c2sPort }, { [peer]: longChat(peer, args.messages) });
+      },
+      { args: ['--history-max-per-chat', String(args.messages)], nodeArgs: ['--expose-gc'] },
+    );
+    log(`  history written and host started in ${Math.round(performance.now() - t0)} ms`);
+    const historyFile = HistoryStore.fileInProfile(profileDir, 'bench-roster');
+    const historyBytes = (await fs.stat(historyFile)).size;
+    // The same load the core did at start, timed here (same code, same file, same key).
+    const tLoad = performance.now();
+    await HistoryStore.open(historyFile, await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key')), { maxPerChat: args.messages });
+    const historyLoadMs = performance.now() - tLoad;
+    const memoryAtStart = await app.memory();
+
+    browser = await launchBrowser();
+    const page = await (await browser.newContext({ viewport: { width: 1100, height: 700 } })).newPage();
+    const errors = watchForErrors(page);
+    // tsx keeps function names with a helper (__name) that the functions sent into the page would miss.
+    await page.addInitScript('globalThis.__name = (f) => f;');
+    // The socket to main, watched from the start: its largest message is the snapshot.
+    let largestFrame = 0;
+    page.on('websocket', (ws) => ws.on('framereceived', (f) => (largestFrame = Math.max(largestFrame, typeof f.payload === 'string' ? Buffer.byteLength(f.payload) : f.payload.length))));
+    await page.goto(app.url);
+    await page.getByTestId('password-prompt-input').waitFor();
+    // What the filter must give, computed with the renderer's own functions.
+    const asContacts: Contact[] = sortContacts(
+      contacts.map((c) => ({ jid: `${c.local}@${server!.domain}`, name: c.name, subscription: 'both', groups: c.groups, presence: { show: 'offline', status: '' }, unread: 0 })),
+    );
+    const fullRoster = String(rosterRows(rosterSections(asContacts, '', [])).length);
+    log('signing in through the UI…');
+    await page.getByTestId('password-prompt-input').fill(password);
+    const tSubmit = await page.evaluate(() => {
+      const t = performance.now();
+      document.querySelector('[data-testid="password-prompt-submit"]')!.click();
+      return t;
+    });
+    const [tOnline, tRoster] = await Promise.all([
+      untilInDom(page, '[data-testid="connection-status"][data-state="online"]'),
+      // The whole roster: its row count (aria-setsize) is that of every contact under its groups.
+      untilInDom(page, `[data-testid="roster"] li[aria-setsize="${fullRoster}"] [data-testid="contact"]`),
+    ]);
+    const rosterAfterLogin = Math.max(0, tRoster - tOnline);
+    const submitToRoster = tRoster - tSubmit;
+    const rosterSize = await page.locator('[data-testid="roster"] li').first().getAttribute('aria-setsize');
+    log(`  online after ${Math.round(tOnline - tSubmit)} ms, roster (${rosterSize} rows) ${Math.round(tRoster - tOnline)} ms later`);
+
+    const query = 'anna müll';
+    log(`filtering: typing "${query}" and erasing it…`);
+    const keystrokes = await typeIntoFilter(page, query);
+    const wrong = keystrokes.filter((k) => k.rows !== String(rosterRows(rosterSections(asContacts, k.value, [])).length));
+    if (wrong.length > 0) throw new Error(`the filter did not give the expected rows for ${wrong.map((w) => JSON.stringify(w.value)).join(', ')}`);
+    const filterMs = keystrokes.map((k) => k.ms);
+
+    log('opening the long chat…');
+    await page.getByTestId('roster-filter').fill(contacts[0]!.local);
+    await page.locator(`[data-testid="contact"][data-jid="${peer}"]`).first().waitFor();
+    const tClick = await page.evaluate((jid) => {
+      const t = performance.now();
+      document.querySelector(`[data-testid="contact"][data-jid="${jid}"]`)!.click();
+      return t;
+    }, peer);
+    const tChat = await untilInDom(page, '[data-testid="chat-view"] [data-testid="message"]');
+    const chatOpenMs = tChat - tClick;
+    const newest = await page.locator('[data-testid="chat-view"] [data-testid="message-body"]', { hasText: `#${args.messages - 1} ` }).count();
+    if (newest === 0) throw new Error('the chat did not open at its newest message');
+    const chatRows = Number(await page.locator('[data-testid="chat-view"] .message-scroll li').first().getAttribute('aria-setsize'));
+    const rowsInDom = await page.getByTestId('message').count();
+
+    log('scrolling the chat up, then the roster down, 3 s each…');
+    const chatFrames = await scrollFrames(page, '[data-testid="chat-view"] .message-scroll', -40, 3_000);
+    await page.getByTestId('roster-filter').fill('');
+    await page.locator('[data-testid="roster"] [data-testid="contact"]').first().waitFor();
+    const rosterFrames = await scrollFrames(page, '[data-testid="roster"]', 40, 3_000);
+    const memory: HostMemory = await app.memory();
+    if (errors.length > 0) throw new Error(`the page reported errors: ${errors.join('; ')}`);
+
+    // ---- results -----------------------------------------------------------------------------------
+    const ms = (x: number) => `${round(x)} ms`;
+    const mb = (x: number) => `${round(x / MB)} MB`;
+    const under = (what: string, target: number, value: number, shown: string, unit: (x: number) => string): Row => ({
+      what,
+      target: `< ${unit(target)}`,
+      measured: shown,
+      pass: value < target,
+      ...(value < target ? {} : { gap: `${unit(value - target)} over` }),
+    });
+    const rss = memory.afterGc?.rss ?? memory.now.rss;
+    const rows: Row[] = [
+      under('login (loopback, SCRAM-SHA-1, 10,000 iterations), median', 200, median(logins), `${ms(median(logins))} (p95 ${ms(percentile(logins, 0.95))})`, ms),
+      under(`roster shown after login (${args.contacts} contacts)`, 1_000, rosterAfterLogin, `${ms(rosterAfterLogin)} (from "Sign in": ${ms(submitToRoster)})`, ms),
+      under('filter keystroke, p95', 16, percentile(filterMs, 0.95), `${ms(percentile(filterMs, 0.95))} (median ${ms(median(filterMs))}, max ${ms(Math.max(...filterMs))}, n ${filterMs.length})`, ms),
+      under(`open the chat of ${args.messages} messages`, 300, chatOpenMs, `${ms(chatOpenMs)} (${chatRows} in the renderer, ${rowsInDom} rows in the DOM)`, ms),
+      under(
+        'chat scrolling, frame interval p95',
+        FRAME_MS * 1.2,
+        percentile(chatFrames, 0.95),
+        `${ms(percentile(chatFrames, 0.95))} (median ${ms(median(chatFrames))}, max ${ms(Math.max(...chatFrames))}, ${chatFrames.filter((f) => f > FRAME_MS * 1.5).length}/${chatFrames.length} frames dropped)`,
+        ms,
+      ),
+      under(
+        'roster scrolling, frame interval p95',
+        FRAME_MS * 1.2,
+        percentile(rosterFrames, 0.95),
+        `${ms(percentile(rosterFrames, 0.95))} (median ${ms(median(rosterFrames))}, max ${ms(Math.max(...rosterFrames))}, ${rosterFrames.filter((f) => f > FRAME_MS * 1.5).length}/${rosterFrames.length} frames dropped)`,
+        ms,
+      ),
+      under(
+        'main-process memory: RSS after the run (after a GC)',
+        150 * MB,
+        rss,
+        `${mb(rss)} (as is ${mb(memory.now.rss)}, peak ${mb(memory.peakRss)}; heap used ${mb(memory.afterGc?.heapUsed ?? memory.now.heapUsed)} of ${mb(memory.afterGc?.heapTotal ?? memory.now.heapTotal)})`,
+        mb,
+      ),
+      { what: 'main-process memory: at start, before login (after a GC)', target: '—', measured: `RSS ${mb(memoryAtStart.afterGc?.rss ?? memoryAtStart.now.rss)}, heap used ${mb(memoryAtStart.afterGc?.heapUsed ?? memoryAtStart.now.heapUsed)}`, pass: null },
+      { what: `history load (${args.messages} messages, ${mb(historyBytes)} encrypted)`, target: '—', measured: ms(historyLoadMs), pass: null },
+      { what: 'largest message from main (the snapshot)', target: '—', measured: mb(largestFrame), pass: null },
+    ];
+    const result = {
+      contacts: args.contacts,
+      messages: args.messages,
+      login_ms: { median: round(median(logins)), p95: round(percentile(logins, 0.95)), n: logins.length },
+      roster_after_login_ms: round(rosterAfterLogin),
+      sign_in_to_roster_ms: round(submitToRoster),
+      filter_keystroke_ms: { median: round(median(filterMs)), p95: round(percentile(filterMs, 0.95)), max: round(Math.max(...filterMs)), n: filterMs.length },
+      chat_open_ms: round(chatOpenMs),
+      chat_messages_in_renderer: chatRows,
+      chat_rows_in_dom: rowsInDom,
+      chat_scroll_frame_ms: { median: round(median(chatFrames)), p95: round(percentile(chatFrames, 0.95)), max: round(Math.max(...chatFrames)), n: chatFrames.length },
+      roster_scroll_frame_ms: { median: round(median(rosterFrames)), p95: round(percentile(rosterFrames, 0.95)), max: round(Math.max(...rosterFrames)), n: rosterFrames.length },
+      main_memory_bytes: { ...memory, atStart: memoryAtStart },
+      history_load_ms: round(historyLoadMs),
+      history_file_bytes: historyBytes,
+      largest_ipc_message_bytes: largestFrame,
+      targets: rows.filter((r) => r.pass !== null).map((r) => ({ what: r.what, target: r.target, measured: r.measured, pass: r.pass, ...(r.gap ? { gap: r.gap } : {}) })),
+    };
+    if (args.json) {
+      console.log(JSON.stringify(result));
+      return;
+    }
+    const head = ['measure', 'target', 'measured', 'result'];
+    const body = rows.map((r) => [r.what, r.target, r.measured, r.pass === null ? '' : r.pass ? 'pass' : `FAIL: ${r.gap}`]);
+    const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+    const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+    console.log('');
+    console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n'));
+    console.log('');
+    console.log('Main process: the development host (the core in Node, started with tsx; Electron adds its own share). Loopback, headless Chromium.');
+  } finally {
+    await browser?.close();
+    await app?.stop();
+    await server?.dispose();
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
