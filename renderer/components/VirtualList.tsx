@@ -61,6 +61,8 @@ type Props = {
   /** Called when the user scrolled near the top (load older rows); again after rows were added or they left and came back. */
   onReachTop?: () => void;
   onKeyDown?: (e: KeyboardEvent<HTMLElement>) => void;
+  /** Shown in the scroller above the rows (e.g. "Load older messages"); the rows are placed below it. */
+  header?: ReactNode;
 };
 
 /** How close to the bottom (px) still counts as "reading the newest". */
@@ -252,6 +254,7 @@ function VirtualListInner(props: Props, ref: Ref<VirtualListHandle>) {
         if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setFocusedKey(null);
       }}
     >
+      {props.header}
       <ListTag ref={listRef} className={`virtual-list ${props.listClassName ?? ''}`} aria-label={props.listLabel} style={{ height: total }}>
         {indexes.map((i) => {
           const key = layout.keys[i]!;
