@@ -2,7 +2,7 @@
  * The roster side of the sidebar: contact requests, the "Add contact" dialog,
  * the filter field and the grouped roster, and editing or removing a contact.
  */
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { AccountView, Contact } from '../../shared/contract';
 import { AddContactForm } from '../components/AddContactForm';
 import { EditContactForm } from '../components/EditContactForm';
@@ -11,7 +11,7 @@ import { OwnAvatar } from '../components/OwnAvatar';
 import { Roster } from '../components/Roster';
 import { RosterFilter } from '../components/RosterFilter';
 import { SubscriptionRequests } from '../components/SubscriptionRequests';
-import { createRosterSectionsSelector } from '../store/rosterView';
+import { createRosterSectionsSelector, warmSearchKeys } from '../store/rosterView';
 import { contactsWithConversations } from '../store/transitions';
 import { useActions, useAppState } from './context';
 
@@ -113,6 +113,19 @@ export function ContactsPanel({ account }: { account: AccountView }) {
   const rosterJids = useMemo(() => new Set(roster.map((c) => c.jid)), [roster]);
   const groups = useMemo(() => [...new Set(roster.flatMap((c) => c.groups))].sort(), [roster]);
   const editedContact = editing ? roster.find((c) => c.jid === editing) : undefined;
+
+  // The filter's search texts, prepared while the user is not typing yet (roster-scale).
+  useEffect(() => {
+    if (typeof requestIdleCallback === 'undefined') return;
+    let from = 0;
+    let handle = 0;
+    const step = (deadline: IdleDeadline) => {
+      from = warmSearchKeys(contacts, from, deadline);
+      if (from < contacts.length) handle = requestIdleCallback(step);
+    };
+    handle = requestIdleCallback(step);
+    return () => cancelIdleCallback(handle);
+  }, [contacts]);
 
   return (
     <>

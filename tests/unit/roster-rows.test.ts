@@ -7,7 +7,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Contact } from '../../shared/contract';
-import { nextContactRow, rosterRows, rosterSections, showsGroupHeadings } from '../../renderer/store/rosterView';
+import { filterContacts, nextContactRow, rosterRows, rosterSections, showsGroupHeadings, warmSearchKeys } from '../../renderer/store/rosterView';
 import { sortContacts, updateContact } from '../../renderer/store/transitions';
 import { totalUnread } from '../../renderer/shortcuts';
 
@@ -87,6 +87,21 @@ describe('roster rows', () => {
     assert.equal(nextContactRow(rows, 4, 'Home'), 1);
     assert.equal(nextContactRow(rows, 1, 'End'), 6);
     assert.equal(nextContactRow([], -1, 'End'), -1);
+  });
+});
+
+describe('search texts prepared in idle time', () => {
+  test('stops when the idle time is used up and goes on from there', () => {
+    let left = 3;
+    const budget = { timeRemaining: () => left-- };
+    assert.equal(warmSearchKeys(roster, 0, budget), 2, 'two contacts while more than 1 ms was left');
+    assert.equal(warmSearchKeys(roster, 2, { timeRemaining: () => 50 }), roster.length);
+    assert.equal(warmSearchKeys(roster, 0, { timeRemaining: () => 0 }), 0);
+    assert.deepEqual(
+      filterContacts(roster, 'jose').map((c) => c.jid),
+      ['jose@example.org'],
+      'the prepared texts are the ones the filter uses',
+    );
   });
 });
 
