@@ -7,8 +7,9 @@
  *     before the first login (5,000 in-band roster sets would take minutes);
  *   - a profile holding that account and a chat of 100,000 messages in its
  *     encrypted local history (written by the app's own HistoryStore);
- *   - the development host on that profile (the app's core in Node, as in the
- *     e2e tests; `--history-max-per-chat` so the history keeps all 100,000)
+ *   - the development host on that profile (the app's core in Node, bundled
+ *     by `npm run build` as the app's main process is, not through tsx;
+ *     `--history-max-per-chat` so the history keeps all 100,000)
  *     and Debian's Chromium on its page (playwright-core).
  * Measured:
  *   - login: XmppSession.open against this Prosody (median of 10, after a warm-up);
@@ -282,7 +283,7 @@ async function main(): Promise<void> {
         profileDir = dir;
         await seedProfile(dir, { id: 'bench-roster', jid: alice, host: server!.host, port: server!.c2sPort }, { [peer]: longChat(peer, args.messages) });
       },
-      { args: ['--history-max-per-chat', String(args.messages)], nodeArgs: ['--expose-gc'] },
+      { args: ['--history-max-per-chat', String(args.messages)], nodeArgs: ['--expose-gc'], bundled: true },
     );
     log(`  history written and host started in ${Math.round(performance.now() - t0)} ms`);
     const historyFile = HistoryStore.fileInProfile(profileDir, 'bench-roster');
@@ -412,6 +413,8 @@ async function main(): Promise<void> {
       history_load_ms: round(historyLoadMs),
       history_file_bytes: historyBytes,
       largest_ipc_message_bytes: largestFrame,
+      load_average: os.loadavg()[0],
+      cores: os.cpus().length,
       targets: rows.filter((r) => r.pass !== null).map((r) => ({ what: r.what, target: r.target, measured: r.measured, pass: r.pass, ...(r.gap ? { gap: r.gap } : {}) })),
     };
     if (args.json) {
@@ -425,7 +428,7 @@ async function main(): Promise<void> {
     console.log('');
     console.log([line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n'));
     console.log('');
-    console.log('Main process: the development host (the core in Node, started with tsx; Electron adds its own share). Loopback, headless Chromium.');
+    console.log(`Main process: the development host (the core in plain Node, bundled; Electron's main adds its own share). Loopback, headless Chromium, load average ${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} cores.`);
   } finally {
     await browser?.close();
     await app?.stop();

@@ -29,4 +29,13 @@ await Promise.all([
     platform: 'browser',
     format: 'iife',
   }),
+  // The development host bundled like the app's main process (`npm run bench:roster` measures its memory this way).
+  build({
+    ...common,
+    entryPoints: ['electron/devhost/main.ts'],
+    outfile: 'dist/devhost/host.mjs',
+    platform: 'node',
+    format: 'esm',
+    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  }),
 ]);

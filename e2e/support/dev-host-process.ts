@@ -31,7 +31,18 @@ export interface HostMemory {
 export async function startAppInstance(
   caFile: string,
   prepare?: (profileDir: string) => Promise<void>,
-  { policyFile, args = [], nodeArgs = [] }: { policyFile?: string; args?: string[]; nodeArgs?: string[] } = {},
+  {
+    policyFile,
+    args = [],
+    nodeArgs = [],
+    bundled = false,
+  }: {
+    policyFile?: string;
+    args?: string[];
+    nodeArgs?: string[];
+    /** Run the host as `npm run build` bundled it (dist/devhost/host.mjs), as the app's main process runs bundled code, instead of through tsx. */
+    bundled?: boolean;
+  } = {},
 ): Promise<AppInstance> {
   const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-e2e-'));
   await prepare?.(profileDir);
@@ -39,9 +50,7 @@ export async function startAppInstance(
     process.execPath,
     [
       ...nodeArgs,
-      '--import',
-      'tsx',
-      'electron/devhost/main.ts',
+      ...(bundled ? ['dist/devhost/host.mjs'] : ['--import', 'tsx', 'electron/devhost/main.ts']),
       '--profile',
       profileDir,
       '--extra-ca',
