@@ -25,7 +25,8 @@
  *     and peak RSS, after all of the above;
  *   - for the record: the history's load time and the snapshot's size.
  * Prints a table (target, measured, pass or the gap); --json: one JSON object
- * on stdout (progress on stderr).
+ * on stdout (progress on stderr); --cpu-profile FILE saves the renderer's CPU
+ * profile from "Sign in" to the roster shown (.cpuprofile, for DevTools).
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -75,6 +76,8 @@ interface Args {
   json: boolean;
   contacts: number;
   messages: number;
+  /** Where to save the renderer's CPU profile of the roster load (open in Chromium's DevTools). */
+  cpuProfile?: string;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -85,7 +88,8 @@ function parseArgs(argv: readonly string[]): Args {
     if (a === '--json') args.json = true;
     else if (a === '--contacts' && /^[1-9][0-9]*$/.test(next)) args.contacts = Number(argv[++i]);
     else if (a === '--messages' && /^[1-9][0-9]*$/.test(next)) args.messages = Number(argv[++i]);
-    else throw new Error(`usage: tsx scripts/bench-roster.ts [--json] [--contacts N] [--messages N] (bad argument ${a})`);
+    else if (a === '--cpu-profile' && next) args.cpuProfile = path.resolve(argv[++i]!);
+    else throw new Error(`usage: tsx scripts/bench-roster.ts [--json] [--contacts N] [--messages N] [--cpu-profile FILE] (bad argument ${a})`);
   }
   return args;
 }
@@ -311,6 +315,17 @@ async function main(): Promise<void> {
     const fullRoster = String(rosterRows(rosterSections(asContacts, '', [])).length);
     log('signing in through the UI…');
     await page.getByTestId('password-prompt-input').fill(password);
+    // The page's long tasks (> 50 ms of main-thread work), to tell the renderer's share of the wait from main's and the server's.
+    await page.evaluate(() => {
+      const g = globalThis as unknown as { longTasks: [number, number][] };
+      g.longTasks = [];
+      new PerformanceObserver((list) => g.longTasks.push(...list.getEntries().map((e): [number, number] => [e.startTime, e.duration]))).observe({ type: 'longtask' as never });
+    });
+    const cdp = args.cpuProfile ? await page.context().newCDPSession(page) : undefined;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
     const tSubmit = await page.evaluate(() => {
       const t = performance.now();
       document.querySelector('[data-testid="password-prompt-submit"]')!.click();
@@ -322,6 +337,13 @@ async function main(): Promise<void> {
       untilInDom(page, `[data-testid="roster"] li[aria-setsize="${fullRoster}"] [data-testid="contact"]`),
     ]);
     const rosterAfterLogin = Math.max(0, tRoster - tOnline);
+    if (cdp && args.cpuProfile) {
+      const { profile } = await cdp.send('Profiler.stop');
+      await fs.writeFile(args.cpuProfile, JSON.stringify(profile));
+      log(`  renderer CPU profile of the sign-in and roster load: ${args.cpuProfile}`);
+    }
+    const longTasks = await page.evaluate(() => (globalThis as unknown as { longTasks: [number, number][] }).longTasks);
+    const rendererBusy = longTasks.filter(([start]) => start >= tOnline - 1 && start < tRoster).reduce((sum, [, d]) => sum + d, 0);
     const submitToRoster = tRoster - tSubmit;
     const rosterSize = await page.locator('[data-testid="roster"] li').first().getAttribute('aria-setsize');
     log(`  online after ${Math.round(tOnline - tSubmit)} ms, roster (${rosterSize} rows) ${Math.round(tRoster - tOnline)} ms later`);
@@ -394,6 +416,7 @@ async function main(): Promise<void> {
         mb,
       ),
       { what: 'main-process memory: at start, before login (after a GC)', target: '—', measured: `RSS ${mb(memoryAtStart.afterGc?.rss ?? memoryAtStart.now.rss)}, heap used ${mb(memoryAtStart.afterGc?.heapUsed ?? memoryAtStart.now.heapUsed)}`, pass: null },
+      { what: 'renderer busy (long tasks) while the roster loads', target: '—', measured: `${ms(rendererBusy)} of ${ms(rosterAfterLogin)}`, pass: null },
       { what: `history load (${args.messages} messages, ${mb(historyBytes)} encrypted)`, target: '—', measured: ms(historyLoadMs), pass: null },
       { what: 'largest message from main (the snapshot)', target: '—', measured: mb(largestFrame), pass: null },
     ];
@@ -402,6 +425,7 @@ async function main(): Promise<void> {
       messages: args.messages,
       login_ms: { median: round(median(logins)), p95: round(percentile(logins, 0.95)), n: logins.length },
       roster_after_login_ms: round(rosterAfterLogin),
+      renderer_long_tasks_during_roster_ms: round(rendererBusy),
       sign_in_to_roster_ms: round(submitToRoster),
       filter_keystroke_ms: { median: round(median(filterMs)), p95: round(percentile(filterMs, 0.95)), max: round(Math.max(...filterMs)), n: filterMs.length },
       chat_open_ms: round(chatOpenMs),
