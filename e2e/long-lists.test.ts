@@ -3,8 +3,9 @@
  * messages (from the encrypted local history, written into the profile before
  * the app starts) put only a bounded number of rows into the DOM, scroll to
  * the oldest message and back, and the roster's keyboard navigation still
- * reaches every contact (scrolling it in and keeping focus on it). Plus an
- * axe-core check of the virtualized lists.
+ * reaches every contact (scrolling it in and keeping focus on it). A contact
+ * put into two groups shows under each. Plus an axe-core check of the
+ * virtualized lists.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -157,6 +158,36 @@ describe('virtualized roster and message list', () => {
     await page.getByTestId('composer').fill('Still here after all these messages');
     await page.getByTestId('composer').press('Enter');
     await page.locator(`${scroller} [data-testid="message-body"]`, { hasText: 'Still here after all these messages' }).waitFor();
+    assert.deepEqual(errors, []);
+  });
+
+  test('a contact in two groups shows under each: both rows selected, keyboard visits each, counts per group', async () => {
+    const bob = `[data-testid="contact"][data-jid="${jid('bob')}"]`;
+    await page.locator('.contact-row', { has: page.locator(bob) }).first().hover();
+    await page.locator('.contact-row', { has: page.locator(bob) }).first().getByTestId('edit-contact').click();
+    await page.getByTestId('edit-contact-groups').fill('Team, Berlin');
+    await page.getByTestId('edit-contact-save').click();
+    await page.getByTestId('edit-contact-dialog').waitFor({ state: 'detached' });
+    await page.locator(`.roster-item[data-group="Berlin"] ${bob}`).waitFor();
+    await page.locator(`.roster-item[data-group="Team"] ${bob}`).waitFor();
+    assert.equal(await page.locator(bob).count(), 2, 'once under each group, nowhere else');
+    assert.equal(await page.locator(`${bob}.selected`).count(), 2, 'the open chat is marked under both groups');
+    assert.equal(await page.locator('[data-testid="roster-group"][data-group="Berlin"] .count').textContent(), '1');
+    assert.equal(await page.locator('[data-testid="roster-group"][data-group="Team"] .count').textContent(), '1');
+    const focusedRow = () =>
+      page.evaluate(() => {
+        const row = (document.activeElement as unknown as { closest(s: string): PageElement | null } | null)?.closest('li');
+        return { jid: document.activeElement?.getAttribute('data-jid') ?? null, group: row?.getAttribute('data-group') ?? null };
+      });
+    await page.locator(`.roster-item[data-group="Berlin"] ${bob}`).focus();
+    await page.keyboard.press('ArrowDown');
+    assert.deepEqual(await focusedRow(), { jid: jid('bob'), group: 'Team' }, 'over the Team heading to Bob again');
+    await page.keyboard.press('ArrowDown');
+    assert.deepEqual(await focusedRow(), { jid: jid('c001'), group: '' });
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp');
+    assert.deepEqual(await focusedRow(), { jid: jid('bob'), group: 'Berlin' });
+    await page.screenshot({ path: path.join(shots, 'long-lists-two-groups.png') });
     assert.deepEqual(errors, []);
   });
 });
