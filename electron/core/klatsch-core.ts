@@ -423,6 +423,18 @@ export class KlatschCore {
       await account.avatars.setOwn(account.settings.jid, image);
       return {};
     },
+
+    // --- Message archive (XEP-0313) ---
+    loadOlderMessages: async ({ accountId, peer }) => {
+      this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
+      try {
+        return await this.account(accountId).loadOlderMessages(peer);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === 'not-connected' || code === 'invalid-request' || code === 'server-error') throw new UserError(code, (error as Error).message);
+        throw error;
+      }
+    },
   };
 
   /** None when the administrator's policy keeps no history beyond the session (a stored one is then left unread, untouched). */

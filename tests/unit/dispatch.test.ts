@@ -80,6 +80,7 @@ const valid = {
   setAvatar: { accountId: 'acc-1', image: 'iVBORw0KGgo=' },
   setChatState: { accountId: 'acc-1', peer: 'bob@example.com', state: 'composing' },
   correctMessage: { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: 'corrected text' },
+  loadOlderMessages: { accountId: 'acc-1', peer: 'bob@example.com' },
 } as const;
 
 describe('dispatch: request names', () => {
