@@ -339,6 +339,17 @@ describe('MessageArchive', () => {
     assert.equal(put[0]!.unread, false, 'older history is not unread');
   });
 
+  test('an older page stamped in the same second as the oldest message still sorts before it', async () => {
+    const stamp = '2024-05-01T10:00:00Z';
+    const { archive, chats } = archiveWith(() => ({
+      results: [result(fromBob('older 1', 'o1'), { archiveId: 'arch-1', stamp }), result(fromBob('older 2', 'o2'), { archiveId: 'arch-2', stamp })],
+      complete: false,
+    }));
+    chats.upsert({ id: 'n1', peer: BOB, direction: 'in', body: 'newest', timestamp: Date.UTC(2024, 4, 1, 10), state: 'received', archiveId: 'arch-3' });
+    assert.deepEqual(await archive.loadOlder(BOB), { added: 2, complete: false });
+    assert.deepEqual(chats.list(BOB).map((m) => m.body), ['older 1', 'older 2', 'newest']);
+  });
+
   test('results after the answer, or for another query, are refused', async () => {
     const { archive, chats } = archiveWith(() => ({ results: [], complete: true }));
     await archive.catchUp();

@@ -112,7 +112,7 @@ export class MessageArchive {
         ? { before: '', end: oldest.timestamp }
         : { before: '' };
     const { fin, messages } = await this.query({ with: peer, ...range, max: PAGE_SIZE });
-    const added = this.take(messages, false);
+    const added = this.take(messages, false, (oldestArchived ?? oldest)?.timestamp);
     return { added, complete: fin.complete || messages.length === 0 };
   }
 
@@ -140,13 +140,18 @@ export class MessageArchive {
     }
   }
 
-  /** Puts a page's messages (oldest first) into their chats; returns how many are new. */
-  private take(messages: readonly ArchivedMessage[], unread: boolean): number {
+  /**
+   * Puts a page's messages (oldest first) into their chats; returns how many are new. `before`: an
+   * older page, which must end before that time (archive stamps have whole seconds; equal times
+   * would otherwise sort the older page after the messages it precedes).
+   */
+  private take(messages: readonly ArchivedMessage[], unread: boolean, before?: number): number {
     let added = 0;
     const noticed = new Set<string>();
-    for (const m of messages) {
+    const times = this.timesOf(messages, before);
+    for (const [index, m] of messages.entries()) {
       if (m.body === undefined || !this.deps.accepts(m.peer)) continue; // chat states, receipts; denied addresses
-      const timestamp = Math.min(m.stampedAt ?? this.deps.now(), this.deps.now());
+      const timestamp = times[index]!;
       if (m.encrypted) {
         // One notice per chat and page, never the ciphertext; the same page fetched again adds none.
         const id = `archive-private-${m.archiveId}`;
@@ -187,5 +192,18 @@ export class MessageArchive {
       added++;
     }
     return added;
+  }
+
+  /** Each message's time: its stamp (never in the future); with `before`, strictly increasing up to before that. */
+  private timesOf(messages: readonly ArchivedMessage[], before: number | undefined): number[] {
+    const now = this.deps.now();
+    const times = messages.map((m) => Math.min(m.stampedAt ?? now, now));
+    if (before === undefined) return times;
+    let next = before;
+    for (let i = times.length - 1; i >= 0; i--) {
+      times[i] = Math.min(times[i]!, next - 1);
+      next = times[i]!;
+    }
+    return times;
   }
 }
