@@ -15,9 +15,9 @@ import type { OtrTrust } from './otr-trust.js';
 import { stripWhitespaceTag } from './otr/encoding.js';
 import type { HistoryStore } from './store/history-store.js';
 import type { StoredAccount } from './store/settings-store.js';
-import { carbonCopy, checkCarbon, enableCarbons, type CarbonCopy } from './xmpp/carbons.js';
+import { carbonChatState, carbonCopy, checkCarbon, enableCarbons, type CarbonChatState, type CarbonCopy } from './xmpp/carbons.js';
 import { receiptFor, receiptMessage, wantsReceipt } from './xmpp/receipts.js';
-import { correctable, correctionMessage, correctionTarget, parseReplace } from './xmpp/correction.js';
+import { correctable, correctionMessage, correctionTarget, lastOf, parseReplace } from './xmpp/correction.js';
 import { chatStateMessage, OutgoingChatStates, parseChatState, withChatState, type ChatState } from './xmpp/chat-states.js';
 import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connection-manager.js';
 import {
@@ -485,6 +485,8 @@ export class Account {
     const carbon = checkCarbon(stanza, this.ownBare());
     if (carbon.kind === 'rejected') return; // a spoofed or malformed carbon: nothing of it is believed
     if (carbon.kind === 'carbon') {
+      const state = carbonChatState(carbon, this.ownBare());
+      if (state) this.carbonChatState(state);
       const copy = carbonCopy(carbon, this.ownBare());
       if (copy) this.showCarbon(copy);
       return;
@@ -548,6 +550,30 @@ export class Account {
   }
 
   /**
+   * A chat state in a carbon: the contact typing to another device of ours shows in the contact's
+   * chat; a state our other device sent means this device's last word to the contact is stale.
+   */
+  private carbonChatState({ direction, peer, state }: CarbonChatState): void {
+    if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, peer)) return;
+    if (direction === 'out') return this.chatStates.toldElsewhere(peer);
+    if (this.roster.has(peer)) this.setTyping(peer, state === 'composing');
+  }
+
+  /**
+   * A correction (XEP-0308) in a carbon: of our last message (sent from another device) or of the
+   * contact's last one; plaintext only. True when applied; otherwise the copy shows as a new message.
+   */
+  private applyCarbonCorrection(copy: CarbonCopy): boolean {
+    if (copy.replaces === undefined || copy.otr) return false;
+    const list = this.chats.list(copy.peer);
+    const target = copy.direction === 'in' ? correctionTarget(list, copy.replaces) : lastOf(list, 'out');
+    if (!target || target.id !== copy.replaces || target.encrypted) return false;
+    if (copy.direction === 'in') this.setTyping(copy.peer, false);
+    this.upsertMessage({ ...target, body: stripWhitespaceTag(copy.body), edited: true });
+    return true;
+  }
+
+  /**
    * A copy of a message another of our devices sent or received. Plaintext shows in its chat (ours as
    * outgoing); OTR traffic is not ours to decrypt (nor to feed to our engine): one notice says so.
    */
@@ -567,6 +593,7 @@ export class Account {
       });
       return;
     }
+    if (this.applyCarbonCorrection(copy)) return;
     let id = copy.id ?? randomUUID();
     if (this.chats.has(peer, id, copy.direction)) return; // already shown
     if (this.chats.has(peer, id, copy.direction === 'in' ? 'out' : 'in')) id = randomUUID();
