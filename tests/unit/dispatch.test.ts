@@ -358,3 +358,14 @@ describe('dispatch: corrections', () => {
     await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1' });
   });
 });
+
+describe('dispatch: message archive', () => {
+  test('loadOlderMessages takes an account and a bare JID, nothing else', async () => {
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1' });
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com/phone' });
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com', before: 'arch-1' });
+    const { calls, dispatch } = setup();
+    assert.equal((await dispatch('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com' })).ok, true);
+    assert.equal(calls.length, 1);
+  });
+});
