@@ -176,7 +176,8 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
 
   return (
     // The log role sits on the container: on the <ol> it would hide the list from assistive technology (axe: listitem).
-    <div className="message-scroll" ref={scrollRef} onScroll={onScroll} role="log" aria-label={`Messages with ${peerName}`}>
+    // Focusable, so that keyboard users can scroll a long history (and reach older messages) with the arrow keys.
+    <div className="message-scroll" ref={scrollRef} onScroll={onScroll} role="log" aria-label={`Messages with ${peerName}`} tabIndex={0}>
       {older && (
         <div className="older-history" data-testid="older-history" data-status={older.status}>
           {older.status !== 'complete' && (
