@@ -170,6 +170,8 @@ export class KlatschCore {
       }
       account.update(this.settings.account(stored.id)!);
       this.emit('rosterReplaced', { accountId: account.id, contacts: account.contacts() });
+      // Messages that came before the account was saved (offline storage, the archive's newest page) were not announced.
+      for (const list of Object.values(account.chats.snapshot())) for (const message of list) this.emit('messageUpserted', { accountId: account.id, message });
       return account.view();
     },
 

@@ -4,7 +4,7 @@
  * Layout: one file per account, `history/<account id>.json` in the profile:
  *   {"version":1,"backend":"<SecretBox backend>","data":"<base64 ciphertext>"}
  * where the ciphertext is the SecretBox encryption of
- *   {"chats":{"<peer bare JID>":[ChatMessage, …oldest first]}}.
+ *   {"chats":{"<peer bare JID>":[ChatMessage, …oldest first]},"archiveMark":"<newest archive id fetched>"}.
  * Nothing about the chats (not even who they are with) is readable without the key.
  *
  * Why one file per account and whole-file rewrites: one atomic write keeps
