@@ -350,6 +350,13 @@ describe('MessageArchive', () => {
     assert.deepEqual(chats.list(BOB).map((m) => m.body), ['older 1', 'older 2', 'newest']);
   });
 
+  test('a server flooding one page gets only a bounded number of results taken', async () => {
+    const flood = Array.from({ length: 1_000 }, (_, i) => result(fromBob(`flood ${i}`, `f${i}`), { archiveId: `arch-${i}` }));
+    const { archive, chats } = archiveWith(() => ({ results: flood, complete: true, last: 'arch-999' }));
+    await archive.catchUp();
+    assert.equal(chats.list(BOB).length, 200);
+  });
+
   test('results after the answer, or for another query, are refused', async () => {
     const { archive, chats } = archiveWith(() => ({ results: [], complete: true }));
     await archive.catchUp();

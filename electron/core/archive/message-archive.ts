@@ -21,6 +21,8 @@ export const PAGE_SIZE = 50;
 /** Pages fetched per catch-up; the rest follows at the next sign-in (the mark moves page by page). */
 const MAX_CATCH_UP_PAGES = 40;
 const QUERY_TIMEOUT_MS = 30_000;
+/** Results kept per query: a server that floods one page with more than asked gets the rest ignored. */
+const MAX_RESULTS_PER_QUERY = 4 * PAGE_SIZE;
 
 export const ARCHIVE_PRIVATE_NOTICE = 'A private message from the archive cannot be read: private messages can be read only while the conversation lasts.';
 
@@ -72,7 +74,8 @@ export class MessageArchive {
   onStanza(stanza: Element): boolean {
     const check = checkMamResult(stanza, this.deps.ownBare(), (id) => this.open.has(id));
     if (check.kind === 'none') return false;
-    if (check.kind === 'result' && check.message) this.open.get(check.queryId)!.push(check.message);
+    const kept = check.kind === 'result' ? this.open.get(check.queryId)! : undefined;
+    if (check.kind === 'result' && check.message && kept!.length < MAX_RESULTS_PER_QUERY) kept!.push(check.message);
     return true;
   }
 
