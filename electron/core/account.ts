@@ -609,6 +609,7 @@ export class Account {
   /** The archive id our server gave a live message, believed only from a server that has an archive. */
   private liveArchiveId(stanza: Element): { archiveId?: string } {
     const archiveId = this.archive.available ? ownStanzaId(stanza, this.ownBare()) : undefined;
+    if (archiveId !== undefined) this.archive.sawLive(archiveId);
     return archiveId === undefined ? {} : { archiveId };
   }
 

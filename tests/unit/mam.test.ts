@@ -350,6 +350,19 @@ describe('MessageArchive', () => {
     assert.deepEqual(chats.list(BOB).map((m) => m.body), ['older 1', 'older 2', 'newest']);
   });
 
+  test('live archived messages move the mark only once this session caught up', async () => {
+    const { archive, mark } = archiveWith(() => ({ results: [result(fromBob('x', 'b1'), { archiveId: 'arch-1' })], complete: true, last: 'arch-1' }));
+    archive.sessionStarted();
+    archive.sawLive('arch-live-0');
+    assert.equal(mark(), undefined, 'before catching up, a live id says nothing of what came before it');
+    await archive.catchUp();
+    archive.sawLive('arch-live-1');
+    assert.equal(mark(), 'arch-live-1');
+    archive.sessionStarted();
+    archive.sawLive('arch-live-2');
+    assert.equal(mark(), 'arch-live-1', 'a new session catches up first');
+  });
+
   test('a server flooding one page gets only a bounded number of results taken', async () => {
     const flood = Array.from({ length: 1_000 }, (_, i) => result(fromBob(`flood ${i}`, `f${i}`), { archiveId: `arch-${i}` }));
     const { archive, chats } = archiveWith(() => ({ results: flood, complete: true, last: 'arch-999' }));

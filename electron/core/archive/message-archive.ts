@@ -54,12 +54,23 @@ export class MessageArchive {
   private readonly open = new Map<string, ArchivedMessage[]>();
   /** This session's server answered a query: it has an archive (and so strips forged stanza ids). */
   private answered = false;
+  /** This session caught up completely: from now on, live messages move the mark (nothing before them is missing). */
+  private caughtUp = false;
 
   constructor(private readonly deps: MessageArchiveDeps) {}
 
   /** A new session: nothing is known of its server yet. */
   sessionStarted(): void {
     this.answered = false;
+    this.caughtUp = false;
+  }
+
+  /**
+   * A live message our server archived as `archiveId` arrived after this session caught up: the
+   * mark follows it, so that the next sign-in does not fetch the whole session again.
+   */
+  sawLive(archiveId: string): void {
+    if (this.caughtUp) this.deps.setMark(archiveId);
   }
 
   /** Whether live messages' `<stanza-id/>` can be believed (the server keeps an archive, XEP-0359 §7). */
@@ -82,7 +93,11 @@ export class MessageArchive {
   /** Fetches what arrived since the last mark (a new profile: the newest page); returns how many messages are new here. */
   async catchUp(): Promise<number> {
     let after = this.deps.mark();
-    if (after === undefined) return this.newestPage();
+    if (after === undefined) {
+      const added = await this.newestPage();
+      this.caughtUp = true;
+      return added;
+    }
     let added = 0;
     for (let page = 0; page < MAX_CATCH_UP_PAGES; page++) {
       let fetched: { fin: MamFin; messages: ArchivedMessage[] };
@@ -92,14 +107,19 @@ export class MessageArchive {
         if (!unknownId(error)) throw error;
         // The archive no longer has our mark (expired, or a new server): start from its newest page.
         this.deps.setMark(undefined);
-        return added + (await this.newestPage());
+        added += await this.newestPage();
+        this.caughtUp = true;
+        return added;
       }
       added += this.take(fetched.messages, true);
       if (fetched.fin.last) {
         this.deps.setMark(fetched.fin.last);
         after = fetched.fin.last;
       }
-      if (fetched.fin.complete || !fetched.fin.last) break;
+      if (fetched.fin.complete || !fetched.fin.last) {
+        this.caughtUp = true;
+        break;
+      }
     }
     return added;
   }
