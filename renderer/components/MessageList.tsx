@@ -62,6 +62,7 @@ export function MessageItem({
       data-testid="message"
       data-direction={message.direction}
       data-state={message.state}
+      {...(message.archiveId ? { 'data-archived': 'true' } : {})}
     >
       <div className="bubble">
         {/* A text node only: message text is never interpreted as HTML. */}
