@@ -1,7 +1,17 @@
 import { useCallback, useLayoutEffect, useRef } from 'react';
 import type { ChatMessage } from '../../shared/contract';
 import { dayKey, formatDay, formatFullDate, formatTime } from '../format';
+import { useTexts } from '../i18n/i18n';
 import { VirtualList, type VirtualListHandle } from './VirtualList';
+
+/** Older history from the server's archive (XEP-0313), fetched when the user reaches the top. */
+export type OlderHistory = {
+  status: 'idle' | 'loading' | 'complete' | 'failed';
+  /** Messages the last page added; the reason when it failed. */
+  added?: number;
+  error?: string;
+  onLoad: () => void;
+};
 
 type Props = {
   peer: string;
@@ -11,8 +21,8 @@ type Props = {
   /** The id of the message the user may correct (our last plaintext one), and what correcting it does. */
   editableId?: string;
   onEdit?: (message: ChatMessage) => void;
-  /** The user scrolled to the oldest message shown: load older ones (prepended; the view keeps its place). */
-  onReachTop?: () => void;
+  /** Older messages, loaded on "Load older" and when the user scrolls to the top (prepended; the view keeps its place). */
+  older?: OlderHistory;
 };
 
 const stateLabel: Record<ChatMessage['state'], string> = {
@@ -48,6 +58,7 @@ export function MessageItem({
       data-testid="message"
       data-direction={message.direction}
       data-state={message.state}
+      {...(message.archiveId ? { 'data-archived': 'true' } : {})}
     >
       <div className="bubble">
         {/* A text node only: message text is never interpreted as HTML. */}
@@ -104,7 +115,8 @@ export function MessageItem({
  * The conversation, oldest first, following the newest message unless the user scrolled up;
  * virtualized (only the messages near the viewport are in the DOM).
  */
-export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit, onReachTop }: Props) {
+export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit, older }: Props) {
+  const texts = useTexts();
   const list = useRef<VirtualListHandle>(null);
   const shownPeer = useRef<string | null>(null);
   const last = messages[messages.length - 1];
@@ -126,9 +138,41 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
     [messages, startsDay],
   );
 
+  // The virtual list keeps the message being read in place when older ones are prepended.
+  function loadOlder() {
+    if (!older || older.status === 'loading' || older.status === 'complete') return;
+    older.onLoad();
+  }
+
+  const olderStatus =
+    older?.status === 'loading'
+      ? texts.archive.loadingOlder
+      : older?.status === 'complete'
+        ? texts.archive.noOlder
+        : older?.status === 'failed'
+          ? texts.archive.loadFailed(older.error ?? '')
+          : older?.added
+            ? texts.archive.loadedOlder(older.added)
+            : '';
+
+  const header = older && (
+    <div className="older-history" data-testid="older-history" data-status={older.status}>
+      {older.status !== 'complete' && (
+        <button type="button" className="button subtle" data-testid="load-older" disabled={older.status === 'loading'} onClick={loadOlder}>
+          {texts.archive.loadOlder}
+        </button>
+      )}
+      <p className="hint" role="status" data-testid="older-status">
+        {olderStatus}
+      </p>
+    </div>
+  );
+
   if (messages.length === 0) {
     return (
-      <div className="message-scroll" role="log" aria-label={`Messages with ${peerName}`}>
+      // Focusable, so that keyboard users can scroll a long history (and reach older messages) with the arrow keys.
+      <div className="message-scroll" role="log" aria-label={`Messages with ${peerName}`} tabIndex={0}>
+        {header}
         <p className="chat-empty muted">No messages with {peerName} yet. Say hello!</p>
       </div>
     );
@@ -150,6 +194,7 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
 
   return (
     // The log role sits on the container: on the <ol> it would hide the list from assistive technology (axe: listitem).
+    // Focusable, so that keyboard users can scroll a long history (and reach older messages) with the arrow keys.
     <VirtualList
       ref={list}
       className="message-scroll"
@@ -163,7 +208,8 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
       estimateHeight={estimateHeight}
       renderItem={renderMessage}
       stickToBottom
-      {...(onReachTop ? { onReachTop } : {})}
+      header={header}
+      {...(older?.status === 'idle' ? { onReachTop: loadOlder } : {})}
     />
   );
 }
