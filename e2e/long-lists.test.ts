@@ -10,17 +10,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
 import { launchBrowser, openAppPage } from './support/browser.js';
 import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
 import { longChat, seedProfile } from './support/seed-profile.js';
+import { assertAccessible } from './support/axe.js';
 
 const password = 'e2e-secret-Passw0rd';
 const shots = path.resolve('test-results/e2e');
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const CONTACTS = 300;
 const STORED = 3_000;
 /** More than two screenfuls of rows would mean the list is not virtualized. */
@@ -32,25 +31,6 @@ declare const document: {
   activeElement: PageElement | null;
   querySelector(selector: string): PageElement | null;
 };
-declare const window: object;
-
-type AxeViolation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
-
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  const hasAxe = await page.evaluate(() => 'axe' in window);
-  if (!hasAxe) await page.evaluate(await fs.readFile(axePath, 'utf8'));
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: unknown, o: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
-  });
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`),
-    [],
-    `axe on ${what}`,
-  );
-}
 
 describe('virtualized roster and message list', () => {
   let server: ProsodyServer;
