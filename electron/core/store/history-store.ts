@@ -96,6 +96,11 @@ export class HistoryStore {
     return Object.fromEntries([...this.chatMap].map(([peer, list]) => [peer, [...list]]));
   }
 
+  /** The stored chats without copying them (peer → messages, oldest first), for searching; read only. */
+  entries(): Iterable<[string, readonly ChatMessage[]]> {
+    return this.chatMap.entries();
+  }
+
   /** Inserts or replaces (same peer, id and direction) a message. */
   put(message: ChatMessage): void {
     const list = this.chatMap.get(message.peer) ?? [];
