@@ -1,6 +1,7 @@
-import { Fragment, useLayoutEffect, useRef } from 'react';
+import { Fragment, useLayoutEffect, useRef, useState } from 'react';
 import type { ChatMessage } from '../../shared/contract';
 import { dayKey, formatDay, formatFullDate, formatTime } from '../format';
+import { MessageBody } from './MessageBody';
 
 type Props = {
   peer: string;
@@ -10,6 +11,12 @@ type Props = {
   /** The id of the message the user may correct (our last plaintext one), and what correcting it does. */
   editableId?: string;
   onEdit?: (message: ChatMessage) => void;
+  /**
+   * A message to bring into view and highlight (a chosen search result, the store's `focusMessage`);
+   * `onFocusShown` once it is on screen. A virtualized list must scroll to the id itself.
+   */
+  focus?: { id: string; seq: number } | undefined;
+  onFocusShown?: (seq: number) => void;
 };
 
 const stateLabel: Record<ChatMessage['state'], string> = {
@@ -28,10 +35,12 @@ export function MessageItem({
   message,
   onResend,
   onEdit,
+  highlighted = false,
 }: {
   message: ChatMessage;
   onResend: (message: ChatMessage) => void;
   onEdit?: ((message: ChatMessage) => void) | undefined;
+  highlighted?: boolean;
 }) {
   if (message.direction === 'notice') {
     return (
@@ -44,15 +53,17 @@ export function MessageItem({
   }
   return (
     <li
-      className={`message ${message.direction} state-${message.state}`}
+      className={`message ${message.direction} state-${message.state}${highlighted ? ' message-focused' : ''}`}
       data-testid="message"
+      data-message-id={message.id}
       data-direction={message.direction}
       data-state={message.state}
+      data-focused={highlighted ? 'true' : undefined}
     >
       <div className="bubble">
-        {/* A text node only: message text is never interpreted as HTML. */}
+        {/* Text nodes and link buttons only: message text is never interpreted as HTML. */}
         <div className="message-body" data-testid="message-body">
-          {message.body}
+          <MessageBody text={message.body} />
         </div>
         <div className="message-meta">
           <time dateTime={new Date(message.timestamp).toISOString()} title={formatFullDate(message.timestamp)}>
@@ -101,8 +112,9 @@ export function MessageItem({
 }
 
 /** The conversation, oldest first, following the newest message unless the user scrolled up. */
-export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit }: Props) {
+export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit, focus, onFocusShown }: Props) {
   const scrollRef = useRef<HTMLDivElement>(null);
+  const [highlightId, setHighlightId] = useState<string | null>(null);
   const stickToBottom = useRef(true);
   const shownPeer = useRef<string | null>(null);
   const last = messages[messages.length - 1];
@@ -121,6 +133,20 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
       stickToBottom.current = true;
     }
   }, [peer, lastId, lastState, lastIsOurs, messages.length]);
+
+  // After the scroll above: a message asked for (a search result) is brought into view and highlighted.
+  const focusId = focus?.id;
+  const focusSeq = focus?.seq;
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el || focusId === undefined || focusSeq === undefined) return;
+    const item = [...el.querySelectorAll<HTMLElement>('[data-message-id]')].find((li) => li.dataset.messageId === focusId);
+    if (!item) return; // not in this list (yet)
+    item.scrollIntoView({ block: 'center' });
+    stickToBottom.current = false;
+    setHighlightId(focusId);
+    onFocusShown?.(focusSeq);
+  }, [focusId, focusSeq, messages.length, onFocusShown]);
 
   function onScroll() {
     const el = scrollRef.current;
@@ -145,7 +171,12 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
                     <span>{formatDay(m.timestamp)}</span>
                   </li>
                 )}
-                <MessageItem message={m} onResend={onResend} onEdit={m.id === editableId && m.direction === 'out' ? onEdit : undefined} />
+                <MessageItem
+                  message={m}
+                  onResend={onResend}
+                  onEdit={m.id === editableId && m.direction === 'out' ? onEdit : undefined}
+                  highlighted={m.id === highlightId}
+                />
               </Fragment>
             );
           })}
