@@ -44,9 +44,10 @@ export function AccountsBar({ activeId }: { activeId: string }) {
                   data-state={kind}
                   data-show={show}
                   aria-pressed={active}
-                  aria-label={t.show(a.jid, state, presence) + (unread > 0 ? ` (${unread})` : '')}
+                  title={t.show(a.jid, state, presence)}
                   onClick={() => actions.chooseAccount(a.id)}
                 >
+                  {/* The visible words are the accessible name (no aria-label that could differ from them). */}
                   <PresenceDot show={show} />
                   <span className="account-switch-jid">{a.jid}</span>
                   <span className="account-switch-state">{kind === 'online' ? presence : state}</span>

@@ -121,13 +121,13 @@ function AccountRoster({ account, headed }: { account: AccountView; headed: bool
       <SubscriptionRequestsConnected accountId={accountId} />
       <div className="roster-heading">
         <h2 className="sidebar-heading" id={headingId}>
-          {headed ? t.contactsOf(account.jid) : 'Contacts'}
+          {headed ? <span className="heading-account">{t.contactsOf(account.jid)}</span> : 'Contacts'}
         </h2>
         <button
           type="button"
           className="button small add-contact-button"
           data-testid="open-add-contact"
-          aria-label={headed ? t.addContactTo(account.jid) : undefined}
+          title={headed ? t.addContactTo(account.jid) : undefined}
           onClick={() => actions.openAddContact(accountId)}
         >
           + Add contact
