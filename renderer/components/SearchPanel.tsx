@@ -44,19 +44,17 @@ export function SearchPanel({ query, state, chatName, accountName, onQueryChange
   const groups = state.kind === 'done' ? groupHitsByChat(state.hits) : [];
   return (
     <ModalDialog className="search-dialog" testId="search-dialog" labelledBy={`${id}-title`} onClose={onClose}>
-      <div className="search-head">
-        <h2 id={`${id}-title`}>{t.title}</h2>
-        <button type="button" className="button subtle small" data-testid="search-close" onClick={onClose}>
-          {t.close}
-        </button>
-      </div>
+      {/* The field comes first: showModal() focuses the first focusable element. */}
+      <h2 id={`${id}-title`}>{t.title}</h2>
       <label className="search-label" htmlFor={`${id}-query`}>
         {t.label}
       </label>
       <input
         id={`${id}-query`}
         className="input"
-        type="search"
+        // Not type="search": there Escape first clears the field instead of closing the dialog.
+        type="text"
+        role="searchbox"
         data-testid="search-input"
         autoFocus
         value={query}
@@ -99,7 +97,6 @@ export function SearchPanel({ query, state, chatName, accountName, onQueryChange
                           className="search-result"
                           data-testid="search-result"
                           data-message-id={hit.id}
-                          aria-label={t.resultLabel(who, when, hit.snippet)}
                           onClick={() => onChoose(hit)}
                         >
                           <span className="search-meta">
@@ -118,6 +115,11 @@ export function SearchPanel({ query, state, chatName, accountName, onQueryChange
           })}
         </div>
       )}
+      <div className="button-row">
+        <button type="button" className="button" data-testid="search-close" onClick={onClose}>
+          {t.close}
+        </button>
+      </div>
     </ModalDialog>
   );
 }

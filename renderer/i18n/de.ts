@@ -44,7 +44,6 @@ export const de: Catalog = {
     more: (shown: number) => `Gezeigt werden die neuesten ${shown} Treffer. Ein weiteres Wort grenzt die Suche ein.`,
     count: (n: number) => (n === 1 ? '1 Nachricht' : `${n} Nachrichten`),
     you: 'Sie',
-    resultLabel: (who: string, when: string, text: string) => `${who}, ${when}: ${text}`,
     failed: (reason: string) => `Die Suche hat nicht funktioniert: ${reason}`,
   },
   links: {

@@ -46,7 +46,6 @@ export const en = {
     more: (shown: number) => `Showing the newest ${shown} messages found. Add a word to narrow the search.`,
     count: (n: number) => (n === 1 ? '1 message' : `${n} messages`),
     you: 'You',
-    resultLabel: (who: string, when: string, text: string) => `${who}, ${when}: ${text}`,
     failed: (reason: string) => `The search did not work: ${reason}`,
   },
   links: {
