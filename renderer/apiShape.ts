@@ -42,6 +42,8 @@ const requestTable = {
   // accounts-search
   searchHistory: true,
   openExternalLink: true,
+  // Message archive (XEP-0313)
+  loadOlderMessages: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {

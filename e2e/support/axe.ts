@@ -1,7 +1,6 @@
 /**
- * axe-core in the page: fails on serious or critical violations. The script goes
- * in through the DevTools protocol (page.evaluate), so the app's strict CSP stays
- * as it is.
+ * axe-core in an app page: fails on serious or critical violations. The script goes in through
+ * the DevTools protocol (page.evaluate), so the app's strict CSP stays as it is.
  */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
@@ -10,14 +9,13 @@ import type { Page } from 'playwright-core';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-// What the functions run inside the page use (the e2e tsconfig has no DOM library).
-declare const document: unknown;
-declare const window: object;
 type AxeViolation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
+// What runs inside the page (the e2e tsconfig has no DOM library).
+declare const window: object;
+declare const document: unknown;
 
 export async function assertAccessible(page: Page, what: string): Promise<void> {
-  const hasAxe = await page.evaluate(() => 'axe' in window);
-  if (!hasAxe) await page.evaluate(await fs.readFile(axePath, 'utf8'));
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(await fs.readFile(axePath, 'utf8'));
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: unknown, o: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });

@@ -65,4 +65,11 @@ export const de: Catalog = {
     failed: (reason: string) => `Nicht geöffnet: ${reason}`,
     linkTitle: (href: string) => `Link zu ${href} (fragt vor dem Öffnen)`,
   },
+  archive: {
+    loadOlder: 'Ältere Nachrichten laden',
+    loadingOlder: 'Ältere Nachrichten werden geladen …',
+    noOlder: 'Auf dem Server gibt es keine älteren Nachrichten.',
+    loadFailed: (reason: string) => `Ältere Nachrichten konnten nicht geladen werden: ${reason}`,
+    loadedOlder: (count: number) => (count === 1 ? '1 ältere Nachricht geladen.' : `${count} ältere Nachrichten geladen.`),
+  },
 };

@@ -83,6 +83,7 @@ const valid = {
   // accounts-search
   searchHistory: { query: 'lunch', accountId: 'acc-1', limit: 20 },
   openExternalLink: { url: 'https://example.com/page' },
+  loadOlderMessages: { accountId: 'acc-1', peer: 'bob@example.com' },
 } as const;
 
 describe('dispatch: request names', () => {
@@ -376,5 +377,16 @@ describe('dispatch: history search and links', () => {
     await assertRejected('openExternalLink', { url: 42 });
     await assertRejected('openExternalLink', { url: `https://example.com/${'a'.repeat(8200)}` });
     await assertRejected('openExternalLink', { url: 'https://example.com', confirmed: true });
+  });
+});
+
+describe('dispatch: message archive', () => {
+  test('loadOlderMessages takes an account and a bare JID, nothing else', async () => {
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1' });
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com/phone' });
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com', before: 'arch-1' });
+    const { calls, dispatch } = setup();
+    assert.equal((await dispatch('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com' })).ok, true);
+    assert.equal(calls.length, 1);
   });
 });
