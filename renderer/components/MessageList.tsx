@@ -1,6 +1,7 @@
-import { useCallback, useLayoutEffect, useRef } from 'react';
+import { useCallback, useLayoutEffect, useRef, useState } from 'react';
 import type { ChatMessage } from '../../shared/contract';
 import { dayKey, formatDay, formatFullDate, formatTime } from '../format';
+import { MessageBody } from './MessageBody';
 import { useTexts } from '../i18n/i18n';
 import { VirtualList, type VirtualListHandle } from './VirtualList';
 
@@ -21,6 +22,12 @@ type Props = {
   /** The id of the message the user may correct (our last plaintext one), and what correcting it does. */
   editableId?: string;
   onEdit?: (message: ChatMessage) => void;
+  /**
+   * A message to bring into view and highlight (a chosen search result, the store's `focusMessage`);
+   * `onFocusShown` once it is on screen. A virtualized list must scroll to the id itself.
+   */
+  focus?: { id: string; seq: number } | undefined;
+  onFocusShown?: (seq: number) => void;
   /** Older messages, loaded on "Load older" and when the user scrolls to the top (prepended; the view keeps its place). */
   older?: OlderHistory;
 };
@@ -38,10 +45,12 @@ export function MessageItem({
   message,
   onResend,
   onEdit,
+  highlighted = false,
 }: {
   message: ChatMessage;
   onResend: (message: ChatMessage) => void;
   onEdit?: ((message: ChatMessage) => void) | undefined;
+  highlighted?: boolean;
 }) {
   if (message.direction === 'notice') {
     return (
@@ -54,16 +63,18 @@ export function MessageItem({
   }
   return (
     <div
-      className={`message ${message.direction} state-${message.state}`}
+      className={`message ${message.direction} state-${message.state}${highlighted ? ' message-focused' : ''}`}
       data-testid="message"
+      data-message-id={message.id}
       data-direction={message.direction}
       data-state={message.state}
+      data-focused={highlighted ? 'true' : undefined}
       {...(message.archiveId ? { 'data-archived': 'true' } : {})}
     >
       <div className="bubble">
-        {/* A text node only: message text is never interpreted as HTML. */}
+        {/* Text nodes and link buttons only: message text is never interpreted as HTML. */}
         <div className="message-body" data-testid="message-body">
-          {message.body}
+          <MessageBody text={message.body} />
         </div>
         <div className="message-meta">
           <time dateTime={new Date(message.timestamp).toISOString()} title={formatFullDate(message.timestamp)}>
@@ -115,9 +126,10 @@ export function MessageItem({
  * The conversation, oldest first, following the newest message unless the user scrolled up;
  * virtualized (only the messages near the viewport are in the DOM).
  */
-export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit, older }: Props) {
+export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit, older, focus, onFocusShown }: Props) {
   const texts = useTexts();
   const list = useRef<VirtualListHandle>(null);
+  const [highlightId, setHighlightId] = useState<string | null>(null);
   const shownPeer = useRef<string | null>(null);
   const last = messages[messages.length - 1];
   const lastId = last?.id;
@@ -129,6 +141,20 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
     shownPeer.current = peer;
     if (newChat || lastIsOurs) list.current?.scrollToBottom();
   }, [peer, lastId, lastIsOurs]);
+
+  // After the scroll above: a message asked for (a search result) is scrolled to (the list renders it there) and highlighted.
+  const focusId = focus?.id;
+  const focusSeq = focus?.seq;
+  useLayoutEffect(() => {
+    if (focusId === undefined || focusSeq === undefined) return;
+    const index = messages.findIndex((m) => m.id === focusId);
+    if (index === -1) return; // not in this list (yet)
+    list.current?.scrollToIndex(index);
+    // Once per focus request (seq), after scrolling: the highlight outlives the request, so it is state.
+    // eslint-disable-next-line react-hooks/set-state-in-effect
+    setHighlightId(focusId);
+    onFocusShown?.(focusSeq);
+  }, [focusId, focusSeq, messages, onFocusShown]);
 
   const itemKey = useCallback((i: number) => `${messages[i]!.direction}\n${messages[i]!.id}`, [messages]);
   const startsDay = useCallback((i: number) => i === 0 || dayKey(messages[i - 1]!.timestamp) !== dayKey(messages[i]!.timestamp), [messages]);
@@ -187,7 +213,12 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
             <span>{formatDay(m.timestamp)}</span>
           </p>
         )}
-        <MessageItem message={m} onResend={onResend} onEdit={m.id === editableId && m.direction === 'out' ? onEdit : undefined} />
+        <MessageItem
+          message={m}
+          onResend={onResend}
+          onEdit={m.id === editableId && m.direction === 'out' ? onEdit : undefined}
+          highlighted={m.id === highlightId}
+        />
       </>
     );
   }
