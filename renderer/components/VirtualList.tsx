@@ -33,6 +33,8 @@ export type VirtualListHandle = {
   focusItem(index: number, selector: string): void;
   /** Shows the last row and follows new ones (with `stickToBottom`). */
   scrollToBottom(): void;
+  /** Scrolls row `index` to the middle of the viewport (stops following the bottom). */
+  scrollToIndex(index: number): void;
 };
 
 type Props = {
@@ -223,6 +225,17 @@ function VirtualListInner(props: Props, ref: Ref<VirtualListHandle>) {
         if (shown) shown.focus({ preventScroll: true });
         else setPendingFocus({ key, selector }); // rendered (and focused) by the next layout pass
       },
+      scrollToIndex(index) {
+        const el = scrollRef.current;
+        const top = layout.offsets[index];
+        if (!el || top === undefined || index >= count) return;
+        const height = (layout.offsets[index + 1] ?? top) - top;
+        const target = Math.max(0, top - (el.clientHeight - height) / 2);
+        el.scrollTop = target + listTop;
+        stuck.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_THRESHOLD;
+        anchor.current = anchorAt(layout.offsets, (i) => layout.keys[i]!, Math.max(0, el.scrollTop - listTop));
+        readViewport();
+      },
       scrollToBottom() {
         const el = scrollRef.current;
         stuck.current = true;
@@ -231,7 +244,7 @@ function VirtualListInner(props: Props, ref: Ref<VirtualListHandle>) {
         readViewport();
       },
     }),
-    [layout, readViewport, listTop],
+    [layout, readViewport, listTop, count],
   );
 
   const ListTag = props.listTag ?? 'ul';
