@@ -39,6 +39,8 @@ const requestTable = {
   setAvatar: true,
   setChatState: true,
   correctMessage: true,
+  setSettings: true,
+  windowStateChanged: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {
@@ -51,6 +53,8 @@ const eventTable = {
   trustChanged: true,
   subscriptionRequestsChanged: true,
   avatarChanged: true,
+  settingsChanged: true,
+  chatOpenRequested: true,
 } as const satisfies Record<EventName, true>;
 
 export const requestNamesForCheck = Object.keys(requestTable) as RequestName[];

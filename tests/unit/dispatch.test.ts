@@ -80,6 +80,8 @@ const valid = {
   setAvatar: { accountId: 'acc-1', image: 'iVBORw0KGgo=' },
   setChatState: { accountId: 'acc-1', peer: 'bob@example.com', state: 'composing' },
   correctMessage: { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: 'corrected text' },
+  setSettings: { language: 'de', theme: 'dark', notifications: 'sender-only', notificationSound: false },
+  windowStateChanged: { focused: false, openChat: { accountId: 'acc-1', peer: 'bob@example.com' } },
 } as const;
 
 describe('dispatch: request names', () => {
@@ -355,5 +357,26 @@ describe('dispatch: corrections', () => {
     await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: '' });
     await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: 'x'.repeat(65537) });
     await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1' });
+  });
+});
+
+describe('dispatch: settings and the window state', () => {
+  test('only known settings with known values pass', async () => {
+    await assertRejected('setSettings', { language: 'fr' });
+    await assertRejected('setSettings', { theme: 'blue' });
+    await assertRejected('setSettings', { notifications: 'everything' });
+    await assertRejected('setSettings', { notificationSound: 'yes' });
+    await assertRejected('setSettings', { language: 'de', startAsAdmin: true });
+    const { dispatch, calls } = setup();
+    assert.equal((await dispatch('setSettings', { theme: 'light' })).ok, true);
+    assert.deepEqual(calls, [{ name: 'setSettings', payload: { theme: 'light' } }]);
+  });
+
+  test('the window state names a focus and a chat (or none)', async () => {
+    await assertRejected('windowStateChanged', { focused: 'yes', openChat: null });
+    await assertRejected('windowStateChanged', { focused: true });
+    await assertRejected('windowStateChanged', { focused: true, openChat: { accountId: 'acc-1', peer: 'not a jid' } });
+    const { dispatch } = setup();
+    assert.equal((await dispatch('windowStateChanged', { focused: true, openChat: null })).ok, true);
   });
 });
