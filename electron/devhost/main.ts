@@ -4,6 +4,8 @@
  * URL to open. Each instance is separate, like two installations of the app.
  * `--policy FILE` reads an administrator policy in the JSON form of
  * /etc/klatsch/policy.json from FILE (the tests' way to try policies).
+ * `--record-notifications FILE` writes what the desktop would show
+ * (notifications, unread badge, tray) to FILE, one JSON line each, for tests.
  */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
@@ -14,6 +16,7 @@ import { FileKeySecretBox } from '../core/store/secret-box.js';
 import { startDevHost } from './dev-host.js';
 import { loadPolicy } from '../core/policy/load-policy.js';
 import { PolicyGate } from '../core/policy/policy-gate.js';
+import { RecordingShell } from './recording-shell.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -24,6 +27,7 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       'extra-ca': { type: 'string', multiple: true },
       policy: { type: 'string' },
+      'record-notifications': { type: 'string' },
       // A browser page cannot show a native folder dialog: tests name the folder every "choose a folder" answers with.
       'pick-folder': { type: 'string' },
     },
@@ -36,6 +40,8 @@ async function main(): Promise<void> {
     profileDir,
     secretBox: await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key')),
     extraAnchors,
+    shell: new RecordingShell(values['record-notifications'] ? path.resolve(values['record-notifications']) : undefined),
+    systemLanguages: () => [Intl.DateTimeFormat().resolvedOptions().locale],
     ...(values.policy ? { policy: new PolicyGate(await loadPolicy({ platform: 'linux', linuxFile: path.resolve(values.policy) })) } : {}),
     ...(values['pick-folder'] ? { pickFolder: async () => path.resolve(values['pick-folder']!) } : {}),
   });
