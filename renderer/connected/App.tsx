@@ -9,6 +9,7 @@ import { PasswordScreen } from './PasswordScreen';
 import { MainScreen } from './MainScreen';
 import { PolicyNotice } from './PolicyNotice';
 import { XmppLinkPanel } from './XmppLinkPanel';
+import { SettingsScreen } from './SettingsScreen';
 
 export function App() {
   const storageProblem = useAppState((s) => s.storageProblem);
@@ -28,6 +29,7 @@ export function App() {
       <XmppLinkPanel />
       <Screen />
       {helpOpen && <ShortcutsHelp platform={platform} onClose={() => store.getState().shortcutsHelpSet(false)} />}
+      <SettingsScreen />
     </>
   );
 }

@@ -6,6 +6,8 @@ import { AccountActions } from './AccountActions';
 import { ContactsPanel, OwnAvatarConnected } from './ContactsPanel';
 import { useActions, useAppState } from './context';
 import { TrustManager } from './TrustManager';
+import { OpenSettingsButton } from './SettingsScreen';
+import { useTexts } from '../i18n/i18n';
 
 function OwnPresenceConnected({ account }: { account: AccountView }) {
   const actions = useActions();
@@ -79,6 +81,7 @@ function ShortcutsHelpButton() {
 
 export function Sidebar({ account }: { account: AccountView }) {
   const [trustOpen, setTrustOpen] = useState(false);
+  const texts = useTexts();
   return (
     <nav className="sidebar" aria-label="Account and contacts">
       <div className="sidebar-top">
@@ -95,6 +98,7 @@ export function Sidebar({ account }: { account: AccountView }) {
           🔑 Encryption keys
         </button>
         {trustOpen && <TrustManager onClose={() => setTrustOpen(false)} />}
+        <OpenSettingsButton label={texts.settings.open} />
       </div>
       <ContactsPanel key={account.id} account={account} />
     </nav>
