@@ -41,6 +41,8 @@ const requestTable = {
   correctMessage: true,
   setSettings: true,
   windowStateChanged: true,
+  // Message archive (XEP-0313)
+  loadOlderMessages: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {

@@ -34,4 +34,11 @@ export const en = {
     notSaved: (message: string) => `Not saved: ${message}`,
     shortcut: 'Open the settings',
   },
+  archive: {
+    loadOlder: 'Load older messages',
+    loadingOlder: 'Loading older messages…',
+    noOlder: 'No older messages on the server.',
+    loadFailed: (reason: string) => `Older messages could not be loaded: ${reason}`,
+    loadedOlder: (count: number) => (count === 1 ? '1 older message loaded.' : `${count} older messages loaded.`),
+  },
 };

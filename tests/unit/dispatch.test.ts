@@ -82,6 +82,7 @@ const valid = {
   correctMessage: { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: 'corrected text' },
   setSettings: { language: 'de', theme: 'dark', notifications: 'sender-only', notificationSound: false },
   windowStateChanged: { focused: false, openChat: { accountId: 'acc-1', peer: 'bob@example.com' } },
+  loadOlderMessages: { accountId: 'acc-1', peer: 'bob@example.com' },
 } as const;
 
 describe('dispatch: request names', () => {
@@ -378,5 +379,16 @@ describe('dispatch: settings and the window state', () => {
     await assertRejected('windowStateChanged', { focused: true, openChat: { accountId: 'acc-1', peer: 'not a jid' } });
     const { dispatch } = setup();
     assert.equal((await dispatch('windowStateChanged', { focused: true, openChat: null })).ok, true);
+  });
+});
+
+describe('dispatch: message archive', () => {
+  test('loadOlderMessages takes an account and a bare JID, nothing else', async () => {
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1' });
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com/phone' });
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com', before: 'arch-1' });
+    const { calls, dispatch } = setup();
+    assert.equal((await dispatch('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com' })).ok, true);
+    assert.equal(calls.length, 1);
   });
 });
