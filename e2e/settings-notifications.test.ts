@@ -266,8 +266,9 @@ describe('settings screen and desktop notifications', () => {
     assert.equal(await page.getByTestId('settings-notifications-sender-only').isChecked(), true);
     assert.equal(await page.getByTestId('settings-notifications-sender-and-text').isDisabled(), true);
     assert.match(await page.getByTestId('settings-notifications-locked').innerText(), /administrator/);
-    // The language is not locked.
+    // The language and the sound are not locked.
     assert.equal(await page.getByTestId('settings-language').isDisabled(), false);
+    assert.equal(await page.getByTestId('settings-sound').isDisabled(), false);
     await assertAccessible(page, 'the settings screen with a locked setting');
   });
 

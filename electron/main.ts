@@ -132,6 +132,9 @@ async function startUpdates(policy: PolicyGate): Promise<void> {
   log(`updates: ${await service.start()}`);
 }
 
+// Windows shows notifications only for an app with an identity: the installer's (electron-builder appId).
+if (process.platform === 'win32') app.setAppUserModelId('com.klatsch.desktop');
+
 if (claimSingleInstance(app, { focus: focusWindow, openXmppLink: deliverXmppLink, argv: process.argv })) {
   app.whenReady().then(async () => {
     hardenSessions();

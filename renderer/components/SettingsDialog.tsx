@@ -78,16 +78,6 @@ export function SettingsDialog({ view, error, onChange, onClose }: Props) {
             {label}
           </label>
         ))}
-        <label className="check">
-          <input
-            type="checkbox"
-            data-testid="settings-sound"
-            checked={values.notificationSound}
-            disabled={values.notifications === 'off'}
-            onChange={(e) => onChange({ notificationSound: e.target.checked })}
-          />
-          {t.sound}
-        </label>
         <p className="hint" id={`${id}-notify-hint`}>
           {t.notificationsHint}
         </p>
@@ -97,6 +87,17 @@ export function SettingsDialog({ view, error, onChange, onClose }: Props) {
           </p>
         )}
       </fieldset>
+      {/* Outside the group: a policy may lock what notifications show, never whether they sound. */}
+      <label className="check">
+        <input
+          type="checkbox"
+          data-testid="settings-sound"
+          checked={values.notificationSound}
+          disabled={values.notifications === 'off'}
+          onChange={(e) => onChange({ notificationSound: e.target.checked })}
+        />
+        {t.sound}
+      </label>
       {error && (
         <p className="inline-error" role="alert" data-testid="settings-error">
           {t.notSaved(error)}
