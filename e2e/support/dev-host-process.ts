@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RecordedShellCall } from '../../electron/devhost/recording-shell.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -15,6 +16,8 @@ export interface AppInstance {
   profileDir: string;
   /** Everything the host wrote to stdout and stderr, for checks that nothing private was logged. */
   output(): string;
+  /** What the desktop would have shown (notifications, unread badge, tray), with `recordShell`; in order. */
+  shellCalls(): Promise<RecordedShellCall[]>;
   stop(): Promise<void>;
 }
 
@@ -22,13 +25,14 @@ export interface AppInstance {
 export async function startAppInstance(
   caFile: string,
   prepare?: (profileDir: string) => Promise<void>,
-  { policyFile }: { policyFile?: string } = {},
+  { policyFile, recordShell }: { policyFile?: string; recordShell?: boolean } = {},
 ): Promise<AppInstance> {
   const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-e2e-'));
   await prepare?.(profileDir);
+  const shellFile = path.join(profileDir, 'desktop-shell.jsonl');
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', 'electron/devhost/main.ts', '--profile', profileDir, '--extra-ca', caFile, ...(policyFile ? ['--policy', policyFile] : [])],
+    ['--import', 'tsx', 'electron/devhost/main.ts', '--profile', profileDir, '--extra-ca', caFile, ...(policyFile ? ['--policy', policyFile] : []), ...(recordShell ? ['--record-notifications', shellFile] : [])],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -52,6 +56,10 @@ export async function startAppInstance(
     url,
     profileDir,
     output: () => output,
+    shellCalls: async () => {
+      const text = await fs.readFile(shellFile, 'utf8').catch(() => '');
+      return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as RecordedShellCall);
+    },
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((resolve) => child.once('exit', resolve));
