@@ -69,6 +69,8 @@ export function buildConfig(env: Env): Configuration {
       '!**/node_modules/**',
     ],
     asar: true,
+    // The tray's presence icons (npm run icons), read from the resources folder at run time.
+    extraResources: [{ from: 'assets/tray', to: 'tray', filter: ['*.png'] }],
     protocols: [{ name: 'XMPP', schemes: ['xmpp'] }],
     // Fuses are flipped by our hook (typed, none forgotten), before signing.
     afterPack,

@@ -19,6 +19,7 @@ import { wireIpc } from './ipc-main.js';
 import { confirmDialogOptions, openLinkAfterConfirm } from './external-links.js';
 import { CONTENT_SECURITY_POLICY, hardenWebContents, mainWindowOptions, permissionCheckHandler, permissionRequestHandler } from './security.js';
 import { claimSingleInstance } from './single-instance.js';
+import { ElectronShell } from './desktop-shell.js';
 import { UpdateService } from './updates.js';
 import { parseXmppUri } from './xmpp-uri.js';
 
@@ -32,7 +33,14 @@ const pendingLinks: XmppLinkEvent[] = [];
 
 function focusWindow(): void {
   if (mainWindow?.isMinimized()) mainWindow.restore();
+  mainWindow?.show();
   mainWindow?.focus();
+}
+
+/** The tray and a clicked notification bring the window back, making a new one if it was closed (macOS). */
+function showWindow(): void {
+  if (mainWindow && !mainWindow.isDestroyed()) focusWindow();
+  else if (core) void createWindow();
 }
 
 function deliverXmppLink(uri: string): void {
@@ -86,6 +94,9 @@ async function createWindow(): Promise<void> {
   mainWindow = window;
   pageLoaded = false;
   window.once('ready-to-show', () => window.show());
+  // Notifications are for messages the user cannot see: the core follows the focus.
+  window.on('focus', () => core?.windowFocusChanged(true));
+  window.on('blur', () => core?.windowFocusChanged(false));
   const unwire = wireIpc(core!, window, pathToFileURL(page).href, log);
   window.on('closed', () => {
     unwire();
@@ -121,13 +132,26 @@ async function startUpdates(policy: PolicyGate): Promise<void> {
   log(`updates: ${await service.start()}`);
 }
 
+// Windows shows notifications only for an app with an identity: the installer's (electron-builder appId).
+if (process.platform === 'win32') app.setAppUserModelId('com.klatsch.desktop');
+
 if (claimSingleInstance(app, { focus: focusWindow, openXmppLink: deliverXmppLink, argv: process.argv })) {
   app.whenReady().then(async () => {
     hardenSessions();
     const loaded = await loadPolicy({ platform: process.platform });
     if (loaded.problem) log('the administrator policy could not be read completely; the safest settings apply');
     const policy = new PolicyGate(loaded);
+    const desktopShell = new ElectronShell({
+      window: () => mainWindow,
+      trayIconDir: app.isPackaged ? path.join(process.resourcesPath, 'tray') : path.join(__dirname, '../../assets/tray'),
+      choosePresence: (show) => void core?.setPresenceEverywhere(show).catch((error: Error) => log(`presence not set: ${error.name}`)),
+      showWindow,
+      quit: () => app.quit(),
+    });
+    app.once('will-quit', () => desktopShell.destroy());
     core = new KlatschCore({
+      shell: desktopShell,
+      systemLanguages: () => app.getPreferredSystemLanguages(),
       profileDir: app.getPath('userData'),
       secretBox: new SafeStorageSecretBox(safeStorage),
       extraAnchors: await extraAnchors(),

@@ -42,6 +42,8 @@ const requestTable = {
   // accounts-search
   searchHistory: true,
   openExternalLink: true,
+  setSettings: true,
+  windowStateChanged: true,
   // Message archive (XEP-0313)
   loadOlderMessages: true,
 } as const satisfies Record<RequestName, true>;
@@ -56,6 +58,8 @@ const eventTable = {
   trustChanged: true,
   subscriptionRequestsChanged: true,
   avatarChanged: true,
+  settingsChanged: true,
+  chatOpenRequested: true,
 } as const satisfies Record<EventName, true>;
 
 export const requestNamesForCheck = Object.keys(requestTable) as RequestName[];

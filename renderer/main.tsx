@@ -9,13 +9,15 @@ import { createActions } from './store/actions';
 import { bindStoreToApi } from './store/bind';
 import { createAppStore } from './store/store';
 import { catalogFor } from './i18n/catalog';
-import { LanguageProvider, languageFromPreferences } from './i18n/i18n';
+import { languageFromPreferences } from './i18n/i18n';
+import { SettingsApplied } from './connected/SettingsApplied';
+import { reportWindowState } from './store/reportWindowState';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('index.html has no #root element');
 const root = createRoot(container);
 const api = getApi();
-// Follows the OS until the user picks a language in the settings.
+// The OS's language until the settings are loaded; then SettingsApplied follows the user's choice.
 const language = languageFromPreferences(navigator.languages);
 document.documentElement.lang = language;
 const texts = catalogFor(language);
@@ -32,14 +34,16 @@ if (!api) {
   actions.windowFocusChanged(document.hasFocus());
   window.addEventListener('focus', () => actions.windowFocusChanged(true));
   window.addEventListener('blur', () => actions.windowFocusChanged(false));
+  // Main notifies only of messages the user cannot see: it follows the focus and the open chat.
+  reportWindowState(store, api);
 
   root.render(
     <StrictMode>
-      <LanguageProvider language={language}>
-        <AppProvider store={store} actions={actions}>
+      <AppProvider store={store} actions={actions}>
+        <SettingsApplied>
           <App />
-        </AppProvider>
-      </LanguageProvider>
+        </SettingsApplied>
+      </AppProvider>
     </StrictMode>,
   );
 }

@@ -5,7 +5,7 @@
  */
 import type { AccountId, Contact } from '../shared/contract';
 
-export type ShortcutAction = 'focus-filter' | 'next-unread' | 'add-contact' | 'show-help' | 'search';
+export type ShortcutAction = 'focus-filter' | 'next-unread' | 'add-contact' | 'show-help' | 'search' | 'open-settings';
 
 /** The parts of a KeyboardEvent that decide the action. */
 export type KeyPress = { key: string; ctrlKey: boolean; metaKey: boolean; altKey: boolean; shiftKey: boolean };
@@ -19,6 +19,7 @@ export const SHORTCUTS: readonly { action: ShortcutAction; keys: string[]; macKe
   { action: 'add-contact', keys: ['Ctrl+N'], macKeys: ['⌘N'], description: 'New chat: add a contact' },
   { action: 'show-help', keys: ['?'], macKeys: ['?'], description: 'Show these keyboard shortcuts' },
   { action: 'search', keys: ['Ctrl+Shift+F'], macKeys: ['⌘⇧F'], description: 'Search messages in all chats' },
+  { action: 'open-settings', keys: ['Ctrl+,'], macKeys: ['⌘,'], description: 'Open the settings' },
 ];
 
 /** Escape is no action of ours: it closes dialogs (native <dialog>) and clears the filter. */
@@ -35,6 +36,7 @@ export function shortcutFor(e: KeyPress, platform: Platform, inTextField: boolea
   if (mod && !otherMod && !e.altKey) {
     if (!e.shiftKey && (key === 'k' || key === 'f')) return 'focus-filter';
     if (!e.shiftKey && key === 'n') return 'add-contact';
+    if (!e.shiftKey && key === ',') return 'open-settings';
     if (e.shiftKey && key === 'u') return 'next-unread';
     if (e.shiftKey && key === 'f') return 'search';
     return null;

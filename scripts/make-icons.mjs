@@ -80,4 +80,16 @@ await writeFile(
   })),
 );
 await writeFile(path.join(assets, 'icon-mac-1024.png'), macPngs.get(1024));
+
+// Tray icons: the app icon with a presence dot (the roster's colours) at the lower right, ringed so
+// that it reads on light and dark panels; 16 px with @2x and @3x for high-density displays.
+export const TRAY_PRESENCE = { online: '#1e9e4a', away: '#e3a008', dnd: '#d2372c', offline: '#9aa2ab' };
+const traySvg = (colour) =>
+  svg.replace(/<\/svg>\s*$/, `<circle cx="784" cy="784" r="240" fill="#ffffff"/><circle cx="784" cy="784" r="188" fill="${colour}"/></svg>`);
+await mkdir(path.join(assets, 'tray'), { recursive: true });
+for (const [presence, colour] of Object.entries(TRAY_PRESENCE)) {
+  for (const [suffix, size] of [['', 16], ['@2x', 32], ['@3x', 48]]) {
+    await writeFile(path.join(assets, 'tray', `tray-${presence}${suffix}.png`), render(traySvg(colour), size));
+  }
+}
 console.log(`icons written to ${assets}`);

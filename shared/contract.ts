@@ -218,6 +218,39 @@ export const SecretStorageStatus = z.object({
 });
 export type SecretStorageStatus = z.infer<typeof SecretStorageStatus>;
 
+// ---------------------------------------------------------------------------
+// App-wide settings (the settings screen) and desktop notifications
+
+/** 'system': the OS's preferred languages decide (English when none of them is spoken). */
+export const LanguageSetting = z.enum(['system', 'en', 'de']);
+export type LanguageSetting = z.infer<typeof LanguageSetting>;
+/** 'system': follows the OS's light or dark mode. */
+export const ThemeSetting = z.enum(['system', 'light', 'dark']);
+export type ThemeSetting = z.infer<typeof ThemeSetting>;
+/** What a desktop notification of a new message shows: who and what, only who, or nothing at all. */
+export const NotificationSetting = z.enum(['sender-and-text', 'sender-only', 'off']);
+export type NotificationSetting = z.infer<typeof NotificationSetting>;
+
+export const AppSettings = z.object({
+  language: LanguageSetting,
+  theme: ThemeSetting,
+  notifications: NotificationSetting,
+  /** Notifications play the OS's sound. */
+  notificationSound: z.boolean(),
+});
+export type AppSettings = z.infer<typeof AppSettings>;
+
+/** The settings in force, and the ones the administrator locked (setting → why, for the user). */
+export const SettingsView = z.object({
+  values: AppSettings,
+  locked: z.object({ notifications: z.string().optional() }),
+});
+export type SettingsView = z.infer<typeof SettingsView>;
+
+/** A chat, named by account and peer (a notification that was clicked). */
+export const ChatRef = z.object({ accountId: AccountId, peer: BareJid });
+export type ChatRef = z.infer<typeof ChatRef>;
+
 export const Snapshot = z.object({
   accounts: z.array(AccountView),
   rosters: z.record(z.string(), z.array(Contact)),
@@ -231,6 +264,8 @@ export const Snapshot = z.object({
   subscriptionRequests: z.record(z.string(), z.array(SubscriptionRequest)).optional(),
   /** Pictures per account and bare JID (the account's own included), as data: URLs of checked images. */
   avatars: z.record(z.string(), z.record(z.string(), z.string())).optional(),
+  /** The app-wide settings (language, theme, notifications) and their locks. */
+  settings: SettingsView.optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -422,6 +457,16 @@ export const requests = {
     request: z.object({ url: z.string().min(1).max(8192) }).strict(),
     response: z.object({ opened: z.enum(['external', 'in-app']) }),
   },
+  /** Change app-wide settings (only the ones named); a setting locked by the administrator is refused. */
+  setSettings: { request: AppSettings.partial().strict(), response: SettingsView },
+  /**
+   * Whether the window has the focus and which chat is open: notifications are shown only for
+   * messages the user cannot see.
+   */
+  windowStateChanged: {
+    request: z.object({ focused: z.boolean(), openChat: ChatRef.nullable() }).strict(),
+    response: z.object({}),
+  },
   // --- Message archive (XEP-0313) ---
   /** Fetch the page of the chat's history before its oldest message from the server's archive (plaintext only). */
   loadOlderMessages: {
@@ -454,6 +499,10 @@ export const events = {
   subscriptionRequestsChanged: z.object({ accountId: AccountId, requests: z.array(SubscriptionRequest) }),
   /** A contact's (or the account's own) picture changed; `avatar` absent: none any more. */
   avatarChanged: z.object({ accountId: AccountId, jid: z.string(), avatar: z.string().optional() }),
+  /** The app-wide settings changed (here, or by the tray). */
+  settingsChanged: SettingsView,
+  /** The user clicked a notification: show this chat. */
+  chatOpenRequested: ChatRef,
 } as const;
 
 export type EventName = keyof typeof events;

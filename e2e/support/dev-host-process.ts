@@ -7,6 +7,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RecordedShellCall } from '../../electron/devhost/recording-shell.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -15,6 +16,8 @@ export interface AppInstance {
   profileDir: string;
   /** Everything the host wrote to stdout and stderr, for checks that nothing private was logged. */
   output(): string;
+  /** What the desktop would have shown (notifications, unread badge, tray), with `recordShell`; in order. */
+  shellCalls(): Promise<RecordedShellCall[]>;
   stop(): Promise<void>;
   /** The host's process.memoryUsage() (now, and after a GC with `nodeArgs: ['--expose-gc']`), read through SIGUSR2. */
   memory(): Promise<HostMemory>;
@@ -33,11 +36,13 @@ export async function startAppInstance(
   prepare?: (profileDir: string) => Promise<void>,
   {
     policyFile,
+    recordShell,
     args = [],
     nodeArgs = [],
     bundled = false,
   }: {
     policyFile?: string;
+    recordShell?: boolean;
     args?: string[];
     nodeArgs?: string[];
     /** Run the host as `npm run build` bundled it (dist/devhost/host.mjs), as the app's main process runs bundled code, instead of through tsx. */
@@ -46,6 +51,7 @@ export async function startAppInstance(
 ): Promise<AppInstance> {
   const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-e2e-'));
   await prepare?.(profileDir);
+  const shellFile = path.join(profileDir, 'desktop-shell.jsonl');
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -56,6 +62,7 @@ export async function startAppInstance(
       '--extra-ca',
       caFile,
       ...(policyFile ? ['--policy', policyFile] : []),
+      ...(recordShell ? ['--record-notifications', shellFile] : []),
       ...args,
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -90,6 +97,10 @@ export async function startAppInstance(
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       throw new Error('the development host did not report its memory');
+    },
+    shellCalls: async () => {
+      const text = await fs.readFile(shellFile, 'utf8').catch(() => '');
+      return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as RecordedShellCall);
     },
     stop: async () => {
       if (child.exitCode === null) {

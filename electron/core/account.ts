@@ -57,6 +57,11 @@ export interface AccountDeps {
   policy?: AccountPolicyHooks;
   /** The account's stored chats (encrypted at rest); absent: chats live in memory only. */
   history?: HistoryStore;
+  /**
+   * A new message from someone else was just shown: arriving now ('live') or a carbon of one another
+   * of our devices received. For desktop notifications; never called for history or archive messages.
+   */
+  incoming?: (message: ChatMessage, source: 'live' | 'carbon') => void;
 }
 
 /** What this account does when a contact has no policy of its own (XEP-0364: offer OTR, start when answered). */
@@ -602,8 +607,9 @@ export class Account {
     const body = stripWhitespaceTag(copy.body);
     if (copy.direction === 'in') this.chats.countUnread(peer);
     if (copy.direction === 'in') this.typing.delete(peer);
-    this.upsertMessage({ id, peer, direction: copy.direction, body, timestamp, state: copy.direction === 'in' ? 'received' : 'sent' });
+    const shown = this.upsertMessage({ id, peer, direction: copy.direction, body, timestamp, state: copy.direction === 'in' ? 'received' : 'sent' });
     if (copy.direction === 'in') this.emitContact(peer);
+    if (copy.direction === 'in') this.deps.incoming?.(shown, 'carbon');
   }
 
   /** The archive id our server gave a live message, believed only from a server that has an archive. */
@@ -626,7 +632,7 @@ export class Account {
     const timestamp = stampedAt !== undefined && stampedAt <= now ? stampedAt : now;
     this.chats.countUnread(peer);
     this.typing.delete(peer);
-    this.upsertMessage({
+    const shown = this.upsertMessage({
       id,
       peer,
       direction: 'in',
@@ -638,6 +644,7 @@ export class Account {
     });
     if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);
+    this.deps.incoming?.(shown, 'live');
   }
 
   private upsertMessage(message: ChatMessage): ChatMessage {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { AccountView, EventName, EventOf, Snapshot } from '../../shared/contract.js';
+import type { AccountView, EventName, EventOf, OwnShow, PresenceShow, SettingsView, Snapshot } from '../../shared/contract.js';
 import { Account, type AccountDeps } from './account.js';
 import { type Handlers, UserError } from './ipc/dispatch.js';
 import { HistoryStore, type HistoryStoreOptions } from './store/history-store.js';
@@ -23,6 +23,9 @@ import { accountPolicyHooks } from './policy/account-policy.js';
 import { searchMessages, type SearchSource } from './search/history-search.js';
 import { safeExternalUrl } from '../external-links.js';
 import { parseXmppUri } from '../xmpp-uri.js';
+import { NO_SHELL, type DesktopShell } from './desktop/desktop-shell.js';
+import { Notifier } from './desktop/notifications.js';
+import { shellLanguage } from './desktop/shell-texts.js';
 
 export interface CoreOptions {
   profileDir: string;
@@ -44,6 +47,10 @@ export interface CoreOptions {
    * a record in the development host. Absent: links cannot be opened here.
    */
   openExternal?: (href: string) => Promise<void>;
+  /** Notifications, unread badge, tray (Electron's in the app, a recording one in the development host); none when absent. */
+  shell?: DesktopShell;
+  /** The OS's preferred languages (BCP 47), best first: the 'system' language setting follows them. */
+  systemLanguages?: () => readonly string[];
 }
 
 /** Errors of the private conversations that are the user's to read ('not-private'). */
@@ -68,6 +75,9 @@ export class KlatschCore {
   readonly policy: PolicyGate;
   /** Each account's stored chats (by account id). */
   private readonly histories = new Map<string, HistoryStore>();
+  /** Desktop notifications, the unread badge and the tray (desktop/notifications.ts). */
+  private readonly notifier: Notifier;
+  private desktopRefreshScheduled = false;
 
   constructor(private readonly options: CoreOptions) {
     this.policy = options.policy ?? new PolicyGate();
@@ -82,6 +92,14 @@ export class KlatschCore {
       },
     });
     this.otrIdentities = options.otrIdentities ?? this.otr.identities;
+    this.notifier = new Notifier({
+      shell: options.shell ?? NO_SHELL,
+      prefs: () => {
+        const { values } = this.settingsView();
+        return { notifications: values.notifications, sound: values.notificationSound, language: this.shellLanguage() };
+      },
+      openChat: (chat) => this.emit('chatOpenRequested', chat),
+    });
   }
 
   private accountByJid(jid: string): Account | undefined {
@@ -97,6 +115,7 @@ export class KlatschCore {
       const password = this.storedPassword(stored);
       if (password !== undefined) account.connection.connect(password).catch(() => undefined);
     }
+    this.refreshDesktop();
   }
 
   async stop(): Promise<void> {
@@ -111,6 +130,7 @@ export class KlatschCore {
 
   private emit<E extends EventName>(name: E, payload: EventOf<E>): void {
     this.events.emit('event', name, payload);
+    if (name === 'contactUpdated' || name === 'rosterReplaced' || name === 'accountRemoved' || name === 'accountUpdated') this.scheduleDesktopRefresh();
   }
 
   snapshot(): Snapshot {
@@ -124,6 +144,7 @@ export class KlatschCore {
       policy: this.policy.view(accounts.map((a) => a.settings.jid)),
       subscriptionRequests: Object.fromEntries(accounts.map((a) => [a.id, a.contactManager.requests()])),
       avatars: Object.fromEntries(accounts.map((a) => [a.id, a.avatars.snapshot()])),
+      settings: this.settingsView(),
     };
   }
 
@@ -455,6 +476,27 @@ export class KlatschCore {
       return { opened: 'external' as const };
     },
 
+    // App-wide settings and the window's state (desktop notifications).
+    setSettings: async (changes) => {
+      if (changes.notifications !== undefined && this.policy.notificationsLocked) {
+        throw new UserError('forbidden-by-policy', `The notification setting is locked. ${this.policy.reason}`);
+      }
+      try {
+        await this.settings.setAppSettings(changes);
+      } catch (error) {
+        throw new UserError('storage', `The settings could not be saved: ${(error as Error).message}`);
+      }
+      const view = this.settingsView();
+      this.emit('settingsChanged', view);
+      this.refreshDesktop(); // the tray's menu follows the language
+      return view;
+    },
+
+    windowStateChanged: async ({ focused, openChat }) => {
+      this.notifier.windowState({ focused, openChat: openChat ? { accountId: openChat.accountId, peer: openChat.peer.toLowerCase() } : null });
+      return {};
+    },
+
     // --- Message archive (XEP-0313) ---
     loadOlderMessages: async ({ accountId, peer }) => {
       this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
@@ -488,6 +530,53 @@ export class KlatschCore {
     }
   }
 
+  /** The app-wide settings in force: the administrator's policy over the user's choice. */
+  settingsView(): SettingsView {
+    const stored = this.settings.appSettings();
+    return {
+      values: { ...stored, notifications: this.policy.notifications(stored.notifications) },
+      locked: this.policy.notificationsLocked ? { notifications: this.policy.reason } : {},
+    };
+  }
+
+  /** Electron's BrowserWindow gained or lost the focus. */
+  windowFocusChanged(focused: boolean): void {
+    this.notifier.windowFocused(focused);
+  }
+
+  /** The tray's presence menu: every account takes this presence, keeping its status text. */
+  async setPresenceEverywhere(show: OwnShow): Promise<void> {
+    for (const account of [...this.accounts.values()]) {
+      await this.handlers.setPresence({ accountId: account.id, show, status: account.settings.ownPresence.status });
+    }
+  }
+
+  private shellLanguage() {
+    return shellLanguage(this.settings.appSettings().language, this.options.systemLanguages?.() ?? []);
+  }
+
+  /** Many events come in bursts (a roster of thousands): the badge and the tray are updated once per burst. */
+  private scheduleDesktopRefresh(): void {
+    if (this.desktopRefreshScheduled) return;
+    this.desktopRefreshScheduled = true;
+    setImmediate(() => {
+      this.desktopRefreshScheduled = false;
+      this.refreshDesktop();
+    });
+  }
+
+  /** The unread count (contacts' chats, as the window title counts them) and the tray's presence: the first signed-in account's. */
+  private refreshDesktop(): void {
+    let unread = 0;
+    let presence: PresenceShow = 'offline';
+    for (const account of this.accounts.values()) {
+      for (const peer of account.chats.peers()) if (account.roster.has(peer)) unread += account.chats.unread(peer);
+      if (presence === 'offline' && account.connection.state.kind === 'online') presence = account.settings.ownPresence.show;
+    }
+    this.notifier.unreadCount(unread);
+    this.notifier.trayPresence(presence);
+  }
+
   /** None when the administrator's policy keeps no history beyond the session (a stored one is then left unread, untouched). */
   private async openHistory(accountId: string): Promise<HistoryStore | undefined> {
     if (!this.policy.historyKept()) return undefined;
@@ -514,6 +603,14 @@ export class KlatschCore {
       ...(history ? { history } : {}),
       ...(this.options.connection ? { connection: this.options.connection } : {}),
       policy: accountPolicyHooks(this.policy),
+      incoming: (message, source) =>
+        this.notifier.incoming({
+          chat: { accountId: account.id, peer: message.peer },
+          senderName: account.roster.item(message.peer)?.name ?? message.peer,
+          message,
+          source,
+          ownShow: account.settings.ownPresence.show,
+        }),
     });
     account.connection.on('refused', (error: ClassifiedError) => this.rememberRefused(account.id, error));
     this.accounts.set(account.id, account);

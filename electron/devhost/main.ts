@@ -11,6 +11,8 @@
  * Links the user confirmed are not opened: a browser page has no system
  * browser to hand them to, so each is appended to `opened-links.txt` in the
  * profile (one address a line) — what the tests read.
+ * `--record-notifications FILE` writes what the desktop would show
+ * (notifications, unread badge, tray) to FILE, one JSON line each, for tests.
  */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
@@ -21,6 +23,7 @@ import { FileKeySecretBox } from '../core/store/secret-box.js';
 import { startDevHost } from './dev-host.js';
 import { loadPolicy } from '../core/policy/load-policy.js';
 import { PolicyGate } from '../core/policy/policy-gate.js';
+import { RecordingShell } from './recording-shell.js';
 
 /** Where the development host records the links it would have opened. */
 const OPENED_LINKS_FILE = 'opened-links.txt';
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       'extra-ca': { type: 'string', multiple: true },
       policy: { type: 'string' },
+      'record-notifications': { type: 'string' },
       // A browser page cannot show a native folder dialog: tests name the folder every "choose a folder" answers with.
       'pick-folder': { type: 'string' },
       'history-max-per-chat': { type: 'string' },
@@ -47,6 +51,8 @@ async function main(): Promise<void> {
     profileDir,
     secretBox: await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key')),
     extraAnchors,
+    shell: new RecordingShell(values['record-notifications'] ? path.resolve(values['record-notifications']) : undefined),
+    systemLanguages: () => [Intl.DateTimeFormat().resolvedOptions().locale],
     ...(values.policy ? { policy: new PolicyGate(await loadPolicy({ platform: 'linux', linuxFile: path.resolve(values.policy) })) } : {}),
     ...(values['pick-folder'] ? { pickFolder: async () => path.resolve(values['pick-folder']!) } : {}),
     ...(values['history-max-per-chat'] ? { history: { maxPerChat: positiveInteger(values['history-max-per-chat'], '--history-max-per-chat') } } : {}),

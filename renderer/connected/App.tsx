@@ -12,6 +12,7 @@ import { XmppLinkPanel } from './XmppLinkPanel';
 import { LinkOpener } from '../components/MessageBody';
 import { LinkConfirm } from './LinkConfirm';
 import { SearchDialog } from './SearchDialog';
+import { SettingsScreen } from './SettingsScreen';
 
 export function App() {
   const storageProblem = useAppState((s) => s.storageProblem);
@@ -33,6 +34,7 @@ export function App() {
       {helpOpen && <ShortcutsHelp platform={platform} onClose={() => store.getState().shortcutsHelpSet(false)} />}
       <SearchDialog />
       <LinkConfirm />
+      <SettingsScreen />
     </LinkOpener.Provider>
   );
 }

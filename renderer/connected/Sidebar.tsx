@@ -7,6 +7,7 @@ import { ContactsPanel, OwnAvatarConnected } from './ContactsPanel';
 import { useActions, useAppState } from './context';
 import { TrustManager } from './TrustManager';
 import { AccountsBar } from './AccountsBar';
+import { OpenSettingsButton } from './SettingsScreen';
 import { useTexts } from '../i18n/i18n';
 
 function OwnPresenceConnected({ account }: { account: AccountView }) {
@@ -93,6 +94,7 @@ function SearchButton() {
 export function Sidebar({ account }: { account: AccountView }) {
   const actions = useActions();
   const trustOpen = useAppState((s) => s.dialog?.kind === 'trust-manager');
+  const texts = useTexts();
   return (
     <nav className="sidebar" aria-label="Account and contacts">
       <div className="sidebar-top">
@@ -111,6 +113,7 @@ export function Sidebar({ account }: { account: AccountView }) {
         </button>
         <SearchButton />
         {trustOpen && <TrustManager onClose={() => actions.closeDialog()} />}
+        <OpenSettingsButton label={texts.settings.open} />
       </div>
       <ContactsPanel key={account.id} account={account} />
     </nav>

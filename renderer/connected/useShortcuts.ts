@@ -69,6 +69,9 @@ export function useShortcuts(store: AppStore, actions: Actions): void {
         case 'show-help':
           s.shortcutsHelpSet(true);
           break;
+        case 'open-settings':
+          s.settingsOpenSet(true);
+          break;
       }
       e.preventDefault();
     };

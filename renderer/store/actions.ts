@@ -2,7 +2,7 @@
  * What the user can do, as functions over the store and the API. DOM-free: the
  * window focus reaches us through the `ui` slice, so this runs in plain Node too.
  */
-import type { AccountId, AccountView, ChatMessage, KlatschApi, OwnShow, RequestOf, Result, OtrPolicy, SearchHit } from '../../shared/contract';
+import type { AccountId, AccountView, AppSettings, ChatMessage, ChatRef, KlatschApi, OwnShow, RequestOf, Result, OtrPolicy, SearchHit } from '../../shared/contract';
 import type { AppStore } from './store';
 import { chatKeyString, type ChatKey, type MainDialog } from './types';
 
@@ -68,8 +68,10 @@ export function createActions(store: AppStore, api: KlatschApi) {
   return {
     async loadSnapshot(): Promise<Result<unknown>> {
       const result = await settle(api.getSnapshot({}));
-      if (result.ok) store.getState().snapshotLoaded(result.value);
-      else store.getState().snapshotFailed(result.error.message);
+      if (result.ok) {
+        store.getState().snapshotLoaded(result.value);
+        if (result.value.settings) store.getState().settingsChanged(result.value.settings);
+      } else store.getState().snapshotFailed(result.error.message);
       return result;
     },
 
@@ -368,6 +370,28 @@ export function createActions(store: AppStore, api: KlatschApi) {
       const result = await settle(api.openExternalLink({ url: href }));
       if (result.ok) store.getState().linkToConfirmSet(null);
       return result;
+    },
+
+    /** Changes app-wide settings; main answers with the settings in force (a locked one is refused). */
+    async setSettings(changes: Partial<AppSettings>) {
+      const result = await settle(api.setSettings(changes));
+      if (result.ok) store.getState().settingsChanged(result.value);
+      return result;
+    },
+
+    setSettingsOpen(open: boolean): void {
+      store.getState().settingsOpenSet(open);
+    },
+
+    /** A notification was clicked: its account and chat come on screen (and are read). */
+    openChatFromNotification(chat: ChatRef): void {
+      const s = store.getState();
+      if (!s.accounts.some((a) => a.id === chat.accountId)) return;
+      s.activeAccountChosen(chat.accountId);
+      s.settingsOpenSet(false);
+      const key = { accountId: chat.accountId, peer: chat.peer };
+      s.chatSelected(key);
+      markRead(key);
     },
 
     /** Called for every contact event: a counter going up in the visible chat goes back to 0. */

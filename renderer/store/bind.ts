@@ -42,6 +42,8 @@ export function bindStoreToApi(store: AppStore, api: KlatschApi, actions: Action
       }),
     ),
     api.on.xmppLinkOpened((link) => apply(() => store.getState().xmppLinkSet(link))),
+    api.on.settingsChanged((view) => apply(() => store.getState().settingsChanged(view))),
+    api.on.chatOpenRequested((chat) => apply(() => actions.openChatFromNotification(chat))),
   ];
 
   const unsubscribeStore = store.subscribe((state, prev) => {

@@ -13,6 +13,7 @@ import type {
   PolicyView,
   XmppLinkEvent,
   SubscriptionRequest,
+  SettingsView,
 } from '../../shared/contract';
 import type { ChatsByAccount } from './transitions';
 
@@ -118,6 +119,15 @@ export type MainDialog =
   | { kind: 'trust-manager' }
   | { kind: 'search' };
 
-export type AppState = ConnectionSlice & RosterSlice & ChatsSlice & UiSlice;
+/** App-wide settings (language, theme, notifications) from main, and the settings screen. */
+export type SettingsSlice = {
+  /** null until the snapshot is loaded (the OS's language and theme apply until then). */
+  settings: SettingsView | null;
+  settingsChanged: (view: SettingsView) => void;
+  settingsOpen: boolean;
+  settingsOpenSet: (open: boolean) => void;
+};
+
+export type AppState = ConnectionSlice & RosterSlice & ChatsSlice & UiSlice & SettingsSlice;
 
 export const chatKeyString = (chat: ChatKey): string => `${chat.accountId}\n${chat.peer}`;

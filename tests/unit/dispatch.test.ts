@@ -83,6 +83,8 @@ const valid = {
   // accounts-search
   searchHistory: { query: 'lunch', accountId: 'acc-1', limit: 20 },
   openExternalLink: { url: 'https://example.com/page' },
+  setSettings: { language: 'de', theme: 'dark', notifications: 'sender-only', notificationSound: false },
+  windowStateChanged: { focused: false, openChat: { accountId: 'acc-1', peer: 'bob@example.com' } },
   loadOlderMessages: { accountId: 'acc-1', peer: 'bob@example.com' },
 } as const;
 
@@ -377,6 +379,27 @@ describe('dispatch: history search and links', () => {
     await assertRejected('openExternalLink', { url: 42 });
     await assertRejected('openExternalLink', { url: `https://example.com/${'a'.repeat(8200)}` });
     await assertRejected('openExternalLink', { url: 'https://example.com', confirmed: true });
+  });
+});
+
+describe('dispatch: settings and the window state', () => {
+  test('only known settings with known values pass', async () => {
+    await assertRejected('setSettings', { language: 'fr' });
+    await assertRejected('setSettings', { theme: 'blue' });
+    await assertRejected('setSettings', { notifications: 'everything' });
+    await assertRejected('setSettings', { notificationSound: 'yes' });
+    await assertRejected('setSettings', { language: 'de', startAsAdmin: true });
+    const { dispatch, calls } = setup();
+    assert.equal((await dispatch('setSettings', { theme: 'light' })).ok, true);
+    assert.deepEqual(calls, [{ name: 'setSettings', payload: { theme: 'light' } }]);
+  });
+
+  test('the window state names a focus and a chat (or none)', async () => {
+    await assertRejected('windowStateChanged', { focused: 'yes', openChat: null });
+    await assertRejected('windowStateChanged', { focused: true });
+    await assertRejected('windowStateChanged', { focused: true, openChat: { accountId: 'acc-1', peer: 'not a jid' } });
+    const { dispatch } = setup();
+    assert.equal((await dispatch('windowStateChanged', { focused: true, openChat: null })).ok, true);
   });
 });
 

@@ -46,6 +46,13 @@ describe('shortcutFor', () => {
     assert.equal(shortcutFor(press('Escape'), 'other', false), null, 'Escape is left to dialogs');
   });
 
+  test('Ctrl+, (⌘, on macOS) opens the settings, also from a text field', () => {
+    assert.equal(shortcutFor(press(',', { ctrlKey: true }), 'other', true), 'open-settings');
+    assert.equal(shortcutFor(press(',', { metaKey: true }), 'mac', false), 'open-settings');
+    assert.equal(shortcutFor(press(',', { ctrlKey: true }), 'mac', false), null);
+    assert.equal(shortcutFor(press(','), 'other', false), null);
+  });
+
   test('? shows the help, except while typing', () => {
     assert.equal(shortcutFor(press('?', { shiftKey: true }), 'other', false), 'show-help');
     assert.equal(shortcutFor(press('?', { shiftKey: true }), 'other', true), null);
@@ -61,7 +68,7 @@ describe('shortcutFor', () => {
 
   test('the help lists every action once, for both platforms', () => {
     const actions = SHORTCUTS.map((s) => s.action);
-    assert.deepEqual([...new Set(actions)].sort(), ['add-contact', 'focus-filter', 'next-unread', 'search', 'show-help']);
+    assert.deepEqual([...new Set(actions)].sort(), ['add-contact', 'focus-filter', 'next-unread', 'open-settings', 'search', 'show-help']);
     for (const s of SHORTCUTS) assert.ok(s.keys.length > 0 && s.macKeys.length > 0 && s.description.length > 0);
   });
 });

@@ -5,7 +5,7 @@
  * so the renderer cannot get around a lock; `view()` tells the renderer what
  * is locked and why, so it can show the lock.
  */
-import type { OtrPolicy, PolicyView } from '../../../shared/contract.js';
+import type { NotificationSetting, OtrPolicy, PolicyView } from '../../../shared/contract.js';
 import { fingerprintOfPem } from '../xmpp/tls-policy.js';
 import { NO_POLICY, type LoadedPolicy } from './read-policy.js';
 
@@ -110,6 +110,15 @@ export class PolicyGate {
   /** History: policy, then the user's setting, then kept. */
   historyKept(user?: boolean): boolean {
     return this.values.keepHistory ?? user ?? DEFAULTS.keepHistory;
+  }
+
+  /** What notifications show: the policy's, else the user's. */
+  notifications(user: NotificationSetting): NotificationSetting {
+    return this.values.notifications ?? user;
+  }
+
+  get notificationsLocked(): boolean {
+    return this.values.notifications !== undefined;
   }
 
   /** What the renderer shows as locked, and why. */

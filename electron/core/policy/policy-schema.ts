@@ -10,7 +10,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
-import { OtrPolicy } from '../../../shared/contract.js';
+import { NotificationSetting, OtrPolicy } from '../../../shared/contract.js';
 import { derToPem } from '../xmpp/tls-policy.js';
 
 /** A domain (`example.com`), a wildcard for its subdomains (`*.example.com`) or one address (`bob@example.com`). */
@@ -69,6 +69,8 @@ export const policyKeys = {
   updates: z.boolean(),
   /** false: no chat history is kept beyond the running session. */
   keepHistory: z.boolean(),
+  /** What desktop notifications show ('sender-only': never the text; 'off': none); users cannot change it. */
+  notifications: NotificationSetting,
 } as const;
 
 export type PolicyKey = keyof typeof policyKeys;
@@ -85,7 +87,7 @@ export const listKeys: ReadonlySet<PolicyKey> = new Set(['remoteAllow', 'remoteD
  * reading. Remote addresses: the account's own domain only. Updates: off, so
  * that a managed machine does not change its software behind IT's back.
  */
-export const SAFEST: Required<Pick<AdminPolicy, 'otrPolicy' | 'allowPlaintext' | 'allowAddAccounts' | 'updates' | 'keepHistory'>> & {
+export const SAFEST: Required<Pick<AdminPolicy, 'otrPolicy' | 'allowPlaintext' | 'allowAddAccounts' | 'updates' | 'keepHistory' | 'notifications'>> & {
   remoteOwnDomainOnly: true;
 } = {
   otrPolicy: 'always',
@@ -93,5 +95,7 @@ export const SAFEST: Required<Pick<AdminPolicy, 'otrPolicy' | 'allowPlaintext' |
   allowAddAccounts: false,
   updates: false,
   keepHistory: false,
+  // Who wrote, never what: a notification's text can stay in the OS's notification centre.
+  notifications: 'sender-only',
   remoteOwnDomainOnly: true,
 };

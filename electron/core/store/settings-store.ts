@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { OtrPolicy, OwnShow } from '../../../shared/contract.js';
+import { AppSettings, OtrPolicy, OwnShow } from '../../../shared/contract.js';
 import { writeFileAtomic } from './atomic-file.js';
 
 const StoredAccount = z.object({
@@ -27,9 +27,19 @@ const StoredAccount = z.object({
 });
 export type StoredAccount = z.infer<typeof StoredAccount>;
 
+/** The app-wide settings before the user changed any. */
+export const DEFAULT_APP_SETTINGS: AppSettings = {
+  language: 'system',
+  theme: 'system',
+  notifications: 'sender-and-text',
+  notificationSound: true,
+};
+
 const SettingsFile = z.object({
   version: z.literal(1),
   accounts: z.array(StoredAccount),
+  /** Absent until the user changes one; each missing field is its default. Validated like the rest. */
+  app: AppSettings.partial().optional(),
 });
 type SettingsFile = z.infer<typeof SettingsFile>;
 
@@ -87,6 +97,15 @@ export class SettingsStore {
 
   async removeAccount(id: string): Promise<void> {
     await this.save({ ...this.data, accounts: this.data.accounts.filter((a) => a.id !== id) });
+  }
+
+  /** The app-wide settings: what the file holds, defaults for the rest (all defaults when it is damaged). */
+  appSettings(): AppSettings {
+    return { ...DEFAULT_APP_SETTINGS, ...this.data.app };
+  }
+
+  async setAppSettings(changes: Partial<AppSettings>): Promise<void> {
+    await this.save({ ...this.data, app: { ...this.data.app, ...changes } });
   }
 
   /** Writes one after another, so a slow disk cannot reorder two changes. */

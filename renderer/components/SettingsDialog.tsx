@@ -1,0 +1,113 @@
+import { useId } from 'react';
+import type { AppSettings, SettingsView } from '../../shared/contract';
+import { useTexts } from '../i18n/i18n';
+import { ModalDialog } from './ModalDialog';
+
+type Props = {
+  view: SettingsView;
+  /** Why the last change was not saved, if it was not. */
+  error: string | null;
+  onChange: (changes: Partial<AppSettings>) => void;
+  onClose: () => void;
+};
+
+/** The settings screen: every change applies at once (no Save button); a setting locked by policy says why. */
+export function SettingsDialog({ view, error, onChange, onClose }: Props) {
+  const texts = useTexts();
+  const t = texts.settings;
+  const id = useId();
+  const { values, locked } = view;
+  const themes: [AppSettings['theme'], string][] = [
+    ['system', t.themeSystem],
+    ['light', t.themeLight],
+    ['dark', t.themeDark],
+  ];
+  const notifications: [AppSettings['notifications'], string][] = [
+    ['sender-and-text', t.notifySenderAndText],
+    ['sender-only', t.notifySenderOnly],
+    ['off', t.notifyOff],
+  ];
+  const notificationsLocked = locked.notifications !== undefined;
+  return (
+    <ModalDialog className="settings-dialog" testId="settings-dialog" labelledBy={`${id}-title`} onClose={onClose}>
+      <h2 id={`${id}-title`}>{t.title}</h2>
+      <div className="field">
+        <label htmlFor={`${id}-language`}>{texts.language.label}</label>
+        <select
+          id={`${id}-language`}
+          data-testid="settings-language"
+          value={values.language}
+          onChange={(e) => onChange({ language: e.target.value as AppSettings['language'] })}
+        >
+          <option value="system">{texts.language.system}</option>
+          {/* Each language in its own name, so that anyone finds theirs. */}
+          <option value="en" lang="en">
+            {texts.language.en}
+          </option>
+          <option value="de" lang="de">
+            {texts.language.de}
+          </option>
+        </select>
+      </div>
+      <fieldset className="settings-group">
+        <legend>{t.theme}</legend>
+        {themes.map(([value, label]) => (
+          <label className="check" key={value}>
+            <input
+              type="radio"
+              name={`${id}-theme`}
+              data-testid={`settings-theme-${value}`}
+              checked={values.theme === value}
+              onChange={() => onChange({ theme: value })}
+            />
+            {label}
+          </label>
+        ))}
+      </fieldset>
+      <fieldset className="settings-group" disabled={notificationsLocked} aria-describedby={`${id}-notify-hint`}>
+        <legend>{t.notifications}</legend>
+        {notifications.map(([value, label]) => (
+          <label className="check" key={value}>
+            <input
+              type="radio"
+              name={`${id}-notifications`}
+              data-testid={`settings-notifications-${value}`}
+              checked={values.notifications === value}
+              onChange={() => onChange({ notifications: value })}
+            />
+            {label}
+          </label>
+        ))}
+        <p className="hint" id={`${id}-notify-hint`}>
+          {t.notificationsHint}
+        </p>
+        {notificationsLocked && (
+          <p className="hint locked-setting" data-testid="settings-notifications-locked">
+            🔒 {t.locked(locked.notifications!)}
+          </p>
+        )}
+      </fieldset>
+      {/* Outside the group: a policy may lock what notifications show, never whether they sound. */}
+      <label className="check">
+        <input
+          type="checkbox"
+          data-testid="settings-sound"
+          checked={values.notificationSound}
+          disabled={values.notifications === 'off'}
+          onChange={(e) => onChange({ notificationSound: e.target.checked })}
+        />
+        {t.sound}
+      </label>
+      {error && (
+        <p className="inline-error" role="alert" data-testid="settings-error">
+          {t.notSaved(error)}
+        </p>
+      )}
+      <div className="button-row">
+        <button type="button" className="button primary" data-testid="settings-close" autoFocus onClick={onClose}>
+          {t.close}
+        </button>
+      </div>
+    </ModalDialog>
+  );
+}

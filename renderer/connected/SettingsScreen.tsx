@@ -1,0 +1,37 @@
+/** The settings screen, connected: main's settings in, changes out (main answers with what is in force). */
+import { useState } from 'react';
+import type { AppSettings } from '../../shared/contract';
+import { SettingsDialog } from '../components/SettingsDialog';
+import { useActions, useAppState } from './context';
+
+export function SettingsScreen() {
+  const open = useAppState((s) => s.settingsOpen);
+  const view = useAppState((s) => s.settings);
+  const actions = useActions();
+  const [error, setError] = useState<string | null>(null);
+  // What the user just chose, shown until main answers (then main's answer, or the old value and why).
+  const [pending, setPending] = useState<Partial<AppSettings>>({});
+  if (!open || !view) return null;
+  const change = async (changes: Partial<AppSettings>) => {
+    setPending((p) => ({ ...p, ...changes }));
+    const result = await actions.setSettings(changes);
+    setPending((p) => Object.fromEntries(Object.entries(p).filter(([k, v]) => changes[k as keyof AppSettings] !== v)));
+    setError(result.ok ? null : result.error.message);
+  };
+  const close = () => {
+    setError(null);
+    actions.setSettingsOpen(false);
+  };
+  const shown = { ...view, values: { ...view.values, ...pending } };
+  return <SettingsDialog view={shown} error={error} onChange={(c) => void change(c)} onClose={close} />;
+}
+
+/** The sidebar's way in (Ctrl+, is the other). */
+export function OpenSettingsButton({ label }: { label: string }) {
+  const actions = useActions();
+  return (
+    <button type="button" className="button subtle small" data-testid="open-settings" onClick={() => actions.setSettingsOpen(true)}>
+      ⚙️ {label}
+    </button>
+  );
+}

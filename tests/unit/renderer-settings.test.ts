@@ -1,0 +1,118 @@
+/**
+ * The renderer's side of settings and notifications in plain Node: the
+ * language and theme in force, the snapshot's and main's settings landing in
+ * the store, the window state reported to main only when it changes, and a
+ * clicked notification opening its chat. Against a recording KlatschApi, as
+ * in renderer-store.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AccountView, EventName, KlatschApi, RequestName, Result, SettingsView, Snapshot } from '../../shared/contract';
+import { eventNames, requestNames } from '../../shared/contract';
+import { languageInForce, themeAttribute } from '../../renderer/appSettings';
+import { createAppStore } from '../../renderer/store/store';
+import { createActions } from '../../renderer/store/actions';
+import { bindStoreToApi } from '../../renderer/store/bind';
+import { reportWindowState } from '../../renderer/store/reportWindowState';
+
+const view: SettingsView = { values: { language: 'de', theme: 'dark', notifications: 'sender-only', notificationSound: true }, locked: {} };
+const account: AccountView = {
+  id: 'acc-1',
+  jid: 'me@example.com',
+  directTls: false,
+  rememberPassword: false,
+  hasStoredPassword: false,
+  connection: { kind: 'online', jid: 'me@example.com/x' },
+  ownPresence: { show: 'online', status: '' },
+};
+
+function recordingApi(snapshot: Snapshot) {
+  const calls: { name: RequestName; payload: unknown }[] = [];
+  const listeners = new Map<EventName, Set<(p: unknown) => void>>();
+  const api: Record<string, unknown> = {};
+  for (const name of requestNames) {
+    api[name] = async (payload: unknown): Promise<Result<unknown>> => {
+      calls.push({ name, payload });
+      if (name === 'getSnapshot') return { ok: true, value: snapshot };
+      if (name === 'setSettings') return { ok: true, value: { ...view, values: { ...view.values, ...(payload as object) } } };
+      return { ok: true, value: {} };
+    };
+  }
+  api.on = Object.fromEntries(
+    eventNames.map((name) => [
+      name,
+      (listener: (p: unknown) => void) => {
+        const set = listeners.get(name) ?? new Set();
+        listeners.set(name, set);
+        set.add(listener);
+        return () => set.delete(listener);
+      },
+    ]),
+  );
+  const emit = (name: EventName, payload: unknown) => {
+    for (const l of listeners.get(name) ?? []) l(payload);
+  };
+  return { api: api as unknown as KlatschApi, calls, emit };
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+test("the language in force: the choice, or the OS's first language Klatsch speaks", () => {
+  assert.equal(languageInForce('system', ['fr-FR', 'de-DE']), 'de');
+  assert.equal(languageInForce('system', ['ja']), 'en');
+  assert.equal(languageInForce('en', ['de-DE']), 'en');
+  assert.equal(languageInForce('de', []), 'de');
+  assert.equal(themeAttribute('system'), undefined);
+  assert.equal(themeAttribute('dark'), 'dark');
+  assert.equal(themeAttribute('light'), 'light');
+});
+
+test("the snapshot's settings, then main's settingsChanged, land in the store; setSettings applies main's answer", async () => {
+  const { api, emit } = recordingApi({ accounts: [account], rosters: {}, chats: {}, secretStorage: { available: true }, settings: view });
+  const store = createAppStore();
+  const actions = createActions(store, api);
+  bindStoreToApi(store, api, actions);
+  await settle();
+  assert.deepEqual(store.getState().settings, view);
+  const changed = { ...view, values: { ...view.values, language: 'en' as const } };
+  emit('settingsChanged', changed);
+  assert.deepEqual(store.getState().settings, changed);
+  const result = await actions.setSettings({ theme: 'light' });
+  assert.ok(result.ok);
+  assert.equal(store.getState().settings?.values.theme, 'light');
+});
+
+test('the window state goes to main when the focus or the open chat changes, and only then', async () => {
+  const { api, calls } = recordingApi({ accounts: [account], rosters: {}, chats: {}, secretStorage: { available: true } });
+  const store = createAppStore();
+  reportWindowState(store, api);
+  const reported = () => calls.filter((c) => c.name === 'windowStateChanged').map((c) => c.payload);
+  assert.deepEqual(reported(), [{ focused: true, openChat: null }]);
+  store.getState().windowFocusChanged(false);
+  store.getState().rosterFilterChanged('x'); // nothing main cares about
+  store.getState().chatSelected({ accountId: 'acc-1', peer: 'bob@example.com' });
+  assert.deepEqual(reported(), [
+    { focused: true, openChat: null },
+    { focused: false, openChat: null },
+    { focused: false, openChat: { accountId: 'acc-1', peer: 'bob@example.com' } },
+  ]);
+});
+
+test('a clicked notification opens its account and chat, closes the settings and reads the chat', async () => {
+  const { api, calls, emit } = recordingApi({ accounts: [account], rosters: {}, chats: {}, secretStorage: { available: true } });
+  const store = createAppStore();
+  const actions = createActions(store, api);
+  bindStoreToApi(store, api, actions);
+  await settle();
+  store.getState().settingsOpenSet(true);
+  emit('chatOpenRequested', { accountId: 'acc-1', peer: 'bob@example.com' });
+  await settle();
+  const s = store.getState();
+  assert.equal(s.activeAccountId, 'acc-1');
+  assert.deepEqual(s.selected, { accountId: 'acc-1', peer: 'bob@example.com' });
+  assert.equal(s.settingsOpen, false);
+  assert.ok(calls.some((c) => c.name === 'markRead'));
+  // An account that is gone: nothing happens.
+  emit('chatOpenRequested', { accountId: 'acc-9', peer: 'eve@example.com' });
+  assert.deepEqual(store.getState().selected, { accountId: 'acc-1', peer: 'bob@example.com' });
+});
