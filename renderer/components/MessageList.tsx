@@ -1,6 +1,7 @@
 import { Fragment, useLayoutEffect, useRef } from 'react';
 import type { ChatMessage } from '../../shared/contract';
 import { dayKey, formatDay, formatFullDate, formatTime } from '../format';
+import { useLocale, useTexts } from '../i18n/i18n';
 
 type Props = {
   peer: string;
@@ -10,15 +11,6 @@ type Props = {
   /** The id of the message the user may correct (our last plaintext one), and what correcting it does. */
   editableId?: string;
   onEdit?: (message: ChatMessage) => void;
-};
-
-const stateLabel: Record<ChatMessage['state'], string> = {
-  sending: 'Sending…',
-  waiting: 'Waiting for the private conversation…',
-  sent: 'Sent',
-  failed: 'Not sent',
-  received: 'Received',
-  delivered: 'Delivered to their app',
 };
 
 /** How close to the bottom (px) still counts as "reading the newest messages". */
@@ -33,6 +25,9 @@ export function MessageItem({
   onResend: (message: ChatMessage) => void;
   onEdit?: ((message: ChatMessage) => void) | undefined;
 }) {
+  const t = useTexts().messages;
+  const locale = useLocale();
+  const stateLabel = t.state;
   if (message.direction === 'notice') {
     return (
       <li className="message notice" data-testid="message" data-direction="notice" data-state={message.state}>
@@ -55,21 +50,21 @@ export function MessageItem({
           {message.body}
         </div>
         <div className="message-meta">
-          <time dateTime={new Date(message.timestamp).toISOString()} title={formatFullDate(message.timestamp)}>
-            {formatTime(message.timestamp)}
+          <time dateTime={new Date(message.timestamp).toISOString()} title={formatFullDate(message.timestamp, locale)}>
+            {formatTime(message.timestamp, locale)}
           </time>
           {message.edited && (
-            <span className="message-edited" data-testid="message-edited" title="The text was corrected">
-              edited
+            <span className="message-edited" data-testid="message-edited" title={t.editedTitle}>
+              {t.edited}
             </span>
           )}
           {onEdit && (
             <button type="button" className="button subtle" data-testid="edit-button" onClick={() => onEdit(message)}>
-              Edit
+              {t.edit}
             </button>
           )}
           {message.encrypted && (
-            <span className="message-lock" title="Sent privately (end-to-end encrypted)" aria-label="private">
+            <span className="message-lock" title={t.privateTitle} aria-label={t.private}>
               🔒
             </span>
           )}
@@ -90,9 +85,9 @@ export function MessageItem({
       </div>
       {message.state === 'failed' && (
         <p className="message-error" data-testid="message-error">
-          Not sent{message.error ? `: ${message.error}` : ''}{' '}
+          {t.notSent(message.error)}{' '}
           <button type="button" className="button subtle" data-testid="resend-button" onClick={() => onResend(message)}>
-            Send again
+            {t.sendAgain}
           </button>
         </p>
       )}
@@ -102,6 +97,8 @@ export function MessageItem({
 
 /** The conversation, oldest first, following the newest message unless the user scrolled up. */
 export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit }: Props) {
+  const texts = useTexts();
+  const locale = useLocale();
   const scrollRef = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const shownPeer = useRef<string | null>(null);
@@ -130,9 +127,9 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
 
   return (
     // The log role sits on the container: on the <ol> it would hide the list from assistive technology (axe: listitem).
-    <div className="message-scroll" ref={scrollRef} onScroll={onScroll} role="log" aria-label={`Messages with ${peerName}`}>
+    <div className="message-scroll" ref={scrollRef} onScroll={onScroll} role="log" aria-label={texts.chat.messagesWith(peerName)}>
       {messages.length === 0 ? (
-        <p className="chat-empty muted">No messages with {peerName} yet. Say hello!</p>
+        <p className="chat-empty muted">{texts.chat.empty(peerName)}</p>
       ) : (
         <ol className="messages">
           {messages.map((m, i) => {
@@ -142,7 +139,7 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
               <Fragment key={m.id}>
                 {separator && (
                   <li className="day-separator">
-                    <span>{formatDay(m.timestamp)}</span>
+                    <span>{formatDay(m.timestamp, locale)}</span>
                   </li>
                 )}
                 <MessageItem message={m} onResend={onResend} onEdit={m.id === editableId && m.direction === 'out' ? onEdit : undefined} />
