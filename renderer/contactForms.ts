@@ -2,8 +2,6 @@
 import type { Catalog } from './i18n/catalog';
 import { en } from './i18n/en';
 
-type Texts = Catalog['contactForm'];
-
 /** The shape `BareJid` in shared/contract.ts checks; repeated so the app bundle needs no zod. */
 const JID_SHAPE = /^[^@/\s]+@[^@/\s.][^@/\s]*$/;
 /** The contract's bounds on names and groups. */
@@ -22,11 +20,11 @@ export function parseGroups(text: string): string[] {
   return [...seen.values()];
 }
 
-function checkName(name: string, texts: Texts): string | null {
+function checkName(name: string, texts: Catalog['contactForm']): string | null {
   return name.length > MAX_CONTACT_NAME ? texts.nameTooLong(MAX_CONTACT_NAME) : null;
 }
 
-export function checkGroups(groups: string[], texts: Texts = en.contactForm): string | null {
+export function checkGroups(groups: string[], texts: Catalog['contactForm'] = en.contactForm): string | null {
   if (groups.length > MAX_GROUPS) return texts.tooManyGroups(MAX_GROUPS);
   if (groups.some((g) => g.length > MAX_CONTACT_NAME)) return texts.groupTooLong(MAX_CONTACT_NAME);
   return null;
@@ -36,7 +34,7 @@ export function checkGroups(groups: string[], texts: Texts = en.contactForm): st
 export function readAddContactForm(
   input: { address: string; name: string; groups: string },
   ownJid: string,
-  texts: Texts = en.contactForm,
+  texts: Catalog['contactForm'] = en.contactForm,
 ): { ok: true; values: ContactValues } | { ok: false; message: string; field: 'address' | 'name' | 'groups' } {
   const jid = input.address.trim().replace(/^xmpp:/i, '');
   if (!JID_SHAPE.test(jid) || jid.endsWith('.')) {
@@ -53,7 +51,7 @@ export function readAddContactForm(
 }
 
 /** The edit form of an existing contact: a name (empty: none) and its groups. */
-export function readEditContactForm(input: { name: string; groups: string }, texts: Texts = en.contactForm): { ok: true; name: string; groups: string[] } | { ok: false; message: string } {
+export function readEditContactForm(input: { name: string; groups: string }, texts: Catalog['contactForm'] = en.contactForm): { ok: true; name: string; groups: string[] } | { ok: false; message: string } {
   const name = input.name.trim();
   const groups = parseGroups(input.groups);
   const problem = checkName(name, texts) ?? checkGroups(groups, texts);

@@ -2,6 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { ErrorScreen, LoadingScreen } from '../components/ErrorScreen';
 import { chooseScreen } from '../store/transitions';
 import { ShortcutsHelp } from '../components/ShortcutsHelp';
+import { useTexts } from '../i18n/i18n';
 import { useActions, useAppState, useAppStore } from './context';
 import { platform, useShortcuts, useWindowTitle } from './useShortcuts';
 import { AddAccountScreen } from './AddAccountScreen';
@@ -34,6 +35,7 @@ export function App() {
 
 function Screen() {
   const actions = useActions();
+  const texts = useTexts();
   const screen = chooseScreen(
     useAppState(
       useShallow((s) => ({
@@ -50,9 +52,9 @@ function Screen() {
     case 'load-failed':
       return (
         <ErrorScreen
-          title="Klatsch could not load your data"
+          title={texts.app.couldNotLoadTitle}
           message={screen.message}
-          actionLabel="Try again"
+          actionLabel={texts.app.tryAgain}
           onAction={() => void actions.loadSnapshot()}
         />
       );

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { AccountView, OwnShow } from '../../shared/contract';
 import { ConnectionStatus } from '../components/ConnectionStatus';
 import { OwnPresence } from '../components/OwnPresence';
+import { errorText, useTexts } from '../i18n/i18n';
 import { AccountActions } from './AccountActions';
 import { ContactsPanel, OwnAvatarConnected } from './ContactsPanel';
 import { useActions, useAppState } from './context';
@@ -9,6 +10,7 @@ import { TrustManager } from './TrustManager';
 
 function OwnPresenceConnected({ account }: { account: AccountView }) {
   const actions = useActions();
+  const texts = useTexts();
   // What the user just chose, shown until main has confirmed it.
   const [pending, setPending] = useState<{ show: OwnShow; status: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -23,7 +25,7 @@ function OwnPresenceConnected({ account }: { account: AccountView }) {
         setPending({ show, status });
         const result = await actions.setPresence(account.id, show, status);
         setPending(null);
-        setError(result.ok ? null : result.error.message);
+        setError(result.ok ? null : errorText(texts, result.error));
       }}
     />
   );
@@ -31,6 +33,7 @@ function OwnPresenceConnected({ account }: { account: AccountView }) {
 
 function ConnectionStatusConnected({ account }: { account: AccountView }) {
   const actions = useActions();
+  const texts = useTexts();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   return (
@@ -42,7 +45,7 @@ function ConnectionStatusConnected({ account }: { account: AccountView }) {
         setBusy(true);
         const result = await actions.connectAccount(account.id);
         setBusy(false);
-        setError(result.ok ? null : result.error.message);
+        setError(result.ok ? null : errorText(texts, result.error));
       }}
     />
   );
@@ -51,10 +54,11 @@ function ConnectionStatusConnected({ account }: { account: AccountView }) {
 /** The account's own OTR key: being made (it takes a moment, off the UI thread), or kept only in memory. */
 function OtrKeyStatus({ account }: { account: AccountView }) {
   const key = account.otrKey;
+  const texts = useTexts();
   if (key?.generating) {
     return (
       <p className="key-status" role="status" data-testid="otr-key-generating">
-        <span className="spinner" aria-hidden="true" /> Creating your encryption key…
+        <span className="spinner" aria-hidden="true" /> {texts.sidebar.creatingKey}
       </p>
     );
   }
@@ -70,29 +74,32 @@ function OtrKeyStatus({ account }: { account: AccountView }) {
 
 function ShortcutsHelpButton() {
   const open = useAppState((s) => s.shortcutsHelpSet);
+  const texts = useTexts();
   return (
     <button type="button" className="button subtle small" data-testid="open-shortcuts-help" onClick={() => open(true)}>
-      Keyboard shortcuts <kbd>?</kbd>
+      {texts.sidebar.shortcuts} <kbd>?</kbd>
     </button>
   );
 }
 
 export function Sidebar({ account }: { account: AccountView }) {
   const [trustOpen, setTrustOpen] = useState(false);
+  const texts = useTexts();
   return (
-    <nav className="sidebar" aria-label="Account and contacts">
+    <nav className="sidebar" aria-label={texts.sidebar.label}>
       <div className="sidebar-top">
         <OwnPresenceConnected key={account.id} account={account} />
         <ConnectionStatusConnected key={`status-${account.id}`} account={account} />
         <OtrKeyStatus account={account} />
         <details className="account-menu">
-          <summary>Account settings</summary>
+          <summary>{texts.sidebar.accountSettings}</summary>
           <OwnAvatarConnected account={account} />
           <AccountActions account={account} />
           <ShortcutsHelpButton />
         </details>
         <button type="button" className="button subtle small" data-testid="open-trust-manager" onClick={() => setTrustOpen(true)}>
-          🔑 Encryption keys
+          <span aria-hidden="true">🔑 </span>
+          {texts.sidebar.encryptionKeys}
         </button>
         {trustOpen && <TrustManager onClose={() => setTrustOpen(false)} />}
       </div>
