@@ -183,7 +183,7 @@ export const de: Catalog = {
 
   contacts: {
     heading: 'Kontakte',
-    add: '+ Kontakt hinzufügen',
+    add: '+ Neuer Kontakt',
     filterLabel: 'Kontakte nach Name oder Adresse filtern',
     filterPlaceholder: 'Kontakte filtern',
     noMatch: (filter: string) => `Kein Kontakt passt zu „${filter}“.`,
