@@ -191,6 +191,40 @@ export const SubscriptionRequest = z.object({
 });
 export type SubscriptionRequest = z.infer<typeof SubscriptionRequest>;
 
+// ---- Notices in a chat, by kind (i18n): the UI says each in the user's language; `body` keeps the core's English text. ----
+/** The notices the core writes; their texts are the renderer catalog's `notices` section. */
+export const NOTICE_KINDS = [
+  'ended-by-us',
+  'peer-offline',
+  'key-replaced',
+  'private-refreshed',
+  'private-started-verified',
+  'private-started-unverified',
+  'new-key-after-verified',
+  'new-key',
+  'smp-question',
+  'smp-secret',
+  'smp-cancelled-by-peer',
+  'smp-cancelled',
+  'smp-error',
+  'smp-verified',
+  'smp-verified-by-them',
+  'smp-failed',
+  'trust-not-saved',
+  'ended-by-peer',
+  'unreadable',
+  'peer-error',
+  'not-encrypted',
+  'other-device-private',
+] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+/**
+ * Which notice it is, and its one variable part (the question asked, the peer app's error). The kind is
+ * any short string, not an enum: history written by a newer Klatsch still loads, and an unknown kind shows `body`.
+ */
+export const ChatNotice = z.object({ kind: z.string().max(64), detail: z.string().max(4096).optional() });
+export type ChatNotice = z.infer<typeof ChatNotice>;
+
 export const ChatMessage = z.object({
   id: z.string(),
   peer: z.string(),
@@ -206,6 +240,8 @@ export const ChatMessage = z.object({
   error: z.string().optional(),
   /** The text was corrected after it was first sent (XEP-0308); `body` is the corrected text. */
   edited: z.boolean().optional(),
+  /** On notices: which one (i18n), so the UI can say it in the user's language. Older history has none: `body` shows. */
+  notice: ChatNotice.optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 

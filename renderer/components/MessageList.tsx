@@ -2,6 +2,7 @@ import { Fragment, useLayoutEffect, useRef } from 'react';
 import type { ChatMessage } from '../../shared/contract';
 import { dayKey, formatDay, formatFullDate, formatTime } from '../format';
 import { useLocale, useTexts } from '../i18n/i18n';
+import { noticeText } from '../i18n/notices';
 
 type Props = {
   peer: string;
@@ -18,21 +19,25 @@ const STICK_THRESHOLD = 48;
 
 export function MessageItem({
   message,
+  peerName,
   onResend,
   onEdit,
 }: {
   message: ChatMessage;
+  /** The contact's name, for notices said in the user's language. */
+  peerName: string;
   onResend: (message: ChatMessage) => void;
   onEdit?: ((message: ChatMessage) => void) | undefined;
 }) {
-  const t = useTexts().messages;
+  const texts = useTexts();
+  const t = texts.messages;
   const locale = useLocale();
   const stateLabel = t.state;
   if (message.direction === 'notice') {
     return (
       <li className="message notice" data-testid="message" data-direction="notice" data-state={message.state}>
         <p className="notice-text" data-testid="message-body">
-          {message.body}
+          {noticeText(texts, message, peerName)}
         </p>
       </li>
     );
@@ -142,7 +147,7 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
                     <span>{formatDay(m.timestamp, locale)}</span>
                   </li>
                 )}
-                <MessageItem message={m} onResend={onResend} onEdit={m.id === editableId && m.direction === 'out' ? onEdit : undefined} />
+                <MessageItem message={m} peerName={peerName} onResend={onResend} onEdit={m.id === editableId && m.direction === 'out' ? onEdit : undefined} />
               </Fragment>
             );
           })}

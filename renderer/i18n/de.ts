@@ -445,4 +445,35 @@ export const de: Catalog = {
     addAndOpenButton: 'Hinzufügen und Unterhaltung öffnen',
     openButton: 'Unterhaltung öffnen',
   },
+
+  notices: {
+    'ended-by-us': () => 'Sie haben die private Unterhaltung beendet.',
+    'peer-offline': (name: string) => `${name} ist offline gegangen; die private Unterhaltung ist beendet.`,
+    'key-replaced': () =>
+      'Ihr Schlüssel wurde ersetzt; die private Unterhaltung ist beendet. Beginnen Sie eine neue, um den neuen Schlüssel zu verwenden.',
+    'private-refreshed': () => 'Die private Unterhaltung wurde erneuert.',
+    'private-started-verified': () => 'Private Unterhaltung begonnen. Der Kontakt ist verifiziert.',
+    'private-started-unverified': (name: string) => `Private Unterhaltung begonnen. ${name} ist noch nicht verifiziert.`,
+    'new-key-after-verified': (name: string) =>
+      `Warnung: ${name} verwendet einen neuen Schlüssel, obwohl Sie einen anderen verifiziert hatten. Das kann ein neues Gerät oder ein Angriff sein. Es wird nichts gesendet, bis Sie ${name} authentifizieren oder den neuen Schlüssel annehmen.`,
+    'new-key': (name: string) =>
+      `${name} verwendet einen Schlüssel, den Sie noch nicht kennen. Es wird nichts gesendet, bis Sie ${name} authentifizieren oder den neuen Schlüssel annehmen.`,
+    'smp-question': (name: string, question: string) => `${name} möchte Sie authentifizieren und fragt: „${question}“`,
+    'smp-secret': (name: string) => `${name} möchte Sie mit einem gemeinsamen Geheimnis authentifizieren.`,
+    'smp-cancelled-by-peer': (name: string) => `${name} hat die Authentifizierung abgebrochen.`,
+    'smp-cancelled': () => 'Die Authentifizierung wurde abgebrochen.',
+    'smp-error': (_name: string, problem: string) => `Die Authentifizierung hat nicht funktioniert: ${problem}.`,
+    'smp-verified': (name: string) => `Authentifizierung erfolgreich: ${name} ist verifiziert.`,
+    'smp-verified-by-them': (name: string) =>
+      `Authentifizierung erfolgreich: ${name} hat Sie verifiziert. Sie haben ${name} noch nicht verifiziert; stellen Sie dazu eine Gegenfrage.`,
+    'smp-failed': (name: string) => `Authentifizierung fehlgeschlagen: Die Antworten stimmten nicht überein. ${name} ist nicht verifiziert.`,
+    'trust-not-saved': () => 'Das Ergebnis konnte nicht gespeichert werden: Der OTR-Speicher ist nicht beschreibbar.',
+    'ended-by-peer': (name: string) =>
+      `${name} hat die private Unterhaltung beendet. Beenden Sie sie ebenfalls oder beginnen Sie eine neue; bis dahin wird nichts gesendet.`,
+    unreadable: (name: string) => `Eine private Nachricht von ${name} konnte nicht gelesen werden.`,
+    'peer-error': (name: string, problem: string) => `Die Anwendung von ${name} meldet ein Problem mit der privaten Unterhaltung: ${problem}`,
+    'not-encrypted': () => 'Die Nachricht oben war nicht verschlüsselt.',
+    'other-device-private': (name: string) =>
+      `Auf einem Ihrer anderen Geräte fand eine private Unterhaltung mit ${name} statt; ihre Nachrichten sind nur dort lesbar.`,
+  },
 };

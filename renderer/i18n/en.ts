@@ -446,4 +446,33 @@ export const en = {
     addAndOpenButton: 'Add and open chat',
     openButton: 'Open chat',
   },
+
+  // ---- Notices in a chat (ChatMessage.notice.kind, NOTICE_KINDS in shared/contract.ts): the contact's name, and the detail. ----
+  notices: {
+    'ended-by-us': () => 'You ended the private conversation.',
+    'peer-offline': (name: string) => `${name} went offline; the private conversation has ended.`,
+    'key-replaced': () => 'Your key was replaced; the private conversation has ended. Start a new one to use the new key.',
+    'private-refreshed': () => 'The private conversation was refreshed.',
+    'private-started-verified': () => 'Private conversation started. The contact is verified.',
+    'private-started-unverified': (name: string) => `Private conversation started. ${name} is not verified yet.`,
+    'new-key-after-verified': (name: string) =>
+      `Warning: ${name} is using a new key, although you had verified another one. This can mean a new device or an attack. Nothing is sent until you authenticate ${name} or accept the new key.`,
+    'new-key': (name: string) => `${name} is using a key you have not seen before. Nothing is sent until you authenticate ${name} or accept the new key.`,
+    'smp-question': (name: string, question: string) => `${name} wants to authenticate you and asks: “${question}”`,
+    'smp-secret': (name: string) => `${name} wants to authenticate you with a secret you both know.`,
+    'smp-cancelled-by-peer': (name: string) => `${name} cancelled the authentication.`,
+    'smp-cancelled': () => 'The authentication was cancelled.',
+    'smp-error': (_name: string, problem: string) => `The authentication did not work: ${problem}.`,
+    'smp-verified': (name: string) => `Authentication succeeded: ${name} is verified.`,
+    'smp-verified-by-them': (name: string) =>
+      `Authentication succeeded: ${name} has verified you. You have not verified ${name} yet; ask a question back to do so.`,
+    'smp-failed': (name: string) => `Authentication failed: the answers did not match. ${name} is not verified.`,
+    'trust-not-saved': () => 'The result could not be saved: the OTR store cannot be written.',
+    'ended-by-peer': (name: string) => `${name} ended the private conversation. End it too, or start a new one; nothing is sent until then.`,
+    unreadable: (name: string) => `A private message from ${name} could not be read.`,
+    'peer-error': (name: string, problem: string) => `${name}’s app reported a problem with the private conversation: ${problem}`,
+    'not-encrypted': () => 'The message above was not encrypted.',
+    'other-device-private': (name: string) =>
+      `A private conversation with ${name} took place on another of your devices; its messages can be read only there.`,
+  },
 };

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ErrorCode } from '../../shared/contract';
+import { ErrorCode, NOTICE_KINDS } from '../../shared/contract';
 import { catalogFor, languageFromPreferences, languages, localeFor } from '../../renderer/i18n/catalog';
 import { errorText } from '../../renderer/i18n/errors';
+import { noticeText } from '../../renderer/i18n/notices';
 import { formatDay, formatShortDate } from '../../renderer/format';
 
 type Node = string | ((...args: never[]) => string) | { [key: string]: Node };
@@ -181,4 +182,19 @@ test('every catalog key is used by the renderer, and every key the renderer uses
   const usedElsewhere = (k: string) => k.startsWith('language.');
   const dead = keys.filter((k) => !usedElsewhere(k) && ![...used].some((p) => k === p || k.startsWith(`${p}.`)));
   assert.deepEqual(dead, [], 'catalog texts no part of the renderer uses (remove them, or use them)');
+});
+
+test('every notice kind the core writes has a text in each language; old and unknown notices show their body', () => {
+  for (const language of languages) {
+    assert.deepEqual(Object.keys(catalogFor(language).notices).sort(), [...NOTICE_KINDS].sort(), `${language}: notices differ from NOTICE_KINDS`);
+  }
+  const de = catalogFor('de');
+  assert.equal(noticeText(de, { body: 'Bob went offline.', notice: { kind: 'peer-offline' } }, 'Bob'), 'Bob ist offline gegangen; die private Unterhaltung ist beendet.');
+  assert.equal(
+    noticeText(de, { body: 'x', notice: { kind: 'smp-question', detail: 'Wo waren wir essen?' } }, 'Bob'),
+    'Bob möchte Sie authentifizieren und fragt: „Wo waren wir essen?“',
+  );
+  assert.equal(noticeText(de, { body: 'Written before notices had kinds.' }, 'Bob'), 'Written before notices had kinds.');
+  assert.equal(noticeText(de, { body: 'From a newer Klatsch.', notice: { kind: 'some-future-kind' } }, 'Bob'), 'From a newer Klatsch.');
+  assert.equal(noticeText(de, { body: 'Not a catalog method.', notice: { kind: 'toString' } }, 'Bob'), 'Not a catalog method.');
 });
