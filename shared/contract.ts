@@ -96,6 +96,8 @@ export const ConnectionState = z.discriminatedUnion('kind', [
     retryAt: z.number(),
     attempt: z.number().int(),
     reason: z.string(),
+    /** What `reason` is, by code (i18n): the UI words it in the user's language, `reason` as the detail. */
+    reasonCode: ErrorCode.optional(),
   }),
   z.object({ kind: z.literal('error'), error: AppError }),
 ]);

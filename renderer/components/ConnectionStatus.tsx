@@ -41,7 +41,11 @@ function title(state: ConnectionState, t: Catalog['connection']) {
 export function ConnectionStatus({ state, busy, error, onRetry }: Props) {
   const texts = useTexts();
   const detail =
-    state.kind === 'reconnecting' ? state.reason : state.kind === 'error' ? errorText(texts, state.error) : null;
+    state.kind === 'reconnecting'
+      ? state.reasonCode
+        ? errorText(texts, { code: state.reasonCode, message: state.reason })
+        : state.reason
+      : state.kind === 'error' ? errorText(texts, state.error) : null;
   const canRetry = state.kind === 'error' || state.kind === 'offline';
   return (
     <div className={`connection-status state-${state.kind}`} data-testid="connection-status" data-state={state.kind}>

@@ -16,13 +16,14 @@ export function App() {
   const store = useAppStore();
   const actions = useActions();
   const helpOpen = useAppState((s) => s.shortcutsHelpOpen);
+  const texts = useTexts();
   useWindowTitle();
   useShortcuts(store, actions);
   return (
     <>
       {storageProblem && (
         <p className="storage-problem" role="alert" data-testid="storage-problem">
-          {storageProblem}
+          {texts.errors.withDetail(texts.app.storageProblem, storageProblem)}
         </p>
       )}
       <PolicyNotice />
@@ -53,7 +54,7 @@ function Screen() {
       return (
         <ErrorScreen
           title={texts.app.couldNotLoadTitle}
-          message={screen.message}
+          message={texts.errors.withDetail(texts.app.couldNotLoadMessage, screen.message)}
           actionLabel={texts.app.tryAgain}
           onAction={() => void actions.loadSnapshot()}
         />

@@ -65,7 +65,7 @@ function OtrKeyStatus({ account }: { account: AccountView }) {
   if (key?.notStoredReason) {
     return (
       <p className="key-status warning" role="status">
-        {key.notStoredReason}
+        {texts.errors.withDetail(texts.sidebar.keyNotStored, key.notStoredReason)}
       </p>
     );
   }

@@ -8,6 +8,9 @@ export const de: Catalog = {
       'Die Verbindung zum Programmkern (window.klatsch) fehlt, daher kann diese Seite nichts tun. Starten Sie Klatsch über die Desktop-Anwendung oder den Entwicklungs-Host, nicht durch direktes Öffnen der Seite.',
     loading: 'Wird geladen …',
     couldNotLoadTitle: 'Klatsch konnte Ihre Daten nicht laden',
+    couldNotLoadMessage: 'Die Einstellungen oder der Chatverlauf auf diesem Computer konnten nicht gelesen werden.',
+    storageProblem: 'Einige Daten von Klatsch auf diesem Computer konnten nicht gelesen oder gespeichert werden.',
+    policyProblem: 'Die Richtlinie Ihres Administrators konnte nicht vollständig gelesen werden, daher gelten die strengsten Einstellungen.',
     tryAgain: 'Erneut versuchen',
     windowTitle: (unread: number) => (unread > 0 ? `(${unread > 999 ? '999+' : unread}) Klatsch` : 'Klatsch'),
   },
@@ -141,6 +144,8 @@ export const de: Catalog = {
     encryptionKeys: 'Schlüssel',
     shortcuts: 'Tastenkürzel',
     creatingKey: 'Ihr Schlüssel wird erzeugt …',
+    keyNotStored:
+      'Ihr Schlüssel bleibt nur bis zum Beenden von Klatsch erhalten: Er konnte nicht sicher gespeichert werden. Ihre Kontakte sehen beim nächsten Mal einen neuen Fingerabdruck.',
     yourPresence: 'Ihr Status',
     yourStatus: 'Ihre Statusnachricht',
     statusPlaceholder: 'Statusnachricht festlegen',

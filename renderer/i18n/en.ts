@@ -10,6 +10,10 @@ export const en = {
       'The connection to the application core (window.klatsch) is missing, so this page cannot do anything. Start Klatsch through the desktop application or the development host, not by opening the page directly.',
     loading: 'Loading…',
     couldNotLoadTitle: 'Klatsch could not load your data',
+    couldNotLoadMessage: 'Its settings or chat history on this computer could not be read.',
+    /** Something Klatsch keeps on this computer could not be read or saved (the core says what, in `detail`). */
+    storageProblem: 'Some of Klatsch’s data on this computer could not be read or saved.',
+    policyProblem: 'Your administrator’s policy could not be read completely, so the strictest settings apply.',
     tryAgain: 'Try again',
     /** "(3) Klatsch": the window title, with the number of unread messages. */
     windowTitle: (unread: number) => (unread > 0 ? `(${unread > 999 ? '999+' : unread}) Klatsch` : 'Klatsch'),
@@ -147,6 +151,7 @@ export const en = {
     encryptionKeys: 'Encryption keys',
     shortcuts: 'Keyboard shortcuts',
     creatingKey: 'Creating your encryption key…',
+    keyNotStored: 'Your encryption key is kept only until Klatsch quits: it could not be stored securely. Your contacts will see a new fingerprint next time.',
     yourPresence: 'Your presence',
     yourStatus: 'Your status message',
     statusPlaceholder: 'Set a status message',
