@@ -411,7 +411,7 @@ export const de: Catalog = {
     actions: 'Aktionen',
     inUse: 'in Verwendung',
     verify: 'Verifizieren',
-    unverify: 'Nicht mehr verifiziert',
+    unverify: 'Verifizierung aufheben',
     forget: 'Vergessen',
     copyFailed: 'Kopieren nicht möglich: Markieren Sie den Fingerabdruck und kopieren Sie ihn von Hand.',
     moveTitle: 'Umzug von Pidgin oder einer anderen OTR-Anwendung',
