@@ -2,25 +2,7 @@
 import type { Catalog } from './catalog';
 
 export const de: Catalog = {
-  app: {
-    couldNotStartTitle: 'Klatsch konnte nicht starten',
-    couldNotStartMessage:
-      'Die Verbindung zum Programmkern (window.klatsch) fehlt, daher kann diese Seite nichts tun. Starten Sie Klatsch über die Desktop-Anwendung oder den Entwicklungs-Host, nicht durch direktes Öffnen der Seite.',
-    loading: 'Wird geladen …',
-    couldNotLoadTitle: 'Klatsch konnte Ihre Daten nicht laden',
-    couldNotLoadMessage: 'Die Einstellungen oder der Chatverlauf auf diesem Computer konnten nicht gelesen werden.',
-    storageProblem: 'Einige Daten von Klatsch auf diesem Computer konnten nicht gelesen oder gespeichert werden.',
-    policyProblem: 'Die Richtlinie Ihres Administrators konnte nicht vollständig gelesen werden, daher gelten die strengsten Einstellungen.',
-    tryAgain: 'Erneut versuchen',
-    windowTitle: (unread: number) => (unread > 0 ? `(${unread > 999 ? '999+' : unread}) Klatsch` : 'Klatsch'),
-  },
-  language: {
-    label: 'Sprache',
-    system: 'Wie im System',
-    en: 'English',
-    de: 'Deutsch',
-  },
-
+  // The existing UI, part by part (i18n); new parts add their sections after `language`.
   errors: {
     codes: {
       'invalid-request': 'Diese Anfrage ist ungültig.',
@@ -480,5 +462,24 @@ export const de: Catalog = {
     'not-encrypted': () => 'Die Nachricht oben war nicht verschlüsselt.',
     'other-device-private': (name: string) =>
       `Auf einem Ihrer anderen Geräte fand eine private Unterhaltung mit ${name} statt; ihre Nachrichten sind nur dort lesbar.`,
+  },
+
+  app: {
+    couldNotStartTitle: 'Klatsch konnte nicht starten',
+    couldNotStartMessage:
+      'Die Verbindung zum Programmkern (window.klatsch) fehlt, daher kann diese Seite nichts tun. Starten Sie Klatsch über die Desktop-Anwendung oder den Entwicklungs-Host, nicht durch direktes Öffnen der Seite.',
+    loading: 'Wird geladen …',
+    couldNotLoadTitle: 'Klatsch konnte Ihre Daten nicht laden',
+    couldNotLoadMessage: 'Die Einstellungen oder der Chatverlauf auf diesem Computer konnten nicht gelesen werden.',
+    storageProblem: 'Einige Daten von Klatsch auf diesem Computer konnten nicht gelesen oder gespeichert werden.',
+    policyProblem: 'Die Richtlinie Ihres Administrators konnte nicht vollständig gelesen werden, daher gelten die strengsten Einstellungen.',
+    tryAgain: 'Erneut versuchen',
+    windowTitle: (unread: number) => (unread > 0 ? `(${unread > 999 ? '999+' : unread}) Klatsch` : 'Klatsch'),
+  },
+  language: {
+    label: 'Sprache',
+    system: 'Wie im System',
+    en: 'English',
+    de: 'Deutsch',
   },
 };

@@ -4,27 +4,7 @@
  * A text with parameters is a function, so plurals and word order stay the translator's choice.
  */
 export const en = {
-  app: {
-    couldNotStartTitle: 'Klatsch could not start',
-    couldNotStartMessage:
-      'The connection to the application core (window.klatsch) is missing, so this page cannot do anything. Start Klatsch through the desktop application or the development host, not by opening the page directly.',
-    loading: 'Loading…',
-    couldNotLoadTitle: 'Klatsch could not load your data',
-    couldNotLoadMessage: 'Its settings or chat history on this computer could not be read.',
-    /** Something Klatsch keeps on this computer could not be read or saved (the core says what, in `detail`). */
-    storageProblem: 'Some of Klatsch’s data on this computer could not be read or saved.',
-    policyProblem: 'Your administrator’s policy could not be read completely, so the strictest settings apply.',
-    tryAgain: 'Try again',
-    /** "(3) Klatsch": the window title, with the number of unread messages. */
-    windowTitle: (unread: number) => (unread > 0 ? `(${unread > 999 ? '999+' : unread}) Klatsch` : 'Klatsch'),
-  },
-  language: {
-    label: 'Language',
-    system: 'Same as the system',
-    en: 'English',
-    de: 'Deutsch',
-  },
-
+  // The existing UI, part by part (i18n); new parts add their sections after `language`.
   // ---- Errors from the core: a text per ErrorCode; the core's own (English) text is the detail. ----
   errors: {
     codes: {
@@ -479,5 +459,26 @@ export const en = {
     'not-encrypted': () => 'The message above was not encrypted.',
     'other-device-private': (name: string) =>
       `A private conversation with ${name} took place on another of your devices; its messages can be read only there.`,
+  },
+
+  app: {
+    couldNotStartTitle: 'Klatsch could not start',
+    couldNotStartMessage:
+      'The connection to the application core (window.klatsch) is missing, so this page cannot do anything. Start Klatsch through the desktop application or the development host, not by opening the page directly.',
+    loading: 'Loading…',
+    couldNotLoadTitle: 'Klatsch could not load your data',
+    couldNotLoadMessage: 'Its settings or chat history on this computer could not be read.',
+    /** Something Klatsch keeps on this computer could not be read or saved (the core says what, in `detail`). */
+    storageProblem: 'Some of Klatsch’s data on this computer could not be read or saved.',
+    policyProblem: 'Your administrator’s policy could not be read completely, so the strictest settings apply.',
+    tryAgain: 'Try again',
+    /** "(3) Klatsch": the window title, with the number of unread messages. */
+    windowTitle: (unread: number) => (unread > 0 ? `(${unread > 999 ? '999+' : unread}) Klatsch` : 'Klatsch'),
+  },
+  language: {
+    label: 'Language',
+    system: 'Same as the system',
+    en: 'English',
+    de: 'Deutsch',
   },
 };
