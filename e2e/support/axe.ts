@@ -1,4 +1,7 @@
-/** The axe-core check of a screen the e2e tests run: no serious or critical violations. */
+/**
+ * axe-core in an app page: fails on serious or critical violations. The script goes in through
+ * the DevTools protocol (page.evaluate), so the app's strict CSP stays as it is.
+ */
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -6,20 +9,13 @@ import type { Page } from 'playwright-core';
 
 const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
-// What the functions run inside the page use (the e2e tsconfig has no DOM library).
+type AxeViolation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
+// What runs inside the page (the e2e tsconfig has no DOM library).
 declare const window: object;
 declare const document: unknown;
 
-type AxeViolation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
-
-/**
- * Runs axe-core in the page and fails on serious or critical violations. The
- * script goes in through the DevTools protocol (page.evaluate), so the app's
- * strict CSP stays as it is.
- */
 export async function assertAccessible(page: Page, what: string): Promise<void> {
-  const hasAxe = await page.evaluate(() => 'axe' in window);
-  if (!hasAxe) await page.evaluate(await fs.readFile(axePath, 'utf8'));
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(await fs.readFile(axePath, 'utf8'));
   const violations = await page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (ctx: unknown, o: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
     const result = await axe.run(document, { resultTypes: ['violations'] });
