@@ -87,7 +87,9 @@ describe('German UI from a German OS locale', () => {
     assert.equal(await page.getByTestId('composer').getAttribute('placeholder'), 'Nachricht an bob');
     await page.getByTestId('composer').fill('Hallo Bob');
     await page.getByTestId('composer').press('Enter');
-    await page.locator('[data-testid="message"][data-direction="out"]', { hasText: 'Hallo Bob' }).waitFor();
+    // Sent (not still 'sending', whose faded bubble is no screen to check contrast on).
+    await page.locator('[data-testid="message"][data-direction="out"][data-state="sent"]', { hasText: 'Hallo Bob' }).waitFor();
+    assert.equal(await page.getByTestId('message').last().getAttribute('data-state'), 'sent');
     // The day above the first message, in German (weekday and month names).
     const day = await page.locator('.day-separator').first().innerText();
     assert.match(day, /(Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag), \d+\. (Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember) \d{4}/);
