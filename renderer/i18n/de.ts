@@ -416,6 +416,8 @@ export const de: Catalog = {
       'next-unread': 'Nächste Unterhaltung mit ungelesenen Nachrichten öffnen',
       'add-contact': 'Neue Unterhaltung: Kontakt hinzufügen',
       'show-help': 'Diese Tastenkürzel anzeigen',
+      'open-settings': 'Einstellungen öffnen',
+      search: 'Nachrichten in allen Unterhaltungen suchen',
     },
     or: ' oder ',
     escape: 'Esc schließt einen Dialog oder leert den Kontaktfilter',

@@ -415,6 +415,9 @@ export const en = {
       'next-unread': 'Open the next chat with unread messages',
       'add-contact': 'New chat: add a contact',
       'show-help': 'Show these keyboard shortcuts',
+      // The actions the settings and search branches add to ShortcutAction.
+      'open-settings': 'Open the settings',
+      search: 'Search messages in all chats',
     },
     or: ' or ',
     escape: 'Escape closes a dialog or clears the contact filter',
