@@ -464,6 +464,8 @@ export const de: Catalog = {
     'not-encrypted': () => 'Die Nachricht oben war nicht verschlüsselt.',
     'other-device-private': (name: string) =>
       `Auf einem Ihrer anderen Geräte fand eine private Unterhaltung mit ${name} statt; ihre Nachrichten sind nur dort lesbar.`,
+    'archive-private': () =>
+      'Eine private Nachricht aus dem Archiv kann nicht gelesen werden: Private Nachrichten sind nur während der Unterhaltung lesbar.',
   },
 
   app: {
@@ -483,5 +485,12 @@ export const de: Catalog = {
     system: 'Wie im System',
     en: 'English',
     de: 'Deutsch',
+  },
+  archive: {
+    loadOlder: 'Ältere Nachrichten laden',
+    loadingOlder: 'Ältere Nachrichten werden geladen …',
+    noOlder: 'Auf dem Server gibt es keine älteren Nachrichten.',
+    loadFailed: (reason: string) => `Ältere Nachrichten konnten nicht geladen werden: ${reason}`,
+    loadedOlder: (count: number) => (count === 1 ? '1 ältere Nachricht geladen.' : `${count} ältere Nachrichten geladen.`),
   },
 };

@@ -462,6 +462,7 @@ export const en = {
     'not-encrypted': () => 'The message above was not encrypted.',
     'other-device-private': (name: string) =>
       `A private conversation with ${name} took place on another of your devices; its messages can be read only there.`,
+    'archive-private': () => 'A private message from the archive cannot be read: private messages can be read only while the conversation lasts.',
   },
 
   app: {
@@ -483,5 +484,12 @@ export const en = {
     system: 'Same as the system',
     en: 'English',
     de: 'Deutsch',
+  },
+  archive: {
+    loadOlder: 'Load older messages',
+    loadingOlder: 'Loading older messages…',
+    noOlder: 'No older messages on the server.',
+    loadFailed: (reason: string) => `Older messages could not be loaded: ${reason}`,
+    loadedOlder: (count: number) => (count === 1 ? '1 older message loaded.' : `${count} older messages loaded.`),
   },
 };
