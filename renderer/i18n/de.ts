@@ -175,7 +175,7 @@ export const de: Catalog = {
     filterPlaceholder: 'Kontakte filtern',
     noMatch: (filter: string) => `Kein Kontakt passt zu „${filter}“.`,
     none: 'Noch keine Kontakte.',
-    noGroup: 'Weitere Kontakte',
+    noGroup: 'Kontakte',
     list: 'Kontakte',
     newKey: '⚠️ Neuer Schlüssel: vor dem Schreiben prüfen',
     wantsToAuthenticate: '🔑 Möchte Sie authentifizieren',

@@ -179,7 +179,7 @@ export const en = {
     filterPlaceholder: 'Filter contacts',
     noMatch: (filter: string) => `No contact matches “${filter}”.`,
     none: 'No contacts yet.',
-    noGroup: 'Other contacts',
+    noGroup: 'Contacts',
     list: 'Contacts',
     newKey: '⚠️ New key: check before writing',
     wantsToAuthenticate: '🔑 Wants to authenticate you',
