@@ -147,7 +147,7 @@ describe('themes, title, shortcuts and accessibility', () => {
     await page.keyboard.press('?');
     const help = page.getByTestId('shortcuts-help');
     await help.waitFor();
-    assert.equal(await help.getByTestId('shortcut').count(), 4);
+    assert.equal(await help.getByTestId('shortcut').count(), 5);
     assert.match(await help.innerText(), /Ctrl\+Shift\+U/);
     await assertAccessible(page, 'the shortcuts help (light)');
     await shot('alice', 'shortcuts-help');

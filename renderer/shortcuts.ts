@@ -7,7 +7,7 @@ import type { AccountId, Contact } from '../shared/contract';
 import type { Catalog } from './i18n/catalog';
 import { en } from './i18n/en';
 
-export type ShortcutAction = 'focus-filter' | 'next-unread' | 'add-contact' | 'show-help';
+export type ShortcutAction = 'focus-filter' | 'next-unread' | 'add-contact' | 'show-help' | 'search';
 
 /** The parts of a KeyboardEvent that decide the action. */
 export type KeyPress = { key: string; ctrlKey: boolean; metaKey: boolean; altKey: boolean; shiftKey: boolean };
@@ -24,6 +24,7 @@ export const SHORTCUTS: readonly { action: ShortcutAction; keys: string[]; macKe
   { action: 'next-unread', keys: ['Ctrl+Shift+U'], macKeys: ['⌘⇧U'] },
   { action: 'add-contact', keys: ['Ctrl+N'], macKeys: ['⌘N'] },
   { action: 'show-help', keys: ['?'], macKeys: ['?'] },
+  { action: 'search', keys: ['Ctrl+Shift+F'], macKeys: ['⌘⇧F'] },
 ];
 
 /**
@@ -38,6 +39,7 @@ export function shortcutFor(e: KeyPress, platform: Platform, inTextField: boolea
     if (!e.shiftKey && (key === 'k' || key === 'f')) return 'focus-filter';
     if (!e.shiftKey && key === 'n') return 'add-contact';
     if (e.shiftKey && key === 'u') return 'next-unread';
+    if (e.shiftKey && key === 'f') return 'search';
     return null;
   }
   if (!e.ctrlKey && !e.metaKey && !e.altKey && e.key === '?' && !inTextField) return 'show-help';

@@ -7,6 +7,7 @@ import { AccountActions } from './AccountActions';
 import { ContactsPanel, OwnAvatarConnected } from './ContactsPanel';
 import { useActions, useAppState } from './context';
 import { TrustManager } from './TrustManager';
+import { AccountsBar } from './AccountsBar';
 
 function OwnPresenceConnected({ account }: { account: AccountView }) {
   const actions = useActions();
@@ -82,12 +83,25 @@ function ShortcutsHelpButton() {
   );
 }
 
+/** Opens the history search (also Ctrl+Shift+F). */
+function SearchButton() {
+  const t = useTexts().search;
+  const actions = useActions();
+  return (
+    <button type="button" className="button subtle small" data-testid="open-search" onClick={() => actions.openDialog({ kind: 'search' })}>
+      🔍 {t.open}
+    </button>
+  );
+}
+
 export function Sidebar({ account }: { account: AccountView }) {
-  const [trustOpen, setTrustOpen] = useState(false);
+  const actions = useActions();
+  const trustOpen = useAppState((s) => s.dialog?.kind === 'trust-manager');
   const texts = useTexts();
   return (
     <nav className="sidebar" aria-label={texts.sidebar.label}>
       <div className="sidebar-top">
+        <AccountsBar activeId={account.id} />
         <OwnPresenceConnected key={account.id} account={account} />
         <ConnectionStatusConnected key={`status-${account.id}`} account={account} />
         <OtrKeyStatus account={account} />
@@ -97,11 +111,12 @@ export function Sidebar({ account }: { account: AccountView }) {
           <AccountActions account={account} />
           <ShortcutsHelpButton />
         </details>
-        <button type="button" className="button subtle small" data-testid="open-trust-manager" onClick={() => setTrustOpen(true)}>
+        <button type="button" className="button subtle small" data-testid="open-trust-manager" onClick={() => actions.openDialog({ kind: 'trust-manager' })}>
           <span aria-hidden="true">🔑 </span>
           {texts.sidebar.encryptionKeys}
         </button>
-        {trustOpen && <TrustManager onClose={() => setTrustOpen(false)} />}
+        <SearchButton />
+        {trustOpen && <TrustManager onClose={() => actions.closeDialog()} />}
       </div>
       <ContactsPanel key={account.id} account={account} />
     </nav>
