@@ -11,10 +11,10 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
+import { assertAccessible } from './support/axe.js';
 import { launchBrowser, watchForErrors } from './support/browser.js';
 import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
 import { signIn } from './support/sign-in.js';
-import { assertAccessible } from './support/axe.js';
 
 const password = 'e2e-secret-Passw0rd';
 const shots = path.resolve('test-results/e2e');
@@ -49,7 +49,7 @@ describe('themes, title, shortcuts and accessibility', () => {
     for (const user of ['alice', 'bob'] as const) {
       const app = await startAppInstance(server.ca.caCertFile);
       apps.push(app);
-      const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, colorScheme: user === 'bob' ? 'dark' : 'light' });
+      const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, colorScheme: user === 'bob' ? 'dark' : 'light', locale: 'en-US' });
       const page = await context.newPage();
       errors[user] = watchForErrors(page);
       await page.goto(app.url);

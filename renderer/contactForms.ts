@@ -1,4 +1,6 @@
-/** Pure input handling of the contact forms (no DOM, no React): unit-tested in Node. */
+/** Pure input handling of the contact forms (no DOM, no React): unit-tested in Node. Messages come from the given catalog section. */
+import type { Catalog } from './i18n/catalog';
+import { en } from './i18n/en';
 
 /** The shape `BareJid` in shared/contract.ts checks; repeated so the app bundle needs no zod. */
 const JID_SHAPE = /^[^@/\s]+@[^@/\s.][^@/\s]*$/;
@@ -18,13 +20,13 @@ export function parseGroups(text: string): string[] {
   return [...seen.values()];
 }
 
-function checkName(name: string): string | null {
-  return name.length > MAX_CONTACT_NAME ? `A name can have at most ${MAX_CONTACT_NAME} characters.` : null;
+function checkName(name: string, texts: Catalog['contactForm']): string | null {
+  return name.length > MAX_CONTACT_NAME ? texts.nameTooLong(MAX_CONTACT_NAME) : null;
 }
 
-export function checkGroups(groups: string[]): string | null {
-  if (groups.length > MAX_GROUPS) return `A contact can be in at most ${MAX_GROUPS} groups.`;
-  if (groups.some((g) => g.length > MAX_CONTACT_NAME)) return `A group name can have at most ${MAX_CONTACT_NAME} characters.`;
+export function checkGroups(groups: string[], texts: Catalog['contactForm'] = en.contactForm): string | null {
+  if (groups.length > MAX_GROUPS) return texts.tooManyGroups(MAX_GROUPS);
+  if (groups.some((g) => g.length > MAX_CONTACT_NAME)) return texts.groupTooLong(MAX_CONTACT_NAME);
   return null;
 }
 
@@ -32,25 +34,26 @@ export function checkGroups(groups: string[]): string | null {
 export function readAddContactForm(
   input: { address: string; name: string; groups: string },
   ownJid: string,
+  texts: Catalog['contactForm'] = en.contactForm,
 ): { ok: true; values: ContactValues } | { ok: false; message: string; field: 'address' | 'name' | 'groups' } {
   const jid = input.address.trim().replace(/^xmpp:/i, '');
   if (!JID_SHAPE.test(jid) || jid.endsWith('.')) {
-    return { ok: false, field: 'address', message: 'Enter an address like name@example.com (no spaces, no "/").' };
+    return { ok: false, field: 'address', message: texts.badAddress };
   }
-  if (jid.toLowerCase() === ownJid.toLowerCase()) return { ok: false, field: 'address', message: 'That is your own address.' };
+  if (jid.toLowerCase() === ownJid.toLowerCase()) return { ok: false, field: 'address', message: texts.ownAddress };
   const name = input.name.trim();
-  const nameProblem = checkName(name);
+  const nameProblem = checkName(name, texts);
   if (nameProblem) return { ok: false, field: 'name', message: nameProblem };
   const groups = parseGroups(input.groups);
-  const groupProblem = checkGroups(groups);
+  const groupProblem = checkGroups(groups, texts);
   if (groupProblem) return { ok: false, field: 'groups', message: groupProblem };
   return { ok: true, values: { jid, ...(name ? { name } : {}), groups } };
 }
 
 /** The edit form of an existing contact: a name (empty: none) and its groups. */
-export function readEditContactForm(input: { name: string; groups: string }): { ok: true; name: string; groups: string[] } | { ok: false; message: string } {
+export function readEditContactForm(input: { name: string; groups: string }, texts: Catalog['contactForm'] = en.contactForm): { ok: true; name: string; groups: string[] } | { ok: false; message: string } {
   const name = input.name.trim();
   const groups = parseGroups(input.groups);
-  const problem = checkName(name) ?? checkGroups(groups);
+  const problem = checkName(name, texts) ?? checkGroups(groups, texts);
   return problem ? { ok: false, message: problem } : { ok: true, name, groups };
 }

@@ -1,30 +1,41 @@
-/** Pure formatting helpers for the views (no DOM; locale from the runtime). */
-import type { PresenceShow } from '../shared/contract';
+/** Pure formatting helpers for the views (no DOM): dates and times in the given locale (a BCP 47 tag). */
 
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
-const fullFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
-const dayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+/** One formatter per locale and style: building an Intl.DateTimeFormat is costly, a chat formats hundreds. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(locale: string, style: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${style}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, options);
+    formatters.set(key, f);
+  }
+  return f;
+}
 
 /** "14:05" */
-export function formatTime(epochMs: number): string {
-  return timeFormat.format(epochMs);
+export function formatTime(epochMs: number, locale: string): string {
+  return formatter(locale, 'time', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(epochMs);
 }
 
 /** "Tuesday, 25 November 2025 at 14:05:09" (locale dependent), for tooltips. */
-export function formatFullDate(epochMs: number): string {
-  return fullFormat.format(epochMs);
+export function formatFullDate(epochMs: number, locale: string): string {
+  return formatter(locale, 'full', { dateStyle: 'full', timeStyle: 'medium' }).format(epochMs);
 }
 
 /** "Tuesday, 25 November 2025", for the separators between days in a chat. */
-export function formatDay(epochMs: number): string {
-  return dayFormat.format(epochMs);
+export function formatDay(epochMs: number, locale: string): string {
+  return formatter(locale, 'day', { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).format(epochMs);
 }
 
-const shortDateFormat = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric' });
-
 /** "1 Dec 2026", for lists. */
-export function formatShortDate(epochMs: number): string {
-  return shortDateFormat.format(epochMs);
+export function formatShortDate(epochMs: number, locale: string): string {
+  return formatter(locale, 'short', { day: 'numeric', month: 'short', year: 'numeric' }).format(epochMs);
+}
+
+/** A date as Node prints it in certificates ("Nov 25 10:00:00 2025 GMT"), in the locale; as it is when it does not parse. */
+export function formatCertificateDate(value: string, locale: string): string {
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? value : formatter(locale, 'cert', { dateStyle: 'medium', timeStyle: 'medium' }).format(ms);
 }
 
 /** Local calendar day, to know where a chat crosses midnight. */
@@ -37,10 +48,3 @@ export function dayKey(epochMs: number): string {
 export function secondsUntil(retryAt: number, now: number): number {
   return Math.max(0, Math.ceil((retryAt - now) / 1000));
 }
-
-export const presenceLabel: Record<PresenceShow, string> = {
-  online: 'Online',
-  away: 'Away',
-  dnd: 'Do not disturb',
-  offline: 'Offline',
-};

@@ -1,4 +1,6 @@
 /** Pure input handling for the forms (no DOM, no React): unit-tested in Node. */
+import type { Catalog } from './i18n/catalog';
+import { en } from './i18n/en';
 
 export type LoginValues = {
   jid: string;
@@ -9,11 +11,10 @@ export type LoginValues = {
   directTls?: boolean;
 };
 
-/** The shape `BareJid` in shared/contract.ts checks; repeated here so the app bundle needs no zod. */
 /** The shape `BareJid` in shared/contract.ts checks; repeated so the app bundle needs no zod. */
 const JID_SHAPE = /^[^@/\s]+@[^@/\s]+$/;
 
-/** Validates the form; returns the values to send, or the message to show. */
+/** Validates the form; returns the values to send, or the message to show (in the catalog's language). */
 export function readLoginForm(input: {
   jid: string;
   password: string;
@@ -21,19 +22,19 @@ export function readLoginForm(input: {
   host: string;
   port: string;
   directTls: boolean;
-}): { ok: true; values: LoginValues } | { ok: false; message: string } {
+}, texts: Catalog['login'] = en.login): { ok: true; values: LoginValues } | { ok: false; message: string } {
   const jid = input.jid.trim();
-  if (!JID_SHAPE.test(jid)) return { ok: false, message: 'Enter your address like name@example.com.' };
-  if (input.password === '') return { ok: false, message: 'Enter your password.' };
+  if (!JID_SHAPE.test(jid)) return { ok: false, message: texts.enterAddress };
+  if (input.password === '') return { ok: false, message: texts.enterPassword };
   const values: LoginValues = { jid, password: input.password, rememberPassword: input.rememberPassword };
   const host = input.host.trim();
-  if (host.length > 253 || /\s/.test(host)) return { ok: false, message: 'The server host is not a valid host name.' };
+  if (host.length > 253 || /\s/.test(host)) return { ok: false, message: texts.badHost };
   if (host) values.host = host;
   const portText = input.port.trim();
   if (portText) {
     const port = Number(portText);
     if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-      return { ok: false, message: 'The port must be a number from 1 to 65535.' };
+      return { ok: false, message: texts.badPort };
     }
     values.port = port;
   }

@@ -4,6 +4,8 @@
  * (unit-tested in Node); the connected App listens to the keys and acts.
  */
 import type { AccountId, Contact } from '../shared/contract';
+import type { Catalog } from './i18n/catalog';
+import { en } from './i18n/en';
 
 export type ShortcutAction = 'focus-filter' | 'next-unread' | 'add-contact' | 'show-help' | 'search' | 'open-settings';
 
@@ -12,18 +14,19 @@ export type KeyPress = { key: string; ctrlKey: boolean; metaKey: boolean; altKey
 
 export type Platform = 'mac' | 'other';
 
-/** What the help lists, in order; `keys` for Windows and Linux, `macKeys` for macOS. */
-export const SHORTCUTS: readonly { action: ShortcutAction; keys: string[]; macKeys: string[]; description: string }[] = [
-  { action: 'focus-filter', keys: ['Ctrl+K', 'Ctrl+F'], macKeys: ['⌘K', '⌘F'], description: 'Search contacts (focus the filter)' },
-  { action: 'next-unread', keys: ['Ctrl+Shift+U'], macKeys: ['⌘⇧U'], description: 'Open the next chat with unread messages' },
-  { action: 'add-contact', keys: ['Ctrl+N'], macKeys: ['⌘N'], description: 'New chat: add a contact' },
-  { action: 'show-help', keys: ['?'], macKeys: ['?'], description: 'Show these keyboard shortcuts' },
-  { action: 'search', keys: ['Ctrl+Shift+F'], macKeys: ['⌘⇧F'], description: 'Search messages in all chats' },
-  { action: 'open-settings', keys: ['Ctrl+,'], macKeys: ['⌘,'], description: 'Open the settings' },
+/**
+ * What the help lists, in order; `keys` for Windows and Linux, `macKeys` for macOS. What each does,
+ * in words, is the catalog's `shortcuts.actions[action]`; Escape (no action of ours: it closes
+ * dialogs and clears the filter) is `shortcuts.escape`.
+ */
+export const SHORTCUTS: readonly { action: ShortcutAction; keys: string[]; macKeys: string[] }[] = [
+  { action: 'focus-filter', keys: ['Ctrl+K', 'Ctrl+F'], macKeys: ['⌘K', '⌘F'] },
+  { action: 'next-unread', keys: ['Ctrl+Shift+U'], macKeys: ['⌘⇧U'] },
+  { action: 'add-contact', keys: ['Ctrl+N'], macKeys: ['⌘N'] },
+  { action: 'show-help', keys: ['?'], macKeys: ['?'] },
+  { action: 'search', keys: ['Ctrl+Shift+F'], macKeys: ['⌘⇧F'] },
+  { action: 'open-settings', keys: ['Ctrl+,'], macKeys: ['⌘,'] },
 ];
-
-/** Escape is no action of ours: it closes dialogs (native <dialog>) and clears the filter. */
-export const ESCAPE_HELP = 'Escape closes a dialog or clears the contact filter';
 
 /**
  * The action a key press stands for, or null. `inTextField`: the focus is in
@@ -53,8 +56,8 @@ export function totalUnread(rosters: Record<AccountId, readonly Contact[]>): num
 }
 
 /** "Klatsch", or "(3) Klatsch" with unread messages; Electron's window follows the page title. */
-export function windowTitle(unread: number): string {
-  return unread > 0 ? `(${unread > 999 ? '999+' : unread}) Klatsch` : 'Klatsch';
+export function windowTitle(unread: number, texts: Catalog['app'] = en.app): string {
+  return texts.windowTitle(unread);
 }
 
 /**

@@ -96,6 +96,8 @@ export const ConnectionState = z.discriminatedUnion('kind', [
     retryAt: z.number(),
     attempt: z.number().int(),
     reason: z.string(),
+    /** What `reason` is, by code (i18n): the UI words it in the user's language, `reason` as the detail. */
+    reasonCode: ErrorCode.optional(),
   }),
   z.object({ kind: z.literal('error'), error: AppError }),
 ]);
@@ -191,6 +193,41 @@ export const SubscriptionRequest = z.object({
 });
 export type SubscriptionRequest = z.infer<typeof SubscriptionRequest>;
 
+// ---- Notices in a chat, by kind (i18n): the UI says each in the user's language; `body` keeps the core's English text. ----
+/** The notices the core writes; their texts are the renderer catalog's `notices` section. */
+export const NOTICE_KINDS = [
+  'ended-by-us',
+  'peer-offline',
+  'key-replaced',
+  'private-refreshed',
+  'private-started-verified',
+  'private-started-unverified',
+  'new-key-after-verified',
+  'new-key',
+  'smp-question',
+  'smp-secret',
+  'smp-cancelled-by-peer',
+  'smp-cancelled',
+  'smp-error',
+  'smp-verified',
+  'smp-verified-by-them',
+  'smp-failed',
+  'trust-not-saved',
+  'ended-by-peer',
+  'unreadable',
+  'peer-error',
+  'not-encrypted',
+  'other-device-private',
+  'archive-private',
+] as const;
+export type NoticeKind = (typeof NOTICE_KINDS)[number];
+/**
+ * Which notice it is, and its one variable part (the question asked, the peer app's error). The kind is
+ * any short string, not an enum: history written by a newer Klatsch still loads, and an unknown kind shows `body`.
+ */
+export const ChatNotice = z.object({ kind: z.string().max(64), detail: z.string().max(4096).optional() });
+export type ChatNotice = z.infer<typeof ChatNotice>;
+
 export const ChatMessage = z.object({
   id: z.string(),
   peer: z.string(),
@@ -208,6 +245,8 @@ export const ChatMessage = z.object({
   edited: z.boolean().optional(),
   /** The id our server's archive gave it (XEP-0313/XEP-0359), to recognize it when fetched again. */
   archiveId: z.string().max(256).optional(),
+  /** On notices: which one (i18n), so the UI can say it in the user's language. Older history has none: `body` shows. */
+  notice: ChatNotice.optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 

@@ -14,13 +14,15 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
       '--disable-quic',
       '--no-first-run',
+      // The UI follows the OS language: tests get English unless they ask for another (`locale`).
+      '--lang=en-US',
     ],
   });
 }
 
 /** A fresh browser context on `url` (one app window), with its console errors and crashes collected. */
 export async function openAppPage(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 700 }, ...options });
+  const context = await browser.newContext({ viewport: { width: 1100, height: 700 }, locale: 'en-US', ...options });
   const page = await context.newPage();
   const errors = watchForErrors(page);
   await page.goto(url);

@@ -115,7 +115,8 @@ export class Account {
         await session.send(message);
       },
       show: (peer, m) => this.showIncoming(peer, m),
-      notice: (peer, text) => this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: text, timestamp: this.now(), state: 'received' }),
+      notice: (peer, text, notice) =>
+        this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: text, timestamp: this.now(), state: 'received', ...(notice ? { notice } : {}) }),
       messageState: (peer, id, state, error) => {
         const message = this.chats.find(peer, id, 'out');
         // A receipt may arrive before we noted that the message went out: 'delivered' stays.
@@ -595,6 +596,7 @@ export class Account {
         body: `A private conversation with ${peer} took place on another of your devices; its messages can be read only there.`,
         timestamp: this.now(),
         state: 'received',
+        notice: { kind: 'other-device-private' },
       });
       return;
     }

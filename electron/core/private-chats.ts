@@ -17,7 +17,7 @@ import { bareJid } from './xmpp/stanzas.js';
 import type { DsaPrivateKey } from './otr/dsa.js';
 import type { RandomSource } from './otr/random.js';
 import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from './otr/session.js';
-import type { Privacy, SmpView } from '../../shared/contract.js';
+import type { NoticeKind, Privacy, SmpView } from '../../shared/contract.js';
 
 export interface OtrIdentity {
   key: DsaPrivateKey;
@@ -57,7 +57,8 @@ export interface PrivateChatsDeps {
    */
   transmit(to: string, body: string, kind: 'otr' | 'plain', id: string | undefined): Promise<void>;
   show(peer: string, message: IncomingText): void;
-  notice(peer: string, text: string): void;
+  /** A notice in the chat: `text` in English (kept in history), `notice` says which, for the UI's own words. */
+  notice(peer: string, text: string, notice?: { kind: NoticeKind; detail?: string }): void;
   messageState(peer: string, id: string, state: 'sent' | 'waiting' | 'failed', error?: string): void;
   privacyChanged(peer: string): void;
   /** Whether a private conversation's fingerprint is verified (the trust store decides). */
@@ -233,7 +234,7 @@ export class PrivateChats {
       const wasPrivate = state.conversation.state !== 'plaintext' || state.expectsPrivacy;
       state.expectsPrivacy = false;
       await this.deliver(peer, state, state.conversation.end(), undefined);
-      if (wasPrivate) this.deps.notice(peer, 'You ended the private conversation.');
+      if (wasPrivate) this.deps.notice(peer, 'You ended the private conversation.', { kind: 'ended-by-us' });
       this.deps.privacyChanged(peer);
     });
   }
@@ -253,7 +254,7 @@ export class PrivateChats {
     return this.serialize(peer, async (state) => {
       if (state.resource !== full || state.conversation.state === 'plaintext') return;
       this.endLocally(peer, state);
-      this.deps.notice(peer, `${peer} went offline; the private conversation has ended.`);
+      this.deps.notice(peer, `${peer} went offline; the private conversation has ended.`, { kind: 'peer-offline' });
     });
   }
 
@@ -286,7 +287,9 @@ export class PrivateChats {
           this.failHeld(peer, state, out.events);
           await this.deliver(peer, state, { ...out, events: [] }, undefined);
           state.expectsPrivacy = false;
-          if (wasPrivate) this.deps.notice(peer, 'Your key was replaced; the private conversation has ended. Start a new one to use the new key.');
+          if (wasPrivate) {
+            this.deps.notice(peer, 'Your key was replaced; the private conversation has ended. Start a new one to use the new key.', { kind: 'key-replaced' });
+          }
         }).catch(() => undefined),
       ),
     );
@@ -427,6 +430,7 @@ export class PrivateChats {
               : verified
                 ? 'Private conversation started. The contact is verified.'
                 : `Private conversation started. ${peer} is not verified yet.`,
+            { kind: event.refreshed ? 'private-refreshed' : verified ? 'private-started-verified' : 'private-started-unverified' },
           );
           state.expectsPrivacy = true;
           const waitsForUser = events.some((e) => e.type === 'key-approval-needed');
@@ -451,13 +455,18 @@ export class PrivateChats {
             changedFromVerified
               ? `Warning: ${peer} is using a new key, although you had verified another one. This can mean a new device or an attack. Nothing is sent until you authenticate ${peer} or accept the new key.`
               : `${peer} is using a key you have not seen before. Nothing is sent until you authenticate ${peer} or accept the new key.`,
+            { kind: changedFromVerified ? 'new-key-after-verified' : 'new-key' },
           );
           this.deps.privacyChanged(peer);
           break;
         }
         case 'smp-request':
           state.smp = { phase: 'asked', ...(event.question !== undefined ? { question: event.question } : {}) };
-          this.deps.notice(peer, event.question !== undefined ? `${peer} wants to authenticate you and asks: “${event.question}”` : `${peer} wants to authenticate you with a secret you both know.`);
+          this.deps.notice(
+            peer,
+            event.question !== undefined ? `${peer} wants to authenticate you and asks: “${event.question}”` : `${peer} wants to authenticate you with a secret you both know.`,
+            event.question !== undefined ? { kind: 'smp-question', detail: event.question } : { kind: 'smp-secret' },
+          );
           this.deps.privacyChanged(peer);
           break;
         case 'smp-progress':
@@ -470,17 +479,19 @@ export class PrivateChats {
         case 'smp-aborted':
           if (state.smp && (state.smp.phase === 'running' || state.smp.phase === 'asked')) {
             state.smp = { phase: 'aborted', byPeer: event.byPeer };
-            this.deps.notice(peer, event.byPeer ? `${peer} cancelled the authentication.` : 'The authentication was cancelled.');
+            this.deps.notice(peer, event.byPeer ? `${peer} cancelled the authentication.` : 'The authentication was cancelled.', {
+              kind: event.byPeer ? 'smp-cancelled-by-peer' : 'smp-cancelled',
+            });
           }
           this.deps.privacyChanged(peer);
           break;
         case 'smp-error':
           state.smp = { phase: 'error', message: event.message };
-          this.deps.notice(peer, `The authentication did not work: ${event.message}.`);
+          this.deps.notice(peer, `The authentication did not work: ${event.message}.`, { kind: 'smp-error', detail: event.message });
           this.deps.privacyChanged(peer);
           break;
         case 'finished':
-          this.deps.notice(peer, `${peer} ended the private conversation. End it too, or start a new one; nothing is sent until then.`);
+          this.deps.notice(peer, `${peer} ended the private conversation. End it too, or start a new one; nothing is sent until then.`, { kind: 'ended-by-peer' });
           this.deps.privacyChanged(peer);
           break;
         case 'not-private':
@@ -488,13 +499,13 @@ export class PrivateChats {
           this.deps.privacyChanged(peer);
           break;
         case 'unreadable':
-          this.deps.notice(peer, `A private message from ${peer} could not be read.`);
+          this.deps.notice(peer, `A private message from ${peer} could not be read.`, { kind: 'unreadable' });
           break;
         case 'remote-error':
-          this.deps.notice(peer, `${peer}'s app reported a problem with the private conversation: ${event.message}`);
+          this.deps.notice(peer, `${peer}'s app reported a problem with the private conversation: ${event.message}`, { kind: 'peer-error', detail: event.message });
           break;
         case 'unencrypted-received':
-          this.deps.notice(peer, 'The message above was not encrypted.');
+          this.deps.notice(peer, 'The message above was not encrypted.', { kind: 'not-encrypted' });
           break;
         case 'send-failed':
           this.failHeld(peer, state, [event]);
@@ -520,6 +531,7 @@ export class PrivateChats {
           ? `Authentication succeeded: ${peer} is verified.`
           : `Authentication succeeded: ${peer} has verified you. You have not verified ${peer} yet; ask a question back to do so.`
         : `Authentication failed: the answers did not match. ${peer} is not verified.`,
+      { kind: success ? (weVerifiedThem ? 'smp-verified' : 'smp-verified-by-them') : 'smp-failed' },
     );
     const change = success ? (weVerifiedThem ? 'verify' : undefined) : wouldVerify ? 'clear' : undefined;
     // The proof was about the key that waits for acceptance: nothing more to accept.
@@ -533,7 +545,7 @@ export class PrivateChats {
     void this.deps.smpTrust(peer, fingerprint, change).then(
       () => this.deps.privacyChanged(peer),
       () => {
-        this.deps.notice(peer, 'The result could not be saved: the OTR store cannot be written.');
+        this.deps.notice(peer, 'The result could not be saved: the OTR store cannot be written.', { kind: 'trust-not-saved' });
         this.deps.privacyChanged(peer);
       },
     );

@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { readAddContactForm, type ContactValues } from '../contactForms';
+import { useTexts } from '../i18n/i18n';
 
 type Props = {
   ownJid: string;
@@ -16,6 +17,8 @@ type Props = {
 /** Address (required), name and group of a new contact; adding it asks to see their presence. */
 export function AddContactForm({ ownJid, initialAddress = '', connected, groups, onSubmit, onCancel }: Props) {
   const id = useId();
+  const texts = useTexts();
+  const t = texts.contactForm;
   const [address, setAddress] = useState(initialAddress);
   const [name, setName] = useState('');
   const [group, setGroup] = useState('');
@@ -25,7 +28,7 @@ export function AddContactForm({ ownJid, initialAddress = '', connected, groups,
   async function submit(e: FormEvent) {
     e.preventDefault();
     if (busy) return;
-    const read = readAddContactForm({ address, name, groups: group }, ownJid);
+    const read = readAddContactForm({ address, name, groups: group }, ownJid, t);
     if (!read.ok) return setError({ message: read.message, field: read.field });
     setBusy(true);
     const problem = await onSubmit(read.values);
@@ -37,9 +40,9 @@ export function AddContactForm({ ownJid, initialAddress = '', connected, groups,
   const invalid = (field: string) => (error?.field === field ? { 'aria-invalid': true, 'aria-describedby': errorId } : {});
   return (
     <form className="form" onSubmit={submit} noValidate data-testid="add-contact-form">
-      <p className="muted">They get a request to share presence; you see when they are online once they approve.</p>
+      <p className="muted">{t.addIntro}</p>
       <label className="field">
-        <span>Address</span>
+        <span>{t.address}</span>
         <input
           data-testid="add-contact-jid"
           type="text"
@@ -57,13 +60,13 @@ export function AddContactForm({ ownJid, initialAddress = '', connected, groups,
       <div className="field-row">
         <label className="field grow">
           <span>
-            Name <span className="optional">(optional)</span>
+            {t.name} <span className="optional">{t.optional}</span>
           </span>
           <input data-testid="add-contact-name" type="text" value={name} onChange={(e) => setName(e.target.value)} {...invalid('name')} />
         </label>
         <label className="field grow">
           <span>
-            Group <span className="optional">(optional)</span>
+            {t.group} <span className="optional">{t.optional}</span>
           </span>
           <input
             data-testid="add-contact-group"
@@ -82,7 +85,7 @@ export function AddContactForm({ ownJid, initialAddress = '', connected, groups,
       </div>
       {!connected && (
         <p className="inline-error small" role="status">
-          You are not connected. Sign in to add contacts.
+          {t.notConnectedAdd}
         </p>
       )}
       {error && (
@@ -92,10 +95,10 @@ export function AddContactForm({ ownJid, initialAddress = '', connected, groups,
       )}
       <div className="button-row">
         <button type="button" className="button" onClick={onCancel} disabled={busy}>
-          Cancel
+          {t.cancel}
         </button>
         <button type="submit" className="button primary" data-testid="add-contact-submit" disabled={busy}>
-          {busy ? 'Adding…' : 'Add contact'}
+          {busy ? t.adding : t.add}
         </button>
       </div>
     </form>

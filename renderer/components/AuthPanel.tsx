@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { Contact, SmpView } from '../../shared/contract';
+import { useTexts } from '../i18n/i18n';
 
 type Props = {
   peerName: string;
@@ -32,24 +33,22 @@ export function AuthPanel(props: Props) {
 }
 
 function KeyWarning({ peerName, keyWarning, busy, onAuthenticate, onAcceptKey }: Props & { keyWarning: NonNullable<Contact['keyWarning']> }) {
+  const t = useTexts().auth;
   return (
     <section className="auth-panel warning" data-testid="key-warning" role="alert" aria-labelledby="key-warning-title">
-      <h3 id="key-warning-title">{keyWarning.changedFromVerified ? `${peerName}’s key has changed` : `${peerName} is using a new key`}</h3>
+      <h3 id="key-warning-title">{keyWarning.changedFromVerified ? t.keyChanged(peerName) : t.newKey(peerName)}</h3>
       <p>
-        {keyWarning.changedFromVerified
-          ? `You had verified another key of ${peerName}. A new key can mean a new device — or someone in between.`
-          : `${peerName} used other keys before. This can be a new device — or someone in between.`}{' '}
-        Nothing you write is sent until you authenticate {peerName} or accept the new key.
+        {keyWarning.changedFromVerified ? t.keyChangedExplain(peerName) : t.newKeyExplain(peerName)} {t.nothingSent(peerName)}
       </p>
       <p className="fingerprint" data-testid="key-warning-fingerprint">
         {keyWarning.fingerprint}
       </p>
       <div className="button-row start">
         <button type="button" className="button primary" data-testid="key-warning-authenticate" onClick={onAuthenticate}>
-          Authenticate {peerName}
+          {t.authenticate(peerName)}
         </button>
         <button type="button" className="button" data-testid="key-warning-accept" disabled={busy} onClick={() => onAcceptKey(keyWarning.fingerprint)}>
-          Accept the new key
+          {t.acceptKey}
         </button>
       </div>
     </section>
@@ -57,6 +56,7 @@ function KeyWarning({ peerName, keyWarning, busy, onAuthenticate, onAcceptKey }:
 }
 
 function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, onAskBack }: Props & { smp: SmpView }) {
+  const t = useTexts().auth;
   const [answer, setAnswer] = useState('');
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -64,7 +64,7 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
   };
   const dismiss = (
     <button type="button" className="button" data-testid="smp-dismiss" onClick={onDismiss}>
-      OK
+      {t.ok}
     </button>
   );
 
@@ -72,17 +72,17 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
     case 'asked':
       return (
         <section className="auth-panel request" data-testid="smp-request" aria-labelledby="smp-request-title">
-          <h3 id="smp-request-title">{peerName} wants to authenticate you</h3>
+          <h3 id="smp-request-title">{t.wantsToAuthenticate(peerName)}</h3>
           <form className="form" onSubmit={submit}>
             {smp.question !== undefined ? (
               <p>
-                {peerName} asks: <strong data-testid="smp-question">{smp.question}</strong>
+                {t.asks(peerName)} <strong data-testid="smp-question">{smp.question}</strong>
               </p>
             ) : (
-              <p>Type the secret you agreed on with {peerName}. If both match, you have verified each other.</p>
+              <p>{t.typeSecret(peerName)}</p>
             )}
             <label className="field">
-              <span>{smp.question !== undefined ? 'Your answer' : 'Shared secret'}</span>
+              <span>{smp.question !== undefined ? t.yourAnswer : t.sharedSecret}</span>
               <input
                 className="input"
                 data-testid="smp-answer"
@@ -100,10 +100,10 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
             )}
             <div className="button-row start">
               <button type="submit" className="button primary" data-testid="smp-answer-submit" disabled={busy || answer === ''}>
-                Answer
+                {t.answer}
               </button>
               <button type="button" className="button" data-testid="smp-decline" onClick={onAbort}>
-                Decline
+                {t.decline}
               </button>
             </div>
           </form>
@@ -112,12 +112,12 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
     case 'running':
       return (
         <section className="auth-panel" data-testid="smp-running" aria-live="polite">
-          <h3>Authenticating {peerName}…</h3>
-          <p>{smp.weStarted ? `Waiting for ${peerName} to answer.` : 'Comparing your answer.'}</p>
-          <progress className="smp-progress" max={4} value={smp.step} aria-label="Authentication progress" />
+          <h3>{t.authenticating(peerName)}</h3>
+          <p>{smp.weStarted ? t.waitingFor(peerName) : t.comparing}</p>
+          <progress className="smp-progress" max={4} value={smp.step} aria-label={t.progress} />
           <div className="button-row start">
             <button type="button" className="button" data-testid="smp-cancel" onClick={onAbort}>
-              Cancel
+              {t.cancel}
             </button>
           </div>
         </section>
@@ -125,24 +125,19 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
     case 'succeeded':
       return smp.weVerifiedThem ? (
         <section className="auth-panel success" data-testid="smp-result" data-result="verified" role="status">
-          <h3>{peerName} is verified</h3>
+          <h3>{t.verified(peerName)}</h3>
           <p>
-            {smp.weStarted && smp.question !== undefined
-              ? `${peerName} answered your question correctly. This private conversation is with ${peerName}.`
-              : `You both typed the same secret: you have verified each other.`}
+            {smp.weStarted && smp.question !== undefined ? t.answeredCorrectly(peerName) : t.sameSecret}
           </p>
           <div className="button-row start">{dismiss}</div>
         </section>
       ) : (
         <section className="auth-panel success" data-testid="smp-result" data-result="verified-by-them" role="status">
-          <h3>{peerName} has verified you</h3>
-          <p>
-            Your answer was right, so {peerName} knows this conversation is with you. You have not verified {peerName} yet: ask a
-            question back that only {peerName} can answer.
-          </p>
+          <h3>{t.verifiedYou(peerName)}</h3>
+          <p>{t.verifiedYouExplain(peerName)}</p>
           <div className="button-row start">
             <button type="button" className="button primary" data-testid="smp-ask-back" onClick={onAskBack}>
-              Ask a question back
+              {t.askBack}
             </button>
             {dismiss}
           </div>
@@ -151,11 +146,9 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
     case 'failed':
       return (
         <section className="auth-panel failure" data-testid="smp-result" data-result="failed" role="alert">
-          <h3>Authentication failed</h3>
+          <h3>{t.failed}</h3>
           <p>
-            {smp.weStarted
-              ? `The answer did not match yours. ${peerName} is not verified. It may be a typo — or someone else.`
-              : `Your answer did not match. ${peerName} could not verify you.`}
+            {smp.weStarted ? t.theyFailed(peerName) : t.weFailed(peerName)}
           </p>
           <div className="button-row start">{dismiss}</div>
         </section>
@@ -163,14 +156,14 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
     case 'aborted':
       return (
         <section className="auth-panel" data-testid="smp-result" data-result="aborted" role="status">
-          <p>{smp.byPeer ? `${peerName} cancelled the authentication.` : 'The authentication was cancelled.'}</p>
+          <p>{smp.byPeer ? t.cancelledByPeer(peerName) : t.cancelled}</p>
           <div className="button-row start">{dismiss}</div>
         </section>
       );
     case 'error':
       return (
         <section className="auth-panel failure" data-testid="smp-result" data-result="error" role="alert">
-          <p>The authentication did not work: {smp.message}.</p>
+          <p>{t.error(smp.message)}</p>
           <div className="button-row start">{dismiss}</div>
         </section>
       );

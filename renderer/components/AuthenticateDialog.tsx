@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react';
+import { useTexts } from '../i18n/i18n';
 import { ModalDialog } from './ModalDialog';
 
 export type AuthMethod = 'question' | 'secret' | 'fingerprint';
@@ -24,11 +25,7 @@ type Props = {
 /** Fingerprints compared as 40 hex digits, whatever the spacing or case. */
 const sameFingerprint = (a: string, b: string) => a.replace(/\s+/g, '').toLowerCase() === b.replace(/\s+/g, '').toLowerCase();
 
-const methods: { id: AuthMethod; label: string }[] = [
-  { id: 'question', label: 'Question and answer' },
-  { id: 'secret', label: 'Shared secret' },
-  { id: 'fingerprint', label: 'Compare fingerprints' },
-];
+const methods: AuthMethod[] = ['question', 'secret', 'fingerprint'];
 
 /** The three ways to make sure a private conversation is with the right person. */
 export function AuthenticateDialog(props: Props) {
@@ -38,7 +35,7 @@ export function AuthenticateDialog(props: Props) {
   const [answer, setAnswer] = useState('');
   const [secret, setSecret] = useState('');
   const [checked, setChecked] = useState(verified);
-
+  const t = useTexts().auth;
 
   const notPrivate = theirFingerprint === undefined;
   // Answers are compared exactly as typed (as in Pidgin): only an empty one is refused.
@@ -51,57 +48,49 @@ export function AuthenticateDialog(props: Props) {
 
   return (
     <ModalDialog className="auth-dialog" testId="auth-dialog" labelledBy="auth-title" onClose={onClose}>
-      <h2 id="auth-title">Authenticate {peerName}</h2>
-      <p className="muted">
-        Make sure the private conversation is really with {peerName}, and not with someone in between. Use something only the two
-        of you know.
-      </p>
-      <div className="tabs" role="tablist" aria-label="How to authenticate">
+      <h2 id="auth-title">{t.dialogTitle(peerName)}</h2>
+      <p className="muted">{t.dialogIntro(peerName)}</p>
+      <div className="tabs" role="tablist" aria-label={t.how}>
         {methods.map((m) => (
           <button
-            key={m.id}
+            key={m}
             type="button"
             role="tab"
-            id={`auth-tab-${m.id}`}
-            aria-selected={method === m.id}
+            id={`auth-tab-${m}`}
+            aria-selected={method === m}
             aria-controls="auth-panel"
             className="tab"
-            data-testid={`auth-method-${m.id}`}
-            onClick={() => setMethod(m.id)}
+            data-testid={`auth-method-${m}`}
+            onClick={() => setMethod(m)}
           >
-            {m.label}
+            {t.methods[m]}
           </button>
         ))}
       </div>
       <form id="auth-panel" role="tabpanel" aria-labelledby={`auth-tab-${method}`} className="form" onSubmit={submit}>
         {notPrivate && method !== 'fingerprint' && (
           <p className="inline-error" role="status">
-            Start a private conversation first: authentication runs inside it.
+            {t.startPrivateFirst}
           </p>
         )}
         {method === 'question' && (
           <>
-            <p className="hint">
-              {peerName} sees your question and types the answer. If it matches yours, you know it is them. They learn nothing about
-              you: to be verified by them too, let them ask you a question.
-            </p>
+            <p className="hint">{t.questionHint(peerName)}</p>
             <label className="field">
-              <span>Question</span>
+              <span>{t.question}</span>
               <input className="input" data-testid="auth-question" value={question} maxLength={1024} onChange={(e) => setQuestion(e.target.value)} />
             </label>
             <label className="field">
-              <span>Answer (exactly as {peerName} will type it)</span>
+              <span>{t.answerAsTyped(peerName)}</span>
               <input className="input" data-testid="auth-answer" value={answer} maxLength={4096} onChange={(e) => setAnswer(e.target.value)} />
             </label>
           </>
         )}
         {method === 'secret' && (
           <>
-            <p className="hint">
-              A secret you agreed on in person or by phone. {peerName} types it too; if both match, you have verified each other.
-            </p>
+            <p className="hint">{t.secretHint(peerName)}</p>
             <label className="field">
-              <span>Shared secret</span>
+              <span>{t.sharedSecret}</span>
               <input
                 className="input"
                 data-testid="auth-secret"
@@ -116,17 +105,15 @@ export function AuthenticateDialog(props: Props) {
         )}
         {method === 'fingerprint' && (
           <>
-            <p className="hint">
-              Compare these fingerprints with {peerName} over another channel you trust: in person, or by phone if you know their voice.
-            </p>
+            <p className="hint">{t.fingerprintHint(peerName)}</p>
             <dl className="fingerprints">
-              <dt>Your fingerprint</dt>
+              <dt>{t.yourFingerprint}</dt>
               <dd className="fingerprint" data-testid="auth-own-fingerprint">
-                {ownFingerprint ?? 'Not made yet: it is made with your first private conversation.'}
+                {ownFingerprint ?? t.noOwnFingerprint}
               </dd>
-              <dt>{peerName}’s fingerprint</dt>
+              <dt>{t.theirFingerprint(peerName)}</dt>
               <dd className="fingerprint" data-testid="auth-their-fingerprint">
-                {theirFingerprint ?? 'Start a private conversation to see it.'}
+                {theirFingerprint ?? t.noTheirFingerprint}
               </dd>
             </dl>
             {props.expectedFingerprint && theirFingerprint && (
@@ -136,8 +123,8 @@ export function AuthenticateDialog(props: Props) {
                 role="status"
               >
                 {sameFingerprint(props.expectedFingerprint, theirFingerprint)
-                  ? `It matches the fingerprint in the link you opened (${props.expectedFingerprint}).`
-                  : `It does NOT match the fingerprint in the link you opened (${props.expectedFingerprint}). Do not mark it verified.`}
+                  ? t.linkMatches(props.expectedFingerprint)
+                  : t.linkDiffers(props.expectedFingerprint)}
               </p>
             )}
             <label className="check-field">
@@ -149,7 +136,7 @@ export function AuthenticateDialog(props: Props) {
                 disabled={notPrivate}
                 onChange={(e) => setChecked(e.target.checked)}
               />
-              <span>I have verified that this is {peerName}’s fingerprint</span>
+              <span>{t.manualVerified(peerName)}</span>
             </label>
           </>
         )}
@@ -160,7 +147,7 @@ export function AuthenticateDialog(props: Props) {
         )}
         <div className="button-row">
           <button type="button" className="button" data-testid="auth-cancel" onClick={onClose}>
-            Cancel
+            {t.cancel}
           </button>
           <button
             type="submit"
@@ -173,7 +160,7 @@ export function AuthenticateDialog(props: Props) {
               (method === 'secret' && secret === '')
             }
           >
-            {method === 'fingerprint' ? 'Save' : busy ? 'Starting…' : 'Authenticate'}
+            {method === 'fingerprint' ? t.save : busy ? t.starting : t.submit}
           </button>
         </div>
       </form>

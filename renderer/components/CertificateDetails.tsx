@@ -1,5 +1,7 @@
 import { Fragment } from 'react';
 import type { CertificateInfo } from '../../shared/contract';
+import { formatCertificateDate } from '../format';
+import { useLocale, useTexts } from '../i18n/i18n';
 
 /** The fingerprint with line-break chances after each colon; its text stays exactly `sha256`. */
 export function Fingerprint({ sha256, testId }: { sha256: string; testId?: string }) {
@@ -20,12 +22,6 @@ export function Fingerprint({ sha256, testId }: { sha256: string; testId?: strin
   );
 }
 
-/** Node prints dates like "Nov 25 10:00:00 2025 GMT"; show them localised when they parse. */
-function certDate(value: string): string {
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? value : new Date(ms).toLocaleString();
-}
-
 type Props = {
   certificate: CertificateInfo;
   /** Test id of the fingerprint element (only the trust dialog's is a stable hook). */
@@ -33,20 +29,22 @@ type Props = {
 };
 
 export function CertificateDetails({ certificate, fingerprintTestId }: Props) {
+  const t = useTexts().certificate;
+  const locale = useLocale();
   return (
     <dl className="cert-details">
-      <dt>Subject</dt>
+      <dt>{t.subject}</dt>
       <dd>{certificate.subject || '—'}</dd>
-      <dt>Issuer</dt>
+      <dt>{t.issuer}</dt>
       <dd>
         {certificate.issuer || '—'}
-        {certificate.selfSigned && <span className="tag">self-signed</span>}
+        {certificate.selfSigned && <span className="tag">{t.selfSigned}</span>}
       </dd>
-      <dt>Valid from</dt>
-      <dd>{certDate(certificate.validFrom)}</dd>
-      <dt>Valid until</dt>
-      <dd>{certDate(certificate.validTo)}</dd>
-      <dt>SHA-256 fingerprint</dt>
+      <dt>{t.validFrom}</dt>
+      <dd>{formatCertificateDate(certificate.validFrom, locale)}</dd>
+      <dt>{t.validUntil}</dt>
+      <dd>{formatCertificateDate(certificate.validTo, locale)}</dd>
+      <dt>{t.fingerprint}</dt>
       <dd>
         <Fingerprint sha256={certificate.sha256} testId={fingerprintTestId} />
       </dd>

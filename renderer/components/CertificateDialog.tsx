@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { CertificateInfo } from '../../shared/contract';
+import { useTexts } from '../i18n/i18n';
 import { CertificateDetails } from './CertificateDetails';
 
 type Props = {
@@ -15,6 +16,7 @@ type Props = {
 export function CertificateDialog({ certificate, server, busy, onTrust, onCancel }: Props) {
   const ref = useRef<HTMLDialogElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
+  const t = useTexts().certificate;
 
   useEffect(() => {
     const dialog = ref.current;
@@ -37,22 +39,21 @@ export function CertificateDialog({ certificate, server, busy, onTrust, onCancel
         if (!busy) onCancel();
       }}
     >
-      <h2 id="cert-dialog-title">Unverified certificate</h2>
+      <h2 id="cert-dialog-title">{t.dialogTitle}</h2>
       <p id="cert-dialog-problem">
-        The server <strong>{server}</strong> presented a certificate that could not be verified:{' '}
+        {t.dialogProblemBefore}
+        <strong>{server}</strong>
+        {t.dialogProblemAfter}
         <strong>{certificate.problem.replace(/\.$/, '')}</strong>.
       </p>
-      <p>
-        Only trust it if you know this server uses its own certificate, and the fingerprint below matches the one your
-        administrator gave you.
-      </p>
+      <p>{t.dialogAdvice}</p>
       <CertificateDetails certificate={certificate} fingerprintTestId="cert-fingerprint" />
       <div className="button-row">
         <button ref={cancelRef} type="button" className="button primary" data-testid="cert-cancel" onClick={onCancel} disabled={busy}>
-          Cancel
+          {t.cancel}
         </button>
         <button type="button" className="button" data-testid="cert-trust" onClick={onTrust} disabled={busy}>
-          {busy ? 'Connecting…' : 'Trust this certificate'}
+          {busy ? t.connecting : t.trust}
         </button>
       </div>
     </dialog>

@@ -1,4 +1,5 @@
 import type { CertificateInfo } from '../../shared/contract';
+import { useTexts } from '../i18n/i18n';
 import { CertificateDetails, Fingerprint } from './CertificateDetails';
 
 type Props = {
@@ -13,24 +14,26 @@ type Props = {
 
 /** The account stopped because its server now shows a different certificate than the pinned one. */
 export function CertificateWarning({ jid, certificate, pinned, busy, error, onTrust }: Props) {
+  const t = useTexts().certificate;
   return (
     <section className="cert-warning" data-testid="cert-warning" role="alert" aria-labelledby="cert-warning-title">
-      <h2 id="cert-warning-title">Warning: the server's certificate has changed</h2>
+      <h2 id="cert-warning-title">{t.changedTitle}</h2>
       <p>
-        The server for <strong>{jid}</strong> presented a certificate that differs from the one you trusted before.
-        Klatsch did not connect.
+        {t.changedBefore}
+        <strong>{jid}</strong>
+        {t.changedAfter}
       </p>
       <p>
-        This may be a legitimate certificate renewal, but it may also mean that <strong>someone is intercepting your
-        connection (an attack)</strong>. Ask your administrator whether the certificate was changed, and compare the
-        fingerprint below, before trusting it.
+        {t.changedAdviceBefore}
+        <strong>{t.changedAdviceStrong}</strong>
+        {t.changedAdviceAfter}
       </p>
-      <h3>New certificate</h3>
+      <h3>{t.newCertificate}</h3>
       <CertificateDetails certificate={certificate} />
-      {certificate.problem && <p className="muted">Problem reported: {certificate.problem}</p>}
+      {certificate.problem && <p className="muted">{t.problemReported(certificate.problem)}</p>}
       {pinned && (
         <p className="muted">
-          Previously trusted fingerprint: <Fingerprint sha256={pinned} />
+          {t.previouslyTrusted} <Fingerprint sha256={pinned} />
         </p>
       )}
       {error && (
@@ -40,7 +43,7 @@ export function CertificateWarning({ jid, certificate, pinned, busy, error, onTr
       )}
       <div className="button-row">
         <button type="button" className="button subtle" data-testid="cert-warning-trust" onClick={onTrust} disabled={busy}>
-          {busy ? 'Trusting…' : 'Trust the new certificate'}
+          {busy ? t.trusting : t.trustNew}
         </button>
       </div>
     </section>

@@ -1,6 +1,6 @@
 import { useRef } from 'react';
 import type { Contact, OtrPolicy, Privacy } from '../../shared/contract';
-import { presenceLabel } from '../format';
+import { useTexts } from '../i18n/i18n';
 import { displayName } from '../store/transitions';
 import { PresenceDot } from './PresenceDot';
 
@@ -14,32 +14,17 @@ type Props = {
   lockedPolicy?: { policy: OtrPolicy; reason: string };
 };
 
-export const privacyText: Record<Privacy, { label: string; explain: string }> = {
-  plaintext: { label: 'Not private', explain: 'Messages are not end-to-end encrypted; the server can read them.' },
-  private: {
-    label: 'Private, not verified',
-    explain: 'Messages are end-to-end encrypted (OTR), but you have not verified that this is really your contact.',
-  },
-  'private-verified': { label: 'Private and verified', explain: 'Messages are end-to-end encrypted, and your contact is verified.' },
-  finished: {
-    label: 'Private conversation ended',
-    explain: 'Nothing is sent until you start a new private conversation or end this one.',
-  },
-};
-
-export const policyLabel: Record<OtrPolicy, string> = {
-  never: 'Never private',
-  manual: 'Private when I start it',
-  opportunistic: 'Private when possible',
-  always: 'Always private',
-};
+/** The policies in the order the menu offers them. */
+const policies: OtrPolicy[] = ['never', 'manual', 'opportunistic', 'always'];
 
 const privacyIcon: Record<Privacy, string> = { plaintext: '🔓', private: '🔒', 'private-verified': '🔒', finished: '⚠️' };
 
 export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthenticate, onPolicy, lockedPolicy }: Props) {
+  const texts = useTexts();
+  const t = texts.privacy;
   const name = displayName(contact);
   const privacy = contact.privacy ?? 'plaintext';
-  const text = privacyText[privacy];
+  const text = { label: t.label[privacy], explain: t.explain[privacy] };
   const isPrivate = privacy === 'private' || privacy === 'private-verified';
   const menu = useRef<HTMLDetailsElement>(null);
   /** Runs a menu item and closes the menu. */
@@ -54,7 +39,7 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
         <h2 className="chat-title">{name}</h2>
         <p className="chat-subtitle">
           {name !== contact.jid && <span className="jid">{contact.jid} · </span>}
-          <span>{presenceLabel[contact.presence.show]}</span>
+          <span>{texts.presence[contact.presence.show]}</span>
           {contact.presence.status && <span> — {contact.presence.status}</span>}
         </p>
       </div>
@@ -64,7 +49,7 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
           data-testid="privacy-state"
           data-privacy={privacy}
           title={text.explain}
-          aria-label={`${text.label}. Privacy options`}
+          aria-label={t.options(text.label)}
         >
           <span aria-hidden="true">{privacyIcon[privacy]} </span>
           {text.label}
@@ -72,39 +57,39 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
             ▾
           </span>
         </summary>
-        <div className="menu-panel" role="group" aria-label="Privacy options">
+        <div className="menu-panel" role="group" aria-label={t.optionsGroup}>
           <p className="menu-explain">{text.explain}</p>
           <button type="button" className="menu-item" data-testid="start-private" onClick={choose(onStartPrivate)}>
-            {isPrivate ? 'Refresh private conversation' : 'Start private conversation'}
+            {isPrivate ? t.refresh : t.start}
           </button>
           {privacy !== 'plaintext' && (
             <button type="button" className="menu-item" data-testid="end-private" onClick={choose(onEndPrivate)}>
-              End private conversation
+              {t.end}
             </button>
           )}
           <button type="button" className="menu-item" data-testid="authenticate" onClick={choose(onAuthenticate)}>
-            Authenticate {name}…
+            {t.authenticate(name)}
           </button>
           <label className="menu-field">
-            <span>Privacy for {name}</span>
+            <span>{t.policyFor(name)}</span>
             <select
               className="select"
               data-testid="otr-policy"
               value={lockedPolicy ? lockedPolicy.policy : (contact.otrPolicy ?? '')}
               disabled={lockedPolicy !== undefined}
-              title={lockedPolicy ? `Locked: ${lockedPolicy.reason}` : undefined}
+              title={lockedPolicy ? t.locked(lockedPolicy.reason) : undefined}
               onChange={(e) => onPolicy(e.target.value === '' ? undefined : (e.target.value as OtrPolicy))}
             >
-              <option value="">Default ({policyLabel.opportunistic.toLowerCase()})</option>
-              {(Object.keys(policyLabel) as OtrPolicy[]).map((p) => (
+              <option value="">{t.defaultPolicy(t.policy.opportunistic)}</option>
+              {policies.map((p) => (
                 <option key={p} value={p}>
-                  {policyLabel[p]}
+                  {t.policy[p]}
                 </option>
               ))}
             </select>
             {lockedPolicy && (
               <span className="muted small" data-testid="otr-policy-locked" title={lockedPolicy.reason}>
-                🔒 Locked by your administrator
+                {t.lockedByAdmin}
               </span>
             )}
           </label>

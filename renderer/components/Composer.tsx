@@ -1,5 +1,6 @@
 import { useId, useRef, type KeyboardEvent } from 'react';
 import { messageToSend } from '../forms';
+import { useTexts } from '../i18n/i18n';
 
 type Props = {
   peerName: string;
@@ -17,6 +18,7 @@ type Props = {
 /** Enter sends, Shift+Enter starts a new line; empty messages are not sent. */
 export function Composer({ peerName, value, error, onChange, onSend, onEditLast, editing, onCancelEdit }: Props) {
   const id = useId();
+  const t = useTexts().composer;
   const ref = useRef<HTMLTextAreaElement>(null);
   const text = messageToSend(value);
 
@@ -48,15 +50,15 @@ export function Composer({ peerName, value, error, onChange, onSend, onEditLast,
       )}
       {editing && (
         <p className="hint small" data-testid="composer-editing">
-          Correcting your last message{' '}
+          {t.correcting}{' '}
           <button type="button" className="button subtle" data-testid="cancel-edit" onClick={onCancelEdit}>
-            Cancel
+            {t.cancel}
           </button>
         </p>
       )}
       <div className="composer-row">
         <label htmlFor={`${id}-text`} className="sr-only">
-          Message to {peerName}
+          {t.label(peerName)}
         </label>
         <textarea
           ref={ref}
@@ -65,7 +67,7 @@ export function Composer({ peerName, value, error, onChange, onSend, onEditLast,
           className="composer-input"
           rows={2}
           maxLength={65536}
-          placeholder={`Message ${peerName}`}
+          placeholder={t.placeholder(peerName)}
           value={value}
           onChange={(e) => onChange(e.target.value)}
           onKeyDown={onKeyDown}
@@ -77,10 +79,10 @@ export function Composer({ peerName, value, error, onChange, onSend, onEditLast,
           onClick={send}
           aria-disabled={text === null}
         >
-          {editing ? 'Correct' : 'Send'}
+          {editing ? t.correct : t.send}
         </button>
       </div>
-      <p className="hint composer-hint">Enter to send, Shift+Enter for a new line</p>
+      <p className="hint composer-hint">{t.hint}</p>
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { Contact } from '../../shared/contract';
 import { readEditContactForm } from '../contactForms';
+import { useTexts } from '../i18n/i18n';
 
 type Props = {
   /** The id the dialog is labelled by: this form names itself (editing, or confirming a removal). */
@@ -14,6 +15,7 @@ type Props = {
 
 /** Name and groups of a contact, and removing it (after a confirmation). */
 export function EditContactForm({ titleId, contact, connected, onSave, onRemove, onClose }: Props) {
+  const t = useTexts().contactForm;
   const [name, setName] = useState(contact.name ?? '');
   const [groups, setGroups] = useState(contact.groups.join(', '));
   const [confirming, setConfirming] = useState(false);
@@ -29,7 +31,7 @@ export function EditContactForm({ titleId, contact, connected, onSave, onRemove,
 
   async function save(e: FormEvent) {
     e.preventDefault();
-    const read = readEditContactForm({ name, groups });
+    const read = readEditContactForm({ name, groups }, t);
     if (!read.ok) return setError(read.message);
     await run(() => onSave(read.name, read.groups));
   }
@@ -37,9 +39,11 @@ export function EditContactForm({ titleId, contact, connected, onSave, onRemove,
   if (confirming) {
     return (
       <div className="form" data-testid="remove-contact-confirm">
-        <h2 id={titleId}>Remove contact</h2>
+        <h2 id={titleId}>{t.removeTitle}</h2>
         <p>
-          Remove <strong className="jid">{contact.jid}</strong> from your contacts? You will no longer see each other’s presence.
+          {t.removeQuestionBefore}
+          <strong className="jid">{contact.jid}</strong>
+          {t.removeQuestionAfter}
         </p>
         {error && (
           <p className="inline-error" role="alert">
@@ -48,10 +52,10 @@ export function EditContactForm({ titleId, contact, connected, onSave, onRemove,
         )}
         <div className="button-row">
           <button type="button" className="button" onClick={() => setConfirming(false)} disabled={busy}>
-            Keep
+            {t.keep}
           </button>
           <button type="button" className="button danger" data-testid="remove-contact-yes" disabled={busy} onClick={() => void run(onRemove)}>
-            {busy ? 'Removing…' : 'Remove'}
+            {busy ? t.removing : t.remove}
           </button>
         </div>
       </div>
@@ -61,21 +65,21 @@ export function EditContactForm({ titleId, contact, connected, onSave, onRemove,
   return (
     <form className="form" onSubmit={save} noValidate data-testid="edit-contact-form">
       <div>
-        <h2 id={titleId}>Edit contact</h2>
+        <h2 id={titleId}>{t.editTitle}</h2>
         <p className="muted jid">{contact.jid}</p>
       </div>
       <label className="field">
-        <span>Name</span>
+        <span>{t.name}</span>
         <input data-testid="edit-contact-name" type="text" autoFocus placeholder={contact.jid} value={name} onChange={(e) => setName(e.target.value)} />
       </label>
       <label className="field">
-        <span>Groups</span>
-        <input data-testid="edit-contact-groups" type="text" placeholder="Team, Berlin" value={groups} onChange={(e) => setGroups(e.target.value)} />
-        <span className="hint">Separate several groups with commas.</span>
+        <span>{t.groups}</span>
+        <input data-testid="edit-contact-groups" type="text" placeholder={t.groupsPlaceholder} value={groups} onChange={(e) => setGroups(e.target.value)} />
+        <span className="hint">{t.groupsHint}</span>
       </label>
       {!connected && (
         <p className="inline-error small" role="status">
-          You are not connected. Sign in to change contacts.
+          {t.notConnectedEdit}
         </p>
       )}
       {error && (
@@ -85,14 +89,14 @@ export function EditContactForm({ titleId, contact, connected, onSave, onRemove,
       )}
       <div className="button-row spread">
         <button type="button" className="button danger" data-testid="remove-contact" onClick={() => setConfirming(true)} disabled={busy}>
-          Remove contact…
+          {t.removeContact}
         </button>
         <span className="button-row">
           <button type="button" className="button" onClick={onClose} disabled={busy}>
-            Cancel
+            {t.cancel}
           </button>
           <button type="submit" className="button primary" data-testid="edit-contact-save" disabled={busy}>
-            {busy ? 'Saving…' : 'Save'}
+            {busy ? t.saving : t.save}
           </button>
         </span>
       </div>

@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { PolicyView, SecretStorageStatus } from '../../shared/contract';
 import { readLoginForm, type LoginValues } from '../forms';
+import { useTexts } from '../i18n/i18n';
 import { RememberPasswordField } from './RememberPasswordField';
 
 export type { LoginValues };
@@ -20,6 +21,7 @@ type Props = {
 /** Sign-in form for a new account. Holds its fields itself; the password leaves only through `onSubmit`. */
 export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, policy }: Props) {
   const id = useId();
+  const t = useTexts().login;
   const [jid, setJid] = useState('');
   const [password, setPassword] = useState('');
   const [remember, setRemember] = useState(secretStorage.available);
@@ -44,7 +46,7 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, poli
       host: hostLocked ? '' : host,
       port: hostLocked ? '' : port,
       directTls: hostLocked ? (policy?.directTls ?? directTls) : directTls,
-    });
+    }, t);
     if (!read.ok) {
       setLocalError(read.message);
       return;
@@ -55,19 +57,16 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, poli
 
   return (
     <form className="card form" onSubmit={submit} noValidate aria-labelledby={`${id}-title`} aria-busy={busy}>
-      <h1 id={`${id}-title`}>Sign in to Klatsch</h1>
-      <p className="muted">Use the chat address and password your company gave you.</p>
+      <h1 id={`${id}-title`}>{t.title}</h1>
+      <p className="muted">{t.intro}</p>
       {policy && policy.addAccounts !== 'allowed' && (
         <p className="muted locked-setting" data-testid="login-policy">
-          {locked
-            ? 'Adding accounts is locked. '
-            : `Only an account on ${policy.serverDomain} can be added. `}
-          {policy.reason}
+          {locked ? t.addingLocked : t.onlyDomain(policy.serverDomain ?? '')} {policy.reason}
         </p>
       )}
 
       <label className="field">
-        <span>Chat address</span>
+        <span>{t.address}</span>
         <input
           data-testid="login-jid"
           type="text"
@@ -75,7 +74,7 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, poli
           autoComplete="username"
           autoFocus
           spellCheck={false}
-          placeholder={`name@${policy?.serverDomain ?? 'example.com'}`}
+          placeholder={t.addressPlaceholder(policy?.serverDomain ?? 'example.com')}
           value={jid}
           onChange={(e) => setJid(e.target.value)}
           disabled={locked}
@@ -84,7 +83,7 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, poli
       </label>
 
       <label className="field">
-        <span>Password</span>
+        <span>{t.password}</span>
         <input
           data-testid="login-password"
           type="password"
@@ -106,24 +105,24 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, poli
         onClick={() => setAdvanced((v) => !v)}
       >
         <span className="disclosure-arrow" aria-hidden="true" />
-        Advanced
+        {t.advanced}
       </button>
       {advanced && (
         <fieldset className="advanced" id={`${id}-advanced`}>
-          <legend className="sr-only">Advanced connection settings</legend>
+          <legend className="sr-only">{t.advancedLegend}</legend>
           {hostLocked && (
             <p className="muted locked-setting" data-testid="login-host-locked">
-              {`Server ${policy?.serverHost ?? 'from the address'}${policy?.serverPort ? `, port ${policy.serverPort}` : ''}. ${policy?.reason ?? ''}`}
+              {`${t.hostLocked(policy?.serverHost, policy?.serverPort)} ${policy?.reason ?? ''}`}
             </p>
           )}
           <div className="field-row">
             <label className="field grow">
-              <span>Server host</span>
+              <span>{t.host}</span>
               <input
                 data-testid="login-host"
                 type="text"
                 spellCheck={false}
-                placeholder="from the address"
+                placeholder={t.hostPlaceholder}
                 value={hostLocked ? (policy?.serverHost ?? '') : host}
                 disabled={hostLocked}
                 title={hostLocked ? policy?.reason : undefined}
@@ -131,7 +130,7 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, poli
               />
             </label>
             <label className="field port">
-              <span>Port</span>
+              <span>{t.port}</span>
               <input
                 data-testid="login-port"
                 type="text"
@@ -152,7 +151,7 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, poli
               disabled={hostLocked}
               onChange={(e) => setDirectTls(e.target.checked)}
             />
-            <span>Direct TLS (instead of STARTTLS)</span>
+            <span>{t.directTls}</span>
           </label>
         </fieldset>
       )}
@@ -166,11 +165,11 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, poli
       <div className="button-row">
         {onCancel && (
           <button type="button" className="button" onClick={onCancel} disabled={busy}>
-            Cancel
+            {t.cancel}
           </button>
         )}
         <button type="submit" className="button primary" data-testid="login-submit" disabled={busy || locked}>
-          {busy ? 'Signing in…' : 'Sign in'}
+          {busy ? t.signingIn : t.signIn}
         </button>
       </div>
     </form>

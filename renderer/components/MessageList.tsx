@@ -1,8 +1,9 @@
 import { useCallback, useLayoutEffect, useRef, useState } from 'react';
 import type { ChatMessage } from '../../shared/contract';
 import { dayKey, formatDay, formatFullDate, formatTime } from '../format';
+import { useLocale, useTexts } from '../i18n/i18n';
+import { noticeText } from '../i18n/notices';
 import { MessageBody } from './MessageBody';
-import { useTexts } from '../i18n/i18n';
 import { VirtualList, type VirtualListHandle } from './VirtualList';
 
 /** Older history from the server's archive (XEP-0313), fetched when the user reaches the top. */
@@ -32,31 +33,30 @@ type Props = {
   older?: OlderHistory;
 };
 
-const stateLabel: Record<ChatMessage['state'], string> = {
-  sending: 'Sending…',
-  waiting: 'Waiting for the private conversation…',
-  sent: 'Sent',
-  failed: 'Not sent',
-  received: 'Received',
-  delivered: 'Delivered to their app',
-};
 
 export function MessageItem({
   message,
+  peerName,
   onResend,
   onEdit,
   highlighted = false,
 }: {
   message: ChatMessage;
+  /** The contact's name, for notices said in the user's language. */
+  peerName: string;
   onResend: (message: ChatMessage) => void;
   onEdit?: ((message: ChatMessage) => void) | undefined;
   highlighted?: boolean;
 }) {
+  const texts = useTexts();
+  const t = texts.messages;
+  const locale = useLocale();
+  const stateLabel = t.state;
   if (message.direction === 'notice') {
     return (
       <div className="message notice" data-testid="message" data-direction="notice" data-state={message.state}>
         <p className="notice-text" data-testid="message-body">
-          {message.body}
+          {noticeText(texts, message, peerName)}
         </p>
       </div>
     );
@@ -77,21 +77,21 @@ export function MessageItem({
           <MessageBody text={message.body} />
         </div>
         <div className="message-meta">
-          <time dateTime={new Date(message.timestamp).toISOString()} title={formatFullDate(message.timestamp)}>
-            {formatTime(message.timestamp)}
+          <time dateTime={new Date(message.timestamp).toISOString()} title={formatFullDate(message.timestamp, locale)}>
+            {formatTime(message.timestamp, locale)}
           </time>
           {message.edited && (
-            <span className="message-edited" data-testid="message-edited" title="The text was corrected">
-              edited
+            <span className="message-edited" data-testid="message-edited" title={t.editedTitle}>
+              {t.edited}
             </span>
           )}
           {onEdit && (
             <button type="button" className="button subtle" data-testid="edit-button" onClick={() => onEdit(message)}>
-              Edit
+              {t.edit}
             </button>
           )}
           {message.encrypted && (
-            <span className="message-lock" title="Sent privately (end-to-end encrypted)" aria-label="private">
+            <span className="message-lock" title={t.privateTitle} aria-label={t.private}>
               🔒
             </span>
           )}
@@ -112,9 +112,9 @@ export function MessageItem({
       </div>
       {message.state === 'failed' && (
         <p className="message-error" data-testid="message-error">
-          Not sent{message.error ? `: ${message.error}` : ''}{' '}
+          {t.notSent(message.error)}{' '}
           <button type="button" className="button subtle" data-testid="resend-button" onClick={() => onResend(message)}>
-            Send again
+            {t.sendAgain}
           </button>
         </p>
       )}
@@ -128,6 +128,7 @@ export function MessageItem({
  */
 export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit, older, focus, onFocusShown }: Props) {
   const texts = useTexts();
+  const locale = useLocale();
   const list = useRef<VirtualListHandle>(null);
   const [highlightId, setHighlightId] = useState<string | null>(null);
   const shownPeer = useRef<string | null>(null);
@@ -197,9 +198,9 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
   if (messages.length === 0) {
     return (
       // Focusable, so that keyboard users can scroll a long history (and reach older messages) with the arrow keys.
-      <div className="message-scroll" role="log" aria-label={`Messages with ${peerName}`} tabIndex={0}>
+      <div className="message-scroll" role="log" aria-label={texts.chat.messagesWith(peerName)} tabIndex={0}>
         {header}
-        <p className="chat-empty muted">No messages with {peerName} yet. Say hello!</p>
+        <p className="chat-empty muted">{texts.chat.empty(peerName)}</p>
       </div>
     );
   }
@@ -210,11 +211,12 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
       <>
         {startsDay(i) && (
           <p className="day-separator">
-            <span>{formatDay(m.timestamp)}</span>
+            <span>{formatDay(m.timestamp, locale)}</span>
           </p>
         )}
         <MessageItem
           message={m}
+          peerName={peerName}
           onResend={onResend}
           onEdit={m.id === editableId && m.direction === 'out' ? onEdit : undefined}
           highlighted={m.id === highlightId}
@@ -230,7 +232,7 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
       ref={list}
       className="message-scroll"
       role="log"
-      ariaLabel={`Messages with ${peerName}`}
+      ariaLabel={texts.chat.messagesWith(peerName)}
       tabIndex={0}
       listTag="ol"
       listClassName="messages"

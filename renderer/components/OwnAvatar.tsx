@@ -1,4 +1,5 @@
 import { useId, useRef, useState, type ChangeEvent } from 'react';
+import { useTexts } from '../i18n/i18n';
 
 /** The contract's bound on our picture (checked again, by its bytes, in main). */
 const MAX_BYTES = 128 * 1024;
@@ -21,6 +22,7 @@ function toBase64(bytes: Uint8Array): string {
 /** Our own picture: shown, changed from a file, or removed. */
 export function OwnAvatar({ jid, avatar, connected, onChange }: Props) {
   const id = useId();
+  const t = useTexts().avatar;
   const input = useRef<HTMLInputElement>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -35,15 +37,15 @@ export function OwnAvatar({ jid, avatar, connected, onChange }: Props) {
     const file = e.target.files?.[0];
     e.target.value = '';
     if (!file) return;
-    if (!TYPES.includes(file.type)) return setError('Choose a PNG, JPEG, GIF or WebP image.');
-    if (file.size > MAX_BYTES) return setError('The picture can be at most 128 KB. Choose a smaller one.');
+    if (!TYPES.includes(file.type)) return setError(t.wrongType);
+    if (file.size > MAX_BYTES) return setError(t.tooLarge(MAX_BYTES / 1024));
     await run(toBase64(new Uint8Array(await file.arrayBuffer())));
   }
 
   return (
     <div className="own-avatar" data-testid="own-avatar">
       {avatar ? (
-        <img className="avatar large" src={avatar} alt="Your picture" data-testid="own-avatar-image" />
+        <img className="avatar large" src={avatar} alt={t.yours} data-testid="own-avatar-image" />
       ) : (
         <span className="avatar large avatar-initial" aria-hidden="true">
           {jid.slice(0, 1).toUpperCase()}
@@ -61,11 +63,11 @@ export function OwnAvatar({ jid, avatar, connected, onChange }: Props) {
           onChange={(e) => void chosen(e)}
         />
         <button type="button" className="button small" disabled={!connected || busy} onClick={() => input.current?.click()}>
-          {busy ? 'Saving…' : avatar ? 'Change picture…' : 'Set picture…'}
+          {busy ? t.saving : avatar ? t.change : t.set}
         </button>
         {avatar && (
           <button type="button" className="button subtle small" data-testid="own-avatar-remove" disabled={!connected || busy} onClick={() => void run(undefined)}>
-            Remove
+            {t.remove}
           </button>
         )}
       </div>

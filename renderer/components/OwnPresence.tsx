@@ -1,6 +1,6 @@
 import { useId, useState, type KeyboardEvent } from 'react';
 import type { OwnShow } from '../../shared/contract';
-import { presenceLabel } from '../format';
+import { useTexts } from '../i18n/i18n';
 import { PresenceDot } from './PresenceDot';
 
 type Props = {
@@ -18,6 +18,7 @@ const choices: OwnShow[] = ['online', 'away', 'dnd'];
 /** The user's own presence: a selector and a status line applied on Enter or when leaving the field. */
 export function OwnPresence({ jid, show, status, connected, error, onChange }: Props) {
   const id = useId();
+  const texts = useTexts();
   // null while the user is not editing: the field shows what main knows.
   const [draft, setDraft] = useState<string | null>(null);
   const shownStatus = draft ?? status;
@@ -46,7 +47,7 @@ export function OwnPresence({ jid, show, status, connected, error, onChange }: P
         <span className="jid">{jid}</span>
       </div>
       <label className="sr-only" htmlFor={`${id}-show`}>
-        Your presence
+        {texts.sidebar.yourPresence}
       </label>
       <select
         id={`${id}-show`}
@@ -57,12 +58,12 @@ export function OwnPresence({ jid, show, status, connected, error, onChange }: P
       >
         {choices.map((c) => (
           <option key={c} value={c}>
-            {presenceLabel[c]}
+            {texts.presence[c]}
           </option>
         ))}
       </select>
       <label className="sr-only" htmlFor={`${id}-status`}>
-        Your status message
+        {texts.sidebar.yourStatus}
       </label>
       <input
         id={`${id}-status`}
@@ -70,7 +71,7 @@ export function OwnPresence({ jid, show, status, connected, error, onChange }: P
         className="input"
         type="text"
         maxLength={1024}
-        placeholder="Set a status message"
+        placeholder={texts.sidebar.statusPlaceholder}
         value={shownStatus}
         onChange={(e) => setDraft(e.target.value)}
         onKeyDown={onKeyDown}

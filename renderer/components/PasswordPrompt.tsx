@@ -1,5 +1,6 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import type { SecretStorageStatus } from '../../shared/contract';
+import { useTexts } from '../i18n/i18n';
 import { RememberPasswordField } from './RememberPasswordField';
 
 type Props = {
@@ -17,6 +18,7 @@ type Props = {
 /** Asks for the password of an existing account that has none stored. */
 export function PasswordPrompt({ jid, secretStorage, rememberByDefault, busy, error, onSubmit, footer }: Props) {
   const id = useId();
+  const t = useTexts().password;
   const [password, setPassword] = useState('');
   const [remember, setRemember] = useState(rememberByDefault && secretStorage.available);
   const [localError, setLocalError] = useState<string | null>(null);
@@ -26,7 +28,7 @@ export function PasswordPrompt({ jid, secretStorage, rememberByDefault, busy, er
     e.preventDefault();
     if (busy) return;
     if (password === '') {
-      setLocalError('Enter your password.');
+      setLocalError(t.enterPassword);
       return;
     }
     setLocalError(null);
@@ -44,12 +46,14 @@ export function PasswordPrompt({ jid, secretStorage, rememberByDefault, busy, er
       aria-labelledby={`${id}-title`}
       aria-busy={busy}
     >
-      <h1 id={`${id}-title`}>Password needed</h1>
+      <h1 id={`${id}-title`}>{t.title}</h1>
       <p className="muted">
-        Enter the password for <strong className="jid">{jid}</strong> to connect.
+        {t.introBefore}
+        <strong className="jid">{jid}</strong>
+        {t.introAfter}
       </p>
       <label className="field">
-        <span>Password</span>
+        <span>{t.label}</span>
         <input
           data-testid="password-prompt-input"
           type="password"
@@ -67,7 +71,7 @@ export function PasswordPrompt({ jid, secretStorage, rememberByDefault, busy, er
       )}
       <div className="button-row">
         <button type="submit" className="button primary" data-testid="password-prompt-submit" disabled={busy}>
-          {busy ? 'Connecting…' : 'Connect'}
+          {busy ? t.connecting : t.connect}
         </button>
       </div>
       {footer}

@@ -1,22 +1,22 @@
 import type { PolicyView } from '../../shared/contract';
-
-const otrLabel = { never: 'Never private', manual: 'Private on request', opportunistic: 'Private when possible', always: 'Always private' } as const;
+import { useTexts } from '../i18n/i18n';
 
 /** What the administrator's policy sets, in words: shown in the account settings. */
 export function PolicySummary({ policy, accountsFull }: { policy: PolicyView; /** The one allowed account exists. */ accountsFull: boolean }) {
+  const t = useTexts().policy;
   const items = [
-    policy.serverDomain && `Company server: ${policy.serverDomain}${policy.serverHost ? ` (${policy.serverHost}${policy.serverPort ? `:${policy.serverPort}` : ''})` : ''}`,
-    policy.otrPolicy && `Privacy: ${otrLabel[policy.otrPolicy]}`,
-    !policy.plaintextAllowed && 'No unencrypted messages',
-    policy.remoteRestricted && 'Only approved contacts can be written to',
-    policy.addAccounts !== 'allowed' && (policy.addAccounts === 'locked' || accountsFull ? 'No further accounts' : `Only an account on ${policy.serverDomain}`),
-    policy.pinnedCertificates && 'Server certificates pinned',
-    !policy.updates && 'Updates managed by IT',
-    !policy.keepHistory && 'No chat history kept',
+    policy.serverDomain && t.companyServer(policy.serverDomain, policy.serverHost, policy.serverPort),
+    policy.otrPolicy && t.privacy(t.otr[policy.otrPolicy]),
+    !policy.plaintextAllowed && t.noPlaintext,
+    policy.remoteRestricted && t.remoteRestricted,
+    policy.addAccounts !== 'allowed' && (policy.addAccounts === 'locked' || accountsFull ? t.noFurtherAccounts : t.onlyDomain(policy.serverDomain ?? '')),
+    policy.pinnedCertificates && t.pinnedCertificates,
+    !policy.updates && t.updatesManaged,
+    !policy.keepHistory && t.noHistory,
   ].filter((item): item is string => typeof item === 'string' && item !== '');
   if (!policy.source || items.length === 0) return null;
   return (
-    <section className="policy-summary muted small" data-testid="policy-summary" aria-label="Managed by your administrator">
+    <section className="policy-summary muted small" data-testid="policy-summary" aria-label={t.managed}>
       <p>🔒 {policy.reason}</p>
       <ul>
         {items.map((item) => (

@@ -2,6 +2,8 @@
  * The contact's history setting, under the chat header: private messages are
  * not kept on this computer unless the user turns it on for this contact.
  */
+import { useTexts } from '../i18n/i18n';
+
 type Props = {
   contactName: string;
   keep: boolean;
@@ -11,12 +13,13 @@ type Props = {
 };
 
 export function PrivateHistorySetting({ contactName, keep, lockedReason, onChange }: Props) {
+  const t = useTexts().chat;
   return (
     // data-keep is what the core holds (a click changes the box at once, the attribute only when the core agreed).
     <div className="chat-settings" data-testid="private-history-setting" data-keep={String(keep)}>
       <label
         className="history-setting"
-        title={lockedReason ?? 'Plaintext chats are always kept (encrypted on this computer). Turning this off deletes the kept private messages.'}
+        title={lockedReason ?? t.keepHistoryHint}
       >
         <input
           type="checkbox"
@@ -25,7 +28,7 @@ export function PrivateHistorySetting({ contactName, keep, lockedReason, onChang
           disabled={lockedReason !== undefined}
           onChange={(e) => onChange(e.target.checked)}
         />
-        Keep private messages with {contactName} in the history on this computer
+        {t.keepHistory(contactName)}
       </label>
     </div>
   );

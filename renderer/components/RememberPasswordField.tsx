@@ -1,5 +1,6 @@
 import { useId } from 'react';
 import type { SecretStorageStatus } from '../../shared/contract';
+import { useTexts } from '../i18n/i18n';
 
 type Props = {
   secretStorage: SecretStorageStatus;
@@ -11,6 +12,8 @@ type Props = {
 /** "Remember password", disabled with the reason where the system has no real secret storage. */
 export function RememberPasswordField({ secretStorage, checked, onChange, testId }: Props) {
   const id = useId();
+  const texts = useTexts();
+  const t = texts.password;
   return (
     <div className="check-field">
       <label className="check">
@@ -22,12 +25,11 @@ export function RememberPasswordField({ secretStorage, checked, onChange, testId
           aria-describedby={secretStorage.available ? undefined : `${id}-reason`}
           onChange={(e) => onChange(e.target.checked)}
         />
-        <span>Remember password</span>
+        <span>{t.remember}</span>
       </label>
       {!secretStorage.available && (
         <p className="hint" id={`${id}-reason`} data-testid={`${testId}-reason`}>
-          {secretStorage.reason ?? 'This system offers no secure storage for passwords.'} You will be asked for the password
-          at every start.
+          {texts.errors.withDetail(t.noSecureStorage, secretStorage.reason ?? '')} {t.askedEveryStart}
         </p>
       )}
     </div>

@@ -1,7 +1,7 @@
 import { useCallback, useMemo, useRef, type KeyboardEvent } from 'react';
 import type { Contact } from '../../shared/contract';
-import { presenceLabel } from '../format';
-import { nextContactRow, rosterRows, showsGroupHeadings, type RosterSection } from '../store/rosterView';
+import { useTexts, type Catalog } from '../i18n/i18n';
+import { NO_GROUP, nextContactRow, rosterRows, type RosterSection } from '../store/rosterView';
 import { displayName } from '../store/transitions';
 import { PresenceDot } from './PresenceDot';
 import { VirtualList, type VirtualListHandle } from './VirtualList';
@@ -24,14 +24,14 @@ type Props = {
 };
 
 /** The second line of a contact: what needs the user first, then the status text, then the subscription. */
-function secondLine(c: Contact, inRoster: boolean): { text: string; kind: 'attention' | 'status' | 'subscription' } | null {
+function secondLine(c: Contact, inRoster: boolean, t: Catalog['contacts']): { text: string; kind: 'attention' | 'status' | 'subscription' } | null {
   // What needs the user: the contact asks to be authenticated, or uses a new key nothing is sent with yet.
-  if (c.keyWarning) return { text: '⚠️ New key: check before writing', kind: 'attention' };
-  if (c.smp?.phase === 'asked') return { text: '🔑 Wants to authenticate you', kind: 'attention' };
+  if (c.keyWarning) return { text: t.newKey, kind: 'attention' };
+  if (c.smp?.phase === 'asked') return { text: t.wantsToAuthenticate, kind: 'attention' };
   if (c.presence.status) return { text: c.presence.status, kind: 'status' };
-  if (!inRoster) return { text: 'Not in your contacts', kind: 'subscription' };
-  if (c.ask === 'subscribe') return { text: 'Waiting for approval', kind: 'subscription' };
-  if (c.subscription === 'none' || c.subscription === 'from') return { text: 'Presence not shared', kind: 'subscription' };
+  if (!inRoster) return { text: t.notInContacts, kind: 'subscription' };
+  if (c.ask === 'subscribe') return { text: t.waitingForApproval, kind: 'subscription' };
+  if (c.subscription === 'none' || c.subscription === 'from') return { text: t.presenceNotShared, kind: 'subscription' };
   return null;
 }
 
@@ -46,9 +46,11 @@ type RowProps = {
 };
 
 function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd }: RowProps) {
+  const texts = useTexts();
+  const t = texts.contacts;
   const name = displayName(c);
-  const line = secondLine(c, inRoster);
-  const label = [name, presenceLabel[c.presence.show], line?.text.replace(/^\W+ /u, ''), c.unread > 0 ? `${c.unread} unread` : '']
+  const line = secondLine(c, inRoster, t);
+  const label = [name, texts.presence[c.presence.show], line?.text.replace(/^\W+ /u, ''), c.unread > 0 ? t.unread(c.unread) : '']
     .filter(Boolean)
     .join(', ');
   return (
@@ -81,7 +83,7 @@ function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd }: 
               <span
                 className={`contact-privacy privacy-${c.privacy}`}
                 data-testid="contact-private"
-                title={c.privacy === 'private-verified' ? 'Private and verified' : 'Private, not verified'}
+                title={c.privacy === 'private-verified' ? t.privateVerified : t.privateUnverified}
               >
                 {' '}
                 🔒{c.privacy === 'private-verified' ? '✓' : ''}
@@ -104,12 +106,12 @@ function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd }: 
         )}
       </button>
       {onEdit && (
-        <button type="button" className="contact-edit" data-testid="edit-contact" aria-label={`Edit ${name}`} title="Edit contact" onClick={onEdit}>
+        <button type="button" className="contact-edit" data-testid="edit-contact" aria-label={t.edit(name)} title={t.editTitle} onClick={onEdit}>
           ⋯
         </button>
       )}
       {onAdd && (
-        <button type="button" className="contact-edit" data-testid="add-stranger" aria-label={`Add ${c.jid} to your contacts`} title="Add to contacts" onClick={onAdd}>
+        <button type="button" className="contact-edit" data-testid="add-stranger" aria-label={t.addStranger(c.jid)} title={t.addStrangerTitle} onClick={onAdd}>
           +
         </button>
       )}
@@ -127,6 +129,7 @@ const isNavKey = (key: string): key is NavKey => (NAV_KEYS as readonly string[])
  * between contacts, scrolling the next one in.
  */
 export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoster = () => true, onEdit, onAdd, avatarOf, filter = '' }: Props) {
+  const t = useTexts().contacts;
   const list = useRef<VirtualListHandle>(null);
   const rows = useMemo(() => rosterRows(sections), [sections]);
   const itemKey = useCallback((i: number) => rows[i]!.key, [rows]);
@@ -136,11 +139,10 @@ export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoste
   if (empty) {
     return (
       <div className="roster-empty" data-testid="roster">
-        <p className="muted">{filter.trim() ? `No contact matches “${filter.trim()}”.` : 'No contacts yet.'}</p>
+        <p className="muted">{filter.trim() ? t.noMatch(filter.trim()) : t.none}</p>
       </div>
     );
   }
-  const headings = showsGroupHeadings(sections);
 
   function onKeyDown(e: KeyboardEvent<HTMLElement>) {
     if (!isNavKey(e.key) || (e.target as HTMLElement).tagName === 'INPUT') return;
@@ -168,7 +170,7 @@ export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoste
             onClick={() => onToggleGroup?.(s.key)}
           >
             <span className="disclosure-arrow" aria-hidden="true" />
-            <span className="group-name">{s.label}</span>
+            <span className="group-name">{s.key === NO_GROUP ? t.noGroup : s.label}</span>
             <span className="count">{s.total}</span>
           </button>
         </h3>
@@ -203,7 +205,7 @@ export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoste
       className="roster"
       testId="roster"
       listClassName="roster-list"
-      listLabel={headings ? 'Contacts by group' : 'Contacts'}
+      listLabel={t.list}
       count={rows.length}
       itemKey={itemKey}
       estimateHeight={estimateHeight}

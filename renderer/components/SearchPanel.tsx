@@ -6,7 +6,7 @@
 import { useId, type KeyboardEvent } from 'react';
 import type { SearchHit } from '../../shared/contract';
 import { formatFullDate } from '../format';
-import { useTexts } from '../i18n/i18n';
+import { useLocale, useTexts } from '../i18n/i18n';
 import { groupHitsByChat, highlightParts } from '../search';
 import { ModalDialog } from './ModalDialog';
 
@@ -40,6 +40,7 @@ function onResultsKeyDown(e: KeyboardEvent<HTMLDivElement>) {
 
 export function SearchPanel({ query, state, chatName, accountName, onQueryChange, onChoose, onClose }: Props) {
   const t = useTexts().search;
+  const locale = useLocale();
   const id = useId();
   const groups = state.kind === 'done' ? groupHitsByChat(state.hits) : [];
   return (
@@ -89,7 +90,7 @@ export function SearchPanel({ query, state, chatName, accountName, onQueryChange
                 <ul className="search-list" aria-label={name}>
                   {g.hits.map((hit) => {
                     const who = hit.direction === 'out' ? t.you : name;
-                    const when = formatFullDate(hit.timestamp);
+                    const when = formatFullDate(hit.timestamp, locale);
                     return (
                       <li key={`${hit.direction}\n${hit.id}`}>
                         <button

@@ -1,5 +1,6 @@
-import type { ResponseOf, TrustLevel } from '../../shared/contract';
+import type { ResponseOf } from '../../shared/contract';
 import { formatShortDate } from '../format';
+import { useLocale, useTexts } from '../i18n/i18n';
 
 export type TrustListData = ResponseOf<'listTrust'>;
 type ContactKey = TrustListData['contacts'][number];
@@ -15,27 +16,23 @@ type Props = {
   onForget: (key: ContactKey) => void;
 };
 
-export const trustLabel: Record<TrustLevel, string> = {
-  unverified: 'Not verified',
-  'verified-manual': 'Verified by fingerprint',
-  'verified-smp': 'Verified by question or secret',
-};
-
 /** The user's own keys and every contact key Klatsch knows, with their trust. */
 export function TrustList({ data, error, busy, copied, accountName, onCopy, onVerify, onForget }: Props) {
+  const t = useTexts().trust;
+  const locale = useLocale();
   const problem = error && (
     <p className="inline-error" role="alert">
       {error}
     </p>
   );
-  if (!data) return problem || <p className="muted">Loading…</p>;
+  if (!data) return problem || <p className="muted">{t.loading}</p>;
   return (
     <>
       {problem}
       <section aria-labelledby="own-keys-title">
-        <h3 id="own-keys-title">Your keys</h3>
+        <h3 id="own-keys-title">{t.yourKeys}</h3>
         {data.own.length === 0 ? (
-          <p className="muted">None yet: a key is made with an account’s first private conversation.</p>
+          <p className="muted">{t.noOwnKeys}</p>
         ) : (
           <ul className="key-list">
             {data.own.map((o) => (
@@ -43,10 +40,10 @@ export function TrustList({ data, error, busy, copied, accountName, onCopy, onVe
                 <div className="key-text">
                   <span className="key-owner">{o.jid}</span>
                   <code className="fingerprint">{o.fingerprint}</code>
-                  {!o.stored && <span className="hint">Kept only until Klatsch quits: it could not be stored securely.</span>}
+                  {!o.stored && <span className="hint">{t.notStored}</span>}
                 </div>
                 <button type="button" className="button small" onClick={() => onCopy(o.fingerprint)}>
-                  {copied === o.fingerprint ? 'Copied' : 'Copy'}
+                  {copied === o.fingerprint ? t.copied : t.copy}
                 </button>
               </li>
             ))}
@@ -54,19 +51,19 @@ export function TrustList({ data, error, busy, copied, accountName, onCopy, onVe
         )}
       </section>
       <section aria-labelledby="contact-keys-title">
-        <h3 id="contact-keys-title">Contacts’ keys</h3>
+        <h3 id="contact-keys-title">{t.contactKeys}</h3>
         {data.contacts.length === 0 ? (
-          <p className="muted">No contact keys yet: they appear with your first private conversations.</p>
+          <p className="muted">{t.noContactKeys}</p>
         ) : (
           <table className="key-table">
             <thead>
               <tr>
-                <th scope="col">Contact</th>
-                <th scope="col">Fingerprint</th>
-                <th scope="col">Trust</th>
-                <th scope="col">Seen</th>
+                <th scope="col">{t.contact}</th>
+                <th scope="col">{t.fingerprint}</th>
+                <th scope="col">{t.trust}</th>
+                <th scope="col">{t.seen}</th>
                 <th scope="col">
-                  <span className="visually-hidden">Actions</span>
+                  <span className="visually-hidden">{t.actions}</span>
                 </th>
               </tr>
             </thead>
@@ -76,28 +73,28 @@ export function TrustList({ data, error, busy, copied, accountName, onCopy, onVe
                   <td>
                     <span className="key-owner">{c.peer}</span>
                     {data.own.length > 1 && <span className="hint"> ({accountName(c.accountId)})</span>}
-                    {c.inUse && <span className="tag">in use</span>}
+                    {c.inUse && <span className="tag">{t.inUse}</span>}
                   </td>
                   <td>
                     <code className="fingerprint">{c.fingerprint}</code>
                   </td>
-                  <td className={`trust trust-${c.trust}`}>{trustLabel[c.trust]}</td>
+                  <td className={`trust trust-${c.trust}`}>{t.level[c.trust]}</td>
                   <td className="hint">
-                    {formatShortDate(c.firstSeen)}
-                    {c.lastUsed !== undefined && c.lastUsed !== c.firstSeen && <> – {formatShortDate(c.lastUsed)}</>}
+                    {formatShortDate(c.firstSeen, locale)}
+                    {c.lastUsed !== undefined && c.lastUsed !== c.firstSeen && <> – {formatShortDate(c.lastUsed, locale)}</>}
                   </td>
                   <td className="key-actions">
                     {c.trust === 'unverified' ? (
                       <button type="button" className="button small" disabled={busy} data-testid="key-verify" onClick={() => onVerify(c, true)}>
-                        Verify
+                        {t.verify}
                       </button>
                     ) : (
                       <button type="button" className="button small" disabled={busy} data-testid="key-unverify" onClick={() => onVerify(c, false)}>
-                        Unverify
+                        {t.unverify}
                       </button>
                     )}
                     <button type="button" className="button small subtle" disabled={busy} data-testid="key-forget" onClick={() => onForget(c)}>
-                      Forget
+                      {t.forget}
                     </button>
                   </td>
                 </tr>

@@ -1,11 +1,14 @@
 import { useId, useState } from 'react';
 import type { AccountView } from '../../shared/contract';
 import { PolicySummary } from '../components/PolicySummary';
+import { errorText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
 /** Switch account, add one, disconnect or remove the current one. */
 export function AccountActions({ account }: { account: AccountView }) {
   const id = useId();
+  const texts = useTexts();
+  const t = texts.account;
   const actions = useActions();
   const accounts = useAppState((s) => s.accounts);
   const policy = useAppState((s) => s.policy);
@@ -22,7 +25,7 @@ export function AccountActions({ account }: { account: AccountView }) {
     <div className="account-actions">
       {accounts.length > 1 && (
         <div className="field">
-          <label htmlFor={`${id}-account`}>Account</label>
+          <label htmlFor={`${id}-account`}>{t.account}</label>
           <select
             id={`${id}-account`}
             className="select"
@@ -43,10 +46,10 @@ export function AccountActions({ account }: { account: AccountView }) {
           className="button small"
           data-testid="add-account"
           disabled={addLocked}
-          title={addLocked ? `Adding accounts is locked. ${policy?.reason ?? ''}` : undefined}
+          title={addLocked ? t.addLocked(policy?.reason ?? '') : undefined}
           onClick={() => actions.setAddingAccount(true)}
         >
-          Add account
+          {t.add}
         </button>
         {connected && (
           <button
@@ -54,10 +57,10 @@ export function AccountActions({ account }: { account: AccountView }) {
             className="button small"
             onClick={async () => {
               const r = await actions.disconnectAccount(account.id);
-              setError(r.ok ? null : r.error.message);
+              setError(r.ok ? null : errorText(texts, r.error));
             }}
           >
-            Disconnect
+            {t.disconnect}
           </button>
         )}
         {confirmRemove ? (
@@ -68,18 +71,18 @@ export function AccountActions({ account }: { account: AccountView }) {
               onClick={async () => {
                 const r = await actions.removeAccount(account.id);
                 setConfirmRemove(false);
-                setError(r.ok ? null : r.error.message);
+                setError(r.ok ? null : errorText(texts, r.error));
               }}
             >
-              Really remove {account.jid}?
+              {t.reallyRemove(account.jid)}
             </button>
             <button type="button" className="button small" onClick={() => setConfirmRemove(false)}>
-              Keep
+              {t.keep}
             </button>
           </>
         ) : (
           <button type="button" className="button small" onClick={() => setConfirmRemove(true)}>
-            Remove account
+            {t.remove}
           </button>
         )}
       </div>

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { CertificateInfo } from '../../shared/contract';
 import { CertificateDialog } from '../components/CertificateDialog';
 import { LoginForm, type LoginValues } from '../components/LoginForm';
+import { errorText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
 type PendingTrust = { certificate: CertificateInfo; values: LoginValues };
@@ -9,6 +10,7 @@ type PendingTrust = { certificate: CertificateInfo; values: LoginValues };
 /** First start, or "Add account": the sign-in form and, if needed, the certificate decision. */
 export function AddAccountScreen({ canCancel }: { canCancel: boolean }) {
   const actions = useActions();
+  const texts = useTexts();
   const secretStorage = useAppState((s) => s.secretStorage);
   const policy = useAppState((s) => s.policy);
   const [busy, setBusy] = useState(false);
@@ -30,7 +32,7 @@ export function AddAccountScreen({ canCancel }: { canCancel: boolean }) {
       setPending({ certificate: e.certificate, values });
     } else {
       setPending(null);
-      setError(e.message);
+      setError(errorText(texts, e));
     }
   }
 
@@ -55,7 +57,7 @@ export function AddAccountScreen({ canCancel }: { canCancel: boolean }) {
           onTrust={() => void attempt(pending.values, pending.certificate.sha256)}
           onCancel={() => {
             setPending(null);
-            setError(`Not connected: the certificate of ${server} was not trusted.`);
+            setError(texts.login.notTrusted(server));
           }}
         />
       )}

@@ -2,6 +2,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { ErrorScreen, LoadingScreen } from '../components/ErrorScreen';
 import { chooseScreen } from '../store/transitions';
 import { ShortcutsHelp } from '../components/ShortcutsHelp';
+import { useTexts } from '../i18n/i18n';
 import { useActions, useAppState, useAppStore } from './context';
 import { platform, useShortcuts, useWindowTitle } from './useShortcuts';
 import { AddAccountScreen } from './AddAccountScreen';
@@ -19,13 +20,14 @@ export function App() {
   const store = useAppStore();
   const actions = useActions();
   const helpOpen = useAppState((s) => s.shortcutsHelpOpen);
+  const texts = useTexts();
   useWindowTitle();
   useShortcuts(store, actions);
   return (
     <LinkOpener.Provider value={actions.askToOpenLink}>
       {storageProblem && (
         <p className="storage-problem" role="alert" data-testid="storage-problem">
-          {storageProblem}
+          {texts.errors.withDetail(texts.app.storageProblem, storageProblem)}
         </p>
       )}
       <PolicyNotice />
@@ -41,6 +43,7 @@ export function App() {
 
 function Screen() {
   const actions = useActions();
+  const texts = useTexts();
   const screen = chooseScreen(
     useAppState(
       useShallow((s) => ({
@@ -57,9 +60,9 @@ function Screen() {
     case 'load-failed':
       return (
         <ErrorScreen
-          title="Klatsch could not load your data"
-          message={screen.message}
-          actionLabel="Try again"
+          title={texts.app.couldNotLoadTitle}
+          message={texts.errors.withDetail(texts.app.couldNotLoadMessage, screen.message)}
+          actionLabel={texts.app.tryAgain}
           onAction={() => void actions.loadSnapshot()}
         />
       );

@@ -1,12 +1,15 @@
 import { useState } from 'react';
 import type { AccountView } from '../../shared/contract';
 import { CertificateWarning } from '../components/CertificateWarning';
+import { errorText, useTexts } from '../i18n/i18n';
 import { changedCertificate } from '../store/transitions';
 import { useActions } from './context';
 
 /** The changed-certificate warning for one account, or nothing when its certificate is fine. */
 export function CertificateWarningPanel({ account }: { account: AccountView }) {
   const actions = useActions();
+  const texts = useTexts();
+  const t = texts.certificate;
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   // Main may keep showing the old error until the next attempt (e.g. while it waits for a
@@ -17,8 +20,7 @@ export function CertificateWarningPanel({ account }: { account: AccountView }) {
   if (trusted === certificate.sha256) {
     return (
       <p className="notice" role="status">
-        The new certificate is trusted now.
-        {account.hasStoredPassword ? ' Connecting…' : ' Enter your password to connect.'}
+        {t.trustedNow} {account.hasStoredPassword ? t.connectingNow : t.enterPasswordToConnect}
       </p>
     );
   }
@@ -35,7 +37,7 @@ export function CertificateWarningPanel({ account }: { account: AccountView }) {
         const result = await actions.trustNewCertificate(account.id, certificate.sha256);
         setBusy(false);
         if (result.ok) setTrusted(certificate.sha256);
-        else setError(result.error.message);
+        else setError(errorText(texts, result.error));
       }}
     />
   );

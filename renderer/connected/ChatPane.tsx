@@ -6,6 +6,7 @@ import { ChatHeader } from '../components/ChatHeader';
 import { Composer } from '../components/Composer';
 import { MessageList, type OlderHistory } from '../components/MessageList';
 import { PrivateHistorySetting } from '../components/PrivateHistorySetting';
+import { errorText, useTexts } from '../i18n/i18n';
 import { displayName } from '../store/transitions';
 import { chatKeyString } from '../store/types';
 import { useActions, useAppState } from './context';
@@ -14,6 +15,7 @@ const noMessages: never[] = [];
 
 function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const actions = useActions();
+  const texts = useTexts();
   const rosterContact = useAppState((s) => s.rosters[accountId]?.find((c) => c.jid === peer));
   const messages = useAppState((s) => s.chats[accountId]?.[peer] ?? noMessages);
   const draft = useAppState((s) => s.drafts[chatKeyString({ accountId, peer })] ?? '');
@@ -55,7 +57,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   /** Shows a failed request's reason under the composer. */
   async function report(request: Promise<Result<unknown>>) {
     const result = await request;
-    setError(result.ok ? null : result.error.message);
+    setError(result.ok ? null : errorText(texts, result.error));
   }
 
   /** Runs an authentication request; closes the dialog when it went through. */
@@ -63,7 +65,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
     setBusy(true);
     const result = await request();
     setBusy(false);
-    setAuthError(result.ok ? null : result.error.message);
+    setAuthError(result.ok ? null : errorText(texts, result.error));
     if (result.ok) setAuthOpen(null);
   }
 
@@ -90,7 +92,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
       actions.setDraft(chat, '');
       const result = await actions.correctMessage(accountId, peer, target.id, text);
       if (!result.ok) {
-        setError(`Not corrected: ${result.error.message}`);
+        setError(texts.errors.notCorrected(errorText(texts, result.error)));
         actions.setDraft(chat, text);
       }
       return;
@@ -99,14 +101,14 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
     actions.composerSent(accountId, peer);
     const result = await actions.sendMessage(accountId, peer, text);
     if (!result.ok) {
-      setError(`Not sent: ${result.error.message}`);
+      setError(texts.errors.notSent(errorText(texts, result.error)));
       // Give the text back, unless the user has already started a new one.
       if (actions.getDraft(chat) === '') actions.setDraft(chat, text);
     }
   }
 
   return (
-    <section className="chat-view" data-testid="chat-view" data-peer={peer} aria-label={`Chat with ${name}`}>
+    <section className="chat-view" data-testid="chat-view" data-peer={peer} aria-label={texts.chat.chatWith(name)}>
       <ChatHeader
         contact={contact}
         onStartPrivate={() => void report(actions.startPrivate(accountId, peer))}
@@ -121,7 +123,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
       <PrivateHistorySetting
         contactName={name}
         keep={contact.keepPrivateHistory ?? false}
-        {...(historyOff ? { lockedReason: `Your administrator has turned the chat history off. ${policyReason}` } : {})}
+        {...(historyOff ? { lockedReason: texts.chat.historyOff(policyReason) } : {})}
         onChange={(keep) => void report(actions.setKeepPrivateHistory(accountId, peer, keep))}
       />
       <AuthPanel
@@ -176,7 +178,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         {...(connected || older.status !== 'idle' ? { older: { ...older, onLoad: () => void loadOlder() } } : {})}
       />
       <p className="hint typing-indicator" data-testid="typing-indicator" aria-live="polite">
-        {contact.chatState === 'composing' ? `${name} is typing…` : ''}
+        {contact.chatState === 'composing' ? texts.chat.typing(name) : ''}
       </p>
       <Composer
         peerName={name}
@@ -196,11 +198,12 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
 }
 
 export function ChatPane({ accountId }: { accountId: string }) {
+  const texts = useTexts();
   const selected = useAppState((s) => (s.selected?.accountId === accountId ? s.selected.peer : null));
   if (!selected) {
     return (
       <div className="chat-placeholder">
-        <p className="muted">Choose a contact to start chatting.</p>
+        <p className="muted">{texts.chat.chooseContact}</p>
       </div>
     );
   }

@@ -11,9 +11,9 @@ import { OwnAvatar } from '../components/OwnAvatar';
 import { Roster } from '../components/Roster';
 import { RosterFilter } from '../components/RosterFilter';
 import { SubscriptionRequests } from '../components/SubscriptionRequests';
+import { errorText, useTexts } from '../i18n/i18n';
 import { createRosterSectionsSelector, warmSearchKeys } from '../store/rosterView';
 import { contactsWithConversations } from '../store/transitions';
-import { useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
 const noContacts: Contact[] = [];
@@ -23,6 +23,7 @@ const noAvatars: Record<string, string> = {};
 
 function SubscriptionRequestsConnected({ accountId }: { accountId: string }) {
   const actions = useActions();
+  const texts = useTexts();
   const requests = useAppState((s) => s.subscriptionRequests[accountId] ?? noRequests);
   const [busyJid, setBusyJid] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -35,7 +36,7 @@ function SubscriptionRequestsConnected({ accountId }: { accountId: string }) {
         setBusyJid(jid);
         const result = await actions.answerSubscription(accountId, jid, approve);
         setBusyJid(null);
-        setError(result.ok ? null : result.error.message);
+        setError(result.ok ? null : errorText(texts, result.error));
       }}
     />
   );
@@ -43,9 +44,10 @@ function SubscriptionRequestsConnected({ accountId }: { accountId: string }) {
 
 function AddContactDialog({ account, groups, address, onClose }: { account: AccountView; groups: string[]; address: string; onClose: () => void }) {
   const actions = useActions();
+  const texts = useTexts();
   return (
     <ModalDialog className="contact-dialog" testId="add-contact-dialog" labelledBy="add-contact-title" onClose={onClose}>
-      <h2 id="add-contact-title">Add contact</h2>
+      <h2 id="add-contact-title">{texts.contactForm.addTitle}</h2>
       <AddContactForm
         ownJid={account.jid}
         initialAddress={address}
@@ -54,7 +56,7 @@ function AddContactDialog({ account, groups, address, onClose }: { account: Acco
         onCancel={onClose}
         onSubmit={async ({ jid, name, groups: chosen }) => {
           const result = await actions.addContact(account.id, jid, name, chosen);
-          if (!result.ok) return result.error.message;
+          if (!result.ok) return errorText(texts, result.error);
           onClose();
           return null;
         }}
@@ -65,6 +67,7 @@ function AddContactDialog({ account, groups, address, onClose }: { account: Acco
 
 function EditContactDialog({ account, contact, onClose }: { account: AccountView; contact: Contact; onClose: () => void }) {
   const actions = useActions();
+  const texts = useTexts();
   return (
     <ModalDialog className="contact-dialog" testId="edit-contact-dialog" labelledBy="edit-contact-title" onClose={onClose}>
       <EditContactForm
@@ -75,18 +78,18 @@ function EditContactDialog({ account, contact, onClose }: { account: AccountView
         onSave={async (name, groups) => {
           if (name !== (contact.name ?? '')) {
             const renamed = await actions.renameContact(account.id, contact.jid, name);
-            if (!renamed.ok) return renamed.error.message;
+            if (!renamed.ok) return errorText(texts, renamed.error);
           }
           if (groups.join('\n') !== contact.groups.join('\n')) {
             const regrouped = await actions.setContactGroups(account.id, contact.jid, groups);
-            if (!regrouped.ok) return regrouped.error.message;
+            if (!regrouped.ok) return errorText(texts, regrouped.error);
           }
           onClose();
           return null;
         }}
         onRemove={async () => {
           const removed = await actions.removeContact(account.id, contact.jid);
-          if (!removed.ok) return removed.error.message;
+          if (!removed.ok) return errorText(texts, removed.error);
           onClose();
           return null;
         }}
@@ -103,6 +106,7 @@ function AccountRoster({ account, headed }: { account: AccountView; headed: bool
   const accountId = account.id;
   const t = useTexts().accounts;
   const actions = useActions();
+  const texts = useTexts();
   const roster = useAppState((s) => s.rosters[accountId] ?? noContacts);
   const peers = useAppState((s) => s.chats[accountId]);
   const filter = useAppState((s) => s.rosterFilter);
@@ -134,7 +138,7 @@ function AccountRoster({ account, headed }: { account: AccountView; headed: bool
       <SubscriptionRequestsConnected accountId={accountId} />
       <div className="roster-heading">
         <h2 className="sidebar-heading" id={headingId}>
-          {headed ? <span className="heading-account">{t.contactsOf(account.jid)}</span> : 'Contacts'}
+          {headed ? <span className="heading-account">{t.contactsOf(account.jid)}</span> : texts.contacts.heading}
         </h2>
         <button
           type="button"
@@ -143,7 +147,7 @@ function AccountRoster({ account, headed }: { account: AccountView; headed: bool
           title={headed ? t.addContactTo(account.jid) : undefined}
           onClick={() => actions.openAddContact(accountId)}
         >
-          + Add contact
+          {texts.contacts.add}
         </button>
       </div>
       <Roster
@@ -196,6 +200,7 @@ export function ContactsPanel({ account }: { account: AccountView }) {
 /** Our own picture, in the account settings. */
 export function OwnAvatarConnected({ account }: { account: AccountView }) {
   const actions = useActions();
+  const texts = useTexts();
   const avatar = useAppState((s) => s.avatars[account.id]?.[account.jid]);
   return (
     <OwnAvatar
@@ -204,7 +209,7 @@ export function OwnAvatarConnected({ account }: { account: AccountView }) {
       connected={account.connection.kind === 'online'}
       onChange={async (image) => {
         const result = await actions.setAvatar(account.id, image);
-        return result.ok ? null : result.error.message;
+        return result.ok ? null : errorText(texts, result.error);
       }}
     />
   );

@@ -2,16 +2,17 @@ import { useState } from 'react';
 import type { AccountView, OwnShow } from '../../shared/contract';
 import { ConnectionStatus } from '../components/ConnectionStatus';
 import { OwnPresence } from '../components/OwnPresence';
+import { errorText, useTexts } from '../i18n/i18n';
 import { AccountActions } from './AccountActions';
 import { ContactsPanel, OwnAvatarConnected } from './ContactsPanel';
 import { useActions, useAppState } from './context';
 import { TrustManager } from './TrustManager';
 import { AccountsBar } from './AccountsBar';
 import { OpenSettingsButton } from './SettingsScreen';
-import { useTexts } from '../i18n/i18n';
 
 function OwnPresenceConnected({ account }: { account: AccountView }) {
   const actions = useActions();
+  const texts = useTexts();
   // What the user just chose, shown until main has confirmed it.
   const [pending, setPending] = useState<{ show: OwnShow; status: string } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -26,7 +27,7 @@ function OwnPresenceConnected({ account }: { account: AccountView }) {
         setPending({ show, status });
         const result = await actions.setPresence(account.id, show, status);
         setPending(null);
-        setError(result.ok ? null : result.error.message);
+        setError(result.ok ? null : errorText(texts, result.error));
       }}
     />
   );
@@ -34,6 +35,7 @@ function OwnPresenceConnected({ account }: { account: AccountView }) {
 
 function ConnectionStatusConnected({ account }: { account: AccountView }) {
   const actions = useActions();
+  const texts = useTexts();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   return (
@@ -45,7 +47,7 @@ function ConnectionStatusConnected({ account }: { account: AccountView }) {
         setBusy(true);
         const result = await actions.connectAccount(account.id);
         setBusy(false);
-        setError(result.ok ? null : result.error.message);
+        setError(result.ok ? null : errorText(texts, result.error));
       }}
     />
   );
@@ -54,17 +56,18 @@ function ConnectionStatusConnected({ account }: { account: AccountView }) {
 /** The account's own OTR key: being made (it takes a moment, off the UI thread), or kept only in memory. */
 function OtrKeyStatus({ account }: { account: AccountView }) {
   const key = account.otrKey;
+  const texts = useTexts();
   if (key?.generating) {
     return (
       <p className="key-status" role="status" data-testid="otr-key-generating">
-        <span className="spinner" aria-hidden="true" /> Creating your encryption key…
+        <span className="spinner" aria-hidden="true" /> {texts.sidebar.creatingKey}
       </p>
     );
   }
   if (key?.notStoredReason) {
     return (
       <p className="key-status warning" role="status">
-        {key.notStoredReason}
+        {texts.errors.withDetail(texts.sidebar.keyNotStored, key.notStoredReason)}
       </p>
     );
   }
@@ -73,9 +76,10 @@ function OtrKeyStatus({ account }: { account: AccountView }) {
 
 function ShortcutsHelpButton() {
   const open = useAppState((s) => s.shortcutsHelpSet);
+  const texts = useTexts();
   return (
     <button type="button" className="button subtle small" data-testid="open-shortcuts-help" onClick={() => open(true)}>
-      Keyboard shortcuts <kbd>?</kbd>
+      {texts.sidebar.shortcuts} <kbd>?</kbd>
     </button>
   );
 }
@@ -96,20 +100,21 @@ export function Sidebar({ account }: { account: AccountView }) {
   const trustOpen = useAppState((s) => s.dialog?.kind === 'trust-manager');
   const texts = useTexts();
   return (
-    <nav className="sidebar" aria-label="Account and contacts">
+    <nav className="sidebar" aria-label={texts.sidebar.label}>
       <div className="sidebar-top">
         <AccountsBar activeId={account.id} />
         <OwnPresenceConnected key={account.id} account={account} />
         <ConnectionStatusConnected key={`status-${account.id}`} account={account} />
         <OtrKeyStatus account={account} />
         <details className="account-menu">
-          <summary>Account settings</summary>
+          <summary>{texts.sidebar.accountSettings}</summary>
           <OwnAvatarConnected account={account} />
           <AccountActions account={account} />
           <ShortcutsHelpButton />
         </details>
         <button type="button" className="button subtle small" data-testid="open-trust-manager" onClick={() => actions.openDialog({ kind: 'trust-manager' })}>
-          🔑 Encryption keys
+          <span aria-hidden="true">🔑 </span>
+          {texts.sidebar.encryptionKeys}
         </button>
         <SearchButton />
         {trustOpen && <TrustManager onClose={() => actions.closeDialog()} />}

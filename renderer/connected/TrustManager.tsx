@@ -1,11 +1,15 @@
 import { useEffect, useState } from 'react';
+import type { Result } from '../../shared/contract';
 import { ModalDialog } from '../components/ModalDialog';
 import { TrustList, type TrustListData } from '../components/TrustList';
+import { errorText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
 /** The trust manager: a dialog over everything, fetched again whenever main says trust changed. */
 export function TrustManager({ onClose }: { onClose: () => void }) {
   const actions = useActions();
+  const texts = useTexts();
+  const t = texts.trust;
   const revision = useAppState((s) => s.trustRevision);
   const accounts = useAppState((s) => s.accounts);
   const [data, setData] = useState<TrustListData | null>(null);
@@ -23,18 +27,18 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
       if (result.ok) {
         setData(result.value);
         setError(null);
-      } else setError(result.error.message);
+      } else setError(errorText(texts, result.error));
     });
     return () => {
       current = false;
     };
-  }, [actions, revision]);
+  }, [actions, revision, texts]);
 
-  async function run(request: Promise<{ ok: boolean; error?: { message: string } }>) {
+  async function run(request: Promise<Result<unknown>>) {
     setBusy(true);
     const result = await request;
     setBusy(false);
-    setError(result.ok ? null : (result.error?.message ?? 'That did not work.'));
+    setError(result.ok ? null : errorText(texts, result.error));
   }
 
   async function importFiles(replaceKeys: boolean) {
@@ -44,14 +48,14 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
     setConflict(null);
     setMoved(null);
     if (!result.ok) {
-      if (result.error.code === 'already-exists') setConflict(result.error.message);
-      else setError(result.error.message);
+      if (result.error.code === 'already-exists') setConflict(errorText(texts, result.error));
+      else setError(errorText(texts, result.error));
       return;
     }
     setError(null);
     if (result.value.cancelled) return;
     const keys = result.value.accounts.map((a) => a.jid).join(', ');
-    setMoved(`Imported the key of ${keys} and ${result.value.fingerprints} contact key${result.value.fingerprints === 1 ? '' : 's'}.`);
+    setMoved(t.imported(keys, result.value.fingerprints));
   }
 
   async function exportFiles() {
@@ -59,16 +63,14 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
     const result = await actions.exportLibotr();
     setBusy(false);
     setMoved(null);
-    if (!result.ok) setError(result.error.message);
-    else if (!result.value.cancelled) setMoved(`Saved otr.private_key, otr.fingerprints and otr.instance_tags in ${result.value.folder}.`);
+    if (!result.ok) setError(errorText(texts, result.error));
+    else if (!result.value.cancelled) setMoved(t.exported(result.value.folder ?? ''));
   }
 
   return (
     <ModalDialog className="trust-dialog" testId="trust-manager" labelledBy="trust-title" onClose={onClose}>
-      <h2 id="trust-title">Encryption keys</h2>
-      <p className="muted">
-        Each private conversation is made with a key. A verified key means you made sure it belongs to that contact.
-      </p>
+      <h2 id="trust-title">{t.title}</h2>
+      <p className="muted">{t.intro}</p>
       <TrustList
         data={data}
         error={error}
@@ -78,27 +80,24 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
         onCopy={(fingerprint) => {
           void navigator.clipboard?.writeText(fingerprint).then(
             () => setCopied(fingerprint),
-            () => setError('Could not copy: select the fingerprint and copy it by hand.'),
+            () => setError(t.copyFailed),
           );
         }}
         onVerify={(key, verified) => void run(actions.setTrust(key.accountId, key.peer, key.fingerprint, verified))}
         onForget={(key) => void run(actions.forgetFingerprint(key.accountId, key.peer, key.fingerprint))}
       />
       <section className="libotr-move" aria-labelledby="libotr-title">
-        <h3 id="libotr-title">Move from Pidgin or another OTR app</h3>
-        <p className="hint">
-          Bring your key and the keys you verified from a libotr app (Pidgin keeps them in its .purple folder), or save
-          Klatsch’s for one. The private key file is secret: keep it to yourself.
-        </p>
+        <h3 id="libotr-title">{t.moveTitle}</h3>
+        <p className="hint">{t.moveHint}</p>
         {conflict && (
           <div className="auth-panel warning" role="alert" data-testid="libotr-conflict">
             <p>{conflict}</p>
             <div className="button-row start">
               <button type="button" className="button" disabled={busy} data-testid="libotr-replace" onClick={() => void importFiles(true)}>
-                Replace the key
+                {t.replaceKey}
               </button>
               <button type="button" className="button subtle" onClick={() => setConflict(null)}>
-                Keep Klatsch’s key
+                {t.keepKey}
               </button>
             </div>
           </div>
@@ -110,16 +109,16 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
         )}
         <div className="button-row start">
           <button type="button" className="button small" disabled={busy} data-testid="libotr-import" onClick={() => void importFiles(false)}>
-            Import from a folder…
+            {t.import}
           </button>
           <button type="button" className="button small" disabled={busy} data-testid="libotr-export" onClick={() => void exportFiles()}>
-            Export to a folder…
+            {t.export}
           </button>
         </div>
       </section>
       <div className="button-row">
         <button type="button" className="button primary" data-testid="trust-close" onClick={onClose}>
-          Close
+          {t.close}
         </button>
       </div>
     </ModalDialog>

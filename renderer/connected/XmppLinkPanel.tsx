@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
 /**
@@ -8,6 +9,7 @@ import { useActions, useAppState } from './context';
  */
 export function XmppLinkPanel() {
   const actions = useActions();
+  const t = useTexts().xmppLink;
   const link = useAppState((s) => s.xmppLink);
   const accountId = useAppState((s) => s.activeAccountId);
   const dismiss = () => actions.clearXmppLink();
@@ -30,21 +32,21 @@ export function XmppLinkPanel() {
     actions.clearXmppLink();
   };
   return (
-    <div className="storage-problem xmpp-link" role="dialog" aria-label="Link to a contact" data-testid="xmpp-link">
+    <div className="storage-problem xmpp-link" role="dialog" aria-label={t.label} data-testid="xmpp-link">
       <p>
-        {link.action === 'add-contact' ? `Add ${link.jid} as a contact and open a chat?` : `Open the chat with ${link.jid}?`}
+        {link.action === 'add-contact' ? t.addAndOpen(link.jid) : t.open(link.jid)}
       </p>
       {link.otrFingerprint && (
         <p>
-          Fingerprint to verify: <code data-testid="xmpp-link-fingerprint">{link.otrFingerprint}</code>
+          {t.fingerprint} <code data-testid="xmpp-link-fingerprint">{link.otrFingerprint}</code>
         </p>
       )}
       <div className="button-row">
         <button type="button" className="button small" onClick={dismiss}>
-          Dismiss
+          {t.dismiss}
         </button>
         <button type="button" className="button small primary" data-testid="xmpp-link-open" onClick={open}>
-          {link.action === 'add-contact' ? 'Add and open chat' : 'Open chat'}
+          {link.action === 'add-contact' ? t.addAndOpenButton : t.openButton}
         </button>
       </div>
     </div>

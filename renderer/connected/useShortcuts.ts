@@ -6,6 +6,7 @@ import { useEffect } from 'react';
 import { nextUnreadJid, shortcutFor, totalUnread, windowTitle, type Platform } from '../shortcuts';
 import type { AppStore } from '../store/store';
 import type { Actions } from '../store/actions';
+import { useTexts } from '../i18n/i18n';
 import { useAppState } from './context';
 
 export const platform: Platform = typeof navigator !== 'undefined' && /Mac/.test(navigator.userAgent) ? 'mac' : 'other';
@@ -13,9 +14,10 @@ export const platform: Platform = typeof navigator !== 'undefined' && /Mac/.test
 /** "(3) Klatsch": Electron's BrowserWindow shows the page title. */
 export function useWindowTitle(): void {
   const unread = useAppState((s) => totalUnread(s.rosters));
+  const texts = useTexts();
   useEffect(() => {
-    document.title = windowTitle(unread);
-  }, [unread]);
+    document.title = windowTitle(unread, texts.app);
+  }, [unread, texts]);
 }
 
 function isTextField(el: Element | null): boolean {

@@ -24,3 +24,11 @@ export function languageFromPreferences(preferred: readonly string[]): Language 
   }
   return 'en';
 }
+
+/**
+ * The locale for dates and numbers: the OS's own tag for that language when it has one
+ * (en-GB keeps its day-month order), else the bare language.
+ */
+export function localeFor(language: Language, preferred: readonly string[]): string {
+  return preferred.find((tag) => tag.toLowerCase().split(/[-_]/)[0] === language)?.replace('_', '-') ?? language;
+}

@@ -4,9 +4,10 @@
  * the nearest `LanguageProvider`, so presentational components need no store.
  */
 import { createContext, useContext, type ReactNode } from 'react';
-import { catalogFor, type Catalog, type Language } from './catalog';
+import { catalogFor, localeFor, type Catalog, type Language } from './catalog';
 
-export { languageFromPreferences, languages, type Catalog, type Language } from './catalog';
+export { languageFromPreferences, languages, localeFor, type Catalog, type Language } from './catalog';
+export { errorText } from './errors';
 
 const LanguageContext = createContext<Language>('en');
 
@@ -20,4 +21,10 @@ export function useLanguage(): Language {
 
 export function useTexts(): Catalog {
   return catalogFor(useContext(LanguageContext));
+}
+
+/** The BCP 47 locale for Intl (dates, times, numbers) in the active language. */
+export function useLocale(): string {
+  const language = useLanguage();
+  return localeFor(language, typeof navigator === 'undefined' ? [] : navigator.languages);
 }

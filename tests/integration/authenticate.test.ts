@@ -80,7 +80,8 @@ describe('authenticating contacts', () => {
     assert.equal(bobDone.privacy, 'private', 'answering a question proves nothing about the asker');
     assert.deepEqual(await trustOf(alice, jid('bob')), ['verified-smp']);
     assert.deepEqual(await trustOf(bob, jid('alice')), ['unverified']);
-    await bob.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && /has verified you/.test(e.message.body), { after: from });
+    const notice = await bob.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && /has verified you/.test(e.message.body), { after: from });
+    assert.deepEqual(notice.message.notice, { kind: 'smp-verified-by-them' }, 'the UI words it by its kind');
   });
 
   test('a wrong answer fails on both sides and clears the asker’s trust', async () => {

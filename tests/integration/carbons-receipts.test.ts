@@ -109,6 +109,7 @@ describe('carbons and receipts', () => {
     const since = alice.events.slice(from).filter((e) => e.name === 'messageUpserted').map((e) => (e.payload as { message: ChatMessage }).message);
     const notices = since.filter((m) => m.direction === 'notice' && /another of your devices/.test(m.body));
     assert.deepEqual(notices.map((m) => m.peer).sort(), [jid('bob'), jid('carol')], 'one notice per chat, not one per message');
+    assert.ok(notices.every((m) => m.notice?.kind === 'other-device-private'), 'the UI words them by their kind');
     assert.ok(!messages(alice).some((m) => m.body.includes('?OTR')), 'no OTR data shown');
     assert.ok(!messages(alice).some((m) => /could not be read/.test(m.body)), 'the engine never saw the copies');
     const wire = await server.receivedStanzas();

@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountView, ChatMessage } from '../../shared/contract.js';
+import { ErrorCode, type AccountView, type ChatMessage } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 
@@ -96,6 +96,7 @@ describe('chatting', () => {
     assert.ok(reconnecting.connection.kind === 'reconnecting');
     assert.ok(reconnecting.connection.retryAt > Date.now() - 5_000, 'the UI can count down to the next attempt');
     assert.ok(reconnecting.connection.reason.length > 0, 'the reason is shown');
+    assert.ok(ErrorCode.safeParse(reconnecting.connection.reasonCode).success, 'with its code, for the UI to say it in the user’s language');
     const dropped = await alice.waitFor('rosterReplaced', () => true, { after: aliceFrom });
     assert.deepEqual(
       dropped.contacts.map((c) => c.presence.show),

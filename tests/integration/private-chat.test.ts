@@ -125,7 +125,8 @@ describe('private conversations over XMPP', () => {
     const from = alice.events.length;
     await bob.call('disconnectAccount', { accountId: bobAccount.id });
     await privacyOf(alice, jid('bob'), 'finished', from);
-    await alice.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && /went offline/.test(e.message.body), { after: from });
+    const offline = await alice.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && /went offline/.test(e.message.body), { after: from });
+    assert.deepEqual(offline.message.notice, { kind: 'peer-offline' }, 'the UI words it by its kind');
 
     const held = await send(alice, aliceAccount, jid('bob'), 'SECRET-DELTA');
     assert.equal(held.state, 'failed', 'marked in the chat, not sent in plaintext');

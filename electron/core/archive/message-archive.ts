@@ -181,7 +181,7 @@ export class MessageArchive {
         if (noticed.has(m.peer)) continue;
         noticed.add(m.peer);
         if (this.deps.has(m.peer, id, 'notice')) continue;
-        this.deps.put({ id, peer: m.peer, direction: 'notice', body: ARCHIVE_PRIVATE_NOTICE, timestamp, state: 'received' }, false);
+        this.deps.put({ id, peer: m.peer, direction: 'notice', body: ARCHIVE_PRIVATE_NOTICE, timestamp, state: 'received', notice: { kind: 'archive-private' } }, false);
         continue;
       }
       const list = this.deps.list(m.peer);

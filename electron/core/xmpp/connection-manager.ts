@@ -135,7 +135,7 @@ export class ConnectionManager extends EventEmitter {
     const delay = backoffDelay(this.attempt, { ...this.options.backoff, ...(this.options.random ? { random: this.options.random } : {}) });
     this.attempt++;
     const now = this.options.now?.() ?? Date.now();
-    this.setState({ kind: 'reconnecting', retryAt: now + delay, attempt: this.attempt, reason: reason.appError.message });
+    this.setState({ kind: 'reconnecting', retryAt: now + delay, attempt: this.attempt, reason: reason.appError.message, reasonCode: reason.appError.code });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       if (generation !== this.generation) return;
