@@ -39,6 +39,13 @@ const requestTable = {
   setAvatar: true,
   setChatState: true,
   correctMessage: true,
+  // Group chats
+  joinRoom: true,
+  leaveRoom: true,
+  sendRoomMessage: true,
+  setRoomSubject: true,
+  markRoomRead: true,
+  listRooms: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {
@@ -51,6 +58,10 @@ const eventTable = {
   trustChanged: true,
   subscriptionRequestsChanged: true,
   avatarChanged: true,
+  // Group chats
+  roomUpdated: true,
+  roomRemoved: true,
+  roomMessageUpserted: true,
 } as const satisfies Record<EventName, true>;
 
 export const requestNamesForCheck = Object.keys(requestTable) as RequestName[];

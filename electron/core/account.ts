@@ -36,6 +36,7 @@ import { isRosterPushFrom, parseSubscriptionPresence } from './xmpp/roster-stanz
 import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
 import type { AccountPolicyHooks } from './policy/account-policy.js';
+import { Rooms, type StoredRoom } from './muc/rooms.js';
 
 export type EventSink = <E extends EventName>(name: E, payload: EventOf<E>) => void;
 
@@ -55,6 +56,8 @@ export interface AccountDeps {
   policy?: AccountPolicyHooks;
   /** The account's stored chats (encrypted at rest); absent: chats live in memory only. */
   history?: HistoryStore;
+  /** Group chats: their stored messages (encrypted at rest), and storing the rooms to enter again. */
+  rooms?: { history?: HistoryStore; save: (rooms: StoredRoom[]) => Promise<void>; joinTimeoutMs?: number };
 }
 
 /** What this account does when a contact has no policy of its own (XEP-0364: offer OTR, start when answered). */
@@ -82,6 +85,8 @@ export class Account {
   readonly chatStates: OutgoingChatStates;
   /** Contacts typing now (contacts only, so bounded by the roster). */
   private readonly typing = new Set<string>();
+  /** Group chats (muc/rooms.ts): never end-to-end encrypted, never through the OTR engine. */
+  readonly rooms: Rooms;
 
   constructor(stored: StoredAccount, private readonly deps: AccountDeps) {
     this.stored = stored;
@@ -125,6 +130,17 @@ export class Account {
         await this.connection.activeSession?.send(chatStateMessage(peer, randomUUID(), state));
       },
     });
+    this.rooms = new Rooms(stored.rooms ?? [], {
+      session: () => this.connection.activeSession ?? undefined,
+      domain: () => this.stored.jid.split('@')[1] ?? '',
+      roomUpdated: (room) => this.deps.emit('roomUpdated', { accountId: this.id, room }),
+      roomRemoved: (room) => this.deps.emit('roomRemoved', { accountId: this.id, room }),
+      messageUpserted: (message) => this.deps.emit('roomMessageUpserted', { accountId: this.id, message }),
+      saveRooms: (rooms) => deps.rooms?.save(rooms) ?? Promise.resolve(),
+      ...(deps.rooms?.history ? { history: deps.rooms.history } : {}),
+      ...(deps.rooms?.joinTimeoutMs ? { joinTimeoutMs: deps.rooms.joinTimeoutMs } : {}),
+      now: this.now,
+    });
     this.otrTimer = setInterval(() => this.privateChats.tick(), 5_000);
     this.otrTimer.unref?.();
     this.connection = new ConnectionManager({
@@ -140,6 +156,7 @@ export class Account {
         this.typing.clear();
         this.dropPresences();
         this.privateChats.disconnected();
+        this.rooms.offline();
       }
       this.emitView();
     });
@@ -339,8 +356,10 @@ export class Account {
 
   async close(): Promise<void> {
     clearInterval(this.otrTimer);
+    this.rooms.close();
     await this.connection.disconnect();
     await this.deps.history?.close();
+    await this.deps.rooms?.history?.close();
   }
 
   keepsPrivateHistory(peer: string): boolean {
@@ -406,12 +425,14 @@ export class Account {
       await session.iq.request(enableCarbons()).catch(() => undefined);
       this.contactManager.rosterChanged();
       await session.send(presenceStanza(this.stored.ownPresence.show, this.stored.ownPresence.status));
+      this.rooms.sessionStarted(session); // after our presence: rooms are entered by presence too
     } catch {
       // The session ended meanwhile; the connection manager reports that.
     }
   }
 
   private onStanza(stanza: Element): void {
+    if (this.rooms.onStanza(stanza)) return; // group chat traffic never reaches the one-to-one chats
     if (stanza.name === 'presence') {
       const subscription = parseSubscriptionPresence(stanza);
       if (subscription) {
