@@ -6,6 +6,7 @@ import { AccountActions } from './AccountActions';
 import { ContactsPanel, OwnAvatarConnected } from './ContactsPanel';
 import { useActions, useAppState } from './context';
 import { TrustManager } from './TrustManager';
+import { RoomsPanel } from './RoomsPanel';
 
 function OwnPresenceConnected({ account }: { account: AccountView }) {
   const actions = useActions();
@@ -96,6 +97,7 @@ export function Sidebar({ account }: { account: AccountView }) {
         </button>
         {trustOpen && <TrustManager onClose={() => setTrustOpen(false)} />}
       </div>
+      <RoomsPanel key={`rooms-${account.id}`} account={account} />
       <ContactsPanel key={account.id} account={account} />
     </nav>
   );

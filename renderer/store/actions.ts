@@ -5,6 +5,7 @@
 import type { AccountId, AccountView, ChatMessage, KlatschApi, OwnShow, RequestOf, Result, OtrPolicy } from '../../shared/contract';
 import type { AppStore } from './store';
 import { chatKeyString, type ChatKey } from './types';
+import { createRoomActions } from './roomActions';
 
 export type AddAccountInput = RequestOf<'addAccount'>;
 
@@ -276,5 +277,8 @@ export function createActions(store: AppStore, api: KlatschApi) {
     contactChanged(accountId: AccountId, jid: string, unread: number): void {
       if (unread > 0 && isVisible(accountId, jid)) markRead({ accountId, peer: jid });
     },
+
+    // Group chats (roomActions.ts)
+    ...createRoomActions(store, api, settle),
   };
 }

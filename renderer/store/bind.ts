@@ -42,6 +42,15 @@ export function bindStoreToApi(store: AppStore, api: KlatschApi, actions: Action
       }),
     ),
     api.on.xmppLinkOpened((link) => apply(() => store.getState().xmppLinkSet(link))),
+    // Group chats
+    api.on.roomUpdated(({ accountId, room }) =>
+      apply(() => {
+        store.getState().roomUpdated(accountId, room);
+        actions.roomChanged(accountId, room);
+      }),
+    ),
+    api.on.roomRemoved(({ accountId, room }) => apply(() => store.getState().roomRemoved(accountId, room))),
+    api.on.roomMessageUpserted(({ accountId, message }) => apply(() => store.getState().roomMessageUpserted(accountId, message))),
   ];
 
   const unsubscribeStore = store.subscribe((state, prev) => {

@@ -8,6 +8,7 @@ import { createConnectionSlice } from './connectionSlice';
 import { createRosterSlice } from './rosterSlice';
 import { createChatsSlice } from './chatsSlice';
 import { createUiSlice } from './uiSlice';
+import { createRoomsSlice } from './roomsSlice';
 
 export type AppStore = StoreApi<AppState>;
 
@@ -17,5 +18,6 @@ export function createAppStore(): AppStore {
     ...createRosterSlice(...a),
     ...createChatsSlice(...a),
     ...createUiSlice(...a),
+    ...createRoomsSlice(...a),
   }));
 }
