@@ -9,17 +9,17 @@ const STICK_THRESHOLD = 48;
 /** A room's messages with the sender's nickname on each; every text is a text node, never HTML. */
 export function RoomMessages({ messages, ownNick }: { messages: ChatMessage[]; ownNick: string }) {
   const texts = useTexts().groupChat;
-  const ref = useRef<HTMLOListElement>(null);
+  const ref = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
   useLayoutEffect(() => {
     const list = ref.current;
     if (list && stick.current) list.scrollTop = list.scrollHeight;
   }, [messages]);
   return (
-    <ol
+    <div
       ref={ref}
-      className="message-list room-messages"
-      data-testid="room-messages"
+      className="message-scroll room-messages"
+      role="log"
       aria-label={texts.messagesLabel}
       tabIndex={0}
       onScroll={(e) => {
@@ -27,6 +27,7 @@ export function RoomMessages({ messages, ownNick }: { messages: ChatMessage[]; o
         stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_THRESHOLD;
       }}
     >
+      <ol className="messages" data-testid="room-messages">
       {messages.map((m) =>
         m.direction === 'notice' ? (
           <li key={`n-${m.id}`} className="message notice" data-testid="room-message" data-direction="notice">
@@ -67,6 +68,7 @@ export function RoomMessages({ messages, ownNick }: { messages: ChatMessage[]; o
           </li>
         ),
       )}
-    </ol>
+      </ol>
+    </div>
   );
 }
