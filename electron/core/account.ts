@@ -248,6 +248,7 @@ export class Account {
 
   async setPresence(show: OwnShow, status: string): Promise<void> {
     await this.connection.activeSession?.send(presenceStanza(show, status));
+    await this.rooms.presenceChanged(show);
   }
 
   /** Sends through the contact's private conversation (or in plaintext where the policy allows it). */

@@ -47,6 +47,8 @@ export function createActions(store: AppStore, api: KlatschApi) {
     return s.windowFocused && s.selected?.accountId === accountId && s.selected.peer === peer;
   }
 
+  const roomActions = createRoomActions(store, api, settle);
+
   return {
     async loadSnapshot(): Promise<Result<unknown>> {
       const result = await settle(api.getSnapshot({}));
@@ -239,6 +241,9 @@ export function createActions(store: AppStore, api: KlatschApi) {
       if (focused && sel && (s.rosters[sel.accountId]?.find((c) => c.jid === sel.peer)?.unread ?? 0) > 0) {
         markRead(sel);
       }
+      const room = s.selectedRoom;
+      const roomView = room && !sel ? s.rooms[room.accountId]?.find((r) => r.jid === room.peer) : undefined;
+      if (focused && room && roomView) roomActions.roomChanged(room.accountId, roomView);
     },
 
     /** Called for every message event: one arriving in the chat the user is looking at is read. */
@@ -279,6 +284,6 @@ export function createActions(store: AppStore, api: KlatschApi) {
     },
 
     // Group chats (roomActions.ts)
-    ...createRoomActions(store, api, settle),
+    ...roomActions,
   };
 }

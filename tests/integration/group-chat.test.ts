@@ -123,6 +123,14 @@ describe('group chat', () => {
     }
   });
 
+  test('our availability reaches the rooms we are in', async () => {
+    await cores.bob.call('setPresence', { accountId: accounts.bob.id, show: 'away', status: 'lunch' });
+    await cores.alice.waitFor('roomUpdated', (e) => e.room.jid === room && e.room.occupants.some((o) => o.nick === 'Bob' && o.show === 'away'));
+    const back = cores.alice.events.length;
+    await cores.bob.call('setPresence', { accountId: accounts.bob.id, show: 'online', status: '' });
+    await cores.alice.waitFor('roomUpdated', (e) => e.room.jid === room && e.room.occupants.some((o) => o.nick === 'Bob' && o.show === 'online'), { after: back });
+  });
+
   test('forged room traffic from outside a room is dropped: no room appears, no words are put into one', async () => {
     const bobFull = (accounts.bob.connection.kind === 'online' ? accounts.bob.connection.jid : '') || (await onlineJid(cores.bob, accounts.bob.id));
     const mallory = await rawLogin(target(), 'mallory', password);
@@ -158,12 +166,15 @@ describe('group chat', () => {
       const removed = await cores.carol.waitFor('roomUpdated', (e) => e.room.jid === lair && e.room.state === 'removed');
       assert.match(removed.room.error ?? '', /kicked.*Off topic/);
       assert.deepEqual(removed.room.occupants, []);
-      const settings = JSON.parse(await fs.readFile(path.join(cores.carol.profileDir, 'settings.json'), 'utf8')) as { accounts: { rooms?: { jid: string }[] }[] };
-      assert.deepEqual(
-        settings.accounts[0]!.rooms?.map((r) => r.jid),
-        [room],
-        'the room carol was kicked from is not entered again',
-      );
+      // The settings are written right after the event: read them until the write landed (bounded).
+      await eventually(async () => {
+        const settings = JSON.parse(await fs.readFile(path.join(cores.carol.profileDir, 'settings.json'), 'utf8')) as { accounts: { rooms?: { jid: string }[] }[] };
+        assert.deepEqual(
+          settings.accounts[0]!.rooms?.map((r) => r.jid),
+          [room],
+          'the room carol was kicked from is not entered again',
+        );
+      });
       await cores.carol.call('leaveRoom', { accountId: accounts.carol.id, room: lair });
       await cores.carol.waitFor('roomRemoved', (e) => e.room === lair);
     } finally {
@@ -204,8 +215,10 @@ describe('group chat', () => {
     await cores.carol.call('leaveRoom', { accountId: accounts.carol.id, room });
     await cores.carol.waitFor('roomRemoved', (e) => e.room === room);
     await cores.alice.waitFor('roomUpdated', (e) => e.room.jid === room && !e.room.occupants.some((o) => o.nick === 'Carol'));
-    const settings = JSON.parse(await fs.readFile(path.join(cores.carol.profileDir, 'settings.json'), 'utf8')) as { accounts: { rooms?: unknown[] }[] };
-    assert.deepEqual(settings.accounts[0]!.rooms, []);
+    await eventually(async () => {
+      const settings = JSON.parse(await fs.readFile(path.join(cores.carol.profileDir, 'settings.json'), 'utf8')) as { accounts: { rooms?: unknown[] }[] };
+      assert.deepEqual(settings.accounts[0]!.rooms, []);
+    });
   });
 
   test('where the administrator requires encryption for every message, group chats are refused with the reason', async () => {
@@ -223,6 +236,19 @@ describe('group chat', () => {
     }
   });
 });
+
+/** Runs `check` until it passes, for at most 5 s (for what is written to disk right after an event). */
+async function eventually(check: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
 
 /** The full JID of an online account, from its latest accountUpdated. */
 async function onlineJid(core: TestCore, accountId: string): Promise<string> {

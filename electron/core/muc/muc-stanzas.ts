@@ -80,9 +80,9 @@ export function leavePresence(room: string, nick: string): Element {
   return xml('presence', { to: `${room}/${nick}`, type: 'unavailable' });
 }
 
-/** Our presence to a room we are in (show only; no status text goes to rooms). */
-export function roomPresence(room: string, nick: string): Element {
-  return xml('presence', { to: `${room}/${nick}` });
+/** Our availability in a room we are in (§7.7): the show only; the status text is not told to rooms. */
+export function roomPresence(room: string, nick: string, show: 'online' | 'away' | 'dnd'): Element {
+  return xml('presence', { to: `${room}/${nick}` }, show === 'online' ? undefined : xml('show', {}, show));
 }
 
 export function groupchatMessage(room: string, id: string, body: string): Element {

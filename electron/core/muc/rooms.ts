@@ -25,6 +25,7 @@ import {
   isMucService,
   joinPresence,
   leavePresence,
+  roomPresence,
   NS_DISCO_INFO,
   NS_DISCO_ITEMS,
   occupantJid,
@@ -210,6 +211,15 @@ export class Rooms {
       r.jid.endsWith(`@${service}`),
     );
     return { service, rooms };
+  }
+
+  /** The user changed their availability: the rooms we are in see it too. */
+  async presenceChanged(show: 'online' | 'away' | 'dnd'): Promise<void> {
+    const session = this.deps.session();
+    if (!session) return;
+    for (const room of this.rooms.values()) {
+      if (room.state === 'joined') await session.send(roomPresence(room.jid, room.nick, show)).catch(() => undefined);
+    }
   }
 
   /** A new session: enter again every room we were in (with the history we missed). */
