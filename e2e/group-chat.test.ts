@@ -104,8 +104,13 @@ describe('a group chat with three participants', () => {
     await view.locator('[data-testid="room-message"][data-direction="out"][data-state="sent"]').waitFor();
   });
 
-  test('bob joins by address and sees what was said before (room history)', async () => {
-    await join('bob', room(), 'Bob');
+  test('bob picks the room from the server\u2019s public rooms and sees what was said before (room history)', async () => {
+    await pages.bob.getByTestId('open-join-room').click();
+    await pages.bob.getByTestId('browse-rooms').click();
+    await pages.bob.locator(`[data-testid="public-room"][data-room="${room()}"]`).click();
+    assert.equal(await pages.bob.getByTestId('join-room-address').inputValue(), room());
+    await pages.bob.getByTestId('join-room-nick').fill('Bob');
+    await pages.bob.getByTestId('join-room-submit').click();
     const view = pages.bob.locator(`[data-testid="room-view"][data-room="${room()}"][data-state="joined"]`);
     await view.waitFor();
     const first = view.locator('[data-testid="room-message"][data-direction="in"]').first();
@@ -120,7 +125,9 @@ describe('a group chat with three participants', () => {
     await page.keyboard.press('Enter');
     await page.getByTestId('join-room-address').waitFor();
     await page.keyboard.type(room()); // the address field has the focus
+    await page.keyboard.press('Tab'); // past "Show the server's public rooms"
     await page.keyboard.press('Tab');
+    assert.equal(await page.getByTestId('join-room-nick').evaluate((e) => e === e.ownerDocument.activeElement), true, 'the nickname field has the focus');
     await page.keyboard.press('ControlOrMeta+A');
     await page.keyboard.type('Bob');
     await page.keyboard.press('Enter');

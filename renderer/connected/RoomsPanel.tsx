@@ -52,6 +52,10 @@ export function RoomsPanel({ account }: { account: AccountView }) {
             connected={account.connection.kind === 'online'}
             initialNick={account.jid.split('@')[0] ?? ''}
             onCancel={() => setJoining(false)}
+            onBrowse={async () => {
+              const result = await actions.listRooms(account.id);
+              return result.ok ? result.value.rooms : result.error.message;
+            }}
             onSubmit={async ({ room, nick, password }) => {
               const result = await actions.joinRoom(account.id, room, nick, password);
               if (!result.ok) return result.error.message;

@@ -55,5 +55,10 @@ export const de: Catalog = {
     roles: { moderator: 'Moderation', participant: 'Teilnahme', visitor: 'Gast', none: 'ohne Rolle' },
     owner: 'Eigentümer',
     admin: 'Verwaltung',
+    browse: 'Öffentliche Räume des Servers zeigen',
+    browsing: 'Suche Räume…',
+    browseNone: 'Ihr Server führt keine öffentlichen Räume.',
+    browseHeading: 'Öffentliche Räume',
+    pickRoom: (room: string) => `${room} übernehmen`,
   },
 };

@@ -57,5 +57,10 @@ export const en = {
     roles: { moderator: 'moderator', participant: 'participant', visitor: 'visitor', none: 'no role' },
     owner: 'owner',
     admin: 'admin',
+    browse: 'Show the server’s public rooms',
+    browsing: 'Looking for rooms…',
+    browseNone: 'Your server lists no public rooms.',
+    browseHeading: 'Public rooms',
+    pickRoom: (room: string) => `Use ${room}`,
   },
 };

@@ -65,6 +65,15 @@ describe('group chat', () => {
     assert.deepEqual(settings.accounts[0]!.rooms, [{ jid: room, nick: 'Alice' }]);
   });
 
+  test('the server\u2019s public rooms are listed (disco#items on its group chat service)', async () => {
+    const listed = await cores.bob.call<{ service?: string; rooms: { jid: string }[] }>('listRooms', { accountId: accounts.bob.id });
+    assert.equal(listed.service, `conference.${server.domain}`);
+    assert.deepEqual(
+      listed.rooms.map((r) => r.jid),
+      [room],
+    );
+  });
+
   test('what was said before someone entered comes with the room history', async () => {
     const sent = await cores.alice.call<ChatMessage>('sendRoomMessage', { accountId: accounts.alice.id, room, body: 'Welcome, <b>team</b>!' });
     assert.equal(sent.direction, 'out');

@@ -8,16 +8,29 @@ type Props = {
   /** Resolves with an error to show (the dialog stays open to try another nickname), or null when joined. */
   onSubmit: (values: { room: string; nick: string; password?: string }) => Promise<string | null>;
   onCancel: () => void;
+  /** The public rooms of the server's group chat service (XEP-0030), or an error to show. */
+  onBrowse: () => Promise<{ jid: string; name?: string }[] | string>;
 };
 
 /** Room address or name, nickname, optional password. */
-export function JoinRoomForm({ connected, initialNick, onSubmit, onCancel }: Props) {
+export function JoinRoomForm({ connected, initialNick, onSubmit, onCancel, onBrowse }: Props) {
   const texts = useTexts().groupChat;
   const [room, setRoom] = useState('');
   const [nick, setNick] = useState(initialNick);
   const [password, setPassword] = useState('');
   const [error, setError] = useState<{ message: string; field?: 'room' | 'nick' } | null>(null);
   const [busy, setBusy] = useState(false);
+  /** The server's public rooms once asked for (null: not asked; 'loading' while asking). */
+  const [found, setFound] = useState<{ jid: string; name?: string }[] | 'loading' | null>(null);
+
+  async function browse() {
+    setFound('loading');
+    const answer = await onBrowse();
+    if (typeof answer === 'string') {
+      setFound(null);
+      setError({ message: answer });
+    } else setFound(answer);
+  }
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -49,6 +62,27 @@ export function JoinRoomForm({ connected, initialNick, onSubmit, onCancel }: Pro
           {...invalid('room')}
         />
       </label>
+      <div className="room-browse">
+        <button type="button" className="button small subtle" data-testid="browse-rooms" disabled={!connected || found === 'loading'} onClick={() => void browse()}>
+          {found === 'loading' ? texts.browsing : texts.browse}
+        </button>
+        {Array.isArray(found) &&
+          (found.length === 0 ? (
+            <p className="muted small" role="status">
+              {texts.browseNone}
+            </p>
+          ) : (
+            <ul className="room-browse-list" aria-label={texts.browseHeading} data-testid="public-rooms">
+              {found.map((r) => (
+                <li key={r.jid}>
+                  <button type="button" className="button small subtle" data-testid="public-room" data-room={r.jid} aria-label={texts.pickRoom(r.jid)} onClick={() => setRoom(r.jid)}>
+                    {r.name ? `${r.name} (${r.jid})` : r.jid}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          ))}
+      </div>
       <label className="field">
         <span>{texts.nickLabel}</span>
         <input data-testid="join-room-nick" type="text" autoComplete="off" maxLength={64} value={nick} onChange={(e) => setNick(e.target.value)} {...invalid('nick')} />
