@@ -1,7 +1,7 @@
 import type { StateCreator } from 'zustand/vanilla';
 import type { AppState, ConnectionSlice } from './types';
 import { omitKey, removeAccount, replaceRoster, sortMessages, upsertAccount } from './transitions';
-import { roomsFromSnapshot } from './roomsSlice';
+import { roomsFromSnapshot, roomsWithoutAccount } from './roomsSlice';
 
 export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSlice> = (set) => ({
   load: { kind: 'loading' },
@@ -60,6 +60,7 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
         collapsedGroups: omitKey(s.collapsedGroups, accountId),
         drafts,
         selected: s.selected?.accountId === accountId ? null : s.selected,
+        ...roomsWithoutAccount(s, accountId),
         activeAccountId: s.activeAccountId === accountId ? (accounts[0]?.id ?? null) : s.activeAccountId,
       };
     }),

@@ -25,6 +25,13 @@ export function roomsFromSnapshot(snapshot: Snapshot): Pick<RoomsSlice, 'rooms' 
   return { rooms, roomMessages };
 }
 
+/** The rooms part of the state once an account is removed, for `accountRemoved`. */
+export function roomsWithoutAccount(s: RoomsSlice, accountId: string): Pick<RoomsSlice, 'rooms' | 'roomMessages' | 'selectedRoom'> {
+  const { [accountId]: _rooms, ...rooms } = s.rooms;
+  const { [accountId]: _messages, ...roomMessages } = s.roomMessages;
+  return { rooms, roomMessages, selectedRoom: s.selectedRoom?.accountId === accountId ? null : s.selectedRoom };
+}
+
 export const createRoomsSlice: StateCreator<AppState, [], [], RoomsSlice> = (set) => ({
   rooms: {},
   roomMessages: {},

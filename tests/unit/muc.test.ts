@@ -218,5 +218,8 @@ describe('renderer rooms slice', () => {
     store.getState().roomRemoved('a', 'b@c.example.com');
     assert.equal(store.getState().selectedRoom, null);
     assert.deepEqual(store.getState().rooms.a!.map((r) => r.jid), ['z@c.example.com']);
+    store.getState().roomSelected({ accountId: 'a', peer: 'z@c.example.com' });
+    store.getState().accountRemoved('a');
+    assert.deepEqual([store.getState().rooms, store.getState().roomMessages, store.getState().selectedRoom], [{}, {}, null], 'an account\u2019s rooms go with it');
   });
 });
