@@ -137,6 +137,7 @@ export class Account {
       roomRemoved: (room) => this.deps.emit('roomRemoved', { accountId: this.id, room }),
       messageUpserted: (message) => this.deps.emit('roomMessageUpserted', { accountId: this.id, message }),
       saveRooms: (rooms) => deps.rooms?.save(rooms) ?? Promise.resolve(),
+      show: () => this.stored.ownPresence.show,
       ...(deps.rooms?.history ? { history: deps.rooms.history } : {}),
       ...(deps.rooms?.joinTimeoutMs ? { joinTimeoutMs: deps.rooms.joinTimeoutMs } : {}),
       now: this.now,

@@ -44,6 +44,8 @@ describe('muc stanzas we send', () => {
     const again = joinPresence(ROOM, 'Alice', { since: Date.UTC(2026, 0, 2, 3, 4, 5) });
     assert.equal(again.getChild('x')!.getChild('history')!.attrs.since, '2026-01-02T03:04:05.000Z');
     assert.equal(again.getChild('x')!.getChild('password'), undefined);
+    assert.equal(again.getChild('show'), undefined, 'online: no show');
+    assert.equal(joinPresence(ROOM, 'Alice', { maxStanzas: 0 }, undefined, 'dnd').getChildText('show'), 'dnd');
   });
 
   test('messages are type groupchat to the bare room; the instant room form is an empty submit', () => {

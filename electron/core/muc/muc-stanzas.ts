@@ -65,12 +65,13 @@ export function occupantJid(room: string, nick: string): string | undefined {
 }
 
 /** Entering a room (§7.2.2), with a password for protected rooms (§7.2.6) and how much history (§7.2.14). */
-export function joinPresence(room: string, nick: string, history: HistoryRequest, password?: string): Element {
+export function joinPresence(room: string, nick: string, history: HistoryRequest, password?: string, show: 'online' | 'away' | 'dnd' = 'online'): Element {
   const historyAttrs =
     'since' in history ? { since: new Date(history.since).toISOString() } : { maxstanzas: String(Math.max(0, Math.floor(history.maxStanzas))) };
   return xml(
     'presence',
     { to: `${room}/${nick}` },
+    show === 'online' ? undefined : xml('show', {}, show),
     xml('x', { xmlns: NS_MUC }, xml('history', historyAttrs), password === undefined ? undefined : xml('password', {}, xmlSafe(password))),
   );
 }

@@ -62,6 +62,8 @@ export interface RoomsDeps {
   /** Group chat messages kept on disk (encrypted); absent: in memory only. */
   history?: HistoryStore;
   now: () => number;
+  /** Our availability, told to rooms as we enter them. */
+  show?: () => 'online' | 'away' | 'dnd';
   /** How long entering a room may take. */
   joinTimeoutMs?: number;
 }
@@ -142,7 +144,7 @@ export class Rooms {
       this.pending.set(jid, { resolve, reject, timer });
     });
     try {
-      await session.send(joinPresence(jid, nick, this.historyFor(jid), password));
+      await session.send(joinPresence(jid, nick, this.historyFor(jid), password, this.deps.show?.()));
     } catch {
       this.failJoin(jid, new UserError('not-connected', 'You are not connected.'));
     }
@@ -230,7 +232,7 @@ export class Rooms {
       room.state = 'joining';
       room.error = undefined;
       this.emitRoom(room);
-      session.send(joinPresence(room.jid, room.nick, this.historyFor(room.jid), room.password)).catch(() => undefined);
+      session.send(joinPresence(room.jid, room.nick, this.historyFor(room.jid), room.password, this.deps.show?.())).catch(() => undefined);
     }
   }
 
