@@ -46,6 +46,8 @@ const requestTable = {
   setRoomSubject: true,
   markRoomRead: true,
   listRooms: true,
+  // Message archive (XEP-0313)
+  loadOlderMessages: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {

@@ -208,6 +208,8 @@ export const ChatMessage = z.object({
   edited: z.boolean().optional(),
   /** Group chats only: the sender's nickname in the room (`peer` is the room's address). */
   nick: z.string().optional(),
+  /** The id our server's archive gave it (XEP-0313/XEP-0359), to recognize it when fetched again. */
+  archiveId: z.string().max(256).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -464,6 +466,13 @@ export const requests = {
   listRooms: {
     request: z.object({ accountId: AccountId }).strict(),
     response: z.object({ service: z.string().optional(), rooms: z.array(z.object({ jid: z.string(), name: z.string().optional() })) }),
+  },
+  // --- Message archive (XEP-0313) ---
+  /** Fetch the page of the chat's history before its oldest message from the server's archive (plaintext only). */
+  loadOlderMessages: {
+    request: z.object({ accountId: AccountId, peer: BareJid }).strict(),
+    /** `added`: messages that are new here; `complete`: the archive holds nothing older. */
+    response: z.object({ added: z.number().int().min(0), complete: z.boolean() }),
   },
 } as const;
 

@@ -63,4 +63,11 @@ export const en = {
     browseHeading: 'Public rooms',
     pickRoom: (room: string) => `Use ${room}`,
   },
+  archive: {
+    loadOlder: 'Load older messages',
+    loadingOlder: 'Loading older messages…',
+    noOlder: 'No older messages on the server.',
+    loadFailed: (reason: string) => `Older messages could not be loaded: ${reason}`,
+    loadedOlder: (count: number) => (count === 1 ? '1 older message loaded.' : `${count} older messages loaded.`),
+  },
 };

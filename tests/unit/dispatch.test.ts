@@ -87,6 +87,7 @@ const valid = {
   setRoomSubject: { accountId: 'acc-1', room: 'team@conference.example.com', subject: 'Release week' },
   markRoomRead: { accountId: 'acc-1', room: 'team@conference.example.com' },
   listRooms: { accountId: 'acc-1' },
+  loadOlderMessages: { accountId: 'acc-1', peer: 'bob@example.com' },
 } as const;
 
 describe('dispatch: request names', () => {
@@ -384,5 +385,16 @@ describe('dispatch: group chat requests', () => {
     await assertRejected('sendRoomMessage', { accountId: 'acc-1', room: 'not a room', body: 'x' });
     await assertRejected('setRoomSubject', { accountId: 'acc-1', room: 'team@conference.example.com', subject: 'x'.repeat(1025) });
     await assertRejected('leaveRoom', { accountId: 'acc-1', room: 'team@conference.example.com/nick' });
+  });
+});
+
+describe('dispatch: message archive', () => {
+  test('loadOlderMessages takes an account and a bare JID, nothing else', async () => {
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1' });
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com/phone' });
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com', before: 'arch-1' });
+    const { calls, dispatch } = setup();
+    assert.equal((await dispatch('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com' })).ok, true);
+    assert.equal(calls.length, 1);
   });
 });
