@@ -44,6 +44,13 @@ const requestTable = {
   openExternalLink: true,
   setSettings: true,
   windowStateChanged: true,
+  // Group chats
+  joinRoom: true,
+  leaveRoom: true,
+  sendRoomMessage: true,
+  setRoomSubject: true,
+  markRoomRead: true,
+  listRooms: true,
   // Message archive (XEP-0313)
   loadOlderMessages: true,
 } as const satisfies Record<RequestName, true>;
@@ -60,6 +67,10 @@ const eventTable = {
   avatarChanged: true,
   settingsChanged: true,
   chatOpenRequested: true,
+  // Group chats
+  roomUpdated: true,
+  roomRemoved: true,
+  roomMessageUpserted: true,
 } as const satisfies Record<EventName, true>;
 
 export const requestNamesForCheck = Object.keys(requestTable) as RequestName[];

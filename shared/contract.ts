@@ -243,6 +243,8 @@ export const ChatMessage = z.object({
   error: z.string().optional(),
   /** The text was corrected after it was first sent (XEP-0308); `body` is the corrected text. */
   edited: z.boolean().optional(),
+  /** Group chats only: the sender's nickname in the room (`peer` is the room's address). */
+  nick: z.string().optional(),
   /** The id our server's archive gave it (XEP-0313/XEP-0359), to recognize it when fetched again. */
   archiveId: z.string().max(256).optional(),
   /** On notices: which one (i18n), so the UI can say it in the user's language. Older history has none: `body` shows. */
@@ -289,6 +291,39 @@ export type SettingsView = z.infer<typeof SettingsView>;
 /** A chat, named by account and peer (a notification that was clicked). */
 export const ChatRef = z.object({ accountId: AccountId, peer: BareJid });
 export type ChatRef = z.infer<typeof ChatRef>;
+// Group chats (XEP-0045). Never end-to-end encrypted: the server and every occupant read them.
+
+/** Someone in a room, as the room says (role and affiliation: XEP-0045 §5). */
+export const Occupant = z.object({
+  nick: z.string(),
+  role: z.enum(['moderator', 'participant', 'visitor', 'none']),
+  affiliation: z.enum(['owner', 'admin', 'member', 'outcast', 'none']),
+  show: PresenceShow,
+  /** The occupant's real address, when the room shows it (non-anonymous rooms). */
+  jid: z.string().optional(),
+});
+export type Occupant = z.infer<typeof Occupant>;
+
+export const RoomView = z.object({
+  /** The room's bare address, room@conference.example.com. */
+  jid: z.string(),
+  /** Our nickname in the room. */
+  nick: z.string(),
+  /**
+   * 'joining': asked to enter; 'joined': in the room; 'offline': the account is offline (rejoined when it is back);
+   * 'removed': kicked, banned, the room was destroyed or could not be entered again (`error` says why).
+   */
+  state: z.enum(['joining', 'joined', 'offline', 'removed']),
+  subject: z.string().optional(),
+  /** Sorted by nickname; at most the core's bound (`occupantsOmitted` counts the rest). */
+  occupants: z.array(Occupant),
+  occupantsOmitted: z.number().int().optional(),
+  /** We created the room just now. */
+  created: z.boolean().optional(),
+  error: z.string().optional(),
+  unread: z.number().int(),
+});
+export type RoomView = z.infer<typeof RoomView>;
 
 export const Snapshot = z.object({
   accounts: z.array(AccountView),
@@ -305,6 +340,9 @@ export const Snapshot = z.object({
   avatars: z.record(z.string(), z.record(z.string(), z.string())).optional(),
   /** The app-wide settings (language, theme, notifications) and their locks. */
   settings: SettingsView.optional(),
+  /** Group chats per account, and their messages (account → room → messages, oldest first). */
+  rooms: z.record(z.string(), z.array(RoomView)).optional(),
+  roomMessages: z.record(z.string(), z.record(z.string(), z.array(ChatMessage))).optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -506,6 +544,41 @@ export const requests = {
     request: z.object({ focused: z.boolean(), openChat: ChatRef.nullable() }).strict(),
     response: z.object({}),
   },
+  // Group chats (XEP-0045): not end-to-end encrypted; refused when the administrator requires OTR for everything.
+  /**
+   * Enter a room (created if it does not exist, as an instant room). `room`: its address, or only a name,
+   * which is looked for on the account's server's group chat service.
+   */
+  joinRoom: {
+    request: z
+      .object({
+        accountId: AccountId,
+        room: z.string().min(1).max(3071).regex(/^[^/\s]+$/, 'expected a room name or address like team@conference.example.com'),
+        nick: z.string().min(1).max(64),
+        password: z.string().min(1).max(1024).optional(),
+      })
+      .strict(),
+    response: RoomView,
+  },
+  /** Leave the room and forget it (not rejoined any more); its history stays. */
+  leaveRoom: { request: z.object({ accountId: AccountId, room: BareJid }).strict(), response: z.object({}) },
+  /** Say something in the room (everyone in it, and the server, can read it). */
+  sendRoomMessage: {
+    request: z.object({ accountId: AccountId, room: BareJid, body: z.string().min(1).max(65536) }).strict(),
+    response: ChatMessage,
+  },
+  /** Change the room's subject (the room decides who may). */
+  setRoomSubject: {
+    request: z.object({ accountId: AccountId, room: BareJid, subject: z.string().max(1024) }).strict(),
+    response: z.object({}),
+  },
+  /** The user read the room's messages. */
+  markRoomRead: { request: z.object({ accountId: AccountId, room: BareJid }).strict(), response: z.object({}) },
+  /** The public rooms of the account's server's group chat service (XEP-0030 disco#items). */
+  listRooms: {
+    request: z.object({ accountId: AccountId }).strict(),
+    response: z.object({ service: z.string().optional(), rooms: z.array(z.object({ jid: z.string(), name: z.string().optional() })) }),
+  },
   // --- Message archive (XEP-0313) ---
   /** Fetch the page of the chat's history before its oldest message from the server's archive (plaintext only). */
   loadOlderMessages: {
@@ -542,6 +615,12 @@ export const events = {
   settingsChanged: SettingsView,
   /** The user clicked a notification: show this chat. */
   chatOpenRequested: ChatRef,
+  /** A group chat's state, occupants or subject changed (the whole room). */
+  roomUpdated: z.object({ accountId: AccountId, room: RoomView }),
+  /** The user left a room: it is gone from the list. */
+  roomRemoved: z.object({ accountId: AccountId, room: z.string() }),
+  /** A group chat message, new or in a new state (same id): upsert. `message.peer` is the room. */
+  roomMessageUpserted: z.object({ accountId: AccountId, message: ChatMessage }),
 } as const;
 
 export type EventName = keyof typeof events;

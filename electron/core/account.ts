@@ -36,6 +36,7 @@ import { isRosterPushFrom, parseSubscriptionPresence } from './xmpp/roster-stanz
 import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
 import type { AccountPolicyHooks } from './policy/account-policy.js';
+import { Rooms, type StoredRoom } from './muc/rooms.js';
 import { MessageArchive } from './archive/message-archive.js';
 import { ownStanzaId } from './xmpp/mam.js';
 
@@ -62,6 +63,8 @@ export interface AccountDeps {
    * of our devices received. For desktop notifications; never called for history or archive messages.
    */
   incoming?: (message: ChatMessage, source: 'live' | 'carbon') => void;
+  /** Group chats: their stored messages (encrypted at rest), and storing the rooms to enter again. */
+  rooms?: { history?: HistoryStore; save: (rooms: StoredRoom[]) => Promise<void>; joinTimeoutMs?: number };
 }
 
 /** What this account does when a contact has no policy of its own (XEP-0364: offer OTR, start when answered). */
@@ -89,6 +92,8 @@ export class Account {
   readonly chatStates: OutgoingChatStates;
   /** Contacts typing now (contacts only, so bounded by the roster). */
   private readonly typing = new Set<string>();
+  /** Group chats (muc/rooms.ts): never end-to-end encrypted, never through the OTR engine. */
+  readonly rooms: Rooms;
   /** The server's message archive (XEP-0313): catching up after sign-in, older pages on request. */
   readonly archive: MessageArchive;
   /** Where there is no stored history, the archive mark lives as long as the app runs. */
@@ -137,6 +142,18 @@ export class Account {
         await this.connection.activeSession?.send(chatStateMessage(peer, randomUUID(), state));
       },
     });
+    this.rooms = new Rooms(stored.rooms ?? [], {
+      session: () => this.connection.activeSession ?? undefined,
+      domain: () => this.stored.jid.split('@')[1] ?? '',
+      roomUpdated: (room) => this.deps.emit('roomUpdated', { accountId: this.id, room }),
+      roomRemoved: (room) => this.deps.emit('roomRemoved', { accountId: this.id, room }),
+      messageUpserted: (message) => this.deps.emit('roomMessageUpserted', { accountId: this.id, message }),
+      saveRooms: (rooms) => deps.rooms?.save(rooms) ?? Promise.resolve(),
+      show: () => this.stored.ownPresence.show,
+      ...(deps.rooms?.history ? { history: deps.rooms.history } : {}),
+      ...(deps.rooms?.joinTimeoutMs ? { joinTimeoutMs: deps.rooms.joinTimeoutMs } : {}),
+      now: this.now,
+    });
     this.archive = new MessageArchive({
       session: () => this.connection.activeSession ?? undefined,
       ownBare: () => this.ownBare(),
@@ -166,6 +183,7 @@ export class Account {
         this.typing.clear();
         this.dropPresences();
         this.privateChats.disconnected();
+        this.rooms.offline();
       }
       this.emitView();
     });
@@ -257,6 +275,7 @@ export class Account {
 
   async setPresence(show: OwnShow, status: string): Promise<void> {
     await this.connection.activeSession?.send(presenceStanza(show, status));
+    await this.rooms.presenceChanged(show);
   }
 
   /** Sends through the contact's private conversation (or in plaintext where the policy allows it). */
@@ -365,8 +384,10 @@ export class Account {
 
   async close(): Promise<void> {
     clearInterval(this.otrTimer);
+    this.rooms.close();
     await this.connection.disconnect();
     await this.deps.history?.close();
+    await this.deps.rooms?.history?.close();
   }
 
   keepsPrivateHistory(peer: string): boolean {
@@ -458,6 +479,7 @@ export class Account {
       await session.iq.request(enableCarbons()).catch(() => undefined);
       this.contactManager.rosterChanged();
       await session.send(presenceStanza(this.stored.ownPresence.show, this.stored.ownPresence.status));
+      this.rooms.sessionStarted(session); // after our presence: rooms are entered by presence too
     } catch {
       // The session ended meanwhile; the connection manager reports that.
       return;
@@ -467,6 +489,7 @@ export class Account {
   }
 
   private onStanza(stanza: Element): void {
+    if (this.rooms.onStanza(stanza)) return; // group chat traffic never reaches the one-to-one chats
     if (stanza.name === 'presence') {
       const subscription = parseSubscriptionPresence(stanza);
       if (subscription) {

@@ -78,6 +78,8 @@ export class KlatschCore {
   /** Desktop notifications, the unread badge and the tray (desktop/notifications.ts). */
   private readonly notifier: Notifier;
   private desktopRefreshScheduled = false;
+  /** Each account's stored group chat messages (by account id): a file of their own. */
+  private readonly roomHistories = new Map<string, HistoryStore>();
 
   constructor(private readonly options: CoreOptions) {
     this.policy = options.policy ?? new PolicyGate();
@@ -111,7 +113,7 @@ export class KlatschCore {
     await this.settings.load();
     await this.otr.ready.catch(() => undefined);
     for (const stored of this.settings.accounts()) {
-      const account = this.makeAccount(stored, { history: await this.openHistory(stored.id) });
+      const account = this.makeAccount(stored, { history: await this.openHistory(stored.id), roomHistory: await this.openRoomHistory(stored.id) });
       const password = this.storedPassword(stored);
       if (password !== undefined) account.connection.connect(password).catch(() => undefined);
     }
@@ -145,11 +147,13 @@ export class KlatschCore {
       subscriptionRequests: Object.fromEntries(accounts.map((a) => [a.id, a.contactManager.requests()])),
       avatars: Object.fromEntries(accounts.map((a) => [a.id, a.avatars.snapshot()])),
       settings: this.settingsView(),
+      rooms: Object.fromEntries(accounts.map((a) => [a.id, a.rooms.views()])),
+      roomMessages: Object.fromEntries(accounts.map((a) => [a.id, a.rooms.messagesSnapshot()])),
     };
   }
 
   private storageProblems(): string | undefined {
-    const histories = [...this.histories.values()].flatMap((h) => [h.problem, h.saveError]);
+    const histories = [...this.histories.values(), ...this.roomHistories.values()].flatMap((h) => [h.problem, h.saveError]);
     const problems = [this.settings.problem, this.otr.problem, ...histories].filter(Boolean);
     return problems.length > 0 ? problems.join(' ') : undefined;
   }
@@ -179,7 +183,7 @@ export class KlatschCore {
         ownPresence: { show: 'online', status: '' },
       };
       if (trustCertificate) stored.pinnedCertificate = this.takeRefused(bare, trustCertificate);
-      const account = this.makeAccount(stored, { announce: false, history: await this.openHistory(stored.id) });
+      const account = this.makeAccount(stored, { announce: false, history: await this.openHistory(stored.id), roomHistory: await this.openRoomHistory(stored.id) });
       try {
         await account.connection.connect(password, false);
       } catch (error) {
@@ -497,6 +501,42 @@ export class KlatschCore {
       return {};
     },
 
+    // Group chats (muc/rooms.ts): errors there are already the user's to read.
+    joinRoom: async ({ accountId, room, nick, password }) => {
+      const account = this.account(accountId);
+      this.groupChatsAllowed(account, room.includes('@') ? room : undefined);
+      return account.rooms.join(room, nick, password);
+    },
+
+    leaveRoom: async ({ accountId, room }) => {
+      await this.account(accountId).rooms.leave(room);
+      return {};
+    },
+
+    sendRoomMessage: async ({ accountId, room, body }) => {
+      const account = this.account(accountId);
+      this.groupChatsAllowed(account, room);
+      return account.rooms.send(room, body);
+    },
+
+    setRoomSubject: async ({ accountId, room, subject }) => {
+      const account = this.account(accountId);
+      this.groupChatsAllowed(account, room);
+      await account.rooms.setSubject(room, subject);
+      return {};
+    },
+
+    markRoomRead: async ({ accountId, room }) => {
+      this.account(accountId).rooms.markRead(room);
+      return {};
+    },
+
+    listRooms: async ({ accountId }) => {
+      const account = this.account(accountId);
+      this.groupChatsAllowed(account, undefined);
+      return account.rooms.list();
+    },
+
     // --- Message archive (XEP-0313) ---
     loadOlderMessages: async ({ accountId, peer }) => {
       this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
@@ -577,6 +617,24 @@ export class KlatschCore {
     this.notifier.trayPresence(presence);
   }
 
+  /**
+   * Group chats are plaintext to the server and every occupant: refused where the administrator
+   * requires end-to-end encryption for every message, and for rooms the remote-address rules deny.
+   */
+  private groupChatsAllowed(account: Account, room: string | undefined): void {
+    const refusal = this.policy.groupChatRefusal();
+    if (refusal) throw new UserError('forbidden-by-policy', refusal);
+    if (room) this.allowedByPolicy(() => this.policy.checkRemote(account.settings.jid, room));
+  }
+
+  /** The account's group chat messages, in a store of their own (none when the policy keeps no history). */
+  private async openRoomHistory(accountId: string): Promise<HistoryStore | undefined> {
+    if (!this.policy.historyKept()) return undefined;
+    const history = await HistoryStore.open(HistoryStore.fileInProfile(this.options.profileDir, `${accountId}-rooms`), this.options.secretBox, this.options.history);
+    this.roomHistories.set(accountId, history);
+    return history;
+  }
+
   /** None when the administrator's policy keeps no history beyond the session (a stored one is then left unread, untouched). */
   private async openHistory(accountId: string): Promise<HistoryStore | undefined> {
     if (!this.policy.historyKept()) return undefined;
@@ -588,9 +646,14 @@ export class KlatschCore {
   private async dropHistory(accountId: string): Promise<void> {
     await this.histories.get(accountId)?.destroy();
     this.histories.delete(accountId);
+    await this.roomHistories.get(accountId)?.destroy();
+    this.roomHistories.delete(accountId);
   }
 
-  private makeAccount(stored: StoredAccount, { announce = true, history }: { announce?: boolean; history?: HistoryStore } = {}): Account {
+  private makeAccount(
+    stored: StoredAccount,
+    { announce = true, history, roomHistory }: { announce?: boolean; history?: HistoryStore; roomHistory?: HistoryStore | undefined } = {},
+  ): Account {
     const account = new Account(stored, {
       emit: (name, payload) => {
         // A new account's events start once it is saved: the UI must not show a half-made account.
@@ -601,6 +664,14 @@ export class KlatschCore {
       otrIdentities: this.otrIdentities,
       otrTrust: this.otr,
       ...(history ? { history } : {}),
+      rooms: {
+        ...(roomHistory ? { history: roomHistory } : {}),
+        // The rooms to enter again after signing in, in the account's settings (written atomically).
+        save: async (rooms) => {
+          const account = this.accounts.get(stored.id);
+          if (account && this.settings.account(stored.id)) await this.saveAccount(account, { ...account.settings, rooms });
+        },
+      },
       ...(this.options.connection ? { connection: this.options.connection } : {}),
       policy: accountPolicyHooks(this.policy),
       incoming: (message, source) =>

@@ -9,6 +9,7 @@ import { useActions, useAppState } from './context';
 import { TrustManager } from './TrustManager';
 import { AccountsBar } from './AccountsBar';
 import { OpenSettingsButton } from './SettingsScreen';
+import { RoomsPanel } from './RoomsPanel';
 
 function OwnPresenceConnected({ account }: { account: AccountView }) {
   const actions = useActions();
@@ -120,6 +121,7 @@ export function Sidebar({ account }: { account: AccountView }) {
         {trustOpen && <TrustManager onClose={() => actions.closeDialog()} />}
         <OpenSettingsButton label={texts.settings.open} />
       </div>
+      <RoomsPanel key={`rooms-${account.id}`} account={account} />
       <ContactsPanel key={account.id} account={account} />
     </nav>
   );

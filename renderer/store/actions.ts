@@ -5,6 +5,7 @@
 import type { AccountId, AccountView, AppSettings, ChatMessage, ChatRef, KlatschApi, OwnShow, RequestOf, Result, OtrPolicy, SearchHit } from '../../shared/contract';
 import type { AppStore } from './store';
 import { chatKeyString, type ChatKey, type MainDialog } from './types';
+import { createRoomActions } from './roomActions';
 
 export type AddAccountInput = RequestOf<'addAccount'>;
 
@@ -64,6 +65,8 @@ export function createActions(store: AppStore, api: KlatschApi) {
     const s = store.getState();
     return s.windowFocused && s.selected?.accountId === accountId && s.selected.peer === peer;
   }
+
+  const roomActions = createRoomActions(store, api, settle);
 
   return {
     async loadSnapshot(): Promise<Result<unknown>> {
@@ -279,6 +282,9 @@ export function createActions(store: AppStore, api: KlatschApi) {
       if (focused && sel && (s.rosters[sel.accountId]?.find((c) => c.jid === sel.peer)?.unread ?? 0) > 0) {
         markRead(sel);
       }
+      const room = s.selectedRoom;
+      const roomView = room && !sel ? s.rooms[room.accountId]?.find((r) => r.jid === room.peer) : undefined;
+      if (focused && room && roomView) roomActions.roomChanged(room.accountId, roomView);
     },
 
     /** Called for every message event: one arriving in the chat the user is looking at is read. */
@@ -398,5 +404,8 @@ export function createActions(store: AppStore, api: KlatschApi) {
     contactChanged(accountId: AccountId, jid: string, unread: number): void {
       if (unread > 0 && isVisible(accountId, jid)) markRead({ accountId, peer: jid });
     },
+
+    // Group chats (roomActions.ts)
+    ...roomActions,
   };
 }

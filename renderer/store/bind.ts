@@ -44,6 +44,15 @@ export function bindStoreToApi(store: AppStore, api: KlatschApi, actions: Action
     api.on.xmppLinkOpened((link) => apply(() => store.getState().xmppLinkSet(link))),
     api.on.settingsChanged((view) => apply(() => store.getState().settingsChanged(view))),
     api.on.chatOpenRequested((chat) => apply(() => actions.openChatFromNotification(chat))),
+    // Group chats
+    api.on.roomUpdated(({ accountId, room }) =>
+      apply(() => {
+        store.getState().roomUpdated(accountId, room);
+        actions.roomChanged(accountId, room);
+      }),
+    ),
+    api.on.roomRemoved(({ accountId, room }) => apply(() => store.getState().roomRemoved(accountId, room))),
+    api.on.roomMessageUpserted(({ accountId, message }) => apply(() => store.getState().roomMessageUpserted(accountId, message))),
   ];
 
   const unsubscribeStore = store.subscribe((state, prev) => {

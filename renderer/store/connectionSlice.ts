@@ -1,6 +1,7 @@
 import type { StateCreator } from 'zustand/vanilla';
 import type { AppState, ConnectionSlice } from './types';
 import { omitKey, removeAccount, replaceRoster, sortMessages, upsertAccount } from './transitions';
+import { roomsFromSnapshot, roomsWithoutAccount } from './roomsSlice';
 
 export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSlice> = (set) => ({
   load: { kind: 'loading' },
@@ -30,6 +31,7 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
         chats,
         subscriptionRequests: { ...snapshot.subscriptionRequests },
         avatars: { ...snapshot.avatars },
+        ...roomsFromSnapshot(snapshot),
         activeAccountId:
           s.activeAccountId && ids.has(s.activeAccountId) ? s.activeAccountId : (snapshot.accounts[0]?.id ?? null),
         selected: s.selected && ids.has(s.selected.accountId) ? s.selected : null,
@@ -58,6 +60,7 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
         collapsedGroups: omitKey(s.collapsedGroups, accountId),
         drafts,
         selected: s.selected?.accountId === accountId ? null : s.selected,
+        ...roomsWithoutAccount(s, accountId),
         activeAccountId: s.activeAccountId === accountId ? (accounts[0]?.id ?? null) : s.activeAccountId,
         // accounts-search: what belonged to the removed account goes with it.
         dialog: s.dialog && 'accountId' in s.dialog && s.dialog.accountId === accountId ? null : s.dialog,

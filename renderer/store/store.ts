@@ -9,6 +9,7 @@ import { createRosterSlice } from './rosterSlice';
 import { createChatsSlice } from './chatsSlice';
 import { createUiSlice } from './uiSlice';
 import { createSettingsSlice } from './settingsSlice';
+import { createRoomsSlice } from './roomsSlice';
 
 export type AppStore = StoreApi<AppState>;
 
@@ -19,5 +20,6 @@ export function createAppStore(): AppStore {
     ...createChatsSlice(...a),
     ...createUiSlice(...a),
     ...createSettingsSlice(...a),
+    ...createRoomsSlice(...a),
   }));
 }

@@ -14,6 +14,7 @@ import type {
   XmppLinkEvent,
   SubscriptionRequest,
   SettingsView,
+  RoomView,
 } from '../../shared/contract';
 import type { ChatsByAccount } from './transitions';
 
@@ -128,6 +129,19 @@ export type SettingsSlice = {
   settingsOpenSet: (open: boolean) => void;
 };
 
-export type AppState = ConnectionSlice & RosterSlice & ChatsSlice & UiSlice & SettingsSlice;
+/** Group chats per account (not end-to-end encrypted), their messages, and the room on screen. */
+export type RoomsSlice = {
+  rooms: Record<AccountId, RoomView[]>;
+  /** Per account and room address, in time order. */
+  roomMessages: Record<AccountId, Record<string, ChatMessage[]>>;
+  /** The room on screen (`peer`: its address); shown while no one-to-one chat is selected. */
+  selectedRoom: ChatKey | null;
+  roomUpdated: (accountId: AccountId, room: RoomView) => void;
+  roomRemoved: (accountId: AccountId, room: string) => void;
+  roomMessageUpserted: (accountId: AccountId, message: ChatMessage) => void;
+  roomSelected: (room: ChatKey | null) => void;
+};
+
+export type AppState = ConnectionSlice & RosterSlice & ChatsSlice & UiSlice & SettingsSlice & RoomsSlice;
 
 export const chatKeyString = (chat: ChatKey): string => `${chat.accountId}\n${chat.peer}`;

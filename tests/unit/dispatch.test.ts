@@ -85,6 +85,13 @@ const valid = {
   openExternalLink: { url: 'https://example.com/page' },
   setSettings: { language: 'de', theme: 'dark', notifications: 'sender-only', notificationSound: false },
   windowStateChanged: { focused: false, openChat: { accountId: 'acc-1', peer: 'bob@example.com' } },
+  // Group chats
+  joinRoom: { accountId: 'acc-1', room: 'team@conference.example.com', nick: 'Alice', password: 'room secret' },
+  leaveRoom: { accountId: 'acc-1', room: 'team@conference.example.com' },
+  sendRoomMessage: { accountId: 'acc-1', room: 'team@conference.example.com', body: 'Hello, room' },
+  setRoomSubject: { accountId: 'acc-1', room: 'team@conference.example.com', subject: 'Release week' },
+  markRoomRead: { accountId: 'acc-1', room: 'team@conference.example.com' },
+  listRooms: { accountId: 'acc-1' },
   loadOlderMessages: { accountId: 'acc-1', peer: 'bob@example.com' },
 } as const;
 
@@ -400,6 +407,28 @@ describe('dispatch: settings and the window state', () => {
     await assertRejected('windowStateChanged', { focused: true, openChat: { accountId: 'acc-1', peer: 'not a jid' } });
     const { dispatch } = setup();
     assert.equal((await dispatch('windowStateChanged', { focused: true, openChat: null })).ok, true);
+  });
+});
+
+describe('dispatch: group chat requests', () => {
+  test('joinRoom takes a name or an address, a bounded nickname, an optional password; nothing else', async () => {
+    const { calls, dispatch } = setup();
+    assert.equal((await dispatch('joinRoom', { accountId: 'acc-1', room: 'team', nick: 'Alice' })).ok, true, 'a name alone');
+    assert.equal(calls.length, 1);
+    await assertRejected('joinRoom', { accountId: 'acc-1', room: 'team@conference.example.com/Alice', nick: 'Alice' });
+    await assertRejected('joinRoom', { accountId: 'acc-1', room: 'two words', nick: 'Alice' });
+    await assertRejected('joinRoom', { accountId: 'acc-1', room: 'team@conference.example.com', nick: '' });
+    await assertRejected('joinRoom', { accountId: 'acc-1', room: 'team@conference.example.com', nick: 'x'.repeat(65) });
+    await assertRejected('joinRoom', { accountId: 'acc-1', room: 'team@conference.example.com', nick: 'A', password: '' });
+    await assertRejected('joinRoom', { accountId: 'acc-1', room: 'team@conference.example.com', nick: 'A', extra: true });
+  });
+
+  test('room messages and subjects are bounded; rooms are bare addresses', async () => {
+    await assertRejected('sendRoomMessage', { accountId: 'acc-1', room: 'team@conference.example.com', body: '' });
+    await assertRejected('sendRoomMessage', { accountId: 'acc-1', room: 'team@conference.example.com', body: 'x'.repeat(65537) });
+    await assertRejected('sendRoomMessage', { accountId: 'acc-1', room: 'not a room', body: 'x' });
+    await assertRejected('setRoomSubject', { accountId: 'acc-1', room: 'team@conference.example.com', subject: 'x'.repeat(1025) });
+    await assertRejected('leaveRoom', { accountId: 'acc-1', room: 'team@conference.example.com/nick' });
   });
 });
 

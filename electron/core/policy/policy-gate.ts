@@ -82,6 +82,15 @@ export class PolicyGate {
     return this.values.allowPlaintext ?? DEFAULTS.allowPlaintext;
   }
 
+  /**
+   * Why group chats are refused, or undefined when they are allowed. Group chats cannot be end-to-end
+   * encrypted (OTR is one-to-one): where the policy wants every message private, none is sent to a room.
+   */
+  groupChatRefusal(): string | undefined {
+    if (this.otrPolicy(this.values.otrPolicy ?? 'opportunistic') !== 'always') return undefined;
+    return `Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be. ${this.reason}`;
+  }
+
   /** Throws `PolicyRefusal` unless the account may write to this bare address. */
   checkRemote(accountJid: string, peer: string): void {
     const address = peer.toLowerCase();

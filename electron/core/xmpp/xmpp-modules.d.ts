@@ -143,3 +143,9 @@ declare module '@xmpp/resource-binding' {
   import type { IqCaller } from '@xmpp/iq/caller.js';
   export default function resourceBinding(args: { streamFeatures: StreamFeatures; iqCaller: IqCaller }, resource?: string): void;
 }
+
+// Parsing one XML string into an Element (tests build hostile stanzas from text with it).
+declare module '@xmpp/xml/lib/parse.js' {
+  import type { Element } from '@xmpp/xml';
+  export default function parse(text: string): Element;
+}

@@ -1,0 +1,67 @@
+/**
+ * What we know of one group chat: our nickname, whether we are in it, its
+ * subject and who else is there. Bounded: a hostile room cannot make us hold
+ * (or the UI draw) more than MAX_OCCUPANTS occupants; the rest is only counted.
+ */
+import type { Occupant, RoomView } from '../../../shared/contract.js';
+import type { MucPresence } from './muc-stanzas.js';
+
+/** Occupants we list; a bigger room says how many more there are. */
+export const MAX_OCCUPANTS = 1_000;
+/** Nicknames beyond the list we still count (then the count stops growing). */
+const MAX_COUNTED = 20_000;
+
+export class Room {
+  state: RoomView['state'] = 'joining';
+  subject: string | undefined;
+  error: string | undefined;
+  created = false;
+  unread = 0;
+  private readonly occupants = new Map<string, Occupant>();
+  private readonly overflow = new Set<string>();
+
+  constructor(
+    readonly jid: string,
+    public nick: string,
+    /** Kept in memory only (never stored): rejoining after a reconnect needs it again. */
+    public password?: string,
+  ) {}
+
+  /** An occupant came, changed, or left. */
+  applyPresence(p: MucPresence): void {
+    if (!p.available) {
+      this.occupants.delete(p.nick);
+      this.overflow.delete(p.nick);
+      // §7.6: a nickname change is an unavailable presence with 303 and the new nickname; the new one follows.
+      return;
+    }
+    const occupant: Occupant = { nick: p.nick, role: p.role, affiliation: p.affiliation, show: p.show, ...(p.realJid ? { jid: p.realJid } : {}) };
+    if (this.occupants.has(p.nick) || this.occupants.size < MAX_OCCUPANTS) this.occupants.set(p.nick, occupant);
+    else if (this.overflow.size < MAX_COUNTED) this.overflow.add(p.nick);
+  }
+
+  /** The account went offline or we left: nobody is known to be there any more. */
+  clearOccupants(): void {
+    this.occupants.clear();
+    this.overflow.clear();
+  }
+
+  has(nick: string): boolean {
+    return this.occupants.has(nick);
+  }
+
+  view(): RoomView {
+    const occupants = [...this.occupants.values()].sort((a, b) => a.nick.localeCompare(b.nick));
+    return {
+      jid: this.jid,
+      nick: this.nick,
+      state: this.state,
+      ...(this.subject ? { subject: this.subject } : {}),
+      occupants,
+      ...(this.overflow.size > 0 ? { occupantsOmitted: this.overflow.size } : {}),
+      ...(this.created ? { created: true } : {}),
+      ...(this.error ? { error: this.error } : {}),
+      unread: this.unread,
+    };
+  }
+}

@@ -1,0 +1,508 @@
+/**
+ * One account's group chats (XEP-0045): entering (creating instant rooms),
+ * leaving, occupants, messages, subject, and entering again after every
+ * reconnect. Group chats are never end-to-end encrypted: nothing here passes
+ * the OTR engine, and the UI says so.
+ *
+ * Only rooms we asked to enter are believed: presences and messages from any
+ * other room are dropped, so a hostile server or occupant cannot make a room
+ * appear or put words into another room.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Element } from '@xmpp/xml';
+import type { ChatMessage, RoomView } from '../../../shared/contract.js';
+import { ChatLog } from '../chat-log.js';
+import { UserError } from '../ipc/dispatch.js';
+import type { HistoryStore } from '../store/history-store.js';
+import type { XmppSession } from '../xmpp/xmpp-session.js';
+import { joinRefusal, removalReason } from './muc-errors.js';
+import {
+  cleanNick,
+  discoInfoIq,
+  discoItemsIq,
+  groupchatMessage,
+  instantRoomIq,
+  isMucService,
+  joinPresence,
+  leavePresence,
+  roomPresence,
+  NS_DISCO_INFO,
+  NS_DISCO_ITEMS,
+  occupantJid,
+  parseDiscoItems,
+  parseGroupchatMessage,
+  parseMucPresence,
+  parseMucPresenceError,
+  roomAddress,
+  STATUS_CREATED,
+  STATUS_NICK_CHANGED,
+  STATUS_SELF,
+  subjectMessage,
+  type GroupchatMessage,
+  type HistoryRequest,
+  type MucPresence,
+} from './muc-stanzas.js';
+import { Room } from './room.js';
+
+/** A room the account enters by itself after signing in (kept in the account's settings; never a password). */
+export interface StoredRoom {
+  jid: string;
+  nick: string;
+}
+
+export interface RoomsDeps {
+  session: () => XmppSession | undefined;
+  /** The account's domain, where the group chat service is looked for. */
+  domain: () => string;
+  roomUpdated: (room: RoomView) => void;
+  roomRemoved: (room: string) => void;
+  messageUpserted: (message: ChatMessage) => void;
+  /** The rooms to enter after a reconnect changed: store them. */
+  saveRooms: (rooms: StoredRoom[]) => Promise<void>;
+  /** Group chat messages kept on disk (encrypted); absent: in memory only. */
+  history?: HistoryStore;
+  now: () => number;
+  /** Our availability, told to rooms as we enter them. */
+  show?: () => 'online' | 'away' | 'dnd';
+  /** How long entering a room may take. */
+  joinTimeoutMs?: number;
+}
+
+/** Rooms one account can be in. */
+export const MAX_ROOMS = 200;
+/** History asked for on first entering a room (later: everything since the last message we have). */
+const FIRST_HISTORY: HistoryRequest = { maxStanzas: 50 };
+/** Services and rooms looked at when finding the group chat service or listing rooms. */
+const MAX_DISCO_ITEMS = 500;
+const MAX_SERVICES_ASKED = 20;
+const DISCO_TIMEOUT_MS = 10_000;
+
+interface PendingJoin {
+  resolve: (view: RoomView) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class Rooms {
+  private readonly rooms = new Map<string, Room>();
+  /** Room messages, per room (the same bounded log as one-to-one chats). */
+  readonly messages = new ChatLog();
+  private readonly pending = new Map<string, PendingJoin>();
+  private readonly emitTimers = new Map<string, NodeJS.Timeout>();
+  /** The group chat service found for this session (XEP-0030); null: looked, none. */
+  private service: string | null | undefined;
+
+  constructor(
+    stored: readonly StoredRoom[],
+    private readonly deps: RoomsDeps,
+  ) {
+    for (const [room, list] of Object.entries(deps.history?.chats() ?? {})) this.messages.restore(room, list);
+    for (const s of stored.slice(0, MAX_ROOMS)) {
+      const jid = roomAddress(s.jid);
+      const nick = cleanNick(s.nick);
+      if (jid && nick && !this.rooms.has(jid)) {
+        const room = new Room(jid, nick);
+        room.state = 'offline';
+        this.rooms.set(jid, room);
+      }
+    }
+  }
+
+  views(): RoomView[] {
+    return [...this.rooms.values()].map((r) => r.view());
+  }
+
+  /** The messages of the rooms in the list (rooms left keep their history on disk, not on screen). */
+  messagesSnapshot(): Record<string, ChatMessage[]> {
+    return Object.fromEntries([...this.rooms.keys()].map((jid) => [jid, [...this.messages.list(jid)]]));
+  }
+
+  /** Enters a room (an address, or a name on the server's group chat service); resolves once we are in. */
+  async join(address: string, nickname: string, password?: string): Promise<RoomView> {
+    const nick = cleanNick(nickname);
+    if (!nick) throw new UserError('invalid-request', 'Choose a nickname of 1 to 64 characters.');
+    const session = this.online();
+    const jid = address.includes('@') ? roomAddress(address) : await this.onService(session, address);
+    if (!jid || !occupantJid(jid, nick)) throw new UserError('invalid-request', 'That is not a valid room address (expected room@conference.example.com).');
+    const existing = this.rooms.get(jid);
+    if (existing?.state === 'joined') {
+      throw new UserError('already-exists', 'You are already in this room.');
+    }
+    if (this.pending.has(jid)) throw new UserError('already-exists', 'Klatsch is already entering this room.');
+    if (!existing && this.rooms.size >= MAX_ROOMS) throw new UserError('invalid-request', `You can be in at most ${MAX_ROOMS} group chats.`);
+    const room = existing ?? new Room(jid, nick, password);
+    room.nick = nick;
+    room.password = password;
+    room.state = 'joining';
+    room.error = undefined;
+    room.created = false;
+    const isNew = !existing;
+    if (isNew) this.rooms.set(jid, room);
+    this.emitRoom(room);
+    const entered = new Promise<RoomView>((resolve, reject) => {
+      const timer = setTimeout(() => this.failJoin(jid, new UserError('timeout', 'The room did not answer in time.')), this.deps.joinTimeoutMs ?? 20_000);
+      this.pending.set(jid, { resolve, reject, timer });
+    });
+    try {
+      await session.send(joinPresence(jid, nick, this.historyFor(jid), password, this.deps.show?.()));
+    } catch {
+      this.failJoin(jid, new UserError('not-connected', 'You are not connected.'));
+    }
+    try {
+      const view = await entered;
+      await this.store();
+      return view;
+    } catch (error) {
+      // A room we never got into is not kept (one we had stays, marked with what happened).
+      if (isNew && this.rooms.get(jid) === room && (room.state as RoomView['state']) !== 'joined') {
+        this.rooms.delete(jid);
+        this.deps.roomRemoved(jid);
+      }
+      throw error;
+    }
+  }
+
+  async leave(address: string): Promise<void> {
+    const jid = this.known(address).jid;
+    const room = this.rooms.get(jid)!;
+    this.rooms.delete(jid);
+    this.failJoin(jid, new UserError('not-found', 'You left the room.'));
+    if (room.state === 'joined' || room.state === 'joining') {
+      await this.deps.session()?.send(leavePresence(jid, room.nick)).catch(() => undefined);
+    }
+    this.deps.roomRemoved(jid);
+    await this.store();
+  }
+
+  async send(address: string, body: string): Promise<ChatMessage> {
+    const room = this.known(address);
+    const session = this.online();
+    if (room.state !== 'joined') throw new UserError('not-connected', 'You are not in this room; the message was not sent.');
+    const message: ChatMessage = { id: randomUUID(), peer: room.jid, direction: 'out', body, timestamp: this.deps.now(), state: 'sending', nick: room.nick };
+    this.upsert(message);
+    try {
+      await session.send(groupchatMessage(room.jid, message.id, body));
+    } catch {
+      return this.upsert({ ...message, state: 'failed', error: 'The message could not be sent.' });
+    }
+    // 'sent' once the room hands it back to us (§7.4); until then it shows as sending.
+    return this.messages.find(room.jid, message.id, 'out') ?? message;
+  }
+
+  async setSubject(address: string, subject: string): Promise<void> {
+    const room = this.known(address);
+    const session = this.online();
+    if (room.state !== 'joined') throw new UserError('not-connected', 'You are not in this room.');
+    await session.send(subjectMessage(room.jid, randomUUID(), subject));
+  }
+
+  markRead(address: string): void {
+    const room = this.rooms.get(roomAddress(address) ?? '');
+    if (!room || room.unread === 0) return;
+    room.unread = 0;
+    this.emitRoom(room);
+  }
+
+  /** Public rooms on the server's group chat service. */
+  async list(): Promise<{ service?: string; rooms: { jid: string; name?: string }[] }> {
+    const session = this.online();
+    const service = await this.findService(session);
+    if (!service) return { rooms: [] };
+    const answer = await session.iq.request(discoItemsIq(service), DISCO_TIMEOUT_MS).catch(() => undefined);
+    const rooms = parseDiscoItems(answer?.getChild('query', NS_DISCO_ITEMS) ?? (answer?.name === 'query' ? answer : undefined), MAX_DISCO_ITEMS).filter((r) =>
+      r.jid.endsWith(`@${service}`),
+    );
+    return { service, rooms };
+  }
+
+  /** The user changed their availability: the rooms we are in see it too. */
+  async presenceChanged(show: 'online' | 'away' | 'dnd'): Promise<void> {
+    const session = this.deps.session();
+    if (!session) return;
+    for (const room of this.rooms.values()) {
+      if (room.state === 'joined') await session.send(roomPresence(room.jid, room.nick, show)).catch(() => undefined);
+    }
+  }
+
+  /** A new session: enter again every room we were in (with the history we missed). */
+  sessionStarted(session: XmppSession): void {
+    this.service = undefined;
+    for (const room of this.rooms.values()) {
+      if (room.state === 'removed') continue;
+      room.state = 'joining';
+      room.error = undefined;
+      this.emitRoom(room);
+      session.send(joinPresence(room.jid, room.nick, this.historyFor(room.jid), room.password, this.deps.show?.())).catch(() => undefined);
+    }
+  }
+
+  /** The account went offline: we are in no room now. */
+  offline(): void {
+    for (const [jid] of this.pending) this.failJoin(jid, new UserError('not-connected', 'The connection was lost while entering the room.'));
+    for (const room of this.rooms.values()) {
+      room.clearOccupants();
+      if (room.state === 'removed') continue;
+      room.state = 'offline';
+      this.emitRoom(room);
+    }
+  }
+
+  close(): void {
+    for (const timer of this.emitTimers.values()) clearTimeout(timer);
+    this.emitTimers.clear();
+    for (const [jid] of this.pending) this.failJoin(jid, new UserError('not-connected', 'Klatsch is closing.'));
+  }
+
+  /**
+   * Takes the stanzas that belong to group chats; true when it took one (even to drop it), so the
+   * one-to-one code never sees room traffic (no room message reaches the OTR engine or the chats).
+   */
+  onStanza(stanza: Element): boolean {
+    if (stanza.name === 'presence') {
+      const error = parseMucPresenceError(stanza);
+      if (error) {
+        if (!this.rooms.has(error.room)) return false; // not about a room of ours: someone else's business
+        this.onJoinError(error.room, error);
+        return true;
+      }
+      const presence = parseMucPresence(stanza);
+      if (!presence) return false;
+      this.onPresence(presence);
+      return true;
+    }
+    if (stanza.name === 'message') {
+      const type = stanza.attrs.type;
+      if (type === 'groupchat') {
+        const message = parseGroupchatMessage(stanza);
+        if (message) this.onMessage(message);
+        return true;
+      }
+      const from = typeof stanza.attrs.from === 'string' ? stanza.attrs.from : '';
+      const room = roomAddress(from.split('/')[0] ?? '');
+      if (!room || !this.rooms.has(room)) return false;
+      if (type === 'error') {
+        const message = parseGroupchatMessage(stanza);
+        if (message) this.onMessageError(message);
+      }
+      // Private messages through a room and its notices are not shown (yet): never as a one-to-one chat.
+      return true;
+    }
+    return false;
+  }
+
+  // ---- incoming -------------------------------------------------------------------------------
+
+  private onPresence(p: MucPresence): void {
+    const room = this.rooms.get(p.room);
+    if (!room || room.state === 'removed' || room.state === 'offline') return; // a room we are not entering or in
+    const self = p.codes.has(STATUS_SELF);
+    if (!self) {
+      room.applyPresence(p);
+      this.scheduleEmit(room);
+      return;
+    }
+    if (p.available) {
+      room.nick = p.nick; // the room may have changed our nickname (§7.2.12, 210)
+      room.applyPresence(p);
+      if (room.state === 'joining') void this.entered(room, p.codes.has(STATUS_CREATED));
+      else this.scheduleEmit(room);
+      return;
+    }
+    // Our own unavailable presence: a nickname change, or the room let us go.
+    if (p.codes.has(STATUS_NICK_CHANGED) && p.newNick) {
+      room.applyPresence(p);
+      room.nick = p.newNick;
+      this.scheduleEmit(room);
+      return;
+    }
+    const reason = removalReason(p) ?? 'You are no longer in this room.';
+    room.clearOccupants();
+    room.state = 'removed';
+    room.error = reason;
+    this.failJoin(room.jid, new UserError('server-error', reason));
+    this.notice(room.jid, reason);
+    this.emitRoom(room);
+    void this.store().catch(() => undefined);
+  }
+
+  /** Our self-presence arrived: we are in. A room we just created gets the default configuration first. */
+  private async entered(room: Room, created: boolean): Promise<void> {
+    if (created) {
+      room.created = true;
+      const session = this.deps.session();
+      try {
+        await session?.iq.request(instantRoomIq(room.jid), DISCO_TIMEOUT_MS);
+      } catch {
+        // Rooms that need no configuration answer an error; the room is usable either way.
+      }
+    }
+    if (room.state !== 'joining' || this.rooms.get(room.jid) !== room) return;
+    room.state = 'joined';
+    this.emitRoom(room);
+    const pending = this.pending.get(room.jid);
+    if (pending) {
+      clearTimeout(pending.timer);
+      this.pending.delete(room.jid);
+      pending.resolve(room.view());
+    }
+  }
+
+  private onJoinError(jid: string, error: NonNullable<ReturnType<typeof parseMucPresenceError>>): void {
+    const room = this.rooms.get(jid)!;
+    const refusal = joinRefusal({ ...error, nick: error.nick || room.nick });
+    if (this.pending.has(jid)) {
+      this.failJoin(jid, new UserError(refusal.nickTaken ? 'already-exists' : 'server-error', refusal.message));
+      if (room.state === 'joining') {
+        room.state = 'removed';
+        room.error = refusal.message;
+        this.emitRoom(room);
+      }
+      return;
+    }
+    if (room.state === 'joining') {
+      // Entering again after a reconnect failed: the room stays in the list, saying why.
+      room.state = 'removed';
+      room.error = refusal.message;
+      this.emitRoom(room);
+    }
+  }
+
+  private onMessage(m: GroupchatMessage): void {
+    const room = this.rooms.get(m.room);
+    if (!room || (room.state !== 'joined' && room.state !== 'joining')) return; // forged, or a room we left
+    if (m.subject !== undefined && m.body === undefined) {
+      room.subject = m.subject.trim() === '' ? undefined : m.subject;
+      this.scheduleEmit(room);
+      return;
+    }
+    if (m.body === undefined || m.body === '') return;
+    const now = this.deps.now();
+    const timestamp = m.stampedAt !== undefined && m.stampedAt <= now ? m.stampedAt : now;
+    if (m.nick === undefined) {
+      // Said by the room itself (a configuration change, …): shown as a notice.
+      const id = m.stanzaId ?? m.id ?? hashId('room', timestamp, m.body);
+      if (!this.messages.has(room.jid, id, 'notice')) this.upsert({ id, peer: room.jid, direction: 'notice', body: m.body, timestamp, state: 'received' });
+      return;
+    }
+    // Our own message handed back by the room (§7.4): now it was sent.
+    if (m.nick === room.nick && m.id && this.messages.has(room.jid, m.id, 'out')) {
+      const ours = this.messages.find(room.jid, m.id, 'out')!;
+      if (ours.state === 'sending' || ours.state === 'failed') {
+        const { error: _error, ...rest } = ours;
+        this.upsert({ ...rest, state: 'sent' });
+      }
+      return;
+    }
+    // The same message comes again in the history after every reconnect: one id per sender and message.
+    const id = m.id ? `${m.nick}\n${m.id}` : m.stanzaId ? `sid\n${m.stanzaId}` : hashId(m.nick, timestamp, m.body);
+    if (this.messages.has(room.jid, id, 'in')) return;
+    const live = m.stampedAt === undefined;
+    if (live) {
+      room.unread = Math.min(room.unread + 1, 1_000_000);
+      this.scheduleEmit(room);
+    }
+    this.upsert({ id, peer: room.jid, direction: 'in', body: m.body, timestamp, state: 'received', nick: m.nick });
+  }
+
+  private onMessageError(m: GroupchatMessage): void {
+    if (!m.id) return;
+    const sent = this.messages.find(m.room, m.id, 'out');
+    if (sent && sent.state !== 'failed') this.upsert({ ...sent, state: 'failed', error: `Not delivered: ${m.errorText ?? 'error'}` });
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  /** History to ask for: everything since the newest message we have (a second later: that one we have), else the newest 50. */
+  private historyFor(jid: string): HistoryRequest {
+    const list = this.messages.list(jid).filter((m) => m.direction !== 'notice');
+    const last = list[list.length - 1];
+    return last ? { since: last.timestamp + 1 } : FIRST_HISTORY;
+  }
+
+  private failJoin(jid: string, error: Error): void {
+    const pending = this.pending.get(jid);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.pending.delete(jid);
+    pending.reject(error);
+  }
+
+  private notice(jid: string, body: string): void {
+    this.upsert({ id: randomUUID(), peer: jid, direction: 'notice', body, timestamp: this.deps.now(), state: 'received' });
+  }
+
+  private upsert(message: ChatMessage): ChatMessage {
+    this.messages.upsert(message);
+    this.deps.history?.put(message);
+    this.deps.messageUpserted(message);
+    return message;
+  }
+
+  /** Many presences arrive at once on entering a big room: one update per room per moment, not one per presence. */
+  private scheduleEmit(room: Room): void {
+    if (this.emitTimers.has(room.jid)) return;
+    const timer = setTimeout(() => {
+      this.emitTimers.delete(room.jid);
+      if (this.rooms.get(room.jid) === room) this.deps.roomUpdated(room.view());
+    }, 25);
+    timer.unref?.();
+    this.emitTimers.set(room.jid, timer);
+  }
+
+  private emitRoom(room: Room): void {
+    const timer = this.emitTimers.get(room.jid);
+    if (timer) clearTimeout(timer);
+    this.emitTimers.delete(room.jid);
+    this.deps.roomUpdated(room.view());
+  }
+
+  private async store(): Promise<void> {
+    const rooms = [...this.rooms.values()].filter((r) => r.state !== 'removed').map((r) => ({ jid: r.jid, nick: r.nick }));
+    await this.deps.saveRooms(rooms);
+  }
+
+  private known(address: string): Room {
+    const room = this.rooms.get(roomAddress(address) ?? '');
+    if (!room) throw new UserError('not-found', 'You are not in that room.');
+    return room;
+  }
+
+  private online(): XmppSession {
+    const session = this.deps.session();
+    if (!session) throw new UserError('not-connected', 'Sign in first to use group chats.');
+    return session;
+  }
+
+  /** `name` on the server's group chat service. */
+  private async onService(session: XmppSession, name: string): Promise<string | undefined> {
+    const service = await this.findService(session);
+    if (!service) throw new UserError('not-found', 'Your server has no group chat service. Enter the full room address (room@conference.example.com).');
+    const local = name.trim().toLowerCase();
+    if (!/^[^\s@/"&'<>:]{1,256}$/u.test(local)) return undefined;
+    return roomAddress(`${local}@${service}`);
+  }
+
+  /** XEP-0045 §6.1: the server's items, the first whose info says it is a group chat service. */
+  private async findService(session: XmppSession): Promise<string | undefined> {
+    if (this.service !== undefined) return this.service ?? undefined;
+    const domain = this.deps.domain();
+    const answer = await session.iq.request(discoItemsIq(domain), DISCO_TIMEOUT_MS).catch(() => undefined);
+    const items = parseDiscoItems(answer?.name === 'query' ? answer : answer?.getChild('query', NS_DISCO_ITEMS), MAX_DISCO_ITEMS)
+      .filter((i) => !i.jid.includes('@'))
+      .slice(0, MAX_SERVICES_ASKED);
+    for (const item of items) {
+      const info = await session.iq.request(discoInfoIq(item.jid), DISCO_TIMEOUT_MS).catch(() => undefined);
+      if (isMucService(info?.name === 'query' ? info : info?.getChild('query', NS_DISCO_INFO))) {
+        this.service = item.jid;
+        return item.jid;
+      }
+    }
+    this.service = null;
+    return undefined;
+  }
+}
+
+/** A stable id for a message that came without one (so it is still shown once, however often the room repeats it). */
+function hashId(nick: string, timestamp: number, body: string): string {
+  return `h\n${createHash('sha256').update(`${nick}\n${timestamp}\n${body}`).digest('hex').slice(0, 32)}`;
+}

@@ -1,0 +1,123 @@
+/**
+ * One group chat on screen: its address and subject, the permanent "not end-to-end encrypted"
+ * banner, messages with the sender's nickname, who is in the room, the composer, and leaving.
+ */
+import { useState, type FormEvent } from 'react';
+import type { ChatMessage } from '../../shared/contract';
+import { Composer } from '../components/Composer';
+import { NotEncryptedBanner } from '../components/rooms/NotEncryptedBanner';
+import { OccupantList } from '../components/rooms/OccupantList';
+import { RoomMessages } from '../components/rooms/RoomMessages';
+import { useTexts } from '../i18n/i18n';
+import { useActions, useAppState } from './context';
+
+const noMessages: ChatMessage[] = [];
+
+function SubjectEditor({ subject, onSave, onClose }: { subject: string; onSave: (subject: string) => Promise<string | null>; onClose: () => void }) {
+  const texts = useTexts().groupChat;
+  const [value, setValue] = useState(subject);
+  const [error, setError] = useState<string | null>(null);
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    const problem = await onSave(value.trim());
+    if (problem) setError(problem);
+    else onClose();
+  }
+  return (
+    <form className="room-subject-form" onSubmit={submit} data-testid="room-subject-form">
+      <label className="field">
+        <span>{texts.subjectLabel}</span>
+        <input data-testid="room-subject-input" type="text" autoFocus maxLength={1024} value={value} onChange={(e) => setValue(e.target.value)} />
+      </label>
+      <button type="submit" className="button small primary">
+        {texts.saveSubject}
+      </button>
+      <button type="button" className="button small subtle" onClick={onClose}>
+        {texts.cancel}
+      </button>
+      {error && (
+        <p className="inline-error small" role="alert">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+export function RoomPane({ accountId, room: jid }: { accountId: string; room: string }) {
+  const texts = useTexts().groupChat;
+  const actions = useActions();
+  const room = useAppState((s) => s.rooms[accountId]?.find((r) => r.jid === jid));
+  const messages = useAppState((s) => s.roomMessages[accountId]?.[jid] ?? noMessages);
+  const [draft, setDraft] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [editingSubject, setEditingSubject] = useState(false);
+  if (!room) return null;
+
+  async function send(text: string) {
+    setError(null);
+    setDraft('');
+    const result = await actions.sendRoomMessage(accountId, jid, text);
+    if (!result.ok) {
+      setError(texts.notSent(result.error.message));
+      setDraft((now) => (now === '' ? text : now));
+    }
+  }
+
+  async function report(request: Promise<{ ok: boolean; error?: { message: string } }>) {
+    const result = await request;
+    setError(result.ok ? null : (result.error?.message ?? null));
+  }
+
+  return (
+    <section className="chat-view room-view" data-testid="room-view" data-room={jid} data-state={room.state} aria-label={texts.roomLabelFor(jid)}>
+      <header className="chat-header room-header">
+        <div className="room-title">
+          <h2 data-testid="room-title"># {jid}</h2>
+          <p className="muted small" data-testid="room-subject">
+            {room.subject ?? texts.noSubject}
+          </p>
+          <p className="muted small" data-testid="room-state">
+            {texts.state[room.state]} · {texts.yourNick(room.nick)}
+          </p>
+        </div>
+        <div className="room-actions">
+          {room.state === 'joined' && !editingSubject && (
+            <button type="button" className="button small subtle" data-testid="edit-room-subject" onClick={() => setEditingSubject(true)}>
+              {texts.editSubject}
+            </button>
+          )}
+          {room.state === 'removed' && (
+            <button type="button" className="button small" data-testid="rejoin-room" onClick={() => void report(actions.joinRoom(accountId, jid, room.nick))}>
+              {texts.rejoin}
+            </button>
+          )}
+          <button type="button" className="button small danger" data-testid="leave-room" onClick={() => void report(actions.leaveRoom(accountId, jid))}>
+            {texts.leave}
+          </button>
+        </div>
+      </header>
+      <NotEncryptedBanner />
+      {editingSubject && (
+        <SubjectEditor
+          subject={room.subject ?? ''}
+          onClose={() => setEditingSubject(false)}
+          onSave={async (subject) => {
+            const result = await actions.setRoomSubject(accountId, jid, subject);
+            return result.ok ? null : result.error.message;
+          }}
+        />
+      )}
+      {room.error && (
+        <p className="inline-error" role="alert" data-testid="room-error">
+          {room.error}
+        </p>
+      )}
+      <div className="room-body">
+        <RoomMessages messages={messages} ownNick={room.nick} />
+        <OccupantList occupants={room.occupants} omitted={room.occupantsOmitted ?? 0} ownNick={room.nick} />
+      </div>
+      <Composer peerName={texts.composerTo(jid)} value={draft} error={error} onChange={setDraft} onSend={(text) => void send(text)} />
+    </section>
+  );
+}

@@ -1,0 +1,70 @@
+/**
+ * The "Group chats" section of the sidebar: the account's rooms and the join/create dialog.
+ * Where the administrator requires end-to-end encryption for everything, it only says why
+ * group chats are off (the core refuses them too).
+ */
+import { useState } from 'react';
+import type { AccountView, RoomView } from '../../shared/contract';
+import { ModalDialog } from '../components/ModalDialog';
+import { JoinRoomForm } from '../components/rooms/JoinRoomForm';
+import { RoomList } from '../components/rooms/RoomList';
+import { useTexts } from '../i18n/i18n';
+import { useActions, useAppState } from './context';
+
+const noRooms: RoomView[] = [];
+
+/** Whether the policy in force forbids group chats (every message must be private, and rooms cannot be). */
+export function useGroupChatsRefused(): boolean {
+  return useAppState((s) => s.policy !== null && (s.policy.otrPolicy === 'always' || !s.policy.plaintextAllowed));
+}
+
+export function RoomsPanel({ account }: { account: AccountView }) {
+  const texts = useTexts().groupChat;
+  const actions = useActions();
+  const rooms = useAppState((s) => s.rooms[account.id] ?? noRooms);
+  const selected = useAppState((s) => (s.selected === null && s.selectedRoom?.accountId === account.id ? s.selectedRoom.peer : null));
+  const refused = useGroupChatsRefused();
+  const [joining, setJoining] = useState(false);
+
+  return (
+    <section className="rooms-panel" aria-labelledby="rooms-heading" data-testid="rooms-panel">
+      <div className="roster-heading">
+        <h2 className="sidebar-heading" id="rooms-heading">
+          {texts.heading}
+        </h2>
+        {!refused && (
+          <button type="button" className="button small" data-testid="open-join-room" onClick={() => setJoining(true)}>
+            {texts.join}
+          </button>
+        )}
+      </div>
+      {refused ? (
+        <p className="muted small" data-testid="group-chats-refused">
+          {texts.refusedByPolicy}
+        </p>
+      ) : (
+        <RoomList rooms={rooms} selected={selected} onSelect={(room) => actions.selectRoom({ accountId: account.id, peer: room })} />
+      )}
+      {joining && (
+        <ModalDialog className="contact-dialog" testId="join-room-dialog" labelledBy="join-room-title" onClose={() => setJoining(false)}>
+          <h2 id="join-room-title">{texts.dialogTitle}</h2>
+          <JoinRoomForm
+            connected={account.connection.kind === 'online'}
+            initialNick={account.jid.split('@')[0] ?? ''}
+            onCancel={() => setJoining(false)}
+            onBrowse={async () => {
+              const result = await actions.listRooms(account.id);
+              return result.ok ? result.value.rooms : result.error.message;
+            }}
+            onSubmit={async ({ room, nick, password }) => {
+              const result = await actions.joinRoom(account.id, room, nick, password);
+              if (!result.ok) return result.error.message;
+              setJoining(false);
+              return null;
+            }}
+          />
+        </ModalDialog>
+      )}
+    </section>
+  );
+}
