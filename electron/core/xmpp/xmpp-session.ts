@@ -80,11 +80,21 @@ export class XmppSession extends EventEmitter {
     keepalive: { everyMs: number; timeoutMs: number },
     private readonly sm: StreamManagement | undefined,
     private readonly acked: ((stanza: Element) => void) | undefined,
+    early: EarlyStanzas,
   ) {
     super();
     this.scheduleKeepalive(keepalive);
     entity.on('nonza', (element: Element) => this.onNonza(element));
-    entity.on('stanza', (stanza: Element) => this.emit('stanza', stanza));
+    // What arrived during login (a resumed stream's backlog comes at once) is handed on once the
+    // owner of the session had the chance to listen, before anything that arrives later.
+    early.stop();
+    let backlog: Element[] | null = early.stanzas;
+    entity.on('stanza', (stanza: Element) => (backlog ? backlog.push(stanza) : this.emit('stanza', stanza)));
+    setImmediate(() => {
+      const list = backlog ?? [];
+      backlog = null;
+      for (const stanza of list) this.emit('stanza', stanza);
+    });
     entity.on('error', () => {
       /* an error after login is followed by 'disconnect', handled below */
     });
@@ -132,6 +142,7 @@ export class XmppSession extends EventEmitter {
     const sm = options.sm;
     const smOffer = { offered: false, resumed: false, resent: [] as Element[] };
     if (sm) countStanzas(entity, sm);
+    const early = collectStanzas(entity);
     if (sm) streamFeatures.use('sm', NS_SM, (ctx, next) => resumeOrBind(entity, sm, smOffer, next));
     resourceBinding({ streamFeatures, iqCaller: iq }, `klatsch-${randomBytes(4).toString('hex')}`);
 
@@ -150,7 +161,7 @@ export class XmppSession extends EventEmitter {
       const jid = await Promise.race([entity.start(), failed, timedOut]);
       if (sm && !smOffer.offered) sm.forget(); // this server (now) has no stream management
       if (sm && smOffer.offered && !smOffer.resumed) await Promise.race([enableSm(entity, sm, String(jid)), failed, timedOut]);
-      const session = new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? { everyMs: 60_000, timeoutMs: 20_000 }, sm?.enabled ? sm : undefined, options.acked);
+      const session = new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? { everyMs: 60_000, timeoutMs: 20_000 }, sm?.enabled ? sm : undefined, options.acked, early);
       session.mechanism = mechanism;
       session.resumed = smOffer.resumed;
       // What the server did not get before the connection dropped goes out again, in order, on the resumed stream.
@@ -264,6 +275,18 @@ export class XmppSession extends EventEmitter {
     reason = this.dropReason ?? reason;
     this.emit('closed', this.closedByUs ? null : classifyError(reason ?? Object.assign(new Error('The connection was lost.'), { code: 'ECONNRESET' })));
   }
+}
+
+interface EarlyStanzas {
+  stanzas: Element[];
+  stop(): void;
+}
+
+function collectStanzas(entity: Client): EarlyStanzas {
+  const stanzas: Element[] = [];
+  const listener = (stanza: Element) => stanzas.push(stanza);
+  entity.on('stanza', listener);
+  return { stanzas, stop: () => entity.off('stanza', listener) };
 }
 
 /** Counts every stanza in both directions for XEP-0198 (from `<enabled/>`/`<resumed/>` on; sm ignores them before). */
