@@ -10,6 +10,7 @@ import type { AccountView, EventName, EventOf, Snapshot } from '../../shared/con
 import { Account, type AccountDeps } from './account.js';
 import { type Handlers, UserError } from './ipc/dispatch.js';
 import { HistoryStore, type HistoryStoreOptions } from './store/history-store.js';
+import { OutboxStore } from './store/outbox-store.js';
 import type { SecretBox } from './store/secret-box.js';
 import { SettingsStore, type StoredAccount } from './store/settings-store.js';
 import { ClassifiedError } from './xmpp/errors.js';
@@ -60,6 +61,8 @@ export class KlatschCore {
   readonly policy: PolicyGate;
   /** Each account's stored chats (by account id). */
   private readonly histories = new Map<string, HistoryStore>();
+  /** Per account: messages the server has not acknowledged yet (store/outbox-store.ts). */
+  private readonly outboxes = new Map<string, OutboxStore>();
 
   constructor(private readonly options: CoreOptions) {
     this.policy = options.policy ?? new PolicyGate();
@@ -85,7 +88,7 @@ export class KlatschCore {
     await this.settings.load();
     await this.otr.ready.catch(() => undefined);
     for (const stored of this.settings.accounts()) {
-      const account = this.makeAccount(stored, { history: await this.openHistory(stored.id) });
+      const account = this.makeAccount(stored, { history: await this.openHistory(stored.id), outbox: await this.openOutbox(stored.id) });
       const password = this.storedPassword(stored);
       if (password !== undefined) account.connection.connect(password).catch(() => undefined);
     }
@@ -121,7 +124,8 @@ export class KlatschCore {
 
   private storageProblems(): string | undefined {
     const histories = [...this.histories.values()].flatMap((h) => [h.problem, h.saveError]);
-    const problems = [this.settings.problem, this.otr.problem, ...histories].filter(Boolean);
+    const outboxes = [...this.outboxes.values()].flatMap((o) => [o.problem, o.saveError]);
+    const problems = [this.settings.problem, this.otr.problem, ...histories, ...outboxes].filter(Boolean);
     return problems.length > 0 ? problems.join(' ') : undefined;
   }
 
@@ -150,7 +154,7 @@ export class KlatschCore {
         ownPresence: { show: 'online', status: '' },
       };
       if (trustCertificate) stored.pinnedCertificate = this.takeRefused(bare, trustCertificate);
-      const account = this.makeAccount(stored, { announce: false, history: await this.openHistory(stored.id) });
+      const account = this.makeAccount(stored, { announce: false, history: await this.openHistory(stored.id), outbox: await this.openOutbox(stored.id) });
       try {
         await account.connection.connect(password, false);
       } catch (error) {
@@ -436,9 +440,23 @@ export class KlatschCore {
   private async dropHistory(accountId: string): Promise<void> {
     await this.histories.get(accountId)?.destroy();
     this.histories.delete(accountId);
+    await this.dropOutbox(accountId);
   }
 
-  private makeAccount(stored: StoredAccount, { announce = true, history }: { announce?: boolean; history?: HistoryStore } = {}): Account {
+  // ---- Outbox: kept whatever the history policy, since it holds only what is still to be sent ----
+
+  private async openOutbox(accountId: string): Promise<OutboxStore> {
+    const outbox = await OutboxStore.open(OutboxStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox);
+    this.outboxes.set(accountId, outbox);
+    return outbox;
+  }
+
+  private async dropOutbox(accountId: string): Promise<void> {
+    await this.outboxes.get(accountId)?.destroy();
+    this.outboxes.delete(accountId);
+  }
+
+  private makeAccount(stored: StoredAccount, { announce = true, history, outbox }: { announce?: boolean; history?: HistoryStore; outbox?: OutboxStore } = {}): Account {
     const account = new Account(stored, {
       emit: (name, payload) => {
         // A new account's events start once it is saved: the UI must not show a half-made account.
@@ -449,6 +467,7 @@ export class KlatschCore {
       otrIdentities: this.otrIdentities,
       otrTrust: this.otr,
       ...(history ? { history } : {}),
+      ...(outbox ? { outbox } : {}),
       ...(this.options.connection ? { connection: this.options.connection } : {}),
       policy: accountPolicyHooks(this.policy),
     });

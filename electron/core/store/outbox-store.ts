@@ -57,6 +57,7 @@ export class OutboxStore {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private writeCount = 0;
+  private persist = true;
 
   private constructor(
     private readonly file: string,
@@ -67,6 +68,13 @@ export class OutboxStore {
   static async open(file: string, secretBox: SecretBox, options: { flushDelayMs?: number } = {}): Promise<OutboxStore> {
     const store = new OutboxStore(file, secretBox, options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS);
     await store.load();
+    return store;
+  }
+
+  /** An outbox that is never written (no profile, or tests of the account alone). */
+  static inMemory(): OutboxStore {
+    const store = new OutboxStore('', { backend: 'memory', status: () => ({ available: true }), encrypt: () => Buffer.alloc(0), decrypt: () => '' }, 0);
+    store.persist = false;
     return store;
   }
 
@@ -155,11 +163,11 @@ export class OutboxStore {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     await this.writing.catch(() => undefined);
-    if (!this.problemText) await fs.rm(this.file, { force: true });
+    if (!this.problemText && this.persist) await fs.rm(this.file, { force: true });
   }
 
   private writeSoon(now: boolean): Promise<void> {
-    if (this.problemText || this.closed) return Promise.resolve();
+    if (this.problemText || this.closed || !this.persist) return Promise.resolve();
     if (now) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
