@@ -94,6 +94,7 @@ export class Account {
   private readonly inFlight = new Set<string>();
   /** The stream dropped and may be resumed: presences and private conversations wait to see if it is. */
   private streamInDoubt = false;
+  private presencesInDoubt: ReturnType<Roster['takePresences']> | undefined;
   /** Ending the private conversations of a lost stream: what fails meanwhile fails for that, and goes out again. */
   private losingStream: Promise<void> | undefined;
 
@@ -160,9 +161,16 @@ export class Account {
       if (kind !== 'online') {
         this.chatStates.reset();
         this.typing.clear();
-        // A stream that may be resumed keeps its presences and private conversations (XEP-0198): decided on the next session.
-        if (this.connection.canResume && (kind === 'reconnecting' || kind === 'connecting')) this.streamInDoubt = true;
-        else this.streamLost();
+        // A stream that may be resumed keeps its private conversations, and gets its presences back (XEP-0198): decided on the next session.
+        const resumable = this.connection.canResume && (kind === 'reconnecting' || kind === 'connecting');
+        const presences = this.roster.takePresences();
+        if (this.roster.jids().length > 0) this.emitRoster();
+        if (resumable) {
+          this.streamInDoubt = true;
+          this.presencesInDoubt = presences;
+        } else {
+          this.streamLost();
+        }
       }
       this.emitView();
     });
@@ -429,9 +437,15 @@ export class Account {
       }
     });
     const doubted = this.streamInDoubt;
+    const presences = this.presencesInDoubt;
     this.streamInDoubt = false;
+    this.presencesInDoubt = undefined;
     if (session.resumed) {
       // The same stream goes on (XEP-0198): roster, presences, private conversations carried over.
+      if (presences && presences.size > 0) {
+        this.roster.restorePresences(presences);
+        this.emitRoster();
+      }
       void this.flushOutbox(session);
       return;
     }
@@ -688,23 +702,12 @@ export class Account {
 
   /** Our stream is gone for good (not resumed): presences and private conversations with it. */
   private streamLost(): void {
-    this.dropPresences();
     const losing = this.privateChats.disconnected().finally(() => {
       if (this.losingStream === losing) this.losingStream = undefined;
     });
     this.losingStream = losing;
   }
 
-  /** Said by the core beside other stored problems: an outbox that cannot be read or written. */
-  get outboxProblem(): string | undefined {
-    return this.outbox.problem ?? this.outbox.saveError;
-  }
-
-  private dropPresences(): void {
-    if (this.roster.jids().length === 0) return;
-    this.roster.clearPresences();
-    this.emitRoster();
-  }
 
   private ownBare(): string {
     return this.stored.jid.toLowerCase();
