@@ -637,10 +637,14 @@ export class Account {
     }
   }
 
-  /** Puts one outbox message on the current stream (privately only, if it was written privately). */
-  private async transmitFromOutbox(entry: OutboxEntry): Promise<void> {
+  /**
+   * Puts one outbox message on the current stream. The first time, the chat's rules decide as for any
+   * message (they keep a private one private). `again` (a new stream, a restart): the private conversation
+   * it was written in is gone, so a private one waits for a new one, started for it, never in plaintext.
+   */
+  private async transmitFromOutbox(entry: OutboxEntry, again = false): Promise<void> {
     this.inFlight.add(entry.id);
-    await this.privateChats.send(entry.peer, entry.id, entry.body, { requirePrivate: entry.private }).catch(() => {
+    await this.privateChats.send(entry.peer, entry.id, entry.body, { requirePrivate: again && entry.private }).catch(() => {
       this.inFlight.delete(entry.id);
       const message = this.chats.find(entry.peer, entry.id, 'out');
       if (message) this.upsertMessage({ ...message, state: 'failed', error: 'The message could not be prepared for sending.' });
@@ -654,7 +658,7 @@ export class Account {
     for (const entry of this.outbox.entries()) {
       if (!session.isOpen || this.connection.activeSession !== session) return;
       if (entry.failed || this.inFlight.has(entry.id)) continue;
-      await this.transmitFromOutbox(entry);
+      await this.transmitFromOutbox(entry, true);
     }
   }
 
