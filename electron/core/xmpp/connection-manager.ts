@@ -105,6 +105,7 @@ export class ConnectionManager extends EventEmitter {
     this.generation++;
     this.stopRetrying();
     this.password = null;
+    this.sm?.forget(); // signed out: the next sign-in is a new stream, never a resumed one
     await this.closeSession();
     this.setState({ kind: 'offline' });
   }

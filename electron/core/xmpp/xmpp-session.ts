@@ -311,12 +311,20 @@ async function resumeOrBind(entity: Client, sm: StreamManagement, offer: { offer
   offer.offered = true;
   const request = sm.resumeRequest();
   if (!request) return next();
-  const answer = await smAnswer(entity, request, ['resumed', 'failed']);
-  if (answer.name === 'failed') {
-    sm.onFailed(answer); // the old stream is gone; what it carried is the outbox's to send again
-    return next();
-  }
-  offer.resent = sm.onResumed(answer).unacked;
+  // Taken in the listener itself: the server's backlog follows <resumed/> at once and must be counted.
+  const answer = await smAnswer(entity, request, ['resumed', 'failed'], (element) => {
+    if (element.name === 'failed') sm.onFailed(element); // the old stream is gone; what it carried is the outbox's to send again
+    else {
+      try {
+        offer.resent = sm.onResumed(element).unacked;
+      } catch (error) {
+        // An impossible h: nothing of the old stream is believed; the next attempt starts afresh.
+        sm.forget();
+        throw Object.assign(new Error((error as Error).message), { code: 'ECONNRESET' });
+      }
+    }
+  });
+  if (answer.name === 'failed') return next();
   offer.resumed = true;
   entity._jid(sm.jid!);
   entity._ready(false); // 'online': login is done
@@ -324,17 +332,24 @@ async function resumeOrBind(entity: Client, sm: StreamManagement, offer: { offer
 }
 
 async function enableSm(entity: Client, sm: StreamManagement, jid: string): Promise<void> {
-  const answer = await smAnswer(entity, sm.enableRequest(), ['enabled', 'failed']);
-  if (answer.name === 'enabled') sm.onEnabled(answer, jid);
-  else sm.forget(); // the stream goes on without
+  await smAnswer(entity, sm.enableRequest(), ['enabled', 'failed'], (answer) => {
+    if (answer.name === 'enabled') sm.onEnabled(answer, jid);
+    else sm.forget(); // the stream goes on without
+  });
 }
 
-/** Sends an SM request and waits for one of the answers named. */
-function smAnswer(entity: Client, request: Element, names: string[]): Promise<Element> {
+/** Sends an SM request and waits for one of the answers named; `take` sees it before any element after it. */
+function smAnswer(entity: Client, request: Element, names: string[], take: (answer: Element) => void): Promise<Element> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => done(Object.assign(new Error('The server did not answer stream management.'), { name: 'TimeoutError' })), SM_STEP_TIMEOUT_MS);
     const listener = (element: Element) => {
-      if (element.getNS() === NS_SM && names.includes(element.name)) done(undefined, element);
+      if (element.getNS() !== NS_SM || !names.includes(element.name)) return;
+      try {
+        take(element);
+        done(undefined, element);
+      } catch (error) {
+        done(error);
+      }
     };
     function done(error: unknown, element?: Element) {
       clearTimeout(timer);
