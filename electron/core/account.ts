@@ -166,9 +166,12 @@ export class Account {
         const presences = this.roster.takePresences();
         if (this.roster.jids().length > 0) this.emitRoster();
         if (resumable) {
+          // Taken once, at the drop: later attempts (reconnecting again) find nothing new to keep.
+          if (!this.streamInDoubt) this.presencesInDoubt = presences;
           this.streamInDoubt = true;
-          this.presencesInDoubt = presences;
         } else {
+          this.streamInDoubt = false;
+          this.presencesInDoubt = undefined;
           this.streamLost();
         }
       }

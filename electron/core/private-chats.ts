@@ -273,7 +273,8 @@ export class PrivateChats {
     // Both sides notice each other at once; only one starts, so that two AKEs do not cross.
     if (this.deps.account.toLowerCase() > peer) return Promise.resolve();
     return this.serialize(peer, async (state) => {
-      if (!state.expectsPrivacy || state.conversation.state === 'encrypted' || this.deps.policyFor(peer) === 'never') return;
+      // A presence seen twice (our probe's answer and the contact's own broadcast) must not start a second AKE across the first.
+      if (!state.expectsPrivacy || state.conversation.state === 'encrypted' || state.conversation.akeInProgress() || this.deps.policyFor(peer) === 'never') return;
       await this.deliver(peer, state, state.conversation.startPrivate(), undefined);
     });
   }
