@@ -207,8 +207,8 @@ export class XmppSession extends EventEmitter {
       this.iq.request(ping).then(
         () => batch.forEach((m) => this.acked?.(m)),
         (error: { name?: string }) => {
-          // An error reply is an answer too; silence leaves them unconfirmed (the outbox sends them again).
-          if (error?.name !== 'TimeoutError') batch.forEach((m) => this.acked?.(m));
+          // An error reply is an answer too; silence or a lost connection leaves them unconfirmed (the outbox sends them again).
+          if (error?.name === 'StanzaError') batch.forEach((m) => this.acked?.(m));
         },
       );
     });
