@@ -555,8 +555,12 @@ export class Account {
 
   /** The peer's app confirmed one of our messages (only the peer can confirm messages to it). */
   private receiptArrived(peer: string, id: string): void {
-    if (this.outbox.get(id)?.peer === peer) this.leftOutbox(id); // it got there: the server surely has it
     const message = this.chats.find(peer, id, 'out');
+    if (this.outbox.get(id)?.peer === peer) {
+      // It got there, so the server has it: out of the outbox, and 'sent' on the way to 'delivered' (the ack may come after).
+      this.leftOutbox(id);
+      if (message?.state === 'sending') this.upsertMessage({ ...message, state: 'sent' });
+    }
     if (message && (message.state === 'sent' || message.state === 'sending')) this.upsertMessage({ ...message, state: 'delivered' });
   }
 
