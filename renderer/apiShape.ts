@@ -39,6 +39,8 @@ const requestTable = {
   setAvatar: true,
   setChatState: true,
   correctMessage: true,
+  // Message archive (XEP-0313)
+  loadOlderMessages: true,
 } as const satisfies Record<RequestName, true>;
 
 const eventTable = {

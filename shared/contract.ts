@@ -206,6 +206,8 @@ export const ChatMessage = z.object({
   error: z.string().optional(),
   /** The text was corrected after it was first sent (XEP-0308); `body` is the corrected text. */
   edited: z.boolean().optional(),
+  /** The id our server's archive gave it (XEP-0313/XEP-0359), to recognize it when fetched again. */
+  archiveId: z.string().max(256).optional(),
 });
 export type ChatMessage = z.infer<typeof ChatMessage>;
 
@@ -388,6 +390,13 @@ export const requests = {
   correctMessage: {
     request: z.object({ accountId: AccountId, peer: BareJid, id: z.string().min(1).max(256), body: z.string().min(1).max(65536) }).strict(),
     response: ChatMessage,
+  },
+  // --- Message archive (XEP-0313) ---
+  /** Fetch the page of the chat's history before its oldest message from the server's archive (plaintext only). */
+  loadOlderMessages: {
+    request: z.object({ accountId: AccountId, peer: BareJid }).strict(),
+    /** `added`: messages that are new here; `complete`: the archive holds nothing older. */
+    response: z.object({ added: z.number().int().min(0), complete: z.boolean() }),
   },
 } as const;
 

@@ -15,9 +15,9 @@ import type { OtrTrust } from './otr-trust.js';
 import { stripWhitespaceTag } from './otr/encoding.js';
 import type { HistoryStore } from './store/history-store.js';
 import type { StoredAccount } from './store/settings-store.js';
-import { carbonCopy, checkCarbon, enableCarbons, type CarbonCopy } from './xmpp/carbons.js';
+import { carbonChatState, carbonCopy, checkCarbon, enableCarbons, type CarbonChatState, type CarbonCopy } from './xmpp/carbons.js';
 import { receiptFor, receiptMessage, wantsReceipt } from './xmpp/receipts.js';
-import { correctable, correctionMessage, correctionTarget, parseReplace } from './xmpp/correction.js';
+import { correctable, correctionMessage, correctionTarget, lastOf, parseReplace } from './xmpp/correction.js';
 import { chatStateMessage, OutgoingChatStates, parseChatState, withChatState, type ChatState } from './xmpp/chat-states.js';
 import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connection-manager.js';
 import {
@@ -38,6 +38,8 @@ import type { XmppSession } from './xmpp/xmpp-session.js';
 import type { AccountPolicyHooks } from './policy/account-policy.js';
 import { OutboxStore, type OutboxEntry } from './store/outbox-store.js';
 import { withOriginId } from './xmpp/origin-id.js';
+import { MessageArchive } from './archive/message-archive.js';
+import { ownStanzaId } from './xmpp/mam.js';
 
 export type EventSink = <E extends EventName>(name: E, payload: EventOf<E>) => void;
 
@@ -86,6 +88,10 @@ export class Account {
   readonly chatStates: OutgoingChatStates;
   /** Contacts typing now (contacts only, so bounded by the roster). */
   private readonly typing = new Set<string>();
+  /** The server's message archive (XEP-0313): catching up after sign-in, older pages on request. */
+  readonly archive: MessageArchive;
+  /** Where there is no stored history, the archive mark lives as long as the app runs. */
+  private archiveMarkInMemory: string | undefined;
 
   // ---- Outbox (XEP-0198 acknowledgements; see sendMessage and flushOutbox) ----
   /** The user's messages until the server has them. */
@@ -146,6 +152,20 @@ export class Account {
       send: async (peer, state) => {
         await this.connection.activeSession?.send(chatStateMessage(peer, randomUUID(), state));
       },
+    });
+    this.archive = new MessageArchive({
+      session: () => this.connection.activeSession ?? undefined,
+      ownBare: () => this.ownBare(),
+      list: (peer) => this.chats.list(peer),
+      has: (peer, id, direction) => this.chats.has(peer, id, direction),
+      put: (message, unread) => this.putArchived(message, unread),
+      accepts: (peer) => !this.deps.policy || this.deps.policy.acceptsFrom(this.stored.jid, peer),
+      mark: () => (this.deps.history ? this.deps.history.archiveMark : this.archiveMarkInMemory),
+      setMark: (id) => {
+        if (this.deps.history) this.deps.history.setArchiveMark(id);
+        else this.archiveMarkInMemory = id;
+      },
+      now: () => this.now(),
     });
     this.otrTimer = setInterval(() => this.privateChats.tick(), 5_000);
     this.otrTimer.unref?.();
@@ -418,7 +438,33 @@ export class Account {
     return true;
   }
 
+  /**
+   * One older page of the chat with `peer` from the server's archive (the user scrolled to the top).
+   * Plaintext only; `complete` when the archive has nothing older.
+   */
+  async loadOlderMessages(peer: string): Promise<{ added: number; complete: boolean }> {
+    const jid = bareJid(peer);
+    if (!jid) throw Object.assign(new Error('That is not a valid address.'), { code: 'invalid-request' });
+    if (!this.connection.activeSession) throw Object.assign(new Error('Sign in to load older messages.'), { code: 'not-connected' });
+    try {
+      return await this.archive.loadOlder(jid);
+    } catch (error) {
+      const condition = (error as { condition?: string }).condition;
+      // A server without an archive (or one that keeps none for us) has nothing older to give.
+      if (condition === 'feature-not-implemented' || condition === 'service-unavailable') return { added: 0, complete: true };
+      throw Object.assign(new Error(`The server could not send older messages (${condition ?? (error as Error).message}).`), { code: 'server-error' });
+    }
+  }
+
+  /** A message from the archive: into the chat in time order; one the user has not seen counts as unread. */
+  private putArchived(message: ChatMessage, unread: boolean): void {
+    if (unread) this.chats.countUnread(message.peer);
+    this.upsertMessage(message);
+    if (unread) this.emitContact(message.peer);
+  }
+
   private onSession(session: XmppSession): void {
+    if (!session.resumed) this.archive.sessionStarted(); // a resumed stream (XEP-0198) has caught up already
     session.callee.set(NS_ROSTER, 'query', (ctx) => {
       // RFC 6121 §2.1.6: a push from anyone but our own server is ignored (and answered with an error).
       if (!isRosterPushFrom(ctx.stanza.attrs.from, this.ownBare())) return undefined as never;
@@ -470,7 +516,10 @@ export class Account {
       await session.send(presenceStanza(this.stored.ownPresence.show, this.stored.ownPresence.status));
     } catch {
       // The session ended meanwhile; the connection manager reports that.
+      return;
     }
+    // What arrived while we were away (offline storage may deliver some of it too: de-duplicated).
+    await this.archive.catchUp().catch(() => undefined);
   }
 
   private onStanza(stanza: Element): void {
@@ -494,9 +543,12 @@ export class Account {
   }
 
   private onMessage(stanza: Element): void {
+    if (this.archive.onStanza(stanza)) return; // an archive result (ours, kept for its query) or a forged one (dropped)
     const carbon = checkCarbon(stanza, this.ownBare());
     if (carbon.kind === 'rejected') return; // a spoofed or malformed carbon: nothing of it is believed
     if (carbon.kind === 'carbon') {
+      const state = carbonChatState(carbon, this.ownBare());
+      if (state) this.carbonChatState(state);
       const copy = carbonCopy(carbon, this.ownBare());
       if (copy) this.showCarbon(copy);
       return;
@@ -522,7 +574,7 @@ export class Account {
     if (owed) this.receiptsOwed.set(owed, parsed.from);
     // Every body passes the OTR engine: it shows plaintext as it is, decrypts private messages and hides protocol noise.
     void this.privateChats
-      .receive(parsed.from, { id: parsed.id, stampedAt: parsed.stampedAt, ...withReplaces(parseReplace(stanza)) }, parsed.body)
+      .receive(parsed.from, { id: parsed.id, stampedAt: parsed.stampedAt, ...withReplaces(parseReplace(stanza)), ...this.liveArchiveId(stanza) }, parsed.body)
       .finally(() => {
         if (owed) this.receiptsOwed.delete(owed);
       });
@@ -565,6 +617,30 @@ export class Account {
   }
 
   /**
+   * A chat state in a carbon: the contact typing to another device of ours shows in the contact's
+   * chat; a state our other device sent means this device's last word to the contact is stale.
+   */
+  private carbonChatState({ direction, peer, state }: CarbonChatState): void {
+    if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, peer)) return;
+    if (direction === 'out') return this.chatStates.toldElsewhere(peer);
+    if (this.roster.has(peer)) this.setTyping(peer, state === 'composing');
+  }
+
+  /**
+   * A correction (XEP-0308) in a carbon: of our last message (sent from another device) or of the
+   * contact's last one; plaintext only. True when applied; otherwise the copy shows as a new message.
+   */
+  private applyCarbonCorrection(copy: CarbonCopy): boolean {
+    if (copy.replaces === undefined || copy.otr) return false;
+    const list = this.chats.list(copy.peer);
+    const target = copy.direction === 'in' ? correctionTarget(list, copy.replaces) : lastOf(list, 'out');
+    if (!target || target.id !== copy.replaces || target.encrypted) return false;
+    if (copy.direction === 'in') this.setTyping(copy.peer, false);
+    this.upsertMessage({ ...target, body: stripWhitespaceTag(copy.body), edited: true });
+    return true;
+  }
+
+  /**
    * A copy of a message another of our devices sent or received. Plaintext shows in its chat (ours as
    * outgoing); OTR traffic is not ours to decrypt (nor to feed to our engine): one notice says so.
    */
@@ -584,6 +660,7 @@ export class Account {
       });
       return;
     }
+    if (this.applyCarbonCorrection(copy)) return;
     let id = copy.id ?? randomUUID();
     if (this.chats.has(peer, id, copy.direction)) return; // already shown
     if (this.chats.has(peer, id, copy.direction === 'in' ? 'out' : 'in')) id = randomUUID();
@@ -596,7 +673,14 @@ export class Account {
     if (copy.direction === 'in') this.emitContact(peer);
   }
 
-  private showIncoming(peer: string, { id: stanzaId, stampedAt, text, encrypted, replaces }: IncomingText): void {
+  /** The archive id our server gave a live message, believed only from a server that has an archive. */
+  private liveArchiveId(stanza: Element): { archiveId?: string } {
+    const archiveId = this.archive.available ? ownStanzaId(stanza, this.ownBare()) : undefined;
+    if (archiveId !== undefined) this.archive.sawLive(archiveId);
+    return archiveId === undefined ? {} : { archiveId };
+  }
+
+  private showIncoming(peer: string, { id: stanzaId, stampedAt, text, encrypted, replaces, archiveId }: IncomingText): void {
     if (replaces !== undefined && !encrypted && this.applyCorrection(peer, replaces, text, stanzaId)) return;
     let id = stanzaId && stanzaId.length <= 256 ? stanzaId : randomUUID();
     // A message sent again (after the sender's reconnect or restart) has the id of the first copy: shown once.
@@ -610,7 +694,16 @@ export class Account {
     const timestamp = stampedAt !== undefined && stampedAt <= now ? stampedAt : now;
     this.chats.countUnread(peer);
     this.typing.delete(peer);
-    this.upsertMessage({ id, peer, direction: 'in', body: text, timestamp, state: 'received', ...(encrypted ? { encrypted } : {}) });
+    this.upsertMessage({
+      id,
+      peer,
+      direction: 'in',
+      body: text,
+      timestamp,
+      state: 'received',
+      ...(encrypted ? { encrypted } : {}),
+      ...(archiveId !== undefined && !encrypted ? { archiveId } : {}),
+    });
     if (stanzaId) this.outbox.markSeen(peer, stanzaId);
     if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);

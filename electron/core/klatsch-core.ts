@@ -174,6 +174,8 @@ export class KlatschCore {
       }
       account.update(this.settings.account(stored.id)!);
       this.emit('rosterReplaced', { accountId: account.id, contacts: account.contacts() });
+      // Messages that came before the account was saved (offline storage, the archive's newest page) were not announced.
+      for (const list of Object.values(account.chats.snapshot())) for (const message of list) this.emit('messageUpserted', { accountId: account.id, message });
       return account.view();
     },
 
@@ -426,6 +428,18 @@ export class KlatschCore {
       const account = this.account(accountId);
       await account.avatars.setOwn(account.settings.jid, image);
       return {};
+    },
+
+    // --- Message archive (XEP-0313) ---
+    loadOlderMessages: async ({ accountId, peer }) => {
+      this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
+      try {
+        return await this.account(accountId).loadOlderMessages(peer);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === 'not-connected' || code === 'invalid-request' || code === 'server-error') throw new UserError(code, (error as Error).message);
+        throw error;
+      }
     },
   };
 

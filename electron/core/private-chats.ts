@@ -37,6 +37,8 @@ export interface StanzaInfo {
   stampedAt: number | undefined;
   /** XEP-0308: the id of the message this one corrects (decided when shown, in the order received). */
   replaces?: string;
+  /** XEP-0359: the id our server's archive gave the message (message-archive.ts de-duplicates by it). */
+  archiveId?: string;
 }
 
 export interface IncomingText extends StanzaInfo {

@@ -1,6 +1,16 @@
 import { Fragment, useLayoutEffect, useRef } from 'react';
 import type { ChatMessage } from '../../shared/contract';
 import { dayKey, formatDay, formatFullDate, formatTime } from '../format';
+import { useTexts } from '../i18n/i18n';
+
+/** Older history from the server's archive (XEP-0313), fetched when the user reaches the top. */
+export type OlderHistory = {
+  status: 'idle' | 'loading' | 'complete' | 'failed';
+  /** Messages the last page added; the reason when it failed. */
+  added?: number;
+  error?: string;
+  onLoad: () => void;
+};
 
 type Props = {
   peer: string;
@@ -10,7 +20,11 @@ type Props = {
   /** The id of the message the user may correct (our last plaintext one), and what correcting it does. */
   editableId?: string;
   onEdit?: (message: ChatMessage) => void;
+  older?: OlderHistory;
 };
+
+/** How close to the top (px) starts loading older messages. */
+const LOAD_OLDER_THRESHOLD = 32;
 
 const stateLabel: Record<ChatMessage['state'], string> = {
   sending: 'Sending…',
@@ -48,6 +62,7 @@ export function MessageItem({
       data-testid="message"
       data-direction={message.direction}
       data-state={message.state}
+      {...(message.archiveId ? { 'data-archived': 'true' } : {})}
     >
       <div className="bubble">
         {/* A text node only: message text is never interpreted as HTML. */}
@@ -101,8 +116,12 @@ export function MessageItem({
 }
 
 /** The conversation, oldest first, following the newest message unless the user scrolled up. */
-export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit }: Props) {
+export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit, older }: Props) {
+  const texts = useTexts();
   const scrollRef = useRef<HTMLDivElement>(null);
+  /** Distance from the bottom when older messages were asked for: kept, so what the user reads stays in place. */
+  const keepFromBottom = useRef<number | null>(null);
+  const firstId = messages[0]?.id;
   const stickToBottom = useRef(true);
   const shownPeer = useRef<string | null>(null);
   const last = messages[messages.length - 1];
@@ -122,15 +141,56 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
     }
   }, [peer, lastId, lastState, lastIsOurs, messages.length]);
 
+  // Older messages went in above: the view stays where it was (measured from the bottom).
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el || keepFromBottom.current === null) return;
+    el.scrollTop = el.scrollHeight - keepFromBottom.current;
+    if (older?.status !== 'loading') keepFromBottom.current = null;
+  }, [firstId, messages.length, older?.status]);
+
+  function loadOlder() {
+    const el = scrollRef.current;
+    if (!older || older.status === 'loading' || older.status === 'complete') return;
+    if (el) keepFromBottom.current = el.scrollHeight - el.scrollTop;
+    older.onLoad();
+  }
+
   function onScroll() {
     const el = scrollRef.current;
     if (!el) return;
     stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < STICK_THRESHOLD;
+    // Only a user who scrolled (the list is taller than the view) reaches the top this way.
+    if (el.scrollTop < LOAD_OLDER_THRESHOLD && el.scrollHeight > el.clientHeight && older?.status === 'idle') loadOlder();
   }
+
+  const olderStatus =
+    older?.status === 'loading'
+      ? texts.archive.loadingOlder
+      : older?.status === 'complete'
+        ? texts.archive.noOlder
+        : older?.status === 'failed'
+          ? texts.archive.loadFailed(older.error ?? '')
+          : older?.added
+            ? texts.archive.loadedOlder(older.added)
+            : '';
 
   return (
     // The log role sits on the container: on the <ol> it would hide the list from assistive technology (axe: listitem).
-    <div className="message-scroll" ref={scrollRef} onScroll={onScroll} role="log" aria-label={`Messages with ${peerName}`}>
+    // Focusable, so that keyboard users can scroll a long history (and reach older messages) with the arrow keys.
+    <div className="message-scroll" ref={scrollRef} onScroll={onScroll} role="log" aria-label={`Messages with ${peerName}`} tabIndex={0}>
+      {older && (
+        <div className="older-history" data-testid="older-history" data-status={older.status}>
+          {older.status !== 'complete' && (
+            <button type="button" className="button subtle" data-testid="load-older" disabled={older.status === 'loading'} onClick={loadOlder}>
+              {texts.archive.loadOlder}
+            </button>
+          )}
+          <p className="hint" role="status" data-testid="older-status">
+            {olderStatus}
+          </p>
+        </div>
+      )}
       {messages.length === 0 ? (
         <p className="chat-empty muted">No messages with {peerName} yet. Say hello!</p>
       ) : (

@@ -4,7 +4,7 @@ import { AuthenticateDialog, type AuthMethod } from '../components/AuthenticateD
 import { AuthPanel } from '../components/AuthPanel';
 import { ChatHeader } from '../components/ChatHeader';
 import { Composer } from '../components/Composer';
-import { MessageList } from '../components/MessageList';
+import { MessageList, type OlderHistory } from '../components/MessageList';
 import { PrivateHistorySetting } from '../components/PrivateHistorySetting';
 import { displayName } from '../store/transitions';
 import { chatKeyString } from '../store/types';
@@ -30,6 +30,16 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const [busy, setBusy] = useState(false);
   /** Our message being corrected (XEP-0308), if any. */
   const [editing, setEditing] = useState<ChatMessage | null>(null);
+  /** Older history from the server's archive (XEP-0313). */
+  const [older, setOlder] = useState<Omit<OlderHistory, 'onLoad'>>({ status: 'idle' });
+  const connected = useAppState((s) => s.accounts.find((a) => a.id === accountId)?.connection.kind === 'online');
+
+  async function loadOlder() {
+    setOlder({ status: 'loading' });
+    const result = await actions.loadOlderMessages(accountId, peer);
+    if (!result.ok) setOlder({ status: 'failed', error: result.error.message });
+    else setOlder(result.value.complete ? { status: 'complete', added: result.value.added } : { status: 'idle', added: result.value.added });
+  }
 
   const contact: Contact = rosterContact ?? {
     jid: peer,
@@ -160,6 +170,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         onResend={(m) => void report(actions.resendMessage(accountId, peer, m.id))}
         {...(editable ? { editableId: editable.id } : {})}
         onEdit={startEdit}
+        {...(connected || older.status !== 'idle' ? { older: { ...older, onLoad: () => void loadOlder() } } : {})}
       />
       <p className="hint typing-indicator" data-testid="typing-indicator" aria-live="polite">
         {contact.chatState === 'composing' ? `${name} is typing…` : ''}

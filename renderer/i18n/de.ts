@@ -14,4 +14,11 @@ export const de: Catalog = {
     en: 'English',
     de: 'Deutsch',
   },
+  archive: {
+    loadOlder: 'Ältere Nachrichten laden',
+    loadingOlder: 'Ältere Nachrichten werden geladen …',
+    noOlder: 'Auf dem Server gibt es keine älteren Nachrichten.',
+    loadFailed: (reason: string) => `Ältere Nachrichten konnten nicht geladen werden: ${reason}`,
+    loadedOlder: (count: number) => (count === 1 ? '1 ältere Nachricht geladen.' : `${count} ältere Nachrichten geladen.`),
+  },
 };

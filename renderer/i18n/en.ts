@@ -16,4 +16,11 @@ export const en = {
     en: 'English',
     de: 'Deutsch',
   },
+  archive: {
+    loadOlder: 'Load older messages',
+    loadingOlder: 'Loading older messages…',
+    noOlder: 'No older messages on the server.',
+    loadFailed: (reason: string) => `Older messages could not be loaded: ${reason}`,
+    loadedOlder: (count: number) => (count === 1 ? '1 older message loaded.' : `${count} older messages loaded.`),
+  },
 };

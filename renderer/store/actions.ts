@@ -10,6 +10,9 @@ export type AddAccountInput = RequestOf<'addAccount'>;
 
 export type Actions = ReturnType<typeof createActions>;
 
+/** How long the window may be out of focus before the open chat is told 'inactive' (XEP-0085 suggests minutes; focus is a stronger sign). */
+export const INACTIVE_AFTER_BLUR_MS = 30_000;
+
 /** Turns a rejected promise (a broken bridge) into the same shape as any other failure. */
 async function settle<T>(promise: Promise<Result<T>>): Promise<Result<T>> {
   try {
@@ -26,6 +29,22 @@ export function createActions(store: AppStore, api: KlatschApi) {
   let markReadScheduled = false;
   /** When each chat last told main that the user types (keystrokes are many; main sends only changes anyway). */
   const lastComposing = new Map<string, number>();
+  /** Chats told 'inactive' (XEP-0085 §5.1: the user left them or the window lost focus for a while). */
+  const inactiveChats = new Map<string, ChatKey>();
+  let blurTimer: ReturnType<typeof setTimeout> | undefined;
+
+  function tellInactive(chat: ChatKey): void {
+    const key = chatKeyString(chat);
+    if (inactiveChats.has(key)) return;
+    inactiveChats.set(key, chat);
+    lastComposing.delete(key);
+    void settle(api.setChatState({ accountId: chat.accountId, peer: chat.peer, state: 'inactive' }));
+  }
+
+  function tellActive(chat: ChatKey): void {
+    if (!inactiveChats.delete(chatKeyString(chat))) return;
+    void settle(api.setChatState({ accountId: chat.accountId, peer: chat.peer, state: 'active' }));
+  }
 
   function markRead(chat: ChatKey): void {
     store.getState().unreadCleared(chat.accountId, chat.peer);
@@ -205,8 +224,17 @@ export function createActions(store: AppStore, api: KlatschApi) {
     },
 
     selectChat(chat: ChatKey | null): void {
+      const before = store.getState().selected;
       store.getState().chatSelected(chat);
+      // Leaving a chat makes us inactive in it; coming back, active (main sends only what changes, never while private).
+      if (before && (!chat || chatKeyString(before) !== chatKeyString(chat))) tellInactive(before);
+      if (chat) tellActive(chat);
       if (chat) markRead(chat);
+    },
+
+    /** One older page of the chat from the server's archive (the user scrolled to the top). */
+    loadOlderMessages(accountId: AccountId, peer: string) {
+      return settle(api.loadOlderMessages({ accountId, peer }));
     },
 
     chooseAccount(accountId: AccountId): void {
@@ -235,6 +263,17 @@ export function createActions(store: AppStore, api: KlatschApi) {
       if (s.windowFocused === focused) return;
       s.windowFocusChanged(focused);
       const sel = s.selected;
+      // Away from the window for a while: inactive in the open chat; back: active again.
+      if (blurTimer !== undefined) clearTimeout(blurTimer);
+      blurTimer = undefined;
+      if (!focused && sel) {
+        blurTimer = setTimeout(() => {
+          blurTimer = undefined;
+          const now = store.getState().selected;
+          if (now && chatKeyString(now) === chatKeyString(sel) && !store.getState().windowFocused) tellInactive(sel);
+        }, INACTIVE_AFTER_BLUR_MS);
+      }
+      if (focused && sel) tellActive(sel);
       if (focused && sel && (s.rosters[sel.accountId]?.find((c) => c.jid === sel.peer)?.unread ?? 0) > 0) {
         markRead(sel);
       }

@@ -48,7 +48,8 @@ function sameMessage(a: ChatMessage, b: ChatMessage): boolean {
     a.timestamp === b.timestamp &&
     a.state === b.state &&
     a.error === b.error &&
-    a.encrypted === b.encrypted
+    a.encrypted === b.encrypted &&
+    a.archiveId === b.archiveId
   );
 }
 

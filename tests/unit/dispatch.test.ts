@@ -80,6 +80,7 @@ const valid = {
   setAvatar: { accountId: 'acc-1', image: 'iVBORw0KGgo=' },
   setChatState: { accountId: 'acc-1', peer: 'bob@example.com', state: 'composing' },
   correctMessage: { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: 'corrected text' },
+  loadOlderMessages: { accountId: 'acc-1', peer: 'bob@example.com' },
 } as const;
 
 describe('dispatch: request names', () => {
@@ -355,5 +356,16 @@ describe('dispatch: corrections', () => {
     await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: '' });
     await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: 'x'.repeat(65537) });
     await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1' });
+  });
+});
+
+describe('dispatch: message archive', () => {
+  test('loadOlderMessages takes an account and a bare JID, nothing else', async () => {
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1' });
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com/phone' });
+    await assertRejected('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com', before: 'arch-1' });
+    const { calls, dispatch } = setup();
+    assert.equal((await dispatch('loadOlderMessages', { accountId: 'acc-1', peer: 'bob@example.com' })).ok, true);
+    assert.equal(calls.length, 1);
   });
 });

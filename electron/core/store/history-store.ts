@@ -4,7 +4,7 @@
  * Layout: one file per account, `history/<account id>.json` in the profile:
  *   {"version":1,"backend":"<SecretBox backend>","data":"<base64 ciphertext>"}
  * where the ciphertext is the SecretBox encryption of
- *   {"chats":{"<peer bare JID>":[ChatMessage, …oldest first]}}.
+ *   {"chats":{"<peer bare JID>":[ChatMessage, …oldest first]},"archiveMark":"<newest archive id fetched>"}.
  * Nothing about the chats (not even who they are with) is readable without the key.
  *
  * Why one file per account and whole-file rewrites: one atomic write keeps
@@ -38,7 +38,11 @@ const DEFAULT_MAX_PER_CHAT = 1_000;
 const DEFAULT_FLUSH_DELAY_MS = 1_000;
 
 const HistoryFile = z.object({ version: z.literal(1), backend: z.string().max(200), data: z.string() });
-const HistoryContent = z.object({ chats: z.record(z.string().max(3071), z.array(ChatMessage)) });
+const HistoryContent = z.object({
+  chats: z.record(z.string().max(3071), z.array(ChatMessage)),
+  /** The newest archive id fetched from the server (XEP-0313): the next sign-in fetches what came after it. */
+  archiveMark: z.string().max(256).optional(),
+});
 
 /** Said of a message that was on its way when Klatsch stopped: it may not have gone out. */
 export const INTERRUPTED_ERROR = 'Klatsch was closed before this message was sent.';
@@ -48,6 +52,7 @@ export class HistoryStore {
   /** Per chat, direction and id of each message in it: removing one that is not here (a private one) needs no search. */
   private readonly keys = new Map<string, Set<string>>();
   private problemText: string | undefined;
+  private archiveMarkValue: string | undefined;
   private saveErrorText: string | undefined;
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
@@ -94,6 +99,17 @@ export class HistoryStore {
   /** The stored chats as loaded and changed since (peer → messages, oldest first). */
   chats(): Record<string, ChatMessage[]> {
     return Object.fromEntries([...this.chatMap].map(([peer, list]) => [peer, [...list]]));
+  }
+
+  /** The newest archive id fetched so far (message-archive.ts), if any. */
+  get archiveMark(): string | undefined {
+    return this.archiveMarkValue;
+  }
+
+  setArchiveMark(id: string | undefined): void {
+    if (id === this.archiveMarkValue) return;
+    this.archiveMarkValue = id;
+    this.changed();
   }
 
   /** Inserts or replaces (same peer, id and direction) a message. */
@@ -191,7 +207,8 @@ export class HistoryStore {
     }
     this.dirty = false;
     try {
-      const content = JSON.stringify({ chats: Object.fromEntries(this.chatMap) });
+      const mark = this.archiveMarkValue !== undefined ? { archiveMark: this.archiveMarkValue } : {};
+      const content = JSON.stringify({ chats: Object.fromEntries(this.chatMap), ...mark });
       const data = this.secretBox.encrypt(content).toString('base64');
       await writeFileAtomic(this.file, `${JSON.stringify({ version: 1, backend: this.secretBox.backend, data })}\n`, 0o600);
       this.writeCount++;
@@ -243,6 +260,7 @@ export class HistoryStore {
       this.problemText = `The chat history ${this.file} is damaged (its decrypted content is not a history). ${leftAlone}`;
       return;
     }
+    this.archiveMarkValue = content.archiveMark;
     for (const [peer, list] of Object.entries(content.chats)) {
       const mine = list
         .filter((m) => m.peer === peer)

@@ -8,6 +8,8 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { bareJid } from './stanzas.js';
+import { parseChatState, type ChatState } from './chat-states.js';
+import { parseReplace } from './correction.js';
 
 export const NS_CARBONS = 'urn:xmpp:carbons:2';
 const NS_FORWARD = 'urn:xmpp:forward:0';
@@ -63,6 +65,8 @@ export interface CarbonCopy {
   /** The body is OTR traffic (readable only on the device that has the conversation). */
   otr: boolean;
   stampedAt: number | undefined;
+  /** XEP-0308: the copy corrects this message (ours from another device, or the peer's). */
+  replaces?: string;
 }
 
 /** The chat message inside a genuine carbon, or undefined when there is none (chat states, receipts, errors). */
@@ -84,5 +88,26 @@ export function carbonCopy(carbon: Extract<CarbonCheck, { kind: 'carbon' }>, own
     body,
     otr: body.trimStart().startsWith('?OTR'),
     stampedAt: Number.isFinite(stampedAt) ? stampedAt : undefined,
+    ...withReplaces(parseReplace(message)),
   };
+}
+
+function withReplaces(replaces: string | undefined): { replaces?: string } {
+  return replaces === undefined ? {} : { replaces };
+}
+
+/** A chat state (XEP-0085) in a genuine carbon: the peer's to another device of ours, or ours from another device. */
+export interface CarbonChatState {
+  direction: 'out' | 'in';
+  peer: string;
+  state: ChatState;
+}
+
+export function carbonChatState(carbon: Extract<CarbonCheck, { kind: 'carbon' }>, ownBare: string): CarbonChatState | undefined {
+  const message = carbon.message;
+  const state = parseChatState(message);
+  if (state === undefined) return undefined;
+  const peer = bareJid(carbon.direction === 'sent' ? message.attrs.to : message.attrs.from);
+  if (!peer || peer === ownBare) return undefined;
+  return { direction: carbon.direction === 'sent' ? 'out' : 'in', peer, state };
 }

@@ -97,6 +97,12 @@ export class OutgoingChatStates {
     this.told.delete(peer);
   }
 
+  /** Another of our devices told `peer` a state (seen in a carbon): what we told it last no longer holds. */
+  toldElsewhere(peer: string): void {
+    this.stopTimer(peer);
+    this.told.delete(peer);
+  }
+
   /** The connection dropped: the next session starts from nothing said. */
   reset(): void {
     for (const t of this.timers.values()) this.clearTimer(t);

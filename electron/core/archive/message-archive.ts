@@ -1,0 +1,232 @@
+/**
+ * One account's use of its server's message archive (XEP-0313): after each sign-in it fetches
+ * what arrived since the last archive id it saw (remembered with the history), and on request
+ * one older page of one chat (the user scrolled to the top).
+ *
+ * Only plaintext comes this way: OTR messages found in the archive cannot be decrypted any more
+ * (their keys are gone, by design), so they are never shown; one notice says one was there.
+ * Archived messages keep their server timestamp and go into the chat in time order; no receipt
+ * is sent for them (the sender's app got one, or not, when it mattered).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Element } from '@xmpp/xml';
+import type { ChatMessage } from '../../../shared/contract.js';
+import { stripWhitespaceTag } from '../otr/encoding.js';
+import { checkMamResult, mamQuery, parseFin, type ArchivedMessage, type MamFin, type MamQuery } from '../xmpp/mam.js';
+import type { XmppSession } from '../xmpp/xmpp-session.js';
+import { archiveDuplicate } from './archive-dedup.js';
+
+/** Messages per page (XEP-0313 servers cap this themselves too). */
+export const PAGE_SIZE = 50;
+/** Pages fetched per catch-up; the rest follows at the next sign-in (the mark moves page by page). */
+const MAX_CATCH_UP_PAGES = 40;
+const QUERY_TIMEOUT_MS = 30_000;
+/** Results kept per query: a server that floods one page with more than asked gets the rest ignored. */
+const MAX_RESULTS_PER_QUERY = 4 * PAGE_SIZE;
+
+export const ARCHIVE_PRIVATE_NOTICE = 'A private message from the archive cannot be read: private messages can be read only while the conversation lasts.';
+
+export interface MessageArchiveDeps {
+  session: () => XmppSession | undefined;
+  /** Our lowercase bare JID. */
+  ownBare: () => string;
+  /** The chat with `peer`, oldest first. */
+  list: (peer: string) => readonly ChatMessage[];
+  /** Whether this chat has a message with this id in this direction. */
+  has: (peer: string, id: string, direction: ChatMessage['direction']) => boolean;
+  /** Puts a message into the chat (and history, and UI); `unread`: the user has not seen it yet. */
+  put: (message: ChatMessage, unread: boolean) => void;
+  /** Whether messages with `peer` may be shown (the administrator's deny list). */
+  accepts: (peer: string) => boolean;
+  /** The newest archive id fetched so far (per account), and storing a newer one. */
+  mark: () => string | undefined;
+  setMark: (archiveId: string | undefined) => void;
+  now: () => number;
+}
+
+/** A query that refers to an archive id the server does not know (any more). */
+function unknownId(error: unknown): boolean {
+  return (error as { condition?: string } | undefined)?.condition === 'item-not-found';
+}
+
+export class MessageArchive {
+  /** Open queries by our query id → what arrived for them so far. */
+  private readonly open = new Map<string, ArchivedMessage[]>();
+  /** This session's server answered a query: it has an archive (and so strips forged stanza ids). */
+  private answered = false;
+  /** This session caught up completely: from now on, live messages move the mark (nothing before them is missing). */
+  private caughtUp = false;
+
+  constructor(private readonly deps: MessageArchiveDeps) {}
+
+  /** A new session: nothing is known of its server yet. */
+  sessionStarted(): void {
+    this.answered = false;
+    this.caughtUp = false;
+  }
+
+  /**
+   * A live message our server archived as `archiveId` arrived after this session caught up: the
+   * mark follows it, so that the next sign-in does not fetch the whole session again.
+   */
+  sawLive(archiveId: string): void {
+    if (this.caughtUp) this.deps.setMark(archiveId);
+  }
+
+  /** Whether live messages' `<stanza-id/>` can be believed (the server keeps an archive, XEP-0359 §7). */
+  get available(): boolean {
+    return this.answered;
+  }
+
+  /**
+   * Takes a `<message/>` if it is (or claims to be) an archive result: true when it was one, kept
+   * for its query or refused (a result not from our own archive, or for a query we did not make).
+   */
+  onStanza(stanza: Element): boolean {
+    const check = checkMamResult(stanza, this.deps.ownBare(), (id) => this.open.has(id));
+    if (check.kind === 'none') return false;
+    const kept = check.kind === 'result' ? this.open.get(check.queryId)! : undefined;
+    if (check.kind === 'result' && check.message && kept!.length < MAX_RESULTS_PER_QUERY) kept!.push(check.message);
+    return true;
+  }
+
+  /** Fetches what arrived since the last mark (a new profile: the newest page); returns how many messages are new here. */
+  async catchUp(): Promise<number> {
+    let after = this.deps.mark();
+    if (after === undefined) {
+      const added = await this.newestPage();
+      this.caughtUp = true;
+      return added;
+    }
+    let added = 0;
+    for (let page = 0; page < MAX_CATCH_UP_PAGES; page++) {
+      let fetched: { fin: MamFin; messages: ArchivedMessage[] };
+      try {
+        fetched = await this.query({ after, max: PAGE_SIZE });
+      } catch (error) {
+        if (!unknownId(error)) throw error;
+        // The archive no longer has our mark (expired, or a new server): start from its newest page.
+        this.deps.setMark(undefined);
+        added += await this.newestPage();
+        this.caughtUp = true;
+        return added;
+      }
+      added += this.take(fetched.messages, true);
+      if (fetched.fin.last) {
+        this.deps.setMark(fetched.fin.last);
+        after = fetched.fin.last;
+      }
+      if (fetched.fin.complete || !fetched.fin.last) {
+        this.caughtUp = true;
+        break;
+      }
+    }
+    return added;
+  }
+
+  /** One page of `peer`'s chat older than the oldest message we have. */
+  async loadOlder(peer: string): Promise<{ added: number; complete: boolean }> {
+    const list = this.deps.list(peer);
+    const oldestArchived = list.find((m) => m.archiveId !== undefined);
+    const oldest = list[0];
+    const range: Pick<MamQuery, 'before' | 'end'> = oldestArchived
+      ? { before: oldestArchived.archiveId! }
+      : oldest
+        ? { before: '', end: oldest.timestamp }
+        : { before: '' };
+    const { fin, messages } = await this.query({ with: peer, ...range, max: PAGE_SIZE });
+    const added = this.take(messages, false, (oldestArchived ?? oldest)?.timestamp);
+    return { added, complete: fin.complete || messages.length === 0 };
+  }
+
+  private async newestPage(): Promise<number> {
+    const { fin, messages } = await this.query({ before: '', max: PAGE_SIZE });
+    const added = this.take(messages, true);
+    if (fin.last) this.deps.setMark(fin.last);
+    return added;
+  }
+
+  /** Runs one query; the results are those that arrived for its id before the answer. */
+  private async query(q: Omit<MamQuery, 'queryId'>): Promise<{ fin: MamFin; messages: ArchivedMessage[] }> {
+    const session = this.deps.session();
+    if (!session) throw Object.assign(new Error('You are not connected.'), { code: 'not-connected' });
+    const queryId = randomUUID();
+    this.open.set(queryId, []);
+    try {
+      const answer = await session.iq.request(mamQuery({ ...q, queryId }), QUERY_TIMEOUT_MS);
+      const fin = parseFin(answer);
+      if (!fin) throw Object.assign(new Error('The server answered the archive query with something else.'), { code: 'server-error' });
+      this.answered = true;
+      return { fin, messages: this.open.get(queryId) ?? [] };
+    } finally {
+      this.open.delete(queryId); // later results for it are refused
+    }
+  }
+
+  /**
+   * Puts a page's messages (oldest first) into their chats; returns how many are new. `before`: an
+   * older page, which must end before that time (archive stamps have whole seconds; equal times
+   * would otherwise sort the older page after the messages it precedes).
+   */
+  private take(messages: readonly ArchivedMessage[], unread: boolean, before?: number): number {
+    let added = 0;
+    const noticed = new Set<string>();
+    const times = this.timesOf(messages, before);
+    for (const [index, m] of messages.entries()) {
+      if (m.body === undefined || !this.deps.accepts(m.peer)) continue; // chat states, receipts; denied addresses
+      const timestamp = times[index]!;
+      if (m.encrypted) {
+        // One notice per chat and page, never the ciphertext; the same page fetched again adds none.
+        const id = `archive-private-${m.archiveId}`;
+        if (noticed.has(m.peer)) continue;
+        noticed.add(m.peer);
+        if (this.deps.has(m.peer, id, 'notice')) continue;
+        this.deps.put({ id, peer: m.peer, direction: 'notice', body: ARCHIVE_PRIVATE_NOTICE, timestamp, state: 'received' }, false);
+        continue;
+      }
+      const list = this.deps.list(m.peer);
+      const known = archiveDuplicate(list, m);
+      if (known) {
+        if (known.archiveId === undefined) this.deps.put({ ...known, archiveId: m.archiveId }, false);
+        continue;
+      }
+      const body = stripWhitespaceTag(m.body);
+      if (m.replaces !== undefined) {
+        // A correction of a message we have (same sender, plaintext): its text is the corrected one.
+        const target = [...list].reverse().find((x) => x.id === m.replaces && x.direction === m.direction && !x.encrypted);
+        if (target) {
+          if (target.body !== body) this.deps.put({ ...target, body, edited: true }, false);
+          continue;
+        }
+      }
+      // Ids stay unique within a chat: a sender's id that names a message of the other direction is not reused.
+      const given = m.messageId;
+      const id = given && !this.deps.has(m.peer, given, m.direction === 'in' ? 'out' : 'in') ? given : randomUUID();
+      const message: ChatMessage = {
+        id,
+        peer: m.peer,
+        direction: m.direction,
+        body,
+        timestamp,
+        state: m.direction === 'in' ? 'received' : 'sent',
+        archiveId: m.archiveId,
+      };
+      this.deps.put(message, unread && m.direction === 'in');
+      added++;
+    }
+    return added;
+  }
+
+  /** Each message's time: its stamp (never in the future); with `before`, strictly increasing up to before that. */
+  private timesOf(messages: readonly ArchivedMessage[], before: number | undefined): number[] {
+    const now = this.deps.now();
+    const times = messages.map((m) => Math.min(m.stampedAt ?? now, now));
+    if (before === undefined) return times;
+    let next = before;
+    for (let i = times.length - 1; i >= 0; i--) {
+      times[i] = Math.min(times[i]!, next - 1);
+      next = times[i]!;
+    }
+    return times;
+  }
+}
