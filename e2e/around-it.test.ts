@@ -8,47 +8,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
 import { launchBrowser, watchForErrors } from './support/browser.js';
 import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
 import { signIn } from './support/sign-in.js';
+import { assertAccessible } from './support/axe.js';
 
 const password = 'e2e-secret-Passw0rd';
 const shots = path.resolve('test-results/e2e');
-const axePath = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 type User = 'alice' | 'bob';
 
 // What the functions run inside the page use (the e2e tsconfig has no DOM library).
 type PageElement = { getAttribute(name: string): string | null };
 declare const document: { title: string; activeElement: PageElement | null; documentElement: unknown };
-declare const window: object;
 declare function getComputedStyle(el: unknown): { backgroundColor: string; colorScheme: string };
-
-type AxeViolation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
-
-/**
- * Runs axe-core in the page and fails on serious or critical violations. The
- * script goes in through the DevTools protocol (page.evaluate), so the app's
- * strict CSP stays as it is.
- */
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  const hasAxe = await page.evaluate(() => 'axe' in window);
-  if (!hasAxe) await page.evaluate(await fs.readFile(axePath, 'utf8'));
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (ctx: unknown, o: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
-    const result = await axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
-  });
-  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  assert.deepEqual(
-    bad.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`),
-    [],
-    `axe on ${what}`,
-  );
-}
 
 describe('themes, title, shortcuts and accessibility', () => {
   let server: ProsodyServer;
@@ -172,7 +147,7 @@ describe('themes, title, shortcuts and accessibility', () => {
     await page.keyboard.press('?');
     const help = page.getByTestId('shortcuts-help');
     await help.waitFor();
-    assert.equal(await help.getByTestId('shortcut').count(), 4);
+    assert.equal(await help.getByTestId('shortcut').count(), 5);
     assert.match(await help.innerText(), /Ctrl\+Shift\+U/);
     await assertAccessible(page, 'the shortcuts help (light)');
     await shot('alice', 'shortcuts-help');

@@ -15,6 +15,7 @@ import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
 import { launchBrowser, openAppPage } from './support/browser.js';
 import { signIn as signInAs } from './support/sign-in.js';
 import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
+import { assertAccessible } from './support/axe.js';
 
 const password = 'e2e-contacts-Passw0rd';
 const shots = path.resolve('test-results/e2e');
@@ -72,11 +73,13 @@ describe('adding a contact and answering the request through the UI', () => {
     assert.match(await error.innerText(), /name@example\.com/);
     assert.equal(await page.getByTestId('add-contact-jid').getAttribute('aria-invalid'), 'true');
     await shot('alice', 'add-invalid');
+    await assertAccessible(page, 'the add-contact dialog with an error');
 
     await page.getByTestId('add-contact-jid').fill(jid('bob'));
     await page.getByTestId('add-contact-name').fill('Bob Builder');
     await page.getByTestId('add-contact-group').fill('Team');
     await shot('alice', 'add-filled');
+    await assertAccessible(page, 'the add-contact dialog');
     await page.getByTestId('add-contact-submit').click();
     await dialog.waitFor({ state: 'detached' });
 
@@ -93,6 +96,7 @@ describe('adding a contact and answering the request through the UI', () => {
     await request.waitFor();
     assert.match(await request.innerText(), new RegExp(`${jid('alice').replace(/\./g, '\\.')} wants to see when you’re online`));
     await shot('bob', 'request');
+    await assertAccessible(pages.bob, 'the subscription request');
     await request.getByTestId('approve-request').click();
     await pages.bob.getByTestId('subscription-requests').waitFor({ state: 'detached' });
 
@@ -163,6 +167,7 @@ describe('adding a contact and answering the request through the UI', () => {
     await page.getByTestId('edit-contact-name').fill('Bobby');
     await page.getByTestId('edit-contact-groups').fill('Berlin');
     await shot('alice', 'edit');
+    await assertAccessible(page, 'the edit-contact dialog');
     await page.getByTestId('edit-contact-save').click();
     await page.getByTestId('edit-contact-dialog').waitFor({ state: 'detached' });
     await page.locator('[data-testid="roster-group"][data-group="Berlin"]').getByText('Bobby').waitFor();
@@ -176,6 +181,7 @@ describe('adding a contact and answering the request through the UI', () => {
     await page.getByTestId('remove-contact').click();
     await page.getByTestId('remove-contact-confirm').waitFor();
     await shot('alice', 'remove-confirm');
+    await assertAccessible(page, 'the edit-contact dialog asking to remove');
     await page.getByTestId('remove-contact-yes').click();
     await page.getByTestId('edit-contact-dialog').waitFor({ state: 'detached' });
     // The conversation stays reachable, but Bob is no longer a contact.

@@ -133,6 +133,8 @@ if (claimSingleInstance(app, { focus: focusWindow, openXmppLink: deliverXmppLink
       extraAnchors: await extraAnchors(),
       pickFolder,
       policy,
+      // Links in messages: the user confirmed the address in the window; the core checked it again.
+      openExternal: (href) => shell.openExternal(href),
     });
     await core.start();
     await createWindow();

@@ -39,6 +39,9 @@ const requestTable = {
   setAvatar: true,
   setChatState: true,
   correctMessage: true,
+  // accounts-search
+  searchHistory: true,
+  openExternalLink: true,
   // Message archive (XEP-0313)
   loadOlderMessages: true,
 } as const satisfies Record<RequestName, true>;

@@ -5,7 +5,7 @@
  */
 import type { AccountId, Contact } from '../shared/contract';
 
-export type ShortcutAction = 'focus-filter' | 'next-unread' | 'add-contact' | 'show-help';
+export type ShortcutAction = 'focus-filter' | 'next-unread' | 'add-contact' | 'show-help' | 'search';
 
 /** The parts of a KeyboardEvent that decide the action. */
 export type KeyPress = { key: string; ctrlKey: boolean; metaKey: boolean; altKey: boolean; shiftKey: boolean };
@@ -18,6 +18,7 @@ export const SHORTCUTS: readonly { action: ShortcutAction; keys: string[]; macKe
   { action: 'next-unread', keys: ['Ctrl+Shift+U'], macKeys: ['⌘⇧U'], description: 'Open the next chat with unread messages' },
   { action: 'add-contact', keys: ['Ctrl+N'], macKeys: ['⌘N'], description: 'New chat: add a contact' },
   { action: 'show-help', keys: ['?'], macKeys: ['?'], description: 'Show these keyboard shortcuts' },
+  { action: 'search', keys: ['Ctrl+Shift+F'], macKeys: ['⌘⇧F'], description: 'Search messages in all chats' },
 ];
 
 /** Escape is no action of ours: it closes dialogs (native <dialog>) and clears the filter. */
@@ -35,6 +36,7 @@ export function shortcutFor(e: KeyPress, platform: Platform, inTextField: boolea
     if (!e.shiftKey && (key === 'k' || key === 'f')) return 'focus-filter';
     if (!e.shiftKey && key === 'n') return 'add-contact';
     if (e.shiftKey && key === 'u') return 'next-unread';
+    if (e.shiftKey && key === 'f') return 'search';
     return null;
   }
   if (!e.ctrlKey && !e.metaKey && !e.altKey && e.key === '?' && !inTextField) return 'show-help';

@@ -234,6 +234,19 @@ export const Snapshot = z.object({
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
+/** One message found by `searchHistory`: where it is, and the text around the match (plain text). */
+export const SearchHit = z.object({
+  accountId: AccountId,
+  peer: z.string(),
+  id: z.string(),
+  direction: z.enum(['in', 'out', 'notice']),
+  timestamp: z.number(),
+  snippet: z.string(),
+  /** [start, end) of the matched words in `snippet`. */
+  highlights: z.array(z.tuple([z.number().int(), z.number().int()])),
+});
+export type SearchHit = z.infer<typeof SearchHit>;
+
 // ---------------------------------------------------------------------------
 // Requests: renderer → main
 
@@ -390,6 +403,24 @@ export const requests = {
   correctMessage: {
     request: z.object({ accountId: AccountId, peer: BareJid, id: z.string().min(1).max(256), body: z.string().min(1).max(65536) }).strict(),
     response: ChatMessage,
+  },
+
+  // --- accounts-search: history search and links (own block) ---
+  /**
+   * The stored history's messages containing every word of `query` (case and accents ignored), newest
+   * first, at most `limit`; in one account or all. Private messages only where the user keeps them.
+   */
+  searchHistory: {
+    request: z.object({ query: z.string().min(1).max(256), accountId: AccountId.optional(), limit: z.number().int().min(1).max(200).optional() }).strict(),
+    response: z.object({ hits: z.array(SearchHit), more: z.boolean() }),
+  },
+  /**
+   * Open a link from a message, after the user confirmed the address in Klatsch: main parses it again and
+   * opens only https:, mailto: (the system's browser or mail program) and xmpp: (inside Klatsch).
+   */
+  openExternalLink: {
+    request: z.object({ url: z.string().min(1).max(8192) }).strict(),
+    response: z.object({ opened: z.enum(['external', 'in-app']) }),
   },
   // --- Message archive (XEP-0313) ---
   /** Fetch the page of the chat's history before its oldest message from the server's archive (plaintext only). */

@@ -21,6 +21,9 @@ import { OtrStoreError, normalizeFingerprint as normalizeOtrFingerprint } from '
 import type { OtrIdentitySource } from './private-chats.js';
 import { PolicyGate, PolicyRefusal } from './policy/policy-gate.js';
 import { accountPolicyHooks } from './policy/account-policy.js';
+import { searchMessages, type SearchSource } from './search/history-search.js';
+import { safeExternalUrl } from '../external-links.js';
+import { parseXmppUri } from '../xmpp-uri.js';
 
 export interface CoreOptions {
   profileDir: string;
@@ -37,6 +40,11 @@ export interface CoreOptions {
   policy?: PolicyGate;
   /** Bounds and write coalescing of the chat history (tests and benchmarks shorten them). */
   history?: HistoryStoreOptions;
+  /**
+   * Hands an https: or mailto: address (already checked here) to the system: Electron's shell in the app,
+   * a record in the development host. Absent: links cannot be opened here.
+   */
+  openExternal?: (href: string) => Promise<void>;
 }
 
 /** Errors of the private conversations that are the user's to read ('not-private'). */
@@ -430,6 +438,27 @@ export class KlatschCore {
       return {};
     },
 
+    // --- accounts-search ---
+    searchHistory: async ({ query, accountId, limit }) => {
+      if (accountId !== undefined) this.account(accountId);
+      return searchMessages(this.searchSources(accountId), query, limit);
+    },
+
+    openExternalLink: async ({ url }) => {
+      // The renderer asked the user, but what reaches the system is decided here, again.
+      const safe = safeExternalUrl(url);
+      if (!safe) throw new UserError('invalid-request', 'Klatsch opens only https:, mailto: and xmpp: links, and none that hide their address.');
+      if (safe.protocol === 'xmpp:') {
+        const link = parseXmppUri(safe.href);
+        if (!link) throw new UserError('invalid-request', 'That xmpp: link could not be read.');
+        this.emit('xmppLinkOpened', link);
+        return { opened: 'in-app' as const };
+      }
+      if (!this.options.openExternal) throw new UserError('invalid-request', 'Opening links is not possible here.');
+      await this.options.openExternal(safe.href);
+      return { opened: 'external' as const };
+    },
+
     // --- Message archive (XEP-0313) ---
     loadOlderMessages: async ({ accountId, peer }) => {
       this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
@@ -442,6 +471,26 @@ export class KlatschCore {
       }
     },
   };
+
+  /**
+   * What a search looks through: each account's stored history — which holds private messages only where
+   * the user chose to keep them. Without a stored history (the policy keeps none) the chats of this session,
+   * less their private messages: the same promise, nothing private is searchable unless kept.
+   */
+  private *searchSources(accountId?: string): Generator<SearchSource> {
+    for (const account of this.accounts.values()) {
+      if (accountId !== undefined && account.id !== accountId) continue;
+      const history = this.histories.get(account.id);
+      if (history) {
+        yield { accountId: account.id, chats: history.entries() };
+        continue;
+      }
+      const chats = Object.entries(account.chats.snapshot()).map(
+        ([peer, list]) => [peer, list.filter((m) => !m.encrypted || account.keepsPrivateHistory(peer))] as [string, typeof list],
+      );
+      yield { accountId: account.id, chats };
+    }
+  }
 
   /** None when the administrator's policy keeps no history beyond the session (a stored one is then left unread, untouched). */
   private async openHistory(accountId: string): Promise<HistoryStore | undefined> {

@@ -4,6 +4,9 @@
  * URL to open. Each instance is separate, like two installations of the app.
  * `--policy FILE` reads an administrator policy in the JSON form of
  * /etc/klatsch/policy.json from FILE (the tests' way to try policies).
+ * Links the user confirmed are not opened: a browser page has no system
+ * browser to hand them to, so each is appended to `opened-links.txt` in the
+ * profile (one address a line) — what the tests read.
  */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
@@ -14,6 +17,9 @@ import { FileKeySecretBox } from '../core/store/secret-box.js';
 import { startDevHost } from './dev-host.js';
 import { loadPolicy } from '../core/policy/load-policy.js';
 import { PolicyGate } from '../core/policy/policy-gate.js';
+
+/** Where the development host records the links it would have opened. */
+const OPENED_LINKS_FILE = 'opened-links.txt';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -38,6 +44,10 @@ async function main(): Promise<void> {
     extraAnchors,
     ...(values.policy ? { policy: new PolicyGate(await loadPolicy({ platform: 'linux', linuxFile: path.resolve(values.policy) })) } : {}),
     ...(values['pick-folder'] ? { pickFolder: async () => path.resolve(values['pick-folder']!) } : {}),
+    openExternal: async (href) => {
+      await fs.appendFile(path.join(profileDir, OPENED_LINKS_FILE), `${href}\n`, { mode: 0o600 });
+      console.error(`development host: a link was recorded in ${OPENED_LINKS_FILE} instead of being opened`);
+    },
   });
   await core.start();
   const host = await startDevHost({

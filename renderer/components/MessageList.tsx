@@ -1,6 +1,7 @@
-import { Fragment, useLayoutEffect, useRef } from 'react';
+import { Fragment, useLayoutEffect, useRef, useState } from 'react';
 import type { ChatMessage } from '../../shared/contract';
 import { dayKey, formatDay, formatFullDate, formatTime } from '../format';
+import { MessageBody } from './MessageBody';
 import { useTexts } from '../i18n/i18n';
 
 /** Older history from the server's archive (XEP-0313), fetched when the user reaches the top. */
@@ -20,6 +21,12 @@ type Props = {
   /** The id of the message the user may correct (our last plaintext one), and what correcting it does. */
   editableId?: string;
   onEdit?: (message: ChatMessage) => void;
+  /**
+   * A message to bring into view and highlight (a chosen search result, the store's `focusMessage`);
+   * `onFocusShown` once it is on screen. A virtualized list must scroll to the id itself.
+   */
+  focus?: { id: string; seq: number } | undefined;
+  onFocusShown?: (seq: number) => void;
   older?: OlderHistory;
 };
 
@@ -42,10 +49,12 @@ export function MessageItem({
   message,
   onResend,
   onEdit,
+  highlighted = false,
 }: {
   message: ChatMessage;
   onResend: (message: ChatMessage) => void;
   onEdit?: ((message: ChatMessage) => void) | undefined;
+  highlighted?: boolean;
 }) {
   if (message.direction === 'notice') {
     return (
@@ -58,16 +67,18 @@ export function MessageItem({
   }
   return (
     <li
-      className={`message ${message.direction} state-${message.state}`}
+      className={`message ${message.direction} state-${message.state}${highlighted ? ' message-focused' : ''}`}
       data-testid="message"
+      data-message-id={message.id}
       data-direction={message.direction}
       data-state={message.state}
+      data-focused={highlighted ? 'true' : undefined}
       {...(message.archiveId ? { 'data-archived': 'true' } : {})}
     >
       <div className="bubble">
-        {/* A text node only: message text is never interpreted as HTML. */}
+        {/* Text nodes and link buttons only: message text is never interpreted as HTML. */}
         <div className="message-body" data-testid="message-body">
-          {message.body}
+          <MessageBody text={message.body} />
         </div>
         <div className="message-meta">
           <time dateTime={new Date(message.timestamp).toISOString()} title={formatFullDate(message.timestamp)}>
@@ -116,9 +127,10 @@ export function MessageItem({
 }
 
 /** The conversation, oldest first, following the newest message unless the user scrolled up. */
-export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit, older }: Props) {
+export function MessageList({ peer, peerName, messages, onResend, editableId, onEdit, older, focus, onFocusShown }: Props) {
   const texts = useTexts();
   const scrollRef = useRef<HTMLDivElement>(null);
+  const [highlightId, setHighlightId] = useState<string | null>(null);
   /** Distance from the bottom when older messages were asked for: kept, so what the user reads stays in place. */
   const keepFromBottom = useRef<number | null>(null);
   const firstId = messages[0]?.id;
@@ -140,6 +152,20 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
       stickToBottom.current = true;
     }
   }, [peer, lastId, lastState, lastIsOurs, messages.length]);
+
+  // After the scroll above: a message asked for (a search result) is brought into view and highlighted.
+  const focusId = focus?.id;
+  const focusSeq = focus?.seq;
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el || focusId === undefined || focusSeq === undefined) return;
+    const item = [...el.querySelectorAll<HTMLElement>('[data-message-id]')].find((li) => li.dataset.messageId === focusId);
+    if (!item) return; // not in this list (yet)
+    item.scrollIntoView({ block: 'center' });
+    stickToBottom.current = false;
+    setHighlightId(focusId);
+    onFocusShown?.(focusSeq);
+  }, [focusId, focusSeq, messages.length, onFocusShown]);
 
   // Older messages went in above: the view stays where it was (measured from the bottom).
   useLayoutEffect(() => {
@@ -205,7 +231,12 @@ export function MessageList({ peer, peerName, messages, onResend, editableId, on
                     <span>{formatDay(m.timestamp)}</span>
                   </li>
                 )}
-                <MessageItem message={m} onResend={onResend} onEdit={m.id === editableId && m.direction === 'out' ? onEdit : undefined} />
+                <MessageItem
+                  message={m}
+                  onResend={onResend}
+                  onEdit={m.id === editableId && m.direction === 'out' ? onEdit : undefined}
+                  highlighted={m.id === highlightId}
+                />
               </Fragment>
             );
           })}

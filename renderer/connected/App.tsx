@@ -9,6 +9,9 @@ import { PasswordScreen } from './PasswordScreen';
 import { MainScreen } from './MainScreen';
 import { PolicyNotice } from './PolicyNotice';
 import { XmppLinkPanel } from './XmppLinkPanel';
+import { LinkOpener } from '../components/MessageBody';
+import { LinkConfirm } from './LinkConfirm';
+import { SearchDialog } from './SearchDialog';
 
 export function App() {
   const storageProblem = useAppState((s) => s.storageProblem);
@@ -18,7 +21,7 @@ export function App() {
   useWindowTitle();
   useShortcuts(store, actions);
   return (
-    <>
+    <LinkOpener.Provider value={actions.askToOpenLink}>
       {storageProblem && (
         <p className="storage-problem" role="alert" data-testid="storage-problem">
           {storageProblem}
@@ -28,7 +31,9 @@ export function App() {
       <XmppLinkPanel />
       <Screen />
       {helpOpen && <ShortcutsHelp platform={platform} onClose={() => store.getState().shortcutsHelpSet(false)} />}
-    </>
+      <SearchDialog />
+      <LinkConfirm />
+    </LinkOpener.Provider>
   );
 }
 

@@ -23,6 +23,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const historyOff = useAppState((s) => s.policy?.keepHistory === false);
   const ownFingerprint = useAppState((s) => s.accounts.find((a) => a.id === accountId)?.otrKey?.fingerprint);
   const expectedFingerprint = useAppState((s) => s.expectedFingerprints[chatKeyString({ accountId, peer })]);
+  const focus = useAppState((s) => (s.focusMessage?.accountId === accountId && s.focusMessage.peer === peer ? s.focusMessage : undefined));
   const [error, setError] = useState<string | null>(null);
   /** The authenticate dialog, open with this method first. */
   const [authOpen, setAuthOpen] = useState<AuthMethod | null>(null);
@@ -170,6 +171,8 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         onResend={(m) => void report(actions.resendMessage(accountId, peer, m.id))}
         {...(editable ? { editableId: editable.id } : {})}
         onEdit={startEdit}
+        focus={focus}
+        onFocusShown={actions.messageFocusDone}
         {...(connected || older.status !== 'idle' ? { older: { ...older, onLoad: () => void loadOlder() } } : {})}
       />
       <p className="hint typing-indicator" data-testid="typing-indicator" aria-live="polite">

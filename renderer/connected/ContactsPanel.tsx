@@ -13,6 +13,7 @@ import { RosterFilter } from '../components/RosterFilter';
 import { SubscriptionRequests } from '../components/SubscriptionRequests';
 import { createRosterSectionsSelector } from '../store/rosterView';
 import { contactsWithConversations } from '../store/transitions';
+import { useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
 const noContacts: Contact[] = [];
@@ -94,8 +95,13 @@ function EditContactDialog({ account, contact, onClose }: { account: AccountView
   );
 }
 
-export function ContactsPanel({ account }: { account: AccountView }) {
+/**
+ * One account's part of the roster: its requests, its "Add contact", its contacts in groups.
+ * `headed`: there are several accounts, so the part says whose it is.
+ */
+function AccountRoster({ account, headed }: { account: AccountView; headed: boolean }) {
   const accountId = account.id;
+  const t = useTexts().accounts;
   const actions = useActions();
   const roster = useAppState((s) => s.rosters[accountId] ?? noContacts);
   const peers = useAppState((s) => s.chats[accountId]);
@@ -103,29 +109,30 @@ export function ContactsPanel({ account }: { account: AccountView }) {
   const collapsed = useAppState((s) => s.collapsedGroups[accountId] ?? noGroups);
   const selectedJid = useAppState((s) => (s.selected?.accountId === accountId ? s.selected.peer : null));
   const avatars = useAppState((s) => s.avatars[accountId] ?? noAvatars);
-  /** The Add contact dialog is open (with this address prefilled; '' for none). */
-  const [adding, setAdding] = useState<string | null>(null);
-  const [editing, setEditing] = useState<string | null>(null);
 
   const selectSections = useMemo(() => createRosterSectionsSelector(), []);
   const contacts = useMemo(() => contactsWithConversations(roster, peers), [roster, peers]);
   const sections = selectSections(contacts, filter, collapsed);
   const rosterJids = useMemo(() => new Set(roster.map((c) => c.jid)), [roster]);
-  const groups = useMemo(() => [...new Set(roster.flatMap((c) => c.groups))].sort(), [roster]);
-  const editedContact = editing ? roster.find((c) => c.jid === editing) : undefined;
+  const headingId = `roster-heading-${accountId}`;
 
   return (
-    <>
+    <section className="account-roster" data-testid="account-roster" data-account-jid={account.jid} aria-labelledby={headingId}>
       <SubscriptionRequestsConnected accountId={accountId} />
       <div className="roster-heading">
-        <h2 className="sidebar-heading" id="roster-heading">
-          Contacts
+        <h2 className="sidebar-heading" id={headingId}>
+          {headed ? <span className="heading-account">{t.contactsOf(account.jid)}</span> : 'Contacts'}
         </h2>
-        <button type="button" className="button small add-contact-button" data-testid="open-add-contact" onClick={() => setAdding('')}>
+        <button
+          type="button"
+          className="button small add-contact-button"
+          data-testid="open-add-contact"
+          title={headed ? t.addContactTo(account.jid) : undefined}
+          onClick={() => actions.openAddContact(accountId)}
+        >
           + Add contact
         </button>
       </div>
-      {roster.length > 0 && <RosterFilter value={filter} onChange={actions.setRosterFilter} />}
       <Roster
         sections={sections}
         selectedJid={selectedJid}
@@ -133,12 +140,42 @@ export function ContactsPanel({ account }: { account: AccountView }) {
         onSelect={(peer) => actions.selectChat({ accountId, peer })}
         onToggleGroup={(group) => actions.toggleGroup(accountId, group)}
         inRoster={(jid) => rosterJids.has(jid)}
-        onEdit={setEditing}
-        onAdd={setAdding}
+        onEdit={(jid) => actions.openDialog({ kind: 'edit-contact', accountId, jid })}
+        onAdd={(jid) => actions.openAddContact(accountId, jid)}
         avatarOf={(jid) => avatars[jid]}
       />
-      {adding !== null && <AddContactDialog account={account} groups={groups} address={adding} onClose={() => setAdding(null)} />}
-      {editedContact && <EditContactDialog key={editedContact.jid} account={account} contact={editedContact} onClose={() => setEditing(null)} />}
+    </section>
+  );
+}
+
+/** The one roster of every account (each part says whose when there are several), and the contact dialogs. */
+export function ContactsPanel({ account }: { account: AccountView }) {
+  const actions = useActions();
+  const accounts = useAppState((s) => s.accounts);
+  const filter = useAppState((s) => s.rosterFilter);
+  const anyContacts = useAppState((s) => Object.values(s.rosters).some((r) => r.length > 0));
+  const dialog = useAppState((s) => s.dialog);
+  const several = accounts.length > 1;
+  const shown = several ? accounts : [account];
+
+  const dialogAccount = dialog && 'accountId' in dialog ? accounts.find((a) => a.id === dialog.accountId) : undefined;
+  const dialogRoster = useAppState((s) => (dialogAccount ? (s.rosters[dialogAccount.id] ?? noContacts) : noContacts));
+  const groups = useMemo(() => [...new Set(dialogRoster.flatMap((c) => c.groups))].sort(), [dialogRoster]);
+  const editedContact = dialog?.kind === 'edit-contact' ? dialogRoster.find((c) => c.jid === dialog.jid) : undefined;
+  const close = () => actions.closeDialog();
+
+  return (
+    <>
+      {anyContacts && <RosterFilter value={filter} onChange={actions.setRosterFilter} />}
+      {shown.map((a) => (
+        <AccountRoster key={a.id} account={a} headed={several} />
+      ))}
+      {dialog?.kind === 'add-contact' && dialogAccount && (
+        <AddContactDialog key={dialogAccount.id} account={dialogAccount} groups={groups} address={dialog.address} onClose={close} />
+      )}
+      {dialogAccount && editedContact && (
+        <EditContactDialog key={`${dialogAccount.id}\n${editedContact.jid}`} account={dialogAccount} contact={editedContact} onClose={close} />
+      )}
     </>
   );
 }

@@ -6,6 +6,8 @@ import { AccountActions } from './AccountActions';
 import { ContactsPanel, OwnAvatarConnected } from './ContactsPanel';
 import { useActions, useAppState } from './context';
 import { TrustManager } from './TrustManager';
+import { AccountsBar } from './AccountsBar';
+import { useTexts } from '../i18n/i18n';
 
 function OwnPresenceConnected({ account }: { account: AccountView }) {
   const actions = useActions();
@@ -77,11 +79,24 @@ function ShortcutsHelpButton() {
   );
 }
 
+/** Opens the history search (also Ctrl+Shift+F). */
+function SearchButton() {
+  const t = useTexts().search;
+  const actions = useActions();
+  return (
+    <button type="button" className="button subtle small" data-testid="open-search" onClick={() => actions.openDialog({ kind: 'search' })}>
+      🔍 {t.open}
+    </button>
+  );
+}
+
 export function Sidebar({ account }: { account: AccountView }) {
-  const [trustOpen, setTrustOpen] = useState(false);
+  const actions = useActions();
+  const trustOpen = useAppState((s) => s.dialog?.kind === 'trust-manager');
   return (
     <nav className="sidebar" aria-label="Account and contacts">
       <div className="sidebar-top">
+        <AccountsBar activeId={account.id} />
         <OwnPresenceConnected key={account.id} account={account} />
         <ConnectionStatusConnected key={`status-${account.id}`} account={account} />
         <OtrKeyStatus account={account} />
@@ -91,10 +106,11 @@ export function Sidebar({ account }: { account: AccountView }) {
           <AccountActions account={account} />
           <ShortcutsHelpButton />
         </details>
-        <button type="button" className="button subtle small" data-testid="open-trust-manager" onClick={() => setTrustOpen(true)}>
+        <button type="button" className="button subtle small" data-testid="open-trust-manager" onClick={() => actions.openDialog({ kind: 'trust-manager' })}>
           🔑 Encryption keys
         </button>
-        {trustOpen && <TrustManager onClose={() => setTrustOpen(false)} />}
+        <SearchButton />
+        {trustOpen && <TrustManager onClose={() => actions.closeDialog()} />}
       </div>
       <ContactsPanel key={account.id} account={account} />
     </nav>

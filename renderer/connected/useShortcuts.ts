@@ -24,14 +24,20 @@ function isTextField(el: Element | null): boolean {
   return el instanceof HTMLInputElement && !['checkbox', 'radio', 'button', 'submit', 'reset', 'file', 'range', 'color'].includes(el.type);
 }
 
-/** Only while the main screen is up and no dialog is open (a modal dialog owns the keyboard). */
+/**
+ * Only while the main screen is up and no dialog is open (a modal dialog owns the keyboard).
+ * Actions change the store (which dialog is open, which chat), never click the page; only
+ * moving the keyboard focus (the filter, the composer) touches the DOM.
+ */
 export function useShortcuts(store: AppStore, actions: Actions): void {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented || e.isComposing) return;
       const action = shortcutFor(e, platform, isTextField(document.activeElement));
-      if (!action || document.querySelector('dialog[open]') || !document.querySelector('.main-layout')) return;
+      if (!action) return;
       const s = store.getState();
+      // The store's dialogs, and those that components keep themselves (authentication, certificates).
+      if (s.dialog || s.linkToConfirm !== null || s.shortcutsHelpOpen || document.querySelector('dialog[open]') || !document.querySelector('.main-layout')) return;
       const accountId = s.activeAccountId;
       switch (action) {
         case 'focus-filter': {
@@ -41,12 +47,14 @@ export function useShortcuts(store: AppStore, actions: Actions): void {
           filter.select();
           break;
         }
-        case 'add-contact': {
-          const open = document.querySelector<HTMLButtonElement>('[data-testid="open-add-contact"]');
-          if (!open) return;
-          open.click();
+        case 'add-contact':
+          // The dialog's state is in the store: the shortcut changes it, as the button does.
+          if (!accountId) return;
+          actions.openAddContact(accountId);
           break;
-        }
+        case 'search':
+          actions.openDialog({ kind: 'search' });
+          break;
         case 'next-unread': {
           if (!accountId) return;
           const selected = s.selected?.accountId === accountId ? s.selected.peer : null;

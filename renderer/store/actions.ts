@@ -2,9 +2,9 @@
  * What the user can do, as functions over the store and the API. DOM-free: the
  * window focus reaches us through the `ui` slice, so this runs in plain Node too.
  */
-import type { AccountId, AccountView, ChatMessage, KlatschApi, OwnShow, RequestOf, Result, OtrPolicy } from '../../shared/contract';
+import type { AccountId, AccountView, ChatMessage, KlatschApi, OwnShow, RequestOf, Result, OtrPolicy, SearchHit } from '../../shared/contract';
 import type { AppStore } from './store';
-import { chatKeyString, type ChatKey } from './types';
+import { chatKeyString, type ChatKey, type MainDialog } from './types';
 
 export type AddAccountInput = RequestOf<'addAccount'>;
 
@@ -309,6 +309,65 @@ export function createActions(store: AppStore, api: KlatschApi) {
 
     setKeepPrivateHistory(accountId: AccountId, peer: string, keep: boolean) {
       return settle(api.setKeepPrivateHistory({ accountId, peer, keep }));
+    },
+
+    // --- accounts-search: dialogs, history search, links ---
+
+    /** Opens one of the main screen's dialogs (closing any other of them). */
+    openDialog(dialog: MainDialog): void {
+      store.getState().dialogOpened(dialog);
+    },
+
+    closeDialog(): void {
+      store.getState().dialogClosed();
+    },
+
+    /** "Add contact" for the account in front (the shortcut's "new chat"). */
+    openAddContact(accountId?: AccountId, address = ''): void {
+      const s = store.getState();
+      const id = accountId ?? s.activeAccountId;
+      if (id) s.dialogOpened({ kind: 'add-contact', accountId: id, address });
+    },
+
+    setSearchQuery(text: string): void {
+      store.getState().searchQueryChanged(text);
+    },
+
+    /** Searches the stored history of every account. */
+    searchHistory(query: string, limit = 100) {
+      return settle(api.searchHistory({ query: query.slice(0, 256), limit }));
+    },
+
+    /** A search result was chosen: its chat opens (its account in front) and the message is brought into view. */
+    openSearchResult(hit: Pick<SearchHit, 'accountId' | 'peer' | 'id'>): void {
+      const s = store.getState();
+      if (!s.accounts.some((a) => a.id === hit.accountId)) return;
+      s.dialogClosed();
+      const chat = { accountId: hit.accountId, peer: hit.peer };
+      s.chatSelected(chat);
+      markRead(chat);
+      store.getState().messageFocusRequested({ accountId: hit.accountId, peer: hit.peer }, hit.id);
+    },
+
+    /** The list showed the message asked for. */
+    messageFocusDone(seq: number): void {
+      store.getState().messageFocusDone(seq);
+    },
+
+    /** A link in a message was clicked: nothing opens before the user confirmed the address. */
+    askToOpenLink(text: string): void {
+      store.getState().linkToConfirmSet(text);
+    },
+
+    cancelLink(): void {
+      store.getState().linkToConfirmSet(null);
+    },
+
+    /** The user confirmed: main checks the address again and opens it (https/mailto outside, xmpp in Klatsch). */
+    async confirmLink(href: string) {
+      const result = await settle(api.openExternalLink({ url: href }));
+      if (result.ok) store.getState().linkToConfirmSet(null);
+      return result;
     },
 
     /** Called for every contact event: a counter going up in the visible chat goes back to 0. */

@@ -12,5 +12,6 @@ export const createChatsSlice: StateCreator<AppState, [], [], ChatsSlice> = (set
       return chats === s.chats ? {} : { chats };
     }),
 
-  chatSelected: (chat) => set({ selected: chat }),
+  // The chat's account comes to the front: the sidebar's presence and status are those of the open chat.
+  chatSelected: (chat) => set(chat ? { selected: chat, activeAccountId: chat.accountId } : { selected: null }),
 });

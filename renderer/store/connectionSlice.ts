@@ -59,6 +59,9 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
         drafts,
         selected: s.selected?.accountId === accountId ? null : s.selected,
         activeAccountId: s.activeAccountId === accountId ? (accounts[0]?.id ?? null) : s.activeAccountId,
+        // accounts-search: what belonged to the removed account goes with it.
+        dialog: s.dialog && 'accountId' in s.dialog && s.dialog.accountId === accountId ? null : s.dialog,
+        focusMessage: s.focusMessage?.accountId === accountId ? null : s.focusMessage,
       };
     }),
 

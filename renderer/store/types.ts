@@ -88,7 +88,35 @@ export type UiSlice = {
   /** The "Keyboard shortcuts" help is open. */
   shortcutsHelpOpen: boolean;
   shortcutsHelpSet: (open: boolean) => void;
+
+  // --- accounts-search: dialogs, search, links, several accounts (own block) ---
+  /** Which dialog of the main screen is open (at most one): shortcuts and buttons change this, never the DOM. */
+  dialog: MainDialog | null;
+  dialogOpened: (dialog: MainDialog) => void;
+  dialogClosed: () => void;
+  /** A link from a message the user clicked, waiting for their confirmation (the text as written). */
+  linkToConfirm: string | null;
+  linkToConfirmSet: (link: string | null) => void;
+  /** The history search: what was typed (kept while the panel is closed). */
+  searchQuery: string;
+  searchQueryChanged: (text: string) => void;
+  /**
+   * A message to bring into view and highlight, asked for by a search result. The message list
+   * honours it when its chat is shown: scrolls the message with this id into view, highlights it,
+   * then calls `messageFocusDone(seq)`. `seq` grows with every request, so choosing the same
+   * result twice scrolls again. A list that cannot find the id (not loaded) leaves it be.
+   */
+  focusMessage: (ChatKey & { id: string; seq: number }) | null;
+  messageFocusRequested: (chat: ChatKey, id: string) => void;
+  messageFocusDone: (seq: number) => void;
 };
+
+/** The dialogs of the main screen whose open state lives in the store. */
+export type MainDialog =
+  | { kind: 'add-contact'; accountId: AccountId; address: string }
+  | { kind: 'edit-contact'; accountId: AccountId; jid: string }
+  | { kind: 'trust-manager' }
+  | { kind: 'search' };
 
 export type AppState = ConnectionSlice & RosterSlice & ChatsSlice & UiSlice;
 

@@ -13,6 +13,11 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
   rosterFilter: '',
   collapsedGroups: {},
   shortcutsHelpOpen: false,
+  // accounts-search
+  dialog: null,
+  linkToConfirm: null,
+  searchQuery: '',
+  focusMessage: null,
 
   activeAccountChosen: (accountId) =>
     set((s) => ({
@@ -47,4 +52,18 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
 
   expectedFingerprintSet: (chat, fingerprint) =>
     set((s) => ({ expectedFingerprints: { ...s.expectedFingerprints, [chatKeyString(chat)]: fingerprint } })),
+
+  // --- accounts-search ---
+  dialogOpened: (dialog) => set({ dialog }),
+
+  dialogClosed: () => set({ dialog: null }),
+
+  linkToConfirmSet: (link) => set({ linkToConfirm: link === null ? null : link.slice(0, 8192) }),
+
+  searchQueryChanged: (text) => set({ searchQuery: text.slice(0, 256) }),
+
+  messageFocusRequested: (chat, id) =>
+    set((s) => ({ focusMessage: { accountId: chat.accountId, peer: chat.peer, id, seq: (s.focusMessage?.seq ?? 0) + 1 } })),
+
+  messageFocusDone: (seq) => set((s) => (s.focusMessage?.seq === seq ? { focusMessage: null } : {})),
 });

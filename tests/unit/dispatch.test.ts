@@ -80,6 +80,9 @@ const valid = {
   setAvatar: { accountId: 'acc-1', image: 'iVBORw0KGgo=' },
   setChatState: { accountId: 'acc-1', peer: 'bob@example.com', state: 'composing' },
   correctMessage: { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: 'corrected text' },
+  // accounts-search
+  searchHistory: { query: 'lunch', accountId: 'acc-1', limit: 20 },
+  openExternalLink: { url: 'https://example.com/page' },
   loadOlderMessages: { accountId: 'acc-1', peer: 'bob@example.com' },
 } as const;
 
@@ -356,6 +359,24 @@ describe('dispatch: corrections', () => {
     await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: '' });
     await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1', body: 'x'.repeat(65537) });
     await assertRejected('correctMessage', { accountId: 'acc-1', peer: 'bob@example.com', id: 'msg-1' });
+  });
+});
+
+describe('dispatch: history search and links', () => {
+  test('a search needs a bounded query; the limit is bounded too', async () => {
+    await assertRejected('searchHistory', { query: '' });
+    await assertRejected('searchHistory', { query: 'x'.repeat(257) });
+    await assertRejected('searchHistory', { query: 'lunch', limit: 0 });
+    await assertRejected('searchHistory', { query: 'lunch', limit: 201 });
+    await assertRejected('searchHistory', { query: 'lunch', accountId: '../etc' });
+    await assertRejected('searchHistory', { query: 'lunch', all: true });
+  });
+
+  test('a link to open is a bounded string', async () => {
+    await assertRejected('openExternalLink', { url: '' });
+    await assertRejected('openExternalLink', { url: 42 });
+    await assertRejected('openExternalLink', { url: `https://example.com/${'a'.repeat(8200)}` });
+    await assertRejected('openExternalLink', { url: 'https://example.com', confirmed: true });
   });
 });
 

@@ -39,16 +39,14 @@ describe('roster filter', () => {
     assert.equal(foldForSearch('Ärger Ñ'), 'arger n');
   });
 
-  test('fast enough for thousands of contacts: 5,000 filtered per keystroke well under a frame', () => {
+  // How fast this is per keystroke is measured by `npm run bench:roster`, not here.
+  test('typing into the filter narrows 5,000 contacts keystroke by keystroke', () => {
     const many = sortContacts(Array.from({ length: 5_000 }, (_, i) => contact(`user${i}@example.com`, { name: `Person ${i}`, groups: [`Group ${i % 20}`] })));
     rosterSections(many, 'x', []); // warm the search keys (computed once per contact object)
-    const started = performance.now();
     const typed = ['p', 'pe', 'per', 'pers', 'perso', 'person', 'person ', 'person 4', 'person 43', 'person 432', 'person 4321'];
     let sections = rosterSections(many, '', []);
     for (const q of typed) sections = rosterSections(many, q, []);
-    const perKeystroke = (performance.now() - started) / typed.length;
     assert.deepEqual(sections.flatMap((s) => jids(s.contacts)), ['user4321@example.com']);
-    assert.ok(perKeystroke < 16, `${perKeystroke.toFixed(2)} ms per keystroke`);
   });
 });
 

@@ -52,9 +52,16 @@ describe('shortcutFor', () => {
     assert.equal(shortcutFor(press('?', { ctrlKey: true, shiftKey: true }), 'other', false), null);
   });
 
+  test('Ctrl+Shift+F (⌘⇧F) searches the history, also from a text field; Ctrl+F stays the contact filter', () => {
+    assert.equal(shortcutFor(press('F', { ctrlKey: true, shiftKey: true }), 'other', true), 'search');
+    assert.equal(shortcutFor(press('f', { metaKey: true, shiftKey: true }), 'mac', false), 'search');
+    assert.equal(shortcutFor(press('f', { ctrlKey: true, shiftKey: true }), 'mac', false), null, 'Ctrl on a Mac is not ⌘');
+    assert.equal(shortcutFor(press('f', { ctrlKey: true }), 'other', false), 'focus-filter');
+  });
+
   test('the help lists every action once, for both platforms', () => {
     const actions = SHORTCUTS.map((s) => s.action);
-    assert.deepEqual([...new Set(actions)].sort(), ['add-contact', 'focus-filter', 'next-unread', 'show-help']);
+    assert.deepEqual([...new Set(actions)].sort(), ['add-contact', 'focus-filter', 'next-unread', 'search', 'show-help']);
     for (const s of SHORTCUTS) assert.ok(s.keys.length > 0 && s.macKeys.length > 0 && s.description.length > 0);
   });
 });

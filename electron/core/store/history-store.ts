@@ -101,6 +101,11 @@ export class HistoryStore {
     return Object.fromEntries([...this.chatMap].map(([peer, list]) => [peer, [...list]]));
   }
 
+  /** The stored chats without copying them (peer → messages, oldest first), for searching; read only. */
+  entries(): Iterable<[string, readonly ChatMessage[]]> {
+    return this.chatMap.entries();
+  }
+
   /** The newest archive id fetched so far (message-archive.ts), if any. */
   get archiveMark(): string | undefined {
     return this.archiveMarkValue;

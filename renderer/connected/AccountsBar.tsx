@@ -1,0 +1,73 @@
+/**
+ * Every account side by side: its connection state and presence, its unread
+ * count, and a button to bring it to the front (its presence, status and
+ * settings then show below). "Add account" is always at hand here.
+ */
+import type { AccountView, PolicyView } from '../../shared/contract';
+import { PresenceDot } from '../components/PresenceDot';
+import { useTexts } from '../i18n/i18n';
+import { useActions, useAppState } from './context';
+
+/** The policy allows no further account ('server-domain-only': one on the company server; main enforces it too). */
+export function addAccountLocked(policy: PolicyView | null, accounts: readonly AccountView[]): boolean {
+  return (
+    policy?.addAccounts === 'locked' ||
+    (policy?.addAccounts === 'server-domain-only' && accounts.some((a) => a.jid.endsWith(`@${policy.serverDomain}`)))
+  );
+}
+
+export function AccountsBar({ activeId }: { activeId: string }) {
+  const t = useTexts().accounts;
+  const actions = useActions();
+  const accounts = useAppState((s) => s.accounts);
+  const policy = useAppState((s) => s.policy);
+  const rosters = useAppState((s) => s.rosters);
+  const locked = addAccountLocked(policy, accounts);
+  return (
+    <div className="accounts-bar" data-testid="accounts-bar">
+      {accounts.length > 1 && (
+        <ul className="account-switches" aria-label={t.heading}>
+          {accounts.map((a) => {
+            const kind = a.connection.kind;
+            const show = kind === 'online' ? a.ownPresence.show : 'offline';
+            const state = t.state[kind];
+            const presence = kind === 'online' ? t.presence[a.ownPresence.show] : state;
+            const unread = (rosters[a.id] ?? []).reduce((n, c) => n + c.unread, 0);
+            const active = a.id === activeId;
+            return (
+              <li key={a.id}>
+                <button
+                  type="button"
+                  className={`account-switch${active ? ' active' : ''}`}
+                  data-testid="account-switch"
+                  data-account-jid={a.jid}
+                  data-state={kind}
+                  data-show={show}
+                  aria-pressed={active}
+                  title={t.show(a.jid, state, presence)}
+                  onClick={() => actions.chooseAccount(a.id)}
+                >
+                  {/* The visible words are the accessible name (no aria-label that could differ from them). */}
+                  <PresenceDot show={show} />
+                  <span className="account-switch-jid">{a.jid}</span>
+                  <span className="account-switch-state">{kind === 'online' ? presence : state}</span>
+                  {unread > 0 && <span className="badge">{unread > 99 ? '99+' : unread}</span>}
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+      <button
+        type="button"
+        className="button subtle small"
+        data-testid="accounts-add"
+        disabled={locked}
+        title={locked ? t.addLocked(policy?.reason ?? '') : undefined}
+        onClick={() => actions.setAddingAccount(true)}
+      >
+        {t.addAccount}
+      </button>
+    </div>
+  );
+}
