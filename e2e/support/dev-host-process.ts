@@ -19,15 +19,18 @@ export interface AppInstance {
   /** What the desktop would have shown (notifications, unread badge, tray), with `recordShell`; in order. */
   shellCalls(): Promise<RecordedShellCall[]>;
   stop(): Promise<void>;
+  /** SIGKILL, as when the app is killed hard: nothing is flushed or closed; the profile stays (for a restart). */
+  kill(): Promise<void>;
 }
 
 /** `prepare` may put files into the new profile before the app starts (e.g. a damaged settings file). */
 export async function startAppInstance(
   caFile: string,
   prepare?: (profileDir: string) => Promise<void>,
-  { policyFile, recordShell }: { policyFile?: string; recordShell?: boolean } = {},
+  { policyFile, recordShell, profileDir: reuse }: { policyFile?: string; recordShell?: boolean; profileDir?: string } = {},
 ): Promise<AppInstance> {
-  const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-e2e-'));
+  // `profileDir`: start again on the profile of an instance that was killed.
+  const profileDir = reuse ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-e2e-')));
   await prepare?.(profileDir);
   const shellFile = path.join(profileDir, 'desktop-shell.jsonl');
   const child: ChildProcess = spawn(
@@ -68,6 +71,12 @@ export async function startAppInstance(
         if (child.exitCode === null) child.kill('SIGKILL');
       }
       await fs.rm(profileDir, { recursive: true, force: true });
+    },
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }
