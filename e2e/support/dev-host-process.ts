@@ -19,6 +19,8 @@ export interface AppInstance {
   /** What the desktop would have shown (notifications, unread badge, tray), with `recordShell`; in order. */
   shellCalls(): Promise<RecordedShellCall[]>;
   stop(): Promise<void>;
+  /** SIGKILL, as when the app is killed hard: nothing is flushed or closed; the profile stays (for a restart). */
+  kill(): Promise<void>;
   /** The host's process.memoryUsage() (now, and after a GC with `nodeArgs: ['--expose-gc']`), read through SIGUSR2. */
   memory(): Promise<HostMemory>;
 }
@@ -37,19 +39,22 @@ export async function startAppInstance(
   {
     policyFile,
     recordShell,
+    profileDir: reuse,
     args = [],
     nodeArgs = [],
     bundled = false,
   }: {
     policyFile?: string;
     recordShell?: boolean;
+    profileDir?: string;
     args?: string[];
     nodeArgs?: string[];
     /** Run the host as `npm run build` bundled it (dist/devhost/host.mjs), as the app's main process runs bundled code, instead of through tsx. */
     bundled?: boolean;
   } = {},
 ): Promise<AppInstance> {
-  const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-e2e-'));
+  // `profileDir`: start again on the profile of an instance that was killed.
+  const profileDir = reuse ?? (await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-e2e-')));
   await prepare?.(profileDir);
   const shellFile = path.join(profileDir, 'desktop-shell.jsonl');
   const child: ChildProcess = spawn(
@@ -110,6 +115,12 @@ export async function startAppInstance(
         if (child.exitCode === null) child.kill('SIGKILL');
       }
       await fs.rm(profileDir, { recursive: true, force: true });
+    },
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

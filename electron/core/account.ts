@@ -37,6 +37,8 @@ import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
 import type { AccountPolicyHooks } from './policy/account-policy.js';
 import { Rooms, type StoredRoom } from './muc/rooms.js';
+import { OutboxStore, type OutboxEntry } from './store/outbox-store.js';
+import { withOriginId } from './xmpp/origin-id.js';
 import { MessageArchive } from './archive/message-archive.js';
 import { ownStanzaId } from './xmpp/mam.js';
 
@@ -65,6 +67,8 @@ export interface AccountDeps {
   incoming?: (message: ChatMessage, source: 'live' | 'carbon') => void;
   /** Group chats: their stored messages (encrypted at rest), and storing the rooms to enter again. */
   rooms?: { history?: HistoryStore; save: (rooms: StoredRoom[]) => Promise<void>; joinTimeoutMs?: number };
+  /** Messages not yet acknowledged by the server, and ids received lately (encrypted at rest); absent: in memory only. */
+  outbox?: OutboxStore;
 }
 
 /** What this account does when a contact has no policy of its own (XEP-0364: offer OTR, start when answered). */
@@ -99,9 +103,21 @@ export class Account {
   /** Where there is no stored history, the archive mark lives as long as the app runs. */
   private archiveMarkInMemory: string | undefined;
 
+  // ---- Outbox (XEP-0198 acknowledgements; see sendMessage and flushOutbox) ----
+  /** The user's messages until the server has them. */
+  private readonly outbox: OutboxStore;
+  /** Outbox messages put on the current stream (or one it resumes), waiting for the server's acknowledgement. */
+  private readonly inFlight = new Set<string>();
+  /** The stream dropped and may be resumed: presences and private conversations wait to see if it is. */
+  private streamInDoubt = false;
+  private presencesInDoubt: ReturnType<Roster['takePresences']> | undefined;
+  /** Ending the private conversations of a lost stream: what fails meanwhile fails for that, and goes out again. */
+  private losingStream: Promise<void> | undefined;
+
   constructor(stored: StoredAccount, private readonly deps: AccountDeps) {
     this.stored = stored;
     this.now = deps.now ?? Date.now;
+    this.outbox = deps.outbox ?? OutboxStore.inMemory();
     this.privateChats = new PrivateChats({
       account: stored.jid,
       identities: deps.otrIdentities,
@@ -112,8 +128,9 @@ export class Account {
         // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
         const receipt = id !== undefined;
         const stanzaId = id ?? randomUUID();
-        if (kind === 'otr') return session.send(otrMessage(to, stanzaId, body, receipt));
+        if (kind === 'otr') return session.send(receipt ? withOriginId(otrMessage(to, stanzaId, body, receipt), stanzaId) : otrMessage(to, stanzaId, body, receipt));
         const message = chatMessage(to, stanzaId, body, receipt);
+        if (receipt) withOriginId(message, stanzaId);
         // What the user wrote ends their typing; in plaintext it says so (XEP-0085 §5.1), never while private.
         const peer = bareJid(to);
         if (receipt && peer && this.chatStates.messageSent(peer)) withChatState(message, 'active');
@@ -122,10 +139,15 @@ export class Account {
       show: (peer, m) => this.showIncoming(peer, m),
       notice: (peer, text, notice) =>
         this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: text, timestamp: this.now(), state: 'received', ...(notice ? { notice } : {}) }),
-      messageState: (peer, id, state, error) => {
+      messageState: (peer, id, given, reason) => {
+        const state = this.outboxState(id, given, reason);
+        const error = state === 'sending' ? undefined : reason;
         const message = this.chats.find(peer, id, 'out');
         // A receipt may arrive before we noted that the message went out: 'delivered' stays.
-        if (message && !(message.state === 'delivered' && state === 'sent')) this.upsertMessage({ ...message, state, ...(error ? { error } : {}) });
+        if (message && !(message.state === 'delivered' && (state === 'sent' || state === 'sending'))) {
+          const { error: _old, ...rest } = message;
+          this.upsertMessage({ ...rest, state, ...(error ? { error } : {}) });
+        }
       },
       privacyChanged: (peer) => {
         this.chatStates.privacyChanged(peer);
@@ -178,17 +200,30 @@ export class Account {
       },
     });
     this.connection.on('state', () => {
-      if (this.connection.state.kind !== 'online') {
+      const kind = this.connection.state.kind;
+      if (kind !== 'online') {
         this.chatStates.reset();
         this.typing.clear();
-        this.dropPresences();
-        this.privateChats.disconnected();
-        this.rooms.offline();
+        // A stream that may be resumed keeps its private conversations, and gets its presences back (XEP-0198): decided on the next session.
+        const resumable = this.connection.canResume && (kind === 'reconnecting' || kind === 'connecting');
+        const presences = this.roster.takePresences();
+        if (this.roster.jids().length > 0) this.emitRoster();
+        if (resumable) {
+          // Taken once, at the drop: later attempts (reconnecting again) find nothing new to keep.
+          if (!this.streamInDoubt) this.presencesInDoubt = presences;
+          this.streamInDoubt = true;
+        } else {
+          this.streamInDoubt = false;
+          this.presencesInDoubt = undefined;
+          this.streamLost();
+        }
       }
       this.emitView();
     });
     this.connection.on('session', (session: XmppSession) => this.onSession(session));
+    this.connection.on('acked', (stanza: Element) => this.onAcked(stanza));
     for (const [peer, list] of Object.entries(deps.history?.chats() ?? {})) this.chats.restore(peer, list);
+    this.restoreOutbox();
     this.contactManager = new ContactManager({
       roster: this.roster,
       session: () => this.connection.activeSession ?? undefined,
@@ -282,14 +317,19 @@ export class Account {
   async sendMessage(to: string, body: string): Promise<ChatMessage> {
     const peer = bareJid(to);
     if (!peer) throw Object.assign(new Error('That is not a valid address.'), { code: 'invalid-request' });
-    if (!this.connection.activeSession) throw Object.assign(new Error('You are not connected; the message was not sent.'), { code: 'not-connected' });
-    const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.now(), state: 'sending' };
+    // Signed out (by the user or for good): not sent. On the way back (connecting, reconnecting): the outbox keeps it.
+    const kind = this.connection.state.kind;
+    if (kind === 'offline' || kind === 'error') throw Object.assign(new Error('You are not connected; the message was not sent.'), { code: 'not-connected' });
+    // Written in a private conversation (or under "always"): it may leave only encrypted, also after a restart.
+    const mustBePrivate = !this.plaintextChat(peer);
+    const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.now(), state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) };
     this.upsertMessage(message);
-    await this.privateChats.send(peer, message.id, body).catch(() => {
-      this.upsertMessage({ ...message, state: 'failed', error: 'The message could not be prepared for sending.' });
-    });
+    // On disk before anything goes on the wire (without a writable outbox it is still kept in memory).
+    await this.outbox.add({ id: message.id, peer, body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
+    if (this.connection.activeSession) await this.transmitFromOutbox(this.outbox.get(message.id)!);
     const now = this.chats.find(peer, message.id, 'out') ?? message;
-    const encrypted = this.privateChats.privacy(peer)?.startsWith('private') ?? false;
+    if (!this.connection.activeSession && now.state === 'sending') return now;
+    const encrypted = mustBePrivate || (this.privateChats.privacy(peer)?.startsWith('private') ?? false);
     return encrypted === (now.encrypted ?? false) ? now : this.upsertMessage({ ...now, encrypted });
   }
 
@@ -300,9 +340,12 @@ export class Account {
     if (!this.connection.activeSession) throw Object.assign(new Error('You are not connected; the message was not sent.'), { code: 'not-connected' });
     const { error: _error, ...rest } = message;
     this.upsertMessage({ ...rest, state: 'sending' });
-    await this.privateChats.send(peer, id, message.body);
+    // Private or not as the chat is now: the user may have ended the private conversation to send it in plaintext.
+    await this.outbox.add({ id, peer, body: message.body, timestamp: message.timestamp, private: !this.plaintextChat(peer) }).catch(() => undefined);
+    const entry = this.outbox.get(id)!;
+    await this.transmitFromOutbox(entry);
     const now = this.chats.find(peer, id, 'out')!;
-    const encrypted = this.privateChats.privacy(peer)?.startsWith('private') ?? false;
+    const encrypted = entry.private || (this.privateChats.privacy(peer)?.startsWith('private') ?? false);
     return this.upsertMessage({ ...now, encrypted });
   }
 
@@ -388,6 +431,7 @@ export class Account {
     await this.connection.disconnect();
     await this.deps.history?.close();
     await this.deps.rooms?.history?.close();
+    await this.outbox.close();
   }
 
   keepsPrivateHistory(peer: string): boolean {
@@ -412,6 +456,7 @@ export class Account {
   private storable(m: ChatMessage): boolean {
     if (m.direction === 'notice' || this.keepsPrivateHistory(m.peer)) return true;
     if (m.encrypted) return false;
+    if (m.direction === 'out' && this.outbox.get(m.id)?.private) return false; // written privately, whatever happens to it on the way
     if (m.direction === 'out' && m.state !== 'sent' && m.state !== 'delivered') {
       const privacy = this.privateChats.privacy(m.peer);
       return !(privacy && privacy !== 'plaintext') && this.otrPolicy(m.peer) !== 'always';
@@ -445,7 +490,7 @@ export class Account {
   }
 
   private onSession(session: XmppSession): void {
-    this.archive.sessionStarted();
+    if (!session.resumed) this.archive.sessionStarted(); // a resumed stream (XEP-0198) has caught up already
     session.callee.set(NS_ROSTER, 'query', (ctx) => {
       // RFC 6121 §2.1.6: a push from anyone but our own server is ignored (and answered with an error).
       if (!isRosterPushFrom(ctx.stanza.attrs.from, this.ownBare())) return undefined as never;
@@ -466,7 +511,23 @@ export class Account {
         // A stanza we cannot make sense of is dropped; the stream goes on.
       }
     });
-    void this.startSession(session);
+    const doubted = this.streamInDoubt;
+    const presences = this.presencesInDoubt;
+    this.streamInDoubt = false;
+    this.presencesInDoubt = undefined;
+    if (session.resumed) {
+      // The same stream goes on (XEP-0198): roster, presences, private conversations carried over.
+      if (presences && presences.size > 0) {
+        this.roster.restorePresences(presences);
+        this.emitRoster();
+      }
+      void this.flushOutbox(session);
+      return;
+    }
+    if (doubted) this.streamLost();
+    // The old stream is gone, and with it what it had not acknowledged: the outbox sends all of that again.
+    this.inFlight.clear();
+    void this.startSession(session).then(() => this.flushOutbox(session));
   }
 
   /** Roster first, then initial presence (RFC 6121 §2.2: so that presence reaches the roster). */
@@ -575,6 +636,11 @@ export class Account {
   /** The peer's app confirmed one of our messages (only the peer can confirm messages to it). */
   private receiptArrived(peer: string, id: string): void {
     const message = this.chats.find(peer, id, 'out');
+    if (this.outbox.get(id)?.peer === peer) {
+      // It got there, so the server has it: out of the outbox, and 'sent' on the way to 'delivered' (the ack may come after).
+      this.leftOutbox(id);
+      if (message?.state === 'sending') this.upsertMessage({ ...message, state: 'sent' });
+    }
     if (message && (message.state === 'sent' || message.state === 'sending')) this.upsertMessage({ ...message, state: 'delivered' });
   }
 
@@ -647,7 +713,8 @@ export class Account {
   private showIncoming(peer: string, { id: stanzaId, stampedAt, text, encrypted, replaces, archiveId }: IncomingText): void {
     if (replaces !== undefined && !encrypted && this.applyCorrection(peer, replaces, text, stanzaId)) return;
     let id = stanzaId && stanzaId.length <= 256 ? stanzaId : randomUUID();
-    if (this.chats.has(peer, id, 'in')) {
+    // A message sent again (after the sender's reconnect or restart) has the id of the first copy: shown once.
+    if (this.chats.has(peer, id, 'in') || (stanzaId !== undefined && this.outbox.seen(peer, stanzaId))) {
       if (stanzaId) this.sendReceipt(peer, stanzaId); // a duplicate (resent after a reconnect): shown before, confirmed again
       return;
     }
@@ -667,6 +734,7 @@ export class Account {
       ...(encrypted ? { encrypted } : {}),
       ...(archiveId !== undefined && !encrypted ? { archiveId } : {}),
     });
+    if (stanzaId) this.outbox.markSeen(peer, stanzaId);
     if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);
     this.deps.incoming?.(shown, 'live');
@@ -684,11 +752,98 @@ export class Account {
     return message;
   }
 
-  private dropPresences(): void {
-    if (this.roster.jids().length === 0) return;
-    this.roster.clearPresences();
-    this.emitRoster();
+  // ---- Outbox ----
+
+  /** Messages that were waiting when Klatsch stopped show as 'sending' again, and go out with the next session. */
+  private restoreOutbox(): void {
+    for (const entry of this.outbox.entries()) {
+      const known = this.chats.find(entry.peer, entry.id, 'out');
+      const { error: _error, ...rest } = known ?? { id: entry.id, peer: entry.peer, direction: 'out' as const, body: entry.body, timestamp: entry.timestamp, state: 'sending' as const };
+      this.chats.upsert({
+        ...rest,
+        state: entry.failed ? 'failed' : 'sending',
+        ...(entry.failed ? { error: entry.failed } : {}),
+        ...(entry.private ? { encrypted: true } : {}),
+      });
+    }
   }
+
+  /**
+   * Puts one outbox message on the current stream. The first time, the chat's rules decide as for any
+   * message (they keep a private one private). `again` (a new stream, a restart): the private conversation
+   * it was written in is gone, so a private one waits for a new one, started for it, never in plaintext.
+   */
+  private async transmitFromOutbox(entry: OutboxEntry, again = false): Promise<void> {
+    this.inFlight.add(entry.id);
+    await this.privateChats.send(entry.peer, entry.id, entry.body, { requirePrivate: again && entry.private }).catch(() => {
+      this.inFlight.delete(entry.id);
+      const message = this.chats.find(entry.peer, entry.id, 'out');
+      if (message) this.upsertMessage({ ...message, state: 'failed', error: 'The message could not be prepared for sending.' });
+      this.outbox.setFailed(entry.id, 'The message could not be prepared for sending.');
+    });
+  }
+
+  /** A new or resumed stream: what waits (and is not on its way already) goes out, oldest first. */
+  private async flushOutbox(session: XmppSession): Promise<void> {
+    await this.losingStream;
+    for (const entry of this.outbox.entries()) {
+      if (!session.isOpen || this.connection.activeSession !== session) return;
+      if (entry.failed || this.inFlight.has(entry.id)) continue;
+      await this.transmitFromOutbox(entry, true);
+    }
+  }
+
+  /**
+   * What a message of the outbox shows while the engine reports on it: 'sent' only once the server
+   * acknowledged it (until then 'sending'); a failure because the connection went away is no
+   * failure (it goes out with the next stream); other failures wait for the user's resend.
+   */
+  private outboxState(id: string, state: 'sent' | 'waiting' | 'failed', reason: string | undefined): ChatMessage['state'] {
+    const entry = this.outbox.get(id);
+    if (!entry) return state;
+    if (state === 'sent') return 'sending';
+    if (state === 'waiting') {
+      // Held for a private conversation: after a restart it must wait for one again.
+      if (!entry.private) void this.outbox.add({ ...entry, private: true }).catch(() => undefined);
+      return 'waiting';
+    }
+    if (!this.connection.activeSession || this.losingStream) {
+      this.inFlight.delete(id);
+      return 'sending';
+    }
+    this.inFlight.delete(id);
+    this.outbox.setFailed(id, reason ?? 'Not sent.');
+    return 'failed';
+  }
+
+  /** The server has one of our stanzas (XEP-0198 `<a/>`, or the ping after it): an outbox message leaves. */
+  private onAcked(stanza: Element): void {
+    const id = stanza.attrs.id;
+    if (stanza.name !== 'message' || id === undefined) return;
+    const entry = this.outbox.get(id);
+    if (!entry) return;
+    this.leftOutbox(id);
+    const message = this.chats.find(entry.peer, id, 'out');
+    if (message && (message.state === 'sending' || message.state === 'waiting')) {
+      const { error: _error, ...rest } = message;
+      this.upsertMessage({ ...rest, state: 'sent' });
+    }
+  }
+
+  private leftOutbox(id: string): void {
+    this.inFlight.delete(id);
+    this.outbox.remove(id);
+  }
+
+  /** Our stream is gone for good (not resumed): presences, private conversations and room occupancy with it. */
+  private streamLost(): void {
+    this.rooms.offline();
+    const losing = this.privateChats.disconnected().finally(() => {
+      if (this.losingStream === losing) this.losingStream = undefined;
+    });
+    this.losingStream = losing;
+  }
+
 
   private ownBare(): string {
     return this.stored.jid.toLowerCase();

@@ -10,6 +10,7 @@ import type { AccountView, EventName, EventOf, OwnShow, PresenceShow, SettingsVi
 import { Account, type AccountDeps } from './account.js';
 import { type Handlers, UserError } from './ipc/dispatch.js';
 import { HistoryStore, type HistoryStoreOptions } from './store/history-store.js';
+import { OutboxStore } from './store/outbox-store.js';
 import type { SecretBox } from './store/secret-box.js';
 import { SettingsStore, type StoredAccount } from './store/settings-store.js';
 import { ClassifiedError } from './xmpp/errors.js';
@@ -80,6 +81,8 @@ export class KlatschCore {
   private desktopRefreshScheduled = false;
   /** Each account's stored group chat messages (by account id): a file of their own. */
   private readonly roomHistories = new Map<string, HistoryStore>();
+  /** Per account: messages the server has not acknowledged yet (store/outbox-store.ts). */
+  private readonly outboxes = new Map<string, OutboxStore>();
 
   constructor(private readonly options: CoreOptions) {
     this.policy = options.policy ?? new PolicyGate();
@@ -113,7 +116,7 @@ export class KlatschCore {
     await this.settings.load();
     await this.otr.ready.catch(() => undefined);
     for (const stored of this.settings.accounts()) {
-      const account = this.makeAccount(stored, { history: await this.openHistory(stored.id), roomHistory: await this.openRoomHistory(stored.id) });
+      const account = this.makeAccount(stored, { history: await this.openHistory(stored.id), roomHistory: await this.openRoomHistory(stored.id), outbox: await this.openOutbox(stored.id) });
       const password = this.storedPassword(stored);
       if (password !== undefined) account.connection.connect(password).catch(() => undefined);
     }
@@ -154,7 +157,8 @@ export class KlatschCore {
 
   private storageProblems(): string | undefined {
     const histories = [...this.histories.values(), ...this.roomHistories.values()].flatMap((h) => [h.problem, h.saveError]);
-    const problems = [this.settings.problem, this.otr.problem, ...histories].filter(Boolean);
+    const outboxes = [...this.outboxes.values()].flatMap((o) => [o.problem, o.saveError]);
+    const problems = [this.settings.problem, this.otr.problem, ...histories, ...outboxes].filter(Boolean);
     return problems.length > 0 ? problems.join(' ') : undefined;
   }
 
@@ -183,7 +187,7 @@ export class KlatschCore {
         ownPresence: { show: 'online', status: '' },
       };
       if (trustCertificate) stored.pinnedCertificate = this.takeRefused(bare, trustCertificate);
-      const account = this.makeAccount(stored, { announce: false, history: await this.openHistory(stored.id), roomHistory: await this.openRoomHistory(stored.id) });
+      const account = this.makeAccount(stored, { announce: false, history: await this.openHistory(stored.id), roomHistory: await this.openRoomHistory(stored.id), outbox: await this.openOutbox(stored.id) });
       try {
         await account.connection.connect(password, false);
       } catch (error) {
@@ -648,11 +652,25 @@ export class KlatschCore {
     this.histories.delete(accountId);
     await this.roomHistories.get(accountId)?.destroy();
     this.roomHistories.delete(accountId);
+    await this.dropOutbox(accountId);
+  }
+
+  // ---- Outbox: kept whatever the history policy, since it holds only what is still to be sent ----
+
+  private async openOutbox(accountId: string): Promise<OutboxStore> {
+    const outbox = await OutboxStore.open(OutboxStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox);
+    this.outboxes.set(accountId, outbox);
+    return outbox;
+  }
+
+  private async dropOutbox(accountId: string): Promise<void> {
+    await this.outboxes.get(accountId)?.destroy();
+    this.outboxes.delete(accountId);
   }
 
   private makeAccount(
     stored: StoredAccount,
-    { announce = true, history, roomHistory }: { announce?: boolean; history?: HistoryStore; roomHistory?: HistoryStore | undefined } = {},
+    { announce = true, history, roomHistory, outbox }: { announce?: boolean; history?: HistoryStore; roomHistory?: HistoryStore | undefined; outbox?: OutboxStore } = {},
   ): Account {
     const account = new Account(stored, {
       emit: (name, payload) => {
@@ -672,6 +690,7 @@ export class KlatschCore {
           if (account && this.settings.account(stored.id)) await this.saveAccount(account, { ...account.settings, rooms });
         },
       },
+      ...(outbox ? { outbox } : {}),
       ...(this.options.connection ? { connection: this.options.connection } : {}),
       policy: accountPolicyHooks(this.policy),
       incoming: (message, source) =>

@@ -111,14 +111,22 @@ export class PrivateChats {
 
   constructor(private readonly deps: PrivateChatsDeps) {}
 
-  /** The user sends `text` (our message `id`) to `peer`. */
-  send(peer: string, id: string, text: string): Promise<void> {
+  /**
+   * The user sends `text` (our message `id`) to `peer`. `requirePrivate`: it was written in a private
+   * conversation (the outbox sends it after a reconnect or restart): it waits for a new private
+   * conversation, started here, and never goes out in plaintext.
+   */
+  send(peer: string, id: string, text: string, { requirePrivate = false }: { requirePrivate?: boolean } = {}): Promise<void> {
     return this.serialize(peer, async (state) => {
-      if (state.expectsPrivacy && state.conversation.state !== 'encrypted') {
+      if (requirePrivate && this.deps.policyFor(peer) === 'never') {
+        this.deps.messageState(peer, id, 'failed', 'Not sent: this message was written in a private conversation, and private conversations are now turned off for this contact.');
+        return;
+      }
+      if (!requirePrivate && state.expectsPrivacy && state.conversation.state !== 'encrypted') {
         this.deps.messageState(peer, id, 'failed', 'Not sent: the private conversation has ended, and this message will not go out unencrypted. Send it again once the conversation is private, or end the private conversation to send it in plaintext.');
         return;
       }
-      const out = state.conversation.sendText(text);
+      const out = state.conversation.sendText(text, { requirePrivate });
       const failed = out.events.find((e) => e.type === 'send-failed');
       if (failed?.type === 'send-failed') {
         this.deps.messageState(peer, id, 'failed', failed.reason);
@@ -268,7 +276,8 @@ export class PrivateChats {
     // Both sides notice each other at once; only one starts, so that two AKEs do not cross.
     if (this.deps.account.toLowerCase() > peer) return Promise.resolve();
     return this.serialize(peer, async (state) => {
-      if (!state.expectsPrivacy || state.conversation.state === 'encrypted' || this.deps.policyFor(peer) === 'never') return;
+      // A presence seen twice (our probe's answer and the contact's own broadcast) must not start a second AKE across the first.
+      if (!state.expectsPrivacy || state.conversation.state === 'encrypted' || state.conversation.akeInProgress() || this.deps.policyFor(peer) === 'never') return;
       await this.deliver(peer, state, state.conversation.startPrivate(), undefined);
     });
   }
@@ -301,12 +310,13 @@ export class PrivateChats {
   }
 
   /** Our own connection ended: every private conversation is over. */
-  disconnected(): void {
-    for (const peer of this.peers.keys()) {
-      void this.serialize(peer, async (state) => {
+  disconnected(): Promise<void> {
+    const ended = [...this.peers.keys()].map((peer) =>
+      this.serialize(peer, async (state) => {
         if (state.conversation.state !== 'plaintext') this.endLocally(peer, state);
-      });
-    }
+      }).catch(() => undefined),
+    );
+    return Promise.all(ended).then(() => undefined);
   }
 
   /** Timers of the engine (AKE timeouts for held messages). Call every few seconds. */

@@ -87,4 +87,18 @@ export class Roster {
   jids(): string[] {
     return [...this.items.keys()];
   }
+
+  // ---- Stream resumption (XEP-0198): a resumed stream does not tell presences again ----
+
+  /** Everyone goes offline, and what was known is handed back for restorePresences. */
+  takePresences(): Map<string, Map<string, ResourcePresence>> {
+    const taken = this.resources;
+    this.resources = new Map();
+    return taken;
+  }
+
+  /** The stream was resumed: the presences before the drop are true again (changes since arrive as stanzas). */
+  restorePresences(taken: Map<string, Map<string, ResourcePresence>>): void {
+    for (const [jid, byResource] of taken) if (this.items.has(jid) && !this.resources.has(jid)) this.resources.set(jid, byResource);
+  }
 }

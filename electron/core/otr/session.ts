@@ -190,7 +190,7 @@ export class OtrConversation {
   // ---- User actions ----
 
   /** "User types a message to be sent". Never sends it in plaintext unless the policy allows it. */
-  sendText(text: string): OtrOutput {
+  sendText(text: string, options: { requirePrivate?: boolean } = {}): OtrOutput {
     const out = emptyOutput();
     if (!otrEnabled(this.flags)) {
       out.send.push(text);
@@ -219,7 +219,8 @@ export class OtrConversation {
       out.events.push({ type: 'send-failed', text, reason: `${this.peer} has ended the private conversation; end it too or refresh it` });
       return out;
     }
-    if (this.flags.requireEncryption || this.akeInProgress()) {
+    // requirePrivate: this one message waits for a private conversation whatever the policy (written in one).
+    if (this.flags.requireEncryption || this.akeInProgress() || options.requirePrivate) {
       this.queue.push(text, this.now(), out);
       if (!this.akeInProgress()) this.sendQuery(out);
       return out;

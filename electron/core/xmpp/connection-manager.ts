@@ -12,6 +12,8 @@ import { classifyError, ClassifiedError } from './errors.js';
 import { resolveEndpoints, type EndpointOverride, type SrvLookup } from './resolve-endpoints.js';
 import type { TrustMode } from './tls-policy.js';
 import { XmppSession } from './xmpp-session.js';
+import { StreamManagement } from './stream-management.js';
+import type { Element } from '@xmpp/xml';
 
 export interface ConnectionTarget {
   local: string;
@@ -31,11 +33,15 @@ export interface ConnectionManagerOptions {
   stepTimeoutMs?: number;
   loginTimeoutMs?: number;
   keepalive?: { everyMs: number; timeoutMs: number };
+  /** XEP-0198 stream management where the server has it (default true; false: only the ping fallback). */
+  streamManagement?: boolean;
 }
 
 /**
- * Events: 'state' (ConnectionState), 'session' (XmppSession, on every successful login),
- * 'refused' (ClassifiedError, when a certificate was refused; carries its PEM for pinning).
+ * Events: 'state' (ConnectionState), 'session' (XmppSession, on every successful login; `resumed`
+ * when it continues the stream before), 'refused' (ClassifiedError, when a certificate was refused;
+ * carries its PEM for pinning), 'acked' (Element: the server has this stanza of ours, possibly
+ * confirmed only on a later, resumed stream).
  */
 export class ConnectionManager extends EventEmitter {
   private session: XmppSession | null = null;
@@ -45,9 +51,17 @@ export class ConnectionManager extends EventEmitter {
   /** Increases on every connect()/disconnect() so that stale attempts cannot win. */
   private generation = 0;
   private current: ConnectionState = { kind: 'offline' };
+  /** XEP-0198 across this account's streams (one stream resumes the one before). */
+  private readonly sm: StreamManagement | undefined;
 
   constructor(private readonly options: ConnectionManagerOptions) {
     super();
+    if (options.streamManagement !== false) this.sm = new StreamManagement({ acked: (stanza) => this.emit('acked', stanza) });
+  }
+
+  /** Whether the next stream may resume the last one (the server still holds its session). */
+  get canResume(): boolean {
+    return this.sm?.canResume ?? false;
   }
 
   get state(): ConnectionState {
@@ -91,6 +105,7 @@ export class ConnectionManager extends EventEmitter {
     this.generation++;
     this.stopRetrying();
     this.password = null;
+    this.sm?.forget(); // signed out: the next sign-in is a new stream, never a resumed one
     await this.closeSession();
     this.setState({ kind: 'offline' });
   }
@@ -111,6 +126,8 @@ export class ConnectionManager extends EventEmitter {
       ...(this.options.stepTimeoutMs ? { stepTimeoutMs: this.options.stepTimeoutMs } : {}),
       ...(this.options.loginTimeoutMs ? { loginTimeoutMs: this.options.loginTimeoutMs } : {}),
       ...(this.options.keepalive ? { keepalive: this.options.keepalive } : {}),
+      ...(this.sm ? { sm: this.sm } : {}),
+      acked: (stanza: Element) => this.emit('acked', stanza),
     });
     if (generation !== this.generation) {
       await session.close();

@@ -82,6 +82,10 @@ declare module '@xmpp/client-core' {
     sendReceive(element: Element, timeout?: number): Promise<Element>;
     restart(): Promise<void>;
     _attachSocket(socket: unknown): void;
+    /** Sets the bound JID (a resumed XEP-0198 stream binds none). */
+    _jid(address: string): JID;
+    /** Goes 'online' (emits it unless `resumed`). */
+    _ready(resumed?: boolean): void;
   }
 }
 

@@ -21,6 +21,7 @@ import type { TrustMode } from './tls-policy.js';
 import type { Endpoint } from './resolve-endpoints.js';
 import { classifyError, type ClassifiedError } from './errors.js';
 import { discoInfo } from './stanzas.js';
+import { isStanza, NS_SM, SmProtocolError, type StreamManagement } from './stream-management.js';
 
 export interface SessionOptions {
   /** Bare JID parts. */
@@ -40,10 +41,28 @@ export interface SessionOptions {
    * only an unanswered ping tells us the connection is gone.
    */
   keepalive?: { everyMs: number; timeoutMs: number };
+  /**
+   * XEP-0198 state kept across the sessions of one connection: enabled on a new stream, used to
+   * resume the previous one. Absent: no stream management.
+   */
+  sm?: StreamManagement;
+  /**
+   * The server has a message we sent (its `<a h/>`, or — without stream management — the answer
+   * to a ping sent after it: a server handles a stream's stanzas in order).
+   */
+  acked?: (stanza: Element) => void;
 }
+
+/** How long the server may take to answer `<enable/>` or `<resume/>`. */
+const SM_STEP_TIMEOUT_MS = 10_000;
 
 /** Events: 'stanza' (Element), 'closed' (ClassifiedError | null: null when we closed it). */
 export class XmppSession extends EventEmitter {
+  /** This stream is the previous one resumed (XEP-0198): presence, roster and server-side state carried over. */
+  resumed = false;
+  private ackRequestQueued = false;
+  /** Without stream management: messages sent since the last ping went out, waiting for its answer. */
+  private unconfirmed: Element[] = [];
   private closedByUs = false;
   private closed = false;
   private keepaliveTimer: NodeJS.Timeout | null = null;
@@ -59,10 +78,23 @@ export class XmppSession extends EventEmitter {
     readonly callee: IqCallee,
     readonly jid: string,
     keepalive: { everyMs: number; timeoutMs: number },
+    private readonly sm: StreamManagement | undefined,
+    private readonly acked: ((stanza: Element) => void) | undefined,
+    early: EarlyStanzas,
   ) {
     super();
     this.scheduleKeepalive(keepalive);
-    entity.on('stanza', (stanza: Element) => this.emit('stanza', stanza));
+    entity.on('nonza', (element: Element) => this.onNonza(element));
+    // What arrived during login (a resumed stream's backlog comes at once) is handed on once the
+    // owner of the session had the chance to listen, before anything that arrives later.
+    early.stop();
+    let backlog: Element[] | null = early.stanzas;
+    entity.on('stanza', (stanza: Element) => (backlog ? backlog.push(stanza) : this.emit('stanza', stanza)));
+    setImmediate(() => {
+      const list = backlog ?? [];
+      backlog = null;
+      for (const stanza of list) this.emit('stanza', stanza);
+    });
     entity.on('error', () => {
       /* an error after login is followed by 'disconnect', handled below */
     });
@@ -106,6 +138,12 @@ export class XmppSession extends EventEmitter {
 
     let mechanism: Mechanism | undefined;
     saslLogin(streamFeatures, { username: options.local, password: options.password }, (m) => (mechanism = m));
+    // Before binding: a stream that can be resumed needs no new resource.
+    const sm = options.sm;
+    const smOffer = { offered: false, resumed: false, resent: [] as Element[] };
+    if (sm) countStanzas(entity, sm);
+    const early = collectStanzas(entity);
+    if (sm) streamFeatures.use('sm', NS_SM, (ctx, next) => resumeOrBind(entity, sm, smOffer, next));
     resourceBinding({ streamFeatures, iqCaller: iq }, `klatsch-${randomBytes(4).toString('hex')}`);
 
     // Errors emitted before 'online' (TLS, SASL, stream errors) fail the login.
@@ -121,8 +159,13 @@ export class XmppSession extends EventEmitter {
     });
     try {
       const jid = await Promise.race([entity.start(), failed, timedOut]);
-      const session = new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? { everyMs: 60_000, timeoutMs: 20_000 });
+      if (sm && !smOffer.offered) sm.forget(); // this server (now) has no stream management
+      if (sm && smOffer.offered && !smOffer.resumed) await Promise.race([enableSm(entity, sm, String(jid)), failed, timedOut]);
+      const session = new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? { everyMs: 60_000, timeoutMs: 20_000 }, sm?.enabled ? sm : undefined, options.acked, early);
       session.mechanism = mechanism;
+      session.resumed = smOffer.resumed;
+      // What the server did not get before the connection dropped goes out again, in order, on the resumed stream.
+      for (const stanza of smOffer.resent) await session.send(stanza);
       return session;
     } catch (error) {
       hardClose(entity);
@@ -138,7 +181,55 @@ export class XmppSession extends EventEmitter {
 
   send(stanza: Element): Promise<void> {
     if (this.closed) return Promise.reject(new Error('not connected'));
-    return this.entity.send(stanza);
+    const sent = this.entity.send(stanza);
+    if (stanza.name === 'message') this.confirmSoon(stanza);
+    return sent;
+  }
+
+  /** Asks the server, once per burst of messages, to say what it has (XEP-0198 `<r/>`, or a ping without it). */
+  private confirmSoon(stanza: Element): void {
+    if (!this.sm) {
+      if (!this.acked) return;
+      this.unconfirmed.push(stanza);
+    }
+    if (this.ackRequestQueued) return;
+    this.ackRequestQueued = true;
+    setImmediate(() => {
+      this.ackRequestQueued = false;
+      if (this.closed) return;
+      if (this.sm) {
+        this.entity.send(this.sm.request()).catch(() => undefined);
+        return;
+      }
+      // The answer to a ping proves the server handled everything sent before it (RFC 6120 §10.1: in order).
+      const batch = this.unconfirmed.splice(0);
+      const ping = xml('iq', { type: 'get', to: this.entity.options.domain }, xml('ping', { xmlns: 'urn:xmpp:ping' }));
+      this.iq.request(ping).then(
+        () => batch.forEach((m) => this.acked?.(m)),
+        (error: { name?: string }) => {
+          // An error reply is an answer too; silence or a lost connection leaves them unconfirmed (the outbox sends them again).
+          if (error?.name === 'StanzaError') batch.forEach((m) => this.acked?.(m));
+        },
+      );
+    });
+  }
+
+  /** XEP-0198 nonzas on an established stream: answer requests, take acknowledgements. */
+  private onNonza(element: Element): void {
+    const sm = this.sm;
+    if (!sm || element.getNS() !== NS_SM) return;
+    if (element.name === 'r') {
+      this.entity.send(sm.answer()).catch(() => undefined);
+    } else if (element.name === 'a') {
+      try {
+        sm.onAck(element);
+      } catch (error) {
+        // A server that acknowledges what it never got cannot be trusted with resumption: start afresh.
+        sm.forget();
+        this.dropReason = Object.assign(new Error((error as SmProtocolError).message), { code: 'ECONNRESET' });
+        hardClose(this.entity);
+      }
+    }
   }
 
   get isOpen(): boolean {
@@ -177,10 +268,98 @@ export class XmppSession extends EventEmitter {
   private finish(reason: unknown): void {
     if (this.closed) return;
     this.closed = true;
+    // A stream we closed ourselves is over for the server too; one that dropped may be resumed.
+    if (this.closedByUs) this.sm?.forget();
+    else this.sm?.streamEnded();
     if (this.keepaliveTimer) clearTimeout(this.keepaliveTimer);
     reason = this.dropReason ?? reason;
     this.emit('closed', this.closedByUs ? null : classifyError(reason ?? Object.assign(new Error('The connection was lost.'), { code: 'ECONNRESET' })));
   }
+}
+
+interface EarlyStanzas {
+  stanzas: Element[];
+  stop(): void;
+}
+
+function collectStanzas(entity: Client): EarlyStanzas {
+  const stanzas: Element[] = [];
+  const listener = (stanza: Element) => stanzas.push(stanza);
+  entity.on('stanza', listener);
+  return { stanzas, stop: () => entity.off('stanza', listener) };
+}
+
+/** Counts every stanza in both directions for XEP-0198 (from `<enabled/>`/`<resumed/>` on; sm ignores them before). */
+function countStanzas(entity: Client, sm: StreamManagement): void {
+  entity.on('element', (element: Element) => {
+    if (isStanza(element)) sm.received();
+  });
+  // Counted when handed to the socket, in the order written: that is the order the server counts them in.
+  const send = entity.send.bind(entity);
+  entity.send = (element: Element) => {
+    if (isStanza(element)) sm.sent(element);
+    return send(element);
+  };
+}
+
+/**
+ * The stream offers XEP-0198. With a previous stream to resume: `<resume/>`; `<resumed/>` makes this
+ * stream that one (no resource binding, `online` at once), `<failed/>` lets binding go on. Without one:
+ * binding goes on, and enableSm follows it.
+ */
+async function resumeOrBind(entity: Client, sm: StreamManagement, offer: { offered: boolean; resumed: boolean; resent: Element[] }, next: () => Promise<unknown>): Promise<unknown> {
+  offer.offered = true;
+  const request = sm.resumeRequest();
+  if (!request) return next();
+  // Taken in the listener itself: the server's backlog follows <resumed/> at once and must be counted.
+  const answer = await smAnswer(entity, request, ['resumed', 'failed'], (element) => {
+    if (element.name === 'failed') sm.onFailed(element); // the old stream is gone; what it carried is the outbox's to send again
+    else {
+      try {
+        offer.resent = sm.onResumed(element).unacked;
+      } catch (error) {
+        // An impossible h: nothing of the old stream is believed; the next attempt starts afresh.
+        sm.forget();
+        throw Object.assign(new Error((error as Error).message), { code: 'ECONNRESET' });
+      }
+    }
+  });
+  if (answer.name === 'failed') return next();
+  offer.resumed = true;
+  entity._jid(sm.jid!);
+  entity._ready(false); // 'online': login is done
+  return undefined;
+}
+
+async function enableSm(entity: Client, sm: StreamManagement, jid: string): Promise<void> {
+  await smAnswer(entity, sm.enableRequest(), ['enabled', 'failed'], (answer) => {
+    if (answer.name === 'enabled') sm.onEnabled(answer, jid);
+    else sm.forget(); // the stream goes on without
+  });
+}
+
+/** Sends an SM request and waits for one of the answers named; `take` sees it before any element after it. */
+function smAnswer(entity: Client, request: Element, names: string[], take: (answer: Element) => void): Promise<Element> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(Object.assign(new Error('The server did not answer stream management.'), { name: 'TimeoutError' })), SM_STEP_TIMEOUT_MS);
+    const listener = (element: Element) => {
+      if (element.getNS() !== NS_SM || !names.includes(element.name)) return;
+      try {
+        take(element);
+        done(undefined, element);
+      } catch (error) {
+        done(error);
+      }
+    };
+    function done(error: unknown, element?: Element) {
+      clearTimeout(timer);
+      entity.off('nonza', listener);
+      if (error) reject(error);
+      else resolve(element!);
+    }
+    entity.on('nonza', listener);
+    entity.send(request).catch((error: unknown) => done(error));
+  });
 }
 
 function hardClose(entity: Client): void {
