@@ -94,6 +94,8 @@ export class Account {
   private readonly otherDeviceNoticed = new Set<string>();
   /** What we told contacts of our typing (XEP-0085). */
   readonly chatStates: OutgoingChatStates;
+  /** When the current (not resumed) session began: archive results stamped later were live messages. */
+  private onlineSince: number | undefined;
   /** Contacts typing now (contacts only, so bounded by the roster). */
   private readonly typing = new Set<string>();
   /** Group chats (muc/rooms.ts): never end-to-end encrypted, never through the OTR engine. */
@@ -485,8 +487,13 @@ export class Account {
   /** A message from the archive: into the chat in time order; one the user has not seen counts as unread. */
   private putArchived(message: ChatMessage, unread: boolean): void {
     if (unread) this.chats.countUnread(message.peer);
-    this.upsertMessage(message);
+    const shown = this.upsertMessage(message);
     if (unread) this.emitContact(message.peer);
+    // Stamped after this session began, it is a live message the archive's answer overtook (its live copy is
+    // then dropped as a duplicate): it notifies like one. The archive stamps to the second, hence the slack.
+    if (unread && shown.direction === 'in' && this.onlineSince !== undefined && shown.timestamp >= this.onlineSince - 1_000) {
+      this.deps.incoming?.(shown, 'live');
+    }
   }
 
   private onSession(session: XmppSession): void {
@@ -525,6 +532,7 @@ export class Account {
       return;
     }
     if (doubted) this.streamLost();
+    this.onlineSince = this.now();
     // The old stream is gone, and with it what it had not acknowledged: the outbox sends all of that again.
     this.inFlight.clear();
     void this.startSession(session).then(() => this.flushOutbox(session));
