@@ -413,6 +413,10 @@ describe('errors, unreadable messages, heartbeats', () => {
     const { alice } = pair('never');
     assert.deepEqual(alice.conv.sendText('x'), { send: ['x'], display: [], events: [] });
     assert.deepEqual(alice.conv.receive('?OTRv3?'), { send: [], display: [{ text: '?OTRv3?', encrypted: false }], events: [] });
+    // A peer's offer (the whitespace tag) is neither acted on nor shown.
+    const tagged = pair('opportunistic').alice.conv.sendText('Hello').send[0]!;
+    assert.notEqual(tagged, 'Hello');
+    assert.deepEqual(alice.conv.receive(tagged), { send: [], display: [{ text: 'Hello', encrypted: false }], events: [] });
   });
 });
 

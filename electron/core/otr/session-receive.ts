@@ -3,7 +3,7 @@
 // receiving plaintext with or without the whitespace tag, Query Messages and
 // Error Messages). Encoded messages go on to session-otr-message.ts.
 
-import { classifyMessage, decodeOtrMessage } from './encoding.js';
+import { classifyMessage, decodeOtrMessage, stripWhitespaceTag } from './encoding.js';
 import type { OtrOutput } from './events.js';
 import { isFragment, parseFragment, type Fragment } from './fragment.js';
 import { bestVersion, otrEnabled } from './policy.js';
@@ -14,7 +14,8 @@ import { MIN_INSTANCE_TAG } from './wire.js';
 export function receiveText(conv: OtrConversation, wireText: string, out: OtrOutput): void {
   const flags = conv.policyFlags;
   if (!otrEnabled(flags)) {
-    out.display.push({ text: wireText, encrypted: false });
+    // OTR is off: nothing is acted on, but the peer's invisible offer (whitespace tag) is not shown as text.
+    out.display.push({ text: stripWhitespaceTag(wireText), encrypted: false });
     return;
   }
   conv.expireQueue(out);
