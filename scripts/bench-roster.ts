@@ -39,7 +39,7 @@ import { HistoryStore } from '../electron/core/store/history-store.js';
 import { FileKeySecretBox } from '../electron/core/store/secret-box.js';
 import { rosterRows, rosterSections } from '../renderer/store/rosterView.js';
 import { sortContacts } from '../renderer/store/transitions.js';
-import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
+import { encodePathPart, lua, startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
 import { createTestCa } from '../tests/fixtures/ca.js';
 import { launchBrowser, watchForErrors } from '../e2e/support/browser.js';
 import { startAppInstance, type AppInstance, type HostMemory } from '../e2e/support/dev-host-process.js';
@@ -123,28 +123,6 @@ function makeContacts(n: number): BenchContact[] {
     if (i % 20 === 0) groups.push(GROUPS[(i + 7) % GROUPS.length]!);
     return { local: `c${String(i + 1).padStart(5, '0')}`, name: `${FIRST[i % FIRST.length]} ${LAST[Math.floor(i / FIRST.length) % LAST.length]}`, groups };
   });
-}
-
-/** A Lua string literal (decimal escapes outside printable ASCII), as Prosody's data files hold them. */
-function lua(s: string): string {
-  let out = '"';
-  for (const byte of Buffer.from(s, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    if (c === '"' || c === '\\') out += `\\${c}`;
-    else if (byte >= 0x20 && byte < 0x7f) out += c;
-    else out += `\\${byte.toString().padStart(3, '0')}`;
-  }
-  return `${out}"`;
-}
-
-/** util.datamanager's file name encoding: every byte outside [A-Za-z0-9] as %xx. */
-function encodePathPart(s: string): string {
-  let out = '';
-  for (const byte of Buffer.from(s, 'utf8')) {
-    const c = String.fromCharCode(byte);
-    out += /[A-Za-z0-9]/.test(c) ? c : `%${byte.toString(16).padStart(2, '0')}`;
-  }
-  return out;
 }
 
 /** Alice's roster file in rostermanager's own shape; read at her first login (a running server caches only online users' rosters). */
