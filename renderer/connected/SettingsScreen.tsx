@@ -5,7 +5,7 @@ import { SettingsDialog } from '../components/SettingsDialog';
 import { useActions, useAppState } from './context';
 
 export function SettingsScreen() {
-  const open = useAppState((s) => s.settingsOpen);
+  const open = useAppState((s) => s.dialog?.kind === 'settings');
   const view = useAppState((s) => s.settings);
   const actions = useActions();
   const [error, setError] = useState<string | null>(null);
@@ -20,7 +20,7 @@ export function SettingsScreen() {
   };
   const close = () => {
     setError(null);
-    actions.setSettingsOpen(false);
+    actions.closeDialog();
   };
   const shown = { ...view, values: { ...view.values, ...pending } };
   return <SettingsDialog view={shown} error={error} onChange={(c) => void change(c)} onClose={close} />;
@@ -30,7 +30,7 @@ export function SettingsScreen() {
 export function OpenSettingsButton({ label }: { label: string }) {
   const actions = useActions();
   return (
-    <button type="button" className="button subtle small" data-testid="open-settings" onClick={() => actions.setSettingsOpen(true)}>
+    <button type="button" className="button subtle small" data-testid="open-settings" onClick={() => actions.openDialog({ kind: 'settings' })}>
       ⚙️ {label}
     </button>
   );

@@ -72,7 +72,7 @@ export function useShortcuts(store: AppStore, actions: Actions): void {
           s.shortcutsHelpSet(true);
           break;
         case 'open-settings':
-          s.settingsOpenSet(true);
+          s.dialogOpened({ kind: 'settings' });
           break;
       }
       e.preventDefault();

@@ -385,16 +385,12 @@ export function createActions(store: AppStore, api: KlatschApi) {
       return result;
     },
 
-    setSettingsOpen(open: boolean): void {
-      store.getState().settingsOpenSet(open);
-    },
-
     /** A notification was clicked: its account and chat come on screen (and are read). */
     openChatFromNotification(chat: ChatRef): void {
       const s = store.getState();
       if (!s.accounts.some((a) => a.id === chat.accountId)) return;
       s.activeAccountChosen(chat.accountId);
-      s.settingsOpenSet(false);
+      if (s.dialog?.kind === 'settings') s.dialogClosed();
       const key = { accountId: chat.accountId, peer: chat.peer };
       s.chatSelected(key);
       markRead(key);

@@ -118,15 +118,14 @@ export type MainDialog =
   | { kind: 'add-contact'; accountId: AccountId; address: string }
   | { kind: 'edit-contact'; accountId: AccountId; jid: string }
   | { kind: 'trust-manager' }
-  | { kind: 'search' };
+  | { kind: 'search' }
+  | { kind: 'settings' };
 
-/** App-wide settings (language, theme, notifications) from main, and the settings screen. */
+/** App-wide settings (language, theme, notifications) from main; the settings screen is a `MainDialog`. */
 export type SettingsSlice = {
   /** null until the snapshot is loaded (the OS's language and theme apply until then). */
   settings: SettingsView | null;
   settingsChanged: (view: SettingsView) => void;
-  settingsOpen: boolean;
-  settingsOpenSet: (open: boolean) => void;
 };
 
 /** Group chats per account (not end-to-end encrypted), their messages, and the room on screen. */

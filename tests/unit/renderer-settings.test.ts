@@ -104,13 +104,13 @@ test('a clicked notification opens its account and chat, closes the settings and
   const actions = createActions(store, api);
   bindStoreToApi(store, api, actions);
   await settle();
-  store.getState().settingsOpenSet(true);
+  store.getState().dialogOpened({ kind: 'settings' });
   emit('chatOpenRequested', { accountId: 'acc-1', peer: 'bob@example.com' });
   await settle();
   const s = store.getState();
   assert.equal(s.activeAccountId, 'acc-1');
   assert.deepEqual(s.selected, { accountId: 'acc-1', peer: 'bob@example.com' });
-  assert.equal(s.settingsOpen, false);
+  assert.equal(s.dialog, null);
   assert.ok(calls.some((c) => c.name === 'markRead'));
   // An account that is gone: nothing happens.
   emit('chatOpenRequested', { accountId: 'acc-9', peer: 'eve@example.com' });
