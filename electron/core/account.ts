@@ -783,7 +783,7 @@ export class Account {
    */
   private async transmitFromOutbox(entry: OutboxEntry, again = false): Promise<void> {
     this.inFlight.add(entry.id);
-    await this.privateChats.send(entry.peer, entry.id, entry.body, { requirePrivate: again && entry.private }).catch(() => {
+    await this.privateChats.send(entry.peer, entry.id, entry.body, { requirePrivate: again && entry.private, writtenAt: entry.timestamp }).catch(() => {
       this.inFlight.delete(entry.id);
       const message = this.chats.find(entry.peer, entry.id, 'out');
       if (message) this.upsertMessage({ ...message, state: 'failed', error: 'The message could not be prepared for sending.' });

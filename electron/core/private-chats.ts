@@ -100,6 +100,9 @@ interface PeerState {
 }
 
 const OTR_PREFIX = '?OTR';
+/** How long a message written in a private conversation waits for one (from when it was written). */
+export const PRIVATE_WAIT_HOURS = 24;
+export const PRIVATE_WAIT_MS = PRIVATE_WAIT_HOURS * 60 * 60 * 1000;
 /** A user action that needs a private conversation (or a request) there is not. */
 const notPrivate = (message: string) => Object.assign(new Error(message), { code: 'not-private' as const });
 const normalize = (fp: string) => fp.replace(/\s+/g, '').toLowerCase();
@@ -112,31 +115,42 @@ export class PrivateChats {
   constructor(private readonly deps: PrivateChatsDeps) {}
 
   /**
-   * The user sends `text` (our message `id`) to `peer`. `requirePrivate`: it was written in a private
-   * conversation (the outbox sends it after a reconnect or restart): it waits for a new private
-   * conversation, started here, and never goes out in plaintext.
+   * The user sends `text` (our message `id`, written at `writtenAt`) to `peer`. `requirePrivate`: it
+   * was written in a private conversation (the outbox sends it after a reconnect or restart): it waits
+   * for a new private conversation, started here, and never goes out in plaintext. A message that
+   * waits does so for PRIVATE_WAIT_MS from when it was written, then fails with the reason; handed in
+   * again (every new stream does), it is held once and keeps its id.
    */
-  send(peer: string, id: string, text: string, { requirePrivate = false }: { requirePrivate?: boolean } = {}): Promise<void> {
+  send(
+    peer: string,
+    id: string,
+    text: string,
+    { requirePrivate = false, writtenAt }: { requirePrivate?: boolean; writtenAt?: number } = {},
+  ): Promise<void> {
     return this.serialize(peer, async (state) => {
-      if (requirePrivate && this.deps.policyFor(peer) === 'never') {
+      // The conversation was private and ended without the user (the contact or we went offline): it waits for the next one.
+      const mustWait = requirePrivate || (state.expectsPrivacy && state.conversation.state === 'plaintext');
+      if (mustWait && this.deps.policyFor(peer) === 'never') {
         this.deps.messageState(peer, id, 'failed', 'Not sent: this message was written in a private conversation, and private conversations are now turned off for this contact.');
         return;
       }
-      if (!requirePrivate && state.expectsPrivacy && state.conversation.state !== 'encrypted') {
-        this.deps.messageState(peer, id, 'failed', 'Not sent: the private conversation has ended, and this message will not go out unencrypted. Send it again once the conversation is private, or end the private conversation to send it in plaintext.');
-        return;
+      if (mustWait && !state.expectsPrivacy) {
+        state.expectsPrivacy = true; // written in a private conversation: nothing goes out in plaintext in this chat until the user ends it
+        this.deps.privacyChanged(peer);
       }
-      const out = state.conversation.sendText(text, { requirePrivate });
-      const failed = out.events.find((e) => e.type === 'send-failed');
+      const waitUntil = (writtenAt ?? this.deps.now()) + PRIVATE_WAIT_MS;
+      const out = state.conversation.sendText(text, { requirePrivate: mustWait, id, waitUntil });
+      const failed = out.events.find((e) => e.type === 'send-failed' && e.id === id);
       if (failed?.type === 'send-failed') {
-        this.deps.messageState(peer, id, 'failed', failed.reason);
+        if (state.held.some((h) => h.id === id)) this.failHeld(peer, state, [failed]);
+        else this.deps.messageState(peer, id, 'failed', this.failureText(peer, failed));
       } else if (out.events.some((e) => e.type === 'queued')) {
-        state.held.push({ id, text });
-        this.deps.messageState(peer, id, 'waiting');
+        if (!state.held.some((h) => h.id === id)) state.held.push({ id, text });
+        this.deps.messageState(peer, id, 'waiting', `Waiting for a private conversation with ${peer}; it goes out by itself once there is one, or is marked not sent ${PRIVATE_WAIT_HOURS} hours after it was written.`);
       }
       // A held message gets its id on the stanza that finally carries it (queued-sent), not on the query.
       const held = state.held.some((h) => h.id === id);
-      const delivered = await this.deliver(peer, state, out, undefined, held ? undefined : id);
+      const delivered = await this.deliver(peer, state, { ...out, events: out.events.filter((e) => e !== failed) }, undefined, held ? undefined : id);
       if (!failed && !state.held.some((h) => h.id === id)) {
         this.deps.messageState(peer, id, delivered ? 'sent' : 'failed', delivered ? undefined : 'The connection was lost before the message went out.');
       }
@@ -250,7 +264,8 @@ export class PrivateChats {
   setPolicy(peer: string): Promise<void> {
     if (!this.peers.has(peer)) return Promise.resolve();
     return this.serialize(peer, async (state) => {
-      state.conversation.setPolicy(this.deps.policyFor(peer));
+      // Turned off: what waited for a private conversation is marked not sent.
+      this.failHeld(peer, state, state.conversation.setPolicy(this.deps.policyFor(peer)).events);
       this.deps.privacyChanged(peer);
     });
   }
@@ -341,7 +356,8 @@ export class PrivateChats {
   private readonly settled = new Map<string, PeerState>();
 
   private endLocally(peer: string, state: PeerState): void {
-    const out = state.conversation.end(); // what it would send goes nowhere: the resource is gone
+    // What it would send goes nowhere: the resource is gone. What the user wrote waits for the next one.
+    const out = state.conversation.end({ keepWaiting: true });
     this.failHeld(peer, state, out.events);
     state.resource = undefined;
     this.deps.privacyChanged(peer);
@@ -417,13 +433,9 @@ export class PrivateChats {
    */
   private heldStanzaIds(state: PeerState, out: OtrOutput): Map<number, string> {
     const ids = new Map<number, string>();
-    const taken = new Set<string>();
     for (const event of out.events) {
-      if (event.type !== 'queued-sent') continue;
-      const held = state.held.find((h) => h.text === event.text && !taken.has(h.id));
-      if (!held) continue;
-      taken.add(held.id);
-      ids.set(event.lastSend, held.id);
+      if (event.type !== 'queued-sent' || event.id === undefined) continue;
+      if (state.held.some((h) => h.id === event.id)) ids.set(event.lastSend, event.id);
     }
     return ids;
   }
@@ -453,7 +465,7 @@ export class PrivateChats {
           break;
         }
         case 'queued-sent': {
-          const index = state.held.findIndex((h) => h.text === event.text);
+          const index = state.held.findIndex((h) => h.id === event.id);
           if (index >= 0) this.deps.messageState(peer, state.held.splice(index, 1)[0]!.id, 'sent');
           break;
         }
@@ -564,10 +576,17 @@ export class PrivateChats {
   private failHeld(peer: string, state: PeerState, events: OtrEvent[]): void {
     for (const event of events) {
       if (event.type !== 'send-failed') continue;
-      const index = state.held.findIndex((h) => h.text === event.text);
+      const index = state.held.findIndex((h) => h.id === event.id);
       if (index < 0) continue;
       const [held] = state.held.splice(index, 1);
-      this.deps.messageState(peer, held!.id, 'failed', event.reason);
+      this.deps.messageState(peer, held!.id, 'failed', this.failureText(peer, event));
     }
+  }
+
+  /** Why a message was not sent, for the user. */
+  private failureText(peer: string, event: Extract<OtrEvent, { type: 'send-failed' }>): string {
+    return event.expired
+      ? `Not sent: no private conversation with ${peer} could be made within ${PRIVATE_WAIT_HOURS} hours after it was written, and it will not go out unencrypted.`
+      : event.reason;
   }
 }

@@ -76,8 +76,9 @@ export type OtrEvent =
   /**
    * A queued message went out encrypted: `out.send[lastSend]` is its last fragment (the
    * transport may give that stanza the message's id, so a receipt for it names the message).
+   * `id`: the one given to sendText.
    */
-  | { type: 'queued-sent'; text: string; lastSend: number }
+  | { type: 'queued-sent'; text: string; lastSend: number; id?: string }
   /**
    * The private conversation just started uses a key `keyNeedsApproval` flagged:
    * the user's messages wait (queued) until approveKey() or end().
@@ -89,8 +90,11 @@ export type OtrEvent =
   | { type: 'heartbeat'; direction: 'received' | 'sent'; instance: number }
   /** Messages are held until the conversation is private. */
   | { type: 'queued'; count: number }
-  /** A message the user typed was not sent (and never will be by the engine). */
-  | { type: 'send-failed'; text: string; reason: string }
+  /**
+   * A message the user typed was not sent (and never will be by the engine). `id`: the one given to
+   * sendText; `expired`: it waited for a private conversation until its `waitUntil`.
+   */
+  | { type: 'send-failed'; text: string; reason: string; id?: string; expired?: true }
   /** A Query Message or whitespace tag started (or we answered) an AKE. */
   | { type: 'ake-started'; version: 2 | 3 }
   /** A v3 message addressed to another of our instances was dropped. */

@@ -25,7 +25,7 @@ import type { RandomSource } from './random.js';
 import { receiveText } from './session-receive.js';
 import { InstanceSession } from './session-instance.js';
 import { TLV_DISCONNECTED, TLV_SYMMETRIC_KEY } from './tlv.js';
-import { SendQueue } from './send-queue.js';
+import { failure, SendQueue } from './send-queue.js';
 import { SmpSessions } from './smp-session.js';
 import { MIN_INSTANCE_TAG } from './wire.js';
 
@@ -37,6 +37,13 @@ export const HEARTBEAT_INTERVAL_MS = 60_000;
 /** How long an AKE (or a query we sent) may take before queued messages fail (libotr MAX_AKE_WAIT_TIME). */
 export const AKE_TIMEOUT_MS = 60_000;
 export const MAX_QUEUED_MESSAGES = 100;
+/**
+ * Messages that wait for a private conversation until a time of their own (sendText's `waitUntil`:
+ * the app's outbox holds them on disk and hands them in again on each new stream). A reconnect hands
+ * in everything written meanwhile at once; these bounds only keep memory finite.
+ */
+export const MAX_WAITING_MESSAGES = 10_000;
+export const MAX_WAITING_BYTES = 64 * 1024 * 1024;
 /** Most peer instances tracked at once. */
 export const MAX_INSTANCES = 16;
 
@@ -108,7 +115,7 @@ export class OtrConversation {
     this.maxFragmentSize = opts.maxFragmentSize;
     this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
     this.akeTimeoutMs = opts.akeTimeoutMs ?? AKE_TIMEOUT_MS;
-    this.queue = new SendQueue(opts.maxQueued ?? MAX_QUEUED_MESSAGES);
+    this.queue = new SendQueue({ count: opts.maxQueued ?? MAX_QUEUED_MESSAGES, waitingCount: MAX_WAITING_MESSAGES, waitingBytes: MAX_WAITING_BYTES });
     this.reassembler = new FragmentReassembler(opts.reassembly);
     this.keyNeedsApproval = opts.keyNeedsApproval;
   }
@@ -126,10 +133,12 @@ export class OtrConversation {
   /**
    * Changes the policy. Turning OTR off ('never') while private first ends
    * the private conversation (its output is returned), so nothing typed
-   * afterwards can go out in plaintext to a peer who thinks it is private.
+   * afterwards can go out in plaintext to a peer who thinks it is private; what was queued fails.
    */
   setPolicy(policy: Policy): OtrOutput {
     const out = policy === 'never' && this.state !== 'plaintext' ? this.end() : emptyOutput();
+    // What waited for a private conversation will not get one now.
+    if (policy === 'never') this.queue.failAll('private conversations are turned off for this contact', out);
     this.policyName = policy;
     this.flags = policyFlags(policy);
     return out;
@@ -189,21 +198,28 @@ export class OtrConversation {
 
   // ---- User actions ----
 
-  /** "User types a message to be sent". Never sends it in plaintext unless the policy allows it. */
-  sendText(text: string, options: { requirePrivate?: boolean } = {}): OtrOutput {
+  /**
+   * "User types a message to be sent". Never sends it in plaintext unless the policy allows it.
+   * `id`: the app's message id, named in queued-sent / send-failed; a message with an id is held
+   * at most once however often it is handed in. `waitUntil` (now() time): if it must wait for a
+   * private conversation, it waits until then (also across ended conversations), not just for one AKE.
+   */
+  sendText(text: string, options: { requirePrivate?: boolean; id?: string; waitUntil?: number } = {}): OtrOutput {
     const out = emptyOutput();
     if (!otrEnabled(this.flags)) {
       out.send.push(text);
       return out;
     }
     this.expireQueue(out);
+    const message = { text, ...(options.id !== undefined ? { id: options.id } : {}) };
     if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
-      out.events.push({ type: 'send-failed', text, reason: 'The message is too long to send privately (at most 1 MiB).' });
+      out.events.push(failure(message, 'The message is too long to send privately (at most 1 MiB).'));
       return out;
     }
+    const queued = { ...message, at: this.now(), ...(options.waitUntil !== undefined ? { waitUntil: options.waitUntil } : {}) };
     const target = this.current();
     if (target?.kind === 'encrypted' && this.awaitingApproval(target)) {
-      this.queue.push(text, this.now(), out);
+      this.queue.push(queued, out);
       return out;
     }
     if (target?.kind === 'encrypted') {
@@ -211,17 +227,21 @@ export class OtrConversation {
         this.sendData(target, text, [], 0, out);
       } catch (e) {
         // libotr: "if encryption fails, do not send the message in the clear".
-        out.events.push({ type: 'send-failed', text, reason: `encryption failed: ${(e as Error).message}` });
+        out.events.push(failure(message, `encryption failed: ${(e as Error).message}`));
       }
       return out;
     }
     if (target?.kind === 'finished') {
-      out.events.push({ type: 'send-failed', text, reason: `${this.peer} has ended the private conversation; end it too or refresh it` });
+      out.events.push(failure(message, `${this.peer} has ended the private conversation; end it too or refresh it`));
       return out;
     }
     // requirePrivate: this one message waits for a private conversation whatever the policy (written in one).
     if (this.flags.requireEncryption || this.akeInProgress() || options.requirePrivate) {
-      this.queue.push(text, this.now(), out);
+      if (options.waitUntil !== undefined && options.waitUntil <= this.now()) {
+        out.events.push(failure(message, 'no private conversation could be made in time', true));
+        return out;
+      }
+      this.queue.push(queued, out);
       if (!this.akeInProgress()) this.sendQuery(out);
       return out;
     }
@@ -253,9 +273,10 @@ export class OtrConversation {
   /**
    * "User requests to end an OTR conversation": encrypted instances get a
    * data message with the disconnected TLV, then every instance is back to
-   * PLAINTEXT. Queued messages fail.
+   * PLAINTEXT. Queued messages fail; with `keepWaiting` (the conversation ended without the user:
+   * the peer or we went offline) those with a `waitUntil` go on waiting for the next one.
    */
-  end(): OtrOutput {
+  end({ keepWaiting = false }: { keepWaiting?: boolean } = {}): OtrOutput {
     const out = emptyOutput();
     for (const s of this.sessions.values()) {
       s.resetAke();
@@ -275,7 +296,7 @@ export class OtrConversation {
     this.masterAke = undefined;
     this.akePendingSince = undefined;
     this.unapprovedKey = undefined;
-    this.queue.failAll('the private conversation was ended', out);
+    this.queue.failAll('the private conversation was ended', out, { keepWaiting });
     this.offer = 'none';
     this.smp.sync(out);
     return out;
@@ -472,9 +493,9 @@ export class OtrConversation {
     for (const q of this.queue.take()) {
       try {
         this.sendData(session, q.text, [], 0, out);
-        out.events.push({ type: 'queued-sent', text: q.text, lastSend: out.send.length - 1 });
+        out.events.push({ type: 'queued-sent', text: q.text, lastSend: out.send.length - 1, ...(q.id !== undefined ? { id: q.id } : {}) });
       } catch (e) {
-        out.events.push({ type: 'send-failed', text: q.text, reason: `encryption failed: ${(e as Error).message}` });
+        out.events.push(failure(q, `encryption failed: ${(e as Error).message}`));
       }
     }
     if (!this.anyAkeRunning()) this.akePendingSince = undefined;
@@ -486,10 +507,11 @@ export class OtrConversation {
     return false;
   }
 
+  /** Fails queued messages whose AKE timed out, and those whose own `waitUntil` is past. */
   expireQueue(out: OtrOutput): void {
-    if (this.queue.length === 0 || this.akeInProgress()) return;
+    if (this.queue.length === 0) return;
     const target = this.current();
     if (target && this.awaitingApproval(target)) return; // the user decides; no timeout
-    this.queue.failAll('the private conversation could not be started in time', out);
+    this.queue.failExpired(this.now(), this.akeInProgress() ? undefined : 'the private conversation could not be started in time', out);
   }
 }
