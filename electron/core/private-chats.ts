@@ -324,11 +324,15 @@ export class PrivateChats {
     }
   }
 
-  /** Our own connection ended: every private conversation is over. */
+  /**
+   * Our own connection ended: every private conversation is over, and so is a request for one made on
+   * that stream (it may never have reached the server): what waits asks again on the next stream.
+   */
   disconnected(): Promise<void> {
     const ended = [...this.peers.keys()].map((peer) =>
       this.serialize(peer, async (state) => {
-        if (state.conversation.state !== 'plaintext') this.endLocally(peer, state);
+        const conversation = state.conversation;
+        if (conversation.state !== 'plaintext' || conversation.queuedCount > 0 || conversation.akeInProgress()) this.endLocally(peer, state);
       }).catch(() => undefined),
     );
     return Promise.all(ended).then(() => undefined);

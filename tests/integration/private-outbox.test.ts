@@ -164,11 +164,34 @@ describe('private messages through restarts and absences', () => {
     for (const body of bodies) written.push(await send(body));
     await serverUp();
     for (const m of written) {
-      await alice.waitFor('messageUpserted', (e) => e.message.id === m.id && (e.message.state === 'sent' || e.message.state === 'delivered'), { timeoutMs: 60_000 });
+      const settled = await alice.waitFor('messageUpserted', (e) => e.message.id === m.id && ['sent', 'delivered', 'failed'].includes(e.message.state), { timeoutMs: 60_000 });
+      assert.notEqual(settled.message.state, 'failed', `${m.body} failed: ${settled.message.error}`);
     }
     assert.deepEqual(await countAtBob(bodies, 'PRIV-MARKER-3'), bodies.map(() => 1));
-    assert.ok(!(await alicesChat()).some((m) => m.state === 'failed'), 'none failed ("too many messages are waiting")');
     const wire = await server.receivedStanzas();
     assert.ok(!bodies.some((body) => wire.includes(body)), 'none crossed the server in plaintext');
+  });
+  test('the user ends the conversation while a message waits: it is marked not sent with why, and "Send again" sends it privately later', async () => {
+    await goPrivate();
+    const from = alice.events.length;
+    await bob.call('disconnectAccount', { accountId: bobAccount.id });
+    await privacyOf(alice, jid('bob'), 'finished', from);
+    const typed = await send('PRIV-ENDED');
+    assert.equal(typed.state, 'waiting');
+    await alice.call('endPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
+    const failed = await alice.waitFor('messageUpserted', (e) => e.message.id === typed.id && e.message.state === 'failed', { after: from });
+    assert.match(failed.message.error ?? '', /ended/);
+
+    const beforeReturn = alice.events.length;
+    await bob.call('connectAccount', { accountId: bobAccount.id });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online', { after: beforeReturn });
+    await goPrivate();
+    await alice.call<ChatMessage>('resendMessage', { accountId: aliceAccount.id, peer: jid('bob'), id: typed.id });
+    await alice.waitFor('messageUpserted', (e) => e.message.id === typed.id && (e.message.state === 'sent' || e.message.state === 'delivered'), { after: beforeReturn });
+    assert.deepEqual(await countAtBob(['PRIV-ENDED'], 'PRIV-MARKER-4'), [1]);
+    const got = (await bobsChat()).find((m) => m.body === 'PRIV-ENDED');
+    assert.equal(got?.id, typed.id);
+    assert.equal(got?.encrypted, true);
+    assert.ok(!(await server.receivedStanzas()).includes('PRIV-ENDED'));
   });
 });
