@@ -18,6 +18,7 @@ import type { DsaPrivateKey } from './otr/dsa.js';
 import type { RandomSource } from './otr/random.js';
 import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from './otr/session.js';
 import type { NoticeKind, Privacy, SmpView } from '../../shared/contract.js';
+import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
 
 export interface OtrIdentity {
   key: DsaPrivateKey;
@@ -100,9 +101,8 @@ interface PeerState {
 }
 
 const OTR_PREFIX = '?OTR';
-/** How long a message written in a private conversation waits for one (from when it was written). */
-export const PRIVATE_WAIT_HOURS = 24;
-export const PRIVATE_WAIT_MS = PRIVATE_WAIT_HOURS * 60 * 60 * 1000;
+/** PRIVATE_WAIT_MS in hours, for the texts. */
+const PRIVATE_WAIT_HOURS = PRIVATE_WAIT_MS / (60 * 60 * 1000);
 /** A user action that needs a private conversation (or a request) there is not. */
 const notPrivate = (message: string) => Object.assign(new Error(message), { code: 'not-private' as const });
 const normalize = (fp: string) => fp.replace(/\s+/g, '').toLowerCase();
@@ -590,7 +590,7 @@ export class PrivateChats {
   /** Why a message was not sent, for the user. */
   private failureText(peer: string, event: Extract<OtrEvent, { type: 'send-failed' }>): string {
     return event.expired
-      ? `Not sent: no private conversation with ${peer} could be made within ${PRIVATE_WAIT_HOURS} hours after it was written, and it will not go out unencrypted.`
+      ? `no private conversation with ${peer} could be made within ${PRIVATE_WAIT_HOURS} hours after it was written, and it does not go out unencrypted.`
       : event.reason;
   }
 }

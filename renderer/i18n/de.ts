@@ -301,6 +301,7 @@ export const de: Catalog = {
     privateTitle: 'Privat gesendet (Ende-zu-Ende-verschlüsselt)',
     notSent: (error: string | undefined) => (error ? `Nicht gesendet: ${error}` : 'Nicht gesendet'),
     sendAgain: 'Erneut senden',
+    waitingUntil: (deadline: string) => `Wird von selbst verschlüsselt gesendet, sobald die Unterhaltung wieder privat ist; nicht gesendet, falls das bis ${deadline} nicht geschehen ist.`,
   },
 
   auth: {

@@ -305,6 +305,7 @@ export const en = {
     privateTitle: 'Sent privately (end-to-end encrypted)',
     notSent: (error: string | undefined) => (error ? `Not sent: ${error}` : 'Not sent'),
     sendAgain: 'Send again',
+    waitingUntil: (deadline: string) => `Goes out by itself, encrypted, once the conversation is private again; not sent if that has not happened by ${deadline}.`,
   },
 
   auth: {
