@@ -255,7 +255,7 @@ export const de: Catalog = {
       plaintext: 'Nachrichten sind nicht Ende-zu-Ende-verschlüsselt; der Server kann sie lesen.',
       private: 'Nachrichten sind Ende-zu-Ende-verschlüsselt (OTR), aber Sie haben nicht geprüft, ob das wirklich Ihr Kontakt ist.',
       'private-verified': 'Nachrichten sind Ende-zu-Ende-verschlüsselt, und Ihr Kontakt ist verifiziert.',
-      finished: 'Es wird nichts gesendet, bis Sie eine neue private Unterhaltung beginnen oder diese beenden.',
+      finished: 'Es wird nichts unverschlüsselt gesendet. Was Sie schreiben, wartet auf eine neue private Unterhaltung (sie beginnt von selbst, wenn der Kontakt wieder online ist), oder beenden Sie diese, um unverschlüsselt zu senden.',
     },
     policy: {
       never: 'Nie privat',

@@ -259,7 +259,7 @@ export const en = {
       plaintext: 'Messages are not end-to-end encrypted; the server can read them.',
       private: 'Messages are end-to-end encrypted (OTR), but you have not verified that this is really your contact.',
       'private-verified': 'Messages are end-to-end encrypted, and your contact is verified.',
-      finished: 'Nothing is sent until you start a new private conversation or end this one.',
+      finished: 'Nothing is sent unencrypted. What you write waits for a new private conversation (it starts by itself when the contact is back online), or end this one to send in plaintext.',
     },
     policy: {
       never: 'Never private',
