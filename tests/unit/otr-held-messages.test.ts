@@ -188,4 +188,20 @@ describe('PrivateChats: what the user sees of a message that waits', () => {
     assert.equal(states.at(-1)?.state, 'failed');
     assert.match(states.at(-1)?.error ?? '', /within 24 hours/);
   });
+  test('a request for a private conversation made on a stream that was lost is made again on the next one', async () => {
+    const clock = new Clock();
+    const { chats: pc, states, wire } = chats(clock);
+    const queries = () => wire.filter((w) => w.body.startsWith('?OTRv')).length;
+    await pc.send('bob@example.org', 'm-7', 'asks again', { requirePrivate: true, writtenAt: clock.now() });
+    assert.equal(queries(), 1);
+    clock.advance(5_000); // well within the AKE timeout: the request may still be on its way
+    await pc.disconnected(); // the stream it went on is gone, and perhaps the request with it
+    await pc.send('bob@example.org', 'm-7', 'asks again', { requirePrivate: true, writtenAt: clock.now() }); // the next stream's outbox
+    assert.equal(queries(), 2);
+    assert.deepEqual(
+      states.filter((s) => s.id === 'm-7').map((s) => s.state),
+      ['waiting', 'waiting'],
+      'still waiting, not failed by the lost stream',
+    );
+  });
 });
