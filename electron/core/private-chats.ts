@@ -85,6 +85,11 @@ interface PeerState {
   conversation: OtrConversation;
   /** The full JID the private conversation is with, once the peer's resource is known. */
   resource: string | undefined;
+  /**
+   * The full JID each instance of the peer last wrote from: messages go to the resource of the
+   * instance the engine sends to, which need not be the one heard from last (e.g. its key waits).
+   */
+  resources: Map<number, string>;
   /** Our messages the engine holds until the conversation is private, oldest first. */
   held: { id: string }[];
   /**
@@ -156,6 +161,12 @@ export class PrivateChats {
     return this.serialize(peer, async (state) => {
       if (body.includes(OTR_PREFIX) && from !== peer) state.resource = from;
       const out = state.conversation.receive(body);
+      const instance = state.conversation.lastSenderInstance;
+      if (instance !== undefined && from !== peer) {
+        state.resources.set(instance, from);
+        // Only instances the engine keeps (it bounds them), so random instance tags cannot grow this.
+        for (const known of state.resources.keys()) if (!state.conversation.sessions.has(known)) state.resources.delete(known);
+      }
       // The stanza id names the message it completed (the last one, when fragments end several).
       out.display.forEach((d, i) =>
         this.deps.show(peer, { ...stanza, id: i === out.display.length - 1 ? stanza.id : undefined, text: d.text, encrypted: d.encrypted }),
@@ -287,7 +298,7 @@ export class PrivateChats {
     const peer = bareJid(full);
     if (!peer || !this.peers.has(peer)) return Promise.resolve();
     return this.serialize(peer, async (state) => {
-      if (state.resource !== full || state.conversation.state === 'plaintext') return;
+      if (this.resourceOf(state) !== full || state.conversation.state === 'plaintext') return;
       this.endLocally(peer, state);
       this.deps.notice(peer, `${peer} went offline; the private conversation has ended.`, { kind: 'peer-offline' });
     });
@@ -372,6 +383,12 @@ export class PrivateChats {
     return this.deps.isVerified?.(peer, session.fingerprint) ? 'private-verified' : 'private';
   }
 
+  /** The full JID of the peer instance messages go to (the engine's choice), else the one heard from last. */
+  private resourceOf(state: PeerState): string | undefined {
+    const target = state.conversation.current();
+    return (target && state.resources.get(target.instance)) ?? state.resource;
+  }
+
   /** Peer states already made (privacy() must answer synchronously). */
   private readonly settled = new Map<string, PeerState>();
 
@@ -379,6 +396,7 @@ export class PrivateChats {
     const out = state.conversation.end(); // what it would send goes nowhere: the resource is gone
     this.failHeld(peer, state, out.events);
     state.resource = undefined;
+    state.resources.clear();
     this.deps.privacyChanged(peer);
   }
 
@@ -409,6 +427,7 @@ export class PrivateChats {
             keyNeedsApproval: (fp) => this.deps.newKey?.(peer, fp).needsApproval ?? false,
           }),
           resource: undefined,
+          resources: new Map(),
           held: [],
           expectsPrivacy: initial.expectsPrivacy ?? false,
           newKeys: new Map(),
@@ -436,7 +455,7 @@ export class PrivateChats {
     let delivered = true;
     for (const [i, body] of out.send.entries()) {
       const otr = body.startsWith(OTR_PREFIX) && !/^\?OTRv?\d*\?/.test(body);
-      const to = otr ? (replyTo ?? state.resource ?? peer) : peer;
+      const to = otr ? (replyTo ?? this.resourceOf(state) ?? peer) : peer;
       try {
         await this.deps.transmit(to, body, otr ? 'otr' : 'plain', heldIds.get(i) ?? (i === out.send.length - 1 ? messageId : undefined));
       } catch {

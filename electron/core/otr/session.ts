@@ -77,6 +77,8 @@ export class OtrConversation {
   readonly sessions = new Map<number, InstanceSession>();
   masterAke: Ake | undefined;
   akePendingSince: number | undefined;
+  /** The peer instance the message just received came from (v2: 0), if it was an OTR message; set by receive(). */
+  lastSenderInstance: number | undefined;
   offer: WhitespaceOffer = 'none';
   readonly longTerm: DsaPrivateKey;
   readonly random: RandomSource;
@@ -382,6 +384,7 @@ export class OtrConversation {
   /** Handles one message body from the peer (never throws on hostile input). */
   receive(wireText: string): OtrOutput {
     const out = emptyOutput();
+    this.lastSenderInstance = undefined;
     try {
       receiveText(this, wireText, out);
     } catch (e) {
