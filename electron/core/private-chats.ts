@@ -478,6 +478,12 @@ export class PrivateChats {
   }
 
   private handleEvents(peer: string, state: PeerState, events: OtrEvent[]): void {
+    // First what the engine asks about new keys: the banner reads it (via privacyChanged) from the first event on.
+    for (const event of events) {
+      if (event.type !== 'key-approval-needed') continue;
+      const { changedFromVerified } = this.deps.newKey?.(peer, event.fingerprint) ?? { changedFromVerified: false };
+      state.newKeys.set(event.fingerprint, changedFromVerified || (state.newKeys.get(event.fingerprint) ?? false));
+    }
     for (const event of events) {
       switch (event.type) {
         case 'private': {
@@ -506,8 +512,7 @@ export class PrivateChats {
           break;
         }
         case 'key-approval-needed': {
-          const { changedFromVerified } = this.deps.newKey?.(peer, event.fingerprint) ?? { changedFromVerified: false };
-          state.newKeys.set(event.fingerprint, changedFromVerified || (state.newKeys.get(event.fingerprint) ?? false));
+          const changedFromVerified = state.newKeys.get(event.fingerprint) ?? false;
           this.deps.notice(
             peer,
             changedFromVerified
