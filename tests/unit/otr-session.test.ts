@@ -409,6 +409,14 @@ describe('errors, unreadable messages, heartbeats', () => {
     assert.deepEqual(alice.conv.sendText('plain').send, ['plain']);
   });
 
+  test("switching to 'never' while a message waits for the AKE fails it at once (it is not left waiting)", () => {
+    const { alice } = pair('always');
+    alice.conv.sendText('held', { id: 'held-1' });
+    const off = alice.conv.setPolicy('never');
+    assert.deepEqual(off.events.filter((e) => e.type === 'send-failed').map((e) => (e as { id?: string }).id), ['held-1']);
+    assert.equal(alice.conv.queuedCount, 0);
+  });
+
   test("policy 'never' passes plaintext through and acts on nothing", () => {
     const { alice } = pair('never');
     assert.deepEqual(alice.conv.sendText('x'), { send: ['x'], display: [], events: [] });

@@ -129,12 +129,14 @@ export class OtrConversation {
   }
 
   /**
-   * Changes the policy. Turning OTR off ('never') while private first ends
-   * the private conversation (its output is returned), so nothing typed
-   * afterwards can go out in plaintext to a peer who thinks it is private.
+   * Changes the policy. Turning OTR off ('never') while private (or starting
+   * to be, with messages held) first ends the private conversation (its
+   * output is returned: send it), so nothing typed afterwards can go out in
+   * plaintext to a peer who thinks it is private, and nothing held waits forever.
    */
   setPolicy(policy: Policy): OtrOutput {
-    const out = policy === 'never' && this.state !== 'plaintext' ? this.end() : emptyOutput();
+    const engaged = this.state !== 'plaintext' || this.queue.length > 0 || this.akePendingSince !== undefined;
+    const out = policy === 'never' && engaged ? this.end() : emptyOutput();
     this.policyName = policy;
     this.flags = policyFlags(policy);
     return out;
