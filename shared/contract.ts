@@ -199,6 +199,9 @@ export const NOTICE_KINDS = [
   'ended-by-us',
   'peer-offline',
   'key-replaced',
+  'ended-otr-off',
+  'private-message-otr-off',
+  'private-request-otr-off',
   'private-refreshed',
   'private-started-verified',
   'private-started-unverified',
@@ -240,6 +243,7 @@ export const ChatMessage = z.object({
   timestamp: z.number(),
   /** 'waiting': held until the conversation is private (never sent in plaintext). 'delivered': the peer's app confirmed it (XEP-0184). */
   state: z.enum(['sending', 'waiting', 'sent', 'failed', 'received', 'delivered']),
+  /** 'failed': why. 'waiting': set when it waits for a private conversation up to PRIVATE_WAIT_MS (shared/private-wait.ts) from `timestamp`. */
   error: z.string().optional(),
   /** The text was corrected after it was first sent (XEP-0308); `body` is the corrected text. */
   edited: z.boolean().optional(),

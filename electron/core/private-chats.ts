@@ -86,16 +86,24 @@ interface PeerState {
   conversation: OtrConversation;
   /** The full JID the private conversation is with, once the peer's resource is known. */
   resource: string | undefined;
+  /**
+   * The full JID each instance of the peer last wrote from: messages go to the resource of the
+   * instance the engine sends to, which need not be the one heard from last (e.g. its key waits).
+   */
+  resources: Map<number, string>;
   /** Our messages the engine holds until the conversation is private, oldest first. */
-  held: { id: string; text: string }[];
+  held: { id: string }[];
   /**
    * The conversation was private and ended without the user ending it (peer offline, our
    * connection lost): the user still expects privacy, so nothing goes out in plaintext
    * until the user ends the conversation or it is private again.
    */
   expectsPrivacy: boolean;
-  /** A new key of the contact that waits for the user (nothing is sent with it until then). */
-  keyWarning: { fingerprint: string; changedFromVerified: boolean } | undefined;
+  /**
+   * New keys of the contact the engine asked about, by fingerprint: whether another key of theirs
+   * was verified. Which one the user is shown is the engine's (keyAwaitingApproval), never a copy.
+   */
+  newKeys: Map<string, boolean>;
   /** Authentication in progress or its last result, for the UI. */
   smp: SmpView | undefined;
 }
@@ -117,9 +125,10 @@ export class PrivateChats {
   /**
    * The user sends `text` (our message `id`, written at `writtenAt`) to `peer`. `requirePrivate`: it
    * was written in a private conversation (the outbox sends it after a reconnect or restart): it waits
-   * for a new private conversation, started here, and never goes out in plaintext. A message that
-   * waits does so for PRIVATE_WAIT_MS from when it was written, then fails with the reason; handed in
-   * again (every new stream does), it is held once and keeps its id.
+   * for a new private conversation, started here, and never goes out in plaintext. So does one written
+   * while the conversation expects privacy but is not private right now (the contact or we went
+   * offline). A message that waits does so for PRIVATE_WAIT_MS from when it was written, then fails
+   * with the reason; handed in again (every new stream does), it is held once and keeps its id.
    */
   send(
     peer: string,
@@ -128,25 +137,33 @@ export class PrivateChats {
     { requirePrivate = false, writtenAt }: { requirePrivate?: boolean; writtenAt?: number } = {},
   ): Promise<void> {
     return this.serialize(peer, async (state) => {
-      // The conversation was private and ended without the user (the contact or we went offline): it waits for the next one.
       const mustWait = requirePrivate || (state.expectsPrivacy && state.conversation.state === 'plaintext');
+      // Reasons are what follows the UI's "Not sent: ".
       if (mustWait && this.deps.policyFor(peer) === 'never') {
-        this.deps.messageState(peer, id, 'failed', 'Not sent: this message was written in a private conversation, and private conversations are now turned off for this contact.');
+        this.deps.messageState(peer, id, 'failed', 'this message was written in a private conversation, and private conversations are now turned off for this contact.');
         return;
       }
       if (mustWait && !state.expectsPrivacy) {
         state.expectsPrivacy = true; // written in a private conversation: nothing goes out in plaintext in this chat until the user ends it
         this.deps.privacyChanged(peer);
       }
-      const waitUntil = (writtenAt ?? this.deps.now()) + PRIVATE_WAIT_MS;
-      const out = state.conversation.sendText(text, { requirePrivate: mustWait, id, waitUntil });
+      // Only a message written in a private conversation waits that long; others wait for one AKE, as before.
+      const waitUntil = mustWait ? { waitUntil: (writtenAt ?? this.deps.now()) + PRIVATE_WAIT_MS } : {};
+      const out = state.conversation.sendText(text, { requirePrivate: mustWait, id, ...waitUntil });
+      // Events about this message carry its id; others in the same output (held ones that timed out) are theirs.
       const failed = out.events.find((e) => e.type === 'send-failed' && e.id === id);
       if (failed?.type === 'send-failed') {
+        // Reported here, once (handed in again, it may have been among the held ones).
         if (state.held.some((h) => h.id === id)) this.failHeld(peer, state, [failed]);
         else this.deps.messageState(peer, id, 'failed', this.failureText(peer, failed));
-      } else if (out.events.some((e) => e.type === 'queued')) {
-        if (!state.held.some((h) => h.id === id)) state.held.push({ id, text });
-        this.deps.messageState(peer, id, 'waiting', `Waiting for a private conversation with ${peer}; it goes out by itself once there is one, or is marked not sent ${PRIVATE_WAIT_HOURS} hours after it was written.`);
+      } else if (out.events.some((e) => e.type === 'queued' && e.id === id)) {
+        if (!state.held.some((h) => h.id === id)) state.held.push({ id });
+        this.deps.messageState(
+          peer,
+          id,
+          'waiting',
+          mustWait ? `Waiting for a private conversation with ${peer}; it goes out by itself once there is one, or is marked not sent ${PRIVATE_WAIT_HOURS} hours after it was written.` : undefined,
+        );
       }
       // A held message gets its id on the stanza that finally carries it (queued-sent), not on the query.
       const held = state.held.some((h) => h.id === id);
@@ -164,6 +181,12 @@ export class PrivateChats {
     return this.serialize(peer, async (state) => {
       if (body.includes(OTR_PREFIX) && from !== peer) state.resource = from;
       const out = state.conversation.receive(body);
+      const instance = state.conversation.lastSenderInstance;
+      if (instance !== undefined && from !== peer) {
+        state.resources.set(instance, from);
+        // Only instances the engine keeps (it bounds them), so random instance tags cannot grow this.
+        for (const known of state.resources.keys()) if (!state.conversation.sessions.has(known)) state.resources.delete(known);
+      }
       // The stanza id names the message it completed (the last one, when fragments end several).
       out.display.forEach((d, i) =>
         this.deps.show(peer, { ...stanza, id: i === out.display.length - 1 ? stanza.id : undefined, text: d.text, encrypted: d.encrypted }),
@@ -218,15 +241,18 @@ export class PrivateChats {
     });
   }
 
-  /** The user accepts the contact's new key `fingerprint` ("XXXXXXXX …"): what waited goes out. */
+  /**
+   * The user accepts the contact's new key `fingerprint` ("XXXXXXXX …"), the one they were shown:
+   * what waited goes out. False (nothing approved) if that is not the key waiting now.
+   */
   acceptKey(peer: string, fingerprint: string): Promise<boolean> {
     if (!this.peers.has(peer)) return Promise.resolve(false);
     return this.serialize(peer, async (state) => {
-      if (!state.keyWarning || normalize(state.keyWarning.fingerprint) !== normalize(fingerprint)) return false;
-      const accepted = state.keyWarning.fingerprint;
-      state.keyWarning = undefined;
+      const accepted = state.conversation.keyAwaitingApproval;
+      if (!accepted || normalize(accepted) !== normalize(fingerprint)) return false;
+      state.newKeys.delete(accepted);
       // What waited goes out now; its queued-sent events mark each message sent.
-      await this.deliver(peer, state, state.conversation.approveKey(), undefined);
+      await this.deliver(peer, state, state.conversation.approveKey(accepted), undefined);
       await this.deps.sawFingerprint?.(peer, accepted)?.catch?.(() => undefined);
       this.deps.privacyChanged(peer);
       return true;
@@ -234,15 +260,22 @@ export class PrivateChats {
   }
 
   /** What the UI shows about the conversation's keys and authentication. */
-  details(peer: string): { fingerprint?: string; keyWarning?: PeerState['keyWarning']; smp?: SmpView } {
+  details(peer: string): { fingerprint?: string; keyWarning?: { fingerprint: string; changedFromVerified: boolean }; smp?: SmpView } {
     const state = this.settled.get(peer);
     if (!state) return {};
     const fingerprint = state.conversation.privateSession?.fingerprint;
+    const keyWarning = this.keyWarning(state);
     return {
       ...(fingerprint ? { fingerprint } : {}),
-      ...(state.keyWarning ? { keyWarning: state.keyWarning } : {}),
+      ...(keyWarning ? { keyWarning } : {}),
       ...(state.smp ? { smp: state.smp } : {}),
     };
+  }
+
+  /** The new key messages wait for: the key of the conversation they would go to (as the header shows it). */
+  private keyWarning(state: PeerState): { fingerprint: string; changedFromVerified: boolean } | undefined {
+    const fingerprint = state.conversation.keyAwaitingApproval;
+    return fingerprint ? { fingerprint, changedFromVerified: state.newKeys.get(fingerprint) ?? false } : undefined;
   }
 
   start(peer: string): Promise<void> {
@@ -261,11 +294,21 @@ export class PrivateChats {
     });
   }
 
+  /**
+   * The contact's policy changed. Turned off ('never') during a private conversation: it ends on
+   * both sides (the engine's end goes to the peer, who then sends nothing private), visibly.
+   */
   setPolicy(peer: string): Promise<void> {
     if (!this.peers.has(peer)) return Promise.resolve();
     return this.serialize(peer, async (state) => {
-      // Turned off: what waited for a private conversation is marked not sent.
-      this.failHeld(peer, state, state.conversation.setPolicy(this.deps.policyFor(peer)).events);
+      const policy = this.deps.policyFor(peer);
+      const wasPrivate = state.conversation.state !== 'plaintext' || state.expectsPrivacy;
+      const out = state.conversation.setPolicy(policy);
+      if (policy === 'never') state.expectsPrivacy = false;
+      await this.deliver(peer, state, out, undefined);
+      if (policy === 'never' && wasPrivate) {
+        this.deps.notice(peer, 'Private conversations are now turned off for this contact; the private conversation has ended.', { kind: 'ended-otr-off' });
+      }
       this.deps.privacyChanged(peer);
     });
   }
@@ -275,7 +318,7 @@ export class PrivateChats {
     const peer = bareJid(full);
     if (!peer || !this.peers.has(peer)) return Promise.resolve();
     return this.serialize(peer, async (state) => {
-      if (state.resource !== full || state.conversation.state === 'plaintext') return;
+      if (this.resourceOf(state) !== full || state.conversation.state === 'plaintext') return;
       this.endLocally(peer, state);
       this.deps.notice(peer, `${peer} went offline; the private conversation has ended.`, { kind: 'peer-offline' });
     });
@@ -299,18 +342,20 @@ export class PrivateChats {
 
   /**
    * The account's key was replaced (an import): every private conversation made with the old one
-   * ends, telling the peer; the next one is made with the new key.
+   * ends, telling the peer; the next one is made with the new key. A chat that expected privacy
+   * still does (nothing goes out in plaintext) until the user ends it or a new one is private.
    */
   async identityChanged(): Promise<void> {
     const peers = [...this.peers.keys()];
+    const expectingPrivacy = new Set<string>();
     await Promise.all(
       peers.map((peer) =>
         this.serialize(peer, async (state) => {
           const wasPrivate = state.conversation.state === 'encrypted';
+          if (state.conversation.state !== 'plaintext' || state.expectsPrivacy) expectingPrivacy.add(peer);
           const out = state.conversation.end();
           this.failHeld(peer, state, out.events);
           await this.deliver(peer, state, { ...out, events: [] }, undefined);
-          state.expectsPrivacy = false;
           if (wasPrivate) {
             this.deps.notice(peer, 'Your key was replaced; the private conversation has ended. Start a new one to use the new key.', { kind: 'key-replaced' });
           }
@@ -320,8 +365,14 @@ export class PrivateChats {
     for (const peer of peers) {
       this.peers.delete(peer);
       this.settled.delete(peer);
-      this.deps.privacyChanged(peer);
     }
+    // The new conversations (with the new key) are made now, so privacy() never reads "plaintext" in between.
+    await Promise.all(
+      peers.map(async (peer) => {
+        if (expectingPrivacy.has(peer)) await this.state(peer, { expectsPrivacy: true }).catch(() => undefined);
+        this.deps.privacyChanged(peer);
+      }),
+    );
   }
 
   /**
@@ -356,6 +407,12 @@ export class PrivateChats {
     return this.deps.isVerified?.(peer, session.fingerprint) ? 'private-verified' : 'private';
   }
 
+  /** The full JID of the peer instance messages go to (the engine's choice), else the one heard from last. */
+  private resourceOf(state: PeerState): string | undefined {
+    const target = state.conversation.current();
+    return (target && state.resources.get(target.instance)) ?? state.resource;
+  }
+
   /** Peer states already made (privacy() must answer synchronously). */
   private readonly settled = new Map<string, PeerState>();
 
@@ -364,6 +421,7 @@ export class PrivateChats {
     const out = state.conversation.end({ keepWaiting: true });
     this.failHeld(peer, state, out.events);
     state.resource = undefined;
+    state.resources.clear();
     this.deps.privacyChanged(peer);
   }
 
@@ -377,7 +435,7 @@ export class PrivateChats {
     return next;
   }
 
-  private state(peer: string): Promise<PeerState> {
+  private state(peer: string, initial: { expectsPrivacy?: boolean } = {}): Promise<PeerState> {
     let state = this.peers.get(peer);
     if (!state) {
       state = this.deps.identities.identity(this.deps.account).then((identity) => {
@@ -394,9 +452,10 @@ export class PrivateChats {
             keyNeedsApproval: (fp) => this.deps.newKey?.(peer, fp).needsApproval ?? false,
           }),
           resource: undefined,
+          resources: new Map(),
           held: [],
-          expectsPrivacy: false,
-          keyWarning: undefined,
+          expectsPrivacy: initial.expectsPrivacy ?? false,
+          newKeys: new Map(),
           smp: undefined,
         };
         this.settled.set(peer, made);
@@ -421,7 +480,7 @@ export class PrivateChats {
     let delivered = true;
     for (const [i, body] of out.send.entries()) {
       const otr = body.startsWith(OTR_PREFIX) && !/^\?OTRv?\d*\?/.test(body);
-      const to = otr ? (replyTo ?? state.resource ?? peer) : peer;
+      const to = otr ? (replyTo ?? this.resourceOf(state) ?? peer) : peer;
       try {
         await this.deps.transmit(to, body, otr ? 'otr' : 'plain', heldIds.get(i) ?? (i === out.send.length - 1 ? messageId : undefined));
       } catch {
@@ -438,13 +497,18 @@ export class PrivateChats {
   private heldStanzaIds(state: PeerState, out: OtrOutput): Map<number, string> {
     const ids = new Map<number, string>();
     for (const event of out.events) {
-      if (event.type !== 'queued-sent' || event.id === undefined) continue;
-      if (state.held.some((h) => h.id === event.id)) ids.set(event.lastSend, event.id);
+      if (event.type === 'queued-sent' && event.id !== undefined && state.held.some((h) => h.id === event.id)) ids.set(event.lastSend, event.id);
     }
     return ids;
   }
 
   private handleEvents(peer: string, state: PeerState, events: OtrEvent[]): void {
+    // First what the engine asks about new keys: the banner reads it (via privacyChanged) from the first event on.
+    for (const event of events) {
+      if (event.type !== 'key-approval-needed') continue;
+      const { changedFromVerified } = this.deps.newKey?.(peer, event.fingerprint) ?? { changedFromVerified: false };
+      state.newKeys.set(event.fingerprint, changedFromVerified || (state.newKeys.get(event.fingerprint) ?? false));
+    }
     for (const event of events) {
       switch (event.type) {
         case 'private': {
@@ -459,9 +523,8 @@ export class PrivateChats {
             { kind: event.refreshed ? 'private-refreshed' : verified ? 'private-started-verified' : 'private-started-unverified' },
           );
           state.expectsPrivacy = true;
-          const waitsForUser = events.some((e) => e.type === 'key-approval-needed');
+          const waitsForUser = events.some((e) => e.type === 'key-approval-needed' && e.instance === event.instance);
           if (!waitsForUser) {
-            if (state.keyWarning && !event.refreshed) state.keyWarning = undefined;
             void this.deps.sawFingerprint?.(peer, event.fingerprint)?.catch?.(() => undefined);
             // The engine sends what it held in this same output: each one's queued-sent event follows.
           }
@@ -474,8 +537,7 @@ export class PrivateChats {
           break;
         }
         case 'key-approval-needed': {
-          const { changedFromVerified } = this.deps.newKey?.(peer, event.fingerprint) ?? { changedFromVerified: false };
-          state.keyWarning = { fingerprint: event.fingerprint, changedFromVerified };
+          const changedFromVerified = state.newKeys.get(event.fingerprint) ?? false;
           this.deps.notice(
             peer,
             changedFromVerified
@@ -521,8 +583,17 @@ export class PrivateChats {
           this.deps.privacyChanged(peer);
           break;
         case 'not-private':
-          state.keyWarning = undefined;
+          if (state.conversation.state === 'plaintext') state.newKeys.clear();
           this.deps.privacyChanged(peer);
+          break;
+        case 'otr-off-received':
+          this.deps.notice(
+            peer,
+            event.what === 'message'
+              ? `${peer} sent a private message, but private conversations are turned off for this contact.`
+              : `${peer} wants to start a private conversation, but private conversations are turned off for this contact.`,
+            { kind: event.what === 'message' ? 'private-message-otr-off' : 'private-request-otr-off' },
+          );
           break;
         case 'unreadable':
           this.deps.notice(peer, `A private message from ${peer} could not be read.`, { kind: 'unreadable' });
@@ -561,7 +632,8 @@ export class PrivateChats {
     );
     const change = success ? (weVerifiedThem ? 'verify' : undefined) : wouldVerify ? 'clear' : undefined;
     // The proof was about the key that waits for acceptance: nothing more to accept.
-    if (change === 'verify' && state.keyWarning && normalize(state.keyWarning.fingerprint) === normalize(fingerprint)) {
+    const waiting = state.conversation.keyAwaitingApproval;
+    if (change === 'verify' && waiting && normalize(waiting) === normalize(fingerprint)) {
       void this.acceptKey(peer, fingerprint);
     }
     if (!change || !this.deps.smpTrust) {
@@ -587,7 +659,7 @@ export class PrivateChats {
     }
   }
 
-  /** Why a message was not sent, for the user. */
+  /** Why a message was not sent, for the user (what follows the UI's "Not sent: "). */
   private failureText(peer: string, event: Extract<OtrEvent, { type: 'send-failed' }>): string {
     return event.expired
       ? `no private conversation with ${peer} could be made within ${PRIVATE_WAIT_HOURS} hours after it was written, and it does not go out unencrypted.`

@@ -111,7 +111,7 @@ export function MessageItem({
           )}
         </div>
       </div>
-      {message.state === 'waiting' && (
+      {message.state === 'waiting' && message.error !== undefined && (
         <p className="message-waiting" data-testid="message-waiting">
           {t.waitingUntil(formatFullDate(message.timestamp + PRIVATE_WAIT_MS, locale))}
         </p>

@@ -441,6 +441,11 @@ export const de: Catalog = {
     'peer-offline': (name: string) => `${name} ist offline gegangen; die private Unterhaltung ist beendet.`,
     'key-replaced': () =>
       'Ihr Schlüssel wurde ersetzt; die private Unterhaltung ist beendet. Beginnen Sie eine neue, um den neuen Schlüssel zu verwenden.',
+    'ended-otr-off': () => 'Private Unterhaltungen sind für diesen Kontakt jetzt ausgeschaltet; die private Unterhaltung ist beendet.',
+    'private-message-otr-off': (name: string) =>
+      `${name} hat eine private Nachricht gesendet, aber private Unterhaltungen sind für diesen Kontakt ausgeschaltet.`,
+    'private-request-otr-off': (name: string) =>
+      `${name} möchte eine private Unterhaltung beginnen, aber private Unterhaltungen sind für diesen Kontakt ausgeschaltet.`,
     'private-refreshed': () => 'Die private Unterhaltung wurde erneuert.',
     'private-started-verified': () => 'Private Unterhaltung begonnen. Der Kontakt ist verifiziert.',
     'private-started-unverified': (name: string) => `Private Unterhaltung begonnen. ${name} ist noch nicht verifiziert.`,

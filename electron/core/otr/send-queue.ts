@@ -9,26 +9,29 @@
 // then, across ended conversations and AKE timeouts; one with an `id` is held
 // once, however often it is handed in.
 
-import type { OtrOutput } from './events.js';
+import { emptyOutput, messageId, type OtrOutput } from './events.js';
 
 export interface QueuedMessage {
+  /** The caller's message id (sendText's `id`): events about this message carry it, and it is held at most once. */
+  readonly id: string | undefined;
   readonly text: string;
   /** now() when queued. */
   readonly at: number;
-  /** The app's message id: carried in queued-sent / send-failed, and a message is held at most once. */
-  readonly id?: string;
   /** now() until which it waits for a private conversation; absent: it fails when the AKE times out. */
   readonly waitUntil?: number;
 }
 
 export interface SendQueueLimits {
-  /** Most messages without `waitUntil` (typed and waiting for an AKE). */
+  /** Most messages without `waitUntil` (typed, waiting for one AKE). */
   count: number;
-  /** Most messages with `waitUntil` (a reconnect's burst from the outbox): their texts are in the outbox anyway. */
+  /** Most messages with `waitUntil` (a reconnect's burst from the outbox, whose texts are on disk anyway). */
   waitingCount: number;
   /** Most UTF-8 bytes of those, together. */
   waitingBytes: number;
 }
+
+/** Why a message that waited until its `waitUntil` was not sent. */
+export const WAIT_EXPIRED = 'no private conversation could be made in time';
 
 export class SendQueue {
   private items: QueuedMessage[] = [];
@@ -46,7 +49,7 @@ export class SendQueue {
   /** Queues the message (event 'queued'; once per id), or reports it failed when the queue is full. */
   push(message: QueuedMessage, out: OtrOutput): void {
     if (message.id !== undefined && this.ids.has(message.id)) {
-      out.events.push({ type: 'queued', count: this.items.length });
+      out.events.push({ type: 'queued', ...messageId(message.id), count: this.items.length });
       return;
     }
     const waits = message.waitUntil !== undefined;
@@ -64,7 +67,7 @@ export class SendQueue {
       this.waitingCount++;
       this.waitingBytes += bytes;
     }
-    out.events.push({ type: 'queued', count: this.items.length });
+    out.events.push({ type: 'queued', ...messageId(message.id), count: this.items.length });
   }
 
   /** Removes and returns everything queued, oldest first. */
@@ -80,7 +83,7 @@ export class SendQueue {
   /** Reports every queued message as failed and empties the queue; `keepWaiting`: those with a `waitUntil` stay. */
   failAll(reason: string, out: OtrOutput, { keepWaiting = false }: { keepWaiting?: boolean } = {}): void {
     for (const q of this.take()) {
-      if (keepWaiting && q.waitUntil !== undefined) this.push(q, { send: [], display: [], events: [] });
+      if (keepWaiting && q.waitUntil !== undefined) this.push(q, emptyOutput());
       else out.events.push(failure(q, reason));
     }
   }
@@ -91,22 +94,14 @@ export class SendQueue {
    */
   failExpired(now: number, akeTimedOut: string | undefined, out: OtrOutput): void {
     for (const q of this.take()) {
-      if (q.waitUntil !== undefined && q.waitUntil <= now) out.events.push(failure(q, EXPIRED, true));
+      if (q.waitUntil !== undefined && q.waitUntil <= now) out.events.push(failure(q, WAIT_EXPIRED, true));
       else if (q.waitUntil === undefined && akeTimedOut !== undefined) out.events.push(failure(q, akeTimedOut));
-      else this.push(q, { send: [], display: [], events: [] });
+      else this.push(q, emptyOutput());
     }
   }
 }
 
-const EXPIRED = 'no private conversation could be made in time';
-
 /** The send-failed event for `message` (naming its id, if it has one). */
-export function failure(message: Pick<QueuedMessage, 'text' | 'id'>, reason: string, expired = false): OtrOutput['events'][number] {
-  return {
-    type: 'send-failed',
-    text: message.text,
-    reason,
-    ...(message.id !== undefined ? { id: message.id } : {}),
-    ...(expired ? { expired: true as const } : {}),
-  };
+export function failure(message: Pick<QueuedMessage, 'id' | 'text'>, reason: string, expired = false): OtrOutput['events'][number] {
+  return { type: 'send-failed', ...messageId(message.id), text: message.text, reason, ...(expired ? { expired: true as const } : {}) };
 }
