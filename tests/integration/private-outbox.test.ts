@@ -131,6 +131,11 @@ describe('private messages through restarts and absences', () => {
     }
     const wire = await server.receivedStanzas();
     for (const body of bodies) assert.ok(!wire.includes(body), `${body} crossed the server in plaintext`);
+    // Held once, sent once: one private stanza carries each (not one per stream that handed it in).
+    for (const m of written) {
+      const carrying = wire.split('\n').filter((line) => line.includes(`id='${m.id}'`) && line.includes('?OTR:'));
+      assert.equal(carrying.length, 1, `${m.body} went out ${carrying.length} times`);
+    }
   });
 
   test('the contact goes offline: what is typed meanwhile waits, says why, and goes out by itself when they are back', async () => {
