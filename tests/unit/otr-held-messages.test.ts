@@ -130,17 +130,6 @@ describe('the engine holds messages by id, until their own bound', () => {
       [`typed ${MAX_QUEUED_MESSAGES}`],
     );
   });
-
-  test('turning private conversations off fails what waits, by id', () => {
-    const { alice, clock } = pair();
-    record(alice, alice.conv.sendText('never mind', { requirePrivate: true, id: 'm-4', waitUntil: clock.now() + PRIVATE_WAIT_MS }));
-    const out = alice.conv.setPolicy('never');
-    assert.deepEqual(
-      failures(out.events).map((e) => e.type === 'send-failed' && e.id),
-      ['m-4'],
-    );
-    assert.equal(alice.conv.queuedCount, 0);
-  });
 });
 
 describe('PrivateChats: what the user sees of a message that waits', () => {
