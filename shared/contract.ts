@@ -222,6 +222,11 @@ export const NOTICE_KINDS = [
   'not-encrypted',
   'other-device-private',
   'archive-private',
+  'own-offline',
+  'key-accepted',
+  'verified-by-fingerprint',
+  'unverified-by-fingerprint',
+  'key-forgotten',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 /**

@@ -55,6 +55,7 @@ export function AccountActions({ account }: { account: AccountView }) {
           <button
             type="button"
             className="button small"
+            data-testid="disconnect-account"
             onClick={async () => {
               const r = await actions.disconnectAccount(account.id);
               setError(r.ok ? null : errorText(texts, r.error));
