@@ -55,7 +55,7 @@ describe('authenticating a contact through the UI', () => {
   const privacy = (user: User, state: string) => pages[user].locator(`[data-testid="privacy-state"][data-privacy="${state}"]`).waitFor();
   /** The lock on the contact in the roster says the same as the header. */
   const rosterPrivacy = (user: User, state: string) =>
-    pages[user].locator(`[data-testid="contact"][data-jid="${jid(other(user))}"] [data-testid="contact-private"][data-privacy="${state}"]`).waitFor();
+    pages[user].locator(`[data-testid="contact"][data-jid="${jid(other(user))}"] [data-testid="contact-private"].privacy-${state}`).waitFor();
   /** A notice in the open chat whose text matches. */
   const notice = (user: User, text: RegExp) =>
     pages[user].locator('[data-testid="message"][data-direction="notice"] [data-testid="message-body"]', { hasText: text }).last().waitFor();
@@ -297,7 +297,7 @@ describe('authenticating a contact through the UI', () => {
     const peerOffline = page.locator('[data-testid="message"][data-direction="notice"] [data-testid="message-body"]', { hasText: /^bob@.* ist offline gegangen/ });
     const before = await peerOffline.count();
     await page.locator('details.account-menu > summary').click();
-    await page.getByTestId('disconnect-account').click();
+    await page.getByRole('button', { name: 'Trennen', exact: true }).click();
     await notice('alice', /^Sie sind offline gegangen; die private Unterhaltung ist beendet\.$/);
     await page.locator('[data-testid="chat-presence"][data-show="unknown"]').waitFor();
     await page.locator(`[data-testid="contact"][data-jid="${jid('bob')}"][data-show="unknown"]`).waitFor();

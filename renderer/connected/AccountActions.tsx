@@ -55,7 +55,6 @@ export function AccountActions({ account }: { account: AccountView }) {
           <button
             type="button"
             className="button small"
-            data-testid="disconnect-account"
             onClick={async () => {
               const r = await actions.disconnectAccount(account.id);
               setError(r.ok ? null : errorText(texts, r.error));
