@@ -48,6 +48,8 @@ async function startTls(entity: Client, trust: TrustMode): Promise<void> {
   });
   secure.upgrade(plain);
   await ready;
+  // The plain socket is TLS's now: its listeners go (GuardedClient refused any plaintext byte after <proceed/> until here).
+  entity._detachSocket();
   entity._attachSocket(secure);
   await entity.restart();
 }
