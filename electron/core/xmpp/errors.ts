@@ -32,7 +32,7 @@ const VIOLATIONS: Record<ViolationKind, string> = {
   'plaintext-stanza': `A message arrived before the connection was encrypted. ${TAMPERING}`,
   'data-after-proceed': `Data arrived while the connection was switching to encryption. ${TAMPERING}`,
   'unauthenticated-stanza': 'The server sent a message before the sign-in was complete, so Klatsch ended the connection.',
-  'stanza-too-large': `The server sent more than ${MAX_STANZA_BYTES / (1024 * 1024)} MB in one piece, so Klatsch ended the connection (policy violation).`,
+  'stanza-too-large': `The server sent a piece of data larger or more deeply nested than Klatsch accepts (at most ${MAX_STANZA_BYTES / (1024 * 1024)} MB), so Klatsch ended the connection.`,
 };
 
 export function classifyError(error: unknown): ClassifiedError {

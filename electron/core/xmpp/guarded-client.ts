@@ -6,8 +6,9 @@
  *   be parsed as if they had come through TLS).
  * - Stanzas only on an encrypted stream opened after SASL success: a server has nothing to route
  *   to a client it has not authenticated.
- * - A stanza (or text between stanzas) may hold at most MAX_STANZA_BYTES unparsed: a hostile
- *   server or path cannot grow our memory without bound.
+ * - A stanza (or text between stanzas) may hold at most MAX_STANZA_BYTES unparsed, and a stanza at
+ *   most MAX_STANZA_ELEMENTS elements MAX_STANZA_DEPTH deep: a hostile server or path cannot grow our
+ *   memory without bound.
  *
  * Each violation ends the connection at once with a StreamViolation (errors.ts words it).
  */
@@ -20,6 +21,10 @@ const NS_SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 
 /** Four times Prosody's default c2s_stanza_size_limit (256 KiB): room for a large roster, and a bound. */
 export const MAX_STANZA_BYTES = 1024 * 1024;
+/** Elements in one stanza (a roster of 20,000 contacts with a group each has 40,000): bounds the tree built from 1 MiB. */
+export const MAX_STANZA_ELEMENTS = 65_536;
+/** Nesting in one stanza (a forwarded carbon of a MAM result is about 8 deep): code that walks a tree recursively stays safe. */
+export const MAX_STANZA_DEPTH = 64;
 /** Data is parsed in slices of this size so that the limit is checked while a large read is parsed. */
 const SLICE_BYTES = 16 * 1024;
 
@@ -32,10 +37,56 @@ export class StreamViolation extends Error {
   }
 }
 
-/** The stream's parser, minus the one thing it keeps forever: text between stanzas (whitespace keepalives) appended to the stream root. */
+/**
+ * The stream's parser with bounds: a stanza's elements and nesting are limited (`onLimit` is told), text
+ * between stanzas (whitespace keepalives) is not kept on the stream root forever, and it stops for good at
+ * its first error or limit instead of throwing on what follows in the same read.
+ */
 export class StreamParser extends Parser {
+  /** A stanza has more elements or levels than allowed; the parser has stopped. */
+  onLimit: (() => void) | undefined;
+  private stopped = false;
+  private elements = 0;
+  private depth = 0;
+
+  constructor() {
+    super();
+    // Bad XML ends the stream (xmpp.js reports it); this listener also keeps a later error from throwing once xmpp.js stopped listening.
+    this.on('error', () => this.stop());
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  override write(data: string): void {
+    if (!this.stopped) super.write(data);
+  }
+
+  override onStartElement(name: string, attrs: Record<string, string>): void {
+    if (this.stopped) return;
+    if (this.root) {
+      if (this.cursor === this.root) this.elements = this.depth = 0; // a new stanza
+      if (++this.elements > MAX_STANZA_ELEMENTS || ++this.depth > MAX_STANZA_DEPTH) {
+        this.stop();
+        return this.onLimit?.();
+      }
+    }
+    super.onStartElement(name, attrs);
+  }
+
+  override onEndElement(name: string): void {
+    if (this.stopped) return;
+    if (!this.cursor) {
+      this.emit('error', Object.assign(new Error(`</${name}> closes nothing.`), { name: 'XMLError' }));
+      return;
+    }
+    if (this.depth > 0) this.depth--;
+    super.onEndElement(name);
+  }
+
   override onText(text: string): void {
-    if (this.cursor !== null && this.cursor === this.root) return;
+    if (this.stopped || (this.cursor !== null && this.cursor === this.root)) return;
     super.onText(text);
   }
 }
@@ -56,6 +107,7 @@ export class GuardedClient extends Client {
     this.authenticatedStream = this.isSecure() && this.saslSucceeded;
     this.unparsedBytes = 0;
     this.decoder = new StringDecoder('utf8');
+    if (parser instanceof StreamParser) parser.onLimit = () => this.violation('stanza-too-large');
     super._attachParser(parser);
   }
 
@@ -107,6 +159,7 @@ export class GuardedClient extends Client {
   private violation(kind: ViolationKind): void {
     if (this.violated) return;
     this.violated = true;
+    if (this.parser instanceof StreamParser) this.parser.stop(); // not one more element from what is left of this read
     this._detachParser();
     if (this.listenerCount('error') > 0) this.emit('error', new StreamViolation(kind)); // an unheard 'error' would throw
     (this.socket as { destroy?: () => void } | null)?.destroy?.();

@@ -28,6 +28,8 @@ declare module '@xmpp/xml' {
   export class Parser extends EventEmitter {
     root: Element | null;
     cursor: Element | null;
+    onStartElement(name: string, attrs: Record<string, string>): void;
+    onEndElement(name: string): void;
     onText(text: string): void;
     write(data: string): void;
   }

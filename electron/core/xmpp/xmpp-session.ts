@@ -54,6 +54,8 @@ export interface SessionOptions {
   acked?: (stanza: Element) => void;
 }
 
+const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
+
 /** How long the server may take to answer `<enable/>` or `<resume/>`. */
 const SM_STEP_TIMEOUT_MS = 10_000;
 
@@ -171,6 +173,7 @@ export class XmppSession extends EventEmitter {
       return session;
     } catch (error) {
       hardClose(entity);
+      entity.on('error', () => undefined); // a login step still running reports into the void, not as an uncaught 'error'
       throw error;
     } finally {
       clearTimeout(timer);
@@ -290,8 +293,11 @@ interface EarlyStanzas {
  */
 function collectStanzas(entity: Client): EarlyStanzas {
   const stanzas: Element[] = [];
+  let bound = false;
   const listener = (stanza: Element) => {
-    if (entity.jid) stanzas.push(stanza);
+    if (bound || entity.jid) stanzas.push(stanza);
+    // The bind result is the login's; what follows it (maybe in the same read, before the JID is set) is the app's.
+    else if (stanza.is('iq') && stanza.attrs.type === 'result' && stanza.getChild('bind', NS_BIND)) bound = true;
   };
   entity.on('stanza', listener);
   return { stanzas, stop: () => entity.off('stanza', listener) };
