@@ -68,7 +68,7 @@ describe('a stream that breaks the rules after TLS', { timeout: 120_000 }, () =>
   test('a stanza before SASL ends the login: nothing is authenticated, nothing shown', async () => {
     const server = await serve({ beforeFeatures: forged('early', 'before sign-in') });
     const error = await refusal(server);
-    assert.equal(error.code, 'stream-error');
+    assert.equal(error.code, 'protocol-violation');
     assert.match(error.message, /before the sign-in was complete/);
     assert.doesNotMatch(server.received(), /<auth\b/, 'no credentials sent');
   });
@@ -96,7 +96,7 @@ describe('a stream that breaks the rules after TLS', { timeout: 120_000 }, () =>
       const server = await serve({ flood: { when: 'in-login', kind } });
       const heapBefore = process.memoryUsage().heapUsed;
       const error = await refusal(server);
-      assert.equal(error.code, 'stream-error');
+      assert.equal(error.code, 'protocol-violation');
       assert.match(error.message, /larger or more deeply nested than Klatsch accepts/);
       assertBounded(server, heapBefore);
       assert.doesNotMatch(server.received(), /<auth\b/);
@@ -110,7 +110,7 @@ describe('a stream that breaks the rules after TLS', { timeout: 120_000 }, () =>
       await session.send(xml('presence')); // the server floods from here on
       const reason = await closed;
       assert.ok(reason, 'closed by the limit, not by us');
-      assert.equal(reason.appError.code, 'stream-error');
+      assert.equal(reason.appError.code, 'protocol-violation');
       assert.match(reason.appError.message, /larger or more deeply nested than Klatsch accepts/);
       assert.equal(reason.transient, false, 'not retried by itself: the server would send it again');
       assertBounded(server, heapBefore);

@@ -87,7 +87,7 @@ describe('stanzas injected into the unencrypted part of the stream', { timeout: 
     assert.equal(proxy.injected, 1, 'the stanza was injected');
     assert.equal(result.ok, false, 'the login did not go on');
     const error = (result as { ok: false; error: AppError }).error;
-    assert.equal(error.code, 'stream-error');
+    assert.equal(error.code, 'connection-tampered');
     assert.match(error.message, /A message arrived before the connection was encrypted.*tampering/);
     assertNoCredentials(proxy.sent());
     await assertNothingShown(marker);
@@ -107,7 +107,7 @@ describe('stanzas injected into the unencrypted part of the stream', { timeout: 
     assert.ok(!parsed.some((text) => text.includes(marker) || text.includes('forged-2')), 'not one injected byte was parsed');
     assert.equal(result.ok, false, 'the login did not go on');
     const error = (result as { ok: false; error: AppError }).error;
-    assert.equal(error.code, 'stream-error');
+    assert.equal(error.code, 'connection-tampered');
     assert.match(error.message, /Data arrived while the connection was switching to encryption.*tampering/);
     assert.doesNotMatch(proxy.sent(), /<auth\b|alice@|horse/, 'no SASL in plaintext');
     await assertNothingShown(marker);

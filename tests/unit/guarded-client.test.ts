@@ -59,6 +59,7 @@ describe('GuardedClient', () => {
     assert.deepEqual(s.elements, [], 'neither the message nor the features');
     assert.equal(s.socket.destroyed, true);
     assert.match(classifyError(s.errors[0]).message, /before the connection was encrypted/);
+    assert.equal(classifyError(s.errors[0]).appError.code, 'connection-tampered');
   });
 
   test('after <proceed/>, bytes in the same read and in later reads are never parsed', () => {
@@ -99,7 +100,7 @@ describe('GuardedClient', () => {
     over.data(`<message id='huge'><body>${'x'.repeat(MAX_STANZA_BYTES)}`);
     assert.deepEqual(over.errors.map(kindOf), ['stanza-too-large']);
     const classified = classifyError(over.errors[0]);
-    assert.equal(classified.appError.code, 'stream-error');
+    assert.equal(classified.appError.code, 'protocol-violation');
     assert.equal(classified.transient, false);
   });
 

@@ -46,7 +46,10 @@ export function classifyError(error: unknown): ClassifiedError {
     );
   }
   if (error instanceof TlsRequiredError) return fatal('tls-required', error.message);
-  if (error instanceof StreamViolation) return fatal('stream-error', VIOLATIONS[error.kind]);
+  if (error instanceof StreamViolation) {
+    const beforeTls = error.kind === 'plaintext-stanza' || error.kind === 'data-after-proceed';
+    return fatal(beforeTls ? 'connection-tampered' : 'protocol-violation', VIOLATIONS[error.kind]);
+  }
   if (error instanceof ScramError) {
     return fatal('auth-failed', `Klatsch stopped signing in: ${error.message}. Check the server address, or ask your administrator.`);
   }
