@@ -3,8 +3,8 @@
  * features element is looked at first by this middleware. On a plain stream it
  * either performs STARTTLS or ends the login; it never hands the features to
  * SASL, so no credential can be sent unencrypted, whatever the server offers.
- * What else the plaintext stream carried (a stanza, bytes after `<proceed/>`) is
- * refused by GuardedClient before any of it is parsed into the session.
+ * What else the plaintext stream carries is GuardedClient's: a stanza ends the
+ * login, and bytes after `<proceed/>` are never parsed.
  */
 import net from 'node:net';
 import xml from '@xmpp/xml';
