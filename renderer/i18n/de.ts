@@ -22,6 +22,8 @@ export const de: Catalog = {
       internal: 'In Klatsch ist ein Fehler aufgetreten. Bitte versuchen Sie es erneut.',
       'forbidden-by-policy': 'Ihr Administrator erlaubt das nicht.',
       'server-error': 'Der Server hat die Anfrage abgelehnt.',
+      'connection-tampered': 'Es kamen Daten an, bevor die Verbindung verschlüsselt war; möglicherweise manipuliert jemand im Netzwerk die Verbindung. Klatsch hat Sie daher nicht angemeldet.',
+      'protocol-violation': 'Der Server hat Daten gesendet, die Klatsch nicht annimmt; Klatsch hat die Verbindung daher beendet.',
     },
     // The core's text is English: it follows as the detail, for the administrator or a bug report.
     withDetail: (summary: string, detail: string) => (detail ? `${summary} (${detail})` : summary),

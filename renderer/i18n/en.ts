@@ -25,6 +25,8 @@ export const en = {
       internal: 'Something went wrong inside Klatsch. Please try again.',
       'forbidden-by-policy': 'Your administrator does not allow this.',
       'server-error': 'The server refused the request.',
+      'connection-tampered': 'Data arrived before the connection was encrypted; someone on the network may be tampering with it, so Klatsch did not sign in.',
+      'protocol-violation': 'The server sent data that Klatsch does not accept, so Klatsch ended the connection.',
     },
     /** The core writes English itself, and says more precisely what happened: English shows its text. */
     withDetail: (summary: string, detail: string) => detail || summary,
