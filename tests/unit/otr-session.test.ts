@@ -497,6 +497,25 @@ describe('hostile input', () => {
     assert.ok(alice.conv.reassembler.senderCount <= 8);
   });
 
+  test("a partial fragmented message is let go after two idle minutes, by the conversation's timer and against late pieces", () => {
+    const { clock, alice, bob } = pair('manual', 'manual', 200);
+    goPrivate(alice, bob);
+    const pieces = bob.conv.sendText('x'.repeat(600)).send;
+    assert.ok(pieces.length >= 3);
+    alice.conv.receive(pieces[0]!);
+    assert.equal(alice.conv.reassembler.senderCount, 1);
+    clock.advance(DEFAULT_REASSEMBLY_LIMITS.maxIdleMs);
+    alice.conv.poll(); // what the account's timer calls every few seconds
+    assert.equal(alice.conv.reassembler.senderCount, 0);
+    assert.equal(alice.conv.reassembler.bufferedChars, 0);
+    // The rest arriving afterwards does not complete (nor show) anything.
+    for (const piece of pieces.slice(1)) assert.deepEqual(alice.conv.receive(piece).display, []);
+    // A message sent in time still arrives.
+    const again = bob.conv.sendText('y'.repeat(600)).send;
+    const shown = again.flatMap((piece) => alice.conv.receive(piece).display);
+    assert.deepEqual(shown, [{ text: 'y'.repeat(600), encrypted: true }]);
+  });
+
   test('random OTR-looking garbage never throws, shows nothing, sends at most an error', () => {
     const { alice, bob } = pair();
     goPrivate(alice, bob);

@@ -109,7 +109,7 @@ export class OtrConversation {
     this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
     this.akeTimeoutMs = opts.akeTimeoutMs ?? AKE_TIMEOUT_MS;
     this.queue = new SendQueue(opts.maxQueued ?? MAX_QUEUED_MESSAGES);
-    this.reassembler = new FragmentReassembler(opts.reassembly);
+    this.reassembler = new FragmentReassembler(opts.reassembly, opts.now);
     this.keyNeedsApproval = opts.keyNeedsApproval;
   }
 
@@ -341,6 +341,7 @@ export class OtrConversation {
   poll(): OtrOutput {
     const out = emptyOutput();
     this.expireQueue(out);
+    this.reassembler.expire();
     return out;
   }
 
