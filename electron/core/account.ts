@@ -159,6 +159,7 @@ export class Account {
       random: secureRandom,
       now: this.now,
       maxFragmentSize: OTR_FRAGMENT_SIZE,
+      isContact: (peer) => this.roster.has(peer),
     });
     this.chatStates = new OutgoingChatStates({
       allowed: (peer) => this.chatStatesAllowed(peer),
