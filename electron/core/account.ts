@@ -708,6 +708,10 @@ export class Account {
     if (copy.direction === 'in') this.chats.countUnread(peer);
     if (copy.direction === 'in') this.typing.delete(peer);
     const shown = this.upsertMessage({ id, peer, direction: copy.direction, body, timestamp, state: copy.direction === 'in' ? 'received' : 'sent' });
+    // In a private conversation, a plaintext copy is flagged as a live plaintext message is.
+    if (this.privateChats.plaintextNeedsNotice(peer)) {
+      this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: 'The message above was not encrypted.', timestamp: this.now(), state: 'received', notice: { kind: 'not-encrypted' } });
+    }
     if (copy.direction === 'in') this.emitContact(peer);
     if (copy.direction === 'in') this.deps.incoming?.(shown, 'carbon');
   }

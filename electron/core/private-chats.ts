@@ -339,6 +339,17 @@ export class PrivateChats {
     }
   }
 
+  /**
+   * Whether a plaintext message with `peer` gets the "not encrypted" notice now: the engine's rule for
+   * live messages (a private or ended conversation, or a policy that requires encryption), for the
+   * copies of another device of ours (carbons), which never pass the engine.
+   */
+  plaintextNeedsNotice(peer: string): boolean {
+    const conversation = this.settled.get(peer)?.conversation;
+    if (!conversation) return this.deps.policyFor(peer) === 'always';
+    return conversation.state !== 'plaintext' || conversation.policyFlags.requireEncryption;
+  }
+
   privacy(peer: string): Privacy | undefined {
     const state = this.settled.get(peer);
     if (!state) return undefined;
