@@ -49,6 +49,8 @@ export interface OtrConversationOptions {
   /** Our v3 instance tag (>= 0x100), persistent per account and device. */
   ourInstance: number;
   policy: Policy;
+  /** Refuse OTR version 2 (see policyFlags). Default false. */
+  v3Only?: boolean;
   /** Largest text the network carries; longer OTR messages are fragmented. Unlimited if absent. */
   maxFragmentSize?: number;
   random: RandomSource;
@@ -83,6 +85,7 @@ export class OtrConversation {
   readonly now: () => number;
   readonly heartbeatIntervalMs: number;
   private policyName: Policy;
+  private v3OnlySetting: boolean;
   private flags: PolicyFlags;
   private readonly maxFragmentSize: number | undefined;
   private readonly akeTimeoutMs: number;
@@ -104,7 +107,8 @@ export class OtrConversation {
     this.random = opts.random;
     this.now = opts.now;
     this.policyName = opts.policy;
-    this.flags = policyFlags(opts.policy);
+    this.v3OnlySetting = opts.v3Only ?? false;
+    this.flags = policyFlags(opts.policy, { v3Only: this.v3OnlySetting });
     this.maxFragmentSize = opts.maxFragmentSize;
     this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
     this.akeTimeoutMs = opts.akeTimeoutMs ?? AKE_TIMEOUT_MS;
@@ -128,10 +132,14 @@ export class OtrConversation {
    * the private conversation (its output is returned), so nothing typed
    * afterwards can go out in plaintext to a peer who thinks it is private.
    */
-  setPolicy(policy: Policy): OtrOutput {
-    const out = policy === 'never' && this.state !== 'plaintext' ? this.end() : emptyOutput();
+  setPolicy(policy: Policy, v3Only: boolean = this.v3OnlySetting): OtrOutput {
+    const flags = policyFlags(policy, { v3Only });
+    // Likewise a version 2 conversation once v2 is refused: its messages could no longer be read.
+    const v2Private = [...this.sessions.values()].some((s) => s.state.kind !== 'plaintext' && s.state.version === 2);
+    const out = this.state !== 'plaintext' && (!otrEnabled(flags) || (!flags.allowV2 && v2Private)) ? this.end() : emptyOutput();
     this.policyName = policy;
-    this.flags = policyFlags(policy);
+    this.v3OnlySetting = v3Only;
+    this.flags = flags;
     return out;
   }
 
