@@ -69,6 +69,8 @@ export interface AccountDeps {
   rooms?: { history?: HistoryStore; save: (rooms: StoredRoom[]) => Promise<void>; joinTimeoutMs?: number };
   /** Messages not yet acknowledged by the server, and ids received lately (encrypted at rest); absent: in memory only. */
   outbox?: OutboxStore;
+  /** Private conversations in OTR version 3 only (the app setting, or the administrator's); absent: v2 and v3. */
+  otrV3Only?: () => boolean;
 }
 
 /** What this account does when a contact has no policy of its own (XEP-0364: offer OTR, start when answered). */
@@ -160,6 +162,7 @@ export class Account {
       now: this.now,
       maxFragmentSize: OTR_FRAGMENT_SIZE,
       isContact: (peer) => this.roster.has(peer),
+      v3Only: () => this.deps.otrV3Only?.() ?? false,
     });
     this.chatStates = new OutgoingChatStates({
       allowed: (peer) => this.chatStatesAllowed(peer),
@@ -413,6 +416,11 @@ export class Account {
   otrPolicy(peer: string): OtrPolicy {
     const chosen = this.stored.otrPolicies?.[peer] ?? DEFAULT_OTR_POLICY;
     return this.deps.policy ? this.deps.policy.otrPolicy(chosen) : chosen;
+  }
+
+  /** The v3-only setting changed: every conversation follows it now. */
+  async otrVersionsChanged(): Promise<void> {
+    await this.privateChats.policiesChanged();
   }
 
   /** The core stored a new per-contact policy: the conversation follows it now. */

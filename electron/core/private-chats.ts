@@ -81,6 +81,8 @@ export interface PrivateChatsDeps {
   maxFragmentSize?: number;
   /** Whether `peer` is in the roster; others' conversations are bounded in number (MAX_STRANGER_PEERS). Default: everyone is. */
   isContact?(peer: string): boolean;
+  /** Refuse OTR version 2 (the v3-only setting); absent: v2 and v3. */
+  v3Only?(): boolean;
 }
 
 interface PeerState {
@@ -260,9 +262,22 @@ export class PrivateChats {
   setPolicy(peer: string): Promise<void> {
     if (!this.peers.has(peer)) return Promise.resolve();
     return this.serialize(peer, async (state) => {
-      state.conversation.setPolicy(this.deps.policyFor(peer));
+      const wasPrivate = state.conversation.state !== 'plaintext';
+      const out = state.conversation.setPolicy(this.deps.policyFor(peer), this.deps.v3Only?.() ?? false);
+      // Ended by the change (OTR off, or v2 refused): the peer is told, the user sees it.
+      this.failHeld(peer, state, out.events);
+      await this.deliver(peer, state, { ...out, events: [] }, undefined);
+      if (wasPrivate && state.conversation.state === 'plaintext') {
+        state.expectsPrivacy = false;
+        this.deps.notice(peer, 'You ended the private conversation.', { kind: 'ended-by-us' });
+      }
       this.deps.privacyChanged(peer);
     });
+  }
+
+  /** The policies of every conversation (the v3-only setting) changed: each follows now. */
+  async policiesChanged(): Promise<void> {
+    await Promise.all([...this.peers.keys()].map((peer) => this.setPolicy(peer).catch(() => undefined)));
   }
 
   /** The peer's resource went offline: a private conversation with it is over (nothing to tell it). */
@@ -432,6 +447,7 @@ export class PrivateChats {
             longTerm: identity.key,
             ourInstance: identity.instanceTag,
             policy: this.deps.policyFor(peer),
+            v3Only: this.deps.v3Only?.() ?? false,
             ...(this.deps.maxFragmentSize ? { maxFragmentSize: this.deps.maxFragmentSize } : {}),
             random: this.deps.random,
             now: this.deps.now,
@@ -577,6 +593,13 @@ export class PrivateChats {
           break;
         case 'remote-error':
           this.deps.notice(peer, `${peer}'s app reported a problem with the private conversation: ${event.message}`, { kind: 'peer-error', detail: event.message });
+          break;
+        case 'version-refused':
+          this.deps.notice(
+            peer,
+            `${peer}'s app offered a private conversation only in the old OTR version 2, which your settings refuse. The conversation stays unencrypted.`,
+            { kind: 'v2-refused' },
+          );
           break;
         case 'unencrypted-received':
           this.deps.notice(peer, 'The message above was not encrypted.', { kind: 'not-encrypted' });

@@ -466,6 +466,8 @@ export const de: Catalog = {
       `Auf einem Ihrer anderen Geräte fand eine private Unterhaltung mit ${name} statt; ihre Nachrichten sind nur dort lesbar.`,
     'archive-private': () =>
       'Eine private Nachricht aus dem Archiv kann nicht gelesen werden: Private Nachrichten sind nur während der Unterhaltung lesbar.',
+    'v2-refused': (name: string) =>
+      `Die Anwendung von ${name} bot eine private Unterhaltung nur in der alten OTR-Version 2 an, die Ihre Einstellungen ablehnen. Die Unterhaltung bleibt unverschlüsselt.`,
   },
 
   app: {
@@ -549,6 +551,9 @@ export const de: Catalog = {
     notifySenderOnly: 'Nur der Absender („Neue Nachricht von Alice“)',
     notifyOff: 'Keine Benachrichtigungen',
     sound: 'Benachrichtigungen mit Ton',
+    otrV3Only: 'Private Unterhaltungen nur mit OTR-Version 3',
+    otrV3OnlyHint:
+      'Lehnt die alte Version 2 ab, damit niemand unterwegs sie erzwingen kann. Kontakte, deren Anwendung nur Version 2 beherrscht, können dann nicht privat mit Ihnen sprechen.',
     locked: (reason: string) => `Gesperrt. ${reason}`,
     notSaved: (message: string) => `Nicht gespeichert: ${message}`,
   },

@@ -463,6 +463,8 @@ export const en = {
     'other-device-private': (name: string) =>
       `A private conversation with ${name} took place on another of your devices; its messages can be read only there.`,
     'archive-private': () => 'A private message from the archive cannot be read: private messages can be read only while the conversation lasts.',
+    'v2-refused': (name: string) =>
+      `${name}'s app offered a private conversation only in the old OTR version 2, which your settings refuse. The conversation stays unencrypted.`,
   },
 
   app: {
@@ -548,6 +550,9 @@ export const en = {
     notifySenderOnly: 'Only the sender (“New message from Alice”)',
     notifyOff: 'No notifications',
     sound: 'Play a sound with notifications',
+    otrV3Only: 'Private conversations only with OTR version 3',
+    otrV3OnlyHint:
+      'Refuses the old version 2, so that nobody on the way can force it. Contacts whose app speaks only version 2 can then not talk privately with you.',
     locked: (reason: string) => `Locked. ${reason}`,
     notSaved: (message: string) => `Not saved: ${message}`,
   },
