@@ -46,6 +46,7 @@ export function handleEncoded(conv: OtrConversation, bytes: Uint8Array, out: Otr
     }
   }
   const instance = header.version === 3 ? header.senderInstance : 0;
+  conv.lastSenderInstance = instance;
   conv.reassembler.clear(instance);
   if (isAkeMessageType(header.type)) handleAke(conv, header, instance, bytes, out);
   else if (header.type === MSG_DATA) handleData(conv, header, instance, bytes, out);
