@@ -231,6 +231,7 @@ export const NOTICE_KINDS = [
   'verified-by-fingerprint',
   'unverified-by-fingerprint',
   'key-forgotten',
+  'v2-refused',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 /**
@@ -291,13 +292,15 @@ export const AppSettings = z.object({
   notifications: NotificationSetting,
   /** Notifications play the OS's sound. */
   notificationSound: z.boolean(),
+  /** Private conversations in OTR version 3 only: version 2 (old apps) is refused, so an attacker cannot force it. */
+  otrV3Only: z.boolean(),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 
 /** The settings in force, and the ones the administrator locked (setting → why, for the user). */
 export const SettingsView = z.object({
   values: AppSettings,
-  locked: z.object({ notifications: z.string().optional() }),
+  locked: z.object({ notifications: z.string().optional(), otrV3Only: z.string().optional() }),
 });
 export type SettingsView = z.infer<typeof SettingsView>;
 

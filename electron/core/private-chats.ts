@@ -80,6 +80,10 @@ export interface PrivateChatsDeps {
   now: () => number;
   /** XMPP servers limit stanza sizes; longer OTR messages are fragmented below this. */
   maxFragmentSize?: number;
+  /** Whether `peer` is in the roster; others' conversations are bounded in number (MAX_STRANGER_PEERS). Default: everyone is. */
+  isContact?(peer: string): boolean;
+  /** Refuse OTR version 2 (the v3-only setting); absent: v2 and v3. */
+  v3Only?(): boolean;
 }
 
 interface PeerState {
@@ -111,14 +115,22 @@ interface PeerState {
 const OTR_PREFIX = '?OTR';
 /** PRIVATE_WAIT_MS in hours, for the texts. */
 const PRIVATE_WAIT_HOURS = PRIVATE_WAIT_MS / (60 * 60 * 1000);
+/**
+ * Most conversations kept for senders not in the roster: a flood from thousands of made-up JIDs
+ * must not grow memory without bound. The longest idle one that is not private makes room.
+ */
+export const MAX_STRANGER_PEERS = 64;
 /** A user action that needs a private conversation (or a request) there is not. */
 const notPrivate = (message: string) => Object.assign(new Error(message), { code: 'not-private' as const });
 const normalize = (fp: string) => fp.replace(/\s+/g, '').toLowerCase();
 
 export class PrivateChats {
+  /** In the order of last use (the least recently used first). */
   private readonly peers = new Map<string, Promise<PeerState>>();
   /** Per peer, so that the engine sees messages in the order they were sent and received. */
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** Per peer, the work queued or running in its chain (a peer with none is idle). */
+  private readonly pending = new Map<string, number>();
 
   constructor(private readonly deps: PrivateChatsDeps) {}
 
@@ -327,14 +339,24 @@ export class PrivateChats {
     return this.serialize(peer, async (state) => {
       const policy = this.deps.policyFor(peer);
       const wasPrivate = state.conversation.state !== 'plaintext' || state.expectsPrivacy;
-      const out = state.conversation.setPolicy(policy);
+      const wasEncrypted = state.conversation.state !== 'plaintext';
+      const out = state.conversation.setPolicy(policy, this.deps.v3Only?.() ?? false);
       if (policy === 'never') state.expectsPrivacy = false;
       await this.deliver(peer, state, out, undefined);
       if (policy === 'never' && wasPrivate) {
         this.deps.notice(peer, 'Private conversations are now turned off for this contact; the private conversation has ended.', { kind: 'ended-otr-off' });
+      } else if (wasEncrypted && state.conversation.state === 'plaintext') {
+        // A version 2 conversation, ended by the v3-only setting (the peer was told).
+        state.expectsPrivacy = false;
+        this.deps.notice(peer, 'You ended the private conversation.', { kind: 'ended-by-us' });
       }
       this.deps.privacyChanged(peer);
     });
+  }
+
+  /** The policies of every conversation (the v3-only setting) changed: each follows now. */
+  async policiesChanged(): Promise<void> {
+    await Promise.all([...this.peers.keys()].map((peer) => this.setPolicy(peer).catch(() => undefined)));
   }
 
   /** The peer's resource went offline: a private conversation with it is over (nothing to tell it). */
@@ -419,9 +441,23 @@ export class PrivateChats {
 
   /** Timers of the engine (AKE timeouts for held messages). Call every few seconds. */
   tick(): void {
-    for (const peer of this.peers.keys()) {
+    // Strangers made in a burst (all busy then) are let go once idle.
+    this.trimStrangers(MAX_STRANGER_PEERS);
+    // A copy: serialize() moves each peer to the end of the map.
+    for (const peer of [...this.peers.keys()]) {
       void this.serialize(peer, (state) => this.deliver(peer, state, state.conversation.poll(), undefined));
     }
+  }
+
+  /**
+   * Whether a plaintext message with `peer` gets the "not encrypted" notice now: the engine's rule for
+   * live messages (a private or ended conversation, or a policy that requires encryption), for the
+   * copies of another device of ours (carbons), which never pass the engine.
+   */
+  plaintextNeedsNotice(peer: string): boolean {
+    const conversation = this.settled.get(peer)?.conversation;
+    if (!conversation) return this.deps.policyFor(peer) === 'always';
+    return conversation.state !== 'plaintext' || conversation.policyFlags.requireEncryption;
   }
 
   privacy(peer: string): Privacy | undefined {
@@ -453,19 +489,59 @@ export class PrivateChats {
     this.deps.privacyChanged(peer);
   }
 
+  /** Conversations kept in memory (contacts', and at most MAX_STRANGER_PEERS others' beyond busy or private ones). */
+  get peerCount(): number {
+    return this.peers.size;
+  }
+
   private serialize<T>(peer: string, work: (state: PeerState) => Promise<T>): Promise<T> {
+    const made = this.peers.get(peer);
+    if (made) {
+      // Most recently used last: strangers are let go from the front.
+      this.peers.delete(peer);
+      this.peers.set(peer, made);
+    }
+    this.pending.set(peer, (this.pending.get(peer) ?? 0) + 1);
     const previous = this.chains.get(peer) ?? Promise.resolve();
     const next = previous.then(() => this.state(peer)).then(work);
-    this.chains.set(
-      peer,
-      next.catch(() => undefined),
-    );
+    const done = next
+      .catch(() => undefined)
+      .finally(() => {
+        const left = (this.pending.get(peer) ?? 1) - 1;
+        if (left > 0) this.pending.set(peer, left);
+        else this.pending.delete(peer);
+      });
+    this.chains.set(peer, done);
     return next;
+  }
+
+  /**
+   * Forgets the least recently used strangers' conversations that are idle and plaintext (nothing
+   * of the user's held, nothing private, no authentication or key decision) until at most `limit`
+   * are left. Busy or private ones stay, even over the limit.
+   */
+  private trimStrangers(limit: number): void {
+    const isContact = this.deps.isContact;
+    if (!isContact) return;
+    const strangers = [...this.peers.keys()].filter((peer) => !isContact(peer));
+    let excess = strangers.length - limit;
+    for (const peer of strangers) {
+      if (excess <= 0) break;
+      const state = this.settled.get(peer);
+      if (!state || this.pending.has(peer)) continue;
+      if (state.conversation.state !== 'plaintext' || state.expectsPrivacy || state.held.length > 0 || state.smp || state.newKeys.size > 0) continue;
+      state.conversation.dispose();
+      this.peers.delete(peer);
+      this.settled.delete(peer);
+      this.chains.delete(peer);
+      excess--;
+    }
   }
 
   private state(peer: string, initial: { expectsPrivacy?: boolean } = {}): Promise<PeerState> {
     let state = this.peers.get(peer);
     if (!state) {
+      if (this.deps.isContact && !this.deps.isContact(peer)) this.trimStrangers(MAX_STRANGER_PEERS - 1);
       state = this.deps.identities.identity(this.deps.account).then((identity) => {
         const made: PeerState = {
           conversation: new OtrConversation({
@@ -474,6 +550,7 @@ export class PrivateChats {
             longTerm: identity.key,
             ourInstance: identity.instanceTag,
             policy: this.deps.policyFor(peer),
+            v3Only: this.deps.v3Only?.() ?? false,
             ...(this.deps.maxFragmentSize ? { maxFragmentSize: this.deps.maxFragmentSize } : {}),
             random: this.deps.random,
             now: this.deps.now,
@@ -630,6 +707,13 @@ export class PrivateChats {
           break;
         case 'remote-error':
           this.deps.notice(peer, `${peer}'s app reported a problem with the private conversation: ${event.message}`, { kind: 'peer-error', detail: event.message });
+          break;
+        case 'version-refused':
+          this.deps.notice(
+            peer,
+            `${peer}'s app offered a private conversation only in the old OTR version 2, which your settings refuse. The conversation stays unencrypted.`,
+            { kind: 'v2-refused' },
+          );
           break;
         case 'unencrypted-received':
           this.deps.notice(peer, 'The message above was not encrypted.', { kind: 'not-encrypted' });

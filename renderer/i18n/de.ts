@@ -493,6 +493,8 @@ export const de: Catalog = {
     'unverified-by-fingerprint': (name: string, fingerprint: string) => `Sie haben den Schlüssel ${fingerprint} von ${name} als nicht verifiziert markiert.`,
     'key-forgotten': (name: string, fingerprint: string) =>
       `Sie haben den verifizierten Schlüssel ${fingerprint} von ${name} vergessen; er ist nicht mehr verifiziert.`,
+    'v2-refused': (name: string) =>
+      `Die Anwendung von ${name} bot eine private Unterhaltung nur in der alten OTR-Version 2 an, die Ihre Einstellungen ablehnen. Die Unterhaltung bleibt unverschlüsselt.`,
   },
 
   app: {
@@ -576,6 +578,9 @@ export const de: Catalog = {
     notifySenderOnly: 'Nur der Absender („Neue Nachricht von Alice“)',
     notifyOff: 'Keine Benachrichtigungen',
     sound: 'Benachrichtigungen mit Ton',
+    otrV3Only: 'Private Unterhaltungen nur mit OTR-Version 3',
+    otrV3OnlyHint:
+      'Lehnt die alte Version 2 ab, damit niemand unterwegs sie erzwingen kann. Kontakte, deren Anwendung nur Version 2 beherrscht, können dann nicht privat mit Ihnen sprechen.',
     locked: (reason: string) => `Gesperrt. ${reason}`,
     notSaved: (message: string) => `Nicht gespeichert: ${message}`,
   },

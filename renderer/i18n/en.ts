@@ -485,6 +485,8 @@ export const en = {
     'verified-by-fingerprint': (name: string, fingerprint: string) => `You verified ${name}’s key ${fingerprint} by comparing fingerprints.`,
     'unverified-by-fingerprint': (name: string, fingerprint: string) => `You marked ${name}’s key ${fingerprint} as not verified.`,
     'key-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s verified key ${fingerprint}; it is not verified any more.`,
+    'v2-refused': (name: string) =>
+      `${name}'s app offered a private conversation only in the old OTR version 2, which your settings refuse. The conversation stays unencrypted.`,
   },
 
   app: {
@@ -570,6 +572,9 @@ export const en = {
     notifySenderOnly: 'Only the sender (“New message from Alice”)',
     notifyOff: 'No notifications',
     sound: 'Play a sound with notifications',
+    otrV3Only: 'Private conversations only with OTR version 3',
+    otrV3OnlyHint:
+      'Refuses the old version 2, so that nobody on the way can force it. Contacts whose app speaks only version 2 can then not talk privately with you.',
     locked: (reason: string) => `Locked. ${reason}`,
     notSaved: (message: string) => `Not saved: ${message}`,
   },

@@ -105,7 +105,12 @@ export type OtrEvent =
   /** A v3 message addressed to another of our instances was dropped. */
   | { type: 'other-instance' }
   /** An OTR message was ignored (unknown type, disallowed version, ...). */
-  | { type: 'ignored'; reason: string };
+  | { type: 'ignored'; reason: string }
+  /**
+   * The peer offered or started only OTR version 2, which the v3-only setting refuses: an old app,
+   * or an attacker who removed the "3" from an offer. The conversation stays as it was.
+   */
+  | { type: 'version-refused'; version: 2 };
 
 export interface OtrOutput {
   /** Wire texts, already fragmented, to send in this order. */

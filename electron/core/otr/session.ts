@@ -56,6 +56,8 @@ export interface OtrConversationOptions {
   /** Our v3 instance tag (>= 0x100), persistent per account and device. */
   ourInstance: number;
   policy: Policy;
+  /** Refuse OTR version 2 (see policyFlags). Default false. */
+  v3Only?: boolean;
   /** Largest text the network carries; longer OTR messages are fragmented. Unlimited if absent. */
   maxFragmentSize?: number;
   random: RandomSource;
@@ -92,6 +94,7 @@ export class OtrConversation {
   readonly now: () => number;
   readonly heartbeatIntervalMs: number;
   private policyName: Policy;
+  private v3OnlySetting: boolean;
   private flags: PolicyFlags;
   private readonly maxFragmentSize: number | undefined;
   private readonly akeTimeoutMs: number;
@@ -116,12 +119,13 @@ export class OtrConversation {
     this.random = opts.random;
     this.now = opts.now;
     this.policyName = opts.policy;
-    this.flags = policyFlags(opts.policy);
+    this.v3OnlySetting = opts.v3Only ?? false;
+    this.flags = policyFlags(opts.policy, { v3Only: this.v3OnlySetting });
     this.maxFragmentSize = opts.maxFragmentSize;
     this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
     this.akeTimeoutMs = opts.akeTimeoutMs ?? AKE_TIMEOUT_MS;
     this.queue = new SendQueue({ count: opts.maxQueued ?? MAX_QUEUED_MESSAGES, waitingCount: MAX_WAITING_MESSAGES, waitingBytes: MAX_WAITING_BYTES });
-    this.reassembler = new FragmentReassembler(opts.reassembly);
+    this.reassembler = new FragmentReassembler(opts.reassembly, opts.now);
     this.keyNeedsApproval = opts.keyNeedsApproval;
   }
 
@@ -141,11 +145,15 @@ export class OtrConversation {
    * output is returned: send it), so nothing typed afterwards can go out in
    * plaintext to a peer who thinks it is private, and nothing held waits forever.
    */
-  setPolicy(policy: Policy): OtrOutput {
+  setPolicy(policy: Policy, v3Only: boolean = this.v3OnlySetting): OtrOutput {
+    const flags = policyFlags(policy, { v3Only });
     const engaged = this.state !== 'plaintext' || this.queue.length > 0 || this.akePendingSince !== undefined;
-    const out = policy === 'never' && engaged ? this.end() : emptyOutput();
+    // Likewise a version 2 conversation once v2 is refused: its messages could no longer be read.
+    const v2Private = [...this.sessions.values()].some((s) => s.state.kind !== 'plaintext' && s.state.version === 2);
+    const out = (!otrEnabled(flags) && engaged) || (!flags.allowV2 && v2Private) ? this.end() : emptyOutput();
     this.policyName = policy;
-    this.flags = policyFlags(policy);
+    this.v3OnlySetting = v3Only;
+    this.flags = flags;
     return out;
   }
 
@@ -377,6 +385,7 @@ export class OtrConversation {
   poll(): OtrOutput {
     const out = emptyOutput();
     this.expireQueue(out);
+    this.reassembler.expire();
     return out;
   }
 
