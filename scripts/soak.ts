@@ -155,6 +155,18 @@ interface SentRecord {
   id?: string;
 }
 
+/** A message newly in the receiver's chat: in which of its app processes (counted from 1), under which id, when (s into the run). */
+interface Appearance {
+  incarnation: number;
+  id: string;
+  /** It came with the snapshot of a restarted app (from its history), not as a live event. */
+  restored: boolean;
+  atS: number;
+}
+
+const runStarted = performance.now();
+const secondsIntoRun = () => Math.round((performance.now() - runStarted) / 100) / 10;
+
 interface Side {
   name: UserName;
   jid: string;
@@ -169,12 +181,17 @@ interface Side {
   chat: ChatMessage[];
   incarnation: number;
   /** Per marker of an incoming message: how often it appeared as new in the chat, and under which ids. */
-  appearances: Map<string, { incarnation: number; id: string; restored: boolean }[]>;
+  appearances: Map<string, Appearance[]>;
   seenIds: Map<string, Set<string>>;
   /** Markers of our own messages the UI showed at any time (accepted), with their ids. */
   ownShown: Map<string, string>;
   /** Waiters woken on every change. */
   wake: Set<() => void>;
+  /** Set while the harness itself kills or stops the app; any other exit is a crash. */
+  expectingExit: boolean;
+  crashes: number;
+  /** A crashed app being started again (as the user would). */
+  relaunching?: Promise<void>;
 }
 
 const MARKER = /\[soak:([0-9a-z]+):(plain|private):(alice|bob):(\d{6})\]/;
@@ -191,7 +208,7 @@ function applyMessage(side: Side, message: ChatMessage): void {
 }
 
 function noteAppearance(side: Side, marker: string, id: string, restored: boolean): void {
-  (side.appearances.get(marker) ?? side.appearances.set(marker, []).get(marker)!).push({ incarnation: side.incarnation, id, restored });
+  (side.appearances.get(marker) ?? side.appearances.set(marker, []).get(marker)!).push({ incarnation: side.incarnation, id, restored, atS: secondsIntoRun() });
   (side.seenIds.get(marker) ?? side.seenIds.set(marker, new Set()).get(marker)!).add(id);
 }
 
@@ -251,7 +268,7 @@ export interface DirectionResult {
   /** Each lost message: its sequence number and the sender's final state. */
   lostDetails: { seq: number; senderState: string }[];
   /** Each message shown more than once: when (the receiver's app process, counted from 1) and under which id. */
-  duplicatedDetails: { seq: number; shown: { incarnation: number; id: string; restored: boolean }[] }[];
+  duplicatedDetails: { seq: number; shown: Appearance[] }[];
   outOfOrder: number;
   leaks: number;
   manualResends: number;
@@ -265,6 +282,8 @@ export interface DirectionResult {
 export interface SoakReport {
   options: Omit<Options, 'json'>;
   faultsInjected: Record<FaultKind, number>;
+  /** How often each app exited by itself (it was started again each time). */
+  appCrashes: Record<UserName, number>;
   results: DirectionResult[];
   totals: Pick<DirectionResult, 'sent' | 'shownOnce' | 'duplicated' | 'lost' | 'outOfOrder' | 'leaks' | 'manualResends' | 'refused' | 'unconfirmed' | 'goneAfterRestart'>;
   /** Every count that must be zero is zero, and everything sent was shown exactly once. */
@@ -315,8 +334,11 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       seenIds: new Map(),
       ownShown: new Map(),
       wake: new Set(),
+      expectingExit: false,
+      crashes: 0,
     };
     cleanups.push(async () => {
+      sides[name].expectingExit = true;
       await sides[name].app?.stop();
     });
   }
@@ -334,8 +356,16 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       onEvent: (name, payload) => (queue ? queue.push([name, payload]) : applyEvent(side, name, payload)),
       onExit: () => {
         for (const wake of [...side.wake]) wake();
+        if (side.expectingExit) return;
+        // Not our doing: a crash. Report it, and start the app again as the user would.
+        side.crashes++;
+        progress(`  ${side.name}'s app exited by itself at ${secondsIntoRun()} s; its last output:\n${app.output().slice(-3_000)}`);
+        side.relaunching = launch(side)
+          .catch((error: Error) => progress(`  ${side.name}'s app could not be started again: ${error.message}`))
+          .finally(() => (side.relaunching = undefined));
       },
     });
+    const app = side.app;
     // As the renderer does: events that came before the snapshot are replayed after it.
     const snapshot = await side.app.call<Snapshot>('getSnapshot', {});
     side.account = snapshot.accounts.find((a) => a.jid === side.jid) ?? snapshot.accounts[0];
@@ -445,6 +475,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
         faultsStarted++;
         for (const side of both) for (const wake of [...side.wake]) wake();
         const t0 = performance.now();
+        const startedAtS = secondsIntoRun();
         const victim = sides[fault.side];
         if (fault.kind === 'restart') {
           await server.stop();
@@ -459,6 +490,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
         } else {
           // A burst from the victim, and its app killed in the middle of it.
           paused[victim.name] = true;
+          victim.expectingExit = true;
           const burst = Math.min(BURST, total - attempts[victim.name]);
           const killAt = BURST_SPACING_MS * (1 + random() * Math.max(1, burst - 2));
           const killed = sleep(killAt).then(() => victim.app!.kill());
@@ -467,11 +499,14 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
             await sleep(BURST_SPACING_MS);
           }
           await killed;
-          await launch(victim);
+          victim.expectingExit = false;
+          await (victim.relaunching ?? launch(victim));
           paused[victim.name] = false;
         }
         faultsInjected[fault.kind]++;
-        progress(`  ${mode}: fault ${k + 1}/${schedule.length} ${fault.kind}${fault.kind === 'cut' || fault.kind === 'kill' ? ` (${fault.side})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s; sent ${attempts.alice}/${attempts.bob}`);
+        progress(
+          `  ${mode}: fault ${k + 1}/${schedule.length} ${fault.kind}${fault.kind === 'cut' || fault.kind === 'kill' ? ` (${fault.side})` : ''} at ${startedAtS} s, took ${((performance.now() - t0) / 1000).toFixed(1)} s; sent alice ${attempts.alice}, bob ${attempts.bob}`,
+        );
         await recover(fault.kind);
       }
     };
@@ -572,10 +607,12 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
   return {
     options: shownOptions,
     faultsInjected,
+    appCrashes: { alice: sides.alice.crashes, bob: sides.bob.crashes },
     results,
     totals,
     clean:
       totals.shownOnce === totals.sent &&
+      sides.alice.crashes + sides.bob.crashes === 0 &&
       totals.duplicated + totals.lost + totals.outOfOrder + totals.leaks + totals.manualResends + totals.refused === 0,
     seconds: (performance.now() - started) / 1000,
   };
@@ -630,11 +667,12 @@ function printTable(report: SoakReport): void {
     }
     for (const d of r.duplicatedDetails.slice(0, 12)) {
       const ids = new Set(d.shown.map((a) => a.id));
-      const how = d.shown.map((a) => `app run ${a.incarnation}${a.restored ? ' (from its history)' : ''}`).join(', ');
+      const how = d.shown.map((a) => `app run ${a.incarnation} at ${a.atS} s${a.restored ? ' (from its history)' : ''}`).join(', ');
       console.log(`doubled ${r.mode} ${r.from}→${r.to} #${d.seq}: shown in ${how}, ${ids.size === 1 ? 'same id' : `${ids.size} different ids`}`);
     }
     console.log(`sender's final states, ${r.mode} ${r.from}→${r.to}: ${Object.entries(r.senderStates).map(([s, n]) => `${s} ${n}`).join(', ')}`);
   }
+  if (report.appCrashes.alice + report.appCrashes.bob > 0) console.log(`Apps that exited by themselves (and were started again): alice ${report.appCrashes.alice}, bob ${report.appCrashes.bob}.`);
   const f = report.faultsInjected;
   console.log(
     `Faults injected per run: ${f.restart} server restarts, ${f.cut} connection cuts, ${f.freeze} server freezes, ${f.kill} app kills (SIGKILL during a burst). ` +

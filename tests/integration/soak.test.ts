@@ -71,6 +71,7 @@ test('soak: under server restarts, cuts, freezes and SIGKILLs every accepted mes
   // The faults really happened (per mode: 1 restart, 2 cuts, 1 freeze, 2 kills).
   assert.deepEqual(report.faultsInjected, { restart: 2, cut: 4, freeze: 2, kill: 4 });
   assert.equal(report.results.length, 4, 'plaintext and private, both directions');
+  assert.deepEqual(report.appCrashes, { alice: 0, bob: 0 }, 'no app exited by itself');
 
   for (const r of report.results) {
     const where = `${r.mode} ${r.from}→${r.to}`;
