@@ -162,6 +162,8 @@ interface Appearance {
   /** It came with the snapshot of a restarted app (from its history), not as a live event. */
   restored: boolean;
   atS: number;
+  /** The message's own time (as the chat orders it). */
+  timestamp: number;
 }
 
 const runStarted = performance.now();
@@ -201,14 +203,14 @@ function applyMessage(side: Side, message: ChatMessage): void {
   const marker = MARKER.exec(message.body)?.[0];
   if (marker && message.direction === 'in') {
     const isNew = !side.chat.some((m) => m.id === message.id);
-    if (isNew) noteAppearance(side, marker, message.id, false);
+    if (isNew) noteAppearance(side, marker, message, false);
   }
   if (marker && message.direction === 'out' && !side.ownShown.has(marker)) side.ownShown.set(marker, message.id);
   side.chat = upsertMessage(side.chat, message);
 }
 
-function noteAppearance(side: Side, marker: string, id: string, restored: boolean): void {
-  (side.appearances.get(marker) ?? side.appearances.set(marker, []).get(marker)!).push({ incarnation: side.incarnation, id, restored, atS: secondsIntoRun() });
+function noteAppearance(side: Side, marker: string, { id, timestamp }: ChatMessage, restored: boolean): void {
+  (side.appearances.get(marker) ?? side.appearances.set(marker, []).get(marker)!).push({ incarnation: side.incarnation, id, restored, atS: secondsIntoRun(), timestamp });
   (side.seenIds.get(marker) ?? side.seenIds.set(marker, new Set()).get(marker)!).add(id);
 }
 
@@ -374,7 +376,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
     for (const message of snapshot.chats[side.accountId]?.[side.peerJid] ?? []) {
       const marker = MARKER.exec(message.body)?.[0];
       // Restored from the history: new to the user only if never shown before.
-      if (marker && message.direction === 'in' && !side.seenIds.get(marker)?.has(message.id)) noteAppearance(side, marker, message.id, true);
+      if (marker && message.direction === 'in' && !side.seenIds.get(marker)?.has(message.id)) noteAppearance(side, marker, message, true);
       if (marker && message.direction === 'out' && !side.ownShown.has(marker)) side.ownShown.set(marker, message.id);
       side.chat = upsertMessage(side.chat, message);
     }
@@ -547,6 +549,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       for (const r of sent) senderStates[stateAtSender(r)] = (senderStates[stateAtSender(r)] ?? 0) + 1;
       const shown = (r: SentRecord) => receiver.appearances.get(r.marker)?.length ?? 0;
       const lostOnes = sent.filter((r) => shown(r) === 0);
+      const oldestInChat = receiver.chat[0]?.timestamp ?? Infinity;
       const inFinalChat = new Set(receiver.chat.filter((m) => m.direction === 'in').map((m) => MARKER.exec(m.body)?.[0]));
       // Order: the receiver's chat as it is now, this direction's messages, each once.
       const seqs: number[] = [];
@@ -573,7 +576,8 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
         manualResends: sent.filter((r) => stateAtSender(r) === 'failed').length,
         refused: mine.filter((r) => r.refused !== undefined).length,
         unconfirmed: mine.length - sent.length - mine.filter((r) => r.refused !== undefined && !accepted(r)).length,
-        goneAfterRestart: sent.filter((r) => shown(r) > 0 && !inFinalChat.has(r.marker)).length,
+        // Not counted: what the chat dropped for its size (it keeps the newest 2,000 messages per contact).
+        goneAfterRestart: sent.filter((r) => shown(r) > 0 && !inFinalChat.has(r.marker) && receiver.appearances.get(r.marker)![0]!.timestamp >= oldestInChat).length,
         senderStates,
       });
     }
