@@ -131,7 +131,7 @@ function seeded(seed: number): () => number {
 }
 
 /** The faults of a plan in the order they run: each kind spread evenly, sides alternating. */
-function faultSchedule(counts: Record<FaultKind, number>): { kind: FaultKind; side: UserName }[] {
+export function faultSchedule(counts: Record<FaultKind, number>): { kind: FaultKind; side: UserName }[] {
   const slots: { at: number; kind: FaultKind; side: UserName }[] = [];
   for (const kind of ['kill', 'restart', 'cut', 'freeze'] as const) {
     for (let i = 0; i < counts[kind]; i++) slots.push({ at: (i + 0.5) / counts[kind], kind, side: i % 2 === 0 ? 'alice' : 'bob' });
@@ -156,7 +156,7 @@ interface SentRecord {
 }
 
 /** A message newly in the receiver's chat: in which of its app processes (counted from 1), under which id, when (s into the run). */
-interface Appearance {
+export interface Appearance {
   incarnation: number;
   id: string;
   /** It came with the snapshot of a restarted app (from its history), not as a live event. */
@@ -169,7 +169,25 @@ interface Appearance {
 const runStarted = performance.now();
 const secondsIntoRun = () => Math.round((performance.now() - runStarted) / 100) / 10;
 
-interface Side {
+/** What the accounting of one side's chat needs (the harness's Side has more). */
+export interface ChatSide {
+  peerJid: string;
+  /** The chat with the peer as the UI shows it now (the current app process: snapshot, then events). */
+  chat: ChatMessage[];
+  /** Which app process this is, counted from 1 (each start, also after a kill, is a new one). */
+  incarnation: number;
+  /** Per marker of an incoming message: each time it appeared as new in the chat. */
+  appearances: Map<string, Appearance[]>;
+  seenIds: Map<string, Set<string>>;
+  /** Markers of our own messages the UI showed at any time (accepted), with their ids. */
+  ownShown: Map<string, string>;
+}
+
+export function newChatSide(peerJid: string): ChatSide {
+  return { peerJid, chat: [], incarnation: 0, appearances: new Map(), seenIds: new Map(), ownShown: new Map() };
+}
+
+interface Side extends ChatSide {
   name: UserName;
   jid: string;
   peerJid: string;
@@ -179,14 +197,6 @@ interface Side {
   accountId: string;
   account: AccountView | undefined;
   peer: Contact | undefined;
-  /** The chat with the peer as the UI shows it now (the current app process: snapshot, then events). */
-  chat: ChatMessage[];
-  incarnation: number;
-  /** Per marker of an incoming message: how often it appeared as new in the chat, and under which ids. */
-  appearances: Map<string, Appearance[]>;
-  seenIds: Map<string, Set<string>>;
-  /** Markers of our own messages the UI showed at any time (accepted), with their ids. */
-  ownShown: Map<string, string>;
   /** Waiters woken on every change. */
   wake: Set<() => void>;
   /** Set while the harness itself kills or stops the app; any other exit is a crash. */
@@ -198,7 +208,13 @@ interface Side {
 
 const MARKER = /\[soak:([0-9a-z]+):(plain|private):(alice|bob):(\d{6})\]/;
 
-function applyMessage(side: Side, message: ChatMessage): void {
+/** The unique part of a message's text: the run, the mode, the sender and the sender's sequence number. */
+export function markerOf(runId: string, mode: ModeName, from: UserName, seq: number): string {
+  return `[soak:${runId}:${mode}:${from}:${String(seq).padStart(6, '0')}]`;
+}
+
+/** A live messageUpserted of the chat: an incoming message whose id the chat does not hold is new to the user (again, after a restart that lost it). */
+export function applyMessage(side: ChatSide, message: ChatMessage): void {
   if (message.peer !== side.peerJid) return;
   const marker = MARKER.exec(message.body)?.[0];
   if (marker && message.direction === 'in') {
@@ -209,7 +225,19 @@ function applyMessage(side: Side, message: ChatMessage): void {
   side.chat = upsertMessage(side.chat, message);
 }
 
-function noteAppearance(side: Side, marker: string, { id, timestamp }: ChatMessage, restored: boolean): void {
+/** A (re)started app's chat from its snapshot: what it restored from its history is new to the user only if never shown before. */
+export function restoreChat(side: ChatSide, messages: readonly ChatMessage[]): void {
+  side.incarnation++;
+  side.chat = [];
+  for (const message of messages) {
+    const marker = MARKER.exec(message.body)?.[0];
+    if (marker && message.direction === 'in' && !side.seenIds.get(marker)?.has(message.id)) noteAppearance(side, marker, message, true);
+    if (marker && message.direction === 'out' && !side.ownShown.has(marker)) side.ownShown.set(marker, message.id);
+    side.chat = upsertMessage(side.chat, message);
+  }
+}
+
+function noteAppearance(side: ChatSide, marker: string, { id, timestamp }: ChatMessage, restored: boolean): void {
   (side.appearances.get(marker) ?? side.appearances.set(marker, []).get(marker)!).push({ incarnation: side.incarnation, id, restored, atS: secondsIntoRun(), timestamp });
   (side.seenIds.get(marker) ?? side.seenIds.set(marker, new Set()).get(marker)!).add(id);
 }
@@ -347,8 +375,6 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
 
   /** Starts (or starts again, on the same profile) a side's app and loads what its UI would show. */
   const launch = async (side: Side): Promise<void> => {
-    side.incarnation++;
-    side.chat = [];
     let queue: [EventName, unknown][] | null = [];
     side.app = await startHostedApp({
       caFile: server.ca.caCertFile,
@@ -373,13 +399,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
     side.account = snapshot.accounts.find((a) => a.jid === side.jid) ?? snapshot.accounts[0];
     if (side.account) side.accountId = side.account.id;
     side.peer = snapshot.rosters[side.accountId]?.find((c) => c.jid === side.peerJid);
-    for (const message of snapshot.chats[side.accountId]?.[side.peerJid] ?? []) {
-      const marker = MARKER.exec(message.body)?.[0];
-      // Restored from the history: new to the user only if never shown before.
-      if (marker && message.direction === 'in' && !side.seenIds.get(marker)?.has(message.id)) noteAppearance(side, marker, message, true);
-      if (marker && message.direction === 'out' && !side.ownShown.has(marker)) side.ownShown.set(marker, message.id);
-      side.chat = upsertMessage(side.chat, message);
-    }
+    restoreChat(side, snapshot.chats[side.accountId]?.[side.peerJid] ?? []);
     const pending = queue;
     queue = null;
     for (const [name, payload] of pending) applyEvent(side, name, payload);
@@ -428,7 +448,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
 
     const send = (side: Side): void => {
       const seq = attempts[side.name]++;
-      const marker = `[soak:${runId}:${mode}:${side.name}:${String(seq).padStart(6, '0')}]`;
+      const marker = markerOf(runId, mode, side.name, seq);
       const record: SentRecord = { mode, from: side.name, seq, marker, answered: false };
       records.set(marker, record);
       const body = `${marker} ${mode === 'private' ? 'private' : 'plain'} message ${seq} from ${side.name}`;
@@ -623,7 +643,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
 }
 
 /** Length of the longest strictly increasing subsequence (patience sorting). */
-function longestIncreasing(values: readonly number[]): number {
+export function longestIncreasing(values: readonly number[]): number {
   const tails: number[] = [];
   for (const v of values) {
     let lo = 0;
