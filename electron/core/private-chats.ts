@@ -13,6 +13,7 @@
  * - When the peer's resource goes offline, the private conversation ends,
  *   visibly.
  */
+import { randomUUID } from 'node:crypto';
 import { bareJid } from './xmpp/stanzas.js';
 import type { DsaPrivateKey } from './otr/dsa.js';
 import type { RandomSource } from './otr/random.js';
@@ -57,10 +58,23 @@ export interface PrivateChatsDeps {
    */
   transmit(to: string, body: string, kind: 'otr' | 'plain', id: string | undefined): Promise<void>;
   show(peer: string, message: IncomingText): void;
-  /** A notice in the chat: `text` in English (kept in history), `notice` says which, for the UI's own words. */
-  notice(peer: string, text: string, notice?: { kind: NoticeKind; detail?: string }): void;
-  messageState(peer: string, id: string, state: 'sent' | 'waiting' | 'failed', error?: string): void;
+  /**
+   * A notice in the chat: `text` in English, `notice` says which, for the UI's own words. `private`: it
+   * comes from inside the private conversation (an SMP question, its result): kept like a private message.
+   */
+  notice(peer: string, text: string, notice?: { kind: NoticeKind; detail?: string }, options?: { private: true }): void;
+  /**
+   * Our message `id` changed state. `encrypted` (with 'sent'): whether the engine encrypted it as it
+   * left — the record of whether it went out private, whatever the chat was when it was typed.
+   */
+  messageState(peer: string, id: string, state: 'sent' | 'waiting' | 'failed', error?: string, encrypted?: boolean): void;
   privacyChanged(peer: string): void;
+  /**
+   * Whether `peer` is a contact (in the roster). A stranger's OTR offers get no answer until the user
+   * writes to them or starts a private conversation (as receipts: nothing tells a stranger we are here).
+   * Absent: everyone is answered.
+   */
+  isContact?(peer: string): boolean;
   /** Whether a private conversation's fingerprint is verified (the trust store decides). */
   isVerified?(peer: string, fingerprint: string): boolean;
   /** Records the fingerprint of a new private conversation (first seen / last used). */
@@ -95,8 +109,12 @@ interface PeerState {
   expectsPrivacy: boolean;
   /** A new key of the contact that waits for the user (nothing is sent with it until then). */
   keyWarning: { fingerprint: string; changedFromVerified: boolean } | undefined;
+  /** The user wrote to the peer or started a private conversation: the peer's OTR offers are answered even if a stranger. */
+  userActed: boolean;
   /** Authentication in progress or its last result, for the UI. */
   smp: SmpView | undefined;
+  /** The open request of the contact: its id in SmpView, and the engine's number for it. */
+  smpRequest: { id: string; engineRequest: number } | undefined;
 }
 
 const OTR_PREFIX = '?OTR';
@@ -118,6 +136,7 @@ export class PrivateChats {
    */
   send(peer: string, id: string, text: string, { requirePrivate = false }: { requirePrivate?: boolean } = {}): Promise<void> {
     return this.serialize(peer, async (state) => {
+      state.userActed = true;
       if (requirePrivate && this.deps.policyFor(peer) === 'never') {
         this.deps.messageState(peer, id, 'failed', 'Not sent: this message was written in a private conversation, and private conversations are now turned off for this contact.');
         return;
@@ -138,7 +157,9 @@ export class PrivateChats {
       const held = state.held.some((h) => h.id === id);
       const delivered = await this.deliver(peer, state, out, undefined, held ? undefined : id);
       if (!failed && !state.held.some((h) => h.id === id)) {
-        this.deps.messageState(peer, id, delivered ? 'sent' : 'failed', delivered ? undefined : 'The connection was lost before the message went out.');
+        const encrypted = out.events.some((e) => e.type === 'encrypted-sent');
+        if (delivered) this.deps.messageState(peer, id, 'sent', undefined, encrypted);
+        else this.deps.messageState(peer, id, 'failed', 'The connection was lost before the message went out.');
       }
     });
   }
@@ -173,12 +194,16 @@ export class PrivateChats {
     });
   }
 
-  /** Answer the contact's request. */
-  respondSmp(peer: string, secret: string): Promise<void> {
+  /** Answer the contact's request `requestId` (the one the user read), never another. */
+  respondSmp(peer: string, requestId: string, secret: string): Promise<void> {
     return this.serialize(peer, async (state) => {
       const asked = state.smp?.phase === 'asked' ? state.smp : undefined;
       if (!asked || state.conversation.state !== 'encrypted') throw notPrivate('There is no authentication request to answer.');
-      const out = state.conversation.respondSmp(secret);
+      const request = state.smpRequest;
+      if (asked.id !== requestId || request?.id !== requestId) {
+        throw notPrivate('The authentication request changed before you answered; nothing was sent. Read the new request, then answer it.');
+      }
+      const out = state.conversation.respondSmp(secret, undefined, request.engineRequest);
       if (out.events.some((e) => e.type === 'smp-progress')) {
         state.smp = { phase: 'running', weStarted: false, step: 2, ...(asked?.question !== undefined ? { question: asked.question } : {}) };
       }
@@ -233,6 +258,7 @@ export class PrivateChats {
 
   start(peer: string): Promise<void> {
     return this.serialize(peer, async (state) => {
+      state.userActed = true;
       await this.deliver(peer, state, state.conversation.startPrivate(), undefined);
     });
   }
@@ -372,12 +398,15 @@ export class PrivateChats {
             random: this.deps.random,
             now: this.deps.now,
             keyNeedsApproval: (fp) => this.deps.newKey?.(peer, fp).needsApproval ?? false,
+            answersPeer: () => made.userActed || (this.deps.isContact?.(peer) ?? true),
           }),
           resource: undefined,
           held: [],
           expectsPrivacy: false,
           keyWarning: undefined,
+          userActed: false,
           smp: undefined,
+          smpRequest: undefined,
         };
         this.settled.set(peer, made);
         return made;
@@ -454,7 +483,8 @@ export class PrivateChats {
         }
         case 'queued-sent': {
           const index = state.held.findIndex((h) => h.text === event.text);
-          if (index >= 0) this.deps.messageState(peer, state.held.splice(index, 1)[0]!.id, 'sent');
+          // Held messages leave only through the private conversation (queued-sent: encrypted now).
+          if (index >= 0) this.deps.messageState(peer, state.held.splice(index, 1)[0]!.id, 'sent', undefined, true);
           break;
         }
         case 'key-approval-needed': {
@@ -470,15 +500,19 @@ export class PrivateChats {
           this.deps.privacyChanged(peer);
           break;
         }
-        case 'smp-request':
-          state.smp = { phase: 'asked', ...(event.question !== undefined ? { question: event.question } : {}) };
+        case 'smp-request': {
+          const id = randomUUID();
+          state.smp = { phase: 'asked', id, ...(event.question !== undefined ? { question: event.question } : {}) };
+          state.smpRequest = { id, engineRequest: event.request };
           this.deps.notice(
             peer,
             event.question !== undefined ? `${peer} wants to authenticate you and asks: “${event.question}”` : `${peer} wants to authenticate you with a secret you both know.`,
             event.question !== undefined ? { kind: 'smp-question', detail: event.question } : { kind: 'smp-secret' },
+            { private: true },
           );
           this.deps.privacyChanged(peer);
           break;
+        }
         case 'smp-progress':
           if (state.smp?.phase === 'running') state.smp = { ...state.smp, step: event.step };
           this.deps.privacyChanged(peer);
@@ -487,17 +521,28 @@ export class PrivateChats {
           this.smpFinished(peer, state, event.success, event.weVerifiedThem, event.fingerprint);
           break;
         case 'smp-aborted':
-          if (state.smp && (state.smp.phase === 'running' || state.smp.phase === 'asked')) {
+          if (event.replaced) {
+            state.smp = { phase: 'aborted', byPeer: true, replaced: true };
+            this.deps.notice(
+              peer,
+              `${peer} sent a new authentication request before you answered the first one; both were cancelled. If ${peer} asks again, you will be asked again.`,
+              { kind: 'smp-replaced' },
+              { private: true },
+            );
+          } else if (state.smp && (state.smp.phase === 'running' || state.smp.phase === 'asked')) {
             state.smp = { phase: 'aborted', byPeer: event.byPeer };
-            this.deps.notice(peer, event.byPeer ? `${peer} cancelled the authentication.` : 'The authentication was cancelled.', {
-              kind: event.byPeer ? 'smp-cancelled-by-peer' : 'smp-cancelled',
-            });
+            this.deps.notice(
+              peer,
+              event.byPeer ? `${peer} cancelled the authentication.` : 'The authentication was cancelled.',
+              { kind: event.byPeer ? 'smp-cancelled-by-peer' : 'smp-cancelled' },
+              { private: true },
+            );
           }
           this.deps.privacyChanged(peer);
           break;
         case 'smp-error':
           state.smp = { phase: 'error', message: event.message };
-          this.deps.notice(peer, `The authentication did not work: ${event.message}.`, { kind: 'smp-error', detail: event.message });
+          this.deps.notice(peer, `The authentication did not work: ${event.message}.`, { kind: 'smp-error', detail: event.message }, { private: true });
           this.deps.privacyChanged(peer);
           break;
         case 'finished':
@@ -542,10 +587,12 @@ export class PrivateChats {
           : `Authentication succeeded: ${peer} has verified you. You have not verified ${peer} yet; ask a question back to do so.`
         : `Authentication failed: the answers did not match. ${peer} is not verified.`,
       { kind: success ? (weVerifiedThem ? 'smp-verified' : 'smp-verified-by-them') : 'smp-failed' },
+      { private: true },
     );
     const change = success ? (weVerifiedThem ? 'verify' : undefined) : wouldVerify ? 'clear' : undefined;
-    // The proof was about the key that waits for acceptance: nothing more to accept.
-    if (change === 'verify' && state.keyWarning && normalize(state.keyWarning.fingerprint) === normalize(fingerprint)) {
+    // The proof was about the key that waits for acceptance: nothing more to accept. Only a proof the
+    // user asked for: one the contact started is the contact's move, and never releases what waits.
+    if (change === 'verify' && role.weStarted && state.keyWarning && normalize(state.keyWarning.fingerprint) === normalize(fingerprint)) {
       void this.acceptKey(peer, fingerprint);
     }
     if (!change || !this.deps.smpTrust) {
