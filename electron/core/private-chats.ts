@@ -99,16 +99,24 @@ interface PeerState {
   conversation: OtrConversation;
   /** The full JID the private conversation is with, once the peer's resource is known. */
   resource: string | undefined;
+  /**
+   * The full JID each instance of the peer last wrote from: messages go to the resource of the
+   * instance the engine sends to, which need not be the one heard from last (e.g. its key waits).
+   */
+  resources: Map<number, string>;
   /** Our messages the engine holds until the conversation is private, oldest first. */
-  held: { id: string; text: string }[];
+  held: { id: string }[];
   /**
    * The conversation was private and ended without the user ending it (peer offline, our
    * connection lost): the user still expects privacy, so nothing goes out in plaintext
    * until the user ends the conversation or it is private again.
    */
   expectsPrivacy: boolean;
-  /** A new key of the contact that waits for the user (nothing is sent with it until then). */
-  keyWarning: { fingerprint: string; changedFromVerified: boolean } | undefined;
+  /**
+   * New keys of the contact the engine asked about, by fingerprint: whether another key of theirs
+   * was verified. Which one the user is shown is the engine's (keyAwaitingApproval), never a copy.
+   */
+  newKeys: Map<string, boolean>;
   /** The user wrote to the peer or started a private conversation: the peer's OTR offers are answered even if a stranger. */
   userActed: boolean;
   /** Authentication in progress or its last result, for the UI. */
@@ -137,20 +145,23 @@ export class PrivateChats {
   send(peer: string, id: string, text: string, { requirePrivate = false }: { requirePrivate?: boolean } = {}): Promise<void> {
     return this.serialize(peer, async (state) => {
       state.userActed = true;
+      // Reasons are what follows the UI's "Not sent: ".
       if (requirePrivate && this.deps.policyFor(peer) === 'never') {
-        this.deps.messageState(peer, id, 'failed', 'Not sent: this message was written in a private conversation, and private conversations are now turned off for this contact.');
+        this.deps.messageState(peer, id, 'failed', 'this message was written in a private conversation, and private conversations are now turned off for this contact.');
         return;
       }
       if (!requirePrivate && state.expectsPrivacy && state.conversation.state !== 'encrypted') {
-        this.deps.messageState(peer, id, 'failed', 'Not sent: the private conversation has ended, and this message will not go out unencrypted. Send it again once the conversation is private, or end the private conversation to send it in plaintext.');
+        this.deps.messageState(peer, id, 'failed', 'the private conversation has ended, and this message will not go out unencrypted. Send it again once the conversation is private, or end the private conversation to send it in plaintext.');
         return;
       }
-      const out = state.conversation.sendText(text, { requirePrivate });
-      const failed = out.events.find((e) => e.type === 'send-failed');
+      const out = state.conversation.sendText(text, { requirePrivate, id });
+      // Events about this message carry its id; others in the same output (held ones that timed out) are theirs.
+      const failed = out.events.find((e) => e.type === 'send-failed' && e.id === id);
       if (failed?.type === 'send-failed') {
+        // Reported here; handleEvents (failHeld) would not find it among the held ones anyway.
         this.deps.messageState(peer, id, 'failed', failed.reason);
-      } else if (out.events.some((e) => e.type === 'queued')) {
-        state.held.push({ id, text });
+      } else if (out.events.some((e) => e.type === 'queued' && e.id === id)) {
+        state.held.push({ id });
         this.deps.messageState(peer, id, 'waiting');
       }
       // A held message gets its id on the stanza that finally carries it (queued-sent), not on the query.
@@ -171,6 +182,12 @@ export class PrivateChats {
     return this.serialize(peer, async (state) => {
       if (body.includes(OTR_PREFIX) && from !== peer) state.resource = from;
       const out = state.conversation.receive(body);
+      const instance = state.conversation.lastSenderInstance;
+      if (instance !== undefined && from !== peer) {
+        state.resources.set(instance, from);
+        // Only instances the engine keeps (it bounds them), so random instance tags cannot grow this.
+        for (const known of state.resources.keys()) if (!state.conversation.sessions.has(known)) state.resources.delete(known);
+      }
       // The stanza id names the message it completed (the last one, when fragments end several).
       out.display.forEach((d, i) =>
         this.deps.show(peer, { ...stanza, id: i === out.display.length - 1 ? stanza.id : undefined, text: d.text, encrypted: d.encrypted }),
@@ -229,15 +246,42 @@ export class PrivateChats {
     });
   }
 
-  /** The user accepts the contact's new key `fingerprint` ("XXXXXXXX …"): what waited goes out. */
+  /**
+   * The user accepts the contact's new key `fingerprint` ("XXXXXXXX …"), the one they were shown, unverified:
+   * what waited goes out, and the chat says so. False (nothing approved) if that is not the key waiting now.
+   */
   acceptKey(peer: string, fingerprint: string): Promise<boolean> {
+    return this.approveKey(peer, fingerprint, 'by-user');
+  }
+
+  /**
+   * The user verified or unverified `peer`'s key `fingerprint` ("XXXXXXXX …") by comparing fingerprints, or
+   * forgot a verified one: the chat says so, so that its log never contradicts the header. A key that waited
+   * for acceptance and is verified now needs no acceptance any more (as after an SMP proof).
+   */
+  async trustChangedByUser(peer: string, fingerprint: string, change: 'verified' | 'unverified' | 'forgotten'): Promise<void> {
+    const said = {
+      verified: { text: `You verified ${peer}'s key ${fingerprint} by comparing fingerprints.`, kind: 'verified-by-fingerprint' },
+      unverified: { text: `You marked ${peer}'s key ${fingerprint} as not verified.`, kind: 'unverified-by-fingerprint' },
+      forgotten: { text: `You forgot ${peer}'s verified key ${fingerprint}; it is not verified any more.`, kind: 'key-forgotten' },
+    } as const;
+    this.deps.notice(peer, said[change].text, { kind: said[change].kind, detail: fingerprint });
+    if (change === 'verified') await this.approveKey(peer, fingerprint, 'by-proof');
+    this.deps.privacyChanged(peer);
+  }
+
+  /** The new key `fingerprint` waits no more: what waited goes out. Only the user's acceptance is a notice (a proof has its own). */
+  private approveKey(peer: string, fingerprint: string, how: 'by-user' | 'by-proof'): Promise<boolean> {
     if (!this.peers.has(peer)) return Promise.resolve(false);
     return this.serialize(peer, async (state) => {
-      if (!state.keyWarning || normalize(state.keyWarning.fingerprint) !== normalize(fingerprint)) return false;
-      const accepted = state.keyWarning.fingerprint;
-      state.keyWarning = undefined;
+      const accepted = state.conversation.keyAwaitingApproval;
+      if (!accepted || normalize(accepted) !== normalize(fingerprint)) return false;
+      state.newKeys.delete(accepted);
+      if (how === 'by-user') {
+        this.deps.notice(peer, `You accepted ${peer}'s new key ${accepted} without verifying it.`, { kind: 'key-accepted', detail: accepted });
+      }
       // What waited goes out now; its queued-sent events mark each message sent.
-      await this.deliver(peer, state, state.conversation.approveKey(), undefined);
+      await this.deliver(peer, state, state.conversation.approveKey(accepted), undefined);
       await this.deps.sawFingerprint?.(peer, accepted)?.catch?.(() => undefined);
       this.deps.privacyChanged(peer);
       return true;
@@ -245,15 +289,22 @@ export class PrivateChats {
   }
 
   /** What the UI shows about the conversation's keys and authentication. */
-  details(peer: string): { fingerprint?: string; keyWarning?: PeerState['keyWarning']; smp?: SmpView } {
+  details(peer: string): { fingerprint?: string; keyWarning?: { fingerprint: string; changedFromVerified: boolean }; smp?: SmpView } {
     const state = this.settled.get(peer);
     if (!state) return {};
     const fingerprint = state.conversation.privateSession?.fingerprint;
+    const keyWarning = this.keyWarning(state);
     return {
       ...(fingerprint ? { fingerprint } : {}),
-      ...(state.keyWarning ? { keyWarning: state.keyWarning } : {}),
+      ...(keyWarning ? { keyWarning } : {}),
       ...(state.smp ? { smp: state.smp } : {}),
     };
+  }
+
+  /** The new key messages wait for: the key of the conversation they would go to (as the header shows it). */
+  private keyWarning(state: PeerState): { fingerprint: string; changedFromVerified: boolean } | undefined {
+    const fingerprint = state.conversation.keyAwaitingApproval;
+    return fingerprint ? { fingerprint, changedFromVerified: state.newKeys.get(fingerprint) ?? false } : undefined;
   }
 
   start(peer: string): Promise<void> {
@@ -273,10 +324,21 @@ export class PrivateChats {
     });
   }
 
+  /**
+   * The contact's policy changed. Turned off ('never') during a private conversation: it ends on
+   * both sides (the engine's end goes to the peer, who then sends nothing private), visibly.
+   */
   setPolicy(peer: string): Promise<void> {
     if (!this.peers.has(peer)) return Promise.resolve();
     return this.serialize(peer, async (state) => {
-      state.conversation.setPolicy(this.deps.policyFor(peer));
+      const policy = this.deps.policyFor(peer);
+      const wasPrivate = state.conversation.state !== 'plaintext' || state.expectsPrivacy;
+      const out = state.conversation.setPolicy(policy);
+      if (policy === 'never') state.expectsPrivacy = false;
+      await this.deliver(peer, state, out, undefined);
+      if (policy === 'never' && wasPrivate) {
+        this.deps.notice(peer, 'Private conversations are now turned off for this contact; the private conversation has ended.', { kind: 'ended-otr-off' });
+      }
       this.deps.privacyChanged(peer);
     });
   }
@@ -286,7 +348,7 @@ export class PrivateChats {
     const peer = bareJid(full);
     if (!peer || !this.peers.has(peer)) return Promise.resolve();
     return this.serialize(peer, async (state) => {
-      if (state.resource !== full || state.conversation.state === 'plaintext') return;
+      if (this.resourceOf(state) !== full || state.conversation.state === 'plaintext') return;
       this.endLocally(peer, state);
       this.deps.notice(peer, `${peer} went offline; the private conversation has ended.`, { kind: 'peer-offline' });
     });
@@ -310,18 +372,20 @@ export class PrivateChats {
 
   /**
    * The account's key was replaced (an import): every private conversation made with the old one
-   * ends, telling the peer; the next one is made with the new key.
+   * ends, telling the peer; the next one is made with the new key. A chat that expected privacy
+   * still does (nothing goes out in plaintext) until the user ends it or a new one is private.
    */
   async identityChanged(): Promise<void> {
     const peers = [...this.peers.keys()];
+    const expectingPrivacy = new Set<string>();
     await Promise.all(
       peers.map((peer) =>
         this.serialize(peer, async (state) => {
           const wasPrivate = state.conversation.state === 'encrypted';
+          if (state.conversation.state !== 'plaintext' || state.expectsPrivacy) expectingPrivacy.add(peer);
           const out = state.conversation.end();
           this.failHeld(peer, state, out.events);
           await this.deliver(peer, state, { ...out, events: [] }, undefined);
-          state.expectsPrivacy = false;
           if (wasPrivate) {
             this.deps.notice(peer, 'Your key was replaced; the private conversation has ended. Start a new one to use the new key.', { kind: 'key-replaced' });
           }
@@ -331,15 +395,26 @@ export class PrivateChats {
     for (const peer of peers) {
       this.peers.delete(peer);
       this.settled.delete(peer);
-      this.deps.privacyChanged(peer);
     }
+    // The new conversations (with the new key) are made now, so privacy() never reads "plaintext" in between.
+    await Promise.all(
+      peers.map(async (peer) => {
+        if (expectingPrivacy.has(peer)) await this.state(peer, { expectsPrivacy: true }).catch(() => undefined);
+        this.deps.privacyChanged(peer);
+      }),
+    );
   }
 
-  /** Our own connection ended: every private conversation is over. */
+  /**
+   * Our own connection ended: every private conversation is over. The chat says that it was our
+   * connection, not the contact, that went away (their presence is unknown now, not offline).
+   */
   disconnected(): Promise<void> {
     const ended = [...this.peers.keys()].map((peer) =>
       this.serialize(peer, async (state) => {
+        const wasPrivate = state.conversation.state === 'encrypted';
         if (state.conversation.state !== 'plaintext') this.endLocally(peer, state);
+        if (wasPrivate) this.deps.notice(peer, 'You went offline; the private conversation has ended.', { kind: 'own-offline' });
       }).catch(() => undefined),
     );
     return Promise.all(ended).then(() => undefined);
@@ -363,6 +438,12 @@ export class PrivateChats {
     return this.deps.isVerified?.(peer, session.fingerprint) ? 'private-verified' : 'private';
   }
 
+  /** The full JID of the peer instance messages go to (the engine's choice), else the one heard from last. */
+  private resourceOf(state: PeerState): string | undefined {
+    const target = state.conversation.current();
+    return (target && state.resources.get(target.instance)) ?? state.resource;
+  }
+
   /** Peer states already made (privacy() must answer synchronously). */
   private readonly settled = new Map<string, PeerState>();
 
@@ -370,6 +451,7 @@ export class PrivateChats {
     const out = state.conversation.end(); // what it would send goes nowhere: the resource is gone
     this.failHeld(peer, state, out.events);
     state.resource = undefined;
+    state.resources.clear();
     this.deps.privacyChanged(peer);
   }
 
@@ -383,7 +465,7 @@ export class PrivateChats {
     return next;
   }
 
-  private state(peer: string): Promise<PeerState> {
+  private state(peer: string, initial: { expectsPrivacy?: boolean } = {}): Promise<PeerState> {
     let state = this.peers.get(peer);
     if (!state) {
       state = this.deps.identities.identity(this.deps.account).then((identity) => {
@@ -401,9 +483,10 @@ export class PrivateChats {
             answersPeer: () => made.userActed || (this.deps.isContact?.(peer) ?? true),
           }),
           resource: undefined,
+          resources: new Map(),
           held: [],
-          expectsPrivacy: false,
-          keyWarning: undefined,
+          expectsPrivacy: initial.expectsPrivacy ?? false,
+          newKeys: new Map(),
           userActed: false,
           smp: undefined,
           smpRequest: undefined,
@@ -430,7 +513,7 @@ export class PrivateChats {
     let delivered = true;
     for (const [i, body] of out.send.entries()) {
       const otr = body.startsWith(OTR_PREFIX) && !/^\?OTRv?\d*\?/.test(body);
-      const to = otr ? (replyTo ?? state.resource ?? peer) : peer;
+      const to = otr ? (replyTo ?? this.resourceOf(state) ?? peer) : peer;
       try {
         await this.deps.transmit(to, body, otr ? 'otr' : 'plain', heldIds.get(i) ?? (i === out.send.length - 1 ? messageId : undefined));
       } catch {
@@ -446,18 +529,21 @@ export class PrivateChats {
    */
   private heldStanzaIds(state: PeerState, out: OtrOutput): Map<number, string> {
     const ids = new Map<number, string>();
-    const taken = new Set<string>();
     for (const event of out.events) {
-      if (event.type !== 'queued-sent') continue;
-      const held = state.held.find((h) => h.text === event.text && !taken.has(h.id));
-      if (!held) continue;
-      taken.add(held.id);
-      ids.set(event.lastSend, held.id);
+      if (event.type === 'queued-sent' && event.id !== undefined && state.held.some((h) => h.id === event.id)) ids.set(event.lastSend, event.id);
     }
     return ids;
   }
 
   private handleEvents(peer: string, state: PeerState, events: OtrEvent[]): void {
+    // First what the engine asks about new keys: the banner reads it (via privacyChanged) from the first event on.
+    for (const event of events) {
+      if (event.type !== 'key-approval-needed') continue;
+      const { changedFromVerified } = this.deps.newKey?.(peer, event.fingerprint) ?? { changedFromVerified: false };
+      state.newKeys.set(event.fingerprint, changedFromVerified || (state.newKeys.get(event.fingerprint) ?? false));
+      // A finished authentication was about the old key: its "verified" must not stay beside this warning.
+      if (state.smp && state.smp.phase !== 'running' && state.smp.phase !== 'asked') state.smp = undefined;
+    }
     for (const event of events) {
       switch (event.type) {
         case 'private': {
@@ -472,9 +558,8 @@ export class PrivateChats {
             { kind: event.refreshed ? 'private-refreshed' : verified ? 'private-started-verified' : 'private-started-unverified' },
           );
           state.expectsPrivacy = true;
-          const waitsForUser = events.some((e) => e.type === 'key-approval-needed');
+          const waitsForUser = events.some((e) => e.type === 'key-approval-needed' && e.instance === event.instance);
           if (!waitsForUser) {
-            if (state.keyWarning && !event.refreshed) state.keyWarning = undefined;
             void this.deps.sawFingerprint?.(peer, event.fingerprint)?.catch?.(() => undefined);
             // The engine sends what it held in this same output: each one's queued-sent event follows.
           }
@@ -482,14 +567,13 @@ export class PrivateChats {
           break;
         }
         case 'queued-sent': {
-          const index = state.held.findIndex((h) => h.text === event.text);
+          const index = state.held.findIndex((h) => h.id === event.id);
           // Held messages leave only through the private conversation (queued-sent: encrypted now).
           if (index >= 0) this.deps.messageState(peer, state.held.splice(index, 1)[0]!.id, 'sent', undefined, true);
           break;
         }
         case 'key-approval-needed': {
-          const { changedFromVerified } = this.deps.newKey?.(peer, event.fingerprint) ?? { changedFromVerified: false };
-          state.keyWarning = { fingerprint: event.fingerprint, changedFromVerified };
+          const changedFromVerified = state.newKeys.get(event.fingerprint) ?? false;
           this.deps.notice(
             peer,
             changedFromVerified
@@ -550,8 +634,17 @@ export class PrivateChats {
           this.deps.privacyChanged(peer);
           break;
         case 'not-private':
-          state.keyWarning = undefined;
+          if (state.conversation.state === 'plaintext') state.newKeys.clear();
           this.deps.privacyChanged(peer);
+          break;
+        case 'otr-off-received':
+          this.deps.notice(
+            peer,
+            event.what === 'message'
+              ? `${peer} sent a private message, but private conversations are turned off for this contact.`
+              : `${peer} wants to start a private conversation, but private conversations are turned off for this contact.`,
+            { kind: event.what === 'message' ? 'private-message-otr-off' : 'private-request-otr-off' },
+          );
           break;
         case 'unreadable':
           this.deps.notice(peer, `A private message from ${peer} could not be read.`, { kind: 'unreadable' });
@@ -592,8 +685,9 @@ export class PrivateChats {
     const change = success ? (weVerifiedThem ? 'verify' : undefined) : wouldVerify ? 'clear' : undefined;
     // The proof was about the key that waits for acceptance: nothing more to accept. Only a proof the
     // user asked for: one the contact started is the contact's move, and never releases what waits.
-    if (change === 'verify' && role.weStarted && state.keyWarning && normalize(state.keyWarning.fingerprint) === normalize(fingerprint)) {
-      void this.acceptKey(peer, fingerprint);
+    const waiting = state.conversation.keyAwaitingApproval;
+    if (change === 'verify' && role.weStarted && waiting && normalize(waiting) === normalize(fingerprint)) {
+      void this.approveKey(peer, fingerprint, 'by-proof');
     }
     if (!change || !this.deps.smpTrust) {
       this.deps.privacyChanged(peer);
@@ -611,7 +705,7 @@ export class PrivateChats {
   private failHeld(peer: string, state: PeerState, events: OtrEvent[]): void {
     for (const event of events) {
       if (event.type !== 'send-failed') continue;
-      const index = state.held.findIndex((h) => h.text === event.text);
+      const index = state.held.findIndex((h) => h.id === event.id);
       if (index < 0) continue;
       const [held] = state.held.splice(index, 1);
       this.deps.messageState(peer, held!.id, 'failed', event.reason);

@@ -164,6 +164,61 @@ describe('private conversations over XMPP', () => {
     assert.ok(!(await server.receivedStanzas()).includes('SECRET-ECHO'), 'never on the wire in plaintext');
   });
 
+  test('turning private conversations off ends the conversation on both sides; OTR that still comes is noticed, never shown or confirmed', async () => {
+    await privacyOf(alice, jid('bob'), 'private');
+    const fromAlice = alice.events.length;
+    const fromBob = bob.events.length;
+    await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: jid('bob'), policy: 'never' });
+    await privacyOf(alice, jid('bob'), undefined, fromAlice);
+    const ours = await alice.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && e.message.notice?.kind === 'ended-otr-off', { after: fromAlice });
+    assert.match(ours.message.body, /turned off/);
+    // Bob's app was told (the engine's disconnect message), so it sends nothing private any more.
+    await privacyOf(bob, jid('alice'), 'finished', fromBob);
+    await bob.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && e.message.notice?.kind === 'ended-by-peer', { after: fromBob });
+
+    // A private message sent anyway (a real one, replayed from the server's capture) by another client of Bob's, with a receipt request.
+    const ciphertext = /<body>(\?OTR:AAMD[^<]+)<\/body>/.exec(await server.receivedStanzas())?.[1];
+    assert.ok(ciphertext, 'the capture has an OTR data message');
+    const raw = await XmppSession.open({
+      local: 'bob',
+      domain: server.domain,
+      password,
+      trust: { kind: 'verified', extraAnchors: [server.ca.caCertPem] },
+      endpoints: [{ host: '127.0.0.1', port: server.c2sPort, directTls: false }],
+    });
+    const receipts: string[] = [];
+    raw.on('stanza', (st: Element) => {
+      const id = st.getChild('received', 'urn:xmpp:receipts')?.attrs.id as string | undefined;
+      if (id) receipts.push(id);
+    });
+    try {
+      await raw.send(xml('presence', {}, xml('priority', {}, '-1')));
+      const aliceFull = (alice.core.snapshot().accounts[0]!.connection as { jid?: string }).jid!;
+      const withRequest = (id: string, body: string) =>
+        xml('message', { to: aliceFull, type: 'chat', id }, xml('body', {}, body), xml('request', { xmlns: 'urn:xmpp:receipts' }));
+      const from = alice.events.length;
+      const plainConfirmed = new Promise<void>((resolve) => raw.on('stanza', () => receipts.includes('plain-after-otr') && resolve()));
+      await raw.send(withRequest('otr-while-off', ciphertext));
+      await raw.send(withRequest('plain-after-otr', 'plain after the private message'));
+      await alice.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === 'plain after the private message', { after: from });
+      const notice = await alice.waitFor('messageUpserted', (e) => e.message.notice?.kind === 'private-message-otr-off', { after: from });
+      assert.match(notice.message.body, /sent a private message, but private conversations are turned off/);
+      // Same stream, in order: a receipt owed for the private message would have come before this one.
+      await plainConfirmed;
+      assert.deepEqual(receipts, ['plain-after-otr'], 'no receipt for the OTR message');
+      const shownToAlice = alice.events.filter((e, i) => i >= from && e.name === 'messageUpserted').map((e) => (e.payload as { message: ChatMessage }).message);
+      assert.ok(!shownToAlice.some((m) => m.body.includes('?OTR')), 'ciphertext is never shown');
+    } finally {
+      await raw.close();
+    }
+
+    // Alice's reply goes out as the chat now is: plainly, once (no "Not sent").
+    const reply = await send(alice, aliceAccount, jid('bob'), 'plain reply after turning OTR off');
+    assert.notEqual(reply.state, 'failed', reply.error);
+    assert.equal(reply.encrypted ?? false, false);
+    await arrives(bob, 'plain reply after turning OTR off');
+  });
+
   test('a stranger’s OTR query or tagged message gets no answer: nothing says we are online, or from where', async () => {
     // carol is not in alice's roster: an XMPP client of her own, speaking OTR's first words to alice's bare JID.
     const stranger = await XmppSession.open({

@@ -409,15 +409,45 @@ describe('errors, unreadable messages, heartbeats', () => {
     assert.deepEqual(alice.conv.sendText('plain').send, ['plain']);
   });
 
-  test("policy 'never' passes everything through", () => {
+  test("switching to 'never' while a message waits for the AKE fails it at once (it is not left waiting)", () => {
+    const { alice } = pair('always');
+    alice.conv.sendText('held', { id: 'held-1' });
+    const off = alice.conv.setPolicy('never');
+    assert.deepEqual(off.events.filter((e) => e.type === 'send-failed').map((e) => (e as { id?: string }).id), ['held-1']);
+    assert.equal(alice.conv.queuedCount, 0);
+  });
+
+  test("policy 'never' passes plaintext through and acts on nothing", () => {
     const { alice } = pair('never');
     assert.deepEqual(alice.conv.sendText('x'), { send: ['x'], display: [], events: [] });
-    assert.deepEqual(alice.conv.receive('?OTRv3?'), { send: [], display: [{ text: '?OTRv3?', encrypted: false }], events: [] });
+    assert.deepEqual(alice.conv.receive('plain words'), { send: [], display: [{ text: 'plain words', encrypted: false }], events: [] });
+    // A request to go private is not shown as text: the user is told.
+    assert.deepEqual(alice.conv.receive('?OTRv3?'), { send: [], display: [], events: [{ type: 'otr-off-received', what: 'request' }] });
     // A peer's offer (the whitespace tag) is neither acted on nor shown.
     const tagged = pair('opportunistic').alice.conv.sendText('Hello').send[0]!;
     assert.notEqual(tagged, 'Hello');
     assert.deepEqual(alice.conv.receive(tagged), { send: [], display: [{ text: 'Hello', encrypted: false }], events: [] });
   });
+});
+
+test("policy 'never': a private message (whole or in fragments) is never shown as text, only noticed once", () => {
+  const { alice, bob } = pair('manual', 'manual', 200);
+  goPrivate(alice, bob);
+  const whole = pair('manual', 'manual');
+  goPrivate(whole.alice, whole.bob);
+  const data = whole.alice.conv.sendText('SECRET in one piece').send;
+  const fragments = alice.conv.sendText('SECRET '.repeat(60)).send;
+  assert.equal(data.length, 1);
+  assert.ok(fragments.length > 2);
+  const off = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'never', new Clock());
+  assert.deepEqual(off.conv.receive(data[0]!), { send: [], display: [], events: [{ type: 'otr-off-received', what: 'message' }] });
+  const outs = fragments.map((f) => off.conv.receive(f));
+  assert.deepEqual(outs.flatMap((o) => o.display), []);
+  assert.deepEqual(outs.flatMap((o) => o.send), []);
+  assert.deepEqual(outs.flatMap((o) => o.events), [{ type: 'otr-off-received', what: 'message' }]);
+  // The peer's OTR error is a notice, not a message; text that merely mentions a marker is text.
+  assert.deepEqual(off.conv.receive('?OTR Error: oops').display, []);
+  assert.deepEqual(off.conv.receive('what is ?OTR|x about').display, [{ text: 'what is ?OTR|x about', encrypted: false }]);
 });
 
 describe('instance tags', () => {
@@ -579,7 +609,7 @@ describe('a key that needs the user’s approval', () => {
     assert.equal(alice.conv.queuedCount, 2);
     clock.advance(120_000);
     assert.deepEqual(eventsOf({ ...alice, events: alice.conv.poll().events }, 'send-failed'), []);
-    relay(alice, bob, alice.conv.approveKey());
+    relay(alice, bob, alice.conv.approveKey(asked[0]!));
     assert.deepEqual(bob.shown, [
       { text: 'held during the AKE', encrypted: true },
       { text: 'typed after', encrypted: true },
@@ -593,7 +623,7 @@ describe('a key that needs the user’s approval', () => {
     let needs = true;
     const { alice, bob } = approvalPair(() => needs);
     relay(alice, bob, alice.conv.startPrivate());
-    relay(alice, bob, alice.conv.approveKey());
+    relay(alice, bob, alice.conv.approveKey(alice.conv.keyAwaitingApproval!));
     const before = eventsOf(alice, 'key-approval-needed').length;
     relay(alice, bob, alice.conv.refresh());
     assert.equal(eventsOf(alice, 'key-approval-needed').length, before, 'approved key: no second question');
@@ -609,7 +639,7 @@ describe('a key that needs the user’s approval', () => {
       ended.events.filter((e) => e.type === 'send-failed').map((e) => (e as { text: string }).text),
       ['never sent'],
     );
-    assert.deepEqual(alice.conv.approveKey().events.map((e) => e.type), ['error']);
+    assert.deepEqual(alice.conv.approveKey(eventsOf(alice, 'key-approval-needed')[0]!.fingerprint).events.map((e) => e.type), ['error']);
   });
 
   test('keys that need no approval are used at once', () => {
@@ -617,5 +647,95 @@ describe('a key that needs the user’s approval', () => {
     relay(alice, bob, alice.conv.sendText('straight through'));
     assert.deepEqual(bob.shown, [{ text: 'straight through', encrypted: true }]);
     assert.deepEqual(eventsOf(alice, 'key-approval-needed'), []);
+  });
+});
+
+describe('two new keys from two instances of the peer', () => {
+  /**
+   * Someone who can send as Bob (his server, his password) runs one AKE from instance A with key M1
+   * and a second from instance B with key M2; both keys need the user's approval.
+   */
+  function twoImpostors() {
+    const clock = new Clock();
+    const asked: string[] = [];
+    const conv = new OtrConversation({
+      account: 'alice@example.org',
+      peer: 'bob@example.org',
+      longTerm: aliceKey,
+      ourInstance: ALICE_TAG,
+      policy: 'opportunistic',
+      random: secureRandom,
+      now: clock.now,
+      keyNeedsApproval: (fp) => (asked.push(fp), true),
+    });
+    const alice: Side = { conv, shown: [], events: [], wire: [] };
+    const a = side('bob@example.org', 'alice@example.org', mallory1, 0xbad0000a, 'manual', clock);
+    const b = side('bob@example.org', 'alice@example.org', mallory2, 0xbad0000b, 'manual', clock);
+    relay(a, alice, a.conv.startPrivate());
+    relay(b, alice, b.conv.startPrivate());
+    const [m1, m2] = eventsOf(alice, 'key-approval-needed').map((e) => e.fingerprint);
+    assert.ok(m1 && m2 && m1 !== m2, 'two different new keys, each asked about');
+    assert.equal(a.conv.state, 'encrypted');
+    assert.equal(b.conv.state, 'encrypted');
+    // One data message from instance A makes it the most recently active one.
+    relay(a, alice, a.conv.sendText('hello from A'));
+    /** Alice's output as the network sees it: every instance of "Bob" gets it (each drops what is not its own). */
+    const toBoth = (out: OtrOutput): void => {
+      record(alice, out);
+      for (const text of out.send) for (const s of [a, b]) record(s, s.conv.receive(text));
+    };
+    return { alice, a, b, m1, m2, toBoth };
+  }
+
+  let mallory1: DsaPrivateKey;
+  let mallory2: DsaPrivateKey;
+  before(() => {
+    mallory1 = generateDsaKey();
+    mallory2 = generateDsaKey();
+  });
+
+  test('a second new key does not approve the first: nothing goes to either before the user accepts one', () => {
+    const { alice, a, b, m1, toBoth } = twoImpostors();
+    toBoth(alice.conv.sendText('secret for Bob', { id: 'msg-1' }));
+    assert.deepEqual(a.shown.filter((d) => d.encrypted), [], 'nothing reached instance A (key M1, never accepted)');
+    assert.deepEqual(b.shown, [], 'nothing reached instance B');
+    assert.equal(alice.conv.queuedCount, 1);
+    assert.deepEqual(eventsOf(alice, 'queued').map((e) => e.id), ['msg-1']);
+    // What the user is asked about is the key the message would go to (the header's key).
+    assert.equal(alice.conv.keyAwaitingApproval, m1);
+    assert.equal(alice.conv.privateSession?.fingerprint, m1);
+  });
+
+  test('approving one key sends only with that key; the other stays unusable', () => {
+    const { alice, a, b, m2, toBoth } = twoImpostors();
+    toBoth(alice.conv.sendText('secret for Bob', { id: 'msg-1' }));
+    const approved = alice.conv.approveKey(m2);
+    assert.deepEqual(eventsOf({ ...alice, events: approved.events }, 'queued-sent').map((e) => e.id), ['msg-1']);
+    toBoth(approved);
+    assert.deepEqual(b.shown, [{ text: 'secret for Bob', encrypted: true }], 'sent with M2, the key the user accepted');
+    assert.deepEqual(a.shown.filter((d) => d.encrypted), []);
+    // A keeps talking: still no send target while its key waits.
+    relay(a, alice, a.conv.sendText('hello again from A'));
+    toBoth(alice.conv.sendText('second secret', { id: 'msg-2' }));
+    assert.deepEqual(a.shown.filter((d) => d.encrypted), []);
+    assert.equal(b.shown.at(-1)?.text, 'second secret');
+    // Approving a key nobody is waiting for (or twice) does nothing.
+    assert.deepEqual(alice.conv.approveKey(m2).events.map((e) => e.type), ['error']);
+  });
+
+  test('a timed-out held message fails with its own id, not the message being sent', () => {
+    const clock = new Clock();
+    const alice = side('alice@example.org', 'bob@example.org', aliceKey, ALICE_TAG, 'always', clock);
+    const first = alice.conv.sendText('same text', { id: 'first' });
+    assert.deepEqual(first.events.filter((e) => e.type === 'queued').map((e) => (e as { id?: string }).id), ['first']);
+    clock.advance(120_000);
+    const second = alice.conv.sendText('same text', { id: 'second' });
+    assert.deepEqual(
+      second.events.filter((e) => e.type === 'send-failed' || e.type === 'queued').map((e) => [e.type, (e as { id?: string }).id]),
+      [
+        ['send-failed', 'first'],
+        ['queued', 'second'],
+      ],
+    );
   });
 });

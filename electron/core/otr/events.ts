@@ -77,10 +77,10 @@ export type OtrEvent =
    */
   | { type: 'smp-error'; message: string; instance?: number }
   /**
-   * A queued message went out encrypted: `out.send[lastSend]` is its last fragment (the
-   * transport may give that stanza the message's id, so a receipt for it names the message).
+   * A queued message (`id` as given to sendText) went out encrypted: `out.send[lastSend]` is its
+   * last fragment (the transport may give that stanza the message's id, so a receipt for it names the message).
    */
-  | { type: 'queued-sent'; text: string; lastSend: number }
+  | { type: 'queued-sent'; id?: string; text: string; lastSend: number }
   /**
    * The private conversation just started uses a key `keyNeedsApproval` flagged:
    * the user's messages wait (queued) until approveKey() or end().
@@ -92,10 +92,18 @@ export type OtrEvent =
   | { type: 'heartbeat'; direction: 'received' | 'sent'; instance: number }
   /** The text of this sendText() was encrypted and is in `send` (without this event it went out in plaintext, waits or failed). */
   | { type: 'encrypted-sent' }
-  /** Messages are held until the conversation is private. */
-  | { type: 'queued'; count: number }
-  /** A message the user typed was not sent (and never will be by the engine). */
-  | { type: 'send-failed'; text: string; reason: string }
+  /** A message (`id` as given to sendText) is held until the conversation is private. */
+  | { type: 'queued'; id?: string; count: number }
+  /**
+   * A message the user typed (`id` as given to sendText) was not sent (and never will be by the
+   * engine). One sendText may report others that waited, too: match by `id`.
+   */
+  | { type: 'send-failed'; id?: string; text: string; reason: string }
+  /**
+   * OTR is off ('never') and the peer sent OTR anyway: a private `message` (data or fragment,
+   * never shown: it is ciphertext) or a `request` to start one (query). Nothing was shown.
+   */
+  | { type: 'otr-off-received'; what: 'message' | 'request' }
   /** A Query Message or whitespace tag started (or we answered) an AKE. */
   | { type: 'ake-started'; version: 2 | 3 }
   /** A v3 message addressed to another of our instances was dropped. */
@@ -108,6 +116,11 @@ export interface OtrOutput {
   send: string[];
   display: DisplayedMessage[];
   events: OtrEvent[];
+}
+
+/** `{ id }` for events about a message the caller named, `{}` otherwise. */
+export function messageId(id: string | undefined): { id?: string } {
+  return id === undefined ? {} : { id };
 }
 
 export function emptyOutput(): OtrOutput {

@@ -4,9 +4,11 @@
 // once private, or reported as failed: never sent in plaintext, never
 // dropped silently.
 
-import type { OtrOutput } from './events.js';
+import { messageId, type OtrOutput } from './events.js';
 
 export interface QueuedMessage {
+  /** The caller's message id (sendText's `id`): events about this message carry it. */
+  readonly id: string | undefined;
   readonly text: string;
   /** now() when queued. */
   readonly at: number;
@@ -22,13 +24,13 @@ export class SendQueue {
   }
 
   /** Queues `text` (event 'queued'), or reports it failed when the queue is full. */
-  push(text: string, at: number, out: OtrOutput): void {
+  push(id: string | undefined, text: string, at: number, out: OtrOutput): void {
     if (this.items.length >= this.capacity) {
-      out.events.push({ type: 'send-failed', text, reason: 'too many messages are waiting for the private conversation' });
+      out.events.push({ type: 'send-failed', ...messageId(id), text, reason: 'too many messages are waiting for the private conversation' });
       return;
     }
-    this.items.push({ text, at });
-    out.events.push({ type: 'queued', count: this.items.length });
+    this.items.push({ id, text, at });
+    out.events.push({ type: 'queued', ...messageId(id), count: this.items.length });
   }
 
   /** Removes and returns everything queued, oldest first. */
@@ -40,6 +42,6 @@ export class SendQueue {
 
   /** Reports every queued message as failed and empties the queue. */
   failAll(reason: string, out: OtrOutput): void {
-    for (const q of this.take()) out.events.push({ type: 'send-failed', text: q.text, reason });
+    for (const q of this.take()) out.events.push({ type: 'send-failed', ...messageId(q.id), text: q.text, reason });
   }
 }

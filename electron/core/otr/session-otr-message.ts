@@ -44,6 +44,7 @@ export function handleEncoded(conv: OtrConversation, bytes: Uint8Array, out: Otr
     }
   }
   const instance = header.version === 3 ? header.senderInstance : 0;
+  conv.lastSenderInstance = instance;
   conv.reassembler.clear(instance);
   if (isAkeMessageType(header.type) && !conv.answersPeer()) out.events.push({ type: 'ignored', reason: 'AKE message from a peer we do not answer unasked' });
   else if (isAkeMessageType(header.type)) handleAke(conv, header, instance, bytes, out);

@@ -14,8 +14,7 @@ import { MIN_INSTANCE_TAG } from './wire.js';
 export function receiveText(conv: OtrConversation, wireText: string, out: OtrOutput): void {
   const flags = conv.policyFlags;
   if (!otrEnabled(flags)) {
-    // OTR is off: nothing is acted on, but the peer's invisible offer (whitespace tag) is not shown as text.
-    out.display.push({ text: stripWhitespaceTag(wireText), encrypted: false });
+    receiveWithOtrOff(wireText, out);
     return;
   }
   conv.expireQueue(out);
@@ -72,6 +71,41 @@ export function receiveText(conv: OtrConversation, wireText: string, out: OtrOut
     case 'plaintext':
       showPlaintext(conv, classified.text, out);
       return;
+  }
+}
+
+/**
+ * OTR is off ('never'): nothing is acted on, and nothing of the protocol is shown as text — not
+ * the ciphertext of a private message (the user is told one came), not a query, not the peer's
+ * invisible offer (whitespace tag).
+ */
+function receiveWithOtrOff(wireText: string, out: OtrOutput): void {
+  if (isFragment(wireText)) {
+    let fragment: Fragment | undefined;
+    try {
+      fragment = parseFragment(wireText);
+    } catch {
+      fragment = undefined; // not a fragment after all: text that mentions the marker
+    }
+    // One notice per message, not one per piece.
+    if (fragment) {
+      if (fragment.k === 1) out.events.push({ type: 'otr-off-received', what: 'message' });
+      return;
+    }
+  }
+  const classified = classifyMessage(wireText);
+  switch (classified.kind) {
+    case 'encoded':
+      out.events.push({ type: 'otr-off-received', what: 'message' });
+      return;
+    case 'query':
+      out.events.push({ type: 'otr-off-received', what: 'request' });
+      return;
+    case 'error':
+      out.events.push({ type: 'remote-error', message: classified.message });
+      return;
+    default:
+      out.display.push({ text: stripWhitespaceTag(wireText), encrypted: false });
   }
 }
 

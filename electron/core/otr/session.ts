@@ -17,7 +17,7 @@
 import { Ake } from './ake.js';
 import type { DsaPrivateKey } from './dsa.js';
 import { buildErrorMessage, buildQueryMessage, buildWhitespaceTag, encodeOtrMessage } from './encoding.js';
-import { emptyOutput, type OtrOutput, type OtrTlvRecord } from './events.js';
+import { emptyOutput, messageId, type OtrOutput, type OtrTlvRecord } from './events.js';
 import { FragmentReassembler, fragmentMessage, type ReassemblyLimits } from './fragment.js';
 import { FLAG_IGNORE_UNREADABLE, MAX_MESSAGE_BYTES } from './data-message.js';
 import { allowedVersions, otrEnabled, policyFlags, type Policy, type PolicyFlags } from './policy.js';
@@ -68,8 +68,8 @@ export interface OtrConversationOptions {
   /**
    * Asked when a private conversation starts with the peer's `fingerprint`
    * ("XXXXXXXX …"). True: nothing the user typed is sent with that key until
-   * approveKey() (event key-approval-needed) — for a contact who shows up
-   * with a key not seen before although other keys of theirs are known.
+   * approveKey(fingerprint) (event key-approval-needed) — for a contact who
+   * shows up with a key not seen before although other keys of theirs are known.
    */
   keyNeedsApproval?: (fingerprint: string) => boolean;
 }
@@ -84,6 +84,8 @@ export class OtrConversation {
   readonly sessions = new Map<number, InstanceSession>();
   masterAke: Ake | undefined;
   akePendingSince: number | undefined;
+  /** The peer instance the message just received came from (v2: 0), if it was an OTR message; set by receive(). */
+  lastSenderInstance: number | undefined;
   offer: WhitespaceOffer = 'none';
   readonly longTerm: DsaPrivateKey;
   readonly random: RandomSource;
@@ -97,8 +99,11 @@ export class OtrConversation {
   readonly reassembler: FragmentReassembler;
   private readonly queue: SendQueue;
   private readonly smp = new SmpSessions(this);
-  /** The fingerprint whose private conversation holds the user's messages until approveKey(). */
-  private unapprovedKey: string | undefined;
+  /**
+   * Fingerprints that wait for approveKey(): nothing the user typed is sent with them. One per key,
+   * not one for the conversation, so a second new key (another instance) cannot stand in for the first.
+   */
+  private readonly unapprovedKeys = new Set<string>();
   readonly keyNeedsApproval: ((fingerprint: string) => boolean) | undefined;
 
   constructor(opts: OtrConversationOptions) {
@@ -133,12 +138,14 @@ export class OtrConversation {
   }
 
   /**
-   * Changes the policy. Turning OTR off ('never') while private first ends
-   * the private conversation (its output is returned), so nothing typed
-   * afterwards can go out in plaintext to a peer who thinks it is private.
+   * Changes the policy. Turning OTR off ('never') while private (or starting
+   * to be, with messages held) first ends the private conversation (its
+   * output is returned: send it), so nothing typed afterwards can go out in
+   * plaintext to a peer who thinks it is private, and nothing held waits forever.
    */
   setPolicy(policy: Policy): OtrOutput {
-    const out = policy === 'never' && this.state !== 'plaintext' ? this.end() : emptyOutput();
+    const engaged = this.state !== 'plaintext' || this.queue.length > 0 || this.akePendingSince !== undefined;
+    const out = policy === 'never' && engaged ? this.end() : emptyOutput();
     this.policyName = policy;
     this.flags = policyFlags(policy);
     return out;
@@ -162,15 +169,24 @@ export class OtrConversation {
     return this.queue.length;
   }
 
-  /** The instance session messages go to; undefined means plaintext. */
+  /**
+   * The instance session messages go to; undefined means plaintext. A private session whose key
+   * waits for approval ranks below every approved one: it never takes messages from them.
+   */
   current(): InstanceSession | undefined {
-    const rank = { encrypted: 2, finished: 1, plaintext: 0 } as const;
+    const rank = (s: InstanceSession): number => (s.kind === 'encrypted' ? (this.awaitingApproval(s) ? 2 : 3) : s.kind === 'finished' ? 1 : 0);
     let best: InstanceSession | undefined;
     for (const s of this.sessions.values()) {
       if (s.kind === 'plaintext') continue;
-      if (!best || rank[s.kind] > rank[best.kind] || (rank[s.kind] === rank[best.kind] && s.lastActivity > best.lastActivity)) best = s;
+      if (!best || rank(s) > rank(best) || (rank(s) === rank(best) && s.lastActivity > best.lastActivity)) best = s;
     }
     return best;
+  }
+
+  /** The key of the private conversation messages go to, if it waits for approveKey() (what the user is asked about). */
+  get keyAwaitingApproval(): string | undefined {
+    const target = this.current();
+    return target?.state.kind === 'encrypted' && this.awaitingApproval(target) ? target.state.fingerprint : undefined;
   }
 
   /**
@@ -198,8 +214,12 @@ export class OtrConversation {
 
   // ---- User actions ----
 
-  /** "User types a message to be sent". Never sends it in plaintext unless the policy allows it. */
-  sendText(text: string, options: { requirePrivate?: boolean } = {}): OtrOutput {
+  /**
+   * "User types a message to be sent". Never sends it in plaintext unless the policy allows it.
+   * `id`: the caller's message id, carried by this message's queued / queued-sent / send-failed events.
+   */
+  sendText(text: string, options: { requirePrivate?: boolean; id?: string } = {}): OtrOutput {
+    const id = options.id;
     const out = emptyOutput();
     if (!otrEnabled(this.flags)) {
       out.send.push(text);
@@ -207,12 +227,12 @@ export class OtrConversation {
     }
     this.expireQueue(out);
     if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
-      out.events.push({ type: 'send-failed', text, reason: 'The message is too long to send privately (at most 1 MiB).' });
+      out.events.push({ type: 'send-failed', ...messageId(id), text, reason: 'The message is too long to send privately (at most 1 MiB).' });
       return out;
     }
     const target = this.current();
     if (target?.kind === 'encrypted' && this.awaitingApproval(target)) {
-      this.queue.push(text, this.now(), out);
+      this.queue.push(id, text, this.now(), out);
       return out;
     }
     if (target?.kind === 'encrypted') {
@@ -221,17 +241,17 @@ export class OtrConversation {
         out.events.push({ type: 'encrypted-sent' });
       } catch (e) {
         // libotr: "if encryption fails, do not send the message in the clear".
-        out.events.push({ type: 'send-failed', text, reason: `encryption failed: ${(e as Error).message}` });
+        out.events.push({ type: 'send-failed', ...messageId(id), text, reason: `encryption failed: ${(e as Error).message}` });
       }
       return out;
     }
     if (target?.kind === 'finished') {
-      out.events.push({ type: 'send-failed', text, reason: `${this.peer} has ended the private conversation; end it too or refresh it` });
+      out.events.push({ type: 'send-failed', ...messageId(id), text, reason: `${this.peer} has ended the private conversation; end it too or refresh it` });
       return out;
     }
     // requirePrivate: this one message waits for a private conversation whatever the policy (written in one).
     if (this.flags.requireEncryption || this.akeInProgress() || options.requirePrivate) {
-      this.queue.push(text, this.now(), out);
+      this.queue.push(id, text, this.now(), out);
       if (!this.akeInProgress()) this.sendQuery(out);
       return out;
     }
@@ -284,7 +304,7 @@ export class OtrConversation {
     this.masterAke?.reset();
     this.masterAke = undefined;
     this.akePendingSince = undefined;
-    this.unapprovedKey = undefined;
+    this.unapprovedKeys.clear();
     this.queue.failAll('the private conversation was ended', out);
     this.offer = 'none';
     this.smp.sync(out);
@@ -339,7 +359,7 @@ export class OtrConversation {
   useExtraSymmetricKey(use: number, useData: Uint8Array = new Uint8Array(0)): OtrOutput & { key?: Uint8Array } {
     const out = emptyOutput();
     const target = this.current();
-    if (!target || target.kind !== 'encrypted') {
+    if (!target || target.kind !== 'encrypted' || this.awaitingApproval(target)) {
       out.events.push({ type: 'error', message: 'not in a private conversation' });
       return out;
     }
@@ -379,6 +399,7 @@ export class OtrConversation {
   /** Handles one message body from the peer (never throws on hostile input). */
   receive(wireText: string): OtrOutput {
     const out = emptyOutput();
+    this.lastSenderInstance = undefined;
     try {
       receiveText(this, wireText, out);
     } catch (e) {
@@ -441,24 +462,26 @@ export class OtrConversation {
   }
 
   /**
-   * The user accepted the key of the private conversation messages go to:
-   * what waited for that is sent now. An error event if there is nothing to approve.
+   * The user accepted the peer's key `fingerprint` ("XXXXXXXX …", exactly the one they were
+   * shown): that key, and no other, may be used now, and what waited goes out if messages now go
+   * to a session with an approved key. An error event if that key is not waiting for approval.
    */
-  approveKey(): OtrOutput {
+  approveKey(fingerprint: string): OtrOutput {
     const out = emptyOutput();
-    const target = this.current();
-    if (!target || target.state.kind !== 'encrypted' || !this.awaitingApproval(target)) {
+    const waiting = [...this.sessions.values()].some((s) => s.state.kind === 'encrypted' && s.state.fingerprint === fingerprint && this.awaitingApproval(s));
+    if (!waiting) {
       out.events.push({ type: 'error', message: 'there is no new key waiting for approval' });
       return out;
     }
-    this.unapprovedKey = undefined;
-    this.flushQueue(target, out);
+    this.unapprovedKeys.delete(fingerprint);
+    const target = this.current();
+    if (target?.kind === 'encrypted' && !this.awaitingApproval(target)) this.flushQueue(target, out);
     return out;
   }
 
   /** Whether `session`'s key waits for approveKey(). */
   awaitingApproval(session: InstanceSession): boolean {
-    return session.state.kind === 'encrypted' && session.state.fingerprint === this.unapprovedKey;
+    return session.state.kind === 'encrypted' && this.unapprovedKeys.has(session.state.fingerprint);
   }
 
   /**
@@ -469,14 +492,13 @@ export class OtrConversation {
   enteredPrivate(session: InstanceSession, refreshed: boolean, out: OtrOutput): void {
     if (session.state.kind !== 'encrypted') return;
     const fp = session.state.fingerprint;
-    const approvedBefore = refreshed && this.unapprovedKey !== fp;
-    if (!approvedBefore && this.keyNeedsApproval?.(fp)) {
-      this.unapprovedKey = fp;
+    // A refresh with a key the user approved needs no new approval; one still waiting keeps waiting.
+    if (this.unapprovedKeys.has(fp) || (!refreshed && this.keyNeedsApproval?.(fp))) {
+      this.unapprovedKeys.add(fp);
       out.events.push({ type: 'key-approval-needed', fingerprint: fp, instance: session.instance });
       if (!this.anyAkeRunning()) this.akePendingSince = undefined;
       return;
     }
-    if (this.unapprovedKey === fp) this.unapprovedKey = undefined;
     this.flushQueue(session, out);
   }
 
@@ -485,9 +507,9 @@ export class OtrConversation {
     for (const q of this.queue.take()) {
       try {
         this.sendData(session, q.text, [], 0, out);
-        out.events.push({ type: 'queued-sent', text: q.text, lastSend: out.send.length - 1 });
+        out.events.push({ type: 'queued-sent', ...messageId(q.id), text: q.text, lastSend: out.send.length - 1 });
       } catch (e) {
-        out.events.push({ type: 'send-failed', text: q.text, reason: `encryption failed: ${(e as Error).message}` });
+        out.events.push({ type: 'send-failed', ...messageId(q.id), text: q.text, reason: `encryption failed: ${(e as Error).message}` });
       }
     }
     if (!this.anyAkeRunning()) this.akePendingSince = undefined;
