@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { Contact, SmpView } from '../../shared/contract';
 import { useTexts } from '../i18n/i18n';
+import { smpFormKey } from '../forms';
 import { ConfirmDialog } from './ConfirmDialog';
 
 type Props = {
@@ -30,7 +31,7 @@ export function AuthPanel(props: Props) {
     <div className="auth-panels">
       {keyWarning && <KeyWarning {...props} keyWarning={keyWarning} />}
       {/* Keyed by the request: a new request starts with an empty answer field, never with the answer typed for another. */}
-      {smp && <SmpStatus key={smp.phase === 'asked' ? smp.id : smp.phase} {...props} smp={smp} />}
+      {smp && <SmpStatus key={smpFormKey(smp)} {...props} smp={smp} />}
     </div>
   );
 }
