@@ -236,6 +236,7 @@ export const NOTICE_KINDS = [
   'verified-by-fingerprint',
   'unverified-by-fingerprint',
   'key-forgotten',
+  'v2-refused',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 /**
@@ -257,6 +258,7 @@ export const ChatMessage = z.object({
   timestamp: z.number(),
   /** 'waiting': held until the conversation is private (never sent in plaintext). 'delivered': the peer's app confirmed it (XEP-0184). */
   state: z.enum(['sending', 'waiting', 'sent', 'failed', 'received', 'delivered']),
+  /** 'failed': why. 'waiting': set when it waits for a private conversation up to PRIVATE_WAIT_MS (shared/private-wait.ts) from `timestamp`. */
   error: z.string().optional(),
   /** The text was corrected after it was first sent (XEP-0308); `body` is the corrected text. */
   edited: z.boolean().optional(),
@@ -295,13 +297,15 @@ export const AppSettings = z.object({
   notifications: NotificationSetting,
   /** Notifications play the OS's sound. */
   notificationSound: z.boolean(),
+  /** Private conversations in OTR version 3 only: version 2 (old apps) is refused, so an attacker cannot force it. */
+  otrV3Only: z.boolean(),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 
 /** The settings in force, and the ones the administrator locked (setting → why, for the user). */
 export const SettingsView = z.object({
   values: AppSettings,
-  locked: z.object({ notifications: z.string().optional() }),
+  locked: z.object({ notifications: z.string().optional(), otrV3Only: z.string().optional() }),
 });
 export type SettingsView = z.infer<typeof SettingsView>;
 

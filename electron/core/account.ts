@@ -69,6 +69,8 @@ export interface AccountDeps {
   rooms?: { history?: HistoryStore; save: (rooms: StoredRoom[]) => Promise<void>; joinTimeoutMs?: number };
   /** Messages not yet acknowledged by the server, and ids received lately (encrypted at rest); absent: in memory only. */
   outbox?: OutboxStore;
+  /** Private conversations in OTR version 3 only (the app setting, or the administrator's); absent: v2 and v3. */
+  otrV3Only?: () => boolean;
 }
 
 /** What this account does when a contact has no policy of its own (XEP-0364: offer OTR, start when answered). */
@@ -170,11 +172,12 @@ export class Account {
         this.chatStates.privacyChanged(peer);
         this.emitContact(peer);
       },
-      isContact: (peer) => this.roster.has(peer),
       ...(deps.otrTrust ? this.trustDeps(deps.otrTrust) : {}),
       random: secureRandom,
       now: this.now,
       maxFragmentSize: OTR_FRAGMENT_SIZE,
+      isContact: (peer) => this.roster.has(peer),
+      v3Only: () => this.deps.otrV3Only?.() ?? false,
     });
     this.chatStates = new OutgoingChatStates({
       allowed: (peer) => this.chatStatesAllowed(peer),
@@ -426,6 +429,11 @@ export class Account {
   otrPolicy(peer: string): OtrPolicy {
     const chosen = this.stored.otrPolicies?.[peer] ?? DEFAULT_OTR_POLICY;
     return this.deps.policy ? this.deps.policy.otrPolicy(chosen) : chosen;
+  }
+
+  /** The v3-only setting changed: every conversation follows it now. */
+  async otrVersionsChanged(): Promise<void> {
+    await this.privateChats.policiesChanged();
   }
 
   /** The core stored a new per-contact policy: the conversation follows it now. */
@@ -722,6 +730,10 @@ export class Account {
     if (copy.direction === 'in') this.chats.countUnread(peer);
     if (copy.direction === 'in') this.typing.delete(peer);
     const shown = this.upsertMessage({ id, peer, direction: copy.direction, body, timestamp, state: copy.direction === 'in' ? 'received' : 'sent' });
+    // In a private conversation, a plaintext copy is flagged as a live plaintext message is.
+    if (this.privateChats.plaintextNeedsNotice(peer)) {
+      this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: 'The message above was not encrypted.', timestamp: this.now(), state: 'received', notice: { kind: 'not-encrypted' } });
+    }
     if (copy.direction === 'in') this.emitContact(peer);
     if (copy.direction === 'in') this.deps.incoming?.(shown, 'carbon');
   }
@@ -798,7 +810,7 @@ export class Account {
    */
   private async transmitFromOutbox(entry: OutboxEntry, again = false): Promise<void> {
     this.inFlight.add(entry.id);
-    await this.privateChats.send(entry.peer, entry.id, entry.body, { requirePrivate: again && entry.private }).catch(() => {
+    await this.privateChats.send(entry.peer, entry.id, entry.body, { requirePrivate: again && entry.private, writtenAt: entry.timestamp }).catch(() => {
       this.inFlight.delete(entry.id);
       const message = this.chats.find(entry.peer, entry.id, 'out');
       if (message) this.upsertMessage({ ...message, state: 'failed', error: 'The message could not be prepared for sending.' });

@@ -96,9 +96,10 @@ export type OtrEvent =
   | { type: 'queued'; id?: string; count: number }
   /**
    * A message the user typed (`id` as given to sendText) was not sent (and never will be by the
-   * engine). One sendText may report others that waited, too: match by `id`.
+   * engine). One sendText may report others that waited, too: match by `id`. `expired`: it waited
+   * for a private conversation until its own `waitUntil`.
    */
-  | { type: 'send-failed'; id?: string; text: string; reason: string }
+  | { type: 'send-failed'; id?: string; text: string; reason: string; expired?: true }
   /**
    * OTR is off ('never') and the peer sent OTR anyway: a private `message` (data or fragment,
    * never shown: it is ciphertext) or a `request` to start one (query). Nothing was shown.
@@ -109,7 +110,12 @@ export type OtrEvent =
   /** A v3 message addressed to another of our instances was dropped. */
   | { type: 'other-instance' }
   /** An OTR message was ignored (unknown type, disallowed version, ...). */
-  | { type: 'ignored'; reason: string };
+  | { type: 'ignored'; reason: string }
+  /**
+   * The peer offered or started only OTR version 2, which the v3-only setting refuses: an old app,
+   * or an attacker who removed the "3" from an offer. The conversation stays as it was.
+   */
+  | { type: 'version-refused'; version: 2 };
 
 export interface OtrOutput {
   /** Wire texts, already fragmented, to send in this order. */

@@ -28,7 +28,9 @@ export function handleEncoded(conv: OtrConversation, bytes: Uint8Array, out: Otr
   }
   const flags = conv.policyFlags;
   if ((header.version === 3 && !flags.allowV3) || (header.version === 2 && !flags.allowV2)) {
-    out.events.push({ type: 'ignored', reason: `OTR version ${header.version} is not allowed` });
+    // A v2 AKE the v3-only setting refuses is said once, at its start; the rest is ignored.
+    if (header.version === 2 && flags.allowV3 && header.type === MSG_DH_COMMIT) out.events.push({ type: 'version-refused', version: 2 });
+    else out.events.push({ type: 'ignored', reason: `OTR version ${header.version} is not allowed` });
     return;
   }
   if (header.version === 3) {
