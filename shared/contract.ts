@@ -158,7 +158,8 @@ export const SmpView = z.discriminatedUnion('phase', [
   z.object({ phase: z.literal('failed'), weStarted: z.boolean(), question: z.string().optional() }),
   /** `replaced`: the contact sent a new request before the user answered; both were cancelled. */
   z.object({ phase: z.literal('aborted'), byPeer: z.boolean(), replaced: z.boolean().optional() }),
-  z.object({ phase: z.literal('error'), message: z.string() }),
+  /** The authentication broke off (a protocol problem): said in plain words by the UI, never the engine's text. */
+  z.object({ phase: z.literal('error') }),
 ]);
 export type SmpView = z.infer<typeof SmpView>;
 
@@ -240,10 +241,22 @@ export const NOTICE_KINDS = [
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 /**
+ * The notices that ask the user for something (the contact's authentication request): like a message,
+ * they count as unread and raise a desktop notification when the user does not see them.
+ */
+export function asksTheUser(message: Pick<ChatMessage, 'direction' | 'notice'>): boolean {
+  return message.direction === 'notice' && (message.notice?.kind === 'smp-question' || message.notice?.kind === 'smp-secret');
+}
+/**
  * Which notice it is, and its one variable part (the question asked, the peer app's error). The kind is
  * any short string, not an enum: history written by a newer Klatsch still loads, and an unknown kind shows `body`.
  */
-export const ChatNotice = z.object({ kind: z.string().max(64), detail: z.string().max(4096).optional() });
+export const ChatNotice = z.object({
+  kind: z.string().max(64),
+  detail: z.string().max(4096).optional(),
+  /** The engine's or the peer app's own words (protocol terms): for bug reports, never shown as the notice's text. */
+  debug: z.string().max(4096).optional(),
+});
 export type ChatNotice = z.infer<typeof ChatNotice>;
 
 export const ChatMessage = z.object({

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
-import type { AccountView, ChatMessage, Contact, EventName, EventOf, OtrPolicy, OwnShow } from '../../shared/contract.js';
+import { asksTheUser, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OtrPolicy, type OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
 import { Avatars } from './avatars.js';
 import { ContactManager } from './contacts.js';
@@ -141,8 +141,8 @@ export class Account {
         await session.send(message);
       },
       show: (peer, m) => this.showIncoming(peer, m),
-      notice: (peer, text, notice, options) =>
-        this.upsertMessage({
+      notice: (peer, text, notice, options) => {
+        const shown = this.upsertMessage({
           id: randomUUID(),
           peer,
           direction: 'notice',
@@ -152,7 +152,14 @@ export class Account {
           ...(notice ? { notice } : {}),
           // Said inside the private conversation (an SMP question): private like its messages.
           ...(options?.private ? { encrypted: true } : {}),
-        }),
+        });
+        // The contact waits for an answer: unread and announced like a message, or it goes unseen in another chat.
+        if (asksTheUser(shown)) {
+          this.chats.countUnread(peer);
+          this.emitContact(peer);
+          this.deps.incoming?.(shown, 'live');
+        }
+      },
       messageState: (peer, id, given, reason, leftEncrypted) => {
         const state = this.outboxState(id, given, reason, leftEncrypted);
         const error = state === 'sending' ? undefined : reason;

@@ -2,11 +2,16 @@ import { useState, type FormEvent } from 'react';
 import type { Contact, SmpView } from '../../shared/contract';
 import { useTexts } from '../i18n/i18n';
 import { smpFormKey } from '../forms';
+import { smpWording } from '../store/contactTrust';
 import { ConfirmDialog } from './ConfirmDialog';
 
 type Props = {
   peerName: string;
   smp: SmpView | undefined;
+  /** Whether the header says the contact is verified: the banner's words agree with it (smpWording). */
+  verified: boolean;
+  /** The chat was opened with a request waiting: the answer field takes the keyboard, not the composer. */
+  focusAnswer: boolean;
   keyWarning: Contact['keyWarning'];
   busy: boolean;
   error: string | null;
@@ -15,6 +20,8 @@ type Props = {
   onAbort: () => void;
   onDismiss: () => void;
   onAskBack: () => void;
+  /** After a failure the user asked about: the form again, to ask once more. */
+  onTryAgain: () => void;
   onAuthenticate: () => void;
   onAcceptKey: (fingerprint: string) => void;
 };
@@ -78,8 +85,9 @@ function KeyWarning({ peerName, keyWarning, busy, onAuthenticate, onAcceptKey }:
   );
 }
 
-function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, onAskBack }: Props & { smp: SmpView }) {
+function SmpStatus({ peerName, smp, verified, focusAnswer, busy, error, onAnswer, onAbort, onDismiss, onAskBack, onTryAgain }: Props & { smp: SmpView }) {
   const t = useTexts().auth;
+  const wording = smpWording({ verified, smp });
   const [answer, setAnswer] = useState('');
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -113,9 +121,14 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
                 autoComplete="off"
                 value={answer}
                 maxLength={4096}
+                autoFocus={focusAnswer}
+                aria-describedby="smp-capitals"
                 onChange={(e) => setAnswer(e.target.value)}
               />
             </label>
+            <p className="hint small" id="smp-capitals" data-testid="smp-capitals">
+              {t.capitalsCount}
+            </p>
             {error && (
               <p className="inline-error" role="alert">
                 {error}
@@ -146,7 +159,7 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
         </section>
       );
     case 'succeeded':
-      return smp.weVerifiedThem ? (
+      return wording?.phase === 'succeeded' && wording.says === 'we-verified-them' ? (
         <section className="auth-panel success" data-testid="smp-result" data-result="verified" role="status">
           <h3>{t.verified(peerName)}</h3>
           <p>
@@ -157,7 +170,7 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
       ) : (
         <section className="auth-panel success" data-testid="smp-result" data-result="verified-by-them" role="status">
           <h3>{t.verifiedYou(peerName)}</h3>
-          <p>{t.verifiedYouExplain(peerName)}</p>
+          <p>{wording?.phase === 'succeeded' && wording.says === 'they-verified-us-already-verified' ? t.verifiedYouAlreadyExplain(peerName) : t.verifiedYouExplain(peerName)}</p>
           <div className="button-row start">
             <button type="button" className="button primary" data-testid="smp-ask-back" onClick={onAskBack}>
               {t.askBack}
@@ -171,9 +184,20 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
         <section className="auth-panel failure" data-testid="smp-result" data-result="failed" role="alert">
           <h3>{t.failed}</h3>
           <p>
-            {smp.weStarted ? t.theyFailed(peerName) : t.weFailed(peerName)}
+            {wording?.phase !== 'failed' || wording.says === 'we-failed'
+              ? t.weFailed(peerName)
+              : wording.says === 'they-failed'
+                ? t.theyFailed(peerName)
+                : t.theyFailedStillVerified}
           </p>
-          <div className="button-row start">{dismiss}</div>
+          <div className="button-row start">
+            {wording?.phase === 'failed' && wording.retry === 'ask' && (
+              <button type="button" className="button primary" data-testid="smp-try-again" onClick={onTryAgain}>
+                {t.tryAgain}
+              </button>
+            )}
+            {dismiss}
+          </div>
         </section>
       );
     case 'aborted':
@@ -186,8 +210,13 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
     case 'error':
       return (
         <section className="auth-panel failure" data-testid="smp-result" data-result="error" role="alert">
-          <p>{t.error(smp.message)}</p>
-          <div className="button-row start">{dismiss}</div>
+          <p>{t.error}</p>
+          <div className="button-row start">
+            <button type="button" className="button primary" data-testid="smp-try-again" onClick={onTryAgain}>
+              {t.tryAgain}
+            </button>
+            {dismiss}
+          </div>
         </section>
       );
   }

@@ -342,22 +342,31 @@ export const de: Catalog = {
     verifiedYou: (name: string) => `${name} hat Sie verifiziert`,
     verifiedYouExplain: (name: string) =>
       `Ihre Antwort war richtig, also weiß ${name}, dass diese Unterhaltung mit Ihnen stattfindet. Sie haben ${name} noch nicht verifiziert: Stellen Sie eine Gegenfrage, die nur ${name} beantworten kann.`,
+    verifiedYouAlreadyExplain: (name: string) =>
+      `Ihre Antwort war richtig, also weiß ${name}, dass diese Unterhaltung mit Ihnen stattfindet. Sie hatten ${name} bereits verifiziert.`,
     askBack: 'Eine Gegenfrage stellen',
     failed: 'Authentifizierung fehlgeschlagen',
     theyFailed: (name: string) =>
-      `Die Antwort stimmte nicht mit Ihrer überein. ${name} ist nicht verifiziert. Vielleicht ein Tippfehler – oder jemand anderes.`,
-    weFailed: (name: string) => `Ihre Antwort stimmte nicht überein. ${name} konnte Sie nicht verifizieren.`,
+      `Die Antwort stimmte nicht mit Ihrer überein. ${name} ist nicht verifiziert. Vielleicht ein Tippfehler (Groß- und Kleinschreibung zählt) – oder jemand anderes.`,
+    theyFailedStillVerified: 'Die Antwort stimmte nicht mit Ihrer überein. Vielleicht ein Tippfehler (Groß- und Kleinschreibung zählt) – oder jemand anderes.',
+    weFailed: (name: string) =>
+      `Ihre Antwort stimmte nicht überein (Groß- und Kleinschreibung zählt). ${name} konnte Sie nicht verifizieren; ${name} kann Sie erneut fragen.`,
+    tryAgain: 'Erneut versuchen',
     cancelledByPeer: (name: string) => `${name} hat die Authentifizierung abgebrochen.`,
     replacedByPeer: (name: string) =>
       `${name} hat eine neue Authentifizierungsanfrage geschickt, bevor Sie die erste beantwortet haben. Beide wurden abgebrochen, Ihre Antwort wurde nicht gesendet. Wenn ${name} erneut fragt, werden Sie erneut gefragt.`,
     cancelled: 'Die Authentifizierung wurde abgebrochen.',
-    error: (message: string) => `Die Authentifizierung hat nicht funktioniert: ${message}.`,
+    error:
+      'Die Authentifizierung konnte nicht abgeschlossen werden. Sie können sie erneut beginnen; wenn sie weiter fehlschlägt, beenden Sie die private Unterhaltung und beginnen Sie eine neue.',
+    capitalsCount: 'Groß- und Kleinschreibung zählt: Geben Sie es genau so ein wie vereinbart.',
     dialogTitle: (name: string) => `${name} authentifizieren`,
     dialogIntro: (name: string) =>
       `Stellen Sie sicher, dass die private Unterhaltung wirklich mit ${name} stattfindet und nicht mit jemandem dazwischen. Nutzen Sie etwas, das nur Sie beide wissen.`,
     how: 'Art der Authentifizierung',
     methods: { question: 'Frage und Antwort', secret: 'Gemeinsames Geheimnis', fingerprint: 'Fingerabdrücke vergleichen' },
-    startPrivateFirst: 'Beginnen Sie zuerst eine private Unterhaltung: Die Authentifizierung läuft darin.',
+    notPrivateExplain: (name: string) =>
+      `Die Authentifizierung läuft in einer privaten Unterhaltung, und mit ${name} haben Sie gerade keine. Beginnen Sie zuerst eine; authentifizieren Sie ${name} dann.`,
+    startPrivate: 'Private Unterhaltung beginnen',
     questionHint: (name: string) =>
       `${name} sieht Ihre Frage und gibt die Antwort ein. Stimmt sie mit Ihrer überein, wissen Sie, dass es ${name} ist. Über Sie erfährt ${name} dabei nichts: Damit ${name} auch Sie verifiziert, lassen Sie sich eine Frage stellen.`,
     question: 'Frage',
@@ -475,16 +484,17 @@ export const de: Catalog = {
     'smp-cancelled': () => 'Die Authentifizierung wurde abgebrochen.',
     'smp-replaced': (name: string) =>
       `${name} hat eine neue Authentifizierungsanfrage geschickt, bevor Sie die erste beantwortet haben; beide wurden abgebrochen. Wenn ${name} erneut fragt, werden Sie erneut gefragt.`,
-    'smp-error': (_name: string, problem: string) => `Die Authentifizierung hat nicht funktioniert: ${problem}.`,
+    'smp-error': () => 'Die Authentifizierung konnte nicht abgeschlossen werden. Sie können sie erneut beginnen.',
     'smp-verified': (name: string) => `Authentifizierung erfolgreich: ${name} ist verifiziert.`,
     'smp-verified-by-them': (name: string) =>
-      `Authentifizierung erfolgreich: ${name} hat Sie verifiziert. Sie haben ${name} noch nicht verifiziert; stellen Sie dazu eine Gegenfrage.`,
-    'smp-failed': (name: string) => `Authentifizierung fehlgeschlagen: Die Antworten stimmten nicht überein. ${name} ist nicht verifiziert.`,
+      `Authentifizierung erfolgreich: ${name} hat Sie verifiziert.`,
+    'smp-failed': () => 'Authentifizierung fehlgeschlagen: Die Antworten stimmten nicht überein.',
     'trust-not-saved': () => 'Das Ergebnis konnte nicht gespeichert werden: Der OTR-Speicher ist nicht beschreibbar.',
     'ended-by-peer': (name: string) =>
       `${name} hat die private Unterhaltung beendet. Beenden Sie sie ebenfalls oder beginnen Sie eine neue; bis dahin wird nichts gesendet.`,
     unreadable: (name: string) => `Eine private Nachricht von ${name} konnte nicht gelesen werden.`,
-    'peer-error': (name: string, problem: string) => `Die Anwendung von ${name} meldet ein Problem mit der privaten Unterhaltung: ${problem}`,
+    'peer-error': (name: string) =>
+      `Die Anwendung von ${name} meldet ein Problem mit der privaten Unterhaltung. Wenn es wieder vorkommt, beenden Sie die private Unterhaltung und beginnen Sie eine neue.`,
     'not-encrypted': () => 'Die Nachricht oben war nicht verschlüsselt.',
     'other-device-private': (name: string) =>
       `Auf einem Ihrer anderen Geräte fand eine private Unterhaltung mit ${name} statt; ihre Nachrichten sind nur dort lesbar.`,

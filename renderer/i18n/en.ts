@@ -343,22 +343,28 @@ export const en = {
     verifiedYou: (name: string) => `${name} has verified you`,
     verifiedYouExplain: (name: string) =>
       `Your answer was right, so ${name} knows this conversation is with you. You have not verified ${name} yet: ask a question back that only ${name} can answer.`,
+    verifiedYouAlreadyExplain: (name: string) => `Your answer was right, so ${name} knows this conversation is with you. You had already verified ${name}.`,
     askBack: 'Ask a question back',
     failed: 'Authentication failed',
-    theyFailed: (name: string) => `The answer did not match yours. ${name} is not verified. It may be a typo — or someone else.`,
-    weFailed: (name: string) => `Your answer did not match. ${name} could not verify you.`,
+    theyFailed: (name: string) => `The answer did not match yours. ${name} is not verified. It may be a typo (capital letters count) — or someone else.`,
+    theyFailedStillVerified: 'The answer did not match yours. It may be a typo (capital letters count) — or someone else.',
+    weFailed: (name: string) => `Your answer did not match (capital letters count). ${name} could not verify you; ${name} may ask you again.`,
+    tryAgain: 'Try again',
     cancelledByPeer: (name: string) => `${name} cancelled the authentication.`,
     replacedByPeer: (name: string) =>
       `${name} sent a new authentication request before you answered the first one, so both were cancelled and your answer was not sent. If ${name} asks again, you will be asked again.`,
     cancelled: 'The authentication was cancelled.',
-    error: (message: string) => `The authentication did not work: ${message}.`,
+    error: 'The authentication could not be completed. You can start it again; if it keeps failing, end the private conversation and start a new one.',
+    capitalsCount: 'Capital letters count: type it exactly as agreed.',
     // The dialog.
     dialogTitle: (name: string) => `Authenticate ${name}`,
     dialogIntro: (name: string) =>
       `Make sure the private conversation is really with ${name}, and not with someone in between. Use something only the two of you know.`,
     how: 'How to authenticate',
     methods: { question: 'Question and answer', secret: 'Shared secret', fingerprint: 'Compare fingerprints' },
-    startPrivateFirst: 'Start a private conversation first: authentication runs inside it.',
+    notPrivateExplain: (name: string) =>
+      `Authentication runs inside a private conversation, and you have none with ${name} now. Start one first; then authenticate ${name}.`,
+    startPrivate: 'Start private conversation',
     questionHint: (name: string) =>
       `${name} sees your question and types the answer. If it matches yours, you know it is them. They learn nothing about you: to be verified by them too, let them ask you a question.`,
     question: 'Question',
@@ -471,15 +477,16 @@ export const en = {
     'smp-cancelled': () => 'The authentication was cancelled.',
     'smp-replaced': (name: string) =>
       `${name} sent a new authentication request before you answered the first one; both were cancelled. If ${name} asks again, you will be asked again.`,
-    'smp-error': (_name: string, problem: string) => `The authentication did not work: ${problem}.`,
+    'smp-error': () => 'The authentication could not be completed. You can start it again.',
     'smp-verified': (name: string) => `Authentication succeeded: ${name} is verified.`,
     'smp-verified-by-them': (name: string) =>
-      `Authentication succeeded: ${name} has verified you. You have not verified ${name} yet; ask a question back to do so.`,
-    'smp-failed': (name: string) => `Authentication failed: the answers did not match. ${name} is not verified.`,
+      `Authentication succeeded: ${name} has verified you.`,
+    'smp-failed': () => 'Authentication failed: the answers did not match.',
     'trust-not-saved': () => 'The result could not be saved: the OTR store cannot be written.',
     'ended-by-peer': (name: string) => `${name} ended the private conversation. End it too, or start a new one; nothing is sent until then.`,
     unreadable: (name: string) => `A private message from ${name} could not be read.`,
-    'peer-error': (name: string, problem: string) => `${name}’s app reported a problem with the private conversation: ${problem}`,
+    'peer-error': (name: string) =>
+      `${name}’s app reported a problem with the private conversation. If it happens again, end the private conversation and start a new one.`,
     'not-encrypted': () => 'The message above was not encrypted.',
     'other-device-private': (name: string) =>
       `A private conversation with ${name} took place on another of your devices; its messages can be read only there.`,

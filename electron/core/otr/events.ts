@@ -99,7 +99,8 @@ export type OtrEvent =
    * engine). One sendText may report others that waited, too: match by `id`. `expired`: it waited
    * for a private conversation until its own `waitUntil`.
    */
-  | { type: 'send-failed'; id?: string; text: string; reason: string; expired?: true }
+  /** `reason`: a plain sentence for the user; `debug`: the engine's own words, never shown. */
+  | { type: 'send-failed'; id?: string; text: string; reason: string; expired?: true; debug?: string }
   /**
    * OTR is off ('never') and the peer sent OTR anyway: a private `message` (data or fragment,
    * never shown: it is ciphertext) or a `request` to start one (query). Nothing was shown.
