@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { Contact, SmpView } from '../../shared/contract';
 import { useTexts } from '../i18n/i18n';
 import { smpFormKey } from '../forms';
+import { smpResultText } from '../i18n/smpTexts';
 import { smpWording } from '../store/contactTrust';
 import { ConfirmDialog } from './ConfirmDialog';
 
@@ -88,6 +89,7 @@ function KeyWarning({ peerName, keyWarning, busy, onAuthenticate, onAcceptKey }:
 function SmpStatus({ peerName, smp, verified, focusAnswer, busy, error, onAnswer, onAbort, onDismiss, onAskBack, onTryAgain }: Props & { smp: SmpView }) {
   const t = useTexts().auth;
   const wording = smpWording({ verified, smp });
+  const said = smpResultText(t, { verified, smp }, peerName);
   const [answer, setAnswer] = useState('');
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -161,16 +163,14 @@ function SmpStatus({ peerName, smp, verified, focusAnswer, busy, error, onAnswer
     case 'succeeded':
       return wording?.phase === 'succeeded' && wording.says === 'we-verified-them' ? (
         <section className="auth-panel success" data-testid="smp-result" data-result="verified" role="status">
-          <h3>{t.verified(peerName)}</h3>
-          <p>
-            {smp.weStarted && smp.question !== undefined ? t.answeredCorrectly(peerName) : t.sameSecret}
-          </p>
+          <h3>{said?.title}</h3>
+          <p data-testid="smp-result-text">{said?.body}</p>
           <div className="button-row start">{dismiss}</div>
         </section>
       ) : (
         <section className="auth-panel success" data-testid="smp-result" data-result="verified-by-them" role="status">
-          <h3>{t.verifiedYou(peerName)}</h3>
-          <p>{wording?.phase === 'succeeded' && wording.says === 'they-verified-us-already-verified' ? t.verifiedYouAlreadyExplain(peerName) : t.verifiedYouExplain(peerName)}</p>
+          <h3>{said?.title}</h3>
+          <p data-testid="smp-result-text">{said?.body}</p>
           <div className="button-row start">
             <button type="button" className="button primary" data-testid="smp-ask-back" onClick={onAskBack}>
               {t.askBack}
@@ -182,15 +182,10 @@ function SmpStatus({ peerName, smp, verified, focusAnswer, busy, error, onAnswer
     case 'failed':
       return (
         <section className="auth-panel failure" data-testid="smp-result" data-result="failed" role="alert">
-          <h3>{t.failed}</h3>
-          <p>
-            {wording?.phase !== 'failed' || wording.says === 'we-failed'
-              ? t.weFailed(peerName)
-              : wording.says === 'they-failed'
-                ? t.theyFailed(peerName)
-                : t.theyFailedStillVerified}
-          </p>
+          <h3>{said?.title}</h3>
+          <p data-testid="smp-result-text">{said?.body}</p>
           <div className="button-row start">
+            {/* The side that asked can ask again; the side that answered waits for the contact (the text says so). */}
             {wording?.phase === 'failed' && wording.retry === 'ask' && (
               <button type="button" className="button primary" data-testid="smp-try-again" onClick={onTryAgain}>
                 {t.tryAgain}
@@ -203,14 +198,14 @@ function SmpStatus({ peerName, smp, verified, focusAnswer, busy, error, onAnswer
     case 'aborted':
       return (
         <section className="auth-panel" data-testid="smp-result" data-result="aborted" role="status">
-          <p>{smp.replaced ? t.replacedByPeer(peerName) : smp.byPeer ? t.cancelledByPeer(peerName) : t.cancelled}</p>
+          <p data-testid="smp-result-text">{said?.body}</p>
           <div className="button-row start">{dismiss}</div>
         </section>
       );
     case 'error':
       return (
         <section className="auth-panel failure" data-testid="smp-result" data-result="error" role="alert">
-          <p>{t.error}</p>
+          <p data-testid="smp-result-text">{said?.body}</p>
           <div className="button-row start">
             <button type="button" className="button primary" data-testid="smp-try-again" onClick={onTryAgain}>
               {t.tryAgain}
