@@ -64,6 +64,8 @@ export const ErrorCode = z.enum([
   'host-not-found',
   'connection-refused',
   'connection-lost',
+  /** No connection to the server could be made at all (as opposed to one that was made and dropped). */
+  'server-unreachable',
   'timeout',
   'stream-error',
   'not-connected',
@@ -85,6 +87,8 @@ export const AppError = z.object({
   message: z.string(),
   /** Present with `untrusted-certificate` and `certificate-changed`. */
   certificate: CertificateInfo.optional(),
+  /** Where a sign-in tried to connect: the domain looked up and the host:port endpoints tried, so the UI can name them. */
+  where: z.object({ domain: z.string().max(1024), tried: z.array(z.string().max(1100)).max(16) }).optional(),
 });
 export type AppError = z.infer<typeof AppError>;
 

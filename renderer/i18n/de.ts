@@ -15,6 +15,7 @@ export const de: Catalog = {
       'host-not-found': 'Der Server wurde nicht gefunden. Bitte prüfen Sie die Adresse.',
       'connection-refused': 'Der Server hat die Verbindung abgelehnt.',
       'connection-lost': 'Die Verbindung zum Server ist abgebrochen.',
+      'server-unreachable': 'Der Server war nicht erreichbar. Bitte prüfen Sie Ihre Netzwerkverbindung.',
       timeout: 'Der Server hat nicht rechtzeitig geantwortet.',
       'stream-error': 'Der Server hat die Verbindung mit einem Fehler beendet.',
       'not-connected': 'Sie sind nicht verbunden.',
@@ -28,6 +29,16 @@ export const de: Catalog = {
     // The core's text is English: it follows as the detail, for the administrator or a bug report.
     withDetail: (summary: string, detail: string) => (detail ? `${summary} (${detail})` : summary),
     unknown: 'Das hat nicht geklappt.',
+    where: {
+      'host-not-found': (domain: string, tried: string) =>
+        `Der Server war nicht erreichbar: Klatsch hat „${domain}“${tried ? ` (versucht: ${tried})` : ''} nachgeschlagen und keinen Server dieses Namens gefunden. Bitte prüfen Sie den Teil Ihrer Adresse nach dem @ oder die Servereinstellung.`,
+      'connection-refused': (domain: string, tried: string) =>
+        `Der Server für ${domain} war nicht erreichbar: ${tried || domain} hat die Verbindung abgelehnt, dort antwortet kein Chatdienst. Bitte prüfen Sie Server und Port in den Einstellungen oder fragen Sie Ihren Administrator.`,
+      'server-unreachable': (domain: string, tried: string) =>
+        `Der Server für ${domain} war nicht erreichbar${tried ? ` (versucht: ${tried})` : ''}. Bitte prüfen Sie Ihre Netzwerkverbindung; wenn sie funktioniert, ist der Server vielleicht ausgefallen.`,
+      timeout: (domain: string, tried: string) =>
+        `Der Server für ${domain}${tried ? ` (versucht: ${tried})` : ''} hat nicht rechtzeitig geantwortet. Bitte prüfen Sie Ihre Netzwerkverbindung oder versuchen Sie es später erneut.`,
+    },
     notSent: (error: string) => `Nicht gesendet: ${error}`,
     notCorrected: (error: string) => `Nicht korrigiert: ${error}`,
   },

@@ -18,6 +18,7 @@ export const en = {
       'host-not-found': 'The server could not be found. Check the address.',
       'connection-refused': 'The server refused the connection.',
       'connection-lost': 'The connection to the server was lost.',
+      'server-unreachable': 'Could not reach the server. Check your network connection.',
       timeout: 'The server did not answer in time.',
       'stream-error': 'The server ended the connection with an error.',
       'not-connected': 'You are not connected.',
@@ -31,6 +32,17 @@ export const en = {
     /** The core writes English itself, and says more precisely what happened: English shows its text. */
     withDetail: (summary: string, detail: string) => detail || summary,
     unknown: 'That did not work.',
+    /** A sign-in that could not connect, naming the domain looked up and the host:port tried ("" when none). */
+    where: {
+      'host-not-found': (domain: string, tried: string) =>
+        `Could not reach the server: Klatsch looked up “${domain}”${tried ? ` (tried ${tried})` : ''} and found no server by that name. Check the part of your address after the @, or the server setting.`,
+      'connection-refused': (domain: string, tried: string) =>
+        `Could not reach the server for ${domain}: ${tried || domain} refused the connection, so no chat service answers there. Check the server and port in the settings, or ask your administrator.`,
+      'server-unreachable': (domain: string, tried: string) =>
+        `Could not reach the server for ${domain}${tried ? ` (tried ${tried})` : ''}. Check your network connection; if it works, the server may be down.`,
+      timeout: (domain: string, tried: string) =>
+        `The server for ${domain}${tried ? ` (tried ${tried})` : ''} did not answer in time. Check your network connection, or try again later.`,
+    },
     /** An error in a context: "Not sent: …". */
     notSent: (error: string) => `Not sent: ${error}`,
     notCorrected: (error: string) => `Not corrected: ${error}`,
