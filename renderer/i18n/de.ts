@@ -134,6 +134,14 @@ export const de: Catalog = {
     retry: 'Erneut versuchen',
   },
 
+  offline: {
+    title: 'Sie sind offline',
+    reconnectingIn: (seconds: number) => `neuer Verbindungsversuch (in ${seconds} s)`,
+    reconnecting: 'Verbindung wird hergestellt…',
+    reconnectNow: 'Jetzt verbinden',
+    announce: 'Sie sind offline. Klatsch stellt die Verbindung wieder her.',
+  },
+
   sidebar: {
     label: 'Konto und Kontakte',
     accountSettings: 'Kontoeinstellungen',

@@ -140,6 +140,14 @@ export const en = {
     retry: 'Retry',
   },
 
+  offline: {
+    title: 'You are offline',
+    reconnectingIn: (seconds: number) => `reconnecting (in ${seconds} s)`,
+    reconnecting: 'reconnecting…',
+    reconnectNow: 'Reconnect now',
+    announce: 'You are offline. Klatsch is reconnecting.',
+  },
+
   sidebar: {
     label: 'Account and contacts',
     accountSettings: 'Account settings',
