@@ -67,7 +67,7 @@ describe('errors and connection', () => {
     assert.equal(await page.getByTestId('offline-banner').count(), 0, 'no banner while online');
 
     // The network goes away and stays away: each attempt fails, the backoff grows.
-    proxy.block(true);
+    await proxy.block(true);
     proxy.cut();
     const banner = page.getByTestId('offline-banner');
     await banner.waitFor({ timeout: 20_000 });
@@ -77,7 +77,7 @@ describe('errors and connection', () => {
     await page.screenshot({ path: path.join(shots, 'connection-offline-banner.png') });
 
     const connectionsBefore = proxy.connections;
-    proxy.block(false);
+    await proxy.block(false);
     await page.getByTestId('reconnect-now').click();
     await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor({ timeout: 20_000 });
     await banner.waitFor({ state: 'detached' });
