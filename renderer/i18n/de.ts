@@ -277,7 +277,7 @@ export const de: Catalog = {
       plaintext: 'Nachrichten sind nicht Ende-zu-Ende-verschlüsselt; der Server kann sie lesen.',
       private: 'Nachrichten sind Ende-zu-Ende-verschlüsselt (OTR), aber Sie haben nicht geprüft, ob das wirklich Ihr Kontakt ist.',
       'private-verified': 'Nachrichten sind Ende-zu-Ende-verschlüsselt, und Ihr Kontakt ist verifiziert.',
-      finished: 'Es wird nichts gesendet, bis Sie eine neue private Unterhaltung beginnen oder diese beenden.',
+      finished: 'Es wird nichts unverschlüsselt gesendet. Was Sie schreiben, wartet auf eine neue private Unterhaltung (sie beginnt von selbst, wenn der Kontakt wieder online ist), oder beenden Sie diese, um unverschlüsselt zu senden.',
     },
     policy: {
       never: 'Nie privat',
@@ -323,6 +323,7 @@ export const de: Catalog = {
     privateTitle: 'Privat gesendet (Ende-zu-Ende-verschlüsselt)',
     notSent: (error: string | undefined) => (error ? `Nicht gesendet: ${error}` : 'Nicht gesendet'),
     sendAgain: 'Erneut senden',
+    waitingUntil: (deadline: string) => `Wird von selbst verschlüsselt gesendet, sobald die Unterhaltung wieder privat ist; nicht gesendet, falls das bis ${deadline} nicht geschehen ist.`,
   },
 
   auth: {
@@ -366,6 +367,8 @@ export const de: Catalog = {
       `Die Antwort stimmte nicht mit Ihrer überein. ${name} ist nicht verifiziert. Vielleicht ein Tippfehler – oder jemand anderes.`,
     weFailed: (name: string) => `Ihre Antwort stimmte nicht überein. ${name} konnte Sie nicht verifizieren.`,
     cancelledByPeer: (name: string) => `${name} hat die Authentifizierung abgebrochen.`,
+    replacedByPeer: (name: string) =>
+      `${name} hat eine neue Authentifizierungsanfrage geschickt, bevor Sie die erste beantwortet haben. Beide wurden abgebrochen, Ihre Antwort wurde nicht gesendet. Wenn ${name} erneut fragt, werden Sie erneut gefragt.`,
     cancelled: 'Die Authentifizierung wurde abgebrochen.',
     error: (message: string) => `Die Authentifizierung hat nicht funktioniert: ${message}.`,
     dialogTitle: (name: string) => `${name} authentifizieren`,
@@ -489,6 +492,8 @@ export const de: Catalog = {
     'smp-secret': (name: string) => `${name} möchte Sie mit einem gemeinsamen Geheimnis authentifizieren.`,
     'smp-cancelled-by-peer': (name: string) => `${name} hat die Authentifizierung abgebrochen.`,
     'smp-cancelled': () => 'Die Authentifizierung wurde abgebrochen.',
+    'smp-replaced': (name: string) =>
+      `${name} hat eine neue Authentifizierungsanfrage geschickt, bevor Sie die erste beantwortet haben; beide wurden abgebrochen. Wenn ${name} erneut fragt, werden Sie erneut gefragt.`,
     'smp-error': (_name: string, problem: string) => `Die Authentifizierung hat nicht funktioniert: ${problem}.`,
     'smp-verified': (name: string) => `Authentifizierung erfolgreich: ${name} ist verifiziert.`,
     'smp-verified-by-them': (name: string) =>

@@ -282,7 +282,7 @@ export const en = {
       plaintext: 'Messages are not end-to-end encrypted; the server can read them.',
       private: 'Messages are end-to-end encrypted (OTR), but you have not verified that this is really your contact.',
       'private-verified': 'Messages are end-to-end encrypted, and your contact is verified.',
-      finished: 'Nothing is sent until you start a new private conversation or end this one.',
+      finished: 'Nothing is sent unencrypted. What you write waits for a new private conversation (it starts by itself when the contact is back online), or end this one to send in plaintext.',
     },
     policy: {
       never: 'Never private',
@@ -328,6 +328,7 @@ export const en = {
     privateTitle: 'Sent privately (end-to-end encrypted)',
     notSent: (error: string | undefined) => (error ? `Not sent: ${error}` : 'Not sent'),
     sendAgain: 'Send again',
+    waitingUntil: (deadline: string) => `Goes out by itself, encrypted, once the conversation is private again; not sent if that has not happened by ${deadline}.`,
   },
 
   auth: {
@@ -367,6 +368,8 @@ export const en = {
     theyFailed: (name: string) => `The answer did not match yours. ${name} is not verified. It may be a typo — or someone else.`,
     weFailed: (name: string) => `Your answer did not match. ${name} could not verify you.`,
     cancelledByPeer: (name: string) => `${name} cancelled the authentication.`,
+    replacedByPeer: (name: string) =>
+      `${name} sent a new authentication request before you answered the first one, so both were cancelled and your answer was not sent. If ${name} asks again, you will be asked again.`,
     cancelled: 'The authentication was cancelled.',
     error: (message: string) => `The authentication did not work: ${message}.`,
     // The dialog.
@@ -486,6 +489,8 @@ export const en = {
     'smp-secret': (name: string) => `${name} wants to authenticate you with a secret you both know.`,
     'smp-cancelled-by-peer': (name: string) => `${name} cancelled the authentication.`,
     'smp-cancelled': () => 'The authentication was cancelled.',
+    'smp-replaced': (name: string) =>
+      `${name} sent a new authentication request before you answered the first one; both were cancelled. If ${name} asks again, you will be asked again.`,
     'smp-error': (_name: string, problem: string) => `The authentication did not work: ${problem}.`,
     'smp-verified': (name: string) => `Authentication succeeded: ${name} is verified.`,
     'smp-verified-by-them': (name: string) =>
