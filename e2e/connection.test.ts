@@ -85,7 +85,7 @@ describe('errors and connection', () => {
     assert.deepEqual(errors, []);
   });
 
-  test('a page reload comes back to the same account, and only that page may connect', async () => {
+  test('a page reload comes back to the same account; one page at a time; "Try again" retries', async () => {
     const app = await startAppInstance(server.ca.caCertFile);
     apps.push(app);
     const { page, errors } = await openAppPage(browser, app.url);
@@ -103,6 +103,15 @@ describe('errors and connection', () => {
     await other.goto(new URL(app.url).origin);
     await other.getByText('development host disconnected').first().waitFor({ timeout: 20_000 });
     assert.equal(await other.locator('[data-testid="connection-status"]').count(), 0);
+
+    // A second page with the token is refused while the first is connected; once that one is gone,
+    // "Try again" on the error screen really tries again, and gets in.
+    const second = await (await browser.newContext({ viewport: { width: 1100, height: 700 }, locale: 'en-US' })).newPage();
+    await second.goto(app.url);
+    await second.getByText('development host disconnected').first().waitFor({ timeout: 20_000 });
+    await page.close();
+    await second.getByRole('button', { name: 'Try again' }).click();
+    await second.locator('[data-testid="connection-status"][data-state="online"]').waitFor({ timeout: 20_000 });
     assert.deepEqual(errors, []);
   });
 });
