@@ -75,6 +75,8 @@ export interface AccountDeps {
 export const DEFAULT_OTR_POLICY: OtrPolicy = 'opportunistic';
 /** Below Prosody's and ejabberd's default stanza size limits, with room for the stanza around the body. */
 const OTR_FRAGMENT_SIZE = 60_000;
+/** How long signing out waits for the private conversations' end messages to be written. */
+const SIGN_OFF_WAIT_MS = 1_000;
 
 export class Account {
   readonly roster = new Roster();
@@ -427,10 +429,26 @@ export class Account {
     this.emitContact(jid);
   }
 
+  /**
+   * Signs out: private conversations end properly first (the peer is told, as by libotr clients), then
+   * the stream closes. Bounded, so that a stalled stream never holds up a sign-out or the app's quit.
+   */
+  async signOut(): Promise<void> {
+    if (this.connection.activeSession) {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SIGN_OFF_WAIT_MS);
+      });
+      await Promise.race([this.privateChats.signingOff(), bound]);
+      clearTimeout(timer);
+    }
+    await this.connection.disconnect();
+  }
+
   async close(): Promise<void> {
     clearInterval(this.otrTimer);
     this.rooms.close();
-    await this.connection.disconnect();
+    await this.signOut();
     await this.deps.history?.close();
     await this.deps.rooms?.history?.close();
     await this.outbox.close();

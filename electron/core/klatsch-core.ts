@@ -237,7 +237,7 @@ export class KlatschCore {
     },
 
     disconnectAccount: async ({ accountId }) => {
-      await this.account(accountId).connection.disconnect();
+      await this.account(accountId).signOut();
       return {};
     },
 

@@ -394,6 +394,29 @@ export class PrivateChats {
     return Promise.all(ended).then(() => undefined);
   }
 
+  /**
+   * We sign out or quit: every private conversation ends properly, as libotr clients do (the peer gets
+   * the "disconnected" message and goes back to plaintext instead of encrypting to a session that is
+   * gone). Resolves once those messages were handed to the stream. The chat says that our going
+   * offline ended it; a conversation the user expected private stays so (nothing goes out in
+   * plaintext until it is private again or the user ends it).
+   */
+  signingOff(): Promise<void> {
+    const ended = [...this.peers.keys()].map((peer) =>
+      this.serialize(peer, async (state) => {
+        if (state.conversation.state !== 'encrypted') return;
+        const out = state.conversation.end();
+        this.failHeld(peer, state, out.events);
+        await this.deliver(peer, state, { ...out, events: [] }, undefined);
+        state.resource = undefined;
+        state.resources.clear();
+        this.deps.notice(peer, 'You went offline; the private conversation has ended.', { kind: 'own-offline' });
+        this.deps.privacyChanged(peer);
+      }).catch(() => undefined),
+    );
+    return Promise.all(ended).then(() => undefined);
+  }
+
   /** Timers of the engine (AKE timeouts for held messages). Call every few seconds. */
   tick(): void {
     for (const peer of this.peers.keys()) {
