@@ -286,13 +286,18 @@ export const AppSettings = z.object({
   notifications: NotificationSetting,
   /** Notifications play the OS's sound. */
   notificationSound: z.boolean(),
+  /**
+   * The first message to a contact whose app is known to speak OTR waits (as 'waiting') until the
+   * conversation is private, instead of going out in plaintext with the OTR offer.
+   */
+  waitForPrivate: z.boolean(),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 
 /** The settings in force, and the ones the administrator locked (setting → why, for the user). */
 export const SettingsView = z.object({
   values: AppSettings,
-  locked: z.object({ notifications: z.string().optional() }),
+  locked: z.object({ notifications: z.string().optional(), waitForPrivate: z.string().optional() }),
 });
 export type SettingsView = z.infer<typeof SettingsView>;
 

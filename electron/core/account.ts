@@ -55,7 +55,7 @@ export interface AccountDeps {
   /** The account's OTR key and instance tag. */
   otrIdentities: OtrIdentitySource;
   /** Trust in contacts' keys, and the account's own key (otr-trust.ts); none: nothing is ever verified. */
-  otrTrust?: Pick<OtrTrust, 'isVerified' | 'newKey' | 'sawFingerprint' | 'smpTrust' | 'accountKey'>;
+  otrTrust?: Pick<OtrTrust, 'isVerified' | 'newKey' | 'sawFingerprint' | 'smpTrust' | 'accountKey'> & Partial<Pick<OtrTrust, 'knowsPeer'>>;
   /** The administrator's policy: it may replace the connection details, the trust and the OTR policy in force. */
   policy?: AccountPolicyHooks;
   /** The account's stored chats (encrypted at rest); absent: chats live in memory only. */
@@ -69,6 +69,10 @@ export interface AccountDeps {
   rooms?: { history?: HistoryStore; save: (rooms: StoredRoom[]) => Promise<void>; joinTimeoutMs?: number };
   /** Messages not yet acknowledged by the server, and ids received lately (encrypted at rest); absent: in memory only. */
   outbox?: OutboxStore;
+  /** The setting (or policy) "wait for a private conversation before the first message"; absent: off. */
+  waitForPrivate?: () => boolean;
+  /** Stores the contacts whose app was seen speaking OTR (the whole list); absent: remembered while the app runs. */
+  saveOtrContacts?: (peers: string[]) => Promise<void>;
 }
 
 /** What this account does when a contact has no policy of its own (XEP-0364: offer OTR, start when answered). */
@@ -158,6 +162,8 @@ export class Account {
         this.emitContact(peer);
       },
       ...(deps.otrTrust ? this.trustDeps(deps.otrTrust) : {}),
+      firstMessageWaits: (peer) => this.firstMessageWaits(peer),
+      speaksOtr: (peer) => this.speaksOtr(peer),
       random: secureRandom,
       now: this.now,
       maxFragmentSize: OTR_FRAGMENT_SIZE,
@@ -405,6 +411,25 @@ export class Account {
 
   startPrivate(peer: string): Promise<void> {
     return this.privateChats.start(peer);
+  }
+
+  /**
+   * Whether our first message to `peer` waits for a private conversation: the user (or the
+   * administrator) wants that, and the contact's app is known to speak OTR (it offered or asked for
+   * it, or a private conversation with the contact happened before).
+   */
+  private firstMessageWaits(peer: string): boolean {
+    if (!this.deps.waitForPrivate?.()) return false;
+    return (this.stored.otrContacts ?? []).includes(peer) || (this.deps.otrTrust?.knowsPeer?.(this.stored.jid, peer) ?? false);
+  }
+
+  /** `peer`'s app was seen speaking OTR: remembered for contacts only (a stranger cannot grow the list). */
+  private speaksOtr(peer: string): void {
+    const known = this.stored.otrContacts ?? [];
+    if (known.includes(peer) || !this.roster.has(peer)) return;
+    const otrContacts = [...known, peer];
+    this.stored = { ...this.stored, otrContacts };
+    void this.deps.saveOtrContacts?.(otrContacts).catch(() => undefined);
   }
 
   endPrivate(peer: string): Promise<void> {

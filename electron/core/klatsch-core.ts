@@ -492,6 +492,9 @@ export class KlatschCore {
       if (changes.notifications !== undefined && this.policy.notificationsLocked) {
         throw new UserError('forbidden-by-policy', `The notification setting is locked. ${this.policy.reason}`);
       }
+      if (changes.waitForPrivate !== undefined && this.policy.waitForPrivateLocked) {
+        throw new UserError('forbidden-by-policy', `Waiting for a private conversation is set by your administrator. ${this.policy.reason}`);
+      }
       try {
         await this.settings.setAppSettings(changes);
       } catch (error) {
@@ -581,8 +584,11 @@ export class KlatschCore {
   settingsView(): SettingsView {
     const stored = this.settings.appSettings();
     return {
-      values: { ...stored, notifications: this.policy.notifications(stored.notifications) },
-      locked: this.policy.notificationsLocked ? { notifications: this.policy.reason } : {},
+      values: { ...stored, notifications: this.policy.notifications(stored.notifications), waitForPrivate: this.policy.waitForPrivate(stored.waitForPrivate) },
+      locked: {
+        ...(this.policy.notificationsLocked ? { notifications: this.policy.reason } : {}),
+        ...(this.policy.waitForPrivateLocked ? { waitForPrivate: this.policy.reason } : {}),
+      },
     };
   }
 
@@ -694,6 +700,12 @@ export class KlatschCore {
         },
       },
       ...(outbox ? { outbox } : {}),
+      waitForPrivate: () => this.policy.waitForPrivate(this.settings.appSettings().waitForPrivate),
+      // Contacts whose app speaks OTR, kept with the account (the first message to them may wait for privacy).
+      saveOtrContacts: async (otrContacts) => {
+        const account = this.accounts.get(stored.id);
+        if (account && this.settings.account(stored.id)) await this.saveAccount(account, { ...account.settings, otrContacts });
+      },
       ...(this.options.connection ? { connection: this.options.connection } : {}),
       policy: accountPolicyHooks(this.policy),
       incoming: (message, source) =>

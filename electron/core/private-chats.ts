@@ -17,6 +17,7 @@ import { bareJid } from './xmpp/stanzas.js';
 import type { DsaPrivateKey } from './otr/dsa.js';
 import type { RandomSource } from './otr/random.js';
 import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from './otr/session.js';
+import { classifyMessage } from './otr/encoding.js';
 import type { NoticeKind, Privacy, SmpView } from '../../shared/contract.js';
 
 export interface OtrIdentity {
@@ -75,6 +76,13 @@ export interface PrivateChatsDeps {
    * the side that would have verified it, as libotr), or leave it (`keep`).
    */
   smpTrust?(peer: string, fingerprint: string, change: 'verify' | 'clear'): Promise<void>;
+  /**
+   * Whether the first message to `peer` waits for a private conversation (the user's setting, and the
+   * contact's app is known to speak OTR). Absent: it goes out in plaintext with the OTR offer.
+   */
+  firstMessageWaits?(peer: string): boolean;
+  /** `peer`'s app spoke OTR (its offer, a query, an OTR message): worth remembering for firstMessageWaits. */
+  speaksOtr?(peer: string): void;
   random: RandomSource;
   now: () => number;
   /** XMPP servers limit stanza sizes; longer OTR messages are fragmented below this. */
@@ -105,6 +113,8 @@ interface PeerState {
   newKeys: Map<string, boolean>;
   /** Authentication in progress or its last result, for the UI. */
   smp: SmpView | undefined;
+  /** The user ended a private conversation here: what they write next goes out as the policy says, without waiting. */
+  endedByUser: boolean;
 }
 
 const OTR_PREFIX = '?OTR';
@@ -135,7 +145,15 @@ export class PrivateChats {
         this.deps.messageState(peer, id, 'failed', 'the private conversation has ended, and this message will not go out unencrypted. Send it again once the conversation is private, or end the private conversation to send it in plaintext.');
         return;
       }
-      const out = state.conversation.sendText(text, { requirePrivate, id });
+      // "Wait for a private conversation before the first message": this one waits for it (started now),
+      // instead of going out in plaintext with the offer, to a contact whose app is known to speak OTR.
+      const waitsFirst =
+        !requirePrivate &&
+        !state.endedByUser &&
+        state.conversation.state === 'plaintext' &&
+        this.deps.policyFor(peer) === 'opportunistic' &&
+        (this.deps.firstMessageWaits?.(peer) ?? false);
+      const out = state.conversation.sendText(text, { requirePrivate: requirePrivate || waitsFirst, id });
       // Events about this message carry its id; others in the same output (held ones that timed out) are theirs.
       const failed = out.events.find((e) => e.type === 'send-failed' && e.id === id);
       if (failed?.type === 'send-failed') {
@@ -160,6 +178,7 @@ export class PrivateChats {
     if (!peer) return Promise.resolve();
     return this.serialize(peer, async (state) => {
       if (body.includes(OTR_PREFIX) && from !== peer) state.resource = from;
+      if (classifyMessage(body).kind !== 'plaintext') this.deps.speaksOtr?.(peer);
       const out = state.conversation.receive(body);
       const instance = state.conversation.lastSenderInstance;
       if (instance !== undefined && from !== peer) {
@@ -292,6 +311,7 @@ export class PrivateChats {
     return this.serialize(peer, async (state) => {
       const wasPrivate = state.conversation.state !== 'plaintext' || state.expectsPrivacy;
       state.expectsPrivacy = false;
+      state.endedByUser = true;
       await this.deliver(peer, state, state.conversation.end(), undefined);
       if (wasPrivate) this.deps.notice(peer, 'You ended the private conversation.', { kind: 'ended-by-us' });
       this.deps.privacyChanged(peer);
@@ -484,6 +504,7 @@ export class PrivateChats {
           expectsPrivacy: initial.expectsPrivacy ?? false,
           newKeys: new Map(),
           smp: undefined,
+          endedByUser: false,
         };
         this.settled.set(peer, made);
         return made;
@@ -552,6 +573,8 @@ export class PrivateChats {
             { kind: event.refreshed ? 'private-refreshed' : verified ? 'private-started-verified' : 'private-started-unverified' },
           );
           state.expectsPrivacy = true;
+          state.endedByUser = false;
+          this.deps.speaksOtr?.(peer);
           const waitsForUser = events.some((e) => e.type === 'key-approval-needed' && e.instance === event.instance);
           if (!waitsForUser) {
             void this.deps.sawFingerprint?.(peer, event.fingerprint)?.catch?.(() => undefined);

@@ -130,6 +130,15 @@ export class PolicyGate {
     return this.values.notifications !== undefined;
   }
 
+  /** Whether a first message waits for a private conversation: the policy's, else the user's. */
+  waitForPrivate(user: boolean): boolean {
+    return this.values.waitForPrivate ?? user;
+  }
+
+  get waitForPrivateLocked(): boolean {
+    return this.values.waitForPrivate !== undefined;
+  }
+
   /** What the renderer shows as locked, and why. */
   view(existingAccounts: readonly string[]): PolicyView {
     const v = this.values;
