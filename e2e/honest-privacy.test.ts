@@ -25,6 +25,26 @@ import { assertAccessible } from './support/axe.js';
 const password = 'e2e-honest-Passw0rd';
 const shots = path.resolve('test-results/e2e');
 
+type StoredSettings = { app?: { waitForPrivate?: boolean } };
+
+/** Resolves once the settings file (written atomically, by rename) says what `ok` wants; the core saves after answering the page. */
+async function settingsFileSays(file: string, ok: (stored: StoredSettings) => boolean): Promise<void> {
+  const read = async () => ok(JSON.parse(await fs.readFile(file, 'utf8')) as StoredSettings);
+  const stop = new AbortController();
+  const bound = setTimeout(() => stop.abort(), 15_000); // never hang: fail instead
+  try {
+    const watcher = fs.watch(path.dirname(file), { signal: stop.signal });
+    if (await read()) return;
+    for await (const change of watcher) if (change.filename === path.basename(file) && (await read().catch(() => false))) return;
+  } catch (error) {
+    if ((error as Error).name !== 'AbortError') throw error;
+  } finally {
+    clearTimeout(bound);
+    stop.abort();
+  }
+  assert.fail(`${file} never said so`);
+}
+
 describe('what is private, said before the user types', () => {
   let server: ProsodyServer;
   let browser: Browser;
@@ -152,7 +172,8 @@ describe('what is private, said before the user types', () => {
     await page.getByTestId('settings-close').click();
     await waiting.filter({ hasText: 'Wartet auf die private Unterhaltung' }).waitFor();
     assert.equal(await waiting.getByTestId('message-lock').count(), 0);
-    assert.equal(await message('in', 'Hi Alice').getByTestId('message-unlocked').getAttribute('aria-label'), 'nicht privat');
+    // The plaintext message above it (the end of the long text) says so in German.
+    assert.equal(await page.locator('[data-testid="message"][data-state="sent"] [data-testid="message-unlocked"]').last().getAttribute('aria-label'), 'nicht privat');
     await page.screenshot({ path: path.join(shots, 'honest-waiting-de.png') });
     await assertAccessible(page, 'a waiting message, in German');
   });
@@ -163,8 +184,7 @@ describe('what is private, said before the user types', () => {
     assert.equal(await box.isChecked(), false, 'off by default');
     await box.check();
     await page.locator('[data-testid="settings-wait-for-private"]:checked').waitFor();
-    const stored = JSON.parse(await fs.readFile(path.join(app.profileDir, 'settings.json'), 'utf8')) as { app?: { waitForPrivate?: boolean } };
-    assert.equal(stored.app?.waitForPrivate, true, 'kept in the profile');
+    await settingsFileSays(path.join(app.profileDir, 'settings.json'), (stored) => stored.app?.waitForPrivate === true); // kept in the profile
     assert.match(await page.getByTestId('settings-dialog').innerText(), /Vor der ersten Nachricht auf ein privates Gespräch warten/);
     await page.screenshot({ path: path.join(shots, 'honest-setting-de.png') });
     await assertAccessible(page, 'the settings screen with the new option, in German');
