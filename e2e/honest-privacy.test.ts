@@ -189,6 +189,16 @@ describe('what is private, said before the user types', () => {
     await page.screenshot({ path: path.join(shots, 'honest-setting-de.png') });
     await assertAccessible(page, 'the settings screen with the new option, in German');
     await page.getByTestId('settings-close').click();
+
+    // Back to the default policy: the chat is plaintext again, and says so in German where people type.
+    await page.getByTestId('privacy-state').click();
+    await page.getByTestId('otr-policy').selectOption('');
+    await page.getByTestId('privacy-state').click();
+    const hint = page.getByTestId('composer-not-private');
+    await hint.waitFor();
+    assert.equal((await hint.innerText()).trim(), '🔓 Nicht privat: Der Server kann dies lesen');
+    await page.screenshot({ path: path.join(shots, 'honest-plaintext-de.png') });
+    await assertAccessible(page, 'a plaintext chat, in German');
     assert.deepEqual(errors, []);
   });
 });
