@@ -136,10 +136,20 @@ export const de: Catalog = {
     statusPlaceholder: 'Statusnachricht festlegen',
   },
 
+  conversations: {
+    heading: 'Chats',
+    none: 'Noch keine Chats: Wählen Sie unten einen Kontakt, um einen zu beginnen.',
+    /** Der Text einer privaten (OTR-)Nachricht erscheint nie in der Liste, wie in einer Benachrichtigung. */
+    privateMessage: 'Private Nachricht',
+    you: 'Sie',
+    noMessages: 'Noch keine Nachrichten',
+    unread: (count: number) => `${count} ungelesen`,
+    row: (name: string, preview: string, time: string) => (time ? `${name}: ${preview}, ${time}` : `${name}: ${preview}`),
+    room: (name: string) => `Gruppenchat ${name}`,
+  },
+
   account: {
     account: 'Konto',
-    add: 'Konto hinzufügen',
-    addLocked: (reason: string) => `Das Hinzufügen von Konten ist gesperrt. ${reason}`,
     disconnect: 'Trennen',
     reallyRemove: (jid: string) => `${jid} wirklich entfernen?`,
     keep: 'Behalten',
@@ -597,6 +607,7 @@ export const de: Catalog = {
     none: 'Noch keine Gruppenchats.',
     notEncrypted: 'Gruppenchats sind nicht Ende-zu-Ende-verschlüsselt: Der Server und alle Teilnehmenden können sie lesen.',
     refusedByPolicy: 'Gruppenchats sind abgeschaltet: Ihre Administration verlangt für jede Nachricht Ende-zu-Ende-Verschlüsselung, und Gruppenchats können das nicht.',
+    members: (count: number) => `Mitglieder (${count})`,
     occupantsHeading: (count: number) => `Im Raum (${count})`,
     moreOccupants: (count: number) => `und ${count} weitere`,
     you: '(Sie)',
