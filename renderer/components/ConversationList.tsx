@@ -39,8 +39,6 @@ export function ConversationList({ conversations, selectedKey, onSelect, now }: 
         const selected = key === selectedKey;
         const preview = previewText(c, t);
         const time = when(c.lastActivity, now, locale);
-        const name = c.kind === 'room' ? t.room(c.name) : c.name;
-        const label = [t.row(name, preview, time), c.unread > 0 ? t.unread(c.unread) : ''].filter(Boolean).join(', ');
         return (
           <li key={key}>
             <button
@@ -51,13 +49,18 @@ export function ConversationList({ conversations, selectedKey, onSelect, now }: 
               data-peer={c.peer}
               data-preview={c.preview.kind}
               aria-current={selected ? 'true' : undefined}
-              aria-label={label}
               title={c.peer}
               onClick={() => onSelect(c)}
             >
               <span className="conversation-top">
+                {/* The visible words are the accessible name; screen readers also hear "group chat" and "unread". */}
                 <span className="conversation-name">
-                  {c.kind === 'room' && <span aria-hidden="true"># </span>}
+                  {c.kind === 'room' && (
+                    <>
+                      <span aria-hidden="true"># </span>
+                      <span className="sr-only">{t.room} </span>
+                    </>
+                  )}
                   {c.name}
                 </span>
                 {time && <time className="conversation-time">{time}</time>}
@@ -68,9 +71,12 @@ export function ConversationList({ conversations, selectedKey, onSelect, now }: 
                   {preview}
                 </span>
                 {c.unread > 0 && (
-                  <span className="badge" data-testid="conversation-unread">
-                    {c.unread > 99 ? '99+' : c.unread}
-                  </span>
+                  <>
+                    <span className="badge" data-testid="conversation-unread" aria-hidden="true">
+                      {c.unread > 99 ? '99+' : c.unread}
+                    </span>
+                    <span className="sr-only">{t.unread(c.unread)}</span>
+                  </>
                 )}
               </span>
             </button>

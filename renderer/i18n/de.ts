@@ -144,8 +144,7 @@ export const de: Catalog = {
     you: 'Sie',
     noMessages: 'Noch keine Nachrichten',
     unread: (count: number) => `${count} ungelesen`,
-    row: (name: string, preview: string, time: string) => (time ? `${name}: ${preview}, ${time}` : `${name}: ${preview}`),
-    room: (name: string) => `Gruppenchat ${name}`,
+    room: 'Gruppenchat',
   },
 
   account: {

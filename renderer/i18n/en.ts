@@ -148,9 +148,7 @@ export const en = {
     you: 'You',
     noMessages: 'No messages yet',
     unread: (count: number) => `${count} unread`,
-    /** For screen readers: the row's parts in one sentence. */
-    row: (name: string, preview: string, time: string) => (time ? `${name}: ${preview}, ${time}` : `${name}: ${preview}`),
-    room: (name: string) => `Group chat ${name}`,
+    room: 'Group chat',
   },
 
   account: {
