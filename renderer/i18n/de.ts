@@ -599,7 +599,7 @@ export const de: Catalog = {
   },
   groupChat: {
     heading: 'Gruppenchats',
-    join: '+ Beitreten oder erstellen',
+    join: '+ Beitreten',
     dialogTitle: 'Gruppenchat beitreten oder erstellen',
     dialogHint: 'Geben Sie eine Raumadresse ein oder nur einen Namen, um diesen Raum auf Ihrem Server zu betreten oder anzulegen. Gibt es ihn noch nicht, wird er erstellt und gehört Ihnen.',
     roomLabel: 'Raumadresse oder Name',
