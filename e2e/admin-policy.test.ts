@@ -83,6 +83,7 @@ describe('admin policy in the UI', () => {
     assert.equal(await page.getByTestId('accounts-add').isDisabled(), true);
     await page.getByTestId('policy-summary').getByText('Privacy: Always private').waitFor();
     await page.getByTestId('policy-summary').getByText('Only approved contacts can be written to').waitFor();
+    await page.keyboard.press('Escape'); // the account menu closes
 
     await page.locator(`[data-testid="contact"][data-jid="mallory@${server.domain}"]`).click();
     await page.getByTestId('privacy-state').click(); // the privacy menu holds the policy

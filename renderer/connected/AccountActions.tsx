@@ -45,6 +45,7 @@ export function AccountActions({ account }: { account: AccountView }) {
           <button
             type="button"
             className="button small"
+            data-closes-menu
             onClick={async () => {
               const r = await actions.disconnectAccount(account.id);
               setError(r.ok ? null : errorText(texts, r.error));

@@ -73,6 +73,7 @@ export function AddAccountButton() {
       type="button"
       className="button small"
       data-testid="accounts-add"
+      data-closes-menu
       disabled={locked}
       title={locked ? t.addLocked(policy?.reason ?? '') : undefined}
       onClick={() => actions.setAddingAccount(true)}

@@ -58,7 +58,7 @@ function ShortcutsHelpButton() {
   const open = useAppState((s) => s.shortcutsHelpSet);
   const texts = useTexts();
   return (
-    <button type="button" className="button subtle small" data-testid="open-shortcuts-help" onClick={() => open(true)}>
+    <button type="button" className="button subtle small" data-testid="open-shortcuts-help" data-closes-menu onClick={() => open(true)}>
       {texts.sidebar.shortcuts} <kbd>?</kbd>
     </button>
   );
@@ -104,7 +104,14 @@ function AccountMenu({ account, status, onStatus }: { account: AccountView; stat
         <span aria-hidden="true">⋯</span>
         <span className="sr-only">{texts.sidebar.accountSettings}</span>
       </summary>
-      <div className="account-menu-panel" data-testid="account-menu">
+      {/* A choice that is done at once (disconnect, add an account, the shortcuts) closes the menu, as menu items do. */}
+      <div
+        className="account-menu-panel"
+        data-testid="account-menu"
+        onClick={(e) => {
+          if (menu.current && (e.target as Element).closest('[data-closes-menu]')) menu.current.open = false;
+        }}
+      >
         <OwnStatusField status={status} onChange={onStatus} />
         <OwnAvatarConnected account={account} />
         <AddAccountButton />
