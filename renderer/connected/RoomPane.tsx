@@ -72,6 +72,7 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
       setError(texts.notSent(result.error.message));
       setDraft((now) => (now === '' ? text : now));
     }
+    return result.ok;
   }
 
   async function report(request: Promise<{ ok: boolean; error?: { message: string } }>) {
@@ -139,7 +140,7 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
         <RoomMessages messages={messages} ownNick={room.nick} />
         {membersOpen && <OccupantList occupants={room.occupants} omitted={room.occupantsOmitted ?? 0} ownNick={room.nick} />}
       </div>
-      <Composer peerName={texts.composerTo(roomName(jid))} value={draft} error={error} onChange={setDraft} onSend={(text) => void send(text)} />
+      <Composer peerName={texts.composerTo(roomName(jid))} value={draft} error={error} onChange={setDraft} onSend={send} />
     </section>
   );
 }
