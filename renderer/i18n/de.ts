@@ -155,10 +155,19 @@ export const de: Catalog = {
     statusPlaceholder: 'Statusnachricht festlegen',
   },
 
+  conversations: {
+    heading: 'Chats',
+    none: 'Noch keine Chats: Wählen Sie unten einen Kontakt, um einen zu beginnen.',
+    /** Der Text einer privaten (OTR-)Nachricht erscheint nie in der Liste, wie in einer Benachrichtigung. */
+    privateMessage: 'Private Nachricht',
+    you: 'Sie',
+    noMessages: 'Noch keine Nachrichten',
+    unread: (count: number) => `${count} ungelesen`,
+    room: 'Gruppenchat',
+  },
+
   account: {
     account: 'Konto',
-    add: 'Konto hinzufügen',
-    addLocked: (reason: string) => `Das Hinzufügen von Konten ist gesperrt. ${reason}`,
     disconnect: 'Trennen',
     reallyRemove: (jid: string) => `${jid} wirklich entfernen?`,
     keep: 'Behalten',
@@ -609,7 +618,7 @@ export const de: Catalog = {
   },
   groupChat: {
     heading: 'Gruppenchats',
-    join: '+ Beitreten oder erstellen',
+    join: '+ Beitreten',
     dialogTitle: 'Gruppenchat beitreten oder erstellen',
     dialogHint: 'Geben Sie eine Raumadresse ein oder nur einen Namen, um diesen Raum auf Ihrem Server zu betreten oder anzulegen. Gibt es ihn noch nicht, wird er erstellt und gehört Ihnen.',
     roomLabel: 'Raumadresse oder Name',
@@ -626,6 +635,7 @@ export const de: Catalog = {
     none: 'Noch keine Gruppenchats.',
     notEncrypted: 'Gruppenchats sind nicht Ende-zu-Ende-verschlüsselt: Der Server und alle Teilnehmenden können sie lesen.',
     refusedByPolicy: 'Gruppenchats sind abgeschaltet: Ihre Administration verlangt für jede Nachricht Ende-zu-Ende-Verschlüsselung, und Gruppenchats können das nicht.',
+    members: (count: number) => `Mitglieder (${count})`,
     occupantsHeading: (count: number) => `Im Raum (${count})`,
     moreOccupants: (count: number) => `und ${count} weitere`,
     you: '(Sie)',

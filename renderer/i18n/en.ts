@@ -160,10 +160,19 @@ export const en = {
     statusPlaceholder: 'Set a status message',
   },
 
+  conversations: {
+    heading: 'Chats',
+    none: 'No chats yet: choose a contact below to start one.',
+    /** A private (OTR) message's text is never shown in the list, as in a desktop notification. */
+    privateMessage: 'Private message',
+    you: 'You',
+    noMessages: 'No messages yet',
+    unread: (count: number) => `${count} unread`,
+    room: 'Group chat',
+  },
+
   account: {
     account: 'Account',
-    add: 'Add account',
-    addLocked: (reason: string) => `Adding accounts is locked. ${reason}`,
     disconnect: 'Disconnect',
     reallyRemove: (jid: string) => `Really remove ${jid}?`,
     keep: 'Keep',
@@ -621,6 +630,7 @@ export const en = {
     none: 'No group chats yet.',
     notEncrypted: 'Group chats are not end-to-end encrypted: the server and every occupant can read them.',
     refusedByPolicy: 'Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be.',
+    members: (count: number) => `Members (${count})`,
     occupantsHeading: (count: number) => `In the room (${count})`,
     moreOccupants: (count: number) => `and ${count} more`,
     you: '(you)',
