@@ -15,7 +15,7 @@ import { ChatLog } from '../chat-log.js';
 import { UserError } from '../ipc/dispatch.js';
 import type { HistoryStore } from '../store/history-store.js';
 import type { XmppSession } from '../xmpp/xmpp-session.js';
-import { joinRefusal, removalReason } from './muc-errors.js';
+import { joinRefusal, removalReason, roomServerProblem } from './muc-errors.js';
 import {
   cleanNick,
   discoInfoIq,
@@ -407,7 +407,7 @@ export class Rooms {
   private onMessageError(m: GroupchatMessage): void {
     if (!m.id) return;
     const sent = this.messages.find(m.room, m.id, 'out');
-    if (sent && sent.state !== 'failed') this.upsert({ ...sent, state: 'failed', error: `Not delivered: ${m.errorText ?? 'error'}` });
+    if (sent && sent.state !== 'failed') this.upsert({ ...sent, state: 'failed', error: `Not delivered: ${roomServerProblem(m.errorCondition, m.room) ?? m.errorText ?? 'error'}` });
   }
 
   // ---- helpers --------------------------------------------------------------------------------
