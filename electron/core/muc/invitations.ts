@@ -12,7 +12,7 @@ import xml, { type Element } from '@xmpp/xml';
 import type { Invitation } from '../../../shared/contract.js';
 import { UserError } from '../ipc/dispatch.js';
 import { bareJid, xmlSafe } from '../xmpp/stanzas.js';
-import { NS_MUC_USER, roomAddress } from './muc-stanzas.js';
+import { MAX_NICK, NS_MUC_USER, roomAddress } from './muc-stanzas.js';
 
 export const NS_CONFERENCE = 'jabber:x:conference';
 /** Longest reason kept; longer ones are cut. */
@@ -46,10 +46,22 @@ export function mediatedDecline(room: string, id: string, inviter: string): Elem
   return xml('message', { to: room, id }, xml('x', { xmlns: NS_MUC_USER }, xml('decline', { to: inviter })));
 }
 
+/**
+ * Who a room says invited us: a real bare address, or (rooms that hide real addresses, as Prosody's
+ * semi-anonymous ones do) the inviter's address in the room, room/nick, which names nobody we know.
+ */
+function invitedBy(room: string | undefined, from: string): string | undefined {
+  const bare = bareJid(from);
+  if (!room || !bare) return undefined;
+  if (bare !== room) return bare;
+  const nick = from.slice(room.length + 1);
+  return from.startsWith(`${room}/`) && nick.length > 0 && [...nick].length <= MAX_NICK && !/[\p{Cc}]/u.test(nick) ? `${room}/${nick}` : undefined;
+}
+
 export interface ParsedInvitation {
   kind: 'direct' | 'mediated';
   room: string;
-  /** Who invites: the sender of a direct invitation; for a mediated one, whom the room names. */
+  /** Who invites: the sender of a direct invitation; for a mediated one, whom the room names (room/nick when it hides addresses). */
   from: string;
   reason?: string;
   password?: string;
@@ -73,8 +85,8 @@ export function parseInvitation(stanza: Element): ParsedInvitation | undefined {
   if (mucUser && invite) {
     // Mediated: only the room itself (its bare address) hands on invitations.
     const room = roomAddress(fromAttr);
-    const inviter = typeof invite.attrs.from === 'string' ? bareJid(invite.attrs.from) : undefined;
-    if (!room || !inviter || inviter === room) return undefined;
+    const inviter = typeof invite.attrs.from === 'string' ? invitedBy(room, invite.attrs.from) : undefined;
+    if (!room || !inviter) return undefined;
     const reason = clip(invite.getChildText('reason'), MAX_REASON);
     const password = mucUser.getChildText('password');
     return {

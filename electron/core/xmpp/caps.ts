@@ -19,6 +19,8 @@ export function capsVer(features: readonly string[] = CLIENT_FEATURES): string {
 
 /** Adds our capabilities to an outgoing available presence. */
 export function withCaps(presence: Element): Element {
-  presence.children.push(xml('c', { xmlns: NS_CAPS, hash: 'sha-1', node: CAPS_NODE, ver: capsVer() }));
+  const c = xml('c', { xmlns: NS_CAPS, hash: 'sha-1', node: CAPS_NODE, ver: capsVer() });
+  c.parent = presence;
+  presence.children.push(c);
   return presence;
 }
