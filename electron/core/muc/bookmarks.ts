@@ -144,8 +144,9 @@ export function parseBookmarkEvent(stanza: Element, ownBare: string): BookmarkCh
   if (stanza.name !== 'message') return undefined;
   const items = stanza.getChild('event', NS_PUBSUB_EVENT)?.getChild('items');
   if (!items || items.attrs.node !== NS_BOOKMARKS2) return undefined;
-  const from = stanza.attrs.from === undefined ? ownBare : bareJid(String(stanza.attrs.from));
-  if (from !== ownBare) return [];
+  // From our account's PEP service: its bare address (or none: our own server on our behalf), never a resource.
+  const fromAttr = stanza.attrs.from === undefined ? ownBare : String(stanza.attrs.from);
+  if (fromAttr.includes('/') || bareJid(fromAttr) !== ownBare) return [];
   const changes: BookmarkChange[] = [];
   for (const child of items.getChildElements().slice(0, MAX_BOOKMARKS)) {
     if (child.name === 'item') {
