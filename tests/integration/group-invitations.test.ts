@@ -141,6 +141,10 @@ describe('group chat invitations and bookmarks', () => {
       );
       mallory.send(`<message type='chat' to='${to}' id='m2'><body>marker after the forged bookmark</body></message>`);
       await cores.alice2.waitFor('messageUpserted', (e) => e.message.body === 'marker after the forged bookmark', { after: mark });
+      // A real change from alice's own account, after the forgery, is followed: the second device is listening.
+      const genuine = roomJid('genuine');
+      await join('alice', genuine, 'Alice');
+      await cores.alice2.waitFor('roomUpdated', (e) => e.room.jid === genuine && e.room.state === 'joined', { after: mark });
       assert.ok(!cores.alice2.events.slice(mark).some((e) => e.name === 'roomUpdated' && (e.payload as { room: RoomView }).room.jid === room), 'no room entered');
     } finally {
       mallory.close();
