@@ -10,7 +10,9 @@ import assert from 'node:assert/strict';
 import type { AccountView, Invitation, RoomView } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
-import { rawLogin } from '../fixtures/raw-xmpp.js';
+import { iq, rawLogin } from '../fixtures/raw-xmpp.js';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 
 const password = 'invite-Passw0rd';
 
@@ -110,6 +112,39 @@ describe('group chat invitations and bookmarks', () => {
       assert.ok(!lists.some((l) => l.some((i) => i.mediated && i.from === jid('alice'))), 'a mediated invitation not from a room is not believed');
     } finally {
       mallory.close();
+    }
+  });
+
+  test('an invitation to a password-protected room carries the password: used to enter, never stored or shown', async () => {
+    const roomSecret = 'vault-Secr3t';
+    const room = roomJid('vault');
+    const owner = await rawLogin(target(), 'mallory', password);
+    try {
+      // The room's owner (a raw client) creates it with a password; alice enters with it.
+      const from = owner.mark();
+      owner.send(`<presence to='${room}/Owner'><x xmlns='http://jabber.org/protocol/muc'/></presence>`);
+      await owner.next(/<presence[^>]*>[\s\S]*?code=['"]110['"][\s\S]*?<\/presence>/, from);
+      await iq(
+        owner,
+        'conf',
+        'set',
+        `<query xmlns='http://jabber.org/protocol/muc#owner'><x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE'><value>http://jabber.org/protocol/muc#roomconfig</value></field><field var='muc#roomconfig_passwordprotectedroom'><value>1</value></field><field var='muc#roomconfig_roomsecret'><value>${roomSecret}</value></field></x></query>`,
+        { to: room },
+      );
+      const refused = await cores.bob.request('joinRoom', { accountId: accounts.bob.id, room, nick: 'Bob' });
+      assert.equal(refused.ok, false, 'the room does need its password');
+      await cores.alice.call('joinRoom', { accountId: accounts.alice.id, room, nick: 'Alice', password: roomSecret });
+      const mark = cores.bob.events.length;
+      await cores.alice.call('inviteToRoom', { accountId: accounts.alice.id, room, contact: jid('bob') });
+      const invitation = await invitationTo('bob', room, mark);
+      assert.equal(invitation.passwordProtected, true);
+      assert.ok(!JSON.stringify(cores.bob.events).includes(roomSecret), 'the password never reaches the UI');
+      const view = await cores.bob.call<RoomView>('acceptInvitation', { accountId: accounts.bob.id, id: invitation.id, nick: 'Bob' });
+      assert.equal(view.state, 'joined', 'entered with the password the invitation carried');
+      const settings = await fs.readFile(path.join(cores.bob.profileDir, 'settings.json'), 'utf8');
+      assert.ok(settings.includes(room) && !settings.includes(roomSecret), 'the room is remembered, its password is not');
+    } finally {
+      owner.close();
     }
   });
 
