@@ -142,8 +142,11 @@ export type TrustLevel = z.infer<typeof TrustLevel>;
  * `weStarted`: we asked (question or shared secret); else the contact did and we answered.
  */
 export const SmpView = z.discriminatedUnion('phase', [
-  /** The contact asked: show `question` (absent: a shared secret) and an answer field. */
-  z.object({ phase: z.literal('asked'), question: z.string().optional() }),
+  /**
+   * The contact asked: show `question` (absent: a shared secret) and an answer field. `id` names this
+   * request: the answer says which request it answers (a request replaced meanwhile is not answered).
+   */
+  z.object({ phase: z.literal('asked'), id: z.string(), question: z.string().optional() }),
   /** Messages are being exchanged; `step` of 4. */
   z.object({ phase: z.literal('running'), weStarted: z.boolean(), question: z.string().optional(), step: z.number().int().min(1).max(4) }),
   /**
@@ -153,7 +156,8 @@ export const SmpView = z.discriminatedUnion('phase', [
   z.object({ phase: z.literal('succeeded'), weStarted: z.boolean(), question: z.string().optional(), weVerifiedThem: z.boolean() }),
   /** The answers or secrets differ (or someone cheated). */
   z.object({ phase: z.literal('failed'), weStarted: z.boolean(), question: z.string().optional() }),
-  z.object({ phase: z.literal('aborted'), byPeer: z.boolean() }),
+  /** `replaced`: the contact sent a new request before the user answered; both were cancelled. */
+  z.object({ phase: z.literal('aborted'), byPeer: z.boolean(), replaced: z.boolean().optional() }),
   z.object({ phase: z.literal('error'), message: z.string() }),
 ]);
 export type SmpView = z.infer<typeof SmpView>;
@@ -215,6 +219,7 @@ export const NOTICE_KINDS = [
   'smp-secret',
   'smp-cancelled-by-peer',
   'smp-cancelled',
+  'smp-replaced',
   'smp-error',
   'smp-verified',
   'smp-verified-by-them',
@@ -454,9 +459,9 @@ export const requests = {
     request: z.object({ accountId: AccountId, peer: BareJid, secret: z.string().min(1).max(4096), question: z.string().min(1).max(1024).optional() }).strict(),
     response: z.object({}),
   },
-  /** Answer the contact's question or shared-secret request. */
+  /** Answer the contact's question or shared-secret request `requestId` (SmpView 'asked' `id`); refused if that is no longer the open request. */
   respondSmp: {
-    request: z.object({ accountId: AccountId, peer: BareJid, secret: z.string().min(1).max(4096) }).strict(),
+    request: z.object({ accountId: AccountId, peer: BareJid, requestId: z.string().min(1).max(64), secret: z.string().min(1).max(4096) }).strict(),
     response: z.object({}),
   },
   /** Cancel an authentication in progress (or decline a request). */

@@ -148,17 +148,32 @@ export class Account {
         await session.send(message);
       },
       show: (peer, m) => this.showIncoming(peer, m),
-      notice: (peer, text, notice) =>
-        this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: text, timestamp: this.now(), state: 'received', ...(notice ? { notice } : {}) }),
-      messageState: (peer, id, given, reason) => {
-        const state = this.outboxState(id, given, reason);
+      notice: (peer, text, notice, options) =>
+        this.upsertMessage({
+          id: randomUUID(),
+          peer,
+          direction: 'notice',
+          body: text,
+          timestamp: this.now(),
+          state: 'received',
+          ...(notice ? { notice } : {}),
+          // Said inside the private conversation (an SMP question): private like its messages.
+          ...(options?.private ? { encrypted: true } : {}),
+        }),
+      messageState: (peer, id, given, reason, leftEncrypted) => {
+        const state = this.outboxState(id, given, reason, leftEncrypted);
         const error = state === 'sending' ? undefined : reason;
         const message = this.chats.find(peer, id, 'out');
+        if (!message) return;
+        // Whether it went out private is what the engine did with it, recorded as it leaves.
+        const privately = leftEncrypted ?? message.encrypted ?? false;
         // A receipt may arrive before we noted that the message went out: 'delivered' stays.
-        if (message && !(message.state === 'delivered' && (state === 'sent' || state === 'sending'))) {
-          const { error: _old, ...rest } = message;
-          this.upsertMessage({ ...rest, state, ...(error ? { error } : {}) });
+        if (message.state === 'delivered' && (state === 'sent' || state === 'sending')) {
+          if (privately !== (message.encrypted ?? false)) this.upsertMessage(withEncrypted(message, privately));
+          return;
         }
+        const { error: _old, ...rest } = message;
+        this.upsertMessage(withEncrypted({ ...rest, state, ...(error ? { error } : {}) }, privately));
       },
       privacyChanged: (peer) => {
         this.chatStates.privacyChanged(peer);
@@ -345,9 +360,8 @@ export class Account {
     await this.outbox.add({ id: message.id, peer, body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
     if (this.connection.activeSession) await this.transmitFromOutbox(this.outbox.get(message.id)!);
     const now = this.chats.find(peer, message.id, 'out') ?? message;
-    if (!this.connection.activeSession && now.state === 'sending') return now;
-    const encrypted = mustBePrivate || (this.privateChats.privacy(peer)?.startsWith('private') ?? false);
-    return encrypted === (now.encrypted ?? false) ? now : this.upsertMessage({ ...now, encrypted });
+    // Marked private when written privately, or when the engine encrypted it (messageState): never by the chat's state now.
+    return now;
   }
 
   /** A failed message goes out again, privately if the conversation is private now. */
@@ -355,15 +369,14 @@ export class Account {
     const message = this.chats.find(peer, id, 'out');
     if (!message || message.state !== 'failed') throw Object.assign(new Error('There is no failed message to send again.'), { code: 'not-found' });
     if (!this.connection.activeSession) throw Object.assign(new Error('You are not connected; the message was not sent.'), { code: 'not-connected' });
-    const { error: _error, ...rest } = message;
-    this.upsertMessage({ ...rest, state: 'sending' });
     // Private or not as the chat is now: the user may have ended the private conversation to send it in plaintext.
-    await this.outbox.add({ id, peer, body: message.body, timestamp: message.timestamp, private: !this.plaintextChat(peer) }).catch(() => undefined);
-    const entry = this.outbox.get(id)!;
-    await this.transmitFromOutbox(entry);
-    const now = this.chats.find(peer, id, 'out')!;
-    const encrypted = entry.private || (this.privateChats.privacy(peer)?.startsWith('private') ?? false);
-    return this.upsertMessage({ ...now, encrypted });
+    const mustBePrivate = !this.plaintextChat(peer);
+    const { error: _error, encrypted: _before, ...rest } = message;
+    this.upsertMessage({ ...rest, state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) });
+    await this.outbox.add({ id, peer, body: message.body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
+    await this.transmitFromOutbox(this.outbox.get(id)!);
+    // How it went out is on the message now (messageState): the engine's record, not the chat's state.
+    return this.chats.find(peer, id, 'out')!;
   }
 
   /**
@@ -476,8 +489,9 @@ export class Account {
    * (or must be) private, since they turn 'encrypted' only once they went out.
    */
   private storable(m: ChatMessage): boolean {
-    if (m.direction === 'notice' || this.keepsPrivateHistory(m.peer)) return true;
-    if (m.encrypted) return false;
+    if (this.keepsPrivateHistory(m.peer)) return true;
+    if (m.encrypted) return false; // private messages, and notices from inside a private conversation
+    if (m.direction === 'notice') return true;
     if (m.direction === 'out' && this.outbox.get(m.id)?.private) return false; // written privately, whatever happens to it on the way
     if (m.direction === 'out' && m.state !== 'sent' && m.state !== 'delivered') {
       const privacy = this.privateChats.privacy(m.peer);
@@ -830,10 +844,14 @@ export class Account {
    * acknowledged it (until then 'sending'); a failure because the connection went away is no
    * failure (it goes out with the next stream); other failures wait for the user's resend.
    */
-  private outboxState(id: string, state: 'sent' | 'waiting' | 'failed', reason: string | undefined): ChatMessage['state'] {
+  private outboxState(id: string, state: 'sent' | 'waiting' | 'failed', reason: string | undefined, leftEncrypted?: boolean): ChatMessage['state'] {
     const entry = this.outbox.get(id);
     if (!entry) return state;
-    if (state === 'sent') return 'sending';
+    if (state === 'sent') {
+      // Out encrypted but not yet acknowledged: if it must go again (a new stream), then privately only.
+      if (leftEncrypted && !entry.private) void this.outbox.add({ ...entry, private: true }).catch(() => undefined);
+      return 'sending';
+    }
     if (state === 'waiting') {
       // Held for a private conversation: after a restart it must wait for one again.
       if (!entry.private) void this.outbox.add({ ...entry, private: true }).catch(() => undefined);
@@ -909,6 +927,12 @@ export class Account {
     const contact = this.contactView(jid);
     if (contact) this.deps.emit('contactUpdated', { accountId: this.id, contact });
   }
+}
+
+/** `message` marked as sent privately or not (the field is absent when not). */
+function withEncrypted(message: ChatMessage, encrypted: boolean): ChatMessage {
+  const { encrypted: _was, ...rest } = message;
+  return encrypted ? { ...rest, encrypted: true } : rest;
 }
 
 /** The `replaces` field of StanzaInfo, present only when the stanza corrects a message. */

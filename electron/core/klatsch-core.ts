@@ -334,8 +334,8 @@ export class KlatschCore {
       return {};
     },
 
-    respondSmp: async ({ accountId, peer, secret }) => {
-      await userFacing(this.privateAccount(accountId).privateChats.respondSmp(peer.toLowerCase(), secret));
+    respondSmp: async ({ accountId, peer, requestId, secret }) => {
+      await userFacing(this.privateAccount(accountId).privateChats.respondSmp(peer.toLowerCase(), requestId, secret));
       return {};
     },
 

@@ -13,6 +13,7 @@
  * - When the peer's resource goes offline, the private conversation ends,
  *   visibly.
  */
+import { randomUUID } from 'node:crypto';
 import { bareJid } from './xmpp/stanzas.js';
 import type { DsaPrivateKey } from './otr/dsa.js';
 import type { RandomSource } from './otr/random.js';
@@ -58,9 +59,16 @@ export interface PrivateChatsDeps {
    */
   transmit(to: string, body: string, kind: 'otr' | 'plain', id: string | undefined): Promise<void>;
   show(peer: string, message: IncomingText): void;
-  /** A notice in the chat: `text` in English (kept in history), `notice` says which, for the UI's own words. */
-  notice(peer: string, text: string, notice?: { kind: NoticeKind; detail?: string }): void;
-  messageState(peer: string, id: string, state: 'sent' | 'waiting' | 'failed', error?: string): void;
+  /**
+   * A notice in the chat: `text` in English, `notice` says which, for the UI's own words. `private`: it
+   * comes from inside the private conversation (an SMP question, its result): kept like a private message.
+   */
+  notice(peer: string, text: string, notice?: { kind: NoticeKind; detail?: string }, options?: { private: true }): void;
+  /**
+   * Our message `id` changed state. `encrypted` (with 'sent'): whether the engine encrypted it as it
+   * left — the record of whether it went out private, whatever the chat was when it was typed.
+   */
+  messageState(peer: string, id: string, state: 'sent' | 'waiting' | 'failed', error?: string, encrypted?: boolean): void;
   privacyChanged(peer: string): void;
   /** Whether a private conversation's fingerprint is verified (the trust store decides). */
   isVerified?(peer: string, fingerprint: string): boolean;
@@ -80,7 +88,11 @@ export interface PrivateChatsDeps {
   now: () => number;
   /** XMPP servers limit stanza sizes; longer OTR messages are fragmented below this. */
   maxFragmentSize?: number;
-  /** Whether `peer` is in the roster; others' conversations are bounded in number (MAX_STRANGER_PEERS). Default: everyone is. */
+  /**
+   * Whether `peer` is in the roster; others' conversations are bounded in number (MAX_STRANGER_PEERS),
+   * and their OTR offers get no answer until the user writes to them or starts a private conversation
+   * (as receipts: nothing tells a stranger we are here). Default: everyone is.
+   */
   isContact?(peer: string): boolean;
   /** Refuse OTR version 2 (the v3-only setting); absent: v2 and v3. */
   v3Only?(): boolean;
@@ -108,8 +120,12 @@ interface PeerState {
    * was verified. Which one the user is shown is the engine's (keyAwaitingApproval), never a copy.
    */
   newKeys: Map<string, boolean>;
+  /** The user wrote to the peer or started a private conversation: the peer's OTR offers are answered even if a stranger. */
+  userActed: boolean;
   /** Authentication in progress or its last result, for the UI. */
   smp: SmpView | undefined;
+  /** The open request of the contact: its id in SmpView, and the engine's number for it. */
+  smpRequest: { id: string; engineRequest: number } | undefined;
 }
 
 const OTR_PREFIX = '?OTR';
@@ -149,6 +165,7 @@ export class PrivateChats {
     { requirePrivate = false, writtenAt }: { requirePrivate?: boolean; writtenAt?: number } = {},
   ): Promise<void> {
     return this.serialize(peer, async (state) => {
+      state.userActed = true;
       const mustWait = requirePrivate || (state.expectsPrivacy && state.conversation.state === 'plaintext');
       // Reasons are what follows the UI's "Not sent: ".
       if (mustWait && this.deps.policyFor(peer) === 'never') {
@@ -181,7 +198,9 @@ export class PrivateChats {
       const held = state.held.some((h) => h.id === id);
       const delivered = await this.deliver(peer, state, { ...out, events: out.events.filter((e) => e !== failed) }, undefined, held ? undefined : id);
       if (!failed && !state.held.some((h) => h.id === id)) {
-        this.deps.messageState(peer, id, delivered ? 'sent' : 'failed', delivered ? undefined : 'The connection was lost before the message went out.');
+        const encrypted = out.events.some((e) => e.type === 'encrypted-sent');
+        if (delivered) this.deps.messageState(peer, id, 'sent', undefined, encrypted);
+        else this.deps.messageState(peer, id, 'failed', 'The connection was lost before the message went out.');
       }
     });
   }
@@ -222,12 +241,16 @@ export class PrivateChats {
     });
   }
 
-  /** Answer the contact's request. */
-  respondSmp(peer: string, secret: string): Promise<void> {
+  /** Answer the contact's request `requestId` (the one the user read), never another. */
+  respondSmp(peer: string, requestId: string, secret: string): Promise<void> {
     return this.serialize(peer, async (state) => {
       const asked = state.smp?.phase === 'asked' ? state.smp : undefined;
       if (!asked || state.conversation.state !== 'encrypted') throw notPrivate('There is no authentication request to answer.');
-      const out = state.conversation.respondSmp(secret);
+      const request = state.smpRequest;
+      if (asked.id !== requestId || request?.id !== requestId) {
+        throw notPrivate('The authentication request changed before you answered; nothing was sent. Read the new request, then answer it.');
+      }
+      const out = state.conversation.respondSmp(secret, undefined, request.engineRequest);
       if (out.events.some((e) => e.type === 'smp-progress')) {
         state.smp = { phase: 'running', weStarted: false, step: 2, ...(asked?.question !== undefined ? { question: asked.question } : {}) };
       }
@@ -316,6 +339,7 @@ export class PrivateChats {
 
   start(peer: string): Promise<void> {
     return this.serialize(peer, async (state) => {
+      state.userActed = true;
       await this.deliver(peer, state, state.conversation.startPrivate(), undefined);
     });
   }
@@ -555,13 +579,16 @@ export class PrivateChats {
             random: this.deps.random,
             now: this.deps.now,
             keyNeedsApproval: (fp) => this.deps.newKey?.(peer, fp).needsApproval ?? false,
+            answersPeer: () => made.userActed || (this.deps.isContact?.(peer) ?? true),
           }),
           resource: undefined,
           resources: new Map(),
           held: [],
           expectsPrivacy: initial.expectsPrivacy ?? false,
           newKeys: new Map(),
+          userActed: false,
           smp: undefined,
+          smpRequest: undefined,
         };
         this.settled.set(peer, made);
         return made;
@@ -640,7 +667,8 @@ export class PrivateChats {
         }
         case 'queued-sent': {
           const index = state.held.findIndex((h) => h.id === event.id);
-          if (index >= 0) this.deps.messageState(peer, state.held.splice(index, 1)[0]!.id, 'sent');
+          // Held messages leave only through the private conversation (queued-sent: encrypted now).
+          if (index >= 0) this.deps.messageState(peer, state.held.splice(index, 1)[0]!.id, 'sent', undefined, true);
           break;
         }
         case 'key-approval-needed': {
@@ -655,15 +683,19 @@ export class PrivateChats {
           this.deps.privacyChanged(peer);
           break;
         }
-        case 'smp-request':
-          state.smp = { phase: 'asked', ...(event.question !== undefined ? { question: event.question } : {}) };
+        case 'smp-request': {
+          const id = randomUUID();
+          state.smp = { phase: 'asked', id, ...(event.question !== undefined ? { question: event.question } : {}) };
+          state.smpRequest = { id, engineRequest: event.request };
           this.deps.notice(
             peer,
             event.question !== undefined ? `${peer} wants to authenticate you and asks: “${event.question}”` : `${peer} wants to authenticate you with a secret you both know.`,
             event.question !== undefined ? { kind: 'smp-question', detail: event.question } : { kind: 'smp-secret' },
+            { private: true },
           );
           this.deps.privacyChanged(peer);
           break;
+        }
         case 'smp-progress':
           if (state.smp?.phase === 'running') state.smp = { ...state.smp, step: event.step };
           this.deps.privacyChanged(peer);
@@ -672,17 +704,28 @@ export class PrivateChats {
           this.smpFinished(peer, state, event.success, event.weVerifiedThem, event.fingerprint);
           break;
         case 'smp-aborted':
-          if (state.smp && (state.smp.phase === 'running' || state.smp.phase === 'asked')) {
+          if (event.replaced) {
+            state.smp = { phase: 'aborted', byPeer: true, replaced: true };
+            this.deps.notice(
+              peer,
+              `${peer} sent a new authentication request before you answered the first one; both were cancelled. If ${peer} asks again, you will be asked again.`,
+              { kind: 'smp-replaced' },
+              { private: true },
+            );
+          } else if (state.smp && (state.smp.phase === 'running' || state.smp.phase === 'asked')) {
             state.smp = { phase: 'aborted', byPeer: event.byPeer };
-            this.deps.notice(peer, event.byPeer ? `${peer} cancelled the authentication.` : 'The authentication was cancelled.', {
-              kind: event.byPeer ? 'smp-cancelled-by-peer' : 'smp-cancelled',
-            });
+            this.deps.notice(
+              peer,
+              event.byPeer ? `${peer} cancelled the authentication.` : 'The authentication was cancelled.',
+              { kind: event.byPeer ? 'smp-cancelled-by-peer' : 'smp-cancelled' },
+              { private: true },
+            );
           }
           this.deps.privacyChanged(peer);
           break;
         case 'smp-error':
           state.smp = { phase: 'error', message: event.message };
-          this.deps.notice(peer, `The authentication did not work: ${event.message}.`, { kind: 'smp-error', detail: event.message });
+          this.deps.notice(peer, `The authentication did not work: ${event.message}.`, { kind: 'smp-error', detail: event.message }, { private: true });
           this.deps.privacyChanged(peer);
           break;
         case 'finished':
@@ -743,11 +786,13 @@ export class PrivateChats {
           : `Authentication succeeded: ${peer} has verified you. You have not verified ${peer} yet; ask a question back to do so.`
         : `Authentication failed: the answers did not match. ${peer} is not verified.`,
       { kind: success ? (weVerifiedThem ? 'smp-verified' : 'smp-verified-by-them') : 'smp-failed' },
+      { private: true },
     );
     const change = success ? (weVerifiedThem ? 'verify' : undefined) : wouldVerify ? 'clear' : undefined;
-    // The proof was about the key that waits for acceptance: nothing more to accept.
+    // The proof was about the key that waits for acceptance: nothing more to accept. Only a proof the
+    // user asked for: one the contact started is the contact's move, and never releases what waits.
     const waiting = state.conversation.keyAwaitingApproval;
-    if (change === 'verify' && waiting && normalize(waiting) === normalize(fingerprint)) {
+    if (change === 'verify' && role.weStarted && waiting && normalize(waiting) === normalize(fingerprint)) {
       void this.approveKey(peer, fingerprint, 'by-proof');
     }
     if (!change || !this.deps.smpTrust) {

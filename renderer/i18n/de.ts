@@ -348,6 +348,8 @@ export const de: Catalog = {
       `Die Antwort stimmte nicht mit Ihrer überein. ${name} ist nicht verifiziert. Vielleicht ein Tippfehler – oder jemand anderes.`,
     weFailed: (name: string) => `Ihre Antwort stimmte nicht überein. ${name} konnte Sie nicht verifizieren.`,
     cancelledByPeer: (name: string) => `${name} hat die Authentifizierung abgebrochen.`,
+    replacedByPeer: (name: string) =>
+      `${name} hat eine neue Authentifizierungsanfrage geschickt, bevor Sie die erste beantwortet haben. Beide wurden abgebrochen, Ihre Antwort wurde nicht gesendet. Wenn ${name} erneut fragt, werden Sie erneut gefragt.`,
     cancelled: 'Die Authentifizierung wurde abgebrochen.',
     error: (message: string) => `Die Authentifizierung hat nicht funktioniert: ${message}.`,
     dialogTitle: (name: string) => `${name} authentifizieren`,
@@ -471,6 +473,8 @@ export const de: Catalog = {
     'smp-secret': (name: string) => `${name} möchte Sie mit einem gemeinsamen Geheimnis authentifizieren.`,
     'smp-cancelled-by-peer': (name: string) => `${name} hat die Authentifizierung abgebrochen.`,
     'smp-cancelled': () => 'Die Authentifizierung wurde abgebrochen.',
+    'smp-replaced': (name: string) =>
+      `${name} hat eine neue Authentifizierungsanfrage geschickt, bevor Sie die erste beantwortet haben; beide wurden abgebrochen. Wenn ${name} erneut fragt, werden Sie erneut gefragt.`,
     'smp-error': (_name: string, problem: string) => `Die Authentifizierung hat nicht funktioniert: ${problem}.`,
     'smp-verified': (name: string) => `Authentifizierung erfolgreich: ${name} ist verifiziert.`,
     'smp-verified-by-them': (name: string) =>

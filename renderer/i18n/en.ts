@@ -348,6 +348,8 @@ export const en = {
     theyFailed: (name: string) => `The answer did not match yours. ${name} is not verified. It may be a typo — or someone else.`,
     weFailed: (name: string) => `Your answer did not match. ${name} could not verify you.`,
     cancelledByPeer: (name: string) => `${name} cancelled the authentication.`,
+    replacedByPeer: (name: string) =>
+      `${name} sent a new authentication request before you answered the first one, so both were cancelled and your answer was not sent. If ${name} asks again, you will be asked again.`,
     cancelled: 'The authentication was cancelled.',
     error: (message: string) => `The authentication did not work: ${message}.`,
     // The dialog.
@@ -467,6 +469,8 @@ export const en = {
     'smp-secret': (name: string) => `${name} wants to authenticate you with a secret you both know.`,
     'smp-cancelled-by-peer': (name: string) => `${name} cancelled the authentication.`,
     'smp-cancelled': () => 'The authentication was cancelled.',
+    'smp-replaced': (name: string) =>
+      `${name} sent a new authentication request before you answered the first one; both were cancelled. If ${name} asks again, you will be asked again.`,
     'smp-error': (_name: string, problem: string) => `The authentication did not work: ${problem}.`,
     'smp-verified': (name: string) => `Authentication succeeded: ${name} is verified.`,
     'smp-verified-by-them': (name: string) =>

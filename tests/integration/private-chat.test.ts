@@ -3,6 +3,7 @@
  * policy on their own, never readable by the server (its log of every stanza,
  * its archive and offline store), never copied to our other resources, ended
  * visibly when the peer signs out, and never sent in plaintext under "always".
+ * A stranger's OTR offer gets no answer until the user writes to them.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import path from 'node:path';
 import xml, { type Element } from '@xmpp/xml';
 import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
+import { buildWhitespaceTag } from '../../electron/core/otr/encoding.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 
@@ -38,6 +40,7 @@ describe('private conversations over XMPP', () => {
       users: [
         { username: 'alice', password },
         { username: 'bob', password },
+        { username: 'carol', password },
       ],
       contacts: [['alice', 'bob']],
     });
@@ -213,5 +216,57 @@ describe('private conversations over XMPP', () => {
     assert.notEqual(reply.state, 'failed', reply.error);
     assert.equal(reply.encrypted ?? false, false);
     await arrives(bob, 'plain reply after turning OTR off');
+  });
+
+  test('a stranger’s OTR query or tagged message gets no answer: nothing says we are online, or from where', async () => {
+    // carol is not in alice's roster: an XMPP client of her own, speaking OTR's first words to alice's bare JID.
+    const stranger = await XmppSession.open({
+      local: 'carol',
+      domain: server.domain,
+      password,
+      trust: { kind: 'verified', extraAnchors: [server.ca.caCertPem] },
+      endpoints: [{ host: '127.0.0.1', port: server.c2sPort, directTls: false }],
+    });
+    const bodies: string[] = [];
+    const wakers = new Set<() => void>();
+    stranger.on('stanza', (st: Element) => {
+      const body = st.name === 'message' ? st.getChildText('body') : null;
+      if (body !== null) bodies.push(body);
+      for (const wake of [...wakers]) wake();
+    });
+    const received = (match: (body: string) => boolean, what: string) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          wakers.delete(check);
+          reject(new Error(`carol got no ${what}; she got: ${JSON.stringify(bodies)}`));
+        }, 15_000);
+        const check = () => {
+          if (!bodies.some(match)) return;
+          wakers.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        wakers.add(check);
+        check();
+      });
+    const toAlice = (id: string, body: string) => stranger.send(xml('message', { to: jid('alice'), type: 'chat', id }, xml('body', {}, body)));
+    try {
+      await stranger.send(xml('presence')); // available: messages to her bare JID reach this client
+      await toAlice('stranger-query', '?OTRv23?');
+      await toAlice('stranger-tagged', `Hello from a stranger${buildWhitespaceTag([3, 2])}`);
+      await alice.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === 'Hello from a stranger');
+      // One sender's messages are handled in order, and alice's stanzas reach carol in order: what alice
+      // sent for the query or the tag came before the user's own message.
+      await send(alice, aliceAccount, jid('carol'), 'MARKER: the user writes back');
+      await received((b) => b.startsWith('MARKER'), 'message from the user');
+      const marker = bodies.findIndex((b) => b.startsWith('MARKER'));
+      assert.deepEqual(bodies.slice(0, marker).filter((b) => b.includes('?OTR')), [], 'an OTR answer went to a stranger');
+
+      // Once the user wrote to carol, her offer is answered like anyone's.
+      await toAlice('stranger-query-2', '?OTRv3?');
+      await received((b) => b.startsWith('?OTR:'), 'answer to her OTR query');
+    } finally {
+      await stranger.close();
+    }
   });
 });

@@ -68,6 +68,13 @@ export interface OtrConversationOptions {
   maxQueued?: number;
   reassembly?: Partial<ReassemblyLimits>;
   /**
+   * Whether the peer may get OTR answers it asked for on its own (an AKE for its Query Message,
+   * whitespace tag or D-H Commit, a Query for its Error Message, an OTR error for unreadable data).
+   * False for a stranger the user has not written to: any answer would tell that the user is online,
+   * from which resource, and (once the AKE completes) with which key. Absent: always.
+   */
+  answersPeer?: () => boolean;
+  /**
    * Asked when a private conversation starts with the peer's `fingerprint`
    * ("XXXXXXXX …"). True: nothing the user typed is sent with that key until
    * approveKey(fingerprint) (event key-approval-needed) — for a contact who
@@ -93,6 +100,7 @@ export class OtrConversation {
   readonly random: RandomSource;
   readonly now: () => number;
   readonly heartbeatIntervalMs: number;
+  readonly answersPeer: () => boolean;
   private policyName: Policy;
   private v3OnlySetting: boolean;
   private flags: PolicyFlags;
@@ -126,6 +134,7 @@ export class OtrConversation {
     this.akeTimeoutMs = opts.akeTimeoutMs ?? AKE_TIMEOUT_MS;
     this.queue = new SendQueue({ count: opts.maxQueued ?? MAX_QUEUED_MESSAGES, waitingCount: MAX_WAITING_MESSAGES, waitingBytes: MAX_WAITING_BYTES });
     this.reassembler = new FragmentReassembler(opts.reassembly, opts.now);
+    this.answersPeer = opts.answersPeer ?? (() => true);
     this.keyNeedsApproval = opts.keyNeedsApproval;
   }
 
@@ -248,6 +257,7 @@ export class OtrConversation {
     if (target?.kind === 'encrypted') {
       try {
         this.sendData(target, text, [], 0, out);
+        out.events.push({ type: 'encrypted-sent' });
       } catch (e) {
         // libotr: "if encryption fails, do not send the message in the clear".
         out.events.push({ type: 'send-failed', ...messageId(id), text, reason: `encryption failed: ${(e as Error).message}` });
@@ -353,9 +363,12 @@ export class OtrConversation {
     return this.smp.start(secret, question, instance);
   }
 
-  /** Answers the peer's smp-request (on `instance`, else the current or latest one) with `secret`. */
-  respondSmp(secret: string, instance?: number): OtrOutput {
-    return this.smp.respond(secret, instance);
+  /**
+   * Answers the peer's smp-request (on `instance`, else the current or latest one) with `secret`;
+   * with `request` (the smp-request's number) only that request, else an smp-error.
+   */
+  respondSmp(secret: string, instance?: number, request?: number): OtrOutput {
+    return this.smp.respond(secret, instance, request);
   }
 
   /** "User requests to abort SMP": sends the abort TLV; SMP starts over. */
