@@ -3,7 +3,8 @@
  * `private` and `bookmarks`, which keeps XEP-0402 and XEP-0048 in step): a contact's direct
  * (XEP-0249) and mediated (XEP-0045) invitations are shown and entered only when accepted, a
  * decline goes back through the room, a stranger's invitation is never entered by itself, and the
- * rooms the user is in follow them to a second device, live (bookmark notifications).
+ * rooms the user is in follow them to a second device, live (bookmark notifications), also where the
+ * server has only XEP-0048 private storage.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -184,5 +185,34 @@ describe('group chat invitations and bookmarks', () => {
     } finally {
       mallory.close();
     }
+  });
+});
+
+describe('bookmarks on a server without XEP-0402 (XEP-0048 in private XML storage)', () => {
+  let server: ProsodyServer;
+  const cores: TestCore[] = [];
+
+  before(async () => {
+    // Only mod_private: no PEP bookmarks, so the account does not announce urn:xmpp:bookmarks:1#compat.
+    server = await startProsody({ muc: true, users: [{ username: 'alice', password }], extraConfig: '\tmodules_enabled = { "private" }\n' });
+  });
+  after(async () => {
+    for (const core of cores) await core.dispose();
+    await server?.dispose();
+  });
+
+  test('a room joined on one device is entered by a second device of the same account', async () => {
+    const login = { jid: `alice@${server.domain}`, password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort };
+    const room = `legacy@conference.${server.domain}`;
+    const first = await startTestCore({ caPem: server.ca.caCertPem });
+    cores.push(first);
+    const firstAccount = await first.call<AccountView>('addAccount', login);
+    await first.waitFor('accountUpdated', (a) => a.id === firstAccount.id && a.connection.kind === 'online');
+    await first.call('joinRoom', { accountId: firstAccount.id, room, nick: 'Alice' });
+    const second = await startTestCore({ caPem: server.ca.caCertPem });
+    cores.push(second);
+    await second.call<AccountView>('addAccount', login);
+    const entered = await second.waitFor('roomUpdated', (e) => e.room.jid === room && e.room.state === 'joined');
+    assert.equal(entered.room.nick, 'Alice');
   });
 });

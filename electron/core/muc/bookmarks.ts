@@ -173,18 +173,27 @@ export class Bookmarks {
   private readonly known = new Map<string, Bookmark>();
   /** Writes one after the other (private storage is rewritten whole). */
   private queue: Promise<void> = Promise.resolve();
+  /** The read of a new session: writes wait for it, so that what they change is not lost to it. */
+  private loading: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly session: () => XmppSession | undefined) {}
 
   /** Finds the store and reads every bookmark (a new session; bookmarks may have changed meanwhile). */
-  async load(session: XmppSession, ownBare: string): Promise<Bookmark[]> {
+  load(session: XmppSession, ownBare: string): Promise<Bookmark[]> {
+    const loading = this.read(session, ownBare);
+    this.loading = loading.catch(() => undefined);
+    return loading;
+  }
+
+  private async read(session: XmppSession, ownBare: string): Promise<Bookmark[]> {
     this.mode = undefined;
     this.known.clear();
     const info = await session.iq.request(xml('iq', { type: 'get', to: ownBare }, xml('query', { xmlns: NS_DISCO_INFO })), TIMEOUT_MS).catch(() => undefined);
     const features = payload(info, 'query', NS_DISCO_INFO)?.getChildren('feature').map((f) => f.attrs.var) ?? [];
     let list: Bookmark[];
+    let mode: 'pep' | 'private';
     if (features.includes(NS_BOOKMARKS2_COMPAT)) {
-      this.mode = 'pep';
+      mode = 'pep';
       const answer = await session.iq.request(fetchBookmarksIq(), TIMEOUT_MS).catch((error: { condition?: string }) => {
         if (error?.condition === 'item-not-found') return undefined; // no bookmarks yet
         throw error;
@@ -196,10 +205,12 @@ export class Bookmarks {
         if (bookmark && !list.some((b) => b.jid === bookmark.jid)) list.push(bookmark);
       }
     } else {
-      this.mode = 'private';
+      mode = 'private';
       const answer = await session.iq.request(fetchLegacyIq(), TIMEOUT_MS);
       list = parseLegacyStorage(payload(answer, 'query', NS_PRIVATE)?.getChild('storage', NS_BOOKMARKS_LEGACY));
     }
+    // Written to only once read: a server without either store (or a failed read) gets no writes.
+    this.mode = mode;
     for (const b of list) this.known.set(b.jid, b);
     return list;
   }
@@ -210,16 +221,20 @@ export class Bookmarks {
 
   /** Adds or changes a bookmark (nothing is written when it is already so). */
   set(bookmark: Bookmark): Promise<void> {
-    const old = this.known.get(bookmark.jid);
-    const merged: Bookmark = { ...bookmark, ...(bookmark.name === undefined && old?.name ? { name: old.name } : {}) };
-    if (old && old.autojoin === merged.autojoin && old.nick === merged.nick && old.name === merged.name) return Promise.resolve();
-    this.known.set(bookmark.jid, merged);
-    return this.write(() => (this.mode === 'pep' ? publishBookmarkIq(merged) : storeLegacyIq([...this.known.values()])));
+    return this.write(() => {
+      const old = this.known.get(bookmark.jid);
+      const merged: Bookmark = { ...bookmark, ...(bookmark.name === undefined && old?.name ? { name: old.name } : {}) };
+      if (old && old.autojoin === merged.autojoin && old.nick === merged.nick && old.name === merged.name) return undefined;
+      this.known.set(bookmark.jid, merged);
+      return this.mode === 'pep' ? publishBookmarkIq(merged) : storeLegacyIq([...this.known.values()]);
+    });
   }
 
   remove(jid: string): Promise<void> {
-    if (!this.known.delete(jid)) return Promise.resolve();
-    return this.write(() => (this.mode === 'pep' ? retractBookmarkIq(jid) : storeLegacyIq([...this.known.values()])));
+    return this.write(() => {
+      if (!this.known.delete(jid)) return undefined;
+      return this.mode === 'pep' ? retractBookmarkIq(jid) : storeLegacyIq([...this.known.values()]);
+    });
   }
 
   /** A notification: what changed, as far as it is news to us. */
@@ -235,11 +250,14 @@ export class Bookmarks {
     return news;
   }
 
-  private write(stanza: () => Element): Promise<void> {
+  /** `change` runs once the bookmarks are read, and says what to send (undefined: nothing changes). */
+  private write(change: () => Element | undefined): Promise<void> {
     const next = this.queue.then(async () => {
+      await this.loading;
       const session = this.session();
       if (!session || !this.mode) return; // read again (and merged) with the next session
-      await session.iq.request(stanza(), TIMEOUT_MS);
+      const stanza = change();
+      if (stanza) await session.iq.request(stanza, TIMEOUT_MS);
     });
     this.queue = next.catch(() => undefined);
     return next;
