@@ -64,6 +64,8 @@ export const ErrorCode = z.enum([
   'host-not-found',
   'connection-refused',
   'connection-lost',
+  /** No connection to the server could be made at all (as opposed to one that was made and dropped). */
+  'server-unreachable',
   'timeout',
   'stream-error',
   'not-connected',
@@ -85,6 +87,8 @@ export const AppError = z.object({
   message: z.string(),
   /** Present with `untrusted-certificate` and `certificate-changed`. */
   certificate: CertificateInfo.optional(),
+  /** Where a sign-in tried to connect: the domain looked up and the host:port endpoints tried, so the UI can name them. */
+  where: z.object({ domain: z.string().max(1024), tried: z.array(z.string().max(1100)).max(16) }).optional(),
 });
 export type AppError = z.infer<typeof AppError>;
 
@@ -299,13 +303,18 @@ export const AppSettings = z.object({
   notificationSound: z.boolean(),
   /** Private conversations in OTR version 3 only: version 2 (old apps) is refused, so an attacker cannot force it. */
   otrV3Only: z.boolean(),
+  /**
+   * The first message to a contact whose app is known to speak OTR waits (as 'waiting') until the
+   * conversation is private, instead of going out in plaintext with the OTR offer.
+   */
+  waitForPrivate: z.boolean(),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 
 /** The settings in force, and the ones the administrator locked (setting → why, for the user). */
 export const SettingsView = z.object({
   values: AppSettings,
-  locked: z.object({ notifications: z.string().optional(), otrV3Only: z.string().optional() }),
+  locked: z.object({ notifications: z.string().optional(), otrV3Only: z.string().optional(), waitForPrivate: z.string().optional() }),
 });
 export type SettingsView = z.infer<typeof SettingsView>;
 

@@ -15,6 +15,7 @@ export const de: Catalog = {
       'host-not-found': 'Der Server wurde nicht gefunden. Bitte prüfen Sie die Adresse.',
       'connection-refused': 'Der Server hat die Verbindung abgelehnt.',
       'connection-lost': 'Die Verbindung zum Server ist abgebrochen.',
+      'server-unreachable': 'Der Server war nicht erreichbar. Bitte prüfen Sie Ihre Netzwerkverbindung.',
       timeout: 'Der Server hat nicht rechtzeitig geantwortet.',
       'stream-error': 'Der Server hat die Verbindung mit einem Fehler beendet.',
       'not-connected': 'Sie sind nicht verbunden.',
@@ -28,6 +29,16 @@ export const de: Catalog = {
     // The core's text is English: it follows as the detail, for the administrator or a bug report.
     withDetail: (summary: string, detail: string) => (detail ? `${summary} (${detail})` : summary),
     unknown: 'Das hat nicht geklappt.',
+    where: {
+      'host-not-found': (domain: string, tried: string) =>
+        `Der Server war nicht erreichbar: Klatsch hat „${domain}“${tried ? ` (versucht: ${tried})` : ''} nachgeschlagen und keinen Server dieses Namens gefunden. Bitte prüfen Sie den Teil Ihrer Adresse nach dem @ oder die Servereinstellung.`,
+      'connection-refused': (domain: string, tried: string) =>
+        `Der Server für ${domain} war nicht erreichbar: ${tried || domain} hat die Verbindung abgelehnt, dort antwortet kein Chatdienst. Bitte prüfen Sie Server und Port in den Einstellungen oder fragen Sie Ihren Administrator.`,
+      'server-unreachable': (domain: string, tried: string) =>
+        `Der Server für ${domain} war nicht erreichbar${tried ? ` (versucht: ${tried})` : ''}. Bitte prüfen Sie Ihre Netzwerkverbindung; wenn sie funktioniert, ist der Server vielleicht ausgefallen.`,
+      timeout: (domain: string, tried: string) =>
+        `Der Server für ${domain}${tried ? ` (versucht: ${tried})` : ''} hat nicht rechtzeitig geantwortet. Bitte prüfen Sie Ihre Netzwerkverbindung oder versuchen Sie es später erneut.`,
+    },
     notSent: (error: string) => `Nicht gesendet: ${error}`,
     notCorrected: (error: string) => `Nicht korrigiert: ${error}`,
   },
@@ -123,6 +134,14 @@ export const de: Catalog = {
     retry: 'Erneut versuchen',
   },
 
+  offline: {
+    title: 'Sie sind offline',
+    reconnectingIn: (seconds: number) => `neuer Verbindungsversuch (in ${seconds} s)`,
+    reconnecting: 'Verbindung wird hergestellt…',
+    reconnectNow: 'Jetzt verbinden',
+    announce: 'Sie sind offline. Klatsch stellt die Verbindung wieder her.',
+  },
+
   sidebar: {
     label: 'Konto und Kontakte',
     accountSettings: 'Kontoeinstellungen',
@@ -136,10 +155,19 @@ export const de: Catalog = {
     statusPlaceholder: 'Statusnachricht festlegen',
   },
 
+  conversations: {
+    heading: 'Chats',
+    none: 'Noch keine Chats: Wählen Sie unten einen Kontakt, um einen zu beginnen.',
+    /** Der Text einer privaten (OTR-)Nachricht erscheint nie in der Liste, wie in einer Benachrichtigung. */
+    privateMessage: 'Private Nachricht',
+    you: 'Sie',
+    noMessages: 'Noch keine Nachrichten',
+    unread: (count: number) => `${count} ungelesen`,
+    room: 'Gruppenchat',
+  },
+
   account: {
     account: 'Konto',
-    add: 'Konto hinzufügen',
-    addLocked: (reason: string) => `Das Hinzufügen von Konten ist gesperrt. ${reason}`,
     disconnect: 'Trennen',
     reallyRemove: (jid: string) => `${jid} wirklich entfernen?`,
     keep: 'Behalten',
@@ -590,7 +618,7 @@ export const de: Catalog = {
   },
   groupChat: {
     heading: 'Gruppenchats',
-    join: '+ Beitreten oder erstellen',
+    join: '+ Beitreten',
     dialogTitle: 'Gruppenchat beitreten oder erstellen',
     dialogHint: 'Geben Sie eine Raumadresse ein oder nur einen Namen, um diesen Raum auf Ihrem Server zu betreten oder anzulegen. Gibt es ihn noch nicht, wird er erstellt und gehört Ihnen.',
     roomLabel: 'Raumadresse oder Name',
@@ -607,6 +635,7 @@ export const de: Catalog = {
     none: 'Noch keine Gruppenchats.',
     notEncrypted: 'Gruppenchats sind nicht Ende-zu-Ende-verschlüsselt: Der Server und alle Teilnehmenden können sie lesen.',
     refusedByPolicy: 'Gruppenchats sind abgeschaltet: Ihre Administration verlangt für jede Nachricht Ende-zu-Ende-Verschlüsselung, und Gruppenchats können das nicht.',
+    members: (count: number) => `Mitglieder (${count})`,
     occupantsHeading: (count: number) => `Im Raum (${count})`,
     moreOccupants: (count: number) => `und ${count} weitere`,
     you: '(Sie)',
@@ -652,5 +681,13 @@ export const de: Catalog = {
     noOlder: 'Auf dem Server gibt es keine älteren Nachrichten.',
     loadFailed: (reason: string) => `Ältere Nachrichten konnten nicht geladen werden: ${reason}`,
     loadedOlder: (count: number) => (count === 1 ? '1 ältere Nachricht geladen.' : `${count} ältere Nachrichten geladen.`),
+  },
+  honest: {
+    notPrivate: 'Nicht privat: Der Server kann dies lesen',
+    notPrivateTitle: 'Nicht Ende-zu-Ende-verschlüsselt: Der Server konnte sie lesen',
+    notPrivateLabel: 'nicht privat',
+    tooLong: (parts: number) => `Dieser Text ist länger als 65.536 Zeichen: Er wird als ${parts} Nachrichten gesendet.`,
+    waitForPrivate: 'Vor der ersten Nachricht auf ein privates Gespräch warten',
+    waitForPrivateHint: 'Bei Kontakten, deren App OTR spricht, wartet Ihre erste Nachricht, bis das Gespräch privat ist, statt unverschlüsselt zu gehen.',
   },
 };

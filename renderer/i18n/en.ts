@@ -18,6 +18,7 @@ export const en = {
       'host-not-found': 'The server could not be found. Check the address.',
       'connection-refused': 'The server refused the connection.',
       'connection-lost': 'The connection to the server was lost.',
+      'server-unreachable': 'Could not reach the server. Check your network connection.',
       timeout: 'The server did not answer in time.',
       'stream-error': 'The server ended the connection with an error.',
       'not-connected': 'You are not connected.',
@@ -31,6 +32,17 @@ export const en = {
     /** The core writes English itself, and says more precisely what happened: English shows its text. */
     withDetail: (summary: string, detail: string) => detail || summary,
     unknown: 'That did not work.',
+    /** A sign-in that could not connect, naming the domain looked up and the host:port tried ("" when none). */
+    where: {
+      'host-not-found': (domain: string, tried: string) =>
+        `Could not reach the server: Klatsch looked up “${domain}”${tried ? ` (tried ${tried})` : ''} and found no server by that name. Check the part of your address after the @, or the server setting.`,
+      'connection-refused': (domain: string, tried: string) =>
+        `Could not reach the server for ${domain}: ${tried || domain} refused the connection, so no chat service answers there. Check the server and port in the settings, or ask your administrator.`,
+      'server-unreachable': (domain: string, tried: string) =>
+        `Could not reach the server for ${domain}${tried ? ` (tried ${tried})` : ''}. Check your network connection; if it works, the server may be down.`,
+      timeout: (domain: string, tried: string) =>
+        `The server for ${domain}${tried ? ` (tried ${tried})` : ''} did not answer in time. Check your network connection, or try again later.`,
+    },
     /** An error in a context: "Not sent: …". */
     notSent: (error: string) => `Not sent: ${error}`,
     notCorrected: (error: string) => `Not corrected: ${error}`,
@@ -128,6 +140,14 @@ export const en = {
     retry: 'Retry',
   },
 
+  offline: {
+    title: 'You are offline',
+    reconnectingIn: (seconds: number) => `reconnecting (in ${seconds} s)`,
+    reconnecting: 'reconnecting…',
+    reconnectNow: 'Reconnect now',
+    announce: 'You are offline. Klatsch is reconnecting.',
+  },
+
   sidebar: {
     label: 'Account and contacts',
     accountSettings: 'Account settings',
@@ -140,10 +160,19 @@ export const en = {
     statusPlaceholder: 'Set a status message',
   },
 
+  conversations: {
+    heading: 'Chats',
+    none: 'No chats yet: choose a contact below to start one.',
+    /** A private (OTR) message's text is never shown in the list, as in a desktop notification. */
+    privateMessage: 'Private message',
+    you: 'You',
+    noMessages: 'No messages yet',
+    unread: (count: number) => `${count} unread`,
+    room: 'Group chat',
+  },
+
   account: {
     account: 'Account',
-    add: 'Add account',
-    addLocked: (reason: string) => `Adding accounts is locked. ${reason}`,
     disconnect: 'Disconnect',
     reallyRemove: (jid: string) => `Really remove ${jid}?`,
     keep: 'Keep',
@@ -601,6 +630,7 @@ export const en = {
     none: 'No group chats yet.',
     notEncrypted: 'Group chats are not end-to-end encrypted: the server and every occupant can read them.',
     refusedByPolicy: 'Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be.',
+    members: (count: number) => `Members (${count})`,
     occupantsHeading: (count: number) => `In the room (${count})`,
     moreOccupants: (count: number) => `and ${count} more`,
     you: '(you)',
@@ -646,5 +676,14 @@ export const en = {
     noOlder: 'No older messages on the server.',
     loadFailed: (reason: string) => `Older messages could not be loaded: ${reason}`,
     loadedOlder: (count: number) => (count === 1 ? '1 older message loaded.' : `${count} older messages loaded.`),
+  },
+  // Saying what is private before the user types, and what each message was.
+  honest: {
+    notPrivate: 'Not private: the server can read this',
+    notPrivateTitle: 'Not end-to-end encrypted: the server could read it',
+    notPrivateLabel: 'not private',
+    tooLong: (parts: number) => `This text is longer than 65,536 characters: it will be sent as ${parts} messages.`,
+    waitForPrivate: 'Wait for a private conversation before the first message',
+    waitForPrivateHint: 'For contacts whose app speaks OTR, your first message waits until the conversation is private, instead of going out unencrypted.',
   },
 };

@@ -16,7 +16,7 @@ import { UserError } from '../ipc/dispatch.js';
 import type { HistoryStore } from '../store/history-store.js';
 import { bareJid } from '../xmpp/stanzas.js';
 import type { XmppSession } from '../xmpp/xmpp-session.js';
-import { joinRefusal, removalReason } from './muc-errors.js';
+import { joinRefusal, removalReason, roomServerProblem } from './muc-errors.js';
 import { Bookmarks, parseBookmarkEvent, type Bookmark, type BookmarkChange } from './bookmarks.js';
 import { directInvitation, Invitations, mediatedDecline, mediatedInvitation } from './invitations.js';
 import {
@@ -528,7 +528,7 @@ export class Rooms {
   private onMessageError(m: GroupchatMessage): void {
     if (!m.id) return;
     const sent = this.messages.find(m.room, m.id, 'out');
-    if (sent && sent.state !== 'failed') this.upsert({ ...sent, state: 'failed', error: `Not delivered: ${m.errorText ?? 'error'}` });
+    if (sent && sent.state !== 'failed') this.upsert({ ...sent, state: 'failed', error: `Not delivered: ${roomServerProblem(m.errorCondition, m.room) ?? m.errorText ?? 'error'}` });
   }
 
   // ---- helpers --------------------------------------------------------------------------------
