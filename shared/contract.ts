@@ -368,6 +368,23 @@ export const RoomView = z.object({
 });
 export type RoomView = z.infer<typeof RoomView>;
 
+/**
+ * An invitation to a group chat waiting for the user's answer: direct (XEP-0249) or handed on by the
+ * room (`mediated`, XEP-0045 §7.8.2). `stranger`: the inviter is not a contact (show the full address).
+ * A password it carried stays in the core (`passwordProtected` only says there is one).
+ */
+export const Invitation = z.object({
+  id: z.string(),
+  room: z.string(),
+  from: z.string(),
+  reason: z.string().optional(),
+  stranger: z.boolean(),
+  mediated: z.boolean(),
+  passwordProtected: z.boolean().optional(),
+  receivedAt: z.number(),
+});
+export type Invitation = z.infer<typeof Invitation>;
+
 export const Snapshot = z.object({
   accounts: z.array(AccountView),
   rosters: z.record(z.string(), z.array(Contact)),
@@ -386,6 +403,8 @@ export const Snapshot = z.object({
   /** Group chats per account, and their messages (account → room → messages, oldest first). */
   rooms: z.record(z.string(), z.array(RoomView)).optional(),
   roomMessages: z.record(z.string(), z.record(z.string(), z.array(ChatMessage))).optional(),
+  /** Invitations to group chats waiting for an answer, per account. */
+  invitations: z.record(z.string(), z.array(Invitation)).optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -622,6 +641,23 @@ export const requests = {
     request: z.object({ accountId: AccountId }).strict(),
     response: z.object({ service: z.string().optional(), rooms: z.array(z.object({ jid: z.string(), name: z.string().optional() })) }),
   },
+  /**
+   * Invite a contact to a room we are in: directly (XEP-0249, the default; carries the room's password
+   * when it has one) or through the room (`via: 'room'`, XEP-0045 mediated; members-only rooms need it).
+   */
+  inviteToRoom: {
+    request: z
+      .object({ accountId: AccountId, room: BareJid, contact: BareJid, reason: z.string().max(1024).optional(), via: z.enum(['direct', 'room']).optional() })
+      .strict(),
+    response: z.object({}),
+  },
+  /** Accept an invitation: enter its room with this nickname (and the password it carried). */
+  acceptInvitation: {
+    request: z.object({ accountId: AccountId, id: z.string().min(1).max(64), nick: z.string().min(1).max(64) }).strict(),
+    response: RoomView,
+  },
+  /** Decline an invitation (a mediated one: the inviter is told, through the room). */
+  declineInvitation: { request: z.object({ accountId: AccountId, id: z.string().min(1).max(64) }).strict(), response: z.object({}) },
   // --- Message archive (XEP-0313) ---
   /** Fetch the page of the chat's history before its oldest message from the server's archive (plaintext only). */
   loadOlderMessages: {
@@ -664,6 +700,8 @@ export const events = {
   roomRemoved: z.object({ accountId: AccountId, room: z.string() }),
   /** A group chat message, new or in a new state (same id): upsert. `message.peer` is the room. */
   roomMessageUpserted: z.object({ accountId: AccountId, message: ChatMessage }),
+  /** The account's invitations to group chats waiting for an answer, all of them, after any change. */
+  invitationsChanged: z.object({ accountId: AccountId, invitations: z.array(Invitation) }),
 } as const;
 
 export type EventName = keyof typeof events;

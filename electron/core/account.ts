@@ -39,6 +39,7 @@ import type { AccountPolicyHooks } from './policy/account-policy.js';
 import { Rooms, type StoredRoom } from './muc/rooms.js';
 import { OutboxStore, type OutboxEntry } from './store/outbox-store.js';
 import { withOriginId } from './xmpp/origin-id.js';
+import { withCaps } from './xmpp/caps.js';
 import { MessageArchive } from './archive/message-archive.js';
 import { ownStanzaId } from './xmpp/mam.js';
 
@@ -66,7 +67,13 @@ export interface AccountDeps {
    */
   incoming?: (message: ChatMessage, source: 'live' | 'carbon') => void;
   /** Group chats: their stored messages (encrypted at rest), and storing the rooms to enter again. */
-  rooms?: { history?: HistoryStore; save: (rooms: StoredRoom[]) => Promise<void>; joinTimeoutMs?: number };
+  rooms?: {
+    history?: HistoryStore;
+    save: (rooms: StoredRoom[]) => Promise<void>;
+    joinTimeoutMs?: number;
+    /** The administrator's rules for a room (and whoever invites to it): refused rooms are not entered from bookmarks. */
+    allowed?: (room: string, from?: string) => boolean;
+  };
   /** Messages not yet acknowledged by the server, and ids received lately (encrypted at rest); absent: in memory only. */
   outbox?: OutboxStore;
   /** The setting (or policy) "wait for a private conversation before the first message"; absent: off. */
@@ -210,6 +217,10 @@ export class Account {
       show: () => this.stored.ownPresence.show,
       ...(deps.rooms?.history ? { history: deps.rooms.history } : {}),
       ...(deps.rooms?.joinTimeoutMs ? { joinTimeoutMs: deps.rooms.joinTimeoutMs } : {}),
+      ...(deps.rooms?.allowed ? { allowed: deps.rooms.allowed } : {}),
+      ownBare: () => this.ownBare(),
+      isContact: (jid) => this.roster.has(jid),
+      invitationsChanged: (invitations) => this.deps.emit('invitationsChanged', { accountId: this.id, invitations }),
       now: this.now,
     });
     this.archive = new MessageArchive({
@@ -345,7 +356,7 @@ export class Account {
   }
 
   async setPresence(show: OwnShow, status: string): Promise<void> {
-    await this.connection.activeSession?.send(presenceStanza(show, status));
+    await this.connection.activeSession?.send(withCaps(presenceStanza(show, status)));
     await this.rooms.presenceChanged(show);
   }
 
@@ -620,7 +631,7 @@ export class Account {
       // Carbons before presence, so that no copy is missed; a server without them just answers an error.
       await session.iq.request(enableCarbons()).catch(() => undefined);
       this.contactManager.rosterChanged();
-      await session.send(presenceStanza(this.stored.ownPresence.show, this.stored.ownPresence.status));
+      await session.send(withCaps(presenceStanza(this.stored.ownPresence.show, this.stored.ownPresence.status)));
       this.rooms.sessionStarted(session); // after our presence: rooms are entered by presence too
     } catch {
       // The session ended meanwhile; the connection manager reports that.

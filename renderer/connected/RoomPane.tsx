@@ -3,8 +3,9 @@
  * banner, messages with the sender's nickname, who is in the room, the composer, and leaving.
  */
 import { useState, type FormEvent } from 'react';
-import type { ChatMessage } from '../../shared/contract';
+import type { ChatMessage, Contact } from '../../shared/contract';
 import { Composer } from '../components/Composer';
+import { InviteForm } from '../components/rooms/InviteForm';
 import { NotEncryptedBanner } from '../components/rooms/NotEncryptedBanner';
 import { OccupantList } from '../components/rooms/OccupantList';
 import { RoomMessages } from '../components/rooms/RoomMessages';
@@ -17,6 +18,7 @@ import { useActions, useAppState } from './context';
 const MEMBERS_OPEN_QUERY = '(min-width: 64rem)';
 
 const noMessages: ChatMessage[] = [];
+const noContacts: Contact[] = [];
 
 function SubjectEditor({ subject, onSave, onClose }: { subject: string; onSave: (subject: string) => Promise<string | null>; onClose: () => void }) {
   const texts = useTexts().groupChat;
@@ -57,6 +59,8 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [editingSubject, setEditingSubject] = useState(false);
+  const [inviting, setInviting] = useState(false);
+  const contacts = useAppState((s) => s.rosters[accountId] ?? noContacts);
   const wide = useMediaQuery(MEMBERS_OPEN_QUERY);
   // null: the user has not chosen, the window's width decides.
   const [membersChoice, setMembersChoice] = useState<boolean | null>(null);
@@ -110,6 +114,11 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
               {texts.editSubject}
             </button>
           )}
+          {room.state === 'joined' && !inviting && (
+            <button type="button" className="button small subtle" data-testid="invite-to-room" onClick={() => setInviting(true)}>
+              {texts.invite}
+            </button>
+          )}
           {room.state === 'removed' && (
             <button type="button" className="button small" data-testid="rejoin-room" onClick={() => void report(actions.joinRoom(accountId, jid, room.nick))}>
               {texts.rejoin}
@@ -127,6 +136,17 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
           onClose={() => setEditingSubject(false)}
           onSave={async (subject) => {
             const result = await actions.setRoomSubject(accountId, jid, subject);
+            return result.ok ? null : result.error.message;
+          }}
+        />
+      )}
+      {inviting && (
+        <InviteForm
+          room={jid}
+          contacts={contacts}
+          onClose={() => setInviting(false)}
+          onInvite={async (contact, reason) => {
+            const result = await actions.inviteToRoom(accountId, jid, contact, reason || undefined);
             return result.ok ? null : result.error.message;
           }}
         />
