@@ -23,6 +23,7 @@ import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connect
 import {
   bareJid,
   chatMessage,
+  errorCondition,
   NS_ROSTER,
   otrMessage,
   parseMessage,
@@ -42,6 +43,8 @@ import { withOriginId } from './xmpp/origin-id.js';
 import { withCaps } from './xmpp/caps.js';
 import { MessageArchive } from './archive/message-archive.js';
 import { ownStanzaId } from './xmpp/mam.js';
+import { isRemoteServerCondition, messageWaitsForServer, requestNotDelivered } from './xmpp/remote-server.js';
+import { backoffDelay } from './xmpp/backoff.js';
 
 export type EventSink = <E extends EventName>(name: E, payload: EventOf<E>) => void;
 
@@ -88,6 +91,8 @@ export interface AccountDeps {
 export const DEFAULT_OTR_POLICY: OtrPolicy = 'opportunistic';
 /** Below Prosody's and ejabberd's default stanza size limits, with room for the stanza around the body. */
 const OTR_FRAGMENT_SIZE = 60_000;
+/** Sending again what our server could not pass to another company's server: from ~5 s up to ~5 min apart. */
+const REMOTE_RETRY_BACKOFF = { baseMs: 5_000, maxMs: 300_000 } as const;
 /** How long signing out waits for the private conversations' end messages to be written. */
 const SIGN_OFF_WAIT_MS = 1_000;
 
@@ -130,6 +135,11 @@ export class Account {
   private presencesInDoubt: ReturnType<Roster['takePresences']> | undefined;
   /** Ending the private conversations of a lost stream: what fails meanwhile fails for that, and goes out again. */
   private losingStream: Promise<void> | undefined;
+  /**
+   * Messages our server bounced because it could not reach the contact's server (federation): back in the
+   * outbox, each with how often it bounced and the timer that sends it again.
+   */
+  private readonly bounced = new Map<string, { attempts: number; timer: NodeJS.Timeout | undefined }>();
 
   constructor(stored: StoredAccount, private readonly deps: AccountDeps) {
     this.stored = stored;
@@ -512,6 +522,7 @@ export class Account {
 
   async close(): Promise<void> {
     clearInterval(this.otrTimer);
+    for (const retry of this.bounced.values()) clearTimeout(retry.timer);
     this.rooms.close();
     await this.signOut();
     await this.deps.history?.close();
@@ -644,6 +655,7 @@ export class Account {
   private onStanza(stanza: Element): void {
     if (this.rooms.onStanza(stanza)) return; // group chat traffic never reaches the one-to-one chats
     if (stanza.name === 'presence') {
+      if (stanza.attrs.type === 'error') return this.onPresenceBounce(stanza);
       const subscription = parseSubscriptionPresence(stanza);
       if (subscription) {
         // A request from an address the administrator denies is never shown (nobody can answer it anyway).
@@ -660,6 +672,19 @@ export class Account {
       return;
     }
     if (stanza.name === 'message') this.onMessage(stanza);
+  }
+
+  /**
+   * Our contact request came back because our server could not reach the contact's server: said in the
+   * chat with them, naming their domain (otherwise the request would just seem unanswered forever).
+   */
+  private onPresenceBounce(stanza: Element): void {
+    const error = stanza.getChild('error');
+    const condition = error ? errorCondition(error) : undefined;
+    const peer = bareJid(stanza.attrs.from);
+    if (!peer || !isRemoteServerCondition(condition) || this.roster.item(peer)?.ask !== 'subscribe') return;
+    if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, peer)) return;
+    this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: requestNotDelivered(condition, peer), timestamp: this.now(), state: 'received' });
   }
 
   private onMessage(stanza: Element): void {
@@ -679,7 +704,10 @@ export class Account {
     if (receipted !== undefined && parsed.fromBare !== this.ownBare()) this.receiptArrived(parsed.fromBare, receipted);
     if (parsed.type === 'error') {
       const sent = parsed.id ? this.chats.find(parsed.fromBare, parsed.id, 'out') : undefined;
-      if (sent) this.upsertMessage({ ...sent, state: 'failed', error: `Not delivered: ${parsed.errorText ?? 'error'}` });
+      if (!sent) return;
+      // The link between the servers failed, not the message: it waits and goes again, never lost.
+      if (isRemoteServerCondition(parsed.errorCondition)) this.waitForRemoteServer(sent, messageWaitsForServer(parsed.errorCondition, sent.peer));
+      else this.upsertMessage({ ...sent, state: 'failed', error: `Not delivered: ${parsed.errorText ?? 'error'}` });
       return;
     }
     if (parsed.fromBare === this.ownBare()) return; // carbons are not enabled; nothing else of ours is a chat
@@ -728,6 +756,11 @@ export class Account {
   /** The peer's app confirmed one of our messages (only the peer can confirm messages to it). */
   private receiptArrived(peer: string, id: string): void {
     const message = this.chats.find(peer, id, 'out');
+    const retry = this.bounced.get(id);
+    if (retry && message) {
+      clearTimeout(retry.timer);
+      this.bounced.delete(id);
+    }
     if (this.outbox.get(id)?.peer === peer) {
       // It got there, so the server has it: out of the outbox, and 'sent' on the way to 'delivered' (the ack may come after).
       this.leftOutbox(id);
@@ -870,6 +903,12 @@ export class Account {
    * it was written in is gone, so a private one waits for a new one, started for it, never in plaintext.
    */
   private async transmitFromOutbox(entry: OutboxEntry, again = false): Promise<void> {
+    const retry = this.bounced.get(entry.id);
+    if (retry) {
+      // Going now (a new stream came first): the timed retry is no longer needed.
+      clearTimeout(retry.timer);
+      retry.timer = undefined;
+    }
     this.inFlight.add(entry.id);
     await this.privateChats.send(entry.peer, entry.id, entry.body, { requirePrivate: again && entry.private, writtenAt: entry.timestamp }).catch(() => {
       this.inFlight.delete(entry.id);
@@ -916,12 +955,40 @@ export class Account {
     return 'failed';
   }
 
+  /**
+   * Our server bounced a message it could not pass to the contact's server: back into the outbox (as
+   * private as it left), shown as waiting with why, and sent again after a growing delay (or with the
+   * next stream, whichever comes first).
+   */
+  private waitForRemoteServer(sent: ChatMessage, why: string): void {
+    if (sent.state === 'delivered') return; // the contact's app has it: a late bounce of an earlier copy
+    const retry = this.bounced.get(sent.id) ?? { attempts: 0, timer: undefined };
+    clearTimeout(retry.timer);
+    this.inFlight.delete(sent.id);
+    const entry: OutboxEntry = { id: sent.id, peer: sent.peer, body: sent.body, timestamp: sent.timestamp, private: sent.encrypted ?? false };
+    void this.outbox.add(entry).catch(() => undefined); // kept in memory when the disk fails
+    const { error: _old, ...rest } = sent;
+    this.upsertMessage({ ...rest, state: 'waiting', error: why });
+    const backoff = this.deps.connection?.backoff ?? REMOTE_RETRY_BACKOFF;
+    retry.timer = setTimeout(() => {
+      retry.timer = undefined;
+      const session = this.connection.activeSession;
+      const waiting = this.outbox.get(sent.id);
+      // No stream now: flushOutbox sends it with the next one.
+      if (!session?.isOpen || !waiting || waiting.failed || this.inFlight.has(sent.id)) return;
+      void this.transmitFromOutbox(waiting, true);
+    }, backoffDelay(retry.attempts, backoff));
+    retry.attempts += 1;
+    this.bounced.set(sent.id, retry);
+  }
+
   /** The server has one of our stanzas (XEP-0198 `<a/>`, or the ping after it): an outbox message leaves. */
   private onAcked(stanza: Element): void {
     const id = stanza.attrs.id;
     if (stanza.name !== 'message' || id === undefined) return;
     const entry = this.outbox.get(id);
     if (!entry) return;
+    if (this.bounced.get(id)?.timer) return; // an ack of the copy that bounced: the entry waits for its next try
     this.leftOutbox(id);
     const message = this.chats.find(entry.peer, id, 'out');
     if (message && (message.state === 'sending' || message.state === 'waiting')) {

@@ -36,6 +36,8 @@ export interface ParsedMessage {
   type: 'chat' | 'normal' | 'error';
   body: string | undefined;
   errorText: string | undefined;
+  /** The defined condition of a `type="error"` stanza (RFC 6120 §8.3.3), e.g. 'remote-server-not-found'. */
+  errorCondition: string | undefined;
   /** From XEP-0203 delayed delivery, when the server stored the message for us. */
   stampedAt: number | undefined;
 }
@@ -121,6 +123,13 @@ export function parsePresence(stanza: Element): ParsedPresence | undefined {
   };
 }
 
+const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
+
+/** The condition element of an `<error/>` (the one child in the stanzas namespace that is not `<text/>`). */
+export function errorCondition(error: Element): string | undefined {
+  return error.getChildElements().find((c) => c.attrs.xmlns === NS_STANZAS && c.name !== 'text')?.name;
+}
+
 export function parseMessage(stanza: Element): ParsedMessage | undefined {
   const given = stanza.attrs.type ?? 'normal';
   if (given === 'groupchat' || given === 'headline') return undefined; // not one-to-one chat: later
@@ -139,6 +148,7 @@ export function parseMessage(stanza: Element): ParsedMessage | undefined {
     type,
     body: stanza.getChildText('body') ?? undefined,
     errorText: error ? (error.getChildText('text') ?? error.getChildElements()[0]?.name ?? 'error') : undefined,
+    errorCondition: error ? errorCondition(error) : undefined,
     stampedAt: Number.isFinite(stamped) ? stamped : undefined,
   };
 }
