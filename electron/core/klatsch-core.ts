@@ -431,7 +431,7 @@ export class KlatschCore {
 
     // Contacts and subscriptions (contacts.ts): errors there are already the user's to read.
     addContact: async ({ accountId, jid, name, groups }) => {
-      this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, jid));
+      this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, jid, 'contact'));
       await this.account(accountId).contactManager.add(jid, name, groups);
       return {};
     },

@@ -289,6 +289,17 @@ describe('PolicyGate decisions', () => {
     assert.throws(() => gate({ remoteDeny: ['anywhere.example'] }).checkRemote(me, 'anyone@anywhere.example'), PolicyRefusal);
   });
 
+  test('adding a contact from a refused domain names that domain (federation); a single refused address names the address', () => {
+    const g = gate({ remoteAllow: ['example.com', 'carol@friends.net'], remoteDeny: ['corp-d.test', 'mallory@example.com'] });
+    const me = 'me@example.com';
+    assert.throws(() => g.checkRemote(me, 'dave@corp-d.test', 'contact'), /does not allow contacts at corp-d\.test, so dave@corp-d\.test cannot be added/);
+    assert.throws(() => g.checkRemote(me, 'eve@elsewhere.test', 'contact'), /does not allow contacts at elsewhere\.test/, 'not on the allow list');
+    assert.throws(() => g.checkRemote(me, 'mallory@example.com', 'contact'), /does not allow mallory@example\.com as a contact\.$/);
+    assert.throws(() => g.checkRemote(me, 'dan@friends.net', 'contact'), /does not allow dan@friends\.net as a contact\.$/, 'another address at friends.net is allowed');
+    assert.doesNotThrow(() => g.checkRemote(me, 'carol@friends.net', 'contact'));
+    assert.throws(() => g.checkRemote(me, 'dave@corp-d.test'), /does not allow messages to dave@corp-d\.test/, 'messages keep their wording');
+  });
+
   test('the view says what is locked and why', () => {
     const v = gate({ serverDomain: 'example.com', serverPort: 5223, allowPlaintext: false, updates: false }).view([]);
     assert.equal(v.source, '/etc/klatsch/policy.json');

@@ -91,18 +91,31 @@ export class PolicyGate {
     return `Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be. ${this.reason}`;
   }
 
-  /** Throws `PolicyRefusal` unless the account may write to this bare address. */
-  checkRemote(accountJid: string, peer: string): void {
+  /**
+   * Throws `PolicyRefusal` unless the account may write to this bare address. `action` words the refusal:
+   * sending a message (default) or adding a contact, which names the other company's domain when the
+   * whole domain is refused (federation: the lists name other companies' servers).
+   */
+  checkRemote(accountJid: string, peer: string, action: 'message' | 'contact' = 'message'): void {
     const address = peer.toLowerCase();
     const domain = domainOf(address);
-    const { remoteAllow, remoteDeny } = this.values;
-    const denied = (remoteDeny ?? []).some((entry) => matches(entry, address, domain));
-    const allowed = this.loaded.remoteOwnDomainOnly
-      ? domain === domainOf(accountJid)
-      : remoteAllow === undefined || remoteAllow.some((entry) => matches(entry, address, domain));
-    if (denied || !allowed) {
-      throw new PolicyRefusal(`Your administrator does not allow messages to ${address}. The message was not sent.`);
-    }
+    // `wholeDomain`: is every address there refused (a single allowed address at it does not count as refused)?
+    const refused = (who: string, wholeDomain = false): boolean => {
+      const { remoteAllow, remoteDeny } = this.values;
+      const denied = (remoteDeny ?? []).some((entry) => matches(entry, who, domain));
+      const allowed = this.loaded.remoteOwnDomainOnly
+        ? domain === domainOf(accountJid)
+        : remoteAllow === undefined || remoteAllow.some((entry) => matches(entry, who, domain) || (wholeDomain && entry.endsWith(`@${domain}`)));
+      return denied || !allowed;
+    };
+    if (!refused(address)) return;
+    if (action === 'message') throw new PolicyRefusal(`Your administrator does not allow messages to ${address}. The message was not sent.`);
+    // The domain as a whole (a domain entry, or no entry at all for it) or this one address.
+    throw new PolicyRefusal(
+      refused(domain, true)
+        ? `Your administrator does not allow contacts at ${domain}, so ${address} cannot be added.`
+        : `Your administrator does not allow ${address} as a contact.`,
+    );
   }
 
   /** SHA-256 fingerprints and PEMs the policy pins for this account's server; undefined: no pin by policy. */
