@@ -279,6 +279,11 @@ export const ChatMessage = z.object({
   error: z.string().optional(),
   /** The text was corrected after it was first sent (XEP-0308); `body` is the corrected text. */
   edited: z.boolean().optional(),
+  /**
+   * 'waiting' only: our server could not reach this domain's server (federation: it is down, unknown or its
+   * certificate does not verify). The message is kept and goes again by itself.
+   */
+  waitingForServer: z.string().max(1023).optional(),
   /** Group chats only: the sender's nickname in the room (`peer` is the room's address). */
   nick: z.string().optional(),
   /** The id our server's archive gave it (XEP-0313/XEP-0359), to recognize it when fetched again. */

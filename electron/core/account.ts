@@ -43,7 +43,7 @@ import { withOriginId } from './xmpp/origin-id.js';
 import { withCaps } from './xmpp/caps.js';
 import { MessageArchive } from './archive/message-archive.js';
 import { ownStanzaId } from './xmpp/mam.js';
-import { isRemoteServerCondition, messageWaitsForServer, requestNotDelivered } from './xmpp/remote-server.js';
+import { domainOfAddress, isRemoteServerCondition, requestNotDelivered } from './xmpp/remote-server.js';
 import { backoffDelay } from './xmpp/backoff.js';
 
 export type EventSink = <E extends EventName>(name: E, payload: EventOf<E>) => void;
@@ -706,7 +706,7 @@ export class Account {
       const sent = parsed.id ? this.chats.find(parsed.fromBare, parsed.id, 'out') : undefined;
       if (!sent) return;
       // The link between the servers failed, not the message: it waits and goes again, never lost.
-      if (isRemoteServerCondition(parsed.errorCondition)) this.waitForRemoteServer(sent, messageWaitsForServer(parsed.errorCondition, sent.peer));
+      if (isRemoteServerCondition(parsed.errorCondition)) this.waitForRemoteServer(sent);
       else this.upsertMessage({ ...sent, state: 'failed', error: `Not delivered: ${parsed.errorText ?? 'error'}` });
       return;
     }
@@ -869,7 +869,10 @@ export class Account {
     this.deps.incoming?.(shown, 'live');
   }
 
-  private upsertMessage(message: ChatMessage): ChatMessage {
+  private upsertMessage(given: ChatMessage): ChatMessage {
+    // Waiting for the other company's server ends with the waiting, whatever state comes next.
+    const { waitingForServer: _server, ...rest } = given;
+    const message = given.state === 'waiting' || given.waitingForServer === undefined ? given : rest;
     this.chats.upsert(message);
     if (message.direction !== 'notice') this.otherDeviceNoticed.delete(message.peer);
     const history = this.deps.history;
@@ -960,7 +963,7 @@ export class Account {
    * private as it left), shown as waiting with why, and sent again after a growing delay (or with the
    * next stream, whichever comes first).
    */
-  private waitForRemoteServer(sent: ChatMessage, why: string): void {
+  private waitForRemoteServer(sent: ChatMessage): void {
     if (sent.state === 'delivered') return; // the contact's app has it: a late bounce of an earlier copy
     const retry = this.bounced.get(sent.id) ?? { attempts: 0, timer: undefined };
     clearTimeout(retry.timer);
@@ -968,7 +971,7 @@ export class Account {
     const entry: OutboxEntry = { id: sent.id, peer: sent.peer, body: sent.body, timestamp: sent.timestamp, private: sent.encrypted ?? false };
     void this.outbox.add(entry).catch(() => undefined); // kept in memory when the disk fails
     const { error: _old, ...rest } = sent;
-    this.upsertMessage({ ...rest, state: 'waiting', error: why });
+    this.upsertMessage({ ...rest, state: 'waiting', waitingForServer: domainOfAddress(sent.peer) });
     const backoff = this.deps.connection?.backoff ?? REMOTE_RETRY_BACKOFF;
     retry.timer = setTimeout(() => {
       retry.timer = undefined;

@@ -121,7 +121,12 @@ export function MessageItem({
           )}
         </div>
       </div>
-      {message.state === 'waiting' && message.error !== undefined && (
+      {message.state === 'waiting' && message.waitingForServer !== undefined && (
+        <p className="message-waiting" data-testid="message-waiting-server">
+          {t.waitingForServer(message.waitingForServer)}
+        </p>
+      )}
+      {message.state === 'waiting' && message.error !== undefined && message.waitingForServer === undefined && (
         <p className="message-waiting" data-testid="message-waiting">
           {t.waitingUntil(formatFullDate(message.timestamp + PRIVATE_WAIT_MS, locale))}
         </p>

@@ -2,8 +2,9 @@
  * A stanza bounced by the user's own server because it could not reach the other company's server
  * (RFC 6120 §8.3.3.15–16, server-to-server). Such a bounce says nothing about the contact: the link
  * between the servers failed (a certificate that does not verify, a domain that does not exist, a
- * server that is down), so what was sent may go again later. In words that name the other domain;
- * the server's own text ("Server-to-server connection failed: …") is jargon and left out.
+ * server that is down), so what was sent may go again later. A waiting message carries the domain
+ * (`waitingForServer`) and the UI words it; a bounced request is said here, naming the other domain.
+ * The server's own text ("Server-to-server connection failed: …") is jargon and left out.
  */
 
 export type RemoteServerCondition = 'remote-server-not-found' | 'remote-server-timeout';
@@ -15,14 +16,6 @@ export function isRemoteServerCondition(condition: string | undefined): conditio
 export function domainOfAddress(address: string): string {
   const bare = address.split('/')[0] ?? address;
   return bare.includes('@') ? bare.slice(bare.indexOf('@') + 1) : bare;
-}
-
-/** Why a message to `peer` waits: its server was not reached. It goes again by itself. */
-export function messageWaitsForServer(condition: RemoteServerCondition, peer: string): string {
-  const domain = domainOfAddress(peer);
-  return condition === 'remote-server-timeout'
-    ? `Not delivered yet: ${domain}, the server of ${peer}, did not answer your server in time. Klatsch keeps the message and sends it again when the connection is back.`
-    : `Not delivered yet: your server could not connect to ${domain}, the server of ${peer} (it may be down, unknown or not trusted by your server). Klatsch keeps the message and sends it again when the connection is back.`;
 }
 
 /** Why a contact request (or another presence) to `peer` did not get through. */
