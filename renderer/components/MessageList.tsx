@@ -107,7 +107,7 @@ export function MessageItem({
               </span>
             ))}
           {(message.state === 'sending' || message.state === 'waiting') && (
-            <span className="message-state">{stateLabel[message.state]}</span>
+            <span className="message-state">{message.waitingForServer !== undefined ? t.waitingForServerState : stateLabel[message.state]}</span>
           )}
           {message.state === 'sent' && (
             <span className="message-state" title={stateLabel.sent} aria-label={stateLabel.sent}>

@@ -333,6 +333,7 @@ export const de: Catalog = {
     notSent: (error: string | undefined) => (error ? `Nicht gesendet: ${error}` : 'Nicht gesendet'),
     sendAgain: 'Erneut senden',
     waitingUntil: (deadline: string) => `Wird von selbst verschlüsselt gesendet, sobald die Unterhaltung wieder privat ist; nicht gesendet, falls das bis ${deadline} nicht geschehen ist.`,
+    waitingForServerState: 'Wartet auf deren Server …',
     waitingForServer: (domain: string) =>
       `Noch nicht zugestellt: Ihr Server konnte ${domain} nicht erreichen (der Server ist vielleicht nicht erreichbar, unbekannt oder wird von Ihrem Server nicht als vertrauenswürdig anerkannt). Klatsch behält die Nachricht und sendet sie von selbst erneut.`,
   },

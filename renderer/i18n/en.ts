@@ -338,6 +338,7 @@ export const en = {
     notSent: (error: string | undefined) => (error ? `Not sent: ${error}` : 'Not sent'),
     sendAgain: 'Send again',
     waitingUntil: (deadline: string) => `Goes out by itself, encrypted, once the conversation is private again; not sent if that has not happened by ${deadline}.`,
+    waitingForServerState: 'Waiting for their server…',
     waitingForServer: (domain: string) =>
       `Not delivered yet: your server could not reach ${domain} (it may be down, unknown or not trusted by your server). Klatsch keeps the message and sends it again by itself.`,
   },
