@@ -237,6 +237,7 @@ export const NOTICE_KINDS = [
   'unverified-by-fingerprint',
   'key-forgotten',
   'v2-refused',
+  'private-not-kept',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 /**

@@ -422,8 +422,13 @@ export class KlatschCore {
       const account = this.account(accountId);
       if (keep && !this.policy.historyKept()) throw new UserError('forbidden-by-policy', `Your administrator has turned the chat history off. ${this.policy.reason}`);
       const jid = peer.toLowerCase();
-      const others = (account.settings.keepPrivateHistory ?? []).filter((p) => p !== jid);
-      await this.saveAccount(account, { ...account.settings, keepPrivateHistory: keep ? [...others, jid] : others });
+      const kept = (account.settings.keepPrivateHistory ?? []).filter((p) => p !== jid);
+      const dropped = (account.settings.dropPrivateHistory ?? []).filter((p) => p !== jid);
+      await this.saveAccount(account, {
+        ...account.settings,
+        keepPrivateHistory: keep ? [...kept, jid] : kept,
+        dropPrivateHistory: keep ? dropped : [...dropped, jid],
+      });
       account.keepPrivateHistoryChanged(jid);
       return {};
     },
@@ -564,7 +569,7 @@ export class KlatschCore {
 
   /**
    * What a search looks through: each account's stored history — which holds private messages only where
-   * the user chose to keep them. Without a stored history (the policy keeps none) the chats of this session,
+   * the user keeps them (the default). Without a stored history (the policy keeps none) the chats of this session,
    * less their private messages: the same promise, nothing private is searchable unless kept.
    */
   private *searchSources(accountId?: string): Generator<SearchSource> {
@@ -576,7 +581,7 @@ export class KlatschCore {
         continue;
       }
       const chats = Object.entries(account.chats.snapshot()).map(
-        ([peer, list]) => [peer, list.filter((m) => !m.encrypted || account.keepsPrivateHistory(peer))] as [string, typeof list],
+        ([peer, list]) => [peer, list.filter((m) => !m.encrypted)] as [string, typeof list],
       );
       yield { accountId: account.id, chats };
     }
