@@ -474,7 +474,8 @@ export class KlatschCore {
     // --- accounts-search ---
     searchHistory: async ({ query, accountId, limit }) => {
       if (accountId !== undefined) this.account(accountId);
-      return searchMessages(this.searchSources(accountId), query, limit);
+      const unkept = this.unkeptChats(accountId);
+      return { ...searchMessages(this.searchSources(accountId), query, limit), ...(unkept.length > 0 ? { unkept } : {}) };
     },
 
     openExternalLink: async ({ url }) => {
@@ -585,6 +586,25 @@ export class KlatschCore {
       );
       yield { accountId: account.id, chats };
     }
+  }
+
+  /**
+   * Per chat, how many private messages the search cannot find because they were not kept: the stored
+   * history's count (this session's included), or without one this session's private messages.
+   */
+  private unkeptChats(accountId?: string): { accountId: string; peer: string; count: number }[] {
+    const found: { accountId: string; peer: string; count: number }[] = [];
+    for (const account of this.accounts.values()) {
+      if (accountId !== undefined && account.id !== accountId) continue;
+      const history = this.histories.get(account.id);
+      const counts = history
+        ? history.unkeptCounts()
+        : new Map(
+            Object.entries(account.chats.snapshot()).map(([peer, list]) => [peer, list.filter((m) => m.encrypted && m.direction !== 'notice').length] as const),
+          );
+      for (const [peer, count] of counts) if (count > 0) found.push({ accountId: account.id, peer, count });
+    }
+    return found;
   }
 
   /** The app-wide settings in force: the administrator's policy over the user's choice. */

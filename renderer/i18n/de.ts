@@ -545,6 +545,12 @@ export const de: Catalog = {
     close: 'Schließen',
     searching: 'Suche läuft …',
     noResults: (query: string) => `Keine Nachricht enthält „${query}“.`,
+    unkeptHere: (n: number) =>
+      n === 1
+        ? '1 private Nachricht in diesem Chat wurde nicht aufbewahrt und kann nicht durchsucht werden.'
+        : `${n} private Nachrichten in diesem Chat wurden nicht aufbewahrt und können nicht durchsucht werden.`,
+    unkeptElsewhere: (n: number) =>
+      n === 1 ? '1 private Nachricht wurde nicht aufbewahrt und kann nicht durchsucht werden.' : `${n} private Nachrichten wurden nicht aufbewahrt und können nicht durchsucht werden.`,
     more: (shown: number) => `Gezeigt werden die neuesten ${shown} Treffer. Ein weiteres Wort grenzt die Suche ein.`,
     count: (n: number) => (n === 1 ? '1 Nachricht' : `${n} Nachrichten`),
     you: 'Sie',

@@ -539,6 +539,9 @@ export const en = {
     close: 'Close',
     searching: 'Searching…',
     noResults: (query: string) => `No message contains “${query}”.`,
+    unkeptHere: (n: number) =>
+      n === 1 ? '1 private message in this chat was not kept and cannot be searched.' : `${n} private messages in this chat were not kept and cannot be searched.`,
+    unkeptElsewhere: (n: number) => (n === 1 ? '1 private message was not kept and cannot be searched.' : `${n} private messages were not kept and cannot be searched.`),
     more: (shown: number) => `Showing the newest ${shown} messages found. Add a word to narrow the search.`,
     count: (n: number) => (n === 1 ? '1 message' : `${n} messages`),
     you: 'You',
