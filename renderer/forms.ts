@@ -57,3 +57,29 @@ export function messageToSend(text: string): string | null {
 export function smpFormKey(smp: SmpView): string {
   return smp.phase === 'asked' ? `asked:${smp.id}` : smp.phase;
 }
+
+/** The longest text one message may carry (the core refuses more). */
+export const MAX_MESSAGE_CHARS = 65536;
+
+/**
+ * A text longer than one message may be, as several messages in order (as Signal does), each at most
+ * `max` UTF-16 units: cut after the last line break, else the last space, in the second half of a part,
+ * else at `max` (never inside a surrogate pair). Nothing is dropped: the parts joined give the text.
+ */
+export function splitMessage(text: string, max = MAX_MESSAGE_CHARS): string[] {
+  const parts: string[] = [];
+  let rest = text;
+  while (rest.length > max) {
+    let cut = rest.lastIndexOf('\n', max - 1) + 1;
+    if (cut <= max / 2) cut = rest.lastIndexOf(' ', max - 1) + 1;
+    if (cut <= max / 2) {
+      cut = max;
+      const unit = rest.charCodeAt(cut - 1);
+      if (unit >= 0xd800 && unit <= 0xdbff) cut -= 1; // a high surrogate: keep the pair together
+    }
+    parts.push(rest.slice(0, cut));
+    rest = rest.slice(cut);
+  }
+  parts.push(rest);
+  return parts;
+}

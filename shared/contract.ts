@@ -300,13 +300,18 @@ export const AppSettings = z.object({
   notificationSound: z.boolean(),
   /** Private conversations in OTR version 3 only: version 2 (old apps) is refused, so an attacker cannot force it. */
   otrV3Only: z.boolean(),
+  /**
+   * The first message to a contact whose app is known to speak OTR waits (as 'waiting') until the
+   * conversation is private, instead of going out in plaintext with the OTR offer.
+   */
+  waitForPrivate: z.boolean(),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 
 /** The settings in force, and the ones the administrator locked (setting → why, for the user). */
 export const SettingsView = z.object({
   values: AppSettings,
-  locked: z.object({ notifications: z.string().optional(), otrV3Only: z.string().optional() }),
+  locked: z.object({ notifications: z.string().optional(), otrV3Only: z.string().optional(), waitForPrivate: z.string().optional() }),
 });
 export type SettingsView = z.infer<typeof SettingsView>;
 

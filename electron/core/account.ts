@@ -55,7 +55,7 @@ export interface AccountDeps {
   /** The account's OTR key and instance tag. */
   otrIdentities: OtrIdentitySource;
   /** Trust in contacts' keys, and the account's own key (otr-trust.ts); none: nothing is ever verified. */
-  otrTrust?: Pick<OtrTrust, 'isVerified' | 'newKey' | 'sawFingerprint' | 'smpTrust' | 'accountKey'>;
+  otrTrust?: Pick<OtrTrust, 'isVerified' | 'newKey' | 'sawFingerprint' | 'smpTrust' | 'accountKey'> & Partial<Pick<OtrTrust, 'knowsPeer'>>;
   /** The administrator's policy: it may replace the connection details, the trust and the OTR policy in force. */
   policy?: AccountPolicyHooks;
   /** The account's stored chats (encrypted at rest); absent: chats live in memory only. */
@@ -69,6 +69,10 @@ export interface AccountDeps {
   rooms?: { history?: HistoryStore; save: (rooms: StoredRoom[]) => Promise<void>; joinTimeoutMs?: number };
   /** Messages not yet acknowledged by the server, and ids received lately (encrypted at rest); absent: in memory only. */
   outbox?: OutboxStore;
+  /** The setting (or policy) "wait for a private conversation before the first message"; absent: off. */
+  waitForPrivate?: () => boolean;
+  /** Stores the contacts whose app was seen speaking OTR (the whole list); absent: remembered while the app runs. */
+  saveOtrContacts?: (peers: string[]) => Promise<void>;
   /** Private conversations in OTR version 3 only (the app setting, or the administrator's); absent: v2 and v3. */
   otrV3Only?: () => boolean;
 }
@@ -77,6 +81,8 @@ export interface AccountDeps {
 export const DEFAULT_OTR_POLICY: OtrPolicy = 'opportunistic';
 /** Below Prosody's and ejabberd's default stanza size limits, with room for the stanza around the body. */
 const OTR_FRAGMENT_SIZE = 60_000;
+/** How long signing out waits for the private conversations' end messages to be written. */
+const SIGN_OFF_WAIT_MS = 1_000;
 
 export class Account {
   readonly roster = new Roster();
@@ -173,6 +179,8 @@ export class Account {
         this.emitContact(peer);
       },
       ...(deps.otrTrust ? this.trustDeps(deps.otrTrust) : {}),
+      firstMessageWaits: (peer) => this.firstMessageWaits(peer),
+      speaksOtr: (peer) => this.speaksOtr(peer),
       random: secureRandom,
       now: this.now,
       maxFragmentSize: OTR_FRAGMENT_SIZE,
@@ -422,6 +430,25 @@ export class Account {
     return this.privateChats.start(peer);
   }
 
+  /**
+   * Whether our first message to `peer` waits for a private conversation: the user (or the
+   * administrator) wants that, and the contact's app is known to speak OTR (it offered or asked for
+   * it, or a private conversation with the contact happened before).
+   */
+  private firstMessageWaits(peer: string): boolean {
+    if (!this.deps.waitForPrivate?.()) return false;
+    return (this.stored.otrContacts ?? []).includes(peer) || (this.deps.otrTrust?.knowsPeer?.(this.stored.jid, peer) ?? false);
+  }
+
+  /** `peer`'s app was seen speaking OTR: remembered for contacts only (a stranger cannot grow the list). */
+  private speaksOtr(peer: string): void {
+    const known = this.stored.otrContacts ?? [];
+    if (known.includes(peer) || !this.roster.has(peer)) return;
+    const otrContacts = [...known, peer];
+    this.stored = { ...this.stored, otrContacts };
+    void this.deps.saveOtrContacts?.(otrContacts).catch(() => undefined);
+  }
+
   endPrivate(peer: string): Promise<void> {
     return this.privateChats.end(peer);
   }
@@ -449,10 +476,26 @@ export class Account {
     this.emitContact(jid);
   }
 
+  /**
+   * Signs out: private conversations end properly first (the peer is told, as by libotr clients), then
+   * the stream closes. Bounded, so that a stalled stream never holds up a sign-out or the app's quit.
+   */
+  async signOut(): Promise<void> {
+    if (this.connection.activeSession) {
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SIGN_OFF_WAIT_MS);
+      });
+      await Promise.race([this.privateChats.signingOff(), bound]);
+      clearTimeout(timer);
+    }
+    await this.connection.disconnect();
+  }
+
   async close(): Promise<void> {
     clearInterval(this.otrTimer);
     this.rooms.close();
-    await this.connection.disconnect();
+    await this.signOut();
     await this.deps.history?.close();
     await this.deps.rooms?.history?.close();
     await this.outbox.close();

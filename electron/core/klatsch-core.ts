@@ -237,7 +237,7 @@ export class KlatschCore {
     },
 
     disconnectAccount: async ({ accountId }) => {
-      await this.account(accountId).connection.disconnect();
+      await this.account(accountId).signOut();
       return {};
     },
 
@@ -498,6 +498,9 @@ export class KlatschCore {
       if (changes.notifications !== undefined && this.policy.notificationsLocked) {
         throw new UserError('forbidden-by-policy', `The notification setting is locked. ${this.policy.reason}`);
       }
+      if (changes.waitForPrivate !== undefined && this.policy.waitForPrivateLocked) {
+        throw new UserError('forbidden-by-policy', `Waiting for a private conversation is set by your administrator. ${this.policy.reason}`);
+      }
       if (changes.otrV3Only !== undefined && this.policy.otrV3OnlyLocked) {
         throw new UserError('forbidden-by-policy', `The OTR version setting is locked. ${this.policy.reason}`);
       }
@@ -611,10 +614,16 @@ export class KlatschCore {
   settingsView(): SettingsView {
     const stored = this.settings.appSettings();
     return {
-      values: { ...stored, notifications: this.policy.notifications(stored.notifications), otrV3Only: this.otrV3Only() },
+      values: {
+        ...stored,
+        notifications: this.policy.notifications(stored.notifications),
+        otrV3Only: this.otrV3Only(),
+        waitForPrivate: this.policy.waitForPrivate(stored.waitForPrivate),
+      },
       locked: {
         ...(this.policy.notificationsLocked ? { notifications: this.policy.reason } : {}),
         ...(this.policy.otrV3OnlyLocked ? { otrV3Only: this.policy.reason } : {}),
+        ...(this.policy.waitForPrivateLocked ? { waitForPrivate: this.policy.reason } : {}),
       },
     };
   }
@@ -732,6 +741,12 @@ export class KlatschCore {
         },
       },
       ...(outbox ? { outbox } : {}),
+      waitForPrivate: () => this.policy.waitForPrivate(this.settings.appSettings().waitForPrivate),
+      // Contacts whose app speaks OTR, kept with the account (the first message to them may wait for privacy).
+      saveOtrContacts: async (otrContacts) => {
+        const account = this.accounts.get(stored.id);
+        if (account && this.settings.account(stored.id)) await this.saveAccount(account, { ...account.settings, otrContacts });
+      },
       ...(this.options.connection ? { connection: this.options.connection } : {}),
       policy: accountPolicyHooks(this.policy),
       otrV3Only: () => this.otrV3Only(),

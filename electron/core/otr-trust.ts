@@ -93,6 +93,12 @@ export class OtrTrust {
     return { needsApproval: true, changedFromVerified: known.some((r) => r.trust !== 'unverified') };
   }
 
+  /** Whether a private conversation with `peer` happened before (a key of theirs is on record). */
+  knowsPeer(account: string, peer: string): boolean {
+    const contact = peer.toLowerCase();
+    return (this.store?.fingerprints(account) ?? []).some((r) => r.contact === contact);
+  }
+
   async sawFingerprint(account: string, peer: string, fingerprint: string): Promise<void> {
     await (await this.ready).sawFingerprint(account, peer, fingerprint);
     this.events.trustChanged(account);

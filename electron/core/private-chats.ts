@@ -18,6 +18,7 @@ import { bareJid } from './xmpp/stanzas.js';
 import type { DsaPrivateKey } from './otr/dsa.js';
 import type { RandomSource } from './otr/random.js';
 import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from './otr/session.js';
+import { classifyMessage } from './otr/encoding.js';
 import type { NoticeKind, Privacy, SmpView } from '../../shared/contract.js';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
 
@@ -84,6 +85,13 @@ export interface PrivateChatsDeps {
    * the side that would have verified it, as libotr), or leave it (`keep`).
    */
   smpTrust?(peer: string, fingerprint: string, change: 'verify' | 'clear'): Promise<void>;
+  /**
+   * Whether the first message to `peer` waits for a private conversation (the user's setting, and the
+   * contact's app is known to speak OTR). Absent: it goes out in plaintext with the OTR offer.
+   */
+  firstMessageWaits?(peer: string): boolean;
+  /** `peer`'s app spoke OTR (its offer, a query, an OTR message): worth remembering for firstMessageWaits. */
+  speaksOtr?(peer: string): void;
   random: RandomSource;
   now: () => number;
   /** XMPP servers limit stanza sizes; longer OTR messages are fragmented below this. */
@@ -126,6 +134,8 @@ interface PeerState {
   askedOnline: Set<string>;
   /** Authentication in progress or its last result, for the UI. */
   smp: SmpView | undefined;
+  /** The user ended a private conversation here: what they write next goes out as the policy says, without waiting. */
+  endedByUser: boolean;
   /** The open request of the contact: its id in SmpView, and the engine's number for it. */
   smpRequest: { id: string; engineRequest: number } | undefined;
 }
@@ -178,9 +188,17 @@ export class PrivateChats {
         state.expectsPrivacy = true; // written in a private conversation: nothing goes out in plaintext in this chat until the user ends it
         this.deps.privacyChanged(peer);
       }
+      // "Wait for a private conversation before the first message": this one waits for it (started now, for
+      // one AKE), instead of going out in plaintext with the offer, to a contact whose app is known to speak OTR.
+      const waitsFirst =
+        !mustWait &&
+        !state.endedByUser &&
+        state.conversation.state === 'plaintext' &&
+        this.deps.policyFor(peer) === 'opportunistic' &&
+        (this.deps.firstMessageWaits?.(peer) ?? false);
       // Only a message written in a private conversation waits that long; others wait for one AKE, as before.
       const waitUntil = mustWait ? { waitUntil: (writtenAt ?? this.deps.now()) + PRIVATE_WAIT_MS } : {};
-      const out = state.conversation.sendText(text, { requirePrivate: mustWait, id, ...waitUntil });
+      const out = state.conversation.sendText(text, { requirePrivate: mustWait || waitsFirst, id, ...waitUntil });
       // Events about this message carry its id; others in the same output (held ones that timed out) are theirs.
       const failed = out.events.find((e) => e.type === 'send-failed' && e.id === id);
       if (failed?.type === 'send-failed') {
@@ -213,6 +231,7 @@ export class PrivateChats {
     if (!peer) return Promise.resolve();
     return this.serialize(peer, async (state) => {
       if (body.includes(OTR_PREFIX) && from !== peer) state.resource = from;
+      if (classifyMessage(body).kind !== 'plaintext') this.deps.speaksOtr?.(peer);
       const out = state.conversation.receive(body);
       const instance = state.conversation.lastSenderInstance;
       if (instance !== undefined && from !== peer) {
@@ -350,6 +369,7 @@ export class PrivateChats {
     return this.serialize(peer, async (state) => {
       const wasPrivate = state.conversation.state !== 'plaintext' || state.expectsPrivacy;
       state.expectsPrivacy = false;
+      state.endedByUser = true;
       await this.deliver(peer, state, state.conversation.end(), undefined);
       if (wasPrivate) this.deps.notice(peer, 'You ended the private conversation.', { kind: 'ended-by-us' });
       this.deps.privacyChanged(peer);
@@ -470,6 +490,30 @@ export class PrivateChats {
         const wasPrivate = conversation.state === 'encrypted';
         if (conversation.state !== 'plaintext' || conversation.queuedCount > 0 || conversation.akeInProgress()) this.endLocally(peer, state);
         if (wasPrivate) this.deps.notice(peer, 'You went offline; the private conversation has ended.', { kind: 'own-offline' });
+      }).catch(() => undefined),
+    );
+    return Promise.all(ended).then(() => undefined);
+  }
+
+  /**
+   * We sign out or quit: every private conversation ends properly, as libotr clients do (the peer gets
+   * the "disconnected" message and goes back to plaintext instead of encrypting to a session that is
+   * gone). Resolves once those messages were handed to the stream. The chat says that our going
+   * offline ended it; a conversation the user expected private stays so (nothing goes out in
+   * plaintext until it is private again or the user ends it).
+   */
+  signingOff(): Promise<void> {
+    const ended = [...this.peers.keys()].map((peer) =>
+      this.serialize(peer, async (state) => {
+        if (state.conversation.state !== 'encrypted') return;
+        // The peer is told; what the user wrote and is held waits for the next private conversation, as after a drop.
+        const out = state.conversation.end({ keepWaiting: true });
+        this.failHeld(peer, state, out.events);
+        await this.deliver(peer, state, { ...out, events: [] }, undefined);
+        state.resource = undefined;
+        state.resources.clear();
+        this.deps.notice(peer, 'You went offline; the private conversation has ended.', { kind: 'own-offline' });
+        this.deps.privacyChanged(peer);
       }).catch(() => undefined),
     );
     return Promise.all(ended).then(() => undefined);
@@ -601,6 +645,7 @@ export class PrivateChats {
           userActed: false,
           askedOnline: new Set(),
           smp: undefined,
+          endedByUser: false,
           smpRequest: undefined,
         };
         this.settled.set(peer, made);
@@ -670,6 +715,8 @@ export class PrivateChats {
             { kind: event.refreshed ? 'private-refreshed' : verified ? 'private-started-verified' : 'private-started-unverified' },
           );
           state.expectsPrivacy = true;
+          state.endedByUser = false;
+          this.deps.speaksOtr?.(peer);
           const waitsForUser = events.some((e) => e.type === 'key-approval-needed' && e.instance === event.instance);
           if (!waitsForUser) {
             void this.deps.sawFingerprint?.(peer, event.fingerprint)?.catch?.(() => undefined);

@@ -1,5 +1,5 @@
 import { useId, useRef, type KeyboardEvent } from 'react';
-import { messageToSend } from '../forms';
+import { messageToSend, splitMessage } from '../forms';
 import { useTexts } from '../i18n/i18n';
 
 type Props = {
@@ -7,7 +7,10 @@ type Props = {
   value: string;
   error: string | null;
   onChange: (text: string) => void;
-  onSend: (text: string) => void;
+  /** Called once per message, in order (a text too long for one is sent as several); `false` stops the rest. */
+  onSend: (text: string) => unknown;
+  /** The chat is not private (plaintext): the composer says so before the user types. */
+  notPrivate?: boolean;
   /** Up arrow in an empty composer: correct the last message (absent: nothing to correct). */
   onEditLast?: () => void;
   /** Correcting a message: the composer says so and can cancel. */
@@ -16,22 +19,26 @@ type Props = {
 };
 
 /** Enter sends, Shift+Enter starts a new line; empty messages are not sent. */
-export function Composer({ peerName, value, error, onChange, onSend, onEditLast, editing, onCancelEdit }: Props) {
+export function Composer({ peerName, value, error, onChange, onSend, onEditLast, editing, onCancelEdit, notPrivate = false }: Props) {
   const id = useId();
-  const t = useTexts().composer;
+  const texts = useTexts();
+  const t = texts.composer;
   const ref = useRef<HTMLTextAreaElement>(null);
   const text = messageToSend(value);
+  // A correction replaces one message: it is never split.
+  const parts = text === null ? [] : editing ? [text] : splitMessage(text);
 
-  function send() {
+  async function send() {
     if (text === null) return;
-    onSend(text);
     ref.current?.focus();
+    // One after the other, so that they arrive in order.
+    for (const part of parts) if ((await onSend(part)) === false) return;
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
     if (e.key === 'Enter' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey && !e.nativeEvent.isComposing) {
       e.preventDefault();
-      send();
+      void send();
     } else if (e.key === 'ArrowUp' && value === '' && onEditLast) {
       e.preventDefault();
       onEditLast();
@@ -66,8 +73,8 @@ export function Composer({ peerName, value, error, onChange, onSend, onEditLast,
           data-testid="composer"
           className="composer-input"
           rows={2}
-          maxLength={65536}
           placeholder={t.placeholder(peerName)}
+          {...(notPrivate ? { 'aria-describedby': `${id}-not-private` } : {})}
           value={value}
           onChange={(e) => onChange(e.target.value)}
           onKeyDown={onKeyDown}
@@ -76,12 +83,23 @@ export function Composer({ peerName, value, error, onChange, onSend, onEditLast,
           type="button"
           className="button primary"
           data-testid="send-button"
-          onClick={send}
+          onClick={() => void send()}
           aria-disabled={text === null}
         >
           {editing ? t.correct : t.send}
         </button>
       </div>
+      {parts.length > 1 && (
+        <p className="hint small composer-too-long" role="status" data-testid="composer-too-long">
+          {texts.honest.tooLong(parts.length)}
+        </p>
+      )}
+      {notPrivate && (
+        <p className="composer-not-private small" id={`${id}-not-private`} data-testid="composer-not-private">
+          <span aria-hidden="true">🔓 </span>
+          {texts.honest.notPrivate}
+        </p>
+      )}
       <p className="hint composer-hint">{t.hint}</p>
     </div>
   );

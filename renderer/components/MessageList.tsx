@@ -34,6 +34,10 @@ type Props = {
   older?: OlderHistory;
 };
 
+/** The message went out (the server has it) or came in: how it travelled is known. */
+function travelled(message: ChatMessage): boolean {
+  return message.state === 'sent' || message.state === 'delivered' || message.state === 'received';
+}
 
 export function MessageItem({
   message,
@@ -91,11 +95,17 @@ export function MessageItem({
               {t.edit}
             </button>
           )}
-          {message.encrypted && (
-            <span className="message-lock" title={t.privateTitle} aria-label={t.private}>
-              🔒
-            </span>
-          )}
+          {/* Only what left (or arrived) says how it travelled: a waiting, sending or failed message shows its state instead. */}
+          {travelled(message) &&
+            (message.encrypted ? (
+              <span className="message-lock" data-testid="message-lock" title={t.privateTitle} aria-label={t.private}>
+                🔒
+              </span>
+            ) : (
+              <span className="message-unlocked" data-testid="message-unlocked" title={texts.honest.notPrivateTitle} aria-label={texts.honest.notPrivateLabel}>
+                🔓
+              </span>
+            ))}
           {(message.state === 'sending' || message.state === 'waiting') && (
             <span className="message-state">{stateLabel[message.state]}</span>
           )}

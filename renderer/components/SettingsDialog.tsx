@@ -119,6 +119,27 @@ export function SettingsDialog({ view, error, onChange, onClose }: Props) {
           </p>
         )}
       </div>
+      <div className="settings-group">
+        <label className="check">
+          <input
+            type="checkbox"
+            data-testid="settings-wait-for-private"
+            checked={values.waitForPrivate}
+            disabled={locked.waitForPrivate !== undefined}
+            aria-describedby={`${id}-wait-hint`}
+            onChange={(e) => onChange({ waitForPrivate: e.target.checked })}
+          />
+          {texts.honest.waitForPrivate}
+        </label>
+        <p className="hint" id={`${id}-wait-hint`}>
+          {texts.honest.waitForPrivateHint}
+        </p>
+        {locked.waitForPrivate !== undefined && (
+          <p className="hint locked-setting" data-testid="settings-wait-for-private-locked">
+            🔒 {t.locked(locked.waitForPrivate)}
+          </p>
+        )}
+      </div>
       {error && (
         <p className="inline-error" role="alert" data-testid="settings-error">
           {t.notSaved(error)}

@@ -87,7 +87,8 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
     actions.setDraft(chat, '');
   }
 
-  async function send(text: string) {
+  /** False when it was not sent (the composer then sends no further parts). */
+  async function send(text: string): Promise<boolean> {
     setError(null);
     if (editing) {
       const target = editing;
@@ -98,7 +99,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         setError(texts.errors.notCorrected(errorText(texts, result.error)));
         actions.setDraft(chat, text);
       }
-      return;
+      return result.ok;
     }
     actions.setDraft(chat, '');
     actions.composerSent(accountId, peer);
@@ -108,6 +109,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
       // Give the text back, unless the user has already started a new one.
       if (actions.getDraft(chat) === '') actions.setDraft(chat, text);
     }
+    return result.ok;
   }
 
   return (
@@ -192,7 +194,8 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
           actions.setDraft(chat, text);
           actions.composerChanged(accountId, peer, text);
         }}
-        onSend={(text) => void send(text)}
+        onSend={send}
+        notPrivate={plaintextChat}
         {...(editable ? { onEditLast: () => startEdit(editable) } : {})}
         editing={editing !== null}
         onCancelEdit={cancelEdit}

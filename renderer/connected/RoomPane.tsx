@@ -62,6 +62,7 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
       setError(texts.notSent(result.error.message));
       setDraft((now) => (now === '' ? text : now));
     }
+    return result.ok;
   }
 
   async function report(request: Promise<{ ok: boolean; error?: { message: string } }>) {
@@ -117,7 +118,7 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
         <RoomMessages messages={messages} ownNick={room.nick} />
         <OccupantList occupants={room.occupants} omitted={room.occupantsOmitted ?? 0} ownNick={room.nick} />
       </div>
-      <Composer peerName={texts.composerTo(jid)} value={draft} error={error} onChange={setDraft} onSend={(text) => void send(text)} />
+      <Composer peerName={texts.composerTo(jid)} value={draft} error={error} onChange={setDraft} onSend={send} />
     </section>
   );
 }

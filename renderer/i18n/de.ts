@@ -648,4 +648,12 @@ export const de: Catalog = {
     loadFailed: (reason: string) => `Ältere Nachrichten konnten nicht geladen werden: ${reason}`,
     loadedOlder: (count: number) => (count === 1 ? '1 ältere Nachricht geladen.' : `${count} ältere Nachrichten geladen.`),
   },
+  honest: {
+    notPrivate: 'Nicht privat: Der Server kann dies lesen',
+    notPrivateTitle: 'Nicht Ende-zu-Ende-verschlüsselt: Der Server konnte sie lesen',
+    notPrivateLabel: 'nicht privat',
+    tooLong: (parts: number) => `Dieser Text ist länger als 65.536 Zeichen: Er wird als ${parts} Nachrichten gesendet.`,
+    waitForPrivate: 'Vor der ersten Nachricht auf ein privates Gespräch warten',
+    waitForPrivateHint: 'Bei Kontakten, deren App OTR spricht, wartet Ihre erste Nachricht, bis das Gespräch privat ist, statt unverschlüsselt zu gehen.',
+  },
 };

@@ -639,4 +639,13 @@ export const en = {
     loadFailed: (reason: string) => `Older messages could not be loaded: ${reason}`,
     loadedOlder: (count: number) => (count === 1 ? '1 older message loaded.' : `${count} older messages loaded.`),
   },
+  // Saying what is private before the user types, and what each message was.
+  honest: {
+    notPrivate: 'Not private: the server can read this',
+    notPrivateTitle: 'Not end-to-end encrypted: the server could read it',
+    notPrivateLabel: 'not private',
+    tooLong: (parts: number) => `This text is longer than 65,536 characters: it will be sent as ${parts} messages.`,
+    waitForPrivate: 'Wait for a private conversation before the first message',
+    waitForPrivateHint: 'For contacts whose app speaks OTR, your first message waits until the conversation is private, instead of going out unencrypted.',
+  },
 };

@@ -130,6 +130,15 @@ export class PolicyGate {
     return this.values.notifications !== undefined;
   }
 
+  /** Whether a first message waits for a private conversation: the policy's, else the user's. */
+  waitForPrivate(user: boolean): boolean {
+    return this.values.waitForPrivate ?? user;
+  }
+
+  get waitForPrivateLocked(): boolean {
+    return this.values.waitForPrivate !== undefined;
+  }
+
   /** OTR version 3 only: the policy's, else the user's. */
   otrV3Only(user: boolean): boolean {
     return this.values.otrV3Only ?? user;

@@ -73,6 +73,8 @@ export const policyKeys = {
   keepHistory: z.boolean(),
   /** What desktop notifications show ('sender-only': never the text; 'off': none); users cannot change it. */
   notifications: NotificationSetting,
+  /** true: the first message to a contact whose app speaks OTR waits until the conversation is private; users cannot change it. */
+  waitForPrivate: z.boolean(),
 } as const;
 
 export type PolicyKey = keyof typeof policyKeys;
@@ -80,7 +82,7 @@ export type AdminPolicy = { [K in PolicyKey]?: z.output<(typeof policyKeys)[K]> 
 export const policyKeyNames = Object.keys(policyKeys) as PolicyKey[];
 
 /** Keys whose value is a boolean: registry DWORDs 0/1 are read as false/true for these. */
-export const booleanKeys: ReadonlySet<PolicyKey> = new Set(['directTls', 'otrV3Only', 'allowPlaintext', 'allowAddAccounts', 'updates', 'keepHistory']);
+export const booleanKeys: ReadonlySet<PolicyKey> = new Set(['directTls', 'otrV3Only', 'allowPlaintext', 'allowAddAccounts', 'updates', 'keepHistory', 'waitForPrivate']);
 /** Keys whose value is a list: a single registry/plist string is read as a list of one. */
 export const listKeys: ReadonlySet<PolicyKey> = new Set(['remoteAllow', 'remoteDeny', 'pinnedCertificates']);
 

@@ -28,6 +28,8 @@ const StoredAccount = z.object({
   dropPrivateHistory: z.array(z.string()).optional(),
   /** Group chats the account enters again after signing in (XEP-0045); never a room password. */
   rooms: z.array(z.object({ jid: z.string().max(3071), nick: z.string().max(256) })).max(500).optional(),
+  /** Contacts (bare JIDs) whose app was seen speaking OTR (their offer, query or an OTR message). */
+  otrContacts: z.array(z.string()).max(10_000).optional(),
 });
 export type StoredAccount = z.infer<typeof StoredAccount>;
 
@@ -39,6 +41,7 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
   notificationSound: true,
   // Old libotr apps speak only v2; the user or the administrator may refuse it.
   otrV3Only: false,
+  waitForPrivate: false,
 };
 
 const SettingsFile = z.object({
