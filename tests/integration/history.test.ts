@@ -121,7 +121,9 @@ describe('local history across restarts', () => {
     const chat = alice.core.snapshot().chats[aliceAccount.id]?.[jid('bob')] ?? [];
     const unkept = chat.filter((m) => m.notice?.kind === 'private-not-kept');
     assert.deepEqual(unkept.map((m) => m.notice?.detail), ['2'], `one row for the two private messages: ${JSON.stringify(chat.map((m) => m.body))}`);
-    assert.equal(chat[chat.length - 1]?.notice?.kind, 'private-not-kept', 'in their place: after the plaintext and the start of the private conversation');
+    const at = chat.findIndex((m) => m.notice?.kind === 'private-not-kept');
+    const started = chat.findIndex((m) => /Private conversation started/.test(m.body));
+    assert.ok(at > chat.findIndex((m) => m.body === 'PLAIN-REPLY-2') && at > started, 'in their place: after the plaintext and the start of the private conversation');
 
     const raw = await fs.readFile(HistoryStore.fileInProfile(profileDir, aliceAccount.id), 'utf8');
     for (const text of ['PLAIN-HISTORY-1', 'PLAIN-REPLY-2', jid('bob')]) assert.ok(!raw.includes(text), `${text} readable on disk`);
