@@ -519,8 +519,13 @@ export class Account {
     await this.outbox.close();
   }
 
+  /**
+   * Private messages are kept by default (as Signal and Gajim keep history); the user's choice per contact
+   * wins: turned off (`dropPrivateHistory`) or on (`keepPrivateHistory`, also what older versions stored).
+   */
   keepsPrivateHistory(peer: string): boolean {
-    return this.stored.keepPrivateHistory?.includes(peer) ?? false;
+    if (this.stored.keepPrivateHistory?.includes(peer)) return true;
+    return !(this.stored.dropPrivateHistory?.includes(peer) ?? false);
   }
 
   /** The user turned keeping this contact's private messages on (what is in memory is kept too) or off (deleted). */
@@ -528,9 +533,20 @@ export class Account {
     const history = this.deps.history;
     if (history) {
       if (this.keepsPrivateHistory(peer)) for (const m of this.chats.list(peer)) history.put(m);
-      else history.removeWhere(peer, (m) => !this.storable(m));
+      else for (const m of this.chats.list(peer)) if (!this.storable(m)) this.leaveOut(history, m);
+      history.removeWhere(peer, (m) => !this.storable(m));
     }
     this.emitContact(peer);
+  }
+
+  /**
+   * A message that is not stored: a private message of ours or theirs is counted where it was (once it
+   * is final: ours still on the way may yet go out in plaintext); anything else just stays out.
+   */
+  private leaveOut(history: HistoryStore, m: ChatMessage): void {
+    const counts = m.direction === 'in' || (m.direction === 'out' && m.state !== 'sending' && m.state !== 'waiting');
+    if (counts) history.leaveOut(m);
+    else history.remove(m.peer, m.id, m.direction);
   }
 
   /**
@@ -842,7 +858,7 @@ export class Account {
     const history = this.deps.history;
     if (history) {
       if (this.storable(message)) history.put(message);
-      else history.remove(message.peer, message.id, message.direction);
+      else this.leaveOut(history, message);
     }
     this.deps.emit('messageUpserted', { accountId: this.id, message });
     return message;

@@ -130,6 +130,8 @@ interface PeerState {
   newKeys: Map<string, boolean>;
   /** The user wrote to the peer or started a private conversation: the peer's OTR offers are answered even if a stranger. */
   userActed: boolean;
+  /** Resources (full JIDs) whose coming online already got our request for a private conversation, until they go offline. */
+  askedOnline: Set<string>;
   /** Authentication in progress or its last result, for the UI. */
   smp: SmpView | undefined;
   /** The user ended a private conversation here: what they write next goes out as the policy says, without waiting. */
@@ -410,6 +412,7 @@ export class PrivateChats {
     const peer = bareJid(full);
     if (!peer || !this.peers.has(peer)) return Promise.resolve();
     return this.serialize(peer, async (state) => {
+      state.askedOnline.delete(full); // its next coming online is a new one
       if (this.resourceOf(state) !== full || state.conversation.state === 'plaintext') return;
       this.endLocally(peer, state);
       this.deps.notice(peer, `${peer} went offline; the private conversation has ended.`, { kind: 'peer-offline' });
@@ -417,17 +420,25 @@ export class PrivateChats {
   }
 
   /**
-   * A resource of `full`'s contact came online. If our private conversation with that contact
-   * ended without the user ending it (they or we went offline), a new one starts by itself.
+   * A resource of `full`'s contact came online after our private conversation with that contact ended
+   * without the user ending it (they or we went offline). As libotr's opportunistic policy: no request
+   * by itself (a contact without OTR would read it as text; the next message the user writes asks for
+   * privacy, since this chat expects it). A request goes out only when messages wait for a private
+   * conversation (starting one is what the user asked for) or the policy is "always"; once per coming online.
    */
   peerAvailable(full: string): Promise<void> {
     const peer = bareJid(full);
     if (!peer || !this.settled.get(peer)?.expectsPrivacy) return Promise.resolve();
-    // Both sides notice each other at once; only one starts, so that two AKEs do not cross.
-    if (this.deps.account.toLowerCase() > peer) return Promise.resolve();
     return this.serialize(peer, async (state) => {
-      // A presence seen twice (our probe's answer and the contact's own broadcast) must not start a second AKE across the first.
-      if (!state.expectsPrivacy || state.conversation.state === 'encrypted' || state.conversation.akeInProgress() || this.deps.policyFor(peer) === 'never') return;
+      const policy = this.deps.policyFor(peer);
+      if (!state.expectsPrivacy || state.conversation.state === 'encrypted' || state.conversation.akeInProgress() || policy === 'never') return;
+      const waiting = state.held.length > 0;
+      if (!waiting && policy !== 'always') return;
+      // Both sides notice each other at once; with nothing waiting here only one starts, so that two AKEs do not cross.
+      if (!waiting && this.deps.account.toLowerCase() > peer) return;
+      // A presence seen twice (our probe's answer and the contact's own broadcast, a status change) asks once.
+      if (state.askedOnline.has(full)) return;
+      state.askedOnline.add(full);
       await this.deliver(peer, state, state.conversation.startPrivate(), undefined);
     });
   }
@@ -477,6 +488,7 @@ export class PrivateChats {
     const ended = [...this.peers.keys()].map((peer) =>
       this.serialize(peer, async (state) => {
         const conversation = state.conversation;
+        state.askedOnline.clear(); // the next stream sees every presence anew
         const wasPrivate = conversation.state === 'encrypted';
         if (conversation.state !== 'plaintext' || conversation.queuedCount > 0 || conversation.akeInProgress()) this.endLocally(peer, state);
         if (wasPrivate) this.deps.notice(peer, 'You went offline; the private conversation has ended.', { kind: 'own-offline' });
@@ -633,6 +645,7 @@ export class PrivateChats {
           expectsPrivacy: initial.expectsPrivacy ?? false,
           newKeys: new Map(),
           userActed: false,
+          askedOnline: new Set(),
           smp: undefined,
           endedByUser: false,
           smpRequest: undefined,
