@@ -103,6 +103,7 @@ describe('private conversations over XMPP', () => {
     });
     const seen: Element[] = [];
     third.on('stanza', (s: Element) => seen.push(s));
+    third.start();
     try {
       await third.iq.request(xml('iq', { type: 'set' }, xml('enable', { xmlns: 'urn:xmpp:carbons:2' })));
       await third.send(xml('presence', {}, xml('priority', {}, '-1')));

@@ -56,7 +56,7 @@ export interface SessionOptions {
 /** How long the server may take to answer `<enable/>` or `<resume/>`. */
 const SM_STEP_TIMEOUT_MS = 10_000;
 
-/** Events: 'stanza' (Element), 'closed' (ClassifiedError | null: null when we closed it). */
+/** Events: 'stanza' (Element, from start() on), 'closed' (ClassifiedError | null: null when we closed it). */
 export class XmppSession extends EventEmitter {
   /** This stream is the previous one resumed (XEP-0198): presence, roster and server-side state carried over. */
   resumed = false;
@@ -68,6 +68,8 @@ export class XmppSession extends EventEmitter {
   private keepaliveTimer: NodeJS.Timeout | null = null;
   /** Why we dropped the connection ourselves (an unanswered ping), reported when it closes. */
   private dropReason: unknown;
+  /** Stanzas received before start(), oldest first; null once started. */
+  private backlog: Element[] | null = null;
   /** The SASL mechanism the login used (SCRAM-SHA-256 where the server offers it). */
   mechanism: Mechanism | undefined;
 
@@ -85,16 +87,12 @@ export class XmppSession extends EventEmitter {
     super();
     this.scheduleKeepalive(keepalive);
     entity.on('nonza', (element: Element) => this.onNonza(element));
-    // What arrived during login (a resumed stream's backlog comes at once) is handed on once the
-    // owner of the session had the chance to listen, before anything that arrives later.
+    // What arrived during login (a resumed stream's backlog comes at once) waits for start(): the
+    // stream-management counter already counts it as handled, so the server forgets it — it must not
+    // be emitted before the owner of the session listens (a timer raced the re-sending of our own stanzas).
     early.stop();
-    let backlog: Element[] | null = early.stanzas;
-    entity.on('stanza', (stanza: Element) => (backlog ? backlog.push(stanza) : this.emit('stanza', stanza)));
-    setImmediate(() => {
-      const list = backlog ?? [];
-      backlog = null;
-      for (const stanza of list) this.emit('stanza', stanza);
-    });
+    this.backlog = early.stanzas;
+    entity.on('stanza', (stanza: Element) => (this.backlog ? this.backlog.push(stanza) : this.emit('stanza', stanza)));
     entity.on('error', () => {
       /* an error after login is followed by 'disconnect', handled below */
     });
@@ -177,6 +175,17 @@ export class XmppSession extends EventEmitter {
       failed.catch(() => undefined);
       timedOut.catch(() => undefined);
     }
+  }
+
+  /**
+   * Hands on what arrived so far, in order, then every stanza as it comes. Call once the 'stanza'
+   * listeners are attached: until then stanzas are kept, never dropped.
+   */
+  start(): void {
+    const list = this.backlog;
+    if (!list) return;
+    this.backlog = null;
+    for (const stanza of list) this.emit('stanza', stanza);
   }
 
   send(stanza: Element): Promise<void> {
