@@ -115,6 +115,11 @@ export class Account {
   private presencesInDoubt: ReturnType<Roster['takePresences']> | undefined;
   /** Ending the private conversations of a lost stream: what fails meanwhile fails for that, and goes out again. */
   private losingStream: Promise<void> | undefined;
+  /** Outbox messages whose stanza the stream refused (it was ending), by id → that stream (null: there was none). */
+  private readonly lostOnTheWay = new Map<string, XmppSession | null>();
+  /** The outbox is being sent on this stream; `flushAgain`: something went back into it meanwhile. */
+  private flushing: XmppSession | undefined;
+  private flushAgain = false;
 
   constructor(stored: StoredAccount, private readonly deps: AccountDeps) {
     this.stored = stored;
@@ -126,17 +131,15 @@ export class Account {
       policyFor: (peer) => this.otrPolicy(peer),
       transmit: async (to, body, kind, id) => {
         const session = this.connection.activeSession;
-        if (!session) throw new Error('not connected');
-        // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
-        const receipt = id !== undefined;
-        const stanzaId = id ?? randomUUID();
-        if (kind === 'otr') return session.send(receipt ? withOriginId(otrMessage(to, stanzaId, body, receipt), stanzaId) : otrMessage(to, stanzaId, body, receipt));
-        const message = chatMessage(to, stanzaId, body, receipt);
-        if (receipt) withOriginId(message, stanzaId);
-        // What the user wrote ends their typing; in plaintext it says so (XEP-0085 §5.1), never while private.
-        const peer = bareJid(to);
-        if (receipt && peer && this.chatStates.messageSent(peer)) withChatState(message, 'active');
-        await session.send(message);
+        if (!session) {
+          if (id !== undefined) this.lostOnTheWay.set(id, null);
+          throw new Error('not connected');
+        }
+        if (id !== undefined) this.lostOnTheWay.delete(id);
+        const sent = this.transmitOn(session, to, body, kind, id);
+        // A write the stream refused (it is ending: a stream error, a reset) is a connection problem, not the message's.
+        if (id !== undefined) sent.catch(() => this.lostOnTheWay.set(id, session));
+        return sent;
       },
       show: (peer, m) => this.showIncoming(peer, m),
       notice: (peer, text, notice) =>
@@ -239,6 +242,20 @@ export class Account {
       changed: (jid, avatar) => this.deps.emit('avatarChanged', { accountId: this.id, jid, ...(avatar ? { avatar } : {}) }),
       announce: () => this.setPresence(this.stored.ownPresence.show, this.stored.ownPresence.status),
     });
+  }
+
+  /** One stanza of the OTR engine's output on `session`; `id`: it carries (the end of) the user's message `id`. */
+  private async transmitOn(session: XmppSession, to: string, body: string, kind: 'otr' | 'plain', id: string | undefined): Promise<void> {
+    // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
+    const receipt = id !== undefined;
+    const stanzaId = id ?? randomUUID();
+    if (kind === 'otr') return session.send(receipt ? withOriginId(otrMessage(to, stanzaId, body, receipt), stanzaId) : otrMessage(to, stanzaId, body, receipt));
+    const message = chatMessage(to, stanzaId, body, receipt);
+    if (receipt) withOriginId(message, stanzaId);
+    // What the user wrote ends their typing; in plaintext it says so (XEP-0085 §5.1), never while private.
+    const peer = bareJid(to);
+    if (receipt && peer && this.chatStates.messageSent(peer)) withChatState(message, 'active');
+    await session.send(message);
   }
 
   /** The trust store's answers for this account. */
@@ -793,11 +810,24 @@ export class Account {
 
   /** A new or resumed stream: what waits (and is not on its way already) goes out, oldest first. */
   private async flushOutbox(session: XmppSession): Promise<void> {
-    await this.losingStream;
-    for (const entry of this.outbox.entries()) {
-      if (!session.isOpen || this.connection.activeSession !== session) return;
-      if (entry.failed || this.inFlight.has(entry.id)) continue;
-      await this.transmitFromOutbox(entry, true);
+    // One pass at a time per stream, so that the oldest goes first; a message put back meanwhile makes it start over.
+    if (this.flushing === session) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = session;
+    try {
+      await this.losingStream;
+      do {
+        this.flushAgain = false;
+        for (const entry of this.outbox.entries()) {
+          if (!session.isOpen || this.connection.activeSession !== session) return;
+          if (entry.failed || this.inFlight.has(entry.id)) continue;
+          await this.transmitFromOutbox(entry, true);
+        }
+      } while (this.flushAgain);
+    } finally {
+      if (this.flushing === session) this.flushing = undefined;
     }
   }
 
@@ -814,6 +844,16 @@ export class Account {
       // Held for a private conversation: after a restart it must wait for one again.
       if (!entry.private) void this.outbox.add({ ...entry, private: true }).catch(() => undefined);
       return 'waiting';
+    }
+    const lostOn = this.lostOnTheWay.get(id);
+    this.lostOnTheWay.delete(id);
+    if (lostOn !== undefined && !entry.private) {
+      // Plaintext the stream could not take goes out again on the next stream, as if it had never left; the user
+      // is never asked to send it again for a connection problem. A stream that took over already sends it now.
+      this.inFlight.delete(id);
+      const active = this.connection.activeSession;
+      if (active && active !== lostOn) void this.flushOutbox(active);
+      return 'sending';
     }
     if (!this.connection.activeSession || this.losingStream) {
       this.inFlight.delete(id);

@@ -156,7 +156,7 @@ export class XmppSession extends EventEmitter {
       timer = setTimeout(() => reject(Object.assign(new Error('Signing in took too long.'), { name: 'TimeoutError' })), options.loginTimeoutMs ?? 30_000);
     });
     try {
-      const jid = await Promise.race([entity.start(), failed, timedOut]);
+      const jid = await Promise.race([startEntity(entity), failed, timedOut]);
       if (sm && !smOffer.offered) sm.forget(); // this server (now) has no stream management
       if (sm && smOffer.offered && !smOffer.resumed) await Promise.race([enableSm(entity, sm, String(jid)), failed, timedOut]);
       const session = new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? { everyMs: 60_000, timeoutMs: 20_000 }, sm?.enabled ? sm : undefined, options.acked, early);
@@ -369,6 +369,32 @@ function smAnswer(entity: Client, request: Element, names: string[], take: (answ
     entity.on('nonza', listener);
     entity.send(request).catch((error: unknown) => done(error));
   });
+}
+
+/**
+ * xmpp.js's start() (connect, open the stream, wait for 'online'), except that the wait for 'online' is
+ * handled also when opening fails: xmpp.js leaves it pending, and the next socket error (a reset during
+ * login) rejected it unhandled — which ends a Node process.
+ */
+async function startEntity(entity: Client): Promise<unknown> {
+  const { service, domain, lang } = entity.options;
+  await entity.connect(service);
+  let stop = () => {};
+  const online = new Promise((resolve, reject) => {
+    entity.once('online', resolve);
+    entity.once('error', reject);
+    stop = () => {
+      entity.off('online', resolve);
+      entity.off('error', reject);
+    };
+  });
+  online.catch(() => undefined);
+  try {
+    await entity.open({ domain, ...(lang ? { lang } : {}) });
+    return await online;
+  } finally {
+    stop();
+  }
 }
 
 function hardClose(entity: Client): void {
