@@ -342,10 +342,15 @@ export class Account {
     // Written in a private conversation (or under "always"): it may leave only encrypted, also after a restart.
     const mustBePrivate = !this.plaintextChat(peer);
     const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.now(), state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) };
-    this.upsertMessage(message);
-    // On disk before anything goes on the wire (without a writable outbox it is still kept in memory).
+    // On disk (fsync'd) before the user sees it as sending and before anything goes on the wire: killed at any
+    // point after, Klatsch sends it after the restart (without a writable outbox it is still kept in memory).
+    // Meanwhile a flush of the outbox (a stream just came up) leaves it alone: it is this call's to send.
+    this.inFlight.add(message.id);
     await this.outbox.add({ id: message.id, peer, body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
-    if (this.connection.activeSession) await this.transmitFromOutbox(this.outbox.get(message.id)!);
+    this.upsertMessage(message);
+    const entry = this.outbox.get(message.id);
+    if (entry && this.connection.activeSession) await this.transmitFromOutbox(entry);
+    else this.inFlight.delete(message.id); // the next stream's flush sends it
     const now = this.chats.find(peer, message.id, 'out') ?? message;
     if (!this.connection.activeSession && now.state === 'sending') return now;
     const encrypted = mustBePrivate || (this.privateChats.privacy(peer)?.startsWith('private') ?? false);
@@ -361,10 +366,10 @@ export class Account {
     this.upsertMessage({ ...rest, state: 'sending' });
     // Private or not as the chat is now: the user may have ended the private conversation to send it in plaintext.
     await this.outbox.add({ id, peer, body: message.body, timestamp: message.timestamp, private: !this.plaintextChat(peer) }).catch(() => undefined);
-    const entry = this.outbox.get(id)!;
-    await this.transmitFromOutbox(entry);
+    const entry = this.outbox.get(id);
+    if (entry) await this.transmitFromOutbox(entry);
     const now = this.chats.find(peer, id, 'out')!;
-    const encrypted = entry.private || (this.privateChats.privacy(peer)?.startsWith('private') ?? false);
+    const encrypted = (entry?.private ?? false) || (this.privateChats.privacy(peer)?.startsWith('private') ?? false);
     return this.upsertMessage({ ...now, encrypted });
   }
 
@@ -783,6 +788,11 @@ export class Account {
   private restoreOutbox(): void {
     for (const entry of this.outbox.entries()) {
       const known = this.chats.find(entry.peer, entry.id, 'out');
+      // The history has it as sent or delivered: killed before the outbox's file caught up. Done, not sent again.
+      if (known?.state === 'sent' || known?.state === 'delivered') {
+        this.outbox.remove(entry.id);
+        continue;
+      }
       const { error: _error, ...rest } = known ?? { id: entry.id, peer: entry.peer, direction: 'out' as const, body: entry.body, timestamp: entry.timestamp, state: 'sending' as const };
       this.chats.upsert({
         ...rest,
@@ -880,7 +890,10 @@ export class Account {
 
   private leftOutbox(id: string): void {
     this.inFlight.delete(id);
-    this.outbox.remove(id);
+    // Out of the outbox's file only once the history has it as sent (the caller shows it so right after this):
+    // killed in between, Klatsch finds the message in one or the other, never in neither.
+    const history = this.deps.history;
+    this.outbox.remove(id, history ? Promise.resolve().then(() => history.persisted()) : undefined);
   }
 
   /** Our stream is gone for good (not resumed): presences, private conversations and room occupancy with it. */
