@@ -120,6 +120,8 @@ export class Account {
   /** The outbox is being sent on this stream; `flushAgain`: something went back into it meanwhile. */
   private flushing: XmppSession | undefined;
   private flushAgain = false;
+  /** The stream whose flush went through the whole outbox: new messages go out on it directly. */
+  private flushedFor: XmppSession | undefined;
 
   constructor(stored: StoredAccount, private readonly deps: AccountDeps) {
     this.stored = stored;
@@ -349,8 +351,13 @@ export class Account {
     await this.outbox.add({ id: message.id, peer, body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
     this.upsertMessage(message);
     const entry = this.outbox.get(message.id);
-    if (entry && this.connection.activeSession) await this.transmitFromOutbox(entry);
-    else this.inFlight.delete(message.id); // the next stream's flush sends it
+    const session = this.connection.activeSession;
+    // Oldest first: until this stream's flush has sent what waited longer, the flush sends this one too, after them.
+    if (entry && session && this.flushedFor === session && this.flushing !== session) await this.transmitFromOutbox(entry);
+    else {
+      this.inFlight.delete(message.id);
+      if (session && this.flushing === session) this.flushAgain = true;
+    }
     const now = this.chats.find(peer, message.id, 'out') ?? message;
     if (!this.connection.activeSession && now.state === 'sending') return now;
     const encrypted = mustBePrivate || (this.privateChats.privacy(peer)?.startsWith('private') ?? false);
@@ -836,6 +843,7 @@ export class Account {
           await this.transmitFromOutbox(entry, true);
         }
       } while (this.flushAgain);
+      this.flushedFor = session;
     } finally {
       if (this.flushing === session) this.flushing = undefined;
     }
