@@ -582,8 +582,9 @@ export class Account {
       // The session ended meanwhile; the connection manager reports that.
       return;
     }
-    // What arrived while we were away (offline storage may deliver some of it too: de-duplicated).
-    await this.archive.catchUp().catch(() => undefined);
+    // What arrived while we were away (offline storage may deliver some of it too: de-duplicated). Not awaited:
+    // the outbox goes out meanwhile, and messages written now wait for the outbox, not for the archive.
+    void this.archive.catchUp().catch(() => undefined);
   }
 
   private onStanza(stanza: Element): void {

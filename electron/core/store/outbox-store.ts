@@ -13,7 +13,9 @@
  * `add()` resolves only once the entry is on disk (written atomically): the
  * caller puts nothing on the wire before. Removals and seen ids are written
  * with the next write (at most `flushDelayMs` later): losing one in a crash
- * only means a message goes out again, and the receiver drops the copy.
+ * only means a message goes out again, and the receiver drops the copy. A
+ * removal can wait for the history to hold the message as sent (`remove(id,
+ * keptElsewhere)`), so that a crash never finds it in neither file.
  *
  * A file that cannot be read, decrypted or understood is reported (`problem`)
  * and never written over — it may hold messages not sent yet. The outbox then
