@@ -78,7 +78,7 @@ describe('outbox under connection faults', () => {
     const sample = chatMessage(jid('bob'), randomUUID(), 'L').toString();
     const prefix = sample.slice(0, sample.indexOf('<body>') + '<body>'.length);
     const long = 'L'.repeat(16_384 - prefix.length - '</b'.length); // the first record ends with "…LLL</b"
-    proxy.loseAfterNextRecord();
+    proxy.loseInsideLongWrite();
     const cutShort = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: long });
     await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'reconnecting', { after: from, timeoutMs: 30_000 });
     // Written while the network is down: they wait in the outbox and go out together on the next stream.
