@@ -17,7 +17,7 @@ import { ClassifiedError } from './xmpp/errors.js';
 import { normalizeFingerprint } from './xmpp/tls-policy.js';
 import { OtrTrust } from './otr-trust.js';
 import { KeyConflictError } from './otr-store/libotr-folder.js';
-import { OtrStoreError, normalizeFingerprint as normalizeOtrFingerprint } from './otr-store/otr-store.js';
+import { OtrStoreError, humanFingerprint, normalizeFingerprint as normalizeOtrFingerprint } from './otr-store/otr-store.js';
 import type { OtrIdentitySource } from './private-chats.js';
 import { PolicyGate, PolicyRefusal } from './policy/policy-gate.js';
 import { accountPolicyHooks } from './policy/account-policy.js';
@@ -333,8 +333,8 @@ export class KlatschCore {
       return {};
     },
 
-    respondSmp: async ({ accountId, peer, secret }) => {
-      await userFacing(this.privateAccount(accountId).privateChats.respondSmp(peer.toLowerCase(), secret));
+    respondSmp: async ({ accountId, peer, requestId, secret }) => {
+      await userFacing(this.privateAccount(accountId).privateChats.respondSmp(peer.toLowerCase(), requestId, secret));
       return {};
     },
 
@@ -357,14 +357,17 @@ export class KlatschCore {
     setTrust: async ({ accountId, peer, fingerprint, verified }) => {
       const account = this.account(accountId);
       const fp = this.fingerprintArg(fingerprint);
-      await this.trustChange(() => this.otr.setTrust(account.settings.jid, peer.toLowerCase(), fp, verified));
+      const changed = await this.trustChange(() => this.otr.setTrust(account.settings.jid, peer.toLowerCase(), fp, verified));
+      // The chat says so: its log never contradicts the header.
+      if (changed) await account.privateChats.trustChangedByUser(peer.toLowerCase(), humanFingerprint(fp), verified ? 'verified' : 'unverified');
       return {};
     },
 
     forgetFingerprint: async ({ accountId, peer, fingerprint }) => {
       const account = this.account(accountId);
       const fp = this.fingerprintArg(fingerprint);
-      await this.trustChange(() => this.otr.forget(account.settings.jid, peer.toLowerCase(), fp));
+      const wasVerified = await this.trustChange(() => this.otr.forget(account.settings.jid, peer.toLowerCase(), fp));
+      if (wasVerified) await account.privateChats.trustChangedByUser(peer.toLowerCase(), humanFingerprint(fp), 'forgotten');
       return {};
     },
 
@@ -489,11 +492,16 @@ export class KlatschCore {
       if (changes.notifications !== undefined && this.policy.notificationsLocked) {
         throw new UserError('forbidden-by-policy', `The notification setting is locked. ${this.policy.reason}`);
       }
+      if (changes.otrV3Only !== undefined && this.policy.otrV3OnlyLocked) {
+        throw new UserError('forbidden-by-policy', `The OTR version setting is locked. ${this.policy.reason}`);
+      }
+      const v3OnlyBefore = this.otrV3Only();
       try {
         await this.settings.setAppSettings(changes);
       } catch (error) {
         throw new UserError('storage', `The settings could not be saved: ${(error as Error).message}`);
       }
+      if (this.otrV3Only() !== v3OnlyBefore) await Promise.all([...this.accounts.values()].map((a) => a.otrVersionsChanged()));
       const view = this.settingsView();
       this.emit('settingsChanged', view);
       this.refreshDesktop(); // the tray's menu follows the language
@@ -578,9 +586,17 @@ export class KlatschCore {
   settingsView(): SettingsView {
     const stored = this.settings.appSettings();
     return {
-      values: { ...stored, notifications: this.policy.notifications(stored.notifications) },
-      locked: this.policy.notificationsLocked ? { notifications: this.policy.reason } : {},
+      values: { ...stored, notifications: this.policy.notifications(stored.notifications), otrV3Only: this.otrV3Only() },
+      locked: {
+        ...(this.policy.notificationsLocked ? { notifications: this.policy.reason } : {}),
+        ...(this.policy.otrV3OnlyLocked ? { otrV3Only: this.policy.reason } : {}),
+      },
     };
+  }
+
+  /** Private conversations in OTR version 3 only: the administrator's policy over the user's choice. */
+  private otrV3Only(): boolean {
+    return this.policy.otrV3Only(this.settings.appSettings().otrV3Only);
   }
 
   /** Electron's BrowserWindow gained or lost the focus. */
@@ -693,6 +709,7 @@ export class KlatschCore {
       ...(outbox ? { outbox } : {}),
       ...(this.options.connection ? { connection: this.options.connection } : {}),
       policy: accountPolicyHooks(this.policy),
+      otrV3Only: () => this.otrV3Only(),
       incoming: (message, source) =>
         this.notifier.incoming({
           chat: { accountId: account.id, peer: message.peer },
@@ -739,9 +756,9 @@ export class KlatschCore {
   }
 
   /** Store failures (a damaged, read-only store) reach the user as such. */
-  private async trustChange(change: () => Promise<void>): Promise<void> {
+  private async trustChange<T>(change: () => Promise<T>): Promise<T> {
     try {
-      await change();
+      return await change();
     } catch (error) {
       throw new UserError('storage', (error as Error).message);
     }

@@ -1,6 +1,8 @@
 import { useState, type FormEvent } from 'react';
 import type { Contact, SmpView } from '../../shared/contract';
 import { useTexts } from '../i18n/i18n';
+import { smpFormKey } from '../forms';
+import { ConfirmDialog } from './ConfirmDialog';
 
 type Props = {
   peerName: string;
@@ -8,7 +10,8 @@ type Props = {
   keyWarning: Contact['keyWarning'];
   busy: boolean;
   error: string | null;
-  onAnswer: (secret: string) => void;
+  /** The answer to request `requestId` (the one on screen when the user sent it). */
+  onAnswer: (requestId: string, secret: string) => void;
   onAbort: () => void;
   onDismiss: () => void;
   onAskBack: () => void;
@@ -27,13 +30,16 @@ export function AuthPanel(props: Props) {
   return (
     <div className="auth-panels">
       {keyWarning && <KeyWarning {...props} keyWarning={keyWarning} />}
-      {smp && <SmpStatus {...props} smp={smp} />}
+      {/* Keyed by the request: a new request starts with an empty answer field, never with the answer typed for another. */}
+      {smp && <SmpStatus key={smpFormKey(smp)} {...props} smp={smp} />}
     </div>
   );
 }
 
 function KeyWarning({ peerName, keyWarning, busy, onAuthenticate, onAcceptKey }: Props & { keyWarning: NonNullable<Contact['keyWarning']> }) {
   const t = useTexts().auth;
+  /** Accepting a key unverified is asked once more: it is what someone in the middle hopes for. */
+  const [confirming, setConfirming] = useState(false);
   return (
     <section className="auth-panel warning" data-testid="key-warning" role="alert" aria-labelledby="key-warning-title">
       <h3 id="key-warning-title">{keyWarning.changedFromVerified ? t.keyChanged(peerName) : t.newKey(peerName)}</h3>
@@ -47,10 +53,27 @@ function KeyWarning({ peerName, keyWarning, busy, onAuthenticate, onAcceptKey }:
         <button type="button" className="button primary" data-testid="key-warning-authenticate" onClick={onAuthenticate}>
           {t.authenticate(peerName)}
         </button>
-        <button type="button" className="button" data-testid="key-warning-accept" disabled={busy} onClick={() => onAcceptKey(keyWarning.fingerprint)}>
+        <button type="button" className="button" data-testid="key-warning-accept" disabled={busy} onClick={() => setConfirming(true)}>
           {t.acceptKey}
         </button>
       </div>
+      {confirming && (
+        <ConfirmDialog
+          testId="accept-key-confirm"
+          title={t.acceptTitle(peerName)}
+          confirmLabel={t.acceptConfirm}
+          cancelLabel={t.cancel}
+          busy={busy}
+          onCancel={() => setConfirming(false)}
+          onConfirm={() => {
+            setConfirming(false);
+            onAcceptKey(keyWarning.fingerprint);
+          }}
+        >
+          <p>{t.acceptExplain(peerName)}</p>
+          <p className="fingerprint">{keyWarning.fingerprint}</p>
+        </ConfirmDialog>
+      )}
     </section>
   );
 }
@@ -60,7 +83,7 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
   const [answer, setAnswer] = useState('');
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (answer !== '') onAnswer(answer);
+    if (answer !== '' && smp.phase === 'asked') onAnswer(smp.id, answer);
   };
   const dismiss = (
     <button type="button" className="button" data-testid="smp-dismiss" onClick={onDismiss}>
@@ -156,7 +179,7 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
     case 'aborted':
       return (
         <section className="auth-panel" data-testid="smp-result" data-result="aborted" role="status">
-          <p>{smp.byPeer ? t.cancelledByPeer(peerName) : t.cancelled}</p>
+          <p>{smp.replaced ? t.replacedByPeer(peerName) : smp.byPeer ? t.cancelledByPeer(peerName) : t.cancelled}</p>
           <div className="button-row start">{dismiss}</div>
         </section>
       );

@@ -22,6 +22,8 @@ export const de: Catalog = {
       internal: 'In Klatsch ist ein Fehler aufgetreten. Bitte versuchen Sie es erneut.',
       'forbidden-by-policy': 'Ihr Administrator erlaubt das nicht.',
       'server-error': 'Der Server hat die Anfrage abgelehnt.',
+      'connection-tampered': 'Es kamen Daten an, bevor die Verbindung verschlüsselt war; möglicherweise manipuliert jemand im Netzwerk die Verbindung. Klatsch hat Sie daher nicht angemeldet.',
+      'protocol-violation': 'Der Server hat Daten gesendet, die Klatsch nicht annimmt; Klatsch hat die Verbindung daher beendet.',
     },
     // The core's text is English: it follows as the detail, for the administrator or a bug report.
     withDetail: (summary: string, detail: string) => (detail ? `${summary} (${detail})` : summary),
@@ -35,6 +37,7 @@ export const de: Catalog = {
     away: 'Abwesend',
     dnd: 'Bitte nicht stören',
     offline: 'Offline',
+    unknown: 'Unbekannt',
   },
 
   login: {
@@ -255,7 +258,7 @@ export const de: Catalog = {
       plaintext: 'Nachrichten sind nicht Ende-zu-Ende-verschlüsselt; der Server kann sie lesen.',
       private: 'Nachrichten sind Ende-zu-Ende-verschlüsselt (OTR), aber Sie haben nicht geprüft, ob das wirklich Ihr Kontakt ist.',
       'private-verified': 'Nachrichten sind Ende-zu-Ende-verschlüsselt, und Ihr Kontakt ist verifiziert.',
-      finished: 'Es wird nichts gesendet, bis Sie eine neue private Unterhaltung beginnen oder diese beenden.',
+      finished: 'Es wird nichts unverschlüsselt gesendet. Was Sie schreiben, wartet auf eine neue private Unterhaltung (sie beginnt von selbst, wenn der Kontakt wieder online ist), oder beenden Sie diese, um unverschlüsselt zu senden.',
     },
     policy: {
       never: 'Nie privat',
@@ -301,6 +304,7 @@ export const de: Catalog = {
     privateTitle: 'Privat gesendet (Ende-zu-Ende-verschlüsselt)',
     notSent: (error: string | undefined) => (error ? `Nicht gesendet: ${error}` : 'Nicht gesendet'),
     sendAgain: 'Erneut senden',
+    waitingUntil: (deadline: string) => `Wird von selbst verschlüsselt gesendet, sobald die Unterhaltung wieder privat ist; nicht gesendet, falls das bis ${deadline} nicht geschehen ist.`,
   },
 
   auth: {
@@ -313,6 +317,10 @@ export const de: Catalog = {
       `Nichts, was Sie schreiben, wird gesendet, bis Sie ${name} authentifizieren oder den neuen Schlüssel annehmen.`,
     authenticate: (name: string) => `${name} authentifizieren`,
     acceptKey: 'Neuen Schlüssel annehmen',
+    acceptTitle: (name: string) => `Den neuen Schlüssel von ${name} annehmen, ohne ihn zu verifizieren?`,
+    acceptExplain: (name: string) =>
+      `Sie haben nicht geprüft, dass dieser Schlüssel zu ${name} gehört. Was Sie schreiben, wird damit gesendet, und der Chat vermerkt, dass Sie ihn angenommen haben. Um sicherzugehen, authentifizieren Sie stattdessen ${name}.`,
+    acceptConfirm: 'Ohne Verifizieren annehmen',
     ok: 'OK',
     wantsToAuthenticate: (name: string) => `${name} möchte Sie authentifizieren`,
     asks: (name: string) => `${name} fragt:`,
@@ -340,6 +348,8 @@ export const de: Catalog = {
       `Die Antwort stimmte nicht mit Ihrer überein. ${name} ist nicht verifiziert. Vielleicht ein Tippfehler – oder jemand anderes.`,
     weFailed: (name: string) => `Ihre Antwort stimmte nicht überein. ${name} konnte Sie nicht verifizieren.`,
     cancelledByPeer: (name: string) => `${name} hat die Authentifizierung abgebrochen.`,
+    replacedByPeer: (name: string) =>
+      `${name} hat eine neue Authentifizierungsanfrage geschickt, bevor Sie die erste beantwortet haben. Beide wurden abgebrochen, Ihre Antwort wurde nicht gesendet. Wenn ${name} erneut fragt, werden Sie erneut gefragt.`,
     cancelled: 'Die Authentifizierung wurde abgebrochen.',
     error: (message: string) => `Die Authentifizierung hat nicht funktioniert: ${message}.`,
     dialogTitle: (name: string) => `${name} authentifizieren`,
@@ -363,7 +373,7 @@ export const de: Catalog = {
     linkMatches: (fingerprint: string) => `Er stimmt mit dem Fingerabdruck im geöffneten Link überein (${fingerprint}).`,
     linkDiffers: (fingerprint: string) =>
       `Er stimmt NICHT mit dem Fingerabdruck im geöffneten Link überein (${fingerprint}). Markieren Sie ihn nicht als verifiziert.`,
-    manualVerified: (name: string) => `Ich habe geprüft, dass dies der Fingerabdruck von ${name} ist`,
+    manualVerified: (name: string) => `Ich habe beide Fingerabdrücke mit ${name} verglichen (etwa am Telefon vorgelesen), und sie stimmen überein`,
     save: 'Speichern',
     starting: 'Wird gestartet …',
     submit: 'Authentifizieren',
@@ -395,6 +405,13 @@ export const de: Catalog = {
     verify: 'Verifizieren',
     unverify: 'Verifizierung aufheben',
     forget: 'Vergessen',
+    verifyTitle: (name: string) => `Schlüssel von ${name} verifizieren`,
+    markVerified: 'Als verifiziert markieren',
+    forgetTitle: (name: string) => `Den verifizierten Schlüssel von ${name} vergessen?`,
+    forgetExplain: (name: string) =>
+      `Klatsch weiß dann nicht mehr, dass Sie diesen Schlüssel von ${name} verifiziert haben; um ihm wieder zu vertrauen, vergleichen Sie die Fingerabdrücke erneut.`,
+    forgetConfirm: 'Schlüssel vergessen',
+    cancel: 'Abbrechen',
     copyFailed: 'Kopieren nicht möglich: Markieren Sie den Fingerabdruck und kopieren Sie ihn von Hand.',
     moveTitle: 'Umzug von Pidgin oder einer anderen OTR-Anwendung',
     moveHint:
@@ -440,6 +457,11 @@ export const de: Catalog = {
     'peer-offline': (name: string) => `${name} ist offline gegangen; die private Unterhaltung ist beendet.`,
     'key-replaced': () =>
       'Ihr Schlüssel wurde ersetzt; die private Unterhaltung ist beendet. Beginnen Sie eine neue, um den neuen Schlüssel zu verwenden.',
+    'ended-otr-off': () => 'Private Unterhaltungen sind für diesen Kontakt jetzt ausgeschaltet; die private Unterhaltung ist beendet.',
+    'private-message-otr-off': (name: string) =>
+      `${name} hat eine private Nachricht gesendet, aber private Unterhaltungen sind für diesen Kontakt ausgeschaltet.`,
+    'private-request-otr-off': (name: string) =>
+      `${name} möchte eine private Unterhaltung beginnen, aber private Unterhaltungen sind für diesen Kontakt ausgeschaltet.`,
     'private-refreshed': () => 'Die private Unterhaltung wurde erneuert.',
     'private-started-verified': () => 'Private Unterhaltung begonnen. Der Kontakt ist verifiziert.',
     'private-started-unverified': (name: string) => `Private Unterhaltung begonnen. ${name} ist noch nicht verifiziert.`,
@@ -451,6 +473,8 @@ export const de: Catalog = {
     'smp-secret': (name: string) => `${name} möchte Sie mit einem gemeinsamen Geheimnis authentifizieren.`,
     'smp-cancelled-by-peer': (name: string) => `${name} hat die Authentifizierung abgebrochen.`,
     'smp-cancelled': () => 'Die Authentifizierung wurde abgebrochen.',
+    'smp-replaced': (name: string) =>
+      `${name} hat eine neue Authentifizierungsanfrage geschickt, bevor Sie die erste beantwortet haben; beide wurden abgebrochen. Wenn ${name} erneut fragt, werden Sie erneut gefragt.`,
     'smp-error': (_name: string, problem: string) => `Die Authentifizierung hat nicht funktioniert: ${problem}.`,
     'smp-verified': (name: string) => `Authentifizierung erfolgreich: ${name} ist verifiziert.`,
     'smp-verified-by-them': (name: string) =>
@@ -466,6 +490,15 @@ export const de: Catalog = {
       `Auf einem Ihrer anderen Geräte fand eine private Unterhaltung mit ${name} statt; ihre Nachrichten sind nur dort lesbar.`,
     'archive-private': () =>
       'Eine private Nachricht aus dem Archiv kann nicht gelesen werden: Private Nachrichten sind nur während der Unterhaltung lesbar.',
+    'own-offline': () => 'Sie sind offline gegangen; die private Unterhaltung ist beendet.',
+    'key-accepted': (name: string, fingerprint: string) => `Sie haben den neuen Schlüssel ${fingerprint} von ${name} angenommen, ohne ihn zu verifizieren.`,
+    'verified-by-fingerprint': (name: string, fingerprint: string) =>
+      `Sie haben den Schlüssel ${fingerprint} von ${name} durch Vergleich der Fingerabdrücke verifiziert.`,
+    'unverified-by-fingerprint': (name: string, fingerprint: string) => `Sie haben den Schlüssel ${fingerprint} von ${name} als nicht verifiziert markiert.`,
+    'key-forgotten': (name: string, fingerprint: string) =>
+      `Sie haben den verifizierten Schlüssel ${fingerprint} von ${name} vergessen; er ist nicht mehr verifiziert.`,
+    'v2-refused': (name: string) =>
+      `Die Anwendung von ${name} bot eine private Unterhaltung nur in der alten OTR-Version 2 an, die Ihre Einstellungen ablehnen. Die Unterhaltung bleibt unverschlüsselt.`,
   },
 
   app: {
@@ -549,6 +582,9 @@ export const de: Catalog = {
     notifySenderOnly: 'Nur der Absender („Neue Nachricht von Alice“)',
     notifyOff: 'Keine Benachrichtigungen',
     sound: 'Benachrichtigungen mit Ton',
+    otrV3Only: 'Private Unterhaltungen nur mit OTR-Version 3',
+    otrV3OnlyHint:
+      'Lehnt die alte Version 2 ab, damit niemand unterwegs sie erzwingen kann. Kontakte, deren Anwendung nur Version 2 beherrscht, können dann nicht privat mit Ihnen sprechen.',
     locked: (reason: string) => `Gesperrt. ${reason}`,
     notSaved: (message: string) => `Nicht gespeichert: ${message}`,
   },

@@ -25,6 +25,8 @@ export const en = {
       internal: 'Something went wrong inside Klatsch. Please try again.',
       'forbidden-by-policy': 'Your administrator does not allow this.',
       'server-error': 'The server refused the request.',
+      'connection-tampered': 'Data arrived before the connection was encrypted; someone on the network may be tampering with it, so Klatsch did not sign in.',
+      'protocol-violation': 'The server sent data that Klatsch does not accept, so Klatsch ended the connection.',
     },
     /** The core writes English itself, and says more precisely what happened: English shows its text. */
     withDetail: (summary: string, detail: string) => detail || summary,
@@ -39,6 +41,7 @@ export const en = {
     away: 'Away',
     dnd: 'Do not disturb',
     offline: 'Offline',
+    unknown: 'Unknown',
   },
 
   login: {
@@ -259,7 +262,7 @@ export const en = {
       plaintext: 'Messages are not end-to-end encrypted; the server can read them.',
       private: 'Messages are end-to-end encrypted (OTR), but you have not verified that this is really your contact.',
       'private-verified': 'Messages are end-to-end encrypted, and your contact is verified.',
-      finished: 'Nothing is sent until you start a new private conversation or end this one.',
+      finished: 'Nothing is sent unencrypted. What you write waits for a new private conversation (it starts by itself when the contact is back online), or end this one to send in plaintext.',
     },
     policy: {
       never: 'Never private',
@@ -305,6 +308,7 @@ export const en = {
     privateTitle: 'Sent privately (end-to-end encrypted)',
     notSent: (error: string | undefined) => (error ? `Not sent: ${error}` : 'Not sent'),
     sendAgain: 'Send again',
+    waitingUntil: (deadline: string) => `Goes out by itself, encrypted, once the conversation is private again; not sent if that has not happened by ${deadline}.`,
   },
 
   auth: {
@@ -316,6 +320,10 @@ export const en = {
     nothingSent: (name: string) => `Nothing you write is sent until you authenticate ${name} or accept the new key.`,
     authenticate: (name: string) => `Authenticate ${name}`,
     acceptKey: 'Accept the new key',
+    acceptTitle: (name: string) => `Accept ${name}’s new key without verifying it?`,
+    acceptExplain: (name: string) =>
+      `You have not made sure that this key belongs to ${name}. What you write is sent with it, and the chat notes that you accepted it. To be sure, authenticate ${name} instead.`,
+    acceptConfirm: 'Accept without verifying',
     ok: 'OK',
     wantsToAuthenticate: (name: string) => `${name} wants to authenticate you`,
     asks: (name: string) => `${name} asks:`,
@@ -340,6 +348,8 @@ export const en = {
     theyFailed: (name: string) => `The answer did not match yours. ${name} is not verified. It may be a typo — or someone else.`,
     weFailed: (name: string) => `Your answer did not match. ${name} could not verify you.`,
     cancelledByPeer: (name: string) => `${name} cancelled the authentication.`,
+    replacedByPeer: (name: string) =>
+      `${name} sent a new authentication request before you answered the first one, so both were cancelled and your answer was not sent. If ${name} asks again, you will be asked again.`,
     cancelled: 'The authentication was cancelled.',
     error: (message: string) => `The authentication did not work: ${message}.`,
     // The dialog.
@@ -363,7 +373,7 @@ export const en = {
     linkMatches: (fingerprint: string) => `It matches the fingerprint in the link you opened (${fingerprint}).`,
     linkDiffers: (fingerprint: string) =>
       `It does NOT match the fingerprint in the link you opened (${fingerprint}). Do not mark it verified.`,
-    manualVerified: (name: string) => `I have verified that this is ${name}’s fingerprint`,
+    manualVerified: (name: string) => `I have compared both fingerprints with ${name} (read aloud on the phone, say), and they match`,
     save: 'Save',
     starting: 'Starting…',
     submit: 'Authenticate',
@@ -394,6 +404,12 @@ export const en = {
     verify: 'Verify',
     unverify: 'Unverify',
     forget: 'Forget',
+    verifyTitle: (name: string) => `Verify ${name}’s key`,
+    markVerified: 'Mark as verified',
+    forgetTitle: (name: string) => `Forget ${name}’s verified key?`,
+    forgetExplain: (name: string) => `Klatsch will no longer know that you verified this key of ${name}; to trust it again, you would compare fingerprints again.`,
+    forgetConfirm: 'Forget the key',
+    cancel: 'Cancel',
     copyFailed: 'Could not copy: select the fingerprint and copy it by hand.',
     moveTitle: 'Move from Pidgin or another OTR app',
     moveHint:
@@ -440,6 +456,9 @@ export const en = {
     'ended-by-us': () => 'You ended the private conversation.',
     'peer-offline': (name: string) => `${name} went offline; the private conversation has ended.`,
     'key-replaced': () => 'Your key was replaced; the private conversation has ended. Start a new one to use the new key.',
+    'ended-otr-off': () => 'Private conversations are now turned off for this contact; the private conversation has ended.',
+    'private-message-otr-off': (name: string) => `${name} sent a private message, but private conversations are turned off for this contact.`,
+    'private-request-otr-off': (name: string) => `${name} wants to start a private conversation, but private conversations are turned off for this contact.`,
     'private-refreshed': () => 'The private conversation was refreshed.',
     'private-started-verified': () => 'Private conversation started. The contact is verified.',
     'private-started-unverified': (name: string) => `Private conversation started. ${name} is not verified yet.`,
@@ -450,6 +469,8 @@ export const en = {
     'smp-secret': (name: string) => `${name} wants to authenticate you with a secret you both know.`,
     'smp-cancelled-by-peer': (name: string) => `${name} cancelled the authentication.`,
     'smp-cancelled': () => 'The authentication was cancelled.',
+    'smp-replaced': (name: string) =>
+      `${name} sent a new authentication request before you answered the first one; both were cancelled. If ${name} asks again, you will be asked again.`,
     'smp-error': (_name: string, problem: string) => `The authentication did not work: ${problem}.`,
     'smp-verified': (name: string) => `Authentication succeeded: ${name} is verified.`,
     'smp-verified-by-them': (name: string) =>
@@ -463,6 +484,13 @@ export const en = {
     'other-device-private': (name: string) =>
       `A private conversation with ${name} took place on another of your devices; its messages can be read only there.`,
     'archive-private': () => 'A private message from the archive cannot be read: private messages can be read only while the conversation lasts.',
+    'own-offline': () => 'You went offline; the private conversation has ended.',
+    'key-accepted': (name: string, fingerprint: string) => `You accepted ${name}’s new key ${fingerprint} without verifying it.`,
+    'verified-by-fingerprint': (name: string, fingerprint: string) => `You verified ${name}’s key ${fingerprint} by comparing fingerprints.`,
+    'unverified-by-fingerprint': (name: string, fingerprint: string) => `You marked ${name}’s key ${fingerprint} as not verified.`,
+    'key-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s verified key ${fingerprint}; it is not verified any more.`,
+    'v2-refused': (name: string) =>
+      `${name}'s app offered a private conversation only in the old OTR version 2, which your settings refuse. The conversation stays unencrypted.`,
   },
 
   app: {
@@ -548,6 +576,9 @@ export const en = {
     notifySenderOnly: 'Only the sender (“New message from Alice”)',
     notifyOff: 'No notifications',
     sound: 'Play a sound with notifications',
+    otrV3Only: 'Private conversations only with OTR version 3',
+    otrV3OnlyHint:
+      'Refuses the old version 2, so that nobody on the way can force it. Contacts whose app speaks only version 2 can then not talk privately with you.',
     locked: (reason: string) => `Locked. ${reason}`,
     notSaved: (message: string) => `Not saved: ${message}`,
   },

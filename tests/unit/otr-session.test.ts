@@ -409,15 +409,45 @@ describe('errors, unreadable messages, heartbeats', () => {
     assert.deepEqual(alice.conv.sendText('plain').send, ['plain']);
   });
 
-  test("policy 'never' passes everything through", () => {
+  test("switching to 'never' while a message waits for the AKE fails it at once (it is not left waiting)", () => {
+    const { alice } = pair('always');
+    alice.conv.sendText('held', { id: 'held-1' });
+    const off = alice.conv.setPolicy('never');
+    assert.deepEqual(off.events.filter((e) => e.type === 'send-failed').map((e) => (e as { id?: string }).id), ['held-1']);
+    assert.equal(alice.conv.queuedCount, 0);
+  });
+
+  test("policy 'never' passes plaintext through and acts on nothing", () => {
     const { alice } = pair('never');
     assert.deepEqual(alice.conv.sendText('x'), { send: ['x'], display: [], events: [] });
-    assert.deepEqual(alice.conv.receive('?OTRv3?'), { send: [], display: [{ text: '?OTRv3?', encrypted: false }], events: [] });
+    assert.deepEqual(alice.conv.receive('plain words'), { send: [], display: [{ text: 'plain words', encrypted: false }], events: [] });
+    // A request to go private is not shown as text: the user is told.
+    assert.deepEqual(alice.conv.receive('?OTRv3?'), { send: [], display: [], events: [{ type: 'otr-off-received', what: 'request' }] });
     // A peer's offer (the whitespace tag) is neither acted on nor shown.
     const tagged = pair('opportunistic').alice.conv.sendText('Hello').send[0]!;
     assert.notEqual(tagged, 'Hello');
     assert.deepEqual(alice.conv.receive(tagged), { send: [], display: [{ text: 'Hello', encrypted: false }], events: [] });
   });
+});
+
+test("policy 'never': a private message (whole or in fragments) is never shown as text, only noticed once", () => {
+  const { alice, bob } = pair('manual', 'manual', 200);
+  goPrivate(alice, bob);
+  const whole = pair('manual', 'manual');
+  goPrivate(whole.alice, whole.bob);
+  const data = whole.alice.conv.sendText('SECRET in one piece').send;
+  const fragments = alice.conv.sendText('SECRET '.repeat(60)).send;
+  assert.equal(data.length, 1);
+  assert.ok(fragments.length > 2);
+  const off = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'never', new Clock());
+  assert.deepEqual(off.conv.receive(data[0]!), { send: [], display: [], events: [{ type: 'otr-off-received', what: 'message' }] });
+  const outs = fragments.map((f) => off.conv.receive(f));
+  assert.deepEqual(outs.flatMap((o) => o.display), []);
+  assert.deepEqual(outs.flatMap((o) => o.send), []);
+  assert.deepEqual(outs.flatMap((o) => o.events), [{ type: 'otr-off-received', what: 'message' }]);
+  // The peer's OTR error is a notice, not a message; text that merely mentions a marker is text.
+  assert.deepEqual(off.conv.receive('?OTR Error: oops').display, []);
+  assert.deepEqual(off.conv.receive('what is ?OTR|x about').display, [{ text: 'what is ?OTR|x about', encrypted: false }]);
 });
 
 describe('instance tags', () => {
@@ -495,6 +525,25 @@ describe('hostile input', () => {
     }
     assert.ok(alice.conv.reassembler.bufferedChars <= DEFAULT_REASSEMBLY_LIMITS.maxSenders * DEFAULT_REASSEMBLY_LIMITS.maxBufferedChars);
     assert.ok(alice.conv.reassembler.senderCount <= 8);
+  });
+
+  test("a partial fragmented message is let go after two idle minutes, by the conversation's timer and against late pieces", () => {
+    const { clock, alice, bob } = pair('manual', 'manual', 200);
+    goPrivate(alice, bob);
+    const pieces = bob.conv.sendText('x'.repeat(600)).send;
+    assert.ok(pieces.length >= 3);
+    alice.conv.receive(pieces[0]!);
+    assert.equal(alice.conv.reassembler.senderCount, 1);
+    clock.advance(DEFAULT_REASSEMBLY_LIMITS.maxIdleMs);
+    alice.conv.poll(); // what the account's timer calls every few seconds
+    assert.equal(alice.conv.reassembler.senderCount, 0);
+    assert.equal(alice.conv.reassembler.bufferedChars, 0);
+    // The rest arriving afterwards does not complete (nor show) anything.
+    for (const piece of pieces.slice(1)) assert.deepEqual(alice.conv.receive(piece).display, []);
+    // A message sent in time still arrives.
+    const again = bob.conv.sendText('y'.repeat(600)).send;
+    const shown = again.flatMap((piece) => alice.conv.receive(piece).display);
+    assert.deepEqual(shown, [{ text: 'y'.repeat(600), encrypted: true }]);
   });
 
   test('random OTR-looking garbage never throws, shows nothing, sends at most an error', () => {
@@ -579,7 +628,7 @@ describe('a key that needs the user’s approval', () => {
     assert.equal(alice.conv.queuedCount, 2);
     clock.advance(120_000);
     assert.deepEqual(eventsOf({ ...alice, events: alice.conv.poll().events }, 'send-failed'), []);
-    relay(alice, bob, alice.conv.approveKey());
+    relay(alice, bob, alice.conv.approveKey(asked[0]!));
     assert.deepEqual(bob.shown, [
       { text: 'held during the AKE', encrypted: true },
       { text: 'typed after', encrypted: true },
@@ -593,7 +642,7 @@ describe('a key that needs the user’s approval', () => {
     let needs = true;
     const { alice, bob } = approvalPair(() => needs);
     relay(alice, bob, alice.conv.startPrivate());
-    relay(alice, bob, alice.conv.approveKey());
+    relay(alice, bob, alice.conv.approveKey(alice.conv.keyAwaitingApproval!));
     const before = eventsOf(alice, 'key-approval-needed').length;
     relay(alice, bob, alice.conv.refresh());
     assert.equal(eventsOf(alice, 'key-approval-needed').length, before, 'approved key: no second question');
@@ -609,7 +658,7 @@ describe('a key that needs the user’s approval', () => {
       ended.events.filter((e) => e.type === 'send-failed').map((e) => (e as { text: string }).text),
       ['never sent'],
     );
-    assert.deepEqual(alice.conv.approveKey().events.map((e) => e.type), ['error']);
+    assert.deepEqual(alice.conv.approveKey(eventsOf(alice, 'key-approval-needed')[0]!.fingerprint).events.map((e) => e.type), ['error']);
   });
 
   test('keys that need no approval are used at once', () => {
@@ -617,5 +666,165 @@ describe('a key that needs the user’s approval', () => {
     relay(alice, bob, alice.conv.sendText('straight through'));
     assert.deepEqual(bob.shown, [{ text: 'straight through', encrypted: true }]);
     assert.deepEqual(eventsOf(alice, 'key-approval-needed'), []);
+  });
+});
+
+describe('two new keys from two instances of the peer', () => {
+  /**
+   * Someone who can send as Bob (his server, his password) runs one AKE from instance A with key M1
+   * and a second from instance B with key M2; both keys need the user's approval.
+   */
+  function twoImpostors() {
+    const clock = new Clock();
+    const asked: string[] = [];
+    const conv = new OtrConversation({
+      account: 'alice@example.org',
+      peer: 'bob@example.org',
+      longTerm: aliceKey,
+      ourInstance: ALICE_TAG,
+      policy: 'opportunistic',
+      random: secureRandom,
+      now: clock.now,
+      keyNeedsApproval: (fp) => (asked.push(fp), true),
+    });
+    const alice: Side = { conv, shown: [], events: [], wire: [] };
+    const a = side('bob@example.org', 'alice@example.org', mallory1, 0xbad0000a, 'manual', clock);
+    const b = side('bob@example.org', 'alice@example.org', mallory2, 0xbad0000b, 'manual', clock);
+    relay(a, alice, a.conv.startPrivate());
+    relay(b, alice, b.conv.startPrivate());
+    const [m1, m2] = eventsOf(alice, 'key-approval-needed').map((e) => e.fingerprint);
+    assert.ok(m1 && m2 && m1 !== m2, 'two different new keys, each asked about');
+    assert.equal(a.conv.state, 'encrypted');
+    assert.equal(b.conv.state, 'encrypted');
+    // One data message from instance A makes it the most recently active one.
+    relay(a, alice, a.conv.sendText('hello from A'));
+    /** Alice's output as the network sees it: every instance of "Bob" gets it (each drops what is not its own). */
+    const toBoth = (out: OtrOutput): void => {
+      record(alice, out);
+      for (const text of out.send) for (const s of [a, b]) record(s, s.conv.receive(text));
+    };
+    return { alice, a, b, m1, m2, toBoth };
+  }
+
+  let mallory1: DsaPrivateKey;
+  let mallory2: DsaPrivateKey;
+  before(() => {
+    mallory1 = generateDsaKey();
+    mallory2 = generateDsaKey();
+  });
+
+  test('a second new key does not approve the first: nothing goes to either before the user accepts one', () => {
+    const { alice, a, b, m1, toBoth } = twoImpostors();
+    toBoth(alice.conv.sendText('secret for Bob', { id: 'msg-1' }));
+    assert.deepEqual(a.shown.filter((d) => d.encrypted), [], 'nothing reached instance A (key M1, never accepted)');
+    assert.deepEqual(b.shown, [], 'nothing reached instance B');
+    assert.equal(alice.conv.queuedCount, 1);
+    assert.deepEqual(eventsOf(alice, 'queued').map((e) => e.id), ['msg-1']);
+    // What the user is asked about is the key the message would go to (the header's key).
+    assert.equal(alice.conv.keyAwaitingApproval, m1);
+    assert.equal(alice.conv.privateSession?.fingerprint, m1);
+  });
+
+  test('approving one key sends only with that key; the other stays unusable', () => {
+    const { alice, a, b, m2, toBoth } = twoImpostors();
+    toBoth(alice.conv.sendText('secret for Bob', { id: 'msg-1' }));
+    const approved = alice.conv.approveKey(m2);
+    assert.deepEqual(eventsOf({ ...alice, events: approved.events }, 'queued-sent').map((e) => e.id), ['msg-1']);
+    toBoth(approved);
+    assert.deepEqual(b.shown, [{ text: 'secret for Bob', encrypted: true }], 'sent with M2, the key the user accepted');
+    assert.deepEqual(a.shown.filter((d) => d.encrypted), []);
+    // A keeps talking: still no send target while its key waits.
+    relay(a, alice, a.conv.sendText('hello again from A'));
+    toBoth(alice.conv.sendText('second secret', { id: 'msg-2' }));
+    assert.deepEqual(a.shown.filter((d) => d.encrypted), []);
+    assert.equal(b.shown.at(-1)?.text, 'second secret');
+    // Approving a key nobody is waiting for (or twice) does nothing.
+    assert.deepEqual(alice.conv.approveKey(m2).events.map((e) => e.type), ['error']);
+  });
+
+  test('a timed-out held message fails with its own id, not the message being sent', () => {
+    const clock = new Clock();
+    const alice = side('alice@example.org', 'bob@example.org', aliceKey, ALICE_TAG, 'always', clock);
+    const first = alice.conv.sendText('same text', { id: 'first' });
+    assert.deepEqual(first.events.filter((e) => e.type === 'queued').map((e) => (e as { id?: string }).id), ['first']);
+    clock.advance(120_000);
+    const second = alice.conv.sendText('same text', { id: 'second' });
+    assert.deepEqual(
+      second.events.filter((e) => e.type === 'send-failed' || e.type === 'queued').map((e) => [e.type, (e as { id?: string }).id]),
+      [
+        ['send-failed', 'first'],
+        ['queued', 'second'],
+      ],
+    );
+  });
+});
+
+describe('OTR version 3 only', () => {
+  function v3OnlyAlice(clock: Clock, policy: Policy = 'opportunistic'): Side {
+    const conv = new OtrConversation({ account: 'alice@example.org', peer: 'bob@example.org', longTerm: aliceKey, ourInstance: ALICE_TAG, policy, v3Only: true, random: secureRandom, now: clock.now });
+    return { conv, shown: [], events: [], wire: [] };
+  }
+
+  test('our query and whitespace tag offer only version 3', () => {
+    assert.match(v3OnlyAlice(new Clock()).conv.startPrivate().send[0]!, /^\?OTRv3\?\n/);
+    const tagged = v3OnlyAlice(new Clock()).conv.sendText('hello').send[0]!;
+    assert.ok(tagged.endsWith(buildWhitespaceTag([3])), 'the v3 tag, not the v2 one');
+    assert.ok(!tagged.includes(buildWhitespaceTag([2]).slice(-8)));
+  });
+
+  test('a v2-only peer is refused with an event (query, whitespace tag, its D-H commit); nothing is answered', () => {
+    const clock = new Clock();
+    const alice = v3OnlyAlice(clock);
+    for (const offer of ['?OTRv2?', `hello${buildWhitespaceTag([2])}`]) {
+      const out = alice.conv.receive(offer);
+      assert.deepEqual(out.send, [], offer);
+      assert.deepEqual(out.events.filter((e) => e.type === 'version-refused'), [{ type: 'version-refused', version: 2 }], offer);
+    }
+    // A v2 AKE started by the peer (what an attacker gets by removing the 3 from our offer).
+    const bob = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'manual', clock);
+    const commit = bob.conv.receive('?OTRv2?').send;
+    assert.match(commit[0]!, /^\?OTR:AAIC/, 'a v2 D-H commit');
+    const out = alice.conv.receive(commit[0]!);
+    assert.deepEqual(out.send, []);
+    assert.deepEqual(out.events, [{ type: 'version-refused', version: 2 }]);
+    assert.equal(alice.conv.state, 'plaintext');
+  });
+
+  test('the "3" stripped from our query: the peer falls back to v2, which we refuse; never private in v2', () => {
+    const clock = new Clock();
+    const alice = v3OnlyAlice(clock, 'manual');
+    const bob = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'manual', clock);
+    const query = alice.conv.startPrivate().send[0]!;
+    relay(bob, alice, bob.conv.receive(query.replace('?OTRv3?', '?OTRv2?')));
+    assert.equal(alice.conv.state, 'plaintext');
+    assert.equal(bob.conv.state, 'plaintext');
+    assert.ok(eventsOf(alice, 'version-refused').length > 0);
+  });
+
+  test('the default still speaks v2 with an old peer', () => {
+    const { bob } = pair('opportunistic');
+    assert.match(bob.conv.receive('?OTRv2?').send[0]!, /^\?OTR:AAIC/);
+  });
+
+  test('a v3 peer works as before', () => {
+    const clock = new Clock();
+    const alice = v3OnlyAlice(clock, 'manual');
+    const bob = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'manual', clock);
+    goPrivate(alice, bob);
+    relay(alice, bob, alice.conv.sendText('private in v3'));
+    assert.deepEqual(bob.shown.at(-1), { text: 'private in v3', encrypted: true });
+    assert.deepEqual(eventsOf(alice, 'version-refused'), []);
+  });
+
+  test('turned on during a v2 conversation, that conversation ends (its messages could no longer be read)', () => {
+    const clock = new Clock();
+    const alice = side('alice@example.org', 'bob@example.org', aliceKey, ALICE_TAG, 'manual', clock);
+    const bob = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'manual', clock);
+    relay(bob, alice, bob.conv.receive('?OTRv2?'));
+    assert.equal(alice.conv.state, 'encrypted');
+    const out = alice.conv.setPolicy('manual', true);
+    assert.equal(alice.conv.state, 'plaintext');
+    assert.ok(out.events.some((e) => e.type === 'not-private'));
+    assert.equal(alice.conv.policyFlags.allowV2, false);
   });
 });

@@ -6,7 +6,7 @@
 import { classifyMessage, decodeOtrMessage, stripWhitespaceTag } from './encoding.js';
 import type { OtrOutput } from './events.js';
 import { isFragment, parseFragment, type Fragment } from './fragment.js';
-import { bestVersion, otrEnabled } from './policy.js';
+import { bestVersion, otrEnabled, refusesOnlyV2 } from './policy.js';
 import type { OtrConversation } from './session.js';
 import { handleEncoded } from './session-otr-message.js';
 import { MIN_INSTANCE_TAG } from './wire.js';
@@ -14,8 +14,7 @@ import { MIN_INSTANCE_TAG } from './wire.js';
 export function receiveText(conv: OtrConversation, wireText: string, out: OtrOutput): void {
   const flags = conv.policyFlags;
   if (!otrEnabled(flags)) {
-    // OTR is off: nothing is acted on, but the peer's invisible offer (whitespace tag) is not shown as text.
-    out.display.push({ text: stripWhitespaceTag(wireText), encrypted: false });
+    receiveWithOtrOff(wireText, out);
     return;
   }
   conv.expireQueue(out);
@@ -53,11 +52,13 @@ export function receiveText(conv: OtrConversation, wireText: string, out: OtrOut
     case 'error':
       // "Display the message to the user. If ERROR_START_AKE is set, reply with a Query Message."
       out.events.push({ type: 'remote-error', message: classified.message });
-      if (flags.errorStartAke) conv.sendQuery(out);
+      if (flags.errorStartAke && conv.answersPeer()) conv.sendQuery(out);
       return;
     case 'query': {
       const version = bestVersion(flags, classified.offer.versions);
-      if (version) conv.startAke(version, out);
+      if (!conv.answersPeer()) out.events.push({ type: 'ignored', reason: 'query message from a peer we do not answer unasked' });
+      else if (version) conv.startAke(version, out);
+      else if (refusesOnlyV2(flags, classified.offer.versions)) out.events.push({ type: 'version-refused', version: 2 });
       else out.events.push({ type: 'ignored', reason: 'query message offers no version we allow' });
       return;
     }
@@ -65,12 +66,50 @@ export function receiveText(conv: OtrConversation, wireText: string, out: OtrOut
       showPlaintext(conv, classified.text, out);
       const version = bestVersion(flags, classified.versions);
       // As libotr: not while already private with the peer.
-      if (version && flags.whitespaceStartAke && conv.state !== 'encrypted') conv.startAke(version, out);
+      if (version && flags.whitespaceStartAke && conv.state !== 'encrypted' && conv.answersPeer()) conv.startAke(version, out);
+      else if (flags.whitespaceStartAke && conv.state !== 'encrypted' && refusesOnlyV2(flags, classified.versions)) {
+        out.events.push({ type: 'version-refused', version: 2 });
+      }
       return;
     }
     case 'plaintext':
       showPlaintext(conv, classified.text, out);
       return;
+  }
+}
+
+/**
+ * OTR is off ('never'): nothing is acted on, and nothing of the protocol is shown as text — not
+ * the ciphertext of a private message (the user is told one came), not a query, not the peer's
+ * invisible offer (whitespace tag).
+ */
+function receiveWithOtrOff(wireText: string, out: OtrOutput): void {
+  if (isFragment(wireText)) {
+    let fragment: Fragment | undefined;
+    try {
+      fragment = parseFragment(wireText);
+    } catch {
+      fragment = undefined; // not a fragment after all: text that mentions the marker
+    }
+    // One notice per message, not one per piece.
+    if (fragment) {
+      if (fragment.k === 1) out.events.push({ type: 'otr-off-received', what: 'message' });
+      return;
+    }
+  }
+  const classified = classifyMessage(wireText);
+  switch (classified.kind) {
+    case 'encoded':
+      out.events.push({ type: 'otr-off-received', what: 'message' });
+      return;
+    case 'query':
+      out.events.push({ type: 'otr-off-received', what: 'request' });
+      return;
+    case 'error':
+      out.events.push({ type: 'remote-error', message: classified.message });
+      return;
+    default:
+      out.display.push({ text: stripWhitespaceTag(wireText), encrypted: false });
   }
 }
 

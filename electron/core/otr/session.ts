@@ -17,7 +17,7 @@
 import { Ake } from './ake.js';
 import type { DsaPrivateKey } from './dsa.js';
 import { buildErrorMessage, buildQueryMessage, buildWhitespaceTag, encodeOtrMessage } from './encoding.js';
-import { emptyOutput, type OtrOutput, type OtrTlvRecord } from './events.js';
+import { emptyOutput, messageId, type OtrOutput, type OtrTlvRecord } from './events.js';
 import { FragmentReassembler, fragmentMessage, type ReassemblyLimits } from './fragment.js';
 import { FLAG_IGNORE_UNREADABLE, MAX_MESSAGE_BYTES } from './data-message.js';
 import { allowedVersions, otrEnabled, policyFlags, type Policy, type PolicyFlags } from './policy.js';
@@ -25,7 +25,7 @@ import type { RandomSource } from './random.js';
 import { receiveText } from './session-receive.js';
 import { InstanceSession } from './session-instance.js';
 import { TLV_DISCONNECTED, TLV_SYMMETRIC_KEY } from './tlv.js';
-import { SendQueue } from './send-queue.js';
+import { SendQueue, WAIT_EXPIRED } from './send-queue.js';
 import { SmpSessions } from './smp-session.js';
 import { MIN_INSTANCE_TAG } from './wire.js';
 
@@ -37,6 +37,13 @@ export const HEARTBEAT_INTERVAL_MS = 60_000;
 /** How long an AKE (or a query we sent) may take before queued messages fail (libotr MAX_AKE_WAIT_TIME). */
 export const AKE_TIMEOUT_MS = 60_000;
 export const MAX_QUEUED_MESSAGES = 100;
+/**
+ * Messages that wait for a private conversation until a time of their own (sendText's `waitUntil`:
+ * the app's outbox holds them on disk and hands them in again on each new stream). A reconnect hands
+ * in everything written meanwhile at once; these bounds only keep memory finite.
+ */
+export const MAX_WAITING_MESSAGES = 10_000;
+export const MAX_WAITING_BYTES = 64 * 1024 * 1024;
 /** Most peer instances tracked at once. */
 export const MAX_INSTANCES = 16;
 
@@ -49,6 +56,8 @@ export interface OtrConversationOptions {
   /** Our v3 instance tag (>= 0x100), persistent per account and device. */
   ourInstance: number;
   policy: Policy;
+  /** Refuse OTR version 2 (see policyFlags). Default false. */
+  v3Only?: boolean;
   /** Largest text the network carries; longer OTR messages are fragmented. Unlimited if absent. */
   maxFragmentSize?: number;
   random: RandomSource;
@@ -59,10 +68,17 @@ export interface OtrConversationOptions {
   maxQueued?: number;
   reassembly?: Partial<ReassemblyLimits>;
   /**
+   * Whether the peer may get OTR answers it asked for on its own (an AKE for its Query Message,
+   * whitespace tag or D-H Commit, a Query for its Error Message, an OTR error for unreadable data).
+   * False for a stranger the user has not written to: any answer would tell that the user is online,
+   * from which resource, and (once the AKE completes) with which key. Absent: always.
+   */
+  answersPeer?: () => boolean;
+  /**
    * Asked when a private conversation starts with the peer's `fingerprint`
    * ("XXXXXXXX …"). True: nothing the user typed is sent with that key until
-   * approveKey() (event key-approval-needed) — for a contact who shows up
-   * with a key not seen before although other keys of theirs are known.
+   * approveKey(fingerprint) (event key-approval-needed) — for a contact who
+   * shows up with a key not seen before although other keys of theirs are known.
    */
   keyNeedsApproval?: (fingerprint: string) => boolean;
 }
@@ -77,20 +93,27 @@ export class OtrConversation {
   readonly sessions = new Map<number, InstanceSession>();
   masterAke: Ake | undefined;
   akePendingSince: number | undefined;
+  /** The peer instance the message just received came from (v2: 0), if it was an OTR message; set by receive(). */
+  lastSenderInstance: number | undefined;
   offer: WhitespaceOffer = 'none';
   readonly longTerm: DsaPrivateKey;
   readonly random: RandomSource;
   readonly now: () => number;
   readonly heartbeatIntervalMs: number;
+  readonly answersPeer: () => boolean;
   private policyName: Policy;
+  private v3OnlySetting: boolean;
   private flags: PolicyFlags;
   private readonly maxFragmentSize: number | undefined;
   private readonly akeTimeoutMs: number;
   readonly reassembler: FragmentReassembler;
   private readonly queue: SendQueue;
   private readonly smp = new SmpSessions(this);
-  /** The fingerprint whose private conversation holds the user's messages until approveKey(). */
-  private unapprovedKey: string | undefined;
+  /**
+   * Fingerprints that wait for approveKey(): nothing the user typed is sent with them. One per key,
+   * not one for the conversation, so a second new key (another instance) cannot stand in for the first.
+   */
+  private readonly unapprovedKeys = new Set<string>();
   readonly keyNeedsApproval: ((fingerprint: string) => boolean) | undefined;
 
   constructor(opts: OtrConversationOptions) {
@@ -104,12 +127,14 @@ export class OtrConversation {
     this.random = opts.random;
     this.now = opts.now;
     this.policyName = opts.policy;
-    this.flags = policyFlags(opts.policy);
+    this.v3OnlySetting = opts.v3Only ?? false;
+    this.flags = policyFlags(opts.policy, { v3Only: this.v3OnlySetting });
     this.maxFragmentSize = opts.maxFragmentSize;
     this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
     this.akeTimeoutMs = opts.akeTimeoutMs ?? AKE_TIMEOUT_MS;
-    this.queue = new SendQueue(opts.maxQueued ?? MAX_QUEUED_MESSAGES);
-    this.reassembler = new FragmentReassembler(opts.reassembly);
+    this.queue = new SendQueue({ count: opts.maxQueued ?? MAX_QUEUED_MESSAGES, waitingCount: MAX_WAITING_MESSAGES, waitingBytes: MAX_WAITING_BYTES });
+    this.reassembler = new FragmentReassembler(opts.reassembly, opts.now);
+    this.answersPeer = opts.answersPeer ?? (() => true);
     this.keyNeedsApproval = opts.keyNeedsApproval;
   }
 
@@ -124,14 +149,20 @@ export class OtrConversation {
   }
 
   /**
-   * Changes the policy. Turning OTR off ('never') while private first ends
-   * the private conversation (its output is returned), so nothing typed
-   * afterwards can go out in plaintext to a peer who thinks it is private.
+   * Changes the policy. Turning OTR off ('never') while private (or starting
+   * to be, with messages held) first ends the private conversation (its
+   * output is returned: send it), so nothing typed afterwards can go out in
+   * plaintext to a peer who thinks it is private, and nothing held waits forever.
    */
-  setPolicy(policy: Policy): OtrOutput {
-    const out = policy === 'never' && this.state !== 'plaintext' ? this.end() : emptyOutput();
+  setPolicy(policy: Policy, v3Only: boolean = this.v3OnlySetting): OtrOutput {
+    const flags = policyFlags(policy, { v3Only });
+    const engaged = this.state !== 'plaintext' || this.queue.length > 0 || this.akePendingSince !== undefined;
+    // Likewise a version 2 conversation once v2 is refused: its messages could no longer be read.
+    const v2Private = [...this.sessions.values()].some((s) => s.state.kind !== 'plaintext' && s.state.version === 2);
+    const out = (!otrEnabled(flags) && engaged) || (!flags.allowV2 && v2Private) ? this.end() : emptyOutput();
     this.policyName = policy;
-    this.flags = policyFlags(policy);
+    this.v3OnlySetting = v3Only;
+    this.flags = flags;
     return out;
   }
 
@@ -153,15 +184,24 @@ export class OtrConversation {
     return this.queue.length;
   }
 
-  /** The instance session messages go to; undefined means plaintext. */
+  /**
+   * The instance session messages go to; undefined means plaintext. A private session whose key
+   * waits for approval ranks below every approved one: it never takes messages from them.
+   */
   current(): InstanceSession | undefined {
-    const rank = { encrypted: 2, finished: 1, plaintext: 0 } as const;
+    const rank = (s: InstanceSession): number => (s.kind === 'encrypted' ? (this.awaitingApproval(s) ? 2 : 3) : s.kind === 'finished' ? 1 : 0);
     let best: InstanceSession | undefined;
     for (const s of this.sessions.values()) {
       if (s.kind === 'plaintext') continue;
-      if (!best || rank[s.kind] > rank[best.kind] || (rank[s.kind] === rank[best.kind] && s.lastActivity > best.lastActivity)) best = s;
+      if (!best || rank(s) > rank(best) || (rank(s) === rank(best) && s.lastActivity > best.lastActivity)) best = s;
     }
     return best;
+  }
+
+  /** The key of the private conversation messages go to, if it waits for approveKey() (what the user is asked about). */
+  get keyAwaitingApproval(): string | undefined {
+    const target = this.current();
+    return target?.state.kind === 'encrypted' && this.awaitingApproval(target) ? target.state.fingerprint : undefined;
   }
 
   /**
@@ -189,8 +229,16 @@ export class OtrConversation {
 
   // ---- User actions ----
 
-  /** "User types a message to be sent". Never sends it in plaintext unless the policy allows it. */
-  sendText(text: string, options: { requirePrivate?: boolean } = {}): OtrOutput {
+  /**
+   * "User types a message to be sent". Never sends it in plaintext unless the policy allows it.
+   * `id`: the caller's message id, carried by this message's queued / queued-sent / send-failed events;
+   * a message with an id is held at most once, however often it is handed in. `waitUntil` (a now()
+   * time): if it must wait for a private conversation, it waits until then (also across conversations
+   * that end without the user, end({ keepWaiting })), not just for one AKE.
+   */
+  sendText(text: string, options: { requirePrivate?: boolean; id?: string; waitUntil?: number } = {}): OtrOutput {
+    const id = options.id;
+    const queued = { id, text, at: this.now(), ...(options.waitUntil !== undefined ? { waitUntil: options.waitUntil } : {}) };
     const out = emptyOutput();
     if (!otrEnabled(this.flags)) {
       out.send.push(text);
@@ -198,30 +246,35 @@ export class OtrConversation {
     }
     this.expireQueue(out);
     if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
-      out.events.push({ type: 'send-failed', text, reason: 'The message is too long to send privately (at most 1 MiB).' });
+      out.events.push({ type: 'send-failed', ...messageId(id), text, reason: 'The message is too long to send privately (at most 1 MiB).' });
       return out;
     }
     const target = this.current();
     if (target?.kind === 'encrypted' && this.awaitingApproval(target)) {
-      this.queue.push(text, this.now(), out);
+      this.queue.push(queued, out);
       return out;
     }
     if (target?.kind === 'encrypted') {
       try {
         this.sendData(target, text, [], 0, out);
+        out.events.push({ type: 'encrypted-sent' });
       } catch (e) {
         // libotr: "if encryption fails, do not send the message in the clear".
-        out.events.push({ type: 'send-failed', text, reason: `encryption failed: ${(e as Error).message}` });
+        out.events.push({ type: 'send-failed', ...messageId(id), text, reason: `encryption failed: ${(e as Error).message}` });
       }
       return out;
     }
     if (target?.kind === 'finished') {
-      out.events.push({ type: 'send-failed', text, reason: `${this.peer} has ended the private conversation; end it too or refresh it` });
+      out.events.push({ type: 'send-failed', ...messageId(id), text, reason: `${this.peer} has ended the private conversation; end it too or refresh it` });
       return out;
     }
     // requirePrivate: this one message waits for a private conversation whatever the policy (written in one).
     if (this.flags.requireEncryption || this.akeInProgress() || options.requirePrivate) {
-      this.queue.push(text, this.now(), out);
+      if (options.waitUntil !== undefined && options.waitUntil <= this.now()) {
+        out.events.push({ type: 'send-failed', ...messageId(id), text, reason: WAIT_EXPIRED, expired: true });
+        return out;
+      }
+      this.queue.push(queued, out);
       if (!this.akeInProgress()) this.sendQuery(out);
       return out;
     }
@@ -253,9 +306,10 @@ export class OtrConversation {
   /**
    * "User requests to end an OTR conversation": encrypted instances get a
    * data message with the disconnected TLV, then every instance is back to
-   * PLAINTEXT. Queued messages fail.
+   * PLAINTEXT. Queued messages fail; with `keepWaiting` (the conversation ended without the user:
+   * the peer or we went offline) those with a `waitUntil` go on waiting for the next one.
    */
-  end(): OtrOutput {
+  end({ keepWaiting = false }: { keepWaiting?: boolean } = {}): OtrOutput {
     const out = emptyOutput();
     for (const s of this.sessions.values()) {
       s.resetAke();
@@ -274,8 +328,8 @@ export class OtrConversation {
     this.masterAke?.reset();
     this.masterAke = undefined;
     this.akePendingSince = undefined;
-    this.unapprovedKey = undefined;
-    this.queue.failAll('the private conversation was ended', out);
+    this.unapprovedKeys.clear();
+    this.queue.failAll('the private conversation was ended', out, { keepWaiting });
     this.offer = 'none';
     this.smp.sync(out);
     return out;
@@ -309,9 +363,12 @@ export class OtrConversation {
     return this.smp.start(secret, question, instance);
   }
 
-  /** Answers the peer's smp-request (on `instance`, else the current or latest one) with `secret`. */
-  respondSmp(secret: string, instance?: number): OtrOutput {
-    return this.smp.respond(secret, instance);
+  /**
+   * Answers the peer's smp-request (on `instance`, else the current or latest one) with `secret`;
+   * with `request` (the smp-request's number) only that request, else an smp-error.
+   */
+  respondSmp(secret: string, instance?: number, request?: number): OtrOutput {
+    return this.smp.respond(secret, instance, request);
   }
 
   /** "User requests to abort SMP": sends the abort TLV; SMP starts over. */
@@ -326,7 +383,7 @@ export class OtrConversation {
   useExtraSymmetricKey(use: number, useData: Uint8Array = new Uint8Array(0)): OtrOutput & { key?: Uint8Array } {
     const out = emptyOutput();
     const target = this.current();
-    if (!target || target.kind !== 'encrypted') {
+    if (!target || target.kind !== 'encrypted' || this.awaitingApproval(target)) {
       out.events.push({ type: 'error', message: 'not in a private conversation' });
       return out;
     }
@@ -341,6 +398,7 @@ export class OtrConversation {
   poll(): OtrOutput {
     const out = emptyOutput();
     this.expireQueue(out);
+    this.reassembler.expire();
     return out;
   }
 
@@ -366,6 +424,7 @@ export class OtrConversation {
   /** Handles one message body from the peer (never throws on hostile input). */
   receive(wireText: string): OtrOutput {
     const out = emptyOutput();
+    this.lastSenderInstance = undefined;
     try {
       receiveText(this, wireText, out);
     } catch (e) {
@@ -428,24 +487,26 @@ export class OtrConversation {
   }
 
   /**
-   * The user accepted the key of the private conversation messages go to:
-   * what waited for that is sent now. An error event if there is nothing to approve.
+   * The user accepted the peer's key `fingerprint` ("XXXXXXXX …", exactly the one they were
+   * shown): that key, and no other, may be used now, and what waited goes out if messages now go
+   * to a session with an approved key. An error event if that key is not waiting for approval.
    */
-  approveKey(): OtrOutput {
+  approveKey(fingerprint: string): OtrOutput {
     const out = emptyOutput();
-    const target = this.current();
-    if (!target || target.state.kind !== 'encrypted' || !this.awaitingApproval(target)) {
+    const waiting = [...this.sessions.values()].some((s) => s.state.kind === 'encrypted' && s.state.fingerprint === fingerprint && this.awaitingApproval(s));
+    if (!waiting) {
       out.events.push({ type: 'error', message: 'there is no new key waiting for approval' });
       return out;
     }
-    this.unapprovedKey = undefined;
-    this.flushQueue(target, out);
+    this.unapprovedKeys.delete(fingerprint);
+    const target = this.current();
+    if (target?.kind === 'encrypted' && !this.awaitingApproval(target)) this.flushQueue(target, out);
     return out;
   }
 
   /** Whether `session`'s key waits for approveKey(). */
   awaitingApproval(session: InstanceSession): boolean {
-    return session.state.kind === 'encrypted' && session.state.fingerprint === this.unapprovedKey;
+    return session.state.kind === 'encrypted' && this.unapprovedKeys.has(session.state.fingerprint);
   }
 
   /**
@@ -456,14 +517,13 @@ export class OtrConversation {
   enteredPrivate(session: InstanceSession, refreshed: boolean, out: OtrOutput): void {
     if (session.state.kind !== 'encrypted') return;
     const fp = session.state.fingerprint;
-    const approvedBefore = refreshed && this.unapprovedKey !== fp;
-    if (!approvedBefore && this.keyNeedsApproval?.(fp)) {
-      this.unapprovedKey = fp;
+    // A refresh with a key the user approved needs no new approval; one still waiting keeps waiting.
+    if (this.unapprovedKeys.has(fp) || (!refreshed && this.keyNeedsApproval?.(fp))) {
+      this.unapprovedKeys.add(fp);
       out.events.push({ type: 'key-approval-needed', fingerprint: fp, instance: session.instance });
       if (!this.anyAkeRunning()) this.akePendingSince = undefined;
       return;
     }
-    if (this.unapprovedKey === fp) this.unapprovedKey = undefined;
     this.flushQueue(session, out);
   }
 
@@ -472,9 +532,9 @@ export class OtrConversation {
     for (const q of this.queue.take()) {
       try {
         this.sendData(session, q.text, [], 0, out);
-        out.events.push({ type: 'queued-sent', text: q.text, lastSend: out.send.length - 1 });
+        out.events.push({ type: 'queued-sent', ...messageId(q.id), text: q.text, lastSend: out.send.length - 1 });
       } catch (e) {
-        out.events.push({ type: 'send-failed', text: q.text, reason: `encryption failed: ${(e as Error).message}` });
+        out.events.push({ type: 'send-failed', ...messageId(q.id), text: q.text, reason: `encryption failed: ${(e as Error).message}` });
       }
     }
     if (!this.anyAkeRunning()) this.akePendingSince = undefined;
@@ -486,10 +546,11 @@ export class OtrConversation {
     return false;
   }
 
+  /** Fails queued messages whose AKE timed out, and those whose own `waitUntil` is past. */
   expireQueue(out: OtrOutput): void {
-    if (this.queue.length === 0 || this.akeInProgress()) return;
+    if (this.queue.length === 0) return;
     const target = this.current();
     if (target && this.awaitingApproval(target)) return; // the user decides; no timeout
-    this.queue.failAll('the private conversation could not be started in time', out);
+    this.queue.failExpired(this.now(), this.akeInProgress() ? undefined : 'the private conversation could not be started in time', out);
   }
 }
