@@ -236,6 +236,20 @@ describe('HistoryStore', () => {
     assert.deepEqual((await fs.readdir(path.dirname(file))).filter((f) => f.endsWith('.tmp')), []);
   });
 
+  test('persisted() resolves once what was put is on disk, with the coalesced write', async () => {
+    const { file, box } = await setUp();
+    const store = await HistoryStore.open(file, box, { flushDelayMs: 30 });
+    store.put(msg('kept'));
+    const writesBefore = store.writes;
+    const alive = setTimeout(() => undefined, 5_000); // the store's timer does not keep a process alive; the test must
+    await store.persisted();
+    clearTimeout(alive);
+    assert.equal(store.writes, writesBefore + 1, 'one write, the coalesced one');
+    const reread = await HistoryStore.open(file, box);
+    assert.ok(reread.chats()['bob@example.com']?.some((m) => m.body === 'kept'));
+    await store.close();
+  });
+
   test('destroy removes the file', async () => {
     const { file, box } = await setUp();
     const store = await HistoryStore.open(file, box);

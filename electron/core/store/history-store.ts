@@ -24,7 +24,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ChatMessage } from '../../../shared/contract.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 import type { SecretBox } from './secret-box.js';
 
 export interface HistoryStoreOptions {
@@ -71,6 +71,8 @@ export class HistoryStore {
   private writing: Promise<void> = Promise.resolve();
   private writeCount = 0;
   private closed = false;
+  /** Callers of persisted() waiting for the next write. */
+  private persistedWaiters: (() => void)[] = [];
   private readonly maxPerChat: number;
   private readonly flushDelayMs: number;
 
@@ -86,6 +88,8 @@ export class HistoryStore {
   static async open(file: string, secretBox: SecretBox, options: HistoryStoreOptions = {}): Promise<HistoryStore> {
     const store = new HistoryStore(file, secretBox, options);
     await store.load();
+    // What a write interrupted by a crash left beside the file (the file itself is whole: the old or the new one).
+    await removeStaleTemps(file);
     return store;
   }
 
@@ -217,6 +221,16 @@ export class HistoryStore {
     this.changed();
   }
 
+  /**
+   * Resolves once everything put so far is on disk, with the next coalesced write (it forces none); at once
+   * where nothing can be saved. For what may be forgotten elsewhere only once the history has it (the outbox).
+   */
+  persisted(): Promise<void> {
+    if (this.problemText || this.closed || !this.secretBox.status().available) return Promise.resolve();
+    if (!this.dirty) return this.writing.then(() => undefined, () => this.persisted());
+    return new Promise((resolve) => this.persistedWaiters.push(resolve));
+  }
+
   /** Writes pending changes now (one after another; rejects if this write failed). */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
@@ -230,12 +244,14 @@ export class HistoryStore {
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
     this.closed = true;
+    for (const resolve of this.persistedWaiters.splice(0)) resolve();
   }
 
   /** Stops and removes the file (the account was removed). */
   async destroy(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    for (const resolve of this.persistedWaiters.splice(0)) resolve();
     await this.writing.catch(() => undefined);
     if (!this.problemText) await fs.rm(this.file, { force: true });
   }
@@ -266,9 +282,11 @@ export class HistoryStore {
     const status = this.secretBox.status();
     if (!status.available) {
       this.saveErrorText = `Chat history is not saved: ${status.reason ?? 'the secure storage is not available'}`;
+      for (const resolve of this.persistedWaiters.splice(0)) resolve();
       return;
     }
     this.dirty = false;
+    const waiting = this.persistedWaiters.splice(0);
     try {
       const mark = this.archiveMarkValue !== undefined ? { archiveMark: this.archiveMarkValue } : {};
       const unkept = this.unkept.size > 0 ? { unkept: Object.fromEntries([...this.unkept].map(([peer, keys]) => [peer, [...keys]])) } : {};
@@ -277,8 +295,10 @@ export class HistoryStore {
       await writeFileAtomic(this.file, `${JSON.stringify({ version: 1, backend: this.secretBox.backend, data })}\n`, 0o600);
       this.writeCount++;
       this.saveErrorText = undefined;
+      for (const resolve of waiting) resolve();
     } catch (error) {
       this.dirty = true; // the next change or flush tries again with everything
+      this.persistedWaiters.unshift(...waiting);
       this.saveErrorText = `Chat history could not be saved (${(error as Error).message}); Klatsch tries again with the next message.`;
       throw error;
     }
