@@ -4,7 +4,7 @@
 // ends with an error, it never hangs) and the next step starts a new worker.
 
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SmpJob } from './events.js';
@@ -30,11 +30,15 @@ export type SmpWorkerEntry = { file: string } | { tsSource: string };
 
 /**
  * The worker's file: smp-worker.cjs beside the bundle (scripts/build-electron.mjs emits it next to
- * main.cjs and host.mjs), else the TypeScript source run through tsx (development, tests).
+ * main.cjs and host.mjs), else the TypeScript source run through tsx (development, tests). import.meta.url
+ * only where __dirname is missing (ESM: tsx, host.mjs); build-electron.mjs blanks it in the CommonJS main.cjs.
  */
 export function smpWorkerEntry(): SmpWorkerEntry {
   const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
   const bundled = join(here, 'smp-worker.cjs');
+  // In the packaged app it is unpacked beside app.asar (electron-builder.config.ts asarUnpack).
+  const unpacked = bundled.replace(`app.asar${sep}`, `app.asar.unpacked${sep}`);
+  if (unpacked !== bundled && existsSync(unpacked)) return { file: unpacked };
   if (existsSync(bundled)) return { file: bundled };
   return { tsSource: join(here, 'smp-worker.ts') };
 }
