@@ -66,7 +66,7 @@ export interface PrivateChatsDeps {
    * A notice in the chat: `text` in English, `notice` says which, for the UI's own words. `private`: it
    * comes from inside the private conversation (an SMP question, its result): kept like a private message.
    */
-  notice(peer: string, text: string, notice?: { kind: NoticeKind; detail?: string }, options?: { private: true }): void;
+  notice(peer: string, text: string, notice?: { kind: NoticeKind; detail?: string; debug?: string }, options?: { private: true }): void;
   /**
    * Our message `id` changed state. `encrypted` (with 'sent'): whether the engine encrypted it as it
    * left — the record of whether it went out private, whatever the chat was when it was typed.
@@ -134,6 +134,8 @@ interface PeerState {
   newKeys: Map<string, boolean>;
   /** The user wrote to the peer or started a private conversation: the peer's OTR offers are answered even if a stranger. */
   userActed: boolean;
+  /** Resources (full JIDs) whose coming online already got our request for a private conversation, until they go offline. */
+  askedOnline: Set<string>;
   /** Authentication in progress or its last result, for the UI. */
   smp: SmpView | undefined;
   /** The user ended a private conversation here: what they write next goes out as the policy says, without waiting. */
@@ -143,6 +145,8 @@ interface PeerState {
 }
 
 const OTR_PREFIX = '?OTR';
+/** An authentication that broke off, whatever the engine's reason: what the user can do about it. */
+const SMP_ERROR_TEXT = 'The authentication could not be completed. You can start it again.';
 /** PRIVATE_WAIT_MS in hours, for the texts. */
 const PRIVATE_WAIT_HOURS = PRIVATE_WAIT_MS / (60 * 60 * 1000);
 /**
@@ -415,6 +419,7 @@ export class PrivateChats {
     const peer = bareJid(full);
     if (!peer || !this.peers.has(peer)) return Promise.resolve();
     return this.serialize(peer, async (state) => {
+      state.askedOnline.delete(full); // its next coming online is a new one
       if (this.resourceOf(state) !== full || state.conversation.state === 'plaintext') return;
       this.endLocally(peer, state);
       this.deps.notice(peer, `${peer} went offline; the private conversation has ended.`, { kind: 'peer-offline' });
@@ -422,17 +427,25 @@ export class PrivateChats {
   }
 
   /**
-   * A resource of `full`'s contact came online. If our private conversation with that contact
-   * ended without the user ending it (they or we went offline), a new one starts by itself.
+   * A resource of `full`'s contact came online after our private conversation with that contact ended
+   * without the user ending it (they or we went offline). As libotr's opportunistic policy: no request
+   * by itself (a contact without OTR would read it as text; the next message the user writes asks for
+   * privacy, since this chat expects it). A request goes out only when messages wait for a private
+   * conversation (starting one is what the user asked for) or the policy is "always"; once per coming online.
    */
   peerAvailable(full: string): Promise<void> {
     const peer = bareJid(full);
     if (!peer || !this.settled.get(peer)?.expectsPrivacy) return Promise.resolve();
-    // Both sides notice each other at once; only one starts, so that two AKEs do not cross.
-    if (this.deps.account.toLowerCase() > peer) return Promise.resolve();
     return this.serialize(peer, async (state) => {
-      // A presence seen twice (our probe's answer and the contact's own broadcast) must not start a second AKE across the first.
-      if (!state.expectsPrivacy || state.conversation.state === 'encrypted' || state.conversation.akeInProgress() || this.deps.policyFor(peer) === 'never') return;
+      const policy = this.deps.policyFor(peer);
+      if (!state.expectsPrivacy || state.conversation.state === 'encrypted' || state.conversation.akeInProgress() || policy === 'never') return;
+      const waiting = state.held.length > 0;
+      if (!waiting && policy !== 'always') return;
+      // Both sides notice each other at once; with nothing waiting here only one starts, so that two AKEs do not cross.
+      if (!waiting && this.deps.account.toLowerCase() > peer) return;
+      // A presence seen twice (our probe's answer and the contact's own broadcast, a status change) asks once.
+      if (state.askedOnline.has(full)) return;
+      state.askedOnline.add(full);
       await this.deliver(peer, state, state.conversation.startPrivate(), undefined);
     });
   }
@@ -482,6 +495,7 @@ export class PrivateChats {
     const ended = [...this.peers.keys()].map((peer) =>
       this.serialize(peer, async (state) => {
         const conversation = state.conversation;
+        state.askedOnline.clear(); // the next stream sees every presence anew
         const wasPrivate = conversation.state === 'encrypted';
         if (conversation.state !== 'plaintext' || conversation.queuedCount > 0 || conversation.akeInProgress()) this.endLocally(peer, state);
         if (wasPrivate) this.deps.notice(peer, 'You went offline; the private conversation has ended.', { kind: 'own-offline' });
@@ -639,6 +653,7 @@ export class PrivateChats {
           expectsPrivacy: initial.expectsPrivacy ?? false,
           newKeys: new Map(),
           userActed: false,
+          askedOnline: new Set(),
           smp: undefined,
           endedByUser: false,
           smpRequest: undefined,
@@ -807,8 +822,9 @@ export class PrivateChats {
           this.deps.privacyChanged(peer);
           break;
         case 'smp-error':
-          state.smp = { phase: 'error', message: event.message };
-          this.deps.notice(peer, `The authentication did not work: ${event.message}.`, { kind: 'smp-error', detail: event.message }, { private: true });
+          // The engine's words ("unexpected SMP message 2") are for a bug report, not for the user.
+          state.smp = { phase: 'error' };
+          this.deps.notice(peer, SMP_ERROR_TEXT, { kind: 'smp-error', debug: event.message }, { private: true });
           this.deps.privacyChanged(peer);
           break;
         case 'finished':
@@ -832,7 +848,12 @@ export class PrivateChats {
           this.deps.notice(peer, `A private message from ${peer} could not be read.`, { kind: 'unreadable' });
           break;
         case 'remote-error':
-          this.deps.notice(peer, `${peer}'s app reported a problem with the private conversation: ${event.message}`, { kind: 'peer-error', detail: event.message });
+          // The peer app's text is its own (protocol terms, any language): kept for a bug report only.
+          this.deps.notice(
+            peer,
+            `${peer}'s app reported a problem with the private conversation. If it happens again, end the private conversation and start a new one.`,
+            { kind: 'peer-error', debug: event.message },
+          );
           break;
         case 'version-refused':
           this.deps.notice(
@@ -866,8 +887,8 @@ export class PrivateChats {
       success
         ? weVerifiedThem
           ? `Authentication succeeded: ${peer} is verified.`
-          : `Authentication succeeded: ${peer} has verified you. You have not verified ${peer} yet; ask a question back to do so.`
-        : `Authentication failed: the answers did not match. ${peer} is not verified.`,
+          : `Authentication succeeded: ${peer} has verified you.`
+        : 'Authentication failed: the answers did not match.',
       { kind: success ? (weVerifiedThem ? 'smp-verified' : 'smp-verified-by-them') : 'smp-failed' },
       { private: true },
     );

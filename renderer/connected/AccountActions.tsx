@@ -4,7 +4,7 @@ import { PolicySummary } from '../components/PolicySummary';
 import { errorText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
-/** Switch account, add one, disconnect or remove the current one. */
+/** Switch account, disconnect or remove the current one (adding one: `AddAccountButton`). */
 export function AccountActions({ account }: { account: AccountView }) {
   const id = useId();
   const texts = useTexts();
@@ -41,20 +41,11 @@ export function AccountActions({ account }: { account: AccountView }) {
         </div>
       )}
       <div className="button-row start">
-        <button
-          type="button"
-          className="button small"
-          data-testid="add-account"
-          disabled={addLocked}
-          title={addLocked ? t.addLocked(policy?.reason ?? '') : undefined}
-          onClick={() => actions.setAddingAccount(true)}
-        >
-          {t.add}
-        </button>
         {connected && (
           <button
             type="button"
             className="button small"
+            data-closes-menu
             onClick={async () => {
               const r = await actions.disconnectAccount(account.id);
               setError(r.ok ? null : errorText(texts, r.error));

@@ -160,10 +160,19 @@ export const en = {
     statusPlaceholder: 'Set a status message',
   },
 
+  conversations: {
+    heading: 'Chats',
+    none: 'No chats yet: choose a contact below to start one.',
+    /** A private (OTR) message's text is never shown in the list, as in a desktop notification. */
+    privateMessage: 'Private message',
+    you: 'You',
+    noMessages: 'No messages yet',
+    unread: (count: number) => `${count} unread`,
+    room: 'Group chat',
+  },
+
   account: {
     account: 'Account',
-    add: 'Add account',
-    addLocked: (reason: string) => `Adding accounts is locked. ${reason}`,
     disconnect: 'Disconnect',
     reallyRemove: (jid: string) => `Really remove ${jid}?`,
     keep: 'Keep',
@@ -363,22 +372,28 @@ export const en = {
     verifiedYou: (name: string) => `${name} has verified you`,
     verifiedYouExplain: (name: string) =>
       `Your answer was right, so ${name} knows this conversation is with you. You have not verified ${name} yet: ask a question back that only ${name} can answer.`,
+    verifiedYouAlreadyExplain: (name: string) => `Your answer was right, so ${name} knows this conversation is with you. You had already verified ${name}.`,
     askBack: 'Ask a question back',
     failed: 'Authentication failed',
-    theyFailed: (name: string) => `The answer did not match yours. ${name} is not verified. It may be a typo — or someone else.`,
-    weFailed: (name: string) => `Your answer did not match. ${name} could not verify you.`,
+    theyFailed: (name: string) => `The answer did not match yours. ${name} is not verified. It may be a typo (capital letters count) — or someone else.`,
+    theyFailedStillVerified: 'The answer did not match yours. It may be a typo (capital letters count) — or someone else.',
+    weFailed: (name: string) => `Your answer did not match (capital letters count). ${name} could not verify you; ${name} may ask you again.`,
+    tryAgain: 'Try again',
     cancelledByPeer: (name: string) => `${name} cancelled the authentication.`,
     replacedByPeer: (name: string) =>
       `${name} sent a new authentication request before you answered the first one, so both were cancelled and your answer was not sent. If ${name} asks again, you will be asked again.`,
     cancelled: 'The authentication was cancelled.',
-    error: (message: string) => `The authentication did not work: ${message}.`,
+    error: 'The authentication could not be completed. You can start it again; if it keeps failing, end the private conversation and start a new one.',
+    capitalsCount: 'Capital letters count: type it exactly as agreed.',
     // The dialog.
     dialogTitle: (name: string) => `Authenticate ${name}`,
     dialogIntro: (name: string) =>
       `Make sure the private conversation is really with ${name}, and not with someone in between. Use something only the two of you know.`,
     how: 'How to authenticate',
     methods: { question: 'Question and answer', secret: 'Shared secret', fingerprint: 'Compare fingerprints' },
-    startPrivateFirst: 'Start a private conversation first: authentication runs inside it.',
+    notPrivateExplain: (name: string) =>
+      `Authentication runs inside a private conversation, and you have none with ${name} now. Start one first; then authenticate ${name}.`,
+    startPrivate: 'Start private conversation',
     questionHint: (name: string) =>
       `${name} sees your question and types the answer. If it matches yours, you know it is them. They learn nothing about you: to be verified by them too, let them ask you a question.`,
     question: 'Question',
@@ -491,15 +506,16 @@ export const en = {
     'smp-cancelled': () => 'The authentication was cancelled.',
     'smp-replaced': (name: string) =>
       `${name} sent a new authentication request before you answered the first one; both were cancelled. If ${name} asks again, you will be asked again.`,
-    'smp-error': (_name: string, problem: string) => `The authentication did not work: ${problem}.`,
+    'smp-error': () => 'The authentication could not be completed. You can start it again.',
     'smp-verified': (name: string) => `Authentication succeeded: ${name} is verified.`,
     'smp-verified-by-them': (name: string) =>
-      `Authentication succeeded: ${name} has verified you. You have not verified ${name} yet; ask a question back to do so.`,
-    'smp-failed': (name: string) => `Authentication failed: the answers did not match. ${name} is not verified.`,
+      `Authentication succeeded: ${name} has verified you.`,
+    'smp-failed': () => 'Authentication failed: the answers did not match.',
     'trust-not-saved': () => 'The result could not be saved: the OTR store cannot be written.',
     'ended-by-peer': (name: string) => `${name} ended the private conversation. End it too, or start a new one; nothing is sent until then.`,
     unreadable: (name: string) => `A private message from ${name} could not be read.`,
-    'peer-error': (name: string, problem: string) => `${name}’s app reported a problem with the private conversation: ${problem}`,
+    'peer-error': (name: string) =>
+      `${name}’s app reported a problem with the private conversation. If it happens again, end the private conversation and start a new one.`,
     'not-encrypted': () => 'The message above was not encrypted.',
     'other-device-private': (name: string) =>
       `A private conversation with ${name} took place on another of your devices; its messages can be read only there.`,
@@ -509,6 +525,7 @@ export const en = {
     'verified-by-fingerprint': (name: string, fingerprint: string) => `You verified ${name}’s key ${fingerprint} by comparing fingerprints.`,
     'unverified-by-fingerprint': (name: string, fingerprint: string) => `You marked ${name}’s key ${fingerprint} as not verified.`,
     'key-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s verified key ${fingerprint}; it is not verified any more.`,
+    'private-not-kept': (_name: string, count: string) => (count === '1' ? '1 private message not kept' : `${count} private messages not kept`),
     'v2-refused': (name: string) =>
       `${name}'s app offered a private conversation only in the old OTR version 2, which your settings refuse. The conversation stays unencrypted.`,
   },
@@ -558,6 +575,9 @@ export const en = {
     close: 'Close',
     searching: 'Searching…',
     noResults: (query: string) => `No message contains “${query}”.`,
+    unkeptHere: (n: number) =>
+      n === 1 ? '1 private message in this chat was not kept and cannot be searched.' : `${n} private messages in this chat were not kept and cannot be searched.`,
+    unkeptElsewhere: (n: number) => (n === 1 ? '1 private message was not kept and cannot be searched.' : `${n} private messages were not kept and cannot be searched.`),
     more: (shown: number) => `Showing the newest ${shown} messages found. Add a word to narrow the search.`,
     count: (n: number) => (n === 1 ? '1 message' : `${n} messages`),
     you: 'You',
@@ -621,6 +641,7 @@ export const en = {
     none: 'No group chats yet.',
     notEncrypted: 'Group chats are not end-to-end encrypted: the server and every occupant can read them.',
     refusedByPolicy: 'Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be.',
+    members: (count: number) => `Members (${count})`,
     occupantsHeading: (count: number) => `In the room (${count})`,
     moreOccupants: (count: number) => `and ${count} more`,
     you: '(you)',
@@ -647,6 +668,18 @@ export const en = {
     browseNone: 'Your server lists no public rooms.',
     browseHeading: 'Public rooms',
     pickRoom: (room: string) => `Use ${room}`,
+    invitationsHeading: 'Invitations',
+    invitedBy: (from: string, room: string) => `${from} invites you to the group chat ${room}`,
+    strangerInvitation: 'Not one of your contacts. Check the address before you join.',
+    acceptInvitation: 'Join',
+    declineInvitation: 'Decline',
+    invite: 'Invite…',
+    inviteTitle: (room: string) => `Invite a contact to ${room}`,
+    inviteContact: 'Contact',
+    inviteReason: 'Message',
+    sendInvitation: 'Send invitation',
+    invitationSent: (contact: string) => `Invitation sent to ${contact}.`,
+    noContactsToInvite: 'Add contacts first; then you can invite them.',
   },
   archive: {
     loadOlder: 'Load older messages',
