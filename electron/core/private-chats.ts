@@ -19,6 +19,8 @@ import type { DsaPrivateKey } from './otr/dsa.js';
 import type { RandomSource } from './otr/random.js';
 import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from './otr/session.js';
 import { classifyMessage } from './otr/encoding.js';
+import { mergeOutput } from './otr/events.js';
+import { SmpWorker, type SmpCompute } from './otr/smp-worker-client.js';
 import type { NoticeKind, Privacy, SmpView } from '../../shared/contract.js';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
 
@@ -96,6 +98,8 @@ export interface PrivateChatsDeps {
   now: () => number;
   /** XMPP servers limit stanza sizes; longer OTR messages are fragmented below this. */
   maxFragmentSize?: number;
+  /** Where the SMP math runs: default one worker thread shared by all accounts, never the main thread. */
+  smpCompute?: SmpCompute;
   /**
    * Whether `peer` is in the roster; others' conversations are bounded in number (MAX_STRANGER_PEERS),
    * and their OTR offers get no answer until the user writes to them or starts a private conversation
@@ -153,6 +157,9 @@ export const MAX_STRANGER_PEERS = 64;
 /** A user action that needs a private conversation (or a request) there is not. */
 const notPrivate = (message: string) => Object.assign(new Error(message), { code: 'not-private' as const });
 const normalize = (fp: string) => fp.replace(/\s+/g, '').toLowerCase();
+
+/** The SMP worker thread of this process, started at the first SMP step. */
+let sharedSmpWorker: SmpWorker | undefined;
 
 export class PrivateChats {
   /** In the order of last use (the least recently used first). */
@@ -234,7 +241,7 @@ export class PrivateChats {
     return this.serialize(peer, async (state) => {
       if (body.includes(OTR_PREFIX) && from !== peer) state.resource = from;
       if (classifyMessage(body).kind !== 'plaintext') this.deps.speaksOtr?.(peer);
-      const out = state.conversation.receive(body);
+      const out = await this.computeSmp(state, state.conversation.receive(body));
       const instance = state.conversation.lastSenderInstance;
       if (instance !== undefined && from !== peer) {
         state.resources.set(instance, from);
@@ -255,7 +262,7 @@ export class PrivateChats {
   startSmp(peer: string, secret: string, question: string | undefined): Promise<void> {
     return this.serialize(peer, async (state) => {
       if (state.conversation.state !== 'encrypted') throw notPrivate('Authenticating needs a private conversation: start one first.');
-      const out = state.conversation.startSmp(secret, question);
+      const out = await this.computeSmp(state, state.conversation.startSmp(secret, question));
       if (out.events.some((e) => e.type === 'smp-progress')) {
         state.smp = { phase: 'running', weStarted: true, step: 1, ...(question !== undefined ? { question } : {}) };
       }
@@ -273,7 +280,7 @@ export class PrivateChats {
       if (asked.id !== requestId || request?.id !== requestId) {
         throw notPrivate('The authentication request changed before you answered; nothing was sent. Read the new request, then answer it.');
       }
-      const out = state.conversation.respondSmp(secret, undefined, request.engineRequest);
+      const out = await this.computeSmp(state, state.conversation.respondSmp(secret, undefined, request.engineRequest));
       if (out.events.some((e) => e.type === 'smp-progress')) {
         state.smp = { phase: 'running', weStarted: false, step: 2, ...(asked?.question !== undefined ? { question: asked.question } : {}) };
       }
@@ -636,6 +643,7 @@ export class PrivateChats {
             ...(this.deps.maxFragmentSize ? { maxFragmentSize: this.deps.maxFragmentSize } : {}),
             random: this.deps.random,
             now: this.deps.now,
+            smpDeferred: true,
             keyNeedsApproval: (fp) => this.deps.newKey?.(peer, fp).needsApproval ?? false,
             answersPeer: () => made.userActed || (this.deps.isContact?.(peer) ?? true),
           }),
@@ -660,6 +668,34 @@ export class PrivateChats {
   }
 
   /** Sends what the engine produced and turns its events into notices and states. Returns false if sending failed. */
+  /**
+   * Computes the SMP steps the engine handed out (smp-compute) on the worker thread and folds what the
+   * engine then does into `out`. Runs inside the peer's chain, so nothing else reaches the conversation
+   * meanwhile; a failed step ends that SMP with an error (and an abort to the peer), never a hang.
+   */
+  private async computeSmp(state: PeerState, out: OtrOutput): Promise<OtrOutput> {
+    for (;;) {
+      const jobs = out.events.flatMap((e) => (e.type === 'smp-compute' ? [e.job] : []));
+      if (jobs.length === 0) return out;
+      out.events = out.events.filter((e) => e.type !== 'smp-compute');
+      for (const job of jobs) {
+        let more: OtrOutput;
+        try {
+          more = state.conversation.smpComputed(job.id, await this.smpCompute().compute(job));
+        } catch (e) {
+          more = state.conversation.smpComputeFailed(job.id, (e as Error).message);
+        }
+        mergeOutput(out, more);
+      }
+    }
+  }
+
+  private smpCompute(): SmpCompute {
+    if (this.deps.smpCompute) return this.deps.smpCompute;
+    sharedSmpWorker ??= new SmpWorker();
+    return sharedSmpWorker;
+  }
+
   private async deliver(
     peer: string,
     state: PeerState,
