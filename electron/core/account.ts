@@ -130,13 +130,14 @@ export class Account {
         // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
         const receipt = id !== undefined;
         const stanzaId = id ?? randomUUID();
-        if (kind === 'otr') return session.send(receipt ? withOriginId(otrMessage(to, stanzaId, body, receipt), stanzaId) : otrMessage(to, stanzaId, body, receipt));
+        // Only what the outbox waits for asks the server for an acknowledgement; OTR's own messages need none.
+        if (kind === 'otr') return session.send(receipt ? withOriginId(otrMessage(to, stanzaId, body, receipt), stanzaId) : otrMessage(to, stanzaId, body, receipt), { confirm: receipt });
         const message = chatMessage(to, stanzaId, body, receipt);
         if (receipt) withOriginId(message, stanzaId);
         // What the user wrote ends their typing; in plaintext it says so (XEP-0085 §5.1), never while private.
         const peer = bareJid(to);
         if (receipt && peer && this.chatStates.messageSent(peer)) withChatState(message, 'active');
-        await session.send(message);
+        await session.send(message, { confirm: receipt });
       },
       show: (peer, m) => this.showIncoming(peer, m),
       notice: (peer, text, notice) =>
@@ -163,7 +164,7 @@ export class Account {
     this.chatStates = new OutgoingChatStates({
       allowed: (peer) => this.chatStatesAllowed(peer),
       send: async (peer, state) => {
-        await this.connection.activeSession?.send(chatStateMessage(peer, randomUUID(), state));
+        await this.connection.activeSession?.send(chatStateMessage(peer, randomUUID(), state), { confirm: false });
       },
     });
     this.rooms = new Rooms(stored.rooms ?? [], {
@@ -638,7 +639,7 @@ export class Account {
     const to = this.receiptsOwed.get(key);
     if (to === undefined) return;
     this.receiptsOwed.delete(key);
-    this.connection.activeSession?.send(receiptMessage(to, id, randomUUID())).catch(() => undefined);
+    this.connection.activeSession?.send(receiptMessage(to, id, randomUUID()), { confirm: false }).catch(() => undefined);
   }
 
   /** The peer's app confirmed one of our messages (only the peer can confirm messages to it). */

@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import { EventEmitter } from 'node:events';
 import ConnectionTCP from '@xmpp/connection-tcp';
 import { capturePeerCertificate, explainCertificateFailure, tlsOptions, type TrustMode } from './tls-policy.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 export interface SocketParameters {
   host: string;
@@ -17,10 +18,16 @@ export interface SocketParameters {
   lookup?: net.LookupFunction;
 }
 
-/** A TLS socket with the interface xmpp.js expects of `entity.socket`. */
+/**
+ * A TLS socket with the interface xmpp.js expects of `entity.socket`. Chat is small writes that
+ * each wait for an answer: the socket sends at once (TCP_NODELAY), and the writes of one
+ * event-loop turn go out together (write-coalescer.ts says why both).
+ */
 export class SecureSocket extends EventEmitter {
   readonly secure = true;
   private socket: tls.TLSSocket | null = null;
+  /** Writes of this turn, written together; `beforeFlush` adds the last element of a batch. */
+  readonly writes = new WriteCoalescer(() => this.socket);
 
   constructor(
     private readonly domain: string,
@@ -36,11 +43,14 @@ export class SecureSocket extends EventEmitter {
 
   /** STARTTLS: upgrade the plain socket the stream started on. */
   upgrade(plain: net.Socket): void {
+    plain.setNoDelay(true);
     this.attach(tls.connect({ ...tlsOptions(this.domain, this.trust), socket: plain }));
   }
 
   private attach(socket: tls.TLSSocket): void {
     this.socket = socket;
+    // Without it, a small write waits up to the peer's delayed ACK (~40 ms) behind the one before.
+    socket.setNoDelay(true);
     const presented = capturePeerCertificate(socket);
     socket.on('secureConnect', () => this.emit('connect'));
     socket.on('data', (data: Buffer) => this.emit('data', data));
@@ -54,10 +64,12 @@ export class SecureSocket extends EventEmitter {
   }
 
   end(): void {
+    this.writes.flush(); // the closing </stream:stream> is written in the same turn
     this.socket?.end();
   }
 
   destroy(): void {
+    this.writes.discard(new Error('socket is closed'));
     this.socket?.destroy();
   }
 
@@ -66,13 +78,19 @@ export class SecureSocket extends EventEmitter {
       callback?.(new Error('socket is closed'));
       return;
     }
-    this.socket.write(data, callback);
+    this.writes.write(data, callback);
   }
 }
 
 /** A plain TCP socket: only ever used to open a stream that must upgrade with STARTTLS. */
 export class PlainSocket extends net.Socket {
   readonly secure = false;
+
+  constructor(options?: net.SocketConstructorOpts) {
+    super(options);
+    // Applied once connected; the TLS socket on top of it keeps it (see SecureSocket).
+    this.setNoDelay(true);
+  }
 }
 
 /**

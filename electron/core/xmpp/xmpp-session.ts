@@ -16,7 +16,7 @@ import iqCalleeFactory, { type IqCallee } from '@xmpp/iq/callee.js';
 import resourceBinding from '@xmpp/resource-binding';
 import { requireTls } from './require-tls.js';
 import { saslLogin, type Mechanism } from './sasl-login.js';
-import { transportsFor } from './secure-transport.js';
+import { SecureSocket, transportsFor } from './secure-transport.js';
 import type { TrustMode } from './tls-policy.js';
 import type { Endpoint } from './resolve-endpoints.js';
 import { classifyError, type ClassifiedError } from './errors.js';
@@ -61,6 +61,7 @@ export class XmppSession extends EventEmitter {
   /** This stream is the previous one resumed (XEP-0198): presence, roster and server-side state carried over. */
   resumed = false;
   private ackRequestQueued = false;
+  private answerQueued = false;
   /** Without stream management: messages sent since the last ping went out, waiting for its answer. */
   private unconfirmed: Element[] = [];
   private closedByUs = false;
@@ -179,10 +180,16 @@ export class XmppSession extends EventEmitter {
     }
   }
 
-  send(stanza: Element): Promise<void> {
+  /**
+   * Puts a stanza on the stream. `confirm` (default: every message) asks the server to acknowledge it
+   * (`<r/>`, or a ping without stream management) and reports it through `acked`; a stanza nobody
+   * waits for (a receipt, a chat state, OTR's own protocol messages) leaves it out, so that it adds
+   * no round trip. Its acknowledgement still comes with the next one (XEP-0198 counts every stanza).
+   */
+  send(stanza: Element, options: { confirm?: boolean } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new Error('not connected'));
     const sent = this.entity.send(stanza);
-    if (stanza.name === 'message') this.confirmSoon(stanza);
+    if (options.confirm ?? stanza.name === 'message') this.confirmSoon(stanza);
     return sent;
   }
 
@@ -194,7 +201,8 @@ export class XmppSession extends EventEmitter {
     }
     if (this.ackRequestQueued) return;
     this.ackRequestQueued = true;
-    setImmediate(() => {
+    // Last in the write that carries the burst: one segment, and the server answers at once.
+    lastInBatch(this.entity, () => {
       this.ackRequestQueued = false;
       if (this.closed) return;
       if (this.sm) {
@@ -219,7 +227,13 @@ export class XmppSession extends EventEmitter {
     const sm = this.sm;
     if (!sm || element.getNS() !== NS_SM) return;
     if (element.name === 'r') {
-      this.entity.send(sm.answer()).catch(() => undefined);
+      if (this.answerQueued) return;
+      this.answerQueued = true;
+      // With what we write in answer to the same data (a receipt): one write, and h counts it all.
+      lastInBatch(this.entity, () => {
+        this.answerQueued = false;
+        if (!this.closed) this.entity.send(sm.answer()).catch(() => undefined);
+      });
     } else if (element.name === 'a') {
       try {
         sm.onAck(element);
@@ -360,6 +374,13 @@ function smAnswer(entity: Client, request: Element, names: string[], take: (answ
     entity.on('nonza', listener);
     entity.send(request).catch((error: unknown) => done(error));
   });
+}
+
+/** Runs `last` as the socket's coalesced write of this turn goes out (write-coalescer.ts); on any other socket, after this turn. */
+function lastInBatch(entity: Client, last: () => void): void {
+  const socket = entity.socket as unknown;
+  if (socket instanceof SecureSocket) socket.writes.beforeFlush(last);
+  else setImmediate(last);
 }
 
 function hardClose(entity: Client): void {
