@@ -27,6 +27,7 @@
  * --json: one JSON object on stdout (progress on stderr). Exit code 0 whether targets pass or not.
  */
 import { performance } from 'node:perf_hooks';
+
 import type { AccountView, ChatMessage, EventName, EventOf } from '../shared/contract.js';
 import { startProsody } from '../tests/fixtures/prosody.js';
 import { startEjabberd } from '../tests/fixtures/ejabberd.js';
@@ -179,7 +180,7 @@ async function rawFloor(server: BenchServer, messages: number, warmup: number): 
         });
       });
       const t0 = performance.now();
-      from.send(`<message to='${esc(to.jid.split('/')[0]!)}' type='chat' id='raw${seq}'><body>${esc(marker)}</body></message>`);
+      from.send(`<message to='${esc(to.jid)}' type='chat' id='raw${seq}'><body>${esc(marker)}</body></message>`);
       return (await arrived) - t0;
     };
     return await measure(messages, warmup, one, 'raw');
@@ -228,8 +229,11 @@ async function coreModes(server: BenchServer, messages: number, warmup: number):
         });
       });
       const t0 = performance.now();
+      (globalThis as any).__probe?.push(`${t0.toFixed(2)} T0 ${body}`);
       await from.core.call('sendMessage', { accountId: from.account.id, to: peerOf(from), body });
+      (globalThis as any).__probe?.push(`${performance.now().toFixed(2)} CALLED`);
       const { at, message } = await arrived;
+      (globalThis as any).__probe?.push(`${at.toFixed(2)} ARR`);
       if ((message.encrypted ?? false) !== encrypted) throw new Error(`message ${body} arrived ${encrypted ? 'in plaintext' : 'encrypted'}`);
       return at - t0;
     };
