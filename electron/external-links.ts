@@ -3,6 +3,8 @@
  * here whatever the renderer claims, and opened only after the user said yes
  * to the exact address shown. `xmpp:` links are handled inside Klatsch.
  */
+import { mailtoSubjectAndBodyOnly } from '../shared/mailto.js';
+
 const ALLOWED = new Set(['https:', 'mailto:', 'xmpp:']);
 
 /** A re-parsed URL safe to hand to the system, or undefined. */
@@ -18,6 +20,8 @@ export function safeExternalUrl(raw: unknown): URL | undefined {
   if (url.protocol === 'https:' && (url.username !== '' || url.password !== '' || url.hostname === '')) return undefined;
   // Control characters or spaces could make the shown address differ from the opened one.
   if ([...url.href].some((c) => c.charCodeAt(0) <= 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f))) return undefined;
+  // Recipients, subject and body only: no hidden cc/bcc, no attach=/etc/passwd.
+  if (url.protocol === 'mailto:') return new URL(mailtoSubjectAndBodyOnly(url.href));
   return url;
 }
 

@@ -7,6 +7,8 @@
  * Pure and DOM-free: unit-tested in Node.
  */
 
+import { mailtoSubjectAndBodyOnly } from '../shared/mailto';
+
 export type TextSegment = { kind: 'text'; text: string } | { kind: 'link'; text: string };
 
 /** Longer than any real link; longer ones stay text (main refuses them too). */
@@ -110,7 +112,9 @@ export function describeLink(raw: string): LinkInfo {
     const scheme = protocol === 'mailto:' ? 'mailto' : 'xmpp';
     const address = decodeSafely(url.pathname);
     const domain = address.split('@').pop() ?? '';
-    return { href: url.href, scheme, international: /[^\x20-\x7e]/.test(domain) };
+    // A mail link is shown as main will open it: without cc, bcc, attach or other headers.
+    const href = scheme === 'mailto' ? mailtoSubjectAndBodyOnly(url.href) : url.href;
+    return { href, scheme, international: /[^\x20-\x7e]/.test(domain) };
   }
   if (protocol !== 'https:' && protocol !== 'http:') return { href: url.href, scheme: 'other', international: false, problem: 'unsupported' };
   const scheme = protocol === 'https:' ? 'https' : 'http';

@@ -73,6 +73,10 @@ export const ErrorCode = z.enum([
   'forbidden-by-policy',
   /** The XMPP server refused a request (a roster change, …); the message says what it answered. */
   'server-error',
+  /** Data arrived on the connection before it was encrypted: someone on the network may be tampering with it. */
+  'connection-tampered',
+  /** The server broke the stream's rules (a stanza before sign-in, one too large): Klatsch ended the connection. */
+  'protocol-violation',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
@@ -222,6 +226,11 @@ export const NOTICE_KINDS = [
   'not-encrypted',
   'other-device-private',
   'archive-private',
+  'own-offline',
+  'key-accepted',
+  'verified-by-fingerprint',
+  'unverified-by-fingerprint',
+  'key-forgotten',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 /**

@@ -17,7 +17,7 @@ import { ClassifiedError } from './xmpp/errors.js';
 import { normalizeFingerprint } from './xmpp/tls-policy.js';
 import { OtrTrust } from './otr-trust.js';
 import { KeyConflictError } from './otr-store/libotr-folder.js';
-import { OtrStoreError, normalizeFingerprint as normalizeOtrFingerprint } from './otr-store/otr-store.js';
+import { OtrStoreError, humanFingerprint, normalizeFingerprint as normalizeOtrFingerprint } from './otr-store/otr-store.js';
 import type { OtrIdentitySource } from './private-chats.js';
 import { PolicyGate, PolicyRefusal } from './policy/policy-gate.js';
 import { accountPolicyHooks } from './policy/account-policy.js';
@@ -357,14 +357,17 @@ export class KlatschCore {
     setTrust: async ({ accountId, peer, fingerprint, verified }) => {
       const account = this.account(accountId);
       const fp = this.fingerprintArg(fingerprint);
-      await this.trustChange(() => this.otr.setTrust(account.settings.jid, peer.toLowerCase(), fp, verified));
+      const changed = await this.trustChange(() => this.otr.setTrust(account.settings.jid, peer.toLowerCase(), fp, verified));
+      // The chat says so: its log never contradicts the header.
+      if (changed) await account.privateChats.trustChangedByUser(peer.toLowerCase(), humanFingerprint(fp), verified ? 'verified' : 'unverified');
       return {};
     },
 
     forgetFingerprint: async ({ accountId, peer, fingerprint }) => {
       const account = this.account(accountId);
       const fp = this.fingerprintArg(fingerprint);
-      await this.trustChange(() => this.otr.forget(account.settings.jid, peer.toLowerCase(), fp));
+      const wasVerified = await this.trustChange(() => this.otr.forget(account.settings.jid, peer.toLowerCase(), fp));
+      if (wasVerified) await account.privateChats.trustChangedByUser(peer.toLowerCase(), humanFingerprint(fp), 'forgotten');
       return {};
     },
 
@@ -739,9 +742,9 @@ export class KlatschCore {
   }
 
   /** Store failures (a damaged, read-only store) reach the user as such. */
-  private async trustChange(change: () => Promise<void>): Promise<void> {
+  private async trustChange<T>(change: () => Promise<T>): Promise<T> {
     try {
-      await change();
+      return await change();
     } catch (error) {
       throw new UserError('storage', (error as Error).message);
     }

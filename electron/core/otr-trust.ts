@@ -106,18 +106,26 @@ export class OtrTrust {
     this.events.trustChanged(account);
   }
 
-  /** The user compared fingerprints (or takes that back). A key verified by SMP stays so when marked verified again. */
-  async setTrust(account: string, peer: string, fingerprint: string, verified: boolean): Promise<void> {
+  /**
+   * The user compared fingerprints (or takes that back). A key verified by SMP stays so when marked verified again.
+   * Whether the key's verification changed (so the chat can say so once, not on every repeat).
+   */
+  async setTrust(account: string, peer: string, fingerprint: string, verified: boolean): Promise<boolean> {
     const store = await this.ready;
     const now = store.trust(account, peer, fingerprint);
     const next: TrustLevel = verified ? (now === 'unverified' ? 'verified-manual' : now) : 'unverified';
     if (next !== now) await store.setTrust(account, peer, fingerprint, next);
     this.events.trustChanged(account);
+    return next !== now;
   }
 
-  async forget(account: string, peer: string, fingerprint: string): Promise<void> {
-    await (await this.ready).forget(account, peer, fingerprint);
+  /** Whether the forgotten key was verified (then the chat says it is not any more). */
+  async forget(account: string, peer: string, fingerprint: string): Promise<boolean> {
+    const store = await this.ready;
+    const wasVerified = store.trust(account, peer, fingerprint) !== 'unverified';
+    await store.forget(account, peer, fingerprint);
     this.events.trustChanged(account);
+    return wasVerified;
   }
 
   /** Imports a libotr client's folder for `accounts` (bare JIDs); what was imported, display form. */

@@ -222,15 +222,39 @@ export class PrivateChats {
   }
 
   /**
-   * The user accepts the contact's new key `fingerprint` ("XXXXXXXX …"), the one they were shown:
-   * what waited goes out. False (nothing approved) if that is not the key waiting now.
+   * The user accepts the contact's new key `fingerprint` ("XXXXXXXX …"), the one they were shown, unverified:
+   * what waited goes out, and the chat says so. False (nothing approved) if that is not the key waiting now.
    */
   acceptKey(peer: string, fingerprint: string): Promise<boolean> {
+    return this.approveKey(peer, fingerprint, 'by-user');
+  }
+
+  /**
+   * The user verified or unverified `peer`'s key `fingerprint` ("XXXXXXXX …") by comparing fingerprints, or
+   * forgot a verified one: the chat says so, so that its log never contradicts the header. A key that waited
+   * for acceptance and is verified now needs no acceptance any more (as after an SMP proof).
+   */
+  async trustChangedByUser(peer: string, fingerprint: string, change: 'verified' | 'unverified' | 'forgotten'): Promise<void> {
+    const said = {
+      verified: { text: `You verified ${peer}'s key ${fingerprint} by comparing fingerprints.`, kind: 'verified-by-fingerprint' },
+      unverified: { text: `You marked ${peer}'s key ${fingerprint} as not verified.`, kind: 'unverified-by-fingerprint' },
+      forgotten: { text: `You forgot ${peer}'s verified key ${fingerprint}; it is not verified any more.`, kind: 'key-forgotten' },
+    } as const;
+    this.deps.notice(peer, said[change].text, { kind: said[change].kind, detail: fingerprint });
+    if (change === 'verified') await this.approveKey(peer, fingerprint, 'by-proof');
+    this.deps.privacyChanged(peer);
+  }
+
+  /** The new key `fingerprint` waits no more: what waited goes out. Only the user's acceptance is a notice (a proof has its own). */
+  private approveKey(peer: string, fingerprint: string, how: 'by-user' | 'by-proof'): Promise<boolean> {
     if (!this.peers.has(peer)) return Promise.resolve(false);
     return this.serialize(peer, async (state) => {
       const accepted = state.conversation.keyAwaitingApproval;
       if (!accepted || normalize(accepted) !== normalize(fingerprint)) return false;
       state.newKeys.delete(accepted);
+      if (how === 'by-user') {
+        this.deps.notice(peer, `You accepted ${peer}'s new key ${accepted} without verifying it.`, { kind: 'key-accepted', detail: accepted });
+      }
       // What waited goes out now; its queued-sent events mark each message sent.
       await this.deliver(peer, state, state.conversation.approveKey(accepted), undefined);
       await this.deps.sawFingerprint?.(peer, accepted)?.catch?.(() => undefined);
@@ -355,11 +379,16 @@ export class PrivateChats {
     );
   }
 
-  /** Our own connection ended: every private conversation is over. */
+  /**
+   * Our own connection ended: every private conversation is over. The chat says that it was our
+   * connection, not the contact, that went away (their presence is unknown now, not offline).
+   */
   disconnected(): Promise<void> {
     const ended = [...this.peers.keys()].map((peer) =>
       this.serialize(peer, async (state) => {
+        const wasPrivate = state.conversation.state === 'encrypted';
         if (state.conversation.state !== 'plaintext') this.endLocally(peer, state);
+        if (wasPrivate) this.deps.notice(peer, 'You went offline; the private conversation has ended.', { kind: 'own-offline' });
       }).catch(() => undefined),
     );
     return Promise.all(ended).then(() => undefined);
@@ -483,6 +512,8 @@ export class PrivateChats {
       if (event.type !== 'key-approval-needed') continue;
       const { changedFromVerified } = this.deps.newKey?.(peer, event.fingerprint) ?? { changedFromVerified: false };
       state.newKeys.set(event.fingerprint, changedFromVerified || (state.newKeys.get(event.fingerprint) ?? false));
+      // A finished authentication was about the old key: its "verified" must not stay beside this warning.
+      if (state.smp && state.smp.phase !== 'running' && state.smp.phase !== 'asked') state.smp = undefined;
     }
     for (const event of events) {
       switch (event.type) {
@@ -609,7 +640,7 @@ export class PrivateChats {
     // The proof was about the key that waits for acceptance: nothing more to accept.
     const waiting = state.conversation.keyAwaitingApproval;
     if (change === 'verify' && waiting && normalize(waiting) === normalize(fingerprint)) {
-      void this.acceptKey(peer, fingerprint);
+      void this.approveKey(peer, fingerprint, 'by-proof');
     }
     if (!change || !this.deps.smpTrust) {
       this.deps.privacyChanged(peer);

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { Contact, SmpView } from '../../shared/contract';
 import { useTexts } from '../i18n/i18n';
+import { ConfirmDialog } from './ConfirmDialog';
 
 type Props = {
   peerName: string;
@@ -34,6 +35,8 @@ export function AuthPanel(props: Props) {
 
 function KeyWarning({ peerName, keyWarning, busy, onAuthenticate, onAcceptKey }: Props & { keyWarning: NonNullable<Contact['keyWarning']> }) {
   const t = useTexts().auth;
+  /** Accepting a key unverified is asked once more: it is what someone in the middle hopes for. */
+  const [confirming, setConfirming] = useState(false);
   return (
     <section className="auth-panel warning" data-testid="key-warning" role="alert" aria-labelledby="key-warning-title">
       <h3 id="key-warning-title">{keyWarning.changedFromVerified ? t.keyChanged(peerName) : t.newKey(peerName)}</h3>
@@ -47,10 +50,27 @@ function KeyWarning({ peerName, keyWarning, busy, onAuthenticate, onAcceptKey }:
         <button type="button" className="button primary" data-testid="key-warning-authenticate" onClick={onAuthenticate}>
           {t.authenticate(peerName)}
         </button>
-        <button type="button" className="button" data-testid="key-warning-accept" disabled={busy} onClick={() => onAcceptKey(keyWarning.fingerprint)}>
+        <button type="button" className="button" data-testid="key-warning-accept" disabled={busy} onClick={() => setConfirming(true)}>
           {t.acceptKey}
         </button>
       </div>
+      {confirming && (
+        <ConfirmDialog
+          testId="accept-key-confirm"
+          title={t.acceptTitle(peerName)}
+          confirmLabel={t.acceptConfirm}
+          cancelLabel={t.cancel}
+          busy={busy}
+          onCancel={() => setConfirming(false)}
+          onConfirm={() => {
+            setConfirming(false);
+            onAcceptKey(keyWarning.fingerprint);
+          }}
+        >
+          <p>{t.acceptExplain(peerName)}</p>
+          <p className="fingerprint">{keyWarning.fingerprint}</p>
+        </ConfirmDialog>
+      )}
     </section>
   );
 }

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useTexts } from '../i18n/i18n';
+import { FingerprintComparison } from './FingerprintComparison';
 import { ModalDialog } from './ModalDialog';
 
 export type AuthMethod = 'question' | 'secret' | 'fingerprint';
@@ -21,9 +22,6 @@ type Props = {
   onManual: (verified: boolean) => void;
   onClose: () => void;
 };
-
-/** Fingerprints compared as 40 hex digits, whatever the spacing or case. */
-const sameFingerprint = (a: string, b: string) => a.replace(/\s+/g, '').toLowerCase() === b.replace(/\s+/g, '').toLowerCase();
 
 const methods: AuthMethod[] = ['question', 'secret', 'fingerprint'];
 
@@ -104,41 +102,15 @@ export function AuthenticateDialog(props: Props) {
           </>
         )}
         {method === 'fingerprint' && (
-          <>
-            <p className="hint">{t.fingerprintHint(peerName)}</p>
-            <dl className="fingerprints">
-              <dt>{t.yourFingerprint}</dt>
-              <dd className="fingerprint" data-testid="auth-own-fingerprint">
-                {ownFingerprint ?? t.noOwnFingerprint}
-              </dd>
-              <dt>{t.theirFingerprint(peerName)}</dt>
-              <dd className="fingerprint" data-testid="auth-their-fingerprint">
-                {theirFingerprint ?? t.noTheirFingerprint}
-              </dd>
-            </dl>
-            {props.expectedFingerprint && theirFingerprint && (
-              <p
-                className={sameFingerprint(props.expectedFingerprint, theirFingerprint) ? 'hint fingerprint-match' : 'inline-error'}
-                data-testid="auth-expected-fingerprint"
-                role="status"
-              >
-                {sameFingerprint(props.expectedFingerprint, theirFingerprint)
-                  ? t.linkMatches(props.expectedFingerprint)
-                  : t.linkDiffers(props.expectedFingerprint)}
-              </p>
-            )}
-            <label className="check-field">
-              <input
-                type="checkbox"
-                className="check"
-                data-testid="auth-manual-verified"
-                checked={checked}
-                disabled={notPrivate}
-                onChange={(e) => setChecked(e.target.checked)}
-              />
-              <span>{t.manualVerified(peerName)}</span>
-            </label>
-          </>
+          <FingerprintComparison
+            peerName={peerName}
+            ownFingerprint={ownFingerprint}
+            theirFingerprint={theirFingerprint}
+            expectedFingerprint={props.expectedFingerprint}
+            confirmed={checked}
+            disabled={notPrivate}
+            onConfirmed={setChecked}
+          />
         )}
         {error && (
           <p className="inline-error" role="alert">

@@ -1,6 +1,7 @@
 import { useRef } from 'react';
 import type { Contact, OtrPolicy, Privacy } from '../../shared/contract';
 import { useTexts } from '../i18n/i18n';
+import { contactTrust, shownPresence } from '../store/contactTrust';
 import { displayName } from '../store/transitions';
 import { PresenceDot } from './PresenceDot';
 
@@ -12,6 +13,8 @@ type Props = {
   onPolicy: (policy: OtrPolicy | undefined) => void;
   /** Set when the administrator locked the privacy policy: the one in force and why. */
   lockedPolicy?: { policy: OtrPolicy; reason: string };
+  /** The account is connected: the contact's presence is known (otherwise shown as unknown, not offline). */
+  presenceKnown?: boolean;
 };
 
 /** The policies in the order the menu offers them. */
@@ -19,13 +22,13 @@ const policies: OtrPolicy[] = ['never', 'manual', 'opportunistic', 'always'];
 
 const privacyIcon: Record<Privacy, string> = { plaintext: '🔓', private: '🔒', 'private-verified': '🔒', finished: '⚠️' };
 
-export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthenticate, onPolicy, lockedPolicy }: Props) {
+export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthenticate, onPolicy, lockedPolicy, presenceKnown = true }: Props) {
   const texts = useTexts();
   const t = texts.privacy;
   const name = displayName(contact);
-  const privacy = contact.privacy ?? 'plaintext';
+  const { privacy, isPrivate } = contactTrust(contact);
   const text = { label: t.label[privacy], explain: t.explain[privacy] };
-  const isPrivate = privacy === 'private' || privacy === 'private-verified';
+  const show = shownPresence(contact.presence.show, presenceKnown);
   const menu = useRef<HTMLDetailsElement>(null);
   /** Runs a menu item and closes the menu. */
   const choose = (action: () => void) => () => {
@@ -34,12 +37,14 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
   };
   return (
     <header className="chat-header">
-      <PresenceDot show={contact.presence.show} />
+      <PresenceDot show={show} />
       <div className="chat-header-text">
         <h2 className="chat-title">{name}</h2>
         <p className="chat-subtitle">
           {name !== contact.jid && <span className="jid">{contact.jid} · </span>}
-          <span>{texts.presence[contact.presence.show]}</span>
+          <span data-testid="chat-presence" data-show={show}>
+            {texts.presence[show]}
+          </span>
           {contact.presence.status && <span> — {contact.presence.status}</span>}
         </p>
       </div>

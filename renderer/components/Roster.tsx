@@ -1,6 +1,7 @@
 import { useCallback, useMemo, useRef, type KeyboardEvent } from 'react';
 import type { Contact } from '../../shared/contract';
 import { useTexts, type Catalog } from '../i18n/i18n';
+import { contactTrust, shownPresence } from '../store/contactTrust';
 import { NO_GROUP, nextContactRow, rosterRows, type RosterSection } from '../store/rosterView';
 import { displayName } from '../store/transitions';
 import { PresenceDot } from './PresenceDot';
@@ -21,6 +22,8 @@ type Props = {
   avatarOf?: (jid: string) => string | undefined;
   /** Set while the user filters: what to say when nothing matches. */
   filter?: string;
+  /** The account is connected: presences are known (otherwise shown as unknown, not offline). */
+  presenceKnown?: boolean;
 };
 
 /** The second line of a contact: what needs the user first, then the status text, then the subscription. */
@@ -43,14 +46,17 @@ type RowProps = {
   onSelect: () => void;
   onEdit?: (() => void) | undefined;
   onAdd?: (() => void) | undefined;
+  presenceKnown: boolean;
 };
 
-function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd }: RowProps) {
+function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd, presenceKnown }: RowProps) {
   const texts = useTexts();
   const t = texts.contacts;
   const name = displayName(c);
   const line = secondLine(c, inRoster, t);
-  const label = [name, texts.presence[c.presence.show], line?.text.replace(/^\W+ /u, ''), c.unread > 0 ? t.unread(c.unread) : '']
+  const show = shownPresence(c.presence.show, presenceKnown);
+  const { privacy, verified, isPrivate } = contactTrust(c);
+  const label = [name, texts.presence[show], line?.text.replace(/^\W+ /u, ''), c.unread > 0 ? t.unread(c.unread) : '']
     .filter(Boolean)
     .join(', ');
   return (
@@ -60,7 +66,7 @@ function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd }: 
         className={`contact${selected ? ' selected' : ''}`}
         data-testid="contact"
         data-jid={c.jid}
-        data-show={c.presence.show}
+        data-show={show}
         data-subscription={c.subscription}
         data-ask={c.ask}
         aria-current={selected ? 'true' : undefined}
@@ -71,22 +77,23 @@ function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd }: 
         {avatar ? (
           <span className="avatar-wrap">
             <img className="avatar" data-testid="contact-avatar" src={avatar} alt="" />
-            <PresenceDot show={c.presence.show} />
+            <PresenceDot show={show} />
           </span>
         ) : (
-          <PresenceDot show={c.presence.show} />
+          <PresenceDot show={show} />
         )}
         <span className="contact-text">
           <span className="contact-name">
             {name}
-            {(c.privacy === 'private' || c.privacy === 'private-verified') && (
+            {isPrivate && (
               <span
-                className={`contact-privacy privacy-${c.privacy}`}
+                className={`contact-privacy privacy-${privacy}`}
                 data-testid="contact-private"
-                title={c.privacy === 'private-verified' ? t.privateVerified : t.privateUnverified}
+                data-privacy={privacy}
+                title={verified ? t.privateVerified : t.privateUnverified}
               >
                 {' '}
-                🔒{c.privacy === 'private-verified' ? '✓' : ''}
+                🔒{verified ? '✓' : ''}
               </span>
             )}
           </span>
@@ -128,7 +135,7 @@ const isNavKey = (key: string): key is NavKey => (NAV_KEYS as readonly string[])
  * virtualized: only the rows near the viewport are in the DOM. Arrow keys, Home and End move focus
  * between contacts, scrolling the next one in.
  */
-export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoster = () => true, onEdit, onAdd, avatarOf, filter = '' }: Props) {
+export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoster = () => true, onEdit, onAdd, avatarOf, filter = '', presenceKnown = true }: Props) {
   const t = useTexts().contacts;
   const list = useRef<VirtualListHandle>(null);
   const rows = useMemo(() => rosterRows(sections), [sections]);
@@ -187,6 +194,7 @@ export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoste
         onSelect={() => onSelect(c.jid)}
         onEdit={known && onEdit ? () => onEdit(c.jid) : undefined}
         onAdd={!known && onAdd ? () => onAdd(c.jid) : undefined}
+        presenceKnown={presenceKnown}
       />
     );
   }

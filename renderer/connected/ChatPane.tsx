@@ -7,6 +7,7 @@ import { Composer } from '../components/Composer';
 import { MessageList, type OlderHistory } from '../components/MessageList';
 import { PrivateHistorySetting } from '../components/PrivateHistorySetting';
 import { errorText, useTexts } from '../i18n/i18n';
+import { contactTrust } from '../store/contactTrust';
 import { displayName } from '../store/transitions';
 import { chatKeyString } from '../store/types';
 import { useActions, useAppState } from './context';
@@ -53,6 +54,8 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   };
   const name = displayName(contact);
   const chat = { accountId, peer };
+  /** Header, banners and dialog say the same about trust: one derivation. */
+  const trust = contactTrust(contact);
 
   /** Shows a failed request's reason under the composer. */
   async function report(request: Promise<Result<unknown>>) {
@@ -119,6 +122,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         }}
         onPolicy={(policy) => void report(actions.setOtrPolicy(accountId, peer, policy))}
         {...(lockedPolicy ? { lockedPolicy } : {})}
+        presenceKnown={connected}
       />
       <PrivateHistorySetting
         contactName={name}
@@ -128,8 +132,8 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
       />
       <AuthPanel
         peerName={name}
-        smp={contact.smp}
-        keyWarning={contact.keyWarning}
+        smp={trust.smp}
+        keyWarning={trust.keyWarning}
         busy={busy}
         error={authOpen === null ? authError : null}
         onAnswer={(secret) => void authenticate(() => actions.respondSmp(accountId, peer, secret))}
@@ -152,7 +156,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
           theirFingerprint={contact.fingerprint}
           ownFingerprint={ownFingerprint}
           {...(expectedFingerprint ? { expectedFingerprint } : {})}
-          verified={contact.privacy === 'private-verified'}
+          verified={trust.verified}
           initialMethod={authOpen}
           busy={busy}
           error={authError}

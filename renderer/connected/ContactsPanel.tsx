@@ -160,6 +160,7 @@ function AccountRoster({ account, headed }: { account: AccountView; headed: bool
         onEdit={(jid) => actions.openDialog({ kind: 'edit-contact', accountId, jid })}
         onAdd={(jid) => actions.openAddContact(accountId, jid)}
         avatarOf={(jid) => avatars[jid]}
+        presenceKnown={account.connection.kind === 'online'}
       />
     </section>
   );

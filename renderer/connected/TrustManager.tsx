@@ -1,9 +1,13 @@
 import { useEffect, useState } from 'react';
 import type { Result } from '../../shared/contract';
+import { ConfirmDialog } from '../components/ConfirmDialog';
+import { FingerprintComparison } from '../components/FingerprintComparison';
 import { ModalDialog } from '../components/ModalDialog';
 import { TrustList, type TrustListData } from '../components/TrustList';
 import { errorText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
+
+type ContactKey = TrustListData['contacts'][number];
 
 /** The trust manager: a dialog over everything, fetched again whenever main says trust changed. */
 export function TrustManager({ onClose }: { onClose: () => void }) {
@@ -19,6 +23,9 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
   /** What the last import or export did, in words; or a key conflict the user must decide. */
   const [moved, setMoved] = useState<string | null>(null);
   const [conflict, setConflict] = useState<string | null>(null);
+  /** A contact key being verified (the fingerprints compared first), or a verified one about to be forgotten. */
+  const [verifying, setVerifying] = useState<ContactKey | null>(null);
+  const [forgetting, setForgetting] = useState<ContactKey | null>(null);
 
   useEffect(() => {
     let current = true;
@@ -40,6 +47,8 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
     setBusy(false);
     setError(result.ok ? null : errorText(texts, result.error));
   }
+
+  const ownFingerprint = (key: ContactKey) => data?.own.find((o) => o.accountId === key.accountId)?.fingerprint;
 
   async function importFiles(replaceKeys: boolean) {
     setBusy(true);
@@ -83,9 +92,45 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
             () => setError(t.copyFailed),
           );
         }}
-        onVerify={(key, verified) => void run(actions.setTrust(key.accountId, key.peer, key.fingerprint, verified))}
-        onForget={(key) => void run(actions.forgetFingerprint(key.accountId, key.peer, key.fingerprint))}
+        onVerify={(key, verified) => {
+          // Verifying means comparing first; taking a verification back needs no proof.
+          if (verified) setVerifying(key);
+          else void run(actions.setTrust(key.accountId, key.peer, key.fingerprint, false));
+        }}
+        onForget={(key) => {
+          if (key.trust !== 'unverified') setForgetting(key);
+          else void run(actions.forgetFingerprint(key.accountId, key.peer, key.fingerprint));
+        }}
       />
+      {verifying && (
+        <VerifyKeyDialog
+          contactKey={verifying}
+          ownFingerprint={ownFingerprint(verifying)}
+          busy={busy}
+          onCancel={() => setVerifying(null)}
+          onVerify={() => {
+            setVerifying(null);
+            void run(actions.setTrust(verifying.accountId, verifying.peer, verifying.fingerprint, true));
+          }}
+        />
+      )}
+      {forgetting && (
+        <ConfirmDialog
+          testId="forget-key-confirm"
+          title={t.forgetTitle(forgetting.peer)}
+          confirmLabel={t.forgetConfirm}
+          cancelLabel={t.cancel}
+          busy={busy}
+          onCancel={() => setForgetting(null)}
+          onConfirm={() => {
+            setForgetting(null);
+            void run(actions.forgetFingerprint(forgetting.accountId, forgetting.peer, forgetting.fingerprint));
+          }}
+        >
+          <p>{t.forgetExplain(forgetting.peer)}</p>
+          <p className="fingerprint">{forgetting.fingerprint}</p>
+        </ConfirmDialog>
+      )}
       <section className="libotr-move" aria-labelledby="libotr-title">
         <h3 id="libotr-title">{t.moveTitle}</h3>
         <p className="hint">{t.moveHint}</p>
@@ -119,6 +164,44 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
       <div className="button-row">
         <button type="button" className="button primary" data-testid="trust-close" onClick={onClose}>
           {t.close}
+        </button>
+      </div>
+    </ModalDialog>
+  );
+}
+
+/** Verifying a contact's key by hand: both fingerprints side by side, and the user's word that they compared them. */
+function VerifyKeyDialog({
+  contactKey,
+  ownFingerprint,
+  busy,
+  onCancel,
+  onVerify,
+}: {
+  contactKey: ContactKey;
+  ownFingerprint: string | undefined;
+  busy: boolean;
+  onCancel: () => void;
+  onVerify: () => void;
+}) {
+  const texts = useTexts();
+  const [compared, setCompared] = useState(false);
+  return (
+    <ModalDialog className="auth-dialog" testId="verify-key-dialog" labelledBy="verify-key-title" onClose={onCancel}>
+      <h2 id="verify-key-title">{texts.trust.verifyTitle(contactKey.peer)}</h2>
+      <FingerprintComparison
+        peerName={contactKey.peer}
+        ownFingerprint={ownFingerprint}
+        theirFingerprint={contactKey.fingerprint}
+        confirmed={compared}
+        onConfirmed={setCompared}
+      />
+      <div className="button-row">
+        <button type="button" className="button" data-testid="verify-key-cancel" onClick={onCancel}>
+          {texts.trust.cancel}
+        </button>
+        <button type="button" className="button primary" data-testid="verify-key-confirm" disabled={busy || !compared} onClick={onVerify}>
+          {texts.trust.markVerified}
         </button>
       </div>
     </ModalDialog>

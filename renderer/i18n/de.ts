@@ -22,6 +22,8 @@ export const de: Catalog = {
       internal: 'In Klatsch ist ein Fehler aufgetreten. Bitte versuchen Sie es erneut.',
       'forbidden-by-policy': 'Ihr Administrator erlaubt das nicht.',
       'server-error': 'Der Server hat die Anfrage abgelehnt.',
+      'connection-tampered': 'Es kamen Daten an, bevor die Verbindung verschlüsselt war; möglicherweise manipuliert jemand im Netzwerk die Verbindung. Klatsch hat Sie daher nicht angemeldet.',
+      'protocol-violation': 'Der Server hat Daten gesendet, die Klatsch nicht annimmt; Klatsch hat die Verbindung daher beendet.',
     },
     // The core's text is English: it follows as the detail, for the administrator or a bug report.
     withDetail: (summary: string, detail: string) => (detail ? `${summary} (${detail})` : summary),
@@ -35,6 +37,7 @@ export const de: Catalog = {
     away: 'Abwesend',
     dnd: 'Bitte nicht stören',
     offline: 'Offline',
+    unknown: 'Unbekannt',
   },
 
   login: {
@@ -313,6 +316,10 @@ export const de: Catalog = {
       `Nichts, was Sie schreiben, wird gesendet, bis Sie ${name} authentifizieren oder den neuen Schlüssel annehmen.`,
     authenticate: (name: string) => `${name} authentifizieren`,
     acceptKey: 'Neuen Schlüssel annehmen',
+    acceptTitle: (name: string) => `Den neuen Schlüssel von ${name} annehmen, ohne ihn zu verifizieren?`,
+    acceptExplain: (name: string) =>
+      `Sie haben nicht geprüft, dass dieser Schlüssel zu ${name} gehört. Was Sie schreiben, wird damit gesendet, und der Chat vermerkt, dass Sie ihn angenommen haben. Um sicherzugehen, authentifizieren Sie stattdessen ${name}.`,
+    acceptConfirm: 'Ohne Verifizieren annehmen',
     ok: 'OK',
     wantsToAuthenticate: (name: string) => `${name} möchte Sie authentifizieren`,
     asks: (name: string) => `${name} fragt:`,
@@ -363,7 +370,7 @@ export const de: Catalog = {
     linkMatches: (fingerprint: string) => `Er stimmt mit dem Fingerabdruck im geöffneten Link überein (${fingerprint}).`,
     linkDiffers: (fingerprint: string) =>
       `Er stimmt NICHT mit dem Fingerabdruck im geöffneten Link überein (${fingerprint}). Markieren Sie ihn nicht als verifiziert.`,
-    manualVerified: (name: string) => `Ich habe geprüft, dass dies der Fingerabdruck von ${name} ist`,
+    manualVerified: (name: string) => `Ich habe beide Fingerabdrücke mit ${name} verglichen (etwa am Telefon vorgelesen), und sie stimmen überein`,
     save: 'Speichern',
     starting: 'Wird gestartet …',
     submit: 'Authentifizieren',
@@ -395,6 +402,13 @@ export const de: Catalog = {
     verify: 'Verifizieren',
     unverify: 'Verifizierung aufheben',
     forget: 'Vergessen',
+    verifyTitle: (name: string) => `Schlüssel von ${name} verifizieren`,
+    markVerified: 'Als verifiziert markieren',
+    forgetTitle: (name: string) => `Den verifizierten Schlüssel von ${name} vergessen?`,
+    forgetExplain: (name: string) =>
+      `Klatsch weiß dann nicht mehr, dass Sie diesen Schlüssel von ${name} verifiziert haben; um ihm wieder zu vertrauen, vergleichen Sie die Fingerabdrücke erneut.`,
+    forgetConfirm: 'Schlüssel vergessen',
+    cancel: 'Abbrechen',
     copyFailed: 'Kopieren nicht möglich: Markieren Sie den Fingerabdruck und kopieren Sie ihn von Hand.',
     moveTitle: 'Umzug von Pidgin oder einer anderen OTR-Anwendung',
     moveHint:
@@ -471,6 +485,13 @@ export const de: Catalog = {
       `Auf einem Ihrer anderen Geräte fand eine private Unterhaltung mit ${name} statt; ihre Nachrichten sind nur dort lesbar.`,
     'archive-private': () =>
       'Eine private Nachricht aus dem Archiv kann nicht gelesen werden: Private Nachrichten sind nur während der Unterhaltung lesbar.',
+    'own-offline': () => 'Sie sind offline gegangen; die private Unterhaltung ist beendet.',
+    'key-accepted': (name: string, fingerprint: string) => `Sie haben den neuen Schlüssel ${fingerprint} von ${name} angenommen, ohne ihn zu verifizieren.`,
+    'verified-by-fingerprint': (name: string, fingerprint: string) =>
+      `Sie haben den Schlüssel ${fingerprint} von ${name} durch Vergleich der Fingerabdrücke verifiziert.`,
+    'unverified-by-fingerprint': (name: string, fingerprint: string) => `Sie haben den Schlüssel ${fingerprint} von ${name} als nicht verifiziert markiert.`,
+    'key-forgotten': (name: string, fingerprint: string) =>
+      `Sie haben den verifizierten Schlüssel ${fingerprint} von ${name} vergessen; er ist nicht mehr verifiziert.`,
   },
 
   app: {

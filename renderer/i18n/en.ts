@@ -25,6 +25,8 @@ export const en = {
       internal: 'Something went wrong inside Klatsch. Please try again.',
       'forbidden-by-policy': 'Your administrator does not allow this.',
       'server-error': 'The server refused the request.',
+      'connection-tampered': 'Data arrived before the connection was encrypted; someone on the network may be tampering with it, so Klatsch did not sign in.',
+      'protocol-violation': 'The server sent data that Klatsch does not accept, so Klatsch ended the connection.',
     },
     /** The core writes English itself, and says more precisely what happened: English shows its text. */
     withDetail: (summary: string, detail: string) => detail || summary,
@@ -39,6 +41,7 @@ export const en = {
     away: 'Away',
     dnd: 'Do not disturb',
     offline: 'Offline',
+    unknown: 'Unknown',
   },
 
   login: {
@@ -316,6 +319,10 @@ export const en = {
     nothingSent: (name: string) => `Nothing you write is sent until you authenticate ${name} or accept the new key.`,
     authenticate: (name: string) => `Authenticate ${name}`,
     acceptKey: 'Accept the new key',
+    acceptTitle: (name: string) => `Accept ${name}’s new key without verifying it?`,
+    acceptExplain: (name: string) =>
+      `You have not made sure that this key belongs to ${name}. What you write is sent with it, and the chat notes that you accepted it. To be sure, authenticate ${name} instead.`,
+    acceptConfirm: 'Accept without verifying',
     ok: 'OK',
     wantsToAuthenticate: (name: string) => `${name} wants to authenticate you`,
     asks: (name: string) => `${name} asks:`,
@@ -363,7 +370,7 @@ export const en = {
     linkMatches: (fingerprint: string) => `It matches the fingerprint in the link you opened (${fingerprint}).`,
     linkDiffers: (fingerprint: string) =>
       `It does NOT match the fingerprint in the link you opened (${fingerprint}). Do not mark it verified.`,
-    manualVerified: (name: string) => `I have verified that this is ${name}’s fingerprint`,
+    manualVerified: (name: string) => `I have compared both fingerprints with ${name} (read aloud on the phone, say), and they match`,
     save: 'Save',
     starting: 'Starting…',
     submit: 'Authenticate',
@@ -394,6 +401,12 @@ export const en = {
     verify: 'Verify',
     unverify: 'Unverify',
     forget: 'Forget',
+    verifyTitle: (name: string) => `Verify ${name}’s key`,
+    markVerified: 'Mark as verified',
+    forgetTitle: (name: string) => `Forget ${name}’s verified key?`,
+    forgetExplain: (name: string) => `Klatsch will no longer know that you verified this key of ${name}; to trust it again, you would compare fingerprints again.`,
+    forgetConfirm: 'Forget the key',
+    cancel: 'Cancel',
     copyFailed: 'Could not copy: select the fingerprint and copy it by hand.',
     moveTitle: 'Move from Pidgin or another OTR app',
     moveHint:
@@ -466,6 +479,11 @@ export const en = {
     'other-device-private': (name: string) =>
       `A private conversation with ${name} took place on another of your devices; its messages can be read only there.`,
     'archive-private': () => 'A private message from the archive cannot be read: private messages can be read only while the conversation lasts.',
+    'own-offline': () => 'You went offline; the private conversation has ended.',
+    'key-accepted': (name: string, fingerprint: string) => `You accepted ${name}’s new key ${fingerprint} without verifying it.`,
+    'verified-by-fingerprint': (name: string, fingerprint: string) => `You verified ${name}’s key ${fingerprint} by comparing fingerprints.`,
+    'unverified-by-fingerprint': (name: string, fingerprint: string) => `You marked ${name}’s key ${fingerprint} as not verified.`,
+    'key-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s verified key ${fingerprint}; it is not verified any more.`,
   },
 
   app: {

@@ -51,6 +51,14 @@ describe('authenticating contacts', () => {
   function contactWhere(core: TestCore, peer: string, match: (c: Contact) => boolean, after = 0) {
     return core.waitFor('contactUpdated', (e) => e.contact.jid === peer && match(e.contact), { after }).then((e) => e.contact);
   }
+  /** The notices of these kinds `core` wrote into `peer`'s chat since event `from`, as [kind, detail]. */
+  const noticesSince = (core: TestCore, peer: string, from: number, kinds: string[]) =>
+    core.events
+      .slice(from)
+      .filter((e) => e.name === 'messageUpserted')
+      .map((e) => (e.payload as { message: ChatMessage }).message)
+      .filter((m) => m.direction === 'notice' && m.peer === peer && kinds.includes(m.notice?.kind ?? ''))
+      .map((m) => [m.notice!.kind, m.notice!.detail]);
   const trustOf = async (core: TestCore, peer: string) =>
     (await core.call<TrustList>('listTrust', {})).contacts.filter((c) => c.peer === peer).map((c) => c.trust);
 
@@ -126,6 +134,16 @@ describe('authenticating contacts', () => {
     await alice.call('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: bobKey, verified: true });
     await contactWhere(alice, jid('bob'), (c) => c.privacy === 'private-verified');
     assert.deepEqual(await trustOf(alice, jid('bob')), ['verified-manual']);
+    // Marked verified again: nothing changed, so nothing more is said.
+    await alice.call('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: bobKey, verified: true });
+    assert.deepEqual(
+      noticesSince(alice, jid('bob'), from, ['verified-by-fingerprint', 'unverified-by-fingerprint']),
+      [
+        ['unverified-by-fingerprint', bobKey],
+        ['verified-by-fingerprint', bobKey],
+      ],
+      'the chat says each change, so that its log never contradicts the header',
+    );
   });
 
   test('Bob comes back with a new key: Alice is warned and nothing is sent until she accepts it', async () => {
@@ -150,6 +168,7 @@ describe('authenticating contacts', () => {
     const wrong = await alice.request('acceptKey', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: '0'.repeat(40) });
     assert.equal(wrong.ok, false, 'only the key that is shown can be accepted');
     await alice.call('acceptKey', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: warned.keyWarning!.fingerprint });
+    assert.deepEqual(noticesSince(alice, jid('bob'), from, ['key-accepted']), [['key-accepted', warned.keyWarning!.fingerprint]], 'accepting is in the log');
     const got = await bob.waitFor('messageUpserted', (e) => e.message.body === 'HELD-UNTIL-ACCEPTED');
     assert.equal(got.message.encrypted, true);
     await alice.waitFor('messageUpserted', (e) => e.message.id === held.id && e.message.state === 'sent');
@@ -163,7 +182,9 @@ describe('authenticating contacts', () => {
     );
 
     const old = trust.contacts.find((c) => c.peer === jid('bob') && !c.inUse)!;
+    const forgotFrom = alice.events.length;
     await alice.call('forgetFingerprint', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: old.fingerprint });
     assert.deepEqual(await trustOf(alice, jid('bob')), ['unverified']);
+    assert.deepEqual(noticesSince(alice, jid('bob'), forgotFrom, ['key-forgotten']), [['key-forgotten', old.fingerprint]], 'forgetting a verified key is in the log');
   });
 });

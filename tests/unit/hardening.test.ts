@@ -210,6 +210,29 @@ describe('links to the outside', () => {
     assert.equal(dialog.buttons[dialog.defaultId], 'Cancel', 'Cancel is the default');
     assert.equal(dialog.detail, 'https://example.com/x');
   });
+
+  test('a mailto: link keeps its recipients, subject and body, and nothing else: no cc, bcc, to or attach', async () => {
+    const opened: string[] = [];
+    const asked: string[] = [];
+    const deps = {
+      confirm: async (u: URL) => (asked.push(u.href), true),
+      openExternal: async (href: string) => void opened.push(href),
+      openXmppLink: () => assert.fail('not an xmpp link'),
+      log: () => {},
+    };
+    assert.equal(await openLinkAfterConfirm('mailto:a@b?cc=x&bcc=y&attach=/etc/passwd&body=hi', deps), 'opened');
+    assert.deepEqual(opened, ['mailto:a@b?body=hi']);
+    assert.deepEqual(asked, ['mailto:a@b?body=hi'], 'the dialog shows what opens');
+    for (const [raw, expected] of [
+      ['mailto:a@b.example?subject=Hallo%20Welt&body=Gr%C3%BC%C3%9Fe+1', 'mailto:a@b.example?subject=Hallo%20Welt&body=Gr%C3%BC%C3%9Fe+1'],
+      ['mailto:a@b.example?To=evil@c.example&ATTACH=~/.ssh/id_rsa&Subject=x', 'mailto:a@b.example?Subject=x'],
+      ['mailto:a@b.example?%61ttach=/etc/passwd&%62cc=evil@c.example', 'mailto:a@b.example'],
+      ['mailto:a@b.example?body=one&body=two&x-header=1#frag', 'mailto:a@b.example?body=one'],
+      ['mailto:a@b.example,c@d.example?in-reply-to=%3Cid%3E', 'mailto:a@b.example,c@d.example'],
+    ]) {
+      assert.equal(safeExternalUrl(raw)?.href, expected, raw);
+    }
+  });
 });
 
 describe('single instance and xmpp: links', () => {

@@ -81,6 +81,13 @@ describe('describeLink', () => {
     assert.equal(describeLink('mailto:a@bücher.example').international, true);
   });
 
+  test('a mailto: link is shown as main opens it: recipients, subject and body only', () => {
+    const info = describeLink('mailto:a@b?cc=x&bcc=y&attach=/etc/passwd&body=hi');
+    assert.equal(info.href, 'mailto:a@b?body=hi');
+    assert.equal(canOpen(info), true);
+    assert.equal(describeLink('mailto:a@example.com?subject=Hi%20there').href, 'mailto:a@example.com?subject=Hi%20there');
+  });
+
   test('anything else is unsupported', () => {
     for (const raw of ['javascript:alert(1)', 'ftp://example.com', 'not a url', 'data:,x']) {
       assert.equal(describeLink(raw).problem, 'unsupported', raw);

@@ -7,6 +7,7 @@ import type { AppError, ErrorCode } from '../../../shared/contract.js';
 import { CertificateRejected } from './tls-policy.js';
 import { TlsRequiredError } from './require-tls.js';
 import { ScramError } from './scram.js';
+import { MAX_STANZA_BYTES, StreamViolation, type ViolationKind } from './guarded-client.js';
 
 export class ClassifiedError extends Error {
   constructor(
@@ -25,6 +26,15 @@ export class ClassifiedError extends Error {
 
 const fatal = (code: ErrorCode, message: string) => new ClassifiedError({ code, message }, false, false);
 
+const TAMPERING = 'Someone on the network may be tampering with the connection, so Klatsch did not sign in.';
+/** What the user reads when the stream broke our rules (guarded-client.ts); each ends the connection, none is retried by itself. */
+const VIOLATIONS: Record<ViolationKind, string> = {
+  'plaintext-stanza': `A message arrived before the connection was encrypted. ${TAMPERING}`,
+  'data-after-proceed': `Data arrived while the connection was switching to encryption. ${TAMPERING}`,
+  'unauthenticated-stanza': 'The server sent a message before the sign-in was complete, so Klatsch ended the connection.',
+  'stanza-too-large': `The server sent a piece of data larger or more deeply nested than Klatsch accepts (at most ${MAX_STANZA_BYTES / (1024 * 1024)} MB), so Klatsch ended the connection.`,
+};
+
 export function classifyError(error: unknown): ClassifiedError {
   if (error instanceof ClassifiedError) return error;
   if (error instanceof CertificateRejected) {
@@ -36,6 +46,10 @@ export function classifyError(error: unknown): ClassifiedError {
     );
   }
   if (error instanceof TlsRequiredError) return fatal('tls-required', error.message);
+  if (error instanceof StreamViolation) {
+    const beforeTls = error.kind === 'plaintext-stanza' || error.kind === 'data-after-proceed';
+    return fatal(beforeTls ? 'connection-tampered' : 'protocol-violation', VIOLATIONS[error.kind]);
+  }
   if (error instanceof ScramError) {
     return fatal('auth-failed', `Klatsch stopped signing in: ${error.message}. Check the server address, or ask your administrator.`);
   }

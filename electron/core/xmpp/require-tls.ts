@@ -3,6 +3,8 @@
  * features element is looked at first by this middleware. On a plain stream it
  * either performs STARTTLS or ends the login; it never hands the features to
  * SASL, so no credential can be sent unencrypted, whatever the server offers.
+ * What else the plaintext stream carries is GuardedClient's: a stanza ends the
+ * login, and bytes after `<proceed/>` are never parsed.
  */
 import net from 'node:net';
 import xml from '@xmpp/xml';
@@ -48,6 +50,8 @@ async function startTls(entity: Client, trust: TrustMode): Promise<void> {
   });
   secure.upgrade(plain);
   await ready;
+  // The plain socket is TLS's now: its listeners go (GuardedClient refused any plaintext byte after <proceed/> until here).
+  entity._detachSocket();
   entity._attachSocket(secure);
   await entity.restart();
 }

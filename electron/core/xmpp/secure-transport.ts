@@ -9,6 +9,7 @@ import tls from 'node:tls';
 import { EventEmitter } from 'node:events';
 import ConnectionTCP from '@xmpp/connection-tcp';
 import { capturePeerCertificate, explainCertificateFailure, tlsOptions, type TrustMode } from './tls-policy.js';
+import { StreamParser } from './guarded-client.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
 export interface SocketParameters {
@@ -120,6 +121,7 @@ export function transportsFor(domain: string, trust: TrustMode, lookup?: net.Loo
   (DirectTlsTransport.prototype as unknown as { Socket: unknown }).Socket = BoundSecureSocket;
   (DirectTlsTransport.prototype as unknown as { NS: string }).NS = 'jabber:client';
   (StartTlsTransport.prototype as unknown as { NS: string }).NS = 'jabber:client';
+  for (const transport of [StartTlsTransport, DirectTlsTransport]) (transport.prototype as unknown as { Parser: unknown }).Parser = StreamParser;
   return [StartTlsTransport, DirectTlsTransport];
 }
 

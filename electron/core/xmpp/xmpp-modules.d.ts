@@ -2,6 +2,7 @@
 // Only what Klatsch uses is declared; widen it when a new part is needed.
 
 declare module '@xmpp/xml' {
+  import type { EventEmitter } from 'node:events';
   export class Element {
     constructor(name: string, attrs?: Record<string, string | undefined>);
     name: string;
@@ -23,7 +24,15 @@ declare module '@xmpp/xml' {
     export { Element };
   }
   export default xml;
-  export class Parser {}
+  /** The stream parser: emits 'start' (the stream root), 'element' (each top-level child), 'end', 'error'. */
+  export class Parser extends EventEmitter {
+    root: Element | null;
+    cursor: Element | null;
+    onStartElement(name: string, attrs: Record<string, string>): void;
+    onEndElement(name: string): void;
+    onText(text: string): void;
+    write(data: string): void;
+  }
 }
 
 declare module '@xmpp/jid' {
@@ -86,6 +95,17 @@ declare module '@xmpp/client-core' {
     _jid(address: string): JID;
     /** Goes 'online' (emits it unless `resumed`). */
     _ready(resumed?: boolean): void;
+    /** The current stream's parser (null once detached). */
+    parser: import('@xmpp/xml').Parser | null;
+    /** Bytes from the socket, into the parser. */
+    _onData(data: Buffer): void;
+    /** A complete top-level element from the parser. */
+    _onElement(element: Element): void;
+    _attachParser(parser: import('@xmpp/xml').Parser): void;
+    _detachParser(): void;
+    /** Stops listening to the current socket (does not close it). */
+    _detachSocket(): void;
+    isStanza(element: Element): boolean;
   }
 }
 

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { LookupFunction } from 'node:net';
-import { Client } from '@xmpp/client-core';
+import type { Client } from '@xmpp/client-core';
 import xml, { type Element } from '@xmpp/xml';
 import middlewareFactory from '@xmpp/middleware';
 import streamFeaturesFactory from '@xmpp/stream-features';
@@ -15,6 +15,7 @@ import iqCallerFactory, { type IqCaller } from '@xmpp/iq/caller.js';
 import iqCalleeFactory, { type IqCallee } from '@xmpp/iq/callee.js';
 import resourceBinding from '@xmpp/resource-binding';
 import { requireTls } from './require-tls.js';
+import { GuardedClient, StreamViolation } from './guarded-client.js';
 import { saslLogin, type Mechanism } from './sasl-login.js';
 import { SecureSocket, transportsFor } from './secure-transport.js';
 import type { TrustMode } from './tls-policy.js';
@@ -52,6 +53,8 @@ export interface SessionOptions {
    */
   acked?: (stanza: Element) => void;
 }
+
+const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
 
 /** How long the server may take to answer `<enable/>` or `<resume/>`. */
 const SM_STEP_TIMEOUT_MS = 10_000;
@@ -96,8 +99,9 @@ export class XmppSession extends EventEmitter {
       backlog = null;
       for (const stanza of list) this.emit('stanza', stanza);
     });
-    entity.on('error', () => {
-      /* an error after login is followed by 'disconnect', handled below */
+    entity.on('error', (error: unknown) => {
+      // An error after login is followed by 'disconnect', handled below; a violation of ours is why it closes.
+      if (error instanceof StreamViolation) this.dropReason ??= error;
     });
     entity.on('disconnect', (info?: { clean?: boolean; reason?: unknown }) => this.finish(info?.reason));
     entity.on('close', () => {
@@ -122,7 +126,7 @@ export class XmppSession extends EventEmitter {
 
   private static async openOne(options: SessionOptions, endpoint: Endpoint): Promise<XmppSession> {
     const step = options.stepTimeoutMs ?? 10_000;
-    const entity = new Client({
+    const entity = new GuardedClient({
       domain: options.domain,
       service: `${endpoint.directTls ? 'xmpps' : 'xmpp'}://${hostForUri(endpoint.host)}:${endpoint.port}`,
       timeout: step,
@@ -170,6 +174,7 @@ export class XmppSession extends EventEmitter {
       return session;
     } catch (error) {
       hardClose(entity);
+      entity.on('error', () => undefined); // a login step still running reports into the void, not as an uncaught 'error'
       throw error;
     } finally {
       clearTimeout(timer);
@@ -296,9 +301,18 @@ interface EarlyStanzas {
   stop(): void;
 }
 
+/**
+ * Stanzas for the app, from the moment the stream has our JID: resource bound, or the previous stream resumed.
+ * Before that (GuardedClient allows stanzas only after SASL success on TLS) they serve the login alone.
+ */
 function collectStanzas(entity: Client): EarlyStanzas {
   const stanzas: Element[] = [];
-  const listener = (stanza: Element) => stanzas.push(stanza);
+  let bound = false;
+  const listener = (stanza: Element) => {
+    if (bound || entity.jid) stanzas.push(stanza);
+    // The bind result is the login's; what follows it (maybe in the same read, before the JID is set) is the app's.
+    else if (stanza.is('iq') && stanza.attrs.type === 'result' && stanza.getChild('bind', NS_BIND)) bound = true;
+  };
   entity.on('stanza', listener);
   return { stanzas, stop: () => entity.off('stanza', listener) };
 }
@@ -331,6 +345,7 @@ async function resumeOrBind(entity: Client, sm: StreamManagement, offer: { offer
     else {
       try {
         offer.resent = sm.onResumed(element).unacked;
+        entity._jid(sm.jid!); // here, before the backlog that follows at once: collectStanzas takes stanzas from now on
       } catch (error) {
         // An impossible h: nothing of the old stream is believed; the next attempt starts afresh.
         sm.forget();
@@ -340,7 +355,6 @@ async function resumeOrBind(entity: Client, sm: StreamManagement, offer: { offer
   });
   if (answer.name === 'failed') return next();
   offer.resumed = true;
-  entity._jid(sm.jid!);
   entity._ready(false); // 'online': login is done
   return undefined;
 }

@@ -1,0 +1,128 @@
+/**
+ * A server (or whoever holds its certificate) that breaks the stream's rules after TLS: a stanza
+ * before SASL ends the login; a stanza before the resource is bound never reaches the app; an
+ * element that never closes — an endless text node, endless children, endless nesting — ends the
+ * connection at its limit with a clear error, in the login and on a signed-in stream, with memory bounded.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import xml, { type Element } from '@xmpp/xml';
+import type { AppError } from '../../shared/contract.js';
+import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
+import type { ClassifiedError } from '../../electron/core/xmpp/errors.js';
+import { MAX_STANZA_BYTES } from '../../electron/core/xmpp/guarded-client.js';
+import { createTestCa, type IssuedCert, type TestCa } from '../fixtures/ca.js';
+import { FLOOD_CAP_BYTES, startScriptedServer, type ScriptedServer } from '../fixtures/hostile-server.js';
+
+const domain = 'klatsch.test';
+const username = 'alice';
+const password = 'Tr0ub4dor&3-horse';
+
+const forged = (id: string, text: string) =>
+  `<message from='boss@corp.test/phone' to='${username}@${domain}' type='chat' id='${id}'><body>${text}</body></message>`;
+
+describe('a stream that breaks the rules after TLS', { timeout: 120_000 }, () => {
+  let dir: string;
+  let ca: TestCa;
+  let cert: IssuedCert;
+  const servers: ScriptedServer[] = [];
+
+  before(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-hostile-stream-'));
+    ca = await createTestCa(path.join(dir, 'ca'));
+    cert = await ca.issueServerCert(domain);
+  });
+  after(async () => {
+    for (const s of servers) await s.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const serve = async (script: Omit<Parameters<typeof startScriptedServer>[2], 'username'>) => {
+    const server = await startScriptedServer(domain, cert, { username, ...script });
+    servers.push(server);
+    return server;
+  };
+  const open = (server: ScriptedServer) =>
+    XmppSession.open({
+      local: username,
+      domain,
+      password,
+      trust: { kind: 'verified', extraAnchors: [ca.caCertPem] },
+      endpoints: [{ host: '127.0.0.1', port: server.port, directTls: true }],
+      stepTimeoutMs: 5_000,
+      loginTimeoutMs: 20_000,
+    });
+  const refusal = async (server: ScriptedServer): Promise<AppError> => {
+    let error: AppError | undefined;
+    await assert.rejects(open(server), (e: { appError?: AppError }) => {
+      error = e.appError;
+      return true;
+    });
+    assert.ok(error, 'a classified error');
+    return error;
+  };
+
+  test('a stanza before SASL ends the login: nothing is authenticated, nothing shown', async () => {
+    const server = await serve({ beforeFeatures: forged('early', 'before sign-in') });
+    const error = await refusal(server);
+    assert.equal(error.code, 'protocol-violation');
+    assert.match(error.message, /before the sign-in was complete/);
+    assert.doesNotMatch(server.received(), /<auth\b/, 'no credentials sent');
+  });
+
+  test('a stanza after SASL but before the resource is bound is not handed to the app', async () => {
+    const server = await serve({ beforeBindResult: forged('unbound', 'before binding'), afterBindResult: forged('bound', 'after binding') });
+    const session = await open(server);
+    try {
+      const seen: string[] = [];
+      const bound = new Promise<void>((resolve) =>
+        session.on('stanza', (stanza: Element) => {
+          seen.push(stanza.attrs.id ?? '');
+          if (stanza.attrs.id === 'bound') resolve();
+        }),
+      );
+      await bound; // the stanza after the bind result arrives; the one before it (same read, earlier) was not handed on
+      assert.deepEqual(seen, ['bound']);
+    } finally {
+      await session.close();
+    }
+  });
+
+  for (const kind of ['text', 'children', 'nested'] as const) {
+    test(`an element that never closes (endless ${kind}) ends the login at the limit`, async () => {
+      const server = await serve({ flood: { when: 'in-login', kind } });
+      const heapBefore = process.memoryUsage().heapUsed;
+      const error = await refusal(server);
+      assert.equal(error.code, 'protocol-violation');
+      assert.match(error.message, /larger or more deeply nested than Klatsch accepts/);
+      assertBounded(server, heapBefore);
+      assert.doesNotMatch(server.received(), /<auth\b/);
+    });
+
+    test(`an element that never closes (endless ${kind}) on a signed-in stream closes the session with the error`, async () => {
+      const server = await serve({ flood: { when: 'online', kind } });
+      const session = await open(server);
+      const closed = new Promise<ClassifiedError | null>((resolve) => session.once('closed', resolve));
+      const heapBefore = process.memoryUsage().heapUsed;
+      await session.send(xml('presence')); // the server floods from here on
+      const reason = await closed;
+      assert.ok(reason, 'closed by the limit, not by us');
+      assert.equal(reason.appError.code, 'protocol-violation');
+      assert.match(reason.appError.message, /larger or more deeply nested than Klatsch accepts/);
+      assert.equal(reason.transient, false, 'not retried by itself: the server would send it again');
+      assertBounded(server, heapBefore);
+    });
+  }
+});
+
+/** The client stopped the flood long before its cap, and held on to a bounded amount of it. */
+function assertBounded(server: ScriptedServer, heapBefore: number): void {
+  assert.equal(server.floodCompleted(), false, 'the client closed the connection before the flood ended');
+  // What the server could write: what the client parsed (the limit) plus the socket buffers on both sides.
+  assert.ok(server.floodWritten() < FLOOD_CAP_BYTES / 2, `the server wrote ${server.floodWritten()} bytes`);
+  const grown = process.memoryUsage().heapUsed - heapBefore;
+  assert.ok(grown < 32 * MAX_STANZA_BYTES, `the heap grew by ${grown} bytes`);
+}

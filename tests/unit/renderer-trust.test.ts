@@ -1,0 +1,70 @@
+/**
+ * One derivation of a contact's trust and presence for every view (renderer/store/contactTrust.ts:
+ * the chat header, the roster, the banners under the header and the authenticate dialog read it):
+ * after a key change, and after accepting the new key, no banner says "verified" while the header
+ * says otherwise; while our own connection is down, contacts' presence is unknown, not offline.
+ * (The rendered views are checked in a real browser: e2e/authenticate.test.ts.)
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Contact } from '../../shared/contract';
+import { contactTrust, shownPresence } from '../../renderer/store/contactTrust';
+import { catalogFor } from '../../renderer/i18n/catalog';
+
+const NEW_KEY = 'AAAAAAAA BBBBBBBB CCCCCCCC DDDDDDDD EEEEEEEE';
+
+function bob(extra: Partial<Contact>): Contact {
+  return { jid: 'bob@example.test', name: 'Bob', subscription: 'both', groups: [], presence: { show: 'online', status: '' }, unread: 0, ...extra };
+}
+
+const verifiedResult = { phase: 'succeeded' as const, weStarted: true, weVerifiedThem: true, question: 'Wo?' };
+
+test('while verified, header and the "is verified" result agree', () => {
+  assert.deepEqual(contactTrust(bob({ privacy: 'private-verified', smp: verifiedResult })), {
+    privacy: 'private-verified',
+    verified: true,
+    isPrivate: true,
+    keyWarning: undefined,
+    smp: verifiedResult,
+  });
+});
+
+test('after a key change: the warning, no "is verified" result beside it, and not verified', () => {
+  const keyWarning = { fingerprint: NEW_KEY, changedFromVerified: true };
+  const trust = contactTrust(bob({ privacy: 'private', keyWarning, smp: verifiedResult }));
+  assert.deepEqual(trust, { privacy: 'private', verified: false, isPrivate: true, keyWarning, smp: undefined });
+});
+
+test('after accepting the new key: still no "is verified" result, as the header says', () => {
+  const trust = contactTrust(bob({ privacy: 'private', smp: verifiedResult }));
+  assert.equal(trust.smp, undefined);
+  assert.equal(trust.verified, false);
+  assert.equal(trust.privacy, 'private');
+});
+
+test('a new key that waits is never shown verified, whatever the core reports', () => {
+  const trust = contactTrust(bob({ privacy: 'private-verified', keyWarning: { fingerprint: NEW_KEY, changedFromVerified: false } }));
+  assert.equal(trust.privacy, 'private');
+  assert.equal(trust.verified, false);
+  assert.equal(trust.isPrivate, true);
+});
+
+test('other authentication banners stay (a request to answer, a failure, "they verified you")', () => {
+  for (const smp of [
+    { phase: 'asked' as const, question: 'Wo?' },
+    { phase: 'failed' as const, weStarted: true },
+    { phase: 'succeeded' as const, weStarted: false, weVerifiedThem: false },
+  ]) {
+    assert.deepEqual(contactTrust(bob({ privacy: 'private', smp })).smp, smp);
+  }
+  assert.deepEqual(contactTrust(bob({})), { privacy: 'plaintext', verified: false, isPrivate: false, keyWarning: undefined, smp: undefined });
+});
+
+test('while we are offline, a contact’s presence is unknown, not offline, and says so in both languages', () => {
+  assert.equal(shownPresence('offline', false), 'unknown');
+  assert.equal(shownPresence('online', false), 'unknown');
+  assert.equal(shownPresence('offline', true), 'offline');
+  assert.equal(shownPresence('away', true), 'away');
+  assert.equal(catalogFor('de').presence[shownPresence('offline', false)], 'Unbekannt');
+  assert.equal(catalogFor('en').presence[shownPresence('offline', false)], 'Unknown');
+});
