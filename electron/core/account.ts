@@ -328,8 +328,12 @@ export class Account {
     const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.now(), state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) };
     this.upsertMessage(message);
     // On disk before anything goes on the wire (without a writable outbox it is still kept in memory).
+    // Meanwhile it is in the outbox but ours to send: a stream that comes up now must not send it as well.
+    this.inFlight.add(message.id);
     await this.outbox.add({ id: message.id, peer, body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
-    if (this.connection.activeSession) await this.transmitFromOutbox(this.outbox.get(message.id)!);
+    const entry = this.outbox.get(message.id);
+    if (entry && this.connection.activeSession) await this.transmitFromOutbox(entry);
+    else this.inFlight.delete(message.id); // the next stream's flushOutbox sends it
     const now = this.chats.find(peer, message.id, 'out') ?? message;
     if (!this.connection.activeSession && now.state === 'sending') return now;
     const encrypted = mustBePrivate || (this.privateChats.privacy(peer)?.startsWith('private') ?? false);
@@ -344,6 +348,7 @@ export class Account {
     const { error: _error, ...rest } = message;
     this.upsertMessage({ ...rest, state: 'sending' });
     // Private or not as the chat is now: the user may have ended the private conversation to send it in plaintext.
+    this.inFlight.add(id); // ours to send, as in sendMessage
     await this.outbox.add({ id, peer, body: message.body, timestamp: message.timestamp, private: !this.plaintextChat(peer) }).catch(() => undefined);
     const entry = this.outbox.get(id)!;
     await this.transmitFromOutbox(entry);

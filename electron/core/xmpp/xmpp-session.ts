@@ -170,7 +170,9 @@ export class XmppSession extends EventEmitter {
       session.mechanism = mechanism;
       session.resumed = smOffer.resumed;
       // What the server did not get before the connection dropped goes out again, in order, on the resumed stream.
-      for (const stanza of smOffer.resent) await session.send(stanza);
+      // Not awaited: writes complete at the end of this turn (write-coalescer.ts), and the session must reach its
+      // owner before the backlog is handed on (setImmediate above). A failed write ends the stream ('closed').
+      for (const stanza of smOffer.resent) session.send(stanza).catch(() => undefined);
       return session;
     } catch (error) {
       hardClose(entity);
