@@ -211,7 +211,8 @@ export class XmppSession extends EventEmitter {
     // Last in the write that carries the burst: one segment, and the server answers at once.
     lastInBatch(this.entity, () => {
       this.ackRequestQueued = false;
-      if (this.closed) return;
+      // Closing: the batch may end with our </stream:stream>, and nothing may follow it.
+      if (this.closed || this.closedByUs) return;
       if (this.sm) {
         this.entity.send(this.sm.request()).catch(() => undefined);
         return;
@@ -239,7 +240,7 @@ export class XmppSession extends EventEmitter {
       // With what we write in answer to the same data (a receipt): one write, and h counts it all.
       lastInBatch(this.entity, () => {
         this.answerQueued = false;
-        if (!this.closed) this.entity.send(sm.answer()).catch(() => undefined);
+        if (!this.closed && !this.closedByUs) this.entity.send(sm.answer()).catch(() => undefined);
       });
     } else if (element.name === 'a') {
       try {
