@@ -1,6 +1,10 @@
 /**
- * npm run bench:chat [-- --json] [--messages N] [--warmup N] [--servers LIST] — chat latency on loopback,
- * against the floor: two raw XMPP clients through the same server in the same run.
+ * npm run bench:chat [-- --json] [--messages N] [--warmup N] [--servers LIST] [--profiles DIR] — chat latency
+ * on loopback, against the floor: two raw XMPP clients through the same server in the same run.
+ *
+ * The cores' profiles are in the OS temp folder unless `--profiles` names another (e.g. /dev/shm): a
+ * message is on disk (the outbox, fsync'd) before it goes on the wire, so the disk's fsync time is part
+ * of every message's latency; a tmpfs leaves it out and shows the network path alone.
  *
  * Servers (untimed setup, one after the other; `--servers` picks some, comma-separated):
  * - `prosody`: a Prosody as it comes (Nagle's algorithm on its sockets);
@@ -26,6 +30,8 @@
  * - everywhere: a private conversation adds < 0.5 ms at the median.
  * --json: one JSON object on stdout (progress on stderr). Exit code 0 whether targets pass or not.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import type { AccountView, ChatMessage, EventName, EventOf } from '../shared/contract.js';
@@ -43,8 +49,18 @@ const password = 'bench-chat-pw';
 const SERVERS = ['prosody', 'prosody-nodelay', 'ejabberd'] as const;
 type ServerKind = (typeof SERVERS)[number];
 
-function parseArgs(argv: readonly string[]): { json: boolean; messages: number; warmup: number; servers: ServerKind[] } {
+interface Args {
+  json: boolean;
+  messages: number;
+  warmup: number;
+  servers: ServerKind[];
+  /** Where the cores' temp profiles go (default: the OS temp folder). */
+  profiles: string | undefined;
+}
+
+function parseArgs(argv: readonly string[]): Args {
   let json = false;
+  let profiles: string | undefined;
   let messages = 300;
   let warmup = 30;
   let servers: ServerKind[] = [...SERVERS];
@@ -63,9 +79,12 @@ function parseArgs(argv: readonly string[]): { json: boolean; messages: number; 
       const unknown = list.filter((name) => !(SERVERS as readonly string[]).includes(name));
       if (list.length === 0 || unknown.length > 0) throw new Error(`--servers takes a comma-separated list of ${SERVERS.join(', ')}`);
       servers = list as ServerKind[];
-    } else throw new Error(`usage: tsx scripts/bench-chat.ts [--json] [--messages N] [--warmup N] [--servers ${SERVERS.join(',')}] (bad argument ${a})`);
+    } else if (a === '--profiles') {
+      profiles = argv[++i];
+      if (!profiles) throw new Error('--profiles needs a folder');
+    } else throw new Error(`usage: tsx scripts/bench-chat.ts [--json] [--messages N] [--warmup N] [--servers ${SERVERS.join(',')}] [--profiles DIR] (bad argument ${a})`);
   }
-  return { json, messages, warmup, servers };
+  return { json, messages, warmup, servers, profiles };
 }
 
 interface Side {
@@ -190,12 +209,15 @@ async function rawFloor(server: BenchServer, messages: number, warmup: number): 
 }
 
 /** Two cores signed in to `server`: plaintext, then private. */
-async function coreModes(server: BenchServer, messages: number, warmup: number): Promise<Record<'plaintext' | 'private', ModeResult>> {
+async function coreModes(server: BenchServer, messages: number, warmup: number, profiles: string | undefined): Promise<Record<'plaintext' | 'private', ModeResult>> {
   const sides: Side[] = [];
+  const made: string[] = [];
   try {
     const jid = (user: string) => `${user}@${server.domain}`;
     for (const name of ['alice', 'bob'] as const) {
-      const core = await startTestCore({ caPem: server.caPem });
+      const profileDir = profiles ? await mkdtemp(path.join(profiles, 'klatsch-bench-profile-')) : undefined;
+      if (profileDir) made.push(profileDir);
+      const core = await startTestCore({ caPem: server.caPem, ...(profileDir ? { profileDir } : {}) });
       const account = await core.call<AccountView>('addAccount', {
         jid: jid(name),
         password,
@@ -229,11 +251,8 @@ async function coreModes(server: BenchServer, messages: number, warmup: number):
         });
       });
       const t0 = performance.now();
-      (globalThis as any).__probe?.push(`${t0.toFixed(2)} T0 ${body}`);
       await from.core.call('sendMessage', { accountId: from.account.id, to: peerOf(from), body });
-      (globalThis as any).__probe?.push(`${performance.now().toFixed(2)} CALLED`);
       const { at, message } = await arrived;
-      (globalThis as any).__probe?.push(`${at.toFixed(2)} ARR`);
       if ((message.encrypted ?? false) !== encrypted) throw new Error(`message ${body} arrived ${encrypted ? 'in plaintext' : 'encrypted'}`);
       return at - t0;
     };
@@ -258,6 +277,7 @@ async function coreModes(server: BenchServer, messages: number, warmup: number):
     return results;
   } finally {
     for (const side of sides) await side.core.dispose().catch(() => undefined);
+    for (const dir of made) await rm(dir, { recursive: true, force: true });
   }
 }
 
@@ -287,7 +307,7 @@ function judge(kind: ServerKind, raw: ModeResult, plaintext: ModeResult, private
 }
 
 async function main(): Promise<void> {
-  const { json, messages, warmup, servers } = parseArgs(process.argv.slice(2));
+  const { json, messages, warmup, servers, profiles } = parseArgs(process.argv.slice(2));
   const progress = (line: string) => (json ? console.error(line) : console.log(line));
   const started = performance.now();
 
@@ -298,7 +318,7 @@ async function main(): Promise<void> {
     try {
       const raw = await rawFloor(server, messages, warmup);
       progress(`${kind} raw: ${2 * messages} messages, median ${raw.both.medianMs.toFixed(3)} ms`);
-      const cores = await coreModes(server, messages, warmup);
+      const cores = await coreModes(server, messages, warmup, profiles);
       for (const mode of ['plaintext', 'private'] as const) progress(`${kind} ${mode}: ${2 * messages} messages, median ${cores[mode].both.medianMs.toFixed(3)} ms`);
       results.push(judge(kind, raw, cores.plaintext, cores.private));
     } finally {
