@@ -9,7 +9,8 @@
  * Servers (untimed setup, one after the other; `--servers` picks some, comma-separated):
  * - `prosody`: a Prosody as it comes (Nagle's algorithm on its sockets);
  * - `prosody-nodelay`: the same with `network_settings = { nagle = false }`, as docs/admin.md recommends;
- * - `ejabberd`: an ejabberd with the test fixture's configuration.
+ * - `ejabberd`: an ejabberd with the test fixture's configuration;
+ * - `ejabberd-nodelay`: the same with the Erlang VM's `inet_default_listen_options [{nodelay,true}]` (docs/admin.md).
  * Each from the test fixtures (tests/fixtures/prosody.ts, ejabberd.ts, core.ts, raw-xmpp.ts: temp dirs,
  * the fixture's test CA, TLS verified), with two users who are contacts of each other.
  *
@@ -46,7 +47,7 @@ const TARGET_RECOMMENDED_SERVER_MS = 2;
 const TARGET_ADDED_MS = 0.5;
 const password = 'bench-chat-pw';
 
-const SERVERS = ['prosody', 'prosody-nodelay', 'ejabberd'] as const;
+const SERVERS = ['prosody', 'prosody-nodelay', 'ejabberd', 'ejabberd-nodelay'] as const;
 type ServerKind = (typeof SERVERS)[number];
 
 interface Args {
@@ -147,6 +148,8 @@ async function startServer(kind: ServerKind): Promise<BenchServer> {
   const server =
     kind === 'ejabberd'
       ? await startEjabberd({ users, contacts })
+      : kind === 'ejabberd-nodelay'
+      ? await startEjabberd({ users, contacts, nodelay: true })
       : await startProsody({ users, contacts, ...(kind === 'prosody-nodelay' ? { nagle: false } : {}) });
   return { domain: server.domain, c2sPort: server.c2sPort, directTlsPort: server.directTlsPort, caPem: server.ca.caCertPem, dispose: () => server.dispose() };
 }
@@ -282,7 +285,7 @@ async function coreModes(server: BenchServer, messages: number, warmup: number, 
 }
 
 function judge(kind: ServerKind, raw: ModeResult, plaintext: ModeResult, privateMode: ModeResult): ServerResult {
-  const recommended = kind === 'prosody-nodelay';
+  const recommended = kind === 'prosody-nodelay' || kind === 'ejabberd-nodelay';
   const median = plaintext.both.medianMs;
   const floorRatioMedian = median / raw.both.medianMs;
   const added = privateMode.both.medianMs - median;
@@ -358,7 +361,7 @@ async function main(): Promise<void> {
   console.log('');
   console.log("Latency: raw = two raw XMPP clients through the same server (the floor); plaintext/private = from the sender's sendMessage request to the receiver core's messageUpserted event. Loopback.");
   for (const r of results) {
-    const setting = r.recommended ? 'recommended setting (nagle = false)' : 'as it comes';
+    const setting = r.recommended ? 'recommended setting: no Nagle' : 'as it comes';
     console.log(
       `${r.server} (${setting}): plaintext median ${ms(r.plaintext.both.medianMs)} ms = ${r.floorRatioMedian.toFixed(1)}× the floor; private adds ${ms(r.addedPrivateMedianMs)} ms. ` +
         r.targets.map((t) => `${t.name}: ${t.met ? 'pass' : 'FAIL'}`).join('; '),
