@@ -111,12 +111,35 @@ describe('a private conversation between two app instances', () => {
     await pages.bob.screenshot({ path: path.join(shots, 'private-bob.png') });
   });
 
+  test('the contact signs out: what is typed meanwhile waits, says until when, and goes out by itself when they are back', async () => {
+    await pages.bob.locator('details.account-menu > summary').click();
+    await pages.bob.getByRole('button', { name: 'Disconnect' }).click();
+    await pages.bob.locator('[data-testid="connection-status"][data-state="offline"]').waitFor();
+    await pages.alice.locator('[data-testid="privacy-state"][data-privacy="finished"]').waitFor();
+
+    await type('alice', 'SECRET-E2E-CHARLIE: written while Bob was away');
+    const waiting = message('alice', 'out', 'SECRET-E2E-CHARLIE');
+    await waiting.locator('[data-testid="message-waiting"]').waitFor();
+    assert.match(await waiting.getByTestId('message-waiting').innerText(), /Goes out by itself, encrypted, once the conversation is private again/);
+    assert.equal(await waiting.getAttribute('data-state'), 'waiting');
+    assert.equal(await waiting.getByTestId('resend-button').count(), 0, 'nothing for the user to do');
+    await pages.alice.screenshot({ path: path.join(shots, 'private-waiting.png') });
+
+    await pages.bob.locator('[data-testid="connection-status"]').getByRole('button', { name: 'Connect' }).click();
+    await pages.bob.locator('[data-testid="connection-status"][data-state="online"]').waitFor({ timeout: 20_000 });
+    await pages.alice.locator('[data-testid="privacy-state"][data-privacy="private"]').waitFor({ timeout: 30_000 });
+    await message('alice', 'out', 'SECRET-E2E-CHARLIE').locator('[data-testid="message-delivered"]').waitFor({ timeout: 30_000 });
+    await pages.bob.locator(`[data-testid="contact"][data-jid="${jid('alice')}"]`).click();
+    await message('bob', 'in', 'SECRET-E2E-CHARLIE').locator('[aria-label="private"]').waitFor();
+    assert.equal(await message('bob', 'in', 'SECRET-E2E-CHARLIE').count(), 1);
+  });
+
   test("Prosody's stored data and what it received never hold a private message's text", async () => {
     const stored = await storedData(server.dataDir);
     assert.ok(stored.text.includes('Hello Bob, plaintext first'), "Prosody's archive keeps plaintext chats: the search is real");
     const wire = await server.receivedStanzas();
     assert.ok(wire.includes('Hello Bob, plaintext first'), 'the capture sees plaintext bodies');
-    for (const secret of ['SECRET-E2E-ALPHA', 'SECRET-E2E-BRAVO', 'launch is on Friday']) {
+    for (const secret of ['SECRET-E2E-ALPHA', 'SECRET-E2E-BRAVO', 'SECRET-E2E-CHARLIE', 'launch is on Friday']) {
       assert.ok(!stored.text.includes(secret), `${secret} is in Prosody's stored data`);
       assert.ok(!wire.includes(secret), `${secret} crossed the server in plaintext`);
     }

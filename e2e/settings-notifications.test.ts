@@ -27,7 +27,10 @@ type User = 'alice' | 'bob' | 'carol';
 
 // What the functions run inside the page use (the e2e tsconfig has no DOM library).
 declare const document: { documentElement: { lang: string; dataset: Record<string, string | undefined> } };
-declare const window: { dispatchEvent(e: unknown): boolean; klatsch: { getSnapshot(p: object): Promise<unknown> } };
+declare const window: {
+  dispatchEvent(e: unknown): boolean;
+  klatsch: { getSnapshot(p: object): Promise<unknown>; setSettings(p: object): Promise<{ ok: boolean; value?: { values: { otrV3Only: boolean } } }> };
+};
 declare class Event {
   constructor(type: string);
 }
@@ -113,7 +116,7 @@ describe('settings screen and desktop notifications', () => {
     await fs.mkdir(shots, { recursive: true });
     policyDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-e2e-policy-'));
     const policyFile = path.join(policyDir, 'policy.json');
-    await fs.writeFile(policyFile, JSON.stringify({ notifications: 'sender-only' }));
+    await fs.writeFile(policyFile, JSON.stringify({ notifications: 'sender-only', otrV3Only: true }));
     for (const user of ['alice', 'bob', 'carol'] as const) {
       apps[user] = await startAppInstance(server.ca.caCertFile, undefined, {
         recordShell: user === 'alice',
@@ -259,6 +262,28 @@ describe('settings screen and desktop notifications', () => {
     assert.deepEqual([list[2]!.title, list[2]!.body, list[2]!.showsText], ['Klatsch', 'Neue private Nachricht von bob', false]);
   });
 
+  test('OTR version 3 only: off by default, turned on and off in the settings, kept in the profile', async () => {
+    const page = pages.alice;
+    await page.keyboard.press('Control+Comma');
+    await page.getByTestId('settings-dialog').waitFor();
+    const box = page.getByTestId('settings-otr-v3-only');
+    assert.equal(await box.isChecked(), false);
+    assert.equal(await box.isDisabled(), false);
+    // An empty change is saved after the box's (main writes the settings one after another): then the file has it.
+    const saved = () => page.evaluate(async () => (await window.klatsch.setSettings({})).value?.values.otrV3Only);
+    const stored = async () => (JSON.parse(await fs.readFile(path.join(apps.alice.profileDir, 'settings.json'), 'utf8')) as { app?: { otrV3Only?: boolean } }).app?.otrV3Only;
+    await box.check();
+    await page.waitForFunction(async () => (await window.klatsch.setSettings({})).value?.values.otrV3Only === true);
+    assert.equal(await saved(), true);
+    assert.equal(await stored(), true);
+    await box.uncheck();
+    await page.waitForFunction(async () => (await window.klatsch.setSettings({})).value?.values.otrV3Only === false);
+    assert.equal(await saved(), false);
+    assert.equal(await stored(), false);
+    await page.getByTestId('settings-close').click();
+    await page.getByTestId('settings-dialog').waitFor({ state: 'detached' });
+  });
+
   test('the policy locks the notification setting: shown as locked, with the reason', async () => {
     const page = pages.carol;
     await page.keyboard.press('Control+Comma');
@@ -266,6 +291,10 @@ describe('settings screen and desktop notifications', () => {
     assert.equal(await page.getByTestId('settings-notifications-sender-only').isChecked(), true);
     assert.equal(await page.getByTestId('settings-notifications-sender-and-text').isDisabled(), true);
     assert.match(await page.getByTestId('settings-notifications-locked').innerText(), /administrator/);
+    // So does the policy key otrV3Only.
+    assert.equal(await page.getByTestId('settings-otr-v3-only').isChecked(), true);
+    assert.equal(await page.getByTestId('settings-otr-v3-only').isDisabled(), true);
+    assert.match(await page.getByTestId('settings-otr-v3-only-locked').innerText(), /administrator/);
     // The language and the sound are not locked.
     assert.equal(await page.getByTestId('settings-language').isDisabled(), false);
     assert.equal(await page.getByTestId('settings-sound').isDisabled(), false);

@@ -1,4 +1,5 @@
 /** Pure input handling for the forms (no DOM, no React): unit-tested in Node. */
+import type { SmpView } from '../shared/contract';
 import type { Catalog } from './i18n/catalog';
 import { en } from './i18n/en';
 
@@ -48,3 +49,11 @@ export function messageToSend(text: string): string | null {
   return cleaned.trim() === '' ? null : cleaned;
 }
 
+
+/**
+ * The identity of the authentication panel's form: a new request of the contact (another id) is a new
+ * form with an empty answer field, so an answer typed for one request never stands under another.
+ */
+export function smpFormKey(smp: SmpView): string {
+  return smp.phase === 'asked' ? `asked:${smp.id}` : smp.phase;
+}

@@ -142,8 +142,11 @@ export type TrustLevel = z.infer<typeof TrustLevel>;
  * `weStarted`: we asked (question or shared secret); else the contact did and we answered.
  */
 export const SmpView = z.discriminatedUnion('phase', [
-  /** The contact asked: show `question` (absent: a shared secret) and an answer field. */
-  z.object({ phase: z.literal('asked'), question: z.string().optional() }),
+  /**
+   * The contact asked: show `question` (absent: a shared secret) and an answer field. `id` names this
+   * request: the answer says which request it answers (a request replaced meanwhile is not answered).
+   */
+  z.object({ phase: z.literal('asked'), id: z.string(), question: z.string().optional() }),
   /** Messages are being exchanged; `step` of 4. */
   z.object({ phase: z.literal('running'), weStarted: z.boolean(), question: z.string().optional(), step: z.number().int().min(1).max(4) }),
   /**
@@ -153,7 +156,8 @@ export const SmpView = z.discriminatedUnion('phase', [
   z.object({ phase: z.literal('succeeded'), weStarted: z.boolean(), question: z.string().optional(), weVerifiedThem: z.boolean() }),
   /** The answers or secrets differ (or someone cheated). */
   z.object({ phase: z.literal('failed'), weStarted: z.boolean(), question: z.string().optional() }),
-  z.object({ phase: z.literal('aborted'), byPeer: z.boolean() }),
+  /** `replaced`: the contact sent a new request before the user answered; both were cancelled. */
+  z.object({ phase: z.literal('aborted'), byPeer: z.boolean(), replaced: z.boolean().optional() }),
   z.object({ phase: z.literal('error'), message: z.string() }),
 ]);
 export type SmpView = z.infer<typeof SmpView>;
@@ -215,6 +219,7 @@ export const NOTICE_KINDS = [
   'smp-secret',
   'smp-cancelled-by-peer',
   'smp-cancelled',
+  'smp-replaced',
   'smp-error',
   'smp-verified',
   'smp-verified-by-them',
@@ -231,6 +236,7 @@ export const NOTICE_KINDS = [
   'verified-by-fingerprint',
   'unverified-by-fingerprint',
   'key-forgotten',
+  'v2-refused',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 /**
@@ -252,6 +258,7 @@ export const ChatMessage = z.object({
   timestamp: z.number(),
   /** 'waiting': held until the conversation is private (never sent in plaintext). 'delivered': the peer's app confirmed it (XEP-0184). */
   state: z.enum(['sending', 'waiting', 'sent', 'failed', 'received', 'delivered']),
+  /** 'failed': why. 'waiting': set when it waits for a private conversation up to PRIVATE_WAIT_MS (shared/private-wait.ts) from `timestamp`. */
   error: z.string().optional(),
   /** The text was corrected after it was first sent (XEP-0308); `body` is the corrected text. */
   edited: z.boolean().optional(),
@@ -290,13 +297,15 @@ export const AppSettings = z.object({
   notifications: NotificationSetting,
   /** Notifications play the OS's sound. */
   notificationSound: z.boolean(),
+  /** Private conversations in OTR version 3 only: version 2 (old apps) is refused, so an attacker cannot force it. */
+  otrV3Only: z.boolean(),
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 
 /** The settings in force, and the ones the administrator locked (setting → why, for the user). */
 export const SettingsView = z.object({
   values: AppSettings,
-  locked: z.object({ notifications: z.string().optional() }),
+  locked: z.object({ notifications: z.string().optional(), otrV3Only: z.string().optional() }),
 });
 export type SettingsView = z.infer<typeof SettingsView>;
 
@@ -431,9 +440,9 @@ export const requests = {
     request: z.object({ accountId: AccountId, peer: BareJid, secret: z.string().min(1).max(4096), question: z.string().min(1).max(1024).optional() }).strict(),
     response: z.object({}),
   },
-  /** Answer the contact's question or shared-secret request. */
+  /** Answer the contact's question or shared-secret request `requestId` (SmpView 'asked' `id`); refused if that is no longer the open request. */
   respondSmp: {
-    request: z.object({ accountId: AccountId, peer: BareJid, secret: z.string().min(1).max(4096) }).strict(),
+    request: z.object({ accountId: AccountId, peer: BareJid, requestId: z.string().min(1).max(64), secret: z.string().min(1).max(4096) }).strict(),
     response: z.object({}),
   },
   /** Cancel an authentication in progress (or decline a request). */

@@ -69,6 +69,8 @@ export interface AccountDeps {
   rooms?: { history?: HistoryStore; save: (rooms: StoredRoom[]) => Promise<void>; joinTimeoutMs?: number };
   /** Messages not yet acknowledged by the server, and ids received lately (encrypted at rest); absent: in memory only. */
   outbox?: OutboxStore;
+  /** Private conversations in OTR version 3 only (the app setting, or the administrator's); absent: v2 and v3. */
+  otrV3Only?: () => boolean;
 }
 
 /** What this account does when a contact has no policy of its own (XEP-0364: offer OTR, start when answered). */
@@ -140,17 +142,32 @@ export class Account {
         await session.send(message, { confirm: receipt });
       },
       show: (peer, m) => this.showIncoming(peer, m),
-      notice: (peer, text, notice) =>
-        this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: text, timestamp: this.now(), state: 'received', ...(notice ? { notice } : {}) }),
-      messageState: (peer, id, given, reason) => {
-        const state = this.outboxState(id, given, reason);
+      notice: (peer, text, notice, options) =>
+        this.upsertMessage({
+          id: randomUUID(),
+          peer,
+          direction: 'notice',
+          body: text,
+          timestamp: this.now(),
+          state: 'received',
+          ...(notice ? { notice } : {}),
+          // Said inside the private conversation (an SMP question): private like its messages.
+          ...(options?.private ? { encrypted: true } : {}),
+        }),
+      messageState: (peer, id, given, reason, leftEncrypted) => {
+        const state = this.outboxState(id, given, reason, leftEncrypted);
         const error = state === 'sending' ? undefined : reason;
         const message = this.chats.find(peer, id, 'out');
+        if (!message) return;
+        // Whether it went out private is what the engine did with it, recorded as it leaves.
+        const privately = leftEncrypted ?? message.encrypted ?? false;
         // A receipt may arrive before we noted that the message went out: 'delivered' stays.
-        if (message && !(message.state === 'delivered' && (state === 'sent' || state === 'sending'))) {
-          const { error: _old, ...rest } = message;
-          this.upsertMessage({ ...rest, state, ...(error ? { error } : {}) });
+        if (message.state === 'delivered' && (state === 'sent' || state === 'sending')) {
+          if (privately !== (message.encrypted ?? false)) this.upsertMessage(withEncrypted(message, privately));
+          return;
         }
+        const { error: _old, ...rest } = message;
+        this.upsertMessage(withEncrypted({ ...rest, state, ...(error ? { error } : {}) }, privately));
       },
       privacyChanged: (peer) => {
         this.chatStates.privacyChanged(peer);
@@ -160,6 +177,8 @@ export class Account {
       random: secureRandom,
       now: this.now,
       maxFragmentSize: OTR_FRAGMENT_SIZE,
+      isContact: (peer) => this.roster.has(peer),
+      v3Only: () => this.deps.otrV3Only?.() ?? false,
     });
     this.chatStates = new OutgoingChatStates({
       allowed: (peer) => this.chatStatesAllowed(peer),
@@ -335,9 +354,8 @@ export class Account {
     if (entry && this.connection.activeSession) await this.transmitFromOutbox(entry);
     else this.inFlight.delete(message.id); // the next stream's flushOutbox sends it
     const now = this.chats.find(peer, message.id, 'out') ?? message;
-    if (!this.connection.activeSession && now.state === 'sending') return now;
-    const encrypted = mustBePrivate || (this.privateChats.privacy(peer)?.startsWith('private') ?? false);
-    return encrypted === (now.encrypted ?? false) ? now : this.upsertMessage({ ...now, encrypted });
+    // Marked private when written privately, or when the engine encrypted it (messageState): never by the chat's state now.
+    return now;
   }
 
   /** A failed message goes out again, privately if the conversation is private now. */
@@ -345,16 +363,15 @@ export class Account {
     const message = this.chats.find(peer, id, 'out');
     if (!message || message.state !== 'failed') throw Object.assign(new Error('There is no failed message to send again.'), { code: 'not-found' });
     if (!this.connection.activeSession) throw Object.assign(new Error('You are not connected; the message was not sent.'), { code: 'not-connected' });
-    const { error: _error, ...rest } = message;
-    this.upsertMessage({ ...rest, state: 'sending' });
     // Private or not as the chat is now: the user may have ended the private conversation to send it in plaintext.
+    const mustBePrivate = !this.plaintextChat(peer);
+    const { error: _error, encrypted: _before, ...rest } = message;
+    this.upsertMessage({ ...rest, state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) });
     this.inFlight.add(id); // ours to send, as in sendMessage
-    await this.outbox.add({ id, peer, body: message.body, timestamp: message.timestamp, private: !this.plaintextChat(peer) }).catch(() => undefined);
-    const entry = this.outbox.get(id)!;
-    await this.transmitFromOutbox(entry);
-    const now = this.chats.find(peer, id, 'out')!;
-    const encrypted = entry.private || (this.privateChats.privacy(peer)?.startsWith('private') ?? false);
-    return this.upsertMessage({ ...now, encrypted });
+    await this.outbox.add({ id, peer, body: message.body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
+    await this.transmitFromOutbox(this.outbox.get(id)!);
+    // How it went out is on the message now (messageState): the engine's record, not the chat's state.
+    return this.chats.find(peer, id, 'out')!;
   }
 
   /**
@@ -420,6 +437,11 @@ export class Account {
     return this.deps.policy ? this.deps.policy.otrPolicy(chosen) : chosen;
   }
 
+  /** The v3-only setting changed: every conversation follows it now. */
+  async otrVersionsChanged(): Promise<void> {
+    await this.privateChats.policiesChanged();
+  }
+
   /** The core stored a new per-contact policy: the conversation follows it now. */
   async otrPolicyChanged(peer: string): Promise<void> {
     await this.privateChats.setPolicy(peer);
@@ -462,8 +484,9 @@ export class Account {
    * (or must be) private, since they turn 'encrypted' only once they went out.
    */
   private storable(m: ChatMessage): boolean {
-    if (m.direction === 'notice' || this.keepsPrivateHistory(m.peer)) return true;
-    if (m.encrypted) return false;
+    if (this.keepsPrivateHistory(m.peer)) return true;
+    if (m.encrypted) return false; // private messages, and notices from inside a private conversation
+    if (m.direction === 'notice') return true;
     if (m.direction === 'out' && this.outbox.get(m.id)?.private) return false; // written privately, whatever happens to it on the way
     if (m.direction === 'out' && m.state !== 'sent' && m.state !== 'delivered') {
       const privacy = this.privateChats.privacy(m.peer);
@@ -713,6 +736,10 @@ export class Account {
     if (copy.direction === 'in') this.chats.countUnread(peer);
     if (copy.direction === 'in') this.typing.delete(peer);
     const shown = this.upsertMessage({ id, peer, direction: copy.direction, body, timestamp, state: copy.direction === 'in' ? 'received' : 'sent' });
+    // In a private conversation, a plaintext copy is flagged as a live plaintext message is.
+    if (this.privateChats.plaintextNeedsNotice(peer)) {
+      this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: 'The message above was not encrypted.', timestamp: this.now(), state: 'received', notice: { kind: 'not-encrypted' } });
+    }
     if (copy.direction === 'in') this.emitContact(peer);
     if (copy.direction === 'in') this.deps.incoming?.(shown, 'carbon');
   }
@@ -789,7 +816,7 @@ export class Account {
    */
   private async transmitFromOutbox(entry: OutboxEntry, again = false): Promise<void> {
     this.inFlight.add(entry.id);
-    await this.privateChats.send(entry.peer, entry.id, entry.body, { requirePrivate: again && entry.private }).catch(() => {
+    await this.privateChats.send(entry.peer, entry.id, entry.body, { requirePrivate: again && entry.private, writtenAt: entry.timestamp }).catch(() => {
       this.inFlight.delete(entry.id);
       const message = this.chats.find(entry.peer, entry.id, 'out');
       if (message) this.upsertMessage({ ...message, state: 'failed', error: 'The message could not be prepared for sending.' });
@@ -812,10 +839,14 @@ export class Account {
    * acknowledged it (until then 'sending'); a failure because the connection went away is no
    * failure (it goes out with the next stream); other failures wait for the user's resend.
    */
-  private outboxState(id: string, state: 'sent' | 'waiting' | 'failed', reason: string | undefined): ChatMessage['state'] {
+  private outboxState(id: string, state: 'sent' | 'waiting' | 'failed', reason: string | undefined, leftEncrypted?: boolean): ChatMessage['state'] {
     const entry = this.outbox.get(id);
     if (!entry) return state;
-    if (state === 'sent') return 'sending';
+    if (state === 'sent') {
+      // Out encrypted but not yet acknowledged: if it must go again (a new stream), then privately only.
+      if (leftEncrypted && !entry.private) void this.outbox.add({ ...entry, private: true }).catch(() => undefined);
+      return 'sending';
+    }
     if (state === 'waiting') {
       // Held for a private conversation: after a restart it must wait for one again.
       if (!entry.private) void this.outbox.add({ ...entry, private: true }).catch(() => undefined);
@@ -891,6 +922,12 @@ export class Account {
     const contact = this.contactView(jid);
     if (contact) this.deps.emit('contactUpdated', { accountId: this.id, contact });
   }
+}
+
+/** `message` marked as sent privately or not (the field is absent when not). */
+function withEncrypted(message: ChatMessage, encrypted: boolean): ChatMessage {
+  const { encrypted: _was, ...rest } = message;
+  return encrypted ? { ...rest, encrypted: true } : rest;
 }
 
 /** The `replaces` field of StanzaInfo, present only when the stanza corrects a message. */

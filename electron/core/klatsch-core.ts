@@ -333,8 +333,8 @@ export class KlatschCore {
       return {};
     },
 
-    respondSmp: async ({ accountId, peer, secret }) => {
-      await userFacing(this.privateAccount(accountId).privateChats.respondSmp(peer.toLowerCase(), secret));
+    respondSmp: async ({ accountId, peer, requestId, secret }) => {
+      await userFacing(this.privateAccount(accountId).privateChats.respondSmp(peer.toLowerCase(), requestId, secret));
       return {};
     },
 
@@ -492,11 +492,16 @@ export class KlatschCore {
       if (changes.notifications !== undefined && this.policy.notificationsLocked) {
         throw new UserError('forbidden-by-policy', `The notification setting is locked. ${this.policy.reason}`);
       }
+      if (changes.otrV3Only !== undefined && this.policy.otrV3OnlyLocked) {
+        throw new UserError('forbidden-by-policy', `The OTR version setting is locked. ${this.policy.reason}`);
+      }
+      const v3OnlyBefore = this.otrV3Only();
       try {
         await this.settings.setAppSettings(changes);
       } catch (error) {
         throw new UserError('storage', `The settings could not be saved: ${(error as Error).message}`);
       }
+      if (this.otrV3Only() !== v3OnlyBefore) await Promise.all([...this.accounts.values()].map((a) => a.otrVersionsChanged()));
       const view = this.settingsView();
       this.emit('settingsChanged', view);
       this.refreshDesktop(); // the tray's menu follows the language
@@ -581,9 +586,17 @@ export class KlatschCore {
   settingsView(): SettingsView {
     const stored = this.settings.appSettings();
     return {
-      values: { ...stored, notifications: this.policy.notifications(stored.notifications) },
-      locked: this.policy.notificationsLocked ? { notifications: this.policy.reason } : {},
+      values: { ...stored, notifications: this.policy.notifications(stored.notifications), otrV3Only: this.otrV3Only() },
+      locked: {
+        ...(this.policy.notificationsLocked ? { notifications: this.policy.reason } : {}),
+        ...(this.policy.otrV3OnlyLocked ? { otrV3Only: this.policy.reason } : {}),
+      },
     };
+  }
+
+  /** Private conversations in OTR version 3 only: the administrator's policy over the user's choice. */
+  private otrV3Only(): boolean {
+    return this.policy.otrV3Only(this.settings.appSettings().otrV3Only);
   }
 
   /** Electron's BrowserWindow gained or lost the focus. */
@@ -696,6 +709,7 @@ export class KlatschCore {
       ...(outbox ? { outbox } : {}),
       ...(this.options.connection ? { connection: this.options.connection } : {}),
       policy: accountPolicyHooks(this.policy),
+      otrV3Only: () => this.otrV3Only(),
       incoming: (message, source) =>
         this.notifier.incoming({
           chat: { accountId: account.id, peer: message.peer },

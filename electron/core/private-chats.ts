@@ -13,11 +13,13 @@
  * - When the peer's resource goes offline, the private conversation ends,
  *   visibly.
  */
+import { randomUUID } from 'node:crypto';
 import { bareJid } from './xmpp/stanzas.js';
 import type { DsaPrivateKey } from './otr/dsa.js';
 import type { RandomSource } from './otr/random.js';
 import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from './otr/session.js';
 import type { NoticeKind, Privacy, SmpView } from '../../shared/contract.js';
+import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
 
 export interface OtrIdentity {
   key: DsaPrivateKey;
@@ -57,9 +59,16 @@ export interface PrivateChatsDeps {
    */
   transmit(to: string, body: string, kind: 'otr' | 'plain', id: string | undefined): Promise<void>;
   show(peer: string, message: IncomingText): void;
-  /** A notice in the chat: `text` in English (kept in history), `notice` says which, for the UI's own words. */
-  notice(peer: string, text: string, notice?: { kind: NoticeKind; detail?: string }): void;
-  messageState(peer: string, id: string, state: 'sent' | 'waiting' | 'failed', error?: string): void;
+  /**
+   * A notice in the chat: `text` in English, `notice` says which, for the UI's own words. `private`: it
+   * comes from inside the private conversation (an SMP question, its result): kept like a private message.
+   */
+  notice(peer: string, text: string, notice?: { kind: NoticeKind; detail?: string }, options?: { private: true }): void;
+  /**
+   * Our message `id` changed state. `encrypted` (with 'sent'): whether the engine encrypted it as it
+   * left — the record of whether it went out private, whatever the chat was when it was typed.
+   */
+  messageState(peer: string, id: string, state: 'sent' | 'waiting' | 'failed', error?: string, encrypted?: boolean): void;
   privacyChanged(peer: string): void;
   /** Whether a private conversation's fingerprint is verified (the trust store decides). */
   isVerified?(peer: string, fingerprint: string): boolean;
@@ -79,6 +88,14 @@ export interface PrivateChatsDeps {
   now: () => number;
   /** XMPP servers limit stanza sizes; longer OTR messages are fragmented below this. */
   maxFragmentSize?: number;
+  /**
+   * Whether `peer` is in the roster; others' conversations are bounded in number (MAX_STRANGER_PEERS),
+   * and their OTR offers get no answer until the user writes to them or starts a private conversation
+   * (as receipts: nothing tells a stranger we are here). Default: everyone is.
+   */
+  isContact?(peer: string): boolean;
+  /** Refuse OTR version 2 (the v3-only setting); absent: v2 and v3. */
+  v3Only?(): boolean;
 }
 
 interface PeerState {
@@ -103,53 +120,87 @@ interface PeerState {
    * was verified. Which one the user is shown is the engine's (keyAwaitingApproval), never a copy.
    */
   newKeys: Map<string, boolean>;
+  /** The user wrote to the peer or started a private conversation: the peer's OTR offers are answered even if a stranger. */
+  userActed: boolean;
   /** Authentication in progress or its last result, for the UI. */
   smp: SmpView | undefined;
+  /** The open request of the contact: its id in SmpView, and the engine's number for it. */
+  smpRequest: { id: string; engineRequest: number } | undefined;
 }
 
 const OTR_PREFIX = '?OTR';
+/** PRIVATE_WAIT_MS in hours, for the texts. */
+const PRIVATE_WAIT_HOURS = PRIVATE_WAIT_MS / (60 * 60 * 1000);
+/**
+ * Most conversations kept for senders not in the roster: a flood from thousands of made-up JIDs
+ * must not grow memory without bound. The longest idle one that is not private makes room.
+ */
+export const MAX_STRANGER_PEERS = 64;
 /** A user action that needs a private conversation (or a request) there is not. */
 const notPrivate = (message: string) => Object.assign(new Error(message), { code: 'not-private' as const });
 const normalize = (fp: string) => fp.replace(/\s+/g, '').toLowerCase();
 
 export class PrivateChats {
+  /** In the order of last use (the least recently used first). */
   private readonly peers = new Map<string, Promise<PeerState>>();
   /** Per peer, so that the engine sees messages in the order they were sent and received. */
   private readonly chains = new Map<string, Promise<unknown>>();
+  /** Per peer, the work queued or running in its chain (a peer with none is idle). */
+  private readonly pending = new Map<string, number>();
 
   constructor(private readonly deps: PrivateChatsDeps) {}
 
   /**
-   * The user sends `text` (our message `id`) to `peer`. `requirePrivate`: it was written in a private
-   * conversation (the outbox sends it after a reconnect or restart): it waits for a new private
-   * conversation, started here, and never goes out in plaintext.
+   * The user sends `text` (our message `id`, written at `writtenAt`) to `peer`. `requirePrivate`: it
+   * was written in a private conversation (the outbox sends it after a reconnect or restart): it waits
+   * for a new private conversation, started here, and never goes out in plaintext. So does one written
+   * while the conversation expects privacy but is not private right now (the contact or we went
+   * offline). A message that waits does so for PRIVATE_WAIT_MS from when it was written, then fails
+   * with the reason; handed in again (every new stream does), it is held once and keeps its id.
    */
-  send(peer: string, id: string, text: string, { requirePrivate = false }: { requirePrivate?: boolean } = {}): Promise<void> {
+  send(
+    peer: string,
+    id: string,
+    text: string,
+    { requirePrivate = false, writtenAt }: { requirePrivate?: boolean; writtenAt?: number } = {},
+  ): Promise<void> {
     return this.serialize(peer, async (state) => {
+      state.userActed = true;
+      const mustWait = requirePrivate || (state.expectsPrivacy && state.conversation.state === 'plaintext');
       // Reasons are what follows the UI's "Not sent: ".
-      if (requirePrivate && this.deps.policyFor(peer) === 'never') {
+      if (mustWait && this.deps.policyFor(peer) === 'never') {
         this.deps.messageState(peer, id, 'failed', 'this message was written in a private conversation, and private conversations are now turned off for this contact.');
         return;
       }
-      if (!requirePrivate && state.expectsPrivacy && state.conversation.state !== 'encrypted') {
-        this.deps.messageState(peer, id, 'failed', 'the private conversation has ended, and this message will not go out unencrypted. Send it again once the conversation is private, or end the private conversation to send it in plaintext.');
-        return;
+      if (mustWait && !state.expectsPrivacy) {
+        state.expectsPrivacy = true; // written in a private conversation: nothing goes out in plaintext in this chat until the user ends it
+        this.deps.privacyChanged(peer);
       }
-      const out = state.conversation.sendText(text, { requirePrivate, id });
+      // Only a message written in a private conversation waits that long; others wait for one AKE, as before.
+      const waitUntil = mustWait ? { waitUntil: (writtenAt ?? this.deps.now()) + PRIVATE_WAIT_MS } : {};
+      const out = state.conversation.sendText(text, { requirePrivate: mustWait, id, ...waitUntil });
       // Events about this message carry its id; others in the same output (held ones that timed out) are theirs.
       const failed = out.events.find((e) => e.type === 'send-failed' && e.id === id);
       if (failed?.type === 'send-failed') {
-        // Reported here; handleEvents (failHeld) would not find it among the held ones anyway.
-        this.deps.messageState(peer, id, 'failed', failed.reason);
+        // Reported here, once (handed in again, it may have been among the held ones).
+        if (state.held.some((h) => h.id === id)) this.failHeld(peer, state, [failed]);
+        else this.deps.messageState(peer, id, 'failed', this.failureText(peer, failed));
       } else if (out.events.some((e) => e.type === 'queued' && e.id === id)) {
-        state.held.push({ id });
-        this.deps.messageState(peer, id, 'waiting');
+        if (!state.held.some((h) => h.id === id)) state.held.push({ id });
+        this.deps.messageState(
+          peer,
+          id,
+          'waiting',
+          mustWait ? `Waiting for a private conversation with ${peer}; it goes out by itself once there is one, or is marked not sent ${PRIVATE_WAIT_HOURS} hours after it was written.` : undefined,
+        );
       }
       // A held message gets its id on the stanza that finally carries it (queued-sent), not on the query.
       const held = state.held.some((h) => h.id === id);
-      const delivered = await this.deliver(peer, state, out, undefined, held ? undefined : id);
+      const delivered = await this.deliver(peer, state, { ...out, events: out.events.filter((e) => e !== failed) }, undefined, held ? undefined : id);
       if (!failed && !state.held.some((h) => h.id === id)) {
-        this.deps.messageState(peer, id, delivered ? 'sent' : 'failed', delivered ? undefined : 'The connection was lost before the message went out.');
+        const encrypted = out.events.some((e) => e.type === 'encrypted-sent');
+        if (delivered) this.deps.messageState(peer, id, 'sent', undefined, encrypted);
+        else this.deps.messageState(peer, id, 'failed', 'The connection was lost before the message went out.');
       }
     });
   }
@@ -190,12 +241,16 @@ export class PrivateChats {
     });
   }
 
-  /** Answer the contact's request. */
-  respondSmp(peer: string, secret: string): Promise<void> {
+  /** Answer the contact's request `requestId` (the one the user read), never another. */
+  respondSmp(peer: string, requestId: string, secret: string): Promise<void> {
     return this.serialize(peer, async (state) => {
       const asked = state.smp?.phase === 'asked' ? state.smp : undefined;
       if (!asked || state.conversation.state !== 'encrypted') throw notPrivate('There is no authentication request to answer.');
-      const out = state.conversation.respondSmp(secret);
+      const request = state.smpRequest;
+      if (asked.id !== requestId || request?.id !== requestId) {
+        throw notPrivate('The authentication request changed before you answered; nothing was sent. Read the new request, then answer it.');
+      }
+      const out = state.conversation.respondSmp(secret, undefined, request.engineRequest);
       if (out.events.some((e) => e.type === 'smp-progress')) {
         state.smp = { phase: 'running', weStarted: false, step: 2, ...(asked?.question !== undefined ? { question: asked.question } : {}) };
       }
@@ -284,6 +339,7 @@ export class PrivateChats {
 
   start(peer: string): Promise<void> {
     return this.serialize(peer, async (state) => {
+      state.userActed = true;
       await this.deliver(peer, state, state.conversation.startPrivate(), undefined);
     });
   }
@@ -307,14 +363,24 @@ export class PrivateChats {
     return this.serialize(peer, async (state) => {
       const policy = this.deps.policyFor(peer);
       const wasPrivate = state.conversation.state !== 'plaintext' || state.expectsPrivacy;
-      const out = state.conversation.setPolicy(policy);
+      const wasEncrypted = state.conversation.state !== 'plaintext';
+      const out = state.conversation.setPolicy(policy, this.deps.v3Only?.() ?? false);
       if (policy === 'never') state.expectsPrivacy = false;
       await this.deliver(peer, state, out, undefined);
       if (policy === 'never' && wasPrivate) {
         this.deps.notice(peer, 'Private conversations are now turned off for this contact; the private conversation has ended.', { kind: 'ended-otr-off' });
+      } else if (wasEncrypted && state.conversation.state === 'plaintext') {
+        // A version 2 conversation, ended by the v3-only setting (the peer was told).
+        state.expectsPrivacy = false;
+        this.deps.notice(peer, 'You ended the private conversation.', { kind: 'ended-by-us' });
       }
       this.deps.privacyChanged(peer);
     });
+  }
+
+  /** The policies of every conversation (the v3-only setting) changed: each follows now. */
+  async policiesChanged(): Promise<void> {
+    await Promise.all([...this.peers.keys()].map((peer) => this.setPolicy(peer).catch(() => undefined)));
   }
 
   /** The peer's resource went offline: a private conversation with it is over (nothing to tell it). */
@@ -380,14 +446,17 @@ export class PrivateChats {
   }
 
   /**
-   * Our own connection ended: every private conversation is over. The chat says that it was our
-   * connection, not the contact, that went away (their presence is unknown now, not offline).
+   * Our own connection ended: every private conversation is over, and so is a request for one made on
+   * that stream (it may never have reached the server): what waits asks again on the next stream.
+   * The chat says that it was our connection, not the contact, that went away (their presence is
+   * unknown now, not offline).
    */
   disconnected(): Promise<void> {
     const ended = [...this.peers.keys()].map((peer) =>
       this.serialize(peer, async (state) => {
-        const wasPrivate = state.conversation.state === 'encrypted';
-        if (state.conversation.state !== 'plaintext') this.endLocally(peer, state);
+        const conversation = state.conversation;
+        const wasPrivate = conversation.state === 'encrypted';
+        if (conversation.state !== 'plaintext' || conversation.queuedCount > 0 || conversation.akeInProgress()) this.endLocally(peer, state);
         if (wasPrivate) this.deps.notice(peer, 'You went offline; the private conversation has ended.', { kind: 'own-offline' });
       }).catch(() => undefined),
     );
@@ -396,9 +465,23 @@ export class PrivateChats {
 
   /** Timers of the engine (AKE timeouts for held messages). Call every few seconds. */
   tick(): void {
-    for (const peer of this.peers.keys()) {
+    // Strangers made in a burst (all busy then) are let go once idle.
+    this.trimStrangers(MAX_STRANGER_PEERS);
+    // A copy: serialize() moves each peer to the end of the map.
+    for (const peer of [...this.peers.keys()]) {
       void this.serialize(peer, (state) => this.deliver(peer, state, state.conversation.poll(), undefined));
     }
+  }
+
+  /**
+   * Whether a plaintext message with `peer` gets the "not encrypted" notice now: the engine's rule for
+   * live messages (a private or ended conversation, or a policy that requires encryption), for the
+   * copies of another device of ours (carbons), which never pass the engine.
+   */
+  plaintextNeedsNotice(peer: string): boolean {
+    const conversation = this.settled.get(peer)?.conversation;
+    if (!conversation) return this.deps.policyFor(peer) === 'always';
+    return conversation.state !== 'plaintext' || conversation.policyFlags.requireEncryption;
   }
 
   privacy(peer: string): Privacy | undefined {
@@ -422,26 +505,67 @@ export class PrivateChats {
   private readonly settled = new Map<string, PeerState>();
 
   private endLocally(peer: string, state: PeerState): void {
-    const out = state.conversation.end(); // what it would send goes nowhere: the resource is gone
+    // What it would send goes nowhere: the resource is gone. What the user wrote waits for the next one.
+    const out = state.conversation.end({ keepWaiting: true });
     this.failHeld(peer, state, out.events);
     state.resource = undefined;
     state.resources.clear();
     this.deps.privacyChanged(peer);
   }
 
+  /** Conversations kept in memory (contacts', and at most MAX_STRANGER_PEERS others' beyond busy or private ones). */
+  get peerCount(): number {
+    return this.peers.size;
+  }
+
   private serialize<T>(peer: string, work: (state: PeerState) => Promise<T>): Promise<T> {
+    const made = this.peers.get(peer);
+    if (made) {
+      // Most recently used last: strangers are let go from the front.
+      this.peers.delete(peer);
+      this.peers.set(peer, made);
+    }
+    this.pending.set(peer, (this.pending.get(peer) ?? 0) + 1);
     const previous = this.chains.get(peer) ?? Promise.resolve();
     const next = previous.then(() => this.state(peer)).then(work);
-    this.chains.set(
-      peer,
-      next.catch(() => undefined),
-    );
+    const done = next
+      .catch(() => undefined)
+      .finally(() => {
+        const left = (this.pending.get(peer) ?? 1) - 1;
+        if (left > 0) this.pending.set(peer, left);
+        else this.pending.delete(peer);
+      });
+    this.chains.set(peer, done);
     return next;
+  }
+
+  /**
+   * Forgets the least recently used strangers' conversations that are idle and plaintext (nothing
+   * of the user's held, nothing private, no authentication or key decision) until at most `limit`
+   * are left. Busy or private ones stay, even over the limit.
+   */
+  private trimStrangers(limit: number): void {
+    const isContact = this.deps.isContact;
+    if (!isContact) return;
+    const strangers = [...this.peers.keys()].filter((peer) => !isContact(peer));
+    let excess = strangers.length - limit;
+    for (const peer of strangers) {
+      if (excess <= 0) break;
+      const state = this.settled.get(peer);
+      if (!state || this.pending.has(peer)) continue;
+      if (state.conversation.state !== 'plaintext' || state.expectsPrivacy || state.held.length > 0 || state.smp || state.newKeys.size > 0) continue;
+      state.conversation.dispose();
+      this.peers.delete(peer);
+      this.settled.delete(peer);
+      this.chains.delete(peer);
+      excess--;
+    }
   }
 
   private state(peer: string, initial: { expectsPrivacy?: boolean } = {}): Promise<PeerState> {
     let state = this.peers.get(peer);
     if (!state) {
+      if (this.deps.isContact && !this.deps.isContact(peer)) this.trimStrangers(MAX_STRANGER_PEERS - 1);
       state = this.deps.identities.identity(this.deps.account).then((identity) => {
         const made: PeerState = {
           conversation: new OtrConversation({
@@ -450,17 +574,21 @@ export class PrivateChats {
             longTerm: identity.key,
             ourInstance: identity.instanceTag,
             policy: this.deps.policyFor(peer),
+            v3Only: this.deps.v3Only?.() ?? false,
             ...(this.deps.maxFragmentSize ? { maxFragmentSize: this.deps.maxFragmentSize } : {}),
             random: this.deps.random,
             now: this.deps.now,
             keyNeedsApproval: (fp) => this.deps.newKey?.(peer, fp).needsApproval ?? false,
+            answersPeer: () => made.userActed || (this.deps.isContact?.(peer) ?? true),
           }),
           resource: undefined,
           resources: new Map(),
           held: [],
           expectsPrivacy: initial.expectsPrivacy ?? false,
           newKeys: new Map(),
+          userActed: false,
           smp: undefined,
+          smpRequest: undefined,
         };
         this.settled.set(peer, made);
         return made;
@@ -539,7 +667,8 @@ export class PrivateChats {
         }
         case 'queued-sent': {
           const index = state.held.findIndex((h) => h.id === event.id);
-          if (index >= 0) this.deps.messageState(peer, state.held.splice(index, 1)[0]!.id, 'sent');
+          // Held messages leave only through the private conversation (queued-sent: encrypted now).
+          if (index >= 0) this.deps.messageState(peer, state.held.splice(index, 1)[0]!.id, 'sent', undefined, true);
           break;
         }
         case 'key-approval-needed': {
@@ -554,15 +683,19 @@ export class PrivateChats {
           this.deps.privacyChanged(peer);
           break;
         }
-        case 'smp-request':
-          state.smp = { phase: 'asked', ...(event.question !== undefined ? { question: event.question } : {}) };
+        case 'smp-request': {
+          const id = randomUUID();
+          state.smp = { phase: 'asked', id, ...(event.question !== undefined ? { question: event.question } : {}) };
+          state.smpRequest = { id, engineRequest: event.request };
           this.deps.notice(
             peer,
             event.question !== undefined ? `${peer} wants to authenticate you and asks: “${event.question}”` : `${peer} wants to authenticate you with a secret you both know.`,
             event.question !== undefined ? { kind: 'smp-question', detail: event.question } : { kind: 'smp-secret' },
+            { private: true },
           );
           this.deps.privacyChanged(peer);
           break;
+        }
         case 'smp-progress':
           if (state.smp?.phase === 'running') state.smp = { ...state.smp, step: event.step };
           this.deps.privacyChanged(peer);
@@ -571,17 +704,28 @@ export class PrivateChats {
           this.smpFinished(peer, state, event.success, event.weVerifiedThem, event.fingerprint);
           break;
         case 'smp-aborted':
-          if (state.smp && (state.smp.phase === 'running' || state.smp.phase === 'asked')) {
+          if (event.replaced) {
+            state.smp = { phase: 'aborted', byPeer: true, replaced: true };
+            this.deps.notice(
+              peer,
+              `${peer} sent a new authentication request before you answered the first one; both were cancelled. If ${peer} asks again, you will be asked again.`,
+              { kind: 'smp-replaced' },
+              { private: true },
+            );
+          } else if (state.smp && (state.smp.phase === 'running' || state.smp.phase === 'asked')) {
             state.smp = { phase: 'aborted', byPeer: event.byPeer };
-            this.deps.notice(peer, event.byPeer ? `${peer} cancelled the authentication.` : 'The authentication was cancelled.', {
-              kind: event.byPeer ? 'smp-cancelled-by-peer' : 'smp-cancelled',
-            });
+            this.deps.notice(
+              peer,
+              event.byPeer ? `${peer} cancelled the authentication.` : 'The authentication was cancelled.',
+              { kind: event.byPeer ? 'smp-cancelled-by-peer' : 'smp-cancelled' },
+              { private: true },
+            );
           }
           this.deps.privacyChanged(peer);
           break;
         case 'smp-error':
           state.smp = { phase: 'error', message: event.message };
-          this.deps.notice(peer, `The authentication did not work: ${event.message}.`, { kind: 'smp-error', detail: event.message });
+          this.deps.notice(peer, `The authentication did not work: ${event.message}.`, { kind: 'smp-error', detail: event.message }, { private: true });
           this.deps.privacyChanged(peer);
           break;
         case 'finished':
@@ -606,6 +750,13 @@ export class PrivateChats {
           break;
         case 'remote-error':
           this.deps.notice(peer, `${peer}'s app reported a problem with the private conversation: ${event.message}`, { kind: 'peer-error', detail: event.message });
+          break;
+        case 'version-refused':
+          this.deps.notice(
+            peer,
+            `${peer}'s app offered a private conversation only in the old OTR version 2, which your settings refuse. The conversation stays unencrypted.`,
+            { kind: 'v2-refused' },
+          );
           break;
         case 'unencrypted-received':
           this.deps.notice(peer, 'The message above was not encrypted.', { kind: 'not-encrypted' });
@@ -635,11 +786,13 @@ export class PrivateChats {
           : `Authentication succeeded: ${peer} has verified you. You have not verified ${peer} yet; ask a question back to do so.`
         : `Authentication failed: the answers did not match. ${peer} is not verified.`,
       { kind: success ? (weVerifiedThem ? 'smp-verified' : 'smp-verified-by-them') : 'smp-failed' },
+      { private: true },
     );
     const change = success ? (weVerifiedThem ? 'verify' : undefined) : wouldVerify ? 'clear' : undefined;
-    // The proof was about the key that waits for acceptance: nothing more to accept.
+    // The proof was about the key that waits for acceptance: nothing more to accept. Only a proof the
+    // user asked for: one the contact started is the contact's move, and never releases what waits.
     const waiting = state.conversation.keyAwaitingApproval;
-    if (change === 'verify' && waiting && normalize(waiting) === normalize(fingerprint)) {
+    if (change === 'verify' && role.weStarted && waiting && normalize(waiting) === normalize(fingerprint)) {
       void this.approveKey(peer, fingerprint, 'by-proof');
     }
     if (!change || !this.deps.smpTrust) {
@@ -661,7 +814,14 @@ export class PrivateChats {
       const index = state.held.findIndex((h) => h.id === event.id);
       if (index < 0) continue;
       const [held] = state.held.splice(index, 1);
-      this.deps.messageState(peer, held!.id, 'failed', event.reason);
+      this.deps.messageState(peer, held!.id, 'failed', this.failureText(peer, event));
     }
+  }
+
+  /** Why a message was not sent, for the user (what follows the UI's "Not sent: "). */
+  private failureText(peer: string, event: Extract<OtrEvent, { type: 'send-failed' }>): string {
+    return event.expired
+      ? `no private conversation with ${peer} could be made within ${PRIVATE_WAIT_HOURS} hours after it was written, and it does not go out unencrypted.`
+      : event.reason;
   }
 }

@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { Contact, SmpView } from '../../shared/contract';
 import { useTexts } from '../i18n/i18n';
+import { smpFormKey } from '../forms';
 import { ConfirmDialog } from './ConfirmDialog';
 
 type Props = {
@@ -9,7 +10,8 @@ type Props = {
   keyWarning: Contact['keyWarning'];
   busy: boolean;
   error: string | null;
-  onAnswer: (secret: string) => void;
+  /** The answer to request `requestId` (the one on screen when the user sent it). */
+  onAnswer: (requestId: string, secret: string) => void;
   onAbort: () => void;
   onDismiss: () => void;
   onAskBack: () => void;
@@ -28,7 +30,8 @@ export function AuthPanel(props: Props) {
   return (
     <div className="auth-panels">
       {keyWarning && <KeyWarning {...props} keyWarning={keyWarning} />}
-      {smp && <SmpStatus {...props} smp={smp} />}
+      {/* Keyed by the request: a new request starts with an empty answer field, never with the answer typed for another. */}
+      {smp && <SmpStatus key={smpFormKey(smp)} {...props} smp={smp} />}
     </div>
   );
 }
@@ -80,7 +83,7 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
   const [answer, setAnswer] = useState('');
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    if (answer !== '') onAnswer(answer);
+    if (answer !== '' && smp.phase === 'asked') onAnswer(smp.id, answer);
   };
   const dismiss = (
     <button type="button" className="button" data-testid="smp-dismiss" onClick={onDismiss}>
@@ -176,7 +179,7 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
     case 'aborted':
       return (
         <section className="auth-panel" data-testid="smp-result" data-result="aborted" role="status">
-          <p>{smp.byPeer ? t.cancelledByPeer(peerName) : t.cancelled}</p>
+          <p>{smp.replaced ? t.replacedByPeer(peerName) : smp.byPeer ? t.cancelledByPeer(peerName) : t.cancelled}</p>
           <div className="button-row start">{dismiss}</div>
         </section>
       );

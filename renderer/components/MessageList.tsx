@@ -1,5 +1,6 @@
 import { useCallback, useLayoutEffect, useRef, useState } from 'react';
 import type { ChatMessage } from '../../shared/contract';
+import { PRIVATE_WAIT_MS } from '../../shared/private-wait';
 import { dayKey, formatDay, formatFullDate, formatTime } from '../format';
 import { useLocale, useTexts } from '../i18n/i18n';
 import { noticeText } from '../i18n/notices';
@@ -110,6 +111,11 @@ export function MessageItem({
           )}
         </div>
       </div>
+      {message.state === 'waiting' && message.error !== undefined && (
+        <p className="message-waiting" data-testid="message-waiting">
+          {t.waitingUntil(formatFullDate(message.timestamp + PRIVATE_WAIT_MS, locale))}
+        </p>
+      )}
       {message.state === 'failed' && (
         <p className="message-error" data-testid="message-error">
           {t.notSent(message.error)}{' '}

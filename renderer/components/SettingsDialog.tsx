@@ -98,6 +98,27 @@ export function SettingsDialog({ view, error, onChange, onClose }: Props) {
         />
         {t.sound}
       </label>
+      <div className="settings-group">
+        <label className="check">
+          <input
+            type="checkbox"
+            data-testid="settings-otr-v3-only"
+            checked={values.otrV3Only}
+            disabled={locked.otrV3Only !== undefined}
+            aria-describedby={`${id}-v3-hint`}
+            onChange={(e) => onChange({ otrV3Only: e.target.checked })}
+          />
+          {t.otrV3Only}
+        </label>
+        <p className="hint" id={`${id}-v3-hint`}>
+          {t.otrV3OnlyHint}
+        </p>
+        {locked.otrV3Only !== undefined && (
+          <p className="hint locked-setting" data-testid="settings-otr-v3-only-locked">
+            🔒 {t.locked(locked.otrV3Only)}
+          </p>
+        )}
+      </div>
       {error && (
         <p className="inline-error" role="alert" data-testid="settings-error">
           {t.notSaved(error)}

@@ -136,7 +136,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         keyWarning={trust.keyWarning}
         busy={busy}
         error={authOpen === null ? authError : null}
-        onAnswer={(secret) => void authenticate(() => actions.respondSmp(accountId, peer, secret))}
+        onAnswer={(requestId, secret) => void authenticate(() => actions.respondSmp(accountId, peer, requestId, secret))}
         onAbort={() => void report(actions.abortSmp(accountId, peer))}
         onDismiss={() => void report(actions.dismissSmp(accountId, peer))}
         onAskBack={() => {

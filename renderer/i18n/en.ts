@@ -262,7 +262,7 @@ export const en = {
       plaintext: 'Messages are not end-to-end encrypted; the server can read them.',
       private: 'Messages are end-to-end encrypted (OTR), but you have not verified that this is really your contact.',
       'private-verified': 'Messages are end-to-end encrypted, and your contact is verified.',
-      finished: 'Nothing is sent until you start a new private conversation or end this one.',
+      finished: 'Nothing is sent unencrypted. What you write waits for a new private conversation (it starts by itself when the contact is back online), or end this one to send in plaintext.',
     },
     policy: {
       never: 'Never private',
@@ -308,6 +308,7 @@ export const en = {
     privateTitle: 'Sent privately (end-to-end encrypted)',
     notSent: (error: string | undefined) => (error ? `Not sent: ${error}` : 'Not sent'),
     sendAgain: 'Send again',
+    waitingUntil: (deadline: string) => `Goes out by itself, encrypted, once the conversation is private again; not sent if that has not happened by ${deadline}.`,
   },
 
   auth: {
@@ -347,6 +348,8 @@ export const en = {
     theyFailed: (name: string) => `The answer did not match yours. ${name} is not verified. It may be a typo — or someone else.`,
     weFailed: (name: string) => `Your answer did not match. ${name} could not verify you.`,
     cancelledByPeer: (name: string) => `${name} cancelled the authentication.`,
+    replacedByPeer: (name: string) =>
+      `${name} sent a new authentication request before you answered the first one, so both were cancelled and your answer was not sent. If ${name} asks again, you will be asked again.`,
     cancelled: 'The authentication was cancelled.',
     error: (message: string) => `The authentication did not work: ${message}.`,
     // The dialog.
@@ -466,6 +469,8 @@ export const en = {
     'smp-secret': (name: string) => `${name} wants to authenticate you with a secret you both know.`,
     'smp-cancelled-by-peer': (name: string) => `${name} cancelled the authentication.`,
     'smp-cancelled': () => 'The authentication was cancelled.',
+    'smp-replaced': (name: string) =>
+      `${name} sent a new authentication request before you answered the first one; both were cancelled. If ${name} asks again, you will be asked again.`,
     'smp-error': (_name: string, problem: string) => `The authentication did not work: ${problem}.`,
     'smp-verified': (name: string) => `Authentication succeeded: ${name} is verified.`,
     'smp-verified-by-them': (name: string) =>
@@ -484,6 +489,8 @@ export const en = {
     'verified-by-fingerprint': (name: string, fingerprint: string) => `You verified ${name}’s key ${fingerprint} by comparing fingerprints.`,
     'unverified-by-fingerprint': (name: string, fingerprint: string) => `You marked ${name}’s key ${fingerprint} as not verified.`,
     'key-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s verified key ${fingerprint}; it is not verified any more.`,
+    'v2-refused': (name: string) =>
+      `${name}'s app offered a private conversation only in the old OTR version 2, which your settings refuse. The conversation stays unencrypted.`,
   },
 
   app: {
@@ -569,6 +576,9 @@ export const en = {
     notifySenderOnly: 'Only the sender (“New message from Alice”)',
     notifyOff: 'No notifications',
     sound: 'Play a sound with notifications',
+    otrV3Only: 'Private conversations only with OTR version 3',
+    otrV3OnlyHint:
+      'Refuses the old version 2, so that nobody on the way can force it. Contacts whose app speaks only version 2 can then not talk privately with you.',
     locked: (reason: string) => `Locked. ${reason}`,
     notSaved: (message: string) => `Not saved: ${message}`,
   },

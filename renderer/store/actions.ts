@@ -144,8 +144,9 @@ export function createActions(store: AppStore, api: KlatschApi) {
       return settle(api.startSmp({ accountId, peer, secret, ...(question !== undefined ? { question } : {}) }));
     },
 
-    respondSmp(accountId: AccountId, peer: string, secret: string) {
-      return settle(api.respondSmp({ accountId, peer, secret }));
+    /** Answers the request the user read (`requestId`: its SmpView id); the core refuses it if the request changed. */
+    respondSmp(accountId: AccountId, peer: string, requestId: string, secret: string) {
+      return settle(api.respondSmp({ accountId, peer, requestId, secret }));
     },
 
     abortSmp(accountId: AccountId, peer: string) {

@@ -51,6 +51,7 @@ describe('authenticating contacts', () => {
   function contactWhere(core: TestCore, peer: string, match: (c: Contact) => boolean, after = 0) {
     return core.waitFor('contactUpdated', (e) => e.contact.jid === peer && match(e.contact), { after }).then((e) => e.contact);
   }
+  const requestIdOf = (c: Contact) => (c.smp?.phase === 'asked' ? c.smp.id : '');
   /** The notices of these kinds `core` wrote into `peer`'s chat since event `from`, as [kind, detail]. */
   const noticesSince = (core: TestCore, peer: string, from: number, kinds: string[]) =>
     core.events
@@ -79,8 +80,9 @@ describe('authenticating contacts', () => {
     const from = bob.events.length;
     await alice.call('startSmp', { accountId: aliceAccount.id, peer: jid('bob'), question: 'Where did we eat on Friday?', secret: 'Pizzeria Ü' });
     const asked = await contactWhere(bob, jid('alice'), (c) => c.smp?.phase === 'asked', from);
-    assert.deepEqual(asked.smp, { phase: 'asked', question: 'Where did we eat on Friday?' });
-    await bob.call('respondSmp', { accountId: bobAccount.id, peer: jid('alice'), secret: 'Pizzeria Ü' });
+    const requestId = asked.smp?.phase === 'asked' ? asked.smp.id : '';
+    assert.deepEqual(asked.smp, { phase: 'asked', id: requestId, question: 'Where did we eat on Friday?' });
+    await bob.call('respondSmp', { accountId: bobAccount.id, peer: jid('alice'), requestId, secret: 'Pizzeria Ü' });
     const aliceDone = await contactWhere(alice, jid('bob'), (c) => c.smp?.phase === 'succeeded' && c.privacy === 'private-verified');
     assert.deepEqual(aliceDone.smp, { phase: 'succeeded', weStarted: true, weVerifiedThem: true, question: 'Where did we eat on Friday?' });
     const bobDone = await contactWhere(bob, jid('alice'), (c) => c.smp?.phase === 'succeeded', from);
@@ -95,8 +97,8 @@ describe('authenticating contacts', () => {
   test('a wrong answer fails on both sides and clears the asker’s trust', async () => {
     const from = alice.events.length;
     await alice.call('startSmp', { accountId: aliceAccount.id, peer: jid('bob'), question: 'Our project’s name?', secret: 'Klatsch' });
-    await contactWhere(bob, jid('alice'), (c) => c.smp?.phase === 'asked', bob.events.length);
-    await bob.call('respondSmp', { accountId: bobAccount.id, peer: jid('alice'), secret: 'klatsch' }); // no case folding
+    const asked = await contactWhere(bob, jid('alice'), (c) => c.smp?.phase === 'asked', bob.events.length);
+    await bob.call('respondSmp', { accountId: bobAccount.id, peer: jid('alice'), requestId: requestIdOf(asked), secret: 'klatsch' }); // no case folding
     const aliceDone = await contactWhere(alice, jid('bob'), (c) => c.smp?.phase === 'failed' && c.privacy === 'private', from);
     assert.equal(aliceDone.smp?.phase, 'failed');
     await contactWhere(bob, jid('alice'), (c) => c.smp?.phase === 'failed');
@@ -105,8 +107,8 @@ describe('authenticating contacts', () => {
 
   test('a shared secret verifies both sides', async () => {
     await bob.call('startSmp', { accountId: bobAccount.id, peer: jid('alice'), secret: 'blue-whale-42' });
-    await contactWhere(alice, jid('bob'), (c) => c.smp?.phase === 'asked' && c.smp.question === undefined);
-    await alice.call('respondSmp', { accountId: aliceAccount.id, peer: jid('bob'), secret: 'blue-whale-42' });
+    const asked = await contactWhere(alice, jid('bob'), (c) => c.smp?.phase === 'asked' && c.smp.question === undefined);
+    await alice.call('respondSmp', { accountId: aliceAccount.id, peer: jid('bob'), requestId: requestIdOf(asked), secret: 'blue-whale-42' });
     await contactWhere(alice, jid('bob'), (c) => c.privacy === 'private-verified' && c.smp?.phase === 'succeeded');
     await contactWhere(bob, jid('alice'), (c) => c.privacy === 'private-verified' && c.smp?.phase === 'succeeded');
     assert.deepEqual(await trustOf(alice, jid('bob')), ['verified-smp']);
@@ -116,7 +118,7 @@ describe('authenticating contacts', () => {
   });
 
   test('SMP requests are refused plainly when there is nothing to answer, and garbage is rejected', async () => {
-    const answer = await alice.request('respondSmp', { accountId: aliceAccount.id, peer: jid('bob'), secret: 'x' });
+    const answer = await alice.request('respondSmp', { accountId: aliceAccount.id, peer: jid('bob'), requestId: 'none', secret: 'x' });
     assert.equal(answer.ok, false);
     assert.match(!answer.ok ? answer.error.message : '', /no authentication request/);
     const empty = await alice.request('startSmp', { accountId: aliceAccount.id, peer: jid('bob'), secret: '' });

@@ -171,6 +171,22 @@ describe('carbons and receipts', () => {
     assert.ok(!wire.some((line) => line.includes('SECRET-RECEIPT')));
   });
 
+  test('during the private conversation, a plaintext copy from another device is flagged "not encrypted", as a live one is', async () => {
+    assert.equal(alice.core.snapshot().rosters[aliceAccount.id]?.find((c) => c.jid === jid('bob'))?.privacy, 'private');
+    const from = alice.events.length;
+    await bobRaw.send(chatMessage(laptop.jid, 'raw-plain-1', 'Plaintext to your laptop'));
+    const copy = await shown(alice, 'in', 'Plaintext to your laptop', from);
+    assert.equal(copy.message.encrypted, undefined);
+    const notice = await alice.waitFor('messageUpserted', (e) => e.message.peer === jid('bob') && e.message.notice?.kind === 'not-encrypted', { after: from });
+    assert.equal(notice.message.body, 'The message above was not encrypted.');
+    // Right after the copy it flags, as for a live plaintext message.
+    const chat = alice.core.snapshot().chats[aliceAccount.id]?.[jid('bob')] ?? [];
+    assert.deepEqual(
+      chat.slice(-2).map((m) => m.notice?.kind ?? m.body),
+      ['Plaintext to your laptop', 'not-encrypted'],
+    );
+  });
+
   test('we confirm what we showed, and nothing we could not read', async () => {
     const receipts = () =>
       bobRawSeen.map((s) => s.getChild('received', 'urn:xmpp:receipts')?.attrs.id as string | undefined).filter(Boolean);

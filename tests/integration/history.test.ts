@@ -2,19 +2,50 @@
  * Local history over a real Prosody: a core restarted on the same profile
  * shows its chats again; the file on disk is unreadable without the key;
  * private messages are stored only for a contact the user chose, and turning
- * that off deletes them.
+ * that off deletes them. What is private is recorded on the message as it
+ * leaves (a message held while the conversation turns private is private),
+ * and notices from inside a private conversation (SMP questions) are private too.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AccountView, ChatMessage } from '../../shared/contract.js';
+import type { AccountView, ChatMessage, ResponseOf } from '../../shared/contract.js';
 import { HistoryStore } from '../../electron/core/store/history-store.js';
+import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
+import { readPolicy } from '../../electron/core/policy/read-policy.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 
 const password = 'history-pw';
+
+const arrivesAt = (core: TestCore, body: string) => core.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === body);
+
+/**
+ * The review's case: under the default policy, `from` writes while the AKE runs (the peer is offline, so
+ * the query waits in its offline store); the message is held, and goes out encrypted once the peer is back.
+ * Returns the message as `from` shows it once the server has it.
+ */
+async function heldWhileGoingPrivate(
+  from: { core: TestCore; account: AccountView },
+  to: { core: TestCore; account: AccountView },
+  body: string,
+): Promise<ChatMessage> {
+  const peer = to.account.jid;
+  await from.core.call('setOtrPolicy', { accountId: from.account.id, peer }); // the default (opportunistic)
+  const mark = from.core.events.length;
+  await to.core.call('disconnectAccount', { accountId: to.account.id });
+  await from.core.waitFor('contactUpdated', (e) => e.contact.jid === peer && e.contact.presence.show === 'offline', { after: mark });
+  await from.core.call('startPrivate', { accountId: from.account.id, peer });
+  const held = await from.core.call<ChatMessage>('sendMessage', { accountId: from.account.id, to: peer, body });
+  assert.equal(held.state, 'waiting', 'held until the conversation is private');
+  await to.core.call('connectAccount', { accountId: to.account.id });
+  const got = await arrivesAt(to.core, body);
+  assert.equal(got.message.encrypted, true, 'it went out encrypted');
+  const sent = await from.core.waitFor('messageUpserted', (e) => e.message.id === held.id && (e.message.state === 'sent' || e.message.state === 'delivered'));
+  return sent.message;
+}
 
 describe('local history across restarts', () => {
   let server: ProsodyServer;
@@ -88,6 +119,31 @@ describe('local history across restarts', () => {
     for (const text of ['PLAIN-HISTORY-1', 'PLAIN-REPLY-2', jid('bob')]) assert.ok(!raw.includes(text), `${text} readable on disk`);
   });
 
+  test('a message held while the conversation turns private is shown as private and not stored', async () => {
+    const sent = await heldWhileGoingPrivate({ core: alice, account: aliceAccount }, { core: bob, account: bobAccount }, 'SECRET-HELD-7');
+    assert.equal(sent.encrypted, true, 'marked as sent privately, as it was');
+    await alice.waitFor('messageUpserted', (e) => e.message.body === 'SECRET-HELD-7' && e.message.state === 'delivered');
+    const shown = alice.core.snapshot().chats[aliceAccount.id]?.[jid('bob')]?.find((m) => m.body === 'SECRET-HELD-7');
+    assert.equal(shown?.encrypted, true, 'still private once the server and the contact confirmed it');
+    await restartAlice();
+    assert.ok(!storedBodies().includes('SECRET-HELD-7'), 'a private message was stored');
+    await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: jid('bob'), policy: 'manual' });
+  });
+
+  test('an SMP question, asked inside the private conversation, is not stored either', async () => {
+    const bobFrom = bob.events.length;
+    await goPrivate();
+    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.privacy === 'private', { after: bobFrom });
+    const from = alice.events.length;
+    await bob.call('startSmp', { accountId: bobAccount.id, peer: jid('alice'), question: 'SMP-QUESTION-SECRET: where did we meet?', secret: 'x' });
+    const notice = await alice.waitFor('messageUpserted', (e) => e.message.notice?.kind === 'smp-question', { after: from });
+    assert.equal(notice.message.encrypted, true, 'said inside the private conversation');
+    await restartAlice();
+    const bodies = storedBodies();
+    assert.ok(!bodies.some((b) => b.includes('SMP-QUESTION-SECRET')), `the question was stored: ${JSON.stringify(bodies)}`);
+    assert.ok(bodies.some((b) => /Private conversation started/.test(b)), 'notices about the conversation are kept');
+  });
+
   test('kept for a contact the user chose; turning it off deletes them', async () => {
     const from = alice.events.length;
     await alice.call('setKeepPrivateHistory', { accountId: aliceAccount.id, peer: jid('bob'), keep: true });
@@ -111,5 +167,47 @@ describe('local history across restarts', () => {
     const after = storedBodies();
     assert.ok(!after.some((b) => b.startsWith('SECRET')), `private messages left after turning it off: ${JSON.stringify(after)}`);
     assert.ok(after.includes('PLAIN-HISTORY-1'), 'plaintext stays');
+  });
+});
+
+describe('no history by policy', () => {
+  let server: ProsodyServer;
+  let alice: TestCore;
+  let bob: TestCore;
+  let aliceAccount: AccountView;
+  let bobAccount: AccountView;
+  const jid = (user: string) => `${user}@${server.domain}`;
+
+  before(async () => {
+    server = await startProsody({
+      users: [
+        { username: 'alice', password },
+        { username: 'bob', password },
+      ],
+      contacts: [['alice', 'bob']],
+    });
+    const noHistory = new PolicyGate(readPolicy({ keepHistory: false }, '/etc/klatsch/policy.json'));
+    alice = await startTestCore({ caPem: server.ca.caCertPem, policy: noHistory });
+    bob = await startTestCore({ caPem: server.ca.caCertPem });
+    const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+    aliceAccount = await alice.call<AccountView>('addAccount', login('alice'));
+    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
+    await bob.call('setOtrPolicy', { accountId: bobAccount.id, peer: jid('alice'), policy: 'manual' });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
+  });
+  after(async () => {
+    await alice?.dispose();
+    await bob?.dispose();
+    await server?.dispose();
+  });
+
+  test('a message held while the conversation turns private is private: not searchable where the policy keeps no history', async () => {
+    await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'PLAIN-FINDABLE-1' });
+    await arrivesAt(bob, 'PLAIN-FINDABLE-1');
+    const sent = await heldWhileGoingPrivate({ core: alice, account: aliceAccount }, { core: bob, account: bobAccount }, 'SECRET-HELD-POLICY-2');
+    assert.equal(sent.encrypted, true);
+    const search = (query: string) => alice.call<ResponseOf<'searchHistory'>>('searchHistory', { query });
+    assert.equal((await search('PLAIN-FINDABLE-1')).hits.length, 1, 'the search does look at this session');
+    assert.deepEqual((await search('SECRET-HELD-POLICY-2')).hits, [], 'a private message is searchable');
   });
 });

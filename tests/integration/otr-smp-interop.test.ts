@@ -68,6 +68,12 @@ function theirSmp(them: LibotrPeer, since: { theirs: number }): string[] {
 }
 
 const names = (events: string[]) => events.map((e) => e.split(' ')[0]);
+/** An SMP event without the request number smp-request carries (it counts the requests of the whole conversation). */
+function withoutRequestNumber(event: SmpEvent | undefined): Partial<SmpEvent> | undefined {
+  if (event?.type !== 'smp-request') return event;
+  const { request: _number, ...rest } = event;
+  return rest;
+}
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 
 interface SmpRun {
@@ -136,7 +142,7 @@ describe('SMP interop with libotr', () => {
     const { link, them } = await privateLink();
     const question = 'Name of the cat?';
     const good = await runSmp(link, them, { initiator: 'libotr', ourSecret: 'Mietze', theirSecret: 'Mietze', question });
-    assert.deepEqual(good.ours[0], { type: 'smp-request', question, instance: await them.instanceTag() });
+    assert.deepEqual(withoutRequestNumber(good.ours[0]), { type: 'smp-request', question, instance: await them.instanceTag() });
     assert.deepEqual(names(good.theirs), ['IN_PROGRESS', 'SUCCESS']);
     const result = ourResult(good.ours);
     assert.equal(result.success, true);
@@ -149,7 +155,7 @@ describe('SMP interop with libotr', () => {
   test('libotr starts with a shared secret: right, then wrong', async () => {
     const { link, them } = await privateLink();
     const good = await runSmp(link, them, { initiator: 'libotr', ourSecret: 's3cret', theirSecret: 's3cret' });
-    assert.deepEqual(good.ours[0], { type: 'smp-request', instance: await them.instanceTag() });
+    assert.deepEqual(withoutRequestNumber(good.ours[0]), { type: 'smp-request', instance: await them.instanceTag() });
     assert.deepEqual(names(good.theirs), ['IN_PROGRESS', 'SUCCESS']);
     assert.deepEqual(
       { success: ourResult(good.ours).success, weVerifiedThem: ourResult(good.ours).weVerifiedThem },
@@ -380,7 +386,7 @@ describe('SMP interop with libotr', () => {
           `every piece ${who} sent is a fragment within the limit`,
         );
       }
-      if (initiator === 'libotr') assert.deepEqual(r.ours[0], { type: 'smp-request', question, instance: await them.instanceTag() });
+      if (initiator === 'libotr') assert.deepEqual(withoutRequestNumber(r.ours[0]), { type: 'smp-request', question, instance: await them.instanceTag() });
     }
   });
 

@@ -142,6 +142,31 @@ describe('app settings through the core', () => {
     assert.match(snapshot.value.settings?.locked.notifications ?? '', /could not be read/);
   });
 
+  test('OTR version 3 only: off by default, the user turns it on; the policy key otrV3Only wins and locks it; a damaged policy turns it on', async () => {
+    const user = await startCore(await profile());
+    const turned = (await user.dispatch('setSettings', { otrV3Only: true })) as Result<SettingsView>;
+    assert.ok(turned.ok);
+    assert.equal(DEFAULT_APP_SETTINGS.otrV3Only, false);
+    assert.equal(turned.value.values.otrV3Only, true);
+    assert.equal(turned.value.locked.otrV3Only, undefined);
+
+    const dir = await profile(JSON.stringify({ ...oneAccount, app: { otrV3Only: false } }));
+    const { dispatch } = await startCore(dir, { policy: { otrV3Only: true } });
+    const snapshot = (await dispatch('getSnapshot', {})) as Result<{ settings?: SettingsView }>;
+    assert.ok(snapshot.ok);
+    assert.equal(snapshot.value.settings?.values.otrV3Only, true);
+    assert.match(snapshot.value.settings?.locked.otrV3Only ?? '', /administrator/);
+    const refused = await dispatch('setSettings', { otrV3Only: false });
+    assert.equal(!refused.ok && refused.error.code, 'forbidden-by-policy');
+    assert.match(!refused.ok ? refused.error.message : '', /OTR version setting is locked/);
+
+    const damaged = await startCore(await profile(), { policy: { otrV3Only: 'yes please' } });
+    const locked = (await damaged.dispatch('getSnapshot', {})) as Result<{ settings?: SettingsView }>;
+    assert.ok(locked.ok);
+    assert.equal(locked.value.settings?.values.otrV3Only, true);
+    assert.match(locked.value.settings?.locked.otrV3Only ?? '', /could not be read/);
+  });
+
   test("the tray's menu speaks the language in force: the OS's for 'system', then the one chosen", async () => {
     const { dispatch, tray } = await startCore(await profile(JSON.stringify(oneAccount)), { systemLanguages: ['de-AT', 'en-US'] });
     assert.deepEqual(tray.map((t) => [t.presence, t.texts.quit]), [['offline', 'Klatsch beenden']]);

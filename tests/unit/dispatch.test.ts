@@ -61,7 +61,7 @@ const valid = {
   endPrivate: { accountId: 'acc-1', peer: 'bob@example.com' },
   setOtrPolicy: { accountId: 'acc-1', peer: 'bob@example.com', policy: 'always' },
   startSmp: { accountId: 'acc-1', peer: 'bob@example.com', secret: 'Pizzeria', question: 'Where?' },
-  respondSmp: { accountId: 'acc-1', peer: 'bob@example.com', secret: 'Pizzeria' },
+  respondSmp: { accountId: 'acc-1', peer: 'bob@example.com', requestId: 'req-1', secret: 'Pizzeria' },
   abortSmp: { accountId: 'acc-1', peer: 'bob@example.com' },
   dismissSmp: { accountId: 'acc-1', peer: 'bob@example.com' },
   acceptKey: { accountId: 'acc-1', peer: 'bob@example.com', fingerprint: 'AAAAAAAA BBBBBBBB CCCCCCCC DDDDDDDD EEEEEEEE' },

@@ -154,6 +154,41 @@ describe('reassembly', () => {
     }
   });
 
+  test('a partial message expires: a late piece does not complete it, and expire() frees it without one', () => {
+    let now = 1_000_000;
+    const r = new FragmentReassembler({ maxIdleMs: 90_000 }, () => now);
+    r.accept(frag(1, 3, 'a'));
+    now += 60_000;
+    assert.equal(r.accept(frag(2, 3, 'b')), undefined, 'within the limit: kept');
+    now += 89_999;
+    r.expire();
+    assert.equal(r.senderCount, 1, 'the limit counts from the last piece');
+    now += 1;
+    assert.equal(r.accept(frag(3, 3, 'c')), undefined, 'too late: the message is gone');
+    assert.equal(r.senderCount, 0);
+    assert.equal(r.bufferedChars, 0);
+
+    r.accept(frag(1, 2, 'A', 0x100));
+    now += 30_000;
+    r.accept(frag(1, 2, 'B', 0x200));
+    now += 60_000;
+    r.expire(); // no fragment needed: the conversation's timer calls this
+    assert.equal(r.senderCount, 1, "only 0x100's partial message was idle for 90 s");
+    assert.equal(r.accept(frag(2, 2, 'B2', 0x200)), 'BB2');
+    assert.equal(r.bufferedChars, 0);
+  });
+
+  test('a new fragment sequence drops the partial one', () => {
+    const r = new FragmentReassembler();
+    r.accept(frag(1, 3, 'old1'));
+    r.accept(frag(2, 3, 'old2'));
+    assert.equal(r.accept(frag(1, 2, 'new1')), undefined);
+    assert.equal(r.bufferedChars, 4, 'only the new first piece is kept');
+    assert.equal(r.accept(frag(3, 3, 'old3')), undefined);
+    r.accept(frag(1, 2, 'new1'));
+    assert.equal(r.accept(frag(2, 2, 'new2')), 'new1new2');
+  });
+
   test('clear() forgets stored fragments', () => {
     const r = new FragmentReassembler();
     r.accept(frag(1, 2, 'a', 0x100));

@@ -527,6 +527,25 @@ describe('hostile input', () => {
     assert.ok(alice.conv.reassembler.senderCount <= 8);
   });
 
+  test("a partial fragmented message is let go after two idle minutes, by the conversation's timer and against late pieces", () => {
+    const { clock, alice, bob } = pair('manual', 'manual', 200);
+    goPrivate(alice, bob);
+    const pieces = bob.conv.sendText('x'.repeat(600)).send;
+    assert.ok(pieces.length >= 3);
+    alice.conv.receive(pieces[0]!);
+    assert.equal(alice.conv.reassembler.senderCount, 1);
+    clock.advance(DEFAULT_REASSEMBLY_LIMITS.maxIdleMs);
+    alice.conv.poll(); // what the account's timer calls every few seconds
+    assert.equal(alice.conv.reassembler.senderCount, 0);
+    assert.equal(alice.conv.reassembler.bufferedChars, 0);
+    // The rest arriving afterwards does not complete (nor show) anything.
+    for (const piece of pieces.slice(1)) assert.deepEqual(alice.conv.receive(piece).display, []);
+    // A message sent in time still arrives.
+    const again = bob.conv.sendText('y'.repeat(600)).send;
+    const shown = again.flatMap((piece) => alice.conv.receive(piece).display);
+    assert.deepEqual(shown, [{ text: 'y'.repeat(600), encrypted: true }]);
+  });
+
   test('random OTR-looking garbage never throws, shows nothing, sends at most an error', () => {
     const { alice, bob } = pair();
     goPrivate(alice, bob);
@@ -737,5 +756,75 @@ describe('two new keys from two instances of the peer', () => {
         ['queued', 'second'],
       ],
     );
+  });
+});
+
+describe('OTR version 3 only', () => {
+  function v3OnlyAlice(clock: Clock, policy: Policy = 'opportunistic'): Side {
+    const conv = new OtrConversation({ account: 'alice@example.org', peer: 'bob@example.org', longTerm: aliceKey, ourInstance: ALICE_TAG, policy, v3Only: true, random: secureRandom, now: clock.now });
+    return { conv, shown: [], events: [], wire: [] };
+  }
+
+  test('our query and whitespace tag offer only version 3', () => {
+    assert.match(v3OnlyAlice(new Clock()).conv.startPrivate().send[0]!, /^\?OTRv3\?\n/);
+    const tagged = v3OnlyAlice(new Clock()).conv.sendText('hello').send[0]!;
+    assert.ok(tagged.endsWith(buildWhitespaceTag([3])), 'the v3 tag, not the v2 one');
+    assert.ok(!tagged.includes(buildWhitespaceTag([2]).slice(-8)));
+  });
+
+  test('a v2-only peer is refused with an event (query, whitespace tag, its D-H commit); nothing is answered', () => {
+    const clock = new Clock();
+    const alice = v3OnlyAlice(clock);
+    for (const offer of ['?OTRv2?', `hello${buildWhitespaceTag([2])}`]) {
+      const out = alice.conv.receive(offer);
+      assert.deepEqual(out.send, [], offer);
+      assert.deepEqual(out.events.filter((e) => e.type === 'version-refused'), [{ type: 'version-refused', version: 2 }], offer);
+    }
+    // A v2 AKE started by the peer (what an attacker gets by removing the 3 from our offer).
+    const bob = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'manual', clock);
+    const commit = bob.conv.receive('?OTRv2?').send;
+    assert.match(commit[0]!, /^\?OTR:AAIC/, 'a v2 D-H commit');
+    const out = alice.conv.receive(commit[0]!);
+    assert.deepEqual(out.send, []);
+    assert.deepEqual(out.events, [{ type: 'version-refused', version: 2 }]);
+    assert.equal(alice.conv.state, 'plaintext');
+  });
+
+  test('the "3" stripped from our query: the peer falls back to v2, which we refuse; never private in v2', () => {
+    const clock = new Clock();
+    const alice = v3OnlyAlice(clock, 'manual');
+    const bob = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'manual', clock);
+    const query = alice.conv.startPrivate().send[0]!;
+    relay(bob, alice, bob.conv.receive(query.replace('?OTRv3?', '?OTRv2?')));
+    assert.equal(alice.conv.state, 'plaintext');
+    assert.equal(bob.conv.state, 'plaintext');
+    assert.ok(eventsOf(alice, 'version-refused').length > 0);
+  });
+
+  test('the default still speaks v2 with an old peer', () => {
+    const { bob } = pair('opportunistic');
+    assert.match(bob.conv.receive('?OTRv2?').send[0]!, /^\?OTR:AAIC/);
+  });
+
+  test('a v3 peer works as before', () => {
+    const clock = new Clock();
+    const alice = v3OnlyAlice(clock, 'manual');
+    const bob = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'manual', clock);
+    goPrivate(alice, bob);
+    relay(alice, bob, alice.conv.sendText('private in v3'));
+    assert.deepEqual(bob.shown.at(-1), { text: 'private in v3', encrypted: true });
+    assert.deepEqual(eventsOf(alice, 'version-refused'), []);
+  });
+
+  test('turned on during a v2 conversation, that conversation ends (its messages could no longer be read)', () => {
+    const clock = new Clock();
+    const alice = side('alice@example.org', 'bob@example.org', aliceKey, ALICE_TAG, 'manual', clock);
+    const bob = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'manual', clock);
+    relay(bob, alice, bob.conv.receive('?OTRv2?'));
+    assert.equal(alice.conv.state, 'encrypted');
+    const out = alice.conv.setPolicy('manual', true);
+    assert.equal(alice.conv.state, 'plaintext');
+    assert.ok(out.events.some((e) => e.type === 'not-private'));
+    assert.equal(alice.conv.policyFlags.allowV2, false);
   });
 });

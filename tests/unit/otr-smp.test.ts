@@ -265,7 +265,7 @@ describe('SMP between two conversations', () => {
       smp(bob).map((e) => e.type + ('step' in e ? e.step : '')),
       ['smp-request', 'smp-progress2', 'smp-progress4', 'smp-result'],
     );
-    assert.deepEqual(smp(bob)[0], { type: 'smp-request', instance: ALICE_TAG });
+    assert.deepEqual(smp(bob)[0], { type: 'smp-request', instance: ALICE_TAG, request: 1 });
     const result = smp(alice).at(-1) as Extract<SmpEvent, { type: 'smp-result' }>;
     assert.equal(result.instance, BOB_TAG);
     assert.equal(result.fingerprint, bob.conv.privateSession && alice.conv.privateSession?.fingerprint);
@@ -283,14 +283,14 @@ describe('SMP between two conversations', () => {
   test('question: the asker may verify, the one who answered may not', () => {
     const { alice, bob } = pair();
     fullSmp(alice, bob, 'Mietze', 'Mietze', 'Name of the cat? 🐈');
-    assert.deepEqual(smp(bob)[0], { type: 'smp-request', question: 'Name of the cat? 🐈', instance: ALICE_TAG });
+    assert.deepEqual(smp(bob)[0], { type: 'smp-request', question: 'Name of the cat? 🐈', instance: ALICE_TAG, request: 1 });
     assert.deepEqual(results(alice), [{ success: true, weVerifiedThem: true }]);
     assert.deepEqual(results(bob), [{ success: true, weVerifiedThem: false }]);
     take(alice);
     take(bob);
     // An empty question is still a question (TLV 7).
     fullSmp(bob, alice, 'x', 'y', '');
-    assert.deepEqual(smp(alice)[0], { type: 'smp-request', question: '', instance: BOB_TAG });
+    assert.deepEqual(smp(alice)[0], { type: 'smp-request', question: '', instance: BOB_TAG, request: 1 });
     assert.deepEqual(results(alice), [{ success: false, weVerifiedThem: false }]);
   });
 
@@ -502,7 +502,7 @@ describe('SMP with two instances of the peer', () => {
 
     // The first device asks; Bob answers without naming the instance.
     relay(alice, bob, alice.conv.startSmp('one', 'Device one?'));
-    assert.deepEqual(smp(bob), [{ type: 'smp-request', question: 'Device one?', instance: ALICE_TAG }]);
+    assert.deepEqual(smp(bob), [{ type: 'smp-request', question: 'Device one?', instance: ALICE_TAG, request: 1 }]);
     relay(bob, alice, bob.conv.respondSmp('one'));
     assert.deepEqual(
       smp(bob).filter((e) => e.type === 'smp-result').map((e) => e.instance),

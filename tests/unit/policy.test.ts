@@ -192,7 +192,7 @@ describe('Linux /etc/klatsch/policy.json', () => {
   });
 
   test('the safest values are the most restrictive ones', () => {
-    assert.deepEqual(SAFEST, { otrPolicy: 'always', allowPlaintext: false, allowAddAccounts: false, updates: false, keepHistory: false, notifications: 'sender-only', remoteOwnDomainOnly: true });
+    assert.deepEqual(SAFEST, { otrPolicy: 'always', otrV3Only: true, allowPlaintext: false, allowAddAccounts: false, updates: false, keepHistory: false, notifications: 'sender-only', remoteOwnDomainOnly: true });
   });
 });
 

@@ -188,13 +188,15 @@ describe('an imported key', () => {
     assert.equal(bob.conv.state, 'finished', 'the peer was told');
     assert.equal(h.chats.privacy(BOB), 'finished', 'shown as ended, not as a plaintext chat');
     await h.chats.send(BOB, 'after-import', 'SECRET after the import');
-    assert.equal(h.states.get('after-import')?.state, 'failed');
+    assert.equal(h.states.get('after-import')?.state, 'waiting', 'it waits for the next private conversation');
     assert.ok(!h.sent.some((s) => s.body.includes('SECRET after the import')), 'not sent in plaintext');
-    // A new private conversation (with the new key) takes it up again.
+    // A new private conversation (with the new key) takes it up again, and what waited goes out in it.
     bob.conv.end();
     await h.chats.start(BOB);
     await h.pump();
     assert.equal(h.chats.privacy(BOB), 'private');
+    assert.equal(h.states.get('after-import')?.state, 'sent');
+    assert.deepEqual(bob.shown.at(-1), { text: 'SECRET after the import', encrypted: true });
     await h.chats.send(BOB, 'private-again', 'SECRET with the new key');
     await h.pump();
     assert.equal(h.states.get('private-again')?.state, 'sent');

@@ -15,7 +15,7 @@ import { createActions } from '../../renderer/store/actions';
 import { bindStoreToApi } from '../../renderer/store/bind';
 import { reportWindowState } from '../../renderer/store/reportWindowState';
 
-const view: SettingsView = { values: { language: 'de', theme: 'dark', notifications: 'sender-only', notificationSound: true }, locked: {} };
+const view: SettingsView = { values: { language: 'de', theme: 'dark', notifications: 'sender-only', notificationSound: true, otrV3Only: false }, locked: {} };
 const account: AccountView = {
   id: 'acc-1',
   jid: 'me@example.com',

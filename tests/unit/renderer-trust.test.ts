@@ -51,7 +51,7 @@ test('a new key that waits is never shown verified, whatever the core reports', 
 
 test('other authentication banners stay (a request to answer, a failure, "they verified you")', () => {
   for (const smp of [
-    { phase: 'asked' as const, question: 'Wo?' },
+    { phase: 'asked' as const, id: 'request-1', question: 'Wo?' },
     { phase: 'failed' as const, weStarted: true },
     { phase: 'succeeded' as const, weStarted: false, weVerifiedThem: false },
   ]) {

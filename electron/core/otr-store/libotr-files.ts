@@ -12,7 +12,7 @@
  * everything by bare JID. Imports are all-or-nothing: every file is read and
  * checked first, then everything is applied in one atomic write.
  */
-import { OtrKeyFileError, readLibotrPrivateKeys, writeLibotrPrivateKeys } from '../otr/libotr-keyfile.js';
+import { OtrKeyFileError, readLibotrPrivateKeys, writeLibotrPrivateKeys, type LibotrPrivateKey } from '../otr/libotr-keyfile.js';
 import type { DsaPrivateKey } from '../otr/dsa.js';
 import { MIN_INSTANCE_TAG } from '../otr/wire.js';
 import {
@@ -98,16 +98,20 @@ interface ParsedKey {
   key: DsaPrivateKey;
 }
 
-function parseKeys(text: string | Uint8Array, protocol: LibotrProtocol): ParsedKey[] {
+/** Reads and checks otr.private_key; throws OtrStoreError ("otr.private_key: … Nothing was imported.") if it is damaged. */
+export function readLibotrKeyFile(text: string | Uint8Array): LibotrPrivateKey[] {
   const file = 'otr.private_key';
   if ((typeof text === 'string' ? Buffer.byteLength(text) : text.byteLength) > MAX_TEXT) fail(file, 'the file is too large.');
-  let all;
   try {
-    all = readLibotrPrivateKeys(text);
+    return readLibotrPrivateKeys(text);
   } catch (error) {
     if (error instanceof OtrKeyFileError) fail(file, error.message);
     throw error;
   }
+}
+
+function parseKeys(all: readonly LibotrPrivateKey[], protocol: LibotrProtocol): ParsedKey[] {
+  const file = 'otr.private_key';
   const ours = all.filter((k) => k.protocol === protocol);
   if (ours.length === 0) {
     const found = all.map((k) => `${k.account} (${k.protocol})`).join(', ');
@@ -120,11 +124,6 @@ function parseKeys(text: string | Uint8Array, protocol: LibotrProtocol): ParsedK
       account = bareJid(name);
     } catch {
       fail(file, `the account name ${JSON.stringify(name.slice(0, 80))} is not a JID.`);
-    }
-    const pBits = key.p.toString(2).length;
-    const qBits = key.q.toString(2).length;
-    if (pBits > 3072 || qBits > 256 || key.y <= 1n || key.y >= key.p) {
-      fail(file, `the key of ${name} has a size OTR cannot use (${pBits}/${qBits} bits).`);
     }
     const other = byAccount.get(account);
     if (other && fingerprintOf(other.key) !== fingerprintOf(key)) {
@@ -194,6 +193,16 @@ function parseInstanceTags(text: string, protocol: LibotrProtocol): ParsedInstan
 
 /** Reads, checks and imports libotr's files in one atomic write; throws OtrStoreError (and changes nothing) on any problem. */
 export async function importLibotr(store: OtrStore, options: LibotrImportOptions): Promise<LibotrImportResult> {
+  const { privateKeyText, ...rest } = options;
+  return importLibotrKeys(store, readLibotrKeyFile(privateKeyText), rest);
+}
+
+/** `importLibotr` with otr.private_key already read by `readLibotrKeyFile` (so that it is parsed and checked once). */
+export async function importLibotrKeys(
+  store: OtrStore,
+  privateKeys: readonly LibotrPrivateKey[],
+  options: Omit<LibotrImportOptions, 'privateKeyText'>,
+): Promise<LibotrImportResult> {
   const { protocol } = options;
   if (protocol !== 'xmpp' && protocol !== 'prpl-jabber') throw new TypeError(`Unknown libotr protocol ${String(protocol)}`);
   let wanted: Set<string> | undefined;
@@ -206,7 +215,7 @@ export async function importLibotr(store: OtrStore, options: LibotrImportOptions
   }
 
   // 1. Read and check everything.
-  const keys = parseKeys(options.privateKeyText, protocol).filter((k) => !wanted || wanted.has(k.account));
+  const keys = parseKeys(privateKeys, protocol).filter((k) => !wanted || wanted.has(k.account));
   const fingerprints = options.fingerprintsText === undefined ? [] : parseFingerprints(options.fingerprintsText, protocol);
   const tags = options.instanceTagsText === undefined ? [] : parseInstanceTags(options.instanceTagsText, protocol);
   if (wanted) {

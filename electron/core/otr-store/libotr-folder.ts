@@ -6,9 +6,8 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { readLibotrPrivateKeys } from '../otr/libotr-keyfile.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
-import { exportLibotr, importLibotr, type LibotrImportResult, type LibotrProtocol } from './libotr-files.js';
+import { exportLibotr, importLibotrKeys, readLibotrKeyFile, type LibotrImportResult, type LibotrProtocol } from './libotr-files.js';
 import { OtrStoreError, fingerprintOf, type OtrStore } from './otr-store.js';
 
 export const LIBOTR_FILES = { privateKey: 'otr.private_key', fingerprints: 'otr.fingerprints', instanceTags: 'otr.instance_tags' } as const;
@@ -70,15 +69,12 @@ export async function importLibotrFolder(
   const instanceTagsText = (await readCapped(path.join(dir, LIBOTR_FILES.instanceTags), false))?.toString('utf8');
   const protocol = protocolOf(privateKeyText);
 
+  // Read and checked once, here; the import below takes the keys as read.
+  const privateKeys = readLibotrKeyFile(privateKeyText);
   // Which of our accounts have a key there (Pidgin names accounts with a resource).
-  let inFile: { account: string; fingerprint: string }[];
-  try {
-    inFile = readLibotrPrivateKeys(privateKeyText)
-      .filter((k) => k.protocol === protocol)
-      .map((k) => ({ account: k.account.split('/')[0]!.toLowerCase(), fingerprint: fingerprintOf(k.key) }));
-  } catch (error) {
-    throw new OtrStoreError(`${LIBOTR_FILES.privateKey}: ${(error as Error).message} Nothing was imported.`);
-  }
+  const inFile = privateKeys
+    .filter((k) => k.protocol === protocol)
+    .map((k) => ({ account: k.account.split('/')[0]!.toLowerCase(), fingerprint: fingerprintOf(k.key) }));
   const wanted = options.accounts.filter((a) => inFile.some((k) => k.account === a));
   if (wanted.length === 0) {
     const found = [...new Set(inFile.map((k) => k.account))].join(', ') || 'none';
@@ -92,8 +88,7 @@ export async function importLibotrFolder(
     });
     if (conflicts.length > 0) throw new KeyConflictError(conflicts);
   }
-  return importLibotr(store, {
-    privateKeyText,
+  return importLibotrKeys(store, privateKeys, {
     ...(fingerprintsText !== undefined ? { fingerprintsText } : {}),
     ...(instanceTagsText !== undefined ? { instanceTagsText } : {}),
     protocol,

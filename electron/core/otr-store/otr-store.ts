@@ -20,7 +20,7 @@ import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { fingerprint as dsaFingerprint, formatFingerprint, type DsaPrivateKey } from '../otr/dsa.js';
+import { fingerprint as dsaFingerprint, formatFingerprint, ownKeyProblem, type DsaPrivateKey } from '../otr/dsa.js';
 import { MIN_INSTANCE_TAG } from '../otr/wire.js';
 import { writeFileAtomic } from '../store/atomic-file.js';
 import type { SecretBox } from '../store/secret-box.js';
@@ -322,7 +322,9 @@ export class OtrStore {
     const keys = new Map<string, DsaPrivateKey>();
     for (const k of parsed.data.keys) {
       const key: DsaPrivateKey = { p: BigInt(`0x${k.p}`), q: BigInt(`0x${k.q}`), g: BigInt(`0x${k.g}`), y: BigInt(`0x${k.y}`), x: BigInt(`0x${k.x}`) };
-      if (keys.has(k.account) || this.state.accounts.get(k.account)?.fingerprint !== fingerprintOf(key) || !dsaKeyWorks(key)) return damaged;
+      // Sizes before the self-test: an oversized key would stall the main loop in it.
+      if (keys.has(k.account) || ownKeyProblem(key) !== undefined) return damaged;
+      if (this.state.accounts.get(k.account)?.fingerprint !== fingerprintOf(key) || !dsaKeyWorks(key)) return damaged;
       keys.set(k.account, key);
     }
     for (const [account, entry] of this.state.accounts) {

@@ -4,9 +4,9 @@
 // PUBKEY without the type). As in libotr (and the "Reveal Signature Message"
 // section), the signed 32-byte value is used as an integer mod q: not hashed
 // again, not truncated.
-import { createDiffieHellman, createHash, generateKeyPairSync, type DiffieHellman } from 'node:crypto';
+import { createDiffieHellman, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type DiffieHellman } from 'node:crypto';
 import type { RandomSource } from './random.js';
-import { OtrParseError, Reader, Writer, bigintToFixed, bytesToBigint } from './wire.js';
+import { OtrParseError, Reader, Writer, bigintToBytes, bigintToFixed, bytesToBigint } from './wire.js';
 
 export interface DsaPublicKey {
   p: bigint;
@@ -24,6 +24,9 @@ const MIN_P_BITS = 1024;
 const MAX_P_BITS = 3072;
 const MIN_Q_BITS = 160;
 const MAX_Q_BITS = 256;
+/** Our own key's limits (libotr makes DSA-1024/160; OTR signs a 160-bit value mod q). */
+export const OWN_KEY_MAX_P_BITS = MAX_P_BITS;
+export const OWN_KEY_Q_BITS = 160;
 
 // ---- BigInt arithmetic ----
 
@@ -119,6 +122,12 @@ class Der {
     this.pos += len;
   }
 
+  /** BIT STRING: enter it and step over the unused-bits byte (always 0 here). */
+  enterBitString(): void {
+    this.header(0x03);
+    if (this.buf[this.pos++] !== 0) throw new Error('DER: unexpected unused bits');
+  }
+
   integer(): bigint {
     const len = this.header(0x02);
     const v = bytesToBigint(this.buf.subarray(this.pos, this.pos + len));
@@ -126,6 +135,20 @@ class Der {
     return v;
   }
 }
+
+function derTlv(tag: number, body: Buffer): Buffer {
+  const length: number[] = [];
+  for (let n = body.length; n > 0; n = Math.floor(n / 256)) length.unshift(n % 256);
+  const header = body.length < 0x80 ? [tag, body.length] : [tag, 0x80 | length.length, ...length];
+  return Buffer.concat([Buffer.from(header), body]);
+}
+
+function derInteger(n: bigint): Buffer {
+  const raw = Buffer.from(bigintToBytes(n));
+  return derTlv(0x02, raw.length === 0 || (raw[0]! & 0x80) !== 0 ? Buffer.concat([Buffer.from([0]), raw]) : raw);
+}
+
+const ID_DSA = Buffer.from('06072a8648ce380401', 'hex'); // OID 1.2.840.10040.4.1
 
 function parsePkcs8Dsa(der: Uint8Array): { p: bigint; q: bigint; g: bigint; x: bigint } {
   const d = new Der(der);
@@ -140,6 +163,65 @@ function parsePkcs8Dsa(der: Uint8Array): { p: bigint; q: bigint; g: bigint; x: b
   d.enter(0x04); // privateKey OCTET STRING
   const x = d.integer();
   return { p, q, g, x };
+}
+
+// ---- Checking a private key read from a file ----
+
+/**
+ * Why (p, q, g, y, x) cannot be our own OTR key, or undefined. Sizes and
+ * ranges only, no arithmetic: cheap for any input, so it runs before the
+ * (native) checks below and a crafted key file cannot stall the main loop.
+ */
+export function ownKeyProblem(key: DsaPrivateKey): string | undefined {
+  const pBits = bitLength(key.p);
+  const qBits = bitLength(key.q);
+  if (pBits < MIN_P_BITS || pBits > OWN_KEY_MAX_P_BITS || (key.p & 1n) === 0n) {
+    return `its DSA p has ${pBits} bits (OTR keys have ${MIN_P_BITS} to ${OWN_KEY_MAX_P_BITS}, libotr's ${MIN_P_BITS})`;
+  }
+  if (qBits !== OWN_KEY_Q_BITS || (key.q & 1n) === 0n) return `its DSA q has ${qBits} bits (OTR keys have ${OWN_KEY_Q_BITS})`;
+  if (key.g <= 1n || key.g >= key.p) return 'its DSA g is out of range';
+  if (key.y <= 1n || key.y >= key.p) return 'its DSA y is out of range';
+  if (key.x <= 0n || key.x >= key.q) return 'its DSA x is out of range';
+  return undefined;
+}
+
+/**
+ * g^x mod p computed by OpenSSL (constant-time, native): it derives the
+ * public value when it loads a DSA private key. Unlike a DiffieHellman
+ * context this runs no primality test on p (hundreds of ms for 3072 bits).
+ * Throws if OpenSSL refuses the numbers. Callers check sizes first.
+ */
+function nativeDsaPublicValue(p: bigint, q: bigint, g: bigint, x: bigint): bigint {
+  const params = derTlv(0x30, Buffer.concat([derInteger(p), derInteger(q), derInteger(g)]));
+  const secret = derInteger(x);
+  const pkcs8 = derTlv(0x30, Buffer.concat([derInteger(0n), derTlv(0x30, Buffer.concat([ID_DSA, params])), derTlv(0x04, secret)]));
+  try {
+    const spki = createPublicKey(createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' })).export({ type: 'spki', format: 'der' });
+    const d = new Der(new Uint8Array(spki));
+    d.enter(0x30); // SubjectPublicKeyInfo
+    d.skip(0x30); // AlgorithmIdentifier
+    d.enterBitString();
+    return d.integer();
+  } finally {
+    secret.fill(0);
+    pkcs8.fill(0);
+  }
+}
+
+/**
+ * Whether the parts of a private key belong together: y = g^x mod p and g
+ * has order q (g^(q-1) * g = 1 mod p), so that signatures made with it
+ * verify. Both exponentiations native; false (never a throw) for a key that
+ * fails `ownKeyProblem`, which is checked first.
+ */
+export function ownKeyIsConsistent(key: DsaPrivateKey): boolean {
+  if (ownKeyProblem(key) !== undefined) return false;
+  try {
+    if (nativeDsaPublicValue(key.p, key.q, key.g, key.x) !== key.y) return false;
+    return (nativeDsaPublicValue(key.p, key.q, key.g, key.q - 1n) * key.g) % key.p === 1n;
+  } catch {
+    return false;
+  }
 }
 
 // ---- Keys ----

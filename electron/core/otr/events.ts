@@ -43,9 +43,11 @@ export type OtrEvent =
   // ---- SMP (Socialist Millionaires' Protocol; OtrConversation.startSmp / respondSmp / abortSmp) ----
   /**
    * The peer started SMP: ask the user for the secret — or for the answer to
-   * `question` (TLV 7) — then call respondSmp(secret) or abortSmp().
+   * `question` (TLV 7) — then call respondSmp(secret, instance, request) or abortSmp().
+   * `request` names this request (a later one gets another number), so that an answer
+   * typed for one request is never used for another.
    */
-  | { type: 'smp-request'; question?: string; instance: number }
+  | { type: 'smp-request'; question?: string; instance: number; request: number }
   /**
    * SMP message `step` (1-4) was just sent: 1 by startSmp (initiator), 2 by
    * respondSmp (responder), 3 by the initiator on SMP message 2, 4 by the
@@ -64,9 +66,10 @@ export type OtrEvent =
   /**
    * The SMP in progress (or the request waiting for an answer) ended: the peer
    * sent an abort or ended the private conversation (`byPeer`), or we aborted,
-   * restarted, ended or re-keyed with another key.
+   * restarted, ended or re-keyed with another key. `replaced`: the peer sent a new request
+   * while one waited for the user's answer; both are dropped (we sent an abort).
    */
-  | { type: 'smp-aborted'; byPeer: boolean; instance: number }
+  | { type: 'smp-aborted'; byPeer: boolean; instance: number; replaced?: true }
   /**
    * SMP went wrong: an unexpected, malformed or cheating SMP message (we sent
    * an abort, SMP is back to the start), or a user action that cannot be done
@@ -87,13 +90,16 @@ export type OtrEvent =
   | { type: 'symmetric-key'; use: number; useData: Uint8Array; key: Uint8Array; instance: number }
   /** A heartbeat (empty data message) was received or sent; never shown. */
   | { type: 'heartbeat'; direction: 'received' | 'sent'; instance: number }
+  /** The text of this sendText() was encrypted and is in `send` (without this event it went out in plaintext, waits or failed). */
+  | { type: 'encrypted-sent' }
   /** A message (`id` as given to sendText) is held until the conversation is private. */
   | { type: 'queued'; id?: string; count: number }
   /**
    * A message the user typed (`id` as given to sendText) was not sent (and never will be by the
-   * engine). One sendText may report others that waited, too: match by `id`.
+   * engine). One sendText may report others that waited, too: match by `id`. `expired`: it waited
+   * for a private conversation until its own `waitUntil`.
    */
-  | { type: 'send-failed'; id?: string; text: string; reason: string }
+  | { type: 'send-failed'; id?: string; text: string; reason: string; expired?: true }
   /**
    * OTR is off ('never') and the peer sent OTR anyway: a private `message` (data or fragment,
    * never shown: it is ciphertext) or a `request` to start one (query). Nothing was shown.
@@ -104,7 +110,12 @@ export type OtrEvent =
   /** A v3 message addressed to another of our instances was dropped. */
   | { type: 'other-instance' }
   /** An OTR message was ignored (unknown type, disallowed version, ...). */
-  | { type: 'ignored'; reason: string };
+  | { type: 'ignored'; reason: string }
+  /**
+   * The peer offered or started only OTR version 2, which the v3-only setting refuses: an old app,
+   * or an attacker who removed the "3" from an offer. The conversation stays as it was.
+   */
+  | { type: 'version-refused'; version: 2 };
 
 export interface OtrOutput {
   /** Wire texts, already fragmented, to send in this order. */

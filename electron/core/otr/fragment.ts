@@ -107,12 +107,16 @@ export interface ReassemblyLimits {
   maxFragments: number;
   /** Most senders with a partial message at once (the least recently used is forgotten). */
   maxSenders: number;
+  /** A partial message whose next piece has not come for this long (ms) is forgotten. */
+  maxIdleMs: number;
 }
 
 export const DEFAULT_REASSEMBLY_LIMITS: ReassemblyLimits = {
   maxBufferedChars: 2 * 1024 * 1024, // one largest encoded message (MAX_ENCODED_CHARS)
   maxFragments: 4096,
   maxSenders: 8,
+  // A sender puts all pieces on the wire at once; two minutes leave room for a throttled server.
+  maxIdleMs: 120_000,
 };
 
 /** The stored fragment (K, N, F) of one sender. */
@@ -121,18 +125,32 @@ interface StoredFragment {
   n: number;
   pieces: string[];
   chars: number;
+  /** When its last piece arrived (the clock given to the reassembler). */
+  lastPieceAt: number;
 }
 
 /**
  * Reassembles fragments per sender instance (v2 fragments share sender 0).
- * Memory is bounded by maxSenders × maxBufferedChars whatever arrives.
+ * Memory is bounded by maxSenders × maxBufferedChars whatever arrives, and
+ * held no longer than maxIdleMs after the last piece (see `expire`).
  */
 export class FragmentReassembler {
   private readonly partials = new Map<number, StoredFragment>();
   private readonly limits: ReassemblyLimits;
+  private readonly now: () => number;
 
-  constructor(limits: Partial<ReassemblyLimits> = {}) {
+  /** `now`: milliseconds, only differences are used (the conversation's clock). */
+  constructor(limits: Partial<ReassemblyLimits> = {}, now: () => number = Date.now) {
     this.limits = { ...DEFAULT_REASSEMBLY_LIMITS, ...limits };
+    this.now = now;
+  }
+
+  /** Forgets every partial message whose last piece is older than maxIdleMs. Called on each fragment and by the conversation's timer. */
+  expire(): void {
+    const now = this.now();
+    for (const [sender, stored] of this.partials) {
+      if (now - stored.lastPieceAt >= this.limits.maxIdleMs) this.partials.delete(sender);
+    }
   }
 
   /** Characters currently buffered, over all senders. */
@@ -160,6 +178,7 @@ export class FragmentReassembler {
     const { k, n, piece } = fragment;
     const sender = fragment.senderInstance;
     if (k === 0 || n === 0 || k > n) return undefined; // illegal: discard this fragment only
+    this.expire(); // a stale partial message does not take a late piece
     if (n > this.limits.maxFragments) {
       this.partials.delete(sender);
       return undefined;
@@ -167,11 +186,12 @@ export class FragmentReassembler {
     const stored = this.partials.get(sender);
     let next: StoredFragment | undefined;
     if (k === 1) {
-      next = { k, n, pieces: [piece], chars: piece.length };
+      next = { k, n, pieces: [piece], chars: piece.length, lastPieceAt: this.now() };
     } else if (stored && n === stored.n && k === stored.k + 1) {
       stored.pieces.push(piece);
       stored.k = k;
       stored.chars += piece.length;
+      stored.lastPieceAt = this.now();
       next = stored;
     }
     this.partials.delete(sender); // re-inserted below as the most recently used

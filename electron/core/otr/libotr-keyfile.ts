@@ -7,7 +7,7 @@
  * identity; written in the same form so libotr clients can read ours.
  * Untrusted input: bounded size and depth, every error is an `OtrKeyFileError`.
  */
-import type { DsaPrivateKey } from './dsa.js';
+import { OWN_KEY_MAX_P_BITS, OWN_KEY_Q_BITS, ownKeyIsConsistent, ownKeyProblem, type DsaPrivateKey } from './dsa.js';
 
 export class OtrKeyFileError extends Error {
   constructor(message: string) {
@@ -26,6 +26,11 @@ type SExpr = Uint8Array | SExpr[];
 
 const MAX_FILE_BYTES = 1 << 20;
 const MAX_DEPTH = 16;
+/** More accounts than any libotr user has; bounds the (native, ~1 ms) checks a file can cause. */
+export const MAX_KEYFILE_ACCOUNTS = 100;
+/** Largest byte length of each DSA number, checked before it becomes a bigint (x < q, g and y < p). */
+const MAX_MPI_BYTES = { p: OWN_KEY_MAX_P_BITS / 8, q: OWN_KEY_Q_BITS / 8, g: OWN_KEY_MAX_P_BITS / 8, y: OWN_KEY_MAX_P_BITS / 8, x: OWN_KEY_Q_BITS / 8 };
+type DsaPart = keyof typeof MAX_MPI_BYTES;
 
 /** libgcrypt's one-letter string escapes (sexp.c). */
 const ESCAPES: Record<string, number> = { b: 8, t: 9, v: 11, n: 10, f: 12, r: 13, '"': 34, "'": 39, '\\': 92 };
@@ -150,12 +155,20 @@ function child(list: SExpr[], name: string): SExpr[] | undefined {
   return list.find((e): e is SExpr[] => Array.isArray(e) && e[0] instanceof Uint8Array && wanted.equals(e[0]));
 }
 
-function mpi(list: SExpr[], name: string): bigint {
+function damaged(account: string, why: string): OtrKeyFileError {
+  return new OtrKeyFileError(`The key file is damaged: the key of ${account.slice(0, 80)} ${why}.`);
+}
+
+function mpi(list: SExpr[], name: DsaPart, account: string): bigint {
   const value = child(list, name)?.[1];
-  if (!(value instanceof Uint8Array) || value.length === 0 || value.length > 512) {
-    throw new OtrKeyFileError(`The key file is not valid (DSA parameter ${name} is missing or too large).`);
+  if (!(value instanceof Uint8Array) || value.length === 0) throw damaged(account, `has no DSA ${name}`);
+  // Size first, on the bytes (leading zeros aside): nothing oversized becomes a number.
+  let start = 0;
+  while (start < value.length - 1 && value[start] === 0) start++;
+  if (value.length - start > MAX_MPI_BYTES[name]) {
+    throw damaged(account, `has a DSA ${name} of ${(value.length - start) * 8} bits (at most ${MAX_MPI_BYTES[name] * 8})`);
   }
-  return BigInt(`0x${Buffer.from(value).toString('hex')}`);
+  return BigInt(`0x${Buffer.from(value.subarray(start)).toString('hex')}`);
 }
 
 /** All accounts' keys in a libotr private key file (its bytes, as read from disk: see parseSExpression). */
@@ -164,32 +177,28 @@ export function readLibotrPrivateKeys(file: string | Uint8Array): LibotrPrivateK
   if (!Array.isArray(root) || !(root[0] instanceof Uint8Array) || !Buffer.from('privkeys').equals(root[0])) {
     throw new OtrKeyFileError('This is not a libotr private key file (it does not start with "privkeys").');
   }
-  const keys: LibotrPrivateKey[] = [];
-  for (const entry of root.slice(1)) {
-    if (!Array.isArray(entry) || !(entry[0] instanceof Uint8Array) || !Buffer.from('account').equals(entry[0])) continue;
+  const entries = root
+    .slice(1)
+    .filter((entry): entry is SExpr[] => Array.isArray(entry) && entry[0] instanceof Uint8Array && Buffer.from('account').equals(entry[0]));
+  // Counted before any key is looked at: each costs a native check below.
+  if (entries.length > MAX_KEYFILE_ACCOUNTS) {
+    throw new OtrKeyFileError(`The key file is damaged: it has ${entries.length} accounts (a libotr key file has at most ${MAX_KEYFILE_ACCOUNTS}).`);
+  }
+  // Every key's sizes first (no arithmetic), then the keys' parts against each other (native modexp).
+  const keys: LibotrPrivateKey[] = entries.map((entry) => {
     const account = atomText(child(entry, 'name')?.[1], 'the account name');
     const protocol = atomText(child(entry, 'protocol')?.[1], 'the protocol');
     const dsa = child(child(entry, 'private-key') ?? [], 'dsa');
     if (!dsa) throw new OtrKeyFileError(`The key of ${account} is not a DSA key; Klatsch can only use DSA keys (OTR v3).`);
-    const key = { p: mpi(dsa, 'p'), q: mpi(dsa, 'q'), g: mpi(dsa, 'g'), y: mpi(dsa, 'y'), x: mpi(dsa, 'x') };
-    if (!isConsistentDsaKey(key)) throw new OtrKeyFileError(`The key of ${account} is damaged (its parts do not belong together).`);
-    keys.push({ account, protocol, key });
+    const key = { p: mpi(dsa, 'p', account), q: mpi(dsa, 'q', account), g: mpi(dsa, 'g', account), y: mpi(dsa, 'y', account), x: mpi(dsa, 'x', account) };
+    const problem = ownKeyProblem(key);
+    if (problem !== undefined) throw damaged(account, problem);
+    return { account, protocol, key };
+  });
+  for (const { account, key } of keys) {
+    if (!ownKeyIsConsistent(key)) throw new OtrKeyFileError(`The key file is damaged: the key of ${account} is damaged (its parts do not belong together).`);
   }
   return keys;
-}
-
-/** Cheap consistency checks, so that a damaged file is refused rather than used: y = g^x mod p, sizes. */
-function isConsistentDsaKey(k: DsaPrivateKey): boolean {
-  if (k.p.toString(2).length < 1024 || k.q.toString(2).length < 160 || k.x <= 0n || k.x >= k.q || k.g <= 1n || k.g >= k.p) return false;
-  let result = 1n;
-  let base = k.g % k.p;
-  let e = k.x;
-  while (e > 0n) {
-    if (e & 1n) result = (result * base) % k.p;
-    base = (base * base) % k.p;
-    e >>= 1n;
-  }
-  return result === k.y;
 }
 
 /** The same format as libotr writes (hex MPIs with a leading 00 where the top bit is set). */

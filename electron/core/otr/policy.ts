@@ -26,10 +26,20 @@ const PRESETS: Record<Policy, PolicyFlags> = {
 };
 
 /**
+ * `v3Only`: OTR version 2 is refused (no v2 query answered, no v2 AKE, our offers name only v3).
+ * Off by default, for old peers; on, an active attacker can no longer strip the "3" from an offer
+ * to force the weaker version 2 (no instance tags).
  * @example policyFlags('opportunistic').sendWhitespaceTag // true
+ * @example policyFlags('opportunistic', { v3Only: true }).allowV2 // false
  */
-export function policyFlags(policy: Policy): PolicyFlags {
-  return PRESETS[policy];
+export function policyFlags(policy: Policy, { v3Only = false }: { v3Only?: boolean } = {}): PolicyFlags {
+  const preset = PRESETS[policy];
+  return v3Only && preset.allowV3 ? { ...preset, allowV2: false } : preset;
+}
+
+/** The peer offered only version 2, which the flags refuse although OTR is on (the v3-only setting). */
+export function refusesOnlyV2(flags: PolicyFlags, offered: ReadonlySet<number>): boolean {
+  return flags.allowV3 && !flags.allowV2 && offered.has(2) && !offered.has(3);
 }
 
 /** True when at least one protocol version is allowed (else OTR is off). */

@@ -28,7 +28,9 @@ export function handleEncoded(conv: OtrConversation, bytes: Uint8Array, out: Otr
   }
   const flags = conv.policyFlags;
   if ((header.version === 3 && !flags.allowV3) || (header.version === 2 && !flags.allowV2)) {
-    out.events.push({ type: 'ignored', reason: `OTR version ${header.version} is not allowed` });
+    // A v2 AKE the v3-only setting refuses is said once, at its start; the rest is ignored.
+    if (header.version === 2 && flags.allowV3 && header.type === MSG_DH_COMMIT) out.events.push({ type: 'version-refused', version: 2 });
+    else out.events.push({ type: 'ignored', reason: `OTR version ${header.version} is not allowed` });
     return;
   }
   if (header.version === 3) {
@@ -46,7 +48,8 @@ export function handleEncoded(conv: OtrConversation, bytes: Uint8Array, out: Otr
   const instance = header.version === 3 ? header.senderInstance : 0;
   conv.lastSenderInstance = instance;
   conv.reassembler.clear(instance);
-  if (isAkeMessageType(header.type)) handleAke(conv, header, instance, bytes, out);
+  if (isAkeMessageType(header.type) && !conv.answersPeer()) out.events.push({ type: 'ignored', reason: 'AKE message from a peer we do not answer unasked' });
+  else if (isAkeMessageType(header.type)) handleAke(conv, header, instance, bytes, out);
   else if (header.type === MSG_DATA) handleData(conv, header, instance, bytes, out);
   else out.events.push({ type: 'ignored', reason: `unknown OTR message type ${header.type}` });
 }
@@ -186,5 +189,5 @@ function handleData(conv: OtrConversation, header: OtrHeader, instance: number, 
 function unreadable(conv: OtrConversation, flags: number, reason: string, instance: number, reply: string, out: OtrOutput): void {
   if (flags & FLAG_IGNORE_UNREADABLE) return;
   out.events.push({ type: 'unreadable', reason, instance });
-  conv.sendError(reply, out);
+  if (conv.answersPeer()) conv.sendError(reply, out);
 }

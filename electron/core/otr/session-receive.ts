@@ -6,7 +6,7 @@
 import { classifyMessage, decodeOtrMessage, stripWhitespaceTag } from './encoding.js';
 import type { OtrOutput } from './events.js';
 import { isFragment, parseFragment, type Fragment } from './fragment.js';
-import { bestVersion, otrEnabled } from './policy.js';
+import { bestVersion, otrEnabled, refusesOnlyV2 } from './policy.js';
 import type { OtrConversation } from './session.js';
 import { handleEncoded } from './session-otr-message.js';
 import { MIN_INSTANCE_TAG } from './wire.js';
@@ -52,11 +52,13 @@ export function receiveText(conv: OtrConversation, wireText: string, out: OtrOut
     case 'error':
       // "Display the message to the user. If ERROR_START_AKE is set, reply with a Query Message."
       out.events.push({ type: 'remote-error', message: classified.message });
-      if (flags.errorStartAke) conv.sendQuery(out);
+      if (flags.errorStartAke && conv.answersPeer()) conv.sendQuery(out);
       return;
     case 'query': {
       const version = bestVersion(flags, classified.offer.versions);
-      if (version) conv.startAke(version, out);
+      if (!conv.answersPeer()) out.events.push({ type: 'ignored', reason: 'query message from a peer we do not answer unasked' });
+      else if (version) conv.startAke(version, out);
+      else if (refusesOnlyV2(flags, classified.offer.versions)) out.events.push({ type: 'version-refused', version: 2 });
       else out.events.push({ type: 'ignored', reason: 'query message offers no version we allow' });
       return;
     }
@@ -64,7 +66,10 @@ export function receiveText(conv: OtrConversation, wireText: string, out: OtrOut
       showPlaintext(conv, classified.text, out);
       const version = bestVersion(flags, classified.versions);
       // As libotr: not while already private with the peer.
-      if (version && flags.whitespaceStartAke && conv.state !== 'encrypted') conv.startAke(version, out);
+      if (version && flags.whitespaceStartAke && conv.state !== 'encrypted' && conv.answersPeer()) conv.startAke(version, out);
+      else if (flags.whitespaceStartAke && conv.state !== 'encrypted' && refusesOnlyV2(flags, classified.versions)) {
+        out.events.push({ type: 'version-refused', version: 2 });
+      }
       return;
     }
     case 'plaintext':

@@ -25,7 +25,7 @@ import type { RandomSource } from './random.js';
 import { receiveText } from './session-receive.js';
 import { InstanceSession } from './session-instance.js';
 import { TLV_DISCONNECTED, TLV_SYMMETRIC_KEY } from './tlv.js';
-import { SendQueue } from './send-queue.js';
+import { SendQueue, WAIT_EXPIRED } from './send-queue.js';
 import { SmpSessions } from './smp-session.js';
 import { MIN_INSTANCE_TAG } from './wire.js';
 
@@ -37,6 +37,13 @@ export const HEARTBEAT_INTERVAL_MS = 60_000;
 /** How long an AKE (or a query we sent) may take before queued messages fail (libotr MAX_AKE_WAIT_TIME). */
 export const AKE_TIMEOUT_MS = 60_000;
 export const MAX_QUEUED_MESSAGES = 100;
+/**
+ * Messages that wait for a private conversation until a time of their own (sendText's `waitUntil`:
+ * the app's outbox holds them on disk and hands them in again on each new stream). A reconnect hands
+ * in everything written meanwhile at once; these bounds only keep memory finite.
+ */
+export const MAX_WAITING_MESSAGES = 10_000;
+export const MAX_WAITING_BYTES = 64 * 1024 * 1024;
 /** Most peer instances tracked at once. */
 export const MAX_INSTANCES = 16;
 
@@ -49,6 +56,8 @@ export interface OtrConversationOptions {
   /** Our v3 instance tag (>= 0x100), persistent per account and device. */
   ourInstance: number;
   policy: Policy;
+  /** Refuse OTR version 2 (see policyFlags). Default false. */
+  v3Only?: boolean;
   /** Largest text the network carries; longer OTR messages are fragmented. Unlimited if absent. */
   maxFragmentSize?: number;
   random: RandomSource;
@@ -58,6 +67,13 @@ export interface OtrConversationOptions {
   akeTimeoutMs?: number;
   maxQueued?: number;
   reassembly?: Partial<ReassemblyLimits>;
+  /**
+   * Whether the peer may get OTR answers it asked for on its own (an AKE for its Query Message,
+   * whitespace tag or D-H Commit, a Query for its Error Message, an OTR error for unreadable data).
+   * False for a stranger the user has not written to: any answer would tell that the user is online,
+   * from which resource, and (once the AKE completes) with which key. Absent: always.
+   */
+  answersPeer?: () => boolean;
   /**
    * Asked when a private conversation starts with the peer's `fingerprint`
    * ("XXXXXXXX …"). True: nothing the user typed is sent with that key until
@@ -84,7 +100,9 @@ export class OtrConversation {
   readonly random: RandomSource;
   readonly now: () => number;
   readonly heartbeatIntervalMs: number;
+  readonly answersPeer: () => boolean;
   private policyName: Policy;
+  private v3OnlySetting: boolean;
   private flags: PolicyFlags;
   private readonly maxFragmentSize: number | undefined;
   private readonly akeTimeoutMs: number;
@@ -109,12 +127,14 @@ export class OtrConversation {
     this.random = opts.random;
     this.now = opts.now;
     this.policyName = opts.policy;
-    this.flags = policyFlags(opts.policy);
+    this.v3OnlySetting = opts.v3Only ?? false;
+    this.flags = policyFlags(opts.policy, { v3Only: this.v3OnlySetting });
     this.maxFragmentSize = opts.maxFragmentSize;
     this.heartbeatIntervalMs = opts.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS;
     this.akeTimeoutMs = opts.akeTimeoutMs ?? AKE_TIMEOUT_MS;
-    this.queue = new SendQueue(opts.maxQueued ?? MAX_QUEUED_MESSAGES);
-    this.reassembler = new FragmentReassembler(opts.reassembly);
+    this.queue = new SendQueue({ count: opts.maxQueued ?? MAX_QUEUED_MESSAGES, waitingCount: MAX_WAITING_MESSAGES, waitingBytes: MAX_WAITING_BYTES });
+    this.reassembler = new FragmentReassembler(opts.reassembly, opts.now);
+    this.answersPeer = opts.answersPeer ?? (() => true);
     this.keyNeedsApproval = opts.keyNeedsApproval;
   }
 
@@ -134,11 +154,15 @@ export class OtrConversation {
    * output is returned: send it), so nothing typed afterwards can go out in
    * plaintext to a peer who thinks it is private, and nothing held waits forever.
    */
-  setPolicy(policy: Policy): OtrOutput {
+  setPolicy(policy: Policy, v3Only: boolean = this.v3OnlySetting): OtrOutput {
+    const flags = policyFlags(policy, { v3Only });
     const engaged = this.state !== 'plaintext' || this.queue.length > 0 || this.akePendingSince !== undefined;
-    const out = policy === 'never' && engaged ? this.end() : emptyOutput();
+    // Likewise a version 2 conversation once v2 is refused: its messages could no longer be read.
+    const v2Private = [...this.sessions.values()].some((s) => s.state.kind !== 'plaintext' && s.state.version === 2);
+    const out = (!otrEnabled(flags) && engaged) || (!flags.allowV2 && v2Private) ? this.end() : emptyOutput();
     this.policyName = policy;
-    this.flags = policyFlags(policy);
+    this.v3OnlySetting = v3Only;
+    this.flags = flags;
     return out;
   }
 
@@ -207,10 +231,14 @@ export class OtrConversation {
 
   /**
    * "User types a message to be sent". Never sends it in plaintext unless the policy allows it.
-   * `id`: the caller's message id, carried by this message's queued / queued-sent / send-failed events.
+   * `id`: the caller's message id, carried by this message's queued / queued-sent / send-failed events;
+   * a message with an id is held at most once, however often it is handed in. `waitUntil` (a now()
+   * time): if it must wait for a private conversation, it waits until then (also across conversations
+   * that end without the user, end({ keepWaiting })), not just for one AKE.
    */
-  sendText(text: string, options: { requirePrivate?: boolean; id?: string } = {}): OtrOutput {
+  sendText(text: string, options: { requirePrivate?: boolean; id?: string; waitUntil?: number } = {}): OtrOutput {
     const id = options.id;
+    const queued = { id, text, at: this.now(), ...(options.waitUntil !== undefined ? { waitUntil: options.waitUntil } : {}) };
     const out = emptyOutput();
     if (!otrEnabled(this.flags)) {
       out.send.push(text);
@@ -223,12 +251,13 @@ export class OtrConversation {
     }
     const target = this.current();
     if (target?.kind === 'encrypted' && this.awaitingApproval(target)) {
-      this.queue.push(id, text, this.now(), out);
+      this.queue.push(queued, out);
       return out;
     }
     if (target?.kind === 'encrypted') {
       try {
         this.sendData(target, text, [], 0, out);
+        out.events.push({ type: 'encrypted-sent' });
       } catch (e) {
         // libotr: "if encryption fails, do not send the message in the clear".
         out.events.push({ type: 'send-failed', ...messageId(id), text, reason: `encryption failed: ${(e as Error).message}` });
@@ -241,7 +270,11 @@ export class OtrConversation {
     }
     // requirePrivate: this one message waits for a private conversation whatever the policy (written in one).
     if (this.flags.requireEncryption || this.akeInProgress() || options.requirePrivate) {
-      this.queue.push(id, text, this.now(), out);
+      if (options.waitUntil !== undefined && options.waitUntil <= this.now()) {
+        out.events.push({ type: 'send-failed', ...messageId(id), text, reason: WAIT_EXPIRED, expired: true });
+        return out;
+      }
+      this.queue.push(queued, out);
       if (!this.akeInProgress()) this.sendQuery(out);
       return out;
     }
@@ -273,9 +306,10 @@ export class OtrConversation {
   /**
    * "User requests to end an OTR conversation": encrypted instances get a
    * data message with the disconnected TLV, then every instance is back to
-   * PLAINTEXT. Queued messages fail.
+   * PLAINTEXT. Queued messages fail; with `keepWaiting` (the conversation ended without the user:
+   * the peer or we went offline) those with a `waitUntil` go on waiting for the next one.
    */
-  end(): OtrOutput {
+  end({ keepWaiting = false }: { keepWaiting?: boolean } = {}): OtrOutput {
     const out = emptyOutput();
     for (const s of this.sessions.values()) {
       s.resetAke();
@@ -295,7 +329,7 @@ export class OtrConversation {
     this.masterAke = undefined;
     this.akePendingSince = undefined;
     this.unapprovedKeys.clear();
-    this.queue.failAll('the private conversation was ended', out);
+    this.queue.failAll('the private conversation was ended', out, { keepWaiting });
     this.offer = 'none';
     this.smp.sync(out);
     return out;
@@ -329,9 +363,12 @@ export class OtrConversation {
     return this.smp.start(secret, question, instance);
   }
 
-  /** Answers the peer's smp-request (on `instance`, else the current or latest one) with `secret`. */
-  respondSmp(secret: string, instance?: number): OtrOutput {
-    return this.smp.respond(secret, instance);
+  /**
+   * Answers the peer's smp-request (on `instance`, else the current or latest one) with `secret`;
+   * with `request` (the smp-request's number) only that request, else an smp-error.
+   */
+  respondSmp(secret: string, instance?: number, request?: number): OtrOutput {
+    return this.smp.respond(secret, instance, request);
   }
 
   /** "User requests to abort SMP": sends the abort TLV; SMP starts over. */
@@ -361,6 +398,7 @@ export class OtrConversation {
   poll(): OtrOutput {
     const out = emptyOutput();
     this.expireQueue(out);
+    this.reassembler.expire();
     return out;
   }
 
@@ -508,10 +546,11 @@ export class OtrConversation {
     return false;
   }
 
+  /** Fails queued messages whose AKE timed out, and those whose own `waitUntil` is past. */
   expireQueue(out: OtrOutput): void {
-    if (this.queue.length === 0 || this.akeInProgress()) return;
+    if (this.queue.length === 0) return;
     const target = this.current();
     if (target && this.awaitingApproval(target)) return; // the user decides; no timeout
-    this.queue.failAll('the private conversation could not be started in time', out);
+    this.queue.failExpired(this.now(), this.akeInProgress() ? undefined : 'the private conversation could not be started in time', out);
   }
 }

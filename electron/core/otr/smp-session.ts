@@ -18,7 +18,7 @@ import { emptyOutput, type OtrOutput, type OtrTlvRecord } from './events.js';
 import type { InstanceSession, MessageState } from './session-instance.js';
 import type { OtrConversation } from './session.js';
 import { SmpMachine, smpSecret } from './smp.js';
-import { TLV_SMP_ABORT } from './tlv.js';
+import { TLV_SMP1, TLV_SMP1Q, TLV_SMP_ABORT } from './tlv.js';
 
 type Encrypted = Extract<MessageState, { kind: 'encrypted' }>;
 
@@ -69,11 +69,12 @@ export class SmpSessions {
     return out;
   }
 
-  respond(secret: string, instance: number | undefined): OtrOutput {
+  /** Answers the pending request; with `request`, only that one (smp-request's number), never a later one. */
+  respond(secret: string, instance: number | undefined, requestSeq?: number): OtrOutput {
     const out = emptyOutput();
     this.sync(out);
-    const found = this.pending(instance);
-    if (!found) return this.error(out, 'there is no SMP request to answer', instance);
+    const found = this.pending(instance, requestSeq);
+    if (!found) return this.error(out, requestSeq === undefined ? 'there is no SMP request to answer' : 'that SMP request is no longer pending', instance);
     const { session, slot, request } = found;
     const y = smpSecret(request.theirFingerprint, this.ourFingerprint(), request.ssid, secret);
     slot.request = undefined;
@@ -144,11 +145,18 @@ export class SmpSessions {
     if (!session || session.state.kind !== 'encrypted') return;
     const state = session.state;
     const slot = this.slot(session, out);
+    if ((tlv.type === TLV_SMP1 || tlv.type === TLV_SMP1Q) && slot.request && slot.machine.request) {
+      // A new request while the user may be typing the answer to the old one: an answer meant for
+      // a question must never answer a shared-secret request (which would verify the asker). Both
+      // go: the abort resets the peer's SMP too, so the new one could not be completed anyway.
+      this.abortSlot(session, slot, out, true);
+      return;
+    }
     const r = slot.machine.receive(tlv);
     switch (r.kind) {
       case 'request':
         slot.request = { theirFingerprint: fingerprint(state.theirLongTerm), ssid: ssidBytes(state.ssid), seq: ++this.requestSeq };
-        out.events.push(r.question === undefined ? { type: 'smp-request', instance } : { type: 'smp-request', question: r.question, instance });
+        out.events.push({ type: 'smp-request', ...(r.question === undefined ? {} : { question: r.question }), instance, request: slot.request.seq });
         return;
       case 'reply':
         if (this.send(session, slot, r.tlv, out)) out.events.push({ type: 'smp-progress', step: 3, instance });
@@ -223,13 +231,20 @@ export class SmpSessions {
     return slot;
   }
 
-  /** The request to answer: on `instance`, else on the current instance, else the latest one. */
-  private pending(instance: number | undefined): { session: InstanceSession; slot: Slot; request: NonNullable<Slot['request']> } | undefined {
+  /** The request to answer: `seq` (wherever it is), else on `instance`, else on the current instance, else the latest one. */
+  private pending(instance: number | undefined, seq?: number): { session: InstanceSession; slot: Slot; request: NonNullable<Slot['request']> } | undefined {
     const usable = (tag: number) => {
       const slot = this.slots.get(tag);
       const session = this.conv.sessions.get(tag);
       return slot?.request && slot.machine.request && session?.state.kind === 'encrypted' ? { session, slot, request: slot.request } : undefined;
     };
+    if (seq !== undefined) {
+      for (const tag of instance !== undefined ? [instance] : this.slots.keys()) {
+        const found = usable(tag);
+        if (found?.request.seq === seq) return found;
+      }
+      return undefined;
+    }
     if (instance !== undefined) return usable(instance);
     const current = this.conv.current();
     const own = current ? usable(current.instance) : undefined;
@@ -242,11 +257,11 @@ export class SmpSessions {
     return latest;
   }
 
-  private abortSlot(session: InstanceSession, slot: Slot, out: OtrOutput): void {
+  private abortSlot(session: InstanceSession, slot: Slot, out: OtrOutput, replaced = false): void {
     slot.machine.reset();
     slot.request = undefined;
     this.send(session, slot, ABORT_TLV, out);
-    out.events.push({ type: 'smp-aborted', byPeer: false, instance: session.instance });
+    out.events.push({ type: 'smp-aborted', byPeer: false, instance: session.instance, ...(replaced ? { replaced: true as const } : {}) });
   }
 
   /** Sends one SMP TLV; on failure the SMP is reset and an smp-error reported. */

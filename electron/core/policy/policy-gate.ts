@@ -130,6 +130,15 @@ export class PolicyGate {
     return this.values.notifications !== undefined;
   }
 
+  /** OTR version 3 only: the policy's, else the user's. */
+  otrV3Only(user: boolean): boolean {
+    return this.values.otrV3Only ?? user;
+  }
+
+  get otrV3OnlyLocked(): boolean {
+    return this.values.otrV3Only !== undefined;
+  }
+
   /** What the renderer shows as locked, and why. */
   view(existingAccounts: readonly string[]): PolicyView {
     const v = this.values;

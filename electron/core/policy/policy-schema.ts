@@ -55,6 +55,8 @@ export const policyKeys = {
   directTls: z.boolean(),
   /** The OTR policy of every conversation; users cannot change it. */
   otrPolicy: OtrPolicy,
+  /** true: private conversations in OTR version 3 only (version 2 refused); users cannot change it. */
+  otrV3Only: z.boolean(),
   /** false: no message ever goes out unencrypted (every conversation behaves as OTR 'always'). */
   allowPlaintext: z.boolean(),
   /** Only these remote domains/addresses may be written to (absent: any). */
@@ -78,7 +80,7 @@ export type AdminPolicy = { [K in PolicyKey]?: z.output<(typeof policyKeys)[K]> 
 export const policyKeyNames = Object.keys(policyKeys) as PolicyKey[];
 
 /** Keys whose value is a boolean: registry DWORDs 0/1 are read as false/true for these. */
-export const booleanKeys: ReadonlySet<PolicyKey> = new Set(['directTls', 'allowPlaintext', 'allowAddAccounts', 'updates', 'keepHistory']);
+export const booleanKeys: ReadonlySet<PolicyKey> = new Set(['directTls', 'otrV3Only', 'allowPlaintext', 'allowAddAccounts', 'updates', 'keepHistory']);
 /** Keys whose value is a list: a single registry/plist string is read as a list of one. */
 export const listKeys: ReadonlySet<PolicyKey> = new Set(['remoteAllow', 'remoteDeny', 'pinnedCertificates']);
 
@@ -87,10 +89,11 @@ export const listKeys: ReadonlySet<PolicyKey> = new Set(['remoteAllow', 'remoteD
  * reading. Remote addresses: the account's own domain only. Updates: off, so
  * that a managed machine does not change its software behind IT's back.
  */
-export const SAFEST: Required<Pick<AdminPolicy, 'otrPolicy' | 'allowPlaintext' | 'allowAddAccounts' | 'updates' | 'keepHistory' | 'notifications'>> & {
+export const SAFEST: Required<Pick<AdminPolicy, 'otrPolicy' | 'otrV3Only' | 'allowPlaintext' | 'allowAddAccounts' | 'updates' | 'keepHistory' | 'notifications'>> & {
   remoteOwnDomainOnly: true;
 } = {
   otrPolicy: 'always',
+  otrV3Only: true,
   allowPlaintext: false,
   allowAddAccounts: false,
   updates: false,

@@ -35,6 +35,8 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
   theme: 'system',
   notifications: 'sender-and-text',
   notificationSound: true,
+  // Old libotr apps speak only v2; the user or the administrator may refuse it.
+  otrV3Only: false,
 };
 
 const SettingsFile = z.object({
