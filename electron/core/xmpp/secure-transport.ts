@@ -19,6 +19,8 @@ export interface SocketParameters {
   lookup?: net.LookupFunction;
 }
 
+const STREAM_FOOTER = '</stream:stream>';
+
 /**
  * A TLS socket with the interface xmpp.js expects of `entity.socket`. Chat is small writes that
  * each wait for an answer: the socket sends at once (TCP_NODELAY), and the writes of one
@@ -29,6 +31,8 @@ export class SecureSocket extends EventEmitter {
   private socket: tls.TLSSocket | null = null;
   /** Writes of this turn, written together; `beforeFlush` adds the last element of a batch. */
   readonly writes = new WriteCoalescer(() => this.socket);
+  /** `</stream:stream>` was written: the stream is over, whatever the socket still does. */
+  private streamClosed = false;
 
   constructor(
     private readonly domain: string,
@@ -75,10 +79,13 @@ export class SecureSocket extends EventEmitter {
   }
 
   write(data: string, callback?: (error?: Error | null) => void): void {
-    if (!this.socket) {
+    if (!this.socket || this.streamClosed) {
       callback?.(new Error('socket is closed'));
       return;
     }
+    // Our stream's end (xmpp.js writes the footer alone): nothing may follow it (RFC 6120 §4.4), not even what
+    // else this turn writes later (a server that reads data after it may keep the session for resumption).
+    if (data === STREAM_FOOTER) this.streamClosed = true;
     this.writes.write(data, callback);
   }
 }
