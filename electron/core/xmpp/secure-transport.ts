@@ -87,6 +87,7 @@ export class SecureSocket extends EventEmitter {
     // else this turn writes later (a server that reads data after it may keep the session for resumption).
     if (data === STREAM_FOOTER) this.streamClosed = true;
     this.writes.write(data, callback);
+    if (this.streamClosed) this.writes.flush(); // at once, as xmpp.js expects of a close
   }
 }
 
