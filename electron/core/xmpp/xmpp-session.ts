@@ -142,6 +142,7 @@ export class XmppSession extends EventEmitter {
     requireTls(middleware, options.trust); // before every other stream feature
     const streamFeatures = streamFeaturesFactory({ middleware });
     const iq = iqCallerFactory({ middleware, entity });
+    settleRepliesEarly(iq);
     const callee = iqCalleeFactory({ middleware, entity });
     callee.get('urn:xmpp:ping', 'ping', () => ({}));
     callee.get('http://jabber.org/protocol/disco#info', 'query', () => discoInfo());
@@ -438,6 +439,22 @@ async function startEntity(entity: Client): Promise<unknown> {
   } finally {
     stop();
   }
+}
+
+/**
+ * xmpp.js's IQCaller awaits the request's socket write before it awaits the reply. With our coalesced,
+ * no-delay writes an error reply can arrive first: its promise rejects with nothing listening yet
+ * (an unhandled rejection that Node reports, or that ends a process run with --unhandled-rejections=strict).
+ * The caller still gets the rejection when it awaits the reply; this only marks it as expected.
+ */
+function settleRepliesEarly(iq: IqCaller): void {
+  const handlers = (iq as unknown as { handlers?: Map<string, { promise: Promise<unknown> }> }).handlers;
+  if (!(handlers instanceof Map)) return;
+  const set = handlers.set.bind(handlers);
+  handlers.set = (id, deferred) => {
+    deferred.promise.catch(() => undefined);
+    return set(id, deferred);
+  };
 }
 
 /** Runs `last` as the socket's coalesced write of this turn goes out (write-coalescer.ts); on any other socket, after this turn. */
