@@ -83,7 +83,7 @@ describe('federation between two companies', () => {
     [{ core: alice, id: aliceId }, { core: bob, id: bobId }, { core: dave, id: daveId }] = await Promise.all([
       signIn(corpA, 'alice', policy),
       signIn(corpB, 'bob'),
-      signIn(fed.servers[3]!, 'dave'),
+      signIn(fed.servers[3] as ProsodyServer, 'dave'),
     ]);
   });
   after(async () => {
