@@ -79,8 +79,8 @@ describe('admin policy in the UI', () => {
     await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor({ timeout: 20_000 });
 
     // One company account and no more: "Add account" is locked, and the settings say what the policy sets.
+    assert.equal(await page.getByTestId('accounts-add').isDisabled(), true);
     await page.getByText('Account settings').click();
-    assert.equal(await page.getByTestId('add-account').isDisabled(), true);
     await page.getByTestId('policy-summary').getByText('Privacy: Always private').waitFor();
     await page.getByTestId('policy-summary').getByText('Only approved contacts can be written to').waitFor();
 

@@ -4,8 +4,11 @@ import { PolicySummary } from '../components/PolicySummary';
 import { errorText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
-/** Switch account, add one, disconnect or remove the current one. */
-export function AccountActions({ account }: { account: AccountView }) {
+/**
+ * Switch account, disconnect or remove the current one. `withAdd`: also "Add account", where the accounts
+ * bar (the one place for it on the main screen) is not shown.
+ */
+export function AccountActions({ account, withAdd = false }: { account: AccountView; withAdd?: boolean }) {
   const id = useId();
   const texts = useTexts();
   const t = texts.account;
@@ -41,16 +44,18 @@ export function AccountActions({ account }: { account: AccountView }) {
         </div>
       )}
       <div className="button-row start">
-        <button
-          type="button"
-          className="button small"
-          data-testid="add-account"
-          disabled={addLocked}
-          title={addLocked ? t.addLocked(policy?.reason ?? '') : undefined}
-          onClick={() => actions.setAddingAccount(true)}
-        >
-          {t.add}
-        </button>
+        {withAdd && (
+          <button
+            type="button"
+            className="button small"
+            data-testid="add-account"
+            disabled={addLocked}
+            title={addLocked ? t.addLocked(policy?.reason ?? '') : undefined}
+            onClick={() => actions.setAddingAccount(true)}
+          >
+            {t.add}
+          </button>
+        )}
         {connected && (
           <button
             type="button"
@@ -64,10 +69,18 @@ export function AccountActions({ account }: { account: AccountView }) {
           </button>
         )}
         {confirmRemove ? (
-          <>
+          <div className="confirm-remove-account" role="group" aria-labelledby={`${id}-remove-question`} data-testid="remove-account-confirm">
+            <p id={`${id}-remove-question`}>
+              <strong>{t.removeQuestion(account.jid)}</strong>
+            </p>
+            <p className="small" data-testid="remove-account-consequences">
+              {t.removeConsequences}
+            </p>
+            <div className="button-row start">
             <button
               type="button"
               className="button small danger"
+              data-testid="remove-account-yes"
               onClick={async () => {
                 const r = await actions.removeAccount(account.id);
                 setConfirmRemove(false);
@@ -79,9 +92,10 @@ export function AccountActions({ account }: { account: AccountView }) {
             <button type="button" className="button small" onClick={() => setConfirmRemove(false)}>
               {t.keep}
             </button>
-          </>
+            </div>
+          </div>
         ) : (
-          <button type="button" className="button small" onClick={() => setConfirmRemove(true)}>
+          <button type="button" className="button small" data-testid="remove-account" onClick={() => setConfirmRemove(true)}>
             {t.remove}
           </button>
         )}
