@@ -76,6 +76,7 @@ describe('two accounts side by side, search and links', () => {
 
   test('a second account is added from the main screen; both show their state and their contacts', async () => {
     await signIn(page, { jid: jid('alice'), password, host: '127.0.0.1', port: server.c2sPort });
+    await page.locator('details.account-menu > summary').click();
     await page.getByTestId('accounts-add').click();
     await signIn(page, { jid: jid('carol'), password, host: '127.0.0.1', port: server.c2sPort });
 

@@ -79,10 +79,11 @@ describe('admin policy in the UI', () => {
     await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor({ timeout: 20_000 });
 
     // One company account and no more: "Add account" is locked, and the settings say what the policy sets.
+    await page.locator('summary', { hasText: 'Account settings' }).click();
     assert.equal(await page.getByTestId('accounts-add').isDisabled(), true);
-    await page.getByText('Account settings').click();
     await page.getByTestId('policy-summary').getByText('Privacy: Always private').waitFor();
     await page.getByTestId('policy-summary').getByText('Only approved contacts can be written to').waitFor();
+    await page.keyboard.press('Escape'); // the account menu closes
 
     await page.locator(`[data-testid="contact"][data-jid="mallory@${server.domain}"]`).click();
     await page.getByTestId('privacy-state').click(); // the privacy menu holds the policy

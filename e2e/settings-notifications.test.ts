@@ -196,7 +196,7 @@ describe('settings screen and desktop notifications', () => {
     await page.waitForFunction(() => document.documentElement.lang === 'de');
     assert.match(await dialog.innerText(), /Erscheinungsbild/);
     assert.match(await dialog.innerText(), /Nur der Absender/);
-    assert.equal(await page.getByTestId('open-settings').innerText(), '⚙️ Einstellungen');
+    assert.equal(await page.getByTestId('open-settings').getAttribute('aria-label'), 'Einstellungen');
     await assertAccessible(page, 'the settings screen in German');
     const stored = JSON.parse(await fs.readFile(path.join(apps.alice.profileDir, 'settings.json'), 'utf8')) as { app?: { language?: string } };
     assert.equal(stored.app?.language, 'de', 'kept in the profile');

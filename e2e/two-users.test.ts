@@ -66,12 +66,14 @@ describe('two users chat through the UI', () => {
 
   test('presence and status text set by one show in the other roster', async () => {
     await pages.bob.getByTestId('own-show').selectOption('away');
+    await pages.bob.locator('details.account-menu > summary').click(); // the status message is in the account menu
     await pages.bob.getByTestId('own-status').fill('Back at 2');
     await pages.bob.getByTestId('own-status').press('Enter');
     const bobInAlice = pages.alice.locator(`[data-testid="contact"][data-jid="${jid('bob')}"]`);
     await pages.alice.locator(`[data-testid="contact"][data-jid="${jid('bob')}"][data-show="away"]`).waitFor();
     await bobInAlice.getByText('Back at 2').waitFor();
     await pages.bob.getByTestId('own-show').selectOption('online');
+    await pages.bob.locator('details.account-menu > summary').click();
     await pages.alice.locator(`[data-testid="contact"][data-jid="${jid('bob')}"][data-show="online"]`).waitFor();
   });
 

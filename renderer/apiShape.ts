@@ -51,6 +51,9 @@ const requestTable = {
   setRoomSubject: true,
   markRoomRead: true,
   listRooms: true,
+  inviteToRoom: true,
+  acceptInvitation: true,
+  declineInvitation: true,
   // Message archive (XEP-0313)
   loadOlderMessages: true,
 } as const satisfies Record<RequestName, true>;
@@ -71,6 +74,7 @@ const eventTable = {
   roomUpdated: true,
   roomRemoved: true,
   roomMessageUpserted: true,
+  invitationsChanged: true,
 } as const satisfies Record<EventName, true>;
 
 export const requestNamesForCheck = Object.keys(requestTable) as RequestName[];

@@ -64,6 +64,8 @@ export const ErrorCode = z.enum([
   'host-not-found',
   'connection-refused',
   'connection-lost',
+  /** No connection to the server could be made at all (as opposed to one that was made and dropped). */
+  'server-unreachable',
   'timeout',
   'stream-error',
   'not-connected',
@@ -85,6 +87,8 @@ export const AppError = z.object({
   message: z.string(),
   /** Present with `untrusted-certificate` and `certificate-changed`. */
   certificate: CertificateInfo.optional(),
+  /** Where a sign-in tried to connect: the domain looked up and the host:port endpoints tried, so the UI can name them. */
+  where: z.object({ domain: z.string().max(1024), tried: z.array(z.string().max(1100)).max(16) }).optional(),
 });
 export type AppError = z.infer<typeof AppError>;
 
@@ -158,7 +162,8 @@ export const SmpView = z.discriminatedUnion('phase', [
   z.object({ phase: z.literal('failed'), weStarted: z.boolean(), question: z.string().optional() }),
   /** `replaced`: the contact sent a new request before the user answered; both were cancelled. */
   z.object({ phase: z.literal('aborted'), byPeer: z.boolean(), replaced: z.boolean().optional() }),
-  z.object({ phase: z.literal('error'), message: z.string() }),
+  /** The authentication broke off (a protocol problem): said in plain words by the UI, never the engine's text. */
+  z.object({ phase: z.literal('error') }),
 ]);
 export type SmpView = z.infer<typeof SmpView>;
 
@@ -240,10 +245,22 @@ export const NOTICE_KINDS = [
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 /**
+ * The notices that ask the user for something (the contact's authentication request): like a message,
+ * they count as unread and raise a desktop notification when the user does not see them.
+ */
+export function asksTheUser(message: Pick<ChatMessage, 'direction' | 'notice'>): boolean {
+  return message.direction === 'notice' && (message.notice?.kind === 'smp-question' || message.notice?.kind === 'smp-secret');
+}
+/**
  * Which notice it is, and its one variable part (the question asked, the peer app's error). The kind is
  * any short string, not an enum: history written by a newer Klatsch still loads, and an unknown kind shows `body`.
  */
-export const ChatNotice = z.object({ kind: z.string().max(64), detail: z.string().max(4096).optional() });
+export const ChatNotice = z.object({
+  kind: z.string().max(64),
+  detail: z.string().max(4096).optional(),
+  /** The engine's or the peer app's own words (protocol terms): for bug reports, never shown as the notice's text. */
+  debug: z.string().max(4096).optional(),
+});
 export type ChatNotice = z.infer<typeof ChatNotice>;
 
 export const ChatMessage = z.object({
@@ -351,6 +368,23 @@ export const RoomView = z.object({
 });
 export type RoomView = z.infer<typeof RoomView>;
 
+/**
+ * An invitation to a group chat waiting for the user's answer: direct (XEP-0249) or handed on by the
+ * room (`mediated`, XEP-0045 §7.8.2). `stranger`: the inviter is not a contact (show the full address).
+ * A password it carried stays in the core (`passwordProtected` only says there is one).
+ */
+export const Invitation = z.object({
+  id: z.string(),
+  room: z.string(),
+  from: z.string(),
+  reason: z.string().optional(),
+  stranger: z.boolean(),
+  mediated: z.boolean(),
+  passwordProtected: z.boolean().optional(),
+  receivedAt: z.number(),
+});
+export type Invitation = z.infer<typeof Invitation>;
+
 export const Snapshot = z.object({
   accounts: z.array(AccountView),
   rosters: z.record(z.string(), z.array(Contact)),
@@ -369,6 +403,8 @@ export const Snapshot = z.object({
   /** Group chats per account, and their messages (account → room → messages, oldest first). */
   rooms: z.record(z.string(), z.array(RoomView)).optional(),
   roomMessages: z.record(z.string(), z.record(z.string(), z.array(ChatMessage))).optional(),
+  /** Invitations to group chats waiting for an answer, per account. */
+  invitations: z.record(z.string(), z.array(Invitation)).optional(),
 });
 export type Snapshot = z.infer<typeof Snapshot>;
 
@@ -605,6 +641,23 @@ export const requests = {
     request: z.object({ accountId: AccountId }).strict(),
     response: z.object({ service: z.string().optional(), rooms: z.array(z.object({ jid: z.string(), name: z.string().optional() })) }),
   },
+  /**
+   * Invite a contact to a room we are in: directly (XEP-0249, the default; carries the room's password
+   * when it has one) or through the room (`via: 'room'`, XEP-0045 mediated; members-only rooms need it).
+   */
+  inviteToRoom: {
+    request: z
+      .object({ accountId: AccountId, room: BareJid, contact: BareJid, reason: z.string().max(1024).optional(), via: z.enum(['direct', 'room']).optional() })
+      .strict(),
+    response: z.object({}),
+  },
+  /** Accept an invitation: enter its room with this nickname (and the password it carried). */
+  acceptInvitation: {
+    request: z.object({ accountId: AccountId, id: z.string().min(1).max(64), nick: z.string().min(1).max(64) }).strict(),
+    response: RoomView,
+  },
+  /** Decline an invitation (a mediated one: the inviter is told, through the room). */
+  declineInvitation: { request: z.object({ accountId: AccountId, id: z.string().min(1).max(64) }).strict(), response: z.object({}) },
   // --- Message archive (XEP-0313) ---
   /** Fetch the page of the chat's history before its oldest message from the server's archive (plaintext only). */
   loadOlderMessages: {
@@ -647,6 +700,8 @@ export const events = {
   roomRemoved: z.object({ accountId: AccountId, room: z.string() }),
   /** A group chat message, new or in a new state (same id): upsert. `message.peer` is the room. */
   roomMessageUpserted: z.object({ accountId: AccountId, message: ChatMessage }),
+  /** The account's invitations to group chats waiting for an answer, all of them, after any change. */
+  invitationsChanged: z.object({ accountId: AccountId, invitations: z.array(Invitation) }),
 } as const;
 
 export type EventName = keyof typeof events;

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
-import type { AccountView, ChatMessage, Contact, EventName, EventOf, OtrPolicy, OwnShow } from '../../shared/contract.js';
+import { asksTheUser, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OtrPolicy, type OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
 import { Avatars } from './avatars.js';
 import { ContactManager } from './contacts.js';
@@ -39,6 +39,7 @@ import type { AccountPolicyHooks } from './policy/account-policy.js';
 import { Rooms, type StoredRoom } from './muc/rooms.js';
 import { OutboxStore, type OutboxEntry } from './store/outbox-store.js';
 import { withOriginId } from './xmpp/origin-id.js';
+import { withCaps } from './xmpp/caps.js';
 import { MessageArchive } from './archive/message-archive.js';
 import { ownStanzaId } from './xmpp/mam.js';
 
@@ -66,7 +67,13 @@ export interface AccountDeps {
    */
   incoming?: (message: ChatMessage, source: 'live' | 'carbon') => void;
   /** Group chats: their stored messages (encrypted at rest), and storing the rooms to enter again. */
-  rooms?: { history?: HistoryStore; save: (rooms: StoredRoom[]) => Promise<void>; joinTimeoutMs?: number };
+  rooms?: {
+    history?: HistoryStore;
+    save: (rooms: StoredRoom[]) => Promise<void>;
+    joinTimeoutMs?: number;
+    /** The administrator's rules for a room (and whoever invites to it): refused rooms are not entered from bookmarks. */
+    allowed?: (room: string, from?: string) => boolean;
+  };
   /** Messages not yet acknowledged by the server, and ids received lately (encrypted at rest); absent: in memory only. */
   outbox?: OutboxStore;
   /** The setting (or policy) "wait for a private conversation before the first message"; absent: off. */
@@ -147,8 +154,8 @@ export class Account {
         await session.send(message);
       },
       show: (peer, m) => this.showIncoming(peer, m),
-      notice: (peer, text, notice, options) =>
-        this.upsertMessage({
+      notice: (peer, text, notice, options) => {
+        const shown = this.upsertMessage({
           id: randomUUID(),
           peer,
           direction: 'notice',
@@ -158,7 +165,14 @@ export class Account {
           ...(notice ? { notice } : {}),
           // Said inside the private conversation (an SMP question): private like its messages.
           ...(options?.private ? { encrypted: true } : {}),
-        }),
+        });
+        // The contact waits for an answer: unread and announced like a message, or it goes unseen in another chat.
+        if (asksTheUser(shown)) {
+          this.chats.countUnread(peer);
+          this.emitContact(peer);
+          this.deps.incoming?.(shown, 'live');
+        }
+      },
       messageState: (peer, id, given, reason, leftEncrypted) => {
         const state = this.outboxState(id, given, reason, leftEncrypted);
         const error = state === 'sending' ? undefined : reason;
@@ -203,6 +217,10 @@ export class Account {
       show: () => this.stored.ownPresence.show,
       ...(deps.rooms?.history ? { history: deps.rooms.history } : {}),
       ...(deps.rooms?.joinTimeoutMs ? { joinTimeoutMs: deps.rooms.joinTimeoutMs } : {}),
+      ...(deps.rooms?.allowed ? { allowed: deps.rooms.allowed } : {}),
+      ownBare: () => this.ownBare(),
+      isContact: (jid) => this.roster.has(jid),
+      invitationsChanged: (invitations) => this.deps.emit('invitationsChanged', { accountId: this.id, invitations }),
       now: this.now,
     });
     this.archive = new MessageArchive({
@@ -338,7 +356,7 @@ export class Account {
   }
 
   async setPresence(show: OwnShow, status: string): Promise<void> {
-    await this.connection.activeSession?.send(presenceStanza(show, status));
+    await this.connection.activeSession?.send(withCaps(presenceStanza(show, status)));
     await this.rooms.presenceChanged(show);
   }
 
@@ -613,7 +631,7 @@ export class Account {
       // Carbons before presence, so that no copy is missed; a server without them just answers an error.
       await session.iq.request(enableCarbons()).catch(() => undefined);
       this.contactManager.rosterChanged();
-      await session.send(presenceStanza(this.stored.ownPresence.show, this.stored.ownPresence.status));
+      await session.send(withCaps(presenceStanza(this.stored.ownPresence.show, this.stored.ownPresence.status)));
       this.rooms.sessionStarted(session); // after our presence: rooms are entered by presence too
     } catch {
       // The session ended meanwhile; the connection manager reports that.

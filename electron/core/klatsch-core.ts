@@ -152,6 +152,7 @@ export class KlatschCore {
       settings: this.settingsView(),
       rooms: Object.fromEntries(accounts.map((a) => [a.id, a.rooms.views()])),
       roomMessages: Object.fromEntries(accounts.map((a) => [a.id, a.rooms.messagesSnapshot()])),
+      invitations: Object.fromEntries(accounts.map((a) => [a.id, a.rooms.invitations.list()])),
     };
   }
 
@@ -552,6 +553,25 @@ export class KlatschCore {
       return account.rooms.list();
     },
 
+    inviteToRoom: async ({ accountId, room, contact, reason, via }) => {
+      const account = this.account(accountId);
+      this.groupChatsAllowed(account, room);
+      this.allowedByPolicy(() => this.policy.checkRemote(account.settings.jid, contact));
+      await account.rooms.invite(room, contact, reason, via);
+      return {};
+    },
+
+    acceptInvitation: async ({ accountId, id, nick }) => {
+      const account = this.account(accountId);
+      this.groupChatsAllowed(account, undefined);
+      return account.rooms.acceptInvitation(id, nick);
+    },
+
+    declineInvitation: async ({ accountId, id }) => {
+      await this.account(accountId).rooms.declineInvitation(id);
+      return {};
+    },
+
     // --- Message archive (XEP-0313) ---
     loadOlderMessages: async ({ accountId, peer }) => {
       this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
@@ -713,6 +733,16 @@ export class KlatschCore {
         save: async (rooms) => {
           const account = this.accounts.get(stored.id);
           if (account && this.settings.account(stored.id)) await this.saveAccount(account, { ...account.settings, rooms });
+        },
+        allowed: (room, from) => {
+          try {
+            if (this.policy.groupChatRefusal()) return false;
+            this.policy.checkRemote(stored.jid, room);
+            if (from) this.policy.checkRemote(stored.jid, from);
+            return true;
+          } catch {
+            return false;
+          }
         },
       },
       ...(outbox ? { outbox } : {}),

@@ -64,7 +64,7 @@ export interface PrivateChatsDeps {
    * A notice in the chat: `text` in English, `notice` says which, for the UI's own words. `private`: it
    * comes from inside the private conversation (an SMP question, its result): kept like a private message.
    */
-  notice(peer: string, text: string, notice?: { kind: NoticeKind; detail?: string }, options?: { private: true }): void;
+  notice(peer: string, text: string, notice?: { kind: NoticeKind; detail?: string; debug?: string }, options?: { private: true }): void;
   /**
    * Our message `id` changed state. `encrypted` (with 'sent'): whether the engine encrypted it as it
    * left — the record of whether it went out private, whatever the chat was when it was typed.
@@ -139,6 +139,8 @@ interface PeerState {
 }
 
 const OTR_PREFIX = '?OTR';
+/** An authentication that broke off, whatever the engine's reason: what the user can do about it. */
+const SMP_ERROR_TEXT = 'The authentication could not be completed. You can start it again.';
 /** PRIVATE_WAIT_MS in hours, for the texts. */
 const PRIVATE_WAIT_HOURS = PRIVATE_WAIT_MS / (60 * 60 * 1000);
 /**
@@ -771,8 +773,9 @@ export class PrivateChats {
           this.deps.privacyChanged(peer);
           break;
         case 'smp-error':
-          state.smp = { phase: 'error', message: event.message };
-          this.deps.notice(peer, `The authentication did not work: ${event.message}.`, { kind: 'smp-error', detail: event.message }, { private: true });
+          // The engine's words ("unexpected SMP message 2") are for a bug report, not for the user.
+          state.smp = { phase: 'error' };
+          this.deps.notice(peer, SMP_ERROR_TEXT, { kind: 'smp-error', debug: event.message }, { private: true });
           this.deps.privacyChanged(peer);
           break;
         case 'finished':
@@ -796,7 +799,12 @@ export class PrivateChats {
           this.deps.notice(peer, `A private message from ${peer} could not be read.`, { kind: 'unreadable' });
           break;
         case 'remote-error':
-          this.deps.notice(peer, `${peer}'s app reported a problem with the private conversation: ${event.message}`, { kind: 'peer-error', detail: event.message });
+          // The peer app's text is its own (protocol terms, any language): kept for a bug report only.
+          this.deps.notice(
+            peer,
+            `${peer}'s app reported a problem with the private conversation. If it happens again, end the private conversation and start a new one.`,
+            { kind: 'peer-error', debug: event.message },
+          );
           break;
         case 'version-refused':
           this.deps.notice(
@@ -830,8 +838,8 @@ export class PrivateChats {
       success
         ? weVerifiedThem
           ? `Authentication succeeded: ${peer} is verified.`
-          : `Authentication succeeded: ${peer} has verified you. You have not verified ${peer} yet; ask a question back to do so.`
-        : `Authentication failed: the answers did not match. ${peer} is not verified.`,
+          : `Authentication succeeded: ${peer} has verified you.`
+        : 'Authentication failed: the answers did not match.',
       { kind: success ? (weVerifiedThem ? 'smp-verified' : 'smp-verified-by-them') : 'smp-failed' },
       { private: true },
     );

@@ -4,9 +4,12 @@
  * tests only; the packaged app never contains it (electron-builder.config.ts leaves
  * `dist/devhost` out).
  *
- * Who may talk to the core: the one page that presents the one-time token
- * printed at start. The socket must come from our own origin and say the
- * token first; the token is then spent, so a second page cannot join.
+ * Who may talk to the core: the one page that presents the token printed at
+ * start. The socket must come from our own origin and say the token first, and
+ * only one socket is let in at a time: while a page is connected, any other is
+ * refused (4009), even with the token. The page keeps the token in its
+ * sessionStorage (its origin and tab only), so after a reload or a dropped
+ * socket the same page can come back once the old socket is gone.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -28,7 +31,7 @@ export interface DevHostOptions {
 }
 
 export interface DevHost {
-  /** Open this in a browser; it carries the one-time token in the fragment. */
+  /** Open this in a browser; it carries the token in the fragment. */
   url: string;
   port: number;
   close(): Promise<void>;
@@ -50,7 +53,9 @@ const types: Record<string, string> = {
 
 export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   const log = options.log ?? (() => {});
-  let token: Buffer | null = randomBytes(24);
+  const token = randomBytes(24);
+  /** The one authenticated socket, if any. */
+  let active: WebSocket | null = null;
   const tokenText = token.toString('base64url');
   const dispatch = createDispatcher(options.core.handlers, (name, error) => log(`request ${name} failed: ${(error as Error)?.name ?? 'error'}`));
   const rendererRoot = path.resolve(options.rendererDir);
@@ -105,6 +110,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     socket.on('close', () => {
       clearTimeout(helloTimer);
       unsubscribe?.();
+      if (active === socket) active = null;
     });
     socket.on('message', (data) => {
       let message: { type?: unknown; token?: unknown; id?: unknown; name?: unknown; payload?: unknown };
@@ -114,16 +120,22 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
         return socket.close(4002, 'not JSON');
       }
       if (!authenticated) {
-        if (message.type !== 'hello' || typeof message.token !== 'string' || !token || !sameToken(token, message.token)) {
+        if (message.type !== 'hello' || typeof message.token !== 'string' || !sameToken(token, message.token)) {
           log('development host: a client without the right token was refused');
           return socket.close(4003, 'bad token');
         }
-        token = null; // spent
+        // One page at a time: a reloading page waits until its old socket has closed, then tries again.
+        if (active && active.readyState !== active.CLOSED) {
+          log('development host: a second client was refused while one is connected');
+          return socket.close(4009, 'busy');
+        }
+        active = socket;
         authenticated = true;
         clearTimeout(helloTimer);
         unsubscribe = options.core.onEvent((name: EventName, payload: unknown) => {
           socket.send(JSON.stringify({ type: 'event', name, payload }));
         });
+        socket.send(JSON.stringify({ type: 'ready' }));
         return;
       }
       if (message.type !== 'request' || typeof message.id !== 'number') return socket.close(4004, 'bad message');

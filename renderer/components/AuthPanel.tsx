@@ -2,11 +2,17 @@ import { useState, type FormEvent } from 'react';
 import type { Contact, SmpView } from '../../shared/contract';
 import { useTexts } from '../i18n/i18n';
 import { smpFormKey } from '../forms';
+import { smpResultText } from '../i18n/smpTexts';
+import { smpWording } from '../store/contactTrust';
 import { ConfirmDialog } from './ConfirmDialog';
 
 type Props = {
   peerName: string;
   smp: SmpView | undefined;
+  /** Whether the header says the contact is verified: the banner's words agree with it (smpWording). */
+  verified: boolean;
+  /** The chat was opened with a request waiting: the answer field takes the keyboard, not the composer. */
+  focusAnswer: boolean;
   keyWarning: Contact['keyWarning'];
   busy: boolean;
   error: string | null;
@@ -15,6 +21,8 @@ type Props = {
   onAbort: () => void;
   onDismiss: () => void;
   onAskBack: () => void;
+  /** After a failure the user asked about: the form again, to ask once more. */
+  onTryAgain: () => void;
   onAuthenticate: () => void;
   onAcceptKey: (fingerprint: string) => void;
 };
@@ -78,8 +86,10 @@ function KeyWarning({ peerName, keyWarning, busy, onAuthenticate, onAcceptKey }:
   );
 }
 
-function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, onAskBack }: Props & { smp: SmpView }) {
+function SmpStatus({ peerName, smp, verified, focusAnswer, busy, error, onAnswer, onAbort, onDismiss, onAskBack, onTryAgain }: Props & { smp: SmpView }) {
   const t = useTexts().auth;
+  const wording = smpWording({ verified, smp });
+  const said = smpResultText(t, { verified, smp }, peerName);
   const [answer, setAnswer] = useState('');
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -113,9 +123,14 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
                 autoComplete="off"
                 value={answer}
                 maxLength={4096}
+                autoFocus={focusAnswer}
+                aria-describedby="smp-capitals"
                 onChange={(e) => setAnswer(e.target.value)}
               />
             </label>
+            <p className="hint small" id="smp-capitals" data-testid="smp-capitals">
+              {t.capitalsCount}
+            </p>
             {error && (
               <p className="inline-error" role="alert">
                 {error}
@@ -146,18 +161,16 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
         </section>
       );
     case 'succeeded':
-      return smp.weVerifiedThem ? (
+      return wording?.phase === 'succeeded' && wording.says === 'we-verified-them' ? (
         <section className="auth-panel success" data-testid="smp-result" data-result="verified" role="status">
-          <h3>{t.verified(peerName)}</h3>
-          <p>
-            {smp.weStarted && smp.question !== undefined ? t.answeredCorrectly(peerName) : t.sameSecret}
-          </p>
+          <h3>{said?.title}</h3>
+          <p data-testid="smp-result-text">{said?.body}</p>
           <div className="button-row start">{dismiss}</div>
         </section>
       ) : (
         <section className="auth-panel success" data-testid="smp-result" data-result="verified-by-them" role="status">
-          <h3>{t.verifiedYou(peerName)}</h3>
-          <p>{t.verifiedYouExplain(peerName)}</p>
+          <h3>{said?.title}</h3>
+          <p data-testid="smp-result-text">{said?.body}</p>
           <div className="button-row start">
             <button type="button" className="button primary" data-testid="smp-ask-back" onClick={onAskBack}>
               {t.askBack}
@@ -169,25 +182,36 @@ function SmpStatus({ peerName, smp, busy, error, onAnswer, onAbort, onDismiss, o
     case 'failed':
       return (
         <section className="auth-panel failure" data-testid="smp-result" data-result="failed" role="alert">
-          <h3>{t.failed}</h3>
-          <p>
-            {smp.weStarted ? t.theyFailed(peerName) : t.weFailed(peerName)}
-          </p>
-          <div className="button-row start">{dismiss}</div>
+          <h3>{said?.title}</h3>
+          <p data-testid="smp-result-text">{said?.body}</p>
+          <div className="button-row start">
+            {/* The side that asked can ask again; the side that answered waits for the contact (the text says so). */}
+            {wording?.phase === 'failed' && wording.retry === 'ask' && (
+              <button type="button" className="button primary" data-testid="smp-try-again" onClick={onTryAgain}>
+                {t.tryAgain}
+              </button>
+            )}
+            {dismiss}
+          </div>
         </section>
       );
     case 'aborted':
       return (
         <section className="auth-panel" data-testid="smp-result" data-result="aborted" role="status">
-          <p>{smp.replaced ? t.replacedByPeer(peerName) : smp.byPeer ? t.cancelledByPeer(peerName) : t.cancelled}</p>
+          <p data-testid="smp-result-text">{said?.body}</p>
           <div className="button-row start">{dismiss}</div>
         </section>
       );
     case 'error':
       return (
         <section className="auth-panel failure" data-testid="smp-result" data-result="error" role="alert">
-          <p>{t.error(smp.message)}</p>
-          <div className="button-row start">{dismiss}</div>
+          <p data-testid="smp-result-text">{said?.body}</p>
+          <div className="button-row start">
+            <button type="button" className="button primary" data-testid="smp-try-again" onClick={onTryAgain}>
+              {t.tryAgain}
+            </button>
+            {dismiss}
+          </div>
         </section>
       );
   }

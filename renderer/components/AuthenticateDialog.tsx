@@ -15,11 +15,15 @@ type Props = {
   /** Whether the contact's key is verified now. */
   verified: boolean;
   initialMethod?: AuthMethod;
+  /** The question asked last time (Try again after a failure). */
+  initialQuestion?: string;
   busy: boolean;
   error: string | null;
   onAsk: (question: string, answer: string) => void;
   onSecret: (secret: string) => void;
   onManual: (verified: boolean) => void;
+  /** Not private: the dialog offers this instead of a form that cannot work. */
+  onStartPrivate: () => void;
   onClose: () => void;
 };
 
@@ -27,15 +31,46 @@ const methods: AuthMethod[] = ['question', 'secret', 'fingerprint'];
 
 /** The three ways to make sure a private conversation is with the right person. */
 export function AuthenticateDialog(props: Props) {
+  if (props.theirFingerprint === undefined) return <StartPrivateFirst {...props} />;
+  return <AuthenticateForm {...props} />;
+}
+
+/** Authentication runs inside a private conversation: without one, the dialog offers to start it. */
+function StartPrivateFirst({ peerName, onStartPrivate, onClose }: Props) {
+  const t = useTexts().auth;
+  return (
+    <ModalDialog className="auth-dialog" testId="auth-dialog" labelledBy="auth-title" onClose={onClose}>
+      <h2 id="auth-title">{t.dialogTitle(peerName)}</h2>
+      <p data-testid="auth-not-private">{t.notPrivateExplain(peerName)}</p>
+      <div className="button-row">
+        <button type="button" className="button" data-testid="auth-cancel" onClick={onClose}>
+          {t.cancel}
+        </button>
+        <button
+          type="button"
+          className="button primary"
+          data-testid="auth-start-private"
+          onClick={() => {
+            onStartPrivate();
+            onClose();
+          }}
+        >
+          {t.startPrivate}
+        </button>
+      </div>
+    </ModalDialog>
+  );
+}
+
+function AuthenticateForm(props: Props) {
   const { peerName, theirFingerprint, ownFingerprint, verified, busy, error, onClose } = props;
   const [method, setMethod] = useState<AuthMethod>(props.initialMethod ?? 'question');
-  const [question, setQuestion] = useState('');
+  const [question, setQuestion] = useState(props.initialQuestion ?? '');
   const [answer, setAnswer] = useState('');
   const [secret, setSecret] = useState('');
   const [checked, setChecked] = useState(verified);
   const t = useTexts().auth;
 
-  const notPrivate = theirFingerprint === undefined;
   // Answers are compared exactly as typed (as in Pidgin): only an empty one is refused.
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -66,11 +101,6 @@ export function AuthenticateDialog(props: Props) {
         ))}
       </div>
       <form id="auth-panel" role="tabpanel" aria-labelledby={`auth-tab-${method}`} className="form" onSubmit={submit}>
-        {notPrivate && method !== 'fingerprint' && (
-          <p className="inline-error" role="status">
-            {t.startPrivateFirst}
-          </p>
-        )}
         {method === 'question' && (
           <>
             <p className="hint">{t.questionHint(peerName)}</p>
@@ -80,8 +110,18 @@ export function AuthenticateDialog(props: Props) {
             </label>
             <label className="field">
               <span>{t.answerAsTyped(peerName)}</span>
-              <input className="input" data-testid="auth-answer" value={answer} maxLength={4096} onChange={(e) => setAnswer(e.target.value)} />
+              <input
+                className="input"
+                data-testid="auth-answer"
+                value={answer}
+                maxLength={4096}
+                aria-describedby="auth-capitals"
+                onChange={(e) => setAnswer(e.target.value)}
+              />
             </label>
+            <p className="hint small" id="auth-capitals">
+              {t.capitalsCount}
+            </p>
           </>
         )}
         {method === 'secret' && (
@@ -96,9 +136,13 @@ export function AuthenticateDialog(props: Props) {
                 autoComplete="off"
                 value={secret}
                 maxLength={4096}
+                aria-describedby="auth-capitals"
                 onChange={(e) => setSecret(e.target.value)}
               />
             </label>
+            <p className="hint small" id="auth-capitals">
+              {t.capitalsCount}
+            </p>
           </>
         )}
         {method === 'fingerprint' && (
@@ -108,7 +152,6 @@ export function AuthenticateDialog(props: Props) {
             theirFingerprint={theirFingerprint}
             expectedFingerprint={props.expectedFingerprint}
             confirmed={checked}
-            disabled={notPrivate}
             onConfirmed={setChecked}
           />
         )}
@@ -127,7 +170,6 @@ export function AuthenticateDialog(props: Props) {
             data-testid="auth-submit"
             disabled={
               busy ||
-              notPrivate ||
               (method === 'question' && (question.trim() === '' || answer === '')) ||
               (method === 'secret' && secret === '')
             }

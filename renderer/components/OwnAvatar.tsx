@@ -59,6 +59,8 @@ export function OwnAvatar({ jid, avatar, connected, onChange }: Props) {
           type="file"
           accept={TYPES.join(',')}
           data-testid="own-avatar-file"
+          aria-label={avatar ? t.change : t.set}
+          tabIndex={-1}
           disabled={!connected || busy}
           onChange={(e) => void chosen(e)}
         />

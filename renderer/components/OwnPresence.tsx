@@ -1,22 +1,42 @@
 import { useId, useState, type KeyboardEvent } from 'react';
 import type { OwnShow } from '../../shared/contract';
 import { useTexts } from '../i18n/i18n';
-import { PresenceDot } from './PresenceDot';
-
-type Props = {
-  jid: string;
-  show: OwnShow;
-  status: string;
-  /** Whether the account is online; the dot shows offline otherwise. */
-  connected: boolean;
-  error: string | null;
-  onChange: (show: OwnShow, status: string) => void;
-};
 
 const choices: OwnShow[] = ['online', 'away', 'dnd'];
 
-/** The user's own presence: a selector and a status line applied on Enter or when leaving the field. */
-export function OwnPresence({ jid, show, status, connected, error, onChange }: Props) {
+/** The user's own presence, one compact control for the account header. */
+export function OwnShowSelect({ show, onChange }: { show: OwnShow; onChange: (show: OwnShow) => void }) {
+  const id = useId();
+  const texts = useTexts();
+  return (
+    <>
+      <label className="sr-only" htmlFor={`${id}-show`}>
+        {texts.sidebar.yourPresence}
+      </label>
+      <select
+        id={`${id}-show`}
+        data-testid="own-show"
+        className="select own-show"
+        value={show}
+        onChange={(e) => onChange(e.target.value as OwnShow)}
+      >
+        {choices.map((c) => (
+          <option key={c} value={c}>
+            {texts.presence[c]}
+          </option>
+        ))}
+      </select>
+    </>
+  );
+}
+
+type StatusProps = {
+  status: string;
+  onChange: (status: string) => void;
+};
+
+/** The user's status message, applied on Enter or when leaving the field (Escape drops the edit). */
+export function OwnStatusField({ status, onChange }: StatusProps) {
   const id = useId();
   const texts = useTexts();
   // null while the user is not editing: the field shows what main knows.
@@ -27,42 +47,24 @@ export function OwnPresence({ jid, show, status, connected, error, onChange }: P
     if (draft === null) return;
     const next = draft.trim();
     setDraft(null);
-    if (next !== status) onChange(show, next);
+    if (next !== status) onChange(next);
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLInputElement>) {
     if (e.key === 'Enter' && !e.nativeEvent.isComposing) {
       e.preventDefault();
       commit();
-    } else if (e.key === 'Escape') {
+    } else if (e.key === 'Escape' && draft !== null) {
+      // Only the edit is dropped; a second Escape closes the menu around the field.
       e.preventDefault();
+      e.stopPropagation();
       setDraft(null);
     }
   }
 
   return (
     <div className="own-presence">
-      <div className="own-jid" title={jid}>
-        <PresenceDot show={connected ? show : 'offline'} />
-        <span className="jid">{jid}</span>
-      </div>
-      <label className="sr-only" htmlFor={`${id}-show`}>
-        {texts.sidebar.yourPresence}
-      </label>
-      <select
-        id={`${id}-show`}
-        data-testid="own-show"
-        className="select"
-        value={show}
-        onChange={(e) => onChange(e.target.value as OwnShow, (draft ?? status).trim())}
-      >
-        {choices.map((c) => (
-          <option key={c} value={c}>
-            {texts.presence[c]}
-          </option>
-        ))}
-      </select>
-      <label className="sr-only" htmlFor={`${id}-status`}>
+      <label className="small muted" htmlFor={`${id}-status`}>
         {texts.sidebar.yourStatus}
       </label>
       <input
@@ -77,11 +79,6 @@ export function OwnPresence({ jid, show, status, connected, error, onChange }: P
         onKeyDown={onKeyDown}
         onBlur={commit}
       />
-      {error && (
-        <p className="inline-error small" role="alert">
-          {error}
-        </p>
-      )}
     </div>
   );
 }

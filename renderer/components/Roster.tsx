@@ -83,8 +83,9 @@ function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd, pr
           <PresenceDot show={show} />
         )}
         <span className="contact-text">
+          {/* Only the name is shortened: the lock and its check mark always show in full. */}
           <span className="contact-name">
-            {name}
+            <span className="contact-name-text">{name}</span>
             {isPrivate && (
               <span
                 className={`contact-privacy privacy-${privacy}`}
@@ -92,7 +93,6 @@ function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd, pr
                 data-privacy={privacy}
                 title={verified ? t.privateVerified : t.privateUnverified}
               >
-                {' '}
                 🔒{verified ? '✓' : ''}
               </span>
             )}

@@ -4,11 +4,8 @@ import { PolicySummary } from '../components/PolicySummary';
 import { errorText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
-/**
- * Switch account, disconnect or remove the current one. `withAdd`: also "Add account", where the accounts
- * bar (the one place for it on the main screen) is not shown.
- */
-export function AccountActions({ account, withAdd = false }: { account: AccountView; withAdd?: boolean }) {
+/** Switch account, disconnect or remove the current one (adding one: `AddAccountButton`). */
+export function AccountActions({ account }: { account: AccountView }) {
   const id = useId();
   const texts = useTexts();
   const t = texts.account;
@@ -44,22 +41,11 @@ export function AccountActions({ account, withAdd = false }: { account: AccountV
         </div>
       )}
       <div className="button-row start">
-        {withAdd && (
-          <button
-            type="button"
-            className="button small"
-            data-testid="add-account"
-            disabled={addLocked}
-            title={addLocked ? t.addLocked(policy?.reason ?? '') : undefined}
-            onClick={() => actions.setAddingAccount(true)}
-          >
-            {t.add}
-          </button>
-        )}
         {connected && (
           <button
             type="button"
             className="button small"
+            data-closes-menu
             onClick={async () => {
               const r = await actions.disconnectAccount(account.id);
               setError(r.ok ? null : errorText(texts, r.error));

@@ -1,7 +1,7 @@
 /**
- * Every account side by side: its connection state and presence, its unread
- * count, and a button to bring it to the front (its presence, status and
- * settings then show below). "Add account" is always at hand here.
+ * Every account side by side (when there are several): its connection state and presence, its unread
+ * count, and a button to bring it to the front (its presence, status and settings then show in the
+ * account header). "Add account" is in the account menu.
  */
 import type { AccountView, PolicyView } from '../../shared/contract';
 import { PresenceDot } from '../components/PresenceDot';
@@ -20,9 +20,8 @@ export function AccountsBar({ activeId }: { activeId: string }) {
   const t = useTexts().accounts;
   const actions = useActions();
   const accounts = useAppState((s) => s.accounts);
-  const policy = useAppState((s) => s.policy);
   const rosters = useAppState((s) => s.rosters);
-  const locked = addAccountLocked(policy, accounts);
+  if (accounts.length < 2) return null;
   return (
     <div className="accounts-bar" data-testid="accounts-bar">
       {accounts.length > 1 && (
@@ -58,16 +57,28 @@ export function AccountsBar({ activeId }: { activeId: string }) {
           })}
         </ul>
       )}
-      <button
-        type="button"
-        className="button subtle small"
-        data-testid="accounts-add"
-        disabled={locked}
-        title={locked ? t.addLocked(policy?.reason ?? '') : undefined}
-        onClick={() => actions.setAddingAccount(true)}
-      >
-        {t.addAccount}
-      </button>
     </div>
+  );
+}
+
+/** "Add account", locked when the policy allows no further one. */
+export function AddAccountButton() {
+  const t = useTexts().accounts;
+  const actions = useActions();
+  const accounts = useAppState((s) => s.accounts);
+  const policy = useAppState((s) => s.policy);
+  const locked = addAccountLocked(policy, accounts);
+  return (
+    <button
+      type="button"
+      className="button small"
+      data-testid="accounts-add"
+      data-closes-menu
+      disabled={locked}
+      title={locked ? t.addLocked(policy?.reason ?? '') : undefined}
+      onClick={() => actions.setAddingAccount(true)}
+    >
+      {t.addAccount}
+    </button>
   );
 }

@@ -30,6 +30,8 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const [error, setError] = useState<string | null>(null);
   /** The authenticate dialog, open with this method first. */
   const [authOpen, setAuthOpen] = useState<AuthMethod | null>(null);
+  /** The question the dialog starts with (Try again: the one that failed). */
+  const [authQuestion, setAuthQuestion] = useState<string | undefined>(undefined);
   const [authError, setAuthError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   /** Our message being corrected (XEP-0308), if any. */
@@ -56,6 +58,14 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const chat = { accountId, peer };
   /** Header, banners and dialog say the same about trust: one derivation. */
   const trust = contactTrust(contact);
+  /** Opened with the contact's request waiting: what the user types first is the answer, not a message. */
+  const [answerFirst] = useState(() => trust.smp?.phase === 'asked');
+
+  function openAuth(method: AuthMethod, question?: string) {
+    setAuthError(null);
+    setAuthQuestion(question);
+    setAuthOpen(method);
+  }
 
   /** Shows a failed request's reason under the composer. */
   async function report(request: Promise<Result<unknown>>) {
@@ -118,10 +128,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         contact={contact}
         onStartPrivate={() => void report(actions.startPrivate(accountId, peer))}
         onEndPrivate={() => void report(actions.endPrivate(accountId, peer))}
-        onAuthenticate={() => {
-          setAuthError(null);
-          setAuthOpen(expectedFingerprint ? 'fingerprint' : 'question');
-        }}
+        onAuthenticate={() => openAuth(expectedFingerprint ? 'fingerprint' : 'question')}
         onPolicy={(policy) => void report(actions.setOtrPolicy(accountId, peer, policy))}
         {...(lockedPolicy ? { lockedPolicy } : {})}
         presenceKnown={connected}
@@ -135,6 +142,8 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
       <AuthPanel
         peerName={name}
         smp={trust.smp}
+        verified={trust.verified}
+        focusAnswer={answerFirst}
         keyWarning={trust.keyWarning}
         busy={busy}
         error={authOpen === null ? authError : null}
@@ -143,13 +152,16 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         onDismiss={() => void report(actions.dismissSmp(accountId, peer))}
         onAskBack={() => {
           void actions.dismissSmp(accountId, peer);
-          setAuthError(null);
-          setAuthOpen('question');
+          openAuth('question');
         }}
-        onAuthenticate={() => {
-          setAuthError(null);
-          setAuthOpen(expectedFingerprint ? 'fingerprint' : 'question');
+        onTryAgain={() => {
+          const last = trust.smp;
+          void actions.dismissSmp(accountId, peer);
+          // The same way as last time: the question asked (to correct it), or a shared secret.
+          const question = last && 'question' in last ? last.question : undefined;
+          openAuth(last?.phase === 'failed' && question === undefined ? 'secret' : 'question', question);
         }}
+        onAuthenticate={() => openAuth(expectedFingerprint ? 'fingerprint' : 'question')}
         onAcceptKey={(fingerprint) => void report(actions.acceptKey(accountId, peer, fingerprint))}
       />
       {authOpen && (
@@ -160,6 +172,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
           {...(expectedFingerprint ? { expectedFingerprint } : {})}
           verified={trust.verified}
           initialMethod={authOpen}
+          {...(authQuestion !== undefined ? { initialQuestion: authQuestion } : {})}
           busy={busy}
           error={authError}
           onAsk={(question, answer) => void authenticate(() => actions.startSmp(accountId, peer, answer, question))}
@@ -169,6 +182,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
               contact.fingerprint ? actions.setTrust(accountId, peer, contact.fingerprint, verified) : Promise.resolve({ ok: true, value: {} }),
             )
           }
+          onStartPrivate={() => void report(actions.startPrivate(accountId, peer))}
           onClose={() => setAuthOpen(null)}
         />
       )}

@@ -1,5 +1,6 @@
 import type { AccountView } from '../../shared/contract';
 import { CertificateWarningPanel } from './CertificateWarningPanel';
+import { OfflineNotice } from './OfflineNotice';
 import { ChatPane } from './ChatPane';
 import { Sidebar } from './Sidebar';
 import { RoomPane } from './RoomPane';
@@ -13,6 +14,7 @@ export function MainScreen({ account }: { account: AccountView }) {
       <Sidebar account={account} />
       <main className="chat-pane">
         <CertificateWarningPanel key={account.id} account={account} />
+        <OfflineNotice key={`offline-${account.id}`} account={account} />
         {room ? <RoomPane key={room} accountId={account.id} room={room} /> : <ChatPane accountId={account.id} />}
       </main>
     </div>

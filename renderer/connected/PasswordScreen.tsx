@@ -35,7 +35,7 @@ export function PasswordScreen({ account }: { account: AccountView }) {
           setBusy(false);
           if (!result.ok) setRequestError(errorText(texts, result.error));
         }}
-        footer={<AccountActions account={account} withAdd />}
+        footer={<AccountActions account={account} />}
       />
     </main>
   );

@@ -3,15 +3,22 @@
  * banner, messages with the sender's nickname, who is in the room, the composer, and leaving.
  */
 import { useState, type FormEvent } from 'react';
-import type { ChatMessage } from '../../shared/contract';
+import type { ChatMessage, Contact } from '../../shared/contract';
 import { Composer } from '../components/Composer';
+import { InviteForm } from '../components/rooms/InviteForm';
 import { NotEncryptedBanner } from '../components/rooms/NotEncryptedBanner';
 import { OccupantList } from '../components/rooms/OccupantList';
 import { RoomMessages } from '../components/rooms/RoomMessages';
+import { useMediaQuery } from '../hooks/useMediaQuery';
 import { useTexts } from '../i18n/i18n';
+import { roomName } from '../store/conversations';
 import { useActions, useAppState } from './context';
 
+/** Below this window width the member list starts folded away, so the messages keep a readable column. */
+const MEMBERS_OPEN_QUERY = '(min-width: 64rem)';
+
 const noMessages: ChatMessage[] = [];
+const noContacts: Contact[] = [];
 
 function SubjectEditor({ subject, onSave, onClose }: { subject: string; onSave: (subject: string) => Promise<string | null>; onClose: () => void }) {
   const texts = useTexts().groupChat;
@@ -52,7 +59,14 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [editingSubject, setEditingSubject] = useState(false);
+  const [inviting, setInviting] = useState(false);
+  const contacts = useAppState((s) => s.rosters[accountId] ?? noContacts);
+  const wide = useMediaQuery(MEMBERS_OPEN_QUERY);
+  // null: the user has not chosen, the window's width decides.
+  const [membersChoice, setMembersChoice] = useState<boolean | null>(null);
+  const membersOpen = membersChoice ?? wide;
   if (!room) return null;
+  const memberCount = room.occupants.length + (room.occupantsOmitted ?? 0);
 
   async function send(text: string) {
     setError(null);
@@ -74,7 +88,9 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
     <section className="chat-view room-view" data-testid="room-view" data-room={jid} data-state={room.state} aria-label={texts.roomLabelFor(jid)}>
       <header className="chat-header room-header">
         <div className="room-title">
-          <h2 data-testid="room-title"># {jid}</h2>
+          <h2 data-testid="room-title" title={jid}>
+            # {roomName(jid)}
+          </h2>
           <p className="muted small" data-testid="room-subject">
             {room.subject ?? texts.noSubject}
           </p>
@@ -83,9 +99,24 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
           </p>
         </div>
         <div className="room-actions">
+          <button
+            type="button"
+            className="button small subtle"
+            data-testid="toggle-members"
+            aria-expanded={membersOpen}
+            aria-controls={membersOpen ? 'room-occupants' : undefined}
+            onClick={() => setMembersChoice(!membersOpen)}
+          >
+            {texts.members(memberCount)}
+          </button>
           {room.state === 'joined' && !editingSubject && (
             <button type="button" className="button small subtle" data-testid="edit-room-subject" onClick={() => setEditingSubject(true)}>
               {texts.editSubject}
+            </button>
+          )}
+          {room.state === 'joined' && !inviting && (
+            <button type="button" className="button small subtle" data-testid="invite-to-room" onClick={() => setInviting(true)}>
+              {texts.invite}
             </button>
           )}
           {room.state === 'removed' && (
@@ -109,6 +140,17 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
           }}
         />
       )}
+      {inviting && (
+        <InviteForm
+          room={jid}
+          contacts={contacts}
+          onClose={() => setInviting(false)}
+          onInvite={async (contact, reason) => {
+            const result = await actions.inviteToRoom(accountId, jid, contact, reason || undefined);
+            return result.ok ? null : result.error.message;
+          }}
+        />
+      )}
       {room.error && (
         <p className="inline-error" role="alert" data-testid="room-error">
           {room.error}
@@ -116,9 +158,9 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
       )}
       <div className="room-body">
         <RoomMessages messages={messages} ownNick={room.nick} />
-        <OccupantList occupants={room.occupants} omitted={room.occupantsOmitted ?? 0} ownNick={room.nick} />
+        {membersOpen && <OccupantList occupants={room.occupants} omitted={room.occupantsOmitted ?? 0} ownNick={room.nick} />}
       </div>
-      <Composer peerName={texts.composerTo(jid)} value={draft} error={error} onChange={setDraft} onSend={send} />
+      <Composer peerName={texts.composerTo(roomName(jid))} value={draft} error={error} onChange={setDraft} onSend={send} />
     </section>
   );
 }

@@ -4,14 +4,16 @@
  * group chats are off (the core refuses them too).
  */
 import { useState } from 'react';
-import type { AccountView, RoomView } from '../../shared/contract';
+import type { AccountView, Invitation, RoomView } from '../../shared/contract';
 import { ModalDialog } from '../components/ModalDialog';
+import { InvitationList } from '../components/rooms/InvitationList';
 import { JoinRoomForm } from '../components/rooms/JoinRoomForm';
 import { RoomList } from '../components/rooms/RoomList';
 import { useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
 const noRooms: RoomView[] = [];
+const noInvitations: Invitation[] = [];
 
 /** Whether the policy in force forbids group chats (every message must be private, and rooms cannot be). */
 export function useGroupChatsRefused(): boolean {
@@ -22,6 +24,7 @@ export function RoomsPanel({ account }: { account: AccountView }) {
   const texts = useTexts().groupChat;
   const actions = useActions();
   const rooms = useAppState((s) => s.rooms[account.id] ?? noRooms);
+  const invitations = useAppState((s) => s.invitations[account.id] ?? noInvitations);
   const selected = useAppState((s) => (s.selected === null && s.selectedRoom?.accountId === account.id ? s.selectedRoom.peer : null));
   const refused = useGroupChatsRefused();
   const [joining, setJoining] = useState(false);
@@ -43,7 +46,20 @@ export function RoomsPanel({ account }: { account: AccountView }) {
           {texts.refusedByPolicy}
         </p>
       ) : (
-        <RoomList rooms={rooms} selected={selected} onSelect={(room) => actions.selectRoom({ accountId: account.id, peer: room })} />
+        <>
+          <InvitationList
+            invitations={invitations}
+            onAccept={async (invitation) => {
+              const result = await actions.acceptInvitation(account.id, invitation.id, account.jid.split('@')[0] ?? 'me');
+              return result.ok ? null : result.error.message;
+            }}
+            onDecline={async (invitation) => {
+              const result = await actions.declineInvitation(account.id, invitation.id);
+              return result.ok ? null : result.error.message;
+            }}
+          />
+          <RoomList rooms={rooms} selected={selected} onSelect={(room) => actions.selectRoom({ accountId: account.id, peer: room })} />
+        </>
       )}
       {joining && (
         <ModalDialog className="contact-dialog" testId="join-room-dialog" labelledBy="join-room-title" onClose={() => setJoining(false)}>

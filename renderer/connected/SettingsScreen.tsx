@@ -30,8 +30,8 @@ export function SettingsScreen() {
 export function OpenSettingsButton({ label }: { label: string }) {
   const actions = useActions();
   return (
-    <button type="button" className="button subtle small" data-testid="open-settings" onClick={() => actions.openDialog({ kind: 'settings' })}>
-      ⚙️ {label}
+    <button type="button" className="icon-button" data-testid="open-settings" aria-label={label} title={label} onClick={() => actions.openDialog({ kind: 'settings' })}>
+      <span aria-hidden="true">⚙️</span>
     </button>
   );
 }

@@ -1,38 +1,17 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { AccountView, OwnShow } from '../../shared/contract';
 import { ConnectionStatus } from '../components/ConnectionStatus';
-import { OwnPresence } from '../components/OwnPresence';
+import { OwnShowSelect, OwnStatusField } from '../components/OwnPresence';
+import { PresenceDot } from '../components/PresenceDot';
 import { errorText, useTexts } from '../i18n/i18n';
 import { AccountActions } from './AccountActions';
 import { ContactsPanel, OwnAvatarConnected } from './ContactsPanel';
 import { useActions, useAppState } from './context';
 import { TrustManager } from './TrustManager';
-import { AccountsBar } from './AccountsBar';
+import { AccountsBar, AddAccountButton } from './AccountsBar';
 import { OpenSettingsButton } from './SettingsScreen';
 import { RoomsPanel } from './RoomsPanel';
-
-function OwnPresenceConnected({ account }: { account: AccountView }) {
-  const actions = useActions();
-  const texts = useTexts();
-  // What the user just chose, shown until main has confirmed it.
-  const [pending, setPending] = useState<{ show: OwnShow; status: string } | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  return (
-    <OwnPresence
-      jid={account.jid}
-      show={pending?.show ?? account.ownPresence.show}
-      status={pending?.status ?? account.ownPresence.status}
-      connected={account.connection.kind === 'online'}
-      error={error}
-      onChange={async (show, status) => {
-        setPending({ show, status });
-        const result = await actions.setPresence(account.id, show, status);
-        setPending(null);
-        setError(result.ok ? null : errorText(texts, result.error));
-      }}
-    />
-  );
-}
+import { ConversationsPanel } from './ConversationsPanel';
 
 function ConnectionStatusConnected({ account }: { account: AccountView }) {
   const actions = useActions();
@@ -79,20 +58,133 @@ function ShortcutsHelpButton() {
   const open = useAppState((s) => s.shortcutsHelpSet);
   const texts = useTexts();
   return (
-    <button type="button" className="button subtle small" data-testid="open-shortcuts-help" onClick={() => open(true)}>
+    <button type="button" className="button subtle small" data-testid="open-shortcuts-help" data-closes-menu onClick={() => open(true)}>
       {texts.sidebar.shortcuts} <kbd>?</kbd>
     </button>
   );
 }
 
-/** Opens the history search (also Ctrl+Shift+F). */
+/** Opens the history search (also Ctrl+Shift+F): an icon with its name for screen readers and as a tooltip. */
 function SearchButton() {
   const t = useTexts().search;
   const actions = useActions();
   return (
-    <button type="button" className="button subtle small" data-testid="open-search" onClick={() => actions.openDialog({ kind: 'search' })}>
-      🔍 {t.open}
+    <button type="button" className="icon-button" data-testid="open-search" aria-label={t.open} title={t.open} onClick={() => actions.openDialog({ kind: 'search' })}>
+      <span aria-hidden="true">🔍</span>
     </button>
+  );
+}
+
+/**
+ * The account menu: status message, picture, accounts, shortcuts. A disclosure (keyboard: Enter or
+ * Space on its button) drawn over the sidebar; Escape or a click elsewhere closes it.
+ */
+function AccountMenu({ account, status, onStatus }: { account: AccountView; status: string; onStatus: (status: string) => void }) {
+  const texts = useTexts();
+  const menu = useRef<HTMLDetailsElement>(null);
+  const [open, setOpen] = useState(false);
+  useEffect(() => {
+    if (!open) return;
+    const outside = (e: MouseEvent) => {
+      if (menu.current && !menu.current.contains(e.target as Node)) menu.current.open = false;
+    };
+    document.addEventListener('mousedown', outside);
+    return () => document.removeEventListener('mousedown', outside);
+  }, [open]);
+  function onKeyDown(e: KeyboardEvent<HTMLDetailsElement>) {
+    if (e.key !== 'Escape' || !menu.current?.open) return;
+    e.preventDefault();
+    e.stopPropagation();
+    menu.current.open = false;
+    menu.current.querySelector('summary')?.focus();
+  }
+  return (
+    <details ref={menu} className="account-menu" onToggle={(e) => setOpen(e.currentTarget.open)} onKeyDown={onKeyDown}>
+      <summary className="icon-button" title={texts.sidebar.accountSettings}>
+        <span aria-hidden="true">⋯</span>
+        <span className="sr-only">{texts.sidebar.accountSettings}</span>
+      </summary>
+      {/* A choice that is done at once (disconnect, add an account, the shortcuts) closes the menu, as menu items do. */}
+      <div
+        className="account-menu-panel"
+        data-testid="account-menu"
+        onClick={(e) => {
+          if (menu.current && (e.target as Element).closest('[data-closes-menu]')) menu.current.open = false;
+        }}
+      >
+        <OwnStatusField status={status} onChange={onStatus} />
+        <OwnAvatarConnected account={account} />
+        <AddAccountButton />
+        <AccountActions account={account} />
+        <ShortcutsHelpButton />
+      </div>
+    </details>
+  );
+}
+
+/**
+ * The account as a compact header: picture, address and connection state, presence in one control,
+ * and a row of icons for search, keys, settings and the account menu. Keyed by account: switching
+ * accounts starts with that account's own state.
+ */
+function AccountHeader({ account }: { account: AccountView }) {
+  const actions = useActions();
+  const texts = useTexts();
+  const avatar = useAppState((s) => s.avatars[account.id]?.[account.jid]);
+  // What the user just chose, shown until main has confirmed it.
+  const [pending, setPending] = useState<{ show: OwnShow; status: string } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const show = pending?.show ?? account.ownPresence.show;
+  const status = pending?.status ?? account.ownPresence.status;
+  const connected = account.connection.kind === 'online';
+  async function change(next: { show: OwnShow; status: string }) {
+    setPending(next);
+    const result = await actions.setPresence(account.id, next.show, next.status);
+    setPending(null);
+    setError(result.ok ? null : errorText(texts, result.error));
+  }
+  return (
+    <div className="account-header">
+      <div className="account-header-main">
+        <span className="avatar-wrap">
+          {avatar ? (
+            <img className="avatar" src={avatar} alt="" />
+          ) : (
+            <span className="avatar avatar-initial" aria-hidden="true">
+              {account.jid.slice(0, 1).toUpperCase()}
+            </span>
+          )}
+          <PresenceDot show={connected ? show : 'offline'} />
+        </span>
+        <div className="account-header-text">
+          <span className="own-jid jid" title={account.jid}>
+            {account.jid}
+          </span>
+          <ConnectionStatusConnected account={account} />
+        </div>
+      </div>
+      <div className="account-toolbar">
+        <OwnShowSelect show={show} onChange={(next) => void change({ show: next, status })} />
+        <SearchButton />
+        <button
+          type="button"
+          className="icon-button"
+          data-testid="open-trust-manager"
+          aria-label={texts.sidebar.encryptionKeys}
+          title={texts.sidebar.encryptionKeys}
+          onClick={() => actions.openDialog({ kind: 'trust-manager' })}
+        >
+          <span aria-hidden="true">🔑</span>
+        </button>
+        <OpenSettingsButton label={texts.settings.open} />
+        <AccountMenu account={account} status={status} onStatus={(next) => void change({ show, status: next })} />
+      </div>
+      {error && (
+        <p className="inline-error small" role="alert">
+          {error}
+        </p>
+      )}
+    </div>
   );
 }
 
@@ -104,23 +196,11 @@ export function Sidebar({ account }: { account: AccountView }) {
     <nav className="sidebar" aria-label={texts.sidebar.label}>
       <div className="sidebar-top">
         <AccountsBar activeId={account.id} />
-        <OwnPresenceConnected key={account.id} account={account} />
-        <ConnectionStatusConnected key={`status-${account.id}`} account={account} />
+        <AccountHeader key={account.id} account={account} />
         <OtrKeyStatus account={account} />
-        <details className="account-menu">
-          <summary>{texts.sidebar.accountSettings}</summary>
-          <OwnAvatarConnected account={account} />
-          <AccountActions account={account} />
-          <ShortcutsHelpButton />
-        </details>
-        <button type="button" className="button subtle small" data-testid="open-trust-manager" onClick={() => actions.openDialog({ kind: 'trust-manager' })}>
-          <span aria-hidden="true">🔑 </span>
-          {texts.sidebar.encryptionKeys}
-        </button>
-        <SearchButton />
         {trustOpen && <TrustManager onClose={() => actions.closeDialog()} />}
-        <OpenSettingsButton label={texts.settings.open} />
       </div>
+      <ConversationsPanel account={account} />
       <RoomsPanel key={`rooms-${account.id}`} account={account} />
       <ContactsPanel key={account.id} account={account} />
     </nav>

@@ -63,8 +63,8 @@ export function useShortcuts(store: AppStore, actions: Actions): void {
           const jid = nextUnreadJid(s.rosters[accountId] ?? [], selected);
           if (jid) {
             actions.selectChat({ accountId, peer: jid });
-            // The composer of the chat just opened, once React has shown it.
-            requestAnimationFrame(() => document.querySelector<HTMLElement>('[data-testid="composer"]')?.focus());
+            // The chat just opened, once React has shown it: the answer to the contact's waiting request, else the composer.
+            requestAnimationFrame(() => document.querySelector<HTMLElement>('[data-testid="smp-answer"], [data-testid="composer"]')?.focus());
           }
           break;
         }

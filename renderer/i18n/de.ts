@@ -15,6 +15,7 @@ export const de: Catalog = {
       'host-not-found': 'Der Server wurde nicht gefunden. Bitte prüfen Sie die Adresse.',
       'connection-refused': 'Der Server hat die Verbindung abgelehnt.',
       'connection-lost': 'Die Verbindung zum Server ist abgebrochen.',
+      'server-unreachable': 'Der Server war nicht erreichbar. Bitte prüfen Sie Ihre Netzwerkverbindung.',
       timeout: 'Der Server hat nicht rechtzeitig geantwortet.',
       'stream-error': 'Der Server hat die Verbindung mit einem Fehler beendet.',
       'not-connected': 'Sie sind nicht verbunden.',
@@ -28,6 +29,16 @@ export const de: Catalog = {
     // The core's text is English: it follows as the detail, for the administrator or a bug report.
     withDetail: (summary: string, detail: string) => (detail ? `${summary} (${detail})` : summary),
     unknown: 'Das hat nicht geklappt.',
+    where: {
+      'host-not-found': (domain: string, tried: string) =>
+        `Der Server war nicht erreichbar: Klatsch hat „${domain}“${tried ? ` (versucht: ${tried})` : ''} nachgeschlagen und keinen Server dieses Namens gefunden. Bitte prüfen Sie den Teil Ihrer Adresse nach dem @ oder die Servereinstellung.`,
+      'connection-refused': (domain: string, tried: string) =>
+        `Der Server für ${domain} war nicht erreichbar: ${tried || domain} hat die Verbindung abgelehnt, dort antwortet kein Chatdienst. Bitte prüfen Sie Server und Port in den Einstellungen oder fragen Sie Ihren Administrator.`,
+      'server-unreachable': (domain: string, tried: string) =>
+        `Der Server für ${domain} war nicht erreichbar${tried ? ` (versucht: ${tried})` : ''}. Bitte prüfen Sie Ihre Netzwerkverbindung; wenn sie funktioniert, ist der Server vielleicht ausgefallen.`,
+      timeout: (domain: string, tried: string) =>
+        `Der Server für ${domain}${tried ? ` (versucht: ${tried})` : ''} hat nicht rechtzeitig geantwortet. Bitte prüfen Sie Ihre Netzwerkverbindung oder versuchen Sie es später erneut.`,
+    },
     notSent: (error: string) => `Nicht gesendet: ${error}`,
     notCorrected: (error: string) => `Nicht korrigiert: ${error}`,
   },
@@ -123,6 +134,14 @@ export const de: Catalog = {
     retry: 'Erneut versuchen',
   },
 
+  offline: {
+    title: 'Sie sind offline',
+    reconnectingIn: (seconds: number) => `neuer Verbindungsversuch (in ${seconds} s)`,
+    reconnecting: 'Verbindung wird hergestellt…',
+    reconnectNow: 'Jetzt verbinden',
+    announce: 'Sie sind offline. Klatsch stellt die Verbindung wieder her.',
+  },
+
   sidebar: {
     label: 'Konto und Kontakte',
     accountSettings: 'Kontoeinstellungen',
@@ -136,10 +155,19 @@ export const de: Catalog = {
     statusPlaceholder: 'Statusnachricht festlegen',
   },
 
+  conversations: {
+    heading: 'Chats',
+    none: 'Noch keine Chats: Wählen Sie unten einen Kontakt, um einen zu beginnen.',
+    /** Der Text einer privaten (OTR-)Nachricht erscheint nie in der Liste, wie in einer Benachrichtigung. */
+    privateMessage: 'Private Nachricht',
+    you: 'Sie',
+    noMessages: 'Noch keine Nachrichten',
+    unread: (count: number) => `${count} ungelesen`,
+    room: 'Gruppenchat',
+  },
+
   account: {
     account: 'Konto',
-    add: 'Konto hinzufügen',
-    addLocked: (reason: string) => `Das Hinzufügen von Konten ist gesperrt. ${reason}`,
     disconnect: 'Trennen',
     reallyRemove: (jid: string) => `${jid} entfernen`,
     removeQuestion: (jid: string) => `Das Konto ${jid} aus Klatsch entfernen?`,
@@ -344,22 +372,31 @@ export const de: Catalog = {
     verifiedYou: (name: string) => `${name} hat Sie verifiziert`,
     verifiedYouExplain: (name: string) =>
       `Ihre Antwort war richtig, also weiß ${name}, dass diese Unterhaltung mit Ihnen stattfindet. Sie haben ${name} noch nicht verifiziert: Stellen Sie eine Gegenfrage, die nur ${name} beantworten kann.`,
+    verifiedYouAlreadyExplain: (name: string) =>
+      `Ihre Antwort war richtig, also weiß ${name}, dass diese Unterhaltung mit Ihnen stattfindet. Sie hatten ${name} bereits verifiziert.`,
     askBack: 'Eine Gegenfrage stellen',
     failed: 'Authentifizierung fehlgeschlagen',
     theyFailed: (name: string) =>
-      `Die Antwort stimmte nicht mit Ihrer überein. ${name} ist nicht verifiziert. Vielleicht ein Tippfehler – oder jemand anderes.`,
-    weFailed: (name: string) => `Ihre Antwort stimmte nicht überein. ${name} konnte Sie nicht verifizieren.`,
+      `Die Antwort stimmte nicht mit Ihrer überein. ${name} ist nicht verifiziert. Vielleicht ein Tippfehler (Groß- und Kleinschreibung zählt) – oder jemand anderes.`,
+    theyFailedStillVerified: 'Die Antwort stimmte nicht mit Ihrer überein. Vielleicht ein Tippfehler (Groß- und Kleinschreibung zählt) – oder jemand anderes.',
+    weFailed: (name: string) =>
+      `Ihre Antwort stimmte nicht überein (Groß- und Kleinschreibung zählt). ${name} konnte Sie nicht verifizieren; ${name} kann Sie erneut fragen.`,
+    tryAgain: 'Erneut versuchen',
     cancelledByPeer: (name: string) => `${name} hat die Authentifizierung abgebrochen.`,
     replacedByPeer: (name: string) =>
       `${name} hat eine neue Authentifizierungsanfrage geschickt, bevor Sie die erste beantwortet haben. Beide wurden abgebrochen, Ihre Antwort wurde nicht gesendet. Wenn ${name} erneut fragt, werden Sie erneut gefragt.`,
     cancelled: 'Die Authentifizierung wurde abgebrochen.',
-    error: (message: string) => `Die Authentifizierung hat nicht funktioniert: ${message}.`,
+    error:
+      'Die Authentifizierung konnte nicht abgeschlossen werden. Sie können sie erneut beginnen; wenn sie weiter fehlschlägt, beenden Sie die private Unterhaltung und beginnen Sie eine neue.',
+    capitalsCount: 'Groß- und Kleinschreibung zählt: Geben Sie es genau so ein wie vereinbart.',
     dialogTitle: (name: string) => `${name} authentifizieren`,
     dialogIntro: (name: string) =>
       `Stellen Sie sicher, dass die private Unterhaltung wirklich mit ${name} stattfindet und nicht mit jemandem dazwischen. Nutzen Sie etwas, das nur Sie beide wissen.`,
     how: 'Art der Authentifizierung',
     methods: { question: 'Frage und Antwort', secret: 'Gemeinsames Geheimnis', fingerprint: 'Fingerabdrücke vergleichen' },
-    startPrivateFirst: 'Beginnen Sie zuerst eine private Unterhaltung: Die Authentifizierung läuft darin.',
+    notPrivateExplain: (name: string) =>
+      `Die Authentifizierung läuft in einer privaten Unterhaltung, und mit ${name} haben Sie gerade keine. Beginnen Sie zuerst eine; authentifizieren Sie ${name} dann.`,
+    startPrivate: 'Private Unterhaltung beginnen',
     questionHint: (name: string) =>
       `${name} sieht Ihre Frage und gibt die Antwort ein. Stimmt sie mit Ihrer überein, wissen Sie, dass es ${name} ist. Über Sie erfährt ${name} dabei nichts: Damit ${name} auch Sie verifiziert, lassen Sie sich eine Frage stellen.`,
     question: 'Frage',
@@ -477,16 +514,17 @@ export const de: Catalog = {
     'smp-cancelled': () => 'Die Authentifizierung wurde abgebrochen.',
     'smp-replaced': (name: string) =>
       `${name} hat eine neue Authentifizierungsanfrage geschickt, bevor Sie die erste beantwortet haben; beide wurden abgebrochen. Wenn ${name} erneut fragt, werden Sie erneut gefragt.`,
-    'smp-error': (_name: string, problem: string) => `Die Authentifizierung hat nicht funktioniert: ${problem}.`,
+    'smp-error': () => 'Die Authentifizierung konnte nicht abgeschlossen werden. Sie können sie erneut beginnen.',
     'smp-verified': (name: string) => `Authentifizierung erfolgreich: ${name} ist verifiziert.`,
     'smp-verified-by-them': (name: string) =>
-      `Authentifizierung erfolgreich: ${name} hat Sie verifiziert. Sie haben ${name} noch nicht verifiziert; stellen Sie dazu eine Gegenfrage.`,
-    'smp-failed': (name: string) => `Authentifizierung fehlgeschlagen: Die Antworten stimmten nicht überein. ${name} ist nicht verifiziert.`,
+      `Authentifizierung erfolgreich: ${name} hat Sie verifiziert.`,
+    'smp-failed': () => 'Authentifizierung fehlgeschlagen: Die Antworten stimmten nicht überein.',
     'trust-not-saved': () => 'Das Ergebnis konnte nicht gespeichert werden: Der OTR-Speicher ist nicht beschreibbar.',
     'ended-by-peer': (name: string) =>
       `${name} hat die private Unterhaltung beendet. Beenden Sie sie ebenfalls oder beginnen Sie eine neue; bis dahin wird nichts gesendet.`,
     unreadable: (name: string) => `Eine private Nachricht von ${name} konnte nicht gelesen werden.`,
-    'peer-error': (name: string, problem: string) => `Die Anwendung von ${name} meldet ein Problem mit der privaten Unterhaltung: ${problem}`,
+    'peer-error': (name: string) =>
+      `Die Anwendung von ${name} meldet ein Problem mit der privaten Unterhaltung. Wenn es wieder vorkommt, beenden Sie die private Unterhaltung und beginnen Sie eine neue.`,
     'not-encrypted': () => 'Die Nachricht oben war nicht verschlüsselt.',
     'other-device-private': (name: string) =>
       `Auf einem Ihrer anderen Geräte fand eine private Unterhaltung mit ${name} statt; ihre Nachrichten sind nur dort lesbar.`,
@@ -592,7 +630,7 @@ export const de: Catalog = {
   },
   groupChat: {
     heading: 'Gruppenchats',
-    join: '+ Beitreten oder erstellen',
+    join: '+ Beitreten',
     dialogTitle: 'Gruppenchat beitreten oder erstellen',
     dialogHint: 'Geben Sie eine Raumadresse ein oder nur einen Namen, um diesen Raum auf Ihrem Server zu betreten oder anzulegen. Gibt es ihn noch nicht, wird er erstellt und gehört Ihnen.',
     roomLabel: 'Raumadresse oder Name',
@@ -609,6 +647,7 @@ export const de: Catalog = {
     none: 'Noch keine Gruppenchats.',
     notEncrypted: 'Gruppenchats sind nicht Ende-zu-Ende-verschlüsselt: Der Server und alle Teilnehmenden können sie lesen.',
     refusedByPolicy: 'Gruppenchats sind abgeschaltet: Ihre Administration verlangt für jede Nachricht Ende-zu-Ende-Verschlüsselung, und Gruppenchats können das nicht.',
+    members: (count: number) => `Mitglieder (${count})`,
     occupantsHeading: (count: number) => `Im Raum (${count})`,
     moreOccupants: (count: number) => `und ${count} weitere`,
     you: '(Sie)',
@@ -635,6 +674,18 @@ export const de: Catalog = {
     browseNone: 'Ihr Server führt keine öffentlichen Räume.',
     browseHeading: 'Öffentliche Räume',
     pickRoom: (room: string) => `${room} übernehmen`,
+    invitationsHeading: 'Einladungen',
+    invitedBy: (from: string, room: string) => `${from} lädt Sie in den Gruppenchat ${room} ein`,
+    strangerInvitation: 'Nicht in Ihren Kontakten. Prüfen Sie die Adresse, bevor Sie beitreten.',
+    acceptInvitation: 'Beitreten',
+    declineInvitation: 'Ablehnen',
+    invite: 'Einladen…',
+    inviteTitle: (room: string) => `Einen Kontakt in ${room} einladen`,
+    inviteContact: 'Kontakt',
+    inviteReason: 'Nachricht',
+    sendInvitation: 'Einladung senden',
+    invitationSent: (contact: string) => `Einladung an ${contact} gesendet.`,
+    noContactsToInvite: 'Fügen Sie zuerst Kontakte hinzu; dann können Sie sie einladen.',
   },
   archive: {
     loadOlder: 'Ältere Nachrichten laden',

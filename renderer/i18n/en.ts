@@ -18,6 +18,7 @@ export const en = {
       'host-not-found': 'The server could not be found. Check the address.',
       'connection-refused': 'The server refused the connection.',
       'connection-lost': 'The connection to the server was lost.',
+      'server-unreachable': 'Could not reach the server. Check your network connection.',
       timeout: 'The server did not answer in time.',
       'stream-error': 'The server ended the connection with an error.',
       'not-connected': 'You are not connected.',
@@ -31,6 +32,17 @@ export const en = {
     /** The core writes English itself, and says more precisely what happened: English shows its text. */
     withDetail: (summary: string, detail: string) => detail || summary,
     unknown: 'That did not work.',
+    /** A sign-in that could not connect, naming the domain looked up and the host:port tried ("" when none). */
+    where: {
+      'host-not-found': (domain: string, tried: string) =>
+        `Could not reach the server: Klatsch looked up “${domain}”${tried ? ` (tried ${tried})` : ''} and found no server by that name. Check the part of your address after the @, or the server setting.`,
+      'connection-refused': (domain: string, tried: string) =>
+        `Could not reach the server for ${domain}: ${tried || domain} refused the connection, so no chat service answers there. Check the server and port in the settings, or ask your administrator.`,
+      'server-unreachable': (domain: string, tried: string) =>
+        `Could not reach the server for ${domain}${tried ? ` (tried ${tried})` : ''}. Check your network connection; if it works, the server may be down.`,
+      timeout: (domain: string, tried: string) =>
+        `The server for ${domain}${tried ? ` (tried ${tried})` : ''} did not answer in time. Check your network connection, or try again later.`,
+    },
     /** An error in a context: "Not sent: …". */
     notSent: (error: string) => `Not sent: ${error}`,
     notCorrected: (error: string) => `Not corrected: ${error}`,
@@ -128,6 +140,14 @@ export const en = {
     retry: 'Retry',
   },
 
+  offline: {
+    title: 'You are offline',
+    reconnectingIn: (seconds: number) => `reconnecting (in ${seconds} s)`,
+    reconnecting: 'reconnecting…',
+    reconnectNow: 'Reconnect now',
+    announce: 'You are offline. Klatsch is reconnecting.',
+  },
+
   sidebar: {
     label: 'Account and contacts',
     accountSettings: 'Account settings',
@@ -140,10 +160,19 @@ export const en = {
     statusPlaceholder: 'Set a status message',
   },
 
+  conversations: {
+    heading: 'Chats',
+    none: 'No chats yet: choose a contact below to start one.',
+    /** A private (OTR) message's text is never shown in the list, as in a desktop notification. */
+    privateMessage: 'Private message',
+    you: 'You',
+    noMessages: 'No messages yet',
+    unread: (count: number) => `${count} unread`,
+    room: 'Group chat',
+  },
+
   account: {
     account: 'Account',
-    add: 'Add account',
-    addLocked: (reason: string) => `Adding accounts is locked. ${reason}`,
     disconnect: 'Disconnect',
     reallyRemove: (jid: string) => `Remove ${jid}`,
     removeQuestion: (jid: string) => `Remove the account ${jid} from Klatsch?`,
@@ -346,22 +375,28 @@ export const en = {
     verifiedYou: (name: string) => `${name} has verified you`,
     verifiedYouExplain: (name: string) =>
       `Your answer was right, so ${name} knows this conversation is with you. You have not verified ${name} yet: ask a question back that only ${name} can answer.`,
+    verifiedYouAlreadyExplain: (name: string) => `Your answer was right, so ${name} knows this conversation is with you. You had already verified ${name}.`,
     askBack: 'Ask a question back',
     failed: 'Authentication failed',
-    theyFailed: (name: string) => `The answer did not match yours. ${name} is not verified. It may be a typo — or someone else.`,
-    weFailed: (name: string) => `Your answer did not match. ${name} could not verify you.`,
+    theyFailed: (name: string) => `The answer did not match yours. ${name} is not verified. It may be a typo (capital letters count) — or someone else.`,
+    theyFailedStillVerified: 'The answer did not match yours. It may be a typo (capital letters count) — or someone else.',
+    weFailed: (name: string) => `Your answer did not match (capital letters count). ${name} could not verify you; ${name} may ask you again.`,
+    tryAgain: 'Try again',
     cancelledByPeer: (name: string) => `${name} cancelled the authentication.`,
     replacedByPeer: (name: string) =>
       `${name} sent a new authentication request before you answered the first one, so both were cancelled and your answer was not sent. If ${name} asks again, you will be asked again.`,
     cancelled: 'The authentication was cancelled.',
-    error: (message: string) => `The authentication did not work: ${message}.`,
+    error: 'The authentication could not be completed. You can start it again; if it keeps failing, end the private conversation and start a new one.',
+    capitalsCount: 'Capital letters count: type it exactly as agreed.',
     // The dialog.
     dialogTitle: (name: string) => `Authenticate ${name}`,
     dialogIntro: (name: string) =>
       `Make sure the private conversation is really with ${name}, and not with someone in between. Use something only the two of you know.`,
     how: 'How to authenticate',
     methods: { question: 'Question and answer', secret: 'Shared secret', fingerprint: 'Compare fingerprints' },
-    startPrivateFirst: 'Start a private conversation first: authentication runs inside it.',
+    notPrivateExplain: (name: string) =>
+      `Authentication runs inside a private conversation, and you have none with ${name} now. Start one first; then authenticate ${name}.`,
+    startPrivate: 'Start private conversation',
     questionHint: (name: string) =>
       `${name} sees your question and types the answer. If it matches yours, you know it is them. They learn nothing about you: to be verified by them too, let them ask you a question.`,
     question: 'Question',
@@ -474,15 +509,16 @@ export const en = {
     'smp-cancelled': () => 'The authentication was cancelled.',
     'smp-replaced': (name: string) =>
       `${name} sent a new authentication request before you answered the first one; both were cancelled. If ${name} asks again, you will be asked again.`,
-    'smp-error': (_name: string, problem: string) => `The authentication did not work: ${problem}.`,
+    'smp-error': () => 'The authentication could not be completed. You can start it again.',
     'smp-verified': (name: string) => `Authentication succeeded: ${name} is verified.`,
     'smp-verified-by-them': (name: string) =>
-      `Authentication succeeded: ${name} has verified you. You have not verified ${name} yet; ask a question back to do so.`,
-    'smp-failed': (name: string) => `Authentication failed: the answers did not match. ${name} is not verified.`,
+      `Authentication succeeded: ${name} has verified you.`,
+    'smp-failed': () => 'Authentication failed: the answers did not match.',
     'trust-not-saved': () => 'The result could not be saved: the OTR store cannot be written.',
     'ended-by-peer': (name: string) => `${name} ended the private conversation. End it too, or start a new one; nothing is sent until then.`,
     unreadable: (name: string) => `A private message from ${name} could not be read.`,
-    'peer-error': (name: string, problem: string) => `${name}’s app reported a problem with the private conversation: ${problem}`,
+    'peer-error': (name: string) =>
+      `${name}’s app reported a problem with the private conversation. If it happens again, end the private conversation and start a new one.`,
     'not-encrypted': () => 'The message above was not encrypted.',
     'other-device-private': (name: string) =>
       `A private conversation with ${name} took place on another of your devices; its messages can be read only there.`,
@@ -604,6 +640,7 @@ export const en = {
     none: 'No group chats yet.',
     notEncrypted: 'Group chats are not end-to-end encrypted: the server and every occupant can read them.',
     refusedByPolicy: 'Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be.',
+    members: (count: number) => `Members (${count})`,
     occupantsHeading: (count: number) => `In the room (${count})`,
     moreOccupants: (count: number) => `and ${count} more`,
     you: '(you)',
@@ -630,6 +667,18 @@ export const en = {
     browseNone: 'Your server lists no public rooms.',
     browseHeading: 'Public rooms',
     pickRoom: (room: string) => `Use ${room}`,
+    invitationsHeading: 'Invitations',
+    invitedBy: (from: string, room: string) => `${from} invites you to the group chat ${room}`,
+    strangerInvitation: 'Not one of your contacts. Check the address before you join.',
+    acceptInvitation: 'Join',
+    declineInvitation: 'Decline',
+    invite: 'Invite…',
+    inviteTitle: (room: string) => `Invite a contact to ${room}`,
+    inviteContact: 'Contact',
+    inviteReason: 'Message',
+    sendInvitation: 'Send invitation',
+    invitationSent: (contact: string) => `Invitation sent to ${contact}.`,
+    noContactsToInvite: 'Add contacts first; then you can invite them.',
   },
   archive: {
     loadOlder: 'Load older messages',

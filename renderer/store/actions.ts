@@ -2,7 +2,7 @@
  * What the user can do, as functions over the store and the API. DOM-free: the
  * window focus reaches us through the `ui` slice, so this runs in plain Node too.
  */
-import type { AccountId, AccountView, AppSettings, ChatMessage, ChatRef, KlatschApi, OwnShow, RequestOf, Result, OtrPolicy, SearchHit } from '../../shared/contract';
+import { asksTheUser, type AccountId, type AccountView, type AppSettings, type ChatMessage, type ChatRef, type KlatschApi, type OwnShow, type RequestOf, type Result, type OtrPolicy, type SearchHit } from '../../shared/contract';
 import type { AppStore } from './store';
 import { chatKeyString, type ChatKey, type MainDialog } from './types';
 import { createRoomActions } from './roomActions';
@@ -290,7 +290,7 @@ export function createActions(store: AppStore, api: KlatschApi) {
 
     /** Called for every message event: one arriving in the chat the user is looking at is read. */
     messageArrived(accountId: AccountId, message: ChatMessage): void {
-      if (message.direction === 'in' && isVisible(accountId, message.peer)) markRead({ accountId, peer: message.peer });
+      if ((message.direction === 'in' || asksTheUser(message)) && isVisible(accountId, message.peer)) markRead({ accountId, peer: message.peer });
     },
 
     /**

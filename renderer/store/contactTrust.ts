@@ -40,3 +40,29 @@ export type ShownPresence = PresenceShow | 'unknown';
 export function shownPresence(show: PresenceShow, accountOnline: boolean): ShownPresence {
   return accountOnline ? show : 'unknown';
 }
+
+/**
+ * What the authentication banner says, chosen with the header's `verified` (one derivation): a banner
+ * never says "not verified" beside a header that says verified, nor the other way round.
+ * `retry`: 'ask' offers Try again (the user asked: the form opens again); 'wait': the contact may ask again.
+ */
+export type SmpWording =
+  | { phase: 'asked' | 'running' | 'aborted' | 'error' }
+  | { phase: 'succeeded'; says: 'we-verified-them' | 'they-verified-us' | 'they-verified-us-already-verified' }
+  | { phase: 'failed'; says: 'they-failed' | 'they-failed-still-verified' | 'we-failed'; retry: 'ask' | 'wait' };
+
+export function smpWording(trust: Pick<ContactTrust, 'verified' | 'smp'>): SmpWording | undefined {
+  const smp = trust.smp;
+  if (!smp) return undefined;
+  switch (smp.phase) {
+    case 'succeeded':
+      if (smp.weVerifiedThem) return { phase: 'succeeded', says: 'we-verified-them' };
+      return { phase: 'succeeded', says: trust.verified ? 'they-verified-us-already-verified' : 'they-verified-us' };
+    case 'failed':
+      if (!smp.weStarted) return { phase: 'failed', says: 'we-failed', retry: 'wait' };
+      // The failure clears the trust; until the store says so (or if it could not be saved) the header decides.
+      return { phase: 'failed', says: trust.verified ? 'they-failed-still-verified' : 'they-failed', retry: 'ask' };
+    default:
+      return { phase: smp.phase };
+  }
+}

@@ -44,6 +44,24 @@ export function createRoomActions(store: AppStore, api: KlatschApi, settle: Sett
       return settle(api.setRoomSubject({ accountId, room, subject }));
     },
 
+    inviteToRoom(accountId: AccountId, room: string, contact: string, reason?: string) {
+      return settle(api.inviteToRoom({ accountId, room, contact, ...(reason ? { reason } : {}) }));
+    },
+
+    /** Enters the invitation's room (nothing joins without this); on success the room is shown. */
+    async acceptInvitation(accountId: AccountId, id: string, nick: string): Promise<Result<RoomView>> {
+      const result = await settle(api.acceptInvitation({ accountId, id, nick }));
+      if (result.ok) {
+        store.getState().roomUpdated(accountId, result.value);
+        store.getState().roomSelected({ accountId, peer: result.value.jid });
+      }
+      return result;
+    },
+
+    declineInvitation(accountId: AccountId, id: string) {
+      return settle(api.declineInvitation({ accountId, id }));
+    },
+
     listRooms(accountId: AccountId) {
       return settle(api.listRooms({ accountId }));
     },

@@ -13,7 +13,7 @@ function sortRooms(rooms: RoomView[]): RoomView[] {
 }
 
 /** The rooms part of a snapshot, for `snapshotLoaded`. */
-export function roomsFromSnapshot(snapshot: Snapshot): Pick<RoomsSlice, 'rooms' | 'roomMessages'> {
+export function roomsFromSnapshot(snapshot: Snapshot): Pick<RoomsSlice, 'rooms' | 'roomMessages' | 'invitations'> {
   const rooms: RoomsSlice['rooms'] = {};
   for (const [accountId, list] of Object.entries(snapshot.rooms ?? {})) rooms[accountId] = sortRooms(list);
   const roomMessages: RoomsSlice['roomMessages'] = {};
@@ -22,20 +22,24 @@ export function roomsFromSnapshot(snapshot: Snapshot): Pick<RoomsSlice, 'rooms' 
     for (const [room, messages] of Object.entries(byRoom)) sorted[room] = sortMessages(messages);
     roomMessages[accountId] = sorted;
   }
-  return { rooms, roomMessages };
+  return { rooms, roomMessages, invitations: { ...snapshot.invitations } };
 }
 
 /** The rooms part of the state once an account is removed, for `accountRemoved`. */
-export function roomsWithoutAccount(s: RoomsSlice, accountId: string): Pick<RoomsSlice, 'rooms' | 'roomMessages' | 'selectedRoom'> {
+export function roomsWithoutAccount(s: RoomsSlice, accountId: string): Pick<RoomsSlice, 'rooms' | 'roomMessages' | 'selectedRoom' | 'invitations'> {
   const { [accountId]: _rooms, ...rooms } = s.rooms;
   const { [accountId]: _messages, ...roomMessages } = s.roomMessages;
-  return { rooms, roomMessages, selectedRoom: s.selectedRoom?.accountId === accountId ? null : s.selectedRoom };
+  const { [accountId]: _invitations, ...invitations } = s.invitations;
+  return { rooms, roomMessages, invitations, selectedRoom: s.selectedRoom?.accountId === accountId ? null : s.selectedRoom };
 }
 
 export const createRoomsSlice: StateCreator<AppState, [], [], RoomsSlice> = (set) => ({
   rooms: {},
   roomMessages: {},
   selectedRoom: null,
+  invitations: {},
+
+  invitationsChanged: (accountId, invitations) => set((s) => ({ invitations: { ...s.invitations, [accountId]: invitations } })),
 
   roomUpdated: (accountId, room) =>
     set((s) => {

@@ -15,6 +15,7 @@ import type {
   SubscriptionRequest,
   SettingsView,
   RoomView,
+  Invitation,
 } from '../../shared/contract';
 import type { ChatsByAccount } from './transitions';
 
@@ -135,6 +136,9 @@ export type RoomsSlice = {
   roomMessages: Record<AccountId, Record<string, ChatMessage[]>>;
   /** The room on screen (`peer`: its address); shown while no one-to-one chat is selected. */
   selectedRoom: ChatKey | null;
+  /** Invitations to group chats waiting for the user's answer, per account (the core's list, whole). */
+  invitations: Record<AccountId, Invitation[]>;
+  invitationsChanged: (accountId: AccountId, invitations: Invitation[]) => void;
   roomUpdated: (accountId: AccountId, room: RoomView) => void;
   roomRemoved: (accountId: AccountId, room: string) => void;
   roomMessageUpserted: (accountId: AccountId, message: ChatMessage) => void;

@@ -1,7 +1,7 @@
 /**
  * The development host lets exactly one page of its own origin, holding the
- * one-time token, talk to the core; garbage through it is refused and changes
- * nothing.
+ * token, talk to the core at a time; the same page can come back after a reload;
+ * garbage through it is refused and changes nothing.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +33,10 @@ function closed(socket: WebSocket): Promise<number> {
   return new Promise((resolve) => socket.once('close', (code) => resolve(code)));
 }
 
+function nextFrame(socket: WebSocket): Promise<Reply> {
+  return new Promise((resolve) => socket.once('message', (data: Buffer) => resolve(JSON.parse(data.toString()) as Reply)));
+}
+
 function rpc(socket: WebSocket) {
   let next = 1;
   return (name: unknown, payload: unknown): Promise<Reply['result']> =>
@@ -50,7 +54,7 @@ function rpc(socket: WebSocket) {
     });
 }
 
-describe('development host', () => {
+describe('development host', { timeout: 30_000 }, () => {
   let dir: string;
   let core: KlatschCore;
   let host: DevHost;
@@ -85,7 +89,7 @@ describe('development host', () => {
     assert.equal((await fetch(`${origin}/..%2f..%2fpackage.json`)).status, 404);
   });
 
-  test('refuses another origin, a wrong token, and a token used twice', async () => {
+  test('refuses another origin, a wrong token, and a second client while one is connected', async () => {
     await assert.rejects(connect(host, 'http://evil.test'), /HTTP 401/);
 
     const wrong = await connect(host, origin);
@@ -99,7 +103,9 @@ describe('development host', () => {
     assert.equal(await earlyClosed, 4003, 'no request before the token');
 
     const good = await connect(host, origin);
+    const goodReady = nextFrame(good);
     good.send(JSON.stringify({ type: 'hello', token }));
+    assert.equal((await goodReady).type, 'ready');
     const call = rpc(good);
     const snapshot = await call('getSnapshot', {});
     assert.equal(snapshot?.ok, true);
@@ -107,7 +113,7 @@ describe('development host', () => {
     const again = await connect(host, origin);
     const againClosed = closed(again);
     again.send(JSON.stringify({ type: 'hello', token }));
-    assert.equal(await againClosed, 4003, 'the token is spent');
+    assert.equal(await againClosed, 4009, 'one client at a time, even with the token');
 
     // Garbage through the authenticated socket is answered, and changes nothing.
     const garbage: [unknown, unknown][] = [
@@ -131,5 +137,33 @@ describe('development host', () => {
     const goodClosed = closed(good);
     good.send('this is not JSON');
     assert.equal(await goodClosed, 4002);
+  });
+
+  test('a reloaded page comes back with the same token once its old socket is gone; a wrong token still cannot', async () => {
+    const first = await connect(host, origin);
+    const firstReady = nextFrame(first);
+    first.send(JSON.stringify({ type: 'hello', token }));
+    assert.equal((await firstReady).type, 'ready');
+
+    // The reload: the old page's socket closes, the new page says the same token (kept in its sessionStorage).
+    const firstClosed = closed(first);
+    first.close();
+    await firstClosed;
+    const reloaded = await connect(host, origin);
+    const reloadedReady = nextFrame(reloaded);
+    reloaded.send(JSON.stringify({ type: 'hello', token }));
+    assert.equal((await reloadedReady).type, 'ready');
+    const snapshot = await rpc(reloaded)('getSnapshot', {});
+    assert.equal(snapshot?.ok, true, 'the reloaded page gets its data');
+
+    const intruder = await connect(host, origin);
+    const intruderClosed = closed(intruder);
+    intruder.send(JSON.stringify({ type: 'hello', token: token.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')) }));
+    assert.equal(await intruderClosed, 4003);
+    await assert.rejects(connect(host, 'http://127.0.0.1:1'), /HTTP 401/, 'another origin, even on loopback');
+
+    const reloadedClosed = closed(reloaded);
+    reloaded.close();
+    await reloadedClosed;
   });
 });

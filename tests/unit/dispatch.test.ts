@@ -92,6 +92,9 @@ const valid = {
   setRoomSubject: { accountId: 'acc-1', room: 'team@conference.example.com', subject: 'Release week' },
   markRoomRead: { accountId: 'acc-1', room: 'team@conference.example.com' },
   listRooms: { accountId: 'acc-1' },
+  inviteToRoom: { accountId: 'acc-1', room: 'team@conference.example.com', contact: 'bob@example.com', reason: 'Stand-up', via: 'room' },
+  acceptInvitation: { accountId: 'acc-1', id: 'inv-1', nick: 'Alice' },
+  declineInvitation: { accountId: 'acc-1', id: 'inv-1' },
   loadOlderMessages: { accountId: 'acc-1', peer: 'bob@example.com' },
 } as const;
 

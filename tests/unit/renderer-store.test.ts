@@ -561,18 +561,18 @@ class FakeSocket {
   static instances: FakeSocket[] = [];
   readyState = FakeSocket.CONNECTING;
   sent: unknown[] = [];
-  private handlers = new Map<string, ((e: { data?: unknown }) => void)[]>();
+  private handlers = new Map<string, ((e: { data?: unknown; code?: number }) => void)[]>();
   constructor(readonly url: string) {
     FakeSocket.instances.push(this);
   }
-  addEventListener(type: string, fn: (e: { data?: unknown }) => void) {
+  addEventListener(type: string, fn: (e: { data?: unknown; code?: number }) => void) {
     this.handlers.set(type, [...(this.handlers.get(type) ?? []), fn]);
   }
   send(data: string) {
     if (this.readyState !== FakeSocket.OPEN) throw new Error('send before open');
     this.sent.push(JSON.parse(data));
   }
-  private fire(type: string, e: { data?: unknown } = {}) {
+  private fire(type: string, e: { data?: unknown; code?: number } = {}) {
     for (const fn of this.handlers.get(type) ?? []) fn(e);
   }
   open() {
@@ -582,9 +582,9 @@ class FakeSocket {
   receive(message: unknown) {
     this.fire('message', { data: typeof message === 'string' ? message : JSON.stringify(message) });
   }
-  close() {
+  close(code = 1000) {
     this.readyState = FakeSocket.CLOSED;
-    this.fire('close');
+    this.fire('close', { code });
   }
 }
 
@@ -621,6 +621,8 @@ test('dev bridge: hello first, queued requests, responses by id, events, disconn
     const snap = api.getSnapshot({});
     const read = api.markRead({ accountId: 'a', peer: 'bob@example.com' });
     socket.open();
+    assert.deepEqual(socket.sent, [{ type: 'hello', token: 's3cret' }], 'nothing but the hello until the host lets the socket in');
+    socket.receive({ type: 'ready' });
     assert.deepEqual(socket.sent, [
       { type: 'hello', token: 's3cret' },
       { type: 'request', id: 1, name: 'getSnapshot', payload: {} },
@@ -646,7 +648,23 @@ test('dev bridge: hello first, queued requests, responses by id, events, disconn
     socket.close();
     const disconnected = { ok: false, error: { code: 'internal', message: 'development host disconnected' } };
     assert.deepEqual(await pending, disconnected);
-    assert.deepEqual(await api.setPresence({ accountId: 'a', show: 'away', status: '' }), disconnected);
+    // A later request ("Try again") connects again with the same token and goes out once let in.
+    const again = api.setPresence({ accountId: 'a', show: 'away', status: '' });
+    const second = FakeSocket.instances[1]!;
+    assert.ok(second, 'a new socket after the old one closed');
+    second.open();
+    second.receive({ type: 'ready' });
+    assert.deepEqual(second.sent, [
+      { type: 'hello', token: 's3cret' },
+      { type: 'request', id: 4, name: 'setPresence', payload: { accountId: 'a', show: 'away', status: '' } },
+    ]);
+    // Refused by the host with a wrong token: nothing is retried, everything fails plainly.
+    const refusedRequest = api.markRead({ accountId: 'a', peer: 'bob@example.com' });
+    second.close(4003);
+    assert.deepEqual(await again, disconnected);
+    assert.deepEqual(await refusedRequest, disconnected);
+    assert.deepEqual(await api.markRead({ accountId: 'a', peer: 'bob@example.com' }), disconnected);
+    assert.equal(FakeSocket.instances.length, 2, 'no new socket after the token was refused');
   } finally {
     console.warn = warn;
     // `klatsch` stays: the bridge defines it as non-configurable on purpose.

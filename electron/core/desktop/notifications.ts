@@ -4,7 +4,9 @@
  *
  * 1. The setting (the administrator's policy, then the user's) is 'off': none.
  * 2. Only a message someone else wrote to us: no notice of Klatsch's, nothing
- *    of ours (not our own messages copied from another device either).
+ *    of ours (not our own messages copied from another device either). The
+ *    exception is the notice that asks the user for something (the contact's
+ *    authentication request, `asksTheUser`): the contact waits for an answer.
  * 3. Only what arrives now ('live', or a carbon of a message another of our
  *    devices received): nothing restored from the local history or fetched
  *    from the server's archive, which the user may have seen long ago.
@@ -16,9 +18,10 @@
  * shows its text, whatever the setting: the OS keeps notifications (Windows'
  * action centre, macOS' notification centre, a Linux daemon's history) where
  * our encryption and "not in the history" promises do not reach, so a private
- * message is announced as "New private message from Alice".
+ * message is announced as "New private message from Alice". An authentication
+ * request says only that: "Alice wants to authenticate you" (never the question).
  */
-import type { ChatMessage, ChatRef, NotificationSetting, OwnShow, PresenceShow } from '../../../shared/contract.js';
+import { asksTheUser, type ChatMessage, type ChatRef, type NotificationSetting, type OwnShow, type PresenceShow } from '../../../shared/contract.js';
 import type { DesktopNotification, DesktopShell } from './desktop-shell.js';
 import { shellTexts, type ShellLanguage, type ShellTexts } from './shell-texts.js';
 
@@ -61,13 +64,15 @@ export function preview(text: string, max: number): string {
 export function notificationFor(incoming: IncomingMessage, window: WindowState, prefs: NotificationPrefs, texts: ShellTexts): DesktopNotification | null {
   const { message, chat } = incoming;
   if (prefs.notifications === 'off') return null;
-  if (message.direction !== 'in') return null;
+  const authRequest = asksTheUser(message);
+  if (message.direction !== 'in' && !authRequest) return null;
   if (incoming.source !== 'live' && incoming.source !== 'carbon') return null;
   if (incoming.ownShow === 'dnd') return null;
   const open = window.openChat;
   if (window.focused && open && open.accountId === chat.accountId && open.peer === chat.peer) return null;
   const name = preview(incoming.senderName, NAME_PREVIEW) || chat.peer;
   const base = { silent: !prefs.sound, chat: { ...chat } };
+  if (authRequest) return { ...base, title: 'Klatsch', body: texts.wantsToAuthenticate(name), showsText: false };
   if (message.encrypted) return { ...base, title: 'Klatsch', body: texts.newPrivateMessageFrom(name), showsText: false };
   if (prefs.notifications === 'sender-only') return { ...base, title: 'Klatsch', body: texts.newMessageFrom(name), showsText: false };
   return { ...base, title: name, body: preview(message.body, TEXT_PREVIEW), showsText: true };

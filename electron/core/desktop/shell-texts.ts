@@ -11,6 +11,7 @@ export type ShellLanguage = 'en' | 'de';
 const en = {
   newMessageFrom: (name: string) => `New message from ${name}`,
   newPrivateMessageFrom: (name: string) => `New private message from ${name}`,
+  wantsToAuthenticate: (name: string) => `${name} wants to authenticate you`,
   tray: {
     online: 'Online',
     away: 'Away',
@@ -28,6 +29,7 @@ export type TrayTexts = ShellTexts['tray'];
 const de = {
   newMessageFrom: (name: string) => `Neue Nachricht von ${name}`,
   newPrivateMessageFrom: (name: string) => `Neue private Nachricht von ${name}`,
+  wantsToAuthenticate: (name: string) => `${name} möchte Sie authentifizieren`,
   tray: {
     online: 'Online',
     away: 'Abwesend',

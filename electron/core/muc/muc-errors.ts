@@ -5,6 +5,23 @@
 import type { MucPresence, MucPresenceError } from './muc-stanzas.js';
 import { STATUS_AFFILIATION_REMOVED, STATUS_BANNED, STATUS_KICKED, STATUS_MEMBERS_ONLY, STATUS_SHUTDOWN } from './muc-stanzas.js';
 
+/**
+ * Conditions that say the user's own server could not reach the room's server (RFC 6120 §8.3.3.15–16,
+ * server-to-server). The server's own text ("Server-to-server connection failed: unable to resolve
+ * service") says the same in jargon, so it is left out.
+ */
+export function roomServerProblem(condition: string | undefined, room: string): string | undefined {
+  const domain = room.includes('@') ? room.slice(room.indexOf('@') + 1) : room;
+  switch (condition) {
+    case 'remote-server-not-found':
+      return `Your server could not find the server of this room (${domain}). Check the room's address; if it is right, that server may not exist or may not accept connections from your server.`;
+    case 'remote-server-timeout':
+      return `Your server could not reach the server of this room (${domain}) in time. It may be down; try again later.`;
+    default:
+      return undefined;
+  }
+}
+
 /** Why entering a room failed; `nickTaken` when the user should pick another nickname. */
 export function joinRefusal(error: MucPresenceError): { message: string; nickTaken: boolean } {
   const said = error.text ? ` (the room said: ${error.text})` : '';
@@ -28,7 +45,7 @@ export function joinRefusal(error: MucPresenceError): { message: string; nickTak
       return { message: `The room does not accept this nickname. Choose another nickname.${said}`, nickTaken: true };
     case 'remote-server-not-found':
     case 'remote-server-timeout':
-      return { message: `The room's server could not be reached.${said}`, nickTaken: false };
+      return { message: roomServerProblem(error.condition, error.room)!, nickTaken: false };
     default:
       return { message: `The room refused to let you in (${error.condition}).${said}`, nickTaken: false };
   }

@@ -228,6 +228,8 @@ export interface GroupchatMessage {
   stampedAt: number | undefined;
   type: 'groupchat' | 'error';
   errorText?: string;
+  /** The defined condition of an error (remote-server-not-found, …). */
+  errorCondition?: string;
 }
 
 /** A message of type groupchat (or an error about one) from a room or an occupant; undefined otherwise. */
@@ -256,5 +258,6 @@ export function parseGroupchatMessage(stanza: Element): GroupchatMessage | undef
     stampedAt: Number.isFinite(stamped) ? stamped : undefined,
     type,
     ...(error ? { errorText: (error.getChildText('text', NS_STANZAS) ?? error.getChildElements()[0]?.name ?? 'error').slice(0, 512) } : {}),
+    ...(error ? { errorCondition: (error.getChildElements().find((e) => e.attrs.xmlns === NS_STANZAS && e.name !== 'text')?.name ?? 'undefined-condition').slice(0, 64) } : {}),
   };
 }

@@ -10,12 +10,15 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
-import type { ChatMessage, RoomView } from '../../../shared/contract.js';
+import type { ChatMessage, Invitation, RoomView } from '../../../shared/contract.js';
 import { ChatLog } from '../chat-log.js';
 import { UserError } from '../ipc/dispatch.js';
 import type { HistoryStore } from '../store/history-store.js';
+import { bareJid } from '../xmpp/stanzas.js';
 import type { XmppSession } from '../xmpp/xmpp-session.js';
-import { joinRefusal, removalReason } from './muc-errors.js';
+import { joinRefusal, removalReason, roomServerProblem } from './muc-errors.js';
+import { Bookmarks, parseBookmarkEvent, type Bookmark, type BookmarkChange } from './bookmarks.js';
+import { directInvitation, Invitations, mediatedDecline, mediatedInvitation } from './invitations.js';
 import {
   cleanNick,
   discoInfoIq,
@@ -66,6 +69,13 @@ export interface RoomsDeps {
   show?: () => 'online' | 'away' | 'dnd';
   /** How long entering a room may take. */
   joinTimeoutMs?: number;
+  /** Our own bare address: bookmarks (XEP-0402/0048) are read from and written to it; absent: no bookmarks. */
+  ownBare?: () => string;
+  /** Whether the address is in the roster (invitations from anyone else are a stranger's). */
+  isContact?: (jid: string) => boolean;
+  /** The administrator's rules: rooms (and invitations) they refuse are not entered or shown. */
+  allowed?: (room: string, from?: string) => boolean;
+  invitationsChanged?: (invitations: Invitation[]) => void;
 }
 
 /** Rooms one account can be in. */
@@ -91,12 +101,27 @@ export class Rooms {
   private readonly emitTimers = new Map<string, NodeJS.Timeout>();
   /** The group chat service found for this session (XEP-0030); null: looked, none. */
   private service: string | null | undefined;
+  /** The rooms that follow the user to every device (bookmarks.ts). */
+  private readonly bookmarks: Bookmarks | undefined;
+  /** Invitations waiting for the user's answer (invitations.ts). */
+  readonly invitations: Invitations;
 
   constructor(
     stored: readonly StoredRoom[],
     private readonly deps: RoomsDeps,
   ) {
     for (const [room, list] of Object.entries(deps.history?.chats() ?? {})) this.messages.restore(room, list);
+    this.bookmarks = deps.ownBare ? new Bookmarks(() => deps.session()) : undefined;
+    this.invitations = new Invitations({
+      isContact: (jid) => deps.isContact?.(jid) ?? false,
+      accepts: (from, room) => deps.allowed?.(room, from) ?? true,
+      inRoom: (room) => {
+        const state = this.rooms.get(room)?.state;
+        return state === 'joined' || state === 'joining';
+      },
+      changed: (list) => deps.invitationsChanged?.(list),
+      now: deps.now,
+    });
     for (const s of stored.slice(0, MAX_ROOMS)) {
       const jid = roomAddress(s.jid);
       const nick = cleanNick(s.nick);
@@ -150,7 +175,10 @@ export class Rooms {
     }
     try {
       const view = await entered;
+      this.invitations.joined(jid);
       await this.store();
+      // Follows the user to their other devices (the password never goes into a bookmark).
+      await this.bookmarks?.set({ jid, autojoin: true, nick: room.nick }).catch(() => undefined);
       return view;
     } catch (error) {
       // A room we never got into is not kept (one we had stays, marked with what happened).
@@ -172,6 +200,31 @@ export class Rooms {
     }
     this.deps.roomRemoved(jid);
     await this.store();
+    await this.bookmarks?.remove(jid).catch(() => undefined);
+  }
+
+  /** Invites a contact to a room we are in: directly (XEP-0249, with the room's password), or through the room. */
+  async invite(address: string, contact: string, reason: string | undefined, via: 'direct' | 'room' = 'direct'): Promise<void> {
+    const room = this.known(address);
+    const session = this.online();
+    if (room.state !== 'joined') throw new UserError('not-connected', 'You are not in this room.');
+    const to = bareJid(contact);
+    if (!to || to === room.jid) throw new UserError('invalid-request', 'That is not a valid address to invite.');
+    const text = reason?.trim() || undefined;
+    await session.send(via === 'room' ? mediatedInvitation(room.jid, randomUUID(), to, text) : directInvitation(to, randomUUID(), room.jid, text, room.password));
+  }
+
+  /** The user accepted an invitation: enter its room (with the password it carried, kept in memory only). */
+  async acceptInvitation(id: string, nick: string): Promise<RoomView> {
+    this.online();
+    const { view, password } = this.invitations.take(id);
+    return this.join(view.room, nick, password);
+  }
+
+  /** The user declined: a mediated invitation's inviter is told through the room; a direct one needs no answer. */
+  async declineInvitation(id: string): Promise<void> {
+    const { view } = this.invitations.take(id);
+    if (view.mediated) await this.deps.session()?.send(mediatedDecline(view.room, randomUUID(), view.from)).catch(() => undefined);
   }
 
   async send(address: string, body: string): Promise<ChatMessage> {
@@ -234,6 +287,67 @@ export class Rooms {
       this.emitRoom(room);
       session.send(joinPresence(room.jid, room.nick, this.historyFor(room.jid), room.password, this.deps.show?.())).catch(() => undefined);
     }
+    void this.syncBookmarks(session).catch(() => undefined);
+  }
+
+  /**
+   * The bookmarks are the list of rooms the user is in, on every device: those marked autojoin are
+   * entered; rooms only this device knew are bookmarked (merged, not dropped); a room whose bookmark
+   * says not to join any more (left on another device) is left here too.
+   */
+  private async syncBookmarks(session: XmppSession): Promise<void> {
+    const ownBare = this.deps.ownBare?.();
+    if (!this.bookmarks || !ownBare) return;
+    const list = await this.bookmarks.load(session, ownBare);
+    if (this.deps.session() !== session) return;
+    for (const bookmark of list) this.followBookmark(bookmark);
+    for (const room of [...this.rooms.values()]) {
+      if (room.state !== 'removed' && !this.bookmarks.get(room.jid)) await this.bookmarks.set({ jid: room.jid, autojoin: true, nick: room.nick }).catch(() => undefined);
+    }
+    await this.store();
+  }
+
+  /** A bookmark as it is now: entered when it says autojoin, left here when it no longer does. */
+  private followBookmark(bookmark: Bookmark): void {
+    const room = this.rooms.get(bookmark.jid);
+    if (!bookmark.autojoin) {
+      if (room && room.state !== 'removed') this.leaveHere(room);
+      return;
+    }
+    if (room && room.state !== 'removed') return;
+    if (this.deps.allowed && !this.deps.allowed(bookmark.jid)) return;
+    const session = this.deps.session();
+    const nick = bookmark.nick ?? cleanNick(this.deps.ownBare?.().split('@')[0] ?? '') ?? 'me';
+    if (!session || this.pending.has(bookmark.jid) || (!room && this.rooms.size >= MAX_ROOMS)) return;
+    const entering = room ?? new Room(bookmark.jid, nick);
+    entering.nick = nick;
+    entering.state = 'joining';
+    entering.error = undefined;
+    this.rooms.set(bookmark.jid, entering);
+    this.invitations.joined(bookmark.jid);
+    this.emitRoom(entering);
+    session.send(joinPresence(entering.jid, nick, this.historyFor(entering.jid), entering.password, this.deps.show?.())).catch(() => undefined);
+  }
+
+  /** The user left the room on another device: it leaves this device's list too (the bookmark is already changed). */
+  private leaveHere(room: Room): void {
+    this.rooms.delete(room.jid);
+    this.failJoin(room.jid, new UserError('not-found', 'You left the room on another device.'));
+    if (room.state === 'joined' || room.state === 'joining') this.deps.session()?.send(leavePresence(room.jid, room.nick)).catch(() => undefined);
+    this.deps.roomRemoved(room.jid);
+  }
+
+  /** Bookmarks changed on another device (a PEP notification from our own account). */
+  private onBookmarkChanges(changes: BookmarkChange[]): void {
+    if (!this.bookmarks) return;
+    for (const change of this.bookmarks.applied(changes)) {
+      if (change.kind === 'set') this.followBookmark(change.bookmark);
+      else {
+        const room = this.rooms.get(change.jid);
+        if (room) this.leaveHere(room);
+      }
+    }
+    void this.store().catch(() => undefined);
   }
 
   /** The account went offline: we are in no room now. */
@@ -271,6 +385,13 @@ export class Rooms {
       return true;
     }
     if (stanza.name === 'message') {
+      if (this.invitations.onMessage(stanza)) return true;
+      const ownBare = this.deps.ownBare?.();
+      const bookmarkChanges = ownBare ? parseBookmarkEvent(stanza, ownBare) : undefined;
+      if (bookmarkChanges) {
+        this.onBookmarkChanges(bookmarkChanges);
+        return true;
+      }
       const type = stanza.attrs.type;
       if (type === 'groupchat') {
         const message = parseGroupchatMessage(stanza);
@@ -407,7 +528,7 @@ export class Rooms {
   private onMessageError(m: GroupchatMessage): void {
     if (!m.id) return;
     const sent = this.messages.find(m.room, m.id, 'out');
-    if (sent && sent.state !== 'failed') this.upsert({ ...sent, state: 'failed', error: `Not delivered: ${m.errorText ?? 'error'}` });
+    if (sent && sent.state !== 'failed') this.upsert({ ...sent, state: 'failed', error: `Not delivered: ${roomServerProblem(m.errorCondition, m.room) ?? m.errorText ?? 'error'}` });
   }
 
   // ---- helpers --------------------------------------------------------------------------------

@@ -97,9 +97,10 @@ export type OtrEvent =
   /**
    * A message the user typed (`id` as given to sendText) was not sent (and never will be by the
    * engine). One sendText may report others that waited, too: match by `id`. `expired`: it waited
-   * for a private conversation until its own `waitUntil`.
+   * for a private conversation until its own `waitUntil`. `reason`: a plain sentence for the user
+   * (after "Not sent: "); `debug`: the engine's own words, never shown.
    */
-  | { type: 'send-failed'; id?: string; text: string; reason: string; expired?: true }
+  | { type: 'send-failed'; id?: string; text: string; reason: string; expired?: true; debug?: string }
   /**
    * OTR is off ('never') and the peer sent OTR anyway: a private `message` (data or fragment,
    * never shown: it is ciphertext) or a `request` to start one (query). Nothing was shown.

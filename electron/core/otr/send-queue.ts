@@ -32,6 +32,8 @@ export interface SendQueueLimits {
 
 /** Why a message that waited until its `waitUntil` was not sent. */
 export const WAIT_EXPIRED = 'no private conversation could be made in time';
+/** Encrypting failed (the engine's reason goes to the event's `debug`): the message does not go out at all. */
+export const NOT_ENCRYPTED = 'it could not be encrypted, so it was not sent at all';
 
 export class SendQueue {
   private items: QueuedMessage[] = [];

@@ -25,7 +25,7 @@ import type { RandomSource } from './random.js';
 import { receiveText } from './session-receive.js';
 import { InstanceSession } from './session-instance.js';
 import { TLV_DISCONNECTED, TLV_SYMMETRIC_KEY } from './tlv.js';
-import { SendQueue, WAIT_EXPIRED } from './send-queue.js';
+import { NOT_ENCRYPTED, SendQueue, WAIT_EXPIRED } from './send-queue.js';
 import { SmpSessions } from './smp-session.js';
 import { MIN_INSTANCE_TAG } from './wire.js';
 
@@ -260,7 +260,7 @@ export class OtrConversation {
         out.events.push({ type: 'encrypted-sent' });
       } catch (e) {
         // libotr: "if encryption fails, do not send the message in the clear".
-        out.events.push({ type: 'send-failed', ...messageId(id), text, reason: `encryption failed: ${(e as Error).message}` });
+        out.events.push({ type: 'send-failed', ...messageId(id), text, reason: NOT_ENCRYPTED, debug: (e as Error).message });
       }
       return out;
     }
@@ -534,7 +534,7 @@ export class OtrConversation {
         this.sendData(session, q.text, [], 0, out);
         out.events.push({ type: 'queued-sent', ...messageId(q.id), text: q.text, lastSend: out.send.length - 1 });
       } catch (e) {
-        out.events.push({ type: 'send-failed', ...messageId(q.id), text: q.text, reason: `encryption failed: ${(e as Error).message}` });
+        out.events.push({ type: 'send-failed', ...messageId(q.id), text: q.text, reason: NOT_ENCRYPTED, debug: (e as Error).message });
       }
     }
     if (!this.anyAkeRunning()) this.akePendingSince = undefined;

@@ -8,8 +8,8 @@ import { EventEmitter } from 'node:events';
 import type { LookupFunction } from 'node:net';
 import type { ConnectionState } from '../../../shared/contract.js';
 import { backoffDelay } from './backoff.js';
-import { classifyError, ClassifiedError } from './errors.js';
-import { resolveEndpoints, type EndpointOverride, type SrvLookup } from './resolve-endpoints.js';
+import { atSignIn, classifyError, ClassifiedError } from './errors.js';
+import { resolveEndpoints, type Endpoint, type EndpointOverride, type SrvLookup } from './resolve-endpoints.js';
 import type { TrustMode } from './tls-policy.js';
 import { XmppSession } from './xmpp-session.js';
 import { StreamManagement } from './stream-management.js';
@@ -115,20 +115,14 @@ export class ConnectionManager extends EventEmitter {
     const password = this.password;
     if (password === null) throw new ClassifiedError({ code: 'auth-failed', message: 'A password is needed.' }, false, false);
     this.setState({ kind: 'connecting' });
-    const endpoints = await resolveEndpoints(target.domain, target.override, this.options.lookup, this.options.random);
-    const session = await XmppSession.open({
-      local: target.local,
-      domain: target.domain,
-      password,
-      trust: target.trust,
-      endpoints,
-      ...(this.options.hostLookup ? { hostLookup: this.options.hostLookup } : {}),
-      ...(this.options.stepTimeoutMs ? { stepTimeoutMs: this.options.stepTimeoutMs } : {}),
-      ...(this.options.loginTimeoutMs ? { loginTimeoutMs: this.options.loginTimeoutMs } : {}),
-      ...(this.options.keepalive ? { keepalive: this.options.keepalive } : {}),
-      ...(this.sm ? { sm: this.sm } : {}),
-      acked: (stanza: Element) => this.emit('acked', stanza),
-    });
+    let endpoints: Endpoint[] = [];
+    let session: XmppSession;
+    try {
+      endpoints = await resolveEndpoints(target.domain, target.override, this.options.lookup, this.options.random);
+      session = await this.open(target, password, endpoints);
+    } catch (error) {
+      throw atSignIn(classifyError(error), target.domain, endpoints.map((e) => `${e.host.includes(':') ? `[${e.host}]` : e.host}:${e.port}`));
+    }
     if (generation !== this.generation) {
       await session.close();
       throw new ClassifiedError({ code: 'connection-lost', message: 'Superseded by a newer sign-in.' }, false, false);
@@ -145,6 +139,22 @@ export class ConnectionManager extends EventEmitter {
     this.setState({ kind: 'online', jid: session.jid });
     this.emit('session', session);
     return session;
+  }
+
+  private open(target: ConnectionTarget, password: string, endpoints: Endpoint[]): Promise<XmppSession> {
+    return XmppSession.open({
+      local: target.local,
+      domain: target.domain,
+      password,
+      trust: target.trust,
+      endpoints,
+      ...(this.options.hostLookup ? { hostLookup: this.options.hostLookup } : {}),
+      ...(this.options.stepTimeoutMs ? { stepTimeoutMs: this.options.stepTimeoutMs } : {}),
+      ...(this.options.loginTimeoutMs ? { loginTimeoutMs: this.options.loginTimeoutMs } : {}),
+      ...(this.options.keepalive ? { keepalive: this.options.keepalive } : {}),
+      ...(this.sm ? { sm: this.sm } : {}),
+      acked: (stanza: Element) => this.emit('acked', stanza),
+    });
   }
 
   private scheduleRetry(generation: number, reason: ClassifiedError): void {

@@ -56,11 +56,13 @@ export function classifyError(error: unknown): ClassifiedError {
 
   const e = (error ?? {}) as { name?: string; code?: string; condition?: string; text?: string; message?: string };
   if (e.name === 'SASLError') {
-    if (e.condition === 'not-authorized') return fatal('auth-failed', 'Wrong address or password.');
-    if (e.condition === 'account-disabled') return fatal('auth-failed', 'This account is disabled on the server.');
+    if (e.condition === 'not-authorized') {
+      return fatal('auth-failed', 'The server refused the sign-in: wrong address or password. Check your password (is Caps Lock on?) and the part of the address before the @, then try again.');
+    }
+    if (e.condition === 'account-disabled') return fatal('auth-failed', 'The server refused the sign-in: this account is disabled. Ask your administrator.');
     // sasl-login's own refusal when no offered mechanism is one we support (the text lists them).
     if (e.condition === 'invalid-mechanism' && e.text) return fatal('auth-failed', `Klatsch cannot sign in to this server: ${e.text}.`);
-    return fatal('auth-failed', `The server refused the sign-in (${e.condition ?? 'unknown reason'}).`);
+    return fatal('auth-failed', `The server refused the sign-in (${e.condition ?? 'unknown reason'}). Ask your administrator.`);
   }
   if (e.name === 'StreamError') {
     const condition = e.condition ?? 'undefined-condition';
@@ -88,7 +90,7 @@ export function classifyError(error: unknown): ClassifiedError {
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'ENETDOWN':
-      return new ClassifiedError({ code: 'connection-lost', message: 'The connection to the server was lost.' }, true, true);
+      return Object.assign(new ClassifiedError({ code: 'connection-lost', message: 'The connection to the server was lost.' }, true, true), { cause: e.code });
   }
   if (typeof e.code === 'string' && e.code.startsWith('ERR_SSL')) {
     return new ClassifiedError({ code: 'connection-lost', message: 'The encrypted connection failed.' }, true, true);
@@ -97,4 +99,40 @@ export function classifyError(error: unknown): ClassifiedError {
     return new ClassifiedError({ code: 'stream-error', message: 'The server sent data that is not valid XMPP.' }, true, false);
   }
   return new ClassifiedError({ code: 'connection-lost', message: 'The connection to the server failed.' }, true, true);
+}
+
+/**
+ * A sign-in that failed before the stream was up, told with the places it tried: the domain looked up and
+ * the host:port endpoints. A connection that never came up is "could not reach", never "lost".
+ */
+export function atSignIn(error: ClassifiedError, domain: string, tried: string[]): ClassifiedError {
+  const list = tried.join(', ');
+  const at = tried.length > 0 ? ` (tried ${list})` : '';
+  const where = { domain, tried };
+  const reword = (code: ErrorCode, message: string) =>
+    new ClassifiedError({ ...error.appError, code, message, where }, error.transient, error.tryNextEndpoint, error.presentedPem);
+  switch (error.appError.code) {
+    case 'host-not-found':
+      return reword(
+        'host-not-found',
+        `Could not reach the server: Klatsch looked up “${domain}”${at} and found no server by that name. Check the part of your address after the @, or the server setting.`,
+      );
+    case 'connection-refused':
+      return reword(
+        'connection-refused',
+        `Could not reach the server for ${domain}: ${list || domain} refused the connection, so no chat service answers there. Check the server and port in the settings, or ask your administrator.`,
+      );
+    case 'timeout':
+      return reword('timeout', `The server for ${domain}${at} did not answer in time. Check your network connection, or try again later.`);
+    case 'connection-lost': {
+      const unreachable = ['ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN'].includes(error.cause as string);
+      if (unreachable || tried.length === 0) {
+        return reword('server-unreachable', `Could not reach the server for ${domain}${at}. Check your network connection; if it works, the server may be down.`);
+      }
+      // It did connect, and then the server hung up: that is a connection lost, told as what it was.
+      return reword('connection-lost', `The server for ${domain}${at} closed the connection before the sign-in was complete. Try again later, or ask your administrator.`);
+    }
+    default:
+      return error;
+  }
 }

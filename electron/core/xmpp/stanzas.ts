@@ -186,6 +186,8 @@ export const CLIENT_FEATURES = [
   'urn:xmpp:eme:0',
   'urn:xmpp:hints',
   'urn:xmpp:receipts',
+  'jabber:x:conference', // direct invitations to group chats (XEP-0249)
+  'urn:xmpp:bookmarks:1+notify', // bookmarks changed on our other devices (XEP-0402)
 ];
 
 export function discoInfo(): Element {

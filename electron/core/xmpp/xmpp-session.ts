@@ -20,7 +20,7 @@ import { saslLogin, type Mechanism } from './sasl-login.js';
 import { transportsFor } from './secure-transport.js';
 import type { TrustMode } from './tls-policy.js';
 import type { Endpoint } from './resolve-endpoints.js';
-import { classifyError, type ClassifiedError } from './errors.js';
+import { classifyError, ClassifiedError } from './errors.js';
 import { discoInfo } from './stanzas.js';
 import { isStanza, NS_SM, SmProtocolError, type StreamManagement } from './stream-management.js';
 
@@ -58,6 +58,13 @@ const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
 
 /** How long the server may take to answer `<enable/>` or `<resume/>`. */
 const SM_STEP_TIMEOUT_MS = 10_000;
+
+/**
+ * A network that silently drops packets leaves the socket open: only an unanswered probe tells. Probing
+ * every 10 s and giving up after 10 s more notices a dead connection within 20 s of its last sign of life
+ * (a ping is a few dozen bytes; Prosody and ejabberd answer it without touching storage).
+ */
+export const DEFAULT_KEEPALIVE = { everyMs: 10_000, timeoutMs: 10_000 } as const;
 
 /** Events: 'stanza' (Element), 'closed' (ClassifiedError | null: null when we closed it). */
 export class XmppSession extends EventEmitter {
@@ -165,7 +172,7 @@ export class XmppSession extends EventEmitter {
       const jid = await Promise.race([entity.start(), failed, timedOut]);
       if (sm && !smOffer.offered) sm.forget(); // this server (now) has no stream management
       if (sm && smOffer.offered && !smOffer.resumed) await Promise.race([enableSm(entity, sm, String(jid)), failed, timedOut]);
-      const session = new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? { everyMs: 60_000, timeoutMs: 20_000 }, sm?.enabled ? sm : undefined, options.acked, early);
+      const session = new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? DEFAULT_KEEPALIVE, sm?.enabled ? sm : undefined, options.acked, early);
       session.mechanism = mechanism;
       session.resumed = smOffer.resumed;
       // What the server did not get before the connection dropped goes out again, in order, on the resumed stream.
@@ -262,7 +269,12 @@ export class XmppSession extends EventEmitter {
         (error: { name?: string }) => {
           // An error reply still proves the server is there; only silence means the connection is gone.
           if (error?.name !== 'TimeoutError') return this.scheduleKeepalive(keepalive);
-          this.dropReason = Object.assign(new Error('The server stopped answering.'), { code: 'ETIMEDOUT' });
+          const seconds = Math.max(1, Math.round(keepalive.timeoutMs / 1000));
+          this.dropReason = new ClassifiedError(
+            { code: 'connection-lost', message: `The server stopped answering (no reply within ${seconds} s).` },
+            true,
+            true,
+          );
           hardClose(this.entity);
         },
       );

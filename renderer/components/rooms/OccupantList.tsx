@@ -6,7 +6,7 @@ import { PresenceDot } from '../PresenceDot';
 export function OccupantList({ occupants, omitted, ownNick }: { occupants: Occupant[]; omitted: number; ownNick: string }) {
   const texts = useTexts().groupChat;
   return (
-    <aside className="occupants" aria-labelledby="occupants-heading" data-testid="occupant-list">
+    <aside className="occupants" id="room-occupants" aria-labelledby="occupants-heading" data-testid="occupant-list">
       <h3 id="occupants-heading" className="sidebar-heading">
         {texts.occupantsHeading(occupants.length + omitted)}
       </h3>
