@@ -36,17 +36,27 @@ const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width &
 /** Scrolls a chat's message list to its start and waits until its first message is inside the list's visible area. */
 async function firstMessageShown(page: Page, view: Locator): Promise<void> {
   const list = view.locator('.message-scroll');
-  await list.evaluate((e) => {
-    (e as unknown as { scrollTop: number }).scrollTop = 0;
-  });
   await page.waitForFunction(
     (el) => {
-      const e = el as unknown as { getBoundingClientRect(): { top: number }; querySelector(s: string): { getBoundingClientRect(): { top: number } } | null };
+      const e = el as unknown as { scrollTop: number; getBoundingClientRect(): { top: number }; querySelector(s: string): { getBoundingClientRect(): { top: number } } | null };
+      // Again on each try: a message arriving meanwhile scrolls the list to its end.
+      e.scrollTop = 0;
       const first = e.querySelector('[data-testid="message"], [data-testid="room-message"]');
       return first !== null && first.getBoundingClientRect().top >= e.getBoundingClientRect().top;
     },
     await list.elementHandle(),
   );
+}
+
+/** The banner's and the first message's boxes, read in one go (the list may move between two reads). */
+async function bannerAndFirst(view: Locator, banner: string): Promise<[Box, Box]> {
+  return view.evaluate((el, selector) => {
+    const e = el as unknown as { querySelector(s: string): { getBoundingClientRect(): Box } };
+    return [selector, '[data-testid="message"], [data-testid="room-message"]'].map((s) => {
+      const r = e.querySelector(s).getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    }) as [Box, Box];
+  }, banner);
 }
 
 describe('everyday details', () => {
@@ -130,8 +140,8 @@ describe('everyday details', () => {
     await page.getByTestId('smp-request').waitFor();
     await firstMessageShown(page, page.getByTestId('chat-view'));
     await shot('bob', 'auth-request');
-    const first = page.getByTestId('chat-view').locator('[data-testid="message"]').first();
-    assert.equal(overlap(await box(page.getByTestId('smp-request')), await box(first)), false, 'the request covers the first message');
+    const [request, first] = await bannerAndFirst(page.getByTestId('chat-view'), '[data-testid="smp-request"]');
+    assert.equal(overlap(request, first), false, 'the request covers the first message');
     await assertAccessible(page, 'a chat with an authentication request (German, 800×600)');
   });
   test('the fingerprint checkbox sits beside its label, on the same row', async () => {
@@ -190,14 +200,14 @@ describe('everyday details', () => {
       await pages.bob.getByTestId('composer').fill(`Kaffee ${i}`);
       await pages.bob.getByTestId('composer').press('Enter');
     }
-    await pages.alice.locator('[data-testid="room-message"]', { hasText: 'Kaffee 12' }).waitFor();
+    await pages.alice.getByTestId('room-view').getByText('Kaffee 12', { exact: true }).waitFor();
     for (const user of ['alice', 'bob'] as const) {
       const page = pages[user];
       const view = page.getByTestId('room-view');
       await firstMessageShown(page, view);
       await shot(user, 'room');
-      const first = view.locator('[data-testid="room-message"]').first();
-      assert.equal(overlap(await box(view.getByTestId('room-not-encrypted')), await box(first)), false, `${user}: the banner covers the first message`);
+      const [banner, first] = await bannerAndFirst(view, '[data-testid="room-not-encrypted"]');
+      assert.equal(overlap(banner, first), false, `${user}: the banner covers the first message`);
       await assertAccessible(page, `a room (${user})`);
     }
   });
