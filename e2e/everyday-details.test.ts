@@ -265,10 +265,20 @@ describe('everyday details', () => {
     await help.waitFor();
     await shot('bob', 'shortcuts');
     assert.equal(await help.getByRole('heading', { level: 2 }).innerText(), 'Tastenkürzel');
+    // The title stands apart from the list as every dialog's title does from what follows.
+    const title = await box(help.getByRole('heading', { level: 2 }));
+    const list = await box(help.locator('.shortcut-list'));
+    assert.ok(list.y - (title.y + title.height) >= 8, `space under the title: ${list.y - (title.y + title.height)} px`);
     await page.keyboard.press('Escape');
     await page.getByTestId('open-settings').click();
     await page.getByTestId('settings-language').waitFor();
     await shot('bob', 'settings');
+    // One regular space between the parts of the form (title, fields, groups, buttons).
+    const gaps = await page.getByTestId('settings-dialog').evaluate((d) => {
+      const parts = Array.from((d as unknown as { children: ArrayLike<{ getBoundingClientRect(): Box }> }).children).map((c) => c.getBoundingClientRect());
+      return parts.slice(1).map((r, i) => Math.round(r.y - (parts[i]!.y + parts[i]!.height)));
+    });
+    assert.ok(Math.max(...gaps) - Math.min(...gaps) <= 1, `irregular spacing in the settings: ${gaps.join(', ')} px`);
     await assertAccessible(page, 'the settings (German, 800×600)');
     await page.keyboard.press('Escape');
   });
