@@ -66,7 +66,7 @@ const SM_STEP_TIMEOUT_MS = 10_000;
  */
 export const DEFAULT_KEEPALIVE = { everyMs: 10_000, timeoutMs: 10_000 } as const;
 
-/** Events: 'stanza' (Element), 'closed' (ClassifiedError | null: null when we closed it). */
+/** Events: 'stanza' (Element, from start() on), 'closed' (ClassifiedError | null: null when we closed it). */
 export class XmppSession extends EventEmitter {
   /** This stream is the previous one resumed (XEP-0198): presence, roster and server-side state carried over. */
   resumed = false;
@@ -78,6 +78,8 @@ export class XmppSession extends EventEmitter {
   private keepaliveTimer: NodeJS.Timeout | null = null;
   /** Why we dropped the connection ourselves (an unanswered ping), reported when it closes. */
   private dropReason: unknown;
+  /** Stanzas received before start(), oldest first; null once started. */
+  private backlog: Element[] | null = null;
   /** The SASL mechanism the login used (SCRAM-SHA-256 where the server offers it). */
   mechanism: Mechanism | undefined;
 
@@ -95,16 +97,12 @@ export class XmppSession extends EventEmitter {
     super();
     this.scheduleKeepalive(keepalive);
     entity.on('nonza', (element: Element) => this.onNonza(element));
-    // What arrived during login (a resumed stream's backlog comes at once) is handed on once the
-    // owner of the session had the chance to listen, before anything that arrives later.
+    // What arrived during login (a resumed stream's backlog comes at once) waits for start(): the
+    // stream-management counter already counts it as handled, so the server forgets it — it must not
+    // be emitted before the owner of the session listens (a timer raced the re-sending of our own stanzas).
     early.stop();
-    let backlog: Element[] | null = early.stanzas;
-    entity.on('stanza', (stanza: Element) => (backlog ? backlog.push(stanza) : this.emit('stanza', stanza)));
-    setImmediate(() => {
-      const list = backlog ?? [];
-      backlog = null;
-      for (const stanza of list) this.emit('stanza', stanza);
-    });
+    this.backlog = early.stanzas;
+    entity.on('stanza', (stanza: Element) => (this.backlog ? this.backlog.push(stanza) : this.emit('stanza', stanza)));
     entity.on('error', (error: unknown) => {
       // An error after login is followed by 'disconnect', handled below; a violation of ours is why it closes.
       if (error instanceof StreamViolation) this.dropReason ??= error;
@@ -169,7 +167,7 @@ export class XmppSession extends EventEmitter {
       timer = setTimeout(() => reject(Object.assign(new Error('Signing in took too long.'), { name: 'TimeoutError' })), options.loginTimeoutMs ?? 30_000);
     });
     try {
-      const jid = await Promise.race([entity.start(), failed, timedOut]);
+      const jid = await Promise.race([startEntity(entity), failed, timedOut]);
       if (sm && !smOffer.offered) sm.forget(); // this server (now) has no stream management
       if (sm && smOffer.offered && !smOffer.resumed) await Promise.race([enableSm(entity, sm, String(jid)), failed, timedOut]);
       const session = new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? DEFAULT_KEEPALIVE, sm?.enabled ? sm : undefined, options.acked, early);
@@ -189,6 +187,17 @@ export class XmppSession extends EventEmitter {
       failed.catch(() => undefined);
       timedOut.catch(() => undefined);
     }
+  }
+
+  /**
+   * Hands on what arrived so far, in order, then every stanza as it comes. Call once the 'stanza'
+   * listeners are attached: until then stanzas are kept, never dropped.
+   */
+  start(): void {
+    const list = this.backlog;
+    if (!list) return;
+    this.backlog = null;
+    for (const stanza of list) this.emit('stanza', stanza);
   }
 
   send(stanza: Element): Promise<void> {
@@ -386,6 +395,32 @@ function smAnswer(entity: Client, request: Element, names: string[], take: (answ
     entity.on('nonza', listener);
     entity.send(request).catch((error: unknown) => done(error));
   });
+}
+
+/**
+ * xmpp.js's start() (connect, open the stream, wait for 'online'), except that the wait for 'online' is
+ * handled also when opening fails: xmpp.js leaves it pending, and the next socket error (a reset during
+ * login) rejected it unhandled — which ends a Node process.
+ */
+async function startEntity(entity: Client): Promise<unknown> {
+  const { service, domain, lang } = entity.options;
+  await entity.connect(service);
+  let stop = () => {};
+  const online = new Promise((resolve, reject) => {
+    entity.once('online', resolve);
+    entity.once('error', reject);
+    stop = () => {
+      entity.off('online', resolve);
+      entity.off('error', reject);
+    };
+  });
+  online.catch(() => undefined);
+  try {
+    await entity.open({ domain, ...(lang ? { lang } : {}) });
+    return await online;
+  } finally {
+    stop();
+  }
 }
 
 function hardClose(entity: Client): void {
