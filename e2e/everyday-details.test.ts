@@ -33,30 +33,29 @@ async function box(locator: Locator): Promise<Box> {
 }
 const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 
-/** Scrolls a chat's message list to its start and waits until its first message is inside the list's visible area. */
-async function firstMessageShown(page: Page, view: Locator): Promise<void> {
-  const list = view.locator('.message-scroll');
-  await page.waitForFunction(
-    (el) => {
-      const e = el as unknown as { scrollTop: number; getBoundingClientRect(): { top: number }; querySelector(s: string): { getBoundingClientRect(): { top: number } } | null };
-      // Again on each try: a message arriving meanwhile scrolls the list to its end.
-      e.scrollTop = 0;
-      const first = e.querySelector('[data-testid="message"], [data-testid="room-message"]');
-      return first !== null && first.getBoundingClientRect().top >= e.getBoundingClientRect().top;
+/**
+ * Scrolls a chat's message list to its start and, once its first message shows inside the list, returns the
+ * banner's and that message's boxes, read in the same moment (a message arriving scrolls the list to its end).
+ */
+async function bannerAndFirst(page: Page, view: Locator, banner: string): Promise<[Box, Box]> {
+  const handle = await page.waitForFunction(
+    ([el, selector]) => {
+      type El = { scrollTop: number; getBoundingClientRect(): Box & { top: number }; querySelector(s: string): El | null };
+      const v = el as unknown as El;
+      const list = v.querySelector('.message-scroll');
+      const first = list?.querySelector('[data-testid="message"], [data-testid="room-message"]');
+      const top = v.querySelector(selector as string);
+      if (!list || !first || !top) return null;
+      list.scrollTop = 0;
+      if (first.getBoundingClientRect().top < list.getBoundingClientRect().top) return null;
+      return [top, first].map((e) => {
+        const r = e.getBoundingClientRect();
+        return { x: r.x, y: r.y, width: r.width, height: r.height };
+      });
     },
-    await list.elementHandle(),
+    [await view.elementHandle(), banner] as const,
   );
-}
-
-/** The banner's and the first message's boxes, read in one go (the list may move between two reads). */
-async function bannerAndFirst(view: Locator, banner: string): Promise<[Box, Box]> {
-  return view.evaluate((el, selector) => {
-    const e = el as unknown as { querySelector(s: string): { getBoundingClientRect(): Box } };
-    return [selector, '[data-testid="message"], [data-testid="room-message"]'].map((s) => {
-      const r = e.querySelector(s).getBoundingClientRect();
-      return { x: r.x, y: r.y, width: r.width, height: r.height };
-    }) as [Box, Box];
-  }, banner);
+  return (await handle.jsonValue()) as [Box, Box];
 }
 
 describe('everyday details', () => {
@@ -138,9 +137,8 @@ describe('everyday details', () => {
     await dialog.getByTestId('auth-answer').fill('Hamburg');
     await dialog.getByTestId('auth-submit').click();
     await page.getByTestId('smp-request').waitFor();
-    await firstMessageShown(page, page.getByTestId('chat-view'));
+    const [request, first] = await bannerAndFirst(page, page.getByTestId('chat-view'), '[data-testid="smp-request"]');
     await shot('bob', 'auth-request');
-    const [request, first] = await bannerAndFirst(page.getByTestId('chat-view'), '[data-testid="smp-request"]');
     assert.equal(overlap(request, first), false, 'the request covers the first message');
     await assertAccessible(page, 'a chat with an authentication request (German, 800×600)');
   });
@@ -204,9 +202,8 @@ describe('everyday details', () => {
     for (const user of ['alice', 'bob'] as const) {
       const page = pages[user];
       const view = page.getByTestId('room-view');
-      await firstMessageShown(page, view);
+      const [banner, first] = await bannerAndFirst(page, view, '[data-testid="room-not-encrypted"]');
       await shot(user, 'room');
-      const [banner, first] = await bannerAndFirst(view, '[data-testid="room-not-encrypted"]');
       assert.equal(overlap(banner, first), false, `${user}: the banner covers the first message`);
       await assertAccessible(page, `a room (${user})`);
     }
