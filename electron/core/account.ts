@@ -209,7 +209,7 @@ export class Account {
     this.chatStates = new OutgoingChatStates({
       allowed: (peer) => this.chatStatesAllowed(peer),
       send: async (peer, state) => {
-        await this.connection.activeSession?.send(chatStateMessage(peer, randomUUID(), state));
+        await this.connection.activeSession?.send(chatStateMessage(peer, randomUUID(), state), { confirm: false });
       },
     });
     this.rooms = new Rooms(stored.rooms ?? [], {
@@ -296,13 +296,14 @@ export class Account {
     // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
     const receipt = id !== undefined;
     const stanzaId = id ?? randomUUID();
-    if (kind === 'otr') return session.send(receipt ? withOriginId(otrMessage(to, stanzaId, body, receipt), stanzaId) : otrMessage(to, stanzaId, body, receipt));
+    // Only what the outbox waits for asks the server for an acknowledgement; OTR's own messages need none.
+    if (kind === 'otr') return session.send(receipt ? withOriginId(otrMessage(to, stanzaId, body, receipt), stanzaId) : otrMessage(to, stanzaId, body, receipt), { confirm: receipt });
     const message = chatMessage(to, stanzaId, body, receipt);
     if (receipt) withOriginId(message, stanzaId);
     // What the user wrote ends their typing; in plaintext it says so (XEP-0085 §5.1), never while private.
     const peer = bareJid(to);
     if (receipt && peer && this.chatStates.messageSent(peer)) withChatState(message, 'active');
-    await session.send(message);
+    await session.send(message, { confirm: receipt });
   }
 
   /** The trust store's answers for this account. */
@@ -417,6 +418,7 @@ export class Account {
     const mustBePrivate = !this.plaintextChat(peer);
     const { error: _error, encrypted: _before, ...rest } = message;
     this.upsertMessage({ ...rest, state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) });
+    this.inFlight.add(id); // ours to send, as in sendMessage
     await this.outbox.add({ id, peer, body: message.body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
     const entry = this.outbox.get(id); // acknowledged meanwhile (a flush of the outbox sent it): nothing left to do
     if (entry) await this.transmitFromOutbox(entry);
@@ -769,7 +771,7 @@ export class Account {
     const to = this.receiptsOwed.get(key);
     if (to === undefined) return;
     this.receiptsOwed.delete(key);
-    this.connection.activeSession?.send(receiptMessage(to, id, randomUUID())).catch(() => undefined);
+    this.connection.activeSession?.send(receiptMessage(to, id, randomUUID()), { confirm: false }).catch(() => undefined);
   }
 
   /** The peer's app confirmed one of our messages (only the peer can confirm messages to it). */

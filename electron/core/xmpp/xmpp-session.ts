@@ -17,7 +17,7 @@ import resourceBinding from '@xmpp/resource-binding';
 import { requireTls } from './require-tls.js';
 import { GuardedClient, StreamViolation } from './guarded-client.js';
 import { saslLogin, type Mechanism } from './sasl-login.js';
-import { transportsFor } from './secure-transport.js';
+import { SecureSocket, transportsFor } from './secure-transport.js';
 import type { TrustMode } from './tls-policy.js';
 import type { Endpoint } from './resolve-endpoints.js';
 import { classifyError, ClassifiedError } from './errors.js';
@@ -71,6 +71,7 @@ export class XmppSession extends EventEmitter {
   /** This stream is the previous one resumed (XEP-0198): presence, roster and server-side state carried over. */
   resumed = false;
   private ackRequestQueued = false;
+  private answerQueued = false;
   /** Without stream management: messages sent since the last ping went out, waiting for its answer. */
   private unconfirmed: Element[] = [];
   private closedByUs = false;
@@ -141,6 +142,7 @@ export class XmppSession extends EventEmitter {
     requireTls(middleware, options.trust); // before every other stream feature
     const streamFeatures = streamFeaturesFactory({ middleware });
     const iq = iqCallerFactory({ middleware, entity });
+    settleRepliesEarly(iq);
     const callee = iqCalleeFactory({ middleware, entity });
     callee.get('urn:xmpp:ping', 'ping', () => ({}));
     callee.get('http://jabber.org/protocol/disco#info', 'query', () => discoInfo());
@@ -174,7 +176,9 @@ export class XmppSession extends EventEmitter {
       session.mechanism = mechanism;
       session.resumed = smOffer.resumed;
       // What the server did not get before the connection dropped goes out again, in order, on the resumed stream.
-      for (const stanza of smOffer.resent) await session.send(stanza);
+      // Not awaited: writes complete at the end of this turn (write-coalescer.ts), and the session must reach its
+      // owner before the backlog is handed on (setImmediate above). A failed write ends the stream ('closed').
+      for (const stanza of smOffer.resent) session.send(stanza).catch(() => undefined);
       return session;
     } catch (error) {
       hardClose(entity);
@@ -200,10 +204,16 @@ export class XmppSession extends EventEmitter {
     for (const stanza of list) this.emit('stanza', stanza);
   }
 
-  send(stanza: Element): Promise<void> {
+  /**
+   * Puts a stanza on the stream. `confirm` (default: every message) asks the server to acknowledge it
+   * (`<r/>`, or a ping without stream management) and reports it through `acked`; a stanza nobody
+   * waits for (a receipt, a chat state, OTR's own protocol messages) leaves it out, so that it adds
+   * no round trip. Its acknowledgement still comes with the next one (XEP-0198 counts every stanza).
+   */
+  send(stanza: Element, options: { confirm?: boolean } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new Error('not connected'));
     const sent = this.entity.send(stanza);
-    if (stanza.name === 'message') this.confirmSoon(stanza);
+    if (options.confirm ?? stanza.name === 'message') this.confirmSoon(stanza);
     return sent;
   }
 
@@ -215,9 +225,11 @@ export class XmppSession extends EventEmitter {
     }
     if (this.ackRequestQueued) return;
     this.ackRequestQueued = true;
-    setImmediate(() => {
+    // Last in the write that carries the burst: one segment, and the server answers at once.
+    lastInBatch(this.entity, () => {
       this.ackRequestQueued = false;
-      if (this.closed) return;
+      // Closing: the batch may end with our </stream:stream>, and nothing may follow it.
+      if (this.closed || this.closedByUs) return;
       if (this.sm) {
         this.entity.send(this.sm.request()).catch(() => undefined);
         return;
@@ -240,7 +252,13 @@ export class XmppSession extends EventEmitter {
     const sm = this.sm;
     if (!sm || element.getNS() !== NS_SM) return;
     if (element.name === 'r') {
-      this.entity.send(sm.answer()).catch(() => undefined);
+      if (this.answerQueued) return;
+      this.answerQueued = true;
+      // With what we write in answer to the same data (a receipt): one write, and h counts it all.
+      lastInBatch(this.entity, () => {
+        this.answerQueued = false;
+        if (!this.closed && !this.closedByUs) this.entity.send(sm.answer()).catch(() => undefined);
+      });
     } else if (element.name === 'a') {
       try {
         sm.onAck(element);
@@ -421,6 +439,29 @@ async function startEntity(entity: Client): Promise<unknown> {
   } finally {
     stop();
   }
+}
+
+/**
+ * xmpp.js's IQCaller awaits the request's socket write before it awaits the reply. With our coalesced,
+ * no-delay writes an error reply can arrive first: its promise rejects with nothing listening yet
+ * (an unhandled rejection that Node reports, or that ends a process run with --unhandled-rejections=strict).
+ * The caller still gets the rejection when it awaits the reply; this only marks it as expected.
+ */
+function settleRepliesEarly(iq: IqCaller): void {
+  const handlers = (iq as unknown as { handlers?: Map<string, { promise: Promise<unknown> }> }).handlers;
+  if (!(handlers instanceof Map)) return;
+  const set = handlers.set.bind(handlers);
+  handlers.set = (id, deferred) => {
+    deferred.promise.catch(() => undefined);
+    return set(id, deferred);
+  };
+}
+
+/** Runs `last` as the socket's coalesced write of this turn goes out (write-coalescer.ts); on any other socket, after this turn. */
+function lastInBatch(entity: Client, last: () => void): void {
+  const socket = entity.socket as unknown;
+  if (socket instanceof SecureSocket) socket.writes.beforeFlush(last);
+  else setImmediate(last);
 }
 
 function hardClose(entity: Client): void {
