@@ -678,15 +678,18 @@ export class KlatschCore {
 
   /** The account's group chat messages, in a store of their own (none when the policy keeps no history). */
   private async openRoomHistory(accountId: string): Promise<HistoryStore | undefined> {
-    if (!this.policy.historyKept()) return undefined;
+    if (!this.policy.historyKept()) return HistoryStore.erase(HistoryStore.fileInProfile(this.options.profileDir, `${accountId}-rooms`));
     const history = await HistoryStore.open(HistoryStore.fileInProfile(this.options.profileDir, `${accountId}-rooms`), this.options.secretBox, this.options.history);
     this.roomHistories.set(accountId, history);
     return history;
   }
 
-  /** None when the administrator's policy keeps no history beyond the session (a stored one is then left unread, untouched). */
+  /**
+   * None when the administrator's policy keeps no history beyond the session. A history stored before
+   * the policy came is then deleted: "keep no history" must also hold for what is already on disk.
+   */
   private async openHistory(accountId: string): Promise<HistoryStore | undefined> {
-    if (!this.policy.historyKept()) return undefined;
+    if (!this.policy.historyKept()) return HistoryStore.erase(HistoryStore.fileInProfile(this.options.profileDir, accountId));
     const history = await HistoryStore.open(HistoryStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox, this.options.history);
     this.histories.set(accountId, history);
     return history;
