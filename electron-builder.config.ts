@@ -69,6 +69,8 @@ export function buildConfig(env: Env): Configuration {
       '!**/node_modules/**',
     ],
     asar: true,
+    // A worker thread's script is read outside Electron's asar support: the SMP worker stays a plain file.
+    asarUnpack: ['dist/electron/smp-worker.cjs'],
     // The tray's presence icons (npm run icons), read from the resources folder at run time.
     extraResources: [{ from: 'assets/tray', to: 'tray', filter: ['*.png'] }],
     protocols: [{ name: 'XMPP', schemes: ['xmpp'] }],

@@ -259,6 +259,9 @@ describe('authenticating a contact through the UI', () => {
     outputs.push(apps.bob!.output());
     await pages.bob.context().close();
     await open('bob'); // a fresh profile: a new key for the same account
+    // Nothing asks Bob's new device for a private conversation by itself (libotr's opportunistic rule): Alice does.
+    await pages.alice.locator(`[data-testid="contact"][data-jid="${jid('bob')}"][data-show="online"]`).waitFor({ timeout: 30_000 });
+    await menu('alice', 'start-private');
 
     const warning = pages.alice.getByTestId('key-warning');
     await warning.waitFor({ timeout: 30_000 });

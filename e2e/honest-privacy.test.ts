@@ -89,6 +89,7 @@ describe('what is private, said before the user types', () => {
       bobGot.push(body);
       for (const wake of [...bobWakers]) wake();
     });
+    bob.start();
     await bob.send(xml('presence'));
     browser = await launchBrowser();
     await fs.mkdir(shots, { recursive: true });

@@ -96,17 +96,17 @@ describe('a private conversation between two app instances', () => {
     await message('bob', 'out', 'SECRET-E2E-BRAVO').locator('[data-testid="message-delivered"]').waitFor();
     assert.equal(await message('alice', 'out', 'SECRET-E2E-ALPHA').locator('[aria-label="private"]').count(), 1);
 
-    // The history setting is there, off by default; turning it on goes through the core and comes back.
-    assert.equal(await pages.alice.getByTestId('keep-private-history').isChecked(), false);
+    // The history setting is there, on by default; turning it off goes through the core and comes back.
+    assert.equal(await pages.alice.getByTestId('keep-private-history').isChecked(), true);
     const setting = pages.alice.getByTestId('private-history-setting');
-    await pages.alice.getByTestId('keep-private-history').click();
-    await pages.alice.locator('[data-testid="private-history-setting"][data-keep="true"]').waitFor();
-    assert.equal(await setting.getByTestId('keep-private-history').isChecked(), true);
-    const settings = JSON.parse(await fs.readFile(path.join(apps[0]!.profileDir, 'settings.json'), 'utf8'));
-    assert.deepEqual(settings.accounts[0].keepPrivateHistory, [jid('bob')], 'saved in the settings');
     await pages.alice.screenshot({ path: path.join(shots, 'private-alice.png') });
     await pages.alice.getByTestId('keep-private-history').click();
     await pages.alice.locator('[data-testid="private-history-setting"][data-keep="false"]').waitFor();
+    assert.equal(await setting.getByTestId('keep-private-history').isChecked(), false);
+    const settings = JSON.parse(await fs.readFile(path.join(apps[0]!.profileDir, 'settings.json'), 'utf8'));
+    assert.deepEqual(settings.accounts[0].dropPrivateHistory, [jid('bob')], 'saved in the settings');
+    await pages.alice.getByTestId('keep-private-history').click();
+    await pages.alice.locator('[data-testid="private-history-setting"][data-keep="true"]').waitFor();
 
     await pages.bob.screenshot({ path: path.join(shots, 'private-bob.png') });
   });

@@ -4,6 +4,7 @@
  * into plain and highlighted parts. Pure and DOM-free.
  */
 import type { SearchHit } from '../shared/contract';
+import type { Catalog } from './i18n/catalog';
 
 export type SearchGroup = { accountId: string; peer: string; hits: SearchHit[] };
 
@@ -31,4 +32,23 @@ export function highlightParts(snippet: string, highlights: readonly (readonly [
   }
   if (at < snippet.length) parts.push([snippet.slice(at), false]);
   return parts;
+}
+
+export type UnkeptChat = { accountId: string; peer: string; count: number };
+
+/**
+ * The line above the results. Where private messages were not kept (so cannot be found), an empty result
+ * says so rather than "No message contains …" — for the open chat first, where the user may see the message.
+ */
+export function searchStatusText(
+  t: Catalog['search'],
+  result: { query: string; hits: readonly unknown[]; more: boolean; unkept?: readonly UnkeptChat[] | undefined },
+  openChat?: { accountId: string; peer: string },
+): string {
+  if (result.hits.length > 0) return result.more ? t.more(result.hits.length) : t.count(result.hits.length);
+  const unkept = result.unkept ?? [];
+  const here = openChat ? unkept.find((u) => u.accountId === openChat.accountId && u.peer === openChat.peer) : undefined;
+  if (here) return t.unkeptHere(here.count);
+  const total = unkept.reduce((n, u) => n + u.count, 0);
+  return total > 0 ? `${t.noResults(result.query)} ${t.unkeptElsewhere(total)}` : t.noResults(result.query);
 }

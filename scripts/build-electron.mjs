@@ -12,6 +12,8 @@ await Promise.all([
     platform: 'node',
     format: 'cjs',
     external: ['electron'],
+    // CommonJS has __dirname, which smp-worker-client.ts uses before import.meta.url.
+    define: { 'import.meta.url': 'undefined' },
   }),
   build({
     ...common,
@@ -21,6 +23,11 @@ await Promise.all([
     format: 'cjs',
     external: ['electron'],
   }),
+  // The SMP worker thread (electron/core/otr/smp-worker-client.ts loads smp-worker.cjs beside the bundle that
+  // starts it): one copy for the app's main process, one for the development host.
+  ...['dist/electron/smp-worker.cjs', 'dist/devhost/smp-worker.cjs'].map((outfile) =>
+    build({ ...common, entryPoints: ['electron/core/otr/smp-worker.ts'], outfile, platform: 'node', format: 'cjs' }),
+  ),
   // Development and tests only; electron-builder.config.ts leaves dist/devhost out of the app.
   build({
     ...common,

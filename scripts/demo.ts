@@ -1,8 +1,12 @@
 /**
  * `npm run demo`: Klatsch without a company server. Starts a throwaway local
- * Prosody (Debian's package) with two accounts that are contacts of each other,
- * signs in as both, and opens one window for each (browser pages on the
- * development host). Everything lives in a temp folder and is gone on Ctrl+C.
+ * Prosody (Debian's package) with three accounts that are all contacts of each
+ * other (alice, bob, carol) and a group chat service, signs in as each, and
+ * opens one window for each (browser pages on the development host). It prints
+ * the server's port and the accounts' passwords, so another client (Pidgin,
+ * Profanity) can join, and records each window's desktop notifications in its
+ * profile (as the development host's --record-notifications). Everything lives
+ * in temp folders and is gone on Ctrl+C.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { KlatschCore } from '../electron/core/klatsch-core.js';
 import { FileKeySecretBox } from '../electron/core/store/secret-box.js';
 import { startDevHost, type DevHost } from '../electron/devhost/dev-host.js';
+import { RecordingShell } from '../electron/devhost/recording-shell.js';
 import { startProsody } from '../tests/fixtures/prosody.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,18 +36,36 @@ async function main(): Promise<void> {
     console.error('The demo needs Debian\'s Prosody: sudo apt-get install prosody');
     process.exit(1);
   }
-  const users = ['alice', 'bob'].map((username) => ({ username, password: randomBytes(9).toString('base64url') }));
+  const users = ['alice', 'bob', 'carol'].map((username) => ({ username, password: randomBytes(9).toString('base64url') }));
   console.log('Starting a local Prosody…');
-  const server = await startProsody({ users, contacts: [['alice', 'bob']] });
+  const server = await startProsody({
+    users,
+    contacts: [
+      ['alice', 'bob'],
+      ['alice', 'carol'],
+      ['bob', 'carol'],
+    ],
+    muc: true,
+  });
   const cleanups: (() => Promise<void>)[] = [() => server.dispose()];
   const hosts: DevHost[] = [];
+  const notificationFiles: string[] = [];
+  let caFile: string;
   try {
+    // Other clients need the throwaway certificate authority to verify the server.
+    const caDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-demo-ca-'));
+    cleanups.unshift(() => fs.rm(caDir, { recursive: true, force: true }));
+    caFile = path.join(caDir, 'demo-ca.pem');
+    await fs.writeFile(caFile, server.ca.caCertPem);
     for (const user of users) {
       const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), `klatsch-demo-${user.username}-`));
+      const notifications = path.join(profileDir, 'notifications.jsonl');
+      notificationFiles.push(notifications);
       const core = new KlatschCore({
         profileDir,
         secretBox: await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key')),
         extraAnchors: [server.ca.caCertPem],
+        shell: new RecordingShell(notifications),
       });
       await core.start();
       const result = await core.handlers.addAccount({
@@ -71,9 +94,21 @@ async function main(): Promise<void> {
   }
 
   const browsers = openWindows(hosts.map((h) => h.url));
-  console.log('\nKlatsch demo is running. Each address is one app window (its token works once):');
+  console.log('\nKlatsch demo is running.');
+  console.log(`\nServer: ${server.domain} on 127.0.0.1, port ${server.c2sPort} (STARTTLS; direct TLS: port ${server.directTlsPort})`);
+  console.log(`  group chats: conference.${server.domain}`);
+  console.log(`  certificate authority to trust in another client (Pidgin, Profanity): ${caFile}`);
+  console.log('\nAccounts (address, password), all contacts of each other:');
+  for (const user of users) console.log(`  ${user.username}@${server.domain}  ${user.password}`);
+  console.log(
+    browsers.length > 0
+      ? '\nOne window is open for each account. Their addresses (each works once: a one-time token):'
+      : '\nOpen each address in a browser; each is one account\'s app window and works once (a one-time token):',
+  );
   hosts.forEach((h, i) => console.log(`  ${users[i]!.username}: ${h.url}`));
-  console.log('\nPress Ctrl+C to stop and remove everything.');
+  console.log('\nDesktop notifications are recorded, one JSON line each, in:');
+  notificationFiles.forEach((file, i) => console.log(`  ${users[i]!.username}: ${file}`));
+  console.log('\nPress Ctrl+C to stop the demo and remove everything it made.');
 
   const stop = async () => {
     for (const b of browsers) b.kill();

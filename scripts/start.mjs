@@ -22,7 +22,7 @@ if (typeof electronBinary === 'string' && existsSync(electronBinary)) {
 } else {
   const profile = path.join(os.homedir(), '.klatsch-dev');
   console.log("Electron's binary is not installed here; starting the development host instead.");
-  console.log(`Profile: ${profile}. Open the address below in a browser.`);
+  console.log(`Profile: ${profile}.`);
   const child = spawn(process.execPath, ['--import', 'tsx', 'electron/devhost/main.ts', '--profile', profile, ...passThrough], {
     stdio: 'inherit',
   });

@@ -242,6 +242,7 @@ export const NOTICE_KINDS = [
   'unverified-by-fingerprint',
   'key-forgotten',
   'v2-refused',
+  'private-not-kept',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 /**
@@ -586,7 +587,12 @@ export const requests = {
    */
   searchHistory: {
     request: z.object({ query: z.string().min(1).max(256), accountId: AccountId.optional(), limit: z.number().int().min(1).max(200).optional() }).strict(),
-    response: z.object({ hits: z.array(SearchHit), more: z.boolean() }),
+    response: z.object({
+      hits: z.array(SearchHit),
+      more: z.boolean(),
+      /** Chats with private messages that were not kept (so cannot be searched), and how many: the panel says so. */
+      unkept: z.array(z.object({ accountId: AccountId, peer: z.string(), count: z.number().int().min(1) })).optional(),
+    }),
   },
   /**
    * Open a link from a message, after the user confirmed the address in Klatsch: main parses it again and

@@ -130,6 +130,13 @@ export class Account {
   private presencesInDoubt: ReturnType<Roster['takePresences']> | undefined;
   /** Ending the private conversations of a lost stream: what fails meanwhile fails for that, and goes out again. */
   private losingStream: Promise<void> | undefined;
+  /** Outbox messages whose stanza the stream refused (it was ending), by id → that stream (null: there was none). */
+  private readonly lostOnTheWay = new Map<string, XmppSession | null>();
+  /** The outbox is being sent on this stream; `flushAgain`: something went back into it meanwhile. */
+  private flushing: XmppSession | undefined;
+  private flushAgain = false;
+  /** The stream whose flush went through the whole outbox: new messages go out on it directly. */
+  private flushedFor: XmppSession | undefined;
 
   constructor(stored: StoredAccount, private readonly deps: AccountDeps) {
     this.stored = stored;
@@ -141,17 +148,15 @@ export class Account {
       policyFor: (peer) => this.otrPolicy(peer),
       transmit: async (to, body, kind, id) => {
         const session = this.connection.activeSession;
-        if (!session) throw new Error('not connected');
-        // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
-        const receipt = id !== undefined;
-        const stanzaId = id ?? randomUUID();
-        if (kind === 'otr') return session.send(receipt ? withOriginId(otrMessage(to, stanzaId, body, receipt), stanzaId) : otrMessage(to, stanzaId, body, receipt));
-        const message = chatMessage(to, stanzaId, body, receipt);
-        if (receipt) withOriginId(message, stanzaId);
-        // What the user wrote ends their typing; in plaintext it says so (XEP-0085 §5.1), never while private.
-        const peer = bareJid(to);
-        if (receipt && peer && this.chatStates.messageSent(peer)) withChatState(message, 'active');
-        await session.send(message);
+        if (!session) {
+          if (id !== undefined) this.lostOnTheWay.set(id, null);
+          throw new Error('not connected');
+        }
+        if (id !== undefined) this.lostOnTheWay.delete(id);
+        const sent = this.transmitOn(session, to, body, kind, id);
+        // A write the stream refused (it is ending: a stream error, a reset) is a connection problem, not the message's.
+        if (id !== undefined) sent.catch(() => this.lostOnTheWay.set(id, session));
+        return sent;
       },
       show: (peer, m) => this.showIncoming(peer, m),
       notice: (peer, text, notice, options) => {
@@ -204,7 +209,7 @@ export class Account {
     this.chatStates = new OutgoingChatStates({
       allowed: (peer) => this.chatStatesAllowed(peer),
       send: async (peer, state) => {
-        await this.connection.activeSession?.send(chatStateMessage(peer, randomUUID(), state));
+        await this.connection.activeSession?.send(chatStateMessage(peer, randomUUID(), state), { confirm: false });
       },
     });
     this.rooms = new Rooms(stored.rooms ?? [], {
@@ -284,6 +289,21 @@ export class Account {
       changed: (jid, avatar) => this.deps.emit('avatarChanged', { accountId: this.id, jid, ...(avatar ? { avatar } : {}) }),
       announce: () => this.setPresence(this.stored.ownPresence.show, this.stored.ownPresence.status),
     });
+  }
+
+  /** One stanza of the OTR engine's output on `session`; `id`: it carries (the end of) the user's message `id`. */
+  private async transmitOn(session: XmppSession, to: string, body: string, kind: 'otr' | 'plain', id: string | undefined): Promise<void> {
+    // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
+    const receipt = id !== undefined;
+    const stanzaId = id ?? randomUUID();
+    // Only what the outbox waits for asks the server for an acknowledgement; OTR's own messages need none.
+    if (kind === 'otr') return session.send(receipt ? withOriginId(otrMessage(to, stanzaId, body, receipt), stanzaId) : otrMessage(to, stanzaId, body, receipt), { confirm: receipt });
+    const message = chatMessage(to, stanzaId, body, receipt);
+    if (receipt) withOriginId(message, stanzaId);
+    // What the user wrote ends their typing; in plaintext it says so (XEP-0085 §5.1), never while private.
+    const peer = bareJid(to);
+    if (receipt && peer && this.chatStates.messageSent(peer)) withChatState(message, 'active');
+    await session.send(message, { confirm: receipt });
   }
 
   /** The trust store's answers for this account. */
@@ -370,10 +390,20 @@ export class Account {
     // Written in a private conversation (or under "always"): it may leave only encrypted, also after a restart.
     const mustBePrivate = !this.plaintextChat(peer);
     const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.now(), state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) };
-    this.upsertMessage(message);
-    // On disk before anything goes on the wire (without a writable outbox it is still kept in memory).
+    // On disk (fsync'd) before the user sees it as sending and before anything goes on the wire: killed at any
+    // point after, Klatsch sends it after the restart (without a writable outbox it is still kept in memory).
+    // Meanwhile a flush of the outbox (a stream just came up) leaves it alone: it is this call's to send.
+    this.inFlight.add(message.id);
     await this.outbox.add({ id: message.id, peer, body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
-    if (this.connection.activeSession) await this.transmitFromOutbox(this.outbox.get(message.id)!);
+    this.upsertMessage(message);
+    const entry = this.outbox.get(message.id);
+    const session = this.connection.activeSession;
+    // Oldest first: until this stream's flush has sent what waited longer, the flush sends this one too, after them.
+    if (entry && session && this.flushedFor === session && this.flushing !== session) await this.transmitFromOutbox(entry);
+    else {
+      this.inFlight.delete(message.id);
+      if (session && this.flushing === session) this.flushAgain = true;
+    }
     const now = this.chats.find(peer, message.id, 'out') ?? message;
     // Marked private when written privately, or when the engine encrypted it (messageState): never by the chat's state now.
     return now;
@@ -388,8 +418,10 @@ export class Account {
     const mustBePrivate = !this.plaintextChat(peer);
     const { error: _error, encrypted: _before, ...rest } = message;
     this.upsertMessage({ ...rest, state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) });
+    this.inFlight.add(id); // ours to send, as in sendMessage
     await this.outbox.add({ id, peer, body: message.body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
-    await this.transmitFromOutbox(this.outbox.get(id)!);
+    const entry = this.outbox.get(id); // acknowledged meanwhile (a flush of the outbox sent it): nothing left to do
+    if (entry) await this.transmitFromOutbox(entry);
     // How it went out is on the message now (messageState): the engine's record, not the chat's state.
     return this.chats.find(peer, id, 'out')!;
   }
@@ -519,8 +551,13 @@ export class Account {
     await this.outbox.close();
   }
 
+  /**
+   * Private messages are kept by default (as Signal and Gajim keep history); the user's choice per contact
+   * wins: turned off (`dropPrivateHistory`) or on (`keepPrivateHistory`, also what older versions stored).
+   */
   keepsPrivateHistory(peer: string): boolean {
-    return this.stored.keepPrivateHistory?.includes(peer) ?? false;
+    if (this.stored.keepPrivateHistory?.includes(peer)) return true;
+    return !(this.stored.dropPrivateHistory?.includes(peer) ?? false);
   }
 
   /** The user turned keeping this contact's private messages on (what is in memory is kept too) or off (deleted). */
@@ -528,9 +565,20 @@ export class Account {
     const history = this.deps.history;
     if (history) {
       if (this.keepsPrivateHistory(peer)) for (const m of this.chats.list(peer)) history.put(m);
-      else history.removeWhere(peer, (m) => !this.storable(m));
+      else for (const m of this.chats.list(peer)) if (!this.storable(m)) this.leaveOut(history, m);
+      history.removeWhere(peer, (m) => !this.storable(m));
     }
     this.emitContact(peer);
+  }
+
+  /**
+   * A message that is not stored: a private message of ours or theirs is counted where it was (once it
+   * is final: ours still on the way may yet go out in plaintext); anything else just stays out.
+   */
+  private leaveOut(history: HistoryStore, m: ChatMessage): void {
+    const counts = m.direction === 'in' || (m.direction === 'out' && m.state !== 'sending' && m.state !== 'waiting');
+    if (counts) history.leaveOut(m);
+    else history.remove(m.peer, m.id, m.direction);
   }
 
   /**
@@ -637,8 +685,9 @@ export class Account {
       // The session ended meanwhile; the connection manager reports that.
       return;
     }
-    // What arrived while we were away (offline storage may deliver some of it too: de-duplicated).
-    await this.archive.catchUp().catch(() => undefined);
+    // What arrived while we were away (offline storage may deliver some of it too: de-duplicated). Not awaited:
+    // the outbox goes out meanwhile, and messages written now wait for the outbox, not for the archive.
+    void this.archive.catchUp().catch(() => undefined);
   }
 
   private onStanza(stanza: Element): void {
@@ -722,7 +771,7 @@ export class Account {
     const to = this.receiptsOwed.get(key);
     if (to === undefined) return;
     this.receiptsOwed.delete(key);
-    this.connection.activeSession?.send(receiptMessage(to, id, randomUUID())).catch(() => undefined);
+    this.connection.activeSession?.send(receiptMessage(to, id, randomUUID()), { confirm: false }).catch(() => undefined);
   }
 
   /** The peer's app confirmed one of our messages (only the peer can confirm messages to it). */
@@ -842,7 +891,7 @@ export class Account {
     const history = this.deps.history;
     if (history) {
       if (this.storable(message)) history.put(message);
-      else history.remove(message.peer, message.id, message.direction);
+      else this.leaveOut(history, message);
     }
     this.deps.emit('messageUpserted', { accountId: this.id, message });
     return message;
@@ -854,6 +903,11 @@ export class Account {
   private restoreOutbox(): void {
     for (const entry of this.outbox.entries()) {
       const known = this.chats.find(entry.peer, entry.id, 'out');
+      // The history has it as sent or delivered: killed before the outbox's file caught up. Done, not sent again.
+      if (known?.state === 'sent' || known?.state === 'delivered') {
+        this.outbox.remove(entry.id);
+        continue;
+      }
       const { error: _error, ...rest } = known ?? { id: entry.id, peer: entry.peer, direction: 'out' as const, body: entry.body, timestamp: entry.timestamp, state: 'sending' as const };
       this.chats.upsert({
         ...rest,
@@ -881,11 +935,25 @@ export class Account {
 
   /** A new or resumed stream: what waits (and is not on its way already) goes out, oldest first. */
   private async flushOutbox(session: XmppSession): Promise<void> {
-    await this.losingStream;
-    for (const entry of this.outbox.entries()) {
-      if (!session.isOpen || this.connection.activeSession !== session) return;
-      if (entry.failed || this.inFlight.has(entry.id)) continue;
-      await this.transmitFromOutbox(entry, true);
+    // One pass at a time per stream, so that the oldest goes first; a message put back meanwhile makes it start over.
+    if (this.flushing === session) {
+      this.flushAgain = true;
+      return;
+    }
+    this.flushing = session;
+    try {
+      await this.losingStream;
+      do {
+        this.flushAgain = false;
+        for (const entry of this.outbox.entries()) {
+          if (!session.isOpen || this.connection.activeSession !== session) return;
+          if (entry.failed || this.inFlight.has(entry.id)) continue;
+          await this.transmitFromOutbox(entry, true);
+        }
+      } while (this.flushAgain);
+      this.flushedFor = session;
+    } finally {
+      if (this.flushing === session) this.flushing = undefined;
     }
   }
 
@@ -906,6 +974,16 @@ export class Account {
       // Held for a private conversation: after a restart it must wait for one again.
       if (!entry.private) void this.outbox.add({ ...entry, private: true }).catch(() => undefined);
       return 'waiting';
+    }
+    const lostOn = this.lostOnTheWay.get(id);
+    this.lostOnTheWay.delete(id);
+    if (lostOn !== undefined && !entry.private) {
+      // Plaintext the stream could not take goes out again on the next stream, as if it had never left; the user
+      // is never asked to send it again for a connection problem. A stream that took over already sends it now.
+      this.inFlight.delete(id);
+      const active = this.connection.activeSession;
+      if (active && active !== lostOn) void this.flushOutbox(active);
+      return 'sending';
     }
     if (!this.connection.activeSession || this.losingStream) {
       this.inFlight.delete(id);
@@ -932,7 +1010,10 @@ export class Account {
 
   private leftOutbox(id: string): void {
     this.inFlight.delete(id);
-    this.outbox.remove(id);
+    // Out of the outbox's file only once the history has it as sent (the caller shows it so right after this):
+    // killed in between, Klatsch finds the message in one or the other, never in neither.
+    const history = this.deps.history;
+    this.outbox.remove(id, history ? Promise.resolve().then(() => history.persisted()) : undefined);
   }
 
   /** Our stream is gone for good (not resumed): presences, private conversations and room occupancy with it. */

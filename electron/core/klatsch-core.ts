@@ -438,8 +438,13 @@ export class KlatschCore {
       const account = this.account(accountId);
       if (keep && !this.policy.historyKept()) throw new UserError('forbidden-by-policy', `Your administrator has turned the chat history off. ${this.policy.reason}`);
       const jid = peer.toLowerCase();
-      const others = (account.settings.keepPrivateHistory ?? []).filter((p) => p !== jid);
-      await this.saveAccount(account, { ...account.settings, keepPrivateHistory: keep ? [...others, jid] : others });
+      const kept = (account.settings.keepPrivateHistory ?? []).filter((p) => p !== jid);
+      const dropped = (account.settings.dropPrivateHistory ?? []).filter((p) => p !== jid);
+      await this.saveAccount(account, {
+        ...account.settings,
+        keepPrivateHistory: keep ? [...kept, jid] : kept,
+        dropPrivateHistory: keep ? dropped : [...dropped, jid],
+      });
       account.keepPrivateHistoryChanged(jid);
       return {};
     },
@@ -485,7 +490,8 @@ export class KlatschCore {
     // --- accounts-search ---
     searchHistory: async ({ query, accountId, limit }) => {
       if (accountId !== undefined) this.account(accountId);
-      return searchMessages(this.searchSources(accountId), query, limit);
+      const unkept = this.unkeptChats(accountId);
+      return { ...searchMessages(this.searchSources(accountId), query, limit), ...(unkept.length > 0 ? { unkept } : {}) };
     },
 
     openExternalLink: async ({ url }) => {
@@ -602,7 +608,7 @@ export class KlatschCore {
 
   /**
    * What a search looks through: each account's stored history — which holds private messages only where
-   * the user chose to keep them. Without a stored history (the policy keeps none) the chats of this session,
+   * the user keeps them (the default). Without a stored history (the policy keeps none) the chats of this session,
    * less their private messages: the same promise, nothing private is searchable unless kept.
    */
   private *searchSources(accountId?: string): Generator<SearchSource> {
@@ -614,10 +620,29 @@ export class KlatschCore {
         continue;
       }
       const chats = Object.entries(account.chats.snapshot()).map(
-        ([peer, list]) => [peer, list.filter((m) => !m.encrypted || account.keepsPrivateHistory(peer))] as [string, typeof list],
+        ([peer, list]) => [peer, list.filter((m) => !m.encrypted)] as [string, typeof list],
       );
       yield { accountId: account.id, chats };
     }
+  }
+
+  /**
+   * Per chat, how many private messages the search cannot find because they were not kept: the stored
+   * history's count (this session's included), or without one this session's private messages.
+   */
+  private unkeptChats(accountId?: string): { accountId: string; peer: string; count: number }[] {
+    const found: { accountId: string; peer: string; count: number }[] = [];
+    for (const account of this.accounts.values()) {
+      if (accountId !== undefined && account.id !== accountId) continue;
+      const history = this.histories.get(account.id);
+      const counts = history
+        ? history.unkeptCounts()
+        : new Map(
+            Object.entries(account.chats.snapshot()).map(([peer, list]) => [peer, list.filter((m) => m.encrypted && m.direction !== 'notice').length] as const),
+          );
+      for (const [peer, count] of counts) if (count > 0) found.push({ accountId: account.id, peer, count });
+    }
+    return found;
   }
 
   /** The app-wide settings in force: the administrator's policy over the user's choice. */

@@ -19,6 +19,8 @@ import type { DsaPrivateKey } from './otr/dsa.js';
 import type { RandomSource } from './otr/random.js';
 import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from './otr/session.js';
 import { classifyMessage } from './otr/encoding.js';
+import { mergeOutput } from './otr/events.js';
+import { SmpWorker, type SmpCompute } from './otr/smp-worker-client.js';
 import type { NoticeKind, Privacy, SmpView } from '../../shared/contract.js';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
 
@@ -96,6 +98,8 @@ export interface PrivateChatsDeps {
   now: () => number;
   /** XMPP servers limit stanza sizes; longer OTR messages are fragmented below this. */
   maxFragmentSize?: number;
+  /** Where the SMP math runs: default one worker thread shared by all accounts, never the main thread. */
+  smpCompute?: SmpCompute;
   /**
    * Whether `peer` is in the roster; others' conversations are bounded in number (MAX_STRANGER_PEERS),
    * and their OTR offers get no answer until the user writes to them or starts a private conversation
@@ -130,6 +134,8 @@ interface PeerState {
   newKeys: Map<string, boolean>;
   /** The user wrote to the peer or started a private conversation: the peer's OTR offers are answered even if a stranger. */
   userActed: boolean;
+  /** Resources (full JIDs) whose coming online already got our request for a private conversation, until they go offline. */
+  askedOnline: Set<string>;
   /** Authentication in progress or its last result, for the UI. */
   smp: SmpView | undefined;
   /** The user ended a private conversation here: what they write next goes out as the policy says, without waiting. */
@@ -151,6 +157,9 @@ export const MAX_STRANGER_PEERS = 64;
 /** A user action that needs a private conversation (or a request) there is not. */
 const notPrivate = (message: string) => Object.assign(new Error(message), { code: 'not-private' as const });
 const normalize = (fp: string) => fp.replace(/\s+/g, '').toLowerCase();
+
+/** The SMP worker thread of this process, started at the first SMP step. */
+let sharedSmpWorker: SmpWorker | undefined;
 
 export class PrivateChats {
   /** In the order of last use (the least recently used first). */
@@ -232,7 +241,7 @@ export class PrivateChats {
     return this.serialize(peer, async (state) => {
       if (body.includes(OTR_PREFIX) && from !== peer) state.resource = from;
       if (classifyMessage(body).kind !== 'plaintext') this.deps.speaksOtr?.(peer);
-      const out = state.conversation.receive(body);
+      const out = await this.computeSmp(state, state.conversation.receive(body));
       const instance = state.conversation.lastSenderInstance;
       if (instance !== undefined && from !== peer) {
         state.resources.set(instance, from);
@@ -253,7 +262,7 @@ export class PrivateChats {
   startSmp(peer: string, secret: string, question: string | undefined): Promise<void> {
     return this.serialize(peer, async (state) => {
       if (state.conversation.state !== 'encrypted') throw notPrivate('Authenticating needs a private conversation: start one first.');
-      const out = state.conversation.startSmp(secret, question);
+      const out = await this.computeSmp(state, state.conversation.startSmp(secret, question));
       if (out.events.some((e) => e.type === 'smp-progress')) {
         state.smp = { phase: 'running', weStarted: true, step: 1, ...(question !== undefined ? { question } : {}) };
       }
@@ -271,7 +280,7 @@ export class PrivateChats {
       if (asked.id !== requestId || request?.id !== requestId) {
         throw notPrivate('The authentication request changed before you answered; nothing was sent. Read the new request, then answer it.');
       }
-      const out = state.conversation.respondSmp(secret, undefined, request.engineRequest);
+      const out = await this.computeSmp(state, state.conversation.respondSmp(secret, undefined, request.engineRequest));
       if (out.events.some((e) => e.type === 'smp-progress')) {
         state.smp = { phase: 'running', weStarted: false, step: 2, ...(asked?.question !== undefined ? { question: asked.question } : {}) };
       }
@@ -410,6 +419,7 @@ export class PrivateChats {
     const peer = bareJid(full);
     if (!peer || !this.peers.has(peer)) return Promise.resolve();
     return this.serialize(peer, async (state) => {
+      state.askedOnline.delete(full); // its next coming online is a new one
       if (this.resourceOf(state) !== full || state.conversation.state === 'plaintext') return;
       this.endLocally(peer, state);
       this.deps.notice(peer, `${peer} went offline; the private conversation has ended.`, { kind: 'peer-offline' });
@@ -417,17 +427,25 @@ export class PrivateChats {
   }
 
   /**
-   * A resource of `full`'s contact came online. If our private conversation with that contact
-   * ended without the user ending it (they or we went offline), a new one starts by itself.
+   * A resource of `full`'s contact came online after our private conversation with that contact ended
+   * without the user ending it (they or we went offline). As libotr's opportunistic policy: no request
+   * by itself (a contact without OTR would read it as text; the next message the user writes asks for
+   * privacy, since this chat expects it). A request goes out only when messages wait for a private
+   * conversation (starting one is what the user asked for) or the policy is "always"; once per coming online.
    */
   peerAvailable(full: string): Promise<void> {
     const peer = bareJid(full);
     if (!peer || !this.settled.get(peer)?.expectsPrivacy) return Promise.resolve();
-    // Both sides notice each other at once; only one starts, so that two AKEs do not cross.
-    if (this.deps.account.toLowerCase() > peer) return Promise.resolve();
     return this.serialize(peer, async (state) => {
-      // A presence seen twice (our probe's answer and the contact's own broadcast) must not start a second AKE across the first.
-      if (!state.expectsPrivacy || state.conversation.state === 'encrypted' || state.conversation.akeInProgress() || this.deps.policyFor(peer) === 'never') return;
+      const policy = this.deps.policyFor(peer);
+      if (!state.expectsPrivacy || state.conversation.state === 'encrypted' || state.conversation.akeInProgress() || policy === 'never') return;
+      const waiting = state.held.length > 0;
+      if (!waiting && policy !== 'always') return;
+      // Both sides notice each other at once; with nothing waiting here only one starts, so that two AKEs do not cross.
+      if (!waiting && this.deps.account.toLowerCase() > peer) return;
+      // A presence seen twice (our probe's answer and the contact's own broadcast, a status change) asks once.
+      if (state.askedOnline.has(full)) return;
+      state.askedOnline.add(full);
       await this.deliver(peer, state, state.conversation.startPrivate(), undefined);
     });
   }
@@ -477,6 +495,7 @@ export class PrivateChats {
     const ended = [...this.peers.keys()].map((peer) =>
       this.serialize(peer, async (state) => {
         const conversation = state.conversation;
+        state.askedOnline.clear(); // the next stream sees every presence anew
         const wasPrivate = conversation.state === 'encrypted';
         if (conversation.state !== 'plaintext' || conversation.queuedCount > 0 || conversation.akeInProgress()) this.endLocally(peer, state);
         if (wasPrivate) this.deps.notice(peer, 'You went offline; the private conversation has ended.', { kind: 'own-offline' });
@@ -624,6 +643,7 @@ export class PrivateChats {
             ...(this.deps.maxFragmentSize ? { maxFragmentSize: this.deps.maxFragmentSize } : {}),
             random: this.deps.random,
             now: this.deps.now,
+            smpDeferred: true,
             keyNeedsApproval: (fp) => this.deps.newKey?.(peer, fp).needsApproval ?? false,
             answersPeer: () => made.userActed || (this.deps.isContact?.(peer) ?? true),
           }),
@@ -633,6 +653,7 @@ export class PrivateChats {
           expectsPrivacy: initial.expectsPrivacy ?? false,
           newKeys: new Map(),
           userActed: false,
+          askedOnline: new Set(),
           smp: undefined,
           endedByUser: false,
           smpRequest: undefined,
@@ -647,6 +668,34 @@ export class PrivateChats {
   }
 
   /** Sends what the engine produced and turns its events into notices and states. Returns false if sending failed. */
+  /**
+   * Computes the SMP steps the engine handed out (smp-compute) on the worker thread and folds what the
+   * engine then does into `out`. Runs inside the peer's chain, so nothing else reaches the conversation
+   * meanwhile; a failed step ends that SMP with an error (and an abort to the peer), never a hang.
+   */
+  private async computeSmp(state: PeerState, out: OtrOutput): Promise<OtrOutput> {
+    for (;;) {
+      const jobs = out.events.flatMap((e) => (e.type === 'smp-compute' ? [e.job] : []));
+      if (jobs.length === 0) return out;
+      out.events = out.events.filter((e) => e.type !== 'smp-compute');
+      for (const job of jobs) {
+        let more: OtrOutput;
+        try {
+          more = state.conversation.smpComputed(job.id, await this.smpCompute().compute(job));
+        } catch (e) {
+          more = state.conversation.smpComputeFailed(job.id, (e as Error).message);
+        }
+        mergeOutput(out, more);
+      }
+    }
+  }
+
+  private smpCompute(): SmpCompute {
+    if (this.deps.smpCompute) return this.deps.smpCompute;
+    sharedSmpWorker ??= new SmpWorker();
+    return sharedSmpWorker;
+  }
+
   private async deliver(
     peer: string,
     state: PeerState,

@@ -74,6 +74,8 @@ async function main(): Promise<void> {
     log: (line) => console.error(line),
   });
   console.log(`KLATSCH_URL=${host.url}`);
+  console.log(`\nOpen this address in a browser:\n\n  ${host.url}\n`);
+  console.log('It works once (a one-time token): to open Klatsch again, restart this. Press Ctrl+C to stop.');
   const stop = async () => {
     await host.close();
     await core.stop();

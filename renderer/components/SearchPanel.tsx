@@ -7,13 +7,13 @@ import { useId, type KeyboardEvent } from 'react';
 import type { SearchHit } from '../../shared/contract';
 import { formatFullDate } from '../format';
 import { useLocale, useTexts } from '../i18n/i18n';
-import { groupHitsByChat, highlightParts } from '../search';
+import { groupHitsByChat, highlightParts, searchStatusText, type UnkeptChat } from '../search';
 import { ModalDialog } from './ModalDialog';
 
 export type SearchState =
   | { kind: 'idle' }
   | { kind: 'searching' }
-  | { kind: 'done'; query: string; hits: SearchHit[]; more: boolean }
+  | { kind: 'done'; query: string; hits: SearchHit[]; more: boolean; unkept?: UnkeptChat[] | undefined }
   | { kind: 'failed'; message: string };
 
 type Props = {
@@ -23,6 +23,8 @@ type Props = {
   chatName: (accountId: string, peer: string) => string;
   /** The account's address, shown with each chat when there are several accounts; undefined: one account. */
   accountName?: ((accountId: string) => string) | undefined;
+  /** The chat on screen: its private messages not kept are named first. */
+  openChat?: { accountId: string; peer: string } | undefined;
   onQueryChange: (text: string) => void;
   onChoose: (hit: SearchHit) => void;
   onClose: () => void;
@@ -38,7 +40,7 @@ function onResultsKeyDown(e: KeyboardEvent<HTMLDivElement>) {
   buttons[next]?.focus();
 }
 
-export function SearchPanel({ query, state, chatName, accountName, onQueryChange, onChoose, onClose }: Props) {
+export function SearchPanel({ query, state, chatName, accountName, openChat, onQueryChange, onChoose, onClose }: Props) {
   const t = useTexts().search;
   const locale = useLocale();
   const id = useId();
@@ -75,7 +77,7 @@ export function SearchPanel({ query, state, chatName, accountName, onQueryChange
       <div className="search-status" role="status" aria-live="polite" data-testid="search-status">
         {state.kind === 'searching' && t.searching}
         {state.kind === 'failed' && t.failed(state.message)}
-        {state.kind === 'done' && (state.hits.length === 0 ? t.noResults(state.query) : state.more ? t.more(state.hits.length) : t.count(state.hits.length))}
+        {state.kind === 'done' && searchStatusText(t, state, openChat)}
       </div>
       {groups.length > 0 && (
         <div className="search-results" data-testid="search-results" onKeyDown={onResultsKeyDown}>

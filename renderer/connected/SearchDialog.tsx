@@ -17,6 +17,7 @@ function SearchDialogOpen() {
   const store = useAppStore();
   const query = useAppState((s) => s.searchQuery);
   const several = useAppState((s) => s.accounts.length > 1);
+  const openChat = useAppState((s) => s.selected);
   const [state, setState] = useState<SearchState>({ kind: 'idle' });
 
   useEffect(() => {
@@ -27,7 +28,7 @@ function SearchDialogOpen() {
       setState({ kind: 'searching' });
       void actions.searchHistory(text).then((result) => {
         if (!current) return;
-        setState(result.ok ? { kind: 'done', query: text, hits: result.value.hits, more: result.value.more } : { kind: 'failed', message: result.error.message });
+        setState(result.ok ? { kind: 'done', query: text, hits: result.value.hits, more: result.value.more, unkept: result.value.unkept } : { kind: 'failed', message: result.error.message });
       });
     }, DEBOUNCE_MS);
     return () => {
@@ -48,6 +49,7 @@ function SearchDialogOpen() {
       state={query.trim() === '' ? { kind: 'idle' } : state}
       chatName={chatName}
       accountName={several ? accountName : undefined}
+      openChat={openChat ? { accountId: openChat.accountId, peer: openChat.peer } : undefined}
       onQueryChange={actions.setSearchQuery}
       onChoose={(hit) => actions.openSearchResult(hit)}
       onClose={() => actions.closeDialog()}

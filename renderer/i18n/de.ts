@@ -535,6 +535,7 @@ export const de: Catalog = {
     'unverified-by-fingerprint': (name: string, fingerprint: string) => `Sie haben den Schlüssel ${fingerprint} von ${name} als nicht verifiziert markiert.`,
     'key-forgotten': (name: string, fingerprint: string) =>
       `Sie haben den verifizierten Schlüssel ${fingerprint} von ${name} vergessen; er ist nicht mehr verifiziert.`,
+    'private-not-kept': (_name: string, count: string) => (count === '1' ? '1 private Nachricht nicht aufbewahrt' : `${count} private Nachrichten nicht aufbewahrt`),
     'v2-refused': (name: string) =>
       `Die Anwendung von ${name} bot eine private Unterhaltung nur in der alten OTR-Version 2 an, die Ihre Einstellungen ablehnen. Die Unterhaltung bleibt unverschlüsselt.`,
   },
@@ -584,6 +585,12 @@ export const de: Catalog = {
     close: 'Schließen',
     searching: 'Suche läuft …',
     noResults: (query: string) => `Keine Nachricht enthält „${query}“.`,
+    unkeptHere: (n: number) =>
+      n === 1
+        ? '1 private Nachricht in diesem Chat wurde nicht aufbewahrt und kann nicht durchsucht werden.'
+        : `${n} private Nachrichten in diesem Chat wurden nicht aufbewahrt und können nicht durchsucht werden.`,
+    unkeptElsewhere: (n: number) =>
+      n === 1 ? '1 private Nachricht wurde nicht aufbewahrt und kann nicht durchsucht werden.' : `${n} private Nachrichten wurden nicht aufbewahrt und können nicht durchsucht werden.`,
     more: (shown: number) => `Gezeigt werden die neuesten ${shown} Treffer. Ein weiteres Wort grenzt die Suche ein.`,
     count: (n: number) => (n === 1 ? '1 Nachricht' : `${n} Nachrichten`),
     you: 'Sie',

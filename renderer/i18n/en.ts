@@ -525,6 +525,7 @@ export const en = {
     'verified-by-fingerprint': (name: string, fingerprint: string) => `You verified ${name}’s key ${fingerprint} by comparing fingerprints.`,
     'unverified-by-fingerprint': (name: string, fingerprint: string) => `You marked ${name}’s key ${fingerprint} as not verified.`,
     'key-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s verified key ${fingerprint}; it is not verified any more.`,
+    'private-not-kept': (_name: string, count: string) => (count === '1' ? '1 private message not kept' : `${count} private messages not kept`),
     'v2-refused': (name: string) =>
       `${name}'s app offered a private conversation only in the old OTR version 2, which your settings refuse. The conversation stays unencrypted.`,
   },
@@ -577,6 +578,9 @@ export const en = {
     close: 'Close',
     searching: 'Searching…',
     noResults: (query: string) => `No message contains “${query}”.`,
+    unkeptHere: (n: number) =>
+      n === 1 ? '1 private message in this chat was not kept and cannot be searched.' : `${n} private messages in this chat were not kept and cannot be searched.`,
+    unkeptElsewhere: (n: number) => (n === 1 ? '1 private message was not kept and cannot be searched.' : `${n} private messages were not kept and cannot be searched.`),
     more: (shown: number) => `Showing the newest ${shown} messages found. Add a word to narrow the search.`,
     count: (n: number) => (n === 1 ? '1 message' : `${n} messages`),
     you: 'You',

@@ -153,12 +153,13 @@ describe('authenticating contacts', () => {
     await bob.dispose();
     bob = await startTestCore({ caPem: server.ca.caCertPem });
     bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
-    // Alice's conversation ended when Bob's old device left; it starts again by itself with the new one.
+    // Alice's conversation ended when Bob's old device left; her next message waits and starts a new one with the new device.
     const from = alice.events.length;
-    const warned = await contactWhere(alice, jid('bob'), (c) => c.keyWarning !== undefined, from);
-    assert.equal(warned.keyWarning!.changedFromVerified, true);
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online', { after: from });
     const held = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'HELD-UNTIL-ACCEPTED' });
     assert.equal(held.state, 'waiting');
+    const warned = await contactWhere(alice, jid('bob'), (c) => c.keyWarning !== undefined, from);
+    assert.equal(warned.keyWarning!.changedFromVerified, true);
     assert.equal(warned.privacy, 'private', 'private, but with a key that is not verified');
     await alice.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && /had verified another one/.test(e.message.body), { after: from });
     const bobFrom = bob.events.length;

@@ -58,6 +58,7 @@ describe('carbons and receipts', () => {
     laptop = await device('alice');
     bobRaw = await device('bob');
     bobRaw.on('stanza', (s: Element) => bobRawSeen.push(s));
+    bobRaw.start();
   });
   after(async () => {
     await laptop?.close();
@@ -220,6 +221,7 @@ describe('carbons and receipts', () => {
     try {
       const seen: Element[] = [];
       stranger.on('stanza', (st: Element) => seen.push(st));
+      stranger.start();
       await stranger.send(
         xml('message', { to: aliceFullJid(), type: 'chat', id: 'stranger-1' }, xml('body', {}, 'hello from a stranger'), xml('request', { xmlns: 'urn:xmpp:receipts' })),
       );

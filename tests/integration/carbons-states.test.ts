@@ -46,6 +46,7 @@ describe('chat states and corrections in carbons', () => {
     laptop = await device('alice', -1);
     bobPhone = await device('bob', 0);
     bobPhone.on('stanza', (s: Element) => bobSeen.push(s));
+    bobPhone.start();
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
   });
   after(async () => {

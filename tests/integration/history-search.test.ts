@@ -92,12 +92,15 @@ describe('history search across chats and accounts', () => {
   });
 
   test('private messages are found only once the user keeps them in the history', async () => {
+    await me.call('setKeepPrivateHistory', { accountId: accounts.alice!.id, peer: jid('bob'), keep: false });
     const from = me.events.length;
     await me.call('startPrivate', { accountId: accounts.alice!.id, peer: jid('bob') });
     await me.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private', { after: from });
     await send('bob', 'alice', 'the secret lunch plan');
     await arrives(me, 'the secret lunch plan');
-    assert.deepEqual((await search({ query: 'secret lunch' })).hits, [], 'a private message not kept is not searchable');
+    const notKept = await search({ query: 'secret lunch' });
+    assert.deepEqual(notKept.hits, [], 'a private message not kept is not searchable');
+    assert.deepEqual(notKept.unkept, [{ accountId: accounts.alice!.id, peer: jid('bob'), count: 1 }], 'and the search says how many it could not look at');
 
     await me.call('setKeepPrivateHistory', { accountId: accounts.alice!.id, peer: jid('bob'), keep: true });
     const kept = await search({ query: 'secret lunch' });

@@ -73,6 +73,9 @@ describe('local history across restarts', () => {
     await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: jid('bob'), policy: 'manual' });
     await bob.call('setOtrPolicy', { accountId: bobAccount.id, peer: jid('alice'), policy: 'manual' });
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
+    // Kept by default: Bob never chose; Alice turns it off for Bob, for the tests of what is not kept.
+    assert.equal(bob.core.snapshot().rosters[bobAccount.id]?.find((c) => c.jid === jid('alice'))?.keepPrivateHistory, true, 'kept by default');
+    await alice.call('setKeepPrivateHistory', { accountId: aliceAccount.id, peer: jid('bob'), keep: false });
   });
   after(async () => {
     await alice?.dispose();
@@ -114,6 +117,13 @@ describe('local history across restarts', () => {
     assert.ok(bodies.includes('PLAIN-HISTORY-1') && bodies.includes('PLAIN-REPLY-2'), `restored: ${JSON.stringify(bodies)}`);
     assert.ok(bodies.some((b) => /Private conversation started/.test(b)), 'notices are kept with their chat');
     assert.ok(!bodies.some((b) => b.startsWith('SECRET')), 'a private message was stored');
+    // Where they were, the chat says how many were left out (one row for the run, no text).
+    const chat = alice.core.snapshot().chats[aliceAccount.id]?.[jid('bob')] ?? [];
+    const unkept = chat.filter((m) => m.notice?.kind === 'private-not-kept');
+    assert.deepEqual(unkept.map((m) => m.notice?.detail), ['2'], `one row for the two private messages: ${JSON.stringify(chat.map((m) => m.body))}`);
+    const at = chat.findIndex((m) => m.notice?.kind === 'private-not-kept');
+    const started = chat.findIndex((m) => /Private conversation started/.test(m.body));
+    assert.ok(at > chat.findIndex((m) => m.body === 'PLAIN-REPLY-2') && at > started, 'in their place: after the plaintext and the start of the private conversation');
 
     const raw = await fs.readFile(HistoryStore.fileInProfile(profileDir, aliceAccount.id), 'utf8');
     for (const text of ['PLAIN-HISTORY-1', 'PLAIN-REPLY-2', jid('bob')]) assert.ok(!raw.includes(text), `${text} readable on disk`);

@@ -84,6 +84,7 @@ describe('a stream that breaks the rules after TLS', { timeout: 120_000 }, () =>
           if (stanza.attrs.id === 'bound') resolve();
         }),
       );
+      session.start();
       await bound; // the stanza after the bind result arrives; the one before it (same read, earlier) was not handed on
       assert.deepEqual(seen, ['bound']);
     } finally {

@@ -108,6 +108,7 @@ describe('message archive', () => {
     const aliceLaptop = await device('alice', -1);
     const phoneGotAll = new Promise<void>((resolve) => {
       phone.on('stanza', (s) => s.getChildText('body') === 'after the private one' && resolve());
+      phone.start();
     });
     try {
       // It asks for a receipt: the phone does not give one, and Klatsch never answers for an archived message.

@@ -106,6 +106,7 @@ describe('private conversations over XMPP', () => {
     });
     const seen: Element[] = [];
     third.on('stanza', (s: Element) => seen.push(s));
+    third.start();
     try {
       await third.iq.request(xml('iq', { type: 'set' }, xml('enable', { xmlns: 'urn:xmpp:carbons:2' })));
       await third.send(xml('presence', {}, xml('priority', {}, '-1')));
@@ -190,6 +191,7 @@ describe('private conversations over XMPP', () => {
       const id = st.getChild('received', 'urn:xmpp:receipts')?.attrs.id as string | undefined;
       if (id) receipts.push(id);
     });
+    raw.start();
     try {
       await raw.send(xml('presence', {}, xml('priority', {}, '-1')));
       const aliceFull = (alice.core.snapshot().accounts[0]!.connection as { jid?: string }).jid!;
@@ -234,6 +236,7 @@ describe('private conversations over XMPP', () => {
       if (body !== null) bodies.push(body);
       for (const wake of [...wakers]) wake();
     });
+    stranger.start();
     const received = (match: (body: string) => boolean, what: string) =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {

@@ -69,11 +69,17 @@ describe('signing out ends private conversations for the peer too', () => {
     assert.equal(notices[0], 'ended-by-peer', `notices: ${notices.join(', ')}`);
     // Bob's own chat says that his going offline ended it.
     await bob.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && e.message.notice?.kind === 'own-offline');
-    // Back online: the conversation Alice still expects private becomes private again by itself.
+    // Back online: Alice's next message waits for a private conversation and starts it (no request by itself
+    // when nothing waits, as libotr's opportunistic policy); then both are private again.
     const [back, bobBack] = [alice.events.length, bob.events.length];
     await bob.call('connectAccount', { accountId: bobAccount.id });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online', { after: back });
+    const waiting = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'back again?' });
+    assert.equal(waiting.state, 'waiting', 'never sent in plaintext in a chat that expects privacy');
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private', { after: back });
     await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.privacy === 'private', { after: bobBack });
+    const got = await bob.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === 'back again?', { after: bobBack });
+    assert.equal(got.message.encrypted, true);
   });
 
   test('quitting the app (the core stops) tells the peer too', async () => {

@@ -102,6 +102,40 @@ describe('stream management (XEP-0198) against Prosody', () => {
     assert.deepEqual(acked, ['before-drop', 'at-drop', 'after-resume'].slice(0, acked.length));
   });
 
+  test('what the server replays on resumption reaches the listener, also while several of ours are sent again', async () => {
+    // The tester's failure: bob's stream died with 2 or more of his messages unacknowledged; alice's 3 sent meanwhile
+    // were counted as handled on resumption but emitted before anyone listened — gone, and the server forgot them.
+    const alice = manager('alice', server.c2sPort);
+    const bob = manager('bob', proxy.port);
+    const aliceSession = await alice.connect(password);
+    const first = await bob.connect(password);
+    await aliceSession.send(xml('presence'));
+    await first.send(xml('presence'));
+    const bobGot = inbox(bob);
+    const aliceGot = inbox(alice);
+    const aliceAcked: string[] = [];
+    alice.on('acked', (el: Element) => el.name === 'message' && aliceAcked.push(el.attrs.id ?? ''));
+
+    proxy.drop(); // the network goes silent: bob's 5 never reach the server, alice's 3 never reach bob
+    const mine = ['b1', 'b2', 'b3', 'b4', 'b5'];
+    for (const id of mine) await first.send(message(aliceSession.jid, id));
+    const theirs = ['a1', 'a2', 'a3'];
+    for (const id of theirs) await aliceSession.send(message(first.jid, id));
+    await until(() => theirs.every((id) => aliceAcked.includes(id))); // the server has them, for bob's stream
+    const resumedSession = nextSession(bob);
+    proxy.cut();
+    const second = await resumedSession;
+    assert.equal(second.resumed, true, 'the stream was resumed');
+    await until(() => mine.every((id) => aliceGot.includes(id)));
+    await second.send(message(aliceSession.jid, 'marker'));
+    await until(() => aliceGot.includes('marker'));
+    await until(() => theirs.every((id) => bobGot.includes(id)), 5_000).catch(() => undefined);
+    assert.deepEqual(bobGot, theirs, "alice's messages, each once, in order");
+    assert.deepEqual(aliceGot, [...mine, 'marker'], "bob's messages sent again, each once, in order");
+    await alice.disconnect();
+    await bob.disconnect();
+  });
+
   test('a server restart cannot be resumed: a new stream is bound, and stream management is enabled on it', async () => {
     const carol = manager('alice', server.c2sPort);
     const first = await carol.connect(password);

@@ -236,6 +236,20 @@ describe('HistoryStore', () => {
     assert.deepEqual((await fs.readdir(path.dirname(file))).filter((f) => f.endsWith('.tmp')), []);
   });
 
+  test('persisted() resolves once what was put is on disk, with the coalesced write', async () => {
+    const { file, box } = await setUp();
+    const store = await HistoryStore.open(file, box, { flushDelayMs: 30 });
+    store.put(msg('kept'));
+    const writesBefore = store.writes;
+    const alive = setTimeout(() => undefined, 5_000); // the store's timer does not keep a process alive; the test must
+    await store.persisted();
+    clearTimeout(alive);
+    assert.equal(store.writes, writesBefore + 1, 'one write, the coalesced one');
+    const reread = await HistoryStore.open(file, box);
+    assert.ok(reread.chats()['bob@example.com']?.some((m) => m.body === 'kept'));
+    await store.close();
+  });
+
   test('destroy removes the file', async () => {
     const { file, box } = await setUp();
     const store = await HistoryStore.open(file, box);
@@ -243,5 +257,37 @@ describe('HistoryStore', () => {
     await store.flush();
     await store.destroy();
     await assert.rejects(fs.stat(file), { code: 'ENOENT' });
+  });
+});
+
+describe('private messages not kept', () => {
+  test('one row per run says how many, without their text; each counts once, also after reopening', async () => {
+    const { file, box } = await setUp();
+    const store = await HistoryStore.open(file, box);
+    store.put(msg('before'));
+    const a = msg('SECRET-A', { encrypted: true });
+    const b = msg('SECRET-B', { encrypted: true, direction: 'out', state: 'sent' });
+    store.leaveOut(a);
+    store.leaveOut(b);
+    store.leaveOut({ ...b, state: 'delivered' }); // the same message again (its receipt)
+    store.put(msg('between'));
+    store.leaveOut(msg('SECRET-C', { encrypted: true }));
+    await store.close();
+
+    const again = await HistoryStore.open(file, box);
+    const rows = again.chats()['bob@example.com']!;
+    assert.deepEqual(
+      rows.map((m) => [m.body, m.notice?.detail]),
+      [
+        ['before', undefined],
+        ['2 private messages not kept', '2'],
+        ['between', undefined],
+        ['1 private message not kept', '1'],
+      ],
+    );
+    again.leaveOut(a); // handed in again after a restart (the outbox): still counted once
+    assert.deepEqual(again.unkeptCounts(), new Map([['bob@example.com', 3]]));
+    assert.ok(!(await fs.readFile(file, 'utf8')).includes('SECRET'));
+    assert.ok(!rows.some((m) => m.body.includes('SECRET')), 'no text of a message not kept');
   });
 });

@@ -114,6 +114,14 @@ describe('sign and verify', () => {
     assert.ok(found > 0, 'found a signature with a short r or s');
   });
 
+  test('native verification: m = 0 mod q (u1 = 0) verifies, a public key y = p-1 is refused without an exception', () => {
+    const m = bigintToFixed(key.q, 20);
+    const sig = dsaSign(key, m, deterministicRandom('zero-k'));
+    assert.ok(dsaVerify(key, m, sig));
+    assert.ok(dsaVerify({ ...key }, m, sig), 'a copy of the key (another object, as a peer key from the wire)');
+    assert.equal(dsaVerify({ ...key, y: key.p - 1n }, m, sig), false);
+  });
+
   test('tampering makes verification fail', () => {
     const m = message('tamper');
     const sig = dsaSign(key, m, deterministicRandom('tamper-k'));

@@ -34,13 +34,14 @@ describe('outbox store', () => {
   test('an added message is on disk when add() resolves, encrypted, and comes back after a restart', async () => {
     const { file, box } = await setUp();
     const store = await OutboxStore.open(file, box, { flushDelayMs: 10_000 });
-    await store.add(entry('m1', { private: true }));
+    // An id that random base64 cannot spell by chance (a two-letter one did, now and then).
+    await store.add(entry('message-one', { private: true }));
     const raw = await fs.readFile(file, 'utf8');
-    assert.doesNotMatch(raw, /secret text|bob@example|m1/, 'nothing readable at rest');
+    assert.doesNotMatch(raw, /secret text|bob@example|message-one/, 'nothing readable at rest');
     assert.equal((await fs.stat(file)).mode & 0o777, 0o600);
     // No close(): as if the app was killed right after sending.
     const again = await OutboxStore.open(file, box);
-    assert.deepEqual(again.entries(), [entry('m1', { private: true })]);
+    assert.deepEqual(again.entries(), [entry('message-one', { private: true })]);
   });
 
   test('removal and failure marks are written with the next write; order is kept', async () => {
@@ -60,6 +61,37 @@ describe('outbox store', () => {
     );
     again.setFailed('c', undefined);
     assert.equal(again.get('c')?.failed, undefined);
+  });
+
+  test('a message removed once kept elsewhere leaves at once, but stays in the file until that is done', async () => {
+    const { file, box } = await setUp();
+    const store = await OutboxStore.open(file, box, { flushDelayMs: 10 });
+    for (const id of ['a', 'b']) await store.add(entry(id));
+    let kept = () => {};
+    store.remove('a', new Promise<void>((resolve) => (kept = resolve)));
+    assert.equal(store.get('a'), undefined, 'gone for the account at once');
+    assert.deepEqual(store.entries().map((e) => e.id), ['b']);
+    await store.add(entry('c')); // a write meanwhile still holds it: killed now, the restart finds it
+    assert.deepEqual((await OutboxStore.open(file, box)).entries().map((e) => e.id), ['a', 'b', 'c']);
+    kept();
+    await new Promise((r) => setImmediate(r)); // it leaves the file with the next write: close() makes that one now
+    await store.close();
+    assert.deepEqual((await OutboxStore.open(file, box)).entries().map((e) => e.id), ['b', 'c']);
+  });
+
+  test('temp files of interrupted writes are removed on open; other files are not', async () => {
+    const { file, box } = await setUp();
+    const store = await OutboxStore.open(file, box);
+    await store.add(entry('a'));
+    const dir = path.dirname(file);
+    const stale = path.join(dir, `.${path.basename(file)}.0123456789ab.tmp`);
+    const foreign = path.join(dir, `.${path.basename(file)}.notours.tmp`);
+    await fs.writeFile(stale, 'half a write');
+    await fs.writeFile(foreign, 'someone else');
+    const again = await OutboxStore.open(file, box);
+    assert.deepEqual(again.entries().map((e) => e.id), ['a']);
+    await assert.rejects(fs.stat(stale), { code: 'ENOENT' });
+    await fs.stat(foreign);
   });
 
   test('adding the same id again replaces it instead of sending it twice', async () => {

@@ -63,15 +63,38 @@ function modInversePrime(a: bigint, m: bigint): bigint {
 // Native DH contexts for (p, g), cached per key object: constructing one runs
 // OpenSSL's (slow) parameter check, reusing it with setPrivateKey is cheap.
 const nativeContexts = new WeakMap<DsaPublicKey, DiffieHellman>();
+// The same by (p, g) for peers' keys, which arrive as new objects in every AKE (public values; a few).
+const MAX_SHARED_CONTEXTS = 16;
+const sharedContexts = new Map<string, DiffieHellman>();
 
 function nativeContext(key: DsaPublicKey): DiffieHellman {
   let dh = nativeContexts.get(key);
   if (!dh) {
-    const pLen = byteLength(key.p);
-    dh = createDiffieHellman(Buffer.from(bigintToFixed(key.p, pLen)), Buffer.from(bigintToFixed(key.g, pLen)));
+    const id = `${key.p.toString(16)}/${key.g.toString(16)}`;
+    dh = sharedContexts.get(id);
+    if (!dh) {
+      const pLen = byteLength(key.p);
+      dh = createDiffieHellman(Buffer.from(bigintToFixed(key.p, pLen)), Buffer.from(bigintToFixed(key.g, pLen)));
+      if (sharedContexts.size >= MAX_SHARED_CONTEXTS) sharedContexts.delete(sharedContexts.keys().next().value as string);
+      sharedContexts.set(id, dh);
+    }
     nativeContexts.set(key, dh);
   }
   return dh;
+}
+
+/**
+ * g^e1 · y^e2 mod p natively for public exponents (signature verification): g^e1 as a DH public
+ * key, y^e2 as the DH secret of the "private key" e2 with y. Node's BigInt modPow took a fifth of an AKE.
+ */
+function publicModPow2(key: DsaPublicKey, e1: bigint, e2: bigint): bigint {
+  const dh = nativeContext(key);
+  dh.setPrivateKey(Buffer.from(bigintToFixed(e1, Math.max(1, byteLength(e1)))));
+  const ge1 = bytesToBigint(dh.generateKeys());
+  dh.setPrivateKey(Buffer.from(bigintToFixed(e2, Math.max(1, byteLength(e2)))));
+  const ye2 = bytesToBigint(dh.computeSecret(Buffer.from(bigintToFixed(key.y, byteLength(key.p)))));
+  dh.setPrivateKey(Buffer.from([1]));
+  return (ge1 * ye2) % key.p;
 }
 
 /** g^k mod p computed natively (OpenSSL constant-time modexp) for secret k. */
@@ -283,7 +306,8 @@ export function dsaVerify(key: DsaPublicKey, m: Uint8Array, signature: Uint8Arra
     const w = modInversePrime(s, q);
     const u1 = ((bytesToBigint(m) % q) * w) % q;
     const u2 = (r * w) % q;
-    const v = ((modPow(g, u1, p) * modPow(y, u2, p)) % p) % q;
+    // u1, u2 in [1, q): r, s, w are non-zero mod the prime q; h may be 0 (then g^0 = 1).
+    const v = (u1 === 0n ? modPow(y, u2, p) : publicModPow2(key, u1, u2)) % q;
     return v === r;
   } catch {
     return false;

@@ -3,6 +3,8 @@
 // shows `display`, and reacts to `events` (libotr's handle_msg_event and
 // gone_secure / gone_insecure / still_secure callbacks, as values).
 
+import type { SmpState, SmpStep } from './smp.js';
+
 /** One received message for the chat view. */
 export interface DisplayedMessage {
   readonly text: string;
@@ -88,6 +90,11 @@ export type OtrEvent =
   | { type: 'key-approval-needed'; fingerprint: string; instance: number }
   /** The peer asked to use the extra symmetric key (TLV 8); `key` is the 32-byte key. */
   | { type: 'symmetric-key'; use: number; useData: Uint8Array; key: Uint8Array; instance: number }
+  /**
+   * smpDeferred: SMP math to compute off the main thread (runSmpStep(job.state, job.step)); hand the
+   * result to smpComputed(job.id, …) before anything else reaches this conversation. Holds secrets: never log it.
+   */
+  | { type: 'smp-compute'; job: SmpJob }
   /** A heartbeat (empty data message) was received or sent; never shown. */
   | { type: 'heartbeat'; direction: 'received' | 'sent'; instance: number }
   /** The text of this sendText() was encrypted and is in `send` (without this event it went out in plaintext, waits or failed). */
@@ -117,6 +124,13 @@ export type OtrEvent =
    * or an attacker who removed the "3" from an offer. The conversation stays as it was.
    */
   | { type: 'version-refused'; version: 2 };
+
+/** One SMP step to compute elsewhere (see smp-compute). */
+export interface SmpJob {
+  id: number;
+  state: SmpState;
+  step: SmpStep;
+}
 
 export interface OtrOutput {
   /** Wire texts, already fragmented, to send in this order. */

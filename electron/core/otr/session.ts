@@ -26,6 +26,7 @@ import { receiveText } from './session-receive.js';
 import { InstanceSession } from './session-instance.js';
 import { TLV_DISCONNECTED, TLV_SYMMETRIC_KEY } from './tlv.js';
 import { NOT_ENCRYPTED, SendQueue, WAIT_EXPIRED } from './send-queue.js';
+import type { SmpStepResult } from './smp.js';
 import { SmpSessions } from './smp-session.js';
 import { MIN_INSTANCE_TAG } from './wire.js';
 
@@ -81,6 +82,12 @@ export interface OtrConversationOptions {
    * shows up with a key not seen before although other keys of theirs are known.
    */
   keyNeedsApproval?: (fingerprint: string) => boolean;
+  /**
+   * True: the SMP math (tens of ms per step) is not done here but handed out as smp-compute events
+   * (runSmpStep on another thread, smp-worker.ts); the caller returns each result with smpComputed()
+   * (or smpComputeFailed()) before it gives this conversation anything else. Absent: computed inline.
+   */
+  smpDeferred?: boolean;
 }
 
 type WhitespaceOffer = 'none' | 'sent' | 'rejected' | 'accepted';
@@ -115,6 +122,7 @@ export class OtrConversation {
    */
   private readonly unapprovedKeys = new Set<string>();
   readonly keyNeedsApproval: ((fingerprint: string) => boolean) | undefined;
+  readonly smpDeferred: boolean;
 
   constructor(opts: OtrConversationOptions) {
     if (!Number.isInteger(opts.ourInstance) || opts.ourInstance < MIN_INSTANCE_TAG || opts.ourInstance > 0xffffffff) {
@@ -136,6 +144,7 @@ export class OtrConversation {
     this.reassembler = new FragmentReassembler(opts.reassembly, opts.now);
     this.answersPeer = opts.answersPeer ?? (() => true);
     this.keyNeedsApproval = opts.keyNeedsApproval;
+    this.smpDeferred = opts.smpDeferred ?? false;
   }
 
   // ---- State ----
@@ -369,6 +378,16 @@ export class OtrConversation {
    */
   respondSmp(secret: string, instance?: number, request?: number): OtrOutput {
     return this.smp.respond(secret, instance, request);
+  }
+
+  /** The result of an smp-compute event's `job` (smpDeferred): continues that SMP (a stale job is dropped). */
+  smpComputed(job: number, result: SmpStepResult): OtrOutput {
+    return this.smp.computed(job, result);
+  }
+
+  /** The smp-compute `job` could not be computed: that SMP ends with an smp-error and the peer gets an abort. */
+  smpComputeFailed(job: number, reason: string): OtrOutput {
+    return this.smp.computeFailed(job, reason);
   }
 
   /** "User requests to abort SMP": sends the abort TLV; SMP starts over. */

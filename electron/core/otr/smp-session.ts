@@ -11,14 +11,21 @@
 // keeps the SMP going, as libotr does. The combined secret binds the
 // fingerprints and session id of when the SMP began: the initiator's at
 // startSmp, the responder's when the request arrived.
+//
+// Off the main thread (conv.smpDeferred): each step's math (start, respond,
+// receiving SMP 1-4) leaves as an smp-compute event with the machine's state
+// and comes back through computed(), which continues exactly where the inline
+// path would (the same runSmpStep either way). While a step is out, further
+// SMP TLVs of that instance wait in `backlog`, in order; an abort, reset or
+// key change drops the job, so a late result is ignored.
 
 import { FLAG_IGNORE_UNREADABLE } from './data-message.js';
 import { fingerprint } from './dsa.js';
 import { emptyOutput, type OtrOutput, type OtrTlvRecord } from './events.js';
 import type { InstanceSession, MessageState } from './session-instance.js';
 import type { OtrConversation } from './session.js';
-import { SmpMachine, smpSecret } from './smp.js';
-import { TLV_SMP1, TLV_SMP1Q, TLV_SMP_ABORT } from './tlv.js';
+import { SmpMachine, runSmpStep, smpSecret, type SmpReceiveResult, type SmpStep, type SmpStepResult } from './smp.js';
+import { TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT } from './tlv.js';
 
 type Encrypted = Extract<MessageState, { kind: 'encrypted' }>;
 
@@ -28,7 +35,13 @@ interface Slot {
   fingerprint: string;
   /** For a pending request: the peer's raw fingerprint and the ssid when it arrived (`seq`: arrival order). */
   request?: { theirFingerprint: Uint8Array; ssid: Uint8Array; seq: number };
+  /** The smp-compute job out for this SMP (smpDeferred), and the TLVs received meanwhile. */
+  job?: number;
+  backlog: OtrTlvRecord[];
 }
+
+/** The TLVs whose handling is the heavy math (the abort and unknown types are handled at once). */
+const SMP_MATH_TLVS = new Set([TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4]);
 
 const ABORT_TLV: OtrTlvRecord = { type: TLV_SMP_ABORT, value: new Uint8Array(0) };
 
@@ -41,6 +54,7 @@ export class SmpSessions {
   private readonly slots = new Map<number, Slot>();
   private ourFingerprintBytes: Uint8Array | undefined;
   private requestSeq = 0;
+  private jobSeq = 0;
 
   constructor(private readonly conv: OtrConversation) {}
 
@@ -56,16 +70,14 @@ export class SmpSessions {
     }
     const state = session.state as Encrypted;
     const slot = this.slot(session, out);
-    if (slot.machine.active) {
+    if (slot.machine.active || slot.job !== undefined) {
       // "If you wish to restart SMP, send a type 6 TLV (SMP abort) … then proceed": in a message
       // of its own, since libotr handles the SMP TLVs of one message in a fixed order (1Q, 1, 2, 3,
       // 4, abort), not in the order sent.
       this.abortSlot(session, slot, out);
     }
     const x = smpSecret(this.ourFingerprint(), fingerprint(state.theirLongTerm), ssidBytes(state.ssid), secret);
-    if (this.send(session, slot, slot.machine.start(x, question), out)) {
-      out.events.push({ type: 'smp-progress', step: 1, instance: session.instance });
-    }
+    this.step(session, slot, question === undefined ? { op: 'start', x } : { op: 'start', x, question }, out);
     return out;
   }
 
@@ -78,9 +90,7 @@ export class SmpSessions {
     const { session, slot, request } = found;
     const y = smpSecret(request.theirFingerprint, this.ourFingerprint(), request.ssid, secret);
     slot.request = undefined;
-    if (this.send(session, slot, slot.machine.respond(y), out)) {
-      out.events.push({ type: 'smp-progress', step: 2, instance: session.instance });
-    }
+    this.step(session, slot, { op: 'respond', y }, out);
     return out;
   }
 
@@ -92,7 +102,7 @@ export class SmpSessions {
     if (instance === undefined) {
       for (const [tag, slot] of this.slots) {
         const s = this.conv.sessions.get(tag);
-        if (slot.machine.active && s) targets.push(s);
+        if ((slot.machine.active || slot.job !== undefined) && s) targets.push(s);
       }
     }
     if (targets.length === 0) {
@@ -128,23 +138,95 @@ export class SmpSessions {
           continue;
         }
         seen.add(key);
-        try {
-          this.handle(e.instance, e.tlv, out);
-        } catch (err) {
-          this.slots.get(e.instance)?.machine.reset();
-          out.events.push({ type: 'smp-error', message: `SMP failed: ${(err as Error).message}`, instance: e.instance });
-        }
+        this.handleSafely(e.instance, e.tlv, out);
       }
     }
     this.sync(out);
+  }
+
+  /** The result of smp-compute `id`: continues that SMP, then what its backlog holds. */
+  computed(id: number, result: SmpStepResult): OtrOutput {
+    const out = emptyOutput();
+    this.sync(out);
+    const found = this.jobSlot(id);
+    if (found) {
+      const { session, slot } = found;
+      slot.job = undefined;
+      try {
+        this.apply(session, slot, result, out);
+      } catch (err) {
+        this.resetSlot(slot);
+        out.events.push({ type: 'smp-error', message: `SMP failed: ${(err as Error).message}`, instance: session.instance });
+      }
+      while (slot.job === undefined && slot.backlog.length > 0) this.handleSafely(session.instance, slot.backlog.shift()!, out);
+    }
+    this.sync(out);
+    return out;
+  }
+
+  /** smp-compute `id` failed (the worker crashed or threw): that SMP ends, reported and aborted towards the peer. */
+  computeFailed(id: number, reason: string): OtrOutput {
+    const out = emptyOutput();
+    this.sync(out);
+    const found = this.jobSlot(id);
+    if (found) {
+      const { session, slot } = found;
+      this.resetSlot(slot);
+      this.send(session, slot, ABORT_TLV, out);
+      out.events.push({ type: 'smp-error', message: `SMP failed: ${reason}; SMP aborted`, instance: session.instance });
+    }
+    return out;
+  }
+
+  private jobSlot(id: number): { session: InstanceSession; slot: Slot } | undefined {
+    for (const [instance, slot] of this.slots) {
+      const session = this.conv.sessions.get(instance);
+      if (slot.job === id && session?.state.kind === 'encrypted') return { session, slot };
+    }
+    return undefined;
+  }
+
+  private handleSafely(instance: number, tlv: OtrTlvRecord, out: OtrOutput): void {
+    try {
+      this.handle(instance, tlv, out);
+    } catch (err) {
+      const slot = this.slots.get(instance);
+      if (slot) this.resetSlot(slot);
+      out.events.push({ type: 'smp-error', message: `SMP failed: ${(err as Error).message}`, instance });
+    }
+  }
+
+  /** Runs `step` here, or (smpDeferred) hands it out as an smp-compute event; apply() continues either way. */
+  private step(session: InstanceSession, slot: Slot, step: SmpStep, out: OtrOutput): void {
+    if (this.conv.smpDeferred) {
+      slot.job = ++this.jobSeq;
+      out.events.push({ type: 'smp-compute', job: { id: slot.job, state: slot.machine.snapshot, step } });
+      return;
+    }
+    this.apply(session, slot, runSmpStep(slot.machine.snapshot, step, this.conv.random), out);
+  }
+
+  private apply(session: InstanceSession, slot: Slot, result: SmpStepResult, out: OtrOutput): void {
+    slot.machine.restore(result.state);
+    const { outcome } = result;
+    if (outcome.op === 'receive') {
+      this.received(session, slot, outcome.result, out);
+      return;
+    }
+    if (this.send(session, slot, outcome.tlv, out)) {
+      out.events.push({ type: 'smp-progress', step: outcome.op === 'start' ? 1 : 2, instance: session.instance });
+    }
   }
 
   private handle(instance: number, tlv: OtrTlvRecord, out: OtrOutput): void {
     const session = this.conv.sessions.get(instance);
     // Not private (any more, e.g. the same message carried TLV 1): the SMP is abandoned (see sync).
     if (!session || session.state.kind !== 'encrypted') return;
-    const state = session.state;
     const slot = this.slot(session, out);
+    if (slot.job !== undefined) {
+      slot.backlog.push(tlv);
+      return;
+    }
     if ((tlv.type === TLV_SMP1 || tlv.type === TLV_SMP1Q) && slot.request && slot.machine.request) {
       // A new request while the user may be typing the answer to the old one: an answer meant for
       // a question must never answer a shared-secret request (which would verify the asker). Both
@@ -152,7 +234,16 @@ export class SmpSessions {
       this.abortSlot(session, slot, out, true);
       return;
     }
-    const r = slot.machine.receive(tlv);
+    if (tlv.type === TLV_SMP_ABORT || !SMP_MATH_TLVS.has(tlv.type)) {
+      this.received(session, slot, slot.machine.receive(tlv), out);
+      return;
+    }
+    this.step(session, slot, { op: 'receive', tlv }, out);
+  }
+
+  private received(session: InstanceSession, slot: Slot, r: SmpReceiveResult, out: OtrOutput): void {
+    const instance = session.instance;
+    const state = session.state as Encrypted;
     switch (r.kind) {
       case 'request':
         slot.request = { theirFingerprint: fingerprint(state.theirLongTerm), ssid: ssidBytes(state.ssid), seq: ++this.requestSeq };
@@ -190,15 +281,15 @@ export class SmpSessions {
     for (const [instance, slot] of this.slots) {
       const session = this.conv.sessions.get(instance);
       if (session && session.state.kind === 'encrypted' && session.state.fingerprint === slot.fingerprint) continue;
-      if (slot.machine.active) out.events.push({ type: 'smp-aborted', byPeer: session?.kind === 'finished', instance });
-      slot.machine.reset();
+      if (slot.machine.active || slot.job !== undefined) out.events.push({ type: 'smp-aborted', byPeer: session?.kind === 'finished', instance });
+      this.resetSlot(slot);
       this.slots.delete(instance);
     }
   }
 
   /** Forgets everything (conversation disposed). */
   clear(): void {
-    for (const slot of this.slots.values()) slot.machine.reset();
+    for (const slot of this.slots.values()) this.resetSlot(slot);
     this.slots.clear();
   }
 
@@ -220,12 +311,12 @@ export class SmpSessions {
     const fp = session.state.kind === 'encrypted' ? session.state.fingerprint : '';
     let slot = this.slots.get(session.instance);
     if (slot && slot.fingerprint !== fp) {
-      if (slot.machine.active) out.events.push({ type: 'smp-aborted', byPeer: false, instance: session.instance });
-      slot.machine.reset();
+      if (slot.machine.active || slot.job !== undefined) out.events.push({ type: 'smp-aborted', byPeer: false, instance: session.instance });
+      this.resetSlot(slot);
       slot = undefined;
     }
     if (!slot) {
-      slot = { machine: new SmpMachine(this.conv.random), fingerprint: fp };
+      slot = { machine: new SmpMachine(this.conv.random), fingerprint: fp, backlog: [] };
       this.slots.set(session.instance, slot);
     }
     return slot;
@@ -257,9 +348,16 @@ export class SmpSessions {
     return latest;
   }
 
-  private abortSlot(session: InstanceSession, slot: Slot, out: OtrOutput, replaced = false): void {
+  /** Back to the start: no exchange, no request, no job out (a late result is ignored), no backlog. */
+  private resetSlot(slot: Slot): void {
     slot.machine.reset();
     slot.request = undefined;
+    slot.job = undefined;
+    slot.backlog = [];
+  }
+
+  private abortSlot(session: InstanceSession, slot: Slot, out: OtrOutput, replaced = false): void {
+    this.resetSlot(slot);
     this.send(session, slot, ABORT_TLV, out);
     out.events.push({ type: 'smp-aborted', byPeer: false, instance: session.instance, ...(replaced ? { replaced: true as const } : {}) });
   }
@@ -270,8 +368,7 @@ export class SmpSessions {
       this.conv.sendData(session, '', [tlv], FLAG_IGNORE_UNREADABLE, out);
       return true;
     } catch (e) {
-      slot.machine.reset();
-      slot.request = undefined;
+      this.resetSlot(slot);
       out.events.push({ type: 'smp-error', message: `could not send the SMP message: ${(e as Error).message}`, instance: session.instance });
       return false;
     }

@@ -71,6 +71,9 @@ export function smpSecret(initiatorFingerprint: Uint8Array, responderFingerprint
 
 export type SmpExpect = 1 | 2 | 3 | 4;
 
+/** The machine's whole state: plain data (bigints), so a worker thread can take it and give it back (smp-worker.ts). */
+export type SmpState = State;
+
 type State =
   /** EXPECT1; `request` is a verified SMP1 waiting for the user's secret (libotr keeps EXPECT1 too). */
   | { expect: 1; request?: Request }
@@ -193,6 +196,16 @@ export class SmpMachine {
   /** Back to EXPECT1 (abort, error, end of the private conversation). */
   reset(): void {
     this.state = { expect: 1 };
+  }
+
+  /** The state as plain data, for a step computed elsewhere (runSmpStep in a worker). */
+  get snapshot(): SmpState {
+    return this.state;
+  }
+
+  /** Takes the state a step computed elsewhere left. */
+  restore(state: SmpState): void {
+    this.state = state;
   }
 
   /** A copy with the same state (to retry a step; tests). */
@@ -364,4 +377,39 @@ export class SmpMachine {
     this.reset();
     return { kind: 'done', success, weVerifiedThem: success, initiator: true };
   }
+}
+
+/** One step of the heavy SMP math, as data: what smp-worker.ts computes off the main thread. */
+export type SmpStep =
+  | { op: 'start'; x: bigint; question?: string }
+  | { op: 'respond'; y: bigint }
+  | { op: 'receive'; tlv: OtrTlvRecord };
+
+export type SmpStepOutcome =
+  | { op: 'start' | 'respond'; tlv: OtrTlvRecord }
+  | { op: 'receive'; result: SmpReceiveResult };
+
+/** The state after `step` and what the step produced (start/respond throw on a state that does not allow them). */
+export interface SmpStepResult {
+  state: SmpState;
+  outcome: SmpStepOutcome;
+}
+
+/** Runs one step on `state` (a snapshot): the same code SmpMachine runs inline, so either way gives the same answer. */
+export function runSmpStep(state: SmpState, step: SmpStep, random: RandomSource): SmpStepResult {
+  const machine = new SmpMachine(random);
+  machine.restore(state);
+  let outcome: SmpStepOutcome;
+  switch (step.op) {
+    case 'start':
+      outcome = { op: 'start', tlv: machine.start(step.x, step.question) };
+      break;
+    case 'respond':
+      outcome = { op: 'respond', tlv: machine.respond(step.y) };
+      break;
+    case 'receive':
+      outcome = { op: 'receive', result: machine.receive(step.tlv) };
+      break;
+  }
+  return { state: machine.snapshot, outcome };
 }

@@ -24,7 +24,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ChatMessage } from '../../../shared/contract.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 import type { SecretBox } from './secret-box.js';
 
 export interface HistoryStoreOptions {
@@ -42,7 +42,18 @@ const HistoryContent = z.object({
   chats: z.record(z.string().max(3071), z.array(ChatMessage)),
   /** The newest archive id fetched from the server (XEP-0313): the next sign-in fetches what came after it. */
   archiveMark: z.string().max(256).optional(),
+  /** Per chat, the keys (direction and id, never content) of private messages counted as not kept: each is counted once. */
+  unkept: z.record(z.string().max(3071), z.array(z.string().max(1024))).optional(),
 });
+
+/** The notice kind of the row that stands where private messages were not kept (its detail: how many). */
+export const UNKEPT_KIND = 'private-not-kept';
+/** Keys of counted messages remembered per chat (a message is handed in again after a restart by the outbox). */
+const MAX_UNKEPT_KEYS = 500;
+
+export function unkeptBody(count: number): string {
+  return count === 1 ? '1 private message not kept' : `${count} private messages not kept`;
+}
 
 /** Said of a message that was on its way when Klatsch stopped: it may not have gone out. */
 export const INTERRUPTED_ERROR = 'Klatsch was closed before this message was sent.';
@@ -53,12 +64,15 @@ export class HistoryStore {
   private readonly keys = new Map<string, Set<string>>();
   private problemText: string | undefined;
   private archiveMarkValue: string | undefined;
+  private readonly unkept = new Map<string, Set<string>>();
   private saveErrorText: string | undefined;
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private writeCount = 0;
   private closed = false;
+  /** Callers of persisted() waiting for the next write. */
+  private persistedWaiters: (() => void)[] = [];
   private readonly maxPerChat: number;
   private readonly flushDelayMs: number;
 
@@ -74,6 +88,8 @@ export class HistoryStore {
   static async open(file: string, secretBox: SecretBox, options: HistoryStoreOptions = {}): Promise<HistoryStore> {
     const store = new HistoryStore(file, secretBox, options);
     await store.load();
+    // What a write interrupted by a crash left beside the file (the file itself is whole: the old or the new one).
+    await removeStaleTemps(file);
     return store;
   }
 
@@ -144,6 +160,52 @@ export class HistoryStore {
     this.changed();
   }
 
+  /**
+   * A private message (ours or theirs) that is not kept: where it was, the chat keeps one row per run of
+   * them that says how many ("3 private messages not kept"), never their text. Each message counts once.
+   */
+  leaveOut(message: ChatMessage): void {
+    const { peer } = message;
+    this.remove(peer, message.id, message.direction);
+    const counted = this.unkept.get(peer) ?? new Set<string>();
+    const key = keyOf(message);
+    if (counted.has(key)) return;
+    counted.add(key);
+    for (const old of counted) {
+      if (counted.size <= MAX_UNKEPT_KEYS) break;
+      counted.delete(old);
+    }
+    this.unkept.set(peer, counted);
+    const list = this.chatMap.get(peer) ?? [];
+    const last = list[list.length - 1];
+    if (last?.notice?.kind === UNKEPT_KIND && last.timestamp <= message.timestamp) {
+      const count = (Number(last.notice.detail) || 0) + 1;
+      list[list.length - 1] = { ...last, body: unkeptBody(count), notice: { kind: UNKEPT_KIND, detail: String(count) } };
+      this.changed();
+      return;
+    }
+    this.put({
+      id: `unkept-${message.id}`,
+      peer,
+      direction: 'notice',
+      body: unkeptBody(1),
+      timestamp: message.timestamp,
+      state: 'received',
+      notice: { kind: UNKEPT_KIND, detail: '1' },
+    });
+  }
+
+  /** How many private messages of each chat were not kept (peer → count), from its rows that say so. */
+  unkeptCounts(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const [peer, list] of this.chatMap) {
+      let n = 0;
+      for (const m of list) if (m.notice?.kind === UNKEPT_KIND) n += Number(m.notice.detail) || 0;
+      if (n > 0) counts.set(peer, n);
+    }
+    return counts;
+  }
+
   /** Takes a message out (e.g. it turned out to be private). */
   remove(peer: string, id: string, direction: ChatMessage['direction']): void {
     const list = this.chatMap.get(peer);
@@ -165,6 +227,16 @@ export class HistoryStore {
     this.changed();
   }
 
+  /**
+   * Resolves once everything put so far is on disk, with the next coalesced write (it forces none); at once
+   * where nothing can be saved. For what may be forgotten elsewhere only once the history has it (the outbox).
+   */
+  persisted(): Promise<void> {
+    if (this.problemText || this.closed || !this.secretBox.status().available) return Promise.resolve();
+    if (!this.dirty) return this.writing.then(() => undefined, () => this.persisted());
+    return new Promise((resolve) => this.persistedWaiters.push(resolve));
+  }
+
   /** Writes pending changes now (one after another; rejects if this write failed). */
   flush(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
@@ -178,12 +250,14 @@ export class HistoryStore {
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
     this.closed = true;
+    for (const resolve of this.persistedWaiters.splice(0)) resolve();
   }
 
   /** Stops and removes the file (the account was removed). */
   async destroy(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    for (const resolve of this.persistedWaiters.splice(0)) resolve();
     await this.writing.catch(() => undefined);
     if (!this.problemText) await fs.rm(this.file, { force: true });
   }
@@ -214,18 +288,23 @@ export class HistoryStore {
     const status = this.secretBox.status();
     if (!status.available) {
       this.saveErrorText = `Chat history is not saved: ${status.reason ?? 'the secure storage is not available'}`;
+      for (const resolve of this.persistedWaiters.splice(0)) resolve();
       return;
     }
     this.dirty = false;
+    const waiting = this.persistedWaiters.splice(0);
     try {
       const mark = this.archiveMarkValue !== undefined ? { archiveMark: this.archiveMarkValue } : {};
-      const content = JSON.stringify({ chats: Object.fromEntries(this.chatMap), ...mark });
+      const unkept = this.unkept.size > 0 ? { unkept: Object.fromEntries([...this.unkept].map(([peer, keys]) => [peer, [...keys]])) } : {};
+      const content = JSON.stringify({ chats: Object.fromEntries(this.chatMap), ...mark, ...unkept });
       const data = this.secretBox.encrypt(content).toString('base64');
       await writeFileAtomic(this.file, `${JSON.stringify({ version: 1, backend: this.secretBox.backend, data })}\n`, 0o600);
       this.writeCount++;
       this.saveErrorText = undefined;
+      for (const resolve of waiting) resolve();
     } catch (error) {
       this.dirty = true; // the next change or flush tries again with everything
+      this.persistedWaiters.unshift(...waiting);
       this.saveErrorText = `Chat history could not be saved (${(error as Error).message}); Klatsch tries again with the next message.`;
       throw error;
     }
@@ -272,6 +351,7 @@ export class HistoryStore {
       return;
     }
     this.archiveMarkValue = content.archiveMark;
+    for (const [peer, keys] of Object.entries(content.unkept ?? {})) this.unkept.set(peer, new Set(keys.slice(-MAX_UNKEPT_KEYS)));
     for (const [peer, list] of Object.entries(content.chats)) {
       const mine = list
         .filter((m) => m.peer === peer)

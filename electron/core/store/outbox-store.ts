@@ -13,7 +13,9 @@
  * `add()` resolves only once the entry is on disk (written atomically): the
  * caller puts nothing on the wire before. Removals and seen ids are written
  * with the next write (at most `flushDelayMs` later): losing one in a crash
- * only means a message goes out again, and the receiver drops the copy.
+ * only means a message goes out again, and the receiver drops the copy. A
+ * removal can wait for the history to hold the message as sent (`remove(id,
+ * keptElsewhere)`), so that a crash never finds it in neither file.
  *
  * A file that cannot be read, decrypted or understood is reported (`problem`)
  * and never written over — it may hold messages not sent yet. The outbox then
@@ -22,7 +24,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from './atomic-file.js';
+import { removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 import type { SecretBox } from './secret-box.js';
 
 export const OutboxEntry = z.object({
@@ -50,6 +52,8 @@ const DEFAULT_FLUSH_DELAY_MS = 1_000;
 
 export class OutboxStore {
   private readonly list: OutboxEntry[] = [];
+  /** Entries gone for the caller but still written to the file (see remove). */
+  private readonly leaving = new Set<OutboxEntry>();
   private readonly seenIds = new Map<string, Set<string>>();
   private problemText: string | undefined;
   private saveErrorText: string | undefined;
@@ -68,6 +72,8 @@ export class OutboxStore {
   static async open(file: string, secretBox: SecretBox, options: { flushDelayMs?: number } = {}): Promise<OutboxStore> {
     const store = new OutboxStore(file, secretBox, options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS);
     await store.load();
+    // What a write interrupted by a crash left beside the file (the file itself is whole: the old or the new one).
+    await removeStaleTemps(file);
     return store;
   }
 
@@ -98,11 +104,11 @@ export class OutboxStore {
 
   /** Waiting messages, oldest first. */
   entries(): OutboxEntry[] {
-    return this.list.map((e) => ({ ...e }));
+    return this.list.filter((e) => !this.leaving.has(e)).map((e) => ({ ...e }));
   }
 
   get(id: string): OutboxEntry | undefined {
-    const entry = this.list.find((e) => e.id === id);
+    const entry = this.list.find((e) => e.id === id && !this.leaving.has(e));
     return entry && { ...entry };
   }
 
@@ -110,22 +116,34 @@ export class OutboxStore {
   add(entry: OutboxEntry): Promise<void> {
     const parsed = OutboxEntry.parse(entry);
     const at = this.list.findIndex((e) => e.id === parsed.id);
+    if (at >= 0) this.leaving.delete(this.list[at]!);
     if (at >= 0) this.list[at] = parsed;
     else this.list.push(parsed);
     return this.writeSoon(true);
   }
 
-  /** The message went out and was acknowledged: it leaves. */
-  remove(id: string): void {
-    const at = this.list.findIndex((e) => e.id === id);
+  /**
+   * The message went out and was acknowledged: it leaves at once. With `keptElsewhere` (the history writing it
+   * as sent), the file keeps it until that settles: a crash in between must find it in one of the two.
+   */
+  remove(id: string, keptElsewhere?: Promise<unknown>): void {
+    const at = this.list.findIndex((e) => e.id === id && !this.leaving.has(e));
     if (at < 0) return;
-    this.list.splice(at, 1);
-    void this.writeSoon(false).catch(() => undefined);
+    const entry = this.list[at]!;
+    const drop = () => {
+      this.leaving.delete(entry);
+      const now = this.list.indexOf(entry); // add() of the same id replaced it meanwhile: that one stays
+      if (now >= 0) this.list.splice(now, 1);
+      void this.writeSoon(false).catch(() => undefined);
+    };
+    if (!keptElsewhere) return drop();
+    this.leaving.add(entry);
+    void keptElsewhere.then(drop, drop);
   }
 
   /** Marks a message failed (with why) or, with undefined, ready to go again. */
   setFailed(id: string, reason: string | undefined): void {
-    const entry = this.list.find((e) => e.id === id);
+    const entry = this.list.find((e) => e.id === id && !this.leaving.has(e));
     if (!entry || entry.failed === reason) return;
     if (reason === undefined) delete entry.failed;
     else entry.failed = reason.slice(0, 2000);

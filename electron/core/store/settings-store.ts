@@ -24,6 +24,8 @@ const StoredAccount = z.object({
   otrPolicies: z.record(z.string(), OtrPolicy).optional(),
   /** Contacts (bare JIDs) whose private messages the user chose to keep in the local history. */
   keepPrivateHistory: z.array(z.string()).optional(),
+  /** Contacts whose private messages the user chose not to keep (kept by default). */
+  dropPrivateHistory: z.array(z.string()).optional(),
   /** Group chats the account enters again after signing in (XEP-0045); never a room password. */
   rooms: z.array(z.object({ jid: z.string().max(3071), nick: z.string().max(256) })).max(500).optional(),
   /** Contacts (bare JIDs) whose app was seen speaking OTR (their offer, query or an OTR message). */

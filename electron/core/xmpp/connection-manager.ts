@@ -144,6 +144,8 @@ export class ConnectionManager extends EventEmitter {
     });
     this.setState({ kind: 'online', jid: session.jid });
     this.emit('session', session);
+    // Every listener is attached now (synchronously, in 'session'): stanzas flow, the resumed backlog first.
+    session.start();
     return session;
   }
 

@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import ConnectionTCP from '@xmpp/connection-tcp';
 import { capturePeerCertificate, explainCertificateFailure, tlsOptions, type TrustMode } from './tls-policy.js';
 import { StreamParser } from './guarded-client.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 export interface SocketParameters {
   host: string;
@@ -18,10 +19,20 @@ export interface SocketParameters {
   lookup?: net.LookupFunction;
 }
 
-/** A TLS socket with the interface xmpp.js expects of `entity.socket`. */
+const STREAM_FOOTER = '</stream:stream>';
+
+/**
+ * A TLS socket with the interface xmpp.js expects of `entity.socket`. Chat is small writes that
+ * each wait for an answer: the socket sends at once (TCP_NODELAY), and the writes of one
+ * event-loop turn go out together (write-coalescer.ts says why both).
+ */
 export class SecureSocket extends EventEmitter {
   readonly secure = true;
   private socket: tls.TLSSocket | null = null;
+  /** Writes of this turn, written together; `beforeFlush` adds the last element of a batch. */
+  readonly writes = new WriteCoalescer(() => this.socket);
+  /** `</stream:stream>` was written: the stream is over, whatever the socket still does. */
+  private streamClosed = false;
 
   constructor(
     private readonly domain: string,
@@ -37,11 +48,14 @@ export class SecureSocket extends EventEmitter {
 
   /** STARTTLS: upgrade the plain socket the stream started on. */
   upgrade(plain: net.Socket): void {
+    plain.setNoDelay(true);
     this.attach(tls.connect({ ...tlsOptions(this.domain, this.trust), socket: plain }));
   }
 
   private attach(socket: tls.TLSSocket): void {
     this.socket = socket;
+    // Without it, a small write waits up to the peer's delayed ACK (~40 ms) behind the one before.
+    socket.setNoDelay(true);
     const presented = capturePeerCertificate(socket);
     socket.on('secureConnect', () => this.emit('connect'));
     socket.on('data', (data: Buffer) => this.emit('data', data));
@@ -55,25 +69,37 @@ export class SecureSocket extends EventEmitter {
   }
 
   end(): void {
+    this.writes.flush(); // the closing </stream:stream> is written in the same turn
     this.socket?.end();
   }
 
   destroy(): void {
+    this.writes.discard(new Error('socket is closed'));
     this.socket?.destroy();
   }
 
   write(data: string, callback?: (error?: Error | null) => void): void {
-    if (!this.socket) {
+    if (!this.socket || this.streamClosed) {
       callback?.(new Error('socket is closed'));
       return;
     }
-    this.socket.write(data, callback);
+    // Our stream's end (xmpp.js writes the footer alone): nothing may follow it (RFC 6120 §4.4), not even what
+    // else this turn writes later (a server that reads data after it may keep the session for resumption).
+    if (data === STREAM_FOOTER) this.streamClosed = true;
+    this.writes.write(data, callback);
+    if (this.streamClosed) this.writes.flush(); // at once, as xmpp.js expects of a close
   }
 }
 
 /** A plain TCP socket: only ever used to open a stream that must upgrade with STARTTLS. */
 export class PlainSocket extends net.Socket {
   readonly secure = false;
+
+  constructor(options?: net.SocketConstructorOpts) {
+    super(options);
+    // Applied once connected; the TLS socket on top of it keeps it (see SecureSocket).
+    this.setNoDelay(true);
+  }
 }
 
 /**

@@ -85,6 +85,10 @@ declare module '@xmpp/client-core' {
     options: { domain: string; service?: string; lang?: string; timeout?: number };
     isSecure(): boolean;
     start(): Promise<JID>;
+    /** The socket (start()'s first step). */
+    connect(service?: string): Promise<unknown>;
+    /** The stream header (start()'s second step). */
+    open(options: { domain: string; lang?: string }): Promise<unknown>;
     stop(): Promise<unknown>;
     disconnect(): Promise<unknown>;
     send(element: Element): Promise<void>;

@@ -17,7 +17,7 @@ import resourceBinding from '@xmpp/resource-binding';
 import { requireTls } from './require-tls.js';
 import { GuardedClient, StreamViolation } from './guarded-client.js';
 import { saslLogin, type Mechanism } from './sasl-login.js';
-import { transportsFor } from './secure-transport.js';
+import { SecureSocket, transportsFor } from './secure-transport.js';
 import type { TrustMode } from './tls-policy.js';
 import type { Endpoint } from './resolve-endpoints.js';
 import { classifyError, ClassifiedError } from './errors.js';
@@ -66,11 +66,12 @@ const SM_STEP_TIMEOUT_MS = 10_000;
  */
 export const DEFAULT_KEEPALIVE = { everyMs: 10_000, timeoutMs: 10_000 } as const;
 
-/** Events: 'stanza' (Element), 'closed' (ClassifiedError | null: null when we closed it). */
+/** Events: 'stanza' (Element, from start() on), 'closed' (ClassifiedError | null: null when we closed it). */
 export class XmppSession extends EventEmitter {
   /** This stream is the previous one resumed (XEP-0198): presence, roster and server-side state carried over. */
   resumed = false;
   private ackRequestQueued = false;
+  private answerQueued = false;
   /** Without stream management: messages sent since the last ping went out, waiting for its answer. */
   private unconfirmed: Element[] = [];
   private closedByUs = false;
@@ -78,6 +79,8 @@ export class XmppSession extends EventEmitter {
   private keepaliveTimer: NodeJS.Timeout | null = null;
   /** Why we dropped the connection ourselves (an unanswered ping), reported when it closes. */
   private dropReason: unknown;
+  /** Stanzas received before start(), oldest first; null once started. */
+  private backlog: Element[] | null = null;
   /** The SASL mechanism the login used (SCRAM-SHA-256 where the server offers it). */
   mechanism: Mechanism | undefined;
 
@@ -95,16 +98,12 @@ export class XmppSession extends EventEmitter {
     super();
     this.scheduleKeepalive(keepalive);
     entity.on('nonza', (element: Element) => this.onNonza(element));
-    // What arrived during login (a resumed stream's backlog comes at once) is handed on once the
-    // owner of the session had the chance to listen, before anything that arrives later.
+    // What arrived during login (a resumed stream's backlog comes at once) waits for start(): the
+    // stream-management counter already counts it as handled, so the server forgets it — it must not
+    // be emitted before the owner of the session listens (a timer raced the re-sending of our own stanzas).
     early.stop();
-    let backlog: Element[] | null = early.stanzas;
-    entity.on('stanza', (stanza: Element) => (backlog ? backlog.push(stanza) : this.emit('stanza', stanza)));
-    setImmediate(() => {
-      const list = backlog ?? [];
-      backlog = null;
-      for (const stanza of list) this.emit('stanza', stanza);
-    });
+    this.backlog = early.stanzas;
+    entity.on('stanza', (stanza: Element) => (this.backlog ? this.backlog.push(stanza) : this.emit('stanza', stanza)));
     entity.on('error', (error: unknown) => {
       // An error after login is followed by 'disconnect', handled below; a violation of ours is why it closes.
       if (error instanceof StreamViolation) this.dropReason ??= error;
@@ -143,6 +142,7 @@ export class XmppSession extends EventEmitter {
     requireTls(middleware, options.trust); // before every other stream feature
     const streamFeatures = streamFeaturesFactory({ middleware });
     const iq = iqCallerFactory({ middleware, entity });
+    settleRepliesEarly(iq);
     const callee = iqCalleeFactory({ middleware, entity });
     callee.get('urn:xmpp:ping', 'ping', () => ({}));
     callee.get('http://jabber.org/protocol/disco#info', 'query', () => discoInfo());
@@ -169,14 +169,16 @@ export class XmppSession extends EventEmitter {
       timer = setTimeout(() => reject(Object.assign(new Error('Signing in took too long.'), { name: 'TimeoutError' })), options.loginTimeoutMs ?? 30_000);
     });
     try {
-      const jid = await Promise.race([entity.start(), failed, timedOut]);
+      const jid = await Promise.race([startEntity(entity), failed, timedOut]);
       if (sm && !smOffer.offered) sm.forget(); // this server (now) has no stream management
       if (sm && smOffer.offered && !smOffer.resumed) await Promise.race([enableSm(entity, sm, String(jid)), failed, timedOut]);
       const session = new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? DEFAULT_KEEPALIVE, sm?.enabled ? sm : undefined, options.acked, early);
       session.mechanism = mechanism;
       session.resumed = smOffer.resumed;
       // What the server did not get before the connection dropped goes out again, in order, on the resumed stream.
-      for (const stanza of smOffer.resent) await session.send(stanza);
+      // Not awaited: writes complete at the end of this turn (write-coalescer.ts), and the session must reach its
+      // owner before the backlog is handed on (setImmediate above). A failed write ends the stream ('closed').
+      for (const stanza of smOffer.resent) session.send(stanza).catch(() => undefined);
       return session;
     } catch (error) {
       hardClose(entity);
@@ -191,10 +193,27 @@ export class XmppSession extends EventEmitter {
     }
   }
 
-  send(stanza: Element): Promise<void> {
+  /**
+   * Hands on what arrived so far, in order, then every stanza as it comes. Call once the 'stanza'
+   * listeners are attached: until then stanzas are kept, never dropped.
+   */
+  start(): void {
+    const list = this.backlog;
+    if (!list) return;
+    this.backlog = null;
+    for (const stanza of list) this.emit('stanza', stanza);
+  }
+
+  /**
+   * Puts a stanza on the stream. `confirm` (default: every message) asks the server to acknowledge it
+   * (`<r/>`, or a ping without stream management) and reports it through `acked`; a stanza nobody
+   * waits for (a receipt, a chat state, OTR's own protocol messages) leaves it out, so that it adds
+   * no round trip. Its acknowledgement still comes with the next one (XEP-0198 counts every stanza).
+   */
+  send(stanza: Element, options: { confirm?: boolean } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new Error('not connected'));
     const sent = this.entity.send(stanza);
-    if (stanza.name === 'message') this.confirmSoon(stanza);
+    if (options.confirm ?? stanza.name === 'message') this.confirmSoon(stanza);
     return sent;
   }
 
@@ -206,9 +225,11 @@ export class XmppSession extends EventEmitter {
     }
     if (this.ackRequestQueued) return;
     this.ackRequestQueued = true;
-    setImmediate(() => {
+    // Last in the write that carries the burst: one segment, and the server answers at once.
+    lastInBatch(this.entity, () => {
       this.ackRequestQueued = false;
-      if (this.closed) return;
+      // Closing: the batch may end with our </stream:stream>, and nothing may follow it.
+      if (this.closed || this.closedByUs) return;
       if (this.sm) {
         this.entity.send(this.sm.request()).catch(() => undefined);
         return;
@@ -231,7 +252,13 @@ export class XmppSession extends EventEmitter {
     const sm = this.sm;
     if (!sm || element.getNS() !== NS_SM) return;
     if (element.name === 'r') {
-      this.entity.send(sm.answer()).catch(() => undefined);
+      if (this.answerQueued) return;
+      this.answerQueued = true;
+      // With what we write in answer to the same data (a receipt): one write, and h counts it all.
+      lastInBatch(this.entity, () => {
+        this.answerQueued = false;
+        if (!this.closed && !this.closedByUs) this.entity.send(sm.answer()).catch(() => undefined);
+      });
     } else if (element.name === 'a') {
       try {
         sm.onAck(element);
@@ -386,6 +413,55 @@ function smAnswer(entity: Client, request: Element, names: string[], take: (answ
     entity.on('nonza', listener);
     entity.send(request).catch((error: unknown) => done(error));
   });
+}
+
+/**
+ * xmpp.js's start() (connect, open the stream, wait for 'online'), except that the wait for 'online' is
+ * handled also when opening fails: xmpp.js leaves it pending, and the next socket error (a reset during
+ * login) rejected it unhandled — which ends a Node process.
+ */
+async function startEntity(entity: Client): Promise<unknown> {
+  const { service, domain, lang } = entity.options;
+  await entity.connect(service);
+  let stop = () => {};
+  const online = new Promise((resolve, reject) => {
+    entity.once('online', resolve);
+    entity.once('error', reject);
+    stop = () => {
+      entity.off('online', resolve);
+      entity.off('error', reject);
+    };
+  });
+  online.catch(() => undefined);
+  try {
+    await entity.open({ domain, ...(lang ? { lang } : {}) });
+    return await online;
+  } finally {
+    stop();
+  }
+}
+
+/**
+ * xmpp.js's IQCaller awaits the request's socket write before it awaits the reply. With our coalesced,
+ * no-delay writes an error reply can arrive first: its promise rejects with nothing listening yet
+ * (an unhandled rejection that Node reports, or that ends a process run with --unhandled-rejections=strict).
+ * The caller still gets the rejection when it awaits the reply; this only marks it as expected.
+ */
+function settleRepliesEarly(iq: IqCaller): void {
+  const handlers = (iq as unknown as { handlers?: Map<string, { promise: Promise<unknown> }> }).handlers;
+  if (!(handlers instanceof Map)) return;
+  const set = handlers.set.bind(handlers);
+  handlers.set = (id, deferred) => {
+    deferred.promise.catch(() => undefined);
+    return set(id, deferred);
+  };
+}
+
+/** Runs `last` as the socket's coalesced write of this turn goes out (write-coalescer.ts); on any other socket, after this turn. */
+function lastInBatch(entity: Client, last: () => void): void {
+  const socket = entity.socket as unknown;
+  if (socket instanceof SecureSocket) socket.writes.beforeFlush(last);
+  else setImmediate(last);
 }
 
 function hardClose(entity: Client): void {
