@@ -551,6 +551,8 @@ export const de: Catalog = {
     couldNotLoadMessage: 'Die Einstellungen oder der Chatverlauf auf diesem Computer konnten nicht gelesen werden.',
     storageProblem: 'Einige Daten von Klatsch auf diesem Computer konnten nicht gelesen oder gespeichert werden.',
     policyProblem: 'Die Richtlinie Ihres Administrators konnte nicht vollständig gelesen werden, daher gelten die strengsten Einstellungen.',
+    policyChanged: (keys: string) => `Ihr Administrator hat die Richtlinie geändert; sie gilt ab sofort. Geändert: ${keys}.`,
+    policyChangedDismiss: 'OK',
     tryAgain: 'Erneut versuchen',
     windowTitle: (unread: number) => (unread > 0 ? `(${unread > 999 ? '999+' : unread}) Klatsch` : 'Klatsch'),
   },

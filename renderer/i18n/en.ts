@@ -543,6 +543,9 @@ export const en = {
     /** Something Klatsch keeps on this computer could not be read or saved (the core says what, in `detail`). */
     storageProblem: 'Some of Klatsch’s data on this computer could not be read or saved.',
     policyProblem: 'Your administrator’s policy could not be read completely, so the strictest settings apply.',
+    /** The policy changed while Klatsch ran; `keys` names the policy keys that changed. */
+    policyChanged: (keys: string) => `Your administrator changed the policy; it applies now. Changed: ${keys}.`,
+    policyChangedDismiss: 'OK',
     tryAgain: 'Try again',
     /** "(3) Klatsch": the window title, with the number of unread messages. */
     windowTitle: (unread: number) => (unread > 0 ? `(${unread > 999 ? '999+' : unread}) Klatsch` : 'Klatsch'),
