@@ -13,7 +13,8 @@ import { app, BrowserWindow, dialog, safeStorage, session, shell } from 'electro
 import { eventChannel, type XmppLinkEvent } from '../shared/contract.js';
 import { KlatschCore } from './core/klatsch-core.js';
 import { SafeStorageSecretBox } from './core/store/secret-box.js';
-import { loadPolicy } from './core/policy/load-policy.js';
+import { loadEffectivePolicy } from './core/policy/load-policy.js';
+import { watchPolicy } from './core/policy/watch-policy.js';
 import { PolicyGate } from './core/policy/policy-gate.js';
 import { wireIpc } from './ipc-main.js';
 import { confirmDialogOptions, openLinkAfterConfirm } from './external-links.js';
@@ -138,7 +139,8 @@ if (process.platform === 'win32') app.setAppUserModelId('com.klatsch.desktop');
 if (claimSingleInstance(app, { focus: focusWindow, openXmppLink: deliverXmppLink, argv: process.argv })) {
   app.whenReady().then(async () => {
     hardenSessions();
-    const loaded = await loadPolicy({ platform: process.platform });
+    const policySources = { platform: process.platform };
+    const loaded = await loadEffectivePolicy(policySources);
     if (loaded.problem) log('the administrator policy could not be read completely; the safest settings apply');
     const policy = new PolicyGate(loaded);
     const desktopShell = new ElectronShell({
@@ -161,6 +163,12 @@ if (claimSingleInstance(app, { focus: focusWindow, openXmppLink: deliverXmppLink
       openExternal: (href) => shell.openExternal(href),
     });
     await core.start();
+    // A policy changed while Klatsch runs applies now; the window says which settings changed.
+    const policyWatch = watchPolicy(policySources, loaded, (next) => {
+      if (next.problem) log('the administrator policy changed and could not be read completely; the safest settings apply');
+      core?.applyPolicy(next);
+    });
+    app.once('will-quit', () => policyWatch.close());
     await createWindow();
     if (app.isPackaged) void startUpdates(policy).catch((error: Error) => log(`updates not started: ${error.name}`));
     app.on('activate', () => {

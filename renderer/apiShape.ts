@@ -75,6 +75,7 @@ const eventTable = {
   roomRemoved: true,
   roomMessageUpserted: true,
   invitationsChanged: true,
+  policyChanged: true,
 } as const satisfies Record<EventName, true>;
 
 export const requestNamesForCheck = Object.keys(requestTable) as RequestName[];

@@ -32,6 +32,11 @@ export function formatShortDate(epochMs: number, locale: string): string {
   return formatter(locale, 'short', { day: 'numeric', month: 'short', year: 'numeric' }).format(epochMs);
 }
 
+/** "1 Dec 2026, 14:05": a message's time as the chat shows it (formatTime), with the day it is from, for lists of messages from many days. */
+export function formatMessageTime(epochMs: number, locale: string): string {
+  return `${formatShortDate(epochMs, locale)}, ${formatTime(epochMs, locale)}`;
+}
+
 /** A date as Node prints it in certificates ("Nov 25 10:00:00 2025 GMT"), in the locale; as it is when it does not parse. */
 export function formatCertificateDate(value: string, locale: string): string {
   const ms = Date.parse(value);

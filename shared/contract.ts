@@ -713,6 +713,8 @@ export const events = {
   roomMessageUpserted: z.object({ accountId: AccountId, message: ChatMessage }),
   /** The account's invitations to group chats waiting for an answer, all of them, after any change. */
   invitationsChanged: z.object({ accountId: AccountId, invitations: z.array(Invitation) }),
+  /** The administrator's policy changed while the app runs: it applies now; `changed` names the keys whose value changed. */
+  policyChanged: z.object({ policy: PolicyView, changed: z.array(z.string().max(64)).max(64) }),
 } as const;
 
 export type EventName = keyof typeof events;

@@ -20,6 +20,7 @@ import { KeyConflictError } from './otr-store/libotr-folder.js';
 import { OtrStoreError, humanFingerprint, normalizeFingerprint as normalizeOtrFingerprint } from './otr-store/otr-store.js';
 import type { OtrIdentitySource } from './private-chats.js';
 import { PolicyGate, PolicyRefusal } from './policy/policy-gate.js';
+import type { LoadedPolicy } from './policy/read-policy.js';
 import { accountPolicyHooks } from './policy/account-policy.js';
 import { searchMessages, type SearchSource } from './search/history-search.js';
 import { safeExternalUrl } from '../external-links.js';
@@ -136,6 +137,20 @@ export class KlatschCore {
   private emit<E extends EventName>(name: E, payload: EventOf<E>): void {
     this.events.emit('event', name, payload);
     if (name === 'contactUpdated' || name === 'rosterReplaced' || name === 'accountRemoved' || name === 'accountUpdated') this.scheduleDesktopRefresh();
+  }
+
+  /**
+   * The administrator's policy changed while the app runs (the main process watches it): it
+   * applies from now on, and the user is told which settings changed. Accounts follow it at their
+   * next sign-in; the settings on screen at once.
+   */
+  applyPolicy(loaded: LoadedPolicy): string[] {
+    const changed = this.policy.replace(loaded);
+    if (changed.length === 0) return changed;
+    const accounts = [...this.accounts.values()];
+    this.emit('policyChanged', { policy: this.policy.view(accounts.map((a) => a.settings.jid)), changed: changed.slice(0, 64) });
+    this.emit('settingsChanged', this.settingsView());
+    return changed;
   }
 
   snapshot(): Snapshot {
@@ -703,15 +718,18 @@ export class KlatschCore {
 
   /** The account's group chat messages, in a store of their own (none when the policy keeps no history). */
   private async openRoomHistory(accountId: string): Promise<HistoryStore | undefined> {
-    if (!this.policy.historyKept()) return undefined;
+    if (!this.policy.historyKept()) return HistoryStore.erase(HistoryStore.fileInProfile(this.options.profileDir, `${accountId}-rooms`));
     const history = await HistoryStore.open(HistoryStore.fileInProfile(this.options.profileDir, `${accountId}-rooms`), this.options.secretBox, this.options.history);
     this.roomHistories.set(accountId, history);
     return history;
   }
 
-  /** None when the administrator's policy keeps no history beyond the session (a stored one is then left unread, untouched). */
+  /**
+   * None when the administrator's policy keeps no history beyond the session. A history stored before
+   * the policy came is then deleted: "keep no history" must also hold for what is already on disk.
+   */
   private async openHistory(accountId: string): Promise<HistoryStore | undefined> {
-    if (!this.policy.historyKept()) return undefined;
+    if (!this.policy.historyKept()) return HistoryStore.erase(HistoryStore.fileInProfile(this.options.profileDir, accountId));
     const history = await HistoryStore.open(HistoryStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox, this.options.history);
     this.histories.set(accountId, history);
     return history;

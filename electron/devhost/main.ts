@@ -22,6 +22,7 @@ import { KlatschCore } from '../core/klatsch-core.js';
 import { FileKeySecretBox } from '../core/store/secret-box.js';
 import { startDevHost } from './dev-host.js';
 import { loadPolicy } from '../core/policy/load-policy.js';
+import { watchPolicy } from '../core/policy/watch-policy.js';
 import { PolicyGate } from '../core/policy/policy-gate.js';
 import { RecordingShell } from './recording-shell.js';
 
@@ -47,13 +48,14 @@ async function main(): Promise<void> {
   const profileDir = path.resolve(values.profile);
   await fs.mkdir(profileDir, { recursive: true, mode: 0o700 });
   const extraAnchors = await Promise.all((values['extra-ca'] ?? []).map((f) => fs.readFile(f, 'utf8')));
+  const policySources = values.policy ? { platform: 'linux' as const, linuxFile: path.resolve(values.policy) } : undefined;
   const core = new KlatschCore({
     profileDir,
     secretBox: await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key')),
     extraAnchors,
     shell: new RecordingShell(values['record-notifications'] ? path.resolve(values['record-notifications']) : undefined),
     systemLanguages: () => [Intl.DateTimeFormat().resolvedOptions().locale],
-    ...(values.policy ? { policy: new PolicyGate(await loadPolicy({ platform: 'linux', linuxFile: path.resolve(values.policy) })) } : {}),
+    ...(policySources ? { policy: new PolicyGate(await loadPolicy(policySources)) } : {}),
     ...(values['pick-folder'] ? { pickFolder: async () => path.resolve(values['pick-folder']!) } : {}),
     ...(values['history-max-per-chat'] ? { history: { maxPerChat: positiveInteger(values['history-max-per-chat'], '--history-max-per-chat') } } : {}),
     openExternal: async (href) => {
@@ -62,6 +64,8 @@ async function main(): Promise<void> {
     },
   });
   await core.start();
+  // Like the app: the policy file is watched, and a change applies while the host runs.
+  if (policySources) watchPolicy(policySources, core.policy.loaded, (next) => core.applyPolicy(next));
   const host = await startDevHost({
     core,
     rendererDir: path.join(root, 'dist/renderer'),

@@ -1,6 +1,8 @@
 import { useRef } from 'react';
 import type { Contact, OtrPolicy, Privacy } from '../../shared/contract';
+import { useMenuDismiss } from '../hooks/useMenuDismiss';
 import { useTexts } from '../i18n/i18n';
+import { privacyChoiceValue, privacyChoices } from '../privacyChoices';
 import { contactTrust, shownPresence } from '../store/contactTrust';
 import { displayName } from '../store/transitions';
 import { PresenceDot } from './PresenceDot';
@@ -17,9 +19,6 @@ type Props = {
   presenceKnown?: boolean;
 };
 
-/** The policies in the order the menu offers them. */
-const policies: OtrPolicy[] = ['never', 'manual', 'opportunistic', 'always'];
-
 const privacyIcon: Record<Privacy, string> = { plaintext: '🔓', private: '🔒', 'private-verified': '🔒', finished: '⚠️' };
 
 export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthenticate, onPolicy, lockedPolicy, presenceKnown = true }: Props) {
@@ -30,6 +29,7 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
   const text = { label: t.label[privacy], explain: t.explain[privacy] };
   const show = shownPresence(contact.presence.show, presenceKnown);
   const menu = useRef<HTMLDetailsElement>(null);
+  useMenuDismiss(menu);
   /** Runs a menu item and closes the menu. */
   const choose = (action: () => void) => () => {
     if (menu.current) menu.current.open = false;
@@ -65,7 +65,7 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
         <div className="menu-panel" role="group" aria-label={t.optionsGroup}>
           <p className="menu-explain">{text.explain}</p>
           <button type="button" className="menu-item" data-testid="start-private" onClick={choose(onStartPrivate)}>
-            {isPrivate ? t.refresh : t.start}
+            {isPrivate ? t.restart : t.start}
           </button>
           {privacy !== 'plaintext' && (
             <button type="button" className="menu-item" data-testid="end-private" onClick={choose(onEndPrivate)}>
@@ -80,15 +80,14 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
             <select
               className="select"
               data-testid="otr-policy"
-              value={lockedPolicy ? lockedPolicy.policy : (contact.otrPolicy ?? '')}
+              value={privacyChoiceValue(lockedPolicy ? lockedPolicy.policy : contact.otrPolicy)}
               disabled={lockedPolicy !== undefined}
               title={lockedPolicy ? t.locked(lockedPolicy.reason) : undefined}
               onChange={(e) => onPolicy(e.target.value === '' ? undefined : (e.target.value as OtrPolicy))}
             >
-              <option value="">{t.defaultPolicy(t.policy.opportunistic)}</option>
-              {policies.map((p) => (
-                <option key={p} value={p}>
-                  {t.policy[p]}
+              {privacyChoices(t).map((choice) => (
+                <option key={choice.value} value={choice.value}>
+                  {choice.label}
                 </option>
               ))}
             </select>

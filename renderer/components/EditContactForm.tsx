@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import type { Contact } from '../../shared/contract';
 import { readEditContactForm } from '../contactForms';
 import { useTexts } from '../i18n/i18n';
+import { displayName } from '../store/transitions';
 
 type Props = {
   /** The id the dialog is labelled by: this form names itself (editing, or confirming a removal). */
@@ -39,10 +40,11 @@ export function EditContactForm({ titleId, contact, connected, onSave, onRemove,
   if (confirming) {
     return (
       <div className="form" data-testid="remove-contact-confirm">
-        <h2 id={titleId}>{t.removeTitle}</h2>
+        <h2 id={titleId}>{t.removeTitle(displayName(contact))}</h2>
         <p>
           {t.removeQuestionBefore}
-          <strong className="jid">{contact.jid}</strong>
+          <strong data-testid="remove-contact-name">{displayName(contact)}</strong>
+          {displayName(contact) !== contact.jid && <span className="jid"> ({contact.jid})</span>}
           {t.removeQuestionAfter}
         </p>
         {error && (

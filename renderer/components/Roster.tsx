@@ -56,7 +56,8 @@ function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd, pr
   const line = secondLine(c, inRoster, t);
   const show = shownPresence(c.presence.show, presenceKnown);
   const { privacy, verified, isPrivate } = contactTrust(c);
-  const label = [name, texts.presence[show], line?.text.replace(/^\W+ /u, ''), c.unread > 0 ? t.unread(c.unread) : '']
+  // In the order the row shows them (name, then its line): the visible words read as part of the name (WCAG 2.5.3).
+  const label = [name, line?.text.replace(/^\W+ /u, ''), c.unread > 0 ? t.unread(c.unread) : '', texts.presence[show]]
     .filter(Boolean)
     .join(', ');
   return (

@@ -5,7 +5,7 @@
  */
 import { useId, type KeyboardEvent } from 'react';
 import type { SearchHit } from '../../shared/contract';
-import { formatFullDate } from '../format';
+import { formatFullDate, formatMessageTime } from '../format';
 import { useLocale, useTexts } from '../i18n/i18n';
 import { groupHitsByChat, highlightParts, searchStatusText, type UnkeptChat } from '../search';
 import { ModalDialog } from './ModalDialog';
@@ -92,7 +92,7 @@ export function SearchPanel({ query, state, chatName, accountName, openChat, onQ
                 <ul className="search-list" aria-label={name}>
                   {g.hits.map((hit) => {
                     const who = hit.direction === 'out' ? t.you : name;
-                    const when = formatFullDate(hit.timestamp, locale);
+                    const when = formatMessageTime(hit.timestamp, locale);
                     return (
                       <li key={`${hit.direction}\n${hit.id}`}>
                         <button
@@ -103,7 +103,9 @@ export function SearchPanel({ query, state, chatName, accountName, openChat, onQ
                           onClick={() => onChoose(hit)}
                         >
                           <span className="search-meta">
-                            {who} · <time dateTime={new Date(hit.timestamp).toISOString()}>{when}</time>
+                            {who} · <time dateTime={new Date(hit.timestamp).toISOString()} title={formatFullDate(hit.timestamp, locale)}>
+                              {when}
+                            </time>
                           </span>
                           <span className="search-snippet">
                             {highlightParts(hit.snippet, hit.highlights).map(([text, marked], i) => (marked ? <mark key={i}>{text}</mark> : text))}

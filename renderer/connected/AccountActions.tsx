@@ -55,10 +55,18 @@ export function AccountActions({ account }: { account: AccountView }) {
           </button>
         )}
         {confirmRemove ? (
-          <>
+          <div className="confirm-remove-account" role="group" aria-labelledby={`${id}-remove-question`} data-testid="remove-account-confirm">
+            <p id={`${id}-remove-question`}>
+              <strong>{t.removeQuestion(account.jid)}</strong>
+            </p>
+            <p className="small" data-testid="remove-account-consequences">
+              {t.removeConsequences}
+            </p>
+            <div className="button-row start">
             <button
               type="button"
               className="button small danger"
+              data-testid="remove-account-yes"
               onClick={async () => {
                 const r = await actions.removeAccount(account.id);
                 setConfirmRemove(false);
@@ -70,9 +78,10 @@ export function AccountActions({ account }: { account: AccountView }) {
             <button type="button" className="button small" onClick={() => setConfirmRemove(false)}>
               {t.keep}
             </button>
-          </>
+            </div>
+          </div>
         ) : (
-          <button type="button" className="button small" onClick={() => setConfirmRemove(true)}>
+          <button type="button" className="button small" data-testid="remove-account" onClick={() => setConfirmRemove(true)}>
             {t.remove}
           </button>
         )}

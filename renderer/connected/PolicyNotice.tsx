@@ -1,14 +1,30 @@
 import { useTexts } from '../i18n/i18n';
-import { useAppState } from './context';
+import { useAppState, useAppStore } from './context';
 
-/** The administrator's policy could not be read: say so, and that the strictest settings apply. */
+/**
+ * The administrator's policy could not be read: say so, and that the strictest settings apply.
+ * It changed while Klatsch ran: say which settings, until the user has seen it.
+ */
 export function PolicyNotice() {
   const problem = useAppState((s) => s.policy?.problem);
+  const changes = useAppState((s) => s.policyChanges);
+  const store = useAppStore();
   const texts = useTexts();
-  if (!problem) return null;
   return (
-    <p className="storage-problem" role="alert" data-testid="policy-problem">
-      {texts.errors.withDetail(texts.app.policyProblem, problem)}
-    </p>
+    <>
+      {problem && (
+        <p className="storage-problem" role="alert" data-testid="policy-problem">
+          {texts.errors.withDetail(texts.app.policyProblem, problem)}
+        </p>
+      )}
+      {changes && (
+        <p className="storage-problem" role="status" data-testid="policy-changed">
+          {texts.app.policyChanged(changes.join(', '))}{' '}
+          <button type="button" className="button small" onClick={() => store.getState().policyChangesDismissed()}>
+            {texts.app.policyChangedDismiss}
+          </button>
+        </p>
+      )}
+    </>
   );
 }

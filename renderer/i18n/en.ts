@@ -174,7 +174,10 @@ export const en = {
   account: {
     account: 'Account',
     disconnect: 'Disconnect',
-    reallyRemove: (jid: string) => `Really remove ${jid}?`,
+    reallyRemove: (jid: string) => `Remove ${jid}`,
+    removeQuestion: (jid: string) => `Remove the account ${jid} from Klatsch?`,
+    // The truth of the core's removeAccount: the history files go, the OTR key store is not touched.
+    removeConsequences: 'Its chat history on this computer is deleted. Its private key and the contacts you verified stay on this computer and are used again if you add the account back. The account on the server is not deleted.',
     keep: 'Keep',
     remove: 'Remove account',
   },
@@ -255,7 +258,7 @@ export const en = {
     save: 'Save',
     saving: 'Saving…',
     removeContact: 'Remove contact…',
-    removeTitle: 'Remove contact',
+    removeTitle: (name: string) => `Remove ${name}?`,
     removeQuestionBefore: 'Remove ',
     removeQuestionAfter: ' from your contacts? You will no longer see each other’s presence.',
     keep: 'Keep',
@@ -295,18 +298,18 @@ export const en = {
     },
     policy: {
       never: 'Never private',
-      manual: 'Private when I start it',
-      opportunistic: 'Private when possible',
-      always: 'Always private',
+      manual: 'Only when I start it',
+      opportunistic: 'Automatically when possible',
+      always: 'Always (never unencrypted)',
     },
     options: (label: string) => `${label}. Privacy options`,
     optionsGroup: 'Privacy options',
-    refresh: 'Refresh private conversation',
+    restart: 'Restart private conversation',
     start: 'Start private conversation',
     end: 'End private conversation',
     authenticate: (name: string) => `Authenticate ${name}…`,
     policyFor: (name: string) => `Privacy for ${name}`,
-    defaultPolicy: (policy: string) => `Default (${policy.toLowerCase()})`,
+    standardPolicy: (policy: string) => `${policy} (standard)`,
     locked: (reason: string) => `Locked: ${reason}`,
     lockedByAdmin: '🔒 Locked by your administrator',
   },
@@ -497,7 +500,7 @@ export const en = {
     'ended-otr-off': () => 'Private conversations are now turned off for this contact; the private conversation has ended.',
     'private-message-otr-off': (name: string) => `${name} sent a private message, but private conversations are turned off for this contact.`,
     'private-request-otr-off': (name: string) => `${name} wants to start a private conversation, but private conversations are turned off for this contact.`,
-    'private-refreshed': () => 'The private conversation was refreshed.',
+    'private-refreshed': () => 'The private conversation was restarted.',
     'private-started-verified': () => 'Private conversation started. The contact is verified.',
     'private-started-unverified': (name: string) => `Private conversation started. ${name} is not verified yet.`,
     'new-key-after-verified': (name: string) =>
@@ -543,6 +546,9 @@ export const en = {
     /** Something Klatsch keeps on this computer could not be read or saved (the core says what, in `detail`). */
     storageProblem: 'Some of Klatsch’s data on this computer could not be read or saved.',
     policyProblem: 'Your administrator’s policy could not be read completely, so the strictest settings apply.',
+    /** The policy changed while Klatsch ran; `keys` names the policy keys that changed. */
+    policyChanged: (keys: string) => `Your administrator changed the policy; it applies now. Changed: ${keys}.`,
+    policyChangedDismiss: 'OK',
     tryAgain: 'Try again',
     /** "(3) Klatsch": the window title, with the number of unread messages. */
     windowTitle: (unread: number) => (unread > 0 ? `(${unread > 999 ? '999+' : unread}) Klatsch` : 'Klatsch'),

@@ -53,6 +53,7 @@ export function bindStoreToApi(store: AppStore, api: KlatschApi, actions: Action
     ),
     api.on.roomRemoved(({ accountId, room }) => apply(() => store.getState().roomRemoved(accountId, room))),
     api.on.roomMessageUpserted(({ accountId, message }) => apply(() => store.getState().roomMessageUpserted(accountId, message))),
+    api.on.policyChanged(({ policy, changed }) => apply(() => store.getState().policyChanged(policy, changed))),
     api.on.invitationsChanged(({ accountId, invitations }) => apply(() => store.getState().invitationsChanged(accountId, invitations))),
   ];
 

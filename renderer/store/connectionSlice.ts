@@ -9,6 +9,10 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
   secretStorage: { available: false },
   storageProblem: null,
   policy: null,
+  policyChanges: null,
+  policyChanged: (policy, changed) =>
+    set((s) => ({ policy, policyChanges: [...new Set([...(s.policyChanges ?? []), ...changed])].sort() })),
+  policyChangesDismissed: () => set({ policyChanges: null }),
 
   snapshotLoaded: (snapshot) =>
     set((s) => {

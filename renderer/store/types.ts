@@ -36,6 +36,10 @@ export type ConnectionSlice = {
   ownPresenceApplied: (accountId: AccountId, presence: { show: OwnShow; status: string }) => void;
   /** The administrator's policy: what is locked and why (null: not loaded yet). */
   policy: PolicyView | null;
+  /** The policy keys that changed while the app ran, until the user dismisses the notice (null: none). */
+  policyChanges: string[] | null;
+  policyChanged: (policy: PolicyView, changed: string[]) => void;
+  policyChangesDismissed: () => void;
 };
 
 /** Contacts per account, always sorted for display. */

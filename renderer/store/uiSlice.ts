@@ -54,7 +54,8 @@ export const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => (
     set((s) => ({ expectedFingerprints: { ...s.expectedFingerprints, [chatKeyString(chat)]: fingerprint } })),
 
   // --- accounts-search ---
-  dialogOpened: (dialog) => set({ dialog }),
+  // Search starts afresh each time, as in Signal and Element: the last query is not what the user looks for now.
+  dialogOpened: (dialog) => set(dialog.kind === 'search' ? { dialog, searchQuery: '' } : { dialog }),
 
   dialogClosed: () => set({ dialog: null }),
 

@@ -70,16 +70,18 @@ describe('the core and the stored history', () => {
     assert.equal(snapshot.value.storageProblem, undefined);
   });
 
-  test('keepHistory=false: nothing is read or written, and keeping private messages is refused', async () => {
+  test('keepHistory=false: the stored history is deleted, nothing is written, and keeping private messages is refused', async () => {
     const { dir, historyFile } = await profile();
-    const before = await fs.readFile(historyFile);
+    const roomsFile = HistoryStore.fileInProfile(dir, `${accountId}-rooms`);
+    await fs.writeFile(roomsFile, 'stored group chats');
     const { core, dispatch } = await start(dir, { keepHistory: false });
     assert.deepEqual(core.snapshot().chats[accountId], {});
     const refused = (await dispatch('setKeepPrivateHistory', { accountId, peer: 'bob@example.com', keep: true })) as Result<unknown>;
     assert.equal(refused.ok, false);
     assert.equal((refused as { ok: false; error: { code: string } }).error.code, 'forbidden-by-policy');
     await core.stop();
-    assert.deepEqual(await fs.readFile(historyFile), before, 'the file is left as it was');
+    await assert.rejects(fs.stat(historyFile), { code: 'ENOENT' }, 'the history kept before the policy is gone');
+    await assert.rejects(fs.stat(roomsFile), { code: 'ENOENT' }, 'and so are the stored group chats');
   });
 
   test('a damaged history file shows as a storage problem and is not overwritten', async () => {

@@ -131,6 +131,30 @@ describe('macOS managed preferences (XML plist)', () => {
     }
   });
 
+  test('hostile and truncated plists are refused (the lenient reader would fill the holes in), never crash', async () => {
+    const hostile = [
+      '<plist><dict><key>updates</key><true/><key>allowPlaintext</key></dict></plist>',
+      '<plist></plist>',
+      '<plist><dict><key>allowPlaintext</key><key>updates</key><true/></dict></plist>',
+      '<plist><dict><key>maxIdle</key><integer>abc</integer></dict></plist>',
+      '<plist><dict><key>x</key><real>NaN</real></dict></plist>',
+      '<plist><dict><key>x</key><date>yesterday</date></dict></plist>',
+      '<plist><dict><key>__proto__</key><dict><key>allowPlaintext</key><true/></dict></dict></plist>',
+      '<!DOCTYPE plist SYSTEM "file:///etc/passwd"><plist><string>&xxe;</string></plist>',
+      '<!DOCTYPE plist [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><plist><string>&b;</string></plist>',
+      '<plist><dict><key>updates</key><script/></dict></plist>',
+      `<plist>${'<array>'.repeat(100_000)}${'</array>'.repeat(100_000)}</plist>`,
+      '\u0000\u0001bplist',
+    ];
+    for (const bad of hostile) {
+      assert.throws(() => parsePlist(bad), PlistParseError, bad.slice(0, 80));
+      const loaded = await loadPolicy({ platform: 'darwin', macFile: '/p', readFile: async () => Buffer.from(bad) });
+      assert.match(loaded.problem ?? '', /not a valid property list/, bad.slice(0, 80));
+      assert.equal(loaded.values.allowPlaintext, false, 'the safest reading');
+    }
+    assert.equal(({} as Record<string, unknown>).allowPlaintext, undefined, 'no prototype was polluted');
+  });
+
   test('a damaged plist and an unreadable file give the safest reading; a missing one is no policy', async () => {
     const damaged = await loadPolicy({ platform: 'darwin', macFile: '/p', readFile: async () => Buffer.from('<plist><dict><key>updates</key>') });
     assert.match(damaged.problem ?? '', /not a valid property list/);

@@ -51,3 +51,18 @@ test('an xmpp: link from main is kept until the user acts on it', async () => {
   actions.clearXmppLink();
   assert.equal(store.getState().xmppLink, null);
 });
+
+test('a policy changed while the app runs replaces the one in the store and is noticed until dismissed', async () => {
+  const store = createAppStore();
+  const fake = fakeApi({ accounts: [], rosters: {}, chats: {}, secretStorage: { available: true }, policy });
+  bindStoreToApi(store, fake.api, createActions(store, fake.api));
+  await tick();
+  assert.equal(store.getState().policyChanges, null);
+  fake.emit('policyChanged', { policy: { ...policy, keepHistory: false }, changed: ['keepHistory'] });
+  fake.emit('policyChanged', { policy: { ...policy, keepHistory: false, updates: true }, changed: ['updates'] });
+  assert.equal(store.getState().policy?.keepHistory, false);
+  assert.equal(store.getState().policy?.updates, true);
+  assert.deepEqual(store.getState().policyChanges, ['keepHistory', 'updates'], 'both changes are told until the user has seen them');
+  store.getState().policyChangesDismissed();
+  assert.equal(store.getState().policyChanges, null);
+});

@@ -9,13 +9,17 @@
  */
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import os from 'node:os';
 import { parsePlist, PlistParseError } from './plist.js';
 import { NO_POLICY, readPolicy, unreadablePolicy, type LoadedPolicy } from './read-policy.js';
-import { parseRegQuery, POLICY_KEY, RegistryParseError } from './registry.js';
+import { parseRegQuery, POLICY_KEY, RegistryParseError, USER_POLICY_KEY } from './registry.js';
+import { mergePolicies } from './merge-policy.js';
 
 export const APP_ID = 'com.klatsch.desktop';
 export const LINUX_POLICY_FILE = '/etc/klatsch/policy.json';
 export const MAC_POLICY_FILE = `/Library/Managed Preferences/${APP_ID}.plist`;
+/** Per-user managed preferences: an MDM profile installed for one user (root-owned, like the machine's). */
+export const macUserPolicyFile = (user: string) => `/Library/Managed Preferences/${user}/${APP_ID}.plist`;
 
 export type RunCommand = (file: string, args: readonly string[]) => Promise<{ code: number; stdout: string; stderr: string }>;
 export type ReadFile = (path: string) => Promise<Buffer>;
@@ -26,6 +30,37 @@ export interface PolicySources {
   readFile?: ReadFile;
   linuxFile?: string;
   macFile?: string;
+  /** The per-user policy on macOS (default: the per-user managed preferences of the logged-in user). */
+  macUserFile?: string;
+  /**
+   * A per-user policy file on Linux. None by default: a file the user could write is no policy.
+   * Tests and a deployment that places a root-owned file per user set it.
+   */
+  linuxUserFile?: string;
+  /** The login name for macOS's per-user managed preferences (default: the current user's). */
+  userName?: string;
+}
+
+/**
+ * The policy in force: the machine's and the user's, the machine's winning key by key
+ * (a user policy can set what the machine's leaves open, never loosen what it sets).
+ */
+export async function loadEffectivePolicy(sources: PolicySources): Promise<LoadedPolicy> {
+  const [machine, user] = await Promise.all([loadPolicy(sources), loadUserPolicy(sources)]);
+  return mergePolicies(machine, user);
+}
+
+/** The per-user policy alone: `HKCU\Software\Policies\Klatsch`, per-user managed preferences, or the Linux file when given. */
+export async function loadUserPolicy(sources: PolicySources): Promise<LoadedPolicy> {
+  const run = sources.run ?? runCommand;
+  const readFile = sources.readFile ?? ((p: string) => fs.readFile(p));
+  try {
+    if (sources.platform === 'win32') return await fromRegistry(run, USER_POLICY_KEY);
+    if (sources.platform === 'darwin') return await fromPlist(sources.macUserFile ?? macUserPolicyFile(sources.userName ?? os.userInfo().username), readFile, run);
+    return sources.linuxUserFile ? await fromJson(sources.linuxUserFile, readFile) : NO_POLICY;
+  } catch (error) {
+    return unreadablePolicy(`${sources.platform} (user)`, `unexpected error (${(error as Error)?.message ?? 'unknown'})`);
+  }
 }
 
 export async function loadPolicy(sources: PolicySources): Promise<LoadedPolicy> {
@@ -41,11 +76,11 @@ export async function loadPolicy(sources: PolicySources): Promise<LoadedPolicy> 
   }
 }
 
-async function fromRegistry(run: RunCommand): Promise<LoadedPolicy> {
-  const source = `registry ${POLICY_KEY}`;
+async function fromRegistry(run: RunCommand, key: string = POLICY_KEY): Promise<LoadedPolicy> {
+  const source = `registry ${key}`;
   let result;
   try {
-    result = await run('reg.exe', ['query', POLICY_KEY]);
+    result = await run('reg.exe', ['query', key]);
   } catch (error) {
     return unreadablePolicy(source, `reg.exe could not be run (${(error as Error).message})`);
   }
@@ -57,7 +92,7 @@ async function fromRegistry(run: RunCommand): Promise<LoadedPolicy> {
     return unreadablePolicy(source, `reg.exe failed (exit code ${result.code})`);
   }
   try {
-    return readPolicy(parseRegQuery(result.stdout), source, { coerceNumbers: true, caseInsensitive: true });
+    return readPolicy(parseRegQuery(result.stdout, key), source, { coerceNumbers: true, caseInsensitive: true });
   } catch (error) {
     if (error instanceof RegistryParseError) return unreadablePolicy(source, error.message);
     throw error;

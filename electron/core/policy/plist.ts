@@ -1,10 +1,18 @@
 /**
  * macOS: managed preferences (`/Library/Managed Preferences/<appId>.plist`,
  * written by an MDM profile) in their XML form. Binary plists are converted
- * by `plutil` first (see `load-policy.ts`). Only what a preferences file
- * holds is understood: dict, array, string, integer, real, true, false, date,
- * data. No external entities, no DTD processing: a DOCTYPE line is skipped.
+ * by `plutil` first (see `load-policy.ts`).
+ *
+ * The reading itself is the maintained `plist` package (the one electron-builder
+ * uses). It is lenient — a truncated file reads as an empty list, an
+ * unreadable `<integer>` as null — so the XML is first checked for
+ * well-formedness by the same XML parser (`@xmldom/xmldom`), where every
+ * warning counts as an error, and the result is checked for such holes:
+ * a damaged preferences file must give the safest policy, never a partial one.
+ * No external entities, no DTD declarations.
  */
+import { DOMParser } from '@xmldom/xmldom';
+import plist from 'plist';
 
 export type PlistValue = string | number | boolean | PlistValue[] | { [key: string]: PlistValue };
 
@@ -12,148 +20,78 @@ export class PlistParseError extends Error {
   override name = 'PlistParseError';
 }
 
-type Token = { kind: 'open' | 'close' | 'empty'; name: string } | { kind: 'text'; text: string };
-
 /**
  * @example parsePlist('<plist version="1.0"><dict><key>updates</key><false/></dict></plist>') // { updates: false }
  */
 export function parsePlist(xml: string): PlistValue {
   if (xml.length > 4 * 1024 * 1024) throw new PlistParseError('the file is too large for a preferences file');
-  const tokens = tokenize(xml);
-  let at = 0;
-  const next = (): Token => {
-    const token = tokens[at++];
-    if (!token) throw new PlistParseError('the file ends too early');
-    return token;
-  };
-  const expectClose = (name: string) => {
-    const token = next();
-    if (token.kind !== 'close' || token.name !== name) throw new PlistParseError(`expected </${name}>`);
-  };
-  const textUntilClose = (name: string): string => {
-    let token = next();
-    let text = '';
-    if (token.kind === 'text') {
-      text = token.text;
-      token = next();
-    }
-    if (token.kind !== 'close' || token.name !== name) throw new PlistParseError(`expected </${name}>`);
-    return text;
-  };
-  const value = (token: Token): PlistValue => {
-    if (token.kind === 'text') throw new PlistParseError('text where a value was expected');
-    if (token.kind === 'close') throw new PlistParseError(`unexpected </${token.name}>`);
-    const { name } = token;
-    if (token.kind === 'empty') {
-      if (name === 'true') return true;
-      if (name === 'false') return false;
-      if (name === 'string' || name === 'data') return '';
-      if (name === 'dict') return {};
-      if (name === 'array') return [];
-      throw new PlistParseError(`<${name}/> is not a plist value`);
-    }
-    switch (name) {
-      case 'string':
-      case 'date':
-        return textUntilClose(name);
-      case 'data':
-        return textUntilClose(name).replace(/\s+/g, '');
-      case 'integer': {
-        const text = textUntilClose(name).trim();
-        if (!/^[+-]?\d{1,15}$/.test(text)) throw new PlistParseError(`<integer> holds ${JSON.stringify(text.slice(0, 20))}`);
-        return Number(text);
-      }
-      case 'real': {
-        const n = Number(textUntilClose(name).trim());
-        if (!Number.isFinite(n)) throw new PlistParseError('<real> is not a number');
-        return n;
-      }
-      case 'true':
-      case 'false':
-        expectClose(name);
-        return name === 'true';
-      case 'array': {
-        const items: PlistValue[] = [];
-        for (let t = next(); !(t.kind === 'close' && t.name === 'array'); t = next()) items.push(value(t));
-        return items;
-      }
-      case 'dict': {
-        const dict: { [key: string]: PlistValue } = Object.create(null);
-        for (let t = next(); !(t.kind === 'close' && t.name === 'dict'); t = next()) {
-          if (t.kind !== 'open' || t.name !== 'key') throw new PlistParseError('expected <key> in <dict>');
-          const key = textUntilClose('key');
-          dict[key] = value(next());
-        }
-        return { ...dict };
-      }
-      default:
-        throw new PlistParseError(`<${name}> is not a plist value`);
-    }
-  };
-  const first = next();
-  if (first.kind !== 'open' || first.name !== 'plist') throw new PlistParseError('not a property list (no <plist>)');
-  const result = value(next());
-  expectClose('plist');
-  if (at !== tokens.length) throw new PlistParseError('content after </plist>');
-  return result;
-}
-
-function tokenize(xml: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < xml.length) {
-    const lt = xml.indexOf('<', i);
-    const text = xml.slice(i, lt < 0 ? xml.length : lt);
-    if (text.trim() !== '') tokens.push({ kind: 'text', text: decodeEntities(text) });
-    else if (text !== '' && isTextElement(tokens.at(-1)) && lt >= 0 && xml.startsWith('</', lt)) tokens.push({ kind: 'text', text });
-    if (lt < 0) break;
-    if (xml.startsWith('<?', lt)) i = skipPast(xml, lt, '?>');
-    else if (xml.startsWith('<!--', lt)) i = skipPast(xml, lt, '-->');
-    else if (xml.startsWith('<![CDATA[', lt)) {
-      const end = skipPast(xml, lt, ']]>');
-      tokens.push({ kind: 'text', text: xml.slice(lt + 9, end - 3) });
-      i = end;
-    } else if (xml.startsWith('<!DOCTYPE', lt)) {
-      if (xml.slice(lt, xml.indexOf('>', lt)).includes('[')) throw new PlistParseError('a DOCTYPE with declarations is not accepted');
-      i = skipPast(xml, lt, '>');
-    } else {
-      const gt = xml.indexOf('>', lt);
-      if (gt < 0) throw new PlistParseError('unclosed tag');
-      const body = xml.slice(lt + 1, gt).trim();
-      const match = /^(\/?)([A-Za-z][\w.-]*)(?:\s[^>]*?)?(\/?)$/.exec(body);
-      if (!match) throw new PlistParseError(`unreadable tag <${body.slice(0, 20)}>`);
-      const [, close, name = '', empty] = match;
-      tokens.push({ kind: close ? 'close' : empty ? 'empty' : 'open', name });
-      i = gt + 1;
-    }
+  if (/<!DOCTYPE[^>]*\[/i.test(xml)) throw new PlistParseError('a DOCTYPE with declarations is not accepted');
+  try {
+    checkWellFormed(xml);
+    return checked(plist.parse(xml));
+  } catch (error) {
+    if (error instanceof PlistParseError) throw error;
+    // The reader's own refusals, and a stack overflow from nesting beyond what any preferences file has.
+    throw new PlistParseError(error instanceof RangeError ? 'nested too deeply' : error instanceof Error ? error.message : 'unreadable');
   }
-  return tokens;
 }
 
-/** Whitespace is content only inside <string> and <key>. */
-function isTextElement(token: Token | undefined): boolean {
-  return token?.kind === 'open' && (token.name === 'string' || token.name === 'key');
+function checkWellFormed(xml: string): void {
+  const problems: string[] = [];
+  const collect = (message: string) => problems.push(message.replace(/^\[xmldom \w+\]\s*/, '').split('\n')[0] ?? '');
+  const doc = new DOMParser({ errorHandler: { warning: collect, error: collect, fatalError: collect } }).parseFromString(xml, 'text/xml');
+  if (problems.length > 0) throw new PlistParseError(problems[0]!);
+  const root = doc?.documentElement;
+  if (!root || root.nodeName !== 'plist') throw new PlistParseError('not a property list (no <plist>)');
+  if (elementChildren(root).length !== 1) throw new PlistParseError('<plist> must hold exactly one value');
+  checkStructure(root);
 }
 
-function skipPast(xml: string, from: number, end: string): number {
-  const at = xml.indexOf(end, from);
-  if (at < 0) throw new PlistParseError(`unclosed ${xml.slice(from, from + 4)}`);
-  return at + end.length;
+interface XmlElement {
+  nodeName: string;
+  textContent: string | null;
+  childNodes: ArrayLike<{ nodeType: number }>;
 }
 
-const NAMED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
-function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-fA-F]+|#\d+|\w+);/g, (whole, ref: string) => {
-    if (ref.startsWith('#x')) return safeCodePoint(Number.parseInt(ref.slice(2), 16));
-    if (ref.startsWith('#')) return safeCodePoint(Number.parseInt(ref.slice(1), 10));
-    const named = NAMED[ref];
-    if (named === undefined) throw new PlistParseError(`unknown entity ${whole}`);
-    return named;
-  });
+function elementChildren(element: XmlElement): XmlElement[] {
+  return Array.from(element.childNodes).filter((node) => node.nodeType === 1) as unknown as XmlElement[];
 }
 
-function safeCodePoint(n: number): string {
-  if (!Number.isInteger(n) || n < 1 || n > 0x10ffff) throw new PlistParseError('bad character reference');
-  return String.fromCodePoint(n);
+const MAX_DEPTH = 64;
+
+/** What the lenient reader would fill in silently: a key without a value, an integer that is not one. */
+function checkStructure(element: XmlElement, depth = 0): void {
+  if (depth > MAX_DEPTH) throw new PlistParseError('nested too deeply');
+  const children = elementChildren(element);
+  const text = (element.textContent ?? '').trim();
+  if (element.nodeName === 'dict') {
+    if (children.length % 2 !== 0) throw new PlistParseError('a <key> in <dict> has no value');
+    children.forEach((child, i) => {
+      if ((child.nodeName === 'key') !== (i % 2 === 0)) throw new PlistParseError('expected <key> and value pairs in <dict>');
+    });
+  }
+  if (element.nodeName === 'integer' && !/^[+-]?\d{1,15}$/.test(text)) throw new PlistParseError(`<integer> holds ${JSON.stringify(text.slice(0, 20))}`);
+  if (element.nodeName === 'real' && (text === '' || !Number.isFinite(Number(text)))) throw new PlistParseError('<real> is not a number');
+  for (const child of children) checkStructure(child, depth + 1);
+}
+
+/** What the lenient reader lets through as null, Buffer or Date becomes an error or the text a policy expects. */
+function checked(value: unknown): PlistValue {
+  if (typeof value === 'string' || typeof value === 'boolean') return value;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new PlistParseError('a number that is not finite');
+    return value;
+  }
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new PlistParseError('an unreadable <date>');
+    return value.toISOString();
+  }
+  if (Buffer.isBuffer(value)) return value.toString('base64');
+  if (Array.isArray(value)) return value.map(checked);
+  if (value !== null && typeof value === 'object') {
+    const dict: { [key: string]: PlistValue } = {};
+    for (const [key, item] of Object.entries(value)) dict[key] = checked(item);
+    return dict;
+  }
+  throw new PlistParseError('a value that could not be read (an empty or malformed element)');
 }

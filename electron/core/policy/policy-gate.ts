@@ -22,7 +22,30 @@ export interface ConnectionOverride {
 }
 
 export class PolicyGate {
-  constructor(readonly loaded: LoadedPolicy = NO_POLICY) {}
+  private current: LoadedPolicy;
+
+  constructor(loaded: LoadedPolicy = NO_POLICY) {
+    this.current = loaded;
+  }
+
+  get loaded(): LoadedPolicy {
+    return this.current;
+  }
+
+  /**
+   * A policy changed while the app runs: from now on every decision follows the new one.
+   * Returns the keys whose value in force changed (the user is told which).
+   */
+  replace(loaded: LoadedPolicy): string[] {
+    const before = this.current;
+    this.current = loaded;
+    const keys = new Set([...Object.keys(before.values), ...Object.keys(loaded.values)]);
+    const changed = [...keys].filter(
+      (k) => JSON.stringify(before.values[k as keyof typeof before.values]) !== JSON.stringify(loaded.values[k as keyof typeof loaded.values]),
+    );
+    if (before.remoteOwnDomainOnly !== loaded.remoteOwnDomainOnly && !changed.includes('remoteAllow')) changed.push('remoteAllow');
+    return changed.sort();
+  }
 
   private get values() {
     return this.loaded.values;

@@ -9,6 +9,13 @@
  */
 
 export const POLICY_KEY = 'HKLM\\Software\\Policies\\Klatsch';
+/** The per-user policy (user Group Policy); the machine's key wins key by key. */
+export const USER_POLICY_KEY = 'HKCU\\Software\\Policies\\Klatsch';
+
+/** `HKLM\…` as reg.exe prints it in its output: `HKEY_LOCAL_MACHINE\…`. */
+function longForm(key: string): string {
+  return key.replace(/^HKLM\\/i, 'HKEY_LOCAL_MACHINE\\').replace(/^HKCU\\/i, 'HKEY_CURRENT_USER\\').toLowerCase();
+}
 
 export type RegistryValue = string | number | string[];
 
@@ -22,7 +29,8 @@ const VALUE_LINE = /^ {4}(.+?) {4}(REG_[A-Z0-9_]+)(?: {4}(.*))?$/;
 /**
  * @example parseRegQuery('HKEY_LOCAL_MACHINE\\Software\\Policies\\Klatsch\r\n    serverPort    REG_DWORD    0x1466\r\n') // { serverPort: 5222 }
  */
-export function parseRegQuery(output: string): Record<string, RegistryValue> {
+export function parseRegQuery(output: string, key: string = POLICY_KEY): Record<string, RegistryValue> {
+  const header = longForm(key);
   const values: Record<string, RegistryValue> = {};
   let inPolicyKey = false;
   let sawKey = false;
@@ -31,7 +39,7 @@ export function parseRegQuery(output: string): Record<string, RegistryValue> {
     if (line === '') continue;
     if (/^HKEY_/i.test(line)) {
       // Only the key itself; subkeys (from /s) are not part of the policy.
-      inPolicyKey = /^HKEY_LOCAL_MACHINE\\Software\\Policies\\Klatsch$/i.test(line);
+      inPolicyKey = line.toLowerCase() === header;
       sawKey ||= inPolicyKey;
       continue;
     }

@@ -93,6 +93,12 @@ export class HistoryStore {
     return store;
   }
 
+  /** Deletes a stored history without reading it (the policy keeps none); resolves to no store. */
+  static async erase(file: string): Promise<undefined> {
+    await fs.rm(file, { force: true });
+    return undefined;
+  }
+
   static fileInProfile(profileDir: string, accountId: string): string {
     return path.join(profileDir, 'history', `${accountId}.json`);
   }

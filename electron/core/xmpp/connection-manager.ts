@@ -9,7 +9,7 @@ import type { LookupFunction } from 'node:net';
 import type { ConnectionState } from '../../../shared/contract.js';
 import { backoffDelay } from './backoff.js';
 import { atSignIn, classifyError, ClassifiedError } from './errors.js';
-import { resolveEndpoints, type Endpoint, type EndpointOverride, type SrvLookup } from './resolve-endpoints.js';
+import { lookupsVia, resolveEndpoints, type Endpoint, type EndpointOverride, type SrvLookup } from './resolve-endpoints.js';
 import type { TrustMode } from './tls-policy.js';
 import { XmppSession } from './xmpp-session.js';
 import { StreamManagement } from './stream-management.js';
@@ -27,6 +27,11 @@ export interface ConnectionManagerOptions {
   target: () => ConnectionTarget;
   lookup?: SrvLookup;
   hostLookup?: LookupFunction;
+  /**
+   * DNS servers to ask instead of the system's, for SRV records and addresses alike ("127.0.0.1:5353").
+   * Tests and the development host only (a DNS server of their own on loopback); Electron's main never sets it.
+   */
+  dnsServers?: string[];
   random?: () => number;
   now?: () => number;
   backoff?: { baseMs?: number; maxMs?: number };
@@ -56,6 +61,7 @@ export class ConnectionManager extends EventEmitter {
 
   constructor(private readonly options: ConnectionManagerOptions) {
     super();
+    if (options.dnsServers) this.options = { ...lookupsVia(options.dnsServers), ...options };
     if (options.streamManagement !== false) this.sm = new StreamManagement({ acked: (stanza) => this.emit('acked', stanza) });
   }
 

@@ -6,6 +6,7 @@
  */
 import dns from 'node:dns/promises';
 import type { SrvRecord } from 'node:dns';
+import type { LookupFunction } from 'node:net';
 
 export interface Endpoint {
   host: string;
@@ -78,4 +79,30 @@ export function orderByPriorityAndWeight<T extends SrvRecord & { directTls: bool
     }
   }
   return ordered;
+}
+
+/**
+ * SRV and address lookups through the given DNS servers instead of the system's ("127.0.0.1:5353").
+ * Only tests and the development host set them (a DNS server of their own on loopback); the app
+ * asks the system. Addresses come from A records, then AAAA.
+ */
+export function lookupsVia(servers: string[]): { lookup: SrvLookup; hostLookup: LookupFunction } {
+  const resolver = new dns.Resolver({ timeout: 2_000, tries: 2 });
+  resolver.setServers(servers);
+  const addresses = async (host: string): Promise<{ address: string; family: 4 | 6 }[]> => {
+    const v4 = await resolver.resolve4(host).catch(() => [] as string[]);
+    if (v4.length > 0) return v4.map((address) => ({ address, family: 4 }));
+    const v6 = await resolver.resolve6(host).catch(() => [] as string[]);
+    return v6.map((address) => ({ address, family: 6 }));
+  };
+  const hostLookup = ((host: string, options: unknown, callback: (...args: unknown[]) => void) => {
+    const all = typeof options === 'object' && options !== null && (options as { all?: boolean }).all;
+    addresses(host).then((found) => {
+      const first = found[0];
+      if (!first) callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND', hostname: host }));
+      else if (all) callback(null, found);
+      else callback(null, first.address, first.family);
+    }, callback);
+  }) as LookupFunction;
+  return { lookup: (name) => resolver.resolveSrv(name), hostLookup };
 }

@@ -99,8 +99,9 @@ export function JoinRoomForm({ connected, initialNick, onSubmit, onCancel, onBro
           {error.message}
         </p>
       )}
-      <div className="actions">
-        <button type="button" className="button subtle" onClick={onCancel}>
+      {/* As in every other dialog: an ordinary Cancel, then the primary action, at the right. */}
+      <div className="button-row">
+        <button type="button" className="button" onClick={onCancel}>
           {texts.cancel}
         </button>
         <button type="submit" className="button primary" data-testid="join-room-submit" disabled={busy || !connected}>
