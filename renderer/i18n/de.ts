@@ -540,7 +540,8 @@ export const de: Catalog = {
     'unverified-by-fingerprint': (name: string, fingerprint: string) => `Sie haben den Schlüssel ${fingerprint} von ${name} als nicht verifiziert markiert.`,
     'key-forgotten': (name: string, fingerprint: string) =>
       `Sie haben den verifizierten Schlüssel ${fingerprint} von ${name} vergessen; er ist nicht mehr verifiziert.`,
-    'private-not-kept': (_name: string, count: string) => (count === '1' ? '1 private Nachricht nicht aufbewahrt' : `${count} private Nachrichten nicht aufbewahrt`),
+    // Only a count is ever shown here, whatever the stored detail holds.
+    'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private Nachricht nicht aufbewahrt' : `${count} private Nachrichten nicht aufbewahrt`) : 'Private Nachrichten nicht aufbewahrt'),
     'v2-refused': (name: string) =>
       `Die Anwendung von ${name} bot eine private Unterhaltung nur in der alten OTR-Version 2 an, die Ihre Einstellungen ablehnen. Die Unterhaltung bleibt unverschlüsselt.`,
   },
