@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { promises as fs, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { FuseV1Options, FuseState, getCurrentFuseWire } from '@electron/fuses';
 import type { Configuration } from 'electron-builder';
@@ -30,7 +31,9 @@ const cli = require('electron-builder/out/builder.js') as {
   configureBuildCommand(yargs: unknown): { parse(args: string[]): Record<string, unknown> };
   normalizeOptions(args: Record<string, unknown>): { config?: Configuration | string | null };
 };
-const { DebugLogger } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown };
+const { DebugLogger, log } = require('builder-util') as { DebugLogger: new (enabled: boolean) => unknown; log: { stream: NodeJS.WritableStream } };
+// electron-builder logs to stdout, which the test runner reads as its own protocol: its lines go nowhere.
+log.stream = new Writable({ write: (_chunk, _encoding, done) => done() });
 const yaml = require('js-yaml') as { load(text: string): unknown };
 const validate = (config: Configuration) => builder.validateConfiguration(config, new DebugLogger(false));
 
