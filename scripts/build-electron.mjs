@@ -28,7 +28,7 @@ await Promise.all([
   ...['dist/electron/smp-worker.cjs', 'dist/devhost/smp-worker.cjs'].map((outfile) =>
     build({ ...common, entryPoints: ['electron/core/otr/smp-worker.ts'], outfile, platform: 'node', format: 'cjs' }),
   ),
-  // Development and tests only; electron-builder.config.ts leaves dist/devhost out of the app.
+  // Development and tests only; electron-builder.yml leaves dist/devhost out of the app.
   build({
     ...common,
     entryPoints: ['renderer/dev-bridge.ts'],

@@ -1,7 +1,7 @@
 /**
  * Development host: the core in plain Node, the renderer in any browser, the
  * same IPC contract carried over a WebSocket on 127.0.0.1. For development and
- * tests only; the packaged app never contains it (electron-builder.config.ts leaves
+ * tests only; the packaged app never contains it (electron-builder.yml leaves
  * `dist/devhost` out).
  *
  * Who may talk to the core: the one page that presents the token printed at

@@ -36,7 +36,7 @@ export type SmpWorkerEntry = { file: string } | { tsSource: string };
 export function smpWorkerEntry(): SmpWorkerEntry {
   const here = typeof __dirname === 'string' ? __dirname : dirname(fileURLToPath(import.meta.url));
   const bundled = join(here, 'smp-worker.cjs');
-  // In the packaged app it is unpacked beside app.asar (electron-builder.config.ts asarUnpack).
+  // In the packaged app it is unpacked beside app.asar (electron-builder.yml asarUnpack).
   const unpacked = bundled.replace(`app.asar${sep}`, `app.asar.unpacked${sep}`);
   if (unpacked !== bundled && existsSync(unpacked)) return { file: unpacked };
   if (existsSync(bundled)) return { file: bundled };
