@@ -166,6 +166,7 @@ describe('parseMessage', () => {
       type: 'chat',
       body: 'Hello',
       errorText: undefined,
+      errorCondition: undefined,
       stampedAt: undefined,
     });
   });
@@ -201,6 +202,9 @@ describe('parseMessage', () => {
     assert.equal(parseMessage(withText)?.type, 'error');
     assert.equal(parseMessage(withText)?.errorText, 'User is gone');
     assert.equal(parseMessage(conditionOnly)?.errorText, 'item-not-found');
+    // The condition itself, so that a bounce from another company's server (remote-server-*) is told apart.
+    assert.equal(parseMessage(withText)?.errorCondition, 'service-unavailable');
+    assert.equal(parseMessage(conditionOnly)?.errorCondition, 'item-not-found');
     assert.equal(parseMessage(message({ from: FROM, type: 'error' }, xml('error', {})))?.errorText, 'error');
   });
 
