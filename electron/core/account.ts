@@ -865,6 +865,8 @@ export class Account {
     if (this.chats.has(peer, id, 'out')) id = randomUUID();
     const now = this.now();
     const timestamp = stampedAt !== undefined && stampedAt <= now ? stampedAt : now;
+    // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
+    if (stanzaId) this.outbox.markSeen(peer, stanzaId);
     this.chats.countUnread(peer);
     this.typing.delete(peer);
     const shown = this.upsertMessage({
@@ -877,7 +879,6 @@ export class Account {
       ...(encrypted ? { encrypted } : {}),
       ...(archiveId !== undefined && !encrypted ? { archiveId } : {}),
     });
-    if (stanzaId) this.outbox.markSeen(peer, stanzaId);
     if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);
     this.deps.incoming?.(shown, 'live');
