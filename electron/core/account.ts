@@ -878,19 +878,22 @@ export class Account {
       state: 'received',
       ...(encrypted ? { encrypted } : {}),
       ...(archiveId !== undefined && !encrypted ? { archiveId } : {}),
-    });
+    }, true);
     if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);
     this.deps.incoming?.(shown, 'live');
   }
 
-  private upsertMessage(message: ChatMessage): ChatMessage {
+  /** `durably`: a received message about to be shown and confirmed, on disk before (see HistoryStore.putDurably). */
+  private upsertMessage(message: ChatMessage, durably = false): ChatMessage {
     this.chats.upsert(message);
     if (message.direction !== 'notice') this.otherDeviceNoticed.delete(message.peer);
     const history = this.deps.history;
     if (history) {
-      if (this.storable(message)) history.put(message);
-      else this.leaveOut(history, message);
+      if (this.storable(message)) {
+        if (durably) history.putDurably(message);
+        else history.put(message);
+      } else this.leaveOut(history, message);
     }
     this.deps.emit('messageUpserted', { accountId: this.id, message });
     return message;
