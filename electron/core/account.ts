@@ -886,12 +886,14 @@ export class Account {
 
   /** `durably`: a received message about to be shown and confirmed, on disk before (see HistoryStore.putDurably). */
   private upsertMessage(message: ChatMessage, durably = false): ChatMessage {
+    // Live and caught up, its archive id is the mark: a restart fetches from there what it missed meanwhile.
+    const mark = durably && message.archiveId !== undefined && this.archive.isCaughtUp ? message.archiveId : undefined;
     this.chats.upsert(message);
     if (message.direction !== 'notice') this.otherDeviceNoticed.delete(message.peer);
     const history = this.deps.history;
     if (history) {
       if (this.storable(message)) {
-        if (durably) history.putDurably(message);
+        if (durably) history.putDurably(message, mark);
         else history.put(message);
       } else this.leaveOut(history, message);
     }

@@ -52,6 +52,9 @@ const HistoryContent = z.object({
   unkept: z.record(z.string().max(3071), z.array(z.string().max(1024))).optional(),
 });
 
+/** One line of the journal (see putDurably). */
+const JournalRecord = z.object({ message: ChatMessage, mark: z.string().max(256).optional() });
+
 /** The notice kind of the row that stands where private messages were not kept (its detail: how many). */
 export const UNKEPT_KIND = 'private-not-kept';
 /** Keys of counted messages remembered per chat (a message is handed in again after a restart by the outbox). */
@@ -166,8 +169,12 @@ export class HistoryStore {
     this.changed();
   }
 
-  /** As put(), and on disk when it returns (a received message about to be shown and confirmed). */
-  putDurably(message: ChatMessage): void {
+  /**
+   * As put(), and on disk when it returns (a received message about to be shown and confirmed). `mark`: the
+   * archive mark that goes with it (its archive id, once caught up), so that a restart fetches what came after it.
+   */
+  putDurably(message: ChatMessage, mark?: string): void {
+    if (mark !== undefined) this.setArchiveMark(mark);
     this.put(message);
     if (this.problemText || this.closed || !this.secretBox.status().available) return;
     try {
@@ -175,7 +182,8 @@ export class HistoryStore {
         mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
         this.journalFd = openSync(this.journalFile, 'a', 0o600);
       }
-      writeSync(this.journalFd, `${this.secretBox.encrypt(JSON.stringify(message)).toString('base64')}\n`);
+      const record: z.infer<typeof JournalRecord> = mark === undefined ? { message } : { message, mark };
+      writeSync(this.journalFd, `${this.secretBox.encrypt(JSON.stringify(record)).toString('base64')}\n`);
       fdatasyncSync(this.journalFd);
       this.journalRecords++;
     } catch {
@@ -417,8 +425,9 @@ export class HistoryStore {
     for (const line of text.split('\n')) {
       if (line === '') continue;
       try {
-        const message = ChatMessage.parse(JSON.parse(this.secretBox.decrypt(Buffer.from(line, 'base64'))));
+        const { message, mark } = JournalRecord.parse(JSON.parse(this.secretBox.decrypt(Buffer.from(line, 'base64'))));
         this.put(message); // marks the store dirty: the next write takes it into the file
+        if (mark !== undefined) this.archiveMarkValue = mark;
         this.journalLoaded = true;
       } catch {
         // torn or damaged: that one record is not restored
