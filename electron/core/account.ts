@@ -30,8 +30,10 @@ import {
   parseRosterItems,
   presenceStanza,
   rosterGet,
+  withDelay,
 } from './xmpp/stanzas.js';
 import { parseAvatarHash } from './xmpp/avatar-stanzas.js';
+import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
 import { isRosterPushFrom, parseSubscriptionPresence } from './xmpp/roster-stanzas.js';
 import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
@@ -90,6 +92,8 @@ export const DEFAULT_OTR_POLICY: OtrPolicy = 'opportunistic';
 const OTR_FRAGMENT_SIZE = 60_000;
 /** How long signing out waits for the private conversations' end messages to be written. */
 const SIGN_OFF_WAIT_MS = 1_000;
+/** A message that goes out this long after it was written waited (outbox, private conversation): it says when it was written. */
+const WAITED_MS = 1_000;
 
 export class Account {
   readonly roster = new Roster();
@@ -296,9 +300,18 @@ export class Account {
     // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
     const receipt = id !== undefined;
     const stanzaId = id ?? randomUUID();
-    if (kind === 'otr') return session.send(receipt ? withOriginId(otrMessage(to, stanzaId, body, receipt), stanzaId) : otrMessage(to, stanzaId, body, receipt));
+    // A message that waited (outbox, a new private conversation) carries when it was written: the receiver orders by it.
+    const writtenAt = id !== undefined ? this.outbox.get(id)?.timestamp : undefined;
+    const waited = writtenAt !== undefined && this.now() - writtenAt > WAITED_MS;
+    if (kind === 'otr') {
+      const otr = otrMessage(to, stanzaId, body, receipt);
+      if (receipt) withOriginId(otr, stanzaId);
+      if (receipt && waited) withDelay(otr, this.ownBare(), writtenAt);
+      return session.send(otr);
+    }
     const message = chatMessage(to, stanzaId, body, receipt);
     if (receipt) withOriginId(message, stanzaId);
+    if (receipt && waited) withDelay(message, this.ownBare(), writtenAt);
     // What the user wrote ends their typing; in plaintext it says so (XEP-0085 §5.1), never while private.
     const peer = bareJid(to);
     if (receipt && peer && this.chatStates.messageSent(peer)) withChatState(message, 'active');
@@ -864,7 +877,11 @@ export class Account {
     // Ids are unique within a chat, so that no peer can replace one of our messages by reusing its id.
     if (this.chats.has(peer, id, 'out')) id = randomUUID();
     const now = this.now();
-    const timestamp = stampedAt !== undefined && stampedAt <= now ? stampedAt : now;
+    // The sender's time of writing (XEP-0203) orders a message that waited, believed within bounds: not in the
+    // future, and not longer before the sender's previous message here than any message may wait.
+    const previous = lastOf(this.chats.list(peer), 'in');
+    const believable = stampedAt !== undefined && stampedAt <= now && (!previous || stampedAt >= previous.timestamp - PRIVATE_WAIT_MS);
+    const timestamp = believable ? stampedAt : now;
     // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
     if (stanzaId) this.outbox.markSeen(peer, stanzaId);
     this.chats.countUnread(peer);
