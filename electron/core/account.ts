@@ -92,8 +92,6 @@ export const DEFAULT_OTR_POLICY: OtrPolicy = 'opportunistic';
 const OTR_FRAGMENT_SIZE = 60_000;
 /** How long signing out waits for the private conversations' end messages to be written. */
 const SIGN_OFF_WAIT_MS = 1_000;
-/** A message that goes out this long after it was written waited (outbox, private conversation): it says when it was written. */
-const WAITED_MS = 1_000;
 
 export class Account {
   readonly roster = new Roster();
@@ -300,9 +298,10 @@ export class Account {
     // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
     const receipt = id !== undefined;
     const stanzaId = id ?? randomUUID();
-    // A message that waited (outbox, a new private conversation) carries when it was written: the receiver orders by it.
+    // The user's message carries when it was written: one that waited (outbox, a frozen stream, a new private
+    // conversation) is put by the receiver among the others in the order they were written, not as it arrived.
     const writtenAt = id !== undefined ? this.outbox.get(id)?.timestamp : undefined;
-    const waited = writtenAt !== undefined && this.now() - writtenAt > WAITED_MS;
+    const waited = writtenAt !== undefined;
     if (kind === 'otr') {
       const otr = otrMessage(to, stanzaId, body, receipt);
       if (receipt) withOriginId(otr, stanzaId);
