@@ -301,16 +301,15 @@ export class Account {
     // The user's message carries when it was written: one that waited (outbox, a frozen stream, a new private
     // conversation) is put by the receiver among the others in the order they were written, not as it arrived.
     const writtenAt = id !== undefined ? this.outbox.get(id)?.timestamp : undefined;
-    const waited = writtenAt !== undefined;
     if (kind === 'otr') {
       const otr = otrMessage(to, stanzaId, body, receipt);
       if (receipt) withOriginId(otr, stanzaId);
-      if (receipt && waited) withDelay(otr, this.ownBare(), writtenAt);
+      if (receipt && writtenAt !== undefined) withDelay(otr, this.ownBare(), writtenAt);
       return session.send(otr);
     }
     const message = chatMessage(to, stanzaId, body, receipt);
     if (receipt) withOriginId(message, stanzaId);
-    if (receipt && waited) withDelay(message, this.ownBare(), writtenAt);
+    if (receipt && writtenAt !== undefined) withDelay(message, this.ownBare(), writtenAt);
     // What the user wrote ends their typing; in plaintext it says so (XEP-0085 §5.1), never while private.
     const peer = bareJid(to);
     if (receipt && peer && this.chatStates.messageSent(peer)) withChatState(message, 'active');
