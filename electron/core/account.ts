@@ -628,7 +628,8 @@ export class Account {
   /** A message from the archive: into the chat in time order; one the user has not seen counts as unread. */
   private putArchived(message: ChatMessage, unread: boolean): void {
     if (unread) this.chats.countUnread(message.peer);
-    const shown = this.upsertMessage(message);
+    // New to the user, as a live message is: on disk before it is shown (see showIncoming).
+    const shown = this.upsertMessage(message, unread && message.direction === 'in');
     if (unread) this.emitContact(message.peer);
     // Stamped after this session began, it is a live message the archive's answer overtook (its live copy is
     // then dropped as a duplicate): it notifies like one. The archive stamps to the second, hence the slack.
@@ -879,7 +880,9 @@ export class Account {
     // future, and not longer before the sender's previous message here than any message may wait.
     const previous = lastOf(this.chats.list(peer), 'in');
     const believable = stampedAt !== undefined && stampedAt <= now && (!previous || stampedAt >= previous.timestamp - PRIVATE_WAIT_MS);
-    const timestamp = believable ? stampedAt : now;
+    // Never before the chat's last notice: what it says (e.g. "now private") happened before this message arrived.
+    const notice = lastNotice(this.chats.list(peer));
+    const timestamp = believable ? Math.max(stampedAt, notice?.timestamp ?? stampedAt) : now;
     // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
     if (stanzaId) this.outbox.markSeen(peer, stanzaId);
     this.chats.countUnread(peer);
@@ -1088,4 +1091,10 @@ function withEncrypted(message: ChatMessage, encrypted: boolean): ChatMessage {
 /** The `replaces` field of StanzaInfo, present only when the stanza corrects a message. */
 function withReplaces(replaces: string | undefined): { replaces?: string } {
   return replaces === undefined ? {} : { replaces };
+}
+
+/** The chat's newest notice, if any. */
+function lastNotice(messages: readonly ChatMessage[]): ChatMessage | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.direction === 'notice') return messages[i];
+  return undefined;
 }
