@@ -31,8 +31,10 @@ import {
   parseRosterItems,
   presenceStanza,
   rosterGet,
+  withDelay,
 } from './xmpp/stanzas.js';
 import { parseAvatarHash } from './xmpp/avatar-stanzas.js';
+import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
 import { isRosterPushFrom, parseSubscriptionPresence } from './xmpp/roster-stanzas.js';
 import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
@@ -306,10 +308,16 @@ export class Account {
     // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
     const receipt = id !== undefined;
     const stanzaId = id ?? randomUUID();
-    // Only what the outbox waits for asks the server for an acknowledgement; OTR's own messages need none.
-    if (kind === 'otr') return session.send(receipt ? withOriginId(otrMessage(to, stanzaId, body, receipt), stanzaId) : otrMessage(to, stanzaId, body, receipt), { confirm: receipt });
+  /** `durably`: a received message about to be shown and confirmed, on disk before (see HistoryStore.putDurably). */
+  private upsertMessage(given: ChatMessage, durably = false): ChatMessage {
+    // Waiting for the other company's server ends with the waiting, whatever state comes next.
+    const { waitingForServer: _server, ...rest } = given;
+    const message = given.state === 'waiting' || given.waitingForServer === undefined ? given : rest;
+    // Live and caught up, its archive id is the mark: a restart fetches from there what it missed meanwhile.
+    const mark = durably && message.archiveId !== undefined && this.archive.isCaughtUp ? message.archiveId : undefined;
     const message = chatMessage(to, stanzaId, body, receipt);
     if (receipt) withOriginId(message, stanzaId);
+    if (receipt && writtenAt !== undefined) withDelay(message, this.ownBare(), writtenAt);
     // What the user wrote ends their typing; in plaintext it says so (XEP-0085 §5.1), never while private.
     const peer = bareJid(to);
     if (receipt && peer && this.chatStates.messageSent(peer)) withChatState(message, 'active');
@@ -630,7 +638,8 @@ export class Account {
   /** A message from the archive: into the chat in time order; one the user has not seen counts as unread. */
   private putArchived(message: ChatMessage, unread: boolean): void {
     if (unread) this.chats.countUnread(message.peer);
-    const shown = this.upsertMessage(message);
+    // New to the user, as a live message is: on disk before it is shown (see showIncoming).
+    const shown = this.upsertMessage(message, unread && message.direction === 'in');
     if (unread) this.emitContact(message.peer);
     // Stamped after this session began, it is a live message the archive's answer overtook (its live copy is
     // then dropped as a duplicate): it notifies like one. The archive stamps to the second, hence the slack.
@@ -899,7 +908,15 @@ export class Account {
     // Ids are unique within a chat, so that no peer can replace one of our messages by reusing its id.
     if (this.chats.has(peer, id, 'out')) id = randomUUID();
     const now = this.now();
-    const timestamp = stampedAt !== undefined && stampedAt <= now ? stampedAt : now;
+    // The sender's time of writing (XEP-0203) orders a message that waited, believed within bounds: not in the
+    // future, and not longer before the sender's previous message here than any message may wait.
+    const previous = lastOf(this.chats.list(peer), 'in');
+    const believable = stampedAt !== undefined && stampedAt <= now && (!previous || stampedAt >= previous.timestamp - PRIVATE_WAIT_MS);
+    // Never before the chat's last notice: what it says (e.g. "now private") happened before this message arrived.
+    const notice = lastNotice(this.chats.list(peer));
+    const timestamp = believable ? Math.max(stampedAt, notice?.timestamp ?? stampedAt) : now;
+    // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
+    if (stanzaId) this.outbox.markSeen(peer, stanzaId);
     this.chats.countUnread(peer);
     this.typing.delete(peer);
     const shown = this.upsertMessage({
@@ -911,23 +928,31 @@ export class Account {
       state: 'received',
       ...(encrypted ? { encrypted } : {}),
       ...(archiveId !== undefined && !encrypted ? { archiveId } : {}),
-    });
-    if (stanzaId) this.outbox.markSeen(peer, stanzaId);
+    }, true);
     if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);
     this.deps.incoming?.(shown, 'live');
   }
 
+<<<<<<< HEAD
   private upsertMessage(given: ChatMessage): ChatMessage {
     // Waiting for the other company's server ends with the waiting, whatever state comes next.
     const { waitingForServer: _server, ...rest } = given;
     const message = given.state === 'waiting' || given.waitingForServer === undefined ? given : rest;
+=======
+  /** `durably`: a received message about to be shown and confirmed, on disk before (see HistoryStore.putDurably). */
+  private upsertMessage(message: ChatMessage, durably = false): ChatMessage {
+    // Live and caught up, its archive id is the mark: a restart fetches from there what it missed meanwhile.
+    const mark = durably && message.archiveId !== undefined && this.archive.isCaughtUp ? message.archiveId : undefined;
+>>>>>>> soak-fix
     this.chats.upsert(message);
     if (message.direction !== 'notice') this.otherDeviceNoticed.delete(message.peer);
     const history = this.deps.history;
     if (history) {
-      if (this.storable(message)) history.put(message);
-      else this.leaveOut(history, message);
+      if (this.storable(message)) {
+        if (durably) history.putDurably(message, mark);
+        else history.put(message);
+      } else this.leaveOut(history, message);
     }
     this.deps.emit('messageUpserted', { accountId: this.id, message });
     return message;
@@ -1139,4 +1164,10 @@ function withEncrypted(message: ChatMessage, encrypted: boolean): ChatMessage {
 /** The `replaces` field of StanzaInfo, present only when the stanza corrects a message. */
 function withReplaces(replaces: string | undefined): { replaces?: string } {
   return replaces === undefined ? {} : { replaces };
+}
+
+/** The chat's newest notice, if any. */
+function lastNotice(messages: readonly ChatMessage[]): ChatMessage | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.direction === 'notice') return messages[i];
+  return undefined;
 }

@@ -122,4 +122,15 @@ describe('outbox: every message arrives exactly once', () => {
     }
     assert.equal(await countAtBob('ONLY-ONCE', 'MARKER-3'), 1);
   });
+
+  test('a message that waited in the outbox carries when it was written (XEP-0203): the receiver orders it by that, not by its arrival', async () => {
+    const from = alice.events.length;
+    await server.stop();
+    await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'reconnecting', { after: from });
+    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'WAITED-A-WHILE' });
+    await new Promise((r) => setTimeout(r, 2_500)); // it waits: newer messages (from others, or sent before it arrives) may meanwhile come
+    await server.start();
+    const got = await bob.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.id === sent.id, { timeoutMs: 30_000 });
+    assert.ok(Math.abs(got.message.timestamp - sent.timestamp) < 1_000, `shown at the time it was written (${sent.timestamp}), not at its arrival (${got.message.timestamp})`);
+  });
 });

@@ -68,6 +68,25 @@ describe('HistoryStore', () => {
     assert.equal(again.chats()['carol@example.com']?.length, 1);
   });
 
+  test('a message put durably is on disk when putDurably() returns (a kill right after keeps it), encrypted; the next write takes it in', async () => {
+    const { file, box } = await setUp();
+    const store = await HistoryStore.open(file, box, { flushDelayMs: 60_000 });
+    store.put(msg('batched'));
+    const shown = msg('shown-then-killed', { archiveId: 'archive-7' });
+    store.putDurably(shown, 'archive-7');
+    // Not closed, nothing flushed: as if the app were killed now.
+    assert.doesNotMatch(await fs.readFile(`${file}.journal`, 'utf8'), /shown-then-killed|bob@example/, 'nothing readable at rest');
+    await fs.appendFile(`${file}.journal`, 'torn-by-a-crash');
+    const afterKill = await HistoryStore.open(file, box, { flushDelayMs: 60_000 });
+    assert.deepEqual(afterKill.chats()['bob@example.com'], [shown], 'the durable one is back; the batched one was not written yet');
+    assert.equal(afterKill.archiveMark, 'archive-7', 'the archive mark that went with it: a restart fetches what came after it');
+    await afterKill.close(); // its write takes the journal in
+    assert.equal(await fs.readFile(`${file}.journal`, 'utf8'), '');
+    const again = await HistoryStore.open(file, box);
+    assert.deepEqual(again.chats()['bob@example.com'], [shown]);
+    await again.close();
+  });
+
   test('the file holds no readable text: neither messages nor contacts', async () => {
     const { file, box } = await setUp();
     const store = await HistoryStore.open(file, box);

@@ -135,6 +135,20 @@ describe('checkMamResult', () => {
     assert.equal(check.message?.replaces, 'b1');
   });
 
+  test("the sender's own stamp (milliseconds) orders an archived copy, believed only within bounds of the archive's", () => {
+    const stamped = (stamp: string, from = BOB) =>
+      inner({ from: `${BOB}/phone`, to: `${OWN}/laptop`, id: 'b9' }, xml('body', {}, 'waited'), xml('delay', { xmlns: 'urn:xmpp:delay', from, stamp }));
+    const timeOf = (m: Element) => {
+      const check = checkMamResult(result(m, { stamp: '2024-05-01T10:00:00Z' }), OWN, yes);
+      return check.kind === 'result' ? check.message?.stampedAt : undefined;
+    };
+    assert.equal(timeOf(stamped('2024-05-01T10:00:00.700Z')), Date.parse('2024-05-01T10:00:00.700Z'), 'within the archive’s second');
+    assert.equal(timeOf(stamped('2024-05-01T09:58:12.345Z')), Date.parse('2024-05-01T09:58:12.345Z'), 'written before, stored later');
+    assert.equal(timeOf(stamped('2024-05-01T10:00:02Z')), Date.parse('2024-05-01T10:00:00Z'), 'after the archive got it: not believed');
+    assert.equal(timeOf(stamped('2024-04-29T10:00:00Z')), Date.parse('2024-05-01T10:00:00Z'), 'longer before than any message waits: not believed');
+    assert.equal(timeOf(stamped('2024-05-01T09:59:00Z', 'eve@evil.example')), Date.parse('2024-05-01T10:00:00Z'), 'not the sender’s own stamp');
+  });
+
   test('garbage inside a result never throws', () => {
     const bad = [
       xml('message', { from: OWN }, xml('result', { xmlns: NS_MAM, queryid: 'q1' })),

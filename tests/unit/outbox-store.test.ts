@@ -117,6 +117,29 @@ describe('outbox store', () => {
     assert.equal(again.seen('dave@example.com', 'id-1'), false, 'per peer: another peer may use the same id');
   });
 
+  test('a received id is on disk when markSeen() returns (a kill right after keeps it), encrypted; the next write takes it in', async () => {
+    const { file, box } = await setUp();
+    const store = await OutboxStore.open(file, box, { flushDelayMs: 60_000 });
+    store.markSeen('bob@example.com', 'received-one');
+    // Not closed, nothing flushed: as if the app were killed now.
+    const journal = await fs.readFile(`${file}.seen`, 'utf8');
+    assert.doesNotMatch(journal, /bob@example|received-one/, 'nothing readable at rest');
+    await fs.appendFile(`${file}.seen`, 'torn-by-a-crash'); // a line cut short is skipped
+    const afterKill = await OutboxStore.open(file, box);
+    assert.equal(afterKill.seen('bob@example.com', 'received-one'), true);
+    assert.equal(afterKill.seen('bob@example.com', 'torn-by-a-crash'), false);
+    await afterKill.close();
+
+    await store.add(entry('m1')); // a write of the outbox file: the journal's ids are in it now
+    assert.equal(await fs.readFile(`${file}.seen`, 'utf8'), '', 'the journal starts over');
+    store.markSeen('bob@example.com', 'received-two');
+    const again = await OutboxStore.open(file, box);
+    assert.equal(again.seen('bob@example.com', 'received-one'), true);
+    assert.equal(again.seen('bob@example.com', 'received-two'), true);
+    await again.close();
+    await store.close();
+  });
+
   for (const [what, damage] of [
     ['not JSON', async (file: string) => fs.writeFile(file, '{"version":1,')],
     ['the wrong shape', async (file: string) => fs.writeFile(file, JSON.stringify({ version: 2, data: 1 }))],

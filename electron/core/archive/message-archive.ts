@@ -73,6 +73,11 @@ export class MessageArchive {
     if (this.caughtUp) this.deps.setMark(archiveId);
   }
 
+  /** Caught up: a live message's archive id is where the next sign-in may start fetching. */
+  get isCaughtUp(): boolean {
+    return this.caughtUp;
+  }
+
   /** Whether live messages' `<stanza-id/>` can be believed (the server keeps an archive, XEP-0359 §7). */
   get available(): boolean {
     return this.answered;

@@ -14,13 +14,19 @@
  * (default 1 s), so a burst of 1,000 messages costs a handful of writes, not
  * 1,000. `close()` writes what is pending.
  *
+ * A received message the user is shown must survive a kill that comes before
+ * the next write (else it is shown again, as new, when the server or the
+ * sender delivers it once more): `putDurably()` also appends it, encrypted, to
+ * `history/<account id>.json.journal` and fdatasyncs that before it returns; a
+ * load replays the journal, and the next write of the file empties it.
+ *
  * What is put here is the caller's decision (Account keeps private messages
  * out unless the user asked for them). Like the other stores: validated on
  * load; a file that cannot be read or decrypted is reported (`problem`) and
  * never written over — the store then keeps chats in memory only. A failed
  * write is reported (`saveError`) and retried with the next change.
  */
-import { promises as fs } from 'node:fs';
+import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, promises as fs, writeSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { ChatMessage } from '../../../shared/contract.js';
@@ -45,6 +51,9 @@ const HistoryContent = z.object({
   /** Per chat, the keys (direction and id, never content) of private messages counted as not kept: each is counted once. */
   unkept: z.record(z.string().max(3071), z.array(z.string().max(1024))).optional(),
 });
+
+/** One line of the journal (see putDurably). */
+const JournalRecord = z.object({ message: ChatMessage, mark: z.string().max(256).optional() });
 
 /** The notice kind of the row that stands where private messages were not kept (its detail: how many). */
 export const UNKEPT_KIND = 'private-not-kept';
@@ -75,6 +84,12 @@ export class HistoryStore {
   private persistedWaiters: (() => void)[] = [];
   private readonly maxPerChat: number;
   private readonly flushDelayMs: number;
+  /** The journal of messages put durably since the last write, open for appending. */
+  private journalFd: number | undefined;
+  /** Records appended so far: the journal is emptied only if none came while the file was being written. */
+  private journalRecords = 0;
+  /** The journal had records at load (taken in by the next write). */
+  private journalLoaded = false;
 
   private constructor(
     private readonly file: string,
@@ -158,6 +173,42 @@ export class HistoryStore {
     }
     this.chatMap.set(message.peer, list);
     this.changed();
+  }
+
+  /**
+   * As put(), and on disk when it returns (a received message about to be shown and confirmed). `mark`: the
+   * archive mark that goes with it (its archive id, once caught up), so that a restart fetches what came after it.
+   */
+  putDurably(message: ChatMessage, mark?: string): void {
+    if (mark !== undefined) this.setArchiveMark(mark);
+    this.put(message);
+    if (this.problemText || this.closed || !this.secretBox.status().available) return;
+    try {
+      if (this.journalFd === undefined) {
+        mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+        this.journalFd = openSync(this.journalFile, 'a', 0o600);
+      }
+      const record: z.infer<typeof JournalRecord> = mark === undefined ? { message } : { message, mark };
+      writeSync(this.journalFd, `${this.secretBox.encrypt(JSON.stringify(record)).toString('base64')}\n`);
+      fdatasyncSync(this.journalFd);
+      this.journalRecords++;
+    } catch {
+      // It is still written with the next write of the file (at most flushDelayMs later).
+    }
+  }
+
+  private get journalFile(): string {
+    return `${this.file}.journal`;
+  }
+
+  private closeJournal(): void {
+    if (this.journalFd === undefined) return;
+    try {
+      closeSync(this.journalFd);
+    } catch {
+      // nothing left to do with it
+    }
+    this.journalFd = undefined;
   }
 
   /**
@@ -250,6 +301,7 @@ export class HistoryStore {
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
     this.closed = true;
+    this.closeJournal();
     for (const resolve of this.persistedWaiters.splice(0)) resolve();
   }
 
@@ -259,7 +311,9 @@ export class HistoryStore {
     if (this.timer) clearTimeout(this.timer);
     for (const resolve of this.persistedWaiters.splice(0)) resolve();
     await this.writing.catch(() => undefined);
+    this.closeJournal();
     if (!this.problemText) await fs.rm(this.file, { force: true });
+    if (!this.problemText) await fs.rm(this.journalFile, { force: true });
   }
 
   private setChat(peer: string, list: ChatMessage[]): void {
@@ -296,11 +350,18 @@ export class HistoryStore {
     try {
       const mark = this.archiveMarkValue !== undefined ? { archiveMark: this.archiveMarkValue } : {};
       const unkept = this.unkept.size > 0 ? { unkept: Object.fromEntries([...this.unkept].map(([peer, keys]) => [peer, [...keys]])) } : {};
+      const journalRecords = this.journalRecords;
       const content = JSON.stringify({ chats: Object.fromEntries(this.chatMap), ...mark, ...unkept });
       const data = this.secretBox.encrypt(content).toString('base64');
       await writeFileAtomic(this.file, `${JSON.stringify({ version: 1, backend: this.secretBox.backend, data })}\n`, 0o600);
       this.writeCount++;
       this.saveErrorText = undefined;
+      // The file holds all the journal had when it was written: the journal starts over (appends go to its end).
+      if (this.journalRecords === journalRecords) {
+        if (this.journalFd !== undefined) ftruncateSync(this.journalFd, 0);
+        else if (this.journalLoaded) await fs.truncate(this.journalFile, 0).catch(() => undefined);
+        this.journalLoaded = false;
+      }
       for (const resolve of waiting) resolve();
     } catch (error) {
       this.dirty = true; // the next change or flush tries again with everything
@@ -316,7 +377,7 @@ export class HistoryStore {
     try {
       text = await fs.readFile(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // nothing stored yet
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.loadJournal(); // no file written yet
       this.problemText = `Klatsch could not read the chat history ${this.file} (${(error as Error).message}). ${leftAlone}`;
       return;
     }
@@ -359,6 +420,24 @@ export class HistoryStore {
         .sort((a, b) => a.timestamp - b.timestamp)
         .slice(-this.maxPerChat);
       if (mine.length > 0) this.setChat(peer, mine);
+    }
+    await this.loadJournal();
+  }
+
+  /** Messages put durably after the file was last written; a record cut short by a crash is skipped. */
+  private async loadJournal(): Promise<void> {
+    if (!this.secretBox.status().available) return;
+    const text = await fs.readFile(this.journalFile, 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      try {
+        const { message, mark } = JournalRecord.parse(JSON.parse(this.secretBox.decrypt(Buffer.from(line, 'base64'))));
+        this.put(message); // marks the store dirty: the next write takes it into the file
+        if (mark !== undefined) this.archiveMarkValue = mark;
+        this.journalLoaded = true;
+      } catch {
+        // torn or damaged: that one record is not restored
+      }
     }
   }
 }

@@ -21,7 +21,7 @@
  * and never written over — it may hold messages not sent yet. The outbox then
  * works in memory only, so that sending goes on.
  */
-import { promises as fs } from 'node:fs';
+import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, promises as fs, writeSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { removeStaleTemps, writeFileAtomic } from './atomic-file.js';
@@ -62,6 +62,10 @@ export class OutboxStore {
   private closed = false;
   private writeCount = 0;
   private persist = true;
+  /** The received-ids journal, open for appending (see markSeen). */
+  private journalFd: number | undefined;
+  /** Records appended to the journal so far: it is emptied only if none came while the outbox file was written. */
+  private journalRecords = 0;
 
   private constructor(
     private readonly file: string,
@@ -82,6 +86,10 @@ export class OutboxStore {
     const store = new OutboxStore('', { backend: 'memory', status: () => ({ available: true }), encrypt: () => Buffer.alloc(0), decrypt: () => '' }, 0);
     store.persist = false;
     return store;
+  }
+
+  private get journalFile(): string {
+    return `${this.file}.seen`;
   }
 
   static fileInProfile(profileDir: string, accountId: string): string {
@@ -155,6 +163,7 @@ export class OutboxStore {
     return this.seenIds.get(peer)?.has(id) ?? false;
   }
 
+  /** Remembers a received id; returns once it is on disk (or could not be: then it goes with the next write). */
   markSeen(peer: string, id: string): void {
     if (id.length > 256) return;
     let ids = this.seenIds.get(peer);
@@ -162,7 +171,34 @@ export class OutboxStore {
     if (ids.has(id)) return;
     ids.add(id);
     if (ids.size > SEEN_PER_PEER) ids.delete(ids.values().next().value!);
+    this.appendToJournal(peer, id);
     void this.writeSoon(false).catch(() => undefined);
+  }
+
+  /** Synchronous on purpose: the caller shows the message and confirms it right after, and a kill may follow at once. */
+  private appendToJournal(peer: string, id: string): void {
+    if (this.problemText || this.closed || !this.persist || !this.secretBox.status().available) return;
+    try {
+      if (this.journalFd === undefined) {
+        mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
+        this.journalFd = openSync(this.journalFile, 'a', 0o600);
+      }
+      writeSync(this.journalFd, `${this.secretBox.encrypt(JSON.stringify([peer, id])).toString('base64')}\n`);
+      fdatasyncSync(this.journalFd);
+      this.journalRecords++;
+    } catch {
+      // The id still goes with the next write of the outbox file (at most flushDelayMs later).
+    }
+  }
+
+  private closeJournal(): void {
+    if (this.journalFd === undefined) return;
+    try {
+      closeSync(this.journalFd);
+    } catch {
+      // nothing left to do with it
+    }
+    this.journalFd = undefined;
   }
 
   /** Writes what is pending, then stops writing. */
@@ -174,6 +210,7 @@ export class OutboxStore {
     }
     await this.writing.catch(() => undefined);
     this.closed = true;
+    this.closeJournal();
   }
 
   /** Removes the file (the account was removed). */
@@ -181,7 +218,9 @@ export class OutboxStore {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     await this.writing.catch(() => undefined);
+    this.closeJournal();
     if (!this.problemText && this.persist) await fs.rm(this.file, { force: true });
+    if (!this.problemText && this.persist) await fs.rm(this.journalFile, { force: true });
   }
 
   private writeSoon(now: boolean): Promise<void> {
@@ -216,11 +255,14 @@ export class OutboxStore {
       throw new Error(this.saveErrorText);
     }
     try {
+      const journalRecords = this.journalRecords;
       const content = JSON.stringify({ entries: this.list, seen: Object.fromEntries([...this.seenIds].map(([peer, ids]) => [peer, [...ids]])) });
       const data = this.secretBox.encrypt(content).toString('base64');
       await writeFileAtomic(this.file, `${JSON.stringify({ version: 1, backend: this.secretBox.backend, data })}\n`, 0o600);
       this.writeCount++;
       this.saveErrorText = undefined;
+      // The file now holds every id the journal had when it was written: the journal starts over (appends go to its end).
+      if (this.journalFd !== undefined && this.journalRecords === journalRecords) ftruncateSync(this.journalFd, 0);
     } catch (error) {
       this.saveErrorText = `Messages waiting to be sent could not be saved (${(error as Error).message}); Klatsch tries again with the next change.`;
       throw error;
@@ -233,7 +275,7 @@ export class OutboxStore {
     try {
       text = await fs.readFile(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return this.loadJournal(); // nothing written yet but received ids
       this.problemText = `Klatsch could not read the outbox ${this.file} (${(error as Error).message}). ${leftAlone}`;
       return;
     }
@@ -263,5 +305,23 @@ export class OutboxStore {
       this.list.push(entry);
     }
     for (const [peer, list] of Object.entries(content.seen)) this.seenIds.set(peer, new Set(list.slice(-SEEN_PER_PEER)));
+    await this.loadJournal();
+  }
+
+  /** Ids received since the outbox file was last written; a line cut short by a crash is skipped. */
+  private async loadJournal(): Promise<void> {
+    const text = await fs.readFile(this.journalFile, 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      try {
+        const [peer, id] = z.tuple([z.string().max(3071), z.string().max(256)]).parse(JSON.parse(this.secretBox.decrypt(Buffer.from(line, 'base64'))));
+        let ids = this.seenIds.get(peer);
+        if (!ids) this.seenIds.set(peer, (ids = new Set()));
+        ids.add(id);
+        if (ids.size > SEEN_PER_PEER) ids.delete(ids.values().next().value!);
+      } catch {
+        // torn or damaged: that one id is not remembered
+      }
+    }
   }
 }

@@ -9,6 +9,7 @@
  * JID (or has no `from`: our server speaking for us) and names a query id we chose. Parsers take
  * untrusted elements and return plain values or undefined; they never throw.
  */
+import { PRIVATE_WAIT_MS } from '../../../shared/private-wait.js';
 import xml, { type Element } from '@xmpp/xml';
 import { bareJid } from './stanzas.js';
 
@@ -129,7 +130,14 @@ function parseResultItem(result: Element, ownBare: string): ArchivedMessage | un
   else return undefined; // between two of our devices, or not ours at all
   if (!peer) return undefined;
   const stamp = forwarded.getChild('delay', NS_DELAY)?.attrs.stamp;
-  const stampedAt = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
+  const archivedAt = typeof stamp === 'string' ? Date.parse(stamp) : Number.NaN;
+  // The sender's time of writing (its own XEP-0203 stamp, in milliseconds) orders the copy among live messages
+  // as the live one would be; the archive's has whole seconds. Believed only up to the archive's time (and its
+  // rounding), and not from longer before it than any message may wait.
+  const written = message.getChildren('delay', NS_DELAY).find((d) => bareJid(d.attrs.from) === fromBare)?.attrs.stamp;
+  const writtenAt = typeof written === 'string' ? Date.parse(written) : Number.NaN;
+  const stampedAt =
+    Number.isFinite(writtenAt) && Number.isFinite(archivedAt) && writtenAt < archivedAt + 1_000 && writtenAt >= archivedAt - PRIVATE_WAIT_MS ? writtenAt : archivedAt;
   const body = message.getChildText('body') ?? undefined;
   const origin = message.getChildren('origin-id', NS_SID).map((o) => boundedId(o.attrs.id));
   const replace = message.getChildren('replace', NS_CORRECT);

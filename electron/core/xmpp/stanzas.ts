@@ -167,6 +167,17 @@ export function presenceStanza(show: OwnShow, status: string): Element {
 }
 
 /** A plaintext chat message; `requestReceipt` for one a user wrote (XEP-0184). */
+/**
+ * XEP-0203: a message we kept and send later says when it was written (`from` is our own JID, as §3 allows
+ * a client that stored it), so that the receiver puts it where it belongs among the messages that went first.
+ */
+export function withDelay(message: Element, from: string, writtenAt: number): Element {
+  const child = xml('delay', { xmlns: NS_DELAY, from, stamp: new Date(writtenAt).toISOString() });
+  child.parent = message;
+  message.children.push(child);
+  return message;
+}
+
 export function chatMessage(to: string, id: string, body: string, requestReceipt = false): Element {
   return xml('message', { to, id, type: 'chat' }, xml('body', {}, xmlSafe(body)), requestReceipt ? receiptRequest() : undefined);
 }
