@@ -308,13 +308,16 @@ export class Account {
     // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
     const receipt = id !== undefined;
     const stanzaId = id ?? randomUUID();
-  /** `durably`: a received message about to be shown and confirmed, on disk before (see HistoryStore.putDurably). */
-  private upsertMessage(given: ChatMessage, durably = false): ChatMessage {
-    // Waiting for the other company's server ends with the waiting, whatever state comes next.
-    const { waitingForServer: _server, ...rest } = given;
-    const message = given.state === 'waiting' || given.waitingForServer === undefined ? given : rest;
-    // Live and caught up, its archive id is the mark: a restart fetches from there what it missed meanwhile.
-    const mark = durably && message.archiveId !== undefined && this.archive.isCaughtUp ? message.archiveId : undefined;
+    // The user's message carries when it was written: one that waited (outbox, a frozen stream, a new private
+    // conversation) is put by the receiver among the others in the order they were written, not as it arrived.
+    const writtenAt = id !== undefined ? this.outbox.get(id)?.timestamp : undefined;
+    // Only what the outbox waits for asks the server for an acknowledgement; OTR's own messages need none.
+    if (kind === 'otr') {
+      const otr = otrMessage(to, stanzaId, body, receipt);
+      if (receipt) withOriginId(otr, stanzaId);
+      if (receipt && writtenAt !== undefined) withDelay(otr, this.ownBare(), writtenAt);
+      return session.send(otr, { confirm: receipt });
+    }
     const message = chatMessage(to, stanzaId, body, receipt);
     if (receipt) withOriginId(message, stanzaId);
     if (receipt && writtenAt !== undefined) withDelay(message, this.ownBare(), writtenAt);
@@ -934,17 +937,13 @@ export class Account {
     this.deps.incoming?.(shown, 'live');
   }
 
-<<<<<<< HEAD
-  private upsertMessage(given: ChatMessage): ChatMessage {
+  /** `durably`: a received message about to be shown and confirmed, on disk before (see HistoryStore.putDurably). */
+  private upsertMessage(given: ChatMessage, durably = false): ChatMessage {
     // Waiting for the other company's server ends with the waiting, whatever state comes next.
     const { waitingForServer: _server, ...rest } = given;
     const message = given.state === 'waiting' || given.waitingForServer === undefined ? given : rest;
-=======
-  /** `durably`: a received message about to be shown and confirmed, on disk before (see HistoryStore.putDurably). */
-  private upsertMessage(message: ChatMessage, durably = false): ChatMessage {
     // Live and caught up, its archive id is the mark: a restart fetches from there what it missed meanwhile.
     const mark = durably && message.archiveId !== undefined && this.archive.isCaughtUp ? message.archiveId : undefined;
->>>>>>> soak-fix
     this.chats.upsert(message);
     if (message.direction !== 'notice') this.otherDeviceNoticed.delete(message.peer);
     const history = this.deps.history;
