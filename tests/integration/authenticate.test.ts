@@ -149,13 +149,17 @@ describe('authenticating contacts', () => {
   });
 
   test('Bob comes back with a new key: Alice is warned and nothing is sent until she accepts it', async () => {
-    // Bob on a new device: a fresh profile, so a new OTR key for the same account.
+    // Bob on a new device: a fresh profile, so a new OTR key for the same account. Counted from before he
+    // leaves: his new device may be online before addAccount answers.
+    const from = alice.events.length;
     await bob.dispose();
     bob = await startTestCore({ caPem: server.ca.caCertPem });
     bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
-    // Alice's conversation ended when Bob's old device left; her next message waits and starts a new one with the new device.
-    const from = alice.events.length;
+    // Bob's old device ended the conversation as it signed off ("ended by peer": nothing goes out until Alice
+    // decides); she starts a new one with the new device, and her message waits for her to accept its key.
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online', { after: from });
+    await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
+    await alice.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && /had verified another one/.test(e.message.body), { after: from });
     const held = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'HELD-UNTIL-ACCEPTED' });
     assert.equal(held.state, 'waiting');
     const warned = await contactWhere(alice, jid('bob'), (c) => c.keyWarning !== undefined, from);
