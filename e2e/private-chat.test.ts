@@ -134,6 +134,28 @@ describe('a private conversation between two app instances', () => {
     assert.equal(await message('bob', 'in', 'SECRET-E2E-CHARLIE').count(), 1);
   });
 
+  test('private messages are kept by default: after a restart they are still in the chat, marked private', async () => {
+    const old = apps[0]!;
+    await old.stop();
+    await pages.alice.context().close();
+    const app = await startAppInstance(server.ca.caCertFile, undefined, { profileDir: old.profileDir });
+    apps[0] = app;
+    const page = await (await browser.newContext({ viewport: { width: 1100, height: 700 } })).newPage();
+    const earlier = errors.alice;
+    errors.alice = watchForErrors(page);
+    errors.alice.push(...earlier);
+    await page.goto(app.url);
+    pages.alice = page;
+    // "Remember password" was on at sign-in (the dev host's profile has a key file): it signs in by itself.
+    await page.locator('[data-testid="connection-status"][data-state="online"]').waitFor({ timeout: 30_000 });
+    await page.locator(`[data-testid="contact"][data-jid="${jid('bob')}"]`).click();
+    await page.locator(`[data-testid="chat-view"][data-peer="${jid('bob')}"]`).waitFor();
+    await message('alice', 'in', 'SECRET-E2E-BRAVO').locator('[aria-label="private"]').waitFor();
+    await message('alice', 'out', 'SECRET-E2E-ALPHA').locator('[aria-label="private"]').waitFor();
+    assert.equal(await message('alice', 'out', 'SECRET-E2E-CHARLIE').count(), 1, 'the message that waited and went out is kept once');
+    await page.screenshot({ path: path.join(shots, 'private-history-after-restart.png') });
+  });
+
   test("Prosody's stored data and what it received never hold a private message's text", async () => {
     const stored = await storedData(server.dataDir);
     assert.ok(stored.text.includes('Hello Bob, plaintext first'), "Prosody's archive keeps plaintext chats: the search is real");
