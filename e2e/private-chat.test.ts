@@ -136,7 +136,7 @@ describe('a private conversation between two app instances', () => {
 
   test('private messages are kept by default: after a restart they are still in the chat, marked private', async () => {
     const old = apps[0]!;
-    await old.stop();
+    await old.kill(); // stop() would remove the profile; the chats are long on disk by now
     await pages.alice.context().close();
     const app = await startAppInstance(server.ca.caCertFile, undefined, { profileDir: old.profileDir });
     apps[0] = app;
