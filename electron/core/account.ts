@@ -916,7 +916,7 @@ export class Account {
     const previous = lastOf(this.chats.list(peer), 'in');
     const believable = stampedAt !== undefined && stampedAt <= now && (!previous || stampedAt >= previous.timestamp - PRIVATE_WAIT_MS);
     // Never before the chat's last notice: what it says (e.g. "now private") happened before this message arrived.
-    const notice = lastNotice(this.chats.list(peer));
+    const notice = lastOf(this.chats.list(peer), 'notice');
     const timestamp = believable ? Math.max(stampedAt, notice?.timestamp ?? stampedAt) : now;
     // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
     if (stanzaId) this.outbox.markSeen(peer, stanzaId);
@@ -1165,8 +1165,3 @@ function withReplaces(replaces: string | undefined): { replaces?: string } {
   return replaces === undefined ? {} : { replaces };
 }
 
-/** The chat's newest notice, if any. */
-function lastNotice(messages: readonly ChatMessage[]): ChatMessage | undefined {
-  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.direction === 'notice') return messages[i];
-  return undefined;
-}

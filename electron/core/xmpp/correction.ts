@@ -28,8 +28,8 @@ export function parseReplace(stanza: Element): string | undefined {
   return typeof id === 'string' && id.length > 0 && id.length <= 256 ? id : undefined;
 }
 
-/** The last message of `direction` in a chat (oldest first), notices skipped. */
-export function lastOf(messages: readonly ChatMessage[], direction: 'in' | 'out'): ChatMessage | undefined {
+/** The last message of `direction` (in, out or notice) in a chat (oldest first). */
+export function lastOf(messages: readonly ChatMessage[], direction: ChatMessage['direction']): ChatMessage | undefined {
   for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.direction === direction) return messages[i];
   return undefined;
 }
