@@ -197,8 +197,9 @@ export class Account {
         if (!message) return;
         // Whether it went out private is what the engine did with it, recorded as it leaves.
         const privately = leftEncrypted ?? message.encrypted ?? false;
-        // A receipt may arrive before we noted that the message went out: 'delivered' stays.
-        if (message.state === 'delivered' && (state === 'sent' || state === 'sending')) {
+        // A receipt may arrive before we noted that the message went out, or a copy may go again (its receipt was
+        // late): 'delivered' stays, the contact's app has it.
+        if (message.state === 'delivered') {
           if (privately !== (message.encrypted ?? false)) this.upsertMessage(withEncrypted(message, privately));
           return;
         }
@@ -217,6 +218,8 @@ export class Account {
       maxFragmentSize: OTR_FRAGMENT_SIZE,
       isContact: (peer) => this.roster.has(peer),
       v3Only: () => this.deps.otrV3Only?.() ?? false,
+      privateStarted: (peer) => this.offerUnconfirmed(peer),
+      unconfirmed: (peer) => this.outbox.entries().some((e) => e.peer === peer && this.waitsForReceipt(e)),
     });
     this.chatStates = new OutgoingChatStates({
       allowed: (peer) => this.chatStatesAllowed(peer),
@@ -768,6 +771,7 @@ export class Account {
       if (!sent) return;
       // The link between the servers failed, not the message: it waits and goes again, never lost.
       if (isRemoteServerCondition(parsed.errorCondition)) this.waitForRemoteServer(sent);
+      else if (parsed.errorCondition === 'recipient-unavailable' && (sent.encrypted || this.outbox.get(sent.id)?.private)) this.waitForPrivateAgain(sent, parsed.from);
       else this.upsertMessage({ ...sent, state: 'failed', error: `Not delivered: ${parsed.errorText ?? 'error'}` });
       return;
     }
@@ -822,6 +826,8 @@ export class Account {
       clearTimeout(retry.timer);
       this.bounced.delete(id);
     }
+    // The contact's app confirms messages: its private messages wait for that from now on (see onAcked).
+    if (message) this.outbox.setConfirms(peer, true);
     if (this.outbox.get(id)?.peer === peer) {
       // It got there, so the server has it: out of the outbox, and 'sent' on the way to 'delivered' (the ack may come after).
       this.leftOutbox(id);
@@ -963,15 +969,18 @@ export class Account {
   private restoreOutbox(): void {
     for (const entry of this.outbox.entries()) {
       const known = this.chats.find(entry.peer, entry.id, 'out');
-      // The history has it as sent or delivered: killed before the outbox's file caught up. Done, not sent again.
-      if (known?.state === 'sent' || known?.state === 'delivered') {
+      // The history has it as sent or delivered: killed before the outbox's file caught up. Done, not sent again
+      // (a private one still waits for the contact's confirmation, if their app gives one: onAcked).
+      const onServer = entry.onServer || known?.state === 'sent';
+      if (known?.state === 'delivered' || (known?.state === 'sent' && !this.waitsForReceipt({ ...entry, onServer: true }))) {
         this.outbox.remove(entry.id);
         continue;
       }
+      if (onServer && !entry.onServer) this.outbox.setOnServer(entry.id, true);
       const { error: _error, ...rest } = known ?? { id: entry.id, peer: entry.peer, direction: 'out' as const, body: entry.body, timestamp: entry.timestamp, state: 'sending' as const };
       this.chats.upsert({
         ...rest,
-        state: entry.failed ? 'failed' : 'sending',
+        state: entry.failed ? 'failed' : onServer ? 'sent' : 'sending',
         ...(entry.failed ? { error: entry.failed } : {}),
         ...(entry.private ? { encrypted: true } : {}),
       });
@@ -1014,6 +1023,14 @@ export class Account {
         for (const entry of this.outbox.entries()) {
           if (!session.isOpen || this.connection.activeSession !== session) return;
           if (entry.failed || this.inFlight.has(entry.id)) continue;
+          if (entry.onServer) {
+            if (!this.waitsForReceipt(entry)) {
+              this.outbox.remove(entry.id); // unconfirmed for PRIVATE_WAIT_MS: it stays "sent", and goes no more
+              continue;
+            }
+            // A resumed stream goes on with the same private conversations: nothing of theirs was lost.
+            if (session.resumed) continue;
+          }
           await this.transmitFromOutbox(entry, true);
         }
       } while (this.flushAgain);
@@ -1094,12 +1111,51 @@ export class Account {
     const entry = this.outbox.get(id);
     if (!entry) return;
     if (this.bounced.get(id)?.timer) return; // an ack of the copy that bounced: the entry waits for its next try
-    this.leftOutbox(id);
+    if (this.waitsForReceipt({ ...entry, onServer: true })) {
+      // The server has it, but the contact's app may be killed before it decrypts it, and then it never can:
+      // it stays until their app confirms it, and goes again in the next private conversation otherwise.
+      this.inFlight.delete(id);
+      this.outbox.setOnServer(id, true);
+    } else this.leftOutbox(id);
     const message = this.chats.find(entry.peer, id, 'out');
     if (message && (message.state === 'sending' || message.state === 'waiting')) {
       const { error: _error, ...rest } = message;
       this.upsertMessage({ ...rest, state: 'sent' });
     }
+  }
+
+  /**
+   * Whether an outbox entry the server has waits for the contact's receipt: a private message (which only the
+   * private conversation it went out in can decrypt) to a contact whose app confirms messages, within
+   * PRIVATE_WAIT_MS of its writing. Apps without receipts (libotr's, e.g. Pidgin) are not sent copies.
+   */
+  private waitsForReceipt(entry: OutboxEntry): boolean {
+    return entry.private && entry.onServer === true && !entry.failed && this.outbox.confirms(entry.peer) && this.now() < entry.timestamp + PRIVATE_WAIT_MS;
+  }
+
+  /** A private conversation with `peer` was made: what the contact did not confirm goes again in it, oldest first, with its id. */
+  private offerUnconfirmed(peer: string): void {
+    if (!this.connection.activeSession) return;
+    for (const entry of this.outbox.entries()) {
+      if (entry.peer !== peer || !entry.onServer || this.inFlight.has(entry.id)) continue;
+      if (this.waitsForReceipt(entry)) void this.transmitFromOutbox(entry, true);
+      else if (!entry.failed) this.outbox.remove(entry.id); // past PRIVATE_WAIT_MS, or the contact's app confirms nothing
+    }
+  }
+
+  /**
+   * Our server bounced a private message: the resource it went to is gone (the contact's app was killed
+   * or signed off before it took it), and with it the private conversation there. It waits for the next
+   * private conversation and goes in it by itself, never in plaintext; not "failed".
+   */
+  private waitForPrivateAgain(sent: ChatMessage, to: string): void {
+    if (sent.state === 'delivered') return; // the contact's app has it: a late bounce of an earlier copy
+    this.inFlight.delete(sent.id);
+    void this.outbox.add({ id: sent.id, peer: sent.peer, body: sent.body, timestamp: sent.timestamp, private: true }).catch(() => undefined);
+    void this.privateChats.resourceOffline(to).then(() => {
+      const entry = this.outbox.get(sent.id);
+      if (entry && !entry.failed && !this.inFlight.has(entry.id) && this.connection.activeSession) void this.transmitFromOutbox(entry, true);
+    });
   }
 
   private leftOutbox(id: string): void {
