@@ -1060,9 +1060,10 @@ export class Account {
     }
     const lostOn = this.lostOnTheWay.get(id);
     this.lostOnTheWay.delete(id);
-    if (lostOn !== undefined && !entry.private) {
-      // Plaintext the stream could not take goes out again on the next stream, as if it had never left; the user
-      // is never asked to send it again for a connection problem. A stream that took over already sends it now.
+    if (lostOn !== undefined) {
+      // What the stream could not take goes out again on the next stream (a private message in a new private
+      // conversation there), as if it had never left; the user is never asked to send it again for a connection
+      // problem. A stream that took over already sends it now.
       this.inFlight.delete(id);
       const active = this.connection.activeSession;
       if (active && active !== lostOn) void this.flushOutbox(active);
