@@ -924,11 +924,7 @@ export class Account {
     // Never before the chat's last notice: what it says (e.g. "now private") happened before this message arrived.
     const notice = lastOf(this.chats.list(peer), 'notice');
     const timestamp = believable ? Math.max(stampedAt, notice?.timestamp ?? stampedAt) : now;
-    // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
-    if (stanzaId) this.outbox.markSeen(peer, stanzaId);
-    this.chats.countUnread(peer);
-    this.typing.delete(peer);
-    const shown = this.upsertMessage({
+    const received: ChatMessage = {
       id,
       peer,
       direction: 'in',
@@ -937,7 +933,16 @@ export class Account {
       state: 'received',
       ...(encrypted ? { encrypted } : {}),
       ...(archiveId !== undefined && !encrypted ? { archiveId } : {}),
-    }, true);
+    };
+    // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
+    // What the history keeps is written there first (upsertMessage), and its id as seen after: killed in between, the
+    // history has it (so a copy is recognised); the other way round, a copy would be dropped as seen, never shown.
+    const kept = this.deps.history !== undefined && this.storable(received);
+    if (stanzaId && !kept) this.outbox.markSeen(peer, stanzaId);
+    this.chats.countUnread(peer);
+    this.typing.delete(peer);
+    const shown = this.upsertMessage(received, true);
+    if (stanzaId && kept) this.outbox.markSeen(peer, stanzaId);
     if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);
     this.deps.incoming?.(shown, 'live');
@@ -1051,7 +1056,7 @@ export class Account {
     if (state === 'sent') {
       // Out encrypted but not yet acknowledged: if it must go again (a new stream), then privately only.
       if (leftEncrypted && !entry.private) void this.outbox.add({ ...entry, private: true }).catch(() => undefined);
-      return 'sending';
+      return entry.onServer ? 'sent' : 'sending'; // the server's acknowledgement may come before this
     }
     if (state === 'waiting') {
       // Held for a private conversation: after a restart it must wait for one again.

@@ -107,7 +107,11 @@ describe('private mode: the receiver is killed before it decrypted what the serv
       const next = lives[lives.length - 1]!;
       const everShown = (id: string) => restored.has(id) || lives.some((l) => l.has(id));
       const ok = await until(() => sent.every((m) => everShown(m.id)), 120_000);
-      assert.ok(ok, `round ${round}: never shown at bob: ${sent.filter((m) => !everShown(m.id)).length} of ${sent.length}`);
+      if (!ok) {
+        const states = (await alice.call<Snapshot>('getSnapshot', {})).chats[aliceAccount.id]?.[jid('bob')] ?? [];
+        const missing = sent.filter((m) => !everShown(m.id)).map((m) => states.find((s) => s.id === m.id) ?? m);
+        assert.fail(`round ${round}: never shown at bob: ${missing.length} of ${sent.length}: ${missing.map((m) => `${m.body} (${m.state}${m.error ? `: ${m.error}` : ''})`).join(', ')}`);
+      }
       await new Promise((r) => setTimeout(r, 2_000)); // late copies (offered again, offline storage) have come
       for (const id of next) if (!restored.has(id) && lives.slice(0, -1).some((l) => l.has(id))) doubled.push(id);
     }
