@@ -6,7 +6,8 @@
  * Layout: `outbox/<account id>.json` in the profile:
  *   {"version":1,"backend":"<SecretBox backend>","data":"<base64 ciphertext>"}
  * where the ciphertext is the SecretBox encryption of
- *   {"entries":[OutboxEntry, …oldest first],"seen":{"<peer>":["<id>", …oldest first]}}.
+ *   {"entries":[OutboxEntry, …oldest first],"seen":{"<peer>":["<id>", …oldest first]},"confirming":["<peer>", …]}
+ * (`confirming`: contacts whose app sent us receipts; their private messages wait for one, see onServer).
  * The user's text (also of private messages, which must be encrypted again in
  * a new private conversation after a restart) is readable only with the key.
  *
