@@ -11,6 +11,7 @@ import type { AccountView, ChatMessage, EventName, Snapshot } from '../../shared
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { startHostedApp, type HostedApp } from '../fixtures/dev-host-client.js';
+import { startLibotrXmppPeer, type LibotrXmppPeer } from '../fixtures/libotr-xmpp-peer.js';
 
 const password = 'private-receiver-killed-pw';
 
@@ -19,6 +20,7 @@ describe('private mode: the receiver is killed before it decrypted what the serv
   let alice: TestCore;
   let aliceAccount: AccountView;
   let bob: HostedApp | undefined;
+  let carol: LibotrXmppPeer | undefined;
   let bobProfile: string;
   let aliceProfile: string;
   const jid = (user: string) => `${user}@${server.domain}`;
@@ -36,8 +38,12 @@ describe('private mode: the receiver is killed before it decrypted what the serv
       users: [
         { username: 'alice', password },
         { username: 'bob', password },
+        { username: 'carol', password },
       ],
-      contacts: [['alice', 'bob']],
+      contacts: [
+        ['alice', 'bob'],
+        ['alice', 'carol'],
+      ],
     });
     aliceProfile = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-private-killed-alice-'));
     bobProfile = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-private-killed-bob-'));
@@ -47,6 +53,7 @@ describe('private mode: the receiver is killed before it decrypted what the serv
   });
   after(async () => {
     await bob?.stop();
+    await carol?.close();
     await alice?.dispose();
     await server?.dispose();
     for (const dir of [aliceProfile, bobProfile]) if (dir) await fs.rm(dir, { recursive: true, force: true });
@@ -128,5 +135,28 @@ describe('private mode: the receiver is killed before it decrypted what the serv
     assert.deepEqual(failed.map((m) => `${m.body}: ${m.error}`), [], 'no message left "not sent"');
     const wire = await server.receivedStanzas();
     assert.ok(!sent.some((m) => wire.includes(m.body)), 'no private text crossed the server in plaintext');
+  });
+
+  test('a contact whose app sends no receipts (libotr, as Pidgin) gets each private message once, also over a new private conversation', async () => {
+    carol = await startLibotrXmppPeer({ local: 'carol', domain: server.domain, password, host: '127.0.0.1', port: server.c2sPort, caPem: server.ca.caCertPem });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('carol') && e.contact.presence.show === 'online', { timeoutMs: 30_000 });
+    await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('carol') });
+    await carol.waitForEvent(/^gone_secure /);
+    const first = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('carol'), body: 'TO-CAROL-ONE' });
+    await carol.waitForDisplay((t) => t === 'TO-CAROL-ONE');
+    // The server has it; no receipt ever comes, so it is done with: not kept to go again.
+    await alice.waitFor('messageUpserted', (e) => e.message.id === first.id && e.message.state === 'sent', { timeoutMs: 30_000 });
+    // A new private conversation (the keys refreshed): what went before is not sent again.
+    const from = alice.events.length;
+    await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('carol') });
+    await alice.waitFor('messageUpserted', (e) => e.message.peer === jid('carol') && e.message.notice?.kind === 'private-refreshed', { after: from, timeoutMs: 30_000 });
+    await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('carol'), body: 'TO-CAROL-TWO' });
+    await carol.waitForDisplay((t) => t === 'TO-CAROL-TWO');
+    assert.deepEqual(
+      carol.displayed.filter((d) => d.text.startsWith('TO-CAROL-')).map((d) => d.text),
+      ['TO-CAROL-ONE', 'TO-CAROL-TWO'],
+      'each shown once at carol',
+    );
+    assert.deepEqual(carol.errors, []);
   });
 });
