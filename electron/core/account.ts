@@ -922,8 +922,15 @@ export class Account {
     const previous = lastOf(this.chats.list(peer), 'in');
     const believable = stampedAt !== undefined && stampedAt <= now && (!previous || stampedAt >= previous.timestamp - PRIVATE_WAIT_MS);
     // Never before the chat's last notice: what it says (e.g. "now private") happened before this message arrived.
+    // Nor after a message of the contact's written later and shown already: a copy that comes late (a private
+    // message offered again in a new private conversation) takes its place among them, in the order written.
     const notice = lastOf(this.chats.list(peer), 'notice');
-    const timestamp = believable ? Math.max(stampedAt, notice?.timestamp ?? stampedAt) : now;
+    let timestamp = now;
+    if (believable) {
+      timestamp = Math.max(stampedAt, notice?.timestamp ?? stampedAt);
+      const writtenLater = this.chats.list(peer).filter((m) => m.direction === 'in' && m.timestamp > stampedAt);
+      if (writtenLater.some((m) => m.timestamp < timestamp)) timestamp = stampedAt;
+    }
     const received: ChatMessage = {
       id,
       peer,
