@@ -98,6 +98,9 @@ const REMOTE_RETRY_BACKOFF = { baseMs: 5_000, maxMs: 300_000 } as const;
 /** How long signing out waits for the private conversations' end messages to be written. */
 const SIGN_OFF_WAIT_MS = 1_000;
 
+/** Stamps of received messages remembered (Account.writtenAt), the newest. */
+const MAX_WRITTEN_AT = 5_000;
+
 export class Account {
   readonly roster = new Roster();
   readonly chats = new ChatLog();
@@ -112,6 +115,11 @@ export class Account {
   private otrTimer: NodeJS.Timeout;
   /** Received messages that asked for a receipt (XEP-0184), by peer and stanza id → the full JID to answer. */
   private readonly receiptsOwed = new Map<string, string>();
+  /**
+   * When the contact wrote each message shown lately (its XEP-0203 stamp, by peer and id), where it was shown at
+   * another time (after a notice): a copy that comes late is placed by it among them (showIncoming).
+   */
+  private readonly writtenAt = new Map<string, number>();
   /** Chats where we already said that a private conversation happened on another device. */
   private readonly otherDeviceNoticed = new Set<string>();
   /** What we told contacts of our typing (XEP-0085). */
@@ -923,13 +931,22 @@ export class Account {
     const believable = stampedAt !== undefined && stampedAt <= now && (!previous || stampedAt >= previous.timestamp - PRIVATE_WAIT_MS);
     // Never before the chat's last notice: what it says (e.g. "now private") happened before this message arrived.
     // Nor after a message of the contact's written later and shown already: a copy that comes late (a private
-    // message offered again in a new private conversation) takes its place among them, in the order written.
+    // message offered again in a new private conversation) goes after those written before it, in the order written.
     const notice = lastOf(this.chats.list(peer), 'notice');
     let timestamp = now;
     if (believable) {
       timestamp = Math.max(stampedAt, notice?.timestamp ?? stampedAt);
-      const writtenLater = this.chats.list(peer).filter((m) => m.direction === 'in' && m.timestamp > stampedAt);
-      if (writtenLater.some((m) => m.timestamp < timestamp)) timestamp = stampedAt;
+      let firstWrittenLater = Infinity;
+      let lastWrittenBefore = -Infinity;
+      for (const m of this.chats.list(peer)) {
+        if (m.direction !== 'in') continue;
+        const written = this.writtenAt.get(`${peer}\n${m.id}`) ?? m.timestamp;
+        if (written > stampedAt) firstWrittenLater = Math.min(firstWrittenLater, m.timestamp);
+        else lastWrittenBefore = Math.max(lastWrittenBefore, m.timestamp);
+      }
+      if (timestamp >= firstWrittenLater) timestamp = Math.max(stampedAt, lastWrittenBefore);
+      this.writtenAt.set(`${peer}\n${id}`, stampedAt);
+      if (this.writtenAt.size > MAX_WRITTEN_AT) this.writtenAt.delete(this.writtenAt.keys().next().value!);
     }
     const received: ChatMessage = {
       id,
