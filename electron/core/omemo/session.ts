@@ -14,7 +14,7 @@ import { OmemoError } from './errors.js';
 import { bytesEqual, toHex } from './bytes.js';
 import { ratchetDecrypt, ratchetEncrypt, ratchetInitActive, ratchetInitPassive, type RatchetState } from './crypto/double-ratchet.js';
 import { x3dhActive, x3dhPassive, signedPreKeyMessage, type Bundle, type X3dhIdentity } from './crypto/x3dh.js';
-import { clampPrivateKey, ed25519FromSeed, ed25519Sign, x25519PublicKey, xeddsaSign } from './crypto/xeddsa.js';
+import { clampPrivateKey, ed25519FromSeed, ed25519SeedToCurvePrivate, ed25519Sign, x25519PublicKey, xeddsaSign } from './crypto/xeddsa.js';
 import { decodeAuthenticatedMessage, decodeKeyExchange, encodeKeyExchange, MAX_KEY_ELEMENT_BYTES } from './wire/proto.js';
 import { PARAMS, type OmemoVersion } from './version.js';
 import { secureRandom, type RandomSource } from '../otr/random.js';
@@ -84,7 +84,7 @@ export interface EngineOptions {
 }
 
 function identityForX3dh(device: OwnDevice): X3dhIdentity {
-  const dhPriv = device.version === 'oldmemo' ? device.identity.secret : ed25519FromSeed(device.identity.secret).curvePriv;
+  const dhPriv = device.version === 'oldmemo' ? device.identity.secret : ed25519SeedToCurvePrivate(device.identity.secret);
   return { publicKey: device.identity.publicKey, dhPriv };
 }
 

@@ -15,7 +15,7 @@ import { OmemoError } from '../errors.js';
 import { concatBytes, macEqual } from '../bytes.js';
 import { aesCbcDecrypt, aesCbcEncrypt, aesGcmDecrypt, aesGcmEncrypt, hkdfSha256, hmacSha256 } from './primitives.js';
 import type { OmemoVersion } from '../version.js';
-import type { RandomSource } from '../../otr/random.js';
+import { secureRandom, type RandomSource } from '../../otr/random.js';
 
 /** Payloads larger than this are refused (a chat message, not a file). */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
@@ -34,7 +34,7 @@ function payloadKeys(key: Uint8Array): { encKey: Uint8Array; authKey: Uint8Array
   return { encKey: out.slice(0, 32), authKey: out.slice(32, 64), iv: out.slice(64, 80) };
 }
 
-export function encryptPayload(version: OmemoVersion, plaintext: Uint8Array, random: RandomSource): SealedPayload {
+export function encryptPayload(version: OmemoVersion, plaintext: Uint8Array, random: RandomSource = secureRandom): SealedPayload {
   if (plaintext.length > MAX_PAYLOAD_BYTES) throw new OmemoError('malformed', 'payload too large');
   if (version === 'oldmemo') {
     const key = random(16);
@@ -77,6 +77,6 @@ export function decryptPayload(version: OmemoVersion, sealed: SealedPayload): Ui
  * that carries no payload: python-oldmemo sends a fresh 16-byte key,
  * python-twomemo 32 zero bytes.
  */
-export function emptyKeyMaterial(version: OmemoVersion, random: RandomSource): Uint8Array {
+export function emptyKeyMaterial(version: OmemoVersion, random: RandomSource = secureRandom): Uint8Array {
   return version === 'oldmemo' ? random(16) : new Uint8Array(32);
 }

@@ -72,10 +72,17 @@ function x25519PrivateKeyObject(priv: Uint8Array): KeyObject {
   return key;
 }
 
+const publicKeys = new WeakMap<Uint8Array, Uint8Array>();
+
 export function x25519PublicKey(priv: Uint8Array): Uint8Array {
   requireLength(priv, 32, 'private key');
-  const jwk = createPublicKey(x25519PrivateKeyObject(priv)).export({ format: 'jwk' });
-  return new Uint8Array(Buffer.from(String(jwk.x), 'base64url'));
+  let pub = publicKeys.get(priv);
+  if (!pub) {
+    const jwk = createPublicKey(x25519PrivateKeyObject(priv)).export({ format: 'jwk' });
+    pub = new Uint8Array(Buffer.from(String(jwk.x), 'base64url'));
+    publicKeys.set(priv, pub);
+  }
+  return Uint8Array.from(pub);
 }
 
 /** X25519; a low-order public key (all-zero result, refused by OpenSSL) is rejected as 'bad-key'. */
@@ -181,7 +188,13 @@ export function ed25519Verify(edPub: Uint8Array, message: Uint8Array, signature:
 /** Ed25519 key pair from a 32-byte seed (RFC 8032): the public key and the matching X25519 private key. */
 export function ed25519FromSeed(seed: Uint8Array): { edPub: Uint8Array; curvePriv: Uint8Array } {
   requireLength(seed, 32, 'Ed25519 seed');
-  return { edPub: ed25519.getPublicKey(seed), curvePriv: ed25519.utils.toMontgomerySecret(seed) };
+  return { edPub: ed25519.getPublicKey(seed), curvePriv: ed25519SeedToCurvePrivate(seed) };
+}
+
+/** The X25519 private key of an Ed25519 seed: the clamped first half of SHA-512(seed) (RFC 8032 §5.1.5). */
+export function ed25519SeedToCurvePrivate(seed: Uint8Array): Uint8Array {
+  requireLength(seed, 32, 'Ed25519 seed');
+  return clampPrivateKey(sha512(seed).slice(0, 32));
 }
 
 /** RFC 8032 Ed25519 signature with a seed (deterministic). */
