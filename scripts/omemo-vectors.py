@@ -2,7 +2,7 @@
 Writes the OMEMO known-answer vectors (tests/vectors/omemo/*.json) with the
 Python reference (python-xeddsa, python-x3dh, python-doubleratchet,
 python-oldmemo, python-twomemo 1.0) from fixed seeds, so the unit tests check
-the engine byte for byte without Python. Run: /usr/bin/python3 scripts/omemo-vectors.py
+the engine byte for byte without Python. Run: /usr/bin/python3 scripts/omemo-vectors.py [OUT_DIR]
 """
 import asyncio
 import hashlib
@@ -16,7 +16,7 @@ import xeddsa  # noqa: E402
 import oldmemo.oldmemo as om  # noqa: E402
 import twomemo.twomemo as tm  # noqa: E402
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "vectors", "omemo")
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "vectors", "omemo")
 
 
 def h(b: bytes) -> str:

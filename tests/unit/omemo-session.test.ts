@@ -83,6 +83,16 @@ for (const version of VERSIONS) {
     rejects(() => receive(bob, batch[2]!, version), 'duplicate');
   });
 
+  test(`${version}: the first key exchange lost, the second one starts the session`, () => {
+    const { alice, bob } = setup(version, 'lost');
+    send(alice, 'lost', version);
+    const second = send(alice, 'arrives', version);
+    assert.equal(second.element.keyExchange, true);
+    assert.equal(receive(bob, second, version), 'arrives');
+    assert.equal(receive(alice, send(bob, 'ok', version), version), 'ok');
+    assert.equal(bob.session!.ratchet.skipped.length, 1, 'the lost message can still come');
+  });
+
   test(`${version}: a message that skips more than ${MAX_SKIPPED_PER_MESSAGE} keys is refused, state unchanged`, () => {
     const { alice, bob } = setup(version, 'skip');
     assert.equal(receive(bob, send(alice, 'start', version), version), 'start');
