@@ -15,6 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startFederation, type Federation } from '../tests/fixtures/federation.js';
 import type { ProsodyServer } from '../tests/fixtures/prosody.js';
 import { rawLogin } from '../tests/fixtures/raw-xmpp.js';
+import { assertAccessible } from './support/axe.js';
 import { launchBrowser, openAppPage } from './support/browser.js';
 import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
 import { signIn } from './support/sign-in.js';
@@ -224,6 +225,7 @@ describe('chatting with another company through the UI', () => {
       assert.equal(await note.count(), 1, 'one note for the domain, however many messages');
       assert.ok(!(await alice.locator('body').innerText()).includes('offer from corp-d'), 'never the text');
       await shot(alice, 'federation-denied-domain-message');
+      await assertAccessible(alice, 'a blocked domain noted under the account');
       await note.getByRole('button').click();
       await note.waitFor({ state: 'detached' });
     } finally {
