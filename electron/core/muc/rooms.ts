@@ -170,6 +170,8 @@ export class Rooms {
       const timer = setTimeout(() => this.failJoin(jid, new UserError('timeout', 'The room did not answer in time.')), this.deps.joinTimeoutMs ?? 20_000);
       this.pending.set(jid, { resolve, reject, timer });
     });
+    // The room may refuse (a password) while the join is still being written: awaited below, not unhandled meanwhile.
+    entered.catch(() => undefined);
     try {
       await session.send(joinPresence(jid, nick, this.historyFor(jid), password, this.deps.show?.()));
     } catch {
