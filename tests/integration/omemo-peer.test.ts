@@ -2,11 +2,15 @@
 // python-omemo peers chat with each other through a real Prosody in XEP-0384 0.3, in omemo:2,
 // across a second device of one account, and with manual trust. Klatsch's own code is not involved.
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { OMEMO_PROSODY_CONFIG, startOmemoPeer, type OmemoPeer, type OmemoPeerOptions } from '../fixtures/omemo-peer.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 
 let server: ProsodyServer;
+let dir: string;
 const peers: OmemoPeer[] = [];
 
 async function peer(opts: Omit<OmemoPeerOptions, 'server'>): Promise<OmemoPeer> {
@@ -17,11 +21,13 @@ async function peer(opts: Omit<OmemoPeerOptions, 'server'>): Promise<OmemoPeer> 
 
 before(async () => {
   server = await startProsody({ extraConfig: OMEMO_PROSODY_CONFIG });
+  dir = await mkdtemp(path.join(os.tmpdir(), 'klatsch-omemo-peer-test-'));
 });
 
 after(async () => {
   await Promise.all(peers.map((p) => p.close()));
   await server?.dispose();
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 describe('OMEMO reference peer (python-omemo over slixmpp, through Prosody)', () => {
@@ -147,5 +153,24 @@ describe('OMEMO reference peer (python-omemo over slixmpp, through Prosody)', ()
     const from = two.events.length;
     await careful.send(two.jid, 'now trusted');
     assert.equal((await two.nextMessage((m) => m.from === careful.jid, undefined, from)).text, 'now trusted');
+  });
+
+  test('a device that was offline gets what was sent meanwhile when it is back (same device from its storage file)', async () => {
+    const sleeper = await peer({ username: 'sleeper', versions: ['2'], storageFile: path.join(dir, 'sleeper.json') });
+    const id = sleeper.own!.deviceId;
+    await two.send(sleeper.jid, 'before the nap');
+    assert.equal((await sleeper.nextMessage((m) => m.from === two.jid)).text, 'before the nap');
+
+    await sleeper.close();
+    const sent = await two.send(sleeper.jid, 'while you were away');
+    assert.deepEqual(sent.messages[0]!.recipients.map((r) => r.deviceId), [id]);
+
+    const back = await sleeper.restart();
+    peers.push(back);
+    assert.equal(back.own!.deviceId, id);
+    assert.equal(back.own!.identityKey, sleeper.own!.identityKey);
+    const got = await back.nextMessage((m) => m.from === two.jid);
+    assert.equal(got.text, 'while you were away');
+    assert.equal(got.device, two.own!.deviceId);
   });
 });
