@@ -78,6 +78,11 @@ describe('publishing', () => {
     assert.equal(publishFailureAction(parse(`<iq type='error' id='p1'><error type='cancel'><forbidden xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`)), 'failed');
     assert.equal(publishFailureAction(parse(`<iq type='error' id='p1'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>`)), 'failed');
     assert.equal(publishFailureAction(parse(`<message type='error'/>`)), 'failed');
+    // Other pubsub errors are no reason to reconfigure the node.
+    const unsupported = parse(
+      `<iq type='error' id='p1'><error type='cancel'><feature-not-implemented xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><unsupported xmlns='http://jabber.org/protocol/pubsub#errors' feature='publish-options'/></error></iq>`,
+    );
+    assert.equal(publishFailureAction(unsupported), 'failed');
   });
 });
 
