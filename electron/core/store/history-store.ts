@@ -69,6 +69,8 @@ export class HistoryStore {
   private readonly recentPerChat: number;
   private readonly flushDelayMs: number;
   private readonly messages: MessageTable;
+  /** Messages were deleted in the open transaction: its commit also empties the write-ahead log. */
+  private erased = false;
   /** False: the database lives in memory only (damaged file, no secure storage). */
   private readonly onDisk: boolean;
 
@@ -241,28 +243,22 @@ export class HistoryStore {
     return counts;
   }
 
-  /** Takes a message out (e.g. it turned out to be private). */
+  /** Takes a message out (e.g. it turned out to be private); gone from every file with the next commit. */
   remove(peer: string, id: string, direction: ChatMessage['direction']): void {
-    this.change(() => this.messages.remove({ peer, id, direction }));
+    this.change(() => {
+      if (this.messages.remove({ peer, id, direction })) this.erased = true;
+    });
   }
 
   /**
-   * Deletes the chat's messages that `match` says (the user chose not to keep them): committed at once,
-   * and the write-ahead log emptied, so that nothing of them is left in any file (secure_delete
-   * zeroes the freed space; the index deletes securely too).
+   * Deletes the chat's messages that `match` says (the user chose not to keep them), and whatever was
+   * taken out before it: committed at once, so that nothing of them is left in any file when this returns.
    */
   removeWhere(peer: string, match: (m: ChatMessage) => boolean): void {
-    let removed = 0;
-    this.change(() => (removed = this.messages.removeWhere(peer, match)));
-    if (removed === 0) return;
-    this.commit();
-    if (this.onDisk && !this.problemText && !this.closed) {
-      try {
-        this.db.pragma('wal_checkpoint(TRUNCATE)');
-      } catch {
-        // the next checkpoint does it
-      }
-    }
+    this.change(() => {
+      if (this.messages.removeWhere(peer, match) > 0) this.erased = true;
+    });
+    if (this.erased) this.commit();
   }
 
   /** Resolves once everything put so far is committed, with the next coalesced commit (it forces none). */
@@ -335,7 +331,11 @@ export class HistoryStore {
       if (this.onDisk) {
         this.commitCount++;
         this.saveErrorText = undefined;
+        // Deleted means gone: secure_delete zeroed the freed space (the index deletes securely too), and the
+        // write-ahead log, which still holds the pages as they were, is emptied into the file.
+        if (this.erased) this.db.pragma('wal_checkpoint(TRUNCATE)');
       }
+      this.erased = false;
     } catch (error) {
       this.failed(error);
     }
