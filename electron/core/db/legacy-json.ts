@@ -40,7 +40,7 @@ export async function readLegacyHistory(file: string, secretBox: SecretBox): Pro
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`it could not be read (${(error as Error).message})`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`it could not be read (${(error as Error).message})`, { cause: error });
   }
   const journal = await fs.readFile(journalOf(file), 'utf8').catch(() => undefined);
   if (text === undefined && journal === undefined) return undefined;

@@ -8,14 +8,18 @@ import { foldText, searchable } from '../search/history-search.js';
 
 type Key = Pick<ChatMessage, 'peer' | 'direction' | 'id'>;
 
+/** Deletions beyond this many go through one rewrite of the index (see removeWhere). */
+const BULK_DELETE = 50;
+
 export class MessageTable {
   private readonly seqOf: Statement<[string, string, string], { seq: number; ts: number }>;
   private readonly insert: Statement<[string, string, string, number, string, string | null, string], { seq: number }>;
   private readonly update: Statement<[number, string, string | null, string, number]>;
   private readonly deleteRow: Statement<[number]>;
-  private readonly keyRow: Statement<[number]>;
-  private readonly indexRow: Statement<[string, number]>;
-  private readonly unindexRow: Statement<[number]>;
+  private readonly keyRow: Statement<[number], { sk: bigint }>;
+  private readonly skOf: Statement<[number], { sk: bigint | null }>;
+  private readonly indexRow: Statement<[bigint, string]>;
+  private readonly unindexRow: Statement<[bigint]>;
   private readonly unkeyRow: Statement<[number]>;
   private readonly jsonOf: Statement<[string, string, string], { json: string }>;
   private readonly newestOf: Statement<[string, number], { json: string }>;
@@ -30,14 +34,13 @@ export class MessageTable {
     this.insert = db.prepare('INSERT INTO messages (peer, direction, id, ts, state, notice_kind, json) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq');
     this.update = db.prepare('UPDATE messages SET ts = ?, state = ?, notice_kind = ?, json = ? WHERE seq = ?');
     this.deleteRow = db.prepare('DELETE FROM messages WHERE seq = ?');
-    // sk is computed by SQLite: ts * 2^20 is beyond a JavaScript number's exact integers. Two messages of the
-    // same millisecond 2^20 arrivals apart would share one: the second then stays out of the index rather
-    // than fail the write.
-    this.keyRow = db.prepare(
-      'UPDATE messages SET sk = ts * 1048576 + (seq & 1048575) WHERE seq = ? AND NOT EXISTS (SELECT 1 FROM messages o WHERE o.sk = messages.ts * 1048576 + (messages.seq & 1048575))',
-    );
-    this.indexRow = db.prepare('INSERT INTO search (rowid, folded) SELECT sk, ? FROM messages WHERE seq = ? AND sk IS NOT NULL');
-    this.unindexRow = db.prepare('DELETE FROM search WHERE rowid = (SELECT sk FROM messages WHERE seq = ?)');
+    // sk is computed by SQLite and read as a BigInt: ts * 2^20 is beyond a JavaScript number's exact integers.
+    // Two messages of the same millisecond 2^20 arrivals apart would share one: the second then stays out of
+    // the index (OR IGNORE) rather than fail the write.
+    this.keyRow = db.prepare<[number], { sk: bigint }>('UPDATE OR IGNORE messages SET sk = ts * 1048576 + (seq & 1048575) WHERE seq = ? RETURNING sk').safeIntegers(true);
+    this.skOf = db.prepare<[number], { sk: bigint | null }>('SELECT sk FROM messages WHERE seq = ?').safeIntegers(true);
+    this.indexRow = db.prepare('INSERT INTO search (rowid, folded) VALUES (?, ?)');
+    this.unindexRow = db.prepare('DELETE FROM search WHERE rowid = ?');
     this.unkeyRow = db.prepare('UPDATE messages SET sk = NULL WHERE seq = ?');
     this.jsonOf = db.prepare('SELECT json FROM messages WHERE peer = ? AND direction = ? AND id = ?');
     this.newestOf = db.prepare('SELECT json FROM messages WHERE peer = ? ORDER BY ts DESC, seq DESC LIMIT ?');
@@ -56,15 +59,14 @@ export class MessageTable {
     let seq: number;
     if (existing) {
       seq = existing.seq;
-      this.unindexRow.run(seq);
-      this.unkeyRow.run(seq);
+      this.unindex(seq);
       this.update.run(m.timestamp, m.state, kind, json, seq);
     } else {
       seq = this.insert.get(m.peer, m.direction, m.id, m.timestamp, m.state, kind, json)!.seq;
     }
     if (searchable(m)) {
-      this.keyRow.run(seq);
-      this.indexRow.run(foldText(m.body), seq);
+      const key = this.keyRow.get(seq);
+      if (key) this.indexRow.run(key.sk, foldText(m.body));
     }
   }
 
@@ -72,7 +74,7 @@ export class MessageTable {
   remove(key: Key): boolean {
     const existing = this.seqOf.get(key.peer, key.direction, key.id);
     if (!existing) return false;
-    this.unindexRow.run(existing.seq);
+    this.unindex(existing.seq);
     this.deleteRow.run(existing.seq);
     return true;
   }
@@ -81,11 +83,24 @@ export class MessageTable {
   removeWhere(peer: string, match: (m: ChatMessage) => boolean): number {
     const doomed: number[] = [];
     for (const row of this.allOfChat.iterate(peer)) if (match(parse(row.json))) doomed.push(row.seq);
+    // Many at once: deleting each securely from the index rewrites its pages again and again (minutes at
+    // 10,000); plain deletes and then one rewrite of the whole index (optimize) leave nothing of them either.
+    const bulk = doomed.length > BULK_DELETE;
+    if (bulk) this.db.exec("INSERT INTO search (search, rank) VALUES ('secure-delete', 0)");
     for (const seq of doomed) {
-      this.unindexRow.run(seq);
+      this.unindex(seq);
       this.deleteRow.run(seq);
     }
+    if (bulk) this.db.exec("INSERT INTO search (search) VALUES ('optimize'); INSERT INTO search (search, rank) VALUES ('secure-delete', 1)");
     return doomed.length;
+  }
+
+  /** Takes the row's entry out of the search index (by the index's own key: a direct lookup). */
+  private unindex(seq: number): void {
+    const sk = this.skOf.get(seq)?.sk;
+    if (sk === null || sk === undefined) return;
+    this.unindexRow.run(sk);
+    this.unkeyRow.run(seq);
   }
 
   get(key: Key): ChatMessage | undefined {

@@ -21,19 +21,10 @@ export type { Database } from 'better-sqlite3-multiple-ciphers';
 
 export class DatabaseDamaged extends Error {}
 
-/**
- * Where the native module built for Electron lives when it is not the one in node_modules (built for
- * Node): main sets it before the first database opens.
- */
-let nativeBinding: string | undefined;
-export function useNativeBinding(file: string | undefined): void {
-  nativeBinding = file;
-}
-
 /** Opens (creating it when there is none) the database `file` under `keyHex` and brings its schema up to date. */
 export async function openDatabase(file: string, keyHex: string): Promise<Database.Database> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const db = new Database(file, nativeBinding ? { nativeBinding } : {});
+  const db = new Database(file);
   try {
     db.pragma(`cipher = 'sqlcipher'`);
     db.pragma('legacy = 4');
@@ -56,7 +47,7 @@ export async function openDatabase(file: string, keyHex: string): Promise<Databa
 
 /** A database that lives in memory only (nothing can or may be written to disk); same schema. */
 export function memoryDatabase(): Database.Database {
-  const db = new Database(':memory:', nativeBinding ? { nativeBinding } : {});
+  const db = new Database(':memory:');
   migrate(db);
   return db;
 }
