@@ -36,7 +36,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const [busy, setBusy] = useState(false);
   /** Our message being corrected (XEP-0308), if any. */
   const [editing, setEditing] = useState<ChatMessage | null>(null);
-  /** Older history: from the stored history (offline too), then from the server's archive (XEP-0313). */
+  /** Older history from the server's archive (XEP-0313). */
   const [older, setOlder] = useState<Omit<OlderHistory, 'onLoad'>>({ status: 'idle' });
   const connected = useAppState((s) => s.accounts.find((a) => a.id === accountId)?.connection.kind === 'online');
 
@@ -195,7 +195,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         onEdit={startEdit}
         focus={focus}
         onFocusShown={actions.messageFocusDone}
-        older={{ ...older, onLoad: () => void loadOlder() }}
+        {...(connected || older.status !== 'idle' ? { older: { ...older, onLoad: () => void loadOlder() } } : {})}
       />
       <p className="hint typing-indicator" data-testid="typing-indicator" aria-live="polite">
         {contact.chatState === 'composing' ? texts.chat.typing(name) : ''}
