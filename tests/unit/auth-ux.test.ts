@@ -12,7 +12,7 @@ import { shellTexts } from '../../electron/core/desktop/shell-texts.js';
 import { generateDsaKey, fingerprint, formatFingerprint } from '../../electron/core/otr/dsa.js';
 import { deterministicRandom } from '../../electron/core/otr/random.js';
 import type { OtrEvent } from '../../electron/core/otr/session.js';
-import { PrivateChats, type OtrIdentity } from '../../electron/core/private-chats.js';
+import { PrivateChats, type OtrIdentity } from '../../electron/core/e2ee/otr/private-chats.js';
 import { catalogFor, languages, type Catalog } from '../../renderer/i18n/catalog.js';
 import { noticeText } from '../../renderer/i18n/notices.js';
 import { smpResultText } from '../../renderer/i18n/smpTexts.js';

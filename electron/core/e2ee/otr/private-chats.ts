@@ -14,15 +14,15 @@
  *   visibly.
  */
 import { randomUUID } from 'node:crypto';
-import { bareJid } from './xmpp/stanzas.js';
-import type { DsaPrivateKey } from './otr/dsa.js';
-import type { RandomSource } from './otr/random.js';
-import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from './otr/session.js';
-import { classifyMessage } from './otr/encoding.js';
-import { mergeOutput } from './otr/events.js';
-import { SmpWorker, type SmpCompute } from './otr/smp-worker-client.js';
-import type { NoticeKind, Privacy, SmpView } from '../../shared/contract.js';
-import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
+import { bareJid } from '../../xmpp/stanzas.js';
+import type { DsaPrivateKey } from '../../otr/dsa.js';
+import type { RandomSource } from '../../otr/random.js';
+import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from '../../otr/session.js';
+import { classifyMessage } from '../../otr/encoding.js';
+import { mergeOutput } from '../../otr/events.js';
+import { SmpWorker, type SmpCompute } from '../../otr/smp-worker-client.js';
+import type { NoticeKind, Privacy, SmpView } from '../../../../shared/contract.js';
+import { PRIVATE_WAIT_MS } from '../../../../shared/private-wait.js';
 
 export interface OtrIdentity {
   key: DsaPrivateKey;
