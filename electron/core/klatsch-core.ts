@@ -19,6 +19,7 @@ import { OtrTrust } from './e2ee/otr/otr-trust.js';
 import { KeyConflictError } from './e2ee/otr/store/libotr-folder.js';
 import { OtrStoreError, humanFingerprint, normalizeFingerprint as normalizeOtrFingerprint } from './e2ee/otr/store/otr-store.js';
 import type { OtrIdentitySource, PrivateChats } from './e2ee/otr/private-chats.js';
+import type { E2eeProviderFactory } from './e2ee/router.js';
 import { DEFAULT_OTR_POLICY, OTR_SCHEME, OtrProvider, type OtrProviderDeps } from './e2ee/otr/provider.js';
 import { PolicyGate, PolicyRefusal } from './policy/policy-gate.js';
 import type { LoadedPolicy } from './policy/read-policy.js';
@@ -54,6 +55,11 @@ export interface CoreOptions {
   shell?: DesktopShell;
   /** The OS's preferred languages (BCP 47), best first: the 'system' language setting follows them. */
   systemLanguages?: () => readonly string[];
+  /**
+   * End-to-end encryption schemes besides OTR, preferred to it in this order (e2ee/provider.ts). The app has
+   * none yet; tests register a double of the seam.
+   */
+  e2eeProviders?: readonly E2eeProviderFactory[];
 }
 
 /** Errors of the private conversations that are the user's to read ('not-private'). */
@@ -771,8 +777,8 @@ export class KlatschCore {
       },
       extraAnchors: this.options.extraAnchors ?? [],
       hasStoredPassword: (s) => this.storedPassword(s) !== undefined,
-      // OTR is this account's one scheme today (e2ee/otr/provider.ts); the router would take more.
-      e2ee: [(host) => new OtrProvider(host, this.otrDeps(stored.id))],
+      // OTR (e2ee/otr/provider.ts) after any scheme given: the router prefers them in this order.
+      e2ee: [...(this.options.e2eeProviders ?? []), (host) => new OtrProvider(host, this.otrDeps(stored.id))],
       ownKey: (jid) => this.otr.accountKey(jid),
       ...(history ? { history } : {}),
       rooms: {
