@@ -4,12 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
-import { asksTheUser, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OwnShow, type Privacy } from '../../shared/contract.js';
+import { asksTheUser, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
 import { Avatars } from './avatars.js';
 import { ContactManager } from './contacts.js';
 import { E2eeRouter, type E2eeProviderFactory } from './e2ee/router.js';
-import type { E2eeHost, E2eeScheme, E2eeView, Envelope, IncomingText } from './e2ee/provider.js';
+import type { E2eeHost, E2eeScheme, Envelope, IncomingText } from './e2ee/provider.js';
 import { Roster } from './roster.js';
 import type { HistoryStore } from './store/history-store.js';
 import type { StoredAccount } from './store/settings-store.js';
@@ -1108,9 +1108,10 @@ export class Account {
     if (!contact) return undefined;
     const policy = this.stored.otrPolicies?.[jid];
     const keep = this.keepsPrivateHistory(jid);
+    const e2ee = this.e2ee.view(jid);
     return {
       ...contact,
-      ...contractTrust(this.e2ee.view(jid)),
+      ...(e2ee ? { e2ee } : {}),
       ...(policy ? { otrPolicy: policy } : {}),
       ...(keep ? { keepPrivateHistory: true } : {}),
       ...(this.typing.has(jid) ? { chatState: 'composing' as const } : {}),
@@ -1132,16 +1133,4 @@ function withEncrypted(message: ChatMessage, encrypted: boolean): ChatMessage {
 /** The `replaces` field of StanzaInfo, present only when the stanza corrects a message. */
 function withReplaces(replaces: string | undefined): { replaces?: string } {
   return replaces === undefined ? {} : { replaces };
-}
-
-/** What the contract's Contact says of a conversation's end-to-end encryption. */
-function contractTrust(view: E2eeView | undefined): Pick<Contact, 'privacy' | 'fingerprint' | 'keyWarning' | 'smp'> {
-  if (!view) return {};
-  const privacy: Privacy | undefined = view.state === 'private' ? (view.verified ? 'private-verified' : 'private') : view.state === 'finished' ? 'finished' : undefined;
-  return {
-    ...(privacy ? { privacy } : {}),
-    ...(view.fingerprint !== undefined ? { fingerprint: view.fingerprint } : {}),
-    ...(view.keyWarning ? { keyWarning: view.keyWarning } : {}),
-    ...(view.auth ? { smp: view.auth } : {}),
-  };
 }

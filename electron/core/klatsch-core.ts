@@ -338,11 +338,11 @@ export class KlatschCore {
       }
     },
 
-    startPrivate: async ({ accountId, peer }) => {
+    startPrivate: async ({ accountId, peer, scheme }) => {
       const account = this.account(accountId);
       this.allowedByPolicy(() => this.policy.checkRemote(account.settings.jid, peer));
       if (!account.connection.activeSession) throw new UserError('not-connected', 'Sign in first to start a private conversation.');
-      await account.startPrivate(peer.toLowerCase());
+      await userFacing(account.startPrivate(peer.toLowerCase(), scheme));
       return {};
     },
 
@@ -371,24 +371,27 @@ export class KlatschCore {
       return {};
     },
 
-    acceptKey: async ({ accountId, peer, fingerprint }) => {
-      const accepted = await this.otrChats(this.account(accountId)).acceptKey(peer.toLowerCase(), fingerprint);
+    acceptKey: async ({ accountId, peer, scheme, key }) => {
+      this.otrKeys(scheme);
+      const accepted = await this.otrChats(this.account(accountId)).acceptKey(peer.toLowerCase(), key);
       if (!accepted) throw new UserError('not-found', 'That key is no longer waiting to be accepted.');
       return {};
     },
 
-    setTrust: async ({ accountId, peer, fingerprint, verified }) => {
+    setTrust: async ({ accountId, peer, scheme, key, verified }) => {
+      this.otrKeys(scheme);
       const account = this.account(accountId);
-      const fp = this.fingerprintArg(fingerprint);
+      const fp = this.fingerprintArg(key);
       const changed = await this.trustChange(() => this.otr.setTrust(account.settings.jid, peer.toLowerCase(), fp, verified));
       // The chat says so: its log never contradicts the header.
       if (changed) await this.otrChats(account).trustChangedByUser(peer.toLowerCase(), humanFingerprint(fp), verified ? 'verified' : 'unverified');
       return {};
     },
 
-    forgetFingerprint: async ({ accountId, peer, fingerprint }) => {
+    forgetKey: async ({ accountId, peer, scheme, key }) => {
+      this.otrKeys(scheme);
       const account = this.account(accountId);
-      const fp = this.fingerprintArg(fingerprint);
+      const fp = this.fingerprintArg(key);
       const wasVerified = await this.trustChange(() => this.otr.forget(account.settings.jid, peer.toLowerCase(), fp));
       if (wasVerified) await this.otrChats(account).trustChangedByUser(peer.toLowerCase(), humanFingerprint(fp), 'forgotten');
       return {};
@@ -847,6 +850,11 @@ export class KlatschCore {
       },
       v3Only: () => this.otrV3Only(),
     };
+  }
+
+  /** Keys and trust are OTR's store's today: a key of another scheme is refused as such. */
+  private otrKeys(scheme: string): void {
+    if (scheme !== OTR_SCHEME) throw new UserError('invalid-request', `Keys of the scheme “${scheme}” are not known here.`);
   }
 
   /** The account's OTR conversations, for the requests only OTR has (SMP, a key to accept, trust set by hand). */
