@@ -212,11 +212,6 @@ export function encryptedMessage(to: string, id: string, parts: EncryptedParts, 
   );
 }
 
-/** An OTR message (XEP-0364): to one full JID, labelled, kept out of archives and carbons. */
-export function otrMessage(to: string, id: string, body: string, requestReceipt = false): Element {
-  return encryptedMessage(to, id, { body, namespace: 'urn:xmpp:otr:0', noCopies: true }, requestReceipt);
-}
-
 /** XEP-0030 features this client answers disco#info with. */
 export const CLIENT_FEATURES = [
   'http://jabber.org/protocol/disco#info',
