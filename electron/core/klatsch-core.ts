@@ -784,6 +784,7 @@ export class KlatschCore {
       // OTR (e2ee/otr/provider.ts) after any scheme given: the router prefers them in this order.
       e2ee: [...(this.options.e2eeProviders ?? []), (host) => new OtrProvider(host, this.otrDeps(stored.id))],
       ownKey: (jid) => this.otr.accountKey(jid),
+      allowedSchemes: () => this.policy.encryptionSchemes(),
       ...(history ? { history } : {}),
       rooms: {
         ...(roomHistory ? { history: roomHistory } : {}),
