@@ -182,20 +182,32 @@ export function chatMessage(to: string, id: string, body: string, requestReceipt
   return xml('message', { to, id, type: 'chat' }, xml('body', {}, xmlSafe(body)), requestReceipt ? receiptRequest() : undefined);
 }
 
+/** How an end-to-end encrypted message is labelled and where its copies may go (e2ee/provider.ts's Envelope). */
+export interface EncryptedParts {
+  body?: string;
+  payload?: Element[];
+  /** XEP-0380: the scheme's namespace, and its name for clients that do not know it. */
+  namespace: string;
+  name?: string;
+  /** No copy of it can be decrypted anywhere else (OTR): kept out of archives and carbons. */
+  noCopies: boolean;
+}
+
 /**
- * An OTR message (XEP-0364): to one full JID, kept out of archives and carbons
- * (XEP-0334 hints, XEP-0280 private) and labelled as OTR-encrypted (XEP-0380),
- * so clients without OTR say so instead of showing "?OTR:…".
+ * An end-to-end encrypted message: labelled (XEP-0380) so that clients without the scheme say so instead of
+ * showing its body ("?OTR:…"); a scheme whose copies cannot be decrypted (OTR, XEP-0364) is kept out of
+ * archives and carbons (XEP-0334 hints, XEP-0280 private).
  */
-export function otrMessage(to: string, id: string, body: string, requestReceipt = false): Element {
+export function encryptedMessage(to: string, id: string, parts: EncryptedParts, requestReceipt = false): Element {
   return xml(
     'message',
     { to, id, type: 'chat' },
-    xml('body', {}, xmlSafe(body)),
-    xml('no-copy', { xmlns: 'urn:xmpp:hints' }),
-    xml('no-permanent-store', { xmlns: 'urn:xmpp:hints' }),
-    xml('private', { xmlns: 'urn:xmpp:carbons:2' }),
-    xml('encryption', { xmlns: 'urn:xmpp:eme:0', namespace: 'urn:xmpp:otr:0' }),
+    parts.body !== undefined ? xml('body', {}, xmlSafe(parts.body)) : undefined,
+    ...(parts.payload ?? []),
+    ...(parts.noCopies
+      ? [xml('no-copy', { xmlns: 'urn:xmpp:hints' }), xml('no-permanent-store', { xmlns: 'urn:xmpp:hints' }), xml('private', { xmlns: 'urn:xmpp:carbons:2' })]
+      : [xml('store', { xmlns: 'urn:xmpp:hints' })]),
+    xml('encryption', { xmlns: 'urn:xmpp:eme:0', namespace: parts.namespace, ...(parts.name !== undefined ? { name: parts.name } : {}) }),
     requestReceipt ? receiptRequest() : undefined,
   );
 }
