@@ -66,6 +66,9 @@ export function bareJid(address: string | undefined): string | undefined {
     return undefined;
   }
   if (Buffer.byteLength(local) > 1023) return undefined;
+  // What @xmpp/jid gives below, without its escaping pass (ten replaceAll per address, the larger part of
+  // handling a presence): it changes only a local part with a backslash, the one character left that it escapes.
+  if (!local.includes('\\')) return (local ? `${local.toLowerCase()}@${domain.toLowerCase()}` : domain.toLowerCase()).toLowerCase();
   try {
     const parsed = parseJid(bare);
     if (!parsed.domain) return undefined;
@@ -76,6 +79,11 @@ export function bareJid(address: string | undefined): string | undefined {
 }
 
 function resourceOf(address: string): string {
+  const slash = address.indexOf('/');
+  if (slash < 0) return '';
+  // @xmpp/jid's answer (everything after the first slash) without its parse; it fails only without a domain.
+  const at = address.lastIndexOf('@', slash);
+  if (at + 1 < slash) return address.slice(slash + 1);
   try {
     return parseJid(address).resource ?? '';
   } catch {
