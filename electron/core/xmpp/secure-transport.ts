@@ -8,7 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { EventEmitter } from 'node:events';
 import ConnectionTCP from '@xmpp/connection-tcp';
-import { capturePeerCertificate, explainCertificateFailure, tlsOptions, type TrustMode } from './tls-policy.js';
+import { capturePeerCertificate, explainCertificateFailure, tlsOptions, withSharedContext, type TrustMode } from './tls-policy.js';
 import { StreamParser } from './guarded-client.js';
 import { WriteCoalescer } from './write-coalescer.js';
 import { ReadPacer } from './read-pacer.js';
@@ -50,13 +50,13 @@ export class SecureSocket extends EventEmitter {
 
   /** Direct TLS (XEP-0368): a new TCP connection that starts with a handshake. */
   connect(params: SocketParameters): void {
-    this.attach(tls.connect({ ...tlsOptions(this.domain, this.trust), ...params }));
+    this.attach(tls.connect({ ...withSharedContext(tlsOptions(this.domain, this.trust)), ...params }));
   }
 
   /** STARTTLS: upgrade the plain socket the stream started on. */
   upgrade(plain: net.Socket): void {
     plain.setNoDelay(true);
-    this.attach(tls.connect({ ...tlsOptions(this.domain, this.trust), socket: plain }));
+    this.attach(tls.connect({ ...withSharedContext(tlsOptions(this.domain, this.trust)), socket: plain }));
   }
 
   private attach(socket: tls.TLSSocket): void {
