@@ -8,8 +8,8 @@
  * instead of the default (benchmarks and tests of long chats).
  * On SIGUSR2 it prints `KLATSCH_MEMORY={json}` (process.memoryUsage() after a
  * GC when --expose-gc is on; peak RSS; V8's heap statistics): how `npm run bench:roster`
- * reads main's memory. `--loop-delay` adds the event loop's delay since the last report
- * (perf_hooks.monitorEventLoopDelay at 1 ms, p99 and max): how it sees main stall.
+ * reads main's memory. `--loop-delay` adds the event loop's delay and the longest stretches
+ * of work since the last report (loop-watch.ts): how it sees main stall.
  * Links the user confirmed are not opened: a browser page has no system
  * browser to hand them to, so each is appended to `opened-links.txt` in the
  * profile (one address a line) — what the tests read.
@@ -20,7 +20,6 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { KlatschCore } from '../core/klatsch-core.js';
 import { FileKeySecretBox } from '../core/store/secret-box.js';
@@ -29,6 +28,7 @@ import { loadPolicy } from '../core/policy/load-policy.js';
 import { watchPolicy } from '../core/policy/watch-policy.js';
 import { PolicyGate } from '../core/policy/policy-gate.js';
 import { RecordingShell } from './recording-shell.js';
+import { LoopWatch, type LoopReport } from './loop-watch.js';
 
 /** Where the development host records the links it would have opened. */
 const OPENED_LINKS_FILE = 'opened-links.txt';
@@ -50,8 +50,8 @@ async function main(): Promise<void> {
     },
   });
   // From before the core starts: its start (the history's load) is the first stretch measured.
-  const loopDelay = values['loop-delay'] ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
-  loopDelay?.enable();
+  const loopDelay = values['loop-delay'] ? new LoopWatch() : undefined;
+  loopDelay?.start();
   if (!values.profile) throw new Error('--profile DIR is required');
   const profileDir = path.resolve(values.profile);
   await fs.mkdir(profileDir, { recursive: true, mode: 0o700 });
@@ -99,25 +99,19 @@ function positiveInteger(text: string, name: string): number {
   return Number(text);
 }
 
-export interface LoopDelayReport {
-  p99Ms: number;
-  maxMs: number;
-  samples: number;
-}
-
 /**
  * The core's memory as it is, and after a full GC when the host runs with --expose-gc; with `loopDelay`,
  * the event loop's delay since the last report, then a fresh start (the GC here is not the app's stall).
  */
-function memoryReport(loopDelay: IntervalHistogram | undefined): {
+function memoryReport(loopDelay: LoopWatch | undefined): {
   now: NodeJS.MemoryUsage;
   peakRss: number;
   heap: { totalHeapSize: number; usedHeapSize: number; mallocedMemory: number; peakMallocedMemory: number };
   afterGc?: NodeJS.MemoryUsage;
-  loopDelay?: LoopDelayReport;
+  loopDelay?: LoopReport;
 } {
-  const delay = loopDelay ? { p99Ms: loopDelay.percentile(99) / 1e6, maxMs: loopDelay.max / 1e6, samples: loopDelay.count } : undefined;
-  loopDelay?.disable();
+  const delay = loopDelay?.report();
+  loopDelay?.stop();
   const now = process.memoryUsage();
   const peakRss = process.resourceUsage().maxRSS * 1024; // maxRSS is in kilobytes
   const stats = v8.getHeapStatistics();
@@ -126,7 +120,7 @@ function memoryReport(loopDelay: IntervalHistogram | undefined): {
   gc?.();
   const afterGc = gc ? process.memoryUsage() : undefined;
   loopDelay?.reset();
-  loopDelay?.enable();
+  loopDelay?.start();
   return { now, peakRss, heap, ...(afterGc ? { afterGc } : {}), ...(delay ? { loopDelay: delay } : {}) };
 }
 

@@ -12,6 +12,8 @@ import {
   parseMessage,
   parsePresence,
   parseRosterItems,
+  parseRosterItemsInTurns,
+  ROSTER_ITEMS_PER_TURN,
   presenceStanza,
   rosterGet,
 } from '../../electron/core/xmpp/stanzas.js';
@@ -149,6 +151,23 @@ describe('parseRosterItems', () => {
   test('a blank name is left out', () => {
     const [parsed] = parseRosterItems(rosterQuery(item({ jid: 'a@example.com', name: '   ' })));
     assert.equal(parsed && 'name' in parsed, false);
+  });
+
+  test('a large roster is parsed a slice per event-loop turn, to the same items', async () => {
+    const query = rosterQuery(...Array.from({ length: 2 * ROSTER_ITEMS_PER_TURN + 7 }, (_, i) => item({ jid: `C${i}@Example.com/x`, subscription: 'both', name: `c ${i}` }, 'Team')));
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const items = await parseRosterItemsInTurns(query);
+    counting = false;
+    assert.deepEqual(items, parseRosterItems(query));
+    assert.equal(items.length, 2 * ROSTER_ITEMS_PER_TURN + 7);
+    assert.ok(turns >= 2, `other work ran between the slices (${turns} turns)`);
+    assert.deepEqual(await parseRosterItemsInTurns(undefined), []);
   });
 
   test('no query, or an empty one, is an empty roster', () => {
