@@ -440,6 +440,7 @@ async function main(): Promise<void> {
       renderer_long_tasks_during_roster_ms: round(rendererBusy),
       sign_in_to_roster_ms: round(submitToRoster),
       filter_keystroke_ms: { median: round(median(filterMs)), p95: round(percentile(filterMs, 0.95)), max: round(Math.max(...filterMs)), n: filterMs.length },
+      filter_keystrokes: keystrokes.map((k) => ({ value: k.value, ms: round(k.ms), rows: Number(k.rows) })),
       chat_open_ms: round(chatOpenMs),
       chat_messages_in_renderer: chatRows,
       chat_rows_in_dom: rowsInDom,
