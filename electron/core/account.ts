@@ -727,7 +727,7 @@ export class Account {
       this.pushesDuringRosterLoad = [];
       const items = await parseRosterItemsInTurns(result.getChild('query', NS_ROSTER));
       this.roster.replace(items);
-      this.roster.push(this.pushesDuringRosterLoad);
+      for (const jid of this.roster.push(this.pushesDuringRosterLoad)) if (!this.roster.has(jid)) this.avatars.forget(jid);
       this.pushesDuringRosterLoad = undefined;
       this.emitRoster();
       // Carbons before presence, so that no copy is missed; a server without them just answers an error.
