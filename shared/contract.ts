@@ -89,6 +89,13 @@ export const AppError = z.object({
   certificate: CertificateInfo.optional(),
   /** Where a sign-in tried to connect: the domain looked up and the host:port endpoints tried, so the UI can name them. */
   where: z.object({ domain: z.string().max(1024), tried: z.array(z.string().max(1100)).max(16) }).optional(),
+  /**
+   * With `forbidden-by-policy` from the remote allow/deny lists: what was refused (a message to, adding or
+   * entering `address`) and what refuses it (`blocked`: its domain, or the address alone), for the UI to word.
+   */
+  remote: z
+    .object({ action: z.enum(['message', 'contact', 'room']), address: z.string().max(3071), blocked: z.string().max(3071) })
+    .optional(),
 });
 export type AppError = z.infer<typeof AppError>;
 

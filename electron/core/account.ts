@@ -240,7 +240,8 @@ export class Account {
       show: () => this.stored.ownPresence.show,
       ...(deps.rooms?.history ? { history: deps.rooms.history } : {}),
       ...(deps.rooms?.joinTimeoutMs ? { joinTimeoutMs: deps.rooms.joinTimeoutMs } : {}),
-      ...(deps.rooms?.allowed ? { allowed: deps.rooms.allowed } : {}),
+      // A room or inviter the remote lists refuse is noted like a blocked sender (an invitation, a room to enter again).
+      allowed: (room, from) => (from === undefined || this.acceptsSender(from)) && this.acceptsSender(room) && (deps.rooms?.allowed?.(room, from) ?? true),
       ownBare: () => this.ownBare(),
       isContact: (jid) => this.roster.has(jid),
       invitationsChanged: (invitations) => this.deps.emit('invitationsChanged', { accountId: this.id, invitations }),
@@ -252,7 +253,7 @@ export class Account {
       list: (peer) => this.chats.list(peer),
       has: (peer, id, direction) => this.chats.has(peer, id, direction),
       put: (message, unread) => this.putArchived(message, unread),
-      accepts: (peer) => !this.deps.policy || this.deps.policy.acceptsFrom(this.stored.jid, peer),
+      accepts: (peer) => this.acceptsSender(peer),
       mark: () => (this.deps.history ? this.deps.history.archiveMark : this.archiveMarkInMemory),
       setMark: (id) => {
         if (this.deps.history) this.deps.history.setArchiveMark(id);
@@ -755,6 +756,8 @@ export class Account {
         return this.contactManager.onPresence(subscription);
       }
       const presence = parsePresence(stanza);
+      // A contact at a refused address never shows online; the user is told why (a stranger's presence is ignored anyway).
+      if (presence && !(this.roster.has(presence.bare) ? this.acceptsSender(presence.bare) : this.deps.policy?.blockedSender(this.stored.jid, presence.bare) === undefined)) return;
       const avatarHash = presence?.available ? parseAvatarHash(stanza) : undefined;
       if (presence && avatarHash !== undefined) this.avatars.onHash(presence.bare, avatarHash);
       if (presence && !presence.available) void this.privateChats.resourceOffline(stanza.attrs.from ?? '');
@@ -892,7 +895,7 @@ export class Account {
    */
   private showCarbon(copy: CarbonCopy): void {
     const { peer } = copy;
-    if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, peer)) return; // the administrator's deny list, for copies too
+    if (!this.acceptsSender(peer)) return; // the administrator's deny list, for copies too (either way: noted, never shown)
     if (copy.otr) {
       if (this.otherDeviceNoticed.has(peer)) return;
       this.otherDeviceNoticed.add(peer);
