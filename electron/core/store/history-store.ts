@@ -40,7 +40,7 @@ export interface HistoryStoreOptions {
   flushDelayMs?: number;
 }
 
-const DEFAULT_RECENT_PER_CHAT = 200;
+const DEFAULT_RECENT_PER_CHAT = 50;
 const DEFAULT_FLUSH_DELAY_MS = 200;
 
 /** The notice kind of the row that stands where private messages were not kept (its detail: how many). */
