@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountView, Contact, Snapshot, SubscriptionRequest } from '../../shared/contract.js';
+import type { AccountView, Contact, RequestName, RequestOf, Snapshot, SubscriptionRequest } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { iq, rawLogin } from '../fixtures/raw-xmpp.js';
@@ -155,7 +155,7 @@ describe('contacts and subscriptions', () => {
   });
 
   test('clear errors: bad address, own address, unknown contact, server refusal, not connected', async () => {
-    const code = async (name: string, payload: unknown) => {
+    const code = async <K extends RequestName>(name: K, payload: RequestOf<K>) => {
       const result = await alice.request(name, payload);
       assert.equal(result.ok, false, `${name} ${JSON.stringify(payload)} succeeded`);
       return result.ok ? undefined : result.error;

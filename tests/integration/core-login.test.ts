@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import type { AccountView, AppError } from '../../shared/contract.js';
+import type { AccountView, AppError, RequestName, RequestOf } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { makeSelfSigned } from '../fixtures/ca.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
@@ -15,7 +15,7 @@ import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 
 const password = 'correct horse 7';
 
-async function failure(core: TestCore, name: string, payload: unknown): Promise<AppError> {
+async function failure<K extends RequestName>(core: TestCore, name: K, payload: RequestOf<K>): Promise<AppError> {
   const result = await core.request(name, payload);
   assert.equal(result.ok, false, `${name} should have failed`);
   return (result as { ok: false; error: AppError }).error;

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountView, AppError, ChatMessage } from '../../shared/contract.js';
+import type { AccountView, AppError, ChatMessage, RequestName, RequestOf } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { makeSelfSigned } from '../fixtures/ca.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
@@ -16,7 +16,7 @@ import { readPolicy } from '../../electron/core/policy/read-policy.js';
 const password = 'policy-integration-7';
 const gate = (values: object) => new PolicyGate(readPolicy(values, '/etc/klatsch/policy.json'));
 
-async function failure(core: TestCore, name: string, payload: unknown): Promise<AppError> {
+async function failure<K extends RequestName>(core: TestCore, name: K, payload: RequestOf<K>): Promise<AppError> {
   const result = await core.request(name, payload);
   assert.equal(result.ok, false, `${name} should have failed`);
   return (result as { ok: false; error: AppError }).error;
