@@ -4,9 +4,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ErrorCode, type AccountView, type ChatMessage } from '../../shared/contract.js';
+import { ErrorCode, type AccountView } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
-import { startTestCore, type TestCore } from '../fixtures/core.js';
+import type { TestCore } from '../fixtures/core.js';
+import { twoContactsOnline } from '../fixtures/two-cores.js';
+import { usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'pässwörd with spaces';
 
@@ -20,18 +22,8 @@ describe('chatting', () => {
   const bobJid = () => `bob@${server.domain}`;
 
   before(async () => {
-    server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
-      contacts: [['alice', 'bob']],
-    });
-    alice = await startTestCore({ caPem: server.ca.caCertPem });
-    bob = await startTestCore({ caPem: server.ca.caCertPem });
-    const login = (jid: string) => ({ jid, password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    aliceAccount = await alice.call<AccountView>('addAccount', login(aliceJid()));
-    bobAccount = await bob.call<AccountView>('addAccount', login(bobJid()));
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob'), contacts: [['alice', 'bob']] });
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password }));
   });
   after(async () => {
     await alice?.dispose();
@@ -52,7 +44,7 @@ describe('chatting', () => {
 
   test('messages go both ways, with unread counts', async () => {
     const body = 'Hallo Bob! Grüße 👋\nzweite Zeile';
-    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: bobJid(), body });
+    const sent = await alice.call('sendMessage', { accountId: aliceAccount.id, to: bobJid(), body });
     assert.equal(sent.direction, 'out');
     // 'sending' until the server acknowledged it (XEP-0198), then 'sent'.
     assert.ok(sent.state === 'sending' || sent.state === 'sent', sent.state);
@@ -73,7 +65,7 @@ describe('chatting', () => {
 
     // The default policy (XEP-0364) offered OTR with the first message; the answer came privately.
     assert.equal(reply.message.encrypted, true);
-    const snapshot = await alice.call<{ chats: Record<string, Record<string, ChatMessage[]>> }>('getSnapshot', {});
+    const snapshot = await alice.call('getSnapshot', {});
     assert.deepEqual(
       snapshot.chats[aliceAccount.id]?.[bobJid()]?.map((m) => m.direction),
       ['out', 'notice', 'in'],

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
-import { startRecordedHost, until, type HostEvent, type RecordedHost } from '../fixtures/dev-host-client.js';
+import { until } from '../fixtures/until.js';
+import { startRecordedHost, type HostEvent, type RecordedHost } from '../fixtures/dev-host-client.js';
 import { jidOn, loginOn, usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'receiver-killed-pw';

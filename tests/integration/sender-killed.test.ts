@@ -9,7 +9,8 @@ import path from 'node:path';
 import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
-import { startRecordedHost, until, type RecordedHost } from '../fixtures/dev-host-client.js';
+import { until } from '../fixtures/until.js';
+import { startRecordedHost, type RecordedHost } from '../fixtures/dev-host-client.js';
 import { jidOn, loginOn, usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'sender-killed-pw';
