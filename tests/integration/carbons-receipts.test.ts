@@ -36,7 +36,7 @@ describe('carbons and receipts', () => {
   before(async () => {
     server = await startProsody({ users: usersWith(password, 'alice', 'bob', 'carol'), contacts: [['alice', 'bob']] });
     // Plaintext first (receipts and carbons of plain chats); private conversations come later in the file.
-    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, plaintext: true }));
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, policy: 'never' }));
     laptop = await device('alice');
     bobRaw = await device('bob');
     bobRaw.on('stanza', (s: Element) => bobRawSeen.push(s));

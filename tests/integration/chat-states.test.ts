@@ -33,7 +33,7 @@ describe('chat states over XMPP', () => {
 
   before(async () => {
     server = await startProsody({ users: usersWith(password, 'alice', 'bob', 'carol'), contacts: [['alice', 'bob']] });
-    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, plaintext: true }));
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, policy: 'never' }));
     carol = await openDevice(server, 'carol', password);
     // Priority -1: messages to bob's bare JID still go to bob's Klatsch.
     bobRaw = await openDevice(server, 'bob', password, { priority: -1 });

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import type { AccountView, AppError, RequestName, RequestOf } from '../../shared/contract.js';
+import type { AppError, RequestName, RequestOf } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { makeSelfSigned } from '../fixtures/ca.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
@@ -46,7 +46,7 @@ describe('signing in', () => {
 
   test('STARTTLS login verifies the certificate and loads the roster', async () => {
     const core = await newCore();
-    const account = await core.call<AccountView>('addAccount', {
+    const account = await core.call('addAccount', {
       jid: `alice@${server.domain}`,
       password,
       rememberPassword: false,
@@ -88,7 +88,7 @@ describe('signing in', () => {
 
   test('direct TLS login', async () => {
     const core = await newCore();
-    const account = await core.call<AccountView>('addAccount', {
+    const account = await core.call('addAccount', {
       jid: `bob@${server.domain}`,
       password,
       rememberPassword: false,
@@ -111,7 +111,7 @@ describe('signing in', () => {
     });
     assert.equal(error.code, 'auth-failed');
     assert.match(error.message, /password/i);
-    const snapshot = await core.call<{ accounts: unknown[] }>('getSnapshot', {});
+    const snapshot = await core.call('getSnapshot', {});
     assert.equal(snapshot.accounts.length, 0);
   });
 
@@ -220,7 +220,7 @@ describe('a server with a self-signed certificate', () => {
     assert.equal(forged.code, 'invalid-request');
     await failure(core, 'addAccount', login); // presented again, remembered again
 
-    const account = await core.call<AccountView>('addAccount', { ...login, trustCertificate: refused.certificate.sha256 });
+    const account = await core.call('addAccount', { ...login, trustCertificate: refused.certificate.sha256 });
     assert.equal(account.connection.kind, 'online');
     assert.equal(account.pinnedCertificate, server.serverCert.sha256);
 

@@ -13,7 +13,7 @@ import { ARCHIVE_PRIVATE_NOTICE, PAGE_SIZE } from '../../electron/core/archive/m
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { twoContactsOnline } from '../fixtures/two-cores.js';
-import { openDevice, usersWith } from '../fixtures/xmpp-server.js';
+import { loginOn, openDevice, usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'mam-pw';
 
@@ -24,7 +24,7 @@ describe('message archive', () => {
   let aliceAccount: AccountView;
   let bobAccount: AccountView;
   const jid = (user: string) => `${user}@${server.domain}`;
-  const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+  const login = (user: string) => loginOn(server, user, password);
 
   const device = (user: string, priority: number) => openDevice(server, user, password, { priority });
 
@@ -47,7 +47,7 @@ describe('message archive', () => {
       contacts: [['alice', 'bob']],
       extraConfig: '\tdefault_archive_policy = true\n',
     });
-    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, plaintext: true }));
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, policy: 'never' }));
   });
   after(async () => {
     await alice?.dispose();

@@ -40,8 +40,8 @@ describe('outbox: every message arrives exactly once', () => {
     // Plaintext for these tests: OTR has tests of its own, and its AKE would only slow these down.
     ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, {
       password,
-      plaintext: true,
-      profileDirs: [await profiles.make(), await profiles.make()],
+      policy: 'never',
+      cores: [{ profileDir: await profiles.make() }, { profileDir: await profiles.make() }],
     }));
   });
   after(async () => {

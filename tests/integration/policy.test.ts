@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountView, AppError, ChatMessage, RequestName, RequestOf } from '../../shared/contract.js';
+import type { AccountView, AppError, RequestName, RequestOf } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { makeSelfSigned } from '../fixtures/ca.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
@@ -81,7 +81,7 @@ describe('remote addresses and plaintext', () => {
   async function online(user: string, policy?: PolicyGate): Promise<{ core: TestCore; account: AccountView }> {
     const core = await startTestCore({ caPem: server.ca.caCertPem, ...(policy ? { policy } : {}) });
     cores.push(core);
-    const account = await core.call<AccountView>('addAccount', { jid: `${user}@${server.domain}`, password, rememberPassword: false, host: '127.0.0.1', port: server.c2sPort });
+    const account = await core.call('addAccount', { jid: `${user}@${server.domain}`, password, rememberPassword: false, host: '127.0.0.1', port: server.c2sPort });
     await core.waitFor('rosterReplaced', (e) => e.accountId === account.id);
     return { core, account };
   }
@@ -93,7 +93,7 @@ describe('remote addresses and plaintext', () => {
     assert.equal(error.code, 'forbidden-by-policy');
 
     // No plaintext at all: a message to an allowed contact waits for a private conversation instead.
-    const held = await alice.core.call<ChatMessage>('sendMessage', { accountId: alice.account.id, to: `bob@${server.domain}`, body: 'held plaintext 9034' });
+    const held = await alice.core.call('sendMessage', { accountId: alice.account.id, to: `bob@${server.domain}`, body: 'held plaintext 9034' });
     assert.notEqual(held.state, 'sent');
     assert.equal(alice.core.core.snapshot().policy?.plaintextAllowed, false);
 

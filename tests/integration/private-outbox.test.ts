@@ -66,7 +66,7 @@ describe('private messages through restarts and absences', () => {
 
   before(async () => {
     server = await startProsody({ users: usersWith(password, 'alice', 'bob'), contacts: [['alice', 'bob']] });
-    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, profileDirs: [await profiles.make(), await profiles.make()] }));
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, cores: [{ profileDir: await profiles.make() }, { profileDir: await profiles.make() }] }));
   });
   after(async () => {
     await alice?.dispose();

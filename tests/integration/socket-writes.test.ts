@@ -50,7 +50,7 @@ describe('socket writes for low latency', () => {
     // Alice over STARTTLS, Bob over direct TLS (XEP-0368); plaintext, so that what crosses is only the message and what follows it.
     ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, {
       password,
-      plaintext: true,
+      policy: 'never',
       login: [{ rememberPassword: false }, { rememberPassword: false, port: server.directTlsPort, directTls: true }],
     }));
   });
