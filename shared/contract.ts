@@ -89,6 +89,13 @@ export const AppError = z.object({
   certificate: CertificateInfo.optional(),
   /** Where a sign-in tried to connect: the domain looked up and the host:port endpoints tried, so the UI can name them. */
   where: z.object({ domain: z.string().max(1024), tried: z.array(z.string().max(1100)).max(16) }).optional(),
+  /**
+   * With `forbidden-by-policy` from the remote allow/deny lists: what was refused (a message to, adding or
+   * entering `address`) and what refuses it (`blocked`: its domain, or the address alone), for the UI to word.
+   */
+  remote: z
+    .object({ action: z.enum(['message', 'contact', 'room']), address: z.string().max(3071), blocked: z.string().max(3071) })
+    .optional(),
 });
 export type AppError = z.infer<typeof AppError>;
 
@@ -127,8 +134,15 @@ export const AccountView = z.object({
   otrKey: z
     .object({ fingerprint: z.string().optional(), generating: z.boolean(), notStoredReason: z.string().optional() })
     .optional(),
+  /**
+   * Senders whose messages or contact requests were not shown since Klatsch started because the administrator's
+   * policy blocks them: a whole domain (federation's deny list) or a single address. One entry each, first come
+   * first listed, at most MAX_BLOCKED_SENDERS: the UI says so once per sender, never with what they wrote.
+   */
+  blockedSenders: z.array(z.string().max(1023)).max(10).optional(),
 });
 export type AccountView = z.infer<typeof AccountView>;
+export const MAX_BLOCKED_SENDERS = 10;
 
 export const OtrPolicy = z.enum(['never', 'manual', 'opportunistic', 'always']);
 export type OtrPolicy = z.infer<typeof OtrPolicy>;

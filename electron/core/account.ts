@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
-import { asksTheUser, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OtrPolicy, type OwnShow } from '../../shared/contract.js';
+import { asksTheUser, MAX_BLOCKED_SENDERS, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OtrPolicy, type OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
 import { Avatars } from './avatars.js';
 import { ContactManager } from './contacts.js';
@@ -114,6 +114,8 @@ export class Account {
   private readonly receiptsOwed = new Map<string, string>();
   /** Chats where we already said that a private conversation happened on another device. */
   private readonly otherDeviceNoticed = new Set<string>();
+  /** Senders the policy blocked since Klatsch started (AccountView.blockedSenders): the user is told once each. */
+  private readonly blockedSenders = new Set<string>();
   /** What we told contacts of our typing (XEP-0085). */
   readonly chatStates: OutgoingChatStates;
   /** When the current (not resumed) session began: archive results stamped later were live messages. */
@@ -234,7 +236,8 @@ export class Account {
       show: () => this.stored.ownPresence.show,
       ...(deps.rooms?.history ? { history: deps.rooms.history } : {}),
       ...(deps.rooms?.joinTimeoutMs ? { joinTimeoutMs: deps.rooms.joinTimeoutMs } : {}),
-      ...(deps.rooms?.allowed ? { allowed: deps.rooms.allowed } : {}),
+      // A room or inviter the remote lists refuse is noted like a blocked sender (an invitation, a room to enter again).
+      allowed: (room, from) => (from === undefined || this.acceptsSender(from)) && this.acceptsSender(room) && (deps.rooms?.allowed?.(room, from) ?? true),
       ownBare: () => this.ownBare(),
       isContact: (jid) => this.roster.has(jid),
       invitationsChanged: (invitations) => this.deps.emit('invitationsChanged', { accountId: this.id, invitations }),
@@ -246,7 +249,7 @@ export class Account {
       list: (peer) => this.chats.list(peer),
       has: (peer, id, direction) => this.chats.has(peer, id, direction),
       put: (message, unread) => this.putArchived(message, unread),
-      accepts: (peer) => !this.deps.policy || this.deps.policy.acceptsFrom(this.stored.jid, peer),
+      accepts: (peer) => this.acceptsSender(peer),
       mark: () => (this.deps.history ? this.deps.history.archiveMark : this.archiveMarkInMemory),
       setMark: (id) => {
         if (this.deps.history) this.deps.history.setArchiveMark(id);
@@ -389,7 +392,23 @@ export class Account {
       connection: this.connection.state,
       ownPresence: s.ownPresence,
       ...(otrKey ? { otrKey } : {}),
+      ...(this.blockedSenders.size > 0 ? { blockedSenders: [...this.blockedSenders] } : {}),
     };
+  }
+
+  /**
+   * Whether the administrator's policy lets this sender's message or request reach the user. When it does not,
+   * nothing of it is shown, but the account says once that something from that domain (or address) was blocked,
+   * so that a colleague at another company is not simply ignored without anybody knowing why.
+   */
+  private acceptsSender(peer: string): boolean {
+    const blocked = this.deps.policy?.blockedSender(this.stored.jid, peer);
+    if (blocked === undefined) return true;
+    if (!this.blockedSenders.has(blocked) && this.blockedSenders.size < MAX_BLOCKED_SENDERS) {
+      this.blockedSenders.add(blocked);
+      this.emitView();
+    }
+    return false;
   }
 
   contacts() {
@@ -720,10 +739,12 @@ export class Account {
       const subscription = parseSubscriptionPresence(stanza);
       if (subscription) {
         // A request from an address the administrator denies is never shown (nobody can answer it anyway).
-        if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, subscription.from)) return;
+        if (subscription.type === 'subscribe' ? !this.acceptsSender(subscription.from) : this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, subscription.from)) return;
         return this.contactManager.onPresence(subscription);
       }
       const presence = parsePresence(stanza);
+      // A contact at a refused address never shows online; the user is told why (a stranger's presence is ignored anyway).
+      if (presence && !(this.roster.has(presence.bare) ? this.acceptsSender(presence.bare) : this.deps.policy?.blockedSender(this.stored.jid, presence.bare) === undefined)) return;
       const avatarHash = presence?.available ? parseAvatarHash(stanza) : undefined;
       if (presence && avatarHash !== undefined) this.avatars.onHash(presence.bare, avatarHash);
       if (presence && !presence.available) void this.privateChats.resourceOffline(stanza.attrs.from ?? '');
@@ -772,7 +793,8 @@ export class Account {
       return;
     }
     if (parsed.fromBare === this.ownBare()) return; // carbons are not enabled; nothing else of ours is a chat
-    if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, parsed.fromBare)) return; // the administrator's deny list
+    // The administrator's deny list: a message with a text is noted (never its text), chat states are not.
+    if (parsed.body ? !this.acceptsSender(parsed.fromBare) : this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, parsed.fromBare)) return;
     const chatState = parseChatState(stanza);
     // Typing is shown for contacts only; a message (or any other state) ends it.
     if (chatState !== undefined && this.roster.has(parsed.fromBare)) this.setTyping(parsed.fromBare, chatState === 'composing');
@@ -860,7 +882,7 @@ export class Account {
    */
   private showCarbon(copy: CarbonCopy): void {
     const { peer } = copy;
-    if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, peer)) return; // the administrator's deny list, for copies too
+    if (!this.acceptsSender(peer)) return; // the administrator's deny list, for copies too (either way: noted, never shown)
     if (copy.otr) {
       if (this.otherDeviceNoticed.has(peer)) return;
       this.otherDeviceNoticed.add(peer);

@@ -541,7 +541,7 @@ export class KlatschCore {
     // Group chats (muc/rooms.ts): errors there are already the user's to read.
     joinRoom: async ({ accountId, room, nick, password }) => {
       const account = this.account(accountId);
-      this.groupChatsAllowed(account, room.includes('@') ? room : undefined);
+      this.groupChatsAllowed(account, room.includes('@') ? room : undefined, 'room');
       return account.rooms.join(room, nick, password);
     },
 
@@ -584,7 +584,8 @@ export class KlatschCore {
 
     acceptInvitation: async ({ accountId, id, nick }) => {
       const account = this.account(accountId);
-      this.groupChatsAllowed(account, undefined);
+      // The policy may have changed since the invitation came (it was checked then).
+      this.groupChatsAllowed(account, account.rooms.invitations.list().find((i) => i.id === id)?.room, 'room');
       return account.rooms.acceptInvitation(id, nick);
     },
 
@@ -710,10 +711,10 @@ export class KlatschCore {
    * Group chats are plaintext to the server and every occupant: refused where the administrator
    * requires end-to-end encryption for every message, and for rooms the remote-address rules deny.
    */
-  private groupChatsAllowed(account: Account, room: string | undefined): void {
+  private groupChatsAllowed(account: Account, room: string | undefined, action: 'message' | 'room' = 'message'): void {
     const refusal = this.policy.groupChatRefusal();
     if (refusal) throw new UserError('forbidden-by-policy', refusal);
-    if (room) this.allowedByPolicy(() => this.policy.checkRemote(account.settings.jid, room));
+    if (room) this.allowedByPolicy(() => this.policy.checkRemote(account.settings.jid, room, action));
   }
 
   /** The account's group chat messages, in a store of their own (none when the policy keeps no history). */
@@ -817,7 +818,7 @@ export class KlatschCore {
     try {
       check();
     } catch (error) {
-      if (error instanceof PolicyRefusal) throw new UserError('forbidden-by-policy', error.message);
+      if (error instanceof PolicyRefusal) throw new UserError('forbidden-by-policy', error.message, error.remote);
       throw error;
     }
   }

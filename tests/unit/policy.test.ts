@@ -324,6 +324,40 @@ describe('PolicyGate decisions', () => {
     assert.throws(() => g.checkRemote(me, 'dave@corp-d.test'), /does not allow messages to dave@corp-d\.test/, 'messages keep their wording');
   });
 
+  test('what a blocked sender is named by: its domain when the whole domain is refused, else the address alone', () => {
+    const g = gate({ remoteAllow: ['example.com', 'carol@friends.net'], remoteDeny: ['corp-d.test', 'mallory@example.com'] });
+    const me = 'me@example.com';
+    assert.equal(g.blockedRemote(me, 'Dave@Corp-D.test'), 'corp-d.test');
+    assert.equal(g.blockedRemote(me, 'eve@elsewhere.test'), 'elsewhere.test', 'not on the allow list');
+    assert.equal(g.blockedRemote(me, 'mallory@example.com'), 'mallory@example.com');
+    assert.equal(g.blockedRemote(me, 'dan@friends.net'), 'dan@friends.net', 'another address at friends.net is allowed');
+    assert.equal(g.blockedRemote(me, 'carol@friends.net'), undefined);
+    assert.equal(g.blockedRemote(me, 'bob@example.com'), undefined);
+    assert.equal(gate({}).blockedRemote(me, 'anyone@anywhere.example'), undefined);
+  });
+
+  test('a denied domain covers its subdomains (its group chats); an allowed one does not; refusals carry what they refuse', () => {
+    const g = gate({ remoteAllow: ['example.com', 'corp-d.test', 'conference.corp-d.test'], remoteDeny: ['corp-d.test'] });
+    const me = 'me@example.com';
+    assert.equal(g.blockedRemote(me, 'room@conference.corp-d.test'), 'conference.corp-d.test');
+    assert.equal(g.blockedRemote(me, 'a@deep.sub.corp-d.test'), 'deep.sub.corp-d.test');
+    assert.equal(g.blockedRemote(me, 'a@notcorp-d.test'), 'notcorp-d.test', 'not on the allow list, not a subdomain of corp-d.test');
+    assert.equal(gate({ remoteDeny: ['corp-d.test'] }).blockedRemote(me, 'a@notcorp-d.test'), undefined, 'a longer name is not a subdomain');
+    assert.equal(gate({ remoteAllow: ['example.com'] }).blockedRemote(me, 'room@conference.example.com'), 'conference.example.com', 'allowing stays exact');
+    const refusal = (f: () => void): PolicyRefusal => {
+      try {
+        f();
+      } catch (error) {
+        if (error instanceof PolicyRefusal) return error;
+      }
+      throw new Error('not refused');
+    };
+    const room = refusal(() => g.checkRemote(me, 'Room@Conference.corp-d.test', 'room'));
+    assert.equal(room.message, 'Your administrator does not allow group chats at conference.corp-d.test, so room@conference.corp-d.test cannot be entered.');
+    assert.deepEqual(room.remote, { action: 'room', address: 'room@conference.corp-d.test', blocked: 'conference.corp-d.test' });
+    assert.deepEqual(refusal(() => g.checkRemote(me, 'dave@corp-d.test', 'contact')).remote, { action: 'contact', address: 'dave@corp-d.test', blocked: 'corp-d.test' });
+  });
+
   test('the view says what is locked and why', () => {
     const v = gate({ serverDomain: 'example.com', serverPort: 5223, allowPlaintext: false, updates: false }).view([]);
     assert.equal(v.source, '/etc/klatsch/policy.json');
