@@ -5,25 +5,14 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountView, Contact, ResponseOf, Result, SearchHit, Snapshot } from '../../shared/contract';
+import type { Contact, ResponseOf, Result, SearchHit, Snapshot } from '../../shared/contract';
 import { createAppStore } from '../../renderer/store/store';
 import { createActions } from '../../renderer/store/actions';
 import { chooseScreen } from '../../renderer/store/transitions';
 import { groupHitsByChat, highlightParts } from '../../renderer/search';
-import { fakeApi, type FakeResponses } from '../fixtures/fake-api';
+import { accountView, fakeApi, type FakeResponses } from '../fixtures/fake-api';
 
-function account(id: string, extra: Partial<AccountView> = {}): AccountView {
-  return {
-    id,
-    jid: `${id}@example.com`,
-    directTls: false,
-    rememberPassword: true,
-    hasStoredPassword: true,
-    connection: { kind: 'online', jid: `${id}@example.com/klatsch` },
-    ownPresence: { show: 'online', status: '' },
-    ...extra,
-  };
-}
+const account = accountView;
 const contact = (jid: string): Contact => ({ jid, subscription: 'both', groups: [], presence: { show: 'online', status: '' }, unread: 0 });
 
 function twoAccounts(): Snapshot {

@@ -12,7 +12,7 @@ import { parseGroups, readAddContactForm, readEditContactForm } from '../../rend
 import { createAppStore } from '../../renderer/store/store';
 import { createActions } from '../../renderer/store/actions';
 import { bindStoreToApi } from '../../renderer/store/bind';
-import { fakeApi } from '../fixtures/fake-api';
+import { accountView, fakeApi } from '../fixtures/fake-api';
 
 function contact(jid: string, extra: Partial<Contact> = {}): Contact {
   return { jid, subscription: 'both', groups: [], presence: { show: 'online', status: '' }, unread: 0, ...extra };
@@ -129,17 +129,7 @@ describe('contact forms', () => {
 // ---------------------------------------------------------------------------
 // The store and its binding
 
-function account(id: string): AccountView {
-  return {
-    id,
-    jid: `${id}@example.com`,
-    directTls: false,
-    rememberPassword: true,
-    hasStoredPassword: true,
-    connection: { kind: 'online', jid: `${id}@example.com/r` },
-    ownPresence: { show: 'online', status: '' },
-  };
-}
+const account = (id: string): AccountView => accountView(id, { connection: { kind: 'online', jid: `${id}@example.com/r` } });
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 const request = { jid: 'carol@example.com', receivedAt: 1000 };

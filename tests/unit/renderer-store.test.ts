@@ -36,7 +36,7 @@ import { createActions } from '../../renderer/store/actions';
 import { bindStoreToApi } from '../../renderer/store/bind';
 import { messageToSend, readLoginForm } from '../../renderer/forms';
 import { secondsUntil } from '../../renderer/format';
-import { fakeApi } from '../fixtures/fake-api';
+import { accountView, fakeApi } from '../fixtures/fake-api';
 
 // ---------------------------------------------------------------------------
 // Builders
@@ -49,18 +49,7 @@ function contact(jid: string, show: Contact['presence']['show'], extra: Partial<
   return { jid, subscription: 'both', groups: [], presence: { show, status: '' }, unread: 0, ...extra };
 }
 
-function account(id: string, extra: Partial<AccountView> = {}): AccountView {
-  return {
-    id,
-    jid: `${id}@example.com`,
-    directTls: false,
-    rememberPassword: true,
-    hasStoredPassword: true,
-    connection: { kind: 'online', jid: `${id}@example.com/klatsch` },
-    ownPresence: { show: 'online', status: '' },
-    ...extra,
-  };
-}
+const account = accountView;
 
 const ids = (list: { id: string }[]) => list.map((m) => m.id);
 const jids = (list: { jid: string }[]) => list.map((c) => c.jid);
