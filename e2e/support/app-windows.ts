@@ -3,7 +3,7 @@
  * Chromium, and per user an app instance (development host) with its window open on the sign-in
  * screen, console errors collected. `signIn(user)` signs in through the form, as a user does.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContextOptions, Page } from 'playwright-core';
 import { startProsody, type ProsodyOptions, type ProsodyServer } from '../../tests/fixtures/prosody.js';
 import { jidOn, usersWith } from '../../tests/fixtures/xmpp-server.js';
 import { launchBrowser, openAppPage } from './browser.js';
@@ -31,6 +31,8 @@ export async function startAppWindows<U extends string>(options: {
   others?: string[];
   /** Server options besides its users (contacts, modules, …). */
   server?: Omit<ProsodyOptions, 'users'>;
+  /** Each user's browser context (viewport, colour scheme, …) over the default one. */
+  page?: (user: U) => BrowserContextOptions;
 }): Promise<AppWindows<U>> {
   const server = await startProsody({ ...options.server, users: usersWith(options.password, ...options.users, ...(options.others ?? [])) });
   const windows: AppWindows<U> = {
@@ -50,7 +52,7 @@ export async function startAppWindows<U extends string>(options: {
     windows.browser = await launchBrowser();
     for (const user of options.users) {
       windows.apps[user] = await startAppInstance(server.ca.caCertFile);
-      ({ page: windows.pages[user], errors: windows.errors[user] } = await openAppPage(windows.browser, windows.apps[user].url));
+      ({ page: windows.pages[user], errors: windows.errors[user] } = await openAppPage(windows.browser, windows.apps[user].url, options.page?.(user)));
     }
   } catch (error) {
     await windows.dispose();
