@@ -49,6 +49,7 @@ import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
 import { startTcpProxy, type TcpProxy } from '../tests/fixtures/tcp-proxy.js';
 import { startHostedApp, type HostedApp } from '../tests/fixtures/dev-host-client.js';
 import { liveDirs } from '../tests/fixtures/child-cleanup.js';
+import { reportedPrivacy } from '../tests/fixtures/contact-trust.js';
 
 // ---- options ---------------------------------------------------------------------------------
 
@@ -434,7 +435,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
     }
     if (mode === 'private') {
       await sides.alice.app!.call('startPrivate', { accountId: sides.alice.accountId, peer: sides.alice.peerJid });
-      await until(both, () => both.every((s) => s.peer?.privacy?.startsWith('private') === true), 60_000, 'a private conversation on both sides');
+      await until(both, () => both.every((s) => reportedPrivacy(s.peer)?.startsWith('private') === true), 60_000, 'a private conversation on both sides');
     }
 
     // ---- traffic and faults

@@ -4,15 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
-import { asksTheUser, MAX_BLOCKED_SENDERS, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OtrPolicy, type OwnShow } from '../../shared/contract.js';
+import { asksTheUser, MAX_BLOCKED_SENDERS, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
 import { Avatars } from './avatars.js';
 import { ContactManager } from './contacts.js';
-import { secureRandom } from './otr/random.js';
-import { PrivateChats, type IncomingText, type OtrIdentitySource } from './private-chats.js';
+import { E2eeRouter, type E2eeProviderFactory } from './e2ee/router.js';
+import type { E2eeHost, E2eeScheme, Envelope, IncomingText } from './e2ee/provider.js';
 import { Roster } from './roster.js';
-import type { OtrTrust } from './otr-trust.js';
-import { stripWhitespaceTag } from './otr/encoding.js';
 import type { HistoryStore } from './store/history-store.js';
 import type { StoredAccount } from './store/settings-store.js';
 import { carbonChatState, carbonCopy, checkCarbon, enableCarbons, type CarbonChatState, type CarbonCopy } from './xmpp/carbons.js';
@@ -23,15 +21,17 @@ import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connect
 import {
   bareJid,
   chatMessage,
+  encryptedMessage,
   errorCondition,
   NS_ROSTER,
-  otrMessage,
   parseMessage,
   parsePresence,
   parseRosterItems,
+  parseRosterItemsInTurns,
   presenceStanza,
   rosterGet,
   withDelay,
+  type RosterItem,
 } from './xmpp/stanzas.js';
 import { parseAvatarHash } from './xmpp/avatar-stanzas.js';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
@@ -58,10 +58,15 @@ export interface AccountDeps {
   hasStoredPassword: (stored: StoredAccount) => boolean;
   now?: () => number;
   connection?: Partial<Omit<ConnectionManagerOptions, 'target'>>;
-  /** The account's OTR key and instance tag. */
-  otrIdentities: OtrIdentitySource;
-  /** Trust in contacts' keys, and the account's own key (otr-trust.ts); none: nothing is ever verified. */
-  otrTrust?: Pick<OtrTrust, 'isVerified' | 'newKey' | 'sawFingerprint' | 'smpTrust' | 'accountKey'> & Partial<Pick<OtrTrust, 'knowsPeer'>>;
+  /**
+   * The end-to-end encryption schemes of this account (e2ee/): one provider each, made for this account; the
+   * order is the preference. None: every chat is plaintext.
+   */
+  e2ee?: readonly E2eeProviderFactory[];
+  /** The schemes the administrator allows, in the order of preference; absent: every one given. */
+  allowedSchemes?: () => readonly E2eeScheme[] | undefined;
+  /** The account's own OTR key as the UI shows it (otr-trust.ts); none: not shown. */
+  ownKey?: (jid: string) => AccountView['otrKey'];
   /** The administrator's policy: it may replace the connection details, the trust and the OTR policy in force. */
   policy?: AccountPolicyHooks;
   /** The account's stored chats (encrypted at rest); absent: chats live in memory only. */
@@ -81,18 +86,8 @@ export interface AccountDeps {
   };
   /** Messages not yet acknowledged by the server, and ids received lately (encrypted at rest); absent: in memory only. */
   outbox?: OutboxStore;
-  /** The setting (or policy) "wait for a private conversation before the first message"; absent: off. */
-  waitForPrivate?: () => boolean;
-  /** Stores the contacts whose app was seen speaking OTR (the whole list); absent: remembered while the app runs. */
-  saveOtrContacts?: (peers: string[]) => Promise<void>;
-  /** Private conversations in OTR version 3 only (the app setting, or the administrator's); absent: v2 and v3. */
-  otrV3Only?: () => boolean;
 }
 
-/** What this account does when a contact has no policy of its own (XEP-0364: offer OTR, start when answered). */
-export const DEFAULT_OTR_POLICY: OtrPolicy = 'opportunistic';
-/** Below Prosody's and ejabberd's default stanza size limits, with room for the stanza around the body. */
-const OTR_FRAGMENT_SIZE = 60_000;
 /** Sending again what our server could not pass to another company's server: from ~5 s up to ~5 min apart. */
 const REMOTE_RETRY_BACKOFF = { baseMs: 5_000, maxMs: 300_000 } as const;
 /** How long signing out waits for the private conversations' end messages to be written. */
@@ -102,14 +97,14 @@ export class Account {
   readonly roster = new Roster();
   readonly chats = new ChatLog();
   readonly connection: ConnectionManager;
-  readonly privateChats: PrivateChats;
+  /** End-to-end encryption: the scheme of each conversation, and every stanza a scheme claims (e2ee/router.ts). */
+  readonly e2ee: E2eeRouter;
   /** Adding, removing, renaming, grouping contacts; subscription requests (contacts.ts). */
   readonly contactManager: ContactManager;
   /** Contacts' pictures and our own (avatars.ts). */
   readonly avatars: Avatars;
   private stored: StoredAccount;
   private readonly now: () => number;
-  private otrTimer: NodeJS.Timeout;
   /** Received messages that asked for a receipt (XEP-0184), by peer and stanza id → the full JID to answer. */
   private readonly receiptsOwed = new Map<string, string>();
   /** Chats where we already said that a private conversation happened on another device. */
@@ -137,6 +132,8 @@ export class Account {
   /** The stream dropped and may be resumed: presences and private conversations wait to see if it is. */
   private streamInDoubt = false;
   private presencesInDoubt: ReturnType<Roster['takePresences']> | undefined;
+  /** While the sign-in's roster is parsed (startSession): the pushes that came meanwhile, applied after it. */
+  private pushesDuringRosterLoad: RosterItem[] | undefined;
   /** Ending the private conversations of a lost stream: what fails meanwhile fails for that, and goes out again. */
   private losingStream: Promise<void> | undefined;
   /**
@@ -156,18 +153,17 @@ export class Account {
     this.stored = stored;
     this.now = deps.now ?? Date.now;
     this.outbox = deps.outbox ?? OutboxStore.inMemory();
-    this.privateChats = new PrivateChats({
+    const host: E2eeHost = {
       account: stored.jid,
-      identities: deps.otrIdentities,
-      policyFor: (peer) => this.otrPolicy(peer),
-      transmit: async (to, body, kind, id) => {
+      transmit: async (envelope) => {
+        const id = envelope.messageId;
         const session = this.connection.activeSession;
         if (!session) {
           if (id !== undefined) this.lostOnTheWay.set(id, null);
           throw new Error('not connected');
         }
         if (id !== undefined) this.lostOnTheWay.delete(id);
-        const sent = this.transmitOn(session, to, body, kind, id);
+        const sent = this.transmitOn(session, envelope);
         // A write the stream refused (it is ending: a stream error, a reset) is a connection problem, not the message's.
         if (id !== undefined) sent.catch(() => this.lostOnTheWay.set(id, session));
         return sent;
@@ -211,15 +207,9 @@ export class Account {
         this.chatStates.privacyChanged(peer);
         this.emitContact(peer);
       },
-      ...(deps.otrTrust ? this.trustDeps(deps.otrTrust) : {}),
-      firstMessageWaits: (peer) => this.firstMessageWaits(peer),
-      speaksOtr: (peer) => this.speaksOtr(peer),
-      random: secureRandom,
-      now: this.now,
-      maxFragmentSize: OTR_FRAGMENT_SIZE,
       isContact: (peer) => this.roster.has(peer),
-      v3Only: () => this.deps.otrV3Only?.() ?? false,
-    });
+    };
+    this.e2ee = new E2eeRouter(host, deps.e2ee ?? [], deps.allowedSchemes ? { allowedSchemes: deps.allowedSchemes } : {});
     this.chatStates = new OutgoingChatStates({
       allowed: (peer) => this.chatStatesAllowed(peer),
       send: async (peer, state) => {
@@ -256,9 +246,8 @@ export class Account {
         else this.archiveMarkInMemory = id;
       },
       now: () => this.now(),
+      readCopy: (copy, body) => this.e2ee.readCopy(copy, body),
     });
-    this.otrTimer = setInterval(() => this.privateChats.tick(), 5_000);
-    this.otrTimer.unref?.();
     this.connection = new ConnectionManager({
       ...deps.connection,
       target: () => {
@@ -306,39 +295,32 @@ export class Account {
     });
   }
 
-  /** One stanza of the OTR engine's output on `session`; `id`: it carries (the end of) the user's message `id`. */
-  private async transmitOn(session: XmppSession, to: string, body: string, kind: 'otr' | 'plain', id: string | undefined): Promise<void> {
+  /** One stanza of an encryption provider's output on `session`; `messageId`: it carries (the end of) the user's message. */
+  private async transmitOn(session: XmppSession, { to, body, payload, encryption, messageId: id }: Envelope): Promise<void> {
     // A stanza with the user's message id carries (the end of) what the user wrote: ask for a receipt.
     const receipt = id !== undefined;
     const stanzaId = id ?? randomUUID();
     // The user's message carries when it was written: one that waited (outbox, a frozen stream, a new private
     // conversation) is put by the receiver among the others in the order they were written, not as it arrived.
     const writtenAt = id !== undefined ? this.outbox.get(id)?.timestamp : undefined;
-    // Only what the outbox waits for asks the server for an acknowledgement; OTR's own messages need none.
-    if (kind === 'otr') {
-      const otr = otrMessage(to, stanzaId, body, receipt);
-      if (receipt) withOriginId(otr, stanzaId);
-      if (receipt && writtenAt !== undefined) withDelay(otr, this.ownBare(), writtenAt);
-      return session.send(otr, { confirm: receipt });
+    // Only what the outbox waits for asks the server for an acknowledgement; a scheme's own messages need none.
+    if (encryption) {
+      const encrypted = encryptedMessage(to, stanzaId, { ...(body !== undefined ? { body } : {}), ...(payload ? { payload } : {}), ...encryption }, receipt);
+      if (receipt) withOriginId(encrypted, stanzaId);
+      if (receipt && writtenAt !== undefined) withDelay(encrypted, this.ownBare(), writtenAt);
+      return session.send(encrypted, { confirm: receipt });
     }
-    const message = chatMessage(to, stanzaId, body, receipt);
+    const message = chatMessage(to, stanzaId, body ?? '', receipt);
+    for (const element of payload ?? []) {
+      element.parent = message;
+      message.children.push(element);
+    }
     if (receipt) withOriginId(message, stanzaId);
     if (receipt && writtenAt !== undefined) withDelay(message, this.ownBare(), writtenAt);
     // What the user wrote ends their typing; in plaintext it says so (XEP-0085 §5.1), never while private.
     const peer = bareJid(to);
     if (receipt && peer && this.chatStates.messageSent(peer)) withChatState(message, 'active');
     await session.send(message, { confirm: receipt });
-  }
-
-  /** The trust store's answers for this account. */
-  private trustDeps(trust: NonNullable<AccountDeps['otrTrust']>) {
-    const jid = () => this.stored.jid;
-    return {
-      isVerified: (peer: string, fp: string) => trust.isVerified(jid(), peer, fp),
-      newKey: (peer: string, fp: string) => trust.newKey(jid(), peer, fp),
-      sawFingerprint: (peer: string, fp: string) => trust.sawFingerprint(jid(), peer, fp),
-      smpTrust: (peer: string, fp: string, change: 'verify' | 'clear') => trust.smpTrust(jid(), peer, fp, change),
-    };
   }
 
   /** The account's own state changed outside it (its OTR key): tell the UI. */
@@ -379,7 +361,7 @@ export class Account {
 
   view(): AccountView {
     const s = this.stored;
-    const otrKey = this.deps.otrTrust?.accountKey(s.jid);
+    const otrKey = this.deps.ownKey?.(s.jid);
     return {
       id: s.id,
       jid: s.jid,
@@ -482,11 +464,9 @@ export class Account {
     return this.roster.has(peer) && this.plaintextChat(peer);
   }
 
-  /** The chat with `peer` is plaintext and may stay so: no private conversation, a policy other than 'always'. */
+  /** The chat with `peer` is plaintext and may stay so: no private conversation, no policy that requires one. */
   private plaintextChat(peer: string): boolean {
-    if (this.otrPolicy(peer) === 'always') return false;
-    const privacy = this.privateChats.privacy(peer);
-    return privacy === undefined || privacy === 'plaintext';
+    return this.e2ee.plaintextChat(peer);
   }
 
   /**
@@ -516,47 +496,19 @@ export class Account {
     this.emitContact(peer);
   }
 
-  startPrivate(peer: string): Promise<void> {
-    return this.privateChats.start(peer);
-  }
-
-  /**
-   * Whether our first message to `peer` waits for a private conversation: the user (or the
-   * administrator) wants that, and the contact's app is known to speak OTR (it offered or asked for
-   * it, or a private conversation with the contact happened before).
-   */
-  private firstMessageWaits(peer: string): boolean {
-    if (!this.deps.waitForPrivate?.()) return false;
-    return (this.stored.otrContacts ?? []).includes(peer) || (this.deps.otrTrust?.knowsPeer?.(this.stored.jid, peer) ?? false);
-  }
-
-  /** `peer`'s app was seen speaking OTR: remembered for contacts only (a stranger cannot grow the list). */
-  private speaksOtr(peer: string): void {
-    const known = this.stored.otrContacts ?? [];
-    if (known.includes(peer) || !this.roster.has(peer)) return;
-    const otrContacts = [...known, peer];
-    this.stored = { ...this.stored, otrContacts };
-    void this.deps.saveOtrContacts?.(otrContacts).catch(() => undefined);
+  /** The user asks for a private conversation (with `scheme`, or the preferred one). */
+  startPrivate(peer: string, scheme?: E2eeScheme): Promise<void> {
+    return this.e2ee.start(peer, scheme);
   }
 
   endPrivate(peer: string): Promise<void> {
-    return this.privateChats.end(peer);
+    return this.e2ee.end(peer);
   }
 
-  otrPolicy(peer: string): OtrPolicy {
-    const chosen = this.stored.otrPolicies?.[peer] ?? DEFAULT_OTR_POLICY;
-    return this.deps.policy ? this.deps.policy.otrPolicy(chosen) : chosen;
-  }
-
-  /** The v3-only setting changed: every conversation follows it now. */
-  async otrVersionsChanged(): Promise<void> {
-    await this.privateChats.policiesChanged();
-  }
-
-  /** The core stored a new per-contact policy: the conversation follows it now. */
-  async otrPolicyChanged(peer: string): Promise<void> {
-    await this.privateChats.setPolicy(peer);
-    this.emitContact(peer);
+  /** The policy of one contact (stored by the core), or of all (a setting such as OTR's v3-only), changed: conversations follow it now. */
+  async e2eePolicyChanged(peer?: string): Promise<void> {
+    await this.e2ee.policyChanged(peer);
+    if (peer !== undefined) this.emitContact(peer);
   }
 
   markRead(peer: string): void {
@@ -576,14 +528,14 @@ export class Account {
       const bound = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, SIGN_OFF_WAIT_MS);
       });
-      await Promise.race([this.privateChats.signingOff(), bound]);
+      await Promise.race([this.e2ee.signingOff(), bound]);
       clearTimeout(timer);
     }
     await this.connection.disconnect();
   }
 
   async close(): Promise<void> {
-    clearInterval(this.otrTimer);
+    this.e2ee.close();
     for (const retry of this.bounced.values()) clearTimeout(retry.timer);
     this.rooms.close();
     await this.signOut();
@@ -632,10 +584,7 @@ export class Account {
     if (m.encrypted) return false; // private messages, and notices from inside a private conversation
     if (m.direction === 'notice') return true;
     if (m.direction === 'out' && this.outbox.get(m.id)?.private) return false; // written privately, whatever happens to it on the way
-    if (m.direction === 'out' && m.state !== 'sent' && m.state !== 'delivered') {
-      const privacy = this.privateChats.privacy(m.peer);
-      return !(privacy && privacy !== 'plaintext') && this.otrPolicy(m.peer) !== 'always';
-    }
+    if (m.direction === 'out' && m.state !== 'sent' && m.state !== 'delivered') return this.plaintextChat(m.peer);
     return true;
   }
 
@@ -675,6 +624,10 @@ export class Account {
     session.callee.set(NS_ROSTER, 'query', (ctx) => {
       // RFC 6121 §2.1.6: a push from anyone but our own server is ignored (and answered with an error).
       if (!isRosterPushFrom(ctx.stanza.attrs.from, this.ownBare())) return undefined as never;
+      if (this.pushesDuringRosterLoad) {
+        this.pushesDuringRosterLoad.push(...parseRosterItems(ctx.element));
+        return {};
+      }
       for (const jid of this.roster.push(parseRosterItems(ctx.element))) {
         if (this.roster.has(jid)) this.emitContact(jid);
         else {
@@ -716,7 +669,12 @@ export class Account {
   private async startSession(session: XmppSession): Promise<void> {
     try {
       const result = await session.iq.request(rosterGet());
-      this.roster.replace(parseRosterItems(result.getChild('query', NS_ROSTER)));
+      // Parsed over several turns: pushes that arrive meanwhile are newer than the result, so they go on top.
+      this.pushesDuringRosterLoad = [];
+      const items = await parseRosterItemsInTurns(result.getChild('query', NS_ROSTER));
+      this.roster.replace(items);
+      for (const jid of this.roster.push(this.pushesDuringRosterLoad)) if (!this.roster.has(jid)) this.avatars.forget(jid);
+      this.pushesDuringRosterLoad = undefined;
       this.emitRoster();
       // Carbons before presence, so that no copy is missed; a server without them just answers an error.
       await session.iq.request(enableCarbons()).catch(() => undefined);
@@ -747,9 +705,9 @@ export class Account {
       if (presence && !(this.roster.has(presence.bare) ? this.acceptsSender(presence.bare) : this.deps.policy?.blockedSender(this.stored.jid, presence.bare) === undefined)) return;
       const avatarHash = presence?.available ? parseAvatarHash(stanza) : undefined;
       if (presence && avatarHash !== undefined) this.avatars.onHash(presence.bare, avatarHash);
-      if (presence && !presence.available) void this.privateChats.resourceOffline(stanza.attrs.from ?? '');
+      if (presence && !presence.available) void this.e2ee.resourceOffline(stanza.attrs.from ?? '');
       if (presence && !presence.available) this.setTyping(presence.bare, false);
-      if (presence?.available && this.roster.has(presence.bare)) void this.privateChats.peerAvailable(stanza.attrs.from ?? '');
+      if (presence?.available && this.roster.has(presence.bare)) void this.e2ee.resourceAvailable(stanza.attrs.from ?? '');
       if (presence && this.roster.has(presence.bare) && this.roster.applyPresence(presence)) this.emitContact(presence.bare);
       return;
     }
@@ -776,8 +734,8 @@ export class Account {
     if (carbon.kind === 'carbon') {
       const state = carbonChatState(carbon, this.ownBare());
       if (state) this.carbonChatState(state);
-      const copy = carbonCopy(carbon, this.ownBare());
-      if (copy) this.showCarbon(copy);
+      const copy = carbonCopy(carbon, this.ownBare(), (message) => this.e2ee.claimant(message) !== undefined);
+      if (copy) void this.showCarbon(copy);
       return;
     }
     const parsed = parseMessage(stanza);
@@ -798,14 +756,17 @@ export class Account {
     const chatState = parseChatState(stanza);
     // Typing is shown for contacts only; a message (or any other state) ends it.
     if (chatState !== undefined && this.roster.has(parsed.fromBare)) this.setTyping(parsed.fromBare, chatState === 'composing');
-    if (parsed.body === undefined || parsed.body === '') return; // chat states and receipts only
+    const body = parsed.body === '' ? undefined : parsed.body;
+    // Chat states and receipts only (a scheme's message may have no body: its payload is its own).
+    if (body === undefined && !this.e2ee.claimant(stanza)) return;
     // A receipt is owed only if the body turns out to be something shown (see showIncoming).
     // Only contacts get receipts: to a stranger, a receipt would tell that we are online and reading.
     const owed = wantsReceipt(stanza) && parsed.id && this.roster.has(parsed.fromBare) ? `${parsed.fromBare}\n${parsed.id}` : undefined;
     if (owed) this.receiptsOwed.set(owed, parsed.from);
-    // Every body passes the OTR engine: it shows plaintext as it is, decrypts private messages and hides protocol noise.
-    void this.privateChats
-      .receive(parsed.from, { id: parsed.id, stampedAt: parsed.stampedAt, ...withReplaces(parseReplace(stanza)), ...this.liveArchiveId(stanza) }, parsed.body)
+    // Every message passes the encryption router: the scheme that claims it decrypts it or hides its protocol
+    // noise; plaintext goes to the conversation's scheme, which shows it as it is (with a notice where needed).
+    void this.e2ee
+      .receive(parsed.from, { id: parsed.id, stampedAt: parsed.stampedAt, ...withReplaces(parseReplace(stanza)), ...this.liveArchiveId(stanza) }, stanza, body)
       .finally(() => {
         if (owed) this.receiptsOwed.delete(owed);
       });
@@ -866,49 +827,72 @@ export class Account {
    * A correction (XEP-0308) in a carbon: of our last message (sent from another device) or of the
    * contact's last one; plaintext only. True when applied; otherwise the copy shows as a new message.
    */
-  private applyCarbonCorrection(copy: CarbonCopy): boolean {
-    if (copy.replaces === undefined || copy.otr) return false;
+  private applyCarbonCorrection(copy: CarbonCopy, body: string): boolean {
+    if (copy.replaces === undefined) return false;
     const list = this.chats.list(copy.peer);
     const target = copy.direction === 'in' ? correctionTarget(list, copy.replaces) : lastOf(list, 'out');
     if (!target || target.id !== copy.replaces || target.encrypted) return false;
     if (copy.direction === 'in') this.setTyping(copy.peer, false);
-    this.upsertMessage({ ...target, body: stripWhitespaceTag(copy.body), edited: true });
+    this.upsertMessage({ ...target, body, edited: true });
     return true;
   }
 
   /**
    * A copy of a message another of our devices sent or received. Plaintext shows in its chat (ours as
-   * outgoing); OTR traffic is not ours to decrypt (nor to feed to our engine): one notice says so.
+   * outgoing). A scheme's traffic goes to its provider: shown decrypted where copies can be decrypted
+   * (OMEMO); otherwise (OTR) it is not ours to decrypt, nor to feed to our engine: one notice says so.
    */
   private showCarbon(copy: CarbonCopy): void {
     const { peer } = copy;
     if (!this.acceptsSender(peer)) return; // the administrator's deny list, for copies too (either way: noted, never shown)
-    if (copy.otr) {
-      if (this.otherDeviceNoticed.has(peer)) return;
-      this.otherDeviceNoticed.add(peer);
-      this.upsertMessage({
-        id: randomUUID(),
-        peer,
-        direction: 'notice',
-        body: `A private conversation with ${peer} took place on another of your devices; its messages can be read only there.`,
-        timestamp: this.now(),
-        state: 'received',
-        notice: { kind: 'other-device-private' },
-      });
+    const scheme = this.e2ee.claimant(copy.message);
+    if (!scheme) {
+      const body = this.e2ee.plaintextOf(copy.body ?? '');
+      if (!this.applyCarbonCorrection(copy, body)) this.showCopy(copy, body, false);
       return;
     }
-    if (this.applyCarbonCorrection(copy)) return;
+    void this.e2ee.readCopy({ peer, direction: copy.direction, message: copy.message }, copy.body).then((reading) => {
+      if (reading.kind === 'decrypted') this.showCopy(copy, reading.text, true);
+      else if (reading.kind === 'unreadable') this.otherDevicePrivate(peer);
+    });
+  }
+
+  /** One notice per stretch of a chat: a private conversation took place on another device, unreadable here. */
+  private otherDevicePrivate(peer: string): void {
+    if (this.otherDeviceNoticed.has(peer)) return;
+    this.otherDeviceNoticed.add(peer);
+    this.upsertMessage({
+      id: randomUUID(),
+      peer,
+      direction: 'notice',
+      body: `A private conversation with ${peer} took place on another of your devices; its messages can be read only there.`,
+      timestamp: this.now(),
+      state: 'received',
+      notice: { kind: 'other-device-private' },
+    });
+  }
+
+  /** A carbon's message in its chat: `body` as it reads here, `encrypted` when it was decrypted. */
+  private showCopy(copy: CarbonCopy, body: string, encrypted: boolean): void {
+    const { peer } = copy;
     let id = copy.id ?? randomUUID();
     if (this.chats.has(peer, id, copy.direction)) return; // already shown
     if (this.chats.has(peer, id, copy.direction === 'in' ? 'out' : 'in')) id = randomUUID();
     const now = this.now();
     const timestamp = copy.stampedAt !== undefined && copy.stampedAt <= now ? copy.stampedAt : now;
-    const body = stripWhitespaceTag(copy.body);
     if (copy.direction === 'in') this.chats.countUnread(peer);
     if (copy.direction === 'in') this.typing.delete(peer);
-    const shown = this.upsertMessage({ id, peer, direction: copy.direction, body, timestamp, state: copy.direction === 'in' ? 'received' : 'sent' });
+    const shown = this.upsertMessage({
+      id,
+      peer,
+      direction: copy.direction,
+      body,
+      timestamp,
+      state: copy.direction === 'in' ? 'received' : 'sent',
+      ...(encrypted ? { encrypted: true } : {}),
+    });
     // In a private conversation, a plaintext copy is flagged as a live plaintext message is.
-    if (this.privateChats.plaintextNeedsNotice(peer)) {
+    if (!encrypted && this.e2ee.plaintextNeedsNotice(peer)) {
       this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: 'The message above was not encrypted.', timestamp: this.now(), state: 'received', notice: { kind: 'not-encrypted' } });
     }
     if (copy.direction === 'in') this.emitContact(peer);
@@ -1013,7 +997,7 @@ export class Account {
       retry.timer = undefined;
     }
     this.inFlight.add(entry.id);
-    await this.privateChats.send(entry.peer, entry.id, entry.body, { requirePrivate: again && entry.private, writtenAt: entry.timestamp }).catch(() => {
+    await this.e2ee.send(entry.peer, entry.id, entry.body, { requirePrivate: again && entry.private, writtenAt: entry.timestamp }).catch(() => {
       this.inFlight.delete(entry.id);
       const message = this.chats.find(entry.peer, entry.id, 'out');
       if (message) this.upsertMessage({ ...message, state: 'failed', error: 'The message could not be prepared for sending.' });
@@ -1135,7 +1119,7 @@ export class Account {
   /** Our stream is gone for good (not resumed): presences, private conversations and room occupancy with it. */
   private streamLost(): void {
     this.rooms.offline();
-    const losing = this.privateChats.disconnected().finally(() => {
+    const losing = this.e2ee.streamLost().finally(() => {
       if (this.losingStream === losing) this.losingStream = undefined;
     });
     this.losingStream = losing;
@@ -1157,14 +1141,13 @@ export class Account {
   private contactView(jid: string): Contact | undefined {
     const contact = this.roster.contact(jid, this.chats.unread(jid));
     if (!contact) return undefined;
-    const privacy = this.privateChats.privacy(jid);
     const policy = this.stored.otrPolicies?.[jid];
     const keep = this.keepsPrivateHistory(jid);
+    const e2ee = this.e2ee.view(jid);
     return {
       ...contact,
-      ...(privacy ? { privacy } : {}),
+      ...(e2ee ? { e2ee } : {}),
       ...(policy ? { otrPolicy: policy } : {}),
-      ...this.privateChats.details(jid),
       ...(keep ? { keepPrivateHistory: true } : {}),
       ...(this.typing.has(jid) ? { chatState: 'composing' as const } : {}),
     };
@@ -1186,4 +1169,3 @@ function withEncrypted(message: ChatMessage, encrypted: boolean): ChatMessage {
 function withReplaces(replaces: string | undefined): { replaces?: string } {
   return replaces === undefined ? {} : { replaces };
 }
-

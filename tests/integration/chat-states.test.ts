@@ -16,6 +16,7 @@ import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import type { TestCore } from '../fixtures/core.js';
 import { twoContactsOnline } from '../fixtures/two-cores.js';
 import { openDevice, usersWith } from '../fixtures/xmpp-server.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'chatstates-pw';
 const CHAT_STATE = /<(active|composing|paused|inactive|gone)(?=[\s/>])[^>]*xmlns=['"]http:\/\/jabber\.org\/protocol\/chatstates['"]/;
@@ -165,8 +166,8 @@ describe('chat states over XMPP', () => {
     await setState('composing');
     await setState('paused');
     await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private');
-    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.privacy === 'private');
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private');
+    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && reportedPrivacy(e.contact) === 'private');
     // Private with a policy that would allow plaintext: still nothing.
     await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: jid('bob'), policy: 'manual' });
     const from = bob.events.length;

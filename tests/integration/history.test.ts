@@ -19,6 +19,7 @@ import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { twoContactsOnline } from '../fixtures/two-cores.js';
 import { usersWith } from '../fixtures/xmpp-server.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'history-pw';
 
@@ -79,7 +80,7 @@ describe('local history across restarts', () => {
   const goPrivate = async () => {
     const from = alice.events.length;
     await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private', { after: from });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private', { after: from });
   };
   /** Stops alice's core (it writes what is pending) and starts a new one on the same profile, signed in again. */
   const restartAlice = async () => {
@@ -132,7 +133,7 @@ describe('local history across restarts', () => {
   test('an SMP question, asked inside the private conversation, is not stored either', async () => {
     const bobFrom = bob.events.length;
     await goPrivate();
-    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.privacy === 'private', { after: bobFrom });
+    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && reportedPrivacy(e.contact) === 'private', { after: bobFrom });
     const from = alice.events.length;
     await bob.call('startSmp', { accountId: bobAccount.id, peer: jid('alice'), question: 'SMP-QUESTION-SECRET: where did we meet?', secret: 'x' });
     const notice = await alice.waitFor('messageUpserted', (e) => e.message.notice?.kind === 'smp-question', { after: from });

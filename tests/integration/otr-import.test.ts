@@ -12,8 +12,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FileKeySecretBox } from '../../electron/core/store/secret-box.js';
-import { OtrStore, OtrStoreError, humanFingerprint } from '../../electron/core/otr-store/otr-store.js';
-import { exportLibotr, importLibotr, type LibotrImportOptions } from '../../electron/core/otr-store/libotr-files.js';
+import { OtrStore, OtrStoreError, humanFingerprint } from '../../electron/core/e2ee/otr/store/otr-store.js';
+import { exportLibotr, importLibotr, type LibotrImportOptions } from '../../electron/core/e2ee/otr/store/libotr-files.js';
 import { readLibotrPrivateKeys } from '../../electron/core/otr/libotr-keyfile.js';
 import { normalizeFingerprint, startLibotrPeer, type LibotrPeer, type LibotrPeerOptions } from '../fixtures/libotr-peer.js';
 

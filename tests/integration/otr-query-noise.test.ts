@@ -11,6 +11,7 @@ import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import type { TestCore } from '../fixtures/core.js';
 import { iq, rawLogin, type RawStream, type RawTarget } from '../fixtures/raw-xmpp.js';
 import { twoContactsOnline } from '../fixtures/two-cores.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'otr-query-noise-pw';
 
@@ -29,7 +30,7 @@ describe('no OTR query noise for a contact who comes back without OTR', () => {
     ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password }));
     // A private conversation (the default policy starts it), then Bob's Klatsch signs out: it ended without the user.
     await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'hello' });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private');
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private');
     const from = alice.events.length;
     await bob.call('disconnectAccount', { accountId: bobAccount.id });
     await alice.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && e.message.notice?.kind === 'peer-offline', { after: from });

@@ -17,6 +17,7 @@ import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import type { TestCore } from '../fixtures/core.js';
 import { twoContactsOnline } from '../fixtures/two-cores.js';
 import { usersWith } from '../fixtures/xmpp-server.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'private-chat-pw';
 
@@ -52,7 +53,7 @@ describe('private conversations over XMPP', () => {
   const arrives = (core: TestCore, body: string) =>
     core.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === body);
   const privacyOf = (core: TestCore, peer: string, privacy: string | undefined, after = 0) =>
-    core.waitFor('contactUpdated', (e) => e.contact.jid === peer && e.contact.privacy === privacy, { after });
+    core.waitFor('contactUpdated', (e) => e.contact.jid === peer && reportedPrivacy(e.contact) === privacy, { after });
 
   test('the default policy starts a private conversation by itself; the server never sees its text', async () => {
     await send(alice, aliceAccount, jid('bob'), 'Hi Bob (plaintext, with the OTR offer)');

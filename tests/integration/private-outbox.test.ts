@@ -10,6 +10,7 @@ import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { tempProfiles, type TestCore } from '../fixtures/core.js';
 import { twoContactsOnline } from '../fixtures/two-cores.js';
 import { usersWith } from '../fixtures/xmpp-server.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'private-outbox-pw';
 
@@ -25,7 +26,7 @@ describe('private messages through restarts and absences', () => {
   const online = (core: TestCore, after: number) => core.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after, timeoutMs: 30_000 });
   const send = (body: string) => alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body });
   const privacyOf = (core: TestCore, peer: string, privacy: string | undefined, after = 0) =>
-    core.waitFor('contactUpdated', (e) => e.contact.jid === peer && e.contact.privacy === privacy, { after, timeoutMs: 30_000 });
+    core.waitFor('contactUpdated', (e) => e.contact.jid === peer && reportedPrivacy(e.contact) === privacy, { after, timeoutMs: 30_000 });
   const bobsChat = async () => {
     const snapshot = await bob.call('getSnapshot', {});
     return snapshot.chats[bobAccount.id]?.[jid('alice')] ?? [];

@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateDsaKey, modPow, type DsaPrivateKey } from '../../electron/core/otr/dsa.js';
 import { MAX_KEYFILE_ACCOUNTS, OtrKeyFileError, readLibotrPrivateKeys, writeLibotrPrivateKeys } from '../../electron/core/otr/libotr-keyfile.js';
-import { importLibotr } from '../../electron/core/otr-store/libotr-files.js';
-import { OtrStoreError, type OtrStore } from '../../electron/core/otr-store/otr-store.js';
+import { importLibotr } from '../../electron/core/e2ee/otr/store/libotr-files.js';
+import { OtrStoreError, type OtrStore } from '../../electron/core/e2ee/otr/store/otr-store.js';
 
 const KEY = generateDsaKey();
 /** An odd number of exactly `bits` bits. */

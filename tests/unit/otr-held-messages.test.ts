@@ -10,7 +10,7 @@ import { generateDsaKey, type DsaPrivateKey } from '../../electron/core/otr/dsa.
 import type { OtrEvent, OtrOutput } from '../../electron/core/otr/events.js';
 import { secureRandom } from '../../electron/core/otr/random.js';
 import { MAX_QUEUED_MESSAGES, OtrConversation, type Policy } from '../../electron/core/otr/session.js';
-import { PrivateChats } from '../../electron/core/private-chats.js';
+import { PrivateChats } from '../../electron/core/e2ee/otr/private-chats.js';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
 
 let aliceKey: DsaPrivateKey;

@@ -12,8 +12,8 @@ import path from 'node:path';
 import { generateDsaKey, type DsaPrivateKey } from '../../electron/core/otr/dsa.js';
 import { readLibotrPrivateKeys, writeLibotrPrivateKeys } from '../../electron/core/otr/libotr-keyfile.js';
 import { FileKeySecretBox, type SecretBox } from '../../electron/core/store/secret-box.js';
-import { OtrStore, OtrStoreError, fingerprintOf } from '../../electron/core/otr-store/otr-store.js';
-import { exportLibotr, importLibotr, type LibotrImportOptions } from '../../electron/core/otr-store/libotr-files.js';
+import { OtrStore, OtrStoreError, fingerprintOf } from '../../electron/core/e2ee/otr/store/otr-store.js';
+import { exportLibotr, importLibotr, type LibotrImportOptions } from '../../electron/core/e2ee/otr/store/libotr-files.js';
 
 const folders: string[] = [];
 after(async () => {

@@ -1,5 +1,5 @@
 /**
- * The OTR key and trust store (electron/core/otr-store/otr-store.ts), in
+ * The OTR key and trust store (electron/core/e2ee/otr/store/otr-store.ts), in
  * throw-away folders with the key-file SecretBox.
  */
 import { test, describe, after } from 'node:test';
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { dsaSign, dsaVerify, generateDsaKey, modPow, type DsaPrivateKey } from '../../electron/core/otr/dsa.js';
 import { secureRandom } from '../../electron/core/otr/random.js';
 import { FileKeySecretBox, type SecretBox } from '../../electron/core/store/secret-box.js';
-import { generateDsaKeyAsync } from '../../electron/core/otr-store/generate-key.js';
+import { generateDsaKeyAsync } from '../../electron/core/e2ee/otr/store/generate-key.js';
 import {
   OtrStore,
   OtrStoreError,
@@ -19,7 +19,7 @@ import {
   humanFingerprint,
   normalizeFingerprint,
   type OtrStoreDeps,
-} from '../../electron/core/otr-store/otr-store.js';
+} from '../../electron/core/e2ee/otr/store/otr-store.js';
 
 const folders: string[] = [];
 after(async () => {

@@ -276,6 +276,15 @@ describe('precedence: policy > user setting > default', () => {
     assert.equal(gate({ allowPlaintext: false }).otrPolicyLocked, true);
   });
 
+  test('end-to-end encryption schemes: the listed ones in their order; a bad list is a problem, not a lock', () => {
+    assert.equal(gate({}).encryptionSchemes(), undefined, 'absent: every scheme');
+    assert.deepEqual(gate({ encryptionSchemes: ['omemo', 'otr'] }).encryptionSchemes(), ['omemo', 'otr']);
+    assert.deepEqual(gate({ encryptionSchemes: 'otr' }).encryptionSchemes(), ['otr'], 'one string is a list of one');
+    const bad = readPolicy({ encryptionSchemes: ['OTR!'] }, 'test');
+    assert.ok(bad.problem);
+    assert.equal(new PolicyGate(bad).encryptionSchemes(), undefined);
+  });
+
   test('server host and port for the company domain only', () => {
     const g = gate({ serverDomain: 'example.com', serverHost: 'xmpp.example.com', serverPort: 5223, directTls: true });
     assert.deepEqual(g.connection('me@example.com', { host: 'other', port: 1, directTls: false }), { host: 'xmpp.example.com', port: 5223, directTls: true });

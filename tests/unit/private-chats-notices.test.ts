@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateDsaKey, fingerprint, formatFingerprint } from '../../electron/core/otr/dsa.js';
 import { deterministicRandom } from '../../electron/core/otr/random.js';
-import { PrivateChats, type OtrIdentity } from '../../electron/core/private-chats.js';
+import { PrivateChats, type OtrIdentity } from '../../electron/core/e2ee/otr/private-chats.js';
 import type { NoticeKind } from '../../shared/contract.js';
 
 const ALICE = 'alice@example.test';

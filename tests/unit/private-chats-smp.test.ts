@@ -12,7 +12,7 @@ import { generateDsaKey, type DsaPrivateKey } from '../../electron/core/otr/dsa.
 import type { OtrEvent, OtrOutput } from '../../electron/core/otr/events.js';
 import { secureRandom } from '../../electron/core/otr/random.js';
 import { OtrConversation } from '../../electron/core/otr/session.js';
-import { PrivateChats } from '../../electron/core/private-chats.js';
+import { PrivateChats } from '../../electron/core/e2ee/otr/private-chats.js';
 import type { SmpView } from '../../shared/contract.js';
 
 const ALICE = 'alice@klatsch.test';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { generateDsaKey } from '../../electron/core/otr/dsa.js';
 import { secureRandom } from '../../electron/core/otr/random.js';
 import { AKE_TIMEOUT_MS } from '../../electron/core/otr/session.js';
-import { MAX_STRANGER_PEERS, PrivateChats, type IncomingText } from '../../electron/core/private-chats.js';
+import { MAX_STRANGER_PEERS, PrivateChats, type IncomingText } from '../../electron/core/e2ee/otr/private-chats.js';
 
 const KEY = generateDsaKey();
 const OUR_TAG = 0x100abc;

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateDsaKey } from '../../electron/core/otr/dsa.js';
 import { secureRandom } from '../../electron/core/otr/random.js';
-import { PrivateChats } from '../../electron/core/private-chats.js';
+import { PrivateChats } from '../../electron/core/e2ee/otr/private-chats.js';
 
 const KEY = generateDsaKey();
 const BOB = 'bob@example.com';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { fingerprint, formatFingerprint, generateDsaKey, publicPart, type DsaPrivateKey } from '../../electron/core/otr/dsa.js';
 import { secureRandom } from '../../electron/core/otr/random.js';
 import { OtrConversation, type Policy } from '../../electron/core/otr/session.js';
-import { PrivateChats, type IncomingText, type OtrIdentity } from '../../electron/core/private-chats.js';
+import { PrivateChats, type IncomingText, type OtrIdentity } from '../../electron/core/e2ee/otr/private-chats.js';
 
 const ME = 'alice@example.org';
 const BOB = 'bob@example.org';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { generateDsaKey, type DsaPrivateKey } from '../../electron/core/otr/dsa.js';
 import { secureRandom } from '../../electron/core/otr/random.js';
 import { OtrConversation, type Policy } from '../../electron/core/otr/session.js';
-import { PrivateChats } from '../../electron/core/private-chats.js';
+import { PrivateChats } from '../../electron/core/e2ee/otr/private-chats.js';
 
 const ME = 'alice@example.org';
 const BOB = 'bob@example.org';

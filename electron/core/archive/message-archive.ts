@@ -3,15 +3,17 @@
  * what arrived since the last archive id it saw (remembered with the history), and on request
  * one older page of one chat (the user scrolled to the top).
  *
- * Only plaintext comes this way: OTR messages found in the archive cannot be decrypted any more
- * (their keys are gone, by design), so they are never shown; one notice says one was there.
+ * End-to-end encrypted messages found in the archive go to the encryption provider that claims them
+ * (e2ee/router.ts): a scheme whose copies can be decrypted (OMEMO) gives their text; the others (OTR:
+ * the keys are gone, by design) are never shown, and one notice says one was there.
  * Archived messages keep their server timestamp and go into the chat in time order; no receipt
  * is sent for them (the sender's app got one, or not, when it mattered).
  */
 import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import type { ChatMessage } from '../../../shared/contract.js';
-import { stripWhitespaceTag } from '../otr/encoding.js';
+import type { CopyReading } from '../e2ee/router.js';
+import type { EncryptedCopy } from '../e2ee/provider.js';
 import { checkMamResult, mamQuery, parseFin, type ArchivedMessage, type MamFin, type MamQuery } from '../xmpp/mam.js';
 import type { XmppSession } from '../xmpp/xmpp-session.js';
 import { archiveDuplicate } from './archive-dedup.js';
@@ -42,7 +44,12 @@ export interface MessageArchiveDeps {
   mark: () => string | undefined;
   setMark: (archiveId: string | undefined) => void;
   now: () => number;
+  /** What an archived message shows: plaintext, decrypted by the scheme that claims it, or unreadable (e2ee/router.ts). */
+  readCopy: (copy: EncryptedCopy, body: string | undefined) => Promise<CopyReading>;
 }
+
+/** An archived message and what it shows here. */
+type ReadMessage = ArchivedMessage & { reading: CopyReading };
 
 /** A query that refers to an archive id the server does not know (any more). */
 function unknownId(error: unknown): boolean {
@@ -116,7 +123,7 @@ export class MessageArchive {
         this.caughtUp = true;
         return added;
       }
-      added += this.take(fetched.messages, true);
+      added += this.take(await this.read(fetched.messages), true);
       if (fetched.fin.last) {
         this.deps.setMark(fetched.fin.last);
         after = fetched.fin.last;
@@ -140,13 +147,13 @@ export class MessageArchive {
         ? { before: '', end: oldest.timestamp }
         : { before: '' };
     const { fin, messages } = await this.query({ with: peer, ...range, max: PAGE_SIZE });
-    const added = this.take(messages, false, (oldestArchived ?? oldest)?.timestamp);
+    const added = this.take(await this.read(messages), false, (oldestArchived ?? oldest)?.timestamp);
     return { added, complete: fin.complete || messages.length === 0 };
   }
 
   private async newestPage(): Promise<number> {
     const { fin, messages } = await this.query({ before: '', max: PAGE_SIZE });
-    const added = this.take(messages, true);
+    const added = this.take(await this.read(messages), true);
     if (fin.last) this.deps.setMark(fin.last);
     return added;
   }
@@ -173,14 +180,26 @@ export class MessageArchive {
    * older page, which must end before that time (archive stamps have whole seconds; equal times
    * would otherwise sort the older page after the messages it precedes).
    */
-  private take(messages: readonly ArchivedMessage[], unread: boolean, before?: number): number {
+  /** What each message shows here (the encryption providers decide for those they claim), in the page's order. */
+  private read(messages: readonly ArchivedMessage[]): Promise<ReadMessage[]> {
+    return Promise.all(
+      messages.map(async (m) => {
+        const reading = await this.deps.readCopy({ peer: m.peer, direction: m.direction, message: m.message }, m.body);
+        // Labelled encrypted by a scheme no provider here claims: never shown as text.
+        return { ...m, reading: reading.kind === 'plaintext' && m.encrypted ? { kind: 'unreadable', scheme: 'unknown' } : reading };
+      }),
+    );
+  }
+
+  private take(messages: readonly ReadMessage[], unread: boolean, before?: number): number {
     let added = 0;
     const noticed = new Set<string>();
     const times = this.timesOf(messages, before);
     for (const [index, m] of messages.entries()) {
-      if (m.body === undefined || !this.deps.accepts(m.peer)) continue; // chat states, receipts; denied addresses
+      const reading = m.reading;
+      if (reading.kind === 'nothing' || (reading.kind === 'plaintext' && m.body === undefined) || !this.deps.accepts(m.peer)) continue; // chat states, receipts; denied addresses
       const timestamp = times[index]!;
-      if (m.encrypted) {
+      if (reading.kind === 'unreadable') {
         // One notice per chat and page, never the ciphertext; the same page fetched again adds none.
         const id = `archive-private-${m.archiveId}`;
         if (noticed.has(m.peer)) continue;
@@ -195,8 +214,9 @@ export class MessageArchive {
         if (known.archiveId === undefined) this.deps.put({ ...known, archiveId: m.archiveId }, false);
         continue;
       }
-      const body = stripWhitespaceTag(m.body);
-      if (m.replaces !== undefined) {
+      const body = reading.text;
+      const decrypted = reading.kind === 'decrypted';
+      if (m.replaces !== undefined && !decrypted) {
         // A correction of a message we have (same sender, plaintext): its text is the corrected one.
         const target = [...list].reverse().find((x) => x.id === m.replaces && x.direction === m.direction && !x.encrypted);
         if (target) {
@@ -215,6 +235,7 @@ export class MessageArchive {
         timestamp,
         state: m.direction === 'in' ? 'received' : 'sent',
         archiveId: m.archiveId,
+        ...(decrypted ? { encrypted: true } : {}),
       };
       this.deps.put(message, unread && m.direction === 'in');
       added++;

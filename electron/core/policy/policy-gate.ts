@@ -209,6 +209,11 @@ export class PolicyGate {
     return this.values.waitForPrivate !== undefined;
   }
 
+  /** The end-to-end encryption schemes allowed, in the order of preference; undefined: every one Klatsch has. */
+  encryptionSchemes(): readonly string[] | undefined {
+    return this.values.encryptionSchemes;
+  }
+
   /** OTR version 3 only: the policy's, else the user's. */
   otrV3Only(user: boolean): boolean {
     return this.values.otrV3Only ?? user;

@@ -61,21 +61,26 @@ export interface CarbonCopy {
   /** The contact's bare JID. */
   peer: string;
   id: string | undefined;
-  body: string;
-  /** The body is OTR traffic (readable only on the device that has the conversation). */
-  otr: boolean;
+  /** Absent: a message without a body that an encryption scheme claims (its payload is elsewhere in `message`). */
+  body: string | undefined;
+  /** The copied message itself: an end-to-end encryption scheme may claim it (e2ee/router.ts), never read here. */
+  message: Element;
   stampedAt: number | undefined;
   /** XEP-0308: the copy corrects this message (ours from another device, or the peer's). */
   replaces?: string;
 }
 
-/** The chat message inside a genuine carbon, or undefined when there is none (chat states, receipts, errors). */
-export function carbonCopy(carbon: Extract<CarbonCheck, { kind: 'carbon' }>, ownBare: string): CarbonCopy | undefined {
+/**
+ * The chat message inside a genuine carbon, or undefined when there is none (chat states, receipts, errors).
+ * `encrypted`: whether an end-to-end encryption scheme claims the message (it may carry no body).
+ */
+export function carbonCopy(carbon: Extract<CarbonCheck, { kind: 'carbon' }>, ownBare: string, encrypted: (message: Element) => boolean = () => false): CarbonCopy | undefined {
   const message = carbon.message;
   const type = message.attrs.type ?? 'normal';
   if (type !== 'chat' && type !== 'normal') return undefined;
-  const body = message.getChildText('body');
-  if (body === null || body === '') return undefined;
+  const text = message.getChildText('body');
+  const body = text === null || text === '' ? undefined : text;
+  if (body === undefined && !encrypted(message)) return undefined;
   const peer = bareJid(carbon.direction === 'sent' ? message.attrs.to : message.attrs.from);
   // Traffic between two of our own devices is no chat with a contact.
   if (!peer || peer === ownBare) return undefined;
@@ -86,7 +91,7 @@ export function carbonCopy(carbon: Extract<CarbonCheck, { kind: 'carbon' }>, own
     peer,
     id: typeof message.attrs.id === 'string' && message.attrs.id.length <= 256 ? message.attrs.id : undefined,
     body,
-    otr: body.trimStart().startsWith('?OTR'),
+    message,
     stampedAt: Number.isFinite(stampedAt) ? stampedAt : undefined,
     ...withReplaces(parseReplace(message)),
   };

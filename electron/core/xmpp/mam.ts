@@ -71,8 +71,13 @@ export interface ArchivedMessage {
   messageId: string | undefined;
   /** Absent: a message without text (a chat state, a receipt): nothing to show. */
   body: string | undefined;
-  /** OTR traffic or another end-to-end encryption: cannot be read later (forward secrecy). */
+  /**
+   * Labelled as end-to-end encrypted (XEP-0380), whatever the scheme: never shown as text. Which scheme's
+   * traffic it is, and whether it can be decrypted here, the encryption providers say (e2ee/router.ts).
+   */
   encrypted: boolean;
+  /** The archived message itself, for the encryption providers to claim. */
+  message: Element;
   /** When the server archived it (XEP-0203 delay on the forwarded message), epoch ms. */
   stampedAt: number | undefined;
   /** XEP-0308: the id of the message this one corrects. */
@@ -147,7 +152,8 @@ function parseResultItem(result: Element, ownBare: string): ArchivedMessage | un
     peer,
     messageId: (origin.length === 1 ? origin[0] : undefined) ?? boundedId(message.attrs.id),
     body: body === '' ? undefined : body,
-    encrypted: (body?.trimStart().startsWith('?OTR') ?? false) || message.getChild('encryption', NS_EME) !== undefined,
+    encrypted: message.getChild('encryption', NS_EME) !== undefined,
+    message,
     stampedAt: Number.isFinite(stampedAt) ? stampedAt : undefined,
     replaces: replace.length === 1 ? boundedId(replace[0]!.attrs.id) : undefined,
   };

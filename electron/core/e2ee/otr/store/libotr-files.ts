@@ -12,9 +12,9 @@
  * everything by bare JID. Imports are all-or-nothing: every file is read and
  * checked first, then everything is applied in one atomic write.
  */
-import { OtrKeyFileError, readLibotrPrivateKeys, writeLibotrPrivateKeys, type LibotrPrivateKey } from '../otr/libotr-keyfile.js';
-import type { DsaPrivateKey } from '../otr/dsa.js';
-import { MIN_INSTANCE_TAG } from '../otr/wire.js';
+import { OtrKeyFileError, readLibotrPrivateKeys, writeLibotrPrivateKeys, type LibotrPrivateKey } from '../../../otr/libotr-keyfile.js';
+import type { DsaPrivateKey } from '../../../otr/dsa.js';
+import { MIN_INSTANCE_TAG } from '../../../otr/wire.js';
 import {
   OtrStoreError,
   bareJid,

@@ -14,15 +14,16 @@
  *   visibly.
  */
 import { randomUUID } from 'node:crypto';
-import { bareJid } from './xmpp/stanzas.js';
-import type { DsaPrivateKey } from './otr/dsa.js';
-import type { RandomSource } from './otr/random.js';
-import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from './otr/session.js';
-import { classifyMessage } from './otr/encoding.js';
-import { mergeOutput } from './otr/events.js';
-import { SmpWorker, type SmpCompute } from './otr/smp-worker-client.js';
-import type { NoticeKind, Privacy, SmpView } from '../../shared/contract.js';
-import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
+import { bareJid } from '../../xmpp/stanzas.js';
+import type { DsaPrivateKey } from '../../otr/dsa.js';
+import type { RandomSource } from '../../otr/random.js';
+import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from '../../otr/session.js';
+import { classifyMessage } from '../../otr/encoding.js';
+import { mergeOutput } from '../../otr/events.js';
+import { SmpWorker, type SmpCompute } from '../../otr/smp-worker-client.js';
+import type { NoticeKind, Privacy, SmpView } from '../../../../shared/contract.js';
+import { PRIVATE_WAIT_MS } from '../../../../shared/private-wait.js';
+import type { IncomingText, StanzaInfo } from '../provider.js';
 
 export interface OtrIdentity {
   key: DsaPrivateKey;
@@ -35,21 +36,7 @@ export interface OtrIdentitySource {
   identity(account: string): Promise<OtrIdentity>;
 }
 
-/** What a received stanza said about its body, passed on with the text it shows. */
-export interface StanzaInfo {
-  id: string | undefined;
-  /** XEP-0203 delay stamp (epoch ms), for messages the server kept for us. */
-  stampedAt: number | undefined;
-  /** XEP-0308: the id of the message this one corrects (decided when shown, in the order received). */
-  replaces?: string;
-  /** XEP-0359: the id our server's archive gave the message (message-archive.ts de-duplicates by it). */
-  archiveId?: string;
-}
-
-export interface IncomingText extends StanzaInfo {
-  text: string;
-  encrypted: boolean;
-}
+export type { IncomingText, StanzaInfo };
 
 export interface PrivateChatsDeps {
   /** Our own bare JID. */
@@ -547,6 +534,16 @@ export class PrivateChats {
     const conversation = this.settled.get(peer)?.conversation;
     if (!conversation) return this.deps.policyFor(peer) === 'always';
     return conversation.state !== 'plaintext' || conversation.policyFlags.requireEncryption;
+  }
+
+  /**
+   * Whether the conversation with `peer` is in OTR's hands now: private or ended (not by the user),
+   * expected private, or holding messages for a private conversation.
+   */
+  engaged(peer: string): boolean {
+    const state = this.settled.get(peer);
+    if (!state) return false;
+    return state.conversation.state !== 'plaintext' || state.expectsPrivacy || state.held.length > 0;
   }
 
   privacy(peer: string): Privacy | undefined {

@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../store/atomic-file.js';
+import { writeFileAtomic } from '../../../store/atomic-file.js';
 import { exportLibotr, importLibotrKeys, readLibotrKeyFile, type LibotrImportResult, type LibotrProtocol } from './libotr-files.js';
 import { OtrStoreError, fingerprintOf, type OtrStore } from './otr-store.js';
 

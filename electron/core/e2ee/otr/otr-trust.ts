@@ -7,11 +7,11 @@
  * Fingerprints reach the renderer only in libotr's display form
  * ("XXXXXXXX XXXXXXXX …"); they are public. Private keys never leave the store.
  */
-import type { AccountView, ResponseOf, TrustLevel } from '../../shared/contract.js';
-import { exportLibotrFolder, importLibotrFolder } from './otr-store/libotr-folder.js';
-import { humanFingerprint, normalizeFingerprint, OtrStore, type OtrStoreDeps } from './otr-store/otr-store.js';
+import type { AccountView, ResponseOf, TrustLevel } from '../../../../shared/contract.js';
+import { exportLibotrFolder, importLibotrFolder } from './store/libotr-folder.js';
+import { humanFingerprint, normalizeFingerprint, OtrStore, type OtrStoreDeps } from './store/otr-store.js';
 import type { OtrIdentitySource } from './private-chats.js';
-import type { SecretBox } from './store/secret-box.js';
+import type { SecretBox } from '../../store/secret-box.js';
 
 export interface OtrTrustEvents {
   /** An account's key started or finished being made: its AccountView changed. */
@@ -164,6 +164,7 @@ export class OtrTrust {
         result.contacts.push({
           accountId: account.id,
           peer: r.contact,
+          scheme: 'otr',
           fingerprint: humanFingerprint(r.fingerprint),
           trust: r.trust,
           firstSeen: r.firstSeen,

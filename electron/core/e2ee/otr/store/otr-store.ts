@@ -20,10 +20,10 @@ import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { fingerprint as dsaFingerprint, formatFingerprint, ownKeyProblem, type DsaPrivateKey } from '../otr/dsa.js';
-import { MIN_INSTANCE_TAG } from '../otr/wire.js';
-import { writeFileAtomic } from '../store/atomic-file.js';
-import type { SecretBox } from '../store/secret-box.js';
+import { fingerprint as dsaFingerprint, formatFingerprint, ownKeyProblem, type DsaPrivateKey } from '../../../otr/dsa.js';
+import { MIN_INSTANCE_TAG } from '../../../otr/wire.js';
+import { writeFileAtomic } from '../../../store/atomic-file.js';
+import type { SecretBox } from '../../../store/secret-box.js';
 import { dsaKeyWorks, generateDsaKeyAsync } from './generate-key.js';
 
 export type Trust = 'unverified' | 'verified-manual' | 'verified-smp';

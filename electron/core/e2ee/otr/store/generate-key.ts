@@ -10,9 +10,9 @@
  * microseconds) and one sign/verify self-test (about a millisecond).
  */
 import { generateKeyPair, type KeyObject } from 'node:crypto';
-import { dsaSign, dsaVerify, type DsaPrivateKey } from '../otr/dsa.js';
-import { secureRandom } from '../otr/random.js';
-import { bytesToBigint } from '../otr/wire.js';
+import { dsaSign, dsaVerify, type DsaPrivateKey } from '../../../otr/dsa.js';
+import { secureRandom } from '../../../otr/random.js';
+import { bytesToBigint } from '../../../otr/wire.js';
 
 /** Just enough DER for node:crypto's PKCS#8 / SPKI DSA exports. */
 class Der {
