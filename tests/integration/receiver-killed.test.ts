@@ -11,6 +11,8 @@ import { until } from '../fixtures/until.js';
 import { startRecordedHost, type HostEvent, type RecordedHost } from '../fixtures/dev-host-client.js';
 import { jidOn, loginOn, usersWith } from '../fixtures/xmpp-server.js';
 
+/** Each chat starts with all of its stored messages (the development host's option; the app starts with a page). */
+const WHOLE_CHAT = ['--history-recent-per-chat', '100000'];
 const password = 'receiver-killed-pw';
 
 /** The ids of the incoming messages an event shows. */
@@ -41,7 +43,8 @@ describe('the receiver is killed right after showing a message', () => {
   });
 
   test('killed three times while messages come in: what was shown is there after the restart, and never shown again as new', async () => {
-    bob = await startRecordedHost({ caFile: server.ca.caCertFile });
+    // The whole chat in the snapshot (not only its newest page): the checks below look at every message there.
+    bob = await startRecordedHost({ caFile: server.ca.caCertFile, args: WHOLE_CHAT });
     const added = await bob.request('addAccount', loginOn(server, 'bob', password));
     assert.ok(added.ok, JSON.stringify(!added.ok && added.error));
     const accountId = added.value.id;
@@ -81,7 +84,7 @@ describe('the receiver is killed right after showing a message', () => {
       writing = false;
       await writer;
 
-      bob = await startRecordedHost({ caFile: server.ca.caCertFile, profileDir: bob.profileDir });
+      bob = await startRecordedHost({ caFile: server.ca.caCertFile, profileDir: bob.profileDir, args: WHOLE_CHAT });
       const next = new Set<string>();
       shownInLife.push(next);
       bob.onEvent = (event) => {

@@ -13,6 +13,8 @@ import { until } from '../fixtures/until.js';
 import { startRecordedHost, type RecordedHost } from '../fixtures/dev-host-client.js';
 import { jidOn, loginOn, usersWith } from '../fixtures/xmpp-server.js';
 
+/** Each chat starts with all of its stored messages (the development host's option; the app starts with a page). */
+const WHOLE_CHAT = ['--history-recent-per-chat', '100000'];
 const password = 'sender-killed-pw';
 
 describe('the sender is killed while sending', () => {
@@ -36,7 +38,8 @@ describe('the sender is killed while sending', () => {
   });
 
   test('killed three times while sending: every message shown is kept, none failed, each arrives once; no temp files; sending right after the restart works', async () => {
-    alice = await startRecordedHost({ caFile: server.ca.caCertFile });
+    // The whole chat in the snapshot (not only its newest page): the checks below look at every message there.
+    alice = await startRecordedHost({ caFile: server.ca.caCertFile, args: WHOLE_CHAT });
     const added = await alice.request('addAccount', loginOn(server, 'alice', password));
     assert.ok(added.ok, JSON.stringify(!added.ok && added.error));
     const accountId = added.value.id;
@@ -69,7 +72,7 @@ describe('the sender is killed while sending', () => {
       await writer;
       for (const e of alice.events) if (e.name === 'messageUpserted') shown.set((e.payload as { message: ChatMessage }).message.id, (e.payload as { message: ChatMessage }).message);
 
-      alice = await startRecordedHost({ caFile: server.ca.caCertFile, profileDir: alice.profileDir });
+      alice = await startRecordedHost({ caFile: server.ca.caCertFile, profileDir: alice.profileDir, args: WHOLE_CHAT });
       // Right after the restart, with the outbox restored: sent at once, and again as the stream comes up.
       const soon = [await alice.request('sendMessage', { accountId, to: jid('bob'), body: `RESTARTED-${round}-a` })];
       assert.ok(await alice.online());
