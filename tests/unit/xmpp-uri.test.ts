@@ -1,7 +1,7 @@
 /** `xmpp:` links (RFC 5122): what the UI is asked to offer, and what is refused. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseXmppUri, xmppUriFromArgv } from '../../electron/xmpp-uri.js';
+import { parseXmppUri, xmppUriFromArgv } from '../../electron/core/links/xmpp-uri.js';
 
 test('a plain address opens the chat', () => {
   assert.deepEqual(parseXmppUri('xmpp:Bob@Example.com'), { action: 'chat', jid: 'bob@example.com' });

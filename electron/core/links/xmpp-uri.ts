@@ -10,7 +10,7 @@
  *
  * @example parseXmppUri('xmpp:bob@example.com?message;body=Hi') // { action: 'chat', jid: 'bob@example.com', body: 'Hi' }
  */
-import type { XmppLinkEvent } from '../shared/contract.js';
+import type { XmppLinkEvent } from '../../../shared/contract.js';
 
 const ADD_ACTIONS = new Set(['subscribe', 'roster']);
 
