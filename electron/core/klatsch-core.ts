@@ -14,10 +14,10 @@ import { OutboxStore } from './store/outbox-store.js';
 import type { SecretBox } from './store/secret-box.js';
 import { SettingsStore, type StoredAccount } from './store/settings-store.js';
 import { ClassifiedError } from './xmpp/errors.js';
-import { normalizeFingerprint } from './xmpp/tls-policy.js';
+import { toCertFingerprint, toOtrFingerprint, humanFingerprint } from './values/fingerprint.js';
 import { OtrTrust } from './e2ee/otr/otr-trust.js';
 import { KeyConflictError } from './e2ee/otr/store/libotr-folder.js';
-import { OtrStoreError, humanFingerprint, normalizeFingerprint as normalizeOtrFingerprint } from './e2ee/otr/store/otr-store.js';
+import { OtrStoreError } from './e2ee/otr/store/otr-store.js';
 import type { OtrIdentitySource, PrivateChats } from './e2ee/otr/private-chats.js';
 import type { E2eeProviderFactory } from './e2ee/router.js';
 import { DEFAULT_OTR_POLICY, OTR_SCHEME, OtrProvider, type OtrProviderDeps } from './e2ee/otr/provider.js';
@@ -876,7 +876,7 @@ export class KlatschCore {
   /** The store's own normalization (any spacing or case → 40 lowercase hex digits), its refusal the user's to read. */
   private fingerprintArg(fingerprint: string): string {
     try {
-      return normalizeOtrFingerprint(fingerprint);
+      return toOtrFingerprint(fingerprint);
     } catch {
       throw new UserError('invalid-request', 'That is not an OTR fingerprint (40 hex digits).');
     }
@@ -932,7 +932,7 @@ export class KlatschCore {
   /** Only a certificate the server really presented, and the user saw, can be pinned. */
   private takeRefused(key: string, sha256: string): { sha256: string; pem: string } {
     const seen = this.refused.get(key);
-    if (!seen || normalizeFingerprint(seen.sha256) !== normalizeFingerprint(sha256)) {
+    if (!seen || toCertFingerprint(seen.sha256) !== toCertFingerprint(sha256)) {
       throw new UserError('invalid-request', 'That certificate was not the one the server presented. Try signing in again.');
     }
     this.refused.delete(key);

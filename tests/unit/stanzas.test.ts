@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import xml, { type Element } from '@xmpp/xml';
 import {
   NS_ROSTER,
-  bareJid,
   chatMessage,
   parseMessage,
   parsePresence,
@@ -14,6 +13,7 @@ import {
   presenceStanza,
   rosterGet,
 } from '../../electron/core/xmpp/stanzas.js';
+import { bareJid } from '../../electron/core/values/jid.js';
 
 const FROM = 'Bob@Example.com/Phone';
 

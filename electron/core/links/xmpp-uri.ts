@@ -11,6 +11,7 @@
  * @example parseXmppUri('xmpp:bob@example.com?message;body=Hi') // { action: 'chat', jid: 'bob@example.com', body: 'Hi' }
  */
 import type { XmppLinkEvent } from '../../../shared/contract.js';
+import { humanFingerprint, parseOtrFingerprint } from '../values/fingerprint.js';
 
 const ADD_ACTIONS = new Set(['subscribe', 'roster']);
 
@@ -45,12 +46,12 @@ export function parseXmppUri(raw: string): XmppLinkEvent | undefined {
     if (key === undefined || value === undefined) return undefined;
     params.set(key.toLowerCase(), value);
   }
-  const fingerprint = params.get('otr-fingerprint')?.replace(/[\s:]/g, '').toUpperCase();
+  const fingerprint = parseOtrFingerprint(params.get('otr-fingerprint') ?? '');
   const body = params.get('body');
   return {
     action,
     jid: jid.toLowerCase(),
-    ...(fingerprint && /^[0-9A-F]{40}$/.test(fingerprint) ? { otrFingerprint: fingerprint.replace(/(.{8})(?!$)/g, '$1 ') } : {}),
+    ...(fingerprint ? { otrFingerprint: humanFingerprint(fingerprint) } : {}),
     ...(body && action === 'chat' ? { body: body.slice(0, 4096) } : {}),
   };
 }
