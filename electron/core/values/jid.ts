@@ -35,6 +35,9 @@ export function bareJid(address: string | undefined): BareJid | undefined {
     return undefined;
   }
   if (Buffer.byteLength(local) > 1023) return undefined;
+  // What @xmpp/jid gives below, without its escaping pass (ten replaceAll per address, the larger part of
+  // handling a presence): it changes only a local part with a backslash, the one character left that it escapes.
+  if (!local.includes('\\')) return (local ? `${local.toLowerCase()}@${domain.toLowerCase()}` : domain.toLowerCase()).toLowerCase() as BareJid;
   try {
     const parsed = parseJid(bare);
     if (!parsed.domain) return undefined;
