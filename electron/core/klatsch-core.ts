@@ -630,7 +630,7 @@ export class KlatschCore {
       if (accountId !== undefined && account.id !== accountId) continue;
       const history = this.histories.get(account.id);
       if (history) {
-        yield { accountId: account.id, chats: history.entries() };
+        yield { accountId: account.id, search: (words, max) => history.search(words, max) };
         continue;
       }
       const chats = Object.entries(account.chats.snapshot()).map(
