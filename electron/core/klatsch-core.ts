@@ -14,10 +14,10 @@ import { OutboxStore } from './store/outbox-store.js';
 import type { SecretBox } from './store/secret-box.js';
 import { SettingsStore, type StoredAccount } from './store/settings-store.js';
 import { ClassifiedError } from './xmpp/errors.js';
-import { normalizeFingerprint } from './xmpp/tls-policy.js';
+import { toCertFingerprint, toOtrFingerprint, humanFingerprint } from './values/fingerprint.js';
 import { OtrTrust } from './e2ee/otr/otr-trust.js';
 import { KeyConflictError } from './e2ee/otr/store/libotr-folder.js';
-import { OtrStoreError, humanFingerprint, normalizeFingerprint as normalizeOtrFingerprint } from './e2ee/otr/store/otr-store.js';
+import { OtrStoreError } from './e2ee/otr/store/otr-store.js';
 import type { OtrIdentitySource, PrivateChats } from './e2ee/otr/private-chats.js';
 import type { E2eeProviderFactory } from './e2ee/router.js';
 import { DEFAULT_OTR_POLICY, OTR_SCHEME, OtrProvider, type OtrProviderDeps } from './e2ee/otr/provider.js';
@@ -25,8 +25,8 @@ import { PolicyGate, PolicyRefusal } from './policy/policy-gate.js';
 import type { LoadedPolicy } from './policy/read-policy.js';
 import { accountPolicyHooks } from './policy/account-policy.js';
 import { searchMessages, type SearchSource } from './search/history-search.js';
-import { safeExternalUrl } from '../external-links.js';
-import { parseXmppUri } from '../xmpp-uri.js';
+import { safeExternalUrl } from './links/external-links.js';
+import { parseXmppUri } from './links/xmpp-uri.js';
 import { NO_SHELL, type DesktopShell } from './desktop/desktop-shell.js';
 import { Notifier } from './desktop/notifications.js';
 import { shellLanguage } from './desktop/shell-texts.js';
@@ -876,7 +876,7 @@ export class KlatschCore {
   /** The store's own normalization (any spacing or case → 40 lowercase hex digits), its refusal the user's to read. */
   private fingerprintArg(fingerprint: string): string {
     try {
-      return normalizeOtrFingerprint(fingerprint);
+      return toOtrFingerprint(fingerprint);
     } catch {
       throw new UserError('invalid-request', 'That is not an OTR fingerprint (40 hex digits).');
     }
@@ -932,7 +932,7 @@ export class KlatschCore {
   /** Only a certificate the server really presented, and the user saw, can be pinned. */
   private takeRefused(key: string, sha256: string): { sha256: string; pem: string } {
     const seen = this.refused.get(key);
-    if (!seen || normalizeFingerprint(seen.sha256) !== normalizeFingerprint(sha256)) {
+    if (!seen || toCertFingerprint(seen.sha256) !== toCertFingerprint(sha256)) {
       throw new UserError('invalid-request', 'That certificate was not the one the server presented. Try signing in again.');
     }
     this.refused.delete(key);
