@@ -96,6 +96,12 @@ export const AppError = z.object({
   remote: z
     .object({ action: z.enum(['message', 'contact', 'room']), address: z.string().max(3071), blocked: z.string().max(3071) })
     .optional(),
+  /**
+   * What exactly went wrong (shared/error-reasons.ts) and its parameters, for the UI to word; `message` is the
+   * core's English for logs. Any short string: a reason from a newer core still parses, and shows `message`.
+   */
+  reason: z.string().max(64).optional(),
+  params: z.record(z.string().max(64), z.union([z.string().max(4096), z.number()])).optional(),
 });
 export type AppError = z.infer<typeof AppError>;
 

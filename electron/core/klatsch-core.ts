@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { AccountView, EventName, EventOf, OwnShow, PresenceShow, SettingsView, Snapshot } from '../../shared/contract.js';
 import { Account, type AccountDeps } from './account.js';
-import { type Handlers, UserError } from './ipc/dispatch.js';
+import type { Handlers } from './ipc/dispatch.js';
+import { KlatschError } from './errors.js';
 import { HistoryStore, type HistoryStoreOptions } from './store/history-store.js';
 import { OutboxStore } from './store/outbox-store.js';
 import type { SecretBox } from './store/secret-box.js';
@@ -60,16 +61,6 @@ export interface CoreOptions {
    * none yet; tests register a double of the seam.
    */
   e2eeProviders?: readonly E2eeProviderFactory[];
-}
-
-/** Errors of the private conversations that are the user's to read ('not-private'). */
-async function userFacing(work: Promise<void>): Promise<void> {
-  try {
-    await work;
-  } catch (error) {
-    if ((error as { code?: string }).code === 'not-private') throw new UserError('invalid-request', (error as Error).message);
-    throw error;
-  }
 }
 
 export class KlatschCore {
@@ -192,7 +183,7 @@ export class KlatschCore {
     addAccount: async ({ jid, password, rememberPassword, host, port, directTls, trustCertificate }) => {
       const bare = jid.toLowerCase();
       if ([...this.accounts.values()].some((a) => a.settings.jid === bare)) {
-        throw new UserError('already-exists', 'This account is already set up.');
+        throw new KlatschError('already-exists', 'This account is already set up.', { reason: 'account-exists' });
       }
       this.allowedByPolicy(() => {
         this.policy.checkNewAccount(bare, [...this.accounts.values()].map((a) => a.settings.jid));
@@ -226,7 +217,7 @@ export class KlatschCore {
         this.accounts.delete(account.id);
         await account.close();
         await this.dropHistory(account.id);
-        throw new UserError('storage', `The account could not be saved: ${(error as Error).message}`);
+        throw new KlatschError('storage', `The account could not be saved: ${(error as Error).message}`, { reason: 'account-not-saved', params: { detail: (error as Error).message } });
       }
       account.update(this.settings.account(stored.id)!);
       this.emit('rosterReplaced', { accountId: account.id, contacts: account.contacts() });
@@ -241,7 +232,7 @@ export class KlatschCore {
       const secret = password ?? this.storedPassword(stored);
       if (secret === undefined) {
         if (account.connection.retry()) return {}; // the password typed earlier in this session
-        throw new UserError('auth-failed', 'Enter the password to sign in.');
+        throw new KlatschError('auth-failed', 'Enter the password to sign in.', { reason: 'password-needed' });
       }
       if (password !== undefined && rememberPassword !== undefined) {
         await this.saveAccount(account, this.withPassword({ ...stored, rememberPassword }, rememberPassword ? password : undefined));
@@ -296,13 +287,7 @@ export class KlatschCore {
 
     sendMessage: async ({ accountId, to, body }) => {
       this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, to));
-      try {
-        return await this.account(accountId).sendMessage(to, body);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (code === 'not-connected' || code === 'invalid-request') throw new UserError(code, (error as Error).message);
-        throw error;
-      }
+      return await this.account(accountId).sendMessage(to, body);
     },
 
     setChatState: async ({ accountId, peer, state }) => {
@@ -313,13 +298,7 @@ export class KlatschCore {
 
     correctMessage: async ({ accountId, peer, id, body }) => {
       this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
-      try {
-        return await this.account(accountId).correctMessage(peer, id, body);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (code === 'not-connected' || code === 'not-found' || code === 'invalid-request') throw new UserError(code, (error as Error).message);
-        throw error;
-      }
+      return await this.account(accountId).correctMessage(peer, id, body);
     },
 
     markRead: async ({ accountId, peer }) => {
@@ -329,20 +308,14 @@ export class KlatschCore {
 
     resendMessage: async ({ accountId, peer, id }) => {
       this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
-      try {
-        return await this.account(accountId).resendMessage(peer.toLowerCase(), id);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (code === 'not-connected' || code === 'not-found') throw new UserError(code, (error as Error).message);
-        throw error;
-      }
+      return await this.account(accountId).resendMessage(peer.toLowerCase(), id);
     },
 
     startPrivate: async ({ accountId, peer, scheme }) => {
       const account = this.account(accountId);
       this.allowedByPolicy(() => this.policy.checkRemote(account.settings.jid, peer));
-      if (!account.connection.activeSession) throw new UserError('not-connected', 'Sign in first to start a private conversation.');
-      await userFacing(account.startPrivate(peer.toLowerCase(), scheme));
+      if (!account.connection.activeSession) throw new KlatschError('not-connected', 'Sign in first to start a private conversation.', { reason: 'private-offline' });
+      await account.startPrivate(peer.toLowerCase(), scheme);
       return {};
     },
 
@@ -352,12 +325,12 @@ export class KlatschCore {
     },
 
     startSmp: async ({ accountId, peer, secret, question }) => {
-      await userFacing(this.otrChats(this.privateAccount(accountId)).startSmp(peer.toLowerCase(), secret, question));
+      await this.otrChats(this.privateAccount(accountId)).startSmp(peer.toLowerCase(), secret, question);
       return {};
     },
 
     respondSmp: async ({ accountId, peer, requestId, secret }) => {
-      await userFacing(this.otrChats(this.privateAccount(accountId)).respondSmp(peer.toLowerCase(), requestId, secret));
+      await this.otrChats(this.privateAccount(accountId)).respondSmp(peer.toLowerCase(), requestId, secret);
       return {};
     },
 
@@ -374,7 +347,7 @@ export class KlatschCore {
     acceptKey: async ({ accountId, peer, scheme, key }) => {
       this.otrKeys(scheme);
       const accepted = await this.otrChats(this.account(accountId)).acceptKey(peer.toLowerCase(), key);
-      if (!accepted) throw new UserError('not-found', 'That key is no longer waiting to be accepted.');
+      if (!accepted) throw new KlatschError('not-found', 'That key is no longer waiting to be accepted.', { reason: 'key-not-pending' });
       return {};
     },
 
@@ -414,8 +387,8 @@ export class KlatschCore {
       try {
         result = await this.otr.importFolder(dir, accounts.map((a) => a.settings.jid), replaceKeys ?? false);
       } catch (error) {
-        if (error instanceof KeyConflictError) throw new UserError('already-exists', error.message);
-        if (error instanceof OtrStoreError) throw new UserError('storage', error.message);
+        if (error instanceof KeyConflictError) throw new KlatschError('already-exists', error.message);
+        if (error instanceof OtrStoreError) throw new KlatschError('storage', error.message);
         throw error;
       }
       // Private conversations made with the old keys end; new ones use the imported key.
@@ -432,14 +405,14 @@ export class KlatschCore {
       try {
         await this.otr.exportFolder(dir);
       } catch (error) {
-        throw new UserError('storage', `The files could not be written: ${(error as Error).message}`);
+        throw new KlatschError('storage', `The files could not be written: ${(error as Error).message}`, { reason: 'libotr-files-not-written', params: { detail: (error as Error).message } });
       }
       return { cancelled: false, folder: dir };
     },
 
     setOtrPolicy: async ({ accountId, peer, policy }) => {
       const account = this.account(accountId);
-      if (this.policy.otrPolicyLocked) throw new UserError('forbidden-by-policy', `The privacy setting is locked. ${this.policy.reason}`);
+      if (this.policy.otrPolicyLocked) throw new KlatschError('forbidden-by-policy', `The privacy setting is locked. ${this.policy.reason}`, { reason: 'otr-policy-locked', params: { reason: this.policy.reason } });
       const jid = peer.toLowerCase();
       const { [jid]: _old, ...others } = account.settings.otrPolicies ?? {};
       await this.saveAccount(account, { ...account.settings, otrPolicies: policy ? { ...others, [jid]: policy } : others });
@@ -449,7 +422,7 @@ export class KlatschCore {
 
     setKeepPrivateHistory: async ({ accountId, peer, keep }) => {
       const account = this.account(accountId);
-      if (keep && !this.policy.historyKept()) throw new UserError('forbidden-by-policy', `Your administrator has turned the chat history off. ${this.policy.reason}`);
+      if (keep && !this.policy.historyKept()) throw new KlatschError('forbidden-by-policy', `Your administrator has turned the chat history off. ${this.policy.reason}`, { reason: 'history-off', params: { reason: this.policy.reason } });
       const jid = peer.toLowerCase();
       const kept = (account.settings.keepPrivateHistory ?? []).filter((p) => p !== jid);
       const dropped = (account.settings.dropPrivateHistory ?? []).filter((p) => p !== jid);
@@ -510,14 +483,14 @@ export class KlatschCore {
     openExternalLink: async ({ url }) => {
       // The renderer asked the user, but what reaches the system is decided here, again.
       const safe = safeExternalUrl(url);
-      if (!safe) throw new UserError('invalid-request', 'Klatsch opens only https:, mailto: and xmpp: links, and none that hide their address.');
+      if (!safe) throw new KlatschError('invalid-request', 'Klatsch opens only https:, mailto: and xmpp: links, and none that hide their address.', { reason: 'link-refused' });
       if (safe.protocol === 'xmpp:') {
         const link = parseXmppUri(safe.href);
-        if (!link) throw new UserError('invalid-request', 'That xmpp: link could not be read.');
+        if (!link) throw new KlatschError('invalid-request', 'That xmpp: link could not be read.', { reason: 'xmpp-link-unreadable' });
         this.emit('xmppLinkOpened', link);
         return { opened: 'in-app' as const };
       }
-      if (!this.options.openExternal) throw new UserError('invalid-request', 'Opening links is not possible here.');
+      if (!this.options.openExternal) throw new KlatschError('invalid-request', 'Opening links is not possible here.', { reason: 'links-unavailable' });
       await this.options.openExternal(safe.href);
       return { opened: 'external' as const };
     },
@@ -525,19 +498,19 @@ export class KlatschCore {
     // App-wide settings and the window's state (desktop notifications).
     setSettings: async (changes) => {
       if (changes.notifications !== undefined && this.policy.notificationsLocked) {
-        throw new UserError('forbidden-by-policy', `The notification setting is locked. ${this.policy.reason}`);
+        throw new KlatschError('forbidden-by-policy', `The notification setting is locked. ${this.policy.reason}`, { reason: 'notifications-locked', params: { reason: this.policy.reason } });
       }
       if (changes.waitForPrivate !== undefined && this.policy.waitForPrivateLocked) {
-        throw new UserError('forbidden-by-policy', `Waiting for a private conversation is set by your administrator. ${this.policy.reason}`);
+        throw new KlatschError('forbidden-by-policy', `Waiting for a private conversation is set by your administrator. ${this.policy.reason}`, { reason: 'private-wait-locked', params: { reason: this.policy.reason } });
       }
       if (changes.otrV3Only !== undefined && this.policy.otrV3OnlyLocked) {
-        throw new UserError('forbidden-by-policy', `The OTR version setting is locked. ${this.policy.reason}`);
+        throw new KlatschError('forbidden-by-policy', `The OTR version setting is locked. ${this.policy.reason}`, { reason: 'otr-versions-locked', params: { reason: this.policy.reason } });
       }
       const v3OnlyBefore = this.otrV3Only();
       try {
         await this.settings.setAppSettings(changes);
       } catch (error) {
-        throw new UserError('storage', `The settings could not be saved: ${(error as Error).message}`);
+        throw new KlatschError('storage', `The settings could not be saved: ${(error as Error).message}`, { reason: 'settings-not-saved', params: { detail: (error as Error).message } });
       }
       if (this.otrV3Only() !== v3OnlyBefore) await Promise.all([...this.accounts.values()].map((a) => a.e2eePolicyChanged()));
       const view = this.settingsView();
@@ -610,13 +583,7 @@ export class KlatschCore {
     // --- Message archive (XEP-0313) ---
     loadOlderMessages: async ({ accountId, peer }) => {
       this.allowedByPolicy(() => this.policy.checkRemote(this.account(accountId).settings.jid, peer));
-      try {
-        return await this.account(accountId).loadOlderMessages(peer);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (code === 'not-connected' || code === 'invalid-request' || code === 'server-error') throw new UserError(code, (error as Error).message);
-        throw error;
-      }
+      return await this.account(accountId).loadOlderMessages(peer);
     },
   };
 
@@ -726,7 +693,7 @@ export class KlatschCore {
    */
   private groupChatsAllowed(account: Account, room: string | undefined, action: 'message' | 'room' = 'message'): void {
     const refusal = this.policy.groupChatRefusal();
-    if (refusal) throw new UserError('forbidden-by-policy', refusal);
+    if (refusal) throw new KlatschError('forbidden-by-policy', refusal);
     if (room) this.allowedByPolicy(() => this.policy.checkRemote(account.settings.jid, room, action));
   }
 
@@ -826,13 +793,13 @@ export class KlatschCore {
     try {
       check();
     } catch (error) {
-      if (error instanceof PolicyRefusal) throw new UserError('forbidden-by-policy', error.message, error.remote);
+      if (error instanceof PolicyRefusal) throw new KlatschError('forbidden-by-policy', error.message, error.remote ? { remote: error.remote } : undefined);
       throw error;
     }
   }
 
   private pick(purpose: 'import-libotr' | 'export-libotr'): Promise<string | undefined> {
-    if (!this.options.pickFolder) throw new UserError('invalid-request', 'Choosing a folder is not possible here.');
+    if (!this.options.pickFolder) throw new KlatschError('invalid-request', 'Choosing a folder is not possible here.', { reason: 'folder-unavailable' });
     return this.options.pickFolder(purpose);
   }
 
@@ -856,20 +823,20 @@ export class KlatschCore {
 
   /** Keys and trust are OTR's store's today: a key of another scheme is refused as such. */
   private otrKeys(scheme: string): void {
-    if (scheme !== OTR_SCHEME) throw new UserError('invalid-request', `Keys of the scheme “${scheme}” are not known here.`);
+    if (scheme !== OTR_SCHEME) throw new KlatschError('invalid-request', `Keys of the scheme “${scheme}” are not known here.`, { reason: 'unknown-scheme', params: { scheme } });
   }
 
   /** The account's OTR conversations, for the requests only OTR has (SMP, a key to accept, trust set by hand). */
   private otrChats(account: Account): PrivateChats {
     const otr = account.e2ee.provider<OtrProvider>(OTR_SCHEME);
-    if (!otr) throw new UserError('invalid-request', 'OTR is not available for this account.');
+    if (!otr) throw new KlatschError('invalid-request', 'OTR is not available for this account.', { reason: 'otr-unavailable' });
     return otr.chats;
   }
 
   /** An account that is signed in (SMP messages go through the private conversation). */
   private privateAccount(id: string): Account {
     const account = this.account(id);
-    if (!account.connection.activeSession) throw new UserError('not-connected', 'Sign in first to authenticate a contact.');
+    if (!account.connection.activeSession) throw new KlatschError('not-connected', 'Sign in first to authenticate a contact.', { reason: 'smp-offline' });
     return account;
   }
 
@@ -878,7 +845,7 @@ export class KlatschCore {
     try {
       return normalizeOtrFingerprint(fingerprint);
     } catch {
-      throw new UserError('invalid-request', 'That is not an OTR fingerprint (40 hex digits).');
+      throw new KlatschError('invalid-request', 'That is not an OTR fingerprint (40 hex digits).');
     }
   }
 
@@ -887,13 +854,13 @@ export class KlatschCore {
     try {
       return await change();
     } catch (error) {
-      throw new UserError('storage', (error as Error).message);
+      throw new KlatschError('storage', (error as Error).message);
     }
   }
 
   private account(id: string): Account {
     const account = this.accounts.get(id);
-    if (!account) throw new UserError('not-found', 'There is no such account.');
+    if (!account) throw new KlatschError('not-found', 'There is no such account.');
     return account;
   }
 
@@ -901,7 +868,7 @@ export class KlatschCore {
     try {
       await this.settings.upsertAccount(stored);
     } catch (error) {
-      throw new UserError('storage', (error as Error).message);
+      throw new KlatschError('storage', (error as Error).message);
     }
     account.update(stored);
   }
@@ -933,7 +900,7 @@ export class KlatschCore {
   private takeRefused(key: string, sha256: string): { sha256: string; pem: string } {
     const seen = this.refused.get(key);
     if (!seen || normalizeFingerprint(seen.sha256) !== normalizeFingerprint(sha256)) {
-      throw new UserError('invalid-request', 'That certificate was not the one the server presented. Try signing in again.');
+      throw new KlatschError('invalid-request', 'That certificate was not the one the server presented. Try signing in again.');
     }
     this.refused.delete(key);
     return seen;

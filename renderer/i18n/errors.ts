@@ -1,12 +1,18 @@
 /**
- * Errors from the core in the user's language: the renderer's own text for the error's code,
- * with the core's (English) message as the detail. No DOM, no React.
+ * Errors from the core in the user's language: the renderer's own text for the error's reason (with its
+ * parameters), else for its code with the core's (English) message as the detail. No DOM, no React.
  */
 import type { AppError } from '../../shared/contract';
+import { ERROR_REASONS, isErrorReason } from '../../shared/error-reasons';
 import type { Catalog } from './catalog';
 
-export function errorText(texts: Catalog, error: (Pick<AppError, 'code' | 'message'> & Pick<Partial<AppError>, 'where' | 'remote'>) | undefined): string {
+export function errorText(texts: Catalog, error: (Pick<AppError, 'code' | 'message'> & Pick<Partial<AppError>, 'where' | 'remote' | 'reason' | 'params'>) | undefined): string {
   if (!error) return texts.errors.unknown;
+  // What exactly went wrong, worded here from its parameters; a reason from a newer core shows the core's English.
+  if (error.reason && isErrorReason(error.reason)) {
+    const reasons = texts.errors.reasons as Record<string, (...args: string[]) => string>;
+    return reasons[error.reason]!(...ERROR_REASONS[error.reason].map((name: string) => String(error.params?.[name] ?? '')));
+  }
   // A refusal by the administrator's remote lists is worded whole in the user's language, naming the domain.
   if (error.code === 'forbidden-by-policy' && error.remote) return remoteRefusal(texts, error.remote);
   // A sign-in that could not connect is told in full in the user's language, naming where it tried.

@@ -4,6 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, NOTICE_KINDS } from '../../shared/contract';
+import { ERROR_REASONS } from '../../shared/error-reasons';
 import { catalogFor, languageFromPreferences, languages, localeFor } from '../../renderer/i18n/catalog';
 import { errorText } from '../../renderer/i18n/errors';
 import { noticeText } from '../../renderer/i18n/notices';
@@ -217,4 +218,25 @@ test('every notice kind the core writes has a text in each language; old and unk
   assert.equal(noticeText(de, { body: 'Written before notices had kinds.' }, 'Bob'), 'Written before notices had kinds.');
   assert.equal(noticeText(de, { body: 'From a newer Klatsch.', notice: { kind: 'some-future-kind' } }, 'Bob'), 'From a newer Klatsch.');
   assert.equal(noticeText(de, { body: 'Not a catalog method.', notice: { kind: 'toString' } }, 'Bob'), 'Not a catalog method.');
+});
+
+test('every error reason the core throws is worded in each language from its parameters; an unknown one shows the core’s text', () => {
+  for (const language of languages) {
+    const reasons = catalogFor(language).errors.reasons as Record<string, (...args: string[]) => string>;
+    assert.deepEqual(Object.keys(reasons).sort(), Object.keys(ERROR_REASONS).sort(), `${language}: reasons differ from ERROR_REASONS`);
+    for (const [reason, params] of Object.entries(ERROR_REASONS)) assert.equal(reasons[reason]!.length, params.length, `${language}.${reason}: parameters differ`);
+  }
+  const de = catalogFor('de');
+  assert.equal(
+    errorText(de, { code: 'server-error', message: 'The server could not send older messages (item-not-found).', reason: 'archive-refused', params: { condition: 'item-not-found' } }),
+    'Der Server konnte keine älteren Nachrichten senden (item-not-found).',
+  );
+  assert.equal(
+    errorText(de, { code: 'forbidden-by-policy', message: 'The privacy setting is locked. Call IT.', reason: 'otr-policy-locked', params: { reason: 'Call IT.' } }),
+    'Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt. Call IT.',
+  );
+  assert.equal(errorText(de, { code: 'not-connected', message: 'x', reason: 'offline-not-sent' }), 'Sie sind nicht verbunden; die Nachricht wurde nicht gesendet.');
+  // From a newer core, or a name of Object.prototype: the code's text with the core's English as the detail.
+  assert.equal(errorText(de, { code: 'not-found', message: 'Gone.', reason: 'some-future-reason' }), de.errors.withDetail(de.errors.codes['not-found'], 'Gone.'));
+  assert.equal(errorText(de, { code: 'not-found', message: 'Gone.', reason: 'toString' }), de.errors.withDetail(de.errors.codes['not-found'], 'Gone.'));
 });

@@ -1,0 +1,53 @@
+/**
+ * What exactly went wrong, beyond the error's code: the core throws a reason with its parameters
+ * (electron/core/errors.ts), the renderer words it (renderer/i18n/errors.ts, `errors.reasons`). Each reason
+ * names its parameters in the order the catalog's text function takes them. The core's English `message`
+ * stays the detail for logs, and the text shown for a reason this renderer does not know.
+ */
+export const ERROR_REASONS = {
+  // accounts
+  'account-exists': [],
+  'account-not-saved': ['detail'],
+  'password-needed': [],
+  'settings-not-saved': ['detail'],
+  // chat
+  'invalid-address': [],
+  'offline-not-sent': [],
+  'offline-correction-not-sent': [],
+  'no-failed-message': [],
+  'correction-not-found': [],
+  'correction-private': [],
+  // archive
+  'archive-offline': [],
+  'archive-refused': ['condition'],
+  'archive-bad-answer': [],
+  // e2ee
+  'private-offline': [],
+  'private-unavailable': [],
+  'smp-offline': [],
+  'smp-needs-private': [],
+  'smp-no-request': [],
+  'smp-request-changed': [],
+  'key-not-pending': [],
+  'unknown-scheme': ['scheme'],
+  'otr-unavailable': [],
+  'libotr-files-not-written': ['detail'],
+  // settings and what the administrator locked (`reason`: the administrator's own words, may be empty)
+  'otr-policy-locked': ['reason'],
+  'history-off': ['reason'],
+  'notifications-locked': ['reason'],
+  'private-wait-locked': ['reason'],
+  'otr-versions-locked': ['reason'],
+  // the desktop
+  'link-refused': [],
+  'xmpp-link-unreadable': [],
+  'links-unavailable': [],
+  'folder-unavailable': [],
+} as const satisfies Record<string, readonly string[]>;
+
+export type ErrorReason = keyof typeof ERROR_REASONS;
+export type ErrorParams<R extends ErrorReason> = { [K in (typeof ERROR_REASONS)[R][number]]: string | number };
+
+export function isErrorReason(value: string): value is ErrorReason {
+  return Object.hasOwn(ERROR_REASONS, value);
+}
