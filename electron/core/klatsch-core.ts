@@ -845,7 +845,7 @@ export class KlatschCore {
     try {
       return normalizeOtrFingerprint(fingerprint);
     } catch {
-      throw new KlatschError('invalid-request', 'That is not an OTR fingerprint (40 hex digits).');
+      throw new KlatschError('invalid-request', 'That is not an OTR fingerprint (40 hex digits).', { reason: 'not-a-fingerprint' });
     }
   }
 
@@ -860,7 +860,7 @@ export class KlatschCore {
 
   private account(id: string): Account {
     const account = this.accounts.get(id);
-    if (!account) throw new KlatschError('not-found', 'There is no such account.');
+    if (!account) throw new KlatschError('not-found', 'There is no such account.', { reason: 'no-such-account' });
     return account;
   }
 
@@ -900,7 +900,7 @@ export class KlatschCore {
   private takeRefused(key: string, sha256: string): { sha256: string; pem: string } {
     const seen = this.refused.get(key);
     if (!seen || normalizeFingerprint(seen.sha256) !== normalizeFingerprint(sha256)) {
-      throw new KlatschError('invalid-request', 'That certificate was not the one the server presented. Try signing in again.');
+      throw new KlatschError('invalid-request', 'That certificate was not the one the server presented. Try signing in again.', { reason: 'certificate-not-presented' });
     }
     this.refused.delete(key);
     return seen;

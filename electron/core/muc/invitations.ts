@@ -167,7 +167,7 @@ export class Invitations {
   /** The user answers: the invitation leaves the list; the room and the password it carried are returned. */
   take(id: string): { view: Invitation; password?: string } {
     const pending = this.pending.get(id);
-    if (!pending) throw new KlatschError('not-found', 'This invitation is no longer there.');
+    if (!pending) throw new KlatschError('not-found', 'This invitation is no longer there.', { reason: 'invitation-gone' });
     this.pending.delete(id);
     this.emit();
     return pending;
