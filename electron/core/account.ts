@@ -27,9 +27,11 @@ import {
   parseMessage,
   parsePresence,
   parseRosterItems,
+  parseRosterItemsInTurns,
   presenceStanza,
   rosterGet,
   withDelay,
+  type RosterItem,
 } from './xmpp/stanzas.js';
 import { parseAvatarHash } from './xmpp/avatar-stanzas.js';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
@@ -131,6 +133,8 @@ export class Account {
   /** The stream dropped and may be resumed: presences and private conversations wait to see if it is. */
   private streamInDoubt = false;
   private presencesInDoubt: ReturnType<Roster['takePresences']> | undefined;
+  /** While the sign-in's roster is parsed (startSession): the pushes that came meanwhile, applied after it. */
+  private pushesDuringRosterLoad: RosterItem[] | undefined;
   /** Ending the private conversations of a lost stream: what fails meanwhile fails for that, and goes out again. */
   private losingStream: Promise<void> | undefined;
   /**
@@ -623,6 +627,10 @@ export class Account {
     session.callee.set(NS_ROSTER, 'query', (ctx) => {
       // RFC 6121 §2.1.6: a push from anyone but our own server is ignored (and answered with an error).
       if (!isRosterPushFrom(ctx.stanza.attrs.from, this.ownBare())) return undefined as never;
+      if (this.pushesDuringRosterLoad) {
+        this.pushesDuringRosterLoad.push(...parseRosterItems(ctx.element));
+        return {};
+      }
       for (const jid of this.roster.push(parseRosterItems(ctx.element))) {
         if (this.roster.has(jid)) this.emitContact(jid);
         else {
@@ -664,7 +672,12 @@ export class Account {
   private async startSession(session: XmppSession): Promise<void> {
     try {
       const result = await session.iq.request(rosterGet());
-      this.roster.replace(parseRosterItems(result.getChild('query', NS_ROSTER)));
+      // Parsed over several turns: pushes that arrive meanwhile are newer than the result, so they go on top.
+      this.pushesDuringRosterLoad = [];
+      const items = await parseRosterItemsInTurns(result.getChild('query', NS_ROSTER));
+      this.roster.replace(items);
+      for (const jid of this.roster.push(this.pushesDuringRosterLoad)) if (!this.roster.has(jid)) this.avatars.forget(jid);
+      this.pushesDuringRosterLoad = undefined;
       this.emitRoster();
       // Carbons before presence, so that no copy is missed; a server without them just answers an error.
       await session.iq.request(enableCarbons()).catch(() => undefined);
