@@ -47,6 +47,11 @@ export const ERROR_REASONS = {
   'no-failed-message': [],
   'correction-not-found': [],
   'correction-private': [],
+  // why a message was not sent (ChatMessage.error)
+  'not-delivered': ['problem'],
+  'not-prepared': [],
+  'interrupted': [],
+  'room-send-failed': [],
   // archive
   'archive-offline': [],
   'archive-refused': ['condition'],

@@ -750,7 +750,10 @@ export class Account {
       if (!sent) return;
       // The link between the servers failed, not the message: it waits and goes again, never lost.
       if (isRemoteServerCondition(parsed.errorCondition)) this.waitForRemoteServer(sent);
-      else this.upsertMessage({ ...sent, state: 'failed', error: `Not delivered: ${parsed.errorText ?? 'error'}` });
+      else {
+        const problem = parsed.errorText ?? 'error';
+        this.upsertMessage({ ...sent, state: 'failed', error: { reason: 'not-delivered', params: { problem }, text: `Not delivered: ${problem}` } });
+      }
       return;
     }
     if (parsed.fromBare === this.ownBare()) return; // carbons are not enabled; nothing else of ours is a chat
@@ -1003,7 +1006,7 @@ export class Account {
     await this.e2ee.send(entry.peer, entry.id, entry.body, { requirePrivate: again && entry.private, writtenAt: entry.timestamp }).catch(() => {
       this.inFlight.delete(entry.id);
       const message = this.chats.find(entry.peer, entry.id, 'out');
-      if (message) this.upsertMessage({ ...message, state: 'failed', error: 'The message could not be prepared for sending.' });
+      if (message) this.upsertMessage({ ...message, state: 'failed', error: { reason: 'not-prepared', text: 'The message could not be prepared for sending.' } });
       this.outbox.setFailed(entry.id, 'The message could not be prepared for sending.');
     });
   }

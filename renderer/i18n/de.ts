@@ -47,6 +47,10 @@ export const de: Catalog = {
       room: (address: string) => `Ihr Administrator erlaubt den Gruppenchat ${address} nicht.`,
     },
     reasons: {
+      'not-delivered': (problem: string) => `Nicht zugestellt: ${problem}`,
+      'not-prepared': () => 'Die Nachricht konnte nicht zum Senden vorbereitet werden.',
+      interrupted: () => 'Klatsch wurde beendet, bevor diese Nachricht gesendet wurde.',
+      'room-send-failed': () => 'Die Nachricht konnte nicht gesendet werden.',
       'no-such-account': () => 'Dieses Konto gibt es nicht.',
       'certificate-not-presented': () => 'Dieses Zertifikat hat der Server nicht vorgelegt. Melden Sie sich erneut an.',
       'no-answer': () => 'Der Server hat nicht rechtzeitig geantwortet.',

@@ -59,6 +59,10 @@ export const en = {
      * `reason` of the locked settings: the administrator's own words (may be empty).
      */
     reasons: {
+      'not-delivered': (problem: string) => `Not delivered: ${problem}`,
+      'not-prepared': () => 'The message could not be prepared for sending.',
+      interrupted: () => 'Klatsch was closed before this message was sent.',
+      'room-send-failed': () => 'The message could not be sent.',
       'no-such-account': () => 'There is no such account.',
       'certificate-not-presented': () => 'That certificate was not the one the server presented. Try signing in again.',
       'no-answer': () => 'The server did not answer in time.',

@@ -165,7 +165,7 @@ describe('HistoryStore', () => {
     await store.close();
     const [m] = (await HistoryStore.open(file, box)).chats()['bob@example.com']!;
     assert.equal(m?.state, 'failed');
-    assert.equal(m?.error, INTERRUPTED_ERROR);
+    assert.deepEqual(m?.error, INTERRUPTED_ERROR);
   });
 
   test('a damaged file is reported and never written over', async () => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { ErrorCode, NOTICE_KINDS } from '../../shared/contract';
 import { ERROR_REASONS } from '../../shared/error-reasons';
 import { catalogFor, languageFromPreferences, languages, localeFor } from '../../renderer/i18n/catalog';
-import { errorText } from '../../renderer/i18n/errors';
+import { errorText, notSentText } from '../../renderer/i18n/errors';
 import { noticeText } from '../../renderer/i18n/notices';
 import { formatDay, formatShortDate } from '../../renderer/format';
 
@@ -239,4 +239,13 @@ test('every error reason the core throws is worded in each language from its par
   // From a newer core, or a name of Object.prototype: the code's text with the core's English as the detail.
   assert.equal(errorText(de, { code: 'not-found', message: 'Gone.', reason: 'some-future-reason' }), de.errors.withDetail(de.errors.codes['not-found'], 'Gone.'));
   assert.equal(errorText(de, { code: 'not-found', message: 'Gone.', reason: 'toString' }), de.errors.withDetail(de.errors.codes['not-found'], 'Gone.'));
+});
+
+test('why a message was not sent is worded by reason; English kept in the history by an older Klatsch shows as it is', () => {
+  const de = catalogFor('de');
+  assert.equal(notSentText(de, { reason: 'interrupted', text: 'Klatsch was closed before this message was sent.' }), 'Klatsch wurde beendet, bevor diese Nachricht gesendet wurde.');
+  assert.equal(notSentText(de, { reason: 'not-delivered', params: { problem: 'service-unavailable' }, text: 'Not delivered: service-unavailable' }), 'Nicht zugestellt: service-unavailable');
+  assert.equal(notSentText(de, 'Klatsch was closed before this message was sent.'), 'Klatsch was closed before this message was sent.');
+  assert.equal(notSentText(de, { reason: 'from-a-newer-klatsch', text: 'Something new.' }), 'Something new.');
+  assert.equal(notSentText(de, undefined), undefined);
 });

@@ -240,7 +240,7 @@ export class Rooms {
     try {
       await session.send(groupchatMessage(room.jid, message.id, body));
     } catch {
-      return this.upsert({ ...message, state: 'failed', error: 'The message could not be sent.' });
+      return this.upsert({ ...message, state: 'failed', error: { reason: 'room-send-failed', text: 'The message could not be sent.' } });
     }
     // 'sent' once the room hands it back to us (§7.4); until then it shows as sending.
     return this.messages.find(room.jid, message.id, 'out') ?? message;

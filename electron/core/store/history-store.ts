@@ -29,7 +29,7 @@
 import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, promises as fs, writeSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { ChatMessage } from '../../../shared/contract.js';
+import { ChatMessage, type NotSentReason } from '../../../shared/contract.js';
 import { removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 import type { SecretBox } from './secret-box.js';
 
@@ -65,7 +65,7 @@ export function unkeptBody(count: number): string {
 }
 
 /** Said of a message that was on its way when Klatsch stopped: it may not have gone out. */
-export const INTERRUPTED_ERROR = 'Klatsch was closed before this message was sent.';
+export const INTERRUPTED_ERROR: NotSentReason = { reason: 'interrupted', text: 'Klatsch was closed before this message was sent.' };
 
 export class HistoryStore {
   private readonly chatMap = new Map<string, ChatMessage[]>();
