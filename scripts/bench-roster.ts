@@ -8,8 +8,8 @@
  *   - a profile holding that account and a chat of 100,000 messages in its
  *     encrypted local history (written by the app's own HistoryStore);
  *   - the development host on that profile (the app's core in Node, bundled
- *     by `npm run build` as the app's main process is, not through tsx;
- *     `--history-max-per-chat` so the history keeps all 100,000)
+ *     by `npm run build` as the app's main process is, not through tsx; each
+ *     chat starts with its newest page, older ones come from disk on scrolling)
  *     and Debian's Chromium on its page (playwright-core).
  * Measured:
  *   - login: XmppSession.open against this Prosody (median of 10, after a warm-up);
@@ -275,15 +275,17 @@ async function main(): Promise<void> {
         profileDir = dir;
         await seedProfile(dir, { id: 'bench-roster', jid: alice, host: server!.host, port: server!.c2sPort }, { [peer]: longChat(peer, args.messages) });
       },
-      { args: ['--history-max-per-chat', String(args.messages), '--loop-delay'], nodeArgs: ['--expose-gc'], bundled: true },
+      { args: ['--loop-delay'], nodeArgs: ['--expose-gc'], bundled: true },
     );
     log(`  history written and host started in ${Math.round(performance.now() - t0)} ms`);
     const historyFile = HistoryStore.fileInProfile(profileDir, 'bench-roster');
     const historyBytes = (await fs.stat(historyFile)).size;
     // The same load the core did at start, timed here (same code, same file, same key).
     const tLoad = performance.now();
-    await HistoryStore.open(historyFile, await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key')), { maxPerChat: args.messages });
+    const reopened = await HistoryStore.open(historyFile, await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key')));
+    reopened.chats();
     const historyLoadMs = performance.now() - tLoad;
+    await reopened.close();
     const memoryAtStart = await app.memory();
 
     browser = await launchBrowser();

@@ -30,7 +30,9 @@ try {
     if (attempt > 1) console.error(`electronegativity reported nothing at all: running it again (attempt ${attempt})`);
     await rm(csv, { force: true });
     try {
-      await promisify(execFile)(bin, ['-i', work, '-r', '-v', 'false', '-e', electronVersion, '-o', csv], { cwd: work, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
+      // On the Node that runs npm, not the scripts' Node 24: the tool's old `got` crashes Node 24 (an
+      // uncaught p-cancelable error) when its translation download times out, and CI has no internet.
+      await promisify(execFile)(process.env.npm_node_execpath ?? process.execPath, [bin, '-i', work, '-r', '-v', 'false', '-e', electronVersion, '-o', csv], { cwd: work, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
     } catch (error) {
       console.error(`electronegativity failed to run: ${error.message}`);
       process.exit(2);

@@ -381,7 +381,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       caFile: server.ca.caCertFile,
       profileDir: side.profileDir,
       // Every message of the run stays in the stored history (the default keeps 1,000 per chat).
-      args: ['--history-max-per-chat', String(4 * options.messages + 1_000)],
+      args: ['--history-recent-per-chat', String(4 * options.messages + 1_000)],
       onEvent: (name, payload) => (queue ? queue.push([name, payload]) : applyEvent(side, name, payload)),
       onExit: () => {
         for (const wake of [...side.wake]) wake();

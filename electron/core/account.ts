@@ -93,6 +93,8 @@ export interface AccountDeps {
 const REMOTE_RETRY_BACKOFF = { baseMs: 5_000, maxMs: 300_000 } as const;
 /** How long signing out waits for the private conversations' end messages to be written. */
 const SIGN_OFF_WAIT_MS = 1_000;
+/** Messages of the stored history per "load older" (the user scrolled to the top of a chat). */
+const OLDER_PAGE = 200;
 
 export class Account {
   readonly roster = new Roster();
@@ -590,12 +592,19 @@ export class Account {
   }
 
   /**
-   * One older page of the chat with `peer` from the server's archive (the user scrolled to the top).
-   * Plaintext only; `complete` when the archive has nothing older.
+   * One older page of the chat with `peer` (the user scrolled to the top): from the stored history while it
+   * has older messages, then from the server's archive (plaintext only); `complete` when that has nothing older.
    */
   async loadOlderMessages(peer: string): Promise<{ added: number; complete: boolean }> {
     const jid = bareJid(peer);
     if (!jid) throw new KlatschError('invalid-request', 'That is not a valid address.', { reason: 'invalid-address' });
+    // The stored history first (offline too); the server's archive once it has nothing older.
+    const older = this.deps.history?.before(jid, this.chats.list(jid)[0], OLDER_PAGE) ?? [];
+    if (older.length > 0) {
+      this.chats.prepend(jid, older);
+      for (const message of older) this.deps.emit('messageUpserted', { accountId: this.id, message });
+      return { added: older.length, complete: false };
+    }
     if (!this.connection.activeSession) throw new KlatschError('not-connected', 'Sign in to load older messages.', { reason: 'archive-offline' });
     try {
       return await this.archive.loadOlder(jid);
@@ -974,7 +983,7 @@ export class Account {
   /** Messages that were waiting when Klatsch stopped show as 'sending' again, and go out with the next session. */
   private restoreOutbox(): void {
     for (const entry of this.outbox.entries()) {
-      const known = this.chats.find(entry.peer, entry.id, 'out');
+      const known = this.chats.find(entry.peer, entry.id, 'out') ?? this.deps.history?.find(entry.peer, entry.id, 'out');
       // The history has it as sent or delivered: killed before the outbox's file caught up. Done, not sent again.
       if (known?.state === 'sent' || known?.state === 'delivered') {
         this.outbox.remove(entry.id);

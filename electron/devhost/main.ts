@@ -4,8 +4,8 @@
  * URL to open. Each instance is separate, like two installations of the app.
  * `--policy FILE` reads an administrator policy in the JSON form of
  * /etc/klatsch/policy.json from FILE (the tests' way to try policies).
- * `--history-max-per-chat N` keeps N messages per chat in the local history
- * instead of the default (benchmarks and tests of long chats).
+ * `--history-recent-per-chat N` starts each chat with its newest N stored
+ * messages instead of the default (benchmarks and tests of long chats).
  * On SIGUSR2 it prints `KLATSCH_MEMORY={json}` (process.memoryUsage() after a
  * GC when --expose-gc is on; peak RSS; V8's heap statistics): how `npm run bench:roster`
  * reads main's memory. `--loop-delay` adds the event loop's delay and the longest stretches
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       'record-notifications': { type: 'string' },
       // A browser page cannot show a native folder dialog: tests name the folder every "choose a folder" answers with.
       'pick-folder': { type: 'string' },
-      'history-max-per-chat': { type: 'string' },
+      'history-recent-per-chat': { type: 'string' },
       'loop-delay': { type: 'boolean' },
     },
   });
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
     systemLanguages: () => [Intl.DateTimeFormat().resolvedOptions().locale],
     ...(policySources ? { policy: new PolicyGate(await loadPolicy(policySources)) } : {}),
     ...(values['pick-folder'] ? { pickFolder: async () => path.resolve(values['pick-folder']!) } : {}),
-    ...(values['history-max-per-chat'] ? { history: { maxPerChat: positiveInteger(values['history-max-per-chat'], '--history-max-per-chat') } } : {}),
+    ...(values['history-recent-per-chat'] ? { history: { recentPerChat: positiveInteger(values['history-recent-per-chat'], '--history-recent-per-chat') } } : {}),
     openExternal: async (href) => {
       await fs.appendFile(path.join(profileDir, OPENED_LINKS_FILE), `${href}\n`, { mode: 0o600 });
       console.error(`development host: a link was recorded in ${OPENED_LINKS_FILE} instead of being opened`);

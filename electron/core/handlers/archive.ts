@@ -28,7 +28,7 @@ function* searchSources(core: CoreContext, accountId?: string): Generator<Search
     if (accountId !== undefined && account.id !== accountId) continue;
     const history = core.histories.get(account.id);
     if (history) {
-      yield { accountId: account.id, chats: history.entries() };
+      yield { accountId: account.id, search: (words, max) => history.search(words, max) };
       continue;
     }
     const chats = Object.entries(account.chats.snapshot()).map(
