@@ -17,7 +17,8 @@ import {
   subscriptionPresence,
   type SubscriptionPresence,
 } from './xmpp/roster-stanzas.js';
-import { bareJid, type RosterItem } from './xmpp/stanzas.js';
+import type { RosterItem } from './xmpp/stanzas.js';
+import { bareJid } from './values/jid.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
 
 export interface ContactsDeps {

@@ -25,7 +25,7 @@ import { OutboxStore } from './store/outbox-store.js';
 import type { SecretBox } from './store/secret-box.js';
 import { SettingsStore, type StoredAccount } from './store/settings-store.js';
 import { ClassifiedError } from './xmpp/errors.js';
-import { normalizeFingerprint } from './xmpp/tls-policy.js';
+import { toCertFingerprint } from './values/fingerprint.js';
 import { OtrTrust } from './e2ee/otr/otr-trust.js';
 import type { OtrIdentitySource } from './e2ee/otr/private-chats.js';
 import type { E2eeProviderFactory } from './e2ee/router.js';
@@ -423,7 +423,7 @@ export class KlatschCore {
   /** Only a certificate the server really presented, and the user saw, can be pinned. */
   takeRefused(key: string, sha256: string): { sha256: string; pem: string } {
     const seen = this.refused.get(key);
-    if (!seen || normalizeFingerprint(seen.sha256) !== normalizeFingerprint(sha256)) {
+    if (!seen || toCertFingerprint(seen.sha256) !== toCertFingerprint(sha256)) {
       throw new KlatschError('invalid-request', 'That certificate was not the one the server presented. Try signing in again.', { reason: 'certificate-not-presented' });
     }
     this.refused.delete(key);

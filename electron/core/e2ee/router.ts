@@ -9,7 +9,7 @@
  * is the preference).
  */
 import type { Element } from '@xmpp/xml';
-import { bareJid } from '../xmpp/stanzas.js';
+import { bareJid } from '../values/jid.js';
 import { TICK_MS, type E2eeHost, type E2eeProvider, type E2eeScheme, type E2eeView, type EncryptedCopy, type SendOptions, type StanzaInfo } from './provider.js';
 import { KlatschError } from '../errors.js';
 

@@ -2,7 +2,8 @@
 import type { Account } from '../account.js';
 import { KlatschError } from '../errors.js';
 import { KeyConflictError } from '../e2ee/otr/store/libotr-folder.js';
-import { OtrStoreError, humanFingerprint, normalizeFingerprint as normalizeOtrFingerprint } from '../e2ee/otr/store/otr-store.js';
+import { OtrStoreError } from '../e2ee/otr/store/otr-store.js';
+import { humanFingerprint, toOtrFingerprint } from '../values/fingerprint.js';
 import type { PrivateChats } from '../e2ee/otr/private-chats.js';
 import { OTR_SCHEME, type OtrProvider } from '../e2ee/otr/provider.js';
 import type { Handlers } from '../ipc/dispatch.js';
@@ -163,7 +164,7 @@ function privateAccount(core: CoreContext, id: string): Account {
 /** The store's own normalization (any spacing or case → 40 lowercase hex digits), its refusal the user's to read. */
 function fingerprintArg(fingerprint: string): string {
   try {
-    return normalizeOtrFingerprint(fingerprint);
+    return toOtrFingerprint(fingerprint);
   } catch {
     throw new KlatschError('invalid-request', 'That is not an OTR fingerprint (40 hex digits).', { reason: 'not-a-fingerprint' });
   }

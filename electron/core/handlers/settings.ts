@@ -1,7 +1,7 @@
 /** The requests of one domain. App-wide settings, links to open and the window's state (desktop notifications). */
 import { KlatschError } from '../errors.js';
-import { safeExternalUrl } from '../../external-links.js';
-import { parseXmppUri } from '../../xmpp-uri.js';
+import { safeExternalUrl } from '../links/external-links.js';
+import { parseXmppUri } from '../links/xmpp-uri.js';
 import type { Handlers } from '../ipc/dispatch.js';
 import type { CoreContext } from './context.js';
 

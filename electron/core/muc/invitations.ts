@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
 import type { Invitation } from '../../../shared/contract.js';
 import { KlatschError } from '../errors.js';
-import { bareJid, xmlSafe } from '../xmpp/stanzas.js';
+import { xmlSafe } from '../xmpp/stanzas.js';
+import { bareJid } from '../values/jid.js';
 import { MAX_NICK, NS_MUC_USER, roomAddress } from './muc-stanzas.js';
 
 export const NS_CONFERENCE = 'jabber:x:conference';

@@ -14,7 +14,7 @@ import type { ChatMessage, Invitation, RoomView } from '../../../shared/contract
 import { ChatLog } from '../chat-log.js';
 import { KlatschError } from '../errors.js';
 import type { HistoryStore } from '../store/history-store.js';
-import { bareJid } from '../xmpp/stanzas.js';
+import { bareJid } from '../values/jid.js';
 import type { XmppSession } from '../xmpp/xmpp-session.js';
 import { joinRefusal, removalReason, roomServerProblem } from './muc-errors.js';
 import { Bookmarks, parseBookmarkEvent, type Bookmark, type BookmarkChange } from './bookmarks.js';

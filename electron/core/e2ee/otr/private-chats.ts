@@ -14,7 +14,8 @@
  *   visibly.
  */
 import { randomUUID } from 'node:crypto';
-import { bareJid } from '../../xmpp/stanzas.js';
+import { bareJid } from '../../values/jid.js';
+import { sameOtrFingerprint } from '../../values/fingerprint.js';
 import { KlatschError } from '../../errors.js';
 import type { DsaPrivateKey } from '../../otr/dsa.js';
 import type { RandomSource } from '../../otr/random.js';
@@ -142,7 +143,6 @@ const PRIVATE_WAIT_HOURS = PRIVATE_WAIT_MS / (60 * 60 * 1000);
  * must not grow memory without bound. The longest idle one that is not private makes room.
  */
 export const MAX_STRANGER_PEERS = 64;
-const normalize = (fp: string) => fp.replace(/\s+/g, '').toLowerCase();
 
 /** The SMP worker thread of this process, started at the first SMP step. */
 let sharedSmpWorker: SmpWorker | undefined;
@@ -321,7 +321,7 @@ export class PrivateChats {
     if (!this.peers.has(peer)) return Promise.resolve(false);
     return this.serialize(peer, async (state) => {
       const accepted = state.conversation.keyAwaitingApproval;
-      if (!accepted || normalize(accepted) !== normalize(fingerprint)) return false;
+      if (!accepted || !sameOtrFingerprint(accepted, fingerprint)) return false;
       state.newKeys.delete(accepted);
       if (how === 'by-user') {
         this.deps.notice(peer, `You accepted ${peer}'s new key ${accepted} without verifying it.`, { kind: 'key-accepted', detail: accepted });
@@ -892,7 +892,7 @@ export class PrivateChats {
     // The proof was about the key that waits for acceptance: nothing more to accept. Only a proof the
     // user asked for: one the contact started is the contact's move, and never releases what waits.
     const waiting = state.conversation.keyAwaitingApproval;
-    if (change === 'verify' && role.weStarted && waiting && normalize(waiting) === normalize(fingerprint)) {
+    if (change === 'verify' && role.weStarted && waiting && sameOtrFingerprint(waiting, fingerprint)) {
       void this.approveKey(peer, fingerprint, 'by-proof');
     }
     if (!change || !this.deps.smpTrust) {
