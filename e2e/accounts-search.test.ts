@@ -56,7 +56,7 @@ describe('two accounts side by side, search and links', () => {
     });
     others = await startTestCore({ caPem: server.ca.caCertPem });
     for (const user of ['bob', 'dave']) {
-      accounts[user] = await others.call<AccountView>('addAccount', { jid: jid(user), password, rememberPassword: false, host: '127.0.0.1', port: server.c2sPort });
+      accounts[user] = await others.call('addAccount', { jid: jid(user), password, rememberPassword: false, host: '127.0.0.1', port: server.c2sPort });
       // Plaintext, so that the messages are searchable without keeping private ones.
       await others.call('setOtrPolicy', { accountId: accounts[user]!.id, peer: jid(user === 'bob' ? 'alice' : 'carol'), policy: 'never' });
     }

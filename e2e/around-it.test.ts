@@ -9,12 +9,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
+import type { Page } from 'playwright-core';
+import type { ProsodyServer } from '../tests/fixtures/prosody.js';
 import { assertAccessible } from './support/axe.js';
-import { launchBrowser, watchForErrors } from './support/browser.js';
-import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
-import { signIn } from './support/sign-in.js';
+import { startAppWindows, type AppWindows } from './support/app-windows.js';
 import { SHORTCUTS } from '../renderer/shortcuts';
 
 const password = 'e2e-secret-Passw0rd';
@@ -27,42 +25,29 @@ declare const document: { title: string; activeElement: PageElement | null; docu
 declare function getComputedStyle(el: unknown): { backgroundColor: string; colorScheme: string };
 
 describe('themes, title, shortcuts and accessibility', () => {
+  let windows: AppWindows<User>;
   let server: ProsodyServer;
-  let browser: Browser;
-  const apps: AppInstance[] = [];
-  const pages: Record<User, Page> = {} as never;
-  const errors: Record<User, string[]> = { alice: [], bob: [] };
+  let pages: Record<User, Page>;
+  let errors: Record<User, string[]>;
   const jid = (user: string) => `${user}@${server.domain}`;
   const shot = (user: User, name: string) => pages[user].screenshot({ path: path.join(shots, `${name}.png`) });
   const contact = (user: User, peer: User) => pages[user].locator(`[data-testid="contact"][data-jid="${jid(peer)}"]`);
   const title = (user: User, expected: string) => pages[user].waitForFunction((t) => document.title === t, expected);
 
   before(async () => {
-    server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
-      contacts: [['alice', 'bob']],
+    windows = await startAppWindows({
+      users: ['alice', 'bob'],
+      password,
+      server: { contacts: [['alice', 'bob']] },
+      page: (user) => ({ viewport: { width: 1100, height: 720 }, colorScheme: user === 'bob' ? 'dark' : 'light' }),
     });
-    browser = await launchBrowser();
+    ({ server, pages, errors } = windows);
     await fs.mkdir(shots, { recursive: true });
-    for (const user of ['alice', 'bob'] as const) {
-      const app = await startAppInstance(server.ca.caCertFile);
-      apps.push(app);
-      const context = await browser.newContext({ viewport: { width: 1100, height: 720 }, colorScheme: user === 'bob' ? 'dark' : 'light', locale: 'en-US' });
-      const page = await context.newPage();
-      errors[user] = watchForErrors(page);
-      await page.goto(app.url);
-      await page.getByTestId('login-jid').waitFor();
-      pages[user] = page;
-    }
+    for (const page of Object.values(pages)) await page.getByTestId('login-jid').waitFor();
   });
 
   after(async () => {
-    await browser?.close();
-    for (const app of apps) await app.stop();
-    await server?.dispose();
+    await windows?.dispose();
   });
 
   test('the theme follows the OS: light for Alice, dark for Bob', async () => {
@@ -82,7 +67,7 @@ describe('themes, title, shortcuts and accessibility', () => {
 
   test('keyboard only: Tab reaches the contact and the composer, Enter sends', async () => {
     for (const user of ['alice', 'bob'] as const) {
-      await signIn(pages[user], { jid: jid(user), password, host: '127.0.0.1', port: server.c2sPort });
+      await windows.signIn(user);
     }
     await contact('alice', 'bob').and(pages.alice.locator('[data-show="online"]')).waitFor();
     const page = pages.alice;

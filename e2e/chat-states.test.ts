@@ -5,46 +5,29 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Page } from 'playwright-core';
-import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
-import { launchBrowser, openAppPage } from './support/browser.js';
-import { signIn as signInAs } from './support/sign-in.js';
-import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
+import type { Page } from 'playwright-core';
+import type { ProsodyServer } from '../tests/fixtures/prosody.js';
+import { startAppWindows, type AppWindows } from './support/app-windows.js';
 
 const password = 'e2e-chatstates-Passw0rd';
 
 describe('typing and corrections through the UI', () => {
+  let windows: AppWindows<'alice' | 'bob'>;
   let server: ProsodyServer;
-  let browser: Browser;
-  const apps: AppInstance[] = [];
-  const pages: Record<'alice' | 'bob', Page> = {} as never;
-  const errors: Record<'alice' | 'bob', string[]> = { alice: [], bob: [] };
+  let pages: Record<'alice' | 'bob', Page>;
+  let errors: Record<'alice' | 'bob', string[]>;
   const jid = (user: string) => `${user}@${server.domain}`;
 
   before(async () => {
-    server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
-      contacts: [['alice', 'bob']],
-    });
-    browser = await launchBrowser();
-    for (const user of ['alice', 'bob'] as const) {
-      const app = await startAppInstance(server.ca.caCertFile);
-      apps.push(app);
-      ({ page: pages[user], errors: errors[user] } = await openAppPage(browser, app.url));
-    }
+    windows = await startAppWindows({ users: ['alice', 'bob'], password, server: { contacts: [['alice', 'bob']] } });
+    ({ server, pages, errors } = windows);
   });
 
   after(async () => {
-    await browser?.close();
-    for (const app of apps) await app.stop();
-    await server?.dispose();
+    await windows?.dispose();
   });
 
-  const signIn = (user: 'alice' | 'bob') =>
-    signInAs(pages[user], { jid: jid(user), password, host: '127.0.0.1', port: server.c2sPort });
+  const signIn = (user: 'alice' | 'bob') => windows.signIn(user);
 
   /** Opens the chat with `peer` and makes it plaintext only (no private conversation: typing may be told). */
   async function openPlaintext(user: 'alice' | 'bob', peer: 'alice' | 'bob'): Promise<void> {

@@ -9,50 +9,43 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { makePng } from '../tests/fixtures/png.js';
-import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
-import { launchBrowser, openAppPage } from './support/browser.js';
-import { signIn as signInAs } from './support/sign-in.js';
-import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
+import type { ProsodyServer } from '../tests/fixtures/prosody.js';
+import { startAppWindows, type AppWindows } from './support/app-windows.js';
+import type { AppInstance } from './support/dev-host-process.js';
 import { assertAccessible } from './support/axe.js';
 
 const password = 'e2e-contacts-Passw0rd';
 const shots = path.resolve('test-results/e2e');
 
 describe('adding a contact and answering the request through the UI', () => {
+  let windows: AppWindows<'alice' | 'bob'>;
   let server: ProsodyServer;
-  let browser: Browser;
-  const apps: AppInstance[] = [];
-  const pages: Record<'alice' | 'bob', Page> = {} as never;
-  const errors: Record<'alice' | 'bob', string[]> = { alice: [], bob: [] };
+  let apps: AppInstance[];
+  let pages: Record<'alice' | 'bob', Page>;
+  let errors: Record<'alice' | 'bob', string[]>;
   const jid = (user: string) => `${user}@${server.domain}`;
   const contactIn = (user: 'alice' | 'bob', peer: string, attrs = '') => pages[user].locator(`[data-testid="contact"][data-jid="${jid(peer)}"]${attrs}`);
   const shot = (user: 'alice' | 'bob', name: string) => pages[user].screenshot({ path: path.join(shots, `contacts-${user}-${name}.png`) });
 
   before(async () => {
     // No `contacts`: Alice and Bob are strangers until Alice adds Bob.
-    server = await startProsody({
-      users: [{ username: 'alice', password }, { username: 'bob', password }],
-      extraConfig: 'modules_enabled = { "pep"; "vcard_legacy" }', // avatars (XEP-0084, XEP-0153)
+    windows = await startAppWindows({
+      users: ['alice', 'bob'],
+      password,
+      server: { extraConfig: 'modules_enabled = { "pep"; "vcard_legacy" }' }, // avatars (XEP-0084, XEP-0153)
     });
-    browser = await launchBrowser();
+    ({ server, pages, errors } = windows);
+    apps = Object.values(windows.apps);
     await fs.mkdir(shots, { recursive: true });
-    for (const user of ['alice', 'bob'] as const) {
-      const app = await startAppInstance(server.ca.caCertFile);
-      apps.push(app);
-      ({ page: pages[user], errors: errors[user] } = await openAppPage(browser, app.url));
-    }
   });
 
   after(async () => {
-    await browser?.close();
-    for (const app of apps) await app.stop();
-    await server?.dispose();
+    await windows?.dispose();
   });
 
-  const signIn = (user: 'alice' | 'bob') =>
-    signInAs(pages[user], { jid: jid(user), password, host: '127.0.0.1', port: server.c2sPort });
+  const signIn = (user: 'alice' | 'bob') => windows.signIn(user);
 
   test('both sign in with empty rosters', async () => {
     await signIn('alice');

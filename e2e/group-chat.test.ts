@@ -10,12 +10,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
+import type { Page } from 'playwright-core';
+import type { ProsodyServer } from '../tests/fixtures/prosody.js';
 import { assertAccessible } from './support/axe.js';
-import { launchBrowser, openAppPage } from './support/browser.js';
-import { signIn as signInAs } from './support/sign-in.js';
-import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
+import { startAppWindows, type AppWindows } from './support/app-windows.js';
+import type { AppInstance } from './support/dev-host-process.js';
 
 const password = 'e2e-secret-Passw0rd';
 const shots = path.resolve('test-results/e2e');
@@ -23,31 +22,22 @@ const users = ['alice', 'bob', 'carol'] as const;
 type User = (typeof users)[number];
 
 describe('a group chat with three participants', () => {
+  let windows: AppWindows<User>;
   let server: ProsodyServer;
-  let browser: Browser;
-  const apps: AppInstance[] = [];
-  const pages: Record<User, Page> = {} as never;
-  const errors: Record<User, string[]> = { alice: [], bob: [], carol: [] };
-  const jid = (user: string) => `${user}@${server.domain}`;
+  let apps: AppInstance[];
+  let pages: Record<User, Page>;
+  let errors: Record<User, string[]>;
   const room = () => `standup@conference.${server.domain}`;
 
   before(async () => {
-    server = await startProsody({ muc: true, users: users.map((username) => ({ username, password })) });
-    browser = await launchBrowser();
+    windows = await startAppWindows({ users: users, password, server: { muc: true } });
+    ({ server, pages, errors } = windows);
+    apps = Object.values(windows.apps);
     await fs.mkdir(shots, { recursive: true });
-    for (const user of users) {
-      const app = await startAppInstance(server.ca.caCertFile);
-      apps.push(app);
-      const { page, errors: seen } = await openAppPage(browser, app.url);
-      errors[user] = seen;
-      pages[user] = page;
-    }
   });
 
   after(async () => {
-    await browser?.close();
-    for (const app of apps) await app.stop();
-    await server?.dispose();
+    await windows?.dispose();
   });
 
   /** Fills and submits the join dialog; resolves once the dialog closed (joined) or showed an error. */
@@ -62,7 +52,7 @@ describe('a group chat with three participants', () => {
   const occupants = (user: User) => pages[user].locator('[data-testid="room-view"] [data-testid="occupant"]');
 
   test('all three sign in', async () => {
-    for (const user of users) await signInAs(pages[user], { jid: jid(user), password, host: '127.0.0.1', port: server.c2sPort });
+    for (const user of users) await windows.signIn(user);
   });
 
   test('alice creates a room by name; it is plainly marked as not end-to-end encrypted', async () => {

@@ -8,12 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
+import type { Page } from 'playwright-core';
+import type { ProsodyServer } from '../tests/fixtures/prosody.js';
 import { assertAccessible } from './support/axe.js';
-import { launchBrowser, openAppPage } from './support/browser.js';
-import { signIn as signInAs } from './support/sign-in.js';
-import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
+import { startAppWindows, type AppWindows } from './support/app-windows.js';
 
 const password = 'e2e-secret-Passw0rd';
 const shots = path.resolve('test-results/e2e');
@@ -21,35 +19,25 @@ const users = ['alice', 'bob'] as const;
 type User = (typeof users)[number];
 
 describe('an invitation to a group chat, shown and accepted', () => {
+  let windows: AppWindows<User>;
   let server: ProsodyServer;
-  let browser: Browser;
-  const apps: AppInstance[] = [];
-  const pages: Record<User, Page> = {} as never;
-  const errors: Record<User, string[]> = { alice: [], bob: [] };
+  let pages: Record<User, Page>;
+  let errors: Record<User, string[]>;
   const jid = (user: string) => `${user}@${server.domain}`;
   const room = () => `release@conference.${server.domain}`;
 
   before(async () => {
-    server = await startProsody({ muc: true, users: users.map((username) => ({ username, password })), contacts: [['alice', 'bob']] });
-    browser = await launchBrowser();
+    windows = await startAppWindows({ users: users, password, server: { muc: true, contacts: [['alice', 'bob']] } });
+    ({ server, pages, errors } = windows);
     await fs.mkdir(shots, { recursive: true });
-    for (const user of users) {
-      const app = await startAppInstance(server.ca.caCertFile);
-      apps.push(app);
-      const { page, errors: seen } = await openAppPage(browser, app.url);
-      errors[user] = seen;
-      pages[user] = page;
-    }
   });
 
   after(async () => {
-    await browser?.close();
-    for (const app of apps) await app.stop();
-    await server?.dispose();
+    await windows?.dispose();
   });
 
   test('both sign in; alice creates a room', async () => {
-    for (const user of users) await signInAs(pages[user], { jid: jid(user), password, host: '127.0.0.1', port: server.c2sPort });
+    for (const user of users) await windows.signIn(user);
     const page = pages.alice;
     await page.getByTestId('open-join-room').click();
     await page.getByTestId('join-room-address').fill('Release');

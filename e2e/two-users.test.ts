@@ -7,11 +7,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
-import { launchBrowser, openAppPage } from './support/browser.js';
-import { signIn as signInAs } from './support/sign-in.js';
-import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
+import type { Page } from 'playwright-core';
+import type { ProsodyServer } from '../tests/fixtures/prosody.js';
+import { startAppWindows, type AppWindows } from './support/app-windows.js';
+import type { AppInstance } from './support/dev-host-process.js';
 
 const password = 'e2e-secret-Passw0rd';
 /** Said inside the private conversation: must show in the pages and nowhere else. */
@@ -19,43 +18,28 @@ const privateTexts = ['Private: the vault code is 7341-ALPHA', 'Private reply: a
 const shots = path.resolve('test-results/e2e');
 
 describe('two users chat through the UI', () => {
+  let windows: AppWindows<'alice' | 'bob'>;
   let server: ProsodyServer;
-  let browser: Browser;
-  const apps: AppInstance[] = [];
-  const pages: Record<'alice' | 'bob', Page> = {} as never;
-  const errors: Record<'alice' | 'bob', string[]> = { alice: [], bob: [] };
+  let apps: AppInstance[];
+  let pages: Record<'alice' | 'bob', Page>;
+  let errors: Record<'alice' | 'bob', string[]>;
   /** Every console line of both pages, whatever its level. */
   const consoleLines: string[] = [];
   const jid = (user: string) => `${user}@${server.domain}`;
 
   before(async () => {
-    server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
-      contacts: [['alice', 'bob']],
-    });
-    browser = await launchBrowser();
+    windows = await startAppWindows({ users: ['alice', 'bob'], password, server: { contacts: [['alice', 'bob']] } });
+    ({ server, pages, errors } = windows);
+    apps = Object.values(windows.apps);
     await fs.mkdir(shots, { recursive: true });
-    for (const user of ['alice', 'bob'] as const) {
-      const app = await startAppInstance(server.ca.caCertFile);
-      apps.push(app);
-      const { page, errors: seen } = await openAppPage(browser, app.url);
-      errors[user] = seen;
-      page.on('console', (m) => consoleLines.push(m.text()));
-      pages[user] = page;
-    }
+    for (const page of Object.values(pages)) page.on('console', (m) => consoleLines.push(m.text()));
   });
 
   after(async () => {
-    await browser?.close();
-    for (const app of apps) await app.stop();
-    await server?.dispose();
+    await windows?.dispose();
   });
 
-  const signIn = (user: 'alice' | 'bob') =>
-    signInAs(pages[user], { jid: jid(user), password, host: '127.0.0.1', port: server.c2sPort });
+  const signIn = (user: 'alice' | 'bob') => windows.signIn(user);
 
   test('both sign in and see each other online', async () => {
     await signIn('alice');

@@ -222,7 +222,7 @@ async function coreModes(server: BenchServer, messages: number, warmup: number, 
       const profileDir = profiles ? await mkdtemp(path.join(profiles, 'klatsch-bench-profile-')) : undefined;
       if (profileDir) made.push(profileDir);
       const core = await startTestCore({ caPem: server.caPem, ...(profileDir ? { profileDir } : {}) });
-      const account = await core.call<AccountView>('addAccount', {
+      const account = await core.call('addAccount', {
         jid: jid(name),
         password,
         rememberPassword: false,

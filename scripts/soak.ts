@@ -43,7 +43,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { AccountView, ChatMessage, Contact, EventName, EventOf, Snapshot } from '../shared/contract.js';
+import type { AccountView, ChatMessage, Contact, EventName, EventOf } from '../shared/contract.js';
 import { upsertMessage } from '../renderer/store/transitions.js';
 import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
 import { startTcpProxy, type TcpProxy } from '../tests/fixtures/tcp-proxy.js';
@@ -396,7 +396,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
     });
     const app = side.app;
     // As the renderer does: events that came before the snapshot are replayed after it.
-    const snapshot = await side.app.call<Snapshot>('getSnapshot', {});
+    const snapshot = await side.app.call('getSnapshot', {});
     side.account = snapshot.accounts.find((a) => a.jid === side.jid) ?? snapshot.accounts[0];
     if (side.account) side.accountId = side.account.id;
     side.peer = snapshot.rosters[side.accountId]?.find((c) => c.jid === side.peerJid);
@@ -408,7 +408,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
 
   for (const side of Object.values(sides)) {
     await launch(side);
-    const account = await side.app!.call<AccountView>('addAccount', {
+    const account = await side.app!.call('addAccount', {
       jid: side.jid,
       password,
       rememberPassword: true,

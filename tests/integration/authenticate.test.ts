@@ -8,13 +8,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import type { AccountView, ChatMessage, Contact, ResponseOf } from '../../shared/contract.js';
+import type { AccountView, ChatMessage, Contact } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { twoContactsOnline } from '../fixtures/two-cores.js';
+import { loginOn, usersWith } from '../fixtures/xmpp-server.js';
 import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'authenticate-pw';
-type TrustList = ResponseOf<'listTrust'>;
 
 describe('authenticating contacts', () => {
   let server: ProsodyServer;
@@ -23,22 +24,11 @@ describe('authenticating contacts', () => {
   let aliceAccount: AccountView;
   let bobAccount: AccountView;
   const jid = (user: string) => `${user}@${server.domain}`;
-  const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+  const login = (user: string) => loginOn(server, user, password);
 
   before(async () => {
-    server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
-      contacts: [['alice', 'bob']],
-    });
-    alice = await startTestCore({ caPem: server.ca.caCertPem });
-    bob = await startTestCore({ caPem: server.ca.caCertPem });
-    aliceAccount = await alice.call<AccountView>('addAccount', login('alice'));
-    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
-    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.presence.show === 'online');
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob'), contacts: [['alice', 'bob']] });
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password }));
     await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
     await contactWhere(alice, jid('bob'), (c) => reportedPrivacy(c) === 'private');
     await contactWhere(bob, jid('alice'), (c) => reportedPrivacy(c) === 'private');
@@ -62,7 +52,7 @@ describe('authenticating contacts', () => {
       .filter((m) => m.direction === 'notice' && m.peer === peer && kinds.includes(m.notice?.kind ?? ''))
       .map((m) => [m.notice!.kind, m.notice!.detail]);
   const trustOf = async (core: TestCore, peer: string) =>
-    (await core.call<TrustList>('listTrust', {})).contacts.filter((c) => c.peer === peer).map((c) => c.trust);
+    (await core.call('listTrust', {})).contacts.filter((c) => c.peer === peer).map((c) => c.trust);
 
   test('both see each other’s fingerprint and their own; the keys were made and stored', async () => {
     const aliceView = await alice.waitFor('accountUpdated', (a) => a.otrKey?.fingerprint !== undefined && !a.otrKey.generating);
@@ -70,7 +60,7 @@ describe('authenticating contacts', () => {
     assert.equal(bobSeen.e2ee?.fingerprint, aliceView.otrKey!.fingerprint, 'Bob sees the key Alice has');
     assert.match(bobSeen.e2ee!.fingerprint!, /^([0-9A-F]{8} ){4}[0-9A-F]{8}$/);
     await alice.waitFor('trustChanged', (e) => e.accountId === aliceAccount.id);
-    const list = await alice.call<TrustList>('listTrust', {});
+    const list = await alice.call('listTrust', {});
     assert.deepEqual(list.own.map((o) => [o.jid, o.fingerprint, o.stored]), [[jid('alice'), aliceView.otrKey!.fingerprint, true]]);
     assert.deepEqual(list.contacts.map((c) => [c.peer, c.trust, c.inUse]), [[jid('bob'), 'unverified', true]]);
     const stored = await fs.readFile(`${alice.profileDir}/otr-store.json`, 'utf8');
@@ -129,7 +119,7 @@ describe('authenticating contacts', () => {
   });
 
   test('manual verification by fingerprint, and taking it back', async () => {
-    const bobKey = (await alice.call<TrustList>('listTrust', {})).contacts.find((c) => c.peer === jid('bob'))!.fingerprint;
+    const bobKey = (await alice.call('listTrust', {})).contacts.find((c) => c.peer === jid('bob'))!.fingerprint;
     const from = alice.events.length;
     await alice.call('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), scheme: 'otr', key: bobKey, verified: false });
     await contactWhere(alice, jid('bob'), (c) => reportedPrivacy(c) === 'private', from);
@@ -155,13 +145,13 @@ describe('authenticating contacts', () => {
     const from = alice.events.length;
     await bob.dispose();
     bob = await startTestCore({ caPem: server.ca.caCertPem });
-    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
+    bobAccount = await bob.call('addAccount', login('bob'));
     // Bob's old device ended the conversation as it signed off ("ended by peer": nothing goes out until Alice
     // decides); she starts a new one with the new device, and her message waits for her to accept its key.
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online', { after: from });
     await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
     await alice.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && /had verified another one/.test(e.message.body), { after: from });
-    const held = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'HELD-UNTIL-ACCEPTED' });
+    const held = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'HELD-UNTIL-ACCEPTED' });
     assert.equal(held.state, 'waiting');
     const warned = await contactWhere(alice, jid('bob'), (c) => c.e2ee?.keyWarning !== undefined, from);
     assert.equal(warned.e2ee!.keyWarning!.changedFromVerified, true);
@@ -182,7 +172,7 @@ describe('authenticating contacts', () => {
     await alice.waitFor('messageUpserted', (e) => e.message.id === held.id && e.message.state === 'sent');
     const accepted = await contactWhere(alice, jid('bob'), (c) => c.e2ee?.keyWarning === undefined && reportedPrivacy(c) === 'private', from);
     assert.equal(accepted.e2ee?.fingerprint, warned.e2ee!.keyWarning!.fingerprint);
-    const trust = await alice.call<TrustList>('listTrust', {});
+    const trust = await alice.call('listTrust', {});
     assert.deepEqual(
       trust.contacts.filter((c) => c.peer === jid('bob')).map((c) => [c.trust, c.inUse]).sort(),
       [['unverified', true], ['verified-manual', false]],

@@ -6,7 +6,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountView, Snapshot } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { makePng } from '../fixtures/png.js';
@@ -27,7 +26,7 @@ describe('avatars', () => {
   async function signIn(user: string): Promise<{ core: TestCore; id: string }> {
     const core = await startTestCore({ caPem: server.ca.caCertPem });
     cores.push(core);
-    const account = await core.call<AccountView>('addAccount', { jid: jid(user), password, rememberPassword: false, host: '127.0.0.1', port: server.c2sPort });
+    const account = await core.call('addAccount', { jid: jid(user), password, rememberPassword: false, host: '127.0.0.1', port: server.c2sPort });
     await core.waitFor('rosterReplaced', (e) => e.accountId === account.id);
     return { core, id: account.id };
   }
@@ -53,7 +52,7 @@ describe('avatars', () => {
     assert.equal(own.avatar, dataUrl);
     const seen = await bob.waitFor('avatarChanged', (e) => e.jid === jid('alice') && e.avatar !== undefined);
     assert.equal(seen.avatar, dataUrl, 'the same image, checked against the announced hash');
-    assert.equal((await bob.call<Snapshot>('getSnapshot', {})).avatars?.[bobId]?.[jid('alice')], dataUrl);
+    assert.equal((await bob.call('getSnapshot', {})).avatars?.[bobId]?.[jid('alice')], dataUrl);
 
     const { core: fresh, id: freshId } = await signIn('bob');
     const later = await fresh.waitFor('avatarChanged', (e) => e.accountId === freshId && e.jid === jid('alice'));
@@ -77,7 +76,7 @@ describe('avatars', () => {
     const from = bob.events.length;
     await alice.call('setAvatar', { accountId: aliceId });
     await bob.waitFor('avatarChanged', (e) => e.jid === jid('alice') && e.avatar === undefined, { after: from });
-    assert.equal((await bob.call<Snapshot>('getSnapshot', {})).avatars?.[bobId]?.[jid('alice')], undefined);
+    assert.equal((await bob.call('getSnapshot', {})).avatars?.[bobId]?.[jid('alice')], undefined);
   });
 
   test('signed out: a clear error', async () => {

@@ -12,7 +12,9 @@ import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 import { chatMessage } from '../../electron/core/xmpp/stanzas.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
-import { startTestCore, type TestCore } from '../fixtures/core.js';
+import type { TestCore } from '../fixtures/core.js';
+import { twoContactsOnline } from '../fixtures/two-cores.js';
+import { openDevice, usersWith } from '../fixtures/xmpp-server.js';
 import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'carbons-pw';
@@ -29,33 +31,13 @@ describe('carbons and receipts', () => {
   const bobRawSeen: Element[] = [];
   const jid = (user: string) => `${user}@${server.domain}`;
 
-  const device = async (user: string) => {
-    const session = await XmppSession.open({
-      local: user,
-      domain: server.domain,
-      password,
-      trust: { kind: 'verified', extraAnchors: [server.ca.caCertPem] },
-      endpoints: [{ host: '127.0.0.1', port: server.c2sPort, directTls: false }],
-    });
-    // Priority -1: messages to the bare JID go to the Klatsch resource only.
-    await session.send(xml('presence', {}, xml('priority', {}, '-1')));
-    return session;
-  };
+  // Priority -1: messages to the bare JID go to the Klatsch resource only.
+  const device = (user: string) => openDevice(server, user, password, { priority: -1 });
 
   before(async () => {
-    server = await startProsody({
-      users: ['alice', 'bob', 'carol'].map((username) => ({ username, password })),
-      contacts: [['alice', 'bob']],
-    });
-    alice = await startTestCore({ caPem: server.ca.caCertPem });
-    bob = await startTestCore({ caPem: server.ca.caCertPem });
-    const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    aliceAccount = await alice.call<AccountView>('addAccount', login('alice'));
-    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob', 'carol'), contacts: [['alice', 'bob']] });
     // Plaintext first (receipts and carbons of plain chats); private conversations come later in the file.
-    await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: jid('bob'), policy: 'never' });
-    await bob.call('setOtrPolicy', { accountId: bobAccount.id, peer: jid('alice'), policy: 'never' });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, policy: 'never' }));
     laptop = await device('alice');
     bobRaw = await device('bob');
     bobRaw.on('stanza', (s: Element) => bobRawSeen.push(s));
@@ -146,7 +128,7 @@ describe('carbons and receipts', () => {
   });
 
   test('plaintext: our message becomes delivered when the peer confirms it', async () => {
-    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'please confirm (plain)' });
+    const sent = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'please confirm (plain)' });
     await alice.waitFor('messageUpserted', (e) => e.message.id === sent.id && e.message.state === 'delivered');
     const wire = await server.receivedStanzas();
     assert.match(wire, new RegExp(`<received[^>]*\\sid='${sent.id}'`), 'bob answered with a receipt');
@@ -159,7 +141,7 @@ describe('carbons and receipts', () => {
     await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private');
     await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && reportedPrivacy(e.contact) === 'private');
-    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'SECRET-RECEIPT' });
+    const sent = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'SECRET-RECEIPT' });
     assert.equal(sent.encrypted, true);
     await alice.waitFor('messageUpserted', (e) => e.message.id === sent.id && e.message.state === 'delivered');
 

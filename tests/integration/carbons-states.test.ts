@@ -6,14 +6,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import xml, { type Element } from '@xmpp/xml';
+import type { Element } from '@xmpp/xml';
 import type { AccountView, ChatMessage, Contact } from '../../shared/contract.js';
-import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
+import type { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 import { chatMessage } from '../../electron/core/xmpp/stanzas.js';
 import { correctionMessage } from '../../electron/core/xmpp/correction.js';
 import { chatStateMessage } from '../../electron/core/xmpp/chat-states.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { loginOn, openDevice, usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'carbon-states-pw';
 
@@ -26,22 +27,12 @@ describe('chat states and corrections in carbons', () => {
   const bobSeen: Element[] = [];
   const jid = (user: string) => `${user}@${server.domain}`;
 
-  const device = async (user: string, priority: number) => {
-    const session = await XmppSession.open({
-      local: user,
-      domain: server.domain,
-      password,
-      trust: { kind: 'verified', extraAnchors: [server.ca.caCertPem] },
-      endpoints: [{ host: '127.0.0.1', port: server.c2sPort, directTls: false }],
-    });
-    await session.send(xml('presence', {}, xml('priority', {}, String(priority))));
-    return session;
-  };
+  const device = (user: string, priority: number) => openDevice(server, user, password, { priority });
 
   before(async () => {
-    server = await startProsody({ users: ['alice', 'bob'].map((username) => ({ username, password })), contacts: [['alice', 'bob']] });
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob'), contacts: [['alice', 'bob']] });
     alice = await startTestCore({ caPem: server.ca.caCertPem });
-    account = await alice.call<AccountView>('addAccount', { jid: jid('alice'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+    account = await alice.call('addAccount', loginOn(server, 'alice', password));
     await alice.call('setOtrPolicy', { accountId: account.id, peer: jid('bob'), policy: 'never' });
     laptop = await device('alice', -1);
     bobPhone = await device('bob', 0);

@@ -7,13 +7,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import xml from '@xmpp/xml';
-import type { AccountView, ChatMessage } from '../../shared/contract.js';
+import type { AccountView, RequestOf } from '../../shared/contract.js';
 import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 import { chatStateMessage } from '../../electron/core/xmpp/chat-states.js';
 import { correctionMessage } from '../../electron/core/xmpp/correction.js';
 import { chatMessage } from '../../electron/core/xmpp/stanzas.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
-import { startTestCore, type TestCore } from '../fixtures/core.js';
+import type { TestCore } from '../fixtures/core.js';
+import { twoContactsOnline } from '../fixtures/two-cores.js';
+import { openDevice, usersWith } from '../fixtures/xmpp-server.js';
 import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'chatstates-pw';
@@ -31,31 +33,11 @@ describe('chat states over XMPP', () => {
   const jid = (user: string) => `${user}@${server.domain}`;
 
   before(async () => {
-    server = await startProsody({
-      users: ['alice', 'bob', 'carol'].map((username) => ({ username, password })),
-      contacts: [['alice', 'bob']],
-    });
-    alice = await startTestCore({ caPem: server.ca.caCertPem });
-    bob = await startTestCore({ caPem: server.ca.caCertPem });
-    const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    aliceAccount = await alice.call<AccountView>('addAccount', login('alice'));
-    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
-    await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: jid('bob'), policy: 'never' });
-    await bob.call('setOtrPolicy', { accountId: bobAccount.id, peer: jid('alice'), policy: 'never' });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
-    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.presence.show === 'online');
-    const device = (local: string) =>
-      XmppSession.open({
-        local,
-        domain: server.domain,
-        password,
-        trust: { kind: 'verified', extraAnchors: [server.ca.caCertPem] },
-        endpoints: [{ host: '127.0.0.1', port: server.c2sPort, directTls: false }],
-      });
-    carol = await device('carol');
-    bobRaw = await device('bob');
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob', 'carol'), contacts: [['alice', 'bob']] });
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, policy: 'never' }));
+    carol = await openDevice(server, 'carol', password);
     // Priority -1: messages to bob's bare JID still go to bob's Klatsch.
-    await bobRaw.send(xml('presence', {}, xml('priority', {}, '-1')));
+    bobRaw = await openDevice(server, 'bob', password, { priority: -1 });
   });
   after(async () => {
     await carol?.close();
@@ -65,7 +47,7 @@ describe('chat states over XMPP', () => {
     await server?.dispose();
   });
 
-  const setState = (state: string) => alice.call('setChatState', { accountId: aliceAccount.id, peer: jid('bob'), state });
+  const setState = (state: RequestOf<'setChatState'>['state']) => alice.call('setChatState', { accountId: aliceAccount.id, peer: jid('bob'), state });
   const bobSeesAlice = (typing: boolean, after: number) =>
     bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && (e.contact.chatState === 'composing') === typing, { after });
 
@@ -90,7 +72,7 @@ describe('chat states over XMPP', () => {
     await setState('composing');
     await bobSeesAlice(true, from);
     from = bob.events.length;
-    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'typed and sent' });
+    const sent = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'typed and sent' });
     await bob.waitFor('messageUpserted', (e) => e.message.body === 'typed and sent', { after: from });
     await bobSeesAlice(false, from);
     const line = (await server.receivedStanzas()).split('\n').find((l) => l.includes('typed and sent'));
@@ -113,7 +95,7 @@ describe('chat states over XMPP', () => {
     const from = bob.events.length;
     await alice.call('setChatState', { accountId: aliceAccount.id, peer: jid('bob'), state: 'paused' });
     await carol.send(xml('message', { to: jid('bob'), type: 'chat' }, xml('composing', { xmlns: 'http://jabber.org/protocol/chatstates' }, xml('x'))));
-    const bad = await alice.request('setChatState', { accountId: aliceAccount.id, peer: jid('bob'), state: 'gone' });
+    const bad = await alice.requestUnchecked('setChatState', { accountId: aliceAccount.id, peer: jid('bob'), state: 'gone' });
     assert.equal(bad.ok, false, 'gone is not for the renderer to say');
     await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'still here' });
     await bob.waitFor('messageUpserted', (e) => e.message.body === 'still here', { after: from });
@@ -123,11 +105,11 @@ describe('chat states over XMPP', () => {
     core.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === body, { after });
 
   test('a correction of our last message replaces its text on the other side, same id, marked edited', async () => {
-    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'helo bob' });
+    const sent = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'helo bob' });
     const got = await inAt(bob, 'helo bob');
     await alice.waitFor('messageUpserted', (e) => e.message.id === sent.id && (e.message.state === 'sent' || e.message.state === 'delivered'));
     const from = bob.events.length;
-    const corrected = await alice.call<ChatMessage>('correctMessage', { accountId: aliceAccount.id, peer: jid('bob'), id: sent.id, body: 'hello bob' });
+    const corrected = await alice.call('correctMessage', { accountId: aliceAccount.id, peer: jid('bob'), id: sent.id, body: 'hello bob' });
     assert.equal(corrected.id, sent.id);
     assert.equal(corrected.body, 'hello bob');
     assert.equal(corrected.edited, true);
@@ -146,7 +128,7 @@ describe('chat states over XMPP', () => {
   });
 
   test("a peer cannot rewrite our messages or its older ones: such a 'correction' is a new message", async () => {
-    const ours = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'ALICE-ORIGINAL' });
+    const ours = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'ALICE-ORIGINAL' });
     await inAt(bob, 'ALICE-ORIGINAL');
     await bobRaw.send(chatMessage(jid('alice'), 'raw-a', 'bob first'));
     await inAt(alice, 'bob first');
@@ -192,7 +174,7 @@ describe('chat states over XMPP', () => {
     await setState('composing');
     await setState('paused');
     await setState('composing');
-    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'PRIVATE-TYPED' });
+    const sent = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'PRIVATE-TYPED' });
     assert.equal(sent.encrypted, true);
     await bob.waitFor('messageUpserted', (e) => e.message.body === 'PRIVATE-TYPED', { after: from });
     const wire = (await server.receivedStanzas()).slice(mark);

@@ -7,10 +7,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountView, Contact, Snapshot, SubscriptionRequest } from '../../shared/contract.js';
+import type { Contact, RequestName, RequestOf, SubscriptionRequest } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { iq, rawLogin } from '../fixtures/raw-xmpp.js';
+import { usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'contacts-Passw0rd';
 
@@ -28,7 +29,7 @@ describe('contacts and subscriptions', () => {
   async function signIn(user: string): Promise<{ core: TestCore; id: string }> {
     const core = await startTestCore({ caPem: server.ca.caCertPem });
     cores.push(core);
-    const account = await core.call<AccountView>('addAccount', {
+    const account = await core.call('addAccount', {
       jid: jid(user),
       password,
       rememberPassword: false,
@@ -47,7 +48,7 @@ describe('contacts and subscriptions', () => {
 
   before(async () => {
     server = await startProsody({
-      users: ['alice', 'bob', 'carol', 'mallory'].map((username) => ({ username, password })),
+      users: usersWith(password, 'alice', 'bob', 'carol', 'mallory'),
     });
     ({ core: alice, id: aliceId } = await signIn('alice'));
     ({ core: bob, id: bobId } = await signIn('bob'));
@@ -67,7 +68,7 @@ describe('contacts and subscriptions', () => {
 
     const requests = await requestsIn(bob, bobId, (r) => r.length > 0);
     assert.deepEqual(requests.map((r) => r.jid), [jid('alice')]);
-    const snapshot = await bob.call<Snapshot>('getSnapshot', {});
+    const snapshot = await bob.call('getSnapshot', {});
     assert.deepEqual(snapshot.subscriptionRequests?.[bobId]?.map((r) => r.jid), [jid('alice')], 'waiting requests are part of the snapshot');
 
     const from = bob.events.length;
@@ -91,7 +92,7 @@ describe('contacts and subscriptions', () => {
     await requestsIn(bob, bobId, (r) => r.some((x) => x.jid === jid('carol')));
 
     await bob.call('disconnectAccount', { accountId: bobId });
-    const offline = await bob.call<Snapshot>('getSnapshot', {});
+    const offline = await bob.call('getSnapshot', {});
     assert.deepEqual(offline.subscriptionRequests?.[bobId]?.map((r) => r.jid), [jid('carol')], 'kept while signed out');
     const from = bob.events.length;
     await bob.call('connectAccount', { accountId: bobId, password });
@@ -101,7 +102,7 @@ describe('contacts and subscriptions', () => {
     const { core: bob2, id: bob2Id } = await signIn('bob');
     const again = await requestsIn(bob2, bob2Id, (r) => r.length > 0);
     assert.deepEqual(again.map((r) => r.jid), [jid('carol')]);
-    const online = await bob.call<Snapshot>('getSnapshot', {});
+    const online = await bob.call('getSnapshot', {});
     assert.deepEqual(online.subscriptionRequests?.[bobId]?.map((r) => r.jid), [jid('carol')], 'de-duplicated after the re-delivery');
 
     // Answered on the second device.
@@ -133,7 +134,7 @@ describe('contacts and subscriptions', () => {
     assert.equal(grouped.subscription, 'both', 'and the subscription');
 
     const { core: fresh, id: freshId } = await signIn('alice');
-    const roster = (await fresh.call<Snapshot>('getSnapshot', {})).rosters[freshId] ?? [];
+    const roster = (await fresh.call('getSnapshot', {})).rosters[freshId] ?? [];
     const bobThere = roster.find((c) => c.jid === jid('bob'));
     assert.equal(bobThere?.name, 'Robert');
     assert.deepEqual([...(bobThere?.groups ?? [])].sort(), ['Berlin', 'Team']);
@@ -148,14 +149,14 @@ describe('contacts and subscriptions', () => {
     const from = bob.events.length;
     await alice.call('removeContact', { accountId: aliceId, jid: jid('bob') });
     await contactIn(alice, aliceId, jid('bob'), (c) => c.subscription === 'remove');
-    const roster = (await alice.call<Snapshot>('getSnapshot', {})).rosters[aliceId] ?? [];
+    const roster = (await alice.call('getSnapshot', {})).rosters[aliceId] ?? [];
     assert.equal(roster.some((c) => c.jid === jid('bob')), false);
     const bobSide = await contactIn(bob, bobId, jid('alice'), (c) => c.subscription === 'none' && c.presence.show === 'offline', from);
     assert.equal(bobSide.ask, undefined);
   });
 
   test('clear errors: bad address, own address, unknown contact, server refusal, not connected', async () => {
-    const code = async (name: string, payload: unknown) => {
+    const code = async <K extends RequestName>(name: K, payload: RequestOf<K>) => {
       const result = await alice.request(name, payload);
       assert.equal(result.ok, false, `${name} ${JSON.stringify(payload)} succeeded`);
       return result.ok ? undefined : result.error;
@@ -180,7 +181,7 @@ describe('contacts and subscriptions', () => {
   });
 
   test('roster pushes from anyone but our own account are ignored (RFC 6121 §2.1.6)', async () => {
-    const online = (await alice.call<Snapshot>('getSnapshot', {})).accounts.find((a) => a.id === aliceId)?.connection;
+    const online = (await alice.call('getSnapshot', {})).accounts.find((a) => a.id === aliceId)?.connection;
     assert.ok(online?.kind === 'online');
     const forged = `<query xmlns='jabber:iq:roster'><item jid='${jid('mallory')}' name='Your Boss' subscription='both'/></query>`;
     const target = { host: '127.0.0.1', port: server.directTlsPort, domain: server.domain, ca: server.ca.caCertPem };
@@ -194,7 +195,7 @@ describe('contacts and subscriptions', () => {
         raw.close();
       }
     }
-    const roster = (await alice.call<Snapshot>('getSnapshot', {})).rosters[aliceId] ?? [];
+    const roster = (await alice.call('getSnapshot', {})).rosters[aliceId] ?? [];
     assert.equal(roster.some((c) => c.jid === jid('mallory')), false, 'the forged item did not reach the roster');
     assert.equal(alice.events.some((e) => e.name === 'contactUpdated' && (e.payload as { contact: Contact }).contact.jid === jid('mallory')), false);
   });

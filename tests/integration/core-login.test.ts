@@ -5,21 +5,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import type { AccountView, AppError } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { makeSelfSigned } from '../fixtures/ca.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { startDroppingServer, startPlaintextServer } from '../fixtures/hostile-server.js';
 import { freePort } from '../fixtures/ports.js';
 import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
+import { failureOf } from '../fixtures/harness.js';
 
 const password = 'correct horse 7';
 
-async function failure(core: TestCore, name: string, payload: unknown): Promise<AppError> {
-  const result = await core.request(name, payload);
-  assert.equal(result.ok, false, `${name} should have failed`);
-  return (result as { ok: false; error: AppError }).error;
-}
 
 describe('signing in', () => {
   let server: ProsodyServer;
@@ -46,7 +41,7 @@ describe('signing in', () => {
 
   test('STARTTLS login verifies the certificate and loads the roster', async () => {
     const core = await newCore();
-    const account = await core.call<AccountView>('addAccount', {
+    const account = await core.call('addAccount', {
       jid: `alice@${server.domain}`,
       password,
       rememberPassword: false,
@@ -88,7 +83,7 @@ describe('signing in', () => {
 
   test('direct TLS login', async () => {
     const core = await newCore();
-    const account = await core.call<AccountView>('addAccount', {
+    const account = await core.call('addAccount', {
       jid: `bob@${server.domain}`,
       password,
       rememberPassword: false,
@@ -102,7 +97,7 @@ describe('signing in', () => {
 
   test('a wrong password is refused and no account is kept', async () => {
     const core = await newCore();
-    const error = await failure(core, 'addAccount', {
+    const error = await failureOf(core, 'addAccount', {
       jid: `alice@${server.domain}`,
       password: 'wrong password',
       rememberPassword: true,
@@ -111,19 +106,19 @@ describe('signing in', () => {
     });
     assert.equal(error.code, 'auth-failed');
     assert.match(error.message, /password/i);
-    const snapshot = await core.call<{ accounts: unknown[] }>('getSnapshot', {});
+    const snapshot = await core.call('getSnapshot', {});
     assert.equal(snapshot.accounts.length, 0);
   });
 
   test('an unknown host and a closed port give clear errors', async () => {
     const core = await newCore();
-    const unknown = await failure(core, 'addAccount', {
+    const unknown = await failureOf(core, 'addAccount', {
       jid: 'alice@nowhere.test',
       password,
       rememberPassword: false,
     });
     assert.equal(unknown.code, 'host-not-found');
-    const closed = await failure(core, 'addAccount', {
+    const closed = await failureOf(core, 'addAccount', {
       jid: `alice@${server.domain}`,
       password,
       rememberPassword: false,
@@ -137,7 +132,7 @@ describe('signing in', () => {
     const hostile = await startPlaintextServer(server.domain);
     try {
       const core = await newCore();
-      const error = await failure(core, 'addAccount', {
+      const error = await failureOf(core, 'addAccount', {
         jid: `alice@${server.domain}`,
         password,
         rememberPassword: false,
@@ -157,7 +152,7 @@ describe('signing in', () => {
     const hostile = await startDroppingServer(server.domain, server.serverCert);
     try {
       const core = await newCore();
-      const error = await failure(core, 'addAccount', {
+      const error = await failureOf(core, 'addAccount', {
         jid: `alice@${server.domain}`,
         password,
         rememberPassword: false,
@@ -208,7 +203,7 @@ describe('a server with a self-signed certificate', () => {
     cores.push(core);
     const login = { jid: `carol@${server.domain}`, password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort };
 
-    const refused = await failure(core, 'addAccount', login);
+    const refused = await failureOf(core, 'addAccount', login);
     assert.equal(refused.code, 'untrusted-certificate');
     assert.ok(refused.certificate, 'the certificate is shown to the user');
     assert.equal(refused.certificate.sha256, server.serverCert.sha256);
@@ -216,11 +211,11 @@ describe('a server with a self-signed certificate', () => {
     assert.match(refused.certificate.subject, new RegExp(server.domain));
 
     // Only the certificate the server really presented can be pinned.
-    const forged = await failure(core, 'addAccount', { ...login, trustCertificate: 'AA:BB' });
+    const forged = await failureOf(core, 'addAccount', { ...login, trustCertificate: 'AA:BB' });
     assert.equal(forged.code, 'invalid-request');
-    await failure(core, 'addAccount', login); // presented again, remembered again
+    await failureOf(core, 'addAccount', login); // presented again, remembered again
 
-    const account = await core.call<AccountView>('addAccount', { ...login, trustCertificate: refused.certificate.sha256 });
+    const account = await core.call('addAccount', { ...login, trustCertificate: refused.certificate.sha256 });
     assert.equal(account.connection.kind, 'online');
     assert.equal(account.pinnedCertificate, server.serverCert.sha256);
 

@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountView, ChatMessage, Contact } from '../../shared/contract.js';
+import type { Contact } from '../../shared/contract.js';
 import { startFederation, type Federation } from '../fixtures/federation.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import type { ProsodyServer } from '../fixtures/prosody.js';
@@ -32,7 +32,7 @@ describe('federation between Prosody (corp-a) and ejabberd (corp-b)', () => {
   async function signIn(server: { domain: string; c2sPort: number }, user: string): Promise<{ core: TestCore; id: string }> {
     const core = await startTestCore({ caPem: fed.ca.caCertPem, names: fed.names });
     cores.push(core);
-    const account = await core.call<AccountView>('addAccount', { jid: `${user}@${server.domain}`, password, rememberPassword: true, port: server.c2sPort });
+    const account = await core.call('addAccount', { jid: `${user}@${server.domain}`, password, rememberPassword: true, port: server.c2sPort });
     await core.waitFor('rosterReplaced', (e) => e.accountId === account.id);
     return { core, id: account.id };
   }
@@ -74,9 +74,9 @@ describe('federation between Prosody (corp-a) and ejabberd (corp-b)', () => {
   });
 
   test('they chat both ways', async () => {
-    const fromA = await alice.call<ChatMessage>('sendMessage', { accountId: aliceId, to: BOB, body: 'Hello ejabberd, this is Prosody' });
+    const fromA = await alice.call('sendMessage', { accountId: aliceId, to: BOB, body: 'Hello ejabberd, this is Prosody' });
     assert.equal((await arrives(bob, 'Hello ejabberd, this is Prosody')).id, fromA.id);
-    const fromB = await bob.call<ChatMessage>('sendMessage', { accountId: bobId, to: ALICE, body: 'Hello Prosody, ejabberd here' });
+    const fromB = await bob.call('sendMessage', { accountId: bobId, to: ALICE, body: 'Hello Prosody, ejabberd here' });
     assert.equal((await arrives(alice, 'Hello Prosody, ejabberd here')).id, fromB.id);
     await alice.waitFor('messageUpserted', (e) => e.message.id === fromA.id && e.message.state === 'delivered', { timeoutMs: 20_000 });
     await bob.waitFor('messageUpserted', (e) => e.message.id === fromB.id && e.message.state === 'delivered', { timeoutMs: 20_000 });
@@ -86,10 +86,10 @@ describe('federation between Prosody (corp-a) and ejabberd (corp-b)', () => {
     await bob.call('startPrivate', { accountId: bobId, peer: ALICE });
     await contactIn(alice, BOB, (c) => reportedPrivacy(c) === 'private');
     await contactIn(bob, ALICE, (c) => reportedPrivacy(c) === 'private');
-    const fromB = await bob.call<ChatMessage>('sendMessage', { accountId: bobId, to: ALICE, body: 'PRIVATE-EJABBERD-TO-PROSODY' });
+    const fromB = await bob.call('sendMessage', { accountId: bobId, to: ALICE, body: 'PRIVATE-EJABBERD-TO-PROSODY' });
     assert.equal(fromB.encrypted, true);
     assert.equal((await arrives(alice, 'PRIVATE-EJABBERD-TO-PROSODY')).encrypted, true);
-    const fromA = await alice.call<ChatMessage>('sendMessage', { accountId: aliceId, to: BOB, body: 'PRIVATE-PROSODY-TO-EJABBERD' });
+    const fromA = await alice.call('sendMessage', { accountId: aliceId, to: BOB, body: 'PRIVATE-PROSODY-TO-EJABBERD' });
     assert.equal(fromA.encrypted, true);
     assert.equal((await arrives(bob, 'PRIVATE-PROSODY-TO-EJABBERD')).encrypted, true);
     // What alice's client handed to Prosody for corp-b: the plain chat as text, the private one only as OTR data.

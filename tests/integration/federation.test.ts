@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { AccountView, ChatMessage, Contact, RoomView } from '../../shared/contract.js';
+import type { AccountView, ChatMessage, Contact } from '../../shared/contract.js';
 import { startFederation, type Federation } from '../fixtures/federation.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import type { ProsodyServer } from '../fixtures/prosody.js';
@@ -57,7 +57,7 @@ describe('federation between two companies', () => {
   async function signIn(server: ProsodyServer, user: string, policy?: PolicyGate): Promise<{ core: TestCore; id: string }> {
     const core = await startTestCore({ caPem: fed.ca.caCertPem, names: fed.names, ...(policy ? { policy } : {}) });
     cores.push(core);
-    const account = await core.call<AccountView>('addAccount', { jid: `${user}@${server.domain}`, password, rememberPassword: true, port: server.c2sPort });
+    const account = await core.call('addAccount', { jid: `${user}@${server.domain}`, password, rememberPassword: true, port: server.c2sPort });
     await core.waitFor('rosterReplaced', (e) => e.accountId === account.id);
     return { core, id: account.id };
   }
@@ -106,7 +106,7 @@ describe('federation between two companies', () => {
     await alice.call('startPrivate', { accountId: aliceId, peer: BOB });
     await contactIn(alice, BOB, (c) => reportedPrivacy(c) === 'private');
     await contactIn(bob, ALICE, (c) => reportedPrivacy(c) === 'private');
-    const secret = await alice.call<ChatMessage>('sendMessage', { accountId: aliceId, to: BOB, body: 'PRIVATE-ACROSS-COMPANIES' });
+    const secret = await alice.call('sendMessage', { accountId: aliceId, to: BOB, body: 'PRIVATE-ACROSS-COMPANIES' });
     assert.equal(secret.encrypted, true);
     assert.equal((await arrives(bob, 'PRIVATE-ACROSS-COMPANIES')).encrypted, true);
     for (const server of [corpA, corpB]) {
@@ -126,7 +126,7 @@ describe('federation between two companies', () => {
   });
 
   test('a group chat on corp-a has a member from corp-b', async () => {
-    const room = await alice.call<RoomView>('joinRoom', { accountId: aliceId, room: 'projects', nick: 'Alice' });
+    const room = await alice.call('joinRoom', { accountId: aliceId, room: 'projects', nick: 'Alice' });
     assert.equal(room.jid, 'projects@conference.corp-a.test');
     await alice.call('inviteToRoom', { accountId: aliceId, room: room.jid, contact: BOB });
     const invited = await bob.waitFor('invitationsChanged', (e) => e.invitations.some((i) => i.room === room.jid), { timeoutMs: 20_000 });
@@ -140,7 +140,7 @@ describe('federation between two companies', () => {
 
   test('while corp-b is down the message waits with a sentence naming corp-b.test, and arrives once it is back', async () => {
     await corpB.stop();
-    const waiting = await alice.call<ChatMessage>('sendMessage', { accountId: aliceId, to: BOB, body: 'Sent while corp-b was down' });
+    const waiting = await alice.call('sendMessage', { accountId: aliceId, to: BOB, body: 'Sent while corp-b was down' });
     const held = await alice.waitFor('messageUpserted', (e) => e.message.id === waiting.id && e.message.state === 'waiting', { timeoutMs: 20_000 });
     assert.equal(held.message.waitingForServer, 'corp-b.test', 'the UI names the other company');
     assert.equal(held.message.error, undefined, 'no raw server text (and not the wait for a private conversation)');
@@ -152,8 +152,8 @@ describe('federation between two companies', () => {
   });
 
   test('a domain that does not exist and a server whose certificate does not verify: the message waits, naming the domain', async () => {
-    const nowhere = await alice.call<ChatMessage>('sendMessage', { accountId: aliceId, to: 'someone@nowhere.test', body: 'to nowhere' });
-    const toCarol = await alice.call<ChatMessage>('sendMessage', { accountId: aliceId, to: CAROL, body: 'to an untrusted server' });
+    const nowhere = await alice.call('sendMessage', { accountId: aliceId, to: 'someone@nowhere.test', body: 'to nowhere' });
+    const toCarol = await alice.call('sendMessage', { accountId: aliceId, to: CAROL, body: 'to an untrusted server' });
     const a = await alice.waitFor('messageUpserted', (e) => e.message.id === nowhere.id && e.message.state === 'waiting', { timeoutMs: 20_000 });
     assert.equal(a.message.waitingForServer, 'nowhere.test');
     const c = await alice.waitFor('messageUpserted', (e) => e.message.id === toCarol.id && e.message.state === 'waiting', { timeoutMs: 20_000 });

@@ -9,12 +9,13 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { AccountView, ChatMessage, RoomView } from '../../shared/contract.js';
+import type { AccountView, RoomView } from '../../shared/contract.js';
 import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
 import { readPolicy } from '../../electron/core/policy/read-policy.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { iq, rawLogin, type RawStream } from '../fixtures/raw-xmpp.js';
+import { loginOn, usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'muc-Passw0rd';
 
@@ -25,22 +26,21 @@ describe('group chat', () => {
   let room = '';
   /** Cores replaced by a restart: disposed at the end (their profile folders with them). */
   const stopped: TestCore[] = [];
-  const jid = (user: string) => `${user}@${server.domain}`;
-  const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+  const login = (user: string) => loginOn(server, user, password);
   const target = () => ({ host: '127.0.0.1', port: server.directTlsPort, domain: server.domain, ca: server.ca.caCertPem });
   const joinRoom = (user: 'alice' | 'bob' | 'carol', nick: string, address = room) =>
-    cores[user].call<RoomView>('joinRoom', { accountId: accounts[user].id, room: address, nick });
+    cores[user].call('joinRoom', { accountId: accounts[user].id, room: address, nick });
   const inRoom = (user: 'alice' | 'bob' | 'carol', body: string) =>
     cores[user].waitFor('roomMessageUpserted', (e) => e.message.peer === room && e.message.body === body);
 
   before(async () => {
     server = await startProsody({
       muc: true,
-      users: ['alice', 'bob', 'carol', 'mallory'].map((username) => ({ username, password })),
+      users: usersWith(password, 'alice', 'bob', 'carol', 'mallory'),
     });
     for (const user of ['alice', 'bob', 'carol'] as const) {
       cores[user] = await startTestCore({ caPem: server.ca.caCertPem });
-      accounts[user] = await cores[user].call<AccountView>('addAccount', login(user));
+      accounts[user] = await cores[user].call('addAccount', login(user));
     }
   });
   after(async () => {
@@ -66,7 +66,7 @@ describe('group chat', () => {
   });
 
   test('the server\u2019s public rooms are listed (disco#items on its group chat service)', async () => {
-    const listed = await cores.bob.call<{ service?: string; rooms: { jid: string }[] }>('listRooms', { accountId: accounts.bob.id });
+    const listed = await cores.bob.call('listRooms', { accountId: accounts.bob.id });
     assert.equal(listed.service, `conference.${server.domain}`);
     assert.deepEqual(
       listed.rooms.map((r) => r.jid),
@@ -75,7 +75,7 @@ describe('group chat', () => {
   });
 
   test('what was said before someone entered comes with the room history', async () => {
-    const sent = await cores.alice.call<ChatMessage>('sendRoomMessage', { accountId: accounts.alice.id, room, body: 'Welcome, <b>team</b>!' });
+    const sent = await cores.alice.call('sendRoomMessage', { accountId: accounts.alice.id, room, body: 'Welcome, <b>team</b>!' });
     assert.equal(sent.direction, 'out');
     await cores.alice.waitFor('roomMessageUpserted', (e) => e.message.id === sent.id && e.message.state === 'sent');
 
@@ -199,8 +199,8 @@ describe('group chat', () => {
     await cores.bob.waitFor('roomUpdated', (e) => e.room.jid === room && e.room.state === 'joined', { after: before });
     await cores.alice.call('sendRoomMessage', { accountId: accounts.alice.id, room, body: 'After bob came back' });
     await cores.bob.waitFor('roomMessageUpserted', (e) => e.message.body === 'After bob came back', { after: before });
-    const snapshot = await cores.bob.call<{ roomMessages: Record<string, Record<string, ChatMessage[]>> }>('getSnapshot', {});
-    const bodies = snapshot.roomMessages[accounts.bob.id]![room]!.filter((m) => m.direction !== 'notice').map((m) => m.body);
+    const snapshot = await cores.bob.call('getSnapshot', {});
+    const bodies = snapshot.roomMessages![accounts.bob.id]![room]!.filter((m) => m.direction !== 'notice').map((m) => m.body);
     assert.equal(new Set(bodies).size, bodies.length, `no message twice: ${JSON.stringify(bodies)}`);
     assert.ok(bodies.includes('Welcome, <b>team</b>!') && bodies.includes('After bob came back'));
   });
@@ -214,8 +214,8 @@ describe('group chat', () => {
     cores.bob = await startTestCore({ caPem: server.ca.caCertPem, profileDir });
     const joined = await cores.bob.waitFor('roomUpdated', (e) => e.room.jid === room && e.room.state === 'joined');
     assert.equal(joined.room.nick, 'Bob');
-    const snapshot = await cores.bob.call<{ roomMessages: Record<string, Record<string, ChatMessage[]>> }>('getSnapshot', {});
-    const bodies = snapshot.roomMessages[accounts.bob.id]![room]!.filter((m) => m.direction !== 'notice').map((m) => m.body);
+    const snapshot = await cores.bob.call('getSnapshot', {});
+    const bodies = snapshot.roomMessages![accounts.bob.id]![room]!.filter((m) => m.direction !== 'notice').map((m) => m.body);
     assert.ok(bodies.includes('Stand-up in 5 minutes'), 'from the stored history');
     assert.equal(new Set(bodies).size, bodies.length, `no message twice: ${JSON.stringify(bodies)}`);
   });
@@ -233,7 +233,7 @@ describe('group chat', () => {
   test('where the administrator requires encryption for every message, group chats are refused with the reason', async () => {
     const strict = await startTestCore({ caPem: server.ca.caCertPem, policy: new PolicyGate(readPolicy({ allowPlaintext: false }, '/etc/klatsch/policy.json')) });
     try {
-      const account = await strict.call<AccountView>('addAccount', { ...login('carol'), rememberPassword: false });
+      const account = await strict.call('addAccount', { ...login('carol'), rememberPassword: false });
       const refused = await strict.request('joinRoom', { accountId: account.id, room, nick: 'Carol2' });
       assert.ok(!refused.ok && refused.error.code === 'forbidden-by-policy', JSON.stringify(refused));
       assert.match(!refused.ok ? refused.error.message : '', /cannot be/);

@@ -14,6 +14,7 @@ import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { iq, rawLogin } from '../fixtures/raw-xmpp.js';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { loginOn, usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'invite-Passw0rd';
 
@@ -22,25 +23,25 @@ describe('group chat invitations and bookmarks', () => {
   const cores: Record<'alice' | 'bob' | 'alice2', TestCore> = {} as never;
   const accounts: Record<'alice' | 'bob' | 'alice2', AccountView> = {} as never;
   const jid = (user: string) => `${user}@${server.domain}`;
-  const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+  const login = (user: string) => loginOn(server, user, password);
   const target = () => ({ host: '127.0.0.1', port: server.directTlsPort, domain: server.domain, ca: server.ca.caCertPem });
   const roomJid = (name: string) => `${name}@conference.${server.domain}`;
   const join = (user: 'alice' | 'bob' | 'alice2', room: string, nick: string) =>
-    cores[user].call<RoomView>('joinRoom', { accountId: accounts[user].id, room, nick });
+    cores[user].call('joinRoom', { accountId: accounts[user].id, room, nick });
   const invitationTo = (user: 'bob', room: string, after = 0) =>
     cores[user].waitFor('invitationsChanged', (e) => e.invitations.some((i) => i.room === room), { after }).then((e) => e.invitations.find((i) => i.room === room)!);
 
   before(async () => {
     server = await startProsody({
       muc: true,
-      users: ['alice', 'bob', 'mallory'].map((username) => ({ username, password })),
+      users: usersWith(password, 'alice', 'bob', 'mallory'),
       contacts: [['alice', 'bob']],
       // Prosody 0.12: PEP, private XML storage, and mod_bookmarks bridging XEP-0402 and XEP-0048.
       extraConfig: '\tmodules_enabled = { "pep"; "private"; "bookmarks" }\n',
     });
     for (const user of ['alice', 'bob'] as const) {
       cores[user] = await startTestCore({ caPem: server.ca.caCertPem });
-      accounts[user] = await cores[user].call<AccountView>('addAccount', login(user));
+      accounts[user] = await cores[user].call('addAccount', login(user));
       await cores[user].waitFor('accountUpdated', (a) => a.id === accounts[user].id && a.connection.kind === 'online');
     }
   });
@@ -63,7 +64,7 @@ describe('group chat invitations and bookmarks', () => {
       !cores.bob.events.slice(mark).some((e) => e.name === 'roomUpdated' && (e.payload as { room: RoomView }).room.jid === room),
       'nothing entered before the user accepts',
     );
-    const view = await cores.bob.call<RoomView>('acceptInvitation', { accountId: accounts.bob.id, id: invitation.id, nick: 'Bob' });
+    const view = await cores.bob.call('acceptInvitation', { accountId: accounts.bob.id, id: invitation.id, nick: 'Bob' });
     assert.equal(view.jid, room);
     assert.equal(view.state, 'joined');
     await cores.alice.waitFor('roomUpdated', (e) => e.room.jid === room && e.room.occupants.some((o) => o.nick === 'Bob'));
@@ -89,7 +90,7 @@ describe('group chat invitations and bookmarks', () => {
     mark = cores.bob.events.length;
     await cores.alice.call('inviteToRoom', { accountId: accounts.alice.id, room, contact: jid('bob'), via: 'room' });
     invitation = await invitationTo('bob', room, mark);
-    const view = await cores.bob.call<RoomView>('acceptInvitation', { accountId: accounts.bob.id, id: invitation.id, nick: 'Bob' });
+    const view = await cores.bob.call('acceptInvitation', { accountId: accounts.bob.id, id: invitation.id, nick: 'Bob' });
     assert.equal(view.state, 'joined');
   });
 
@@ -140,7 +141,7 @@ describe('group chat invitations and bookmarks', () => {
       const invitation = await invitationTo('bob', room, mark);
       assert.equal(invitation.passwordProtected, true);
       assert.ok(!JSON.stringify(cores.bob.events).includes(roomSecret), 'the password never reaches the UI');
-      const view = await cores.bob.call<RoomView>('acceptInvitation', { accountId: accounts.bob.id, id: invitation.id, nick: 'Bob' });
+      const view = await cores.bob.call('acceptInvitation', { accountId: accounts.bob.id, id: invitation.id, nick: 'Bob' });
       assert.equal(view.state, 'joined', 'entered with the password the invitation carried');
       const settings = await fs.readFile(path.join(cores.bob.profileDir, 'settings.json'), 'utf8');
       assert.ok(settings.includes(room) && !settings.includes(roomSecret), 'the room is remembered, its password is not');
@@ -151,7 +152,7 @@ describe('group chat invitations and bookmarks', () => {
 
   test('a second device of the same account enters the bookmarked rooms, and follows joins and leaves live', async () => {
     cores.alice2 = await startTestCore({ caPem: server.ca.caCertPem });
-    accounts.alice2 = await cores.alice2.call<AccountView>('addAccount', login('alice'));
+    accounts.alice2 = await cores.alice2.call('addAccount', login('alice'));
     for (const name of ['plans', 'mediated']) {
       const entered = await cores.alice2.waitFor('roomUpdated', (e) => e.room.jid === roomJid(name) && e.room.state === 'joined');
       assert.equal(entered.room.nick, 'Alice', 'with the nickname from the bookmark');
@@ -206,12 +207,12 @@ describe('bookmarks on a server without XEP-0402 (XEP-0048 in private XML storag
     const room = `legacy@conference.${server.domain}`;
     const first = await startTestCore({ caPem: server.ca.caCertPem });
     cores.push(first);
-    const firstAccount = await first.call<AccountView>('addAccount', login);
+    const firstAccount = await first.call('addAccount', login);
     await first.waitFor('accountUpdated', (a) => a.id === firstAccount.id && a.connection.kind === 'online');
     await first.call('joinRoom', { accountId: firstAccount.id, room, nick: 'Alice' });
     const second = await startTestCore({ caPem: server.ca.caCertPem });
     cores.push(second);
-    await second.call<AccountView>('addAccount', login);
+    await second.call('addAccount', login);
     const entered = await second.waitFor('roomUpdated', (e) => e.room.jid === room && e.room.state === 'joined');
     assert.equal(entered.room.nick, 'Alice');
   });

@@ -11,12 +11,14 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AccountView, ChatMessage, ResponseOf } from '../../shared/contract.js';
+import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { HistoryStore } from '../../electron/core/store/history-store.js';
 import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
 import { readPolicy } from '../../electron/core/policy/read-policy.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { twoContactsOnline } from '../fixtures/two-cores.js';
+import { usersWith } from '../fixtures/xmpp-server.js';
 import { decryptedBytes } from '../fixtures/history-database.js';
 import { FileKeySecretBox } from '../../electron/core/store/secret-box.js';
 import { reportedPrivacy } from '../fixtures/contact-trust.js';
@@ -41,7 +43,7 @@ async function heldWhileGoingPrivate(
   await to.core.call('disconnectAccount', { accountId: to.account.id });
   await from.core.waitFor('contactUpdated', (e) => e.contact.jid === peer && e.contact.presence.show === 'offline', { after: mark });
   await from.core.call('startPrivate', { accountId: from.account.id, peer });
-  const held = await from.core.call<ChatMessage>('sendMessage', { accountId: from.account.id, to: peer, body });
+  const held = await from.core.call('sendMessage', { accountId: from.account.id, to: peer, body });
   assert.equal(held.state, 'waiting', 'held until the conversation is private');
   await to.core.call('connectAccount', { accountId: to.account.id });
   const got = await arrivesAt(to.core, body);
@@ -60,22 +62,9 @@ describe('local history across restarts', () => {
   const jid = (user: string) => `${user}@${server.domain}`;
 
   before(async () => {
-    server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
-      contacts: [['alice', 'bob']],
-    });
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob'), contacts: [['alice', 'bob']] });
     profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-history-profile-'));
-    alice = await startTestCore({ caPem: server.ca.caCertPem, profileDir });
-    bob = await startTestCore({ caPem: server.ca.caCertPem });
-    const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    aliceAccount = await alice.call<AccountView>('addAccount', login('alice'));
-    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
-    await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: jid('bob'), policy: 'manual' });
-    await bob.call('setOtrPolicy', { accountId: bobAccount.id, peer: jid('alice'), policy: 'manual' });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, policy: 'manual', cores: [{ profileDir }, {}] }));
     // Kept by default: Bob never chose; Alice turns it off for Bob, for the tests of what is not kept.
     assert.equal(bob.core.snapshot().rosters[bobAccount.id]?.find((c) => c.jid === jid('alice'))?.keepPrivateHistory, true, 'kept by default');
     await alice.call('setKeepPrivateHistory', { accountId: aliceAccount.id, peer: jid('bob'), keep: false });
@@ -88,7 +77,7 @@ describe('local history across restarts', () => {
   });
 
   const send = (core: TestCore, account: AccountView, to: string, body: string) =>
-    core.call<ChatMessage>('sendMessage', { accountId: account.id, to, body });
+    core.call('sendMessage', { accountId: account.id, to, body });
   const arrives = (core: TestCore, body: string) => core.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === body);
   const goPrivate = async () => {
     const from = alice.events.length;
@@ -199,21 +188,10 @@ describe('no history by policy', () => {
   const jid = (user: string) => `${user}@${server.domain}`;
 
   before(async () => {
-    server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
-      contacts: [['alice', 'bob']],
-    });
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob'), contacts: [['alice', 'bob']] });
     const noHistory = new PolicyGate(readPolicy({ keepHistory: false }, '/etc/klatsch/policy.json'));
-    alice = await startTestCore({ caPem: server.ca.caCertPem, policy: noHistory });
-    bob = await startTestCore({ caPem: server.ca.caCertPem });
-    const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    aliceAccount = await alice.call<AccountView>('addAccount', login('alice'));
-    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, cores: [{ policy: noHistory }, {}] }));
     await bob.call('setOtrPolicy', { accountId: bobAccount.id, peer: jid('alice'), policy: 'manual' });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
   });
   after(async () => {
     await alice?.dispose();
@@ -226,7 +204,7 @@ describe('no history by policy', () => {
     await arrivesAt(bob, 'PLAIN-FINDABLE-1');
     const sent = await heldWhileGoingPrivate({ core: alice, account: aliceAccount }, { core: bob, account: bobAccount }, 'SECRET-HELD-POLICY-2');
     assert.equal(sent.encrypted, true);
-    const search = (query: string) => alice.call<ResponseOf<'searchHistory'>>('searchHistory', { query });
+    const search = (query: string) => alice.call('searchHistory', { query });
     assert.equal((await search('PLAIN-FINDABLE-1')).hits.length, 1, 'the search does look at this session');
     assert.deepEqual((await search('SECRET-HELD-POLICY-2')).hits, [], 'a private message is searchable');
   });

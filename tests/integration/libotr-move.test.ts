@@ -10,13 +10,12 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AccountView, ResponseOf } from '../../shared/contract.js';
+import type { AccountView } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { normalizeFingerprint, startLibotrPeer, type LibotrPeer } from '../fixtures/libotr-peer.js';
 
 const password = 'libotr-move-pw';
-type TrustList = ResponseOf<'listTrust'>;
 
 describe('moving from a libotr client (Pidgin) through the app', () => {
   let server: ProsodyServer;
@@ -58,7 +57,7 @@ describe('moving from a libotr client (Pidgin) through the app', () => {
     await fs.writeFile(path.join(pidgin.dir, 'otr.fingerprints'), fingerprints.replace(`${bobFp}\t\n`, `${bobFp}\tverified\n`));
 
     core = await startTestCore({ caPem: server.ca.caCertPem, pickFolder: async () => pick });
-    account = await core.call<AccountView>('addAccount', {
+    account = await core.call('addAccount', {
       jid: `alice@${server.domain}`,
       password,
       rememberPassword: true,
@@ -84,14 +83,14 @@ describe('moving from a libotr client (Pidgin) through the app', () => {
     const broken = await core.request('importLibotr', {});
     assert.equal(!broken.ok && broken.error.code, 'storage');
     assert.match(!broken.ok ? broken.error.message : '', /Nothing was imported/);
-    assert.deepEqual((await core.call<TrustList>('listTrust', {})).own, []);
+    assert.deepEqual((await core.call('listTrust', {})).own, []);
   });
 
   test('Pidgin’s key, instance tag and trust arrive; the account shows the same fingerprint as libotr', async () => {
     pick = pidgin.dir;
-    const result = await core.call<ResponseOf<'importLibotr'>>('importLibotr', {});
+    const result = await core.call('importLibotr', {});
     assert.deepEqual(result, { cancelled: false, accounts: [{ jid: `alice@${server.domain}`, fingerprint: human(pidgin.fingerprint) }], fingerprints: 1 });
-    const list = await core.call<TrustList>('listTrust', {});
+    const list = await core.call('listTrust', {});
     assert.deepEqual(list.own.map((o) => [o.fingerprint, o.stored]), [[human(pidgin.fingerprint), true]]);
     assert.deepEqual(list.contacts.map((c) => [c.peer, c.fingerprint, c.trust]), [[`bob@${server.domain}`, human(pidgin.bob), 'verified-manual']]);
     await core.waitFor('accountUpdated', (a) => a.id === account.id && a.otrKey?.fingerprint === human(pidgin.fingerprint));
@@ -128,10 +127,10 @@ describe('moving from a libotr client (Pidgin) through the app', () => {
     const refused = await core.request('importLibotr', {});
     assert.equal(!refused.ok && refused.error.code, 'already-exists');
     assert.match(!refused.ok ? refused.error.message : '', /already has another key/);
-    assert.equal((await core.call<TrustList>('listTrust', {})).own[0]!.fingerprint, human(pidgin.fingerprint), 'nothing changed');
-    const replaced = await core.call<ResponseOf<'importLibotr'>>('importLibotr', { replaceKeys: true });
+    assert.equal((await core.call('listTrust', {})).own[0]!.fingerprint, human(pidgin.fingerprint), 'nothing changed');
+    const replaced = await core.call('importLibotr', { replaceKeys: true });
     assert.equal(replaced.accounts[0]!.fingerprint, human(otherFp));
-    assert.equal((await core.call<TrustList>('listTrust', {})).own[0]!.fingerprint, human(otherFp));
-    assert.equal((await core.call<TrustList>('listTrust', {})).contacts[0]!.trust, 'verified-manual', 'trust is kept');
+    assert.equal((await core.call('listTrust', {})).own[0]!.fingerprint, human(otherFp));
+    assert.equal((await core.call('listTrust', {})).contacts[0]!.trust, 'verified-manual', 'trust is kept');
   });
 });

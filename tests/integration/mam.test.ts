@@ -8,11 +8,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import xml from '@xmpp/xml';
 import type { AccountView, ChatMessage } from '../../shared/contract.js';
-import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 import { chatMessage } from '../../electron/core/xmpp/stanzas.js';
 import { ARCHIVE_PRIVATE_NOTICE, PAGE_SIZE } from '../../electron/core/archive/message-archive.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { twoContactsOnline } from '../fixtures/two-cores.js';
+import { loginOn, openDevice, usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'mam-pw';
 
@@ -23,20 +24,9 @@ describe('message archive', () => {
   let aliceAccount: AccountView;
   let bobAccount: AccountView;
   const jid = (user: string) => `${user}@${server.domain}`;
-  const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+  const login = (user: string) => loginOn(server, user, password);
 
-  /** Another device of `user`: our own XMPP stack, TLS verified against the test CA. */
-  const device = async (user: string, priority: number) => {
-    const session = await XmppSession.open({
-      local: user,
-      domain: server.domain,
-      password,
-      trust: { kind: 'verified', extraAnchors: [server.ca.caCertPem] },
-      endpoints: [{ host: '127.0.0.1', port: server.c2sPort, directTls: false }],
-    });
-    await session.send(xml('presence', {}, xml('priority', {}, String(priority))));
-    return session;
-  };
+  const device = (user: string, priority: number) => openDevice(server, user, password, { priority });
 
   const online = (core: TestCore, accountId: string, after = 0) =>
     core.waitFor('accountUpdated', (a) => a.id === accountId && a.connection.kind === 'online', { after });
@@ -53,17 +43,11 @@ describe('message archive', () => {
 
   before(async () => {
     server = await startProsody({
-      users: ['alice', 'bob'].map((username) => ({ username, password })),
+      users: usersWith(password, 'alice', 'bob'),
       contacts: [['alice', 'bob']],
       extraConfig: '\tdefault_archive_policy = true\n',
     });
-    alice = await startTestCore({ caPem: server.ca.caCertPem });
-    bob = await startTestCore({ caPem: server.ca.caCertPem });
-    aliceAccount = await alice.call<AccountView>('addAccount', login('alice'));
-    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
-    await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: jid('bob'), policy: 'never' });
-    await bob.call('setOtrPolicy', { accountId: bobAccount.id, peer: jid('alice'), policy: 'never' });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, policy: 'never' }));
   });
   after(async () => {
     await alice?.dispose();
@@ -181,7 +165,7 @@ describe('message archive', () => {
     // A new device for bob: a fresh profile, nothing local; sign-in fetches the newest page.
     const fresh = await startTestCore({ caPem: server.ca.caCertPem });
     try {
-      const account = await fresh.call<AccountView>('addAccount', login('bob'));
+      const account = await fresh.call('addAccount', login('bob'));
       const history = () => chat(fresh, jid('alice')).map((m) => m.body).filter((b) => b.startsWith('history '));
       // Announced even when the page came before the new account was saved (its events start then).
       const newest = await fresh.waitFor('messageUpserted', (e) => e.message.body === bodies.at(-1));
@@ -190,7 +174,7 @@ describe('message archive', () => {
       let pages = 0;
       let complete = false;
       while (!complete && pages < 20) {
-        const page = await fresh.call<{ added: number; complete: boolean }>('loadOlderMessages', { accountId: account.id, peer: jid('alice') });
+        const page = await fresh.call('loadOlderMessages', { accountId: account.id, peer: jid('alice') });
         complete = page.complete;
         pages++;
         if (!complete) assert.ok(page.added > 0, 'a page that is not the last brings something');

@@ -11,13 +11,13 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import xml from '@xmpp/xml';
 import type { AccountView, PresenceShow } from '../../shared/contract.js';
 import type { DesktopNotification, DesktopShell } from '../../electron/core/desktop/desktop-shell.js';
 import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 import { chatMessage } from '../../electron/core/xmpp/stanzas.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { loginOn, openDevice, usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'notify-pw';
 
@@ -45,26 +45,16 @@ describe('notifications from a real core', () => {
   let bob: XmppSession;
   const jid = (user: string) => `${user}@${server.domain}`;
 
-  const device = async (user: string) => {
-    const session = await XmppSession.open({
-      local: user,
-      domain: server.domain,
-      password,
-      trust: { kind: 'verified', extraAnchors: [server.ca.caCertPem] },
-      endpoints: [{ host: '127.0.0.1', port: server.c2sPort, directTls: false }],
-    });
-    // Priority -1: messages to the bare JID go to the Klatsch resource only.
-    await session.send(xml('presence', {}, xml('priority', {}, '-1')));
-    return session;
-  };
+  // Priority -1: messages to the bare JID go to the Klatsch resource only.
+  const device = (user: string) => openDevice(server, user, password, { priority: -1 });
   const shown = (direction: 'in' | 'out', body: string) =>
     alice.waitFor('messageUpserted', (e) => e.message.direction === direction && e.message.body === body);
 
   before(async () => {
-    server = await startProsody({ users: ['alice', 'bob'].map((username) => ({ username, password })), contacts: [['alice', 'bob']] });
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob'), contacts: [['alice', 'bob']] });
     profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-notify-'));
     alice = await startTestCore({ caPem: server.ca.caCertPem, profileDir, shell: recorded.shell });
-    account = await alice.call<AccountView>('addAccount', { jid: jid('alice'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+    account = await alice.call('addAccount', loginOn(server, 'alice', password));
     // Plaintext: Bob's plain client speaks no OTR.
     await alice.call('setOtrPolicy', { accountId: account.id, peer: jid('bob'), policy: 'never' });
     laptop = await device('alice');

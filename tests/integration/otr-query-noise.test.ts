@@ -6,10 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountView, ChatMessage } from '../../shared/contract.js';
+import type { AccountView } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
-import { startTestCore, type TestCore } from '../fixtures/core.js';
+import type { TestCore } from '../fixtures/core.js';
 import { iq, rawLogin, type RawStream, type RawTarget } from '../fixtures/raw-xmpp.js';
+import { twoContactsOnline } from '../fixtures/two-cores.js';
 import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'otr-query-noise-pw';
@@ -25,14 +26,10 @@ describe('no OTR query noise for a contact who comes back without OTR', () => {
   before(async () => {
     server = await startProsody({ users: [{ username: 'alice', password }, { username: 'bob', password }], contacts: [['alice', 'bob']] });
     target = { host: '127.0.0.1', port: server.directTlsPort, domain: server.domain, ca: server.ca.caCertPem };
-    alice = await startTestCore({ caPem: server.ca.caCertPem });
-    bob = await startTestCore({ caPem: server.ca.caCertPem });
-    const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    aliceAccount = await alice.call<AccountView>('addAccount', login('alice'));
-    const bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
+    let bobAccount: AccountView;
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password }));
     // A private conversation (the default policy starts it), then Bob's Klatsch signs out: it ended without the user.
-    await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'hello' });
+    await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'hello' });
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private');
     const from = alice.events.length;
     await bob.call('disconnectAccount', { accountId: bobAccount.id });
@@ -78,7 +75,7 @@ describe('no OTR query noise for a contact who comes back without OTR', () => {
   });
 
   test('coming online while a message waits for a private conversation: exactly one request', async () => {
-    const waiting = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'SECRET-WAITS' });
+    const waiting = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'SECRET-WAITS' });
     assert.equal(waiting.state, 'waiting', 'this chat expects privacy: the message waits, never sent in plaintext');
     const { raw, received } = await comeBackWithoutOtr('plain-again');
     try {

@@ -3,15 +3,15 @@
 // is never "failed" for a connection problem — and arrives once.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { chatMessage } from '../../electron/core/xmpp/stanzas.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTcpProxy, type TcpProxy } from '../fixtures/tcp-proxy.js';
-import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { tempProfiles, type TestCore } from '../fixtures/core.js';
+import { twoContactsOnline } from '../fixtures/two-cores.js';
+import { until as untilHolds } from '../fixtures/until.js';
+import { usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'outbox-faults-pw';
 
@@ -22,50 +22,33 @@ describe('outbox under connection faults', () => {
   let bob: TestCore;
   let aliceAccount: AccountView;
   let bobAccount: AccountView;
-  const profiles: string[] = [];
+  const profiles = tempProfiles('klatsch-outbox-faults-');
   const jid = (user: string) => `${user}@${server.domain}`;
 
-  const profile = async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-outbox-faults-'));
-    profiles.push(dir);
-    return dir;
-  };
   const chatOf = (core: TestCore, account: AccountView, peer: string): ChatMessage[] => core.core.snapshot().chats[account.id]?.[jid(peer)] ?? [];
-  const until = async (what: () => boolean, ms = 60_000) => {
-    const end = Date.now() + ms;
-    while (!what()) {
-      if (Date.now() > end) return false;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return true;
-  };
+  const until = (what: () => boolean, ms = 60_000) => untilHolds(what, ms);
 
   before(async () => {
     server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
+      users: usersWith(password, 'alice', 'bob'),
       contacts: [['alice', 'bob']],
       logLevel: 'debug', // to see the stream error it sent (the passwords are the test's own)
     });
     proxy = await startTcpProxy({ host: '127.0.0.1', port: server.c2sPort });
-    alice = await startTestCore({ caPem: server.ca.caCertPem, profileDir: await profile() });
-    bob = await startTestCore({ caPem: server.ca.caCertPem, profileDir: await profile() });
-    const login = (user: string, port: number) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port });
-    aliceAccount = await alice.call<AccountView>('addAccount', login('alice', proxy.port));
-    bobAccount = await bob.call<AccountView>('addAccount', login('bob', server.c2sPort));
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
-    // Plaintext: the plaintext path is what is tested here.
-    await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: jid('bob'), policy: 'never' });
-    await bob.call('setOtrPolicy', { accountId: bobAccount.id, peer: jid('alice'), policy: 'never' });
+    // Alice through the proxy; plaintext: the plaintext path is what is tested here.
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, {
+      password,
+      policy: 'never',
+      cores: [{ profileDir: await profiles.make() }, { profileDir: await profiles.make() }],
+      login: [{ port: proxy.port }, {}],
+    }));
   });
   after(async () => {
     await alice?.dispose();
     await bob?.dispose();
     await proxy?.close();
     await server?.dispose();
-    for (const dir of profiles) await fs.rm(dir, { recursive: true, force: true });
+    await profiles.removeAll();
   });
 
   test('a resumed stream the server ends as not-well-formed: what went out on it goes out again on the next stream — never "failed"', async () => {
@@ -79,12 +62,12 @@ describe('outbox under connection faults', () => {
     const prefix = sample.slice(0, sample.indexOf('<body>') + '<body>'.length);
     const long = 'L'.repeat(16_384 - prefix.length - '</b'.length); // the first record ends with "…LLL</b"
     proxy.loseInsideLongWrite();
-    const cutShort = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: long });
+    const cutShort = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: long });
     await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'reconnecting', { after: from, timeoutMs: 30_000 });
     // Written while the network is down: they wait in the outbox and go out together on the next stream.
     const bodies = Array.from({ length: 60 }, (_, i) => `RESUMED-${String(i).padStart(2, '0')}`);
     const sent = [cutShort];
-    for (const body of bodies) sent.push(await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body }));
+    for (const body of bodies) sent.push(await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body }));
     const resumedFrom = alice.events.length;
     proxy.cut(); // the network is back
     await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after: resumedFrom, timeoutMs: 30_000 });
@@ -107,12 +90,12 @@ describe('outbox under connection faults', () => {
     await server.stop(); // a restarted server knows no old stream: nothing is resumed
     await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'reconnecting', { after: from, timeoutMs: 30_000 });
     const waited = Array.from({ length: 10 }, (_, i) => `WAITED-${i}`);
-    for (const body of waited) await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body });
+    for (const body of waited) await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body });
     const back = alice.events.length;
     await server.start();
     await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after: back, timeoutMs: 30_000 });
     const newer = Array.from({ length: 10 }, (_, i) => `NEWER-${i}`);
-    for (const body of newer) await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body });
+    for (const body of newer) await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body });
     const all = [...waited, ...newer];
     assert.ok(await until(() => all.every((body) => chatOf(bob, bobAccount, 'alice').some((m) => m.body === body))), 'bob got every message');
     const order = chatOf(bob, bobAccount, 'alice').filter((m) => all.includes(m.body)).map((m) => m.body);

@@ -3,14 +3,13 @@
 // message the receiver has seen (also before its own restart) — each arrives exactly once.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import xml from '@xmpp/xml';
 import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
-import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { startTestCore, tempProfiles, type TestCore } from '../fixtures/core.js';
+import { twoContactsOnline } from '../fixtures/two-cores.js';
+import { usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'outbox-pw';
 
@@ -20,18 +19,13 @@ describe('outbox: every message arrives exactly once', () => {
   let bob: TestCore;
   let aliceAccount: AccountView;
   let bobAccount: AccountView;
-  const profiles: string[] = [];
+  const profiles = tempProfiles('klatsch-outbox-profile-');
   const jid = (user: string) => `${user}@${server.domain}`;
 
-  const profile = async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-outbox-profile-'));
-    profiles.push(dir);
-    return dir;
-  };
   const online = (core: TestCore, after = 0) => core.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after, timeoutMs: 30_000 });
   /** Bob's chat with alice, as his core holds it now. */
   const bobsChat = async () => {
-    const snapshot = await bob.call<{ chats: Record<string, Record<string, ChatMessage[]>> }>('getSnapshot', {});
+    const snapshot = await bob.call('getSnapshot', {});
     return snapshot.chats[bobAccount.id]?.[jid('alice')] ?? [];
   };
   /** Waits until `marker` (sent after `body`) reached bob: whatever copy of `body` was to come has come. */
@@ -42,35 +36,26 @@ describe('outbox: every message arrives exactly once', () => {
   };
 
   before(async () => {
-    server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
-      contacts: [['alice', 'bob']],
-    });
-    alice = await startTestCore({ caPem: server.ca.caCertPem, profileDir: await profile() });
-    bob = await startTestCore({ caPem: server.ca.caCertPem, profileDir: await profile() });
-    const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    aliceAccount = await alice.call<AccountView>('addAccount', login('alice'));
-    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob'), contacts: [['alice', 'bob']] });
     // Plaintext for these tests: OTR has tests of its own, and its AKE would only slow these down.
-    await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: jid('bob'), policy: 'never' });
-    await bob.call('setOtrPolicy', { accountId: bobAccount.id, peer: jid('alice'), policy: 'never' });
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, {
+      password,
+      policy: 'never',
+      cores: [{ profileDir: await profiles.make() }, { profileDir: await profiles.make() }],
+    }));
   });
   after(async () => {
     await alice?.dispose();
     await bob?.dispose();
     await server?.dispose();
-    for (const dir of profiles) await fs.rm(dir, { recursive: true, force: true });
+    await profiles.removeAll();
   });
 
   test('a message sent while the server is down shows "sending", and arrives once the server is back — once', async () => {
     const from = alice.events.length;
     await server.stop();
     await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'reconnecting', { after: from });
-    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'WHILE-DOWN' });
+    const sent = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'WHILE-DOWN' });
     assert.equal(sent.state, 'sending', 'kept, not refused');
     await server.start();
     await alice.waitFor('messageUpserted', (e) => e.message.id === sent.id && (e.message.state === 'sent' || e.message.state === 'delivered'), { timeoutMs: 30_000 });
@@ -84,14 +69,14 @@ describe('outbox: every message arrives exactly once', () => {
     server.freeze(); // the stanza reaches the server's socket, but no acknowledgement comes back
     let sent: ChatMessage;
     try {
-      sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'BEFORE-ACK' });
+      sent = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'BEFORE-ACK' });
       assert.equal(sent.state, 'sending');
       await alice.dispose(); // the profile stays (it was given)
     } finally {
       server.thaw(); // now Prosody reads what was sent and delivers it: the copy sent after the restart must be dropped by bob
     }
     alice = await startTestCore({ caPem: server.ca.caCertPem, profileDir });
-    const restored = await alice.call<{ chats: Record<string, Record<string, ChatMessage[]>> }>('getSnapshot', {});
+    const restored = await alice.call('getSnapshot', {});
     const waiting = restored.chats[aliceAccount.id]?.[jid('bob')]?.find((m) => m.id === sent.id);
     assert.equal(waiting?.state, 'sending', 'shown as on its way after the restart, not as failed');
     await online(alice);
@@ -101,7 +86,7 @@ describe('outbox: every message arrives exactly once', () => {
   });
 
   test('a copy of a message the receiver has seen is dropped, also after the receiver restarted', async () => {
-    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'ONLY-ONCE' });
+    const sent = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'ONLY-ONCE' });
     await bob.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.id === sent.id);
     const bobProfile = bob.profileDir;
     await bob.dispose();
@@ -127,7 +112,7 @@ describe('outbox: every message arrives exactly once', () => {
     const from = alice.events.length;
     await server.stop();
     await alice.waitFor('accountUpdated', (a) => a.connection.kind === 'reconnecting', { after: from });
-    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'WAITED-A-WHILE' });
+    const sent = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'WAITED-A-WHILE' });
     await new Promise((r) => setTimeout(r, 2_500)); // it waits: newer messages (from others, or sent before it arrives) may meanwhile come
     await server.start();
     const got = await bob.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.id === sent.id, { timeoutMs: 30_000 });

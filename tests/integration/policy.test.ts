@@ -6,21 +6,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountView, AppError, ChatMessage } from '../../shared/contract.js';
+import type { AccountView } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { makeSelfSigned } from '../fixtures/ca.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
 import { readPolicy } from '../../electron/core/policy/read-policy.js';
+import { failureOf } from '../fixtures/harness.js';
 
 const password = 'policy-integration-7';
 const gate = (values: object) => new PolicyGate(readPolicy(values, '/etc/klatsch/policy.json'));
 
-async function failure(core: TestCore, name: string, payload: unknown): Promise<AppError> {
-  const result = await core.request(name, payload);
-  assert.equal(result.ok, false, `${name} should have failed`);
-  return (result as { ok: false; error: AppError }).error;
-}
 
 describe('certificates pinned by policy', () => {
   let server: ProsodyServer;
@@ -50,10 +46,10 @@ describe('certificates pinned by policy', () => {
     const other = await makeSelfSigned(server.dir, server.domain);
     const core = await startTestCore({ caPem: server.ca.caCertPem, policy: gate({ serverDomain: server.domain, pinnedCertificates: [other.certPem] }) });
     cores.push(core);
-    const refused = await failure(core, 'addAccount', { jid: `carol@${server.domain}`, password, rememberPassword: false, host: '127.0.0.1', port: server.c2sPort });
+    const refused = await failureOf(core, 'addAccount', { jid: `carol@${server.domain}`, password, rememberPassword: false, host: '127.0.0.1', port: server.c2sPort });
     assert.equal(refused.code, 'untrusted-certificate');
     assert.match(refused.message, /administrator has not approved/);
-    const override = await failure(core, 'addAccount', {
+    const override = await failureOf(core, 'addAccount', {
       jid: `carol@${server.domain}`, password, rememberPassword: false, host: '127.0.0.1', port: server.c2sPort, trustCertificate: server.serverCert.sha256,
     });
     assert.equal(override.code, 'forbidden-by-policy');
@@ -81,7 +77,7 @@ describe('remote addresses and plaintext', () => {
   async function online(user: string, policy?: PolicyGate): Promise<{ core: TestCore; account: AccountView }> {
     const core = await startTestCore({ caPem: server.ca.caCertPem, ...(policy ? { policy } : {}) });
     cores.push(core);
-    const account = await core.call<AccountView>('addAccount', { jid: `${user}@${server.domain}`, password, rememberPassword: false, host: '127.0.0.1', port: server.c2sPort });
+    const account = await core.call('addAccount', { jid: `${user}@${server.domain}`, password, rememberPassword: false, host: '127.0.0.1', port: server.c2sPort });
     await core.waitFor('rosterReplaced', (e) => e.accountId === account.id);
     return { core, account };
   }
@@ -89,16 +85,16 @@ describe('remote addresses and plaintext', () => {
   test('a denied address is refused before anything is sent; its messages do not reach the user', async () => {
     const policy = gate({ serverDomain: server.domain, remoteDeny: [`mallory@${server.domain}`], allowPlaintext: false });
     const alice = await online('alice', policy);
-    const error = await failure(alice.core, 'sendMessage', { accountId: alice.account.id, to: `mallory@${server.domain}`, body: 'denied text 5521' });
+    const error = await failureOf(alice.core, 'sendMessage', { accountId: alice.account.id, to: `mallory@${server.domain}`, body: 'denied text 5521' });
     assert.equal(error.code, 'forbidden-by-policy');
 
     // No plaintext at all: a message to an allowed contact waits for a private conversation instead.
-    const held = await alice.core.call<ChatMessage>('sendMessage', { accountId: alice.account.id, to: `bob@${server.domain}`, body: 'held plaintext 9034' });
+    const held = await alice.core.call('sendMessage', { accountId: alice.account.id, to: `bob@${server.domain}`, body: 'held plaintext 9034' });
     assert.notEqual(held.state, 'sent');
     assert.equal(alice.core.core.snapshot().policy?.plaintextAllowed, false);
 
     const mallory = await online('mallory');
-    const add = await failure(alice.core, 'addContact', { accountId: alice.account.id, jid: `mallory@${server.domain}` });
+    const add = await failureOf(alice.core, 'addContact', { accountId: alice.account.id, jid: `mallory@${server.domain}` });
     assert.equal(add.code, 'forbidden-by-policy', 'a denied address cannot be added either');
     await mallory.core.call('addContact', { accountId: mallory.account.id, jid: `alice@${server.domain}` });
     await mallory.core.call('sendMessage', { accountId: mallory.account.id, to: `alice@${server.domain}`, body: 'from the deny list 7781' });

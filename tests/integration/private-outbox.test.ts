@@ -5,12 +5,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
-import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { tempProfiles, type TestCore } from '../fixtures/core.js';
+import { twoContactsOnline } from '../fixtures/two-cores.js';
+import { usersWith } from '../fixtures/xmpp-server.js';
 import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'private-outbox-pw';
@@ -21,24 +20,19 @@ describe('private messages through restarts and absences', () => {
   let bob: TestCore;
   let aliceAccount: AccountView;
   let bobAccount: AccountView;
-  const profiles: string[] = [];
+  const profiles = tempProfiles('klatsch-private-outbox-');
   const jid = (user: string) => `${user}@${server.domain}`;
 
-  const profile = async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-private-outbox-'));
-    profiles.push(dir);
-    return dir;
-  };
   const online = (core: TestCore, after: number) => core.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after, timeoutMs: 30_000 });
-  const send = (body: string) => alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body });
+  const send = (body: string) => alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body });
   const privacyOf = (core: TestCore, peer: string, privacy: string | undefined, after = 0) =>
     core.waitFor('contactUpdated', (e) => e.contact.jid === peer && reportedPrivacy(e.contact) === privacy, { after, timeoutMs: 30_000 });
   const bobsChat = async () => {
-    const snapshot = await bob.call<{ chats: Record<string, Record<string, ChatMessage[]>> }>('getSnapshot', {});
+    const snapshot = await bob.call('getSnapshot', {});
     return snapshot.chats[bobAccount.id]?.[jid('alice')] ?? [];
   };
   const alicesChat = async () => {
-    const snapshot = await alice.call<{ chats: Record<string, Record<string, ChatMessage[]>> }>('getSnapshot', {});
+    const snapshot = await alice.call('getSnapshot', {});
     return snapshot.chats[aliceAccount.id]?.[jid('bob')] ?? [];
   };
   /** A private conversation between the two, now. */
@@ -72,26 +66,14 @@ describe('private messages through restarts and absences', () => {
   };
 
   before(async () => {
-    server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
-      contacts: [['alice', 'bob']],
-    });
-    alice = await startTestCore({ caPem: server.ca.caCertPem, profileDir: await profile() });
-    bob = await startTestCore({ caPem: server.ca.caCertPem, profileDir: await profile() });
-    const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    aliceAccount = await alice.call<AccountView>('addAccount', login('alice'));
-    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
-    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.presence.show === 'online');
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob'), contacts: [['alice', 'bob']] });
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password, cores: [{ profileDir: await profiles.make() }, { profileDir: await profiles.make() }] }));
   });
   after(async () => {
     await alice?.dispose();
     await bob?.dispose();
     await server?.dispose();
-    for (const dir of profiles) await fs.rm(dir, { recursive: true, force: true });
+    await profiles.removeAll();
   });
 
   test('written while the contact is away and the server down, then two more server restarts: each arrives once, with its id', async () => {
@@ -147,7 +129,7 @@ describe('private messages through restarts and absences', () => {
 
     const typed = await send('PRIV-AWAY');
     assert.equal(typed.state, 'waiting', 'waits, not failed');
-    assert.match(typed.error ?? '', /Waiting for a private conversation/);
+    assert.match(String(typed.error ?? ''), /Waiting for a private conversation/);
     assert.equal(typed.encrypted, true);
 
     const beforeReturn = alice.events.length;
@@ -186,13 +168,13 @@ describe('private messages through restarts and absences', () => {
     assert.equal(typed.state, 'waiting');
     await alice.call('endPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
     const failed = await alice.waitFor('messageUpserted', (e) => e.message.id === typed.id && e.message.state === 'failed', { after: from });
-    assert.match(failed.message.error ?? '', /ended/);
+    assert.match(String(failed.message.error ?? ''), /ended/);
 
     const beforeReturn = alice.events.length;
     await bob.call('connectAccount', { accountId: bobAccount.id });
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online', { after: beforeReturn });
     await goPrivate();
-    await alice.call<ChatMessage>('resendMessage', { accountId: aliceAccount.id, peer: jid('bob'), id: typed.id });
+    await alice.call('resendMessage', { accountId: aliceAccount.id, peer: jid('bob'), id: typed.id });
     await alice.waitFor('messageUpserted', (e) => e.message.id === typed.id && (e.message.state === 'sent' || e.message.state === 'delivered'), { after: beforeReturn });
     assert.deepEqual(await countAtBob(['PRIV-ENDED'], 'PRIV-MARKER-4'), [1]);
     const got = (await bobsChat()).find((m) => m.body === 'PRIV-ENDED');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AccountView, ChatMessage, Contact, EventName, Snapshot } from '../../shared/contract.js';
+import type { AccountView, ChatMessage, Contact, EventName } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { startHostedApp, type HostedApp } from '../fixtures/dev-host-client.js';
@@ -49,7 +49,7 @@ describe('private mode: the receiver is killed before it decrypted what the serv
     aliceProfile = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-private-killed-alice-'));
     bobProfile = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-private-killed-bob-'));
     alice = await startTestCore({ caPem: server.ca.caCertPem, profileDir: aliceProfile });
-    aliceAccount = await alice.call<AccountView>('addAccount', { jid: jid('alice'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+    aliceAccount = await alice.call('addAccount', { jid: jid('alice'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
     await alice.call('setKeepPrivateHistory', { accountId: aliceAccount.id, peer: jid('bob'), keep: true });
   });
   after(async () => {
@@ -82,11 +82,11 @@ describe('private mode: the receiver is killed before it decrypted what the serv
       };
       // The whole chat in the snapshot (by default it holds the newest messages, the rest pages in from disk).
       bob = await startHostedApp({ caFile: server.ca.caCertFile, profileDir: bobProfile, onEvent, args: ['--history-recent-per-chat', '5000'] });
-      const snapshot = await bob.call<Snapshot>('getSnapshot', {});
+      const snapshot = await bob.call('getSnapshot', {});
       return new Set((snapshot.chats[snapshot.accounts[0]?.id ?? '']?.[jid('alice')] ?? []).map((m) => m.id));
     };
     await launch();
-    const added = await bob!.call<AccountView>('addAccount', { jid: jid('bob'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+    const added = await bob!.call('addAccount', { jid: jid('bob'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
     await bob!.call('setKeepPrivateHistory', { accountId: added.id, peer: jid('alice'), keep: true });
     assert.ok(await until(() => online, 30_000), 'bob online');
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online', { timeoutMs: 30_000 });
@@ -100,7 +100,7 @@ describe('private mode: the receiver is killed before it decrypted what the serv
       let writing = true;
       const writer = (async () => {
         while (writing) {
-          void alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: `PRIV-TO-BOB-${round}-${String(count++).padStart(4, '0')}` }).then((m) => sent.push(m));
+          void alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: `PRIV-TO-BOB-${round}-${String(count++).padStart(4, '0')}` }).then((m) => sent.push(m));
           await new Promise((r) => setTimeout(r, 5));
         }
       })();
@@ -117,7 +117,7 @@ describe('private mode: the receiver is killed before it decrypted what the serv
       const everShown = (id: string) => restored.has(id) || lives.some((l) => l.has(id));
       const ok = await until(() => sent.every((m) => everShown(m.id)), 120_000);
       if (!ok) {
-        const states = (await alice.call<Snapshot>('getSnapshot', {})).chats[aliceAccount.id]?.[jid('bob')] ?? [];
+        const states = (await alice.call('getSnapshot', {})).chats[aliceAccount.id]?.[jid('bob')] ?? [];
         const missing = sent.filter((m) => !everShown(m.id)).map((m) => states.find((s) => s.id === m.id) ?? m);
         assert.fail(`round ${round}: never shown at bob: ${missing.length} of ${sent.length}: ${missing.slice(0, 10).map((m) => `${m.body} (${m.state}${m.error ? `: ${m.error}` : ''})`).join(', ')}`);
       }
@@ -126,7 +126,7 @@ describe('private mode: the receiver is killed before it decrypted what the serv
     }
     assert.deepEqual(doubled, [], 'nothing bob showed before a kill is shown again as new');
 
-    const snapshot = await bob!.call<Snapshot>('getSnapshot', {});
+    const snapshot = await bob!.call('getSnapshot', {});
     const chat = snapshot.chats[snapshot.accounts[0]!.id]?.[jid('alice')] ?? [];
     for (const m of sent) assert.equal(chat.filter((c) => c.direction === 'in' && c.id === m.id).length, 1, `${m.body} once in bob's chat`);
     for (const m of sent) assert.equal(chat.find((c) => c.id === m.id)?.encrypted, true, `${m.body} arrived private`);
@@ -150,7 +150,7 @@ describe('private mode: the receiver is killed before it decrypted what the serv
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('carol') && e.contact.presence.show === 'online', { timeoutMs: 30_000 });
     await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('carol') });
     await carol.waitForEvent(/^gone_secure /);
-    const first = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('carol'), body: 'TO-CAROL-ONE' });
+    const first = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('carol'), body: 'TO-CAROL-ONE' });
     await carol.waitForDisplay((t) => t === 'TO-CAROL-ONE');
     // The server has it; no receipt ever comes, so it is done with: not kept to go again.
     await alice.waitFor('messageUpserted', (e) => e.message.id === first.id && e.message.state === 'sent', { timeoutMs: 30_000 });
@@ -158,7 +158,7 @@ describe('private mode: the receiver is killed before it decrypted what the serv
     const from = alice.events.length;
     await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('carol') });
     await alice.waitFor('messageUpserted', (e) => e.message.peer === jid('carol') && e.message.notice?.kind === 'private-refreshed', { after: from, timeoutMs: 30_000 });
-    await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('carol'), body: 'TO-CAROL-TWO' });
+    await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('carol'), body: 'TO-CAROL-TWO' });
     await carol.waitForDisplay((t) => t === 'TO-CAROL-TWO');
     assert.deepEqual(
       carol.displayed.filter((d) => d.text.startsWith('TO-CAROL-')).map((d) => d.text),

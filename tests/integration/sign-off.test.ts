@@ -7,8 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
-import { startTestCore, type TestCore } from '../fixtures/core.js';
+import type { TestCore } from '../fixtures/core.js';
 import { startLibotrXmppPeer, type LibotrXmppPeer } from '../fixtures/libotr-xmpp-peer.js';
+import { twoContactsOnline } from '../fixtures/two-cores.js';
 import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'sign-off-pw';
@@ -22,7 +23,6 @@ describe('signing out ends private conversations for the peer too', () => {
   const cores: TestCore[] = [];
   const peers: LibotrXmppPeer[] = [];
   const jid = (user: string) => `${user}@${server.domain}`;
-  const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
 
   before(async () => {
     server = await startProsody({
@@ -36,13 +36,8 @@ describe('signing out ends private conversations for the peer too', () => {
         ['alice', 'carol'],
       ],
     });
-    alice = await startTestCore({ caPem: server.ca.caCertPem });
-    bob = await startTestCore({ caPem: server.ca.caCertPem });
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, { password }));
     cores.push(alice, bob);
-    aliceAccount = await alice.call<AccountView>('addAccount', login('alice'));
-    bobAccount = await bob.call<AccountView>('addAccount', login('bob'));
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
-    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.presence.show === 'online');
   });
   after(async () => {
     for (const core of cores) await core.dispose().catch(() => undefined);
@@ -75,7 +70,7 @@ describe('signing out ends private conversations for the peer too', () => {
     const [back, bobBack] = [alice.events.length, bob.events.length];
     await bob.call('connectAccount', { accountId: bobAccount.id });
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online', { after: back });
-    const waiting = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'back again?' });
+    const waiting = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'back again?' });
     assert.equal(waiting.state, 'waiting', 'never sent in plaintext in a chat that expects privacy');
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private', { after: back });
     await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && reportedPrivacy(e.contact) === 'private', { after: bobBack });

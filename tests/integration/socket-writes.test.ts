@@ -11,9 +11,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { AccountView, ChatMessage } from '../../shared/contract.js';
+import type { AccountView } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
-import { startTestCore, type TestCore } from '../fixtures/core.js';
+import type { TestCore } from '../fixtures/core.js';
+import { twoContactsOnline } from '../fixtures/two-cores.js';
+import { usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'socket-writes-pw';
 const R = /<r xmlns=["']urn:xmpp:sm:3["']\/>/;
@@ -44,23 +46,13 @@ describe('socket writes for low latency', () => {
       noDelay.set(this, enable ?? true);
       return originalSetNoDelay.call(this, enable);
     };
-    server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
-      contacts: [['alice', 'bob']],
-    });
-    alice = await startTestCore({ caPem: server.ca.caCertPem });
-    bob = await startTestCore({ caPem: server.ca.caCertPem });
-    // Alice over STARTTLS, Bob over direct TLS (XEP-0368).
-    aliceAccount = await alice.call<AccountView>('addAccount', { jid: aliceJid(), password, rememberPassword: false, host: '127.0.0.1', port: server.c2sPort });
-    bobAccount = await bob.call<AccountView>('addAccount', { jid: bobJid(), password, rememberPassword: false, host: '127.0.0.1', port: server.directTlsPort, directTls: true });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === bobJid() && e.contact.presence.show === 'online');
-    await bob.waitFor('contactUpdated', (e) => e.contact.jid === aliceJid() && e.contact.presence.show === 'online');
-    // Plaintext, so that what crosses is only the message and what follows it.
-    await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: bobJid(), policy: 'never' });
-    await bob.call('setOtrPolicy', { accountId: bobAccount.id, peer: aliceJid(), policy: 'never' });
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob'), contacts: [['alice', 'bob']] });
+    // Alice over STARTTLS, Bob over direct TLS (XEP-0368); plaintext, so that what crosses is only the message and what follows it.
+    ({ alice, bob, aliceAccount, bobAccount } = await twoContactsOnline(server, {
+      password,
+      policy: 'never',
+      login: [{ rememberPassword: false }, { rememberPassword: false, port: server.directTlsPort, directTls: true }],
+    }));
   });
   after(async () => {
     net.Socket.prototype.write = originalWrite;
@@ -72,7 +64,7 @@ describe('socket writes for low latency', () => {
 
   test('a message leaves with its acknowledgement request in one write, and is acknowledged', async () => {
     const from = writes.length;
-    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: bobJid(), body: 'one write, please' });
+    const sent = await alice.call('sendMessage', { accountId: aliceAccount.id, to: bobJid(), body: 'one write, please' });
     await bob.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.id === sent.id);
     // The server has it (XEP-0198 <a/>): it left the outbox as 'sent' (before or after its receipt made it 'delivered').
     await alice.waitFor('messageUpserted', (e) => e.message.id === sent.id && e.message.state === 'sent');
@@ -83,7 +75,7 @@ describe('socket writes for low latency', () => {
 
   test('receipts and chat states ask for no acknowledgement', async () => {
     const from = writes.length;
-    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: bobJid(), body: 'a receipt, please' });
+    const sent = await alice.call('sendMessage', { accountId: aliceAccount.id, to: bobJid(), body: 'a receipt, please' });
     await alice.waitFor('messageUpserted', (e) => e.message.id === sent.id && e.message.state === 'delivered');
     await bob.call('setChatState', { accountId: bobAccount.id, peer: aliceJid(), state: 'composing' });
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === bobJid() && e.contact.chatState === 'composing');

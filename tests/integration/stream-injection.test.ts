@@ -58,7 +58,7 @@ describe('stanzas injected into the unencrypted part of the stream', { timeout: 
   const assertNothingShown = async (marker: string) => {
     assert.ok(!core.events.some((e) => JSON.stringify(e.payload).includes(marker)), 'no event carries the injected text');
     assert.ok(!core.events.some((e) => e.name === 'messageUpserted'), 'no message reached the app');
-    const snapshot = await core.call<{ accounts: unknown[]; chats: Record<string, unknown> }>('getSnapshot', {});
+    const snapshot = await core.call('getSnapshot', {});
     assert.equal(snapshot.accounts.length, 0);
     assert.ok(!JSON.stringify(snapshot).includes(marker));
   };

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { loginOn, usersWith } from '../fixtures/xmpp-server.js';
 import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'wait-private-pw';
@@ -22,13 +22,7 @@ describe('the first message waits for a private conversation', () => {
   const jid = (user: string) => `${user}@${server.domain}`;
 
   before(async () => {
-    server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
-      contacts: [['alice', 'bob']],
-    });
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob'), contacts: [['alice', 'bob']] });
     profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-wait-private-'));
   });
   after(async () => {
@@ -38,13 +32,13 @@ describe('the first message waits for a private conversation', () => {
   });
 
   test('after a restart, the first message to a contact who spoke OTR before goes out private, never in plaintext', async () => {
-    const login = (user: string) => ({ jid: jid(user), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+    const login = (user: string) => loginOn(server, user, password);
     const bob = await startTestCore({ caPem: server.ca.caCertPem });
     cores.push(bob);
-    await bob.call<AccountView>('addAccount', login('bob'));
+    await bob.call('addAccount', login('bob'));
     const alice = await startTestCore({ caPem: server.ca.caCertPem, profileDir });
     await alice.call('setSettings', { waitForPrivate: true });
-    const account = await alice.call<AccountView>('addAccount', login('alice'));
+    const account = await alice.call('addAccount', login('alice'));
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
     await alice.call('startPrivate', { accountId: account.id, peer: jid('bob') });
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private');
@@ -54,7 +48,7 @@ describe('the first message waits for a private conversation', () => {
     cores.push(again);
     await again.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
     assert.notEqual(reportedPrivacy(again.core.snapshot().rosters[account.id]?.find((c) => c.jid === jid('bob'))), 'private', 'plaintext after the restart');
-    const first = await again.call<ChatMessage>('sendMessage', { accountId: account.id, to: jid('bob'), body: 'SECRET-FIRST after the restart' });
+    const first = await again.call('sendMessage', { accountId: account.id, to: jid('bob'), body: 'SECRET-FIRST after the restart' });
     // Held while the private conversation starts (it may first read 'sending' while the new stream takes the outbox).
     await again.waitFor('messageUpserted', (e) => e.message.id === first.id && e.message.state === 'waiting');
     await again.waitFor('messageUpserted', (e) => e.message.id === first.id && e.message.state === 'sent');

@@ -2,62 +2,26 @@
  * Key derivation (Protocol-v3 "Computing AES keys, MAC keys, and the secure
  * session id") and AES-CTR.
  *
- * Known answers for the Data Message keys come from libotr itself: the test
- * runs Debian's `otr_sesskeys` (package libotr5-bin, libotr 4.1.1) on several
- * key pairs, including one whose shared secret has a leading zero byte. If the
- * binary is missing the test FAILS (install: apt-get install -y libotr5-bin).
+ * Known answers for the Data Message keys come from libotr itself: Debian's
+ * `otr_sesskeys` (package libotr5-bin, libotr 4.1.1) on several key pairs,
+ * including one whose shared secret has a leading zero byte, frozen into
+ * tests/vectors/otr/sesskeys.json (tests/fixtures/otr-sesskeys.ts); the
+ * integration test otr-sesskeys-live.test.ts asks the binary again.
  * otr_sesskeys also prints the v1 "session id" SHA1(0x00 || secbytes), which
  * pins down secbytes (the minimal MPI of s) that h2 hashes for the AKE keys.
  * The AKE keys' ssid is further checked against libotr in otr-ake.test.ts.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { DhKeyPair } from '../../electron/core/otr/dh.js';
 import { deriveAkeKeys, deriveDataKeys, deriveExtraSymmetricKey } from '../../electron/core/otr/kdf.js';
 import { aesCtr, aesCtrZeroIv } from '../../electron/core/otr/aes-ctr.js';
-import { deterministicRandom } from '../../electron/core/otr/random.js';
-import { bigintToBytes, bytesToBigint } from '../../electron/core/otr/wire.js';
+import { bigintToBytes } from '../../electron/core/otr/wire.js';
+import { evenHex, LEADING_ZERO_A, LEADING_ZERO_B, readSesskeysVectors, SESSKEYS_CASES } from '../fixtures/otr-sesskeys.js';
 
-const OTR_SESSKEYS = '/usr/bin/otr_sesskeys';
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
-const evenHex = (n: bigint): string => hex(bigintToBytes(n));
-const privateFrom = (seed: string): bigint => bytesToBigint(deterministicRandom(seed)(40));
-
-const LEADING_ZERO_A = privateFrom('lz-a');
-const LEADING_ZERO_B = BigInt('0xf52f47bc7a04021a1b33f7c5c1c7af564c17521fc2012f75db84e43f635614d549c6b1626a7060e8');
-
-interface SessKeys {
-  high: boolean;
-  ourPublic: string;
-  sessionId: string;
-  sendAes: string;
-  sendMac: string;
-  recvAes: string;
-  recvMac: string;
-}
-
-function otrSesskeys(ourPrivate: bigint, theirPublic: bigint): SessKeys {
-  const run = spawnSync(OTR_SESSKEYS, [evenHex(ourPrivate), evenHex(theirPublic)], { encoding: 'utf8' });
-  assert.ifError(run.error); // ENOENT here means: apt-get install -y libotr5-bin
-  assert.equal(run.status, 0, run.stderr);
-  const field = (label: string): string => {
-    const m = new RegExp(`^${label}:\\s*([0-9a-f]+)\\s*$`, 'm').exec(run.stdout);
-    assert.ok(m?.[1], `otr_sesskeys printed no "${label}"`);
-    return m[1];
-  };
-  return {
-    high: /We are the high end/.test(run.stdout),
-    ourPublic: field('Our public key'),
-    sessionId: field('Session id'),
-    sendAes: field('Sending +AES key'),
-    sendMac: field('Sending +MAC key'),
-    recvAes: field('Receiving AES key'),
-    recvMac: field('Receiving MAC key'),
-  };
-}
 
 function secbytes(s: bigint): Uint8Array {
   const v = bigintToBytes(s);
@@ -67,36 +31,31 @@ function secbytes(s: bigint): Uint8Array {
   return out;
 }
 
-describe('Data Message keys against libotr (otr_sesskeys)', () => {
-  test('otr_sesskeys is installed', () => {
-    const run = spawnSync(OTR_SESSKEYS, [], { encoding: 'utf8' });
-    assert.ifError(run.error);
+describe('Data Message keys against libotr (otr_sesskeys, checked-in answers)', () => {
+  const vectors = readSesskeysVectors();
+  test('the checked-in answers are for the key pairs asked about', () => {
+    assert.deepEqual(
+      vectors.map((v) => [v.name, v.ourPrivate, v.theirPublic]),
+      SESSKEYS_CASES.map(([name, ours, theirs]) => [name, evenHex(ours), evenHex(DhKeyPair.fromPrivate(theirs).publicKey)]),
+    );
   });
 
-  const cases: Array<[string, bigint, bigint]> = [
-    ['random pair', privateFrom('kdf-a'), privateFrom('kdf-b')],
-    ['random pair, other side', privateFrom('kdf-b'), privateFrom('kdf-a')],
-    ['small keys', 3n, 0x1234567890abcdefn],
-    ['secret with a leading zero byte', LEADING_ZERO_A, LEADING_ZERO_B],
-    ['secret with a leading zero byte, other side', LEADING_ZERO_B, LEADING_ZERO_A],
-  ];
-  for (const [name, ours, theirs] of cases) {
-    test(name, () => {
-      const a = DhKeyPair.fromPrivate(ours);
-      const b = DhKeyPair.fromPrivate(theirs);
-      const s = a.sharedSecret(b.publicKey);
-      const lib = otrSesskeys(ours, b.publicKey);
+  for (const lib of vectors) {
+    test(lib.name, () => {
+      const a = DhKeyPair.fromPrivate(BigInt(`0x${lib.ourPrivate}`));
+      const theirPublic = BigInt(`0x${lib.theirPublic}`);
+      const s = a.sharedSecret(theirPublic);
       assert.equal(lib.ourPublic, evenHex(a.publicKey));
       // v1 session id = SHA1(0x00 || secbytes): pins the secbytes encoding.
       assert.equal(lib.sessionId, createHash('sha1').update(Uint8Array.of(0)).update(secbytes(s)).digest('hex'));
-      assert.equal(lib.high, a.publicKey > b.publicKey);
-      const keys = deriveDataKeys(a.publicKey, b.publicKey, s);
+      assert.equal(lib.high, a.publicKey > theirPublic);
+      const keys = deriveDataKeys(a.publicKey, theirPublic, s);
       assert.equal(hex(keys.sendAes), lib.sendAes);
       assert.equal(hex(keys.sendMac), lib.sendMac);
       assert.equal(hex(keys.recvAes), lib.recvAes);
       assert.equal(hex(keys.recvMac), lib.recvMac);
       // And the other side's view is the mirror image.
-      const mirror = deriveDataKeys(b.publicKey, a.publicKey, s);
+      const mirror = deriveDataKeys(theirPublic, a.publicKey, s);
       assert.deepEqual(mirror.sendAes, keys.recvAes);
       assert.deepEqual(mirror.recvMac, keys.sendMac);
     });

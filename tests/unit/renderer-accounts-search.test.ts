@@ -5,25 +5,14 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountView, Contact, KlatschApi, RequestName, Result, SearchHit, Snapshot } from '../../shared/contract';
-import { eventNames } from '../../shared/contract';
+import type { Contact, ResponseOf, Result, SearchHit, Snapshot } from '../../shared/contract';
 import { createAppStore } from '../../renderer/store/store';
 import { createActions } from '../../renderer/store/actions';
 import { chooseScreen } from '../../renderer/store/transitions';
 import { groupHitsByChat, highlightParts } from '../../renderer/search';
+import { accountView, fakeApi, type FakeResponses } from '../fixtures/fake-api';
 
-function account(id: string, extra: Partial<AccountView> = {}): AccountView {
-  return {
-    id,
-    jid: `${id}@example.com`,
-    directTls: false,
-    rememberPassword: true,
-    hasStoredPassword: true,
-    connection: { kind: 'online', jid: `${id}@example.com/klatsch` },
-    ownPresence: { show: 'online', status: '' },
-    ...extra,
-  };
-}
+const account = accountView;
 const contact = (jid: string): Contact => ({ jid, subscription: 'both', groups: [], presence: { show: 'online', status: '' }, unread: 0 });
 
 function twoAccounts(): Snapshot {
@@ -35,23 +24,10 @@ function twoAccounts(): Snapshot {
   };
 }
 
-function fakeApi(responses: Partial<Record<RequestName, (payload: never) => Result<unknown>>> = {}) {
-  const calls: { name: RequestName; payload: unknown }[] = [];
-  const handler = (name: RequestName) => (payload: unknown) => {
-    calls.push({ name, payload });
-    const respond = responses[name] as ((p: unknown) => Result<unknown>) | undefined;
-    return Promise.resolve(respond ? respond(payload) : { ok: true, value: {} });
-  };
-  const api = new Proxy({ on: Object.fromEntries(eventNames.map((n) => [n, () => () => {}])) } as Record<string, unknown>, {
-    get: (target, name: string) => target[name] ?? handler(name as RequestName),
-  }) as unknown as KlatschApi;
-  return { api, calls };
-}
-
-function setup(responses?: Parameters<typeof fakeApi>[0]) {
+function setup(responses?: FakeResponses) {
   const store = createAppStore();
   store.getState().snapshotLoaded(twoAccounts());
-  const fake = fakeApi(responses);
+  const fake = fakeApi(responses ? { responses } : {});
   return { store, actions: createActions(store, fake.api), calls: fake.calls };
 }
 
@@ -191,7 +167,7 @@ describe('links', () => {
   });
 
   test('confirmed, main is asked to open it; a refusal keeps the dialog to show why', async () => {
-    let answer: Result<unknown> = { ok: true, value: { opened: 'external' } };
+    let answer: Result<ResponseOf<'openExternalLink'>> = { ok: true, value: { opened: 'external' } };
     const { store, actions, calls } = setup({ openExternalLink: () => answer });
     actions.askToOpenLink('https://example.com/a');
     await actions.confirmLink('https://example.com/a');

@@ -5,14 +5,14 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountView, Contact, EventName, KlatschApi, RequestName, Snapshot } from '../../shared/contract';
-import { eventNames } from '../../shared/contract';
+import type { AccountView, Contact } from '../../shared/contract';
 import { createRosterSectionsSelector, filterContacts, foldForSearch, NO_GROUP, rosterSections } from '../../renderer/store/rosterView';
 import { sortContacts } from '../../renderer/store/transitions';
 import { parseGroups, readAddContactForm, readEditContactForm } from '../../renderer/contactForms';
 import { createAppStore } from '../../renderer/store/store';
 import { createActions } from '../../renderer/store/actions';
 import { bindStoreToApi } from '../../renderer/store/bind';
+import { accountView, fakeApi } from '../fixtures/fake-api';
 
 function contact(jid: string, extra: Partial<Contact> = {}): Contact {
   return { jid, subscription: 'both', groups: [], presence: { show: 'online', status: '' }, unread: 0, ...extra };
@@ -129,66 +129,19 @@ describe('contact forms', () => {
 // ---------------------------------------------------------------------------
 // The store and its binding
 
-function account(id: string): AccountView {
-  return {
-    id,
-    jid: `${id}@example.com`,
-    directTls: false,
-    rememberPassword: true,
-    hasStoredPassword: true,
-    connection: { kind: 'online', jid: `${id}@example.com/r` },
-    ownPresence: { show: 'online', status: '' },
-  };
-}
-
-function fakeApi() {
-  const calls: { name: RequestName; payload: unknown }[] = [];
-  const listeners = new Map<EventName, Set<(p: unknown) => void>>();
-  let answerSnapshot: (s: Snapshot) => void = () => {};
-  const fail = new Set<RequestName>();
-  const request = (name: RequestName) => (payload: unknown) => {
-    calls.push({ name, payload });
-    if (name === 'getSnapshot') return new Promise((resolve) => (answerSnapshot = (value) => resolve({ ok: true, value })));
-    if (fail.has(name)) return Promise.resolve({ ok: false, error: { code: 'not-connected', message: 'You are not connected.' } });
-    return Promise.resolve({ ok: true, value: {} });
-  };
-  const names: RequestName[] = ['getSnapshot', 'setAvatar', 'addContact', 'removeContact', 'renameContact', 'setContactGroups', 'approveSubscription', 'denySubscription'];
-  const api = {
-    ...Object.fromEntries(names.map((n) => [n, request(n)])),
-    on: Object.fromEntries(
-      eventNames.map((name) => [
-        name,
-        (l: (p: unknown) => void) => {
-          const set = listeners.get(name) ?? new Set();
-          listeners.set(name, set);
-          set.add(l);
-          return () => set.delete(l);
-        },
-      ]),
-    ),
-  } as unknown as KlatschApi;
-  return {
-    api,
-    calls,
-    fail,
-    emit: (name: EventName, payload: unknown) => {
-      for (const l of listeners.get(name) ?? []) l(payload);
-    },
-    answerSnapshot: (s: Snapshot) => answerSnapshot(s),
-  };
-}
+const account = (id: string): AccountView => accountView(id, { connection: { kind: 'online', jid: `${id}@example.com/r` } });
 
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 const request = { jid: 'carol@example.com', receivedAt: 1000 };
 
 describe('store: contacts', () => {
   test('the snapshot brings waiting requests; the event replaces them; removing the account drops them', async () => {
-    const fake = fakeApi();
+    const fake = fakeApi({ holdSnapshot: true });
     const store = createAppStore();
     const actions = createActions(store, fake.api);
     bindStoreToApi(store, fake.api, actions);
     fake.emit('subscriptionRequestsChanged', { accountId: 'a', requests: [request, { jid: 'dave@example.com', receivedAt: 2000 }] });
-    fake.answerSnapshot({ accounts: [account('a')], rosters: { a: [] }, chats: {}, secretStorage: { available: true }, subscriptionRequests: { a: [request] } });
+    fake.answerSnapshot({ ok: true, value: { accounts: [account('a')], rosters: { a: [] }, chats: {}, secretStorage: { available: true }, subscriptionRequests: { a: [request] } } });
     await tick();
     assert.deepEqual(store.getState().subscriptionRequests['a']?.map((r) => r.jid), ['carol@example.com', 'dave@example.com'], 'the queued event applies after the snapshot');
     fake.emit('subscriptionRequestsChanged', { accountId: 'a', requests: [] });
@@ -206,13 +159,13 @@ describe('store: contacts', () => {
   });
 
   test('answering removes the request at once when main accepted; a failure keeps it', async () => {
-    const fake = fakeApi();
+    const fake = fakeApi({ holdSnapshot: true });
     const store = createAppStore();
     const actions = createActions(store, fake.api);
     store.getState().subscriptionRequestsChanged('a', [request, { jid: 'dave@example.com', receivedAt: 2 }]);
     assert.equal((await actions.answerSubscription('a', 'carol@example.com', true)).ok, true);
     assert.deepEqual(store.getState().subscriptionRequests['a']?.map((r) => r.jid), ['dave@example.com']);
-    fake.fail.add('denySubscription');
+    fake.responses.denySubscription = () => ({ ok: false, error: { code: 'not-connected', message: 'You are not connected.' } });
     const denied = await actions.answerSubscription('a', 'dave@example.com', false);
     assert.equal(!denied.ok && denied.error.code, 'not-connected');
     assert.deepEqual(store.getState().subscriptionRequests['a']?.map((r) => r.jid), ['dave@example.com']);
@@ -223,7 +176,7 @@ describe('store: contacts', () => {
   });
 
   test('contact actions send what the contract expects (empty name and groups left out on add)', async () => {
-    const fake = fakeApi();
+    const fake = fakeApi({ holdSnapshot: true });
     const actions = createActions(createAppStore(), fake.api);
     await actions.addContact('a', 'bob@example.com');
     await actions.addContact('a', 'bob@example.com', 'Bob', ['Team']);
@@ -255,11 +208,11 @@ describe('store: contacts', () => {
 
 describe('store: avatars', () => {
   test('from the snapshot and the event; removed with none; the account removal drops them', async () => {
-    const fake = fakeApi();
+    const fake = fakeApi({ holdSnapshot: true });
     const store = createAppStore();
     const actions = createActions(store, fake.api);
     bindStoreToApi(store, fake.api, actions);
-    fake.answerSnapshot({ accounts: [account('a')], rosters: {}, chats: {}, secretStorage: { available: true }, avatars: { a: { 'bob@example.com': 'data:image/png;base64,AAAA' } } });
+    fake.answerSnapshot({ ok: true, value: { accounts: [account('a')], rosters: {}, chats: {}, secretStorage: { available: true }, avatars: { a: { 'bob@example.com': 'data:image/png;base64,AAAA' } } } });
     await tick();
     assert.equal(store.getState().avatars['a']?.['bob@example.com'], 'data:image/png;base64,AAAA');
     fake.emit('avatarChanged', { accountId: 'a', jid: 'carol@example.com', avatar: 'data:image/gif;base64,R0lG' });

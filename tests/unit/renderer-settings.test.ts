@@ -7,13 +7,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AccountView, EventName, KlatschApi, RequestName, Result, SettingsView, Snapshot } from '../../shared/contract';
-import { eventNames, requestNames } from '../../shared/contract';
+import type { AccountView, SettingsView, Snapshot } from '../../shared/contract';
 import { languageInForce, themeAttribute } from '../../renderer/appSettings';
 import { createAppStore } from '../../renderer/store/store';
 import { createActions } from '../../renderer/store/actions';
 import { bindStoreToApi } from '../../renderer/store/bind';
 import { reportWindowState } from '../../renderer/store/reportWindowState';
+import { fakeApi } from '../fixtures/fake-api';
 
 const view: SettingsView = { values: { language: 'de', theme: 'dark', notifications: 'sender-only', notificationSound: true, otrV3Only: false, waitForPrivate: false }, locked: {} };
 const account: AccountView = {
@@ -26,33 +26,14 @@ const account: AccountView = {
   ownPresence: { show: 'online', status: '' },
 };
 
+/** Answers the snapshot at once, and `setSettings` with the values it was given. */
 function recordingApi(snapshot: Snapshot) {
-  const calls: { name: RequestName; payload: unknown }[] = [];
-  const listeners = new Map<EventName, Set<(p: unknown) => void>>();
-  const api: Record<string, unknown> = {};
-  for (const name of requestNames) {
-    api[name] = async (payload: unknown): Promise<Result<unknown>> => {
-      calls.push({ name, payload });
-      if (name === 'getSnapshot') return { ok: true, value: snapshot };
-      if (name === 'setSettings') return { ok: true, value: { ...view, values: { ...view.values, ...(payload as object) } } };
-      return { ok: true, value: {} };
-    };
-  }
-  api.on = Object.fromEntries(
-    eventNames.map((name) => [
-      name,
-      (listener: (p: unknown) => void) => {
-        const set = listeners.get(name) ?? new Set();
-        listeners.set(name, set);
-        set.add(listener);
-        return () => set.delete(listener);
-      },
-    ]),
-  );
-  const emit = (name: EventName, payload: unknown) => {
-    for (const l of listeners.get(name) ?? []) l(payload);
-  };
-  return { api: api as unknown as KlatschApi, calls, emit };
+  return fakeApi({
+    responses: {
+      getSnapshot: () => ({ ok: true, value: snapshot }),
+      setSettings: (payload) => ({ ok: true, value: { ...view, values: { ...view.values, ...payload } } }),
+    },
+  });
 }
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));

@@ -11,11 +11,7 @@ import type {
   AccountView,
   ChatMessage,
   Contact,
-  EventName,
-  EventOf,
   KlatschApi,
-  RequestName,
-  Result,
   Snapshot,
 } from '../../shared/contract';
 import {
@@ -40,6 +36,7 @@ import { createActions } from '../../renderer/store/actions';
 import { bindStoreToApi } from '../../renderer/store/bind';
 import { messageToSend, readLoginForm } from '../../renderer/forms';
 import { secondsUntil } from '../../renderer/format';
+import { accountView, fakeApi } from '../fixtures/fake-api';
 
 // ---------------------------------------------------------------------------
 // Builders
@@ -52,18 +49,7 @@ function contact(jid: string, show: Contact['presence']['show'], extra: Partial<
   return { jid, subscription: 'both', groups: [], presence: { show, status: '' }, unread: 0, ...extra };
 }
 
-function account(id: string, extra: Partial<AccountView> = {}): AccountView {
-  return {
-    id,
-    jid: `${id}@example.com`,
-    directTls: false,
-    rememberPassword: true,
-    hasStoredPassword: true,
-    connection: { kind: 'online', jid: `${id}@example.com/klatsch` },
-    ownPresence: { show: 'online', status: '' },
-    ...extra,
-  };
-}
+const account = accountView;
 
 const ids = (list: { id: string }[]) => list.map((m) => m.id);
 const jids = (list: { jid: string }[]) => list.map((c) => c.jid);
@@ -311,55 +297,10 @@ test('store: choosing another account closes the open chat of the previous one',
 // ---------------------------------------------------------------------------
 // Binding to the API (a fake KlatschApi)
 
-type Call = { name: RequestName; payload: unknown };
-
-function fakeApi() {
-  const calls: Call[] = [];
-  const listeners = new Map<EventName, Set<(p: unknown) => void>>();
-  let resolveSnapshot: (r: Result<Snapshot>) => void = () => {};
-  const responses: Partial<Record<RequestName, (payload: never) => Result<unknown>>> = {};
-
-  const request = (name: RequestName) => (payload: unknown) => {
-    calls.push({ name, payload });
-    if (name === 'getSnapshot') return new Promise<Result<Snapshot>>((resolve) => (resolveSnapshot = resolve));
-    const respond = responses[name] as ((p: unknown) => Result<unknown>) | undefined;
-    return Promise.resolve(respond ? respond(payload) : { ok: true, value: {} });
-  };
-  const on = (name: EventName) => (listener: (p: unknown) => void) => {
-    const set = listeners.get(name) ?? new Set();
-    listeners.set(name, set);
-    set.add(listener);
-    return () => set.delete(listener);
-  };
-  const api = {
-    getSnapshot: request('getSnapshot'),
-    addAccount: request('addAccount'),
-    connectAccount: request('connectAccount'),
-    disconnectAccount: request('disconnectAccount'),
-    removeAccount: request('removeAccount'),
-    trustCertificate: request('trustCertificate'),
-    setPresence: request('setPresence'),
-    sendMessage: request('sendMessage'),
-    markRead: request('markRead'),
-    on: Object.fromEntries(eventNames.map((name) => [name, on(name)])),
-  } as unknown as KlatschApi;
-
-  return {
-    api,
-    calls,
-    responses,
-    emit<E extends EventName>(name: E, payload: EventOf<E>) {
-      for (const l of listeners.get(name) ?? []) l(payload);
-    },
-    listenerCount: () => [...listeners.values()].reduce((n, s) => n + s.size, 0),
-    answerSnapshot: (r: Result<Snapshot>) => resolveSnapshot(r),
-  };
-}
-
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function boundStore() {
-  const fake = fakeApi();
+  const fake = fakeApi({ holdSnapshot: true });
   const store = createAppStore();
   const actions = createActions(store, fake.api);
   const unbind = bindStoreToApi(store, fake.api, actions);
