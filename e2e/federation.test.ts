@@ -1,9 +1,10 @@
 /**
  * Company to company through the real UI: Alice (corp-a.test) and Bob (corp-b.test), each signed in to
  * their own company's Prosody, the two servers federating over TLS (tests/fixtures/federation.ts). They
- * add each other, see each other online, chat, go private and Alice authenticates Bob by a question.
- * While corp-b's server is down, Alice's message waits with a sentence naming corp-b.test and arrives
- * once it is back. Alice's administrator denies corp-d.test: adding someone there is refused, saying why.
+ * add each other, see each other online, chat, go private and Alice authenticates Bob by a question; a
+ * group chat on corp-a has Bob as a member. While corp-b's server is down, Alice's message waits with a
+ * sentence naming corp-b.test and arrives once it is back. Alice's administrator denies corp-d.test: adding
+ * someone there is refused, saying why, and a message from there is not shown but noted once, naming the domain.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startFederation, type Federation } from '../tests/fixtures/federation.js';
 import type { ProsodyServer } from '../tests/fixtures/prosody.js';
+import { rawLogin } from '../tests/fixtures/raw-xmpp.js';
+import { assertAccessible } from './support/axe.js';
 import { launchBrowser, openAppPage } from './support/browser.js';
 import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
 import { signIn } from './support/sign-in.js';
@@ -22,10 +25,25 @@ const shots = path.resolve('test-results/e2e');
 const ALICE = 'alice@corp-a.test';
 const BOB = 'bob@corp-b.test';
 
+/** Waits until the server's stored data (Alice's archive) has this text: the message reached her server. */
+async function waitForText(server: ProsodyServer, text: string): Promise<void> {
+  const end = Date.now() + 20_000;
+  for (;;) {
+    let all = '';
+    for (const entry of await fs.readdir(server.dataDir, { withFileTypes: true, recursive: true })) {
+      if (entry.isFile()) all += await fs.readFile(path.join(entry.parentPath, entry.name), 'latin1');
+    }
+    if (all.includes(text)) return;
+    if (Date.now() > end) throw new Error(`${text} never reached ${server.domain}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('chatting with another company through the UI', () => {
   let fed: Federation;
   let corpA: ProsodyServer;
   let corpB: ProsodyServer;
+  let corpD: ProsodyServer;
   let browser: Browser;
   let dir: string;
   const apps: AppInstance[] = [];
@@ -55,12 +73,14 @@ describe('chatting with another company through the UI', () => {
     await fs.mkdir(shots, { recursive: true });
     [fed, browser] = await Promise.all([
       startFederation([
-        { domain: 'corp-a.test', users: [{ username: 'alice', password }] },
+        { domain: 'corp-a.test', users: [{ username: 'alice', password }], muc: true },
         { domain: 'corp-b.test', users: [{ username: 'bob', password }] },
+        // On Alice's administrator's deny list.
+        { domain: 'corp-d.test', users: [{ username: 'dave', password }] },
       ]),
       launchBrowser(),
     ]);
-    [corpA, corpB] = fed.servers as [ProsodyServer, ProsodyServer];
+    [corpA, corpB, corpD] = fed.servers as [ProsodyServer, ProsodyServer, ProsodyServer];
     [alice, bob] = await Promise.all([open(corpA, 'alice', { remoteDeny: ['corp-d.test'] }), open(corpB, 'bob')]);
   });
   after(async () => {
@@ -93,11 +113,22 @@ describe('chatting with another company through the UI', () => {
     await bob.locator('[data-testid="message"][data-direction="in"] [data-testid="message-body"]', { hasText: 'greetings from corp-a' }).waitFor({ timeout: 20_000 });
   });
 
-  test('they go private and Alice authenticates Bob by a question', async () => {
+  test('they go private, write privately both ways, and Alice authenticates Bob by a question', async () => {
     await alice.getByTestId('privacy-state').click();
     await alice.getByTestId('start-private').click();
     await alice.locator('[data-testid="privacy-state"][data-privacy="private"]').waitFor({ timeout: 20_000 });
     await bob.locator('[data-testid="privacy-state"][data-privacy="private"]').waitFor({ timeout: 20_000 });
+    const privately = async (from: Page, to: Page, text: string) => {
+      await from.getByTestId('composer').fill(text);
+      await from.getByTestId('composer').press('Enter');
+      const inbound = to.locator('[data-testid="message"][data-direction="in"]', { hasText: text });
+      await inbound.getByTestId('message-lock').waitFor({ timeout: 20_000 });
+      await from.locator('[data-testid="message"][data-direction="out"]', { hasText: text }).getByTestId('message-lock').waitFor({ timeout: 20_000 });
+    };
+    await privately(alice, bob, 'Only you and I can read this, across two companies');
+    await privately(bob, alice, 'Same here, from corp-b');
+    assert.ok(!(await corpA.receivedStanzas()).includes('across two companies'), 'corp-a never saw the text');
+    assert.ok(!(await corpB.receivedStanzas()).includes('Same here, from corp-b'), 'corp-b never saw the text');
 
     await alice.getByTestId('privacy-state').click();
     await alice.getByTestId('authenticate').click();
@@ -114,7 +145,34 @@ describe('chatting with another company through the UI', () => {
     await asked.getByTestId('smp-answer-submit').click();
     await alice.locator('[data-testid="smp-result"][data-result="verified"]').waitFor({ timeout: 20_000 });
     await alice.locator('[data-testid="privacy-state"][data-privacy="private-verified"]').waitFor();
+    // The cross-company private chat: verified, with private messages both ways.
     await shot(alice, 'federation-verified');
+    await shot(bob, 'federation-private-chat');
+  });
+
+  test('a group chat on corp-a has Bob of corp-b as a member', async () => {
+    const room = 'projects@conference.corp-a.test';
+    await alice.getByTestId('open-join-room').click();
+    await alice.getByTestId('join-room-address').fill('Projects');
+    await alice.getByTestId('join-room-nick').fill('Alice');
+    await alice.getByTestId('join-room-submit').click();
+    await alice.locator(`[data-testid="room-view"][data-room="${room}"][data-state="joined"]`).waitFor({ timeout: 20_000 });
+    await alice.getByTestId('invite-to-room').click();
+    await alice.getByTestId('invite-contact').selectOption(BOB);
+    await alice.getByTestId('send-invitation').click();
+    const invitation = bob.locator(`[data-testid="invitation"][data-room="${room}"]`);
+    await invitation.waitFor({ timeout: 20_000 });
+    await invitation.getByTestId('accept-invitation').click();
+    await bob.locator(`[data-testid="room-view"][data-room="${room}"][data-state="joined"]`).waitFor({ timeout: 20_000 });
+    await alice.locator('[data-testid="room-view"] [data-testid="occupant"][data-nick="bob"]').waitFor({ timeout: 20_000 });
+    await bob.getByTestId('composer').fill('Bob of corp-b in the corp-a room');
+    await bob.getByTestId('composer').press('Enter');
+    const inRoom = alice.locator('[data-testid="room-message"][data-direction="in"]', { hasText: 'Bob of corp-b in the corp-a room' });
+    await inRoom.waitFor({ timeout: 20_000 });
+    await shot(alice, 'federation-group-chat');
+    // Back to the one-to-one chat for the tests that follow.
+    await contact(alice, BOB).click();
+    await contact(bob, ALICE).click();
   });
 
   test('while corp-b is down, the message waits with a sentence naming corp-b.test and arrives once it is back', async () => {
@@ -148,6 +206,31 @@ describe('chatting with another company through the UI', () => {
     assert.match(await error.innerText(), /Your administrator does not allow contacts at corp-d\.test, so dave@corp-d\.test cannot be added\./);
     await shot(alice, 'federation-denied-domain');
     assert.equal(await contact(alice, 'dave@corp-d.test').count(), 0);
+    await alice.keyboard.press('Escape');
+  });
+
+  test('a message from the denied domain is not shown; Alice is told once that corp-d.test is blocked', async () => {
+    const dave = await rawLogin({ host: corpD.host, port: corpD.directTlsPort, domain: corpD.domain, ca: fed.ca.caCertPem }, 'dave', password);
+    try {
+      dave.send(`<message to='${ALICE}' type='chat' id='d1'><body>Secret offer from corp-d 5512</body></message>`);
+      const note = alice.getByTestId('blocked-sender');
+      await note.waitFor({ timeout: 20_000 });
+      assert.equal(await note.locator('span').innerText(), "Messages from corp-d.test are not shown: your administrator's policy blocks them.");
+      dave.send(`<message to='${ALICE}' type='chat' id='d2'><body>Second offer from corp-d 5513</body></message>`);
+      // It reached corp-a; a message from Bob sent after that reaches Alice's app on the same stream, after it.
+      await waitForText(corpA, 'Second offer from corp-d 5513');
+      await bob.getByTestId('composer').fill('Fence after the second offer');
+      await bob.getByTestId('composer').press('Enter');
+      await alice.locator('[data-testid="message"][data-direction="in"]', { hasText: 'Fence after the second offer' }).waitFor({ timeout: 20_000 });
+      assert.equal(await note.count(), 1, 'one note for the domain, however many messages');
+      assert.ok(!(await alice.locator('body').innerText()).includes('offer from corp-d'), 'never the text');
+      await shot(alice, 'federation-denied-domain-message');
+      await assertAccessible(alice, 'a blocked domain noted under the account');
+      await note.getByRole('button').click();
+      await note.waitFor({ state: 'detached' });
+    } finally {
+      dave.close();
+    }
   });
 
   test('no console errors or crashes', () => {

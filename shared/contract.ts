@@ -127,8 +127,15 @@ export const AccountView = z.object({
   otrKey: z
     .object({ fingerprint: z.string().optional(), generating: z.boolean(), notStoredReason: z.string().optional() })
     .optional(),
+  /**
+   * Senders whose messages or contact requests were not shown since Klatsch started because the administrator's
+   * policy blocks them: a whole domain (federation's deny list) or a single address. One entry each, first come
+   * first listed, at most MAX_BLOCKED_SENDERS: the UI says so once per sender, never with what they wrote.
+   */
+  blockedSenders: z.array(z.string().max(1023)).max(10).optional(),
 });
 export type AccountView = z.infer<typeof AccountView>;
+export const MAX_BLOCKED_SENDERS = 10;
 
 export const OtrPolicy = z.enum(['never', 'manual', 'opportunistic', 'always']);
 export type OtrPolicy = z.infer<typeof OtrPolicy>;

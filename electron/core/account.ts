@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
-import { asksTheUser, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OwnShow, type Privacy } from '../../shared/contract.js';
+import { asksTheUser, MAX_BLOCKED_SENDERS, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OwnShow, type Privacy } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
 import { Avatars } from './avatars.js';
 import { ContactManager } from './contacts.js';
@@ -107,6 +107,8 @@ export class Account {
   private readonly receiptsOwed = new Map<string, string>();
   /** Chats where we already said that a private conversation happened on another device. */
   private readonly otherDeviceNoticed = new Set<string>();
+  /** Senders the policy blocked since Klatsch started (AccountView.blockedSenders): the user is told once each. */
+  private readonly blockedSenders = new Set<string>();
   /** What we told contacts of our typing (XEP-0085). */
   readonly chatStates: OutgoingChatStates;
   /** When the current (not resumed) session began: archive results stamped later were live messages. */
@@ -367,7 +369,23 @@ export class Account {
       connection: this.connection.state,
       ownPresence: s.ownPresence,
       ...(otrKey ? { otrKey } : {}),
+      ...(this.blockedSenders.size > 0 ? { blockedSenders: [...this.blockedSenders] } : {}),
     };
+  }
+
+  /**
+   * Whether the administrator's policy lets this sender's message or request reach the user. When it does not,
+   * nothing of it is shown, but the account says once that something from that domain (or address) was blocked,
+   * so that a colleague at another company is not simply ignored without anybody knowing why.
+   */
+  private acceptsSender(peer: string): boolean {
+    const blocked = this.deps.policy?.blockedSender(this.stored.jid, peer);
+    if (blocked === undefined) return true;
+    if (!this.blockedSenders.has(blocked) && this.blockedSenders.size < MAX_BLOCKED_SENDERS) {
+      this.blockedSenders.add(blocked);
+      this.emitView();
+    }
+    return false;
   }
 
   contacts() {
@@ -665,7 +683,7 @@ export class Account {
       const subscription = parseSubscriptionPresence(stanza);
       if (subscription) {
         // A request from an address the administrator denies is never shown (nobody can answer it anyway).
-        if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, subscription.from)) return;
+        if (subscription.type === 'subscribe' ? !this.acceptsSender(subscription.from) : this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, subscription.from)) return;
         return this.contactManager.onPresence(subscription);
       }
       const presence = parsePresence(stanza);
@@ -717,7 +735,8 @@ export class Account {
       return;
     }
     if (parsed.fromBare === this.ownBare()) return; // carbons are not enabled; nothing else of ours is a chat
-    if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, parsed.fromBare)) return; // the administrator's deny list
+    // The administrator's deny list: a message with a text is noted (never its text), chat states are not.
+    if (parsed.body ? !this.acceptsSender(parsed.fromBare) : this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, parsed.fromBare)) return;
     const chatState = parseChatState(stanza);
     // Typing is shown for contacts only; a message (or any other state) ends it.
     if (chatState !== undefined && this.roster.has(parsed.fromBare)) this.setTyping(parsed.fromBare, chatState === 'composing');

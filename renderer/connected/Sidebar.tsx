@@ -54,6 +54,29 @@ function OtrKeyStatus({ account }: { account: AccountView }) {
   return null;
 }
 
+/**
+ * Senders the administrator's policy blocked (federation's deny list): said once each, under the account, so
+ * a colleague at a blocked company is not ignored without anybody knowing why. Never what they wrote.
+ */
+function BlockedSenders({ account }: { account: AccountView }) {
+  const texts = useTexts();
+  const [dismissed, setDismissed] = useState<ReadonlySet<string>>(new Set());
+  const shown = (account.blockedSenders ?? []).filter((who) => !dismissed.has(who));
+  if (shown.length === 0) return null;
+  return (
+    <ul className="blocked-senders" data-testid="blocked-senders" aria-live="polite">
+      {shown.map((who) => (
+        <li key={who} className="key-status warning" data-testid="blocked-sender">
+          <span>{texts.policy.blockedSender(who)}</span>
+          <button type="button" className="button subtle small" onClick={() => setDismissed(new Set([...dismissed, who]))}>
+            {texts.policy.dismissBlocked}
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function ShortcutsHelpButton() {
   const open = useAppState((s) => s.shortcutsHelpSet);
   const texts = useTexts();
@@ -198,6 +221,7 @@ export function Sidebar({ account }: { account: AccountView }) {
         <AccountsBar activeId={account.id} />
         <AccountHeader key={account.id} account={account} />
         <OtrKeyStatus account={account} />
+        <BlockedSenders key={`blocked-${account.id}`} account={account} />
         {trustOpen && <TrustManager onClose={() => actions.closeDialog()} />}
       </div>
       <ConversationsPanel account={account} />

@@ -199,6 +199,8 @@ export const de: Catalog = {
     pinnedCertificates: 'Server-Zertifikate sind festgelegt',
     updatesManaged: 'Updates verwaltet die IT',
     noHistory: 'Kein Chatverlauf wird gespeichert',
+    blockedSender: (who: string) => `Nachrichten von ${who} werden nicht angezeigt: Die Richtlinie Ihres Administrators blockiert sie.`,
+    dismissBlocked: 'Ausblenden',
   },
 
   contacts: {

@@ -205,6 +205,9 @@ export const en = {
     pinnedCertificates: 'Server certificates pinned',
     updatesManaged: 'Updates managed by IT',
     noHistory: 'No chat history kept',
+    /** A domain (or one address) whose messages or contact requests were not shown; what they wrote never is. */
+    blockedSender: (who: string) => `Messages from ${who} are not shown: your administrator's policy blocks them.`,
+    dismissBlocked: 'Dismiss',
   },
 
   contacts: {

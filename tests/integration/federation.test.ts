@@ -185,4 +185,29 @@ describe('federation between two companies', () => {
     assert.equal(chats[DAVE], undefined, 'nothing of dave is shown');
     assert.deepEqual(alice.core.snapshot().subscriptionRequests?.[aliceId] ?? [], [], 'nor his contact request');
   });
+
+  test('a denied domain: the user is told once that its messages are blocked, naming the domain, never the text', async () => {
+    // The test before: dave's request and message were refused. The account says so, naming his domain.
+    const view = alice.core.snapshot().accounts.find((a) => a.id === aliceId);
+    assert.deepEqual(view?.blockedSenders, ['corp-d.test']);
+    // Each change of the list is one note the user gets (other account updates repeat the list unchanged).
+    const told = () => {
+      const lists = alice.events
+        .filter((e) => e.name === 'accountUpdated' && (e.payload as AccountView).id === aliceId)
+        .map((e) => JSON.stringify((e.payload as AccountView).blockedSenders ?? []));
+      return lists.filter((list, i) => list !== (lists[i - 1] ?? '[]'));
+    };
+    const toldBefore = told().length;
+    assert.deepEqual(told(), ['["corp-d.test"]'], 'said once, when the first one was refused');
+
+    // More from the same domain (another message, a second request) adds no second note: no flood.
+    await dave.call('sendMessage', { accountId: daveId, to: ALICE, body: 'again from a denied company 4472' });
+    await waitUntil(async () => (await storedData(corpA.dataDir)).includes('again from a denied company 4472'));
+    await bob.call('sendMessage', { accountId: bobId, to: ALICE, body: 'after the second denied one' });
+    await arrives(alice, 'after the second denied one');
+    assert.equal(told().length, toldBefore);
+    assert.deepEqual(alice.core.snapshot().accounts.find((a) => a.id === aliceId)?.blockedSenders, ['corp-d.test']);
+    // Nothing dave wrote reached alice's UI, in any event.
+    assert.ok(!JSON.stringify(alice.events).includes('denied company'), 'never the text');
+  });
 });

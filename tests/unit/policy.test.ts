@@ -324,6 +324,18 @@ describe('PolicyGate decisions', () => {
     assert.throws(() => g.checkRemote(me, 'dave@corp-d.test'), /does not allow messages to dave@corp-d\.test/, 'messages keep their wording');
   });
 
+  test('what a blocked sender is named by: its domain when the whole domain is refused, else the address alone', () => {
+    const g = gate({ remoteAllow: ['example.com', 'carol@friends.net'], remoteDeny: ['corp-d.test', 'mallory@example.com'] });
+    const me = 'me@example.com';
+    assert.equal(g.blockedRemote(me, 'Dave@Corp-D.test'), 'corp-d.test');
+    assert.equal(g.blockedRemote(me, 'eve@elsewhere.test'), 'elsewhere.test', 'not on the allow list');
+    assert.equal(g.blockedRemote(me, 'mallory@example.com'), 'mallory@example.com');
+    assert.equal(g.blockedRemote(me, 'dan@friends.net'), 'dan@friends.net', 'another address at friends.net is allowed');
+    assert.equal(g.blockedRemote(me, 'carol@friends.net'), undefined);
+    assert.equal(g.blockedRemote(me, 'bob@example.com'), undefined);
+    assert.equal(gate({}).blockedRemote(me, 'anyone@anywhere.example'), undefined);
+  });
+
   test('the view says what is locked and why', () => {
     const v = gate({ serverDomain: 'example.com', serverPort: 5223, allowPlaintext: false, updates: false }).view([]);
     assert.equal(v.source, '/etc/klatsch/policy.json');

@@ -13,6 +13,8 @@ export interface AccountPolicyHooks {
   otrPolicy(userOrDefault: OtrPolicy): OtrPolicy;
   /** Whether messages from this bare address reach the user (the remote allow/deny lists work both ways). */
   acceptsFrom(jid: string, peer: string): boolean;
+  /** What the lists refuse of this address: its domain, the address alone, or undefined when allowed. */
+  blockedSender(jid: string, peer: string): string | undefined;
 }
 
 export function accountPolicyHooks(gate: PolicyGate): AccountPolicyHooks {
@@ -32,5 +34,6 @@ export function accountPolicyHooks(gate: PolicyGate): AccountPolicyHooks {
         return false;
       }
     },
+    blockedSender: (jid, peer) => gate.blockedRemote(jid, peer),
   };
 }

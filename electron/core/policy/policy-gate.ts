@@ -120,6 +120,22 @@ export class PolicyGate {
    * whole domain is refused (federation: the lists name other companies' servers).
    */
   checkRemote(accountJid: string, peer: string, action: 'message' | 'contact' = 'message'): void {
+    const blocked = this.blockedRemote(accountJid, peer);
+    if (blocked === undefined) return;
+    const address = peer.toLowerCase();
+    if (action === 'message') throw new PolicyRefusal(`Your administrator does not allow messages to ${address}. The message was not sent.`);
+    throw new PolicyRefusal(
+      blocked === domainOf(address)
+        ? `Your administrator does not allow contacts at ${blocked}, so ${address} cannot be added.`
+        : `Your administrator does not allow ${address} as a contact.`,
+    );
+  }
+
+  /**
+   * What the remote lists refuse of this bare address: its whole domain (a domain entry, or no entry at all
+   * for it), the address alone, or undefined when it is allowed.
+   */
+  blockedRemote(accountJid: string, peer: string): string | undefined {
     const address = peer.toLowerCase();
     const domain = domainOf(address);
     // `wholeDomain`: is every address there refused (a single allowed address at it does not count as refused)?
@@ -131,14 +147,8 @@ export class PolicyGate {
         : remoteAllow === undefined || remoteAllow.some((entry) => matches(entry, who, domain) || (wholeDomain && entry.endsWith(`@${domain}`)));
       return denied || !allowed;
     };
-    if (!refused(address)) return;
-    if (action === 'message') throw new PolicyRefusal(`Your administrator does not allow messages to ${address}. The message was not sent.`);
-    // The domain as a whole (a domain entry, or no entry at all for it) or this one address.
-    throw new PolicyRefusal(
-      refused(domain, true)
-        ? `Your administrator does not allow contacts at ${domain}, so ${address} cannot be added.`
-        : `Your administrator does not allow ${address} as a contact.`,
-    );
+    if (!refused(address)) return undefined;
+    return refused(domain, true) ? domain : address;
   }
 
   /** SHA-256 fingerprints and PEMs the policy pins for this account's server; undefined: no pin by policy. */

@@ -1,0 +1,204 @@
+// XEdDSA (Signal's "The XEdDSA and VXEdDSA Signature Schemes", rev. 1, §2.3,
+// §3) and the Curve25519 <-> Ed25519 conversions OMEMO needs. OMEMO 0.3
+// (eu.siacs.conversations.axolotl) identities are Curve25519 keys that sign
+// their signed prekey with XEdDSA; urn:xmpp:omemo:2 identities are Ed25519 keys
+// that take part in X3DH through their Montgomery form (RFC 7748 §4.1).
+// Point arithmetic for XEdDSA signing and the key conversions from
+// @noble/curves; X25519 and Ed25519 verification through node:crypto
+// (OpenSSL), which is more than ten times faster and gives the same answers
+// (tests/unit/omemo-vectors.test.ts); SHA-512 from node:crypto.
+//
+// @example
+//   const sig = xeddsaSign(curvePriv, message, random(64));
+//   xeddsaVerify(x25519PublicKey(curvePriv), message, sig) === true
+import { createHash, createPrivateKey, createPublicKey, diffieHellman, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { invert, mod } from '@noble/curves/abstract/modular.js';
+import { OmemoError } from '../errors.js';
+
+const P = 2n ** 255n - 19n;
+const L = ed25519.Point.Fn.ORDER;
+const Point = ed25519.Point;
+
+function leToBigint(bytes: Uint8Array): bigint {
+  let n = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
+  return n;
+}
+
+function bigintToLe32(n: bigint): Uint8Array {
+  const out = new Uint8Array(32);
+  let v = n;
+  for (let i = 0; i < 32; i++) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+function sha512(...parts: Uint8Array[]): Uint8Array {
+  const hash = createHash('sha512');
+  for (const part of parts) hash.update(part);
+  return new Uint8Array(hash.digest());
+}
+
+function requireLength(bytes: Uint8Array, length: number, what: string): void {
+  if (!(bytes instanceof Uint8Array) || bytes.length !== length) {
+    throw new OmemoError('malformed', `${what} must be ${length} bytes`);
+  }
+}
+
+/** RFC 7748 clamping of a Curve25519 private scalar. */
+export function clampPrivateKey(priv: Uint8Array): Uint8Array {
+  requireLength(priv, 32, 'private key');
+  const out = Uint8Array.from(priv);
+  out[0] = out[0]! & 248;
+  out[31] = (out[31]! & 127) | 64;
+  return out;
+}
+
+const b64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
+/** JWK import wants an `x`; OpenSSL derives the public key from `d` and ignores it (checked by the vectors). */
+const PLACEHOLDER_X = b64url(new Uint8Array(32));
+/** Private key objects by key bytes: ratchet and identity keys are used many times. */
+const privateKeyObjects = new WeakMap<Uint8Array, KeyObject>();
+
+function x25519PrivateKeyObject(priv: Uint8Array): KeyObject {
+  let key = privateKeyObjects.get(priv);
+  if (!key) {
+    key = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64url(priv), x: PLACEHOLDER_X }, format: 'jwk' });
+    privateKeyObjects.set(priv, key);
+  }
+  return key;
+}
+
+const publicKeys = new WeakMap<Uint8Array, Uint8Array>();
+
+export function x25519PublicKey(priv: Uint8Array): Uint8Array {
+  requireLength(priv, 32, 'private key');
+  let pub = publicKeys.get(priv);
+  if (!pub) {
+    const jwk = createPublicKey(x25519PrivateKeyObject(priv)).export({ format: 'jwk' });
+    pub = new Uint8Array(Buffer.from(String(jwk.x), 'base64url'));
+    publicKeys.set(priv, pub);
+  }
+  return Uint8Array.from(pub);
+}
+
+/** X25519; a low-order public key (all-zero result, refused by OpenSSL) is rejected as 'bad-key'. */
+export function x25519SharedSecret(priv: Uint8Array, pub: Uint8Array): Uint8Array {
+  requireLength(priv, 32, 'private key');
+  requireLength(pub, 32, 'public key');
+  let shared: Uint8Array;
+  try {
+    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64url(pub) }, format: 'jwk' });
+    shared = new Uint8Array(diffieHellman({ privateKey: x25519PrivateKeyObject(priv), publicKey }));
+  } catch {
+    throw new OmemoError('bad-key', 'X25519 with an unusable public key');
+  }
+  if (shared.every((b) => b === 0)) throw new OmemoError('bad-key', 'X25519 shared secret is all zero');
+  return shared;
+}
+
+/**
+ * Ed25519 public key -> Curve25519 public key (u = (1+y)/(1-y), RFC 7748
+ * §4.1). Only y is needed; a key that is no curve point or of small order
+ * fails later where it is used (signature check, X25519's all-zero result).
+ */
+export function ed25519PublicToCurve25519(edPub: Uint8Array): Uint8Array {
+  requireLength(edPub, 32, 'Ed25519 public key');
+  const yBytes = Uint8Array.from(edPub);
+  yBytes[31] = yBytes[31]! & 0x7f;
+  const y = leToBigint(yBytes);
+  if (y >= P || y === 1n) throw new OmemoError('bad-key', 'Ed25519 public key out of range');
+  return bigintToLe32(mod((1n + y) * invert(mod(1n - y, P), P), P));
+}
+
+/** Curve25519 public key -> Ed25519 public key (y = (u-1)/(u+1)) with the given sign bit. */
+export function curve25519PublicToEd25519(curvePub: Uint8Array, signBit: 0 | 1): Uint8Array {
+  requireLength(curvePub, 32, 'Curve25519 public key');
+  const u = leToBigint(curvePub);
+  if (u >= P || u === P - 1n) throw new OmemoError('bad-key', 'Curve25519 public key out of range');
+  const y = mod((u - 1n) * invert(u + 1n, P), P);
+  const out = bigintToLe32(y);
+  out[31] = out[31]! | (signBit << 7);
+  return out;
+}
+
+/** XEdDSA hash_1 prefix: the 32-byte little-endian encoding of 2^256 - 1 - 1. */
+const HASH1_PREFIX = Uint8Array.from([0xfe, ...new Array<number>(31).fill(0xff)]);
+
+/**
+ * XEdDSA signature with a Curve25519 private key (the sign bit of the Edwards
+ * public key is forced to 0, so the signature verifies under the Montgomery
+ * public key alone). `nonce` is 64 random bytes (Z).
+ */
+export function xeddsaSign(curvePriv: Uint8Array, message: Uint8Array, nonce: Uint8Array): Uint8Array {
+  requireLength(nonce, 64, 'XEdDSA nonce');
+  const kBytes = clampPrivateKey(curvePriv);
+  const k = leToBigint(kBytes);
+  const E = Point.BASE.multiply(mod(k, L));
+  const A = E.toBytes();
+  const negative = (A[31]! & 0x80) !== 0;
+  A[31] = A[31]! & 0x7f;
+  // As libsignal's xed25519_sign: a is k itself when E's sign is 0, else -k mod q.
+  const aBytes = negative ? bigintToLe32(mod(-k, L)) : kBytes;
+  const a = mod(leToBigint(aBytes), L);
+  const r = mod(leToBigint(sha512(HASH1_PREFIX, aBytes, message, nonce)), L);
+  const R = Point.BASE.multiply(r === 0n ? L : r).toBytes();
+  const h = mod(leToBigint(sha512(R, A, message)), L);
+  const s = mod(r + h * a, L);
+  const signature = new Uint8Array(64);
+  signature.set(R, 0);
+  signature.set(bigintToLe32(s), 32);
+  return signature;
+}
+
+/**
+ * XEdDSA verification under a Curve25519 public key. libsignal's older
+ * signatures (and python-oldmemo's) carry the Edwards sign bit in the top bit
+ * of the last signature byte; it is honoured and cleared before verifying.
+ */
+export function xeddsaVerify(curvePub: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (!(signature instanceof Uint8Array) || signature.length !== 64) return false;
+  if (!(curvePub instanceof Uint8Array) || curvePub.length !== 32) return false;
+  const signBit = (signature[63]! >> 7) as 0 | 1;
+  const sig = Uint8Array.from(signature);
+  sig[63] = sig[63]! & 0x7f;
+  let edPub: Uint8Array;
+  try {
+    edPub = curve25519PublicToEd25519(curvePub, signBit);
+  } catch {
+    return false;
+  }
+  return ed25519Verify(edPub, message, sig);
+}
+
+/** RFC 8032 Ed25519 verification (OpenSSL); any malformed input is simply "does not verify". */
+export function ed25519Verify(edPub: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== 64 || edPub.length !== 32) return false;
+  try {
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(edPub) }, format: 'jwk' });
+    return nodeVerify(null, message, key, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** Ed25519 key pair from a 32-byte seed (RFC 8032): the public key and the matching X25519 private key. */
+export function ed25519FromSeed(seed: Uint8Array): { edPub: Uint8Array; curvePriv: Uint8Array } {
+  requireLength(seed, 32, 'Ed25519 seed');
+  return { edPub: ed25519.getPublicKey(seed), curvePriv: ed25519SeedToCurvePrivate(seed) };
+}
+
+/** The X25519 private key of an Ed25519 seed: the clamped first half of SHA-512(seed) (RFC 8032 §5.1.5). */
+export function ed25519SeedToCurvePrivate(seed: Uint8Array): Uint8Array {
+  requireLength(seed, 32, 'Ed25519 seed');
+  return clampPrivateKey(sha512(seed).slice(0, 32));
+}
+
+/** RFC 8032 Ed25519 signature with a seed (deterministic). */
+export function ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
+  requireLength(seed, 32, 'Ed25519 seed');
+  return ed25519.sign(message, seed);
+}
