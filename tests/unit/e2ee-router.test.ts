@@ -28,6 +28,9 @@ function setup(allowed?: string[]) {
     messageState: () => undefined,
     privacyChanged: () => undefined,
     isContact: () => true,
+    request: async () => {
+      throw new Error('no stream');
+    },
   };
   let double!: DoubleProvider;
   const router = new E2eeRouter(
