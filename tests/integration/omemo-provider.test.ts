@@ -40,7 +40,7 @@ describe('OMEMO through the seam, against python-omemo', () => {
   before(async () => {
     server = await startProsody({
       users: [{ username: 'alice', password }],
-      contacts: [['alice', 'bob'], ['alice', 'carl'], ['alice', 'dora'], ['alice', 'emil']],
+      contacts: [['alice', 'bob'], ['alice', 'carl'], ['alice', 'dora'], ['alice', 'emil'], ['alice', 'fritz'], ['alice', 'gina']],
       extraConfig: `${OMEMO_PROSODY_CONFIG}\tdefault_archive_policy = true\n`,
     });
     dir = await mkdtemp(path.join(os.tmpdir(), 'klatsch-omemo-provider-'));
@@ -76,4 +76,105 @@ describe('OMEMO through the seam, against python-omemo', () => {
       assert.ok(chat(alice, other.jid).every((m) => !/OMEMO encrypted message|[A-Za-z0-9+/]{40,}/.test(m.body)), JSON.stringify(chat(alice, other.jid)));
     });
   }
+
+  for (const version of ['0.3', '2'] as const) {
+    const user = version === '0.3' ? 'dora' : 'emil';
+    test(`${version}: the first message to a contact who is offline reaches them when they come back`, async () => {
+      const storageFile = path.join(dir, `${user}.json`);
+      const first = await peer({ username: user, versions: [version], storageFile });
+      await omemoWith(alice, first.jid);
+      await first.close();
+      await alice.waitFor('contactUpdated', (e) => e.contact.jid === first.jid && e.contact.presence.show === 'offline');
+      const sent = await alice.call<ChatMessage>('sendMessage', { accountId: account.id, to: first.jid, body: `while you were away, ${user}` });
+      await alice.waitFor('messageUpserted', (e) => e.message.id === sent.id && e.message.state === 'sent');
+      assert.equal(chat(alice, first.jid).find((m) => m.id === sent.id)?.encrypted, true);
+      const back = await first.restart();
+      peers.push(back);
+      const got = await back.nextMessage((m) => m.from === jid('alice'), 20_000);
+      assert.equal(got.text, `while you were away, ${user}`);
+      assert.equal(got.version, version);
+      // The session the key exchange started works both ways.
+      await back.send(jid('alice'), `back again, ${user}`);
+      await received(alice, first.jid, `back again, ${user}`);
+    });
+  }
+
+  test('second devices on both sides: each device reads, carbons decrypt, a new device of the contact is used, the archive catches up', async () => {
+    // fritz's phone speaks both versions (as Gajim), the device he adds only 0.3 (as Conversations).
+    const fritz = await peer({ username: 'fritz', versions: ['0.3', '2'] });
+    await omemoWith(alice, fritz.jid);
+    const laptopProfile = await mkdtemp(path.join(dir, 'laptop-'));
+    let laptop = await startTestCore({ caPem: server.ca.caCertPem, omemo: true, profileDir: laptopProfile });
+    const laptopAccount = await laptop.call<AccountView>('addAccount', { jid: jid('alice'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+    assert.equal(laptopAccount.id, account.id === laptopAccount.id ? account.id : laptopAccount.id);
+    const laptopChat = (peerJid: string): ChatMessage[] => laptop.core.snapshot().chats[laptopAccount.id]?.[peerJid] ?? [];
+    await laptop.waitFor('contactUpdated', (e) => e.contact.jid === fritz.jid && e.contact.privacy === 'private', { timeoutMs: 20_000 });
+    // Both of alice's devices are on her lists (each publishes itself, and puts back what the other dropped).
+    for (;;) {
+      const devices = await fritz.devices(jid('alice'));
+      if (devices.filter((d) => d.active['0.3'] || d.active['2']).length >= 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    const from = alice.events.length;
+    const phone2 = await fritz.secondDevice({ versions: ['0.3'] });
+    peers.push(phone2);
+    // The new device's list came before its presence (the peer publishes first): Klatsch knows it by then.
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === fritz.jid, { after: from });
+
+    const fritzFrom = fritz.events.length;
+    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: account.id, to: fritz.jid, body: 'to every device of yours' });
+    const onPhone = await fritz.nextMessage((m) => m.text === 'to every device of yours', 20_000, fritzFrom);
+    assert.equal(onPhone.version, '2', 'the device that announced omemo:2 gets omemo:2');
+    const onNew = await phone2.nextMessage((m) => m.text === 'to every device of yours', 20_000);
+    assert.equal(onNew.version, '0.3', 'the device that announced only 0.3 gets 0.3');
+    // Our laptop reads what the desktop sent (a sent carbon, encrypted for our other devices too).
+    await laptop.waitFor('messageUpserted', (e) => e.message.peer === fritz.jid && e.message.direction === 'out' && e.message.body === 'to every device of yours' && e.message.encrypted === true, { timeoutMs: 20_000 });
+    assert.ok(laptopChat(fritz.jid).every((m) => m.direction !== 'notice'), JSON.stringify(laptopChat(fritz.jid)));
+    assert.equal(chat(alice, fritz.jid).find((m) => m.id === sent.id)?.encrypted, true);
+    // Never the same message twice to one device: the phone read it once, in one version.
+    await fritz.send(jid('alice'), 'sync');
+    await received(alice, fritz.jid, 'sync');
+    assert.equal(fritz.events.slice(fritzFrom).filter((e) => e.event === 'message' && (e as { text?: string }).text === 'to every device of yours').length, 1);
+
+    // The new device writes: both of alice's devices read it.
+    await phone2.send(jid('alice'), 'from the new phone');
+    await received(alice, fritz.jid, 'from the new phone');
+    await received(laptop, fritz.jid, 'from the new phone');
+
+    // The laptop is off; what fritz writes meanwhile comes from the archive when it is back.
+    await laptop.dispose();
+    await fritz.send(jid('alice'), 'while the laptop slept');
+    await received(alice, fritz.jid, 'while the laptop slept');
+    laptop = await startTestCore({ caPem: server.ca.caCertPem, omemo: true, profileDir: laptopProfile });
+    try {
+      const caught = await received(laptop, fritz.jid, 'while the laptop slept');
+      assert.equal(caught.message.encrypted, true);
+    } finally {
+      await laptop.dispose();
+    }
+  });
+
+  test('a session that broke is repaired: a notice (never the payload), a new key exchange, the next message reads', async () => {
+    const gina = await peer({ username: 'gina', versions: ['0.3'] });
+    await omemoWith(alice, gina.jid);
+    const first = await gina.send(jid('alice'), 'before it broke');
+    await received(alice, gina.jid, 'before it broke');
+    // The same message again with its key damaged: it cannot decrypt.
+    const stanza = first.messages[0]!.xml
+      .replace(/ id="[^"]*"/, ' id="broken-1"')
+      .replace(/(<key [^>]*>)([A-Za-z0-9+/]{8})/, (_m, open: string, head: string) => `${open}${head.split('').reverse().join('')}`);
+    const from = alice.events.length;
+    const ginaFrom = gina.events.length;
+    await gina.raw(stanza);
+    const notice = await alice.waitFor('messageUpserted', (e) => e.message.peer === gina.jid && e.message.direction === 'notice' && e.message.notice?.kind === 'unreadable', { after: from, timeoutMs: 20_000 });
+    assert.doesNotMatch(notice.message.body, /[A-Za-z0-9+/]{24,}|OMEMO encrypted message/);
+    // Klatsch started a new session: an empty message with a key exchange reached gina.
+    await gina.waitFor((e) => e.event === 'empty' && (e as { from?: string }).from === jid('alice'), 20_000, ginaFrom);
+    await gina.send(jid('alice'), 'after the repair');
+    await received(alice, gina.jid, 'after the repair');
+    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: account.id, to: gina.jid, body: 'and back' });
+    assert.ok(sent.id);
+    await gina.nextMessage((m) => m.text === 'and back', 20_000, ginaFrom);
+  });
 });

@@ -24,6 +24,7 @@ import {
   type Bundle, type OwnDevice, type Session,
 } from '../../omemo/index.js';
 import { toHex } from '../../omemo/bytes.js';
+import { ed25519SeedToCurvePrivate, x25519PublicKey } from '../../omemo/crypto/xeddsa.js';
 import { secureRandom, type RandomSource } from '../../otr/random.js';
 import { bareJid } from '../../xmpp/stanzas.js';
 import { parseBundle, type OmemoBundle } from '../../omemo/xmpp/bundle.js';
@@ -279,9 +280,12 @@ export class OmemoProvider implements E2eeProvider {
     const { version, sid } = encrypted;
     const device = this.own.get(version);
     const deviceId = this.state.deviceId;
-    if (!device || deviceId === undefined) return { kind: 'not-for-us' };
+    if (!device || deviceId === undefined) return { kind: 'failed', debug: 'no-device' };
     const mine = keyFor(encrypted, this.ownBare, deviceId);
-    if (!mine) return { kind: 'not-for-us' };
+    // A message split by version (one stanza per version) holds keys for other devices only: not ours to
+    // read, and nothing missing. Only a message for our account that left this device out is worth a word.
+    // Empty messages (a session completed, a heartbeat) go to one device by design.
+    if (!mine) return encrypted.payload && this.addressedToAccount(encrypted) ? { kind: 'not-for-us' } : { kind: 'empty' };
     const memoKey = createHash('sha256').update(mine.data).digest('hex');
     const remembered = this.memo.get(memoKey);
     if (remembered !== undefined) return remembered === '' ? { kind: 'empty' } : { kind: 'text', text: remembered };
@@ -333,6 +337,14 @@ export class OmemoProvider implements E2eeProvider {
       if (result.newSession || counter >= HEARTBEAT_AFTER) void this.sendEmpty({ jid: sender, deviceId: sid, version });
     }
     return text === '' ? { kind: 'empty' } : { kind: 'text', text };
+  }
+
+  /** Whether `encrypted` has keys for devices of our account (omemo:2 names us; 0.3: ids on our lists). */
+  private addressedToAccount(encrypted: OmemoEncrypted): boolean {
+    if (encrypted.version === '2') return encrypted.keys.some((k) => k.jid === this.ownBare);
+    const lists = this.lists.get(this.ownBare);
+    const ours = new Set([...(lists?.['0.3'] ?? []), ...(lists?.['2'] ?? [])]);
+    return encrypted.keys.some((k) => ours.has(k.rid));
   }
 
   private remember(memoKey: string, text: string): void {
@@ -579,11 +591,20 @@ export class OmemoProvider implements E2eeProvider {
       while (taken.has(deviceId));
     }
     this.state = { ...this.state, deviceId };
-    for (const version of VERSIONS) {
-      if (!this.own.has(version)) this.own.set(version, createOwnDevice(ENGINE[version], { random: this.random, now: this.now }));
-    }
+    // One device, one identity in both versions (python-omemo refuses a device whose versions disagree):
+    // the omemo:2 Ed25519 key, and its Curve25519 form for 0.3.
+    if (!this.own.has('2')) this.own.set('2', createOwnDevice('twomemo', { random: this.random, now: this.now }));
+    if (!this.own.has('0.3')) this.own.set('0.3', this.oldmemoDeviceOf(this.own.get('2')!));
     await this.save();
     return deviceId;
+  }
+
+  /** A 0.3 device with the identity of our omemo:2 one (its Curve25519 form), its signed prekey signed with it. */
+  private oldmemoDeviceOf(two: OwnDevice): OwnDevice {
+    const fresh = createOwnDevice('oldmemo', { random: this.random, now: this.now, preKeyCount: DEFAULT_PREKEY_COUNT });
+    const secret = ed25519SeedToCurvePrivate(two.identity.secret);
+    const shared: OwnDevice = { ...fresh, identity: { secret, publicKey: x25519PublicKey(secret) } };
+    return { ...rotateSignedPreKey(shared, { random: this.random, now: this.now }), previousSignedPreKey: null };
   }
 
   /** After sign-in: our device, its bundles and its place on our device lists, published (open access). */
