@@ -92,14 +92,14 @@ export class OmemoFileStore implements OmemoStateStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyOmemoState();
       this.problem = 'The OMEMO key file cannot be read.';
-      throw new Error(this.problem);
+      throw new Error(this.problem, { cause: error });
     }
     try {
       const outer = Outer.parse(JSON.parse(text));
       return OmemoState.parse(JSON.parse(this.secretBox.decrypt(Buffer.from(outer.data, 'base64'))));
-    } catch {
+    } catch (error) {
       this.problem = 'The OMEMO key file is damaged or cannot be decrypted; it is left as it is.';
-      throw new Error(this.problem);
+      throw new Error(this.problem, { cause: error });
     }
   }
 

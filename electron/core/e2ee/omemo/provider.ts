@@ -101,6 +101,8 @@ export class OmemoProvider implements E2eeProvider {
   private readonly memo = new Map<string, string>();
   private readonly received = new Map<string, number>();
   private readonly repairedAt = new Map<string, number>();
+  /** Sessions replaced by a repair, by device: still read until the device answers in the new one (memory only). */
+  private readonly retired = new Map<string, Session>();
   private lastKeyExchangeAt: number | undefined;
   private online = false;
   /** A failed load: OMEMO stays off (the file is never written over). */
@@ -288,11 +290,22 @@ export class OmemoProvider implements E2eeProvider {
     if (!mine) return encrypted.payload && this.addressedToAccount(encrypted) ? { kind: 'not-for-us' } : { kind: 'empty' };
     const memoKey = createHash('sha256').update(mine.data).digest('hex');
     const remembered = this.memo.get(memoKey);
-    if (remembered !== undefined) return remembered === '' ? { kind: 'empty' } : { kind: 'text', text: remembered };
+    // Live, a message read before is a replay (under a new stanza id, it would show twice): dropped. A copy
+    // (carbon, archive) of one read live reads the same, without a ratchet step it cannot take again.
+    if (remembered !== undefined) return remembered === '' || live ? { kind: 'empty' } : { kind: 'text', text: remembered };
     const sessionKey = key(sender, sid, version);
     let result;
     try {
-      result = decryptKey(device, this.sessions.get(sessionKey), { data: mine.data, keyExchange: mine.kex }, { random: this.random });
+      try {
+        result = decryptKey(device, this.sessions.get(sessionKey), { data: mine.data, keyExchange: mine.kex }, { random: this.random });
+      } catch (error) {
+        // After a repair, what the device sent before it saw our new key exchange is still in the old session.
+        const retired = this.retired.get(sessionKey);
+        if (mine.kex || !retired) throw error;
+        result = decryptKey(device, retired, { data: mine.data, keyExchange: false }, { random: this.random });
+        this.retired.set(sessionKey, result.session);
+        result = { ...result, session: this.sessions.get(sessionKey) ?? result.session, retiredOnly: true };
+      }
     } catch (error) {
       if (live) void this.repair(sender, sid, version);
       return { kind: 'failed', debug: isOmemoError(error) ? error.code : 'error' };
@@ -303,7 +316,7 @@ export class OmemoProvider implements E2eeProvider {
       return { kind: 'held', fingerprint: fingerprint(result.session.peerIdentityKey) };
     }
     this.own.set(version, result.device);
-    this.sessions.set(sessionKey, result.session);
+    if (!('retiredOnly' in result)) this.sessions.set(sessionKey, result.session);
     if (mine.kex) {
       this.lastKeyExchangeAt = this.now();
       if (result.device.preKeys.length < device.preKeys.length) void this.replenish(version);
@@ -571,6 +584,8 @@ export class OmemoProvider implements E2eeProvider {
     const last = this.repairedAt.get(k);
     if (last !== undefined && this.now() - last < REPAIR_INTERVAL_MS) return;
     this.repairedAt.set(k, this.now());
+    const old = this.sessions.get(k);
+    if (old) this.retired.set(k, old);
     this.sessions.delete(k);
     await this.save();
     void this.sendEmpty({ jid, deviceId, version });
@@ -593,7 +608,14 @@ export class OmemoProvider implements E2eeProvider {
     this.state = { ...this.state, deviceId };
     // One device, one identity in both versions (python-omemo refuses a device whose versions disagree):
     // the omemo:2 Ed25519 key, and its Curve25519 form for 0.3.
-    if (!this.own.has('2')) this.own.set('2', createOwnDevice('twomemo', { random: this.random, now: this.now }));
+    if (!this.own.has('2')) {
+      // 0.3 carries the Curve25519 form, which peers map back to Ed25519 with the sign bit clear: only a key
+      // whose sign bit is clear is the same identity in both versions.
+      let two: OwnDevice;
+      do two = createOwnDevice('twomemo', { random: this.random, now: this.now });
+      while ((two.identity.publicKey[31]! & 0x80) !== 0);
+      this.own.set('2', two);
+    }
     if (!this.own.has('0.3')) this.own.set('0.3', this.oldmemoDeviceOf(this.own.get('2')!));
     await this.save();
     return deviceId;
