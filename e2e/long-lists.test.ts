@@ -57,7 +57,7 @@ describe('virtualized roster and message list', () => {
           { id: 'long-lists', jid: jid('alice'), host: server.host, port: server.c2sPort },
           { [jid('bob')]: longChat(jid('bob'), STORED) },
         ),
-      { args: ['--history-max-per-chat', String(STORED)] },
+      { args: ['--history-recent-per-chat', String(STORED)] },
     );
     browser = await launchBrowser();
     ({ page, errors } = await openAppPage(browser, app.url));

@@ -25,7 +25,7 @@ const requestTable = {
   dismissSmp: true,
   acceptKey: true,
   setTrust: true,
-  forgetFingerprint: true,
+  forgetKey: true,
   listTrust: true,
   importLibotr: true,
   exportLibotr: true,

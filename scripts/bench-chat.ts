@@ -40,6 +40,7 @@ import { startProsody } from '../tests/fixtures/prosody.js';
 import { startEjabberd } from '../tests/fixtures/ejabberd.js';
 import { startTestCore, type TestCore } from '../tests/fixtures/core.js';
 import { esc, rawLogin, type RawStream } from '../tests/fixtures/raw-xmpp.js';
+import { reportedPrivacy } from '../tests/fixtures/contact-trust.js';
 
 const TARGET_DEFAULT_SERVER_MS = 3;
 const TARGET_DEFAULT_SERVER_FLOOR_RATIO = 5;
@@ -271,8 +272,8 @@ async function coreModes(server: BenchServer, messages: number, warmup: number, 
       } else {
         await setPolicy('manual');
         await alice.core.call('startPrivate', { accountId: alice.account.id, peer: jid('bob') });
-        await alice.core.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private');
-        await bob.core.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.privacy === 'private');
+        await alice.core.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private');
+        await bob.core.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && reportedPrivacy(e.contact) === 'private');
       }
       const encrypted = mode === 'private';
       results[mode] = await measure(messages, warmup, (aToB, body) => (aToB ? oneMessage(alice, bob, body, encrypted) : oneMessage(bob, alice, body, encrypted)), mode);

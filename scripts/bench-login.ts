@@ -117,7 +117,7 @@ async function measure(t: Target, n: number, log: (s: string) => void): Promise<
 
 function table(rows: Row[]): string {
   const head = ['server', 'transport', 'mechanism', 'iterations', 'n', 'median ms', 'p95 ms', 'min ms', 'max ms', `< ${TARGET_MS} ms`];
-  const body = rows.map((r) => [r.server, r.transport, r.mechanism ?? '?', String(r.iterations), String(r.n), String(r.median_ms), String(r.p95_ms), String(r.min_ms), String(r.max_ms), r.target_met ? 'yes' : 'NO']);
+  const body = rows.map((r) => [r.server, r.transport, r.mechanism ?? '?', String(r.iterations), String(r.n), String(r.median_ms), String(r.p95_ms), String(r.min_ms), String(r.max_ms), r.target_met ? 'pass' : 'FAIL']);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
@@ -150,7 +150,8 @@ async function main(): Promise<void> {
     await fs.rm(caDir, { recursive: true, force: true });
   }
   if (json) {
-    console.log(JSON.stringify({ target_ms: TARGET_MS, n, rows }));
+    const targets = rows.map((r) => ({ what: `${r.server} ${r.transport}: median and p95`, target: `< ${TARGET_MS} ms`, measured: `${r.median_ms} ms (p95 ${r.p95_ms} ms)`, pass: r.target_met }));
+    console.log(JSON.stringify({ target_ms: TARGET_MS, n, rows, targets }));
     return;
   }
   console.log('');

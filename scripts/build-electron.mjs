@@ -11,7 +11,8 @@ await Promise.all([
     outfile: 'dist/electron/main.cjs',
     platform: 'node',
     format: 'cjs',
-    external: ['electron'],
+    // A native module is loaded from node_modules, never bundled.
+    external: ['electron', 'better-sqlite3-multiple-ciphers'],
     // CommonJS has __dirname, which smp-worker-client.ts uses before import.meta.url.
     define: { 'import.meta.url': 'undefined' },
   }),
@@ -43,6 +44,7 @@ await Promise.all([
     outfile: 'dist/devhost/host.mjs',
     platform: 'node',
     format: 'esm',
+    external: ['better-sqlite3-multiple-ciphers'],
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   }),
 ]);

@@ -4,6 +4,7 @@
 // explanation that no longer matches a finding (so the file stays true).
 // Findings are matched by check, file and code sample, not by line number.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +23,9 @@ try {
   await cp(path.join(root, 'renderer'), path.join(work, 'renderer'), { recursive: true, filter: (src) => !src.endsWith('dev-bridge.ts') });
   const csv = path.join(work, 'findings.csv');
   const bin = path.join(root, 'node_modules', '.bin', 'electronegativity');
+  // The tool runs on the machine's own Node, not the scripts' Node 24 from node_modules: its old `got`
+  // crashes Node 24 (an uncaught p-cancelable error) when its translation download fails offline, as in CI.
+  const toolNode = machineNode() ?? process.execPath;
   // Once in a while electronegativity ends without a word and an empty report (it always reports at
   // least the global CSP checks here): that is a failed run of the tool, not a clean code base, so it
   // runs again; whatever the last run finds is judged as usual.
@@ -30,7 +34,7 @@ try {
     if (attempt > 1) console.error(`electronegativity reported nothing at all: running it again (attempt ${attempt})`);
     await rm(csv, { force: true });
     try {
-      await promisify(execFile)(bin, ['-i', work, '-r', '-v', 'false', '-e', electronVersion, '-o', csv], { cwd: work, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
+      await promisify(execFile)(toolNode, [bin, '-i', work, '-r', '-v', 'false', '-e', electronVersion, '-o', csv], { cwd: work, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
     } catch (error) {
       console.error(`electronegativity failed to run: ${error.message}`);
       process.exit(2);
@@ -50,6 +54,16 @@ try {
   if (unexplained.length > 0 || stale.length > 0) process.exit(1);
 } finally {
   await rm(work, { recursive: true, force: true });
+}
+
+/** The first `node` on PATH that is not the project's own (node_modules/.bin/node). */
+function machineNode() {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    if (!dir || dir.includes(`${path.sep}node_modules${path.sep}`) || dir.endsWith(`${path.sep}node_modules`)) continue;
+    const candidate = path.join(dir, process.platform === 'win32' ? 'node.exe' : 'node');
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
 }
 
 /** electronegativity's CSV: a header, then quoted or bare fields separated by commas. */

@@ -49,6 +49,7 @@ import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
 import { startTcpProxy, type TcpProxy } from '../tests/fixtures/tcp-proxy.js';
 import { startHostedApp, type HostedApp } from '../tests/fixtures/dev-host-client.js';
 import { liveDirs } from '../tests/fixtures/child-cleanup.js';
+import { reportedPrivacy } from '../tests/fixtures/contact-trust.js';
 
 // ---- options ---------------------------------------------------------------------------------
 
@@ -380,7 +381,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       caFile: server.ca.caCertFile,
       profileDir: side.profileDir,
       // Every message of the run stays in the stored history (the default keeps 1,000 per chat).
-      args: ['--history-max-per-chat', String(4 * options.messages + 1_000)],
+      args: ['--history-recent-per-chat', String(4 * options.messages + 1_000)],
       onEvent: (name, payload) => (queue ? queue.push([name, payload]) : applyEvent(side, name, payload)),
       onExit: () => {
         for (const wake of [...side.wake]) wake();
@@ -434,7 +435,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
     }
     if (mode === 'private') {
       await sides.alice.app!.call('startPrivate', { accountId: sides.alice.accountId, peer: sides.alice.peerJid });
-      await until(both, () => both.every((s) => s.peer?.privacy?.startsWith('private') === true), 60_000, 'a private conversation on both sides');
+      await until(both, () => both.every((s) => reportedPrivacy(s.peer)?.startsWith('private') === true), 60_000, 'a private conversation on both sides');
     }
 
     // ---- traffic and faults

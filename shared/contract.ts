@@ -89,6 +89,13 @@ export const AppError = z.object({
   certificate: CertificateInfo.optional(),
   /** Where a sign-in tried to connect: the domain looked up and the host:port endpoints tried, so the UI can name them. */
   where: z.object({ domain: z.string().max(1024), tried: z.array(z.string().max(1100)).max(16) }).optional(),
+  /**
+   * With `forbidden-by-policy` from the remote allow/deny lists: what was refused (a message to, adding or
+   * entering `address`) and what refuses it (`blocked`: its domain, or the address alone), for the UI to word.
+   */
+  remote: z
+    .object({ action: z.enum(['message', 'contact', 'room']), address: z.string().max(3071), blocked: z.string().max(3071) })
+    .optional(),
 });
 export type AppError = z.infer<typeof AppError>;
 
@@ -140,9 +147,16 @@ export const MAX_BLOCKED_SENDERS = 10;
 export const OtrPolicy = z.enum(['never', 'manual', 'opportunistic', 'always']);
 export type OtrPolicy = z.infer<typeof OtrPolicy>;
 
-/** Where a conversation stands: plaintext, private (OTR; verified when the fingerprint is trusted), or ended by the peer. */
+/**
+ * How the UI shows where a conversation stands: plaintext, private (verified when the key is trusted), or
+ * ended without the user ending it. Derived from `Contact.e2ee` in one place (renderer/store/contactTrust.ts).
+ */
 export const Privacy = z.enum(['plaintext', 'private', 'private-verified', 'finished']);
 export type Privacy = z.infer<typeof Privacy>;
+
+/** An end-to-end encryption scheme by its name: 'otr' (OMEMO's will be 'omemo'). */
+export const E2eeScheme = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/);
+export type E2eeScheme = z.infer<typeof E2eeScheme>;
 
 /** How far a contact's key is trusted: checked by hand (fingerprints compared) or by SMP (question or shared secret). */
 export const TrustLevel = z.enum(['unverified', 'verified-manual', 'verified-smp']);
@@ -174,19 +188,34 @@ export const SmpView = z.discriminatedUnion('phase', [
 ]);
 export type SmpView = z.infer<typeof SmpView>;
 
-export const Contact = z.object({
-  jid: z.string(),
-  /** The contact's key in the private conversation, "XXXXXXXX XXXXXXXX …" (public: safe to show). */
+/** Where a conversation's end-to-end encryption stands, whatever the scheme: header, banners and roster derive from it. */
+export const E2eeView = z.object({
+  scheme: E2eeScheme,
+  /** 'finished': ended without the user ending it (by the contact, or a connection lost): nothing is sent until the user decides. */
+  state: z.enum(['plaintext', 'private', 'finished']),
+  /** The key the conversation is private with is verified. */
+  verified: z.boolean(),
+  /** The contact's key in the private conversation, as the user compares it ("XXXXXXXX XXXXXXXX …"; public: safe to show). */
   fingerprint: z.string().optional(),
   /**
    * The contact shows up with a key not seen before although other keys of theirs are known
    * (`changedFromVerified`: one of those was verified). Nothing is sent until the user accepts it.
    */
   keyWarning: z.object({ fingerprint: z.string(), changedFromVerified: z.boolean() }).optional(),
-  /** Authentication (SMP) in progress or its last result. */
-  smp: SmpView.optional(),
-  /** Absent: plaintext. */
-  privacy: Privacy.optional(),
+  /** Authentication in progress or its last result (OTR's SMP; absent for a scheme without one). */
+  auth: SmpView.optional(),
+  /** Schemes that trust per device (OMEMO): each device of the contact with its key's fingerprint and trust. */
+  devices: z
+    .array(z.object({ id: z.string().max(32), fingerprint: z.string().max(128), trust: z.enum(['blind', 'verified', 'held', 'distrusted', 'unknown']), label: z.string().max(128).optional() }))
+    .max(500)
+    .optional(),
+});
+export type E2eeView = z.infer<typeof E2eeView>;
+
+export const Contact = z.object({
+  jid: z.string(),
+  /** The conversation's end-to-end encryption; absent: plaintext, with nothing to say about keys. */
+  e2ee: E2eeView.optional(),
   /** The contact's own OTR policy, when it differs from the account's default. */
   otrPolicy: OtrPolicy.optional(),
   /** True when the user chose to keep this contact's private messages in the local history. */
@@ -485,10 +514,11 @@ export const requests = {
     request: z.object({ accountId: AccountId, peer: BareJid, id: z.string().min(1).max(256) }).strict(),
     response: ChatMessage,
   },
-  /** Start (or refresh) a private conversation: sends an OTR query. */
-  startPrivate: { request: z.object({ accountId: AccountId, peer: BareJid }).strict(), response: z.object({}) },
+  /** Start (or refresh) a private conversation, with `scheme` or the preferred one (OTR: sends a query). */
+  startPrivate: { request: z.object({ accountId: AccountId, peer: BareJid, scheme: E2eeScheme.optional() }).strict(), response: z.object({}) },
   /** End the private conversation: the peer is told, messages go in plaintext again (where the policy allows). */
   endPrivate: { request: z.object({ accountId: AccountId, peer: BareJid }).strict(), response: z.object({}) },
+  // ---- OTR only: authenticating with the Socialist Millionaires' Protocol (SMP) ----
   /** Ask the contact `question` (or, without one, compare a shared secret); both sides learn whether the answers match. */
   startSmp: {
     request: z.object({ accountId: AccountId, peer: BareJid, secret: z.string().min(1).max(4096), question: z.string().min(1).max(1024).optional() }).strict(),
@@ -503,16 +533,17 @@ export const requests = {
   abortSmp: { request: z.object({ accountId: AccountId, peer: BareJid }).strict(), response: z.object({}) },
   /** Forget the shown result of the last authentication. */
   dismissSmp: { request: z.object({ accountId: AccountId, peer: BareJid }).strict(), response: z.object({}) },
+  // ---- Keys and trust, of any scheme: a key is named by its scheme and its fingerprint ----
   /** Accept the contact's new key (`keyWarning`): what waited is sent now. */
-  acceptKey: { request: z.object({ accountId: AccountId, peer: BareJid, fingerprint: z.string().max(64) }).strict(), response: z.object({}) },
+  acceptKey: { request: z.object({ accountId: AccountId, peer: BareJid, scheme: E2eeScheme, key: z.string().max(128) }).strict(), response: z.object({}) },
   /** Mark a contact's key verified by hand (fingerprints compared) or not verified. */
   setTrust: {
-    request: z.object({ accountId: AccountId, peer: BareJid, fingerprint: z.string().max(64), verified: z.boolean() }).strict(),
+    request: z.object({ accountId: AccountId, peer: BareJid, scheme: E2eeScheme, key: z.string().max(128), verified: z.boolean() }).strict(),
     response: z.object({}),
   },
   /** Forget a contact's key (its trust with it). */
-  forgetFingerprint: {
-    request: z.object({ accountId: AccountId, peer: BareJid, fingerprint: z.string().max(64) }).strict(),
+  forgetKey: {
+    request: z.object({ accountId: AccountId, peer: BareJid, scheme: E2eeScheme, key: z.string().max(128) }).strict(),
     response: z.object({}),
   },
   /** Every known key: the accounts' own and their contacts', with trust. */
@@ -524,6 +555,8 @@ export const requests = {
         z.object({
           accountId: AccountId,
           peer: z.string(),
+          /** The key's scheme: trust requests name it with the fingerprint. */
+          scheme: E2eeScheme,
           fingerprint: z.string(),
           trust: TrustLevel,
           firstSeen: z.number(),

@@ -29,7 +29,11 @@ export interface HostMemory {
   now: NodeJS.MemoryUsage;
   /** The highest resident set size the process had so far (bytes). */
   peakRss: number;
+  /** V8's heap statistics (bytes), before the GC. */
+  heap: { totalHeapSize: number; usedHeapSize: number; mallocedMemory: number; peakMallocedMemory: number };
   afterGc?: NodeJS.MemoryUsage;
+  /** With `args: ['--loop-delay']`: the main event loop's delay since the previous report (or the start). */
+  loopDelay?: { p99Ms: number; maxMs: number; samples: number; workP99Ms: number; workMaxMs: number };
 }
 
 /** `prepare` may put files into the new profile before the app starts (e.g. a damaged settings file). */

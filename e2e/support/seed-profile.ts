@@ -36,8 +36,7 @@ export async function seedProfile(profileDir: string, account: SeedAccount, chat
   };
   await fs.writeFile(path.join(profileDir, 'settings.json'), `${JSON.stringify(settings)}\n`, { mode: 0o600 });
   const secretBox = await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key'));
-  const largest = Math.max(1, ...Object.values(chats).map((list) => list.length));
-  const history = await HistoryStore.open(HistoryStore.fileInProfile(profileDir, account.id), secretBox, { maxPerChat: largest });
+  const history = await HistoryStore.open(HistoryStore.fileInProfile(profileDir, account.id), secretBox);
   for (const list of Object.values(chats)) for (const message of list) history.put(message);
   await history.close();
 }

@@ -4,12 +4,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
-import { asksTheUser, MAX_BLOCKED_SENDERS, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OwnShow, type Privacy } from '../../shared/contract.js';
+import { asksTheUser, MAX_BLOCKED_SENDERS, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
 import { Avatars } from './avatars.js';
 import { ContactManager } from './contacts.js';
 import { E2eeRouter, type E2eeProviderFactory } from './e2ee/router.js';
-import type { E2eeHost, E2eeScheme, E2eeView, Envelope, IncomingText } from './e2ee/provider.js';
+import type { E2eeHost, E2eeScheme, Envelope, IncomingText } from './e2ee/provider.js';
 import { Roster } from './roster.js';
 import type { HistoryStore } from './store/history-store.js';
 import type { StoredAccount } from './store/settings-store.js';
@@ -27,9 +27,11 @@ import {
   parseMessage,
   parsePresence,
   parseRosterItems,
+  parseRosterItemsInTurns,
   presenceStanza,
   rosterGet,
   withDelay,
+  type RosterItem,
 } from './xmpp/stanzas.js';
 import { parseAvatarHash } from './xmpp/avatar-stanzas.js';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
@@ -90,6 +92,8 @@ export interface AccountDeps {
 const REMOTE_RETRY_BACKOFF = { baseMs: 5_000, maxMs: 300_000 } as const;
 /** How long signing out waits for the private conversations' end messages to be written. */
 const SIGN_OFF_WAIT_MS = 1_000;
+/** Messages of the stored history per "load older" (the user scrolled to the top of a chat). */
+const OLDER_PAGE = 200;
 
 export class Account {
   readonly roster = new Roster();
@@ -130,6 +134,8 @@ export class Account {
   /** The stream dropped and may be resumed: presences and private conversations wait to see if it is. */
   private streamInDoubt = false;
   private presencesInDoubt: ReturnType<Roster['takePresences']> | undefined;
+  /** While the sign-in's roster is parsed (startSession): the pushes that came meanwhile, applied after it. */
+  private pushesDuringRosterLoad: RosterItem[] | undefined;
   /** Ending the private conversations of a lost stream: what fails meanwhile fails for that, and goes out again. */
   private losingStream: Promise<void> | undefined;
   /**
@@ -231,7 +237,8 @@ export class Account {
       show: () => this.stored.ownPresence.show,
       ...(deps.rooms?.history ? { history: deps.rooms.history } : {}),
       ...(deps.rooms?.joinTimeoutMs ? { joinTimeoutMs: deps.rooms.joinTimeoutMs } : {}),
-      ...(deps.rooms?.allowed ? { allowed: deps.rooms.allowed } : {}),
+      // A room or inviter the remote lists refuse is noted like a blocked sender (an invitation, a room to enter again).
+      allowed: (room, from) => (from === undefined || this.acceptsSender(from)) && this.acceptsSender(room) && (deps.rooms?.allowed?.(room, from) ?? true),
       ownBare: () => this.ownBare(),
       isContact: (jid) => this.roster.has(jid),
       invitationsChanged: (invitations) => this.deps.emit('invitationsChanged', { accountId: this.id, invitations }),
@@ -243,7 +250,7 @@ export class Account {
       list: (peer) => this.chats.list(peer),
       has: (peer, id, direction) => this.chats.has(peer, id, direction),
       put: (message, unread) => this.putArchived(message, unread),
-      accepts: (peer) => !this.deps.policy || this.deps.policy.acceptsFrom(this.stored.jid, peer),
+      accepts: (peer) => this.acceptsSender(peer),
       mark: () => (this.deps.history ? this.deps.history.archiveMark : this.archiveMarkInMemory),
       setMark: (id) => {
         if (this.deps.history) this.deps.history.setArchiveMark(id);
@@ -593,12 +600,19 @@ export class Account {
   }
 
   /**
-   * One older page of the chat with `peer` from the server's archive (the user scrolled to the top).
-   * Plaintext only; `complete` when the archive has nothing older.
+   * One older page of the chat with `peer` (the user scrolled to the top): from the stored history while it
+   * has older messages, then from the server's archive (plaintext only); `complete` when that has nothing older.
    */
   async loadOlderMessages(peer: string): Promise<{ added: number; complete: boolean }> {
     const jid = bareJid(peer);
     if (!jid) throw Object.assign(new Error('That is not a valid address.'), { code: 'invalid-request' });
+    // The stored history first (offline too); the server's archive once it has nothing older.
+    const older = this.deps.history?.before(jid, this.chats.list(jid)[0], OLDER_PAGE) ?? [];
+    if (older.length > 0) {
+      this.chats.prepend(jid, older);
+      for (const message of older) this.deps.emit('messageUpserted', { accountId: this.id, message });
+      return { added: older.length, complete: false };
+    }
     if (!this.connection.activeSession) throw Object.assign(new Error('Sign in to load older messages.'), { code: 'not-connected' });
     try {
       return await this.archive.loadOlder(jid);
@@ -628,6 +642,10 @@ export class Account {
     session.callee.set(NS_ROSTER, 'query', (ctx) => {
       // RFC 6121 §2.1.6: a push from anyone but our own server is ignored (and answered with an error).
       if (!isRosterPushFrom(ctx.stanza.attrs.from, this.ownBare())) return undefined as never;
+      if (this.pushesDuringRosterLoad) {
+        this.pushesDuringRosterLoad.push(...parseRosterItems(ctx.element));
+        return {};
+      }
       for (const jid of this.roster.push(parseRosterItems(ctx.element))) {
         if (this.roster.has(jid)) this.emitContact(jid);
         else {
@@ -669,7 +687,12 @@ export class Account {
   private async startSession(session: XmppSession): Promise<void> {
     try {
       const result = await session.iq.request(rosterGet());
-      this.roster.replace(parseRosterItems(result.getChild('query', NS_ROSTER)));
+      // Parsed over several turns: pushes that arrive meanwhile are newer than the result, so they go on top.
+      this.pushesDuringRosterLoad = [];
+      const items = await parseRosterItemsInTurns(result.getChild('query', NS_ROSTER));
+      this.roster.replace(items);
+      for (const jid of this.roster.push(this.pushesDuringRosterLoad)) if (!this.roster.has(jid)) this.avatars.forget(jid);
+      this.pushesDuringRosterLoad = undefined;
       this.emitRoster();
       // Carbons before presence, so that no copy is missed; a server without them just answers an error.
       await session.iq.request(enableCarbons()).catch(() => undefined);
@@ -697,6 +720,8 @@ export class Account {
         return this.contactManager.onPresence(subscription);
       }
       const presence = parsePresence(stanza);
+      // A contact at a refused address never shows online; the user is told why (a stranger's presence is ignored anyway).
+      if (presence && !(this.roster.has(presence.bare) ? this.acceptsSender(presence.bare) : this.deps.policy?.blockedSender(this.stored.jid, presence.bare) === undefined)) return;
       const avatarHash = presence?.available ? parseAvatarHash(stanza) : undefined;
       if (presence && avatarHash !== undefined) this.avatars.onHash(presence.bare, avatarHash);
       if (presence && !presence.available) void this.e2ee.resourceOffline(stanza.attrs.from ?? '');
@@ -839,7 +864,7 @@ export class Account {
    */
   private showCarbon(copy: CarbonCopy): void {
     const { peer } = copy;
-    if (this.deps.policy && !this.deps.policy.acceptsFrom(this.stored.jid, peer)) return; // the administrator's deny list, for copies too
+    if (!this.acceptsSender(peer)) return; // the administrator's deny list, for copies too (either way: noted, never shown)
     const scheme = this.e2ee.claimant(copy.message);
     if (!scheme) {
       const body = this.e2ee.plaintextOf(copy.body ?? '');
@@ -963,7 +988,7 @@ export class Account {
   /** Messages that were waiting when Klatsch stopped show as 'sending' again, and go out with the next session. */
   private restoreOutbox(): void {
     for (const entry of this.outbox.entries()) {
-      const known = this.chats.find(entry.peer, entry.id, 'out');
+      const known = this.chats.find(entry.peer, entry.id, 'out') ?? this.deps.history?.find(entry.peer, entry.id, 'out');
       // The history has it as sent or delivered: killed before the outbox's file caught up. Done, not sent again.
       if (known?.state === 'sent' || known?.state === 'delivered') {
         this.outbox.remove(entry.id);
@@ -1138,9 +1163,10 @@ export class Account {
     if (!contact) return undefined;
     const policy = this.stored.otrPolicies?.[jid];
     const keep = this.keepsPrivateHistory(jid);
+    const e2ee = this.e2ee.view(jid);
     return {
       ...contact,
-      ...contractTrust(this.e2ee.view(jid)),
+      ...(e2ee ? { e2ee } : {}),
       ...(policy ? { otrPolicy: policy } : {}),
       ...(keep ? { keepPrivateHistory: true } : {}),
       ...(this.typing.has(jid) ? { chatState: 'composing' as const } : {}),
@@ -1162,16 +1188,4 @@ function withEncrypted(message: ChatMessage, encrypted: boolean): ChatMessage {
 /** The `replaces` field of StanzaInfo, present only when the stanza corrects a message. */
 function withReplaces(replaces: string | undefined): { replaces?: string } {
   return replaces === undefined ? {} : { replaces };
-}
-
-/** What the contract's Contact says of a conversation's end-to-end encryption. */
-function contractTrust(view: E2eeView | undefined): Pick<Contact, 'privacy' | 'fingerprint' | 'keyWarning' | 'smp'> {
-  if (!view) return {};
-  const privacy: Privacy | undefined = view.state === 'private' ? (view.verified ? 'private-verified' : 'private') : view.state === 'finished' ? 'finished' : undefined;
-  return {
-    ...(privacy ? { privacy } : {}),
-    ...(view.fingerprint !== undefined ? { fingerprint: view.fingerprint } : {}),
-    ...(view.keyWarning ? { keyWarning: view.keyWarning } : {}),
-    ...(view.auth ? { smp: view.auth } : {}),
-  };
 }

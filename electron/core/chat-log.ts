@@ -1,6 +1,7 @@
 /**
- * The messages of one account's one-to-one chats, in memory for now (stored
- * history comes with the encrypted history store), and their unread counts.
+ * The messages of one account's one-to-one chats in memory — each chat's newest
+ * page from the stored history (history-store.ts), what came since, and older
+ * pages the user scrolled to — and their unread counts.
  */
 import type { ChatMessage } from '../../shared/contract.js';
 
@@ -12,6 +13,8 @@ export class ChatLog {
   /** Per chat, the direction and id of every message in it: new messages (the usual case) are not searched for. */
   private keys = new Map<string, Set<string>>();
   private unreadCounts = new Map<string, number>();
+  /** Per chat, how many older messages the user paged in: the bound does not drop what they scrolled to. */
+  private pagedIn = new Map<string, number>();
 
   /** Inserts or replaces (same peer, id and direction) a message, keeping time order; returns it. */
   upsert(message: ChatMessage): ChatMessage {
@@ -28,7 +31,8 @@ export class ChatLog {
       let at = list.length;
       while (at > 0 && list[at - 1]!.timestamp > message.timestamp) at--;
       list.splice(at, 0, message);
-      if (list.length > MAX_PER_CHAT) for (const old of list.splice(0, list.length - MAX_PER_CHAT)) keys.delete(keyOf(old.direction, old.id));
+      const max = MAX_PER_CHAT + (this.pagedIn.get(message.peer) ?? 0);
+      if (list.length > max) for (const old of list.splice(0, list.length - max)) keys.delete(keyOf(old.direction, old.id));
     }
     this.chats.set(message.peer, list);
     return message;
@@ -78,6 +82,15 @@ export class ChatLog {
     const list = [...messages, ...(this.chats.get(peer) ?? [])].sort((a, b) => a.timestamp - b.timestamp).slice(-MAX_PER_CHAT);
     this.chats.set(peer, list);
     this.keys.set(peer, new Set(list.map((m) => keyOf(m.direction, m.id))));
+  }
+
+  /** Puts an older page (oldest first, all older than what the chat has) before the chat's messages. */
+  prepend(peer: string, older: readonly ChatMessage[]): void {
+    const keys = this.keysOf(peer);
+    const fresh = older.filter((m) => !keys.has(keyOf(m.direction, m.id)));
+    for (const m of fresh) keys.add(keyOf(m.direction, m.id));
+    this.chats.set(peer, [...fresh, ...(this.chats.get(peer) ?? [])]);
+    this.pagedIn.set(peer, (this.pagedIn.get(peer) ?? 0) + fresh.length);
   }
 
   snapshot(): Record<string, ChatMessage[]> {

@@ -346,11 +346,11 @@ export class KlatschCore {
       }
     },
 
-    startPrivate: async ({ accountId, peer }) => {
+    startPrivate: async ({ accountId, peer, scheme }) => {
       const account = this.account(accountId);
       this.allowedByPolicy(() => this.policy.checkRemote(account.settings.jid, peer));
       if (!account.connection.activeSession) throw new UserError('not-connected', 'Sign in first to start a private conversation.');
-      await account.startPrivate(peer.toLowerCase());
+      await userFacing(account.startPrivate(peer.toLowerCase(), scheme));
       return {};
     },
 
@@ -379,24 +379,27 @@ export class KlatschCore {
       return {};
     },
 
-    acceptKey: async ({ accountId, peer, fingerprint }) => {
-      const accepted = await this.otrChats(this.account(accountId)).acceptKey(peer.toLowerCase(), fingerprint);
+    acceptKey: async ({ accountId, peer, scheme, key }) => {
+      this.otrKeys(scheme);
+      const accepted = await this.otrChats(this.account(accountId)).acceptKey(peer.toLowerCase(), key);
       if (!accepted) throw new UserError('not-found', 'That key is no longer waiting to be accepted.');
       return {};
     },
 
-    setTrust: async ({ accountId, peer, fingerprint, verified }) => {
+    setTrust: async ({ accountId, peer, scheme, key, verified }) => {
+      this.otrKeys(scheme);
       const account = this.account(accountId);
-      const fp = this.fingerprintArg(fingerprint);
+      const fp = this.fingerprintArg(key);
       const changed = await this.trustChange(() => this.otr.setTrust(account.settings.jid, peer.toLowerCase(), fp, verified));
       // The chat says so: its log never contradicts the header.
       if (changed) await this.otrChats(account).trustChangedByUser(peer.toLowerCase(), humanFingerprint(fp), verified ? 'verified' : 'unverified');
       return {};
     },
 
-    forgetFingerprint: async ({ accountId, peer, fingerprint }) => {
+    forgetKey: async ({ accountId, peer, scheme, key }) => {
+      this.otrKeys(scheme);
       const account = this.account(accountId);
-      const fp = this.fingerprintArg(fingerprint);
+      const fp = this.fingerprintArg(key);
       const wasVerified = await this.trustChange(() => this.otr.forget(account.settings.jid, peer.toLowerCase(), fp));
       if (wasVerified) await this.otrChats(account).trustChangedByUser(peer.toLowerCase(), humanFingerprint(fp), 'forgotten');
       return {};
@@ -559,7 +562,7 @@ export class KlatschCore {
     // Group chats (muc/rooms.ts): errors there are already the user's to read.
     joinRoom: async ({ accountId, room, nick, password }) => {
       const account = this.account(accountId);
-      this.groupChatsAllowed(account, room.includes('@') ? room : undefined);
+      this.groupChatsAllowed(account, room.includes('@') ? room : undefined, 'room');
       return account.rooms.join(room, nick, password);
     },
 
@@ -602,7 +605,8 @@ export class KlatschCore {
 
     acceptInvitation: async ({ accountId, id, nick }) => {
       const account = this.account(accountId);
-      this.groupChatsAllowed(account, undefined);
+      // The policy may have changed since the invitation came (it was checked then).
+      this.groupChatsAllowed(account, account.rooms.invitations.list().find((i) => i.id === id)?.room, 'room');
       return account.rooms.acceptInvitation(id, nick);
     },
 
@@ -634,7 +638,7 @@ export class KlatschCore {
       if (accountId !== undefined && account.id !== accountId) continue;
       const history = this.histories.get(account.id);
       if (history) {
-        yield { accountId: account.id, chats: history.entries() };
+        yield { accountId: account.id, search: (words, max) => history.search(words, max) };
         continue;
       }
       const chats = Object.entries(account.chats.snapshot()).map(
@@ -728,10 +732,10 @@ export class KlatschCore {
    * Group chats are plaintext to the server and every occupant: refused where the administrator
    * requires end-to-end encryption for every message, and for rooms the remote-address rules deny.
    */
-  private groupChatsAllowed(account: Account, room: string | undefined): void {
+  private groupChatsAllowed(account: Account, room: string | undefined, action: 'message' | 'room' = 'message'): void {
     const refusal = this.policy.groupChatRefusal();
     if (refusal) throw new UserError('forbidden-by-policy', refusal);
-    if (room) this.allowedByPolicy(() => this.policy.checkRemote(account.settings.jid, room));
+    if (room) this.allowedByPolicy(() => this.policy.checkRemote(account.settings.jid, room, action));
   }
 
   /** The account's group chat messages, in a store of their own (none when the policy keeps no history). */
@@ -792,6 +796,7 @@ export class KlatschCore {
         (host) => new OtrProvider(host, this.otrDeps(stored.id)),
       ],
       ownKey: (jid) => this.otr.accountKey(jid),
+      allowedSchemes: () => this.policy.encryptionSchemes(),
       ...(history ? { history } : {}),
       rooms: {
         ...(roomHistory ? { history: roomHistory } : {}),
@@ -833,7 +838,7 @@ export class KlatschCore {
     try {
       check();
     } catch (error) {
-      if (error instanceof PolicyRefusal) throw new UserError('forbidden-by-policy', error.message);
+      if (error instanceof PolicyRefusal) throw new UserError('forbidden-by-policy', error.message, error.remote);
       throw error;
     }
   }
@@ -859,6 +864,11 @@ export class KlatschCore {
       },
       v3Only: () => this.otrV3Only(),
     };
+  }
+
+  /** Keys and trust are OTR's store's today: a key of another scheme is refused as such. */
+  private otrKeys(scheme: string): void {
+    if (scheme !== OTR_SCHEME) throw new UserError('invalid-request', `Keys of the scheme “${scheme}” are not known here.`);
   }
 
   /** The account's OTR conversations, for the requests only OTR has (SMP, a key to accept, trust set by hand). */

@@ -4,10 +4,12 @@
  * URL to open. Each instance is separate, like two installations of the app.
  * `--policy FILE` reads an administrator policy in the JSON form of
  * /etc/klatsch/policy.json from FILE (the tests' way to try policies).
- * `--history-max-per-chat N` keeps N messages per chat in the local history
- * instead of the default (benchmarks and tests of long chats).
+ * `--history-recent-per-chat N` starts each chat with its newest N stored
+ * messages instead of the default (benchmarks and tests of long chats).
  * On SIGUSR2 it prints `KLATSCH_MEMORY={json}` (process.memoryUsage() after a
- * GC when --expose-gc is on; peak RSS): how `npm run bench:roster` reads main's memory.
+ * GC when --expose-gc is on; peak RSS; V8's heap statistics): how `npm run bench:roster`
+ * reads main's memory. `--loop-delay` adds the event loop's delay and the longest stretches
+ * of work since the last report (loop-watch.ts): how it sees main stall.
  * Links the user confirmed are not opened: a browser page has no system
  * browser to hand them to, so each is appended to `opened-links.txt` in the
  * profile (one address a line) — what the tests read.
@@ -17,6 +19,7 @@
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { KlatschCore } from '../core/klatsch-core.js';
 import { FileKeySecretBox } from '../core/store/secret-box.js';
@@ -25,6 +28,7 @@ import { loadPolicy } from '../core/policy/load-policy.js';
 import { watchPolicy } from '../core/policy/watch-policy.js';
 import { PolicyGate } from '../core/policy/policy-gate.js';
 import { RecordingShell } from './recording-shell.js';
+import { LoopWatch, type LoopReport } from './loop-watch.js';
 
 /** Where the development host records the links it would have opened. */
 const OPENED_LINKS_FILE = 'opened-links.txt';
@@ -41,9 +45,13 @@ async function main(): Promise<void> {
       'record-notifications': { type: 'string' },
       // A browser page cannot show a native folder dialog: tests name the folder every "choose a folder" answers with.
       'pick-folder': { type: 'string' },
-      'history-max-per-chat': { type: 'string' },
+      'history-recent-per-chat': { type: 'string' },
+      'loop-delay': { type: 'boolean' },
     },
   });
+  // From before the core starts: its start (the history's load) is the first stretch measured.
+  const loopDelay = values['loop-delay'] ? new LoopWatch() : undefined;
+  loopDelay?.start();
   if (!values.profile) throw new Error('--profile DIR is required');
   const profileDir = path.resolve(values.profile);
   await fs.mkdir(profileDir, { recursive: true, mode: 0o700 });
@@ -58,7 +66,7 @@ async function main(): Promise<void> {
     systemLanguages: () => [Intl.DateTimeFormat().resolvedOptions().locale],
     ...(policySources ? { policy: new PolicyGate(await loadPolicy(policySources)) } : {}),
     ...(values['pick-folder'] ? { pickFolder: async () => path.resolve(values['pick-folder']!) } : {}),
-    ...(values['history-max-per-chat'] ? { history: { maxPerChat: positiveInteger(values['history-max-per-chat'], '--history-max-per-chat') } } : {}),
+    ...(values['history-recent-per-chat'] ? { history: { recentPerChat: positiveInteger(values['history-recent-per-chat'], '--history-recent-per-chat') } } : {}),
     openExternal: async (href) => {
       await fs.appendFile(path.join(profileDir, OPENED_LINKS_FILE), `${href}\n`, { mode: 0o600 });
       console.error(`development host: a link was recorded in ${OPENED_LINKS_FILE} instead of being opened`);
@@ -84,7 +92,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
-  process.on('SIGUSR2', () => console.log(`KLATSCH_MEMORY=${JSON.stringify(memoryReport())}`));
+  process.on('SIGUSR2', () => console.log(`KLATSCH_MEMORY=${JSON.stringify(memoryReport(loopDelay))}`));
 }
 
 function positiveInteger(text: string, name: string): number {
@@ -92,14 +100,29 @@ function positiveInteger(text: string, name: string): number {
   return Number(text);
 }
 
-/** The core's memory as it is, and after a full GC when the host runs with --expose-gc. */
-function memoryReport(): { now: NodeJS.MemoryUsage; peakRss: number; afterGc?: NodeJS.MemoryUsage } {
+/**
+ * The core's memory as it is, and after a full GC when the host runs with --expose-gc; with `loopDelay`,
+ * the event loop's delay since the last report, then a fresh start (the GC here is not the app's stall).
+ */
+function memoryReport(loopDelay: LoopWatch | undefined): {
+  now: NodeJS.MemoryUsage;
+  peakRss: number;
+  heap: { totalHeapSize: number; usedHeapSize: number; mallocedMemory: number; peakMallocedMemory: number };
+  afterGc?: NodeJS.MemoryUsage;
+  loopDelay?: LoopReport;
+} {
+  const delay = loopDelay?.report();
+  loopDelay?.stop();
   const now = process.memoryUsage();
   const peakRss = process.resourceUsage().maxRSS * 1024; // maxRSS is in kilobytes
+  const stats = v8.getHeapStatistics();
+  const heap = { totalHeapSize: stats.total_heap_size, usedHeapSize: stats.used_heap_size, mallocedMemory: stats.malloced_memory, peakMallocedMemory: stats.peak_malloced_memory };
   const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return { now, peakRss };
-  gc();
-  return { now, peakRss, afterGc: process.memoryUsage() };
+  gc?.();
+  const afterGc = gc ? process.memoryUsage() : undefined;
+  loopDelay?.reset();
+  loopDelay?.start();
+  return { now, peakRss, heap, ...(afterGc ? { afterGc } : {}), ...(delay ? { loopDelay: delay } : {}) };
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import type { Contact, SmpView } from '../../shared/contract';
+import type { E2eeView, SmpView } from '../../shared/contract';
 import { useTexts } from '../i18n/i18n';
 import { smpFormKey } from '../forms';
 import { smpResultText } from '../i18n/smpTexts';
@@ -13,7 +13,7 @@ type Props = {
   verified: boolean;
   /** The chat was opened with a request waiting: the answer field takes the keyboard, not the composer. */
   focusAnswer: boolean;
-  keyWarning: Contact['keyWarning'];
+  keyWarning: E2eeView['keyWarning'];
   busy: boolean;
   error: string | null;
   /** The answer to request `requestId` (the one on screen when the user sent it). */
@@ -44,7 +44,7 @@ export function AuthPanel(props: Props) {
   );
 }
 
-function KeyWarning({ peerName, keyWarning, busy, onAuthenticate, onAcceptKey }: Props & { keyWarning: NonNullable<Contact['keyWarning']> }) {
+function KeyWarning({ peerName, keyWarning, busy, onAuthenticate, onAcceptKey }: Props & { keyWarning: NonNullable<E2eeView['keyWarning']> }) {
   const t = useTexts().auth;
   /** Accepting a key unverified is asked once more: it is what someone in the middle hopes for. */
   const [confirming, setConfirming] = useState(false);

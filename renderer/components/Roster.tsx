@@ -29,8 +29,9 @@ type Props = {
 /** The second line of a contact: what needs the user first, then the status text, then the subscription. */
 function secondLine(c: Contact, inRoster: boolean, t: Catalog['contacts']): { text: string; kind: 'attention' | 'status' | 'subscription' } | null {
   // What needs the user: the contact asks to be authenticated, or uses a new key nothing is sent with yet.
-  if (c.keyWarning) return { text: t.newKey, kind: 'attention' };
-  if (c.smp?.phase === 'asked') return { text: t.wantsToAuthenticate, kind: 'attention' };
+  const trust = contactTrust(c);
+  if (trust.keyWarning) return { text: t.newKey, kind: 'attention' };
+  if (trust.smp?.phase === 'asked') return { text: t.wantsToAuthenticate, kind: 'attention' };
   if (c.presence.status) return { text: c.presence.status, kind: 'status' };
   if (!inRoster) return { text: t.notInContacts, kind: 'subscription' };
   if (c.ask === 'subscribe') return { text: t.waitingForApproval, kind: 'subscription' };

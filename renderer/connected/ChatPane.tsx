@@ -83,7 +83,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   }
 
   /** Our last message, if it can be corrected: plaintext, sent, in a chat that is not private. */
-  const plaintextChat = (!contact.privacy || contact.privacy === 'plaintext') && (contact.otrPolicy ?? '') !== 'always';
+  const plaintextChat = trust.privacy === 'plaintext' && (contact.otrPolicy ?? '') !== 'always';
   const lastOut = [...messages].reverse().find((m) => m.direction === 'out');
   const editable = plaintextChat && lastOut && !lastOut.encrypted && (lastOut.state === 'sent' || lastOut.state === 'delivered') ? lastOut : undefined;
 
@@ -162,12 +162,14 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
           openAuth(last?.phase === 'failed' && question === undefined ? 'secret' : 'question', question);
         }}
         onAuthenticate={() => openAuth(expectedFingerprint ? 'fingerprint' : 'question')}
-        onAcceptKey={(fingerprint) => void report(actions.acceptKey(accountId, peer, fingerprint))}
+        onAcceptKey={(fingerprint) => {
+          if (trust.scheme) void report(actions.acceptKey(accountId, peer, { scheme: trust.scheme, key: fingerprint }));
+        }}
       />
       {authOpen && (
         <AuthenticateDialog
           peerName={name}
-          theirFingerprint={contact.fingerprint}
+          theirFingerprint={trust.fingerprint}
           ownFingerprint={ownFingerprint}
           {...(expectedFingerprint ? { expectedFingerprint } : {})}
           verified={trust.verified}
@@ -179,7 +181,9 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
           onSecret={(secret) => void authenticate(() => actions.startSmp(accountId, peer, secret))}
           onManual={(verified) =>
             void authenticate(() =>
-              contact.fingerprint ? actions.setTrust(accountId, peer, contact.fingerprint, verified) : Promise.resolve({ ok: true, value: {} }),
+              trust.scheme && trust.fingerprint
+                ? actions.setTrust(accountId, peer, { scheme: trust.scheme, key: trust.fingerprint }, verified)
+                : Promise.resolve({ ok: true, value: {} }),
             )
           }
           onStartPrivate={() => void report(actions.startPrivate(accountId, peer))}

@@ -95,11 +95,11 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
         onVerify={(key, verified) => {
           // Verifying means comparing first; taking a verification back needs no proof.
           if (verified) setVerifying(key);
-          else void run(actions.setTrust(key.accountId, key.peer, key.fingerprint, false));
+          else void run(actions.setTrust(key.accountId, key.peer, { scheme: key.scheme, key: key.fingerprint }, false));
         }}
         onForget={(key) => {
           if (key.trust !== 'unverified') setForgetting(key);
-          else void run(actions.forgetFingerprint(key.accountId, key.peer, key.fingerprint));
+          else void run(actions.forgetKey(key.accountId, key.peer, { scheme: key.scheme, key: key.fingerprint }));
         }}
       />
       {verifying && (
@@ -110,7 +110,7 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
           onCancel={() => setVerifying(null)}
           onVerify={() => {
             setVerifying(null);
-            void run(actions.setTrust(verifying.accountId, verifying.peer, verifying.fingerprint, true));
+            void run(actions.setTrust(verifying.accountId, verifying.peer, { scheme: verifying.scheme, key: verifying.fingerprint }, true));
           }}
         />
       )}
@@ -124,7 +124,7 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
           onCancel={() => setForgetting(null)}
           onConfirm={() => {
             setForgetting(null);
-            void run(actions.forgetFingerprint(forgetting.accountId, forgetting.peer, forgetting.fingerprint));
+            void run(actions.forgetKey(forgetting.accountId, forgetting.peer, { scheme: forgetting.scheme, key: forgetting.fingerprint }));
           }}
         >
           <p>{t.forgetExplain(forgetting.peer)}</p>

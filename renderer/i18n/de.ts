@@ -39,6 +39,13 @@ export const de: Catalog = {
       timeout: (domain: string, tried: string) =>
         `Der Server für ${domain}${tried ? ` (versucht: ${tried})` : ''} hat nicht rechtzeitig geantwortet. Bitte prüfen Sie Ihre Netzwerkverbindung oder versuchen Sie es später erneut.`,
     },
+    remote: {
+      message: (address: string) => `Ihr Administrator erlaubt keine Nachrichten an ${address}. Die Nachricht wurde nicht gesendet.`,
+      contactAtDomain: (address: string, domain: string) => `Ihr Administrator erlaubt keine Kontakte bei ${domain}, daher kann ${address} nicht hinzugefügt werden.`,
+      contact: (address: string) => `Ihr Administrator erlaubt ${address} nicht als Kontakt.`,
+      roomAtDomain: (address: string, domain: string) => `Ihr Administrator erlaubt keine Gruppenchats bei ${domain}, daher können Sie ${address} nicht betreten.`,
+      room: (address: string) => `Ihr Administrator erlaubt den Gruppenchat ${address} nicht.`,
+    },
     notSent: (error: string) => `Nicht gesendet: ${error}`,
     notCorrected: (error: string) => `Nicht korrigiert: ${error}`,
   },

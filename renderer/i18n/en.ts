@@ -43,6 +43,17 @@ export const en = {
       timeout: (domain: string, tried: string) =>
         `The server for ${domain}${tried ? ` (tried ${tried})` : ''} did not answer in time. Check your network connection, or try again later.`,
     },
+    /**
+     * The administrator's remote lists refused something (AppError.remote): `blocked` is the address's domain when
+     * the whole domain is refused, else the address itself (then `address` and `blocked` are the same).
+     */
+    remote: {
+      message: (address: string) => `Your administrator does not allow messages to ${address}. The message was not sent.`,
+      contactAtDomain: (address: string, domain: string) => `Your administrator does not allow contacts at ${domain}, so ${address} cannot be added.`,
+      contact: (address: string) => `Your administrator does not allow ${address} as a contact.`,
+      roomAtDomain: (address: string, domain: string) => `Your administrator does not allow group chats at ${domain}, so ${address} cannot be entered.`,
+      room: (address: string) => `Your administrator does not allow the group chat ${address}.`,
+    },
     /** An error in a context: "Not sent: …". */
     notSent: (error: string) => `Not sent: ${error}`,
     notCorrected: (error: string) => `Not corrected: ${error}`,

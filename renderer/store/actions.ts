@@ -2,7 +2,7 @@
  * What the user can do, as functions over the store and the API. DOM-free: the
  * window focus reaches us through the `ui` slice, so this runs in plain Node too.
  */
-import { asksTheUser, type AccountId, type AccountView, type AppSettings, type ChatMessage, type ChatRef, type KlatschApi, type OwnShow, type RequestOf, type Result, type OtrPolicy, type SearchHit } from '../../shared/contract';
+import { asksTheUser, type AccountId, type AccountView, type AppSettings, type ChatMessage, type ChatRef, type E2eeScheme, type KlatschApi, type OwnShow, type RequestOf, type Result, type OtrPolicy, type SearchHit } from '../../shared/contract';
 import type { AppStore } from './store';
 import { chatKeyString, type ChatKey, type MainDialog } from './types';
 import { createRoomActions } from './roomActions';
@@ -157,16 +157,16 @@ export function createActions(store: AppStore, api: KlatschApi) {
       return settle(api.dismissSmp({ accountId, peer }));
     },
 
-    acceptKey(accountId: AccountId, peer: string, fingerprint: string) {
-      return settle(api.acceptKey({ accountId, peer, fingerprint }));
+    acceptKey(accountId: AccountId, peer: string, { scheme, key }: { scheme: E2eeScheme; key: string }) {
+      return settle(api.acceptKey({ accountId, peer, scheme, key }));
     },
 
-    setTrust(accountId: AccountId, peer: string, fingerprint: string, verified: boolean) {
-      return settle(api.setTrust({ accountId, peer, fingerprint, verified }));
+    setTrust(accountId: AccountId, peer: string, { scheme, key }: { scheme: E2eeScheme; key: string }, verified: boolean) {
+      return settle(api.setTrust({ accountId, peer, scheme, key, verified }));
     },
 
-    forgetFingerprint(accountId: AccountId, peer: string, fingerprint: string) {
-      return settle(api.forgetFingerprint({ accountId, peer, fingerprint }));
+    forgetKey(accountId: AccountId, peer: string, { scheme, key }: { scheme: E2eeScheme; key: string }) {
+      return settle(api.forgetKey({ accountId, peer, scheme, key }));
     },
 
     listTrust() {

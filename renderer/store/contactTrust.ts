@@ -1,9 +1,9 @@
 /**
  * What the chat header, the roster, the banners under the header and the authenticate dialog say
- * about a contact's privacy, trust and presence: derived here once from the core's Contact, so that
- * they never contradict each other. No DOM, no React.
+ * about a contact's privacy, trust and presence: derived here once from the core's Contact (its
+ * scheme-neutral `e2ee`), so that they never contradict each other. No DOM, no React.
  */
-import type { Contact, PresenceShow, Privacy, SmpView } from '../../shared/contract';
+import type { Contact, E2eeView, PresenceShow, Privacy, SmpView } from '../../shared/contract';
 
 export interface ContactTrust {
   /** The privacy as shown everywhere: a new key that waits for the user is never shown verified. */
@@ -13,24 +13,37 @@ export interface ContactTrust {
   /** In a private conversation now (verified or not). */
   isPrivate: boolean;
   /** The contact's new key that waits for the user. */
-  keyWarning: Contact['keyWarning'];
+  keyWarning: E2eeView['keyWarning'];
   /** The authentication banner to show: a "you verified them" result only while they are verified. */
   smp: SmpView | undefined;
+  /** The scheme of the conversation (its keys are named with it); undefined: plaintext, nothing to say. */
+  scheme: E2eeView['scheme'] | undefined;
+  /** The contact's key in the private conversation, as the user compares it. */
+  fingerprint: string | undefined;
 }
 
-export function contactTrust(contact: Pick<Contact, 'privacy' | 'keyWarning' | 'smp'>): ContactTrust {
-  const reported = contact.privacy ?? 'plaintext';
-  const privacy: Privacy = contact.keyWarning && reported === 'private-verified' ? 'private' : reported;
+/** The state the core reports, before the rule that a waiting new key is never shown verified. */
+function reportedPrivacy(e2ee: E2eeView | undefined): Privacy {
+  if (e2ee?.state === 'private') return e2ee.verified ? 'private-verified' : 'private';
+  return e2ee?.state === 'finished' ? 'finished' : 'plaintext';
+}
+
+export function contactTrust(contact: Pick<Contact, 'e2ee'>): ContactTrust {
+  const e2ee = contact.e2ee;
+  const reported = reportedPrivacy(e2ee);
+  const privacy: Privacy = e2ee?.keyWarning && reported === 'private-verified' ? 'private' : reported;
   const verified = privacy === 'private-verified';
-  const smp = contact.smp;
+  const smp = e2ee?.auth;
   // An old "is verified" result beside a header that says otherwise (a new key, trust taken back) is not shown.
   const staleVerified = smp?.phase === 'succeeded' && smp.weVerifiedThem && !verified;
   return {
     privacy,
     verified,
     isPrivate: privacy === 'private' || verified,
-    keyWarning: contact.keyWarning,
+    keyWarning: e2ee?.keyWarning,
     smp: staleVerified ? undefined : smp,
+    scheme: e2ee?.scheme,
+    fingerprint: e2ee?.fingerprint,
   };
 }
 

@@ -11,6 +11,7 @@ import { promises as fs } from 'node:fs';
 import type { AccountView, ChatMessage, Contact, ResponseOf } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'authenticate-pw';
 type TrustList = ResponseOf<'listTrust'>;
@@ -39,8 +40,8 @@ describe('authenticating contacts', () => {
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
     await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.presence.show === 'online');
     await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
-    await contactWhere(alice, jid('bob'), (c) => c.privacy === 'private');
-    await contactWhere(bob, jid('alice'), (c) => c.privacy === 'private');
+    await contactWhere(alice, jid('bob'), (c) => reportedPrivacy(c) === 'private');
+    await contactWhere(bob, jid('alice'), (c) => reportedPrivacy(c) === 'private');
   });
   after(async () => {
     await alice?.dispose();
@@ -51,7 +52,7 @@ describe('authenticating contacts', () => {
   function contactWhere(core: TestCore, peer: string, match: (c: Contact) => boolean, after = 0) {
     return core.waitFor('contactUpdated', (e) => e.contact.jid === peer && match(e.contact), { after }).then((e) => e.contact);
   }
-  const requestIdOf = (c: Contact) => (c.smp?.phase === 'asked' ? c.smp.id : '');
+  const requestIdOf = (c: Contact) => (c.e2ee?.auth?.phase === 'asked' ? c.e2ee?.auth.id : '');
   /** The notices of these kinds `core` wrote into `peer`'s chat since event `from`, as [kind, detail]. */
   const noticesSince = (core: TestCore, peer: string, from: number, kinds: string[]) =>
     core.events
@@ -65,9 +66,9 @@ describe('authenticating contacts', () => {
 
   test('both see each other’s fingerprint and their own; the keys were made and stored', async () => {
     const aliceView = await alice.waitFor('accountUpdated', (a) => a.otrKey?.fingerprint !== undefined && !a.otrKey.generating);
-    const bobSeen = await contactWhere(bob, jid('alice'), (c) => c.fingerprint !== undefined);
-    assert.equal(bobSeen.fingerprint, aliceView.otrKey!.fingerprint, 'Bob sees the key Alice has');
-    assert.match(bobSeen.fingerprint!, /^([0-9A-F]{8} ){4}[0-9A-F]{8}$/);
+    const bobSeen = await contactWhere(bob, jid('alice'), (c) => c.e2ee?.fingerprint !== undefined);
+    assert.equal(bobSeen.e2ee?.fingerprint, aliceView.otrKey!.fingerprint, 'Bob sees the key Alice has');
+    assert.match(bobSeen.e2ee!.fingerprint!, /^([0-9A-F]{8} ){4}[0-9A-F]{8}$/);
     await alice.waitFor('trustChanged', (e) => e.accountId === aliceAccount.id);
     const list = await alice.call<TrustList>('listTrust', {});
     assert.deepEqual(list.own.map((o) => [o.jid, o.fingerprint, o.stored]), [[jid('alice'), aliceView.otrKey!.fingerprint, true]]);
@@ -79,15 +80,15 @@ describe('authenticating contacts', () => {
   test('a question answered right: the asker verifies, the one who answered does not', async () => {
     const from = bob.events.length;
     await alice.call('startSmp', { accountId: aliceAccount.id, peer: jid('bob'), question: 'Where did we eat on Friday?', secret: 'Pizzeria Ü' });
-    const asked = await contactWhere(bob, jid('alice'), (c) => c.smp?.phase === 'asked', from);
-    const requestId = asked.smp?.phase === 'asked' ? asked.smp.id : '';
-    assert.deepEqual(asked.smp, { phase: 'asked', id: requestId, question: 'Where did we eat on Friday?' });
+    const asked = await contactWhere(bob, jid('alice'), (c) => c.e2ee?.auth?.phase === 'asked', from);
+    const requestId = asked.e2ee?.auth?.phase === 'asked' ? asked.e2ee?.auth.id : '';
+    assert.deepEqual(asked.e2ee?.auth, { phase: 'asked', id: requestId, question: 'Where did we eat on Friday?' });
     await bob.call('respondSmp', { accountId: bobAccount.id, peer: jid('alice'), requestId, secret: 'Pizzeria Ü' });
-    const aliceDone = await contactWhere(alice, jid('bob'), (c) => c.smp?.phase === 'succeeded' && c.privacy === 'private-verified');
-    assert.deepEqual(aliceDone.smp, { phase: 'succeeded', weStarted: true, weVerifiedThem: true, question: 'Where did we eat on Friday?' });
-    const bobDone = await contactWhere(bob, jid('alice'), (c) => c.smp?.phase === 'succeeded', from);
-    assert.deepEqual(bobDone.smp, { phase: 'succeeded', weStarted: false, weVerifiedThem: false, question: 'Where did we eat on Friday?' });
-    assert.equal(bobDone.privacy, 'private', 'answering a question proves nothing about the asker');
+    const aliceDone = await contactWhere(alice, jid('bob'), (c) => c.e2ee?.auth?.phase === 'succeeded' && reportedPrivacy(c) === 'private-verified');
+    assert.deepEqual(aliceDone.e2ee?.auth, { phase: 'succeeded', weStarted: true, weVerifiedThem: true, question: 'Where did we eat on Friday?' });
+    const bobDone = await contactWhere(bob, jid('alice'), (c) => c.e2ee?.auth?.phase === 'succeeded', from);
+    assert.deepEqual(bobDone.e2ee?.auth, { phase: 'succeeded', weStarted: false, weVerifiedThem: false, question: 'Where did we eat on Friday?' });
+    assert.equal(reportedPrivacy(bobDone), 'private', 'answering a question proves nothing about the asker');
     assert.deepEqual(await trustOf(alice, jid('bob')), ['verified-smp']);
     assert.deepEqual(await trustOf(bob, jid('alice')), ['unverified']);
     const notice = await bob.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && /has verified you/.test(e.message.body), { after: from });
@@ -97,24 +98,24 @@ describe('authenticating contacts', () => {
   test('a wrong answer fails on both sides and clears the asker’s trust', async () => {
     const from = alice.events.length;
     await alice.call('startSmp', { accountId: aliceAccount.id, peer: jid('bob'), question: 'Our project’s name?', secret: 'Klatsch' });
-    const asked = await contactWhere(bob, jid('alice'), (c) => c.smp?.phase === 'asked', bob.events.length);
+    const asked = await contactWhere(bob, jid('alice'), (c) => c.e2ee?.auth?.phase === 'asked', bob.events.length);
     await bob.call('respondSmp', { accountId: bobAccount.id, peer: jid('alice'), requestId: requestIdOf(asked), secret: 'klatsch' }); // no case folding
-    const aliceDone = await contactWhere(alice, jid('bob'), (c) => c.smp?.phase === 'failed' && c.privacy === 'private', from);
-    assert.equal(aliceDone.smp?.phase, 'failed');
-    await contactWhere(bob, jid('alice'), (c) => c.smp?.phase === 'failed');
+    const aliceDone = await contactWhere(alice, jid('bob'), (c) => c.e2ee?.auth?.phase === 'failed' && reportedPrivacy(c) === 'private', from);
+    assert.equal(aliceDone.e2ee?.auth?.phase, 'failed');
+    await contactWhere(bob, jid('alice'), (c) => c.e2ee?.auth?.phase === 'failed');
     assert.deepEqual(await trustOf(alice, jid('bob')), ['unverified']);
   });
 
   test('a shared secret verifies both sides', async () => {
     await bob.call('startSmp', { accountId: bobAccount.id, peer: jid('alice'), secret: 'blue-whale-42' });
-    const asked = await contactWhere(alice, jid('bob'), (c) => c.smp?.phase === 'asked' && c.smp.question === undefined);
+    const asked = await contactWhere(alice, jid('bob'), (c) => c.e2ee?.auth?.phase === 'asked' && c.e2ee?.auth.question === undefined);
     await alice.call('respondSmp', { accountId: aliceAccount.id, peer: jid('bob'), requestId: requestIdOf(asked), secret: 'blue-whale-42' });
-    await contactWhere(alice, jid('bob'), (c) => c.privacy === 'private-verified' && c.smp?.phase === 'succeeded');
-    await contactWhere(bob, jid('alice'), (c) => c.privacy === 'private-verified' && c.smp?.phase === 'succeeded');
+    await contactWhere(alice, jid('bob'), (c) => reportedPrivacy(c) === 'private-verified' && c.e2ee?.auth?.phase === 'succeeded');
+    await contactWhere(bob, jid('alice'), (c) => reportedPrivacy(c) === 'private-verified' && c.e2ee?.auth?.phase === 'succeeded');
     assert.deepEqual(await trustOf(alice, jid('bob')), ['verified-smp']);
     assert.deepEqual(await trustOf(bob, jid('alice')), ['verified-smp']);
     await alice.call('dismissSmp', { accountId: aliceAccount.id, peer: jid('bob') });
-    await contactWhere(alice, jid('bob'), (c) => c.smp === undefined);
+    await contactWhere(alice, jid('bob'), (c) => c.e2ee?.auth === undefined);
   });
 
   test('SMP requests are refused plainly when there is nothing to answer, and garbage is rejected', async () => {
@@ -123,21 +124,21 @@ describe('authenticating contacts', () => {
     assert.match(!answer.ok ? answer.error.message : '', /no authentication request/);
     const empty = await alice.request('startSmp', { accountId: aliceAccount.id, peer: jid('bob'), secret: '' });
     assert.equal(!empty.ok && empty.error.code, 'invalid-request');
-    const badFp = await alice.request('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: 'not hex', verified: true });
+    const badFp = await alice.request('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), scheme: 'otr', key: 'not hex', verified: true });
     assert.equal(!badFp.ok && badFp.error.code, 'invalid-request');
   });
 
   test('manual verification by fingerprint, and taking it back', async () => {
     const bobKey = (await alice.call<TrustList>('listTrust', {})).contacts.find((c) => c.peer === jid('bob'))!.fingerprint;
     const from = alice.events.length;
-    await alice.call('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: bobKey, verified: false });
-    await contactWhere(alice, jid('bob'), (c) => c.privacy === 'private', from);
+    await alice.call('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), scheme: 'otr', key: bobKey, verified: false });
+    await contactWhere(alice, jid('bob'), (c) => reportedPrivacy(c) === 'private', from);
     assert.deepEqual(await trustOf(alice, jid('bob')), ['unverified']);
-    await alice.call('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: bobKey, verified: true });
-    await contactWhere(alice, jid('bob'), (c) => c.privacy === 'private-verified');
+    await alice.call('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), scheme: 'otr', key: bobKey, verified: true });
+    await contactWhere(alice, jid('bob'), (c) => reportedPrivacy(c) === 'private-verified');
     assert.deepEqual(await trustOf(alice, jid('bob')), ['verified-manual']);
     // Marked verified again: nothing changed, so nothing more is said.
-    await alice.call('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: bobKey, verified: true });
+    await alice.call('setTrust', { accountId: aliceAccount.id, peer: jid('bob'), scheme: 'otr', key: bobKey, verified: true });
     assert.deepEqual(
       noticesSince(alice, jid('bob'), from, ['verified-by-fingerprint', 'unverified-by-fingerprint']),
       [
@@ -162,25 +163,25 @@ describe('authenticating contacts', () => {
     await alice.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && /had verified another one/.test(e.message.body), { after: from });
     const held = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'HELD-UNTIL-ACCEPTED' });
     assert.equal(held.state, 'waiting');
-    const warned = await contactWhere(alice, jid('bob'), (c) => c.keyWarning !== undefined, from);
-    assert.equal(warned.keyWarning!.changedFromVerified, true);
-    assert.equal(warned.privacy, 'private', 'private, but with a key that is not verified');
+    const warned = await contactWhere(alice, jid('bob'), (c) => c.e2ee?.keyWarning !== undefined, from);
+    assert.equal(warned.e2ee!.keyWarning!.changedFromVerified, true);
+    assert.equal(reportedPrivacy(warned), 'private', 'private, but with a key that is not verified');
     await alice.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && /had verified another one/.test(e.message.body), { after: from });
     const bobFrom = bob.events.length;
     // The message really waits: Bob, private with Alice, has not got it.
-    await contactWhere(bob, jid('alice'), (c) => c.privacy === 'private', 0);
+    await contactWhere(bob, jid('alice'), (c) => reportedPrivacy(c) === 'private', 0);
     assert.ok(!bob.events.slice(bobFrom).some((e) => JSON.stringify(e.payload).includes('HELD-UNTIL-ACCEPTED')));
     assert.ok(!(await server.receivedStanzas()).includes('HELD-UNTIL-ACCEPTED'));
 
-    const wrong = await alice.request('acceptKey', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: '0'.repeat(40) });
+    const wrong = await alice.request('acceptKey', { accountId: aliceAccount.id, peer: jid('bob'), scheme: 'otr', key: '0'.repeat(40) });
     assert.equal(wrong.ok, false, 'only the key that is shown can be accepted');
-    await alice.call('acceptKey', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: warned.keyWarning!.fingerprint });
-    assert.deepEqual(noticesSince(alice, jid('bob'), from, ['key-accepted']), [['key-accepted', warned.keyWarning!.fingerprint]], 'accepting is in the log');
+    await alice.call('acceptKey', { accountId: aliceAccount.id, peer: jid('bob'), scheme: 'otr', key: warned.e2ee!.keyWarning!.fingerprint });
+    assert.deepEqual(noticesSince(alice, jid('bob'), from, ['key-accepted']), [['key-accepted', warned.e2ee!.keyWarning!.fingerprint]], 'accepting is in the log');
     const got = await bob.waitFor('messageUpserted', (e) => e.message.body === 'HELD-UNTIL-ACCEPTED');
     assert.equal(got.message.encrypted, true);
     await alice.waitFor('messageUpserted', (e) => e.message.id === held.id && e.message.state === 'sent');
-    const accepted = await contactWhere(alice, jid('bob'), (c) => c.keyWarning === undefined && c.privacy === 'private', from);
-    assert.equal(accepted.fingerprint, warned.keyWarning!.fingerprint);
+    const accepted = await contactWhere(alice, jid('bob'), (c) => c.e2ee?.keyWarning === undefined && reportedPrivacy(c) === 'private', from);
+    assert.equal(accepted.e2ee?.fingerprint, warned.e2ee!.keyWarning!.fingerprint);
     const trust = await alice.call<TrustList>('listTrust', {});
     assert.deepEqual(
       trust.contacts.filter((c) => c.peer === jid('bob')).map((c) => [c.trust, c.inUse]).sort(),
@@ -190,7 +191,7 @@ describe('authenticating contacts', () => {
 
     const old = trust.contacts.find((c) => c.peer === jid('bob') && !c.inUse)!;
     const forgotFrom = alice.events.length;
-    await alice.call('forgetFingerprint', { accountId: aliceAccount.id, peer: jid('bob'), fingerprint: old.fingerprint });
+    await alice.call('forgetKey', { accountId: aliceAccount.id, peer: jid('bob'), scheme: old.scheme, key: old.fingerprint });
     assert.deepEqual(await trustOf(alice, jid('bob')), ['unverified']);
     assert.deepEqual(noticesSince(alice, jid('bob'), forgotFrom, ['key-forgotten']), [['key-forgotten', old.fingerprint]], 'forgetting a verified key is in the log');
   });

@@ -13,6 +13,7 @@ import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 import { chatMessage } from '../../electron/core/xmpp/stanzas.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'carbons-pw';
 
@@ -156,8 +157,8 @@ describe('carbons and receipts', () => {
     await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: jid('bob'), policy: 'manual' });
     await bob.call('setOtrPolicy', { accountId: bobAccount.id, peer: jid('alice'), policy: 'manual' });
     await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private');
-    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.privacy === 'private');
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private');
+    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && reportedPrivacy(e.contact) === 'private');
     const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'SECRET-RECEIPT' });
     assert.equal(sent.encrypted, true);
     await alice.waitFor('messageUpserted', (e) => e.message.id === sent.id && e.message.state === 'delivered');
@@ -173,7 +174,7 @@ describe('carbons and receipts', () => {
   });
 
   test('during the private conversation, a plaintext copy from another device is flagged "not encrypted", as a live one is', async () => {
-    assert.equal(alice.core.snapshot().rosters[aliceAccount.id]?.find((c) => c.jid === jid('bob'))?.privacy, 'private');
+    assert.equal(reportedPrivacy(alice.core.snapshot().rosters[aliceAccount.id]?.find((c) => c.jid === jid('bob'))), 'private');
     const from = alice.events.length;
     await bobRaw.send(chatMessage(laptop.jid, 'raw-plain-1', 'Plaintext to your laptop'));
     const copy = await shown(alice, 'in', 'Plaintext to your laptop', from);

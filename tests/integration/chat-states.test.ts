@@ -14,6 +14,7 @@ import { correctionMessage } from '../../electron/core/xmpp/correction.js';
 import { chatMessage } from '../../electron/core/xmpp/stanzas.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'chatstates-pw';
 const CHAT_STATE = /<(active|composing|paused|inactive|gone)(?=[\s/>])[^>]*xmlns=['"]http:\/\/jabber\.org\/protocol\/chatstates['"]/;
@@ -183,8 +184,8 @@ describe('chat states over XMPP', () => {
     await setState('composing');
     await setState('paused');
     await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private');
-    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.privacy === 'private');
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private');
+    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && reportedPrivacy(e.contact) === 'private');
     // Private with a policy that would allow plaintext: still nothing.
     await alice.call('setOtrPolicy', { accountId: aliceAccount.id, peer: jid('bob'), policy: 'manual' });
     const from = bob.events.length;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { ErrorCode, type AccountView, type ChatMessage } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'pässwörd with spaces';
 
@@ -113,7 +114,7 @@ describe('chatting', () => {
     // Until the new stream shows it was not resumed (XEP-0198), the old conversation still counts: look from then on.
     const back = alice.events.findIndex((e, i) => i >= aliceFrom && e.name === 'accountUpdated' && (e.payload as AccountView).connection.kind === 'online');
     await alice.call('sendMessage', { accountId: aliceAccount.id, to: bobJid(), body: 'still there?' });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === bobJid() && e.contact.privacy === 'private', { after: back, timeoutMs: 30_000 });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === bobJid() && reportedPrivacy(e.contact) === 'private', { after: back, timeoutMs: 30_000 });
     const got = await bob.waitFor('messageUpserted', (e) => e.message.body === 'still there?');
     assert.equal(got.message.encrypted, true);
   });

@@ -12,7 +12,8 @@ import type { AccountView, ChatMessage, Contact } from '../../shared/contract.js
 import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
-import { DOUBLE_FALLBACK, DOUBLE_KEY, DoubleProvider, NS_DOUBLE, doubleMessage } from '../fixtures/double-e2ee.js';
+import { DOUBLE_FALLBACK, DOUBLE_KEY, DOUBLE_SCHEME, DoubleProvider, NS_DOUBLE, doubleMessage } from '../fixtures/double-e2ee.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'seam-pw';
 
@@ -57,8 +58,9 @@ describe('a second end-to-end encryption scheme through the seam', () => {
   test('the router sends and receives through the preferred scheme; the contract shows it private', async () => {
     const from = alice.events.length;
     await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
-    const privateNow = await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private', { after: from });
-    assert.equal(privateNow.contact.fingerprint, DOUBLE_KEY, "the scheme's key, as the contract carries it");
+    const privateNow = await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private', { after: from });
+    assert.equal(privateNow.contact.e2ee?.scheme, DOUBLE_SCHEME, 'the contract names the scheme');
+    assert.equal(privateNow.contact.e2ee?.fingerprint, DOUBLE_KEY, "and carries the scheme's key");
 
     const sent = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'hello through the seam' });
     assert.equal(sent.encrypted, true, 'written in a private conversation');
@@ -67,7 +69,7 @@ describe('a second end-to-end encryption scheme through the seam', () => {
     assert.equal(received.message.direction, 'in');
     await alice.waitFor('messageUpserted', (e) => e.message.id === sent.id && e.message.state === 'delivered' && e.message.encrypted === true);
     // Bob's side: the scheme's message made that conversation private too, in the contract.
-    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.privacy === 'private');
+    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && reportedPrivacy(e.contact) === 'private');
 
     // On the wire: to the bare JID, the text only in the element, labelled (XEP-0380), allowed into copies.
     const wire = await server.receivedStanzas();
@@ -114,7 +116,7 @@ describe('a second end-to-end encryption scheme through the seam', () => {
       }
       const list = chat(newDevice, account.id, jid('bob'));
       assert.ok(!list.some((m) => m.body === DOUBLE_FALLBACK || m.notice?.kind === 'archive-private'), 'no fallback text, no "cannot be read" notice');
-      assert.equal(contact(newDevice, account.id, jid('bob')).privacy, undefined, 'copies start no conversation');
+      assert.equal(reportedPrivacy(contact(newDevice, account.id, jid('bob'))), undefined, 'copies start no conversation');
     } finally {
       await newDevice.dispose();
     }
@@ -123,7 +125,7 @@ describe('a second end-to-end encryption scheme through the seam', () => {
   test('the user ends the private conversation: the scheme ends it, and the contract says plaintext again', async () => {
     const from = alice.events.length;
     await alice.call('endPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === undefined, { after: from });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === undefined, { after: from });
     assert.equal(doubles.alice[0]!.active.has(jid('bob')), false);
   });
 });

@@ -10,6 +10,7 @@ import type { AccountView, AppError, ChatMessage } from '../../shared/contract.j
 import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 import { startEjabberd, type EjabberdServer } from '../fixtures/ejabberd.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'pässwörd with spaces';
 
@@ -173,7 +174,7 @@ describe('ejabberd', () => {
       // Until the new stream shows it was not resumed (XEP-0198), the old conversation still counts: look from then on.
       const back = alice.events.findIndex((e, i) => i >= aliceFrom && e.name === 'accountUpdated' && (e.payload as AccountView).connection.kind === 'online');
       await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'still there?' });
-      await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private', { after: back, timeoutMs: 30_000 });
+      await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private', { after: back, timeoutMs: 30_000 });
       const got = await bob.waitFor('messageUpserted', (e) => e.message.body === 'still there?');
       assert.equal(got.message.encrypted, true);
     });

@@ -13,6 +13,7 @@ import { startFederation, type Federation } from '../fixtures/federation.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import type { ProsodyServer } from '../fixtures/prosody.js';
 import type { EjabberdServer } from '../fixtures/ejabberd.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'federation-ej-pw-47';
 const ALICE = 'alice@corp-a.test';
@@ -83,8 +84,8 @@ describe('federation between Prosody (corp-a) and ejabberd (corp-b)', () => {
 
   test('they go private (OTR) across the pair, both ways, and neither server sees the text', async () => {
     await bob.call('startPrivate', { accountId: bobId, peer: ALICE });
-    await contactIn(alice, BOB, (c) => c.privacy === 'private');
-    await contactIn(bob, ALICE, (c) => c.privacy === 'private');
+    await contactIn(alice, BOB, (c) => reportedPrivacy(c) === 'private');
+    await contactIn(bob, ALICE, (c) => reportedPrivacy(c) === 'private');
     const fromB = await bob.call<ChatMessage>('sendMessage', { accountId: bobId, to: ALICE, body: 'PRIVATE-EJABBERD-TO-PROSODY' });
     assert.equal(fromB.encrypted, true);
     assert.equal((await arrives(alice, 'PRIVATE-EJABBERD-TO-PROSODY')).encrypted, true);
@@ -97,6 +98,6 @@ describe('federation between Prosody (corp-a) and ejabberd (corp-b)', () => {
     assert.ok(!handed.includes('PRIVATE-PROSODY-TO-EJABBERD'), 'Prosody never saw the text');
     const beforeEnd = alice.events.length;
     await bob.call('endPrivate', { accountId: bobId, peer: ALICE });
-    await contactIn(alice, BOB, (c) => c.privacy === 'finished', beforeEnd);
+    await contactIn(alice, BOB, (c) => reportedPrivacy(c) === 'finished', beforeEnd);
   });
 });

@@ -17,6 +17,7 @@ import { startTestCore, type TestCore } from '../fixtures/core.js';
 import type { ProsodyServer } from '../fixtures/prosody.js';
 import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
 import { readPolicy } from '../../electron/core/policy/read-policy.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'federation-pw-31';
 
@@ -103,8 +104,8 @@ describe('federation between two companies', () => {
     await alice.call('sendMessage', { accountId: aliceId, to: BOB, body: 'Hello from corp-a' });
     await arrives(bob, 'Hello from corp-a');
     await alice.call('startPrivate', { accountId: aliceId, peer: BOB });
-    await contactIn(alice, BOB, (c) => c.privacy === 'private');
-    await contactIn(bob, ALICE, (c) => c.privacy === 'private');
+    await contactIn(alice, BOB, (c) => reportedPrivacy(c) === 'private');
+    await contactIn(bob, ALICE, (c) => reportedPrivacy(c) === 'private');
     const secret = await alice.call<ChatMessage>('sendMessage', { accountId: aliceId, to: BOB, body: 'PRIVATE-ACROSS-COMPANIES' });
     assert.equal(secret.encrypted, true);
     assert.equal((await arrives(bob, 'PRIVATE-ACROSS-COMPANIES')).encrypted, true);
@@ -114,14 +115,14 @@ describe('federation between two companies', () => {
 
     const from = bob.events.length;
     await alice.call('startSmp', { accountId: aliceId, peer: BOB, question: 'Which floor is our meeting room on?', secret: 'the fourth' });
-    const asked = await contactIn(bob, ALICE, (c) => c.smp?.phase === 'asked', from);
-    assert.equal(asked.smp?.phase === 'asked' && asked.smp.question, 'Which floor is our meeting room on?');
-    const requestId = asked.smp?.phase === 'asked' ? asked.smp.id : '';
+    const asked = await contactIn(bob, ALICE, (c) => c.e2ee?.auth?.phase === 'asked', from);
+    assert.equal(asked.e2ee?.auth?.phase === 'asked' && asked.e2ee?.auth.question, 'Which floor is our meeting room on?');
+    const requestId = asked.e2ee?.auth?.phase === 'asked' ? asked.e2ee?.auth.id : '';
     await bob.call('respondSmp', { accountId: bobId, peer: ALICE, requestId, secret: 'the fourth' });
-    await contactIn(alice, BOB, (c) => c.smp?.phase === 'succeeded' && c.privacy === 'private-verified');
+    await contactIn(alice, BOB, (c) => c.e2ee?.auth?.phase === 'succeeded' && reportedPrivacy(c) === 'private-verified');
     const beforeEnd = bob.events.length;
     await alice.call('endPrivate', { accountId: aliceId, peer: BOB });
-    await contactIn(bob, ALICE, (c) => c.privacy === 'finished', beforeEnd);
+    await contactIn(bob, ALICE, (c) => reportedPrivacy(c) === 'finished', beforeEnd);
   });
 
   test('a group chat on corp-a has a member from corp-b', async () => {

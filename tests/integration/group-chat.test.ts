@@ -209,7 +209,7 @@ describe('group chat', () => {
     const profileDir = cores.bob.profileDir;
     await cores.bob.core.stop();
     stopped.push(cores.bob);
-    const stored = await fs.readFile(path.join(profileDir, 'history', `${accounts.bob.id}-rooms.json`), 'utf8');
+    const stored = await fs.readFile(path.join(profileDir, 'history', `${accounts.bob.id}-rooms.sqlite`), 'latin1');
     assert.ok(!stored.includes('Stand-up') && !stored.includes('Welcome'), 'the stored room history is encrypted');
     cores.bob = await startTestCore({ caPem: server.ca.caCertPem, profileDir });
     const joined = await cores.bob.waitFor('roomUpdated', (e) => e.room.jid === room && e.room.state === 'joined');

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import type { AccountView, ChatMessage, ResponseOf } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'search-pw';
 type Search = ResponseOf<'searchHistory'>;
@@ -95,7 +96,7 @@ describe('history search across chats and accounts', () => {
     await me.call('setKeepPrivateHistory', { accountId: accounts.alice!.id, peer: jid('bob'), keep: false });
     const from = me.events.length;
     await me.call('startPrivate', { accountId: accounts.alice!.id, peer: jid('bob') });
-    await me.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private', { after: from });
+    await me.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private', { after: from });
     await send('bob', 'alice', 'the secret lunch plan');
     await arrives(me, 'the secret lunch plan');
     const notKept = await search({ query: 'secret lunch' });

@@ -17,6 +17,9 @@ import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
 import { readPolicy } from '../../electron/core/policy/read-policy.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { decryptedBytes } from '../fixtures/history-database.js';
+import { FileKeySecretBox } from '../../electron/core/store/secret-box.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'history-pw';
 
@@ -90,7 +93,7 @@ describe('local history across restarts', () => {
   const goPrivate = async () => {
     const from = alice.events.length;
     await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private', { after: from });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private', { after: from });
   };
   /** Stops alice's core (it writes what is pending) and starts a new one on the same profile, signed in again. */
   const restartAlice = async () => {
@@ -143,7 +146,7 @@ describe('local history across restarts', () => {
   test('an SMP question, asked inside the private conversation, is not stored either', async () => {
     const bobFrom = bob.events.length;
     await goPrivate();
-    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.privacy === 'private', { after: bobFrom });
+    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && reportedPrivacy(e.contact) === 'private', { after: bobFrom });
     const from = alice.events.length;
     await bob.call('startSmp', { accountId: bobAccount.id, peer: jid('alice'), question: 'SMP-QUESTION-SECRET: where did we meet?', secret: 'x' });
     const notice = await alice.waitFor('messageUpserted', (e) => e.message.notice?.kind === 'smp-question', { after: from });
@@ -173,6 +176,13 @@ describe('local history across restarts', () => {
     assert.equal(alice.core.snapshot().rosters[aliceAccount.id]?.find((c) => c.jid === jid('bob'))?.keepPrivateHistory, true);
 
     await alice.call('setKeepPrivateHistory', { accountId: aliceAccount.id, peer: jid('bob'), keep: false });
+    // Deleted, not only hidden: nothing of them is anywhere in the database's file, its log or its index,
+    // read as the holder of the key would, at once and while the app runs.
+    const databaseFile = HistoryStore.fileInProfile(profileDir, aliceAccount.id);
+    const box = await FileKeySecretBox.open(path.join(profileDir, 'test-secret.key'));
+    const inside = await decryptedBytes(databaseFile, box);
+    assert.ok(inside.includes('PLAIN-HISTORY-1'), 'the decrypted copy does show what is kept');
+    for (const body of ['SECRET-KEPT-5', 'SECRET-KEPT-6', 'secret-kept']) assert.ok(!inside.includes(body), `${body} is still in the database file`);
     await restartAlice();
     const after = storedBodies();
     assert.ok(!after.some((b) => b.startsWith('SECRET')), `private messages left after turning it off: ${JSON.stringify(after)}`);

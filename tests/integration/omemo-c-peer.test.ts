@@ -31,19 +31,18 @@ after(async () => {
 describe('libomemo-c peer', () => {
   test('two C peers: a key exchange, a reply, and a tampered payload refused', async () => {
     const [alice, bob] = await Promise.all([cPeer(111), cPeer(222)]);
-    assert.equal(alice.bundle.identityKey.length, 33);
-    assert.equal(alice.bundle.identityKey[0], 5);
+    assert.equal(alice.bundle.identityKey.length, 32);
     assert.equal(alice.bundle.signedPreKeySignature.length, 64);
     assert.equal(alice.bundle.preKeys.length, 20);
 
     await alice.session('bob', 222, bob.bundle);
     const first = await alice.encrypt('bob', 222, 'hello from libomemo-c');
-    assert.equal(first.prekey, true);
+    assert.equal(first.keyExchange, true);
     assert.equal(first.iv.length, 12);
     assert.equal(text(await bob.decrypt('alice', 111, first)), 'hello from libomemo-c');
 
     const reply = await bob.encrypt('alice', 111, 'and back');
-    assert.equal(reply.prekey, false);
+    assert.equal(reply.keyExchange, false);
     assert.equal(text(await alice.decrypt('bob', 222, reply)), 'and back');
 
     const next = await alice.encrypt('bob', 222, 'tampered');
@@ -82,13 +81,13 @@ describe('libomemo-c and python-omemo in OMEMO 0.3 through Prosody, on our codec
     await server.register('cpeer', 'c-peer-password');
     cBare = `cpeer@${server.domain}`;
     [python, c, stream] = await Promise.all([
-      startOmemoPeer({ server, username: 'python', versions: ['0.3'] }),
+      startOmemoPeer({ server, username: 'python', versions: ['oldmemo'] }),
       cPeer(C_DEVICE),
       rawLogin({ host: server.host, port: server.directTlsPort, domain: server.domain, ca: server.ca.caCertPem }, 'cpeer', 'c-peer-password'),
     ]);
     stream.send('<presence/>');
     // The C device's device list and bundle, published with our codecs.
-    for (const req of [publishDeviceList('0.3', [{ id: C_DEVICE }]), publishBundle(C_DEVICE, { version: '0.3', ...c.bundle })]) {
+    for (const req of [publishDeviceList('oldmemo', [{ id: C_DEVICE }]), publishBundle(C_DEVICE, c.bundle)]) {
       assert.equal(publishFailureAction(await request(req.publish)), 'done');
     }
   });
@@ -100,13 +99,13 @@ describe('libomemo-c and python-omemo in OMEMO 0.3 through Prosody, on our codec
   });
 
   test('libomemo-c encrypts for python-omemo from the bundle our codecs fetched; python-omemo decrypts', async () => {
-    const list = itemsOf(await request(fetchDeviceList('0.3', python.jid)), DEVICE_LIST_NODE['0.3']);
+    const list = itemsOf(await request(fetchDeviceList('oldmemo', python.jid)), DEVICE_LIST_NODE.oldmemo);
     assert.ok(list.ok);
     const devices = parseDeviceList(list.value[0]!.payload!);
     assert.ok(devices.ok);
     const pyDevice = devices.value.devices[0]!.id;
     assert.equal(pyDevice, python.own!.deviceId);
-    const items = itemsOf(await request(fetchBundle('0.3', python.jid, pyDevice)), bundleLocation('0.3', pyDevice).node);
+    const items = itemsOf(await request(fetchBundle('oldmemo', python.jid, pyDevice)), bundleLocation('oldmemo', pyDevice).node);
     assert.ok(items.ok);
     const bundle = parseBundle(items.value[0]!.payload!);
     assert.ok(bundle.ok, !bundle.ok ? bundle.error.message : '');
@@ -114,9 +113,9 @@ describe('libomemo-c and python-omemo in OMEMO 0.3 through Prosody, on our codec
     await c.session(python.jid, pyDevice, bundle.value, 7);
     const sealed = await c.encrypt(python.jid, pyDevice, 'Grüße aus libomemo-c');
     const encrypted = buildEncrypted({
-      version: '0.3',
+      version: 'oldmemo',
       sid: C_DEVICE,
-      keys: [{ rid: pyDevice, kex: sealed.prekey, data: sealed.key }],
+      keys: [{ rid: pyDevice, keyExchange: sealed.keyExchange, data: sealed.data }],
       iv: sealed.iv,
       payload: sealed.payload!,
     });
@@ -125,12 +124,12 @@ describe('libomemo-c and python-omemo in OMEMO 0.3 through Prosody, on our codec
     const got = await python.nextMessage((m) => m.from === cBare, undefined, from);
     assert.equal(got.text, 'Grüße aus libomemo-c');
     assert.equal(got.device, C_DEVICE);
-    assert.equal(got.version, '0.3');
+    assert.equal(got.version, 'oldmemo');
   });
 
   test('python-omemo answers; our codec finds the C device key; libomemo-c decrypts', async () => {
     const mark = stream.mark();
-    const sent = await python.send(cBare, 'Antwort aus python-omemo', { versions: ['0.3'] });
+    const sent = await python.send(cBare, 'Antwort aus python-omemo', { versions: ['oldmemo'] });
     assert.deepEqual(sent.messages[0]!.recipients.map((r) => r.deviceId), [C_DEVICE]);
     const ns = NS_OMEMO_03.replace(/\./g, '\\.');
     const stanza = await stream.next(new RegExp(`<message\\b[^>]*\\bid=['"]${sent.messages[0]!.id}['"][\\s\\S]*?</message>`), mark, 10_000);
@@ -139,7 +138,7 @@ describe('libomemo-c and python-omemo in OMEMO 0.3 through Prosody, on our codec
     assert.ok(parsed.ok, !parsed.ok ? parsed.error.message : '');
     const key = keyFor(parsed.value, cBare, C_DEVICE);
     assert.ok(key);
-    const plain = await c.decrypt(python.jid, python.own!.deviceId, { key: key.data, prekey: key.kex, iv: parsed.value.iv!, payload: parsed.value.payload! });
+    const plain = await c.decrypt(python.jid, python.own!.deviceId, { data: key.data, keyExchange: key.keyExchange, iv: parsed.value.iv!, payload: parsed.value.payload! });
     assert.equal(text(plain), 'Antwort aus python-omemo');
   });
 });

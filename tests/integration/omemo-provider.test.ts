@@ -54,8 +54,8 @@ describe('OMEMO through the seam, against python-omemo', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  for (const version of ['0.3', '2'] as const) {
-    const user = version === '0.3' ? 'bob' : 'carl';
+  for (const version of ['oldmemo', 'twomemo'] as const) {
+    const user = version === 'oldmemo' ? 'bob' : 'carl';
     test(`${version}: Klatsch and the peer write to each other, encrypted`, async () => {
       const other = await peer({ username: user, versions: [version] });
       await omemoWith(alice, other.jid);
@@ -77,8 +77,8 @@ describe('OMEMO through the seam, against python-omemo', () => {
     });
   }
 
-  for (const version of ['0.3', '2'] as const) {
-    const user = version === '0.3' ? 'dora' : 'emil';
+  for (const version of ['oldmemo', 'twomemo'] as const) {
+    const user = version === 'oldmemo' ? 'dora' : 'emil';
     test(`${version}: the first message to a contact who is offline reaches them when they come back`, async () => {
       const storageFile = path.join(dir, `${user}.json`);
       const first = await peer({ username: user, versions: [version], storageFile });
@@ -101,7 +101,7 @@ describe('OMEMO through the seam, against python-omemo', () => {
 
   test('second devices on both sides: each device reads, carbons decrypt, a new device of the contact is used, the archive catches up', async () => {
     // fritz's phone speaks both versions (as Gajim), the device he adds only 0.3 (as Conversations).
-    const fritz = await peer({ username: 'fritz', versions: ['0.3', '2'] });
+    const fritz = await peer({ username: 'fritz', versions: ['oldmemo', 'twomemo'] });
     await omemoWith(alice, fritz.jid);
     const laptopProfile = await mkdtemp(path.join(dir, 'laptop-'));
     let laptop = await startTestCore({ caPem: server.ca.caCertPem, omemo: true, profileDir: laptopProfile });
@@ -112,12 +112,12 @@ describe('OMEMO through the seam, against python-omemo', () => {
     // Both of alice's devices are on her lists (each publishes itself, and puts back what the other dropped).
     for (;;) {
       const devices = await fritz.devices(jid('alice'));
-      if (devices.filter((d) => d.active['0.3'] || d.active['2']).length >= 2) break;
+      if (devices.filter((d) => d.active.oldmemo || d.active.twomemo).length >= 2) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
 
     const from = alice.events.length;
-    const phone2 = await fritz.secondDevice({ versions: ['0.3'] });
+    const phone2 = await fritz.secondDevice({ versions: ['oldmemo'] });
     peers.push(phone2);
     // The new device's list came before its presence (the peer publishes first): Klatsch knows it by then.
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === fritz.jid, { after: from });
@@ -125,9 +125,9 @@ describe('OMEMO through the seam, against python-omemo', () => {
     const fritzFrom = fritz.events.length;
     const sent = await alice.call<ChatMessage>('sendMessage', { accountId: account.id, to: fritz.jid, body: 'to every device of yours' });
     const onPhone = await fritz.nextMessage((m) => m.text === 'to every device of yours', 20_000, fritzFrom);
-    assert.equal(onPhone.version, '2', 'the device that announced omemo:2 gets omemo:2');
+    assert.equal(onPhone.version, 'twomemo', 'the device that announced omemo:2 gets omemo:2');
     const onNew = await phone2.nextMessage((m) => m.text === 'to every device of yours', 20_000);
-    assert.equal(onNew.version, '0.3', 'the device that announced only 0.3 gets 0.3');
+    assert.equal(onNew.version, 'oldmemo', 'the device that announced only 0.3 gets 0.3');
     // Our laptop reads what the desktop sent (a sent carbon, encrypted for our other devices too).
     await laptop.waitFor('messageUpserted', (e) => e.message.peer === fritz.jid && e.message.direction === 'out' && e.message.body === 'to every device of yours' && e.message.encrypted === true, { timeoutMs: 20_000 });
     assert.ok(laptopChat(fritz.jid).every((m) => m.direction !== 'notice'), JSON.stringify(laptopChat(fritz.jid)));
@@ -156,7 +156,7 @@ describe('OMEMO through the seam, against python-omemo', () => {
   });
 
   test('a session that broke is repaired: a notice (never the payload), a new key exchange, the next message reads', async () => {
-    const gina = await peer({ username: 'gina', versions: ['0.3'] });
+    const gina = await peer({ username: 'gina', versions: ['oldmemo'] });
     await omemoWith(alice, gina.jid);
     const first = await gina.send(jid('alice'), 'before it broke');
     await received(alice, gina.jid, 'before it broke');

@@ -11,7 +11,7 @@ import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { Element } from '@xmpp/xml';
 import parse from '@xmpp/xml/lib/parse.js';
-import { parseBundle, type OmemoBundle } from '../../electron/core/omemo/xmpp/bundle.js';
+import { parseBundle, type Bundle } from '../../electron/core/omemo/xmpp/bundle.js';
 import { DEVICE_LIST_NODE, bundleLocation, NS_OMEMO_03, NS_OMEMO_2, type OmemoVersion } from '../../electron/core/omemo/xmpp/common.js';
 import { parseDeviceList } from '../../electron/core/omemo/xmpp/device-list.js';
 import { keyFor, parseEncrypted } from '../../electron/core/omemo/xmpp/encrypted.js';
@@ -75,14 +75,14 @@ const withPrefix = (key: Uint8Array): Uint8Array => Uint8Array.from([5, ...key])
 
 interface OurIdentity {
   edPublic: Uint8Array;
-  bundles: Record<OmemoVersion, OmemoBundle>;
+  bundles: Record<OmemoVersion, Bundle>;
 }
 
 function makeIdentity(): OurIdentity {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const edPublic = rawPublic(publicKey);
   const spk = x25519Public();
-  const preKeys = Array.from({ length: 5 }, (_, i) => ({ id: i + 1, publicKey: x25519Public() }));
+  const preKeys = Array.from({ length: 5 }, (_, i) => ({ id: i + 1, key: x25519Public() }));
   // omemo:2: Ed25519 signature of the raw signed pre-key with the Ed25519 identity key.
   const sig2 = new Uint8Array(sign(null, spk, privateKey));
   // 0.3: the signed data is the libsignal form (0x05 + key); the identity key is published in its
@@ -92,14 +92,8 @@ function makeIdentity(): OurIdentity {
   return {
     edPublic,
     bundles: {
-      '2': { version: '2', identityKey: edPublic, signedPreKey: { id: 1, publicKey: spk }, signedPreKeySignature: sig2, preKeys },
-      '0.3': {
-        version: '0.3',
-        identityKey: withPrefix(edToCurve(edPublic)),
-        signedPreKey: { id: 1, publicKey: withPrefix(spk) },
-        signedPreKeySignature: sig03,
-        preKeys: preKeys.map((k) => ({ id: k.id, publicKey: withPrefix(k.publicKey) })),
-      },
+      twomemo: { version: 'twomemo', identityKey: edPublic, signedPreKeyId: 1, signedPreKey: spk, signedPreKeySignature: sig2, preKeys },
+      oldmemo: { version: 'oldmemo', identityKey: edToCurve(edPublic), signedPreKeyId: 1, signedPreKey: spk, signedPreKeySignature: sig03, preKeys },
     },
   };
 }
@@ -111,7 +105,7 @@ before(async () => {
   const password = 'codec-test-password';
   await server.register(OUR_USER, password);
   [peer, ours] = await Promise.all([
-    startOmemoPeer({ server, username: 'reference', versions: ['0.3', '2'] }),
+    startOmemoPeer({ server, username: 'reference', versions: ['oldmemo', 'twomemo'] }),
     rawLogin({ host: server.host, port: server.directTlsPort, domain: server.domain, ca: server.ca.caCertPem }, OUR_USER, password),
   ]);
   ours.send('<presence/>'); // available, so messages to our bare JID are delivered to this stream
@@ -124,7 +118,7 @@ after(async () => {
 });
 
 describe('OMEMO XMPP codecs against python-omemo through Prosody', () => {
-  for (const version of ['0.3', '2'] as const) {
+  for (const version of ['oldmemo', 'twomemo'] as const) {
     test(`we read the reference peer's ${version} device list and bundle exactly as it published them`, async () => {
       const listReply = await request(ours, fetchDeviceList(version, peer.jid));
       const items = itemsOf(listReply, DEVICE_LIST_NODE[version]);
@@ -140,8 +134,8 @@ describe('OMEMO XMPP codecs against python-omemo through Prosody', () => {
       assert.ok(bundleItems.ok, !bundleItems.ok ? bundleItems.error.message : '');
       const bundle = parseBundle(bundleItems.value[0]!.payload!);
       assert.ok(bundle.ok, !bundle.ok ? bundle.error.message : '');
-      // python-omemo keeps the Ed25519 key; 0.3 publishes it as 0x05 + its Curve25519 form.
-      assert.equal(hex(bundle.value.identityKey), version === '2' ? peer.own!.identityKey : peer.own!.curveIdentityKey);
+      // python-omemo keeps the Ed25519 key; 0.3 publishes its Curve25519 form.
+      assert.equal(hex(bundle.value.identityKey), version === 'twomemo' ? peer.own!.identityKey : peer.own!.curveIdentityKey);
       assert.equal(bundle.value.preKeys.length, 100);
       assert.equal(new Set(bundle.value.preKeys.map((k) => k.id)).size, 100);
     });
@@ -151,17 +145,17 @@ describe('OMEMO XMPP codecs against python-omemo through Prosody', () => {
     const identity = makeIdentity();
     // An omemo:2 device list node that already exists with Prosody's default settings (presence access):
     // our publish with access_model=open is refused, we configure the node and publish again.
-    const plain = buildPublish(DEVICE_LIST_NODE['2'], 'current', buildDeviceList('2', [{ id: 99 }]), {});
+    const plain = buildPublish(DEVICE_LIST_NODE.twomemo, 'current', buildDeviceList('twomemo', [{ id: 99 }]), {});
     plain.getChild('pubsub')!.children = plain.getChild('pubsub')!.children.filter((c) => typeof c === 'string' || c.name !== 'publish-options');
     assert.equal(publishFailureAction(await request(ours, plain)), 'done');
 
-    const list2 = publishDeviceList('2', [{ id: OUR_DEVICE, label: 'Klatsch' }]);
+    const list2 = publishDeviceList('twomemo', [{ id: OUR_DEVICE, label: 'Klatsch' }]);
     const refused = await request(ours, list2.publish);
     assert.equal(publishFailureAction(refused), 'configure-then-publish', refused.toString());
     assert.equal(publishFailureAction(await request(ours, list2.configure)), 'done');
     assert.equal(publishFailureAction(await request(ours, list2.publish)), 'done');
 
-    for (const req of [publishDeviceList('0.3', [{ id: OUR_DEVICE }]), publishBundle(OUR_DEVICE, identity.bundles['0.3']), publishBundle(OUR_DEVICE, identity.bundles['2'])]) {
+    for (const req of [publishDeviceList('oldmemo', [{ id: OUR_DEVICE }]), publishBundle(OUR_DEVICE, identity.bundles['oldmemo']), publishBundle(OUR_DEVICE, identity.bundles['twomemo'])]) {
       const reply = await request(ours, req.publish);
       assert.equal(publishFailureAction(reply), 'done', reply.toString());
     }
@@ -170,17 +164,17 @@ describe('OMEMO XMPP codecs against python-omemo through Prosody', () => {
     const seen = await peer.devices(`${OUR_USER}@${server.domain}`);
     assert.deepEqual(
       seen.map((d) => ({ id: d.deviceId, versions: d.versions, key: d.identityKey, label: d.label })),
-      [{ id: OUR_DEVICE, versions: ['0.3', '2'], key: hex(identity.edPublic), label: 'Klatsch' }],
+      [{ id: OUR_DEVICE, versions: ['oldmemo', 'twomemo'], key: hex(identity.edPublic), label: 'Klatsch' }],
     );
 
     // It builds a session from each bundle (verifying our signed pre-key) and encrypts for our device.
-    for (const version of ['2', '0.3'] as const) {
+    for (const version of ['twomemo', 'oldmemo'] as const) {
       const from = ours.mark();
       const sent = await peer.send(`${OUR_USER}@${server.domain}`, `hello in ${version}`, { versions: [version] });
       assert.deepEqual(sent.errors, []);
       assert.deepEqual(sent.messages.map((m) => m.version), [version]);
-      assert.deepEqual(sent.messages[0]!.recipients, [{ jid: `${OUR_USER}@${server.domain}`, deviceId: OUR_DEVICE, kex: true }]);
-      const ns = version === '2' ? NS_OMEMO_2 : NS_OMEMO_03;
+      assert.deepEqual(sent.messages[0]!.recipients, [{ jid: `${OUR_USER}@${server.domain}`, deviceId: OUR_DEVICE, keyExchange: true }]);
+      const ns = version === 'twomemo' ? NS_OMEMO_2 : NS_OMEMO_03;
       const stanzaText = await ours.next(new RegExp(`<message\\b[^>]*>(?:(?!</message>)[\\s\\S])*xmlns=['"]${ns.replace(/\./g, '\\.')}['"][\\s\\S]*?</message>`), from, 10_000);
       const encrypted = parse(stanzaText).getChild('encrypted', ns)!;
       const parsed = parseEncrypted(encrypted);
@@ -188,9 +182,9 @@ describe('OMEMO XMPP codecs against python-omemo through Prosody', () => {
       assert.equal(parsed.value.sid, peer.own!.deviceId);
       const key = keyFor(parsed.value, `${OUR_USER}@${server.domain}`, OUR_DEVICE);
       assert.ok(key, 'our device has a key in the message');
-      assert.equal(key.kex, true);
+      assert.equal(key.keyExchange, true);
       assert.ok(parsed.value.payload && parsed.value.payload.length > 0);
-      if (version === '0.3') assert.equal(parsed.value.iv?.length, 12);
+      if (version === 'oldmemo') assert.equal(parsed.value.iv?.length, 12);
     }
   });
 });

@@ -10,6 +10,7 @@ import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { iq, rawLogin, type RawStream, type RawTarget } from '../fixtures/raw-xmpp.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'otr-query-noise-pw';
 
@@ -32,7 +33,7 @@ describe('no OTR query noise for a contact who comes back without OTR', () => {
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online');
     // A private conversation (the default policy starts it), then Bob's Klatsch signs out: it ended without the user.
     await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'hello' });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private');
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private');
     const from = alice.events.length;
     await bob.call('disconnectAccount', { accountId: bobAccount.id });
     await alice.waitFor('messageUpserted', (e) => e.message.direction === 'notice' && e.message.notice?.kind === 'peer-offline', { after: from });

@@ -15,6 +15,7 @@ import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 import { buildWhitespaceTag } from '../../electron/core/otr/encoding.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'private-chat-pw';
 
@@ -63,7 +64,7 @@ describe('private conversations over XMPP', () => {
   const arrives = (core: TestCore, body: string) =>
     core.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === body);
   const privacyOf = (core: TestCore, peer: string, privacy: string | undefined, after = 0) =>
-    core.waitFor('contactUpdated', (e) => e.contact.jid === peer && e.contact.privacy === privacy, { after });
+    core.waitFor('contactUpdated', (e) => e.contact.jid === peer && reportedPrivacy(e.contact) === privacy, { after });
 
   test('the default policy starts a private conversation by itself; the server never sees its text', async () => {
     await send(alice, aliceAccount, jid('bob'), 'Hi Bob (plaintext, with the OTR offer)');

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'private-outbox-pw';
 
@@ -31,7 +32,7 @@ describe('private messages through restarts and absences', () => {
   const online = (core: TestCore, after: number) => core.waitFor('accountUpdated', (a) => a.connection.kind === 'online', { after, timeoutMs: 30_000 });
   const send = (body: string) => alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body });
   const privacyOf = (core: TestCore, peer: string, privacy: string | undefined, after = 0) =>
-    core.waitFor('contactUpdated', (e) => e.contact.jid === peer && e.contact.privacy === privacy, { after, timeoutMs: 30_000 });
+    core.waitFor('contactUpdated', (e) => e.contact.jid === peer && reportedPrivacy(e.contact) === privacy, { after, timeoutMs: 30_000 });
   const bobsChat = async () => {
     const snapshot = await bob.call<{ chats: Record<string, Record<string, ChatMessage[]>> }>('getSnapshot', {});
     return snapshot.chats[bobAccount.id]?.[jid('alice')] ?? [];

@@ -10,6 +10,8 @@ import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { startAppInstance, type AppInstance } from '../../e2e/support/dev-host-process.js';
 
+/** Each chat starts with all of its stored messages (the development host's option; the app starts with a page). */
+const WHOLE_CHAT = ['--history-recent-per-chat', '100000'];
 const password = 'receiver-killed-pw';
 
 interface HostEvent {
@@ -100,7 +102,8 @@ describe('the receiver is killed right after showing a message', () => {
   });
 
   test('killed three times while messages come in: what was shown is there after the restart, and never shown again as new', async () => {
-    bob = await startAppInstance(server.ca.caCertFile);
+    // The whole chat in the snapshot (not only its newest page): the checks below look at every message there.
+    bob = await startAppInstance(server.ca.caCertFile, undefined, { args: WHOLE_CHAT });
     let client = await hostClient(bob.url);
     const added = await client.call<AccountView>('addAccount', { jid: jid('bob'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
     assert.ok(added.ok, JSON.stringify(added.error));
@@ -141,7 +144,7 @@ describe('the receiver is killed right after showing a message', () => {
       await writer;
       client.close();
 
-      bob = await startAppInstance(server.ca.caCertFile, undefined, { profileDir: bob.profileDir });
+      bob = await startAppInstance(server.ca.caCertFile, undefined, { profileDir: bob.profileDir, args: WHOLE_CHAT });
       client = await hostClient(bob.url);
       const next = new Set<string>();
       shownInLife.push(next);

@@ -12,6 +12,8 @@ import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { startAppInstance, type AppInstance } from '../../e2e/support/dev-host-process.js';
 
+/** Each chat starts with all of its stored messages (the development host's option; the app starts with a page). */
+const WHOLE_CHAT = ['--history-recent-per-chat', '100000'];
 const password = 'sender-killed-pw';
 
 interface HostClient {
@@ -85,7 +87,8 @@ describe('the sender is killed while sending', () => {
   });
 
   test('killed three times while sending: every message shown is kept, none failed, each arrives once; no temp files; sending right after the restart works', async () => {
-    alice = await startAppInstance(server.ca.caCertFile);
+    // The whole chat in the snapshot (not only its newest page): the checks below look at every message there.
+    alice = await startAppInstance(server.ca.caCertFile, undefined, { args: WHOLE_CHAT });
     let client = await hostClient(alice.url);
     const added = await client.call<AccountView>('addAccount', { jid: jid('alice'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
     assert.ok(added.ok, JSON.stringify(added.error));
@@ -116,7 +119,7 @@ describe('the sender is killed while sending', () => {
       for (const e of client.events) if (e.name === 'messageUpserted') shown.set((e.payload as { message: ChatMessage }).message.id, (e.payload as { message: ChatMessage }).message);
       client.close();
 
-      alice = await startAppInstance(server.ca.caCertFile, undefined, { profileDir: alice.profileDir });
+      alice = await startAppInstance(server.ca.caCertFile, undefined, { profileDir: alice.profileDir, args: WHOLE_CHAT });
       client = await hostClient(alice.url);
       // Right after the restart, with the outbox restored: sent at once, and again as the stream comes up.
       const soon = [await client.call<ChatMessage>('sendMessage', { accountId, to: jid('bob'), body: `RESTARTED-${round}-a` })];

@@ -9,6 +9,7 @@ import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { startLibotrXmppPeer, type LibotrXmppPeer } from '../fixtures/libotr-xmpp-peer.js';
+import { reportedPrivacy } from '../fixtures/contact-trust.js';
 
 const password = 'sign-off-pw';
 
@@ -51,8 +52,8 @@ describe('signing out ends private conversations for the peer too', () => {
 
   async function goPrivate(from: TestCore, account: AccountView, to: TestCore, peer: string, back: string) {
     await from.call('startPrivate', { accountId: account.id, peer });
-    await from.waitFor('contactUpdated', (e) => e.contact.jid === peer && e.contact.privacy === 'private');
-    await to.waitFor('contactUpdated', (e) => e.contact.jid === back && e.contact.privacy === 'private');
+    await from.waitFor('contactUpdated', (e) => e.contact.jid === peer && reportedPrivacy(e.contact) === 'private');
+    await to.waitFor('contactUpdated', (e) => e.contact.jid === back && reportedPrivacy(e.contact) === 'private');
   }
 
   test('the other side sees "ended by peer" when one signs out', async () => {
@@ -76,8 +77,8 @@ describe('signing out ends private conversations for the peer too', () => {
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online', { after: back });
     const waiting = await alice.call<ChatMessage>('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'back again?' });
     assert.equal(waiting.state, 'waiting', 'never sent in plaintext in a chat that expects privacy');
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.privacy === 'private', { after: back });
-    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && e.contact.privacy === 'private', { after: bobBack });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && reportedPrivacy(e.contact) === 'private', { after: back });
+    await bob.waitFor('contactUpdated', (e) => e.contact.jid === jid('alice') && reportedPrivacy(e.contact) === 'private', { after: bobBack });
     const got = await bob.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === 'back again?', { after: bobBack });
     assert.equal(got.message.encrypted, true);
   });
@@ -93,7 +94,7 @@ describe('signing out ends private conversations for the peer too', () => {
     peers.push(carol);
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('carol') && e.contact.presence.show === 'online');
     await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('carol') });
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('carol') && e.contact.privacy === 'private');
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('carol') && reportedPrivacy(e.contact) === 'private');
     await carol.waitForEvent(/^gone_secure /);
     assert.equal((await carol.otr.state(jid('alice'))).msgstate, 'encrypted');
     await alice.call('disconnectAccount', { accountId: aliceAccount.id });

@@ -227,7 +227,7 @@ describe("the authentication banner never contradicts the header's trust", () =>
     for (const privacy of ['private', 'private-verified'] as Privacy[]) {
       test(`${language}, header ${privacy}: every result says the same as the header`, () => {
         for (const smp of smpStates) {
-          const trust = contactTrust({ privacy, smp } as Pick<Contact, 'privacy' | 'smp'>);
+          const trust = contactTrust({ e2ee: { scheme: 'otr', state: 'private', verified: privacy === 'private-verified', auth: smp } } as Pick<Contact, 'e2ee'>);
           const banner = smpResultText(t.auth, trust, 'Bob');
           if (!trust.smp) continue; // an old "verified" beside a header that says otherwise is not shown
           assert.ok(banner, `${JSON.stringify(smp)} has words`);
@@ -248,8 +248,8 @@ describe("the authentication banner never contradicts the header's trust", () =>
 
   test('after a failure, the side that asked is offered Try again; the side that answered is told the contact may ask again', () => {
     const en = catalogFor('en').auth;
-    const asker = smpResultText(en, contactTrust({ privacy: 'private', smp: { phase: 'failed', weStarted: true, question: 'Q?' } }), 'Bob');
-    const answerer = smpResultText(en, contactTrust({ privacy: 'private', smp: { phase: 'failed', weStarted: false, question: 'Q?' } }), 'Bob');
+    const asker = smpResultText(en, contactTrust({ e2ee: { scheme: 'otr', state: 'private', verified: false, auth: { phase: 'failed', weStarted: true, question: 'Q?' } } }), 'Bob');
+    const answerer = smpResultText(en, contactTrust({ e2ee: { scheme: 'otr', state: 'private', verified: false, auth: { phase: 'failed', weStarted: false, question: 'Q?' } } }), 'Bob');
     assert.match(asker!.body, /capital letters count/);
     assert.match(answerer!.body, /Bob may ask you again/);
     assert.match(answerer!.body, /capital letters count/);

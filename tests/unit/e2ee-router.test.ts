@@ -20,12 +20,13 @@ const BOB = 'bob@example.com';
 function setup(allowed?: string[]) {
   const shown: { peer: string; message: IncomingText }[] = [];
   const sent: Envelope[] = [];
+  const states: [string, string, string | undefined][] = [];
   const host: E2eeHost = {
     account: 'alice@example.com',
     transmit: async (envelope) => void sent.push(envelope),
     show: (peer, message) => void shown.push({ peer, message }),
     notice: () => undefined,
-    messageState: () => undefined,
+    messageState: (_peer, id, state, error) => void states.push([id, state, error]),
     privacyChanged: () => undefined,
     isContact: () => true,
     request: async () => {
@@ -42,7 +43,7 @@ function setup(allowed?: string[]) {
     allowed ? { allowedSchemes: () => allowed } : {},
   );
   routers.push(router);
-  return { router, double, shown, sent };
+  return { router, double, shown, sent, states };
 }
 const routers: E2eeRouter[] = [];
 after(() => routers.forEach((r) => r.close()));
@@ -92,6 +93,17 @@ describe('E2eeRouter', () => {
     assert.equal(sent[0]!.encryption?.noCopies, false, 'its copies can be read: carbons and archive may keep them');
     assert.ok(sent[0]!.payload?.[0]?.text());
     assert.ok(!JSON.stringify(sent[0]!.body).includes('to every device'), 'the text only in the payload');
+  });
+
+  test('a policy that allows no scheme Klatsch has sends nothing, not even in plaintext', async () => {
+    const { router, sent, states } = setup(['omemo']);
+    assert.equal(router.forPeer(BOB), undefined);
+    assert.equal(router.plaintextChat(BOB), false, 'the chat is not a plaintext chat');
+    await router.send(BOB, 'out-1', 'must not leave');
+    assert.deepEqual(sent, []);
+    assert.equal(states[0]?.[1], 'failed');
+    assert.match(states[0]![2]!, /administrator/);
+    await assert.rejects(router.start(BOB), /not available/);
   });
 
   test('copies: decrypted by a scheme that can, unreadable for OTR, plaintext without any scheme marker', async () => {

@@ -96,6 +96,26 @@ test('an error shows the renderer’s own text for its code, with the core’s E
   }
 });
 
+test('a refusal by the administrator’s remote lists is worded whole in either language, naming the domain', () => {
+  // As the core sends it: the English sentence, and what was refused as parameters.
+  const contact = {
+    code: 'forbidden-by-policy' as const,
+    message: 'Your administrator does not allow contacts at corp-d.test, so dave@corp-d.test cannot be added.',
+    remote: { action: 'contact' as const, address: 'dave@corp-d.test', blocked: 'corp-d.test' },
+  };
+  assert.equal(errorText(catalogFor('en'), contact), contact.message);
+  const german = errorText(catalogFor('de'), contact);
+  assert.equal(german, 'Ihr Administrator erlaubt keine Kontakte bei corp-d.test, daher kann dave@corp-d.test nicht hinzugefügt werden.');
+  assert.ok(!german.includes('Your administrator'), 'no English half');
+  const single = { ...contact, remote: { action: 'contact' as const, address: 'mallory@example.com', blocked: 'mallory@example.com' } };
+  assert.equal(errorText(catalogFor('de'), single), 'Ihr Administrator erlaubt mallory@example.com nicht als Kontakt.');
+  const room = { ...contact, remote: { action: 'room' as const, address: 'x@conference.corp-d.test', blocked: 'conference.corp-d.test' } };
+  assert.match(errorText(catalogFor('de'), room), /Gruppenchats bei conference\.corp-d\.test, daher können Sie x@conference\.corp-d\.test nicht betreten/);
+  assert.match(errorText(catalogFor('en'), room), /group chats at conference\.corp-d\.test, so x@conference\.corp-d\.test cannot be entered/);
+  const message = { ...contact, remote: { action: 'message' as const, address: 'dave@corp-d.test', blocked: 'corp-d.test' } };
+  assert.equal(errorText(catalogFor('de'), message), 'Ihr Administrator erlaubt keine Nachrichten an dave@corp-d.test. Die Nachricht wurde nicht gesendet.');
+});
+
 test('the locale for dates keeps the OS’s region for its language', () => {
   assert.equal(localeFor('en', ['en-GB', 'de-DE']), 'en-GB');
   assert.equal(localeFor('de', ['en-GB', 'de_AT']), 'de-AT');

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import parse from '@xmpp/xml/lib/parse.js';
-import { buildBundle, parseBundle, type OmemoBundle } from '../../electron/core/omemo/xmpp/bundle.js';
+import { buildBundle, parseBundle, type Bundle } from '../../electron/core/omemo/xmpp/bundle.js';
 import { MAX_PREKEYS, NS_OMEMO_03, NS_OMEMO_2 } from '../../electron/core/omemo/xmpp/common.js';
 
 const sampleText = (name: string) => readFileSync(new URL(`./samples/omemo/${name}`, import.meta.url), 'utf8').trim();
@@ -19,27 +19,28 @@ function two(opts: { ik?: string; spk?: string; spks?: string; spkId?: string; p
 }
 
 describe('parseBundle', () => {
-  test('reads the 0.3 bundle python-omemo (oldmemo) publishes: 33-byte keys with the 0x05 prefix', () => {
+  test('reads the 0.3 bundle python-omemo (oldmemo) publishes: 33-byte keys on the wire, 32 for the engine', () => {
     const text = sampleText('bundle-old.xml');
     const r = parseBundle(parse(text));
     assert.ok(r.ok, !r.ok ? r.error.message : '');
     const b = r.value;
-    assert.equal(b.version, '0.3');
-    assert.equal(b.identityKey.length, 33);
-    assert.equal(b.identityKey[0], 5);
-    assert.equal(b64(b.identityKey), /<identityKey>([^<]+)</.exec(text)![1]);
-    assert.equal(b.signedPreKey.id, 1);
-    assert.equal(b64(b.signedPreKey.publicKey), /<signedPreKeyPublic[^>]*>([^<]+)</.exec(text)![1]);
+    const wire = (re: RegExp) => Buffer.from(re.exec(text)![1]!, 'base64');
+    assert.equal(b.version, 'oldmemo');
+    assert.equal(b.identityKey.length, 32);
+    assert.deepEqual(Buffer.from(b.identityKey), wire(/<identityKey>([^<]+)</).subarray(1));
+    assert.equal(wire(/<identityKey>([^<]+)</)[0], 5);
+    assert.equal(b.signedPreKeyId, 1);
+    assert.deepEqual(Buffer.from(b.signedPreKey), wire(/<signedPreKeyPublic[^>]*>([^<]+)</).subarray(1));
     assert.equal(b.signedPreKeySignature.length, 64);
     assert.deepEqual(b.preKeys.map((p) => p.id), [1, 2, 3]);
-    assert.equal(b64(b.preKeys[2]!.publicKey), /<preKeyPublic preKeyId="3">([^<]+)</.exec(text)![1]);
+    assert.deepEqual(Buffer.from(b.preKeys[2]!.key), wire(/<preKeyPublic preKeyId="3">([^<]+)</).subarray(1));
   });
 
   test('reads the omemo:2 bundle python-omemo (twomemo) publishes: 32-byte keys', () => {
     const text = sampleText('bundle-two.xml');
     const r = parseBundle(parse(text));
     assert.ok(r.ok, !r.ok ? r.error.message : '');
-    assert.equal(r.value.version, '2');
+    assert.equal(r.value.version, 'twomemo');
     assert.equal(b64(r.value.identityKey), /<ik>([^<]+)</.exec(text)![1]);
     assert.equal(r.value.identityKey.length, 32);
     assert.deepEqual(r.value.preKeys.map((p) => p.id), [1, 2, 3]);
@@ -109,7 +110,7 @@ describe('parseBundle', () => {
   test('a repeated pre-key id counts once (the first)', () => {
     const r = parseBundle(parse(two({ pks: `<pk id='7'>${b64(key32(4))}</pk><pk id='7'>${b64(key32(5))}</pk>` })));
     assert.ok(r.ok);
-    assert.deepEqual(r.value.preKeys, [{ id: 7, publicKey: key32(4) }]);
+    assert.deepEqual(r.value.preKeys, [{ id: 7, key: key32(4) }]);
   });
 
   test('base64 wrapped over lines (as some clients write it) is read', () => {
@@ -121,24 +122,33 @@ describe('parseBundle', () => {
 });
 
 describe('buildBundle', () => {
-  const good: OmemoBundle = {
-    version: '2',
+  const good: Bundle = {
+    version: 'twomemo',
     identityKey: key32(1),
-    signedPreKey: { id: 3, publicKey: key32(2) },
+    signedPreKeyId: 3,
+    signedPreKey: key32(2),
     signedPreKeySignature: new Uint8Array(64).fill(9),
-    preKeys: [{ id: 1, publicKey: key32(4) }],
+    preKeys: [{ id: 1, key: key32(4) }],
   };
 
-  test('refuses keys of the wrong form for the version and empty or oversized pre-key lists', () => {
-    assert.throws(() => buildBundle({ ...good, version: '0.3' }), /wrong form for OMEMO 0.3/);
-    assert.throws(() => buildBundle({ ...good, identityKey: key33(1) }), RangeError);
+  test('refuses keys that are not 32 bytes and empty or oversized pre-key lists', () => {
+    assert.throws(() => buildBundle({ ...good, identityKey: key33(1) }), /identity key must be 32 bytes/);
+    assert.throws(() => buildBundle({ ...good, version: 'oldmemo', signedPreKey: new Uint8Array(31) }), RangeError);
     assert.throws(() => buildBundle({ ...good, signedPreKeySignature: new Uint8Array(10) }), RangeError);
     assert.throws(() => buildBundle({ ...good, preKeys: [] }), RangeError);
-    assert.throws(() => buildBundle({ ...good, signedPreKey: { id: -1, publicKey: key32(2) } }), RangeError);
+    assert.throws(() => buildBundle({ ...good, signedPreKeyId: -1 }), RangeError);
   });
 
-  test('round trip', () => {
-    const r = parseBundle(parse(buildBundle(good).toString()));
-    assert.deepEqual(r.ok && r.value, good);
+  test('0.3 keys get the 0x05 type byte on the wire', () => {
+    const text = buildBundle({ ...good, version: 'oldmemo' }).toString();
+    assert.match(text, new RegExp(`<identityKey>${b64(key33(1)).replace(/[+/]/g, '\\$&')}</identityKey>`));
+    assert.match(text, /<signedPreKeyPublic signedPreKeyId="3">/);
+  });
+
+  test('round trip, both versions', () => {
+    for (const version of ['oldmemo', 'twomemo'] as const) {
+      const r = parseBundle(parse(buildBundle({ ...good, version }).toString()));
+      assert.deepEqual(r.ok && r.value, { ...good, version });
+    }
   });
 });

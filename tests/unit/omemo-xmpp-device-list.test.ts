@@ -19,18 +19,18 @@ describe('parseDeviceList', () => {
   test('reads the 0.3 list python-omemo (oldmemo) publishes', () => {
     const r = parseDeviceList(sample('devices-old.xml'));
     assert.ok(r.ok);
-    assert.deepEqual(r.value, { version: '0.3', devices: [{ id: 1234567 }, { id: 42 }], ignored: 0 });
+    assert.deepEqual(r.value, { version: 'oldmemo', devices: [{ id: 1234567 }, { id: 42 }], ignored: 0 });
   });
 
   test('reads the omemo:2 list python-omemo (twomemo) publishes, with its label', () => {
     const r = parseDeviceList(sample('devices-two.xml'));
     assert.ok(r.ok);
-    assert.deepEqual(r.value, { version: '2', devices: [{ id: 1234567 }, { id: 42, label: 'Phone' }], ignored: 0 });
+    assert.deepEqual(r.value, { version: 'twomemo', devices: [{ id: 1234567 }, { id: 42, label: 'Phone' }], ignored: 0 });
   });
 
   test('an empty list is a list without devices', () => {
     const r = parseDeviceList(parse(`<list xmlns='${NS_OMEMO_03}'/>`));
-    assert.deepEqual(r, { ok: true, value: { version: '0.3', devices: [], ignored: 0 } });
+    assert.deepEqual(r, { ok: true, value: { version: 'oldmemo', devices: [], ignored: 0 } });
   });
 
   test('a list of 10,000 devices is refused as a whole with a clear error', () => {
@@ -104,27 +104,27 @@ describe('parseDeviceList', () => {
 describe('buildDeviceList', () => {
   test('0.3 and omemo:2 lists as the XEP shows them', () => {
     assert.equal(
-      buildDeviceList('0.3', [{ id: 12345 }, { id: 4223, label: 'ignored in 0.3' }]).toString(),
+      buildDeviceList('oldmemo', [{ id: 12345 }, { id: 4223, label: 'ignored in 0.3' }]).toString(),
       `<list xmlns="${NS_OMEMO_03}"><device id="12345"/><device id="4223"/></list>`,
     );
     assert.equal(
-      buildDeviceList('2', [{ id: 12345, label: 'Klatsch <desktop>' }, { id: 4223 }]).toString(),
+      buildDeviceList('twomemo', [{ id: 12345, label: 'Klatsch <desktop>' }, { id: 4223 }]).toString(),
       `<devices xmlns="${NS_OMEMO_2}"><device id="12345" label="Klatsch &lt;desktop&gt;"/><device id="4223"/></devices>`,
     );
   });
 
   test('what we build parses back to the same devices', () => {
     const devices = [{ id: 1 }, { id: 2 ** 31 - 1, label: 'Laptop' }];
-    const r = parseDeviceList(parse(buildDeviceList('2', devices).toString()));
+    const r = parseDeviceList(parse(buildDeviceList('twomemo', devices).toString()));
     assert.deepEqual(r.ok && r.value.devices, devices);
   });
 
   test('refuses ids out of range, repeats and too many devices (our own bug, not input)', () => {
-    assert.throws(() => buildDeviceList('2', [{ id: 0 }]), RangeError);
-    assert.throws(() => buildDeviceList('2', [{ id: 2 ** 31 }]), RangeError);
-    assert.throws(() => buildDeviceList('2', [{ id: 1.5 }]), RangeError);
-    assert.throws(() => buildDeviceList('0.3', [{ id: 7 }, { id: 7 }]), RangeError);
-    assert.throws(() => buildDeviceList('0.3', Array.from({ length: MAX_DEVICES + 1 }, (_, i) => ({ id: i + 1 }))), RangeError);
+    assert.throws(() => buildDeviceList('twomemo', [{ id: 0 }]), RangeError);
+    assert.throws(() => buildDeviceList('twomemo', [{ id: 2 ** 31 }]), RangeError);
+    assert.throws(() => buildDeviceList('twomemo', [{ id: 1.5 }]), RangeError);
+    assert.throws(() => buildDeviceList('oldmemo', [{ id: 7 }, { id: 7 }]), RangeError);
+    assert.throws(() => buildDeviceList('oldmemo', Array.from({ length: MAX_DEVICES + 1 }, (_, i) => ({ id: i + 1 }))), RangeError);
   });
 
   test('withDevice adds our device once and keeps the others as they are', () => {

@@ -21,11 +21,11 @@ describe('parseEncrypted', () => {
     const r = parseEncrypted(encryptedOf(message, NS_OMEMO_03));
     assert.ok(r.ok, !r.ok ? r.error.message : '');
     const m = r.value;
-    assert.equal(m.version, '0.3');
+    assert.equal(m.version, 'oldmemo');
     assert.equal(m.sid, 941786041);
     assert.equal(m.keys.length, 1);
     assert.equal(m.keys[0]!.rid, 249660792);
-    assert.equal(m.keys[0]!.kex, true);
+    assert.equal(m.keys[0]!.keyExchange, true);
     assert.equal(m.keys[0]!.jid, undefined);
     assert.equal(b64(m.keys[0]!.data), /<key [^>]*>([^<]+)</.exec(text)![1]);
     assert.equal(m.iv?.length, 12);
@@ -39,9 +39,9 @@ describe('parseEncrypted', () => {
     const r = parseEncrypted(encryptedOf(message, NS_OMEMO_2));
     assert.ok(r.ok, !r.ok ? r.error.message : '');
     const m = r.value;
-    assert.equal(m.version, '2');
+    assert.equal(m.version, 'twomemo');
     assert.equal(m.sid, 1624574005);
-    assert.deepEqual(m.keys.map((k) => [k.jid, k.rid, k.kex]), [['dave@klatsch.test', 768198993, true]]);
+    assert.deepEqual(m.keys.map((k) => [k.jid, k.rid, k.keyExchange]), [['dave@klatsch.test', 768198993, true]]);
     assert.equal(m.iv, undefined);
     assert.ok(m.payload && m.payload.length > 0);
     // omemo:2 matches the key by JID and device id: the same id under another JID is not ours.
@@ -62,13 +62,13 @@ describe('parseEncrypted', () => {
     const r = parseEncrypted(parse(`<encrypted xmlns='${NS_OMEMO_2}'><header sid='5'><keys jid='a@b.c'><key rid='6'>AAAA</key></keys></header></encrypted>`));
     assert.ok(r.ok);
     assert.equal(r.value.payload, undefined);
-    assert.equal(r.value.keys[0]!.kex, false);
+    assert.equal(r.value.keys[0]!.keyExchange, false);
   });
 
   test('prekey / kex: only true and 1 mean true', () => {
     for (const [value, expected] of [['true', true], ['1', true], ['false', false], ['0', false], ['yes', false]] as const) {
       const r = parseEncrypted(parse(`<encrypted xmlns='${NS_OMEMO_03}'><header sid='5'><key rid='6' prekey='${value}'>AAAA</key><iv>AAAAAAAAAAAAAAAA</iv></header></encrypted>`));
-      assert.equal(r.ok && r.value.keys[0]!.kex, expected, value);
+      assert.equal(r.ok && r.value.keys[0]!.keyExchange, expected, value);
     }
   });
 
@@ -114,12 +114,12 @@ describe('buildEncrypted / buildOmemoMessage', () => {
   const keyData = Uint8Array.from([1, 2, 3]);
   test('omemo:2 groups keys by recipient JID and writes kex only when true', () => {
     const m: OmemoEncrypted = {
-      version: '2',
+      version: 'twomemo',
       sid: 27183,
       keys: [
-        { jid: 'juliet@capulet.lit', rid: 31415, kex: true, data: keyData },
-        { jid: 'romeo@montague.lit', rid: 1, kex: false, data: keyData },
-        { jid: 'Juliet@capulet.lit', rid: 12321, kex: false, data: keyData },
+        { jid: 'juliet@capulet.lit', rid: 31415, keyExchange: true, data: keyData },
+        { jid: 'romeo@montague.lit', rid: 1, keyExchange: false, data: keyData },
+        { jid: 'Juliet@capulet.lit', rid: 12321, keyExchange: false, data: keyData },
       ],
       payload: Uint8Array.from([9]),
     };
@@ -130,19 +130,19 @@ describe('buildEncrypted / buildOmemoMessage', () => {
   });
 
   test('0.3 writes prekey only when true and the IV after the keys', () => {
-    const el = buildEncrypted({ version: '0.3', sid: 5, keys: [{ rid: 6, kex: false, data: keyData }], iv: new Uint8Array(12) });
+    const el = buildEncrypted({ version: 'oldmemo', sid: 5, keys: [{ rid: 6, keyExchange: false, data: keyData }], iv: new Uint8Array(12) });
     assert.equal(el.toString(), `<encrypted xmlns="${NS_OMEMO_03}"><header sid="5"><key rid="6">AQID</key><iv>AAAAAAAAAAAAAAAA</iv></header></encrypted>`);
   });
 
   test('refuses what must not go out', () => {
-    assert.throws(() => buildEncrypted({ version: '0.3', sid: 5, keys: [{ rid: 6, kex: false, data: keyData }] }), /IV/);
-    assert.throws(() => buildEncrypted({ version: '2', sid: 5, keys: [{ rid: 6, kex: false, data: keyData }] }), /bare JID/);
-    assert.throws(() => buildEncrypted({ version: '2', sid: 0, keys: [{ jid: 'a@b.c', rid: 6, kex: false, data: keyData }] }), RangeError);
-    assert.throws(() => buildEncrypted({ version: '2', sid: 5, keys: [] }), RangeError);
+    assert.throws(() => buildEncrypted({ version: 'oldmemo', sid: 5, keys: [{ rid: 6, keyExchange: false, data: keyData }] }), /IV/);
+    assert.throws(() => buildEncrypted({ version: 'twomemo', sid: 5, keys: [{ rid: 6, keyExchange: false, data: keyData }] }), /bare JID/);
+    assert.throws(() => buildEncrypted({ version: 'twomemo', sid: 0, keys: [{ jid: 'a@b.c', rid: 6, keyExchange: false, data: keyData }] }), RangeError);
+    assert.throws(() => buildEncrypted({ version: 'twomemo', sid: 5, keys: [] }), RangeError);
   });
 
   test('the message carries a store hint, the EME marker and only the fallback body given', () => {
-    const enc = buildEncrypted({ version: '2', sid: 5, keys: [{ jid: 'a@b.c', rid: 6, kex: false, data: keyData }] });
+    const enc = buildEncrypted({ version: 'twomemo', sid: 5, keys: [{ jid: 'a@b.c', rid: 6, keyExchange: false, data: keyData }] });
     const msg = buildOmemoMessage({ to: 'a@b.c', id: 'm1', encrypted: enc, fallbackBody: 'This message is OMEMO encrypted.' });
     assert.equal(msg.attrs.type, 'chat');
     assert.ok(msg.getChild('store', 'urn:xmpp:hints'));

@@ -22,7 +22,7 @@ const formFields = (x: ReturnType<typeof parse> | undefined) =>
 
 describe('publishing', () => {
   test('device list: item current, publish-options access_model open; configure carries the same', () => {
-    const { publish, configure } = publishDeviceList('2', [{ id: 4711, label: 'Klatsch' }]);
+    const { publish, configure } = publishDeviceList('twomemo', [{ id: 4711, label: 'Klatsch' }]);
     assert.equal(publish.attrs.type, 'set');
     const pubsub = publish.getChild('pubsub', 'http://jabber.org/protocol/pubsub')!;
     const pub = pubsub.getChild('publish')!;
@@ -42,24 +42,25 @@ describe('publishing', () => {
   });
 
   test('0.3 device list on its own node', () => {
-    const pub = publishDeviceList('0.3', [{ id: 5 }]).publish.getChild('pubsub', 'http://jabber.org/protocol/pubsub')!.getChild('publish')!;
+    const pub = publishDeviceList('oldmemo', [{ id: 5 }]).publish.getChild('pubsub', 'http://jabber.org/protocol/pubsub')!.getChild('publish')!;
     assert.equal(pub.attrs.node, 'eu.siacs.conversations.axolotl.devicelist');
     assert.equal(pub.toString().includes('<list xmlns="eu.siacs.conversations.axolotl"><device id="5"/></list>'), true);
   });
 
   test('bundles: 0.3 a node per device (item current), omemo:2 one node with max_items max (item = device id)', () => {
-    assert.deepEqual(bundleLocation('0.3', 42), { node: 'eu.siacs.conversations.axolotl.bundles:42', item: 'current' });
-    assert.deepEqual(bundleLocation('2', 42), { node: 'urn:xmpp:omemo:2:bundles', item: '42' });
-    assert.throws(() => bundleLocation('2', 0), RangeError);
-    assert.deepEqual(omemoNodeOptions('bundle', '2'), { 'pubsub#access_model': 'open', 'pubsub#max_items': 'max' });
-    assert.deepEqual(omemoNodeOptions('bundle', '0.3'), { 'pubsub#access_model': 'open' });
+    assert.deepEqual(bundleLocation('oldmemo', 42), { node: 'eu.siacs.conversations.axolotl.bundles:42', item: 'current' });
+    assert.deepEqual(bundleLocation('twomemo', 42), { node: 'urn:xmpp:omemo:2:bundles', item: '42' });
+    assert.throws(() => bundleLocation('twomemo', 0), RangeError);
+    assert.deepEqual(omemoNodeOptions('bundle', 'twomemo'), { 'pubsub#access_model': 'open', 'pubsub#max_items': 'max' });
+    assert.deepEqual(omemoNodeOptions('bundle', 'oldmemo'), { 'pubsub#access_model': 'open' });
     const key = new Uint8Array(32).fill(1);
     const { publish } = publishBundle(42, {
-      version: '2',
+      version: 'twomemo',
       identityKey: key,
-      signedPreKey: { id: 1, publicKey: key },
+      signedPreKeyId: 1,
+      signedPreKey: key,
       signedPreKeySignature: new Uint8Array(64),
-      preKeys: [{ id: 1, publicKey: key }],
+      preKeys: [{ id: 1, key }],
     });
     const pubsub = publish.getChild('pubsub', 'http://jabber.org/protocol/pubsub')!;
     assert.equal(pubsub.getChild('publish')?.attrs.node, 'urn:xmpp:omemo:2:bundles');
@@ -89,14 +90,14 @@ describe('publishing', () => {
 describe('fetching', () => {
   test('device list: latest item of the node at the contact; omemo:2 bundle by item id, 0.3 by node', () => {
     assert.equal(
-      fetchDeviceList('0.3', 'bob@example.com').toString(),
+      fetchDeviceList('oldmemo', 'bob@example.com').toString(),
       '<iq type="get" to="bob@example.com"><pubsub xmlns="http://jabber.org/protocol/pubsub"><items node="eu.siacs.conversations.axolotl.devicelist" max_items="1"/></pubsub></iq>',
     );
     assert.equal(
-      fetchBundle('2', 'bob@example.com', 7).toString(),
+      fetchBundle('twomemo', 'bob@example.com', 7).toString(),
       '<iq type="get" to="bob@example.com"><pubsub xmlns="http://jabber.org/protocol/pubsub"><items node="urn:xmpp:omemo:2:bundles"><item id="7"/></items></pubsub></iq>',
     );
-    assert.match(fetchBundle('0.3', 'bob@example.com', 7).toString(), /node="eu\.siacs\.conversations\.axolotl\.bundles:7" max_items="1"/);
+    assert.match(fetchBundle('oldmemo', 'bob@example.com', 7).toString(), /node="eu\.siacs\.conversations\.axolotl\.bundles:7" max_items="1"/);
   });
 
   test('missing or hidden node: no data; anything else: failed', () => {

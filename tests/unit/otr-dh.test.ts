@@ -5,9 +5,11 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { getDiffieHellman } from 'node:crypto';
+import crypto, { getDiffieHellman } from 'node:crypto';
+import { syncBuiltinESMExports } from 'node:module';
 import { DH_GENERATOR, DH_MODULUS_MINUS_2, DH_PRIME, DhKeyPair, isValidDhPublic } from '../../electron/core/otr/dh.js';
 import { deterministicRandom } from '../../electron/core/otr/random.js';
+import { powMod } from '../../electron/core/otr/smp-group.js';
 import { bytesToBigint } from '../../electron/core/otr/wire.js';
 
 /** Reference: right-to-left square-and-multiply, written independently of the code under test. */
@@ -103,5 +105,34 @@ describe('DhKeyPair', () => {
     const b = DhKeyPair.generate(deterministicRandom('wipe-2'));
     a.wipe();
     assert.throws(() => a.sharedSecret(b.publicKey));
+  });
+});
+
+describe('one native group per process', () => {
+  test('key pairs, shared secrets and SMP exponentiations never build another DiffieHellman (Node 24 checks the prime in each: ~0.6 s)', () => {
+    const original = crypto.createDiffieHellman;
+    let built = 0;
+    crypto.createDiffieHellman = ((...args: Parameters<typeof original>) => {
+      built++;
+      return original(...args);
+    }) as typeof original;
+    syncBuiltinESMExports(); // the code under test imports it by name
+    try {
+      for (let i = 0; i < 5; i++) {
+        // Each use sets its own private key on the shared object: values stay right when uses interleave.
+        const x = privateFrom(`a${i}`);
+        const y = privateFrom(`b${i}`);
+        const a = DhKeyPair.fromPrivate(x);
+        const b = DhKeyPair.fromPrivate(y);
+        assert.equal(a.publicKey, refModPow(DH_GENERATOR, x, DH_PRIME));
+        assert.equal(powMod(a.publicKey, 3n), refModPow(a.publicKey, 3n, DH_PRIME));
+        assert.equal(a.sharedSecret(b.publicKey), refModPow(b.publicKey, x, DH_PRIME));
+        assert.equal(b.sharedSecret(a.publicKey), refModPow(a.publicKey, y, DH_PRIME));
+      }
+      assert.ok(built <= 1, `built ${built} DiffieHellman objects`);
+    } finally {
+      crypto.createDiffieHellman = original;
+      syncBuiltinESMExports();
+    }
   });
 });

@@ -276,6 +276,15 @@ describe('precedence: policy > user setting > default', () => {
     assert.equal(gate({ allowPlaintext: false }).otrPolicyLocked, true);
   });
 
+  test('end-to-end encryption schemes: the listed ones in their order; a bad list is a problem, not a lock', () => {
+    assert.equal(gate({}).encryptionSchemes(), undefined, 'absent: every scheme');
+    assert.deepEqual(gate({ encryptionSchemes: ['omemo', 'otr'] }).encryptionSchemes(), ['omemo', 'otr']);
+    assert.deepEqual(gate({ encryptionSchemes: 'otr' }).encryptionSchemes(), ['otr'], 'one string is a list of one');
+    const bad = readPolicy({ encryptionSchemes: ['OTR!'] }, 'test');
+    assert.ok(bad.problem);
+    assert.equal(new PolicyGate(bad).encryptionSchemes(), undefined);
+  });
+
   test('server host and port for the company domain only', () => {
     const g = gate({ serverDomain: 'example.com', serverHost: 'xmpp.example.com', serverPort: 5223, directTls: true });
     assert.deepEqual(g.connection('me@example.com', { host: 'other', port: 1, directTls: false }), { host: 'xmpp.example.com', port: 5223, directTls: true });
@@ -334,6 +343,28 @@ describe('PolicyGate decisions', () => {
     assert.equal(g.blockedRemote(me, 'carol@friends.net'), undefined);
     assert.equal(g.blockedRemote(me, 'bob@example.com'), undefined);
     assert.equal(gate({}).blockedRemote(me, 'anyone@anywhere.example'), undefined);
+  });
+
+  test('a denied domain covers its subdomains (its group chats); an allowed one does not; refusals carry what they refuse', () => {
+    const g = gate({ remoteAllow: ['example.com', 'corp-d.test', 'conference.corp-d.test'], remoteDeny: ['corp-d.test'] });
+    const me = 'me@example.com';
+    assert.equal(g.blockedRemote(me, 'room@conference.corp-d.test'), 'conference.corp-d.test');
+    assert.equal(g.blockedRemote(me, 'a@deep.sub.corp-d.test'), 'deep.sub.corp-d.test');
+    assert.equal(g.blockedRemote(me, 'a@notcorp-d.test'), 'notcorp-d.test', 'not on the allow list, not a subdomain of corp-d.test');
+    assert.equal(gate({ remoteDeny: ['corp-d.test'] }).blockedRemote(me, 'a@notcorp-d.test'), undefined, 'a longer name is not a subdomain');
+    assert.equal(gate({ remoteAllow: ['example.com'] }).blockedRemote(me, 'room@conference.example.com'), 'conference.example.com', 'allowing stays exact');
+    const refusal = (f: () => void): PolicyRefusal => {
+      try {
+        f();
+      } catch (error) {
+        if (error instanceof PolicyRefusal) return error;
+      }
+      throw new Error('not refused');
+    };
+    const room = refusal(() => g.checkRemote(me, 'Room@Conference.corp-d.test', 'room'));
+    assert.equal(room.message, 'Your administrator does not allow group chats at conference.corp-d.test, so room@conference.corp-d.test cannot be entered.');
+    assert.deepEqual(room.remote, { action: 'room', address: 'room@conference.corp-d.test', blocked: 'conference.corp-d.test' });
+    assert.deepEqual(refusal(() => g.checkRemote(me, 'dave@corp-d.test', 'contact')).remote, { action: 'contact', address: 'dave@corp-d.test', blocked: 'corp-d.test' });
   });
 
   test('the view says what is locked and why', () => {

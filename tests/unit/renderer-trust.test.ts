@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Contact } from '../../shared/contract';
+import type { Contact, E2eeView, Privacy } from '../../shared/contract';
 import { contactTrust, shownPresence } from '../../renderer/store/contactTrust';
 import { catalogFor } from '../../renderer/i18n/catalog';
 
@@ -17,33 +17,40 @@ function bob(extra: Partial<Contact>): Contact {
   return { jid: 'bob@example.test', name: 'Bob', subscription: 'both', groups: [], presence: { show: 'online', status: '' }, unread: 0, ...extra };
 }
 
+/** Bob's conversation as the core reports it (Contact.e2ee): OTR, private or verified, and what else the core says. */
+function otr(privacy: Exclude<Privacy, 'plaintext' | 'finished'>, extra: Partial<E2eeView> = {}): Pick<Contact, 'e2ee'> {
+  return { e2ee: { scheme: 'otr', state: 'private', verified: privacy === 'private-verified', ...extra } };
+}
+
 const verifiedResult = { phase: 'succeeded' as const, weStarted: true, weVerifiedThem: true, question: 'Wo?' };
 
 test('while verified, header and the "is verified" result agree', () => {
-  assert.deepEqual(contactTrust(bob({ privacy: 'private-verified', smp: verifiedResult })), {
+  assert.deepEqual(contactTrust(bob(otr('private-verified', { auth: verifiedResult }))), {
     privacy: 'private-verified',
     verified: true,
     isPrivate: true,
     keyWarning: undefined,
     smp: verifiedResult,
+    scheme: 'otr',
+    fingerprint: undefined,
   });
 });
 
 test('after a key change: the warning, no "is verified" result beside it, and not verified', () => {
   const keyWarning = { fingerprint: NEW_KEY, changedFromVerified: true };
-  const trust = contactTrust(bob({ privacy: 'private', keyWarning, smp: verifiedResult }));
-  assert.deepEqual(trust, { privacy: 'private', verified: false, isPrivate: true, keyWarning, smp: undefined });
+  const trust = contactTrust(bob(otr('private', { keyWarning, auth: verifiedResult })));
+  assert.deepEqual(trust, { privacy: 'private', verified: false, isPrivate: true, keyWarning, smp: undefined, scheme: 'otr', fingerprint: undefined });
 });
 
 test('after accepting the new key: still no "is verified" result, as the header says', () => {
-  const trust = contactTrust(bob({ privacy: 'private', smp: verifiedResult }));
+  const trust = contactTrust(bob(otr('private', { auth: verifiedResult })));
   assert.equal(trust.smp, undefined);
   assert.equal(trust.verified, false);
   assert.equal(trust.privacy, 'private');
 });
 
 test('a new key that waits is never shown verified, whatever the core reports', () => {
-  const trust = contactTrust(bob({ privacy: 'private-verified', keyWarning: { fingerprint: NEW_KEY, changedFromVerified: false } }));
+  const trust = contactTrust(bob(otr('private-verified', { keyWarning: { fingerprint: NEW_KEY, changedFromVerified: false } })));
   assert.equal(trust.privacy, 'private');
   assert.equal(trust.verified, false);
   assert.equal(trust.isPrivate, true);
@@ -55,9 +62,24 @@ test('other authentication banners stay (a request to answer, a failure, "they v
     { phase: 'failed' as const, weStarted: true },
     { phase: 'succeeded' as const, weStarted: false, weVerifiedThem: false },
   ]) {
-    assert.deepEqual(contactTrust(bob({ privacy: 'private', smp })).smp, smp);
+    assert.deepEqual(contactTrust(bob(otr('private', { auth: smp }))).smp, smp);
   }
-  assert.deepEqual(contactTrust(bob({})), { privacy: 'plaintext', verified: false, isPrivate: false, keyWarning: undefined, smp: undefined });
+  assert.deepEqual(contactTrust(bob({})), {
+    privacy: 'plaintext',
+    verified: false,
+    isPrivate: false,
+    keyWarning: undefined,
+    smp: undefined,
+    scheme: undefined,
+    fingerprint: undefined,
+  });
+});
+
+test('another scheme reads the same: its state and its key, and "finished" when it ended by itself', () => {
+  const omemo = contactTrust(bob({ e2ee: { scheme: 'omemo', state: 'private', verified: true, fingerprint: NEW_KEY } }));
+  assert.deepEqual([omemo.privacy, omemo.verified, omemo.scheme, omemo.fingerprint], ['private-verified', true, 'omemo', NEW_KEY]);
+  assert.equal(contactTrust(bob({ e2ee: { scheme: 'omemo', state: 'finished', verified: false } })).privacy, 'finished');
+  assert.equal(contactTrust(bob({ e2ee: { scheme: 'otr', state: 'plaintext', verified: false, auth: { phase: 'error' } } })).privacy, 'plaintext');
 });
 
 test('while we are offline, a contact’s presence is unknown, not offline, and says so in both languages', () => {

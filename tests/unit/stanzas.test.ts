@@ -4,6 +4,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import xml, { type Element } from '@xmpp/xml';
+import { jid as parseJid } from '@xmpp/jid';
 import {
   NS_ROSTER,
   bareJid,
@@ -11,6 +12,8 @@ import {
   parseMessage,
   parsePresence,
   parseRosterItems,
+  parseRosterItemsInTurns,
+  ROSTER_ITEMS_PER_TURN,
   presenceStanza,
   rosterGet,
 } from '../../electron/core/xmpp/stanzas.js';
@@ -150,6 +153,23 @@ describe('parseRosterItems', () => {
     assert.equal(parsed && 'name' in parsed, false);
   });
 
+  test('a large roster is parsed a slice per event-loop turn, to the same items', async () => {
+    const query = rosterQuery(...Array.from({ length: 2 * ROSTER_ITEMS_PER_TURN + 7 }, (_, i) => item({ jid: `C${i}@Example.com/x`, subscription: 'both', name: `c ${i}` }, 'Team')));
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns++;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const items = await parseRosterItemsInTurns(query);
+    counting = false;
+    assert.deepEqual(items, parseRosterItems(query));
+    assert.equal(items.length, 2 * ROSTER_ITEMS_PER_TURN + 7);
+    assert.ok(turns >= 2, `other work ran between the slices (${turns} turns)`);
+    assert.deepEqual(await parseRosterItemsInTurns(undefined), []);
+  });
+
   test('no query, or an empty one, is an empty roster', () => {
     assert.deepEqual(parseRosterItems(undefined), []);
     assert.deepEqual(parseRosterItems(rosterQuery()), []);
@@ -251,6 +271,27 @@ describe('bareJid', () => {
   test('odd input never throws', () => {
     const odd = ['\u0000', '\uD800@example.com', 'a@b/c/d', '💬@example.com', '<x/>@example.com', 'a@[::1]', ' '.repeat(10), '@@@', '///'];
     for (const address of odd) assert.doesNotThrow(() => bareJid(address), address);
+  });
+
+  test('its shortcut past @xmpp/jid gives what @xmpp/jid gives', () => {
+    const viaLibrary = (address: string): string | undefined => {
+      const slash = address.indexOf('/');
+      const bare = slash < 0 ? address : address.slice(0, slash);
+      return bareJid(bare) === undefined ? undefined : parseJid(bare).bare().toString().toLowerCase();
+    };
+    const locals = ['', 'alice', 'ALICE', 'Ölaf', 'ΟΔΟΣ', 'İstanbul', 'straße', 'a\\5cb', 'back\\slash', 'x\\20y', '\\', '💬', 'a.b-c_d'];
+    const domains = ['example.com', 'EXAMPLE.COM', 'ΣΙΣ.test', 'İ.test', 'xn--mller-kva.de', '127.0.0.1'];
+    const resources = ['', '/', '/Phone', '/a/b', '/@x'];
+    for (const local of locals) {
+      for (const domain of domains) {
+        for (const resource of resources) {
+          const address = `${local ? `${local}@` : ''}${domain}${resource}`;
+          assert.equal(bareJid(address), viaLibrary(address), address);
+          const parsed = parsePresence(presence({ from: address }));
+          if (parsed) assert.equal(parsed.resource, parseJid(address).resource ?? '', address);
+        }
+      }
+    }
   });
 
   test('strings that are not RFC 7622 JIDs give undefined', () => {

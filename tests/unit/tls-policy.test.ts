@@ -21,6 +21,7 @@ import {
   fingerprintOfPem,
   normalizeFingerprint,
   tlsOptions,
+  withSharedContext,
   type TrustMode,
 } from '../../electron/core/xmpp/tls-policy.js';
 
@@ -97,10 +98,10 @@ async function serve(pair: KeyPair, chain = ''): Promise<number> {
 
 type Outcome = { authorized: boolean; error?: undefined; presented: PeerCertificate | undefined } | { authorized?: undefined; error: Error; presented: PeerCertificate | undefined };
 
-/** Connects as the app does (trust from `tlsOptions`, certificate captured) and reports how the handshake ended. */
+/** Connects as the app does (trust from `tlsOptions` on a shared context, certificate captured) and reports how the handshake ended. */
 function handshake(port: number, domain: string, trust: TrustMode): Promise<Outcome> {
   return new Promise((resolve) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, ...tlsOptions(domain, trust) });
+    const socket = tls.connect({ host: '127.0.0.1', port, ...withSharedContext(tlsOptions(domain, trust)) });
     const presented = capturePeerCertificate(socket);
     socket.once('secureConnect', () => {
       resolve({ authorized: socket.authorized, presented: presented() });
@@ -328,5 +329,16 @@ describe('tlsOptions', () => {
     const ca1 = tlsOptions(DOMAIN, verified(ca.cert)).ca as string[];
     assert.ok(ca0.length > 10, 'the bundled roots are there');
     assert.deepEqual(ca1, [...ca0, ca.cert]);
+  });
+});
+
+describe('shared secure contexts', () => {
+  test('one context per set of anchors: made once, not at every connection; other anchors, another context', () => {
+    const context = (trust: TrustMode, domain = DOMAIN) => withSharedContext(tlsOptions(domain, trust)).secureContext;
+    assert.ok(context(verified(ca.cert)));
+    assert.equal(context(verified(ca.cert)), context(verified(ca.cert), 'other.test'), 'the same anchors share one context');
+    assert.notEqual(context(verified(ca.cert)), context(verified()), 'an added authority is another context');
+    assert.notEqual(context(pinned(self.cert)), context(pinned(other.cert)), 'each pin its own');
+    assert.notEqual(context(pinned(ca.cert)), context(verified(ca.cert)), 'pinning an authority is not trusting it as an anchor');
   });
 });

@@ -11,27 +11,13 @@
  *   no session to start but device lists to fetch, and trusts per device key.
  */
 import type { Element } from '@xmpp/xml';
-import type { NoticeKind, SmpView } from '../../../shared/contract.js';
+import type { E2eeView, NoticeKind } from '../../../shared/contract.js';
 
 /** A scheme's name, as the contract and the administrator's policy name it ('otr', 'omemo', …). */
 export type E2eeScheme = string;
 
-/** Where a conversation stands, whatever the scheme: what header, banners and roster derive from. */
-export interface E2eeView {
-  scheme: E2eeScheme;
-  /** 'finished': ended without the user ending it (nothing goes out until the user decides). */
-  state: 'plaintext' | 'private' | 'finished';
-  /** The key the conversation is private with is verified (never with a new key that waits). */
-  verified: boolean;
-  /** The peer's key of the private conversation, as the user compares it. */
-  fingerprint?: string;
-  /** A new key of the peer waits for the user: nothing is sent with it until then. */
-  keyWarning?: { fingerprint: string; changedFromVerified: boolean };
-  /** An authentication in progress or its last result (OTR's SMP; a scheme without one leaves it out). */
-  auth?: SmpView;
-  /** Schemes that trust per device (OMEMO): each device of the peer with its key's fingerprint and trust. */
-  devices?: { id: string; fingerprint: string; trust: string; label?: string }[];
-}
+/** Where a conversation stands, whatever the scheme: the contract's Contact.e2ee, what header, banners and roster derive from. */
+export type { E2eeView };
 
 /** What a received stanza said about its body, passed on with the text it shows. */
 export interface StanzaInfo {

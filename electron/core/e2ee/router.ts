@@ -97,10 +97,22 @@ export class E2eeRouter {
     return Promise.resolve();
   }
 
+  /**
+   * Schemes are registered, but the administrator allows none of them: nothing goes out, neither private
+   * nor (against a policy that asked for encryption) in plaintext.
+   */
+  private noneAllowed(): boolean {
+    return this.providers.length > 0 && this.allowed().length === 0;
+  }
+
   /** The user's message: through the conversation's provider (its policy decides plaintext or not). */
   async send(peer: string, id: string, text: string, options: SendOptions = {}): Promise<void> {
     const provider = this.forPeer(peer);
     if (provider) return provider.send(peer, id, text, options);
+    if (this.noneAllowed()) {
+      this.host.messageState(peer, id, 'failed', 'your administrator allows only end-to-end encryption this version of Klatsch does not have, and it does not go out unencrypted.');
+      return;
+    }
     // No scheme at all: plaintext, as a client without end-to-end encryption sends it.
     if (options.requirePrivate) {
       this.host.messageState(peer, id, 'failed', 'this message was written in a private conversation, and private conversations are not available now.');
@@ -141,7 +153,7 @@ export class E2eeRouter {
   /** Whether the chat with `peer` may go out in plaintext now: nothing private, ended or required by policy. */
   plaintextChat(peer: string): boolean {
     const provider = this.forPeer(peer);
-    if (!provider) return true;
+    if (!provider) return !this.noneAllowed();
     if (provider.requiresPrivacy(peer)) return false;
     const state = provider.view(peer)?.state;
     return state === undefined || state === 'plaintext';

@@ -17,6 +17,8 @@ export class UserError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** What the administrator's remote lists refused (AppError.remote), for the UI to word. */
+    readonly remote?: AppError['remote'],
   ) {
     super(message);
     this.name = 'UserError';
@@ -43,7 +45,7 @@ export function createDispatcher(handlers: Handlers, onInternalError: (name: str
       const handler = handlers[key] as (p: unknown) => Promise<unknown>;
       return { ok: true, value: await handler(parsed.data) };
     } catch (error) {
-      if (error instanceof UserError) return failure({ code: error.code, message: error.message });
+      if (error instanceof UserError) return failure({ code: error.code, message: error.message, ...(error.remote ? { remote: error.remote } : {}) });
       if (error instanceof ClassifiedError) return failure(error.appError);
       onInternalError(key, error);
       return failure({ code: 'internal', message: 'Something went wrong inside Klatsch. Please try again.' });

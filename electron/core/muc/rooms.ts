@@ -80,6 +80,8 @@ export interface RoomsDeps {
 
 /** Rooms one account can be in. */
 export const MAX_ROOMS = 200;
+/** Said in a room the user was in when the administrator's remote lists came to refuse it. */
+export const ROOM_REFUSED_BY_POLICY = 'Your administrator\u2019s policy does not allow this group chat any more, so Klatsch did not enter it again.';
 /** History asked for on first entering a room (later: everything since the last message we have). */
 const FIRST_HISTORY: HistoryRequest = { maxStanzas: 50 };
 /** Services and rooms looked at when finding the group chat service or listing rooms. */
@@ -168,6 +170,8 @@ export class Rooms {
       const timer = setTimeout(() => this.failJoin(jid, new UserError('timeout', 'The room did not answer in time.')), this.deps.joinTimeoutMs ?? 20_000);
       this.pending.set(jid, { resolve, reject, timer });
     });
+    // The room may refuse (a password) while the join is still being written: awaited below, not unhandled meanwhile.
+    entered.catch(() => undefined);
     try {
       await session.send(joinPresence(jid, nick, this.historyFor(jid), password, this.deps.show?.()));
     } catch {
@@ -282,6 +286,11 @@ export class Rooms {
     this.service = undefined;
     for (const room of this.rooms.values()) {
       if (room.state === 'removed') continue;
+      // Entered before the administrator's policy refused it: not again (the policy applies from the next sign-in).
+      if (this.deps.allowed && !this.deps.allowed(room.jid)) {
+        this.refusedByPolicy(room);
+        continue;
+      }
       room.state = 'joining';
       room.error = undefined;
       this.emitRoom(room);
@@ -305,6 +314,16 @@ export class Rooms {
       if (room.state !== 'removed' && !this.bookmarks.get(room.jid)) await this.bookmarks.set({ jid: room.jid, autojoin: true, nick: room.nick }).catch(() => undefined);
     }
     await this.store();
+  }
+
+  /** A room the administrator's policy refuses: left here, with the reason on it. */
+  private refusedByPolicy(room: Room): void {
+    room.clearOccupants();
+    room.state = 'removed';
+    room.error = ROOM_REFUSED_BY_POLICY;
+    this.notice(room.jid, ROOM_REFUSED_BY_POLICY);
+    this.emitRoom(room);
+    void this.store().catch(() => undefined);
   }
 
   /** A bookmark as it is now: entered when it says autojoin, left here when it no longer does. */

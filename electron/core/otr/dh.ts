@@ -33,22 +33,41 @@ export function isValidDhPublic(x: bigint): boolean {
   return x >= 2n && x <= DH_MODULUS_MINUS_2;
 }
 
-function nativeGroup(): DiffieHellman {
-  return createDiffieHellman(PRIME_BUFFER, GENERATOR_BUFFER);
+/**
+ * One native object for the group, for the whole process; each use sets its private key first. Node 24
+ * (OpenSSL 3.5; Electron 41's Node) checks the prime in every createDiffieHellman: ~0.6 s of one turn per
+ * key pair, i.e. per AKE and per key rotation, where Node 20 took microseconds.
+ */
+let sharedGroup: DiffieHellman | undefined;
+/** Left in the shared object after each use, so that no private key stays there. */
+const NO_KEY = Buffer.from([2]);
+
+/** The group's one native object (SMP's exponentiations use it too); throws where crypto has no finite-field DH. */
+export function sharedDhGroup(): DiffieHellman {
+  return (sharedGroup ??= createDiffieHellman(PRIME_BUFFER, GENERATOR_BUFFER));
+}
+
+/** `use` with the group's native object holding `privateBytes` as its private key. */
+function withPrivateKey<T>(privateBytes: Buffer, use: (dh: DiffieHellman) => T): T {
+  const dh = sharedDhGroup();
+  dh.setPrivateKey(privateBytes);
+  try {
+    return use(dh);
+  } finally {
+    dh.setPrivateKey(NO_KEY);
+  }
 }
 
 export class DhKeyPair {
   readonly publicKey: bigint;
-  private dh: DiffieHellman | undefined;
   private privateBytes: Buffer;
+  private isWiped = false;
 
   private constructor(privateBytes: Buffer) {
     const x = bytesToBigint(privateBytes);
     if (x < 1n || x >= DH_PRIME - 1n) throw new RangeError('invalid DH private key');
     this.privateBytes = privateBytes;
-    this.dh = nativeGroup();
-    this.dh.setPrivateKey(privateBytes);
-    this.publicKey = bytesToBigint(this.dh.generateKeys());
+    this.publicKey = bytesToBigint(withPrivateKey(privateBytes, (dh) => dh.generateKeys()));
     if (!isValidDhPublic(this.publicKey)) throw new RangeError('degenerate DH private key');
   }
 
@@ -69,20 +88,20 @@ export class DhKeyPair {
 
   /** s = theirPublic ^ x mod p. Throws on an out-of-range public value. */
   sharedSecret(theirPublic: bigint): bigint {
-    if (!this.dh) throw new Error('DH key pair has been wiped');
+    if (this.isWiped) throw new Error('DH key pair has been wiped');
     if (!isValidDhPublic(theirPublic)) throw new RangeError('invalid DH public value');
-    const s = bytesToBigint(this.dh.computeSecret(Buffer.from(bigintToFixed(theirPublic, DH_PRIME_BYTES))));
+    const s = bytesToBigint(withPrivateKey(this.privateBytes, (dh) => dh.computeSecret(Buffer.from(bigintToFixed(theirPublic, DH_PRIME_BYTES)))));
     if (s < 2n) throw new RangeError('degenerate DH shared secret');
     return s;
   }
 
-  /** Best effort: zero our copy of the private key and drop the native handle. */
+  /** Best effort: zero our copy of the private key (the shared native object never keeps it). */
   wipe(): void {
     this.privateBytes.fill(0);
-    this.dh = undefined;
+    this.isWiped = true;
   }
 
   get wiped(): boolean {
-    return this.dh === undefined;
+    return this.isWiped;
   }
 }

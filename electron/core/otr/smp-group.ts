@@ -11,8 +11,8 @@
 // only computeSecret's base varies. OpenSSL only takes bases in [2, p-2] and
 // non-zero exponents; anything else (1, p-1, exponent 0 — only possible with
 // hostile input or astronomically bad luck) falls back to BigInt.
-import { createDiffieHellman, createHash, type DiffieHellman } from 'node:crypto';
-import { DH_MODULUS_MINUS_2, DH_PRIME, DH_PRIME_BYTES } from './dh.js';
+import { createHash, type DiffieHellman } from 'node:crypto';
+import { DH_MODULUS_MINUS_2, DH_PRIME, DH_PRIME_BYTES, sharedDhGroup } from './dh.js';
 import { modPow } from './dsa.js';
 import type { RandomSource } from './random.js';
 import { Writer, bigintToBytes, bigintToFixed, bytesToBigint } from './wire.js';
@@ -33,7 +33,7 @@ let nativeBroken = false;
 function nativeGroup(): DiffieHellman | undefined {
   if (native || nativeBroken) return native;
   try {
-    native = createDiffieHellman(Buffer.from(bigintToFixed(DH_PRIME, DH_PRIME_BYTES)), Buffer.from([2]));
+    native = sharedDhGroup(); // the AKE's: made once (Node 24 checks the prime at each creation, ~0.6 s)
   } catch {
     nativeBroken = true; // e.g. a crypto build without finite-field DH: BigInt only
   }

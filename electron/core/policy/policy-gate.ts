@@ -11,8 +11,25 @@ import { NO_POLICY, type LoadedPolicy } from './read-policy.js';
 
 export const DEFAULTS = { updates: true, keepHistory: true, allowPlaintext: true, allowAddAccounts: true } as const;
 
+/**
+ * What the remote lists refused, for the renderer to word in the user's language: the action, the address
+ * asked for, and what refuses it (its domain, or the address alone).
+ */
+export interface RemoteRefusal {
+  action: 'message' | 'contact' | 'room';
+  address: string;
+  blocked: string;
+}
+
 export class PolicyRefusal extends Error {
   override name = 'PolicyRefusal';
+
+  constructor(
+    message: string,
+    readonly remote?: RemoteRefusal,
+  ) {
+    super(message);
+  }
 }
 
 export interface ConnectionOverride {
@@ -116,18 +133,25 @@ export class PolicyGate {
 
   /**
    * Throws `PolicyRefusal` unless the account may write to this bare address. `action` words the refusal:
-   * sending a message (default) or adding a contact, which names the other company's domain when the
-   * whole domain is refused (federation: the lists name other companies' servers).
+   * sending a message (default), adding a contact or entering a room, which name the other company's
+   * domain when the whole domain is refused (federation: the lists name other companies' servers).
    */
-  checkRemote(accountJid: string, peer: string, action: 'message' | 'contact' = 'message'): void {
+  checkRemote(accountJid: string, peer: string, action: RemoteRefusal['action'] = 'message'): void {
     const blocked = this.blockedRemote(accountJid, peer);
     if (blocked === undefined) return;
     const address = peer.toLowerCase();
-    if (action === 'message') throw new PolicyRefusal(`Your administrator does not allow messages to ${address}. The message was not sent.`);
+    const remote: RemoteRefusal = { action, address, blocked };
+    const wholeDomain = blocked === domainOf(address);
+    if (action === 'message') throw new PolicyRefusal(`Your administrator does not allow messages to ${address}. The message was not sent.`, remote);
+    if (action === 'room') {
+      throw new PolicyRefusal(
+        wholeDomain ? `Your administrator does not allow group chats at ${blocked}, so ${address} cannot be entered.` : `Your administrator does not allow the group chat ${address}.`,
+        remote,
+      );
+    }
     throw new PolicyRefusal(
-      blocked === domainOf(address)
-        ? `Your administrator does not allow contacts at ${blocked}, so ${address} cannot be added.`
-        : `Your administrator does not allow ${address} as a contact.`,
+      wholeDomain ? `Your administrator does not allow contacts at ${blocked}, so ${address} cannot be added.` : `Your administrator does not allow ${address} as a contact.`,
+      remote,
     );
   }
 
@@ -141,7 +165,7 @@ export class PolicyGate {
     // `wholeDomain`: is every address there refused (a single allowed address at it does not count as refused)?
     const refused = (who: string, wholeDomain = false): boolean => {
       const { remoteAllow, remoteDeny } = this.values;
-      const denied = (remoteDeny ?? []).some((entry) => matches(entry, who, domain));
+      const denied = (remoteDeny ?? []).some((entry) => matches(entry, who, domain, true));
       const allowed = this.loaded.remoteOwnDomainOnly
         ? domain === domainOf(accountJid)
         : remoteAllow === undefined || remoteAllow.some((entry) => matches(entry, who, domain) || (wholeDomain && entry.endsWith(`@${domain}`)));
@@ -183,6 +207,11 @@ export class PolicyGate {
 
   get waitForPrivateLocked(): boolean {
     return this.values.waitForPrivate !== undefined;
+  }
+
+  /** The end-to-end encryption schemes allowed, in the order of preference; undefined: every one Klatsch has. */
+  encryptionSchemes(): readonly string[] | undefined {
+    return this.values.encryptionSchemes;
   }
 
   /** OTR version 3 only: the policy's, else the user's. */
@@ -236,11 +265,15 @@ function domainOf(address: string): string {
   return bare.slice(bare.indexOf('@') + 1).toLowerCase();
 }
 
-/** `bob@example.com` matches that address only; `example.com` the domain; `*.example.com` its subdomains. */
-function matches(entry: string, address: string, domain: string): boolean {
+/**
+ * `bob@example.com` matches that address only; `example.com` the domain; `*.example.com` its subdomains.
+ * `orSubdomains` (deny lists): `example.com` covers its subdomains too, since a company's group chats and
+ * other services live there (`conference.example.com`); refusing the company refuses them as well.
+ */
+function matches(entry: string, address: string, domain: string, orSubdomains = false): boolean {
   if (entry.includes('@')) return entry === address;
   if (entry.startsWith('*.')) return domain.endsWith(entry.slice(1));
-  return domain === entry;
+  return domain === entry || (orSubdomains && domain.endsWith(`.${entry}`));
 }
 
 function safeFingerprint(pem: string): string {

@@ -10,7 +10,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
-import { NotificationSetting, OtrPolicy } from '../../../shared/contract.js';
+import { E2eeScheme, NotificationSetting, OtrPolicy } from '../../../shared/contract.js';
 import { derToPem } from '../xmpp/tls-policy.js';
 
 /** A domain (`example.com`), a wildcard for its subdomains (`*.example.com`) or one address (`bob@example.com`). */
@@ -75,6 +75,8 @@ export const policyKeys = {
   notifications: NotificationSetting,
   /** true: the first message to a contact whose app speaks OTR waits until the conversation is private; users cannot change it. */
   waitForPrivate: z.boolean(),
+  /** The end-to-end encryption schemes allowed ('otr', later 'omemo'), in the order of preference (absent: every one Klatsch has). */
+  encryptionSchemes: z.array(E2eeScheme).min(1).max(8),
 } as const;
 
 export type PolicyKey = keyof typeof policyKeys;
@@ -84,7 +86,7 @@ export const policyKeyNames = Object.keys(policyKeys) as PolicyKey[];
 /** Keys whose value is a boolean: registry DWORDs 0/1 are read as false/true for these. */
 export const booleanKeys: ReadonlySet<PolicyKey> = new Set(['directTls', 'otrV3Only', 'allowPlaintext', 'allowAddAccounts', 'updates', 'keepHistory', 'waitForPrivate']);
 /** Keys whose value is a list: a single registry/plist string is read as a list of one. */
-export const listKeys: ReadonlySet<PolicyKey> = new Set(['remoteAllow', 'remoteDeny', 'pinnedCertificates']);
+export const listKeys: ReadonlySet<PolicyKey> = new Set(['remoteAllow', 'remoteDeny', 'pinnedCertificates', 'encryptionSchemes']);
 
 /**
  * What a damaged policy falls back to, key by key: the most restrictive

@@ -3,9 +3,9 @@
  * user typed, ignoring case and accents ("jose" finds "José", "STRASSE" finds
  * "Straße"), newest first, bounded.
  *
- * Why this shape: the history is at most a few hundred thousand short texts,
- * already decrypted in memory (history-store.ts), so a linear scan is fast
- * enough (bench: 100,000 messages in a few ms once folded). Folding a text is
+ * A stored history is searched through its database's index (db/search.ts,
+ * with the same folding); this session's chats, where no history is kept, are
+ * few enough in memory for a linear scan (bench: 100,000 messages in a few ms once folded). Folding a text is
  * the expensive part, so each message's folded text is kept in a WeakMap keyed
  * by the message object: the stores replace a message by a new object when it
  * changes, so a stale fold can never be used and nothing leaks once a message
@@ -22,11 +22,17 @@ export const MAX_LIMIT = 200;
 const SNIPPET_BEFORE = 30;
 const SNIPPET_LENGTH = 120;
 
-export interface SearchSource {
-  accountId: string;
-  /** Peer → messages, oldest first (as both stores keep them). */
-  chats: Iterable<[string, readonly ChatMessage[]]>;
-}
+export type SearchSource =
+  | {
+      accountId: string;
+      /** Peer → messages, oldest first (this session's chats, where no history is stored). */
+      chats: Iterable<[string, readonly ChatMessage[]]>;
+    }
+  | {
+      accountId: string;
+      /** A stored history's own index (history-store.ts): the newest `max` messages with every (folded) word. */
+      search(words: readonly string[], max: number): { found: { peer: string; message: ChatMessage }[]; more: boolean };
+    };
 
 export interface SearchHit {
   accountId: string;
@@ -99,7 +105,7 @@ function foldedAt(folds: ChatFolds, messages: readonly ChatMessage[], i: number)
 }
 
 /** Only what people wrote: notices are Klatsch's own words about the conversation. */
-function searchable(m: ChatMessage): boolean {
+export function searchable(m: Pick<ChatMessage, 'direction' | 'body'>): boolean {
   return m.direction !== 'notice' && m.body.length > 0;
 }
 
@@ -115,7 +121,22 @@ export function searchMessages(sources: Iterable<SearchSource>, query: string, l
   // The newest `max` matches, kept sorted newest first; `more` once one fell out.
   const top: { accountId: string; peer: string; m: ChatMessage }[] = [];
   let more = false;
+  const add = (accountId: string, peer: string, m: ChatMessage) => {
+    let at = top.length;
+    while (at > 0 && top[at - 1]!.m.timestamp < m.timestamp) at--;
+    top.splice(at, 0, { accountId, peer, m });
+    if (top.length > max) {
+      top.pop();
+      more = true;
+    }
+  };
   for (const source of sources) {
+    if ('search' in source) {
+      const found = source.search(words, max);
+      if (found.more) more = true;
+      for (const { peer, message } of found.found) add(source.accountId, peer, message);
+      continue;
+    }
     for (const [peer, messages] of source.chats) {
       const folds = foldsOf(messages);
       // Newest first: once the kept hits are all newer, the rest of this chat cannot get in.
@@ -127,13 +148,7 @@ export function searchMessages(sources: Iterable<SearchSource>, query: string, l
           break;
         }
         if (!matches(foldedAt(folds, messages, i), words)) continue;
-        let at = top.length;
-        while (at > 0 && top[at - 1]!.m.timestamp < m.timestamp) at--;
-        top.splice(at, 0, { accountId: source.accountId, peer, m });
-        if (top.length > max) {
-          top.pop();
-          more = true;
-        }
+        add(source.accountId, peer, m);
       }
     }
   }

@@ -8,9 +8,10 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { EventEmitter } from 'node:events';
 import ConnectionTCP from '@xmpp/connection-tcp';
-import { capturePeerCertificate, explainCertificateFailure, tlsOptions, type TrustMode } from './tls-policy.js';
+import { capturePeerCertificate, explainCertificateFailure, tlsOptions, withSharedContext, type TrustMode } from './tls-policy.js';
 import { StreamParser } from './guarded-client.js';
 import { WriteCoalescer } from './write-coalescer.js';
+import { ReadPacer } from './read-pacer.js';
 
 export interface SocketParameters {
   host: string;
@@ -24,13 +25,19 @@ const STREAM_FOOTER = '</stream:stream>';
 /**
  * A TLS socket with the interface xmpp.js expects of `entity.socket`. Chat is small writes that
  * each wait for an answer: the socket sends at once (TCP_NODELAY), and the writes of one
- * event-loop turn go out together (write-coalescer.ts says why both).
+ * event-loop turn go out together (write-coalescer.ts says why both). What it reads is handed on a
+ * slice per turn while more waits, so that a burst never stalls the main process (read-pacer.ts).
  */
 export class SecureSocket extends EventEmitter {
   readonly secure = true;
   private socket: tls.TLSSocket | null = null;
   /** Writes of this turn, written together; `beforeFlush` adds the last element of a batch. */
   readonly writes = new WriteCoalescer(() => this.socket);
+  /** Reads handed on to the stream's parser; close and error wait behind them. */
+  private readonly reads = new ReadPacer(
+    (slice) => this.emit('data', slice),
+    () => this.socket,
+  );
   /** `</stream:stream>` was written: the stream is over, whatever the socket still does. */
   private streamClosed = false;
 
@@ -43,13 +50,13 @@ export class SecureSocket extends EventEmitter {
 
   /** Direct TLS (XEP-0368): a new TCP connection that starts with a handshake. */
   connect(params: SocketParameters): void {
-    this.attach(tls.connect({ ...tlsOptions(this.domain, this.trust), ...params }));
+    this.attach(tls.connect({ ...withSharedContext(tlsOptions(this.domain, this.trust)), ...params }));
   }
 
   /** STARTTLS: upgrade the plain socket the stream started on. */
   upgrade(plain: net.Socket): void {
     plain.setNoDelay(true);
-    this.attach(tls.connect({ ...tlsOptions(this.domain, this.trust), socket: plain }));
+    this.attach(tls.connect({ ...withSharedContext(tlsOptions(this.domain, this.trust)), socket: plain }));
   }
 
   private attach(socket: tls.TLSSocket): void {
@@ -58,13 +65,14 @@ export class SecureSocket extends EventEmitter {
     socket.setNoDelay(true);
     const presented = capturePeerCertificate(socket);
     socket.on('secureConnect', () => this.emit('connect'));
-    socket.on('data', (data: Buffer) => this.emit('data', data));
+    socket.on('data', (data: Buffer) => this.reads.data(data));
     socket.on('close', () => {
       this.socket = null;
-      this.emit('close');
+      this.reads.after(() => this.emit('close'));
     });
     socket.on('error', (error: Error) => {
-      this.emit('error', explainCertificateFailure(error, this.trust, presented()) ?? error);
+      const explained = explainCertificateFailure(error, this.trust, presented()) ?? error;
+      this.reads.after(() => this.emit('error', explained));
     });
   }
 
@@ -74,6 +82,7 @@ export class SecureSocket extends EventEmitter {
   }
 
   destroy(): void {
+    this.reads.discard();
     this.writes.discard(new Error('socket is closed'));
     this.socket?.destroy();
   }

@@ -66,6 +66,9 @@ export function bareJid(address: string | undefined): string | undefined {
     return undefined;
   }
   if (Buffer.byteLength(local) > 1023) return undefined;
+  // What @xmpp/jid gives below, without its escaping pass (ten replaceAll per address, the larger part of
+  // handling a presence): it changes only a local part with a backslash, the one character left that it escapes.
+  if (!local.includes('\\')) return (local ? `${local.toLowerCase()}@${domain.toLowerCase()}` : domain.toLowerCase()).toLowerCase();
   try {
     const parsed = parseJid(bare);
     if (!parsed.domain) return undefined;
@@ -76,6 +79,11 @@ export function bareJid(address: string | undefined): string | undefined {
 }
 
 function resourceOf(address: string): string {
+  const slash = address.indexOf('/');
+  if (slash < 0) return '';
+  // @xmpp/jid's answer (everything after the first slash) without its parse; it fails only without a domain.
+  const at = address.lastIndexOf('@', slash);
+  if (at + 1 < slash) return address.slice(slash + 1);
   try {
     return parseJid(address).resource ?? '';
   } catch {
@@ -89,19 +97,45 @@ export function parseRosterItems(query: Element | undefined): RosterItem[] {
   if (!query) return [];
   const items: RosterItem[] = [];
   for (const item of query.getChildren('item')) {
-    const address = bareJid(item.attrs.jid);
-    if (!address) continue;
-    const subscription = subscriptions.has(item.attrs.subscription ?? '') ? item.attrs.subscription : 'none';
-    const name = item.attrs.name?.trim();
-    items.push({
-      jid: address,
-      ...(name ? { name: name.slice(0, 256) } : {}),
-      subscription: subscription as RosterItem['subscription'],
-      groups: item.getChildren('group').map((g) => g.text().slice(0, 256)).filter(Boolean),
-      ...(item.attrs.ask === 'subscribe' ? { ask: 'subscribe' as const } : {}),
-    });
+    const parsed = parseRosterItem(item);
+    if (parsed) items.push(parsed);
   }
   return items;
+}
+
+/** Items a turn in parseRosterItemsInTurns: a few milliseconds of work. */
+export const ROSTER_ITEMS_PER_TURN = 500;
+
+/**
+ * parseRosterItems for a whole roster (the answer at sign-in): ROSTER_ITEMS_PER_TURN items an event-loop
+ * turn, so that thousands of contacts never hold the main process in one go.
+ */
+export async function parseRosterItemsInTurns(query: Element | undefined): Promise<RosterItem[]> {
+  if (!query) return [];
+  const children = query.getChildren('item');
+  const items: RosterItem[] = [];
+  for (let at = 0; at < children.length; at += ROSTER_ITEMS_PER_TURN) {
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const item of children.slice(at, at + ROSTER_ITEMS_PER_TURN)) {
+      const parsed = parseRosterItem(item);
+      if (parsed) items.push(parsed);
+    }
+  }
+  return items;
+}
+
+function parseRosterItem(item: Element): RosterItem | undefined {
+  const address = bareJid(item.attrs.jid);
+  if (!address) return undefined;
+  const subscription = subscriptions.has(item.attrs.subscription ?? '') ? item.attrs.subscription : 'none';
+  const name = item.attrs.name?.trim();
+  return {
+    jid: address,
+    ...(name ? { name: name.slice(0, 256) } : {}),
+    subscription: subscription as RosterItem['subscription'],
+    groups: item.getChildren('group').map((g) => g.text().slice(0, 256)).filter(Boolean),
+    ...(item.attrs.ask === 'subscribe' ? { ask: 'subscribe' as const } : {}),
+  };
 }
 
 export function parsePresence(stanza: Element): ParsedPresence | undefined {
@@ -210,11 +244,6 @@ export function encryptedMessage(to: string, id: string, parts: EncryptedParts, 
     xml('encryption', { xmlns: 'urn:xmpp:eme:0', namespace: parts.namespace, ...(parts.name !== undefined ? { name: parts.name } : {}) }),
     requestReceipt ? receiptRequest() : undefined,
   );
-}
-
-/** An OTR message (XEP-0364): to one full JID, labelled, kept out of archives and carbons. */
-export function otrMessage(to: string, id: string, body: string, requestReceipt = false): Element {
-  return encryptedMessage(to, id, { body, namespace: 'urn:xmpp:otr:0', noCopies: true }, requestReceipt);
 }
 
 /** XEP-0030 features this client answers disco#info with. */

@@ -51,6 +51,27 @@ export class CertificateRejected extends Error {
   }
 }
 
+/** Secure contexts by what makes them (anchors, version, partial chains): a few trust settings per app. */
+const contexts = new Map<string, tls.SecureContext>();
+const MAX_CONTEXTS = 8;
+
+/**
+ * `options` with a secure context made once for its anchors: tls.connect would otherwise parse every
+ * root certificate again at each connection (60–90 ms in one turn of the main process, at each sign-in
+ * and reconnection).
+ */
+export function withSharedContext(options: ConnectionOptions): ConnectionOptions {
+  const { ca, minVersion, allowPartialTrustChain } = options as ConnectionOptions & { allowPartialTrustChain?: boolean };
+  const key = JSON.stringify([minVersion, allowPartialTrustChain ?? false, ca]);
+  let context = contexts.get(key);
+  if (!context) {
+    context = tls.createSecureContext({ ca, minVersion, ...(allowPartialTrustChain ? { allowPartialTrustChain } : {}) } as tls.SecureContextOptions);
+    if (contexts.size >= MAX_CONTEXTS) contexts.delete(contexts.keys().next().value!);
+    contexts.set(key, context);
+  }
+  return { ...options, secureContext: context };
+}
+
 /** Options for `tls.connect` (direct TLS or STARTTLS upgrade) under the given trust. */
 export function tlsOptions(domain: string, trust: TrustMode): ConnectionOptions {
   const common: ConnectionOptions = {

@@ -27,7 +27,7 @@ import { toHex } from '../../omemo/bytes.js';
 import { ed25519SeedToCurvePrivate, x25519PublicKey } from '../../omemo/crypto/xeddsa.js';
 import { secureRandom, type RandomSource } from '../../otr/random.js';
 import { bareJid } from '../../xmpp/stanzas.js';
-import { parseBundle, type OmemoBundle } from '../../omemo/xmpp/bundle.js';
+import { parseBundle } from '../../omemo/xmpp/bundle.js';
 import { DEVICE_LIST_NODE, NAMESPACE, NS_OMEMO_03, NS_OMEMO_2, NS_PUBSUB_EVENT, type OmemoVersion as XmppVersion } from '../../omemo/xmpp/common.js';
 import { parseDeviceList, withDevice, type OmemoDevice } from '../../omemo/xmpp/device-list.js';
 import { buildEncrypted, keyFor, parseEncrypted, type OmemoEncrypted, type OmemoKeyElement } from '../../omemo/xmpp/encrypted.js';
@@ -40,7 +40,7 @@ export const OMEMO_SCHEME = 'omemo';
 /** What clients without OMEMO show instead (never the message). */
 export const OMEMO_FALLBACK = 'I sent you an OMEMO encrypted message but your client doesn’t seem to support that.';
 /** PEP notifications Klatsch asks for in its entity capabilities (XEP-0115 `+notify`). */
-export const OMEMO_NOTIFY_FEATURES = [`${DEVICE_LIST_NODE['0.3']}+notify`, `${DEVICE_LIST_NODE['2']}+notify`];
+export const OMEMO_NOTIFY_FEATURES = [`${DEVICE_LIST_NODE.oldmemo}+notify`, `${DEVICE_LIST_NODE.twomemo}+notify`];
 /** Messages received from a device without our answering before we send an empty one (python-omemo: 53). */
 export const HEARTBEAT_AFTER = 53;
 /** A contact's device lists are asked for again before sending when older than this (notifications keep them current). */
@@ -54,8 +54,8 @@ const MEMO_MAX = 2_000;
 const IQ_TIMEOUT_MS = 15_000;
 
 type EngineVersion = 'oldmemo' | 'twomemo';
-const ENGINE: Record<XmppVersion, EngineVersion> = { '0.3': 'oldmemo', '2': 'twomemo' };
-const VERSIONS: readonly XmppVersion[] = ['2', '0.3'];
+const ENGINE: Record<XmppVersion, EngineVersion> = { oldmemo: 'oldmemo', twomemo: 'twomemo' };
+const VERSIONS: readonly XmppVersion[] = ['twomemo', 'oldmemo'];
 
 export interface OmemoProviderDeps {
   store: OmemoStateStore;
@@ -77,8 +77,8 @@ export interface OmemoDeviceView {
 }
 
 interface DeviceLists {
-  '0.3'?: number[];
-  '2'?: number[];
+  oldmemo?: number[];
+  twomemo?: number[];
   fetchedAt: number;
 }
 
@@ -297,11 +297,11 @@ export class OmemoProvider implements E2eeProvider {
     let result;
     try {
       try {
-        result = decryptKey(device, this.sessions.get(sessionKey), { data: mine.data, keyExchange: mine.kex }, { random: this.random });
+        result = decryptKey(device, this.sessions.get(sessionKey), { data: mine.data, keyExchange: mine.keyExchange }, { random: this.random });
       } catch (error) {
         // After a repair, what the device sent before it saw our new key exchange is still in the old session.
         const retired = this.retired.get(sessionKey);
-        if (mine.kex || !retired) throw error;
+        if (mine.keyExchange || !retired) throw error;
         result = decryptKey(device, retired, { data: mine.data, keyExchange: false }, { random: this.random });
         this.retired.set(sessionKey, result.session);
         result = { ...result, session: this.sessions.get(sessionKey) ?? result.session, retiredOnly: true };
@@ -317,7 +317,7 @@ export class OmemoProvider implements E2eeProvider {
     }
     this.own.set(version, result.device);
     if (!('retiredOnly' in result)) this.sessions.set(sessionKey, result.session);
-    if (mine.kex) {
+    if (mine.keyExchange) {
       this.lastKeyExchangeAt = this.now();
       if (result.device.preKeys.length < device.preKeys.length) void this.replenish(version);
     }
@@ -327,7 +327,7 @@ export class OmemoProvider implements E2eeProvider {
         const plain = new TextDecoder('utf-8', { fatal: true }).decode(
           decryptPayload(ENGINE[version], { payload: encrypted.payload, keyMaterial: result.keyMaterial, ...(encrypted.iv ? { iv: encrypted.iv } : {}) }),
         );
-        if (version === '2') {
+        if (version === 'twomemo') {
           const envelope = parseEnvelope(plain, expect);
           if (!envelope.ok) return { kind: 'failed', debug: envelope.error.code };
           text = envelope.value.body ?? '';
@@ -354,9 +354,9 @@ export class OmemoProvider implements E2eeProvider {
 
   /** Whether `encrypted` has keys for devices of our account (omemo:2 names us; 0.3: ids on our lists). */
   private addressedToAccount(encrypted: OmemoEncrypted): boolean {
-    if (encrypted.version === '2') return encrypted.keys.some((k) => k.jid === this.ownBare);
+    if (encrypted.version === 'twomemo') return encrypted.keys.some((k) => k.jid === this.ownBare);
     const lists = this.lists.get(this.ownBare);
-    const ours = new Set([...(lists?.['0.3'] ?? []), ...(lists?.['2'] ?? [])]);
+    const ours = new Set([...(lists?.oldmemo ?? []), ...(lists?.twomemo ?? [])]);
     return encrypted.keys.some((k) => ours.has(k.rid));
   }
 
@@ -455,7 +455,7 @@ export class OmemoProvider implements E2eeProvider {
       if (text === undefined) {
         keyMaterial = emptyKeyMaterial(engine, this.random);
       } else {
-        const plaintext = version === '2'
+        const plaintext = version === 'twomemo'
           ? buildEnvelope({ content: [xml('body', { xmlns: 'jabber:client' }, text)], from: this.ownBare, to: peer, time: new Date(this.now()), rpad: makeRpad(this.random) })
           : text;
         const sealed = encryptPayload(engine, new TextEncoder().encode(plaintext), this.random);
@@ -463,13 +463,13 @@ export class OmemoProvider implements E2eeProvider {
         payload = sealed.payload;
         iv = sealed.iv;
       }
-      if (version === '0.3' && !iv) iv = this.random(12);
+      if (version === 'oldmemo' && !iv) iv = this.random(12);
       const keys: OmemoKeyElement[] = [];
       for (const { target, session } of list) {
         const { session: next, element } = encryptKey(session, keyMaterial);
         this.sessions.set(key(target.jid, target.deviceId, version), next);
         this.received.delete(key(target.jid, target.deviceId, version));
-        keys.push({ jid: target.jid, rid: target.deviceId, kex: element.keyExchange, data: element.data });
+        keys.push({ jid: target.jid, rid: target.deviceId, keyExchange: element.keyExchange, data: element.data });
       }
       await this.save();
       const encrypted = buildEncrypted({ version, sid: deviceId, keys, ...(iv ? { iv } : {}), ...(payload ? { payload } : {}) });
@@ -477,7 +477,7 @@ export class OmemoProvider implements E2eeProvider {
         to: peer,
         ...(text !== undefined ? { body: OMEMO_FALLBACK } : {}),
         payload: [encrypted],
-        encryption: { namespace: NAMESPACE[version], name: version === '0.3' ? 'OMEMO' : 'OMEMO 2', noCopies: false },
+        encryption: { namespace: NAMESPACE[version], name: version === 'oldmemo' ? 'OMEMO' : 'OMEMO 2', noCopies: false },
         ...(first && messageId !== undefined ? { messageId } : {}),
       });
       first = false;
@@ -530,7 +530,7 @@ export class OmemoProvider implements E2eeProvider {
   private async fetchBundleOf(target: Target): Promise<Bundle | undefined> {
     const reply = await this.deps.request(fetchBundle(target.version, target.jid, target.deviceId), IQ_TIMEOUT_MS).catch(() => undefined);
     if (!reply || reply.attrs.type !== 'result') return undefined;
-    const { node, item } = target.version === '0.3'
+    const { node, item } = target.version === 'oldmemo'
       ? { node: `eu.siacs.conversations.axolotl.bundles:${target.deviceId}`, item: undefined }
       : { node: 'urn:xmpp:omemo:2:bundles', item: String(target.deviceId) };
     const items = itemsOf(reply, node);
@@ -539,11 +539,7 @@ export class OmemoProvider implements E2eeProvider {
     if (!payload) return undefined;
     const parsed = parseBundle(payload);
     if (!parsed.ok || parsed.value.version !== target.version) return undefined;
-    try {
-      return engineBundle(parsed.value);
-    } catch {
-      return undefined;
-    }
+    return parsed.value;
   }
 
   /** The device lists of `jid`, fetched when not known or old. */
@@ -608,15 +604,15 @@ export class OmemoProvider implements E2eeProvider {
     this.state = { ...this.state, deviceId };
     // One device, one identity in both versions (python-omemo refuses a device whose versions disagree):
     // the omemo:2 Ed25519 key, and its Curve25519 form for 0.3.
-    if (!this.own.has('2')) {
+    if (!this.own.has('twomemo')) {
       // 0.3 carries the Curve25519 form, which peers map back to Ed25519 with the sign bit clear: only a key
       // whose sign bit is clear is the same identity in both versions.
       let two: OwnDevice;
       do two = createOwnDevice('twomemo', { random: this.random, now: this.now });
       while ((two.identity.publicKey[31]! & 0x80) !== 0);
-      this.own.set('2', two);
+      this.own.set('twomemo', two);
     }
-    if (!this.own.has('0.3')) this.own.set('0.3', this.oldmemoDeviceOf(this.own.get('2')!));
+    if (!this.own.has('oldmemo')) this.own.set('oldmemo', this.oldmemoDeviceOf(this.own.get('twomemo')!));
     await this.save();
     return deviceId;
   }
@@ -646,7 +642,7 @@ export class OmemoProvider implements E2eeProvider {
     await this.save();
     const lists = await this.listsOf(this.ownBare);
     for (const version of VERSIONS) {
-      await this.publish(publishBundle(deviceId, xmppBundle(version, this.own.get(version)!))).catch(() => undefined);
+      await this.publish(publishBundle(deviceId, getBundle(this.own.get(version)!))).catch(() => undefined);
       await this.publishList(version, (lists[version] ?? []).map((id) => ({ id }))).catch(() => undefined);
     }
   }
@@ -654,7 +650,7 @@ export class OmemoProvider implements E2eeProvider {
   private async publishList(version: XmppVersion, devices: OmemoDevice[]): Promise<void> {
     const deviceId = this.state.deviceId;
     if (deviceId === undefined) return;
-    const own: OmemoDevice = version === '2' && this.deps.label ? { id: deviceId, label: this.deps.label } : { id: deviceId };
+    const own: OmemoDevice = version === 'twomemo' && this.deps.label ? { id: deviceId, label: this.deps.label } : { id: deviceId };
     const ids = withDevice(devices, own);
     await this.publish(publishDeviceList(version, ids));
     const lists = this.lists.get(this.ownBare) ?? { fetchedAt: this.now() };
@@ -681,7 +677,7 @@ export class OmemoProvider implements E2eeProvider {
       const device = refillPreKeys(this.own.get(version)!, { random: this.random, target: DEFAULT_PREKEY_COUNT });
       this.own.set(version, device);
       await this.save();
-      if (this.online && this.state.deviceId !== undefined) await this.publish(publishBundle(this.state.deviceId, xmppBundle(version, device))).catch(() => undefined);
+      if (this.online && this.state.deviceId !== undefined) await this.publish(publishBundle(this.state.deviceId, getBundle(device))).catch(() => undefined);
     }).catch(() => undefined);
   }
 
@@ -774,7 +770,7 @@ export class OmemoProvider implements E2eeProvider {
           const rotated = rotateSignedPreKey(this.own.get(version)!, { random: this.random, now: this.now });
           this.own.set(version, rotated);
           await this.save();
-          if (this.state.deviceId !== undefined) await this.publish(publishBundle(this.state.deviceId, xmppBundle(version, rotated))).catch(() => undefined);
+          if (this.state.deviceId !== undefined) await this.publish(publishBundle(this.state.deviceId, getBundle(rotated))).catch(() => undefined);
         }).catch(() => undefined);
       }
     }
@@ -785,32 +781,6 @@ export class OmemoProvider implements E2eeProvider {
 
 function count(list: { target: Target }[], peer: string): number {
   return list.filter((s) => s.target.jid === peer).length;
-}
-
-/** Our bundle as the codec publishes it: 0.3 keys with their 0x05 type byte. */
-function xmppBundle(version: XmppVersion, device: OwnDevice): OmemoBundle {
-  const b = getBundle(device);
-  const engine = ENGINE[version];
-  return {
-    version,
-    identityKey: encodePublicKey(engine, b.identityKey),
-    signedPreKey: { id: b.signedPreKeyId, publicKey: encodePublicKey(engine, b.signedPreKey) },
-    signedPreKeySignature: b.signedPreKeySignature,
-    preKeys: b.preKeys.map((p) => ({ id: p.id, publicKey: encodePublicKey(engine, p.key) })),
-  };
-}
-
-/** A fetched bundle for the engine: 0.3 keys without their type byte. Throws OmemoError on bad keys. */
-function engineBundle(bundle: OmemoBundle): Bundle {
-  const engine = ENGINE[bundle.version];
-  return {
-    version: engine,
-    identityKey: decodePublicKey(engine, bundle.identityKey, 'identity key'),
-    signedPreKeyId: bundle.signedPreKey.id,
-    signedPreKey: decodePublicKey(engine, bundle.signedPreKey.publicKey, 'signed prekey'),
-    signedPreKeySignature: bundle.signedPreKeySignature,
-    preKeys: bundle.preKeys.map((p) => ({ id: p.id, key: decodePublicKey(engine, p.publicKey, 'prekey') })),
-  };
 }
 
 /** The XEP-0203 stamp of a forwarded or stored message, in ms. */

@@ -164,6 +164,7 @@ export class OtrTrust {
         result.contacts.push({
           accountId: account.id,
           peer: r.contact,
+          scheme: 'otr',
           fingerprint: humanFingerprint(r.fingerprint),
           trust: r.trust,
           firstSeen: r.firstSeen,

@@ -10,6 +10,7 @@
 import type { Element } from '@xmpp/xml';
 import type { OtrPolicy } from '../../../../shared/contract.js';
 import { classifyMessage, stripWhitespaceTag } from '../../otr/encoding.js';
+import { encryptedMessage } from '../../xmpp/stanzas.js';
 import { secureRandom, type RandomSource } from '../../otr/random.js';
 import type { E2eeHost, E2eeProvider, E2eeView, SendOptions, StanzaInfo } from '../provider.js';
 import { PrivateChats, type OtrIdentitySource } from './private-chats.js';
@@ -18,6 +19,8 @@ import type { OtrTrust } from './otr-trust.js';
 export const OTR_SCHEME = 'otr';
 /** XEP-0380's name for OTR. */
 const NS_OTR = 'urn:xmpp:otr:0';
+/** OTR's messages are labelled, and kept out of carbons and archives: no copy of them can ever be decrypted. */
+const OTR_ENCRYPTION = { namespace: NS_OTR, noCopies: true } as const;
 /** What a contact without a policy of its own gets (XEP-0364: offer OTR, start when answered). */
 export const DEFAULT_OTR_POLICY: OtrPolicy = 'opportunistic';
 /** Below Prosody's and ejabberd's default stanza size limits, with room for the stanza around the body. */
@@ -32,6 +35,11 @@ export function isOtrTraffic(message: Element): boolean {
   if (body === null) return false;
   const kind = classifyMessage(body).kind;
   return kind === 'encoded' || kind === 'error' || kind === 'query';
+}
+
+/** An OTR message (XEP-0364) as the account puts it on the wire: labelled, kept out of archives and carbons. */
+export function otrMessage(to: string, id: string, body: string, requestReceipt = false): Element {
+  return encryptedMessage(to, id, { body, ...OTR_ENCRYPTION }, requestReceipt);
 }
 
 export interface OtrProviderDeps {
@@ -76,7 +84,7 @@ export class OtrProvider implements E2eeProvider {
         host.transmit({
           to,
           body,
-          ...(kind === 'otr' ? { encryption: { namespace: NS_OTR, noCopies: true } } : {}),
+          ...(kind === 'otr' ? { encryption: OTR_ENCRYPTION } : {}),
           ...(id !== undefined ? { messageId: id } : {}),
         }),
       show: (peer, message) => host.show(peer, message),

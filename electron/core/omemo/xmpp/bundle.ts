@@ -1,31 +1,34 @@
 /**
  * OMEMO bundles (XEP-0384 0.3 §4.3, current §5.3.2): a device's public keys for starting a session.
  *
- *   0.3 (node eu.siacs.conversations.axolotl.bundles:<device id>, item 'current'):
+ *   oldmemo, 0.3 (node eu.siacs.conversations.axolotl.bundles:<device id>, item 'current'):
  *     <bundle xmlns='eu.siacs.conversations.axolotl'>
  *       <signedPreKeyPublic signedPreKeyId='1'>b64</signedPreKeyPublic>
  *       <signedPreKeySignature>b64</signedPreKeySignature>
  *       <identityKey>b64</identityKey>
  *       <prekeys><preKeyPublic preKeyId='1'>b64</preKeyPublic>…</prekeys>
  *     </bundle>
- *     Public keys are libsignal-serialised Curve25519 keys: 0x05 followed by 32 bytes.
+ *     Public keys are libsignal-serialised Curve25519 keys on the wire: 0x05 followed by 32 bytes.
  *
- *   2 (node urn:xmpp:omemo:2:bundles, item '<device id>'):
+ *   twomemo, 2 (node urn:xmpp:omemo:2:bundles, item '<device id>'):
  *     <bundle xmlns='urn:xmpp:omemo:2'>
  *       <spk id='1'>b64</spk><spks>b64</spks><ik>b64</ik>
  *       <prekeys><pk id='1'>b64</pk>…</prekeys>
  *     </bundle>
  *     Keys are 32 bytes (ik: Ed25519; spk, pk: Curve25519).
  *
- * Signatures are 64 bytes in both. The bytes are returned as they are on the wire; what they mean
- * (0.3 stores the Ed25519 sign bit in the signature's last byte) is the crypto engine's business.
+ * Signatures are 64 bytes in both. Values are the engine's `Bundle` (../crypto/x3dh.ts): keys of 32 bytes,
+ * the 0.3 type byte taken off when parsing and put on when building; the signature as on the wire (what
+ * its bits mean is the engine's business).
  *
  * @example
  *   const r = parseBundle(payload);
  *   if (!r.ok) return report(r.error.message);
- *   const { identityKey, signedPreKey, preKeys } = r.value;
+ *   const session = startSession(ownDevice, r.value);
  */
 import xml, { type Element } from '@xmpp/xml';
+import type { Bundle } from '../crypto/x3dh.js';
+import { OLDMEMO_KEY_TYPE } from '../version.js';
 import {
   decodeBase64,
   encodeBase64,
@@ -41,19 +44,7 @@ import {
   type Parsed,
 } from './common.js';
 
-export interface OmemoPreKey {
-  id: number;
-  publicKey: Uint8Array;
-}
-
-export interface OmemoBundle {
-  version: OmemoVersion;
-  identityKey: Uint8Array;
-  signedPreKey: OmemoPreKey;
-  signedPreKeySignature: Uint8Array;
-  /** Each id once, in document order. */
-  preKeys: OmemoPreKey[];
-}
+export type { Bundle };
 
 const SIGNATURE_BYTES = 64;
 
@@ -67,7 +58,7 @@ interface Names {
 }
 
 const NAMES: Record<OmemoVersion, Names> = {
-  '0.3': {
+  oldmemo: {
     spk: 'signedPreKeyPublic',
     spkId: 'signedPreKeyId',
     spks: 'signedPreKeySignature',
@@ -75,12 +66,13 @@ const NAMES: Record<OmemoVersion, Names> = {
     pk: 'preKeyPublic',
     pkId: 'preKeyId',
   },
-  '2': { spk: 'spk', spkId: 'id', spks: 'spks', ik: 'ik', pk: 'pk', pkId: 'id' },
+  twomemo: { spk: 'spk', spkId: 'id', spks: 'spks', ik: 'ik', pk: 'pk', pkId: 'id' },
 };
 
-/** A public key as the version writes it: 0x05 + 32 bytes in 0.3, 32 bytes in omemo:2. */
-function isPublicKey(version: OmemoVersion, key: Uint8Array): boolean {
-  return version === '0.3' ? key.length === 33 && key[0] === 0x05 : key.length === 32;
+/** A public key as the version writes it (0x05 + 32 bytes in 0.3, 32 bytes in omemo:2), as the engine holds it (32 bytes). */
+function publicKeyOf(version: OmemoVersion, wire: Uint8Array): Uint8Array | undefined {
+  if (version === 'oldmemo') return wire.length === 33 && wire[0] === OLDMEMO_KEY_TYPE ? wire.slice(1) : undefined;
+  return wire.length === 32 ? wire : undefined;
 }
 
 /** The base64 bytes of `el`, checked: too long → too-large, not base64 or not `expect` → bad-base64. */
@@ -94,8 +86,14 @@ function readBytes(el: Element, what: string, valid: (b: Uint8Array) => boolean,
   return ok(bytes);
 }
 
+/** A public key element: base64 of the version's wire form, returned as the engine's 32 bytes. */
+function readKey(version: OmemoVersion, el: Element, what: string): Parsed<Uint8Array> {
+  const bytes = readBytes(el, what, (b) => publicKeyOf(version, b) !== undefined, 'a public key');
+  return bytes.ok ? ok(publicKeyOf(version, bytes.value)!) : bytes;
+}
+
 /** Parses a bundle payload of either version (the element inside the PEP `<item>`). */
-export function parseBundle(el: Element): Parsed<OmemoBundle> {
+export function parseBundle(el: Element): Parsed<Bundle> {
   const version = versionOfNamespace(el.attrs.xmlns);
   if (!version || el.name !== 'bundle') {
     return fail('wrong-element', `not an OMEMO bundle: <${el.name} xmlns='${el.attrs.xmlns ?? ''}'>`);
@@ -121,41 +119,42 @@ export function parseBundle(el: Element): Parsed<OmemoBundle> {
 
   const spkId = parseDecimal(spkEl.attrs[n.spkId], 0, MAX_KEY_ID);
   if (spkId === undefined) return fail('bad-id', 'bundle: signed pre-key id missing or out of range');
-  const signedPreKey = readBytes(spkEl, 'signed pre-key', (b) => isPublicKey(version, b), 'a public key');
+  const signedPreKey = readKey(version, spkEl, 'signed pre-key');
   if (!signedPreKey.ok) return signedPreKey;
   const signature = readBytes(spksEl, 'signed pre-key signature', (b) => b.length === SIGNATURE_BYTES, '64 bytes');
   if (!signature.ok) return signature;
-  const identityKey = readBytes(ikEl, 'identity key', (b) => isPublicKey(version, b), 'a public key');
+  const identityKey = readKey(version, ikEl, 'identity key');
   if (!identityKey.ok) return identityKey;
 
-  const preKeys: OmemoPreKey[] = [];
+  const preKeys: Bundle['preKeys'] = [];
   const seen = new Set<number>();
   for (const pkEl of pkEls) {
     const id = parseDecimal(pkEl.attrs[n.pkId], 0, MAX_KEY_ID);
     if (id === undefined) return fail('bad-id', 'bundle: a pre-key id is missing or out of range');
-    const publicKey = readBytes(pkEl, `pre-key ${id}`, (b) => isPublicKey(version, b), 'a public key');
-    if (!publicKey.ok) return publicKey;
+    const key = readKey(version, pkEl, `pre-key ${id}`);
+    if (!key.ok) return key;
     if (seen.has(id)) continue; // the first one counts, as in python-omemo's dict
     seen.add(id);
-    preKeys.push({ id, publicKey: publicKey.value });
+    preKeys.push({ id, key: key.value });
   }
   return ok({
     version,
     identityKey: identityKey.value,
-    signedPreKey: { id: spkId, publicKey: signedPreKey.value },
+    signedPreKeyId: spkId,
+    signedPreKey: signedPreKey.value,
     signedPreKeySignature: signature.value,
     preKeys,
   });
 }
 
 /** The bundle payload to publish for our device; throws on values that are not ours to send (wrong sizes). */
-export function buildBundle(bundle: OmemoBundle): Element {
+export function buildBundle(bundle: Bundle): Element {
   const { version } = bundle;
   const ns = NAMESPACE[version];
   const n = NAMES[version];
   const key = (what: string, k: Uint8Array): string => {
-    if (!isPublicKey(version, k)) throw new RangeError(`bundle: ${what} has the wrong form for OMEMO ${version}`);
-    return encodeBase64(k);
+    if (k.length !== 32) throw new RangeError(`bundle: ${what} must be 32 bytes`);
+    return encodeBase64(version === 'oldmemo' ? Uint8Array.from([OLDMEMO_KEY_TYPE, ...k]) : k);
   };
   const id = (what: string, v: number): string => {
     if (!Number.isInteger(v) || v < 0 || v > MAX_KEY_ID) throw new RangeError(`bundle: ${what} id out of range`);
@@ -168,9 +167,9 @@ export function buildBundle(bundle: OmemoBundle): Element {
   return xml(
     'bundle',
     { xmlns: ns },
-    xml(n.spk, { [n.spkId]: id('signed pre-key', bundle.signedPreKey.id) }, key('signed pre-key', bundle.signedPreKey.publicKey)),
+    xml(n.spk, { [n.spkId]: id('signed pre-key', bundle.signedPreKeyId) }, key('signed pre-key', bundle.signedPreKey)),
     xml(n.spks, {}, encodeBase64(bundle.signedPreKeySignature)),
     xml(n.ik, {}, key('identity key', bundle.identityKey)),
-    xml('prekeys', {}, ...bundle.preKeys.map((pk) => xml(n.pk, { [n.pkId]: id('pre-key', pk.id) }, key(`pre-key ${pk.id}`, pk.publicKey)))),
+    xml('prekeys', {}, ...bundle.preKeys.map((pk) => xml(n.pk, { [n.pkId]: id('pre-key', pk.id) }, key(`pre-key ${pk.id}`, pk.key)))),
   );
 }

@@ -3,17 +3,19 @@
  * PEP nodes, the limits on what a contact (or their server) may hand us, the one error type, and
  * strict readers for the ids and base64 texts the elements carry.
  *
- * Versions: '0.3' is XEP-0384 0.3 (`eu.siacs.conversations.axolotl`, what Conversations, Monal and
- * Gajim deploy); '2' is the current XEP-0384 (`urn:xmpp:omemo:2`, payload = an XEP-0420 envelope).
+ * Versions are the engine's (../version.ts): 'oldmemo' is XEP-0384 0.3 (`eu.siacs.conversations.axolotl`,
+ * what Conversations, Monal and Gajim deploy); 'twomemo' is the current XEP-0384 (`urn:xmpp:omemo:2`,
+ * payload = an XEP-0420 envelope).
  *
  * The codecs are pure: elements in, values out (or values in, elements out). Parsers never throw on
  * what came from the network: they return `{ ok: false, error }` with a code and a plain sentence.
  */
 
-export type OmemoVersion = '0.3' | '2';
+import { NAMESPACE, type OmemoVersion } from '../version.js';
 
-export const NS_OMEMO_03 = 'eu.siacs.conversations.axolotl';
-export const NS_OMEMO_2 = 'urn:xmpp:omemo:2';
+export { NAMESPACE, type OmemoVersion };
+export const NS_OMEMO_03 = NAMESPACE.oldmemo;
+export const NS_OMEMO_2 = NAMESPACE.twomemo;
 export const NS_SCE = 'urn:xmpp:sce:1';
 export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
 export const NS_PUBSUB_EVENT = 'http://jabber.org/protocol/pubsub#event';
@@ -23,26 +25,24 @@ export const NS_DATA_FORMS = 'jabber:x:data';
 export const NS_HINTS = 'urn:xmpp:hints';
 export const NS_EME = 'urn:xmpp:eme:0';
 
-export const NAMESPACE: Record<OmemoVersion, string> = { '0.3': NS_OMEMO_03, '2': NS_OMEMO_2 };
-
 /** PEP node of the device list (the item is 'current' in both versions). */
 export const DEVICE_LIST_NODE: Record<OmemoVersion, string> = {
-  '0.3': 'eu.siacs.conversations.axolotl.devicelist',
-  '2': 'urn:xmpp:omemo:2:devices',
+  oldmemo: 'eu.siacs.conversations.axolotl.devicelist',
+  twomemo: 'urn:xmpp:omemo:2:devices',
 };
 export const DEVICE_LIST_ITEM = 'current';
 
 /** PEP node and item of one device's bundle: 0.3 has a node per device, omemo:2 one node with an item per device. */
 export function bundleLocation(version: OmemoVersion, deviceId: number): { node: string; item: string } {
   checkOwnDeviceId(deviceId);
-  return version === '0.3'
+  return version === 'oldmemo'
     ? { node: `eu.siacs.conversations.axolotl.bundles:${deviceId}`, item: 'current' }
     : { node: 'urn:xmpp:omemo:2:bundles', item: String(deviceId) };
 }
 
 /** The version an `<encrypted>`, `<list>`/`<devices>` or `<bundle>` element belongs to, by its namespace. */
 export function versionOfNamespace(ns: string | undefined): OmemoVersion | undefined {
-  return ns === NS_OMEMO_03 ? '0.3' : ns === NS_OMEMO_2 ? '2' : undefined;
+  return ns === NS_OMEMO_03 ? 'oldmemo' : ns === NS_OMEMO_2 ? 'twomemo' : undefined;
 }
 
 // ---- limits ----------------------------------------------------------------------------------
@@ -57,7 +57,7 @@ export const MAX_KEY_ID = 2 ** 32 - 1;
  * message, so a list far above this is an attack (or a broken client) and is refused as a whole.
  */
 export const MAX_DEVICES = 500;
-/** A device label (omemo:2), in characters; longer labels are dropped, the device kept. */
+/** A device label (omemo:2 only), in characters; longer labels are dropped, the device kept. */
 export const MAX_LABEL_CHARS = 128;
 /** Pre-keys in one bundle (XEP-0384 asks for about 100; python-omemo and Conversations keep 100). */
 export const MAX_PREKEYS = 500;

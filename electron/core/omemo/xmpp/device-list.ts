@@ -1,9 +1,9 @@
 /**
  * OMEMO device lists (XEP-0384 0.3 §4.2, current §5.3.1): which devices an account has.
  *
- *   0.3: <list xmlns='eu.siacs.conversations.axolotl'><device id='12345'/>…</list>
+ *   oldmemo (0.3): <list xmlns='eu.siacs.conversations.axolotl'><device id='12345'/>…</list>
  *        on node eu.siacs.conversations.axolotl.devicelist, item 'current'
- *   2:   <devices xmlns='urn:xmpp:omemo:2'><device id='12345' label='Phone'/>…</devices>
+ *   twomemo (2):   <devices xmlns='urn:xmpp:omemo:2'><device id='12345' label='Phone'/>…</devices>
  *        on node urn:xmpp:omemo:2:devices, item 'current'
  *
  * A list is a contact's claim (or their server's): too many devices refuse the whole list; a single
@@ -12,7 +12,7 @@
  * @example
  *   const r = parseDeviceList(payload);           // the element inside <item id='current'>
  *   if (r.ok) for (const d of r.value.devices) fetchBundle(r.value.version, d.id);
- *   const el = buildDeviceList('2', [{ id: 4711, label: 'Klatsch' }]);
+ *   const el = buildDeviceList('twomemo', [{ id: 4711, label: 'Klatsch' }]);
  */
 import xml, { type Element } from '@xmpp/xml';
 import {
@@ -42,7 +42,7 @@ export interface ParsedDeviceList {
   ignored: number;
 }
 
-const LIST_NAME: Record<OmemoVersion, string> = { '0.3': 'list', '2': 'devices' };
+const LIST_NAME: Record<OmemoVersion, string> = { oldmemo: 'list', twomemo: 'devices' };
 
 /** Parses the device list payload of either version (the element inside the PEP `<item>`). */
 export function parseDeviceList(el: Element): Parsed<ParsedDeviceList> {
@@ -66,7 +66,7 @@ export function parseDeviceList(el: Element): Parsed<ParsedDeviceList> {
     seen.add(id);
     const device: OmemoDevice = { id };
     const label = entry.attrs.label;
-    if (version === '2' && typeof label === 'string' && label.length > 0 && label.length <= MAX_LABEL_CHARS) {
+    if (version === 'twomemo' && typeof label === 'string' && label.length > 0 && label.length <= MAX_LABEL_CHARS) {
       device.label = label;
     }
     devices.push(device);
@@ -82,7 +82,7 @@ export function buildDeviceList(version: OmemoVersion, devices: readonly OmemoDe
     checkOwnDeviceId(d.id);
     if (seen.has(d.id)) throw new RangeError(`device ${d.id} twice in one list`);
     seen.add(d.id);
-    const label = version === '2' && d.label ? d.label.slice(0, MAX_LABEL_CHARS) : undefined;
+    const label = version === 'twomemo' && d.label ? d.label.slice(0, MAX_LABEL_CHARS) : undefined;
     return xml('device', { id: String(d.id), label });
   });
   return xml(LIST_NAME[version], { xmlns: NAMESPACE[version] }, ...children);

@@ -1,7 +1,7 @@
 /**
  * The `<encrypted>` element of an OMEMO message (XEP-0384 0.3 §4.5, current §5.4).
  *
- *   0.3: <encrypted xmlns='eu.siacs.conversations.axolotl'>
+ *   oldmemo (0.3): <encrypted xmlns='eu.siacs.conversations.axolotl'>
  *          <header sid='27183'>
  *            <key rid='31415' prekey='true'>b64</key>…   (one per recipient device, matched by id only)
  *            <iv>b64</iv>
@@ -9,7 +9,7 @@
  *          <payload>b64</payload>                           (absent in key transport / empty messages)
  *        </encrypted>
  *
- *   2:   <encrypted xmlns='urn:xmpp:omemo:2'>
+ *   twomemo (2):   <encrypted xmlns='urn:xmpp:omemo:2'>
  *          <header sid='27183'>
  *            <keys jid='juliet@capulet.lit'><key rid='31415' kex='true'>b64</key>…</keys>…
  *          </header>
@@ -44,12 +44,13 @@ import {
   type Parsed,
 } from './common.js';
 
+/** One `<key>`: the engine's KeyElement (`data`, `keyExchange`) with its recipient. */
 export interface OmemoKeyElement {
   /** omemo:2: the recipient's bare JID (lowercase) from `<keys jid>`. 0.3 has none: keys match by device id only. */
   jid?: string;
   rid: number;
-  /** A key exchange (0.3 `prekey`, omemo:2 `kex`): the data is a PreKeySignalMessage / OMEMOKeyExchange. */
-  kex: boolean;
+  /** A key exchange (0.3 `prekey`, omemo:2 `kex`): the data is a PreKeyWhisperMessage / OMEMOKeyExchange. */
+  keyExchange: boolean;
   data: Uint8Array;
 }
 
@@ -81,7 +82,7 @@ export function parseEncrypted(el: Element): Parsed<OmemoEncrypted> {
 
   // The <key> elements with the recipient JID each belongs to (omemo:2) or none (0.3).
   const keyEls: { jid?: string; el: Element }[] = [];
-  if (version === '0.3') {
+  if (version === 'oldmemo') {
     for (const k of header.getChildren('key', ns)) keyEls.push({ el: k });
   } else {
     for (const group of header.getChildren('keys', ns)) {
@@ -104,12 +105,12 @@ export function parseEncrypted(el: Element): Parsed<OmemoEncrypted> {
     if (text.length > MAX_KEY_TEXT_CHARS) return fail('too-large', `OMEMO message: a key of ${text.length} characters refused`);
     const data = decodeBase64(text, MAX_KEY_TEXT_CHARS);
     if (!data || data.length === 0) return fail('bad-base64', `OMEMO message: the key for device ${rid} is not base64`);
-    const kex = parseXmlBoolean(version === '0.3' ? k.attrs.prekey : k.attrs.kex);
-    keys.push(jid === undefined ? { rid, kex, data } : { jid, rid, kex, data });
+    const keyExchange = parseXmlBoolean(version === 'oldmemo' ? k.attrs.prekey : k.attrs.kex);
+    keys.push(jid === undefined ? { rid, keyExchange, data } : { jid, rid, keyExchange, data });
   }
 
   const result: OmemoEncrypted = { version, sid, keys };
-  if (version === '0.3') {
+  if (version === 'oldmemo') {
     const ivs = header.getChildren('iv', ns);
     if (ivs.length !== 1) return fail('missing', 'OMEMO 0.3 message without exactly one <iv>');
     const iv = decodeBase64(ivs[0]!.text(), 64);
@@ -134,10 +135,10 @@ export function parseEncrypted(el: Element): Parsed<OmemoEncrypted> {
  */
 export function keyFor(message: OmemoEncrypted, ownBareJid: string, ownDeviceId: number): OmemoKeyElement | undefined {
   const own = bareJid(ownBareJid);
-  return message.keys.find((k) => k.rid === ownDeviceId && (message.version === '0.3' || k.jid === own));
+  return message.keys.find((k) => k.rid === ownDeviceId && (message.version === 'oldmemo' || k.jid === own));
 }
 
-/** Builds the `<encrypted>` element. 0.3 needs `iv`; omemo:2 needs a `jid` on every key. */
+/** Builds the `<encrypted>` element. oldmemo needs `iv`; twomemo needs a `jid` on every key. */
 export function buildEncrypted(message: OmemoEncrypted): Element {
   const { version } = message;
   const ns = NAMESPACE[version];
@@ -147,11 +148,11 @@ export function buildEncrypted(message: OmemoEncrypted): Element {
   }
   const keyEl = (k: OmemoKeyElement): Element => {
     checkOwnDeviceId(k.rid);
-    const flag = version === '0.3' ? 'prekey' : 'kex';
-    return xml('key', { rid: String(k.rid), [flag]: k.kex ? 'true' : undefined }, encodeBase64(k.data));
+    const flag = version === 'oldmemo' ? 'prekey' : 'kex';
+    return xml('key', { rid: String(k.rid), [flag]: k.keyExchange ? 'true' : undefined }, encodeBase64(k.data));
   };
   const headerChildren: Element[] = [];
-  if (version === '0.3') {
+  if (version === 'oldmemo') {
     if (!message.iv || !IV_LENGTHS.has(message.iv.length)) throw new RangeError('an OMEMO 0.3 message needs a 12- or 16-byte IV');
     headerChildren.push(...message.keys.map(keyEl), xml('iv', {}, encodeBase64(message.iv)));
   } else {
@@ -184,7 +185,7 @@ export function buildOmemoMessage(opts: { to: string; id: string; encrypted: Ele
     { to: opts.to, id: opts.id, type: 'chat' },
     opts.encrypted,
     xml('store', { xmlns: NS_HINTS }),
-    xml('encryption', { xmlns: NS_EME, namespace: NAMESPACE[version], name: version === '0.3' ? 'OMEMO' : 'OMEMO 2' }),
+    xml('encryption', { xmlns: NS_EME, namespace: NAMESPACE[version], name: version === 'oldmemo' ? 'OMEMO' : 'OMEMO 2' }),
     opts.fallbackBody !== undefined ? xml('body', {}, opts.fallbackBody) : undefined,
   );
 }

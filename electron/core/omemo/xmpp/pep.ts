@@ -10,12 +10,12 @@
  * (`publishFailureAction`).
  *
  * @example
- *   const { publish, configure } = publishDeviceList('2', [{ id: 4711 }]);
+ *   const { publish, configure } = publishDeviceList('twomemo', [{ id: 4711 }]);
  *   const reply = await iqCaller.request(publish).catch((e) => e.stanza);
  *   if (publishFailureAction(reply) === 'configure-then-publish') { await request(configure); await request(publish); }
  */
 import xml, { type Element } from '@xmpp/xml';
-import { buildBundle, type OmemoBundle } from './bundle.js';
+import { buildBundle, type Bundle } from './bundle.js';
 import {
   bundleLocation,
   DEVICE_LIST_ITEM,
@@ -43,7 +43,7 @@ export type NodeOptions = Record<string, string>;
 /** The node settings OMEMO needs for a version's device list or bundle. */
 export function omemoNodeOptions(kind: 'device-list' | 'bundle', version: OmemoVersion): NodeOptions {
   const options: NodeOptions = { 'pubsub#access_model': 'open' };
-  if (kind === 'bundle' && version === '2') options['pubsub#max_items'] = 'max';
+  if (kind === 'bundle' && version === 'twomemo') options['pubsub#max_items'] = 'max';
   return options;
 }
 
@@ -107,7 +107,7 @@ export function publishDeviceList(version: OmemoVersion, devices: readonly Omemo
   };
 }
 
-export function publishBundle(deviceId: number, bundle: OmemoBundle): PublishRequest {
+export function publishBundle(deviceId: number, bundle: Bundle): PublishRequest {
   const { node, item } = bundleLocation(bundle.version, deviceId);
   const options = omemoNodeOptions('bundle', bundle.version);
   return { publish: buildPublish(node, item, buildBundle(bundle), options), configure: buildConfigureNode(node, options) };
@@ -120,7 +120,7 @@ export function fetchDeviceList(version: OmemoVersion, jid: string): Element {
 export function fetchBundle(version: OmemoVersion, jid: string, deviceId: number): Element {
   const { node, item } = bundleLocation(version, deviceId);
   // 0.3: the node holds the one bundle (its item id is 'current' by convention, not everywhere); omemo:2: by item id.
-  return version === '0.3' ? buildFetch(jid, node) : buildFetch(jid, node, item);
+  return version === 'oldmemo' ? buildFetch(jid, node) : buildFetch(jid, node, item);
 }
 
 /** The defined condition of an error stanza and its pubsub-specific one, if any. */

@@ -1,0 +1,88 @@
+/**
+ * Reading the history files of earlier versions (one encrypted JSON file per account, plus the
+ * journal of messages put durably since its last write), to move them into the database once.
+ *
+ * File: {"version":1,"backend":"<SecretBox backend>","data":"<base64 ciphertext>"}, the ciphertext
+ * the SecretBox encryption of {"chats":{"<peer>":[ChatMessage, …]},"archiveMark":"…","unkept":{…}}.
+ * Journal `<file>.journal`: one SecretBox-encrypted {"message":…,"mark":…} per line.
+ */
+import { promises as fs } from 'node:fs';
+import { z } from 'zod';
+import { ChatMessage } from '../../../shared/contract.js';
+import type { SecretBox } from '../store/secret-box.js';
+
+const HistoryFile = z.object({ version: z.literal(1), backend: z.string().max(200), data: z.string() });
+const HistoryContent = z.object({
+  chats: z.record(z.string().max(3071), z.array(ChatMessage)),
+  archiveMark: z.string().max(256).optional(),
+  unkept: z.record(z.string().max(3071), z.array(z.string().max(1024))).optional(),
+});
+const JournalRecord = z.object({ message: ChatMessage, mark: z.string().max(256).optional() });
+
+export interface LegacyHistory {
+  /** Every message of the file, then of the journal (a later one of the same key replaces an earlier one). */
+  messages: ChatMessage[];
+  archiveMark: string | undefined;
+  unkept: Record<string, string[]>;
+}
+
+export function journalOf(file: string): string {
+  return `${file}.journal`;
+}
+
+/**
+ * The old history `file` and its journal; undefined when neither exists. Throws an Error whose
+ * message says what is wrong (unreadable, damaged, another key): the caller reports it and leaves the
+ * files alone.
+ */
+export async function readLegacyHistory(file: string, secretBox: SecretBox): Promise<LegacyHistory | undefined> {
+  let text: string | undefined;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`it could not be read (${(error as Error).message})`, { cause: error });
+  }
+  const journal = await fs.readFile(journalOf(file), 'utf8').catch(() => undefined);
+  if (text === undefined && journal === undefined) return undefined;
+  const status = secretBox.status();
+  if (!status.available) throw new Error(`it cannot be unlocked now (${status.reason ?? 'the secure storage is not available'})`);
+  const history: LegacyHistory = { messages: [], archiveMark: undefined, unkept: {} };
+  if (text !== undefined) {
+    let outer: z.infer<typeof HistoryFile>;
+    try {
+      outer = HistoryFile.parse(JSON.parse(text));
+    } catch {
+      throw new Error('it is damaged');
+    }
+    let plain: string;
+    try {
+      plain = secretBox.decrypt(Buffer.from(outer.data, 'base64'));
+    } catch {
+      throw new Error(
+        outer.backend === secretBox.backend
+          ? `it was encrypted with "${outer.backend}", whose key seems to have changed`
+          : `it was encrypted with "${outer.backend}", but Klatsch now uses "${secretBox.backend}"`,
+      );
+    }
+    let content: z.infer<typeof HistoryContent>;
+    try {
+      content = HistoryContent.parse(JSON.parse(plain));
+    } catch {
+      throw new Error('it is damaged (its decrypted content is not a history)');
+    }
+    history.archiveMark = content.archiveMark;
+    history.unkept = content.unkept ?? {};
+    for (const [peer, list] of Object.entries(content.chats)) for (const m of list) if (m.peer === peer) history.messages.push(m);
+  }
+  for (const line of (journal ?? '').split('\n')) {
+    if (line === '') continue;
+    try {
+      const { message, mark } = JournalRecord.parse(JSON.parse(secretBox.decrypt(Buffer.from(line, 'base64'))));
+      history.messages.push(message);
+      if (mark !== undefined) history.archiveMark = mark;
+    } catch {
+      // torn by a crash, or damaged: that one record is not restored (as the old store did)
+    }
+  }
+  return history;
+}
