@@ -33,7 +33,7 @@ describe('OMEMO through the seam, against python-omemo', () => {
   };
   /** Klatsch knows the contact's OMEMO devices: the chat is private with OMEMO. */
   const omemoWith = (core: TestCore, peerJid: string) =>
-    core.waitFor('contactUpdated', (e) => e.accountId === account.id && e.contact.jid === peerJid && e.contact.privacy === 'private', { timeoutMs: 20_000 });
+    core.waitFor('contactUpdated', (e) => e.accountId === account.id && e.contact.jid === peerJid && e.contact.e2ee?.state === 'private' && e.contact.e2ee.scheme === 'omemo', { timeoutMs: 20_000 });
   const received = (core: TestCore, peerJid: string, text: string) =>
     core.waitFor('messageUpserted', (e) => e.message.peer === peerJid && e.message.direction === 'in' && e.message.body === text, { timeoutMs: 20_000 });
 
@@ -71,7 +71,7 @@ describe('OMEMO through the seam, against python-omemo', () => {
       assert.deepEqual(reply.messages.map((m) => m.version), [version]);
       const shown = await received(alice, other.jid, `hi alice, ${user} here`);
       assert.equal(shown.message.encrypted, true);
-      assert.equal(contact(alice, other.jid)?.privacy, 'private');
+      assert.equal(contact(alice, other.jid)?.e2ee?.scheme, 'omemo');
       // Nothing raw reached the chat: no fallback text, no base64.
       assert.ok(chat(alice, other.jid).every((m) => !/OMEMO encrypted message|[A-Za-z0-9+/]{40,}/.test(m.body)), JSON.stringify(chat(alice, other.jid)));
     });
@@ -108,7 +108,7 @@ describe('OMEMO through the seam, against python-omemo', () => {
     const laptopAccount = await laptop.call<AccountView>('addAccount', { jid: jid('alice'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
     assert.equal(laptopAccount.id, account.id === laptopAccount.id ? account.id : laptopAccount.id);
     const laptopChat = (peerJid: string): ChatMessage[] => laptop.core.snapshot().chats[laptopAccount.id]?.[peerJid] ?? [];
-    await laptop.waitFor('contactUpdated', (e) => e.contact.jid === fritz.jid && e.contact.privacy === 'private', { timeoutMs: 20_000 });
+    await laptop.waitFor('contactUpdated', (e) => e.contact.jid === fritz.jid && e.contact.e2ee?.state === 'private' && e.contact.e2ee.scheme === 'omemo', { timeoutMs: 20_000 });
     // Both of alice's devices are on her lists (each publishes itself, and puts back what the other dropped).
     for (;;) {
       const devices = await fritz.devices(jid('alice'));

@@ -18,8 +18,8 @@
 import { createHash } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
 import {
-  createOwnDevice, decodePublicKey, decryptKey, decryptPayload, deleteUsedPreKeys, deviceFromJSON, deviceToJSON, emptyKeyMaterial,
-  encodePublicKey, encryptKey, encryptPayload, fingerprint, generateDeviceId, getBundle, isOmemoError, refillPreKeys,
+  createOwnDevice, decryptKey, decryptPayload, deleteUsedPreKeys, deviceFromJSON, deviceToJSON, emptyKeyMaterial,
+  encryptKey, encryptPayload, fingerprint, generateDeviceId, getBundle, isOmemoError, refillPreKeys,
   rotateSignedPreKey, sessionFromJSON, sessionToJSON, signedPreKeyDue, startSession, DEFAULT_PREKEY_COUNT,
   type Bundle, type OwnDevice, type Session,
 } from '../../omemo/index.js';
