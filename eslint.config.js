@@ -7,6 +7,8 @@ import { builtinModules } from 'node:module';
 import globals from 'globals';
 
 const nodeModules = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+// Folder depths below electron/core the layering rule covers (tests/unit/layering-lint.test.ts checks the deepest).
+const CORE_DEPTHS = 8;
 const restrict = (names, message) => ({
   'no-restricted-imports': ['error', { paths: names.map((name) => ({ name, message })), patterns: [] }],
 });
@@ -31,9 +33,30 @@ export default tseslint.config(
     rules: restrict([...nodeModules, 'electron', 'react', 'react-dom', 'zustand'], 'shared/ runs everywhere: no Node, DOM or Electron imports.'),
   },
   {
-    files: ['electron/core/**/*.ts', 'electron/devhost/**/*.ts', 'tests/**/*.ts', 'e2e/**/*.ts', 'scripts/**/*'],
-    rules: restrict(['electron'], 'The core is plain Node: Electron services come in through constructors.'),
+    files: ['electron/devhost/**/*.ts', 'tests/**/*.ts', 'e2e/**/*.ts', 'scripts/**/*'],
+    rules: restrict(['electron'], 'Plain Node: Electron services come in through constructors.'),
   },
+  // The core (electron/core) is plain Node and never imports upward: not Electron, not electron/app or
+  // electron/devhost, nothing outside electron/core and shared/. The check is on the relative path itself, so
+  // one block per folder depth: a file d folders below electron/core may climb d times and stay inside, or
+  // climb d + 2 times only into shared/.
+  ...Array.from({ length: CORE_DEPTHS }, (_, depth) => depth).map((depth) => ({
+    files: [`electron/core/${'*/'.repeat(depth)}*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The core is plain Node: Electron services come in through constructors.' }],
+          patterns: [
+            {
+              regex: `^(\\.\\./){${depth + 1}}(?!\\.\\./shared/)`,
+              message: 'The core never imports upward: only electron/core/** and shared/** (Electron-bound code lives in electron/app).',
+            },
+          ],
+        },
+      ],
+    },
+  })),
   {
     files: ['renderer/**/*.{ts,tsx}'],
     plugins: { 'react-hooks': reactHooks },

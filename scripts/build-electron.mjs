@@ -7,7 +7,7 @@ const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'es
 await Promise.all([
   build({
     ...common,
-    entryPoints: ['electron/main.ts'],
+    entryPoints: ['electron/app/main.ts'],
     outfile: 'dist/electron/main.cjs',
     platform: 'node',
     format: 'cjs',
@@ -18,7 +18,7 @@ await Promise.all([
   }),
   build({
     ...common,
-    entryPoints: ['electron/preload.ts'],
+    entryPoints: ['electron/app/preload.ts'],
     outfile: 'dist/electron/preload.cjs',
     platform: 'node',
     format: 'cjs',

@@ -82,6 +82,8 @@ export const ErrorCode = z.enum([
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;
 
+const ErrorParamsSchema = z.record(z.string().max(64), z.union([z.string().max(4096), z.number()]));
+
 export const AppError = z.object({
   code: ErrorCode,
   message: z.string(),
@@ -96,8 +98,21 @@ export const AppError = z.object({
   remote: z
     .object({ action: z.enum(['message', 'contact', 'room']), address: z.string().max(3071), blocked: z.string().max(3071) })
     .optional(),
+  /**
+   * What exactly went wrong (shared/error-reasons.ts) and its parameters, for the UI to word; `message` is the
+   * core's English for logs. Any short string: a reason from a newer core still parses, and shows `message`.
+   */
+  reason: z.string().max(64).optional(),
+  params: ErrorParamsSchema.optional(),
 });
 export type AppError = z.infer<typeof AppError>;
+
+/**
+ * Why a message was not sent, by reason (shared/error-reasons.ts) with its parameters, for the UI to word;
+ * `text` is the core's English (logs, and a reason this renderer does not know).
+ */
+export const NotSentReason = z.object({ reason: z.string().max(64), params: ErrorParamsSchema.optional(), text: z.string().max(4096) });
+export type NotSentReason = z.infer<typeof NotSentReason>;
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
 
@@ -312,8 +327,11 @@ export const ChatMessage = z.object({
   timestamp: z.number(),
   /** 'waiting': held until the conversation is private (never sent in plaintext). 'delivered': the peer's app confirmed it (XEP-0184). */
   state: z.enum(['sending', 'waiting', 'sent', 'failed', 'received', 'delivered']),
-  /** 'failed': why. 'waiting': set when it waits for a private conversation up to PRIVATE_WAIT_MS (shared/private-wait.ts) from `timestamp`. */
-  error: z.string().optional(),
+  /**
+   * 'failed': why. 'waiting': set when it waits for a private conversation up to PRIVATE_WAIT_MS (shared/private-wait.ts) from `timestamp`.
+   * A reason for the UI to word, or English (written by an older Klatsch, kept in the history: shown as it is).
+   */
+  error: z.union([z.string(), NotSentReason]).optional(),
   /** The text was corrected after it was first sent (XEP-0308); `body` is the corrected text. */
   edited: z.boolean().optional(),
   /**

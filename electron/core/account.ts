@@ -19,7 +19,6 @@ import { correctable, correctionMessage, correctionTarget, lastOf, parseReplace 
 import { chatStateMessage, OutgoingChatStates, parseChatState, withChatState, type ChatState } from './xmpp/chat-states.js';
 import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connection-manager.js';
 import {
-  bareJid,
   chatMessage,
   encryptedMessage,
   errorCondition,
@@ -34,6 +33,7 @@ import {
   type RosterItem,
 } from './xmpp/stanzas.js';
 import { parseAvatarHash } from './xmpp/avatar-stanzas.js';
+import { bareJid } from './values/jid.js';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
 import { isRosterPushFrom, parseSubscriptionPresence } from './xmpp/roster-stanzas.js';
 import type { TrustMode } from './xmpp/tls-policy.js';
@@ -47,6 +47,7 @@ import { MessageArchive } from './archive/message-archive.js';
 import { ownStanzaId } from './xmpp/mam.js';
 import { domainOfAddress, isRemoteServerCondition, requestNotDelivered } from './xmpp/remote-server.js';
 import { backoffDelay } from './xmpp/backoff.js';
+import { KlatschError } from './errors.js';
 
 export type EventSink = <E extends EventName>(name: E, payload: EventOf<E>) => void;
 
@@ -416,10 +417,10 @@ export class Account {
   /** Sends through the contact's private conversation (or in plaintext where the policy allows it). */
   async sendMessage(to: string, body: string): Promise<ChatMessage> {
     const peer = bareJid(to);
-    if (!peer) throw Object.assign(new Error('That is not a valid address.'), { code: 'invalid-request' });
+    if (!peer) throw new KlatschError('invalid-request', 'That is not a valid address.', { reason: 'invalid-address' });
     // Signed out (by the user or for good): not sent. On the way back (connecting, reconnecting): the outbox keeps it.
     const kind = this.connection.state.kind;
-    if (kind === 'offline' || kind === 'error') throw Object.assign(new Error('You are not connected; the message was not sent.'), { code: 'not-connected' });
+    if (kind === 'offline' || kind === 'error') throw new KlatschError('not-connected', 'You are not connected; the message was not sent.', { reason: 'offline-not-sent' });
     // Written in a private conversation (or under "always"): it may leave only encrypted, also after a restart.
     const mustBePrivate = !this.plaintextChat(peer);
     const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.now(), state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) };
@@ -445,8 +446,8 @@ export class Account {
   /** A failed message goes out again, privately if the conversation is private now. */
   async resendMessage(peer: string, id: string): Promise<ChatMessage> {
     const message = this.chats.find(peer, id, 'out');
-    if (!message || message.state !== 'failed') throw Object.assign(new Error('There is no failed message to send again.'), { code: 'not-found' });
-    if (!this.connection.activeSession) throw Object.assign(new Error('You are not connected; the message was not sent.'), { code: 'not-connected' });
+    if (!message || message.state !== 'failed') throw new KlatschError('not-found', 'There is no failed message to send again.', { reason: 'no-failed-message' });
+    if (!this.connection.activeSession) throw new KlatschError('not-connected', 'You are not connected; the message was not sent.', { reason: 'offline-not-sent' });
     // Private or not as the chat is now: the user may have ended the private conversation to send it in plaintext.
     const mustBePrivate = !this.plaintextChat(peer);
     const { error: _error, encrypted: _before, ...rest } = message;
@@ -465,7 +466,7 @@ export class Account {
    */
   async setChatState(peer: string, state: ChatState): Promise<void> {
     const jid = bareJid(peer);
-    if (!jid) throw Object.assign(new Error('That is not a valid address.'), { code: 'invalid-request' });
+    if (!jid) throw new KlatschError('invalid-request', 'That is not a valid address.', { reason: 'invalid-address' });
     if (!this.connection.activeSession) return; // nothing to tell while offline
     await this.chatStates.set(jid, state);
   }
@@ -486,13 +487,13 @@ export class Account {
    */
   async correctMessage(peer: string, id: string, body: string): Promise<ChatMessage> {
     const jid = bareJid(peer);
-    if (!jid) throw Object.assign(new Error('That is not a valid address.'), { code: 'invalid-request' });
+    if (!jid) throw new KlatschError('invalid-request', 'That is not a valid address.', { reason: 'invalid-address' });
     const session = this.connection.activeSession;
-    if (!session) throw Object.assign(new Error('You are not connected; the correction was not sent.'), { code: 'not-connected' });
+    if (!session) throw new KlatschError('not-connected', 'You are not connected; the correction was not sent.', { reason: 'offline-correction-not-sent' });
     const message = correctable(this.chats.list(jid), id);
-    if (!message) throw Object.assign(new Error('Only your last sent plaintext message can be corrected.'), { code: 'not-found' });
+    if (!message) throw new KlatschError('not-found', 'Only your last sent plaintext message can be corrected.', { reason: 'correction-not-found' });
     if (!this.plaintextChat(jid)) {
-      throw Object.assign(new Error('Messages cannot be corrected in a private conversation.'), { code: 'invalid-request' });
+      throw new KlatschError('invalid-request', 'Messages cannot be corrected in a private conversation.', { reason: 'correction-private' });
     }
     await session.send(correctionMessage(jid, randomUUID(), body, id));
     this.chatStates.messageSent(jid);
@@ -605,7 +606,7 @@ export class Account {
    */
   async loadOlderMessages(peer: string): Promise<{ added: number; complete: boolean }> {
     const jid = bareJid(peer);
-    if (!jid) throw Object.assign(new Error('That is not a valid address.'), { code: 'invalid-request' });
+    if (!jid) throw new KlatschError('invalid-request', 'That is not a valid address.', { reason: 'invalid-address' });
     // The stored history first (offline too); the server's archive once it has nothing older.
     const older = this.deps.history?.before(jid, this.chats.list(jid)[0], OLDER_PAGE) ?? [];
     if (older.length > 0) {
@@ -613,14 +614,16 @@ export class Account {
       for (const message of older) this.deps.emit('messageUpserted', { accountId: this.id, message });
       return { added: older.length, complete: false };
     }
-    if (!this.connection.activeSession) throw Object.assign(new Error('Sign in to load older messages.'), { code: 'not-connected' });
+    if (!this.connection.activeSession) throw new KlatschError('not-connected', 'Sign in to load older messages.', { reason: 'archive-offline' });
     try {
       return await this.archive.loadOlder(jid);
     } catch (error) {
       const condition = (error as { condition?: string }).condition;
       // A server without an archive (or one that keeps none for us) has nothing older to give.
       if (condition === 'feature-not-implemented' || condition === 'service-unavailable') return { added: 0, complete: true };
-      throw Object.assign(new Error(`The server could not send older messages (${condition ?? (error as Error).message}).`), { code: 'server-error' });
+      if (error instanceof KlatschError) throw error;
+      const said = condition ?? (error as Error).message;
+      throw new KlatschError('server-error', `The server could not send older messages (${said}).`, { reason: 'archive-refused', params: { condition: said } });
     }
   }
 
@@ -767,7 +770,10 @@ export class Account {
       if (!sent) return;
       // The link between the servers failed, not the message: it waits and goes again, never lost.
       if (isRemoteServerCondition(parsed.errorCondition)) this.waitForRemoteServer(sent);
-      else this.upsertMessage({ ...sent, state: 'failed', error: `Not delivered: ${parsed.errorText ?? 'error'}` });
+      else {
+        const problem = parsed.errorText ?? 'error';
+        this.upsertMessage({ ...sent, state: 'failed', error: { reason: 'not-delivered', params: { problem }, text: `Not delivered: ${problem}` } });
+      }
       return;
     }
     if (parsed.fromBare === this.ownBare()) return; // carbons are not enabled; nothing else of ours is a chat
@@ -1020,7 +1026,7 @@ export class Account {
     await this.e2ee.send(entry.peer, entry.id, entry.body, { requirePrivate: again && entry.private, writtenAt: entry.timestamp }).catch(() => {
       this.inFlight.delete(entry.id);
       const message = this.chats.find(entry.peer, entry.id, 'out');
-      if (message) this.upsertMessage({ ...message, state: 'failed', error: 'The message could not be prepared for sending.' });
+      if (message) this.upsertMessage({ ...message, state: 'failed', error: { reason: 'not-prepared', text: 'The message could not be prepared for sending.' } });
       this.outbox.setFailed(entry.id, 'The message could not be prepared for sending.');
     });
   }

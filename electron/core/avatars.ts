@@ -4,7 +4,7 @@
  * checked (an image we show, with the announced hash) and handed to the UI as
  * data: URLs; and setting or removing our own (XEP-0084).
  */
-import { UserError } from './ipc/dispatch.js';
+import { KlatschError } from './errors.js';
 import { checkAvatar } from './avatar-image.js';
 import {
   avatarDataGet,
@@ -81,10 +81,10 @@ export class Avatars {
   async setOwn(ownJid: string, base64: string | undefined): Promise<void> {
     const avatar = base64 === undefined ? undefined : checkAvatar(base64);
     if (base64 !== undefined && !avatar) {
-      throw new UserError('invalid-request', 'The picture must be a PNG, JPEG, GIF or WebP image of at most 128 KB.');
+      throw new KlatschError('invalid-request', 'The picture must be a PNG, JPEG, GIF or WebP image of at most 128 KB.', { reason: 'avatar-invalid' });
     }
     const session = this.deps.session();
-    if (!session) throw new UserError('not-connected', 'You are not connected: sign in to change your picture.');
+    if (!session) throw new KlatschError('not-connected', 'You are not connected: sign in to change your picture.', { reason: 'avatar-offline' });
     try {
       if (avatar) await session.iq.request(avatarDataPublish(avatar.hash, avatar.bytes.toString('base64')), this.deps.timeoutMs ?? 15_000);
       await session.iq.request(avatarMetadataPublish(avatar ? { hash: avatar.hash, bytes: avatar.bytes.length, type: avatar.type } : null), this.deps.timeoutMs ?? 15_000);
@@ -94,9 +94,9 @@ export class Avatars {
       }
     } catch (error) {
       const e = error as { name?: string; condition?: string };
-      if (e.name === 'StanzaError') throw new UserError('server-error', `The server refused the picture (${e.condition ?? 'error'}).`);
-      if (e.name === 'TimeoutError') throw new UserError('timeout', 'The server did not answer in time.');
-      throw new UserError('not-connected', 'The connection was lost before the server answered.');
+      if (e.name === 'StanzaError') throw new KlatschError('server-error', `The server refused the picture (${e.condition ?? 'error'}).`, { reason: 'avatar-refused', params: { condition: e.condition ?? 'error' } });
+      if (e.name === 'TimeoutError') throw new KlatschError('timeout', 'The server did not answer in time.', { reason: 'no-answer' });
+      throw new KlatschError('not-connected', 'The connection was lost before the server answered.', { reason: 'lost-before-answer' });
     }
     this.announced.set(ownJid, avatar?.hash ?? '');
     if (avatar) this.shown.set(ownJid, { hash: avatar.hash, dataUrl: avatar.dataUrl });

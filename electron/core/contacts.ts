@@ -5,7 +5,7 @@
  * a request only succeeds or fails.
  */
 import type { SubscriptionRequest } from '../../shared/contract.js';
-import { UserError } from './ipc/dispatch.js';
+import { KlatschError } from './errors.js';
 import type { Roster } from './roster.js';
 import { approvalStanzas, onSubscribeRequest, PendingRequests } from './subscriptions.js';
 import {
@@ -17,7 +17,8 @@ import {
   subscriptionPresence,
   type SubscriptionPresence,
 } from './xmpp/roster-stanzas.js';
-import { bareJid, type RosterItem } from './xmpp/stanzas.js';
+import type { RosterItem } from './xmpp/stanzas.js';
+import { bareJid } from './values/jid.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
 
 export interface ContactsDeps {
@@ -42,7 +43,7 @@ export class ContactManager {
 
   async add(address: string, name: string | undefined, groups: readonly string[] | undefined): Promise<void> {
     const jid = this.address(address);
-    if (jid === this.deps.ownBare()) throw new UserError('invalid-request', 'That is your own address.');
+    if (jid === this.deps.ownBare()) throw new KlatschError('invalid-request', 'That is your own address.', { reason: 'own-address' });
     const session = this.online('add contacts');
     const existing = this.deps.roster.item(jid);
     await this.rosterRequest(session, rosterSet({ jid, ...this.nameArg(name, existing), groups: this.groupsArg(groups ?? existing?.groups ?? []) }));
@@ -116,36 +117,36 @@ export class ContactManager {
   private address(address: string): string {
     const jid = bareJid(address);
     if (!jid || !jid.includes('@') || address.includes('/')) {
-      throw new UserError('invalid-request', 'That is not a valid address (expected name@example.com).');
+      throw new KlatschError('invalid-request', 'That is not a valid address (expected name@example.com).', { reason: 'invalid-address' });
     }
     return jid;
   }
 
   private online(what: string): XmppSession {
     const session = this.deps.session();
-    if (!session) throw new UserError('not-connected', `You are not connected: sign in to ${what}.`);
+    if (!session) throw new KlatschError('not-connected', `You are not connected: sign in to ${what}.`, { reason: 'contacts-offline' });
     return session;
   }
 
   private known(jid: string): RosterItem {
     const item = this.deps.roster.item(jid);
-    if (!item) throw new UserError('not-found', 'That address is not in your contacts.');
+    if (!item) throw new KlatschError('not-found', 'That address is not in your contacts.', { reason: 'not-a-contact' });
     return item;
   }
 
   private nameArg(name: string | undefined, existing: RosterItem | undefined): { name?: string } {
     const given = name?.trim();
-    if (given && given.length > MAX_NAME_LENGTH) throw new UserError('invalid-request', `A name can have at most ${MAX_NAME_LENGTH} characters.`);
+    if (given && given.length > MAX_NAME_LENGTH) throw new KlatschError('invalid-request', `A name can have at most ${MAX_NAME_LENGTH} characters.`, { reason: 'name-too-long', params: { max: MAX_NAME_LENGTH } });
     const chosen = name === undefined ? existing?.name : given;
     return chosen ? { name: chosen } : {};
   }
 
   private groupsArg(groups: readonly string[]): string[] {
     if (groups.some((g) => g.trim().length > MAX_NAME_LENGTH)) {
-      throw new UserError('invalid-request', `A group name can have at most ${MAX_NAME_LENGTH} characters.`);
+      throw new KlatschError('invalid-request', `A group name can have at most ${MAX_NAME_LENGTH} characters.`, { reason: 'group-name-too-long', params: { max: MAX_NAME_LENGTH } });
     }
     const clean = cleanGroups(groups);
-    if (clean.length > MAX_GROUPS) throw new UserError('invalid-request', `A contact can be in at most ${MAX_GROUPS} groups.`);
+    if (clean.length > MAX_GROUPS) throw new KlatschError('invalid-request', `A contact can be in at most ${MAX_GROUPS} groups.`, { reason: 'too-many-groups', params: { max: MAX_GROUPS } });
     return clean;
   }
 
@@ -153,7 +154,7 @@ export class ContactManager {
     try {
       await session.send(stanza);
     } catch {
-      throw new UserError('not-connected', 'The connection was lost; nothing was sent.');
+      throw new KlatschError('not-connected', 'The connection was lost; nothing was sent.', { reason: 'lost-nothing-sent' });
     }
   }
 
@@ -165,10 +166,10 @@ export class ContactManager {
       const e = error as { name?: string; condition?: string; text?: string };
       if (e.name === 'StanzaError') {
         const why = e.text ? `: ${e.text.slice(0, 200)}` : '';
-        throw new UserError('server-error', `The server refused the change (${e.condition ?? 'error'}${why}).`);
+        throw new KlatschError('server-error', `The server refused the change (${e.condition ?? 'error'}${why}).`, { reason: 'contact-change-refused', params: { condition: `${e.condition ?? 'error'}${why}` } });
       }
-      if (e.name === 'TimeoutError') throw new UserError('timeout', 'The server did not answer in time.');
-      throw new UserError('not-connected', 'The connection was lost before the server answered.');
+      if (e.name === 'TimeoutError') throw new KlatschError('timeout', 'The server did not answer in time.', { reason: 'no-answer' });
+      throw new KlatschError('not-connected', 'The connection was lost before the server answered.', { reason: 'lost-before-answer' });
     }
   }
 }

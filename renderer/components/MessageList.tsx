@@ -3,6 +3,7 @@ import type { ChatMessage } from '../../shared/contract';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait';
 import { dayKey, formatDay, formatFullDate, formatTime } from '../format';
 import { useLocale, useTexts } from '../i18n/i18n';
+import { notSentText } from '../i18n/errors';
 import { noticeText } from '../i18n/notices';
 import { MessageBody } from './MessageBody';
 import { VirtualList, type VirtualListHandle } from './VirtualList';
@@ -133,7 +134,7 @@ export function MessageItem({
       )}
       {message.state === 'failed' && (
         <p className="message-error" data-testid="message-error">
-          {t.notSent(message.error)}{' '}
+          {t.notSent(notSentText(texts, message.error))}{' '}
           <button type="button" className="button subtle" data-testid="resend-button" onClick={() => onResend(message)}>
             {t.sendAgain}
           </button>

@@ -43,7 +43,7 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   async function loadOlder() {
     setOlder({ status: 'loading' });
     const result = await actions.loadOlderMessages(accountId, peer);
-    if (!result.ok) setOlder({ status: 'failed', error: result.error.message });
+    if (!result.ok) setOlder({ status: 'failed', error: errorText(texts, result.error) });
     else setOlder(result.value.complete ? { status: 'complete', added: result.value.added } : { status: 'idle', added: result.value.added });
   }
 

@@ -2,6 +2,7 @@
 import { useMemo, useState } from 'react';
 import { LinkConfirmDialog } from '../components/LinkConfirmDialog';
 import { describeLink } from '../links';
+import { errorText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
 export function LinkConfirm() {
@@ -11,6 +12,7 @@ export function LinkConfirm() {
 
 function LinkConfirmOpen({ link }: { link: string }) {
   const actions = useActions();
+  const texts = useTexts();
   const info = useMemo(() => describeLink(link), [link]);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -25,7 +27,7 @@ function LinkConfirmOpen({ link }: { link: string }) {
         // What the parser read, not the text as written: the address the user was shown.
         const result = await actions.confirmLink(info.href);
         setBusy(false);
-        if (!result.ok) setError(result.error.message);
+        if (!result.ok) setError(errorText(texts, result.error));
       }}
     />
   );

@@ -3,14 +3,14 @@
  * banner, messages with the sender's nickname, who is in the room, the composer, and leaving.
  */
 import { useState, type FormEvent } from 'react';
-import type { ChatMessage, Contact } from '../../shared/contract';
+import type { ChatMessage, Contact, Result } from '../../shared/contract';
 import { Composer } from '../components/Composer';
 import { InviteForm } from '../components/rooms/InviteForm';
 import { NotEncryptedBanner } from '../components/rooms/NotEncryptedBanner';
 import { OccupantList } from '../components/rooms/OccupantList';
 import { RoomMessages } from '../components/rooms/RoomMessages';
 import { useMediaQuery } from '../hooks/useMediaQuery';
-import { useTexts } from '../i18n/i18n';
+import { errorText, useTexts } from '../i18n/i18n';
 import { roomName } from '../store/conversations';
 import { useActions, useAppState } from './context';
 
@@ -52,7 +52,8 @@ function SubjectEditor({ subject, onSave, onClose }: { subject: string; onSave: 
 }
 
 export function RoomPane({ accountId, room: jid }: { accountId: string; room: string }) {
-  const texts = useTexts().groupChat;
+  const catalog = useTexts();
+  const texts = catalog.groupChat;
   const actions = useActions();
   const room = useAppState((s) => s.rooms[accountId]?.find((r) => r.jid === jid));
   const messages = useAppState((s) => s.roomMessages[accountId]?.[jid] ?? noMessages);
@@ -73,15 +74,15 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
     setDraft('');
     const result = await actions.sendRoomMessage(accountId, jid, text);
     if (!result.ok) {
-      setError(texts.notSent(result.error.message));
+      setError(texts.notSent(errorText(catalog, result.error)));
       setDraft((now) => (now === '' ? text : now));
     }
     return result.ok;
   }
 
-  async function report(request: Promise<{ ok: boolean; error?: { message: string } }>) {
+  async function report(request: Promise<Result<unknown>>) {
     const result = await request;
-    setError(result.ok ? null : (result.error?.message ?? null));
+    setError(result.ok ? null : errorText(catalog, result.error));
   }
 
   return (
@@ -136,7 +137,7 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
           onClose={() => setEditingSubject(false)}
           onSave={async (subject) => {
             const result = await actions.setRoomSubject(accountId, jid, subject);
-            return result.ok ? null : result.error.message;
+            return result.ok ? null : errorText(catalog, result.error);
           }}
         />
       )}
@@ -147,7 +148,7 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
           onClose={() => setInviting(false)}
           onInvite={async (contact, reason) => {
             const result = await actions.inviteToRoom(accountId, jid, contact, reason || undefined);
-            return result.ok ? null : result.error.message;
+            return result.ok ? null : errorText(catalog, result.error);
           }}
         />
       )}

@@ -9,7 +9,7 @@ import { ModalDialog } from '../components/ModalDialog';
 import { InvitationList } from '../components/rooms/InvitationList';
 import { JoinRoomForm } from '../components/rooms/JoinRoomForm';
 import { RoomList } from '../components/rooms/RoomList';
-import { useTexts } from '../i18n/i18n';
+import { errorText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
 const noRooms: RoomView[] = [];
@@ -21,7 +21,8 @@ export function useGroupChatsRefused(): boolean {
 }
 
 export function RoomsPanel({ account }: { account: AccountView }) {
-  const texts = useTexts().groupChat;
+  const catalog = useTexts();
+  const texts = catalog.groupChat;
   const actions = useActions();
   const rooms = useAppState((s) => s.rooms[account.id] ?? noRooms);
   const invitations = useAppState((s) => s.invitations[account.id] ?? noInvitations);
@@ -51,11 +52,11 @@ export function RoomsPanel({ account }: { account: AccountView }) {
             invitations={invitations}
             onAccept={async (invitation) => {
               const result = await actions.acceptInvitation(account.id, invitation.id, account.jid.split('@')[0] ?? 'me');
-              return result.ok ? null : result.error.message;
+              return result.ok ? null : errorText(catalog, result.error);
             }}
             onDecline={async (invitation) => {
               const result = await actions.declineInvitation(account.id, invitation.id);
-              return result.ok ? null : result.error.message;
+              return result.ok ? null : errorText(catalog, result.error);
             }}
           />
           <RoomList rooms={rooms} selected={selected} onSelect={(room) => actions.selectRoom({ accountId: account.id, peer: room })} />
@@ -70,11 +71,11 @@ export function RoomsPanel({ account }: { account: AccountView }) {
             onCancel={() => setJoining(false)}
             onBrowse={async () => {
               const result = await actions.listRooms(account.id);
-              return result.ok ? result.value.rooms : result.error.message;
+              return result.ok ? result.value.rooms : errorText(catalog, result.error);
             }}
             onSubmit={async ({ room, nick, password }) => {
               const result = await actions.joinRoom(account.id, room, nick, password);
-              if (!result.ok) return result.error.message;
+              if (!result.ok) return errorText(catalog, result.error);
               setJoining(false);
               return null;
             }}

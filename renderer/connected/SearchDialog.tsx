@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'react';
 import { SearchPanel, type SearchState } from '../components/SearchPanel';
 import { displayName } from '../store/transitions';
+import { errorText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState, useAppStore } from './context';
 
 /** Typing pauses this long before a search goes out. */
@@ -14,6 +15,7 @@ export function SearchDialog() {
 
 function SearchDialogOpen() {
   const actions = useActions();
+  const texts = useTexts();
   const store = useAppStore();
   const query = useAppState((s) => s.searchQuery);
   const several = useAppState((s) => s.accounts.length > 1);
@@ -28,14 +30,14 @@ function SearchDialogOpen() {
       setState({ kind: 'searching' });
       void actions.searchHistory(text).then((result) => {
         if (!current) return;
-        setState(result.ok ? { kind: 'done', query: text, hits: result.value.hits, more: result.value.more, unkept: result.value.unkept } : { kind: 'failed', message: result.error.message });
+        setState(result.ok ? { kind: 'done', query: text, hits: result.value.hits, more: result.value.more, unkept: result.value.unkept } : { kind: 'failed', message: errorText(texts, result.error) });
       });
     }, DEBOUNCE_MS);
     return () => {
       current = false;
       clearTimeout(timer);
     };
-  }, [actions, query]);
+  }, [actions, query, texts]);
 
   const chatName = (accountId: string, peer: string) => {
     const contact = store.getState().rosters[accountId]?.find((c) => c.jid === peer);

@@ -2,12 +2,14 @@
 import { useState } from 'react';
 import type { AppSettings } from '../../shared/contract';
 import { SettingsDialog } from '../components/SettingsDialog';
+import { errorText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
 export function SettingsScreen() {
   const open = useAppState((s) => s.dialog?.kind === 'settings');
   const view = useAppState((s) => s.settings);
   const actions = useActions();
+  const texts = useTexts();
   const [error, setError] = useState<string | null>(null);
   // What the user just chose, shown until main answers (then main's answer, or the old value and why).
   const [pending, setPending] = useState<Partial<AppSettings>>({});
@@ -16,7 +18,7 @@ export function SettingsScreen() {
     setPending((p) => ({ ...p, ...changes }));
     const result = await actions.setSettings(changes);
     setPending((p) => Object.fromEntries(Object.entries(p).filter(([k, v]) => changes[k as keyof AppSettings] !== v)));
-    setError(result.ok ? null : result.error.message);
+    setError(result.ok ? null : errorText(texts, result.error));
   };
   const close = () => {
     setError(null);

@@ -1,12 +1,16 @@
 /**
- * Errors from the core in the user's language: the renderer's own text for the error's code,
- * with the core's (English) message as the detail. No DOM, no React.
+ * Errors from the core in the user's language: the renderer's own text for the error's reason (with its
+ * parameters), else for its code with the core's (English) message as the detail. No DOM, no React.
  */
-import type { AppError } from '../../shared/contract';
+import type { AppError, ChatMessage } from '../../shared/contract';
+import { ERROR_REASONS, isErrorReason } from '../../shared/error-reasons';
 import type { Catalog } from './catalog';
 
-export function errorText(texts: Catalog, error: (Pick<AppError, 'code' | 'message'> & Pick<Partial<AppError>, 'where' | 'remote'>) | undefined): string {
+export function errorText(texts: Catalog, error: (Pick<AppError, 'code' | 'message'> & Pick<Partial<AppError>, 'where' | 'remote' | 'reason' | 'params'>) | undefined): string {
   if (!error) return texts.errors.unknown;
+  // What exactly went wrong, worded here from its parameters; a reason from a newer core shows the core's English.
+  const worded = error.reason ? reasonText(texts, error.reason, error.params) : undefined;
+  if (worded !== undefined) return worded;
   // A refusal by the administrator's remote lists is worded whole in the user's language, naming the domain.
   if (error.code === 'forbidden-by-policy' && error.remote) return remoteRefusal(texts, error.remote);
   // A sign-in that could not connect is told in full in the user's language, naming where it tried.
@@ -22,4 +26,17 @@ function remoteRefusal(texts: Catalog, { action, address, blocked }: NonNullable
   if (action === 'message') return words.message(address);
   if (action === 'room') return atDomain ? words.roomAtDomain(address, blocked) : words.room(address);
   return atDomain ? words.contactAtDomain(address, blocked) : words.contact(address);
+}
+
+/** A reason (shared/error-reasons.ts) worded from its parameters; undefined for one this renderer does not know. */
+function reasonText(texts: Catalog, reason: string, params: Record<string, string | number> | undefined): string | undefined {
+  if (!isErrorReason(reason)) return undefined;
+  const reasons = texts.errors.reasons as Record<string, (...args: string[]) => string>;
+  return reasons[reason]!(...ERROR_REASONS[reason].map((name: string) => String(params?.[name] ?? '')));
+}
+
+/** Why a message was not sent, in the user's language; English kept in the history by an older Klatsch shows as it is. */
+export function notSentText(texts: Catalog, error: ChatMessage['error']): string | undefined {
+  if (error === undefined || typeof error === 'string') return error;
+  return reasonText(texts, error.reason, error.params) ?? error.text;
 }

@@ -147,7 +147,7 @@ describe('private messages through restarts and absences', () => {
 
     const typed = await send('PRIV-AWAY');
     assert.equal(typed.state, 'waiting', 'waits, not failed');
-    assert.match(typed.error ?? '', /Waiting for a private conversation/);
+    assert.match(String(typed.error ?? ''), /Waiting for a private conversation/);
     assert.equal(typed.encrypted, true);
 
     const beforeReturn = alice.events.length;
@@ -186,7 +186,7 @@ describe('private messages through restarts and absences', () => {
     assert.equal(typed.state, 'waiting');
     await alice.call('endPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
     const failed = await alice.waitFor('messageUpserted', (e) => e.message.id === typed.id && e.message.state === 'failed', { after: from });
-    assert.match(failed.message.error ?? '', /ended/);
+    assert.match(String(failed.message.error ?? ''), /ended/);
 
     const beforeReturn = alice.events.length;
     await bob.call('connectAccount', { accountId: bobAccount.id });

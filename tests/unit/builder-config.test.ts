@@ -188,7 +188,7 @@ describe('signing, notarization, updates', () => {
     const config = await configFor([...FEED, ...SIGNTOOL]);
     assert.equal(config.win!.verifyUpdateCodeSignature, true);
     assert.deepEqual(config.publish, { provider: 'generic', url: 'https://updates.example.com/k/' });
-    // electron-builder copies this publisher into app-update.yml (verifyUpdateCodeSignature), which electron/updates.ts requires.
+    // electron-builder copies this publisher into app-update.yml (verifyUpdateCodeSignature), which electron/app/updates.ts requires.
     assert.equal(config.win!.signtoolOptions!.publisherName, 'Klatsch GmbH');
   });
 });

@@ -4,7 +4,8 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { createDispatcher, UserError, type Handlers } from '../../electron/core/ipc/dispatch.js';
+import { createDispatcher, type Handlers } from '../../electron/core/ipc/dispatch.js';
+import { KlatschError } from '../../electron/core/errors.js';
 import { ClassifiedError } from '../../electron/core/xmpp/errors.js';
 import { requestNames, type Result } from '../../shared/contract.js';
 
@@ -235,15 +236,39 @@ describe('dispatch: handlers', () => {
     assert.deepEqual(calls[0]?.payload, payload);
   });
 
-  test('a UserError becomes its code and message', async () => {
+  test('a KlatschError becomes its code and message', async () => {
     const { dispatch, internalErrors } = setup({
       removeAccount: async () => {
-        throw new UserError('not-found', 'There is no such account.');
+        throw new KlatschError('not-found', 'There is no such account.');
       },
     });
     const result = await dispatch('removeAccount', valid.removeAccount);
     assert.deepEqual(result, { ok: false, error: { code: 'not-found', message: 'There is no such account.' } });
     assert.deepEqual(internalErrors, []);
+  });
+
+  test('a KlatschError thrown deep in the domain crosses with its reason and parameters, for the renderer to word', async () => {
+    const { dispatch, internalErrors } = setup({
+      loadOlderMessages: async () => {
+        throw new KlatschError('server-error', 'The server could not send older messages (item-not-found).', { reason: 'archive-refused', params: { condition: 'item-not-found' } });
+      },
+    });
+    assert.deepEqual(await dispatch('loadOlderMessages', valid.loadOlderMessages), {
+      ok: false,
+      error: { code: 'server-error', message: 'The server could not send older messages (item-not-found).', reason: 'archive-refused', params: { condition: 'item-not-found' } },
+    });
+    assert.deepEqual(internalErrors, []);
+  });
+
+  test('an error that only looks like the user\'s (a `code` property) is "internal": no duck typing', async () => {
+    const { dispatch, internalErrors } = setup({
+      sendMessage: async () => {
+        throw Object.assign(new Error('EACCES: /home/alice/.config/klatsch'), { code: 'not-connected' });
+      },
+    });
+    const result = await dispatch('sendMessage', valid.sendMessage);
+    assert.equal(result.ok ? undefined : result.error.code, 'internal');
+    assert.equal(internalErrors.length, 1);
   });
 
   test('a ClassifiedError becomes its app error', async () => {

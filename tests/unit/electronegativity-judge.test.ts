@@ -7,10 +7,10 @@ import { judge } from '../../scripts/electronegativity-judge.mjs';
 const finding = (issue: string, severity: string, file: string, sample: string) => ({ issue, severity, file, sample });
 
 test('a new high or medium finding is unexplained; a low one does not count', () => {
-  const explained = [{ check: 'SANDBOX_JS_CHECK', file: 'electron/main.ts', sample: 'new BrowserWindow(mainWindowOptions(', why: 'options from security.ts' }];
+  const explained = [{ check: 'SANDBOX_JS_CHECK', file: 'electron/app/main.ts', sample: 'new BrowserWindow(mainWindowOptions(', why: 'options from security.ts' }];
   const result = judge(
     [
-      finding('SANDBOX_JS_CHECK', 'MEDIUM', 'electron/main.ts', "const window = new BrowserWindow(mainWindowOptions(path.join(__dirname, 'preload.cjs')));"),
+      finding('SANDBOX_JS_CHECK', 'MEDIUM', 'electron/app/main.ts', "const window = new BrowserWindow(mainWindowOptions(path.join(__dirname, 'preload.cjs')));"),
       finding('NODE_INTEGRATION_JS_CHECK', 'HIGH', 'electron/other.ts', 'new BrowserWindow({ nodeIntegration: true })'),
       finding('SANDBOX_JS_CHECK', 'MEDIUM', 'electron/other.ts', 'new BrowserWindow({})'),
       finding('CSP_GLOBAL_CHECK', 'LOW', 'renderer/index.html', "default-src 'none'"),
@@ -23,7 +23,7 @@ test('a new high or medium finding is unexplained; a low one does not count', ()
 });
 
 test('an explanation whose finding is gone is stale', () => {
-  const result = judge([], [{ check: 'OPEN_EXTERNAL_JS_CHECK', file: 'electron/main.ts', why: 'x' }]);
+  const result = judge([], [{ check: 'OPEN_EXTERNAL_JS_CHECK', file: 'electron/app/main.ts', why: 'x' }]);
   assert.equal(result.stale.length, 1);
 });
 

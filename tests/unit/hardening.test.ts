@@ -10,10 +10,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requestNames, requests } from '../../shared/contract.js';
 import { createDispatcher, type Handlers } from '../../electron/core/ipc/dispatch.js';
-import { CONTENT_SECURITY_POLICY, hardenWebContents, mainWindowOptions, permissionCheckHandler, permissionRequestHandler } from '../../electron/security.js';
-import { confirmDialogOptions, openLinkAfterConfirm, safeExternalUrl } from '../../electron/external-links.js';
-import { isTrustedSender } from '../../electron/ipc-sender.js';
-import { claimSingleInstance, type AppLike } from '../../electron/single-instance.js';
+import { CONTENT_SECURITY_POLICY, hardenWebContents, mainWindowOptions, permissionCheckHandler, permissionRequestHandler } from '../../electron/app/security.js';
+import { confirmDialogOptions, openLinkAfterConfirm, safeExternalUrl } from '../../electron/core/links/external-links.js';
+import { isTrustedSender } from '../../electron/app/ipc-sender.js';
+import { claimSingleInstance, type AppLike } from '../../electron/app/single-instance.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const source = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -37,7 +37,7 @@ describe('windows', () => {
   });
 
   test('main.ts builds its window from those options and wires every handler', () => {
-    const main = source('electron/main.ts');
+    const main = source('electron/app/main.ts');
     assert.match(main, /new BrowserWindow\(mainWindowOptions\(/);
     assert.doesNotMatch(main, /webPreferences/, 'no second set of window options');
     assert.match(main, /setPermissionRequestHandler\(permissionRequestHandler\(log\)\)/);
@@ -141,7 +141,7 @@ describe('IPC', () => {
   });
 
   test('ipc-main.ts checks the sender before dispatching', () => {
-    assert.match(source('electron/ipc-main.ts'), /if \(!trusted\(event\)\)[\s\S]*return dispatch\(name, payload\)/);
+    assert.match(source('electron/app/ipc-main.ts'), /if \(!trusted\(event\)\)[\s\S]*return dispatch\(name, payload\)/);
   });
 
   test('every request payload is schema-validated: garbage and unknown keys never reach a handler', async () => {
@@ -161,7 +161,7 @@ describe('IPC', () => {
   });
 
   test('the preload exposes named functions only, never ipcRenderer itself', () => {
-    const preload = source('electron/preload.ts');
+    const preload = source('electron/app/preload.ts');
     assert.match(preload, /contextBridge\.exposeInMainWorld\('klatsch', api as KlatschApi\)/);
     assert.doesNotMatch(preload, /exposeInMainWorld\([^)]*ipcRenderer/);
     assert.doesNotMatch(preload, /api\[[^\]]+\]\s*=\s*ipcRenderer/);

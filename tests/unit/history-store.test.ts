@@ -186,7 +186,7 @@ describe('HistoryStore', () => {
     const again = await HistoryStore.open(file, box);
     const [m] = again.chats()['bob@example.com']!;
     assert.equal(m?.state, 'failed');
-    assert.equal(m?.error, INTERRUPTED_ERROR);
+    assert.deepEqual(m?.error, INTERRUPTED_ERROR);
     await again.close();
   });
 

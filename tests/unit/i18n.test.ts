@@ -4,8 +4,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, NOTICE_KINDS } from '../../shared/contract';
+import { ERROR_REASONS } from '../../shared/error-reasons';
 import { catalogFor, languageFromPreferences, languages, localeFor } from '../../renderer/i18n/catalog';
-import { errorText } from '../../renderer/i18n/errors';
+import { errorText, notSentText } from '../../renderer/i18n/errors';
 import { noticeText } from '../../renderer/i18n/notices';
 import { formatDay, formatShortDate } from '../../renderer/format';
 
@@ -217,4 +218,34 @@ test('every notice kind the core writes has a text in each language; old and unk
   assert.equal(noticeText(de, { body: 'Written before notices had kinds.' }, 'Bob'), 'Written before notices had kinds.');
   assert.equal(noticeText(de, { body: 'From a newer Klatsch.', notice: { kind: 'some-future-kind' } }, 'Bob'), 'From a newer Klatsch.');
   assert.equal(noticeText(de, { body: 'Not a catalog method.', notice: { kind: 'toString' } }, 'Bob'), 'Not a catalog method.');
+});
+
+test('every error reason the core throws is worded in each language from its parameters; an unknown one shows the core’s text', () => {
+  for (const language of languages) {
+    const reasons = catalogFor(language).errors.reasons as Record<string, (...args: string[]) => string>;
+    assert.deepEqual(Object.keys(reasons).sort(), Object.keys(ERROR_REASONS).sort(), `${language}: reasons differ from ERROR_REASONS`);
+    for (const [reason, params] of Object.entries(ERROR_REASONS)) assert.equal(reasons[reason]!.length, params.length, `${language}.${reason}: parameters differ`);
+  }
+  const de = catalogFor('de');
+  assert.equal(
+    errorText(de, { code: 'server-error', message: 'The server could not send older messages (item-not-found).', reason: 'archive-refused', params: { condition: 'item-not-found' } }),
+    'Der Server konnte keine älteren Nachrichten senden (item-not-found).',
+  );
+  assert.equal(
+    errorText(de, { code: 'forbidden-by-policy', message: 'The privacy setting is locked. Call IT.', reason: 'otr-policy-locked', params: { reason: 'Call IT.' } }),
+    'Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt. Call IT.',
+  );
+  assert.equal(errorText(de, { code: 'not-connected', message: 'x', reason: 'offline-not-sent' }), 'Sie sind nicht verbunden; die Nachricht wurde nicht gesendet.');
+  // From a newer core, or a name of Object.prototype: the code's text with the core's English as the detail.
+  assert.equal(errorText(de, { code: 'not-found', message: 'Gone.', reason: 'some-future-reason' }), de.errors.withDetail(de.errors.codes['not-found'], 'Gone.'));
+  assert.equal(errorText(de, { code: 'not-found', message: 'Gone.', reason: 'toString' }), de.errors.withDetail(de.errors.codes['not-found'], 'Gone.'));
+});
+
+test('why a message was not sent is worded by reason; English kept in the history by an older Klatsch shows as it is', () => {
+  const de = catalogFor('de');
+  assert.equal(notSentText(de, { reason: 'interrupted', text: 'Klatsch was closed before this message was sent.' }), 'Klatsch wurde beendet, bevor diese Nachricht gesendet wurde.');
+  assert.equal(notSentText(de, { reason: 'not-delivered', params: { problem: 'service-unavailable' }, text: 'Not delivered: service-unavailable' }), 'Nicht zugestellt: service-unavailable');
+  assert.equal(notSentText(de, 'Klatsch was closed before this message was sent.'), 'Klatsch was closed before this message was sent.');
+  assert.equal(notSentText(de, { reason: 'from-a-newer-klatsch', text: 'Something new.' }), 'Something new.');
+  assert.equal(notSentText(de, undefined), undefined);
 });

@@ -14,12 +14,11 @@ import { generateDsaKeyAsync } from '../../electron/core/e2ee/otr/store/generate
 import {
   OtrStore,
   OtrStoreError,
-  bareJid,
   fingerprintOf,
-  humanFingerprint,
-  normalizeFingerprint,
   type OtrStoreDeps,
 } from '../../electron/core/e2ee/otr/store/otr-store.js';
+import { requireBareJid } from '../../electron/core/values/jid.js';
+import { humanFingerprint, toOtrFingerprint } from '../../electron/core/values/fingerprint.js';
 
 const folders: string[] = [];
 after(async () => {
@@ -275,8 +274,8 @@ describe('OtrStore: contacts’ fingerprints', () => {
     await assert.rejects(store.sawFingerprint(ALICE, 'bob @x', fp('a')), TypeError);
     await assert.rejects(store.identity(''), TypeError);
     await assert.rejects(store.setTrust(ALICE, BOB, fp('a'), 'trusted' as never), TypeError);
-    assert.equal(bareJid(' Alice@Example.COM/Pidgin '), 'alice@example.com');
-    assert.equal(normalizeFingerprint('0123ABCD 0123ABCD 0123ABCD 0123ABCD 0123ABCD'), '0123abcd'.repeat(5));
+    assert.equal(requireBareJid(' Alice@Example.COM/Pidgin '), 'alice@example.com');
+    assert.equal(toOtrFingerprint('0123ABCD 0123ABCD 0123ABCD 0123ABCD 0123ABCD'), '0123abcd'.repeat(5));
   });
 });
 

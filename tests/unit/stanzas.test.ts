@@ -7,7 +7,6 @@ import xml, { type Element } from '@xmpp/xml';
 import { jid as parseJid } from '@xmpp/jid';
 import {
   NS_ROSTER,
-  bareJid,
   chatMessage,
   parseMessage,
   parsePresence,
@@ -17,6 +16,7 @@ import {
   presenceStanza,
   rosterGet,
 } from '../../electron/core/xmpp/stanzas.js';
+import { bareJid } from '../../electron/core/values/jid.js';
 
 const FROM = 'Bob@Example.com/Phone';
 

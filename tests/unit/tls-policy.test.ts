@@ -19,11 +19,11 @@ import {
   describeCertificate,
   explainCertificateFailure,
   fingerprintOfPem,
-  normalizeFingerprint,
   tlsOptions,
   withSharedContext,
   type TrustMode,
 } from '../../electron/core/xmpp/tls-policy.js';
+import { toCertFingerprint } from '../../electron/core/values/fingerprint.js';
 
 const DOMAIN = 'example.com';
 const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
@@ -130,7 +130,7 @@ async function refusal(port: number, domain: string, trust: TrustMode) {
 }
 
 const verified = (...extraAnchors: string[]): TrustMode => ({ kind: 'verified', extraAnchors });
-const pinned = (pem: string, sha256 = fingerprintOfPem(pem)): TrustMode => ({ kind: 'pinned', certificatePem: pem, sha256 });
+const pinned = (pem: string, sha256: string = fingerprintOfPem(pem)): TrustMode => ({ kind: 'pinned', certificatePem: pem, sha256 });
 
 let self: KeyPair;
 let other: KeyPair;
@@ -154,13 +154,13 @@ after(async () => {
 });
 
 describe('fingerprints and PEM', () => {
-  test('normalizeFingerprint accepts the usual spellings', () => {
+  test('toCertFingerprint accepts the usual spellings', () => {
     const canonical = 'AB:CD:EF:01:23';
     for (const form of ['AB:CD:EF:01:23', 'ab:cd:ef:01:23', 'ABCDEF0123', 'abcdef0123', 'ab cd ef 01 23', 'AB-CD-EF-01-23', ' ab:CD:ef:01:23\n']) {
-      assert.equal(normalizeFingerprint(form), canonical, JSON.stringify(form));
+      assert.equal(toCertFingerprint(form), canonical, JSON.stringify(form));
     }
-    assert.equal(normalizeFingerprint(''), '');
-    assert.equal(normalizeFingerprint('a'.repeat(64)), Array(32).fill('AA').join(':'));
+    assert.equal(toCertFingerprint(''), '');
+    assert.equal(toCertFingerprint('a'.repeat(64)), Array(32).fill('AA').join(':'));
   });
 
   test('derToPem gives back the PEM openssl wrote, and the same fingerprint', () => {
@@ -169,7 +169,7 @@ describe('fingerprints and PEM', () => {
       const again = derToPem(x509.raw);
       assert.equal(again, pem);
       assert.equal(new X509Certificate(again).fingerprint256, x509.fingerprint256);
-      assert.equal(fingerprintOfPem(again), normalizeFingerprint(x509.fingerprint256));
+      assert.equal(fingerprintOfPem(again), toCertFingerprint(x509.fingerprint256));
     }
   });
 
@@ -267,7 +267,7 @@ describe('pinned trust', () => {
     const trust = pinned(expired.cert);
     const { explained, error } = await refusal(expiredPort, DOMAIN, trust);
     assert.equal(error.code, 'CERT_HAS_EXPIRED');
-    assert.equal(explained.certificate?.sha256, normalizeFingerprint(trust.kind === 'pinned' ? trust.sha256 : ''));
+    assert.equal(explained.certificate?.sha256, toCertFingerprint(trust.kind === 'pinned' ? trust.sha256 : ''));
     assert.notEqual(explained.code, 'certificate-changed', explained.message);
     assert.match(explained.certificate?.problem ?? '', /expired/);
   });

@@ -1,7 +1,7 @@
 /** The update service: off by policy, only with a verifiable publisher on Windows, no downgrades. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UpdateService, type UpdaterLike, type UpdateServiceOptions } from '../../electron/updates.js';
+import { UpdateService, type UpdaterLike, type UpdateServiceOptions } from '../../electron/app/updates.js';
 
 function fakeUpdater(active = true) {
   const calls: string[] = [];

@@ -1,7 +1,7 @@
 /** `xmpp:` links (RFC 5122): what the UI is asked to offer, and what is refused. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseXmppUri, xmppUriFromArgv } from '../../electron/xmpp-uri.js';
+import { parseXmppUri, xmppUriFromArgv } from '../../electron/core/links/xmpp-uri.js';
 
 test('a plain address opens the chat', () => {
   assert.deepEqual(parseXmppUri('xmpp:Bob@Example.com'), { action: 'chat', jid: 'bob@example.com' });
@@ -47,6 +47,9 @@ test('anything that is not a bare address is refused', () => {
     'xmpp:bob%20x@example.com',
     'xmpp:bob@exa%0Ample.com',
     'xmpp:bob@example..com',
+    'xmpp:bob@exam%3Fple.com',
+    'xmpp:bob@exam%23ple.com',
+    'xmpp:bob@exam%7Fple.com',
     'xmpp:bob@example.com?message;body=%E0%A4%A',
     'xmpp:%ZZ@example.com',
     `xmpp:${'a'.repeat(9000)}@example.com`,

@@ -17,6 +17,7 @@ import type { EncryptedCopy } from '../e2ee/provider.js';
 import { checkMamResult, mamQuery, parseFin, type ArchivedMessage, type MamFin, type MamQuery } from '../xmpp/mam.js';
 import type { XmppSession } from '../xmpp/xmpp-session.js';
 import { archiveDuplicate } from './archive-dedup.js';
+import { KlatschError } from '../errors.js';
 
 /** Messages per page (XEP-0313 servers cap this themselves too). */
 export const PAGE_SIZE = 50;
@@ -161,13 +162,13 @@ export class MessageArchive {
   /** Runs one query; the results are those that arrived for its id before the answer. */
   private async query(q: Omit<MamQuery, 'queryId'>): Promise<{ fin: MamFin; messages: ArchivedMessage[] }> {
     const session = this.deps.session();
-    if (!session) throw Object.assign(new Error('You are not connected.'), { code: 'not-connected' });
+    if (!session) throw new KlatschError('not-connected', 'You are not connected.', { reason: 'archive-offline' });
     const queryId = randomUUID();
     this.open.set(queryId, []);
     try {
       const answer = await session.iq.request(mamQuery({ ...q, queryId }), QUERY_TIMEOUT_MS);
       const fin = parseFin(answer);
-      if (!fin) throw Object.assign(new Error('The server answered the archive query with something else.'), { code: 'server-error' });
+      if (!fin) throw new KlatschError('server-error', 'The server answered the archive query with something else.', { reason: 'archive-bad-answer' });
       this.answered = true;
       return { fin, messages: this.open.get(queryId) ?? [] };
     } finally {

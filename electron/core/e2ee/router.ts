@@ -9,8 +9,9 @@
  * is the preference).
  */
 import type { Element } from '@xmpp/xml';
-import { bareJid } from '../xmpp/stanzas.js';
+import { bareJid } from '../values/jid.js';
 import { TICK_MS, type E2eeHost, type E2eeProvider, type E2eeScheme, type E2eeView, type EncryptedCopy, type SendOptions, type StanzaInfo } from './provider.js';
+import { KlatschError } from '../errors.js';
 
 /** Makes one provider for an account, given what the account offers every provider. */
 export type E2eeProviderFactory = (host: E2eeHost) => E2eeProvider;
@@ -129,7 +130,7 @@ export class E2eeRouter {
   /** The user asks for a private conversation, with `scheme` or the preferred one. */
   start(peer: string, scheme?: E2eeScheme): Promise<void> {
     const provider = scheme !== undefined ? this.allowed().find((p) => p.scheme === scheme) : this.forPeer(peer);
-    if (!provider) return Promise.reject(Object.assign(new Error('Private conversations are not available.'), { code: 'not-private' as const }));
+    if (!provider) return Promise.reject(new KlatschError('invalid-request', 'Private conversations are not available.', { reason: 'private-unavailable' }));
     this.chosen.set(peer, provider.scheme);
     return provider.start(peer);
   }

@@ -1,29 +1,17 @@
 /**
  * The one gate every request passes: an unknown name or a payload that does not
  * match the contract's schema is answered with `invalid-request` and reaches no
- * handler. Handlers throw; the renderer only ever gets a `Result`.
+ * handler. Handlers throw; the renderer only ever gets a `Result`: the user's errors
+ * (errors.ts, `toAppError`) as they are, anything else as `internal`.
  * Error texts never echo payload values (a payload may hold a password).
  */
 import type { z } from 'zod';
-import { requests, type AppError, type ErrorCode, type RequestName, type ResponseOf, type Result } from '../../../shared/contract.js';
-import { ClassifiedError } from '../xmpp/errors.js';
+import { requests, type AppError, type RequestName, type ResponseOf, type Result } from '../../../shared/contract.js';
+import { toAppError } from '../errors.js';
 
 export type Handlers = {
   [K in RequestName]: (payload: z.infer<(typeof requests)[K]['request']>) => Promise<ResponseOf<K>>;
 };
-
-/** An error meant for the user, with its code. Anything else becomes `internal`. */
-export class UserError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-    /** What the administrator's remote lists refused (AppError.remote), for the UI to word. */
-    readonly remote?: AppError['remote'],
-  ) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
 
 export type Dispatch = (name: unknown, payload: unknown) => Promise<Result<unknown>>;
 
@@ -45,8 +33,8 @@ export function createDispatcher(handlers: Handlers, onInternalError: (name: str
       const handler = handlers[key] as (p: unknown) => Promise<unknown>;
       return { ok: true, value: await handler(parsed.data) };
     } catch (error) {
-      if (error instanceof UserError) return failure({ code: error.code, message: error.message, ...(error.remote ? { remote: error.remote } : {}) });
-      if (error instanceof ClassifiedError) return failure(error.appError);
+      const appError = toAppError(error);
+      if (appError) return failure(appError);
       onInternalError(key, error);
       return failure({ code: 'internal', message: 'Something went wrong inside Klatsch. Please try again.' });
     }

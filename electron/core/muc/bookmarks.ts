@@ -11,7 +11,8 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import type { XmppSession } from '../xmpp/xmpp-session.js';
-import { bareJid, xmlSafe } from '../xmpp/stanzas.js';
+import { xmlSafe } from '../xmpp/stanzas.js';
+import { bareJid } from '../values/jid.js';
 import { cleanNick, NS_DISCO_INFO, roomAddress } from './muc-stanzas.js';
 
 export const NS_BOOKMARKS2 = 'urn:xmpp:bookmarks:1';

@@ -10,8 +10,9 @@
 import { randomUUID } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
 import type { Invitation } from '../../../shared/contract.js';
-import { UserError } from '../ipc/dispatch.js';
-import { bareJid, xmlSafe } from '../xmpp/stanzas.js';
+import { KlatschError } from '../errors.js';
+import { xmlSafe } from '../xmpp/stanzas.js';
+import { bareJid } from '../values/jid.js';
 import { MAX_NICK, NS_MUC_USER, roomAddress } from './muc-stanzas.js';
 
 export const NS_CONFERENCE = 'jabber:x:conference';
@@ -167,7 +168,7 @@ export class Invitations {
   /** The user answers: the invitation leaves the list; the room and the password it carried are returned. */
   take(id: string): { view: Invitation; password?: string } {
     const pending = this.pending.get(id);
-    if (!pending) throw new UserError('not-found', 'This invitation is no longer there.');
+    if (!pending) throw new KlatschError('not-found', 'This invitation is no longer there.', { reason: 'invitation-gone' });
     this.pending.delete(id);
     this.emit();
     return pending;

@@ -8,7 +8,8 @@
 import xml, { type Element } from '@xmpp/xml';
 import { jid as parseJid } from '@xmpp/jid';
 import type { Occupant } from '../../../shared/contract.js';
-import { bareJid, xmlSafe } from '../xmpp/stanzas.js';
+import { xmlSafe } from '../xmpp/stanzas.js';
+import { bareJid } from '../values/jid.js';
 
 export const NS_MUC = 'http://jabber.org/protocol/muc';
 export const NS_MUC_USER = 'http://jabber.org/protocol/muc#user';

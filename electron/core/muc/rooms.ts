@@ -12,9 +12,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
 import type { ChatMessage, Invitation, RoomView } from '../../../shared/contract.js';
 import { ChatLog } from '../chat-log.js';
-import { UserError } from '../ipc/dispatch.js';
+import { KlatschError } from '../errors.js';
 import type { HistoryStore } from '../store/history-store.js';
-import { bareJid } from '../xmpp/stanzas.js';
+import { bareJid } from '../values/jid.js';
 import type { XmppSession } from '../xmpp/xmpp-session.js';
 import { joinRefusal, removalReason, roomServerProblem } from './muc-errors.js';
 import { Bookmarks, parseBookmarkEvent, type Bookmark, type BookmarkChange } from './bookmarks.js';
@@ -147,16 +147,16 @@ export class Rooms {
   /** Enters a room (an address, or a name on the server's group chat service); resolves once we are in. */
   async join(address: string, nickname: string, password?: string): Promise<RoomView> {
     const nick = cleanNick(nickname);
-    if (!nick) throw new UserError('invalid-request', 'Choose a nickname of 1 to 64 characters.');
+    if (!nick) throw new KlatschError('invalid-request', 'Choose a nickname of 1 to 64 characters.', { reason: 'nick-invalid' });
     const session = this.online();
     const jid = address.includes('@') ? roomAddress(address) : await this.onService(session, address);
-    if (!jid || !occupantJid(jid, nick)) throw new UserError('invalid-request', 'That is not a valid room address (expected room@conference.example.com).');
+    if (!jid || !occupantJid(jid, nick)) throw new KlatschError('invalid-request', 'That is not a valid room address (expected room@conference.example.com).', { reason: 'room-address-invalid' });
     const existing = this.rooms.get(jid);
     if (existing?.state === 'joined') {
-      throw new UserError('already-exists', 'You are already in this room.');
+      throw new KlatschError('already-exists', 'You are already in this room.', { reason: 'room-already-in' });
     }
-    if (this.pending.has(jid)) throw new UserError('already-exists', 'Klatsch is already entering this room.');
-    if (!existing && this.rooms.size >= MAX_ROOMS) throw new UserError('invalid-request', `You can be in at most ${MAX_ROOMS} group chats.`);
+    if (this.pending.has(jid)) throw new KlatschError('already-exists', 'Klatsch is already entering this room.', { reason: 'room-already-entering' });
+    if (!existing && this.rooms.size >= MAX_ROOMS) throw new KlatschError('invalid-request', `You can be in at most ${MAX_ROOMS} group chats.`, { reason: 'too-many-rooms', params: { max: MAX_ROOMS } });
     const room = existing ?? new Room(jid, nick, password);
     room.nick = nick;
     room.password = password;
@@ -167,7 +167,7 @@ export class Rooms {
     if (isNew) this.rooms.set(jid, room);
     this.emitRoom(room);
     const entered = new Promise<RoomView>((resolve, reject) => {
-      const timer = setTimeout(() => this.failJoin(jid, new UserError('timeout', 'The room did not answer in time.')), this.deps.joinTimeoutMs ?? 20_000);
+      const timer = setTimeout(() => this.failJoin(jid, new KlatschError('timeout', 'The room did not answer in time.', { reason: 'room-no-answer' })), this.deps.joinTimeoutMs ?? 20_000);
       this.pending.set(jid, { resolve, reject, timer });
     });
     // The room may refuse (a password) while the join is still being written: awaited below, not unhandled meanwhile.
@@ -175,7 +175,7 @@ export class Rooms {
     try {
       await session.send(joinPresence(jid, nick, this.historyFor(jid), password, this.deps.show?.()));
     } catch {
-      this.failJoin(jid, new UserError('not-connected', 'You are not connected.'));
+      this.failJoin(jid, new KlatschError('not-connected', 'You are not connected.', { reason: 'rooms-offline' }));
     }
     try {
       const view = await entered;
@@ -198,7 +198,7 @@ export class Rooms {
     const jid = this.known(address).jid;
     const room = this.rooms.get(jid)!;
     this.rooms.delete(jid);
-    this.failJoin(jid, new UserError('not-found', 'You left the room.'));
+    this.failJoin(jid, new KlatschError('not-found', 'You left the room.'));
     if (room.state === 'joined' || room.state === 'joining') {
       await this.deps.session()?.send(leavePresence(jid, room.nick)).catch(() => undefined);
     }
@@ -211,9 +211,9 @@ export class Rooms {
   async invite(address: string, contact: string, reason: string | undefined, via: 'direct' | 'room' = 'direct'): Promise<void> {
     const room = this.known(address);
     const session = this.online();
-    if (room.state !== 'joined') throw new UserError('not-connected', 'You are not in this room.');
+    if (room.state !== 'joined') throw new KlatschError('not-connected', 'You are not in this room.', { reason: 'room-not-in' });
     const to = bareJid(contact);
-    if (!to || to === room.jid) throw new UserError('invalid-request', 'That is not a valid address to invite.');
+    if (!to || to === room.jid) throw new KlatschError('invalid-request', 'That is not a valid address to invite.', { reason: 'invitee-invalid' });
     const text = reason?.trim() || undefined;
     await session.send(via === 'room' ? mediatedInvitation(room.jid, randomUUID(), to, text) : directInvitation(to, randomUUID(), room.jid, text, room.password));
   }
@@ -234,13 +234,13 @@ export class Rooms {
   async send(address: string, body: string): Promise<ChatMessage> {
     const room = this.known(address);
     const session = this.online();
-    if (room.state !== 'joined') throw new UserError('not-connected', 'You are not in this room; the message was not sent.');
+    if (room.state !== 'joined') throw new KlatschError('not-connected', 'You are not in this room; the message was not sent.', { reason: 'room-not-in-not-sent' });
     const message: ChatMessage = { id: randomUUID(), peer: room.jid, direction: 'out', body, timestamp: this.deps.now(), state: 'sending', nick: room.nick };
     this.upsert(message);
     try {
       await session.send(groupchatMessage(room.jid, message.id, body));
     } catch {
-      return this.upsert({ ...message, state: 'failed', error: 'The message could not be sent.' });
+      return this.upsert({ ...message, state: 'failed', error: { reason: 'room-send-failed', text: 'The message could not be sent.' } });
     }
     // 'sent' once the room hands it back to us (§7.4); until then it shows as sending.
     return this.messages.find(room.jid, message.id, 'out') ?? message;
@@ -249,7 +249,7 @@ export class Rooms {
   async setSubject(address: string, subject: string): Promise<void> {
     const room = this.known(address);
     const session = this.online();
-    if (room.state !== 'joined') throw new UserError('not-connected', 'You are not in this room.');
+    if (room.state !== 'joined') throw new KlatschError('not-connected', 'You are not in this room.', { reason: 'room-not-in' });
     await session.send(subjectMessage(room.jid, randomUUID(), subject));
   }
 
@@ -351,7 +351,7 @@ export class Rooms {
   /** The user left the room on another device: it leaves this device's list too (the bookmark is already changed). */
   private leaveHere(room: Room): void {
     this.rooms.delete(room.jid);
-    this.failJoin(room.jid, new UserError('not-found', 'You left the room on another device.'));
+    this.failJoin(room.jid, new KlatschError('not-found', 'You left the room on another device.'));
     if (room.state === 'joined' || room.state === 'joining') this.deps.session()?.send(leavePresence(room.jid, room.nick)).catch(() => undefined);
     this.deps.roomRemoved(room.jid);
   }
@@ -371,7 +371,7 @@ export class Rooms {
 
   /** The account went offline: we are in no room now. */
   offline(): void {
-    for (const [jid] of this.pending) this.failJoin(jid, new UserError('not-connected', 'The connection was lost while entering the room.'));
+    for (const [jid] of this.pending) this.failJoin(jid, new KlatschError('not-connected', 'The connection was lost while entering the room.'));
     for (const room of this.rooms.values()) {
       room.clearOccupants();
       if (room.state === 'removed') continue;
@@ -383,7 +383,7 @@ export class Rooms {
   close(): void {
     for (const timer of this.emitTimers.values()) clearTimeout(timer);
     this.emitTimers.clear();
-    for (const [jid] of this.pending) this.failJoin(jid, new UserError('not-connected', 'Klatsch is closing.'));
+    for (const [jid] of this.pending) this.failJoin(jid, new KlatschError('not-connected', 'Klatsch is closing.'));
   }
 
   /**
@@ -459,7 +459,7 @@ export class Rooms {
     room.clearOccupants();
     room.state = 'removed';
     room.error = reason;
-    this.failJoin(room.jid, new UserError('server-error', reason));
+    this.failJoin(room.jid, new KlatschError('server-error', reason));
     this.notice(room.jid, reason);
     this.emitRoom(room);
     void this.store().catch(() => undefined);
@@ -491,7 +491,7 @@ export class Rooms {
     const room = this.rooms.get(jid)!;
     const refusal = joinRefusal({ ...error, nick: error.nick || room.nick });
     if (this.pending.has(jid)) {
-      this.failJoin(jid, new UserError(refusal.nickTaken ? 'already-exists' : 'server-error', refusal.message));
+      this.failJoin(jid, new KlatschError(refusal.nickTaken ? 'already-exists' : 'server-error', refusal.message));
       if (room.state === 'joining') {
         room.state = 'removed';
         room.error = refusal.message;
@@ -603,20 +603,20 @@ export class Rooms {
 
   private known(address: string): Room {
     const room = this.rooms.get(roomAddress(address) ?? '');
-    if (!room) throw new UserError('not-found', 'You are not in that room.');
+    if (!room) throw new KlatschError('not-found', 'You are not in that room.', { reason: 'room-not-in' });
     return room;
   }
 
   private online(): XmppSession {
     const session = this.deps.session();
-    if (!session) throw new UserError('not-connected', 'Sign in first to use group chats.');
+    if (!session) throw new KlatschError('not-connected', 'Sign in first to use group chats.', { reason: 'rooms-offline' });
     return session;
   }
 
   /** `name` on the server's group chat service. */
   private async onService(session: XmppSession, name: string): Promise<string | undefined> {
     const service = await this.findService(session);
-    if (!service) throw new UserError('not-found', 'Your server has no group chat service. Enter the full room address (room@conference.example.com).');
+    if (!service) throw new KlatschError('not-found', 'Your server has no group chat service. Enter the full room address (room@conference.example.com).', { reason: 'no-room-service' });
     const local = name.trim().toLowerCase();
     if (!/^[^\s@/"&'<>:]{1,256}$/u.test(local)) return undefined;
     return roomAddress(`${local}@${service}`);

@@ -30,7 +30,7 @@ import { MessageTable } from '../db/messages.js';
 import { NewerDatabase } from '../db/migrations.js';
 import { DatabaseDamaged, memoryDatabase, openDatabase, type Database } from '../db/open.js';
 import { searchIndex, type FoundMessage } from '../db/search.js';
-import type { ChatMessage } from '../../../shared/contract.js';
+import type { ChatMessage, NotSentReason } from '../../../shared/contract.js';
 import type { SecretBox } from './secret-box.js';
 
 export interface HistoryStoreOptions {
@@ -56,7 +56,7 @@ export function unkeptBody(count: number): string {
 }
 
 /** Said of a message that was on its way when Klatsch stopped: it may not have gone out. */
-export const INTERRUPTED_ERROR = 'Klatsch was closed before this message was sent.';
+export const INTERRUPTED_ERROR: NotSentReason = { reason: 'interrupted', text: 'Klatsch was closed before this message was sent.' };
 
 export class HistoryStore {
   private problemText: string | undefined;

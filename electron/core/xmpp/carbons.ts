@@ -7,7 +7,7 @@
  * (XEP-0280 §11: anything else is a spoofing attempt and is dropped).
  */
 import xml, { type Element } from '@xmpp/xml';
-import { bareJid } from './stanzas.js';
+import { bareJid } from '../values/jid.js';
 import { parseChatState, type ChatState } from './chat-states.js';
 import { parseReplace } from './correction.js';
 

@@ -11,7 +11,7 @@
  */
 import { PRIVATE_WAIT_MS } from '../../../shared/private-wait.js';
 import xml, { type Element } from '@xmpp/xml';
-import { bareJid } from './stanzas.js';
+import { bareJid } from '../values/jid.js';
 
 export const NS_MAM = 'urn:xmpp:mam:2';
 export const NS_RSM = 'http://jabber.org/protocol/rsm';

@@ -5,7 +5,8 @@
  * return plain values or undefined.
  */
 import xml, { type Element } from '@xmpp/xml';
-import { bareJid, NS_ROSTER, xmlSafe } from './stanzas.js';
+import { NS_ROSTER, xmlSafe } from './stanzas.js';
+import { bareJid } from '../values/jid.js';
 
 /** Longest contact name and group name we send or keep (servers commonly cap near here). */
 export const MAX_NAME_LENGTH = 256;

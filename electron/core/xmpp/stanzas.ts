@@ -6,6 +6,7 @@
 import xml, { type Element } from '@xmpp/xml';
 import { jid as parseJid } from '@xmpp/jid';
 import type { OwnShow, PresenceShow } from '../../../shared/contract.js';
+import { bareJid } from '../values/jid.js';
 import { receiptRequest } from './receipts.js';
 
 export const NS_ROSTER = 'jabber:iq:roster';
@@ -48,34 +49,6 @@ const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu
 /** Text safe to put into a stanza: forbidden characters (and broken surrogate halves) become U+FFFD. */
 export function xmlSafe(text: string): string {
   return text.replace(NOT_XML_CHAR, '\uFFFD');
-}
-
-// RFC 7622: one optional "local@", a domain, an optional "/resource"; no spaces or controls in local or domain.
-const BAD_JID_PART = /[\s\p{Cc}\uFFFE\uFFFF"&'/:<>@]|[\uD800-\uDFFF]/u;
-
-/** A bare JID in canonical form, or undefined if the string is not a JID. */
-export function bareJid(address: string | undefined): string | undefined {
-  if (!address || address.length > 3071) return undefined;
-  const slash = address.indexOf('/');
-  const bare = slash < 0 ? address : address.slice(0, slash);
-  const at = bare.indexOf('@');
-  const local = at < 0 ? '' : bare.slice(0, at);
-  const domain = at < 0 ? bare : bare.slice(at + 1);
-  if (at === 0 || BAD_JID_PART.test(local) || BAD_JID_PART.test(domain)) return undefined;
-  if (!domain || Buffer.byteLength(domain) > 1023 || domain.split('.').some((label) => label.length === 0 || label.length > 63)) {
-    return undefined;
-  }
-  if (Buffer.byteLength(local) > 1023) return undefined;
-  // What @xmpp/jid gives below, without its escaping pass (ten replaceAll per address, the larger part of
-  // handling a presence): it changes only a local part with a backslash, the one character left that it escapes.
-  if (!local.includes('\\')) return (local ? `${local.toLowerCase()}@${domain.toLowerCase()}` : domain.toLowerCase()).toLowerCase();
-  try {
-    const parsed = parseJid(bare);
-    if (!parsed.domain) return undefined;
-    return parsed.bare().toString().toLowerCase();
-  } catch {
-    return undefined;
-  }
 }
 
 function resourceOf(address: string): string {

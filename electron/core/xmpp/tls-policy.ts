@@ -13,6 +13,7 @@
 import tls, { type ConnectionOptions, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { CertificateInfo } from '../../../shared/contract.js';
+import { toCertFingerprint, type CertFingerprint } from '../values/fingerprint.js';
 
 export type TrustMode =
   | { kind: 'verified'; extraAnchors: readonly string[] }
@@ -87,13 +88,13 @@ export function tlsOptions(domain: string, trust: TrustMode): ConnectionOptions 
     };
   }
   if (trust.kind === 'pinned-by-policy') {
-    const accepted = new Set(trust.certificates.map((c) => normalizeFingerprint(c.sha256)));
+    const accepted = new Set(trust.certificates.map((c) => toCertFingerprint(c.sha256)));
     return {
       ...common,
       ca: trust.certificates.map((c) => c.pem),
       allowPartialTrustChain: true,
       checkServerIdentity: (_host, cert) =>
-        accepted.has(normalizeFingerprint(cert.fingerprint256)) ? undefined : new Error('certificate differs from the ones pinned by policy'),
+        accepted.has(toCertFingerprint(cert.fingerprint256)) ? undefined : new Error('certificate differs from the ones pinned by policy'),
     } as ConnectionOptions;
   }
   return {
@@ -102,7 +103,7 @@ export function tlsOptions(domain: string, trust: TrustMode): ConnectionOptions 
     // Lets a pinned leaf that is not self-signed act as its own anchor (Node ≥ 22.9, Electron).
     allowPartialTrustChain: true,
     checkServerIdentity: (_host, cert) =>
-      normalizeFingerprint(cert.fingerprint256) === normalizeFingerprint(trust.sha256)
+      toCertFingerprint(cert.fingerprint256) === toCertFingerprint(trust.sha256)
         ? undefined
         : new Error('certificate differs from the pinned one'),
   } as ConnectionOptions;
@@ -169,7 +170,7 @@ export function explainCertificateFailure(
   const info = presented ? describeCertificate(presented, problem) : undefined;
   const pem = presented ? derToPem(presented.raw) : undefined;
   const samePinned =
-    trust.kind === 'pinned' && !!presented && normalizeFingerprint(presented.fingerprint256) === normalizeFingerprint(trust.sha256);
+    trust.kind === 'pinned' && !!presented && toCertFingerprint(presented.fingerprint256) === toCertFingerprint(trust.sha256);
   if (trust.kind === 'pinned-by-policy') {
     return new CertificateRejected(
       'untrusted-certificate',
@@ -197,7 +198,7 @@ export function describeCertificate(cert: PeerCertificate, problem: string): Cer
     issuer: oneLine(x509.issuer),
     validFrom: new Date(x509.validFrom).toISOString(),
     validTo: new Date(x509.validTo).toISOString(),
-    sha256: normalizeFingerprint(x509.fingerprint256),
+    sha256: toCertFingerprint(x509.fingerprint256),
     selfSigned: x509.checkIssued(x509) && x509.verify(x509.publicKey),
     problem,
   };
@@ -208,12 +209,8 @@ export function derToPem(der: Buffer): string {
   return `-----BEGIN CERTIFICATE-----\n${b64}${b64.endsWith('\n') ? '' : '\n'}-----END CERTIFICATE-----\n`;
 }
 
-export function fingerprintOfPem(pem: string): string {
-  return normalizeFingerprint(new X509Certificate(pem).fingerprint256);
-}
-
-export function normalizeFingerprint(fp: string): string {
-  return fp.replace(/[^0-9a-fA-F]/g, '').toUpperCase().replace(/(..)(?!$)/g, '$1:');
+export function fingerprintOfPem(pem: string): CertFingerprint {
+  return toCertFingerprint(new X509Certificate(pem).fingerprint256);
 }
 
 function oneLine(dn: string): string {

@@ -1,6 +1,7 @@
 import { useLayoutEffect, useRef } from 'react';
 import type { ChatMessage } from '../../../shared/contract';
 import { formatFullDate, formatTime } from '../../format';
+import { notSentText } from '../../i18n/errors';
 import { useLocale, useTexts } from '../../i18n/i18n';
 
 /** How close to the bottom (px) still counts as "reading the newest messages". */
@@ -8,7 +9,8 @@ const STICK_THRESHOLD = 48;
 
 /** A room's messages with the sender's nickname on each; every text is a text node, never HTML. */
 export function RoomMessages({ messages, ownNick }: { messages: ChatMessage[]; ownNick: string }) {
-  const texts = useTexts().groupChat;
+  const catalog = useTexts();
+  const texts = catalog.groupChat;
   const locale = useLocale();
   const ref = useRef<HTMLDivElement>(null);
   const stick = useRef(true);
@@ -61,7 +63,7 @@ export function RoomMessages({ messages, ownNick }: { messages: ChatMessage[]; o
                 {m.state === 'failed' && (
                   <span className="message-state failed" role="alert">
                     {texts.failed}
-                    {m.error ? `: ${m.error}` : ''}
+                    {m.error ? `: ${notSentText(catalog, m.error)}` : ''}
                   </span>
                 )}
               </div>

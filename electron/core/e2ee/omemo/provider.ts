@@ -26,7 +26,7 @@ import {
 import { toHex } from '../../omemo/bytes.js';
 import { ed25519SeedToCurvePrivate, x25519PublicKey } from '../../omemo/crypto/xeddsa.js';
 import { secureRandom, type RandomSource } from '../../otr/random.js';
-import { bareJid } from '../../xmpp/stanzas.js';
+import { bareJid } from '../../values/jid.js';
 import { parseBundle } from '../../omemo/xmpp/bundle.js';
 import { DEVICE_LIST_NODE, NAMESPACE, NS_OMEMO_03, NS_OMEMO_2, NS_PUBSUB_EVENT, type OmemoVersion as XmppVersion } from '../../omemo/xmpp/common.js';
 import { parseDeviceList, withDevice, type OmemoDevice } from '../../omemo/xmpp/device-list.js';

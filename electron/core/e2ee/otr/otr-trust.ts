@@ -9,7 +9,8 @@
  */
 import type { AccountView, ResponseOf, TrustLevel } from '../../../../shared/contract.js';
 import { exportLibotrFolder, importLibotrFolder } from './store/libotr-folder.js';
-import { humanFingerprint, normalizeFingerprint, OtrStore, type OtrStoreDeps } from './store/otr-store.js';
+import { OtrStore, type OtrStoreDeps } from './store/otr-store.js';
+import { humanFingerprint, toOtrFingerprint } from '../../values/fingerprint.js';
 import type { OtrIdentitySource } from './private-chats.js';
 import type { SecretBox } from '../../store/secret-box.js';
 
@@ -87,7 +88,7 @@ export class OtrTrust {
    * accepts it first (a new device, or someone in the middle).
    */
   newKey(account: string, peer: string, fingerprint: string): { needsApproval: boolean; changedFromVerified: boolean } {
-    const fp = normalizeFingerprint(fingerprint);
+    const fp = toOtrFingerprint(fingerprint);
     const known = (this.store?.fingerprints(account) ?? []).filter((r) => r.contact === peer.toLowerCase());
     if (known.length === 0 || known.some((r) => r.fingerprint === fp)) return { needsApproval: false, changedFromVerified: false };
     return { needsApproval: true, changedFromVerified: known.some((r) => r.trust !== 'unverified') };
@@ -169,7 +170,7 @@ export class OtrTrust {
           trust: r.trust,
           firstSeen: r.firstSeen,
           ...(r.lastUsed !== undefined ? { lastUsed: r.lastUsed } : {}),
-          inUse: current !== undefined && normalizeFingerprint(current) === r.fingerprint,
+          inUse: current !== undefined && toOtrFingerprint(current) === r.fingerprint,
         });
       }
     }

@@ -14,7 +14,9 @@
  *   visibly.
  */
 import { randomUUID } from 'node:crypto';
-import { bareJid } from '../../xmpp/stanzas.js';
+import { bareJid } from '../../values/jid.js';
+import { sameOtrFingerprint } from '../../values/fingerprint.js';
+import { KlatschError } from '../../errors.js';
 import type { DsaPrivateKey } from '../../otr/dsa.js';
 import type { RandomSource } from '../../otr/random.js';
 import { OtrConversation, type OtrEvent, type OtrOutput, type Policy } from '../../otr/session.js';
@@ -141,9 +143,6 @@ const PRIVATE_WAIT_HOURS = PRIVATE_WAIT_MS / (60 * 60 * 1000);
  * must not grow memory without bound. The longest idle one that is not private makes room.
  */
 export const MAX_STRANGER_PEERS = 64;
-/** A user action that needs a private conversation (or a request) there is not. */
-const notPrivate = (message: string) => Object.assign(new Error(message), { code: 'not-private' as const });
-const normalize = (fp: string) => fp.replace(/\s+/g, '').toLowerCase();
 
 /** The SMP worker thread of this process, started at the first SMP step. */
 let sharedSmpWorker: SmpWorker | undefined;
@@ -248,7 +247,7 @@ export class PrivateChats {
   /** Ask `question` (or compare a shared secret, without one). */
   startSmp(peer: string, secret: string, question: string | undefined): Promise<void> {
     return this.serialize(peer, async (state) => {
-      if (state.conversation.state !== 'encrypted') throw notPrivate('Authenticating needs a private conversation: start one first.');
+      if (state.conversation.state !== 'encrypted') throw new KlatschError('invalid-request', 'Authenticating needs a private conversation: start one first.', { reason: 'smp-needs-private' });
       const out = await this.computeSmp(state, state.conversation.startSmp(secret, question));
       if (out.events.some((e) => e.type === 'smp-progress')) {
         state.smp = { phase: 'running', weStarted: true, step: 1, ...(question !== undefined ? { question } : {}) };
@@ -262,10 +261,10 @@ export class PrivateChats {
   respondSmp(peer: string, requestId: string, secret: string): Promise<void> {
     return this.serialize(peer, async (state) => {
       const asked = state.smp?.phase === 'asked' ? state.smp : undefined;
-      if (!asked || state.conversation.state !== 'encrypted') throw notPrivate('There is no authentication request to answer.');
+      if (!asked || state.conversation.state !== 'encrypted') throw new KlatschError('invalid-request', 'There is no authentication request to answer.', { reason: 'smp-no-request' });
       const request = state.smpRequest;
       if (asked.id !== requestId || request?.id !== requestId) {
-        throw notPrivate('The authentication request changed before you answered; nothing was sent. Read the new request, then answer it.');
+        throw new KlatschError('invalid-request', 'The authentication request changed before you answered; nothing was sent. Read the new request, then answer it.', { reason: 'smp-request-changed' });
       }
       const out = await this.computeSmp(state, state.conversation.respondSmp(secret, undefined, request.engineRequest));
       if (out.events.some((e) => e.type === 'smp-progress')) {
@@ -322,7 +321,7 @@ export class PrivateChats {
     if (!this.peers.has(peer)) return Promise.resolve(false);
     return this.serialize(peer, async (state) => {
       const accepted = state.conversation.keyAwaitingApproval;
-      if (!accepted || normalize(accepted) !== normalize(fingerprint)) return false;
+      if (!accepted || !sameOtrFingerprint(accepted, fingerprint)) return false;
       state.newKeys.delete(accepted);
       if (how === 'by-user') {
         this.deps.notice(peer, `You accepted ${peer}'s new key ${accepted} without verifying it.`, { kind: 'key-accepted', detail: accepted });
@@ -893,7 +892,7 @@ export class PrivateChats {
     // The proof was about the key that waits for acceptance: nothing more to accept. Only a proof the
     // user asked for: one the contact started is the contact's move, and never releases what waits.
     const waiting = state.conversation.keyAwaitingApproval;
-    if (change === 'verify' && role.weStarted && waiting && normalize(waiting) === normalize(fingerprint)) {
+    if (change === 'verify' && role.weStarted && waiting && sameOtrFingerprint(waiting, fingerprint)) {
       void this.approveKey(peer, fingerprint, 'by-proof');
     }
     if (!change || !this.deps.smpTrust) {

@@ -24,7 +24,7 @@
  *   const mine = r.ok ? keyFor(r.value, ownBareJid, ownDeviceId) : undefined;
  */
 import xml, { type Element } from '@xmpp/xml';
-import { bareJid } from '../../xmpp/stanzas.js';
+import { bareJid } from '../../values/jid.js';
 import {
   checkOwnDeviceId,
   decodeBase64,

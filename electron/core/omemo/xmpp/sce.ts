@@ -24,7 +24,7 @@
  *   const r = parseEnvelope(decrypted, { from: stanzaFromBare, to: ownBare, sentAt: delayOrNow });
  */
 import xml, { Parser, type Element } from '@xmpp/xml';
-import { bareJid } from '../../xmpp/stanzas.js';
+import { bareJid } from '../../values/jid.js';
 import { fail, MAX_PAYLOAD_TEXT_CHARS, NS_SCE, ok, type Parsed } from './common.js';
 
 const NS_CLIENT = 'jabber:client';

@@ -17,13 +17,13 @@ import type { DsaPrivateKey } from '../../../otr/dsa.js';
 import { MIN_INSTANCE_TAG } from '../../../otr/wire.js';
 import {
   OtrStoreError,
-  bareJid,
   fingerprintOf,
   strongerTrust,
   type OtrStore,
   type OtrStoreImport,
   type Trust,
 } from './otr-store.js';
+import { requireBareJid } from '../../../values/jid.js';
 
 /** libotr's protocol name for XMPP: "prpl-jabber" in Pidgin, "xmpp" in other clients. */
 export type LibotrProtocol = 'xmpp' | 'prpl-jabber';
@@ -86,7 +86,7 @@ function lines(text: string, file: string): { n: number; line: string }[] {
 
 function jidIn(file: string, n: number, what: string, value: string): string {
   try {
-    return bareJid(value);
+    return requireBareJid(value);
   } catch {
     return fail(file, `line ${n}: the ${what} ${JSON.stringify(value.slice(0, 80))} is not a JID.`);
   }
@@ -121,7 +121,7 @@ function parseKeys(all: readonly LibotrPrivateKey[], protocol: LibotrProtocol): 
   for (const { account: name, key } of ours) {
     let account: string;
     try {
-      account = bareJid(name);
+      account = requireBareJid(name);
     } catch {
       fail(file, `the account name ${JSON.stringify(name.slice(0, 80))} is not a JID.`);
     }
@@ -208,7 +208,7 @@ export async function importLibotrKeys(
   let wanted: Set<string> | undefined;
   if (options.accounts) {
     try {
-      wanted = new Set(options.accounts.map(bareJid));
+      wanted = new Set(options.accounts.map((account) => requireBareJid(account)));
     } catch (error) {
       throw new OtrStoreError(`${(error as Error).message}. Nothing was imported.`);
     }

@@ -14,14 +14,16 @@
  *
  * Fingerprints go in and come out as 40 lowercase hex digits (input may use
  * any case and spacing); `humanFingerprint` gives libotr's display form.
- * Account and contact JIDs are reduced to lowercase bare JIDs (`bareJid`).
+ * Account and contact JIDs are reduced to lowercase bare JIDs (`requireBareJid`, electron/core/values).
  */
 import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { fingerprint as dsaFingerprint, formatFingerprint, ownKeyProblem, type DsaPrivateKey } from '../../../otr/dsa.js';
+import { fingerprint as dsaFingerprint, ownKeyProblem, type DsaPrivateKey } from '../../../otr/dsa.js';
 import { MIN_INSTANCE_TAG } from '../../../otr/wire.js';
+import { requireBareJid } from '../../../values/jid.js';
+import { humanFingerprint, toOtrFingerprint } from '../../../values/fingerprint.js';
 import { writeFileAtomic } from '../../../store/atomic-file.js';
 import type { SecretBox } from '../../../store/secret-box.js';
 import { dsaKeyWorks, generateDsaKeyAsync } from './generate-key.js';
@@ -83,28 +85,6 @@ export interface OtrStoreExport {
 
 const MAX_JID = 3071;
 
-/** Lowercase bare JID ("Alice@Example.com/Pidgin" → "alice@example.com"). Throws TypeError on nonsense. */
-export function bareJid(jid: string): string {
-  const slash = jid.indexOf('/');
-  const bare = (slash < 0 ? jid : jid.slice(0, slash)).trim().toLowerCase();
-  if (bare.length === 0 || bare.length > MAX_JID || /[\s\p{Cc}]/u.test(bare)) {
-    throw new TypeError(`Not a JID: ${JSON.stringify(jid.slice(0, 100))}`);
-  }
-  return bare;
-}
-
-/** 40 lowercase hex digits from any spacing/case. Throws TypeError otherwise. */
-export function normalizeFingerprint(fp: string): string {
-  const hex = fp.replace(/\s+/g, '').toLowerCase();
-  if (!/^[0-9a-f]{40}$/.test(hex)) throw new TypeError(`Not an OTR fingerprint: ${JSON.stringify(fp.slice(0, 100))}`);
-  return hex;
-}
-
-/** libotr's display form: five groups of 8 uppercase hex digits. */
-export function humanFingerprint(fp: string): string {
-  return formatFingerprint(new Uint8Array(Buffer.from(normalizeFingerprint(fp), 'hex')));
-}
-
 export function fingerprintOf(key: DsaPrivateKey): string {
   return Buffer.from(dsaFingerprint(key)).toString('hex');
 }
@@ -131,7 +111,7 @@ const Jid = z
   .max(MAX_JID)
   .refine((s) => {
     try {
-      return bareJid(s) === s;
+      return requireBareJid(s) === s;
     } catch {
       return false;
     }
@@ -342,7 +322,7 @@ export class OtrStore {
    * false and `notStoredReason` says why.
    */
   async identity(account: string, onProgress?: (p: { phase: 'generating' | 'done' }) => void): Promise<OtrIdentity> {
-    const acc = bareJid(account);
+    const acc = requireBareJid(account);
     const pending = this.pendingIdentities.get(acc);
     if (pending) return pending;
     const made = this.makeIdentity(acc, onProgress).finally(() => this.pendingIdentities.delete(acc));
@@ -443,9 +423,9 @@ export class OtrStore {
     contact: string,
     fingerprint: string,
   ): Promise<{ isNew: boolean; changedFromVerified: boolean; trust: Trust }> {
-    const acc = bareJid(account);
-    const who = bareJid(contact);
-    const fp = normalizeFingerprint(fingerprint);
+    const acc = requireBareJid(account);
+    const who = requireBareJid(contact);
+    const fp = toOtrFingerprint(fingerprint);
     const now = this.now();
     const records = this.state.fingerprints;
     const existing = records.find((r) => sameRecord(r, acc, who, fp));
@@ -462,17 +442,17 @@ export class OtrStore {
   }
 
   trust(account: string, contact: string, fingerprint: string): Trust {
-    const acc = bareJid(account);
-    const who = bareJid(contact);
-    const fp = normalizeFingerprint(fingerprint);
+    const acc = requireBareJid(account);
+    const who = requireBareJid(contact);
+    const fp = toOtrFingerprint(fingerprint);
     return this.state.fingerprints.find((r) => sameRecord(r, acc, who, fp))?.trust ?? 'unverified';
   }
 
   /** Sets the trust (creating the record if this fingerprint was not seen yet, e.g. typed in to pre-verify). */
   async setTrust(account: string, contact: string, fingerprint: string, trust: Trust): Promise<void> {
-    const acc = bareJid(account);
-    const who = bareJid(contact);
-    const fp = normalizeFingerprint(fingerprint);
+    const acc = requireBareJid(account);
+    const who = requireBareJid(contact);
+    const fp = toOtrFingerprint(fingerprint);
     if (!TRUST_LEVELS.includes(trust)) throw new TypeError(`Not a trust level: ${String(trust)}`);
     this.assertWritable();
     const records = this.state.fingerprints;
@@ -485,9 +465,9 @@ export class OtrStore {
   }
 
   async forget(account: string, contact: string, fingerprint: string): Promise<void> {
-    const acc = bareJid(account);
-    const who = bareJid(contact);
-    const fp = normalizeFingerprint(fingerprint);
+    const acc = requireBareJid(account);
+    const who = requireBareJid(contact);
+    const fp = toOtrFingerprint(fingerprint);
     this.assertWritable();
     const fingerprints = this.state.fingerprints.filter((r) => !sameRecord(r, acc, who, fp));
     if (fingerprints.length === this.state.fingerprints.length) return;
@@ -495,7 +475,7 @@ export class OtrStore {
   }
 
   fingerprints(account?: string): FingerprintRecord[] {
-    const acc = account === undefined ? undefined : bareJid(account);
+    const acc = account === undefined ? undefined : requireBareJid(account);
     return this.state.fingerprints.filter((r) => acc === undefined || r.account === acc).map((r) => ({ ...r }));
   }
 
@@ -511,7 +491,7 @@ export class OtrStore {
     const accounts = new Map(this.state.accounts);
     const keys = new Map(this.state.keys);
     for (const { account, key } of plan.keys) {
-      const acc = bareJid(account);
+      const acc = requireBareJid(account);
       const fingerprint = fingerprintOf(key);
       const had = keys.get(acc);
       if (had && fingerprintOf(had) !== fingerprint && !plan.replaceKeys) {
@@ -527,21 +507,21 @@ export class OtrStore {
       if (!Number.isInteger(instanceTag) || instanceTag < MIN_INSTANCE_TAG || instanceTag > 0xffffffff) {
         throw new OtrStoreError(`The instance tag ${instanceTag} is not valid.`);
       }
-      const acc = bareJid(account);
+      const acc = requireBareJid(account);
       accounts.set(acc, { ...accounts.get(acc), instanceTag });
     }
     const fingerprints = [...this.state.fingerprints];
     const now = this.now();
     for (const f of plan.fingerprints) {
-      const acc = bareJid(f.account);
-      const who = bareJid(f.contact);
-      const fp = normalizeFingerprint(f.fingerprint);
+      const acc = requireBareJid(f.account);
+      const who = requireBareJid(f.contact);
+      const fp = toOtrFingerprint(f.fingerprint);
       const i = fingerprints.findIndex((r) => sameRecord(r, acc, who, fp));
       if (i < 0) fingerprints.push({ account: acc, contact: who, fingerprint: fp, trust: f.trust, firstSeen: now, lastUsed: undefined });
       else fingerprints[i] = { ...fingerprints[i]!, trust: strongerTrust(fingerprints[i]!.trust, f.trust) };
     }
     await this.save({ accounts, keys, fingerprints });
-    for (const { account } of plan.keys) this.sessionKeys.delete(bareJid(account));
+    for (const { account } of plan.keys) this.sessionKeys.delete(requireBareJid(account));
   }
 
   /** Everything stored, private keys included. Throws OtrStoreError if a stored key cannot be read now. */

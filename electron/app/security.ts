@@ -5,7 +5,7 @@
  * (tests/unit/hardening.test.ts). main.ts only wires them up.
  */
 import type { BrowserWindowConstructorOptions, HandlerDetails } from 'electron';
-import { safeExternalUrl } from './external-links.js';
+import { safeExternalUrl } from '../core/links/external-links.js';
 
 /** The renderer's CSP; renderer/index.html carries the same in a meta tag (the test compares them). */
 export const CONTENT_SECURITY_POLICY =

@@ -3,7 +3,7 @@
  * here whatever the renderer claims, and opened only after the user said yes
  * to the exact address shown. `xmpp:` links are handled inside Klatsch.
  */
-import { mailtoSubjectAndBodyOnly } from '../shared/mailto.js';
+import { mailtoSubjectAndBodyOnly } from '../../../shared/mailto.js';
 
 const ALLOWED = new Set(['https:', 'mailto:', 'xmpp:']);
 

@@ -4,7 +4,7 @@
  * delivers links with `open-url` instead. Takes the tiny part of Electron's
  * `app` it uses, so tests/unit/hardening.test.ts drives it with a fake.
  */
-import { xmppUriFromArgv } from './xmpp-uri.js';
+import { xmppUriFromArgv } from '../core/links/xmpp-uri.js';
 
 export interface AppLike {
   requestSingleInstanceLock(): boolean;

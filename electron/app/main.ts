@@ -10,19 +10,19 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, safeStorage, session, shell } from 'electron';
-import { eventChannel, type XmppLinkEvent } from '../shared/contract.js';
-import { KlatschCore } from './core/klatsch-core.js';
-import { SafeStorageSecretBox } from './core/store/secret-box.js';
-import { loadEffectivePolicy } from './core/policy/load-policy.js';
-import { watchPolicy } from './core/policy/watch-policy.js';
-import { PolicyGate } from './core/policy/policy-gate.js';
+import { eventChannel, type XmppLinkEvent } from '../../shared/contract.js';
+import { KlatschCore } from '../core/klatsch-core.js';
+import { SafeStorageSecretBox } from '../core/store/secret-box.js';
+import { loadEffectivePolicy } from '../core/policy/load-policy.js';
+import { watchPolicy } from '../core/policy/watch-policy.js';
+import { PolicyGate } from '../core/policy/policy-gate.js';
 import { wireIpc } from './ipc-main.js';
-import { confirmDialogOptions, openLinkAfterConfirm } from './external-links.js';
+import { confirmDialogOptions, openLinkAfterConfirm } from '../core/links/external-links.js';
 import { CONTENT_SECURITY_POLICY, hardenWebContents, mainWindowOptions, permissionCheckHandler, permissionRequestHandler } from './security.js';
 import { claimSingleInstance } from './single-instance.js';
 import { ElectronShell } from './desktop-shell.js';
 import { UpdateService } from './updates.js';
-import { parseXmppUri } from './xmpp-uri.js';
+import { parseXmppUri } from '../core/links/xmpp-uri.js';
 
 const log = (line: string) => console.error(`[klatsch] ${line}`);
 

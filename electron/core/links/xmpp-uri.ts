@@ -10,7 +10,9 @@
  *
  * @example parseXmppUri('xmpp:bob@example.com?message;body=Hi') // { action: 'chat', jid: 'bob@example.com', body: 'Hi' }
  */
-import type { XmppLinkEvent } from '../shared/contract.js';
+import type { XmppLinkEvent } from '../../../shared/contract.js';
+import { humanFingerprint, parseOtrFingerprint } from '../values/fingerprint.js';
+import { bareJid } from '../values/jid.js';
 
 const ADD_ACTIONS = new Set(['subscribe', 'roster']);
 
@@ -29,7 +31,10 @@ export function parseXmppUri(raw: string): XmppLinkEvent | undefined {
     path = path.slice(slash + 1);
   }
   const jid = decode(path);
-  if (!jid || !isBareJid(jid)) return undefined;
+  // A bare address with a local part (local@domain), no resource: the one JID parser decides; a `?` or `#`
+  // (percent-encoded in the link) in the domain is a link someone built to mislead, not an address.
+  const bare = jid?.includes('@') && !/[?#]/.test(jid.slice(jid.indexOf('@'))) ? bareJid(jid) : undefined;
+  if (!bare || bare !== jid!.toLowerCase()) return undefined;
 
   const parts = query === '' ? [] : query.split(';');
   let action: XmppLinkEvent['action'] = 'chat';
@@ -45,12 +50,12 @@ export function parseXmppUri(raw: string): XmppLinkEvent | undefined {
     if (key === undefined || value === undefined) return undefined;
     params.set(key.toLowerCase(), value);
   }
-  const fingerprint = params.get('otr-fingerprint')?.replace(/[\s:]/g, '').toUpperCase();
+  const fingerprint = parseOtrFingerprint(params.get('otr-fingerprint') ?? '');
   const body = params.get('body');
   return {
     action,
-    jid: jid.toLowerCase(),
-    ...(fingerprint && /^[0-9A-F]{40}$/.test(fingerprint) ? { otrFingerprint: fingerprint.replace(/(.{8})(?!$)/g, '$1 ') } : {}),
+    jid: bare,
+    ...(fingerprint ? { otrFingerprint: humanFingerprint(fingerprint) } : {}),
     ...(body && action === 'chat' ? { body: body.slice(0, 4096) } : {}),
   };
 }
@@ -66,20 +71,4 @@ function decode(s: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** A bare address: local@domain, no resource, no spaces or control characters. */
-function isBareJid(jid: string): boolean {
-  if (jid.length > 3071) return false;
-  const at = jid.indexOf('@');
-  if (at <= 0 || at !== jid.lastIndexOf('@')) return false;
-  const local = jid.slice(0, at);
-  const domain = jid.slice(at + 1);
-  if (local === '' || hasControlOrSpace(local) || /["&'/:<>@]/.test(local)) return false;
-  if (domain === '' || hasControlOrSpace(domain) || /["&'/:<>@?#]/.test(domain)) return false;
-  return domain.split('.').every((label) => label.length > 0 && label.length <= 63);
-}
-
-function hasControlOrSpace(s: string): boolean {
-  return [...s].some((c) => c.charCodeAt(0) <= 0x20 || c.charCodeAt(0) === 0x7f || /\s/.test(c));
 }

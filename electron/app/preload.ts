@@ -4,7 +4,7 @@
  * never see Electron's event object; each subscription returns its unsubscribe.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { eventChannel, eventNames, requestChannel, requestNames, type KlatschApi } from '../shared/contract.js';
+import { eventChannel, eventNames, requestChannel, requestNames, type KlatschApi } from '../../shared/contract.js';
 
 const api: Record<string, unknown> = {};
 for (const name of requestNames) {

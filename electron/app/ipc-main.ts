@@ -4,9 +4,9 @@
  * then the dispatcher validates the payload against the contract's schema.
  */
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { eventChannel, requestChannel, requestNames, type Result } from '../shared/contract.js';
-import { createDispatcher } from './core/ipc/dispatch.js';
-import type { KlatschCore } from './core/klatsch-core.js';
+import { eventChannel, requestChannel, requestNames, type Result } from '../../shared/contract.js';
+import { createDispatcher } from '../core/ipc/dispatch.js';
+import type { KlatschCore } from '../core/klatsch-core.js';
 import { isTrustedSender } from './ipc-sender.js';
 
 export function wireIpc(core: KlatschCore, window: BrowserWindow, appPageUrl: string, log: (line: string) => void): () => void {

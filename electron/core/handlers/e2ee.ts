@@ -1,0 +1,180 @@
+/** The requests of one domain. End-to-end encryption: starting and ending private conversations, authenticating (SMP), keys and trust, libotr files, per-contact policy and the kept private history. */
+import type { Account } from '../account.js';
+import { KlatschError } from '../errors.js';
+import { KeyConflictError } from '../e2ee/otr/store/libotr-folder.js';
+import { OtrStoreError } from '../e2ee/otr/store/otr-store.js';
+import { humanFingerprint, toOtrFingerprint } from '../values/fingerprint.js';
+import type { PrivateChats } from '../e2ee/otr/private-chats.js';
+import { OTR_SCHEME, type OtrProvider } from '../e2ee/otr/provider.js';
+import type { Handlers } from '../ipc/dispatch.js';
+import type { CoreContext } from './context.js';
+
+export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' | 'endPrivate' | 'startSmp' | 'respondSmp' | 'abortSmp' | 'dismissSmp' | 'acceptKey' | 'setTrust' | 'forgetKey' | 'listTrust' | 'importLibotr' | 'exportLibotr' | 'setOtrPolicy' | 'setKeepPrivateHistory'> {
+  return {
+    startPrivate: async ({ accountId, peer, scheme }) => {
+      const account = core.account(accountId);
+      core.allowedByPolicy(() => core.policy.checkRemote(account.settings.jid, peer));
+      if (!account.connection.activeSession) throw new KlatschError('not-connected', 'Sign in first to start a private conversation.', { reason: 'private-offline' });
+      await account.startPrivate(peer.toLowerCase(), scheme);
+      return {};
+    },
+
+    endPrivate: async ({ accountId, peer }) => {
+      await core.account(accountId).endPrivate(peer.toLowerCase());
+      return {};
+    },
+
+    startSmp: async ({ accountId, peer, secret, question }) => {
+      await otrChats(privateAccount(core, accountId)).startSmp(peer.toLowerCase(), secret, question);
+      return {};
+    },
+
+    respondSmp: async ({ accountId, peer, requestId, secret }) => {
+      await otrChats(privateAccount(core, accountId)).respondSmp(peer.toLowerCase(), requestId, secret);
+      return {};
+    },
+
+    abortSmp: async ({ accountId, peer }) => {
+      await otrChats(core.account(accountId)).abortSmp(peer.toLowerCase());
+      return {};
+    },
+
+    dismissSmp: async ({ accountId, peer }) => {
+      await otrChats(core.account(accountId)).dismissSmp(peer.toLowerCase());
+      return {};
+    },
+
+    acceptKey: async ({ accountId, peer, scheme, key }) => {
+      otrKeys(scheme);
+      const accepted = await otrChats(core.account(accountId)).acceptKey(peer.toLowerCase(), key);
+      if (!accepted) throw new KlatschError('not-found', 'That key is no longer waiting to be accepted.', { reason: 'key-not-pending' });
+      return {};
+    },
+
+    setTrust: async ({ accountId, peer, scheme, key, verified }) => {
+      otrKeys(scheme);
+      const account = core.account(accountId);
+      const fp = fingerprintArg(key);
+      const changed = await trustChange(() => core.otr.setTrust(account.settings.jid, peer.toLowerCase(), fp, verified));
+      // The chat says so: its log never contradicts the header.
+      if (changed) await otrChats(account).trustChangedByUser(peer.toLowerCase(), humanFingerprint(fp), verified ? 'verified' : 'unverified');
+      return {};
+    },
+
+    forgetKey: async ({ accountId, peer, scheme, key }) => {
+      otrKeys(scheme);
+      const account = core.account(accountId);
+      const fp = fingerprintArg(key);
+      const wasVerified = await trustChange(() => core.otr.forget(account.settings.jid, peer.toLowerCase(), fp));
+      if (wasVerified) await otrChats(account).trustChangedByUser(peer.toLowerCase(), humanFingerprint(fp), 'forgotten');
+      return {};
+    },
+
+    listTrust: async () =>
+      core.otr.list(
+        [...core.accounts.values()].map((a) => ({
+          id: a.id,
+          jid: a.settings.jid,
+          inUse: (peer: string) => (a.e2ee.view(peer)?.scheme === OTR_SCHEME ? a.e2ee.view(peer)?.fingerprint : undefined),
+        })),
+      ),
+
+    importLibotr: async ({ replaceKeys }) => {
+      const dir = await pick(core, 'import-libotr');
+      if (dir === undefined) return { cancelled: true, accounts: [], fingerprints: 0 };
+      const accounts = [...core.accounts.values()];
+      let result;
+      try {
+        result = await core.otr.importFolder(dir, accounts.map((a) => a.settings.jid), replaceKeys ?? false);
+      } catch (error) {
+        if (error instanceof KeyConflictError) throw new KlatschError('already-exists', error.message);
+        if (error instanceof OtrStoreError) throw new KlatschError('storage', error.message);
+        throw error;
+      }
+      // Private conversations made with the old keys end; new ones use the imported key.
+      for (const imported of result.accounts) {
+        const account = core.accountByJid(imported.jid);
+        if (account) await otrChats(account).identityChanged();
+      }
+      return { cancelled: false, ...result };
+    },
+
+    exportLibotr: async () => {
+      const dir = await pick(core, 'export-libotr');
+      if (dir === undefined) return { cancelled: true };
+      try {
+        await core.otr.exportFolder(dir);
+      } catch (error) {
+        throw new KlatschError('storage', `The files could not be written: ${(error as Error).message}`, { reason: 'libotr-files-not-written', params: { detail: (error as Error).message } });
+      }
+      return { cancelled: false, folder: dir };
+    },
+
+    setOtrPolicy: async ({ accountId, peer, policy }) => {
+      const account = core.account(accountId);
+      if (core.policy.otrPolicyLocked) throw new KlatschError('forbidden-by-policy', `The privacy setting is locked. ${core.policy.reason}`, { reason: 'otr-policy-locked', params: { reason: core.policy.reason } });
+      const jid = peer.toLowerCase();
+      const { [jid]: _old, ...others } = account.settings.otrPolicies ?? {};
+      await core.saveAccount(account, { ...account.settings, otrPolicies: policy ? { ...others, [jid]: policy } : others });
+      await account.e2eePolicyChanged(jid);
+      return {};
+    },
+
+    setKeepPrivateHistory: async ({ accountId, peer, keep }) => {
+      const account = core.account(accountId);
+      if (keep && !core.policy.historyKept()) throw new KlatschError('forbidden-by-policy', `Your administrator has turned the chat history off. ${core.policy.reason}`, { reason: 'history-off', params: { reason: core.policy.reason } });
+      const jid = peer.toLowerCase();
+      const kept = (account.settings.keepPrivateHistory ?? []).filter((p) => p !== jid);
+      const dropped = (account.settings.dropPrivateHistory ?? []).filter((p) => p !== jid);
+      await core.saveAccount(account, {
+        ...account.settings,
+        keepPrivateHistory: keep ? [...kept, jid] : kept,
+        dropPrivateHistory: keep ? dropped : [...dropped, jid],
+      });
+      account.keepPrivateHistoryChanged(jid);
+      return {};
+    },
+  };
+}
+
+function pick(core: CoreContext, purpose: 'import-libotr' | 'export-libotr'): Promise<string | undefined> {
+  if (!core.options.pickFolder) throw new KlatschError('invalid-request', 'Choosing a folder is not possible here.', { reason: 'folder-unavailable' });
+  return core.options.pickFolder(purpose);
+}
+
+/** Keys and trust are OTR's store's today: a key of another scheme is refused as such. */
+function otrKeys(scheme: string): void {
+  if (scheme !== OTR_SCHEME) throw new KlatschError('invalid-request', `Keys of the scheme “${scheme}” are not known here.`, { reason: 'unknown-scheme', params: { scheme } });
+}
+
+/** The account's OTR conversations, for the requests only OTR has (SMP, a key to accept, trust set by hand). */
+function otrChats(account: Account): PrivateChats {
+  const otr = account.e2ee.provider<OtrProvider>(OTR_SCHEME);
+  if (!otr) throw new KlatschError('invalid-request', 'OTR is not available for this account.', { reason: 'otr-unavailable' });
+  return otr.chats;
+}
+
+/** An account that is signed in (SMP messages go through the private conversation). */
+function privateAccount(core: CoreContext, id: string): Account {
+  const account = core.account(id);
+  if (!account.connection.activeSession) throw new KlatschError('not-connected', 'Sign in first to authenticate a contact.', { reason: 'smp-offline' });
+  return account;
+}
+
+/** The store's own normalization (any spacing or case → 40 lowercase hex digits), its refusal the user's to read. */
+function fingerprintArg(fingerprint: string): string {
+  try {
+    return toOtrFingerprint(fingerprint);
+  } catch {
+    throw new KlatschError('invalid-request', 'That is not an OTR fingerprint (40 hex digits).', { reason: 'not-a-fingerprint' });
+  }
+}
+
+/** Store failures (a damaged, read-only store) reach the user as such. */
+async function trustChange<T>(change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (error) {
+    throw new KlatschError('storage', (error as Error).message);
+  }
+}

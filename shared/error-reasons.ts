@@ -1,0 +1,89 @@
+/**
+ * What exactly went wrong, beyond the error's code: the core throws a reason with its parameters
+ * (electron/core/errors.ts), the renderer words it (renderer/i18n/errors.ts, `errors.reasons`). Each reason
+ * names its parameters in the order the catalog's text function takes them. The core's English `message`
+ * stays the detail for logs, and the text shown for a reason this renderer does not know.
+ */
+export const ERROR_REASONS = {
+  // accounts
+  'account-exists': [],
+  'account-not-saved': ['detail'],
+  'password-needed': [],
+  'settings-not-saved': ['detail'],
+  'no-such-account': [],
+  'certificate-not-presented': [],
+  // requests to the server
+  'no-answer': [],
+  'lost-before-answer': [],
+  'lost-nothing-sent': [],
+  // contacts
+  'own-address': [],
+  'contacts-offline': [],
+  'not-a-contact': [],
+  'name-too-long': ['max'],
+  'group-name-too-long': ['max'],
+  'too-many-groups': ['max'],
+  'contact-change-refused': ['condition'],
+  'avatar-invalid': [],
+  'avatar-offline': [],
+  'avatar-refused': ['condition'],
+  // rooms
+  'nick-invalid': [],
+  'room-address-invalid': [],
+  'room-already-in': [],
+  'room-already-entering': [],
+  'too-many-rooms': ['max'],
+  'room-no-answer': [],
+  'rooms-offline': [],
+  'room-not-in': [],
+  'room-not-in-not-sent': [],
+  'invitee-invalid': [],
+  'no-room-service': [],
+  'invitation-gone': [],
+  // chat
+  'invalid-address': [],
+  'offline-not-sent': [],
+  'offline-correction-not-sent': [],
+  'no-failed-message': [],
+  'correction-not-found': [],
+  'correction-private': [],
+  // why a message was not sent (ChatMessage.error)
+  'not-delivered': ['problem'],
+  'not-prepared': [],
+  'interrupted': [],
+  'room-send-failed': [],
+  // archive
+  'archive-offline': [],
+  'archive-refused': ['condition'],
+  'archive-bad-answer': [],
+  // e2ee
+  'private-offline': [],
+  'private-unavailable': [],
+  'smp-offline': [],
+  'smp-needs-private': [],
+  'smp-no-request': [],
+  'smp-request-changed': [],
+  'key-not-pending': [],
+  'not-a-fingerprint': [],
+  'unknown-scheme': ['scheme'],
+  'otr-unavailable': [],
+  'libotr-files-not-written': ['detail'],
+  // settings and what the administrator locked (`reason`: the administrator's own words, may be empty)
+  'otr-policy-locked': ['reason'],
+  'history-off': ['reason'],
+  'notifications-locked': ['reason'],
+  'private-wait-locked': ['reason'],
+  'otr-versions-locked': ['reason'],
+  // the desktop
+  'link-refused': [],
+  'xmpp-link-unreadable': [],
+  'links-unavailable': [],
+  'folder-unavailable': [],
+} as const satisfies Record<string, readonly string[]>;
+
+export type ErrorReason = keyof typeof ERROR_REASONS;
+export type ErrorParams<R extends ErrorReason> = { [K in (typeof ERROR_REASONS)[R][number]]: string | number };
+
+export function isErrorReason(value: string): value is ErrorReason {
+  return Object.hasOwn(ERROR_REASONS, value);
+}
