@@ -45,7 +45,7 @@ describe('OMEMO through the seam, against python-omemo', () => {
     });
     dir = await mkdtemp(path.join(os.tmpdir(), 'klatsch-omemo-provider-'));
     alice = await startTestCore({ caPem: server.ca.caCertPem, omemo: true });
-    account = await alice.call<AccountView>('addAccount', { jid: jid('alice'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+    account = await alice.call('addAccount', { jid: jid('alice'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
   });
   after(async () => {
     await Promise.all(peers.map((p) => p.close()));
@@ -59,7 +59,7 @@ describe('OMEMO through the seam, against python-omemo', () => {
     test(`${version}: Klatsch and the peer write to each other, encrypted`, async () => {
       const other = await peer({ username: user, versions: [version] });
       await omemoWith(alice, other.jid);
-      const sent = await alice.call<ChatMessage>('sendMessage', { accountId: account.id, to: other.jid, body: `hello ${user} in ${version}` });
+      const sent = await alice.call('sendMessage', { accountId: account.id, to: other.jid, body: `hello ${user} in ${version}` });
       const got = await other.nextMessage((m) => m.from === jid('alice'), 20_000);
       assert.equal(got.text, `hello ${user} in ${version}`);
       assert.equal(got.version, version);
@@ -85,7 +85,7 @@ describe('OMEMO through the seam, against python-omemo', () => {
       await omemoWith(alice, first.jid);
       await first.close();
       await alice.waitFor('contactUpdated', (e) => e.contact.jid === first.jid && e.contact.presence.show === 'offline');
-      const sent = await alice.call<ChatMessage>('sendMessage', { accountId: account.id, to: first.jid, body: `while you were away, ${user}` });
+      const sent = await alice.call('sendMessage', { accountId: account.id, to: first.jid, body: `while you were away, ${user}` });
       await alice.waitFor('messageUpserted', (e) => e.message.id === sent.id && e.message.state === 'sent');
       assert.equal(chat(alice, first.jid).find((m) => m.id === sent.id)?.encrypted, true);
       const back = await first.restart();
@@ -105,7 +105,7 @@ describe('OMEMO through the seam, against python-omemo', () => {
     await omemoWith(alice, fritz.jid);
     const laptopProfile = await mkdtemp(path.join(dir, 'laptop-'));
     let laptop = await startTestCore({ caPem: server.ca.caCertPem, omemo: true, profileDir: laptopProfile });
-    const laptopAccount = await laptop.call<AccountView>('addAccount', { jid: jid('alice'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+    const laptopAccount = await laptop.call('addAccount', { jid: jid('alice'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
     assert.equal(laptopAccount.id, account.id === laptopAccount.id ? account.id : laptopAccount.id);
     const laptopChat = (peerJid: string): ChatMessage[] => laptop.core.snapshot().chats[laptopAccount.id]?.[peerJid] ?? [];
     await laptop.waitFor('contactUpdated', (e) => e.contact.jid === fritz.jid && e.contact.e2ee?.state === 'private' && e.contact.e2ee.scheme === 'omemo', { timeoutMs: 20_000 });
@@ -123,7 +123,7 @@ describe('OMEMO through the seam, against python-omemo', () => {
     await alice.waitFor('contactUpdated', (e) => e.contact.jid === fritz.jid, { after: from });
 
     const fritzFrom = fritz.events.length;
-    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: account.id, to: fritz.jid, body: 'to every device of yours' });
+    const sent = await alice.call('sendMessage', { accountId: account.id, to: fritz.jid, body: 'to every device of yours' });
     const onPhone = await fritz.nextMessage((m) => m.text === 'to every device of yours', 20_000, fritzFrom);
     assert.equal(onPhone.version, 'twomemo', 'the device that announced omemo:2 gets omemo:2');
     const onNew = await phone2.nextMessage((m) => m.text === 'to every device of yours', 20_000);
@@ -177,7 +177,7 @@ describe('OMEMO through the seam, against python-omemo', () => {
     await received(alice, gina.jid, 'after the repair').catch((error: Error) => {
       throw new Error(`${error.message}\n${JSON.stringify(after)}\n${JSON.stringify(gina.events.slice(ginaFrom))}`);
     });
-    const sent = await alice.call<ChatMessage>('sendMessage', { accountId: account.id, to: gina.jid, body: 'and back' });
+    const sent = await alice.call('sendMessage', { accountId: account.id, to: gina.jid, body: 'and back' });
     assert.ok(sent.id);
     await gina.nextMessage((m) => m.text === 'and back', 20_000, ginaFrom);
   });
