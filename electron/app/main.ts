@@ -156,6 +156,7 @@ if (claimSingleInstance(app, { focus: focusWindow, openXmppLink: deliverXmppLink
       systemLanguages: () => app.getPreferredSystemLanguages(),
       profileDir: app.getPath('userData'),
       secretBox: new SafeStorageSecretBox(safeStorage),
+      omemo: true,
       extraAnchors: await extraAnchors(),
       pickFolder,
       policy,

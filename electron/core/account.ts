@@ -3,7 +3,7 @@
  * the contract's events. Knows nothing of Electron or of how events travel.
  */
 import { randomUUID } from 'node:crypto';
-import type { Element } from '@xmpp/xml';
+import xml, { type Element } from '@xmpp/xml';
 import { asksTheUser, MAX_BLOCKED_SENDERS, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
 import { Avatars } from './avatars.js';
@@ -222,6 +222,15 @@ export class Account {
       isContact: (peer) => this.roster.has(peer),
       privateStarted: (peer) => this.offerUnconfirmed(peer),
       unconfirmed: (peer) => this.outbox.entries().some((e) => e.peer === peer && this.waitsForReceipt(e)),
+      request: async (iq, timeoutMs) => {
+        const session = this.connection.activeSession;
+        if (!session) throw new Error('not connected');
+        // An error answer is an answer: the scheme reads its condition (a missing node, a refused option).
+        return session.iq.request(iq, timeoutMs).catch((error: { element?: Element }) => {
+          if (error?.element?.name === 'error') return xml('iq', { type: 'error', ...(iq.attrs.to ? { from: iq.attrs.to } : {}) }, error.element);
+          throw error;
+        });
+      },
     };
     this.e2ee = new E2eeRouter(host, deps.e2ee ?? [], deps.allowedSchemes ? { allowedSchemes: deps.allowedSchemes } : {});
     this.chatStates = new OutgoingChatStates({
@@ -704,6 +713,7 @@ export class Account {
       this.contactManager.rosterChanged();
       await session.send(withCaps(presenceStanza(this.stored.ownPresence.show, this.stored.ownPresence.status)));
       this.rooms.sessionStarted(session); // after our presence: rooms are entered by presence too
+      void this.e2ee.sessionStarted();
     } catch {
       // The session ended meanwhile; the connection manager reports that.
       return;
@@ -752,6 +762,7 @@ export class Account {
 
   private onMessage(stanza: Element): void {
     if (this.archive.onStanza(stanza)) return; // an archive result (ours, kept for its query) or a forged one (dropped)
+    if (this.e2ee.pubsubEvent(stanza)) return; // a scheme's PEP notification (OMEMO device lists)
     const carbon = checkCarbon(stanza, this.ownBare());
     if (carbon.kind === 'rejected') return; // a spoofed or malformed carbon: nothing of it is believed
     if (carbon.kind === 'carbon') {

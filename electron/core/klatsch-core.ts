@@ -29,6 +29,9 @@ import { toCertFingerprint } from './values/fingerprint.js';
 import { OtrTrust } from './e2ee/otr/otr-trust.js';
 import type { OtrIdentitySource } from './e2ee/otr/private-chats.js';
 import type { E2eeProviderFactory } from './e2ee/router.js';
+import type { E2eeHost } from './e2ee/provider.js';
+import { OmemoProvider } from './e2ee/omemo/provider.js';
+import { OmemoFileStore } from './e2ee/omemo/omemo-store.js';
 import { DEFAULT_OTR_POLICY, OtrProvider, type OtrProviderDeps } from './e2ee/otr/provider.js';
 import { PolicyGate, PolicyRefusal } from './policy/policy-gate.js';
 import type { LoadedPolicy } from './policy/read-policy.js';
@@ -66,6 +69,11 @@ export interface CoreOptions {
    * none yet; tests register a double of the seam.
    */
   e2eeProviders?: readonly E2eeProviderFactory[];
+  /**
+   * OMEMO (e2ee/omemo/) beside OTR, preferred to it for contacts who announce OMEMO devices; its keys in the
+   * profile's omemo/ folder, encrypted by the secret box. Off unless asked for (the app turns it on).
+   */
+  omemo?: boolean;
 }
 
 export class KlatschCore {
@@ -309,7 +317,11 @@ export class KlatschCore {
       extraAnchors: this.options.extraAnchors ?? [],
       hasStoredPassword: (s) => this.storedPassword(s) !== undefined,
       // OTR (e2ee/otr/provider.ts) after any scheme given: the router prefers them in this order.
-      e2ee: [...(this.options.e2eeProviders ?? []), (host) => new OtrProvider(host, this.otrDeps(stored.id))],
+      e2ee: [
+        ...(this.options.e2eeProviders ?? []),
+        ...(this.options.omemo ? [(host: E2eeHost) => new OmemoProvider(host, { store: OmemoFileStore.inProfile(this.options.profileDir, stored.jid, this.options.secretBox), request: (iq, ms) => host.request(iq, ms), label: 'Klatsch' })] : []),
+        (host) => new OtrProvider(host, this.otrDeps(stored.id)),
+      ],
       ownKey: (jid) => this.otr.accountKey(jid),
       allowedSchemes: () => this.policy.encryptionSchemes(),
       ...(history ? { history } : {}),

@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   const core = new KlatschCore({
     profileDir,
     secretBox: await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key')),
+    omemo: true,
     extraAnchors,
     shell: new RecordingShell(values['record-notifications'] ? path.resolve(values['record-notifications']) : undefined),
     systemLanguages: () => [Intl.DateTimeFormat().resolvedOptions().locale],

@@ -29,6 +29,9 @@ function setup(allowed?: string[]) {
     messageState: (_peer, id, state, error) => void states.push([id, state, error]),
     privacyChanged: () => undefined,
     isContact: () => true,
+    request: async () => {
+      throw new Error('no stream');
+    },
   };
   let double!: DoubleProvider;
   const router = new E2eeRouter(

@@ -90,6 +90,11 @@ export interface E2eeHost {
   unconfirmed?(peer: string): boolean;
   /** Whether `peer` is in the roster (strangers get less: no answer to offers, bounded state). */
   isContact(peer: string): boolean;
+  /**
+   * Sends an IQ on the stream and resolves with the answer, a result or an error stanza (OMEMO's PEP:
+   * device lists, bundles); rejects when there is no stream or no answer in `timeoutMs`.
+   */
+  request(iq: Element, timeoutMs?: number): Promise<Element>;
 }
 
 /** A copy of a message of this scheme: a carbon of another device of ours, or from the server's archive. */
@@ -160,6 +165,15 @@ export interface E2eeProvider {
   tick(): void;
   /** The policy for `peer` (or, without one, for every peer) changed: the conversation follows it now. */
   policyChanged(peer?: string): Promise<void>;
+  /**
+   * Whether the scheme can take a conversation with `peer` not yet in anyone's hands (OMEMO: the contact
+   * announced devices); false lets the router pass it to the next scheme. Absent: always.
+   */
+  offers?(peer: string): boolean;
+  /** A new (not resumed) stream is up, our presence sent (OMEMO: publish our device and bundle). */
+  sessionStarted?(): Promise<void>;
+  /** A PEP notification (XEP-0163) that is this scheme's (OMEMO's device lists): true when consumed. */
+  pubsubEvent?(message: Element): boolean;
 }
 
 /** How often the router calls every provider's tick(). */

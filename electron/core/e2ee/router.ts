@@ -76,7 +76,8 @@ export class E2eeRouter {
     if (engaged) return engaged;
     const allowed = this.allowed();
     const chosen = this.chosen.get(peer);
-    return allowed.find((p) => p.scheme === chosen) ?? allowed[0];
+    // Else the first scheme that can take it (OMEMO when the contact announced devices, else OTR).
+    return allowed.find((p) => p.scheme === chosen) ?? allowed.find((p) => p.offers?.(peer) ?? true) ?? allowed[0];
   }
 
   /** The provider whose traffic `message` is. */
@@ -186,6 +187,16 @@ export class E2eeRouter {
 
   resourceAvailable(full: string): Promise<void> {
     return this.all((p) => p.resourceAvailable(full));
+  }
+
+  /** A new stream is up and our presence out. */
+  sessionStarted(): Promise<void> {
+    return this.all((p) => p.sessionStarted?.() ?? Promise.resolve());
+  }
+
+  /** A PEP notification one of the schemes consumes (their device lists); false: not theirs. */
+  pubsubEvent(message: Element): boolean {
+    return this.providers.some((p) => p.pubsubEvent?.(message) ?? false);
   }
 
   streamLost(): Promise<void> {

@@ -228,6 +228,9 @@ export const CLIENT_FEATURES = [
   'urn:xmpp:receipts',
   'jabber:x:conference', // direct invitations to group chats (XEP-0249)
   'urn:xmpp:bookmarks:1+notify', // bookmarks changed on our other devices (XEP-0402)
+  // OMEMO device lists of contacts and our other devices (XEP-0384 0.3 and omemo:2), in the first presence's caps.
+  'eu.siacs.conversations.axolotl.devicelist+notify',
+  'urn:xmpp:omemo:2:devices+notify',
 ];
 
 export function discoInfo(): Element {
