@@ -48,7 +48,9 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
     setError(result.ok ? null : errorText(texts, result.error));
   }
 
-  const ownFingerprint = (key: ContactKey) => data?.own.find((o) => o.accountId === key.accountId)?.fingerprint;
+  /** Ours to compare with the contact's key: of the same scheme (and OMEMO version). */
+  const ownFingerprint = (key: ContactKey) =>
+    data?.own.find((o) => o.accountId === key.accountId && (o.scheme ?? 'otr') === key.scheme && o.label === key.device?.label)?.fingerprint;
 
   async function importFiles(replaceKeys: boolean) {
     setBusy(true);
@@ -97,6 +99,7 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
           if (verified) setVerifying(key);
           else void run(actions.setTrust(key.accountId, key.peer, { scheme: key.scheme, key: key.fingerprint }, false));
         }}
+        onAccept={(key) => void run(actions.acceptKey(key.accountId, key.peer, { scheme: key.scheme, key: key.fingerprint }))}
         onForget={(key) => {
           if (key.trust !== 'unverified') setForgetting(key);
           else void run(actions.forgetKey(key.accountId, key.peer, { scheme: key.scheme, key: key.fingerprint }));
