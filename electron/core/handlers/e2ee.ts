@@ -53,6 +53,7 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
         // Only a held device is accepted (used without verification); a verified one stays verified.
         if (omemo.trustOfKey(peer.toLowerCase(), fp) !== 'held') throw new KlatschError('not-found', 'That key is no longer waiting to be accepted.', { reason: 'key-not-pending' });
         await trustChange(() => omemo.setTrust(peer.toLowerCase(), fp, 'blind'));
+        core.emit('trustChanged', { accountId });
         return {};
       }
       otrKeys(scheme);
@@ -68,6 +69,7 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
         if (omemo.trustOfKey(peer.toLowerCase(), fp) === undefined) throw new KlatschError('not-found', 'That key is not known.', { reason: 'key-not-known' });
         // Taking a verification back leaves the device in use, as before it was verified.
         await trustChange(() => omemo.setTrust(peer.toLowerCase(), fp, verified ? 'verified' : 'blind'));
+        core.emit('trustChanged', { accountId });
         return {};
       }
       otrKeys(scheme);
@@ -83,6 +85,7 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
       if (scheme === OMEMO_SCHEME) {
         const omemo = omemoOf(core.account(accountId));
         await trustChange(() => omemo.forgetKey(peer.toLowerCase(), omemoFingerprintArg(key)));
+        core.emit('trustChanged', { accountId });
         return {};
       }
       otrKeys(scheme);
