@@ -96,6 +96,9 @@ const SIGN_OFF_WAIT_MS = 1_000;
 /** Messages of the stored history per "load older" (the user scrolled to the top of a chat). */
 const OLDER_PAGE = 200;
 
+/** Stamps of received messages remembered (Account.writtenAt), the newest. */
+const MAX_WRITTEN_AT = 5_000;
+
 export class Account {
   readonly roster = new Roster();
   readonly chats = new ChatLog();
@@ -110,6 +113,11 @@ export class Account {
   private readonly now: () => number;
   /** Received messages that asked for a receipt (XEP-0184), by peer and stanza id → the full JID to answer. */
   private readonly receiptsOwed = new Map<string, string>();
+  /**
+   * When the contact wrote each message shown lately (its XEP-0203 stamp, by peer and id), where it was shown at
+   * another time (after a notice): a copy that comes late is placed by it among them (showIncoming).
+   */
+  private readonly writtenAt = new Map<string, number>();
   /** Chats where we already said that a private conversation happened on another device. */
   private readonly otherDeviceNoticed = new Set<string>();
   /** Senders the policy blocked since Klatsch started (AccountView.blockedSenders): the user is told once each. */
@@ -198,8 +206,9 @@ export class Account {
         if (!message) return;
         // Whether it went out private is what the engine did with it, recorded as it leaves.
         const privately = leftEncrypted ?? message.encrypted ?? false;
-        // A receipt may arrive before we noted that the message went out: 'delivered' stays.
-        if (message.state === 'delivered' && (state === 'sent' || state === 'sending')) {
+        // A receipt may arrive before we noted that the message went out, or a copy may go again (its receipt was
+        // late): 'delivered' stays, the contact's app has it.
+        if (message.state === 'delivered') {
           if (privately !== (message.encrypted ?? false)) this.upsertMessage(withEncrypted(message, privately));
           return;
         }
@@ -211,6 +220,8 @@ export class Account {
         this.emitContact(peer);
       },
       isContact: (peer) => this.roster.has(peer),
+      privateStarted: (peer) => this.offerUnconfirmed(peer),
+      unconfirmed: (peer) => this.outbox.entries().some((e) => e.peer === peer && this.waitsForReceipt(e)),
       request: async (iq, timeoutMs) => {
         const session = this.connection.activeSession;
         if (!session) throw new Error('not connected');
@@ -770,6 +781,7 @@ export class Account {
       if (!sent) return;
       // The link between the servers failed, not the message: it waits and goes again, never lost.
       if (isRemoteServerCondition(parsed.errorCondition)) this.waitForRemoteServer(sent);
+      else if (parsed.errorCondition === 'recipient-unavailable' && (sent.encrypted || this.outbox.get(sent.id)?.private)) this.waitForPrivateAgain(sent, parsed.from);
       else {
         const problem = parsed.errorText ?? 'error';
         this.upsertMessage({ ...sent, state: 'failed', error: { reason: 'not-delivered', params: { problem }, text: `Not delivered: ${problem}` } });
@@ -831,6 +843,8 @@ export class Account {
       clearTimeout(retry.timer);
       this.bounced.delete(id);
     }
+    // The contact's app confirms messages: its private messages wait for that from now on (see onAcked).
+    if (message) this.outbox.setConfirms(peer, true);
     if (this.outbox.get(id)?.peer === peer) {
       // It got there, so the server has it: out of the outbox, and 'sent' on the way to 'delivered' (the ack may come after).
       this.leftOutbox(id);
@@ -948,13 +962,25 @@ export class Account {
     const previous = lastOf(this.chats.list(peer), 'in');
     const believable = stampedAt !== undefined && stampedAt <= now && (!previous || stampedAt >= previous.timestamp - PRIVATE_WAIT_MS);
     // Never before the chat's last notice: what it says (e.g. "now private") happened before this message arrived.
+    // Nor after a message of the contact's written later and shown already: a copy that comes late (a private
+    // message offered again in a new private conversation) goes after those written before it, in the order written.
     const notice = lastOf(this.chats.list(peer), 'notice');
-    const timestamp = believable ? Math.max(stampedAt, notice?.timestamp ?? stampedAt) : now;
-    // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
-    if (stanzaId) this.outbox.markSeen(peer, stanzaId);
-    this.chats.countUnread(peer);
-    this.typing.delete(peer);
-    const shown = this.upsertMessage({
+    let timestamp = now;
+    if (believable) {
+      timestamp = Math.max(stampedAt, notice?.timestamp ?? stampedAt);
+      let firstWrittenLater = Infinity;
+      let lastWrittenBefore = -Infinity;
+      for (const m of this.chats.list(peer)) {
+        if (m.direction !== 'in') continue;
+        const written = this.writtenAt.get(`${peer}\n${m.id}`) ?? m.timestamp;
+        if (written > stampedAt) firstWrittenLater = Math.min(firstWrittenLater, m.timestamp);
+        else lastWrittenBefore = Math.max(lastWrittenBefore, m.timestamp);
+      }
+      if (timestamp >= firstWrittenLater) timestamp = Math.max(stampedAt, lastWrittenBefore);
+      this.writtenAt.set(`${peer}\n${id}`, stampedAt);
+      if (this.writtenAt.size > MAX_WRITTEN_AT) this.writtenAt.delete(this.writtenAt.keys().next().value!);
+    }
+    const received: ChatMessage = {
       id,
       peer,
       direction: 'in',
@@ -963,7 +989,16 @@ export class Account {
       state: 'received',
       ...(encrypted ? { encrypted } : {}),
       ...(archiveId !== undefined && !encrypted ? { archiveId } : {}),
-    }, true);
+    };
+    // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
+    // What the history keeps is written there first (upsertMessage), and its id as seen after: killed in between, the
+    // history has it (so a copy is recognised); the other way round, a copy would be dropped as seen, never shown.
+    const kept = this.deps.history !== undefined && this.storable(received);
+    if (stanzaId && !kept) this.outbox.markSeen(peer, stanzaId);
+    this.chats.countUnread(peer);
+    this.typing.delete(peer);
+    const shown = this.upsertMessage(received, true);
+    if (stanzaId && kept) this.outbox.markSeen(peer, stanzaId);
     if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);
     this.deps.incoming?.(shown, 'live');
@@ -995,15 +1030,18 @@ export class Account {
   private restoreOutbox(): void {
     for (const entry of this.outbox.entries()) {
       const known = this.chats.find(entry.peer, entry.id, 'out') ?? this.deps.history?.find(entry.peer, entry.id, 'out');
-      // The history has it as sent or delivered: killed before the outbox's file caught up. Done, not sent again.
-      if (known?.state === 'sent' || known?.state === 'delivered') {
+      // The history has it as sent or delivered: killed before the outbox's file caught up. Done, not sent again
+      // (a private one still waits for the contact's confirmation, if their app gives one: onAcked).
+      const onServer = entry.onServer || known?.state === 'sent';
+      if (known?.state === 'delivered' || (known?.state === 'sent' && !this.waitsForReceipt({ ...entry, onServer: true }))) {
         this.outbox.remove(entry.id);
         continue;
       }
+      if (onServer && !entry.onServer) this.outbox.setOnServer(entry.id, true);
       const { error: _error, ...rest } = known ?? { id: entry.id, peer: entry.peer, direction: 'out' as const, body: entry.body, timestamp: entry.timestamp, state: 'sending' as const };
       this.chats.upsert({
         ...rest,
-        state: entry.failed ? 'failed' : 'sending',
+        state: entry.failed ? 'failed' : onServer ? 'sent' : 'sending',
         ...(entry.failed ? { error: entry.failed } : {}),
         ...(entry.private ? { encrypted: true } : {}),
       });
@@ -1046,6 +1084,14 @@ export class Account {
         for (const entry of this.outbox.entries()) {
           if (!session.isOpen || this.connection.activeSession !== session) return;
           if (entry.failed || this.inFlight.has(entry.id)) continue;
+          if (entry.onServer) {
+            if (!this.waitsForReceipt(entry)) {
+              this.outbox.remove(entry.id); // unconfirmed for PRIVATE_WAIT_MS: it stays "sent", and goes no more
+              continue;
+            }
+            // A resumed stream goes on with the same private conversations: nothing of theirs was lost.
+            if (session.resumed) continue;
+          }
           await this.transmitFromOutbox(entry, true);
         }
       } while (this.flushAgain);
@@ -1066,7 +1112,7 @@ export class Account {
     if (state === 'sent') {
       // Out encrypted but not yet acknowledged: if it must go again (a new stream), then privately only.
       if (leftEncrypted && !entry.private) void this.outbox.add({ ...entry, private: true }).catch(() => undefined);
-      return 'sending';
+      return entry.onServer ? 'sent' : 'sending'; // the server's acknowledgement may come before this
     }
     if (state === 'waiting') {
       // Held for a private conversation: after a restart it must wait for one again.
@@ -1075,9 +1121,10 @@ export class Account {
     }
     const lostOn = this.lostOnTheWay.get(id);
     this.lostOnTheWay.delete(id);
-    if (lostOn !== undefined && !entry.private) {
-      // Plaintext the stream could not take goes out again on the next stream, as if it had never left; the user
-      // is never asked to send it again for a connection problem. A stream that took over already sends it now.
+    if (lostOn !== undefined) {
+      // What the stream could not take goes out again on the next stream (a private message in a new private
+      // conversation there), as if it had never left; the user is never asked to send it again for a connection
+      // problem. A stream that took over already sends it now.
       this.inFlight.delete(id);
       const active = this.connection.activeSession;
       if (active && active !== lostOn) void this.flushOutbox(active);
@@ -1126,12 +1173,51 @@ export class Account {
     const entry = this.outbox.get(id);
     if (!entry) return;
     if (this.bounced.get(id)?.timer) return; // an ack of the copy that bounced: the entry waits for its next try
-    this.leftOutbox(id);
+    if (this.waitsForReceipt({ ...entry, onServer: true })) {
+      // The server has it, but the contact's app may be killed before it decrypts it, and then it never can:
+      // it stays until their app confirms it, and goes again in the next private conversation otherwise.
+      this.inFlight.delete(id);
+      this.outbox.setOnServer(id, true);
+    } else this.leftOutbox(id);
     const message = this.chats.find(entry.peer, id, 'out');
     if (message && (message.state === 'sending' || message.state === 'waiting')) {
       const { error: _error, ...rest } = message;
       this.upsertMessage({ ...rest, state: 'sent' });
     }
+  }
+
+  /**
+   * Whether an outbox entry the server has waits for the contact's receipt: a private message (which only the
+   * private conversation it went out in can decrypt) to a contact whose app confirms messages, within
+   * PRIVATE_WAIT_MS of its writing. Apps without receipts (libotr's, e.g. Pidgin) are not sent copies.
+   */
+  private waitsForReceipt(entry: OutboxEntry): boolean {
+    return entry.private && entry.onServer === true && !entry.failed && this.outbox.confirms(entry.peer) && this.now() < entry.timestamp + PRIVATE_WAIT_MS;
+  }
+
+  /** A private conversation with `peer` was made: what the contact did not confirm goes again in it, oldest first, with its id. */
+  private offerUnconfirmed(peer: string): void {
+    if (!this.connection.activeSession) return;
+    for (const entry of this.outbox.entries()) {
+      if (entry.peer !== peer || !entry.onServer || this.inFlight.has(entry.id)) continue;
+      if (this.waitsForReceipt(entry)) void this.transmitFromOutbox(entry, true);
+      else if (!entry.failed) this.outbox.remove(entry.id); // past PRIVATE_WAIT_MS, or the contact's app confirms nothing
+    }
+  }
+
+  /**
+   * Our server bounced a private message: the resource it went to is gone (the contact's app was killed
+   * or signed off before it took it), and with it the private conversation there. It waits for the next
+   * private conversation and goes in it by itself, never in plaintext; not "failed".
+   */
+  private waitForPrivateAgain(sent: ChatMessage, to: string): void {
+    if (sent.state === 'delivered') return; // the contact's app has it: a late bounce of an earlier copy
+    this.inFlight.delete(sent.id);
+    void this.outbox.add({ id: sent.id, peer: sent.peer, body: sent.body, timestamp: sent.timestamp, private: true }).catch(() => undefined);
+    void this.e2ee.resourceOffline(to).then(() => {
+      const entry = this.outbox.get(sent.id);
+      if (entry && !entry.failed && !this.inFlight.has(entry.id) && this.connection.activeSession) void this.transmitFromOutbox(entry, true);
+    });
   }
 
   private leftOutbox(id: string): void {

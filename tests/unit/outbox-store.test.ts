@@ -63,6 +63,31 @@ describe('outbox store', () => {
     assert.equal(again.get('c')?.failed, undefined);
   });
 
+  test('a private message the server has (waiting for the contact\'s receipt) and the contacts that send receipts survive a restart', async () => {
+    const { file, box } = await setUp();
+    const store = await OutboxStore.open(file, box, { flushDelayMs: 10 });
+    await store.add(entry('p', { private: true }));
+    await store.add(entry('q', { private: true }));
+    store.setOnServer('p', true);
+    store.setConfirms('bob@example.com', true);
+    store.setConfirms('carol@example.com', true);
+    store.setConfirms('carol@example.com', false);
+    await store.close();
+    const again = await OutboxStore.open(file, box);
+    assert.deepEqual(
+      again.entries().map((e) => [e.id, e.onServer]),
+      [
+        ['p', true],
+        ['q', undefined],
+      ],
+    );
+    assert.equal(again.confirms('bob@example.com'), true);
+    assert.equal(again.confirms('carol@example.com'), false);
+    // Sent again (a bounce): it is no longer on the server.
+    await again.add(entry('p', { private: true }));
+    assert.equal(again.get('p')?.onServer, undefined);
+  });
+
   test('a message removed once kept elsewhere leaves at once, but stays in the file until that is done', async () => {
     const { file, box } = await setUp();
     const store = await OutboxStore.open(file, box, { flushDelayMs: 10 });

@@ -81,6 +81,13 @@ export interface E2eeHost {
   messageState(peer: string, id: string, state: 'sent' | 'waiting' | 'failed', error?: string, encrypted?: boolean): void;
   /** What `view(peer)` says changed: the account tells the UI. */
   privacyChanged(peer: string): void;
+  /**
+   * A private conversation with `peer` was made (new or refreshed): our private messages it may not have (sent in
+   * an earlier one, not confirmed by the contact's app) go again in it, with their ids.
+   */
+  privateStarted?(peer: string): void;
+  /** Whether private messages to `peer` wait for the contact's confirmation (see privateStarted): worth a new private conversation. */
+  unconfirmed?(peer: string): boolean;
   /** Whether `peer` is in the roster (strangers get less: no answer to offers, bounded state). */
   isContact(peer: string): boolean;
   /**

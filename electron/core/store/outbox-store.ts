@@ -6,7 +6,8 @@
  * Layout: `outbox/<account id>.json` in the profile:
  *   {"version":1,"backend":"<SecretBox backend>","data":"<base64 ciphertext>"}
  * where the ciphertext is the SecretBox encryption of
- *   {"entries":[OutboxEntry, …oldest first],"seen":{"<peer>":["<id>", …oldest first]}}.
+ *   {"entries":[OutboxEntry, …oldest first],"seen":{"<peer>":["<id>", …oldest first]},"confirming":["<peer>", …]}
+ * (`confirming`: contacts whose app sent us receipts; their private messages wait for one, see onServer).
  * The user's text (also of private messages, which must be encrypted again in
  * a new private conversation after a restart) is readable only with the key.
  *
@@ -37,6 +38,13 @@ export const OutboxEntry = z.object({
   private: z.boolean(),
   /** Why it could not go out (the user sends it again by hand); absent: it goes out by itself. */
   failed: z.string().max(2000).optional(),
+  /**
+   * A private message the server acknowledged, to a contact whose app confirms messages (XEP-0184): it
+   * stays until that confirmation, since a contact's app killed before it decrypted the message cannot
+   * decrypt it later (its session keys died with it). Until then it goes again, with the same id, in
+   * each new private conversation with the contact (their app shows a copy once).
+   */
+  onServer: z.boolean().optional(),
 });
 export type OutboxEntry = z.infer<typeof OutboxEntry>;
 
@@ -44,6 +52,8 @@ const OutboxFile = z.object({ version: z.literal(1), backend: z.string().max(200
 const OutboxContent = z.object({
   entries: z.array(OutboxEntry),
   seen: z.record(z.string().max(3071), z.array(z.string().max(256))),
+  /** Contacts whose app confirmed a message of ours (XEP-0184): their private messages wait for it (onServer). */
+  confirming: z.array(z.string().max(3071)).optional(),
 });
 
 /** Ids of received messages remembered per chat; a message sent again arrives soon after the first copy. */
@@ -55,6 +65,7 @@ export class OutboxStore {
   /** Entries gone for the caller but still written to the file (see remove). */
   private readonly leaving = new Set<OutboxEntry>();
   private readonly seenIds = new Map<string, Set<string>>();
+  private readonly confirmingPeers = new Set<string>();
   private problemText: string | undefined;
   private saveErrorText: string | undefined;
   private writing: Promise<void> = Promise.resolve();
@@ -158,6 +169,28 @@ export class OutboxStore {
     void this.writeSoon(false).catch(() => undefined);
   }
 
+  /** The server acknowledged the private message `id`; it waits for the contact's confirmation (see OutboxEntry.onServer). */
+  setOnServer(id: string, onServer: boolean): void {
+    const entry = this.list.find((e) => e.id === id && !this.leaving.has(e));
+    if (!entry || (entry.onServer ?? false) === onServer) return;
+    if (onServer) entry.onServer = true;
+    else delete entry.onServer;
+    void this.writeSoon(false).catch(() => undefined);
+  }
+
+  /** Whether `peer`'s app confirmed a message of ours (XEP-0184), also before a restart. */
+  confirms(peer: string): boolean {
+    return this.confirmingPeers.has(peer);
+  }
+
+  /** `peer`'s app confirms messages (a receipt came), or does not (its app says so): remembered. */
+  setConfirms(peer: string, confirms: boolean): void {
+    if (this.confirmingPeers.has(peer) === confirms) return;
+    if (confirms) this.confirmingPeers.add(peer);
+    else this.confirmingPeers.delete(peer);
+    void this.writeSoon(false).catch(() => undefined);
+  }
+
   /** Whether a message with this id from `peer` was received before (also before a restart). */
   seen(peer: string, id: string): boolean {
     return this.seenIds.get(peer)?.has(id) ?? false;
@@ -256,7 +289,11 @@ export class OutboxStore {
     }
     try {
       const journalRecords = this.journalRecords;
-      const content = JSON.stringify({ entries: this.list, seen: Object.fromEntries([...this.seenIds].map(([peer, ids]) => [peer, [...ids]])) });
+      const content = JSON.stringify({
+        entries: this.list,
+        seen: Object.fromEntries([...this.seenIds].map(([peer, ids]) => [peer, [...ids]])),
+        confirming: [...this.confirmingPeers],
+      });
       const data = this.secretBox.encrypt(content).toString('base64');
       await writeFileAtomic(this.file, `${JSON.stringify({ version: 1, backend: this.secretBox.backend, data })}\n`, 0o600);
       this.writeCount++;
@@ -305,6 +342,7 @@ export class OutboxStore {
       this.list.push(entry);
     }
     for (const [peer, list] of Object.entries(content.seen)) this.seenIds.set(peer, new Set(list.slice(-SEEN_PER_PEER)));
+    for (const peer of content.confirming ?? []) this.confirmingPeers.add(peer);
     await this.loadJournal();
   }
 

@@ -97,6 +97,13 @@ export interface PrivateChatsDeps {
   isContact?(peer: string): boolean;
   /** Refuse OTR version 2 (the v3-only setting); absent: v2 and v3. */
   v3Only?(): boolean;
+  /**
+   * A private conversation with `peer` was made (new or refreshed): our private messages it may not have
+   * (sent in an earlier one, not confirmed by the contact's app) go again in it, with their ids.
+   */
+  privateStarted?(peer: string): void;
+  /** Whether private messages to `peer` wait for its confirmation (see privateStarted): worth a new private conversation. */
+  unconfirmed?(peer: string): boolean;
 }
 
 interface PeerState {
@@ -328,6 +335,7 @@ export class PrivateChats {
       }
       // What waited goes out now; its queued-sent events mark each message sent.
       await this.deliver(peer, state, state.conversation.approveKey(accepted), undefined);
+      this.deps.privateStarted?.(peer); // what the contact did not confirm goes too, as in any new private conversation
       await this.deps.sawFingerprint?.(peer, accepted)?.catch?.(() => undefined);
       this.deps.privacyChanged(peer);
       return true;
@@ -424,8 +432,13 @@ export class PrivateChats {
     if (!peer || !this.settled.get(peer)?.expectsPrivacy) return Promise.resolve();
     return this.serialize(peer, async (state) => {
       const policy = this.deps.policyFor(peer);
-      if (!state.expectsPrivacy || state.conversation.state === 'encrypted' || state.conversation.akeInProgress() || policy === 'never') return;
-      const waiting = state.held.length > 0;
+      if (!state.expectsPrivacy || state.conversation.akeInProgress() || policy === 'never') return;
+      // Private with another resource, while messages of ours wait for the contact's confirmation: this may be
+      // their app started again (killed before it decrypted them, its old connection not yet timed out at the
+      // server). A new private conversation (with the same instance, or a second device) lets them go again.
+      const unconfirmed = this.deps.unconfirmed?.(peer) ?? false;
+      if (state.conversation.state === 'encrypted' && !(unconfirmed && this.resourceOf(state) !== full)) return;
+      const waiting = state.held.length > 0 || unconfirmed;
       if (!waiting && policy !== 'always') return;
       // Both sides notice each other at once; with nothing waiting here only one starts, so that two AKEs do not cross.
       if (!waiting && this.deps.account.toLowerCase() > peer) return;
@@ -755,6 +768,8 @@ export class PrivateChats {
           if (!waitsForUser) {
             void this.deps.sawFingerprint?.(peer, event.fingerprint)?.catch?.(() => undefined);
             // The engine sends what it held in this same output: each one's queued-sent event follows.
+            // What an earlier conversation carried and the contact did not confirm goes again (queued after this work).
+            this.deps.privateStarted?.(peer);
           }
           this.deps.privacyChanged(peer);
           break;

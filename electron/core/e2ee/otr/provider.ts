@@ -106,6 +106,8 @@ export class OtrProvider implements E2eeProvider {
       maxFragmentSize: OTR_FRAGMENT_SIZE,
       isContact: (peer) => host.isContact(peer),
       v3Only: () => deps.v3Only?.() ?? false,
+      privateStarted: (peer) => host.privateStarted?.(peer),
+      unconfirmed: (peer) => host.unconfirmed?.(peer) ?? false,
     });
   }
 
