@@ -223,7 +223,8 @@ describe('two accounts side by side, search and links', () => {
     await page.getByTestId('open-trust-manager').click();
     const trust = page.getByTestId('trust-manager');
     await trust.waitFor();
-    await trust.getByTestId('own-key').nth(1).waitFor({ timeout: 30_000 });
+    // Each account's own keys (OTR's and OMEMO's, one per version): waited for by account, not by count.
+    for (const user of ['alice', 'carol']) await trust.getByTestId('own-key').filter({ hasText: jid(user) }).first().waitFor({ timeout: 30_000 });
     const owners = await trust.getByTestId('own-key').allInnerTexts();
     assert.ok(owners.some((t) => t.includes(jid('alice'))) && owners.some((t) => t.includes(jid('carol'))), `own keys: ${owners.join(' | ')}`);
     await assertAccessible(page, 'the trust manager with two accounts');

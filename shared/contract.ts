@@ -568,7 +568,17 @@ export const requests = {
   listTrust: {
     request: z.object({}).strict(),
     response: z.object({
-      own: z.array(z.object({ accountId: AccountId, jid: z.string(), fingerprint: z.string(), stored: z.boolean() })),
+      own: z.array(
+        z.object({
+          accountId: AccountId,
+          jid: z.string(),
+          fingerprint: z.string(),
+          stored: z.boolean(),
+          /** Absent: OTR's key. OMEMO: this device's key, one per version (`label` names it). */
+          scheme: E2eeScheme.optional(),
+          label: z.string().max(64).optional(),
+        }),
+      ),
       contacts: z.array(
         z.object({
           accountId: AccountId,
@@ -581,6 +591,11 @@ export const requests = {
           lastUsed: z.number().optional(),
           /** The key of the private conversation open now. */
           inUse: z.boolean(),
+          /**
+           * Schemes that trust per device (OMEMO): the device with this key (`peer` the account's own JID: another
+           * device of ours), its version as `label`, and its state (inactive: no longer on the device list).
+           */
+          device: z.object({ id: z.string().max(32), label: z.string().max(64), state: z.enum(['verified', 'trusted-blindly', 'held', 'inactive']) }).optional(),
         }),
       ),
     }),

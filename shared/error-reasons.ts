@@ -65,6 +65,8 @@ export const ERROR_REASONS = {
   'smp-request-changed': [],
   'key-not-pending': [],
   'not-a-fingerprint': [],
+  'not-an-omemo-fingerprint': [],
+  'key-not-known': [],
   'unknown-scheme': ['scheme'],
   'otr-unavailable': [],
   'libotr-files-not-written': ['detail'],

@@ -25,8 +25,8 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
   const texts = useTexts();
   const t = texts.privacy;
   const name = displayName(contact);
-  const { privacy, isPrivate } = contactTrust(contact);
-  const text = { label: t.label[privacy], explain: t.explain[privacy] };
+  const { privacy, isPrivate, schemeName } = contactTrust(contact);
+  const text = { label: t.label[privacy], explain: schemeName ? `${t.explain[privacy]} ${t.scheme(schemeName)}` : t.explain[privacy] };
   const show = shownPresence(contact.presence.show, presenceKnown);
   const menu = useRef<HTMLDetailsElement>(null);
   useMenuDismiss(menu);
@@ -58,6 +58,12 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
         >
           <span aria-hidden="true">{privacyIcon[privacy]} </span>
           {text.label}
+          {schemeName && (
+            <span className="privacy-scheme" data-testid="privacy-scheme">
+              {' · '}
+              {schemeName}
+            </span>
+          )}
           <span className="menu-caret" aria-hidden="true">
             ▾
           </span>

@@ -14,10 +14,12 @@ type Props = {
   onCopy: (fingerprint: string) => void;
   onVerify: (key: ContactKey, verified: boolean) => void;
   onForget: (key: ContactKey) => void;
+  /** Accept a held device key (OMEMO): it is used without verification. */
+  onAccept: (key: ContactKey) => void;
 };
 
 /** The user's own keys and every contact key Klatsch knows, with their trust. */
-export function TrustList({ data, error, busy, copied, accountName, onCopy, onVerify, onForget }: Props) {
+export function TrustList({ data, error, busy, copied, accountName, onCopy, onVerify, onForget, onAccept }: Props) {
   const t = useTexts().trust;
   const locale = useLocale();
   const problem = error && (
@@ -36,9 +38,10 @@ export function TrustList({ data, error, busy, copied, accountName, onCopy, onVe
         ) : (
           <ul className="key-list">
             {data.own.map((o) => (
-              <li key={o.accountId} className="key-row" data-testid="own-key">
+              <li key={`${o.accountId} ${o.fingerprint}`} className="key-row" data-testid="own-key" data-scheme={o.scheme ?? 'otr'}>
                 <div className="key-text">
                   <span className="key-owner">{o.jid}</span>
+                  <span className="hint"> {o.label ?? t.otr}</span>
                   <code className="fingerprint">{o.fingerprint}</code>
                   {!o.stored && <span className="hint">{t.notStored}</span>}
                 </div>
@@ -69,21 +72,36 @@ export function TrustList({ data, error, busy, copied, accountName, onCopy, onVe
             </thead>
             <tbody>
               {data.contacts.map((c) => (
-                <tr key={`${c.accountId} ${c.peer} ${c.fingerprint}`} data-testid="contact-key" data-peer={c.peer} data-trust={c.trust}>
+                <tr
+                  key={`${c.accountId} ${c.peer} ${c.device?.id ?? ''} ${c.fingerprint}`}
+                  data-testid="contact-key"
+                  data-peer={c.peer}
+                  data-trust={c.trust}
+                  data-scheme={c.scheme}
+                  data-device={c.device?.id}
+                  data-device-state={c.device?.state}
+                >
                   <td>
                     <span className="key-owner">{c.peer}</span>
-                    {data.own.length > 1 && <span className="hint"> ({accountName(c.accountId)})</span>}
+                    {accountCount(data) > 1 && <span className="hint"> ({accountName(c.accountId)})</span>}
                     {c.inUse && <span className="tag">{t.inUse}</span>}
+                    <br />
+                    <span className="hint">{c.device ? t.device(c.device.label, c.device.id, ownJids(data).has(c.peer)) : t.otr}</span>
                   </td>
                   <td>
                     <code className="fingerprint">{c.fingerprint}</code>
                   </td>
-                  <td className={`trust trust-${c.trust}`}>{t.level[c.trust]}</td>
+                  <td className={`trust trust-${c.device ? c.device.state : c.trust}`}>{c.device ? t.deviceState[c.device.state] : t.level[c.trust]}</td>
                   <td className="hint">
                     {formatShortDate(c.firstSeen, locale)}
                     {c.lastUsed !== undefined && c.lastUsed !== c.firstSeen && <> – {formatShortDate(c.lastUsed, locale)}</>}
                   </td>
                   <td className="key-actions">
+                    {c.device?.state === 'held' && (
+                      <button type="button" className="button small" disabled={busy} data-testid="key-accept" onClick={() => onAccept(c)}>
+                        {t.accept}
+                      </button>
+                    )}
                     {c.trust === 'unverified' ? (
                       <button type="button" className="button small" disabled={busy} data-testid="key-verify" onClick={() => onVerify(c, true)}>
                         {t.verify}
@@ -105,4 +123,14 @@ export function TrustList({ data, error, busy, copied, accountName, onCopy, onVe
       </section>
     </>
   );
+}
+
+/** The accounts listed (OMEMO lists one own key per version: counted by account, not by row). */
+function accountCount(data: TrustListData): number {
+  return new Set(data.own.map((o) => o.accountId)).size;
+}
+
+/** The accounts' own JIDs: a device key of one of them is another device of the user's. */
+function ownJids(data: TrustListData): Set<string> {
+  return new Set(data.own.map((o) => o.jid.toLowerCase()));
 }

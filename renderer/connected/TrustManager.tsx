@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { Result } from '../../shared/contract';
+import type { Contact, Result } from '../../shared/contract';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { FingerprintComparison } from '../components/FingerprintComparison';
 import { ModalDialog } from '../components/ModalDialog';
@@ -15,6 +15,8 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
   const texts = useTexts();
   const t = texts.trust;
   const revision = useAppState((s) => s.trustRevision);
+  // OMEMO devices come and go with the contacts' device lists (a new one held): the list follows them.
+  const devices = useAppState((s) => deviceSignature(s.rosters));
   const accounts = useAppState((s) => s.accounts);
   const [data, setData] = useState<TrustListData | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -39,7 +41,7 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
     return () => {
       current = false;
     };
-  }, [actions, revision, texts]);
+  }, [actions, revision, devices, texts]);
 
   async function run(request: Promise<Result<unknown>>) {
     setBusy(true);
@@ -48,7 +50,9 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
     setError(result.ok ? null : errorText(texts, result.error));
   }
 
-  const ownFingerprint = (key: ContactKey) => data?.own.find((o) => o.accountId === key.accountId)?.fingerprint;
+  /** Ours to compare with the contact's key: of the same scheme (and OMEMO version). */
+  const ownFingerprint = (key: ContactKey) =>
+    data?.own.find((o) => o.accountId === key.accountId && (o.scheme ?? 'otr') === key.scheme && o.label === key.device?.label)?.fingerprint;
 
   async function importFiles(replaceKeys: boolean) {
     setBusy(true);
@@ -97,6 +101,7 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
           if (verified) setVerifying(key);
           else void run(actions.setTrust(key.accountId, key.peer, { scheme: key.scheme, key: key.fingerprint }, false));
         }}
+        onAccept={(key) => void run(actions.acceptKey(key.accountId, key.peer, { scheme: key.scheme, key: key.fingerprint }))}
         onForget={(key) => {
           if (key.trust !== 'unverified') setForgetting(key);
           else void run(actions.forgetKey(key.accountId, key.peer, { scheme: key.scheme, key: key.fingerprint }));
@@ -168,6 +173,15 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
       </div>
     </ModalDialog>
   );
+}
+
+/** The contacts' OMEMO devices and their trust, as one string: it changes when one of them does. */
+function deviceSignature(rosters: Record<string, Contact[]>): string {
+  const parts: string[] = [];
+  for (const contacts of Object.values(rosters)) {
+    for (const c of contacts) for (const d of c.e2ee?.devices ?? []) parts.push(`${c.jid}/${d.id}/${d.trust}`);
+  }
+  return parts.join(' ');
 }
 
 /** Verifying a contact's key by hand: both fingerprints side by side, and the user's word that they compared them. */

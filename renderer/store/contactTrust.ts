@@ -20,6 +20,8 @@ export interface ContactTrust {
   scheme: E2eeView['scheme'] | undefined;
   /** The contact's key in the private conversation, as the user compares it. */
   fingerprint: string | undefined;
+  /** The scheme's name as the header shows it ('OMEMO', 'OTR'), while it protects the chat (private or ended). */
+  schemeName: string | undefined;
 }
 
 /** The state the core reports, before the rule that a waiting new key is never shown verified. */
@@ -44,6 +46,7 @@ export function contactTrust(contact: Pick<Contact, 'e2ee'>): ContactTrust {
     smp: staleVerified ? undefined : smp,
     scheme: e2ee?.scheme,
     fingerprint: e2ee?.fingerprint,
+    schemeName: e2ee && privacy !== 'plaintext' ? e2ee.scheme.toUpperCase() : undefined,
   };
 }
 

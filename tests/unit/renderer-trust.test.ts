@@ -33,13 +33,14 @@ test('while verified, header and the "is verified" result agree', () => {
     smp: verifiedResult,
     scheme: 'otr',
     fingerprint: undefined,
+    schemeName: 'OTR',
   });
 });
 
 test('after a key change: the warning, no "is verified" result beside it, and not verified', () => {
   const keyWarning = { fingerprint: NEW_KEY, changedFromVerified: true };
   const trust = contactTrust(bob(otr('private', { keyWarning, auth: verifiedResult })));
-  assert.deepEqual(trust, { privacy: 'private', verified: false, isPrivate: true, keyWarning, smp: undefined, scheme: 'otr', fingerprint: undefined });
+  assert.deepEqual(trust, { privacy: 'private', verified: false, isPrivate: true, keyWarning, smp: undefined, scheme: 'otr', fingerprint: undefined, schemeName: 'OTR' });
 });
 
 test('after accepting the new key: still no "is verified" result, as the header says', () => {
@@ -72,6 +73,7 @@ test('other authentication banners stay (a request to answer, a failure, "they v
     smp: undefined,
     scheme: undefined,
     fingerprint: undefined,
+    schemeName: undefined,
   });
 });
 
@@ -90,3 +92,19 @@ test('while we are offline, a contact’s presence is unknown, not offline, and 
   assert.equal(catalogFor('de').presence[shownPresence('offline', false)], 'Unbekannt');
   assert.equal(catalogFor('en').presence[shownPresence('offline', false)], 'Unknown');
 });
+
+test('the header names the scheme that protects the chat, verified or not, from the same derivation', () => {
+  const omemo = (verified: boolean, extra: Partial<E2eeView> = {}): Pick<Contact, 'e2ee'> => ({ e2ee: { scheme: 'omemo', state: 'private', verified, ...extra } });
+  assert.deepEqual(pick(contactTrust(bob(omemo(true)))), { schemeName: 'OMEMO', privacy: 'private-verified' });
+  assert.deepEqual(pick(contactTrust(bob(omemo(false)))), { schemeName: 'OMEMO', privacy: 'private' });
+  // A held new device: never shown verified, still OMEMO.
+  assert.deepEqual(pick(contactTrust(bob(omemo(true, { keyWarning: { fingerprint: NEW_KEY, changedFromVerified: true } })))), { schemeName: 'OMEMO', privacy: 'private' });
+  assert.deepEqual(pick(contactTrust(bob(otr('private-verified')))), { schemeName: 'OTR', privacy: 'private-verified' });
+  // Plaintext: no scheme protects the chat, whatever the core names.
+  assert.deepEqual(pick(contactTrust(bob({ e2ee: { scheme: 'otr', state: 'plaintext', verified: false } }))), { schemeName: undefined, privacy: 'plaintext' });
+});
+
+function pick(trust: ReturnType<typeof contactTrust>) {
+  return { schemeName: trust.schemeName, privacy: trust.privacy };
+}
+

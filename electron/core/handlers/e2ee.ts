@@ -6,6 +6,8 @@ import { OtrStoreError } from '../e2ee/otr/store/otr-store.js';
 import { humanFingerprint, toOtrFingerprint } from '../values/fingerprint.js';
 import type { PrivateChats } from '../e2ee/otr/private-chats.js';
 import { OTR_SCHEME, type OtrProvider } from '../e2ee/otr/provider.js';
+import { OMEMO_SCHEME, type OmemoProvider, type OmemoTrustRow } from '../e2ee/omemo/provider.js';
+import type { ResponseOf } from '../../../shared/contract.js';
 import type { Handlers } from '../ipc/dispatch.js';
 import type { CoreContext } from './context.js';
 
@@ -45,6 +47,15 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
     },
 
     acceptKey: async ({ accountId, peer, scheme, key }) => {
+      if (scheme === OMEMO_SCHEME) {
+        const omemo = omemoOf(core.account(accountId));
+        const fp = omemoFingerprintArg(key);
+        // Only a held device is accepted (used without verification); a verified one stays verified.
+        if (omemo.trustOfKey(peer.toLowerCase(), fp) !== 'held') throw new KlatschError('not-found', 'That key is no longer waiting to be accepted.', { reason: 'key-not-pending' });
+        await trustChange(() => omemo.setTrust(peer.toLowerCase(), fp, 'blind'));
+        core.emit('trustChanged', { accountId });
+        return {};
+      }
       otrKeys(scheme);
       const accepted = await otrChats(core.account(accountId)).acceptKey(peer.toLowerCase(), key);
       if (!accepted) throw new KlatschError('not-found', 'That key is no longer waiting to be accepted.', { reason: 'key-not-pending' });
@@ -52,6 +63,15 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
     },
 
     setTrust: async ({ accountId, peer, scheme, key, verified }) => {
+      if (scheme === OMEMO_SCHEME) {
+        const omemo = omemoOf(core.account(accountId));
+        const fp = omemoFingerprintArg(key);
+        if (omemo.trustOfKey(peer.toLowerCase(), fp) === undefined) throw new KlatschError('not-found', 'That key is not known.', { reason: 'key-not-known' });
+        // Taking a verification back leaves the device in use, as before it was verified.
+        await trustChange(() => omemo.setTrust(peer.toLowerCase(), fp, verified ? 'verified' : 'blind'));
+        core.emit('trustChanged', { accountId });
+        return {};
+      }
       otrKeys(scheme);
       const account = core.account(accountId);
       const fp = fingerprintArg(key);
@@ -62,6 +82,12 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
     },
 
     forgetKey: async ({ accountId, peer, scheme, key }) => {
+      if (scheme === OMEMO_SCHEME) {
+        const omemo = omemoOf(core.account(accountId));
+        await trustChange(() => omemo.forgetKey(peer.toLowerCase(), omemoFingerprintArg(key)));
+        core.emit('trustChanged', { accountId });
+        return {};
+      }
       otrKeys(scheme);
       const account = core.account(accountId);
       const fp = fingerprintArg(key);
@@ -70,14 +96,28 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
       return {};
     },
 
-    listTrust: async () =>
-      core.otr.list(
-        [...core.accounts.values()].map((a) => ({
+    listTrust: async () => {
+      const accounts = [...core.accounts.values()];
+      const otr = core.otr.list(
+        accounts.map((a) => ({
           id: a.id,
           jid: a.settings.jid,
           inUse: (peer: string) => (a.e2ee.view(peer)?.scheme === OTR_SCHEME ? a.e2ee.view(peer)?.fingerprint : undefined),
         })),
-      ),
+      );
+      const own: TrustList['own'] = [...otr.own];
+      const contacts: TrustList['contacts'] = [...otr.contacts];
+      for (const account of accounts) {
+        const omemo = account.e2ee.provider<OmemoProvider>(OMEMO_SCHEME);
+        if (!omemo) continue;
+        await omemo.ready;
+        for (const [version, fingerprint] of Object.entries(omemo.ownFingerprints())) {
+          own.push({ accountId: account.id, jid: account.settings.jid, fingerprint, stored: true, scheme: OMEMO_SCHEME, label: omemoLabel(version) });
+        }
+        for (const row of omemo.trustRows()) contacts.push(omemoTrustRow(account.id, row));
+      }
+      return { own, contacts };
+    },
 
     importLibotr: async ({ replaceKeys }) => {
       const dir = await pick(core, 'import-libotr');
@@ -142,7 +182,43 @@ function pick(core: CoreContext, purpose: 'import-libotr' | 'export-libotr'): Pr
   return core.options.pickFolder(purpose);
 }
 
-/** Keys and trust are OTR's store's today: a key of another scheme is refused as such. */
+type TrustList = ResponseOf<'listTrust'>;
+
+/** The version's name as the user sees it beside the fingerprint (clients show the 0.3 and the 2 key differently). */
+function omemoLabel(version: string): string {
+  return version === 'twomemo' ? 'OMEMO 2' : 'OMEMO 0.3';
+}
+
+/** One OMEMO device key as a trust-manager row: the state the user decides on, trust in OTR's words. */
+function omemoTrustRow(accountId: string, row: OmemoTrustRow): TrustList['contacts'][number] {
+  const state = !row.active ? 'inactive' : row.trust === 'verified' ? 'verified' : row.trust === 'blind' ? 'trusted-blindly' : 'held';
+  return {
+    accountId,
+    peer: row.jid,
+    scheme: OMEMO_SCHEME,
+    fingerprint: row.fingerprint,
+    trust: row.trust === 'verified' ? 'verified-manual' : 'unverified',
+    firstSeen: row.firstSeen,
+    inUse: state === 'verified' || state === 'trusted-blindly',
+    device: { id: String(row.deviceId), label: omemoLabel(row.version), state },
+  };
+}
+
+/** The account's OMEMO provider, for trust by device key. */
+function omemoOf(account: Account): OmemoProvider {
+  const omemo = account.e2ee.provider<OmemoProvider>(OMEMO_SCHEME);
+  if (!omemo) throw new KlatschError('invalid-request', 'OMEMO is not available for this account.', { reason: 'unknown-scheme', params: { scheme: OMEMO_SCHEME } });
+  return omemo;
+}
+
+/** An OMEMO fingerprint in any spacing or case → the groups of 8 hex digits the provider shows. */
+function omemoFingerprintArg(fingerprint: string): string {
+  const hex = fingerprint.replace(/\s+/g, '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new KlatschError('invalid-request', 'That is not an OMEMO fingerprint (64 hex digits).', { reason: 'not-an-omemo-fingerprint' });
+  return hex.match(/.{8}/g)!.join(' ');
+}
+
+/** Keys of OTR's store; any scheme but OTR and OMEMO is refused as such. */
 function otrKeys(scheme: string): void {
   if (scheme !== OTR_SCHEME) throw new KlatschError('invalid-request', `Keys of the scheme “${scheme}” are not known here.`, { reason: 'unknown-scheme', params: { scheme } });
 }

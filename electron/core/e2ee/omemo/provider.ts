@@ -76,6 +76,18 @@ export interface OmemoDeviceView {
   trust: DeviceTrust | 'unknown';
 }
 
+/** A device key the store holds, as the trust manager lists it. */
+export interface OmemoTrustRow {
+  jid: string;
+  deviceId: number;
+  version: XmppVersion;
+  fingerprint: string;
+  trust: DeviceTrust;
+  /** On its owner's current device list (or the list is not known). */
+  active: boolean;
+  firstSeen: number;
+}
+
 interface DeviceLists {
   oldmemo?: number[];
   twomemo?: number[];
@@ -400,6 +412,58 @@ export class OmemoProvider implements E2eeProvider {
       this.host.privacyChanged(jid);
     }
     return changed;
+  }
+
+  /** The trust the store holds for the device key `fingerprintText` of `jid` (any version); undefined: not known. */
+  trustOfKey(jid: string, fingerprintText: string): DeviceTrust | undefined {
+    const hex = fingerprintText.replace(/\s+/g, '').toLowerCase();
+    return Object.entries(this.state.trust).find(([k, t]) => k.startsWith(`${jid}|`) && t.key === hex)?.[1].trust;
+  }
+
+  /**
+   * Forgets the device key `fingerprintText` of `jid` and the sessions made with it: the device is decided
+   * again when it shows up (held once another device of `jid` is verified). True when the key was verified.
+   */
+  async forgetKey(jid: string, fingerprintText: string): Promise<boolean> {
+    await this.ready;
+    const hex = fingerprintText.replace(/\s+/g, '').toLowerCase();
+    const forgotten = Object.entries(this.state.trust).filter(([k, t]) => k.startsWith(`${jid}|`) && t.key === hex);
+    if (forgotten.length === 0) return false;
+    const trust = { ...this.state.trust };
+    for (const [k] of forgotten) {
+      delete trust[k];
+      this.sessions.delete(k);
+      this.retired.delete(k);
+    }
+    this.state = { ...this.state, trust };
+    await this.save();
+    if (jid !== this.ownBare) this.host.privacyChanged(jid);
+    return forgotten.some(([, t]) => t.trust === 'verified');
+  }
+
+  /**
+   * Every device key the store holds (the contacts' and our own other devices'), for the trust manager:
+   * 'inactive' when the device is no longer on its owner's current device list.
+   */
+  trustRows(): OmemoTrustRow[] {
+    const rows: OmemoTrustRow[] = [];
+    for (const [k, t] of Object.entries(this.state.trust)) {
+      const [jid, id, version] = k.split('|') as [string, string, XmppVersion];
+      const deviceId = Number(id);
+      if (jid === this.ownBare && deviceId === this.state.deviceId) continue;
+      const announced = this.lists.get(jid)?.[version];
+      const active = announced === undefined || announced.includes(deviceId);
+      rows.push({
+        jid,
+        deviceId,
+        version,
+        fingerprint: fingerprint(Buffer.from(t.key, 'hex')),
+        trust: t.trust,
+        active,
+        firstSeen: t.firstSeen,
+      });
+    }
+    return rows;
   }
 
   /** Every known device of `jid` with its fingerprint and trust. */
