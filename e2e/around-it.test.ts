@@ -153,7 +153,8 @@ describe('themes, title, shortcuts and accessibility', () => {
     for (const user of ['alice', 'bob'] as const) {
       await pages[user].getByTestId('open-trust-manager').click();
       await pages[user].getByTestId('trust-manager').waitFor();
-      await pages[user].getByTestId('own-key').waitFor();
+      // One own-key row per scheme and OMEMO version: the first one is enough to know the list is there.
+      await pages[user].getByTestId('own-key').first().waitFor();
       await assertAccessible(pages[user], `the trust manager (${user === 'bob' ? 'dark' : 'light'})`);
       await pages[user].getByTestId('trust-close').click();
       await pages[user].getByTestId('trust-manager').waitFor({ state: 'detached' });

@@ -54,7 +54,8 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
           data-testid="privacy-state"
           data-privacy={privacy}
           title={text.explain}
-          aria-label={t.options(text.label)}
+          // The accessible name holds the visible text, scheme included (WCAG 2.5.3, label in name).
+          aria-label={t.options(schemeName ? `${text.label} · ${schemeName}` : text.label)}
         >
           <span aria-hidden="true">{privacyIcon[privacy]} </span>
           {text.label}
