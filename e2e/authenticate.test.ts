@@ -145,7 +145,7 @@ describe('authenticating a contact through the UI', () => {
     await pages.alice.getByTestId('open-trust-manager').click();
     const manager = pages.alice.getByTestId('trust-manager');
     await manager.locator(`[data-testid="contact-key"][data-peer="${jid('bob')}"][data-trust="verified-smp"]`).waitFor();
-    await manager.getByTestId('own-key').waitFor();
+    await manager.locator('[data-testid="own-key"][data-scheme="otr"]').waitFor();
     await shot('alice', 'trust-manager');
     await manager.getByTestId('trust-close').click();
     await dismiss('alice');
@@ -215,7 +215,7 @@ describe('authenticating a contact through the UI', () => {
     const dialog = page.getByTestId('verify-key-dialog');
     await dialog.waitFor();
     assert.equal(await dialog.getByTestId('auth-their-fingerprint').innerText(), await row('unverified').locator('.fingerprint').innerText());
-    assert.equal(await dialog.getByTestId('auth-own-fingerprint').innerText(), await manager.getByTestId('own-key').locator('.fingerprint').innerText());
+    assert.equal(await dialog.getByTestId('auth-own-fingerprint').innerText(), await manager.locator('[data-testid="own-key"][data-scheme="otr"]').locator('.fingerprint').innerText());
     const confirm = dialog.getByTestId('verify-key-confirm');
     assert.equal(await confirm.isDisabled(), true, 'not before the user says they compared them');
     assert.equal(await row('unverified').count(), 1, 'opening the comparison verified nothing');
