@@ -5,6 +5,7 @@
 // section), the signed 32-byte value is used as an integer mod q: not hashed
 // again, not truncated.
 import { createDiffieHellman, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type DiffieHellman } from 'node:crypto';
+import { Der } from './der.js';
 import type { RandomSource } from './random.js';
 import { OtrParseError, Reader, Writer, bigintToBytes, bigintToFixed, bytesToBigint } from './wire.js';
 
@@ -118,46 +119,7 @@ function randomScalar(q: bigint, random: RandomSource): bigint {
   }
 }
 
-// ---- DER (just enough for node:crypto's PKCS#8 DSA export) ----
-
-class Der {
-  private pos = 0;
-  constructor(private readonly buf: Uint8Array) {}
-
-  private header(tag: number): number {
-    if (this.buf[this.pos] !== tag) throw new Error(`DER: expected tag ${tag}`);
-    this.pos++;
-    let len = this.buf[this.pos++] ?? 0;
-    if (len & 0x80) {
-      const n = len & 0x7f;
-      len = 0;
-      for (let i = 0; i < n; i++) len = len * 256 + (this.buf[this.pos++] ?? 0);
-    }
-    return len;
-  }
-
-  enter(tag: number): void {
-    this.header(tag);
-  }
-
-  skip(tag: number): void {
-    const len = this.header(tag);
-    this.pos += len;
-  }
-
-  /** BIT STRING: enter it and step over the unused-bits byte (always 0 here). */
-  enterBitString(): void {
-    this.header(0x03);
-    if (this.buf[this.pos++] !== 0) throw new Error('DER: unexpected unused bits');
-  }
-
-  integer(): bigint {
-    const len = this.header(0x02);
-    const v = bytesToBigint(this.buf.subarray(this.pos, this.pos + len));
-    this.pos += len;
-    return v;
-  }
-}
+// ---- DER (just enough for node:crypto's PKCS#8 DSA export; the reader is der.ts) ----
 
 function derTlv(tag: number, body: Buffer): Buffer {
   const length: number[] = [];
