@@ -202,7 +202,7 @@ export interface EncryptedParts {
 
 /**
  * An end-to-end encrypted message: labelled (XEP-0380) so that clients without the scheme say so instead of
- * showing its body ("?OTR:…"); a scheme whose copies cannot be decrypted (OTR, XEP-0364) is kept out of
+ * showing its ciphertext body; a scheme whose copies cannot be decrypted (OTR, XEP-0364) is kept out of
  * archives and carbons (XEP-0334 hints, XEP-0280 private).
  */
 export function encryptedMessage(to: string, id: string, parts: EncryptedParts, requestReceipt = false): Element {
