@@ -19,6 +19,7 @@ const requestTable = {
   startPrivate: true,
   endPrivate: true,
   setOtrPolicy: true,
+  setE2eeScheme: true,
   startSmp: true,
   respondSmp: true,
   abortSmp: true,

@@ -233,6 +233,8 @@ export const Contact = z.object({
   e2ee: E2eeView.optional(),
   /** The contact's own OTR policy, when it differs from the account's default. */
   otrPolicy: OtrPolicy.optional(),
+  /** The scheme the user set for this contact (OMEMO or OTR); absent: automatic (OMEMO when the contact announces devices). */
+  e2eeScheme: E2eeScheme.optional(),
   /** True when the user chose to keep this contact's private messages in the local history. */
   keepPrivateHistory: z.boolean().optional(),
   name: z.string().optional(),
@@ -294,6 +296,16 @@ export const NOTICE_KINDS = [
   'key-forgotten',
   'v2-refused',
   'private-not-kept',
+  // Encryption scheme switched (detail: the scheme the chat uses now); OMEMO device trust (detail: the device key's fingerprint).
+  'ended-for-other-scheme',
+  'omemo-device-new',
+  'omemo-device-held',
+  'omemo-device-verified',
+  'omemo-device-unverified',
+  'omemo-device-accepted',
+  'omemo-device-distrusted',
+  'omemo-device-forgotten',
+  'omemo-device-removed',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 /**
@@ -368,6 +380,9 @@ export type ThemeSetting = z.infer<typeof ThemeSetting>;
 export const NotificationSetting = z.enum(['sender-and-text', 'sender-only', 'off']);
 export type NotificationSetting = z.infer<typeof NotificationSetting>;
 
+export const OmemoTrustMode = z.enum(['blind', 'ask']);
+export type OmemoTrustMode = z.infer<typeof OmemoTrustMode>;
+
 export const AppSettings = z.object({
   language: LanguageSetting,
   theme: ThemeSetting,
@@ -381,13 +396,18 @@ export const AppSettings = z.object({
    * conversation is private, instead of going out in plaintext with the OTR offer.
    */
   waitForPrivate: z.boolean(),
+  /**
+   * OMEMO devices of a contact: 'blind' uses new ones until the user verified one of the contact's devices
+   * (then a new one is held until the user decides); 'ask' holds every new device until the user decides.
+   */
+  omemoTrust: OmemoTrustMode,
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 
 /** The settings in force, and the ones the administrator locked (setting → why, for the user). */
 export const SettingsView = z.object({
   values: AppSettings,
-  locked: z.object({ notifications: z.string().optional(), otrV3Only: z.string().optional(), waitForPrivate: z.string().optional() }),
+  locked: z.object({ notifications: z.string().optional(), otrV3Only: z.string().optional(), waitForPrivate: z.string().optional(), omemoTrust: z.string().optional() }),
 });
 export type SettingsView = z.infer<typeof SettingsView>;
 
@@ -614,6 +634,11 @@ export const requests = {
   },
   /** Write the keys, instance tags and trust as libotr files into a folder main asks the user to choose. */
   exportLibotr: { request: z.object({}).strict(), response: z.object({ cancelled: z.boolean(), folder: z.string().optional() }) },
+  /** The encryption scheme for one contact; `scheme` absent: automatic again. Refused while the policy names one scheme. */
+  setE2eeScheme: {
+    request: z.object({ accountId: AccountId, peer: BareJid, scheme: E2eeScheme.optional() }).strict(),
+    response: z.object({}),
+  },
   /** The OTR policy for one contact; `policy` absent: back to the account's default. */
   setOtrPolicy: {
     request: z.object({ accountId: AccountId, peer: BareJid, policy: OtrPolicy.optional() }).strict(),

@@ -19,6 +19,10 @@ export const PolicyView = z.object({
   /** Present when users cannot change the OTR policy: the one in force. */
   otrPolicy: LockedOtrPolicy.optional(),
   plaintextAllowed: z.boolean(),
+  /** The end-to-end encryption schemes allowed, in the order of preference; absent: every one Klatsch has. */
+  encryptionSchemes: z.array(z.string().max(32)).max(8).optional(),
+  /** The policy names one scheme: users cannot choose another per contact. */
+  encryptionSchemeLocked: z.boolean().optional(),
   /** 'server-domain-only': only an account on `serverDomain`; 'locked': no account can be added. */
   addAccounts: z.enum(['allowed', 'server-domain-only', 'locked']),
   /** Some remote addresses may not be written to. */

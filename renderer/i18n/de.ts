@@ -109,6 +109,8 @@ export const de: Catalog = {
       'notifications-locked': (reason: string) => `Ihr Administrator hat die Einstellung für Benachrichtigungen gesperrt.${reason ? ` ${reason}` : ''}`,
       'private-wait-locked': (reason: string) => `Das Warten auf eine private Unterhaltung legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
       'otr-versions-locked': (reason: string) => `Ihr Administrator hat die Einstellung der OTR-Version gesperrt.${reason ? ` ${reason}` : ''}`,
+      'e2ee-scheme-locked': (reason: string) => `Die Verschlüsselung jedes Chats legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
+      'omemo-trust-locked': (reason: string) => `Wie neuen OMEMO-Geräten vertraut wird, legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
       'link-refused': () => 'Klatsch öffnet nur Links mit https:, mailto: und xmpp:, und keine, die ihre Adresse verbergen.',
       'xmpp-link-unreadable': () => 'Dieser xmpp:-Link konnte nicht gelesen werden.',
       'links-unavailable': () => 'Links können hier nicht geöffnet werden.',
@@ -384,6 +386,9 @@ export const de: Catalog = {
     standardPolicy: (policy: string) => `${policy} (Standard)`,
     locked: (reason: string) => `Gesperrt: ${reason}`,
     lockedByAdmin: '🔒 Von Ihrem Administrator gesperrt',
+    schemeFor: (name: string) => `Verschlüsselungsverfahren mit ${name}`,
+    schemeAuto: 'Automatisch (OMEMO, wenn möglich, sonst OTR)',
+    schemeName: { omemo: 'OMEMO', otr: 'OTR' } as Record<string, string>,
   },
 
   composer: {
@@ -629,6 +634,20 @@ export const de: Catalog = {
       `Sie haben den verifizierten Schlüssel ${fingerprint} von ${name} vergessen; er ist nicht mehr verifiziert.`,
     // Only a count is ever shown here, whatever the stored detail holds.
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private Nachricht nicht aufbewahrt' : `${count} private Nachrichten nicht aufbewahrt`) : 'Private Nachrichten nicht aufbewahrt'),
+    'ended-for-other-scheme': (_name: string, scheme: string) =>
+      `Die andere private Unterhaltung wurde beendet: Dieser Chat ist jetzt mit ${scheme === 'otr' ? 'OTR' : 'OMEMO'} verschlüsselt, nie mit zweien zugleich.`,
+    'omemo-device-new': (name: string, fingerprint: string) =>
+      `${name} hat ein neues Gerät (Schlüssel ${fingerprint}). Es wird ohne Verifizierung verwendet, da noch keines der Geräte von ${name} verifiziert ist.`,
+    'omemo-device-held': (name: string, fingerprint: string) =>
+      `${name} hat ein neues Gerät (Schlüssel ${fingerprint}). Für dieses wird nichts verschlüsselt, bis Sie es verifizieren oder annehmen.`,
+    'omemo-device-verified': (name: string, fingerprint: string) => `Sie haben den Geräteschlüssel ${fingerprint} von ${name} verifiziert.`,
+    'omemo-device-unverified': (name: string, fingerprint: string) =>
+      `Sie haben die Verifizierung des Geräteschlüssels ${fingerprint} von ${name} zurückgenommen; er wird unverifiziert verwendet.`,
+    'omemo-device-accepted': (name: string, fingerprint: string) => `Sie haben den Geräteschlüssel ${fingerprint} von ${name} angenommen, ohne ihn zu verifizieren.`,
+    'omemo-device-distrusted': (name: string, fingerprint: string) => `Sie haben den Geräteschlüssel ${fingerprint} von ${name} abgelehnt; für ihn wird nichts verschlüsselt.`,
+    'omemo-device-forgotten': (name: string, fingerprint: string) =>
+      `Sie haben den Geräteschlüssel ${fingerprint} von ${name} vergessen; über das Gerät wird neu entschieden, wenn es sich meldet.`,
+    'omemo-device-removed': (name: string, fingerprint: string) => `${name} hat das Gerät mit dem Schlüssel ${fingerprint} entfernt; für es wird nichts mehr verschlüsselt.`,
     'v2-refused': (name: string) =>
       `Die Anwendung von ${name} bot eine private Unterhaltung nur in der alten OTR-Version 2 an, die Ihre Einstellungen ablehnen. Die Unterhaltung bleibt unverschlüsselt.`,
   },

@@ -121,6 +121,8 @@ export const en = {
       'notifications-locked': (reason: string) => `Your administrator has locked the notification setting.${reason ? ` ${reason}` : ''}`,
       'private-wait-locked': (reason: string) => `Waiting for a private conversation is set by your administrator.${reason ? ` ${reason}` : ''}`,
       'otr-versions-locked': (reason: string) => `Your administrator has locked the OTR version setting.${reason ? ` ${reason}` : ''}`,
+      'e2ee-scheme-locked': (reason: string) => `Your administrator sets the encryption of every chat.${reason ? ` ${reason}` : ''}`,
+      'omemo-trust-locked': (reason: string) => `Your administrator sets how new OMEMO devices are trusted.${reason ? ` ${reason}` : ''}`,
       'link-refused': () => 'Klatsch opens only https:, mailto: and xmpp: links, and none that hide their address.',
       'xmpp-link-unreadable': () => 'That xmpp: link could not be read.',
       'links-unavailable': () => 'Opening links is not possible here.',
@@ -400,6 +402,9 @@ export const en = {
     standardPolicy: (policy: string) => `${policy} (standard)`,
     locked: (reason: string) => `Locked: ${reason}`,
     lockedByAdmin: '🔒 Locked by your administrator',
+    schemeFor: (name: string) => `Encryption with ${name}`,
+    schemeAuto: 'Automatic (OMEMO when available, else OTR)',
+    schemeName: { omemo: 'OMEMO', otr: 'OTR' } as Record<string, string>,
   },
 
   composer: {
@@ -630,6 +635,18 @@ export const en = {
     'key-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s verified key ${fingerprint}; it is not verified any more.`,
     // Only a count is ever shown here, whatever the stored detail holds.
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private message not kept' : `${count} private messages not kept`) : 'Private messages not kept'),
+    'ended-for-other-scheme': (_name: string, scheme: string) =>
+      `The other private conversation was ended: this chat is encrypted with ${scheme === 'otr' ? 'OTR' : 'OMEMO'} now, never with two at once.`,
+    'omemo-device-new': (name: string, fingerprint: string) =>
+      `${name} has a new device (key ${fingerprint}). It is used without verification, since none of ${name}’s devices is verified yet.`,
+    'omemo-device-held': (name: string, fingerprint: string) =>
+      `${name} has a new device (key ${fingerprint}). Nothing is encrypted for it until you verify or accept it.`,
+    'omemo-device-verified': (name: string, fingerprint: string) => `You verified ${name}’s device key ${fingerprint}.`,
+    'omemo-device-unverified': (name: string, fingerprint: string) => `You took back the verification of ${name}’s device key ${fingerprint}; it is used unverified.`,
+    'omemo-device-accepted': (name: string, fingerprint: string) => `You accepted ${name}’s device key ${fingerprint} without verifying it.`,
+    'omemo-device-distrusted': (name: string, fingerprint: string) => `You refused ${name}’s device key ${fingerprint}; nothing is encrypted for it.`,
+    'omemo-device-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s device key ${fingerprint}; the device is decided again when it shows up.`,
+    'omemo-device-removed': (name: string, fingerprint: string) => `${name} removed the device with the key ${fingerprint}; nothing is encrypted for it any more.`,
     'v2-refused': (name: string) =>
       `${name}'s app offered a private conversation only in the old OTR version 2, which your settings refuse. The conversation stays unencrypted.`,
   },

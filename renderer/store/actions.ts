@@ -185,6 +185,11 @@ export function createActions(store: AppStore, api: KlatschApi) {
       return settle(api.setOtrPolicy({ accountId, peer, ...(policy ? { policy } : {}) }));
     },
 
+    /** The contact's encryption scheme; undefined: automatic. */
+    setE2eeScheme(accountId: AccountId, peer: string, scheme: string | undefined) {
+      return settle(api.setE2eeScheme({ accountId, peer, ...(scheme ? { scheme } : {}) }));
+    },
+
     /** A link named the fingerprint this contact should have: the authenticate dialog compares it. */
     rememberExpectedFingerprint(chat: ChatKey, fingerprint: string): void {
       store.getState().expectedFingerprintSet(chat, fingerprint);

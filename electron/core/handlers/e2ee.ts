@@ -11,7 +11,7 @@ import type { ResponseOf } from '../../../shared/contract.js';
 import type { Handlers } from '../ipc/dispatch.js';
 import type { CoreContext } from './context.js';
 
-export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' | 'endPrivate' | 'startSmp' | 'respondSmp' | 'abortSmp' | 'dismissSmp' | 'acceptKey' | 'setTrust' | 'forgetKey' | 'listTrust' | 'importLibotr' | 'exportLibotr' | 'setOtrPolicy' | 'setKeepPrivateHistory'> {
+export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' | 'endPrivate' | 'startSmp' | 'respondSmp' | 'abortSmp' | 'dismissSmp' | 'acceptKey' | 'setTrust' | 'forgetKey' | 'listTrust' | 'importLibotr' | 'exportLibotr' | 'setOtrPolicy' | 'setE2eeScheme' | 'setKeepPrivateHistory'> {
   return {
     startPrivate: async ({ accountId, peer, scheme }) => {
       const account = core.account(accountId);
@@ -148,6 +148,21 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
         throw new KlatschError('storage', `The files could not be written: ${(error as Error).message}`, { reason: 'libotr-files-not-written', params: { detail: (error as Error).message } });
       }
       return { cancelled: false, folder: dir };
+    },
+
+    setE2eeScheme: async ({ accountId, peer, scheme }) => {
+      const account = core.account(accountId);
+      if (core.policy.encryptionSchemeLocked) {
+        throw new KlatschError('forbidden-by-policy', `The encryption of this chat is set by your administrator. ${core.policy.reason}`, { reason: 'e2ee-scheme-locked', params: { reason: core.policy.reason } });
+      }
+      if (scheme !== undefined && (!account.e2ee.schemes.includes(scheme) || core.policy.e2eeOverride(scheme) === undefined)) {
+        throw new KlatschError('invalid-request', `The encryption “${scheme}” is not available.`, { reason: 'unknown-scheme', params: { scheme } });
+      }
+      const jid = peer.toLowerCase();
+      const { [jid]: _old, ...others } = account.settings.e2eeSchemes ?? {};
+      await core.saveAccount(account, { ...account.settings, e2eeSchemes: scheme ? { ...others, [jid]: scheme } : others });
+      account.e2eeSchemeChanged(jid);
+      return {};
     },
 
     setOtrPolicy: async ({ accountId, peer, policy }) => {
