@@ -615,7 +615,15 @@ export const requests = {
            * Schemes that trust per device (OMEMO): the device with this key (`peer` the account's own JID: another
            * device of ours), its version as `label`, and its state (inactive: no longer on the device list).
            */
-          device: z.object({ id: z.string().max(32), label: z.string().max(64), state: z.enum(['verified', 'trusted-blindly', 'held', 'inactive']) }).optional(),
+          device: z
+            .object({
+              id: z.string().max(32),
+              label: z.string().max(64),
+              state: z.enum(['verified', 'trusted-blindly', 'held', 'inactive']),
+              /** The name the device gave itself (omemo:2 device list label): untrusted text, sanitised by the core, shown as text. */
+              name: z.string().max(64).optional(),
+            })
+            .optional(),
         }),
       ),
     }),

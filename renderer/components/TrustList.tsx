@@ -87,6 +87,13 @@ export function TrustList({ data, error, busy, copied, accountName, onCopy, onVe
                     {c.inUse && <span className="tag">{t.inUse}</span>}
                     <br />
                     <span className="hint">{c.device ? t.device(c.device.label, c.device.id, ownJids(data).has(c.peer)) : t.otr}</span>
+                    {/* The device's own name comes from the network: sanitised by the core, and only ever a text node. */}
+                    {c.device?.name !== undefined && (
+                      <span className="hint device-name" data-testid="device-name">
+                        {' '}
+                        “{c.device.name}”
+                      </span>
+                    )}
                   </td>
                   <td>
                     <code className="fingerprint">{c.fingerprint}</code>

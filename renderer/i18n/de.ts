@@ -744,6 +744,10 @@ export const de: Catalog = {
     otrV3Only: 'Private Unterhaltungen nur mit OTR-Version 3',
     otrV3OnlyHint:
       'Lehnt die alte Version 2 ab, damit niemand unterwegs sie erzwingen kann. Kontakte, deren Anwendung nur Version 2 beherrscht, können dann nicht privat mit Ihnen sprechen.',
+    omemoTrust: 'Neue OMEMO-Geräte eines Kontakts',
+    omemoTrustBlind: 'Verwenden, bis ich ein Gerät des Kontakts verifiziere (blindes Vertrauen vor der Verifizierung)',
+    omemoTrustAsk: 'Immer zuerst mich fragen',
+    omemoTrustHint: 'Sobald Sie ein Gerät eines Kontakts verifiziert haben, wartet ein neues Gerät des Kontakts immer auf Ihre Entscheidung.',
     locked: (reason: string) => `Gesperrt. ${reason}`,
     notSaved: (message: string) => `Nicht gespeichert: ${message}`,
   },

@@ -743,6 +743,10 @@ export const en = {
     otrV3Only: 'Private conversations only with OTR version 3',
     otrV3OnlyHint:
       'Refuses the old version 2, so that nobody on the way can force it. Contacts whose app speaks only version 2 can then not talk privately with you.',
+    omemoTrust: 'New OMEMO devices of a contact',
+    omemoTrustBlind: 'Use them until I verify one of the contact’s devices (blind trust before verification)',
+    omemoTrustAsk: 'Always ask me first',
+    omemoTrustHint: 'Once you have verified a device of a contact, a new device of theirs always waits for your decision.',
     locked: (reason: string) => `Locked. ${reason}`,
     notSaved: (message: string) => `Not saved: ${message}`,
   },

@@ -215,7 +215,7 @@ function omemoTrustRow(accountId: string, row: OmemoTrustRow): TrustList['contac
     trust: row.trust === 'verified' ? 'verified-manual' : 'unverified',
     firstSeen: row.firstSeen,
     inUse: state === 'verified' || state === 'trusted-blindly',
-    device: { id: String(row.deviceId), label: omemoLabel(row.version), state },
+    device: { id: String(row.deviceId), label: omemoLabel(row.version), state, ...(row.name !== undefined ? { name: row.name } : {}) },
   };
 }
 

@@ -851,7 +851,7 @@ export class OmemoProvider implements E2eeProvider {
       verified: used.length > 0 && used.every((d) => d.trust === 'verified'),
       ...(used[0]?.fingerprint ? { fingerprint: used[0].fingerprint } : {}),
       ...(held ? { keyWarning: { fingerprint: held.fingerprint, changedFromVerified: verifiedAny } } : {}),
-      devices: devices.map((d) => ({ id: String(d.deviceId), fingerprint: d.fingerprint, trust: d.trust, label: d.name ?? `OMEMO ${d.version}` })),
+      devices: devices.map((d) => ({ id: String(d.deviceId), fingerprint: d.fingerprint, trust: d.trust, label: `OMEMO ${d.version}` })),
     };
   }
 
