@@ -20,6 +20,7 @@ const requestTable = {
   endPrivate: true,
   setOtrPolicy: true,
   setE2eeScheme: true,
+  verifyOmemoDevices: true,
   startSmp: true,
   respondSmp: true,
   abortSmp: true,

@@ -579,6 +579,20 @@ export const requests = {
     request: z.object({ accountId: AccountId, peer: BareJid, scheme: E2eeScheme, key: z.string().max(128), verified: z.boolean() }).strict(),
     response: z.object({}),
   },
+  /**
+   * Verify OMEMO devices of `peer` named by an `xmpp:` URI (XmppLinkEvent.omemoDevices): each by its id and
+   * fingerprint together. `unmatched`: devices for which no device with that id and key is known.
+   */
+  verifyOmemoDevices: {
+    request: z
+      .object({
+        accountId: AccountId,
+        peer: BareJid,
+        devices: z.array(z.object({ deviceId: z.number().int().min(1).max(2 ** 31 - 1), fingerprint: z.string().max(128) })).min(1).max(16),
+      })
+      .strict(),
+    response: z.object({ verified: z.number().int(), unmatched: z.number().int() }),
+  },
   /** Forget a contact's key (its trust with it). */
   forgetKey: {
     request: z.object({ accountId: AccountId, peer: BareJid, scheme: E2eeScheme, key: z.string().max(128) }).strict(),
@@ -597,6 +611,8 @@ export const requests = {
           /** Absent: OTR's key. OMEMO: this device's key, one per version (`label` names it). */
           scheme: E2eeScheme.optional(),
           label: z.string().max(64).optional(),
+          /** OMEMO: this device as the `xmpp:` URI other clients scan (Conversations' omemo-sid form), for a QR code. */
+          uri: z.string().max(4096).optional(),
         }),
       ),
       contacts: z.array(

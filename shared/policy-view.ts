@@ -43,6 +43,11 @@ export const XmppLinkEvent = z.object({
   jid: z.string().max(3071),
   /** From `?otr-fingerprint=`: the fingerprint the user should verify. */
   otrFingerprint: z.string().max(128).optional(),
+  /** From `?omemo-sid-<id>=<fingerprint>` (Conversations' QR codes): OMEMO devices to verify, each by id and key. */
+  omemoDevices: z
+    .array(z.object({ deviceId: z.number().int().min(1).max(2 ** 31 - 1), fingerprint: z.string().max(128) }))
+    .max(16)
+    .optional(),
   /** A message text to pre-fill (`?message;body=`). */
   body: z.string().max(4096).optional(),
 });

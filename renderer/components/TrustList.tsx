@@ -1,4 +1,6 @@
+import { useState } from 'react';
 import type { ResponseOf } from '../../shared/contract';
+import { QrCode } from './QrCode';
 import { formatShortDate } from '../format';
 import { useLocale, useTexts } from '../i18n/i18n';
 
@@ -22,6 +24,8 @@ type Props = {
 export function TrustList({ data, error, busy, copied, accountName, onCopy, onVerify, onForget, onAccept }: Props) {
   const t = useTexts().trust;
   const locale = useLocale();
+  /** The own key whose QR code is open (by its fingerprint). */
+  const [qrOpen, setQrOpen] = useState<string | null>(null);
   const problem = error && (
     <p className="inline-error" role="alert">
       {error}
@@ -48,6 +52,26 @@ export function TrustList({ data, error, busy, copied, accountName, onCopy, onVe
                 <button type="button" className="button small" onClick={() => onCopy(o.fingerprint)}>
                   {copied === o.fingerprint ? t.copied : t.copy}
                 </button>
+                {o.uri && (
+                  <button
+                    type="button"
+                    className="button small"
+                    data-testid="own-qr-toggle"
+                    aria-expanded={qrOpen === o.fingerprint}
+                    onClick={() => setQrOpen(qrOpen === o.fingerprint ? null : o.fingerprint)}
+                  >
+                    {qrOpen === o.fingerprint ? t.hideQr : t.showQr}
+                  </button>
+                )}
+                {o.uri && qrOpen === o.fingerprint && (
+                  <div className="own-qr" data-testid="own-qr">
+                    <QrCode value={o.uri} label={t.qrLabel(o.jid)} testId="own-qr-code" />
+                    <p className="hint">{t.qrHint}</p>
+                    <code className="qr-uri" data-testid="own-qr-uri">
+                      {o.uri}
+                    </code>
+                  </div>
+                )}
               </li>
             ))}
           </ul>

@@ -547,6 +547,12 @@ export const de: Catalog = {
     forgetConfirm: 'Schlüssel vergessen',
     cancel: 'Abbrechen',
     copyFailed: 'Kopieren nicht möglich: Markieren Sie den Fingerabdruck und kopieren Sie ihn von Hand.',
+    showQr: 'QR-Code zeigen',
+    hideQr: 'QR-Code ausblenden',
+    qrLabel: (jid: string) => `QR-Code dieses OMEMO-Geräts von ${jid}`,
+    qrHint: 'Lassen Sie Ihren Kontakt diesen Code mit seiner App (Conversations und andere) scannen, um dieses Gerät zu verifizieren.',
+    pasteUri: 'OMEMO-Geräte über einen Link verifizieren (xmpp:…?omemo-sid-…):',
+    readUri: 'Link lesen',
     moveTitle: 'Umzug von Pidgin oder einer anderen OTR-Anwendung',
     moveHint:
       'Übernehmen Sie Ihren Schlüssel und die von Ihnen verifizierten Schlüssel aus einer libotr-Anwendung (Pidgin bewahrt sie im Ordner .purple auf), oder speichern Sie die von Klatsch für eine solche. Die Datei mit dem privaten Schlüssel ist geheim: Behalten Sie sie für sich.',
@@ -581,6 +587,12 @@ export const de: Catalog = {
     addAndOpen: (jid: string) => `${jid} als Kontakt hinzufügen und eine Unterhaltung öffnen?`,
     open: (jid: string) => `Die Unterhaltung mit ${jid} öffnen?`,
     fingerprint: 'Zu prüfender Fingerabdruck:',
+    omemoDevices: (jid: string) =>
+      `Der Link nennt diese OMEMO-Geräte von ${jid}. Verifizieren Sie sie nur, wenn Sie den Link persönlich von ${jid} erhalten oder vom Bildschirm dieser Person gescannt haben.`,
+    omemoDevice: (id: string) => `Gerät ${id}:`,
+    omemoVerify: 'Diese Geräte verifizieren',
+    omemoVerified: (jid: string, verified: number, unmatched: number) =>
+      `${verified === 1 ? '1 Gerät' : `${verified} Geräte`} von ${jid} verifiziert.${unmatched > 0 ? ` ${unmatched === 1 ? '1 Gerät des Links passte' : `${unmatched} Geräte des Links passten`} zu keinem Gerät von ${jid} mit diesem Schlüssel: Dafür wurde nichts verifiziert.` : ''}`,
     dismiss: 'Verwerfen',
     addAndOpenButton: 'Hinzufügen und Unterhaltung öffnen',
     openButton: 'Unterhaltung öffnen',

@@ -252,6 +252,16 @@ export function createActions(store: AppStore, api: KlatschApi) {
       store.getState().activeAccountChosen(accountId);
     },
 
+    /** Verify OMEMO devices an `xmpp:` link named (each by id and fingerprint). */
+    verifyOmemoDevices(accountId: AccountId, peer: string, devices: { deviceId: number; fingerprint: string }[]) {
+      return settle(api.verifyOmemoDevices({ accountId, peer, devices }));
+    },
+
+    /** An `xmpp:` URI the user pasted: read by the core like an opened link (XmppLinkPanel then offers what it names). */
+    openXmppUri(uri: string) {
+      return settle(api.openExternalLink({ url: uri.trim() }));
+    },
+
     clearXmppLink(): void {
       store.getState().xmppLinkSet(null);
     },

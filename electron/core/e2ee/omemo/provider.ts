@@ -26,7 +26,7 @@ import {
   type Bundle, type OwnDevice, type Session,
 } from '../../omemo/index.js';
 import { toHex } from '../../omemo/bytes.js';
-import { ed25519SeedToCurvePrivate, x25519PublicKey } from '../../omemo/crypto/xeddsa.js';
+import { ed25519PublicToCurve25519, ed25519SeedToCurvePrivate, x25519PublicKey } from '../../omemo/crypto/xeddsa.js';
 import { secureRandom, type RandomSource } from '../../otr/random.js';
 import { bareJid } from '../../values/jid.js';
 import { parseBundle } from '../../omemo/xmpp/bundle.js';
@@ -475,6 +475,68 @@ export class OmemoProvider implements E2eeProvider {
     if (said) this.host.notice(jid, said.text, { kind: said.kind as NoticeKind, detail: fp });
   }
 
+  /**
+   * Our device as the `xmpp:` URI Conversations shows and scans (`xmpp:jid?omemo-sid-<id>=<fingerprint>`): the
+   * fingerprint of its OMEMO 0.3 key (Curve25519, the form 0.3 clients compare). Undefined before the device exists.
+   */
+  ownUri(): string | undefined {
+    const deviceId = this.state.deviceId;
+    const old = this.own.get('oldmemo');
+    if (deviceId === undefined || !old) return undefined;
+    const [local, domain] = [this.ownBare.slice(0, this.ownBare.indexOf('@')), this.ownBare.slice(this.ownBare.indexOf('@') + 1)];
+    return `xmpp:${encodeURIComponent(local)}@${encodeURIComponent(domain)}?omemo-sid-${deviceId}=${toHex(old.identity.publicKey)}`;
+  }
+
+  /**
+   * Verifies devices of `jid` named by a scanned or opened URI (device id and fingerprint, 64 hex digits): a
+   * device counts only where both its id and its key match — never the first device, never by position. The
+   * key is compared in both forms (an omemo:2 device's Ed25519 key is also its Curve25519 key in 0.3). A device
+   * not seen yet is fetched first. Returns how many devices were verified and how many matched none.
+   */
+  async verifyDevices(jid: string, devices: readonly { deviceId: number; fingerprint: string }[]): Promise<{ verified: number; unmatched: number }> {
+    await this.ready;
+    let verified = 0;
+    let unmatched = 0;
+    for (const { deviceId, fingerprint: text } of devices) {
+      const hex = text.replace(/\s+/g, '').toLowerCase();
+      let keys = this.matchingKeys(jid, deviceId, hex);
+      if (keys.length === 0 && this.online) {
+        await this.learnDevice(jid, deviceId);
+        keys = this.matchingKeys(jid, deviceId, hex);
+      }
+      if (keys.length === 0) {
+        unmatched++;
+        continue;
+      }
+      for (const key of new Set(keys)) await this.setTrust(jid, fingerprint(Buffer.from(key, 'hex')), 'verified');
+      verified++;
+    }
+    return { verified, unmatched };
+  }
+
+  /** The stored keys (hex) of device `deviceId` of `jid` that are the key `hex` (in either form). */
+  private matchingKeys(jid: string, deviceId: number, hex: string): string[] {
+    const out: string[] = [];
+    for (const version of VERSIONS) {
+      const t = this.state.trust[key(jid, deviceId, version)];
+      if (!t) continue;
+      const curve = version === 'twomemo' ? safeCurveHex(t.key) : t.key;
+      if (t.key === hex || curve === hex) out.push(t.key);
+    }
+    return out;
+  }
+
+  /** A device of `jid` not seen yet: its key from its bundle, recorded (and trusted as any new device). */
+  private async learnDevice(jid: string, deviceId: number): Promise<void> {
+    this.lists.delete(jid);
+    const lists = await this.listsOf(jid).catch(() => undefined);
+    for (const version of VERSIONS) {
+      if (!lists?.[version]?.includes(deviceId)) continue;
+      const bundle = await this.fetchBundleOf({ jid, deviceId, version });
+      if (bundle) this.trustFor(jid, deviceId, version, bundle.identityKey);
+    }
+  }
+
   /** The trust the store holds for the device key `fingerprintText` of `jid` (any version); undefined: not known. */
   trustOfKey(jid: string, fingerprintText: string): DeviceTrust | undefined {
     const hex = fingerprintText.replace(/\s+/g, '').toLowerCase();
@@ -913,6 +975,15 @@ export class OmemoProvider implements E2eeProvider {
 
 function count(list: { target: Target }[], peer: string): number {
   return list.filter((s) => s.target.jid === peer).length;
+}
+
+/** The Curve25519 form (hex) of an Ed25519 key (hex); undefined when it is no valid point. */
+function safeCurveHex(edHex: string): string | undefined {
+  try {
+    return toHex(ed25519PublicToCurve25519(Buffer.from(edHex, 'hex')));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The XEP-0203 stamp of a forwarded or stored message, in ms. */
