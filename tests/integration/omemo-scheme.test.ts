@@ -142,7 +142,6 @@ describe('OMEMO trust notices and verification by URI, against python-omemo', ()
   let alice: TestCore;
   let account: AccountView;
   const peers: OmemoPeer[] = [];
-  const jid = (user: string) => `${user}@${server.domain}`;
 
   before(async () => {
     server = await startProsody({ users: usersWith(password, 'alice'), contacts: [['alice', 'hanna'], ['alice', 'ida']], extraConfig: OMEMO_PROSODY_CONFIG });
