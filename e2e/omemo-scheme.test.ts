@@ -121,7 +121,7 @@ describe('OMEMO or OTR per contact, and OMEMO verification by QR code', () => {
     const [viewBox, d] = await Promise.all([code.getAttribute('viewBox'), code.locator('path').getAttribute('d')]);
     assert.equal(decodeDrawnQr(viewBox!, d!), uri, 'the drawn code holds the URI');
     // The code shows the same key the row names.
-    const row = manager.locator('[data-testid="own-key"]', { has: code });
+    const row = manager.locator('[data-testid="own-key"]', { has: page.getByTestId('own-qr-code') });
     assert.equal((await row.locator('.fingerprint').innerText()).replace(/\s+/g, ''), uri.split('=')[1]);
     await assertAccessible(page, 'the trust manager with the QR code');
     await page.screenshot({ path: path.join(shots, 'omemo-qr-en.png') });
