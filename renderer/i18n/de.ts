@@ -1,6 +1,9 @@
 /** German texts: every key of en.ts, with the same parameters (the type checker holds them together). */
 import type { Catalog } from './catalog';
 
+/** An OMEMO device key in a notice: only a fingerprint (8 groups of 8 hex digits) is shown, never other stored text. */
+const deviceKey = (detail: string): string => (/^([0-9a-f]{8} ){7}[0-9a-f]{8}$/.test(detail) ? detail : '…');
+
 export const de: Catalog = {
   // The existing UI, part by part (i18n); new parts add their sections after `language`.
   errors: {
@@ -649,17 +652,17 @@ export const de: Catalog = {
     'ended-for-other-scheme': (_name: string, scheme: string) =>
       `Die andere private Unterhaltung wurde beendet: Dieser Chat ist jetzt mit ${scheme === 'otr' ? 'OTR' : 'OMEMO'} verschlüsselt, nie mit zweien zugleich.`,
     'omemo-device-new': (name: string, fingerprint: string) =>
-      `${name} hat ein neues Gerät (Schlüssel ${fingerprint}). Es wird ohne Verifizierung verwendet, da noch keines der Geräte von ${name} verifiziert ist.`,
+      `${name} hat ein neues Gerät (Schlüssel ${deviceKey(fingerprint)}). Es wird ohne Verifizierung verwendet, da noch keines der Geräte von ${name} verifiziert ist.`,
     'omemo-device-held': (name: string, fingerprint: string) =>
-      `${name} hat ein neues Gerät (Schlüssel ${fingerprint}). Für dieses wird nichts verschlüsselt, bis Sie es verifizieren oder annehmen.`,
-    'omemo-device-verified': (name: string, fingerprint: string) => `Sie haben den Geräteschlüssel ${fingerprint} von ${name} verifiziert.`,
+      `${name} hat ein neues Gerät (Schlüssel ${deviceKey(fingerprint)}). Für dieses wird nichts verschlüsselt, bis Sie es verifizieren oder annehmen.`,
+    'omemo-device-verified': (name: string, fingerprint: string) => `Sie haben den Geräteschlüssel ${deviceKey(fingerprint)} von ${name} verifiziert.`,
     'omemo-device-unverified': (name: string, fingerprint: string) =>
-      `Sie haben die Verifizierung des Geräteschlüssels ${fingerprint} von ${name} zurückgenommen; er wird unverifiziert verwendet.`,
-    'omemo-device-accepted': (name: string, fingerprint: string) => `Sie haben den Geräteschlüssel ${fingerprint} von ${name} angenommen, ohne ihn zu verifizieren.`,
-    'omemo-device-distrusted': (name: string, fingerprint: string) => `Sie haben den Geräteschlüssel ${fingerprint} von ${name} abgelehnt; für ihn wird nichts verschlüsselt.`,
+      `Sie haben die Verifizierung des Geräteschlüssels ${deviceKey(fingerprint)} von ${name} zurückgenommen; er wird unverifiziert verwendet.`,
+    'omemo-device-accepted': (name: string, fingerprint: string) => `Sie haben den Geräteschlüssel ${deviceKey(fingerprint)} von ${name} angenommen, ohne ihn zu verifizieren.`,
+    'omemo-device-distrusted': (name: string, fingerprint: string) => `Sie haben den Geräteschlüssel ${deviceKey(fingerprint)} von ${name} abgelehnt; für ihn wird nichts verschlüsselt.`,
     'omemo-device-forgotten': (name: string, fingerprint: string) =>
-      `Sie haben den Geräteschlüssel ${fingerprint} von ${name} vergessen; über das Gerät wird neu entschieden, wenn es sich meldet.`,
-    'omemo-device-removed': (name: string, fingerprint: string) => `${name} hat das Gerät mit dem Schlüssel ${fingerprint} entfernt; für es wird nichts mehr verschlüsselt.`,
+      `Sie haben den Geräteschlüssel ${deviceKey(fingerprint)} von ${name} vergessen; über das Gerät wird neu entschieden, wenn es sich meldet.`,
+    'omemo-device-removed': (name: string, fingerprint: string) => `${name} hat das Gerät mit dem Schlüssel ${deviceKey(fingerprint)} entfernt; für es wird nichts mehr verschlüsselt.`,
     'v2-refused': (name: string) =>
       `Die Anwendung von ${name} bot eine private Unterhaltung nur in der alten OTR-Version 2 an, die Ihre Einstellungen ablehnen. Die Unterhaltung bleibt unverschlüsselt.`,
   },

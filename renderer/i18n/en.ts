@@ -3,6 +3,9 @@
  * parameters. One section per part of the UI, so that parts grow without touching each other.
  * A text with parameters is a function, so plurals and word order stay the translator's choice.
  */
+/** An OMEMO device key in a notice: only a fingerprint (8 groups of 8 hex digits) is shown, never other stored text. */
+const deviceKey = (detail: string): string => (/^([0-9a-f]{8} ){7}[0-9a-f]{8}$/.test(detail) ? detail : '…');
+
 export const en = {
   // The existing UI, part by part (i18n); new parts add their sections after `language`.
   // ---- Errors from the core: a text per ErrorCode; the core's own (English) text is the detail. ----
@@ -649,15 +652,15 @@ export const en = {
     'ended-for-other-scheme': (_name: string, scheme: string) =>
       `The other private conversation was ended: this chat is encrypted with ${scheme === 'otr' ? 'OTR' : 'OMEMO'} now, never with two at once.`,
     'omemo-device-new': (name: string, fingerprint: string) =>
-      `${name} has a new device (key ${fingerprint}). It is used without verification, since none of ${name}’s devices is verified yet.`,
+      `${name} has a new device (key ${deviceKey(fingerprint)}). It is used without verification, since none of ${name}’s devices is verified yet.`,
     'omemo-device-held': (name: string, fingerprint: string) =>
-      `${name} has a new device (key ${fingerprint}). Nothing is encrypted for it until you verify or accept it.`,
-    'omemo-device-verified': (name: string, fingerprint: string) => `You verified ${name}’s device key ${fingerprint}.`,
-    'omemo-device-unverified': (name: string, fingerprint: string) => `You took back the verification of ${name}’s device key ${fingerprint}; it is used unverified.`,
-    'omemo-device-accepted': (name: string, fingerprint: string) => `You accepted ${name}’s device key ${fingerprint} without verifying it.`,
-    'omemo-device-distrusted': (name: string, fingerprint: string) => `You refused ${name}’s device key ${fingerprint}; nothing is encrypted for it.`,
-    'omemo-device-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s device key ${fingerprint}; the device is decided again when it shows up.`,
-    'omemo-device-removed': (name: string, fingerprint: string) => `${name} removed the device with the key ${fingerprint}; nothing is encrypted for it any more.`,
+      `${name} has a new device (key ${deviceKey(fingerprint)}). Nothing is encrypted for it until you verify or accept it.`,
+    'omemo-device-verified': (name: string, fingerprint: string) => `You verified ${name}’s device key ${deviceKey(fingerprint)}.`,
+    'omemo-device-unverified': (name: string, fingerprint: string) => `You took back the verification of ${name}’s device key ${deviceKey(fingerprint)}; it is used unverified.`,
+    'omemo-device-accepted': (name: string, fingerprint: string) => `You accepted ${name}’s device key ${deviceKey(fingerprint)} without verifying it.`,
+    'omemo-device-distrusted': (name: string, fingerprint: string) => `You refused ${name}’s device key ${deviceKey(fingerprint)}; nothing is encrypted for it.`,
+    'omemo-device-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s device key ${deviceKey(fingerprint)}; the device is decided again when it shows up.`,
+    'omemo-device-removed': (name: string, fingerprint: string) => `${name} removed the device with the key ${deviceKey(fingerprint)}; nothing is encrypted for it any more.`,
     'v2-refused': (name: string) =>
       `${name}'s app offered a private conversation only in the old OTR version 2, which your settings refuse. The conversation stays unencrypted.`,
   },
