@@ -254,6 +254,7 @@ export class Account {
       ownBare: () => this.ownBare(),
       isContact: (jid) => this.roster.has(jid),
       invitationsChanged: (invitations) => this.deps.emit('invitationsChanged', { accountId: this.id, invitations }),
+      groupE2ee: () => this.e2ee.groupScheme(),
       now: this.now,
     });
     this.archive = new MessageArchive({
