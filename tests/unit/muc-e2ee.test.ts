@@ -129,7 +129,7 @@ describe('rooms manager in an encrypted room', () => {
     };
     return { s, calls };
   };
-  const sealedOk: GroupSealed = { ok: true, held: [], stanzas: [{ payload: [xml('encrypted', { xmlns: 'eu.siacs.conversations.axolotl' })], body: 'fallback', encryption: { namespace: 'eu.siacs.conversations.axolotl', name: 'OMEMO' } }] };
+  const sealedOk: GroupSealed = { ok: true, held: [], stanzas: [{ payload: [xml('encrypted', { xmlns: 'eu.siacs.conversations.axolotl' })], body: 'fallback', encryption: { namespace: 'eu.siacs.conversations.axolotl', name: 'OMEMO', noCopies: false } }] };
   const groupchats = (sent: Element[]) => sent.filter((s) => s.name === 'message' && s.attrs.type === 'groupchat');
 
   test('a qualifying room is marked encrypted and its messages go out sealed for the members (from the affiliation list)', async () => {
