@@ -107,6 +107,19 @@ describe('OMEMO in group chats: two Klatsch cores and python-omemo', () => {
         assert.ok(log.every((m) => m.direction !== 'notice' && !/OMEMO encrypted message|[A-Za-z0-9+/]{40,}/.test(m.body)), JSON.stringify(log));
       }
       assert.equal(peer.events.filter((e) => e.event === 'muc-plain').length, 0, 'nothing went into the room in plaintext');
+
+      // Bob is away (left the room); what is said meanwhile is encrypted for him too (a member), and he reads it
+      // from the room's history (its archive) when he comes back.
+      await cores.bob.call('leaveRoom', { accountId: accounts.bob.id, room });
+      await peer.sendToRoom(room, `while Bob was away (${version})`);
+      await heard('alice', room, `while Bob was away (${version})`);
+      await say('alice', room, `Alice, also while Bob was away (${version})`);
+      await peer.nextRoomMessage((m) => m.text === `Alice, also while Bob was away (${version})`, 20_000, peerFrom);
+      await join('bob', room, 'Bob');
+      for (const text of [`while Bob was away (${version})`, `Alice, also while Bob was away (${version})`]) {
+        const caught = await heard('bob', room, text);
+        assert.equal(caught.message.encrypted, true);
+      }
     });
   }
 
