@@ -175,5 +175,12 @@ describe('OMEMO in group chats: two Klatsch cores and python-omemo', () => {
     await say('bob', room, 'still here');
     await vera.nextRoomMessage((m) => m.text === 'still here', 20_000, veraFrom);
     assert.ok(vera.events.slice(veraFrom).every((e) => (e as { text?: string }).text !== 'for nobody'));
+
+    // vera opens the room to everyone: it is no longer encrypted, the room says so, and the banner follows.
+    const opened = cores.alice.waitFor('roomUpdated', (e) => e.room.jid === room && e.room.state === 'joined' && e.room.e2ee === undefined, { timeoutMs: 20_000 });
+    const saidSo = cores.alice.waitFor('roomMessageUpserted', (e) => e.message.peer === room && e.message.direction === 'notice' && /no longer end-to-end encrypted/.test(e.message.body), { timeoutMs: 20_000 });
+    await vera.configureRoom(room, { membersOnly: false, nonAnonymous: true });
+    await opened;
+    await saidSo;
   });
 });

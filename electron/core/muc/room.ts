@@ -24,6 +24,8 @@ export class Room {
   affiliatedAt = 0;
   /** Ids of the stanzas our encrypted messages went out in (one per OMEMO version): their reflections are ours. */
   readonly sentStanzas = new Set<string>();
+  /** Members whose held devices the user was told about (once, while they wait). */
+  readonly toldHeld = new Set<string>();
   private readonly occupants = new Map<string, Occupant>();
   private readonly overflow = new Set<string>();
 

@@ -274,9 +274,13 @@ export class Rooms {
       const who = sealed.unreachable.slice(0, 5).join(', ') + (sealed.unreachable.length > 5 ? ` and ${sealed.unreachable.length - 5} more` : '');
       return this.upsert({ ...message, state: 'failed', error: `Not sent: no device of ${who} can receive encrypted messages now (none announced or trusted, or their keys could not be fetched).` });
     }
+    // Said once per member while their device waits, not with every message.
     for (const jid of sealed.held) {
+      if (room.toldHeld.has(jid)) continue;
+      room.toldHeld.add(jid);
       this.notice(room.jid, `Not encrypted for a new device of ${jid}: its key waits for your decision (open the keys to verify or accept it).`);
     }
+    for (const jid of room.toldHeld) if (!sealed.held.includes(jid)) room.toldHeld.delete(jid);
     try {
       let n = 0;
       for (const stanza of sealed.stanzas) {
@@ -284,6 +288,8 @@ export class Rooms {
         const id = n === 0 ? message.id : `${message.id}-${n}`;
         n += 1;
         room.sentStanzas.add(id);
+        // Bounded: reflections come back within moments; only the newest ids need recognising.
+        if (room.sentStanzas.size > 1_000) room.sentStanzas.delete(room.sentStanzas.values().next().value!);
         await session.send(encryptedGroupchatMessage(room.jid, id, stanza));
       }
     } catch {
@@ -302,6 +308,21 @@ export class Rooms {
     const known = new Set(room.affiliated);
     room.affiliated = [...new Set([...lists.flatMap((l) => l ?? []), ...(lists.some((l) => l === undefined) ? known : [])])];
     room.affiliatedAt = this.deps.now();
+  }
+
+  /**
+   * The room says its configuration changed (§10.2.1): whether it is encrypted is decided again, and a room
+   * that stops being encrypted says so in it (what the user writes next goes out in plaintext).
+   */
+  private async configurationChanged(stanza: Element): Promise<void> {
+    const room = this.rooms.get(roomAddress(String(stanza.attrs.from ?? '')) ?? '');
+    if (!room || room.state !== 'joined') return;
+    const before = room.e2ee;
+    await this.decideE2ee(room, this.deps.session());
+    if (this.rooms.get(room.jid) !== room) return;
+    if (before && !room.e2ee) this.notice(room.jid, 'This group chat is no longer end-to-end encrypted: its settings changed, and the server and every occupant can read what is written here now.');
+    else if (!before && room.e2ee) this.notice(room.jid, 'This group chat is end-to-end encrypted now: its settings changed to members only, with every member\u2019s address shown.');
+    this.emitRoom(room);
   }
 
   /** Whether the room can be end-to-end encrypted (its disco#info) with the account's group scheme: decided on entering. */
@@ -483,6 +504,7 @@ export class Rooms {
       }
       const type = stanza.attrs.type;
       if (type === 'groupchat') {
+        if (configurationChanged(stanza)) void this.configurationChanged(stanza).catch(() => undefined);
         const message = parseGroupchatMessage(stanza);
         const scheme = this.deps.groupE2ee?.();
         if (message && scheme?.claims(stanza)) void this.onEncrypted(message, stanza, scheme).catch(() => undefined);
@@ -760,6 +782,13 @@ export class Rooms {
     this.service = null;
     return undefined;
   }
+}
+
+/** A groupchat message from the room itself (no nickname) with a status code of a configuration change (§10.2.1, 104, 170–175). */
+function configurationChanged(stanza: Element): boolean {
+  if (String(stanza.attrs.from ?? '').includes('/')) return false;
+  const codes = stanza.getChild('x', 'http://jabber.org/protocol/muc#user')?.getChildren('status').map((s) => s.attrs.code) ?? [];
+  return codes.some((code) => code === '104' || (typeof code === 'string' && /^17[0-5]$/.test(code)));
 }
 
 /** A stable id for a message that came without one (so it is still shown once, however often the room repeats it). */
