@@ -128,7 +128,7 @@ export class Account {
   private onlineSince: number | undefined;
   /** Contacts typing now (contacts only, so bounded by the roster). */
   private readonly typing = new Set<string>();
-  /** Group chats (muc/rooms.ts): never end-to-end encrypted, never through the OTR engine. */
+  /** Group chats (muc/rooms.ts): OMEMO in members-only, non-anonymous rooms, else plaintext; never through the OTR engine. */
   readonly rooms: Rooms;
   /** The server's message archive (XEP-0313): catching up after sign-in, older pages on request. */
   readonly archive: MessageArchive;
