@@ -41,6 +41,7 @@ import { startEjabberd } from '../tests/fixtures/ejabberd.js';
 import { startTestCore, type TestCore } from '../tests/fixtures/core.js';
 import { esc, rawLogin, type RawStream } from '../tests/fixtures/raw-xmpp.js';
 import { reportedPrivacy } from '../tests/fixtures/contact-trust.js';
+import { latencyProbe, type ProbePoint } from '../electron/core/latency-probe.js';
 
 const TARGET_DEFAULT_SERVER_MS = 3;
 const TARGET_DEFAULT_SERVER_FLOOR_RATIO = 5;
@@ -95,6 +96,9 @@ interface Side {
   account: AccountView;
   /** Arrival time (performance.now) and message of each incoming body still awaited or just seen. */
   arrivals: Map<string, (at: number, message: ChatMessage) => void>;
+  /** Ids of our messages the contact's app confirmed (XEP-0184 receipt), and who waits for which. */
+  delivered: Set<string>;
+  deliveredWaits: Map<string, () => void>;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -110,11 +114,85 @@ interface Stats {
 }
 
 function stats(samples: readonly number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
+  const sorted = samples.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   return { n: sorted.length, medianMs: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
 }
 
 type Mode = 'raw' | 'plaintext' | 'private';
+
+/**
+ * Where a core's message spends its time: each step ends at a probe point (electron/core/latency-probe.ts),
+ * the first starts at the sendMessage request, the last ends at the receiver's messageUpserted event. A
+ * point a message does not pass (a private message is not kept in the history) adds its time to the next step.
+ */
+const STEPS = [
+  { point: 'outbox-written', label: 'outbox on disk' },
+  { point: 'stanza-queued', label: 'prepare, encrypt' },
+  { point: 'socket-write', label: 'to socket' },
+  { point: 'socket-read', label: 'server, loopback' },
+  // Of that step, how long this process was busy (not waiting for the socket): the other core's work, timers.
+  { point: 'busy', label: '(busy meanwhile)' },
+  { point: 'stanza-parsed', label: 'parse' },
+  { point: 'incoming-handled', label: 'handle, decrypt' },
+  { point: 'history-written', label: 'history on disk' },
+  { point: 'shown', label: 'show' },
+] as const satisfies readonly { point: ProbePoint | 'shown' | 'busy'; label: string }[];
+type StepLabel = (typeof STEPS)[number]['label'];
+/** Per step, the milliseconds of each message (both directions). */
+type Breakdown = Record<StepLabel, number[]>;
+
+interface ProbeMark {
+  at: number;
+  point: ProbePoint;
+  key: string | Buffer;
+  /** The event loop's idle time so far (ms), at socket marks. */
+  idle?: number;
+}
+
+function emptyBreakdown(): Breakdown {
+  return Object.fromEntries(STEPS.map(({ label }) => [label, []])) as unknown as Breakdown;
+}
+
+/** Splits one message's time (from `t0` to `shownAt`) into STEPS by the probe marks taken meanwhile. */
+function splitMessage(marks: readonly ProbeMark[], id: string, t0: number, shownAt: number, into: Breakdown): void {
+  const quoted = [`'${id}'`, `"${id}"`];
+  let from = t0;
+  let index = 0;
+  let pending: StepLabel[] = [];
+  let lastIdle: number | undefined;
+  let lastSpan = 0;
+  let idleAt: number | undefined;
+  for (const { point, label } of STEPS) {
+    if (point === 'busy') {
+      into[label].push(pending.length === 0 && lastIdle !== undefined && idleAt !== undefined ? Math.max(0, lastSpan - (lastIdle - idleAt)) : Number.NaN);
+      continue;
+    }
+    let at: number | undefined;
+    if (point === 'shown') at = shownAt;
+    else {
+      // The first mark of this point for this message after the previous point: ids for stanzas, the id in the data for sockets.
+      for (let i = index; i < marks.length; i++) {
+        const mark = marks[i]!;
+        if (mark.point !== point || mark.at < from) continue;
+        const matches = typeof mark.key === 'string' && point !== 'socket-write' ? mark.key === id : quoted.some((q) => mark.key.includes(q));
+        if (!matches) continue;
+        at = mark.at;
+        index = i + 1;
+        if (point === 'socket-write') idleAt = mark.idle;
+        lastIdle = mark.idle;
+        break;
+      }
+    }
+    pending.push(label);
+    if (at === undefined) continue;
+    // A step not passed is counted as 0 and its time goes to the next one passed.
+    for (const skipped of pending.slice(0, -1)) into[skipped].push(0);
+    into[label].push(at - from);
+    lastSpan = at - from;
+    pending = [];
+    from = at;
+  }
+}
 type ModeResult = Record<'aToB' | 'bToA' | 'both', Stats>;
 
 interface ServerResult {
@@ -129,6 +207,12 @@ interface ServerResult {
   floorRatioP99: number;
   addedPrivateMedianMs: number;
   targets: { name: string; met: boolean }[];
+  /** Per mode, the median of each step (STEPS) over the messages of both directions. */
+  breakdown?: Record<'plaintext' | 'private', Record<StepLabel, number>>;
+}
+
+function stepMedians(breakdown: Breakdown): Record<StepLabel, number> {
+  return Object.fromEntries(STEPS.map(({ label }) => [label, stats(breakdown[label]).medianMs])) as Record<StepLabel, number>;
 }
 
 /** A server with two users, alice and bob, who are contacts of each other. */
@@ -213,9 +297,19 @@ async function rawFloor(server: BenchServer, messages: number, warmup: number): 
 }
 
 /** Two cores signed in to `server`: plaintext, then private. */
-async function coreModes(server: BenchServer, messages: number, warmup: number, profiles: string | undefined): Promise<Record<'plaintext' | 'private', ModeResult>> {
+async function coreModes(
+  server: BenchServer,
+  messages: number,
+  warmup: number,
+  profiles: string | undefined,
+): Promise<{ modes: Record<'plaintext' | 'private', ModeResult>; breakdowns: Record<'plaintext' | 'private', Breakdown> }> {
   const sides: Side[] = [];
   const made: string[] = [];
+  // Both cores run in this process: one list of probe marks, emptied before each message.
+  const marks: ProbeMark[] = [];
+  const breakdowns = { plaintext: emptyBreakdown(), private: emptyBreakdown() };
+  latencyProbe.mark = (point, key) =>
+    marks.push({ at: performance.now(), point, key, ...(point === 'socket-write' || point === 'socket-read' ? { idle: performance.eventLoopUtilization().idle } : {}) });
   try {
     const jid = (user: string) => `${user}@${server.domain}`;
     for (const name of ['alice', 'bob'] as const) {
@@ -229,11 +323,15 @@ async function coreModes(server: BenchServer, messages: number, warmup: number, 
         host: '127.0.0.1',
         port: server.c2sPort,
       });
-      const side: Side = { name, core, account, arrivals: new Map() };
+      const side: Side = { name, core, account, arrivals: new Map(), delivered: new Set(), deliveredWaits: new Map() };
       // Timestamps taken in the event itself, not when a waiting promise gets to run.
       core.core.onEvent(<E extends EventName>(event: E, payload: EventOf<E>) => {
         if (event !== 'messageUpserted') return;
         const { message } = payload as EventOf<'messageUpserted'>;
+        if (message.direction === 'out' && message.state === 'delivered') {
+          side.delivered.add(message.id);
+          side.deliveredWaits.get(message.id)?.();
+        }
         if (message.direction !== 'in') return;
         side.arrivals.get(message.body)?.(performance.now(), message);
       });
@@ -254,10 +352,29 @@ async function coreModes(server: BenchServer, messages: number, warmup: number, 
           resolve({ at, message });
         });
       });
+      marks.length = 0;
       const t0 = performance.now();
-      await from.core.call('sendMessage', { accountId: from.account.id, to: peerOf(from), body });
+      const sent = await from.core.call('sendMessage', { accountId: from.account.id, to: peerOf(from), body });
       const { at, message } = await arrived;
       if ((message.encrypted ?? false) !== encrypted) throw new Error(`message ${body} arrived ${encrypted ? 'in plaintext' : 'encrypted'}`);
+      if (!body.startsWith('warmup ')) splitMessage(marks, sent.id, t0, at, breakdowns[encrypted ? 'private' : 'plaintext']);
+      if (process.env.BENCH_TIMELINE && body.endsWith(' 7')) {
+        console.error(`--- ${body} id ${sent.id} total ${(at - t0).toFixed(3)}`);
+        for (const m of marks) console.error(`${(m.at - t0).toFixed(3).padStart(8)} ${m.point} ${String(m.key).slice(0, 100).replace(/\s+/g, ' ')}`);
+      }
+      // Untimed: the message's receipt is back and handled before the next one goes, so that no message is timed
+      // while the one before it still keeps the two cores (one process here, one event loop) busy.
+      await new Promise<void>((resolve, reject) => {
+        if (from.delivered.delete(sent.id)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`no receipt for ${body} within 10 s`)), 10_000);
+        from.deliveredWaits.set(sent.id, () => {
+          clearTimeout(timer);
+          from.deliveredWaits.delete(sent.id);
+          from.delivered.delete(sent.id);
+          resolve();
+        });
+      });
+      await new Promise((resolve) => setImmediate(resolve));
       return at - t0;
     };
 
@@ -278,8 +395,9 @@ async function coreModes(server: BenchServer, messages: number, warmup: number, 
       const encrypted = mode === 'private';
       results[mode] = await measure(messages, warmup, (aToB, body) => (aToB ? oneMessage(alice, bob, body, encrypted) : oneMessage(bob, alice, body, encrypted)), mode);
     }
-    return results;
+    return { modes: results, breakdowns };
   } finally {
+    latencyProbe.mark = undefined;
     for (const side of sides) await side.core.dispose().catch(() => undefined);
     for (const dir of made) await rm(dir, { recursive: true, force: true });
   }
@@ -322,9 +440,9 @@ async function main(): Promise<void> {
     try {
       const raw = await rawFloor(server, messages, warmup);
       progress(`${kind} raw: ${2 * messages} messages, median ${raw.both.medianMs.toFixed(3)} ms`);
-      const cores = await coreModes(server, messages, warmup, profiles);
+      const { modes: cores, breakdowns } = await coreModes(server, messages, warmup, profiles);
       for (const mode of ['plaintext', 'private'] as const) progress(`${kind} ${mode}: ${2 * messages} messages, median ${cores[mode].both.medianMs.toFixed(3)} ms`);
-      results.push(judge(kind, raw, cores.plaintext, cores.private));
+      results.push({ ...judge(kind, raw, cores.plaintext, cores.private), breakdown: { plaintext: stepMedians(breakdowns.plaintext), private: stepMedians(breakdowns.private) } });
     } finally {
       await server.dispose();
     }
@@ -358,6 +476,20 @@ async function main(): Promise<void> {
   for (const [i, row] of rows.entries()) {
     console.log(row.map((cell, c) => (c < 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  }
+  console.log('');
+  console.log('Where the time goes (median ms of each step, both directions; the medians need not add up to the total):');
+  const stepRows = [['server', 'mode', ...STEPS.map((step) => step.label), 'total']];
+  for (const r of results) {
+    for (const mode of ['plaintext', 'private'] as const) {
+      const steps = r.breakdown?.[mode];
+      if (steps) stepRows.push([r.server, mode, ...STEPS.map(({ label }) => ms(steps[label])), ms(r[mode].both.medianMs)]);
+    }
+  }
+  const stepWidths = stepRows[0]!.map((_, c) => Math.max(...stepRows.map((row) => row[c]!.length)));
+  for (const [i, row] of stepRows.entries()) {
+    console.log(row.map((cell, c) => (c < 2 ? cell.padEnd(stepWidths[c]!) : cell.padStart(stepWidths[c]!))).join('  '));
+    if (i === 0) console.log(stepWidths.map((w) => '-'.repeat(w)).join('  '));
   }
   console.log('');
   console.log("Latency: raw = two raw XMPP clients through the same server (the floor); plaintext/private = from the sender's sendMessage request to the receiver core's messageUpserted event. Loopback.");

@@ -32,6 +32,7 @@ import { DatabaseDamaged, memoryDatabase, openDatabase, type Database } from '..
 import { searchIndex, type FoundMessage } from '../db/search.js';
 import type { ChatMessage, NotSentReason } from '../../../shared/contract.js';
 import type { SecretBox } from './secret-box.js';
+import { latencyProbe } from '../latency-probe.js';
 
 export interface HistoryStoreOptions {
   /** How many of each chat's newest messages `chats()` gives (the rest is paged in with `before()`). */
@@ -198,6 +199,7 @@ export class HistoryStore {
     if (mark !== undefined) this.setArchiveMark(mark);
     this.put(message);
     this.commit();
+    latencyProbe.mark?.('history-written', message.id);
   }
 
   /**
