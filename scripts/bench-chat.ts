@@ -1,6 +1,6 @@
 /**
- * npm run bench:chat [-- --json] [--messages N] [--warmup N] [--servers LIST] [--profiles DIR] — chat latency
- * on loopback, against the floor: two raw XMPP clients through the same server in the same run.
+ * npm run bench:chat [-- --json] [--messages N] [--warmup N] [--servers LIST] [--profiles DIR] [--timeline] — chat
+ * latency on loopback, against the floor: two raw XMPP clients through the same server in the same run.
  *
  * The cores' profiles are in the OS temp folder unless `--profiles` names another (e.g. /dev/shm): a
  * message is on disk (the outbox, fsync'd) before it goes on the wire, so the disk's fsync time is part
@@ -22,10 +22,20 @@
  * - private: the same in a private (OTR) conversation ("manual", startPrivate, both private); every
  *   message is checked to arrive encrypted.
  * Warm-up messages (untimed) come first in each mode. Everything the cores normally do runs too
- * (stream management, receipts, history store).
+ * (stream management, receipts, history store). The next message goes once the sender has handled the
+ * receipt of the one before (untimed): both cores share this process's event loop, and a message timed
+ * while the last one's receipt is still being handled would measure that instead.
+ *
+ * Where the time goes: probe points along the message's way (electron/core/latency-probe.ts) split each
+ * core message into steps — outbox on disk (the request, the outbox written and fsync'd), prepare/encrypt
+ * (history row, encryption, stanza), to socket (write coalescing), server and loopback (from our socket
+ * write to the receiver's read: the server's own work, the kernel, and whatever else this process did
+ * meanwhile, shown beside it as "busy meanwhile"), parse, handle/decrypt, history on disk (the receiver's
+ * durable commit; a message not kept has none), show (to the event). Median per step, both directions.
+ * `--timeline` prints the marks of the first timed message of each mode and direction on stderr.
  *
  * Reported per server: median and p99 per mode over both directions (and per direction), the cores'
- * median and p99 as a multiple of the floor, what privacy adds. Targets (pass/fail):
+ * median and p99 as a multiple of the floor, what privacy adds, the breakdown. Targets (pass/FAIL):
  * - a server as it comes: plaintext median ≤ 3 ms and ≤ 5× the floor;
  * - the recommended server setting: plaintext median ≤ 2 ms;
  * - everywhere: a private conversation adds < 0.5 ms at the median.
@@ -59,11 +69,14 @@ interface Args {
   servers: ServerKind[];
   /** Where the cores' temp profiles go (default: the OS temp folder). */
   profiles: string | undefined;
+  /** Print the probe marks of the first timed message of each mode and direction (stderr). */
+  timeline: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   let json = false;
   let profiles: string | undefined;
+  let timeline = false;
   let messages = 300;
   let warmup = 30;
   let servers: ServerKind[] = [...SERVERS];
@@ -75,6 +88,7 @@ function parseArgs(argv: readonly string[]): Args {
       return n;
     };
     if (a === '--json') json = true;
+    else if (a === '--timeline') timeline = true;
     else if (a === '--messages') messages = number();
     else if (a === '--warmup') warmup = number();
     else if (a === '--servers') {
@@ -85,9 +99,9 @@ function parseArgs(argv: readonly string[]): Args {
     } else if (a === '--profiles') {
       profiles = argv[++i];
       if (!profiles) throw new Error('--profiles needs a folder');
-    } else throw new Error(`usage: tsx scripts/bench-chat.ts [--json] [--messages N] [--warmup N] [--servers ${SERVERS.join(',')}] [--profiles DIR] (bad argument ${a})`);
+    } else throw new Error(`usage: tsx scripts/bench-chat.ts [--json] [--messages N] [--warmup N] [--servers ${SERVERS.join(',')}] [--profiles DIR] [--timeline] (bad argument ${a})`);
   }
-  return { json, messages, warmup, servers, profiles };
+  return { json, messages, warmup, servers, profiles, timeline };
 }
 
 interface Side {
@@ -302,6 +316,7 @@ async function coreModes(
   messages: number,
   warmup: number,
   profiles: string | undefined,
+  timeline: boolean,
 ): Promise<{ modes: Record<'plaintext' | 'private', ModeResult>; breakdowns: Record<'plaintext' | 'private', Breakdown> }> {
   const sides: Side[] = [];
   const made: string[] = [];
@@ -358,9 +373,11 @@ async function coreModes(
       const { at, message } = await arrived;
       if ((message.encrypted ?? false) !== encrypted) throw new Error(`message ${body} arrived ${encrypted ? 'in plaintext' : 'encrypted'}`);
       if (!body.startsWith('warmup ')) splitMessage(marks, sent.id, t0, at, breakdowns[encrypted ? 'private' : 'plaintext']);
-      if (process.env.BENCH_TIMELINE && body.endsWith(' 7')) {
-        console.error(`--- ${body} id ${sent.id} total ${(at - t0).toFixed(3)}`);
-        for (const m of marks) console.error(`${(m.at - t0).toFixed(3).padStart(8)} ${m.point} ${String(m.key).slice(0, 100).replace(/\s+/g, ' ')}`);
+      if (timeline && body.startsWith('bench ') && body.endsWith(' 0')) {
+        // The first timed message of each mode and direction, mark by mark (what a socket carried: its start).
+        console.error(`--- ${body} (${sent.id}): ${(at - t0).toFixed(3)} ms`);
+        for (const m of marks) console.error(`${(m.at - t0).toFixed(3).padStart(9)} ms  ${m.point}  ${String(m.key).slice(0, 90).replace(/\s+/g, ' ')}`);
+        console.error(`${(at - t0).toFixed(3).padStart(9)} ms  shown`);
       }
       // Untimed: the message's receipt is back and handled before the next one goes, so that no message is timed
       // while the one before it still keeps the two cores (one process here, one event loop) busy.
@@ -429,7 +446,7 @@ function judge(kind: ServerKind, raw: ModeResult, plaintext: ModeResult, private
 }
 
 async function main(): Promise<void> {
-  const { json, messages, warmup, servers, profiles } = parseArgs(process.argv.slice(2));
+  const { json, messages, warmup, servers, profiles, timeline } = parseArgs(process.argv.slice(2));
   const progress = (line: string) => (json ? console.error(line) : console.log(line));
   const started = performance.now();
 
@@ -440,7 +457,7 @@ async function main(): Promise<void> {
     try {
       const raw = await rawFloor(server, messages, warmup);
       progress(`${kind} raw: ${2 * messages} messages, median ${raw.both.medianMs.toFixed(3)} ms`);
-      const { modes: cores, breakdowns } = await coreModes(server, messages, warmup, profiles);
+      const { modes: cores, breakdowns } = await coreModes(server, messages, warmup, profiles, timeline);
       for (const mode of ['plaintext', 'private'] as const) progress(`${kind} ${mode}: ${2 * messages} messages, median ${cores[mode].both.medianMs.toFixed(3)} ms`);
       results.push({ ...judge(kind, raw, cores.plaintext, cores.private), breakdown: { plaintext: stepMedians(breakdowns.plaintext), private: stepMedians(breakdowns.private) } });
     } finally {
