@@ -516,6 +516,22 @@ async function main(): Promise<void> {
       `${r.server} (${setting}): plaintext median ${ms(r.plaintext.both.medianMs)} ms = ${r.floorRatioMedian.toFixed(1)}× the floor; private adds ${ms(r.addedPrivateMedianMs)} ms. ` +
         r.targets.map((t) => `${t.name}: ${t.met ? 'pass' : 'FAIL'}`).join('; '),
     );
+    const steps = r.breakdown?.plaintext;
+    if (steps) {
+      // The busy column is part of the server step, not a step of its own.
+      const largest = STEPS.filter(({ point }) => point !== 'busy')
+        .map(({ label }) => [label, steps[label]] as const)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3);
+      console.log(`  plaintext's largest steps: ${largest.map(([label, v]) => `${label} ${ms(v)} ms`).join(', ')}`);
+      const privately = r.breakdown?.private;
+      if (privately) {
+        // What privacy itself costs in the cores, apart from what the server does differently with it (archiving).
+        const encrypt = privately['prepare, encrypt'] - steps['prepare, encrypt'];
+        const decrypt = privately['handle, decrypt'] - steps['handle, decrypt'];
+        console.log(`  privacy in the cores: encrypt ${encrypt >= 0 ? '+' : ''}${ms(encrypt)} ms, decrypt ${decrypt >= 0 ? '+' : ''}${ms(decrypt)} ms (medians)`);
+      }
+    }
   }
   console.log(`All targets ${summary.allTargetsMet ? 'met' : 'NOT met'}. Took ${summary.totalSeconds.toFixed(1)} s.`);
 }
