@@ -31,6 +31,7 @@ function secondLine(c: Contact, inRoster: boolean, t: Catalog['contacts']): { te
   // What needs the user: the contact asks to be authenticated, or uses a new key nothing is sent with yet.
   const trust = contactTrust(c);
   if (trust.keyWarning) return { text: t.newKey, kind: 'attention' };
+  if (trust.privacy === 'unavailable' && trust.schemeName) return { text: t.noDevices(trust.schemeName), kind: 'attention' };
   if (trust.smp?.phase === 'asked') return { text: t.wantsToAuthenticate, kind: 'attention' };
   if (c.presence.status) return { text: c.presence.status, kind: 'status' };
   if (!inRoster) return { text: t.notInContacts, kind: 'subscription' };

@@ -294,6 +294,7 @@ export const de: Catalog = {
     list: 'Kontakte',
     newKey: '⚠️ Neuer Schlüssel: vor dem Schreiben prüfen',
     wantsToAuthenticate: '🔑 Möchte Sie authentifizieren',
+    noDevices: (scheme: string) => `⛔ Senden nicht möglich: keine ${scheme}-Geräte`,
     notInContacts: 'Nicht in Ihren Kontakten',
     waitingForApproval: 'Wartet auf Bestätigung',
     presenceNotShared: 'Status nicht freigegeben',
@@ -365,12 +366,14 @@ export const de: Catalog = {
       private: 'Privat, nicht verifiziert',
       'private-verified': 'Privat und verifiziert',
       finished: 'Private Unterhaltung beendet',
+      unavailable: 'Senden nicht möglich',
     },
     explain: {
       plaintext: 'Nachrichten sind nicht Ende-zu-Ende-verschlüsselt; der Server kann sie lesen.',
       private: 'Nachrichten sind Ende-zu-Ende-verschlüsselt, aber Sie haben nicht geprüft, ob das wirklich Ihr Kontakt ist.',
       'private-verified': 'Nachrichten sind Ende-zu-Ende-verschlüsselt, und Ihr Kontakt ist verifiziert.',
       finished: 'Es wird nichts unverschlüsselt gesendet. Was Sie schreiben, wartet auf eine neue private Unterhaltung (sie beginnt von selbst, wenn der Kontakt wieder online ist), oder beenden Sie diese, um unverschlüsselt zu senden.',
+      unavailable: 'In diesem Chat kann jetzt nichts gesendet werden, und nichts wird unverschlüsselt gesendet.',
     },
     policy: {
       never: 'Nie privat',
@@ -379,6 +382,8 @@ export const de: Catalog = {
       always: 'Immer (nie unverschlüsselt)',
     },
     scheme: (scheme: string) => `Verschlüsselt mit ${scheme}.`,
+    /** The chat is set to a scheme the contact has no devices for (what the user can do about it). */
+    noDevices: (scheme: string) => `Er ist auf ${scheme} eingestellt, aber dieser Kontakt hat keine ${scheme}-Geräte. Um ihm zu schreiben, wählen Sie in diesem Menü bei der Verschlüsselung „Automatisch“ oder OTR.`,
     options: (label: string) => `${label}. Einstellungen zur Verschlüsselung`,
     optionsGroup: 'Einstellungen zur Verschlüsselung',
     restart: 'Private Unterhaltung neu beginnen',

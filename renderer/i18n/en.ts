@@ -309,6 +309,7 @@ export const en = {
     list: 'Contacts',
     newKey: '⚠️ New key: check before writing',
     wantsToAuthenticate: '🔑 Wants to authenticate you',
+    noDevices: (scheme: string) => `⛔ Cannot send: no ${scheme} devices`,
     notInContacts: 'Not in your contacts',
     waitingForApproval: 'Waiting for approval',
     presenceNotShared: 'Presence not shared',
@@ -380,12 +381,14 @@ export const en = {
       private: 'Private, not verified',
       'private-verified': 'Private and verified',
       finished: 'Private conversation ended',
+      unavailable: 'Cannot send',
     },
     explain: {
       plaintext: 'Messages are not end-to-end encrypted; the server can read them.',
       private: 'Messages are end-to-end encrypted, but you have not verified that this is really your contact.',
       'private-verified': 'Messages are end-to-end encrypted, and your contact is verified.',
       finished: 'Nothing is sent unencrypted. What you write waits for a new private conversation (it starts by itself when the contact is back online), or end this one to send in plaintext.',
+      unavailable: 'Nothing can be sent in this chat now, and nothing goes out unencrypted.',
     },
     policy: {
       never: 'Never private',
@@ -395,6 +398,8 @@ export const en = {
     },
     /** The scheme protecting the chat, beside the state ('OMEMO', 'OTR'). */
     scheme: (scheme: string) => `Encrypted with ${scheme}.`,
+    /** The chat is set to a scheme the contact has no devices for (what the user can do about it). */
+    noDevices: (scheme: string) => `It is set to ${scheme}, but this contact has no ${scheme} devices. To write to them, choose Automatic or OTR under encryption in this menu.`,
     options: (label: string) => `${label}. Privacy options`,
     optionsGroup: 'Privacy options',
     restart: 'Restart private conversation',

@@ -238,7 +238,11 @@ export class E2eeRouter {
 
   /** Where the conversation stands for the UI (the provider it goes through). */
   view(peer: string): E2eeView | undefined {
-    return this.forPeer(peer)?.view(peer);
+    const provider = this.forPeer(peer);
+    const view = provider?.view(peer);
+    if (view || !provider || (provider.offers?.(peer) ?? true)) return view;
+    // Chosen although it does not offer (the user's override, a policy that allows nothing else): it cannot send.
+    return { scheme: provider.scheme, state: 'plaintext', verified: false, unavailable: 'no-devices' };
   }
 
   /** Whether the chat with `peer` may go out in plaintext now: nothing private, ended or required by policy. */
