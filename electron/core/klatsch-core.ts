@@ -335,6 +335,7 @@ export class KlatschCore {
           const account = this.accounts.get(stored.id);
           if (account && this.settings.account(stored.id)) await this.saveAccount(account, { ...account.settings, rooms });
         },
+        plaintextRefused: () => this.policy.plaintextGroupChatRefusal(),
         allowed: (room, from) => {
           try {
             if (this.policy.groupChatRefusal()) return false;

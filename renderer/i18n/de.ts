@@ -792,7 +792,7 @@ export const de: Catalog = {
     encrypted: (scheme: string) => `Dieser Gruppenchat ist mit ${scheme} Ende-zu-Ende-verschlüsselt: Nur die Geräte seiner Mitglieder können ihn lesen.`,
     messageNotEncrypted: 'nicht verschlüsselt',
     joinEncryptionNote: 'Nur Räume, die ausschließlich Mitgliedern offenstehen und deren Adressen zeigen, sind Ende-zu-Ende-verschlüsselt (OMEMO); in anderen Gruppenchats können der Server und alle Teilnehmenden die Nachrichten lesen.',
-    refusedByPolicy: 'Gruppenchats sind abgeschaltet: Ihre Administration verlangt für jede Nachricht Ende-zu-Ende-Verschlüsselung, und Gruppenchats können das nicht.',
+    refusedByPolicy: 'Gruppenchats sind abgeschaltet: Ihre Administration verlangt für jede Nachricht Ende-zu-Ende-Verschlüsselung und erlaubt OMEMO nicht, die einzige Verschlüsselung für Gruppenchats.',
     members: (count: number) => `Mitglieder (${count})`,
     occupantsHeading: (count: number) => `Im Raum (${count})`,
     moreOccupants: (count: number) => `und ${count} weitere`,

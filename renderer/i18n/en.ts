@@ -790,7 +790,7 @@ export const en = {
     encrypted: (scheme: string) => `This group chat is end-to-end encrypted with ${scheme}: only its members\u2019 devices can read it.`,
     messageNotEncrypted: 'not encrypted',
     joinEncryptionNote: 'Only members-only rooms that show their members\u2019 addresses are end-to-end encrypted (OMEMO); in other group chats the server and every occupant can read the messages.',
-    refusedByPolicy: 'Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be.',
+    refusedByPolicy: 'Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and does not allow OMEMO, the only encryption for group chats.',
     members: (count: number) => `Members (${count})`,
     occupantsHeading: (count: number) => `In the room (${count})`,
     moreOccupants: (count: number) => `and ${count} more`,

@@ -188,12 +188,17 @@ describe('room state and the rooms manager', () => {
     rooms.close();
   });
 
-  test('the policy refuses group chats exactly when every message must be private', () => {
+  test('where every message must be private, plaintext rooms are refused; all rooms only when OMEMO is not allowed', () => {
     const gate = (values: object) => new PolicyGate(readPolicy(values, '/etc/klatsch/policy.json'));
     assert.equal(gate({}).groupChatRefusal(), undefined);
-    assert.equal(gate({ otrPolicy: 'opportunistic' }).groupChatRefusal(), undefined);
-    assert.match(gate({ otrPolicy: 'always' }).groupChatRefusal()!, /cannot be/);
-    assert.match(gate({ allowPlaintext: false }).groupChatRefusal()!, /end-to-end encrypted/);
+    assert.equal(gate({}).plaintextGroupChatRefusal(), undefined);
+    assert.equal(gate({ otrPolicy: 'opportunistic' }).plaintextGroupChatRefusal(), undefined);
+    for (const strict of [{ otrPolicy: 'always' }, { allowPlaintext: false }]) {
+      assert.match(gate(strict).plaintextGroupChatRefusal()!, /not end-to-end encrypted/);
+      assert.equal(gate(strict).groupChatRefusal(), undefined, 'encrypted (OMEMO) rooms stay allowed');
+      assert.equal(gate({ ...strict, encryptionSchemes: ['omemo', 'otr'] }).groupChatRefusal(), undefined);
+      assert.match(gate({ ...strict, encryptionSchemes: ['otr'] }).groupChatRefusal()!, /does not allow OMEMO/);
+    }
   });
 });
 

@@ -83,6 +83,8 @@ export interface RoomsDeps {
   invitationsChanged?: (invitations: Invitation[]) => void;
   /** The scheme that encrypts group chats now (OMEMO); absent or undefined: every room is plaintext. */
   groupE2ee?: () => GroupEncryption | undefined;
+  /** Why the administrator refuses rooms that are not end-to-end encrypted; undefined: they are allowed. */
+  plaintextRefused?: () => string | undefined;
 }
 
 /** Rooms one account can be in. */
@@ -244,6 +246,8 @@ export class Rooms {
     const room = this.known(address);
     const session = this.online();
     if (room.state !== 'joined') throw new KlatschError('not-connected', 'You are not in this room; the message was not sent.', { reason: 'room-not-in-not-sent' });
+    const refusal = room.e2ee ? undefined : this.deps.plaintextRefused?.();
+    if (refusal) throw new KlatschError('forbidden-by-policy', refusal);
     const message: ChatMessage = { id: randomUUID(), peer: room.jid, direction: 'out', body, timestamp: this.deps.now(), state: 'sending', nick: room.nick };
     if (room.e2ee) return this.sendEncrypted(room, session, { ...message, encrypted: true });
     this.upsert(message);
@@ -320,6 +324,8 @@ export class Rooms {
     const before = room.e2ee;
     await this.decideE2ee(room, this.deps.session());
     if (this.rooms.get(room.jid) !== room) return;
+    const refusal = room.e2ee ? undefined : this.deps.plaintextRefused?.();
+    if (refusal) return this.refusePlaintext(room, refusal);
     if (before && !room.e2ee) this.notice(room.jid, 'This group chat is no longer end-to-end encrypted: its settings changed, and the server and every occupant can read what is written here now.');
     else if (!before && room.e2ee) this.notice(room.jid, 'This group chat is end-to-end encrypted now: its settings changed to members only, with every member\u2019s address shown.');
     this.emitRoom(room);
@@ -341,6 +347,9 @@ export class Rooms {
     const room = this.known(address);
     const session = this.online();
     if (room.state !== 'joined') throw new KlatschError('not-connected', 'You are not in this room.', { reason: 'room-not-in' });
+    // A subject is plaintext even in an encrypted room.
+    const refusal = this.deps.plaintextRefused?.();
+    if (refusal) throw new KlatschError('forbidden-by-policy', refusal);
     await session.send(subjectMessage(room.jid, randomUUID(), subject));
   }
 
@@ -413,6 +422,18 @@ export class Rooms {
     room.state = 'removed';
     room.error = ROOM_REFUSED_BY_POLICY;
     this.notice(room.jid, ROOM_REFUSED_BY_POLICY);
+    this.emitRoom(room);
+    void this.store().catch(() => undefined);
+  }
+
+  /** A room that is not end-to-end encrypted where the administrator requires every message to be: left, with the reason. */
+  private refusePlaintext(room: Room, reason: string): void {
+    this.deps.session()?.send(leavePresence(room.jid, room.nick)).catch(() => undefined);
+    this.failJoin(room.jid, new KlatschError('forbidden-by-policy', reason));
+    room.clearOccupants();
+    room.state = 'removed';
+    room.error = reason;
+    this.notice(room.jid, reason);
     this.emitRoom(room);
     void this.store().catch(() => undefined);
   }
@@ -573,6 +594,8 @@ export class Rooms {
     // Encrypted or not is known before the user can write: the room shows as joined with it decided.
     await this.decideE2ee(room, this.deps.session()).catch(() => undefined);
     if (room.state !== 'joining' || this.rooms.get(room.jid) !== room) return;
+    const refusal = room.e2ee ? undefined : this.deps.plaintextRefused?.();
+    if (refusal) return this.refusePlaintext(room, refusal);
     room.state = 'joined';
     this.emitRoom(room);
     const pending = this.pending.get(room.jid);
