@@ -303,6 +303,7 @@ export const NOTICE_KINDS = [
   'private-not-kept',
   // Encryption scheme switched (detail: the scheme the chat uses now); OMEMO device trust (detail: the device key's fingerprint).
   'ended-for-other-scheme',
+  'ended-scheme-not-allowed',
   'omemo-device-new',
   'omemo-device-held',
   'omemo-device-verified',

@@ -656,6 +656,8 @@ export const de: Catalog = {
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private Nachricht nicht aufbewahrt' : `${count} private Nachrichten nicht aufbewahrt`) : 'Private Nachrichten nicht aufbewahrt'),
     'ended-for-other-scheme': (_name: string, scheme: string) =>
       `Die andere private Unterhaltung wurde beendet: Dieser Chat ist jetzt mit ${scheme === 'otr' ? 'OTR' : 'OMEMO'} verschlüsselt, nie mit zweien zugleich.`,
+    'ended-scheme-not-allowed': (_name: string, scheme: string) =>
+      `Ihre Administration erlaubt ${scheme === 'otr' ? 'OTR' : 'OMEMO'} nicht mehr; diese private Unterhaltung wurde beendet.`,
     'omemo-device-new': (name: string, fingerprint: string) =>
       `${name} hat ein neues Gerät (Schlüssel ${deviceKey(fingerprint)}). Es wird ohne Verifizierung verwendet, da noch keines der Geräte von ${name} verifiziert ist.`,
     'omemo-device-held': (name: string, fingerprint: string) =>

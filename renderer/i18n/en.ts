@@ -656,6 +656,8 @@ export const en = {
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private message not kept' : `${count} private messages not kept`) : 'Private messages not kept'),
     'ended-for-other-scheme': (_name: string, scheme: string) =>
       `The other private conversation was ended: this chat is encrypted with ${scheme === 'otr' ? 'OTR' : 'OMEMO'} now, never with two at once.`,
+    'ended-scheme-not-allowed': (_name: string, scheme: string) =>
+      `Your administrator no longer allows ${scheme === 'otr' ? 'OTR' : 'OMEMO'}; that private conversation has ended.`,
     'omemo-device-new': (name: string, fingerprint: string) =>
       `${name} has a new device (key ${deviceKey(fingerprint)}). It is used without verification, since none of ${name}’s devices is verified yet.`,
     'omemo-device-held': (name: string, fingerprint: string) =>

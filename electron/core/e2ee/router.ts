@@ -303,7 +303,16 @@ export class E2eeRouter {
 
   async policyChanged(peer?: string): Promise<void> {
     await this.all((p) => p.policyChanged(peer));
-    if (peer !== undefined) this.settle(peer);
+    if (peer !== undefined) return this.settle(peer);
+    // The administrator's list changed: a running session of a scheme it no longer allows ends now (the peer told).
+    const allowed = this.allowed();
+    for (const provider of this.providers.filter((p) => !allowed.includes(p))) {
+      for (const inSession of provider.peersInSession?.() ?? []) {
+        await provider.end(inSession).catch(() => undefined);
+        this.host.notice(inSession, `Your administrator no longer allows ${provider.scheme.toUpperCase()}; that private conversation has ended.`, { kind: 'ended-scheme-not-allowed', detail: provider.scheme });
+        this.host.privacyChanged(inSession);
+      }
+    }
   }
 
   tick(): void {
