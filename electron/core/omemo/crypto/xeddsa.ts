@@ -57,20 +57,50 @@ export function clampPrivateKey(priv: Uint8Array): Uint8Array {
   return out;
 }
 
-const b64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
-/** JWK import wants an `x`; OpenSSL derives the public key from `d` and ignores it (checked by the vectors). */
-const PLACEHOLDER_X = b64url(new Uint8Array(32));
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+// Keys go to node:crypto as PEM strings: given an object (a JWK, or DER with options), Node 24 first runs brand
+// checks that throw and catch for anything not a KeyObject, four per import (~10 µs; see ../../secret-key.ts).
+const pem = (label: 'PUBLIC KEY' | 'PRIVATE KEY', derPrefix: string, raw: Uint8Array): string =>
+  `-----BEGIN ${label}-----\n${b64(concatDer(derPrefix, raw))}\n-----END ${label}-----\n`;
+const concatDer = (prefixHex: string, raw: Uint8Array): Uint8Array => Buffer.concat([Buffer.from(prefixHex, 'hex'), raw]);
+/** DER in front of a raw 32-byte key: PKCS#8 / SubjectPublicKeyInfo with the OID of X25519 (1.3.101.110) or Ed25519 (1.3.101.112). */
+const X25519_PKCS8_PREFIX = '302e020100300506032b656e04220420';
+const X25519_SPKI_PREFIX = '302a300506032b656e032100';
+const ED25519_SPKI_PREFIX = '302a300506032b6570032100';
 /** Private key objects by key bytes: ratchet and identity keys are used many times. */
 const privateKeyObjects = new WeakMap<Uint8Array, KeyObject>();
 
 function x25519PrivateKeyObject(priv: Uint8Array): KeyObject {
   let key = privateKeyObjects.get(priv);
   if (!key) {
-    key = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64url(priv), x: PLACEHOLDER_X }, format: 'jwk' });
+    key = createPrivateKey(pem('PRIVATE KEY', X25519_PKCS8_PREFIX, priv));
     privateKeyObjects.set(priv, key);
   }
   return key;
 }
+
+/**
+ * A small cache by key bytes for values derived from public keys, which come back often (X3DH uses the signed
+ * prekey and the ephemeral key three times each, the ratchet a peer's key twice; a contact's identity in every
+ * session). Oldest out first.
+ */
+class PublicCache<T> {
+  private readonly entries = new Map<string, T>();
+  constructor(private readonly size: number) {}
+  get(key: Uint8Array, make: () => T): T {
+    const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    let value = this.entries.get(id);
+    if (value === undefined) {
+      value = make();
+      if (this.entries.size >= this.size) this.entries.delete(this.entries.keys().next().value as string);
+      this.entries.set(id, value);
+    }
+    return value;
+  }
+}
+
+const x25519PublicKeyObjects = new PublicCache<KeyObject>(64);
+const ed25519PublicKeyObjects = new PublicCache<KeyObject>(64);
 
 const publicKeys = new WeakMap<Uint8Array, Uint8Array>();
 
@@ -78,7 +108,7 @@ export function x25519PublicKey(priv: Uint8Array): Uint8Array {
   requireLength(priv, 32, 'private key');
   let pub = publicKeys.get(priv);
   if (!pub) {
-    const jwk = createPublicKey(x25519PrivateKeyObject(priv)).export({ format: 'jwk' });
+    const jwk = createPublicKey(x25519PrivateKeyObject(priv)).export({ format: 'jwk' }); // no brand checks: a KeyObject
     pub = new Uint8Array(Buffer.from(String(jwk.x), 'base64url'));
     publicKeys.set(priv, pub);
   }
@@ -91,7 +121,7 @@ export function x25519SharedSecret(priv: Uint8Array, pub: Uint8Array): Uint8Arra
   requireLength(pub, 32, 'public key');
   let shared: Uint8Array;
   try {
-    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64url(pub) }, format: 'jwk' });
+    const publicKey = x25519PublicKeyObjects.get(pub, () => createPublicKey(pem('PUBLIC KEY', X25519_SPKI_PREFIX, pub)));
     shared = new Uint8Array(diffieHellman({ privateKey: x25519PrivateKeyObject(priv), publicKey }));
   } catch {
     throw new OmemoError('bad-key', 'X25519 with an unusable public key');
@@ -107,6 +137,14 @@ export function x25519SharedSecret(priv: Uint8Array, pub: Uint8Array): Uint8Arra
  */
 export function ed25519PublicToCurve25519(edPub: Uint8Array): Uint8Array {
   requireLength(edPub, 32, 'Ed25519 public key');
+  // A field inversion in BigInt (tens of µs), for a contact's identity in every session: once per key.
+  return Uint8Array.from(curveForms.get(edPub, () => edToCurve(edPub)));
+}
+
+const curveForms = new PublicCache<Uint8Array>(64);
+const edwardsForms = [new PublicCache<Uint8Array>(64), new PublicCache<Uint8Array>(64)] as const;
+
+function edToCurve(edPub: Uint8Array): Uint8Array {
   const yBytes = Uint8Array.from(edPub);
   yBytes[31] = yBytes[31]! & 0x7f;
   const y = leToBigint(yBytes);
@@ -117,6 +155,10 @@ export function ed25519PublicToCurve25519(edPub: Uint8Array): Uint8Array {
 /** Curve25519 public key -> Ed25519 public key (y = (u-1)/(u+1)) with the given sign bit. */
 export function curve25519PublicToEd25519(curvePub: Uint8Array, signBit: 0 | 1): Uint8Array {
   requireLength(curvePub, 32, 'Curve25519 public key');
+  return Uint8Array.from(edwardsForms[signBit].get(curvePub, () => curveToEd(curvePub, signBit)));
+}
+
+function curveToEd(curvePub: Uint8Array, signBit: 0 | 1): Uint8Array {
   const u = leToBigint(curvePub);
   if (u >= P || u === P - 1n) throw new OmemoError('bad-key', 'Curve25519 public key out of range');
   const y = mod((u - 1n) * invert(u + 1n, P), P);
@@ -178,7 +220,7 @@ export function xeddsaVerify(curvePub: Uint8Array, message: Uint8Array, signatur
 export function ed25519Verify(edPub: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (signature.length !== 64 || edPub.length !== 32) return false;
   try {
-    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(edPub) }, format: 'jwk' });
+    const key = ed25519PublicKeyObjects.get(edPub, () => createPublicKey(pem('PUBLIC KEY', ED25519_SPKI_PREFIX, edPub)));
     return nodeVerify(null, message, key, signature);
   } catch {
     return false;
