@@ -275,7 +275,7 @@ async function main(): Promise<void> {
         profileDir = dir;
         await seedProfile(dir, { id: 'bench-roster', jid: alice, host: server!.host, port: server!.c2sPort }, { [peer]: longChat(peer, args.messages) });
       },
-      { args: ['--loop-delay'], nodeArgs: ['--expose-gc'], bundled: true },
+      { args: ['--loop-delay'], nodeArgs: ['--expose-gc', ...(process.env.BENCH_HOST_PROF ? ['--cpu-prof', '--cpu-prof-interval', '250', `--cpu-prof-dir=${process.env.BENCH_HOST_PROF}`] : [])], bundled: true },
     );
     log(`  history written and host started in ${Math.round(performance.now() - t0)} ms`);
     const historyFile = HistoryStore.fileInProfile(profileDir, 'bench-roster');
