@@ -63,12 +63,18 @@ export function modPow(base: bigint, exp: bigint, m: bigint): bigint {
  * blindedInverse.
  */
 function modInversePrime(a: bigint, m: bigint): bigint {
-  let [r0, r1] = [m, ((a % m) + m) % m];
-  let [t0, t1] = [0n, 1n];
+  let r0 = m;
+  let r1 = ((a % m) + m) % m;
+  let t0 = 0n;
+  let t1 = 1n;
   while (r1 !== 0n) {
     const quotient = r0 / r1;
-    [r0, r1] = [r1, r0 - quotient * r1];
-    [t0, t1] = [t1, t0 - quotient * t1];
+    const r2 = r0 - quotient * r1;
+    r0 = r1;
+    r1 = r2;
+    const t2 = t0 - quotient * t1;
+    t0 = t1;
+    t1 = t2;
   }
   if (r0 !== 1n) throw new RangeError('not invertible');
   return t0 < 0n ? t0 + m : t0;
