@@ -1,5 +1,5 @@
 // Raw key bytes as a node:crypto KeyObject for createHmac / createCipheriv /
-// createDecipheriv. Given plain bytes, Node 24 (Electron 41's Node too) first
+// createDecipheriv / hkdfSync. Given plain bytes, Node 24 (Electron 41's Node too) first
 // runs its KeyObject and CryptoKey brand checks, which are slow for anything
 // that is neither (--cpu-prof: getKeyObjectSlots, getSlots): ~10 µs per call,
 // several times the work itself. Measured with Node 24.21: HMAC-SHA-256 of 64

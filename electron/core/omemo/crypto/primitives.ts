@@ -10,7 +10,7 @@ import { secretKey } from '../../secret-key.js';
  * @example hkdfSha256(ikm, new Uint8Array(32), 'OMEMO Payload', 80)
  */
 export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: string | Uint8Array, length: number): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', ikm, salt, typeof info === 'string' ? Buffer.from(info, 'ascii') : info, length));
+  return new Uint8Array(hkdfSync('sha256', secretKey(ikm), salt, typeof info === 'string' ? Buffer.from(info, 'ascii') : info, length));
 }
 
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
