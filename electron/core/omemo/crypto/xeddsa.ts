@@ -11,7 +11,7 @@
 // @example
 //   const sig = xeddsaSign(curvePriv, message, random(64));
 //   xeddsaVerify(x25519PublicKey(curvePriv), message, sig) === true
-import { createHash, createPrivateKey, createPublicKey, diffieHellman, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, diffieHellman, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { invert, mod } from '@noble/curves/abstract/modular.js';
 import { OmemoError } from '../errors.js';
@@ -67,6 +67,7 @@ const concatDer = (prefixHex: string, raw: Uint8Array): Uint8Array => Buffer.con
 const X25519_PKCS8_PREFIX = '302e020100300506032b656e04220420';
 const X25519_SPKI_PREFIX = '302a300506032b656e032100';
 const ED25519_SPKI_PREFIX = '302a300506032b6570032100';
+const ED25519_PKCS8_PREFIX = '302e020100300506032b657004220420';
 /** Private key objects by key bytes: ratchet and identity keys are used many times. */
 const privateKeyObjects = new WeakMap<Uint8Array, KeyObject>();
 
@@ -227,10 +228,26 @@ export function ed25519Verify(edPub: Uint8Array, message: Uint8Array, signature:
   }
 }
 
-/** Ed25519 key pair from a 32-byte seed (RFC 8032): the public key and the matching X25519 private key. */
+/** Ed25519 private key objects by seed (OpenSSL derives the public key on import). */
+const ed25519PrivateKeyObjects = new WeakMap<Uint8Array, KeyObject>();
+
+function ed25519PrivateKeyObject(seed: Uint8Array): KeyObject {
+  let key = ed25519PrivateKeyObjects.get(seed);
+  if (!key) {
+    key = createPrivateKey(pem('PRIVATE KEY', ED25519_PKCS8_PREFIX, seed));
+    ed25519PrivateKeyObjects.set(seed, key);
+  }
+  return key;
+}
+
+/**
+ * Ed25519 key pair from a 32-byte seed (RFC 8032): the public key and the matching X25519 private key. Native
+ * (OpenSSL): @noble's first base-point multiplication builds its tables, tens of ms of one turn.
+ */
 export function ed25519FromSeed(seed: Uint8Array): { edPub: Uint8Array; curvePriv: Uint8Array } {
   requireLength(seed, 32, 'Ed25519 seed');
-  return { edPub: ed25519.getPublicKey(seed), curvePriv: ed25519SeedToCurvePrivate(seed) };
+  const jwk = createPublicKey(ed25519PrivateKeyObject(seed)).export({ format: 'jwk' });
+  return { edPub: new Uint8Array(Buffer.from(String(jwk.x), 'base64url')), curvePriv: ed25519SeedToCurvePrivate(seed) };
 }
 
 /** The X25519 private key of an Ed25519 seed: the clamped first half of SHA-512(seed) (RFC 8032 §5.1.5). */
@@ -242,5 +259,5 @@ export function ed25519SeedToCurvePrivate(seed: Uint8Array): Uint8Array {
 /** RFC 8032 Ed25519 signature with a seed (deterministic). */
 export function ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
   requireLength(seed, 32, 'Ed25519 seed');
-  return ed25519.sign(message, seed);
+  return new Uint8Array(nodeSign(null, message, ed25519PrivateKeyObject(seed))); // deterministic: the same bytes as @noble's
 }
