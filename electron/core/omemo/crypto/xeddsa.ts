@@ -19,6 +19,10 @@ import { OmemoError } from '../errors.js';
 const P = 2n ** 255n - 19n;
 const L = ed25519.Point.Fn.ORDER;
 const Point = ed25519.Point;
+// No base-point table: @noble builds one in the turn of its first multiplication (~30 ms here with its default
+// window of 6, ~6 ms with none), a stall of the main loop when the first signed prekey is made; XEdDSA signs
+// only a signed prekey now and then (~2 ms a multiplication without the table). Everything else is native.
+Point.BASE.precompute(1);
 
 function leToBigint(bytes: Uint8Array): bigint {
   let n = 0n;
