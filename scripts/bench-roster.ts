@@ -32,7 +32,9 @@
  *   - for the record: the history's load time and the snapshot's size.
  * Prints a table (target, measured, pass or the gap); --json: one JSON object
  * on stdout (progress on stderr); --cpu-profile FILE saves the renderer's CPU
- * profile from "Sign in" to the roster shown (.cpuprofile, for DevTools).
+ * profile from "Sign in" to the roster shown (.cpuprofile, for DevTools);
+ * BENCH_HOST_PROF=DIR in the environment saves the host's (main process's)
+ * CPU profile there (node --cpu-prof, written when the host exits).
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
