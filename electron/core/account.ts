@@ -111,6 +111,8 @@ export class Account {
   private readonly now: () => number;
   /** Received messages that asked for a receipt (XEP-0184), by peer and stanza id → the full JID to answer. */
   private readonly receiptsOwed = new Map<string, string>();
+  /** The time of writing given to the user's last message (writtenNow). */
+  private lastWrittenAt = 0;
   /** Per chat, the time of the contact's message shown last: a notice about it ("not encrypted") goes right below it. */
   private readonly lastShownAt = new Map<string, number>();
   /** Chats where we already said that a private conversation happened on another device. */
@@ -433,7 +435,7 @@ export class Account {
     if (kind === 'offline' || kind === 'error') throw new KlatschError('not-connected', 'You are not connected; the message was not sent.', { reason: 'offline-not-sent' });
     // Written in a private conversation (or under "always"): it may leave only encrypted, also after a restart.
     const mustBePrivate = !this.plaintextChat(peer);
-    const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.now(), state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) };
+    const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.writtenNow(), state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) };
     // On disk (fsync'd) before the user sees it as sending and before anything goes on the wire: killed at any
     // point after, Klatsch sends it after the restart (without a writable outbox it is still kept in memory).
     // Meanwhile a flush of the outbox (a stream just came up) leaves it alone: it is this call's to send.
@@ -451,6 +453,15 @@ export class Account {
     const now = this.chats.find(peer, message.id, 'out') ?? message;
     // Marked private when written privately, or when the engine encrypted it (messageState): never by the chat's state now.
     return now;
+  }
+
+  /**
+   * The time of writing of the user's next message: its stamp orders it at the contact's (message-time.ts), so two
+   * written in the same millisecond (sends queued while the app was busy) get different ones, in the order written.
+   */
+  private writtenNow(): number {
+    this.lastWrittenAt = Math.max(this.now(), this.lastWrittenAt + 1);
+    return this.lastWrittenAt;
   }
 
   /** A failed message goes out again, privately if the conversation is private now. */

@@ -113,6 +113,12 @@ describe('private mode: a message offered again after the receiver restarted sta
     assert.equal(shown?.encrypted, true, 'it came private');
     assert.equal(shown?.timestamp, second.timestamp, 'at the time alice wrote it');
     assert.ok(at(first.id) < at(second.id) && at(second.id) < at(reply.id), `in the order written: ${chat.map((m) => m.body).join(' | ')}`);
+
+    // Written in one go (as sends queued while the app was busy are handled): each its own time, in the order written,
+    // so that however they arrive, bob shows them in that order.
+    const burst = await Promise.all([0, 1, 2, 3, 4].map((i) => alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: `ORDER-4.${i} in one go` })));
+    assert.deepEqual(burst.map((m) => m.timestamp), [...burst.map((m) => m.timestamp)].sort((a, b) => a - b), 'times in the order written');
+    assert.equal(new Set(burst.map((m) => m.timestamp)).size, burst.length, 'no two written at the same time');
   });
 
   test('"could not be read" about a copy of the dead conversation: once the message comes again (same id), the notice says it came', { timeout: 240_000 }, async () => {
