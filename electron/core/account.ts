@@ -986,10 +986,11 @@ export class Account {
     if (stanzaId && !kept) this.outbox.markSeen(peer, stanzaId);
     this.chats.countUnread(peer);
     this.typing.delete(peer);
+    // Its "could not be read" changes first, so the message's commit to disk takes that change along.
+    if (encrypted) this.readAfterAll(peer, id);
     const shown = this.upsertMessage(received, true);
     if (stanzaId && kept) this.outbox.markSeen(peer, stanzaId);
     if (stanzaId) this.sendReceipt(peer, stanzaId);
-    if (encrypted) this.readAfterAll(peer, id);
     this.emitContact(peer);
     this.deps.incoming?.(shown, 'live');
   }
