@@ -93,7 +93,7 @@ export class KlatschCore {
   private desktopRefreshScheduled = false;
   /** Each account's stored group chat messages (by account id): a file of their own. */
   private readonly roomHistories = new Map<string, HistoryStore>();
-  /** Per account: messages the server has not acknowledged yet (store/outbox-store.ts). */
+  /** Per account: messages the server has not acknowledged yet (store/outbox-store.ts), in the history's database. */
   private readonly outboxes = new Map<string, OutboxStore>();
 
   constructor(readonly options: CoreOptions) {
@@ -294,8 +294,9 @@ export class KlatschCore {
 
   // ---- Outbox: kept whatever the history policy, since it holds only what is still to be sent ----
 
+  /** After openHistory: the outbox goes into the history's database (one commit for both), or its own without one. */
   async openOutbox(accountId: string): Promise<OutboxStore> {
-    const outbox = await OutboxStore.open(OutboxStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox);
+    const outbox = await OutboxStore.open(OutboxStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox, { history: this.histories.get(accountId) });
     this.outboxes.set(accountId, outbox);
     return outbox;
   }
