@@ -65,6 +65,14 @@ export class MessageTable {
     let seq: number;
     if (existing) {
       seq = existing.seq;
+      // Only its state changed ("sending" → "sent" → "delivered"): its index entry (text, time) stays as it is.
+      // Deleting and adding it again would rewrite index pages (securely) for each state a message goes through.
+      const before = this.jsonOf.get(m.peer, m.direction, m.id);
+      const old = before ? parse(before.json) : undefined;
+      if (old && old.body === m.body && old.timestamp === m.timestamp && searchable(old) === searchable(m)) {
+        this.update.run(m.timestamp, m.state, kind, json, seq);
+        return;
+      }
       this.unindex(seq);
       this.update.run(m.timestamp, m.state, kind, json, seq);
     } else {
