@@ -1038,7 +1038,7 @@ export class Account {
   private restoreOutbox(): void {
     for (const entry of this.outbox.entries()) {
       const known = this.chats.find(entry.peer, entry.id, 'out') ?? this.deps.history?.find(entry.peer, entry.id, 'out');
-      // The history has it as sent or delivered: killed before the outbox's file caught up. Done, not sent again
+      // The history has it as sent or delivered (an earlier version's outbox file lagged behind it). Done, not sent again
       // (a private one still waits for the contact's confirmation, if their app gives one: onAcked).
       const onServer = entry.onServer || known?.state === 'sent';
       if (known?.state === 'delivered' || (known?.state === 'sent' && !this.waitsForReceipt({ ...entry, onServer: true }))) {
