@@ -278,7 +278,13 @@ export class KlatschCore {
    * the policy came is then deleted: "keep no history" must also hold for what is already on disk.
    */
   async openHistory(accountId: string): Promise<HistoryStore | undefined> {
-    if (!this.policy.historyKept()) return HistoryStore.erase(HistoryStore.fileInProfile(this.options.profileDir, accountId));
+    if (!this.policy.historyKept()) {
+      // The outbox lived in the history's database: what still waits to be sent moves out before it goes (if that
+      // cannot be written, the database stays until a start that can: messages not sent are never deleted).
+      const file = HistoryStore.fileInProfile(this.options.profileDir, accountId);
+      if (await OutboxStore.rescueFrom(file, OutboxStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox)) return HistoryStore.erase(file);
+      return undefined;
+    }
     const history = await HistoryStore.open(HistoryStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox, this.options.history);
     this.histories.set(accountId, history);
     return history;

@@ -202,6 +202,24 @@ describe('outbox store', () => {
     await history.close();
   });
 
+  test('the policy now keeps no history: what waits in the history\'s database moves to the outbox\'s own before that is deleted', async () => {
+    const { dir, file, box } = await setUp();
+    const { history, outbox } = await openBoth(dir, box);
+    const durable = outbox.add(entry('waiting'));
+    history.put(message('waiting', 'sending'));
+    await durable;
+    outbox.markSeen('bob@example.com', 'r1');
+    await history.close();
+    const historyFile = HistoryStore.fileInProfile(dir, 'acc-1');
+    assert.equal(await OutboxStore.rescueFrom(historyFile, file, box), true);
+    await HistoryStore.erase(historyFile);
+    await assert.rejects(fs.stat(historyFile), { code: 'ENOENT' });
+    const alone = await OutboxStore.open(file, box);
+    assert.deepEqual(alone.entries().map((e) => e.id), ['waiting']);
+    assert.equal(alone.seen('bob@example.com', 'r1'), true);
+    await alone.close();
+  });
+
   for (const [what, damage] of [
     ['not JSON', async (file: string) => fs.writeFile(file, '{"version":1,')],
     ['the wrong shape', async (file: string) => fs.writeFile(file, JSON.stringify({ version: 2, data: 1 }))],

@@ -150,6 +150,36 @@ export class OutboxStore {
     return store;
   }
 
+  /**
+   * Before the history's database `historyFile` is deleted (the policy now keeps no history): what its outbox
+   * holds moves into the outbox's own database `file` first, so that messages still to be sent are not deleted
+   * with the history. Resolves to whether the history's database may go (false: it could not be saved).
+   */
+  static async rescueFrom(historyFile: string, file: string, secretBox: SecretBox): Promise<boolean> {
+    if (!(await fileExists(historyFile)) || !secretBox.status().available) return true;
+    let content: OutboxContent;
+    try {
+      const db = await openDatabase(historyFile, await databaseKey(historyFile, secretBox, false));
+      try {
+        content = new OutboxTable(db).read();
+      } finally {
+        db.close();
+      }
+    } catch {
+      return true; // unreadable: there is nothing to save from it, and the policy wants it gone
+    }
+    if (content.entries.length === 0 && content.seen.size === 0) return true;
+    try {
+      const db = await openDatabase(file, await databaseKey(file, secretBox, !(await fileExists(file))));
+      const store = new OutboxStore(new DbWriter(db, DEFAULT_FLUSH_DELAY_MS, true), true, {}, {});
+      const saved = store.moveIn(content);
+      await store.close();
+      return saved;
+    } catch {
+      return false;
+    }
+  }
+
   /** An outbox that is never written (no profile, or tests of the account alone). */
   static inMemory(): OutboxStore {
     return OutboxStore.memory({});
