@@ -996,14 +996,13 @@ export class Account {
       ...(archiveId !== undefined && !encrypted ? { archiveId } : {}),
     };
     // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
-    // What the history keeps is written there first (upsertMessage), and its id as seen after: killed in between, the
-    // history has it (so a copy is recognised); the other way round, a copy would be dropped as seen, never shown.
+    // What the history keeps goes into the same commit as its id as seen (one database; putDurably in upsertMessage
+    // commits both): never the id without the message, which would drop a copy as seen and never show it.
     const kept = this.deps.history !== undefined && this.storable(received);
-    if (stanzaId && !kept) this.outbox.markSeen(peer, stanzaId);
+    if (stanzaId) this.outbox.markSeen(peer, stanzaId, !kept);
     this.chats.countUnread(peer);
     this.typing.delete(peer);
     const shown = this.upsertMessage(received, true);
-    if (stanzaId && kept) this.outbox.markSeen(peer, stanzaId);
     if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);
     this.deps.incoming?.(shown, 'live');

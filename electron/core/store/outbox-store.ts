@@ -284,9 +284,10 @@ export class OutboxStore {
 
   /**
    * Remembers a received id, on disk when this returns (synchronous on purpose: the caller shows the message and
-   * confirms it right after, and a kill may follow at once).
+   * confirms it right after, and a kill may follow at once). `durably` false: it goes into the open transaction,
+   * which the caller commits right after (the history's putDurably, with the message itself).
    */
-  markSeen(peer: string, id: string): void {
+  markSeen(peer: string, id: string, durably = true): void {
     if (id.length > 256) return;
     let ids = this.seenIds.get(peer);
     if (!ids) this.seenIds.set(peer, (ids = new Set()));
@@ -294,7 +295,7 @@ export class OutboxStore {
     ids.add(id);
     if (ids.size > SEEN_PER_PEER) ids.delete(ids.values().next().value!);
     this.write(() => this.table.addSeen(peer, id));
-    this.writer.commit();
+    if (durably) this.writer.commit();
   }
 
   /** Writes what is pending, then stops writing (the history's database is closed by the history). */
