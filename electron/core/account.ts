@@ -41,6 +41,7 @@ import type { XmppSession } from './xmpp/xmpp-session.js';
 import type { AccountPolicyHooks } from './policy/account-policy.js';
 import { Rooms, type StoredRoom } from './muc/rooms.js';
 import { OutboxStore, type OutboxEntry } from './store/outbox-store.js';
+import { latencyProbe } from './latency-probe.js';
 import { withOriginId } from './xmpp/origin-id.js';
 import { withCaps } from './xmpp/caps.js';
 import { MessageArchive } from './archive/message-archive.js';
@@ -128,7 +129,7 @@ export class Account {
   private onlineSince: number | undefined;
   /** Contacts typing now (contacts only, so bounded by the roster). */
   private readonly typing = new Set<string>();
-  /** Group chats (muc/rooms.ts): never end-to-end encrypted, never through the OTR engine. */
+  /** Group chats (muc/rooms.ts): OMEMO in members-only, non-anonymous rooms, else plaintext; never through the OTR engine. */
   readonly rooms: Rooms;
   /** The server's message archive (XEP-0313): catching up after sign-in, older pages on request. */
   readonly archive: MessageArchive;
@@ -254,6 +255,7 @@ export class Account {
       ownBare: () => this.ownBare(),
       isContact: (jid) => this.roster.has(jid),
       invitationsChanged: (invitations) => this.deps.emit('invitationsChanged', { accountId: this.id, invitations }),
+      groupE2ee: () => this.e2ee.groupScheme(),
       now: this.now,
     });
     this.archive = new MessageArchive({
@@ -443,6 +445,7 @@ export class Account {
     const durable = this.outbox.add({ id: message.id, peer, body, timestamp: message.timestamp, private: mustBePrivate });
     this.upsertMessage(message, false, false);
     await durable.catch(() => undefined);
+    latencyProbe.mark?.('outbox-written', message.id);
     this.deps.emit('messageUpserted', { accountId: this.id, message: this.chats.find(peer, message.id, 'out') ?? message });
     const entry = this.outbox.get(message.id);
     const session = this.connection.activeSession;
@@ -998,6 +1001,7 @@ export class Account {
     // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
     // What the history keeps goes into the same commit as its id as seen (one database; putDurably in upsertMessage
     // commits both): never the id without the message, which would drop a copy as seen and never show it.
+    latencyProbe.mark?.('incoming-handled', id);
     const kept = this.deps.history !== undefined && this.storable(received);
     if (stanzaId) this.outbox.markSeen(peer, stanzaId, !kept);
     this.chats.countUnread(peer);
