@@ -4,7 +4,7 @@
  */
 import type { AppError, ChatMessage } from '../../shared/contract';
 import { ERROR_REASONS, isErrorReason } from '../../shared/error-reasons';
-import type { Catalog } from './catalog';
+import type { Catalog } from '../../shared/i18n/catalog';
 
 export function errorText(texts: Catalog, error: (Pick<AppError, 'code' | 'message'> & Pick<Partial<AppError>, 'where' | 'remote' | 'reason' | 'params'>) | undefined): string {
   if (!error) return texts.errors.unknown;

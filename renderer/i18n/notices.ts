@@ -4,7 +4,7 @@
  * version does not know. No DOM, no React.
  */
 import type { ChatMessage } from '../../shared/contract';
-import type { Catalog } from './catalog';
+import type { Catalog } from '../../shared/i18n/catalog';
 
 type NoticeText = (name: string, detail: string) => string;
 

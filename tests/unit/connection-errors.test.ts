@@ -6,7 +6,7 @@ import { atSignIn, classifyError } from '../../electron/core/xmpp/errors.js';
 import { joinRefusal } from '../../electron/core/muc/muc-errors.js';
 import { parseGroupchatMessage } from '../../electron/core/muc/muc-stanzas.js';
 import { AppError } from '../../shared/contract.js';
-import { catalogFor } from '../../renderer/i18n/catalog.js';
+import { catalogFor } from '../../shared/i18n/catalog.js';
 import { errorText } from '../../renderer/i18n/errors.js';
 
 const sys = (code: string) => Object.assign(new Error(code), { code });

@@ -1,5 +1,5 @@
 /**
- * English texts, the reference catalog: German (de.ts) must have every key, with the same
+ * English texts, the reference catalog of the renderer and of what the main process shows itself: German (de.ts) must have every key, with the same
  * parameters. One section per part of the UI, so that parts grow without touching each other.
  * A text with parameters is a function, so plurals and word order stay the translator's choice.
  */
@@ -803,5 +803,20 @@ export const en = {
     tooLong: (parts: number) => `This text is longer than 65,536 characters: it will be sent as ${parts} messages.`,
     waitForPrivate: 'Wait for a private conversation before the first message',
     waitForPrivateHint: 'For contacts whose app speaks OTR, your first message waits until the conversation is private, instead of going out unencrypted.',
+  },
+  // What the main process shows itself: desktop notifications and the tray (electron/core/desktop/).
+  shell: {
+    newMessageFrom: (name: string) => `New message from ${name}`,
+    newPrivateMessageFrom: (name: string) => `New private message from ${name}`,
+    wantsToAuthenticate: (name: string) => `${name} wants to authenticate you`,
+    tray: {
+      online: 'Online',
+      away: 'Away',
+      dnd: 'Do not disturb',
+      offline: 'Offline',
+      show: 'Show Klatsch',
+      quit: 'Quit Klatsch',
+      tooltip: (presence: string) => `Klatsch – ${presence}`,
+    },
   },
 };

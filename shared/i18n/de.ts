@@ -1,5 +1,5 @@
 /** German texts: every key of en.ts, with the same parameters (the type checker holds them together). */
-import type { Catalog } from './catalog';
+import type { Catalog } from './catalog.js';
 
 export const de: Catalog = {
   // The existing UI, part by part (i18n); new parts add their sections after `language`.
@@ -801,5 +801,19 @@ export const de: Catalog = {
     tooLong: (parts: number) => `Dieser Text ist länger als 65.536 Zeichen: Er wird als ${parts} Nachrichten gesendet.`,
     waitForPrivate: 'Vor der ersten Nachricht auf ein privates Gespräch warten',
     waitForPrivateHint: 'Bei Kontakten, deren App OTR spricht, wartet Ihre erste Nachricht, bis das Gespräch privat ist, statt unverschlüsselt zu gehen.',
+  },
+  shell: {
+    newMessageFrom: (name: string) => `Neue Nachricht von ${name}`,
+    newPrivateMessageFrom: (name: string) => `Neue private Nachricht von ${name}`,
+    wantsToAuthenticate: (name: string) => `${name} möchte Sie authentifizieren`,
+    tray: {
+      online: 'Online',
+      away: 'Abwesend',
+      dnd: 'Nicht stören',
+      offline: 'Offline',
+      show: 'Klatsch anzeigen',
+      quit: 'Klatsch beenden',
+      tooltip: (presence: string) => `Klatsch – ${presence}`,
+    },
   },
 };
