@@ -2,7 +2,7 @@
  * Errors from the core in the user's language: the renderer's own text for the error's reason (with its
  * parameters), else for its code with the core's (English) message as the detail. No DOM, no React.
  */
-import type { AppError, ChatMessage } from '../../shared/contract';
+import type { AppError, ChatMessage, WordedReason } from '../../shared/contract';
 import { ERROR_REASONS, isErrorReason } from '../../shared/error-reasons';
 import type { Catalog } from '../../shared/i18n/catalog';
 
@@ -29,7 +29,7 @@ function remoteRefusal(texts: Catalog, { action, address, blocked }: NonNullable
 }
 
 /** A reason (shared/error-reasons.ts) worded from its parameters; undefined for one this renderer does not know. */
-function reasonText(texts: Catalog, reason: string, params: Record<string, string | number> | undefined): string | undefined {
+export function reasonText(texts: Catalog, reason: string, params: Record<string, string | number> | undefined): string | undefined {
   if (!isErrorReason(reason)) return undefined;
   const reasons = texts.errors.reasons as Record<string, (...args: string[]) => string>;
   return reasons[reason]!(...ERROR_REASONS[reason].map((name: string) => String(params?.[name] ?? '')));
@@ -38,5 +38,10 @@ function reasonText(texts: Catalog, reason: string, params: Record<string, strin
 /** Why a message was not sent, in the user's language; English kept in the history by an older Klatsch shows as it is. */
 export function notSentText(texts: Catalog, error: ChatMessage['error']): string | undefined {
   if (error === undefined || typeof error === 'string') return error;
-  return reasonText(texts, error.reason, error.params) ?? error.text;
+  return wordedText(texts, error);
+}
+
+/** A reason the core gave with its English (why a room let us go), in the user's language; the English for a reason this renderer does not know. */
+export function wordedText(texts: Catalog, worded: WordedReason): string {
+  return reasonText(texts, worded.reason, worded.params) ?? worded.text;
 }
