@@ -354,7 +354,9 @@ export type ChatMessage = z.infer<typeof ChatMessage>;
 
 export const SecretStorageStatus = z.object({
   available: z.boolean(),
-  /** Why passwords cannot be remembered, when they cannot. */
+  /** Why passwords cannot be remembered, when they cannot, for the UI to word: no secure storage at all, or no keyring running (Linux). */
+  why: z.enum(['no-secure-storage', 'no-keyring']).optional(),
+  /** The same in the core's English (logs, and the core's own messages). */
   reason: z.string().optional(),
 });
 export type SecretStorageStatus = z.infer<typeof SecretStorageStatus>;

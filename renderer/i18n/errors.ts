@@ -2,7 +2,7 @@
  * Errors from the core in the user's language: the renderer's own text for the error's reason (with its
  * parameters), else for its code with the core's (English) message as the detail. No DOM, no React.
  */
-import type { AppError, ChatMessage, WordedReason } from '../../shared/contract';
+import type { AppError, ChatMessage, SecretStorageStatus, WordedReason } from '../../shared/contract';
 import { ERROR_REASONS, isErrorReason } from '../../shared/error-reasons';
 import type { Catalog } from '../../shared/i18n/catalog';
 
@@ -44,4 +44,11 @@ export function notSentText(texts: Catalog, error: ChatMessage['error']): string
 /** A reason the core gave with its English (why a room let us go), in the user's language; the English for a reason this renderer does not know. */
 export function wordedText(texts: Catalog, worded: WordedReason): string {
   return reasonText(texts, worded.reason, worded.params) ?? worded.text;
+}
+
+/** Why a password cannot be remembered, and what follows, in the user's language (the core's English only from an older core). */
+export function noSecretStorageText(texts: Catalog, status: SecretStorageStatus): string {
+  const t = texts.password;
+  const why = status.why === 'no-keyring' ? t.noKeyring : status.why ? t.noSecureStorage : texts.errors.withDetail(t.noSecureStorage, status.reason ?? '');
+  return `${why} ${t.askedEveryStart}`;
 }

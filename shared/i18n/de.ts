@@ -181,6 +181,7 @@ export const de: Catalog = {
     connecting: 'Verbindung wird hergestellt …',
     remember: 'Passwort speichern',
     noSecureStorage: 'Dieses System bietet keinen sicheren Speicher für Passwörter.',
+    noKeyring: 'Es läuft kein Schlüsselbund (etwa GNOME Keyring oder KWallet); ein gespeichertes Passwort wäre daher nicht wirklich verschlüsselt.',
     askedEveryStart: 'Sie werden bei jedem Start nach dem Passwort gefragt.',
   },
 

@@ -195,6 +195,7 @@ export const en = {
     connecting: 'Connecting…',
     remember: 'Remember password',
     noSecureStorage: 'This system offers no secure storage for passwords.',
+    noKeyring: 'No keyring (such as GNOME Keyring or KWallet) is running, so a stored password would not really be encrypted.',
     askedEveryStart: 'You will be asked for the password at every start.',
   },
 
