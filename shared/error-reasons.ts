@@ -59,6 +59,10 @@ export const ERROR_REASONS = {
   'room-service-shutdown': [],
   'room-left': [],
   'room-policy-refused': [],
+  'room-left-here': [],
+  'room-left-elsewhere': [],
+  'room-entering-lost': [],
+  'closing': [],
   // chat
   'invalid-address': [],
   'offline-not-sent': [],
@@ -95,6 +99,7 @@ export const ERROR_REASONS = {
   'notifications-locked': ['reason'],
   'private-wait-locked': ['reason'],
   'otr-versions-locked': ['reason'],
+  'group-chats-off': ['reason'],
   // the desktop
   'link-refused': [],
   'xmpp-link-unreadable': [],

@@ -197,7 +197,7 @@ export class Rooms {
     const jid = this.known(address).jid;
     const room = this.rooms.get(jid)!;
     this.rooms.delete(jid);
-    this.failJoin(jid, new KlatschError('not-found', 'You left the room.'));
+    this.failJoin(jid, new KlatschError('not-found', 'You left the room.', { reason: 'room-left-here' }));
     if (room.state === 'joined' || room.state === 'joining') {
       await this.deps.session()?.send(leavePresence(jid, room.nick)).catch(() => undefined);
     }
@@ -350,7 +350,7 @@ export class Rooms {
   /** The user left the room on another device: it leaves this device's list too (the bookmark is already changed). */
   private leaveHere(room: Room): void {
     this.rooms.delete(room.jid);
-    this.failJoin(room.jid, new KlatschError('not-found', 'You left the room on another device.'));
+    this.failJoin(room.jid, new KlatschError('not-found', 'You left the room on another device.', { reason: 'room-left-elsewhere' }));
     if (room.state === 'joined' || room.state === 'joining') this.deps.session()?.send(leavePresence(room.jid, room.nick)).catch(() => undefined);
     this.deps.roomRemoved(room.jid);
   }
@@ -370,7 +370,7 @@ export class Rooms {
 
   /** The account went offline: we are in no room now. */
   offline(): void {
-    for (const [jid] of this.pending) this.failJoin(jid, new KlatschError('not-connected', 'The connection was lost while entering the room.'));
+    for (const [jid] of this.pending) this.failJoin(jid, new KlatschError('not-connected', 'The connection was lost while entering the room.', { reason: 'room-entering-lost' }));
     for (const room of this.rooms.values()) {
       room.clearOccupants();
       if (room.state === 'removed') continue;
@@ -382,7 +382,7 @@ export class Rooms {
   close(): void {
     for (const timer of this.emitTimers.values()) clearTimeout(timer);
     this.emitTimers.clear();
-    for (const [jid] of this.pending) this.failJoin(jid, new KlatschError('not-connected', 'Klatsch is closing.'));
+    for (const [jid] of this.pending) this.failJoin(jid, new KlatschError('not-connected', 'Klatsch is closing.', { reason: 'closing' }));
   }
 
   /**
