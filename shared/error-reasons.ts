@@ -100,6 +100,8 @@ export const ERROR_REASONS = {
   'private-wait-locked': ['reason'],
   'otr-versions-locked': ['reason'],
   'group-chats-off': ['reason'],
+  'e2ee-scheme-locked': ['reason'],
+  'omemo-trust-locked': ['reason'],
   // the desktop
   'link-refused': [],
   'xmpp-link-unreadable': [],
