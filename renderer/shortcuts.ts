@@ -4,8 +4,8 @@
  * (unit-tested in Node); the connected App listens to the keys and acts.
  */
 import type { AccountId, Contact } from '../shared/contract';
-import type { Catalog } from './i18n/catalog';
-import { en } from './i18n/en';
+import type { Catalog } from '../shared/i18n/catalog';
+import { en } from '../shared/i18n/en';
 
 export type ShortcutAction = 'focus-filter' | 'next-unread' | 'add-contact' | 'show-help' | 'search' | 'open-settings';
 

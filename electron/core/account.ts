@@ -6,17 +6,17 @@ import { randomUUID } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
 import { asksTheUser, MAX_BLOCKED_SENDERS, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
-import { Avatars } from './avatars.js';
-import { ContactManager } from './contacts.js';
+import { Avatars } from './avatars/avatars.js';
+import { ContactManager } from './roster/contacts.js';
 import { E2eeRouter, type E2eeProviderFactory } from './e2ee/router.js';
 import type { E2eeHost, E2eeScheme, Envelope, IncomingText } from './e2ee/provider.js';
-import { Roster } from './roster.js';
+import { Roster } from './roster/roster.js';
 import type { HistoryStore } from './store/history-store.js';
 import type { StoredAccount } from './store/settings-store.js';
-import { carbonChatState, carbonCopy, checkCarbon, enableCarbons, type CarbonChatState, type CarbonCopy } from './xmpp/carbons.js';
-import { receiptFor, receiptMessage, wantsReceipt } from './xmpp/receipts.js';
-import { correctable, correctionMessage, correctionTarget, lastOf, parseReplace } from './xmpp/correction.js';
-import { chatStateMessage, OutgoingChatStates, parseChatState, withChatState, type ChatState } from './xmpp/chat-states.js';
+import { carbonChatState, carbonCopy, checkCarbon, enableCarbons, type CarbonChatState, type CarbonCopy } from './carbons/carbons.js';
+import { receiptFor, receiptMessage, wantsReceipt } from './receipts/receipts.js';
+import { correctable, correctionMessage, correctionTarget, lastOf, parseReplace } from './correction/correction.js';
+import { chatStateMessage, OutgoingChatStates, parseChatState, withChatState, type ChatState } from './chat-states/chat-states.js';
 import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connection-manager.js';
 import {
   chatMessage,
@@ -32,21 +32,21 @@ import {
   withDelay,
   type RosterItem,
 } from './xmpp/stanzas.js';
-import { parseAvatarHash } from './xmpp/avatar-stanzas.js';
+import { parseAvatarHash } from './avatars/avatar-stanzas.js';
 import { bareJid } from './values/jid.js';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
 import { placeIncoming } from './message-time.js';
-import { isRosterPushFrom, parseSubscriptionPresence } from './xmpp/roster-stanzas.js';
+import { isRosterPushFrom, parseSubscriptionPresence } from './roster/roster-stanzas.js';
 import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
 import type { AccountPolicyHooks } from './policy/account-policy.js';
 import { Rooms, type StoredRoom } from './muc/rooms.js';
 import { OutboxStore, type OutboxEntry } from './store/outbox-store.js';
 import { latencyProbe } from './latency-probe.js';
-import { withOriginId } from './xmpp/origin-id.js';
+import { withOriginId } from './origin-id/origin-id.js';
 import { withCaps } from './xmpp/caps.js';
 import { MessageArchive } from './archive/message-archive.js';
-import { ownStanzaId } from './xmpp/mam.js';
+import { ownStanzaId } from './archive/mam.js';
 import { domainOfAddress, isRemoteServerCondition, requestNotDelivered } from './xmpp/remote-server.js';
 import { backoffDelay } from './xmpp/backoff.js';
 import { KlatschError } from './errors.js';
@@ -106,9 +106,9 @@ export class Account {
   readonly connection: ConnectionManager;
   /** End-to-end encryption: the scheme of each conversation, and every stanza a scheme claims (e2ee/router.ts). */
   readonly e2ee: E2eeRouter;
-  /** Adding, removing, renaming, grouping contacts; subscription requests (contacts.ts). */
+  /** Adding, removing, renaming, grouping contacts; subscription requests. */
   readonly contactManager: ContactManager;
-  /** Contacts' pictures and our own (avatars.ts). */
+  /** Contacts' pictures and our own. */
   readonly avatars: Avatars;
   private stored: StoredAccount;
   private readonly now: () => number;

@@ -38,7 +38,7 @@ import type { LoadedPolicy } from './policy/read-policy.js';
 import { accountPolicyHooks } from './policy/account-policy.js';
 import { NO_SHELL, type DesktopShell } from './desktop/desktop-shell.js';
 import { Notifier } from './desktop/notifications.js';
-import { shellLanguage } from './desktop/shell-texts.js';
+import { languageFor } from '../../shared/i18n/catalog.js';
 
 export interface CoreOptions {
   profileDir: string;
@@ -241,7 +241,7 @@ export class KlatschCore {
   }
 
   private shellLanguage() {
-    return shellLanguage(this.settings.appSettings().language, this.options.systemLanguages?.() ?? []);
+    return languageFor(this.settings.appSettings().language, this.options.systemLanguages?.() ?? []);
   }
 
   /** Many events come in bursts (a roster of thousands): the badge and the tray are updated once per burst. */

@@ -9,10 +9,11 @@
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { ChatMessage } from '../../../shared/contract.js';
+import { Sealed, unseal } from '../store/encrypted-file-store.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { OutboxEntry, type OutboxContent } from './outbox.js';
 
-const HistoryFile = z.object({ version: z.literal(1), backend: z.string().max(200), data: z.string() });
+const HistoryFile = Sealed.extend({ version: z.literal(1) });
 const HistoryContent = z.object({
   chats: z.record(z.string().max(3071), z.array(ChatMessage)),
   archiveMark: z.string().max(256).optional(),
@@ -55,16 +56,7 @@ export async function readLegacyHistory(file: string, secretBox: SecretBox): Pro
     } catch {
       throw new Error('it is damaged');
     }
-    let plain: string;
-    try {
-      plain = secretBox.decrypt(Buffer.from(outer.data, 'base64'));
-    } catch {
-      throw new Error(
-        outer.backend === secretBox.backend
-          ? `it was encrypted with "${outer.backend}", whose key seems to have changed`
-          : `it was encrypted with "${outer.backend}", but Klatsch now uses "${secretBox.backend}"`,
-      );
-    }
+    const plain = unseal(secretBox, outer); // its UnsealError says why it cannot be opened
     let content: z.infer<typeof HistoryContent>;
     try {
       content = HistoryContent.parse(JSON.parse(plain));
