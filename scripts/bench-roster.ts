@@ -88,6 +88,8 @@ interface Args {
   messages: number;
   /** Where to save the renderer's CPU profile of the roster load (open in Chromium's DevTools). */
   cpuProfile?: string;
+  /** Where to save the renderer's CPU profile of the filter's keystrokes. */
+  filterProfile?: string;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -99,7 +101,8 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--contacts' && /^[1-9][0-9]*$/.test(next)) args.contacts = Number(argv[++i]);
     else if (a === '--messages' && /^[1-9][0-9]*$/.test(next)) args.messages = Number(argv[++i]);
     else if (a === '--cpu-profile' && next) args.cpuProfile = path.resolve(argv[++i]!);
-    else throw new Error(`usage: tsx scripts/bench-roster.ts [--json] [--contacts N] [--messages N] [--cpu-profile FILE] (bad argument ${a})`);
+    else if (a === '--filter-profile' && next) args.filterProfile = path.resolve(argv[++i]!);
+    else throw new Error(`usage: tsx scripts/bench-roster.ts [--json] [--contacts N] [--messages N] [--cpu-profile FILE] [--filter-profile FILE] (bad argument ${a})`);
   }
   return args;
 }
@@ -342,7 +345,18 @@ async function main(): Promise<void> {
 
     const query = 'anna müll';
     log(`filtering: typing "${query}" and erasing it…`);
+    const filterCdp = args.filterProfile ? await page.context().newCDPSession(page) : undefined;
+    if (filterCdp) {
+      await filterCdp.send('Profiler.enable');
+      await filterCdp.send('Profiler.setSamplingInterval', { interval: 100 });
+      await filterCdp.send('Profiler.start');
+    }
     const keystrokes = await typeIntoFilter(page, query);
+    if (filterCdp && args.filterProfile) {
+      const { profile } = await filterCdp.send('Profiler.stop');
+      await fs.writeFile(args.filterProfile, JSON.stringify(profile));
+      log(`  renderer CPU profile of the filter's keystrokes: ${args.filterProfile}`);
+    }
     const wrong = keystrokes.filter((k) => k.rows !== String(rosterRows(rosterSections(asContacts, k.value, [])).length));
     if (wrong.length > 0) throw new Error(`the filter did not give the expected rows for ${wrong.map((w) => JSON.stringify(w.value)).join(', ')}`);
     const filterMs = keystrokes.map((k) => k.ms);
