@@ -34,7 +34,9 @@
  *   - for the record: the history's load time and the snapshot's size.
  * Prints a table (target, measured, pass or the gap); --json: one JSON object
  * on stdout (progress on stderr); --cpu-profile FILE saves the renderer's CPU
- * profile from "Sign in" to the roster shown (.cpuprofile, for DevTools).
+ * profile from "Sign in" to the roster shown (.cpuprofile, for DevTools);
+ * --filter-profile FILE and --filter-trace FILE: the renderer's CPU profile and
+ * Chromium trace of the filter's keystrokes.
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -92,6 +94,8 @@ interface Args {
   cpuProfile?: string;
   /** Where to save the renderer's CPU profile of the filter's keystrokes. */
   filterProfile?: string;
+  /** Where to save the Chromium trace of the filter's keystrokes (open in DevTools' Performance panel). */
+  filterTrace?: string;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -104,7 +108,8 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a === '--messages' && /^[1-9][0-9]*$/.test(next)) args.messages = Number(argv[++i]);
     else if (a === '--cpu-profile' && next) args.cpuProfile = path.resolve(argv[++i]!);
     else if (a === '--filter-profile' && next) args.filterProfile = path.resolve(argv[++i]!);
-    else throw new Error(`usage: tsx scripts/bench-roster.ts [--json] [--contacts N] [--messages N] [--cpu-profile FILE] [--filter-profile FILE] (bad argument ${a})`);
+    else if (a === '--filter-trace' && next) args.filterTrace = path.resolve(argv[++i]!);
+    else throw new Error(`usage: tsx scripts/bench-roster.ts [--json] [--contacts N] [--messages N] [--cpu-profile FILE] [--filter-profile FILE] [--filter-trace FILE] (bad argument ${a})`);
   }
   return args;
 }
@@ -378,7 +383,9 @@ async function main(): Promise<void> {
     // Traced while typing: the renderer's CPU time per keystroke, which the machine's other load does not inflate.
     await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline'] });
     const keystrokes = await typeIntoFilter(page, query);
-    const filterCpuMs = cpuPerKeystroke(JSON.parse((await browser.stopTracing()).toString('utf8')) as { traceEvents: TraceEvent[] });
+    const filterTrace = await browser.stopTracing();
+    if (args.filterTrace) await fs.writeFile(args.filterTrace, filterTrace);
+    const filterCpuMs = cpuPerKeystroke(JSON.parse(filterTrace.toString('utf8')) as { traceEvents: TraceEvent[] });
     if (filterCpuMs.length !== keystrokes.length) throw new Error(`the trace shows ${filterCpuMs.length} keystrokes, not ${keystrokes.length}`);
     if (filterCdp && args.filterProfile) {
       const { profile } = await filterCdp.send('Profiler.stop');
