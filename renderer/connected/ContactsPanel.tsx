@@ -133,11 +133,13 @@ function AccountRoster({ account, headed }: { account: AccountView; headed: bool
     let from = 0;
     let handle = 0;
     const step = (deadline: IdleDeadline) => {
-      from = warmSearchKeys(contacts, from, deadline);
-      if (from < contacts.length) handle = requestIdleCallback(step);
+      // Never idle for a while (a busy page): a few milliseconds' worth anyway, so the first keystroke finds the index ready.
+      const until = performance.now() + 4;
+      from = warmSearchKeys(contacts, from, deadline.didTimeout ? { timeRemaining: () => until - performance.now() } : deadline);
+      if (from < contacts.length) handle = requestIdleCallback(step, { timeout: 200 });
       else searchTexts(contacts); // the roster's index, from the folded texts: one array, as a keystroke reads it
     };
-    handle = requestIdleCallback(step);
+    handle = requestIdleCallback(step, { timeout: 200 });
     return () => cancelIdleCallback(handle);
   }, [contacts]);
 
