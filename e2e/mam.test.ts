@@ -24,6 +24,7 @@ type User = 'alice' | 'bob';
 
 // What the functions run inside the page use (the e2e tsconfig has no DOM library).
 type ScrollBox = { scrollTop: number };
+type PageDocument = { querySelector(selector: string): { getAttribute(name: string): string | null } | null };
 
 describe('message archive through the UI', () => {
   let server: ProsodyServer;
@@ -155,11 +156,23 @@ describe('message archive through the UI', () => {
       await scroller.evaluate((el: ScrollBox) => {
         el.scrollTop = 250;
       });
-      const topBefore = await fresh.locator('.message-scroll li[aria-posinset="1"] [data-testid="message-body"]').innerText();
+      const firstRow = fresh.locator('.message-scroll li[aria-posinset="1"]');
+      const topBefore = await firstRow.getByTestId('message-body').innerText();
+      const countBefore = Number(await firstRow.getAttribute('aria-setsize'));
       await scroller.evaluate((el: ScrollBox) => {
         el.scrollTop = 0;
       });
-      await fresh.locator('[data-testid="older-history"]:not([data-status="loading"])').waitFor();
+      // The scroll event (and with it the request) comes a frame later: wait until this round's page has
+      // arrived (more rows) or the archive said it has no more, not merely until nothing is loading.
+      await fresh.waitForFunction(
+        (count: number) => {
+          const doc = (globalThis as unknown as { document: PageDocument }).document;
+          const status = doc.querySelector('[data-testid="older-history"]')?.getAttribute('data-status');
+          const size = Number(doc.querySelector('.message-scroll li[aria-posinset="1"]')?.getAttribute('aria-setsize'));
+          return status === 'failed' || status === 'complete' || (status !== 'loading' && size > count);
+        },
+        countBefore,
+      );
       assert.notEqual(await fresh.getByTestId('older-history').getAttribute('data-status'), 'failed');
       // What was at the top is still in view: the list grew above it without moving it away.
       const view = await scroller.boundingBox();

@@ -1,6 +1,6 @@
 /**
- * npm run bench:chat [-- --json] [--messages N] [--warmup N] [--servers LIST] [--profiles DIR] — chat latency
- * on loopback, against the floor: two raw XMPP clients through the same server in the same run.
+ * npm run bench:chat [-- --json] [--messages N] [--warmup N] [--servers LIST] [--profiles DIR] [--timeline] — chat
+ * latency on loopback, against the floor: two raw XMPP clients through the same server in the same run.
  *
  * The cores' profiles are in the OS temp folder unless `--profiles` names another (e.g. /dev/shm): a
  * message is on disk (the outbox, fsync'd) before it goes on the wire, so the disk's fsync time is part
@@ -22,10 +22,20 @@
  * - private: the same in a private (OTR) conversation ("manual", startPrivate, both private); every
  *   message is checked to arrive encrypted.
  * Warm-up messages (untimed) come first in each mode. Everything the cores normally do runs too
- * (stream management, receipts, history store).
+ * (stream management, receipts, history store). The next message goes once the sender has handled the
+ * receipt of the one before (untimed): both cores share this process's event loop, and a message timed
+ * while the last one's receipt is still being handled would measure that instead.
+ *
+ * Where the time goes: probe points along the message's way (electron/core/latency-probe.ts) split each
+ * core message into steps — outbox on disk (the request, the outbox written and fsync'd), prepare/encrypt
+ * (history row, encryption, stanza), to socket (write coalescing), server and loopback (from our socket
+ * write to the receiver's read: the server's own work, the kernel, and whatever else this process did
+ * meanwhile, shown beside it as "busy meanwhile"), parse, handle/decrypt, history on disk (the receiver's
+ * durable commit; a message not kept has none), show (to the event). Median per step, both directions.
+ * `--timeline` prints the marks of the first timed message of each mode and direction on stderr.
  *
  * Reported per server: median and p99 per mode over both directions (and per direction), the cores'
- * median and p99 as a multiple of the floor, what privacy adds. Targets (pass/fail):
+ * median and p99 as a multiple of the floor, what privacy adds, the breakdown. Targets (pass/FAIL):
  * - a server as it comes: plaintext median ≤ 3 ms and ≤ 5× the floor;
  * - the recommended server setting: plaintext median ≤ 2 ms;
  * - everywhere: a private conversation adds < 0.5 ms at the median.
@@ -41,6 +51,7 @@ import { startEjabberd } from '../tests/fixtures/ejabberd.js';
 import { startTestCore, type TestCore } from '../tests/fixtures/core.js';
 import { esc, rawLogin, type RawStream } from '../tests/fixtures/raw-xmpp.js';
 import { reportedPrivacy } from '../tests/fixtures/contact-trust.js';
+import { latencyProbe, type ProbePoint } from '../electron/core/latency-probe.js';
 
 const TARGET_DEFAULT_SERVER_MS = 3;
 const TARGET_DEFAULT_SERVER_FLOOR_RATIO = 5;
@@ -58,11 +69,14 @@ interface Args {
   servers: ServerKind[];
   /** Where the cores' temp profiles go (default: the OS temp folder). */
   profiles: string | undefined;
+  /** Print the probe marks of the first timed message of each mode and direction (stderr). */
+  timeline: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
   let json = false;
   let profiles: string | undefined;
+  let timeline = false;
   let messages = 300;
   let warmup = 30;
   let servers: ServerKind[] = [...SERVERS];
@@ -74,6 +88,7 @@ function parseArgs(argv: readonly string[]): Args {
       return n;
     };
     if (a === '--json') json = true;
+    else if (a === '--timeline') timeline = true;
     else if (a === '--messages') messages = number();
     else if (a === '--warmup') warmup = number();
     else if (a === '--servers') {
@@ -84,9 +99,9 @@ function parseArgs(argv: readonly string[]): Args {
     } else if (a === '--profiles') {
       profiles = argv[++i];
       if (!profiles) throw new Error('--profiles needs a folder');
-    } else throw new Error(`usage: tsx scripts/bench-chat.ts [--json] [--messages N] [--warmup N] [--servers ${SERVERS.join(',')}] [--profiles DIR] (bad argument ${a})`);
+    } else throw new Error(`usage: tsx scripts/bench-chat.ts [--json] [--messages N] [--warmup N] [--servers ${SERVERS.join(',')}] [--profiles DIR] [--timeline] (bad argument ${a})`);
   }
-  return { json, messages, warmup, servers, profiles };
+  return { json, messages, warmup, servers, profiles, timeline };
 }
 
 interface Side {
@@ -95,6 +110,9 @@ interface Side {
   account: AccountView;
   /** Arrival time (performance.now) and message of each incoming body still awaited or just seen. */
   arrivals: Map<string, (at: number, message: ChatMessage) => void>;
+  /** Ids of our messages the contact's app confirmed (XEP-0184 receipt), and who waits for which. */
+  delivered: Set<string>;
+  deliveredWaits: Map<string, () => void>;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -110,11 +128,85 @@ interface Stats {
 }
 
 function stats(samples: readonly number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
+  const sorted = samples.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
   return { n: sorted.length, medianMs: percentile(sorted, 50), p99Ms: percentile(sorted, 99) };
 }
 
 type Mode = 'raw' | 'plaintext' | 'private';
+
+/**
+ * Where a core's message spends its time: each step ends at a probe point (electron/core/latency-probe.ts),
+ * the first starts at the sendMessage request, the last ends at the receiver's messageUpserted event. A
+ * point a message does not pass (a private message is not kept in the history) adds its time to the next step.
+ */
+const STEPS = [
+  { point: 'outbox-written', label: 'outbox on disk' },
+  { point: 'stanza-queued', label: 'prepare, encrypt' },
+  { point: 'socket-write', label: 'to socket' },
+  { point: 'socket-read', label: 'server, loopback' },
+  // Of that step, how long this process was busy (not waiting for the socket): the other core's work, timers.
+  { point: 'busy', label: '(busy meanwhile)' },
+  { point: 'stanza-parsed', label: 'parse' },
+  { point: 'incoming-handled', label: 'handle, decrypt' },
+  { point: 'history-written', label: 'history on disk' },
+  { point: 'shown', label: 'show' },
+] as const satisfies readonly { point: ProbePoint | 'shown' | 'busy'; label: string }[];
+type StepLabel = (typeof STEPS)[number]['label'];
+/** Per step, the milliseconds of each message (both directions). */
+type Breakdown = Record<StepLabel, number[]>;
+
+interface ProbeMark {
+  at: number;
+  point: ProbePoint;
+  key: string | Buffer;
+  /** The event loop's idle time so far (ms), at socket marks. */
+  idle?: number;
+}
+
+function emptyBreakdown(): Breakdown {
+  return Object.fromEntries(STEPS.map(({ label }) => [label, []])) as unknown as Breakdown;
+}
+
+/** Splits one message's time (from `t0` to `shownAt`) into STEPS by the probe marks taken meanwhile. */
+function splitMessage(marks: readonly ProbeMark[], id: string, t0: number, shownAt: number, into: Breakdown): void {
+  const quoted = [`'${id}'`, `"${id}"`];
+  let from = t0;
+  let index = 0;
+  let pending: StepLabel[] = [];
+  let lastIdle: number | undefined;
+  let lastSpan = 0;
+  let idleAt: number | undefined;
+  for (const { point, label } of STEPS) {
+    if (point === 'busy') {
+      into[label].push(pending.length === 0 && lastIdle !== undefined && idleAt !== undefined ? Math.max(0, lastSpan - (lastIdle - idleAt)) : Number.NaN);
+      continue;
+    }
+    let at: number | undefined;
+    if (point === 'shown') at = shownAt;
+    else {
+      // The first mark of this point for this message after the previous point: ids for stanzas, the id in the data for sockets.
+      for (let i = index; i < marks.length; i++) {
+        const mark = marks[i]!;
+        if (mark.point !== point || mark.at < from) continue;
+        const matches = typeof mark.key === 'string' && point !== 'socket-write' ? mark.key === id : quoted.some((q) => mark.key.includes(q));
+        if (!matches) continue;
+        at = mark.at;
+        index = i + 1;
+        if (point === 'socket-write') idleAt = mark.idle;
+        lastIdle = mark.idle;
+        break;
+      }
+    }
+    pending.push(label);
+    if (at === undefined) continue;
+    // A step not passed is counted as 0 and its time goes to the next one passed.
+    for (const skipped of pending.slice(0, -1)) into[skipped].push(0);
+    into[label].push(at - from);
+    lastSpan = at - from;
+    pending = [];
+    from = at;
+  }
+}
 type ModeResult = Record<'aToB' | 'bToA' | 'both', Stats>;
 
 interface ServerResult {
@@ -129,6 +221,12 @@ interface ServerResult {
   floorRatioP99: number;
   addedPrivateMedianMs: number;
   targets: { name: string; met: boolean }[];
+  /** Per mode, the median of each step (STEPS) over the messages of both directions. */
+  breakdown?: Record<'plaintext' | 'private', Record<StepLabel, number>>;
+}
+
+function stepMedians(breakdown: Breakdown): Record<StepLabel, number> {
+  return Object.fromEntries(STEPS.map(({ label }) => [label, stats(breakdown[label]).medianMs])) as Record<StepLabel, number>;
 }
 
 /** A server with two users, alice and bob, who are contacts of each other. */
@@ -213,9 +311,20 @@ async function rawFloor(server: BenchServer, messages: number, warmup: number): 
 }
 
 /** Two cores signed in to `server`: plaintext, then private. */
-async function coreModes(server: BenchServer, messages: number, warmup: number, profiles: string | undefined): Promise<Record<'plaintext' | 'private', ModeResult>> {
+async function coreModes(
+  server: BenchServer,
+  messages: number,
+  warmup: number,
+  profiles: string | undefined,
+  timeline: boolean,
+): Promise<{ modes: Record<'plaintext' | 'private', ModeResult>; breakdowns: Record<'plaintext' | 'private', Breakdown> }> {
   const sides: Side[] = [];
   const made: string[] = [];
+  // Both cores run in this process: one list of probe marks, emptied before each message.
+  const marks: ProbeMark[] = [];
+  const breakdowns = { plaintext: emptyBreakdown(), private: emptyBreakdown() };
+  latencyProbe.mark = (point, key) =>
+    marks.push({ at: performance.now(), point, key, ...(point === 'socket-write' || point === 'socket-read' ? { idle: performance.eventLoopUtilization().idle } : {}) });
   try {
     const jid = (user: string) => `${user}@${server.domain}`;
     for (const name of ['alice', 'bob'] as const) {
@@ -229,11 +338,15 @@ async function coreModes(server: BenchServer, messages: number, warmup: number, 
         host: '127.0.0.1',
         port: server.c2sPort,
       });
-      const side: Side = { name, core, account, arrivals: new Map() };
+      const side: Side = { name, core, account, arrivals: new Map(), delivered: new Set(), deliveredWaits: new Map() };
       // Timestamps taken in the event itself, not when a waiting promise gets to run.
       core.core.onEvent(<E extends EventName>(event: E, payload: EventOf<E>) => {
         if (event !== 'messageUpserted') return;
         const { message } = payload as EventOf<'messageUpserted'>;
+        if (message.direction === 'out' && message.state === 'delivered') {
+          side.delivered.add(message.id);
+          side.deliveredWaits.get(message.id)?.();
+        }
         if (message.direction !== 'in') return;
         side.arrivals.get(message.body)?.(performance.now(), message);
       });
@@ -254,10 +367,31 @@ async function coreModes(server: BenchServer, messages: number, warmup: number, 
           resolve({ at, message });
         });
       });
+      marks.length = 0;
       const t0 = performance.now();
-      await from.core.call('sendMessage', { accountId: from.account.id, to: peerOf(from), body });
+      const sent = await from.core.call('sendMessage', { accountId: from.account.id, to: peerOf(from), body });
       const { at, message } = await arrived;
       if ((message.encrypted ?? false) !== encrypted) throw new Error(`message ${body} arrived ${encrypted ? 'in plaintext' : 'encrypted'}`);
+      if (!body.startsWith('warmup ')) splitMessage(marks, sent.id, t0, at, breakdowns[encrypted ? 'private' : 'plaintext']);
+      if (timeline && body.startsWith('bench ') && body.endsWith(' 0')) {
+        // The first timed message of each mode and direction, mark by mark (what a socket carried: its start).
+        console.error(`--- ${body} (${sent.id}): ${(at - t0).toFixed(3)} ms`);
+        for (const m of marks) console.error(`${(m.at - t0).toFixed(3).padStart(9)} ms  ${m.point}  ${String(m.key).slice(0, 90).replace(/\s+/g, ' ')}`);
+        console.error(`${(at - t0).toFixed(3).padStart(9)} ms  shown`);
+      }
+      // Untimed: the message's receipt is back and handled before the next one goes, so that no message is timed
+      // while the one before it still keeps the two cores (one process here, one event loop) busy.
+      await new Promise<void>((resolve, reject) => {
+        if (from.delivered.delete(sent.id)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`no receipt for ${body} within 10 s`)), 10_000);
+        from.deliveredWaits.set(sent.id, () => {
+          clearTimeout(timer);
+          from.deliveredWaits.delete(sent.id);
+          from.delivered.delete(sent.id);
+          resolve();
+        });
+      });
+      await new Promise((resolve) => setImmediate(resolve));
       return at - t0;
     };
 
@@ -278,8 +412,9 @@ async function coreModes(server: BenchServer, messages: number, warmup: number, 
       const encrypted = mode === 'private';
       results[mode] = await measure(messages, warmup, (aToB, body) => (aToB ? oneMessage(alice, bob, body, encrypted) : oneMessage(bob, alice, body, encrypted)), mode);
     }
-    return results;
+    return { modes: results, breakdowns };
   } finally {
+    latencyProbe.mark = undefined;
     for (const side of sides) await side.core.dispose().catch(() => undefined);
     for (const dir of made) await rm(dir, { recursive: true, force: true });
   }
@@ -311,7 +446,7 @@ function judge(kind: ServerKind, raw: ModeResult, plaintext: ModeResult, private
 }
 
 async function main(): Promise<void> {
-  const { json, messages, warmup, servers, profiles } = parseArgs(process.argv.slice(2));
+  const { json, messages, warmup, servers, profiles, timeline } = parseArgs(process.argv.slice(2));
   const progress = (line: string) => (json ? console.error(line) : console.log(line));
   const started = performance.now();
 
@@ -322,9 +457,9 @@ async function main(): Promise<void> {
     try {
       const raw = await rawFloor(server, messages, warmup);
       progress(`${kind} raw: ${2 * messages} messages, median ${raw.both.medianMs.toFixed(3)} ms`);
-      const cores = await coreModes(server, messages, warmup, profiles);
+      const { modes: cores, breakdowns } = await coreModes(server, messages, warmup, profiles, timeline);
       for (const mode of ['plaintext', 'private'] as const) progress(`${kind} ${mode}: ${2 * messages} messages, median ${cores[mode].both.medianMs.toFixed(3)} ms`);
-      results.push(judge(kind, raw, cores.plaintext, cores.private));
+      results.push({ ...judge(kind, raw, cores.plaintext, cores.private), breakdown: { plaintext: stepMedians(breakdowns.plaintext), private: stepMedians(breakdowns.private) } });
     } finally {
       await server.dispose();
     }
@@ -360,6 +495,20 @@ async function main(): Promise<void> {
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
   console.log('');
+  console.log('Where the time goes (median ms of each step, both directions; the medians need not add up to the total):');
+  const stepRows = [['server', 'mode', ...STEPS.map((step) => step.label), 'total']];
+  for (const r of results) {
+    for (const mode of ['plaintext', 'private'] as const) {
+      const steps = r.breakdown?.[mode];
+      if (steps) stepRows.push([r.server, mode, ...STEPS.map(({ label }) => ms(steps[label])), ms(r[mode].both.medianMs)]);
+    }
+  }
+  const stepWidths = stepRows[0]!.map((_, c) => Math.max(...stepRows.map((row) => row[c]!.length)));
+  for (const [i, row] of stepRows.entries()) {
+    console.log(row.map((cell, c) => (c < 2 ? cell.padEnd(stepWidths[c]!) : cell.padStart(stepWidths[c]!))).join('  '));
+    if (i === 0) console.log(stepWidths.map((w) => '-'.repeat(w)).join('  '));
+  }
+  console.log('');
   console.log("Latency: raw = two raw XMPP clients through the same server (the floor); plaintext/private = from the sender's sendMessage request to the receiver core's messageUpserted event. Loopback.");
   for (const r of results) {
     const setting = r.recommended ? 'recommended setting: no Nagle' : 'as it comes';
@@ -367,6 +516,22 @@ async function main(): Promise<void> {
       `${r.server} (${setting}): plaintext median ${ms(r.plaintext.both.medianMs)} ms = ${r.floorRatioMedian.toFixed(1)}× the floor; private adds ${ms(r.addedPrivateMedianMs)} ms. ` +
         r.targets.map((t) => `${t.name}: ${t.met ? 'pass' : 'FAIL'}`).join('; '),
     );
+    const steps = r.breakdown?.plaintext;
+    if (steps) {
+      // The busy column is part of the server step, not a step of its own.
+      const largest = STEPS.filter(({ point }) => point !== 'busy')
+        .map(({ label }) => [label, steps[label]] as const)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 3);
+      console.log(`  plaintext's largest steps: ${largest.map(([label, v]) => `${label} ${ms(v)} ms`).join(', ')}`);
+      const privately = r.breakdown?.private;
+      if (privately) {
+        // What privacy itself costs in the cores, apart from what the server does differently with it (archiving).
+        const encrypt = privately['prepare, encrypt'] - steps['prepare, encrypt'];
+        const decrypt = privately['handle, decrypt'] - steps['handle, decrypt'];
+        console.log(`  privacy in the cores: encrypt ${encrypt >= 0 ? '+' : ''}${ms(encrypt)} ms, decrypt ${decrypt >= 0 ? '+' : ''}${ms(decrypt)} ms (medians)`);
+      }
+    }
   }
   console.log(`All targets ${summary.allTargetsMet ? 'met' : 'NOT met'}. Took ${summary.totalSeconds.toFixed(1)} s.`);
 }

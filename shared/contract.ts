@@ -394,7 +394,8 @@ export type SettingsView = z.infer<typeof SettingsView>;
 /** A chat, named by account and peer (a notification that was clicked). */
 export const ChatRef = z.object({ accountId: AccountId, peer: BareJid });
 export type ChatRef = z.infer<typeof ChatRef>;
-// Group chats (XEP-0045). Never end-to-end encrypted: the server and every occupant read them.
+// Group chats (XEP-0045). End-to-end encrypted (OMEMO) only in members-only, non-anonymous rooms; every
+// other room is plaintext to the server and every occupant.
 
 /** Someone in a room, as the room says (role and affiliation: XEP-0045 §5). */
 export const Occupant = z.object({
@@ -424,6 +425,11 @@ export const RoomView = z.object({
   /** We created the room just now. */
   created: z.boolean().optional(),
   error: z.string().optional(),
+  /**
+   * The room is end-to-end encrypted with `scheme` (OMEMO in a members-only, non-anonymous room): what the user
+   * writes there goes out encrypted for every member or not at all. Absent: not end-to-end encrypted.
+   */
+  e2ee: z.object({ scheme: z.string().max(32) }).optional(),
   unread: z.number().int(),
 });
 export type RoomView = z.infer<typeof RoomView>;

@@ -41,6 +41,7 @@ import type { XmppSession } from './xmpp/xmpp-session.js';
 import type { AccountPolicyHooks } from './policy/account-policy.js';
 import { Rooms, type StoredRoom } from './muc/rooms.js';
 import { OutboxStore, type OutboxEntry } from './store/outbox-store.js';
+import { latencyProbe } from './latency-probe.js';
 import { withOriginId } from './xmpp/origin-id.js';
 import { withCaps } from './xmpp/caps.js';
 import { MessageArchive } from './archive/message-archive.js';
@@ -128,7 +129,7 @@ export class Account {
   private onlineSince: number | undefined;
   /** Contacts typing now (contacts only, so bounded by the roster). */
   private readonly typing = new Set<string>();
-  /** Group chats (muc/rooms.ts): never end-to-end encrypted, never through the OTR engine. */
+  /** Group chats (muc/rooms.ts): OMEMO in members-only, non-anonymous rooms, else plaintext; never through the OTR engine. */
   readonly rooms: Rooms;
   /** The server's message archive (XEP-0313): catching up after sign-in, older pages on request. */
   readonly archive: MessageArchive;
@@ -254,6 +255,7 @@ export class Account {
       ownBare: () => this.ownBare(),
       isContact: (jid) => this.roster.has(jid),
       invitationsChanged: (invitations) => this.deps.emit('invitationsChanged', { accountId: this.id, invitations }),
+      groupE2ee: () => this.e2ee.groupScheme(),
       now: this.now,
     });
     this.archive = new MessageArchive({
@@ -440,6 +442,7 @@ export class Account {
     // Meanwhile a flush of the outbox (a stream just came up) leaves it alone: it is this call's to send.
     this.inFlight.add(message.id);
     await this.outbox.add({ id: message.id, peer, body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
+    latencyProbe.mark?.('outbox-written', message.id);
     this.upsertMessage(message);
     const entry = this.outbox.get(message.id);
     const session = this.connection.activeSession;
@@ -993,6 +996,7 @@ export class Account {
     // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
     // What the history keeps is written there first (upsertMessage), and its id as seen after: killed in between, the
     // history has it (so a copy is recognised); the other way round, a copy would be dropped as seen, never shown.
+    latencyProbe.mark?.('incoming-handled', id);
     const kept = this.deps.history !== undefined && this.storable(received);
     if (stanzaId && !kept) this.outbox.markSeen(peer, stanzaId);
     this.chats.countUnread(peer);

@@ -13,6 +13,9 @@ import type { ChatMessage } from '../../shared/contract.js';
 import { HistoryStore, INTERRUPTED_ERROR, legacyFileOf } from '../../electron/core/store/history-store.js';
 import { queryWords } from '../../electron/core/search/history-search.js';
 import { FileKeySecretBox, type SecretBox } from '../../electron/core/store/secret-box.js';
+import { memoryDatabase } from '../../electron/core/db/open.js';
+import { MessageTable } from '../../electron/core/db/messages.js';
+import { searchIndex } from '../../electron/core/db/search.js';
 
 const folders: string[] = [];
 after(async () => {
@@ -285,6 +288,30 @@ describe('search through the index', () => {
     assert.deepEqual(ids('strasse'), ['s3']);
     assert.deepEqual(ids('anders'), ['s2']);
     await store.close();
+  });
+
+  test("a message's state changes (sending, sent, delivered) write its row only; a new text or time renews its entry", () => {
+    const db = memoryDatabase();
+    const table = new MessageTable(db);
+    const changes = () => db.prepare<[], { n: number }>('SELECT total_changes() AS n').get()!.n;
+    const ids = (query: string) => searchIndex(db, queryWords(query), 10).found.map((f) => f.message.id);
+    const sending: ChatMessage = { id: 'o1', peer: 'bob@example.com', direction: 'out', body: 'Treffen um drei', timestamp: 1_800_000_000_000, state: 'sending' };
+    table.put(sending);
+    for (const state of ['sent', 'delivered'] as const) {
+      const before = changes();
+      table.put({ ...sending, state });
+      // One row written; the index was neither emptied nor refilled (a secure delete each time, ~1 ms per message).
+      assert.equal(changes() - before, 1, `state ${state}`);
+      assert.deepEqual(ids('treffen'), ['o1']);
+    }
+    table.put({ ...sending, body: 'Treffen um vier', state: 'delivered' });
+    assert.deepEqual(ids('drei'), []);
+    assert.deepEqual(ids('vier'), ['o1']);
+    table.put({ ...sending, body: 'Treffen um vier', state: 'delivered', timestamp: sending.timestamp + 5 });
+    assert.deepEqual(ids('vier'), ['o1'], 'a new time: the entry moves with it');
+    table.put({ ...sending, body: '', state: 'delivered', timestamp: sending.timestamp + 5 });
+    assert.deepEqual(ids('vier'), [], 'no text: not searched');
+    db.close();
   });
 
   test('rare combinations of common words are found', async () => {

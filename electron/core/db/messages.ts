@@ -18,6 +18,7 @@ export class MessageTable {
   private readonly deleteRow: Statement<[number]>;
   private readonly keyRow: Statement<[number], { sk: bigint }>;
   private readonly skOf: Statement<[number], { sk: bigint | null }>;
+  private readonly indexedOf: Statement<[number], { sk: bigint | null; json: string }>;
   private readonly indexRow: Statement<[bigint, string]>;
   private readonly unindexRow: Statement<[bigint]>;
   private readonly unkeyRow: Statement<[number]>;
@@ -39,6 +40,7 @@ export class MessageTable {
     // the index (OR IGNORE) rather than fail the write.
     this.keyRow = db.prepare<[number], { sk: bigint }>('UPDATE OR IGNORE messages SET sk = ts * 1048576 + (seq & 1048575) WHERE seq = ? RETURNING sk').safeIntegers(true);
     this.skOf = db.prepare<[number], { sk: bigint | null }>('SELECT sk FROM messages WHERE seq = ?').safeIntegers(true);
+    this.indexedOf = db.prepare<[number], { sk: bigint | null; json: string }>('SELECT sk, json FROM messages WHERE seq = ?').safeIntegers(true);
     this.indexRow = db.prepare('INSERT INTO search (rowid, folded) VALUES (?, ?)');
     this.unindexRow = db.prepare('DELETE FROM search WHERE rowid = ?');
     this.unkeyRow = db.prepare('UPDATE messages SET sk = NULL WHERE seq = ?');
@@ -60,6 +62,12 @@ export class MessageTable {
     const kind = m.notice?.kind ?? null;
     const existing = this.seqOf.get(m.peer, m.direction, m.id);
     let seq: number;
+    if (existing && this.indexHolds(existing.seq, existing.ts, m)) {
+      // Only its state changed (sending → sent → delivered): the search entry stays as it is. Taking it out and
+      // putting it back (a secure delete in the index) took ~1 ms of the main process per change.
+      this.update.run(m.timestamp, m.state, kind, json, existing.seq);
+      return;
+    }
     if (existing) {
       seq = existing.seq;
       this.unindex(seq);
@@ -96,6 +104,16 @@ export class MessageTable {
     }
     if (bulk) this.db.exec("INSERT INTO search (search) VALUES ('optimize'); INSERT INTO search (search, rank) VALUES ('secure-delete', 1)");
     return doomed.length;
+  }
+
+  /** Whether row `seq` (stored with time `ts`) already has the search entry `m` would get: same time, same text. */
+  private indexHolds(seq: number, ts: number, m: ChatMessage): boolean {
+    if (ts !== m.timestamp) return false; // the entry's key is made of the time
+    const row = this.indexedOf.get(seq);
+    if (!row) return false;
+    if (!searchable(m)) return row.sk === null;
+    const stored = parse(row.json);
+    return row.sk !== null && searchable(stored) && stored.body === m.body;
   }
 
   /** Takes the row's entry out of the search index (by the index's own key: a direct lookup). */

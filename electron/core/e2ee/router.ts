@@ -10,7 +10,7 @@
  */
 import type { Element } from '@xmpp/xml';
 import { bareJid } from '../values/jid.js';
-import { TICK_MS, type E2eeHost, type E2eeProvider, type E2eeScheme, type E2eeView, type EncryptedCopy, type SendOptions, type StanzaInfo } from './provider.js';
+import { TICK_MS, type E2eeHost, type E2eeProvider, type GroupEncryption, type E2eeScheme, type E2eeView, type EncryptedCopy, type SendOptions, type StanzaInfo } from './provider.js';
 import { KlatschError } from '../errors.js';
 
 /** Makes one provider for an account, given what the account offers every provider. */
@@ -78,6 +78,11 @@ export class E2eeRouter {
     const chosen = this.chosen.get(peer);
     // Else the first scheme that can take it (OMEMO when the contact announced devices, else OTR).
     return allowed.find((p) => p.scheme === chosen) ?? allowed.find((p) => p.offers?.(peer) ?? true) ?? allowed[0];
+  }
+
+  /** The scheme that encrypts group chats (the first allowed one that can); undefined: rooms stay plaintext. */
+  groupScheme(): GroupEncryption | undefined {
+    return this.allowed().find((p): p is E2eeProvider & GroupEncryption => 'encryptGroup' in p && 'decryptGroup' in p);
   }
 
   /** The provider whose traffic `message` is. */

@@ -12,6 +12,7 @@ import { capturePeerCertificate, explainCertificateFailure, tlsOptions, withShar
 import { StreamParser } from './guarded-client.js';
 import { WriteCoalescer } from './write-coalescer.js';
 import { ReadPacer } from './read-pacer.js';
+import { latencyProbe } from '../latency-probe.js';
 
 export interface SocketParameters {
   host: string;
@@ -65,7 +66,10 @@ export class SecureSocket extends EventEmitter {
     socket.setNoDelay(true);
     const presented = capturePeerCertificate(socket);
     socket.on('secureConnect', () => this.emit('connect'));
-    socket.on('data', (data: Buffer) => this.reads.data(data));
+    socket.on('data', (data: Buffer) => {
+      latencyProbe.mark?.('socket-read', data);
+      this.reads.data(data);
+    });
     socket.on('close', () => {
       this.socket = null;
       this.reads.after(() => this.emit('close'));

@@ -9,6 +9,8 @@
  * `beforeFlush` lets a caller add something last to the batch (the `<r/>` that
  * asks about everything written in it) at the moment it goes out.
  */
+import { latencyProbe } from '../latency-probe.js';
+
 export interface CoalescedTarget {
   write(data: string, callback: (error?: Error | null) => void): void;
 }
@@ -60,6 +62,7 @@ export class WriteCoalescer {
       for (const callback of callbacks) callback(error);
       return;
     }
+    latencyProbe.mark?.('socket-write', data);
     target.write(data, (error) => {
       for (const callback of callbacks) callback(error);
     });

@@ -22,6 +22,7 @@ import type { TrustMode } from './tls-policy.js';
 import type { Endpoint } from './resolve-endpoints.js';
 import { classifyError, ClassifiedError } from './errors.js';
 import { discoInfo } from './stanzas.js';
+import { latencyProbe } from '../latency-probe.js';
 import { isStanza, NS_SM, SmProtocolError, type StreamManagement } from './stream-management.js';
 
 export interface SessionOptions {
@@ -103,7 +104,11 @@ export class XmppSession extends EventEmitter {
     // be emitted before the owner of the session listens (a timer raced the re-sending of our own stanzas).
     early.stop();
     this.backlog = early.stanzas;
-    entity.on('stanza', (stanza: Element) => (this.backlog ? this.backlog.push(stanza) : this.emit('stanza', stanza)));
+    entity.on('stanza', (stanza: Element) => {
+      latencyProbe.mark?.('stanza-parsed', stanza.attrs.id ?? '');
+      if (this.backlog) this.backlog.push(stanza);
+      else this.emit('stanza', stanza);
+    });
     entity.on('error', (error: unknown) => {
       // An error after login is followed by 'disconnect', handled below; a violation of ours is why it closes.
       if (error instanceof StreamViolation) this.dropReason ??= error;
@@ -212,6 +217,7 @@ export class XmppSession extends EventEmitter {
    */
   send(stanza: Element, options: { confirm?: boolean } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new Error('not connected'));
+    latencyProbe.mark?.('stanza-queued', stanza.attrs.id ?? '');
     const sent = this.entity.send(stanza);
     if (options.confirm ?? stanza.name === 'message') this.confirmSoon(stanza);
     return sent;

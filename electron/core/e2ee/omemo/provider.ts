@@ -33,7 +33,7 @@ import { parseDeviceList, withDevice, type OmemoDevice } from '../../omemo/xmpp/
 import { buildEncrypted, keyFor, parseEncrypted, type OmemoEncrypted, type OmemoKeyElement } from '../../omemo/xmpp/encrypted.js';
 import { fetchBundle, fetchDeviceList, fetchFailureMeaning, itemsOf, publishBundle, publishDeviceList, publishFailureAction, type PublishRequest } from '../../omemo/xmpp/pep.js';
 import { buildEnvelope, makeRpad, parseEnvelope } from '../../omemo/xmpp/sce.js';
-import type { E2eeHost, E2eeProvider, E2eeView, EncryptedCopy, SendOptions, StanzaInfo } from '../provider.js';
+import type { E2eeHost, E2eeProvider, E2eeView, EncryptedCopy, GroupEncryption, GroupOpened, GroupSealed, SendOptions, StanzaInfo } from '../provider.js';
 import { emptyOmemoState, type DeviceTrust, type OmemoState, type OmemoStateStore } from './omemo-store.js';
 
 export const OMEMO_SCHEME = 'omemo';
@@ -102,7 +102,7 @@ interface Target {
 
 const key = (jid: string, deviceId: number, version: XmppVersion): string => `${jid}|${deviceId}|${version}`;
 
-export class OmemoProvider implements E2eeProvider {
+export class OmemoProvider implements E2eeProvider, GroupEncryption {
   readonly scheme = OMEMO_SCHEME;
   readonly decryptsCopies = true;
   private state: OmemoState = emptyOmemoState();
@@ -489,6 +489,90 @@ export class OmemoProvider implements E2eeProvider {
       this.host.messageState(peer, id, 'failed', 'The connection was lost before the message went out.');
     }
     void options;
+  }
+
+  // ---- group chats (XEP-0384 §5.6) --------------------------------------------------------------
+
+  /**
+   * Seals `text` for every usable device of every member and our other devices (one stanza per version, as
+   * one-to-one). Nothing is sealed when a member has no device to encrypt for: the message would not reach them.
+   */
+  async encryptGroup(room: string, members: readonly string[], text: string): Promise<GroupSealed> {
+    await this.ready;
+    return this.serial(async () => {
+      const deviceId = await this.ensureOwnDevice();
+      if (deviceId === undefined) return { ok: false, unreachable: [...members] };
+      const targets = await this.targetsOf([...members, this.ownBare]);
+      const sessions = new Map<XmppVersion, { target: Target; session: Session }[]>();
+      const reached = new Set<string>();
+      const held = new Set<string>();
+      for (const target of targets) {
+        const session = await this.sessionFor(target);
+        if (!session) {
+          const trust = this.state.trust[key(target.jid, target.deviceId, target.version)]?.trust;
+          if (trust === 'held' || trust === 'distrusted') held.add(target.jid);
+          continue;
+        }
+        reached.add(target.jid);
+        (sessions.get(target.version) ?? sessions.set(target.version, []).get(target.version)!).push({ target, session });
+      }
+      const unreachable = members.filter((m) => !reached.has(m));
+      if (unreachable.length > 0 || reached.size === 0) return { ok: false, unreachable };
+      const stanzas: Extract<GroupSealed, { ok: true }>['stanzas'] = [];
+      for (const version of [...sessions.keys()].sort((a, b) => sessions.get(b)!.length - sessions.get(a)!.length)) {
+        const encrypted = this.seal(version, sessions.get(version)!, text, room);
+        stanzas.push({ payload: [encrypted], body: OMEMO_FALLBACK, encryption: { namespace: NAMESPACE[version], name: version === 'oldmemo' ? 'OMEMO' : 'OMEMO 2', noCopies: false } });
+      }
+      await this.save();
+      return { ok: true, stanzas, held: [...held].filter((jid) => jid !== this.ownBare).sort() };
+    });
+  }
+
+  /** Opens a room message of the member `sender` (their real bare JID, as the room told it). */
+  async decryptGroup(room: string, sender: string, message: Element, stampedAt: number | undefined, live: boolean): Promise<GroupOpened> {
+    await this.ready;
+    const encrypted = this.encryptedOf(message);
+    if (!encrypted) return { kind: 'failed', debug: 'malformed' };
+    // Our own message from the room's history: never encrypted for this device, and already shown.
+    if (sender === this.ownBare && encrypted.sid === this.state.deviceId) return { kind: 'empty' };
+    const expect = { from: sender, to: room, sentAt: stampedAt ?? this.now(), ...(live ? {} : { maxSkewMs: Number.MAX_SAFE_INTEGER }) };
+    const result = await this.serial(() => this.decrypt(sender, encrypted, expect, live));
+    return result;
+  }
+
+  /** Every device of `jids` to encrypt for, each once, in omemo:2 where it announced it; never this device. */
+  private async targetsOf(jids: readonly string[]): Promise<Target[]> {
+    const out: Target[] = [];
+    for (const jid of jids) {
+      const lists = await this.listsOf(jid);
+      const seen = new Set<number>();
+      for (const version of VERSIONS) {
+        if (!this.own.has(version)) continue;
+        for (const id of lists[version] ?? []) {
+          if (seen.has(id) || (jid === this.ownBare && id === this.state.deviceId)) continue;
+          seen.add(id);
+          out.push({ jid, deviceId: id, version });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** One `<encrypted/>` of `version` carrying `text` with a key for each session (which move on). */
+  private seal(version: XmppVersion, list: { target: Target; session: Session }[], text: string, to: string): Element {
+    const engine = ENGINE[version];
+    const plaintext = version === 'twomemo'
+      ? buildEnvelope({ content: [xml('body', { xmlns: 'jabber:client' }, text)], from: this.ownBare, to, time: new Date(this.now()), rpad: makeRpad(this.random) })
+      : text;
+    const sealed = encryptPayload(engine, new TextEncoder().encode(plaintext), this.random);
+    const keys: OmemoKeyElement[] = [];
+    for (const { target, session } of list) {
+      const { session: next, element } = encryptKey(session, sealed.keyMaterial);
+      this.sessions.set(key(target.jid, target.deviceId, version), next);
+      this.received.delete(key(target.jid, target.deviceId, version));
+      keys.push({ jid: target.jid, rid: target.deviceId, keyExchange: element.keyExchange, data: element.data });
+    }
+    return buildEncrypted({ version, sid: this.state.deviceId!, keys, ...(sealed.iv ? { iv: sealed.iv } : {}), payload: sealed.payload });
   }
 
   /**
