@@ -134,18 +134,37 @@ function sectionsOf(shown: readonly Contact[], filtering: boolean, collapsed: re
   return sections;
 }
 
+/** Whether two match lists (null: every contact of `count`) hold the same indexes. */
+function sameMatches(a: readonly number[] | null, b: readonly number[] | null, count: number): boolean {
+  if (a === b) return true;
+  if ((a?.length ?? count) !== (b?.length ?? count)) return false;
+  if (a === null || b === null) return true; // the other matched every contact too
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /**
  * A selector that recomputes only when the roster, the query or the collapsed set changed; while
- * the user types on, it only looks again at what the previous query matched.
+ * the user types on, it only looks again at what the previous query matched, and a keystroke that
+ * matches the same contacts gives the same sections (nothing below re-renders).
  */
 export function createRosterSectionsSelector() {
   let last:
-    | { contacts: readonly Contact[]; query: string; collapsed: readonly string[]; result: RosterSection[]; folded: string; matches: number[] | null }
+    | {
+        contacts: readonly Contact[];
+        query: string;
+        collapsed: readonly string[];
+        result: RosterSection[];
+        folded: string;
+        matches: number[] | null;
+        filtering: boolean;
+      }
     | undefined;
   return (contacts: readonly Contact[], query: string, collapsed: readonly string[]): RosterSection[] => {
     if (last && last.contacts === contacts && last.query === query && last.collapsed === collapsed) return last.result;
     const folded = foldForSearch(query);
     const words = queryWords(query);
+    const filtering = query.trim() !== '';
     let matches: number[] | null = null;
     let shown: readonly Contact[] = contacts;
     if (words.length > 0) {
@@ -153,8 +172,16 @@ export function createRosterSectionsSelector() {
       matches = matchIndexes(searchTexts(contacts), words, candidates);
       shown = matches.map((i) => contacts[i]!);
     }
-    const result = sectionsOf(shown, query.trim() !== '', collapsed);
-    last = { contacts, query, collapsed, result, folded, matches };
+    // Filtering opens collapsed groups and leaves out empty sections: with nothing collapsed and something shown, it changes nothing else.
+    const same =
+      last !== undefined &&
+      last.contacts === contacts &&
+      last.collapsed === collapsed &&
+      shown.length > 0 &&
+      (last.filtering === filtering || collapsed.length === 0) &&
+      sameMatches(last.matches, matches, contacts.length);
+    const result = same ? last!.result : sectionsOf(shown, filtering, collapsed);
+    last = { contacts, query, collapsed, result, folded, matches, filtering };
     return result;
   };
 }

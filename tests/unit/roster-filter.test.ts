@@ -47,6 +47,19 @@ describe('roster filter index', () => {
     // Edits that do not type on at the end: a word replaced, a space in the middle, a different start.
     queries.push('jose', 'jos', 'josx', 'jose', 'j ose', 'garcia', 'c1', 'c12', 'example.com', ' ', '');
     for (const q of queries) assert.deepEqual(shown(select(roster, q, [])), shown(rosterSections(roster, q, [])), JSON.stringify(q));
+    // With a collapsed group (filtering opens it), and the sections' other fields too.
+    const collapsed = ['Team 1'];
+    const selectFolded = createRosterSectionsSelector();
+    for (const q of queries) {
+      const got = selectFolded(roster, q, collapsed);
+      const want = rosterSections(roster, q, collapsed);
+      assert.deepEqual(shown(got), shown(want), JSON.stringify(q));
+      assert.deepEqual(
+        got.map((s) => [s.key, s.label, s.total, s.collapsed, s.contacts.length]),
+        want.map((s) => [s.key, s.label, s.total, s.collapsed, s.contacts.length]),
+        JSON.stringify(q),
+      );
+    }
   });
 
   test('a narrowing keystroke looks only at what the previous query matched', () => {
