@@ -138,8 +138,13 @@ export interface E2eeProvider {
   send(peer: string, id: string, text: string, options?: SendOptions): Promise<void>;
   /** The user asks for a private conversation (OTR: a query; OMEMO: fetch the devices). */
   start(peer: string): Promise<void>;
-  /** The user ends it. */
-  end(peer: string): Promise<void>;
+  /** The user ends it; `quiet`: another scheme takes the chat and the router says so (no notice of its own). */
+  end(peer: string, options?: { quiet?: boolean }): Promise<void>;
+  /**
+   * Whether a session of this scheme's own runs with `peer` (OTR: private or finished) that must end before
+   * another scheme takes the chat. Absent: the scheme has none (OMEMO).
+   */
+  inSession?(peer: string): boolean;
   /** Where the conversation with `peer` stands for the UI; undefined: plaintext. */
   view(peer: string): E2eeView | undefined;
   /**
