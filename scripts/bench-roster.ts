@@ -36,7 +36,9 @@
  * on stdout (progress on stderr); --cpu-profile FILE saves the renderer's CPU
  * profile from "Sign in" to the roster shown (.cpuprofile, for DevTools);
  * --filter-profile FILE and --filter-trace FILE: the renderer's CPU profile and
- * Chromium trace of the filter's keystrokes.
+ * Chromium trace of the filter's keystrokes;
+ * BENCH_HOST_PROF=DIR in the environment saves the host's (main process's)
+ * CPU profile there (node --cpu-prof, written when the host exits).
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -307,7 +309,7 @@ async function main(): Promise<void> {
         profileDir = dir;
         await seedProfile(dir, { id: 'bench-roster', jid: alice, host: server!.host, port: server!.c2sPort }, { [peer]: longChat(peer, args.messages) });
       },
-      { args: ['--loop-delay'], nodeArgs: ['--expose-gc'], bundled: true },
+      { args: ['--loop-delay'], nodeArgs: ['--expose-gc', ...(process.env.BENCH_HOST_PROF ? ['--cpu-prof', '--cpu-prof-interval', '250', `--cpu-prof-dir=${process.env.BENCH_HOST_PROF}`] : [])], bundled: true },
     );
     log(`  history written and host started in ${Math.round(performance.now() - t0)} ms`);
     const historyFile = HistoryStore.fileInProfile(profileDir, 'bench-roster');
