@@ -6,17 +6,17 @@ import { randomUUID } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
 import { asksTheUser, MAX_BLOCKED_SENDERS, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
-import { Avatars } from './avatars.js';
-import { ContactManager } from './contacts.js';
+import { Avatars } from './avatars/avatars.js';
+import { ContactManager } from './roster/contacts.js';
 import { E2eeRouter, type E2eeProviderFactory } from './e2ee/router.js';
 import type { E2eeHost, E2eeScheme, Envelope, IncomingText } from './e2ee/provider.js';
-import { Roster } from './roster.js';
+import { Roster } from './roster/roster.js';
 import type { HistoryStore } from './store/history-store.js';
 import type { StoredAccount } from './store/settings-store.js';
-import { carbonChatState, carbonCopy, checkCarbon, enableCarbons, type CarbonChatState, type CarbonCopy } from './xmpp/carbons.js';
-import { receiptFor, receiptMessage, wantsReceipt } from './xmpp/receipts.js';
-import { correctable, correctionMessage, correctionTarget, lastOf, parseReplace } from './xmpp/correction.js';
-import { chatStateMessage, OutgoingChatStates, parseChatState, withChatState, type ChatState } from './xmpp/chat-states.js';
+import { carbonChatState, carbonCopy, checkCarbon, enableCarbons, type CarbonChatState, type CarbonCopy } from './carbons/carbons.js';
+import { receiptFor, receiptMessage, wantsReceipt } from './receipts/receipts.js';
+import { correctable, correctionMessage, correctionTarget, lastOf, parseReplace } from './correction/correction.js';
+import { chatStateMessage, OutgoingChatStates, parseChatState, withChatState, type ChatState } from './chat-states/chat-states.js';
 import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connection-manager.js';
 import {
   chatMessage,
@@ -32,20 +32,21 @@ import {
   withDelay,
   type RosterItem,
 } from './xmpp/stanzas.js';
-import { parseAvatarHash } from './xmpp/avatar-stanzas.js';
+import { parseAvatarHash } from './avatars/avatar-stanzas.js';
 import { bareJid } from './values/jid.js';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
-import { isRosterPushFrom, parseSubscriptionPresence } from './xmpp/roster-stanzas.js';
+import { placeIncoming } from './message-time.js';
+import { isRosterPushFrom, parseSubscriptionPresence } from './roster/roster-stanzas.js';
 import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
 import type { AccountPolicyHooks } from './policy/account-policy.js';
 import { Rooms, type StoredRoom } from './muc/rooms.js';
 import { OutboxStore, type OutboxEntry } from './store/outbox-store.js';
 import { latencyProbe } from './latency-probe.js';
-import { withOriginId } from './xmpp/origin-id.js';
+import { withOriginId } from './origin-id/origin-id.js';
 import { withCaps } from './xmpp/caps.js';
 import { MessageArchive } from './archive/message-archive.js';
-import { ownStanzaId } from './xmpp/mam.js';
+import { ownStanzaId } from './archive/mam.js';
 import { domainOfAddress, isRemoteServerCondition, requestNotDelivered } from './xmpp/remote-server.js';
 import { backoffDelay } from './xmpp/backoff.js';
 import { KlatschError } from './errors.js';
@@ -101,28 +102,24 @@ const SIGN_OFF_WAIT_MS = 1_000;
 /** Messages of the stored history per "load older" (the user scrolled to the top of a chat). */
 const OLDER_PAGE = 200;
 
-/** Stamps of received messages remembered (Account.writtenAt), the newest. */
-const MAX_WRITTEN_AT = 5_000;
-
 export class Account {
   readonly roster = new Roster();
   readonly chats = new ChatLog();
   readonly connection: ConnectionManager;
   /** End-to-end encryption: the scheme of each conversation, and every stanza a scheme claims (e2ee/router.ts). */
   readonly e2ee: E2eeRouter;
-  /** Adding, removing, renaming, grouping contacts; subscription requests (contacts.ts). */
+  /** Adding, removing, renaming, grouping contacts; subscription requests. */
   readonly contactManager: ContactManager;
-  /** Contacts' pictures and our own (avatars.ts). */
+  /** Contacts' pictures and our own. */
   readonly avatars: Avatars;
   private stored: StoredAccount;
   private readonly now: () => number;
   /** Received messages that asked for a receipt (XEP-0184), by peer and stanza id → the full JID to answer. */
   private readonly receiptsOwed = new Map<string, string>();
-  /**
-   * When the contact wrote each message shown lately (its XEP-0203 stamp, by peer and id), where it was shown at
-   * another time (after a notice): a copy that comes late is placed by it among them (showIncoming).
-   */
-  private readonly writtenAt = new Map<string, number>();
+  /** The time of writing given to the user's last message (writtenNow). */
+  private lastWrittenAt = 0;
+  /** Per chat, the time of the contact's message shown last: a notice about it ("not encrypted") goes right below it. */
+  private readonly lastShownAt = new Map<string, number>();
   /** Chats where we already said that a private conversation happened on another device. */
   private readonly otherDeviceNoticed = new Set<string>();
   /** Senders the policy blocked since Klatsch started (AccountView.blockedSenders): the user is told once each. */
@@ -186,12 +183,16 @@ export class Account {
       },
       show: (peer, m) => this.showIncoming(peer, m),
       notice: (peer, text, notice, options) => {
+        // About a message of the contact's (by its id): none when that message is shown already (a copy came first).
+        const about = options?.about !== undefined && options.about.length <= 256 ? options.about : undefined;
+        if (about !== undefined && (this.chats.has(peer, about, 'in') || this.outbox.seen(peer, about))) return;
         const shown = this.upsertMessage({
-          id: randomUUID(),
+          id: about !== undefined ? unreadableNoticeId(about) : randomUUID(),
           peer,
           direction: 'notice',
           body: text,
-          timestamp: this.now(),
+          // "The message above was not encrypted" stays right below that message, wherever its time put it.
+          timestamp: notice?.kind === 'not-encrypted' ? (this.lastShownAt.get(peer) ?? this.now()) : this.now(),
           state: 'received',
           ...(notice ? { notice } : {}),
           // Said inside the private conversation (an SMP question): private like its messages.
@@ -444,14 +445,17 @@ export class Account {
     if (kind === 'offline' || kind === 'error') throw new KlatschError('not-connected', 'You are not connected; the message was not sent.', { reason: 'offline-not-sent' });
     // Written in a private conversation (or under "always"): it may leave only encrypted, also after a restart.
     const mustBePrivate = !this.plaintextChat(peer);
-    const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.now(), state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) };
-    // On disk (fsync'd) before the user sees it as sending and before anything goes on the wire: killed at any
-    // point after, Klatsch sends it after the restart (without a writable outbox it is still kept in memory).
-    // Meanwhile a flush of the outbox (a stream just came up) leaves it alone: it is this call's to send.
+    const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.writtenNow(), state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) };
+    // In the outbox and in the history as "sending" in one commit (one database), on disk (fsync'd) before the user
+    // sees it and before anything goes on the wire: killed at any point after, Klatsch sends it after the restart
+    // (without a writable outbox it is still kept in memory). Meanwhile a flush of the outbox (a stream just came
+    // up) leaves it alone: it is this call's to send.
     this.inFlight.add(message.id);
-    await this.outbox.add({ id: message.id, peer, body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
+    const durable = this.outbox.add({ id: message.id, peer, body, timestamp: message.timestamp, private: mustBePrivate });
+    this.upsertMessage(message, false, false);
+    await durable.catch(() => undefined);
     latencyProbe.mark?.('outbox-written', message.id);
-    this.upsertMessage(message);
+    this.deps.emit('messageUpserted', { accountId: this.id, message: this.chats.find(peer, message.id, 'out') ?? message });
     const entry = this.outbox.get(message.id);
     const session = this.connection.activeSession;
     // Oldest first: until this stream's flush has sent what waited longer, the flush sends this one too, after them.
@@ -465,6 +469,15 @@ export class Account {
     return now;
   }
 
+  /**
+   * The time of writing of the user's next message: its stamp orders it at the contact's (message-time.ts), so two
+   * written in the same millisecond (sends queued while the app was busy) get different ones, in the order written.
+   */
+  private writtenNow(): number {
+    this.lastWrittenAt = Math.max(this.now(), this.lastWrittenAt + 1);
+    return this.lastWrittenAt;
+  }
+
   /** A failed message goes out again, privately if the conversation is private now. */
   async resendMessage(peer: string, id: string): Promise<ChatMessage> {
     const message = this.chats.find(peer, id, 'out');
@@ -473,9 +486,11 @@ export class Account {
     // Private or not as the chat is now: the user may have ended the private conversation to send it in plaintext.
     const mustBePrivate = !this.plaintextChat(peer);
     const { error: _error, encrypted: _before, ...rest } = message;
-    this.upsertMessage({ ...rest, state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) });
     this.inFlight.add(id); // ours to send, as in sendMessage
-    await this.outbox.add({ id, peer, body: message.body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
+    // Into the outbox and "sending" in the history in one commit, as in sendMessage.
+    const durable = this.outbox.add({ id, peer, body: message.body, timestamp: message.timestamp, private: mustBePrivate });
+    this.upsertMessage({ ...rest, state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) });
+    await durable.catch(() => undefined);
     const entry = this.outbox.get(id); // acknowledged meanwhile (a flush of the outbox sent it): nothing left to do
     if (entry) await this.transmitFromOutbox(entry);
     // How it went out is on the message now (messageState): the engine's record, not the chat's state.
@@ -934,8 +949,7 @@ export class Account {
     let id = copy.id ?? randomUUID();
     if (this.chats.has(peer, id, copy.direction)) return; // already shown
     if (this.chats.has(peer, id, copy.direction === 'in' ? 'out' : 'in')) id = randomUUID();
-    const now = this.now();
-    const timestamp = copy.stampedAt !== undefined && copy.stampedAt <= now ? copy.stampedAt : now;
+    const timestamp = placeIncoming(copy.stampedAt, this.now());
     if (copy.direction === 'in') this.chats.countUnread(peer);
     if (copy.direction === 'in') this.typing.delete(peer);
     const shown = this.upsertMessage({
@@ -949,7 +963,7 @@ export class Account {
     });
     // In a private conversation, a plaintext copy is flagged as a live plaintext message is.
     if (!encrypted && this.e2ee.plaintextNeedsNotice(peer)) {
-      this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: 'The message above was not encrypted.', timestamp: this.now(), state: 'received', notice: { kind: 'not-encrypted' } });
+      this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: 'The message above was not encrypted.', timestamp, state: 'received', notice: { kind: 'not-encrypted' } });
     }
     if (copy.direction === 'in') this.emitContact(peer);
     if (copy.direction === 'in') this.deps.incoming?.(shown, 'carbon');
@@ -972,30 +986,10 @@ export class Account {
     }
     // Ids are unique within a chat, so that no peer can replace one of our messages by reusing its id.
     if (this.chats.has(peer, id, 'out')) id = randomUUID();
-    const now = this.now();
-    // The sender's time of writing (XEP-0203) orders a message that waited, believed within bounds: not in the
-    // future, and not longer before the sender's previous message here than any message may wait.
-    const previous = lastOf(this.chats.list(peer), 'in');
-    const believable = stampedAt !== undefined && stampedAt <= now && (!previous || stampedAt >= previous.timestamp - PRIVATE_WAIT_MS);
-    // Never before the chat's last notice: what it says (e.g. "now private") happened before this message arrived.
-    // Nor after a message of the contact's written later and shown already: a copy that comes late (a private
-    // message offered again in a new private conversation) goes after those written before it, in the order written.
-    const notice = lastOf(this.chats.list(peer), 'notice');
-    let timestamp = now;
-    if (believable) {
-      timestamp = Math.max(stampedAt, notice?.timestamp ?? stampedAt);
-      let firstWrittenLater = Infinity;
-      let lastWrittenBefore = -Infinity;
-      for (const m of this.chats.list(peer)) {
-        if (m.direction !== 'in') continue;
-        const written = this.writtenAt.get(`${peer}\n${m.id}`) ?? m.timestamp;
-        if (written > stampedAt) firstWrittenLater = Math.min(firstWrittenLater, m.timestamp);
-        else lastWrittenBefore = Math.max(lastWrittenBefore, m.timestamp);
-      }
-      if (timestamp >= firstWrittenLater) timestamp = Math.max(stampedAt, lastWrittenBefore);
-      this.writtenAt.set(`${peer}\n${id}`, stampedAt);
-      if (this.writtenAt.size > MAX_WRITTEN_AT) this.writtenAt.delete(this.writtenAt.keys().next().value!);
-    }
+    // Placed at the sender's time of writing (message-time.ts): a copy that waited or came again (a private message
+    // offered again in a new private conversation) goes among the others in the order written, also after a restart.
+    const timestamp = placeIncoming(stampedAt, this.now());
+    this.lastShownAt.set(peer, timestamp);
     const received: ChatMessage = {
       id,
       peer,
@@ -1007,22 +1001,36 @@ export class Account {
       ...(archiveId !== undefined && !encrypted ? { archiveId } : {}),
     };
     // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
-    // What the history keeps is written there first (upsertMessage), and its id as seen after: killed in between, the
-    // history has it (so a copy is recognised); the other way round, a copy would be dropped as seen, never shown.
+    // What the history keeps goes into the same commit as its id as seen (one database; putDurably in upsertMessage
+    // commits both): never the id without the message, which would drop a copy as seen and never show it.
     latencyProbe.mark?.('incoming-handled', id);
     const kept = this.deps.history !== undefined && this.storable(received);
-    if (stanzaId && !kept) this.outbox.markSeen(peer, stanzaId);
+    if (stanzaId) this.outbox.markSeen(peer, stanzaId, !kept);
     this.chats.countUnread(peer);
     this.typing.delete(peer);
+    // Its "could not be read" changes first, so the message's commit to disk takes that change along.
+    if (encrypted) this.readAfterAll(peer, id);
     const shown = this.upsertMessage(received, true);
-    if (stanzaId && kept) this.outbox.markSeen(peer, stanzaId);
     if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);
     this.deps.incoming?.(shown, 'live');
   }
 
-  /** `durably`: a received message about to be shown and confirmed, on disk before (see HistoryStore.putDurably). */
-  private upsertMessage(given: ChatMessage, durably = false): ChatMessage {
+  /**
+   * A private message that could not be read (its conversation died with a restart of ours) came again, readable
+   * (the sender offers it again in the next private conversation, same id): its notice no longer claims it lost.
+   */
+  private readAfterAll(peer: string, id: string): void {
+    const notice = this.chats.find(peer, unreadableNoticeId(id), 'notice') ?? this.deps.history?.find(peer, unreadableNoticeId(id), 'notice');
+    if (notice?.notice?.kind !== 'unreadable') return;
+    this.upsertMessage({ ...notice, body: `A private message from ${peer} could not be read at first; it came again and is shown in its place.`, notice: { kind: 'unreadable-resent' } });
+  }
+
+  /**
+   * `durably`: a received message about to be shown and confirmed, on disk before (see HistoryStore.putDurably).
+   * `announce` false: the caller tells the UI itself, once the message is on disk (sendMessage).
+   */
+  private upsertMessage(given: ChatMessage, durably = false, announce = true): ChatMessage {
     // Waiting for the other company's server ends with the waiting, whatever state comes next.
     const { waitingForServer: _server, ...rest } = given;
     const message = given.state === 'waiting' || given.waitingForServer === undefined ? given : rest;
@@ -1037,7 +1045,7 @@ export class Account {
         else history.put(message);
       } else this.leaveOut(history, message);
     }
-    this.deps.emit('messageUpserted', { accountId: this.id, message });
+    if (announce) this.deps.emit('messageUpserted', { accountId: this.id, message });
     return message;
   }
 
@@ -1047,7 +1055,7 @@ export class Account {
   private restoreOutbox(): void {
     for (const entry of this.outbox.entries()) {
       const known = this.chats.find(entry.peer, entry.id, 'out') ?? this.deps.history?.find(entry.peer, entry.id, 'out');
-      // The history has it as sent or delivered: killed before the outbox's file caught up. Done, not sent again
+      // The history has it as sent or delivered (an earlier version's outbox file lagged behind it). Done, not sent again
       // (a private one still waits for the contact's confirmation, if their app gives one: onAcked).
       const onServer = entry.onServer || known?.state === 'sent';
       if (known?.state === 'delivered' || (known?.state === 'sent' && !this.waitsForReceipt({ ...entry, onServer: true }))) {
@@ -1239,10 +1247,9 @@ export class Account {
 
   private leftOutbox(id: string): void {
     this.inFlight.delete(id);
-    // Out of the outbox's file only once the history has it as sent (the caller shows it so right after this):
-    // killed in between, Klatsch finds the message in one or the other, never in neither.
-    const history = this.deps.history;
-    this.outbox.remove(id, history ? Promise.resolve().then(() => history.persisted()) : undefined);
+    // Out of the outbox in the open transaction of the history's database; the caller writes it "sent" there right
+    // after, with no commit between: killed at any point, the message is waiting or sent, never neither.
+    this.outbox.remove(id);
   }
 
   /** Our stream is gone for good (not resumed): presences, private conversations and room occupancy with it. */
@@ -1299,4 +1306,9 @@ function withEncrypted(message: ChatMessage, encrypted: boolean): ChatMessage {
 /** The `replaces` field of StanzaInfo, present only when the stanza corrects a message. */
 function withReplaces(replaces: string | undefined): { replaces?: string } {
   return replaces === undefined ? {} : { replaces };
+}
+
+/** The id of the notice that the contact's message `id` could not be read (found again when the message comes again). */
+function unreadableNoticeId(id: string): string {
+  return `unreadable:${id}`;
 }

@@ -55,7 +55,11 @@ export interface InstanceAddress {
 
 export class DataKeyState {
   private ourKeyId: number;
-  private ourCurrent: DhKeyPair;
+  /**
+   * our_dh[our_keyid], made when first needed: only a message we send names it (a peer can use it only after
+   * that), so the AKE's last step does not wait for its exponentiation (a tenth of an AKE).
+   */
+  private ourCurrent: DhKeyPair | undefined;
   private ourPrevious: DhKeyPair;
   private theirKeyId: number;
   private theirCurrent: bigint;
@@ -72,7 +76,7 @@ export class DataKeyState {
     theirKeyId: number,
   ) {
     this.ourPrevious = ourPrevious;
-    this.ourCurrent = DhKeyPair.generate(random);
+    this.ourCurrent = undefined;
     this.ourKeyId = ourPreviousId + 1;
     this.theirCurrent = theirKey;
     this.theirKeyId = theirKeyId;
@@ -106,7 +110,7 @@ export class DataKeyState {
   }
 
   private ourPair(id: number): DhKeyPair | undefined {
-    if (id === this.ourKeyId) return this.ourCurrent;
+    if (id === this.ourKeyId) return this.ourCurrent; // undefined until a message of ours has named it
     if (id === this.ourKeyId - 1 && id > 0) return this.ourPrevious;
     return undefined;
   }
@@ -159,7 +163,7 @@ export class DataKeyState {
         flags,
         senderKeyId,
         recipientKeyId: this.theirKeyId,
-        nextDh: this.ourCurrent.publicKey,
+        nextDh: this.ourNewest().publicKey,
         ctr: bigintToFixed(keys.sendCtr, 8),
         plaintext,
       },
@@ -196,12 +200,16 @@ export class DataKeyState {
     return { ok: true, plaintext, extraKey };
   }
 
+  private ourNewest(): DhKeyPair {
+    return (this.ourCurrent ??= DhKeyPair.generate(this.random));
+  }
+
   /** Forget our_dh[our_keyid-1]; our newest pair becomes the previous one; make a new one. */
   private rotateOurs(): void {
     this.forgetSessions((s) => s.ourKeyId === this.ourKeyId - 1);
     this.ourPrevious.wipe();
-    this.ourPrevious = this.ourCurrent;
-    this.ourCurrent = DhKeyPair.generate(this.random);
+    this.ourPrevious = this.ourNewest();
+    this.ourCurrent = undefined;
     this.ourKeyId += 1;
   }
 
@@ -231,7 +239,7 @@ export class DataKeyState {
     this.sessions.clear();
     for (const k of this.macKeysToReveal) k.fill(0);
     this.macKeysToReveal = [];
-    this.ourCurrent.wipe();
+    this.ourCurrent?.wipe();
     this.ourPrevious.wipe();
   }
 
