@@ -684,6 +684,10 @@ export const de: Catalog = {
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private Nachricht nicht aufbewahrt' : `${count} private Nachrichten nicht aufbewahrt`) : 'Private Nachrichten nicht aufbewahrt'),
     'ended-for-other-scheme': (_name: string, scheme: string) =>
       `Die andere private Unterhaltung wurde beendet: Dieser Chat ist jetzt mit ${scheme === 'otr' ? 'OTR' : 'OMEMO'} verschlüsselt, nie mit zweien zugleich.`,
+    'room-message-sender-unknown': (_room: string, nick: string) => `Eine verschlüsselte Nachricht von ${nick} konnte nicht gelesen werden: Der Raum hat nicht mitgeteilt, wer das ist.`,
+    'room-message-held': (_room: string, who: string) => `Eine Nachricht von ${who} wurde nicht angezeigt: Sie kam von einem Gerät, dessen Schlüssel auf Ihre Entscheidung wartet.`,
+    'room-message-not-for-us': (_room: string, who: string) => `${who} hat eine verschlüsselte Nachricht gesendet, die nicht für dieses Gerät verschlüsselt war.`,
+    'room-message-undecryptable': (_room: string, who: string) => `Eine verschlüsselte Nachricht von ${who} konnte nicht entschlüsselt werden.`,
     'ended-scheme-not-allowed': (_name: string, scheme: string) =>
       `Ihre Administration erlaubt ${scheme === 'otr' ? 'OTR' : 'OMEMO'} nicht mehr; diese private Unterhaltung wurde beendet.`,
     'omemo-device-new': (name: string, fingerprint: string) =>

@@ -684,6 +684,10 @@ export const en = {
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private message not kept' : `${count} private messages not kept`) : 'Private messages not kept'),
     'ended-for-other-scheme': (_name: string, scheme: string) =>
       `The other private conversation was ended: this chat is encrypted with ${scheme === 'otr' ? 'OTR' : 'OMEMO'} now, never with two at once.`,
+    'room-message-sender-unknown': (_room: string, nick: string) => `An encrypted message from ${nick} could not be read: the room did not tell who they are.`,
+    'room-message-held': (_room: string, who: string) => `A message from ${who} was not shown: it came from a device whose key waits for your decision.`,
+    'room-message-not-for-us': (_room: string, who: string) => `${who} sent an encrypted message that was not encrypted for this device.`,
+    'room-message-undecryptable': (_room: string, who: string) => `An encrypted message from ${who} could not be decrypted.`,
     'ended-scheme-not-allowed': (_name: string, scheme: string) =>
       `Your administrator no longer allows ${scheme === 'otr' ? 'OTR' : 'OMEMO'}; that private conversation has ended.`,
     'omemo-device-new': (name: string, fingerprint: string) =>

@@ -685,7 +685,8 @@ export class Rooms {
     const live = m.stampedAt === undefined;
     const sender = room.realJid(m.nick) ?? realJidOnMessage(stanza);
     if (!sender) {
-      this.upsert({ id, peer: room.jid, direction: 'notice', body: `An encrypted message from ${m.nick} could not be read: the room did not tell who they are.`, timestamp, state: 'received' });
+      const notice = { kind: 'room-message-sender-unknown' as const, detail: m.nick };
+      this.upsert({ id, peer: room.jid, direction: 'notice', body: `An encrypted message from ${m.nick} could not be read: the room did not tell who they are.`, timestamp, state: 'received', notice });
       return;
     }
     const opened = await scheme.decryptGroup(room.jid, sender, stanza, m.stampedAt, live);
@@ -699,13 +700,15 @@ export class Rooms {
       return;
     }
     if (opened.kind === 'empty' || (opened.kind === 'not-for-us' && sender === this.deps.ownBare?.())) return;
+    const who = `${m.nick} (${sender})`;
     const body = opened.kind === 'held'
-      ? `A message from ${m.nick} (${sender}) was not shown: it came from a device whose key ${opened.fingerprint} waits for your decision.`
+      ? `A message from ${who} was not shown: it came from a device whose key ${opened.fingerprint} waits for your decision.`
       : opened.kind === 'not-for-us'
-        ? `${m.nick} (${sender}) sent an encrypted message that was not encrypted for this device.`
-        : `An encrypted message from ${m.nick} (${sender}) could not be decrypted.`;
-    // Said in English like the room's other notices (rooms.ts); never the payload.
-    this.upsert({ id, peer: room.jid, direction: 'notice', body, timestamp, state: 'received' });
+        ? `${who} sent an encrypted message that was not encrypted for this device.`
+        : `An encrypted message from ${who} could not be decrypted.`;
+    // A code worded by the UI (the English body for the log and the history); never the payload.
+    const kind = opened.kind === 'held' ? 'room-message-held' : opened.kind === 'not-for-us' ? 'room-message-not-for-us' : 'room-message-undecryptable';
+    this.upsert({ id, peer: room.jid, direction: 'notice', body, timestamp, state: 'received', notice: { kind, detail: who } });
   }
 
   private onMessageError(m: GroupchatMessage): void {
