@@ -16,7 +16,7 @@
 //   const opened = peerKeys.open(parseDataMessage(bytes)); // { ok: true, plaintext, extraKey }
 
 import type { AkeResult } from './ake.js';
-import { type DhKeyPair, isValidDhPublic } from './dh.js';
+import { DhKeyPair, isValidDhPublic } from './dh.js';
 import { DhKeyPairPool, laterTurn, type Scheduler } from './dh-pool.js';
 import { deriveDataKeys, deriveExtraSymmetricKey } from './kdf.js';
 import type { RandomSource } from './random.js';
@@ -79,7 +79,7 @@ export class DataKeyState {
     theirKey: bigint,
     theirKeyId: number,
   ) {
-    this.pool = new DhKeyPairPool(random, schedule);
+    this.pool = new DhKeyPairPool(() => DhKeyPair.generate(random), schedule);
     this.ourPrevious = ourPrevious;
     this.ourCurrent = this.pool.take();
     this.ourKeyId = ourPreviousId + 1;

@@ -8,11 +8,10 @@
 // wiped like the one in use when the conversation ends. Never persisted.
 //
 // @example
-//   const pool = new DhKeyPairPool(secureRandom);
+//   const pool = new DhKeyPairPool(() => DhKeyPair.generate(secureRandom));
 //   const next = pool.take();   // a pair made in an earlier turn, or made now if none is ready
 //   pool.wipe();                // end of the conversation: pooled private keys are zeroed
-import { DhKeyPair } from './dh.js';
-import type { RandomSource } from './random.js';
+import type { DhKeyPair } from './dh.js';
 
 /** Runs `task` in a later turn of the event loop (injected so that tests decide when). */
 export type Scheduler = (task: () => void) => void;
@@ -27,7 +26,8 @@ export class DhKeyPairPool {
   private closed = false;
 
   constructor(
-    private readonly random: RandomSource,
+    /** Makes a fresh pair (DhKeyPair.generate with the conversation's random source). */
+    private readonly make: () => DhKeyPair,
     private readonly schedule: Scheduler = laterTurn,
     /** Pairs kept ready: one covers a rotation per message; each is a secret held in memory until used. */
     private readonly capacity = 1,
@@ -46,7 +46,7 @@ export class DhKeyPairPool {
    */
   take(): DhKeyPair {
     if (this.closed) throw new Error('DH key pool has been wiped');
-    const pair = this.ready.shift() ?? DhKeyPair.generate(this.random);
+    const pair = this.ready.shift() ?? this.make();
     this.refillSoon();
     return pair;
   }
@@ -59,7 +59,7 @@ export class DhKeyPairPool {
       this.refillPending = false;
       if (this.closed || this.ready.length >= this.capacity) return;
       try {
-        this.ready.push(DhKeyPair.generate(this.random));
+        this.ready.push(this.make());
       } catch {
         // A failing random source fails again in take(), where the caller reports it; not here, in a timer.
         return;
