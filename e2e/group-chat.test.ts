@@ -63,7 +63,7 @@ describe('a group chat with three participants', () => {
     const banner = view.getByTestId('room-not-encrypted');
     assert.equal(
       (await banner.innerText()).replace(/^⚠\s*/, ''),
-      'Group chats are not end-to-end encrypted: the server and every occupant can read them.',
+      'This group chat is not end-to-end encrypted: the server and every occupant can read it.',
     );
     assert.equal(await view.locator('.message-lock').count(), 0, 'no lock icon in a room');
     await pages.alice.locator(`[data-testid="room-entry"][data-room="${room()}"]`).waitFor();

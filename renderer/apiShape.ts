@@ -19,6 +19,8 @@ const requestTable = {
   startPrivate: true,
   endPrivate: true,
   setOtrPolicy: true,
+  setE2eeScheme: true,
+  verifyOmemoDevices: true,
   startSmp: true,
   respondSmp: true,
   abortSmp: true,

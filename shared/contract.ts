@@ -233,6 +233,8 @@ export const Contact = z.object({
   e2ee: E2eeView.optional(),
   /** The contact's own OTR policy, when it differs from the account's default. */
   otrPolicy: OtrPolicy.optional(),
+  /** The scheme the user set for this contact (OMEMO or OTR); absent: automatic (OMEMO when the contact announces devices). */
+  e2eeScheme: E2eeScheme.optional(),
   /** True when the user chose to keep this contact's private messages in the local history. */
   keepPrivateHistory: z.boolean().optional(),
   name: z.string().optional(),
@@ -294,6 +296,16 @@ export const NOTICE_KINDS = [
   'key-forgotten',
   'v2-refused',
   'private-not-kept',
+  // Encryption scheme switched (detail: the scheme the chat uses now); OMEMO device trust (detail: the device key's fingerprint).
+  'ended-for-other-scheme',
+  'omemo-device-new',
+  'omemo-device-held',
+  'omemo-device-verified',
+  'omemo-device-unverified',
+  'omemo-device-accepted',
+  'omemo-device-distrusted',
+  'omemo-device-forgotten',
+  'omemo-device-removed',
 ] as const;
 export type NoticeKind = (typeof NOTICE_KINDS)[number];
 /**
@@ -368,6 +380,9 @@ export type ThemeSetting = z.infer<typeof ThemeSetting>;
 export const NotificationSetting = z.enum(['sender-and-text', 'sender-only', 'off']);
 export type NotificationSetting = z.infer<typeof NotificationSetting>;
 
+export const OmemoTrustMode = z.enum(['blind', 'ask']);
+export type OmemoTrustMode = z.infer<typeof OmemoTrustMode>;
+
 export const AppSettings = z.object({
   language: LanguageSetting,
   theme: ThemeSetting,
@@ -381,20 +396,26 @@ export const AppSettings = z.object({
    * conversation is private, instead of going out in plaintext with the OTR offer.
    */
   waitForPrivate: z.boolean(),
+  /**
+   * OMEMO devices of a contact: 'blind' uses new ones until the user verified one of the contact's devices
+   * (then a new one is held until the user decides); 'ask' holds every new device until the user decides.
+   */
+  omemoTrust: OmemoTrustMode,
 });
 export type AppSettings = z.infer<typeof AppSettings>;
 
 /** The settings in force, and the ones the administrator locked (setting → why, for the user). */
 export const SettingsView = z.object({
   values: AppSettings,
-  locked: z.object({ notifications: z.string().optional(), otrV3Only: z.string().optional(), waitForPrivate: z.string().optional() }),
+  locked: z.object({ notifications: z.string().optional(), otrV3Only: z.string().optional(), waitForPrivate: z.string().optional(), omemoTrust: z.string().optional() }),
 });
 export type SettingsView = z.infer<typeof SettingsView>;
 
 /** A chat, named by account and peer (a notification that was clicked). */
 export const ChatRef = z.object({ accountId: AccountId, peer: BareJid });
 export type ChatRef = z.infer<typeof ChatRef>;
-// Group chats (XEP-0045). Never end-to-end encrypted: the server and every occupant read them.
+// Group chats (XEP-0045). End-to-end encrypted (OMEMO) only in members-only, non-anonymous rooms; every
+// other room is plaintext to the server and every occupant.
 
 /** Someone in a room, as the room says (role and affiliation: XEP-0045 §5). */
 export const Occupant = z.object({
@@ -424,6 +445,11 @@ export const RoomView = z.object({
   /** We created the room just now. */
   created: z.boolean().optional(),
   error: z.string().optional(),
+  /**
+   * The room is end-to-end encrypted with `scheme` (OMEMO in a members-only, non-anonymous room): what the user
+   * writes there goes out encrypted for every member or not at all. Absent: not end-to-end encrypted.
+   */
+  e2ee: z.object({ scheme: z.string().max(32) }).optional(),
   unread: z.number().int(),
 });
 export type RoomView = z.infer<typeof RoomView>;
@@ -559,6 +585,20 @@ export const requests = {
     request: z.object({ accountId: AccountId, peer: BareJid, scheme: E2eeScheme, key: z.string().max(128), verified: z.boolean() }).strict(),
     response: z.object({}),
   },
+  /**
+   * Verify OMEMO devices of `peer` named by an `xmpp:` URI (XmppLinkEvent.omemoDevices): each by its id and
+   * fingerprint together. `unmatched`: devices for which no device with that id and key is known.
+   */
+  verifyOmemoDevices: {
+    request: z
+      .object({
+        accountId: AccountId,
+        peer: BareJid,
+        devices: z.array(z.object({ deviceId: z.number().int().min(1).max(2 ** 31 - 1), fingerprint: z.string().max(128) })).min(1).max(16),
+      })
+      .strict(),
+    response: z.object({ verified: z.number().int(), unmatched: z.number().int() }),
+  },
   /** Forget a contact's key (its trust with it). */
   forgetKey: {
     request: z.object({ accountId: AccountId, peer: BareJid, scheme: E2eeScheme, key: z.string().max(128) }).strict(),
@@ -577,6 +617,8 @@ export const requests = {
           /** Absent: OTR's key. OMEMO: this device's key, one per version (`label` names it). */
           scheme: E2eeScheme.optional(),
           label: z.string().max(64).optional(),
+          /** OMEMO: this device as the `xmpp:` URI other clients scan (Conversations' omemo-sid form), for a QR code. */
+          uri: z.string().max(4096).optional(),
         }),
       ),
       contacts: z.array(
@@ -595,7 +637,15 @@ export const requests = {
            * Schemes that trust per device (OMEMO): the device with this key (`peer` the account's own JID: another
            * device of ours), its version as `label`, and its state (inactive: no longer on the device list).
            */
-          device: z.object({ id: z.string().max(32), label: z.string().max(64), state: z.enum(['verified', 'trusted-blindly', 'held', 'inactive']) }).optional(),
+          device: z
+            .object({
+              id: z.string().max(32),
+              label: z.string().max(64),
+              state: z.enum(['verified', 'trusted-blindly', 'held', 'inactive']),
+              /** The name the device gave itself (omemo:2 device list label): untrusted text, sanitised by the core, shown as text. */
+              name: z.string().max(64).optional(),
+            })
+            .optional(),
         }),
       ),
     }),
@@ -614,6 +664,11 @@ export const requests = {
   },
   /** Write the keys, instance tags and trust as libotr files into a folder main asks the user to choose. */
   exportLibotr: { request: z.object({}).strict(), response: z.object({ cancelled: z.boolean(), folder: z.string().optional() }) },
+  /** The encryption scheme for one contact; `scheme` absent: automatic again. Refused while the policy names one scheme. */
+  setE2eeScheme: {
+    request: z.object({ accountId: AccountId, peer: BareJid, scheme: E2eeScheme.optional() }).strict(),
+    response: z.object({}),
+  },
   /** The OTR policy for one contact; `policy` absent: back to the account's default. */
   setOtrPolicy: {
     request: z.object({ accountId: AccountId, peer: BareJid, policy: OtrPolicy.optional() }).strict(),

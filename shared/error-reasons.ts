@@ -76,6 +76,8 @@ export const ERROR_REASONS = {
   'notifications-locked': ['reason'],
   'private-wait-locked': ['reason'],
   'otr-versions-locked': ['reason'],
+  'e2ee-scheme-locked': ['reason'],
+  'omemo-trust-locked': ['reason'],
   // the desktop
   'link-refused': [],
   'xmpp-link-unreadable': [],

@@ -19,6 +19,10 @@ export const PolicyView = z.object({
   /** Present when users cannot change the OTR policy: the one in force. */
   otrPolicy: LockedOtrPolicy.optional(),
   plaintextAllowed: z.boolean(),
+  /** The end-to-end encryption schemes allowed, in the order of preference; absent: every one Klatsch has. */
+  encryptionSchemes: z.array(z.string().max(32)).max(8).optional(),
+  /** The policy names one scheme: users cannot choose another per contact. */
+  encryptionSchemeLocked: z.boolean().optional(),
   /** 'server-domain-only': only an account on `serverDomain`; 'locked': no account can be added. */
   addAccounts: z.enum(['allowed', 'server-domain-only', 'locked']),
   /** Some remote addresses may not be written to. */
@@ -39,6 +43,11 @@ export const XmppLinkEvent = z.object({
   jid: z.string().max(3071),
   /** From `?otr-fingerprint=`: the fingerprint the user should verify. */
   otrFingerprint: z.string().max(128).optional(),
+  /** From `?omemo-sid-<id>=<fingerprint>` (Conversations' QR codes): OMEMO devices to verify, each by id and key. */
+  omemoDevices: z
+    .array(z.object({ deviceId: z.number().int().min(1).max(2 ** 31 - 1), fingerprint: z.string().max(128) }))
+    .max(16)
+    .optional(),
   /** A message text to pre-fill (`?message;body=`). */
   body: z.string().max(4096).optional(),
 });

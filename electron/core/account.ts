@@ -67,6 +67,8 @@ export interface AccountDeps {
   e2ee?: readonly E2eeProviderFactory[];
   /** The schemes the administrator allows, in the order of preference; absent: every one given. */
   allowedSchemes?: () => readonly E2eeScheme[] | undefined;
+  /** The scheme the user set for a contact, where the policy allows it; undefined: automatic. */
+  e2eeOverride?: (peer: string) => E2eeScheme | undefined;
   /** The account's own OTR key as the UI shows it (otr-trust.ts); none: not shown. */
   ownKey?: (jid: string) => AccountView['otrKey'];
   /** The administrator's policy: it may replace the connection details, the trust and the OTR policy in force. */
@@ -129,7 +131,7 @@ export class Account {
   private onlineSince: number | undefined;
   /** Contacts typing now (contacts only, so bounded by the roster). */
   private readonly typing = new Set<string>();
-  /** Group chats (muc/rooms.ts): never end-to-end encrypted, never through the OTR engine. */
+  /** Group chats (muc/rooms.ts): OMEMO in members-only, non-anonymous rooms, else plaintext; never through the OTR engine. */
   readonly rooms: Rooms;
   /** The server's message archive (XEP-0313): catching up after sign-in, older pages on request. */
   readonly archive: MessageArchive;
@@ -233,7 +235,10 @@ export class Account {
         });
       },
     };
-    this.e2ee = new E2eeRouter(host, deps.e2ee ?? [], deps.allowedSchemes ? { allowedSchemes: deps.allowedSchemes } : {});
+    this.e2ee = new E2eeRouter(host, deps.e2ee ?? [], {
+      ...(deps.allowedSchemes ? { allowedSchemes: deps.allowedSchemes } : {}),
+      ...(deps.e2eeOverride ? { override: deps.e2eeOverride } : {}),
+    });
     this.chatStates = new OutgoingChatStates({
       allowed: (peer) => this.chatStatesAllowed(peer),
       send: async (peer, state) => {
@@ -255,6 +260,7 @@ export class Account {
       ownBare: () => this.ownBare(),
       isContact: (jid) => this.roster.has(jid),
       invitationsChanged: (invitations) => this.deps.emit('invitationsChanged', { accountId: this.id, invitations }),
+      groupE2ee: () => this.e2ee.groupScheme(),
       now: this.now,
     });
     this.archive = new MessageArchive({
@@ -534,6 +540,11 @@ export class Account {
   async e2eePolicyChanged(peer?: string): Promise<void> {
     await this.e2ee.policyChanged(peer);
     if (peer !== undefined) this.emitContact(peer);
+  }
+
+  /** The user set (or cleared) the contact's encryption scheme: it applies now (the other scheme's session ends). */
+  e2eeSchemeChanged(peer: string): void {
+    this.e2ee.overrideChanged(peer);
   }
 
   markRead(peer: string): void {
@@ -1257,12 +1268,14 @@ export class Account {
     const contact = this.roster.contact(jid, this.chats.unread(jid));
     if (!contact) return undefined;
     const policy = this.stored.otrPolicies?.[jid];
+    const scheme = this.stored.e2eeSchemes?.[jid];
     const keep = this.keepsPrivateHistory(jid);
     const e2ee = this.e2ee.view(jid);
     return {
       ...contact,
       ...(e2ee ? { e2ee } : {}),
       ...(policy ? { otrPolicy: policy } : {}),
+      ...(scheme ? { e2eeScheme: scheme } : {}),
       ...(keep ? { keepPrivateHistory: true } : {}),
       ...(this.typing.has(jid) ? { chatState: 'composing' as const } : {}),
     };

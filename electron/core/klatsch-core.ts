@@ -212,11 +212,13 @@ export class KlatschCore {
         notifications: this.policy.notifications(stored.notifications),
         otrV3Only: this.otrV3Only(),
         waitForPrivate: this.policy.waitForPrivate(stored.waitForPrivate),
+        omemoTrust: this.policy.omemoTrust(stored.omemoTrust),
       },
       locked: {
         ...(this.policy.notificationsLocked ? { notifications: this.policy.reason } : {}),
         ...(this.policy.otrV3OnlyLocked ? { otrV3Only: this.policy.reason } : {}),
         ...(this.policy.waitForPrivateLocked ? { waitForPrivate: this.policy.reason } : {}),
+        ...(this.policy.omemoTrustLocked ? { omemoTrust: this.policy.reason } : {}),
       },
     };
   }
@@ -319,11 +321,12 @@ export class KlatschCore {
       // OTR (e2ee/otr/provider.ts) after any scheme given: the router prefers them in this order.
       e2ee: [
         ...(this.options.e2eeProviders ?? []),
-        ...(this.options.omemo ? [(host: E2eeHost) => new OmemoProvider(host, { store: OmemoFileStore.inProfile(this.options.profileDir, stored.jid, this.options.secretBox), request: (iq, ms) => host.request(iq, ms), label: 'Klatsch' })] : []),
+        ...(this.options.omemo ? [(host: E2eeHost) => new OmemoProvider(host, { store: OmemoFileStore.inProfile(this.options.profileDir, stored.jid, this.options.secretBox), request: (iq, ms) => host.request(iq, ms), label: 'Klatsch', trustMode: () => this.policy.omemoTrust(this.settings.appSettings().omemoTrust) })] : []),
         (host) => new OtrProvider(host, this.otrDeps(stored.id)),
       ],
       ownKey: (jid) => this.otr.accountKey(jid),
       allowedSchemes: () => this.policy.encryptionSchemes(),
+      e2eeOverride: (peer) => this.policy.e2eeOverride((this.accounts.get(stored.id)?.settings ?? stored).e2eeSchemes?.[peer]),
       ...(history ? { history } : {}),
       rooms: {
         ...(roomHistory ? { history: roomHistory } : {}),

@@ -17,11 +17,14 @@ type Props = {
   lockedPolicy?: { policy: OtrPolicy; reason: string };
   /** The account is connected: the contact's presence is known (otherwise shown as unknown, not offline). */
   presenceKnown?: boolean;
+  /** The schemes the user may pick for this contact (the policy's, in its order); `locked`: the policy names one. */
+  schemes?: { options: readonly string[]; locked?: { scheme: string; reason: string } };
+  onScheme?: (scheme: string | undefined) => void;
 };
 
 const privacyIcon: Record<Privacy, string> = { plaintext: '🔓', private: '🔒', 'private-verified': '🔒', finished: '⚠️' };
 
-export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthenticate, onPolicy, lockedPolicy, presenceKnown = true }: Props) {
+export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthenticate, onPolicy, lockedPolicy, presenceKnown = true, schemes, onScheme }: Props) {
   const texts = useTexts();
   const t = texts.privacy;
   const name = displayName(contact);
@@ -104,6 +107,31 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
               </span>
             )}
           </label>
+          {schemes && onScheme && (
+            <label className="menu-field">
+              <span>{t.schemeFor(name)}</span>
+              <select
+                className="select"
+                data-testid="e2ee-scheme"
+                value={schemes.locked ? schemes.locked.scheme : (contact.e2eeScheme ?? '')}
+                disabled={schemes.locked !== undefined}
+                title={schemes.locked ? t.locked(schemes.locked.reason) : undefined}
+                onChange={(e) => onScheme(e.target.value === '' ? undefined : e.target.value)}
+              >
+                {!schemes.locked && <option value="">{t.schemeAuto}</option>}
+                {schemes.options.map((scheme) => (
+                  <option key={scheme} value={scheme}>
+                    {t.schemeName[scheme] ?? scheme.toUpperCase()}
+                  </option>
+                ))}
+              </select>
+              {schemes.locked && (
+                <span className="muted small" data-testid="e2ee-scheme-locked" title={schemes.locked.reason}>
+                  {t.lockedByAdmin}
+                </span>
+              )}
+            </label>
+          )}
         </div>
       </details>
     </header>

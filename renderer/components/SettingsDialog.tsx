@@ -140,6 +140,34 @@ export function SettingsDialog({ view, error, onChange, onClose }: Props) {
           </p>
         )}
       </div>
+      <fieldset className="settings-group" disabled={locked.omemoTrust !== undefined} aria-describedby={`${id}-omemo-trust-hint`}>
+        <legend>{t.omemoTrust}</legend>
+        {(
+          [
+            ['blind', t.omemoTrustBlind],
+            ['ask', t.omemoTrustAsk],
+          ] as const
+        ).map(([value, label]) => (
+          <label className="check" key={value}>
+            <input
+              type="radio"
+              name={`${id}-omemo-trust`}
+              data-testid={`settings-omemo-trust-${value}`}
+              checked={values.omemoTrust === value}
+              onChange={() => onChange({ omemoTrust: value })}
+            />
+            {label}
+          </label>
+        ))}
+        <p className="hint" id={`${id}-omemo-trust-hint`}>
+          {t.omemoTrustHint}
+        </p>
+        {locked.omemoTrust !== undefined && (
+          <p className="hint locked-setting" data-testid="settings-omemo-trust-locked">
+            🔒 {t.locked(locked.omemoTrust)}
+          </p>
+        )}
+      </fieldset>
       {error && (
         <p className="inline-error" role="alert" data-testid="settings-error">
           {t.notSaved(error)}

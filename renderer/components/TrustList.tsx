@@ -1,4 +1,6 @@
+import { useState } from 'react';
 import type { ResponseOf } from '../../shared/contract';
+import { QrCode } from './QrCode';
 import { formatShortDate } from '../format';
 import { useLocale, useTexts } from '../i18n/i18n';
 
@@ -22,6 +24,8 @@ type Props = {
 export function TrustList({ data, error, busy, copied, accountName, onCopy, onVerify, onForget, onAccept }: Props) {
   const t = useTexts().trust;
   const locale = useLocale();
+  /** The own key whose QR code is open (by its fingerprint). */
+  const [qrOpen, setQrOpen] = useState<string | null>(null);
   const problem = error && (
     <p className="inline-error" role="alert">
       {error}
@@ -48,6 +52,26 @@ export function TrustList({ data, error, busy, copied, accountName, onCopy, onVe
                 <button type="button" className="button small" onClick={() => onCopy(o.fingerprint)}>
                   {copied === o.fingerprint ? t.copied : t.copy}
                 </button>
+                {o.uri && (
+                  <button
+                    type="button"
+                    className="button small"
+                    data-testid="own-qr-toggle"
+                    aria-expanded={qrOpen === o.fingerprint}
+                    onClick={() => setQrOpen(qrOpen === o.fingerprint ? null : o.fingerprint)}
+                  >
+                    {qrOpen === o.fingerprint ? t.hideQr : t.showQr}
+                  </button>
+                )}
+                {o.uri && qrOpen === o.fingerprint && (
+                  <div className="own-qr" data-testid="own-qr">
+                    <QrCode value={o.uri} label={t.qrLabel(o.jid)} testId="own-qr-code" />
+                    <p className="hint">{t.qrHint}</p>
+                    <code className="qr-uri" data-testid="own-qr-uri">
+                      {o.uri}
+                    </code>
+                  </div>
+                )}
               </li>
             ))}
           </ul>
@@ -87,6 +111,13 @@ export function TrustList({ data, error, busy, copied, accountName, onCopy, onVe
                     {c.inUse && <span className="tag">{t.inUse}</span>}
                     <br />
                     <span className="hint">{c.device ? t.device(c.device.label, c.device.id, ownJids(data).has(c.peer)) : t.otr}</span>
+                    {/* The device's own name comes from the network: sanitised by the core, and only ever a text node. */}
+                    {c.device?.name !== undefined && (
+                      <span className="hint device-name" data-testid="device-name">
+                        {' '}
+                        “{c.device.name}”
+                      </span>
+                    )}
                   </td>
                   <td>
                     <code className="fingerprint">{c.fingerprint}</code>

@@ -13,6 +13,8 @@ import { chatKeyString } from '../store/types';
 import { useActions, useAppState } from './context';
 
 const noMessages: never[] = [];
+/** The end-to-end encryption schemes Klatsch has, in its own order of preference. */
+const KNOWN_SCHEMES: readonly string[] = ['omemo', 'otr'];
 
 function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const actions = useActions();
@@ -24,6 +26,11 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
   const policyReason = useAppState((s) => s.policy?.reason ?? '');
   const lockedPolicy = lockedOtr ? { policy: lockedOtr, reason: policyReason } : undefined;
   const historyOff = useAppState((s) => s.policy?.keepHistory === false);
+  const allowedSchemes = useAppState((s) => s.policy?.encryptionSchemes);
+  const schemeLocked = useAppState((s) => s.policy?.encryptionSchemeLocked === true);
+  // The schemes Klatsch has, in the policy's order where it names them.
+  const schemeOptions = (allowedSchemes ?? KNOWN_SCHEMES).filter((s) => KNOWN_SCHEMES.includes(s));
+  const schemes = schemeLocked && schemeOptions[0] ? { options: schemeOptions, locked: { scheme: schemeOptions[0], reason: policyReason } } : { options: schemeOptions };
   const ownFingerprint = useAppState((s) => s.accounts.find((a) => a.id === accountId)?.otrKey?.fingerprint);
   const expectedFingerprint = useAppState((s) => s.expectedFingerprints[chatKeyString({ accountId, peer })]);
   const focus = useAppState((s) => (s.focusMessage?.accountId === accountId && s.focusMessage.peer === peer ? s.focusMessage : undefined));
@@ -130,6 +137,8 @@ function ChatView({ accountId, peer }: { accountId: string; peer: string }) {
         onEndPrivate={() => void report(actions.endPrivate(accountId, peer))}
         onAuthenticate={() => openAuth(expectedFingerprint ? 'fingerprint' : 'question')}
         onPolicy={(policy) => void report(actions.setOtrPolicy(accountId, peer, policy))}
+        schemes={schemes}
+        onScheme={(scheme) => void report(actions.setE2eeScheme(accountId, peer, scheme))}
         {...(lockedPolicy ? { lockedPolicy } : {})}
         presenceKnown={connected}
       />

@@ -1,12 +1,12 @@
 /**
- * One group chat on screen: its address and subject, the permanent "not end-to-end encrypted"
- * banner, messages with the sender's nickname, who is in the room, the composer, and leaving.
+ * One group chat on screen: its address and subject, the permanent banner saying whether it is
+ * end-to-end encrypted (and with which scheme) or not, messages with the sender's nickname, who is in the room, the composer, and leaving.
  */
 import { useState, type FormEvent } from 'react';
 import type { ChatMessage, Contact, Result } from '../../shared/contract';
 import { Composer } from '../components/Composer';
 import { InviteForm } from '../components/rooms/InviteForm';
-import { NotEncryptedBanner } from '../components/rooms/NotEncryptedBanner';
+import { RoomPrivacyBanner } from '../components/rooms/NotEncryptedBanner';
 import { OccupantList } from '../components/rooms/OccupantList';
 import { RoomMessages } from '../components/rooms/RoomMessages';
 import { useMediaQuery } from '../hooks/useMediaQuery';
@@ -130,7 +130,7 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
           </button>
         </div>
       </header>
-      <NotEncryptedBanner />
+      <RoomPrivacyBanner scheme={room.e2ee?.scheme} />
       {editingSubject && (
         <SubjectEditor
           subject={room.subject ?? ''}
@@ -158,7 +158,7 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
         </p>
       )}
       <div className="room-body">
-        <RoomMessages messages={messages} ownNick={room.nick} />
+        <RoomMessages messages={messages} ownNick={room.nick} encryptedRoom={room.e2ee !== undefined} />
         {membersOpen && <OccupantList occupants={room.occupants} omitted={room.occupantsOmitted ?? 0} ownNick={room.nick} />}
       </div>
       <Composer peerName={texts.composerTo(roomName(jid))} value={draft} error={error} onChange={setDraft} onSend={send} />

@@ -6,6 +6,7 @@ import { ModalDialog } from '../components/ModalDialog';
 import { TrustList, type TrustListData } from '../components/TrustList';
 import { errorText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
+import { XmppLinkPanel } from './XmppLinkPanel';
 
 type ContactKey = TrustListData['contacts'][number];
 
@@ -28,6 +29,9 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
   /** A contact key being verified (the fingerprints compared first), or a verified one about to be forgotten. */
   const [verifying, setVerifying] = useState<ContactKey | null>(null);
   const [forgetting, setForgetting] = useState<ContactKey | null>(null);
+  /** An `xmpp:` URI with OMEMO fingerprints the user pasted (scanned elsewhere, or copied from a contact's app). */
+  const [pasted, setPasted] = useState('');
+  const linkWithDevices = useAppState((s) => s.xmppLink?.omemoDevices !== undefined);
 
   useEffect(() => {
     let current = true;
@@ -107,6 +111,24 @@ export function TrustManager({ onClose }: { onClose: () => void }) {
           else void run(actions.forgetKey(key.accountId, key.peer, { scheme: key.scheme, key: key.fingerprint }));
         }}
       />
+      <form
+        className="omemo-uri"
+        data-testid="omemo-uri-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (pasted.trim() !== '') void run(actions.openXmppUri(pasted)).then(() => setPasted(''));
+        }}
+      >
+        <label>
+          <span>{t.pasteUri}</span>
+          <input className="input" data-testid="omemo-uri-input" value={pasted} placeholder="xmpp:name@example.com?omemo-sid-…" onChange={(e) => setPasted(e.target.value)} />
+        </label>
+        <button type="submit" className="button small" data-testid="omemo-uri-read" disabled={busy || pasted.trim() === ''}>
+          {t.readUri}
+        </button>
+      </form>
+      {/* The link's devices, to verify here: the chat behind this dialog is out of reach while it is open. */}
+      {linkWithDevices && <XmppLinkPanel />}
       {verifying && (
         <VerifyKeyDialog
           contactKey={verifying}

@@ -1,6 +1,9 @@
 /** German texts: every key of en.ts, with the same parameters (the type checker holds them together). */
 import type { Catalog } from './catalog';
 
+/** An OMEMO device key in a notice: only a fingerprint (8 groups of 8 hex digits) is shown, never other stored text. */
+const deviceKey = (detail: string): string => (/^([0-9a-f]{8} ){7}[0-9a-f]{8}$/.test(detail) ? detail : '…');
+
 export const de: Catalog = {
   // The existing UI, part by part (i18n); new parts add their sections after `language`.
   errors: {
@@ -109,6 +112,8 @@ export const de: Catalog = {
       'notifications-locked': (reason: string) => `Ihr Administrator hat die Einstellung für Benachrichtigungen gesperrt.${reason ? ` ${reason}` : ''}`,
       'private-wait-locked': (reason: string) => `Das Warten auf eine private Unterhaltung legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
       'otr-versions-locked': (reason: string) => `Ihr Administrator hat die Einstellung der OTR-Version gesperrt.${reason ? ` ${reason}` : ''}`,
+      'e2ee-scheme-locked': (reason: string) => `Die Verschlüsselung jedes Chats legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
+      'omemo-trust-locked': (reason: string) => `Wie neuen OMEMO-Geräten vertraut wird, legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
       'link-refused': () => 'Klatsch öffnet nur Links mit https:, mailto: und xmpp:, und keine, die ihre Adresse verbergen.',
       'xmpp-link-unreadable': () => 'Dieser xmpp:-Link konnte nicht gelesen werden.',
       'links-unavailable': () => 'Links können hier nicht geöffnet werden.',
@@ -384,6 +389,9 @@ export const de: Catalog = {
     standardPolicy: (policy: string) => `${policy} (Standard)`,
     locked: (reason: string) => `Gesperrt: ${reason}`,
     lockedByAdmin: '🔒 Von Ihrem Administrator gesperrt',
+    schemeFor: (name: string) => `Verschlüsselungsverfahren mit ${name}`,
+    schemeAuto: 'Automatisch (OMEMO, wenn möglich, sonst OTR)',
+    schemeName: { omemo: 'OMEMO', otr: 'OTR' } as Record<string, string>,
   },
 
   composer: {
@@ -542,6 +550,12 @@ export const de: Catalog = {
     forgetConfirm: 'Schlüssel vergessen',
     cancel: 'Abbrechen',
     copyFailed: 'Kopieren nicht möglich: Markieren Sie den Fingerabdruck und kopieren Sie ihn von Hand.',
+    showQr: 'QR-Code zeigen',
+    hideQr: 'QR-Code ausblenden',
+    qrLabel: (jid: string) => `QR-Code dieses OMEMO-Geräts von ${jid}`,
+    qrHint: 'Lassen Sie Ihren Kontakt diesen Code mit seiner App (Conversations und andere) scannen, um dieses Gerät zu verifizieren.',
+    pasteUri: 'OMEMO-Geräte über einen Link verifizieren (xmpp:…?omemo-sid-…):',
+    readUri: 'Link lesen',
     moveTitle: 'Umzug von Pidgin oder einer anderen OTR-Anwendung',
     moveHint:
       'Übernehmen Sie Ihren Schlüssel und die von Ihnen verifizierten Schlüssel aus einer libotr-Anwendung (Pidgin bewahrt sie im Ordner .purple auf), oder speichern Sie die von Klatsch für eine solche. Die Datei mit dem privaten Schlüssel ist geheim: Behalten Sie sie für sich.',
@@ -576,6 +590,12 @@ export const de: Catalog = {
     addAndOpen: (jid: string) => `${jid} als Kontakt hinzufügen und eine Unterhaltung öffnen?`,
     open: (jid: string) => `Die Unterhaltung mit ${jid} öffnen?`,
     fingerprint: 'Zu prüfender Fingerabdruck:',
+    omemoDevices: (jid: string) =>
+      `Der Link nennt diese OMEMO-Geräte von ${jid}. Verifizieren Sie sie nur, wenn Sie den Link persönlich von ${jid} erhalten oder vom Bildschirm dieser Person gescannt haben.`,
+    omemoDevice: (id: string) => `Gerät ${id}:`,
+    omemoVerify: 'Diese Geräte verifizieren',
+    omemoVerified: (jid: string, verified: number, unmatched: number) =>
+      `${verified === 1 ? '1 Gerät' : `${verified} Geräte`} von ${jid} verifiziert.${unmatched > 0 ? ` ${unmatched === 1 ? '1 Gerät des Links passte' : `${unmatched} Geräte des Links passten`} zu keinem Gerät von ${jid} mit diesem Schlüssel: Dafür wurde nichts verifiziert.` : ''}`,
     dismiss: 'Verwerfen',
     addAndOpenButton: 'Hinzufügen und Unterhaltung öffnen',
     openButton: 'Unterhaltung öffnen',
@@ -629,6 +649,20 @@ export const de: Catalog = {
       `Sie haben den verifizierten Schlüssel ${fingerprint} von ${name} vergessen; er ist nicht mehr verifiziert.`,
     // Only a count is ever shown here, whatever the stored detail holds.
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private Nachricht nicht aufbewahrt' : `${count} private Nachrichten nicht aufbewahrt`) : 'Private Nachrichten nicht aufbewahrt'),
+    'ended-for-other-scheme': (_name: string, scheme: string) =>
+      `Die andere private Unterhaltung wurde beendet: Dieser Chat ist jetzt mit ${scheme === 'otr' ? 'OTR' : 'OMEMO'} verschlüsselt, nie mit zweien zugleich.`,
+    'omemo-device-new': (name: string, fingerprint: string) =>
+      `${name} hat ein neues Gerät (Schlüssel ${deviceKey(fingerprint)}). Es wird ohne Verifizierung verwendet, da noch keines der Geräte von ${name} verifiziert ist.`,
+    'omemo-device-held': (name: string, fingerprint: string) =>
+      `${name} hat ein neues Gerät (Schlüssel ${deviceKey(fingerprint)}). Für dieses wird nichts verschlüsselt, bis Sie es verifizieren oder annehmen.`,
+    'omemo-device-verified': (name: string, fingerprint: string) => `Sie haben den Geräteschlüssel ${deviceKey(fingerprint)} von ${name} verifiziert.`,
+    'omemo-device-unverified': (name: string, fingerprint: string) =>
+      `Sie haben die Verifizierung des Geräteschlüssels ${deviceKey(fingerprint)} von ${name} zurückgenommen; er wird unverifiziert verwendet.`,
+    'omemo-device-accepted': (name: string, fingerprint: string) => `Sie haben den Geräteschlüssel ${deviceKey(fingerprint)} von ${name} angenommen, ohne ihn zu verifizieren.`,
+    'omemo-device-distrusted': (name: string, fingerprint: string) => `Sie haben den Geräteschlüssel ${deviceKey(fingerprint)} von ${name} abgelehnt; für ihn wird nichts verschlüsselt.`,
+    'omemo-device-forgotten': (name: string, fingerprint: string) =>
+      `Sie haben den Geräteschlüssel ${deviceKey(fingerprint)} von ${name} vergessen; über das Gerät wird neu entschieden, wenn es sich meldet.`,
+    'omemo-device-removed': (name: string, fingerprint: string) => `${name} hat das Gerät mit dem Schlüssel ${deviceKey(fingerprint)} entfernt; für es wird nichts mehr verschlüsselt.`,
     'v2-refused': (name: string) =>
       `Die Anwendung von ${name} bot eine private Unterhaltung nur in der alten OTR-Version 2 an, die Ihre Einstellungen ablehnen. Die Unterhaltung bleibt unverschlüsselt.`,
   },
@@ -725,6 +759,10 @@ export const de: Catalog = {
     otrV3Only: 'Private Unterhaltungen nur mit OTR-Version 3',
     otrV3OnlyHint:
       'Lehnt die alte Version 2 ab, damit niemand unterwegs sie erzwingen kann. Kontakte, deren Anwendung nur Version 2 beherrscht, können dann nicht privat mit Ihnen sprechen.',
+    omemoTrust: 'Neue OMEMO-Geräte eines Kontakts',
+    omemoTrustBlind: 'Verwenden, bis ich ein Gerät des Kontakts verifiziere (blindes Vertrauen vor der Verifizierung)',
+    omemoTrustAsk: 'Immer zuerst mich fragen',
+    omemoTrustHint: 'Sobald Sie ein Gerät eines Kontakts verifiziert haben, wartet ein neues Gerät des Kontakts immer auf Ihre Entscheidung.',
     locked: (reason: string) => `Gesperrt. ${reason}`,
     notSaved: (message: string) => `Nicht gespeichert: ${message}`,
   },
@@ -745,7 +783,10 @@ export const de: Catalog = {
     missingNick: 'Wählen Sie einen Spitznamen.',
     notConnected: 'Melden Sie sich zuerst an, um Gruppenchats beizutreten.',
     none: 'Noch keine Gruppenchats.',
-    notEncrypted: 'Gruppenchats sind nicht Ende-zu-Ende-verschlüsselt: Der Server und alle Teilnehmenden können sie lesen.',
+    notEncrypted: 'Dieser Gruppenchat ist nicht Ende-zu-Ende-verschlüsselt: Der Server und alle Teilnehmenden können ihn lesen.',
+    encrypted: (scheme: string) => `Dieser Gruppenchat ist mit ${scheme} Ende-zu-Ende-verschlüsselt: Nur die Geräte seiner Mitglieder können ihn lesen.`,
+    messageNotEncrypted: 'nicht verschlüsselt',
+    joinEncryptionNote: 'Nur Räume, die ausschließlich Mitgliedern offenstehen und deren Adressen zeigen, sind Ende-zu-Ende-verschlüsselt (OMEMO); in anderen Gruppenchats können der Server und alle Teilnehmenden die Nachrichten lesen.',
     refusedByPolicy: 'Gruppenchats sind abgeschaltet: Ihre Administration verlangt für jede Nachricht Ende-zu-Ende-Verschlüsselung, und Gruppenchats können das nicht.',
     members: (count: number) => `Mitglieder (${count})`,
     occupantsHeading: (count: number) => `Im Raum (${count})`,

@@ -3,6 +3,9 @@
  * parameters. One section per part of the UI, so that parts grow without touching each other.
  * A text with parameters is a function, so plurals and word order stay the translator's choice.
  */
+/** An OMEMO device key in a notice: only a fingerprint (8 groups of 8 hex digits) is shown, never other stored text. */
+const deviceKey = (detail: string): string => (/^([0-9a-f]{8} ){7}[0-9a-f]{8}$/.test(detail) ? detail : '…');
+
 export const en = {
   // The existing UI, part by part (i18n); new parts add their sections after `language`.
   // ---- Errors from the core: a text per ErrorCode; the core's own (English) text is the detail. ----
@@ -121,6 +124,8 @@ export const en = {
       'notifications-locked': (reason: string) => `Your administrator has locked the notification setting.${reason ? ` ${reason}` : ''}`,
       'private-wait-locked': (reason: string) => `Waiting for a private conversation is set by your administrator.${reason ? ` ${reason}` : ''}`,
       'otr-versions-locked': (reason: string) => `Your administrator has locked the OTR version setting.${reason ? ` ${reason}` : ''}`,
+      'e2ee-scheme-locked': (reason: string) => `Your administrator sets the encryption of every chat.${reason ? ` ${reason}` : ''}`,
+      'omemo-trust-locked': (reason: string) => `Your administrator sets how new OMEMO devices are trusted.${reason ? ` ${reason}` : ''}`,
       'link-refused': () => 'Klatsch opens only https:, mailto: and xmpp: links, and none that hide their address.',
       'xmpp-link-unreadable': () => 'That xmpp: link could not be read.',
       'links-unavailable': () => 'Opening links is not possible here.',
@@ -400,6 +405,9 @@ export const en = {
     standardPolicy: (policy: string) => `${policy} (standard)`,
     locked: (reason: string) => `Locked: ${reason}`,
     lockedByAdmin: '🔒 Locked by your administrator',
+    schemeFor: (name: string) => `Encryption with ${name}`,
+    schemeAuto: 'Automatic (OMEMO when available, else OTR)',
+    schemeName: { omemo: 'OMEMO', otr: 'OTR' } as Record<string, string>,
   },
 
   composer: {
@@ -549,6 +557,12 @@ export const en = {
     forgetConfirm: 'Forget the key',
     cancel: 'Cancel',
     copyFailed: 'Could not copy: select the fingerprint and copy it by hand.',
+    showQr: 'Show QR code',
+    hideQr: 'Hide QR code',
+    qrLabel: (jid: string) => `QR code of this OMEMO device of ${jid}`,
+    qrHint: 'Let your contact scan this code with their app (Conversations and others) to verify this device.',
+    pasteUri: 'Verify OMEMO devices from a link (xmpp:…?omemo-sid-…):',
+    readUri: 'Read link',
     moveTitle: 'Move from Pidgin or another OTR app',
     moveHint:
       'Bring your key and the keys you verified from a libotr app (Pidgin keeps them in its .purple folder), or save Klatsch’s for one. The private key file is secret: keep it to yourself.',
@@ -584,6 +598,11 @@ export const en = {
     addAndOpen: (jid: string) => `Add ${jid} as a contact and open a chat?`,
     open: (jid: string) => `Open the chat with ${jid}?`,
     fingerprint: 'Fingerprint to verify:',
+    omemoDevices: (jid: string) => `The link names these OMEMO devices of ${jid}. Verify them only if you got the link from ${jid} in person or scanned it from their screen.`,
+    omemoDevice: (id: string) => `Device ${id}:`,
+    omemoVerify: 'Verify these devices',
+    omemoVerified: (jid: string, verified: number, unmatched: number) =>
+      `${verified === 1 ? '1 device' : `${verified} devices`} of ${jid} verified.${unmatched > 0 ? ` ${unmatched === 1 ? '1 device' : `${unmatched} devices`} of the link did not match any device of ${jid} with that key: nothing was verified for ${unmatched === 1 ? 'it' : 'them'}.` : ''}`,
     dismiss: 'Dismiss',
     addAndOpenButton: 'Add and open chat',
     openButton: 'Open chat',
@@ -630,6 +649,18 @@ export const en = {
     'key-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s verified key ${fingerprint}; it is not verified any more.`,
     // Only a count is ever shown here, whatever the stored detail holds.
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private message not kept' : `${count} private messages not kept`) : 'Private messages not kept'),
+    'ended-for-other-scheme': (_name: string, scheme: string) =>
+      `The other private conversation was ended: this chat is encrypted with ${scheme === 'otr' ? 'OTR' : 'OMEMO'} now, never with two at once.`,
+    'omemo-device-new': (name: string, fingerprint: string) =>
+      `${name} has a new device (key ${deviceKey(fingerprint)}). It is used without verification, since none of ${name}’s devices is verified yet.`,
+    'omemo-device-held': (name: string, fingerprint: string) =>
+      `${name} has a new device (key ${deviceKey(fingerprint)}). Nothing is encrypted for it until you verify or accept it.`,
+    'omemo-device-verified': (name: string, fingerprint: string) => `You verified ${name}’s device key ${deviceKey(fingerprint)}.`,
+    'omemo-device-unverified': (name: string, fingerprint: string) => `You took back the verification of ${name}’s device key ${deviceKey(fingerprint)}; it is used unverified.`,
+    'omemo-device-accepted': (name: string, fingerprint: string) => `You accepted ${name}’s device key ${deviceKey(fingerprint)} without verifying it.`,
+    'omemo-device-distrusted': (name: string, fingerprint: string) => `You refused ${name}’s device key ${deviceKey(fingerprint)}; nothing is encrypted for it.`,
+    'omemo-device-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s device key ${deviceKey(fingerprint)}; the device is decided again when it shows up.`,
+    'omemo-device-removed': (name: string, fingerprint: string) => `${name} removed the device with the key ${deviceKey(fingerprint)}; nothing is encrypted for it any more.`,
     'v2-refused': (name: string) =>
       `${name}'s app offered a private conversation only in the old OTR version 2, which your settings refuse. The conversation stays unencrypted.`,
   },
@@ -726,6 +757,10 @@ export const en = {
     otrV3Only: 'Private conversations only with OTR version 3',
     otrV3OnlyHint:
       'Refuses the old version 2, so that nobody on the way can force it. Contacts whose app speaks only version 2 can then not talk privately with you.',
+    omemoTrust: 'New OMEMO devices of a contact',
+    omemoTrustBlind: 'Use them until I verify one of the contact’s devices (blind trust before verification)',
+    omemoTrustAsk: 'Always ask me first',
+    omemoTrustHint: 'Once you have verified a device of a contact, a new device of theirs always waits for your decision.',
     locked: (reason: string) => `Locked. ${reason}`,
     notSaved: (message: string) => `Not saved: ${message}`,
   },
@@ -746,7 +781,10 @@ export const en = {
     missingNick: 'Choose a nickname.',
     notConnected: 'Sign in first to join group chats.',
     none: 'No group chats yet.',
-    notEncrypted: 'Group chats are not end-to-end encrypted: the server and every occupant can read them.',
+    notEncrypted: 'This group chat is not end-to-end encrypted: the server and every occupant can read it.',
+    encrypted: (scheme: string) => `This group chat is end-to-end encrypted with ${scheme}: only its members\u2019 devices can read it.`,
+    messageNotEncrypted: 'not encrypted',
+    joinEncryptionNote: 'Only members-only rooms that show their members\u2019 addresses are end-to-end encrypted (OMEMO); in other group chats the server and every occupant can read the messages.',
     refusedByPolicy: 'Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be.',
     members: (count: number) => `Members (${count})`,
     occupantsHeading: (count: number) => `In the room (${count})`,

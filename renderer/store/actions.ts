@@ -185,6 +185,11 @@ export function createActions(store: AppStore, api: KlatschApi) {
       return settle(api.setOtrPolicy({ accountId, peer, ...(policy ? { policy } : {}) }));
     },
 
+    /** The contact's encryption scheme; undefined: automatic. */
+    setE2eeScheme(accountId: AccountId, peer: string, scheme: string | undefined) {
+      return settle(api.setE2eeScheme({ accountId, peer, ...(scheme ? { scheme } : {}) }));
+    },
+
     /** A link named the fingerprint this contact should have: the authenticate dialog compares it. */
     rememberExpectedFingerprint(chat: ChatKey, fingerprint: string): void {
       store.getState().expectedFingerprintSet(chat, fingerprint);
@@ -245,6 +250,16 @@ export function createActions(store: AppStore, api: KlatschApi) {
 
     chooseAccount(accountId: AccountId): void {
       store.getState().activeAccountChosen(accountId);
+    },
+
+    /** Verify OMEMO devices an `xmpp:` link named (each by id and fingerprint). */
+    verifyOmemoDevices(accountId: AccountId, peer: string, devices: { deviceId: number; fingerprint: string }[]) {
+      return settle(api.verifyOmemoDevices({ accountId, peer, devices }));
+    },
+
+    /** An `xmpp:` URI the user pasted: read by the core like an opened link (XmppLinkPanel then offers what it names). */
+    openXmppUri(uri: string) {
+      return settle(api.openExternalLink({ url: uri.trim() }));
     },
 
     clearXmppLink(): void {

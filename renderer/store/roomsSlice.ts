@@ -1,6 +1,6 @@
 /**
  * Group chats per account, their messages, and the room on screen. Room messages live apart
- * from one-to-one chats: a room is not a contact, and nothing in it is end-to-end encrypted.
+ * from one-to-one chats: a room is not a contact (whether it is end-to-end encrypted is its RoomView.e2ee).
  */
 import type { StateCreator } from 'zustand/vanilla';
 import type { ChatMessage, RoomView, Snapshot } from '../../shared/contract';

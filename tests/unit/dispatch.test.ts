@@ -61,6 +61,8 @@ const valid = {
   startPrivate: { accountId: 'acc-1', peer: 'bob@example.com' },
   endPrivate: { accountId: 'acc-1', peer: 'bob@example.com' },
   setOtrPolicy: { accountId: 'acc-1', peer: 'bob@example.com', policy: 'always' },
+  setE2eeScheme: { accountId: 'acc-1', peer: 'bob@example.com', scheme: 'otr' },
+  verifyOmemoDevices: { accountId: 'acc-1', peer: 'bob@example.com', devices: [{ deviceId: 42, fingerprint: 'ab'.repeat(32) }] },
   startSmp: { accountId: 'acc-1', peer: 'bob@example.com', secret: 'Pizzeria', question: 'Where?' },
   respondSmp: { accountId: 'acc-1', peer: 'bob@example.com', requestId: 'req-1', secret: 'Pizzeria' },
   abortSmp: { accountId: 'acc-1', peer: 'bob@example.com' },

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import parse from '@xmpp/xml/lib/parse.js';
-import { buildDeviceList, parseDeviceList, withDevice } from '../../electron/core/omemo/xmpp/device-list.js';
+import { buildDeviceList, MAX_SHOWN_LABEL_CHARS, parseDeviceList, sanitizeDeviceLabel, withDevice } from '../../electron/core/omemo/xmpp/device-list.js';
 import { MAX_DEVICES, NS_OMEMO_03, NS_OMEMO_2 } from '../../electron/core/omemo/xmpp/common.js';
 
 const sample = (name: string) => parse(readFileSync(new URL(`./samples/omemo/${name}`, import.meta.url), 'utf8').trim());
@@ -130,5 +130,28 @@ describe('buildDeviceList', () => {
   test('withDevice adds our device once and keeps the others as they are', () => {
     assert.deepEqual(withDevice([{ id: 5 }], { id: 9 }), [{ id: 5 }, { id: 9 }]);
     assert.deepEqual(withDevice([{ id: 5 }, { id: 9, label: 'old' }], { id: 9, label: 'new' }), [{ id: 5 }, { id: 9, label: 'new' }]);
+  });
+});
+
+describe('device labels from the network are untrusted text (sanitizeDeviceLabel)', () => {
+  test('control, bidi and invisible characters are removed, white space collapsed, the length bounded', () => {
+    assert.equal(sanitizeDeviceLabel('Phone'), 'Phone');
+    assert.equal(sanitizeDeviceLabel('Ph\u0000o\u0007ne\u001b[31m'), 'Ph o ne [31m', 'C0 controls (an escape sequence loses its ESC)');
+    assert.equal(sanitizeDeviceLabel('\u202Eenohp\u202C'), 'enohp', 'a right-to-left override cannot reorder what follows');
+    assert.equal(sanitizeDeviceLabel('a\u2066b\u2069c\u200Fd\u061Ce'), 'a b c d e', 'isolates and marks');
+    assert.equal(sanitizeDeviceLabel('zero\u200Bwidth\uFEFF'), 'zero width', 'zero-width space and BOM');
+    assert.equal(sanitizeDeviceLabel('two\nlines\u2028here\u0085'), 'two lines here', 'no line breaks of any kind');
+    assert.equal(sanitizeDeviceLabel('  \u200B\u202E  '), undefined, 'nothing left: no label');
+    assert.equal(sanitizeDeviceLabel('<b>bold</b> & "x"'), '<b>bold</b> & "x"', 'markup stays text (the UI never renders it as HTML)');
+    const long = sanitizeDeviceLabel('x'.repeat(100))!;
+    assert.equal([...long].length, MAX_SHOWN_LABEL_CHARS);
+    assert.ok(long.endsWith('…'));
+    assert.equal([...sanitizeDeviceLabel('😀'.repeat(80))!].length, MAX_SHOWN_LABEL_CHARS, 'counted in characters, never cutting a surrogate pair');
+  });
+
+  test('the parser hands out only sanitised labels', () => {
+    const r = parseDeviceList(parse(`<devices xmlns='${NS_OMEMO_2}'><device id='7' label='&#x202E;enohP'/><device id='8' label='&#x200B;'/></devices>`));
+    assert.ok(r.ok);
+    assert.deepEqual(r.value.devices, [{ id: 7, label: 'enohP' }, { id: 8 }]);
   });
 });

@@ -15,7 +15,7 @@ import { bindStoreToApi } from '../../renderer/store/bind';
 import { reportWindowState } from '../../renderer/store/reportWindowState';
 import { fakeApi } from '../fixtures/fake-api';
 
-const view: SettingsView = { values: { language: 'de', theme: 'dark', notifications: 'sender-only', notificationSound: true, otrV3Only: false, waitForPrivate: false }, locked: {} };
+const view: SettingsView = { values: { language: 'de', theme: 'dark', notifications: 'sender-only', notificationSound: true, otrV3Only: false, waitForPrivate: false, omemoTrust: 'blind' }, locked: {} };
 const account: AccountView = {
   id: 'acc-1',
   jid: 'me@example.com',

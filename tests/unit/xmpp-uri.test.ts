@@ -62,3 +62,23 @@ test('the link is found among command-line arguments', () => {
   assert.equal(xmppUriFromArgv(['/opt/Klatsch/klatsch', '--no-sandbox', 'xmpp:bob@example.com']), 'xmpp:bob@example.com');
   assert.equal(xmppUriFromArgv(['/opt/Klatsch/klatsch']), undefined);
 });
+
+test("Conversations' omemo-sid-<device id>=<fingerprint>: every device by its id and key; malformed pairs left out", () => {
+  const a = 'a'.repeat(64);
+  const b = '0123456789abcdef'.repeat(4);
+  const link = parseXmppUri(`xmpp:bob@example.com?omemo-sid-1234=${a};omemo-sid-99=05${b.toUpperCase()}`);
+  assert.deepEqual(link, {
+    action: 'chat',
+    jid: 'bob@example.com',
+    omemoDevices: [
+      { deviceId: 1234, fingerprint: 'aaaaaaaa aaaaaaaa aaaaaaaa aaaaaaaa aaaaaaaa aaaaaaaa aaaaaaaa aaaaaaaa' },
+      { deviceId: 99, fingerprint: '01234567 89abcdef 01234567 89abcdef 01234567 89abcdef 01234567 89abcdef' },
+    ],
+  }, "a leading 05 (the key's type, as Conversations writes it) is dropped");
+  assert.deepEqual(parseXmppUri(`xmpp:bob@example.com?omemo-sid-7=${a}&omemo-sid-8=${b}`)?.omemoDevices?.map((d) => d.deviceId), [7, 8], '& as the separator too');
+  assert.equal(parseXmppUri(`xmpp:bob@example.com?omemo-sid-0=${a}`)?.omemoDevices, undefined, 'device id 0 is no device');
+  assert.equal(parseXmppUri(`xmpp:bob@example.com?omemo-sid-4294967296=${a}`)?.omemoDevices, undefined, 'beyond 2^31-1');
+  assert.equal(parseXmppUri(`xmpp:bob@example.com?omemo-sid-5=${a.slice(1)}`)?.omemoDevices, undefined, '63 hex digits');
+  assert.equal(parseXmppUri(`xmpp:bob@example.com?omemo-sid-x=${a}`)?.omemoDevices, undefined);
+  assert.equal(parseXmppUri(`xmpp:bob@example.com?omemo-sid-5=${'g'.repeat(64)}`)?.omemoDevices, undefined, 'not hex');
+});

@@ -138,8 +138,13 @@ export interface E2eeProvider {
   send(peer: string, id: string, text: string, options?: SendOptions): Promise<void>;
   /** The user asks for a private conversation (OTR: a query; OMEMO: fetch the devices). */
   start(peer: string): Promise<void>;
-  /** The user ends it. */
-  end(peer: string): Promise<void>;
+  /** The user ends it; `quiet`: another scheme takes the chat and the router says so (no notice of its own). */
+  end(peer: string, options?: { quiet?: boolean }): Promise<void>;
+  /**
+   * Whether a session of this scheme's own runs with `peer` (OTR: private or finished) that must end before
+   * another scheme takes the chat. Absent: the scheme has none (OMEMO).
+   */
+  inSession?(peer: string): boolean;
   /** Where the conversation with `peer` stands for the UI; undefined: plaintext. */
   view(peer: string): E2eeView | undefined;
   /**
@@ -175,6 +180,36 @@ export interface E2eeProvider {
   /** A PEP notification (XEP-0163) that is this scheme's (OMEMO's device lists): true when consumed. */
   pubsubEvent?(message: Element): boolean;
 }
+
+/**
+ * A scheme that can encrypt group chats (XEP-0384 §5.6: OMEMO in members-only, non-anonymous rooms): one
+ * message to the room, encrypted for every device of every member and our own other devices.
+ */
+export interface GroupEncryption {
+  readonly scheme: E2eeScheme;
+  /** Whether a groupchat `message` is this scheme's traffic (the room never shows it raw). */
+  claims(message: Element): boolean;
+  /** Seals `text` for `members` (bare JIDs, without us); nothing sealed when a member has no device it can use. */
+  encryptGroup(room: string, members: readonly string[], text: string): Promise<GroupSealed>;
+  /** Opens a room message from the member `sender` (their real bare JID). `live`: the device answers (sessions, repairs). */
+  decryptGroup(room: string, sender: string, message: Element, stampedAt: number | undefined, live: boolean): Promise<GroupOpened>;
+}
+
+export type GroupSealed =
+  /** `stanzas`: the payload of each stanza to send (one per version); `held`: members with devices not encrypted for (their keys wait for the user). */
+  | { ok: true; stanzas: { payload: Element[]; encryption: NonNullable<Envelope['encryption']>; body: string }[]; held: string[] }
+  /** `unreachable`: members none of whose devices could be encrypted for (none announced, none trusted, keys not fetched). */
+  | { ok: false; unreachable: string[] };
+
+export type GroupOpened =
+  | { kind: 'text'; text: string }
+  /** Protocol traffic with nothing to show (a key exchange completed, a heartbeat), or not ours to read. */
+  | { kind: 'empty' }
+  | { kind: 'failed'; debug?: string }
+  /** From a device whose key waits for the user's decision. */
+  | { kind: 'held'; fingerprint: string }
+  /** Encrypted for the room's members, but not for this device. */
+  | { kind: 'not-for-us' };
 
 /** How often the router calls every provider's tick(). */
 export const TICK_MS = 5_000;

@@ -4,13 +4,13 @@
  * carbons, archive copies), and passes presence, stream and timer events to all of them. It knows no
  * scheme: nothing here (or in the account) recognises a scheme's wire format.
  *
- * Which provider a conversation uses: the one already engaged in it (private, ending, messages held
- * for it), else the one the user started there, else the first the policy allows (registration order
- * is the preference).
+ * Which provider a conversation uses: chooseScheme() below. Never two at once: when the chosen scheme
+ * is not the one with a session running (OMEMO engages in a chat that has an OTR session), that session
+ * is ended (its peer told) and the chat says so.
  */
 import type { Element } from '@xmpp/xml';
 import { bareJid } from '../values/jid.js';
-import { TICK_MS, type E2eeHost, type E2eeProvider, type E2eeScheme, type E2eeView, type EncryptedCopy, type SendOptions, type StanzaInfo } from './provider.js';
+import { TICK_MS, type E2eeHost, type E2eeProvider, type GroupEncryption, type E2eeScheme, type E2eeView, type EncryptedCopy, type SendOptions, type StanzaInfo } from './provider.js';
 import { KlatschError } from '../errors.js';
 
 /** Makes one provider for an account, given what the account offers every provider. */
@@ -30,6 +30,49 @@ export type CopyReading =
 export interface E2eeRouterOptions {
   /** The schemes the administrator allows, in the order of preference; absent: every registered one. */
   allowedSchemes?: () => readonly E2eeScheme[] | undefined;
+  /** The scheme the user set for `peer` (the per-contact override); undefined: automatic. */
+  override?: (peer: string) => E2eeScheme | undefined;
+}
+
+/** What chooseScheme() knows of one registered scheme for one conversation. */
+export interface SchemeCandidate {
+  scheme: E2eeScheme;
+  /** In the scheme's hands now (E2eeProvider.engaged). */
+  engaged: boolean;
+  /** Can take a conversation not yet in anyone's hands (E2eeProvider.offers; OMEMO: the contact announced devices). */
+  offers: boolean;
+  /** A session of its own runs (E2eeProvider.inSession; OTR: private or finished). Absent: none. */
+  inSession?: boolean;
+}
+
+/**
+ * The scheme of one conversation. `candidates` in registration order (OMEMO before OTR), `allowed` the
+ * administrator's list in its order of preference (undefined: every candidate), `override` the user's
+ * choice for the contact, `started` the scheme the user started in this chat.
+ *
+ * 1. A scheme with a session the policy no longer allows keeps the chat: it ends it its own way.
+ * 2. The user's override, if the policy allows it (a locked policy that names one scheme leaves no choice).
+ * 3. The scheme the user started here.
+ * 4. An engaged one, in the order of preference (OMEMO with announced devices before an OTR session).
+ * 5. The first that offers: OMEMO when the contact announces devices, else OTR (which always offers).
+ * 6. The first allowed. Undefined: nothing registered or allowed.
+ */
+export function chooseScheme(
+  candidates: readonly SchemeCandidate[],
+  allowedNames: readonly E2eeScheme[] | undefined,
+  override: E2eeScheme | undefined,
+  started: E2eeScheme | undefined,
+): E2eeScheme | undefined {
+  const allowed = allowedNames ? allowedNames.flatMap((name) => candidates.filter((c) => c.scheme === name)) : [...candidates];
+  const outlawed = candidates.find((c) => c.inSession && !allowed.includes(c));
+  if (outlawed) return outlawed.scheme;
+  return (
+    allowed.find((c) => c.scheme === override) ??
+    allowed.find((c) => c.scheme === started) ??
+    allowed.find((c) => c.engaged) ??
+    allowed.find((c) => c.offers) ??
+    allowed[0]
+  )?.scheme;
 }
 
 export class E2eeRouter {
@@ -38,12 +81,24 @@ export class E2eeRouter {
   private readonly chosen = new Map<string, E2eeScheme>();
   private readonly timer: NodeJS.Timeout;
 
+  /** Conversations whose other scheme's session is being ended now (no second end while the first runs). */
+  private readonly settling = new Set<string>();
+
   constructor(
     private readonly host: E2eeHost,
     factories: readonly E2eeProviderFactory[],
     private readonly options: E2eeRouterOptions = {},
   ) {
-    this.providers = factories.map((make) => make(host));
+    // Every change a provider reports passes settle(): a scheme that engages ends the other one's session.
+    const routed: E2eeHost = Object.create(host, {
+      privacyChanged: {
+        value: (peer: string) => {
+          host.privacyChanged(peer);
+          this.settle(peer);
+        },
+      },
+    }) as E2eeHost;
+    this.providers = factories.map((make) => make(routed));
     const schemes = new Set<string>();
     for (const p of this.providers) {
       if (schemes.has(p.scheme)) throw new Error(`Two providers for the scheme ${p.scheme}.`);
@@ -71,13 +126,41 @@ export class E2eeRouter {
 
   /** The provider the conversation with `peer` goes through; undefined when no scheme is registered or allowed. */
   forPeer(peer: string): E2eeProvider | undefined {
-    // Engaged first, even if the policy changed meanwhile: it ends the conversation its own way.
-    const engaged = this.providers.find((p) => p.engaged(peer));
-    if (engaged) return engaged;
-    const allowed = this.allowed();
-    const chosen = this.chosen.get(peer);
-    // Else the first scheme that can take it (OMEMO when the contact announced devices, else OTR).
-    return allowed.find((p) => p.scheme === chosen) ?? allowed.find((p) => p.offers?.(peer) ?? true) ?? allowed[0];
+    const scheme = chooseScheme(
+      this.providers.map((p) => ({ scheme: p.scheme, engaged: p.engaged(peer), offers: p.offers?.(peer) ?? true, inSession: p.inSession?.(peer) ?? false })),
+      this.options.allowedSchemes?.(),
+      this.options.override?.(peer),
+      this.chosen.get(peer),
+    );
+    return this.providers.find((p) => p.scheme === scheme);
+  }
+
+  /**
+   * Never two schemes at once: a session of a scheme other than the conversation's (an OTR session when
+   * OMEMO engages, or the user's override names another) is ended — the peer told — and the chat says why.
+   * Called on every change a provider reports and when the user's override or the policy changes.
+   */
+  settle(peer: string): void {
+    if (this.settling.has(peer)) return;
+    const chosen = this.forPeer(peer);
+    if (!chosen) return;
+    const others = this.providers.filter((p) => p !== chosen && (p.inSession?.(peer) ?? false));
+    if (others.length === 0) return;
+    this.settling.add(peer);
+    void (async () => {
+      for (const other of others) {
+        await other.end(peer, { quiet: true }).catch(() => undefined);
+        this.host.notice(peer, `The ${other.scheme.toUpperCase()} conversation was ended: this chat is encrypted with ${chosen.scheme.toUpperCase()} now (never two at once).`, { kind: 'ended-for-other-scheme', detail: chosen.scheme });
+      }
+    })().finally(() => {
+      this.settling.delete(peer);
+      this.host.privacyChanged(peer);
+    });
+  }
+
+  /** The scheme that encrypts group chats (the first allowed one that can); undefined: rooms stay plaintext. */
+  groupScheme(): GroupEncryption | undefined {
+    return this.allowed().find((p): p is E2eeProvider & GroupEncryption => 'encryptGroup' in p && 'decryptGroup' in p);
   }
 
   /** The provider whose traffic `message` is. */
@@ -133,6 +216,13 @@ export class E2eeRouter {
     if (!provider) return Promise.reject(new KlatschError('invalid-request', 'Private conversations are not available.', { reason: 'private-unavailable' }));
     this.chosen.set(peer, provider.scheme);
     return provider.start(peer);
+  }
+
+  /** The user set (or cleared) the scheme of the chat with `peer`: it applies now, and the other scheme's session ends. */
+  overrideChanged(peer: string): void {
+    this.chosen.delete(peer);
+    this.settle(peer);
+    this.host.privacyChanged(peer);
   }
 
   /** The user ends the private conversation, whichever scheme it has. */
@@ -207,8 +297,9 @@ export class E2eeRouter {
     return this.all((p) => p.signingOff());
   }
 
-  policyChanged(peer?: string): Promise<void> {
-    return this.all((p) => p.policyChanged(peer));
+  async policyChanged(peer?: string): Promise<void> {
+    await this.all((p) => p.policyChanged(peer));
+    if (peer !== undefined) this.settle(peer);
   }
 
   tick(): void {

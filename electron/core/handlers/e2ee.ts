@@ -11,7 +11,7 @@ import type { ResponseOf } from '../../../shared/contract.js';
 import type { Handlers } from '../ipc/dispatch.js';
 import type { CoreContext } from './context.js';
 
-export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' | 'endPrivate' | 'startSmp' | 'respondSmp' | 'abortSmp' | 'dismissSmp' | 'acceptKey' | 'setTrust' | 'forgetKey' | 'listTrust' | 'importLibotr' | 'exportLibotr' | 'setOtrPolicy' | 'setKeepPrivateHistory'> {
+export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' | 'endPrivate' | 'startSmp' | 'respondSmp' | 'abortSmp' | 'dismissSmp' | 'acceptKey' | 'setTrust' | 'forgetKey' | 'listTrust' | 'importLibotr' | 'exportLibotr' | 'setOtrPolicy' | 'setE2eeScheme' | 'setKeepPrivateHistory' | 'verifyOmemoDevices'> {
   return {
     startPrivate: async ({ accountId, peer, scheme }) => {
       const account = core.account(accountId);
@@ -81,6 +81,13 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
       return {};
     },
 
+    verifyOmemoDevices: async ({ accountId, peer, devices }) => {
+      const omemo = omemoOf(core.account(accountId));
+      const result = await trustChange(() => omemo.verifyDevices(peer.toLowerCase(), devices.map((d) => ({ deviceId: d.deviceId, fingerprint: omemoFingerprintArg(d.fingerprint) }))));
+      if (result.verified > 0) core.emit('trustChanged', { accountId });
+      return result;
+    },
+
     forgetKey: async ({ accountId, peer, scheme, key }) => {
       if (scheme === OMEMO_SCHEME) {
         const omemo = omemoOf(core.account(accountId));
@@ -111,8 +118,11 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
         const omemo = account.e2ee.provider<OmemoProvider>(OMEMO_SCHEME);
         if (!omemo) continue;
         await omemo.ready;
+        const uri = omemo.ownUri();
         for (const [version, fingerprint] of Object.entries(omemo.ownFingerprints())) {
-          own.push({ accountId: account.id, jid: account.settings.jid, fingerprint, stored: true, scheme: OMEMO_SCHEME, label: omemoLabel(version) });
+          // The URI carries the 0.3 key: the row that shows that fingerprint shows its QR code.
+          const withUri = version === 'oldmemo' && uri !== undefined ? { uri } : {};
+          own.push({ accountId: account.id, jid: account.settings.jid, fingerprint, stored: true, scheme: OMEMO_SCHEME, label: omemoLabel(version), ...withUri });
         }
         for (const row of omemo.trustRows()) contacts.push(omemoTrustRow(account.id, row));
       }
@@ -148,6 +158,21 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
         throw new KlatschError('storage', `The files could not be written: ${(error as Error).message}`, { reason: 'libotr-files-not-written', params: { detail: (error as Error).message } });
       }
       return { cancelled: false, folder: dir };
+    },
+
+    setE2eeScheme: async ({ accountId, peer, scheme }) => {
+      const account = core.account(accountId);
+      if (core.policy.encryptionSchemeLocked) {
+        throw new KlatschError('forbidden-by-policy', `The encryption of this chat is set by your administrator. ${core.policy.reason}`, { reason: 'e2ee-scheme-locked', params: { reason: core.policy.reason } });
+      }
+      if (scheme !== undefined && (!account.e2ee.schemes.includes(scheme) || core.policy.e2eeOverride(scheme) === undefined)) {
+        throw new KlatschError('invalid-request', `The encryption “${scheme}” is not available.`, { reason: 'unknown-scheme', params: { scheme } });
+      }
+      const jid = peer.toLowerCase();
+      const { [jid]: _old, ...others } = account.settings.e2eeSchemes ?? {};
+      await core.saveAccount(account, { ...account.settings, e2eeSchemes: scheme ? { ...others, [jid]: scheme } : others });
+      account.e2eeSchemeChanged(jid);
+      return {};
     },
 
     setOtrPolicy: async ({ accountId, peer, policy }) => {
@@ -200,7 +225,7 @@ function omemoTrustRow(accountId: string, row: OmemoTrustRow): TrustList['contac
     trust: row.trust === 'verified' ? 'verified-manual' : 'unverified',
     firstSeen: row.firstSeen,
     inUse: state === 'verified' || state === 'trusted-blindly',
-    device: { id: String(row.deviceId), label: omemoLabel(row.version), state },
+    device: { id: String(row.deviceId), label: omemoLabel(row.version), state, ...(row.name !== undefined ? { name: row.name } : {}) },
   };
 }
 

@@ -6,7 +6,9 @@
  * Understood: `xmpp:user@domain`, `xmpp://account@ourdomain/user@domain`
  * (the authority names which account to use; ignored), the query actions
  * `message` (with `body`), `subscribe` and `roster` (RFC 5122 §2.5, XEP-0147),
- * and `otr-fingerprint=` (40 hex digits) to pre-fill the fingerprint to verify.
+ * `otr-fingerprint=` (40 hex digits) to pre-fill the fingerprint to verify, and Conversations'
+ * `omemo-sid-<device id>=<fingerprint>` (64 hex digits; a leading `05`, the key type, is dropped) for
+ * each OMEMO device to verify, by its id and key.
  *
  * @example parseXmppUri('xmpp:bob@example.com?message;body=Hi') // { action: 'chat', jid: 'bob@example.com', body: 'Hi' }
  */
@@ -36,7 +38,8 @@ export function parseXmppUri(raw: string): XmppLinkEvent | undefined {
   const bare = jid?.includes('@') && !/[?#]/.test(jid.slice(jid.indexOf('@'))) ? bareJid(jid) : undefined;
   if (!bare || bare !== jid!.toLowerCase()) return undefined;
 
-  const parts = query === '' ? [] : query.split(';');
+  // XEP-0147 separates pairs with `;`; some clients write `&`.
+  const parts = query === '' ? [] : query.split(/[;&]/);
   let action: XmppLinkEvent['action'] = 'chat';
   const params = new Map<string, string>();
   for (const [i, part] of parts.entries()) {
@@ -52,12 +55,30 @@ export function parseXmppUri(raw: string): XmppLinkEvent | undefined {
   }
   const fingerprint = parseOtrFingerprint(params.get('otr-fingerprint') ?? '');
   const body = params.get('body');
+  const omemoDevices = omemoDevicesOf(params);
   return {
     action,
     jid: bare,
     ...(fingerprint ? { otrFingerprint: humanFingerprint(fingerprint) } : {}),
+    ...(omemoDevices.length > 0 ? { omemoDevices } : {}),
     ...(body && action === 'chat' ? { body: body.slice(0, 4096) } : {}),
   };
+}
+
+/** Devices to verify named by `omemo-sid-<id>=<fingerprint>` pairs; malformed ones are left out. */
+function omemoDevicesOf(params: Map<string, string>): { deviceId: number; fingerprint: string }[] {
+  const out: { deviceId: number; fingerprint: string }[] = [];
+  for (const [key, value] of params) {
+    const sid = /^omemo-sid-(\d{1,10})$/.exec(key);
+    if (!sid) continue;
+    const deviceId = Number(sid[1]);
+    let hex = value.replace(/\s+/g, '').toLowerCase();
+    if (/^05[0-9a-f]{64}$/.test(hex)) hex = hex.slice(2);
+    if (deviceId < 1 || deviceId > 2 ** 31 - 1 || !/^[0-9a-f]{64}$/.test(hex)) continue;
+    out.push({ deviceId, fingerprint: hex.match(/.{8}/g)!.join(' ') });
+    if (out.length === 16) break;
+  }
+  return out;
 }
 
 /** Finds an `xmpp:` URI in a command line (Windows and Linux pass it as an argument). */

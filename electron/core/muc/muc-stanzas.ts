@@ -91,6 +91,21 @@ export function groupchatMessage(room: string, id: string, body: string): Elemen
   return xml('message', { to: room, id, type: 'groupchat' }, xml('body', {}, xmlSafe(body)));
 }
 
+/**
+ * An end-to-end encrypted message to a room: the scheme's payload, its fallback body for clients without it,
+ * its label (XEP-0380) and a store hint (XEP-0334: the archive keeps it for members who are offline).
+ */
+export function encryptedGroupchatMessage(room: string, id: string, sealed: { payload: Element[]; body: string; encryption: { namespace: string; name?: string } }): Element {
+  return xml(
+    'message',
+    { to: room, id, type: 'groupchat' },
+    ...sealed.payload,
+    xml('body', {}, sealed.body),
+    xml('encryption', { xmlns: 'urn:xmpp:eme:0', namespace: sealed.encryption.namespace, ...(sealed.encryption.name ? { name: sealed.encryption.name } : {}) }),
+    xml('store', { xmlns: 'urn:xmpp:hints' }),
+  );
+}
+
 /** A new subject (§8.1): a groupchat message with a subject and no body. */
 export function subjectMessage(room: string, id: string, subject: string): Element {
   return xml('message', { to: room, id, type: 'groupchat' }, xml('subject', {}, xmlSafe(subject)));

@@ -17,6 +17,15 @@ export class Room {
   error: string | undefined;
   created = false;
   unread = 0;
+  /** The scheme the room is end-to-end encrypted with (members-only and non-anonymous, room-e2ee.ts); undefined: plaintext. */
+  e2ee: string | undefined;
+  /** The room's owners, admins and members (their real addresses), as its affiliation lists said; when they were asked. */
+  affiliated: string[] = [];
+  affiliatedAt = 0;
+  /** Ids of the stanzas our encrypted messages went out in (one per OMEMO version): their reflections are ours. */
+  readonly sentStanzas = new Set<string>();
+  /** Members whose held devices the user was told about (once, while they wait). */
+  readonly toldHeld = new Set<string>();
   private readonly occupants = new Map<string, Occupant>();
   private readonly overflow = new Set<string>();
 
@@ -46,6 +55,15 @@ export class Room {
     this.overflow.clear();
   }
 
+  /** The real bare address of the occupant `nick`, when the room told it. */
+  realJid(nick: string): string | undefined {
+    return this.occupants.get(nick)?.jid;
+  }
+
+  occupantList(): Occupant[] {
+    return [...this.occupants.values()];
+  }
+
   has(nick: string): boolean {
     return this.occupants.has(nick);
   }
@@ -61,6 +79,7 @@ export class Room {
       ...(this.overflow.size > 0 ? { occupantsOmitted: this.overflow.size } : {}),
       ...(this.created ? { created: true } : {}),
       ...(this.error ? { error: this.error } : {}),
+      ...(this.e2ee ? { e2ee: { scheme: this.e2ee } } : {}),
       unread: this.unread,
     };
   }

@@ -1,8 +1,10 @@
 /**
  * One account's group chats (XEP-0045): entering (creating instant rooms),
  * leaving, occupants, messages, subject, and entering again after every
- * reconnect. Group chats are never end-to-end encrypted: nothing here passes
- * the OTR engine, and the UI says so.
+ * reconnect. A members-only, non-anonymous room is end-to-end encrypted with
+ * OMEMO (room-e2ee.ts) when the account has it: what the user writes there goes
+ * out encrypted for every member or not at all. Every other room is plaintext,
+ * and the UI says so. Nothing here passes the OTR engine.
  *
  * Only rooms we asked to enter are believed: presences and messages from any
  * other room are dropped, so a hostile server or occupant cannot make a room
@@ -16,13 +18,16 @@ import { KlatschError } from '../errors.js';
 import type { HistoryStore } from '../store/history-store.js';
 import { bareJid } from '../values/jid.js';
 import type { XmppSession } from '../xmpp/xmpp-session.js';
+import type { GroupEncryption } from '../e2ee/provider.js';
 import { joinRefusal, removalReason, roomServerProblem } from './muc-errors.js';
+import { affiliationListIq, groupRecipients, MEMBER_AFFILIATIONS, parseAffiliationList, realJidOnMessage, roomFeatures, roomQualifiesForE2ee } from './room-e2ee.js';
 import { Bookmarks, parseBookmarkEvent, type Bookmark, type BookmarkChange } from './bookmarks.js';
 import { directInvitation, Invitations, mediatedDecline, mediatedInvitation } from './invitations.js';
 import {
   cleanNick,
   discoInfoIq,
   discoItemsIq,
+  encryptedGroupchatMessage,
   groupchatMessage,
   instantRoomIq,
   isMucService,
@@ -76,6 +81,8 @@ export interface RoomsDeps {
   /** The administrator's rules: rooms (and invitations) they refuse are not entered or shown. */
   allowed?: (room: string, from?: string) => boolean;
   invitationsChanged?: (invitations: Invitation[]) => void;
+  /** The scheme that encrypts group chats now (OMEMO); absent or undefined: every room is plaintext. */
+  groupE2ee?: () => GroupEncryption | undefined;
 }
 
 /** Rooms one account can be in. */
@@ -88,6 +95,8 @@ const FIRST_HISTORY: HistoryRequest = { maxStanzas: 50 };
 const MAX_DISCO_ITEMS = 500;
 const MAX_SERVICES_ASKED = 20;
 const DISCO_TIMEOUT_MS = 10_000;
+/** An encrypted room's member list is asked for again before sending when older than this. */
+const MEMBERS_MAX_AGE_MS = 30_000;
 
 interface PendingJoin {
   resolve: (view: RoomView) => void;
@@ -236,6 +245,7 @@ export class Rooms {
     const session = this.online();
     if (room.state !== 'joined') throw new KlatschError('not-connected', 'You are not in this room; the message was not sent.', { reason: 'room-not-in-not-sent' });
     const message: ChatMessage = { id: randomUUID(), peer: room.jid, direction: 'out', body, timestamp: this.deps.now(), state: 'sending', nick: room.nick };
+    if (room.e2ee) return this.sendEncrypted(room, session, { ...message, encrypted: true });
     this.upsert(message);
     try {
       await session.send(groupchatMessage(room.jid, message.id, body));
@@ -244,6 +254,87 @@ export class Rooms {
     }
     // 'sent' once the room hands it back to us (§7.4); until then it shows as sending.
     return this.messages.find(room.jid, message.id, 'out') ?? message;
+  }
+
+  /**
+   * A message in an encrypted room: sealed for every member's devices, or not sent at all — never in plaintext
+   * into a room the user sees as encrypted.
+   */
+  private async sendEncrypted(room: Room, session: XmppSession, message: ChatMessage): Promise<ChatMessage> {
+    this.upsert(message);
+    const scheme = this.deps.groupE2ee?.();
+    if (!scheme || scheme.scheme !== room.e2ee) {
+      return this.upsert({ ...message, state: 'failed', error: 'This group chat is end-to-end encrypted, and encryption is not available now; the message was not sent.' });
+    }
+    await this.refreshMembers(room, session);
+    const members = groupRecipients(this.deps.ownBare?.() ?? '', room.occupantList(), room.affiliated);
+    const sealed = await scheme.encryptGroup(room.jid, members, message.body).catch(() => undefined);
+    if (!sealed) return this.upsert({ ...message, state: 'failed', error: 'The message could not be encrypted; it was not sent.' });
+    if (!sealed.ok) {
+      const who = sealed.unreachable.slice(0, 5).join(', ') + (sealed.unreachable.length > 5 ? ` and ${sealed.unreachable.length - 5} more` : '');
+      return this.upsert({ ...message, state: 'failed', error: `Not sent: no device of ${who} can receive encrypted messages now (none announced or trusted, or their keys could not be fetched).` });
+    }
+    // Said once per member while their device waits, not with every message.
+    for (const jid of sealed.held) {
+      if (room.toldHeld.has(jid)) continue;
+      room.toldHeld.add(jid);
+      this.notice(room.jid, `Not encrypted for a new device of ${jid}: its key waits for your decision (open the keys to verify or accept it).`);
+    }
+    for (const jid of room.toldHeld) if (!sealed.held.includes(jid)) room.toldHeld.delete(jid);
+    try {
+      let n = 0;
+      for (const stanza of sealed.stanzas) {
+        // The first stanza carries the message's id; each is known as ours when the room hands it back.
+        const id = n === 0 ? message.id : `${message.id}-${n}`;
+        n += 1;
+        room.sentStanzas.add(id);
+        // Bounded: reflections come back within moments; only the newest ids need recognising.
+        if (room.sentStanzas.size > 1_000) room.sentStanzas.delete(room.sentStanzas.values().next().value!);
+        await session.send(encryptedGroupchatMessage(room.jid, id, stanza));
+      }
+    } catch {
+      return this.upsert({ ...message, state: 'failed', error: { reason: 'room-send-failed', text: 'The message could not be sent.' } });
+    }
+    return this.messages.find(room.jid, message.id, 'out') ?? message;
+  }
+
+  /** The room's owners, admins and members (offline members read later), asked again when old. */
+  private async refreshMembers(room: Room, session: XmppSession): Promise<void> {
+    if (this.deps.now() - room.affiliatedAt < MEMBERS_MAX_AGE_MS) return;
+    const lists = await Promise.all(
+      MEMBER_AFFILIATIONS.map((affiliation) => session.iq.request(affiliationListIq(room.jid, affiliation), DISCO_TIMEOUT_MS).then(parseAffiliationList, () => undefined)),
+    );
+    // A list that did not come keeps what we knew (nobody drops out of the recipients by a lost answer).
+    const known = new Set(room.affiliated);
+    room.affiliated = [...new Set([...lists.flatMap((l) => l ?? []), ...(lists.some((l) => l === undefined) ? known : [])])];
+    room.affiliatedAt = this.deps.now();
+  }
+
+  /**
+   * The room says its configuration changed (§10.2.1): whether it is encrypted is decided again, and a room
+   * that stops being encrypted says so in it (what the user writes next goes out in plaintext).
+   */
+  private async configurationChanged(stanza: Element): Promise<void> {
+    const room = this.rooms.get(roomAddress(String(stanza.attrs.from ?? '')) ?? '');
+    if (!room || room.state !== 'joined') return;
+    const before = room.e2ee;
+    await this.decideE2ee(room, this.deps.session());
+    if (this.rooms.get(room.jid) !== room) return;
+    if (before && !room.e2ee) this.notice(room.jid, 'This group chat is no longer end-to-end encrypted: its settings changed, and the server and every occupant can read what is written here now.');
+    else if (!before && room.e2ee) this.notice(room.jid, 'This group chat is end-to-end encrypted now: its settings changed to members only, with every member\u2019s address shown.');
+    this.emitRoom(room);
+  }
+
+  /** Whether the room can be end-to-end encrypted (its disco#info) with the account's group scheme: decided on entering. */
+  private async decideE2ee(room: Room, session: XmppSession | undefined): Promise<void> {
+    const scheme = this.deps.groupE2ee?.();
+    room.e2ee = undefined;
+    room.affiliatedAt = 0;
+    if (!scheme || !session) return;
+    const info = await session.iq.request(discoInfoIq(room.jid), DISCO_TIMEOUT_MS).catch(() => undefined);
+    if (!roomQualifiesForE2ee(roomFeatures(info?.name === 'query' ? info : info?.getChild('query', NS_DISCO_INFO)))) return;
+    room.e2ee = scheme.scheme;
+    await this.refreshMembers(room, session).catch(() => undefined);
   }
 
   async setSubject(address: string, subject: string): Promise<void> {
@@ -413,8 +504,11 @@ export class Rooms {
       }
       const type = stanza.attrs.type;
       if (type === 'groupchat') {
+        if (configurationChanged(stanza)) void this.configurationChanged(stanza).catch(() => undefined);
         const message = parseGroupchatMessage(stanza);
-        if (message) this.onMessage(message);
+        const scheme = this.deps.groupE2ee?.();
+        if (message && scheme?.claims(stanza)) void this.onEncrypted(message, stanza, scheme).catch(() => undefined);
+        else if (message) this.onMessage(message);
         return true;
       }
       const from = typeof stanza.attrs.from === 'string' ? stanza.attrs.from : '';
@@ -476,6 +570,8 @@ export class Rooms {
         // Rooms that need no configuration answer an error; the room is usable either way.
       }
     }
+    // Encrypted or not is known before the user can write: the room shows as joined with it decided.
+    await this.decideE2ee(room, this.deps.session()).catch(() => undefined);
     if (room.state !== 'joining' || this.rooms.get(room.jid) !== room) return;
     room.state = 'joined';
     this.emitRoom(room);
@@ -542,6 +638,52 @@ export class Rooms {
       this.scheduleEmit(room);
     }
     this.upsert({ id, peer: room.jid, direction: 'in', body: m.body, timestamp, state: 'received', nick: m.nick });
+  }
+
+  /**
+   * An encrypted room message: the sender's nickname is mapped to their real address (the occupant's, or the
+   * one the room put on its history), then it is decrypted; what cannot be read becomes a notice, never its payload.
+   */
+  private async onEncrypted(m: GroupchatMessage, stanza: Element, scheme: GroupEncryption): Promise<void> {
+    const room = this.rooms.get(m.room);
+    if (!room || (room.state !== 'joined' && room.state !== 'joining') || m.nick === undefined) return;
+    // Our own message handed back by the room (§7.4), recognised by its id: now it was sent.
+    if (m.nick === room.nick && m.id && (room.sentStanzas.has(m.id) || this.messages.has(room.jid, m.id, 'out'))) {
+      const ours = this.messages.find(room.jid, m.id, 'out');
+      if (ours && (ours.state === 'sending' || ours.state === 'failed')) {
+        const { error: _error, ...rest } = ours;
+        this.upsert({ ...rest, state: 'sent' });
+      }
+      return;
+    }
+    const now = this.deps.now();
+    const timestamp = m.stampedAt !== undefined && m.stampedAt <= now ? m.stampedAt : now;
+    const id = m.id ? `${m.nick}\n${m.id}` : m.stanzaId ? `sid\n${m.stanzaId}` : undefined;
+    if (id === undefined || this.messages.has(room.jid, id, 'in') || this.messages.has(room.jid, id, 'notice')) return;
+    const live = m.stampedAt === undefined;
+    const sender = room.realJid(m.nick) ?? realJidOnMessage(stanza);
+    if (!sender) {
+      this.upsert({ id, peer: room.jid, direction: 'notice', body: `An encrypted message from ${m.nick} could not be read: the room did not tell who they are.`, timestamp, state: 'received' });
+      return;
+    }
+    const opened = await scheme.decryptGroup(room.jid, sender, stanza, m.stampedAt, live);
+    if (this.rooms.get(room.jid) !== room || this.messages.has(room.jid, id, 'in')) return;
+    if (opened.kind === 'text') {
+      if (live) {
+        room.unread = Math.min(room.unread + 1, 1_000_000);
+        this.scheduleEmit(room);
+      }
+      this.upsert({ id, peer: room.jid, direction: 'in', body: opened.text, timestamp, state: 'received', nick: m.nick, encrypted: true });
+      return;
+    }
+    if (opened.kind === 'empty' || (opened.kind === 'not-for-us' && sender === this.deps.ownBare?.())) return;
+    const body = opened.kind === 'held'
+      ? `A message from ${m.nick} (${sender}) was not shown: it came from a device whose key ${opened.fingerprint} waits for your decision.`
+      : opened.kind === 'not-for-us'
+        ? `${m.nick} (${sender}) sent an encrypted message that was not encrypted for this device.`
+        : `An encrypted message from ${m.nick} (${sender}) could not be decrypted.`;
+    // Said in English like the room's other notices (rooms.ts); never the payload.
+    this.upsert({ id, peer: room.jid, direction: 'notice', body, timestamp, state: 'received' });
   }
 
   private onMessageError(m: GroupchatMessage): void {
@@ -640,6 +782,13 @@ export class Rooms {
     this.service = null;
     return undefined;
   }
+}
+
+/** A groupchat message from the room itself (no nickname) with a status code of a configuration change (§10.2.1, 104, 170–175). */
+function configurationChanged(stanza: Element): boolean {
+  if (String(stanza.attrs.from ?? '').includes('/')) return false;
+  const codes = stanza.getChild('x', 'http://jabber.org/protocol/muc#user')?.getChildren('status').map((s) => s.attrs.code) ?? [];
+  return codes.some((code) => code === '104' || (typeof code === 'string' && /^17[0-5]$/.test(code)));
 }
 
 /** A stable id for a message that came without one (so it is still shown once, however often the room repeats it). */

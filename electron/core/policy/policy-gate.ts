@@ -5,7 +5,7 @@
  * so the renderer cannot get around a lock; `view()` tells the renderer what
  * is locked and why, so it can show the lock.
  */
-import type { NotificationSetting, OtrPolicy, PolicyView } from '../../../shared/contract.js';
+import type { E2eeScheme, NotificationSetting, OmemoTrustMode, OtrPolicy, PolicyView } from '../../../shared/contract.js';
 import { fingerprintOfPem } from '../xmpp/tls-policy.js';
 import { NO_POLICY, type LoadedPolicy } from './read-policy.js';
 
@@ -214,6 +214,30 @@ export class PolicyGate {
     return this.values.encryptionSchemes;
   }
 
+  /**
+   * The scheme for a contact, given the user's override: the override where the policy allows it, else
+   * undefined (automatic). A policy that names one scheme leaves no choice (encryptionSchemeLocked).
+   */
+  e2eeOverride(user: E2eeScheme | undefined): E2eeScheme | undefined {
+    const allowed = this.values.encryptionSchemes;
+    if (user === undefined || this.encryptionSchemeLocked) return undefined;
+    return allowed === undefined || allowed.includes(user) ? user : undefined;
+  }
+
+  /** The policy names one scheme: users cannot set another per contact. */
+  get encryptionSchemeLocked(): boolean {
+    return this.values.encryptionSchemes?.length === 1;
+  }
+
+  /** How new OMEMO devices are trusted: the policy's, else the user's. */
+  omemoTrust(user: OmemoTrustMode): OmemoTrustMode {
+    return this.values.omemoTrust ?? user;
+  }
+
+  get omemoTrustLocked(): boolean {
+    return this.values.omemoTrust !== undefined;
+  }
+
   /** OTR version 3 only: the policy's, else the user's. */
   otrV3Only(user: boolean): boolean {
     return this.values.otrV3Only ?? user;
@@ -240,6 +264,8 @@ export class PolicyGate {
       ...(v.directTls !== undefined ? { directTls: v.directTls } : {}),
       ...(this.otrPolicyLocked ? { otrPolicy: this.otrPolicy(v.otrPolicy ?? 'always') } : {}),
       plaintextAllowed: this.plaintextAllowed,
+      ...(v.encryptionSchemes ? { encryptionSchemes: [...v.encryptionSchemes] } : {}),
+      ...(this.encryptionSchemeLocked ? { encryptionSchemeLocked: true } : {}),
       addAccounts,
       remoteRestricted: this.loaded.remoteOwnDomainOnly || v.remoteAllow !== undefined || (v.remoteDeny?.length ?? 0) > 0,
       ...(v.pinnedCertificates ? { pinnedCertificates: v.pinnedCertificates.map((pem) => safeFingerprint(pem)) } : {}),

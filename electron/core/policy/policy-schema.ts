@@ -10,7 +10,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { z } from 'zod';
-import { E2eeScheme, NotificationSetting, OtrPolicy } from '../../../shared/contract.js';
+import { E2eeScheme, NotificationSetting, OmemoTrustMode, OtrPolicy } from '../../../shared/contract.js';
 import { derToPem } from '../xmpp/tls-policy.js';
 
 /** A domain (`example.com`), a wildcard for its subdomains (`*.example.com`) or one address (`bob@example.com`). */
@@ -77,6 +77,8 @@ export const policyKeys = {
   waitForPrivate: z.boolean(),
   /** The end-to-end encryption schemes allowed ('otr', later 'omemo'), in the order of preference (absent: every one Klatsch has). */
   encryptionSchemes: z.array(E2eeScheme).min(1).max(8),
+  /** How new OMEMO devices are trusted ('blind' before verification, or 'ask' every time); users cannot change it. */
+  omemoTrust: OmemoTrustMode,
 } as const;
 
 export type PolicyKey = keyof typeof policyKeys;

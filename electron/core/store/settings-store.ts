@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { AppSettings, OtrPolicy, OwnShow } from '../../../shared/contract.js';
+import { AppSettings, E2eeScheme, OtrPolicy, OwnShow } from '../../../shared/contract.js';
 import { writeFileAtomic } from './atomic-file.js';
 
 const StoredAccount = z.object({
@@ -22,6 +22,8 @@ const StoredAccount = z.object({
   ownPresence: z.object({ show: OwnShow, status: z.string().max(1024) }),
   /** Per-contact OTR policies (bare JID → policy); absent: the default. */
   otrPolicies: z.record(z.string(), OtrPolicy).optional(),
+  /** Per-contact encryption scheme the user chose (bare JID → 'omemo' | 'otr'); absent: automatic. */
+  e2eeSchemes: z.record(z.string(), E2eeScheme).optional(),
   /** Contacts (bare JIDs) whose private messages the user chose to keep in the local history. */
   keepPrivateHistory: z.array(z.string()).optional(),
   /** Contacts whose private messages the user chose not to keep (kept by default). */
@@ -42,6 +44,7 @@ export const DEFAULT_APP_SETTINGS: AppSettings = {
   // Old libotr apps speak only v2; the user or the administrator may refuse it.
   otrV3Only: false,
   waitForPrivate: false,
+  omemoTrust: 'blind',
 };
 
 const SettingsFile = z.object({

@@ -47,7 +47,7 @@ export function JoinRoomForm({ connected, initialNick, onSubmit, onCancel, onBro
   return (
     <form className="form" onSubmit={submit} noValidate data-testid="join-room-form">
       <p className="muted">{texts.dialogHint}</p>
-      <p className="room-not-encrypted small">{texts.notEncrypted}</p>
+      <p className="room-not-encrypted small">{texts.joinEncryptionNote}</p>
       <label className="field">
         <span>{texts.roomLabel}</span>
         <input

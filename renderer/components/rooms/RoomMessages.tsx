@@ -7,8 +7,11 @@ import { useLocale, useTexts } from '../../i18n/i18n';
 /** How close to the bottom (px) still counts as "reading the newest messages". */
 const STICK_THRESHOLD = 48;
 
-/** A room's messages with the sender's nickname on each; every text is a text node, never HTML. */
-export function RoomMessages({ messages, ownNick }: { messages: ChatMessage[]; ownNick: string }) {
+/**
+ * A room's messages with the sender's nickname on each; every text is a text node, never HTML. In an encrypted
+ * room, a message that was not (someone's plaintext, or one from before the room was) says so.
+ */
+export function RoomMessages({ messages, ownNick, encryptedRoom = false }: { messages: ChatMessage[]; ownNick: string; encryptedRoom?: boolean }) {
   const catalog = useTexts();
   const texts = catalog.groupChat;
   const locale = useLocale();
@@ -46,6 +49,7 @@ export function RoomMessages({ messages, ownNick }: { messages: ChatMessage[]; o
             data-direction={m.direction}
             data-state={m.state}
             data-nick={m.nick ?? ''}
+            data-encrypted={m.encrypted === true ? 'true' : 'false'}
           >
             <div className="bubble">
               <div className="room-message-nick" data-testid="room-message-nick">
@@ -59,6 +63,11 @@ export function RoomMessages({ messages, ownNick }: { messages: ChatMessage[]; o
                 <time dateTime={new Date(m.timestamp).toISOString()} title={formatFullDate(m.timestamp, locale)}>
                   {formatTime(m.timestamp, locale)}
                 </time>
+                {encryptedRoom && m.encrypted !== true && (
+                  <span className="message-state message-not-encrypted" data-testid="message-not-encrypted">
+                    {texts.messageNotEncrypted}
+                  </span>
+                )}
                 {m.state === 'sending' && <span className="message-state">{texts.sending}</span>}
                 {m.state === 'failed' && (
                   <span className="message-state failed" role="alert">

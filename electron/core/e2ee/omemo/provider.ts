@@ -10,7 +10,9 @@
  *
  * Trust: blind trust before verification (python-omemo's BTBV, as Conversations and Dino): the devices of
  * a contact none of whose devices the user verified are used at once; once one is verified, a new device
- * (or a changed key) is held — nothing is encrypted for it — until the user decides.
+ * (or a changed key) is held — nothing is encrypted for it — until the user decides. The trust mode 'ask'
+ * (the user's setting or the administrator's) holds every new device. Every trust change is a notice in
+ * the contact's chat (a kind and the key's fingerprint; the UI words it).
  *
  * Repair: a message that does not decrypt becomes a notice (never its payload) and starts a new session
  * with the sending device (an empty message carrying a fresh key exchange), so the next message works.
@@ -24,7 +26,7 @@ import {
   type Bundle, type OwnDevice, type Session,
 } from '../../omemo/index.js';
 import { toHex } from '../../omemo/bytes.js';
-import { ed25519SeedToCurvePrivate, x25519PublicKey } from '../../omemo/crypto/xeddsa.js';
+import { ed25519PublicToCurve25519, ed25519SeedToCurvePrivate, x25519PublicKey } from '../../omemo/crypto/xeddsa.js';
 import { secureRandom, type RandomSource } from '../../otr/random.js';
 import { bareJid } from '../../values/jid.js';
 import { parseBundle } from '../../omemo/xmpp/bundle.js';
@@ -33,7 +35,8 @@ import { parseDeviceList, withDevice, type OmemoDevice } from '../../omemo/xmpp/
 import { buildEncrypted, keyFor, parseEncrypted, type OmemoEncrypted, type OmemoKeyElement } from '../../omemo/xmpp/encrypted.js';
 import { fetchBundle, fetchDeviceList, fetchFailureMeaning, itemsOf, publishBundle, publishDeviceList, publishFailureAction, type PublishRequest } from '../../omemo/xmpp/pep.js';
 import { buildEnvelope, makeRpad, parseEnvelope } from '../../omemo/xmpp/sce.js';
-import type { E2eeHost, E2eeProvider, E2eeView, EncryptedCopy, SendOptions, StanzaInfo } from '../provider.js';
+import type { E2eeHost, E2eeProvider, E2eeView, EncryptedCopy, GroupEncryption, GroupOpened, GroupSealed, SendOptions, StanzaInfo } from '../provider.js';
+import type { NoticeKind } from '../../../../shared/contract.js';
 import { emptyOmemoState, type DeviceTrust, type OmemoState, type OmemoStateStore } from './omemo-store.js';
 
 export const OMEMO_SCHEME = 'omemo';
@@ -61,6 +64,8 @@ export interface OmemoProviderDeps {
   store: OmemoStateStore;
   /** Device label in omemo:2 device lists. */
   label?: string;
+  /** How new devices are trusted: 'blind' before verification (the default) or 'ask' every time. */
+  trustMode?: () => 'blind' | 'ask';
   random?: RandomSource;
   now?: () => number;
   /** Sends an IQ and resolves with the answer (a result or an error stanza); rejects without a stream. */
@@ -74,6 +79,8 @@ export interface OmemoDeviceView {
   version: XmppVersion;
   fingerprint: string;
   trust: DeviceTrust | 'unknown';
+  /** The label the device announced (omemo:2), made safe to show (sanitizeDeviceLabel). */
+  name?: string;
 }
 
 /** A device key the store holds, as the trust manager lists it. */
@@ -86,6 +93,8 @@ export interface OmemoTrustRow {
   /** On its owner's current device list (or the list is not known). */
   active: boolean;
   firstSeen: number;
+  /** The label the device announced (omemo:2), made safe to show. */
+  name?: string;
 }
 
 interface DeviceLists {
@@ -102,13 +111,15 @@ interface Target {
 
 const key = (jid: string, deviceId: number, version: XmppVersion): string => `${jid}|${deviceId}|${version}`;
 
-export class OmemoProvider implements E2eeProvider {
+export class OmemoProvider implements E2eeProvider, GroupEncryption {
   readonly scheme = OMEMO_SCHEME;
   readonly decryptsCopies = true;
   private state: OmemoState = emptyOmemoState();
   private readonly own = new Map<XmppVersion, OwnDevice>();
   private readonly sessions = new Map<string, Session>();
   private readonly lists = new Map<string, DeviceLists>();
+  /** Labels the devices announced (omemo:2 lists), sanitised, by `jid|deviceId`. */
+  private readonly labels = new Map<string, string>();
   /** Decrypted texts by a hash of the key element ('' for an empty message). */
   private readonly memo = new Map<string, string>();
   private readonly received = new Map<string, number>();
@@ -201,26 +212,51 @@ export class OmemoProvider implements E2eeProvider {
     const from = message.attrs.from === undefined ? this.ownBare : message.attrs.from;
     const jid = bareJid(from);
     if (!jid || jid !== from.toLowerCase()) return true;
-    const ids = this.deviceIdsOf(message, version);
+    const ids = this.deviceIdsOf(message, version, jid);
     if (!ids) return true;
     void this.ready.then(() => this.listArrived(jid, version, ids)).catch(() => undefined);
     return true;
   }
 
-  private deviceIdsOf(stanza: Element, version: XmppVersion): number[] | undefined {
+  /** The ids on a device list of `jid` (its labels noted, already sanitised by the parser). */
+  private deviceIdsOf(stanza: Element, version: XmppVersion, jid: string): number[] | undefined {
     const items = itemsOf(stanza, DEVICE_LIST_NODE[version]);
     if (!items.ok) return undefined;
     const payload = items.value.find((i) => i.id === 'current')?.payload ?? items.value[0]?.payload;
     if (!payload) return [];
     const parsed = parseDeviceList(payload);
-    return parsed.ok && parsed.value.version === version ? parsed.value.devices.map((d) => d.id) : undefined;
+    if (!parsed.ok || parsed.value.version !== version) return undefined;
+    for (const d of parsed.value.devices) {
+      if (d.label !== undefined) this.labels.set(`${jid}|${d.id}`, d.label);
+    }
+    return parsed.value.devices.map((d) => d.id);
+  }
+
+  /** A contact's devices that left all of their lists: each one the user had a key for is a notice in the chat. */
+  private noteRemoved(jid: string, before: DeviceLists | undefined, after: DeviceLists): void {
+    if (!before || jid === this.ownBare) return;
+    const now = new Set(VERSIONS.flatMap((v) => after[v] ?? []));
+    const gone = new Set(VERSIONS.flatMap((v) => before[v] ?? []).filter((id) => !now.has(id)));
+    const said = new Set<string>();
+    for (const id of gone) {
+      for (const version of VERSIONS) {
+        const t = this.state.trust[key(jid, id, version)];
+        if (!t || said.has(t.key)) continue;
+        said.add(t.key);
+        const fp = fingerprint(Buffer.from(t.key, 'hex'));
+        this.host.notice(jid, `${jid} removed the device with the key ${fp}; nothing is encrypted for it any more.`, { kind: 'omemo-device-removed', detail: fp });
+      }
+    }
   }
 
   private async listArrived(jid: string, version: XmppVersion, ids: number[]): Promise<void> {
-    const lists = this.lists.get(jid) ?? { fetchedAt: this.now() };
+    const previous = this.lists.get(jid);
+    const snapshot: DeviceLists | undefined = previous ? { ...previous } : undefined;
+    const lists = previous ?? { fetchedAt: this.now() };
     const before = this.engaged(jid);
     lists[version] = ids;
     this.lists.set(jid, lists);
+    this.noteRemoved(jid, snapshot, lists);
     if (jid === this.ownBare) {
       // Another client of ours dropped this device from the list: it goes back (or we would get no messages).
       if (this.online && this.state.deviceId !== undefined && this.own.has(version) && !ids.includes(this.state.deviceId)) {
@@ -385,11 +421,18 @@ export class OmemoProvider implements E2eeProvider {
     if (known && known.key === hex) return known.trust;
     // Our own other devices: the user's, trusted as the contact's are (blind until verified).
     const verifiedAny = Object.entries(this.state.trust).some(([kk, t]) => kk.startsWith(`${jid}|`) && t.trust === 'verified');
-    const trust: DeviceTrust = verifiedAny || known ? 'held' : 'blind';
+    // 'ask': every new device waits for the user; else blind trust until one device of the contact is verified.
+    const ask = (this.deps.trustMode?.() ?? 'blind') === 'ask';
+    const trust: DeviceTrust = verifiedAny || known || ask ? 'held' : 'blind';
+    // The same key seen in the other OMEMO version of the device is the same device: one notice.
+    const sameKeyKnown = Object.entries(this.state.trust).some(([kk, t]) => kk.startsWith(`${jid}|${deviceId}|`) && t.key === hex);
     this.state.trust = { ...this.state.trust, [k]: { key: hex, trust, firstSeen: this.now() } };
     if (jid !== this.ownBare) {
+      const fp = fingerprint(identityKey);
       if (trust === 'held') {
-        this.host.notice(jid, `${jid} has a new device with the key ${fingerprint(identityKey)}. Nothing is encrypted for it until you verify or accept it.`, { kind: 'new-key', detail: fingerprint(identityKey) });
+        this.host.notice(jid, `${jid} has a new device with the key ${fp}. Nothing is encrypted for it until you verify or accept it.`, { kind: 'omemo-device-held', detail: fp });
+      } else if (!sameKeyKnown) {
+        this.host.notice(jid, `${jid} has a new device with the key ${fp}; it is used without verification (no device of ${jid} is verified yet).`, { kind: 'omemo-device-new', detail: fp });
       }
       this.host.privacyChanged(jid);
     }
@@ -401,17 +444,97 @@ export class OmemoProvider implements E2eeProvider {
     await this.ready;
     const hex = fingerprintText.replace(/\s+/g, '').toLowerCase();
     let changed = false;
+    let was: DeviceTrust | undefined;
     for (const [k, t] of Object.entries(this.state.trust)) {
       if (k.startsWith(`${jid}|`) && t.key === hex) {
+        was ??= t.trust;
         this.state.trust = { ...this.state.trust, [k]: { ...t, trust } };
         changed = true;
       }
     }
     if (changed) {
       await this.save();
+      if (was !== trust && jid !== this.ownBare) this.trustNotice(jid, fingerprint(Buffer.from(hex, 'hex')), was, trust);
       this.host.privacyChanged(jid);
     }
     return changed;
+  }
+
+  /** The user's trust decision, said in the chat as OTR says its own (a kind and the key's fingerprint). */
+  private trustNotice(jid: string, fp: string, was: DeviceTrust | undefined, now: DeviceTrust): void {
+    const said =
+      now === 'verified'
+        ? { kind: 'omemo-device-verified', text: `You verified ${jid}'s device key ${fp}.` }
+        : now === 'distrusted'
+          ? { kind: 'omemo-device-distrusted', text: `You refused ${jid}'s device key ${fp}; nothing is encrypted for it.` }
+          : now === 'blind' && was === 'verified'
+            ? { kind: 'omemo-device-unverified', text: `You took back the verification of ${jid}'s device key ${fp}; it is used unverified.` }
+            : now === 'blind'
+              ? { kind: 'omemo-device-accepted', text: `You accepted ${jid}'s device key ${fp} without verifying it.` }
+              : undefined;
+    if (said) this.host.notice(jid, said.text, { kind: said.kind as NoticeKind, detail: fp });
+  }
+
+  /**
+   * Our device as the `xmpp:` URI Conversations shows and scans (`xmpp:jid?omemo-sid-<id>=<fingerprint>`): the
+   * fingerprint of its OMEMO 0.3 key (Curve25519, the form 0.3 clients compare). Undefined before the device exists.
+   */
+  ownUri(): string | undefined {
+    const deviceId = this.state.deviceId;
+    const old = this.own.get('oldmemo');
+    if (deviceId === undefined || !old) return undefined;
+    const [local, domain] = [this.ownBare.slice(0, this.ownBare.indexOf('@')), this.ownBare.slice(this.ownBare.indexOf('@') + 1)];
+    return `xmpp:${encodeURIComponent(local)}@${encodeURIComponent(domain)}?omemo-sid-${deviceId}=${toHex(old.identity.publicKey)}`;
+  }
+
+  /**
+   * Verifies devices of `jid` named by a scanned or opened URI (device id and fingerprint, 64 hex digits): a
+   * device counts only where both its id and its key match — never the first device, never by position. The
+   * key is compared in both forms (an omemo:2 device's Ed25519 key is also its Curve25519 key in 0.3). A device
+   * not seen yet is fetched first. Returns how many devices were verified and how many matched none.
+   */
+  async verifyDevices(jid: string, devices: readonly { deviceId: number; fingerprint: string }[]): Promise<{ verified: number; unmatched: number }> {
+    await this.ready;
+    let verified = 0;
+    let unmatched = 0;
+    for (const { deviceId, fingerprint: text } of devices) {
+      const hex = text.replace(/\s+/g, '').toLowerCase();
+      let keys = this.matchingKeys(jid, deviceId, hex);
+      if (keys.length === 0 && this.online) {
+        await this.learnDevice(jid, deviceId);
+        keys = this.matchingKeys(jid, deviceId, hex);
+      }
+      if (keys.length === 0) {
+        unmatched++;
+        continue;
+      }
+      for (const key of new Set(keys)) await this.setTrust(jid, fingerprint(Buffer.from(key, 'hex')), 'verified');
+      verified++;
+    }
+    return { verified, unmatched };
+  }
+
+  /** The stored keys (hex) of device `deviceId` of `jid` that are the key `hex` (in either form). */
+  private matchingKeys(jid: string, deviceId: number, hex: string): string[] {
+    const out: string[] = [];
+    for (const version of VERSIONS) {
+      const t = this.state.trust[key(jid, deviceId, version)];
+      if (!t) continue;
+      const curve = version === 'twomemo' ? safeCurveHex(t.key) : t.key;
+      if (t.key === hex || curve === hex) out.push(t.key);
+    }
+    return out;
+  }
+
+  /** A device of `jid` not seen yet: its key from its bundle, recorded (and trusted as any new device). */
+  private async learnDevice(jid: string, deviceId: number): Promise<void> {
+    this.lists.delete(jid);
+    const lists = await this.listsOf(jid).catch(() => undefined);
+    for (const version of VERSIONS) {
+      if (!lists?.[version]?.includes(deviceId)) continue;
+      const bundle = await this.fetchBundleOf({ jid, deviceId, version });
+      if (bundle) this.trustFor(jid, deviceId, version, bundle.identityKey);
+    }
   }
 
   /** The trust the store holds for the device key `fingerprintText` of `jid` (any version); undefined: not known. */
@@ -437,7 +560,11 @@ export class OmemoProvider implements E2eeProvider {
     }
     this.state = { ...this.state, trust };
     await this.save();
-    if (jid !== this.ownBare) this.host.privacyChanged(jid);
+    if (jid !== this.ownBare) {
+      const fp = fingerprint(Buffer.from(hex, 'hex'));
+      this.host.notice(jid, `You forgot ${jid}'s device key ${fp}; the device is decided again when it shows up.`, { kind: 'omemo-device-forgotten', detail: fp });
+      this.host.privacyChanged(jid);
+    }
     return forgotten.some(([, t]) => t.trust === 'verified');
   }
 
@@ -461,6 +588,7 @@ export class OmemoProvider implements E2eeProvider {
         trust: t.trust,
         active,
         firstSeen: t.firstSeen,
+        ...(this.labels.has(`${jid}|${deviceId}`) ? { name: this.labels.get(`${jid}|${deviceId}`)! } : {}),
       });
     }
     return rows;
@@ -473,7 +601,8 @@ export class OmemoProvider implements E2eeProvider {
     for (const version of VERSIONS) {
       for (const id of lists?.[version] ?? []) {
         const t = this.state.trust[key(jid, id, version)];
-        out.push({ jid, deviceId: id, version, fingerprint: t ? fingerprint(Buffer.from(t.key, 'hex')) : '', trust: t?.trust ?? 'unknown' });
+        const name = this.labels.get(`${jid}|${id}`);
+        out.push({ jid, deviceId: id, version, fingerprint: t ? fingerprint(Buffer.from(t.key, 'hex')) : '', trust: t?.trust ?? 'unknown', ...(name ? { name } : {}) });
       }
     }
     return out;
@@ -489,6 +618,90 @@ export class OmemoProvider implements E2eeProvider {
       this.host.messageState(peer, id, 'failed', 'The connection was lost before the message went out.');
     }
     void options;
+  }
+
+  // ---- group chats (XEP-0384 §5.6) --------------------------------------------------------------
+
+  /**
+   * Seals `text` for every usable device of every member and our other devices (one stanza per version, as
+   * one-to-one). Nothing is sealed when a member has no device to encrypt for: the message would not reach them.
+   */
+  async encryptGroup(room: string, members: readonly string[], text: string): Promise<GroupSealed> {
+    await this.ready;
+    return this.serial(async () => {
+      const deviceId = await this.ensureOwnDevice();
+      if (deviceId === undefined) return { ok: false, unreachable: [...members] };
+      const targets = await this.targetsOf([...members, this.ownBare]);
+      const sessions = new Map<XmppVersion, { target: Target; session: Session }[]>();
+      const reached = new Set<string>();
+      const held = new Set<string>();
+      for (const target of targets) {
+        const session = await this.sessionFor(target);
+        if (!session) {
+          const trust = this.state.trust[key(target.jid, target.deviceId, target.version)]?.trust;
+          if (trust === 'held' || trust === 'distrusted') held.add(target.jid);
+          continue;
+        }
+        reached.add(target.jid);
+        (sessions.get(target.version) ?? sessions.set(target.version, []).get(target.version)!).push({ target, session });
+      }
+      const unreachable = members.filter((m) => !reached.has(m));
+      if (unreachable.length > 0 || reached.size === 0) return { ok: false, unreachable };
+      const stanzas: Extract<GroupSealed, { ok: true }>['stanzas'] = [];
+      for (const version of [...sessions.keys()].sort((a, b) => sessions.get(b)!.length - sessions.get(a)!.length)) {
+        const encrypted = this.seal(version, sessions.get(version)!, text, room);
+        stanzas.push({ payload: [encrypted], body: OMEMO_FALLBACK, encryption: { namespace: NAMESPACE[version], name: version === 'oldmemo' ? 'OMEMO' : 'OMEMO 2', noCopies: false } });
+      }
+      await this.save();
+      return { ok: true, stanzas, held: [...held].filter((jid) => jid !== this.ownBare).sort() };
+    });
+  }
+
+  /** Opens a room message of the member `sender` (their real bare JID, as the room told it). */
+  async decryptGroup(room: string, sender: string, message: Element, stampedAt: number | undefined, live: boolean): Promise<GroupOpened> {
+    await this.ready;
+    const encrypted = this.encryptedOf(message);
+    if (!encrypted) return { kind: 'failed', debug: 'malformed' };
+    // Our own message from the room's history: never encrypted for this device, and already shown.
+    if (sender === this.ownBare && encrypted.sid === this.state.deviceId) return { kind: 'empty' };
+    const expect = { from: sender, to: room, sentAt: stampedAt ?? this.now(), ...(live ? {} : { maxSkewMs: Number.MAX_SAFE_INTEGER }) };
+    const result = await this.serial(() => this.decrypt(sender, encrypted, expect, live));
+    return result;
+  }
+
+  /** Every device of `jids` to encrypt for, each once, in omemo:2 where it announced it; never this device. */
+  private async targetsOf(jids: readonly string[]): Promise<Target[]> {
+    const out: Target[] = [];
+    for (const jid of jids) {
+      const lists = await this.listsOf(jid);
+      const seen = new Set<number>();
+      for (const version of VERSIONS) {
+        if (!this.own.has(version)) continue;
+        for (const id of lists[version] ?? []) {
+          if (seen.has(id) || (jid === this.ownBare && id === this.state.deviceId)) continue;
+          seen.add(id);
+          out.push({ jid, deviceId: id, version });
+        }
+      }
+    }
+    return out;
+  }
+
+  /** One `<encrypted/>` of `version` carrying `text` with a key for each session (which move on). */
+  private seal(version: XmppVersion, list: { target: Target; session: Session }[], text: string, to: string): Element {
+    const engine = ENGINE[version];
+    const plaintext = version === 'twomemo'
+      ? buildEnvelope({ content: [xml('body', { xmlns: 'jabber:client' }, text)], from: this.ownBare, to, time: new Date(this.now()), rpad: makeRpad(this.random) })
+      : text;
+    const sealed = encryptPayload(engine, new TextEncoder().encode(plaintext), this.random);
+    const keys: OmemoKeyElement[] = [];
+    for (const { target, session } of list) {
+      const { session: next, element } = encryptKey(session, sealed.keyMaterial);
+      this.sessions.set(key(target.jid, target.deviceId, version), next);
+      this.received.delete(key(target.jid, target.deviceId, version));
+      keys.push({ jid: target.jid, rid: target.deviceId, keyExchange: element.keyExchange, data: element.data });
+    }
+    return buildEncrypted({ version, sid: this.state.deviceId!, keys, ...(sealed.iv ? { iv: sealed.iv } : {}), payload: sealed.payload });
   }
 
   /**
@@ -623,11 +836,12 @@ export class OmemoProvider implements E2eeProvider {
           else if (cached?.[version]) fresh[version] = cached[version];
           return;
         }
-        fresh[version] = this.deviceIdsOf(reply, version) ?? cached?.[version] ?? [];
+        fresh[version] = this.deviceIdsOf(reply, version, jid) ?? cached?.[version] ?? [];
       }),
     );
     const before = this.engaged(jid);
     this.lists.set(jid, fresh);
+    this.noteRemoved(jid, cached, fresh);
     if (jid !== this.ownBare && before !== this.engaged(jid)) this.host.privacyChanged(jid);
     return fresh;
   }
@@ -845,6 +1059,15 @@ export class OmemoProvider implements E2eeProvider {
 
 function count(list: { target: Target }[], peer: string): number {
   return list.filter((s) => s.target.jid === peer).length;
+}
+
+/** The Curve25519 form (hex) of an Ed25519 key (hex); undefined when it is no valid point. */
+function safeCurveHex(edHex: string): string | undefined {
+  try {
+    return toHex(ed25519PublicToCurve25519(Buffer.from(edHex, 'hex')));
+  } catch {
+    return undefined;
+  }
 }
 
 /** The XEP-0203 stamp of a forwarded or stored message, in ms. */

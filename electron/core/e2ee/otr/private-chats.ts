@@ -368,13 +368,14 @@ export class PrivateChats {
     });
   }
 
-  end(peer: string): Promise<void> {
+  /** Ends the conversation (OTR's disconnect to the peer); `quiet`: another scheme took the chat and says so itself. */
+  end(peer: string, quiet = false): Promise<void> {
     return this.serialize(peer, async (state) => {
       const wasPrivate = state.conversation.state !== 'plaintext' || state.expectsPrivacy;
       state.expectsPrivacy = false;
       state.endedByUser = true;
       await this.deliver(peer, state, state.conversation.end(), undefined);
-      if (wasPrivate) this.deps.notice(peer, 'You ended the private conversation.', { kind: 'ended-by-us' });
+      if (wasPrivate && !quiet) this.deps.notice(peer, 'You ended the private conversation.', { kind: 'ended-by-us' });
       this.deps.privacyChanged(peer);
     });
   }
@@ -546,6 +547,12 @@ export class PrivateChats {
     const conversation = this.settled.get(peer)?.conversation;
     if (!conversation) return this.deps.policyFor(peer) === 'always';
     return conversation.state !== 'plaintext' || conversation.policyFlags.requireEncryption;
+  }
+
+  /** Whether an OTR session runs with `peer` (private, or finished by the peer): one to end before another scheme takes the chat. */
+  inSession(peer: string): boolean {
+    const state = this.settled.get(peer);
+    return !!state && state.conversation.state !== 'plaintext';
   }
 
   /**

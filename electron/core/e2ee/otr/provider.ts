@@ -129,8 +129,12 @@ export class OtrProvider implements E2eeProvider {
     return this.chats.start(peer);
   }
 
-  end(peer: string): Promise<void> {
-    return this.chats.end(peer);
+  end(peer: string, options?: { quiet?: boolean }): Promise<void> {
+    return this.chats.end(peer, options?.quiet ?? false);
+  }
+
+  inSession(peer: string): boolean {
+    return this.chats.inSession(peer);
   }
 
   view(peer: string): E2eeView | undefined {

@@ -67,11 +67,33 @@ export function parseDeviceList(el: Element): Parsed<ParsedDeviceList> {
     const device: OmemoDevice = { id };
     const label = entry.attrs.label;
     if (version === 'twomemo' && typeof label === 'string' && label.length > 0 && label.length <= MAX_LABEL_CHARS) {
-      device.label = label;
+      const clean = sanitizeDeviceLabel(label);
+      if (clean) device.label = clean;
     }
     devices.push(device);
   }
   return ok({ version, devices, ignored });
+}
+
+/** A label shown to the user is at most this many characters (longer ones are cut, with an ellipsis). */
+export const MAX_SHOWN_LABEL_CHARS = 64;
+
+/**
+ * A device label from the network, made safe to show: it is the contact's (or anyone's) free text. Control
+ * characters, bidirectional overrides and isolates (which could make "Phone" read as something else or
+ * reorder the fingerprint beside it), zero-width and other invisible format characters and line breaks are
+ * removed; runs of white space become one space; at most MAX_SHOWN_LABEL_CHARS characters remain. Undefined
+ * when nothing is left. It is text, never markup: the UI shows it as a text node.
+ */
+export function sanitizeDeviceLabel(raw: string): string | undefined {
+  const stripped = raw
+    .normalize('NFC')
+    .replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Zl}\p{Zp}\u{FFF9}-\u{FFFB}\u{FFFC}\u{FFFD}]/gu, ' ')
+    .replace(/\s+/gu, ' ')
+    .trim();
+  if (stripped === '') return undefined;
+  const chars = [...stripped];
+  return chars.length <= MAX_SHOWN_LABEL_CHARS ? stripped : `${chars.slice(0, MAX_SHOWN_LABEL_CHARS - 1).join('').trimEnd()}…`;
 }
 
 /** The device list payload to publish. Labels exist in omemo:2 only (0.3 leaves them out). */
