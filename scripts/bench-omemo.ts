@@ -11,7 +11,9 @@
  * Every ratio is ours_time / reference_time (< 1 = we are faster); target ≤ 0.2.
  * Runs `--rounds N` (3) interleaved rounds of `--n N` (30) operations each and
  * reports each side's best round, so other load on the machine does not decide
- * the ratio. --json prints only one JSON object on stdout.
+ * the ratio. Beside the wall-clock times (which decide pass or FAIL) each side's
+ * CPU time of its own thread, for information: load from other processes does
+ * not inflate it. --json prints only one JSON object on stdout.
  */
 import { performance } from 'node:perf_hooks';
 import {
@@ -24,6 +26,18 @@ const TARGET = 0.2;
 const PLAINTEXT = new TextEncoder().encode('Hello! This is a chat message of ordinary length, with an ümlaut.');
 
 type Times = { setup: number; encrypt: number; decrypt: number };
+type Measured = { wall: Times; cpu: Times };
+
+/** Wall-clock and this thread's CPU time, in ms. */
+function clock(): { wall: number; cpu: number } {
+  const c = (process as { threadCpuUsage?: () => NodeJS.CpuUsage }).threadCpuUsage?.call(process) ?? process.cpuUsage();
+  return { wall: performance.now(), cpu: (c.user + c.system) / 1000 };
+}
+
+function since(t0: { wall: number; cpu: number }, n: number): { wall: number; cpu: number } {
+  const t1 = clock();
+  return { wall: (t1.wall - t0.wall) / n / 1000, cpu: (t1.cpu - t0.cpu) / n / 1000 };
+}
 
 function parseArgs(argv: readonly string[]): { json: boolean; rounds: number; n: number } {
   const out = { json: false, rounds: 3, n: 30 };
@@ -37,15 +51,15 @@ function parseArgs(argv: readonly string[]): { json: boolean; rounds: number; n:
   return out;
 }
 
-function ours(version: OmemoVersion, n: number): Times {
+function ours(version: OmemoVersion, n: number): Measured {
   const km = new Uint8Array(version === 'oldmemo' ? 32 : 48).map((_, i) => i);
   const pairs = Array.from({ length: n }, () => [createOwnDevice(version, { preKeyCount: 1 }), createOwnDevice(version, { preKeyCount: 1 })] as const);
-  let t0 = performance.now();
+  let t0 = clock();
   for (const [alice, bob] of pairs) {
     const { element } = encryptKey(startSession(alice, getBundle(bob)), km);
     decryptKey(bob, undefined, element);
   }
-  const setup = (performance.now() - t0) / n / 1000;
+  const setup = since(t0, n);
   const sender = createOwnDevice(version, { preKeyCount: 1 });
   const receivers: { device: OwnDevice; session?: Session }[] = Array.from({ length: 5 }, () => ({ device: createOwnDevice(version, { preKeyCount: 1 }) }));
   const sessions: Session[] = receivers.map((receiver) => {
@@ -57,7 +71,7 @@ function ours(version: OmemoVersion, n: number): Times {
     return decryptKey(sender, first.session, reply.element).session;
   });
   const messages: { sealed: ReturnType<typeof encryptPayload>; element: ReturnType<typeof encryptKey>['element'] }[] = [];
-  t0 = performance.now();
+  t0 = clock();
   for (let i = 0; i < n; i++) {
     const sealed = encryptPayload(version, PLAINTEXT);
     const elements = sessions.map((session, j) => {
@@ -67,17 +81,26 @@ function ours(version: OmemoVersion, n: number): Times {
     });
     messages.push({ sealed, element: elements[0]! });
   }
-  const encrypt = (performance.now() - t0) / n / 1000;
+  const encrypt = since(t0, n);
   const receiver = receivers[0]!;
-  t0 = performance.now();
+  t0 = clock();
   for (const { sealed, element } of messages) {
     const r = decryptKey(receiver.device, receiver.session, element);
     receiver.session = r.session;
     decryptPayload(version, { ...sealed, keyMaterial: r.keyMaterial });
   }
-  const decrypt = (performance.now() - t0) / n / 1000;
-  return { setup, encrypt, decrypt };
+  const decrypt = since(t0, n);
+  return {
+    wall: { setup: setup.wall, encrypt: encrypt.wall, decrypt: decrypt.wall },
+    cpu: { setup: setup.cpu, encrypt: encrypt.cpu, decrypt: decrypt.cpu },
+  };
 }
+
+const mean = (runs: Times[]): Times => ({
+  setup: runs.reduce((sum, r) => sum + r.setup, 0) / runs.length,
+  encrypt: runs.reduce((sum, r) => sum + r.encrypt, 0) / runs.length,
+  decrypt: runs.reduce((sum, r) => sum + r.decrypt, 0) / runs.length,
+});
 
 const best = (runs: Times[]): Times => ({
   setup: Math.min(...runs.map((r) => r.setup)),
@@ -89,23 +112,34 @@ async function main(): Promise<void> {
   const { json, rounds, n } = parseArgs(process.argv.slice(2));
   const log = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
   const reference = new OmemoReference();
-  const result: Record<string, { ours: Times; reference: Times; ratio: Times }> = {};
+  const result: Record<string, { ours: Times; reference: Times; ratio: Times; cpu: { ours: Times; reference: Times; ratio: Times } }> = {};
   try {
     for (const version of ['oldmemo', 'twomemo'] as const) {
       ours(version, 5); // warm-up
-      const oursRuns: Times[] = [];
-      const refRuns: Times[] = [];
+      const oursRuns: Measured[] = [];
+      const refRuns: Measured[] = [];
       for (let r = 0; r < rounds; r++) {
         const response = await reference.ok({ op: 'bench', version, rounds: n });
-        refRuns.push({ setup: Number(response.setup), encrypt: Number(response.encrypt), decrypt: Number(response.decrypt) });
+        refRuns.push({
+          wall: { setup: Number(response.setup), encrypt: Number(response.encrypt), decrypt: Number(response.decrypt) },
+          cpu: { setup: Number(response.cpu_setup), encrypt: Number(response.cpu_encrypt), decrypt: Number(response.cpu_decrypt) },
+        });
         oursRuns.push(ours(version, n));
       }
-      const o = best(oursRuns);
-      const p = best(refRuns);
+      const o = best(oursRuns.map((r) => r.wall));
+      const p = best(refRuns.map((r) => r.wall));
       const ratio = { setup: o.setup / p.setup, encrypt: o.encrypt / p.encrypt, decrypt: o.decrypt / p.decrypt };
-      result[version] = { ours: o, reference: p, ratio };
+      // CPU time: the mean over all rounds (the thread's CPU clock counts in steps too coarse for one round's minimum).
+      const oc = mean(oursRuns.map((r) => r.cpu));
+      const pc = mean(refRuns.map((r) => r.cpu));
+      const cpuRatio = { setup: oc.setup / pc.setup, encrypt: oc.encrypt / pc.encrypt, decrypt: oc.decrypt / pc.decrypt };
+      result[version] = { ours: o, reference: p, ratio, cpu: { ours: oc, reference: pc, ratio: cpuRatio } };
+      const ms = (s: number): string => `${(s * 1000).toFixed(3).padStart(8)} ms`;
       for (const op of ['setup', 'encrypt', 'decrypt'] as const) {
-        log(`${version.padEnd(8)} ${op.padEnd(8)} ours ${(o[op] * 1000).toFixed(3).padStart(8)} ms   reference ${(p[op] * 1000).toFixed(3).padStart(8)} ms   ratio ${ratio[op].toFixed(3)}   target ≤ ${TARGET}: ${ratio[op] <= TARGET ? 'pass' : 'FAIL'}`);
+        log(
+          `${version.padEnd(8)} ${op.padEnd(8)} ours ${ms(o[op])}   reference ${ms(p[op])}   ratio ${ratio[op].toFixed(3)}   target ≤ ${TARGET}: ${ratio[op] <= TARGET ? 'pass' : 'FAIL'}` +
+            `   (CPU time: ours ${ms(oc[op])}, reference ${ms(pc[op])}, ratio ${cpuRatio[op].toFixed(3)})`,
+        );
       }
     }
   } finally {

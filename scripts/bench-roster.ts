@@ -32,7 +32,9 @@
  *   - for the record: the history's load time and the snapshot's size.
  * Prints a table (target, measured, pass or the gap); --json: one JSON object
  * on stdout (progress on stderr); --cpu-profile FILE saves the renderer's CPU
- * profile from "Sign in" to the roster shown (.cpuprofile, for DevTools).
+ * profile from "Sign in" to the roster shown (.cpuprofile, for DevTools);
+ * BENCH_HOST_PROF=DIR in the environment saves the host's (main process's)
+ * CPU profile there (node --cpu-prof, written when the host exits).
  */
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -275,7 +277,7 @@ async function main(): Promise<void> {
         profileDir = dir;
         await seedProfile(dir, { id: 'bench-roster', jid: alice, host: server!.host, port: server!.c2sPort }, { [peer]: longChat(peer, args.messages) });
       },
-      { args: ['--loop-delay'], nodeArgs: ['--expose-gc'], bundled: true },
+      { args: ['--loop-delay'], nodeArgs: ['--expose-gc', ...(process.env.BENCH_HOST_PROF ? ['--cpu-prof', '--cpu-prof-interval', '250', `--cpu-prof-dir=${process.env.BENCH_HOST_PROF}`] : [])], bundled: true },
     );
     log(`  history written and host started in ${Math.round(performance.now() - t0)} ms`);
     const historyFile = HistoryStore.fileInProfile(profileDir, 'bench-roster');

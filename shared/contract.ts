@@ -285,6 +285,7 @@ export const NOTICE_KINDS = [
   'trust-not-saved',
   'ended-by-peer',
   'unreadable',
+  'unreadable-resent',
   'peer-error',
   'not-encrypted',
   'other-device-private',

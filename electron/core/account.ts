@@ -35,6 +35,7 @@ import {
 import { parseAvatarHash } from './xmpp/avatar-stanzas.js';
 import { bareJid } from './values/jid.js';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
+import { placeIncoming } from './message-time.js';
 import { isRosterPushFrom, parseSubscriptionPresence } from './xmpp/roster-stanzas.js';
 import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
@@ -99,9 +100,6 @@ const SIGN_OFF_WAIT_MS = 1_000;
 /** Messages of the stored history per "load older" (the user scrolled to the top of a chat). */
 const OLDER_PAGE = 200;
 
-/** Stamps of received messages remembered (Account.writtenAt), the newest. */
-const MAX_WRITTEN_AT = 5_000;
-
 export class Account {
   readonly roster = new Roster();
   readonly chats = new ChatLog();
@@ -116,11 +114,10 @@ export class Account {
   private readonly now: () => number;
   /** Received messages that asked for a receipt (XEP-0184), by peer and stanza id → the full JID to answer. */
   private readonly receiptsOwed = new Map<string, string>();
-  /**
-   * When the contact wrote each message shown lately (its XEP-0203 stamp, by peer and id), where it was shown at
-   * another time (after a notice): a copy that comes late is placed by it among them (showIncoming).
-   */
-  private readonly writtenAt = new Map<string, number>();
+  /** The time of writing given to the user's last message (writtenNow). */
+  private lastWrittenAt = 0;
+  /** Per chat, the time of the contact's message shown last: a notice about it ("not encrypted") goes right below it. */
+  private readonly lastShownAt = new Map<string, number>();
   /** Chats where we already said that a private conversation happened on another device. */
   private readonly otherDeviceNoticed = new Set<string>();
   /** Senders the policy blocked since Klatsch started (AccountView.blockedSenders): the user is told once each. */
@@ -184,12 +181,16 @@ export class Account {
       },
       show: (peer, m) => this.showIncoming(peer, m),
       notice: (peer, text, notice, options) => {
+        // About a message of the contact's (by its id): none when that message is shown already (a copy came first).
+        const about = options?.about !== undefined && options.about.length <= 256 ? options.about : undefined;
+        if (about !== undefined && (this.chats.has(peer, about, 'in') || this.outbox.seen(peer, about))) return;
         const shown = this.upsertMessage({
-          id: randomUUID(),
+          id: about !== undefined ? unreadableNoticeId(about) : randomUUID(),
           peer,
           direction: 'notice',
           body: text,
-          timestamp: this.now(),
+          // "The message above was not encrypted" stays right below that message, wherever its time put it.
+          timestamp: notice?.kind === 'not-encrypted' ? (this.lastShownAt.get(peer) ?? this.now()) : this.now(),
           state: 'received',
           ...(notice ? { notice } : {}),
           // Said inside the private conversation (an SMP question): private like its messages.
@@ -441,7 +442,7 @@ export class Account {
     if (kind === 'offline' || kind === 'error') throw new KlatschError('not-connected', 'You are not connected; the message was not sent.', { reason: 'offline-not-sent' });
     // Written in a private conversation (or under "always"): it may leave only encrypted, also after a restart.
     const mustBePrivate = !this.plaintextChat(peer);
-    const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.now(), state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) };
+    const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.writtenNow(), state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) };
     // On disk (fsync'd) before the user sees it as sending and before anything goes on the wire: killed at any
     // point after, Klatsch sends it after the restart (without a writable outbox it is still kept in memory).
     // Meanwhile a flush of the outbox (a stream just came up) leaves it alone: it is this call's to send.
@@ -460,6 +461,15 @@ export class Account {
     const now = this.chats.find(peer, message.id, 'out') ?? message;
     // Marked private when written privately, or when the engine encrypted it (messageState): never by the chat's state now.
     return now;
+  }
+
+  /**
+   * The time of writing of the user's next message: its stamp orders it at the contact's (message-time.ts), so two
+   * written in the same millisecond (sends queued while the app was busy) get different ones, in the order written.
+   */
+  private writtenNow(): number {
+    this.lastWrittenAt = Math.max(this.now(), this.lastWrittenAt + 1);
+    return this.lastWrittenAt;
   }
 
   /** A failed message goes out again, privately if the conversation is private now. */
@@ -931,8 +941,7 @@ export class Account {
     let id = copy.id ?? randomUUID();
     if (this.chats.has(peer, id, copy.direction)) return; // already shown
     if (this.chats.has(peer, id, copy.direction === 'in' ? 'out' : 'in')) id = randomUUID();
-    const now = this.now();
-    const timestamp = copy.stampedAt !== undefined && copy.stampedAt <= now ? copy.stampedAt : now;
+    const timestamp = placeIncoming(copy.stampedAt, this.now());
     if (copy.direction === 'in') this.chats.countUnread(peer);
     if (copy.direction === 'in') this.typing.delete(peer);
     const shown = this.upsertMessage({
@@ -946,7 +955,7 @@ export class Account {
     });
     // In a private conversation, a plaintext copy is flagged as a live plaintext message is.
     if (!encrypted && this.e2ee.plaintextNeedsNotice(peer)) {
-      this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: 'The message above was not encrypted.', timestamp: this.now(), state: 'received', notice: { kind: 'not-encrypted' } });
+      this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: 'The message above was not encrypted.', timestamp, state: 'received', notice: { kind: 'not-encrypted' } });
     }
     if (copy.direction === 'in') this.emitContact(peer);
     if (copy.direction === 'in') this.deps.incoming?.(shown, 'carbon');
@@ -969,30 +978,10 @@ export class Account {
     }
     // Ids are unique within a chat, so that no peer can replace one of our messages by reusing its id.
     if (this.chats.has(peer, id, 'out')) id = randomUUID();
-    const now = this.now();
-    // The sender's time of writing (XEP-0203) orders a message that waited, believed within bounds: not in the
-    // future, and not longer before the sender's previous message here than any message may wait.
-    const previous = lastOf(this.chats.list(peer), 'in');
-    const believable = stampedAt !== undefined && stampedAt <= now && (!previous || stampedAt >= previous.timestamp - PRIVATE_WAIT_MS);
-    // Never before the chat's last notice: what it says (e.g. "now private") happened before this message arrived.
-    // Nor after a message of the contact's written later and shown already: a copy that comes late (a private
-    // message offered again in a new private conversation) goes after those written before it, in the order written.
-    const notice = lastOf(this.chats.list(peer), 'notice');
-    let timestamp = now;
-    if (believable) {
-      timestamp = Math.max(stampedAt, notice?.timestamp ?? stampedAt);
-      let firstWrittenLater = Infinity;
-      let lastWrittenBefore = -Infinity;
-      for (const m of this.chats.list(peer)) {
-        if (m.direction !== 'in') continue;
-        const written = this.writtenAt.get(`${peer}\n${m.id}`) ?? m.timestamp;
-        if (written > stampedAt) firstWrittenLater = Math.min(firstWrittenLater, m.timestamp);
-        else lastWrittenBefore = Math.max(lastWrittenBefore, m.timestamp);
-      }
-      if (timestamp >= firstWrittenLater) timestamp = Math.max(stampedAt, lastWrittenBefore);
-      this.writtenAt.set(`${peer}\n${id}`, stampedAt);
-      if (this.writtenAt.size > MAX_WRITTEN_AT) this.writtenAt.delete(this.writtenAt.keys().next().value!);
-    }
+    // Placed at the sender's time of writing (message-time.ts): a copy that waited or came again (a private message
+    // offered again in a new private conversation) goes among the others in the order written, also after a restart.
+    const timestamp = placeIncoming(stampedAt, this.now());
+    this.lastShownAt.set(peer, timestamp);
     const received: ChatMessage = {
       id,
       peer,
@@ -1011,11 +1000,23 @@ export class Account {
     if (stanzaId && !kept) this.outbox.markSeen(peer, stanzaId);
     this.chats.countUnread(peer);
     this.typing.delete(peer);
+    // Its "could not be read" changes first, so the message's commit to disk takes that change along.
+    if (encrypted) this.readAfterAll(peer, id);
     const shown = this.upsertMessage(received, true);
     if (stanzaId && kept) this.outbox.markSeen(peer, stanzaId);
     if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);
     this.deps.incoming?.(shown, 'live');
+  }
+
+  /**
+   * A private message that could not be read (its conversation died with a restart of ours) came again, readable
+   * (the sender offers it again in the next private conversation, same id): its notice no longer claims it lost.
+   */
+  private readAfterAll(peer: string, id: string): void {
+    const notice = this.chats.find(peer, unreadableNoticeId(id), 'notice') ?? this.deps.history?.find(peer, unreadableNoticeId(id), 'notice');
+    if (notice?.notice?.kind !== 'unreadable') return;
+    this.upsertMessage({ ...notice, body: `A private message from ${peer} could not be read at first; it came again and is shown in its place.`, notice: { kind: 'unreadable-resent' } });
   }
 
   /** `durably`: a received message about to be shown and confirmed, on disk before (see HistoryStore.putDurably). */
@@ -1296,4 +1297,9 @@ function withEncrypted(message: ChatMessage, encrypted: boolean): ChatMessage {
 /** The `replaces` field of StanzaInfo, present only when the stanza corrects a message. */
 function withReplaces(replaces: string | undefined): { replaces?: string } {
   return replaces === undefined ? {} : { replaces };
+}
+
+/** The id of the notice that the contact's message `id` could not be read (found again when the message comes again). */
+function unreadableNoticeId(id: string): string {
+  return `unreadable:${id}`;
 }

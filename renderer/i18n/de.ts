@@ -633,6 +633,7 @@ export const de: Catalog = {
     'ended-by-peer': (name: string) =>
       `${name} hat die private Unterhaltung beendet. Beenden Sie sie ebenfalls oder beginnen Sie eine neue; bis dahin wird nichts gesendet.`,
     unreadable: (name: string) => `Eine private Nachricht von ${name} konnte nicht gelesen werden.`,
+    'unreadable-resent': (name: string) => `Eine private Nachricht von ${name} konnte zunächst nicht gelesen werden; sie kam erneut und steht an ihrem Platz.`,
     'peer-error': (name: string) =>
       `Die Anwendung von ${name} meldet ein Problem mit der privaten Unterhaltung. Wenn es wieder vorkommt, beenden Sie die private Unterhaltung und beginnen Sie eine neue.`,
     'not-encrypted': () => 'Die Nachricht oben war nicht verschlüsselt.',

@@ -636,6 +636,7 @@ export const en = {
     'trust-not-saved': () => 'The result could not be saved: the OTR store cannot be written.',
     'ended-by-peer': (name: string) => `${name} ended the private conversation. End it too, or start a new one; nothing is sent until then.`,
     unreadable: (name: string) => `A private message from ${name} could not be read.`,
+    'unreadable-resent': (name: string) => `A private message from ${name} could not be read at first; it came again and is shown in its place.`,
     'peer-error': (name: string) =>
       `${name}’s app reported a problem with the private conversation. If it happens again, end the private conversation and start a new one.`,
     'not-encrypted': () => 'The message above was not encrypted.',

@@ -250,3 +250,27 @@ describe('key rotation and MAC key reveal', () => {
     assert.throws(() => send(alice, 'x'), /wiped/);
   });
 });
+
+describe('our next D-H key pair', () => {
+  test('is made by the first message we send, not when the AKE completes (the AKE does not wait for it)', () => {
+    const a = DhKeyPair.generate(secureRandom);
+    const b = DhKeyPair.generate(secureRandom);
+    let drawn = 0;
+    const counting = (n: number): Uint8Array => {
+      drawn += n;
+      return secureRandom(n);
+    };
+    const common = { ssid: new Uint8Array(8), theirLongTerm: dummyKey, ourKeyId: 1, theirKeyId: 1 };
+    const alice = DataKeyState.fromAke({ ...common, ourDh: a, theirDh: b.publicKey, initiator: true }, counting);
+    const bob = DataKeyState.fromAke({ ...common, ourDh: b, theirDh: a.publicKey, initiator: false }, secureRandom);
+    assert.equal(drawn, 0, 'no key pair made by fromAke');
+    assert.deepEqual(alice.keyIds, { ourKeyId: 2, theirKeyId: 1, hasTheirPrevious: false });
+    const first = send(alice, 'one');
+    assert.equal(drawn, 40, 'one 320-bit private key for the first message');
+    // The key the message announces is the one the peer's reply rotates onto.
+    assert.equal(read(bob, first), 'one');
+    assert.equal(read(alice, send(bob, 'two', toAlice)), 'two');
+    assert.equal(read(bob, send(alice, 'three')), 'three');
+    assert.deepEqual(alice.keyIds.ourKeyId, 3);
+  });
+});

@@ -145,18 +145,21 @@ describe('DataKeyState rotation with the pool', () => {
     assert.ok(alice.keyIds.ourKeyId >= 6 && bob.keyIds.ourKeyId >= 6);
   });
 
-  test('a rotation takes the pooled pair and the pool refills afterwards; the pool ends with the conversation', () => {
+  test('our next key pair is the pooled one, taken when a message of ours names it; the pool refills afterwards and ends with the conversation', () => {
     const { alice, bob, later } = pair();
-    pass(alice, bob, 'hello'); // carries alice's key 2 to bob
+    assert.equal(alice.pooledKeyPairs, 0, 'not made in the AKE’s last step');
     later.runAll();
-    assert.equal(alice.pooledKeyPairs, 1);
-    assert.equal(alice.keyIds.ourKeyId, 2);
-    pass(bob, alice, 'hi', toAlice); // addressed to alice's newest key: alice rotates
-    assert.equal(alice.keyIds.ourKeyId, 3);
-    assert.equal(alice.pooledKeyPairs, 0, 'the rotation used the pooled pair');
+    assert.equal(alice.pooledKeyPairs, 1, 'made in a later turn');
+    pass(alice, bob, 'hello'); // names alice's key 2
+    assert.equal(alice.pooledKeyPairs, 0, 'key 2 is the pooled pair');
     later.runAll();
     assert.equal(alice.pooledKeyPairs, 1, 'refilled in a later turn');
-    pass(alice, bob, 'again');
+    pass(bob, alice, 'hi', toAlice); // addressed to alice's newest key: alice rotates
+    assert.equal(alice.keyIds.ourKeyId, 3);
+    pass(alice, bob, 'again'); // names alice's key 3
+    assert.equal(alice.pooledKeyPairs, 0, 'key 3 is the pooled pair');
+    later.runAll();
+    assert.equal(alice.pooledKeyPairs, 1);
     alice.wipe();
     assert.equal(alice.pooledKeyPairs, 0);
     assert.doesNotThrow(() => later.runAll());

@@ -7,7 +7,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto, { getDiffieHellman } from 'node:crypto';
 import { syncBuiltinESMExports } from 'node:module';
-import { DH_GENERATOR, DH_MODULUS_MINUS_2, DH_PRIME, DhKeyPair, isValidDhPublic } from '../../electron/core/otr/dh.js';
+import { DH_GENERATOR, DH_MODULUS_MINUS_2, DH_PRIME, DhKeyPair, isValidDhPublic, sharedDhGroup } from '../../electron/core/otr/dh.js';
 import { deterministicRandom } from '../../electron/core/otr/random.js';
 import { powMod } from '../../electron/core/otr/smp-group.js';
 import { bytesToBigint } from '../../electron/core/otr/wire.js';
@@ -134,5 +134,18 @@ describe('one native group per process', () => {
       crypto.createDiffieHellman = original;
       syncBuiltinESMExports();
     }
+  });
+});
+
+describe('the shared native DH object', () => {
+  test('holds a secret exponent only until the turn that used it ends', async () => {
+    const random = deterministicRandom('scrub');
+    const ours = DhKeyPair.generate(random);
+    const theirs = DhKeyPair.generate(random);
+    ours.sharedSecret(theirs.publicKey);
+    const during = sharedDhGroup().getPrivateKey();
+    assert.ok(during.length > 1, 'the last exponent is still set within the turn');
+    await Promise.resolve();
+    assert.deepEqual([...sharedDhGroup().getPrivateKey()], [2], 'cleared when the turn ends');
   });
 });

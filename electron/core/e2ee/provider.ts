@@ -64,6 +64,11 @@ export interface NoticeDetails {
   debug?: string;
 }
 
+export interface NoticeOptions {
+  private?: true;
+  about?: string;
+}
+
 /** What the account gives every provider. */
 export interface E2eeHost {
   /** Our own bare JID. */
@@ -72,8 +77,11 @@ export interface E2eeHost {
   transmit(envelope: Envelope): Promise<void>;
   /** A message to show in the chat with `peer`. */
   show(peer: string, message: IncomingText): void;
-  /** A notice in the chat; `private`: said inside the private conversation, kept like a private message. */
-  notice(peer: string, text: string, notice?: NoticeDetails, options?: { private: true }): void;
+  /**
+   * A notice in the chat; `private`: said inside the private conversation, kept like a private message.
+   * `about`: the id of the contact's message it is about (one that could not be read, and may come again).
+   */
+  notice(peer: string, text: string, notice?: NoticeDetails, options?: NoticeOptions): void;
   /**
    * Our message `id` changed state. `encrypted` (with 'sent'): whether it was encrypted as it left — the
    * record of whether it went out private, whatever the chat was when it was typed.

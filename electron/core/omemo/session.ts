@@ -83,8 +83,16 @@ export interface EngineOptions {
   now?: () => number;
 }
 
+/** omemo:2 identities' X25519 private keys by seed: the same array every session, so its key object is made once. */
+const curvePrivates = new WeakMap<Uint8Array, Uint8Array>();
+
 function identityForX3dh(device: OwnDevice): X3dhIdentity {
-  const dhPriv = device.version === 'oldmemo' ? device.identity.secret : ed25519SeedToCurvePrivate(device.identity.secret);
+  const seed = device.identity.secret;
+  let dhPriv = device.version === 'oldmemo' ? seed : curvePrivates.get(seed);
+  if (!dhPriv) {
+    dhPriv = ed25519SeedToCurvePrivate(seed);
+    curvePrivates.set(seed, dhPriv);
+  }
   return { publicKey: device.identity.publicKey, dhPriv };
 }
 

@@ -2,10 +2,11 @@
 // 8-byte top half || 8 zero bytes) and the AKE messages ("D-H Commit",
 // "Reveal Signature", "Signature": initial counter value 0).
 import { createCipheriv } from 'node:crypto';
+import { secretKey } from '../secret-key.js';
 
 function run(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array {
   if (key.length !== 16) throw new RangeError('AES-128 key must be 16 bytes');
-  const cipher = createCipheriv('aes-128-ctr', key, iv);
+  const cipher = createCipheriv('aes-128-ctr', secretKey(key), iv);
   const out = Buffer.concat([cipher.update(data), cipher.final()]);
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }

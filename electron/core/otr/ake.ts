@@ -4,6 +4,7 @@
 // (authstate transitions incl. commit collisions and retransmissions), for
 // protocol versions 3 and 2. Transport-free: bytes in, bytes out.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { secretKey } from '../secret-key.js';
 import { aesCtrZeroIv } from './aes-ctr.js';
 import { DhKeyPair, isValidDhPublic } from './dh.js';
 import { type DsaPrivateKey, type DsaPublicKey, decodePublicKey, dsaSign, dsaVerify, encodePublicKey, signatureLength } from './dsa.js';
@@ -169,13 +170,13 @@ export function decodeSignedPart(bytes: Uint8Array): SignedPart {
 /** M = HMAC-SHA256_m1(ourDhPub MPI, theirDhPub MPI, PUBKEY, keyid INT), 32 bytes. */
 export function computeAuthenticator(m1: Uint8Array, firstDh: bigint, secondDh: bigint, publicKeyBytes: Uint8Array, keyId: number): Uint8Array {
   const body = new Writer().mpi(firstDh).mpi(secondDh).raw(publicKeyBytes).int(keyId).bytes();
-  return new Uint8Array(createHmac('sha256', m1).update(body).digest());
+  return new Uint8Array(createHmac('sha256', secretKey(m1)).update(body).digest());
 }
 
 /** SHA256-HMAC-160 of the encrypted signature field as DATA (4-byte length included). */
 export function macEncryptedSignature(m2: Uint8Array, encryptedSignature: Uint8Array): Uint8Array {
   const field = new Writer().data(encryptedSignature).bytes();
-  return new Uint8Array(createHmac('sha256', m2).update(field).digest()).slice(0, MAC_LENGTH);
+  return new Uint8Array(createHmac('sha256', secretKey(m2)).update(field).digest()).slice(0, MAC_LENGTH);
 }
 
 function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {

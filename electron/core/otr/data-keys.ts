@@ -5,8 +5,8 @@
 // counters; rotation when the peer acknowledges our newest key or sends a
 // new one; the receiving MAC keys of forgotten keys queued for revealing.
 // Mirrors libotr proto.c (rotate_dh_keys, rotate_y_keys, reveal_macs).
-// Off the message's path: our next key pair comes from a pool made in an
-// earlier turn (dh-pool.ts), and the session keys the next messages each way
+// Off the message's path: our next key pair (made when a message of ours
+// first names it) comes from a pool made in an earlier turn (dh-pool.ts), and the session keys the next messages each way
 // will need are derived in a later turn after each message (warmSoon); a
 // message that comes first derives them itself, as before.
 //
@@ -60,7 +60,11 @@ export interface InstanceAddress {
 
 export class DataKeyState {
   private ourKeyId: number;
-  private ourCurrent: DhKeyPair;
+  /**
+   * our_dh[our_keyid], made when first needed: only a message we send names it (a peer can use it only after
+   * that), so the AKE's last step does not wait for its exponentiation (a tenth of an AKE).
+   */
+  private ourCurrent: DhKeyPair | undefined;
   private ourPrevious: DhKeyPair;
   private theirKeyId: number;
   private theirCurrent: bigint;
@@ -81,7 +85,9 @@ export class DataKeyState {
   ) {
     this.pool = new DhKeyPairPool(() => DhKeyPair.generate(random), schedule);
     this.ourPrevious = ourPrevious;
-    this.ourCurrent = this.pool.take();
+    this.ourCurrent = undefined;
+    // Made in a later turn, so that our first message finds it ready.
+    this.pool.refillSoon();
     this.ourKeyId = ourPreviousId + 1;
     this.theirCurrent = theirKey;
     this.theirKeyId = theirKeyId;
@@ -123,7 +129,7 @@ export class DataKeyState {
   }
 
   private ourPair(id: number): DhKeyPair | undefined {
-    if (id === this.ourKeyId) return this.ourCurrent;
+    if (id === this.ourKeyId) return this.ourCurrent; // undefined until a message of ours has named it
     if (id === this.ourKeyId - 1 && id > 0) return this.ourPrevious;
     return undefined;
   }
@@ -176,7 +182,7 @@ export class DataKeyState {
         flags,
         senderKeyId,
         recipientKeyId: this.theirKeyId,
-        nextDh: this.ourCurrent.publicKey,
+        nextDh: this.ourNewest().publicKey,
         ctr: bigintToFixed(keys.sendCtr, 8),
         plaintext,
       },
@@ -216,12 +222,16 @@ export class DataKeyState {
     return { ok: true, plaintext, extraKey };
   }
 
+  private ourNewest(): DhKeyPair {
+    return (this.ourCurrent ??= this.pool.take());
+  }
+
   /** Forget our_dh[our_keyid-1]; our newest pair becomes the previous one; make a new one. */
   private rotateOurs(): void {
     this.forgetSessions((s) => s.ourKeyId === this.ourKeyId - 1);
     this.ourPrevious.wipe();
-    this.ourPrevious = this.ourCurrent;
-    this.ourCurrent = this.pool.take();
+    this.ourPrevious = this.ourNewest();
+    this.ourCurrent = undefined;
     this.ourKeyId += 1;
   }
 
@@ -240,13 +250,15 @@ export class DataKeyState {
       const missing = [this.ourKeyId - 1, this.ourKeyId].filter((ours) => !this.sessions.has(`${ours}:${this.theirKeyId}`));
       const ours = missing[0];
       if (ours === undefined) return;
+      let derived;
       try {
-        this.session(ours, this.theirKeyId);
+        derived = this.session(ours, this.theirKeyId);
       } catch {
         // A bad key fails the same way when a message needs it, where it is reported; not here, in a timer.
         return;
       }
-      if (missing.length > 1) this.warmSoon();
+      // (our_keyid, their_keyid) waits until a message of ours has named our newest key.
+      if (derived && missing.length > 1) this.warmSoon();
     });
   }
 
@@ -276,7 +288,7 @@ export class DataKeyState {
     this.sessions.clear();
     for (const k of this.macKeysToReveal) k.fill(0);
     this.macKeysToReveal = [];
-    this.ourCurrent.wipe();
+    this.ourCurrent?.wipe();
     this.ourPrevious.wipe();
     this.pool.wipe();
   }

@@ -15,6 +15,7 @@
 //   verifyDataMessage(msg, keys.recvMac) && decryptDataMessage(msg, keys.recvAes)
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { secretKey } from '../secret-key.js';
 import { aesCtr } from './aes-ctr.js';
 import type { OtrTlvRecord } from './events.js';
 import { decodeTlvs, encodeTlvs } from './tlv.js';
@@ -88,7 +89,7 @@ export interface DataMessageFields {
 }
 
 function hmacSha1(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac('sha1', key).update(data).digest());
+  return new Uint8Array(createHmac('sha1', secretKey(key)).update(data).digest());
 }
 
 /** Encrypts and MACs a data message; returns its bytes. */

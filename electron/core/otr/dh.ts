@@ -39,8 +39,25 @@ export function isValidDhPublic(x: bigint): boolean {
  * key pair, i.e. per AKE and per key rotation, where Node 20 took microseconds.
  */
 let sharedGroup: DiffieHellman | undefined;
-/** Left in the shared object after each use, so that no private key stays there. */
+/** Left in a native object after use, so that no private key stays there. */
 const NO_KEY = Buffer.from([2]);
+/** Native objects that held a private exponent in this turn (cleared when it ends). */
+const toScrub = new Set<DiffieHellman>();
+
+/**
+ * Call before `dh.setPrivateKey(secret)`: the object gets NO_KEY back once the current synchronous work is done
+ * (a microtask), so a secret exponent stays in native memory only for the turn that uses it. One clearing per
+ * turn instead of one per exponentiation: setPrivateKey costs 12–30 µs here, and an AKE step makes several.
+ */
+export function scrubAfterTurn(dh: DiffieHellman): void {
+  if (toScrub.size === 0) queueMicrotask(scrubAll);
+  toScrub.add(dh);
+}
+
+function scrubAll(): void {
+  for (const dh of toScrub) dh.setPrivateKey(NO_KEY);
+  toScrub.clear();
+}
 
 /** The group's one native object (SMP's exponentiations use it too); throws where crypto has no finite-field DH. */
 export function sharedDhGroup(): DiffieHellman {
@@ -50,12 +67,9 @@ export function sharedDhGroup(): DiffieHellman {
 /** `use` with the group's native object holding `privateBytes` as its private key. */
 function withPrivateKey<T>(privateBytes: Buffer, use: (dh: DiffieHellman) => T): T {
   const dh = sharedDhGroup();
+  scrubAfterTurn(dh);
   dh.setPrivateKey(privateBytes);
-  try {
-    return use(dh);
-  } finally {
-    dh.setPrivateKey(NO_KEY);
-  }
+  return use(dh);
 }
 
 export class DhKeyPair {
@@ -95,7 +109,7 @@ export class DhKeyPair {
     return s;
   }
 
-  /** Best effort: zero our copy of the private key (the shared native object never keeps it). */
+  /** Best effort: zero our copy of the private key (the shared native object keeps it only until the turn ends). */
   wipe(): void {
     this.privateBytes.fill(0);
     this.isWiped = true;

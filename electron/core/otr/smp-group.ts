@@ -12,7 +12,7 @@
 // non-zero exponents; anything else (1, p-1, exponent 0 — only possible with
 // hostile input or astronomically bad luck) falls back to BigInt.
 import { createHash, type DiffieHellman } from 'node:crypto';
-import { DH_MODULUS_MINUS_2, DH_PRIME, DH_PRIME_BYTES, sharedDhGroup } from './dh.js';
+import { DH_MODULUS_MINUS_2, DH_PRIME, DH_PRIME_BYTES, scrubAfterTurn, sharedDhGroup } from './dh.js';
 import { modPow } from './dsa.js';
 import type { RandomSource } from './random.js';
 import { Writer, bigintToBytes, bigintToFixed, bytesToBigint } from './wire.js';
@@ -47,13 +47,13 @@ export function powMod(base: bigint, exp: bigint): bigint {
   if (dh) {
     const e = Buffer.from(bigintToBytes(exp));
     try {
+      scrubAfterTurn(dh); // don't leave a secret exponent in the cached context
       dh.setPrivateKey(e);
       return bytesToBigint(dh.computeSecret(Buffer.from(bigintToFixed(base, DH_PRIME_BYTES))));
     } catch {
       // Not expected for these arguments; the BigInt path below gives the same value.
     } finally {
       e.fill(0);
-      dh.setPrivateKey(Buffer.from([1])); // don't leave a secret exponent in the cached context
     }
   }
   return modPow(base, exp, DH_PRIME);

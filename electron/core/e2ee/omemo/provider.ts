@@ -18,6 +18,7 @@
  * with the sending device (an empty message carrying a fresh key exchange), so the next message works.
  */
 import { createHash } from 'node:crypto';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import xml, { type Element } from '@xmpp/xml';
 import {
   createOwnDevice, decryptKey, decryptPayload, deleteUsedPreKeys, deviceFromJSON, deviceToJSON, emptyKeyMaterial,
@@ -867,10 +868,20 @@ export class OmemoProvider implements E2eeProvider, GroupEncryption {
 
   // ---- our device -------------------------------------------------------------------------------
 
+  /** Our device being made (it takes several turns): every caller meanwhile waits for the same one. */
+  private makingOwnDevice: Promise<number | undefined> | undefined;
+
   /** Our device, made on first need with an id no device of ours has; undefined while offline or broken. */
   private async ensureOwnDevice(): Promise<number | undefined> {
     if (this.broken) return undefined;
     if (this.state.deviceId !== undefined && this.own.size === VERSIONS.length) return this.state.deviceId;
+    this.makingOwnDevice ??= this.makeOwnDevice().finally(() => {
+      this.makingOwnDevice = undefined;
+    });
+    return this.makingOwnDevice;
+  }
+
+  private async makeOwnDevice(): Promise<number | undefined> {
     const taken = new Set<number>();
     const lists = await this.listsOf(this.ownBare);
     for (const version of VERSIONS) for (const id of lists[version] ?? []) taken.add(id);
@@ -885,19 +896,37 @@ export class OmemoProvider implements E2eeProvider, GroupEncryption {
     if (!this.own.has('twomemo')) {
       // 0.3 carries the Curve25519 form, which peers map back to Ed25519 with the sign bit clear: only a key
       // whose sign bit is clear is the same identity in both versions.
+      // Half the identities drawn are refused: draw them without prekeys, which come after.
       let two: OwnDevice;
-      do two = createOwnDevice('twomemo', { random: this.random, now: this.now });
+      do two = createOwnDevice('twomemo', { random: this.random, now: this.now, preKeyCount: 0 });
       while ((two.identity.publicKey[31]! & 0x80) !== 0);
-      this.own.set('twomemo', two);
+      this.own.set('twomemo', await this.withPreKeys(two));
     }
-    if (!this.own.has('oldmemo')) this.own.set('oldmemo', this.oldmemoDeviceOf(this.own.get('twomemo')!));
+    if (!this.own.has('oldmemo')) {
+      await nextTurn();
+      this.own.set('oldmemo', await this.withPreKeys(this.oldmemoDeviceOf(this.own.get('twomemo')!)));
+    }
     await this.save();
     return deviceId;
   }
 
+  /**
+   * `device` with DEFAULT_PREKEY_COUNT prekeys, made a few at a time with a turn between (~55 µs a key here):
+   * a new device's hundred would otherwise hold the main loop for 6 ms or more per version.
+   */
+  private async withPreKeys(device: OwnDevice): Promise<OwnDevice> {
+    const PER_TURN = 25;
+    let made = device;
+    while (made.preKeys.length < DEFAULT_PREKEY_COUNT) {
+      await nextTurn();
+      made = refillPreKeys(made, { random: this.random, target: Math.min(DEFAULT_PREKEY_COUNT, made.preKeys.length + PER_TURN) });
+    }
+    return made;
+  }
+
   /** A 0.3 device with the identity of our omemo:2 one (its Curve25519 form), its signed prekey signed with it. */
   private oldmemoDeviceOf(two: OwnDevice): OwnDevice {
-    const fresh = createOwnDevice('oldmemo', { random: this.random, now: this.now, preKeyCount: DEFAULT_PREKEY_COUNT });
+    const fresh = createOwnDevice('oldmemo', { random: this.random, now: this.now, preKeyCount: 0 });
     const secret = ed25519SeedToCurvePrivate(two.identity.secret);
     const shared: OwnDevice = { ...fresh, identity: { secret, publicKey: x25519PublicKey(secret) } };
     return { ...rotateSignedPreKey(shared, { random: this.random, now: this.now }), previousSignedPreKey: null };

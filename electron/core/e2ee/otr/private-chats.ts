@@ -54,8 +54,9 @@ export interface PrivateChatsDeps {
   /**
    * A notice in the chat: `text` in English, `notice` says which, for the UI's own words. `private`: it
    * comes from inside the private conversation (an SMP question, its result): kept like a private message.
+   * `about`: the id of the contact's message it is about (one that could not be read, and may come again).
    */
-  notice(peer: string, text: string, notice?: { kind: NoticeKind; detail?: string; debug?: string }, options?: { private: true }): void;
+  notice(peer: string, text: string, notice?: { kind: NoticeKind; detail?: string; debug?: string }, options?: { private?: true; about?: string }): void;
   /**
    * Our message `id` changed state. `encrypted` (with 'sent'): whether the engine encrypted it as it
    * left — the record of whether it went out private, whatever the chat was when it was typed.
@@ -245,7 +246,7 @@ export class PrivateChats {
       out.display.forEach((d, i) =>
         this.deps.show(peer, { ...stanza, id: i === out.display.length - 1 ? stanza.id : undefined, text: d.text, encrypted: d.encrypted }),
       );
-      await this.deliver(peer, state, out, from);
+      await this.deliver(peer, state, out, from, undefined, stanza.id);
     });
   }
 
@@ -718,9 +719,10 @@ export class PrivateChats {
     out: OtrOutput,
     replyTo: string | undefined,
     messageId?: string,
+    receivedId?: string,
   ): Promise<boolean> {
     const heldIds = this.heldStanzaIds(state, out);
-    this.handleEvents(peer, state, out.events);
+    this.handleEvents(peer, state, out.events, receivedId);
     let delivered = true;
     for (const [i, body] of out.send.entries()) {
       const otr = body.startsWith(OTR_PREFIX) && !/^\?OTRv?\d*\?/.test(body);
@@ -746,7 +748,8 @@ export class PrivateChats {
     return ids;
   }
 
-  private handleEvents(peer: string, state: PeerState, events: OtrEvent[]): void {
+  /** `receivedId`: the id of the stanza whose reading gave these events. */
+  private handleEvents(peer: string, state: PeerState, events: OtrEvent[], receivedId?: string): void {
     // First what the engine asks about new keys: the banner reads it (via privacyChanged) from the first event on.
     for (const event of events) {
       if (event.type !== 'key-approval-needed') continue;
@@ -863,7 +866,8 @@ export class PrivateChats {
           );
           break;
         case 'unreadable':
-          this.deps.notice(peer, `A private message from ${peer} could not be read.`, { kind: 'unreadable' });
+          // Named by its id: the sender may offer it again (same id) in a new private conversation (see Account).
+          this.deps.notice(peer, `A private message from ${peer} could not be read.`, { kind: 'unreadable' }, receivedId !== undefined ? { about: receivedId } : undefined);
           break;
         case 'remote-error':
           // The peer app's text is its own (protocol terms, any language): kept for a bug report only.

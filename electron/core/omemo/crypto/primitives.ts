@@ -3,22 +3,23 @@
 // of the ciphers become OmemoError so nothing of another type escapes.
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
 import { OmemoError } from '../errors.js';
+import { secretKey } from '../../secret-key.js';
 
 /**
  * HKDF-SHA-256.
  * @example hkdfSha256(ikm, new Uint8Array(32), 'OMEMO Payload', 80)
  */
 export function hkdfSha256(ikm: Uint8Array, salt: Uint8Array, info: string | Uint8Array, length: number): Uint8Array {
-  return new Uint8Array(hkdfSync('sha256', ikm, salt, typeof info === 'string' ? Buffer.from(info, 'ascii') : info, length));
+  return new Uint8Array(hkdfSync('sha256', secretKey(ikm), salt, typeof info === 'string' ? Buffer.from(info, 'ascii') : info, length));
 }
 
 export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac('sha256', key).update(data).digest());
+  return new Uint8Array(createHmac('sha256', secretKey(key)).update(data).digest());
 }
 
 /** AES-CBC (key length picks AES-128/256) with PKCS#7 padding. */
 export function aesCbcEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const cipher = createCipheriv(`aes-${key.length * 8}-cbc`, key, iv);
+  const cipher = createCipheriv(`aes-${key.length * 8}-cbc`, secretKey(key), iv);
   return new Uint8Array(Buffer.concat([cipher.update(plaintext), cipher.final()]));
 }
 
@@ -27,7 +28,7 @@ export function aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8
     throw new OmemoError('decrypt-failed', 'ciphertext is not a whole number of AES blocks');
   }
   try {
-    const decipher = createDecipheriv(`aes-${key.length * 8}-cbc`, key, iv);
+    const decipher = createDecipheriv(`aes-${key.length * 8}-cbc`, secretKey(key), iv);
     return new Uint8Array(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
   } catch {
     throw new OmemoError('decrypt-failed', 'bad padding');
@@ -36,7 +37,7 @@ export function aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8
 
 /** AES-GCM with a 16-byte tag; returns ciphertext and tag separately. */
 export function aesGcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): { ciphertext: Uint8Array; tag: Uint8Array } {
-  const cipher = createCipheriv(key.length === 16 ? 'aes-128-gcm' : 'aes-256-gcm', key, iv);
+  const cipher = createCipheriv(key.length === 16 ? 'aes-128-gcm' : 'aes-256-gcm', secretKey(key), iv);
   const ciphertext = new Uint8Array(Buffer.concat([cipher.update(plaintext), cipher.final()]));
   return { ciphertext, tag: new Uint8Array(cipher.getAuthTag()) };
 }
@@ -46,7 +47,7 @@ export function aesGcmDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8
   if (iv.length < 12 || iv.length > 16) throw new OmemoError('malformed', 'GCM IV must be 12 to 16 bytes');
   if (key.length !== 16 && key.length !== 32) throw new OmemoError('malformed', 'GCM key must be 16 or 32 bytes');
   try {
-    const decipher = createDecipheriv(key.length === 16 ? 'aes-128-gcm' : 'aes-256-gcm', key, iv);
+    const decipher = createDecipheriv(key.length === 16 ? 'aes-128-gcm' : 'aes-256-gcm', secretKey(key), iv);
     decipher.setAuthTag(tag);
     return new Uint8Array(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
   } catch {

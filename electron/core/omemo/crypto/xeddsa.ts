@@ -11,7 +11,7 @@
 // @example
 //   const sig = xeddsaSign(curvePriv, message, random(64));
 //   xeddsaVerify(x25519PublicKey(curvePriv), message, sig) === true
-import { createHash, createPrivateKey, createPublicKey, diffieHellman, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, diffieHellman, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { invert, mod } from '@noble/curves/abstract/modular.js';
 import { OmemoError } from '../errors.js';
@@ -19,6 +19,10 @@ import { OmemoError } from '../errors.js';
 const P = 2n ** 255n - 19n;
 const L = ed25519.Point.Fn.ORDER;
 const Point = ed25519.Point;
+// No base-point table: @noble builds one in the turn of its first multiplication (~30 ms here with its default
+// window of 6, ~6 ms with none), a stall of the main loop when the first signed prekey is made; XEdDSA signs
+// only a signed prekey now and then (~2 ms a multiplication without the table). Everything else is native.
+Point.BASE.precompute(1);
 
 function leToBigint(bytes: Uint8Array): bigint {
   let n = 0n;
@@ -57,20 +61,51 @@ export function clampPrivateKey(priv: Uint8Array): Uint8Array {
   return out;
 }
 
-const b64url = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url');
-/** JWK import wants an `x`; OpenSSL derives the public key from `d` and ignores it (checked by the vectors). */
-const PLACEHOLDER_X = b64url(new Uint8Array(32));
+const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+// Keys go to node:crypto as PEM strings: given an object (a JWK, or DER with options), Node 24 first runs brand
+// checks that throw and catch for anything not a KeyObject, four per import (~10 µs; see ../../secret-key.ts).
+const pem = (label: 'PUBLIC KEY' | 'PRIVATE KEY', derPrefix: string, raw: Uint8Array): string =>
+  `-----BEGIN ${label}-----\n${b64(concatDer(derPrefix, raw))}\n-----END ${label}-----\n`;
+const concatDer = (prefixHex: string, raw: Uint8Array): Uint8Array => Buffer.concat([Buffer.from(prefixHex, 'hex'), raw]);
+/** DER in front of a raw 32-byte key: PKCS#8 / SubjectPublicKeyInfo with the OID of X25519 (1.3.101.110) or Ed25519 (1.3.101.112). */
+const X25519_PKCS8_PREFIX = '302e020100300506032b656e04220420';
+const X25519_SPKI_PREFIX = '302a300506032b656e032100';
+const ED25519_SPKI_PREFIX = '302a300506032b6570032100';
+const ED25519_PKCS8_PREFIX = '302e020100300506032b657004220420';
 /** Private key objects by key bytes: ratchet and identity keys are used many times. */
 const privateKeyObjects = new WeakMap<Uint8Array, KeyObject>();
 
 function x25519PrivateKeyObject(priv: Uint8Array): KeyObject {
   let key = privateKeyObjects.get(priv);
   if (!key) {
-    key = createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: b64url(priv), x: PLACEHOLDER_X }, format: 'jwk' });
+    key = createPrivateKey(pem('PRIVATE KEY', X25519_PKCS8_PREFIX, priv));
     privateKeyObjects.set(priv, key);
   }
   return key;
 }
+
+/**
+ * A small cache by key bytes for values derived from public keys, which come back often (X3DH uses the signed
+ * prekey and the ephemeral key three times each, the ratchet a peer's key twice; a contact's identity in every
+ * session). Oldest out first.
+ */
+class PublicCache<T> {
+  private readonly entries = new Map<string, T>();
+  constructor(private readonly size: number) {}
+  get(key: Uint8Array, make: () => T): T {
+    const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    let value = this.entries.get(id);
+    if (value === undefined) {
+      value = make();
+      if (this.entries.size >= this.size) this.entries.delete(this.entries.keys().next().value as string);
+      this.entries.set(id, value);
+    }
+    return value;
+  }
+}
+
+const x25519PublicKeyObjects = new PublicCache<KeyObject>(64);
+const ed25519PublicKeyObjects = new PublicCache<KeyObject>(64);
 
 const publicKeys = new WeakMap<Uint8Array, Uint8Array>();
 
@@ -78,7 +113,7 @@ export function x25519PublicKey(priv: Uint8Array): Uint8Array {
   requireLength(priv, 32, 'private key');
   let pub = publicKeys.get(priv);
   if (!pub) {
-    const jwk = createPublicKey(x25519PrivateKeyObject(priv)).export({ format: 'jwk' });
+    const jwk = createPublicKey(x25519PrivateKeyObject(priv)).export({ format: 'jwk' }); // no brand checks: a KeyObject
     pub = new Uint8Array(Buffer.from(String(jwk.x), 'base64url'));
     publicKeys.set(priv, pub);
   }
@@ -91,7 +126,7 @@ export function x25519SharedSecret(priv: Uint8Array, pub: Uint8Array): Uint8Arra
   requireLength(pub, 32, 'public key');
   let shared: Uint8Array;
   try {
-    const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: b64url(pub) }, format: 'jwk' });
+    const publicKey = x25519PublicKeyObjects.get(pub, () => createPublicKey(pem('PUBLIC KEY', X25519_SPKI_PREFIX, pub)));
     shared = new Uint8Array(diffieHellman({ privateKey: x25519PrivateKeyObject(priv), publicKey }));
   } catch {
     throw new OmemoError('bad-key', 'X25519 with an unusable public key');
@@ -107,6 +142,14 @@ export function x25519SharedSecret(priv: Uint8Array, pub: Uint8Array): Uint8Arra
  */
 export function ed25519PublicToCurve25519(edPub: Uint8Array): Uint8Array {
   requireLength(edPub, 32, 'Ed25519 public key');
+  // A field inversion in BigInt (tens of µs), for a contact's identity in every session: once per key.
+  return Uint8Array.from(curveForms.get(edPub, () => edToCurve(edPub)));
+}
+
+const curveForms = new PublicCache<Uint8Array>(64);
+const edwardsForms = [new PublicCache<Uint8Array>(64), new PublicCache<Uint8Array>(64)] as const;
+
+function edToCurve(edPub: Uint8Array): Uint8Array {
   const yBytes = Uint8Array.from(edPub);
   yBytes[31] = yBytes[31]! & 0x7f;
   const y = leToBigint(yBytes);
@@ -117,6 +160,10 @@ export function ed25519PublicToCurve25519(edPub: Uint8Array): Uint8Array {
 /** Curve25519 public key -> Ed25519 public key (y = (u-1)/(u+1)) with the given sign bit. */
 export function curve25519PublicToEd25519(curvePub: Uint8Array, signBit: 0 | 1): Uint8Array {
   requireLength(curvePub, 32, 'Curve25519 public key');
+  return Uint8Array.from(edwardsForms[signBit].get(curvePub, () => curveToEd(curvePub, signBit)));
+}
+
+function curveToEd(curvePub: Uint8Array, signBit: 0 | 1): Uint8Array {
   const u = leToBigint(curvePub);
   if (u >= P || u === P - 1n) throw new OmemoError('bad-key', 'Curve25519 public key out of range');
   const y = mod((u - 1n) * invert(u + 1n, P), P);
@@ -178,17 +225,33 @@ export function xeddsaVerify(curvePub: Uint8Array, message: Uint8Array, signatur
 export function ed25519Verify(edPub: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (signature.length !== 64 || edPub.length !== 32) return false;
   try {
-    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(edPub) }, format: 'jwk' });
+    const key = ed25519PublicKeyObjects.get(edPub, () => createPublicKey(pem('PUBLIC KEY', ED25519_SPKI_PREFIX, edPub)));
     return nodeVerify(null, message, key, signature);
   } catch {
     return false;
   }
 }
 
-/** Ed25519 key pair from a 32-byte seed (RFC 8032): the public key and the matching X25519 private key. */
+/** Ed25519 private key objects by seed (OpenSSL derives the public key on import). */
+const ed25519PrivateKeyObjects = new WeakMap<Uint8Array, KeyObject>();
+
+function ed25519PrivateKeyObject(seed: Uint8Array): KeyObject {
+  let key = ed25519PrivateKeyObjects.get(seed);
+  if (!key) {
+    key = createPrivateKey(pem('PRIVATE KEY', ED25519_PKCS8_PREFIX, seed));
+    ed25519PrivateKeyObjects.set(seed, key);
+  }
+  return key;
+}
+
+/**
+ * Ed25519 key pair from a 32-byte seed (RFC 8032): the public key and the matching X25519 private key. Native
+ * (OpenSSL): @noble's first base-point multiplication builds its tables, tens of ms of one turn.
+ */
 export function ed25519FromSeed(seed: Uint8Array): { edPub: Uint8Array; curvePriv: Uint8Array } {
   requireLength(seed, 32, 'Ed25519 seed');
-  return { edPub: ed25519.getPublicKey(seed), curvePriv: ed25519SeedToCurvePrivate(seed) };
+  const jwk = createPublicKey(ed25519PrivateKeyObject(seed)).export({ format: 'jwk' });
+  return { edPub: new Uint8Array(Buffer.from(String(jwk.x), 'base64url')), curvePriv: ed25519SeedToCurvePrivate(seed) };
 }
 
 /** The X25519 private key of an Ed25519 seed: the clamped first half of SHA-512(seed) (RFC 8032 §5.1.5). */
@@ -200,5 +263,5 @@ export function ed25519SeedToCurvePrivate(seed: Uint8Array): Uint8Array {
 /** RFC 8032 Ed25519 signature with a seed (deterministic). */
 export function ed25519Sign(seed: Uint8Array, message: Uint8Array): Uint8Array {
   requireLength(seed, 32, 'Ed25519 seed');
-  return ed25519.sign(message, seed);
+  return new Uint8Array(nodeSign(null, message, ed25519PrivateKeyObject(seed))); // deterministic: the same bytes as @noble's
 }
