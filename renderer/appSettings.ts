@@ -1,6 +1,6 @@
 /** What the app-wide settings mean for the page: the language in force and the theme attribute. Pure, DOM-free. */
 import type { AppSettings } from '../shared/contract';
-import { languageFromPreferences, type Language } from './i18n/catalog';
+import { languageFromPreferences, type Language } from '../shared/i18n/catalog';
 
 /** The chosen language, or for 'system' the first of the OS's languages Klatsch speaks. */
 export function languageInForce(setting: AppSettings['language'], osLanguages: readonly string[]): Language {

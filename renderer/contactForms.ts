@@ -1,6 +1,6 @@
 /** Pure input handling of the contact forms (no DOM, no React): unit-tested in Node. Messages come from the given catalog section. */
-import type { Catalog } from './i18n/catalog';
-import { en } from './i18n/en';
+import type { Catalog } from '../shared/i18n/catalog';
+import { en } from '../shared/i18n/en';
 
 /** The shape `BareJid` in shared/contract.ts checks; repeated so the app bundle needs no zod. */
 const JID_SHAPE = /^[^@/\s]+@[^@/\s.][^@/\s]*$/;

@@ -1,7 +1,7 @@
 /** Pure input handling for the forms (no DOM, no React): unit-tested in Node. */
 import type { SmpView } from '../shared/contract';
-import type { Catalog } from './i18n/catalog';
-import { en } from './i18n/en';
+import type { Catalog } from '../shared/i18n/catalog';
+import { en } from '../shared/i18n/en';
 
 export type LoginValues = {
   jid: string;

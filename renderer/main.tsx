@@ -8,7 +8,7 @@ import { AppProvider } from './connected/context';
 import { createActions } from './store/actions';
 import { bindStoreToApi } from './store/bind';
 import { createAppStore } from './store/store';
-import { catalogFor } from './i18n/catalog';
+import { catalogFor } from '../shared/i18n/catalog';
 import { languageFromPreferences } from './i18n/i18n';
 import { SettingsApplied } from './connected/SettingsApplied';
 import { reportWindowState } from './store/reportWindowState';

@@ -1,5 +1,5 @@
 import type { OtrPolicy } from '../shared/contract';
-import type { Catalog } from './i18n/catalog';
+import type { Catalog } from '../shared/i18n/catalog';
 
 /**
  * The entries of a contact's privacy select. The standard ('' = no choice of the contact's own) is what the

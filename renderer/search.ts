@@ -4,7 +4,7 @@
  * into plain and highlighted parts. Pure and DOM-free.
  */
 import type { SearchHit } from '../shared/contract';
-import type { Catalog } from './i18n/catalog';
+import type { Catalog } from '../shared/i18n/catalog';
 
 export type SearchGroup = { accountId: string; peer: string; hits: SearchHit[] };
 

@@ -4,8 +4,8 @@
  * (unit-tested in Node); the connected App listens to the keys and acts.
  */
 import type { AccountId, Contact } from '../shared/contract';
-import type { Catalog } from './i18n/catalog';
-import { en } from './i18n/en';
+import type { Catalog } from '../shared/i18n/catalog';
+import { en } from '../shared/i18n/en';
 
 export type ShortcutAction = 'focus-filter' | 'next-unread' | 'add-contact' | 'show-help' | 'search' | 'open-settings';
 
@@ -50,10 +50,20 @@ export function shortcutFor(e: KeyPress, platform: Platform, inTextField: boolea
 
 /** The sum of the unread counters of every contact of every account. */
 export function totalUnread(rosters: Record<AccountId, readonly Contact[]>): number {
+  // Asked by a store selector at every change of the store (each filter keystroke): counted once per roster array.
   let n = 0;
-  for (const roster of Object.values(rosters)) for (const c of roster) if (c.unread > 0) n += c.unread;
+  for (const roster of Object.values(rosters)) {
+    let count = unreadPerRoster.get(roster);
+    if (count === undefined) {
+      count = 0;
+      for (const c of roster) if (c.unread > 0) count += c.unread;
+      unreadPerRoster.set(roster, count);
+    }
+    n += count;
+  }
   return n;
 }
+const unreadPerRoster = new WeakMap<readonly Contact[], number>();
 
 /** "Klatsch", or "(3) Klatsch" with unread messages; Electron's window follows the page title. */
 export function windowTitle(unread: number, texts: Catalog['app'] = en.app): string {

@@ -108,11 +108,14 @@ export const AppError = z.object({
 export type AppError = z.infer<typeof AppError>;
 
 /**
- * Why a message was not sent, by reason (shared/error-reasons.ts) with its parameters, for the UI to word;
+ * Why something is as it is, by reason (shared/error-reasons.ts) with its parameters, for the UI to word;
  * `text` is the core's English (logs, and a reason this renderer does not know).
  */
-export const NotSentReason = z.object({ reason: z.string().max(64), params: ErrorParamsSchema.optional(), text: z.string().max(4096) });
-export type NotSentReason = z.infer<typeof NotSentReason>;
+export const WordedReason = z.object({ reason: z.string().max(64), params: ErrorParamsSchema.optional(), text: z.string().max(4096) });
+export type WordedReason = z.infer<typeof WordedReason>;
+/** Why a message was not sent. */
+export const NotSentReason = WordedReason;
+export type NotSentReason = WordedReason;
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
 
@@ -319,6 +322,7 @@ export function asksTheUser(message: Pick<ChatMessage, 'direction' | 'notice'>):
 /**
  * Which notice it is, and its one variable part (the question asked, the peer app's error). The kind is
  * any short string, not an enum: history written by a newer Klatsch still loads, and an unknown kind shows `body`.
+ * A kind may also be an error reason (shared/error-reasons.ts) of at most one parameter, `detail` (a room that let us go).
  */
 export const ChatNotice = z.object({
   kind: z.string().max(64),
@@ -363,7 +367,9 @@ export type ChatMessage = z.infer<typeof ChatMessage>;
 
 export const SecretStorageStatus = z.object({
   available: z.boolean(),
-  /** Why passwords cannot be remembered, when they cannot. */
+  /** Why passwords cannot be remembered, when they cannot, for the UI to word: no secure storage at all, or no keyring running (Linux). */
+  why: z.enum(['no-secure-storage', 'no-keyring']).optional(),
+  /** The same in the core's English (logs, and the core's own messages). */
   reason: z.string().optional(),
 });
 export type SecretStorageStatus = z.infer<typeof SecretStorageStatus>;
@@ -445,7 +451,8 @@ export const RoomView = z.object({
   occupantsOmitted: z.number().int().optional(),
   /** We created the room just now. */
   created: z.boolean().optional(),
-  error: z.string().optional(),
+  /** 'removed': why. */
+  error: WordedReason.optional(),
   /**
    * The room is end-to-end encrypted with `scheme` (OMEMO in a members-only, non-anonymous room): what the user
    * writes there goes out encrypted for every member or not at all. Absent: not end-to-end encrypted.

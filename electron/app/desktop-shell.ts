@@ -8,8 +8,7 @@
 import path from 'node:path';
 import { app, Menu, nativeImage, Notification, Tray, type BrowserWindow } from 'electron';
 import type { OwnShow, PresenceShow } from '../../shared/contract.js';
-import type { DesktopNotification, DesktopShell } from '../core/desktop/desktop-shell.js';
-import type { TrayTexts } from '../core/desktop/shell-texts.js';
+import type { DesktopNotification, DesktopShell, TrayTexts } from '../core/desktop/desktop-shell.js';
 
 export interface ElectronShellOptions {
   window: () => BrowserWindow | undefined;

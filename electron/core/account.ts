@@ -6,17 +6,17 @@ import { randomUUID } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
 import { asksTheUser, MAX_BLOCKED_SENDERS, type AccountView, type ChatMessage, type Contact, type EventName, type EventOf, type OwnShow } from '../../shared/contract.js';
 import { ChatLog } from './chat-log.js';
-import { Avatars } from './avatars.js';
-import { ContactManager } from './contacts.js';
+import { Avatars } from './avatars/avatars.js';
+import { ContactManager } from './roster/contacts.js';
 import { E2eeRouter, type E2eeProviderFactory } from './e2ee/router.js';
 import type { E2eeHost, E2eeScheme, Envelope, IncomingText } from './e2ee/provider.js';
-import { Roster } from './roster.js';
+import { Roster } from './roster/roster.js';
 import type { HistoryStore } from './store/history-store.js';
 import type { StoredAccount } from './store/settings-store.js';
-import { carbonChatState, carbonCopy, checkCarbon, enableCarbons, type CarbonChatState, type CarbonCopy } from './xmpp/carbons.js';
-import { receiptFor, receiptMessage, wantsReceipt } from './xmpp/receipts.js';
-import { correctable, correctionMessage, correctionTarget, lastOf, parseReplace } from './xmpp/correction.js';
-import { chatStateMessage, OutgoingChatStates, parseChatState, withChatState, type ChatState } from './xmpp/chat-states.js';
+import { carbonChatState, carbonCopy, checkCarbon, enableCarbons, type CarbonChatState, type CarbonCopy } from './carbons/carbons.js';
+import { receiptFor, receiptMessage, wantsReceipt } from './receipts/receipts.js';
+import { correctable, correctionMessage, correctionTarget, lastOf, parseReplace } from './correction/correction.js';
+import { chatStateMessage, OutgoingChatStates, parseChatState, withChatState, type ChatState } from './chat-states/chat-states.js';
 import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connection-manager.js';
 import {
   chatMessage,
@@ -32,21 +32,21 @@ import {
   withDelay,
   type RosterItem,
 } from './xmpp/stanzas.js';
-import { parseAvatarHash } from './xmpp/avatar-stanzas.js';
+import { parseAvatarHash } from './avatars/avatar-stanzas.js';
 import { bareJid } from './values/jid.js';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
 import { placeIncoming } from './message-time.js';
-import { isRosterPushFrom, parseSubscriptionPresence } from './xmpp/roster-stanzas.js';
+import { isRosterPushFrom, parseSubscriptionPresence } from './roster/roster-stanzas.js';
 import type { TrustMode } from './xmpp/tls-policy.js';
 import type { XmppSession } from './xmpp/xmpp-session.js';
 import type { AccountPolicyHooks } from './policy/account-policy.js';
 import { Rooms, type StoredRoom } from './muc/rooms.js';
 import { OutboxStore, type OutboxEntry } from './store/outbox-store.js';
 import { latencyProbe } from './latency-probe.js';
-import { withOriginId } from './xmpp/origin-id.js';
+import { withOriginId } from './origin-id/origin-id.js';
 import { withCaps } from './xmpp/caps.js';
 import { MessageArchive } from './archive/message-archive.js';
-import { ownStanzaId } from './xmpp/mam.js';
+import { ownStanzaId } from './archive/mam.js';
 import { domainOfAddress, isRemoteServerCondition, requestNotDelivered } from './xmpp/remote-server.js';
 import { backoffDelay } from './xmpp/backoff.js';
 import { KlatschError } from './errors.js';
@@ -106,9 +106,9 @@ export class Account {
   readonly connection: ConnectionManager;
   /** End-to-end encryption: the scheme of each conversation, and every stanza a scheme claims (e2ee/router.ts). */
   readonly e2ee: E2eeRouter;
-  /** Adding, removing, renaming, grouping contacts; subscription requests (contacts.ts). */
+  /** Adding, removing, renaming, grouping contacts; subscription requests. */
   readonly contactManager: ContactManager;
-  /** Contacts' pictures and our own (avatars.ts). */
+  /** Contacts' pictures and our own. */
   readonly avatars: Avatars;
   private stored: StoredAccount;
   private readonly now: () => number;
@@ -443,13 +443,16 @@ export class Account {
     // Written in a private conversation (or under "always"): it may leave only encrypted, also after a restart.
     const mustBePrivate = !this.plaintextChat(peer);
     const message: ChatMessage = { id: randomUUID(), peer, direction: 'out', body, timestamp: this.writtenNow(), state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) };
-    // On disk (fsync'd) before the user sees it as sending and before anything goes on the wire: killed at any
-    // point after, Klatsch sends it after the restart (without a writable outbox it is still kept in memory).
-    // Meanwhile a flush of the outbox (a stream just came up) leaves it alone: it is this call's to send.
+    // In the outbox and in the history as "sending" in one commit (one database), on disk (fsync'd) before the user
+    // sees it and before anything goes on the wire: killed at any point after, Klatsch sends it after the restart
+    // (without a writable outbox it is still kept in memory). Meanwhile a flush of the outbox (a stream just came
+    // up) leaves it alone: it is this call's to send.
     this.inFlight.add(message.id);
-    await this.outbox.add({ id: message.id, peer, body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
+    const durable = this.outbox.add({ id: message.id, peer, body, timestamp: message.timestamp, private: mustBePrivate });
+    this.upsertMessage(message, false, false);
+    await durable.catch(() => undefined);
     latencyProbe.mark?.('outbox-written', message.id);
-    this.upsertMessage(message);
+    this.deps.emit('messageUpserted', { accountId: this.id, message: this.chats.find(peer, message.id, 'out') ?? message });
     const entry = this.outbox.get(message.id);
     const session = this.connection.activeSession;
     // Oldest first: until this stream's flush has sent what waited longer, the flush sends this one too, after them.
@@ -480,9 +483,11 @@ export class Account {
     // Private or not as the chat is now: the user may have ended the private conversation to send it in plaintext.
     const mustBePrivate = !this.plaintextChat(peer);
     const { error: _error, encrypted: _before, ...rest } = message;
-    this.upsertMessage({ ...rest, state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) });
     this.inFlight.add(id); // ours to send, as in sendMessage
-    await this.outbox.add({ id, peer, body: message.body, timestamp: message.timestamp, private: mustBePrivate }).catch(() => undefined);
+    // Into the outbox and "sending" in the history in one commit, as in sendMessage.
+    const durable = this.outbox.add({ id, peer, body: message.body, timestamp: message.timestamp, private: mustBePrivate });
+    this.upsertMessage({ ...rest, state: 'sending', ...(mustBePrivate ? { encrypted: true } : {}) });
+    await durable.catch(() => undefined);
     const entry = this.outbox.get(id); // acknowledged meanwhile (a flush of the outbox sent it): nothing left to do
     if (entry) await this.transmitFromOutbox(entry);
     // How it went out is on the message now (messageState): the engine's record, not the chat's state.
@@ -993,17 +998,16 @@ export class Account {
       ...(archiveId !== undefined && !encrypted ? { archiveId } : {}),
     };
     // Durable before it is shown or confirmed: killed right after, the app must not show it again when it comes again.
-    // What the history keeps is written there first (upsertMessage), and its id as seen after: killed in between, the
-    // history has it (so a copy is recognised); the other way round, a copy would be dropped as seen, never shown.
+    // What the history keeps goes into the same commit as its id as seen (one database; putDurably in upsertMessage
+    // commits both): never the id without the message, which would drop a copy as seen and never show it.
     latencyProbe.mark?.('incoming-handled', id);
     const kept = this.deps.history !== undefined && this.storable(received);
-    if (stanzaId && !kept) this.outbox.markSeen(peer, stanzaId);
+    if (stanzaId) this.outbox.markSeen(peer, stanzaId, !kept);
     this.chats.countUnread(peer);
     this.typing.delete(peer);
     // Its "could not be read" changes first, so the message's commit to disk takes that change along.
     if (encrypted) this.readAfterAll(peer, id);
     const shown = this.upsertMessage(received, true);
-    if (stanzaId && kept) this.outbox.markSeen(peer, stanzaId);
     if (stanzaId) this.sendReceipt(peer, stanzaId);
     this.emitContact(peer);
     this.deps.incoming?.(shown, 'live');
@@ -1019,8 +1023,11 @@ export class Account {
     this.upsertMessage({ ...notice, body: `A private message from ${peer} could not be read at first; it came again and is shown in its place.`, notice: { kind: 'unreadable-resent' } });
   }
 
-  /** `durably`: a received message about to be shown and confirmed, on disk before (see HistoryStore.putDurably). */
-  private upsertMessage(given: ChatMessage, durably = false): ChatMessage {
+  /**
+   * `durably`: a received message about to be shown and confirmed, on disk before (see HistoryStore.putDurably).
+   * `announce` false: the caller tells the UI itself, once the message is on disk (sendMessage).
+   */
+  private upsertMessage(given: ChatMessage, durably = false, announce = true): ChatMessage {
     // Waiting for the other company's server ends with the waiting, whatever state comes next.
     const { waitingForServer: _server, ...rest } = given;
     const message = given.state === 'waiting' || given.waitingForServer === undefined ? given : rest;
@@ -1035,7 +1042,7 @@ export class Account {
         else history.put(message);
       } else this.leaveOut(history, message);
     }
-    this.deps.emit('messageUpserted', { accountId: this.id, message });
+    if (announce) this.deps.emit('messageUpserted', { accountId: this.id, message });
     return message;
   }
 
@@ -1045,7 +1052,7 @@ export class Account {
   private restoreOutbox(): void {
     for (const entry of this.outbox.entries()) {
       const known = this.chats.find(entry.peer, entry.id, 'out') ?? this.deps.history?.find(entry.peer, entry.id, 'out');
-      // The history has it as sent or delivered: killed before the outbox's file caught up. Done, not sent again
+      // The history has it as sent or delivered (an earlier version's outbox file lagged behind it). Done, not sent again
       // (a private one still waits for the contact's confirmation, if their app gives one: onAcked).
       const onServer = entry.onServer || known?.state === 'sent';
       if (known?.state === 'delivered' || (known?.state === 'sent' && !this.waitsForReceipt({ ...entry, onServer: true }))) {
@@ -1237,10 +1244,9 @@ export class Account {
 
   private leftOutbox(id: string): void {
     this.inFlight.delete(id);
-    // Out of the outbox's file only once the history has it as sent (the caller shows it so right after this):
-    // killed in between, Klatsch finds the message in one or the other, never in neither.
-    const history = this.deps.history;
-    this.outbox.remove(id, history ? Promise.resolve().then(() => history.persisted()) : undefined);
+    // Out of the outbox in the open transaction of the history's database; the caller writes it "sent" there right
+    // after, with no commit between: killed at any point, the message is waiting or sent, never neither.
+    this.outbox.remove(id);
   }
 
   /** Our stream is gone for good (not resumed): presences, private conversations and room occupancy with it. */

@@ -38,7 +38,7 @@ import type { LoadedPolicy } from './policy/read-policy.js';
 import { accountPolicyHooks } from './policy/account-policy.js';
 import { NO_SHELL, type DesktopShell } from './desktop/desktop-shell.js';
 import { Notifier } from './desktop/notifications.js';
-import { shellLanguage } from './desktop/shell-texts.js';
+import { languageFor } from '../../shared/i18n/catalog.js';
 
 export interface CoreOptions {
   profileDir: string;
@@ -93,7 +93,7 @@ export class KlatschCore {
   private desktopRefreshScheduled = false;
   /** Each account's stored group chat messages (by account id): a file of their own. */
   private readonly roomHistories = new Map<string, HistoryStore>();
-  /** Per account: messages the server has not acknowledged yet (store/outbox-store.ts). */
+  /** Per account: messages the server has not acknowledged yet (store/outbox-store.ts), in the history's database. */
   private readonly outboxes = new Map<string, OutboxStore>();
 
   constructor(readonly options: CoreOptions) {
@@ -241,7 +241,7 @@ export class KlatschCore {
   }
 
   private shellLanguage() {
-    return shellLanguage(this.settings.appSettings().language, this.options.systemLanguages?.() ?? []);
+    return languageFor(this.settings.appSettings().language, this.options.systemLanguages?.() ?? []);
   }
 
   /** Many events come in bursts (a roster of thousands): the badge and the tray are updated once per burst. */
@@ -280,7 +280,13 @@ export class KlatschCore {
    * the policy came is then deleted: "keep no history" must also hold for what is already on disk.
    */
   async openHistory(accountId: string): Promise<HistoryStore | undefined> {
-    if (!this.policy.historyKept()) return HistoryStore.erase(HistoryStore.fileInProfile(this.options.profileDir, accountId));
+    if (!this.policy.historyKept()) {
+      // The outbox lived in the history's database: what still waits to be sent moves out before it goes (if that
+      // cannot be written, the database stays until a start that can: messages not sent are never deleted).
+      const file = HistoryStore.fileInProfile(this.options.profileDir, accountId);
+      if (await OutboxStore.rescueFrom(file, OutboxStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox)) return HistoryStore.erase(file);
+      return undefined;
+    }
     const history = await HistoryStore.open(HistoryStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox, this.options.history);
     this.histories.set(accountId, history);
     return history;
@@ -296,8 +302,9 @@ export class KlatschCore {
 
   // ---- Outbox: kept whatever the history policy, since it holds only what is still to be sent ----
 
+  /** After openHistory: the outbox goes into the history's database (one commit for both), or its own without one. */
   async openOutbox(accountId: string): Promise<OutboxStore> {
-    const outbox = await OutboxStore.open(OutboxStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox);
+    const outbox = await OutboxStore.open(OutboxStore.fileInProfile(this.options.profileDir, accountId), this.options.secretBox, { history: this.histories.get(accountId) });
     this.outboxes.set(accountId, outbox);
     return outbox;
   }

@@ -6,8 +6,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import type { PresenceShow } from '../../shared/contract.js';
-import type { DesktopNotification, DesktopShell } from '../core/desktop/desktop-shell.js';
-import type { TrayTexts } from '../core/desktop/shell-texts.js';
+import type { DesktopNotification, DesktopShell, TrayTexts } from '../core/desktop/desktop-shell.js';
 
 export type RecordedShellCall =
   | ({ kind: 'notification' } & DesktopNotification)

@@ -1,5 +1,6 @@
 import { useId } from 'react';
 import type { SecretStorageStatus } from '../../shared/contract';
+import { noSecretStorageText } from '../i18n/errors';
 import { useTexts } from '../i18n/i18n';
 
 type Props = {
@@ -29,7 +30,7 @@ export function RememberPasswordField({ secretStorage, checked, onChange, testId
       </label>
       {!secretStorage.available && (
         <p className="hint" id={`${id}-reason`} data-testid={`${testId}-reason`}>
-          {texts.errors.withDetail(t.noSecureStorage, secretStorage.reason ?? '')} {t.askedEveryStart}
+          {noSecretStorageText(texts, secretStorage)}
         </p>
       )}
     </div>

@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, type KeyboardEvent } from 'react';
+import { memo, useCallback, useMemo, useRef, type KeyboardEvent } from 'react';
 import type { Contact } from '../../shared/contract';
 import { useTexts, type Catalog } from '../i18n/i18n';
 import { contactTrust, shownPresence } from '../store/contactTrust';
@@ -26,17 +26,53 @@ type Props = {
   presenceKnown?: boolean;
 };
 
-/** The second line of a contact: what needs the user first, then the status text, then the subscription. */
-function secondLine(c: Contact, inRoster: boolean, t: Catalog['contacts']): { text: string; kind: 'attention' | 'status' | 'subscription' } | null {
+type SecondLine = 'new-key' | 'wants-to-authenticate' | 'status' | 'not-in-contacts' | 'waiting-for-approval' | 'presence-not-shared';
+
+/** What the second line of a contact says: what needs the user first, then the status text, then the subscription. */
+function secondLineOf(c: Contact, inRoster: boolean): SecondLine | null {
   // What needs the user: the contact asks to be authenticated, or uses a new key nothing is sent with yet.
   const trust = contactTrust(c);
-  if (trust.keyWarning) return { text: t.newKey, kind: 'attention' };
-  if (trust.smp?.phase === 'asked') return { text: t.wantsToAuthenticate, kind: 'attention' };
-  if (c.presence.status) return { text: c.presence.status, kind: 'status' };
-  if (!inRoster) return { text: t.notInContacts, kind: 'subscription' };
-  if (c.ask === 'subscribe') return { text: t.waitingForApproval, kind: 'subscription' };
-  if (c.subscription === 'none' || c.subscription === 'from') return { text: t.presenceNotShared, kind: 'subscription' };
+  if (trust.keyWarning) return 'new-key';
+  if (trust.smp?.phase === 'asked') return 'wants-to-authenticate';
+  if (c.presence.status) return 'status';
+  if (!inRoster) return 'not-in-contacts';
+  if (c.ask === 'subscribe') return 'waiting-for-approval';
+  if (c.subscription === 'none' || c.subscription === 'from') return 'presence-not-shared';
   return null;
+}
+
+function secondLine(c: Contact, inRoster: boolean, t: Catalog['contacts']): { text: string; kind: 'attention' | 'status' | 'subscription' } | null {
+  switch (secondLineOf(c, inRoster)) {
+    case 'new-key':
+      return { text: t.newKey, kind: 'attention' };
+    case 'wants-to-authenticate':
+      return { text: t.wantsToAuthenticate, kind: 'attention' };
+    case 'status':
+      return { text: c.presence.status, kind: 'status' };
+    case 'not-in-contacts':
+      return { text: t.notInContacts, kind: 'subscription' };
+    case 'waiting-for-approval':
+      return { text: t.waitingForApproval, kind: 'subscription' };
+    case 'presence-not-shared':
+      return { text: t.presenceNotShared, kind: 'subscription' };
+    case null:
+      return null;
+  }
+}
+
+/**
+ * Rows of one class are as tall as each other (the virtual list gives an unseen row its class's
+ * measured height): one line or two, or a warning (up to two lines). Kept per contact object, as a
+ * filter keystroke asks for every row's.
+ */
+const heightClasses = new WeakMap<Contact, { inRoster: boolean; heightClass: string }>();
+function contactHeightClass(c: Contact, inRoster: boolean): string {
+  const known = heightClasses.get(c);
+  if (known && known.inRoster === inRoster) return known.heightClass;
+  const line = secondLineOf(c, inRoster);
+  const heightClass = line === null ? 'contact' : line === 'new-key' || line === 'wants-to-authenticate' ? 'contact-attention' : 'contact-two-lines';
+  heightClasses.set(c, { inRoster, heightClass });
+  return heightClass;
 }
 
 type RowProps = {
@@ -44,13 +80,14 @@ type RowProps = {
   selected: boolean;
   inRoster: boolean;
   avatar: string | undefined;
-  onSelect: () => void;
-  onEdit?: (() => void) | undefined;
-  onAdd?: (() => void) | undefined;
+  onSelect: (jid: string) => void;
+  onEdit?: ((jid: string) => void) | undefined;
+  onAdd?: ((jid: string) => void) | undefined;
   presenceKnown: boolean;
 };
 
-function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd, presenceKnown }: RowProps) {
+/** Memoised (its callbacks take the address): a row whose contact did not change is not rendered again when the list moves or filters. */
+const ContactRow = memo(function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd, presenceKnown }: RowProps) {
   const texts = useTexts();
   const t = texts.contacts;
   const name = displayName(c);
@@ -74,7 +111,7 @@ function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd, pr
         aria-current={selected ? 'true' : undefined}
         aria-label={label}
         title={c.jid}
-        onClick={onSelect}
+        onClick={() => onSelect(c.jid)}
       >
         {avatar ? (
           <span className="avatar-wrap">
@@ -115,18 +152,20 @@ function ContactRow({ c, selected, inRoster, avatar, onSelect, onEdit, onAdd, pr
         )}
       </button>
       {onEdit && (
-        <button type="button" className="contact-edit" data-testid="edit-contact" aria-label={t.edit(name)} title={t.editTitle} onClick={onEdit}>
+        <button type="button" className="contact-edit" data-testid="edit-contact" aria-label={t.edit(name)} title={t.editTitle} onClick={() => onEdit(c.jid)}>
           ⋯
         </button>
       )}
       {onAdd && (
-        <button type="button" className="contact-edit" data-testid="add-stranger" aria-label={t.addStranger(c.jid)} title={t.addStrangerTitle} onClick={onAdd}>
+        <button type="button" className="contact-edit" data-testid="add-stranger" aria-label={t.addStranger(c.jid)} title={t.addStrangerTitle} onClick={() => onAdd(c.jid)}>
           +
         </button>
       )}
     </div>
   );
-}
+});
+
+const everyoneInRoster = () => true;
 
 const NAV_KEYS = ['ArrowDown', 'ArrowUp', 'Home', 'End'] as const;
 type NavKey = (typeof NAV_KEYS)[number];
@@ -137,13 +176,20 @@ const isNavKey = (key: string): key is NavKey => (NAV_KEYS as readonly string[])
  * virtualized: only the rows near the viewport are in the DOM. Arrow keys, Home and End move focus
  * between contacts, scrolling the next one in.
  */
-export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoster = () => true, onEdit, onAdd, avatarOf, filter = '', presenceKnown = true }: Props) {
+export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoster = everyoneInRoster, onEdit, onAdd, avatarOf, filter = '', presenceKnown = true }: Props) {
   const t = useTexts().contacts;
   const list = useRef<VirtualListHandle>(null);
   const rows = useMemo(() => rosterRows(sections), [sections]);
   const itemKey = useCallback((i: number) => rows[i]!.key, [rows]);
   // Measured after they are shown; a contact with a second line is taller.
   const estimateHeight = useCallback((i: number) => (rows[i]!.kind === 'group' ? 32 : 46), [rows]);
+  const heightClass = useCallback(
+    (i: number) => {
+      const row = rows[i]!;
+      return row.kind === 'group' ? 'group' : contactHeightClass(row.contact, inRoster(row.contact.jid));
+    },
+    [rows, inRoster],
+  );
   const empty = sections.every((s) => s.total === 0);
   if (empty) {
     return (
@@ -193,9 +239,9 @@ export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoste
         selected={c.jid === selectedJid}
         inRoster={known}
         avatar={avatarOf?.(c.jid)}
-        onSelect={() => onSelect(c.jid)}
-        onEdit={known && onEdit ? () => onEdit(c.jid) : undefined}
-        onAdd={!known && onAdd ? () => onAdd(c.jid) : undefined}
+        onSelect={onSelect}
+        onEdit={known ? onEdit : undefined}
+        onAdd={known ? undefined : onAdd}
         presenceKnown={presenceKnown}
       />
     );
@@ -219,8 +265,11 @@ export function Roster({ sections, selectedJid, onSelect, onToggleGroup, inRoste
       count={rows.length}
       itemKey={itemKey}
       estimateHeight={estimateHeight}
+      heightClass={heightClass}
       renderItem={renderRow}
       itemProps={rowProps}
+      // About five rows beyond each edge: each row in the DOM costs a filter keystroke its mounting, style and layout.
+      overscan={240}
       onKeyDown={onKeyDown}
     />
   );

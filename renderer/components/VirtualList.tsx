@@ -26,7 +26,7 @@ import {
   type ReactNode,
   type Ref,
 } from 'react';
-import { anchorAt, prefixOffsets, scrollTopForAnchor, scrollTopToReveal, visibleRange, type Anchor } from './virtualRange';
+import { anchorAt, KeyIndex, prefixOffsets, scrollTopForAnchor, scrollTopToReveal, visibleRange, type Anchor } from './virtualRange';
 
 export type VirtualListHandle = {
   /** Scrolls row `index` into view and focuses the first element in it that matches `selector`. */
@@ -43,6 +43,11 @@ type Props = {
   itemKey: (index: number) => string;
   /** A guess for a row not measured yet. */
   estimateHeight: (index: number) => number;
+  /**
+   * Rows of one class have the same height (e.g. a roster's group headings, contacts with one line):
+   * a row not measured yet is given the height last measured for its class, and only the estimate before that.
+   */
+  heightClass?: (index: number) => string;
   renderItem: (index: number) => ReactNode;
   /** Attributes for the <li> of a row (class, test ids, data-*). */
   itemProps?: (index: number) => Record<string, string | undefined>;
@@ -75,11 +80,13 @@ const TOP_THRESHOLD = 200;
 const DEFAULT_VIEWPORT = 1200;
 
 function VirtualListInner(props: Props, ref: Ref<VirtualListHandle>) {
-  const { count, itemKey, estimateHeight, renderItem, itemProps, overscan = 400, stickToBottom = false, onReachTop } = props;
+  const { count, itemKey, estimateHeight, heightClass, renderItem, itemProps, overscan = 400, stickToBottom = false, onReachTop } = props;
   const scrollRef = useRef<HTMLDivElement>(null);
   const listRef = useRef<HTMLUListElement & HTMLOListElement>(null);
   /** Measured heights by row key: survive re-renders, filtering and rows moving (a cache: `heightsVersion` says when it changed). */
   const [heights] = useState(() => new Map<string, number>());
+  /** The height last measured per `heightClass` (a cache like `heights`). */
+  const [classHeights] = useState(() => new Map<string, number>());
   const [heightsVersion, setHeightsVersion] = useState(0);
   const [viewport, setViewport] = useState({ top: 0, height: DEFAULT_VIEWPORT });
   const stuck = useRef(stickToBottom);
@@ -89,22 +96,26 @@ function VirtualListInner(props: Props, ref: Ref<VirtualListHandle>) {
   const [pendingFocus, setPendingFocus] = useState<{ key: string; selector: string } | null>(null);
   const topAsked = useRef(false);
   const observer = useRef<ResizeObserver | null>(null);
+  /** The rows `observer` watches (besides the scroller). */
+  const observed = useRef(new Set<Element>());
   /** Distance from the scroller's top to the list's top (the scroller's padding, anything above the list). */
   const [listTop, setListTop] = useState(0);
 
   const layout = useMemo(() => {
     const keys: string[] = new Array<string>(count);
-    const indexOf = new Map<string, number>();
-    for (let i = 0; i < count; i++) {
-      const key = itemKey(i);
-      keys[i] = key;
-      indexOf.set(key, i);
-    }
-    const offsets = prefixOffsets(count, (i) => heights.get(keys[i]!) ?? estimateHeight(i));
-    return { keys, indexOf, offsets };
+    for (let i = 0; i < count; i++) keys[i] = itemKey(i);
+    const guess = (i: number) => {
+      const learned = heightClass && classHeights.get(heightClass(i));
+      return learned || estimateHeight(i);
+    };
+    const offsets = prefixOffsets(count, (i) => heights.get(keys[i]!) ?? guess(i));
+    const indexOf = new KeyIndex(keys);
+    /** The height row i was laid out with. */
+    const usedHeight = (i: number) => offsets[i + 1]! - offsets[i]!;
+    return { keys, indexOf, offsets, usedHeight };
     // heightsVersion: recompute when a measurement changed.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [count, itemKey, estimateHeight, heights, heightsVersion]);
+  }, [count, itemKey, estimateHeight, heightClass, heights, classHeights, heightsVersion]);
 
   const range = visibleRange(layout.offsets, viewport.top - listTop, viewport.height, overscan);
   const indexes: number[] = [];
@@ -130,25 +141,32 @@ function VirtualListInner(props: Props, ref: Ref<VirtualListHandle>) {
       setListTop(list.offsetTop);
       return;
     }
+    // A row measured as tall as it was laid out changes nothing: no second render (a filter keystroke shows new rows at their class's height).
     let changed = false;
-    for (const child of Array.from(list.children) as HTMLElement[]) {
+    const children = Array.from(list.children) as HTMLElement[];
+    for (const child of children) {
       const key = child.dataset.key;
       if (key === undefined) continue;
       const h = child.offsetHeight;
-      if (h > 0 && heights.get(key) !== h) {
+      if (h <= 0) continue;
+      const index = Number(child.dataset.index);
+      if (heightClass) classHeights.set(heightClass(index), h);
+      if (heights.get(key) !== h) {
         heights.set(key, h);
-        changed = true;
+        if (layout.keys[index] !== key || layout.usedHeight(index) !== h) changed = true;
       }
     }
     if (changed) {
       setHeightsVersion((v) => v + 1); // re-renders before paint; this effect runs again with the new layout
       return;
     }
+    // Watch the rows that came in, let go of those that left (observing starts with a callback per row).
     const watch = observer.current;
     if (watch) {
-      watch.disconnect();
-      watch.observe(el);
-      for (const child of Array.from(list.children)) watch.observe(child);
+      const shown = new Set<Element>(children);
+      for (const row of observed.current) if (!shown.has(row)) watch.unobserve(row);
+      for (const row of children) if (!observed.current.has(row)) watch.observe(row);
+      observed.current = shown;
     }
     if (stickToBottom && stuck.current) {
       el.scrollTop = el.scrollHeight;
@@ -165,7 +183,7 @@ function VirtualListInner(props: Props, ref: Ref<VirtualListHandle>) {
       }
     }
     readViewport();
-  }, [layout, range.start, range.end, renderItem, stickToBottom, listTop, heights, pendingFocus, focusedKey, readViewport]);
+  }, [layout, range.start, range.end, renderItem, stickToBottom, listTop, heights, classHeights, heightClass, pendingFocus, focusedKey, readViewport]);
 
   // Rows change size after they were measured (a picture loads, the window narrows): watch the scroller and the rows shown.
   useLayoutEffect(() => {
@@ -184,6 +202,7 @@ function VirtualListInner(props: Props, ref: Ref<VirtualListHandle>) {
     });
     watch.observe(el);
     observer.current = watch;
+    observed.current = new Set();
     return () => {
       watch.disconnect();
       observer.current = null;

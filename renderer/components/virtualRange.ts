@@ -7,6 +7,30 @@
  * before; `offsets[i]` is the top of row i and `offsets[count]` the total height.
  */
 
+/**
+ * Row indexes by key, looked up a key at a time (the scroll anchor, focus): the first lookup scans,
+ * the second builds a map of every key. A filter keystroke makes one lookup in a new list of
+ * thousands of rows; a map per keystroke would cost more than that scan.
+ */
+export class KeyIndex {
+  private byKey: Map<string, number> | undefined;
+  private scanned = false;
+  constructor(private readonly keys: readonly string[]) {}
+
+  get(key: string): number | undefined {
+    if (!this.scanned) {
+      this.scanned = true;
+      const i = this.keys.indexOf(key);
+      return i === -1 ? undefined : i;
+    }
+    if (!this.byKey) {
+      this.byKey = new Map();
+      this.keys.forEach((k, i) => this.byKey!.set(k, i));
+    }
+    return this.byKey.get(key);
+  }
+}
+
 /** Top of every row and, at the end, the total height (length count + 1). */
 export function prefixOffsets(count: number, heightAt: (index: number) => number): Float64Array {
   const offsets = new Float64Array(count + 1);

@@ -2,7 +2,7 @@
  * The roster side of the sidebar: contact requests, the "Add contact" dialog,
  * the filter field and the grouped roster, and editing or removing a contact.
  */
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { AccountView, Contact } from '../../shared/contract';
 import { AddContactForm } from '../components/AddContactForm';
 import { EditContactForm } from '../components/EditContactForm';
@@ -12,7 +12,7 @@ import { Roster } from '../components/Roster';
 import { RosterFilter } from '../components/RosterFilter';
 import { SubscriptionRequests } from '../components/SubscriptionRequests';
 import { errorText, useTexts } from '../i18n/i18n';
-import { createRosterSectionsSelector, warmSearchKeys } from '../store/rosterView';
+import { createRosterSectionsSelector, searchTexts, warmSearchKeys } from '../store/rosterView';
 import { contactsWithConversations } from '../store/transitions';
 import { useActions, useAppState } from './context';
 
@@ -118,6 +118,13 @@ function AccountRoster({ account, headed }: { account: AccountView; headed: bool
   const contacts = useMemo(() => contactsWithConversations(roster, peers), [roster, peers]);
   const sections = selectSections(contacts, filter, collapsed);
   const rosterJids = useMemo(() => new Set(roster.map((c) => c.jid)), [roster]);
+  // Stable callbacks: the roster's rows are memoised, and a filter keystroke must not render them all again.
+  const onSelect = useCallback((peer: string) => actions.selectChat({ accountId, peer }), [actions, accountId]);
+  const onToggleGroup = useCallback((group: string) => actions.toggleGroup(accountId, group), [actions, accountId]);
+  const inRoster = useCallback((jid: string) => rosterJids.has(jid), [rosterJids]);
+  const onEdit = useCallback((jid: string) => actions.openDialog({ kind: 'edit-contact', accountId, jid }), [actions, accountId]);
+  const onAdd = useCallback((jid: string) => actions.openAddContact(accountId, jid), [actions, accountId]);
+  const avatarOf = useCallback((jid: string) => avatars[jid], [avatars]);
   const headingId = `roster-heading-${accountId}`;
 
   // The filter's search texts, prepared while the user is not typing yet (roster-scale).
@@ -126,10 +133,13 @@ function AccountRoster({ account, headed }: { account: AccountView; headed: bool
     let from = 0;
     let handle = 0;
     const step = (deadline: IdleDeadline) => {
-      from = warmSearchKeys(contacts, from, deadline);
-      if (from < contacts.length) handle = requestIdleCallback(step);
+      // Never idle for a while (a busy page): a few milliseconds' worth anyway, so the first keystroke finds the index ready.
+      const until = performance.now() + 4;
+      from = warmSearchKeys(contacts, from, deadline.didTimeout ? { timeRemaining: () => until - performance.now() } : deadline);
+      if (from < contacts.length) handle = requestIdleCallback(step, { timeout: 200 });
+      else searchTexts(contacts); // the roster's index, from the folded texts: one array, as a keystroke reads it
     };
-    handle = requestIdleCallback(step);
+    handle = requestIdleCallback(step, { timeout: 200 });
     return () => cancelIdleCallback(handle);
   }, [contacts]);
 
@@ -154,12 +164,12 @@ function AccountRoster({ account, headed }: { account: AccountView; headed: bool
         sections={sections}
         selectedJid={selectedJid}
         filter={filter}
-        onSelect={(peer) => actions.selectChat({ accountId, peer })}
-        onToggleGroup={(group) => actions.toggleGroup(accountId, group)}
-        inRoster={(jid) => rosterJids.has(jid)}
-        onEdit={(jid) => actions.openDialog({ kind: 'edit-contact', accountId, jid })}
-        onAdd={(jid) => actions.openAddContact(accountId, jid)}
-        avatarOf={(jid) => avatars[jid]}
+        onSelect={onSelect}
+        onToggleGroup={onToggleGroup}
+        inRoster={inRoster}
+        onEdit={onEdit}
+        onAdd={onAdd}
+        avatarOf={avatarOf}
         presenceKnown={account.connection.kind === 'online'}
       />
     </section>

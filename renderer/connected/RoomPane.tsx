@@ -10,7 +10,7 @@ import { RoomPrivacyBanner } from '../components/rooms/NotEncryptedBanner';
 import { OccupantList } from '../components/rooms/OccupantList';
 import { RoomMessages } from '../components/rooms/RoomMessages';
 import { useMediaQuery } from '../hooks/useMediaQuery';
-import { errorText, useTexts } from '../i18n/i18n';
+import { errorText, useTexts, wordedText } from '../i18n/i18n';
 import { roomName } from '../store/conversations';
 import { useActions, useAppState } from './context';
 
@@ -154,7 +154,7 @@ export function RoomPane({ accountId, room: jid }: { accountId: string; room: st
       )}
       {room.error && (
         <p className="inline-error" role="alert" data-testid="room-error">
-          {room.error}
+          {wordedText(catalog, room.error)}
         </p>
       )}
       <div className="room-body">

@@ -2,9 +2,9 @@
  * Errors from the core in the user's language: the renderer's own text for the error's reason (with its
  * parameters), else for its code with the core's (English) message as the detail. No DOM, no React.
  */
-import type { AppError, ChatMessage } from '../../shared/contract';
+import type { AppError, ChatMessage, SecretStorageStatus, WordedReason } from '../../shared/contract';
 import { ERROR_REASONS, isErrorReason } from '../../shared/error-reasons';
-import type { Catalog } from './catalog';
+import type { Catalog } from '../../shared/i18n/catalog';
 
 export function errorText(texts: Catalog, error: (Pick<AppError, 'code' | 'message'> & Pick<Partial<AppError>, 'where' | 'remote' | 'reason' | 'params'>) | undefined): string {
   if (!error) return texts.errors.unknown;
@@ -29,7 +29,7 @@ function remoteRefusal(texts: Catalog, { action, address, blocked }: NonNullable
 }
 
 /** A reason (shared/error-reasons.ts) worded from its parameters; undefined for one this renderer does not know. */
-function reasonText(texts: Catalog, reason: string, params: Record<string, string | number> | undefined): string | undefined {
+export function reasonText(texts: Catalog, reason: string, params: Record<string, string | number> | undefined): string | undefined {
   if (!isErrorReason(reason)) return undefined;
   const reasons = texts.errors.reasons as Record<string, (...args: string[]) => string>;
   return reasons[reason]!(...ERROR_REASONS[reason].map((name: string) => String(params?.[name] ?? '')));
@@ -38,5 +38,17 @@ function reasonText(texts: Catalog, reason: string, params: Record<string, strin
 /** Why a message was not sent, in the user's language; English kept in the history by an older Klatsch shows as it is. */
 export function notSentText(texts: Catalog, error: ChatMessage['error']): string | undefined {
   if (error === undefined || typeof error === 'string') return error;
-  return reasonText(texts, error.reason, error.params) ?? error.text;
+  return wordedText(texts, error);
+}
+
+/** A reason the core gave with its English (why a room let us go), in the user's language; the English for a reason this renderer does not know. */
+export function wordedText(texts: Catalog, worded: WordedReason): string {
+  return reasonText(texts, worded.reason, worded.params) ?? worded.text;
+}
+
+/** Why a password cannot be remembered, and what follows, in the user's language (the core's English only from an older core). */
+export function noSecretStorageText(texts: Catalog, status: SecretStorageStatus): string {
+  const t = texts.password;
+  const why = status.why === 'no-keyring' ? t.noKeyring : status.why ? t.noSecureStorage : texts.errors.withDetail(t.noSecureStorage, status.reason ?? '');
+  return `${why} ${t.askedEveryStart}`;
 }

@@ -4,10 +4,10 @@
  * the nearest `LanguageProvider`, so presentational components need no store.
  */
 import { createContext, useContext, type ReactNode } from 'react';
-import { catalogFor, localeFor, type Catalog, type Language } from './catalog';
+import { catalogFor, localeFor, type Catalog, type Language } from '../../shared/i18n/catalog';
 
-export { languageFromPreferences, languages, localeFor, type Catalog, type Language } from './catalog';
-export { errorText } from './errors';
+export { languageFromPreferences, languages, localeFor, type Catalog, type Language } from '../../shared/i18n/catalog';
+export { errorText, wordedText } from './errors';
 
 const LanguageContext = createContext<Language>('en');
 

@@ -4,7 +4,7 @@
  * and the header never contradict each other. No DOM, no React.
  */
 import type { SmpView } from '../../shared/contract';
-import type { Catalog } from './catalog';
+import type { Catalog } from '../../shared/i18n/catalog';
 import { smpWording, type ContactTrust } from '../store/contactTrust';
 
 export interface SmpResultText {

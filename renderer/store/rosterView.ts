@@ -47,14 +47,55 @@ export function warmSearchKeys(contacts: readonly Contact[], from: number, budge
   return i;
 }
 
+/**
+ * The folded search text of every contact of one roster array, in its order: built once per roster
+ * change (each contact's text is folded once, above), so a keystroke only compares strings.
+ */
+const searchIndexes = new WeakMap<readonly Contact[], string[]>();
+export function searchTexts(contacts: readonly Contact[]): string[] {
+  let texts = searchIndexes.get(contacts);
+  if (texts === undefined) {
+    texts = contacts.map(searchKey);
+    searchIndexes.set(contacts, texts);
+  }
+  return texts;
+}
+
+/** The words of a query, folded as the search texts are. */
+export function queryWords(query: string): string[] {
+  return foldForSearch(query).split(/\s+/).filter(Boolean);
+}
+
+/**
+ * The indexes of the texts that contain every word, ascending. With `candidates` (ascending indexes),
+ * only those are looked at: the matches of a query the new one narrows (see `narrows`).
+ */
+export function matchIndexes(texts: readonly string[], words: readonly string[], candidates?: readonly number[]): number[] {
+  const matches: number[] = [];
+  const n = candidates ? candidates.length : texts.length;
+  next: for (let j = 0; j < n; j++) {
+    const i = candidates ? candidates[j]! : j;
+    const text = texts[i]!;
+    for (const w of words) if (!text.includes(w)) continue next;
+    matches.push(i);
+  }
+  return matches;
+}
+
+/**
+ * Whether everything `next` matches was matched by `previous` (both folded): typing on at the end
+ * keeps every earlier word whole and only lengthens the last one or adds words, so the new matches
+ * are among the old ones and only those need a look.
+ */
+export function narrows(previous: string, next: string): boolean {
+  return next.startsWith(previous);
+}
+
 /** Contacts whose name or address contains every word typed, in the given (sorted) order. */
 export function filterContacts(contacts: readonly Contact[], query: string): Contact[] {
-  const words = foldForSearch(query).split(/\s+/).filter(Boolean);
+  const words = queryWords(query);
   if (words.length === 0) return contacts as Contact[];
-  return contacts.filter((c) => {
-    const key = searchKey(c);
-    return words.every((w) => key.includes(w));
-  });
+  return matchIndexes(searchTexts(contacts), words).map((i) => contacts[i]!);
 }
 
 const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
@@ -67,17 +108,21 @@ const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: tr
  * must be visible) and empty sections are left out.
  */
 export function rosterSections(contacts: readonly Contact[], query: string, collapsed: readonly string[]): RosterSection[] {
-  const filtering = query.trim() !== '';
-  const shown = filterContacts(contacts, query);
+  return sectionsOf(filterContacts(contacts, query), query.trim() !== '', collapsed);
+}
+
+function sectionsOf(shown: readonly Contact[], filtering: boolean, collapsed: readonly string[]): RosterSection[] {
   const byGroup = new Map<string, Contact[]>();
   const ungrouped: Contact[] = [];
+  const addTo = (g: string, c: Contact) => {
+    const list = byGroup.get(g);
+    if (list) list.push(c);
+    else byGroup.set(g, [c]);
+  };
   for (const c of shown) {
     if (c.groups.length === 0) ungrouped.push(c);
-    for (const g of new Set(c.groups)) {
-      const list = byGroup.get(g);
-      if (list) list.push(c);
-      else byGroup.set(g, [c]);
-    }
+    else if (c.groups.length === 1) addTo(c.groups[0]!, c);
+    else for (const g of new Set(c.groups)) addTo(g, c);
   }
   const section = (key: string, label: string, list: Contact[]): RosterSection => {
     const isCollapsed = !filtering && collapsed.includes(key);
@@ -89,13 +134,54 @@ export function rosterSections(contacts: readonly Contact[], query: string, coll
   return sections;
 }
 
-/** A selector that recomputes only when the roster, the query or the collapsed set changed. */
+/** Whether two match lists (null: every contact of `count`) hold the same indexes. */
+function sameMatches(a: readonly number[] | null, b: readonly number[] | null, count: number): boolean {
+  if (a === b) return true;
+  if ((a?.length ?? count) !== (b?.length ?? count)) return false;
+  if (a === null || b === null) return true; // the other matched every contact too
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * A selector that recomputes only when the roster, the query or the collapsed set changed; while
+ * the user types on, it only looks again at what the previous query matched, and a keystroke that
+ * matches the same contacts gives the same sections (nothing below re-renders).
+ */
 export function createRosterSectionsSelector() {
-  let last: { contacts: readonly Contact[]; query: string; collapsed: readonly string[]; result: RosterSection[] } | undefined;
+  let last:
+    | {
+        contacts: readonly Contact[];
+        query: string;
+        collapsed: readonly string[];
+        result: RosterSection[];
+        folded: string;
+        matches: number[] | null;
+        filtering: boolean;
+      }
+    | undefined;
   return (contacts: readonly Contact[], query: string, collapsed: readonly string[]): RosterSection[] => {
     if (last && last.contacts === contacts && last.query === query && last.collapsed === collapsed) return last.result;
-    const result = rosterSections(contacts, query, collapsed);
-    last = { contacts, query, collapsed, result };
+    const folded = foldForSearch(query);
+    const words = queryWords(query);
+    const filtering = query.trim() !== '';
+    let matches: number[] | null = null;
+    let shown: readonly Contact[] = contacts;
+    if (words.length > 0) {
+      const candidates = last && last.contacts === contacts && last.matches && narrows(last.folded, folded) ? last.matches : undefined;
+      matches = matchIndexes(searchTexts(contacts), words, candidates);
+      shown = matches.map((i) => contacts[i]!);
+    }
+    // Filtering opens collapsed groups and leaves out empty sections: with nothing collapsed and something shown, it changes nothing else.
+    const same =
+      last !== undefined &&
+      last.contacts === contacts &&
+      last.collapsed === collapsed &&
+      shown.length > 0 &&
+      (last.filtering === filtering || collapsed.length === 0) &&
+      sameMatches(last.matches, matches, contacts.length);
+    const result = same ? last!.result : sectionsOf(shown, filtering, collapsed);
+    last = { contacts, query, collapsed, result, folded, matches, filtering };
     return result;
   };
 }
@@ -123,9 +209,25 @@ export function rosterRows(sections: readonly RosterSection[]): RosterRow[] {
   const rows: RosterRow[] = [];
   for (const s of sections) {
     if (headings) rows.push({ kind: 'group', key: `g\n${s.key}`, section: s });
-    for (const c of s.contacts) rows.push({ kind: 'contact', key: `c\n${s.key}\n${c.jid}`, group: s.key, contact: c });
+    for (const c of s.contacts) rows.push(contactRow(c, s.key));
   }
   return rows;
+}
+
+type ContactRowData = Extract<RosterRow, { kind: 'contact' }>;
+/**
+ * A contact's rows, one per group it shows in, kept while the contact object lives: a keystroke in the
+ * filter then reuses the rows (and their keys, whose hashes the virtual list's height cache already knows).
+ */
+const contactRows = new WeakMap<Contact, ContactRowData[]>();
+function contactRow(c: Contact, group: string): ContactRowData {
+  const known = contactRows.get(c);
+  const hit = known?.find((r) => r.group === group);
+  if (hit) return hit;
+  const row: ContactRowData = { kind: 'contact', key: `c\n${group}\n${c.jid}`, group, contact: c };
+  if (known) known.push(row);
+  else contactRows.set(c, [row]);
+  return row;
 }
 
 /** The row keyboard navigation moves to from `current` (a row index, -1 for none), over contact rows only. */

@@ -211,7 +211,7 @@ describe('a denied domain on every path across federation', () => {
     const core = await startTestCore({ caPem: fed.ca.caCertPem, names: fed.names, profileDir, policy: policy() });
     cores.push(core);
     const removed = await core.waitFor('roomUpdated', (e) => e.room.jid === ROOM && e.room.state === 'removed', { timeoutMs: 20_000 });
-    assert.match(removed.room.error ?? '', /policy does not allow this group chat/);
+    assert.match(removed.room.error?.text ?? '', /policy does not allow this group chat/);
     const id = removed.accountId;
     await noted(core, id, DENIED_ROOMS);
     await core.waitFor('accountUpdated', (a) => a.id === id && a.connection.kind === 'online');

@@ -173,7 +173,8 @@ describe('group chat', () => {
         to: lair,
       });
       const removed = await cores.carol.waitFor('roomUpdated', (e) => e.room.jid === lair && e.room.state === 'removed');
-      assert.match(removed.room.error ?? '', /kicked.*Off topic/);
+      assert.match(removed.room.error?.text ?? '', /kicked.*Off topic/);
+      assert.deepEqual([removed.room.error?.reason, removed.room.error?.params], ['room-kicked', { said: 'Off topic' }], 'a reason the UI words');
       assert.deepEqual(removed.room.occupants, []);
       // The settings are written right after the event: read them until the write landed (bounded).
       await eventually(async () => {

@@ -106,4 +106,78 @@ describe('the sender is killed while sending', () => {
     assert.ok(await until(() => bodies.every((b) => bobsChat().some((m) => m.body === b)), 60_000), `bob got every message: missing ${bodies.filter((b) => !bobsChat().some((m) => m.body === b)).slice(0, 5).join(', ')}`);
     for (const body of bodies) assert.equal(bobsChat().filter((m) => m.direction === 'in' && m.body === body).length, 1, `${body} once`);
   });
+
+  // Issue 17: the soak found, now and then, messages the receiver had shown by the sender after a kill as "not sent:
+  // Klatsch was closed before this message was sent" (its history kept them "sending", its outbox no longer had them),
+  // and once messages gone from the chat. Killed at many points of a burst (as the soak does: 10 messages 10 ms apart),
+  // while the contact writes too (each received message is committed at once): after each restart, whatever bob has
+  // is sent at alice's, nothing alice showed is gone or failed, and nothing bob showed alice is gone from her chat.
+  test('killed at many points of bursts, with messages coming in: what the receiver has is never "not sent" at the sender, nothing gone from either chat', async () => {
+    await alice?.dispose();
+    alice = await startRecordedHost({ caFile: server.ca.caCertFile, args: WHOLE_CHAT });
+    const added = await alice.request('addAccount', loginOn(server, 'alice', password));
+    assert.ok(added.ok, JSON.stringify(!added.ok && added.error));
+    const accountId = added.value.id;
+    assert.ok(await alice.online());
+    assert.ok((await alice.request('setOtrPolicy', { accountId, peer: jid('bob'), policy: 'never' })).ok);
+    const aliceChat = async () => {
+      const snapshot = await alice!.request('getSnapshot', {});
+      assert.ok(snapshot.ok);
+      return snapshot.value.chats[accountId]?.[jid('bob')] ?? [];
+    };
+    const bobsChat = () => bob.core.snapshot().chats[bobAccount.id]?.[jid('alice')] ?? [];
+
+    /** Every message alice's app showed (by id, its last state), over all its lives. */
+    const shown = new Map<string, ChatMessage>();
+    let count = 0;
+    let incoming = 0;
+    const problems: string[] = [];
+    const ROUNDS = 10;
+    for (let round = 0; round < ROUNDS; round++) {
+      // The kill moment moves through the burst: right at its start, in its middle, just after its end.
+      const killAfterMs = 5 + Math.round((round * 120) / (ROUNDS - 1));
+      const burst = (async () => {
+        for (let i = 0; i < 10; i++) {
+          const body = `BURST-${round}-${String(count++).padStart(4, '0')}`;
+          void alice!.request('sendMessage', { accountId, to: jid('bob'), body }).catch(() => undefined);
+          // bob writes too: each message alice receives is committed at once, mid-burst.
+          if (i % 3 === 0) void bob.call('sendMessage', { accountId: bobAccount.id, to: jid('alice'), body: `INCOMING-${round}-${incoming++}` }).catch(() => undefined);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      })();
+      await new Promise((r) => setTimeout(r, killAfterMs));
+      await alice.kill();
+      await burst;
+      for (const e of alice.events) if (e.name === 'messageUpserted') shown.set((e.payload as { message: ChatMessage }).message.id, (e.payload as { message: ChatMessage }).message);
+
+      alice = await startRecordedHost({ caFile: server.ca.caCertFile, profileDir: alice.profileDir, args: WHOLE_CHAT });
+      assert.ok(await alice.online());
+      // What bob has of alice's (sent before this kill or any earlier one) is sent at alice's once her outbox went out.
+      const bobHas = () => bobsChat().filter((m) => m.direction === 'in' && m.body.startsWith('BURST-'));
+      let chat = await aliceChat();
+      const settledBy = Date.now() + 30_000;
+      const settledNow = () => bobHas().every((b) => chat.some((m) => m.id === b.id && (m.state === 'sent' || m.state === 'delivered')));
+      while (!settledNow() && Date.now() < settledBy) {
+        await new Promise((r) => setTimeout(r, 100));
+        chat = await aliceChat();
+      }
+      const settled = settledNow();
+      for (const b of bobHas()) {
+        const mine = chat.find((m) => m.id === b.id && m.direction === 'out');
+        if (!mine) problems.push(`round ${round}: ${b.body} (bob has it) is gone from alice's chat`);
+        else if (mine.state === 'failed') problems.push(`round ${round}: ${b.body} (bob has it) shown as not sent: ${JSON.stringify(mine.error)}`);
+        else if (!settled && mine.state !== 'sent' && mine.state !== 'delivered') problems.push(`round ${round}: ${b.body} (bob has it) still ${mine.state}`);
+      }
+      for (const m of shown.values()) {
+        const now = chat.find((c) => c.id === m.id && c.direction === m.direction);
+        if (!now) problems.push(`round ${round}: ${m.direction} ${m.body} (shown before the kill) is gone from alice's chat`);
+        else if (now.state === 'failed') problems.push(`round ${round}: ${m.body} shown as not sent: ${JSON.stringify(now.error)}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+    // Each of alice's messages reached bob once.
+    const shownOut = [...shown.values()].filter((m) => m.direction === 'out');
+    assert.ok(await until(() => shownOut.every((s) => bobsChat().some((m) => m.id === s.id)), 60_000), 'bob got every message alice showed');
+    for (const s of shownOut) assert.equal(bobsChat().filter((m) => m.direction === 'in' && m.id === s.id).length, 1, `${s.body} once`);
+  });
 });

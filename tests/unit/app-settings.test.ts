@@ -17,7 +17,7 @@ import { readPolicy } from '../../electron/core/policy/read-policy.js';
 import { FileKeySecretBox } from '../../electron/core/store/secret-box.js';
 import { DEFAULT_APP_SETTINGS, SettingsStore } from '../../electron/core/store/settings-store.js';
 import type { DesktopShell } from '../../electron/core/desktop/desktop-shell.js';
-import type { TrayTexts } from '../../electron/core/desktop/shell-texts.js';
+import type { TrayTexts } from '../../electron/core/desktop/desktop-shell.js';
 
 const cores: KlatschCore[] = [];
 const dirs: string[] = [];

@@ -8,12 +8,11 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChatMessage, Contact, NoticeKind, Privacy, SmpView } from '../../shared/contract.js';
 import { notificationFor, type IncomingMessage } from '../../electron/core/desktop/notifications.js';
-import { shellTexts } from '../../electron/core/desktop/shell-texts.js';
 import { generateDsaKey, fingerprint, formatFingerprint } from '../../electron/core/otr/dsa.js';
 import { deterministicRandom } from '../../electron/core/otr/random.js';
 import type { OtrEvent } from '../../electron/core/otr/session.js';
 import { PrivateChats, type OtrIdentity } from '../../electron/core/e2ee/otr/private-chats.js';
-import { catalogFor, languages, type Catalog } from '../../renderer/i18n/catalog.js';
+import { catalogFor, languages, type Catalog } from '../../shared/i18n/catalog.js';
 import { noticeText } from '../../renderer/i18n/notices.js';
 import { smpResultText } from '../../renderer/i18n/smpTexts.js';
 import { contactTrust } from '../../renderer/store/contactTrust.js';
@@ -33,7 +32,7 @@ const RAW = {
 // ---- 1. The request is announced ----
 
 describe('an authentication request is announced like a message', () => {
-  const en = shellTexts('en');
+  const en = catalogFor('en').shell;
   const chat = { accountId: 'acc-1', peer: BOB };
   const request = (kind: NoticeKind, detail?: string): IncomingMessage => ({
     chat,
@@ -57,7 +56,7 @@ describe('an authentication request is announced like a message', () => {
   test('while another chat is open: a notification that says who, never the question', () => {
     const shown = notificationFor(request('smp-question', 'Where did we eat on Friday?'), otherChatOpen, all, en);
     assert.deepEqual(shown, { title: 'Klatsch', body: 'Bob wants to authenticate you', showsText: false, silent: false, chat });
-    assert.deepEqual(notificationFor(request('smp-secret'), otherChatOpen, all, shellTexts('de'))?.body, 'Bob möchte Sie authentifizieren');
+    assert.deepEqual(notificationFor(request('smp-secret'), otherChatOpen, all, catalogFor('de').shell)?.body, 'Bob möchte Sie authentifizieren');
   });
 
   test('not while that chat is on screen, nor with notifications off or in "do not disturb"', () => {

@@ -5,7 +5,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import xml from '@xmpp/xml';
-import { checkAvatar, decodeBase64Image, imageType, MAX_AVATAR_BYTES, sha1Hex } from '../../electron/core/avatar-image.js';
+import { checkAvatar, decodeBase64Image, imageType, MAX_AVATAR_BYTES, sha1Hex } from '../../electron/core/avatars/avatar-image.js';
 import {
   avatarDataGet,
   avatarDataPublish,
@@ -15,7 +15,7 @@ import {
   parseAvatarData,
   parseAvatarHash,
   parseVcardPhoto,
-} from '../../electron/core/xmpp/avatar-stanzas.js';
+} from '../../electron/core/avatars/avatar-stanzas.js';
 import { makePng } from '../fixtures/png.js';
 
 const png = makePng(8, [200, 40, 40]);
@@ -96,7 +96,7 @@ describe('avatar stanzas', () => {
 });
 
 test('removal purges a node as its owner', async () => {
-  const { avatarPurge } = await import('../../electron/core/xmpp/avatar-stanzas.js');
+  const { avatarPurge } = await import('../../electron/core/avatars/avatar-stanzas.js');
   const purge = avatarPurge(NODE_METADATA);
   assert.equal(purge.attrs.type, 'set');
   assert.equal(purge.getChild('pubsub', 'http://jabber.org/protocol/pubsub#owner')?.getChild('purge')?.attrs.node, NODE_METADATA);

@@ -5,9 +5,9 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import xml, { type Element } from '@xmpp/xml';
-import { carbonCopy, checkCarbon, enableCarbons } from '../../electron/core/xmpp/carbons.js';
+import { carbonCopy, checkCarbon, enableCarbons } from '../../electron/core/carbons/carbons.js';
 import { isOtrTraffic, otrMessage } from '../../electron/core/e2ee/otr/provider.js';
-import { receiptFor, receiptMessage, wantsReceipt } from '../../electron/core/xmpp/receipts.js';
+import { receiptFor, receiptMessage, wantsReceipt } from '../../electron/core/receipts/receipts.js';
 import { chatMessage, CLIENT_FEATURES } from '../../electron/core/xmpp/stanzas.js';
 
 const OWN = 'alice@example.com';

@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import xml, { type Element } from '@xmpp/xml';
-import { carbonChatState, carbonCopy, checkCarbon } from '../../electron/core/xmpp/carbons.js';
+import { carbonChatState, carbonCopy, checkCarbon } from '../../electron/core/carbons/carbons.js';
 
 const OWN = 'alice@example.com';
 const NS_STATES = 'http://jabber.org/protocol/chatstates';

@@ -9,7 +9,7 @@ import {
   PAUSE_AFTER_MS,
   withChatState,
   type ChatState,
-} from '../../electron/core/xmpp/chat-states.js';
+} from '../../electron/core/chat-states/chat-states.js';
 import { chatMessage } from '../../electron/core/xmpp/stanzas.js';
 
 describe('chat state stanzas (XEP-0085)', () => {

@@ -6,7 +6,7 @@ import { atSignIn, classifyError } from '../../electron/core/xmpp/errors.js';
 import { joinRefusal } from '../../electron/core/muc/muc-errors.js';
 import { parseGroupchatMessage } from '../../electron/core/muc/muc-stanzas.js';
 import { AppError } from '../../shared/contract.js';
-import { catalogFor } from '../../renderer/i18n/catalog.js';
+import { catalogFor } from '../../shared/i18n/catalog.js';
 import { errorText } from '../../renderer/i18n/errors.js';
 
 const sys = (code: string) => Object.assign(new Error(code), { code });
@@ -75,14 +75,14 @@ describe('room errors from the server', () => {
   test('remote-server-not-found becomes a sentence naming the room’s domain, without the server’s jargon', () => {
     const refusal = joinRefusal({ room: 'team@conference.far.test', nick: 'me', condition: 'remote-server-not-found', text: raw });
     assert.equal(refusal.nickTaken, false);
-    assert.match(refusal.message, /^Your server could not find the server of this room \(conference\.far\.test\)\. Check the room's address/);
-    assert.doesNotMatch(refusal.message, /Server-to-server|resolve service/);
+    assert.match(refusal.problem.text, /^Your server could not find the server of this room \(conference\.far\.test\)\. Check the room's address/);
+    assert.doesNotMatch(refusal.problem.text, /Server-to-server|resolve service/);
   });
 
   test('remote-server-timeout says the room’s server did not answer in time', () => {
     const refusal = joinRefusal({ room: 'team@conference.far.test', nick: 'me', condition: 'remote-server-timeout', text: raw });
-    assert.match(refusal.message, /could not reach the server of this room \(conference\.far\.test\) in time/);
-    assert.doesNotMatch(refusal.message, /Server-to-server/);
+    assert.match(refusal.problem.text, /could not reach the server of this room \(conference\.far\.test\) in time/);
+    assert.doesNotMatch(refusal.problem.text, /Server-to-server/);
   });
 
   test('a bounced room message carries its condition, so it can be told the same way', () => {

@@ -16,6 +16,8 @@ import { accountPolicyHooks } from '../../electron/core/policy/account-policy.js
 import { readPolicy } from '../../electron/core/policy/read-policy.js';
 import { FileKeySecretBox } from '../../electron/core/store/secret-box.js';
 import { tlsOptions } from '../../electron/core/xmpp/tls-policy.js';
+import { catalogFor } from '../../shared/i18n/catalog.js';
+import { errorText } from '../../renderer/i18n/errors.js';
 
 const cores: KlatschCore[] = [];
 const dirs: string[] = [];
@@ -94,6 +96,15 @@ describe('the core enforces the policy', () => {
     const error = await refused('setOtrPolicy', { accountId, peer: 'bob@example.com', policy: 'never' });
     assert.equal(error.code, 'forbidden-by-policy');
     assert.match(error.message, /locked.*administrator/);
+  });
+
+  test('group chats refused because every message must be private: a reason the UI words in the user’s language', async () => {
+    const { refused } = await coreWith({ otrPolicy: 'always' });
+    const error = await refused('joinRoom', { accountId, room: 'team@conference.example.com', nick: 'Me' });
+    assert.equal(error.code, 'forbidden-by-policy');
+    assert.equal(error.reason, 'group-chats-off');
+    assert.match(errorText(catalogFor('de'), error), /^Gruppenchats sind abgeschaltet: Ihr Administrator verlangt/);
+    assert.match(errorText(catalogFor('en'), error), /^Group chats are turned off: your administrator requires/);
   });
 
   test('a malformed policy locks things down and is reported in the snapshot', async () => {

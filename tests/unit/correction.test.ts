@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import xml from '@xmpp/xml';
 import type { ChatMessage } from '../../shared/contract.js';
-import { correctable, correctionMessage, correctionTarget, NS_CORRECT, parseReplace } from '../../electron/core/xmpp/correction.js';
+import { correctable, correctionMessage, correctionTarget, NS_CORRECT, parseReplace } from '../../electron/core/correction/correction.js';
 
 const peer = 'bob@example.com';
 const msg = (id: string, direction: ChatMessage['direction'], extra: Partial<ChatMessage> = {}): ChatMessage => ({

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, NOTICE_KINDS } from '../../shared/contract';
 import { ERROR_REASONS } from '../../shared/error-reasons';
-import { catalogFor, languageFromPreferences, languages, localeFor } from '../../renderer/i18n/catalog';
+import { catalogFor, languageFromPreferences, languages, localeFor } from '../../shared/i18n/catalog';
 import { errorText, notSentText } from '../../renderer/i18n/errors';
 import { noticeText } from '../../renderer/i18n/notices';
 import { formatDay, formatShortDate } from '../../renderer/format';
@@ -133,7 +133,9 @@ test('dates and times follow the language', () => {
 /**
  * Which catalog keys the renderer's sources use. Recognised: `texts.a.b` (after `const texts = useTexts()`),
  * `useTexts().a.b`, an alias of a section (`const t = useTexts().a` / `= texts.a`, or a parameter
- * `t: Catalog['a']`), a parameter `texts: Catalog`, and destructuring `const { a, b } = useTexts()`.
+ * `t: Catalog['a']` or `t: Catalog['a']['b']`), a parameter `texts: Catalog`, destructuring
+ * `const { a, b } = useTexts()`, and in the main process the shell's types (`texts: ShellTexts`, `TrayTexts`)
+ * and `catalogFor(language).a.b`.
  * A path that ends in a section (`texts.presence[show]`, `t.state`) counts its whole subtree as used.
  */
 function usedPaths(source: string): string[] {
@@ -141,7 +143,9 @@ function usedPaths(source: string): string[] {
   const aliases = new Map<string, string>();
   for (const m of source.matchAll(/\b(?:const|let)\s+(\w+)\s*=\s*useTexts\(\)\s*;/g)) roots.add(m[1]!);
   for (const m of source.matchAll(/\b(\w+)\??\s*:\s*Catalog\b(?!\s*\[)/g)) roots.add(m[1]!);
-  for (const m of source.matchAll(/\b(\w+)\??\s*:\s*Catalog\['(\w+)'\]/g)) aliases.set(m[1]!, m[2]!);
+  for (const m of source.matchAll(/\b(\w+)\??\s*:\s*Catalog((?:\['\w+'\])+)/g)) aliases.set(m[1]!, m[2]!.slice(2, -2).split("']['").join('.'));
+  for (const m of source.matchAll(/\b(\w+)\??\s*:\s*ShellTexts\b/g)) aliases.set(m[1]!, 'shell');
+  for (const m of source.matchAll(/\b(\w+)\??\s*:\s*TrayTexts\b/g)) aliases.set(m[1]!, 'shell.tray');
   for (const m of source.matchAll(/\b(?:const|let)\s+\{([^}]*)\}\s*=\s*useTexts\(\)/g)) {
     for (const name of m[1]!.split(',')) {
       const [section, alias] = name.split(':').map((s) => s.trim());
@@ -169,28 +173,35 @@ function usedPaths(source: string): string[] {
     if (base === 'useTexts()' || roots.has(base)) paths.push(tail);
     else if (aliases.has(base)) paths.push(`${aliases.get(base)}.${tail}`);
   }
+  // Handing a section on (`catalogFor(l).shell` to a function that takes ShellTexts) is no use of all of it: '?' marks such a path.
+  for (const m of body.matchAll(/\bcatalogFor\([^)]*\)((?:\.\w+)+)/g)) paths.push(`?${m[1]!.slice(1)}`);
   // An alias indexed by a value (`labels[state]`) uses its whole section.
   for (const m of body.matchAll(/\b(\w+)\[/g)) if (aliases.has(m[1]!)) paths.push(aliases.get(m[1]!)!);
   return paths;
 }
 
-function rendererSources(dir: string): string[] {
+function sourcesIn(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const path = join(dir, e.name);
-    if (e.isDirectory()) return rendererSources(path);
+    if (e.isDirectory()) return sourcesIn(path);
     // The catalogs themselves define the keys; they do not use them.
     return /\.tsx?$/.test(e.name) && !/i18n\/(en|de)\.ts$/.test(path) ? [path] : [];
   });
 }
 
-test('every catalog key is used by the renderer, and every key the renderer uses exists', () => {
+test('every catalog key is used by the renderer or the main process, and every key they use exists', () => {
   const keys = leaves(catalogFor('en') as Node).map(([k]) => k);
   const isKeyOrSection = (path: string) => keys.some((k) => k === path || k.startsWith(`${path}.`));
   const used = new Set<string>();
   const missing: string[] = [];
-  const rendererDir = join(dirname(fileURLToPath(import.meta.url)), '../../renderer');
-  for (const file of rendererSources(rendererDir)) {
+  const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+  // The main process words its notifications and tray from the same catalog (the `shell` section).
+  for (const file of [...sourcesIn(join(root, 'renderer')), ...sourcesIn(join(root, 'electron'))]) {
     for (const raw of usedPaths(readFileSync(file, 'utf8'))) {
+      if (raw.startsWith('?')) {
+        if (keys.includes(raw.slice(1))) used.add(raw.slice(1));
+        continue;
+      }
       // Trailing method calls on a text (`.toLowerCase`, `.length`) are not keys.
       let path = raw;
       while (path.includes('.') && !isKeyOrSection(path)) path = path.slice(0, path.lastIndexOf('.'));
@@ -198,11 +209,11 @@ test('every catalog key is used by the renderer, and every key the renderer uses
       else used.add(path);
     }
   }
-  assert.deepEqual(missing, [], 'the renderer uses texts that are not in the catalog');
+  assert.deepEqual(missing, [], 'the renderer or the main process uses texts that are not in the catalog');
   // The language names are the settings screen's (its language switch); they name the languages of `languages`.
   const usedElsewhere = (k: string) => k.startsWith('language.');
   const dead = keys.filter((k) => !usedElsewhere(k) && ![...used].some((p) => k === p || k.startsWith(`${p}.`)));
-  assert.deepEqual(dead, [], 'catalog texts no part of the renderer uses (remove them, or use them)');
+  assert.deepEqual(dead, [], 'catalog texts no part of the app uses (remove them, or use them)');
 });
 
 test('every notice kind the core writes has a text in each language; old and unknown notices show their body', () => {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import xml, { type Element } from '@xmpp/xml';
 import type { ChatMessage } from '../../shared/contract.js';
-import { checkMamResult, mamQuery, NS_MAM, ownStanzaId, parseFin } from '../../electron/core/xmpp/mam.js';
+import { checkMamResult, mamQuery, NS_MAM, ownStanzaId, parseFin } from '../../electron/core/archive/mam.js';
 import { isOtrTraffic, OtrProvider } from '../../electron/core/e2ee/otr/provider.js';
 import { E2eeRouter } from '../../electron/core/e2ee/router.js';
 import type { E2eeHost } from '../../electron/core/e2ee/provider.js';

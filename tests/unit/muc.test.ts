@@ -21,7 +21,10 @@ import {
   parseMucPresenceError,
   roomAddress,
 } from '../../electron/core/muc/muc-stanzas.js';
-import { joinRefusal, removalReason } from '../../electron/core/muc/muc-errors.js';
+import { joinRefusal, removalReason, roomErrorView, ROOM_REFUSED_BY_POLICY } from '../../electron/core/muc/muc-errors.js';
+import { catalogFor } from '../../shared/i18n/catalog.js';
+import { wordedText } from '../../renderer/i18n/errors.js';
+import { noticeText } from '../../renderer/i18n/notices.js';
 import { MAX_OCCUPANTS, Room } from '../../electron/core/muc/room.js';
 import { Rooms } from '../../electron/core/muc/rooms.js';
 import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
@@ -91,21 +94,39 @@ describe('muc parsers against hostile input', () => {
 
   test('kicks, bans, nickname changes and destroyed rooms are told apart', () => {
     const kicked = parseMucPresence(presence(`${ROOM}/Carol`, "<item role='none'><reason>Off topic</reason></item><status code='307'/><status code='110'/>", 'unavailable'))!;
-    assert.match(removalReason(kicked)!, /kicked.*Off topic/);
+    assert.deepEqual(removalReason(kicked), { reason: 'room-kicked', params: { said: 'Off topic' }, text: 'You were removed from this room (kicked). Reason: Off topic' });
     const banned = parseMucPresence(presence(`${ROOM}/Carol`, "<item affiliation='outcast' role='none'/><status code='301'/>", 'unavailable'))!;
-    assert.match(removalReason(banned)!, /banned/);
+    assert.deepEqual(removalReason(banned), { reason: 'room-banned-now', params: { said: '' }, text: 'You were banned from this room.' });
     const destroyed = parseMucPresence(presence(`${ROOM}/Carol`, "<item role='none'/><destroy><reason>Project over</reason></destroy>", 'unavailable'))!;
-    assert.match(removalReason(destroyed)!, /closed by its owner.*Project over/);
+    assert.deepEqual(removalReason(destroyed), { reason: 'room-destroyed', params: { said: 'Project over' }, text: 'The room was closed by its owner. Reason: Project over' });
     const renamed = parseMucPresence(presence(`${ROOM}/Carol`, "<item nick='Caro' role='participant'/><status code='303'/>", 'unavailable'))!;
     assert.equal(renamed.newNick, 'Caro');
     assert.equal(removalReason(parseMucPresence(presence(`${ROOM}/Carol`, "<item role='none'/>", 'unavailable'))!), undefined, 'we left');
+  });
+
+  test('why a room let us go reaches the UI as a reason it words in the user’s language, the room’s own words kept', () => {
+    const de = catalogFor('de');
+    const kicked = removalReason(parseMucPresence(presence(`${ROOM}/Carol`, "<item role='none'><reason>Off topic</reason></item><status code='307'/><status code='110'/>", 'unavailable'))!)!;
+    assert.equal(wordedText(de, roomErrorView(kicked)), 'Sie wurden aus diesem Raum entfernt. Grund: Off topic', 'the room’s error');
+    // The notice in the room's log: the reason is its kind, the room's words its detail (rooms.ts `notice`).
+    assert.equal(noticeText(de, { body: kicked.text, notice: { kind: kicked.reason, detail: 'Off topic' } }, ROOM), 'Sie wurden aus diesem Raum entfernt. Grund: Off topic');
+    assert.equal(noticeText(catalogFor('en'), { body: kicked.text, notice: { kind: kicked.reason, detail: 'Off topic' } }, ROOM), kicked.text, 'English says what the core said');
+    assert.deepEqual(roomErrorView(ROOM_REFUSED_BY_POLICY), { reason: 'room-policy-refused', text: ROOM_REFUSED_BY_POLICY.text }, 'no empty parameters');
+    assert.match(wordedText(de, roomErrorView(ROOM_REFUSED_BY_POLICY)), /Richtlinie Ihres Administrators/);
+    const taken = joinRefusal({ room: ROOM, nick: 'Bob', condition: 'conflict' }).problem;
+    assert.equal(wordedText(de, roomErrorView(taken)), 'Der Spitzname „Bob“ ist in diesem Raum schon vergeben. Bitte wählen Sie einen anderen.');
+    // An unknown reason from a newer core shows its English.
+    assert.equal(wordedText(de, { reason: 'room-from-the-future', text: 'Something new.' }), 'Something new.');
   });
 
   test('a taken nickname reads as such; other refusals say what they mean', () => {
     const conflict = parseMucPresenceError(
       el(`<presence from='${ROOM}/Bob' type='error'><error type='cancel'><conflict xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></presence>`),
     )!;
-    assert.deepEqual(joinRefusal(conflict), { message: 'The nickname “Bob” is already taken in this room. Choose another nickname.', nickTaken: true });
+    assert.deepEqual(joinRefusal(conflict), {
+      problem: { reason: 'room-nick-taken', params: { nick: 'Bob' }, text: 'The nickname “Bob” is already taken in this room. Choose another nickname.' },
+      nickTaken: true,
+    });
     const password = parseMucPresenceError(
       el(
         `<presence from='${ROOM}/Bob' type='error'><error type='auth'><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>&lt;b&gt;nope</text></error></presence>`,
@@ -113,7 +134,7 @@ describe('muc parsers against hostile input', () => {
     )!;
     const refusal = joinRefusal(password);
     assert.equal(refusal.nickTaken, false);
-    assert.match(refusal.message, /needs a password.*the room said: <b>nope/);
+    assert.deepEqual(refusal.problem, { reason: 'room-password', params: { said: '<b>nope' }, text: 'This room needs a password, or the password was wrong. (the room said: <b>nope)' });
     assert.equal(parseMucPresenceError(el(`<presence from='${ROOM}/Bob'/>`)), undefined);
   });
 

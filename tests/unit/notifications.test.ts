@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import type { ChatMessage, PresenceShow } from '../../shared/contract.js';
 import type { DesktopNotification, DesktopShell } from '../../electron/core/desktop/desktop-shell.js';
 import { Notifier, notificationFor, preview, type IncomingMessage, type NotificationPrefs, type WindowState } from '../../electron/core/desktop/notifications.js';
-import { shellLanguage, shellTexts } from '../../electron/core/desktop/shell-texts.js';
+import { catalogFor, languageFor } from '../../shared/i18n/catalog.js';
 
-const en = shellTexts('en');
+const en = catalogFor('en').shell;
 const chat = { accountId: 'acc-1', peer: 'alice@example.com' };
 const secret = 'The merger closes on Friday';
 
@@ -109,7 +109,7 @@ describe('what a notification shows', () => {
   });
 
   test('German texts', () => {
-    const de = shellTexts('de');
+    const de = catalogFor('de').shell;
     assert.equal(notificationFor(incoming(), away, { notifications: 'sender-only', sound: true }, de)?.body, 'Neue Nachricht von Alice');
     assert.equal(notificationFor(incoming({}, { encrypted: true }), away, all, de)?.body, 'Neue private Nachricht von Alice');
   });
@@ -125,12 +125,12 @@ describe('what a notification shows', () => {
 
 describe('the language of the texts', () => {
   test("'system' takes the first of the OS's languages Klatsch speaks; a choice wins", () => {
-    assert.equal(shellLanguage('system', ['fr-FR', 'de-CH', 'en']), 'de');
-    assert.equal(shellLanguage('system', ['de_DE.UTF-8']), 'de');
-    assert.equal(shellLanguage('system', ['fr', 'ja']), 'en');
-    assert.equal(shellLanguage('system', []), 'en');
-    assert.equal(shellLanguage('en', ['de-DE']), 'en');
-    assert.equal(shellLanguage('de', ['en-US']), 'de');
+    assert.equal(languageFor('system', ['fr-FR', 'de-CH', 'en']), 'de');
+    assert.equal(languageFor('system', ['de_DE.UTF-8']), 'de');
+    assert.equal(languageFor('system', ['fr', 'ja']), 'en');
+    assert.equal(languageFor('system', []), 'en');
+    assert.equal(languageFor('en', ['de-DE']), 'en');
+    assert.equal(languageFor('de', ['en-US']), 'de');
   });
 });
 

@@ -84,13 +84,22 @@ describe('roster groups', () => {
     assert.deepEqual(rosterSections([], '', []).map((s) => s.total), [0]);
   });
 
-  test('the selector recomputes only when an input changed', () => {
+  test('the selector recomputes only when an input changed, and gives the same sections for the same matches', () => {
     const select = createRosterSectionsSelector();
     const collapsed: string[] = [];
     const first = select(roster, 'b', collapsed);
     assert.equal(select(roster, 'b', collapsed), first);
-    assert.notEqual(select(roster, 'bo', collapsed), first);
+    assert.equal(select(roster, 'bo', collapsed), first, '"bo" matches what "b" matched: nothing changes below');
+    assert.notEqual(select(roster, 'a', collapsed), first);
     assert.notEqual(select([...roster], 'bo', collapsed), first);
+    // Everyone matches "example": the unfiltered sections, unless a collapsed group must open.
+    const all = select(roster, '', collapsed);
+    assert.equal(select(roster, 'example', collapsed), all);
+    const folded = ['Team'];
+    const closed = select(roster, '', folded);
+    const opened = select(roster, 'example', folded);
+    assert.notEqual(opened, closed, 'filtering opens the collapsed group');
+    assert.equal(opened.find((s) => s.key === 'Team')!.collapsed, false);
   });
 });
 

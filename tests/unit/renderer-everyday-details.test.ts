@@ -11,7 +11,7 @@ import type { KlatschApi, OtrPolicy } from '../../shared/contract';
 import { dismissesMenu, type MenuArea } from '../../renderer/menuDismiss';
 import { createAppStore } from '../../renderer/store/store';
 import { createActions } from '../../renderer/store/actions';
-import { catalogFor, languages } from '../../renderer/i18n/catalog';
+import { catalogFor, languages } from '../../shared/i18n/catalog';
 import { privacyChoiceValue, privacyChoices } from '../../renderer/privacyChoices';
 import { formatMessageTime, formatShortDate, formatTime } from '../../renderer/format';
 

@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Contact } from '../../shared/contract.js';
-import { catalogFor, languages } from '../../renderer/i18n/catalog.js';
+import { catalogFor, languages } from '../../shared/i18n/catalog.js';
 import { SHORTCUTS, nextUnreadJid, shortcutFor, totalUnread, windowTitle, type KeyPress } from '../../renderer/shortcuts.js';
 
 const press = (key: string, mods: Partial<Omit<KeyPress, 'key'>> = {}): KeyPress => ({

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Contact, E2eeView, Privacy } from '../../shared/contract';
 import { contactTrust, shownPresence } from '../../renderer/store/contactTrust';
-import { catalogFor } from '../../renderer/i18n/catalog';
+import { catalogFor } from '../../shared/i18n/catalog';
 
 const NEW_KEY = 'AAAAAAAA BBBBBBBB CCCCCCCC DDDDDDDD EEEEEEEE';
 

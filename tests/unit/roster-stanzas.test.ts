@@ -13,7 +13,7 @@ import {
   rosterRemove,
   rosterSet,
   subscriptionPresence,
-} from '../../electron/core/xmpp/roster-stanzas.js';
+} from '../../electron/core/roster/roster-stanzas.js';
 import { NS_ROSTER, parseRosterItems } from '../../electron/core/xmpp/stanzas.js';
 
 const OWN = 'alice@example.com';

@@ -3,7 +3,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { Roster } from '../../electron/core/roster.js';
+import { Roster } from '../../electron/core/roster/roster.js';
 import type { ParsedPresence, RosterItem } from '../../electron/core/xmpp/stanzas.js';
 
 const BOB = 'bob@example.com';

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { catalogFor } from '../../renderer/i18n/catalog';
+import { catalogFor } from '../../shared/i18n/catalog';
 import { searchStatusText } from '../../renderer/search';
 
 const en = catalogFor('en').search;

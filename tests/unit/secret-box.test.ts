@@ -127,6 +127,7 @@ describe('SafeStorageSecretBox', () => {
     const box = new SafeStorageSecretBox(storage, 'linux');
     assertUnavailable(box, calls);
     assert.match(box.status().reason!, /keyring/i);
+    assert.equal(box.status().why, 'no-keyring', 'for the UI to word');
     assert.equal(box.backend, 'safeStorage:basic_text');
   });
 
@@ -138,7 +139,9 @@ describe('SafeStorageSecretBox', () => {
   test('encryption not available is not available, on any platform', () => {
     for (const platform of ['linux', 'darwin', 'win32'] as const) {
       const { storage, calls } = fakeSafeStorage({ available: false, backend: 'gnome_libsecret' });
-      assertUnavailable(new SafeStorageSecretBox(storage, platform), calls);
+      const box = new SafeStorageSecretBox(storage, platform);
+      assertUnavailable(box, calls);
+      assert.equal(box.status().why, 'no-secure-storage');
     }
   });
 

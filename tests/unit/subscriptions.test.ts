@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { approvalStanzas, MAX_PENDING_REQUESTS, onSubscribeRequest, PendingRequests } from '../../electron/core/subscriptions.js';
+import { approvalStanzas, MAX_PENDING_REQUESTS, onSubscribeRequest, PendingRequests } from '../../electron/core/roster/subscriptions.js';
 
 describe('answering a subscribe', () => {
   test('strangers and contacts we never asked wait for the user', () => {

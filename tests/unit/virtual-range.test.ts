@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import {
   anchorAt,
   indexAtOffset,
+  KeyIndex,
   prefixOffsets,
   scrollTopForAnchor,
   scrollTopToReveal,
@@ -64,5 +65,17 @@ describe('virtual list range math', () => {
     assert.equal(top, 135);
     assert.equal(scrollTopForAnchor(after, () => undefined, anchor!), null, 'a row that is gone anchors nothing');
     assert.equal(anchorAt(prefixOffsets(0, () => 1), () => 'x', 0), null);
+  });
+});
+
+describe('row indexes by key', () => {
+  test('the first lookup (a scan) and later ones (a map) give the same answers', () => {
+    const index = new KeyIndex(['a', 'b', 'c']);
+    assert.equal(index.get('c'), 2);
+    assert.equal(index.get('a'), 0);
+    assert.equal(index.get('b'), 1);
+    assert.equal(index.get('z'), undefined);
+    assert.equal(new KeyIndex(['a']).get('z'), undefined, 'a missing key on the first lookup');
+    assert.equal(new KeyIndex([]).get('a'), undefined);
   });
 });

@@ -14,7 +14,7 @@ import type { Element } from '@xmpp/xml';
 import type { ChatMessage } from '../../../shared/contract.js';
 import type { CopyReading } from '../e2ee/router.js';
 import type { EncryptedCopy } from '../e2ee/provider.js';
-import { checkMamResult, mamQuery, parseFin, type ArchivedMessage, type MamFin, type MamQuery } from '../xmpp/mam.js';
+import { checkMamResult, mamQuery, parseFin, type ArchivedMessage, type MamFin, type MamQuery } from './mam.js';
 import type { XmppSession } from '../xmpp/xmpp-session.js';
 import { archiveDuplicate } from './archive-dedup.js';
 import { KlatschError } from '../errors.js';

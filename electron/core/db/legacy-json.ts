@@ -1,5 +1,5 @@
 /**
- * Reading the history files of earlier versions (one encrypted JSON file per account, plus the
+ * Reading the history and outbox files of earlier versions (one encrypted JSON file per account, plus the
  * journal of messages put durably since its last write), to move them into the database once.
  *
  * File: {"version":1,"backend":"<SecretBox backend>","data":"<base64 ciphertext>"}, the ciphertext
@@ -9,9 +9,11 @@
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { ChatMessage } from '../../../shared/contract.js';
+import { Sealed, unseal } from '../store/encrypted-file-store.js';
 import type { SecretBox } from '../store/secret-box.js';
+import { OutboxEntry, type OutboxContent } from './outbox.js';
 
-const HistoryFile = z.object({ version: z.literal(1), backend: z.string().max(200), data: z.string() });
+const HistoryFile = Sealed.extend({ version: z.literal(1) });
 const HistoryContent = z.object({
   chats: z.record(z.string().max(3071), z.array(ChatMessage)),
   archiveMark: z.string().max(256).optional(),
@@ -54,16 +56,7 @@ export async function readLegacyHistory(file: string, secretBox: SecretBox): Pro
     } catch {
       throw new Error('it is damaged');
     }
-    let plain: string;
-    try {
-      plain = secretBox.decrypt(Buffer.from(outer.data, 'base64'));
-    } catch {
-      throw new Error(
-        outer.backend === secretBox.backend
-          ? `it was encrypted with "${outer.backend}", whose key seems to have changed`
-          : `it was encrypted with "${outer.backend}", but Klatsch now uses "${secretBox.backend}"`,
-      );
-    }
+    const plain = unseal(secretBox, outer); // its UnsealError says why it cannot be opened
     let content: z.infer<typeof HistoryContent>;
     try {
       content = HistoryContent.parse(JSON.parse(plain));
@@ -85,4 +78,76 @@ export async function readLegacyHistory(file: string, secretBox: SecretBox): Pro
     }
   }
   return history;
+}
+
+// ---- The outbox of earlier versions ----
+//
+// File `outbox/<account id>.json`: {"version":1,"backend":"…","data":"<base64 ciphertext>"}, the ciphertext the
+// SecretBox encryption of {"entries":[OutboxEntry, …oldest first],"seen":{"<peer>":["<id>", …]},"confirming":["<peer>", …]}.
+// Journal `<file>.seen`: received ids since the file's last write, one SecretBox-encrypted ["<peer>","<id>"] per line.
+
+const OutboxFile = z.object({ version: z.literal(1), backend: z.string().max(200), data: z.string() });
+const LegacyOutboxContent = z.object({
+  entries: z.array(OutboxEntry),
+  seen: z.record(z.string().max(3071), z.array(z.string().max(256))),
+  confirming: z.array(z.string().max(3071)).optional(),
+});
+
+export function seenJournalOf(file: string): string {
+  return `${file}.seen`;
+}
+
+/**
+ * The old outbox `file` and its journal of received ids; undefined when neither exists. Throws an Error whose
+ * message says what is wrong: the caller reports it and leaves the files alone (they may hold messages not sent).
+ */
+export async function readLegacyOutbox(file: string, secretBox: SecretBox): Promise<OutboxContent | undefined> {
+  let text: string | undefined;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`it could not be read (${(error as Error).message})`, { cause: error });
+  }
+  const journal = await fs.readFile(seenJournalOf(file), 'utf8').catch(() => undefined);
+  if (text === undefined && journal === undefined) return undefined;
+  const status = secretBox.status();
+  if (!status.available) throw new Error(`it cannot be unlocked now (${status.reason ?? 'the secure storage is not available'})`);
+  const content: OutboxContent = { entries: [], seen: new Map(), confirming: [] };
+  const addSeen = (peer: string, id: string) => {
+    let ids = content.seen.get(peer);
+    if (!ids) content.seen.set(peer, (ids = []));
+    if (!ids.includes(id)) ids.push(id);
+  };
+  if (text !== undefined) {
+    let outer: z.infer<typeof OutboxFile>;
+    try {
+      outer = OutboxFile.parse(JSON.parse(text));
+    } catch {
+      throw new Error('it is damaged');
+    }
+    let parsed: z.infer<typeof LegacyOutboxContent>;
+    try {
+      parsed = LegacyOutboxContent.parse(JSON.parse(secretBox.decrypt(Buffer.from(outer.data, 'base64'))));
+    } catch {
+      throw new Error(`it could not be decrypted or is damaged (encrypted with "${outer.backend}")`);
+    }
+    const ids = new Set<string>();
+    for (const entry of parsed.entries) {
+      if (ids.has(entry.id)) continue;
+      ids.add(entry.id);
+      content.entries.push(entry);
+    }
+    for (const [peer, list] of Object.entries(parsed.seen)) for (const id of list) addSeen(peer, id);
+    content.confirming = parsed.confirming ?? [];
+  }
+  for (const line of (journal ?? '').split('\n')) {
+    if (line === '') continue;
+    try {
+      const [peer, id] = z.tuple([z.string().max(3071), z.string().max(256)]).parse(JSON.parse(secretBox.decrypt(Buffer.from(line, 'base64'))));
+      addSeen(peer, id);
+    } catch {
+      // torn by a crash, or damaged: that one id is not remembered (as the old store did)
+    }
+  }
+  return content;
 }

@@ -53,7 +53,10 @@ export class MessageTable {
       'WITH RECURSIVE p (peer) AS (SELECT min(peer) FROM messages UNION ALL SELECT (SELECT min(peer) FROM messages WHERE peer > p.peer) FROM p WHERE p.peer IS NOT NULL) SELECT peer FROM p WHERE peer IS NOT NULL',
     );
     this.unkeptRows = db.prepare("SELECT peer, json FROM messages WHERE notice_kind = 'private-not-kept'");
-    this.onTheWay = db.prepare("SELECT seq, json FROM messages WHERE state IN ('sending', 'waiting')");
+    // Ours still in the outbox (migration 2) are still on their way: they go out after the restart.
+    this.onTheWay = db.prepare(
+      "SELECT seq, json FROM messages m WHERE state IN ('sending', 'waiting') AND NOT (direction = 'out' AND EXISTS (SELECT 1 FROM outbox o WHERE o.id = m.id AND o.peer = m.peer))",
+    );
   }
 
   /** Inserts or replaces (same peer, direction and id) a message; its search entry follows. */

@@ -1,5 +1,5 @@
 /**
- * The history database's schema, as numbered migrations (Signal's `ts/sql/migrations/NNNN-*.ts`): the
+ * The schema of an account's database (history and outbox), as numbered migrations (Signal's `ts/sql/migrations/NNNN-*.ts`): the
  * database's `user_version` says which ran; each runs once, in order, in one transaction with the
  * version it sets. A database newer than this code is refused (reported), never "repaired".
  *
@@ -49,6 +49,22 @@ export const MIGRATIONS: readonly Migration[] = [
         -- as before. secure-delete: a deleted message leaves nothing of itself in the index.
         CREATE VIRTUAL TABLE search USING fts5 (folded, tokenize = 'trigram');
         INSERT INTO search (search, rank) VALUES ('secure-delete', 1);
+      `);
+    },
+  },
+  {
+    version: 2,
+    up(db) {
+      db.exec(`
+        -- The outbox (store/outbox-store.ts): the user's messages not yet acknowledged, oldest first (n), each
+        -- the whole OutboxEntry as JSON. In the history's database so that a message enters it in the commit
+        -- that shows it "sending" in the history, and leaves it in the commit that shows it "sent".
+        CREATE TABLE outbox (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, peer TEXT NOT NULL, json TEXT NOT NULL);
+        -- Ids of messages received lately, per chat (the newest 500): a copy sent again is shown once.
+        CREATE TABLE outbox_seen (n INTEGER PRIMARY KEY, peer TEXT NOT NULL, id TEXT NOT NULL);
+        CREATE UNIQUE INDEX outbox_seen_by_key ON outbox_seen (peer, id);
+        -- Contacts whose app confirmed a message of ours (XEP-0184): their private messages wait for that.
+        CREATE TABLE outbox_confirming (peer TEXT PRIMARY KEY) WITHOUT ROWID;
       `);
     },
   },

@@ -5,7 +5,11 @@
  * development host records instead (electron/devhost/recording-shell.ts).
  */
 import type { ChatRef, PresenceShow } from '../../../shared/contract.js';
-import type { TrayTexts } from './shell-texts.js';
+import type { Catalog } from '../../../shared/i18n/catalog.js';
+
+/** What the main process says itself (shared/i18n: one catalog with the renderer's). */
+export type ShellTexts = Catalog['shell'];
+export type TrayTexts = Catalog['shell']['tray'];
 
 export interface DesktopNotification {
   title: string;

@@ -22,8 +22,8 @@
  * request says only that: "Alice wants to authenticate you" (never the question).
  */
 import { asksTheUser, type ChatMessage, type ChatRef, type NotificationSetting, type OwnShow, type PresenceShow } from '../../../shared/contract.js';
-import type { DesktopNotification, DesktopShell } from './desktop-shell.js';
-import { shellTexts, type ShellLanguage, type ShellTexts } from './shell-texts.js';
+import { catalogFor, type Language } from '../../../shared/i18n/catalog.js';
+import type { DesktopNotification, DesktopShell, ShellTexts } from './desktop-shell.js';
 
 /** Where a message comes from: arriving now, a carbon of one received on another device, the local history, the server's archive. */
 export type MessageSource = 'live' | 'carbon' | 'history' | 'archive';
@@ -81,7 +81,7 @@ export function notificationFor(incoming: IncomingMessage, window: WindowState, 
 export interface NotifierDeps {
   shell: DesktopShell;
   /** The notification setting in force (policy first), the sound, and the UI's language. */
-  prefs: () => NotificationPrefs & { language: ShellLanguage };
+  prefs: () => NotificationPrefs & { language: Language };
   /** A notification was clicked: the window comes forward, the renderer opens the chat. */
   openChat: (chat: ChatRef) => void;
 }
@@ -92,7 +92,7 @@ export class Notifier {
   private window: WindowState = { focused: false, openChat: null };
   private unread: number | undefined;
   private presence: PresenceShow | undefined;
-  private trayLanguage: ShellLanguage | undefined;
+  private trayLanguage: Language | undefined;
 
   constructor(private readonly deps: NotifierDeps) {}
 
@@ -108,7 +108,7 @@ export class Notifier {
   /** A message was shown in a chat; returns the notification it made, if any. */
   incoming(incoming: IncomingMessage): DesktopNotification | null {
     const prefs = this.deps.prefs();
-    const notification = notificationFor(incoming, this.window, prefs, shellTexts(prefs.language));
+    const notification = notificationFor(incoming, this.window, prefs, catalogFor(prefs.language).shell);
     if (!notification) return null;
     const chat = notification.chat;
     this.deps.shell.notify(notification, () => {
@@ -130,6 +130,6 @@ export class Notifier {
     if (presence === this.presence && language === this.trayLanguage) return;
     this.presence = presence;
     this.trayLanguage = language;
-    this.deps.shell.setTrayPresence(presence, shellTexts(language).tray);
+    this.deps.shell.setTrayPresence(presence, catalogFor(language).shell.tray);
   }
 }

@@ -1,4 +1,4 @@
-/** The requests of one domain. Contacts and subscriptions (contacts.ts throws the user's errors itself). */
+/** The requests of one domain. Contacts and subscriptions (ContactManager throws the user's errors itself). */
 import type { Handlers } from '../ipc/dispatch.js';
 import type { CoreContext } from './context.js';
 

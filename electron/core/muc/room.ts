@@ -3,7 +3,7 @@
  * subject and who else is there. Bounded: a hostile room cannot make us hold
  * (or the UI draw) more than MAX_OCCUPANTS occupants; the rest is only counted.
  */
-import type { Occupant, RoomView } from '../../../shared/contract.js';
+import type { Occupant, RoomView, WordedReason } from '../../../shared/contract.js';
 import type { MucPresence } from './muc-stanzas.js';
 
 /** Occupants we list; a bigger room says how many more there are. */
@@ -14,7 +14,7 @@ const MAX_COUNTED = 20_000;
 export class Room {
   state: RoomView['state'] = 'joining';
   subject: string | undefined;
-  error: string | undefined;
+  error: WordedReason | undefined;
   created = false;
   unread = 0;
   /** The scheme the room is end-to-end encrypted with (members-only and non-anonymous, room-e2ee.ts); undefined: plaintext. */

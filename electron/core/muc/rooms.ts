@@ -12,14 +12,14 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
-import type { ChatMessage, Invitation, RoomView } from '../../../shared/contract.js';
+import type { ChatMessage, ErrorCode, Invitation, RoomView } from '../../../shared/contract.js';
 import { ChatLog } from '../chat-log.js';
-import { KlatschError } from '../errors.js';
+import { KlatschError, type ErrorDetail } from '../errors.js';
 import type { HistoryStore } from '../store/history-store.js';
 import { bareJid } from '../values/jid.js';
 import type { XmppSession } from '../xmpp/xmpp-session.js';
 import type { GroupEncryption } from '../e2ee/provider.js';
-import { joinRefusal, removalReason, roomServerProblem } from './muc-errors.js';
+import { joinRefusal, removalReason, ROOM_LEFT, ROOM_REFUSED_BY_POLICY, roomErrorView, roomServerProblem, type RoomProblem } from './muc-errors.js';
 import { affiliationListIq, groupRecipients, MEMBER_AFFILIATIONS, parseAffiliationList, realJidOnMessage, roomFeatures, roomQualifiesForE2ee } from './room-e2ee.js';
 import { Bookmarks, parseBookmarkEvent, type Bookmark, type BookmarkChange } from './bookmarks.js';
 import { directInvitation, Invitations, mediatedDecline, mediatedInvitation } from './invitations.js';
@@ -88,7 +88,6 @@ export interface RoomsDeps {
 /** Rooms one account can be in. */
 export const MAX_ROOMS = 200;
 /** Said in a room the user was in when the administrator's remote lists came to refuse it. */
-export const ROOM_REFUSED_BY_POLICY = 'Your administrator\u2019s policy does not allow this group chat any more, so Klatsch did not enter it again.';
 /** History asked for on first entering a room (later: everything since the last message we have). */
 const FIRST_HISTORY: HistoryRequest = { maxStanzas: 50 };
 /** Services and rooms looked at when finding the group chat service or listing rooms. */
@@ -207,7 +206,7 @@ export class Rooms {
     const jid = this.known(address).jid;
     const room = this.rooms.get(jid)!;
     this.rooms.delete(jid);
-    this.failJoin(jid, new KlatschError('not-found', 'You left the room.'));
+    this.failJoin(jid, new KlatschError('not-found', 'You left the room.', { reason: 'room-left-here' }));
     if (room.state === 'joined' || room.state === 'joining') {
       await this.deps.session()?.send(leavePresence(jid, room.nick)).catch(() => undefined);
     }
@@ -411,7 +410,7 @@ export class Rooms {
   private refusedByPolicy(room: Room): void {
     room.clearOccupants();
     room.state = 'removed';
-    room.error = ROOM_REFUSED_BY_POLICY;
+    room.error = roomErrorView(ROOM_REFUSED_BY_POLICY);
     this.notice(room.jid, ROOM_REFUSED_BY_POLICY);
     this.emitRoom(room);
     void this.store().catch(() => undefined);
@@ -442,7 +441,7 @@ export class Rooms {
   /** The user left the room on another device: it leaves this device's list too (the bookmark is already changed). */
   private leaveHere(room: Room): void {
     this.rooms.delete(room.jid);
-    this.failJoin(room.jid, new KlatschError('not-found', 'You left the room on another device.'));
+    this.failJoin(room.jid, new KlatschError('not-found', 'You left the room on another device.', { reason: 'room-left-elsewhere' }));
     if (room.state === 'joined' || room.state === 'joining') this.deps.session()?.send(leavePresence(room.jid, room.nick)).catch(() => undefined);
     this.deps.roomRemoved(room.jid);
   }
@@ -462,7 +461,7 @@ export class Rooms {
 
   /** The account went offline: we are in no room now. */
   offline(): void {
-    for (const [jid] of this.pending) this.failJoin(jid, new KlatschError('not-connected', 'The connection was lost while entering the room.'));
+    for (const [jid] of this.pending) this.failJoin(jid, new KlatschError('not-connected', 'The connection was lost while entering the room.', { reason: 'room-entering-lost' }));
     for (const room of this.rooms.values()) {
       room.clearOccupants();
       if (room.state === 'removed') continue;
@@ -474,7 +473,7 @@ export class Rooms {
   close(): void {
     for (const timer of this.emitTimers.values()) clearTimeout(timer);
     this.emitTimers.clear();
-    for (const [jid] of this.pending) this.failJoin(jid, new KlatschError('not-connected', 'Klatsch is closing.'));
+    for (const [jid] of this.pending) this.failJoin(jid, new KlatschError('not-connected', 'Klatsch is closing.', { reason: 'closing' }));
   }
 
   /**
@@ -549,11 +548,11 @@ export class Rooms {
       this.scheduleEmit(room);
       return;
     }
-    const reason = removalReason(p) ?? 'You are no longer in this room.';
+    const reason = removalReason(p) ?? ROOM_LEFT;
     room.clearOccupants();
     room.state = 'removed';
-    room.error = reason;
-    this.failJoin(room.jid, new KlatschError('server-error', reason));
+    room.error = roomErrorView(reason);
+    this.failJoin(room.jid, roomFailure('server-error', reason));
     this.notice(room.jid, reason);
     this.emitRoom(room);
     void this.store().catch(() => undefined);
@@ -587,10 +586,10 @@ export class Rooms {
     const room = this.rooms.get(jid)!;
     const refusal = joinRefusal({ ...error, nick: error.nick || room.nick });
     if (this.pending.has(jid)) {
-      this.failJoin(jid, new KlatschError(refusal.nickTaken ? 'already-exists' : 'server-error', refusal.message));
+      this.failJoin(jid, roomFailure(refusal.nickTaken ? 'already-exists' : 'server-error', refusal.problem));
       if (room.state === 'joining') {
         room.state = 'removed';
-        room.error = refusal.message;
+        room.error = roomErrorView(refusal.problem);
         this.emitRoom(room);
       }
       return;
@@ -598,7 +597,7 @@ export class Rooms {
     if (room.state === 'joining') {
       // Entering again after a reconnect failed: the room stays in the list, saying why.
       room.state = 'removed';
-      room.error = refusal.message;
+      room.error = roomErrorView(refusal.problem);
       this.emitRoom(room);
     }
   }
@@ -689,7 +688,11 @@ export class Rooms {
   private onMessageError(m: GroupchatMessage): void {
     if (!m.id) return;
     const sent = this.messages.find(m.room, m.id, 'out');
-    if (sent && sent.state !== 'failed') this.upsert({ ...sent, state: 'failed', error: `Not delivered: ${roomServerProblem(m.errorCondition, m.room) ?? m.errorText ?? 'error'}` });
+    if (!sent || sent.state === 'failed') return;
+    const serverProblem = roomServerProblem(m.errorCondition, m.room);
+    const problem = m.errorText ?? 'error';
+    const error = serverProblem ? roomErrorView(serverProblem) : { reason: 'not-delivered', params: { problem }, text: `Not delivered: ${problem}` };
+    this.upsert({ ...sent, state: 'failed', error });
   }
 
   // ---- helpers --------------------------------------------------------------------------------
@@ -709,8 +712,16 @@ export class Rooms {
     pending.reject(error);
   }
 
-  private notice(jid: string, body: string): void {
-    this.upsert({ id: randomUUID(), peer: jid, direction: 'notice', body, timestamp: this.deps.now(), state: 'received' });
+  /** A notice of why the room let us go: its kind is the reason, its detail the room's own words (if any). */
+  /** A room's problem is worded by the UI: its kind is the reason, its detail the room's own words (if any). Plain text shows as it is. */
+  private notice(jid: string, said: RoomProblem | string): void {
+    if (typeof said === 'string') {
+      this.upsert({ id: randomUUID(), peer: jid, direction: 'notice', body: said, timestamp: this.deps.now(), state: 'received' });
+      return;
+    }
+    const detail = Object.values(said.params)[0];
+    const notice = { kind: said.reason, ...(detail !== undefined && detail !== '' ? { detail: String(detail) } : {}) };
+    this.upsert({ id: randomUUID(), peer: jid, direction: 'notice', body: said.text, timestamp: this.deps.now(), state: 'received', notice });
   }
 
   private upsert(message: ChatMessage): ChatMessage {
@@ -794,4 +805,10 @@ function configurationChanged(stanza: Element): boolean {
 /** A stable id for a message that came without one (so it is still shown once, however often the room repeats it). */
 function hashId(nick: string, timestamp: number, body: string): string {
   return `h\n${createHash('sha256').update(`${nick}\n${timestamp}\n${body}`).digest('hex').slice(0, 32)}`;
+}
+
+/** The error a room's problem makes for the request that asked to enter it. */
+function roomFailure(code: ErrorCode, problem: RoomProblem): KlatschError {
+  const { reason, params } = roomErrorView(problem);
+  return new KlatschError(code, problem.text, (params ? { reason, params } : { reason }) as ErrorDetail);
 }

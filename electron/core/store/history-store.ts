@@ -30,6 +30,7 @@ import { MessageTable } from '../db/messages.js';
 import { NewerDatabase } from '../db/migrations.js';
 import type { Statement } from 'better-sqlite3-multiple-ciphers';
 import { DatabaseDamaged, memoryDatabase, openDatabase, type Database } from '../db/open.js';
+import { DbWriter } from '../db/writer.js';
 import { searchIndex, type FoundMessage } from '../db/search.js';
 import type { ChatMessage, NotSentReason } from '../../../shared/contract.js';
 import type { SecretBox } from './secret-box.js';
@@ -63,18 +64,13 @@ export const INTERRUPTED_ERROR: NotSentReason = { reason: 'interrupted', text: '
 export class HistoryStore {
   private problemText: string | undefined;
   private saveErrorText: string | undefined;
-  private timer: NodeJS.Timeout | undefined;
   private commitCount = 0;
-  private closed = false;
-  /** Callers of persisted() waiting for the next commit. */
-  private persistedWaiters: (() => void)[] = [];
   private readonly recentPerChat: number;
-  private readonly flushDelayMs: number;
   private readonly messages: MessageTable;
-  /** Messages were deleted in the open transaction: its commit also empties the write-ahead log. */
-  private erased = false;
+  /** The database's one open transaction, shared with the account's outbox (outbox-store.ts). */
+  readonly writer: DbWriter;
   /** False: the database lives in memory only (damaged file, no secure storage). */
-  private readonly onDisk: boolean;
+  readonly onDisk: boolean;
   private markOf: Statement<[string], { value: string }> | undefined;
   private setMark: Statement<[string, string]> | undefined;
 
@@ -85,11 +81,21 @@ export class HistoryStore {
     state: { problem?: string; saveError?: string },
   ) {
     this.recentPerChat = options.recentPerChat ?? DEFAULT_RECENT_PER_CHAT;
-    this.flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
     this.messages = new MessageTable(db);
     this.problemText = state.problem;
     this.saveErrorText = state.saveError;
     this.onDisk = db.name !== ':memory:';
+    this.writer = new DbWriter(db, options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS, this.onDisk);
+    this.writer.listen({
+      committed: () => {
+        if (!this.onDisk) return;
+        this.commitCount++;
+        this.saveErrorText = undefined;
+      },
+      failed: (error) => {
+        this.saveErrorText = `Chat history could not be saved (${(error as Error).message}); Klatsch tries again with the next message.`;
+      },
+    });
   }
 
   /** `file`: the database (fileInProfile); the old JSON history beside it is moved in. */
@@ -253,7 +259,7 @@ export class HistoryStore {
   /** Takes a message out (e.g. it turned out to be private); gone from every file with the next commit. */
   remove(peer: string, id: string, direction: ChatMessage['direction']): void {
     this.change(() => {
-      if (this.messages.remove({ peer, id, direction })) this.erased = true;
+      if (this.messages.remove({ peer, id, direction })) this.writer.erased = true;
     });
   }
 
@@ -263,15 +269,14 @@ export class HistoryStore {
    */
   removeWhere(peer: string, match: (m: ChatMessage) => boolean): void {
     this.change(() => {
-      if (this.messages.removeWhere(peer, match) > 0) this.erased = true;
+      if (this.messages.removeWhere(peer, match) > 0) this.writer.erased = true;
     });
-    if (this.erased) this.commit();
+    if (this.writer.erased) this.commit();
   }
 
   /** Resolves once everything put so far is committed, with the next coalesced commit (it forces none). */
   persisted(): Promise<void> {
-    if (!this.db.inTransaction || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.persistedWaiters.push(resolve));
+    return this.writer.persisted();
   }
 
   /** Commits pending changes now (rejects if that failed). */
@@ -282,87 +287,28 @@ export class HistoryStore {
 
   /** Commits what is pending and closes the database; later changes are not kept. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.commit();
-    this.closed = true;
-    this.finish();
+    this.writer.close();
   }
 
   /** Stops and removes the database and its key (the account was removed). */
   async destroy(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      this.finish();
-    }
+    this.writer.rollbackAndClose();
     if (!this.problemText) await removeFiles(this.file);
-  }
-
-  private finish(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    try {
-      if (this.onDisk) this.db.pragma('wal_checkpoint(TRUNCATE)');
-    } catch {
-      // closing checkpoints anyway
-    }
-    this.db.close();
-    for (const resolve of this.persistedWaiters.splice(0)) resolve();
   }
 
   /** Runs `write` inside the open transaction (begun if none), and schedules its commit. */
   private change(write: () => void): void {
-    if (this.closed) return;
-    if (!this.db.inTransaction) this.db.exec('BEGIN IMMEDIATE');
-    try {
-      write();
-    } catch (error) {
-      this.failed(error);
-      return;
-    }
-    if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.commit();
-    }, this.flushDelayMs);
-    this.timer.unref?.();
+    this.writer.change(write);
   }
 
   private commit(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.closed || !this.db.inTransaction) return;
-    const waiting = this.persistedWaiters.splice(0);
-    try {
-      this.db.exec('COMMIT');
-      if (this.onDisk) {
-        this.commitCount++;
-        this.saveErrorText = undefined;
-        // Deleted means gone: secure_delete zeroed the freed space (the index deletes securely too), and the
-        // write-ahead log, which still holds the pages as they were, is emptied into the file.
-        if (this.erased) this.db.pragma('wal_checkpoint(TRUNCATE)');
-      }
-      this.erased = false;
-    } catch (error) {
-      this.failed(error);
-    }
-    for (const resolve of waiting) resolve();
+    this.writer.commit();
   }
 
-  /** A write or commit failed (full disk, permissions): what was pending is lost with the transaction, and said so. */
-  private failed(error: unknown): void {
-    if (this.db.inTransaction) {
-      try {
-        this.db.exec('ROLLBACK');
-      } catch {
-        // SQLite may have rolled back already
-      }
-    }
-    this.saveErrorText = `Chat history could not be saved (${(error as Error).message}); Klatsch tries again with the next message.`;
-    for (const resolve of this.persistedWaiters.splice(0)) resolve();
-  }
-
-  /** Messages on their way when Klatsch stopped: they may not have gone out, and say so. */
+  /**
+   * Messages on their way when Klatsch stopped, and no longer in the outbox (which is in this database, and
+   * which they leave in the commit that makes them "sent"): they may not have gone out, and say so.
+   */
   private settleOnTheWay(): void {
     this.change(() => this.messages.settleOnTheWay((m) => ({ ...m, state: 'failed', error: INTERRUPTED_ERROR })));
     this.commit();

@@ -35,13 +35,14 @@ export class SafeStorageSecretBox implements SecretBox {
 
   status(): SecretStorageStatus {
     if (!this.safeStorage.isEncryptionAvailable()) {
-      return { available: false, reason: 'This system offers no secure storage for passwords, so Klatsch will ask for it at each start.' };
+      return { available: false, why: 'no-secure-storage', reason: 'This system offers no secure storage for passwords, so Klatsch will ask for it at each start.' };
     }
     // On Linux without a keyring, Chromium "encrypts" with a fixed key: that is no protection.
     const linux = this.linuxBackend();
     if (linux === 'basic_text' || linux === 'unknown') {
       return {
         available: false,
+        why: 'no-keyring',
         reason: 'No keyring (such as GNOME Keyring or KWallet) is running, so a stored password would not really be encrypted. Klatsch will ask for it at each start.',
       };
     }

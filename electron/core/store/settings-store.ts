@@ -1,13 +1,12 @@
 /**
- * The accounts and their settings, one JSON file in the profile folder.
- * Validated on load; a file that cannot be read as settings is reported and
+ * The accounts and their settings, one JSON file in the profile folder (an EncryptedFileStore whose
+ * secrets, the passwords, are sealed one by one). A file that cannot be read as settings is reported and
  * left untouched (the store becomes read-only) rather than overwritten.
  */
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppSettings, E2eeScheme, OtrPolicy, OwnShow } from '../../../shared/contract.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { EncryptedFileStore, FileStoreDamaged } from './encrypted-file-store.js';
 
 const StoredAccount = z.object({
   id: z.string().regex(/^[a-zA-Z0-9-]{1,64}$/),
@@ -59,36 +58,23 @@ export class SettingsStore {
   private data: SettingsFile = { version: 1, accounts: [] };
   /** Set when the file on disk could not be read: nothing is written over it then. */
   problem: string | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly store: EncryptedFileStore<SettingsFile>;
 
-  constructor(private readonly file: string) {}
+  constructor(file: string) {
+    this.store = new EncryptedFileStore(file, { schema: SettingsFile, encryption: 'secrets-sealed-inside' });
+  }
 
   static inProfile(profileDir: string): SettingsStore {
     return new SettingsStore(path.join(profileDir, 'settings.json'));
   }
 
   async load(): Promise<void> {
-    let text: string;
     try {
-      text = await fs.readFile(this.file, 'utf8');
+      this.data = (await this.store.load()) ?? this.data;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // first start
-      this.problem = `Klatsch could not read its settings (${(error as Error).message}).`;
-      return;
+      if (!(error instanceof FileStoreDamaged)) throw error;
+      this.problem = settingsProblem(error);
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      this.problem = `The settings file ${this.file} is damaged (not valid JSON). It was left as it is; changes are not saved until it is repaired or removed.`;
-      return;
-    }
-    const result = SettingsFile.safeParse(parsed);
-    if (!result.success) {
-      this.problem = `The settings file ${this.file} has unexpected content. It was left as it is; changes are not saved until it is repaired or removed.`;
-      return;
-    }
-    this.data = result.data;
   }
 
   accounts(): readonly StoredAccount[] {
@@ -125,12 +111,23 @@ export class SettingsStore {
     if (this.problem) return Promise.reject(new Error(this.problem));
     const previous = this.data;
     this.data = next;
-    const text = `${JSON.stringify(next, null, 2)}\n`;
-    const write = this.writing.then(() => writeFileAtomic(this.file, text, 0o600));
-    this.writing = write.catch(() => {
+    const write = this.store.save(next);
+    write.catch(() => {
       // What failed to reach the disk is not kept in memory either, unless newer changes came meanwhile.
       if (this.data === next) this.data = previous;
     });
     return write;
+  }
+}
+
+function settingsProblem({ file, damage }: FileStoreDamaged): string {
+  const leftAlone = 'It was left as it is; changes are not saved until it is repaired or removed.';
+  switch (damage.kind) {
+    case 'unreadable':
+      return `Klatsch could not read its settings (${damage.why}).`;
+    case 'not-json':
+      return `The settings file ${file} is damaged (not valid JSON). ${leftAlone}`;
+    default:
+      return `The settings file ${file} has unexpected content. ${leftAlone}`;
   }
 }

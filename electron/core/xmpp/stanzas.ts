@@ -7,7 +7,7 @@ import xml, { type Element } from '@xmpp/xml';
 import { jid as parseJid } from '@xmpp/jid';
 import type { OwnShow, PresenceShow } from '../../../shared/contract.js';
 import { bareJid } from '../values/jid.js';
-import { receiptRequest } from './receipts.js';
+import { receiptRequest } from '../receipts/receipts.js';
 
 export const NS_ROSTER = 'jabber:iq:roster';
 const NS_DELAY = 'urn:xmpp:delay';

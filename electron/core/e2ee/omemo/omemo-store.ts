@@ -1,20 +1,16 @@
 /**
  * OMEMO state of one account at rest: our device (id, identity, signed prekey, prekeys — one per
  * OMEMO version), the sessions with every peer device, and the trust in each peer device's key.
- * One file per account under `omemo/` in the profile, as the outbox and history are kept:
- *
- *   {"version":1,"backend":"<SecretBox backend>","data":"<base64 ciphertext of the JSON state>"}
- *
- * All of it is encrypted (private keys and ratchet states are in it). Writes are atomic, one after
- * another, coalesced. A file that cannot be read or decrypted is reported (`problem`) and never written
- * over: OMEMO stays off for the account (a new device would orphan the sessions the file holds). Where
- * there is no keyring, the state lives in memory only and `notStoredReason` says why.
+ * One file per account under `omemo/` in the profile, an EncryptedFileStore that encrypts all of it
+ * (private keys and ratchet states are in it). A file that cannot be read or decrypted is reported
+ * (`problem`) and never written over: OMEMO stays off for the account (a new device would orphan the
+ * sessions the file holds). Where there is no keyring, the state lives in memory only and
+ * `notStoredReason` says why.
  */
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { writeFileAtomic } from '../../store/atomic-file.js';
+import { EncryptedFileStore, FileStoreDamaged } from '../../store/encrypted-file-store.js';
 import type { SecretBox } from '../../store/secret-box.js';
 
 /** How a peer device's key is trusted. */
@@ -38,8 +34,6 @@ export const OmemoState = z.object({
   trust: z.record(z.string(), z.object({ key: z.string().regex(/^[0-9a-f]{64}$/), trust: z.enum(['blind', 'verified', 'held', 'distrusted']), firstSeen: z.number() })),
 });
 export type OmemoState = z.infer<typeof OmemoState>;
-
-const Outer = z.object({ version: z.literal(1), backend: z.string(), data: z.string() });
 
 export function emptyOmemoState(): OmemoState {
   return { devices: {}, sessions: {}, trust: {} };
@@ -69,13 +63,14 @@ export class OmemoFileStore implements OmemoStateStore {
   /** A damaged file: reported, never written over. */
   problem: string | undefined;
   notStoredReason: string | undefined;
-  private writing: Promise<void> = Promise.resolve();
-  private pending: string | undefined;
+  private readonly store: EncryptedFileStore<OmemoState>;
 
   constructor(
-    private readonly file: string,
+    file: string,
     private readonly secretBox: SecretBox,
-  ) {}
+  ) {
+    this.store = new EncryptedFileStore(file, { schema: OmemoState, encryption: secretBox });
+  }
 
   static inProfile(profileDir: string, accountJid: string, secretBox: SecretBox): OmemoFileStore {
     // The JID hashed: file names say nothing about whom the profile belongs to.
@@ -86,33 +81,20 @@ export class OmemoFileStore implements OmemoStateStore {
   async load(): Promise<OmemoState> {
     const status = this.secretBox.status();
     if (!status.available) this.notStoredReason = status.reason ?? 'There is no secure storage for OMEMO keys on this system.';
-    let text: string;
     try {
-      text = await fs.readFile(this.file, 'utf8');
+      return (await this.store.load()) ?? emptyOmemoState();
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return emptyOmemoState();
-      this.problem = 'The OMEMO key file cannot be read.';
-      throw new Error(this.problem, { cause: error });
-    }
-    try {
-      const outer = Outer.parse(JSON.parse(text));
-      return OmemoState.parse(JSON.parse(this.secretBox.decrypt(Buffer.from(outer.data, 'base64'))));
-    } catch (error) {
-      this.problem = 'The OMEMO key file is damaged or cannot be decrypted; it is left as it is.';
+      this.problem =
+        error instanceof FileStoreDamaged && error.damage.kind === 'unreadable'
+          ? 'The OMEMO key file cannot be read.'
+          : 'The OMEMO key file is damaged or cannot be decrypted; it is left as it is.';
       throw new Error(this.problem, { cause: error });
     }
   }
 
   save(state: OmemoState): Promise<void> {
     if (this.problem || this.notStoredReason) return Promise.resolve();
-    this.pending = JSON.stringify(state);
-    this.writing = this.writing.then(async () => {
-      const content = this.pending;
-      if (content === undefined) return;
-      this.pending = undefined;
-      const data = this.secretBox.encrypt(content).toString('base64');
-      await writeFileAtomic(this.file, `${JSON.stringify({ version: 1, backend: this.secretBox.backend, data })}\n`, 0o600);
-    }).catch(() => undefined);
-    return this.writing;
+    // A copy: the provider goes on changing its state while this one waits for the disk.
+    return this.store.save(structuredClone(state)).catch(() => undefined);
   }
 }

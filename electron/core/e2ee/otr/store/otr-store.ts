@@ -8,15 +8,14 @@
  * rest is plain JSON, since the app needs it to warn about changed keys even
  * when the keys themselves cannot be unlocked.
  *
- * Like SettingsStore: validated on load; a file that cannot be read is
- * reported (`problem`) and never written over (the store turns read-only).
- * Writes are atomic and one after another.
+ * An EncryptedFileStore whose one secret, the private keys, is sealed on its
+ * own: a file that cannot be read is reported (`problem`) and never written
+ * over (the store turns read-only); writes are atomic and one after another.
  *
  * Fingerprints go in and come out as 40 lowercase hex digits (input may use
  * any case and spacing); `humanFingerprint` gives libotr's display form.
  * Account and contact JIDs are reduced to lowercase bare JIDs (`requireBareJid`, electron/core/values).
  */
-import { promises as fs } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
@@ -24,7 +23,7 @@ import { fingerprint as dsaFingerprint, ownKeyProblem, type DsaPrivateKey } from
 import { MIN_INSTANCE_TAG } from '../../../otr/wire.js';
 import { requireBareJid } from '../../../values/jid.js';
 import { humanFingerprint, toOtrFingerprint } from '../../../values/fingerprint.js';
-import { writeFileAtomic } from '../../../store/atomic-file.js';
+import { EncryptedFileStore, FileStoreDamaged, Sealed, seal, unseal, UnsealError } from '../../../store/encrypted-file-store.js';
 import type { SecretBox } from '../../../store/secret-box.js';
 import { dsaKeyWorks, generateDsaKeyAsync } from './generate-key.js';
 
@@ -142,7 +141,7 @@ const StoreFile = z
     accounts: z.array(StoredAccount),
     fingerprints: z.array(StoredFingerprint),
     /** The private keys (PrivateKeys below as JSON), encrypted by the named SecretBox backend; base64. */
-    privateKeys: z.object({ backend: z.string().min(1), data: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/) }).optional(),
+    privateKeys: Sealed.optional(),
   })
   .superRefine((file, ctx) => {
     const accounts = new Set<string>();
@@ -182,7 +181,7 @@ interface State {
   keys: ReadonlyMap<string, DsaPrivateKey>;
 }
 
-type EncryptedKeys = { backend: string; data: string };
+type EncryptedKeys = Sealed;
 
 const EMPTY: State = { accounts: new Map(), fingerprints: [], keys: new Map() };
 
@@ -205,11 +204,14 @@ export class OtrStore {
   private readonly now: () => number;
   private readonly generateKey: () => Promise<DsaPrivateKey>;
 
+  private readonly store: EncryptedFileStore<StoreFile>;
+
   private constructor(
     private readonly file: string,
     private readonly secretBox: SecretBox,
     deps: OtrStoreDeps,
   ) {
+    this.store = new EncryptedFileStore(file, { schema: StoreFile, encryption: 'secrets-sealed-inside' });
     this.now = deps.now ?? Date.now;
     this.generateKey = deps.generateKey ?? generateDsaKeyAsync;
   }
@@ -233,27 +235,18 @@ export class OtrStore {
 
   private async load(): Promise<void> {
     const leftAlone = 'It was left as it is; OTR keys and trust changes are not saved until it is repaired or removed.';
-    let text: string;
+    let file: StoreFile | undefined;
     try {
-      text = await fs.readFile(this.file, 'utf8');
+      file = await this.store.load();
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // first start
-      this.problemText = `Klatsch could not read its OTR keys and trust file ${this.file} (${(error as Error).message}). ${leftAlone}`;
+      if (!(error instanceof FileStoreDamaged)) throw error;
+      const { damage } = error;
+      if (damage.kind === 'unreadable') this.problemText = `Klatsch could not read its OTR keys and trust file ${this.file} (${damage.why}). ${leftAlone}`;
+      else if (damage.kind === 'not-json') this.problemText = `The OTR keys and trust file ${this.file} is damaged (not valid JSON). ${leftAlone}`;
+      else this.problemText = `The OTR keys and trust file ${this.file} has unexpected content. ${leftAlone}`;
       return;
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      this.problemText = `The OTR keys and trust file ${this.file} is damaged (not valid JSON). ${leftAlone}`;
-      return;
-    }
-    const parsed = StoreFile.safeParse(json);
-    if (!parsed.success) {
-      this.problemText = `The OTR keys and trust file ${this.file} has unexpected content. ${leftAlone}`;
-      return;
-    }
-    const file = parsed.data;
+    if (!file) return; // first start
     // The public part is usable even if the keys are not: trust warnings keep working.
     this.state = {
       accounts: new Map(file.accounts.map(({ account, ...entry }) => [account, entry])),
@@ -282,12 +275,14 @@ export class OtrStore {
     const blob = file.privateKeys!;
     let plain: string;
     try {
-      plain = this.secretBox.decrypt(Buffer.from(blob.data, 'base64'));
-    } catch {
+      plain = unseal(this.secretBox, blob);
+    } catch (error) {
+      if (!(error instanceof UnsealError) || error.problem.kind !== 'wrong-key') throw error;
+      const { sealedWith, now } = error.problem;
       const backends =
-        blob.backend === this.secretBox.backend
-          ? `(they were encrypted with "${blob.backend}", whose key seems to have changed)`
-          : `(they were encrypted with "${blob.backend}", but Klatsch now uses "${this.secretBox.backend}")`;
+        sealedWith === now
+          ? `(they were encrypted with "${sealedWith}", whose key seems to have changed)`
+          : `(they were encrypted with "${sealedWith}", but Klatsch now uses "${now}")`;
       return `The private OTR keys in ${this.file} could not be decrypted ${backends}. ${leftAlone}`;
     }
     const damaged = `The private OTR keys in ${this.file} are damaged. ${leftAlone}`;
@@ -546,7 +541,7 @@ export class OtrStore {
     if (this.problemText) throw new OtrStoreError(this.problemText);
   }
 
-  private serialize(next: State): string {
+  private serialize(next: State): StoreFile {
     let privateKeys: EncryptedKeys | undefined;
     if (this.lockedKeys) {
       privateKeys = this.lockedKeys; // unchanged: no key is added while they are locked
@@ -563,7 +558,7 @@ export class OtrStore {
             x: k.x.toString(16),
           })),
         });
-        const blob = { backend: this.secretBox.backend, data: this.secretBox.encrypt(plain).toString('base64') };
+        const blob = seal(this.secretBox, plain);
         this.encrypted = { keys: next.keys, blob };
       }
       privateKeys = this.encrypted.blob;
@@ -577,25 +572,24 @@ export class OtrStore {
       }),
       ...(privateKeys ? { privateKeys } : {}),
     };
-    return `${JSON.stringify(file, null, 2)}\n`;
+    return file;
   }
 
   /** Writes one after another, so a slow disk cannot reorder two changes. */
   private save(next: State): Promise<void> {
     if (this.problemText) return Promise.reject(new OtrStoreError(this.problemText));
-    let text: string;
+    let file: StoreFile;
     try {
-      text = this.serialize(next);
+      file = this.serialize(next);
     } catch (error) {
       return Promise.reject(new OtrStoreError(`The OTR keys could not be encrypted (${(error as Error).message}).`));
     }
     const previous = this.state;
     this.state = next;
-    const write = this.writing
-      .then(() => writeFileAtomic(this.file, text, 0o600))
-      .catch((error: Error) => {
-        throw new OtrStoreError(`Klatsch could not save its OTR keys and trust to ${this.file} (${error.message}).`);
-      });
+    const write = this.store.save(file).catch((error: Error) => {
+      throw new OtrStoreError(`Klatsch could not save its OTR keys and trust to ${this.file} (${error.message}).`);
+    });
+    // Writes end in order: waiting for the last one waits for all, and for what each undoes.
     this.writing = write.catch(() => {
       // What failed to reach the disk is not kept in memory either, unless newer changes came meanwhile.
       if (this.state === next) this.state = previous;

@@ -4,8 +4,8 @@
  * The server's roster pushes, not our requests, change what the roster shows:
  * a request only succeeds or fails.
  */
-import type { SubscriptionRequest } from '../../shared/contract.js';
-import { KlatschError } from './errors.js';
+import type { SubscriptionRequest } from '../../../shared/contract.js';
+import { KlatschError } from '../errors.js';
 import type { Roster } from './roster.js';
 import { approvalStanzas, onSubscribeRequest, PendingRequests } from './subscriptions.js';
 import {
@@ -16,10 +16,10 @@ import {
   rosterSet,
   subscriptionPresence,
   type SubscriptionPresence,
-} from './xmpp/roster-stanzas.js';
-import type { RosterItem } from './xmpp/stanzas.js';
-import { bareJid } from './values/jid.js';
-import type { XmppSession } from './xmpp/xmpp-session.js';
+} from './roster-stanzas.js';
+import type { RosterItem } from '../xmpp/stanzas.js';
+import { bareJid } from '../values/jid.js';
+import type { XmppSession } from '../xmpp/xmpp-session.js';
 
 export interface ContactsDeps {
   roster: Roster;

@@ -8,8 +8,8 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import { bareJid } from '../values/jid.js';
-import { parseChatState, type ChatState } from './chat-states.js';
-import { parseReplace } from './correction.js';
+import { parseChatState, type ChatState } from '../chat-states/chat-states.js';
+import { parseReplace } from '../correction/correction.js';
 
 export const NS_CARBONS = 'urn:xmpp:carbons:2';
 const NS_FORWARD = 'urn:xmpp:forward:0';

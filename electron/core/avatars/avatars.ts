@@ -4,7 +4,7 @@
  * checked (an image we show, with the announced hash) and handed to the UI as
  * data: URLs; and setting or removing our own (XEP-0084).
  */
-import { KlatschError } from './errors.js';
+import { KlatschError } from '../errors.js';
 import { checkAvatar } from './avatar-image.js';
 import {
   avatarDataGet,
@@ -16,8 +16,8 @@ import {
   parseAvatarData,
   parseVcardPhoto,
   vcardGet,
-} from './xmpp/avatar-stanzas.js';
-import type { XmppSession } from './xmpp/xmpp-session.js';
+} from './avatar-stanzas.js';
+import type { XmppSession } from '../xmpp/xmpp-session.js';
 
 export interface AvatarsDeps {
   session: () => XmppSession | undefined;

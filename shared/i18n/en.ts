@@ -1,5 +1,5 @@
 /**
- * English texts, the reference catalog: German (de.ts) must have every key, with the same
+ * English texts, the reference catalog of the renderer and of what the main process shows itself: German (de.ts) must have every key, with the same
  * parameters. One section per part of the UI, so that parts grow without touching each other.
  * A text with parameters is a function, so plurals and word order stay the translator's choice.
  */
@@ -93,6 +93,29 @@ export const en = {
       'invitee-invalid': () => 'That is not a valid address to invite.',
       'no-room-service': () => 'Your server has no group chat service. Enter the full room address (room@conference.example.com).',
       'invitation-gone': () => 'This invitation is no longer there.',
+      'room-nick-taken': (nick: string) => `The nickname “${nick}” is already taken in this room. Choose another nickname.`,
+      'room-password': (said: string) => `This room needs a password, or the password was wrong.${said ? ` (the room said: ${said})` : ''}`,
+      'room-banned': (said: string) => `You are banned from this room.${said ? ` (the room said: ${said})` : ''}`,
+      'room-members-only': (said: string) => `This room is for members only.${said ? ` (the room said: ${said})` : ''}`,
+      'room-unavailable': (said: string) => `The room cannot be entered now; it may be full.${said ? ` (the room said: ${said})` : ''}`,
+      'room-not-found': (said: string) => `This room does not exist or is not open yet.${said ? ` (the room said: ${said})` : ''}`,
+      'room-create-refused': (said: string) => `The server does not let you create this room.${said ? ` (the room said: ${said})` : ''}`,
+      'room-nick-refused': (said: string) => `The room does not accept this nickname. Choose another nickname.${said ? ` (the room said: ${said})` : ''}`,
+      'room-refused': (condition: string, said: string) => `The room refused to let you in (${condition}).${said ? ` (the room said: ${said})` : ''}`,
+      'room-server-not-found': (domain: string) =>
+        `Your server could not find the server of this room (${domain}). Check the room's address; if it is right, that server may not exist or may not accept connections from your server.`,
+      'room-server-timeout': (domain: string) => `Your server could not reach the server of this room (${domain}) in time. It may be down; try again later.`,
+      'room-destroyed': (said: string) => `The room was closed by its owner.${said ? ` Reason: ${said}` : ''}`,
+      'room-banned-now': (said: string) => `You were banned from this room.${said ? ` Reason: ${said}` : ''}`,
+      'room-kicked': (said: string) => `You were removed from this room (kicked).${said ? ` Reason: ${said}` : ''}`,
+      'room-membership-ended': (said: string) => `You are no longer a member of this room.${said ? ` Reason: ${said}` : ''}`,
+      'room-service-shutdown': () => 'The group chat service shut down.',
+      'room-left': () => 'You are no longer in this room.',
+      'room-policy-refused': () => 'Your administrator’s policy does not allow this group chat any more, so Klatsch did not enter it again.',
+      'room-left-here': () => 'You left the room.',
+      'room-left-elsewhere': () => 'You left the room on another device.',
+      'room-entering-lost': () => 'The connection was lost while entering the room.',
+      closing: () => 'Klatsch is closing.',
       'not-a-fingerprint': () => 'That is not an OTR fingerprint (40 hex digits).',
       'not-an-omemo-fingerprint': () => 'That is not an OMEMO fingerprint (64 hex digits).',
       'key-not-known': () => 'That key is not known (anymore).',
@@ -121,6 +144,8 @@ export const en = {
       'libotr-files-not-written': (detail: string) => `The files could not be written (${detail}).`,
       'otr-policy-locked': (reason: string) => `Your administrator has locked the privacy setting.${reason ? ` ${reason}` : ''}`,
       'history-off': (reason: string) => `Your administrator has turned the chat history off.${reason ? ` ${reason}` : ''}`,
+      'group-chats-off': (reason: string) =>
+        `Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be.${reason ? ` ${reason}` : ''}`,
       'notifications-locked': (reason: string) => `Your administrator has locked the notification setting.${reason ? ` ${reason}` : ''}`,
       'private-wait-locked': (reason: string) => `Waiting for a private conversation is set by your administrator.${reason ? ` ${reason}` : ''}`,
       'otr-versions-locked': (reason: string) => `Your administrator has locked the OTR version setting.${reason ? ` ${reason}` : ''}`,
@@ -181,6 +206,7 @@ export const en = {
     connecting: 'Connecting…',
     remember: 'Remember password',
     noSecureStorage: 'This system offers no secure storage for passwords.',
+    noKeyring: 'No keyring (such as GNOME Keyring or KWallet) is running, so a stored password would not really be encrypted.',
     askedEveryStart: 'You will be asked for the password at every start.',
   },
 
@@ -842,5 +868,20 @@ export const en = {
     tooLong: (parts: number) => `This text is longer than 65,536 characters: it will be sent as ${parts} messages.`,
     waitForPrivate: 'Wait for a private conversation before the first message',
     waitForPrivateHint: 'For contacts whose app speaks OTR, your first message waits until the conversation is private, instead of going out unencrypted.',
+  },
+  // What the main process shows itself: desktop notifications and the tray (electron/core/desktop/).
+  shell: {
+    newMessageFrom: (name: string) => `New message from ${name}`,
+    newPrivateMessageFrom: (name: string) => `New private message from ${name}`,
+    wantsToAuthenticate: (name: string) => `${name} wants to authenticate you`,
+    tray: {
+      online: 'Online',
+      away: 'Away',
+      dnd: 'Do not disturb',
+      offline: 'Offline',
+      show: 'Show Klatsch',
+      quit: 'Quit Klatsch',
+      tooltip: (presence: string) => `Klatsch – ${presence}`,
+    },
   },
 };

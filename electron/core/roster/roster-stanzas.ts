@@ -5,7 +5,7 @@
  * return plain values or undefined.
  */
 import xml, { type Element } from '@xmpp/xml';
-import { NS_ROSTER, xmlSafe } from './stanzas.js';
+import { NS_ROSTER, xmlSafe } from '../xmpp/stanzas.js';
 import { bareJid } from '../values/jid.js';
 
 /** Longest contact name and group name we send or keep (servers commonly cap near here). */

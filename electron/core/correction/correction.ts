@@ -6,7 +6,7 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import type { ChatMessage } from '../../../shared/contract.js';
-import { chatMessage } from './stanzas.js';
+import { chatMessage } from '../xmpp/stanzas.js';
 
 export const NS_CORRECT = 'urn:xmpp:message-correct:0';
 

@@ -3,9 +3,9 @@
  * about them: which requests wait for the user, which are answered without
  * asking, and what an approval sends. Pure: no connection, no events.
  */
-import type { SubscriptionRequest } from '../../shared/contract.js';
-import type { RosterItem } from './xmpp/stanzas.js';
-import type { SubscriptionType } from './xmpp/roster-stanzas.js';
+import type { SubscriptionRequest } from '../../../shared/contract.js';
+import type { RosterItem } from '../xmpp/stanzas.js';
+import type { SubscriptionType } from './roster-stanzas.js';
 
 /** More waiting requests than this is a flood: the oldest are dropped (the server delivers them again at the next login). */
 export const MAX_PENDING_REQUESTS = 500;

@@ -3,8 +3,8 @@
  * resource, and the one presence the UI shows for a contact (the resource with
  * the highest priority; on a tie the most available one).
  */
-import type { Contact, Presence } from '../../shared/contract.js';
-import type { ParsedPresence, RosterItem } from './xmpp/stanzas.js';
+import type { Contact, Presence } from '../../../shared/contract.js';
+import type { ParsedPresence, RosterItem } from '../xmpp/stanzas.js';
 
 type ResourcePresence = Pick<ParsedPresence, 'show' | 'status' | 'priority'>;
 

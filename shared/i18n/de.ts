@@ -1,5 +1,5 @@
 /** German texts: every key of en.ts, with the same parameters (the type checker holds them together). */
-import type { Catalog } from './catalog';
+import type { Catalog } from './catalog.js';
 
 /** An OMEMO device key in a notice: only a fingerprint (8 groups of 8 hex digits) is shown, never other stored text. */
 const deviceKey = (detail: string): string => (/^([0-9a-f]{8} ){7}[0-9a-f]{8}$/.test(detail) ? detail : '…');
@@ -81,6 +81,29 @@ export const de: Catalog = {
       'invitee-invalid': () => 'Das ist keine gültige Adresse für eine Einladung.',
       'no-room-service': () => 'Ihr Server hat keinen Dienst für Gruppenchats. Geben Sie die vollständige Raumadresse ein (raum@conference.example.com).',
       'invitation-gone': () => 'Diese Einladung gibt es nicht mehr.',
+      'room-nick-taken': (nick: string) => `Der Spitzname „${nick}“ ist in diesem Raum schon vergeben. Bitte wählen Sie einen anderen.`,
+      'room-password': (said: string) => `Dieser Raum braucht ein Passwort, oder das Passwort war falsch.${said ? ` (Der Raum sagt: ${said})` : ''}`,
+      'room-banned': (said: string) => `Sie sind aus diesem Raum verbannt.${said ? ` (Der Raum sagt: ${said})` : ''}`,
+      'room-members-only': (said: string) => `Dieser Raum ist nur für Mitglieder.${said ? ` (Der Raum sagt: ${said})` : ''}`,
+      'room-unavailable': (said: string) => `Der Raum kann gerade nicht betreten werden; vielleicht ist er voll.${said ? ` (Der Raum sagt: ${said})` : ''}`,
+      'room-not-found': (said: string) => `Diesen Raum gibt es nicht, oder er ist noch nicht geöffnet.${said ? ` (Der Raum sagt: ${said})` : ''}`,
+      'room-create-refused': (said: string) => `Der Server erlaubt Ihnen nicht, diesen Raum anzulegen.${said ? ` (Der Raum sagt: ${said})` : ''}`,
+      'room-nick-refused': (said: string) => `Der Raum nimmt diesen Spitznamen nicht an. Bitte wählen Sie einen anderen.${said ? ` (Der Raum sagt: ${said})` : ''}`,
+      'room-refused': (condition: string, said: string) => `Der Raum hat Sie nicht eingelassen (${condition}).${said ? ` (Der Raum sagt: ${said})` : ''}`,
+      'room-server-not-found': (domain: string) =>
+        `Ihr Server konnte den Server dieses Raums (${domain}) nicht finden. Bitte prüfen Sie die Adresse des Raums; stimmt sie, gibt es diesen Server vielleicht nicht, oder er nimmt keine Verbindungen von Ihrem Server an.`,
+      'room-server-timeout': (domain: string) => `Ihr Server konnte den Server dieses Raums (${domain}) nicht rechtzeitig erreichen. Vielleicht ist er ausgefallen; versuchen Sie es später erneut.`,
+      'room-destroyed': (said: string) => `Der Raum wurde von seinem Besitzer geschlossen.${said ? ` Grund: ${said}` : ''}`,
+      'room-banned-now': (said: string) => `Sie wurden aus diesem Raum verbannt.${said ? ` Grund: ${said}` : ''}`,
+      'room-kicked': (said: string) => `Sie wurden aus diesem Raum entfernt.${said ? ` Grund: ${said}` : ''}`,
+      'room-membership-ended': (said: string) => `Sie sind nicht mehr Mitglied dieses Raums.${said ? ` Grund: ${said}` : ''}`,
+      'room-service-shutdown': () => 'Der Gruppenchat-Dienst wurde beendet.',
+      'room-left': () => 'Sie sind nicht mehr in diesem Raum.',
+      'room-policy-refused': () => 'Die Richtlinie Ihres Administrators erlaubt diesen Gruppenchat nicht mehr; Klatsch hat ihn daher nicht wieder betreten.',
+      'room-left-here': () => 'Sie haben den Raum verlassen.',
+      'room-left-elsewhere': () => 'Sie haben den Raum auf einem anderen Gerät verlassen.',
+      'room-entering-lost': () => 'Die Verbindung ist beim Betreten des Raums abgebrochen.',
+      closing: () => 'Klatsch wird beendet.',
       'not-a-fingerprint': () => 'Das ist kein OTR-Fingerabdruck (40 Hexadezimalziffern).',
       'not-an-omemo-fingerprint': () => 'Das ist kein OMEMO-Fingerabdruck (64 Hexadezimalziffern).',
       'key-not-known': () => 'Dieser Schlüssel ist nicht (mehr) bekannt.',
@@ -109,6 +132,8 @@ export const de: Catalog = {
       'libotr-files-not-written': (detail: string) => `Die Dateien konnten nicht geschrieben werden (${detail}).`,
       'otr-policy-locked': (reason: string) => `Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt.${reason ? ` ${reason}` : ''}`,
       'history-off': (reason: string) => `Ihr Administrator hat den Chatverlauf abgeschaltet.${reason ? ` ${reason}` : ''}`,
+      'group-chats-off': (reason: string) =>
+        `Gruppenchats sind abgeschaltet: Ihr Administrator verlangt, dass jede Nachricht Ende-zu-Ende-verschlüsselt ist, und Gruppenchats können das nicht.${reason ? ` ${reason}` : ''}`,
       'notifications-locked': (reason: string) => `Ihr Administrator hat die Einstellung für Benachrichtigungen gesperrt.${reason ? ` ${reason}` : ''}`,
       'private-wait-locked': (reason: string) => `Das Warten auf eine private Unterhaltung legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
       'otr-versions-locked': (reason: string) => `Ihr Administrator hat die Einstellung der OTR-Version gesperrt.${reason ? ` ${reason}` : ''}`,
@@ -167,6 +192,7 @@ export const de: Catalog = {
     connecting: 'Verbindung wird hergestellt …',
     remember: 'Passwort speichern',
     noSecureStorage: 'Dieses System bietet keinen sicheren Speicher für Passwörter.',
+    noKeyring: 'Es läuft kein Schlüsselbund (etwa GNOME Keyring oder KWallet); ein gespeichertes Passwort wäre daher nicht wirklich verschlüsselt.',
     askedEveryStart: 'Sie werden bei jedem Start nach dem Passwort gefragt.',
   },
 
@@ -843,5 +869,19 @@ export const de: Catalog = {
     tooLong: (parts: number) => `Dieser Text ist länger als 65.536 Zeichen: Er wird als ${parts} Nachrichten gesendet.`,
     waitForPrivate: 'Vor der ersten Nachricht auf ein privates Gespräch warten',
     waitForPrivateHint: 'Bei Kontakten, deren App OTR spricht, wartet Ihre erste Nachricht, bis das Gespräch privat ist, statt unverschlüsselt zu gehen.',
+  },
+  shell: {
+    newMessageFrom: (name: string) => `Neue Nachricht von ${name}`,
+    newPrivateMessageFrom: (name: string) => `Neue private Nachricht von ${name}`,
+    wantsToAuthenticate: (name: string) => `${name} möchte Sie authentifizieren`,
+    tray: {
+      online: 'Online',
+      away: 'Abwesend',
+      dnd: 'Nicht stören',
+      offline: 'Offline',
+      show: 'Klatsch anzeigen',
+      quit: 'Klatsch beenden',
+      tooltip: (presence: string) => `Klatsch – ${presence}`,
+    },
   },
 };
