@@ -37,6 +37,11 @@ export type { OtrEvent, OtrOutput } from './events.js';
 export const HEARTBEAT_INTERVAL_MS = 60_000;
 /** How long an AKE (or a query we sent) may take before queued messages fail (libotr MAX_AKE_WAIT_TIME). */
 export const AKE_TIMEOUT_MS = 60_000;
+/**
+ * OTR errors are about messages sent before: within this long after going private they are about the
+ * conversation just replaced (start no AKE for them), and we send at most one error for unreadable messages.
+ */
+export const ERROR_QUIET_MS = 20_000;
 export const MAX_QUEUED_MESSAGES = 100;
 /**
  * Messages that wait for a private conversation until a time of their own (sendText's `waitUntil`:
@@ -230,6 +235,25 @@ export class OtrConversation {
     s = new InstanceSession(instance, this.random);
     this.sessions.set(instance, s);
     return s;
+  }
+
+  /** When an instance last went private (new or refreshed), for errorMayStartAke. */
+  private privateSince: number | undefined;
+  /** When we last answered an unreadable message with an OTR error. */
+  private unreadableReportedAt: number | undefined;
+
+  /** Whether an OTR error from the peer may start an AKE now (ERROR_START_AKE): not while one runs, not just after one. */
+  errorMayStartAke(): boolean {
+    if (this.akeInProgress()) return false;
+    return this.privateSince === undefined || this.now() - this.privateSince >= ERROR_QUIET_MS;
+  }
+
+  /** Whether an unreadable message is answered with an OTR error: at most one per ERROR_QUIET_MS. */
+  mayReportUnreadable(): boolean {
+    const now = this.now();
+    if (this.unreadableReportedAt !== undefined && now - this.unreadableReportedAt < ERROR_QUIET_MS && now >= this.unreadableReportedAt) return false;
+    this.unreadableReportedAt = now;
+    return true;
   }
 
   akeInProgress(): boolean {
@@ -535,6 +559,7 @@ export class OtrConversation {
    */
   enteredPrivate(session: InstanceSession, refreshed: boolean, out: OtrOutput): void {
     if (session.state.kind !== 'encrypted') return;
+    this.privateSince = this.now();
     const fp = session.state.fingerprint;
     // A refresh with a key the user approved needs no new approval; one still waiting keeps waiting.
     if (this.unapprovedKeys.has(fp) || (!refreshed && this.keyNeedsApproval?.(fp))) {
