@@ -38,8 +38,8 @@ export const HEARTBEAT_INTERVAL_MS = 60_000;
 /** How long an AKE (or a query we sent) may take before queued messages fail (libotr MAX_AKE_WAIT_TIME). */
 export const AKE_TIMEOUT_MS = 60_000;
 /**
- * OTR errors are about messages sent before: within this long after going private they are about the
- * conversation just replaced (start no AKE for them), and we send at most one error for unreadable messages.
+ * OTR errors are about messages sent before, and come in bursts (one per unreadable message): within this long
+ * after a refresh or an AKE an error started they start no other, and we send at most one error per this long.
  */
 export const ERROR_QUIET_MS = 20_000;
 export const MAX_QUEUED_MESSAGES = 100;
@@ -237,15 +237,24 @@ export class OtrConversation {
     return s;
   }
 
-  /** When an instance last went private (new or refreshed), for errorMayStartAke. */
-  private privateSince: number | undefined;
+  /** When an instance's private conversation was last refreshed (replaced by a new AKE), for errorMayStartAke. */
+  private refreshedAt: number | undefined;
+  /** When an OTR error from the peer last made us send a query. */
+  private errorQueryAt: number | undefined;
   /** When we last answered an unreadable message with an OTR error. */
   private unreadableReportedAt: number | undefined;
 
-  /** Whether an OTR error from the peer may start an AKE now (ERROR_START_AKE): not while one runs, not just after one. */
+  /**
+   * Whether an OTR error from the peer may start an AKE now (ERROR_START_AKE). Not while one runs, not more
+   * than once per ERROR_QUIET_MS, and not just after a refresh: errors then are about the messages the
+   * replaced keys sealed, still in flight, and a new AKE for them would replace the keys of what is in flight now.
+   */
   errorMayStartAke(): boolean {
     if (this.akeInProgress()) return false;
-    return this.privateSince === undefined || this.now() - this.privateSince >= ERROR_QUIET_MS;
+    const now = this.now();
+    for (const at of [this.refreshedAt, this.errorQueryAt]) if (at !== undefined && now >= at && now - at < ERROR_QUIET_MS) return false;
+    this.errorQueryAt = now;
+    return true;
   }
 
   /** Whether an unreadable message is answered with an OTR error: at most one per ERROR_QUIET_MS. */
@@ -559,7 +568,7 @@ export class OtrConversation {
    */
   enteredPrivate(session: InstanceSession, refreshed: boolean, out: OtrOutput): void {
     if (session.state.kind !== 'encrypted') return;
-    this.privateSince = this.now();
+    if (refreshed) this.refreshedAt = this.now();
     const fp = session.state.fingerprint;
     // A refresh with a key the user approved needs no new approval; one still waiting keeps waiting.
     if (this.unapprovedKeys.has(fp) || (!refreshed && this.keyNeedsApproval?.(fp))) {
