@@ -307,6 +307,8 @@ export const NOTICE_KINDS = [
   'private-not-kept',
   // Encryption scheme switched (detail: the scheme the chat uses now); OMEMO device trust (detail: the device key's fingerprint).
   'ended-for-other-scheme',
+  // An OTR message in a chat that uses another scheme (detail: that scheme): it cannot be read there.
+  'otr-message-other-scheme',
   'ended-scheme-not-allowed',
   // A group chat message that could not be shown (detail: who sent it, "nick (address)", or the nick alone).
   'room-message-sender-unknown',

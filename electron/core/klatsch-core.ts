@@ -391,6 +391,13 @@ export class KlatschCore {
       identities: this.otrIdentities,
       trust: this.otr,
       policyFor: (peer) => this.policy.otrPolicy(settings()?.otrPolicies?.[peer] ?? DEFAULT_OTR_POLICY),
+      // Another scheme has the chat (a policy without OTR, or the user's override): OTR declines the contact's offers.
+      otherScheme: (peer) => {
+        const allowed = this.policy.encryptionSchemes();
+        if (allowed && !allowed.includes('otr')) return allowed[0] ?? 'none';
+        const override = this.policy.e2eeOverride(settings()?.e2eeSchemes?.[peer]);
+        return override !== undefined && override !== 'otr' && (override !== 'omemo' || this.options.omemo) ? override : undefined;
+      },
       waitForPrivate: () => this.policy.waitForPrivate(this.settings.appSettings().waitForPrivate),
       otrContacts: () => settings()?.otrContacts ?? [],
       // Contacts whose app speaks OTR, kept with the account (the first message to them may wait for privacy).

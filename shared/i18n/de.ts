@@ -682,6 +682,8 @@ export const de: Catalog = {
       `Sie haben den verifizierten Schlüssel ${fingerprint} von ${name} vergessen; er ist nicht mehr verifiziert.`,
     // Only a count is ever shown here, whatever the stored detail holds.
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private Nachricht nicht aufbewahrt' : `${count} private Nachrichten nicht aufbewahrt`) : 'Private Nachrichten nicht aufbewahrt'),
+    'otr-message-other-scheme': (name: string, scheme: string) =>
+      `${name} hat eine OTR-Nachricht gesendet, die nicht gelesen werden konnte: Dieser Chat verwendet ${scheme === 'otr' ? 'OTR' : 'OMEMO'}. Stellen Sie den Chat auf OTR oder Automatisch, um OTR-Nachrichten zu lesen.`,
     'ended-for-other-scheme': (_name: string, scheme: string) =>
       `Die andere private Unterhaltung wurde beendet: Dieser Chat ist jetzt mit ${scheme === 'otr' ? 'OTR' : 'OMEMO'} verschlüsselt, nie mit zweien zugleich.`,
     'room-message-sender-unknown': (_room: string, nick: string) => `Eine verschlüsselte Nachricht von ${nick} konnte nicht gelesen werden: Der Raum hat nicht mitgeteilt, wer das ist.`,

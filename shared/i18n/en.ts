@@ -682,6 +682,8 @@ export const en = {
     'key-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s verified key ${fingerprint}; it is not verified any more.`,
     // Only a count is ever shown here, whatever the stored detail holds.
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private message not kept' : `${count} private messages not kept`) : 'Private messages not kept'),
+    'otr-message-other-scheme': (name: string, scheme: string) =>
+      `${name} sent an OTR message, which could not be read: this chat uses ${scheme === 'otr' ? 'OTR' : 'OMEMO'}. Set the chat to OTR or Automatic to read OTR messages.`,
     'ended-for-other-scheme': (_name: string, scheme: string) =>
       `The other private conversation was ended: this chat is encrypted with ${scheme === 'otr' ? 'OTR' : 'OMEMO'} now, never with two at once.`,
     'room-message-sender-unknown': (_room: string, nick: string) => `An encrypted message from ${nick} could not be read: the room did not tell who they are.`,

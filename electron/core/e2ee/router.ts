@@ -222,6 +222,8 @@ export class E2eeRouter {
   overrideChanged(peer: string): void {
     this.chosen.delete(peer);
     this.settle(peer);
+    // Each provider follows: OTR declines while another scheme has the chat, and works again once it is back.
+    void this.all((p) => p.policyChanged(peer)).then(() => this.host.privacyChanged(peer));
     this.host.privacyChanged(peer);
   }
 
