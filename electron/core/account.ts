@@ -561,8 +561,8 @@ export class Account {
   }
 
   /** The user set (or cleared) the contact's encryption scheme: it applies now (the other scheme's session ends). */
-  e2eeSchemeChanged(peer: string): void {
-    this.e2ee.overrideChanged(peer);
+  e2eeSchemeChanged(peer: string): Promise<void> {
+    return this.e2ee.overrideChanged(peer);
   }
 
   markRead(peer: string): void {

@@ -223,11 +223,12 @@ export class E2eeRouter {
   }
 
   /** The user set (or cleared) the scheme of the chat with `peer`: it applies now, and the other scheme's session ends. */
-  overrideChanged(peer: string): void {
+  async overrideChanged(peer: string): Promise<void> {
     this.chosen.delete(peer);
     this.settle(peer);
-    // Each provider follows: OTR declines while another scheme has the chat, and works again once it is back.
-    void this.all((p) => p.policyChanged(peer)).then(() => this.host.privacyChanged(peer));
+    this.host.privacyChanged(peer);
+    // Each provider follows before the request returns: OTR declines while another scheme has the chat, and works again once it is back.
+    await this.all((p) => p.policyChanged(peer));
     this.host.privacyChanged(peer);
   }
 

@@ -171,7 +171,7 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
       const jid = peer.toLowerCase();
       const { [jid]: _old, ...others } = account.settings.e2eeSchemes ?? {};
       await core.saveAccount(account, { ...account.settings, e2eeSchemes: scheme ? { ...others, [jid]: scheme } : others });
-      account.e2eeSchemeChanged(jid);
+      await account.e2eeSchemeChanged(jid);
       return {};
     },
 
