@@ -65,11 +65,17 @@ describe('OTR declines while the chat uses OMEMO', () => {
       'the chat never went private with OTR',
     );
 
+    // Alice remembers that Bob's app speaks OTR (a settings write of its own, the account's settings updated once
+    // written): it is done before the next request, so that it cannot bring back the override that one clears.
+    const knowsBob = () => alice.core.account(aliceAccount.id).settings.otrContacts?.includes(jid('bob')) === true;
+    for (let i = 0; i < 400 && !knowsBob(); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(knowsBob(), 'Bob is known to speak OTR');
     // Back to Automatic (Bob has no OMEMO devices): the contact's OTR query starts a private conversation.
     await alice.call('setE2eeScheme', { accountId: aliceAccount.id, peer: jid('bob') });
+    const back = alice.events.length;
     await bob.send(jid('alice'), '?OTRv3?');
     await bob.waitForEvent(/^gone_secure/);
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.e2ee?.scheme === 'otr' && e.contact.e2ee.state === 'private', T);
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.e2ee?.scheme === 'otr' && e.contact.e2ee.state === 'private', { after: back, ...T });
     // Everything Alice sent while OMEMO had the chat reached libotr before this: exactly one AKE completed, this one.
     assert.equal(bob.otr.events.filter((e) => /^gone_secure/.test(e)).length, 1, bob.otr.events.join('\n'));
     assert.deepEqual(bob.errors, []);
