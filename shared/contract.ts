@@ -484,8 +484,10 @@ export const Snapshot = z.object({
   rosters: z.record(z.string(), z.array(Contact)),
   chats: z.record(z.string(), z.record(z.string(), z.array(ChatMessage))),
   secretStorage: SecretStorageStatus,
-  /** Set when the settings file could not be read; nothing is saved until it is fixed. */
+  /** Set when data on this computer could not be read or saved (the core's English, for logs). */
   storageProblem: z.string().optional(),
+  /** The same, by reason (`storage-*`) with parameters, for the UI to word. */
+  storageProblems: z.array(WordedReason).max(64).optional(),
   /** The administrator's policy: what is locked and why. */
   policy: PolicyView.optional(),
   /** Subscription requests waiting for an answer, per account (absent or missing account: none). */

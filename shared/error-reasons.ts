@@ -102,6 +102,15 @@ export const ERROR_REASONS = {
   'group-chats-off': ['reason'],
   'e2ee-scheme-locked': ['reason'],
   'omemo-trust-locked': ['reason'],
+  // Klatsch's data on this computer that cannot be read or saved (`store`: a DataStore, `file`: which one)
+  'storage-locked': ['store', 'file'],
+  'storage-wrong-key': ['store', 'file'],
+  'storage-damaged': ['store', 'file'],
+  'storage-unreadable': ['store', 'file'],
+  'storage-newer': ['store', 'file'],
+  'storage-not-moved': ['store', 'file'],
+  'storage-not-saved': ['store'],
+  'storage-memory-only': ['store'],
   // the desktop
   'link-refused': [],
   'xmpp-link-unreadable': [],
@@ -110,6 +119,10 @@ export const ERROR_REASONS = {
 } as const satisfies Record<string, readonly string[]>;
 
 export type ErrorReason = keyof typeof ERROR_REASONS;
+
+/** Which of Klatsch's stores on this computer a `storage-*` reason is about. */
+export const DATA_STORES = ['settings', 'history', 'outbox', 'otr'] as const;
+export type DataStore = (typeof DATA_STORES)[number];
 export type ErrorParams<R extends ErrorReason> = { [K in (typeof ERROR_REASONS)[R][number]]: string | number };
 
 export function isErrorReason(value: string): value is ErrorReason {

@@ -4,6 +4,20 @@ import type { Catalog } from './catalog.js';
 /** An OMEMO device key in a notice: only a fingerprint (8 groups of 8 hex digits) is shown, never other stored text. */
 const deviceKey = (detail: string): string => (/^([0-9a-f]{8} ){7}[0-9a-f]{8}$/.test(detail) ? detail : '…');
 
+
+/** Welchen Speicher ein `storage-*`-Grund nennt, und was daraus folgt, dass seine Datei unverändert bleibt. */
+const storeFile = (store: string, file: string): string =>
+  store === 'settings' ? `Die Einstellungsdatei ${file}` : store === 'history' ? `Der Chatverlauf ${file}` : store === 'outbox' ? `Der Postausgang ${file}` : store === 'otr' ? `Die Datei mit OTR-Schlüsseln und Vertrauen ${file}` : file;
+const leftAlone = (store: string, retried = false): string =>
+  store === 'settings'
+    ? 'Sie wurde nicht verändert; Änderungen werden nicht gespeichert, bis sie repariert oder entfernt ist.'
+    : store === 'history'
+      ? 'Er wurde nicht verändert; neue Nachrichten werden nicht gespeichert, bis er repariert oder entfernt ist.'
+      : store === 'outbox'
+        ? retried
+          ? 'Er wurde nicht verändert (er kann noch nicht gesendete Nachrichten enthalten); Klatsch versucht es beim nächsten Start erneut.'
+          : 'Er wurde nicht verändert (er kann noch nicht gesendete Nachrichten enthalten); bis er repariert oder entfernt ist, bleiben wartende Nachrichten nur im Arbeitsspeicher.'
+        : 'Sie wurde nicht verändert; Änderungen an OTR-Schlüsseln und Vertrauen werden nicht gespeichert, bis sie repariert oder entfernt ist.';
 export const de: Catalog = {
   // The existing UI, part by part (i18n); new parts add their sections after `language`.
   errors: {
@@ -139,6 +153,16 @@ export const de: Catalog = {
       'otr-versions-locked': (reason: string) => `Ihr Administrator hat die Einstellung der OTR-Version gesperrt.${reason ? ` ${reason}` : ''}`,
       'e2ee-scheme-locked': (reason: string) => `Die Verschlüsselung jedes Chats legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
       'omemo-trust-locked': (reason: string) => `Wie neuen OMEMO-Geräten vertraut wird, legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
+      'storage-locked': (store: string, file: string) => `${storeFile(store, file)} kann gerade nicht entsperrt werden: Der sichere Speicher ist nicht verfügbar. ${leftAlone(store, true)}`,
+      'storage-wrong-key': (store: string, file: string) => `${storeFile(store, file)} wurde mit einem Schlüssel verschlüsselt, den dieser Computer nicht mehr hat. ${leftAlone(store)}`,
+      'storage-damaged': (store: string, file: string) => `${storeFile(store, file)} ist beschädigt. ${leftAlone(store)}`,
+      'storage-unreadable': (store: string, file: string) => `${storeFile(store, file)} konnte nicht gelesen werden. ${leftAlone(store)}`,
+      'storage-newer': (store: string, file: string) => `${storeFile(store, file)} wurde von einer neueren Version von Klatsch geschrieben. ${leftAlone(store)}`,
+      'storage-not-moved': (store: string, file: string) => `${storeFile(store, file)} konnte nicht in die Datenbank übernommen werden. ${leftAlone(store, true)}`,
+      'storage-not-saved': (store: string) =>
+        store === 'outbox' ? 'Wartende Nachrichten konnten nicht gespeichert werden; Klatsch versucht es bei der nächsten Änderung erneut.' : store === 'history' ? 'Der Chatverlauf konnte nicht gespeichert werden; Klatsch versucht es bei der nächsten Nachricht erneut.' : 'Einige Daten konnten nicht gespeichert werden; Klatsch versucht es bei der nächsten Änderung erneut.',
+      'storage-memory-only': (store: string) =>
+        store === 'outbox' ? 'Wartende Nachrichten bleiben nur im Arbeitsspeicher und gehen verloren, wenn Klatsch geschlossen wird, bevor sie gesendet wurden: Der sichere Speicher ist nicht verfügbar.' : 'Der Chatverlauf wird nicht gespeichert: Der sichere Speicher ist nicht verfügbar.',
       'link-refused': () => 'Klatsch öffnet nur Links mit https:, mailto: und xmpp:, und keine, die ihre Adresse verbergen.',
       'xmpp-link-unreadable': () => 'Dieser xmpp:-Link konnte nicht gelesen werden.',
       'links-unavailable': () => 'Links können hier nicht geöffnet werden.',

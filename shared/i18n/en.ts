@@ -6,6 +6,20 @@
 /** An OMEMO device key in a notice: only a fingerprint (8 groups of 8 hex digits) is shown, never other stored text. */
 const deviceKey = (detail: string): string => (/^([0-9a-f]{8} ){7}[0-9a-f]{8}$/.test(detail) ? detail : '…');
 
+
+/** Which store a `storage-*` reason names, and what follows from leaving its file alone. */
+const storeFile = (store: string, file: string): string =>
+  store === 'settings' ? `The settings file ${file}` : store === 'history' ? `The chat history ${file}` : store === 'outbox' ? `The outbox ${file}` : store === 'otr' ? `The OTR keys and trust file ${file}` : file;
+const leftAlone = (store: string, retried = false): string =>
+  store === 'settings'
+    ? 'It was left as it is; changes are not saved until it is repaired or removed.'
+    : store === 'history'
+      ? 'It was left as it is; new messages are not saved until it is repaired or removed.'
+      : store === 'outbox'
+        ? retried
+          ? 'It was left as it is (it may hold messages not sent yet); Klatsch tries again at the next start.'
+          : 'It was left as it is (it may hold messages not sent yet); until it is repaired or removed, waiting messages are kept in memory only.'
+        : 'It was left as it is; OTR keys and trust changes are not saved until it is repaired or removed.';
 export const en = {
   // The existing UI, part by part (i18n); new parts add their sections after `language`.
   // ---- Errors from the core: a text per ErrorCode; the core's own (English) text is the detail. ----
@@ -151,6 +165,16 @@ export const en = {
       'otr-versions-locked': (reason: string) => `Your administrator has locked the OTR version setting.${reason ? ` ${reason}` : ''}`,
       'e2ee-scheme-locked': (reason: string) => `Your administrator sets the encryption of every chat.${reason ? ` ${reason}` : ''}`,
       'omemo-trust-locked': (reason: string) => `Your administrator sets how new OMEMO devices are trusted.${reason ? ` ${reason}` : ''}`,
+      'storage-locked': (store: string, file: string) => `${storeFile(store, file)} cannot be unlocked now: the secure storage is not available. ${leftAlone(store, true)}`,
+      'storage-wrong-key': (store: string, file: string) => `${storeFile(store, file)} was encrypted with a key this computer no longer has. ${leftAlone(store)}`,
+      'storage-damaged': (store: string, file: string) => `${storeFile(store, file)} is damaged. ${leftAlone(store)}`,
+      'storage-unreadable': (store: string, file: string) => `${storeFile(store, file)} could not be read. ${leftAlone(store)}`,
+      'storage-newer': (store: string, file: string) => `${storeFile(store, file)} was written by a newer version of Klatsch. ${leftAlone(store)}`,
+      'storage-not-moved': (store: string, file: string) => `${storeFile(store, file)} could not be moved into the database. ${leftAlone(store, true)}`,
+      'storage-not-saved': (store: string) =>
+        store === 'outbox' ? 'Messages waiting to be sent could not be saved; Klatsch tries again with the next change.' : store === 'history' ? 'Chat history could not be saved; Klatsch tries again with the next message.' : 'Some data could not be saved; Klatsch tries again with the next change.',
+      'storage-memory-only': (store: string) =>
+        store === 'outbox' ? 'Messages waiting to be sent are kept in memory only and are lost if Klatsch is closed before they went out: the secure storage is not available.' : 'Chat history is not saved: the secure storage is not available.',
       'link-refused': () => 'Klatsch opens only https:, mailto: and xmpp: links, and none that hide their address.',
       'xmpp-link-unreadable': () => 'That xmpp: link could not be read.',
       'links-unavailable': () => 'Opening links is not possible here.',

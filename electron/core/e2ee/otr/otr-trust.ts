@@ -7,7 +7,7 @@
  * Fingerprints reach the renderer only in libotr's display form
  * ("XXXXXXXX XXXXXXXX …"); they are public. Private keys never leave the store.
  */
-import type { AccountView, ResponseOf, TrustLevel } from '../../../../shared/contract.js';
+import type { AccountView, ResponseOf, TrustLevel, WordedReason } from '../../../../shared/contract.js';
 import { exportLibotrFolder, importLibotrFolder } from './store/libotr-folder.js';
 import { OtrStore, type OtrStoreDeps } from './store/otr-store.js';
 import { humanFingerprint, toOtrFingerprint } from '../../values/fingerprint.js';
@@ -45,6 +45,11 @@ export class OtrTrust {
 
   get problem(): string | undefined {
     return this.store?.problem;
+  }
+
+  /** `problem` by reason, for the user's own words. */
+  get storageProblem(): WordedReason | undefined {
+    return this.store?.storageProblem;
   }
 
   /** Keys and instance tags for the accounts' private conversations; made on first need, off the main thread. */

@@ -25,6 +25,8 @@ import { requireBareJid } from '../../../values/jid.js';
 import { humanFingerprint, toOtrFingerprint } from '../../../values/fingerprint.js';
 import { EncryptedFileStore, FileStoreDamaged, Sealed, seal, unseal, UnsealError } from '../../../store/encrypted-file-store.js';
 import type { SecretBox } from '../../../store/secret-box.js';
+import { damageReason, storageProblem } from '../../../store/storage-problem.js';
+import type { WordedReason } from '../../../../../shared/contract.js';
 import { dsaKeyWorks, generateDsaKeyAsync } from './generate-key.js';
 
 export type Trust = 'unverified' | 'verified-manual' | 'verified-smp';
@@ -192,6 +194,8 @@ function sameRecord(r: FingerprintRecord, account: string, contact: string, fp: 
 export class OtrStore {
   private state: State = EMPTY;
   private problemText: string | undefined;
+  /** `problemText` by reason, for the user's own words. */
+  private problemReason: WordedReason | undefined;
   /** Encrypted keys that could not be decrypted now (secure storage unavailable): written back as they are. */
   private lockedKeys: EncryptedKeys | undefined;
   private lockedReason: string | undefined;
@@ -231,6 +235,11 @@ export class OtrStore {
     return this.problemText;
   }
 
+  /** `problem` by reason (`storage-*`), for the user's own words. */
+  get storageProblem(): WordedReason | undefined {
+    return this.problemReason;
+  }
+
   // ---- loading ----
 
   private async load(): Promise<void> {
@@ -244,6 +253,7 @@ export class OtrStore {
       if (damage.kind === 'unreadable') this.problemText = `Klatsch could not read its OTR keys and trust file ${this.file} (${damage.why}). ${leftAlone}`;
       else if (damage.kind === 'not-json') this.problemText = `The OTR keys and trust file ${this.file} is damaged (not valid JSON). ${leftAlone}`;
       else this.problemText = `The OTR keys and trust file ${this.file} has unexpected content. ${leftAlone}`;
+      this.problemReason = storageProblem(damageReason(damage), 'otr', this.file, this.problemText);
       return;
     }
     if (!file) return; // first start
@@ -262,16 +272,17 @@ export class OtrStore {
       return;
     }
     const keys = this.decryptKeys(file, leftAlone);
-    if (typeof keys === 'string') {
-      this.problemText = keys;
+    if (!(keys instanceof Map)) {
+      this.problemText = keys.text;
+      this.problemReason = keys;
       return;
     }
     this.state = { ...this.state, keys };
     this.encrypted = { keys, blob: file.privateKeys };
   }
 
-  /** The decrypted keys, or the problem text. */
-  private decryptKeys(file: StoreFile, leftAlone: string): Map<string, DsaPrivateKey> | string {
+  /** The decrypted keys, or the problem. */
+  private decryptKeys(file: StoreFile, leftAlone: string): Map<string, DsaPrivateKey> | WordedReason {
     const blob = file.privateKeys!;
     let plain: string;
     try {
@@ -283,9 +294,9 @@ export class OtrStore {
         sealedWith === now
           ? `(they were encrypted with "${sealedWith}", whose key seems to have changed)`
           : `(they were encrypted with "${sealedWith}", but Klatsch now uses "${now}")`;
-      return `The private OTR keys in ${this.file} could not be decrypted ${backends}. ${leftAlone}`;
+      return storageProblem('storage-wrong-key', 'otr', this.file, `The private OTR keys in ${this.file} could not be decrypted ${backends}. ${leftAlone}`);
     }
-    const damaged = `The private OTR keys in ${this.file} are damaged. ${leftAlone}`;
+    const damaged = storageProblem('storage-damaged', 'otr', this.file, `The private OTR keys in ${this.file} are damaged. ${leftAlone}`);
     let json: unknown;
     try {
       json = JSON.parse(plain);
