@@ -53,6 +53,11 @@ export function storageProblemText(texts: Catalog, english: string | null, probl
   return english ? texts.errors.withDetail(texts.app.storageProblem, english) : undefined;
 }
 
+/** Why the administrator's locks are locked, in the user's language (from where the policy was read, or that it could not be). */
+export function policyReasonText(texts: Catalog, policy: { problem?: string | undefined; source?: string | undefined }): string {
+  return texts.policy.lockedWhy(policy.problem !== undefined ? 'unreadable' : 'set', policy.source ?? '');
+}
+
 /** Why a password cannot be remembered, and what follows, in the user's language (the core's English only from an older core). */
 export function noSecretStorageText(texts: Catalog, status: SecretStorageStatus): string {
   const t = texts.password;

@@ -18,6 +18,10 @@ const leftAlone = (store: string, retried = false): string =>
           ? 'Er wurde nicht verändert (er kann noch nicht gesendete Nachrichten enthalten); Klatsch versucht es beim nächsten Start erneut.'
           : 'Er wurde nicht verändert (er kann noch nicht gesendete Nachrichten enthalten); bis er repariert oder entfernt ist, bleiben wartende Nachrichten nur im Arbeitsspeicher.'
         : 'Sie wurde nicht verändert; Änderungen an OTR-Schlüsseln und Vertrauen werden nicht gespeichert, bis sie repariert oder entfernt ist.';
+
+/** Warum eine Einstellung gesperrt ist: von der Richtlinie des Administrators festgelegt (aus `source`), oder sicher gesperrt, weil sie nicht gelesen werden konnte. */
+const byPolicy = (why: string, source: string): string =>
+  why === 'unreadable' ? 'Auf die sicherste Einstellung gesperrt, weil die Richtlinie Ihres Administrators nicht gelesen werden konnte.' : source ? `Von Ihrem Administrator festgelegt (${source}).` : 'Von Ihrem Administrator festgelegt.';
 export const de: Catalog = {
   // The existing UI, part by part (i18n); new parts add their sections after `language`.
   errors: {
@@ -144,15 +148,15 @@ export const de: Catalog = {
       'unknown-scheme': (scheme: string) => `Schlüssel des Verfahrens „${scheme}“ sind hier nicht bekannt.`,
       'otr-unavailable': () => 'OTR ist für dieses Konto nicht verfügbar.',
       'libotr-files-not-written': (detail: string) => `Die Dateien konnten nicht geschrieben werden (${detail}).`,
-      'otr-policy-locked': (reason: string) => `Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt.${reason ? ` ${reason}` : ''}`,
-      'history-off': (reason: string) => `Ihr Administrator hat den Chatverlauf abgeschaltet.${reason ? ` ${reason}` : ''}`,
-      'group-chats-off': (reason: string) =>
-        `Gruppenchats sind abgeschaltet: Ihr Administrator verlangt, dass jede Nachricht Ende-zu-Ende-verschlüsselt ist, und Gruppenchats können das nicht.${reason ? ` ${reason}` : ''}`,
-      'notifications-locked': (reason: string) => `Ihr Administrator hat die Einstellung für Benachrichtigungen gesperrt.${reason ? ` ${reason}` : ''}`,
-      'private-wait-locked': (reason: string) => `Das Warten auf eine private Unterhaltung legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
-      'otr-versions-locked': (reason: string) => `Ihr Administrator hat die Einstellung der OTR-Version gesperrt.${reason ? ` ${reason}` : ''}`,
-      'e2ee-scheme-locked': (reason: string) => `Die Verschlüsselung jedes Chats legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
-      'omemo-trust-locked': (reason: string) => `Wie neuen OMEMO-Geräten vertraut wird, legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
+      'otr-policy-locked': (why: string, source: string) => `Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt. ${byPolicy(why, source)}`,
+      'history-off': (why: string, source: string) => `Ihr Administrator hat den Chatverlauf abgeschaltet. ${byPolicy(why, source)}`,
+      'group-chats-off': (why: string, source: string) =>
+        `Gruppenchats sind abgeschaltet: Ihr Administrator verlangt, dass jede Nachricht Ende-zu-Ende-verschlüsselt ist, und Gruppenchats können das nicht. ${byPolicy(why, source)}`,
+      'notifications-locked': (why: string, source: string) => `Ihr Administrator hat die Einstellung für Benachrichtigungen gesperrt. ${byPolicy(why, source)}`,
+      'private-wait-locked': (why: string, source: string) => `Das Warten auf eine private Unterhaltung legt Ihr Administrator fest. ${byPolicy(why, source)}`,
+      'otr-versions-locked': (why: string, source: string) => `Ihr Administrator hat die Einstellung der OTR-Version gesperrt. ${byPolicy(why, source)}`,
+      'e2ee-scheme-locked': (why: string, source: string) => `Die Verschlüsselung jedes Chats legt Ihr Administrator fest. ${byPolicy(why, source)}`,
+      'omemo-trust-locked': (why: string, source: string) => `Wie neuen OMEMO-Geräten vertraut wird, legt Ihr Administrator fest. ${byPolicy(why, source)}`,
       'storage-locked': (store: string, file: string) => `${storeFile(store, file)} kann gerade nicht entsperrt werden: Der sichere Speicher ist nicht verfügbar. ${leftAlone(store, true)}`,
       'storage-wrong-key': (store: string, file: string) => `${storeFile(store, file)} wurde mit einem Schlüssel verschlüsselt, den dieser Computer nicht mehr hat. ${leftAlone(store)}`,
       'storage-damaged': (store: string, file: string) => `${storeFile(store, file)} ist beschädigt. ${leftAlone(store)}`,
@@ -331,6 +335,8 @@ export const de: Catalog = {
     noHistory: 'Kein Chatverlauf wird gespeichert',
     blockedSender: (who: string) => `Nachrichten von ${who} werden nicht angezeigt: Die Richtlinie Ihres Administrators blockiert sie.`,
     dismissBlocked: 'Ausblenden',
+    /** Why locked settings are locked (PolicyView: `problem` set, or read from `source`). */
+    lockedWhy: (why: string, source: string) => byPolicy(why, source),
   },
 
   contacts: {

@@ -20,6 +20,10 @@ const leftAlone = (store: string, retried = false): string =>
           ? 'It was left as it is (it may hold messages not sent yet); Klatsch tries again at the next start.'
           : 'It was left as it is (it may hold messages not sent yet); until it is repaired or removed, waiting messages are kept in memory only.'
         : 'It was left as it is; OTR keys and trust changes are not saved until it is repaired or removed.';
+
+/** Why a setting is locked: set by the administrator's policy (read from `source`), or locked safe because it could not be read. */
+const byPolicy = (why: string, source: string): string =>
+  why === 'unreadable' ? 'Locked to the safest setting because the administrator’s policy could not be read.' : source ? `Set by your administrator (${source}).` : 'Set by your administrator.';
 export const en = {
   // The existing UI, part by part (i18n); new parts add their sections after `language`.
   // ---- Errors from the core: a text per ErrorCode; the core's own (English) text is the detail. ----
@@ -156,15 +160,15 @@ export const en = {
       'unknown-scheme': (scheme: string) => `Keys of the scheme “${scheme}” are not known here.`,
       'otr-unavailable': () => 'OTR is not available for this account.',
       'libotr-files-not-written': (detail: string) => `The files could not be written (${detail}).`,
-      'otr-policy-locked': (reason: string) => `Your administrator has locked the privacy setting.${reason ? ` ${reason}` : ''}`,
-      'history-off': (reason: string) => `Your administrator has turned the chat history off.${reason ? ` ${reason}` : ''}`,
-      'group-chats-off': (reason: string) =>
-        `Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be.${reason ? ` ${reason}` : ''}`,
-      'notifications-locked': (reason: string) => `Your administrator has locked the notification setting.${reason ? ` ${reason}` : ''}`,
-      'private-wait-locked': (reason: string) => `Waiting for a private conversation is set by your administrator.${reason ? ` ${reason}` : ''}`,
-      'otr-versions-locked': (reason: string) => `Your administrator has locked the OTR version setting.${reason ? ` ${reason}` : ''}`,
-      'e2ee-scheme-locked': (reason: string) => `Your administrator sets the encryption of every chat.${reason ? ` ${reason}` : ''}`,
-      'omemo-trust-locked': (reason: string) => `Your administrator sets how new OMEMO devices are trusted.${reason ? ` ${reason}` : ''}`,
+      'otr-policy-locked': (why: string, source: string) => `Your administrator has locked the privacy setting. ${byPolicy(why, source)}`,
+      'history-off': (why: string, source: string) => `Your administrator has turned the chat history off. ${byPolicy(why, source)}`,
+      'group-chats-off': (why: string, source: string) =>
+        `Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be. ${byPolicy(why, source)}`,
+      'notifications-locked': (why: string, source: string) => `Your administrator has locked the notification setting. ${byPolicy(why, source)}`,
+      'private-wait-locked': (why: string, source: string) => `Waiting for a private conversation is set by your administrator. ${byPolicy(why, source)}`,
+      'otr-versions-locked': (why: string, source: string) => `Your administrator has locked the OTR version setting. ${byPolicy(why, source)}`,
+      'e2ee-scheme-locked': (why: string, source: string) => `Your administrator sets the encryption of every chat. ${byPolicy(why, source)}`,
+      'omemo-trust-locked': (why: string, source: string) => `Your administrator sets how new OMEMO devices are trusted. ${byPolicy(why, source)}`,
       'storage-locked': (store: string, file: string) => `${storeFile(store, file)} cannot be unlocked now: the secure storage is not available. ${leftAlone(store, true)}`,
       'storage-wrong-key': (store: string, file: string) => `${storeFile(store, file)} was encrypted with a key this computer no longer has. ${leftAlone(store)}`,
       'storage-damaged': (store: string, file: string) => `${storeFile(store, file)} is damaged. ${leftAlone(store)}`,
@@ -346,6 +350,8 @@ export const en = {
     /** A domain (or one address) whose messages or contact requests were not shown; what they wrote never is. */
     blockedSender: (who: string) => `Messages from ${who} are not shown: your administrator's policy blocks them.`,
     dismissBlocked: 'Dismiss',
+    /** Why locked settings are locked (PolicyView: `problem` set, or read from `source`). */
+    lockedWhy: (why: string, source: string) => byPolicy(why, source),
   },
 
   contacts: {
