@@ -150,7 +150,14 @@ export const AccountView = z.object({
   ownPresence: z.object({ show: OwnShow, status: z.string() }),
   /** The account's own OTR key: its fingerprint once made; `generating` while it is being made. */
   otrKey: z
-    .object({ fingerprint: z.string().optional(), generating: z.boolean(), notStoredReason: z.string().optional() })
+    .object({
+      fingerprint: z.string().optional(),
+      generating: z.boolean(),
+      /** The core's English, for logs. */
+      notStoredReason: z.string().optional(),
+      /** Why the key lives only until Klatsch quits, for the UI to word. */
+      notStored: z.enum(['store-problem', 'replaces-locked', 'no-secure-storage', 'save-failed']).optional(),
+    })
     .optional(),
   /**
    * Senders whose messages or contact requests were not shown since Klatsch started because the administrator's

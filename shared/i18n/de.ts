@@ -284,6 +284,12 @@ export const de: Catalog = {
     creatingKey: 'Ihr Schlüssel wird erzeugt …',
     keyNotStored:
       'Ihr Schlüssel bleibt nur bis zum Beenden von Klatsch erhalten: Er konnte nicht sicher gespeichert werden. Ihre Kontakte sehen beim nächsten Mal einen neuen Fingerabdruck.',
+    keyNotStoredWhy: {
+      'store-problem': 'Ihr Schlüssel bleibt nur bis zum Beenden von Klatsch erhalten: Die Datei mit OTR-Schlüsseln und Vertrauen hat ein Problem, deshalb kann er nicht gespeichert werden. Ihre Kontakte sehen beim nächsten Mal einen neuen Fingerabdruck.',
+      'replaces-locked': 'Ihr neuer Schlüssel bleibt nur bis zum Beenden von Klatsch erhalten: Der gespeicherte kann gerade nicht entsperrt werden, weil der sichere Speicher nicht verfügbar ist. Ihre Kontakte sehen beim nächsten Mal einen neuen Fingerabdruck.',
+      'no-secure-storage': 'Ihr Schlüssel bleibt nur bis zum Beenden von Klatsch erhalten: Der sichere Speicher ist nicht verfügbar. Ihre Kontakte sehen beim nächsten Mal einen neuen Fingerabdruck.',
+      'save-failed': 'Ihr Schlüssel bleibt nur bis zum Beenden von Klatsch erhalten: Er konnte nicht gespeichert werden. Ihre Kontakte sehen beim nächsten Mal einen neuen Fingerabdruck.',
+    },
     yourPresence: 'Ihr Status',
     yourStatus: 'Ihre Statusnachricht',
     statusPlaceholder: 'Statusnachricht festlegen',

@@ -297,6 +297,13 @@ export const en = {
     shortcuts: 'Keyboard shortcuts',
     creatingKey: 'Creating your encryption key…',
     keyNotStored: 'Your encryption key is kept only until Klatsch quits: it could not be stored securely. Your contacts will see a new fingerprint next time.',
+    /** Why, by AccountView.otrKey.notStored. */
+    keyNotStoredWhy: {
+      'store-problem': 'Your encryption key is kept only until Klatsch quits: the file of OTR keys and trust has a problem, so it cannot be stored. Your contacts will see a new fingerprint next time.',
+      'replaces-locked': 'Your new encryption key is kept only until Klatsch quits: the saved one cannot be unlocked now, as the secure storage is not available. Your contacts will see a new fingerprint next time.',
+      'no-secure-storage': 'Your encryption key is kept only until Klatsch quits: the secure storage is not available. Your contacts will see a new fingerprint next time.',
+      'save-failed': 'Your encryption key is kept only until Klatsch quits: it could not be saved. Your contacts will see a new fingerprint next time.',
+    },
     yourPresence: 'Your presence',
     yourStatus: 'Your status message',
     statusPlaceholder: 'Set a status message',

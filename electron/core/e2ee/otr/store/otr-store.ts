@@ -33,6 +33,9 @@ export type Trust = 'unverified' | 'verified-manual' | 'verified-smp';
 export const TRUST_LEVELS: readonly Trust[] = ['unverified', 'verified-manual', 'verified-smp'];
 
 /** A problem the user should read (damaged file, keys that cannot be unlocked or stored, a bad import). */
+/** Why an own OTR key lives only until Klatsch quits (AccountView.otrKey.notStored). */
+export type OtrKeyNotStored = 'store-problem' | 'replaces-locked' | 'no-secure-storage' | 'save-failed';
+
 export class OtrStoreError extends Error {
   constructor(message: string) {
     super(message);
@@ -60,6 +63,8 @@ export interface OtrIdentity {
   /** False when the key lives only in memory until Klatsch quits; `notStoredReason` says why (show it). */
   stored: boolean;
   notStoredReason?: string;
+  /** `notStoredReason` by kind, for the user's own words. */
+  notStored?: OtrKeyNotStored;
 }
 
 export interface OtrStoreDeps {
@@ -369,7 +374,7 @@ export class OtrStore {
         await this.save(next);
         return { key, instanceTag, fingerprint, stored: true };
       } catch (error) {
-        return this.sessionIdentity(acc, key, instanceTag, `could not be saved (${(error as Error).message})`);
+        return this.sessionIdentity(acc, key, instanceTag, { kind: 'save-failed', text: `could not be saved (${(error as Error).message})` });
       }
     }
     if (!this.problemText && !nowEntry) {
@@ -380,29 +385,30 @@ export class OtrStore {
     return this.sessionIdentity(acc, key, instanceTag, cannotStore);
   }
 
-  private sessionIdentity(acc: string, key: DsaPrivateKey, instanceTag: number, why: string): OtrIdentity {
+  private sessionIdentity(acc: string, key: DsaPrivateKey, instanceTag: number, { kind, text: why }: { kind: OtrKeyNotStored; text: string }): OtrIdentity {
     const identity: OtrIdentity = {
       key,
       instanceTag,
       fingerprint: fingerprintOf(key),
       stored: false,
       notStoredReason: `The OTR key for ${acc} is kept only until Klatsch quits: it ${why}. Your contacts will see a new fingerprint next time.`,
+      notStored: kind,
     };
     this.sessionKeys.set(acc, identity);
     return identity;
   }
 
   /** Undefined if a new private key can be stored now, else why not (completes "it …"). */
-  private whyKeysCannotBeStored(acc?: string): string | undefined {
-    if (this.problemText) return `cannot be stored because of a problem with the OTR store: ${this.problemText}`;
+  private whyKeysCannotBeStored(acc?: string): { kind: OtrKeyNotStored; text: string } | undefined {
+    if (this.problemText) return { kind: 'store-problem', text: `cannot be stored because of a problem with the OTR store: ${this.problemText}` };
     if (this.lockedKeys) {
       const saved = acc !== undefined && this.state.accounts.get(acc)?.fingerprint !== undefined;
       return saved
-        ? `replaces the saved key, which cannot be unlocked now (${this.lockedReason})`
-        : `cannot be stored because the secure storage is not available (${this.lockedReason})`;
+        ? { kind: 'replaces-locked', text: `replaces the saved key, which cannot be unlocked now (${this.lockedReason})` }
+        : { kind: 'no-secure-storage', text: `cannot be stored because the secure storage is not available (${this.lockedReason})` };
     }
     const status = this.secretBox.status();
-    if (!status.available) return `cannot be stored because the secure storage is not available (${status.reason ?? 'no reason given'})`;
+    if (!status.available) return { kind: 'no-secure-storage', text: `cannot be stored because the secure storage is not available (${status.reason ?? 'no reason given'})` };
     return undefined;
   }
 
@@ -492,7 +498,7 @@ export class OtrStore {
     this.assertWritable();
     if (plan.keys.length > 0) {
       const why = this.whyKeysCannotBeStored();
-      if (why !== undefined) throw new OtrStoreError(`Klatsch cannot import the OTR keys: the key ${why}.`);
+      if (why !== undefined) throw new OtrStoreError(`Klatsch cannot import the OTR keys: the key ${why.text}.`);
     }
     const accounts = new Map(this.state.accounts);
     const keys = new Map(this.state.keys);
