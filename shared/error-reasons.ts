@@ -94,6 +94,12 @@ export const ERROR_REASONS = {
   'unknown-scheme': ['scheme'],
   'otr-unavailable': [],
   'libotr-files-not-written': ['detail'],
+  // importing libotr's files: nothing was imported (`file`: a file name; `accounts`, `found`: addresses, comma-separated)
+  'libotr-file-missing': ['file', 'folder'],
+  'libotr-file-unreadable': ['file'],
+  'libotr-file-invalid': ['file'],
+  'libotr-no-key': ['accounts', 'found'],
+  'libotr-key-conflict': ['accounts'],
   // settings and what the administrator locked (`why`: 'set' by the policy read from `source`, or locked safe because it was 'unreadable')
   'otr-policy-locked': ['why', 'source'],
   'history-off': ['why', 'source'],

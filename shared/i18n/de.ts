@@ -149,6 +149,12 @@ export const de: Catalog = {
       'unknown-scheme': (scheme: string) => `Schlüssel des Verfahrens „${scheme}“ sind hier nicht bekannt.`,
       'otr-unavailable': () => 'OTR ist für dieses Konto nicht verfügbar.',
       'libotr-files-not-written': (detail: string) => `Die Dateien konnten nicht geschrieben werden (${detail}).`,
+      'libotr-file-missing': (file: string, folder: string) => `In ${folder} gibt es keine Datei ${file}. Es wurde nichts importiert.`,
+      'libotr-file-unreadable': (file: string) => `${file} konnte nicht gelesen werden. Es wurde nichts importiert.`,
+      'libotr-file-invalid': (file: string) => `${file} ist keine libotr-Datei, die Klatsch lesen kann. Es wurde nichts importiert.`,
+      'libotr-no-key': (accounts: string, found: string) => `Die Dateien enthalten keinen Schlüssel für ${accounts || 'Ihre Konten'} (sie enthalten: ${found || 'keine'}). Es wurde nichts importiert.`,
+      'libotr-key-conflict': (accounts: string) =>
+        `Klatsch hat bereits einen anderen Schlüssel für ${accounts}. Der Import ersetzt ihn: Kontakte, die den Schlüssel von Klatsch überprüft haben, sehen einen neuen.`,
       'otr-policy-locked': (why: string, source: string) => `Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt. ${byPolicy(why, source)}`,
       'history-off': (why: string, source: string) => `Ihr Administrator hat den Chatverlauf abgeschaltet. ${byPolicy(why, source)}`,
       'group-chats-off': (why: string, source: string) =>

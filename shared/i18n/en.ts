@@ -161,6 +161,12 @@ export const en = {
       'unknown-scheme': (scheme: string) => `Keys of the scheme “${scheme}” are not known here.`,
       'otr-unavailable': () => 'OTR is not available for this account.',
       'libotr-files-not-written': (detail: string) => `The files could not be written (${detail}).`,
+      'libotr-file-missing': (file: string, folder: string) => `There is no ${file} in ${folder}. Nothing was imported.`,
+      'libotr-file-unreadable': (file: string) => `${file} could not be read. Nothing was imported.`,
+      'libotr-file-invalid': (file: string) => `${file} is not a libotr file Klatsch can read. Nothing was imported.`,
+      'libotr-no-key': (accounts: string, found: string) => `The files have no key for ${accounts || 'your accounts'} (they have: ${found || 'none'}). Nothing was imported.`,
+      'libotr-key-conflict': (accounts: string) =>
+        `Klatsch already has another key for ${accounts}. Importing replaces it: contacts who verified the key Klatsch made will see a new one.`,
       'otr-policy-locked': (why: string, source: string) => `Your administrator has locked the privacy setting. ${byPolicy(why, source)}`,
       'history-off': (why: string, source: string) => `Your administrator has turned the chat history off. ${byPolicy(why, source)}`,
       'group-chats-off': (why: string, source: string) =>

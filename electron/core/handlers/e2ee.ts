@@ -137,8 +137,8 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
       try {
         result = await core.otr.importFolder(dir, accounts.map((a) => a.settings.jid), replaceKeys ?? false);
       } catch (error) {
-        if (error instanceof KeyConflictError) throw new KlatschError('already-exists', error.message);
-        if (error instanceof OtrStoreError) throw new KlatschError('storage', error.message);
+        if (error instanceof KeyConflictError) throw new KlatschError('already-exists', error.message, error.detail);
+        if (error instanceof OtrStoreError) throw new KlatschError('storage', error.message, error.detail);
         throw error;
       }
       // Private conversations made with the old keys end; new ones use the imported key.

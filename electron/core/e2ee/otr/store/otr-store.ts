@@ -25,6 +25,7 @@ import { requireBareJid } from '../../../values/jid.js';
 import { humanFingerprint, toOtrFingerprint } from '../../../values/fingerprint.js';
 import { EncryptedFileStore, FileStoreDamaged, Sealed, seal, unseal, UnsealError } from '../../../store/encrypted-file-store.js';
 import type { SecretBox } from '../../../store/secret-box.js';
+import type { ErrorDetail } from '../../../errors.js';
 import { damageReason, storageProblem } from '../../../store/storage-problem.js';
 import type { WordedReason } from '../../../../../shared/contract.js';
 import { dsaKeyWorks, generateDsaKeyAsync } from './generate-key.js';
@@ -37,7 +38,11 @@ export const TRUST_LEVELS: readonly Trust[] = ['unverified', 'verified-manual', 
 export type OtrKeyNotStored = 'store-problem' | 'replaces-locked' | 'no-secure-storage' | 'save-failed';
 
 export class OtrStoreError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** What went wrong, for the user's own words (KlatschError); the message is the English for logs. */
+    readonly detail?: ErrorDetail,
+  ) {
     super(message);
     this.name = 'OtrStoreError';
   }
