@@ -150,7 +150,14 @@ export const AccountView = z.object({
   ownPresence: z.object({ show: OwnShow, status: z.string() }),
   /** The account's own OTR key: its fingerprint once made; `generating` while it is being made. */
   otrKey: z
-    .object({ fingerprint: z.string().optional(), generating: z.boolean(), notStoredReason: z.string().optional() })
+    .object({
+      fingerprint: z.string().optional(),
+      generating: z.boolean(),
+      /** The core's English, for logs. */
+      notStoredReason: z.string().optional(),
+      /** Why the key lives only until Klatsch quits, for the UI to word. */
+      notStored: z.enum(['store-problem', 'replaces-locked', 'no-secure-storage', 'save-failed']).optional(),
+    })
     .optional(),
   /**
    * Senders whose messages or contact requests were not shown since Klatsch started because the administrator's
@@ -495,8 +502,10 @@ export const Snapshot = z.object({
   rosters: z.record(z.string(), z.array(Contact)),
   chats: z.record(z.string(), z.record(z.string(), z.array(ChatMessage))),
   secretStorage: SecretStorageStatus,
-  /** Set when the settings file could not be read; nothing is saved until it is fixed. */
+  /** Set when data on this computer could not be read or saved (the core's English, for logs). */
   storageProblem: z.string().optional(),
+  /** The same, by reason (`storage-*`) with parameters, for the UI to word. */
+  storageProblems: z.array(WordedReason).max(64).optional(),
   /** The administrator's policy: what is locked and why. */
   policy: PolicyView.optional(),
   /** Subscription requests waiting for an answer, per account (absent or missing account: none). */
