@@ -63,6 +63,11 @@ export const E2eeView = z.object({
   keyWarning: z.object({ fingerprint: z.string(), changedFromVerified: z.boolean() }).optional(),
   /** Authentication in progress or its last result (OTR's SMP; absent for a scheme without one). */
   auth: SmpView.optional(),
+  /**
+   * 'no-devices': the chat is set to this scheme (the user's override, or the only one the policy allows) but the
+   * contact announced no devices for it, so nothing can be sent (never in plaintext) until that changes.
+   */
+  unavailable: z.literal('no-devices').optional(),
   /** Schemes that trust per device (OMEMO): each device of the contact with its key's fingerprint and trust. */
   devices: z
     .array(z.object({ id: z.string().max(32), fingerprint: z.string().max(128), trust: z.enum(['blind', 'verified', 'held', 'distrusted', 'unknown']), label: z.string().max(128).optional() }))

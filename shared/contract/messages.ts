@@ -45,6 +45,12 @@ export const NOTICE_KINDS = [
   'private-not-kept',
   // Encryption scheme switched (detail: the scheme the chat uses now); OMEMO device trust (detail: the device key's fingerprint).
   'ended-for-other-scheme',
+  'ended-scheme-not-allowed',
+  // A group chat message that could not be shown (detail: who sent it, "nick (address)", or the nick alone).
+  'room-message-sender-unknown',
+  'room-message-held',
+  'room-message-not-for-us',
+  'room-message-undecryptable',
   'omemo-device-new',
   'omemo-device-held',
   'omemo-device-verified',
