@@ -25,6 +25,7 @@ import { OutboxStore } from './store/outbox-store.js';
 import type { SecretBox } from './store/secret-box.js';
 import { SettingsStore, type StoredAccount } from './store/settings-store.js';
 import { ClassifiedError } from './xmpp/errors.js';
+import { prepareVerifiedTrust } from './xmpp/tls-policy.js';
 import { toCertFingerprint } from './values/fingerprint.js';
 import { OtrTrust } from './e2ee/otr/otr-trust.js';
 import type { OtrIdentitySource } from './e2ee/otr/private-chats.js';
@@ -125,6 +126,8 @@ export class KlatschCore {
 
   /** Loads settings and signs in every account whose password is stored. */
   async start(): Promise<void> {
+    // Off the sign-in's critical turn: the first TLS connection finds its trust anchors parsed.
+    prepareVerifiedTrust(this.options.extraAnchors ?? []).catch(() => undefined);
     await this.settings.load();
     await this.otr.ready.catch(() => undefined);
     for (const stored of this.settings.accounts()) {

@@ -134,7 +134,7 @@ export const de: Catalog = {
       'otr-policy-locked': (reason: string) => `Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt.${reason ? ` ${reason}` : ''}`,
       'history-off': (reason: string) => `Ihr Administrator hat den Chatverlauf abgeschaltet.${reason ? ` ${reason}` : ''}`,
       'group-chats-off': (reason: string) =>
-        `Gruppenchats sind abgeschaltet: Ihr Administrator verlangt, dass jede Nachricht Ende-zu-Ende-verschlüsselt ist, und Gruppenchats können das nicht.${reason ? ` ${reason}` : ''}`,
+        `Gruppenchats sind abgeschaltet: Ihr Administrator verlangt, dass jede Nachricht Ende-zu-Ende-verschlüsselt ist, und erlaubt OMEMO nicht, die einzige Verschlüsselung für Gruppenchats.${reason ? ` ${reason}` : ''}`,
       'notifications-locked': (reason: string) => `Ihr Administrator hat die Einstellung für Benachrichtigungen gesperrt.${reason ? ` ${reason}` : ''}`,
       'private-wait-locked': (reason: string) => `Das Warten auf eine private Unterhaltung legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
       'otr-versions-locked': (reason: string) => `Ihr Administrator hat die Einstellung der OTR-Version gesperrt.${reason ? ` ${reason}` : ''}`,

@@ -146,7 +146,7 @@ export const en = {
       'otr-policy-locked': (reason: string) => `Your administrator has locked the privacy setting.${reason ? ` ${reason}` : ''}`,
       'history-off': (reason: string) => `Your administrator has turned the chat history off.${reason ? ` ${reason}` : ''}`,
       'group-chats-off': (reason: string) =>
-        `Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be.${reason ? ` ${reason}` : ''}`,
+        `Group chats are turned off: your administrator requires every message to be end-to-end encrypted and does not allow OMEMO, the only encryption for group chats.${reason ? ` ${reason}` : ''}`,
       'notifications-locked': (reason: string) => `Your administrator has locked the notification setting.${reason ? ` ${reason}` : ''}`,
       'private-wait-locked': (reason: string) => `Waiting for a private conversation is set by your administrator.${reason ? ` ${reason}` : ''}`,
       'otr-versions-locked': (reason: string) => `Your administrator has locked the OTR version setting.${reason ? ` ${reason}` : ''}`,
