@@ -83,13 +83,15 @@ export class MessageArchive {
   }
 
   /**
-   * A live message our server archived as `archiveId` arrived (not yet shown). After this session caught up, the mark
+   * A live message our server archived as `archiveId` arrived (not yet shown). Once this session caught up, the mark
    * follows it once it and every live message before it are settled (liveSettled), so that the next sign-in neither
    * fetches the whole session again nor starts after a message that never reached the history.
    */
   sawLive(archiveId: string): void {
-    // Beyond the bound (messages that never settle) the mark just stays: the next catch-up fetches more, never less.
-    if (this.caughtUp && this.liveInOrder.length < MAX_LIVE_IN_FLIGHT) this.liveInOrder.push({ archiveId, settled: false });
+    // Also before the catch-up ended: one that arrived just after the archive's last answer (outside it) and is
+    // still on its way when the catch-up ends holds the mark back too. Beyond the bound (messages that never
+    // settle) the mark just stays: the next catch-up fetches more, never less.
+    if (this.liveInOrder.length < MAX_LIVE_IN_FLIGHT) this.liveInOrder.push({ archiveId, settled: false });
   }
 
   /** The live message `archiveId` is in the history (on disk), or was dropped (a duplicate, nothing to show). */
@@ -99,7 +101,8 @@ export class MessageArchive {
     entry.settled = true;
     let last: string | undefined;
     while (this.liveInOrder[0]?.settled) last = this.liveInOrder.shift()!.archiveId;
-    if (last !== undefined) this.deps.setMark(last);
+    // Before the catch-up ended, a live id says nothing of what came before it: the catch-up moves the mark.
+    if (last !== undefined && this.caughtUp) this.deps.setMark(last);
   }
 
   /** Whether live messages' `<stanza-id/>` can be believed (the server keeps an archive, XEP-0359 §7). */
