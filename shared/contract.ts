@@ -222,6 +222,11 @@ export const E2eeView = z.object({
   keyWarning: z.object({ fingerprint: z.string(), changedFromVerified: z.boolean() }).optional(),
   /** Authentication in progress or its last result (OTR's SMP; absent for a scheme without one). */
   auth: SmpView.optional(),
+  /**
+   * 'no-devices': the chat is set to this scheme (the user's override, or the only one the policy allows) but the
+   * contact announced no devices for it, so nothing can be sent (never in plaintext) until that changes.
+   */
+  unavailable: z.literal('no-devices').optional(),
   /** Schemes that trust per device (OMEMO): each device of the contact with its key's fingerprint and trust. */
   devices: z
     .array(z.object({ id: z.string().max(32), fingerprint: z.string().max(128), trust: z.enum(['blind', 'verified', 'held', 'distrusted', 'unknown']), label: z.string().max(128).optional() }))
@@ -302,6 +307,12 @@ export const NOTICE_KINDS = [
   'private-not-kept',
   // Encryption scheme switched (detail: the scheme the chat uses now); OMEMO device trust (detail: the device key's fingerprint).
   'ended-for-other-scheme',
+  'ended-scheme-not-allowed',
+  // A group chat message that could not be shown (detail: who sent it, "nick (address)", or the nick alone).
+  'room-message-sender-unknown',
+  'room-message-held',
+  'room-message-not-for-us',
+  'room-message-undecryptable',
   'omemo-device-new',
   'omemo-device-held',
   'omemo-device-verified',

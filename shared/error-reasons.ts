@@ -59,6 +59,7 @@ export const ERROR_REASONS = {
   'room-service-shutdown': [],
   'room-left': [],
   'room-policy-refused': [],
+  'room-plaintext-refused': [],
   'room-left-here': [],
   'room-left-elsewhere': [],
   'room-entering-lost': [],

@@ -88,6 +88,8 @@ export interface AccountDeps {
     joinTimeoutMs?: number;
     /** The administrator's rules for a room (and whoever invites to it): refused rooms are not entered from bookmarks. */
     allowed?: (room: string, from?: string) => boolean;
+    /** Why the administrator refuses rooms that are not end-to-end encrypted; undefined: they are allowed. */
+    plaintextRefused?: () => string | undefined;
   };
   /** Messages not yet acknowledged by the server, and ids received lately (encrypted at rest); absent: in memory only. */
   outbox?: OutboxStore;
@@ -262,6 +264,7 @@ export class Account {
       isContact: (jid) => this.roster.has(jid),
       invitationsChanged: (invitations) => this.deps.emit('invitationsChanged', { accountId: this.id, invitations }),
       groupE2ee: () => this.e2ee.groupScheme(),
+      ...(deps.rooms?.plaintextRefused ? { plaintextRefused: deps.rooms.plaintextRefused } : {}),
       now: this.now,
     });
     this.archive = new MessageArchive({

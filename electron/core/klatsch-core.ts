@@ -159,6 +159,8 @@ export class KlatschCore {
     const changed = this.policy.replace(loaded);
     if (changed.length === 0) return changed;
     const accounts = [...this.accounts.values()];
+    // Conversations follow it now: a session of a scheme no longer allowed ends (the peer told, the chat says so).
+    for (const account of accounts) void account.e2eePolicyChanged().catch(() => undefined);
     this.emit('policyChanged', { policy: this.policy.view(accounts.map((a) => a.settings.jid)), changed: changed.slice(0, 64) });
     this.emit('settingsChanged', this.settingsView());
     return changed;
@@ -342,6 +344,7 @@ export class KlatschCore {
           const account = this.accounts.get(stored.id);
           if (account && this.settings.account(stored.id)) await this.saveAccount(account, { ...account.settings, rooms });
         },
+        plaintextRefused: () => this.policy.plaintextGroupChatRefusal(),
         allowed: (room, from) => {
           try {
             if (this.policy.groupChatRefusal()) return false;

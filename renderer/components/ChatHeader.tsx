@@ -1,9 +1,9 @@
 import { useRef } from 'react';
-import type { Contact, OtrPolicy, Privacy } from '../../shared/contract';
+import type { Contact, OtrPolicy } from '../../shared/contract';
 import { useMenuDismiss } from '../hooks/useMenuDismiss';
 import { useTexts } from '../i18n/i18n';
 import { privacyChoiceValue, privacyChoices } from '../privacyChoices';
-import { contactTrust, shownPresence } from '../store/contactTrust';
+import { contactTrust, shownPresence, type ShownPrivacy } from '../store/contactTrust';
 import { displayName } from '../store/transitions';
 import { PresenceDot } from './PresenceDot';
 
@@ -22,14 +22,15 @@ type Props = {
   onScheme?: (scheme: string | undefined) => void;
 };
 
-const privacyIcon: Record<Privacy, string> = { plaintext: '🔓', private: '🔒', 'private-verified': '🔒', finished: '⚠️' };
+const privacyIcon: Record<ShownPrivacy, string> = { plaintext: '🔓', private: '🔒', 'private-verified': '🔒', finished: '⚠️', unavailable: '⛔' };
 
 export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthenticate, onPolicy, lockedPolicy, presenceKnown = true, schemes, onScheme }: Props) {
   const texts = useTexts();
   const t = texts.privacy;
   const name = displayName(contact);
   const { privacy, isPrivate, schemeName } = contactTrust(contact);
-  const text = { label: t.label[privacy], explain: schemeName ? `${t.explain[privacy]} ${t.scheme(schemeName)}` : t.explain[privacy] };
+  const schemeSays = schemeName ? (privacy === 'unavailable' ? t.noDevices(schemeName) : t.scheme(schemeName)) : undefined;
+  const text = { label: t.label[privacy], explain: schemeSays ? `${t.explain[privacy]} ${schemeSays}` : t.explain[privacy] };
   const show = shownPresence(contact.presence.show, presenceKnown);
   const menu = useRef<HTMLDetailsElement>(null);
   useMenuDismiss(menu);

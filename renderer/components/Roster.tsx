@@ -26,13 +26,14 @@ type Props = {
   presenceKnown?: boolean;
 };
 
-type SecondLine = 'new-key' | 'wants-to-authenticate' | 'status' | 'not-in-contacts' | 'waiting-for-approval' | 'presence-not-shared';
+type SecondLine = 'new-key' | 'no-devices' | 'wants-to-authenticate' | 'status' | 'not-in-contacts' | 'waiting-for-approval' | 'presence-not-shared';
 
 /** What the second line of a contact says: what needs the user first, then the status text, then the subscription. */
 function secondLineOf(c: Contact, inRoster: boolean): SecondLine | null {
   // What needs the user: the contact asks to be authenticated, or uses a new key nothing is sent with yet.
   const trust = contactTrust(c);
   if (trust.keyWarning) return 'new-key';
+  if (trust.privacy === 'unavailable') return 'no-devices';
   if (trust.smp?.phase === 'asked') return 'wants-to-authenticate';
   if (c.presence.status) return 'status';
   if (!inRoster) return 'not-in-contacts';
@@ -45,6 +46,9 @@ function secondLine(c: Contact, inRoster: boolean, t: Catalog['contacts']): { te
   switch (secondLineOf(c, inRoster)) {
     case 'new-key':
       return { text: t.newKey, kind: 'attention' };
+    case 'no-devices':
+      // The chat is set to a scheme the contact has no devices for: nothing can be sent (as the header says).
+      return { text: t.noDevices(contactTrust(c).schemeName ?? ''), kind: 'attention' };
     case 'wants-to-authenticate':
       return { text: t.wantsToAuthenticate, kind: 'attention' };
     case 'status':
@@ -70,7 +74,7 @@ function contactHeightClass(c: Contact, inRoster: boolean): string {
   const known = heightClasses.get(c);
   if (known && known.inRoster === inRoster) return known.heightClass;
   const line = secondLineOf(c, inRoster);
-  const heightClass = line === null ? 'contact' : line === 'new-key' || line === 'wants-to-authenticate' ? 'contact-attention' : 'contact-two-lines';
+  const heightClass = line === null ? 'contact' : line === 'new-key' || line === 'no-devices' || line === 'wants-to-authenticate' ? 'contact-attention' : 'contact-two-lines';
   heightClasses.set(c, { inRoster, heightClass });
   return heightClass;
 }

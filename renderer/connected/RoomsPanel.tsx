@@ -15,9 +15,12 @@ import { useActions, useAppState } from './context';
 const noRooms: RoomView[] = [];
 const noInvitations: Invitation[] = [];
 
-/** Whether the policy in force forbids group chats (every message must be private, and rooms cannot be). */
+/**
+ * Whether the policy in force forbids all group chats: every message must be private, and OMEMO (the one scheme
+ * that encrypts rooms) is not allowed. With OMEMO allowed, encrypted rooms stay (the core refuses plaintext ones).
+ */
 export function useGroupChatsRefused(): boolean {
-  return useAppState((s) => s.policy !== null && (s.policy.otrPolicy === 'always' || !s.policy.plaintextAllowed));
+  return useAppState((s) => s.policy !== null && (s.policy.otrPolicy === 'always' || !s.policy.plaintextAllowed) && s.policy.encryptionSchemes !== undefined && !s.policy.encryptionSchemes.includes('omemo'));
 }
 
 export function RoomsPanel({ account }: { account: AccountView }) {

@@ -5,9 +5,15 @@
  */
 import type { Contact, E2eeView, PresenceShow, Privacy, SmpView } from '../../shared/contract';
 
+/**
+ * The privacy as shown: the core's states, and 'unavailable' — the chat is set to a scheme the contact has no
+ * devices for, so nothing can be sent (it is not "not private": nothing goes out in plaintext either).
+ */
+export type ShownPrivacy = Privacy | 'unavailable';
+
 export interface ContactTrust {
   /** The privacy as shown everywhere: a new key that waits for the user is never shown verified. */
-  privacy: Privacy;
+  privacy: ShownPrivacy;
   /** In a private conversation whose key is verified (and no new key waits). */
   verified: boolean;
   /** In a private conversation now (verified or not). */
@@ -20,12 +26,13 @@ export interface ContactTrust {
   scheme: E2eeView['scheme'] | undefined;
   /** The contact's key in the private conversation, as the user compares it. */
   fingerprint: string | undefined;
-  /** The scheme's name as the header shows it ('OMEMO', 'OTR'), while it protects the chat (private or ended). */
+  /** The scheme's name as the header shows it ('OMEMO', 'OTR'), while it protects the chat (private, ended or unavailable). */
   schemeName: string | undefined;
 }
 
 /** The state the core reports, before the rule that a waiting new key is never shown verified. */
-function reportedPrivacy(e2ee: E2eeView | undefined): Privacy {
+function reportedPrivacy(e2ee: E2eeView | undefined): ShownPrivacy {
+  if (e2ee?.unavailable) return 'unavailable';
   if (e2ee?.state === 'private') return e2ee.verified ? 'private-verified' : 'private';
   return e2ee?.state === 'finished' ? 'finished' : 'plaintext';
 }
@@ -33,7 +40,7 @@ function reportedPrivacy(e2ee: E2eeView | undefined): Privacy {
 export function contactTrust(contact: Pick<Contact, 'e2ee'>): ContactTrust {
   const e2ee = contact.e2ee;
   const reported = reportedPrivacy(e2ee);
-  const privacy: Privacy = e2ee?.keyWarning && reported === 'private-verified' ? 'private' : reported;
+  const privacy: ShownPrivacy = e2ee?.keyWarning && reported === 'private-verified' ? 'private' : reported;
   const verified = privacy === 'private-verified';
   const smp = e2ee?.auth;
   // An old "is verified" result beside a header that says otherwise (a new key, trust taken back) is not shown.

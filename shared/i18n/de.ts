@@ -100,6 +100,7 @@ export const de: Catalog = {
       'room-service-shutdown': () => 'Der Gruppenchat-Dienst wurde beendet.',
       'room-left': () => 'Sie sind nicht mehr in diesem Raum.',
       'room-policy-refused': () => 'Die Richtlinie Ihres Administrators erlaubt diesen Gruppenchat nicht mehr; Klatsch hat ihn daher nicht wieder betreten.',
+      'room-plaintext-refused': () => 'Dieser Gruppenchat ist nicht Ende-zu-Ende-verschlüsselt, und Ihr Administrator verlangt das für jede Nachricht; Klatsch nimmt daher nicht an ihm teil (verschlüsselt sind nur Gruppenchats nur für Mitglieder, die die Adressen aller Mitglieder zeigen).',
       'room-left-here': () => 'Sie haben den Raum verlassen.',
       'room-left-elsewhere': () => 'Sie haben den Raum auf einem anderen Gerät verlassen.',
       'room-entering-lost': () => 'Die Verbindung ist beim Betreten des Raums abgebrochen.',
@@ -320,6 +321,7 @@ export const de: Catalog = {
     list: 'Kontakte',
     newKey: '⚠️ Neuer Schlüssel: vor dem Schreiben prüfen',
     wantsToAuthenticate: '🔑 Möchte Sie authentifizieren',
+    noDevices: (scheme: string) => `⛔ Senden nicht möglich: keine ${scheme}-Geräte`,
     notInContacts: 'Nicht in Ihren Kontakten',
     waitingForApproval: 'Wartet auf Bestätigung',
     presenceNotShared: 'Status nicht freigegeben',
@@ -391,12 +393,14 @@ export const de: Catalog = {
       private: 'Privat, nicht verifiziert',
       'private-verified': 'Privat und verifiziert',
       finished: 'Private Unterhaltung beendet',
+      unavailable: 'Senden nicht möglich',
     },
     explain: {
       plaintext: 'Nachrichten sind nicht Ende-zu-Ende-verschlüsselt; der Server kann sie lesen.',
       private: 'Nachrichten sind Ende-zu-Ende-verschlüsselt, aber Sie haben nicht geprüft, ob das wirklich Ihr Kontakt ist.',
       'private-verified': 'Nachrichten sind Ende-zu-Ende-verschlüsselt, und Ihr Kontakt ist verifiziert.',
       finished: 'Es wird nichts unverschlüsselt gesendet. Was Sie schreiben, wartet auf eine neue private Unterhaltung (sie beginnt von selbst, wenn der Kontakt wieder online ist), oder beenden Sie diese, um unverschlüsselt zu senden.',
+      unavailable: 'In diesem Chat kann jetzt nichts gesendet werden, und nichts wird unverschlüsselt gesendet.',
     },
     policy: {
       never: 'Nie privat',
@@ -405,6 +409,8 @@ export const de: Catalog = {
       always: 'Immer (nie unverschlüsselt)',
     },
     scheme: (scheme: string) => `Verschlüsselt mit ${scheme}.`,
+    /** The chat is set to a scheme the contact has no devices for (what the user can do about it). */
+    noDevices: (scheme: string) => `Er ist auf ${scheme} eingestellt, aber dieser Kontakt hat keine ${scheme}-Geräte. Um ihm zu schreiben, wählen Sie in diesem Menü bei der Verschlüsselung „Automatisch“ oder OTR.`,
     options: (label: string) => `${label}. Einstellungen zur Verschlüsselung`,
     optionsGroup: 'Einstellungen zur Verschlüsselung',
     restart: 'Private Unterhaltung neu beginnen',
@@ -678,6 +684,12 @@ export const de: Catalog = {
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private Nachricht nicht aufbewahrt' : `${count} private Nachrichten nicht aufbewahrt`) : 'Private Nachrichten nicht aufbewahrt'),
     'ended-for-other-scheme': (_name: string, scheme: string) =>
       `Die andere private Unterhaltung wurde beendet: Dieser Chat ist jetzt mit ${scheme === 'otr' ? 'OTR' : 'OMEMO'} verschlüsselt, nie mit zweien zugleich.`,
+    'room-message-sender-unknown': (_room: string, nick: string) => `Eine verschlüsselte Nachricht von ${nick} konnte nicht gelesen werden: Der Raum hat nicht mitgeteilt, wer das ist.`,
+    'room-message-held': (_room: string, who: string) => `Eine Nachricht von ${who} wurde nicht angezeigt: Sie kam von einem Gerät, dessen Schlüssel auf Ihre Entscheidung wartet.`,
+    'room-message-not-for-us': (_room: string, who: string) => `${who} hat eine verschlüsselte Nachricht gesendet, die nicht für dieses Gerät verschlüsselt war.`,
+    'room-message-undecryptable': (_room: string, who: string) => `Eine verschlüsselte Nachricht von ${who} konnte nicht entschlüsselt werden.`,
+    'ended-scheme-not-allowed': (_name: string, scheme: string) =>
+      `Ihre Administration erlaubt ${scheme === 'otr' ? 'OTR' : 'OMEMO'} nicht mehr; diese private Unterhaltung wurde beendet.`,
     'omemo-device-new': (name: string, fingerprint: string) =>
       `${name} hat ein neues Gerät (Schlüssel ${deviceKey(fingerprint)}). Es wird ohne Verifizierung verwendet, da noch keines der Geräte von ${name} verifiziert ist.`,
     'omemo-device-held': (name: string, fingerprint: string) =>
@@ -814,7 +826,7 @@ export const de: Catalog = {
     encrypted: (scheme: string) => `Dieser Gruppenchat ist mit ${scheme} Ende-zu-Ende-verschlüsselt: Nur die Geräte seiner Mitglieder können ihn lesen.`,
     messageNotEncrypted: 'nicht verschlüsselt',
     joinEncryptionNote: 'Nur Räume, die ausschließlich Mitgliedern offenstehen und deren Adressen zeigen, sind Ende-zu-Ende-verschlüsselt (OMEMO); in anderen Gruppenchats können der Server und alle Teilnehmenden die Nachrichten lesen.',
-    refusedByPolicy: 'Gruppenchats sind abgeschaltet: Ihre Administration verlangt für jede Nachricht Ende-zu-Ende-Verschlüsselung, und Gruppenchats können das nicht.',
+    refusedByPolicy: 'Gruppenchats sind abgeschaltet: Ihre Administration verlangt für jede Nachricht Ende-zu-Ende-Verschlüsselung und erlaubt OMEMO nicht, die einzige Verschlüsselung für Gruppenchats.',
     members: (count: number) => `Mitglieder (${count})`,
     occupantsHeading: (count: number) => `Im Raum (${count})`,
     moreOccupants: (count: number) => `und ${count} weitere`,

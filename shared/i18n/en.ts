@@ -112,6 +112,7 @@ export const en = {
       'room-service-shutdown': () => 'The group chat service shut down.',
       'room-left': () => 'You are no longer in this room.',
       'room-policy-refused': () => 'Your administrator’s policy does not allow this group chat any more, so Klatsch did not enter it again.',
+      'room-plaintext-refused': () => 'This group chat is not end-to-end encrypted, and your administrator requires every message to be, so Klatsch does not take part in it (only members-only group chats that show every member’s address are encrypted).',
       'room-left-here': () => 'You left the room.',
       'room-left-elsewhere': () => 'You left the room on another device.',
       'room-entering-lost': () => 'The connection was lost while entering the room.',
@@ -335,6 +336,7 @@ export const en = {
     list: 'Contacts',
     newKey: '⚠️ New key: check before writing',
     wantsToAuthenticate: '🔑 Wants to authenticate you',
+    noDevices: (scheme: string) => `⛔ Cannot send: no ${scheme} devices`,
     notInContacts: 'Not in your contacts',
     waitingForApproval: 'Waiting for approval',
     presenceNotShared: 'Presence not shared',
@@ -406,12 +408,14 @@ export const en = {
       private: 'Private, not verified',
       'private-verified': 'Private and verified',
       finished: 'Private conversation ended',
+      unavailable: 'Cannot send',
     },
     explain: {
       plaintext: 'Messages are not end-to-end encrypted; the server can read them.',
       private: 'Messages are end-to-end encrypted, but you have not verified that this is really your contact.',
       'private-verified': 'Messages are end-to-end encrypted, and your contact is verified.',
       finished: 'Nothing is sent unencrypted. What you write waits for a new private conversation (it starts by itself when the contact is back online), or end this one to send in plaintext.',
+      unavailable: 'Nothing can be sent in this chat now, and nothing goes out unencrypted.',
     },
     policy: {
       never: 'Never private',
@@ -421,6 +425,8 @@ export const en = {
     },
     /** The scheme protecting the chat, beside the state ('OMEMO', 'OTR'). */
     scheme: (scheme: string) => `Encrypted with ${scheme}.`,
+    /** The chat is set to a scheme the contact has no devices for (what the user can do about it). */
+    noDevices: (scheme: string) => `It is set to ${scheme}, but this contact has no ${scheme} devices. To write to them, choose Automatic or OTR under encryption in this menu.`,
     options: (label: string) => `${label}. Privacy options`,
     optionsGroup: 'Privacy options',
     restart: 'Restart private conversation',
@@ -678,6 +684,12 @@ export const en = {
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private message not kept' : `${count} private messages not kept`) : 'Private messages not kept'),
     'ended-for-other-scheme': (_name: string, scheme: string) =>
       `The other private conversation was ended: this chat is encrypted with ${scheme === 'otr' ? 'OTR' : 'OMEMO'} now, never with two at once.`,
+    'room-message-sender-unknown': (_room: string, nick: string) => `An encrypted message from ${nick} could not be read: the room did not tell who they are.`,
+    'room-message-held': (_room: string, who: string) => `A message from ${who} was not shown: it came from a device whose key waits for your decision.`,
+    'room-message-not-for-us': (_room: string, who: string) => `${who} sent an encrypted message that was not encrypted for this device.`,
+    'room-message-undecryptable': (_room: string, who: string) => `An encrypted message from ${who} could not be decrypted.`,
+    'ended-scheme-not-allowed': (_name: string, scheme: string) =>
+      `Your administrator no longer allows ${scheme === 'otr' ? 'OTR' : 'OMEMO'}; that private conversation has ended.`,
     'omemo-device-new': (name: string, fingerprint: string) =>
       `${name} has a new device (key ${deviceKey(fingerprint)}). It is used without verification, since none of ${name}’s devices is verified yet.`,
     'omemo-device-held': (name: string, fingerprint: string) =>
@@ -812,7 +824,7 @@ export const en = {
     encrypted: (scheme: string) => `This group chat is end-to-end encrypted with ${scheme}: only its members\u2019 devices can read it.`,
     messageNotEncrypted: 'not encrypted',
     joinEncryptionNote: 'Only members-only rooms that show their members\u2019 addresses are end-to-end encrypted (OMEMO); in other group chats the server and every occupant can read the messages.',
-    refusedByPolicy: 'Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be.',
+    refusedByPolicy: 'Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and does not allow OMEMO, the only encryption for group chats.',
     members: (count: number) => `Members (${count})`,
     occupantsHeading: (count: number) => `In the room (${count})`,
     moreOccupants: (count: number) => `and ${count} more`,

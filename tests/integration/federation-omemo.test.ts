@@ -87,6 +87,12 @@ describe('OMEMO across federation', () => {
     assert.equal((await arrives(alice, 'OMEMO-ACROSS-COMPANIES-2')).encrypted, true);
     await neverInTheClear('OMEMO-ACROSS-COMPANIES-1');
     await neverInTheClear('OMEMO-ACROSS-COMPANIES-2');
+    // Each device row the user sees has the key it can be verified by (no keyless twin of another version's row).
+    for (const [core, id, peer] of [[alice, aliceId, BOB], [bob, bobId, ALICE]] as const) {
+      const devices = core.core.snapshot().rosters[id]?.find((c) => c.jid === peer)?.e2ee?.devices ?? [];
+      assert.ok(devices.length > 0);
+      assert.deepEqual(devices.filter((d) => d.fingerprint === ''), [], JSON.stringify(devices));
+    }
   });
 
   test('a message to bob while his app is closed is read when he is back', async () => {

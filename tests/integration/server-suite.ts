@@ -144,11 +144,15 @@ export function serverSuite(name: string, startServer: StartServer): void {
         // The default policy (XEP-0364) offered OTR with the first message; the answer came privately.
         assert.equal(reply.message.encrypted, true);
         const snapshot = await alice.call('getSnapshot', {});
+        // Shown in the order written (message-time.ts): Bob wrote his reply before the private conversation it
+        // waited for had started, so both chats show it above the notice of that start, and agree.
         assert.deepEqual(
           snapshot.chats[aliceAccount.id]?.[jid('bob')]?.map((m) => m.direction),
-          ['out', 'notice', 'in'],
+          ['out', 'in', 'notice'],
           'a notice says when the conversation became private',
         );
+        const bobs = await bob.call('getSnapshot', {});
+        assert.deepEqual(bobs.chats[bobAccount.id]?.[jid('alice')]?.map((m) => m.direction), ['in', 'out', 'notice'], 'the same order on both sides');
       });
 
       test('sending while signed out fails visibly instead of silently', async () => {

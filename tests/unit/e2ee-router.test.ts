@@ -122,4 +122,51 @@ describe('E2eeRouter', () => {
       text: 'hi',
     });
   });
+  test("a chat set to a scheme the contact has no devices for says so (not plaintext): it cannot send", async () => {
+    let double!: DoubleProvider;
+    const router = new E2eeRouter(
+      { account: 'alice@example.com', transmit: async () => undefined, show: () => undefined, notice: () => undefined, messageState: () => undefined, privacyChanged: () => undefined, isContact: () => true, request: async () => { throw new Error('no stream'); } },
+      [
+        (h) => {
+          double = new DoubleProvider(h);
+          // Like OMEMO for a contact who announced no devices: it does not offer.
+          Object.assign(double, { offers: (peer: string) => double.engaged(peer) });
+          return double;
+        },
+        (h) => new OtrProvider(h, { identities: { identity: () => Promise.reject(new Error('no key in this test')) }, policyFor: () => 'opportunistic' }),
+      ],
+      { override: () => DOUBLE_SCHEME },
+    );
+    routers.push(router);
+    assert.equal(router.forPeer(BOB)?.scheme, DOUBLE_SCHEME, "the user's override decides");
+    assert.deepEqual(router.view(BOB), { scheme: DOUBLE_SCHEME, state: 'plaintext', verified: false, unavailable: 'no-devices' });
+    await router.start(BOB, DOUBLE_SCHEME);
+    assert.equal(router.view(BOB)?.unavailable, undefined, 'once it runs, it is what it is');
+  });
+  test('a policy that no longer allows a scheme ends its running sessions (the peer told) and each chat says so', async () => {
+    const notices: [string, string | undefined][] = [];
+    let allowed: string[] = [DOUBLE_SCHEME, OTR_SCHEME];
+    let double!: DoubleProvider;
+    const router = new E2eeRouter(
+      { account: 'alice@example.com', transmit: async () => undefined, show: () => undefined, notice: (peer, _text, info) => void notices.push([peer, info?.kind]), messageState: () => undefined, privacyChanged: () => undefined, isContact: () => true, request: async () => { throw new Error('no stream'); } },
+      [
+        (h) => {
+          double = new DoubleProvider(h);
+          // A scheme with sessions of its own, like OTR.
+          Object.assign(double, { inSession: (peer: string) => double.engaged(peer), peersInSession: () => [BOB].filter((peer) => double.engaged(peer)) });
+          return double;
+        },
+        (h) => new OtrProvider(h, { identities: { identity: () => Promise.reject(new Error('no key in this test')) }, policyFor: () => 'opportunistic' }),
+      ],
+      { allowedSchemes: () => allowed },
+    );
+    routers.push(router);
+    await router.start(BOB, DOUBLE_SCHEME);
+    assert.equal(router.view(BOB)?.state, 'private');
+    allowed = [OTR_SCHEME];
+    await router.policyChanged();
+    assert.equal(double.engaged(BOB), false, 'the session was ended');
+    assert.deepEqual(notices, [[BOB, 'ended-scheme-not-allowed']]);
+    assert.equal(router.forPeer(BOB)?.scheme, OTR_SCHEME);
+  });
 });

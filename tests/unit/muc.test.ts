@@ -209,12 +209,33 @@ describe('room state and the rooms manager', () => {
     rooms.close();
   });
 
-  test('the policy refuses group chats exactly when every message must be private', () => {
+  test('a room message that cannot be read is a code the UI words (German too), and a plaintext room refused by policy likewise', () => {
+    const de = catalogFor('de');
+    const who = 'petra (petra@example.com)';
+    for (const [kind, german] of [
+      ['room-message-undecryptable', /konnte nicht entschlüsselt werden/],
+      ['room-message-not-for-us', /nicht für dieses Gerät/],
+      ['room-message-held', /auf Ihre Entscheidung wartet/],
+      ['room-message-sender-unknown', /nicht mitgeteilt, wer/],
+    ] as const) {
+      const said = noticeText(de, { body: 'English from the core', notice: { kind, detail: who } }, ROOM);
+      assert.match(said, german);
+      assert.ok(said.includes(kind === 'room-message-sender-unknown' ? who : 'petra (petra@example.com)'));
+    }
+    assert.match(noticeText(de, { body: 'English', notice: { kind: 'room-plaintext-refused' } }, ROOM), /nicht Ende-zu-Ende-verschlüsselt/);
+  });
+
+  test('where every message must be private, plaintext rooms are refused; all rooms only when OMEMO is not allowed', () => {
     const gate = (values: object) => new PolicyGate(readPolicy(values, '/etc/klatsch/policy.json'));
     assert.equal(gate({}).groupChatRefusal(), undefined);
-    assert.equal(gate({ otrPolicy: 'opportunistic' }).groupChatRefusal(), undefined);
-    assert.match(gate({ otrPolicy: 'always' }).groupChatRefusal()!, /cannot be/);
-    assert.match(gate({ allowPlaintext: false }).groupChatRefusal()!, /end-to-end encrypted/);
+    assert.equal(gate({}).plaintextGroupChatRefusal(), undefined);
+    assert.equal(gate({ otrPolicy: 'opportunistic' }).plaintextGroupChatRefusal(), undefined);
+    for (const strict of [{ otrPolicy: 'always' }, { allowPlaintext: false }]) {
+      assert.match(gate(strict).plaintextGroupChatRefusal()!, /not end-to-end encrypted/);
+      assert.equal(gate(strict).groupChatRefusal(), undefined, 'encrypted (OMEMO) rooms stay allowed');
+      assert.equal(gate({ ...strict, encryptionSchemes: ['omemo', 'otr'] }).groupChatRefusal(), undefined);
+      assert.match(gate({ ...strict, encryptionSchemes: ['otr'] }).groupChatRefusal()!, /does not allow OMEMO/);
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { generateDsaKey, type DsaPrivateKey } from '../../electron/core/otr/dsa.js';
 import type { OtrEvent, OtrOutput } from '../../electron/core/otr/events.js';
 import { secureRandom } from '../../electron/core/otr/random.js';
-import { ERROR_UNREADABLE, OtrConversation, type Policy } from '../../electron/core/otr/session.js';
+import { ERROR_QUIET_MS, ERROR_UNREADABLE, OtrConversation, type Policy } from '../../electron/core/otr/session.js';
 import { buildWhitespaceTag, encodeOtrMessage } from '../../electron/core/otr/encoding.js';
 import { TLV_SMP1 } from '../../electron/core/otr/tlv.js';
 import { DEFAULT_REASSEMBLY_LIMITS } from '../../electron/core/otr/fragment.js';
@@ -327,6 +327,31 @@ describe('errors, unreadable messages, heartbeats', () => {
     const back = alice.conv.receive(reply.send[0]!);
     assert.deepEqual(back.events[0], { type: 'remote-error', message: ERROR_UNREADABLE });
     assert.match(back.send[0]!, /^\?OTRv23\?/);
+  });
+
+  test('a burst of unreadable messages gets one OTR error; errors start one AKE, none just after a refresh', () => {
+    // The loop this prevents: each error a query, each query an AKE replacing the session, whose messages in
+    // flight are unreadable at the other side: more errors, more AKEs, and messages lost without end.
+    const { clock, alice, bob } = pair('always', 'always');
+    goPrivate(alice, bob);
+    clock.advance(ERROR_QUIET_MS);
+    const burst = ['one', 'two', 'three'].map((t) => alice.conv.sendText(t).send[0]!);
+    relay(bob, alice, bob.conv.end());
+    const fresh = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'always', clock);
+    const replies = burst.map((m) => fresh.conv.receive(m));
+    assert.deepEqual(replies.map((r) => r.events[0]?.type), ['unreadable', 'unreadable', 'unreadable']);
+    assert.deepEqual(replies.flatMap((r) => r.send), [`?OTR Error: ${ERROR_UNREADABLE}`]);
+    // Errors of a peer app that answers each one (libotr does): one query, not one per error.
+    const queries = [0, 1, 2].flatMap(() => alice.conv.receive(`?OTR Error: ${ERROR_UNREADABLE}`).send);
+    assert.equal(queries.length, 1);
+    assert.match(queries[0]!, /^\?OTRv23\?/);
+    relay(alice, fresh, { send: queries, display: [], events: [] });
+    assert.equal(alice.conv.state, 'encrypted');
+    assert.equal(fresh.conv.state, 'encrypted');
+    // Late errors about the messages of the replaced keys start no new AKE.
+    assert.deepEqual(alice.conv.receive(`?OTR Error: ${ERROR_UNREADABLE}`).send, []);
+    clock.advance(ERROR_QUIET_MS);
+    assert.equal(alice.conv.receive(`?OTR Error: ${ERROR_UNREADABLE}`).send.length, 1);
   });
 
   test('replayed data messages are unreadable', () => {

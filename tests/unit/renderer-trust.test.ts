@@ -108,3 +108,17 @@ function pick(trust: ReturnType<typeof contactTrust>) {
   return { schemeName: trust.schemeName, privacy: trust.privacy };
 }
 
+
+test('a chat set to OMEMO for a contact without OMEMO devices: "cannot send", never "not private", in header and roster alike', () => {
+  const contact = bob({ e2eeScheme: 'omemo', e2ee: { scheme: 'omemo', state: 'plaintext', verified: false, unavailable: 'no-devices' } });
+  const trust = contactTrust(contact);
+  assert.equal(trust.privacy, 'unavailable');
+  assert.equal(trust.isPrivate, false);
+  assert.equal(trust.schemeName, 'OMEMO');
+  for (const lang of ['en', 'de'] as const) {
+    const texts = catalogFor(lang);
+    assert.notEqual(texts.privacy.label[trust.privacy], texts.privacy.label.plaintext);
+    assert.match(texts.privacy.noDevices('OMEMO'), /OTR/, 'says what the user can do');
+    assert.match(texts.contacts.noDevices('OMEMO'), /OMEMO/);
+  }
+});

@@ -153,6 +153,8 @@ export interface E2eeProvider {
    * another scheme takes the chat. Absent: the scheme has none (OMEMO).
    */
   inSession?(peer: string): boolean;
+  /** Every peer a session of this scheme's own runs with now (inSession); absent: the scheme has none. */
+  peersInSession?(): string[];
   /** Where the conversation with `peer` stands for the UI; undefined: plaintext. */
   view(peer: string): E2eeView | undefined;
   /**

@@ -238,7 +238,11 @@ export class E2eeRouter {
 
   /** Where the conversation stands for the UI (the provider it goes through). */
   view(peer: string): E2eeView | undefined {
-    return this.forPeer(peer)?.view(peer);
+    const provider = this.forPeer(peer);
+    const view = provider?.view(peer);
+    if (view || !provider || (provider.offers?.(peer) ?? true)) return view;
+    // Chosen although it does not offer (the user's override, a policy that allows nothing else): it cannot send.
+    return { scheme: provider.scheme, state: 'plaintext', verified: false, unavailable: 'no-devices' };
   }
 
   /** Whether the chat with `peer` may go out in plaintext now: nothing private, ended or required by policy. */
@@ -299,7 +303,16 @@ export class E2eeRouter {
 
   async policyChanged(peer?: string): Promise<void> {
     await this.all((p) => p.policyChanged(peer));
-    if (peer !== undefined) this.settle(peer);
+    if (peer !== undefined) return this.settle(peer);
+    // The administrator's list changed: a running session of a scheme it no longer allows ends now (the peer told).
+    const allowed = this.allowed();
+    for (const provider of this.providers.filter((p) => !allowed.includes(p))) {
+      for (const inSession of provider.peersInSession?.() ?? []) {
+        await provider.end(inSession).catch(() => undefined);
+        this.host.notice(inSession, `Your administrator no longer allows ${provider.scheme.toUpperCase()}; that private conversation has ended.`, { kind: 'ended-scheme-not-allowed', detail: provider.scheme });
+        this.host.privacyChanged(inSession);
+      }
+    }
   }
 
   tick(): void {

@@ -8,7 +8,7 @@ import type { MucPresence, MucPresenceError } from './muc-stanzas.js';
 import { STATUS_AFFILIATION_REMOVED, STATUS_BANNED, STATUS_KICKED, STATUS_MEMBERS_ONLY, STATUS_SHUTDOWN } from './muc-stanzas.js';
 
 type RoomReasons = {
-  [R in 'room-nick-taken' | 'room-password' | 'room-banned' | 'room-members-only' | 'room-unavailable' | 'room-not-found' | 'room-create-refused' | 'room-nick-refused' | 'room-refused' | 'room-server-not-found' | 'room-server-timeout' | 'room-destroyed' | 'room-banned-now' | 'room-kicked' | 'room-membership-ended' | 'room-service-shutdown' | 'room-left' | 'room-policy-refused']: ErrorParams<R>;
+  [R in 'room-nick-taken' | 'room-password' | 'room-banned' | 'room-members-only' | 'room-unavailable' | 'room-not-found' | 'room-create-refused' | 'room-nick-refused' | 'room-refused' | 'room-server-not-found' | 'room-server-timeout' | 'room-destroyed' | 'room-banned-now' | 'room-kicked' | 'room-membership-ended' | 'room-service-shutdown' | 'room-left' | 'room-policy-refused' | 'room-plaintext-refused']: ErrorParams<R>;
 };
 
 /** A room's problem: the reason and its parameters (for KlatschError and the room's view), and `text`, its English. */
@@ -25,6 +25,10 @@ export function roomErrorView(p: RoomProblem): { reason: string; params?: Record
 
 /** The administrator's policy refuses a room it was in. */
 export const ROOM_REFUSED_BY_POLICY = problem('room-policy-refused', {}, 'Your administrator\u2019s policy does not allow this group chat any more, so Klatsch did not enter it again.');
+/** A room that is not end-to-end encrypted, where the administrator requires every message to be (`text`: the policy's words). */
+export function roomPlaintextRefused(text: string): RoomProblem {
+  return problem('room-plaintext-refused', {}, text);
+}
 /** The room let us go without saying why. */
 export const ROOM_LEFT = problem('room-left', {}, 'You are no longer in this room.');
 

@@ -19,7 +19,7 @@ import type { HistoryStore } from '../store/history-store.js';
 import { bareJid } from '../values/jid.js';
 import type { XmppSession } from '../xmpp/xmpp-session.js';
 import type { GroupEncryption } from '../e2ee/provider.js';
-import { joinRefusal, removalReason, ROOM_LEFT, ROOM_REFUSED_BY_POLICY, roomErrorView, roomServerProblem, type RoomProblem } from './muc-errors.js';
+import { joinRefusal, removalReason, ROOM_LEFT, ROOM_REFUSED_BY_POLICY, roomErrorView, roomPlaintextRefused, roomServerProblem, type RoomProblem } from './muc-errors.js';
 import { affiliationListIq, groupRecipients, MEMBER_AFFILIATIONS, parseAffiliationList, realJidOnMessage, roomFeatures, roomQualifiesForE2ee } from './room-e2ee.js';
 import { Bookmarks, parseBookmarkEvent, type Bookmark, type BookmarkChange } from './bookmarks.js';
 import { directInvitation, Invitations, mediatedDecline, mediatedInvitation } from './invitations.js';
@@ -83,6 +83,8 @@ export interface RoomsDeps {
   invitationsChanged?: (invitations: Invitation[]) => void;
   /** The scheme that encrypts group chats now (OMEMO); absent or undefined: every room is plaintext. */
   groupE2ee?: () => GroupEncryption | undefined;
+  /** Why the administrator refuses rooms that are not end-to-end encrypted; undefined: they are allowed. */
+  plaintextRefused?: () => string | undefined;
 }
 
 /** Rooms one account can be in. */
@@ -243,6 +245,8 @@ export class Rooms {
     const room = this.known(address);
     const session = this.online();
     if (room.state !== 'joined') throw new KlatschError('not-connected', 'You are not in this room; the message was not sent.', { reason: 'room-not-in-not-sent' });
+    const refusal = room.e2ee ? undefined : this.deps.plaintextRefused?.();
+    if (refusal) throw new KlatschError('forbidden-by-policy', refusal, { reason: 'room-plaintext-refused' });
     const message: ChatMessage = { id: randomUUID(), peer: room.jid, direction: 'out', body, timestamp: this.deps.now(), state: 'sending', nick: room.nick };
     if (room.e2ee) return this.sendEncrypted(room, session, { ...message, encrypted: true });
     this.upsert(message);
@@ -319,6 +323,8 @@ export class Rooms {
     const before = room.e2ee;
     await this.decideE2ee(room, this.deps.session());
     if (this.rooms.get(room.jid) !== room) return;
+    const refusal = room.e2ee ? undefined : this.deps.plaintextRefused?.();
+    if (refusal) return this.refusePlaintext(room, refusal);
     if (before && !room.e2ee) this.notice(room.jid, 'This group chat is no longer end-to-end encrypted: its settings changed, and the server and every occupant can read what is written here now.');
     else if (!before && room.e2ee) this.notice(room.jid, 'This group chat is end-to-end encrypted now: its settings changed to members only, with every member\u2019s address shown.');
     this.emitRoom(room);
@@ -340,6 +346,9 @@ export class Rooms {
     const room = this.known(address);
     const session = this.online();
     if (room.state !== 'joined') throw new KlatschError('not-connected', 'You are not in this room.', { reason: 'room-not-in' });
+    // A subject is plaintext even in an encrypted room.
+    const refusal = this.deps.plaintextRefused?.();
+    if (refusal) throw new KlatschError('forbidden-by-policy', refusal, { reason: 'room-plaintext-refused' });
     await session.send(subjectMessage(room.jid, randomUUID(), subject));
   }
 
@@ -412,6 +421,18 @@ export class Rooms {
     room.state = 'removed';
     room.error = roomErrorView(ROOM_REFUSED_BY_POLICY);
     this.notice(room.jid, ROOM_REFUSED_BY_POLICY);
+    this.emitRoom(room);
+    void this.store().catch(() => undefined);
+  }
+
+  /** A room that is not end-to-end encrypted where the administrator requires every message to be: left, with the reason. */
+  private refusePlaintext(room: Room, reason: string): void {
+    this.deps.session()?.send(leavePresence(room.jid, room.nick)).catch(() => undefined);
+    this.failJoin(room.jid, new KlatschError('forbidden-by-policy', reason, { reason: 'room-plaintext-refused' }));
+    room.clearOccupants();
+    room.state = 'removed';
+    room.error = roomErrorView(roomPlaintextRefused(reason));
+    this.notice(room.jid, roomPlaintextRefused(reason));
     this.emitRoom(room);
     void this.store().catch(() => undefined);
   }
@@ -572,6 +593,8 @@ export class Rooms {
     // Encrypted or not is known before the user can write: the room shows as joined with it decided.
     await this.decideE2ee(room, this.deps.session()).catch(() => undefined);
     if (room.state !== 'joining' || this.rooms.get(room.jid) !== room) return;
+    const refusal = room.e2ee ? undefined : this.deps.plaintextRefused?.();
+    if (refusal) return this.refusePlaintext(room, refusal);
     room.state = 'joined';
     this.emitRoom(room);
     const pending = this.pending.get(room.jid);
@@ -662,7 +685,8 @@ export class Rooms {
     const live = m.stampedAt === undefined;
     const sender = room.realJid(m.nick) ?? realJidOnMessage(stanza);
     if (!sender) {
-      this.upsert({ id, peer: room.jid, direction: 'notice', body: `An encrypted message from ${m.nick} could not be read: the room did not tell who they are.`, timestamp, state: 'received' });
+      const notice = { kind: 'room-message-sender-unknown' as const, detail: m.nick };
+      this.upsert({ id, peer: room.jid, direction: 'notice', body: `An encrypted message from ${m.nick} could not be read: the room did not tell who they are.`, timestamp, state: 'received', notice });
       return;
     }
     const opened = await scheme.decryptGroup(room.jid, sender, stanza, m.stampedAt, live);
@@ -676,13 +700,15 @@ export class Rooms {
       return;
     }
     if (opened.kind === 'empty' || (opened.kind === 'not-for-us' && sender === this.deps.ownBare?.())) return;
+    const who = `${m.nick} (${sender})`;
     const body = opened.kind === 'held'
-      ? `A message from ${m.nick} (${sender}) was not shown: it came from a device whose key ${opened.fingerprint} waits for your decision.`
+      ? `A message from ${who} was not shown: it came from a device whose key ${opened.fingerprint} waits for your decision.`
       : opened.kind === 'not-for-us'
-        ? `${m.nick} (${sender}) sent an encrypted message that was not encrypted for this device.`
-        : `An encrypted message from ${m.nick} (${sender}) could not be decrypted.`;
-    // Said in English like the room's other notices (rooms.ts); never the payload.
-    this.upsert({ id, peer: room.jid, direction: 'notice', body, timestamp, state: 'received' });
+        ? `${who} sent an encrypted message that was not encrypted for this device.`
+        : `An encrypted message from ${who} could not be decrypted.`;
+    // A code worded by the UI (the English body for the log and the history); never the payload.
+    const kind = opened.kind === 'held' ? 'room-message-held' : opened.kind === 'not-for-us' ? 'room-message-not-for-us' : 'room-message-undecryptable';
+    this.upsert({ id, peer: room.jid, direction: 'notice', body, timestamp, state: 'received', notice: { kind, detail: who } });
   }
 
   private onMessageError(m: GroupchatMessage): void {

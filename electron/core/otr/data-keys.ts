@@ -5,6 +5,10 @@
 // counters; rotation when the peer acknowledges our newest key or sends a
 // new one; the receiving MAC keys of forgotten keys queued for revealing.
 // Mirrors libotr proto.c (rotate_dh_keys, rotate_y_keys, reveal_macs).
+// Off the message's path: our next key pair (made when a message of ours
+// first names it) comes from a pool made in an earlier turn (dh-pool.ts), and the session keys the next messages each way
+// will need are derived in a later turn after each message (warmSoon); a
+// message that comes first derives them itself, as before.
 //
 // @example
 //   const keys = DataKeyState.fromAke(akeResult, random);
@@ -13,6 +17,7 @@
 
 import type { AkeResult } from './ake.js';
 import { DhKeyPair, isValidDhPublic } from './dh.js';
+import { DhKeyPairPool, laterTurn, type Scheduler } from './dh-pool.js';
 import { deriveDataKeys, deriveExtraSymmetricKey } from './kdf.js';
 import type { RandomSource } from './random.js';
 import { decryptDataMessage, sealDataMessage, verifyDataMessage, type DataMessage } from './data-message.js';
@@ -67,16 +72,22 @@ export class DataKeyState {
   private readonly sessions = new Map<string, SessionKeys>();
   private macKeysToReveal: Uint8Array[] = [];
   private wiped = false;
+  private readonly pool: DhKeyPairPool;
+  private warmPending = false;
 
   private constructor(
-    private readonly random: RandomSource,
+    random: RandomSource,
+    private readonly schedule: Scheduler,
     ourPrevious: DhKeyPair,
     ourPreviousId: number,
     theirKey: bigint,
     theirKeyId: number,
   ) {
+    this.pool = new DhKeyPairPool(() => DhKeyPair.generate(random), schedule);
     this.ourPrevious = ourPrevious;
     this.ourCurrent = undefined;
+    // Made in a later turn, so that our first message finds it ready.
+    this.pool.refillSoon();
     this.ourKeyId = ourPreviousId + 1;
     this.theirCurrent = theirKey;
     this.theirKeyId = theirKeyId;
@@ -87,11 +98,14 @@ export class DataKeyState {
    * "Upon completing the AKE": our AKE key becomes our_dh[our_keyid-1] and a
    * fresh pair our_dh[our_keyid]; their AKE key is their_y[their_keyid] and
    * their_y[their_keyid-1] is unset. Takes ownership of `result.ourDh`.
+   * `schedule` runs the work kept off the messages' path (tests pass their own to decide when).
    */
-  static fromAke(result: AkeResult, random: RandomSource): DataKeyState {
+  static fromAke(result: AkeResult, random: RandomSource, schedule: Scheduler = laterTurn): DataKeyState {
     if (result.ourKeyId < 1 || result.theirKeyId < 1) throw new RangeError('AKE key ids must be > 0');
     if (!isValidDhPublic(result.theirDh)) throw new RangeError('invalid DH public key from the AKE');
-    return new DataKeyState(random, result.ourDh, result.ourKeyId, result.theirDh, result.theirKeyId);
+    const state = new DataKeyState(random, schedule, result.ourDh, result.ourKeyId, result.theirDh, result.theirKeyId);
+    state.warmSoon();
+    return state;
   }
 
   /** Key ids in use, for diagnostics and tests. */
@@ -102,6 +116,11 @@ export class DataKeyState {
   /** Number of cached session-key pairs (at most 4). */
   get sessionCount(): number {
     return this.sessions.size;
+  }
+
+  /** Pre-generated key pairs ready for our next rotation, for tests. */
+  get pooledKeyPairs(): number {
+    return this.pool.size;
   }
 
   /** MAC keys waiting to be revealed in the next message we send. */
@@ -173,6 +192,7 @@ export class DataKeyState {
     );
     for (const k of this.macKeysToReveal) k.fill(0);
     this.macKeysToReveal = [];
+    this.warmSoon();
     return { bytes, extraKey: keys.extraKey.slice() };
   }
 
@@ -195,13 +215,15 @@ export class DataKeyState {
     keys.recvCtr = ctr;
     const plaintext = decryptDataMessage(msg, keys.recvAes);
     const extraKey = keys.extraKey.slice();
+    // Before the rotation, so that our reply's keys are derived before the pool's refill runs.
+    this.warmSoon();
     if (msg.recipientKeyId === this.ourKeyId) this.rotateOurs();
     if (rotateTheirs) this.rotateTheirs(msg.nextDh);
     return { ok: true, plaintext, extraKey };
   }
 
   private ourNewest(): DhKeyPair {
-    return (this.ourCurrent ??= DhKeyPair.generate(this.random));
+    return (this.ourCurrent ??= this.pool.take());
   }
 
   /** Forget our_dh[our_keyid-1]; our newest pair becomes the previous one; make a new one. */
@@ -211,6 +233,33 @@ export class DataKeyState {
     this.ourPrevious = this.ourNewest();
     this.ourCurrent = undefined;
     this.ourKeyId += 1;
+  }
+
+  /**
+   * In a later turn, derives the session keys the next messages will need,
+   * one pair per turn: ours for sending (our_keyid-1, their_keyid), and the
+   * peer's reply once it has seen our newest key (our_keyid, their_keyid).
+   * Reads the key ids when it runs, so it follows any rotation meanwhile.
+   */
+  private warmSoon(): void {
+    if (this.warmPending || this.wiped) return;
+    this.warmPending = true;
+    this.schedule(() => {
+      this.warmPending = false;
+      if (this.wiped) return;
+      const missing = [this.ourKeyId - 1, this.ourKeyId].filter((ours) => !this.sessions.has(`${ours}:${this.theirKeyId}`));
+      const ours = missing[0];
+      if (ours === undefined) return;
+      let derived;
+      try {
+        derived = this.session(ours, this.theirKeyId);
+      } catch {
+        // A bad key fails the same way when a message needs it, where it is reported; not here, in a timer.
+        return;
+      }
+      // (our_keyid, their_keyid) waits until a message of ours has named our newest key.
+      if (derived && missing.length > 1) this.warmSoon();
+    });
   }
 
   /** Forget their_y[their_keyid-1]; their newest key becomes the previous one. */
@@ -241,6 +290,7 @@ export class DataKeyState {
     this.macKeysToReveal = [];
     this.ourCurrent?.wipe();
     this.ourPrevious.wipe();
+    this.pool.wipe();
   }
 
   private assertLive(): void {

@@ -189,5 +189,6 @@ function handleData(conv: OtrConversation, header: OtrHeader, instance: number, 
 function unreadable(conv: OtrConversation, flags: number, reason: string, instance: number, reply: string, out: OtrOutput): void {
   if (flags & FLAG_IGNORE_UNREADABLE) return;
   out.events.push({ type: 'unreadable', reason, instance });
-  if (conv.answersPeer()) conv.sendError(reply, out);
+  // One error per burst: a peer that lost the session sends many messages; an error each would flood the chat.
+  if (conv.answersPeer() && conv.mayReportUnreadable()) conv.sendError(reply, out);
 }

@@ -52,7 +52,10 @@ export function receiveText(conv: OtrConversation, wireText: string, out: OtrOut
     case 'error':
       // "Display the message to the user. If ERROR_START_AKE is set, reply with a Query Message."
       out.events.push({ type: 'remote-error', message: classified.message });
-      if (flags.errorStartAke && conv.answersPeer()) conv.sendQuery(out);
+      // Not for every error: one per AKE, and none just after going private (errors about messages of the
+      // conversation it replaced, still in flight). Each query costs the peer a new AKE that replaces the
+      // session again, making the next messages unreadable: errors → queries → AKEs → errors, without end.
+      if (flags.errorStartAke && conv.answersPeer() && conv.errorMayStartAke()) conv.sendQuery(out);
       return;
     case 'query': {
       const version = bestVersion(flags, classified.offer.versions);

@@ -37,6 +37,11 @@ export type { OtrEvent, OtrOutput } from './events.js';
 export const HEARTBEAT_INTERVAL_MS = 60_000;
 /** How long an AKE (or a query we sent) may take before queued messages fail (libotr MAX_AKE_WAIT_TIME). */
 export const AKE_TIMEOUT_MS = 60_000;
+/**
+ * OTR errors are about messages sent before, and come in bursts (one per unreadable message): within this long
+ * after a refresh or an AKE an error started they start no other, and we send at most one error per this long.
+ */
+export const ERROR_QUIET_MS = 20_000;
 export const MAX_QUEUED_MESSAGES = 100;
 /**
  * Messages that wait for a private conversation until a time of their own (sendText's `waitUntil`:
@@ -230,6 +235,34 @@ export class OtrConversation {
     s = new InstanceSession(instance, this.random);
     this.sessions.set(instance, s);
     return s;
+  }
+
+  /** When an instance's private conversation was last refreshed (replaced by a new AKE), for errorMayStartAke. */
+  private refreshedAt: number | undefined;
+  /** When an OTR error from the peer last made us send a query. */
+  private errorQueryAt: number | undefined;
+  /** When we last answered an unreadable message with an OTR error. */
+  private unreadableReportedAt: number | undefined;
+
+  /**
+   * Whether an OTR error from the peer may start an AKE now (ERROR_START_AKE). Not while one runs, not more
+   * than once per ERROR_QUIET_MS, and not just after a refresh: errors then are about the messages the
+   * replaced keys sealed, still in flight, and a new AKE for them would replace the keys of what is in flight now.
+   */
+  errorMayStartAke(): boolean {
+    if (this.akeInProgress()) return false;
+    const now = this.now();
+    for (const at of [this.refreshedAt, this.errorQueryAt]) if (at !== undefined && now >= at && now - at < ERROR_QUIET_MS) return false;
+    this.errorQueryAt = now;
+    return true;
+  }
+
+  /** Whether an unreadable message is answered with an OTR error: at most one per ERROR_QUIET_MS. */
+  mayReportUnreadable(): boolean {
+    const now = this.now();
+    if (this.unreadableReportedAt !== undefined && now - this.unreadableReportedAt < ERROR_QUIET_MS && now >= this.unreadableReportedAt) return false;
+    this.unreadableReportedAt = now;
+    return true;
   }
 
   akeInProgress(): boolean {
@@ -535,6 +568,7 @@ export class OtrConversation {
    */
   enteredPrivate(session: InstanceSession, refreshed: boolean, out: OtrOutput): void {
     if (session.state.kind !== 'encrypted') return;
+    if (refreshed) this.refreshedAt = this.now();
     const fp = session.state.fingerprint;
     // A refresh with a key the user approved needs no new approval; one still waiting keeps waiting.
     if (this.unapprovedKeys.has(fp) || (!refreshed && this.keyNeedsApproval?.(fp))) {

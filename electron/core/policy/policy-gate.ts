@@ -123,12 +123,23 @@ export class PolicyGate {
   }
 
   /**
-   * Why group chats are refused, or undefined when they are allowed. Group chats cannot be end-to-end
-   * encrypted (OTR is one-to-one): where the policy wants every message private, none is sent to a room.
+   * Why plaintext group chats are refused, or undefined when they are allowed: where the policy wants every
+   * message private, nothing is sent to a room that is not end-to-end encrypted (OMEMO rooms are, and stay allowed).
+   */
+  plaintextGroupChatRefusal(): string | undefined {
+    if (this.otrPolicy(this.values.otrPolicy ?? 'opportunistic') !== 'always') return undefined;
+    return `This group chat is not end-to-end encrypted, and your administrator requires every message to be, so Klatsch does not take part in it (only members-only group chats that show every member\u2019s address are encrypted). ${this.reason}`;
+  }
+
+  /**
+   * Why all group chats are refused, or undefined when they are allowed: plaintext ones are refused and the
+   * policy does not allow OMEMO, the one scheme that encrypts group chats (OTR is one-to-one).
    */
   groupChatRefusal(): string | undefined {
-    if (this.otrPolicy(this.values.otrPolicy ?? 'opportunistic') !== 'always') return undefined;
-    return `Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be. ${this.reason}`;
+    if (!this.plaintextGroupChatRefusal()) return undefined;
+    const schemes = this.encryptionSchemes();
+    if (!schemes || schemes.includes('omemo')) return undefined;
+    return `Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and does not allow OMEMO, the only encryption for group chats. ${this.reason}`;
   }
 
   /**

@@ -1016,7 +1016,9 @@ export class OmemoProvider implements E2eeProvider, GroupEncryption {
 
   view(peer: string): E2eeView | undefined {
     if (!this.engaged(peer)) return undefined;
-    const devices = this.devices(peer);
+    // A device the user can act on has a key: one announced in a version whose bundle was never fetched
+    // (a Klatsch device announces its id in both, one identity key per version) has none to show or verify.
+    const devices = this.devices(peer).filter((d) => d.fingerprint !== '');
     const used = devices.filter((d) => d.trust === 'blind' || d.trust === 'verified');
     const held = devices.find((d) => d.trust === 'held');
     const verifiedAny = devices.some((d) => d.trust === 'verified');

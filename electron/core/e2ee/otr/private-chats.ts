@@ -556,6 +556,11 @@ export class PrivateChats {
     return !!state && state.conversation.state !== 'plaintext';
   }
 
+  /** Every peer inSession() holds for now. */
+  peersInSession(): string[] {
+    return [...this.settled.keys()].filter((peer) => this.inSession(peer));
+  }
+
   /**
    * Whether the conversation with `peer` is in OTR's hands now: private or ended (not by the user),
    * expected private, or holding messages for a private conversation.

@@ -137,6 +137,10 @@ export class OtrProvider implements E2eeProvider {
     return this.chats.inSession(peer);
   }
 
+  peersInSession(): string[] {
+    return this.chats.peersInSession();
+  }
+
   view(peer: string): E2eeView | undefined {
     const privacy = this.chats.privacy(peer);
     const details = this.chats.details(peer);
