@@ -9,7 +9,7 @@
  * close and drop together with the accounts they belong to; split apart, their lifecycles would drift.
  */
 import { EventEmitter } from 'node:events';
-import type { AccountView, EventName, EventOf, OwnShow, PresenceShow, SettingsView, Snapshot } from '../../shared/contract.js';
+import type { AccountView, EventName, EventOf, OwnShow, PresenceShow, SettingsView, Snapshot, WordedReason } from '../../shared/contract.js';
 import { Account, type AccountDeps } from './account.js';
 import type { Handlers } from './ipc/dispatch.js';
 import { KlatschError } from './errors.js';
@@ -176,7 +176,7 @@ export class KlatschCore {
       rosters: Object.fromEntries(accounts.map((a) => [a.id, a.contacts()])),
       chats: Object.fromEntries(accounts.map((a) => [a.id, a.chats.snapshot()])),
       secretStorage: this.options.secretBox.status(),
-      ...(this.storageProblems() ? { storageProblem: this.storageProblems() } : {}),
+      ...(this.storageProblems() ? { storageProblem: this.storageProblems(), storageProblems: this.storageReasons() } : {}),
       policy: this.policy.view(accounts.map((a) => a.settings.jid)),
       subscriptionRequests: Object.fromEntries(accounts.map((a) => [a.id, a.contactManager.requests()])),
       avatars: Object.fromEntries(accounts.map((a) => [a.id, a.avatars.snapshot()])),
@@ -192,6 +192,12 @@ export class KlatschCore {
     const outboxes = [...this.outboxes.values()].flatMap((o) => [o.problem, o.saveError]);
     const problems = [this.settings.problem, this.otr.problem, ...histories, ...outboxes].filter(Boolean);
     return problems.length > 0 ? problems.join(' ') : undefined;
+  }
+
+  /** The same problems by reason, for the renderer to word. */
+  private storageReasons(): WordedReason[] {
+    const stores = [...this.histories.values(), ...this.roomHistories.values(), ...this.outboxes.values()];
+    return [this.settings.storageProblem, this.otr.storageProblem, ...stores.flatMap((s) => s.storageProblems())].filter((p) => p !== undefined).slice(0, 64);
   }
 
   /** The request handlers, for `createDispatcher`. */
