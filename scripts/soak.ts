@@ -553,6 +553,8 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
     if (options.dump) {
       await mkdir(options.dump, { recursive: true });
       for (const side of both) await writeFile(path.join(options.dump, `${mode}-${side.name}.json`), JSON.stringify(side.chat, null, 1));
+      // What the server received, as it received it (ids, <delay> stamps, errors): where a message out of order got its time.
+      await writeFile(path.join(options.dump, `${mode}-server-stanzas.txt`), await server.receivedStanzas());
     }
 
     // ---- measure
