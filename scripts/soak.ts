@@ -554,7 +554,20 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       await mkdir(options.dump, { recursive: true });
       for (const side of both) await writeFile(path.join(options.dump, `${mode}-${side.name}.json`), JSON.stringify(side.chat, null, 1));
       // What the server received, as it received it (ids, <delay> stamps, errors): where a message out of order got its time.
-      await writeFile(path.join(options.dump, `${mode}-server-stanzas.txt`), await server.receivedStanzas());
+      const received = await server.receivedStanzas();
+      await writeFile(path.join(options.dump, `${mode}-server-stanzas.txt`), received);
+      // Each copy of a user's message must carry its time of writing (message-time.ts): name those that did not.
+      for (const side of both) {
+        const own = new Map(side.chat.filter((m) => m.direction === 'out').map((m) => [m.id, m] as const));
+        for (const line of received.split('\n')) {
+          if (!line.startsWith('<message') || !line.includes(` from='${side.jid}/`)) continue;
+          const message = own.get(/^<message[^>]* id='([^']+)'/.exec(line)?.[1] ?? '');
+          if (!message) continue;
+          const stamp = /<delay[^>]* stamp='([^']+)'/.exec(line)?.[1];
+          if (stamp !== undefined && Date.parse(stamp) === message.timestamp) continue;
+          progress(`  ${mode}: ${side.name}'s ${MARKER.exec(message.body)?.[0] ?? message.id} went out stamped ${stamp ?? '(none)'}, written ${new Date(message.timestamp).toISOString()}`);
+        }
+      }
     }
 
     // ---- measure
