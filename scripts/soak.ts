@@ -558,6 +558,21 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       // The server's side too (archive, offline storage, log), to follow a finding to where it went.
       await cp(server.dataDir, path.join(options.dump, `${mode}-prosody-data`), { recursive: true }).catch(() => undefined);
       await writeFile(path.join(options.dump, `${mode}-prosody.log`), await server.logText().catch(() => ''));
+      // What the server received, as it received it (ids, <delay> stamps, errors): where a message out of order got its time.
+      const received = await server.receivedStanzas();
+      await writeFile(path.join(options.dump, `${mode}-server-stanzas.txt`), received);
+      // Each copy of a user's message must carry its time of writing (message-time.ts): name those that did not.
+      for (const side of both) {
+        const own = new Map(side.chat.filter((m) => m.direction === 'out').map((m) => [m.id, m] as const));
+        for (const line of received.split('\n')) {
+          if (!line.startsWith('<message') || !line.includes(` from='${side.jid}/`)) continue;
+          const message = own.get(/^<message[^>]* id='([^']+)'/.exec(line)?.[1] ?? '');
+          if (!message) continue;
+          const stamp = /<delay[^>]* stamp='([^']+)'/.exec(line)?.[1];
+          if (stamp !== undefined && Date.parse(stamp) === message.timestamp) continue;
+          progress(`  ${mode}: ${side.name}'s ${MARKER.exec(message.body)?.[0] ?? message.id} went out stamped ${stamp ?? '(none)'}, written ${new Date(message.timestamp).toISOString()}`);
+        }
+      }
     }
 
     // ---- measure
