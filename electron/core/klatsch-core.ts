@@ -81,6 +81,8 @@ export class KlatschCore {
   private readonly events = new EventEmitter();
   readonly settings: SettingsStore;
   readonly accounts = new Map<string, Account>();
+  /** Each account's settings save in progress (saveAccount runs them one after the other). */
+  private readonly accountSaves = new Map<string, Promise<void>>();
   /** The last certificate each account (or pending new account, by JID) was refused with: only this may be pinned. */
   private readonly refused = new Map<string, { sha256: string; pem: string }>();
   private readonly otrIdentities: OtrIdentitySource;
@@ -351,7 +353,7 @@ export class KlatschCore {
         // The rooms to enter again after signing in, in the account's settings (written atomically).
         save: async (rooms) => {
           const account = this.accounts.get(stored.id);
-          if (account && this.settings.account(stored.id)) await this.saveAccount(account, { ...account.settings, rooms });
+          if (account && this.settings.account(stored.id)) await this.saveAccount(account, (current) => ({ ...current, rooms }));
         },
         plaintextRefused: () => this.policy.plaintextGroupChatRefusal(),
         allowed: (room, from) => {
@@ -412,7 +414,7 @@ export class KlatschCore {
       // Contacts whose app speaks OTR, kept with the account (the first message to them may wait for privacy).
       saveOtrContacts: async (otrContacts) => {
         const account = this.accounts.get(accountId);
-        if (account && this.settings.account(accountId)) await this.saveAccount(account, { ...account.settings, otrContacts });
+        if (account && this.settings.account(accountId)) await this.saveAccount(account, (current) => ({ ...current, otrContacts }));
       },
       v3Only: () => this.otrV3Only(),
     };
@@ -429,13 +431,27 @@ export class KlatschCore {
     return account;
   }
 
-  async saveAccount(account: Account, stored: StoredAccount): Promise<void> {
-    try {
-      await this.settings.upsertAccount(stored);
-    } catch (error) {
-      throw new KlatschError('storage', (error as Error).message);
-    }
-    account.update(stored);
+  /**
+   * Changes an account's stored settings: `change` gets them as they are when this save's turn comes, so two
+   * saves at once (the rooms list and a per-contact setting, say) never write over each other's change. Saves of
+   * one account run one after the other; the account takes the new settings once they are on disk.
+   */
+  saveAccount(account: Account, change: (current: StoredAccount) => StoredAccount): Promise<void> {
+    const save = (this.accountSaves.get(account.id) ?? Promise.resolve()).then(async () => {
+      const stored = change(account.settings);
+      try {
+        await this.settings.upsertAccount(stored);
+      } catch (error) {
+        throw new KlatschError('storage', (error as Error).message);
+      }
+      account.update(stored);
+    });
+    const settled = save.catch(() => undefined);
+    this.accountSaves.set(account.id, settled);
+    void settled.then(() => {
+      if (this.accountSaves.get(account.id) === settled) this.accountSaves.delete(account.id);
+    });
+    return save;
   }
 
   withPassword(stored: StoredAccount, password: string | undefined): StoredAccount {

@@ -66,7 +66,7 @@ export function accountHandlers(core: CoreContext): Pick<Handlers, 'getSnapshot'
         throw new KlatschError('auth-failed', 'Enter the password to sign in.', { reason: 'password-needed' });
       }
       if (password !== undefined && rememberPassword !== undefined) {
-        await core.saveAccount(account, core.withPassword({ ...stored, rememberPassword }, rememberPassword ? password : undefined));
+        await core.saveAccount(account, (current) => core.withPassword({ ...current, rememberPassword }, rememberPassword ? password : undefined));
       }
       try {
         await account.connection.connect(secret);
@@ -74,7 +74,7 @@ export function accountHandlers(core: CoreContext): Pick<Handlers, 'getSnapshot'
         core.rememberRefused(accountId, error);
         if (error instanceof ClassifiedError && error.appError.code === 'auth-failed' && stored.password) {
           // A stored password that the server refuses is dropped rather than retried forever.
-          await core.saveAccount(account, core.withPassword(account.settings, undefined));
+          await core.saveAccount(account, (current) => core.withPassword(current, undefined));
         }
         throw error;
       }
@@ -102,7 +102,7 @@ export function accountHandlers(core: CoreContext): Pick<Handlers, 'getSnapshot'
         if (core.policy.pinnedCertificates(account.settings.jid)) throw new PolicyRefusal('Your administrator decides which certificates this server may use.');
       });
       const pinned = core.takeRefused(accountId, sha256);
-      await core.saveAccount(account, { ...account.settings, pinnedCertificate: pinned });
+      await core.saveAccount(account, (current) => ({ ...current, pinnedCertificate: pinned }));
       const password = core.storedPassword(account.settings);
       if (password !== undefined) account.connection.connect(password).catch(() => undefined);
       else if (!account.connection.retry()) await account.connection.disconnect(); // offline: the UI asks for the password
@@ -111,7 +111,7 @@ export function accountHandlers(core: CoreContext): Pick<Handlers, 'getSnapshot'
 
     setPresence: async ({ accountId, show, status }) => {
       const account = core.account(accountId);
-      await core.saveAccount(account, { ...account.settings, ownPresence: { show, status } });
+      await core.saveAccount(account, (current) => ({ ...current, ownPresence: { show, status } }));
       await account.setPresence(show, status);
       return {};
     },

@@ -169,8 +169,10 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
         throw new KlatschError('invalid-request', `The encryption “${scheme}” is not available.`, { reason: 'unknown-scheme', params: { scheme } });
       }
       const jid = peer.toLowerCase();
-      const { [jid]: _old, ...others } = account.settings.e2eeSchemes ?? {};
-      await core.saveAccount(account, { ...account.settings, e2eeSchemes: scheme ? { ...others, [jid]: scheme } : others });
+      await core.saveAccount(account, (current) => {
+        const { [jid]: _old, ...others } = current.e2eeSchemes ?? {};
+        return { ...current, e2eeSchemes: scheme ? { ...others, [jid]: scheme } : others };
+      });
       await account.e2eeSchemeChanged(jid);
       return {};
     },
@@ -179,8 +181,10 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
       const account = core.account(accountId);
       if (core.policy.otrPolicyLocked) throw new KlatschError('forbidden-by-policy', `The privacy setting is locked. ${core.policy.reason}`, { reason: 'otr-policy-locked', params: core.policy.lockedParams });
       const jid = peer.toLowerCase();
-      const { [jid]: _old, ...others } = account.settings.otrPolicies ?? {};
-      await core.saveAccount(account, { ...account.settings, otrPolicies: policy ? { ...others, [jid]: policy } : others });
+      await core.saveAccount(account, (current) => {
+        const { [jid]: _old, ...others } = current.otrPolicies ?? {};
+        return { ...current, otrPolicies: policy ? { ...others, [jid]: policy } : others };
+      });
       await account.e2eePolicyChanged(jid);
       return {};
     },
@@ -189,12 +193,10 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
       const account = core.account(accountId);
       if (keep && !core.policy.historyKept()) throw new KlatschError('forbidden-by-policy', `Your administrator has turned the chat history off. ${core.policy.reason}`, { reason: 'history-off', params: core.policy.lockedParams });
       const jid = peer.toLowerCase();
-      const kept = (account.settings.keepPrivateHistory ?? []).filter((p) => p !== jid);
-      const dropped = (account.settings.dropPrivateHistory ?? []).filter((p) => p !== jid);
-      await core.saveAccount(account, {
-        ...account.settings,
-        keepPrivateHistory: keep ? [...kept, jid] : kept,
-        dropPrivateHistory: keep ? dropped : [...dropped, jid],
+      await core.saveAccount(account, (current) => {
+        const kept = (current.keepPrivateHistory ?? []).filter((p) => p !== jid);
+        const dropped = (current.dropPrivateHistory ?? []).filter((p) => p !== jid);
+        return { ...current, keepPrivateHistory: keep ? [...kept, jid] : kept, dropPrivateHistory: keep ? dropped : [...dropped, jid] };
       });
       account.keepPrivateHistoryChanged(jid);
       return {};
