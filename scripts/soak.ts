@@ -39,7 +39,7 @@
  * Exit code: 0 when the run completed (whatever it measured), 1 when it could not run or hit
  * `--timeout-s`; every process and temp folder it made is removed in every case.
  */
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -334,6 +334,8 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       { username: 'bob', password },
     ],
     contacts: [['alice', 'bob']],
+    // With --dump, the server's log says what it did with each stream's unacknowledged stanzas.
+    ...(options.dump ? { logLevel: 'debug' as const } : {}),
   });
   cleanups.push(() => server.dispose());
   const jid = (user: UserName) => `${user}@${server.domain}`;
@@ -553,6 +555,24 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
     if (options.dump) {
       await mkdir(options.dump, { recursive: true });
       for (const side of both) await writeFile(path.join(options.dump, `${mode}-${side.name}.json`), JSON.stringify(side.chat, null, 1));
+      // The server's side too (archive, offline storage, log), to follow a finding to where it went.
+      await cp(server.dataDir, path.join(options.dump, `${mode}-prosody-data`), { recursive: true }).catch(() => undefined);
+      await writeFile(path.join(options.dump, `${mode}-prosody.log`), await server.logText().catch(() => ''));
+      // What the server received, as it received it (ids, <delay> stamps, errors): where a message out of order got its time.
+      const received = await server.receivedStanzas();
+      await writeFile(path.join(options.dump, `${mode}-server-stanzas.txt`), received);
+      // Each copy of a user's message must carry its time of writing (message-time.ts): name those that did not.
+      for (const side of both) {
+        const own = new Map(side.chat.filter((m) => m.direction === 'out').map((m) => [m.id, m] as const));
+        for (const line of received.split('\n')) {
+          if (!line.startsWith('<message') || !line.includes(` from='${side.jid}/`)) continue;
+          const message = own.get(/^<message[^>]* id='([^']+)'/.exec(line)?.[1] ?? '');
+          if (!message) continue;
+          const stamp = /<delay[^>]* stamp='([^']+)'/.exec(line)?.[1];
+          if (stamp !== undefined && Date.parse(stamp) === message.timestamp) continue;
+          progress(`  ${mode}: ${side.name}'s ${MARKER.exec(message.body)?.[0] ?? message.id} went out stamped ${stamp ?? '(none)'}, written ${new Date(message.timestamp).toISOString()}`);
+        }
+      }
     }
 
     // ---- measure

@@ -94,15 +94,30 @@ export const ERROR_REASONS = {
   'unknown-scheme': ['scheme'],
   'otr-unavailable': [],
   'libotr-files-not-written': ['detail'],
-  // settings and what the administrator locked (`reason`: the administrator's own words, may be empty)
-  'otr-policy-locked': ['reason'],
-  'history-off': ['reason'],
-  'notifications-locked': ['reason'],
-  'private-wait-locked': ['reason'],
-  'otr-versions-locked': ['reason'],
-  'group-chats-off': ['reason'],
-  'e2ee-scheme-locked': ['reason'],
-  'omemo-trust-locked': ['reason'],
+  // importing libotr's files: nothing was imported (`file`: a file name; `accounts`, `found`: addresses, comma-separated)
+  'libotr-file-missing': ['file', 'folder'],
+  'libotr-file-unreadable': ['file'],
+  'libotr-file-invalid': ['file'],
+  'libotr-no-key': ['accounts', 'found'],
+  'libotr-key-conflict': ['accounts'],
+  // settings and what the administrator locked (`why`: 'set' by the policy read from `source`, or locked safe because it was 'unreadable')
+  'otr-policy-locked': ['why', 'source'],
+  'history-off': ['why', 'source'],
+  'notifications-locked': ['why', 'source'],
+  'private-wait-locked': ['why', 'source'],
+  'otr-versions-locked': ['why', 'source'],
+  'group-chats-off': ['why', 'source'],
+  'e2ee-scheme-locked': ['why', 'source'],
+  'omemo-trust-locked': ['why', 'source'],
+  // Klatsch's data on this computer that cannot be read or saved (`store`: a DataStore, `file`: which one)
+  'storage-locked': ['store', 'file'],
+  'storage-wrong-key': ['store', 'file'],
+  'storage-damaged': ['store', 'file'],
+  'storage-unreadable': ['store', 'file'],
+  'storage-newer': ['store', 'file'],
+  'storage-not-moved': ['store', 'file'],
+  'storage-not-saved': ['store'],
+  'storage-memory-only': ['store'],
   // the desktop
   'link-refused': [],
   'xmpp-link-unreadable': [],
@@ -111,6 +126,10 @@ export const ERROR_REASONS = {
 } as const satisfies Record<string, readonly string[]>;
 
 export type ErrorReason = keyof typeof ERROR_REASONS;
+
+/** Which of Klatsch's stores on this computer a `storage-*` reason is about. */
+export const DATA_STORES = ['settings', 'history', 'outbox', 'otr'] as const;
+export type DataStore = (typeof DATA_STORES)[number];
 export type ErrorParams<R extends ErrorReason> = { [K in (typeof ERROR_REASONS)[R][number]]: string | number };
 
 export function isErrorReason(value: string): value is ErrorReason {

@@ -561,8 +561,8 @@ export class Account {
   }
 
   /** The user set (or cleared) the contact's encryption scheme: it applies now (the other scheme's session ends). */
-  e2eeSchemeChanged(peer: string): void {
-    this.e2ee.overrideChanged(peer);
+  e2eeSchemeChanged(peer: string): Promise<void> {
+    return this.e2ee.overrideChanged(peer);
   }
 
   markRead(peer: string): void {
@@ -834,10 +834,13 @@ export class Account {
     if (owed) this.receiptsOwed.set(owed, parsed.from);
     // Every message passes the encryption router: the scheme that claims it decrypts it or hides its protocol
     // noise; plaintext goes to the conversation's scheme, which shows it as it is (with a notice where needed).
+    const live = this.liveArchiveId(stanza);
     void this.e2ee
-      .receive(parsed.from, { id: parsed.id, stampedAt: parsed.stampedAt, ...withReplaces(parseReplace(stanza)), ...this.liveArchiveId(stanza) }, stanza, body)
+      .receive(parsed.from, { id: parsed.id, stampedAt: parsed.stampedAt, ...withReplaces(parseReplace(stanza)), ...live }, stanza, body)
       .finally(() => {
         if (owed) this.receiptsOwed.delete(owed);
+        // Shown (on disk) or dropped: the archive mark may pass it now, never before (a kill meanwhile would lose it).
+        if (live.archiveId !== undefined) this.archive.liveSettled(live.archiveId);
       });
   }
 
@@ -1034,14 +1037,12 @@ export class Account {
     // Waiting for the other company's server ends with the waiting, whatever state comes next.
     const { waitingForServer: _server, ...rest } = given;
     const message = given.state === 'waiting' || given.waitingForServer === undefined ? given : rest;
-    // Live and caught up, its archive id is the mark: a restart fetches from there what it missed meanwhile.
-    const mark = durably && message.archiveId !== undefined && this.archive.isCaughtUp ? message.archiveId : undefined;
     this.chats.upsert(message);
     if (message.direction !== 'notice') this.otherDeviceNoticed.delete(message.peer);
     const history = this.deps.history;
     if (history) {
       if (this.storable(message)) {
-        if (durably) history.putDurably(message, mark);
+        if (durably) history.putDurably(message);
         else history.put(message);
       } else this.leaveOut(history, message);
     }

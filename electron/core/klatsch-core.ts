@@ -9,7 +9,7 @@
  * close and drop together with the accounts they belong to; split apart, their lifecycles would drift.
  */
 import { EventEmitter } from 'node:events';
-import type { AccountView, EventName, EventOf, OwnShow, PresenceShow, SettingsView, Snapshot } from '../../shared/contract.js';
+import type { AccountView, EventName, EventOf, OwnShow, PresenceShow, SettingsView, Snapshot, WordedReason } from '../../shared/contract.js';
 import { Account, type AccountDeps } from './account.js';
 import type { Handlers } from './ipc/dispatch.js';
 import { KlatschError } from './errors.js';
@@ -25,6 +25,7 @@ import { OutboxStore } from './store/outbox-store.js';
 import type { SecretBox } from './store/secret-box.js';
 import { SettingsStore, type StoredAccount } from './store/settings-store.js';
 import { ClassifiedError } from './xmpp/errors.js';
+import { prepareVerifiedTrust } from './xmpp/tls-policy.js';
 import { toCertFingerprint } from './values/fingerprint.js';
 import { OtrTrust } from './e2ee/otr/otr-trust.js';
 import type { OtrIdentitySource } from './e2ee/otr/private-chats.js';
@@ -125,6 +126,8 @@ export class KlatschCore {
 
   /** Loads settings and signs in every account whose password is stored. */
   async start(): Promise<void> {
+    // Off the sign-in's critical turn: the first TLS connection finds its trust anchors parsed.
+    prepareVerifiedTrust(this.options.extraAnchors ?? []).catch(() => undefined);
     await this.settings.load();
     await this.otr.ready.catch(() => undefined);
     for (const stored of this.settings.accounts()) {
@@ -173,7 +176,7 @@ export class KlatschCore {
       rosters: Object.fromEntries(accounts.map((a) => [a.id, a.contacts()])),
       chats: Object.fromEntries(accounts.map((a) => [a.id, a.chats.snapshot()])),
       secretStorage: this.options.secretBox.status(),
-      ...(this.storageProblems() ? { storageProblem: this.storageProblems() } : {}),
+      ...(this.storageProblems() ? { storageProblem: this.storageProblems(), storageProblems: this.storageReasons() } : {}),
       policy: this.policy.view(accounts.map((a) => a.settings.jid)),
       subscriptionRequests: Object.fromEntries(accounts.map((a) => [a.id, a.contactManager.requests()])),
       avatars: Object.fromEntries(accounts.map((a) => [a.id, a.avatars.snapshot()])),
@@ -189,6 +192,12 @@ export class KlatschCore {
     const outboxes = [...this.outboxes.values()].flatMap((o) => [o.problem, o.saveError]);
     const problems = [this.settings.problem, this.otr.problem, ...histories, ...outboxes].filter(Boolean);
     return problems.length > 0 ? problems.join(' ') : undefined;
+  }
+
+  /** The same problems by reason, for the renderer to word. */
+  private storageReasons(): WordedReason[] {
+    const stores = [...this.histories.values(), ...this.roomHistories.values(), ...this.outboxes.values()];
+    return [this.settings.storageProblem, this.otr.storageProblem, ...stores.flatMap((s) => s.storageProblems())].filter((p) => p !== undefined).slice(0, 64);
   }
 
   /** The request handlers, for `createDispatcher`. */
@@ -391,6 +400,13 @@ export class KlatschCore {
       identities: this.otrIdentities,
       trust: this.otr,
       policyFor: (peer) => this.policy.otrPolicy(settings()?.otrPolicies?.[peer] ?? DEFAULT_OTR_POLICY),
+      // Another scheme has the chat (a policy without OTR, or the user's override): OTR declines the contact's offers.
+      otherScheme: (peer) => {
+        const allowed = this.policy.encryptionSchemes();
+        if (allowed && !allowed.includes('otr')) return allowed[0] ?? 'none';
+        const override = this.policy.e2eeOverride(settings()?.e2eeSchemes?.[peer]);
+        return override !== undefined && override !== 'otr' && (override !== 'omemo' || this.options.omemo) ? override : undefined;
+      },
       waitForPrivate: () => this.policy.waitForPrivate(this.settings.appSettings().waitForPrivate),
       otrContacts: () => settings()?.otrContacts ?? [],
       // Contacts whose app speaks OTR, kept with the account (the first message to them may wait for privacy).

@@ -57,13 +57,15 @@ async function main(): Promise<void> {
   await fs.mkdir(profileDir, { recursive: true, mode: 0o700 });
   const extraAnchors = await Promise.all((values['extra-ca'] ?? []).map((f) => fs.readFile(f, 'utf8')));
   const policySources = values.policy ? { platform: 'linux' as const, linuxFile: path.resolve(values.policy) } : undefined;
+  const systemLanguages = [Intl.DateTimeFormat().resolvedOptions().locale];
   const core = new KlatschCore({
     profileDir,
     secretBox: await FileKeySecretBox.open(path.join(profileDir, 'dev-secret.key')),
     omemo: true,
     extraAnchors,
     shell: new RecordingShell(values['record-notifications'] ? path.resolve(values['record-notifications']) : undefined),
-    systemLanguages: () => [Intl.DateTimeFormat().resolvedOptions().locale],
+    // Asked at every tray refresh (each roster burst); a DateTimeFormat costs ~5 ms to make, and the locale stays.
+    systemLanguages: () => systemLanguages,
     ...(policySources ? { policy: new PolicyGate(await loadPolicy(policySources)) } : {}),
     ...(values['pick-folder'] ? { pickFolder: async () => path.resolve(values['pick-folder']!) } : {}),
     ...(values['history-recent-per-chat'] ? { history: { recentPerChat: positiveInteger(values['history-recent-per-chat'], '--history-recent-per-chat') } } : {}),

@@ -1,7 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { PolicyView, SecretStorageStatus } from '../../shared/contract';
 import { readLoginForm, type LoginValues } from '../forms';
-import { useTexts } from '../i18n/i18n';
+import { policyReasonText, useTexts } from '../i18n/i18n';
 import { RememberPasswordField } from './RememberPasswordField';
 
 export type { LoginValues };
@@ -21,7 +21,9 @@ type Props = {
 /** Sign-in form for a new account. Holds its fields itself; the password leaves only through `onSubmit`. */
 export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, policy }: Props) {
   const id = useId();
-  const t = useTexts().login;
+  const texts = useTexts();
+  const t = texts.login;
+  const policyReason = policy ? policyReasonText(texts, policy) : '';
   const [jid, setJid] = useState('');
   const [password, setPassword] = useState('');
   const [remember, setRemember] = useState(secretStorage.available);
@@ -61,7 +63,7 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, poli
       <p className="muted">{t.intro}</p>
       {policy && policy.addAccounts !== 'allowed' && (
         <p className="muted locked-setting" data-testid="login-policy">
-          {locked ? t.addingLocked : t.onlyDomain(policy.serverDomain ?? '')} {policy.reason}
+          {locked ? t.addingLocked : t.onlyDomain(policy.serverDomain ?? '')} {policyReason}
         </p>
       )}
 
@@ -112,7 +114,7 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, poli
           <legend className="sr-only">{t.advancedLegend}</legend>
           {hostLocked && (
             <p className="muted locked-setting" data-testid="login-host-locked">
-              {`${t.hostLocked(policy?.serverHost, policy?.serverPort)} ${policy?.reason ?? ''}`}
+              {`${t.hostLocked(policy?.serverHost, policy?.serverPort)} ${policyReason}`}
             </p>
           )}
           <div className="field-row">
@@ -125,7 +127,7 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, poli
                 placeholder={t.hostPlaceholder}
                 value={hostLocked ? (policy?.serverHost ?? '') : host}
                 disabled={hostLocked}
-                title={hostLocked ? policy?.reason : undefined}
+                title={hostLocked ? policyReason : undefined}
                 onChange={(e) => setHost(e.target.value)}
               />
             </label>
@@ -138,7 +140,7 @@ export function LoginForm({ secretStorage, busy, error, onSubmit, onCancel, poli
                 placeholder={directTls ? '5223' : '5222'}
                 value={hostLocked ? String(policy?.serverPort ?? '') : port}
                 disabled={hostLocked}
-                title={hostLocked ? policy?.reason : undefined}
+                title={hostLocked ? policyReason : undefined}
                 onChange={(e) => setPort(e.target.value)}
               />
             </label>

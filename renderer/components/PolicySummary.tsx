@@ -1,9 +1,10 @@
 import type { PolicyView } from '../../shared/contract';
-import { useTexts } from '../i18n/i18n';
+import { policyReasonText, useTexts } from '../i18n/i18n';
 
 /** What the administrator's policy sets, in words: shown in the account settings. */
 export function PolicySummary({ policy, accountsFull }: { policy: PolicyView; /** The one allowed account exists. */ accountsFull: boolean }) {
-  const t = useTexts().policy;
+  const texts = useTexts();
+  const t = texts.policy;
   const items = [
     policy.serverDomain && t.companyServer(policy.serverDomain, policy.serverHost, policy.serverPort),
     policy.otrPolicy && t.privacy(t.otr[policy.otrPolicy]),
@@ -17,7 +18,7 @@ export function PolicySummary({ policy, accountsFull }: { policy: PolicyView; /*
   if (!policy.source || items.length === 0) return null;
   return (
     <section className="policy-summary muted small" data-testid="policy-summary" aria-label={t.managed}>
-      <p>🔒 {policy.reason}</p>
+      <p>🔒 {policyReasonText(texts, policy)}</p>
       <ul>
         {items.map((item) => (
           <li key={item}>{item}</li>

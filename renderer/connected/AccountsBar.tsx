@@ -5,7 +5,7 @@
  */
 import type { AccountView, PolicyView } from '../../shared/contract';
 import { PresenceDot } from '../components/PresenceDot';
-import { useTexts } from '../i18n/i18n';
+import { policyReasonText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
 /** The policy allows no further account ('server-domain-only': one on the company server; main enforces it too). */
@@ -63,7 +63,8 @@ export function AccountsBar({ activeId }: { activeId: string }) {
 
 /** "Add account", locked when the policy allows no further one. */
 export function AddAccountButton() {
-  const t = useTexts().accounts;
+  const texts = useTexts();
+  const t = texts.accounts;
   const actions = useActions();
   const accounts = useAppState((s) => s.accounts);
   const policy = useAppState((s) => s.policy);
@@ -75,7 +76,7 @@ export function AddAccountButton() {
       data-testid="accounts-add"
       data-closes-menu
       disabled={locked}
-      title={locked ? t.addLocked(policy?.reason ?? '') : undefined}
+      title={locked ? t.addLocked(policy ? policyReasonText(texts, policy) : '') : undefined}
       onClick={() => actions.setAddingAccount(true)}
     >
       {t.addAccount}

@@ -3,6 +3,7 @@ import { ErrorScreen, LoadingScreen } from '../components/ErrorScreen';
 import { chooseScreen } from '../store/transitions';
 import { ShortcutsHelp } from '../components/ShortcutsHelp';
 import { useTexts } from '../i18n/i18n';
+import { storageProblemText } from '../i18n/errors';
 import { useActions, useAppState, useAppStore } from './context';
 import { platform, useShortcuts, useWindowTitle } from './useShortcuts';
 import { AddAccountScreen } from './AddAccountScreen';
@@ -17,6 +18,7 @@ import { SettingsScreen } from './SettingsScreen';
 
 export function App() {
   const storageProblem = useAppState((s) => s.storageProblem);
+  const storageProblems = useAppState((s) => s.storageProblems);
   const store = useAppStore();
   const actions = useActions();
   const helpOpen = useAppState((s) => s.shortcutsHelpOpen);
@@ -25,9 +27,9 @@ export function App() {
   useShortcuts(store, actions);
   return (
     <LinkOpener.Provider value={actions.askToOpenLink}>
-      {storageProblem && (
+      {(storageProblem || storageProblems.length > 0) && (
         <p className="storage-problem" role="alert" data-testid="storage-problem">
-          {texts.errors.withDetail(texts.app.storageProblem, storageProblem)}
+          {storageProblemText(texts, storageProblem, storageProblems)}
         </p>
       )}
       <PolicyNotice />

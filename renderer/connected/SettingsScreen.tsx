@@ -2,7 +2,7 @@
 import { useState } from 'react';
 import type { AppSettings } from '../../shared/contract';
 import { SettingsDialog } from '../components/SettingsDialog';
-import { errorText, useTexts } from '../i18n/i18n';
+import { errorText, policyReasonText, useTexts } from '../i18n/i18n';
 import { useActions, useAppState } from './context';
 
 export function SettingsScreen() {
@@ -10,6 +10,8 @@ export function SettingsScreen() {
   const view = useAppState((s) => s.settings);
   const actions = useActions();
   const texts = useTexts();
+  const policyProblem = useAppState((s) => s.policy?.problem);
+  const policySource = useAppState((s) => s.policy?.source);
   const [error, setError] = useState<string | null>(null);
   // What the user just chose, shown until main answers (then main's answer, or the old value and why).
   const [pending, setPending] = useState<Partial<AppSettings>>({});
@@ -24,7 +26,10 @@ export function SettingsScreen() {
     setError(null);
     actions.closeDialog();
   };
-  const shown = { ...view, values: { ...view.values, ...pending } };
+  // A lock says why in the user's language; the core's English only without a policy to word it from.
+  const policyReason = policyReasonText(texts, { problem: policyProblem, source: policySource });
+  const locked = Object.fromEntries(Object.entries(view.locked).map(([setting, english]) => [setting, policySource !== undefined || policyProblem !== undefined ? policyReason : english]));
+  const shown = { ...view, values: { ...view.values, ...pending }, locked };
   return <SettingsDialog view={shown} error={error} onChange={(c) => void change(c)} onClose={close} />;
 }
 

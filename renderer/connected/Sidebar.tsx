@@ -47,7 +47,7 @@ function OtrKeyStatus({ account }: { account: AccountView }) {
   if (key?.notStoredReason) {
     return (
       <p className="key-status warning" role="status">
-        {texts.errors.withDetail(texts.sidebar.keyNotStored, key.notStoredReason)}
+        {key.notStored ? texts.sidebar.keyNotStoredWhy[key.notStored] : texts.errors.withDetail(texts.sidebar.keyNotStored, key.notStoredReason)}
       </p>
     );
   }

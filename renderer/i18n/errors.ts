@@ -46,6 +46,18 @@ export function wordedText(texts: Catalog, worded: WordedReason): string {
   return reasonText(texts, worded.reason, worded.params) ?? worded.text;
 }
 
+/** What of Klatsch's data on this computer cannot be read or saved, in the user's language; the core's English only from an older core. */
+export function storageProblemText(texts: Catalog, english: string | null, problems: readonly WordedReason[]): string | undefined {
+  // Each reason is a whole sentence naming the file and what follows; the summary frames only the core's English.
+  if (problems.length > 0) return problems.map((p) => wordedText(texts, p)).join(' ');
+  return english ? texts.errors.withDetail(texts.app.storageProblem, english) : undefined;
+}
+
+/** Why the administrator's locks are locked, in the user's language (from where the policy was read, or that it could not be). */
+export function policyReasonText(texts: Catalog, policy: { problem?: string | undefined; source?: string | undefined }): string {
+  return texts.policy.lockedWhy(policy.problem !== undefined ? 'unreadable' : 'set', policy.source ?? '');
+}
+
 /** Why a password cannot be remembered, and what follows, in the user's language (the core's English only from an older core). */
 export function noSecretStorageText(texts: Catalog, status: SecretStorageStatus): string {
   const t = texts.password;

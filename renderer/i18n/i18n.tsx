@@ -7,7 +7,7 @@ import { createContext, useContext, type ReactNode } from 'react';
 import { catalogFor, localeFor, type Catalog, type Language } from '../../shared/i18n/catalog';
 
 export { languageFromPreferences, languages, localeFor, type Catalog, type Language } from '../../shared/i18n/catalog';
-export { errorText, wordedText } from './errors';
+export { errorText, policyReasonText, wordedText } from './errors';
 
 const LanguageContext = createContext<Language>('en');
 

@@ -8,6 +8,7 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
   accounts: [],
   secretStorage: { available: false },
   storageProblem: null,
+  storageProblems: [],
   policy: null,
   policyChanges: null,
   policyChanged: (policy, changed) =>
@@ -30,6 +31,7 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
         accounts: snapshot.accounts,
         secretStorage: snapshot.secretStorage,
         storageProblem: snapshot.storageProblem ?? null,
+        storageProblems: snapshot.storageProblems ?? [],
         policy: snapshot.policy ?? null,
         rosters,
         chats,

@@ -16,6 +16,7 @@ import type {
   SettingsView,
   RoomView,
   Invitation,
+  WordedReason,
 } from '../../shared/contract';
 import type { ChatsByAccount } from './transitions';
 
@@ -28,6 +29,8 @@ export type ConnectionSlice = {
   secretStorage: SecretStorageStatus;
   /** Main could not read its settings file: changes are not saved until it is fixed. */
   storageProblem: string | null;
+  /** The same by reason (`storage-*`), worded in the user's language (storageProblemText). */
+  storageProblems: WordedReason[];
   snapshotLoaded: (snapshot: Snapshot) => void;
   snapshotFailed: (message: string) => void;
   accountUpdated: (account: AccountView) => void;

@@ -4,6 +4,24 @@ import type { Catalog } from './catalog.js';
 /** An OMEMO device key in a notice: only a fingerprint (8 groups of 8 hex digits) is shown, never other stored text. */
 const deviceKey = (detail: string): string => (/^([0-9a-f]{8} ){7}[0-9a-f]{8}$/.test(detail) ? detail : '…');
 
+
+/** Welchen Speicher ein `storage-*`-Grund nennt, und was daraus folgt, dass seine Datei unverändert bleibt. */
+const storeFile = (store: string, file: string): string =>
+  store === 'settings' ? `Die Einstellungsdatei ${file}` : store === 'history' ? `Der Chatverlauf ${file}` : store === 'outbox' ? `Der Postausgang ${file}` : store === 'otr' ? `Die Datei mit OTR-Schlüsseln und Vertrauen ${file}` : file;
+const leftAlone = (store: string, retried = false): string =>
+  store === 'settings'
+    ? 'Sie wurde nicht verändert; Änderungen werden nicht gespeichert, bis sie repariert oder entfernt ist.'
+    : store === 'history'
+      ? 'Er wurde nicht verändert; neue Nachrichten werden nicht gespeichert, bis er repariert oder entfernt ist.'
+      : store === 'outbox'
+        ? retried
+          ? 'Er wurde nicht verändert (er kann noch nicht gesendete Nachrichten enthalten); Klatsch versucht es beim nächsten Start erneut.'
+          : 'Er wurde nicht verändert (er kann noch nicht gesendete Nachrichten enthalten); bis er repariert oder entfernt ist, bleiben wartende Nachrichten nur im Arbeitsspeicher.'
+        : 'Sie wurde nicht verändert; Änderungen an OTR-Schlüsseln und Vertrauen werden nicht gespeichert, bis sie repariert oder entfernt ist.';
+
+/** Warum eine Einstellung gesperrt ist: von der Richtlinie des Administrators festgelegt (aus `source`), oder sicher gesperrt, weil sie nicht gelesen werden konnte. */
+const byPolicy = (why: string, source: string): string =>
+  why === 'unreadable' ? 'Auf die sicherste Einstellung gesperrt, weil die Richtlinie Ihres Administrators nicht gelesen werden konnte.' : source ? `Von Ihrem Administrator festgelegt (${source}).` : 'Von Ihrem Administrator festgelegt.';
 export const de: Catalog = {
   // The existing UI, part by part (i18n); new parts add their sections after `language`.
   errors: {
@@ -131,15 +149,31 @@ export const de: Catalog = {
       'unknown-scheme': (scheme: string) => `Schlüssel des Verfahrens „${scheme}“ sind hier nicht bekannt.`,
       'otr-unavailable': () => 'OTR ist für dieses Konto nicht verfügbar.',
       'libotr-files-not-written': (detail: string) => `Die Dateien konnten nicht geschrieben werden (${detail}).`,
-      'otr-policy-locked': (reason: string) => `Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt.${reason ? ` ${reason}` : ''}`,
-      'history-off': (reason: string) => `Ihr Administrator hat den Chatverlauf abgeschaltet.${reason ? ` ${reason}` : ''}`,
-      'group-chats-off': (reason: string) =>
-        `Gruppenchats sind abgeschaltet: Ihr Administrator verlangt, dass jede Nachricht Ende-zu-Ende-verschlüsselt ist, und Gruppenchats können das nicht.${reason ? ` ${reason}` : ''}`,
-      'notifications-locked': (reason: string) => `Ihr Administrator hat die Einstellung für Benachrichtigungen gesperrt.${reason ? ` ${reason}` : ''}`,
-      'private-wait-locked': (reason: string) => `Das Warten auf eine private Unterhaltung legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
-      'otr-versions-locked': (reason: string) => `Ihr Administrator hat die Einstellung der OTR-Version gesperrt.${reason ? ` ${reason}` : ''}`,
-      'e2ee-scheme-locked': (reason: string) => `Die Verschlüsselung jedes Chats legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
-      'omemo-trust-locked': (reason: string) => `Wie neuen OMEMO-Geräten vertraut wird, legt Ihr Administrator fest.${reason ? ` ${reason}` : ''}`,
+      'libotr-file-missing': (file: string, folder: string) => `In ${folder} gibt es keine Datei ${file}. Es wurde nichts importiert.`,
+      'libotr-file-unreadable': (file: string) => `${file} konnte nicht gelesen werden. Es wurde nichts importiert.`,
+      'libotr-file-invalid': (file: string) => `${file} ist keine libotr-Datei, die Klatsch lesen kann. Es wurde nichts importiert.`,
+      'libotr-no-key': (accounts: string, found: string) => `Die Dateien enthalten keinen Schlüssel für ${accounts || 'Ihre Konten'} (sie enthalten: ${found || 'keine'}). Es wurde nichts importiert.`,
+      'libotr-key-conflict': (accounts: string) =>
+        `Klatsch hat bereits einen anderen Schlüssel für ${accounts}. Der Import ersetzt ihn: Kontakte, die den Schlüssel von Klatsch überprüft haben, sehen einen neuen.`,
+      'otr-policy-locked': (why: string, source: string) => `Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt. ${byPolicy(why, source)}`,
+      'history-off': (why: string, source: string) => `Ihr Administrator hat den Chatverlauf abgeschaltet. ${byPolicy(why, source)}`,
+      'group-chats-off': (why: string, source: string) =>
+        `Gruppenchats sind abgeschaltet: Ihr Administrator verlangt, dass jede Nachricht Ende-zu-Ende-verschlüsselt ist, und erlaubt OMEMO nicht, die einzige Verschlüsselung für Gruppenchats. ${byPolicy(why, source)}`,
+      'notifications-locked': (why: string, source: string) => `Ihr Administrator hat die Einstellung für Benachrichtigungen gesperrt. ${byPolicy(why, source)}`,
+      'private-wait-locked': (why: string, source: string) => `Das Warten auf eine private Unterhaltung legt Ihr Administrator fest. ${byPolicy(why, source)}`,
+      'otr-versions-locked': (why: string, source: string) => `Ihr Administrator hat die Einstellung der OTR-Version gesperrt. ${byPolicy(why, source)}`,
+      'e2ee-scheme-locked': (why: string, source: string) => `Die Verschlüsselung jedes Chats legt Ihr Administrator fest. ${byPolicy(why, source)}`,
+      'omemo-trust-locked': (why: string, source: string) => `Wie neuen OMEMO-Geräten vertraut wird, legt Ihr Administrator fest. ${byPolicy(why, source)}`,
+      'storage-locked': (store: string, file: string) => `${storeFile(store, file)} kann gerade nicht entsperrt werden: Der sichere Speicher ist nicht verfügbar. ${leftAlone(store, true)}`,
+      'storage-wrong-key': (store: string, file: string) => `${storeFile(store, file)} wurde mit einem Schlüssel verschlüsselt, den dieser Computer nicht mehr hat. ${leftAlone(store)}`,
+      'storage-damaged': (store: string, file: string) => `${storeFile(store, file)} ist beschädigt. ${leftAlone(store)}`,
+      'storage-unreadable': (store: string, file: string) => `${storeFile(store, file)} konnte nicht gelesen werden. ${leftAlone(store)}`,
+      'storage-newer': (store: string, file: string) => `${storeFile(store, file)} wurde von einer neueren Version von Klatsch geschrieben. ${leftAlone(store)}`,
+      'storage-not-moved': (store: string, file: string) => `${storeFile(store, file)} konnte nicht in die Datenbank übernommen werden. ${leftAlone(store, true)}`,
+      'storage-not-saved': (store: string) =>
+        store === 'outbox' ? 'Wartende Nachrichten konnten nicht gespeichert werden; Klatsch versucht es bei der nächsten Änderung erneut.' : store === 'history' ? 'Der Chatverlauf konnte nicht gespeichert werden; Klatsch versucht es bei der nächsten Nachricht erneut.' : 'Einige Daten konnten nicht gespeichert werden; Klatsch versucht es bei der nächsten Änderung erneut.',
+      'storage-memory-only': (store: string) =>
+        store === 'outbox' ? 'Wartende Nachrichten bleiben nur im Arbeitsspeicher und gehen verloren, wenn Klatsch geschlossen wird, bevor sie gesendet wurden: Der sichere Speicher ist nicht verfügbar.' : 'Der Chatverlauf wird nicht gespeichert: Der sichere Speicher ist nicht verfügbar.',
       'link-refused': () => 'Klatsch öffnet nur Links mit https:, mailto: und xmpp:, und keine, die ihre Adresse verbergen.',
       'xmpp-link-unreadable': () => 'Dieser xmpp:-Link konnte nicht gelesen werden.',
       'links-unavailable': () => 'Links können hier nicht geöffnet werden.',
@@ -257,6 +291,12 @@ export const de: Catalog = {
     creatingKey: 'Ihr Schlüssel wird erzeugt …',
     keyNotStored:
       'Ihr Schlüssel bleibt nur bis zum Beenden von Klatsch erhalten: Er konnte nicht sicher gespeichert werden. Ihre Kontakte sehen beim nächsten Mal einen neuen Fingerabdruck.',
+    keyNotStoredWhy: {
+      'store-problem': 'Ihr Schlüssel bleibt nur bis zum Beenden von Klatsch erhalten: Die Datei mit OTR-Schlüsseln und Vertrauen hat ein Problem, deshalb kann er nicht gespeichert werden. Ihre Kontakte sehen beim nächsten Mal einen neuen Fingerabdruck.',
+      'replaces-locked': 'Ihr neuer Schlüssel bleibt nur bis zum Beenden von Klatsch erhalten: Der gespeicherte kann gerade nicht entsperrt werden, weil der sichere Speicher nicht verfügbar ist. Ihre Kontakte sehen beim nächsten Mal einen neuen Fingerabdruck.',
+      'no-secure-storage': 'Ihr Schlüssel bleibt nur bis zum Beenden von Klatsch erhalten: Der sichere Speicher ist nicht verfügbar. Ihre Kontakte sehen beim nächsten Mal einen neuen Fingerabdruck.',
+      'save-failed': 'Ihr Schlüssel bleibt nur bis zum Beenden von Klatsch erhalten: Er konnte nicht gespeichert werden. Ihre Kontakte sehen beim nächsten Mal einen neuen Fingerabdruck.',
+    },
     yourPresence: 'Ihr Status',
     yourStatus: 'Ihre Statusnachricht',
     statusPlaceholder: 'Statusnachricht festlegen',
@@ -308,6 +348,8 @@ export const de: Catalog = {
     noHistory: 'Kein Chatverlauf wird gespeichert',
     blockedSender: (who: string) => `Nachrichten von ${who} werden nicht angezeigt: Die Richtlinie Ihres Administrators blockiert sie.`,
     dismissBlocked: 'Ausblenden',
+    /** Why locked settings are locked (PolicyView: `problem` set, or read from `source`). */
+    lockedWhy: (why: string, source: string) => byPolicy(why, source),
   },
 
   contacts: {
@@ -682,6 +724,8 @@ export const de: Catalog = {
       `Sie haben den verifizierten Schlüssel ${fingerprint} von ${name} vergessen; er ist nicht mehr verifiziert.`,
     // Only a count is ever shown here, whatever the stored detail holds.
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private Nachricht nicht aufbewahrt' : `${count} private Nachrichten nicht aufbewahrt`) : 'Private Nachrichten nicht aufbewahrt'),
+    'otr-message-other-scheme': (name: string, scheme: string) =>
+      `${name} hat eine OTR-Nachricht gesendet, die nicht gelesen werden konnte: Dieser Chat verwendet ${scheme === 'otr' ? 'OTR' : 'OMEMO'}. Stellen Sie den Chat auf OTR oder Automatisch, um OTR-Nachrichten zu lesen.`,
     'ended-for-other-scheme': (_name: string, scheme: string) =>
       `Die andere private Unterhaltung wurde beendet: Dieser Chat ist jetzt mit ${scheme === 'otr' ? 'OTR' : 'OMEMO'} verschlüsselt, nie mit zweien zugleich.`,
     'room-message-sender-unknown': (_room: string, nick: string) => `Eine verschlüsselte Nachricht von ${nick} konnte nicht gelesen werden: Der Raum hat nicht mitgeteilt, wer das ist.`,

@@ -6,6 +6,24 @@
 /** An OMEMO device key in a notice: only a fingerprint (8 groups of 8 hex digits) is shown, never other stored text. */
 const deviceKey = (detail: string): string => (/^([0-9a-f]{8} ){7}[0-9a-f]{8}$/.test(detail) ? detail : '…');
 
+
+/** Which store a `storage-*` reason names, and what follows from leaving its file alone. */
+const storeFile = (store: string, file: string): string =>
+  store === 'settings' ? `The settings file ${file}` : store === 'history' ? `The chat history ${file}` : store === 'outbox' ? `The outbox ${file}` : store === 'otr' ? `The OTR keys and trust file ${file}` : file;
+const leftAlone = (store: string, retried = false): string =>
+  store === 'settings'
+    ? 'It was left as it is; changes are not saved until it is repaired or removed.'
+    : store === 'history'
+      ? 'It was left as it is; new messages are not saved until it is repaired or removed.'
+      : store === 'outbox'
+        ? retried
+          ? 'It was left as it is (it may hold messages not sent yet); Klatsch tries again at the next start.'
+          : 'It was left as it is (it may hold messages not sent yet); until it is repaired or removed, waiting messages are kept in memory only.'
+        : 'It was left as it is; OTR keys and trust changes are not saved until it is repaired or removed.';
+
+/** Why a setting is locked: set by the administrator's policy (read from `source`), or locked safe because it could not be read. */
+const byPolicy = (why: string, source: string): string =>
+  why === 'unreadable' ? 'Locked to the safest setting because the administrator’s policy could not be read.' : source ? `Set by your administrator (${source}).` : 'Set by your administrator.';
 export const en = {
   // The existing UI, part by part (i18n); new parts add their sections after `language`.
   // ---- Errors from the core: a text per ErrorCode; the core's own (English) text is the detail. ----
@@ -143,15 +161,31 @@ export const en = {
       'unknown-scheme': (scheme: string) => `Keys of the scheme “${scheme}” are not known here.`,
       'otr-unavailable': () => 'OTR is not available for this account.',
       'libotr-files-not-written': (detail: string) => `The files could not be written (${detail}).`,
-      'otr-policy-locked': (reason: string) => `Your administrator has locked the privacy setting.${reason ? ` ${reason}` : ''}`,
-      'history-off': (reason: string) => `Your administrator has turned the chat history off.${reason ? ` ${reason}` : ''}`,
-      'group-chats-off': (reason: string) =>
-        `Group chats are turned off: your administrator requires every message to be end-to-end encrypted, and group chats cannot be.${reason ? ` ${reason}` : ''}`,
-      'notifications-locked': (reason: string) => `Your administrator has locked the notification setting.${reason ? ` ${reason}` : ''}`,
-      'private-wait-locked': (reason: string) => `Waiting for a private conversation is set by your administrator.${reason ? ` ${reason}` : ''}`,
-      'otr-versions-locked': (reason: string) => `Your administrator has locked the OTR version setting.${reason ? ` ${reason}` : ''}`,
-      'e2ee-scheme-locked': (reason: string) => `Your administrator sets the encryption of every chat.${reason ? ` ${reason}` : ''}`,
-      'omemo-trust-locked': (reason: string) => `Your administrator sets how new OMEMO devices are trusted.${reason ? ` ${reason}` : ''}`,
+      'libotr-file-missing': (file: string, folder: string) => `There is no ${file} in ${folder}. Nothing was imported.`,
+      'libotr-file-unreadable': (file: string) => `${file} could not be read. Nothing was imported.`,
+      'libotr-file-invalid': (file: string) => `${file} is not a libotr file Klatsch can read. Nothing was imported.`,
+      'libotr-no-key': (accounts: string, found: string) => `The files have no key for ${accounts || 'your accounts'} (they have: ${found || 'none'}). Nothing was imported.`,
+      'libotr-key-conflict': (accounts: string) =>
+        `Klatsch already has another key for ${accounts}. Importing replaces it: contacts who verified the key Klatsch made will see a new one.`,
+      'otr-policy-locked': (why: string, source: string) => `Your administrator has locked the privacy setting. ${byPolicy(why, source)}`,
+      'history-off': (why: string, source: string) => `Your administrator has turned the chat history off. ${byPolicy(why, source)}`,
+      'group-chats-off': (why: string, source: string) =>
+        `Group chats are turned off: your administrator requires every message to be end-to-end encrypted and does not allow OMEMO, the only encryption for group chats. ${byPolicy(why, source)}`,
+      'notifications-locked': (why: string, source: string) => `Your administrator has locked the notification setting. ${byPolicy(why, source)}`,
+      'private-wait-locked': (why: string, source: string) => `Waiting for a private conversation is set by your administrator. ${byPolicy(why, source)}`,
+      'otr-versions-locked': (why: string, source: string) => `Your administrator has locked the OTR version setting. ${byPolicy(why, source)}`,
+      'e2ee-scheme-locked': (why: string, source: string) => `Your administrator sets the encryption of every chat. ${byPolicy(why, source)}`,
+      'omemo-trust-locked': (why: string, source: string) => `Your administrator sets how new OMEMO devices are trusted. ${byPolicy(why, source)}`,
+      'storage-locked': (store: string, file: string) => `${storeFile(store, file)} cannot be unlocked now: the secure storage is not available. ${leftAlone(store, true)}`,
+      'storage-wrong-key': (store: string, file: string) => `${storeFile(store, file)} was encrypted with a key this computer no longer has. ${leftAlone(store)}`,
+      'storage-damaged': (store: string, file: string) => `${storeFile(store, file)} is damaged. ${leftAlone(store)}`,
+      'storage-unreadable': (store: string, file: string) => `${storeFile(store, file)} could not be read. ${leftAlone(store)}`,
+      'storage-newer': (store: string, file: string) => `${storeFile(store, file)} was written by a newer version of Klatsch. ${leftAlone(store)}`,
+      'storage-not-moved': (store: string, file: string) => `${storeFile(store, file)} could not be moved into the database. ${leftAlone(store, true)}`,
+      'storage-not-saved': (store: string) =>
+        store === 'outbox' ? 'Messages waiting to be sent could not be saved; Klatsch tries again with the next change.' : store === 'history' ? 'Chat history could not be saved; Klatsch tries again with the next message.' : 'Some data could not be saved; Klatsch tries again with the next change.',
+      'storage-memory-only': (store: string) =>
+        store === 'outbox' ? 'Messages waiting to be sent are kept in memory only and are lost if Klatsch is closed before they went out: the secure storage is not available.' : 'Chat history is not saved: the secure storage is not available.',
       'link-refused': () => 'Klatsch opens only https:, mailto: and xmpp: links, and none that hide their address.',
       'xmpp-link-unreadable': () => 'That xmpp: link could not be read.',
       'links-unavailable': () => 'Opening links is not possible here.',
@@ -270,6 +304,13 @@ export const en = {
     shortcuts: 'Keyboard shortcuts',
     creatingKey: 'Creating your encryption key…',
     keyNotStored: 'Your encryption key is kept only until Klatsch quits: it could not be stored securely. Your contacts will see a new fingerprint next time.',
+    /** Why, by AccountView.otrKey.notStored. */
+    keyNotStoredWhy: {
+      'store-problem': 'Your encryption key is kept only until Klatsch quits: the file of OTR keys and trust has a problem, so it cannot be stored. Your contacts will see a new fingerprint next time.',
+      'replaces-locked': 'Your new encryption key is kept only until Klatsch quits: the saved one cannot be unlocked now, as the secure storage is not available. Your contacts will see a new fingerprint next time.',
+      'no-secure-storage': 'Your encryption key is kept only until Klatsch quits: the secure storage is not available. Your contacts will see a new fingerprint next time.',
+      'save-failed': 'Your encryption key is kept only until Klatsch quits: it could not be saved. Your contacts will see a new fingerprint next time.',
+    },
     yourPresence: 'Your presence',
     yourStatus: 'Your status message',
     statusPlaceholder: 'Set a status message',
@@ -323,6 +364,8 @@ export const en = {
     /** A domain (or one address) whose messages or contact requests were not shown; what they wrote never is. */
     blockedSender: (who: string) => `Messages from ${who} are not shown: your administrator's policy blocks them.`,
     dismissBlocked: 'Dismiss',
+    /** Why locked settings are locked (PolicyView: `problem` set, or read from `source`). */
+    lockedWhy: (why: string, source: string) => byPolicy(why, source),
   },
 
   contacts: {
@@ -682,6 +725,8 @@ export const en = {
     'key-forgotten': (name: string, fingerprint: string) => `You forgot ${name}’s verified key ${fingerprint}; it is not verified any more.`,
     // Only a count is ever shown here, whatever the stored detail holds.
     'private-not-kept': (_name: string, count: string) => (/^\d{1,9}$/.test(count) ? (count === '1' ? '1 private message not kept' : `${count} private messages not kept`) : 'Private messages not kept'),
+    'otr-message-other-scheme': (name: string, scheme: string) =>
+      `${name} sent an OTR message, which could not be read: this chat uses ${scheme === 'otr' ? 'OTR' : 'OMEMO'}. Set the chat to OTR or Automatic to read OTR messages.`,
     'ended-for-other-scheme': (_name: string, scheme: string) =>
       `The other private conversation was ended: this chat is encrypted with ${scheme === 'otr' ? 'OTR' : 'OMEMO'} now, never with two at once.`,
     'room-message-sender-unknown': (_room: string, nick: string) => `An encrypted message from ${nick} could not be read: the room did not tell who they are.`,

@@ -167,3 +167,14 @@ describe('development host', { timeout: 30_000 }, () => {
     await reloadedClosed;
   });
 });
+
+describe('what the development host loads', () => {
+  test("loading it does not load Node's bundled undici (an ES import of node:http would: ~14 MB resident)", async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const script = `await import(${JSON.stringify(path.join(import.meta.dirname, '../../electron/devhost/dev-host.ts'))});
+console.log(JSON.stringify(process.moduleLoadList.filter((m) => m.includes('undici'))));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { timeout: 60_000 });
+    assert.deepEqual(JSON.parse(stdout.trim()), []);
+  });
+});

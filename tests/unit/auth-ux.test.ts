@@ -90,8 +90,19 @@ function texts(node: Node, key = ''): [string, string][] {
   return Object.entries(node).flatMap(([k, v]) => texts(v, key ? `${key}.${k}` : k));
 }
 
-/** The texts that may quote something the contact typed (a question) or a fingerprint: not protocol words of ours. */
-const quotesTheUser = new Set(['notices.smp-question', 'notices.key-accepted', 'notices.verified-by-fingerprint', 'notices.unverified-by-fingerprint', 'notices.key-forgotten']);
+/** The texts that may quote something the contact typed (a question, a room nickname) or a fingerprint: not protocol words of ours. */
+const quotesTheUser = new Set([
+  'notices.smp-question',
+  'notices.key-accepted',
+  'notices.verified-by-fingerprint',
+  'notices.unverified-by-fingerprint',
+  'notices.key-forgotten',
+  // A room message we could not show: the detail is the sender's nickname or address in that room.
+  'notices.room-message-sender-unknown',
+  'notices.room-message-held',
+  'notices.room-message-not-for-us',
+  'notices.room-message-undecryptable',
+]);
 
 describe('no protocol terms reach the user', () => {
   for (const language of languages) {

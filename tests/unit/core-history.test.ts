@@ -9,7 +9,10 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ChatMessage, Result, Snapshot } from '../../shared/contract.js';
+import { Snapshot, type ChatMessage, type Result } from '../../shared/contract.js';
+import { catalogFor } from '../../shared/i18n/catalog.js';
+import { storageProblemText } from '../../renderer/i18n/errors.js';
+import { createAppStore } from '../../renderer/store/store.js';
 import { createDispatcher } from '../../electron/core/ipc/dispatch.js';
 import { KlatschCore } from '../../electron/core/klatsch-core.js';
 import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
@@ -91,5 +94,22 @@ describe('the core and the stored history', () => {
     assert.match(core.snapshot().storageProblem ?? '', /chat history .* is damaged/);
     await core.stop();
     assert.equal(await fs.readFile(historyFile, 'utf8'), 'garbage');
+  });
+
+  test('a damaged history is told to a German user in German, naming the file, without the core’s English', async () => {
+    const { dir, historyFile } = await profile();
+    await fs.writeFile(historyFile, 'garbage');
+    const { core } = await start(dir);
+    // What crosses the wire, as the renderer's store takes it.
+    const snapshot = Snapshot.parse(JSON.parse(JSON.stringify(core.snapshot())));
+    const renderer = createAppStore();
+    renderer.getState().snapshotLoaded(snapshot);
+    const { storageProblem, storageProblems } = renderer.getState();
+    const german = storageProblemText(catalogFor('de'), storageProblem, storageProblems) ?? '';
+    assert.equal(german, `Der Chatverlauf ${historyFile} ist beschädigt. Er wurde nicht verändert; neue Nachrichten werden nicht gespeichert, bis er repariert oder entfernt ist.`);
+    assert.doesNotMatch(german, /cannot|damaged|left as it is/);
+    const english = storageProblemText(catalogFor('en'), storageProblem, storageProblems) ?? '';
+    assert.equal(english, `The chat history ${historyFile} is damaged. It was left as it is; new messages are not saved until it is repaired or removed.`);
+    await core.stop();
   });
 });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AppError, Result, Snapshot } from '../../shared/contract.js';
+import { Snapshot, type AppError, type Result } from '../../shared/contract.js';
 import { createDispatcher } from '../../electron/core/ipc/dispatch.js';
 import { KlatschCore } from '../../electron/core/klatsch-core.js';
 import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
@@ -17,7 +17,7 @@ import { readPolicy } from '../../electron/core/policy/read-policy.js';
 import { FileKeySecretBox } from '../../electron/core/store/secret-box.js';
 import { tlsOptions } from '../../electron/core/xmpp/tls-policy.js';
 import { catalogFor } from '../../shared/i18n/catalog.js';
-import { errorText } from '../../renderer/i18n/errors.js';
+import { errorText, policyReasonText } from '../../renderer/i18n/errors.js';
 
 const cores: KlatschCore[] = [];
 const dirs: string[] = [];
@@ -99,12 +99,38 @@ describe('the core enforces the policy', () => {
   });
 
   test('group chats refused because every message must be private: a reason the UI words in the user’s language', async () => {
-    const { refused } = await coreWith({ otrPolicy: 'always' });
+    // OMEMO, the one encryption for group chats, is not allowed either: every room is off.
+    const { refused } = await coreWith({ otrPolicy: 'always', encryptionSchemes: ['otr'] });
     const error = await refused('joinRoom', { accountId, room: 'team@conference.example.com', nick: 'Me' });
     assert.equal(error.code, 'forbidden-by-policy');
     assert.equal(error.reason, 'group-chats-off');
     assert.match(errorText(catalogFor('de'), error), /^Gruppenchats sind abgeschaltet: Ihr Administrator verlangt/);
     assert.match(errorText(catalogFor('en'), error), /^Group chats are turned off: your administrator requires/);
+  });
+
+  test('why a setting is locked is said in German to a German user, naming where the policy was read, without the core’s English', async () => {
+    const { core, refused } = await coreWith({ otrPolicy: 'always', encryptionSchemes: ['otr'] });
+    const de = catalogFor('de');
+    for (const error of [
+      await refused('setOtrPolicy', { accountId, peer: 'bob@example.com', policy: 'never' }),
+      await refused('joinRoom', { accountId, room: 'team@conference.example.com', nick: 'Me' }),
+    ]) {
+      const german = errorText(de, error);
+      assert.match(german, /Von Ihrem Administrator festgelegt \(\/etc\/klatsch\/policy\.json\)\.$/);
+      assert.doesNotMatch(german, /Set by|administrator \(/);
+    }
+    // The policy's own "why", as the account settings and the locked controls show it.
+    const policy = Snapshot.parse(JSON.parse(JSON.stringify(core.snapshot()))).policy!;
+    assert.equal(policyReasonText(de, policy), 'Von Ihrem Administrator festgelegt (/etc/klatsch/policy.json).');
+    assert.equal(policyReasonText(catalogFor('en'), policy), 'Set by your administrator (/etc/klatsch/policy.json).');
+  });
+
+  test('a policy that could not be read: the locks say so in German', async () => {
+    const { core, refused } = await coreWith({ allowPlaintext: 'maybe' });
+    const de = catalogFor('de');
+    const error = await refused('setOtrPolicy', { accountId, peer: 'bob@example.com', policy: 'manual' });
+    assert.equal(errorText(de, error), 'Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt. Auf die sicherste Einstellung gesperrt, weil die Richtlinie Ihres Administrators nicht gelesen werden konnte.');
+    assert.equal(policyReasonText(de, core.snapshot().policy!), 'Auf die sicherste Einstellung gesperrt, weil die Richtlinie Ihres Administrators nicht gelesen werden konnte.');
   });
 
   test('a malformed policy locks things down and is reported in the snapshot', async () => {

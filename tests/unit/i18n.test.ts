@@ -243,8 +243,8 @@ test('every error reason the core throws is worded in each language from its par
     'Der Server konnte keine älteren Nachrichten senden (item-not-found).',
   );
   assert.equal(
-    errorText(de, { code: 'forbidden-by-policy', message: 'The privacy setting is locked. Call IT.', reason: 'otr-policy-locked', params: { reason: 'Call IT.' } }),
-    'Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt. Call IT.',
+    errorText(de, { code: 'forbidden-by-policy', message: 'The privacy setting is locked. Set by your administrator (/etc/klatsch/policy.json).', reason: 'otr-policy-locked', params: { why: 'set', source: '/etc/klatsch/policy.json' } }),
+    'Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt. Von Ihrem Administrator festgelegt (/etc/klatsch/policy.json).',
   );
   assert.equal(errorText(de, { code: 'not-connected', message: 'x', reason: 'offline-not-sent' }), 'Sie sind nicht verbunden; die Nachricht wurde nicht gesendet.');
   // From a newer core, or a name of Object.prototype: the code's text with the core's English as the detail.

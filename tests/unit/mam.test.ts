@@ -381,12 +381,32 @@ describe('MessageArchive', () => {
     archive.sessionStarted();
     archive.sawLive('arch-live-0');
     assert.equal(mark(), undefined, 'before catching up, a live id says nothing of what came before it');
+    archive.liveSettled('arch-live-0');
     await archive.catchUp();
     archive.sawLive('arch-live-1');
+    archive.liveSettled('arch-live-1');
     assert.equal(mark(), 'arch-live-1');
     archive.sessionStarted();
     archive.sawLive('arch-live-2');
+    archive.liveSettled('arch-live-2');
     assert.equal(mark(), 'arch-live-1', 'a new session catches up first');
+  });
+
+  test('a live message moves the mark only once it and every live message before it are shown (a kill meanwhile loses none)', async () => {
+    const { archive, mark } = archiveWith(() => ({ results: [], complete: true, last: 'arch-0' }));
+    await archive.catchUp();
+    const before = mark();
+    // Three arrive; the newest is shown first (another chat's queue was quicker), the first is still on its way.
+    archive.sawLive('arch-live-1');
+    archive.sawLive('arch-live-2');
+    archive.sawLive('arch-live-3');
+    assert.equal(mark(), before, 'arrived is not shown: the server drops unacknowledged archived messages of a killed app');
+    archive.liveSettled('arch-live-3');
+    assert.equal(mark(), before, 'the mark never passes a message still on its way to the history');
+    archive.liveSettled('arch-live-1');
+    assert.equal(mark(), 'arch-live-1');
+    archive.liveSettled('arch-live-2');
+    assert.equal(mark(), 'arch-live-3', 'all shown: the mark is the newest');
   });
 
   test('a server flooding one page gets only a bounded number of results taken', async () => {

@@ -14,6 +14,10 @@ import { readLibotrPrivateKeys, writeLibotrPrivateKeys } from '../../electron/co
 import { FileKeySecretBox, type SecretBox } from '../../electron/core/store/secret-box.js';
 import { OtrStore, OtrStoreError, fingerprintOf } from '../../electron/core/e2ee/otr/store/otr-store.js';
 import { exportLibotr, importLibotr, type LibotrImportOptions } from '../../electron/core/e2ee/otr/store/libotr-files.js';
+import { importLibotrFolder } from '../../electron/core/e2ee/otr/store/libotr-folder.js';
+import { KlatschError } from '../../electron/core/errors.js';
+import { catalogFor } from '../../shared/i18n/catalog.js';
+import { errorText } from '../../renderer/i18n/errors.js';
 
 const folders: string[] = [];
 after(async () => {
@@ -257,4 +261,23 @@ describe('exportLibotr', () => {
     assert.deepEqual(readLibotrPrivateKeys(out.privateKeyText), []);
     assert.equal(out.fingerprintsText, '');
   });
+});
+
+test('an import that fails is told to a German user in German, naming the file, without the core’s English', async () => {
+  const { store } = await openStore();
+  const de = catalogFor('de');
+  const refusal = async (dir: string): Promise<string> => {
+    const error = await importLibotrFolder(store, dir, { accounts: ['alice@example.com'], replaceKeys: false }).then(
+      () => assert.fail('the import should fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof OtrStoreError);
+    // As the importLibotr handler passes it on.
+    return errorText(de, new KlatschError('storage', error.message, error.detail).toAppError());
+  };
+  const empty = await tempDir();
+  assert.equal(await refusal(empty), `In ${empty} gibt es keine Datei otr.private_key. Es wurde nichts importiert.`);
+  const damaged = await tempDir();
+  await fs.writeFile(path.join(damaged, 'otr.private_key'), '(privkeys (account (name "x');
+  assert.equal(await refusal(damaged), 'otr.private_key ist keine libotr-Datei, die Klatsch lesen kann. Es wurde nichts importiert.');
 });

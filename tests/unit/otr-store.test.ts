@@ -18,6 +18,7 @@ import {
   type OtrStoreDeps,
 } from '../../electron/core/e2ee/otr/store/otr-store.js';
 import { requireBareJid } from '../../electron/core/values/jid.js';
+import { catalogFor } from '../../shared/i18n/catalog.js';
 import { humanFingerprint, toOtrFingerprint } from '../../electron/core/values/fingerprint.js';
 
 const folders: string[] = [];
@@ -376,6 +377,9 @@ describe('OtrStore: without secure storage', () => {
     const id = await store.identity(ALICE);
     assert.equal(id.stored, false);
     assert.match(id.notStoredReason ?? '', /only until Klatsch quits.*secure storage is not available \(no keyring is running\)/);
+    // The sidebar words it by kind: a German user reads German, not the core's English.
+    assert.equal(id.notStored, 'no-secure-storage');
+    assert.equal(catalogFor('de').sidebar.keyNotStoredWhy[id.notStored], 'Ihr Schlüssel bleibt nur bis zum Beenden von Klatsch erhalten: Der sichere Speicher ist nicht verfügbar. Ihre Kontakte sehen beim nächsten Mal einen neuen Fingerabdruck.');
     assert.equal((await store.identity(ALICE)).key, id.key, 'the same key for the whole session');
     assert.deepEqual(store.ownFingerprints(), [{ account: ALICE, fingerprint: id.fingerprint, stored: false }]);
     // Trust is still stored; the key is not, the instance tag is.
@@ -408,6 +412,8 @@ describe('OtrStore: without secure storage', () => {
     assert.equal(temp.stored, false);
     assert.notEqual(temp.fingerprint, id.fingerprint);
     assert.match(temp.notStoredReason ?? '', /saved key, which cannot be unlocked now \(no keyring is running\)/);
+    assert.equal(temp.notStored, 'replaces-locked');
+    assert.match(catalogFor('de').sidebar.keyNotStoredWhy[temp.notStored], /^Ihr neuer Schlüssel .* Der gespeicherte kann gerade nicht entsperrt werden/);
     await locked.setTrust(ALICE, BOB, fp('1'), 'verified-manual'); // trust changes still save
     assert.throws(() => locked.exportAll(), /cannot be exported/);
     assert.deepEqual(JSON.parse(await fs.readFile(storeFile(dir), 'utf8')).privateKeys, blob, 'keys written back untouched');

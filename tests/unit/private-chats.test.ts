@@ -40,6 +40,8 @@ class Harness {
   readonly shown: IncomingText[] = [];
   readonly peers: Peer[] = [];
   policy: Policy;
+  /** The scheme the chat uses instead of OTR (the user's override); the provider's policy is then 'never'. */
+  otherScheme: string | undefined;
   identity: OtrIdentity;
   t = 1_000_000;
   private delivered = 0;
@@ -51,7 +53,8 @@ class Harness {
     this.chats = new PrivateChats({
       account: ME,
       identities: { identity: async () => this.identity },
-      policyFor: () => this.policy,
+      policyFor: () => (this.otherScheme !== undefined ? 'never' : this.policy),
+      otherScheme: () => this.otherScheme,
       transmit: async (to, body, kind, id) => {
         this.sent.push({ to, body, kind, id });
       },
@@ -213,6 +216,32 @@ describe('an imported key', () => {
     await h.chats.send(BOB, 'plain', 'plain words');
     assert.equal(h.states.get('plain')?.state, 'sent');
     assert.ok(h.sent.some((s) => s.kind === 'plain' && s.body.startsWith('plain words')));
+  });
+});
+
+describe('another scheme has the chat (the override is OMEMO)', () => {
+  test('the contact’s OTR offers and key exchange go unanswered, no session starts, one notice; OTR works again once the override is cleared', async () => {
+    const h = new Harness('opportunistic');
+    h.otherScheme = 'omemo';
+    const bob = h.peer('phone', bobKey, 0xb0b00001);
+    // The contact's app keeps offering: queries, whitespace-tagged text, and its D-H commits (answers to our "query").
+    for (let round = 0; round < 3; round++) {
+      await h.fromPeer(bob, ['?OTRv3?']);
+      await h.fromPeer(bob, ['hello \t  \t\t\t\t \t \t   \t  \t\t  \t\t']);
+      await h.fromPeer(bob, bob.conv.receive('?OTRv3?').send);
+    }
+    assert.deepEqual(h.sent, [], 'nothing of OTR answered');
+    assert.equal(h.chats.privacy(BOB), undefined, 'no session');
+    assert.equal(bob.conv.state, 'plaintext');
+    assert.ok(!h.shown.some((m) => m.text.includes('?OTR')), 'nothing raw shown');
+    assert.ok(h.notices.length <= 1, JSON.stringify(h.notices));
+    assert.ok(h.notices.every((n) => n.kind === 'otr-message-other-scheme'), JSON.stringify(h.notices));
+    // Back to Automatic: OTR answers again.
+    h.otherScheme = undefined;
+    await h.chats.setPolicy(BOB);
+    await h.fromPeer(bob, ['?OTRv3?']);
+    assert.equal(h.chats.privacy(BOB), 'private');
+    assert.equal(bob.conv.state, 'encrypted');
   });
 });
 

@@ -19,6 +19,8 @@ import {
   describeCertificate,
   explainCertificateFailure,
   fingerprintOfPem,
+  hasSharedContext,
+  prepareVerifiedTrust,
   tlsOptions,
   withSharedContext,
   type TrustMode,
@@ -340,5 +342,23 @@ describe('shared secure contexts', () => {
     assert.notEqual(context(verified(ca.cert)), context(verified()), 'an added authority is another context');
     assert.notEqual(context(pinned(self.cert)), context(pinned(other.cert)), 'each pin its own');
     assert.notEqual(context(pinned(ca.cert)), context(verified(ca.cert)), 'pinning an authority is not trusting it as an anchor');
+  });
+});
+
+describe('trust prepared before the first sign-in', () => {
+  test('prepareVerifiedTrust builds the verified context in later turns, and connections on it verify as strictly', async () => {
+    // Anchors no other test uses, so the context is not built yet.
+    const trust = verified(ca.cert, other.cert);
+    const options = tlsOptions(DOMAIN, trust);
+    assert.equal(hasSharedContext(options), false);
+    const prepared = prepareVerifiedTrust([ca.cert, other.cert]);
+    assert.equal(hasSharedContext(options), false, 'nothing is parsed in the calling turn');
+    await prepared;
+    assert.equal(hasSharedContext(options), true, 'the first connection finds its context built');
+    await assertConnects(leafPort, DOMAIN, trust);
+    const { explained } = await refusal(selfPort, DOMAIN, trust);
+    assert.equal(explained.code, 'untrusted-certificate');
+    const wrongName = await refusal(leafPort, 'other.test', trust);
+    assert.equal(wrongName.explained.code, 'untrusted-certificate');
   });
 });

@@ -26,6 +26,8 @@ const MAX_CATCH_UP_PAGES = 40;
 const QUERY_TIMEOUT_MS = 30_000;
 /** Results kept per query: a server that floods one page with more than asked gets the rest ignored. */
 const MAX_RESULTS_PER_QUERY = 4 * PAGE_SIZE;
+/** Live archived messages on their way to the history at one time that the mark waits for (see liveSettled). */
+const MAX_LIVE_IN_FLIGHT = 10_000;
 
 export const ARCHIVE_PRIVATE_NOTICE = 'A private message from the archive cannot be read: private messages can be read only while the conversation lasts.';
 
@@ -64,6 +66,12 @@ export class MessageArchive {
   private answered = false;
   /** This session caught up completely: from now on, live messages move the mark (nothing before them is missing). */
   private caughtUp = false;
+  /**
+   * This session's live archived messages since it caught up, in the order they arrived, until each is shown (or
+   * dropped). The mark moves only past a run of settled ones: a message still on its way to the history when the app
+   * is killed is dropped by the server as "in the archive" (mod_smacks), so the next catch-up must start before it.
+   */
+  private readonly liveInOrder: { archiveId: string; settled: boolean }[] = [];
 
   constructor(private readonly deps: MessageArchiveDeps) {}
 
@@ -71,19 +79,30 @@ export class MessageArchive {
   sessionStarted(): void {
     this.answered = false;
     this.caughtUp = false;
+    this.liveInOrder.length = 0;
   }
 
   /**
-   * A live message our server archived as `archiveId` arrived after this session caught up: the
-   * mark follows it, so that the next sign-in does not fetch the whole session again.
+   * A live message our server archived as `archiveId` arrived (not yet shown). Once this session caught up, the mark
+   * follows it once it and every live message before it are settled (liveSettled), so that the next sign-in neither
+   * fetches the whole session again nor starts after a message that never reached the history.
    */
   sawLive(archiveId: string): void {
-    if (this.caughtUp) this.deps.setMark(archiveId);
+    // Also before the catch-up ended: one that arrived just after the archive's last answer (outside it) and is
+    // still on its way when the catch-up ends holds the mark back too. Beyond the bound (messages that never
+    // settle) the mark just stays: the next catch-up fetches more, never less.
+    if (this.liveInOrder.length < MAX_LIVE_IN_FLIGHT) this.liveInOrder.push({ archiveId, settled: false });
   }
 
-  /** Caught up: a live message's archive id is where the next sign-in may start fetching. */
-  get isCaughtUp(): boolean {
-    return this.caughtUp;
+  /** The live message `archiveId` is in the history (on disk), or was dropped (a duplicate, nothing to show). */
+  liveSettled(archiveId: string): void {
+    const entry = this.liveInOrder.find((e) => e.archiveId === archiveId && !e.settled);
+    if (!entry) return;
+    entry.settled = true;
+    let last: string | undefined;
+    while (this.liveInOrder[0]?.settled) last = this.liveInOrder.shift()!.archiveId;
+    // Before the catch-up ended, a live id says nothing of what came before it: the catch-up moves the mark.
+    if (last !== undefined && this.caughtUp) this.deps.setMark(last);
   }
 
   /** Whether live messages' `<stanza-id/>` can be believed (the server keeps an archive, XEP-0359 §7). */

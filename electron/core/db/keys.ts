@@ -15,7 +15,15 @@ import type { SecretBox } from '../store/secret-box.js';
 const KeyFile = z.object({ version: z.literal(1), backend: z.string().max(200), data: z.string().max(4096) });
 const KEY_HEX = /^[0-9a-f]{64}$/;
 
-export class DatabaseKeyProblem extends Error {}
+export class DatabaseKeyProblem extends Error {
+  constructor(
+    message: string,
+    /** What is wrong with the key, for the user's own words (storage-problem.ts). */
+    readonly kind: 'unreadable' | 'missing' | 'damaged' | 'wrong-key',
+  ) {
+    super(message);
+  }
+}
 
 export function keyFileOf(databaseFile: string): string {
   return `${databaseFile}.key`;
@@ -31,10 +39,10 @@ export async function databaseKey(databaseFile: string, secretBox: SecretBox, cr
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new DatabaseKeyProblem(`its key ${file} cannot be read (${(error as Error).message})`);
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new DatabaseKeyProblem(`its key ${file} cannot be read (${(error as Error).message})`, 'unreadable');
   }
   if (text === undefined) {
-    if (!create) throw new DatabaseKeyProblem(`its key ${file} is missing`);
+    if (!create) throw new DatabaseKeyProblem(`its key ${file} is missing`, 'missing');
     const key = randomBytes(32).toString('hex');
     const data = secretBox.encrypt(key).toString('base64');
     await writeFileAtomic(file, `${JSON.stringify({ version: 1, backend: secretBox.backend, data })}\n`, 0o600);
@@ -44,7 +52,7 @@ export async function databaseKey(databaseFile: string, secretBox: SecretBox, cr
   try {
     stored = KeyFile.parse(JSON.parse(text));
   } catch {
-    throw new DatabaseKeyProblem(`its key ${file} is damaged`);
+    throw new DatabaseKeyProblem(`its key ${file} is damaged`, 'damaged');
   }
   let key: string;
   try {
@@ -54,8 +62,9 @@ export async function databaseKey(databaseFile: string, secretBox: SecretBox, cr
       stored.backend === secretBox.backend
         ? `its key was encrypted with "${stored.backend}", whose key seems to have changed`
         : `its key was encrypted with "${stored.backend}", but Klatsch now uses "${secretBox.backend}"`,
+      'wrong-key',
     );
   }
-  if (!KEY_HEX.test(key)) throw new DatabaseKeyProblem(`its key ${file} is damaged`);
+  if (!KEY_HEX.test(key)) throw new DatabaseKeyProblem(`its key ${file} is damaged`, 'damaged');
   return key;
 }

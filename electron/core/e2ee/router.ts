@@ -175,8 +175,12 @@ export class E2eeRouter {
   receive(from: string, info: StanzaInfo, message: Element, body: string | undefined): Promise<void> {
     const peer = bareJid(from);
     if (!peer) return Promise.resolve();
-    const provider = this.claimant(message) ?? this.forPeer(peer);
-    if (provider) return provider.receive(from, info, message, body);
+    const claimant = this.claimant(message);
+    const provider = claimant ?? this.forPeer(peer);
+    // Plaintext for the conversation's provider: without the other schemes' markers (OTR's whitespace-tagged
+    // offer in a chat OMEMO has), which that provider would show as they are.
+    const text = claimant || body === undefined ? body : this.providers.filter((p) => p !== provider).reduce((t, p) => p.plaintextOf(t), body);
+    if (provider) return provider.receive(from, info, message, text);
     if (body) this.host.show(peer, { ...info, text: body, encrypted: false });
     return Promise.resolve();
   }
@@ -219,9 +223,12 @@ export class E2eeRouter {
   }
 
   /** The user set (or cleared) the scheme of the chat with `peer`: it applies now, and the other scheme's session ends. */
-  overrideChanged(peer: string): void {
+  async overrideChanged(peer: string): Promise<void> {
     this.chosen.delete(peer);
     this.settle(peer);
+    this.host.privacyChanged(peer);
+    // Each provider follows before the request returns: OTR declines while another scheme has the chat, and works again once it is back.
+    await this.all((p) => p.policyChanged(peer));
     this.host.privacyChanged(peer);
   }
 

@@ -137,8 +137,8 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
       try {
         result = await core.otr.importFolder(dir, accounts.map((a) => a.settings.jid), replaceKeys ?? false);
       } catch (error) {
-        if (error instanceof KeyConflictError) throw new KlatschError('already-exists', error.message);
-        if (error instanceof OtrStoreError) throw new KlatschError('storage', error.message);
+        if (error instanceof KeyConflictError) throw new KlatschError('already-exists', error.message, error.detail);
+        if (error instanceof OtrStoreError) throw new KlatschError('storage', error.message, error.detail);
         throw error;
       }
       // Private conversations made with the old keys end; new ones use the imported key.
@@ -163,7 +163,7 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
     setE2eeScheme: async ({ accountId, peer, scheme }) => {
       const account = core.account(accountId);
       if (core.policy.encryptionSchemeLocked) {
-        throw new KlatschError('forbidden-by-policy', `The encryption of this chat is set by your administrator. ${core.policy.reason}`, { reason: 'e2ee-scheme-locked', params: { reason: core.policy.reason } });
+        throw new KlatschError('forbidden-by-policy', `The encryption of this chat is set by your administrator. ${core.policy.reason}`, { reason: 'e2ee-scheme-locked', params: core.policy.lockedParams });
       }
       if (scheme !== undefined && (!account.e2ee.schemes.includes(scheme) || core.policy.e2eeOverride(scheme) === undefined)) {
         throw new KlatschError('invalid-request', `The encryption “${scheme}” is not available.`, { reason: 'unknown-scheme', params: { scheme } });
@@ -171,13 +171,13 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
       const jid = peer.toLowerCase();
       const { [jid]: _old, ...others } = account.settings.e2eeSchemes ?? {};
       await core.saveAccount(account, { ...account.settings, e2eeSchemes: scheme ? { ...others, [jid]: scheme } : others });
-      account.e2eeSchemeChanged(jid);
+      await account.e2eeSchemeChanged(jid);
       return {};
     },
 
     setOtrPolicy: async ({ accountId, peer, policy }) => {
       const account = core.account(accountId);
-      if (core.policy.otrPolicyLocked) throw new KlatschError('forbidden-by-policy', `The privacy setting is locked. ${core.policy.reason}`, { reason: 'otr-policy-locked', params: { reason: core.policy.reason } });
+      if (core.policy.otrPolicyLocked) throw new KlatschError('forbidden-by-policy', `The privacy setting is locked. ${core.policy.reason}`, { reason: 'otr-policy-locked', params: core.policy.lockedParams });
       const jid = peer.toLowerCase();
       const { [jid]: _old, ...others } = account.settings.otrPolicies ?? {};
       await core.saveAccount(account, { ...account.settings, otrPolicies: policy ? { ...others, [jid]: policy } : others });
@@ -187,7 +187,7 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
 
     setKeepPrivateHistory: async ({ accountId, peer, keep }) => {
       const account = core.account(accountId);
-      if (keep && !core.policy.historyKept()) throw new KlatschError('forbidden-by-policy', `Your administrator has turned the chat history off. ${core.policy.reason}`, { reason: 'history-off', params: { reason: core.policy.reason } });
+      if (keep && !core.policy.historyKept()) throw new KlatschError('forbidden-by-policy', `Your administrator has turned the chat history off. ${core.policy.reason}`, { reason: 'history-off', params: core.policy.lockedParams });
       const jid = peer.toLowerCase();
       const kept = (account.settings.keepPrivateHistory ?? []).filter((p) => p !== jid);
       const dropped = (account.settings.dropPrivateHistory ?? []).filter((p) => p !== jid);

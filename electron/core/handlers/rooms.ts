@@ -69,6 +69,6 @@ export function roomHandlers(core: CoreContext): Pick<Handlers, 'joinRoom' | 'le
  */
 function groupChatsAllowed(core: CoreContext, account: Account, room: string | undefined, action: 'message' | 'room' = 'message'): void {
   const refusal = core.policy.groupChatRefusal();
-  if (refusal) throw new KlatschError('forbidden-by-policy', refusal, { reason: 'group-chats-off', params: { reason: core.policy.reason } });
+  if (refusal) throw new KlatschError('forbidden-by-policy', refusal, { reason: 'group-chats-off', params: core.policy.lockedParams });
   if (room) core.allowedByPolicy(() => core.policy.checkRemote(account.settings.jid, room, action));
 }

@@ -24,16 +24,16 @@ export function settingsHandlers(core: CoreContext): Pick<Handlers, 'openExterna
 
     setSettings: async (changes) => {
       if (changes.notifications !== undefined && core.policy.notificationsLocked) {
-        throw new KlatschError('forbidden-by-policy', `The notification setting is locked. ${core.policy.reason}`, { reason: 'notifications-locked', params: { reason: core.policy.reason } });
+        throw new KlatschError('forbidden-by-policy', `The notification setting is locked. ${core.policy.reason}`, { reason: 'notifications-locked', params: core.policy.lockedParams });
       }
       if (changes.waitForPrivate !== undefined && core.policy.waitForPrivateLocked) {
-        throw new KlatschError('forbidden-by-policy', `Waiting for a private conversation is set by your administrator. ${core.policy.reason}`, { reason: 'private-wait-locked', params: { reason: core.policy.reason } });
+        throw new KlatschError('forbidden-by-policy', `Waiting for a private conversation is set by your administrator. ${core.policy.reason}`, { reason: 'private-wait-locked', params: core.policy.lockedParams });
       }
       if (changes.omemoTrust !== undefined && core.policy.omemoTrustLocked) {
-        throw new KlatschError('forbidden-by-policy', `How new OMEMO devices are trusted is set by your administrator. ${core.policy.reason}`, { reason: 'omemo-trust-locked', params: { reason: core.policy.reason } });
+        throw new KlatschError('forbidden-by-policy', `How new OMEMO devices are trusted is set by your administrator. ${core.policy.reason}`, { reason: 'omemo-trust-locked', params: core.policy.lockedParams });
       }
       if (changes.otrV3Only !== undefined && core.policy.otrV3OnlyLocked) {
-        throw new KlatschError('forbidden-by-policy', `The OTR version setting is locked. ${core.policy.reason}`, { reason: 'otr-versions-locked', params: { reason: core.policy.reason } });
+        throw new KlatschError('forbidden-by-policy', `The OTR version setting is locked. ${core.policy.reason}`, { reason: 'otr-versions-locked', params: core.policy.lockedParams });
       }
       const v3OnlyBefore = core.otrV3Only();
       try {

@@ -68,7 +68,12 @@ export class PolicyGate {
     return this.loaded.values;
   }
 
-  /** A short "why" for locked settings. */
+  /** Why locked settings are locked, as the `why`/`source` parameters of the `*-locked` reasons (for the user's own words). */
+  get lockedParams(): { why: 'set' | 'unreadable'; source: string } {
+    return this.loaded.problem ? { why: 'unreadable', source: '' } : { why: 'set', source: this.loaded.source ?? '' };
+  }
+
+  /** A short "why" for locked settings, in English (logs; the renderer words `lockedParams`). */
   get reason(): string {
     if (this.loaded.problem) return 'Locked to the safest setting because the administrator\u2019s policy could not be read.';
     return `Set by your administrator (${this.loaded.source ?? 'policy'}).`;

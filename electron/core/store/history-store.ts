@@ -32,7 +32,8 @@ import type { Statement } from 'better-sqlite3-multiple-ciphers';
 import { DatabaseDamaged, memoryDatabase, openDatabase, type Database } from '../db/open.js';
 import { DbWriter } from '../db/writer.js';
 import { searchIndex, type FoundMessage } from '../db/search.js';
-import type { ChatMessage, NotSentReason } from '../../../shared/contract.js';
+import type { ChatMessage, NotSentReason, WordedReason } from '../../../shared/contract.js';
+import { databaseReason, storageProblem } from './storage-problem.js';
 import type { SecretBox } from './secret-box.js';
 import { latencyProbe } from '../latency-probe.js';
 
@@ -62,8 +63,8 @@ export function unkeptBody(count: number): string {
 export const INTERRUPTED_ERROR: NotSentReason = { reason: 'interrupted', text: 'Klatsch was closed before this message was sent.' };
 
 export class HistoryStore {
-  private problemText: string | undefined;
-  private saveErrorText: string | undefined;
+  private problemReason: WordedReason | undefined;
+  private saveErrorReason: WordedReason | undefined;
   private commitCount = 0;
   private readonly recentPerChat: number;
   private readonly messages: MessageTable;
@@ -78,22 +79,22 @@ export class HistoryStore {
     private readonly file: string,
     private readonly db: Database,
     options: HistoryStoreOptions,
-    state: { problem?: string; saveError?: string },
+    state: { problem?: WordedReason; saveError?: WordedReason },
   ) {
     this.recentPerChat = options.recentPerChat ?? DEFAULT_RECENT_PER_CHAT;
     this.messages = new MessageTable(db);
-    this.problemText = state.problem;
-    this.saveErrorText = state.saveError;
+    this.problemReason = state.problem;
+    this.saveErrorReason = state.saveError;
     this.onDisk = db.name !== ':memory:';
     this.writer = new DbWriter(db, options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS, this.onDisk);
     this.writer.listen({
       committed: () => {
         if (!this.onDisk) return;
         this.commitCount++;
-        this.saveErrorText = undefined;
+        this.saveErrorReason = undefined;
       },
       failed: (error) => {
-        this.saveErrorText = `Chat history could not be saved (${(error as Error).message}); Klatsch tries again with the next message.`;
+        this.saveErrorReason = storageProblem('storage-not-saved', 'history', undefined, `Chat history could not be saved (${(error as Error).message}); Klatsch tries again with the next message.`);
       },
     });
   }
@@ -102,29 +103,29 @@ export class HistoryStore {
   static async open(file: string, secretBox: SecretBox, options: HistoryStoreOptions = {}): Promise<HistoryStore> {
     const legacyFile = legacyFileOf(file);
     const leftAlone = 'It was left as it is; new messages are not saved until it is repaired or removed.';
-    const inMemory = (state: { problem?: string; saveError?: string }) => new HistoryStore(file, memoryDatabase(), options, state);
+    const inMemory = (state: { problem?: WordedReason; saveError?: WordedReason }) => new HistoryStore(file, memoryDatabase(), options, state);
     const exists = await fileExists(file);
     const status = secretBox.status();
     if (!status.available) {
       const why = status.reason ?? 'the secure storage is not available';
-      if (exists || (await fileExists(legacyFile))) return inMemory({ problem: `The chat history ${file} cannot be unlocked now (${why}). ${leftAlone}` });
-      return inMemory({ saveError: `Chat history is not saved: ${why}` });
+      if (exists || (await fileExists(legacyFile))) return inMemory({ problem: storageProblem('storage-locked', 'history', file, `The chat history ${file} cannot be unlocked now (${why}). ${leftAlone}`) });
+      return inMemory({ saveError: storageProblem('storage-memory-only', 'history', undefined, `Chat history is not saved: ${why}`) });
     }
     // The old history is read before anything is created: when it cannot be, nothing is written.
     let legacy: LegacyHistory | undefined;
     try {
       legacy = await readLegacyHistory(legacyFile, secretBox);
     } catch (error) {
-      return inMemory({ problem: `The chat history ${legacyFile} could not be moved into the database: ${(error as Error).message}. ${leftAlone}` });
+      return inMemory({ problem: storageProblem('storage-not-moved', 'history', legacyFile, `The chat history ${legacyFile} could not be moved into the database: ${(error as Error).message}. ${leftAlone}`) });
     }
     let db: Database;
     try {
       db = await openDatabase(file, await databaseKey(file, secretBox, !exists));
     } catch (error) {
       if (error instanceof DatabaseKeyProblem || error instanceof DatabaseDamaged || error instanceof NewerDatabase) {
-        return inMemory({ problem: `The chat history ${file} cannot be opened: ${error.message}. ${leftAlone}` });
+        return inMemory({ problem: storageProblem(databaseReason(error), 'history', file, `The chat history ${file} cannot be opened: ${error.message}. ${leftAlone}`) });
       }
-      return inMemory({ problem: `The chat history ${file} cannot be opened (${(error as Error).message}). ${leftAlone}` });
+      return inMemory({ problem: storageProblem(databaseReason(error), 'history', file, `The chat history ${file} cannot be opened (${(error as Error).message}). ${leftAlone}`) });
     }
     const store = new HistoryStore(file, db, options, {});
     if (legacy) store.moveIn(legacy);
@@ -149,12 +150,17 @@ export class HistoryStore {
 
   /** Set when the database could not be opened or the old file not moved in: left as it is, nothing saved. */
   get problem(): string | undefined {
-    return this.problemText;
+    return this.problemReason?.text;
   }
 
   /** Set while saving fails (full disk, no secure storage); cleared by the next successful commit. */
   get saveError(): string | undefined {
-    return this.saveErrorText;
+    return this.saveErrorReason?.text;
+  }
+
+  /** `problem` and `saveError` by reason, for the user's own words. */
+  storageProblems(): WordedReason[] {
+    return [this.problemReason, this.saveErrorReason].filter((p) => p !== undefined);
   }
 
   /** How many commits reached the disk (for tests of write coalescing). */
@@ -282,7 +288,7 @@ export class HistoryStore {
   /** Commits pending changes now (rejects if that failed). */
   async flush(): Promise<void> {
     this.commit();
-    if (this.saveErrorText && this.onDisk && !this.problemText) throw new Error(this.saveErrorText);
+    if (this.saveErrorReason && this.onDisk && !this.problemReason) throw new Error(this.saveErrorReason.text);
   }
 
   /** Commits what is pending and closes the database; later changes are not kept. */
@@ -293,7 +299,7 @@ export class HistoryStore {
   /** Stops and removes the database and its key (the account was removed). */
   async destroy(): Promise<void> {
     this.writer.rollbackAndClose();
-    if (!this.problemText) await removeFiles(this.file);
+    if (!this.problemReason) await removeFiles(this.file);
   }
 
   /** Runs `write` inside the open transaction (begun if none), and schedules its commit. */
@@ -327,7 +333,7 @@ export class HistoryStore {
       this.db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)').run(MIGRATED_JSON, String(Date.now()));
     });
     this.commit();
-    if (this.saveErrorText) throw new Error(this.saveErrorText);
+    if (this.saveErrorReason) throw new Error(this.saveErrorReason.text);
   }
 }
 

@@ -31,6 +31,8 @@ import { DbWriter } from '../db/writer.js';
 import { removeStaleTemps } from './atomic-file.js';
 import type { HistoryStore } from './history-store.js';
 import type { SecretBox } from './secret-box.js';
+import { databaseReason, storageProblem } from './storage-problem.js';
+import type { WordedReason } from '../../../shared/contract.js';
 
 export { OutboxEntry } from '../db/outbox.js';
 
@@ -49,8 +51,8 @@ export class OutboxStore {
   private readonly seenIds = new Map<string, Set<string>>();
   private readonly confirmingPeers = new Set<string>();
   private readonly table: OutboxTable;
-  private problemText: string | undefined;
-  private saveErrorText: string | undefined;
+  private problemReasons: WordedReason[] = [];
+  private saveErrorReason: WordedReason | undefined;
   /** A commit failed and took outbox changes with it: the next change writes everything again. */
   private lost = false;
   /** Outbox changes are in the open transaction. */
@@ -63,23 +65,23 @@ export class OutboxStore {
     private readonly ownsDatabase: boolean,
     /** Files removed with the account (destroy). */
     private readonly files: { database?: string; legacy?: string },
-    state: { problem?: string; saveError?: string },
+    state: { problem?: WordedReason; saveError?: WordedReason },
   ) {
     this.table = new OutboxTable(writer.db);
-    this.problemText = state.problem;
-    this.saveErrorText = state.saveError;
+    if (state.problem) this.problemReasons = [state.problem];
+    this.saveErrorReason = state.saveError;
     writer.listen({
       committed: () => {
         if (!this.pending) return;
         this.pending = false;
         if (writer.onDisk) this.writeCount++;
-        if (writer.onDisk) this.saveErrorText = undefined;
+        if (writer.onDisk) this.saveErrorReason = undefined;
       },
       failed: (error) => {
         if (!this.pending && !this.lost) return;
         this.pending = false;
         this.lost = true;
-        this.saveErrorText = `Messages waiting to be sent could not be saved (${(error as Error).message}); Klatsch tries again with the next change.`;
+        this.saveErrorReason = storageProblem('storage-not-saved', 'outbox', undefined, `Messages waiting to be sent could not be saved (${(error as Error).message}); Klatsch tries again with the next change.`);
       },
     });
     const content = this.table.read();
@@ -95,15 +97,15 @@ export class OutboxStore {
   static async open(file: string, secretBox: SecretBox, options: OutboxStoreOptions = {}): Promise<OutboxStore> {
     const legacyFile = legacyFileOf(file);
     const leftAlone = 'It was left as it is (it may hold messages not sent yet); Klatsch tries again at the next start.';
-    const problems: string[] = [];
+    const problems: WordedReason[] = [];
     const history = options.history;
     const flushDelayMs = options.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
     const status = secretBox.status();
     if (!status.available) {
       const why = status.reason ?? 'the secure storage is not available';
-      const saveError = `Messages waiting to be sent are kept in memory only and are lost if Klatsch is closed before they went out: ${why}`;
+      const saveError = storageProblem('storage-memory-only', 'outbox', undefined, `Messages waiting to be sent are kept in memory only and are lost if Klatsch is closed before they went out: ${why}`);
       const stored = (await fileExists(file)) || (await fileExists(legacyFile));
-      return OutboxStore.memory(stored ? { problem: `The outbox ${file} cannot be unlocked now (${why}). ${leftAlone}`, saveError } : { saveError });
+      return OutboxStore.memory(stored ? { problem: storageProblem('storage-locked', 'outbox', file, `The outbox ${file} cannot be unlocked now (${why}). ${leftAlone}`), saveError } : { saveError });
     }
     let store: OutboxStore;
     const ownExists = await fileExists(file);
@@ -121,7 +123,7 @@ export class OutboxStore {
           }
           if (store.moveIn(content)) await removeDatabase(file);
         } catch (error) {
-          problems.push(`The outbox ${file} could not be moved into the history's database: ${reason(error)}. ${leftAlone}`);
+          problems.push(storageProblem('storage-not-moved', 'outbox', file, `The outbox ${file} could not be moved into the history's database: ${reason(error)}. ${leftAlone}`));
         }
       }
     } else {
@@ -130,7 +132,12 @@ export class OutboxStore {
         store = new OutboxStore(new DbWriter(db, flushDelayMs, true), true, { database: file, legacy: legacyFile }, {});
       } catch (error) {
         return OutboxStore.memory({
-          problem: `The outbox ${file} cannot be opened: ${reason(error)}. It was left as it is (it may hold messages not sent yet); until it is repaired or removed, waiting messages are kept in memory only.`,
+          problem: storageProblem(
+            databaseReason(error),
+            'outbox',
+            file,
+            `The outbox ${file} cannot be opened: ${reason(error)}. It was left as it is (it may hold messages not sent yet); until it is repaired or removed, waiting messages are kept in memory only.`,
+          ),
         });
       }
     }
@@ -142,11 +149,11 @@ export class OutboxStore {
         await fs.rm(seenJournalOf(legacyFile), { force: true });
       }
     } catch (error) {
-      problems.push(`The outbox ${legacyFile} could not be moved into the database: ${(error as Error).message}. ${leftAlone}`);
+      problems.push(storageProblem('storage-not-moved', 'outbox', legacyFile, `The outbox ${legacyFile} could not be moved into the database: ${(error as Error).message}. ${leftAlone}`));
     }
     // What a write of an earlier version interrupted by a crash left beside its file.
     await removeStaleTemps(legacyFile);
-    if (problems.length > 0) store.problemText = problems.join(' ');
+    store.problemReasons = problems;
     return store;
   }
 
@@ -185,7 +192,7 @@ export class OutboxStore {
     return OutboxStore.memory({});
   }
 
-  private static memory(state: { problem?: string; saveError?: string }): OutboxStore {
+  private static memory(state: { problem?: WordedReason; saveError?: WordedReason }): OutboxStore {
     return new OutboxStore(new DbWriter(memoryDatabase(), 0, false), true, {}, state);
   }
 
@@ -196,12 +203,17 @@ export class OutboxStore {
 
   /** Set when a database or old file could not be read: it is left as it is. */
   get problem(): string | undefined {
-    return this.problemText;
+    return this.problemReasons.length > 0 ? this.problemReasons.map((p) => p.text).join(' ') : undefined;
   }
 
   /** Set while writing fails or cannot happen (no secure storage). */
   get saveError(): string | undefined {
-    return this.saveErrorText;
+    return this.saveErrorReason?.text;
+  }
+
+  /** `problem` and `saveError` by reason, for the user's own words. */
+  storageProblems(): WordedReason[] {
+    return [...this.problemReasons, ...(this.saveErrorReason ? [this.saveErrorReason] : [])];
   }
 
   /** Commits that held outbox changes (for tests). */
@@ -231,7 +243,7 @@ export class OutboxStore {
     else this.list.push(parsed);
     this.write(() => this.table.put(parsed));
     return this.writer.commitSoon().then(() => {
-      if (!this.writer.onDisk && this.saveErrorText) throw new Error(this.saveErrorText);
+      if (!this.writer.onDisk && this.saveErrorReason) throw new Error(this.saveErrorReason.text);
     });
   }
 
@@ -308,7 +320,7 @@ export class OutboxStore {
   async destroy(): Promise<void> {
     if (this.ownsDatabase) this.writer.rollbackAndClose();
     else if (this.writer.change(() => this.table.replaceAll({ entries: [], seen: new Map(), confirming: [] }))) this.writer.commit();
-    if (this.problemText) return;
+    if (this.problemReasons.length > 0) return;
     if (this.files.database) await removeDatabase(this.files.database);
     if (this.files.legacy) {
       await fs.rm(this.files.legacy, { force: true });

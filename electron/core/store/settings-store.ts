@@ -5,8 +5,9 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
-import { AppSettings, E2eeScheme, OtrPolicy, OwnShow } from '../../../shared/contract.js';
+import { AppSettings, E2eeScheme, OtrPolicy, OwnShow, type WordedReason } from '../../../shared/contract.js';
 import { EncryptedFileStore, FileStoreDamaged } from './encrypted-file-store.js';
+import { damageReason, storageProblem } from './storage-problem.js';
 
 const StoredAccount = z.object({
   id: z.string().regex(/^[a-zA-Z0-9-]{1,64}$/),
@@ -58,6 +59,8 @@ export class SettingsStore {
   private data: SettingsFile = { version: 1, accounts: [] };
   /** Set when the file on disk could not be read: nothing is written over it then. */
   problem: string | undefined;
+  /** `problem` by reason (`storage-*`), for the user's own words. */
+  storageProblem: WordedReason | undefined;
   private readonly store: EncryptedFileStore<SettingsFile>;
 
   constructor(file: string) {
@@ -74,6 +77,7 @@ export class SettingsStore {
     } catch (error) {
       if (!(error instanceof FileStoreDamaged)) throw error;
       this.problem = settingsProblem(error);
+      this.storageProblem = storageProblem(damageReason(error.damage), 'settings', error.file, this.problem);
     }
   }
 

@@ -25,10 +25,30 @@ export type TrustMode =
 export function defaultTrustAnchors(): string[] {
   const get = (tls as { getCACertificates?: (type: string) => string[] }).getCACertificates;
   if (typeof get === 'function') {
+    // Node reads and parses the system store once per process (~20 ms in one turn), then answers from its cache.
     const anchors = new Set<string>([...get('bundled'), ...safeList(() => get('system'))]);
     return [...anchors];
   }
   return [...tls.rootCertificates];
+}
+
+/**
+ * Reads the system store and builds the secure context a verified connection under `extraAnchors`
+ * will use, each in its own later turn, so the first sign-in finds both ready instead of doing
+ * ~30 ms of parsing in the turn that starts TLS. The context is the very one `tlsOptions` +
+ * `withSharedContext` would build (same anchors, same key): verification is unchanged.
+ */
+export async function prepareVerifiedTrust(extraAnchors: readonly string[]): Promise<void> {
+  const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  await nextTurn();
+  const anchors = defaultTrustAnchors();
+  await nextTurn();
+  withSharedContext({ ...baseOptions(), ca: [...anchors, ...extraAnchors] });
+}
+
+/** Whether a secure context for exactly these options is already built (tests). */
+export function hasSharedContext(options: ConnectionOptions): boolean {
+  return contexts.has(contextKey(options));
 }
 
 function safeList(f: () => string[]): string[] {
@@ -61,9 +81,14 @@ const MAX_CONTEXTS = 8;
  * root certificate again at each connection (60–90 ms in one turn of the main process, at each sign-in
  * and reconnection).
  */
+function contextKey(options: ConnectionOptions): string {
+  const { ca, minVersion, allowPartialTrustChain } = options as ConnectionOptions & { allowPartialTrustChain?: boolean };
+  return JSON.stringify([minVersion, allowPartialTrustChain ?? false, ca]);
+}
+
 export function withSharedContext(options: ConnectionOptions): ConnectionOptions {
   const { ca, minVersion, allowPartialTrustChain } = options as ConnectionOptions & { allowPartialTrustChain?: boolean };
-  const key = JSON.stringify([minVersion, allowPartialTrustChain ?? false, ca]);
+  const key = contextKey(options);
   let context = contexts.get(key);
   if (!context) {
     context = tls.createSecureContext({ ca, minVersion, ...(allowPartialTrustChain ? { allowPartialTrustChain } : {}) } as tls.SecureContextOptions);
@@ -74,11 +99,15 @@ export function withSharedContext(options: ConnectionOptions): ConnectionOptions
 }
 
 /** Options for `tls.connect` (direct TLS or STARTTLS upgrade) under the given trust. */
+/** What every connection asks for, whatever the trust (the context key depends on `minVersion`). */
+function baseOptions(): ConnectionOptions {
+  return { minVersion: 'TLSv1.2', rejectUnauthorized: true };
+}
+
 export function tlsOptions(domain: string, trust: TrustMode): ConnectionOptions {
   const common: ConnectionOptions = {
     servername: domain,
-    minVersion: 'TLSv1.2',
-    rejectUnauthorized: true,
+    ...baseOptions(),
   };
   if (trust.kind === 'verified') {
     return {

@@ -7,9 +7,9 @@
  * Fingerprints reach the renderer only in libotr's display form
  * ("XXXXXXXX XXXXXXXX …"); they are public. Private keys never leave the store.
  */
-import type { AccountView, ResponseOf, TrustLevel } from '../../../../shared/contract.js';
+import type { AccountView, ResponseOf, TrustLevel, WordedReason } from '../../../../shared/contract.js';
 import { exportLibotrFolder, importLibotrFolder } from './store/libotr-folder.js';
-import { OtrStore, type OtrStoreDeps } from './store/otr-store.js';
+import { OtrStore, type OtrKeyNotStored, type OtrStoreDeps } from './store/otr-store.js';
 import { humanFingerprint, toOtrFingerprint } from '../../values/fingerprint.js';
 import type { OtrIdentitySource } from './private-chats.js';
 import type { SecretBox } from '../../store/secret-box.js';
@@ -31,7 +31,7 @@ export class OtrTrust {
   /** Accounts whose key's fingerprint the UI has been told about. */
   private readonly announced = new Set<string>();
   /** Why an account's key lives only in memory, if it does. */
-  private readonly notStored = new Map<string, string>();
+  private readonly notStored = new Map<string, { text: string; kind: OtrKeyNotStored | undefined }>();
 
   constructor(
     profileDir: string,
@@ -47,6 +47,11 @@ export class OtrTrust {
     return this.store?.problem;
   }
 
+  /** `problem` by reason, for the user's own words. */
+  get storageProblem(): WordedReason | undefined {
+    return this.store?.storageProblem;
+  }
+
   /** Keys and instance tags for the accounts' private conversations; made on first need, off the main thread. */
   readonly identities: OtrIdentitySource = {
     identity: async (account) => {
@@ -56,7 +61,7 @@ export class OtrTrust {
         else this.generating.delete(account);
         this.events.keyChanged(account);
       });
-      if (!identity.stored && identity.notStoredReason) this.notStored.set(account, identity.notStoredReason);
+      if (!identity.stored && identity.notStoredReason) this.notStored.set(account, { text: identity.notStoredReason, kind: identity.notStored });
       if (!this.announced.has(account)) {
         // The key is saved now (or known to be unsaved): the account view shows its fingerprint.
         this.announced.add(account);
@@ -71,11 +76,12 @@ export class OtrTrust {
     const own = this.store?.ownFingerprints().find((o) => o.account === account);
     const generating = this.generating.has(account);
     if (!own && !generating) return undefined;
-    const notStoredReason = this.notStored.get(account);
+    const notStored = this.notStored.get(account);
     return {
       generating,
       ...(own ? { fingerprint: humanFingerprint(own.fingerprint) } : {}),
-      ...(notStoredReason ? { notStoredReason } : {}),
+      ...(notStored ? { notStoredReason: notStored.text } : {}),
+      ...(notStored?.kind ? { notStored: notStored.kind } : {}),
     };
   }
 

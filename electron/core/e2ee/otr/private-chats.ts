@@ -45,6 +45,8 @@ export interface PrivateChatsDeps {
   account: string;
   identities: OtrIdentitySource;
   policyFor(peer: string): Policy;
+  /** The scheme the chat uses instead of OTR (policyFor is then 'never'); undefined: none. */
+  otherScheme?(peer: string): string | undefined;
   /**
    * Puts one body on the wire: 'otr' bodies with the XEP-0364 hints, 'plain' ones as ordinary chat
    * messages. `id` is the stanza id to use (the user's message id on the stanza that completes it).
@@ -124,6 +126,8 @@ interface PeerState {
    * until the user ends the conversation or it is private again.
    */
   expectsPrivacy: boolean;
+  /** An OTR message came while another scheme had the chat, and the user was told (once, until OTR is back). */
+  toldOtherScheme?: boolean;
   /**
    * New keys of the contact the engine asked about, by fingerprint: whether another key of theirs
    * was verified. Which one the user is shown is the engine's (keyAwaitingApproval), never a copy.
@@ -393,8 +397,11 @@ export class PrivateChats {
       const wasEncrypted = state.conversation.state !== 'plaintext';
       const out = state.conversation.setPolicy(policy, this.deps.v3Only?.() ?? false);
       if (policy === 'never') state.expectsPrivacy = false;
+      const otherScheme = this.deps.otherScheme?.(peer);
+      if (otherScheme === undefined) state.toldOtherScheme = false;
       await this.deliver(peer, state, out, undefined);
-      if (policy === 'never' && wasPrivate) {
+      // Another scheme took the chat: the router ends OTR and says so itself.
+      if (policy === 'never' && wasPrivate && otherScheme === undefined) {
         this.deps.notice(peer, 'Private conversations are now turned off for this contact; the private conversation has ended.', { kind: 'ended-otr-off' });
       } else if (wasEncrypted && state.conversation.state === 'plaintext') {
         // A version 2 conversation, ended by the v3-only setting (the peer was told).
@@ -861,7 +868,16 @@ export class PrivateChats {
           if (state.conversation.state === 'plaintext') state.newKeys.clear();
           this.deps.privacyChanged(peer);
           break;
-        case 'otr-off-received':
+        case 'otr-off-received': {
+          const otherScheme = this.deps.otherScheme?.(peer);
+          if (otherScheme !== undefined) {
+            // Another scheme has the chat: offers go unanswered quietly, a message is reported once (never shown raw).
+            if (event.what === 'message' && !state.toldOtherScheme) {
+              state.toldOtherScheme = true;
+              this.deps.notice(peer, `${peer} sent an OTR message, which could not be read: this chat uses ${otherScheme.toUpperCase()}.`, { kind: 'otr-message-other-scheme', detail: otherScheme });
+            }
+            break;
+          }
           this.deps.notice(
             peer,
             event.what === 'message'
@@ -870,6 +886,7 @@ export class PrivateChats {
             { kind: event.what === 'message' ? 'private-message-otr-off' : 'private-request-otr-off' },
           );
           break;
+        }
         case 'unreadable':
           // Named by its id: the sender may offer it again (same id) in a new private conversation (see Account).
           this.deps.notice(peer, `A private message from ${peer} could not be read.`, { kind: 'unreadable' }, receivedId !== undefined ? { about: receivedId } : undefined);

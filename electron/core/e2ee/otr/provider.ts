@@ -49,6 +49,12 @@ export interface OtrProviderDeps {
   trust?: Pick<OtrTrust, 'isVerified' | 'newKey' | 'sawFingerprint' | 'smpTrust'> & Partial<Pick<OtrTrust, 'knowsPeer'>>;
   /** The contact's policy in force (the user's choice or the default, as the administrator allows it). */
   policyFor(peer: string): OtrPolicy;
+  /**
+   * The scheme the chat with `peer` uses when it is not OTR (the user's override, or a policy without OTR);
+   * undefined: OTR may be the chat's. While another scheme has the chat, OTR declines as libotr's policy
+   * NEVER does: offers and key exchanges go unanswered, no session starts.
+   */
+  otherScheme?(peer: string): string | undefined;
   /** The setting (or policy) "wait for a private conversation before the first message"; absent: off. */
   waitForPrivate?(): boolean;
   /** The contacts whose app was seen speaking OTR (stored with the account). */
@@ -79,7 +85,8 @@ export class OtrProvider implements E2eeProvider {
     this.chats = new PrivateChats({
       account,
       identities: deps.identities,
-      policyFor: (peer) => deps.policyFor(peer),
+      policyFor: (peer) => (deps.otherScheme?.(peer) !== undefined ? 'never' : deps.policyFor(peer)),
+      otherScheme: (peer) => deps.otherScheme?.(peer),
       transmit: (to, body, kind, id) =>
         host.transmit({
           to,
@@ -161,7 +168,7 @@ export class OtrProvider implements E2eeProvider {
   }
 
   requiresPrivacy(peer: string): boolean {
-    return this.deps.policyFor(peer) === 'always';
+    return this.deps.otherScheme?.(peer) === undefined && this.deps.policyFor(peer) === 'always';
   }
 
   plaintextNeedsNotice(peer: string): boolean {

@@ -72,7 +72,7 @@ export function trustToLibotr(trust: Trust): string {
 }
 
 function fail(file: string, why: string): never {
-  throw new OtrStoreError(`${file}: ${why} Nothing was imported.`);
+  throw new OtrStoreError(`${file}: ${why} Nothing was imported.`, { reason: 'libotr-file-invalid', params: { file } });
 }
 
 function lines(text: string, file: string): { n: number; line: string }[] {

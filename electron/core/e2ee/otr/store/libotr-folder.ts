@@ -20,6 +20,7 @@ export class KeyConflictError extends OtrStoreError {
   constructor(readonly accounts: string[]) {
     super(
       `Klatsch already has another key for ${accounts.join(', ')}. Importing replaces it: contacts who verified the key Klatsch made will see a new one.`,
+      { reason: 'libotr-key-conflict', params: { accounts: accounts.join(', ') } },
     );
     this.name = 'KeyConflictError';
   }
@@ -34,13 +35,21 @@ async function readCapped(file: string, required: boolean): Promise<Buffer | und
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !required) return undefined;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new OtrStoreError(`There is no ${path.basename(file)} in ${path.dirname(file)}. Nothing was imported.`);
+      throw new OtrStoreError(`There is no ${path.basename(file)} in ${path.dirname(file)}. Nothing was imported.`, {
+        reason: 'libotr-file-missing',
+        params: { file: path.basename(file), folder: path.dirname(file) },
+      });
     }
-    throw new OtrStoreError(`${path.basename(file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}). Nothing was imported.`);
+    throw new OtrStoreError(`${path.basename(file)} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'}). Nothing was imported.`, {
+      reason: 'libotr-file-unreadable',
+      params: { file: path.basename(file) },
+    });
   }
   try {
     const { size } = await handle.stat();
-    if (size > MAX_FILE_BYTES) throw new OtrStoreError(`${path.basename(file)} is too large to be a libotr file. Nothing was imported.`);
+    if (size > MAX_FILE_BYTES) {
+      throw new OtrStoreError(`${path.basename(file)} is too large to be a libotr file. Nothing was imported.`, { reason: 'libotr-file-invalid', params: { file: path.basename(file) } });
+    }
     return await handle.readFile();
   } finally {
     await handle.close();
@@ -78,7 +87,10 @@ export async function importLibotrFolder(
   const wanted = options.accounts.filter((a) => inFile.some((k) => k.account === a));
   if (wanted.length === 0) {
     const found = [...new Set(inFile.map((k) => k.account))].join(', ') || 'none';
-    throw new OtrStoreError(`The files have no key for ${options.accounts.join(', ') || 'your accounts'} (they have: ${found}). Nothing was imported.`);
+    throw new OtrStoreError(`The files have no key for ${options.accounts.join(', ') || 'your accounts'} (they have: ${found}). Nothing was imported.`, {
+      reason: 'libotr-no-key',
+      params: { accounts: options.accounts.join(', '), found: [...new Set(inFile.map((k) => k.account))].join(', ') },
+    });
   }
   if (!options.replaceKeys) {
     const own = store.ownFingerprints();

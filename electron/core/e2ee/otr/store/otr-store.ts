@@ -25,14 +25,24 @@ import { requireBareJid } from '../../../values/jid.js';
 import { humanFingerprint, toOtrFingerprint } from '../../../values/fingerprint.js';
 import { EncryptedFileStore, FileStoreDamaged, Sealed, seal, unseal, UnsealError } from '../../../store/encrypted-file-store.js';
 import type { SecretBox } from '../../../store/secret-box.js';
+import type { ErrorDetail } from '../../../errors.js';
+import { damageReason, storageProblem } from '../../../store/storage-problem.js';
+import type { WordedReason } from '../../../../../shared/contract.js';
 import { dsaKeyWorks, generateDsaKeyAsync } from './generate-key.js';
 
 export type Trust = 'unverified' | 'verified-manual' | 'verified-smp';
 export const TRUST_LEVELS: readonly Trust[] = ['unverified', 'verified-manual', 'verified-smp'];
 
 /** A problem the user should read (damaged file, keys that cannot be unlocked or stored, a bad import). */
+/** Why an own OTR key lives only until Klatsch quits (AccountView.otrKey.notStored). */
+export type OtrKeyNotStored = 'store-problem' | 'replaces-locked' | 'no-secure-storage' | 'save-failed';
+
 export class OtrStoreError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** What went wrong, for the user's own words (KlatschError); the message is the English for logs. */
+    readonly detail?: ErrorDetail,
+  ) {
     super(message);
     this.name = 'OtrStoreError';
   }
@@ -58,6 +68,8 @@ export interface OtrIdentity {
   /** False when the key lives only in memory until Klatsch quits; `notStoredReason` says why (show it). */
   stored: boolean;
   notStoredReason?: string;
+  /** `notStoredReason` by kind, for the user's own words. */
+  notStored?: OtrKeyNotStored;
 }
 
 export interface OtrStoreDeps {
@@ -192,6 +204,8 @@ function sameRecord(r: FingerprintRecord, account: string, contact: string, fp: 
 export class OtrStore {
   private state: State = EMPTY;
   private problemText: string | undefined;
+  /** `problemText` by reason, for the user's own words. */
+  private problemReason: WordedReason | undefined;
   /** Encrypted keys that could not be decrypted now (secure storage unavailable): written back as they are. */
   private lockedKeys: EncryptedKeys | undefined;
   private lockedReason: string | undefined;
@@ -231,6 +245,11 @@ export class OtrStore {
     return this.problemText;
   }
 
+  /** `problem` by reason (`storage-*`), for the user's own words. */
+  get storageProblem(): WordedReason | undefined {
+    return this.problemReason;
+  }
+
   // ---- loading ----
 
   private async load(): Promise<void> {
@@ -244,6 +263,7 @@ export class OtrStore {
       if (damage.kind === 'unreadable') this.problemText = `Klatsch could not read its OTR keys and trust file ${this.file} (${damage.why}). ${leftAlone}`;
       else if (damage.kind === 'not-json') this.problemText = `The OTR keys and trust file ${this.file} is damaged (not valid JSON). ${leftAlone}`;
       else this.problemText = `The OTR keys and trust file ${this.file} has unexpected content. ${leftAlone}`;
+      this.problemReason = storageProblem(damageReason(damage), 'otr', this.file, this.problemText);
       return;
     }
     if (!file) return; // first start
@@ -262,16 +282,17 @@ export class OtrStore {
       return;
     }
     const keys = this.decryptKeys(file, leftAlone);
-    if (typeof keys === 'string') {
-      this.problemText = keys;
+    if (!(keys instanceof Map)) {
+      this.problemText = keys.text;
+      this.problemReason = keys;
       return;
     }
     this.state = { ...this.state, keys };
     this.encrypted = { keys, blob: file.privateKeys };
   }
 
-  /** The decrypted keys, or the problem text. */
-  private decryptKeys(file: StoreFile, leftAlone: string): Map<string, DsaPrivateKey> | string {
+  /** The decrypted keys, or the problem. */
+  private decryptKeys(file: StoreFile, leftAlone: string): Map<string, DsaPrivateKey> | WordedReason {
     const blob = file.privateKeys!;
     let plain: string;
     try {
@@ -283,9 +304,9 @@ export class OtrStore {
         sealedWith === now
           ? `(they were encrypted with "${sealedWith}", whose key seems to have changed)`
           : `(they were encrypted with "${sealedWith}", but Klatsch now uses "${now}")`;
-      return `The private OTR keys in ${this.file} could not be decrypted ${backends}. ${leftAlone}`;
+      return storageProblem('storage-wrong-key', 'otr', this.file, `The private OTR keys in ${this.file} could not be decrypted ${backends}. ${leftAlone}`);
     }
-    const damaged = `The private OTR keys in ${this.file} are damaged. ${leftAlone}`;
+    const damaged = storageProblem('storage-damaged', 'otr', this.file, `The private OTR keys in ${this.file} are damaged. ${leftAlone}`);
     let json: unknown;
     try {
       json = JSON.parse(plain);
@@ -358,7 +379,7 @@ export class OtrStore {
         await this.save(next);
         return { key, instanceTag, fingerprint, stored: true };
       } catch (error) {
-        return this.sessionIdentity(acc, key, instanceTag, `could not be saved (${(error as Error).message})`);
+        return this.sessionIdentity(acc, key, instanceTag, { kind: 'save-failed', text: `could not be saved (${(error as Error).message})` });
       }
     }
     if (!this.problemText && !nowEntry) {
@@ -369,29 +390,30 @@ export class OtrStore {
     return this.sessionIdentity(acc, key, instanceTag, cannotStore);
   }
 
-  private sessionIdentity(acc: string, key: DsaPrivateKey, instanceTag: number, why: string): OtrIdentity {
+  private sessionIdentity(acc: string, key: DsaPrivateKey, instanceTag: number, { kind, text: why }: { kind: OtrKeyNotStored; text: string }): OtrIdentity {
     const identity: OtrIdentity = {
       key,
       instanceTag,
       fingerprint: fingerprintOf(key),
       stored: false,
       notStoredReason: `The OTR key for ${acc} is kept only until Klatsch quits: it ${why}. Your contacts will see a new fingerprint next time.`,
+      notStored: kind,
     };
     this.sessionKeys.set(acc, identity);
     return identity;
   }
 
   /** Undefined if a new private key can be stored now, else why not (completes "it …"). */
-  private whyKeysCannotBeStored(acc?: string): string | undefined {
-    if (this.problemText) return `cannot be stored because of a problem with the OTR store: ${this.problemText}`;
+  private whyKeysCannotBeStored(acc?: string): { kind: OtrKeyNotStored; text: string } | undefined {
+    if (this.problemText) return { kind: 'store-problem', text: `cannot be stored because of a problem with the OTR store: ${this.problemText}` };
     if (this.lockedKeys) {
       const saved = acc !== undefined && this.state.accounts.get(acc)?.fingerprint !== undefined;
       return saved
-        ? `replaces the saved key, which cannot be unlocked now (${this.lockedReason})`
-        : `cannot be stored because the secure storage is not available (${this.lockedReason})`;
+        ? { kind: 'replaces-locked', text: `replaces the saved key, which cannot be unlocked now (${this.lockedReason})` }
+        : { kind: 'no-secure-storage', text: `cannot be stored because the secure storage is not available (${this.lockedReason})` };
     }
     const status = this.secretBox.status();
-    if (!status.available) return `cannot be stored because the secure storage is not available (${status.reason ?? 'no reason given'})`;
+    if (!status.available) return { kind: 'no-secure-storage', text: `cannot be stored because the secure storage is not available (${status.reason ?? 'no reason given'})` };
     return undefined;
   }
 
@@ -481,7 +503,7 @@ export class OtrStore {
     this.assertWritable();
     if (plan.keys.length > 0) {
       const why = this.whyKeysCannotBeStored();
-      if (why !== undefined) throw new OtrStoreError(`Klatsch cannot import the OTR keys: the key ${why}.`);
+      if (why !== undefined) throw new OtrStoreError(`Klatsch cannot import the OTR keys: the key ${why.text}.`);
     }
     const accounts = new Map(this.state.accounts);
     const keys = new Map(this.state.keys);
