@@ -211,9 +211,12 @@ export abstract class OmemoTrust extends OmemoDeviceLists {
 
   view(peer: string): E2eeView | undefined {
     if (!this.engaged(peer)) return undefined;
-    // A device the user can act on has a key: one announced in a version whose bundle was never fetched
-    // (a Klatsch device announces its id in both, one identity key per version) has none to show or verify.
-    const devices = this.devices(peer).filter((d) => d.fingerprint !== '');
+    // A Klatsch device announces its id in both versions, one identity key each; the version whose bundle was
+    // never fetched has no key to show or verify: that keyless twin of a row with a key is left out. A device
+    // new in the list (its key not fetched yet) still shows, so the user learns of it.
+    const all = this.devices(peer);
+    const keyed = new Set(all.filter((d) => d.fingerprint !== '').map((d) => d.deviceId));
+    const devices = all.filter((d) => d.fingerprint !== '' || !keyed.has(d.deviceId));
     const used = devices.filter((d) => d.trust === 'blind' || d.trust === 'verified');
     const held = devices.find((d) => d.trust === 'held');
     const verifiedAny = devices.some((d) => d.trust === 'verified');
