@@ -354,6 +354,30 @@ describe('errors, unreadable messages, heartbeats', () => {
     assert.equal(alice.conv.receive(`?OTR Error: ${ERROR_UNREADABLE}`).send.length, 1);
   });
 
+  test('an error held back in the quiet time is not dropped: once the quiet time is over, one query asks for a new conversation', () => {
+    // Held back for good, a peer that really lost its keys (its app restarted) would never read us again, and
+    // what waits for its receipt would never go (a private message lost in the soak).
+    const { clock, alice, bob } = pair('always', 'always');
+    goPrivate(alice, bob);
+    clock.advance(ERROR_QUIET_MS);
+    relay(bob, alice, bob.conv.end());
+    const fresh = side('bob@example.org', 'alice@example.org', bobKey, BOB_TAG, 'always', clock);
+    const queries = alice.conv.receive(`?OTR Error: ${ERROR_UNREADABLE}`).send;
+    relay(alice, fresh, { send: queries, display: [], events: [] });
+    assert.equal(alice.conv.state, 'encrypted');
+    // Just after that refresh: held back, and nothing asked while the quiet time lasts.
+    assert.deepEqual(alice.conv.receive(`?OTR Error: ${ERROR_UNREADABLE}`).send, []);
+    assert.deepEqual(alice.conv.poll().send, []);
+    clock.advance(ERROR_QUIET_MS);
+    const asked = alice.conv.poll().send;
+    assert.equal(asked.length, 1, 'asked once the quiet time is over');
+    assert.match(asked[0]!, /^\?OTRv23\?/);
+    relay(alice, fresh, { send: asked, display: [], events: [] });
+    assert.equal(fresh.conv.state, 'encrypted');
+    clock.advance(ERROR_QUIET_MS);
+    assert.deepEqual(alice.conv.poll().send, [], 'once: the new conversation mended it');
+  });
+
   test('replayed data messages are unreadable', () => {
     const { alice, bob } = pair();
     goPrivate(alice, bob);

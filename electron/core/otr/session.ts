@@ -252,10 +252,24 @@ export class OtrConversation {
   errorMayStartAke(): boolean {
     if (this.akeInProgress()) return false;
     const now = this.now();
-    for (const at of [this.refreshedAt, this.errorQueryAt]) if (at !== undefined && now >= at && now - at < ERROR_QUIET_MS) return false;
+    if (this.inErrorQuiet(now)) {
+      // Held back, not dropped: if no new private conversation comes meanwhile, poll() asks for one once the
+      // quiet time is over, so a peer that really cannot read us (it lost its keys) is not left so for good.
+      this.errorDeferred = true;
+      return false;
+    }
     this.errorQueryAt = now;
+    this.errorDeferred = false;
     return true;
   }
+
+  /** Within ERROR_QUIET_MS of a refresh or of the last query an error made us send. */
+  private inErrorQuiet(now: number): boolean {
+    return [this.refreshedAt, this.errorQueryAt].some((at) => at !== undefined && now >= at && now - at < ERROR_QUIET_MS);
+  }
+
+  /** A peer's error held back in the quiet time, still without a new private conversation since. */
+  private errorDeferred = false;
 
   /** Whether an unreadable message is answered with an OTR error: at most one per ERROR_QUIET_MS. */
   mayReportUnreadable(): boolean {
@@ -450,6 +464,12 @@ export class OtrConversation {
   poll(): OtrOutput {
     const out = emptyOutput();
     this.expireQueue(out);
+    // An error held back in the quiet time (errorMayStartAke), and nothing has mended it since: ask now.
+    if (this.errorDeferred && this.answersPeer() && !this.akeInProgress() && !this.inErrorQuiet(this.now())) {
+      this.errorDeferred = false;
+      this.errorQueryAt = this.now();
+      this.sendQuery(out);
+    }
     this.reassembler.expire();
     return out;
   }
@@ -569,6 +589,7 @@ export class OtrConversation {
   enteredPrivate(session: InstanceSession, refreshed: boolean, out: OtrOutput): void {
     if (session.state.kind !== 'encrypted') return;
     if (refreshed) this.refreshedAt = this.now();
+    this.errorDeferred = false; // a new private conversation: what the held-back error was about is mended
     const fp = session.state.fingerprint;
     // A refresh with a key the user approved needs no new approval; one still waiting keeps waiting.
     if (this.unapprovedKeys.has(fp) || (!refreshed && this.keyNeedsApproval?.(fp))) {
