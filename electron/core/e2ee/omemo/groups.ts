@@ -8,7 +8,7 @@ import { NAMESPACE, type OmemoVersion as XmppVersion } from '../../omemo/xmpp/co
 import { buildEncrypted, type OmemoKeyElement } from '../../omemo/xmpp/encrypted.js';
 import { buildEnvelope, makeRpad } from '../../omemo/xmpp/sce.js';
 import type { GroupOpened, GroupSealed } from '../provider.js';
-import { OMEMO_FALLBACK, ENGINE, VERSIONS, type Target, key } from './core.js';
+import { OMEMO_FALLBACK, ENGINE, type Target, key } from './core.js';
 import { OmemoOneToOne } from './one-to-one.js';
 
 export abstract class OmemoGroups extends OmemoOneToOne {
@@ -59,24 +59,6 @@ export abstract class OmemoGroups extends OmemoOneToOne {
     const expect = { from: sender, to: room, sentAt: stampedAt ?? this.now(), ...(live ? {} : { maxSkewMs: Number.MAX_SAFE_INTEGER }) };
     const result = await this.serial(() => this.decrypt(sender, encrypted, expect, live));
     return result;
-  }
-
-  /** Every device of `jids` to encrypt for, each once, in omemo:2 where it announced it; never this device. */
-  protected async targetsOf(jids: readonly string[]): Promise<Target[]> {
-    const out: Target[] = [];
-    for (const jid of jids) {
-      const lists = await this.listsOf(jid);
-      const seen = new Set<number>();
-      for (const version of VERSIONS) {
-        if (!this.own.has(version)) continue;
-        for (const id of lists[version] ?? []) {
-          if (seen.has(id) || (jid === this.ownBare && id === this.state.deviceId)) continue;
-          seen.add(id);
-          out.push({ jid, deviceId: id, version });
-        }
-      }
-    }
-    return out;
   }
 
   /** One `<encrypted/>` of `version` carrying `text` with a key for each session (which move on). */

@@ -221,10 +221,15 @@ export abstract class OmemoOneToOne extends OmemoTrust {
     return true;
   }
 
-  /** Every device to encrypt for: the contact's and our other ones, each once, in omemo:2 where it announced it. */
-  protected async targets(peer: string): Promise<Target[]> {
+  /** Every device to encrypt for: the contact's and our other ones (targetsOf). */
+  protected targets(peer: string): Promise<Target[]> {
+    return this.targetsOf([peer, this.ownBare]);
+  }
+
+  /** Every device of `jids` to encrypt for, each once, in omemo:2 where it announced it; never this device. */
+  protected async targetsOf(jids: readonly string[]): Promise<Target[]> {
     const out: Target[] = [];
-    for (const jid of [peer, this.ownBare]) {
+    for (const jid of jids) {
       const lists = await this.listsOf(jid);
       const seen = new Set<number>();
       for (const version of VERSIONS) {
