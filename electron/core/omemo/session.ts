@@ -14,7 +14,7 @@ import { OmemoError } from './errors.js';
 import { bytesEqual, toHex } from './bytes.js';
 import { ratchetDecrypt, ratchetEncrypt, ratchetInitActive, ratchetInitPassive, type RatchetState } from './crypto/double-ratchet.js';
 import { x3dhActive, x3dhPassive, signedPreKeyMessage, type Bundle, type X3dhIdentity } from './crypto/x3dh.js';
-import { clampPrivateKey, ed25519FromSeed, ed25519SeedToCurvePrivate, ed25519Sign, x25519PublicKey, xeddsaSign } from './crypto/xeddsa.js';
+import { clampPrivateKey, ed25519FromSeed, ed25519SeedToCurvePrivate, ed25519Sign, x25519NewPrivateKey, x25519PublicKey, xeddsaSign } from './crypto/xeddsa.js';
 import { decodeAuthenticatedMessage, decodeKeyExchange, encodeKeyExchange, MAX_KEY_ELEMENT_BYTES } from './wire/proto.js';
 import { PARAMS, type OmemoVersion } from './version.js';
 import { secureRandom, type RandomSource } from '../otr/random.js';
@@ -97,7 +97,7 @@ function identityForX3dh(device: OwnDevice): X3dhIdentity {
 }
 
 function makeSignedPreKey(version: OmemoVersion, identitySecret: Uint8Array, id: number, random: RandomSource, now: number): SignedPreKeyPair {
-  const priv = random(32);
+  const priv = x25519NewPrivateKey(random);
   const pub = x25519PublicKey(priv);
   const message = signedPreKeyMessage(version, pub);
   const signature = version === 'oldmemo' ? xeddsaSign(identitySecret, message, random(64)) : ed25519Sign(identitySecret, message);
@@ -107,7 +107,7 @@ function makeSignedPreKey(version: OmemoVersion, identitySecret: Uint8Array, id:
 function makePreKeys(first: number, count: number, random: RandomSource): PreKeyPair[] {
   const keys: PreKeyPair[] = [];
   for (let i = 0; i < count; i++) {
-    const priv = random(32);
+    const priv = x25519NewPrivateKey(random);
     keys.push({ id: first + i, priv, pub: x25519PublicKey(priv) });
   }
   return keys;
@@ -134,7 +134,11 @@ export function createOwnDevice(version: OmemoVersion, options: EngineOptions & 
     publicKey = x25519PublicKey(secret);
   } else {
     secret = random(32);
-    publicKey = ed25519FromSeed(secret).edPub;
+    const keys = ed25519FromSeed(secret);
+    publicKey = keys.edPub;
+    // Its X25519 key is used in every session: converted and imported now, as 0.3's identity is by x25519PublicKey.
+    curvePrivates.set(secret, keys.curvePriv);
+    x25519PublicKey(keys.curvePriv);
   }
   return {
     version,

@@ -16,7 +16,7 @@
 import { OmemoError } from '../errors.js';
 import { bytesEqual, concatBytes, macEqual } from '../bytes.js';
 import { aesCbcDecrypt, aesCbcEncrypt, hkdfSha256, hmacSha256 } from './primitives.js';
-import { x25519PublicKey, x25519SharedSecret } from './xeddsa.js';
+import { x25519NewPrivateKey, x25519PublicKey, x25519SharedSecret } from './xeddsa.js';
 import {
   decodeAuthenticatedMessage, encodeAuthenticatedMessage, encodeOmemoMessage, macInputFor, type RatchetHeader,
 } from '../wire/proto.js';
@@ -84,9 +84,7 @@ function cloneState(state: RatchetState): RatchetState {
 }
 
 function newRatchetPriv(random: RandomSource): Uint8Array {
-  const priv = random(32);
-  if (!(priv instanceof Uint8Array) || priv.length !== 32) throw new RangeError('random source returned the wrong length');
-  return priv;
+  return x25519NewPrivateKey(random);
 }
 
 /** Active side (sent the key exchange): its first sending chain, towards the peer's signed prekey. */
