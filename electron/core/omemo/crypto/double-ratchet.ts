@@ -14,8 +14,9 @@
 // @example
 //   const { state: next, message } = ratchetEncrypt('twomemo', state, keyMaterial, associatedData);
 import { OmemoError } from '../errors.js';
-import { bytesEqual, concatBytes, macEqual } from '../bytes.js';
-import { aesCbcDecrypt, aesCbcEncrypt, hkdfSha256, hmacSha256 } from './primitives.js';
+import { bytesEqual, macEqual } from '../bytes.js';
+import { aesCbcDecrypt, aesCbcEncrypt, hkdfSha256 } from './primitives.js';
+import { hmac, hmacKey } from './sha256.js';
 import { x25519NewPrivateKey, x25519PublicKey, x25519SharedSecret } from './xeddsa.js';
 import {
   decodeAuthenticatedMessage, encodeAuthenticatedMessage, encodeOmemoMessage, macInputFor, type RatchetHeader,
@@ -61,10 +62,14 @@ function rootStep(version: OmemoVersion, rootKey: Uint8Array, dhOutput: Uint8Arr
   return { rootKey: out.slice(0, 32), chainKey: out.slice(32) };
 }
 
+const CHAIN_KEY_INPUT = Uint8Array.of(CHAIN_KEY_SEED);
+const MESSAGE_KEY_INPUT = Uint8Array.of(MESSAGE_KEY_SEED);
+
 function chainStep(chain: ChainState): { chain: ChainState; messageKey: Uint8Array } {
+  const key = hmacKey(chain.key); // both MACs under one chain key: its padded blocks compressed once
   return {
-    chain: { key: hmacSha256(chain.key, Uint8Array.of(CHAIN_KEY_SEED)), length: chain.length + 1 },
-    messageKey: hmacSha256(chain.key, Uint8Array.of(MESSAGE_KEY_SEED)),
+    chain: { key: hmac(key, CHAIN_KEY_INPUT), length: chain.length + 1 },
+    messageKey: hmac(key, MESSAGE_KEY_INPUT),
   };
 }
 
@@ -133,7 +138,7 @@ export function ratchetEncrypt(
   const { encKey, authKey, iv } = expandMessageKey(version, messageKey);
   const ciphertext = aesCbcEncrypt(encKey, iv, plaintext);
   const macInput = macInputFor(version, encodeOmemoMessage(version, header, ciphertext));
-  const mac = hmacSha256(authKey, concatBytes(associatedData, macInput)).slice(0, PARAMS[version].macLength);
+  const mac = hmac(authKey, associatedData, macInput).slice(0, PARAMS[version].macLength);
   return { state: next, message: encodeAuthenticatedMessage(version, macInput, mac), header };
 }
 
@@ -196,7 +201,7 @@ export function ratchetDecrypt(
     messageKey = step.messageKey;
   }
   const { encKey, authKey, iv } = expandMessageKey(version, messageKey);
-  const mac = hmacSha256(authKey, concatBytes(associatedData, parsed.macInput)).slice(0, PARAMS[version].macLength);
+  const mac = hmac(authKey, associatedData, parsed.macInput).slice(0, PARAMS[version].macLength);
   if (!macEqual(mac, parsed.mac)) throw new OmemoError('bad-mac', 'message authentication failed');
   const plaintext = aesCbcDecrypt(encKey, iv, parsed.ciphertext);
   if (next.skipped.length > MAX_SKIPPED_PER_SESSION) next.skipped = next.skipped.slice(next.skipped.length - MAX_SKIPPED_PER_SESSION);
