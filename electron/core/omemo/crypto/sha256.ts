@@ -157,7 +157,7 @@ export function hkdf(ikm: Uint8Array, salt: Uint8Array, info: Uint8Array, length
   const prkKey = hmacKey(prk);
   prk.fill(0);
   const out = new Uint8Array(length);
-  let previous = new Uint8Array(0);
+  let previous: Uint8Array = new Uint8Array(0);
   for (let i = 1, offset = 0; offset < length; i++, offset += 32) {
     const block = hmac(prkKey, previous, info, Uint8Array.of(i));
     out.set(block.subarray(0, Math.min(32, length - offset)), offset);
