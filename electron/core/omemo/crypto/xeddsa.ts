@@ -17,6 +17,7 @@ import {
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { invert, mod } from '@noble/curves/abstract/modular.js';
 import { OmemoError } from '../errors.js';
+import { bytesEqual } from '../bytes.js';
 import { secureRandom, type RandomSource } from '../../otr/random.js';
 
 const P = 2n ** 255n - 19n;
@@ -94,8 +95,12 @@ function x25519PrivateKeyObject(priv: Uint8Array): KeyObject {
  */
 class PublicCache<T> {
   private readonly entries = new Map<string, T>();
+  /** The same array passed again (a bundle's key in X3DH and the ratchet): found without the string, if unchanged. */
+  private readonly byArray = new WeakMap<Uint8Array, { bytes: Uint8Array; value: T }>();
   constructor(private readonly size: number) {}
   get(key: Uint8Array, make: () => T): T {
+    const seen = this.byArray.get(key);
+    if (seen && bytesEqual(seen.bytes, key)) return seen.value;
     const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
     let value = this.entries.get(id);
     if (value === undefined) {
@@ -103,6 +108,7 @@ class PublicCache<T> {
       if (this.entries.size >= this.size) this.entries.delete(this.entries.keys().next().value as string);
       this.entries.set(id, value);
     }
+    this.byArray.set(key, { bytes: Uint8Array.from(key), value });
     return value;
   }
 }
@@ -134,10 +140,11 @@ export function x25519NewPrivateKey(random: RandomSource): Uint8Array {
     if (!(priv instanceof Uint8Array) || priv.length !== 32) throw new RangeError('random source returned the wrong length');
     return priv;
   }
-  const { privateKey, publicKey } = generateKeyPairSync('x25519');
-  const priv = new Uint8Array(Buffer.from(String(privateKey.export({ format: 'jwk' }).d), 'base64url'));
+  const { privateKey } = generateKeyPairSync('x25519');
+  const jwk = privateKey.export({ format: 'jwk' }); // d and x
+  const priv = new Uint8Array(Buffer.from(String(jwk.d), 'base64url'));
   privateKeyObjects.set(priv, privateKey);
-  publicKeys.set(priv, new Uint8Array(Buffer.from(String(publicKey.export({ format: 'jwk' }).x), 'base64url')));
+  publicKeys.set(priv, new Uint8Array(Buffer.from(String(jwk.x), 'base64url')));
   return priv;
 }
 
