@@ -43,9 +43,12 @@ test('HKDF-SHA-256: RFC 5869 test cases 1 and 3 (empty salt and info)', () => {
   );
 });
 
-test('SHA-256, HMAC and HKDF give node:crypto\'s answers for every length around the block boundaries', () => {
+test('SHA-256, HMAC and HKDF give node:crypto\'s answers for every length around the block and buffer boundaries', () => {
   const random = deterministicRandom('omemo-sha256');
-  for (let length = 0; length <= 200; length++) {
+  // Up to 200 bytes one by one; around 1 KiB (the largest padded message hashed in place) and around 2 KiB (where
+  // hmacSha256 hands over to node:crypto).
+  const lengths = [...Array.from({ length: 201 }, (_, i) => i), ...Array.from({ length: 24 }, (_, i) => 1000 + i), ...Array.from({ length: 12 }, (_, i) => 2040 + i)];
+  for (const length of lengths) {
     const data = random(length);
     const key = random(length % 97); // 0 .. 96 bytes: shorter and longer than a block
     assert.equal(hex(sha256(data)), createHash('sha256').update(data).digest('hex'), `sha256 of ${length} bytes`);

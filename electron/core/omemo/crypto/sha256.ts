@@ -1,13 +1,14 @@
 // SHA-256 (FIPS 180-4 §6.2), HMAC-SHA-256 (RFC 2104) and HKDF-SHA-256
 // (RFC 5869) in plain JS for the short inputs of the ratchet and X3DH: chain
 // keys, message keys, MACs over a few hundred bytes. Each is a handful of
-// 64-byte blocks, where node:crypto's per-call cost (a KeyObject for the key,
-// an HMAC or KDF context fetched from the OpenSSL provider) is several times
-// the hashing itself: HKDF to 80 bytes ~6 µs through hkdfSync, ~2 µs here; an
-// HMAC over 100 bytes ~4 µs through createHmac, ~1 µs here. Long inputs (a
-// payload's MAC) go to node:crypto, where the per-byte speed counts. Same
-// answers as node:crypto (tests/unit/omemo-sha256.test.ts); no branch or
-// table index depends on the data.
+// 64-byte blocks (~0.3 µs each here), where node:crypto's per-call cost (a
+// KeyObject for the key, an HMAC or KDF context from the OpenSSL provider) is
+// more than the hashing itself. Measured on the CI machine: a chain step (two
+// MACs under one key) 8.5 µs through createHmac, 2.8 µs here; an HMAC over 130
+// bytes 4.1 µs / 2.4 µs; HKDF to 80 bytes 8.2 µs through hkdfSync, 6.6 µs
+// here. Long inputs (a payload's MAC) go to node:crypto, where the per-byte
+// speed counts. Same answers as node:crypto (tests/unit/omemo-sha256.test.ts);
+// no branch or table index depends on the data.
 //
 // @example
 //   hkdf(ikm, new Uint8Array(32), OMEMO_INFO, 80)   // = hkdfSync('sha256', ikm, salt, info, 80)
@@ -82,11 +83,15 @@ function toBytes(state: Int32Array): Uint8Array {
  * for a plain hash; 64 and an HMAC key's state) followed by the concatenation
  * of `parts`: one padded copy of the parts, then its blocks.
  */
+/** Where messages are padded: reused while they fit (all of the ratchet's), zero between uses. */
+const SCRATCH = new Uint8Array(1024);
+
 function hashFrom(from: Int32Array, prefixLength: number, parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (const part of parts) length += part.length;
   // Message, 0x80, zeros, 64-bit big-endian bit length: a whole number of blocks.
-  const padded = new Uint8Array((length + 9 + 63) & ~63);
+  const end = (length + 9 + 63) & ~63;
+  const padded = end <= SCRATCH.length ? SCRATCH : new Uint8Array(end);
   let offset = 0;
   for (const part of parts) {
     padded.set(part, offset);
@@ -94,7 +99,6 @@ function hashFrom(from: Int32Array, prefixLength: number, parts: readonly Uint8A
   }
   padded[length] = 0x80;
   const bits = (prefixLength + length) * 8;
-  const end = padded.length;
   padded[end - 5] = Math.floor(bits / 2 ** 32) & 0xff;
   padded[end - 4] = (bits >>> 24) & 0xff;
   padded[end - 3] = (bits >>> 16) & 0xff;
@@ -102,7 +106,7 @@ function hashFrom(from: Int32Array, prefixLength: number, parts: readonly Uint8A
   padded[end - 1] = bits & 0xff;
   H.set(from);
   for (let i = 0; i < end; i += 64) compress(padded, i);
-  padded.fill(0); // it held the message (chain keys, key material)
+  padded.fill(0, 0, end); // it held the message (chain keys, key material); the scratch must be zero again
   const out = toBytes(H);
   H.fill(0);
   W.fill(0);
