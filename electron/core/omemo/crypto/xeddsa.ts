@@ -89,12 +89,12 @@ function x25519PrivateKeyObject(priv: Uint8Array): KeyObject {
  */
 class PublicCache<T> {
   private readonly entries = new Map<string, T>();
-  /** The same array passed again (a bundle's key in X3DH and the ratchet): found without the string, if unchanged. */
-  private readonly byArray = new WeakMap<Uint8Array, { bytes: Uint8Array; value: T }>();
+  /** The last few keys looked up (X3DH's and the ratchet's repeats come within a few calls): found by comparing bytes. */
+  private readonly recent: { bytes: Uint8Array; value: T }[] = [];
+  private next = 0;
   constructor(private readonly size: number) {}
   get(key: Uint8Array, make: () => T): T {
-    const seen = this.byArray.get(key);
-    if (seen && bytesEqual(seen.bytes, key)) return seen.value;
+    for (const entry of this.recent) if (bytesEqual(entry.bytes, key)) return entry.value;
     const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
     let value = this.entries.get(id);
     if (value === undefined) {
@@ -102,10 +102,13 @@ class PublicCache<T> {
       if (this.entries.size >= this.size) this.entries.delete(this.entries.keys().next().value as string);
       this.entries.set(id, value);
     }
-    this.byArray.set(key, { bytes: Uint8Array.from(key), value });
+    this.recent[this.next] = { bytes: Uint8Array.from(key), value };
+    this.next = (this.next + 1) % RECENT_KEYS;
     return value;
   }
 }
+
+const RECENT_KEYS = 8;
 
 const x25519PublicKeyObjects = new PublicCache<KeyObject>(64);
 const ed25519PublicKeyObjects = new PublicCache<KeyObject>(64);
