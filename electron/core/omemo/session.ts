@@ -297,9 +297,9 @@ export function decryptKey(device: OwnDevice, existing: Session | undefined, ele
   const preKey = findPreKey(device, kex.preKeyId);
   if (!preKey) throw new OmemoError('unknown-prekey', `no prekey with id ${kex.preKeyId}`);
   const x3dh = x3dhPassive(version, identityForX3dh(device), { signedPreKeyPriv: signedPreKey.priv, preKeyPriv: preKey.priv }, kex.identityKey, kex.ephemeralKey);
-  // The first ratchet key is in the message header: parse it before starting the ratchet.
-  const firstHeader = peekRatchetKey(version, kex.message);
-  const initial = ratchetInitPassive(version, x3dh.sharedSecret, signedPreKey.priv, firstHeader, random);
+  // The first ratchet key is in the message header: parse it before starting the ratchet (and decrypt it as parsed).
+  const first = decodeAuthenticatedMessage(version, kex.message);
+  const initial = ratchetInitPassive(version, x3dh.sharedSecret, signedPreKey.priv, first.header.dhPub, random);
   const session: Session = {
     version,
     initiation: 'passive',
@@ -309,17 +309,13 @@ export function decryptKey(device: OwnDevice, existing: Session | undefined, ele
     keyExchange: { preKeyId: kex.preKeyId, signedPreKeyId: kex.signedPreKeyId, ephemeralKey: kex.ephemeralKey },
     ratchet: initial,
   };
-  const { state, plaintext } = ratchetDecrypt(version, initial, kex.message, adFor(session, 'receive'), random);
+  const { state, plaintext } = ratchetDecrypt(version, initial, kex.message, adFor(session, 'receive'), random, first);
   const keyMaterial = checkKeyMaterial(version, plaintext);
   // The prekey is used up: no longer published, kept until deleteUsedPreKeys() for repeats of this exchange.
   const nextDevice: OwnDevice = device.preKeys.some((p) => p.id === preKey.id)
     ? { ...device, preKeys: device.preKeys.filter((p) => p.id !== preKey.id), usedPreKeys: [...device.usedPreKeys, preKey] }
     : device;
   return { device: nextDevice, session: { ...session, ratchet: state }, keyMaterial, newSession: true };
-}
-
-function peekRatchetKey(version: OmemoVersion, message: Uint8Array): Uint8Array {
-  return decodeAuthenticatedMessage(version, message).header.dhPub;
 }
 
 function checkKeyMaterial(version: OmemoVersion, plaintext: Uint8Array): Uint8Array {

@@ -19,7 +19,7 @@ import { aesCbcDecrypt, aesCbcEncrypt, hkdfSha256 } from './primitives.js';
 import { hmac, hmacKey } from './sha256.js';
 import { x25519NewPrivateKey, x25519PublicKey, x25519SharedSecret } from './xeddsa.js';
 import {
-  decodeAuthenticatedMessage, encodeAuthenticatedMessage, encodeOmemoMessage, macInputFor, type RatchetHeader,
+  decodeAuthenticatedMessage, encodeAuthenticatedMessage, encodeOmemoMessage, macInputFor, type AuthenticatedMessage, type RatchetHeader,
 } from '../wire/proto.js';
 import { CHAIN_KEY_SEED, MESSAGE_KEY_SEED, PARAMS, type OmemoVersion } from '../version.js';
 import type { RandomSource } from '../../otr/random.js';
@@ -167,8 +167,10 @@ function skipUntil(state: RatchetState, until: number, limit: 'throw' | 'drop'):
  */
 export function ratchetDecrypt(
   version: OmemoVersion, state: RatchetState, message: Uint8Array, associatedData: Uint8Array, random: RandomSource,
+  /** `message` already decoded (a key exchange's first message, whose header started the ratchet). */
+  decoded?: AuthenticatedMessage,
 ): { state: RatchetState; plaintext: Uint8Array; header: RatchetHeader } {
-  const parsed = decodeAuthenticatedMessage(version, message);
+  const parsed = decoded ?? decodeAuthenticatedMessage(version, message);
   const { header } = parsed;
   const next = cloneState(state);
   let messageKey: Uint8Array;
