@@ -31,10 +31,18 @@ export function hmacSha256(key: Uint8Array, data: Uint8Array): Uint8Array {
   return new Uint8Array(createHmac('sha256', secretKey(key)).update(data).digest());
 }
 
+/** update() || final() in one fresh array (Buffer.concat would copy through a pooled Buffer first). */
+function joined(first: Uint8Array, last: Uint8Array): Uint8Array {
+  const out = new Uint8Array(first.length + last.length);
+  out.set(first, 0);
+  out.set(last, first.length);
+  return out;
+}
+
 /** AES-CBC (key length picks AES-128/256) with PKCS#7 padding. */
 export function aesCbcEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): Uint8Array {
   const cipher = createCipheriv(`aes-${key.length * 8}-cbc`, secretKey(key), iv);
-  return new Uint8Array(Buffer.concat([cipher.update(plaintext), cipher.final()]));
+  return joined(cipher.update(plaintext), cipher.final());
 }
 
 export function aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array): Uint8Array {
@@ -43,7 +51,7 @@ export function aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8
   }
   try {
     const decipher = createDecipheriv(`aes-${key.length * 8}-cbc`, secretKey(key), iv);
-    return new Uint8Array(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
+    return joined(decipher.update(ciphertext), decipher.final());
   } catch {
     throw new OmemoError('decrypt-failed', 'bad padding');
   }
@@ -52,7 +60,7 @@ export function aesCbcDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8
 /** AES-GCM with a 16-byte tag; returns ciphertext and tag separately. */
 export function aesGcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array): { ciphertext: Uint8Array; tag: Uint8Array } {
   const cipher = createCipheriv(key.length === 16 ? 'aes-128-gcm' : 'aes-256-gcm', secretKey(key), iv);
-  const ciphertext = new Uint8Array(Buffer.concat([cipher.update(plaintext), cipher.final()]));
+  const ciphertext = joined(cipher.update(plaintext), cipher.final());
   return { ciphertext, tag: new Uint8Array(cipher.getAuthTag()) };
 }
 
@@ -63,7 +71,7 @@ export function aesGcmDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8
   try {
     const decipher = createDecipheriv(key.length === 16 ? 'aes-128-gcm' : 'aes-256-gcm', secretKey(key), iv);
     decipher.setAuthTag(tag);
-    return new Uint8Array(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
+    return joined(decipher.update(ciphertext), decipher.final());
   } catch {
     throw new OmemoError('bad-mac', 'payload authentication failed');
   }
