@@ -3,14 +3,17 @@
  * (invertModP in electron/core/omemo/crypto/xeddsa.ts, Lehmer's Euclid)
  * against @noble/curves' plain Euclid, on the edges of its range, on small
  * numbers and powers of two near the 48-bit window it works in, and on random
- * field elements; and the conversions both ways on fresh Ed25519 keys.
+ * field elements; the conversions both ways on fresh Ed25519 keys; and the
+ * X25519 key pairs OpenSSL makes for fresh keys (public key cached with them).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { invert } from '@noble/curves/abstract/modular.js';
-import { curve25519PublicToEd25519, ed25519PublicToCurve25519, invertModP } from '../../electron/core/omemo/crypto/xeddsa.js';
-import { deterministicRandom } from '../../electron/core/otr/random.js';
+import {
+  curve25519PublicToEd25519, ed25519PublicToCurve25519, invertModP, x25519NewPrivateKey, x25519PublicKey, x25519SharedSecret,
+} from '../../electron/core/omemo/crypto/xeddsa.js';
+import { deterministicRandom, secureRandom } from '../../electron/core/otr/random.js';
 
 const P = 2n ** 255n - 19n;
 
@@ -38,4 +41,19 @@ test('Ed25519 -> Curve25519 -> Ed25519 gives the key back (sign bit carried over
     const curve = ed25519PublicToCurve25519(ed);
     assert.deepEqual(curve25519PublicToEd25519(curve, (ed[31]! >> 7) as 0 | 1), ed);
   }
+});
+
+test('a fresh X25519 key from OpenSSL: the public key kept with it is the one its bytes give, and DH agrees', () => {
+  for (let i = 0; i < 50; i++) {
+    const a = x25519NewPrivateKey(secureRandom);
+    const b = x25519NewPrivateKey(secureRandom);
+    assert.equal(a.length, 32);
+    // A copy of the bytes is a new array: no cached key object or public key, everything derived again.
+    assert.deepEqual(x25519PublicKey(a), x25519PublicKey(Uint8Array.from(a)));
+    assert.deepEqual(x25519SharedSecret(a, x25519PublicKey(b)), x25519SharedSecret(Uint8Array.from(b), x25519PublicKey(Uint8Array.from(a))));
+  }
+  // An injected source is used as given (deterministic tests replay the reference's draws).
+  const draws = deterministicRandom('omemo-fresh-key');
+  const expected = deterministicRandom('omemo-fresh-key')(32);
+  assert.deepEqual(x25519NewPrivateKey(draws), expected);
 });
