@@ -3,12 +3,13 @@
  * (invertModP in electron/core/omemo/crypto/xeddsa.ts, Lehmer's Euclid)
  * against @noble/curves' plain Euclid, on the edges of its range, on small
  * numbers and powers of two near the 48-bit window it works in, and on random
- * field elements; the conversions both ways on fresh Ed25519 keys; and the
- * X25519 key pairs OpenSSL makes for fresh keys (public key cached with them).
+ * field elements; the conversions both ways on fresh Ed25519 keys; the
+ * X25519 key pairs OpenSSL makes for fresh keys (public key cached with them);
+ * and the caches of key objects by key bytes, with more keys than they hold.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
 import { invert } from '@noble/curves/abstract/modular.js';
 import {
   curve25519PublicToEd25519, ed25519PublicToCurve25519, invertModP, x25519NewPrivateKey, x25519PublicKey, x25519SharedSecret,
@@ -56,4 +57,21 @@ test('a fresh X25519 key from OpenSSL: the public key kept with it is the one it
   const draws = deterministicRandom('omemo-fresh-key');
   const expected = deterministicRandom('omemo-fresh-key')(32);
   assert.deepEqual(x25519NewPrivateKey(draws), expected);
+});
+
+test('X25519 through the key caches, with more distinct keys than they hold, agrees with node:crypto without them', () => {
+  const random = deterministicRandom('omemo-key-cache');
+  const privs = Array.from({ length: 150 }, () => random(32));
+  const pubs = privs.map((priv) => x25519PublicKey(priv));
+  const jwk = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < privs.length; i++) {
+      const j = (i * 7 + round) % privs.length;
+      const expected = diffieHellman({
+        privateKey: createPrivateKey({ key: { kty: 'OKP', crv: 'X25519', d: jwk(privs[i]!), x: jwk(pubs[i]!) }, format: 'jwk' }),
+        publicKey: createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: jwk(pubs[j]!) }, format: 'jwk' }),
+      });
+      assert.deepEqual(x25519SharedSecret(privs[i]!, pubs[j]!), new Uint8Array(expected), `keys ${i} and ${j}, round ${round}`);
+    }
+  }
 });
