@@ -151,7 +151,10 @@ function primitiveOf(frame: ProfileNode['callFrame']): string | undefined {
   if (name === 'createPrivateKey') return 'private key import (OpenSSL)';
   if (name === 'edToCurve' || name === 'curveToEd') return 'Ed25519 <-> Curve25519 (BigInt)';
   if (url.endsWith('/sha256.ts') || name === 'hkdfSync' || name === 'createHmac') return 'SHA-256, HMAC, HKDF';
-  if (name === 'createCipheriv' || name === 'createDecipheriv') return 'AES (OpenSSL)';
+  // The cipher object, its update/final, and the KeyObject made for its key (electron/core/secret-key.ts).
+  if (url.includes('internal/crypto/cipher') || url.endsWith('/secret-key.ts') || name === 'createCipheriv' || name === 'createDecipheriv') {
+    return 'AES (OpenSSL, with its key object)';
+  }
   if (url.includes('protobufjs') || url.endsWith('/proto.ts')) return 'protobuf';
   return undefined;
 }
