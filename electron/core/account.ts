@@ -15,6 +15,7 @@ import type { HistoryStore } from './store/history-store.js';
 import type { StoredAccount } from './store/settings-store.js';
 import { carbonChatState, carbonCopy, checkCarbon, enableCarbons, type CarbonChatState, type CarbonCopy } from './carbons/carbons.js';
 import { receiptFor, receiptMessage, wantsReceipt } from './receipts/receipts.js';
+import { UnconfirmedMessages, type UnconfirmedTimings } from './receipts/unconfirmed.js';
 import { correctable, correctionMessage, correctionTarget, lastOf, parseReplace } from './correction/correction.js';
 import { chatStateMessage, OutgoingChatStates, parseChatState, withChatState, type ChatState } from './chat-states/chat-states.js';
 import { ConnectionManager, type ConnectionManagerOptions } from './xmpp/connection-manager.js';
@@ -93,6 +94,8 @@ export interface AccountDeps {
   };
   /** Messages not yet acknowledged by the server, and ids received lately (encrypted at rest); absent: in memory only. */
   outbox?: OutboxStore;
+  /** When a message the server took but the contact's app did not confirm is marked (receipts/unconfirmed.ts); tests shorten it. */
+  unconfirmed?: UnconfirmedTimings;
 }
 
 /** Sending again what our server could not pass to another company's server: from ~5 s up to ~5 min apart. */
@@ -116,6 +119,8 @@ export class Account {
   private readonly now: () => number;
   /** Received messages that asked for a receipt (XEP-0184), by peer and stanza id → the full JID to answer. */
   private readonly receiptsOwed = new Map<string, string>();
+  /** Our messages the server took, until the contact's app confirms them (or they are marked unconfirmed). */
+  private readonly unconfirmed: UnconfirmedMessages;
   /** The time of writing given to the user's last message (writtenNow). */
   private lastWrittenAt = 0;
   /** Per chat, the time of the contact's message shown last: a notice about it ("not encrypted") goes right below it. */
@@ -166,6 +171,15 @@ export class Account {
     this.stored = stored;
     this.now = deps.now ?? Date.now;
     this.outbox = deps.outbox ?? OutboxStore.inMemory();
+    this.unconfirmed = new UnconfirmedMessages({
+      find: (peer, id) => this.chats.find(peer, id, 'out'),
+      mark: (message) => this.upsertMessage(message),
+      confirms: (peer) => this.outbox.confirms(peer),
+      online: (peer) => this.connection.activeSession !== null && this.roster.presenceOf(peer).show !== 'offline',
+      // Private OTR messages wait for the receipt in the outbox and go again in the next private conversation.
+      offeredAgain: (message) => message.encrypted === true && this.e2ee.forPeer(message.peer)?.scheme === 'otr',
+      now: this.now,
+    }, deps.unconfirmed);
     const host: E2eeHost = {
       account: stored.jid,
       transmit: async (envelope) => {
@@ -481,7 +495,7 @@ export class Account {
   /** A failed message goes out again, privately if the conversation is private now. */
   async resendMessage(peer: string, id: string): Promise<ChatMessage> {
     const message = this.chats.find(peer, id, 'out');
-    if (!message || message.state !== 'failed') throw new KlatschError('not-found', 'There is no failed message to send again.', { reason: 'no-failed-message' });
+    if (!message || (message.state !== 'failed' && !(message.state === 'sent' && message.unconfirmed))) throw new KlatschError('not-found', 'There is no failed message to send again.', { reason: 'no-failed-message' });
     if (!this.connection.activeSession) throw new KlatschError('not-connected', 'You are not connected; the message was not sent.', { reason: 'offline-not-sent' });
     // Private or not as the chat is now: the user may have ended the private conversation to send it in plaintext.
     const mustBePrivate = !this.plaintextChat(peer);
@@ -590,6 +604,7 @@ export class Account {
 
   async close(): Promise<void> {
     this.e2ee.close();
+    this.unconfirmed.close();
     for (const retry of this.bounced.values()) clearTimeout(retry.timer);
     this.rooms.close();
     await this.signOut();
@@ -1036,7 +1051,7 @@ export class Account {
   private upsertMessage(given: ChatMessage, durably = false, announce = true): ChatMessage {
     // Waiting for the other company's server ends with the waiting, whatever state comes next.
     const { waitingForServer: _server, ...rest } = given;
-    const message = given.state === 'waiting' || given.waitingForServer === undefined ? given : rest;
+    const message = this.unconfirmed.observe(given.state === 'waiting' || given.waitingForServer === undefined ? given : rest);
     this.chats.upsert(message);
     if (message.direction !== 'notice') this.otherDeviceNoticed.delete(message.peer);
     const history = this.deps.history;
