@@ -32,6 +32,10 @@
  *                  sent (the fixture's capture module), the server's data (archive, offline
  *                  storage) and its log are searched for their markers
  *   manualResends  messages left "failed" at the sender: the user would have to send them again
+ *   notConfirmed   messages the sender shows as "sent, not confirmed" (the receiver's app confirmed later ones,
+ *                  or none for minutes: receipts/unconfirmed.ts), with "Send again" offered; how many of them the
+ *                  receiver has (a receipt was lost, not the message) is reported beside it. Not counted against
+ *                  a clean run: one the receiver lacks is counted as lost as well
  *   refused        sends the app refused outright (the user saw an error and must send again)
  *   unconfirmed    sends made just as the app was killed that it never confirmed (not counted as sent)
  *   goneAfterRestart  shown, but no longer in the receiver's chat at the end (lost from its history)
@@ -303,6 +307,9 @@ export interface DirectionResult {
   outOfOrder: number;
   leaks: number;
   manualResends: number;
+  notConfirmed: number;
+  /** Of `notConfirmed`: the receiver shows them (the receipt was lost, not the message). */
+  notConfirmedShown: number;
   refused: number;
   unconfirmed: number;
   goneAfterRestart: number;
@@ -316,7 +323,7 @@ export interface SoakReport {
   /** How often each app exited by itself (it was started again each time). */
   appCrashes: Record<UserName, number>;
   results: DirectionResult[];
-  totals: Pick<DirectionResult, 'sent' | 'shownOnce' | 'duplicated' | 'lost' | 'outOfOrder' | 'leaks' | 'manualResends' | 'refused' | 'unconfirmed' | 'goneAfterRestart'>;
+  totals: Pick<DirectionResult, 'sent' | 'shownOnce' | 'duplicated' | 'lost' | 'outOfOrder' | 'leaks' | 'manualResends' | 'notConfirmed' | 'notConfirmedShown' | 'refused' | 'unconfirmed' | 'goneAfterRestart'>;
   /** Every count that must be zero is zero, and everything sent was shown exactly once. */
   clean: boolean;
   seconds: number;
@@ -581,11 +588,12 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       const receiver = sides[other(from)];
       const mine = ofMode.filter((r) => r.from === from);
       const sent = mine.filter(accepted);
-      const stateAtSender = (r: SentRecord): string => {
+      const atSender = (r: SentRecord): ChatMessage | undefined => {
         const id = r.id ?? sender.ownShown.get(r.marker);
-        const found = sender.chat.find((m) => m.direction === 'out' && (id ? m.id === id : MARKER.exec(m.body)?.[0] === r.marker));
-        return found?.state ?? 'missing';
+        return sender.chat.find((m) => m.direction === 'out' && (id ? m.id === id : MARKER.exec(m.body)?.[0] === r.marker));
       };
+      const stateAtSender = (r: SentRecord): string => atSender(r)?.state ?? 'missing';
+      const notConfirmed = (r: SentRecord) => atSender(r)?.unconfirmed !== undefined;
       const senderStates: Record<string, number> = {};
       for (const r of sent) senderStates[stateAtSender(r)] = (senderStates[stateAtSender(r)] ?? 0) + 1;
       const shown = (r: SentRecord) => receiver.appearances.get(r.marker)?.length ?? 0;
@@ -615,6 +623,8 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
         outOfOrder: seqs.length - longestIncreasing(seqs),
         leaks: 0, // counted below, once the server's records are read
         manualResends: sent.filter((r) => stateAtSender(r) === 'failed').length,
+        notConfirmed: sent.filter(notConfirmed).length,
+        notConfirmedShown: sent.filter((r) => notConfirmed(r) && shown(r) > 0).length,
         refused: mine.filter((r) => r.refused !== undefined).length,
         unconfirmed: mine.length - sent.length - mine.filter((r) => r.refused !== undefined && !accepted(r)).length,
         // Not counted: what the chat dropped for its size (it keeps the newest 2,000 messages per contact).
@@ -644,6 +654,8 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
     outOfOrder: sum('outOfOrder'),
     leaks: sum('leaks'),
     manualResends: sum('manualResends'),
+    notConfirmed: sum('notConfirmed'),
+    notConfirmedShown: sum('notConfirmedShown'),
     refused: sum('refused'),
     unconfirmed: sum('unconfirmed'),
     goneAfterRestart: sum('goneAfterRestart'),
@@ -691,10 +703,10 @@ async function readTree(dir: string): Promise<string[]> {
 }
 
 function printTable(report: SoakReport): void {
-  const columns = ['mode', 'direction', 'sent', 'once', 'doubled', 'lost', 'out of order', 'leaks', 'manual resends', 'refused', 'unconfirmed', 'gone after restart'];
+  const columns = ['mode', 'direction', 'sent', 'once', 'doubled', 'lost', 'out of order', 'leaks', 'manual resends', 'not confirmed (receiver has)', 'refused', 'unconfirmed', 'gone after restart'];
   const rows = [columns];
   for (const r of report.results) {
-    rows.push([r.mode, `${r.from}→${r.to}`, ...[r.sent, r.shownOnce, r.duplicated, r.lost, r.outOfOrder, r.leaks, r.manualResends, r.refused, r.unconfirmed, r.goneAfterRestart].map(String)]);
+    rows.push([r.mode, `${r.from}→${r.to}`, ...[r.sent, r.shownOnce, r.duplicated, r.lost, r.outOfOrder, r.leaks, r.manualResends, `${r.notConfirmed} (${r.notConfirmedShown})`, r.refused, r.unconfirmed, r.goneAfterRestart].map(String)]);
   }
   const widths = columns.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   console.log('');
