@@ -54,6 +54,7 @@ import { startTcpProxy, type TcpProxy } from '../tests/fixtures/tcp-proxy.js';
 import { startHostedApp, type HostedApp } from '../tests/fixtures/dev-host-client.js';
 import { liveDirs } from '../tests/fixtures/child-cleanup.js';
 import { reportedPrivacy } from '../tests/fixtures/contact-trust.js';
+import { UNCONFIRMED_TIMINGS } from '../electron/core/receipts/unconfirmed.js';
 
 // ---- options ---------------------------------------------------------------------------------
 
@@ -557,6 +558,8 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       'every accepted message to arrive',
     ).catch(() => undefined);
     await sleep(QUIET_AFTER_SETTLE_MS);
+    // Messages the receiver's app did not confirm are marked after a grace (receipts/unconfirmed.ts): let it pass.
+    await sleep(UNCONFIRMED_TIMINGS.graceMs + 10_000);
     progress(`  ${mode}: settled in ${((performance.now() - settleStart) / 1000).toFixed(1)} s`);
 
     if (options.dump) {

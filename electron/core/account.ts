@@ -175,7 +175,8 @@ export class Account {
       find: (peer, id) => this.chats.find(peer, id, 'out'),
       mark: (message) => this.upsertMessage(message),
       confirms: (peer) => this.outbox.confirms(peer),
-      online: (peer) => this.connection.activeSession !== null && this.roster.presenceOf(peer).show !== 'offline',
+      resources: (peer) => this.roster.resourcesOf(peer),
+      stream: () => this.connection.activeSession?.jid,
       // Private OTR messages wait for the receipt in the outbox and go again in the next private conversation.
       offeredAgain: (message) => message.encrypted === true && this.e2ee.forPeer(message.peer)?.scheme === 'otr',
       now: this.now,
@@ -821,7 +822,10 @@ export class Account {
     const parsed = parseMessage(stanza);
     if (!parsed) return;
     const receipted = receiptFor(stanza);
-    if (receipted !== undefined && parsed.fromBare !== this.ownBare()) this.receiptArrived(parsed.fromBare, receipted);
+    if (receipted !== undefined && parsed.fromBare !== this.ownBare()) {
+      this.unconfirmed.receipt(parsed.from, receipted);
+      this.receiptArrived(parsed.fromBare, receipted);
+    }
     if (parsed.type === 'error') {
       const sent = parsed.id ? this.chats.find(parsed.fromBare, parsed.id, 'out') : undefined;
       if (!sent) return;

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import type { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
-import type { TestCore } from '../fixtures/core.js';
+import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { twoContactsOnline } from '../fixtures/two-cores.js';
-import { openDevice, usersWith } from '../fixtures/xmpp-server.js';
+import { loginOn, openDevice, usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'unconfirmed-pw';
 /** Short, so the test waits on events and not minutes; the silence bound well above any receipt's way here. */
@@ -114,5 +114,36 @@ describe('a message the server took and lost is shown as not confirmed, and can 
     assert.deepEqual(markedEvents, []);
     const refused = await alice.requestUnchecked('resendMessage', { accountId: aliceAccount.id, peer: jid('dave'), id: toDave[0]!.id });
     assert.equal(refused.ok, false, 'nothing to send again: it is not marked');
+  });
+
+  // Runs last: bob's app is replaced by a new session.
+  test("the receiver's session that got it went away before confirming: the next session's receipts do not mark it", async () => {
+    // Reaches bob's app, whose receipt is lost; then that app session ends (its messages come again from the archive, without receipts).
+    await server.dropMessages('<received/>');
+    const reached = await send('bob', 'REACHED-OLD-SESSION');
+    await bob.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.id === reached.id);
+    await serverTook((wire) => wire.split('\n').some((line) => line.includes('<received') && line.includes(reached.id)));
+    await server.dropMessages();
+    const from = alice.events.length;
+    await bob.dispose();
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'offline', { after: from });
+    bob = await startTestCore({ caPem: server.ca.caCertPem, unconfirmed: timings });
+    bobAccount = await bob.call('addAccount', loginOn(server, 'bob', password));
+    await bob.call('setOtrPolicy', { accountId: bobAccount.id, peer: jid('alice'), policy: 'never' });
+    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online', { after: from });
+    const toNewSession = await send('bob', 'TO-NEW-SESSION');
+    await aliceSees(toNewSession.id, (m) => m.state === 'delivered');
+
+    // A message lost now is marked after the grace that follows a later receipt: by then the earlier one would have been too.
+    await server.dropMessages('LOST-AFTER-RESTART');
+    const lost = await send('bob', 'LOST-AFTER-RESTART');
+    await aliceSees(lost.id, (m) => m.state === 'sent', from);
+    const later = await send('bob', 'NEXT-AFTER-RESTART');
+    await aliceSees(later.id, (m) => m.state === 'delivered', from);
+    await aliceSees(lost.id, (m) => m.unconfirmed === 'later-confirmed', from);
+    await server.dropMessages();
+    const stored = (await chatOf(alice, aliceAccount, 'bob')).find((m) => m.id === reached.id);
+    assert.equal(stored?.state, 'sent');
+    assert.equal(stored?.unconfirmed, undefined, 'no evidence it was lost: the session that had it is gone');
   });
 });

@@ -3,11 +3,14 @@
  * says it has a message, not that it delivered it: a server that loses one after acknowledging it would
  * leave it "sent" forever. For a contact whose app confirms messages (XEP-0184), a message sent from
  * here is marked `unconfirmed` (shared/contract/messages.ts) when
- *  - 'later-confirmed': their app confirmed a message of ours the server acknowledged after this one, and
- *    this one's receipt did not follow within `graceMs` (receipts may cross, a message may take longer to
- *    show) — one stream delivers in order, so the earlier one should have come first;
- *  - 'silence': the contact was online (and so were we) for `silenceMs` in all since the server took it,
- *    and it is still unconfirmed.
+ *  - 'later-confirmed': an app session of the contact that was online when the server took this message
+ *    confirmed a message the server took after it, on the same stream of ours, and this one's receipt did
+ *    not follow within `graceMs` (receipts may cross) — that session got them in order, so it skipped this one;
+ *  - 'silence': such a session stayed online for `silenceMs` in all, on the same stream of ours, and this
+ *    one stayed unconfirmed.
+ * Sessions are told apart by resource (each new one binds a new resource): a message that reached a session
+ * which then died comes to the next one through the server's archive, which sends no receipt — no evidence.
+ * Likewise a receipt sent to a stream of ours that is gone is lost — no evidence either.
  * A late receipt makes it 'delivered', which drops the mark. Never marked: a message to a contact whose app
  * has never confirmed one (libotr clients, apps without receipts), copies from our other devices or the
  * archive (we did not see them leave), and private OTR messages (they wait for a receipt and are offered
@@ -18,13 +21,13 @@ import type { ChatMessage } from '../../../shared/contract.js';
 export interface UnconfirmedTimings {
   /** After a later message was confirmed: how long this one's receipt may still take. */
   graceMs: number;
-  /** How long the contact may be online without confirming a message before it is marked. */
+  /** How long a session of the contact's may be online without confirming a message before it is marked. */
   silenceMs: number;
 }
 
 export const UNCONFIRMED_TIMINGS: UnconfirmedTimings = { graceMs: 30_000, silenceMs: 5 * 60_000 };
 
-/** Messages watched at once, the oldest let go first (a contact who never confirms must not grow this). */
+/** Messages watched at once, the oldest let go first. */
 const MAX_WATCHED = 5_000;
 
 export interface UnconfirmedHost {
@@ -34,8 +37,10 @@ export interface UnconfirmedHost {
   mark(message: ChatMessage): void;
   /** Whether `peer`'s app confirms messages (a receipt came from it once). */
   confirms(peer: string): boolean;
-  /** Whether `peer` is online as we see it now (we are online, and they are available). */
-  online(peer: string): boolean;
+  /** The resources (app sessions) of `peer` available now, as our stream sees them. */
+  resources(peer: string): readonly string[];
+  /** Our stream now (its full JID); undefined when offline. A resumed stream keeps it. */
+  stream(): string | undefined;
   /** Whether the message is one that goes again by itself until confirmed (private OTR): left alone here. */
   offeredAgain(message: ChatMessage): boolean;
   now(): number;
@@ -46,9 +51,13 @@ interface Watched {
   id: string;
   /** The order in which the server took our messages (their turn to become 'sent'). */
   order: number;
-  /** Time the contact was online since then, as far as ticks counted. */
+  /** Our stream it went out on: its receipt comes there. */
+  stream: string;
+  /** The contact's sessions online when the server took it: the ones that should confirm it. */
+  sessions: ReadonlySet<string>;
+  /** Time one of those sessions was online since then (counted per tick). */
   onlineMs: number;
-  /** When a message the server took after this one was confirmed. */
+  /** When one of those sessions confirmed a message the server took after this one. */
   passedAt: number | undefined;
   marked: boolean;
 }
@@ -69,7 +78,7 @@ export class UnconfirmedMessages {
 
   /**
    * Every change of a message, before it is stored: returns it as it may be stored (the mark belongs to 'sent'
-   * only), and follows ours from 'sending' (or 'waiting') to 'sent' to 'delivered'.
+   * only), and follows ours from 'sending' (or 'waiting') to 'sent'.
    */
   observe(message: ChatMessage): ChatMessage {
     if (message.direction !== 'out') return message;
@@ -78,17 +87,30 @@ export class UnconfirmedMessages {
       const { unconfirmed: _mark, ...rest } = given;
       given = rest;
     }
-    const key = `${given.peer}\n${given.id}`;
+    const key = keyOf(given.peer, given.id);
     const before = this.host.find(given.peer, given.id)?.state;
-    if (given.state === 'sent') {
-      // Seen leaving from here (not a carbon or an archive copy): the server took it now.
-      if (before === 'sending' || before === 'waiting') this.watch(key, given);
-    } else if (given.state === 'delivered') {
-      const confirmed = this.watched.get(key);
-      this.watched.delete(key);
-      if (confirmed) this.passedBy(confirmed);
-    } else this.watched.delete(key);
+    if (given.state !== 'sent') this.watched.delete(key);
+    // Seen leaving from here (not a carbon or an archive copy): the server took it now.
+    else if (before === 'sending' || before === 'waiting') this.watch(key, given);
     return given;
+  }
+
+  /**
+   * A receipt from `from` (a full JID) for our message `id`, before it is applied: every message to the same
+   * contact the server took before that one, while this session was online, should have been confirmed too.
+   */
+  receipt(from: string, id: string): void {
+    const slash = from.indexOf('/');
+    if (slash < 0) return;
+    const peer = from.slice(0, slash).toLowerCase();
+    const session = from.slice(slash + 1);
+    const confirmed = this.watched.get(keyOf(peer, id));
+    if (!confirmed) return;
+    const now = this.host.now();
+    for (const w of this.watched.values()) {
+      if (w.peer !== peer || w.order >= confirmed.order || w.passedAt !== undefined || w.marked) continue;
+      if (w.stream === confirmed.stream && w.sessions.has(session)) w.passedAt = now;
+    }
   }
 
   close(): void {
@@ -98,8 +120,19 @@ export class UnconfirmedMessages {
   }
 
   private watch(key: string, message: ChatMessage): void {
+    const stream = this.host.stream();
     this.watched.delete(key); // sent again: its turn is now
-    this.watched.set(key, { peer: message.peer, id: message.id, order: ++this.counter, onlineMs: 0, passedAt: undefined, marked: false });
+    if (stream === undefined) return;
+    this.watched.set(key, {
+      peer: message.peer,
+      id: message.id,
+      order: ++this.counter,
+      stream,
+      sessions: new Set(this.host.resources(message.peer)),
+      onlineMs: 0,
+      passedAt: undefined,
+      marked: false,
+    });
     if (this.watched.size > MAX_WATCHED) this.watched.delete(this.watched.keys().next().value!);
     if (!this.timer) {
       this.lastTick = this.host.now();
@@ -108,27 +141,31 @@ export class UnconfirmedMessages {
     }
   }
 
-  /** `confirmed` got its receipt: every message to the same contact the server took before it should have, too. */
-  private passedBy(confirmed: Watched): void {
-    const now = this.host.now();
-    for (const w of this.watched.values()) {
-      if (w.peer === confirmed.peer && w.order < confirmed.order && w.passedAt === undefined) w.passedAt = now;
-    }
-  }
-
   private tick(): void {
     const now = this.host.now();
     const elapsed = Math.max(0, now - this.lastTick);
     this.lastTick = now;
+    const stream = this.host.stream();
     let open = 0;
     for (const [key, w] of this.watched) {
-      if (w.marked) continue; // kept: its late receipt still tells about the messages before it
+      if (w.marked) continue; // kept until it changes: its late receipt still tells about the messages before it
       const message = this.host.find(w.peer, w.id);
       if (message?.direction !== 'out' || message.state !== 'sent') {
         this.watched.delete(key);
         continue;
       }
-      if (this.host.online(w.peer)) w.onlineMs += elapsed;
+      if (stream === undefined) {
+        open += 1; // offline: a resumed stream goes on where this one stopped
+        continue;
+      }
+      // Before any evidence: a new stream of ours (its receipt may have gone to the old one), or none left of the
+      // contact's sessions that should confirm it — nothing can tell any more.
+      const online = stream === w.stream && this.host.resources(w.peer).some((r) => w.sessions.has(r));
+      if (w.passedAt === undefined && !online) {
+        this.watched.delete(key);
+        continue;
+      }
+      if (online) w.onlineMs += elapsed;
       const reason = w.passedAt !== undefined && now - w.passedAt >= this.timings.graceMs ? 'later-confirmed' : w.onlineMs >= this.timings.silenceMs ? 'silence' : undefined;
       if (reason === undefined) {
         open += 1;
@@ -147,4 +184,8 @@ export class UnconfirmedMessages {
       this.timer = undefined;
     }
   }
+}
+
+function keyOf(peer: string, id: string): string {
+  return `${peer}\n${id}`;
 }
