@@ -33,7 +33,8 @@
  *                  storage) and its log are searched for their markers
  *   manualResends  messages left "failed" at the sender: the user would have to send them again
  *   notConfirmed   messages the sender shows as "sent, not confirmed" (the receiver's app confirmed later ones,
- *                  or none for minutes: receipts/unconfirmed.ts), with "Send again" offered; how many of them the
+ *                  or none for a minute; the apps run with a 5 s grace, not the app's 30 s:
+ *                  receipts/unconfirmed.ts), with "Send again" offered; how many of them the
  *                  receiver has (a receipt was lost, not the message) is reported beside it. Not counted against
  *                  a clean run: one the receiver lacks is counted as lost as well
  *   refused        sends the app refused outright (the user saw an error and must send again)
@@ -54,7 +55,7 @@ import { startTcpProxy, type TcpProxy } from '../tests/fixtures/tcp-proxy.js';
 import { startHostedApp, type HostedApp } from '../tests/fixtures/dev-host-client.js';
 import { liveDirs } from '../tests/fixtures/child-cleanup.js';
 import { reportedPrivacy } from '../tests/fixtures/contact-trust.js';
-import { UNCONFIRMED_TIMINGS } from '../electron/core/receipts/unconfirmed.js';
+import type { UnconfirmedTimings } from '../electron/core/receipts/unconfirmed.js';
 
 // ---- options ---------------------------------------------------------------------------------
 
@@ -79,6 +80,8 @@ const FAULT_PLANS: Record<Options['faults'], { counts: Record<FaultKind, number>
   full: { counts: { restart: 5, cut: 5, freeze: 2, kill: 10 }, freezeMs: 15_000 },
   small: { counts: { restart: 1, cut: 2, freeze: 1, kill: 2 }, freezeMs: 10_000 },
 };
+/** When the apps mark a message the other's app did not confirm: the app's 30 s and 5 min, shortened to show under faults. */
+const SOAK_UNCONFIRMED: UnconfirmedTimings = { graceMs: 5_000, silenceMs: 60_000 };
 /** Messages a side sends back to back before its app is killed in the middle of them. */
 const BURST = 10;
 const BURST_SPACING_MS = 10;
@@ -391,7 +394,15 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       caFile: server.ca.caCertFile,
       profileDir: side.profileDir,
       // Every message of the run stays in the stored history (the default keeps 1,000 per chat).
-      args: ['--history-recent-per-chat', String(4 * options.messages + 1_000)],
+      args: [
+        '--history-recent-per-chat',
+        String(4 * options.messages + 1_000),
+        // Unconfirmed messages are marked sooner than in the app, so that marks can show during the run.
+        '--unconfirmed-grace-ms',
+        String(SOAK_UNCONFIRMED.graceMs),
+        '--unconfirmed-silence-ms',
+        String(SOAK_UNCONFIRMED.silenceMs),
+      ],
       onEvent: (name, payload) => (queue ? queue.push([name, payload]) : applyEvent(side, name, payload)),
       onExit: () => {
         for (const wake of [...side.wake]) wake();
@@ -559,7 +570,7 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
     ).catch(() => undefined);
     await sleep(QUIET_AFTER_SETTLE_MS);
     // Messages the receiver's app did not confirm are marked after a grace (receipts/unconfirmed.ts): let it pass.
-    await sleep(UNCONFIRMED_TIMINGS.graceMs + 10_000);
+    await sleep(SOAK_UNCONFIRMED.graceMs + 2_000);
     progress(`  ${mode}: settled in ${((performance.now() - settleStart) / 1000).toFixed(1)} s`);
 
     if (options.dump) {
