@@ -3,6 +3,8 @@
  * of Electron or of how events travel. The composition root of the account's parts: the delivery of the user's
  * messages (delivery/), the incoming stanza pipeline (incoming/, with a step from each XEP's folder), the stream's
  * coming and going (stream/), the chats (chats/), group chats (muc/), encryption (e2ee/).
+ * Longer than ~400 lines because wiring a dozen parts and the API the core calls belong here, in one place; the
+ * work itself is in the parts.
  */
 import { randomUUID } from 'node:crypto';
 import xml, { type Element } from '@xmpp/xml';
@@ -33,6 +35,7 @@ import { Delivery } from './delivery/delivery.js';
 import { delayFilter } from './delivery/outgoing.js';
 import { ChatWriter } from './chats/chat-writer.js';
 import { IncomingMessages } from './chats/incoming-messages.js';
+import { loadOlderMessages } from './chats/older-messages.js';
 import { Pipeline, type IncomingChatMessage, type IncomingStanza } from './incoming/pipeline.js';
 import { errorsHandler, messagesOnly, parsed, receiveHandler, sendersHandler } from './incoming/chat-messages.js';
 import { presenceHandler } from './roster/presence-handler.js';
@@ -44,8 +47,6 @@ export type { AccountDeps, EventSink } from './account-deps.js';
 
 /** How long signing out waits for the private conversations' end messages to be written. */
 const SIGN_OFF_WAIT_MS = 1_000;
-/** Messages of the stored history per "load older" (the user scrolled to the top of a chat). */
-const OLDER_PAGE = 200;
 
 export class Account {
   readonly roster = new Roster();
@@ -240,7 +241,9 @@ export class Account {
       archive: this.archive,
       delivery: this.delivery,
       incoming: this.incoming,
-      ...{ e2ee, chatStates, typing },
+      e2ee,
+      chatStates,
+      typing,
       ownPresence: () => this.stored.ownPresence,
       emitView: () => this.emitView(),
       emitRoster: () => this.emitRoster(),
@@ -431,31 +434,10 @@ export class Account {
     this.emitContact(peer);
   }
 
-  /**
-   * One older page of the chat with `peer` (the user scrolled to the top): from the stored history while it
-   * has older messages, then from the server's archive (plaintext only); `complete` when that has nothing older.
-   */
-  async loadOlderMessages(peer: string): Promise<{ added: number; complete: boolean }> {
-    const jid = bareJid(peer);
-    if (!jid) throw new KlatschError('invalid-request', 'That is not a valid address.', { reason: 'invalid-address' });
-    // The stored history first (offline too); the server's archive once it has nothing older.
-    const older = this.deps.history?.before(jid, this.chats.list(jid)[0], OLDER_PAGE) ?? [];
-    if (older.length > 0) {
-      this.chats.prepend(jid, older);
-      for (const message of older) this.deps.emit('messageUpserted', { accountId: this.id, message });
-      return { added: older.length, complete: false };
-    }
-    if (!this.connection.activeSession) throw new KlatschError('not-connected', 'Sign in to load older messages.', { reason: 'archive-offline' });
-    try {
-      return await this.archive.loadOlder(jid);
-    } catch (error) {
-      const condition = (error as { condition?: string }).condition;
-      // A server without an archive (or one that keeps none for us) has nothing older to give.
-      if (condition === 'feature-not-implemented' || condition === 'service-unavailable') return { added: 0, complete: true };
-      if (error instanceof KlatschError) throw error;
-      const said = condition ?? (error as Error).message;
-      throw new KlatschError('server-error', `The server could not send older messages (${said}).`, { reason: 'archive-refused', params: { condition: said } });
-    }
+  /** One older page of the chat with `peer` (the user scrolled to the top): chats/older-messages.ts. */
+  loadOlderMessages(peer: string): Promise<{ added: number; complete: boolean }> {
+    const { chats, connection, archive } = this;
+    return loadOlderMessages({ chats, connection, archive, history: this.deps.history, announce: (message) => this.deps.emit('messageUpserted', { accountId: this.id, message }) }, peer);
   }
 
   private ownBare(): string {
