@@ -60,8 +60,8 @@ export interface ReceiveHost {
  */
 export function receiveHandler(host: ReceiveHost): StanzaHandler<IncomingChatMessage> {
   return (ctx) => {
-    const { stanza, message: parsed } = ctx;
-    const body = parsed.body === '' ? undefined : parsed.body;
+    const { stanza, message } = ctx;
+    const body = message.body === '' ? undefined : message.body;
     // Chat states and receipts only (a scheme's message may have no body: its payload is its own).
     if (body === undefined && !host.e2ee.claimant(stanza)) return;
     // A receipt is owed only if the body turns out to be something shown (see IncomingMessages.show).
@@ -69,7 +69,7 @@ export function receiveHandler(host: ReceiveHost): StanzaHandler<IncomingChatMes
     const live = liveArchiveId(host, stanza);
     const replaces = parseReplace(stanza);
     void host.e2ee
-      .receive(parsed.from, { id: parsed.id, stampedAt: parsed.stampedAt, ...(replaces === undefined ? {} : { replaces }), ...live }, stanza, body)
+      .receive(message.from, { id: message.id, stampedAt: message.stampedAt, ...(replaces === undefined ? {} : { replaces }), ...live }, stanza, body)
       .finally(() => {
         if (owed) host.receipts.settle(owed);
         // Shown (on disk) or dropped: the archive mark may pass it now, never before (a kill meanwhile would lose it).
