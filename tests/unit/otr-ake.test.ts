@@ -14,18 +14,16 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { Ake, type AkeContext, type AkeResult } from '../../electron/core/otr/ake.js';
 import {
-  Ake,
-  type AkeContext,
   type AkeMessage,
-  type AkeResult,
   computeAuthenticator,
   decodeAkeMessage,
   decodeSignedPart,
   encodeAkeMessage,
   encodeSignedPart,
   macEncryptedSignature,
-} from '../../electron/core/otr/ake.js';
+} from '../../electron/core/otr/ake-messages.js';
 import { aesCtrZeroIv } from '../../electron/core/otr/aes-ctr.js';
 import { DH_PRIME, DhKeyPair } from '../../electron/core/otr/dh.js';
 import { type DsaPrivateKey, dsaSign, encodePublicKey, fingerprint, formatFingerprint, modPow } from '../../electron/core/otr/dsa.js';
