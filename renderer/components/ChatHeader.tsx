@@ -28,8 +28,8 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
   const texts = useTexts();
   const t = texts.privacy;
   const name = displayName(contact);
-  const { privacy, isPrivate, schemeName } = contactTrust(contact);
-  const schemeSays = schemeName ? (privacy === 'unavailable' ? t.noDevices(schemeName) : t.scheme(schemeName)) : undefined;
+  const { privacy, isPrivate, schemeName, unavailable } = contactTrust(contact);
+  const schemeSays = schemeName ? (privacy !== 'unavailable' ? t.scheme(schemeName) : unavailable === 'devices-gone' ? t.devicesGone(schemeName) : t.noDevices(schemeName)) : undefined;
   const text = { label: t.label[privacy], explain: schemeSays ? `${t.explain[privacy]} ${schemeSays}` : t.explain[privacy] };
   const show = shownPresence(contact.presence.show, presenceKnown);
   const menu = useRef<HTMLDetailsElement>(null);

@@ -453,6 +453,8 @@ export const de: Catalog = {
     scheme: (scheme: string) => `Verschlüsselt mit ${scheme}.`,
     /** The chat is set to a scheme the contact has no devices for (what the user can do about it). */
     noDevices: (scheme: string) => `Er ist auf ${scheme} eingestellt, aber dieser Kontakt hat keine ${scheme}-Geräte. Um ihm zu schreiben, wählen Sie in diesem Menü bei der Verschlüsselung „Automatisch“ oder OTR.`,
+    /** The chat was encrypted with a scheme whose devices the contact no longer announces (it does not change scheme by itself). */
+    devicesGone: (scheme: string) => `Dieser Chat war mit ${scheme} verschlüsselt, aber die ${scheme}-Geräte des Kontakts sind jetzt nicht zu finden (entfernt, oder sein Server gibt keine Auskunft). Unverschlüsselt wird nichts gesendet; um mit einem anderen Verfahren zu schreiben, wählen Sie es in diesem Menü bei der Verschlüsselung.`,
     options: (label: string) => `${label}. Einstellungen zur Verschlüsselung`,
     optionsGroup: 'Einstellungen zur Verschlüsselung',
     restart: 'Private Unterhaltung neu beginnen',

@@ -470,6 +470,8 @@ export const en = {
     scheme: (scheme: string) => `Encrypted with ${scheme}.`,
     /** The chat is set to a scheme the contact has no devices for (what the user can do about it). */
     noDevices: (scheme: string) => `It is set to ${scheme}, but this contact has no ${scheme} devices. To write to them, choose Automatic or OTR under encryption in this menu.`,
+    /** The chat was encrypted with a scheme whose devices the contact no longer announces (it does not change scheme by itself). */
+    devicesGone: (scheme: string) => `This chat was encrypted with ${scheme}, but the contact's ${scheme} devices cannot be found now (removed, or their server does not say). Nothing is sent unencrypted; to write with another scheme, choose it under encryption in this menu.`,
     options: (label: string) => `${label}. Privacy options`,
     optionsGroup: 'Privacy options',
     restart: 'Restart private conversation',
