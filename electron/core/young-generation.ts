@@ -13,8 +13,8 @@
  * The flag is read whenever V8 decides to grow the young generation, so setting it after
  * start takes effect (`--max-semi-space-size` is only read when the heap is set up, which is
  * before our code runs in Electron's main process). Call once, first thing in an entry point.
- * Measured in Node 24 (the development host, tests/unit/young-generation.test.ts); Electron's V8
- * reads the same flag, but the app's main process itself was not measured.
+ * Measured in Node 24 (the development host, tests/unit/young-generation.test.ts); the app's main
+ * process on Electron's own V8 was not (no Electron binary where this was written).
  */
 import v8 from 'node:v8';
 
