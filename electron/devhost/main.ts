@@ -32,6 +32,7 @@ import { PolicyGate } from '../core/policy/policy-gate.js';
 import { RecordingShell } from './recording-shell.js';
 import { LoopWatch, type LoopReport } from './loop-watch.js';
 import { UNCONFIRMED_TIMINGS } from '../core/receipts/unconfirmed.js';
+import { keepYoungGenerationSmall } from '../core/young-generation.js';
 
 /** Where the development host records the links it would have opened. */
 const OPENED_LINKS_FILE = 'opened-links.txt';
@@ -39,6 +40,8 @@ const OPENED_LINKS_FILE = 'opened-links.txt';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 async function main(): Promise<void> {
+  // As the app's main process does (electron/app/main.ts).
+  keepYoungGenerationSmall();
   const { values } = parseArgs({
     options: {
       profile: { type: 'string' },
