@@ -955,15 +955,21 @@ export class Account {
     const timestamp = placeIncoming(copy.stampedAt, this.now());
     if (copy.direction === 'in') this.chats.countUnread(peer);
     if (copy.direction === 'in') this.typing.delete(peer);
-    const shown = this.upsertMessage({
-      id,
-      peer,
-      direction: copy.direction,
-      body,
-      timestamp,
-      state: copy.direction === 'in' ? 'received' : 'sent',
-      ...(encrypted ? { encrypted: true } : {}),
-    });
+    // On disk before it is shown, as a live message is (showIncoming): killed right after, the app would have shown a
+    // message its history never got, and nothing brings it back (the original went to our other device, whose server
+    // may drop it from the stream once archived, and the next catch-up starts past it).
+    const shown = this.upsertMessage(
+      {
+        id,
+        peer,
+        direction: copy.direction,
+        body,
+        timestamp,
+        state: copy.direction === 'in' ? 'received' : 'sent',
+        ...(encrypted ? { encrypted: true } : {}),
+      },
+      true,
+    );
     // In a private conversation, a plaintext copy is flagged as a live plaintext message is.
     if (!encrypted && this.e2ee.plaintextNeedsNotice(peer)) {
       this.upsertMessage({ id: randomUUID(), peer, direction: 'notice', body: 'The message above was not encrypted.', timestamp, state: 'received', notice: { kind: 'not-encrypted' } });
