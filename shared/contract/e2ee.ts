@@ -69,8 +69,9 @@ export const E2eeView = z.object({
    * 'devices-gone': the chat was encrypted with this scheme, and the contact's devices are gone from their lists (or
    * the server does not say): it does not fall to another scheme or to plaintext by itself; nothing can be sent
    * until the devices are back or the user picks another scheme.
+   * 'keys-unreadable': our own keys of this scheme cannot be read (a damaged file, among the storage problems).
    */
-  unavailable: z.enum(['no-devices', 'devices-gone']).optional(),
+  unavailable: z.enum(['no-devices', 'devices-gone', 'keys-unreadable']).optional(),
   /** Schemes that trust per device (OMEMO): each device of the contact with its key's fingerprint and trust. */
   devices: z
     .array(z.object({ id: z.string().max(32), fingerprint: z.string().max(128), trust: z.enum(['blind', 'verified', 'held', 'distrusted', 'unknown']), label: z.string().max(128).optional() }))

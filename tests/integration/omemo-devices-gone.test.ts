@@ -6,12 +6,17 @@
  * next message left in plaintext, for the server to read, in a chat the header had just shown as private.
  * Now the chat stays OMEMO and says nothing can be sent ('devices-gone'); what the user writes meanwhile is
  * not sent, never in plaintext; once the devices are back, the chat is private again.
+ * The same when our own OMEMO key file is damaged: it is reported (the profile's storage problems), left as
+ * it is, and a contact announcing devices keeps an OMEMO chat in which nothing can be sent ('keys-unreadable').
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import type { AccountView, Contact } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
-import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { startTestCore, tempProfiles, type TestCore } from '../fixtures/core.js';
 import { OMEMO_PROSODY_CONFIG, startOmemoPeer, type OmemoPeer } from '../fixtures/omemo-peer.js';
 import { publishDeviceList } from '../../electron/core/omemo/xmpp/pep.js';
 import type { OmemoVersion } from '../../electron/core/omemo/xmpp/common.js';
@@ -29,14 +34,16 @@ describe('OMEMO devices gone: the chat does not fall to plaintext', () => {
     alice.waitFor('contactUpdated', (e) => e.contact.jid === BOB() && match(e.contact), { after, ...T }).then((e) => e.contact);
 
   before(async () => {
-    server = await startProsody({ users: [{ username: 'alice', password }], contacts: [['alice', 'bob']], extraConfig: OMEMO_PROSODY_CONFIG });
+    server = await startProsody({ users: [{ username: 'alice', password }], contacts: [['alice', 'bob'], ['alice', 'carl']], extraConfig: OMEMO_PROSODY_CONFIG });
     alice = await startTestCore({ caPem: server.ca.caCertPem, omemo: true });
     account = await alice.call('addAccount', { jid: `alice@${server.domain}`, password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
   });
+  const profiles = tempProfiles('klatsch-omemo-gone-');
   after(async () => {
     await Promise.all(peers.map((p) => p.close()));
     await alice?.dispose();
     await server?.dispose();
+    await profiles.removeAll();
   });
 
   /** Publishes bob's device lists (both versions) with `ids`, from a client of his without OMEMO (it puts nothing back). */
@@ -83,5 +90,38 @@ describe('OMEMO devices gone: the chat does not fall to plaintext', () => {
     await publishLists(other, [bobDevice]);
     const privateAgain = await contactUpdate((c) => c.e2ee?.state === 'private' && !c.e2ee.unavailable, back);
     assert.equal(privateAgain.e2ee?.scheme, 'omemo');
+  });
+
+  test('our OMEMO key file damaged: reported and left as it is; the chat with a contact announcing devices sends nothing, never in plaintext', async () => {
+    const carl = await startOmemoPeer({ server, username: 'carl', versions: ['oldmemo', 'twomemo'] });
+    peers.push(carl);
+    const profile = await profiles.make();
+    let core = await startTestCore({ caPem: server.ca.caCertPem, omemo: true, profileDir: profile });
+    const added = await core.call('addAccount', { jid: `alice@${server.domain}`, password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
+    const CARL = `carl@${server.domain}`;
+    await core.waitFor('contactUpdated', (e) => e.contact.jid === CARL && e.contact.e2ee?.scheme === 'omemo' && e.contact.e2ee.state === 'private', T);
+    const first = await core.call('sendMessage', { accountId: added.id, to: CARL, body: 'before the file was damaged' });
+    await core.waitFor('messageUpserted', (e) => e.message.id === first.id && e.message.state === 'sent', T);
+    await core.dispose();
+
+    const file = path.join(profile, 'omemo', `${createHash('sha256').update(`alice@${server.domain}`).digest('hex').slice(0, 32)}.json`);
+    const damaged = Buffer.from('{"this is": "not an OMEMO store"');
+    await fs.writeFile(file, damaged);
+    core = await startTestCore({ caPem: server.ca.caCertPem, omemo: true, profileDir: profile });
+    try {
+      const problems = core.core.snapshot().storageProblems ?? [];
+      assert.ok(problems.some((p) => p.reason.startsWith('storage-') && p.params?.store === 'omemo'), JSON.stringify(problems));
+      const view = await core.waitFor('contactUpdated', (e) => e.contact.jid === CARL && e.contact.e2ee?.unavailable === 'keys-unreadable', T);
+      assert.equal(view.contact.e2ee?.scheme, 'omemo');
+      const secret = 'SECRET-WRITTEN-WITH-A-DAMAGED-KEY-FILE';
+      const sent = await core.call('sendMessage', { accountId: added.id, to: CARL, body: secret });
+      assert.equal(sent.encrypted, true, 'written in an encrypted chat: it may leave only encrypted');
+      const settled = await core.waitFor('messageUpserted', (e) => e.message.id === sent.id && e.message.state !== 'sending', T);
+      assert.equal(settled.message.state, 'failed');
+      assert.ok(!(await server.receivedStanzas()).includes(secret), 'the server never saw the text');
+      assert.deepEqual(await fs.readFile(file), damaged, 'the damaged file is left as it is');
+    } finally {
+      await core.dispose();
+    }
   });
 });

@@ -188,7 +188,9 @@ export abstract class OmemoCore {
    * plaintext by itself — nothing can be sent then (view: 'devices-gone') until the user picks another scheme.
    */
   engaged(peer: string): boolean {
-    if (this.broken) return false;
+    // Our keys cannot be read (a damaged file, reported): a contact announcing devices still has an OMEMO chat, in
+    // which nothing can be sent — it does not fall to another scheme or to plaintext because of a file on our side.
+    if (this.broken) return this.announcesDevices(peer);
     return this.announcesDevices(peer) || this.usedWith(peer);
   }
 

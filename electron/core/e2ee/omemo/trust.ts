@@ -210,6 +210,7 @@ export abstract class OmemoTrust extends OmemoDeviceLists {
 
   view(peer: string): E2eeView | undefined {
     if (!this.engaged(peer)) return undefined;
+    if (this.broken) return { scheme: OMEMO_SCHEME, state: 'finished', verified: false, unavailable: 'keys-unreadable' };
     // OMEMO was used with them, and their lists now name no device: nothing can be sent, and nothing goes in plaintext.
     if (this.lists.has(peer) && !this.announcesDevices(peer)) return { scheme: OMEMO_SCHEME, state: 'finished', verified: false, unavailable: 'devices-gone' };
     // A Klatsch device announces its id in both versions, one identity key each; the version whose bundle was
