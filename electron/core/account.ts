@@ -41,6 +41,7 @@ import { errorsHandler, messagesOnly, parsed, receiveHandler, sendersHandler } f
 import { presenceHandler } from './roster/presence-handler.js';
 import { OwedReceipts, receiptsHandler } from './receipts/owed-receipts.js';
 import { UnconfirmedMessages } from './receipts/unconfirmed.js';
+import { ReceiptSupport } from './receipts/receipt-support.js';
 import { StreamLifecycle } from './stream/stream-lifecycle.js';
 import type { AccountDeps } from './account-deps.js';
 
@@ -133,8 +134,15 @@ export class Account {
         await this.connection.activeSession?.send(chatStateMessage(peer, randomUUID(), state), { confirm: false });
       },
     });
+    const receiptSupport = new ReceiptSupport({
+      session: () => this.connection.activeSession,
+      ownBare: () => this.ownBare(),
+      isContact: common.isContact,
+      confirmedOnce: (peer) => this.outbox.confirms(peer),
+    });
     this.delivery = new Delivery({
       ...common,
+      confirms: (peer) => receiptSupport.confirms(peer),
       connection: this.connection,
       e2ee: { send: (...args) => this.e2ee.send(...args), resourceOffline: (full) => this.e2ee.resourceOffline(full) },
       upsertMessage: (message, durably, announce) => this.writer.upsert(message, durably, announce),
@@ -241,6 +249,10 @@ export class Account {
       .use(receiveHandler({ ...common, e2ee, receipts: this.receipts, archive: this.archive }));
     this.incoming
       .use(({ stanza }, next) => (this.rooms.onStanza(stanza) ? undefined : next())) // group chat traffic never reaches the one-to-one chats
+      .use(({ stanza }, next) => {
+        if (stanza.name === 'presence') receiptSupport.onPresence(stanza); // whether a contact's app confirms messages
+        return next();
+      })
       .use(
         presenceHandler({ ...common, roster: this.roster, senders, contactManager: this.contactManager, avatars: this.avatars, e2ee, typing, upsertMessage: (m) => writer.upsert(m) }),
       )

@@ -42,6 +42,8 @@ export interface DeliveryHost {
   losingStream(): Promise<void> | undefined;
   /** What every stanza carrying the user's message passes before it leaves, in order (delivery/outgoing.ts). */
   filters: readonly OutgoingFilter[];
+  /** Whether `peer`'s app confirms messages (receipts/receipt-support.ts): undefined while unknown. */
+  confirms(peer: string): boolean | undefined;
   backoff: { baseMs?: number; maxMs?: number } | undefined;
   now(): number;
 }
@@ -348,11 +350,12 @@ export class Delivery {
 
   /**
    * Whether an outbox entry the server has waits for the contact's receipt: a private message (which only the
-   * private conversation it went out in can decrypt) to a contact whose app confirms messages, within
-   * PRIVATE_WAIT_MS of its writing. Apps without receipts (libotr's, e.g. Pidgin) are not sent copies.
+   * private conversation it went out in can decrypt) to a contact whose app confirms messages, or may (not known
+   * yet: the first messages to a contact go before any receipt came), within PRIVATE_WAIT_MS of its writing.
+   * Apps known to confirm nothing (libotr's, e.g. Pidgin: no receipts in their capabilities) are not sent copies.
    */
   private waitsForReceipt(entry: OutboxEntry): boolean {
-    return entry.private && entry.onServer === true && !entry.failed && this.outbox.confirms(entry.peer) && this.host.now() < entry.timestamp + PRIVATE_WAIT_MS;
+    return entry.private && entry.onServer === true && !entry.failed && this.host.confirms(entry.peer) !== false && this.host.now() < entry.timestamp + PRIVATE_WAIT_MS;
   }
 
   /** The E2eeHost's unconfirmed: private messages to `peer` wait for the contact's confirmation. */
