@@ -200,6 +200,7 @@ export class Account {
     this.archive = new MessageArchive({
       session: () => this.connection.activeSession ?? undefined,
       ownBare: () => this.ownBare(),
+      peers: () => this.chats.peers(),
       list: (peer) => this.chats.list(peer),
       has: (peer, id, direction) => this.chats.has(peer, id, direction),
       put: (message, unread) => this.incomingMessages.putArchived(message, unread),

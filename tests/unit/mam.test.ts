@@ -233,6 +233,7 @@ function archiveWith(pages: (query: Element) => { results: Element[]; complete: 
   const archive: MessageArchive = new MessageArchive({
     session: () => session,
     ownBare: () => OWN,
+    peers: () => chats.peers(),
     list: (peer) => chats.list(peer),
     has: (peer, id, direction) => chats.has(peer, id, direction),
     put: (message, unread) => {
