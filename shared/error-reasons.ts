@@ -76,6 +76,21 @@ export const ERROR_REASONS = {
   'not-prepared': [],
   'interrupted': [],
   'room-send-failed': [],
+  // … and why one waits: for a private conversation with `peer`, at most `hours` after it was written
+  'private-waiting': ['peer', 'hours'],
+  // why a message was not sent in or for a private conversation (`peer`: the contact's address)
+  'private-wait-expired': ['peer', 'hours'],
+  'private-too-long': [],
+  'private-not-encrypted': [],
+  'private-ended-by-peer': ['peer'],
+  'private-ended': [],
+  'private-closed': [],
+  'private-not-started': [],
+  'private-queue-full': [],
+  'private-turned-off': [],
+  'private-not-available': [],
+  'e2ee-not-allowed': [],
+  'lost-before-sent': [],
   // archive
   'archive-offline': [],
   'archive-refused': ['condition'],

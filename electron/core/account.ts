@@ -1068,7 +1068,7 @@ export class Account {
       this.chats.upsert({
         ...rest,
         state: entry.failed ? 'failed' : onServer ? 'sent' : 'sending',
-        ...(entry.failed ? { error: entry.failed } : {}),
+        ...(entry.failed ? { error: known?.state === 'failed' && known.error !== undefined ? known.error : entry.failed } : {}), // the history's has its reason
         ...(entry.private ? { encrypted: true } : {}),
       });
     }
@@ -1132,7 +1132,7 @@ export class Account {
    * acknowledged it (until then 'sending'); a failure because the connection went away is no
    * failure (it goes out with the next stream); other failures wait for the user's resend.
    */
-  private outboxState(id: string, state: 'sent' | 'waiting' | 'failed', reason: string | undefined, leftEncrypted?: boolean): ChatMessage['state'] {
+  private outboxState(id: string, state: 'sent' | 'waiting' | 'failed', reason: ChatMessage['error'], leftEncrypted?: boolean): ChatMessage['state'] {
     const entry = this.outbox.get(id);
     if (!entry) return state;
     if (state === 'sent') {

@@ -84,6 +84,22 @@ export const en = {
       'not-prepared': () => 'The message could not be prepared for sending.',
       interrupted: () => 'Klatsch was closed before this message was sent.',
       'room-send-failed': () => 'The message could not be sent.',
+      // What follows "Not sent: " (the waiting one stands alone).
+      'private-waiting': (peer: string, hours: string) =>
+        `Waiting for a private conversation with ${peer}; it goes out by itself once there is one, or is marked not sent ${hours} hours after it was written.`,
+      'private-wait-expired': (peer: string, hours: string) =>
+        `no private conversation with ${peer} could be made within ${hours} hours after it was written, and it does not go out unencrypted.`,
+      'private-too-long': () => 'The message is too long to send privately (at most 1 MiB).',
+      'private-not-encrypted': () => 'it could not be encrypted, so it was not sent at all',
+      'private-ended-by-peer': (peer: string) => `${peer} has ended the private conversation; end it too or refresh it`,
+      'private-ended': () => 'the private conversation was ended',
+      'private-closed': () => 'the conversation was closed',
+      'private-not-started': () => 'the private conversation could not be started in time',
+      'private-queue-full': () => 'too many messages are waiting for the private conversation',
+      'private-turned-off': () => 'this message was written in a private conversation, and private conversations are now turned off for this contact.',
+      'private-not-available': () => 'this message was written in a private conversation, and private conversations are not available now.',
+      'e2ee-not-allowed': () => 'your administrator allows only end-to-end encryption this version of Klatsch does not have, and it does not go out unencrypted.',
+      'lost-before-sent': () => 'The connection was lost before the message went out.',
       'no-such-account': () => 'There is no such account.',
       'certificate-not-presented': () => 'That certificate was not the one the server presented. Try signing in again.',
       'no-answer': () => 'The server did not answer in time.',

@@ -129,7 +129,8 @@ describe('private messages through restarts and absences', () => {
 
     const typed = await send('PRIV-AWAY');
     assert.equal(typed.state, 'waiting', 'waits, not failed');
-    assert.match(String(typed.error ?? ''), /Waiting for a private conversation/);
+    assert.equal(typeof typed.error === 'object' && typed.error.reason, 'private-waiting', 'a reason the UI words');
+    assert.match(typeof typed.error === 'object' ? typed.error.text : '', /Waiting for a private conversation/);
     assert.equal(typed.encrypted, true);
 
     const beforeReturn = alice.events.length;

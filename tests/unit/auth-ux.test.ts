@@ -127,7 +127,7 @@ describe('no protocol terms reach the user', () => {
       show: () => undefined,
       notice: (_peer, text, notice) => written.push({ text, ...notice }),
       messageState: (_peer, _id, state, error) => {
-        if (state === 'failed' && error) reasons.push(error);
+        if (state === 'failed' && error) reasons.push(typeof error === 'object' ? error.text : error);
       },
       privacyChanged: () => undefined,
       random: deterministicRandom('terms'),
@@ -200,7 +200,7 @@ async function privatePair(failed: (error: string) => void): Promise<{ alice: Pr
         if (notice?.kind === 'private-started-unverified' && ++privateCount === 2) ready();
       },
       messageState: (_peer, _id, state, error) => {
-        if (jid === ALICE && state === 'failed') failed(error ?? '');
+        if (jid === ALICE && state === 'failed') failed(typeof error === 'object' ? error.text : (error ?? ''));
       },
       privacyChanged: () => undefined,
       random: deterministicRandom(seed),

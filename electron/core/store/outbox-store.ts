@@ -258,8 +258,9 @@ export class OutboxStore {
     this.write(() => this.table.remove(id));
   }
 
-  /** Marks a message failed (with why) or, with undefined, ready to go again. */
-  setFailed(id: string, reason: string | undefined): void {
+  /** Marks a message failed (with why: kept as its English, the history keeps the reason) or, with undefined, ready to go again. */
+  setFailed(id: string, why: string | WordedReason | undefined): void {
+    const reason = typeof why === 'object' ? why.text : why;
     const entry = this.list.find((e) => e.id === id);
     if (!entry || entry.failed === reason) return;
     if (reason === undefined) delete entry.failed;

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { sameOtrFingerprint } from '../../values/fingerprint.js';
 import type { OtrEvent } from '../../otr/session.js';
+import type { NotSentReason } from '../../../../shared/contract.js';
 import { PRIVATE_WAIT_MS } from '../../../../shared/private-wait.js';
 import type { PeerState, PrivateChatsDeps } from './private-chats-types.js';
 
@@ -226,9 +227,12 @@ export function failHeld(deps: PrivateChatsDeps, peer: string, state: PeerState,
   }
 }
 
-/** Why a message was not sent, for the user (what follows the UI's "Not sent: "). */
-export function failureText(peer: string, event: Extract<OtrEvent, { type: 'send-failed' }>): string {
-  return event.expired
-    ? `no private conversation with ${peer} could be made within ${PRIVATE_WAIT_HOURS} hours after it was written, and it does not go out unencrypted.`
-    : event.reason;
+/** Why a message was not sent, by reason for the UI's words (what follows its "Not sent: "); the English as `text`. */
+export function failureText(peer: string, event: Extract<OtrEvent, { type: 'send-failed' }>): NotSentReason | string {
+  if (event.expired) {
+    const text = `no private conversation with ${peer} could be made within ${PRIVATE_WAIT_HOURS} hours after it was written, and it does not go out unencrypted.`;
+    return { reason: 'private-wait-expired', params: { peer, hours: PRIVATE_WAIT_HOURS }, text };
+  }
+  if (event.code === 'private-ended-by-peer') return { reason: event.code, params: { peer }, text: event.reason };
+  return event.code !== undefined ? { reason: event.code, text: event.reason } : event.reason;
 }

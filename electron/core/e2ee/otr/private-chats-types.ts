@@ -5,7 +5,7 @@ import type { DsaPrivateKey } from '../../otr/dsa.js';
 import type { RandomSource } from '../../otr/random.js';
 import type { OtrConversation, Policy } from '../../otr/session.js';
 import type { SmpCompute } from '../../otr/smp-worker-client.js';
-import type { NoticeKind, SmpView } from '../../../../shared/contract.js';
+import type { NoticeKind, NotSentReason, SmpView } from '../../../../shared/contract.js';
 import type { IncomingText, StanzaInfo } from '../provider.js';
 
 export interface OtrIdentity {
@@ -44,7 +44,7 @@ export interface PrivateChatsDeps {
    * Our message `id` changed state. `encrypted` (with 'sent'): whether the engine encrypted it as it
    * left — the record of whether it went out private, whatever the chat was when it was typed.
    */
-  messageState(peer: string, id: string, state: 'sent' | 'waiting' | 'failed', error?: string, encrypted?: boolean): void;
+  messageState(peer: string, id: string, state: 'sent' | 'waiting' | 'failed', error?: NotSentReason | string, encrypted?: boolean): void;
   privacyChanged(peer: string): void;
   /** Whether a private conversation's fingerprint is verified (the trust store decides). */
   isVerified?(peer: string, fingerprint: string): boolean;

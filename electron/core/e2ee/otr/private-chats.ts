@@ -45,7 +45,8 @@ export class PrivateChats extends OtrAuthentication {
       const mustWait = requirePrivate || (state.expectsPrivacy && state.conversation.state === 'plaintext');
       // Reasons are what follows the UI's "Not sent: ".
       if (mustWait && this.deps.policyFor(peer) === 'never') {
-        this.deps.messageState(peer, id, 'failed', 'this message was written in a private conversation, and private conversations are now turned off for this contact.');
+        const text = 'this message was written in a private conversation, and private conversations are now turned off for this contact.';
+        this.deps.messageState(peer, id, 'failed', { reason: 'private-turned-off', text });
         return;
       }
       if (mustWait && !state.expectsPrivacy) {
@@ -71,12 +72,8 @@ export class PrivateChats extends OtrAuthentication {
         else this.deps.messageState(peer, id, 'failed', failureText(peer, failed));
       } else if (out.events.some((e) => e.type === 'queued' && e.id === id)) {
         if (!state.held.some((h) => h.id === id)) state.held.push({ id });
-        this.deps.messageState(
-          peer,
-          id,
-          'waiting',
-          mustWait ? `Waiting for a private conversation with ${peer}; it goes out by itself once there is one, or is marked not sent ${PRIVATE_WAIT_HOURS} hours after it was written.` : undefined,
-        );
+        const text = `Waiting for a private conversation with ${peer}; it goes out by itself once there is one, or is marked not sent ${PRIVATE_WAIT_HOURS} hours after it was written.`;
+        this.deps.messageState(peer, id, 'waiting', mustWait ? { reason: 'private-waiting', params: { peer, hours: PRIVATE_WAIT_HOURS }, text } : undefined);
       }
       // A held message gets its id on the stanza that finally carries it (queued-sent), not on the query.
       const held = state.held.some((h) => h.id === id);
@@ -84,7 +81,7 @@ export class PrivateChats extends OtrAuthentication {
       if (!failed && !state.held.some((h) => h.id === id)) {
         const encrypted = out.events.some((e) => e.type === 'encrypted-sent');
         if (delivered) this.deps.messageState(peer, id, 'sent', undefined, encrypted);
-        else this.deps.messageState(peer, id, 'failed', 'The connection was lost before the message went out.');
+        else this.deps.messageState(peer, id, 'failed', { reason: 'lost-before-sent', text: 'The connection was lost before the message went out.' });
       }
     });
   }
