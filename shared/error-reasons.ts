@@ -115,6 +115,11 @@ export const ERROR_REASONS = {
   'libotr-file-invalid': ['file'],
   'libotr-no-key': ['accounts', 'found'],
   'libotr-key-conflict': ['accounts'],
+  // the OTR keys and trust (otr-store.json): `why` an import's keys cannot be stored (AccountView.otrKey.notStored), a bad instance tag, keys locked now, a failed save
+  'otr-keys-not-importable': ['why'],
+  'otr-instance-tag-invalid': ['tag'],
+  'otr-keys-not-exportable': ['accounts'],
+  'otr-store-not-saved': ['detail'],
   // settings and what the administrator locked (`why`: 'set' by the policy read from `source`, or locked safe because it was 'unreadable')
   'otr-policy-locked': ['why', 'source'],
   'history-off': ['why', 'source'],

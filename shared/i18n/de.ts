@@ -170,6 +170,11 @@ export const de: Catalog = {
       'libotr-no-key': (accounts: string, found: string) => `Die Dateien enthalten keinen Schlüssel für ${accounts || 'Ihre Konten'} (sie enthalten: ${found || 'keine'}). Es wurde nichts importiert.`,
       'libotr-key-conflict': (accounts: string) =>
         `Klatsch hat bereits einen anderen Schlüssel für ${accounts}. Der Import ersetzt ihn: Kontakte, die den Schlüssel von Klatsch überprüft haben, sehen einen neuen.`,
+      'otr-keys-not-importable': (why: string) =>
+        `Klatsch kann die OTR-Schlüssel nicht importieren: ${why === 'store-problem' ? 'Die Datei der OTR-Schlüssel und des Vertrauens hat ein Problem' : why === 'replaces-locked' ? 'Der gespeicherte Schlüssel kann gerade nicht entsperrt werden, weil der sichere Speicher nicht verfügbar ist' : 'Der sichere Speicher ist nicht verfügbar'}. Es wurde nichts importiert.`,
+      'otr-instance-tag-invalid': (tag: string) => `Die Instanzkennung ${tag} ist ungültig. Es wurde nichts importiert.`,
+      'otr-keys-not-exportable': (accounts: string) => `Die OTR-Schlüssel von ${accounts} können gerade nicht exportiert werden: Der sichere Speicher ist nicht verfügbar.`,
+      'otr-store-not-saved': (detail: string) => `Klatsch konnte seine OTR-Schlüssel und das Vertrauen nicht speichern (${detail}).`,
       'otr-policy-locked': (why: string, source: string) => `Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt. ${byPolicy(why, source)}`,
       'history-off': (why: string, source: string) => `Ihr Administrator hat den Chatverlauf abgeschaltet. ${byPolicy(why, source)}`,
       'group-chats-off': (why: string, source: string) =>

@@ -183,6 +183,11 @@ export const en = {
       'libotr-no-key': (accounts: string, found: string) => `The files have no key for ${accounts || 'your accounts'} (they have: ${found || 'none'}). Nothing was imported.`,
       'libotr-key-conflict': (accounts: string) =>
         `Klatsch already has another key for ${accounts}. Importing replaces it: contacts who verified the key Klatsch made will see a new one.`,
+      'otr-keys-not-importable': (why: string) =>
+        `Klatsch cannot import the OTR keys: ${why === 'store-problem' ? 'the file of OTR keys and trust has a problem' : why === 'replaces-locked' ? 'the saved key cannot be unlocked now, as the secure storage is not available' : 'the secure storage is not available'}. Nothing was imported.`,
+      'otr-instance-tag-invalid': (tag: string) => `The instance tag ${tag} is not valid. Nothing was imported.`,
+      'otr-keys-not-exportable': (accounts: string) => `The OTR keys of ${accounts} cannot be exported now: the secure storage is not available.`,
+      'otr-store-not-saved': (detail: string) => `Klatsch could not save its OTR keys and trust (${detail}).`,
       'otr-policy-locked': (why: string, source: string) => `Your administrator has locked the privacy setting. ${byPolicy(why, source)}`,
       'history-off': (why: string, source: string) => `Your administrator has turned the chat history off. ${byPolicy(why, source)}`,
       'group-chats-off': (why: string, source: string) =>

@@ -169,7 +169,9 @@ describe('private messages through restarts and absences', () => {
     assert.equal(typed.state, 'waiting');
     await alice.call('endPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
     const failed = await alice.waitFor('messageUpserted', (e) => e.message.id === typed.id && e.message.state === 'failed', { after: from });
-    assert.match(String(failed.message.error ?? ''), /ended/);
+    const why = failed.message.error;
+    assert.equal(typeof why === 'object' && why.reason, 'private-ended', 'a reason the UI words');
+    assert.match(typeof why === 'object' ? why.text : '', /ended/);
 
     const beforeReturn = alice.events.length;
     await bob.call('connectAccount', { accountId: bobAccount.id });

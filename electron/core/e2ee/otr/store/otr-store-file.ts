@@ -13,6 +13,7 @@ import type { SecretBox } from '../../../store/secret-box.js';
 import { damageReason, storageProblem } from '../../../store/storage-problem.js';
 import type { WordedReason } from '../../../../../shared/contract.js';
 import { dsaKeyWorks } from './generate-key.js';
+import type { ErrorDetail } from '../../../errors.js';
 import { fingerprintOf, MAX_JID, OtrStoreError, type FingerprintRecord } from './otr-store-types.js';
 
 // ---- file format ----
@@ -211,7 +212,7 @@ export abstract class OtrStoreFile {
   // ---- writing ----
 
   protected assertWritable(): void {
-    if (this.problemText) throw new OtrStoreError(this.problemText);
+    if (this.problemText) throw this.problemError();
   }
 
   private serialize(next: State): StoreFile {
@@ -248,19 +249,25 @@ export abstract class OtrStoreFile {
     return file;
   }
 
+  /** The file's problem as an error: its English, and its reason (`storage-*`) for the user's own words. */
+  protected problemError(): OtrStoreError {
+    return new OtrStoreError(this.problemText ?? '', this.problemReason as ErrorDetail | undefined);
+  }
+
   /** Writes one after another, so a slow disk cannot reorder two changes. */
   protected save(next: State): Promise<void> {
-    if (this.problemText) return Promise.reject(new OtrStoreError(this.problemText));
+    if (this.problemText) return Promise.reject(this.problemError());
     let file: StoreFile;
     try {
       file = this.serialize(next);
     } catch (error) {
-      return Promise.reject(new OtrStoreError(`The OTR keys could not be encrypted (${(error as Error).message}).`));
+      const detail = `The OTR keys could not be encrypted (${(error as Error).message}).`;
+      return Promise.reject(new OtrStoreError(detail, { reason: 'otr-store-not-saved', params: { detail } }));
     }
     const previous = this.state;
     this.state = next;
     const write = this.store.save(file).catch((error: Error) => {
-      throw new OtrStoreError(`Klatsch could not save its OTR keys and trust to ${this.file} (${error.message}).`);
+      throw new OtrStoreError(`Klatsch could not save its OTR keys and trust to ${this.file} (${error.message}).`, { reason: 'otr-store-not-saved', params: { detail: error.message } });
     });
     // Writes end in order: waiting for the last one waits for all, and for what each undoes.
     this.writing = write.catch(() => {

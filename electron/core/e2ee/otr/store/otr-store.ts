@@ -238,7 +238,7 @@ export class OtrStore extends OtrStoreFile {
     this.assertWritable();
     if (plan.keys.length > 0) {
       const why = this.whyKeysCannotBeStored();
-      if (why !== undefined) throw new OtrStoreError(`Klatsch cannot import the OTR keys: the key ${why.text}.`);
+      if (why !== undefined) throw new OtrStoreError(`Klatsch cannot import the OTR keys: the key ${why.text}.`, { reason: 'otr-keys-not-importable', params: { why: why.kind } });
     }
     const accounts = new Map(this.state.accounts);
     const keys = new Map(this.state.keys);
@@ -250,6 +250,7 @@ export class OtrStore extends OtrStoreFile {
         throw new OtrStoreError(
           `${acc} already has a different OTR key in Klatsch (fingerprint ${humanFingerprint(fingerprintOf(had))}); ` +
             `importing would replace it with ${humanFingerprint(fingerprint)}. Nothing was imported.`,
+          { reason: 'libotr-key-conflict', params: { accounts: acc } },
         );
       }
       keys.set(acc, key);
@@ -257,7 +258,7 @@ export class OtrStore extends OtrStoreFile {
     }
     for (const { account, instanceTag } of plan.instanceTags) {
       if (!Number.isInteger(instanceTag) || instanceTag < MIN_INSTANCE_TAG || instanceTag > 0xffffffff) {
-        throw new OtrStoreError(`The instance tag ${instanceTag} is not valid.`);
+        throw new OtrStoreError(`The instance tag ${instanceTag} is not valid.`, { reason: 'otr-instance-tag-invalid', params: { tag: String(instanceTag) } });
       }
       const acc = requireBareJid(account);
       accounts.set(acc, { ...accounts.get(acc), instanceTag });
@@ -278,11 +279,12 @@ export class OtrStore extends OtrStoreFile {
 
   /** Everything stored, private keys included. Throws OtrStoreError if a stored key cannot be read now. */
   exportAll(): OtrStoreExport {
-    if (this.problemText) throw new OtrStoreError(this.problemText);
+    if (this.problemText) throw this.problemError();
     const missing = [...this.state.accounts].filter(([account, entry]) => entry.fingerprint && !this.state.keys.has(account));
     if (missing.length > 0) {
       throw new OtrStoreError(
         `The OTR keys of ${missing.map(([a]) => a).join(', ')} cannot be exported now: the secure storage is not available (${this.lockedReason}).`,
+        { reason: 'otr-keys-not-exportable', params: { accounts: missing.map(([a]) => a).join(', ') } },
       );
     }
     return {
