@@ -76,6 +76,9 @@ export const ERROR_REASONS = {
   'not-prepared': [],
   'interrupted': [],
   'room-send-failed': [],
+  'room-e2ee-unavailable': [],
+  'room-not-encrypted': [],
+  'room-no-devices': ['who'],
   // … and why one waits: for a private conversation with `peer`, at most `hours` after it was written
   'private-waiting': ['peer', 'hours'],
   // why a message was not sent in or for a private conversation (`peer`: the contact's address)
@@ -115,9 +118,8 @@ export const ERROR_REASONS = {
   'libotr-file-invalid': ['file'],
   'libotr-no-key': ['accounts', 'found'],
   'libotr-key-conflict': ['accounts'],
-  // the OTR keys and trust (otr-store.json): `why` an import's keys cannot be stored (AccountView.otrKey.notStored), a bad instance tag, keys locked now, a failed save
+  // the OTR keys and trust (otr-store.json): `why` an import's keys cannot be stored (AccountView.otrKey.notStored), keys locked now, a failed save
   'otr-keys-not-importable': ['why'],
-  'otr-instance-tag-invalid': ['tag'],
   'otr-keys-not-exportable': ['accounts'],
   'otr-store-not-saved': ['detail'],
   // settings and what the administrator locked (`why`: 'set' by the policy read from `source`, or locked safe because it was 'unreadable')

@@ -72,6 +72,9 @@ export const de: Catalog = {
       'not-prepared': () => 'Die Nachricht konnte nicht zum Senden vorbereitet werden.',
       interrupted: () => 'Klatsch wurde beendet, bevor diese Nachricht gesendet wurde.',
       'room-send-failed': () => 'Die Nachricht konnte nicht gesendet werden.',
+      'room-e2ee-unavailable': () => 'Dieser Gruppenchat ist Ende-zu-Ende-verschlüsselt, und die Verschlüsselung ist gerade nicht verfügbar; die Nachricht wurde nicht gesendet.',
+      'room-not-encrypted': () => 'Die Nachricht konnte nicht verschlüsselt werden; sie wurde nicht gesendet.',
+      'room-no-devices': (who: string) => `Kein Gerät von ${who} kann gerade verschlüsselte Nachrichten empfangen (keines angekündigt oder vertraut, oder ihre Schlüssel konnten nicht abgerufen werden).`,
       'private-waiting': (peer: string, hours: string) =>
         `Wartet auf eine private Unterhaltung mit ${peer}; sie wird von selbst gesendet, sobald es eine gibt, oder ${hours} Stunden nach dem Schreiben als nicht gesendet markiert.`,
       'private-wait-expired': (peer: string, hours: string) =>
@@ -172,7 +175,6 @@ export const de: Catalog = {
         `Klatsch hat bereits einen anderen Schlüssel für ${accounts}. Der Import ersetzt ihn: Kontakte, die den Schlüssel von Klatsch überprüft haben, sehen einen neuen.`,
       'otr-keys-not-importable': (why: string) =>
         `Klatsch kann die OTR-Schlüssel nicht importieren: ${why === 'store-problem' ? 'Die Datei der OTR-Schlüssel und des Vertrauens hat ein Problem' : why === 'replaces-locked' ? 'Der gespeicherte Schlüssel kann gerade nicht entsperrt werden, weil der sichere Speicher nicht verfügbar ist' : 'Der sichere Speicher ist nicht verfügbar'}. Es wurde nichts importiert.`,
-      'otr-instance-tag-invalid': (tag: string) => `Die Instanzkennung ${tag} ist ungültig. Es wurde nichts importiert.`,
       'otr-keys-not-exportable': (accounts: string) => `Die OTR-Schlüssel von ${accounts} können gerade nicht exportiert werden: Der sichere Speicher ist nicht verfügbar.`,
       'otr-store-not-saved': (detail: string) => `Klatsch konnte seine OTR-Schlüssel und das Vertrauen nicht speichern (${detail}).`,
       'otr-policy-locked': (why: string, source: string) => `Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt. ${byPolicy(why, source)}`,
@@ -752,6 +754,9 @@ export const de: Catalog = {
     'room-message-held': (_room: string, who: string) => `Eine Nachricht von ${who} wurde nicht angezeigt: Sie kam von einem Gerät, dessen Schlüssel auf Ihre Entscheidung wartet.`,
     'room-message-not-for-us': (_room: string, who: string) => `${who} hat eine verschlüsselte Nachricht gesendet, die nicht für dieses Gerät verschlüsselt war.`,
     'room-message-undecryptable': (_room: string, who: string) => `Eine verschlüsselte Nachricht von ${who} konnte nicht entschlüsselt werden.`,
+    'room-device-held': (_room: string, who: string) => `Nicht verschlüsselt für ein neues Gerät von ${who}: Sein Schlüssel wartet auf Ihre Entscheidung (öffnen Sie die Schlüssel, um ihn zu verifizieren oder anzunehmen).`,
+    'room-e2ee-on': () => 'Dieser Gruppenchat ist jetzt Ende-zu-Ende-verschlüsselt: Seine Einstellungen wurden auf „nur für Mitglieder“ geändert, mit den Adressen aller Mitglieder.',
+    'room-e2ee-off': () => 'Dieser Gruppenchat ist nicht mehr Ende-zu-Ende-verschlüsselt: Seine Einstellungen wurden geändert, und der Server und alle Teilnehmenden können jetzt lesen, was hier geschrieben wird.',
     'ended-scheme-not-allowed': (_name: string, scheme: string) =>
       `Ihre Administration erlaubt ${scheme === 'otr' ? 'OTR' : 'OMEMO'} nicht mehr; diese private Unterhaltung wurde beendet.`,
     'omemo-device-new': (name: string, fingerprint: string) =>

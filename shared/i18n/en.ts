@@ -84,6 +84,9 @@ export const en = {
       'not-prepared': () => 'The message could not be prepared for sending.',
       interrupted: () => 'Klatsch was closed before this message was sent.',
       'room-send-failed': () => 'The message could not be sent.',
+      'room-e2ee-unavailable': () => 'This group chat is end-to-end encrypted, and encryption is not available now; the message was not sent.',
+      'room-not-encrypted': () => 'The message could not be encrypted; it was not sent.',
+      'room-no-devices': (who: string) => `no device of ${who} can receive encrypted messages now (none announced or trusted, or their keys could not be fetched).`,
       // What follows "Not sent: " (the waiting one stands alone).
       'private-waiting': (peer: string, hours: string) =>
         `Waiting for a private conversation with ${peer}; it goes out by itself once there is one, or is marked not sent ${hours} hours after it was written.`,
@@ -185,7 +188,6 @@ export const en = {
         `Klatsch already has another key for ${accounts}. Importing replaces it: contacts who verified the key Klatsch made will see a new one.`,
       'otr-keys-not-importable': (why: string) =>
         `Klatsch cannot import the OTR keys: ${why === 'store-problem' ? 'the file of OTR keys and trust has a problem' : why === 'replaces-locked' ? 'the saved key cannot be unlocked now, as the secure storage is not available' : 'the secure storage is not available'}. Nothing was imported.`,
-      'otr-instance-tag-invalid': (tag: string) => `The instance tag ${tag} is not valid. Nothing was imported.`,
       'otr-keys-not-exportable': (accounts: string) => `The OTR keys of ${accounts} cannot be exported now: the secure storage is not available.`,
       'otr-store-not-saved': (detail: string) => `Klatsch could not save its OTR keys and trust (${detail}).`,
       'otr-policy-locked': (why: string, source: string) => `Your administrator has locked the privacy setting. ${byPolicy(why, source)}`,
@@ -754,6 +756,9 @@ export const en = {
     'room-message-held': (_room: string, who: string) => `A message from ${who} was not shown: it came from a device whose key waits for your decision.`,
     'room-message-not-for-us': (_room: string, who: string) => `${who} sent an encrypted message that was not encrypted for this device.`,
     'room-message-undecryptable': (_room: string, who: string) => `An encrypted message from ${who} could not be decrypted.`,
+    'room-device-held': (_room: string, who: string) => `Not encrypted for a new device of ${who}: its key waits for your decision (open the keys to verify or accept it).`,
+    'room-e2ee-on': () => 'This group chat is end-to-end encrypted now: its settings changed to members only, with every member’s address shown.',
+    'room-e2ee-off': () => 'This group chat is no longer end-to-end encrypted: its settings changed, and the server and every occupant can read what is written here now.',
     'ended-scheme-not-allowed': (_name: string, scheme: string) =>
       `Your administrator no longer allows ${scheme === 'otr' ? 'OTR' : 'OMEMO'}; that private conversation has ended.`,
     'omemo-device-new': (name: string, fingerprint: string) =>

@@ -104,6 +104,7 @@ const quotesTheUser = new Set([
   'notices.room-message-held',
   'notices.room-message-not-for-us',
   'notices.room-message-undecryptable',
+  'notices.room-device-held',
 ]);
 
 describe('no protocol terms reach the user', () => {

@@ -98,6 +98,6 @@ describe('OTR store errors name their reason', () => {
       store.applyImport({ keys: [{ account: ALICE, key: KEYS[1]! }], instanceTags: [], fingerprints: [], replaceKeys: false }),
       hasReason('libotr-key-conflict', { accounts: ALICE }),
     );
-    await assert.rejects(store.applyImport({ keys: [], instanceTags: [{ account: ALICE, instanceTag: 5 }], fingerprints: [], replaceKeys: false }), hasReason('otr-instance-tag-invalid', { tag: '5' }));
+    await assert.rejects(store.applyImport({ keys: [], instanceTags: [{ account: ALICE, instanceTag: 5 }], fingerprints: [], replaceKeys: false }), hasReason('libotr-file-invalid', { file: 'otr.instance_tags' }));
   });
 });

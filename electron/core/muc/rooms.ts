@@ -12,7 +12,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
-import type { ChatMessage, ErrorCode, Invitation, RoomView } from '../../../shared/contract.js';
+import type { ChatMessage, ErrorCode, Invitation, NoticeKind, RoomView } from '../../../shared/contract.js';
 import { ChatLog } from '../chat-log.js';
 import { KlatschError, type ErrorDetail } from '../errors.js';
 import type { HistoryStore } from '../store/history-store.js';
@@ -267,21 +267,22 @@ export class Rooms {
     this.upsert(message);
     const scheme = this.deps.groupE2ee?.();
     if (!scheme || scheme.scheme !== room.e2ee) {
-      return this.upsert({ ...message, state: 'failed', error: 'This group chat is end-to-end encrypted, and encryption is not available now; the message was not sent.' });
+      return this.upsert({ ...message, state: 'failed', error: { reason: 'room-e2ee-unavailable', text: 'This group chat is end-to-end encrypted, and encryption is not available now; the message was not sent.' } });
     }
     await this.refreshMembers(room, session);
     const members = groupRecipients(this.deps.ownBare?.() ?? '', room.occupantList(), room.affiliated);
     const sealed = await scheme.encryptGroup(room.jid, members, message.body).catch(() => undefined);
-    if (!sealed) return this.upsert({ ...message, state: 'failed', error: 'The message could not be encrypted; it was not sent.' });
+    if (!sealed) return this.upsert({ ...message, state: 'failed', error: { reason: 'room-not-encrypted', text: 'The message could not be encrypted; it was not sent.' } });
     if (!sealed.ok) {
       const who = sealed.unreachable.slice(0, 5).join(', ') + (sealed.unreachable.length > 5 ? ` and ${sealed.unreachable.length - 5} more` : '');
-      return this.upsert({ ...message, state: 'failed', error: `Not sent: no device of ${who} can receive encrypted messages now (none announced or trusted, or their keys could not be fetched).` });
+      const text = `Not sent: no device of ${who} can receive encrypted messages now (none announced or trusted, or their keys could not be fetched).`;
+      return this.upsert({ ...message, state: 'failed', error: { reason: 'room-no-devices', params: { who }, text } });
     }
     // Said once per member while their device waits, not with every message.
     for (const jid of sealed.held) {
       if (room.toldHeld.has(jid)) continue;
       room.toldHeld.add(jid);
-      this.notice(room.jid, `Not encrypted for a new device of ${jid}: its key waits for your decision (open the keys to verify or accept it).`);
+      this.notice(room.jid, `Not encrypted for a new device of ${jid}: its key waits for your decision (open the keys to verify or accept it).`, { kind: 'room-device-held', detail: jid });
     }
     for (const jid of room.toldHeld) if (!sealed.held.includes(jid)) room.toldHeld.delete(jid);
     try {
@@ -325,8 +326,8 @@ export class Rooms {
     if (this.rooms.get(room.jid) !== room) return;
     const refusal = room.e2ee ? undefined : this.deps.plaintextRefused?.();
     if (refusal) return this.refusePlaintext(room, refusal);
-    if (before && !room.e2ee) this.notice(room.jid, 'This group chat is no longer end-to-end encrypted: its settings changed, and the server and every occupant can read what is written here now.');
-    else if (!before && room.e2ee) this.notice(room.jid, 'This group chat is end-to-end encrypted now: its settings changed to members only, with every member\u2019s address shown.');
+    if (before && !room.e2ee) this.notice(room.jid, 'This group chat is no longer end-to-end encrypted: its settings changed, and the server and every occupant can read what is written here now.', { kind: 'room-e2ee-off' });
+    else if (!before && room.e2ee) this.notice(room.jid, 'This group chat is end-to-end encrypted now: its settings changed to members only, with every member\u2019s address shown.', { kind: 'room-e2ee-on' });
     this.emitRoom(room);
   }
 
@@ -739,10 +740,10 @@ export class Rooms {
   }
 
   /** A notice of why the room let us go: its kind is the reason, its detail the room's own words (if any). */
-  /** A room's problem is worded by the UI: its kind is the reason, its detail the room's own words (if any). Plain text shows as it is. */
-  private notice(jid: string, said: RoomProblem | string): void {
+  /** A room's problem is worded by the UI: its kind is the reason, its detail the room's own words (if any). Plain text shows as it is, or by its `kind`. */
+  private notice(jid: string, said: RoomProblem | string, kind?: { kind: NoticeKind; detail?: string }): void {
     if (typeof said === 'string') {
-      this.upsert({ id: randomUUID(), peer: jid, direction: 'notice', body: said, timestamp: this.deps.now(), state: 'received' });
+      this.upsert({ id: randomUUID(), peer: jid, direction: 'notice', body: said, timestamp: this.deps.now(), state: 'received', ...(kind ? { notice: kind } : {}) });
       return;
     }
     const detail = Object.values(said.params)[0];

@@ -258,7 +258,7 @@ export class OtrStore extends OtrStoreFile {
     }
     for (const { account, instanceTag } of plan.instanceTags) {
       if (!Number.isInteger(instanceTag) || instanceTag < MIN_INSTANCE_TAG || instanceTag > 0xffffffff) {
-        throw new OtrStoreError(`The instance tag ${instanceTag} is not valid.`, { reason: 'otr-instance-tag-invalid', params: { tag: String(instanceTag) } });
+        throw new OtrStoreError(`The instance tag ${instanceTag} is not valid.`, { reason: 'libotr-file-invalid', params: { file: 'otr.instance_tags' } } /* imports come from libotr's files */);
       }
       const acc = requireBareJid(account);
       accounts.set(acc, { ...accounts.get(acc), instanceTag });
