@@ -131,6 +131,8 @@ export const ERROR_REASONS = {
   'group-chats-off': ['why', 'source'],
   'e2ee-scheme-locked': ['why', 'source'],
   'omemo-trust-locked': ['why', 'source'],
+  // the policy read from `source` could not be read completely (`problems`: which keys, the administrator's own names)
+  'policy-incomplete': ['source', 'problems'],
   // Klatsch's data on this computer that cannot be read or saved (`store`: a DataStore, `file`: which one)
   'storage-locked': ['store', 'file'],
   'storage-wrong-key': ['store', 'file'],

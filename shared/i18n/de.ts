@@ -186,6 +186,8 @@ export const de: Catalog = {
       'otr-versions-locked': (why: string, source: string) => `Ihr Administrator hat die Einstellung der OTR-Version gesperrt. ${byPolicy(why, source)}`,
       'e2ee-scheme-locked': (why: string, source: string) => `Die Verschlüsselung jedes Chats legt Ihr Administrator fest. ${byPolicy(why, source)}`,
       'omemo-trust-locked': (why: string, source: string) => `Wie neuen OMEMO-Geräten vertraut wird, legt Ihr Administrator fest. ${byPolicy(why, source)}`,
+      'policy-incomplete': (source: string, problems: string) =>
+        `Die Richtlinie Ihres Administrators (${source}) konnte nicht vollständig gelesen werden: ${problems}. Klatsch wendet die strengsten Einstellungen an, bis sie korrigiert ist.`,
       'storage-locked': (store: string, file: string) => `${storeFile(store, file)} kann gerade nicht entsperrt werden: Der sichere Speicher ist nicht verfügbar. ${leftAlone(store, true)}`,
       'storage-wrong-key': (store: string, file: string) => `${storeFile(store, file)} wurde mit einem Schlüssel verschlüsselt, den dieser Computer nicht mehr hat. ${leftAlone(store)}`,
       'storage-damaged': (store: string, file: string) => `${storeFile(store, file)} ist beschädigt. ${leftAlone(store)}`,

@@ -199,6 +199,8 @@ export const en = {
       'otr-versions-locked': (why: string, source: string) => `Your administrator has locked the OTR version setting. ${byPolicy(why, source)}`,
       'e2ee-scheme-locked': (why: string, source: string) => `Your administrator sets the encryption of every chat. ${byPolicy(why, source)}`,
       'omemo-trust-locked': (why: string, source: string) => `Your administrator sets how new OMEMO devices are trusted. ${byPolicy(why, source)}`,
+      'policy-incomplete': (source: string, problems: string) =>
+        `The administrator's policy (${source}) could not be read completely: ${problems}. Klatsch applies the most restrictive settings until it is fixed.`,
       'storage-locked': (store: string, file: string) => `${storeFile(store, file)} cannot be unlocked now: the secure storage is not available. ${leftAlone(store, true)}`,
       'storage-wrong-key': (store: string, file: string) => `${storeFile(store, file)} was encrypted with a key this computer no longer has. ${leftAlone(store)}`,
       'storage-damaged': (store: string, file: string) => `${storeFile(store, file)} is damaged. ${leftAlone(store)}`,
