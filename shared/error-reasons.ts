@@ -152,7 +152,7 @@ export const ERROR_REASONS = {
 export type ErrorReason = keyof typeof ERROR_REASONS;
 
 /** Which of Klatsch's stores on this computer a `storage-*` reason is about. */
-export const DATA_STORES = ['settings', 'history', 'outbox', 'otr'] as const;
+export const DATA_STORES = ['settings', 'history', 'outbox', 'otr', 'omemo'] as const;
 export type DataStore = (typeof DATA_STORES)[number];
 export type ErrorParams<R extends ErrorReason> = { [K in (typeof ERROR_REASONS)[R][number]]: string | number };
 

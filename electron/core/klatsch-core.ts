@@ -32,7 +32,7 @@ import type { OtrIdentitySource } from './e2ee/otr/private-chats.js';
 import type { E2eeProviderFactory } from './e2ee/router.js';
 import type { E2eeHost } from './e2ee/provider.js';
 import { OmemoProvider } from './e2ee/omemo/provider.js';
-import { OmemoFileStore } from './e2ee/omemo/omemo-store.js';
+import { OmemoFileStore, type OmemoState, type OmemoStateStore } from './e2ee/omemo/omemo-store.js';
 import { DEFAULT_OTR_POLICY, OtrProvider, type OtrProviderDeps } from './e2ee/otr/provider.js';
 import { PolicyGate, PolicyRefusal } from './policy/policy-gate.js';
 import type { LoadedPolicy } from './policy/read-policy.js';
@@ -98,6 +98,8 @@ export class KlatschCore {
   private readonly roomHistories = new Map<string, HistoryStore>();
   /** Per account: messages the server has not acknowledged yet (store/outbox-store.ts), in the history's database. */
   private readonly outboxes = new Map<string, OutboxStore>();
+  /** Each account's OMEMO key file (when OMEMO is on): a damaged one is among the storage problems. */
+  private readonly omemoStores = new Map<string, OmemoFileStore>();
 
   constructor(readonly options: CoreOptions) {
     this.policy = options.policy ?? new PolicyGate();
@@ -133,7 +135,7 @@ export class KlatschCore {
     await this.settings.load();
     await this.otr.ready.catch(() => undefined);
     for (const stored of this.settings.accounts()) {
-      const account = this.makeAccount(stored, { history: await this.openHistory(stored.id), roomHistory: await this.openRoomHistory(stored.id), outbox: await this.openOutbox(stored.id) });
+      const account = this.makeAccount(stored, { history: await this.openHistory(stored.id), roomHistory: await this.openRoomHistory(stored.id), outbox: await this.openOutbox(stored.id), omemoStore: await this.openOmemoStore(stored) });
       const password = this.storedPassword(stored);
       if (password !== undefined) account.connection.connect(password).catch(() => undefined);
     }
@@ -192,14 +194,16 @@ export class KlatschCore {
   private storageProblems(): string | undefined {
     const histories = [...this.histories.values(), ...this.roomHistories.values()].flatMap((h) => [h.problem, h.saveError]);
     const outboxes = [...this.outboxes.values()].flatMap((o) => [o.problem, o.saveError]);
-    const problems = [this.settings.problem, this.otr.problem, ...histories, ...outboxes].filter(Boolean);
+    const omemo = [...this.omemoStores.values()].map((s) => s.problem);
+    const problems = [this.settings.problem, this.otr.problem, ...histories, ...outboxes, ...omemo].filter(Boolean);
     return problems.length > 0 ? problems.join(' ') : undefined;
   }
 
   /** The same problems by reason, for the renderer to word. */
   private storageReasons(): WordedReason[] {
     const stores = [...this.histories.values(), ...this.roomHistories.values(), ...this.outboxes.values()];
-    return [this.settings.storageProblem, this.otr.storageProblem, ...stores.flatMap((s) => s.storageProblems())].filter((p) => p !== undefined).slice(0, 64);
+    const omemo = [...this.omemoStores.values()].map((s) => s.storageProblem);
+    return [this.settings.storageProblem, this.otr.storageProblem, ...stores.flatMap((s) => s.storageProblems()), ...omemo].filter((p) => p !== undefined).slice(0, 64);
   }
 
   /** The request handlers, for `createDispatcher`. */
@@ -325,11 +329,35 @@ export class KlatschCore {
   private async dropOutbox(accountId: string): Promise<void> {
     await this.outboxes.get(accountId)?.destroy();
     this.outboxes.delete(accountId);
+    this.omemoStores.delete(accountId);
+  }
+
+  /**
+   * The account's OMEMO store (undefined without OMEMO), read once here, before the account exists: a damaged file is
+   * among the storage problems from the first snapshot on. The provider gets what was read (later reads read again).
+   */
+  async openOmemoStore(stored: StoredAccount): Promise<OmemoStateStore | undefined> {
+    if (!this.options.omemo) return undefined;
+    const file = OmemoFileStore.inProfile(this.options.profileDir, stored.jid, this.options.secretBox);
+    this.omemoStores.set(stored.id, file);
+    let first: Promise<OmemoState> | undefined = file.load();
+    await first.catch(() => undefined);
+    return {
+      load: () => {
+        const read = first ?? file.load();
+        first = undefined;
+        return read;
+      },
+      save: (state) => file.save(state),
+      get notStoredReason() {
+        return file.notStoredReason;
+      },
+    };
   }
 
   makeAccount(
     stored: StoredAccount,
-    { announce = true, history, roomHistory, outbox }: { announce?: boolean; history?: HistoryStore; roomHistory?: HistoryStore | undefined; outbox?: OutboxStore } = {},
+    { announce = true, history, roomHistory, outbox, omemoStore }: { announce?: boolean; history?: HistoryStore; roomHistory?: HistoryStore | undefined; outbox?: OutboxStore; omemoStore?: OmemoStateStore | undefined } = {},
   ): Account {
     const account = new Account(stored, {
       emit: (name, payload) => {
@@ -341,7 +369,7 @@ export class KlatschCore {
       // OTR (e2ee/otr/provider.ts) after any scheme given: the router prefers them in this order.
       e2ee: [
         ...(this.options.e2eeProviders ?? []),
-        ...(this.options.omemo ? [(host: E2eeHost) => new OmemoProvider(host, { store: OmemoFileStore.inProfile(this.options.profileDir, stored.jid, this.options.secretBox), request: (iq, ms) => host.request(iq, ms), label: 'Klatsch', trustMode: () => this.policy.omemoTrust(this.settings.appSettings().omemoTrust) })] : []),
+        ...(this.options.omemo ? [(host: E2eeHost) => new OmemoProvider(host, { store: omemoStore ?? OmemoFileStore.inProfile(this.options.profileDir, stored.jid, this.options.secretBox), request: (iq, ms) => host.request(iq, ms), label: 'Klatsch', trustMode: () => this.policy.omemoTrust(this.settings.appSettings().omemoTrust) })] : []),
         (host) => new OtrProvider(host, this.otrDeps(stored.id)),
       ],
       ownKey: (jid) => this.otr.accountKey(jid),

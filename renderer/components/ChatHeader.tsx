@@ -1,5 +1,6 @@
 import { useRef } from 'react';
-import type { Contact, OtrPolicy } from '../../shared/contract';
+import type { Contact, E2eeView, OtrPolicy } from '../../shared/contract';
+import type { Catalog } from '../../shared/i18n/catalog';
 import { useMenuDismiss } from '../hooks/useMenuDismiss';
 import { useTexts } from '../i18n/i18n';
 import { privacyChoiceValue, privacyChoices } from '../privacyChoices';
@@ -28,8 +29,8 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
   const texts = useTexts();
   const t = texts.privacy;
   const name = displayName(contact);
-  const { privacy, isPrivate, schemeName } = contactTrust(contact);
-  const schemeSays = schemeName ? (privacy === 'unavailable' ? t.noDevices(schemeName) : t.scheme(schemeName)) : undefined;
+  const { privacy, isPrivate, schemeName, unavailable } = contactTrust(contact);
+  const schemeSays = schemeName ? (privacy !== 'unavailable' ? t.scheme(schemeName) : unavailableText(t, unavailable, schemeName)) : undefined;
   const text = { label: t.label[privacy], explain: schemeSays ? `${t.explain[privacy]} ${schemeSays}` : t.explain[privacy] };
   const show = shownPresence(contact.presence.show, presenceKnown);
   const menu = useRef<HTMLDetailsElement>(null);
@@ -137,4 +138,11 @@ export function ChatHeader({ contact, onStartPrivate, onEndPrivate, onAuthentica
       </details>
     </header>
   );
+}
+
+/** Why nothing can be sent in a chat whose scheme is unavailable, and what the user can do. */
+function unavailableText(t: Catalog['privacy'], why: E2eeView['unavailable'], scheme: string): string {
+  if (why === 'devices-gone') return t.devicesGone(scheme);
+  if (why === 'keys-unreadable') return t.keysUnreadable(scheme);
+  return t.noDevices(scheme);
 }

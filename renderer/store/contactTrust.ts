@@ -28,6 +28,8 @@ export interface ContactTrust {
   fingerprint: string | undefined;
   /** The scheme's name as the header shows it ('OMEMO', 'OTR'), while it protects the chat (private, ended or unavailable). */
   schemeName: string | undefined;
+  /** Why nothing can be sent, while the privacy is 'unavailable'. */
+  unavailable: E2eeView['unavailable'];
 }
 
 /** The state the core reports, before the rule that a waiting new key is never shown verified. */
@@ -54,6 +56,7 @@ export function contactTrust(contact: Pick<Contact, 'e2ee'>): ContactTrust {
     scheme: e2ee?.scheme,
     fingerprint: e2ee?.fingerprint,
     schemeName: e2ee && privacy !== 'plaintext' ? e2ee.scheme.toUpperCase() : undefined,
+    unavailable: e2ee?.unavailable,
   };
 }
 

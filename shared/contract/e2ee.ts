@@ -66,8 +66,12 @@ export const E2eeView = z.object({
   /**
    * 'no-devices': the chat is set to this scheme (the user's override, or the only one the policy allows) but the
    * contact announced no devices for it, so nothing can be sent (never in plaintext) until that changes.
+   * 'devices-gone': the chat was encrypted with this scheme, and the contact's devices are gone from their lists (or
+   * the server does not say): it does not fall to another scheme or to plaintext by itself; nothing can be sent
+   * until the devices are back or the user picks another scheme.
+   * 'keys-unreadable': our own keys of this scheme cannot be read (a damaged file, among the storage problems).
    */
-  unavailable: z.literal('no-devices').optional(),
+  unavailable: z.enum(['no-devices', 'devices-gone', 'keys-unreadable']).optional(),
   /** Schemes that trust per device (OMEMO): each device of the contact with its key's fingerprint and trust. */
   devices: z
     .array(z.object({ id: z.string().max(32), fingerprint: z.string().max(128), trust: z.enum(['blind', 'verified', 'held', 'distrusted', 'unknown']), label: z.string().max(128).optional() }))

@@ -7,7 +7,7 @@ const deviceKey = (detail: string): string => (/^([0-9a-f]{8} ){7}[0-9a-f]{8}$/.
 
 /** Welchen Speicher ein `storage-*`-Grund nennt, und was daraus folgt, dass seine Datei unverändert bleibt. */
 const storeFile = (store: string, file: string): string =>
-  store === 'settings' ? `Die Einstellungsdatei ${file}` : store === 'history' ? `Der Chatverlauf ${file}` : store === 'outbox' ? `Der Postausgang ${file}` : store === 'otr' ? `Die Datei mit OTR-Schlüsseln und Vertrauen ${file}` : file;
+  store === 'settings' ? `Die Einstellungsdatei ${file}` : store === 'history' ? `Der Chatverlauf ${file}` : store === 'outbox' ? `Der Postausgang ${file}` : store === 'otr' ? `Die Datei mit OTR-Schlüsseln und Vertrauen ${file}` : store === 'omemo' ? `Die Datei mit den OMEMO-Schlüsseln ${file}` : file;
 const leftAlone = (store: string, retried = false): string =>
   store === 'settings'
     ? 'Sie wurde nicht verändert; Änderungen werden nicht gespeichert, bis sie repariert oder entfernt ist.'
@@ -17,7 +17,9 @@ const leftAlone = (store: string, retried = false): string =>
         ? retried
           ? 'Er wurde nicht verändert (er kann noch nicht gesendete Nachrichten enthalten); Klatsch versucht es beim nächsten Start erneut.'
           : 'Er wurde nicht verändert (er kann noch nicht gesendete Nachrichten enthalten); bis er repariert oder entfernt ist, bleiben wartende Nachrichten nur im Arbeitsspeicher.'
-        : 'Sie wurde nicht verändert; Änderungen an OTR-Schlüsseln und Vertrauen werden nicht gespeichert, bis sie repariert oder entfernt ist.';
+        : store === 'omemo'
+          ? 'Sie wurde nicht verändert; bis sie repariert oder entfernt ist, wird nichts mit OMEMO gesendet (und auch nicht stattdessen unverschlüsselt).'
+          : 'Sie wurde nicht verändert; Änderungen an OTR-Schlüsseln und Vertrauen werden nicht gespeichert, bis sie repariert oder entfernt ist.';
 
 /** Warum eine Einstellung gesperrt ist: von der Richtlinie des Administrators festgelegt (aus `source`), oder sicher gesperrt, weil sie nicht gelesen werden konnte. */
 const byPolicy = (why: string, source: string): string =>
@@ -477,6 +479,10 @@ export const de: Catalog = {
     scheme: (scheme: string) => `Verschlüsselt mit ${scheme}.`,
     /** The chat is set to a scheme the contact has no devices for (what the user can do about it). */
     noDevices: (scheme: string) => `Er ist auf ${scheme} eingestellt, aber dieser Kontakt hat keine ${scheme}-Geräte. Um ihm zu schreiben, wählen Sie in diesem Menü bei der Verschlüsselung „Automatisch“ oder OTR.`,
+    /** The chat was encrypted with a scheme whose devices the contact no longer announces (it does not change scheme by itself). */
+    /** Our own keys of the scheme cannot be read (the storage problem says which file). */
+    keysUnreadable: (scheme: string) => `Ihre ${scheme}-Schlüssel auf diesem Computer können nicht gelesen werden (ihre Datei ist beschädigt); daher kann nichts mit ${scheme} gesendet werden, und stattdessen wird auch nichts unverschlüsselt gesendet. Um mit einem anderen Verfahren zu schreiben, wählen Sie es in diesem Menü bei der Verschlüsselung.`,
+    devicesGone: (scheme: string) => `Dieser Chat war mit ${scheme} verschlüsselt, aber die ${scheme}-Geräte des Kontakts sind jetzt nicht zu finden (entfernt, oder sein Server gibt keine Auskunft). Unverschlüsselt wird nichts gesendet; um mit einem anderen Verfahren zu schreiben, wählen Sie es in diesem Menü bei der Verschlüsselung.`,
     options: (label: string) => `${label}. Einstellungen zur Verschlüsselung`,
     optionsGroup: 'Einstellungen zur Verschlüsselung',
     restart: 'Private Unterhaltung neu beginnen',

@@ -9,7 +9,7 @@ const deviceKey = (detail: string): string => (/^([0-9a-f]{8} ){7}[0-9a-f]{8}$/.
 
 /** Which store a `storage-*` reason names, and what follows from leaving its file alone. */
 const storeFile = (store: string, file: string): string =>
-  store === 'settings' ? `The settings file ${file}` : store === 'history' ? `The chat history ${file}` : store === 'outbox' ? `The outbox ${file}` : store === 'otr' ? `The OTR keys and trust file ${file}` : file;
+  store === 'settings' ? `The settings file ${file}` : store === 'history' ? `The chat history ${file}` : store === 'outbox' ? `The outbox ${file}` : store === 'otr' ? `The OTR keys and trust file ${file}` : store === 'omemo' ? `The OMEMO keys file ${file}` : file;
 const leftAlone = (store: string, retried = false): string =>
   store === 'settings'
     ? 'It was left as it is; changes are not saved until it is repaired or removed.'
@@ -19,7 +19,9 @@ const leftAlone = (store: string, retried = false): string =>
         ? retried
           ? 'It was left as it is (it may hold messages not sent yet); Klatsch tries again at the next start.'
           : 'It was left as it is (it may hold messages not sent yet); until it is repaired or removed, waiting messages are kept in memory only.'
-        : 'It was left as it is; OTR keys and trust changes are not saved until it is repaired or removed.';
+        : store === 'omemo'
+          ? 'It was left as it is; until it is repaired or removed, nothing is sent with OMEMO (and nothing falls to plaintext instead).'
+          : 'It was left as it is; OTR keys and trust changes are not saved until it is repaired or removed.';
 
 /** Why a setting is locked: set by the administrator's policy (read from `source`), or locked safe because it could not be read. */
 const byPolicy = (why: string, source: string): string =>
@@ -495,6 +497,10 @@ export const en = {
     scheme: (scheme: string) => `Encrypted with ${scheme}.`,
     /** The chat is set to a scheme the contact has no devices for (what the user can do about it). */
     noDevices: (scheme: string) => `It is set to ${scheme}, but this contact has no ${scheme} devices. To write to them, choose Automatic or OTR under encryption in this menu.`,
+    /** The chat was encrypted with a scheme whose devices the contact no longer announces (it does not change scheme by itself). */
+    /** Our own keys of the scheme cannot be read (the storage problem says which file). */
+    keysUnreadable: (scheme: string) => `Your ${scheme} keys on this computer cannot be read (their file is damaged), so nothing can be sent with ${scheme}, and nothing goes out unencrypted instead. To write with another scheme, choose it under encryption in this menu.`,
+    devicesGone: (scheme: string) => `This chat was encrypted with ${scheme}, but the contact's ${scheme} devices cannot be found now (removed, or their server does not say). Nothing is sent unencrypted; to write with another scheme, choose it under encryption in this menu.`,
     options: (label: string) => `${label}. Privacy options`,
     optionsGroup: 'Privacy options',
     restart: 'Restart private conversation',

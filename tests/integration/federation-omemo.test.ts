@@ -79,7 +79,7 @@ describe('OMEMO across federation', () => {
 
   test('messages go both ways encrypted; neither server sees the text', async () => {
     const sent = await alice.call('sendMessage', { accountId: aliceId, to: BOB, body: 'OMEMO-ACROSS-COMPANIES-1' });
-    assert.equal(sent.encrypted, true);
+    assert.equal(sent.encrypted, true, `the chat as alice had it: ${JSON.stringify(alice.core.snapshot().rosters[aliceId]?.find((c) => c.jid === BOB)?.e2ee)}`);
     const got = await arrives(bob, 'OMEMO-ACROSS-COMPANIES-1');
     assert.equal(got.encrypted, true);
     const reply = await bob.call('sendMessage', { accountId: bobId, to: ALICE, body: 'OMEMO-ACROSS-COMPANIES-2' });

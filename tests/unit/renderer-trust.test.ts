@@ -34,13 +34,14 @@ test('while verified, header and the "is verified" result agree', () => {
     scheme: 'otr',
     fingerprint: undefined,
     schemeName: 'OTR',
+    unavailable: undefined,
   });
 });
 
 test('after a key change: the warning, no "is verified" result beside it, and not verified', () => {
   const keyWarning = { fingerprint: NEW_KEY, changedFromVerified: true };
   const trust = contactTrust(bob(otr('private', { keyWarning, auth: verifiedResult })));
-  assert.deepEqual(trust, { privacy: 'private', verified: false, isPrivate: true, keyWarning, smp: undefined, scheme: 'otr', fingerprint: undefined, schemeName: 'OTR' });
+  assert.deepEqual(trust, { privacy: 'private', verified: false, isPrivate: true, keyWarning, smp: undefined, scheme: 'otr', fingerprint: undefined, schemeName: 'OTR', unavailable: undefined });
 });
 
 test('after accepting the new key: still no "is verified" result, as the header says', () => {
@@ -74,6 +75,7 @@ test('other authentication banners stay (a request to answer, a failure, "they v
     scheme: undefined,
     fingerprint: undefined,
     schemeName: undefined,
+    unavailable: undefined,
   });
 });
 
@@ -120,5 +122,19 @@ test('a chat set to OMEMO for a contact without OMEMO devices: "cannot send", ne
     assert.notEqual(texts.privacy.label[trust.privacy], texts.privacy.label.plaintext);
     assert.match(texts.privacy.noDevices('OMEMO'), /OTR/, 'says what the user can do');
     assert.match(texts.contacts.noDevices('OMEMO'), /OMEMO/);
+  }
+});
+
+test('an OMEMO chat whose contact’s devices are gone: "cannot send", still OMEMO, and the header says what happened and what to do', () => {
+  const contact = bob({ e2ee: { scheme: 'omemo', state: 'finished', verified: false, unavailable: 'devices-gone' } });
+  const trust = contactTrust(contact);
+  assert.equal(trust.privacy, 'unavailable');
+  assert.equal(trust.isPrivate, false);
+  assert.equal(trust.schemeName, 'OMEMO');
+  assert.equal(trust.unavailable, 'devices-gone');
+  for (const lang of ['en', 'de'] as const) {
+    const texts = catalogFor(lang);
+    assert.notEqual(texts.privacy.devicesGone('OMEMO'), texts.privacy.noDevices('OMEMO'), 'not "set to OMEMO": it was encrypted with it');
+    assert.match(texts.privacy.devicesGone('OMEMO'), /OMEMO/);
   }
 });

@@ -32,7 +32,7 @@ export function accountHandlers(core: CoreContext): Pick<Handlers, 'getSnapshot'
         ownPresence: { show: 'online', status: '' },
       };
       if (trustCertificate) stored.pinnedCertificate = core.takeRefused(bare, trustCertificate);
-      const account = core.makeAccount(stored, { announce: false, history: await core.openHistory(stored.id), roomHistory: await core.openRoomHistory(stored.id), outbox: await core.openOutbox(stored.id) });
+      const account = core.makeAccount(stored, { announce: false, history: await core.openHistory(stored.id), roomHistory: await core.openRoomHistory(stored.id), outbox: await core.openOutbox(stored.id), omemoStore: await core.openOmemoStore(stored) });
       try {
         await account.connection.connect(password, false);
       } catch (error) {

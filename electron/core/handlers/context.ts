@@ -17,6 +17,7 @@ export type CoreContext = Pick<
   | 'notifier'
   | 'openHistory'
   | 'openOutbox'
+  | 'openOmemoStore'
   | 'openRoomHistory'
   | 'options'
   | 'otr'

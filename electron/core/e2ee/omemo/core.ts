@@ -181,10 +181,36 @@ export abstract class OmemoCore {
     return undefined;
   }
 
-  /** Devices of `peer` are known: OMEMO is the conversation's scheme. */
+  /**
+   * OMEMO is the conversation's scheme: `peer` announces devices, or OMEMO was used with them before (keys of
+   * theirs are stored). The second keeps the chat OMEMO when their device lists come empty or not at all (a
+   * server that answers nothing, or one that forges an empty list): it never falls to another scheme or to
+   * plaintext by itself — nothing can be sent then (view: 'devices-gone') until the user picks another scheme.
+   */
   engaged(peer: string): boolean {
-    if (this.broken) return false;
+    // Our keys cannot be read (a damaged file, reported): a contact announcing devices still has an OMEMO chat, in
+    // which nothing can be sent — it does not fall to another scheme or to plaintext because of a file on our side.
+    if (this.broken) return this.announcesDevices(peer);
+    return this.announcesDevices(peer) || this.usedWith(peer);
+  }
+
+  /** `peer`'s device lists, as last fetched or notified, name at least one device. */
+  protected announcesDevices(peer: string): boolean {
     const lists = this.lists.get(peer);
     return !!lists && VERSIONS.some((v) => (lists[v]?.length ?? 0) > 0);
+  }
+
+  /** The peers with a device key in the store, rebuilt when the trust records change (they are replaced, never edited). */
+  private keyed: { of: OmemoState['trust']; peers: Set<string> } | undefined;
+
+  /** OMEMO was used with `peer`: a key of one of their devices is stored (kept across restarts; the user may forget it). */
+  protected usedWith(peer: string): boolean {
+    if (peer === this.ownBare) return false;
+    if (this.keyed?.of !== this.state.trust) {
+      const peers = new Set<string>();
+      for (const k of Object.keys(this.state.trust)) peers.add(k.slice(0, k.indexOf('|')));
+      this.keyed = { of: this.state.trust, peers };
+    }
+    return this.keyed.peers.has(peer);
   }
 }

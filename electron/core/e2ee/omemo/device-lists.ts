@@ -63,11 +63,19 @@ export abstract class OmemoDeviceLists extends OmemoCore {
     }
   }
 
+  /**
+   * Notifications of each `jid|version` list so far: a fetch answered with an older list (sent before the
+   * notification, processed after it) does not undo what the notification said.
+   */
+  private readonly notified = new Map<string, number>();
+
   protected async listArrived(jid: string, version: XmppVersion, ids: number[]): Promise<void> {
     const previous = this.lists.get(jid);
     const snapshot: DeviceLists | undefined = previous ? { ...previous } : undefined;
     const lists = previous ?? { fetchedAt: this.now() };
     const before = this.engaged(jid);
+    const announcedBefore = this.announcesDevices(jid);
+    this.notified.set(`${jid}|${version}`, (this.notified.get(`${jid}|${version}`) ?? 0) + 1);
     lists[version] = ids;
     this.lists.set(jid, lists);
     this.noteRemoved(jid, snapshot, lists);
@@ -78,7 +86,7 @@ export abstract class OmemoDeviceLists extends OmemoCore {
       }
       return;
     }
-    if (before !== this.engaged(jid) || ids.length > 0) this.host.privacyChanged(jid);
+    if (before !== this.engaged(jid) || announcedBefore !== this.announcesDevices(jid) || ids.length > 0) this.host.privacyChanged(jid);
   }
 
   protected async fetchBundleOf(target: Target): Promise<Bundle | undefined> {
@@ -96,11 +104,16 @@ export abstract class OmemoDeviceLists extends OmemoCore {
     return parsed.value;
   }
 
-  /** The device lists of `jid`, fetched when not known or old. */
-  protected async listsOf(jid: string): Promise<DeviceLists> {
+  /**
+   * The device lists of `jid`, fetched when not known or old, or always (`refresh`). What was known stays
+   * known while the fetch runs (the chat never looks device-less meanwhile), and a version whose notification
+   * came during the fetch keeps what the notification said.
+   */
+  protected async listsOf(jid: string, options: { refresh?: boolean } = {}): Promise<DeviceLists> {
     const cached = this.lists.get(jid);
-    if (cached && this.now() - cached.fetchedAt < DEVICE_LIST_MAX_AGE_MS) return cached;
+    if (cached && !options.refresh && this.now() - cached.fetchedAt < DEVICE_LIST_MAX_AGE_MS) return cached;
     const fresh: DeviceLists = { fetchedAt: this.now() };
+    const notifiedAtStart = VERSIONS.map((v) => this.notified.get(`${jid}|${v}`) ?? 0);
     await Promise.all(
       VERSIONS.map(async (version) => {
         const reply = await this.deps.request(fetchDeviceList(version, jid), IQ_TIMEOUT_MS).catch(() => undefined);
@@ -116,10 +129,17 @@ export abstract class OmemoDeviceLists extends OmemoCore {
         fresh[version] = this.deviceIdsOf(reply, version, jid) ?? cached?.[version] ?? [];
       }),
     );
+    const current = this.lists.get(jid);
+    VERSIONS.forEach((v, i) => {
+      if ((this.notified.get(`${jid}|${v}`) ?? 0) === notifiedAtStart[i]) return;
+      if (current?.[v]) fresh[v] = current[v];
+      else delete fresh[v];
+    });
     const before = this.engaged(jid);
+    const announcedBefore = this.announcesDevices(jid);
     this.lists.set(jid, fresh);
-    this.noteRemoved(jid, cached, fresh);
-    if (jid !== this.ownBare && before !== this.engaged(jid)) this.host.privacyChanged(jid);
+    this.noteRemoved(jid, current, fresh);
+    if (jid !== this.ownBare && (before !== this.engaged(jid) || announcedBefore !== this.announcesDevices(jid))) this.host.privacyChanged(jid);
     return fresh;
   }
 
@@ -192,7 +212,8 @@ export abstract class OmemoDeviceLists extends OmemoCore {
     await this.ready;
     if (this.broken) return;
     this.online = true;
-    this.lists.delete(this.ownBare);
+    // Our lists as the server has them now (another client of ours may have changed them while we were away).
+    await this.listsOf(this.ownBare, { refresh: true }).catch(() => undefined);
     const deviceId = await this.ensureOwnDevice();
     if (deviceId === undefined) return;
     for (const version of VERSIONS) {

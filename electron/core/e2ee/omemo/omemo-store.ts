@@ -12,6 +12,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { EncryptedFileStore, FileStoreDamaged } from '../../store/encrypted-file-store.js';
 import type { SecretBox } from '../../store/secret-box.js';
+import { damageReason, storageProblem } from '../../store/storage-problem.js';
+import type { WordedReason } from '../../../../shared/contract.js';
 
 /** How a peer device's key is trusted. */
 export type DeviceTrust =
@@ -62,13 +64,17 @@ export class MemoryOmemoStore implements OmemoStateStore {
 export class OmemoFileStore implements OmemoStateStore {
   /** A damaged file: reported, never written over. */
   problem: string | undefined;
+  /** The same, by reason, for the renderer to word (the profile's storage problems). */
+  storageProblem: WordedReason | undefined;
   notStoredReason: string | undefined;
   private readonly store: EncryptedFileStore<OmemoState>;
+  private readonly file: string;
 
   constructor(
     file: string,
     private readonly secretBox: SecretBox,
   ) {
+    this.file = file;
     this.store = new EncryptedFileStore(file, { schema: OmemoState, encryption: secretBox });
   }
 
@@ -88,6 +94,7 @@ export class OmemoFileStore implements OmemoStateStore {
         error instanceof FileStoreDamaged && error.damage.kind === 'unreadable'
           ? 'The OMEMO key file cannot be read.'
           : 'The OMEMO key file is damaged or cannot be decrypted; it is left as it is.';
+      this.storageProblem = storageProblem(error instanceof FileStoreDamaged ? damageReason(error.damage) : 'storage-unreadable', 'omemo', this.file, this.problem);
       throw new Error(this.problem, { cause: error });
     }
   }

@@ -153,6 +153,10 @@ export abstract class OmemoOneToOne extends OmemoTrust {
 
   async send(peer: string, id: string, text: string, options: SendOptions = {}): Promise<void> {
     await this.ready;
+    if (this.broken) {
+      this.host.messageState(peer, id, 'failed', 'The OMEMO keys on this computer cannot be read (their file is damaged, and left as it is); nothing was sent.');
+      return;
+    }
     try {
       const sent = await this.serial(() => this.encryptAndSend(peer, text, id));
       if (sent) this.host.messageState(peer, id, 'sent', undefined, true);

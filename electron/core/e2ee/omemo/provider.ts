@@ -36,8 +36,7 @@ export class OmemoProvider extends OmemoGroups implements E2eeProvider, GroupEnc
 
   async start(peer: string): Promise<void> {
     await this.ready;
-    this.lists.delete(peer);
-    await this.listsOf(peer).catch(() => undefined);
+    await this.listsOf(peer, { refresh: true }).catch(() => undefined);
     this.host.privacyChanged(peer);
   }
 

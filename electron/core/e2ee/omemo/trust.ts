@@ -129,8 +129,7 @@ export abstract class OmemoTrust extends OmemoDeviceLists {
 
   /** A device of `jid` not seen yet: its key from its bundle, recorded (and trusted as any new device). */
   protected async learnDevice(jid: string, deviceId: number): Promise<void> {
-    this.lists.delete(jid);
-    const lists = await this.listsOf(jid).catch(() => undefined);
+    const lists = await this.listsOf(jid, { refresh: true }).catch(() => undefined);
     for (const version of VERSIONS) {
       if (!lists?.[version]?.includes(deviceId)) continue;
       const bundle = await this.fetchBundleOf({ jid, deviceId, version });
@@ -211,6 +210,9 @@ export abstract class OmemoTrust extends OmemoDeviceLists {
 
   view(peer: string): E2eeView | undefined {
     if (!this.engaged(peer)) return undefined;
+    if (this.broken) return { scheme: OMEMO_SCHEME, state: 'finished', verified: false, unavailable: 'keys-unreadable' };
+    // OMEMO was used with them, and their lists now name no device: nothing can be sent, and nothing goes in plaintext.
+    if (this.lists.has(peer) && !this.announcesDevices(peer)) return { scheme: OMEMO_SCHEME, state: 'finished', verified: false, unavailable: 'devices-gone' };
     // A Klatsch device announces its id in both versions, one identity key each; the version whose bundle was
     // never fetched has no key to show or verify: that keyless twin of a row with a key is left out. A device
     // new in the list (its key not fetched yet) still shows, so the user learns of it.
