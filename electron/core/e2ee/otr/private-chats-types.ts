@@ -90,6 +90,7 @@ export interface PrivateChatsDeps {
   unconfirmed?(peer: string): boolean;
 }
 
+/** What PrivateChats keeps per contact: the engine's conversation and what the UI and the wire need beside it. */
 export interface PeerState {
   conversation: OtrConversation;
   /** The full JID the private conversation is with, once the peer's resource is known. */

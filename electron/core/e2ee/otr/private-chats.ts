@@ -12,6 +12,11 @@
  *   against the policy, none disappears silently.
  * - When the peer's resource goes offline, the private conversation ends,
  *   visibly.
+ *
+ * Here: sending, receiving, starting and ending, presence and connection. The layers below:
+ * authentication and new keys (otr-authentication.ts), the conversations per contact and what
+ * goes on the wire (otr-peers.ts), the engine's events as notices (otr-notices.ts), the
+ * account's side and the per-contact state (private-chats-types.ts).
  */
 import { bareJid } from '../../values/jid.js';
 import { classifyMessage } from '../../otr/encoding.js';
