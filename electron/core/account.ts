@@ -1068,7 +1068,7 @@ export class Account {
       this.chats.upsert({
         ...rest,
         state: entry.failed ? 'failed' : onServer ? 'sent' : 'sending',
-        ...(entry.failed ? { error: known?.state === 'failed' && known.error !== undefined ? known.error : entry.failed } : {}), // the history's has its reason
+        ...(entry.failed ? { error: entry.failedReason ?? entry.failed } : {}),
         ...(entry.private ? { encrypted: true } : {}),
       });
     }
