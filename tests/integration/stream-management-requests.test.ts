@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { Element } from '@xmpp/xml';
+import xml, { type Element } from '@xmpp/xml';
 import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 import { StreamManagement } from '../../electron/core/xmpp/stream-management.js';
 import { startScriptedServer, type ScriptedServer } from '../fixtures/hostile-server.js';
@@ -80,6 +80,11 @@ describe('stream management: the server asks in the same write as <enabled/> or 
     try {
       assert.equal(second.resumed, true, 'the stream was resumed');
       assert.match(server.received(), /<resume\b[^>]*\bh=["']1["']/, 'the resume request counted m1');
+      // Before start() the replayed stanzas are counted but not the app's yet: the answer waits. A presence written
+      // now shares a batch with anything answered now, and TCP keeps the order: once it arrived, so would have the <a/>.
+      await second.send(xml('presence', { id: 'before-start' }), { confirm: false });
+      assert.ok(await until(() => server.received().includes('before-start'), 10_000), 'the presence arrived');
+      assert.deepEqual(answers(server), [], 'no <a/> before the app has the stanzas it counts');
       const seen = listen(second);
       const answered = await until(() => answers(server).length > 0, 10_000);
       assert.ok(answered, "the server's <r/> after <resumed/> was answered with an <a/>");

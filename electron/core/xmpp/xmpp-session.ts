@@ -100,14 +100,15 @@ export class XmppSession extends EventEmitter {
     super();
     this.scheduleKeepalive(keepalive);
     entity.on('nonza', (element: Element) => this.onNonza(element));
-    // The server's <r/>/<a/> that came during login (right after <resumed/>, maybe in the same read): taken now, in order.
-    earlySm?.stop();
-    for (const element of earlySm?.nonzas ?? []) this.onNonza(element);
     // What arrived during login (a resumed stream's backlog comes at once) waits for start(): the
     // stream-management counter already counts it as handled, so the server forgets it — it must not
     // be emitted before the owner of the session listens (a timer raced the re-sending of our own stanzas).
     early.stop();
     this.backlog = early.stanzas;
+    // The server's <r/>/<a/> that came during login (right after <resumed/>, maybe in the same read): taken now,
+    // in order; an <r/> is answered at start(), when the app has the backlog its h counts.
+    earlySm?.stop();
+    for (const element of earlySm?.nonzas ?? []) this.onNonza(element);
     entity.on('stanza', (stanza: Element) => {
       latencyProbe.mark?.('stanza-parsed', stanza.attrs.id ?? '');
       if (this.backlog) this.backlog.push(stanza);
