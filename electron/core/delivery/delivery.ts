@@ -136,7 +136,7 @@ export class Delivery {
   }
 
   /** The E2eeHost's messageState: the engine reports on our message `id`. */
-  messageState(peer: string, id: string, given: 'sent' | 'waiting' | 'failed', reason?: string, leftEncrypted?: boolean): void {
+  messageState(peer: string, id: string, given: 'sent' | 'waiting' | 'failed', reason?: ChatMessage['error'], leftEncrypted?: boolean): void {
     const state = this.outboxState(id, given, reason, leftEncrypted);
     const error = state === 'sending' ? undefined : reason;
     const message = this.host.chats.find(peer, id, 'out');
@@ -169,7 +169,7 @@ export class Delivery {
       this.host.chats.upsert({
         ...rest,
         state: entry.failed ? 'failed' : onServer ? 'sent' : 'sending',
-        ...(entry.failed ? { error: entry.failed } : {}),
+        ...(entry.failed ? { error: entry.failedReason ?? entry.failed } : {}),
         ...(entry.private ? { encrypted: true } : {}),
       });
     }
@@ -233,7 +233,7 @@ export class Delivery {
    * acknowledged it (until then 'sending'); a failure because the connection went away is no
    * failure (it goes out with the next stream); other failures wait for the user's resend.
    */
-  private outboxState(id: string, state: 'sent' | 'waiting' | 'failed', reason: string | undefined, leftEncrypted?: boolean): ChatMessage['state'] {
+  private outboxState(id: string, state: 'sent' | 'waiting' | 'failed', reason: ChatMessage['error'], leftEncrypted?: boolean): ChatMessage['state'] {
     const entry = this.outbox.get(id);
     if (!entry) return state;
     if (state === 'sent') {
