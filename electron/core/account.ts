@@ -281,6 +281,7 @@ export class Account {
       },
       now: () => this.now(),
       readCopy: (copy, body) => this.e2ee.readCopy(copy, body),
+      receiptArrived: (peer, id) => this.receiptArrived(peer, id),
     });
     this.connection = new ConnectionManager({
       ...deps.connection,
