@@ -161,6 +161,11 @@ export class Account {
   private flushAgain = false;
   /** The stream whose flush went through the whole outbox: new messages go out on it directly. */
   private flushedFor: XmppSession | undefined;
+  /**
+   * The archive's catch-up of the current stream: the contact's receipts that came to a stream of ours that died are
+   * only there. Private messages the server has wait for it before they go again (most turn out confirmed).
+   */
+  private catchingUp: Promise<void> = Promise.resolve();
 
   constructor(stored: StoredAccount, private readonly deps: AccountDeps) {
     this.stored = stored;
@@ -731,6 +736,8 @@ export class Account {
 
   /** Roster first, then initial presence (RFC 6121 §2.2: so that presence reaches the roster). */
   private async startSession(session: XmppSession): Promise<void> {
+    let caughtUp = () => {};
+    this.catchingUp = new Promise<void>((resolve) => (caughtUp = resolve));
     try {
       const result = await session.iq.request(rosterGet());
       // Parsed over several turns: pushes that arrive meanwhile are newer than the result, so they go on top.
@@ -748,11 +755,15 @@ export class Account {
       void this.e2ee.sessionStarted();
     } catch {
       // The session ended meanwhile; the connection manager reports that.
+      caughtUp();
       return;
     }
     // What arrived while we were away (offline storage may deliver some of it too: de-duplicated). Not awaited:
     // the outbox goes out meanwhile, and messages written now wait for the outbox, not for the archive.
-    void this.archive.catchUp().catch(() => undefined);
+    void this.archive
+      .catchUp()
+      .catch(() => undefined)
+      .finally(caughtUp);
   }
 
   private onStanza(stanza: Element): void {
@@ -1104,6 +1115,7 @@ export class Account {
       return;
     }
     this.flushing = session;
+    let unconfirmed = false;
     try {
       await this.losingStream;
       do {
@@ -1116,8 +1128,10 @@ export class Account {
               this.outbox.remove(entry.id); // unconfirmed for PRIVATE_WAIT_MS: it stays "sent", and goes no more
               continue;
             }
-            // A resumed stream goes on with the same private conversations: nothing of theirs was lost.
-            if (session.resumed) continue;
+            // A resumed stream goes on with the same private conversations: nothing of theirs was lost. On a new one it
+            // goes again once the archive was read (resendUnconfirmed); what was never sent does not wait for that.
+            unconfirmed = true;
+            continue;
           }
           await this.transmitFromOutbox(entry, true);
         }
@@ -1125,6 +1139,23 @@ export class Account {
       this.flushedFor = session;
     } finally {
       if (this.flushing === session) this.flushing = undefined;
+    }
+    if (unconfirmed && !session.resumed) await this.resendUnconfirmed(session);
+  }
+
+  /**
+   * Private messages the server has but the contact's app did not confirm go again on a new stream (their private
+   * conversation is gone), after the archive's catch-up: receipts that came to our stream that died are there, and
+   * otherwise each new stream would send every such message again, hundreds ahead of new ones under load.
+   */
+  private async resendUnconfirmed(session: XmppSession, peer?: string): Promise<void> {
+    await this.catchingUp;
+    if (!session.isOpen || this.connection.activeSession !== session) return;
+    // All in one turn, oldest first (the engine takes them in this order): each is on its way before any is acknowledged.
+    for (const entry of this.outbox.entries()) {
+      if ((peer !== undefined && entry.peer !== peer) || !entry.onServer || entry.failed || this.inFlight.has(entry.id)) continue;
+      if (this.waitsForReceipt(entry)) void this.transmitFromOutbox(entry, true);
+      else this.outbox.remove(entry.id); // past PRIVATE_WAIT_MS, or the contact's app confirms nothing
     }
   }
 
@@ -1224,12 +1255,8 @@ export class Account {
 
   /** A private conversation with `peer` was made: what the contact did not confirm goes again in it, oldest first, with its id. */
   private offerUnconfirmed(peer: string): void {
-    if (!this.connection.activeSession) return;
-    for (const entry of this.outbox.entries()) {
-      if (entry.peer !== peer || !entry.onServer || this.inFlight.has(entry.id)) continue;
-      if (this.waitsForReceipt(entry)) void this.transmitFromOutbox(entry, true);
-      else if (!entry.failed) this.outbox.remove(entry.id); // past PRIVATE_WAIT_MS, or the contact's app confirms nothing
-    }
+    const session = this.connection.activeSession;
+    if (session) void this.resendUnconfirmed(session, peer);
   }
 
   /**
