@@ -8,19 +8,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { decodeQR } from 'qr/decode.js';
-import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
-import { OMEMO_PROSODY_CONFIG, startOmemoPeer, type OmemoPeer } from '../tests/fixtures/omemo-peer.js';
-import { launchBrowser, openAppPage } from './support/browser.js';
+import type { ProsodyServer } from '../tests/fixtures/prosody.js';
+import { startOmemoPeer, type OmemoPeer } from '../tests/fixtures/omemo-peer.js';
 import { assertAccessible } from './support/axe.js';
-import { signIn } from './support/sign-in.js';
-import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
+import { shots, startOmemoScene, type OmemoScene } from './support/omemo-scene.js';
 
 const password = 'e2e-omemo-scheme-Passw0rd';
-const shots = path.resolve('test-results/e2e');
 
 /** The QR code's modules, read back from the SVG path QrCode draws ("M{x} {y}h1v1h-1z" per dark module). */
 function decodeDrawnQr(viewBox: string, d: string): string {
@@ -42,11 +38,10 @@ function decodeDrawnQr(viewBox: string, d: string): string {
 
 describe('OMEMO or OTR per contact, and OMEMO verification by QR code', () => {
   let server: ProsodyServer;
-  let browser: Browser;
-  let app: AppInstance;
+  let scene: OmemoScene;
   let page: Page;
   let errors: string[];
-  const peers: OmemoPeer[] = [];
+  let peers: OmemoPeer[];
   let phone: OmemoPeer;
   const jid = (user: string) => `${user}@${server.domain}`;
 
@@ -59,20 +54,13 @@ describe('OMEMO or OTR per contact, and OMEMO verification by QR code', () => {
   }
 
   before(async () => {
-    server = await startProsody({ users: [{ username: 'alice', password }], contacts: [['alice', 'hanna']], extraConfig: OMEMO_PROSODY_CONFIG });
-    browser = await launchBrowser();
-    await fs.mkdir(shots, { recursive: true });
-    app = await startAppInstance(server.ca.caCertFile);
-    ({ page, errors } = await openAppPage(browser, app.url, { viewport: { width: 1100, height: 760 } }));
-    await signIn(page, { jid: jid('alice'), password, host: '127.0.0.1', port: server.c2sPort });
+    scene = await startOmemoScene({ password, contact: 'hanna' });
+    ({ server, page, errors, peers } = scene);
     phone = await startOmemoPeer({ server, username: 'hanna', versions: ['twomemo'] });
     peers.push(phone);
   });
   after(async () => {
-    await browser?.close();
-    await app?.stop();
-    await Promise.all(peers.map((p) => p.close()));
-    await server?.dispose();
+    await scene?.close();
   });
 
   test('the chat header menu sets the encryption for the contact: OTR instead of OMEMO, and back (English, German)', async () => {

@@ -6,41 +6,29 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
-import { OMEMO_PROSODY_CONFIG, startOmemoPeer, type OmemoPeer } from '../tests/fixtures/omemo-peer.js';
-import { launchBrowser, openAppPage } from './support/browser.js';
+import type { Page } from 'playwright-core';
+import type { ProsodyServer } from '../tests/fixtures/prosody.js';
+import { startOmemoPeer, type OmemoPeer } from '../tests/fixtures/omemo-peer.js';
 import { assertAccessible } from './support/axe.js';
-import { signIn } from './support/sign-in.js';
-import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
+import { shots, startOmemoScene, type OmemoScene } from './support/omemo-scene.js';
 
 const password = 'e2e-omemo-Passw0rd';
-const shots = path.resolve('test-results/e2e');
 
 describe('OMEMO devices in the trust manager', () => {
   let server: ProsodyServer;
-  let browser: Browser;
-  let app: AppInstance;
+  let scene: OmemoScene;
   let page: Page;
   let errors: string[];
-  const peers: OmemoPeer[] = [];
+  let peers: OmemoPeer[];
   const jid = (user: string) => `${user}@${server.domain}`;
 
   before(async () => {
-    server = await startProsody({ users: [{ username: 'alice', password }], contacts: [['alice', 'hanna']], extraConfig: OMEMO_PROSODY_CONFIG });
-    browser = await launchBrowser();
-    await fs.mkdir(shots, { recursive: true });
-    app = await startAppInstance(server.ca.caCertFile);
-    ({ page, errors } = await openAppPage(browser, app.url, { viewport: { width: 1100, height: 760 } }));
-    await signIn(page, { jid: jid('alice'), password, host: '127.0.0.1', port: server.c2sPort });
+    scene = await startOmemoScene({ password, contact: 'hanna' });
+    ({ server, page, errors, peers } = scene);
   });
   after(async () => {
-    await browser?.close();
-    await app?.stop();
-    await Promise.all(peers.map((p) => p.close()));
-    await server?.dispose();
+    await scene?.close();
   });
 
   const row = (deviceId: number) => page.locator(`[data-testid="contact-key"][data-scheme="omemo"][data-device="${deviceId}"]`);

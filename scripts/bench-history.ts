@@ -139,6 +139,7 @@ try {
         file_bytes: fileBytes,
         rss_mb: rssMb,
         pass: passed,
+        targets: rows.filter((r) => r.pass !== null).map((r) => ({ what: r.what, target: r.target, measured: r.measured, pass: r.pass })),
       })}\n`,
     );
   } else {

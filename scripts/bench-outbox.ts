@@ -113,6 +113,7 @@ try {
         seen_each_ms: seenEachMs,
         open_ms: openMs,
         pass: passed,
+        targets: rows.filter((r) => r.pass !== null).map((r) => ({ what: r.what, target: r.target, measured: r.measured, pass: r.pass })),
       })}\n`,
     );
   } else {

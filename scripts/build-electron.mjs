@@ -1,8 +1,9 @@
 // Bundles the main process, the preload and the development bridge with esbuild.
 // The renderer is built by Vite (vite.config.ts).
 import { build } from 'esbuild';
+import { latin1Only, zodEnglishOnly } from './bundle-memory.mjs';
 
-const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'es2023' };
+const common = { bundle: true, sourcemap: true, logLevel: 'warning', target: 'es2023', plugins: [zodEnglishOnly] };
 
 await Promise.all([
   build({
@@ -48,3 +49,5 @@ await Promise.all([
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   }),
 ]);
+
+await Promise.all(['dist/electron/main.cjs', 'dist/electron/smp-worker.cjs', 'dist/devhost/smp-worker.cjs', 'dist/devhost/host.mjs'].map(latin1Only));

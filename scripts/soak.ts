@@ -50,6 +50,7 @@ import { startTcpProxy, type TcpProxy } from '../tests/fixtures/tcp-proxy.js';
 import { startHostedApp, type HostedApp } from '../tests/fixtures/dev-host-client.js';
 import { liveDirs } from '../tests/fixtures/child-cleanup.js';
 import { reportedPrivacy } from '../tests/fixtures/contact-trust.js';
+import { prng } from '../tests/fixtures/prng.js';
 
 // ---- options ---------------------------------------------------------------------------------
 
@@ -117,18 +118,6 @@ export function parseOptions(argv: readonly string[]): Options {
     else throw new Error(`bad argument ${a}\n${USAGE}`);
   }
   return o;
-}
-
-/** A small seeded generator (mulberry32): the same seed, the same kill moments. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The faults of a plan in the order they run: each kind spread evenly, sides alternating. */
@@ -324,7 +313,7 @@ export interface SoakReport {
 
 async function run(options: Options, progress: (line: string) => void, cleanups: (() => Promise<void>)[]): Promise<SoakReport> {
   const started = performance.now();
-  const random = seeded(options.seed);
+  const random = prng(options.seed); // the same seed, the same kill moments
   const runId = Math.floor(random() * 36 ** 6).toString(36).padStart(6, '0');
   const plan = FAULT_PLANS[options.faults];
 

@@ -23,6 +23,9 @@ import { claimSingleInstance } from './single-instance.js';
 import { ElectronShell } from './desktop-shell.js';
 import { UpdateService } from './updates.js';
 import { parseXmppUri } from '../core/links/xmpp-uri.js';
+import { keepYoungGenerationSmall } from '../core/young-generation.js';
+
+keepYoungGenerationSmall();
 
 const log = (line: string) => console.error(`[klatsch] ${line}`);
 

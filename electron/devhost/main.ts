@@ -29,6 +29,7 @@ import { watchPolicy } from '../core/policy/watch-policy.js';
 import { PolicyGate } from '../core/policy/policy-gate.js';
 import { RecordingShell } from './recording-shell.js';
 import { LoopWatch, type LoopReport } from './loop-watch.js';
+import { keepYoungGenerationSmall } from '../core/young-generation.js';
 
 /** Where the development host records the links it would have opened. */
 const OPENED_LINKS_FILE = 'opened-links.txt';
@@ -36,6 +37,8 @@ const OPENED_LINKS_FILE = 'opened-links.txt';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 async function main(): Promise<void> {
+  // As the app's main process does (electron/app/main.ts).
+  keepYoungGenerationSmall();
   const { values } = parseArgs({
     options: {
       profile: { type: 'string' },

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import xml from '@xmpp/xml';
 import type { ChatMessage } from '../../shared/contract.js';
-import { startFederation, type Federation } from '../fixtures/federation.js';
+import { signedInCore, startFederation, type Federation } from '../fixtures/federation.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import type { ProsodyServer } from '../fixtures/prosody.js';
 import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
@@ -45,11 +45,9 @@ describe('a denied domain on every path across federation', () => {
   const policy = () => new PolicyGate(readPolicy({ remoteDeny: [DENIED] }, '/etc/klatsch/policy.json'));
 
   async function signIn(server: ProsodyServer, jid: string, options: { policy?: PolicyGate; profileDir?: string } = {}): Promise<{ core: TestCore; id: string }> {
-    const core = await startTestCore({ caPem: fed.ca.caCertPem, names: fed.names, ...options });
-    cores.push(core);
-    const account = await core.call('addAccount', { jid, password, rememberPassword: true, port: server.c2sPort });
-    await core.waitFor('rosterReplaced', (e) => e.accountId === account.id);
-    return { core, id: account.id };
+    const signedIn = await signedInCore(fed, server, jid, password, options);
+    cores.push(signedIn.core);
+    return signedIn;
   }
   /** Another device of `local@server` (a plain XMPP client of our own stack), priority -1: bare-JID messages go elsewhere. */
   async function device(server: ProsodyServer, local: string): Promise<XmppSession> {

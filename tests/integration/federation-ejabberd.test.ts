@@ -8,9 +8,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Contact } from '../../shared/contract.js';
-import { startFederation, type Federation } from '../fixtures/federation.js';
-import { startTestCore, type TestCore } from '../fixtures/core.js';
+import { signedInCore, startFederation, type Federation } from '../fixtures/federation.js';
+import type { TestCore } from '../fixtures/core.js';
+import { arrives, contactIn } from '../fixtures/waits.js';
 import type { ProsodyServer } from '../fixtures/prosody.js';
 import type { EjabberdServer } from '../fixtures/ejabberd.js';
 import { reportedPrivacy } from '../fixtures/contact-trust.js';
@@ -30,16 +30,10 @@ describe('federation between Prosody (corp-a) and ejabberd (corp-b)', () => {
   let bobId: string;
 
   async function signIn(server: { domain: string; c2sPort: number }, user: string): Promise<{ core: TestCore; id: string }> {
-    const core = await startTestCore({ caPem: fed.ca.caCertPem, names: fed.names });
-    cores.push(core);
-    const account = await core.call('addAccount', { jid: `${user}@${server.domain}`, password, rememberPassword: true, port: server.c2sPort });
-    await core.waitFor('rosterReplaced', (e) => e.accountId === account.id);
-    return { core, id: account.id };
+    const signedIn = await signedInCore(fed, server, `${user}@${server.domain}`, password);
+    cores.push(signedIn.core);
+    return signedIn;
   }
-  const contactIn = (core: TestCore, peer: string, match: (c: Contact) => boolean, after = 0) =>
-    core.waitFor('contactUpdated', (e) => e.contact.jid === peer && match(e.contact), { after, timeoutMs: 20_000 }).then((e) => e.contact);
-  const arrives = (core: TestCore, body: string) =>
-    core.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === body, { timeoutMs: 20_000 }).then((e) => e.message);
 
   before(async () => {
     fed = await startFederation([
@@ -98,6 +92,6 @@ describe('federation between Prosody (corp-a) and ejabberd (corp-b)', () => {
     assert.ok(!handed.includes('PRIVATE-PROSODY-TO-EJABBERD'), 'Prosody never saw the text');
     const beforeEnd = alice.events.length;
     await bob.call('endPrivate', { accountId: bobId, peer: ALICE });
-    await contactIn(alice, BOB, (c) => reportedPrivacy(c) === 'finished', beforeEnd);
+    await contactIn(alice, BOB, (c) => reportedPrivacy(c) === 'finished', { after: beforeEnd });
   });
 });

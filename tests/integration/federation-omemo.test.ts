@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import type { Contact } from '../../shared/contract.js';
 import { startFederation, type Federation } from '../fixtures/federation.js';
 import { startTestCore, tempProfiles, type TestCore } from '../fixtures/core.js';
+import { arrives as arrivesIn, contactIn as contactInCore } from '../fixtures/waits.js';
 import type { ProsodyServer } from '../fixtures/prosody.js';
 import { OMEMO_PROSODY_CONFIG } from '../fixtures/omemo-peer.js';
 
@@ -42,11 +43,9 @@ describe('OMEMO across federation', () => {
     await core.waitFor('rosterReplaced', (e) => e.accountId === account.id);
     return { core, id: account.id, profile };
   }
-  const contactIn = (core: TestCore, peer: string, match: (c: Contact) => boolean, after = 0) =>
-    core.waitFor('contactUpdated', (e) => e.contact.jid === peer && match(e.contact), { after, timeoutMs: 30_000 }).then((e) => e.contact);
+  const contactIn = (core: TestCore, peer: string, match: (c: Contact) => boolean, after = 0) => contactInCore(core, peer, match, { after, timeoutMs: 30_000 });
   const omemo = (c: Contact) => c.e2ee?.scheme === 'omemo' && c.e2ee.state === 'private';
-  const arrives = (core: TestCore, body: string) =>
-    core.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === body, { timeoutMs: 30_000 }).then((e) => e.message);
+  const arrives = (core: TestCore, body: string) => arrivesIn(core, body, 30_000);
   /** Neither server got the text in any stanza a client sent. */
   async function neverInTheClear(text: string): Promise<void> {
     for (const server of [corpA, corpB]) {

@@ -11,9 +11,10 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { AccountView, ChatMessage, Contact } from '../../shared/contract.js';
-import { startFederation, type Federation } from '../fixtures/federation.js';
-import { startTestCore, type TestCore } from '../fixtures/core.js';
+import type { AccountView, ChatMessage } from '../../shared/contract.js';
+import { signedInCore, startFederation, type Federation } from '../fixtures/federation.js';
+import type { TestCore } from '../fixtures/core.js';
+import { arrives, contactIn } from '../fixtures/waits.js';
 import type { ProsodyServer } from '../fixtures/prosody.js';
 import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
 import { readPolicy } from '../../electron/core/policy/read-policy.js';
@@ -55,16 +56,10 @@ describe('federation between two companies', () => {
   const DAVE = 'dave@corp-d.test';
 
   async function signIn(server: ProsodyServer, user: string, policy?: PolicyGate): Promise<{ core: TestCore; id: string }> {
-    const core = await startTestCore({ caPem: fed.ca.caCertPem, names: fed.names, ...(policy ? { policy } : {}) });
-    cores.push(core);
-    const account = await core.call('addAccount', { jid: `${user}@${server.domain}`, password, rememberPassword: true, port: server.c2sPort });
-    await core.waitFor('rosterReplaced', (e) => e.accountId === account.id);
-    return { core, id: account.id };
+    const signedIn = await signedInCore(fed, server, `${user}@${server.domain}`, password, policy ? { policy } : {});
+    cores.push(signedIn.core);
+    return signedIn;
   }
-  const contactIn = (core: TestCore, peer: string, match: (c: Contact) => boolean, after = 0) =>
-    core.waitFor('contactUpdated', (e) => e.contact.jid === peer && match(e.contact), { after, timeoutMs: 20_000 }).then((e) => e.contact);
-  const arrives = (core: TestCore, body: string, timeoutMs = 20_000) =>
-    core.waitFor('messageUpserted', (e) => e.message.direction === 'in' && e.message.body === body, { timeoutMs }).then((e) => e.message);
   const statesOf = (core: TestCore, id: string) =>
     core.events
       .filter((e) => e.name === 'messageUpserted' && (e.payload as { message: ChatMessage }).message.id === id)
@@ -115,14 +110,14 @@ describe('federation between two companies', () => {
 
     const from = bob.events.length;
     await alice.call('startSmp', { accountId: aliceId, peer: BOB, question: 'Which floor is our meeting room on?', secret: 'the fourth' });
-    const asked = await contactIn(bob, ALICE, (c) => c.e2ee?.auth?.phase === 'asked', from);
+    const asked = await contactIn(bob, ALICE, (c) => c.e2ee?.auth?.phase === 'asked', { after: from });
     assert.equal(asked.e2ee?.auth?.phase === 'asked' && asked.e2ee?.auth.question, 'Which floor is our meeting room on?');
     const requestId = asked.e2ee?.auth?.phase === 'asked' ? asked.e2ee?.auth.id : '';
     await bob.call('respondSmp', { accountId: bobId, peer: ALICE, requestId, secret: 'the fourth' });
     await contactIn(alice, BOB, (c) => c.e2ee?.auth?.phase === 'succeeded' && reportedPrivacy(c) === 'private-verified');
     const beforeEnd = bob.events.length;
     await alice.call('endPrivate', { accountId: aliceId, peer: BOB });
-    await contactIn(bob, ALICE, (c) => reportedPrivacy(c) === 'finished', beforeEnd);
+    await contactIn(bob, ALICE, (c) => reportedPrivacy(c) === 'finished', { after: beforeEnd });
   });
 
   test('a group chat on corp-a has a member from corp-b', async () => {

@@ -9,57 +9,26 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { AppError } from '../../shared/contract.js';
-import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
-import { createTestCa, type IssuedCert, type TestCa } from '../fixtures/ca.js';
 import { startTestCore } from '../fixtures/core.js';
 import { startHostileSaslServer, type HostileSaslServer, type SaslMisbehaviour } from '../fixtures/hostile-sasl-server.js';
+import { hostileLogins, type HostileLogins } from '../fixtures/hostile-login.js';
 
 const domain = 'klatsch.test';
 const username = 'alice';
 const password = 'Tr0ub4dor&3-horse';
 
 describe('SASL against a misbehaving server', () => {
-  let dir: string;
-  let ca: TestCa;
-  let cert: IssuedCert;
-  const servers: HostileSaslServer[] = [];
+  let logins: HostileLogins;
 
   before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-hostile-sasl-'));
-    ca = await createTestCa(path.join(dir, 'ca'));
-    cert = await ca.issueServerCert(domain);
+    logins = await hostileLogins({ tempPrefix: 'klatsch-hostile-sasl-', domain, username, password, loginTimeoutMs: 10_000 });
   });
-  after(async () => {
-    for (const s of servers) await s.close();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  after(() => logins.dispose());
 
-  const serve = async (mode: SaslMisbehaviour) => {
-    const server = await startHostileSaslServer(mode, { domain, cert, username, password });
-    servers.push(server);
-    return server;
-  };
-  const open = (server: HostileSaslServer) =>
-    XmppSession.open({
-      local: username,
-      domain,
-      password,
-      trust: { kind: 'verified', extraAnchors: [ca.caCertPem] },
-      endpoints: [{ host: '127.0.0.1', port: server.port, directTls: true }],
-      stepTimeoutMs: 5_000,
-      loginTimeoutMs: 10_000,
-    });
+  const serve = async (mode: SaslMisbehaviour) => logins.track(await startHostileSaslServer(mode, { domain, cert: logins.cert, username, password }));
   const refusal = async (server: HostileSaslServer): Promise<AppError> => {
-    let error: AppError | undefined;
-    await assert.rejects(open(server), (e: { appError?: AppError }) => {
-      error = e.appError;
-      return true;
-    });
-    assert.ok(error, 'a classified error');
+    const error = await logins.refusal(server);
     assert.equal(error.code, 'auth-failed');
     return error;
   };
@@ -82,7 +51,7 @@ describe('SASL against a misbehaving server', () => {
 
   test('control: the honest fixture completes a SCRAM-SHA-256 login', async () => {
     const server = await serve('honest');
-    const session = await open(server);
+    const session = await logins.open(server);
     try {
       assert.equal(session.mechanism, 'SCRAM-SHA-256');
       assert.equal(session.jid, `${username}@${domain}/hostile`);
@@ -107,7 +76,7 @@ describe('SASL against a misbehaving server', () => {
     assertNoPassword(server);
 
     // The same through the app: the user sees it, and no account is kept.
-    const core = await startTestCore({ caPem: ca.caCertPem });
+    const core = await startTestCore({ caPem: logins.ca.caCertPem });
     try {
       const result = await core.request('addAccount', {
         jid: `${username}@${domain}`,

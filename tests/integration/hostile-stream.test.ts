@@ -6,18 +6,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import xml, { type Element } from '@xmpp/xml';
-import type { AppError } from '../../shared/contract.js';
-import { XmppSession } from '../../electron/core/xmpp/xmpp-session.js';
 import type { ClassifiedError } from '../../electron/core/xmpp/errors.js';
 import { MAX_STANZA_BYTES } from '../../electron/core/xmpp/guarded-client.js';
-import { createTestCa, type IssuedCert, type TestCa } from '../fixtures/ca.js';
 import { FLOOD_CAP_BYTES, startScriptedServer, type ScriptedServer } from '../fixtures/hostile-server.js';
+import { hostileLogins, type HostileLogins } from '../fixtures/hostile-login.js';
 
 const domain = 'klatsch.test';
 const username = 'alice';
@@ -27,45 +22,17 @@ const forged = (id: string, text: string) =>
   `<message from='boss@corp.test/phone' to='${username}@${domain}' type='chat' id='${id}'><body>${text}</body></message>`;
 
 describe('a stream that breaks the rules after TLS', { timeout: 120_000 }, () => {
-  let dir: string;
-  let ca: TestCa;
-  let cert: IssuedCert;
-  const servers: ScriptedServer[] = [];
+  let logins: HostileLogins;
 
   before(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-hostile-stream-'));
-    ca = await createTestCa(path.join(dir, 'ca'));
-    cert = await ca.issueServerCert(domain);
+    logins = await hostileLogins({ tempPrefix: 'klatsch-hostile-stream-', domain, username, password, loginTimeoutMs: 20_000 });
   });
-  after(async () => {
-    for (const s of servers) await s.close();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
+  after(() => logins.dispose());
 
-  const serve = async (script: Omit<Parameters<typeof startScriptedServer>[2], 'username'>) => {
-    const server = await startScriptedServer(domain, cert, { username, ...script });
-    servers.push(server);
-    return server;
-  };
-  const open = (server: ScriptedServer) =>
-    XmppSession.open({
-      local: username,
-      domain,
-      password,
-      trust: { kind: 'verified', extraAnchors: [ca.caCertPem] },
-      endpoints: [{ host: '127.0.0.1', port: server.port, directTls: true }],
-      stepTimeoutMs: 5_000,
-      loginTimeoutMs: 20_000,
-    });
-  const refusal = async (server: ScriptedServer): Promise<AppError> => {
-    let error: AppError | undefined;
-    await assert.rejects(open(server), (e: { appError?: AppError }) => {
-      error = e.appError;
-      return true;
-    });
-    assert.ok(error, 'a classified error');
-    return error;
-  };
+  const serve = async (script: Omit<Parameters<typeof startScriptedServer>[2], 'username'>) =>
+    logins.track(await startScriptedServer(domain, logins.cert, { username, ...script }));
+  const open = (server: ScriptedServer) => logins.open(server);
+  const refusal = (server: ScriptedServer) => logins.refusal(server);
 
   test('a stanza before SASL ends the login: nothing is authenticated, nothing shown', async () => {
     const server = await serve({ beforeFeatures: forged('early', 'before sign-in') });

@@ -16,7 +16,6 @@ import { DEVICE_LIST_NODE, bundleLocation, NS_OMEMO_03, NS_OMEMO_2, type OmemoVe
 import { parseDeviceList } from '../../electron/core/omemo/xmpp/device-list.js';
 import { keyFor, parseEncrypted } from '../../electron/core/omemo/xmpp/encrypted.js';
 import {
-  buildPublish,
   fetchBundle,
   fetchDeviceList,
   itemsOf,
@@ -25,6 +24,7 @@ import {
   publishFailureAction,
 } from '../../electron/core/omemo/xmpp/pep.js';
 import { buildDeviceList } from '../../electron/core/omemo/xmpp/device-list.js';
+import { buildPublish } from '../../electron/core/xmpp/pubsub.js';
 import { OMEMO_PROSODY_CONFIG, startOmemoPeer, type OmemoPeer } from '../fixtures/omemo-peer.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { rawLogin, type RawStream } from '../fixtures/raw-xmpp.js';

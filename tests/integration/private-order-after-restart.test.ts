@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AccountView, ChatMessage, Contact, EventName } from '../../shared/contract.js';
+import type { AccountView } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
-import { startHostedApp, type HostedApp } from '../fixtures/dev-host-client.js';
-import { reportedPrivacy } from '../fixtures/contact-trust.js';
+import { goPrivate, signInKeeping, startWatchedHost, type WatchedHost } from '../fixtures/private-restart.js';
 import { rawLogin } from '../fixtures/raw-xmpp.js';
+import { until } from '../fixtures/until.js';
 
 const password = 'private-order-pw';
 
@@ -21,21 +21,13 @@ describe('private mode: a message offered again after the receiver restarted sta
   let server: ProsodyServer;
   let alice: TestCore;
   let aliceAccount: AccountView;
-  let bob: HostedApp | undefined;
+  let bob: WatchedHost | undefined;
   let carol: TestCore | undefined;
-  let dave: HostedApp | undefined;
+  let dave: WatchedHost | undefined;
   let bobProfile: string;
   let aliceProfile: string;
   const extraProfiles: string[] = [];
   const jid = (user: string) => `${user}@${server.domain}`;
-  const until = async (what: () => boolean, ms: number) => {
-    const end = Date.now() + ms;
-    while (!what()) {
-      if (Date.now() > end) return false;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return true;
-  };
 
   before(async () => {
     server = await startProsody({
@@ -48,8 +40,7 @@ describe('private mode: a message offered again after the receiver restarted sta
     aliceProfile = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-private-order-alice-'));
     bobProfile = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-private-order-bob-'));
     alice = await startTestCore({ caPem: server.ca.caCertPem, profileDir: aliceProfile });
-    aliceAccount = await alice.call('addAccount', { jid: jid('alice'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    await alice.call('setKeepPrivateHistory', { accountId: aliceAccount.id, peer: jid('bob'), keep: true });
+    aliceAccount = await signInKeeping(alice, server, 'alice', password, jid('bob'));
   });
   after(async () => {
     await bob?.stop();
@@ -61,36 +52,16 @@ describe('private mode: a message offered again after the receiver restarted sta
   });
 
   test('the copy offered again goes before the reply bob wrote after his restart, at the time alice wrote it', { timeout: 240_000 }, async () => {
-    let online = false;
-    let privateWithAlice = false;
-    let shownIn = new Set<string>();
     const launch = async () => {
-      online = false;
-      privateWithAlice = false;
-      shownIn = new Set();
-      const onEvent = (name: EventName, payload: unknown) => {
-        if (name === 'messageUpserted') {
-          const message = (payload as { message: ChatMessage }).message;
-          if (message.direction === 'in' && message.peer === jid('alice')) shownIn.add(message.id);
-        } else if (name === 'accountUpdated') online = (payload as AccountView).connection.kind === 'online';
-        else if (name === 'contactUpdated') {
-          const contact = (payload as { contact: Contact }).contact;
-          if (contact.jid === jid('alice')) privateWithAlice = reportedPrivacy(contact)?.startsWith('private') === true;
-        }
-      };
-      bob = await startHostedApp({ caFile: server.ca.caCertFile, profileDir: bobProfile, onEvent });
+      bob = await startWatchedHost({ caFile: server.ca.caCertFile, profileDir: bobProfile, peer: jid('alice') });
     };
     await launch();
-    const bobAccount = await bob!.call('addAccount', { jid: jid('bob'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    await bob!.call('setKeepPrivateHistory', { accountId: bobAccount.id, peer: jid('alice'), keep: true });
-    assert.ok(await until(() => online, 30_000), 'bob online');
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online', { timeoutMs: 30_000 });
-    await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
-    assert.ok(await until(() => privateWithAlice, 30_000), 'a private conversation');
+    const bobAccount = await signInKeeping(bob!, server, 'bob', password, jid('alice'));
+    await goPrivate(server, alice, aliceAccount, bob!, 'bob');
 
     // bob's app confirms what it shows: from now on alice's private messages wait for that confirmation.
     const first = await alice.call('sendMessage', { accountId: aliceAccount.id, to: jid('bob'), body: 'ORDER-1 before the restart' });
-    assert.ok(await until(() => shownIn.has(first.id), 30_000), 'bob shows the first message');
+    assert.ok(await until(() => bob!.shown.has(first.id), 30_000), 'bob shows the first message');
     await alice.waitFor('messageUpserted', (e) => e.message.id === first.id && e.message.state === 'delivered', { timeoutMs: 30_000 });
 
     // bob's app dies; alice, still in the old private conversation, writes: the server keeps it for bob.
@@ -103,7 +74,7 @@ describe('private mode: a message offered again after the receiver restarted sta
     await launch();
     const reply = await bob!.call('sendMessage', { accountId: bobAccount.id, to: jid('alice'), body: 'ORDER-3 bob after his restart' });
     assert.ok(reply.timestamp > second.timestamp, 'the reply is written after the message that waited');
-    assert.ok(await until(() => shownIn.has(second.id), 90_000), 'alice’s message reaches bob (offered again in a new private conversation)');
+    assert.ok(await until(() => bob!.shown.has(second.id), 90_000), 'alice’s message reaches bob (offered again in a new private conversation)');
     await new Promise((r) => setTimeout(r, 1_000)); // late copies and notices have come
 
     const snapshot = await bob!.call('getSnapshot', {});
@@ -125,34 +96,14 @@ describe('private mode: a message offered again after the receiver restarted sta
     const carolProfile = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-private-order-carol-'));
     const daveProfile = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-private-order-dave-'));
     extraProfiles.push(carolProfile, daveProfile);
-    let online = false;
-    let privateWithCarol = false;
-    let chat: ChatMessage[] = [];
     const launch = async () => {
-      online = false;
-      privateWithCarol = false;
-      const onEvent = (name: EventName, payload: unknown) => {
-        if (name === 'messageUpserted') {
-          const message = (payload as { message: ChatMessage }).message;
-          if (message.peer === jid('carol')) chat = [...chat.filter((m) => m.id !== message.id), message];
-        } else if (name === 'accountUpdated') online = (payload as AccountView).connection.kind === 'online';
-        else if (name === 'contactUpdated') {
-          const contact = (payload as { contact: Contact }).contact;
-          if (contact.jid === jid('carol')) privateWithCarol = reportedPrivacy(contact)?.startsWith('private') === true;
-        }
-      };
-      dave = await startHostedApp({ caFile: server.ca.caCertFile, profileDir: daveProfile, onEvent });
+      dave = await startWatchedHost({ caFile: server.ca.caCertFile, profileDir: daveProfile, peer: jid('carol') });
     };
     carol = await startTestCore({ caPem: server.ca.caCertPem, profileDir: carolProfile });
-    const carolAccount = await carol.call('addAccount', { jid: jid('carol'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    await carol.call('setKeepPrivateHistory', { accountId: carolAccount.id, peer: jid('dave'), keep: true });
+    const carolAccount = await signInKeeping(carol, server, 'carol', password, jid('dave'));
     await launch();
-    const daveAccount = await dave!.call('addAccount', { jid: jid('dave'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    await dave!.call('setKeepPrivateHistory', { accountId: daveAccount.id, peer: jid('carol'), keep: true });
-    assert.ok(await until(() => online, 30_000), 'dave online');
-    await carol.waitFor('contactUpdated', (e) => e.contact.jid === jid('dave') && e.contact.presence.show === 'online', { timeoutMs: 30_000 });
-    await carol.call('startPrivate', { accountId: carolAccount.id, peer: jid('dave') });
-    assert.ok(await until(() => privateWithCarol, 30_000), 'a private conversation');
+    const daveAccount = await signInKeeping(dave!, server, 'dave', password, jid('carol'));
+    await goPrivate(server, carol, carolAccount, dave!, 'dave');
     const first = await carol.call('sendMessage', { accountId: carolAccount.id, to: jid('dave'), body: 'UNREAD-1 before the restart' });
     await carol.waitFor('messageUpserted', (e) => e.message.id === first.id && e.message.state === 'delivered', { timeoutMs: 30_000 });
 
@@ -166,21 +117,20 @@ describe('private mode: a message offered again after the receiver restarted sta
     assert.ok(stanza?.includes('?OTR:'), 'carol sent it encrypted');
 
     // dave starts again; that ciphertext comes to him live (as a late delivery would): he cannot read it, and says so.
-    chat = [];
     await launch();
-    assert.ok(await until(() => online, 30_000), 'dave online again');
+    assert.ok(await dave!.online(30_000), 'dave online again');
     const raw = await rawLogin({ host: '127.0.0.1', port: server.directTlsPort, domain: server.domain, ca: server.ca.caCertPem }, 'carol', password);
     try {
       raw.send(stanza!.replace(/^<message\b[^>]*>/, (head) => head.replace(/\s(from|to)=(['"])[^'"]*\2/g, '').replace('<message', `<message to='${jid('dave')}'`)));
-      assert.ok(await until(() => chat.some((m) => m.notice?.kind === 'unreadable'), 30_000), 'dave reports the message he cannot read');
+      assert.ok(await until(() => dave!.chat.some((m) => m.notice?.kind === 'unreadable'), 30_000), 'dave reports the message he cannot read');
     } finally {
       raw.close();
     }
 
     // carol's app comes back: her message goes again (same id) in a new private conversation, and dave can read it.
     carol = await startTestCore({ caPem: server.ca.caCertPem, profileDir: carolProfile });
-    assert.ok(await until(() => chat.some((m) => m.id === lost.id && m.direction === 'in'), 90_000), 'the message reaches dave after all');
-    assert.equal(chat.find((m) => m.id === lost.id)?.encrypted, true, 'private');
+    assert.ok(await until(() => dave!.chat.some((m) => m.id === lost.id && m.direction === 'in'), 90_000), 'the message reaches dave after all');
+    assert.equal(dave!.chat.find((m) => m.id === lost.id)?.encrypted, true, 'private');
     await new Promise((r) => setTimeout(r, 1_000)); // what follows the message (the notice's change) has come
     const snapshot = await dave!.call('getSnapshot', {});
     const stored = snapshot.chats[daveAccount.id]?.[jid('carol')] ?? [];

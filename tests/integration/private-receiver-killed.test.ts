@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AccountView, ChatMessage, Contact, EventName } from '../../shared/contract.js';
+import type { AccountView, ChatMessage } from '../../shared/contract.js';
 import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
-import { startHostedApp, type HostedApp } from '../fixtures/dev-host-client.js';
 import { startLibotrXmppPeer, type LibotrXmppPeer } from '../fixtures/libotr-xmpp-peer.js';
-import { reportedPrivacy } from '../fixtures/contact-trust.js';
+import { goPrivate, signInKeeping, startWatchedHost, type WatchedHost } from '../fixtures/private-restart.js';
+import { until } from '../fixtures/until.js';
 
 const password = 'private-receiver-killed-pw';
 
@@ -20,19 +20,11 @@ describe('private mode: the receiver is killed before it decrypted what the serv
   let server: ProsodyServer;
   let alice: TestCore;
   let aliceAccount: AccountView;
-  let bob: HostedApp | undefined;
+  let bob: WatchedHost | undefined;
   let carol: LibotrXmppPeer | undefined;
   let bobProfile: string;
   let aliceProfile: string;
   const jid = (user: string) => `${user}@${server.domain}`;
-  const until = async (what: () => boolean, ms: number) => {
-    const end = Date.now() + ms;
-    while (!what()) {
-      if (Date.now() > end) return false;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return true;
-  };
 
   before(async () => {
     server = await startProsody({
@@ -49,8 +41,7 @@ describe('private mode: the receiver is killed before it decrypted what the serv
     aliceProfile = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-private-killed-alice-'));
     bobProfile = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-private-killed-bob-'));
     alice = await startTestCore({ caPem: server.ca.caCertPem, profileDir: aliceProfile });
-    aliceAccount = await alice.call('addAccount', { jid: jid('alice'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    await alice.call('setKeepPrivateHistory', { accountId: aliceAccount.id, peer: jid('bob'), keep: true });
+    aliceAccount = await signInKeeping(alice, server, 'alice', password, jid('bob'));
   });
   after(async () => {
     await bob?.stop();
@@ -63,35 +54,16 @@ describe('private mode: the receiver is killed before it decrypted what the serv
   test('killed twice during a stream of private messages: each arrives once, without "Send again", never in plaintext', { timeout: 300_000 }, async () => {
     /** Per life of bob's app: the ids it showed as new incoming messages (not restored from its history). */
     const lives: Set<string>[] = [];
-    let online = false;
-    let privateWithAlice = false;
     const launch = async () => {
-      const shown = new Set<string>();
-      lives.push(shown);
-      online = false;
-      privateWithAlice = false;
-      const onEvent = (name: EventName, payload: unknown) => {
-        if (name === 'messageUpserted') {
-          const message = (payload as { message: ChatMessage }).message;
-          if (message.direction === 'in' && message.peer === jid('alice')) shown.add(message.id);
-        } else if (name === 'accountUpdated') online = (payload as AccountView).connection.kind === 'online';
-        else if (name === 'contactUpdated') {
-          const contact = (payload as { contact: Contact }).contact;
-          if (contact.jid === jid('alice')) privateWithAlice = reportedPrivacy(contact)?.startsWith('private') === true;
-        }
-      };
       // The whole chat in the snapshot (by default it holds the newest messages, the rest pages in from disk).
-      bob = await startHostedApp({ caFile: server.ca.caCertFile, profileDir: bobProfile, onEvent, args: ['--history-recent-per-chat', '5000'] });
+      bob = await startWatchedHost({ caFile: server.ca.caCertFile, profileDir: bobProfile, peer: jid('alice'), args: ['--history-recent-per-chat', '5000'] });
+      lives.push(bob.shown);
       const snapshot = await bob.call('getSnapshot', {});
       return new Set((snapshot.chats[snapshot.accounts[0]?.id ?? '']?.[jid('alice')] ?? []).map((m) => m.id));
     };
     await launch();
-    const added = await bob!.call('addAccount', { jid: jid('bob'), password, rememberPassword: true, host: '127.0.0.1', port: server.c2sPort });
-    await bob!.call('setKeepPrivateHistory', { accountId: added.id, peer: jid('alice'), keep: true });
-    assert.ok(await until(() => online, 30_000), 'bob online');
-    await alice.waitFor('contactUpdated', (e) => e.contact.jid === jid('bob') && e.contact.presence.show === 'online', { timeoutMs: 30_000 });
-    await alice.call('startPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
-    assert.ok(await until(() => privateWithAlice, 30_000), 'a private conversation');
+    await signInKeeping(bob!, server, 'bob', password, jid('alice'));
+    await goPrivate(server, alice, aliceAccount, bob!, 'bob');
 
     const sent: ChatMessage[] = [];
     const doubled: string[] = [];

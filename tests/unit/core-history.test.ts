@@ -7,60 +7,30 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Snapshot, type ChatMessage, type Result } from '../../shared/contract.js';
 import { catalogFor } from '../../shared/i18n/catalog.js';
 import { storageProblemText } from '../../renderer/i18n/errors.js';
 import { createAppStore } from '../../renderer/store/store.js';
-import { createDispatcher } from '../../electron/core/ipc/dispatch.js';
-import { KlatschCore } from '../../electron/core/klatsch-core.js';
-import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
-import { readPolicy } from '../../electron/core/policy/read-policy.js';
 import { HistoryStore } from '../../electron/core/store/history-store.js';
-import { FileKeySecretBox } from '../../electron/core/store/secret-box.js';
+import { disposeOfflineCores, OFFLINE_ACCOUNT_ID, offlineProfile, offlineSecretBox, startOfflineCore } from '../fixtures/offline-core.js';
 
-const cores: KlatschCore[] = [];
-const dirs: string[] = [];
-after(async () => {
-  for (const core of cores) await core.stop();
-  await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
-});
+after(disposeOfflineCores);
 
-const accountId = 'acc-1';
+const accountId = OFFLINE_ACCOUNT_ID;
 const stored: ChatMessage = { id: 'm1', peer: 'bob@example.com', direction: 'in', body: 'kept across restarts', timestamp: 1_700_000_000_000, state: 'received' };
 
 /** A profile with one offline account (no stored password: nothing touches the network) and a stored chat. */
 async function profile(): Promise<{ dir: string; historyFile: string }> {
-  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-core-history-'));
-  dirs.push(dir);
-  await fs.writeFile(
-    path.join(dir, 'settings.json'),
-    JSON.stringify({
-      version: 1,
-      accounts: [{ id: accountId, jid: 'me@example.com', directTls: false, rememberPassword: false, ownPresence: { show: 'online', status: '' } }],
-    }),
-  );
+  const dir = await offlineProfile('klatsch-core-history-');
   const historyFile = HistoryStore.fileInProfile(dir, accountId);
-  const history = await HistoryStore.open(historyFile, await FileKeySecretBox.open(path.join(dir, 'k.key')));
+  const history = await HistoryStore.open(historyFile, await offlineSecretBox(dir));
   history.put(stored);
   await history.close();
   return { dir, historyFile };
 }
 
-async function start(dir: string, policy: object = {}) {
-  const core = new KlatschCore({
-    profileDir: dir,
-    secretBox: await FileKeySecretBox.open(path.join(dir, 'k.key')),
-    policy: new PolicyGate(readPolicy(policy, '/etc/klatsch/policy.json')),
-    connection: { lookup: async () => Promise.reject(Object.assign(new Error('no DNS in tests'), { code: 'ENOTFOUND' })) },
-  });
-  cores.push(core);
-  await core.start();
-  const dispatch = createDispatcher(core.handlers, (name, error) => {
-    throw new Error(`internal error in ${name}: ${String(error)}`);
-  });
-  return { core, dispatch };
+function start(dir: string, policy: object = {}) {
+  return startOfflineCore(dir, { policy });
 }
 
 describe('the core and the stored history', () => {

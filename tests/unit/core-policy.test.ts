@@ -5,51 +5,21 @@
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { Snapshot, type AppError, type Result } from '../../shared/contract.js';
-import { createDispatcher } from '../../electron/core/ipc/dispatch.js';
-import { KlatschCore } from '../../electron/core/klatsch-core.js';
 import { PolicyGate } from '../../electron/core/policy/policy-gate.js';
 import { accountPolicyHooks } from '../../electron/core/policy/account-policy.js';
 import { readPolicy } from '../../electron/core/policy/read-policy.js';
-import { FileKeySecretBox } from '../../electron/core/store/secret-box.js';
 import { tlsOptions } from '../../electron/core/xmpp/tls-policy.js';
 import { catalogFor } from '../../shared/i18n/catalog.js';
 import { errorText, policyReasonText } from '../../renderer/i18n/errors.js';
+import { disposeOfflineCores, OFFLINE_ACCOUNT_ID, offlineProfile, startOfflineCore } from '../fixtures/offline-core.js';
 
-const cores: KlatschCore[] = [];
-const dirs: string[] = [];
-after(async () => {
-  for (const core of cores) await core.stop();
-  await Promise.all(dirs.map((d) => fs.rm(d, { recursive: true, force: true })));
-});
+after(disposeOfflineCores);
 
-const accountId = 'acc-1';
+const accountId = OFFLINE_ACCOUNT_ID;
 
 async function coreWith(values: object) {
-  const profileDir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-policy-'));
-  dirs.push(profileDir);
-  // One account without a stored password: it stays offline, so nothing touches the network.
-  await fs.writeFile(
-    path.join(profileDir, 'settings.json'),
-    JSON.stringify({
-      version: 1,
-      accounts: [{ id: accountId, jid: 'me@example.com', directTls: false, rememberPassword: false, ownPresence: { show: 'online', status: '' } }],
-    }),
-  );
-  const core = new KlatschCore({
-    profileDir,
-    secretBox: await FileKeySecretBox.open(path.join(profileDir, 'k.key')),
-    policy: new PolicyGate(readPolicy(values, '/etc/klatsch/policy.json')),
-    connection: { lookup: async () => Promise.reject(Object.assign(new Error('no DNS in tests'), { code: 'ENOTFOUND' })) },
-  });
-  cores.push(core);
-  await core.start();
-  const dispatch = createDispatcher(core.handlers, (name, error) => {
-    throw new Error(`internal error in ${name}: ${String(error)}`);
-  });
+  const { core, dispatch } = await startOfflineCore(await offlineProfile('klatsch-policy-'), { policy: values });
   const refused = async (name: string, payload: unknown): Promise<AppError> => {
     const result = (await dispatch(name, payload)) as Result<unknown>;
     assert.equal(result.ok, false, `${name} should be refused`);

@@ -13,20 +13,9 @@ import {
   sessionToJSON, startSession, type KeyElement, type OmemoVersion, type OwnDevice, type Session,
 } from '../../electron/core/omemo/index.js';
 import { deterministicRandom } from '../../electron/core/otr/random.js';
+import { prng } from '../fixtures/prng.js';
 
 const ROUNDS = 100_000;
-
-/** mulberry32: small, fast, seeded. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(input: Uint8Array, rand: () => number): Uint8Array {
   const pick = (n: number) => Math.floor(rand() * n);

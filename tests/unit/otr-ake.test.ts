@@ -14,34 +14,24 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { Ake, type AkeContext, type AkeResult } from '../../electron/core/otr/ake.js';
 import {
-  Ake,
-  type AkeContext,
   type AkeMessage,
-  type AkeResult,
   computeAuthenticator,
   decodeAkeMessage,
   decodeSignedPart,
   encodeAkeMessage,
   encodeSignedPart,
   macEncryptedSignature,
-} from '../../electron/core/otr/ake.js';
+} from '../../electron/core/otr/ake-messages.js';
 import { aesCtrZeroIv } from '../../electron/core/otr/aes-ctr.js';
 import { DH_PRIME, DhKeyPair } from '../../electron/core/otr/dh.js';
-import { type DsaPrivateKey, dsaSign, encodePublicKey, fingerprint, formatFingerprint, modPow } from '../../electron/core/otr/dsa.js';
+import { type DsaPrivateKey, dsaSign, encodePublicKey, fingerprint, formatFingerprint } from '../../electron/core/otr/dsa.js';
 import { deriveAkeKeys } from '../../electron/core/otr/kdf.js';
 import { deterministicRandom } from '../../electron/core/otr/random.js';
-import { Reader, Writer, bytesToBigint } from '../../electron/core/otr/wire.js';
+import { Reader, Writer } from '../../electron/core/otr/wire.js';
+import { fixedKey, G, P, Q } from '../fixtures/otr-test-keys.js';
 
-// Fixed DSA-1024/160 domain parameters (generated once with node:crypto).
-const P = BigInt('0xa834ed821e70d3b5a89097c0202fcc4cc4abb8ad7117c252b603a253b28f90f1c7bdb1332c256f7fac26f555bca7f7906a2b7cb610f31d95d9b140400712c00a4d924bea24a05e85b74aebf60b7fbeb1416462cedf92f2650a37689964af7920dffe582355e2939d6330aff1fd0cae89e0cbe8c497de7e5e412f353db333acb7');
-const Q = BigInt('0x8951b360d6d6c54720cd03dfd534c12afc23fb9f');
-const G = BigInt('0x731940722fbd244d37ad8f9ac1c38a17d41c53a7d45f1d7ca8516ecfb313f222eebbf84ec5f488720b93f11f22c2c2c122e7627dd6113013eac68e9be0ca8526d69403d9347cc10df29c9b6f0d710398db10e60b46fe1646bfc5f1f4b74e3a4317c8186b2eac09ec8c56261c53dbeb3680d5a24a74e3eba0b1c24e912622cbbc');
-
-function fixedKey(seed: string): DsaPrivateKey {
-  const x = (bytesToBigint(deterministicRandom(seed)(28)) % (Q - 1n)) + 1n;
-  return { p: P, q: Q, g: G, x, y: modPow(G, x, P) };
-}
 
 const ALICE = fixedKey('alice');
 const BOB = fixedKey('bob');

@@ -10,20 +10,9 @@ import assert from 'node:assert/strict';
 import { generateDsaKey } from '../../electron/core/otr/dsa.js';
 import { deterministicRandom, secureRandom } from '../../electron/core/otr/random.js';
 import { OtrConversation } from '../../electron/core/otr/session.js';
+import { prng } from '../fixtures/prng.js';
 
 const ROUNDS = 100_000;
-
-/** A small, fast, seeded PRNG (mulberry32) for choosing mutations. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const aliceKey = generateDsaKey(secureRandom);
 const bobKey = generateDsaKey(secureRandom);

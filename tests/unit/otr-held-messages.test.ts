@@ -12,6 +12,7 @@ import { secureRandom } from '../../electron/core/otr/random.js';
 import { MAX_QUEUED_MESSAGES, OtrConversation, type Policy } from '../../electron/core/otr/session.js';
 import { PrivateChats } from '../../electron/core/e2ee/otr/private-chats.js';
 import { PRIVATE_WAIT_MS } from '../../shared/private-wait.js';
+import { Clock } from '../fixtures/otr-test-keys.js';
 
 let aliceKey: DsaPrivateKey;
 let bobKey: DsaPrivateKey;
@@ -21,14 +22,6 @@ before(() => {
 });
 
 const HOUR = 60 * 60 * 1000;
-
-class Clock {
-  t = 1_000_000;
-  now = (): number => this.t;
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
 
 interface Side {
   conv: OtrConversation;

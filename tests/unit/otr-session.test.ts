@@ -11,6 +11,7 @@ import { ERROR_QUIET_MS, ERROR_UNREADABLE, OtrConversation, type Policy } from '
 import { buildWhitespaceTag, encodeOtrMessage } from '../../electron/core/otr/encoding.js';
 import { TLV_SMP1 } from '../../electron/core/otr/tlv.js';
 import { DEFAULT_REASSEMBLY_LIMITS } from '../../electron/core/otr/fragment.js';
+import { Clock } from '../fixtures/otr-test-keys.js';
 
 let aliceKey: DsaPrivateKey;
 let bobKey: DsaPrivateKey;
@@ -21,14 +22,6 @@ before(() => {
 
 const ALICE_TAG = 0xa11ce001;
 const BOB_TAG = 0xb0b00001;
-
-class Clock {
-  t = 1_000_000;
-  now = (): number => this.t;
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
 
 interface Side {
   conv: OtrConversation;

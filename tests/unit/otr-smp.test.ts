@@ -16,6 +16,7 @@ import { SmpMachine, smpSecret, type SmpReceiveResult } from '../../electron/cor
 import { SMP_MODULUS, SMP_ORDER, isExponent, isGroupElement, powMod, smpHash } from '../../electron/core/otr/smp-group.js';
 import { TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT } from '../../electron/core/otr/tlv.js';
 import { Reader, Writer, bytesToBigint } from '../../electron/core/otr/wire.js';
+import { prng } from '../fixtures/prng.js';
 
 const P = SMP_MODULUS;
 const Q = SMP_ORDER;
@@ -652,18 +653,6 @@ describe('malformed SMP messages', () => {
 });
 
 describe('SMP fuzzing', () => {
-  /** mulberry32: a small seeded PRNG for choosing mutations. */
-  function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
-
   test('10,000 mutated SMP TLVs (seeded): no exception, a defined result, a consistent state', () => {
     const ROUNDS = 10_000;
     const rand = prng(0x5eed5);

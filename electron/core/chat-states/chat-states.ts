@@ -5,6 +5,7 @@
  * metadata the user meant to keep private). What we accept comes from contacts only.
  */
 import xml, { type Element } from '@xmpp/xml';
+import { bareJid } from '../values/jid.js';
 
 export const NS_CHAT_STATES = 'http://jabber.org/protocol/chatstates';
 export const CHAT_STATES = ['active', 'composing', 'paused', 'inactive', 'gone'] as const;
@@ -121,4 +122,12 @@ export class OutgoingChatStates {
 export type ShownChatState = 'composing' | 'paused';
 export function shownState(state: ChatState): ShownChatState | undefined {
   return state === 'composing' || state === 'paused' ? state : undefined;
+}
+
+/** The outgoing filter (delivery/outgoing.ts): what the user wrote ends their typing; in plaintext it says so (XEP-0085 §5.1), never while private. */
+export function chatStateFilter(states: OutgoingChatStates): (message: { stanza: Element; to: string; encrypted: boolean }) => void {
+  return ({ stanza, to, encrypted }) => {
+    const peer = bareJid(to);
+    if (!encrypted && peer && states.messageSent(peer)) withChatState(stanza, 'active');
+  };
 }

@@ -7,9 +7,8 @@
  * database behind it unreadable for good.
  */
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
 import { z } from 'zod';
-import { writeFileAtomic } from '../store/atomic-file.js';
+import { readTextIfPresent, writeFileAtomic } from '../store/atomic-file.js';
 import type { SecretBox } from '../store/secret-box.js';
 
 const KeyFile = z.object({ version: z.literal(1), backend: z.string().max(200), data: z.string().max(4096) });
@@ -35,12 +34,7 @@ export function keyFileOf(databaseFile: string): string {
  */
 export async function databaseKey(databaseFile: string, secretBox: SecretBox, create: boolean): Promise<string> {
   const file = keyFileOf(databaseFile);
-  let text: string | undefined;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new DatabaseKeyProblem(`its key ${file} cannot be read (${(error as Error).message})`, 'unreadable');
-  }
+  const text = await readTextIfPresent(file, (error) => new DatabaseKeyProblem(`its key ${file} cannot be read (${error.message})`, 'unreadable'));
   if (text === undefined) {
     if (!create) throw new DatabaseKeyProblem(`its key ${file} is missing`, 'missing');
     const key = randomBytes(32).toString('hex');

@@ -9,6 +9,7 @@
 import { promises as fs } from 'node:fs';
 import { z } from 'zod';
 import { ChatMessage } from '../../../shared/contract.js';
+import { readTextIfPresent } from '../store/atomic-file.js';
 import { Sealed, unseal } from '../store/encrypted-file-store.js';
 import type { SecretBox } from '../store/secret-box.js';
 import { OutboxEntry, type OutboxContent } from './outbox.js';
@@ -38,16 +39,9 @@ export function journalOf(file: string): string {
  * files alone.
  */
 export async function readLegacyHistory(file: string, secretBox: SecretBox): Promise<LegacyHistory | undefined> {
-  let text: string | undefined;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`it could not be read (${(error as Error).message})`, { cause: error });
-  }
-  const journal = await fs.readFile(journalOf(file), 'utf8').catch(() => undefined);
-  if (text === undefined && journal === undefined) return undefined;
-  const status = secretBox.status();
-  if (!status.available) throw new Error(`it cannot be unlocked now (${status.reason ?? 'the secure storage is not available'})`);
+  const found = await readWithJournal(file, journalOf(file), secretBox);
+  if (!found) return undefined;
+  const { text, journal } = found;
   const history: LegacyHistory = { messages: [], archiveMark: undefined, unkept: {} };
   if (text !== undefined) {
     let outer: z.infer<typeof HistoryFile>;
@@ -67,15 +61,9 @@ export async function readLegacyHistory(file: string, secretBox: SecretBox): Pro
     history.unkept = content.unkept ?? {};
     for (const [peer, list] of Object.entries(content.chats)) for (const m of list) if (m.peer === peer) history.messages.push(m);
   }
-  for (const line of (journal ?? '').split('\n')) {
-    if (line === '') continue;
-    try {
-      const { message, mark } = JournalRecord.parse(JSON.parse(secretBox.decrypt(Buffer.from(line, 'base64'))));
-      history.messages.push(message);
-      if (mark !== undefined) history.archiveMark = mark;
-    } catch {
-      // torn by a crash, or damaged: that one record is not restored (as the old store did)
-    }
+  for (const { message, mark } of journalRecords(journal, secretBox, JournalRecord)) {
+    history.messages.push(message);
+    if (mark !== undefined) history.archiveMark = mark;
   }
   return history;
 }
@@ -102,16 +90,9 @@ export function seenJournalOf(file: string): string {
  * message says what is wrong: the caller reports it and leaves the files alone (they may hold messages not sent).
  */
 export async function readLegacyOutbox(file: string, secretBox: SecretBox): Promise<OutboxContent | undefined> {
-  let text: string | undefined;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`it could not be read (${(error as Error).message})`, { cause: error });
-  }
-  const journal = await fs.readFile(seenJournalOf(file), 'utf8').catch(() => undefined);
-  if (text === undefined && journal === undefined) return undefined;
-  const status = secretBox.status();
-  if (!status.available) throw new Error(`it cannot be unlocked now (${status.reason ?? 'the secure storage is not available'})`);
+  const found = await readWithJournal(file, seenJournalOf(file), secretBox);
+  if (!found) return undefined;
+  const { text, journal } = found;
   const content: OutboxContent = { entries: [], seen: new Map(), confirming: [] };
   const addSeen = (peer: string, id: string) => {
     let ids = content.seen.get(peer);
@@ -140,14 +121,35 @@ export async function readLegacyOutbox(file: string, secretBox: SecretBox): Prom
     for (const [peer, list] of Object.entries(parsed.seen)) for (const id of list) addSeen(peer, id);
     content.confirming = parsed.confirming ?? [];
   }
+  for (const [peer, id] of journalRecords(journal, secretBox, z.tuple([z.string().max(3071), z.string().max(256)]))) addSeen(peer, id);
+  return content;
+}
+
+// ---- What both read alike ----
+
+/**
+ * An old `file` and its journal, as text; undefined when neither exists. Throws when the file cannot be read
+ * or the secure storage cannot unlock it now.
+ */
+async function readWithJournal(file: string, journalFile: string, secretBox: SecretBox): Promise<{ text: string | undefined; journal: string | undefined } | undefined> {
+  const text = await readTextIfPresent(file, (error) => new Error(`it could not be read (${error.message})`, { cause: error }));
+  const journal = await fs.readFile(journalFile, 'utf8').catch(() => undefined);
+  if (text === undefined && journal === undefined) return undefined;
+  const status = secretBox.status();
+  if (!status.available) throw new Error(`it cannot be unlocked now (${status.reason ?? 'the secure storage is not available'})`);
+  return { text, journal };
+}
+
+/** The journal's records that decrypt and parse; a line torn by a crash, or damaged, is passed over (as the old stores did). */
+function* journalRecords<T>(journal: string | undefined, secretBox: SecretBox, schema: z.ZodType<T>): Generator<T> {
   for (const line of (journal ?? '').split('\n')) {
     if (line === '') continue;
+    let record: T;
     try {
-      const [peer, id] = z.tuple([z.string().max(3071), z.string().max(256)]).parse(JSON.parse(secretBox.decrypt(Buffer.from(line, 'base64'))));
-      addSeen(peer, id);
+      record = schema.parse(JSON.parse(secretBox.decrypt(Buffer.from(line, 'base64'))));
     } catch {
-      // torn by a crash, or damaged: that one id is not remembered (as the old store did)
+      continue;
     }
+    yield record;
   }
-  return content;
 }

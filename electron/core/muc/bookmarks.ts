@@ -11,6 +11,7 @@
  */
 import xml, { type Element } from '@xmpp/xml';
 import type { XmppSession } from '../xmpp/xmpp-session.js';
+import { buildPublish, NS_PUBSUB } from '../xmpp/pubsub.js';
 import { xmlSafe } from '../xmpp/stanzas.js';
 import { bareJid } from '../values/jid.js';
 import { cleanNick, NS_DISCO_INFO, roomAddress } from './muc-stanzas.js';
@@ -19,7 +20,6 @@ export const NS_BOOKMARKS2 = 'urn:xmpp:bookmarks:1';
 export const NS_BOOKMARKS2_COMPAT = 'urn:xmpp:bookmarks:1#compat';
 export const NS_BOOKMARKS_LEGACY = 'storage:bookmarks';
 const NS_PRIVATE = 'jabber:iq:private';
-const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
 const NS_PUBSUB_EVENT = 'http://jabber.org/protocol/pubsub#event';
 /** Bookmarks we read; a bigger list is cut (a hostile server cannot make us enter thousands of rooms). */
 export const MAX_BOOKMARKS = 200;
@@ -72,10 +72,6 @@ export function fetchBookmarksIq(): Element {
   return xml('iq', { type: 'get' }, xml('pubsub', { xmlns: NS_PUBSUB }, xml('items', { node: NS_BOOKMARKS2 })));
 }
 
-function field(name: string, value: string): Element {
-  return xml('field', { var: name }, xml('value', {}, value));
-}
-
 /** Publishes one bookmark (XEP-0402 §3.2) with the node settings the XEP requires (private, all items kept). */
 export function publishBookmarkIq(b: Bookmark): Element {
   const conference = xml(
@@ -83,28 +79,12 @@ export function publishBookmarkIq(b: Bookmark): Element {
     { xmlns: NS_BOOKMARKS2, ...(b.name ? { name: xmlSafe(b.name) } : {}), ...(b.autojoin ? { autojoin: 'true' } : {}) },
     b.nick ? xml('nick', {}, xmlSafe(b.nick)) : undefined,
   );
-  return xml(
-    'iq',
-    { type: 'set' },
-    xml(
-      'pubsub',
-      { xmlns: NS_PUBSUB },
-      xml('publish', { node: NS_BOOKMARKS2 }, xml('item', { id: b.jid }, conference)),
-      xml(
-        'publish-options',
-        {},
-        xml(
-          'x',
-          { xmlns: 'jabber:x:data', type: 'submit' },
-          xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, `${NS_PUBSUB}#publish-options`)),
-          field('pubsub#persist_items', 'true'),
-          field('pubsub#max_items', 'max'),
-          field('pubsub#send_last_published_item', 'never'),
-          field('pubsub#access_model', 'whitelist'),
-        ),
-      ),
-    ),
-  );
+  return buildPublish(NS_BOOKMARKS2, b.jid, conference, {
+    'pubsub#persist_items': 'true',
+    'pubsub#max_items': 'max',
+    'pubsub#send_last_published_item': 'never',
+    'pubsub#access_model': 'whitelist',
+  });
 }
 
 export function retractBookmarkIq(jid: string): Element {

@@ -4,7 +4,7 @@
  * message can be encrypted for every device of every member; anywhere else (an open room, one that hides
  * real addresses) it cannot, and the room stays plainly "not end-to-end encrypted".
  *
- * Pure rules and stanzas; rooms.ts applies them.
+ * Pure rules and stanzas; room-encryption.ts applies them.
  */
 import xml, { type Element } from '@xmpp/xml';
 import type { Occupant } from '../../../shared/contract.js';

@@ -13,3 +13,8 @@ export function withOriginId(message: Element, id: string): Element {
   message.children.push(child);
   return message;
 }
+
+/** The outgoing filter (delivery/outgoing.ts): every stanza carrying the user's message carries its id as origin-id. */
+export function originIdFilter({ stanza, id }: { stanza: Element; id: string }): void {
+  withOriginId(stanza, id);
+}

@@ -4,7 +4,8 @@
 // routing to the peer instance's session, the AKE, and data messages
 // (display, TLVs, heartbeats, unreadable messages).
 
-import { Ake, isAkeMessageType } from './ake.js';
+import { Ake } from './ake.js';
+import { isAkeMessageType } from './ake-messages.js';
 import { FLAG_IGNORE_UNREADABLE, decodePlaintext, parseDataMessage, readDataFlags } from './data-message.js';
 import type { AkeResult } from './ake.js';
 import type { OtrOutput } from './events.js';

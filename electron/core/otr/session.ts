@@ -8,6 +8,10 @@
 // answers it, as libotr's master context.
 // Follows Protocol-v3 "The protocol state machine" and libotr message.c
 // (otrl_message_sending / otrl_message_receiving) where the spec is silent.
+// Over 400 lines because it is that one state machine (msgstate, the instances, the master AKE, the
+// error quiet time and the send queue decided together); its parts already live apart: receiving in
+// session-receive.ts and session-otr-message.ts, one instance in session-instance.ts, SMP in
+// smp-session.ts, the queue in send-queue.ts.
 //
 // @example
 //   const alice = new OtrConversation({ account: 'alice@x', peer: 'bob@x', longTerm,

@@ -3,7 +3,7 @@
 // machine", "SMP Hash function", "Receiving a type 2..5 TLV", "User requests
 // to begin / abort SMP"), with the checks of libotr 4.1.1 (sm.c, message.c):
 // MPI counts, group elements in [2, p-2], D values in [1, q), every
-// zero-knowledge proof. Pure protocol: no I/O, no session; smp-session.ts
+// zero-knowledge proof (smp-proofs.ts). Pure protocol: no I/O, no session; smp-session.ts
 // wires it to OtrConversation. Alice = initiator, Bob = responder, as the spec.
 //
 // Message values (TLV value = INT count, then that many MPIs):
@@ -29,26 +29,13 @@
 import { createHash } from 'node:crypto';
 import type { OtrTlvRecord } from './events.js';
 import type { RandomSource } from './random.js';
-import {
-  SMP_GENERATOR as G1,
-  divMod,
-  isExponent,
-  isGroupElement,
-  isHashValue,
-  mulMod,
-  powMod,
-  randomExponent,
-  smpHash,
-  subMulModQ,
-} from './smp-group.js';
+import { SMP_GENERATOR as G1, divMod, mulMod, powMod, randomExponent, smpHash, subMulModQ } from './smp-group.js';
+import { checkCoords, checkLog, checkLogs, proveLog, readMpis, requireExponents, requireGroup, SmpFailure, writeMpis } from './smp-proofs.js';
 import { TLV_SMP1, TLV_SMP1Q, TLV_SMP2, TLV_SMP3, TLV_SMP4, TLV_SMP_ABORT } from './tlv.js';
-import { OtrParseError, Reader, Writer, bytesToBigint } from './wire.js';
+import { bytesToBigint } from './wire.js';
 
 /** Version byte of the combined secret ("Secret information"). */
 export const SMP_SECRET_VERSION = 1;
-
-/** SMP values are < p (192 bytes); leading zeros are tolerated as by libotr, within reason. */
-const MAX_SMP_MPI_BYTES = 1024;
 
 /**
  * The secret compared by SMP: SHA-256(0x01 || initiator fingerprint (20) ||
@@ -106,70 +93,6 @@ export type SmpReceiveResult =
   | { kind: 'error'; message: string }
   /** Not an SMP TLV. */
   | { kind: 'ignored' };
-
-class SmpFailure extends Error {}
-
-/** Parses INT count + exactly `count` MPIs, nothing after them. */
-function readMpis(value: Uint8Array, count: number, what: string): bigint[] {
-  try {
-    const r = new Reader(value);
-    const n = r.int();
-    if (n !== count) throw new SmpFailure(`${what} has ${n} values instead of ${count}`);
-    const out: bigint[] = [];
-    for (let i = 0; i < count; i++) out.push(r.mpi(MAX_SMP_MPI_BYTES));
-    // libotr ignores bytes after the last MPI; nothing honest sends any.
-    r.end();
-    return out;
-  } catch (e) {
-    if (e instanceof SmpFailure) throw e;
-    if (e instanceof OtrParseError) throw new SmpFailure(`malformed ${what}: ${e.message}`);
-    throw e;
-  }
-}
-
-function writeMpis(type: number, values: readonly bigint[], prefix?: Uint8Array): OtrTlvRecord {
-  const w = new Writer();
-  if (prefix) w.raw(prefix);
-  w.int(values.length);
-  for (const v of values) w.mpi(v);
-  return { type, value: w.bytes() };
-}
-
-function requireGroup(what: string, ...values: bigint[]): void {
-  if (!values.every(isGroupElement)) throw new SmpFailure(`${what}: a group element is out of range`);
-}
-
-function requireExponents(what: string, ...values: bigint[]): void {
-  if (!values.every(isExponent)) throw new SmpFailure(`${what}: an exponent is out of range`);
-}
-
-/** Proof of knowledge of log_g1(X): c = H(v, g1^r), D = r - x c mod q. */
-function proveLog(x: bigint, version: number, random: RandomSource): { c: bigint; d: bigint } {
-  const r = randomExponent(random);
-  const c = smpHash(version, powMod(G1, r));
-  return { c, d: subMulModQ(r, x, c) };
-}
-
-/** c = H(v, g1^D X^c). */
-function checkLog(c: bigint, d: bigint, x: bigint, version: number): boolean {
-  return isHashValue(c) && smpHash(version, mulMod(powMod(G1, d), powMod(x, c))) === c;
-}
-
-/** c = H(v, g3^D5 P^c, g1^D5 g2^D6 Q^c) for P = g3^r, Q = g1^r g2^secret. */
-function checkCoords(c: bigint, d5: bigint, d6: bigint, p: bigint, q: bigint, g2: bigint, g3: bigint, version: number): boolean {
-  if (!isHashValue(c)) return false;
-  const first = mulMod(powMod(g3, d5), powMod(p, c));
-  const second = mulMod(mulMod(powMod(G1, d5), powMod(g2, d6)), powMod(q, c));
-  return smpHash(version, first, second) === c;
-}
-
-/** c = H(v, g1^D g3o^c, qab^D R^c) for R = qab^x3, g3o = g1^x3. */
-function checkLogs(c: bigint, d: bigint, r: bigint, g3o: bigint, qab: bigint, version: number): boolean {
-  if (!isHashValue(c)) return false;
-  const first = mulMod(powMod(G1, d), powMod(g3o, c));
-  const second = mulMod(powMod(qab, d), powMod(r, c));
-  return smpHash(version, first, second) === c;
-}
 
 export class SmpMachine {
   private state: State = { expect: 1 };

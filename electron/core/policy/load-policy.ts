@@ -10,7 +10,6 @@
 import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
-import { parsePlist, PlistParseError } from './plist.js';
 import { NO_POLICY, readPolicy, unreadablePolicy, type LoadedPolicy } from './read-policy.js';
 import { parseRegQuery, POLICY_KEY, RegistryParseError, USER_POLICY_KEY } from './registry.js';
 import { mergePolicies } from './merge-policy.js';
@@ -110,6 +109,8 @@ async function fromPlist(file: string, readFile: ReadFile, run: RunCommand): Pro
     if (converted instanceof Error || converted.code !== 0) return unreadablePolicy(file, 'the binary property list could not be converted by plutil');
     xml = converted.stdout;
   }
+  // Loaded only here (macOS with a managed profile): plist and its XML parsers are ~320 KB the main process need not run otherwise.
+  const { parsePlist, PlistParseError } = await import('./plist.js');
   try {
     return readPolicy(parsePlist(xml), file);
   } catch (error) {

@@ -1,7 +1,8 @@
 /**
  * Crash-safe file replacement: write a temp file beside the target, fsync it,
  * rename it over the target, fsync the folder. A reader sees the old file or
- * the new one, never half of either.
+ * the new one, never half of either. And the read every store starts with:
+ * a file that is not there yet is not an error.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -9,6 +10,16 @@ import path from 'node:path';
 
 /** Temp files of writes under way in this process: never stale. */
 const writing = new Set<string>();
+
+/** The file's text; undefined when it does not exist. Any other failure is thrown as `unreadable(error)` says. */
+export async function readTextIfPresent(file: string, unreadable: (error: Error) => Error): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw unreadable(error as Error);
+  }
+}
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = path.dirname(target);

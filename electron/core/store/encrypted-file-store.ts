@@ -13,9 +13,8 @@
  * is, never written over: a key or a session in it may still be rescued, and a new key written over an
  * old one would lose it for good. What interrupted writes left beside the file is removed when it is read.
  */
-import { promises as fs } from 'node:fs';
 import { z } from 'zod';
-import { removeStaleTemps, writeFileAtomic } from './atomic-file.js';
+import { readTextIfPresent, removeStaleTemps, writeFileAtomic } from './atomic-file.js';
 import type { SecretBox } from './secret-box.js';
 
 /** A secret as it is stored: the SecretBox's ciphertext and which backend made it. */
@@ -128,13 +127,8 @@ export class EncryptedFileStore<T> {
 
   private async read(): Promise<T | undefined> {
     await removeStaleTemps(this.file);
-    let text: string;
-    try {
-      text = await fs.readFile(this.file, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new FileStoreDamaged(this.file, { kind: 'unreadable', why: (error as Error).message });
-    }
+    const text = await readTextIfPresent(this.file, (error) => new FileStoreDamaged(this.file, { kind: 'unreadable', why: error.message }));
+    if (text === undefined) return undefined;
     let json = parseJson(text, this.file);
     const encryption = this.options.encryption;
     if (encryption !== 'secrets-sealed-inside') {

@@ -23,7 +23,8 @@ import type { Endpoint } from './resolve-endpoints.js';
 import { classifyError, ClassifiedError } from './errors.js';
 import { discoInfo } from './stanzas.js';
 import { latencyProbe } from '../latency-probe.js';
-import { isStanza, NS_SM, SmProtocolError, type StreamManagement } from './stream-management.js';
+import { NS_SM, SmProtocolError, type StreamManagement } from './stream-management.js';
+import { countStanzas, enableSm, resumeOrBind } from './sm-login.js';
 
 export interface SessionOptions {
   /** Bare JID parts. */
@@ -56,9 +57,6 @@ export interface SessionOptions {
 }
 
 const NS_BIND = 'urn:ietf:params:xml:ns:xmpp-bind';
-
-/** How long the server may take to answer `<enable/>` or `<resume/>`. */
-const SM_STEP_TIMEOUT_MS = 10_000;
 
 /**
  * A network that silently drops packets leaves the socket open: only an unanswered probe tells. Probing
@@ -346,79 +344,6 @@ function collectStanzas(entity: Client): EarlyStanzas {
   };
   entity.on('stanza', listener);
   return { stanzas, stop: () => entity.off('stanza', listener) };
-}
-
-/** Counts every stanza in both directions for XEP-0198 (from `<enabled/>`/`<resumed/>` on; sm ignores them before). */
-function countStanzas(entity: Client, sm: StreamManagement): void {
-  entity.on('element', (element: Element) => {
-    if (isStanza(element)) sm.received();
-  });
-  // Counted when handed to the socket, in the order written: that is the order the server counts them in.
-  const send = entity.send.bind(entity);
-  entity.send = (element: Element) => {
-    if (isStanza(element)) sm.sent(element);
-    return send(element);
-  };
-}
-
-/**
- * The stream offers XEP-0198. With a previous stream to resume: `<resume/>`; `<resumed/>` makes this
- * stream that one (no resource binding, `online` at once), `<failed/>` lets binding go on. Without one:
- * binding goes on, and enableSm follows it.
- */
-async function resumeOrBind(entity: Client, sm: StreamManagement, offer: { offered: boolean; resumed: boolean; resent: Element[] }, next: () => Promise<unknown>): Promise<unknown> {
-  offer.offered = true;
-  const request = sm.resumeRequest();
-  if (!request) return next();
-  // Taken in the listener itself: the server's backlog follows <resumed/> at once and must be counted.
-  const answer = await smAnswer(entity, request, ['resumed', 'failed'], (element) => {
-    if (element.name === 'failed') sm.onFailed(element); // the old stream is gone; what it carried is the outbox's to send again
-    else {
-      try {
-        offer.resent = sm.onResumed(element).unacked;
-        entity._jid(sm.jid!); // here, before the backlog that follows at once: collectStanzas takes stanzas from now on
-      } catch (error) {
-        // An impossible h: nothing of the old stream is believed; the next attempt starts afresh.
-        sm.forget();
-        throw Object.assign(new Error((error as Error).message), { code: 'ECONNRESET' });
-      }
-    }
-  });
-  if (answer.name === 'failed') return next();
-  offer.resumed = true;
-  entity._ready(false); // 'online': login is done
-  return undefined;
-}
-
-async function enableSm(entity: Client, sm: StreamManagement, jid: string): Promise<void> {
-  await smAnswer(entity, sm.enableRequest(), ['enabled', 'failed'], (answer) => {
-    if (answer.name === 'enabled') sm.onEnabled(answer, jid);
-    else sm.forget(); // the stream goes on without
-  });
-}
-
-/** Sends an SM request and waits for one of the answers named; `take` sees it before any element after it. */
-function smAnswer(entity: Client, request: Element, names: string[], take: (answer: Element) => void): Promise<Element> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => done(Object.assign(new Error('The server did not answer stream management.'), { name: 'TimeoutError' })), SM_STEP_TIMEOUT_MS);
-    const listener = (element: Element) => {
-      if (element.getNS() !== NS_SM || !names.includes(element.name)) return;
-      try {
-        take(element);
-        done(undefined, element);
-      } catch (error) {
-        done(error);
-      }
-    };
-    function done(error: unknown, element?: Element) {
-      clearTimeout(timer);
-      entity.off('nonza', listener);
-      if (error) reject(error);
-      else resolve(element!);
-    }
-    entity.on('nonza', listener);
-    entity.send(request).catch((error: unknown) => done(error));
-  });
 }
 
 /**

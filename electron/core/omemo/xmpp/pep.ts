@@ -21,62 +21,26 @@ import {
   DEVICE_LIST_ITEM,
   DEVICE_LIST_NODE,
   fail,
-  NS_DATA_FORMS,
   NS_PUBSUB,
   NS_PUBSUB_ERRORS,
   NS_PUBSUB_EVENT,
-  NS_PUBSUB_OWNER,
   ok,
   type OmemoVersion,
   type Parsed,
 } from './common.js';
 import { buildDeviceList, type OmemoDevice } from './device-list.js';
+import { buildConfigureNode, buildPublish, type NodeOptions } from '../../xmpp/pubsub.js';
 
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
-const FORM_PUBLISH_OPTIONS = 'http://jabber.org/protocol/pubsub#publish-options';
-const FORM_NODE_CONFIG = 'http://jabber.org/protocol/pubsub#node_config';
 /** Items in one answer we look at: a device list or bundle fetch returns one. */
 export const MAX_ITEMS = 64;
 
-export type NodeOptions = Record<string, string>;
 
 /** The node settings OMEMO needs for a version's device list or bundle. */
 export function omemoNodeOptions(kind: 'device-list' | 'bundle', version: OmemoVersion): NodeOptions {
   const options: NodeOptions = { 'pubsub#access_model': 'open' };
   if (kind === 'bundle' && version === 'twomemo') options['pubsub#max_items'] = 'max';
   return options;
-}
-
-function form(formType: string, options: NodeOptions): Element {
-  return xml(
-    'x',
-    { xmlns: NS_DATA_FORMS, type: 'submit' },
-    xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, formType)),
-    ...Object.entries(options).map(([name, value]) => xml('field', { var: name }, xml('value', {}, value))),
-  );
-}
-
-/** `<iq type='set'>` publishing `payload` as item `itemId` of our own `node`, with publish-options. */
-export function buildPublish(node: string, itemId: string, payload: Element, options: NodeOptions): Element {
-  return xml(
-    'iq',
-    { type: 'set' },
-    xml(
-      'pubsub',
-      { xmlns: NS_PUBSUB },
-      xml('publish', { node }, xml('item', { id: itemId }, payload)),
-      xml('publish-options', {}, form(FORM_PUBLISH_OPTIONS, options)),
-    ),
-  );
-}
-
-/** `<iq type='set'>` configuring our own `node` (XEP-0060 §8.2.4) with these settings. */
-export function buildConfigureNode(node: string, options: NodeOptions): Element {
-  return xml(
-    'iq',
-    { type: 'set' },
-    xml('pubsub', { xmlns: NS_PUBSUB_OWNER }, xml('configure', { node }, form(FORM_NODE_CONFIG, options))),
-  );
 }
 
 /** `<iq type='get'>` for `node` at `to` (a bare JID): one item by id, or the latest one. */
