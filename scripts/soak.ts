@@ -32,6 +32,11 @@
  *                  sent (the fixture's capture module), the server's data (archive, offline
  *                  storage) and its log are searched for their markers
  *   manualResends  messages left "failed" at the sender: the user would have to send them again
+ *   notConfirmed   messages the sender shows as "sent, not confirmed" (the receiver's app confirmed later ones,
+ *                  or none for a minute; the apps run with a 5 s grace, not the app's 30 s:
+ *                  receipts/unconfirmed.ts), with "Send again" offered; how many of them the
+ *                  receiver has (a receipt was lost, not the message) is reported beside it. Not counted against
+ *                  a clean run: one the receiver lacks is counted as lost as well
  *   refused        sends the app refused outright (the user saw an error and must send again)
  *   unconfirmed    sends made just as the app was killed that it never confirmed (not counted as sent)
  *   goneAfterRestart  shown, but no longer in the receiver's chat at the end (lost from its history)
@@ -50,6 +55,7 @@ import { startTcpProxy, type TcpProxy } from '../tests/fixtures/tcp-proxy.js';
 import { startHostedApp, type HostedApp } from '../tests/fixtures/dev-host-client.js';
 import { liveDirs } from '../tests/fixtures/child-cleanup.js';
 import { reportedPrivacy } from '../tests/fixtures/contact-trust.js';
+import type { UnconfirmedTimings } from '../electron/core/receipts/unconfirmed.js';
 import { prng } from '../tests/fixtures/prng.js';
 
 // ---- options ---------------------------------------------------------------------------------
@@ -75,6 +81,8 @@ const FAULT_PLANS: Record<Options['faults'], { counts: Record<FaultKind, number>
   full: { counts: { restart: 5, cut: 5, freeze: 2, kill: 10 }, freezeMs: 15_000 },
   small: { counts: { restart: 1, cut: 2, freeze: 1, kill: 2 }, freezeMs: 10_000 },
 };
+/** When the apps mark a message the other's app did not confirm: the app's 30 s and 5 min, shortened to show under faults. */
+const SOAK_UNCONFIRMED: UnconfirmedTimings = { graceMs: 5_000, silenceMs: 60_000 };
 /** Messages a side sends back to back before its app is killed in the middle of them. */
 const BURST = 10;
 const BURST_SPACING_MS = 10;
@@ -292,6 +300,9 @@ export interface DirectionResult {
   outOfOrder: number;
   leaks: number;
   manualResends: number;
+  notConfirmed: number;
+  /** Of `notConfirmed`: the receiver shows them (the receipt was lost, not the message). */
+  notConfirmedShown: number;
   refused: number;
   unconfirmed: number;
   goneAfterRestart: number;
@@ -305,7 +316,7 @@ export interface SoakReport {
   /** How often each app exited by itself (it was started again each time). */
   appCrashes: Record<UserName, number>;
   results: DirectionResult[];
-  totals: Pick<DirectionResult, 'sent' | 'shownOnce' | 'duplicated' | 'lost' | 'outOfOrder' | 'leaks' | 'manualResends' | 'refused' | 'unconfirmed' | 'goneAfterRestart'>;
+  totals: Pick<DirectionResult, 'sent' | 'shownOnce' | 'duplicated' | 'lost' | 'outOfOrder' | 'leaks' | 'manualResends' | 'notConfirmed' | 'notConfirmedShown' | 'refused' | 'unconfirmed' | 'goneAfterRestart'>;
   /** Every count that must be zero is zero, and everything sent was shown exactly once. */
   clean: boolean;
   seconds: number;
@@ -372,7 +383,15 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       caFile: server.ca.caCertFile,
       profileDir: side.profileDir,
       // Every message of the run stays in the stored history (the default keeps 1,000 per chat).
-      args: ['--history-recent-per-chat', String(4 * options.messages + 1_000)],
+      args: [
+        '--history-recent-per-chat',
+        String(4 * options.messages + 1_000),
+        // Unconfirmed messages are marked sooner than in the app, so that marks can show during the run.
+        '--unconfirmed-grace-ms',
+        String(SOAK_UNCONFIRMED.graceMs),
+        '--unconfirmed-silence-ms',
+        String(SOAK_UNCONFIRMED.silenceMs),
+      ],
       onEvent: (name, payload) => (queue ? queue.push([name, payload]) : applyEvent(side, name, payload)),
       onExit: () => {
         for (const wake of [...side.wake]) wake();
@@ -539,6 +558,8 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       'every accepted message to arrive',
     ).catch(() => undefined);
     await sleep(QUIET_AFTER_SETTLE_MS);
+    // Messages the receiver's app did not confirm are marked after a grace (receipts/unconfirmed.ts): let it pass.
+    await sleep(SOAK_UNCONFIRMED.graceMs + 2_000);
     progress(`  ${mode}: settled in ${((performance.now() - settleStart) / 1000).toFixed(1)} s`);
 
     if (options.dump) {
@@ -570,11 +591,12 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
       const receiver = sides[other(from)];
       const mine = ofMode.filter((r) => r.from === from);
       const sent = mine.filter(accepted);
-      const stateAtSender = (r: SentRecord): string => {
+      const atSender = (r: SentRecord): ChatMessage | undefined => {
         const id = r.id ?? sender.ownShown.get(r.marker);
-        const found = sender.chat.find((m) => m.direction === 'out' && (id ? m.id === id : MARKER.exec(m.body)?.[0] === r.marker));
-        return found?.state ?? 'missing';
+        return sender.chat.find((m) => m.direction === 'out' && (id ? m.id === id : MARKER.exec(m.body)?.[0] === r.marker));
       };
+      const stateAtSender = (r: SentRecord): string => atSender(r)?.state ?? 'missing';
+      const notConfirmed = (r: SentRecord) => atSender(r)?.unconfirmed !== undefined;
       const senderStates: Record<string, number> = {};
       for (const r of sent) senderStates[stateAtSender(r)] = (senderStates[stateAtSender(r)] ?? 0) + 1;
       const shown = (r: SentRecord) => receiver.appearances.get(r.marker)?.length ?? 0;
@@ -604,6 +626,8 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
         outOfOrder: seqs.length - longestIncreasing(seqs),
         leaks: 0, // counted below, once the server's records are read
         manualResends: sent.filter((r) => stateAtSender(r) === 'failed').length,
+        notConfirmed: sent.filter(notConfirmed).length,
+        notConfirmedShown: sent.filter((r) => notConfirmed(r) && shown(r) > 0).length,
         refused: mine.filter((r) => r.refused !== undefined).length,
         unconfirmed: mine.length - sent.length - mine.filter((r) => r.refused !== undefined && !accepted(r)).length,
         // Not counted: what the chat dropped for its size (it keeps the newest 2,000 messages per contact).
@@ -633,6 +657,8 @@ async function run(options: Options, progress: (line: string) => void, cleanups:
     outOfOrder: sum('outOfOrder'),
     leaks: sum('leaks'),
     manualResends: sum('manualResends'),
+    notConfirmed: sum('notConfirmed'),
+    notConfirmedShown: sum('notConfirmedShown'),
     refused: sum('refused'),
     unconfirmed: sum('unconfirmed'),
     goneAfterRestart: sum('goneAfterRestart'),
@@ -680,10 +706,10 @@ async function readTree(dir: string): Promise<string[]> {
 }
 
 function printTable(report: SoakReport): void {
-  const columns = ['mode', 'direction', 'sent', 'once', 'doubled', 'lost', 'out of order', 'leaks', 'manual resends', 'refused', 'unconfirmed', 'gone after restart'];
+  const columns = ['mode', 'direction', 'sent', 'once', 'doubled', 'lost', 'out of order', 'leaks', 'manual resends', 'not confirmed (receiver has)', 'refused', 'unconfirmed', 'gone after restart'];
   const rows = [columns];
   for (const r of report.results) {
-    rows.push([r.mode, `${r.from}→${r.to}`, ...[r.sent, r.shownOnce, r.duplicated, r.lost, r.outOfOrder, r.leaks, r.manualResends, r.refused, r.unconfirmed, r.goneAfterRestart].map(String)]);
+    rows.push([r.mode, `${r.from}→${r.to}`, ...[r.sent, r.shownOnce, r.duplicated, r.lost, r.outOfOrder, r.leaks, r.manualResends, `${r.notConfirmed} (${r.notConfirmedShown})`, r.refused, r.unconfirmed, r.goneAfterRestart].map(String)]);
   }
   const widths = columns.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
   console.log('');

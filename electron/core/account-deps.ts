@@ -4,6 +4,7 @@ import type { E2eeProviderFactory } from './e2ee/router.js';
 import type { E2eeScheme } from './e2ee/provider.js';
 import type { StoredRoom } from './muc/rooms.js';
 import type { AccountPolicyHooks } from './policy/account-policy.js';
+import type { UnconfirmedTimings } from './receipts/unconfirmed.js';
 import type { HistoryStore } from './store/history-store.js';
 import type { OutboxStore } from './store/outbox-store.js';
 import type { StoredAccount } from './store/settings-store.js';
@@ -51,4 +52,6 @@ export interface AccountDeps {
   };
   /** Messages not yet acknowledged by the server, and ids received lately (encrypted at rest); absent: in memory only. */
   outbox?: OutboxStore;
+  /** When a message the server took but the contact's app did not confirm is marked (receipts/unconfirmed.ts); tests shorten it. */
+  unconfirmed?: UnconfirmedTimings;
 }

@@ -40,6 +40,7 @@ import { Pipeline, type IncomingChatMessage, type IncomingStanza } from './incom
 import { errorsHandler, messagesOnly, parsed, receiveHandler, sendersHandler } from './incoming/chat-messages.js';
 import { presenceHandler } from './roster/presence-handler.js';
 import { OwedReceipts, receiptsHandler } from './receipts/owed-receipts.js';
+import { UnconfirmedMessages } from './receipts/unconfirmed.js';
 import { StreamLifecycle } from './stream/stream-lifecycle.js';
 import type { AccountDeps } from './account-deps.js';
 
@@ -80,6 +81,8 @@ export class Account {
   private readonly senders: SenderGate;
   /** Contacts typing now. */
   private readonly typing: ContactTyping;
+  /** Our messages the server took, until the contact's app confirms them (or they are marked unconfirmed). */
+  private readonly unconfirmed: UnconfirmedMessages;
   /** Receipts we owe for messages not yet shown (XEP-0184). */
   private readonly receipts: OwedReceipts;
   /** Streams coming and going (stream/stream-lifecycle.ts). */
@@ -113,7 +116,17 @@ export class Account {
     this.senders = new SenderGate(deps.policy, () => this.stored.jid, () => this.emitView());
     this.typing = new ContactTyping((peer) => this.emitContact(peer));
     this.receipts = new OwedReceipts((receipt) => this.connection.activeSession?.send(receipt, { confirm: false }));
-    this.writer = new ChatWriter({ ...common, stored: () => this.stored });
+    this.unconfirmed = new UnconfirmedMessages({
+      find: (peer, id) => this.chats.find(peer, id, 'out'),
+      mark: (message) => this.writer.upsert(message),
+      confirms: (peer) => this.outbox.confirms(peer),
+      resources: (peer) => this.roster.resourcesOf(peer),
+      stream: () => this.connection.activeSession?.jid,
+      // Private OTR messages wait for the receipt in the outbox and go again in the next private conversation.
+      offeredAgain: (message) => message.encrypted === true && this.e2ee.forPeer(message.peer)?.scheme === 'otr',
+      now: this.now,
+    }, deps.unconfirmed);
+    this.writer = new ChatWriter({ ...common, stored: () => this.stored, observe: (message) => this.unconfirmed.observe(message) });
     this.chatStates = new OutgoingChatStates({
       allowed: (peer) => this.chatStatesAllowed(peer),
       send: async (peer, state) => {
@@ -218,7 +231,12 @@ export class Account {
     const carbons = new CarbonCopies({ ...common, senders, e2ee, writer, typing, chatStates, incoming: (message) => this.deps.incoming?.(message, 'carbon') });
     // The one-to-one messages that pass the stanza pipeline below, in this order.
     const chatMessages = new Pipeline<IncomingChatMessage>()
-      .use(receiptsHandler(() => this.ownBare(), (peer, id) => this.delivery.receiptArrived(peer, id)))
+      .use(
+        receiptsHandler(() => this.ownBare(), (peer, id, from) => {
+          this.unconfirmed.receipt(from, id);
+          this.delivery.receiptArrived(peer, id);
+        }),
+      )
       .use(errorsHandler(this.chats, (sent, error) => this.delivery.errorReturned(sent, error)))
       .use(sendersHandler(() => this.ownBare(), this.senders))
       .use(typing.handler(common.isContact))
@@ -417,6 +435,7 @@ export class Account {
 
   async close(): Promise<void> {
     this.e2ee.close();
+    this.unconfirmed.close();
     this.delivery.close();
     this.rooms.close();
     await this.signOut();

@@ -48,6 +48,8 @@ export interface CoreOptions {
   extraAnchors?: readonly string[];
   /** Timeouts, backoff, DNS: tests shorten them. */
   connection?: AccountDeps['connection'];
+  /** When an unconfirmed message is marked (receipts/unconfirmed.ts): tests shorten it. */
+  unconfirmed?: AccountDeps['unconfirmed'];
   /** Asks the user for a folder (a native dialog in the app); undefined: cancelled. Absent: not possible here. */
   pickFolder?: (purpose: 'import-libotr' | 'export-libotr') => Promise<string | undefined>;
   /** Long-term OTR keys and instance tags; the profile's OTR store when absent. */
@@ -397,6 +399,7 @@ export class KlatschCore {
       },
       ...(outbox ? { outbox } : {}),
       ...(this.options.connection ? { connection: this.options.connection } : {}),
+      ...(this.options.unconfirmed ? { unconfirmed: this.options.unconfirmed } : {}),
       policy: accountPolicyHooks(this.policy),
       incoming: (message, source) =>
         this.notifier.incoming({

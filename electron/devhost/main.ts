@@ -15,6 +15,8 @@
  * profile (one address a line) — what the tests read.
  * `--record-notifications FILE` writes what the desktop would show
  * (notifications, unread badge, tray) to FILE, one JSON line each, for tests.
+ * `--unconfirmed-grace-ms N` and `--unconfirmed-silence-ms N` shorten when a message the contact's
+ * app did not confirm is marked (receipts/unconfirmed.ts; the soak's way to see it under faults).
  */
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
@@ -29,6 +31,7 @@ import { watchPolicy } from '../core/policy/watch-policy.js';
 import { PolicyGate } from '../core/policy/policy-gate.js';
 import { RecordingShell } from './recording-shell.js';
 import { LoopWatch, type LoopReport } from './loop-watch.js';
+import { UNCONFIRMED_TIMINGS } from '../core/receipts/unconfirmed.js';
 import { keepYoungGenerationSmall } from '../core/young-generation.js';
 
 /** Where the development host records the links it would have opened. */
@@ -50,6 +53,8 @@ async function main(): Promise<void> {
       'pick-folder': { type: 'string' },
       'history-recent-per-chat': { type: 'string' },
       'loop-delay': { type: 'boolean' },
+      'unconfirmed-grace-ms': { type: 'string' },
+      'unconfirmed-silence-ms': { type: 'string' },
     },
   });
   // From before the core starts: its start (the history's load) is the first stretch measured.
@@ -72,6 +77,14 @@ async function main(): Promise<void> {
     ...(policySources ? { policy: new PolicyGate(await loadPolicy(policySources)) } : {}),
     ...(values['pick-folder'] ? { pickFolder: async () => path.resolve(values['pick-folder']!) } : {}),
     ...(values['history-recent-per-chat'] ? { history: { recentPerChat: positiveInteger(values['history-recent-per-chat'], '--history-recent-per-chat') } } : {}),
+    ...(values['unconfirmed-grace-ms'] || values['unconfirmed-silence-ms']
+      ? {
+          unconfirmed: {
+            graceMs: values['unconfirmed-grace-ms'] ? positiveInteger(values['unconfirmed-grace-ms'], '--unconfirmed-grace-ms') : UNCONFIRMED_TIMINGS.graceMs,
+            silenceMs: values['unconfirmed-silence-ms'] ? positiveInteger(values['unconfirmed-silence-ms'], '--unconfirmed-silence-ms') : UNCONFIRMED_TIMINGS.silenceMs,
+          },
+        }
+      : {}),
     openExternal: async (href) => {
       await fs.appendFile(path.join(profileDir, OPENED_LINKS_FILE), `${href}\n`, { mode: 0o600 });
       console.error(`development host: a link was recorded in ${OPENED_LINKS_FILE} instead of being opened`);

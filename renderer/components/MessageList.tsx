@@ -110,11 +110,12 @@ export function MessageItem({
           {(message.state === 'sending' || message.state === 'waiting') && (
             <span className="message-state">{message.waitingForServer !== undefined ? t.waitingForServerState : stateLabel[message.state]}</span>
           )}
-          {message.state === 'sent' && (
+          {message.state === 'sent' && message.unconfirmed === undefined && (
             <span className="message-state" title={stateLabel.sent} aria-label={stateLabel.sent}>
               ✓
             </span>
           )}
+          {message.state === 'sent' && message.unconfirmed !== undefined && <span className="message-state unconfirmed">{t.unconfirmedState}</span>}
           {message.state === 'delivered' && (
             <span className="message-state delivered" data-testid="message-delivered" title={stateLabel.delivered} aria-label={stateLabel.delivered}>
               ✓✓
@@ -130,6 +131,14 @@ export function MessageItem({
       {message.state === 'waiting' && message.error !== undefined && message.waitingForServer === undefined && (
         <p className="message-waiting" data-testid="message-waiting">
           {t.waitingUntil(formatFullDate(message.timestamp + PRIVATE_WAIT_MS, locale))}
+        </p>
+      )}
+      {message.state === 'sent' && message.unconfirmed !== undefined && (
+        <p className="message-error" data-testid="message-unconfirmed">
+          {t.unconfirmed(peerName, message.unconfirmed)}{' '}
+          <button type="button" className="button subtle" data-testid="resend-button" onClick={() => onResend(message)}>
+            {t.sendAgain}
+          </button>
         </p>
       )}
       {message.state === 'failed' && (

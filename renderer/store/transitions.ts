@@ -47,6 +47,7 @@ function sameMessage(a: ChatMessage, b: ChatMessage): boolean {
     a.body === b.body &&
     a.timestamp === b.timestamp &&
     a.state === b.state &&
+    a.unconfirmed === b.unconfirmed &&
     a.error === b.error &&
     a.encrypted === b.encrypted &&
     a.archiveId === b.archiveId

@@ -107,6 +107,13 @@ export const ChatMessage = z.object({
    * certificate does not verify). The message is kept and goes again by itself.
    */
   waitingForServer: z.string().max(1023).optional(),
+  /**
+   * 'sent' only: the server took it, but the contact's app, which confirms messages (XEP-0184), has not confirmed
+   * this one — the server may have lost it (receipts/unconfirmed.ts). 'later-confirmed': their app confirmed a
+   * message of ours the server took after this one; 'silence': the contact was online for minutes and it stayed
+   * unconfirmed. The user may send it again (same id: a copy the contact has is shown once); a late receipt makes it 'delivered'.
+   */
+  unconfirmed: z.enum(['later-confirmed', 'silence']).optional(),
   /** Group chats only: the sender's nickname in the room (`peer` is the room's address). */
   nick: z.string().optional(),
   /** The id our server's archive gave it (XEP-0313/XEP-0359), to recognize it when fetched again. */

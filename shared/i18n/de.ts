@@ -500,6 +500,9 @@ export const de: Catalog = {
     privateTitle: 'Privat gesendet (Ende-zu-Ende-verschlüsselt)',
     notSent: (error: string | undefined) => (error ? `Nicht gesendet: ${error}` : 'Nicht gesendet'),
     sendAgain: 'Erneut senden',
+    unconfirmedState: 'Nicht bestätigt',
+    unconfirmed: (name: string, reason: 'later-confirmed' | 'silence') =>
+      `${reason === 'later-confirmed' ? `Die App von ${name} hat spätere Nachrichten bestätigt, diese aber nicht.` : `Die App von ${name} hat diese Nachricht nicht bestätigt, obwohl ${name} mehrere Minuten lang online war.`} Ihr Server hat sie angenommen, doch sie ist womöglich unterwegs verloren gegangen, bevor sie zugestellt wurde.`,
     waitingUntil: (deadline: string) => `Wird von selbst verschlüsselt gesendet, sobald die Unterhaltung wieder privat ist; nicht gesendet, falls das bis ${deadline} nicht geschehen ist.`,
     waitingForServerState: 'Wartet auf deren Server …',
     waitingForServer: (domain: string) =>

@@ -517,6 +517,10 @@ export const en = {
     privateTitle: 'Sent privately (end-to-end encrypted)',
     notSent: (error: string | undefined) => (error ? `Not sent: ${error}` : 'Not sent'),
     sendAgain: 'Send again',
+    // 'sent', but the contact's app (which confirms messages) has not confirmed it (ChatMessage.unconfirmed).
+    unconfirmedState: 'Not confirmed',
+    unconfirmed: (name: string, reason: 'later-confirmed' | 'silence') =>
+      `${reason === 'later-confirmed' ? `${name}’s app confirmed later messages, but not this one.` : `${name}’s app has not confirmed this message, although ${name} was online for several minutes.`} Your server took it, but it may have been lost on the way before it was delivered.`,
     waitingUntil: (deadline: string) => `Goes out by itself, encrypted, once the conversation is private again; not sent if that has not happened by ${deadline}.`,
     waitingForServerState: 'Waiting for their server…',
     waitingForServer: (domain: string) =>

@@ -19,6 +19,8 @@ export interface ChatWriterHost {
   plaintextChat(peer: string): boolean;
   /** Tells the UI. */
   announce(message: ChatMessage): void;
+  /** Sees every change of a message first, and returns it as it may be stored (receipts/unconfirmed.ts). */
+  observe?(message: ChatMessage): ChatMessage;
 }
 
 export class ChatWriter {
@@ -34,7 +36,8 @@ export class ChatWriter {
   upsert(given: ChatMessage, durably = false, announce = true): ChatMessage {
     // Waiting for the other company's server ends with the waiting, whatever state comes next.
     const { waitingForServer: _server, ...rest } = given;
-    const message = given.state === 'waiting' || given.waitingForServer === undefined ? given : rest;
+    const kept = given.state === 'waiting' || given.waitingForServer === undefined ? given : rest;
+    const message = this.host.observe ? this.host.observe(kept) : kept;
     this.host.chats.upsert(message);
     if (message.direction !== 'notice') this.noticedInStretch.delete(message.peer);
     const history = this.host.history;

@@ -121,10 +121,10 @@ export class Delivery {
     return this.lastWrittenAt;
   }
 
-  /** A failed message goes out again, privately if the conversation is private now. */
+  /** A failed message, or one the contact's app did not confirm (receipts/unconfirmed.ts), goes out again, privately if the conversation is private now. */
   async resendMessage(peer: string, id: string): Promise<ChatMessage> {
     const message = this.host.chats.find(peer, id, 'out');
-    if (!message || message.state !== 'failed') throw new KlatschError('not-found', 'There is no failed message to send again.', { reason: 'no-failed-message' });
+    if (!message || (message.state !== 'failed' && !(message.state === 'sent' && message.unconfirmed))) throw new KlatschError('not-found', 'There is no failed message to send again.', { reason: 'no-failed-message' });
     if (!this.host.connection.activeSession) throw new KlatschError('not-connected', 'You are not connected; the message was not sent.', { reason: 'offline-not-sent' });
     // Private or not as the chat is now: the user may have ended the private conversation to send it in plaintext.
     const mustBePrivate = !this.host.plaintextChat(peer);

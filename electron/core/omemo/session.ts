@@ -14,7 +14,7 @@ import { OmemoError } from './errors.js';
 import { bytesEqual, toHex } from './bytes.js';
 import { ratchetDecrypt, ratchetEncrypt, ratchetInitActive, ratchetInitPassive, type RatchetState } from './crypto/double-ratchet.js';
 import { x3dhActive, x3dhPassive, signedPreKeyMessage, type Bundle, type X3dhIdentity } from './crypto/x3dh.js';
-import { clampPrivateKey, ed25519FromSeed, ed25519SeedToCurvePrivate, ed25519Sign, x25519PublicKey, xeddsaSign } from './crypto/xeddsa.js';
+import { clampPrivateKey, ed25519FromSeed, ed25519SeedToCurvePrivate, ed25519Sign, x25519NewPrivateKey, x25519PublicKey, xeddsaSign } from './crypto/xeddsa.js';
 import { decodeAuthenticatedMessage, decodeKeyExchange, encodeKeyExchange, MAX_KEY_ELEMENT_BYTES } from './wire/proto.js';
 import { PARAMS, type OmemoVersion } from './version.js';
 import { secureRandom, type RandomSource } from '../otr/random.js';
@@ -97,7 +97,7 @@ function identityForX3dh(device: OwnDevice): X3dhIdentity {
 }
 
 function makeSignedPreKey(version: OmemoVersion, identitySecret: Uint8Array, id: number, random: RandomSource, now: number): SignedPreKeyPair {
-  const priv = random(32);
+  const priv = x25519NewPrivateKey(random);
   const pub = x25519PublicKey(priv);
   const message = signedPreKeyMessage(version, pub);
   const signature = version === 'oldmemo' ? xeddsaSign(identitySecret, message, random(64)) : ed25519Sign(identitySecret, message);
@@ -107,7 +107,7 @@ function makeSignedPreKey(version: OmemoVersion, identitySecret: Uint8Array, id:
 function makePreKeys(first: number, count: number, random: RandomSource): PreKeyPair[] {
   const keys: PreKeyPair[] = [];
   for (let i = 0; i < count; i++) {
-    const priv = random(32);
+    const priv = x25519NewPrivateKey(random);
     keys.push({ id: first + i, priv, pub: x25519PublicKey(priv) });
   }
   return keys;
@@ -134,7 +134,11 @@ export function createOwnDevice(version: OmemoVersion, options: EngineOptions & 
     publicKey = x25519PublicKey(secret);
   } else {
     secret = random(32);
-    publicKey = ed25519FromSeed(secret).edPub;
+    const keys = ed25519FromSeed(secret);
+    publicKey = keys.edPub;
+    // Its X25519 key is used in every session: converted and imported now, as 0.3's identity is by x25519PublicKey.
+    curvePrivates.set(secret, keys.curvePriv);
+    x25519PublicKey(keys.curvePriv);
   }
   return {
     version,
@@ -293,9 +297,9 @@ export function decryptKey(device: OwnDevice, existing: Session | undefined, ele
   const preKey = findPreKey(device, kex.preKeyId);
   if (!preKey) throw new OmemoError('unknown-prekey', `no prekey with id ${kex.preKeyId}`);
   const x3dh = x3dhPassive(version, identityForX3dh(device), { signedPreKeyPriv: signedPreKey.priv, preKeyPriv: preKey.priv }, kex.identityKey, kex.ephemeralKey);
-  // The first ratchet key is in the message header: parse it before starting the ratchet.
-  const firstHeader = peekRatchetKey(version, kex.message);
-  const initial = ratchetInitPassive(version, x3dh.sharedSecret, signedPreKey.priv, firstHeader, random);
+  // The first ratchet key is in the message header: parse it before starting the ratchet (and decrypt it as parsed).
+  const first = decodeAuthenticatedMessage(version, kex.message);
+  const initial = ratchetInitPassive(version, x3dh.sharedSecret, signedPreKey.priv, first.header.dhPub, random);
   const session: Session = {
     version,
     initiation: 'passive',
@@ -305,17 +309,13 @@ export function decryptKey(device: OwnDevice, existing: Session | undefined, ele
     keyExchange: { preKeyId: kex.preKeyId, signedPreKeyId: kex.signedPreKeyId, ephemeralKey: kex.ephemeralKey },
     ratchet: initial,
   };
-  const { state, plaintext } = ratchetDecrypt(version, initial, kex.message, adFor(session, 'receive'), random);
+  const { state, plaintext } = ratchetDecrypt(version, initial, kex.message, adFor(session, 'receive'), random, first);
   const keyMaterial = checkKeyMaterial(version, plaintext);
   // The prekey is used up: no longer published, kept until deleteUsedPreKeys() for repeats of this exchange.
   const nextDevice: OwnDevice = device.preKeys.some((p) => p.id === preKey.id)
     ? { ...device, preKeys: device.preKeys.filter((p) => p.id !== preKey.id), usedPreKeys: [...device.usedPreKeys, preKey] }
     : device;
   return { device: nextDevice, session: { ...session, ratchet: state }, keyMaterial, newSession: true };
-}
-
-function peekRatchetKey(version: OmemoVersion, message: Uint8Array): Uint8Array {
-  return decodeAuthenticatedMessage(version, message).header.dhPub;
 }
 
 function checkKeyMaterial(version: OmemoVersion, plaintext: Uint8Array): Uint8Array {

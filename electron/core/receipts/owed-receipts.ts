@@ -39,11 +39,11 @@ export class OwedReceipts {
   }
 }
 
-/** The incoming step for receipts of our messages: `arrived` (only the peer can confirm messages to it). */
-export function receiptsHandler(ownBare: () => string, arrived: (peer: string, id: string) => void): StanzaHandler<IncomingChatMessage> {
+/** The incoming step for receipts of our messages: `arrived` (only the peer can confirm messages to it; `from`: which session of theirs). */
+export function receiptsHandler(ownBare: () => string, arrived: (peer: string, id: string, from: string) => void): StanzaHandler<IncomingChatMessage> {
   return ({ stanza, message }, next) => {
     const receipted = receiptFor(stanza);
-    if (receipted !== undefined && message.fromBare !== ownBare()) arrived(message.fromBare, receipted);
+    if (receipted !== undefined && message.fromBare !== ownBare()) arrived(message.fromBare, receipted, message.from);
     next();
   };
 }

@@ -55,6 +55,11 @@ export class Roster {
     return before.show !== after.show || before.status !== after.status;
   }
 
+  /** The resources of `jid` available now: its app sessions (a new session binds a new resource). */
+  resourcesOf(jid: string): string[] {
+    return [...(this.resources.get(jid)?.keys() ?? [])];
+  }
+
   /** Everyone goes offline when our own connection ends. */
   clearPresences(): void {
     this.resources.clear();

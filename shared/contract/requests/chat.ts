@@ -11,7 +11,7 @@ export const chatRequests = {
     response: ChatMessage,
   },
   markRead: { request: z.object({ accountId: AccountId, peer: BareJid }).strict(), response: z.object({}) },
-  /** Sends a message that failed again, with the same id (the receiver de-duplicates). */
+  /** Sends a message that failed, or one the contact's app did not confirm (`unconfirmed`), again with the same id (the receiver de-duplicates). */
   resendMessage: {
     request: z.object({ accountId: AccountId, peer: BareJid, id: z.string().min(1).max(256) }).strict(),
     response: ChatMessage,

@@ -14,11 +14,12 @@
 // @example
 //   const { state: next, message } = ratchetEncrypt('twomemo', state, keyMaterial, associatedData);
 import { OmemoError } from '../errors.js';
-import { bytesEqual, concatBytes, macEqual } from '../bytes.js';
-import { aesCbcDecrypt, aesCbcEncrypt, hkdfSha256, hmacSha256 } from './primitives.js';
-import { x25519PublicKey, x25519SharedSecret } from './xeddsa.js';
+import { bytesEqual, macEqual } from '../bytes.js';
+import { aesCbcDecrypt, aesCbcEncrypt, hkdfSha256 } from './primitives.js';
+import { hmac, hmacKey } from './sha256.js';
+import { x25519NewPrivateKey, x25519PublicKey, x25519SharedSecret } from './xeddsa.js';
 import {
-  decodeAuthenticatedMessage, encodeAuthenticatedMessage, encodeOmemoMessage, macInputFor, type RatchetHeader,
+  decodeAuthenticatedMessage, encodeAuthenticatedMessage, encodeOmemoMessage, macInputFor, type AuthenticatedMessage, type RatchetHeader,
 } from '../wire/proto.js';
 import { CHAIN_KEY_SEED, MESSAGE_KEY_SEED, PARAMS, type OmemoVersion } from '../version.js';
 import type { RandomSource } from '../../otr/random.js';
@@ -61,10 +62,14 @@ function rootStep(version: OmemoVersion, rootKey: Uint8Array, dhOutput: Uint8Arr
   return { rootKey: out.slice(0, 32), chainKey: out.slice(32) };
 }
 
+const CHAIN_KEY_INPUT = Uint8Array.of(CHAIN_KEY_SEED);
+const MESSAGE_KEY_INPUT = Uint8Array.of(MESSAGE_KEY_SEED);
+
 function chainStep(chain: ChainState): { chain: ChainState; messageKey: Uint8Array } {
+  const key = hmacKey(chain.key); // both MACs under one chain key: its padded blocks compressed once
   return {
-    chain: { key: hmacSha256(chain.key, Uint8Array.of(CHAIN_KEY_SEED)), length: chain.length + 1 },
-    messageKey: hmacSha256(chain.key, Uint8Array.of(MESSAGE_KEY_SEED)),
+    chain: { key: hmac(key, CHAIN_KEY_INPUT), length: chain.length + 1 },
+    messageKey: hmac(key, MESSAGE_KEY_INPUT),
   };
 }
 
@@ -84,9 +89,7 @@ function cloneState(state: RatchetState): RatchetState {
 }
 
 function newRatchetPriv(random: RandomSource): Uint8Array {
-  const priv = random(32);
-  if (!(priv instanceof Uint8Array) || priv.length !== 32) throw new RangeError('random source returned the wrong length');
-  return priv;
+  return x25519NewPrivateKey(random);
 }
 
 /** Active side (sent the key exchange): its first sending chain, towards the peer's signed prekey. */
@@ -135,7 +138,7 @@ export function ratchetEncrypt(
   const { encKey, authKey, iv } = expandMessageKey(version, messageKey);
   const ciphertext = aesCbcEncrypt(encKey, iv, plaintext);
   const macInput = macInputFor(version, encodeOmemoMessage(version, header, ciphertext));
-  const mac = hmacSha256(authKey, concatBytes(associatedData, macInput)).slice(0, PARAMS[version].macLength);
+  const mac = hmac(authKey, associatedData, macInput).slice(0, PARAMS[version].macLength);
   return { state: next, message: encodeAuthenticatedMessage(version, macInput, mac), header };
 }
 
@@ -164,8 +167,10 @@ function skipUntil(state: RatchetState, until: number, limit: 'throw' | 'drop'):
  */
 export function ratchetDecrypt(
   version: OmemoVersion, state: RatchetState, message: Uint8Array, associatedData: Uint8Array, random: RandomSource,
+  /** `message` already decoded (a key exchange's first message, whose header started the ratchet). */
+  decoded?: AuthenticatedMessage,
 ): { state: RatchetState; plaintext: Uint8Array; header: RatchetHeader } {
-  const parsed = decodeAuthenticatedMessage(version, message);
+  const parsed = decoded ?? decodeAuthenticatedMessage(version, message);
   const { header } = parsed;
   const next = cloneState(state);
   let messageKey: Uint8Array;
@@ -198,7 +203,7 @@ export function ratchetDecrypt(
     messageKey = step.messageKey;
   }
   const { encKey, authKey, iv } = expandMessageKey(version, messageKey);
-  const mac = hmacSha256(authKey, concatBytes(associatedData, parsed.macInput)).slice(0, PARAMS[version].macLength);
+  const mac = hmac(authKey, associatedData, parsed.macInput).slice(0, PARAMS[version].macLength);
   if (!macEqual(mac, parsed.mac)) throw new OmemoError('bad-mac', 'message authentication failed');
   const plaintext = aesCbcDecrypt(encKey, iv, parsed.ciphertext);
   if (next.skipped.length > MAX_SKIPPED_PER_SESSION) next.skipped = next.skipped.slice(next.skipped.length - MAX_SKIPPED_PER_SESSION);

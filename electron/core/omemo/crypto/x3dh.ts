@@ -13,7 +13,7 @@
 import { OmemoError } from '../errors.js';
 import { concatBytes } from '../bytes.js';
 import { hkdfSha256 } from './primitives.js';
-import { ed25519PublicToCurve25519, ed25519Verify, x25519PublicKey, x25519SharedSecret, xeddsaVerify } from './xeddsa.js';
+import { ed25519PublicToCurve25519, ed25519Verify, x25519NewPrivateKey, x25519PublicKey, x25519SharedSecret, xeddsaVerify } from './xeddsa.js';
 import { encodePublicKey } from '../wire/proto.js';
 import { PARAMS, type OmemoVersion } from '../version.js';
 import type { RandomSource } from '../../otr/random.js';
@@ -89,7 +89,7 @@ export function x3dhActive(version: OmemoVersion, own: X3dhIdentity, bundle: Bun
   if (bundle.preKeys.length === 0) throw new OmemoError('unknown-prekey', 'the bundle has no one-time prekey');
   const pick = random(4);
   const preKey = bundle.preKeys[(((pick[0]! << 24) | (pick[1]! << 16) | (pick[2]! << 8) | pick[3]!) >>> 0) % bundle.preKeys.length]!;
-  const ephemeralPriv = random(32);
+  const ephemeralPriv = x25519NewPrivateKey(random);
   const peerIdentityDh = identityDhPublic(version, bundle.identityKey);
   const sharedSecret = deriveSharedSecret(version, [
     x25519SharedSecret(own.dhPriv, bundle.signedPreKey),

@@ -11,10 +11,14 @@
 // @example
 //   const sig = xeddsaSign(curvePriv, message, random(64));
 //   xeddsaVerify(x25519PublicKey(curvePriv), message, sig) === true
-import { createHash, createPrivateKey, createPublicKey, diffieHellman, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import {
+  createHash, createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, sign as nodeSign, verify as nodeVerify, type KeyObject,
+} from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { invert, mod } from '@noble/curves/abstract/modular.js';
+import { mod } from '@noble/curves/abstract/modular.js';
 import { OmemoError } from '../errors.js';
+import { bytesEqual } from '../bytes.js';
+import { secureRandom, type RandomSource } from '../../otr/random.js';
 
 const P = 2n ** 255n - 19n;
 const L = ed25519.Point.Fn.ORDER;
@@ -24,20 +28,14 @@ const Point = ed25519.Point;
 // only a signed prekey now and then (~2 ms a multiplication without the table). Everything else is native.
 Point.BASE.precompute(1);
 
+// Through hex: one BigInt parse or print instead of 32 BigInt shifts (a few µs per key conversion).
 function leToBigint(bytes: Uint8Array): bigint {
-  let n = 0n;
-  for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
-  return n;
+  return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes).reverse().toString('hex')}`);
 }
 
 function bigintToLe32(n: bigint): Uint8Array {
-  const out = new Uint8Array(32);
-  let v = n;
-  for (let i = 0; i < 32; i++) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
-  return out;
+  if (n < 0n || n >= 2n ** 256n) throw new RangeError('bigintToLe32: out of range');
+  return new Uint8Array(Buffer.from(n.toString(16).padStart(64, '0'), 'hex').reverse());
 }
 
 function sha512(...parts: Uint8Array[]): Uint8Array {
@@ -62,15 +60,31 @@ export function clampPrivateKey(priv: Uint8Array): Uint8Array {
 }
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-// Keys go to node:crypto as PEM strings: given an object (a JWK, or DER with options), Node 24 first runs brand
-// checks that throw and catch for anything not a KeyObject, four per import (~10 µs; see ../../secret-key.ts).
-const pem = (label: 'PUBLIC KEY' | 'PRIVATE KEY', derPrefix: string, raw: Uint8Array): string =>
+// Private keys go to node:crypto as PEM strings: given an object (a JWK, or DER with options), Node 24 first runs
+// brand checks that throw and catch for anything not a KeyObject, four per import (~10 µs with their stack traces;
+// see ../../secret-key.ts). Public keys, imported for every new peer key, go as JWKs without stack traces (below).
+const pem = (label: 'PRIVATE KEY', derPrefix: string, raw: Uint8Array): string =>
   `-----BEGIN ${label}-----\n${b64(concatDer(derPrefix, raw))}\n-----END ${label}-----\n`;
 const concatDer = (prefixHex: string, raw: Uint8Array): Uint8Array => Buffer.concat([Buffer.from(prefixHex, 'hex'), raw]);
-/** DER in front of a raw 32-byte key: PKCS#8 / SubjectPublicKeyInfo with the OID of X25519 (1.3.101.110) or Ed25519 (1.3.101.112). */
+
+/**
+ * A peer's public key as a KeyObject, from its raw bytes as a JWK: no PEM and DER decoders in OpenSSL (~10 µs of a
+ * PEM import). Node's brand checks throw and catch for a JWK (see above); what makes a throw slow is the stack
+ * trace it captures, so none is captured here: 7 µs instead of 25 (9 through PEM). Nothing else runs meanwhile.
+ */
+function publicKeyObject(crv: 'X25519' | 'Ed25519', raw: Uint8Array): KeyObject {
+  const jwk = { kty: 'OKP', crv, x: Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('base64url') };
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return createPublicKey({ key: jwk, format: 'jwk' });
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** DER in front of a raw 32-byte private key: PKCS#8 with the OID of X25519 (1.3.101.110) or Ed25519 (1.3.101.112). */
 const X25519_PKCS8_PREFIX = '302e020100300506032b656e04220420';
-const X25519_SPKI_PREFIX = '302a300506032b656e032100';
-const ED25519_SPKI_PREFIX = '302a300506032b6570032100';
 const ED25519_PKCS8_PREFIX = '302e020100300506032b657004220420';
 /** Private key objects by key bytes: ratchet and identity keys are used many times. */
 const privateKeyObjects = new WeakMap<Uint8Array, KeyObject>();
@@ -87,19 +101,22 @@ function x25519PrivateKeyObject(priv: Uint8Array): KeyObject {
 /**
  * A small cache by key bytes for values derived from public keys, which come back often (X3DH uses the signed
  * prekey and the ephemeral key three times each, the ratchet a peer's key twice; a contact's identity in every
- * session). Oldest out first.
+ * session). The newest `size` keys, looked up by comparing bytes from the newest back: most comparisons end at the
+ * first byte, cheaper than building a string key for a Map (a miss then costs about a microsecond less).
  */
 class PublicCache<T> {
-  private readonly entries = new Map<string, T>();
+  private readonly entries: { bytes: Uint8Array; value: T }[] = [];
+  private next = 0;
   constructor(private readonly size: number) {}
   get(key: Uint8Array, make: () => T): T {
-    const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
-    let value = this.entries.get(id);
-    if (value === undefined) {
-      value = make();
-      if (this.entries.size >= this.size) this.entries.delete(this.entries.keys().next().value as string);
-      this.entries.set(id, value);
+    const entries = this.entries;
+    for (let i = 1; i <= entries.length; i++) {
+      const entry = entries[(this.next - i + this.size) % this.size]!;
+      if (bytesEqual(entry.bytes, key)) return entry.value;
     }
+    const value = make();
+    entries[this.next] = { bytes: Uint8Array.from(key), value };
+    this.next = (this.next + 1) % this.size;
     return value;
   }
 }
@@ -120,13 +137,32 @@ export function x25519PublicKey(priv: Uint8Array): Uint8Array {
   return Uint8Array.from(pub);
 }
 
+/**
+ * A fresh X25519 private key (ephemeral and ratchet keys). With the default CSPRNG, OpenSSL makes the pair: one
+ * scalar multiplication, where random bytes imported as a key cost that plus the import (~14 µs, a third more),
+ * and the public key comes with it. An injected source (deterministic tests) is used as given.
+ */
+export function x25519NewPrivateKey(random: RandomSource): Uint8Array {
+  if (random !== secureRandom) {
+    const priv = random(32);
+    if (!(priv instanceof Uint8Array) || priv.length !== 32) throw new RangeError('random source returned the wrong length');
+    return priv;
+  }
+  const { privateKey } = generateKeyPairSync('x25519');
+  const jwk = privateKey.export({ format: 'jwk' }); // d and x
+  const priv = new Uint8Array(Buffer.from(String(jwk.d), 'base64url'));
+  privateKeyObjects.set(priv, privateKey);
+  publicKeys.set(priv, new Uint8Array(Buffer.from(String(jwk.x), 'base64url')));
+  return priv;
+}
+
 /** X25519; a low-order public key (all-zero result, refused by OpenSSL) is rejected as 'bad-key'. */
 export function x25519SharedSecret(priv: Uint8Array, pub: Uint8Array): Uint8Array {
   requireLength(priv, 32, 'private key');
   requireLength(pub, 32, 'public key');
   let shared: Uint8Array;
   try {
-    const publicKey = x25519PublicKeyObjects.get(pub, () => createPublicKey(pem('PUBLIC KEY', X25519_SPKI_PREFIX, pub)));
+    const publicKey = x25519PublicKeyObjects.get(pub, () => publicKeyObject('X25519', pub));
     shared = new Uint8Array(diffieHellman({ privateKey: x25519PrivateKeyObject(priv), publicKey }));
   } catch {
     throw new OmemoError('bad-key', 'X25519 with an unusable public key');
@@ -149,12 +185,57 @@ export function ed25519PublicToCurve25519(edPub: Uint8Array): Uint8Array {
 const curveForms = new PublicCache<Uint8Array>(64);
 const edwardsForms = [new PublicCache<Uint8Array>(64), new PublicCache<Uint8Array>(64)] as const;
 
+/**
+ * a^-1 mod p for 0 < a < p = 2^255 - 19: Lehmer's extended Euclid (Knuth, TAOCP vol. 2, §4.5.2, Algorithm L).
+ * The quotients come from the leading 48 bits of both numbers in doubles, where they are exact, and are applied to
+ * the BigInts a batch at a time: a conversion costs about 10 µs where @noble's Euclid, one BigInt division per
+ * quotient, takes 25 (a contact's key in every new session). Checked against @noble's `invert` in
+ * tests/unit/omemo-vectors.test.ts.
+ */
+export function invertModP(a: bigint): bigint {
+  if (a <= 0n || a >= P) throw new RangeError('invertModP: out of range');
+  let u = P;
+  let v = a;
+  let xu = 0n; // xu * a ≡ u, xv * a ≡ v (mod p)
+  let xv = 1n;
+  while (v !== 0n) {
+    // Math.log2 of the rounded double may say one bit more, never fewer: the leading parts stay below 2^49.
+    const bits = Math.floor(Math.log2(Number(u))) + 1;
+    const shift = bits > 48 ? BigInt(bits - 48) : 0n;
+    let uh = Number(u >> shift);
+    let vh = Number(v >> shift);
+    let A = 1;
+    let B = 0;
+    let C = 0;
+    let D = 1;
+    for (;;) {
+      if (vh + C === 0 || vh + D === 0) break;
+      const q = Math.floor((uh + A) / (vh + C));
+      if (q !== Math.floor((uh + B) / (vh + D))) break;
+      [A, C] = [C, A - q * C];
+      [B, D] = [D, B - q * D];
+      [uh, vh] = [vh, uh - q * vh];
+    }
+    if (B === 0) {
+      // The leading parts decided nothing: one full Euclid step.
+      const q = u / v;
+      [u, v] = [v, u - q * v];
+      [xu, xv] = [xv, xu - q * xv];
+    } else {
+      const [bA, bB, bC, bD] = [BigInt(A), BigInt(B), BigInt(C), BigInt(D)];
+      [u, v] = [bA * u + bB * v, bC * u + bD * v];
+      [xu, xv] = [bA * xu + bB * xv, bC * xu + bD * xv];
+    }
+  }
+  return mod(xu, P); // u is gcd(p, a) = 1 here: p is prime
+}
+
 function edToCurve(edPub: Uint8Array): Uint8Array {
   const yBytes = Uint8Array.from(edPub);
   yBytes[31] = yBytes[31]! & 0x7f;
   const y = leToBigint(yBytes);
   if (y >= P || y === 1n) throw new OmemoError('bad-key', 'Ed25519 public key out of range');
-  return bigintToLe32(mod((1n + y) * invert(mod(1n - y, P), P), P));
+  return bigintToLe32(mod((1n + y) * invertModP(mod(1n - y, P)), P));
 }
 
 /** Curve25519 public key -> Ed25519 public key (y = (u-1)/(u+1)) with the given sign bit. */
@@ -166,7 +247,7 @@ export function curve25519PublicToEd25519(curvePub: Uint8Array, signBit: 0 | 1):
 function curveToEd(curvePub: Uint8Array, signBit: 0 | 1): Uint8Array {
   const u = leToBigint(curvePub);
   if (u >= P || u === P - 1n) throw new OmemoError('bad-key', 'Curve25519 public key out of range');
-  const y = mod((u - 1n) * invert(u + 1n, P), P);
+  const y = mod((u - 1n) * invertModP(u + 1n), P);
   const out = bigintToLe32(y);
   out[31] = out[31]! | (signBit << 7);
   return out;
@@ -225,7 +306,7 @@ export function xeddsaVerify(curvePub: Uint8Array, message: Uint8Array, signatur
 export function ed25519Verify(edPub: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (signature.length !== 64 || edPub.length !== 32) return false;
   try {
-    const key = ed25519PublicKeyObjects.get(edPub, () => createPublicKey(pem('PUBLIC KEY', ED25519_SPKI_PREFIX, edPub)));
+    const key = ed25519PublicKeyObjects.get(edPub, () => publicKeyObject('Ed25519', edPub));
     return nodeVerify(null, message, key, signature);
   } catch {
     return false;

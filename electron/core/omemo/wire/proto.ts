@@ -114,7 +114,7 @@ export function encodeOmemoMessage(version: OmemoVersion, header: RatchetHeader,
   const type = types[version].message;
   const fields: Fields = { dh_pub: encodePublicKey(version, header.dhPub), n: header.n, pn: header.pn };
   if (ciphertext !== undefined) fields.ciphertext = ciphertext;
-  return type.encode(type.create(fields)).finish();
+  return type.encode(fields).finish(); // a plain object encodes as its Message would (no copy into one)
 }
 
 export function decodeOmemoMessage(version: OmemoVersion, bytes: Uint8Array): { header: RatchetHeader; ciphertext: Uint8Array } {
@@ -140,7 +140,7 @@ export interface AuthenticatedMessage {
 export function encodeAuthenticatedMessage(version: OmemoVersion, macInput: Uint8Array, mac: Uint8Array): Uint8Array {
   if (version === 'oldmemo') return concatBytes(macInput, mac);
   const type = types.twomemo.authenticated;
-  return type.encode(type.create({ mac, message: macInput })).finish();
+  return type.encode({ mac, message: macInput }).finish();
 }
 
 /** The MAC input for a new message: 0.3 puts the version byte in front. */
@@ -182,13 +182,13 @@ export interface KeyExchange {
 
 export function encodeKeyExchange(version: OmemoVersion, kex: KeyExchange): Uint8Array {
   const type = types[version].keyExchange;
-  const encoded = type.encode(type.create({
+  const encoded = type.encode({
     pk_id: kex.preKeyId,
     spk_id: kex.signedPreKeyId,
     ik: encodePublicKey(version, kex.identityKey),
     ek: encodePublicKey(version, kex.ephemeralKey),
     message: kex.message,
-  })).finish();
+  }).finish();
   return version === 'oldmemo' ? concatBytes(Uint8Array.of(OLDMEMO_VERSION_BYTE), encoded) : encoded;
 }
 
