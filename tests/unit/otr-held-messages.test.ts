@@ -190,3 +190,66 @@ describe('PrivateChats: what the user sees of a message that waits', () => {
     );
   });
 });
+
+// Issue 17: the soak under load left bob's messages "sending" for good. They waited for a private conversation; when
+// it came, the engine sealed them all and reported each one sent (queued-sent), then the connection dropped while
+// their stanzas were being written. Reported sent, they were on their way for the account, and no later stream sent
+// them. A held message whose stanza the stream did not take is reported failed for the connection (the account sends
+// such a message again on the next stream), and goes out when handed in again.
+describe('PrivateChats: held messages whose stanzas the connection lost', () => {
+  test('reported not sent for the connection, after they were reported sent; handed in again, they go out in the same conversation', async () => {
+    const clock = new Clock();
+    const states: { id: string; state: string; error?: string }[] = [];
+    const shownByBob: string[] = [];
+    /** While set, alice's stream takes no private message (the connection just dropped). */
+    let connectionDown = false;
+    let inFlight = 0;
+    const pass = (deliver: () => Promise<void>) => {
+      inFlight++;
+      setImmediate(() => void deliver().finally(() => inFlight--));
+    };
+    const common = { policyFor: () => 'opportunistic' as const, privacyChanged: () => undefined, notice: () => undefined, random: secureRandom, now: clock.now };
+    const bob: PrivateChats = new PrivateChats({
+      ...common,
+      account: 'bob@example.org',
+      identities: { identity: async () => ({ key: bobKey, instanceTag: 0xb0b00001, fingerprint: 'b' }) },
+      transmit: async (_to, body) => pass(() => alice.receive('bob@example.org/phone', { id: undefined, stampedAt: undefined }, body)),
+      show: (_peer, message) => shownByBob.push(message.text),
+      messageState: () => undefined,
+    });
+    const alice: PrivateChats = new PrivateChats({
+      ...common,
+      account: 'alice@example.org',
+      identities: { identity: async () => ({ key: aliceKey, instanceTag: 0xa11ce001, fingerprint: 'a' }) },
+      transmit: async (_to, body, _kind, id) => {
+        if (connectionDown && body.startsWith('?OTR:AAMD')) throw new Error('not connected');
+        pass(() => bob.receive('alice@example.org/laptop', { id, stampedAt: undefined }, body));
+      },
+      show: () => undefined,
+      messageState: (_peer, id, state, error) => states.push({ id, state, ...(error ? { error } : {}) }),
+    });
+    const settle = async () => {
+      for (let i = 0; i < 200 && inFlight > 0; i++) await new Promise((r) => setImmediate(r));
+      await alice.dismissSmp('bob@example.org'); // after the queued work
+    };
+
+    connectionDown = true;
+    await alice.send('bob@example.org', 'm-1', 'held, then lost on the wire', { requirePrivate: true, writtenAt: clock.now() });
+    await settle();
+    assert.equal(alice.privacy('bob@example.org'), 'private', 'the private conversation came');
+    assert.deepEqual(
+      states.map((s) => s.state),
+      ['waiting', 'sent', 'failed'],
+      'sent as far as the engine goes, then not sent: the stream did not take it',
+    );
+    assert.equal(states.at(-1)?.error, 'The connection was lost before the message went out.');
+    assert.deepEqual(shownByBob, []);
+
+    // The next stream (a resumed one keeps the conversation) hands it in again: it goes out, private.
+    connectionDown = false;
+    await alice.send('bob@example.org', 'm-1', 'held, then lost on the wire', { requirePrivate: true, writtenAt: clock.now() });
+    await settle();
+    assert.deepEqual(shownByBob, ['held, then lost on the wire']);
+    assert.equal(states.at(-1)?.state, 'sent');
+  });
+});

@@ -114,15 +114,21 @@ export class CarbonCopies {
     const timestamp = placeIncoming(copy.stampedAt, this.host.now());
     if (copy.direction === 'in') chats.countUnread(peer);
     if (copy.direction === 'in') this.host.typing.ended(peer);
-    const shown = this.host.writer.upsert({
-      id,
-      peer,
-      direction: copy.direction,
-      body,
-      timestamp,
-      state: copy.direction === 'in' ? 'received' : 'sent',
-      ...(encrypted ? { encrypted: true } : {}),
-    });
+    // On disk before it is shown, as a live message is: killed right after, the app would have shown a message its
+    // history never got, and nothing brings it back (the original went to our other device, whose server may drop it
+    // from the stream once archived, and the next catch-up starts past it). Issue 17.
+    const shown = this.host.writer.upsert(
+      {
+        id,
+        peer,
+        direction: copy.direction,
+        body,
+        timestamp,
+        state: copy.direction === 'in' ? 'received' : 'sent',
+        ...(encrypted ? { encrypted: true } : {}),
+      },
+      true,
+    );
     // In a private conversation, a plaintext copy is flagged as a live plaintext message is.
     if (!encrypted && this.host.e2ee.plaintextNeedsNotice(peer)) {
       this.host.writer.upsert({ id: randomUUID(), peer, direction: 'notice', body: 'The message above was not encrypted.', timestamp, state: 'received', notice: { kind: 'not-encrypted' } });

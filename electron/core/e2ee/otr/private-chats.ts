@@ -146,6 +146,8 @@ interface PeerState {
 }
 
 const OTR_PREFIX = '?OTR';
+/** Why a message did not go out although the engine sealed it: the stream would not take it (the account sends it again). */
+const CONNECTION_LOST = 'The connection was lost before the message went out.';
 /** An authentication that broke off, whatever the engine's reason: what the user can do about it. */
 const SMP_ERROR_TEXT = 'The authentication could not be completed. You can start it again.';
 /** PRIVATE_WAIT_MS in hours, for the texts. */
@@ -227,7 +229,7 @@ export class PrivateChats {
       if (!failed && !state.held.some((h) => h.id === id)) {
         const encrypted = out.events.some((e) => e.type === 'encrypted-sent');
         if (delivered) this.deps.messageState(peer, id, 'sent', undefined, encrypted);
-        else this.deps.messageState(peer, id, 'failed', 'The connection was lost before the message went out.');
+        else this.deps.messageState(peer, id, 'failed', CONNECTION_LOST);
       }
     });
   }
@@ -743,6 +745,11 @@ export class PrivateChats {
         await this.deps.transmit(to, body, otr ? 'otr' : 'plain', heldIds.get(i) ?? (i === out.send.length - 1 ? messageId : undefined));
       } catch {
         delivered = false;
+        // A held message was reported sent (queued-sent) before its stanza was written; the stream took nothing of
+        // it: it failed for the connection after all, and the account sends it again on the next stream. Unsaid, it
+        // stayed "sending", on its way for the account, and no later stream sent it (issue 17).
+        const held = heldIds.get(i);
+        if (held !== undefined) this.deps.messageState(peer, held, 'failed', CONNECTION_LOST);
       }
     }
     return delivered;
