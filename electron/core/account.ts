@@ -139,6 +139,7 @@ export class Account {
       e2ee: { send: (...args) => this.e2ee.send(...args), resourceOffline: (full) => this.e2ee.resourceOffline(full) },
       upsertMessage: (message, durably, announce) => this.writer.upsert(message, durably, announce),
       losingStream: () => this.stream.losingStream,
+      catchingUp: () => this.stream.catchingUp,
       // Every stanza with the user's message: its id (XEP-0359), its time of writing (XEP-0203), the end of typing (XEP-0085).
       filters: [originIdFilter, delayFilter(() => this.ownBare()), chatStateFilter(this.chatStates)],
       backoff: deps.connection?.backoff,
@@ -212,6 +213,7 @@ export class Account {
       },
       now: () => this.now(),
       readCopy: (copy, body) => this.e2ee.readCopy(copy, body),
+      receiptArrived: (peer, id) => this.delivery.receiptArrived(peer, id),
     });
     this.contactManager = new ContactManager({
       roster: this.roster,

@@ -226,6 +226,7 @@ function archiveWith(pages: (query: Element) => { results: Element[]; complete: 
   const put: { message: ChatMessage; unread: boolean }[] = [];
   let mark: string | undefined = storedMark;
   const queries: Element[] = [];
+  const receipts: [string, string][] = [];
   const session = {
     iq: {
       request: async (iq: Element) => {
@@ -256,8 +257,9 @@ function archiveWith(pages: (query: Element) => { results: Element[]; complete: 
     setMark: (id) => (mark = id),
     now: () => Date.UTC(2024, 5, 1),
     readCopy: (copy, body) => otrOnly.readCopy(copy, body),
+    receiptArrived: (peer, id) => receipts.push([peer, id]),
   });
-  return { archive, chats, put, queries, mark: () => mark };
+  return { archive, chats, put, queries, receipts, mark: () => mark };
 }
 
 describe('MessageArchive', () => {
@@ -296,6 +298,25 @@ describe('MessageArchive', () => {
     );
     assert.equal(chats.list('denied@example.com').length, 0);
     assert.equal(mark(), 'arch-4');
+  });
+
+  test("the contact's receipts found in the archive confirm our messages (one that came to a stream of ours that died is delivered nowhere else)", async () => {
+    const receipt = (attrs: Record<string, string>, id: string) => inner({ id: `r-${id}`, ...attrs }, xml('received', { xmlns: 'urn:xmpp:receipts', id }));
+    const { archive, chats, receipts } = archiveWith(() => ({
+      results: [
+        // Prosody archives a receipt to a full JID of ours whose stream died, and counts it as handled (no offline copy).
+        result(receipt({ from: `${BOB}/phone`, to: `${OWN}/gone` }, 'a1'), { archiveId: 'arch-1' }),
+        // Our own receipt for a message of Bob's (another device of ours sent it): it confirms nothing of ours.
+        result(receipt({ from: `${OWN}/laptop`, to: `${BOB}/phone` }, 'b1'), { archiveId: 'arch-2' }),
+        // From an address the administrator denies: not believed.
+        result(receipt({ from: 'denied@example.com/x', to: OWN }, 'a2'), { archiveId: 'arch-3' }),
+      ],
+      complete: true,
+      last: 'arch-3',
+    }));
+    assert.equal(await archive.catchUp(), 0, 'a receipt is nothing to show');
+    assert.deepEqual(receipts, [[BOB, 'a1']]);
+    assert.equal(chats.list(BOB).length, 0);
   });
 
   test('fetched twice, nothing is added twice', async () => {

@@ -7,7 +7,8 @@
  * (e2ee/router.ts): a scheme whose copies can be decrypted (OMEMO) gives their text; the others (OTR:
  * the keys are gone, by design) are never shown, and one notice says one was there.
  * Archived messages keep their server timestamp and go into the chat in time order; no receipt
- * is sent for them (the sender's app got one, or not, when it mattered).
+ * is sent for them (the sender's app got one, or not, when it mattered). The contact's receipts found
+ * there confirm our messages, as live ones do.
  */
 import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
@@ -18,6 +19,7 @@ import { checkMamResult, mamQuery, parseFin, type ArchivedMessage, type MamFin, 
 import type { XmppSession } from '../xmpp/xmpp-session.js';
 import { archiveDuplicate } from './archive-dedup.js';
 import { KlatschError } from '../errors.js';
+import { receiptFor } from '../receipts/receipts.js';
 
 /** Messages per page (XEP-0313 servers cap this themselves too). */
 export const PAGE_SIZE = 50;
@@ -73,6 +75,12 @@ export interface MessageArchiveDeps {
   now: () => number;
   /** What an archived message shows: plaintext, decrypted by the scheme that claims it, or unreadable (e2ee/router.ts). */
   readCopy: (copy: EncryptedCopy, body: string | undefined) => Promise<CopyReading>;
+  /**
+   * The contact's app confirmed our message `id` (a receipt found in the archive). The server archives a receipt that
+   * came to a stream of ours that died, and delivers it nowhere else: unread, the message would go again in every
+   * private conversation.
+   */
+  receiptArrived?: (peer: string, id: string) => void;
 }
 
 /** An archived message and what it shows here. */
@@ -277,6 +285,8 @@ export class MessageArchive {
     const times = this.timesOf(messages, before);
     for (const [index, m] of messages.entries()) {
       const reading = m.reading;
+      const confirmed = m.direction === 'in' ? receiptFor(m.message) : undefined;
+      if (confirmed !== undefined && this.deps.accepts(m.peer)) this.deps.receiptArrived?.(m.peer, confirmed);
       if (reading.kind === 'nothing' || (reading.kind === 'plaintext' && m.body === undefined) || !this.deps.accepts(m.peer)) continue; // chat states, receipts; denied addresses
       const timestamp = times[index]!;
       if (reading.kind === 'unreadable') {
