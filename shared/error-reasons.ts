@@ -76,6 +76,24 @@ export const ERROR_REASONS = {
   'not-prepared': [],
   'interrupted': [],
   'room-send-failed': [],
+  'room-e2ee-unavailable': [],
+  'room-not-encrypted': [],
+  'room-no-devices': ['who'],
+  // … and why one waits: for a private conversation with `peer`, at most `hours` after it was written
+  'private-waiting': ['peer', 'hours'],
+  // why a message was not sent in or for a private conversation (`peer`: the contact's address)
+  'private-wait-expired': ['peer', 'hours'],
+  'private-too-long': [],
+  'private-not-encrypted': [],
+  'private-ended-by-peer': ['peer'],
+  'private-ended': [],
+  'private-closed': [],
+  'private-not-started': [],
+  'private-queue-full': [],
+  'private-turned-off': [],
+  'private-not-available': [],
+  'e2ee-not-allowed': [],
+  'lost-before-sent': [],
   // archive
   'archive-offline': [],
   'archive-refused': ['condition'],
@@ -100,6 +118,10 @@ export const ERROR_REASONS = {
   'libotr-file-invalid': ['file'],
   'libotr-no-key': ['accounts', 'found'],
   'libotr-key-conflict': ['accounts'],
+  // the OTR keys and trust (otr-store.json): `why` an import's keys cannot be stored (AccountView.otrKey.notStored), keys locked now, a failed save
+  'otr-keys-not-importable': ['why'],
+  'otr-keys-not-exportable': ['accounts'],
+  'otr-store-not-saved': ['detail'],
   // settings and what the administrator locked (`why`: 'set' by the policy read from `source`, or locked safe because it was 'unreadable')
   'otr-policy-locked': ['why', 'source'],
   'history-off': ['why', 'source'],
@@ -109,6 +131,8 @@ export const ERROR_REASONS = {
   'group-chats-off': ['why', 'source'],
   'e2ee-scheme-locked': ['why', 'source'],
   'omemo-trust-locked': ['why', 'source'],
+  // the policy read from `source` could not be read completely (`problems`: which keys, the administrator's own names)
+  'policy-incomplete': ['source', 'problems'],
   // Klatsch's data on this computer that cannot be read or saved (`store`: a DataStore, `file`: which one)
   'storage-locked': ['store', 'file'],
   'storage-wrong-key': ['store', 'file'],

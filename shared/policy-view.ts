@@ -4,6 +4,7 @@
  * enforces all of it, this only lets the UI show the locks.
  */
 import { z } from 'zod';
+import { WordedReason } from './contract/errors.js';
 
 export const LockedOtrPolicy = z.enum(['never', 'manual', 'opportunistic', 'always']);
 
@@ -12,6 +13,8 @@ export const PolicyView = z.object({
   source: z.string().optional(),
   /** Set when the policy could not be read completely: the safest settings are in force. */
   problem: z.string().optional(),
+  /** `problem` by reason (policy-incomplete, one per policy read: the machine's, the user's), for the UI to word. */
+  problemReasons: z.array(WordedReason).max(2).optional(),
   serverDomain: z.string().optional(),
   serverHost: z.string().optional(),
   serverPort: z.number().int().optional(),

@@ -147,6 +147,7 @@ export class Account {
       e2ee: { send: (...args) => this.e2ee.send(...args), resourceOffline: (full) => this.e2ee.resourceOffline(full) },
       upsertMessage: (message, durably, announce) => this.writer.upsert(message, durably, announce),
       losingStream: () => this.stream.losingStream,
+      catchingUp: () => this.stream.catchingUp,
       // Every stanza with the user's message: its id (XEP-0359), its time of writing (XEP-0203), the end of typing (XEP-0085).
       filters: [originIdFilter, delayFilter(() => this.ownBare()), chatStateFilter(this.chatStates)],
       backoff: deps.connection?.backoff,
@@ -208,6 +209,7 @@ export class Account {
     this.archive = new MessageArchive({
       session: () => this.connection.activeSession ?? undefined,
       ownBare: () => this.ownBare(),
+      peers: () => this.chats.peers(),
       list: (peer) => this.chats.list(peer),
       has: (peer, id, direction) => this.chats.has(peer, id, direction),
       put: (message, unread) => this.incomingMessages.putArchived(message, unread),
@@ -219,6 +221,7 @@ export class Account {
       },
       now: () => this.now(),
       readCopy: (copy, body) => this.e2ee.readCopy(copy, body),
+      receiptArrived: (peer, id) => this.delivery.receiptArrived(peer, id),
     });
     this.contactManager = new ContactManager({
       roster: this.roster,

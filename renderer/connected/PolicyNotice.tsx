@@ -1,4 +1,4 @@
-import { useTexts } from '../i18n/i18n';
+import { useTexts, wordedText } from '../i18n/i18n';
 import { useAppState, useAppStore } from './context';
 
 /**
@@ -7,6 +7,7 @@ import { useAppState, useAppStore } from './context';
  */
 export function PolicyNotice() {
   const problem = useAppState((s) => s.policy?.problem);
+  const problemReasons = useAppState((s) => s.policy?.problemReasons);
   const changes = useAppState((s) => s.policyChanges);
   const store = useAppStore();
   const texts = useTexts();
@@ -14,7 +15,8 @@ export function PolicyNotice() {
     <>
       {problem && (
         <p className="storage-problem" role="alert" data-testid="policy-problem">
-          {texts.errors.withDetail(texts.app.policyProblem, problem)}
+          {/* Worded by reason; the core's English framed by the summary only from an older core. */}
+          {problemReasons?.length ? problemReasons.map((p) => wordedText(texts, p)).join(' ') : texts.errors.withDetail(texts.app.policyProblem, problem)}
         </p>
       )}
       {changes && (

@@ -53,6 +53,10 @@ export const NOTICE_KINDS = [
   'room-message-held',
   'room-message-not-for-us',
   'room-message-undecryptable',
+  // A member's new device whose key waits (detail: the member's address); the room turned encrypted or not.
+  'room-device-held',
+  'room-e2ee-on',
+  'room-e2ee-off',
   'omemo-device-new',
   'omemo-device-held',
   'omemo-device-verified',

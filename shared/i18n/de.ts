@@ -74,6 +74,24 @@ export const de: Catalog = {
       'not-prepared': () => 'Die Nachricht konnte nicht zum Senden vorbereitet werden.',
       interrupted: () => 'Klatsch wurde beendet, bevor diese Nachricht gesendet wurde.',
       'room-send-failed': () => 'Die Nachricht konnte nicht gesendet werden.',
+      'room-e2ee-unavailable': () => 'Dieser Gruppenchat ist Ende-zu-Ende-verschlüsselt, und die Verschlüsselung ist gerade nicht verfügbar; die Nachricht wurde nicht gesendet.',
+      'room-not-encrypted': () => 'Die Nachricht konnte nicht verschlüsselt werden; sie wurde nicht gesendet.',
+      'room-no-devices': (who: string) => `Kein Gerät von ${who} kann gerade verschlüsselte Nachrichten empfangen (keines angekündigt oder vertraut, oder ihre Schlüssel konnten nicht abgerufen werden).`,
+      'private-waiting': (peer: string, hours: string) =>
+        `Wartet auf eine private Unterhaltung mit ${peer}; sie wird von selbst gesendet, sobald es eine gibt, oder ${hours} Stunden nach dem Schreiben als nicht gesendet markiert.`,
+      'private-wait-expired': (peer: string, hours: string) =>
+        `Innerhalb von ${hours} Stunden nach dem Schreiben kam keine private Unterhaltung mit ${peer} zustande, und unverschlüsselt wird sie nicht gesendet.`,
+      'private-too-long': () => 'Die Nachricht ist zu lang, um privat gesendet zu werden (höchstens 1 MiB).',
+      'private-not-encrypted': () => 'Sie konnte nicht verschlüsselt werden und wurde daher gar nicht gesendet.',
+      'private-ended-by-peer': (peer: string) => `${peer} hat die private Unterhaltung beendet; beenden Sie sie ebenfalls oder erneuern Sie sie.`,
+      'private-ended': () => 'Die private Unterhaltung wurde beendet.',
+      'private-closed': () => 'Die Unterhaltung wurde geschlossen.',
+      'private-not-started': () => 'Die private Unterhaltung konnte nicht rechtzeitig begonnen werden.',
+      'private-queue-full': () => 'Zu viele Nachrichten warten auf die private Unterhaltung.',
+      'private-turned-off': () => 'Diese Nachricht wurde in einer privaten Unterhaltung geschrieben, und private Unterhaltungen sind für diesen Kontakt jetzt ausgeschaltet.',
+      'private-not-available': () => 'Diese Nachricht wurde in einer privaten Unterhaltung geschrieben, und private Unterhaltungen sind gerade nicht verfügbar.',
+      'e2ee-not-allowed': () => 'Ihr Administrator erlaubt nur eine Ende-zu-Ende-Verschlüsselung, die diese Version von Klatsch nicht hat, und unverschlüsselt wird sie nicht gesendet.',
+      'lost-before-sent': () => 'Die Verbindung ist abgebrochen, bevor die Nachricht gesendet wurde.',
       'no-such-account': () => 'Dieses Konto gibt es nicht.',
       'certificate-not-presented': () => 'Dieses Zertifikat hat der Server nicht vorgelegt. Melden Sie sich erneut an.',
       'no-answer': () => 'Der Server hat nicht rechtzeitig geantwortet.',
@@ -157,6 +175,10 @@ export const de: Catalog = {
       'libotr-no-key': (accounts: string, found: string) => `Die Dateien enthalten keinen Schlüssel für ${accounts || 'Ihre Konten'} (sie enthalten: ${found || 'keine'}). Es wurde nichts importiert.`,
       'libotr-key-conflict': (accounts: string) =>
         `Klatsch hat bereits einen anderen Schlüssel für ${accounts}. Der Import ersetzt ihn: Kontakte, die den Schlüssel von Klatsch überprüft haben, sehen einen neuen.`,
+      'otr-keys-not-importable': (why: string) =>
+        `Klatsch kann die OTR-Schlüssel nicht importieren: ${why === 'store-problem' ? 'Die Datei der OTR-Schlüssel und des Vertrauens hat ein Problem' : why === 'replaces-locked' ? 'Der gespeicherte Schlüssel kann gerade nicht entsperrt werden, weil der sichere Speicher nicht verfügbar ist' : 'Der sichere Speicher ist nicht verfügbar'}. Es wurde nichts importiert.`,
+      'otr-keys-not-exportable': (accounts: string) => `Die OTR-Schlüssel von ${accounts} können gerade nicht exportiert werden: Der sichere Speicher ist nicht verfügbar.`,
+      'otr-store-not-saved': (detail: string) => `Klatsch konnte seine OTR-Schlüssel und das Vertrauen nicht speichern (${detail}).`,
       'otr-policy-locked': (why: string, source: string) => `Ihr Administrator hat die Einstellung zur Privatsphäre gesperrt. ${byPolicy(why, source)}`,
       'history-off': (why: string, source: string) => `Ihr Administrator hat den Chatverlauf abgeschaltet. ${byPolicy(why, source)}`,
       'group-chats-off': (why: string, source: string) =>
@@ -166,6 +188,8 @@ export const de: Catalog = {
       'otr-versions-locked': (why: string, source: string) => `Ihr Administrator hat die Einstellung der OTR-Version gesperrt. ${byPolicy(why, source)}`,
       'e2ee-scheme-locked': (why: string, source: string) => `Die Verschlüsselung jedes Chats legt Ihr Administrator fest. ${byPolicy(why, source)}`,
       'omemo-trust-locked': (why: string, source: string) => `Wie neuen OMEMO-Geräten vertraut wird, legt Ihr Administrator fest. ${byPolicy(why, source)}`,
+      'policy-incomplete': (source: string, problems: string) =>
+        `Die Richtlinie Ihres Administrators (${source}) konnte nicht vollständig gelesen werden: ${problems}. Klatsch wendet die strengsten Einstellungen an, bis sie korrigiert ist.`,
       'storage-locked': (store: string, file: string) => `${storeFile(store, file)} kann gerade nicht entsperrt werden: Der sichere Speicher ist nicht verfügbar. ${leftAlone(store, true)}`,
       'storage-wrong-key': (store: string, file: string) => `${storeFile(store, file)} wurde mit einem Schlüssel verschlüsselt, den dieser Computer nicht mehr hat. ${leftAlone(store)}`,
       'storage-damaged': (store: string, file: string) => `${storeFile(store, file)} ist beschädigt. ${leftAlone(store)}`,
@@ -741,6 +765,9 @@ export const de: Catalog = {
     'room-message-held': (_room: string, who: string) => `Eine Nachricht von ${who} wurde nicht angezeigt: Sie kam von einem Gerät, dessen Schlüssel auf Ihre Entscheidung wartet.`,
     'room-message-not-for-us': (_room: string, who: string) => `${who} hat eine verschlüsselte Nachricht gesendet, die nicht für dieses Gerät verschlüsselt war.`,
     'room-message-undecryptable': (_room: string, who: string) => `Eine verschlüsselte Nachricht von ${who} konnte nicht entschlüsselt werden.`,
+    'room-device-held': (_room: string, who: string) => `Nicht verschlüsselt für ein neues Gerät von ${who}: Sein Schlüssel wartet auf Ihre Entscheidung (öffnen Sie die Schlüssel, um ihn zu verifizieren oder anzunehmen).`,
+    'room-e2ee-on': () => 'Dieser Gruppenchat ist jetzt Ende-zu-Ende-verschlüsselt: Seine Einstellungen wurden auf „nur für Mitglieder“ geändert, mit den Adressen aller Mitglieder.',
+    'room-e2ee-off': () => 'Dieser Gruppenchat ist nicht mehr Ende-zu-Ende-verschlüsselt: Seine Einstellungen wurden geändert, und der Server und alle Teilnehmenden können jetzt lesen, was hier geschrieben wird.',
     'ended-scheme-not-allowed': (_name: string, scheme: string) =>
       `Ihre Administration erlaubt ${scheme === 'otr' ? 'OTR' : 'OMEMO'} nicht mehr; diese private Unterhaltung wurde beendet.`,
     'omemo-device-new': (name: string, fingerprint: string) =>

@@ -86,6 +86,25 @@ export const en = {
       'not-prepared': () => 'The message could not be prepared for sending.',
       interrupted: () => 'Klatsch was closed before this message was sent.',
       'room-send-failed': () => 'The message could not be sent.',
+      'room-e2ee-unavailable': () => 'This group chat is end-to-end encrypted, and encryption is not available now; the message was not sent.',
+      'room-not-encrypted': () => 'The message could not be encrypted; it was not sent.',
+      'room-no-devices': (who: string) => `no device of ${who} can receive encrypted messages now (none announced or trusted, or their keys could not be fetched).`,
+      // What follows "Not sent: " (the waiting one stands alone).
+      'private-waiting': (peer: string, hours: string) =>
+        `Waiting for a private conversation with ${peer}; it goes out by itself once there is one, or is marked not sent ${hours} hours after it was written.`,
+      'private-wait-expired': (peer: string, hours: string) =>
+        `no private conversation with ${peer} could be made within ${hours} hours after it was written, and it does not go out unencrypted.`,
+      'private-too-long': () => 'The message is too long to send privately (at most 1 MiB).',
+      'private-not-encrypted': () => 'it could not be encrypted, so it was not sent at all',
+      'private-ended-by-peer': (peer: string) => `${peer} has ended the private conversation; end it too or refresh it`,
+      'private-ended': () => 'the private conversation was ended',
+      'private-closed': () => 'the conversation was closed',
+      'private-not-started': () => 'the private conversation could not be started in time',
+      'private-queue-full': () => 'too many messages are waiting for the private conversation',
+      'private-turned-off': () => 'this message was written in a private conversation, and private conversations are now turned off for this contact.',
+      'private-not-available': () => 'this message was written in a private conversation, and private conversations are not available now.',
+      'e2ee-not-allowed': () => 'your administrator allows only end-to-end encryption this version of Klatsch does not have, and it does not go out unencrypted.',
+      'lost-before-sent': () => 'The connection was lost before the message went out.',
       'no-such-account': () => 'There is no such account.',
       'certificate-not-presented': () => 'That certificate was not the one the server presented. Try signing in again.',
       'no-answer': () => 'The server did not answer in time.',
@@ -169,6 +188,10 @@ export const en = {
       'libotr-no-key': (accounts: string, found: string) => `The files have no key for ${accounts || 'your accounts'} (they have: ${found || 'none'}). Nothing was imported.`,
       'libotr-key-conflict': (accounts: string) =>
         `Klatsch already has another key for ${accounts}. Importing replaces it: contacts who verified the key Klatsch made will see a new one.`,
+      'otr-keys-not-importable': (why: string) =>
+        `Klatsch cannot import the OTR keys: ${why === 'store-problem' ? 'the file of OTR keys and trust has a problem' : why === 'replaces-locked' ? 'the saved key cannot be unlocked now, as the secure storage is not available' : 'the secure storage is not available'}. Nothing was imported.`,
+      'otr-keys-not-exportable': (accounts: string) => `The OTR keys of ${accounts} cannot be exported now: the secure storage is not available.`,
+      'otr-store-not-saved': (detail: string) => `Klatsch could not save its OTR keys and trust (${detail}).`,
       'otr-policy-locked': (why: string, source: string) => `Your administrator has locked the privacy setting. ${byPolicy(why, source)}`,
       'history-off': (why: string, source: string) => `Your administrator has turned the chat history off. ${byPolicy(why, source)}`,
       'group-chats-off': (why: string, source: string) =>
@@ -178,6 +201,8 @@ export const en = {
       'otr-versions-locked': (why: string, source: string) => `Your administrator has locked the OTR version setting. ${byPolicy(why, source)}`,
       'e2ee-scheme-locked': (why: string, source: string) => `Your administrator sets the encryption of every chat. ${byPolicy(why, source)}`,
       'omemo-trust-locked': (why: string, source: string) => `Your administrator sets how new OMEMO devices are trusted. ${byPolicy(why, source)}`,
+      'policy-incomplete': (source: string, problems: string) =>
+        `The administrator's policy (${source}) could not be read completely: ${problems}. Klatsch applies the most restrictive settings until it is fixed.`,
       'storage-locked': (store: string, file: string) => `${storeFile(store, file)} cannot be unlocked now: the secure storage is not available. ${leftAlone(store, true)}`,
       'storage-wrong-key': (store: string, file: string) => `${storeFile(store, file)} was encrypted with a key this computer no longer has. ${leftAlone(store)}`,
       'storage-damaged': (store: string, file: string) => `${storeFile(store, file)} is damaged. ${leftAlone(store)}`,
@@ -743,6 +768,9 @@ export const en = {
     'room-message-held': (_room: string, who: string) => `A message from ${who} was not shown: it came from a device whose key waits for your decision.`,
     'room-message-not-for-us': (_room: string, who: string) => `${who} sent an encrypted message that was not encrypted for this device.`,
     'room-message-undecryptable': (_room: string, who: string) => `An encrypted message from ${who} could not be decrypted.`,
+    'room-device-held': (_room: string, who: string) => `Not encrypted for a new device of ${who}: its key waits for your decision (open the keys to verify or accept it).`,
+    'room-e2ee-on': () => 'This group chat is end-to-end encrypted now: its settings changed to members only, with every member’s address shown.',
+    'room-e2ee-off': () => 'This group chat is no longer end-to-end encrypted: its settings changed, and the server and every occupant can read what is written here now.',
     'ended-scheme-not-allowed': (_name: string, scheme: string) =>
       `Your administrator no longer allows ${scheme === 'otr' ? 'OTR' : 'OMEMO'}; that private conversation has ended.`,
     'omemo-device-new': (name: string, fingerprint: string) =>

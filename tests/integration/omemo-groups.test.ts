@@ -162,6 +162,7 @@ describe('OMEMO in group chats: two Klatsch cores and python-omemo', () => {
     await vera.nextRoomMessage((m) => m.text === 'not for the tablet', 20_000, fromVera);
     assert.equal((await settled('alice', second.id)).message.state, 'sent');
     assert.match((await told).message.body, /waits for your decision/);
+    assert.deepEqual((await told).message.notice, { kind: 'room-device-held', detail: jid('vera') }, 'a notice the UI words');
 
     // Alice distrusts every device of vera's: nothing reaches vera, so nothing goes out at all — not in plaintext either.
     const provider = cores.alice.core.accounts.get(accounts.alice.id)!.e2ee.provider<OmemoProvider>('omemo')!;
@@ -171,6 +172,7 @@ describe('OMEMO in group chats: two Klatsch cores and python-omemo', () => {
     const outcome = await settled('alice', refused.id);
     assert.equal(outcome.message.state, 'failed');
     assert.match(JSON.stringify(outcome.message.error), new RegExp(jid('vera').replace(/\./g, '\\.')));
+    assert.equal(typeof outcome.message.error === 'object' && outcome.message.error.reason, 'room-no-devices', 'a reason the UI words');
     // Bob's message shows the room still works; vera never saw 'for nobody', neither decrypted nor plain.
     await say('bob', room, 'still here');
     await vera.nextRoomMessage((m) => m.text === 'still here', 20_000, veraFrom);
@@ -181,6 +183,6 @@ describe('OMEMO in group chats: two Klatsch cores and python-omemo', () => {
     const saidSo = cores.alice.waitFor('roomMessageUpserted', (e) => e.message.peer === room && e.message.direction === 'notice' && /no longer end-to-end encrypted/.test(e.message.body), { timeoutMs: 20_000 });
     await vera.configureRoom(room, { membersOnly: false, nonAnonymous: true });
     await opened;
-    await saidSo;
+    assert.equal((await saidSo).message.notice?.kind, 'room-e2ee-off', 'a notice the UI words');
   });
 });

@@ -124,7 +124,8 @@ describe('private conversations over XMPP', () => {
 
     const held = await send(alice, aliceAccount, jid('bob'), 'SECRET-DELTA');
     assert.equal(held.state, 'waiting', 'waits for the next private conversation, never sent in plaintext');
-    assert.match(String(held.error ?? ''), /Waiting for a private conversation/);
+    assert.deepEqual(typeof held.error === 'object' && [held.error.reason, held.error.params?.peer], ['private-waiting', jid('bob')], 'a reason the UI words');
+    assert.match(typeof held.error === 'object' ? held.error.text : '', /Waiting for a private conversation/);
 
     // Bob comes back: the private conversation starts again by itself, and the message goes out in it.
     const beforeReturn = alice.events.length;

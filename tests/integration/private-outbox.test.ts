@@ -129,7 +129,8 @@ describe('private messages through restarts and absences', () => {
 
     const typed = await send('PRIV-AWAY');
     assert.equal(typed.state, 'waiting', 'waits, not failed');
-    assert.match(String(typed.error ?? ''), /Waiting for a private conversation/);
+    assert.equal(typeof typed.error === 'object' && typed.error.reason, 'private-waiting', 'a reason the UI words');
+    assert.match(typeof typed.error === 'object' ? typed.error.text : '', /Waiting for a private conversation/);
     assert.equal(typed.encrypted, true);
 
     const beforeReturn = alice.events.length;
@@ -168,7 +169,9 @@ describe('private messages through restarts and absences', () => {
     assert.equal(typed.state, 'waiting');
     await alice.call('endPrivate', { accountId: aliceAccount.id, peer: jid('bob') });
     const failed = await alice.waitFor('messageUpserted', (e) => e.message.id === typed.id && e.message.state === 'failed', { after: from });
-    assert.match(String(failed.message.error ?? ''), /ended/);
+    const why = failed.message.error;
+    assert.equal(typeof why === 'object' && why.reason, 'private-ended', 'a reason the UI words');
+    assert.match(typeof why === 'object' ? why.text : '', /ended/);
 
     const beforeReturn = alice.events.length;
     await bob.call('connectAccount', { accountId: bobAccount.id });

@@ -12,6 +12,8 @@ import { generateDsaKey, fingerprint, formatFingerprint } from '../../electron/c
 import { deterministicRandom } from '../../electron/core/otr/random.js';
 import type { OtrEvent } from '../../electron/core/otr/session.js';
 import { PrivateChats, type OtrIdentity } from '../../electron/core/e2ee/otr/private-chats.js';
+import { handleEvents, type EventTarget } from '../../electron/core/e2ee/otr/otr-notices.js';
+import type { PeerState } from '../../electron/core/e2ee/otr/private-chats-types.js';
 import { catalogFor, languages, type Catalog } from '../../shared/i18n/catalog.js';
 import { noticeText } from '../../renderer/i18n/notices.js';
 import { smpResultText } from '../../renderer/i18n/smpTexts.js';
@@ -102,6 +104,7 @@ const quotesTheUser = new Set([
   'notices.room-message-held',
   'notices.room-message-not-for-us',
   'notices.room-message-undecryptable',
+  'notices.room-device-held',
 ]);
 
 describe('no protocol terms reach the user', () => {
@@ -125,7 +128,7 @@ describe('no protocol terms reach the user', () => {
       show: () => undefined,
       notice: (_peer, text, notice) => written.push({ text, ...notice }),
       messageState: (_peer, _id, state, error) => {
-        if (state === 'failed' && error) reasons.push(error);
+        if (state === 'failed' && error) reasons.push(typeof error === 'object' ? error.text : error);
       },
       privacyChanged: () => undefined,
       random: deterministicRandom('terms'),
@@ -145,7 +148,7 @@ describe('no protocol terms reach the user', () => {
       { type: 'smp-result', success: false, weVerifiedThem: false, fingerprint: identity.fingerprint, instance: 0x100 },
       { type: 'send-failed', id: 'm-1', text: 'hi', reason: 'it could not be encrypted, so it was not sent at all', debug: RAW.encrypt },
     ];
-    (chats as unknown as { handleEvents: (peer: string, state: unknown, events: OtrEvent[]) => void }).handleEvents(BOB, state, events);
+    handleEvents(chats as unknown as EventTarget, BOB, state as PeerState, events);
 
     assert.ok(written.some((n) => n.kind === 'smp-error') && written.some((n) => n.kind === 'peer-error'), JSON.stringify(written));
     for (const n of written) {
@@ -198,7 +201,7 @@ async function privatePair(failed: (error: string) => void): Promise<{ alice: Pr
         if (notice?.kind === 'private-started-unverified' && ++privateCount === 2) ready();
       },
       messageState: (_peer, _id, state, error) => {
-        if (jid === ALICE && state === 'failed') failed(error ?? '');
+        if (jid === ALICE && state === 'failed') failed(typeof error === 'object' ? error.text : (error ?? ''));
       },
       privacyChanged: () => undefined,
       random: deterministicRandom(seed),

@@ -26,7 +26,7 @@ function setup(allowed?: string[]) {
     transmit: async (envelope) => void sent.push(envelope),
     show: (peer, message) => void shown.push({ peer, message }),
     notice: () => undefined,
-    messageState: (_peer, id, state, error) => void states.push([id, state, error]),
+    messageState: (_peer, id, state, error) => void states.push([id, state, typeof error === 'object' ? error.text : error]),
     privacyChanged: () => undefined,
     isContact: () => true,
     request: async () => {

@@ -209,12 +209,24 @@ describe('archiveDuplicate', () => {
   });
 });
 
+/** A value of a query's form (its filters), if it has that field. */
+function formValue(query: Element, name: string): string | undefined {
+  const form = query.getChild('query', NS_MAM)!.getChild('x', 'jabber:x:data')!;
+  return form.getChildren('field').find((f) => f.attrs.var === name)?.getChildText('value') ?? undefined;
+}
+
+/** One of a query's paging elements (XEP-0059), if it has it. */
+function rsm(query: Element, name: string): string | undefined {
+  return query.getChild('query', NS_MAM)!.getChild('set', 'http://jabber.org/protocol/rsm')!.getChildText(name) ?? undefined;
+}
+
 /** A MessageArchive over a real ChatLog; the session is the smallest thing that answers queries with given pages. */
-function archiveWith(pages: (query: Element) => { results: Element[]; complete: boolean; last?: string }) {
+function archiveWith(pages: (query: Element) => { results: Element[]; complete: boolean; last?: string }, storedMark?: string) {
   const chats = new ChatLog();
   const put: { message: ChatMessage; unread: boolean }[] = [];
-  let mark: string | undefined;
+  let mark: string | undefined = storedMark;
   const queries: Element[] = [];
+  const receipts: [string, string][] = [];
   const session = {
     iq: {
       request: async (iq: Element) => {
@@ -233,6 +245,7 @@ function archiveWith(pages: (query: Element) => { results: Element[]; complete: 
   const archive: MessageArchive = new MessageArchive({
     session: () => session,
     ownBare: () => OWN,
+    peers: () => chats.peers(),
     list: (peer) => chats.list(peer),
     has: (peer, id, direction) => chats.has(peer, id, direction),
     put: (message, unread) => {
@@ -244,8 +257,9 @@ function archiveWith(pages: (query: Element) => { results: Element[]; complete: 
     setMark: (id) => (mark = id),
     now: () => Date.UTC(2024, 5, 1),
     readCopy: (copy, body) => otrOnly.readCopy(copy, body),
+    receiptArrived: (peer, id) => receipts.push([peer, id]),
   });
-  return { archive, chats, put, queries, mark: () => mark };
+  return { archive, chats, put, queries, receipts, mark: () => mark };
 }
 
 describe('MessageArchive', () => {
@@ -284,6 +298,25 @@ describe('MessageArchive', () => {
     );
     assert.equal(chats.list('denied@example.com').length, 0);
     assert.equal(mark(), 'arch-4');
+  });
+
+  test("the contact's receipts found in the archive confirm our messages (one that came to a stream of ours that died is delivered nowhere else)", async () => {
+    const receipt = (attrs: Record<string, string>, id: string) => inner({ id: `r-${id}`, ...attrs }, xml('received', { xmlns: 'urn:xmpp:receipts', id }));
+    const { archive, chats, receipts } = archiveWith(() => ({
+      results: [
+        // Prosody archives a receipt to a full JID of ours whose stream died, and counts it as handled (no offline copy).
+        result(receipt({ from: `${BOB}/phone`, to: `${OWN}/gone` }, 'a1'), { archiveId: 'arch-1' }),
+        // Our own receipt for a message of Bob's (another device of ours sent it): it confirms nothing of ours.
+        result(receipt({ from: `${OWN}/laptop`, to: `${BOB}/phone` }, 'b1'), { archiveId: 'arch-2' }),
+        // From an address the administrator denies: not believed.
+        result(receipt({ from: 'denied@example.com/x', to: OWN }, 'a2'), { archiveId: 'arch-3' }),
+      ],
+      complete: true,
+      last: 'arch-3',
+    }));
+    assert.equal(await archive.catchUp(), 0, 'a receipt is nothing to show');
+    assert.deepEqual(receipts, [[BOB, 'a1']]);
+    assert.equal(chats.list(BOB).length, 0);
   });
 
   test('fetched twice, nothing is added twice', async () => {
@@ -349,6 +382,56 @@ describe('MessageArchive', () => {
     const afters = queries.slice(1).map((q) => q.getChild('query', NS_MAM)!.getChild('set', 'http://jabber.org/protocol/rsm')!.getChildText('after'));
     assert.deepEqual(afters, ['arch-1', 'arch-2']);
     assert.equal(mark(), 'arch-3');
+  });
+
+  test('an empty archive at the first catch-up: the next one starts from that time (a little earlier), pages forward, then by id', async () => {
+    let n = 0;
+    const { archive, queries, mark } = archiveWith(() => {
+      n++;
+      if (n === 1) return { results: [], complete: true };
+      return { results: [result(fromBob(`m${n}`, `b${n}`), { archiveId: `arch-${n}` })], complete: n >= 3, last: `arch-${n}` };
+    });
+    await archive.catchUp();
+    assert.notEqual(mark(), undefined, 'a starting point is stored although the archive named none');
+    archive.sessionStarted();
+    await archive.catchUp();
+    const start = Date.parse(formValue(queries[1]!, 'start')!);
+    assert.ok(start < Date.UTC(2024, 5, 1) && start >= Date.UTC(2024, 5, 1) - 10 * 60_000, 'from the time of the empty catch-up, with a margin');
+    assert.equal(rsm(queries[1]!, 'before'), undefined, 'forward, not the newest page');
+    assert.deepEqual(queries.slice(2).map((q) => rsm(q, 'after')), ['arch-2']);
+    assert.equal(mark(), 'arch-3');
+    // Once the mark names an archived message, the time filter is no longer needed.
+    archive.sessionStarted();
+    await archive.catchUp();
+    assert.equal(formValue(queries.at(-1)!, 'start'), undefined);
+    assert.equal(rsm(queries.at(-1)!, 'after'), 'arch-3');
+  });
+
+  test('no mark but messages here: from the newest one received (not one still waiting to go out), stored before the first answer', async () => {
+    const marksAtQuery: (string | undefined)[] = [];
+    const { archive, chats, queries, mark } = archiveWith(() => {
+      marksAtQuery.push(mark());
+      return { results: [], complete: true };
+    });
+    chats.upsert({ id: 'r1', peer: BOB, direction: 'in', body: 'received', timestamp: Date.UTC(2024, 4, 20), state: 'received' });
+    chats.upsert({ id: 'o1', peer: BOB, direction: 'out', body: 'waiting', timestamp: Date.UTC(2024, 4, 25), state: 'waiting' });
+    chats.upsert({ id: 'c1', peer: 'carol@example.com', direction: 'in', body: 'newer', timestamp: Date.UTC(2024, 4, 21), state: 'received' });
+    await archive.catchUp();
+    const start = Date.parse(formValue(queries[0]!, 'start')!);
+    assert.ok(start < Date.UTC(2024, 4, 21) && start > Date.UTC(2024, 4, 20), 'from the newest received message, a little earlier');
+    assert.notEqual(marksAtQuery[0], undefined, 'a kill during the catch-up keeps its starting point');
+  });
+
+  test('a mark the archive no longer knows: from the newest message here, not the newest page', async () => {
+    const { archive, chats, queries, mark } = archiveWith((q) => {
+      if (rsm(q, 'after') === 'gone') throw Object.assign(new Error('item-not-found'), { condition: 'item-not-found' });
+      return { results: [result(fromBob('new', 'b2'), { archiveId: 'arch-2' })], complete: true, last: 'arch-2' };
+    }, 'gone');
+    chats.upsert({ id: 'r1', peer: BOB, direction: 'in', body: 'received', timestamp: Date.UTC(2024, 4, 20), state: 'received', archiveId: 'gone' });
+    assert.equal(await archive.catchUp(), 1);
+    assert.equal(rsm(queries[1]!, 'before'), undefined);
+    assert.ok(Date.parse(formValue(queries[1]!, 'start')!) < Date.UTC(2024, 4, 20));
+    assert.equal(mark(), 'arch-2');
   });
 
   test('loading older asks before the oldest archived message of that chat, and says when the archive is exhausted', async () => {

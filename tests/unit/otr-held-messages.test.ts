@@ -98,7 +98,7 @@ describe('the engine holds messages by id, until their own bound', () => {
     assert.deepEqual(failures(alice.events), []);
     clock.advance(1);
     record(alice, alice.conv.poll());
-    assert.deepEqual(failures(alice.events), [{ type: 'send-failed', text: 'too late', reason: 'no private conversation could be made in time', id: 'm-3', expired: true }]);
+    assert.deepEqual(failures(alice.events), [{ type: 'send-failed', text: 'too late', reason: 'no private conversation could be made in time', code: 'private-wait-expired', id: 'm-3', expired: true }]);
     const again = alice.conv.sendText('too late', { requirePrivate: true, id: 'm-3', waitUntil: writtenAt + PRIVATE_WAIT_MS });
     assert.deepEqual(failures(again.events).map((e) => e.type === 'send-failed' && e.expired), [true]);
     assert.deepEqual(again.send, [], 'no request for a private conversation for it');
@@ -138,7 +138,7 @@ describe('PrivateChats: what the user sees of a message that waits', () => {
       },
       show: () => undefined,
       notice: () => undefined,
-      messageState: (_peer, id, state, error) => states.push({ id, state, ...(error ? { error } : {}) }),
+      messageState: (_peer, id, state, error) => states.push({ id, state, ...(error ? { error: typeof error === 'object' ? error.text : error } : {}) }),
       privacyChanged: () => undefined,
       random: secureRandom,
       now: clock.now,
@@ -226,7 +226,7 @@ describe('PrivateChats: held messages whose stanzas the connection lost', () => 
         pass(() => bob.receive('alice@example.org/laptop', { id, stampedAt: undefined }, body));
       },
       show: () => undefined,
-      messageState: (_peer, id, state, error) => states.push({ id, state, ...(error ? { error } : {}) }),
+      messageState: (_peer, id, state, error) => states.push({ id, state, ...(error ? { error: typeof error === 'object' ? error.text : error } : {}) }),
     });
     const settle = async () => {
       for (let i = 0; i < 200 && inFlight > 0; i++) await new Promise((r) => setImmediate(r));

@@ -282,7 +282,7 @@ describe("'always' policy", () => {
     assert.deepEqual(alice.conv.poll().events, []);
     clock.advance(31_000);
     assert.deepEqual(alice.conv.poll().events, [
-      { type: 'send-failed', text: 'waiting', reason: 'the private conversation could not be started in time' },
+      { type: 'send-failed', text: 'waiting', reason: 'the private conversation could not be started in time', code: 'private-not-started' },
     ]);
     assert.equal(alice.conv.queuedCount, 0);
   });

@@ -93,6 +93,23 @@ describe('outbox store', () => {
     await again.close();
   });
 
+  test('why a message was not sent is kept by reason, for the UI to word after a restart; its English beside it', async () => {
+    const { file, box } = await setUp();
+    const store = await OutboxStore.open(file, box, { flushDelayMs: 10 });
+    for (const id of ['a', 'b']) await store.add(entry(id, { private: true }));
+    const why = { reason: 'private-ended', text: 'the private conversation was ended' };
+    store.setFailed('a', why);
+    store.setFailed('b', 'English from an older core');
+    await store.close();
+    const again = await OutboxStore.open(file, box);
+    assert.deepEqual(again.get('a')?.failedReason, why);
+    assert.equal(again.get('a')?.failed, why.text);
+    assert.equal(again.get('b')?.failedReason, undefined);
+    again.setFailed('a', undefined);
+    assert.deepEqual([again.get('a')?.failed, again.get('a')?.failedReason], [undefined, undefined]);
+    await again.close();
+  });
+
   test('a private message the server has (waiting for the contact\'s receipt) and the contacts that send receipts survive a restart', async () => {
     const { file, box } = await setUp();
     const store = await OutboxStore.open(file, box, { flushDelayMs: 10 });

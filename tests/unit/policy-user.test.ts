@@ -18,6 +18,8 @@ import { watchPolicy } from '../../electron/core/policy/watch-policy.js';
 import { KlatschCore } from '../../electron/core/klatsch-core.js';
 import { FileKeySecretBox } from '../../electron/core/store/secret-box.js';
 import type { EventOf } from '../../shared/contract.js';
+import { catalogFor } from '../../shared/i18n/catalog.js';
+import { wordedText } from '../../renderer/i18n/errors.js';
 
 const samples = path.join(path.dirname(fileURLToPath(import.meta.url)), 'samples');
 const sample = (name: string) => readFileSync(path.join(samples, name));
@@ -70,6 +72,14 @@ describe('per-user policy under the machine policy', () => {
     assert.equal(merged.values.otrPolicy, 'manual', 'the machine decided');
     assert.equal(merged.values.allowPlaintext, false, 'open on the machine: the safest reading');
     assert.match(merged.problem ?? '', /could not be read completely/);
+    // By reason for the UI's words, naming the policy read and the administrator's keys.
+    assert.deepEqual(
+      merged.problemReasons?.map((p) => [p.reason, p.params?.source]),
+      [['policy-incomplete', 'user']],
+    );
+    assert.match(String(merged.problemReasons?.[0]?.params?.problems), /"updates"/);
+    const german = wordedText(catalogFor('de'), merged.problemReasons![0]!);
+    assert.match(german, /^Die Richtlinie Ihres Administrators \(user\) konnte nicht vollständig gelesen werden: "updates"/);
   });
 
   test('without a user policy the machine policy is unchanged, and the other way round', () => {

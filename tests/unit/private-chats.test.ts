@@ -60,7 +60,7 @@ class Harness {
       },
       show: (_peer, message) => this.shown.push(message),
       notice: (_peer, text, notice) => this.notices.push({ text, ...(notice ? { kind: notice.kind } : {}) }),
-      messageState: (_peer, id, state, error) => this.states.set(id, { state, ...(error ? { error } : {}) }),
+      messageState: (_peer, id, state, error) => this.states.set(id, { state, ...(error ? { error: typeof error === 'object' ? error.text : error } : {}) }),
       privacyChanged: () => undefined,
       ...(options.newKeysNeedApproval ? { newKey: () => ({ needsApproval: true, changedFromVerified: false }) } : {}),
       random: secureRandom,

@@ -49,7 +49,7 @@ class Harness {
       },
       show: () => undefined,
       notice: (_peer, _text, notice) => this.notices.push(notice?.kind ?? ''),
-      messageState: (_peer, id, state, error) => this.states.set(id, { state, ...(error ? { error } : {}) }),
+      messageState: (_peer, id, state, error) => this.states.set(id, { state, ...(error ? { error: typeof error === 'object' ? error.text : error } : {}) }),
       privacyChanged: () => undefined,
       firstMessageWaits: (peer) => this.waitForPrivate && this.speaksOtr.has(peer),
       speaksOtr: (peer) => this.speaksOtr.add(peer),

@@ -34,6 +34,8 @@ export interface MamQuery {
   after?: string;
   /** Only messages before this archive id; '' for the newest page (going back in time). */
   before?: string;
+  /** Only messages stamped at or after this time (epoch ms). */
+  start?: number;
   /** Only messages stamped at or before this time (epoch ms). */
   end?: number;
   /** Page size. */
@@ -44,6 +46,7 @@ export interface MamQuery {
 export function mamQuery(q: MamQuery): Element {
   const fields: Element[] = [xml('field', { var: 'FORM_TYPE', type: 'hidden' }, xml('value', {}, NS_MAM))];
   if (q.with !== undefined) fields.push(xml('field', { var: 'with' }, xml('value', {}, q.with)));
+  if (q.start !== undefined) fields.push(xml('field', { var: 'start' }, xml('value', {}, new Date(q.start).toISOString())));
   if (q.end !== undefined) fields.push(xml('field', { var: 'end' }, xml('value', {}, new Date(q.end).toISOString())));
   const set = xml(
     'set',

@@ -7,7 +7,8 @@
  * (e2ee/router.ts): a scheme whose copies can be decrypted (OMEMO) gives their text; the others (OTR:
  * the keys are gone, by design) are never shown, and one notice says one was there.
  * Archived messages keep their server timestamp and go into the chat in time order; no receipt
- * is sent for them (the sender's app got one, or not, when it mattered).
+ * is sent for them (the sender's app got one, or not, when it mattered). The contact's receipts found
+ * there confirm our messages, as live ones do.
  */
 import { randomUUID } from 'node:crypto';
 import type { Element } from '@xmpp/xml';
@@ -18,6 +19,7 @@ import { checkMamResult, mamQuery, parseFin, type ArchivedMessage, type MamFin, 
 import type { XmppSession } from '../xmpp/xmpp-session.js';
 import { archiveDuplicate } from './archive-dedup.js';
 import { KlatschError } from '../errors.js';
+import { receiptFor } from '../receipts/receipts.js';
 
 /** Messages per page (XEP-0313 servers cap this themselves too). */
 export const PAGE_SIZE = 50;
@@ -29,12 +31,36 @@ const MAX_RESULTS_PER_QUERY = 4 * PAGE_SIZE;
 /** Live archived messages on their way to the history at one time that the mark waits for (see liveSettled). */
 const MAX_LIVE_IN_FLIGHT = 10_000;
 
+/** How much earlier than a start time a catch-up by time asks from (the server's clock and ours differ). */
+const START_MARGIN_MS = 5 * 60_000;
+/**
+ * A stored mark is an archive id, or (no archived message to name yet: an empty archive, only private traffic,
+ * which is not archived) this prefix and a time. U+0001 cannot occur in XML 1.0, so no archive id starts with it.
+ */
+const TIME_MARK = '\u0001since:';
+
+/** Where a catch-up starts: after an archive id, or from a time (epoch ms). */
+type Start = { after: string } | { since: number };
+
+function timeMark(since: number): string {
+  return `${TIME_MARK}${since}`;
+}
+
+function readMark(stored: string | undefined): Start | undefined {
+  if (stored === undefined) return undefined;
+  if (!stored.startsWith(TIME_MARK)) return { after: stored };
+  const since = Number(stored.slice(TIME_MARK.length));
+  return Number.isFinite(since) ? { since } : undefined;
+}
+
 export const ARCHIVE_PRIVATE_NOTICE = 'A private message from the archive cannot be read: private messages can be read only while the conversation lasts.';
 
 export interface MessageArchiveDeps {
   session: () => XmppSession | undefined;
   /** Our lowercase bare JID. */
   ownBare: () => string;
+  /** The peers of the one-to-one chats here. */
+  peers: () => readonly string[];
   /** The chat with `peer`, oldest first. */
   list: (peer: string) => readonly ChatMessage[];
   /** Whether this chat has a message with this id in this direction. */
@@ -43,12 +69,18 @@ export interface MessageArchiveDeps {
   put: (message: ChatMessage, unread: boolean) => void;
   /** Whether messages with `peer` may be shown (the administrator's deny list). */
   accepts: (peer: string) => boolean;
-  /** The newest archive id fetched so far (per account), and storing a newer one. */
+  /** Where the next catch-up starts (per account; see readMark), and storing a newer one. */
   mark: () => string | undefined;
   setMark: (archiveId: string | undefined) => void;
   now: () => number;
   /** What an archived message shows: plaintext, decrypted by the scheme that claims it, or unreadable (e2ee/router.ts). */
   readCopy: (copy: EncryptedCopy, body: string | undefined) => Promise<CopyReading>;
+  /**
+   * The contact's app confirmed our message `id` (a receipt found in the archive). The server archives a receipt that
+   * came to a stream of ours that died, and delivers it nowhere else: unread, the message would go again in every
+   * private conversation.
+   */
+  receiptArrived?: (peer: string, id: string) => void;
 }
 
 /** An archived message and what it shows here. */
@@ -122,26 +154,46 @@ export class MessageArchive {
     return true;
   }
 
-  /** Fetches what arrived since the last mark (a new profile: the newest page); returns how many messages are new here. */
+  /**
+   * Fetches what arrived since the last mark; returns how many messages are new here. Without a mark, from the newest
+   * message here that came through our server, and with nothing here at all (a new profile) the newest page.
+   */
   async catchUp(): Promise<number> {
-    let after = this.deps.mark();
-    if (after === undefined) {
-      const added = await this.newestPage();
-      this.caughtUp = true;
-      return added;
-    }
+    const startedAt = this.deps.now();
+    const start = readMark(this.deps.mark()) ?? this.newestStored();
+    if (start === undefined) return this.firstCatchUp(startedAt);
+    // Stored at once: a kill before this catch-up ends must not leave the next one without a starting point.
+    if ('since' in start) this.deps.setMark(timeMark(start.since));
+    return this.catchUpFrom(start, true);
+  }
+
+  /** A profile with nothing to continue from: the newest page (older ones on request). */
+  private async firstCatchUp(startedAt: number): Promise<number> {
+    const { added, last } = await this.newestPage();
+    // An empty archive: the next catch-up starts from now (an offline stretch before the first archived message
+    // would otherwise fetch only the newest page of what it missed).
+    if (last === undefined) this.deps.setMark(timeMark(startedAt));
+    this.caughtUp = true;
+    return added;
+  }
+
+  private async catchUpFrom(start: Start, mayRestart: boolean): Promise<number> {
+    // Stamps are the server's clock, a start time ours or a sender's: from a little earlier (copies are recognized by id).
+    const since = 'since' in start ? start.since - START_MARGIN_MS : undefined;
+    let after = 'after' in start ? start.after : undefined;
     let added = 0;
     for (let page = 0; page < MAX_CATCH_UP_PAGES; page++) {
       let fetched: { fin: MamFin; messages: ArchivedMessage[] };
       try {
-        fetched = await this.query({ after, max: PAGE_SIZE });
+        fetched = await this.query({ ...(since === undefined ? {} : { start: since }), ...(after === undefined ? {} : { after }), max: PAGE_SIZE });
       } catch (error) {
-        if (!unknownId(error)) throw error;
-        // The archive no longer has our mark (expired, or a new server): start from its newest page.
+        if (!unknownId(error) || after === undefined || !mayRestart) throw error;
+        // The archive no longer has our mark (expired, or a new server): from the newest message here instead.
         this.deps.setMark(undefined);
-        added += await this.newestPage();
-        this.caughtUp = true;
-        return added;
+        const newest = this.newestStored();
+        if (newest === undefined) return added + (await this.firstCatchUp(this.deps.now()));
+        this.deps.setMark(timeMark(newest.since));
+        return added + (await this.catchUpFrom(newest, false));
       }
       added += this.take(await this.read(fetched.messages), true);
       if (fetched.fin.last) {
@@ -154,6 +206,22 @@ export class MessageArchive {
       }
     }
     return added;
+  }
+
+  /** The time of the newest message here that came through our server (received, or fetched from the archive). */
+  private newestStored(): { since: number } | undefined {
+    let newest: number | undefined;
+    for (const peer of this.deps.peers()) {
+      const list = this.deps.list(peer);
+      for (let i = list.length - 1; i >= 0; i--) {
+        const m = list[i]!;
+        // Not ours written here (it may still wait in the outbox, newer than what we missed), not notices.
+        if (m.direction !== 'in' && m.archiveId === undefined) continue;
+        if (newest === undefined || m.timestamp > newest) newest = m.timestamp;
+        break;
+      }
+    }
+    return newest === undefined ? undefined : { since: newest };
   }
 
   /** One page of `peer`'s chat older than the oldest message we have. */
@@ -171,11 +239,11 @@ export class MessageArchive {
     return { added, complete: fin.complete || messages.length === 0 };
   }
 
-  private async newestPage(): Promise<number> {
+  private async newestPage(): Promise<{ added: number; last: string | undefined }> {
     const { fin, messages } = await this.query({ before: '', max: PAGE_SIZE });
     const added = this.take(await this.read(messages), true);
     if (fin.last) this.deps.setMark(fin.last);
-    return added;
+    return { added, last: fin.last };
   }
 
   /** Runs one query; the results are those that arrived for its id before the answer. */
@@ -217,6 +285,8 @@ export class MessageArchive {
     const times = this.timesOf(messages, before);
     for (const [index, m] of messages.entries()) {
       const reading = m.reading;
+      const confirmed = m.direction === 'in' ? receiptFor(m.message) : undefined;
+      if (confirmed !== undefined && this.deps.accepts(m.peer)) this.deps.receiptArrived?.(m.peer, confirmed);
       if (reading.kind === 'nothing' || (reading.kind === 'plaintext' && m.body === undefined) || !this.deps.accepts(m.peer)) continue; // chat states, receipts; denied addresses
       const timestamp = times[index]!;
       if (reading.kind === 'unreadable') {

@@ -4,6 +4,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3-multiple-ciphers';
 import { z } from 'zod';
+import { NotSentReason } from '../../../shared/contract/errors.js';
 
 export const OutboxEntry = z.object({
   /** The message id: the chat's id, the stanza's id and origin-id (XEP-0359), the same on every attempt. */
@@ -15,6 +16,8 @@ export const OutboxEntry = z.object({
   private: z.boolean(),
   /** Why it could not go out (the user sends it again by hand); absent: it goes out by itself. */
   failed: z.string().max(2000).optional(),
+  /** `failed` by reason, for the UI to word after a restart (an older version ignores it and shows `failed`). */
+  failedReason: NotSentReason.optional(),
   /**
    * A private message the server acknowledged, to a contact whose app confirms messages (XEP-0184): it
    * stays until that confirmation, since a contact's app killed before it decrypted the message cannot

@@ -40,6 +40,11 @@ export interface DeliveryHost {
   announce(message: ChatMessage): void;
   /** Ending the private conversations of a lost stream: what fails meanwhile fails for that, and goes out again. */
   losingStream(): Promise<void> | undefined;
+  /**
+   * The archive's catch-up of the current stream: the contact's receipts that came to a stream of ours that died are
+   * only there. Private messages the server has wait for it before they go again (most turn out confirmed).
+   */
+  catchingUp(): Promise<void>;
   /** What every stanza carrying the user's message passes before it leaves, in order (delivery/outgoing.ts). */
   filters: readonly OutgoingFilter[];
   /** Whether `peer`'s app confirms messages (receipts/receipt-support.ts): undefined while unknown. */
@@ -138,7 +143,7 @@ export class Delivery {
   }
 
   /** The E2eeHost's messageState: the engine reports on our message `id`. */
-  messageState(peer: string, id: string, given: 'sent' | 'waiting' | 'failed', reason?: string, leftEncrypted?: boolean): void {
+  messageState(peer: string, id: string, given: 'sent' | 'waiting' | 'failed', reason?: ChatMessage['error'], leftEncrypted?: boolean): void {
     const state = this.outboxState(id, given, reason, leftEncrypted);
     const error = state === 'sending' ? undefined : reason;
     const message = this.host.chats.find(peer, id, 'out');
@@ -171,7 +176,7 @@ export class Delivery {
       this.host.chats.upsert({
         ...rest,
         state: entry.failed ? 'failed' : onServer ? 'sent' : 'sending',
-        ...(entry.failed ? { error: entry.failed } : {}),
+        ...(entry.failed ? { error: entry.failedReason ?? entry.failed } : {}),
         ...(entry.private ? { encrypted: true } : {}),
       });
     }
@@ -206,6 +211,7 @@ export class Delivery {
       return;
     }
     this.flushing = session;
+    let unconfirmed = false;
     try {
       await this.host.losingStream();
       do {
@@ -218,8 +224,10 @@ export class Delivery {
               this.outbox.remove(entry.id); // unconfirmed for PRIVATE_WAIT_MS: it stays "sent", and goes no more
               continue;
             }
-            // A resumed stream goes on with the same private conversations: nothing of theirs was lost.
-            if (session.resumed) continue;
+            // A resumed stream goes on with the same private conversations: nothing of theirs was lost. On a new one it
+            // goes again once the archive was read (resendUnconfirmed); what was never sent does not wait for that.
+            unconfirmed = true;
+            continue;
           }
           await this.transmitFromOutbox(entry, true);
         }
@@ -228,6 +236,23 @@ export class Delivery {
     } finally {
       if (this.flushing === session) this.flushing = undefined;
     }
+    if (unconfirmed && !session.resumed) await this.resendUnconfirmed(session);
+  }
+
+  /**
+   * Private messages the server has but the contact's app did not confirm go again on a new stream (their private
+   * conversation is gone), after the archive's catch-up: receipts that came to our stream that died are there, and
+   * otherwise each new stream would send every such message again, hundreds ahead of new ones under load.
+   */
+  private async resendUnconfirmed(session: XmppSession, peer?: string): Promise<void> {
+    await this.host.catchingUp();
+    if (!session.isOpen || this.host.connection.activeSession !== session) return;
+    // All in one turn, oldest first (the engine takes them in this order): each is on its way before any is acknowledged.
+    for (const entry of this.outbox.entries()) {
+      if ((peer !== undefined && entry.peer !== peer) || !entry.onServer || entry.failed || this.inFlight.has(entry.id)) continue;
+      if (this.waitsForReceipt(entry)) void this.transmitFromOutbox(entry, true);
+      else this.outbox.remove(entry.id); // past PRIVATE_WAIT_MS, or the contact's app confirms nothing
+    }
   }
 
   /**
@@ -235,7 +260,7 @@ export class Delivery {
    * acknowledged it (until then 'sending'); a failure because the connection went away is no
    * failure (it goes out with the next stream); other failures wait for the user's resend.
    */
-  private outboxState(id: string, state: 'sent' | 'waiting' | 'failed', reason: string | undefined, leftEncrypted?: boolean): ChatMessage['state'] {
+  private outboxState(id: string, state: 'sent' | 'waiting' | 'failed', reason: ChatMessage['error'], leftEncrypted?: boolean): ChatMessage['state'] {
     const entry = this.outbox.get(id);
     if (!entry) return state;
     if (state === 'sent') {
@@ -365,12 +390,8 @@ export class Delivery {
 
   /** A private conversation with `peer` was made: what the contact did not confirm goes again in it, oldest first, with its id. */
   offerUnconfirmed(peer: string): void {
-    if (!this.host.connection.activeSession) return;
-    for (const entry of this.outbox.entries()) {
-      if (entry.peer !== peer || !entry.onServer || this.inFlight.has(entry.id)) continue;
-      if (this.waitsForReceipt(entry)) void this.transmitFromOutbox(entry, true);
-      else if (!entry.failed) this.outbox.remove(entry.id); // past PRIVATE_WAIT_MS, or the contact's app confirms nothing
-    }
+    const session = this.host.connection.activeSession;
+    if (session) void this.resendUnconfirmed(session, peer);
   }
 
   private leftOutbox(id: string): void {

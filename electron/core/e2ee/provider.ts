@@ -11,7 +11,7 @@
  *   no session to start but device lists to fetch, and trusts per device key.
  */
 import type { Element } from '@xmpp/xml';
-import type { E2eeView, NoticeKind } from '../../../shared/contract.js';
+import type { E2eeView, NoticeKind, NotSentReason } from '../../../shared/contract.js';
 
 /** A scheme's name, as the contract and the administrator's policy name it ('otr', 'omemo', …). */
 export type E2eeScheme = string;
@@ -86,7 +86,7 @@ export interface E2eeHost {
    * Our message `id` changed state. `encrypted` (with 'sent'): whether it was encrypted as it left — the
    * record of whether it went out private, whatever the chat was when it was typed.
    */
-  messageState(peer: string, id: string, state: 'sent' | 'waiting' | 'failed', error?: string, encrypted?: boolean): void;
+  messageState(peer: string, id: string, state: 'sent' | 'waiting' | 'failed', error?: NotSentReason | string, encrypted?: boolean): void;
   /** What `view(peer)` says changed: the account tells the UI. */
   privacyChanged(peer: string): void;
   /**

@@ -198,19 +198,21 @@ export class E2eeRouter {
     const provider = this.forPeer(peer);
     if (provider) return provider.send(peer, id, text, options);
     if (this.noneAllowed()) {
-      this.host.messageState(peer, id, 'failed', 'your administrator allows only end-to-end encryption this version of Klatsch does not have, and it does not go out unencrypted.');
+      const text = 'your administrator allows only end-to-end encryption this version of Klatsch does not have, and it does not go out unencrypted.';
+      this.host.messageState(peer, id, 'failed', { reason: 'e2ee-not-allowed', text });
       return;
     }
     // No scheme at all: plaintext, as a client without end-to-end encryption sends it.
     if (options.requirePrivate) {
-      this.host.messageState(peer, id, 'failed', 'this message was written in a private conversation, and private conversations are not available now.');
+      const text = 'this message was written in a private conversation, and private conversations are not available now.';
+      this.host.messageState(peer, id, 'failed', { reason: 'private-not-available', text });
       return;
     }
     try {
       await this.host.transmit({ to: peer, body: text, messageId: id });
       this.host.messageState(peer, id, 'sent', undefined, false);
     } catch {
-      this.host.messageState(peer, id, 'failed', 'The connection was lost before the message went out.');
+      this.host.messageState(peer, id, 'failed', { reason: 'lost-before-sent', text: 'The connection was lost before the message went out.' });
     }
   }
 

@@ -155,6 +155,7 @@ export function e2eeHandlers(core: CoreContext): Pick<Handlers, 'startPrivate' |
       try {
         await core.otr.exportFolder(dir);
       } catch (error) {
+        if (error instanceof OtrStoreError) throw new KlatschError('storage', error.message, error.detail); // the store cannot give its keys now
         throw new KlatschError('storage', `The files could not be written: ${(error as Error).message}`, { reason: 'libotr-files-not-written', params: { detail: (error as Error).message } });
       }
       return { cancelled: false, folder: dir };
@@ -278,6 +279,6 @@ async function trustChange<T>(change: () => Promise<T>): Promise<T> {
   try {
     return await change();
   } catch (error) {
-    throw new KlatschError('storage', (error as Error).message);
+    throw new KlatschError('storage', (error as Error).message, error instanceof OtrStoreError ? error.detail : undefined);
   }
 }

@@ -26,21 +26,22 @@ export class RoomEncryption {
     this.ctx.upsert(message);
     const scheme = this.ctx.deps.groupE2ee?.();
     if (!scheme || scheme.scheme !== room.e2ee) {
-      return this.ctx.upsert({ ...message, state: 'failed', error: 'This group chat is end-to-end encrypted, and encryption is not available now; the message was not sent.' });
+      return this.ctx.upsert({ ...message, state: 'failed', error: { reason: 'room-e2ee-unavailable', text: 'This group chat is end-to-end encrypted, and encryption is not available now; the message was not sent.' } });
     }
     await this.refreshMembers(room, session);
     const members = groupRecipients(this.ctx.deps.ownBare?.() ?? '', room.occupantList(), room.affiliated);
     const sealed = await scheme.encryptGroup(room.jid, members, message.body).catch(() => undefined);
-    if (!sealed) return this.ctx.upsert({ ...message, state: 'failed', error: 'The message could not be encrypted; it was not sent.' });
+    if (!sealed) return this.ctx.upsert({ ...message, state: 'failed', error: { reason: 'room-not-encrypted', text: 'The message could not be encrypted; it was not sent.' } });
     if (!sealed.ok) {
       const who = sealed.unreachable.slice(0, 5).join(', ') + (sealed.unreachable.length > 5 ? ` and ${sealed.unreachable.length - 5} more` : '');
-      return this.ctx.upsert({ ...message, state: 'failed', error: `Not sent: no device of ${who} can receive encrypted messages now (none announced or trusted, or their keys could not be fetched).` });
+      const text = `Not sent: no device of ${who} can receive encrypted messages now (none announced or trusted, or their keys could not be fetched).`;
+      return this.ctx.upsert({ ...message, state: 'failed', error: { reason: 'room-no-devices', params: { who }, text } });
     }
     // Said once per member while their device waits, not with every message.
     for (const jid of sealed.held) {
       if (room.toldHeld.has(jid)) continue;
       room.toldHeld.add(jid);
-      this.ctx.notice(room.jid, `Not encrypted for a new device of ${jid}: its key waits for your decision (open the keys to verify or accept it).`);
+      this.ctx.notice(room.jid, `Not encrypted for a new device of ${jid}: its key waits for your decision (open the keys to verify or accept it).`, { kind: 'room-device-held', detail: jid });
     }
     for (const jid of room.toldHeld) if (!sealed.held.includes(jid)) room.toldHeld.delete(jid);
     try {
@@ -84,8 +85,8 @@ export class RoomEncryption {
     if (this.ctx.rooms.get(room.jid) !== room) return;
     const refusal = room.e2ee ? undefined : this.ctx.deps.plaintextRefused?.();
     if (refusal) return this.ctx.refusePlaintext(room, refusal);
-    if (before && !room.e2ee) this.ctx.notice(room.jid, 'This group chat is no longer end-to-end encrypted: its settings changed, and the server and every occupant can read what is written here now.');
-    else if (!before && room.e2ee) this.ctx.notice(room.jid, 'This group chat is end-to-end encrypted now: its settings changed to members only, with every member\u2019s address shown.');
+    if (before && !room.e2ee) this.ctx.notice(room.jid, 'This group chat is no longer end-to-end encrypted: its settings changed, and the server and every occupant can read what is written here now.', { kind: 'room-e2ee-off' });
+    else if (!before && room.e2ee) this.ctx.notice(room.jid, 'This group chat is end-to-end encrypted now: its settings changed to members only, with every member\u2019s address shown.', { kind: 'room-e2ee-on' });
     this.ctx.emitRoom(room);
   }
 

@@ -4,7 +4,7 @@
  * a notice, tell the UI a room changed, store the list, leave a room the administrator refuses.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { ChatMessage, ErrorCode, Invitation, RoomView } from '../../../shared/contract.js';
+import type { ChatMessage, ErrorCode, Invitation, NoticeKind, RoomView } from '../../../shared/contract.js';
 import { ChatLog } from '../chat-log.js';
 import { KlatschError, type ErrorDetail } from '../errors.js';
 import type { HistoryStore } from '../store/history-store.js';
@@ -88,10 +88,10 @@ export class RoomsContext {
     pending.reject(error);
   }
 
-  /** A room's problem is worded by the UI: its kind is the reason, its detail the room's own words (if any). Plain text shows as it is. */
-  notice(jid: string, said: RoomProblem | string): void {
+  /** A room's problem is worded by the UI: its kind is the reason, its detail the room's own words (if any). Plain text shows as it is, or by its `kind`. */
+  notice(jid: string, said: RoomProblem | string, kind?: { kind: NoticeKind; detail?: string }): void {
     if (typeof said === 'string') {
-      this.upsert({ id: randomUUID(), peer: jid, direction: 'notice', body: said, timestamp: this.deps.now(), state: 'received' });
+      this.upsert({ id: randomUUID(), peer: jid, direction: 'notice', body: said, timestamp: this.deps.now(), state: 'received', ...(kind ? { notice: kind } : {}) });
       return;
     }
     const detail = Object.values(said.params)[0];

@@ -16,6 +16,9 @@ export interface OtrTlvRecord {
   readonly type: number;
   readonly value: Uint8Array;
 }
+/** Why the engine did not send a message, by code (shared/error-reasons.ts): the UI's words for `reason`. */
+export type SendFailedCode = 'private-too-long' | 'private-not-encrypted' | 'private-ended-by-peer' | 'private-wait-expired' | 'private-ended' | 'private-closed' | 'private-not-started' | 'private-queue-full';
+
 
 export type OtrEvent =
   /**
@@ -105,9 +108,9 @@ export type OtrEvent =
    * A message the user typed (`id` as given to sendText) was not sent (and never will be by the
    * engine). One sendText may report others that waited, too: match by `id`. `expired`: it waited
    * for a private conversation until its own `waitUntil`. `reason`: a plain sentence for the user
-   * (after "Not sent: "); `debug`: the engine's own words, never shown.
+   * (after "Not sent: "), `code` the same for the UI's own words; `debug`: the engine's own words, never shown.
    */
-  | { type: 'send-failed'; id?: string; text: string; reason: string; expired?: true; debug?: string }
+  | { type: 'send-failed'; id?: string; text: string; reason: string; code?: SendFailedCode; expired?: true; debug?: string }
   /**
    * OTR is off ('never') and the peer sent OTR anyway: a private `message` (data or fragment,
    * never shown: it is ciphertext) or a `request` to start one (query). Nothing was shown.

@@ -9,7 +9,7 @@
 // then, across ended conversations and AKE timeouts; one with an `id` is held
 // once, however often it is handed in.
 
-import { emptyOutput, messageId, type OtrOutput } from './events.js';
+import { emptyOutput, messageId, type OtrOutput, type SendFailedCode } from './events.js';
 
 export interface QueuedMessage {
   /** The caller's message id (sendText's `id`): events about this message carry it, and it is held at most once. */
@@ -60,7 +60,7 @@ export class SendQueue {
       ? this.waitingCount >= this.limits.waitingCount || this.waitingBytes + bytes > this.limits.waitingBytes
       : this.items.length - this.waitingCount >= this.limits.count;
     if (full) {
-      out.events.push(failure(message, 'too many messages are waiting for the private conversation'));
+      out.events.push(failure(message, 'private-queue-full', 'too many messages are waiting for the private conversation'));
       return;
     }
     this.items.push(message);
@@ -83,27 +83,27 @@ export class SendQueue {
   }
 
   /** Reports every queued message as failed and empties the queue; `keepWaiting`: those with a `waitUntil` stay. */
-  failAll(reason: string, out: OtrOutput, { keepWaiting = false }: { keepWaiting?: boolean } = {}): void {
+  failAll(code: SendFailedCode, reason: string, out: OtrOutput, { keepWaiting = false }: { keepWaiting?: boolean } = {}): void {
     for (const q of this.take()) {
       if (keepWaiting && q.waitUntil !== undefined) this.push(q, emptyOutput());
-      else out.events.push(failure(q, reason));
+      else out.events.push(failure(q, code, reason));
     }
   }
 
   /**
    * Fails what waited long enough: messages whose `waitUntil` is past (event flagged `expired`), and,
-   * given `akeTimedOut` (the reason), those that waited only for an AKE.
+   * given `akeTimedOut` (the reason; code private-not-started), those that waited only for an AKE.
    */
   failExpired(now: number, akeTimedOut: string | undefined, out: OtrOutput): void {
     for (const q of this.take()) {
-      if (q.waitUntil !== undefined && q.waitUntil <= now) out.events.push(failure(q, WAIT_EXPIRED, true));
-      else if (q.waitUntil === undefined && akeTimedOut !== undefined) out.events.push(failure(q, akeTimedOut));
+      if (q.waitUntil !== undefined && q.waitUntil <= now) out.events.push(failure(q, 'private-wait-expired', WAIT_EXPIRED, true));
+      else if (q.waitUntil === undefined && akeTimedOut !== undefined) out.events.push(failure(q, 'private-not-started', akeTimedOut));
       else this.push(q, emptyOutput());
     }
   }
 }
 
 /** The send-failed event for `message` (naming its id, if it has one). */
-export function failure(message: Pick<QueuedMessage, 'id' | 'text'>, reason: string, expired = false): OtrOutput['events'][number] {
-  return { type: 'send-failed', ...messageId(message.id), text: message.text, reason, ...(expired ? { expired: true as const } : {}) };
+export function failure(message: Pick<QueuedMessage, 'id' | 'text'>, code: SendFailedCode, reason: string, expired = false): OtrOutput['events'][number] {
+  return { type: 'send-failed', ...messageId(message.id), text: message.text, reason, code, ...(expired ? { expired: true as const } : {}) };
 }

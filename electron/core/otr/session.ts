@@ -306,7 +306,7 @@ export class OtrConversation {
     }
     this.expireQueue(out);
     if (Buffer.byteLength(text, 'utf8') > MAX_MESSAGE_BYTES) {
-      out.events.push({ type: 'send-failed', ...messageId(id), text, reason: 'The message is too long to send privately (at most 1 MiB).' });
+      out.events.push({ type: 'send-failed', ...messageId(id), text, reason: 'The message is too long to send privately (at most 1 MiB).', code: 'private-too-long' });
       return out;
     }
     const target = this.current();
@@ -320,18 +320,18 @@ export class OtrConversation {
         out.events.push({ type: 'encrypted-sent' });
       } catch (e) {
         // libotr: "if encryption fails, do not send the message in the clear".
-        out.events.push({ type: 'send-failed', ...messageId(id), text, reason: NOT_ENCRYPTED, debug: (e as Error).message });
+        out.events.push({ type: 'send-failed', ...messageId(id), text, reason: NOT_ENCRYPTED, code: 'private-not-encrypted', debug: (e as Error).message });
       }
       return out;
     }
     if (target?.kind === 'finished') {
-      out.events.push({ type: 'send-failed', ...messageId(id), text, reason: `${this.peer} has ended the private conversation; end it too or refresh it` });
+      out.events.push({ type: 'send-failed', ...messageId(id), text, reason: `${this.peer} has ended the private conversation; end it too or refresh it`, code: 'private-ended-by-peer' });
       return out;
     }
     // requirePrivate: this one message waits for a private conversation whatever the policy (written in one).
     if (this.flags.requireEncryption || this.akeInProgress() || options.requirePrivate) {
       if (options.waitUntil !== undefined && options.waitUntil <= this.now()) {
-        out.events.push({ type: 'send-failed', ...messageId(id), text, reason: WAIT_EXPIRED, expired: true });
+        out.events.push({ type: 'send-failed', ...messageId(id), text, reason: WAIT_EXPIRED, code: 'private-wait-expired', expired: true });
         return out;
       }
       this.queue.push(queued, out);
@@ -389,7 +389,7 @@ export class OtrConversation {
     this.masterAke = undefined;
     this.akePendingSince = undefined;
     this.unapprovedKeys.clear();
-    this.queue.failAll('the private conversation was ended', out, { keepWaiting });
+    this.queue.failAll('private-ended', 'the private conversation was ended', out, { keepWaiting });
     this.offer = 'none';
     this.smp.sync(out);
     return out;
@@ -489,7 +489,7 @@ export class OtrConversation {
     this.masterAke?.reset();
     this.masterAke = undefined;
     this.akePendingSince = undefined;
-    this.queue.failAll('the conversation was closed', out);
+    this.queue.failAll('private-closed', 'the conversation was closed', out);
     this.reassembler.clear();
     this.smp.clear();
     return out;
@@ -612,7 +612,7 @@ export class OtrConversation {
         this.sendData(session, q.text, [], 0, out);
         out.events.push({ type: 'queued-sent', ...messageId(q.id), text: q.text, lastSend: out.send.length - 1 });
       } catch (e) {
-        out.events.push({ type: 'send-failed', ...messageId(q.id), text: q.text, reason: NOT_ENCRYPTED, debug: (e as Error).message });
+        out.events.push({ type: 'send-failed', ...messageId(q.id), text: q.text, reason: NOT_ENCRYPTED, code: 'private-not-encrypted', debug: (e as Error).message });
       }
     }
     if (!this.anyAkeRunning()) this.akePendingSince = undefined;

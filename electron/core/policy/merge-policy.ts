@@ -16,11 +16,13 @@ export function mergePolicies(machine: LoadedPolicy, user: LoadedPolicy): Loaded
   // A remote list the machine sets replaces the user's restriction to the own domain.
   const remoteOwnDomainOnly = machine.remoteOwnDomainOnly || (user.remoteOwnDomainOnly && machine.values.remoteAllow === undefined);
   const problem = [machine.problem, user.problem].filter((p) => p !== undefined).join(' ');
+  const problemReasons = [...(machine.problemReasons ?? []), ...(user.problemReasons ?? [])];
   return {
     source: `${machine.source}; for this user: ${user.source}`,
     values,
     remoteOwnDomainOnly,
     ...(problem ? { problem } : {}),
+    ...(problemReasons.length > 0 ? { problemReasons } : {}),
   };
 }
 

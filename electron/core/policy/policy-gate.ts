@@ -274,6 +274,7 @@ export class PolicyGate {
     return {
       ...(this.loaded.source ? { source: this.loaded.source } : {}),
       ...(this.loaded.problem ? { problem: this.loaded.problem } : {}),
+      ...(this.loaded.problemReasons ? { problemReasons: this.loaded.problemReasons } : {}),
       ...(v.serverDomain ? { serverDomain: v.serverDomain } : {}),
       ...(v.serverHost ? { serverHost: v.serverHost } : {}),
       ...(v.serverPort ? { serverPort: v.serverPort } : {}),

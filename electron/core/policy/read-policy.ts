@@ -5,6 +5,7 @@
  * a file that is not a dictionary — is collected into `problem`, and every key
  * the policy did not validly set takes its SAFEST value. Never throws.
  */
+import type { WordedReason } from '../../../shared/contract.js';
 import { booleanKeys, listKeys, policyKeyNames, policyKeys, SAFEST, type AdminPolicy, type PolicyKey } from './policy-schema.js';
 
 export interface LoadedPolicy {
@@ -16,6 +17,8 @@ export interface LoadedPolicy {
   remoteOwnDomainOnly: boolean;
   /** Why the policy could not be read completely; set: the safest reading is in force. */
   problem?: string;
+  /** `problem` by reason, for the UI to word (the problems themselves are the administrator's keys and values). */
+  problemReasons?: WordedReason[];
 }
 
 export const NO_POLICY: LoadedPolicy = { values: {}, remoteOwnDomainOnly: false };
@@ -54,13 +57,13 @@ function withProblems(source: string, valid: AdminPolicy, problems: string[]): L
   const { remoteOwnDomainOnly: _own, ...safest } = SAFEST;
   // A remote list the administrator did set validly stays; otherwise only the own domain.
   const remoteOwnDomainOnly = valid.remoteAllow === undefined;
+  const problem = `The administrator's policy (${source}) could not be read completely: ${shown}. Klatsch applies the most restrictive settings until it is fixed.`;
   return {
     source,
     values: { ...safest, ...valid },
     remoteOwnDomainOnly,
-    problem:
-      `The administrator's policy (${source}) could not be read completely: ${shown}. ` +
-      'Klatsch applies the most restrictive settings until it is fixed.',
+    problem,
+    problemReasons: [{ reason: 'policy-incomplete', params: { source, problems: shown }, text: problem }],
   };
 }
 

@@ -258,12 +258,16 @@ export class OutboxStore {
     this.write(() => this.table.remove(id));
   }
 
-  /** Marks a message failed (with why) or, with undefined, ready to go again. */
-  setFailed(id: string, reason: string | undefined): void {
+  /** Marks a message failed (with why: its English, and its reason when it has one) or, with undefined, ready to go again. */
+  setFailed(id: string, why: string | WordedReason | undefined): void {
+    const reason = typeof why === 'object' ? why.text : why;
+    const worded = typeof why === 'object' ? why : undefined;
     const entry = this.list.find((e) => e.id === id);
-    if (!entry || entry.failed === reason) return;
+    if (!entry || (entry.failed === reason && entry.failedReason?.reason === worded?.reason)) return;
     if (reason === undefined) delete entry.failed;
     else entry.failed = reason.slice(0, 2000);
+    if (worded) entry.failedReason = worded;
+    else delete entry.failedReason;
     this.write(() => this.table.put(entry));
   }
 

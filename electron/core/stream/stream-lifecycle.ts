@@ -48,6 +48,8 @@ export interface StreamHost {
 export class StreamLifecycle {
   /** When the current (not resumed) session began: archive results stamped later were live messages. */
   private since: number | undefined;
+  /** The archive's catch-up of the current (not resumed) stream, settled when it is done or failed (delivery.ts waits for it). */
+  catchingUp: Promise<void> = Promise.resolve();
   /** The stream dropped and may be resumed: presences and private conversations wait to see if it is. */
   private streamInDoubt = false;
   private presencesInDoubt: ReturnType<Roster['takePresences']> | undefined;
@@ -144,6 +146,8 @@ export class StreamLifecycle {
   /** Roster first, then initial presence (RFC 6121 §2.2: so that presence reaches the roster). */
   private async startSession(session: XmppSession): Promise<void> {
     const { roster } = this.host;
+    let caughtUp = () => {};
+    this.catchingUp = new Promise<void>((resolve) => (caughtUp = resolve));
     try {
       const result = await session.iq.request(rosterGet());
       // Parsed over several turns: pushes that arrive meanwhile are newer than the result, so they go on top.
@@ -162,11 +166,15 @@ export class StreamLifecycle {
       void this.host.e2ee.sessionStarted();
     } catch {
       // The session ended meanwhile; the connection manager reports that.
+      caughtUp();
       return;
     }
     // What arrived while we were away (offline storage may deliver some of it too: de-duplicated). Not awaited:
     // the outbox goes out meanwhile, and messages written now wait for the outbox, not for the archive.
-    void this.host.archive.catchUp().catch(() => undefined);
+    void this.host.archive
+      .catchUp()
+      .catch(() => undefined)
+      .finally(caughtUp);
   }
 
   /** Our stream is gone for good (not resumed): presences, private conversations and room occupancy with it. */

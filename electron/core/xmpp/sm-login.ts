@@ -24,6 +24,20 @@ export function countStanzas(entity: Client, sm: StreamManagement): void {
 }
 
 /**
+ * The server's `<r/>` (and `<a/>`) from `<enabled/>`/`<resumed/>` on, until the session takes over: Prosody asks
+ * right after `<resumed/>` and its replayed backlog, often in the same read, before any session listens. Kept
+ * for the session to take in order (XmppSession answers once the app has the stanzas counted).
+ */
+export function collectSmNonzas(entity: Client, sm: StreamManagement): { nonzas: Element[]; stop(): void } {
+  const nonzas: Element[] = [];
+  const listener = (element: Element) => {
+    if (sm.enabled && element.getNS() === NS_SM && (element.name === 'r' || element.name === 'a')) nonzas.push(element);
+  };
+  entity.on('nonza', listener);
+  return { nonzas, stop: () => entity.off('nonza', listener) };
+}
+
+/**
  * The stream offers XEP-0198. With a previous stream to resume: `<resume/>`; `<resumed/>` makes this
  * stream that one (no resource binding, `online` at once), `<failed/>` lets binding go on. Without one:
  * binding goes on, and enableSm follows it.

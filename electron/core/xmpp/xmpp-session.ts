@@ -24,7 +24,7 @@ import { classifyError, ClassifiedError } from './errors.js';
 import { discoInfo } from './stanzas.js';
 import { latencyProbe } from '../latency-probe.js';
 import { NS_SM, SmProtocolError, type StreamManagement } from './stream-management.js';
-import { countStanzas, enableSm, resumeOrBind } from './sm-login.js';
+import { collectSmNonzas, countStanzas, enableSm, resumeOrBind } from './sm-login.js';
 
 export interface SessionOptions {
   /** Bare JID parts. */
@@ -71,6 +71,8 @@ export class XmppSession extends EventEmitter {
   resumed = false;
   private ackRequestQueued = false;
   private answerQueued = false;
+  /** The server asked (`<r/>`) before start(): answered once the app has the stanzas the answer counts. */
+  private answerOnStart = false;
   /** Without stream management: messages sent since the last ping went out, waiting for its answer. */
   private unconfirmed: Element[] = [];
   private closedByUs = false;
@@ -93,6 +95,7 @@ export class XmppSession extends EventEmitter {
     private readonly sm: StreamManagement | undefined,
     private readonly acked: ((stanza: Element) => void) | undefined,
     early: EarlyStanzas,
+    earlySm: { nonzas: Element[]; stop(): void } | undefined,
   ) {
     super();
     this.scheduleKeepalive(keepalive);
@@ -102,6 +105,10 @@ export class XmppSession extends EventEmitter {
     // be emitted before the owner of the session listens (a timer raced the re-sending of our own stanzas).
     early.stop();
     this.backlog = early.stanzas;
+    // The server's <r/>/<a/> that came during login (right after <resumed/>, maybe in the same read): taken now,
+    // in order; an <r/> is answered at start(), when the app has the backlog its h counts.
+    earlySm?.stop();
+    for (const element of earlySm?.nonzas ?? []) this.onNonza(element);
     entity.on('stanza', (stanza: Element) => {
       latencyProbe.mark?.('stanza-parsed', stanza.attrs.id ?? '');
       if (this.backlog) this.backlog.push(stanza);
@@ -157,6 +164,7 @@ export class XmppSession extends EventEmitter {
     const smOffer = { offered: false, resumed: false, resent: [] as Element[] };
     if (sm) countStanzas(entity, sm);
     const early = collectStanzas(entity);
+    const earlySm = sm ? collectSmNonzas(entity, sm) : undefined;
     if (sm) streamFeatures.use('sm', NS_SM, (ctx, next) => resumeOrBind(entity, sm, smOffer, next));
     resourceBinding({ streamFeatures, iqCaller: iq }, `klatsch-${randomBytes(4).toString('hex')}`);
 
@@ -175,7 +183,7 @@ export class XmppSession extends EventEmitter {
       const jid = await Promise.race([startEntity(entity), failed, timedOut]);
       if (sm && !smOffer.offered) sm.forget(); // this server (now) has no stream management
       if (sm && smOffer.offered && !smOffer.resumed) await Promise.race([enableSm(entity, sm, String(jid)), failed, timedOut]);
-      const session = new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? DEFAULT_KEEPALIVE, sm?.enabled ? sm : undefined, options.acked, early);
+      const session = new XmppSession(entity, iq, callee, String(jid), options.keepalive ?? DEFAULT_KEEPALIVE, sm?.enabled ? sm : undefined, options.acked, early, earlySm);
       session.mechanism = mechanism;
       session.resumed = smOffer.resumed;
       // What the server did not get before the connection dropped goes out again, in order, on the resumed stream.
@@ -205,6 +213,10 @@ export class XmppSession extends EventEmitter {
     if (!list) return;
     this.backlog = null;
     for (const stanza of list) this.emit('stanza', stanza);
+    if (this.answerOnStart) {
+      this.answerOnStart = false;
+      this.answerRequest();
+    }
   }
 
   /**
@@ -256,13 +268,7 @@ export class XmppSession extends EventEmitter {
     const sm = this.sm;
     if (!sm || element.getNS() !== NS_SM) return;
     if (element.name === 'r') {
-      if (this.answerQueued) return;
-      this.answerQueued = true;
-      // With what we write in answer to the same data (a receipt): one write, and h counts it all.
-      lastInBatch(this.entity, () => {
-        this.answerQueued = false;
-        if (!this.closed && !this.closedByUs) this.entity.send(sm.answer()).catch(() => undefined);
-      });
+      this.answerRequest();
     } else if (element.name === 'a') {
       try {
         sm.onAck(element);
@@ -273,6 +279,23 @@ export class XmppSession extends EventEmitter {
         hardClose(this.entity);
       }
     }
+  }
+
+  /** Answers the server's `<r/>` with what the app has taken (a stanza counts as handled once it has it). */
+  private answerRequest(): void {
+    const sm = this.sm;
+    if (!sm) return;
+    if (this.backlog) {
+      this.answerOnStart = true; // the backlog is counted but not handed on yet
+      return;
+    }
+    if (this.answerQueued) return;
+    this.answerQueued = true;
+    // With what we write in answer to the same data (a receipt): one write, and h counts it all.
+    lastInBatch(this.entity, () => {
+      this.answerQueued = false;
+      if (!this.closed && !this.closedByUs) this.entity.send(sm.answer()).catch(() => undefined);
+    });
   }
 
   get isOpen(): boolean {

@@ -2,6 +2,7 @@ import { useLayoutEffect, useRef } from 'react';
 import type { ChatMessage } from '../../../shared/contract';
 import { formatFullDate, formatTime } from '../../format';
 import { notSentText } from '../../i18n/errors';
+import { noticeText } from '../../i18n/notices';
 import { useLocale, useTexts } from '../../i18n/i18n';
 
 /** How close to the bottom (px) still counts as "reading the newest messages". */
@@ -38,7 +39,8 @@ export function RoomMessages({ messages, ownNick, encryptedRoom = false }: { mes
         m.direction === 'notice' ? (
           <li key={`n-${m.id}`} className="message notice" data-testid="room-message" data-direction="notice">
             <p className="notice-text" data-testid="message-body">
-              {m.body}
+              {/* Worded by its kind in the user's language (a room's notice texts ignore the name); the core's English without one. */}
+              {noticeText(catalog, m, '')}
             </p>
           </li>
         ) : (

@@ -16,7 +16,7 @@
 import { OmemoError } from '../errors.js';
 import { bytesEqual, macEqual } from '../bytes.js';
 import { aesCbcDecrypt, aesCbcEncrypt, hkdfSha256 } from './primitives.js';
-import { hmac, hmacKey } from './sha256.js';
+import { destroyHmacKey, hmac, hmacKey } from './sha256.js';
 import { x25519NewPrivateKey, x25519PublicKey, x25519SharedSecret } from './xeddsa.js';
 import {
   decodeAuthenticatedMessage, encodeAuthenticatedMessage, encodeOmemoMessage, macInputFor, type AuthenticatedMessage, type RatchetHeader,
@@ -66,11 +66,10 @@ const CHAIN_KEY_INPUT = Uint8Array.of(CHAIN_KEY_SEED);
 const MESSAGE_KEY_INPUT = Uint8Array.of(MESSAGE_KEY_SEED);
 
 function chainStep(chain: ChainState): { chain: ChainState; messageKey: Uint8Array } {
-  const key = hmacKey(chain.key); // both MACs under one chain key: its padded blocks compressed once
-  return {
-    chain: { key: hmac(key, CHAIN_KEY_INPUT), length: chain.length + 1 },
-    messageKey: hmac(key, MESSAGE_KEY_INPUT),
-  };
+  const key = hmacKey(chain.key); // both MACs under one chain key: its padded blocks hashed once
+  const next = { chain: { key: hmac(key, CHAIN_KEY_INPUT), length: chain.length + 1 }, messageKey: hmac(key, MESSAGE_KEY_INPUT) };
+  destroyHmacKey(key);
+  return next;
 }
 
 function expandMessageKey(version: OmemoVersion, messageKey: Uint8Array): { encKey: Uint8Array; authKey: Uint8Array; iv: Uint8Array } {

@@ -8,224 +8,48 @@
  * rest is plain JSON, since the app needs it to warn about changed keys even
  * when the keys themselves cannot be unlocked.
  *
- * An EncryptedFileStore whose one secret, the private keys, is sealed on its
- * own: a file that cannot be read is reported (`problem`) and never written
- * over (the store turns read-only); writes are atomic and one after another.
+ * The file itself (format, reading, writing, read-only after a problem) is
+ * otr-store-file.ts; the types and normalization are otr-store-types.ts.
  *
  * Fingerprints go in and come out as 40 lowercase hex digits (input may use
  * any case and spacing); `humanFingerprint` gives libotr's display form.
  * Account and contact JIDs are reduced to lowercase bare JIDs (`requireBareJid`, electron/core/values).
  */
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { z } from 'zod';
-import { fingerprint as dsaFingerprint, ownKeyProblem, type DsaPrivateKey } from '../../../otr/dsa.js';
+import type { DsaPrivateKey } from '../../../otr/dsa.js';
 import { MIN_INSTANCE_TAG } from '../../../otr/wire.js';
 import { requireBareJid } from '../../../values/jid.js';
 import { humanFingerprint, toOtrFingerprint } from '../../../values/fingerprint.js';
-import { EncryptedFileStore, FileStoreDamaged, Sealed, seal, unseal, UnsealError } from '../../../store/encrypted-file-store.js';
 import type { SecretBox } from '../../../store/secret-box.js';
-import type { ErrorDetail } from '../../../errors.js';
-import { damageReason, storageProblem } from '../../../store/storage-problem.js';
-import type { WordedReason } from '../../../../../shared/contract.js';
-import { dsaKeyWorks, generateDsaKeyAsync } from './generate-key.js';
+import { generateDsaKeyAsync } from './generate-key.js';
+import { OtrStoreFile, type State } from './otr-store-file.js';
+import {
+  fingerprintOf,
+  OtrStoreError,
+  randomInstanceTag,
+  sameRecord,
+  strongerTrust,
+  TRUST_LEVELS,
+  type FingerprintRecord,
+  type OtrIdentity,
+  type OtrKeyNotStored,
+  type OtrStoreDeps,
+  type OtrStoreExport,
+  type OtrStoreImport,
+  type Trust,
+} from './otr-store-types.js';
 
-export type Trust = 'unverified' | 'verified-manual' | 'verified-smp';
-export const TRUST_LEVELS: readonly Trust[] = ['unverified', 'verified-manual', 'verified-smp'];
+export * from './otr-store-types.js';
 
-/** A problem the user should read (damaged file, keys that cannot be unlocked or stored, a bad import). */
-/** Why an own OTR key lives only until Klatsch quits (AccountView.otrKey.notStored). */
-export type OtrKeyNotStored = 'store-problem' | 'replaces-locked' | 'no-secure-storage' | 'save-failed';
-
-export class OtrStoreError extends Error {
-  constructor(
-    message: string,
-    /** What went wrong, for the user's own words (KlatschError); the message is the English for logs. */
-    readonly detail?: ErrorDetail,
-  ) {
-    super(message);
-    this.name = 'OtrStoreError';
-  }
-}
-
-export interface FingerprintRecord {
-  account: string;
-  contact: string;
-  /** 40 lowercase hex digits. */
-  fingerprint: string;
-  trust: Trust;
-  /** Epoch ms. */
-  firstSeen: number;
-  /** Epoch ms of the last session with this key; undefined if never used here (e.g. imported). */
-  lastUsed: number | undefined;
-}
-
-export interface OtrIdentity {
-  key: DsaPrivateKey;
-  instanceTag: number;
-  /** 40 lowercase hex digits. */
-  fingerprint: string;
-  /** False when the key lives only in memory until Klatsch quits; `notStoredReason` says why (show it). */
-  stored: boolean;
-  notStoredReason?: string;
-  /** `notStoredReason` by kind, for the user's own words. */
-  notStored?: OtrKeyNotStored;
-}
-
-export interface OtrStoreDeps {
-  now?: () => number;
-  generateKey?: () => Promise<DsaPrivateKey>;
-}
-
-/** What libotr-files.ts hands to `applyImport`, already validated and normalized. */
-export interface OtrStoreImport {
-  keys: { account: string; key: DsaPrivateKey }[];
-  instanceTags: { account: string; instanceTag: number }[];
-  fingerprints: { account: string; contact: string; fingerprint: string; trust: Trust }[];
-  /** Replace an account's existing, different key (else that is an error). */
-  replaceKeys: boolean;
-}
-
-export interface OtrStoreExport {
-  keys: { account: string; key: DsaPrivateKey }[];
-  instanceTags: { account: string; instanceTag: number }[];
-  fingerprints: FingerprintRecord[];
-}
-
-// ---- normalization ----
-
-const MAX_JID = 3071;
-
-export function fingerprintOf(key: DsaPrivateKey): string {
-  return Buffer.from(dsaFingerprint(key)).toString('hex');
-}
-
-export function randomInstanceTag(): number {
-  for (;;) {
-    const tag = randomBytes(4).readUInt32BE(0);
-    if (tag >= MIN_INSTANCE_TAG) return tag;
-  }
-}
-
-const TRUST_RANK: Record<Trust, number> = { unverified: 0, 'verified-manual': 1, 'verified-smp': 2 };
-
-/** The stronger of two trust levels (an import never weakens a verification). */
-export function strongerTrust(a: Trust, b: Trust): Trust {
-  return TRUST_RANK[a] >= TRUST_RANK[b] ? a : b;
-}
-
-// ---- file format ----
-
-const Jid = z
-  .string()
-  .min(1)
-  .max(MAX_JID)
-  .refine((s) => {
-    try {
-      return requireBareJid(s) === s;
-    } catch {
-      return false;
-    }
-  });
-const Hex40 = z.string().regex(/^[0-9a-f]{40}$/);
-const Epoch = z.number().int().nonnegative();
-const TrustSchema = z.enum(['unverified', 'verified-manual', 'verified-smp']);
-
-const StoredAccount = z.object({
-  account: Jid,
-  instanceTag: z.number().int().min(MIN_INSTANCE_TAG).max(0xffffffff),
-  /** Fingerprint of the key in `privateKeys`; absent while the account has no stored key. */
-  fingerprint: Hex40.optional(),
-});
-
-const StoredFingerprint = z.object({
-  account: Jid,
-  contact: Jid,
-  fingerprint: Hex40,
-  trust: TrustSchema,
-  firstSeen: Epoch,
-  lastUsed: Epoch.optional(),
-});
-
-const StoreFile = z
-  .object({
-    version: z.literal(1),
-    accounts: z.array(StoredAccount),
-    fingerprints: z.array(StoredFingerprint),
-    /** The private keys (PrivateKeys below as JSON), encrypted by the named SecretBox backend; base64. */
-    privateKeys: Sealed.optional(),
-  })
-  .superRefine((file, ctx) => {
-    const accounts = new Set<string>();
-    for (const a of file.accounts) {
-      if (accounts.has(a.account)) ctx.addIssue({ code: 'custom', message: `account ${a.account} twice` });
-      accounts.add(a.account);
-    }
-    const seen = new Set<string>();
-    for (const f of file.fingerprints) {
-      const id = `${f.account}\n${f.contact}\n${f.fingerprint}`;
-      if (seen.has(id)) ctx.addIssue({ code: 'custom', message: 'fingerprint twice' });
-      seen.add(id);
-    }
-    if (file.accounts.some((a) => a.fingerprint) && !file.privateKeys) {
-      ctx.addIssue({ code: 'custom', message: 'account key fingerprints without keys' });
-    }
-  });
-type StoreFile = z.infer<typeof StoreFile>;
-
-const BigHex = z.string().regex(/^[0-9a-f]{1,1024}$/);
-const PrivateKeys = z.object({
-  version: z.literal(1),
-  keys: z.array(z.object({ account: Jid, p: BigHex, q: BigHex, g: BigHex, y: BigHex, x: BigHex })),
-});
-
-// ---- in memory ----
-
-interface AccountEntry {
-  instanceTag: number;
-  fingerprint?: string;
-}
-
-interface State {
-  accounts: ReadonlyMap<string, AccountEntry>;
-  fingerprints: readonly FingerprintRecord[];
-  /** The stored private keys, decrypted. Replaced (never mutated) when they change. */
-  keys: ReadonlyMap<string, DsaPrivateKey>;
-}
-
-type EncryptedKeys = Sealed;
-
-const EMPTY: State = { accounts: new Map(), fingerprints: [], keys: new Map() };
-
-function sameRecord(r: FingerprintRecord, account: string, contact: string, fp: string): boolean {
-  return r.account === account && r.contact === contact && r.fingerprint === fp;
-}
-
-export class OtrStore {
-  private state: State = EMPTY;
-  private problemText: string | undefined;
-  /** `problemText` by reason, for the user's own words. */
-  private problemReason: WordedReason | undefined;
-  /** Encrypted keys that could not be decrypted now (secure storage unavailable): written back as they are. */
-  private lockedKeys: EncryptedKeys | undefined;
-  private lockedReason: string | undefined;
-  /** The ciphertext of `state.keys` as last read or written, so unchanged keys are not encrypted again. */
-  private encrypted: { keys: ReadonlyMap<string, DsaPrivateKey>; blob: EncryptedKeys } | undefined;
+export class OtrStore extends OtrStoreFile {
   /** Keys that could not be stored: used until Klatsch quits. */
   private readonly sessionKeys = new Map<string, OtrIdentity>();
   private readonly pendingIdentities = new Map<string, Promise<OtrIdentity>>();
-  private writing: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private readonly generateKey: () => Promise<DsaPrivateKey>;
 
-  private readonly store: EncryptedFileStore<StoreFile>;
-
-  private constructor(
-    private readonly file: string,
-    private readonly secretBox: SecretBox,
-    deps: OtrStoreDeps,
-  ) {
-    this.store = new EncryptedFileStore(file, { schema: StoreFile, encryption: 'secrets-sealed-inside' });
+  private constructor(file: string, secretBox: SecretBox, deps: OtrStoreDeps) {
+    super(file, secretBox);
     this.now = deps.now ?? Date.now;
     this.generateKey = deps.generateKey ?? generateDsaKeyAsync;
   }
@@ -238,95 +62,6 @@ export class OtrStore {
 
   static inProfile(profileDir: string, secretBox: SecretBox, deps?: OtrStoreDeps): Promise<OtrStore> {
     return OtrStore.open(path.join(profileDir, 'otr-store.json'), secretBox, deps);
-  }
-
-  /** Set when the file could not be read: nothing is written over it then (read-only). */
-  get problem(): string | undefined {
-    return this.problemText;
-  }
-
-  /** `problem` by reason (`storage-*`), for the user's own words. */
-  get storageProblem(): WordedReason | undefined {
-    return this.problemReason;
-  }
-
-  // ---- loading ----
-
-  private async load(): Promise<void> {
-    const leftAlone = 'It was left as it is; OTR keys and trust changes are not saved until it is repaired or removed.';
-    let file: StoreFile | undefined;
-    try {
-      file = await this.store.load();
-    } catch (error) {
-      if (!(error instanceof FileStoreDamaged)) throw error;
-      const { damage } = error;
-      if (damage.kind === 'unreadable') this.problemText = `Klatsch could not read its OTR keys and trust file ${this.file} (${damage.why}). ${leftAlone}`;
-      else if (damage.kind === 'not-json') this.problemText = `The OTR keys and trust file ${this.file} is damaged (not valid JSON). ${leftAlone}`;
-      else this.problemText = `The OTR keys and trust file ${this.file} has unexpected content. ${leftAlone}`;
-      this.problemReason = storageProblem(damageReason(damage), 'otr', this.file, this.problemText);
-      return;
-    }
-    if (!file) return; // first start
-    // The public part is usable even if the keys are not: trust warnings keep working.
-    this.state = {
-      accounts: new Map(file.accounts.map(({ account, ...entry }) => [account, entry])),
-      fingerprints: file.fingerprints.map((f) => ({ ...f, lastUsed: f.lastUsed })),
-      keys: new Map(),
-    };
-    if (!file.privateKeys) return;
-
-    const status = this.secretBox.status();
-    if (!status.available) {
-      this.lockedKeys = file.privateKeys;
-      this.lockedReason = status.reason ?? 'the secure storage is not available';
-      return;
-    }
-    const keys = this.decryptKeys(file, leftAlone);
-    if (!(keys instanceof Map)) {
-      this.problemText = keys.text;
-      this.problemReason = keys;
-      return;
-    }
-    this.state = { ...this.state, keys };
-    this.encrypted = { keys, blob: file.privateKeys };
-  }
-
-  /** The decrypted keys, or the problem. */
-  private decryptKeys(file: StoreFile, leftAlone: string): Map<string, DsaPrivateKey> | WordedReason {
-    const blob = file.privateKeys!;
-    let plain: string;
-    try {
-      plain = unseal(this.secretBox, blob);
-    } catch (error) {
-      if (!(error instanceof UnsealError) || error.problem.kind !== 'wrong-key') throw error;
-      const { sealedWith, now } = error.problem;
-      const backends =
-        sealedWith === now
-          ? `(they were encrypted with "${sealedWith}", whose key seems to have changed)`
-          : `(they were encrypted with "${sealedWith}", but Klatsch now uses "${now}")`;
-      return storageProblem('storage-wrong-key', 'otr', this.file, `The private OTR keys in ${this.file} could not be decrypted ${backends}. ${leftAlone}`);
-    }
-    const damaged = storageProblem('storage-damaged', 'otr', this.file, `The private OTR keys in ${this.file} are damaged. ${leftAlone}`);
-    let json: unknown;
-    try {
-      json = JSON.parse(plain);
-    } catch {
-      return damaged;
-    }
-    const parsed = PrivateKeys.safeParse(json);
-    if (!parsed.success) return damaged;
-    const keys = new Map<string, DsaPrivateKey>();
-    for (const k of parsed.data.keys) {
-      const key: DsaPrivateKey = { p: BigInt(`0x${k.p}`), q: BigInt(`0x${k.q}`), g: BigInt(`0x${k.g}`), y: BigInt(`0x${k.y}`), x: BigInt(`0x${k.x}`) };
-      // Sizes before the self-test: an oversized key would stall the main loop in it.
-      if (keys.has(k.account) || ownKeyProblem(key) !== undefined) return damaged;
-      if (this.state.accounts.get(k.account)?.fingerprint !== fingerprintOf(key) || !dsaKeyWorks(key)) return damaged;
-      keys.set(k.account, key);
-    }
-    for (const [account, entry] of this.state.accounts) {
-      if (entry.fingerprint && !keys.has(account)) return damaged;
-    }
-    return keys;
   }
 
   // ---- identities ----
@@ -503,7 +238,7 @@ export class OtrStore {
     this.assertWritable();
     if (plan.keys.length > 0) {
       const why = this.whyKeysCannotBeStored();
-      if (why !== undefined) throw new OtrStoreError(`Klatsch cannot import the OTR keys: the key ${why.text}.`);
+      if (why !== undefined) throw new OtrStoreError(`Klatsch cannot import the OTR keys: the key ${why.text}.`, { reason: 'otr-keys-not-importable', params: { why: why.kind } });
     }
     const accounts = new Map(this.state.accounts);
     const keys = new Map(this.state.keys);
@@ -515,6 +250,7 @@ export class OtrStore {
         throw new OtrStoreError(
           `${acc} already has a different OTR key in Klatsch (fingerprint ${humanFingerprint(fingerprintOf(had))}); ` +
             `importing would replace it with ${humanFingerprint(fingerprint)}. Nothing was imported.`,
+          { reason: 'libotr-key-conflict', params: { accounts: acc } },
         );
       }
       keys.set(acc, key);
@@ -522,7 +258,7 @@ export class OtrStore {
     }
     for (const { account, instanceTag } of plan.instanceTags) {
       if (!Number.isInteger(instanceTag) || instanceTag < MIN_INSTANCE_TAG || instanceTag > 0xffffffff) {
-        throw new OtrStoreError(`The instance tag ${instanceTag} is not valid.`);
+        throw new OtrStoreError(`The instance tag ${instanceTag} is not valid.`, { reason: 'libotr-file-invalid', params: { file: 'otr.instance_tags' } } /* imports come from libotr's files */);
       }
       const acc = requireBareJid(account);
       accounts.set(acc, { ...accounts.get(acc), instanceTag });
@@ -543,11 +279,12 @@ export class OtrStore {
 
   /** Everything stored, private keys included. Throws OtrStoreError if a stored key cannot be read now. */
   exportAll(): OtrStoreExport {
-    if (this.problemText) throw new OtrStoreError(this.problemText);
+    if (this.problemText) throw this.problemError();
     const missing = [...this.state.accounts].filter(([account, entry]) => entry.fingerprint && !this.state.keys.has(account));
     if (missing.length > 0) {
       throw new OtrStoreError(
         `The OTR keys of ${missing.map(([a]) => a).join(', ')} cannot be exported now: the secure storage is not available (${this.lockedReason}).`,
+        { reason: 'otr-keys-not-exportable', params: { accounts: missing.map(([a]) => a).join(', ') } },
       );
     }
     return {
@@ -555,72 +292,5 @@ export class OtrStore {
       instanceTags: [...this.state.accounts].map(([account, entry]) => ({ account, instanceTag: entry.instanceTag })),
       fingerprints: this.fingerprints(),
     };
-  }
-
-  // ---- writing ----
-
-  private assertWritable(): void {
-    if (this.problemText) throw new OtrStoreError(this.problemText);
-  }
-
-  private serialize(next: State): StoreFile {
-    let privateKeys: EncryptedKeys | undefined;
-    if (this.lockedKeys) {
-      privateKeys = this.lockedKeys; // unchanged: no key is added while they are locked
-    } else if (next.keys.size > 0) {
-      if (this.encrypted?.keys !== next.keys) {
-        const plain = JSON.stringify({
-          version: 1,
-          keys: [...next.keys].map(([account, k]) => ({
-            account,
-            p: k.p.toString(16),
-            q: k.q.toString(16),
-            g: k.g.toString(16),
-            y: k.y.toString(16),
-            x: k.x.toString(16),
-          })),
-        });
-        const blob = seal(this.secretBox, plain);
-        this.encrypted = { keys: next.keys, blob };
-      }
-      privateKeys = this.encrypted.blob;
-    }
-    const file: StoreFile = {
-      version: 1,
-      accounts: [...next.accounts].map(([account, entry]) => ({ account, ...entry })),
-      fingerprints: next.fingerprints.map((f) => {
-        const { lastUsed, ...rest } = f;
-        return lastUsed === undefined ? rest : { ...rest, lastUsed };
-      }),
-      ...(privateKeys ? { privateKeys } : {}),
-    };
-    return file;
-  }
-
-  /** Writes one after another, so a slow disk cannot reorder two changes. */
-  private save(next: State): Promise<void> {
-    if (this.problemText) return Promise.reject(new OtrStoreError(this.problemText));
-    let file: StoreFile;
-    try {
-      file = this.serialize(next);
-    } catch (error) {
-      return Promise.reject(new OtrStoreError(`The OTR keys could not be encrypted (${(error as Error).message}).`));
-    }
-    const previous = this.state;
-    this.state = next;
-    const write = this.store.save(file).catch((error: Error) => {
-      throw new OtrStoreError(`Klatsch could not save its OTR keys and trust to ${this.file} (${error.message}).`);
-    });
-    // Writes end in order: waiting for the last one waits for all, and for what each undoes.
-    this.writing = write.catch(() => {
-      // What failed to reach the disk is not kept in memory either, unless newer changes came meanwhile.
-      if (this.state === next) this.state = previous;
-    });
-    return write;
-  }
-
-  /** Resolves when every write asked for so far has finished (or failed). */
-  async flushed(): Promise<void> {
-    await this.writing;
   }
 }
