@@ -78,7 +78,9 @@ describe('keys given to node:crypto', () => {
         decryptKey(alice, first.session, reply.element);
       });
       assert.deepEqual(seen.bytes, [], version);
-      assert.ok(seen.objects >= 10, `${version}: keys seen: ${seen.objects}`);
+      // HMAC and HKDF over the ratchet's short inputs run in JS (@noble/hashes, crypto/sha256.ts); AES and the
+      // long inputs reach node:crypto, each key as a KeyObject.
+      assert.ok(seen.objects >= 4, `${version}: keys seen: ${seen.objects}`);
     }
   });
 });

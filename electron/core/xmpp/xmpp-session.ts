@@ -3,6 +3,8 @@
  * binding, composed with our own transports and TLS guard instead of
  * `@xmpp/client`'s defaults. A session lives from login to disconnect; the
  * account's connection manager makes a new one for every (re)connect.
+ * Over 400 lines because stream management (XEP-0198) is part of the stream's own life here: counting, answering
+ * the server's requests in every phase, resuming; its login steps are in sm-login.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
