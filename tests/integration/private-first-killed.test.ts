@@ -12,6 +12,7 @@ import { startProsody, type ProsodyServer } from '../fixtures/prosody.js';
 import { startTestCore, type TestCore } from '../fixtures/core.js';
 import { goPrivate, signInKeeping, startWatchedHost, type WatchedHost } from '../fixtures/private-restart.js';
 import { until } from '../fixtures/until.js';
+import { usersWith } from '../fixtures/xmpp-server.js';
 
 const password = 'private-first-killed-pw';
 
@@ -25,13 +26,7 @@ describe('private mode: the first private messages to a contact, its app killed 
   const jid = (user: string) => `${user}@${server.domain}`;
 
   before(async () => {
-    server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
-      contacts: [['alice', 'bob']],
-    });
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob'), contacts: [['alice', 'bob']] });
     aliceProfile = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-private-first-alice-'));
     bobProfile = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-private-first-bob-'));
     bob = await startTestCore({ caPem: server.ca.caCertPem, profileDir: bobProfile });
