@@ -48,7 +48,7 @@ function secondLine(c: Contact, inRoster: boolean, t: Catalog['contacts']): { te
       return { text: t.newKey, kind: 'attention' };
     case 'no-devices':
       // The chat is set to a scheme the contact has no devices for: nothing can be sent (as the header says).
-      return { text: t.noDevices(contactTrust(c).schemeName ?? ''), kind: 'attention' };
+      return { text: (contactTrust(c).unavailable === 'keys-unreadable' ? t.keysUnreadable : t.noDevices)(contactTrust(c).schemeName ?? ''), kind: 'attention' };
     case 'wants-to-authenticate':
       return { text: t.wantsToAuthenticate, kind: 'attention' };
     case 'status':

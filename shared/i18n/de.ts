@@ -390,6 +390,7 @@ export const de: Catalog = {
     newKey: '⚠️ Neuer Schlüssel: vor dem Schreiben prüfen',
     wantsToAuthenticate: '🔑 Möchte Sie authentifizieren',
     noDevices: (scheme: string) => `⛔ Senden nicht möglich: keine ${scheme}-Geräte`,
+    keysUnreadable: (scheme: string) => `⛔ Senden nicht möglich: Ihre ${scheme}-Schlüssel sind nicht lesbar`,
     notInContacts: 'Nicht in Ihren Kontakten',
     waitingForApproval: 'Wartet auf Bestätigung',
     presenceNotShared: 'Status nicht freigegeben',

@@ -407,6 +407,7 @@ export const en = {
     newKey: '⚠️ New key: check before writing',
     wantsToAuthenticate: '🔑 Wants to authenticate you',
     noDevices: (scheme: string) => `⛔ Cannot send: no ${scheme} devices`,
+    keysUnreadable: (scheme: string) => `⛔ Cannot send: your ${scheme} keys cannot be read`,
     notInContacts: 'Not in your contacts',
     waitingForApproval: 'Waiting for approval',
     presenceNotShared: 'Presence not shared',

@@ -138,3 +138,14 @@ test('an OMEMO chat whose contact’s devices are gone: "cannot send", still OME
     assert.match(texts.privacy.devicesGone('OMEMO'), /OMEMO/);
   }
 });
+
+test('our own OMEMO keys unreadable: "cannot send", and header and roster say it is our keys, not the contact’s devices', () => {
+  const trust = contactTrust(bob({ e2ee: { scheme: 'omemo', state: 'finished', verified: false, unavailable: 'keys-unreadable' } }));
+  assert.equal(trust.privacy, 'unavailable');
+  assert.equal(trust.unavailable, 'keys-unreadable');
+  for (const lang of ['en', 'de'] as const) {
+    const texts = catalogFor(lang);
+    assert.notEqual(texts.contacts.keysUnreadable('OMEMO'), texts.contacts.noDevices('OMEMO'));
+    assert.notEqual(texts.privacy.keysUnreadable('OMEMO'), texts.privacy.noDevices('OMEMO'));
+  }
+});
