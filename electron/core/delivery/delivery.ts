@@ -69,7 +69,8 @@ export class Delivery {
   private lastWrittenAt = 0;
 
   constructor(private readonly host: DeliveryHost) {
-    this.wire = new Transmitter(host.connection, (id) => this.outbox.get(id)?.timestamp, host.filters);
+    // When it was written: the outbox's entry, or (a copy sent after the entry left it: confirmed meanwhile) the chat's.
+    this.wire = new Transmitter(host.connection, (id, to) => this.outbox.get(id)?.timestamp ?? this.host.chats.find(bareJid(to) ?? to, id, 'out')?.timestamp, host.filters);
   }
 
   private get outbox(): OutboxStore {

@@ -61,10 +61,10 @@ export class Transmitter {
   /** Outbox messages whose stanza the stream refused (it was ending), by id → that stream (null: there was none). */
   private readonly lostOnTheWay = new Map<string, XmppSession | null>();
 
-  /** `writtenAt`: when the user wrote message `id` (the outbox knows). */
+  /** `writtenAt`: when the user wrote message `id` to `to` (the outbox knows, or the chat). */
   constructor(
     private readonly connection: Pick<ConnectionManager, 'activeSession'>,
-    private readonly writtenAt: (id: string) => number | undefined,
+    private readonly writtenAt: (id: string, to: string) => number | undefined,
     private readonly filters: readonly OutgoingFilter[],
   ) {}
 
@@ -93,7 +93,7 @@ export class Transmitter {
   /** One stanza of an encryption provider's output on `session`; `messageId`: it carries (the end of) the user's message. */
   private async transmitOn(session: XmppSession, envelope: Envelope): Promise<void> {
     const id = envelope.messageId;
-    const writtenAt = id !== undefined ? this.writtenAt(id) : undefined;
+    const writtenAt = id !== undefined ? this.writtenAt(id, envelope.to) : undefined;
     // Only what the outbox waits for asks the server for an acknowledgement; a scheme's own messages need none.
     await session.send(outgoingStanza(envelope, writtenAt, this.filters), { confirm: id !== undefined });
   }
