@@ -8,7 +8,8 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { generateDsaKey } from '../../electron/core/otr/dsa.js';
-import { FileKeySecretBox, type SecretBox } from '../../electron/core/store/secret-box.js';
+import { FileKeySecretBox } from '../../electron/core/store/secret-box.js';
+import { UnavailableBox } from '../fixtures/unavailable-box.js';
 import { OtrStore, OtrStoreError } from '../../electron/core/e2ee/otr/store/otr-store.js';
 import { isErrorReason } from '../../shared/error-reasons.js';
 import { catalogFor } from '../../shared/i18n/catalog.js';
@@ -23,19 +24,6 @@ async function tempDir(): Promise<string> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-otr-reasons-'));
   folders.push(dir);
   return dir;
-}
-
-class UnavailableBox implements SecretBox {
-  readonly backend = 'safeStorage:linux';
-  status() {
-    return { available: false, reason: 'no keyring is running' };
-  }
-  encrypt(): Buffer {
-    throw new Error('unavailable');
-  }
-  decrypt(): Buffer & string {
-    throw new Error('unavailable');
-  }
 }
 
 const KEYS = [generateDsaKey(), generateDsaKey()];

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { dsaSign, dsaVerify, generateDsaKey, modPow, type DsaPrivateKey } from '../../electron/core/otr/dsa.js';
 import { secureRandom } from '../../electron/core/otr/random.js';
 import { FileKeySecretBox, type SecretBox } from '../../electron/core/store/secret-box.js';
+import { UnavailableBox } from '../fixtures/unavailable-box.js';
 import { generateDsaKeyAsync } from '../../electron/core/e2ee/otr/store/generate-key.js';
 import {
   OtrStore,
@@ -35,19 +36,6 @@ async function tempDir(): Promise<string> {
 /** A key-file box whose key lives outside the store's folder. */
 async function newBox(): Promise<FileKeySecretBox> {
   return FileKeySecretBox.open(path.join(await tempDir(), 'secret.key'));
-}
-
-class UnavailableBox implements SecretBox {
-  readonly backend = 'safeStorage:linux';
-  status() {
-    return { available: false, reason: 'no keyring is running' };
-  }
-  encrypt(): Buffer {
-    throw new Error('unavailable');
-  }
-  decrypt(): Buffer & string {
-    throw new Error('unavailable');
-  }
 }
 
 // Real keys, made once (about 30 ms each); the store gets them through the injected generator.
