@@ -15,6 +15,7 @@ import { startProsody, type ProsodyServer } from '../tests/fixtures/prosody.js';
 import { launchBrowser, openAppPage } from './support/browser.js';
 import { signIn as signInAs } from './support/sign-in.js';
 import { startAppInstance, type AppInstance } from './support/dev-host-process.js';
+import { usersWith } from '../tests/fixtures/xmpp-server.js';
 
 const password = 'e2e-unconfirmed-Passw0rd';
 const shots = path.resolve('test-results/e2e');
@@ -38,14 +39,7 @@ describe('a message the server lost shows as not confirmed', () => {
   const theirs = (user: 'alice' | 'bob', text: string) => pages[user].locator('[data-testid="message"][data-direction="in"]', { hasText: text });
 
   before(async () => {
-    server = await startProsody({
-      users: [
-        { username: 'alice', password },
-        { username: 'bob', password },
-      ],
-      contacts: [['alice', 'bob']],
-      dropping: true,
-    });
+    server = await startProsody({ users: usersWith(password, 'alice', 'bob'), contacts: [['alice', 'bob']], dropping: true });
     browser = await launchBrowser();
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'klatsch-unconfirmed-e2e-'));
     await fs.mkdir(shots, { recursive: true });
