@@ -46,9 +46,11 @@ function secondLine(c: Contact, inRoster: boolean, t: Catalog['contacts']): { te
   switch (secondLineOf(c, inRoster)) {
     case 'new-key':
       return { text: t.newKey, kind: 'attention' };
-    case 'no-devices':
-      // The chat is set to a scheme the contact has no devices for: nothing can be sent (as the header says).
-      return { text: (contactTrust(c).unavailable === 'keys-unreadable' ? t.keysUnreadable : t.noDevices)(contactTrust(c).schemeName ?? ''), kind: 'attention' };
+    case 'no-devices': {
+      // Nothing can be sent (as the header says): the contact has no devices for the chat's scheme, or our keys cannot be read.
+      const { unavailable, schemeName } = contactTrust(c);
+      return { text: (unavailable === 'keys-unreadable' ? t.keysUnreadable : t.noDevices)(schemeName ?? ''), kind: 'attention' };
+    }
     case 'wants-to-authenticate':
       return { text: t.wantsToAuthenticate, kind: 'attention' };
     case 'status':
